@@ -1,0 +1,27 @@
+"""emovox: speech emotion recognition with honest evaluation and a model that runs on a CPU."""
+
+from __future__ import annotations
+
+from .audio import load_audio, stream_audio
+from .errors import AudioError, CorpusError, EmovoxError, FeatureError, ModelError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AudioError",
+    "CorpusError",
+    "EmovoxError",
+    "FeatureError",
+    "ModelError",
+    "__version__",
+    "load_audio",
+    "load_model",
+    "stream_audio",
+]
+
+
+def load_model(path=None):
+    """Load a model directory, or the bundled default model when ``path`` is None (see :mod:`emovox.inference`)."""
+    from .inference import load_model as _load
+
+    return _load(path)

@@ -1,0 +1,179 @@
+"""Corpus readers: any emotional-speech corpus on disk into one manifest table.
+
+>>> from emovox.corpora import scan
+>>> manifest, report = scan("../shared/corpora/emodb")   # doctest: +SKIP
+>>> manifest.emotion.value_counts()["angry"]             # doctest: +SKIP
+127
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import CorpusError
+from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
+
+# name -> "module:Class"; imported on first use.
+_REGISTRY = {
+    "ravdess": "ravdess:Ravdess",
+    "tess": "tess:Tess",
+    "cremad": "cremad:CremaD",
+    "savee": "savee:Savee",
+    "emodb": "emodb:EmoDB",
+    "emovo": "emovo:Emovo",
+    "shemo": "shemo:ShEMO",
+}
+CORPORA: tuple[str, ...] = tuple(_REGISTRY)
+_ALIASES = {"crema-d": "cremad", "crema": "cremad", "emo-db": "emodb", "berlin": "emodb", "ravdess-song": "ravdess"}
+
+
+def get_reader(name: str) -> Corpus:
+    """The reader for corpus ``name`` (case-insensitive; ``crema-d``/``emo-db`` spellings accepted)."""
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in _REGISTRY:
+        raise CorpusError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")
+    mod, cls = _REGISTRY[key].split(":")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), cls)()
+
+
+def detect(files: Sequence[Path], root: Path | None = None) -> str:
+    """Name the corpus whose convention the most ``files`` follow."""
+    if not files:
+        raise CorpusError(f"{root}: no audio files found")
+    sample = list(files)[:: max(1, len(files) // 200)]
+    scores = Counter()
+    for name in CORPORA:
+        reader = get_reader(name)
+        ctx = reader.context(root) if root else {}
+        scores[name] = sum(isinstance(reader.parse(p, ctx), dict) for p in sample)
+    best, hits = scores.most_common(1)[0]
+    if hits == 0:
+        raise CorpusError(
+            f"{root}: no file follows a known corpus naming convention ({', '.join(CORPORA)}); "
+            "name the corpus with --corpus to see why each file is skipped"
+        )
+    return best
+
+
+def _info_row(path: Path) -> tuple[float | None, int | None, int | None]:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        return info.frames / info.samplerate, info.samplerate, info.channels
+    except Exception:
+        return None, None, None
+
+
+def scan(
+    root: str | Path, corpus: str | None = None, *, audio_info: bool = True
+) -> tuple[pd.DataFrame, ScanReport]:
+    """Read every utterance of one corpus under ``root`` into a manifest.
+
+    Parameters
+    ----------
+    root : path
+        Any folder holding the corpus files, at any depth, with any audio extension emovox reads.
+    corpus : str, optional
+        The corpus name; detected from the file names when omitted.
+    audio_info : bool
+        Read duration, sample rate and channels from each file's header.
+
+    Returns
+    -------
+    (manifest, report)
+        One row per utterance (columns :data:`COLUMNS` plus corpus-specific ones), and the report of
+        files skipped because their names do not follow the convention.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise CorpusError(f"{root}: not a directory")
+    files = find_audio(root)
+    name = get_reader(corpus).name if corpus else detect(files, root)
+    reader = get_reader(name)
+    ctx = reader.context(root)
+    report = ScanReport(root=str(root), corpus=name, n_files=len(files))
+    rows = []
+    for path in files:
+        parsed = reader.parse(path, ctx)
+        if isinstance(parsed, str):
+            report.skipped.append((str(path), parsed))
+            continue
+        row = {"path": str(path.resolve()), "corpus": name, "language": reader.language}
+        row.update(parsed)
+        rows.append(row)
+    if not rows:
+        report.n_rows = 0
+        return empty_manifest(), report
+    df = pd.DataFrame(rows)
+    if audio_info:
+        with ThreadPoolExecutor(8) as pool:
+            info = list(pool.map(_info_row, (Path(p) for p in df["path"])))
+        df["duration"], df["sample_rate"], df["channels"] = zip(*info, strict=True)
+    for col in COLUMNS:
+        if col not in df:
+            df[col] = None
+    df = df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
+    report.n_rows = len(df)
+    return df, report
+
+
+def scan_many(
+    roots: Iterable[str | Path], corpora: Sequence[str | None] | None = None, *, audio_info: bool = True
+) -> tuple[pd.DataFrame, list[ScanReport]]:
+    """Scan several roots (one corpus each) and concatenate them into one manifest."""
+    roots = list(roots)
+    corpora = list(corpora) if corpora else [None] * len(roots)
+    if len(corpora) != len(roots):
+        raise CorpusError(f"got {len(roots)} roots but {len(corpora)} corpus names")
+    frames, reports = [], []
+    for root, name in zip(roots, corpora, strict=True):
+        df, rep = scan(root, name, audio_info=audio_info)
+        frames.append(df)
+        reports.append(rep)
+    frames = [f for f in frames if len(f)]
+    return (pd.concat(frames, ignore_index=True) if frames else empty_manifest()), reports
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read a manifest CSV written by :func:`write_manifest` (or by hand: ``path`` and ``emotion`` suffice)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such manifest file")
+    try:
+        df = pd.read_csv(path, dtype={"speaker": str, "emotion_code": str, "utt_id": str})
+    except Exception as exc:
+        raise CorpusError(f"{path}: not a readable CSV manifest ({exc})") from None
+    if "path" not in df:
+        raise CorpusError(f"{path}: manifest has no 'path' column")
+    base = path.parent
+    df["path"] = [str(p if Path(p).is_absolute() else (base / p)) for p in df["path"]]
+    return df
+
+
+def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a manifest as CSV (UTF-8, one row per utterance)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False)
+
+
+def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
+    """A manifest from either a manifest CSV or a corpus root folder."""
+    source = Path(source)
+    if source.is_file():
+        return read_manifest(source)
+    return scan(source, corpus)[0]
+
+
+__all__ = [
+    "COLUMNS", "CORPORA", "Corpus", "ScanReport", "detect", "find_audio", "get_reader", "load_corpus",
+    "read_manifest", "scan", "scan_many", "write_manifest",
+]

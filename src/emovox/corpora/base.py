@@ -1,0 +1,81 @@
+"""What every corpus reader shares: the manifest columns, the file walk and the scan report."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..audio import AUDIO_EXTENSIONS
+
+#: Columns every manifest has, in this order; readers may add corpus-specific ones after them.
+COLUMNS = [
+    "path", "corpus", "utt_id", "speaker", "gender", "age", "emotion", "emotion_code", "intensity",
+    "language", "duration", "sample_rate", "channels",
+]
+
+
+class Corpus:
+    """A corpus reader: parses one file's path into a manifest row, or says why it does not match.
+
+    Subclasses set ``name``, ``title``, ``language`` and implement :meth:`parse`. ``parse`` returns a
+    dict with at least ``utt_id`` (the release's base name without extension, used to match published
+    folds), ``speaker``, ``emotion`` (canonical) and ``emotion_code``; or a string saying why the file
+    does not follow the naming convention.
+    """
+
+    name: str = ""
+    title: str = ""
+    language: str = ""
+
+    def context(self, root: Path) -> dict:
+        """Corpus-wide side information found under ``root`` (e.g. a demographics table)."""
+        return {}
+
+    def parse(self, path: Path, ctx: dict) -> dict | str:
+        raise NotImplementedError
+
+    def speaker_id(self, speaker: str) -> str:
+        """Speaker ids are prefixed by the corpus so two corpora never share a speaker."""
+        return f"{self.name}:{speaker}"
+
+
+@dataclass
+class ScanReport:
+    """What a scan found: rows kept per corpus, and every skipped file with the reason."""
+
+    root: str
+    corpus: str
+    n_files: int = 0
+    n_rows: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"{self.root}: {self.corpus}, {self.n_rows} utterances from {self.n_files} audio files"]
+        if self.skipped:
+            reasons = Counter(r for _, r in self.skipped)
+            lines.append(f"skipped {len(self.skipped)} files that do not follow the {self.corpus} convention:")
+            for path, reason in self.skipped[:10]:
+                lines.append(f"  {path}: {reason}")
+            if len(self.skipped) > 10:
+                lines.append(f"  ... and {len(self.skipped) - 10} more ({dict(reasons)})")
+        return "\n".join(lines)
+
+
+def find_audio(root: Path) -> list[Path]:
+    """Every file under ``root`` with an audio extension emovox reads, sorted, hidden files excluded."""
+    exts = set(AUDIO_EXTENSIONS)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fn in filenames:
+            if not fn.startswith(".") and os.path.splitext(fn)[1].lower() in exts:
+                out.append(Path(dirpath) / fn)
+    return sorted(out)
+
+
+def empty_manifest() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})

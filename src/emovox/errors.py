@@ -1,0 +1,23 @@
+"""Exceptions raised by emovox. Each message is one line that names the input and the cause."""
+
+from __future__ import annotations
+
+
+class EmovoxError(Exception):
+    """Base class of every error emovox raises on purpose."""
+
+
+class AudioError(EmovoxError):
+    """An input could not be turned into usable audio samples."""
+
+
+class CorpusError(EmovoxError):
+    """A corpus root, manifest or split definition is unusable."""
+
+
+class FeatureError(EmovoxError):
+    """Features could not be computed, or were made with another configuration."""
+
+
+class ModelError(EmovoxError):
+    """A model directory is missing, tampered with or incompatible."""

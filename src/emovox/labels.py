@@ -1,0 +1,121 @@
+"""One emotion taxonomy for every corpus.
+
+Canonical labels are English words; each corpus module maps its own codes onto them:
+
+============  =======  ======  =======  =====  ======  =====  =====  =======
+canonical     RAVDESS  TESS    CREMA-D  SAVEE  EMO-DB  EMOVO  ShEMO  EmoBox
+============  =======  ======  =======  =====  ======  =====  =====  =======
+neutral       01       neutral NEU      n      N       neu    N      Neutral
+calm          02       -       -        -      -       -      -      Calm
+happy         03       happy   HAP      h      F       gio    H      Happy
+sad           04       sad     SAD      sa     T       tri    S      Sad
+angry         05       angry   ANG      a      W       rab    A      Angry
+fearful       06       fear    FEA      f      A       pau    F      Fear
+disgust       07       disgust DIS      d      E       dis    -      Disgust
+surprised     08       ps      -        su     -       sor    W      Surprise
+boredom       -        -       -        -      L       -      -      Boredom
+============  =======  ======  =======  =====  ======  =====  =====  =======
+
+Merges (``calm -> neutral`` is the usual one) and subsets (the classic 4-emotion set
+``angry,happy,neutral,sad``) are applied to a manifest with :func:`apply_labels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from .errors import CorpusError
+
+CANONICAL: tuple[str, ...] = (
+    "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised", "boredom",
+)
+
+#: The seven emotions most corpora share; the bundled model predicts these.
+SEVEN: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+#: The classic four-emotion setup.
+FOUR: tuple[str, ...] = ("angry", "happy", "neutral", "sad")
+
+#: Named merges users can ask for by name.
+MERGES: dict[str, dict[str, str]] = {
+    "calm-neutral": {"calm": "neutral"},
+    "boredom-neutral": {"boredom": "neutral"},
+}
+
+# EmoBox's label names, used by the published folds in shared/folds/*.csv.
+EMOBOX: dict[str, str] = {
+    "Neutral": "neutral", "Calm": "calm", "Happy": "happy", "Sad": "sad", "Angry": "angry",
+    "Fear": "fearful", "Disgust": "disgust", "Surprise": "surprised", "Boredom": "boredom",
+}
+
+_ALIASES = {
+    "neu": "neutral", "happiness": "happy", "joy": "happy", "sadness": "sad", "anger": "angry",
+    "fear": "fearful", "disgusted": "disgust", "surprise": "surprised", "bored": "boredom",
+    "pleasant_surprise": "surprised", "pleasant_surprised": "surprised", "ps": "surprised",
+}
+
+
+def canonical(label: str) -> str:
+    """Return the canonical name of ``label`` (case-insensitive; common synonyms accepted).
+
+    >>> canonical("Fear"), canonical("surprise"), canonical("angry")
+    ('fearful', 'surprised', 'angry')
+    """
+    key = label.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in CANONICAL:
+        raise CorpusError(f"unknown emotion {label!r}; expected one of {', '.join(CANONICAL)}")
+    return key
+
+
+def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
+    """Parse ``"angry,happy,neutral,sad"``, ``"four"``/``"seven"``, or a list, into canonical labels."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        named = {"four": FOUR, "4": FOUR, "seven": SEVEN, "7": SEVEN, "all": CANONICAL}
+        if spec.strip().lower() in named:
+            return list(named[spec.strip().lower()])
+        spec = [s for s in spec.split(",") if s.strip()]
+    return [canonical(s) for s in spec]
+
+
+def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Parse ``"calm=neutral,boredom=neutral"`` or a named merge (``calm-neutral``) into a mapping."""
+    if not spec:
+        return {}
+    if isinstance(spec, Mapping):
+        return {canonical(k): canonical(v) for k, v in spec.items()}
+    out: dict[str, str] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part in MERGES:
+            out.update(MERGES[part])
+            continue
+        if "=" not in part and "->" not in part:
+            raise CorpusError(f"bad merge {part!r}: expected FROM=TO (e.g. calm=neutral) or one of {list(MERGES)}")
+        src, dst = part.replace("->", "=").split("=", 1)
+        out[canonical(src)] = canonical(dst)
+    return out
+
+
+def apply_labels(
+    manifest: pd.DataFrame,
+    merge: str | Mapping[str, str] | None = None,
+    emotions: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Merge labels, then keep only the rows whose emotion is in ``emotions`` (all when None).
+
+    The original corpus code stays in ``emotion_code``; ``emotion`` holds the (merged) canonical label.
+    """
+    mapping = parse_merge(merge)
+    keep = parse_emotions(emotions)
+    out = manifest.copy()
+    if mapping:
+        out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
+    if keep is not None:
+        out = out[out["emotion"].isin(keep)]
+    return out.reset_index(drop=True)

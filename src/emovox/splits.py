@@ -1,0 +1,223 @@
+"""Train/test splits of a manifest, speaker-independent by default.
+
+Protocols (the strings the CLI's ``--protocol`` takes):
+
+==========================  ===========================================================================
+``kfold[:K]``               speaker-independent stratified group k-fold (default K=5): the default
+``loso``                    leave one speaker out
+``speakers:S1,S2``          an explicit list of test speakers (``ravdess:01`` or just ``01``)
+``emobox``                  the published EmoBox partitions (``shared/folds/<corpus>.csv``)
+``cross:A,B->C``            cross-corpus: train on corpora A and B, test on C
+``random[:0.25]``           random stratified split as the classic tutorials do (speakers on both sides)
+==========================  ===========================================================================
+
+Every :class:`Fold` knows which speakers it puts on both sides; a split that shares speakers says so.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import CorpusError
+
+
+@dataclass
+class Fold:
+    """Indices (row positions in the manifest) of one train/test partition."""
+
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+    shared_speakers: list[str] = field(default_factory=list)
+
+    @property
+    def speaker_independent(self) -> bool:
+        return not self.shared_speakers
+
+
+@dataclass
+class Protocol:
+    """A named list of folds over one manifest."""
+
+    name: str
+    folds: list[Fold]
+    note: str = ""
+
+    @property
+    def speaker_independent(self) -> bool:
+        return all(f.speaker_independent for f in self.folds)
+
+    def describe(self) -> str:
+        n_test = sum(len(f.test) for f in self.folds)
+        text = f"{self.name}: {len(self.folds)} fold(s), {n_test} test utterances in all"
+        if self.note:
+            text += f"; {self.note}"
+        if not self.speaker_independent:
+            worst = max(self.folds, key=lambda f: len(f.shared_speakers))
+            text += (
+                f"; NOT speaker-independent: up to {len(worst.shared_speakers)} speaker(s) on both sides "
+                "of a fold, so scores overstate accuracy on unseen speakers"
+            )
+        else:
+            text += "; speaker-independent (no speaker on both sides)"
+        return text
+
+
+def _fold(df: pd.DataFrame, name: str, train, test) -> Fold:
+    train, test = np.asarray(train, dtype=int), np.asarray(test, dtype=int)
+    shared = sorted(set(df["speaker"].iloc[train]) & set(df["speaker"].iloc[test]))
+    return Fold(name, train, test, shared)
+
+
+def _need(df: pd.DataFrame, *cols: str) -> None:
+    missing = [c for c in cols if c not in df or df[c].isna().all()]
+    if missing:
+        raise CorpusError(f"manifest lacks column(s) {missing} needed for this split")
+    if len(df) == 0:
+        raise CorpusError("manifest is empty")
+
+
+def random_split(df: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True) -> Protocol:
+    """Random (stratified) split, as the tutorials do; speakers end up on both sides."""
+    from sklearn.model_selection import train_test_split
+
+    _need(df, "emotion")
+    idx = np.arange(len(df))
+    tr, te = train_test_split(idx, test_size=test_size, random_state=random_state,
+                              stratify=df["emotion"].values if stratify else None)
+    fold = _fold(df, "random", np.sort(tr), np.sort(te)) if "speaker" in df else Fold("random", tr, te, ["?"])
+    return Protocol(f"random({test_size:g}, seed {random_state})", [fold])
+
+
+def group_kfold(df: pd.DataFrame, n_splits: int = 5, random_state: int = 0) -> Protocol:
+    """Speaker-independent stratified group k-fold."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    _need(df, "emotion", "speaker")
+    n_spk = df["speaker"].nunique()
+    if n_spk < n_splits:
+        raise CorpusError(f"kfold:{n_splits} needs at least {n_splits} speakers, the manifest has {n_spk}")
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    folds = [_fold(df, f"fold{i + 1}", tr, te)
+             for i, (tr, te) in enumerate(cv.split(np.zeros(len(df)), df["emotion"], df["speaker"]))]
+    return Protocol(f"kfold({n_splits})", folds)
+
+
+def leave_one_speaker_out(df: pd.DataFrame) -> Protocol:
+    """One fold per speaker, that speaker alone in the test set."""
+    _need(df, "speaker")
+    spk = df["speaker"].to_numpy()
+    folds = [_fold(df, str(s), np.flatnonzero(spk != s), np.flatnonzero(spk == s)) for s in sorted(set(spk))]
+    return Protocol("loso", folds)
+
+
+def _match_speakers(df: pd.DataFrame, wanted: list[str]) -> set[str]:
+    all_spk = set(df["speaker"])
+    out = set()
+    for w in wanted:
+        hits = {s for s in all_spk if s == w or s.split(":", 1)[-1] == w}
+        if not hits:
+            raise CorpusError(f"test speaker {w!r} is not in the manifest")
+        out |= hits
+    return out
+
+
+def speaker_split(df: pd.DataFrame, test_speakers: list[str]) -> Protocol:
+    """An explicit list of test speakers; every other speaker trains."""
+    _need(df, "speaker")
+    test = _match_speakers(df, test_speakers)
+    mask = df["speaker"].isin(test).to_numpy()
+    return Protocol(f"speakers({','.join(sorted(test))})",
+                    [_fold(df, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))])
+
+
+def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protocol:
+    """Train on the corpora ``train``, test on ``test``."""
+    _need(df, "corpus")
+    have = set(df["corpus"])
+    for c in [*train, *test]:
+        if c not in have:
+            raise CorpusError(f"corpus {c!r} is not in the manifest (it has {sorted(have)})")
+    corp = df["corpus"].to_numpy()
+    tr, te = np.flatnonzero(np.isin(corp, train)), np.flatnonzero(np.isin(corp, test))
+    return Protocol(f"cross({'+'.join(train)}->{'+'.join(test)})", [_fold(df, "cross", tr, te)])
+
+
+def default_folds_dir() -> Path:
+    """``$EMOVOX_FOLDS``, ``$EMOVOX_SHARED/folds``, or the first ``shared/folds`` above the working directory."""
+    if os.environ.get("EMOVOX_FOLDS"):
+        return Path(os.environ["EMOVOX_FOLDS"])
+    if os.environ.get("EMOVOX_SHARED"):
+        return Path(os.environ["EMOVOX_SHARED"]) / "folds"
+    for parent in [Path.cwd(), *Path.cwd().parents]:
+        if (parent / "shared" / "folds").is_dir():
+            return parent / "shared" / "folds"
+    return Path("../shared/folds")
+
+
+def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:
+    """The published EmoBox partitions for the manifest's corpus (one corpus per manifest).
+
+    Files are matched on (corpus, base name without extension), so ``.flac`` or ``.opus`` copies of the
+    release's ``.wav`` files match. Manifest rows the folds do not list are left out of every fold, and
+    listed files missing from the manifest are an error: the folds would not be the published ones.
+    """
+    _need(df, "corpus", "utt_id", "speaker")
+    corpora = sorted(set(df["corpus"]))
+    if len(corpora) != 1:
+        raise CorpusError(f"emobox folds apply to one corpus at a time; the manifest has {corpora}")
+    corpus = corpora[0]
+    folds_dir = Path(folds_dir) if folds_dir else default_folds_dir()
+    csv = folds_dir / f"{corpus}.csv"
+    if not csv.is_file():
+        raise CorpusError(f"{csv}: no EmoBox folds for {corpus} (set EMOVOX_FOLDS to the folder of the CSVs)")
+    table = pd.read_csv(csv)
+    table["key"] = table["file"].str.replace(r"\.[A-Za-z0-9]+$", "", regex=True)
+    pos = {k: i for i, k in enumerate(df["utt_id"].astype(str))}
+    missing = sorted(set(table["key"]) - set(pos))
+    if missing:
+        raise CorpusError(
+            f"{csv}: {len(missing)} file(s) of the published folds are not in the manifest, "
+            f"e.g. {missing[:3]}; the folds cannot be reproduced on a partial corpus"
+        )
+    folds = []
+    for k, g in table.groupby("fold", sort=True):
+        tr = sorted(pos[x] for x in g.loc[g["split"] == "train", "key"])
+        te = sorted(pos[x] for x in g.loc[g["split"] == "test", "key"])
+        folds.append(_fold(df, f"fold{k}", tr, te))
+    unused = len(df) - len(set(table["key"]))
+    note = f"{unused} manifest rows not in the published folds were left out" if unused else ""
+    return Protocol(f"emobox({corpus})", folds, note)
+
+
+def make_protocol(df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0,
+                  folds_dir: str | Path | None = None) -> Protocol:
+    """Build the protocol named by ``spec`` (see the module docstring)."""
+    name, _, arg = spec.partition(":")
+    name = name.strip().lower()
+    try:
+        if name == "kfold":
+            return group_kfold(df, int(arg or 5), random_state)
+        if name == "loso":
+            return leave_one_speaker_out(df)
+        if name == "speakers":
+            return speaker_split(df, [s for s in arg.split(",") if s])
+        if name == "emobox":
+            return emobox_folds(df, folds_dir)
+        if name == "random":
+            return random_split(df, float(arg or 0.25), random_state=random_state if arg else 7)
+        if name == "cross":
+            src, _, dst = arg.partition("->")
+            if not src or not dst:
+                raise CorpusError("cross-corpus protocol needs 'cross:TRAIN1,TRAIN2->TEST'")
+            return cross_corpus(df, src.split(","), dst.split(","))
+    except ValueError as exc:
+        raise CorpusError(f"bad protocol {spec!r}: {exc}") from None
+    raise CorpusError(
+        f"unknown protocol {spec!r}; expected kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B or random[:F]"
+    )

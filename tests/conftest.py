@@ -1,0 +1,63 @@
+"""Shared test fixtures: where ../shared is, and small synthetic audio files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")).resolve()
+RAVDESS = SHARED / "corpora" / "ravdess"
+EMODB = SHARED / "corpora" / "emodb"
+FOLDS = SHARED / "folds"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ravdess_root() -> Path:
+    return need(RAVDESS)
+
+
+@pytest.fixture(scope="session")
+def emodb_root() -> Path:
+    return need(EMODB)
+
+
+@pytest.fixture(scope="session")
+def folds_dir() -> Path:
+    return need(FOLDS)
+
+
+@pytest.fixture(scope="session")
+def ravdess_manifest(ravdess_root):
+    from emovox.corpora import scan
+
+    return scan(ravdess_root, "ravdess")[0]
+
+
+@pytest.fixture(scope="session")
+def emodb_manifest(emodb_root):
+    from emovox.corpora import scan
+
+    return scan(emodb_root, "emodb")[0]
+
+
+def tone(freq: float = 440.0, seconds: float = 1.0, sr: int = 16000, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def tone_wav(tmp_path) -> Path:
+    import soundfile as sf
+
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone(), 16000)
+    return path

@@ -1,0 +1,198 @@
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import emovox
+from emovox import AudioError
+from emovox.audio import load_audio, stream_audio
+
+from .conftest import tone
+
+SR = 16000
+
+
+@pytest.mark.parametrize("subtype,tol", [("PCM_U8", 1e-2), ("PCM_16", 1e-4), ("PCM_24", 1e-6), ("PCM_32", 1e-6),
+                                         ("FLOAT", 1e-7), ("DOUBLE", 1e-7)])
+def test_wav_subtypes_round_trip(tmp_path, subtype, tol):
+    y = tone(440, 0.5)
+    path = tmp_path / f"x_{subtype}.wav"
+    sf.write(path, y, SR, subtype=subtype)
+    out = load_audio(path)
+    assert out.dtype == np.float32 and out.shape == y.shape
+    assert np.max(np.abs(out - y)) < tol + 1e-9
+
+
+@pytest.mark.parametrize("fmt,subtype,ext", [("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"),
+                                             ("OGG", "OPUS", "opus"), ("MP3", "MPEG_LAYER_III", "mp3")])
+def test_compressed_formats_decode(tmp_path, fmt, subtype, ext):
+    y = tone(440, 1.0)
+    path = tmp_path / f"x.{ext}"
+    sr = 48000 if subtype == "OPUS" else SR
+    sf.write(path, tone(440, 1.0, sr), sr, format=fmt, subtype=subtype)
+    out = load_audio(path)
+    assert abs(out.size - y.size) < 0.06 * SR  # codecs add priming samples
+    # energy is kept: the RMS of a 0.5-amplitude sine is 0.354
+    assert abs(np.sqrt(np.mean(out**2)) - 0.354) < 0.05
+
+
+def test_resample_and_downmix(tmp_path):
+    left = tone(440, 1.0, 44100)
+    stereo = np.stack([left, -left * 0 + left], axis=1)
+    path = tmp_path / "st.wav"
+    sf.write(path, stereo, 44100)
+    out = load_audio(path, sr=16000)
+    assert out.shape == (16000,)
+    spec = np.abs(np.fft.rfft(out))
+    assert abs(np.argmax(spec) * 16000 / out.size - 440) <= 1.0
+
+
+def test_array_and_bytes_inputs(tmp_path):
+    y = tone(440, 0.5, 8000)
+    out = load_audio(y, input_sr=8000)
+    assert out.shape == (8000,)
+    ints = (y * 32767).astype(np.int16)
+    assert np.allclose(load_audio(ints, input_sr=8000), out, atol=1e-3)
+    chans_first = np.stack([y, y])  # (channels, n)
+    assert load_audio(chans_first, input_sr=8000).shape == (8000,)
+    path = tmp_path / "b.flac"
+    sf.write(path, y, 8000)
+    assert np.allclose(load_audio(path.read_bytes()), out, atol=1e-3)
+    with pytest.raises(AudioError, match="input_sr"):
+        load_audio(y)
+
+
+def test_stream_audio_matches_whole_file(tmp_path):
+    y = np.random.default_rng(0).standard_normal(44100 * 5).astype(np.float32) * 0.1
+    path = tmp_path / "long.wav"
+    sf.write(path, y, 44100, subtype="FLOAT")
+    chunks = list(stream_audio(path, 16000, chunk_seconds=1.0))
+    assert len(chunks) >= 5
+    streamed = np.concatenate(chunks)
+    whole = load_audio(path, 16000)
+    assert abs(streamed.size - whole.size) <= 2
+    n = min(streamed.size, whole.size)
+    assert np.max(np.abs(streamed[200 : n - 200] - whole[200 : n - 200])) < 1e-3
+
+
+# ---------------------------------------------------------------------------------------- bad input
+def _expect(path, match, **kw):
+    with pytest.raises(AudioError) as info:
+        load_audio(path, **kw)
+    msg = str(info.value)
+    assert str(path) in msg and "\n" not in msg
+    assert match in msg
+    return msg
+
+
+def test_missing_file(tmp_path):
+    _expect(tmp_path / "nope.wav", "no such file")
+
+
+def test_directory(tmp_path):
+    _expect(tmp_path, "is a directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable(tmp_path, tone_wav):
+    os.chmod(tone_wav, 0)
+    _expect(tone_wav, "unreadable")
+
+
+def test_unreadable_as_root_is_reported(tmp_path, tone_wav, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    _expect(tone_wav, "unreadable")
+
+
+def test_not_audio(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = tmp_path / "notes.wav"
+    path.write_text("this is not audio at all, just text\n" * 20)
+    msg = _expect(path, "ffmpeg is not installed")
+    assert "notes.wav" in msg
+
+
+def test_not_audio_garbage_riff(tmp_path):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + b"\xff" * 40)
+    with pytest.raises(AudioError, match="bad.wav"):
+        load_audio(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.wav"
+    path.write_bytes(b"")
+    _expect(path, "empty file")
+
+
+def test_truncated_wav(tmp_path, tone_wav):
+    data = tone_wav.read_bytes()
+    path = tmp_path / "cut.wav"
+    path.write_bytes(data[: len(data) // 2])
+    _expect(path, "truncated")
+
+
+def test_truncated_flac(tmp_path):
+    path = tmp_path / "full.flac"
+    sf.write(path, np.random.default_rng(1).standard_normal(SR * 2).astype(np.float32) * 0.1, SR)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _expect(cut, "truncated")
+
+
+def test_zero_samples(tmp_path):
+    path = tmp_path / "zero.wav"
+    sf.write(path, np.zeros(0, dtype=np.float32), SR)
+    _expect(path, "zero samples")
+
+
+def test_non_finite(tmp_path):
+    y = tone(440, 0.5)
+    y[100] = np.nan
+    path = tmp_path / "nan.wav"
+    sf.write(path, y, SR, subtype="FLOAT")
+    _expect(path, "non-finite")
+    with pytest.raises(AudioError, match="non-finite"):
+        load_audio(np.array([0.0, np.inf] * 1000, dtype=np.float32), input_sr=SR)
+
+
+def test_too_short_and_configurable(tmp_path):
+    path = tmp_path / "short.wav"
+    sf.write(path, tone(440, 0.05), SR)
+    _expect(path, "too short")
+    assert load_audio(path, min_duration=0.01).size == 800
+    with pytest.raises(AudioError, match="too short"):
+        load_audio(path, min_duration=0.5)
+
+
+def test_ffmpeg_fallback_or_clear_error(tmp_path):
+    """A container libsndfile cannot read: decoded by ffmpeg when present, else a clear error."""
+    path = tmp_path / "clip.m4a"
+    if shutil.which("ffmpeg"):
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+                        "-ar", "16000", str(path)], check=True)
+        y = load_audio(path)
+        assert abs(y.size - SR) < 0.1 * SR
+    else:
+        path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 2000)
+        _expect(path, "ffmpeg is not installed")
+
+
+def test_cli_bad_file_one_line(tmp_path):
+    path = tmp_path / "bad.wav"
+    path.write_text("nope")
+    out = tmp_path / "o.wav"
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(path), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.wav" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_public_api_exports():
+    assert emovox.load_audio is load_audio
+    assert issubclass(emovox.AudioError, emovox.EmovoxError)

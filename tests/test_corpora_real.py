@@ -1,0 +1,149 @@
+"""The readers, labels and splits on the real corpora in ../shared."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from emovox.corpora import detect, find_audio, read_manifest, scan
+from emovox.errors import CorpusError
+from emovox.labels import apply_labels, canonical, parse_emotions, parse_merge
+from emovox.splits import emobox_folds, make_protocol
+
+
+def test_ravdess_counts(ravdess_manifest):
+    df = ravdess_manifest
+    assert len(df) == 1440
+    assert df["emotion"].value_counts().to_dict() == {
+        "neutral": 96, "calm": 192, "happy": 192, "sad": 192, "angry": 192, "fearful": 192, "disgust": 192,
+        "surprised": 192,
+    }
+    assert df["speaker"].nunique() == 24
+    assert (df["speaker"].value_counts() == 60).all()
+    assert df["gender"].value_counts().to_dict() == {"male": 720, "female": 720}
+    assert set(df["sample_rate"]) == {16000} and set(df["channels"]) == {1}
+    assert df["duration"].between(2.5, 6.0).all()
+    assert set(df["language"]) == {"en"} and set(df["vocal_channel"]) == {"speech"}
+
+
+def test_ravdess_fields(ravdess_manifest):
+    df = ravdess_manifest.set_index("utt_id")
+    row = df.loc["03-01-06-02-01-02-07"]
+    assert row["modality"] == "audio-only" and row["vocal_channel"] == "speech"
+    assert row["emotion"] == "fearful" and row["emotion_code"] == "06"
+    assert row["intensity"] == "strong" and row["statement"] == "01"
+    assert row["text"] == "Kids are talking by the door"
+    assert row["repetition"] == 2 and row["actor"] == 7
+    assert row["speaker"] == "ravdess:07" and row["gender"] == "male"
+    row = df.loc["03-01-08-01-02-01-24"]
+    assert (row["emotion"], row["intensity"], row["statement"], row["actor"], row["gender"]) == (
+        "surprised", "normal", "02", 24, "female")
+    assert row["text"] == "Dogs are sitting by the door"
+    # every row: the path's own fields agree with the parsed columns
+    for _, r in ravdess_manifest.sample(100, random_state=0).iterrows():
+        f = r["utt_id"].split("-")
+        assert int(f[6]) == r["actor"] and f[2] == r["emotion_code"] and int(f[5]) == r["repetition"]
+        assert r["path"].endswith(f"Actor_{f[6]}/{r['utt_id']}.flac")
+
+
+def test_emodb_counts(emodb_manifest):
+    df = emodb_manifest
+    assert len(df) == 535
+    assert df["emotion_code"].value_counts().to_dict() == {
+        "W": 127, "L": 81, "E": 46, "A": 69, "F": 71, "T": 62, "N": 79}
+    assert df["emotion"].value_counts()["boredom"] == 81
+    genders = df.groupby("speaker")["gender"].first().to_dict()
+    assert genders == {
+        "emodb:03": "male", "emodb:08": "female", "emodb:09": "female", "emodb:10": "male",
+        "emodb:11": "male", "emodb:12": "male", "emodb:13": "female", "emodb:14": "female",
+        "emodb:15": "male", "emodb:16": "female"}
+    assert set(df["language"]) == {"de"}
+
+
+def test_detection_on_real_corpora(ravdess_root, emodb_root):
+    assert detect(find_audio(ravdess_root), ravdess_root) == "ravdess"
+    assert scan(emodb_root)[1].corpus == "emodb"
+
+
+def test_labels_merge_and_subset(ravdess_manifest):
+    merged = apply_labels(ravdess_manifest, merge="calm=neutral")
+    assert merged["emotion"].value_counts()["neutral"] == 288 and "calm" not in set(merged["emotion"])
+    four = apply_labels(ravdess_manifest, emotions="angry,happy,neutral,sad")
+    assert len(four) == 96 + 3 * 192 and set(four["emotion"]) == {"angry", "happy", "neutral", "sad"}
+    assert (four["emotion_code"].isin(["01", "03", "04", "05"])).all()
+    assert parse_emotions("seven") == ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
+    assert parse_merge("calm-neutral") == {"calm": "neutral"}
+    assert canonical("Fear") == "fearful"
+    with pytest.raises(CorpusError, match="unknown emotion 'joyful'"):
+        parse_emotions("joyful,sad")
+    with pytest.raises(CorpusError, match="FROM=TO"):
+        parse_merge("calm")
+
+
+def test_emobox_ravdess_folds(ravdess_manifest, folds_dir):
+    proto = emobox_folds(ravdess_manifest, folds_dir)
+    assert len(proto.folds) == 6
+    assert proto.speaker_independent
+    tests = sorted(i for f in proto.folds for i in f.test)
+    assert tests == list(range(1440))  # every file is tested exactly once
+    for f in proto.folds:
+        assert len(f.test) == 240 and len(f.train) == 1200
+        spk_test = set(ravdess_manifest["speaker"].iloc[f.test])
+        assert len(spk_test) == 4 and not spk_test & set(ravdess_manifest["speaker"].iloc[f.train])
+    # the folds' labels agree with ours
+    table = pd.read_csv(folds_dir / "ravdess.csv")
+    ours = ravdess_manifest.set_index("utt_id")["emotion"]
+    theirs = table.drop_duplicates("file").set_index(table.drop_duplicates("file")["file"].str[:-4])["emotion"]
+    assert (ours.loc[theirs.index].values == theirs.str.lower().replace(
+        {"fear": "fearful", "surprise": "surprised"}).values).all()
+
+
+def test_emobox_emodb_not_speaker_independent(emodb_manifest, folds_dir):
+    proto = emobox_folds(emodb_manifest, folds_dir)
+    assert len(proto.folds) == 5 and all(len(f.test) == 107 for f in proto.folds)
+    assert sorted(i for f in proto.folds for i in f.test) == list(range(535))
+    assert not proto.speaker_independent
+    assert all(len(f.shared_speakers) == 10 for f in proto.folds)
+    assert "NOT speaker-independent" in proto.describe()
+
+
+def test_emobox_partial_corpus_refused(ravdess_manifest, folds_dir):
+    with pytest.raises(CorpusError, match="not in the manifest"):
+        emobox_folds(ravdess_manifest.iloc[:100], folds_dir)
+
+
+def test_protocols(ravdess_manifest, emodb_manifest):
+    df = ravdess_manifest
+    kf = make_protocol(df, "kfold:4")
+    assert len(kf.folds) == 4 and kf.speaker_independent
+    assert sorted(i for f in kf.folds for i in f.test) == list(range(1440))
+    loso = make_protocol(df, "loso")
+    assert len(loso.folds) == 24 and loso.speaker_independent
+    rnd = make_protocol(df, "random")
+    assert not rnd.speaker_independent and len(rnd.folds[0].test) == 360
+    assert "NOT speaker-independent" in rnd.describe()
+    sp = make_protocol(df, "speakers:01,ravdess:02")
+    assert set(df["speaker"].iloc[sp.folds[0].test]) == {"ravdess:01", "ravdess:02"}
+    both = pd.concat([df, emodb_manifest], ignore_index=True)
+    cc = make_protocol(both, "cross:ravdess->emodb")
+    assert len(cc.folds[0].train) == 1440 and len(cc.folds[0].test) == 535 and cc.speaker_independent
+    with pytest.raises(CorpusError, match="unknown protocol"):
+        make_protocol(df, "bogus")
+    with pytest.raises(CorpusError, match="not in the manifest"):
+        make_protocol(df, "speakers:99")
+
+
+def test_cli_scan_and_stats(tmp_path, ravdess_root, emodb_root):
+    out = tmp_path / "m.csv"
+    png = tmp_path / "counts.png"
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "corpus", "scan", str(ravdess_root), str(emodb_root),
+                           "-o", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    df = read_manifest(out)
+    assert len(df) == 1440 + 535 and set(df["corpus"]) == {"ravdess", "emodb"}
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "corpus", "stats", str(out), "--plot", str(png)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "angry" in proc.stdout and "1975 utterances, 34 speakers" in proc.stdout
+    assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
