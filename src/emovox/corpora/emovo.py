@@ -25,7 +25,8 @@ EMOTIONS = {
     "tri": "sad",
 }
 GENDER = {"f": "female", "m": "male"}
-_NAME = re.compile(r"^([a-z]{3})-([fm][1-3])-([a-z]+\d+)$")
+_NAME = re.compile(r"^([a-z]+)-([a-z]+\d+)-([a-z]+\d+)$")
+SPEAKERS = ("f1", "f2", "f3", "m1", "m2", "m3")
 
 
 class Emovo(Corpus):
@@ -40,6 +41,8 @@ class Emovo(Corpus):
         emo, spk, sent = m.groups()
         if emo not in EMOTIONS:
             return f"unknown emotion code {emo}"
+        if spk not in SPEAKERS:
+            return f"unknown speaker {spk}"
         return {
             "utt_id": path.stem,
             "speaker": self.speaker_id(spk),

@@ -29,9 +29,7 @@ EMOTIONS = {
 #: The release's speaker codes, with its one typo (``OA_bite_neutral``) mapped onto OAF.
 SPEAKERS = {"OAF": "OAF", "YAF": "YAF", "OA": "OAF"}
 AGE = {"OAF": 64, "YAF": 26}
-_NAME = re.compile(
-    r"^(OAF|YAF|OA)_([A-Za-z]+)_(angry|disgust|fear|happy|neutral|sad|ps|pleasant_surprised?)$", re.IGNORECASE
-)
+_NAME = re.compile(r"^([A-Za-z]+)_([A-Za-z]+)_([A-Za-z]+(?:_surprised?)?)$")
 
 
 class Tess(Corpus):
@@ -44,6 +42,10 @@ class Tess(Corpus):
         if not m:
             return "not SPK_word_emotion (e.g. OAF_back_angry)"
         spk, word, emo = m.groups()
+        if spk.upper() not in SPEAKERS:
+            return f"unknown speaker {spk} (expected OAF or YAF)"
+        if emo.lower() not in EMOTIONS:
+            return f"unknown emotion {emo}"
         spk = SPEAKERS[spk.upper()]
         return {
             "utt_id": path.stem,

@@ -1,0 +1,276 @@
+"""Corpus readers on small synthetic trees named by each corpus's convention.
+
+TESS, CREMA-D, SAVEE, EMOVO and ShEMO are not in ``../shared/corpora``; these tests write 0.3 s of
+noise under each release's names (``.wav``, ``.flac`` and ``.opus`` mixed), plus names that break the
+convention, and check what :func:`emovox.corpora.scan` makes of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from emovox.corpora import CORPORA, detect, find_audio, get_reader, scan
+from emovox.errors import CorpusError
+
+DUR = 0.3
+SHARED = Path(os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+FOLDS = SHARED / "folds"
+
+
+def write_audio(path: Path, seed: int = 0) -> None:
+    """0.3 s of quiet noise; the format follows the extension (Opus needs 48 kHz)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ext = path.suffix.lower()
+    sr = 48000 if ext == ".opus" else 16000
+    y = (0.05 * np.random.default_rng(seed).standard_normal(int(DUR * sr))).astype("float32")
+    if ext == ".opus":
+        sf.write(str(path), y, sr, format="OGG", subtype="OPUS")
+    elif ext == ".flac":
+        sf.write(str(path), y, sr, format="FLAC", subtype="PCM_16")
+    else:
+        sf.write(str(path), y, sr, format="WAV", subtype="PCM_16")
+
+
+# corpus -> relative path -> expected fields (utt_id, speaker, gender, emotion, emotion_code)
+VALID: dict[str, dict[str, tuple]] = {
+    "tess": {
+        "OAF_angry/OAF_back_angry.wav": ("OAF_back_angry", "OAF", "female", "angry", "angry"),
+        "OAF_Fear/OAF_back_fear.flac": ("OAF_back_fear", "OAF", "female", "fearful", "fear"),
+        "OAF_Pleasant_surprise/OAF_back_ps.opus": ("OAF_back_ps", "OAF", "female", "surprised", "ps"),
+        "YAF_pleasant_surprised/YAF_youth_ps.wav": ("YAF_youth_ps", "YAF", "female", "surprised", "ps"),
+        "YAF_sad/YAF_youth_sad.wav": ("YAF_youth_sad", "YAF", "female", "sad", "sad"),
+        "OAF_neutral/OA_bite_neutral.wav": ("OA_bite_neutral", "OAF", "female", "neutral", "neutral"),
+        "YAF_home_happy.wav": ("YAF_home_happy", "YAF", "female", "happy", "happy"),  # outside the folders
+        "YAF_disgust/YAF_home_disgust.flac": ("YAF_home_disgust", "YAF", "female", "disgust", "disgust"),
+    },
+    "cremad": {
+        "AudioWAV/1001_DFA_ANG_XX.wav": ("1001_DFA_ANG_XX", "1001", "male", "angry", "ANG"),
+        "AudioWAV/1001_IEO_HAP_HI.flac": ("1001_IEO_HAP_HI", "1001", "male", "happy", "HAP"),
+        "AudioWAV/1002_IEO_SAD_LO.opus": ("1002_IEO_SAD_LO", "1002", "female", "sad", "SAD"),
+        "AudioWAV/1091_WSI_NEU_XX.wav": ("1091_WSI_NEU_XX", "1091", "female", "neutral", "NEU"),
+        "AudioWAV/1045_ITS_FEA_XX.wav": ("1045_ITS_FEA_XX", "1045", "male", "fearful", "FEA"),
+        "AudioWAV/1030_TSI_DIS_XX.wav": ("1030_TSI_DIS_XX", "1030", "female", "disgust", "DIS"),
+    },
+    "savee": {
+        # flat layout (AudioData redistributions, EmoBox names)
+        "ALL/DC_a01.wav": ("DC_a01", "DC", "male", "angry", "a"),
+        "ALL/DC_sa01.flac": ("DC_sa01", "DC", "male", "sad", "sa"),
+        "ALL/JE_su15.wav": ("JE_su15", "JE", "male", "surprised", "su"),
+        "ALL/KL_n30.opus": ("KL_n30", "KL", "male", "neutral", "n"),
+        # speaker-folder layout (official AudioData/)
+        "AudioData/JK/a01.wav": ("JK_a01", "JK", "male", "angry", "a"),
+        "AudioData/JK/sa02.flac": ("JK_sa02", "JK", "male", "sad", "sa"),
+        "AudioData/KL/d03.wav": ("KL_d03", "KL", "male", "disgust", "d"),
+        "AudioData/JE/f05.opus": ("JE_f05", "JE", "male", "fearful", "f"),
+        "AudioData/JE/h10.wav": ("JE_h10", "JE", "male", "happy", "h"),
+    },
+    "emovo": {
+        "f1/dis-f1-b1.wav": ("dis-f1-b1", "f1", "female", "disgust", "dis"),
+        "m2/gio-m2-l4.flac": ("gio-m2-l4", "m2", "male", "happy", "gio"),
+        "f3/sor-f3-n5.opus": ("sor-f3-n5", "f3", "female", "surprised", "sor"),
+        "m3/tri-m3-d2.wav": ("tri-m3-d2", "m3", "male", "sad", "tri"),
+        "m1/pau-m1-b3.wav": ("pau-m1-b3", "m1", "male", "fearful", "pau"),
+        "f2/neu-f2-n1.wav": ("neu-f2-n1", "f2", "female", "neutral", "neu"),
+        "m1/rab-m1-l1.flac": ("rab-m1-l1", "m1", "male", "angry", "rab"),
+    },
+    "shemo": {
+        "female/F01A01.wav": ("F01A01", "F01", "female", "angry", "A"),
+        "female/F03S02.flac": ("F03S02", "F03", "female", "sad", "S"),
+        "female/F02F01.opus": ("F02F01", "F02", "female", "fearful", "F"),
+        "female/F02N01.wav": ("F02N01", "F02", "female", "neutral", "N"),
+        "male/M01N01.wav": ("M01N01", "M01", "male", "neutral", "N"),
+        "male/M01H01.flac": ("M01H01", "M01", "male", "happy", "H"),
+        "male/M01W01.wav": ("M01W01", "M01", "male", "surprised", "W"),
+    },
+}
+
+# Names that break each convention: they must be skipped with a reason, never dropped silently.
+MALFORMED: dict[str, list[str]] = {
+    "tess": [
+        "OAF_angry/OAF_back.wav", "ZZF_back_angry.wav", "OAF_back_bored.wav", "OAF_back_angry_2.wav",
+        "YAF_sad/YAF-youth-sad.flac",
+    ],
+    "cremad": [
+        "AudioWAV/1092_DFA_ANG_XX.wav", "AudioWAV/1000_DFA_ANG_XX.wav", "AudioWAV/1001_ABC_ANG_XX.wav",
+        "AudioWAV/1001_DFA_JOY_XX.wav", "AudioWAV/1001_DFA_ANG_ZZ.wav", "AudioWAV/1001_DFA_ANG.wav",
+        "AudioWAV/1001_dfa_ang_xx.flac",
+    ],
+    "savee": [
+        "AudioData/XX/a01.wav", "ALL/DC_x01.wav", "ALL/DC_a1.wav", "ALL/AB_a01.wav", "AudioData/DC/sad01.wav",
+        "AudioData/DC/a00.wav",
+    ],
+    "emovo": ["f1/xxx-f1-b1.wav", "f1/dis-x1-b1.wav", "f1/dis-f1.wav", "f1/dis-f4-b1.wav", "f1/dis_f1_b1.wav"],
+    "shemo": ["female/F01X01.wav", "female/X01A01.wav", "female/F1A01.wav", "male/M01A001.wav"],
+}
+
+DEMOGRAPHICS = [
+    ("ActorID", "Age", "Sex", "Race", "Ethnicity"),
+    ("1001", "51", "Male", "Caucasian", "Not Hispanic"),
+    ("1002", "21", "Female", "Caucasian", "Not Hispanic"),
+    ("1030", "42", "Female", "African American", "Not Hispanic"),
+    ("1045", "60", "Male", "Asian", "Not Hispanic"),
+    ("1091", "29", "Female", "Asian", "Not Hispanic"),
+]
+
+
+def build(root: Path, corpus: str, malformed: bool = True) -> Path:
+    names = list(VALID[corpus]) + (MALFORMED[corpus] if malformed else [])
+    for i, rel in enumerate(names):
+        write_audio(root / rel, seed=i)
+    (root / "README.txt").write_text("not audio; ignored by the scan\n")
+    return root
+
+
+def write_demographics(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(DEMOGRAPHICS)
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory) -> dict[str, Path]:
+    out = {}
+    for corpus in VALID:
+        out[corpus] = build(tmp_path_factory.mktemp(corpus), corpus)
+    write_demographics(out["cremad"] / "docs" / "VideoDemographics.csv")
+    return out
+
+
+def test_opus_roundtrip(tmp_path):
+    write_audio(tmp_path / "x.opus")
+    info = sf.info(str(tmp_path / "x.opus"))
+    assert info.samplerate == 48000 and abs(info.frames / info.samplerate - DUR) < 0.05
+
+
+@pytest.mark.parametrize("corpus", list(VALID))
+def test_scan_named_and_detected(trees, corpus):
+    root = trees[corpus]
+    df, report = scan(root, corpus)
+    df_auto, report_auto = scan(root)
+    assert report_auto.corpus == corpus
+    assert detect(find_audio(root), root) == corpus
+    assert df_auto["utt_id"].tolist() == df["utt_id"].tolist()
+
+    n_valid, n_bad = len(VALID[corpus]), len(MALFORMED[corpus])
+    assert report.n_files == n_valid + n_bad
+    assert report.n_rows == len(df) == n_valid
+    assert df["corpus"].eq(corpus).all()
+    assert df["language"].eq(get_reader(corpus).language).all()
+    # every skipped file is listed with a non-empty reason
+    skipped = {Path(p).relative_to(root).as_posix(): reason for p, reason in report.skipped}
+    assert set(skipped) == set(MALFORMED[corpus])
+    assert all(isinstance(r, str) and r for r in skipped.values())
+    assert f"skipped {n_bad} files" in report.summary()
+
+    by_path = {Path(p).resolve(): row for p, row in zip(df["path"], df.itertuples(index=False), strict=True)}
+    for rel, (utt, spk, gender, emotion, code) in VALID[corpus].items():
+        row = by_path[(root / rel).resolve()]
+        assert row.utt_id == utt
+        assert row.speaker == f"{corpus}:{spk}"
+        assert row.gender == gender
+        assert row.emotion == emotion
+        assert row.emotion_code == code
+        assert abs(row.duration - DUR) < 0.05
+        assert row.sample_rate == (48000 if rel.endswith(".opus") else 16000)
+        assert row.channels == 1
+
+
+@pytest.mark.parametrize("corpus", list(VALID))
+def test_conventions_do_not_overlap(trees, corpus):
+    """A valid file of one corpus is rejected by every other reader, so detection is unambiguous."""
+    for rel in VALID[corpus]:
+        path = trees[corpus] / rel
+        for other in CORPORA:
+            if other != corpus:
+                assert isinstance(get_reader(other).parse(path, {}), str), (other, rel)
+
+
+@pytest.mark.parametrize("corpus", list(VALID))
+def test_utt_ids_match_emobox_folds(trees, corpus):
+    fold = FOLDS / f"{corpus}.csv"
+    if not fold.is_file():
+        pytest.skip(f"{fold} not available")
+    with open(fold, newline="") as f:
+        names = {Path(r["file"]).stem for r in csv.DictReader(f)}
+    df, _ = scan(trees[corpus], corpus, audio_info=False)
+    assert set(df["utt_id"]) <= names
+    assert len(set(df["utt_id"])) == len(df)
+
+
+def test_tess_details(trees):
+    df, _ = scan(trees["tess"], "tess", audio_info=False)
+    row = df.set_index("utt_id").loc["OA_bite_neutral"]
+    assert row.speaker == "tess:OAF" and row.age == 64 and row.word == "bite"
+    assert set(df.loc[df.speaker == "tess:YAF", "age"]) == {26}
+    assert df.speaker.nunique() == 2
+
+
+def test_tess_emotion_spellings(tmp_path):
+    reader = get_reader("tess")
+    for stem, emotion in [
+        ("YAF_dog_pleasant_surprise", "surprised"), ("OAF_dog_pleasant_surprised", "surprised"),
+        ("OAF_dog_Fear", "fearful"), ("YAF_dog_ps", "surprised"),
+    ]:
+        parsed = reader.parse(tmp_path / f"{stem}.wav", {})
+        assert isinstance(parsed, dict) and parsed["emotion"] == emotion and parsed["utt_id"] == stem
+
+
+def test_cremad_demographics(trees):
+    df, _ = scan(trees["cremad"], "crema-d", audio_info=False)
+    d = df.set_index("utt_id")
+    assert d.loc["1001_DFA_ANG_XX", "age"] == 51 and d.loc["1002_IEO_SAD_LO", "age"] == 21
+    assert d.loc["1030_TSI_DIS_XX", "race"] == "African American"
+    assert d.loc["1001_IEO_HAP_HI", "intensity"] == "high"
+    assert d.loc["1002_IEO_SAD_LO", "intensity"] == "low"
+    assert d.loc["1001_DFA_ANG_XX", "intensity"] == "unspecified"
+    assert d.loc["1001_DFA_ANG_XX", "text"] == "Don't forget a jacket"
+
+
+def test_cremad_without_demographics(tmp_path):
+    root = build(tmp_path / "crema", "cremad", malformed=False)
+    df, report = scan(root)
+    assert report.corpus == "cremad" and len(df) == len(VALID["cremad"]) and not report.skipped
+    assert df["gender"].isna().all() and df["age"].isna().all()
+    assert df["emotion"].notna().all()
+
+
+def test_cremad_actor_missing_from_demographics(tmp_path):
+    root = build(tmp_path / "crema", "cremad", malformed=False)
+    write_demographics(root / "VideoDemographics.csv")
+    write_audio(root / "AudioWAV" / "1050_IEO_NEU_XX.wav")
+    df, _ = scan(root, "cremad", audio_info=False)
+    d = df.set_index("utt_id")
+    assert pd.isna(d.loc["1050_IEO_NEU_XX", "gender"]) and pd.isna(d.loc["1050_IEO_NEU_XX", "age"])
+    assert d.loc["1091_WSI_NEU_XX", "gender"] == "female"
+
+
+def test_savee_layouts_agree(tmp_path):
+    """The same utterance under either layout gets the same utt_id and labels."""
+    flat = get_reader("savee").parse(tmp_path / "DC_sa01.wav", {})
+    nested = get_reader("savee").parse(tmp_path / "AudioData" / "DC" / "sa01.wav", {})
+    assert isinstance(flat, dict) and flat == nested
+    assert flat["utt_id"] == "DC_sa01" and flat["emotion"] == "sad"
+    angry = get_reader("savee").parse(tmp_path / "DC" / "a01.wav", {})
+    assert angry["emotion"] == "angry" and angry["utt_id"] == "DC_a01"
+
+
+def test_shemo_speakers_keep_gender_letter(trees):
+    df, _ = scan(trees["shemo"], "shemo", audio_info=False)
+    assert {"shemo:F01", "shemo:M01"} <= set(df.speaker)
+    assert df.groupby("speaker")["gender"].nunique().eq(1).all()
+
+
+def test_detect_rejects_unknown_names(tmp_path):
+    for name in ["hello.wav", "take_1.flac", "x-y.wav"]:
+        write_audio(tmp_path / name)
+    with pytest.raises(CorpusError, match="no file follows"):
+        scan(tmp_path)
+    df, report = scan(tmp_path, "savee")
+    assert len(df) == 0 and len(report.skipped) == 3
