@@ -70,10 +70,211 @@ def cmd_convert(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------- features and models
+def _load_source(args):
+    from .corpora import load_corpus, scan_many
+    from .labels import apply_labels
+
+    sources = args.source
+    if len(sources) == 1 and Path(sources[0]).is_file():
+        df = load_corpus(sources[0])
+    else:
+        corpora = args.corpus.split(",") if args.corpus else None
+        if corpora and len(corpora) == 1:
+            corpora = corpora * len(sources)
+        df, reports = scan_many(sources, corpora)
+        for rep in reports:
+            if rep.skipped:
+                print(rep.summary(), file=sys.stderr)
+    df = apply_labels(df, args.merge, args.emotions)
+    if len(df) == 0:
+        from .errors import CorpusError
+
+        raise CorpusError("no utterances left after label selection")
+    return df
+
+
+def _features(args, df):
+    from .training import compute_features, report_failures
+
+    table = compute_features(df, args.features, n_jobs=args.jobs, cache_dir=args.cache_dir,
+                             progress=not args.quiet)
+    report_failures(table.failures)
+    return table
+
+
+def cmd_features(args) -> int:
+    table = _features(args, _load_source(args))
+    import pandas as pd
+
+    out = pd.DataFrame(table.X, columns=table.names)
+    out.insert(0, "path", table.manifest["path"].values)
+    out.insert(1, "emotion", table.manifest["emotion"].values)
+    if str(args.output).endswith(".parquet"):
+        out.to_parquet(args.output, index=False)
+    else:
+        out.to_csv(args.output, index=False)
+    print(f"wrote {len(out)} x {len(table.names)} features to {args.output}"
+          f"{f' ({len(table.failures)} files failed)' if table.failures else ''}", file=sys.stderr)
+    return 1 if table.failures else 0
+
+
+def _save_evaluation(ev, args) -> None:
+    if args.json:
+        ev.save_json(args.json)
+        print(f"saved {args.json}", file=sys.stderr)
+    if args.confusion:
+        from . import plots
+
+        plots.save(ev.confusion_figure(), args.confusion)
+        print(f"saved {args.confusion}", file=sys.stderr)
+
+
+def cmd_evaluate(args) -> int:
+    df = _load_source(args)
+    if args.trained:
+        from .evaluation import Evaluation, scores
+        from .inference import load_model
+
+        model = load_model(args.trained)
+        preds = list(model.predict_files(df["path"]))
+        for p in preds:
+            if not p.ok:
+                _err(f"skipped: {p.error}")
+        ok = [(p, e) for p, e in zip(preds, df["emotion"], strict=True) if p.ok and e in model.labels]
+        dropped = sum(1 for p in preds if p.ok) - len(ok)
+        y_true = [e for _, e in ok]
+        y_pred = [p.label for p, _ in ok]
+        s = scores(y_true, y_pred, model.labels)
+        trained_on = set(model.metadata.get("training", {}).get("corpora", []))
+        tested_on = set(df.get("corpus", []))
+        independent = not (trained_on & tested_on)
+        note = (f"trained model {args.trained} scored on {sorted(tested_on)}"
+                + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
+        ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
+    else:
+        from .training import evaluate_recipe
+
+        table = _features(args, df)
+        ev = evaluate_recipe(table, args.model, args.protocol, seed=args.seed, progress=not args.quiet,
+                             scale=not args.no_scale)
+    print(ev.table())
+    _save_evaluation(ev, args)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .training import evaluate_recipe, train_classical
+
+    df = _load_source(args)
+    table = _features(args, df)
+    ev = None
+    if args.protocol != "none":
+        ev = evaluate_recipe(table, args.model, args.protocol, seed=args.seed, progress=not args.quiet,
+                             scale=not args.no_scale)
+        print(ev.table())
+    out = train_classical(table, args.output, args.model, seed=args.seed, evaluation=ev, scale=not args.no_scale)
+    if ev is not None:
+        from . import plots
+
+        plots.save(ev.confusion_figure(), out / "confusion.png")
+        ev.save_json(out / "evaluation.json")
+    print(f"saved model to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_tune(args) -> int:
+    import json
+
+    from .splits import make_protocol
+    from .training import FeatureTable, tune_classical
+
+    df = _load_source(args)
+    table = _features(args, df)
+    if args.protocol == "none":
+        search = tune_classical(table, args.model, seed=args.seed)
+        print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
+        return 0
+    # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
+    from .evaluation import Evaluation, scores
+    from .models.classical import make_classifier
+
+    proto = make_protocol(table.manifest, args.protocol, random_state=args.seed)
+    y = table.manifest["emotion"].to_numpy()
+    labels = sorted(set(y))
+    folds, all_true, all_pred = [], [], []
+    for fold in proto.folds:
+        inner = FeatureTable(table.X[fold.train], table.manifest.iloc[fold.train].reset_index(drop=True),
+                             table.names, table.frontend, [])
+        search = tune_classical(inner, args.model, seed=args.seed)
+        pipe = make_classifier(args.model, seed=args.seed).set_params(**search.best_params_)
+        pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
+        s = scores(y[fold.test], pred, labels)
+        s["fold"], s["best_params"] = fold.name, {k: str(v) for k, v in search.best_params_.items()}
+        print(f"{fold.name}: best {s['best_params']} inner UA {100 * search.best_score_:.1f} % "
+              f"-> test UA {100 * s['ua']:.1f} %", file=sys.stderr)
+        folds.append(s)
+        all_true.extend(y[fold.test])
+        all_pred.extend(pred)
+    ev = Evaluation(proto.name + " (nested tuning)", proto.speaker_independent, labels, folds,
+                    scores(all_true, all_pred, labels), proto.note)
+    print(ev.table())
+    _save_evaluation(ev, args)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import json
+
+    from .inference import expand_inputs, load_model
+
+    model = load_model(args.model)
+    paths = expand_inputs(args.paths)
+    n_bad = 0
+    results = []
+    for pred in model.predict_files(paths):
+        if not pred.ok:
+            n_bad += 1
+            _err(pred.error)
+            if args.json:
+                results.append(pred.to_dict())
+            continue
+        if args.json:
+            results.append(pred.to_dict())
+        else:
+            top = pred.top(args.top_k or len(pred.probabilities))
+            print(f"{pred.source}\t{pred.label}\t{pred.confidence:.3f}\t"
+                  + "  ".join(f"{lab} {p:.3f}" for lab, p in top), flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    if n_bad:
+        print(f"emovox: {n_bad} of {len(paths)} inputs failed", file=sys.stderr)
+    return 1 if n_bad else 0
+
+
 def _label_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')")
     p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
 
+
+def _source_args(p: argparse.ArgumentParser, features_default: str = "emovox") -> None:
+    p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
+    p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
+    _label_args(p)
+    p.add_argument("--features", default=features_default,
+                   help="feature set: tutorial, emovox, egemaps, compare, or whisper[:ENCODER_DIR]")
+    p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
+    p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def _model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
+    p.add_argument("--model", default="svm", help="classifier: svm, logreg, mlp, rf, gb")
+    p.add_argument("--protocol", default=protocol_default,
+                   help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
+                        "'none' skips cross-validation (train, tune)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
@@ -107,17 +308,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_convert)
 
-    _add_model_commands(sub)
+    p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet")
+    _source_args(p)
+    p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
+    p.set_defaults(func=cmd_features)
+
+    p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data")
+    _source_args(p)
+    _model_args(p)
+    p.add_argument("--trained", help="score this trained model directory on the data instead")
+    p.add_argument("--json", help="save the evaluation as JSON")
+    p.add_argument("--confusion", help="save the confusion matrix as PNG")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train a model and save it as a model directory")
+    _source_args(p)
+    _model_args(p)
+    p.add_argument("-o", "--output", required=True, help="model directory to write")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)")
+    _source_args(p)
+    _model_args(p)
+    p.add_argument("--json", help="save the nested evaluation as JSON")
+    p.add_argument("--confusion", help="save the confusion matrix as PNG")
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("predict", help="emotion of audio files, folders or a manifest")
+    p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
+    p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
+    p.add_argument("--top-k", type=int, default=None, help="show only the K most probable emotions")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_predict)
     return parser
-
-
-def _add_model_commands(sub) -> None:
-    """Subcommands of the features/models layer (added as that layer exists)."""
-    try:
-        from .commands import add_model_commands
-    except ImportError:
-        return
-    add_model_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,224 @@
+"""Prediction: audio in, emotion probabilities out, through ONNX Runtime only.
+
+A model is a directory (see :mod:`emovox.models.store`) whose ``frontend`` turns audio into the input
+of its ONNX classifier. Neither torch nor scikit-learn is imported here, so a fresh process predicts fast.
+
+>>> import numpy as np, emovox
+>>> model = emovox.load_model()                      # the bundled default    # doctest: +SKIP
+>>> model.predict_proba(np.zeros(16000), sr=16000).sum()                      # doctest: +SKIP
+1.0
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .audio import DEFAULT_SR, load_audio
+from .errors import AudioError, EmovoxError, ModelError
+from .models.store import read_model_dir
+
+#: Models that ship inside the package, by name.
+BUNDLED_DIR = Path(__file__).parent / "models_data"
+DEFAULT_MODEL = "default"
+
+
+def bundled_models() -> list[str]:
+    return sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "metadata.json").is_file()) if BUNDLED_DIR.is_dir() else []
+
+
+def resolve_model_path(model: str | os.PathLike | None) -> Path:
+    """A model directory from a path, a bundled model's name, or None for the default."""
+    if model is None:
+        model = os.environ.get("EMOVOX_MODEL", DEFAULT_MODEL)
+    path = Path(model)
+    if path.exists():
+        return path
+    if (BUNDLED_DIR / str(model)).is_dir():
+        return BUNDLED_DIR / str(model)
+    names = bundled_models()
+    raise ModelError(f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})")
+
+
+@dataclass
+class Prediction:
+    """The emotion of one input, or why it could not be predicted."""
+
+    source: str
+    label: str | None = None
+    confidence: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error:
+            return {"source": self.source, "error": self.error}
+        return {"source": self.source, "emotion": self.label, "confidence": self.confidence,
+                "probabilities": self.probabilities}
+
+
+def _session(path: Path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"{path}: not a loadable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
+
+
+class HandcraftedFrontend:
+    """Hand-crafted utterance features (:mod:`emovox.features`) with the model's stored configuration."""
+
+    def __init__(self, spec: dict, model_dir: Path):
+        from .features import FeatureConfig, FeatureExtractor
+
+        self.config = FeatureConfig.from_dict(spec["config"])
+        self.extractor = FeatureExtractor(self.config)
+        if spec.get("fingerprint") and spec["fingerprint"] != self.config.fingerprint():
+            raise ModelError(f"{model_dir}: feature configuration does not match its fingerprint")
+        self.sample_rate = self.config.sample_rate
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(self.extractor.process_signal(y, self.sample_rate), dtype=np.float32)
+
+
+def _frontend(spec: dict, model_dir: Path, meta: dict):
+    kind = spec.get("type")
+    if kind == "handcrafted":
+        return HandcraftedFrontend(spec, model_dir)
+    if kind == "whisper":
+        from .encoders.frontend import WhisperFrontend
+
+        return WhisperFrontend(spec, model_dir)
+    raise ModelError(f"{model_dir}: unknown front end {kind!r} (made by a newer emovox?)")
+
+
+class EmotionModel:
+    """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.metadata = read_model_dir(self.path)
+        self.labels: list[str] = list(self.metadata["labels"])
+        self.frontend = _frontend(self.metadata["frontend"], self.path, self.metadata)
+        self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
+        head = self.metadata.get("head", "model.onnx")
+        self.session = _session(self.path / head)
+        self._input = self.session.get_inputs()[0].name
+        outs = [o.name for o in self.session.get_outputs()]
+        self._prob_output = "probabilities" if "probabilities" in outs else outs[-1]
+
+    def __repr__(self) -> str:
+        return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
+
+    # ------------------------------------------------------------------------------------------------
+    def embed(self, y: np.ndarray) -> np.ndarray:
+        """The front end's representation of one mono signal at :attr:`sample_rate`."""
+        return self.frontend(y)
+
+    def proba_from_embeddings(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(np.atleast_2d(X), dtype=np.float32)
+        (p,) = self.session.run([self._prob_output], {self._input: X})
+        p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
+        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+    def proba_signal(self, y: np.ndarray) -> np.ndarray:
+        """Probabilities (in :attr:`labels` order) for one mono signal at :attr:`sample_rate`."""
+        return self.proba_from_embeddings(self.embed(y))[0]
+
+    def _load(self, item, sr: int | None) -> np.ndarray:
+        if isinstance(item, np.ndarray):
+            return load_audio(item, self.sample_rate, input_sr=sr or self.sample_rate)
+        return load_audio(item, self.sample_rate)
+
+    def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
+        """Probabilities for a path, an array (``sr`` is its rate), bytes, or a list / manifest of them.
+
+        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list. Errors raise;
+        use :meth:`predict_files` to carry on past bad files.
+        """
+        if _is_single(inputs):
+            return self.proba_signal(self._load(inputs, sr))
+        return np.stack([self.proba_signal(self._load(x, sr)) for x in _as_list(inputs)])
+
+    def predict(self, inputs, sr: int | None = None):
+        """The most probable emotion: one label for a single input, a list for several."""
+        p = self.predict_proba(inputs, sr)
+        if p.ndim == 1:
+            return self.labels[int(np.argmax(p))]
+        return [self.labels[i] for i in np.argmax(p, axis=1)]
+
+    def predict_files(self, paths: Iterable[str | os.PathLike]) -> Iterator[Prediction]:
+        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set."""
+        for path in paths:
+            try:
+                p = self.proba_signal(load_audio(path, self.sample_rate))
+            except EmovoxError as exc:
+                yield Prediction(str(path), error=str(exc))
+                continue
+            except Exception as exc:  # one bad input must not stop a batch
+                yield Prediction(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
+                continue
+            yield self.make_prediction(str(path), p)
+
+    def make_prediction(self, source: str, p: np.ndarray) -> Prediction:
+        i = int(np.argmax(p))
+        return Prediction(source, self.labels[i], float(p[i]),
+                          {lab: float(v) for lab, v in zip(self.labels, p, strict=True)})
+
+
+def _is_single(x) -> bool:
+    return isinstance(x, str | os.PathLike | bytes | bytearray) or (isinstance(x, np.ndarray) and x.ndim == 1)
+
+
+def _as_list(inputs) -> Sequence:
+    if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
+        return list(inputs["path"])
+    if isinstance(inputs, np.ndarray) and inputs.ndim == 2:
+        return list(inputs)
+    return list(inputs)
+
+
+def expand_inputs(items: Iterable[str | os.PathLike]) -> list[str]:
+    """Files as given, every audio file under a directory, every ``path`` of a manifest CSV.
+
+    A name that does not exist is kept, so that the caller reports it rather than skipping it.
+    """
+    from .corpora.base import find_audio
+
+    out: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = find_audio(p)
+            if not found:
+                raise AudioError(f"{p}: directory holds no audio files")
+            out.extend(str(f) for f in found)
+        elif p.suffix.lower() == ".csv" and p.is_file():
+            from .corpora import read_manifest
+
+            out.extend(read_manifest(p)["path"].astype(str))
+        else:
+            out.append(str(p))
+    return out
+
+
+def load_model(model: str | os.PathLike | None = None) -> EmotionModel:
+    """Load a model directory, a bundled model by name (``default``, ``classical``), or the default."""
+    return EmotionModel(resolve_model_path(model))

@@ -1,0 +1,90 @@
+"""Classical estimators as scikit-learn pipelines, standardised, exportable to ONNX.
+
+>>> from emovox.models.classical import make_classifier
+>>> make_classifier("svm").steps[-1][0]
+'svm'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ModelError
+
+# The tutorials' grid-searched MLP (hidden (300,), alpha 0.01, batch 256, adaptive rate, 500 iterations).
+TUTORIAL_MLP = {"hidden_layer_sizes": (300,), "alpha": 0.01, "batch_size": 256, "epsilon": 1e-08,
+                "learning_rate": "adaptive", "max_iter": 500}
+
+
+def _factories() -> dict[str, Any]:
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.svm import SVC
+
+    return {
+        "mlp": lambda seed, **p: MLPClassifier(**{**TUTORIAL_MLP, "random_state": seed, **p}),
+        "svm": lambda seed, **p: SVC(**{"C": 10.0, "gamma": "scale", "kernel": "rbf", "probability": True,
+                                       "class_weight": "balanced", "random_state": seed, **p}),
+        "logreg": lambda seed, **p: LogisticRegression(**{"C": 0.1, "max_iter": 2000, "class_weight": "balanced",
+                                                         **p}),
+        "rf": lambda seed, **p: RandomForestClassifier(**{"n_estimators": 300, "class_weight": "balanced",
+                                                         "n_jobs": -1, "random_state": seed, **p}),
+        "gb": lambda seed, **p: HistGradientBoostingClassifier(**{"max_iter": 200, "learning_rate": 0.1,
+                                                                 "random_state": seed, **p}),
+    }
+
+
+CLASSICAL = ("mlp", "svm", "logreg", "rf", "gb")
+
+#: Grids for ``emovox tune`` (keys are pipeline parameter names).
+GRIDS: dict[str, dict[str, list]] = {
+    "svm": {"svm__C": [1.0, 3.0, 10.0, 30.0], "svm__gamma": ["scale", 0.001, 0.003]},
+    "logreg": {"logreg__C": [0.01, 0.03, 0.1, 0.3, 1.0]},
+    "mlp": {"mlp__alpha": [0.001, 0.01, 0.1], "mlp__hidden_layer_sizes": [(300,), (256, 128)]},
+    "rf": {"rf__n_estimators": [200, 500], "rf__max_features": ["sqrt", 0.2]},
+    "gb": {"gb__learning_rate": [0.05, 0.1], "gb__max_iter": [100, 300]},
+}
+
+
+def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: Any):
+    """A ``Pipeline([("scale", StandardScaler()), (name, estimator)])`` for a classical model.
+
+    Parameters
+    ----------
+    name : {"mlp", "svm", "logreg", "rf", "gb"}
+        The estimator; ``mlp`` has the tutorials' parameters.
+    scale : bool
+        Standardise features first (the tutorials did not; emovox does by default).
+    seed : int
+        Random state of the estimator.
+    **params
+        Overrides of the estimator's parameters.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    factories = _factories()
+    if name not in factories:
+        raise ModelError(f"unknown classical model {name!r}; expected one of {', '.join(CLASSICAL)}")
+    steps = [("scale", StandardScaler())] if scale else []
+    try:
+        steps.append((name, factories[name](seed, **params)))
+    except TypeError as exc:
+        raise ModelError(f"bad parameter for {name}: {exc}") from None
+    return Pipeline(steps)
+
+
+def to_onnx(pipeline, n_features: int) -> bytes:
+    """Serialise a fitted pipeline to ONNX bytes with outputs ``label`` and ``probabilities``."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    clf = pipeline.steps[-1][1]
+    onx = convert_sklearn(
+        pipeline,
+        initial_types=[("input", FloatTensorType([None, n_features]))],
+        options={id(clf): {"zipmap": False}},
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    )
+    return onx.SerializeToString()

@@ -1,0 +1,156 @@
+"""Recipes: features for a manifest, cross-validation under a protocol, the final fit, the model directory.
+
+The same functions back ``emovox features``, ``evaluate``, ``train`` and ``tune``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import CorpusError, ModelError
+
+
+def default_cache_dir() -> Path:
+    """``$EMOVOX_CACHE`` or ``~/.cache/emovox``: where features and encoder outputs are cached."""
+    return Path(os.environ.get("EMOVOX_CACHE", Path.home() / ".cache" / "emovox"))
+
+
+@dataclass
+class FeatureTable:
+    """Features of the manifest rows that could be processed, with those rows."""
+
+    X: np.ndarray
+    manifest: pd.DataFrame
+    names: list[str]
+    frontend: dict[str, Any]
+    failures: list[tuple[str, str]]
+
+
+def handcrafted_features(
+    manifest: pd.DataFrame, features: str | dict = "emovox", *, n_jobs: int | None = None,
+    cache_dir: str | Path | None = None, progress: bool = True,
+) -> FeatureTable:
+    """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal."""
+    from .features import FeatureConfig, FeatureExtractor
+
+    config = FeatureConfig.from_dict(features) if isinstance(features, dict) else FeatureConfig.preset(features)
+    ext = FeatureExtractor(config)
+    paths = list(manifest["path"].astype(str))
+    cache = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
+    X, ok, failures = ext.process_files(paths, n_jobs=n_jobs, cache_dir=cache, progress=progress)
+    kept = manifest[np.asarray(ok, dtype=bool)].reset_index(drop=True)
+    spec = {"type": "handcrafted", "config": config.to_dict(), "fingerprint": config.fingerprint()}
+    return FeatureTable(np.asarray(X, dtype=np.float32), kept, list(ext.feature_names), spec, failures)
+
+
+def compute_features(manifest: pd.DataFrame, features: str | dict = "emovox", **kw) -> FeatureTable:
+    """Features named by ``features``: a hand-crafted preset / config, or ``whisper[:ENCODER]``."""
+    if isinstance(features, str) and features.split(":")[0] in ("whisper", "encoder"):
+        from .encoders.frontend import encoder_features
+
+        return encoder_features(manifest, features, **kw)
+    return handcrafted_features(manifest, features, **kw)
+
+
+def report_failures(failures: list[tuple[str, str]]) -> None:
+    for _, msg in failures:
+        print(f"emovox: skipped: {msg}", file=sys.stderr)
+
+
+def _labels_of(y: np.ndarray, labels: list[str] | None) -> list[str]:
+    from .labels import CANONICAL
+
+    present = set(y)
+    order = [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))
+    return labels or order
+
+
+def fit_predict_fn(model: str, params: dict | None = None, scale: bool = True, seed: int = 0):
+    """A ``fit_predict(X_train, y_train, X_test)`` for cross-validation of a classical model."""
+    from .models.classical import make_classifier
+
+    def fit_predict(Xtr, ytr, Xte):
+        return make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(Xtr, ytr).predict(Xte)
+
+    return fit_predict
+
+
+def evaluate_recipe(table: FeatureTable, model: str = "svm", protocol: str = "kfold", *,
+                    params: dict | None = None, scale: bool = True, seed: int = 0, progress: bool = True,
+                    folds_dir: str | Path | None = None):
+    """Cross-validate a classical model on a feature table under ``protocol``."""
+    from .evaluation import cross_validate
+    from .splits import make_protocol
+
+    y = table.manifest["emotion"].to_numpy()
+    labels = _labels_of(y, None)
+    proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
+    ev = cross_validate(table.X, y, proto, fit_predict_fn(model, params, scale, seed), labels, progress)
+    ev.recipe = {"model": model, "params": params or {}, "scale": scale, "features": table.frontend}
+    return ev
+
+
+def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "corpora": sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else [],
+        "n_utterances": int(len(manifest)),
+        "n_speakers": int(manifest["speaker"].nunique()) if "speaker" in manifest else None,
+        "emotion_counts": {k: int(v) for k, v in manifest["emotion"].value_counts().sort_index().items()},
+    }
+
+
+def train_classical(table: FeatureTable, output: str | Path, model: str = "svm", *, params: dict | None = None,
+                    scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None) -> Path:
+    """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory."""
+    from .models.classical import make_classifier, to_onnx
+    from .models.store import save_model_dir
+
+    if len(table.manifest) == 0:
+        raise CorpusError("no training data: every file failed or the manifest is empty")
+    y = table.manifest["emotion"].to_numpy()
+    labels = _labels_of(y, None)
+    if len(labels) < 2:
+        raise CorpusError(f"need at least two emotions to train, got {labels}")
+    pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(table.X, y)
+    classes = [str(c) for c in pipe.classes_]
+    onnx_bytes = to_onnx(pipe, table.X.shape[1])
+    meta = {
+        "kind": "classical",
+        "labels": classes,
+        "frontend": table.frontend,
+        "head": "model.onnx",
+        "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed},
+        "training": training_summary(table.manifest),
+        "metrics": evaluation.summary if evaluation is not None else None,
+        "per_class_recall": ({k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
+                             if evaluation is not None else None),
+        **(extra or {}),
+    }
+    return save_model_dir(output, {"model.onnx": onnx_bytes}, meta)
+
+
+def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = None, *, n_splits: int = 4,
+                   seed: int = 0, n_jobs: int | None = None):
+    """Grid search whose cross-validation is grouped by speaker, on the given (training) rows only."""
+    from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
+
+    from .models.classical import GRIDS, make_classifier
+
+    grid = grid or GRIDS.get(model)
+    if not grid:
+        raise ModelError(f"no parameter grid for {model!r}")
+    groups = table.manifest["speaker"].to_numpy()
+    if len(set(groups)) < n_splits:
+        raise CorpusError(f"tuning needs at least {n_splits} training speakers, got {len(set(groups))}")
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    search = GridSearchCV(make_classifier(model, seed=seed), grid, scoring="balanced_accuracy", cv=cv,
+                          n_jobs=n_jobs, refit=False)
+    search.fit(table.X, table.manifest["emotion"].to_numpy(), groups=groups)
+    return search
