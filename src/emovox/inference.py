@@ -133,7 +133,10 @@ class EmotionModel:
         return self.frontend(y)
 
     def proba_from_embeddings(self, X: np.ndarray) -> np.ndarray:
-        X = np.ascontiguousarray(np.atleast_2d(X), dtype=np.float32)
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim in (1, 3):  # one pooled vector, or one [layers, frames, dim] stack of hidden states
+            X = X[None]
+        X = np.ascontiguousarray(X)
         (p,) = self.session.run([self._prob_output], {self._input: X})
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)

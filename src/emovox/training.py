@@ -38,16 +38,17 @@ def handcrafted_features(
     cache_dir: str | Path | None = None, progress: bool = True,
 ) -> FeatureTable:
     """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal."""
-    from .features import FeatureConfig, FeatureExtractor
+    from .features import FeatureExtractor
 
-    config = FeatureConfig.from_dict(features) if isinstance(features, dict) else FeatureConfig.preset(features)
-    ext = FeatureExtractor(config)
+    ext = FeatureExtractor(features)
+    config = ext.config
     paths = list(manifest["path"].astype(str))
     cache = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
-    X, ok, failures = ext.process_files(paths, n_jobs=n_jobs, cache_dir=cache, progress=progress)
-    kept = manifest[np.asarray(ok, dtype=bool)].reset_index(drop=True)
+    res = ext.process_files(paths, n_jobs=n_jobs, cache_dir=cache, progress=progress)
+    kept = manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True)
     spec = {"type": "handcrafted", "config": config.to_dict(), "fingerprint": config.fingerprint()}
-    return FeatureTable(np.asarray(X, dtype=np.float32), kept, list(ext.feature_names), spec, failures)
+    return FeatureTable(np.asarray(res.features, dtype=np.float32), kept, list(ext.feature_names), spec,
+                        res.failures)
 
 
 def compute_features(manifest: pd.DataFrame, features: str | dict = "emovox", **kw) -> FeatureTable:

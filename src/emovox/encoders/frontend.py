@@ -1,0 +1,205 @@
+"""Encoder-based models: frame-level hidden states (cached) -> pooled vectors or a learned head.
+
+Training extracts every layer's hidden states once per file and caches them (float16 ``.npy``, keyed by
+the file's content hash and the encoder's identity), so training many heads re-runs the encoder once.
+At prediction time :class:`WhisperFrontend` runs the model directory's ONNX encoder with onnxruntime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+
+DEFAULT_ENCODER_DIR = "encoders/whisper-base"
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def default_encoder_checkpoint() -> Path:
+    """The Whisper-base checkpoint in ``$EMOVOX_SHARED`` / ``../shared`` (used by recipes and tests)."""
+    from ..splits import default_folds_dir
+
+    return default_folds_dir().parent / DEFAULT_ENCODER_DIR
+
+
+def ensure_onnx_encoder(checkpoint: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
+                        quantize: bool = False) -> Path:
+    """An ONNX export of ``checkpoint`` (a directory or hub id), made once and kept in the cache.
+
+    Exporting needs torch; an ``.onnx`` file given directly is used as it is.
+    """
+    from ..training import default_cache_dir
+    from .checkpoint import resolve_encoder
+
+    if checkpoint is not None and str(checkpoint).endswith(".onnx"):
+        return Path(checkpoint)
+    ckpt = resolve_encoder(checkpoint or default_encoder_checkpoint())
+    weights = next((p for p in (ckpt / "model.safetensors", ckpt / "pytorch_model.bin") if p.is_file()), None)
+    if weights is None:
+        raise ModelError(f"{ckpt}: no model.safetensors or pytorch_model.bin")
+    st = weights.stat()
+    key = hashlib.blake2b(f"{weights.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode(), digest_size=8).hexdigest()
+    out_dir = Path(cache_dir or default_cache_dir()) / "onnx-encoders"
+    name = f"{ckpt.name}-{key}"
+    target = out_dir / (f"{name}.int8.onnx" if quantize else f"{name}.onnx")
+    if not target.is_file():
+        try:
+            from .export import export_encoder_onnx
+        except ImportError as exc:
+            raise ModelError(f"exporting {ckpt} to ONNX needs torch (pip install 'emovox[torch]'): {exc}") from None
+        export_encoder_onnx(ckpt, out_dir / f"{name}.onnx", quantize=quantize)
+    return target
+
+
+# ---------------------------------------------------------------------------------- frame-level cache
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_encoder(onnx_path: str, threads: int):
+    from .runtime import WhisperEncoderONNX
+
+    if _WORKER.get("path") != onnx_path:
+        _WORKER["enc"] = WhisperEncoderONNX(onnx_path, threads=threads)
+        _WORKER["path"] = onnx_path
+    return _WORKER["enc"]
+
+
+def _hidden_one(args: tuple[str, str, str, int, float]) -> tuple[str, str | None]:
+    """Compute (or find) the cached hidden states of one file; return (cache file, error)."""
+    from ..audio import load_audio
+    from ..errors import EmovoxError
+
+    path, onnx_path, cache_file, threads, max_seconds = args
+    if os.path.isfile(cache_file):
+        return cache_file, None
+    try:
+        y = load_audio(path, 16000)
+        if max_seconds:
+            y = y[: int(max_seconds * 16000)]
+        h = _worker_encoder(onnx_path, threads).hidden_states(y).astype(np.float16)
+    except EmovoxError as exc:
+        return cache_file, str(exc)
+    except Exception as exc:  # one bad file must not stop a corpus
+        return cache_file, f"{path}: {type(exc).__name__}: {exc}"
+    tmp = f"{cache_file}.{os.getpid()}.tmp.npy"
+    np.save(tmp, h, allow_pickle=False)
+    os.replace(tmp, cache_file)
+    return cache_file, None
+
+
+def encoder_id(onnx_path: str | os.PathLike) -> str:
+    p = Path(onnx_path)
+    st = p.stat()
+    return hashlib.blake2b(f"{p.name}|{st.st_size}".encode(), digest_size=8).hexdigest()
+
+
+def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache_dir: str | os.PathLike,
+                       n_jobs: int | None = None, progress: bool = True,
+                       max_seconds: float = 30.0) -> tuple[list[str | None], list[tuple[str, str]]]:
+    """Cache files (``[L+1, T, D]`` float16 ``.npy``) of every path's hidden states; failures listed.
+
+    Audio is cut to ``max_seconds`` for training (utterance corpora are short; a long file would only
+    dominate the cache).
+    """
+    from tqdm import tqdm
+
+    enc = encoder_id(onnx_path)
+    root = Path(cache_dir) / "hidden" / enc
+    root.mkdir(parents=True, exist_ok=True)
+    digests = [file_digest(p) if os.path.isfile(p) else None for p in paths]
+    n_jobs = n_jobs or os.cpu_count() or 1
+    threads = max(1, (os.cpu_count() or 1) // n_jobs)
+    jobs = [(str(p), str(onnx_path), str(root / f"{d or 'missing-' + str(i)}.npy"), threads, max_seconds)
+            for i, (p, d) in enumerate(zip(paths, digests, strict=True))]
+    todo = [j for j in jobs if not os.path.isfile(j[2])]
+    results: dict[str, str | None] = {}
+    bar = tqdm(total=len(todo), desc="encoder", unit="file", disable=not progress or not todo)
+    if n_jobs == 1 or len(todo) < 4:
+        for j in todo:
+            results[j[2]] = _hidden_one(j)[1]
+            bar.update()
+    else:
+        with ProcessPoolExecutor(n_jobs) as pool:
+            for cache_file, err in pool.map(_hidden_one, todo, chunksize=4):
+                results[cache_file] = err
+                bar.update()
+    bar.close()
+    files: list[str | None] = []
+    failures: list[tuple[str, str]] = []
+    for (p, _, cache_file, _, _) in jobs:
+        err = results.get(cache_file)
+        if err is None and os.path.isfile(cache_file):
+            files.append(cache_file)
+        else:
+            files.append(None)
+            failures.append((p, err or f"{p}: no such file"))
+    return files, failures
+
+
+def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = None,
+                     cache_dir: str | os.PathLike | None = None, progress: bool = True, layers=None):
+    """Pooled (mean and std over time, every layer) encoder features of a manifest: the probe's input.
+
+    ``spec`` is ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
+    """
+    from ..training import FeatureTable, default_cache_dir
+    from .runtime import pool_mean_std
+
+    _, _, ckpt = spec.partition(":")
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    onnx_path = ensure_onnx_encoder(ckpt or None, cache)
+    paths = list(manifest["path"].astype(str))
+    files, failures = hidden_state_files(paths, onnx_path, cache, n_jobs=n_jobs, progress=progress)
+    ok = np.array([f is not None for f in files])
+    X = np.stack([pool_mean_std(np.load(f).astype(np.float32), layers) for f in files if f is not None]) \
+        if ok.any() else np.zeros((0, 0), np.float32)
+    from .runtime import WhisperEncoderONNX
+
+    enc = WhisperEncoderONNX(onnx_path, threads=1)
+    n_states = enc.n_layers + 1
+    chosen = list(range(n_states)) if layers is None else list(layers)
+    names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(enc.d_model)]
+    frontend = {"type": "whisper", "encoder": "encoder.onnx", "encoder_source": str(ckpt or "whisper-base"),
+                "pooling": "mean_std", "layers": chosen, "onnx_path": str(onnx_path)}
+    return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
+
+
+class WhisperFrontend:
+    """The prediction-time front end of an encoder model: audio -> ONNX encoder -> pooled vector or states.
+
+    With ``pooling: mean_std`` the head receives the pooled vector; with ``pooling: none`` the head is a
+    learned network that receives the stacked hidden states ``[1, L+1, T, D]``.
+    """
+
+    sample_rate = 16000
+
+    def __init__(self, spec: dict, model_dir: Path):
+        from .runtime import WhisperEncoderONNX
+
+        self.spec = spec
+        self.encoder = WhisperEncoderONNX(model_dir / spec.get("encoder", "encoder.onnx"))
+        self.layers = spec.get("layers")
+        self.pooling = spec.get("pooling", "mean_std")
+        self.max_seconds = float(spec.get("max_seconds", 30.0))
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        from .runtime import pool_mean_std
+
+        h = self.encoder.hidden_states(y)
+        if self.pooling == "mean_std":
+            return pool_mean_std(h, self.layers)
+        return h[self.layers] if self.layers is not None else h

@@ -1,0 +1,161 @@
+"""Classical models end to end: features -> train -> save -> load -> predict, evaluation, tampering."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.errors import ModelError
+from emovox.evaluation import scores
+from emovox.inference import EmotionModel, load_model
+from emovox.labels import apply_labels
+from emovox.training import evaluate_recipe, handcrafted_features, train_classical
+
+from .conftest import tone
+
+
+def test_scores_known_answer():
+    s = scores(["a", "a", "a", "b"], ["a", "a", "b", "b"], ["a", "b", "c"])
+    assert s["accuracy"] == pytest.approx(0.75)
+    assert s["ua"] == pytest.approx((2 / 3 + 1) / 2)  # absent class c is not averaged in
+    assert s["per_class"]["b"]["precision"] == pytest.approx(0.5)
+    assert s["confusion"] == [[2, 1, 0], [0, 1, 0], [0, 0, 0]]
+    assert s["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+@pytest.fixture(scope="module")
+def small(ravdess_manifest, tmp_path_factory):
+    """Eight RAVDESS actors, four emotions: small enough to train in seconds."""
+    df = apply_labels(ravdess_manifest, emotions="four")
+    df = df[df["actor"] <= 8].reset_index(drop=True)
+    cache = tmp_path_factory.mktemp("cache")
+    return handcrafted_features(df, "emovox", cache_dir=cache, progress=False, n_jobs=2)
+
+
+@pytest.fixture(scope="module")
+def trained(small, tmp_path_factory):
+    ev = evaluate_recipe(small, "logreg", "kfold:4", progress=False)
+    out = tmp_path_factory.mktemp("m") / "model"
+    train_classical(small, out, "logreg", evaluation=ev)
+    return out, ev
+
+
+def test_evaluation_is_speaker_independent_and_better_than_chance(trained):
+    _, ev = trained
+    assert ev.speaker_independent and len(ev.folds) == 4
+    assert ev.summary["ua"] > 0.45  # chance is 0.25 for four emotions
+    assert ev.pooled["n"] == 8 * (4 + 3 * 8)  # per actor: 4 neutral, 8 of each other
+    assert "speaker-independent" in ev.table()
+
+
+def test_round_trip_identical_probabilities(small, trained):
+    from emovox.models.classical import make_classifier
+
+    out, _ = trained
+    model = load_model(out)
+    assert model.labels == ["angry", "happy", "neutral", "sad"]
+    paths = list(small.manifest["path"][:12])
+    p1 = model.predict_proba(paths)
+    p2 = EmotionModel(out).predict_proba(paths)
+    assert np.array_equal(p1, p2)
+    assert np.allclose(p1.sum(axis=1), 1.0, atol=1e-6)
+    # the ONNX graph reproduces scikit-learn's own probabilities
+    sk = make_classifier("logreg").fit(small.X, small.manifest["emotion"])
+    assert np.allclose(sk.predict_proba(small.X[:12]), p1, atol=1e-4)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["metrics"]["speaker_independent"] is True
+    assert meta["frontend"]["config"] and meta["training"]["n_utterances"] == len(small.manifest)
+
+
+def test_tampered_missing_and_incompatible(trained, tmp_path):
+    import shutil
+
+    out, _ = trained
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    data = bytearray((bad / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (bad / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        load_model(bad)
+    (bad / "model.onnx").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        load_model(bad)
+    with pytest.raises(ModelError, match="no such model"):
+        load_model(tmp_path / "nothing")
+    newer = tmp_path / "newer"
+    shutil.copytree(out, newer)
+    meta = json.loads((newer / "metadata.json").read_text())
+    meta["format_version"] = 99
+    (newer / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="newer than this emovox"):
+        load_model(newer)
+    # a feature configuration edited after training is refused (fingerprint no longer matches)
+    meta["format_version"] = 1
+    meta["frontend"]["config"]["n_mfcc"] = 13
+    (newer / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="does not match"):
+        load_model(newer)
+
+
+def test_no_pickle_in_model_dir(trained):
+    out, _ = trained
+    for f in out.iterdir():
+        assert f.suffix in {".onnx", ".json", ".png"}, f
+
+
+def test_cli_predict_good_and_bad(trained, tmp_path, ravdess_root):
+    out, _ = trained
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    sf.write(folder / "tone.wav", tone(220, 1.5), 16000)
+    (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    (folder / "empty.flac").write_bytes(b"")
+    real = next(ravdess_root.glob("Actor_01/*.flac"))
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(folder), str(real), "--model", str(out),
+                           "--json"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    results = json.loads(proc.stdout)
+    assert len(results) == 4
+    ok = [r for r in results if "emotion" in r]
+    bad = [r for r in results if "error" in r]
+    assert len(ok) == 2 and len(bad) == 2
+    for r in ok:
+        assert abs(sum(r["probabilities"].values()) - 1) < 1e-5
+    assert "Traceback" not in proc.stderr
+    assert "broken.wav" in proc.stderr and "empty.flac" in proc.stderr
+
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(folder / "broken.wav"),
+                           "--model", str(out)], capture_output=True, text=True)
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = [ln for ln in proc.stderr.splitlines() if "broken.wav" in ln]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(real), "--model", str(out),
+                           "--top-k", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    fields = proc.stdout.strip().split("\t")
+    assert fields[0] == str(real) and fields[1] in {"angry", "happy", "neutral", "sad"}
+    assert len(fields[3].split("  ")) == 2
+
+
+def test_cli_train_and_evaluate(tmp_path, ravdess_root):
+    out = tmp_path / "m"
+    args = [sys.executable, "-m", "emovox.cli", "train", str(ravdess_root), "--emotions", "angry,sad",
+            "--features", "tutorial", "--model", "logreg", "--protocol", "speakers:01,02,03,04", "-q",
+            "--cache-dir", str(tmp_path / "c"), "-o", str(out)]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "UA" in proc.stdout and (out / "confusion.png").stat().st_size > 1000
+    ev = json.loads((out / "evaluation.json").read_text())
+    assert ev["speaker_independent"] and ev["pooled"]["n"] == 4 * 16
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(ravdess_root), "--emotions",
+                           "angry,sad", "--features", "tutorial", "--model", "logreg", "--protocol", "random", "-q",
+                           "--cache-dir", str(tmp_path / "c"), "--json", str(tmp_path / "e.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "NOT speaker-independent" in proc.stdout
+    assert json.loads((tmp_path / "e.json").read_text())["speaker_independent"] is False
