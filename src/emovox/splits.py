@@ -179,12 +179,19 @@ def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Proto
     table = pd.read_csv(csv)
     table["key"] = table["file"].str.replace(r"\.[A-Za-z0-9]+$", "", regex=True)
     pos = {k: i for i, k in enumerate(df["utt_id"].astype(str))}
-    missing = sorted(set(table["key"]) - set(pos))
+    # Files of emotions the manifest left out (e.g. --emotions four) are dropped from the folds too;
+    # any other missing file means a partial corpus, on which the published folds cannot be reproduced.
+    from .labels import EMOBOX
+
+    present = table["key"].isin(pos.keys())
+    selected_out = ~table["emotion"].map(EMOBOX).isin(set(df["emotion"]))
+    missing = sorted(set(table.loc[~present & ~selected_out, "key"]))
     if missing:
         raise CorpusError(
             f"{csv}: {len(missing)} file(s) of the published folds are not in the manifest, "
             f"e.g. {missing[:3]}; the folds cannot be reproduced on a partial corpus"
         )
+    table = table[present]
     folds = []
     for k, g in table.groupby("fold", sort=True):
         tr = sorted(pos[x] for x in g.loc[g["split"] == "train", "key"])
