@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
-from pathlib import Path
 
-SHARED = Path(os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")).resolve()
-
-
-def corpus(name: str):
-    """The manifest of a corpus in ../shared (ravdess or emodb)."""
-    from emovox.corpora import scan
-
-    return scan(SHARED / "corpora" / name, name)[0]
+from emovox.corpora import shared_corpus as corpus  # noqa: F401  (re-exported for the scripts)
 
 
 def machine() -> str:

@@ -149,15 +149,12 @@ def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protoco
 
 
 def default_folds_dir() -> Path:
-    """``$EMOVOX_FOLDS``, ``$EMOVOX_SHARED/folds``, or the first ``shared/folds`` above the working directory."""
+    """``$EMOVOX_FOLDS``, else the ``folds`` folder of :func:`emovox.corpora.shared_dir`."""
     if os.environ.get("EMOVOX_FOLDS"):
         return Path(os.environ["EMOVOX_FOLDS"])
-    if os.environ.get("EMOVOX_SHARED"):
-        return Path(os.environ["EMOVOX_SHARED"]) / "folds"
-    for parent in [Path.cwd(), *Path.cwd().parents]:
-        if (parent / "shared" / "folds").is_dir():
-            return parent / "shared" / "folds"
-    return Path("../shared/folds")
+    from .corpora import shared_dir
+
+    return shared_dir() / "folds"
 
 
 def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -165,6 +166,22 @@ def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
     df.to_csv(path, index=False)
 
 
+def shared_dir() -> Path:
+    """The project's shared data (corpora, EmoBox folds, encoder weights): ``$EMOVOX_SHARED``, else the
+    first ``shared`` folder beside the working directory or one of its parents."""
+    if os.environ.get("EMOVOX_SHARED"):
+        return Path(os.environ["EMOVOX_SHARED"])
+    for parent in [Path.cwd(), *Path.cwd().parents]:
+        if (parent / "shared" / "corpora").is_dir():
+            return parent / "shared"
+    return Path("../shared")
+
+
+def shared_corpus(name: str, **kw) -> pd.DataFrame:
+    """The manifest of a corpus kept in :func:`shared_dir` (``ravdess``, ``emodb``), for recipes and benchmarks."""
+    return scan(shared_dir() / "corpora" / name, name, **kw)[0]
+
+
 def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
     """A manifest from either a manifest CSV or a corpus root folder."""
     source = Path(source)
@@ -175,5 +192,5 @@ def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
 
 __all__ = [
     "COLUMNS", "CORPORA", "Corpus", "ScanReport", "detect", "find_audio", "get_reader", "load_corpus",
-    "read_manifest", "scan", "scan_many", "write_manifest",
+    "read_manifest", "scan", "scan_many", "shared_corpus", "shared_dir", "write_manifest",
 ]

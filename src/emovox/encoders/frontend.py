@@ -31,9 +31,9 @@ def file_digest(path: str | os.PathLike) -> str:
 
 def default_encoder_checkpoint() -> Path:
     """The Whisper-base checkpoint in ``$EMOVOX_SHARED`` / ``../shared`` (used by recipes and tests)."""
-    from ..splits import default_folds_dir
+    from ..corpora import shared_dir
 
-    return default_folds_dir().parent / DEFAULT_ENCODER_DIR
+    return shared_dir() / DEFAULT_ENCODER_DIR
 
 
 def ensure_onnx_encoder(checkpoint: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,

@@ -163,6 +163,8 @@ def load_whisper_encoder(name_or_path: str | os.PathLike) -> WhisperEncoder:
     weights = load_encoder_weights(path)
     model = WhisperEncoder(cfg)
     expected = model.state_dict()
+    if "embed_positions.weight" not in weights:  # fixed sinusoids, which some exports leave out
+        weights["embed_positions.weight"] = expected["embed_positions.weight"].numpy()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     if missing or unexpected:

@@ -1,0 +1,179 @@
+"""Run an exported Whisper encoder with onnxruntime: audio in, every layer's hidden states out (no torch).
+
+Examples
+--------
+>>> from emovox.encoders import WhisperEncoderONNX, pool_mean_std  # doctest: +SKIP
+>>> enc = WhisperEncoderONNX("whisper-base.int8.onnx")  # doctest: +SKIP
+>>> h = enc.hidden_states(emovox.load_audio("clip.wav"))  # [7, frames_out, 512]  # doctest: +SKIP
+>>> pool_mean_std(h, layers=[3, 4]).shape  # doctest: +SKIP
+(2048,)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioError, ModelError
+from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
+
+METADATA_KEY = "emovox.whisper_encoder"
+INPUT_NAME = "input_features"
+OUTPUT_NAME = "hidden_states"
+_MIN_SAMPLES = 2 * HOP_LENGTH  # two mel frames give one encoder frame
+
+
+def default_threads() -> int:
+    """Intra-op threads: every core up to 4 (2 on a 2-core CPU); more rarely helps a model this small."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class WhisperEncoderONNX:
+    """A Whisper encoder exported by :func:`emovox.encoders.export_encoder_onnx`, run with onnxruntime.
+
+    A clip up to 30 s runs on its own frames (the positional embeddings are cut to its length; no padding
+    to 30 s, which would be ~10x slower for a 3 s clip and changes the states, see
+    :meth:`hidden_states`). A longer clip runs in consecutive 30 s windows whose outputs are concatenated.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.onnx`` file (float32 or int8).
+    threads : int, optional
+        onnxruntime intra-op threads; default :func:`default_threads`.
+
+    Attributes
+    ----------
+    n_layers, d_model, n_mels, max_frames : int
+        Transformer layers (the output has ``n_layers + 1`` states), width, mel bins, and the largest mel
+        frame count one run accepts (3000 = 30 s).
+
+    Raises
+    ------
+    ModelError
+        If the file is missing or is not an encoder exported by emovox.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path}: no such ONNX encoder file")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or default_threads()
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(self.path), sess_options=opts,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise ModelError(f"{self.path}: onnxruntime cannot load it ({type(e).__name__}: {e})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        names_ok = ([i.name for i in self.session.get_inputs()] == [INPUT_NAME]
+                    and [o.name for o in self.session.get_outputs()] == [OUTPUT_NAME])
+        if meta is None or not names_ok:
+            raise ModelError(f"{self.path}: not a Whisper encoder exported by emovox "
+                             f"(needs input {INPUT_NAME!r}, output {OUTPUT_NAME!r} and {METADATA_KEY!r} metadata)")
+        cfg = json.loads(meta)
+        self.config: dict = cfg
+        self.n_layers = int(cfg["encoder_layers"])
+        self.d_model = int(cfg["d_model"])
+        self.n_mels = int(cfg["num_mel_bins"])
+        self.max_frames = 2 * int(cfg["max_source_positions"])
+
+    def log_mel(self, audio: np.ndarray) -> np.ndarray:
+        """Whisper log-mel of the clip's own length, ``[n_mels, len(audio) // 160]`` float32."""
+        return log_mel_spectrogram(audio, self.n_mels)
+
+    def hidden_states_from_mel(self, mel: np.ndarray) -> np.ndarray:
+        """Run the encoder on one log-mel window ``[n_mels, frames]`` (2 <= frames <= max_frames).
+
+        An odd frame count loses its last frame. Returns ``[n_layers + 1, frames // 2, d_model]`` float32.
+        """
+        mel = np.asarray(mel, dtype=np.float32)
+        frames = mel.shape[-1] - mel.shape[-1] % 2
+        if mel.ndim != 2 or mel.shape[0] != self.n_mels or not 2 <= frames <= self.max_frames:
+            raise ValueError(f"expected log-mel [{self.n_mels}, 2..{self.max_frames}], got {mel.shape}")
+        x = np.ascontiguousarray(mel[None, :, :frames])
+        return self.session.run(None, {INPUT_NAME: x})[0][:, 0]
+
+    def hidden_states(self, audio: np.ndarray) -> np.ndarray:
+        """Every layer's hidden states for a 16 kHz mono clip.
+
+        Parameters
+        ----------
+        audio : np.ndarray
+            1-D float waveform at 16 kHz (e.g. from :func:`emovox.load_audio`), at least 320 samples.
+
+        Returns
+        -------
+        np.ndarray
+            float32 ``[n_layers + 1, frames_out, d_model]`` with ``frames_out = (len(audio) // 160) // 2``
+            (one frame per 20 ms). Index 0 is the embedding output, index ``i`` the output of layer ``i``,
+            the last one after the final LayerNorm (Hugging Face's ``hidden_states`` convention).
+
+        Raises
+        ------
+        AudioError
+            If the audio is not 1-D, not finite, or shorter than 320 samples (20 ms).
+
+        Notes
+        -----
+        The log-mel is computed once over the whole clip (Whisper's normalisation uses the clip's peak),
+        then cut into windows of ``max_frames`` (30 s); a trailing window of fewer than 2 frames is
+        dropped. Each window attends only to itself. Running a short clip on its own frames gives
+        different states from running it zero-padded to 30 s: the convolution/embedding output (state 0)
+        is the same except at the last frame, where the STFT's padding differs, but from layer 1 on
+        every frame differs because attention also sees the padded frames (on whisper-base the
+        mean+std pooled vectors of the two stay at cosine 0.985 .. 0.999).
+
+        On a 2-core CPU, numpy's BLAS threads left spinning by a dense matrix product just before a run
+        can halve onnxruntime's speed; the front end avoids BLAS for that reason, and pipelines that mix
+        BLAS work with encoder runs may want ``OPENBLAS_NUM_THREADS=1``.
+        """
+        y = np.asarray(audio)
+        if y.ndim != 1:
+            raise AudioError(f"expected 1-D mono audio at {SAMPLE_RATE} Hz, got shape {y.shape}")
+        if len(y) < _MIN_SAMPLES:
+            raise AudioError(f"audio too short for the Whisper encoder: {len(y)} samples "
+                             f"(need >= {_MIN_SAMPLES}, 20 ms at {SAMPLE_RATE} Hz)")
+        if not np.isfinite(y).all():
+            raise AudioError("audio contains NaN or infinite samples")
+        mel = self.log_mel(y.astype(np.float32, copy=False))
+        windows = [mel[:, s:s + self.max_frames] for s in range(0, mel.shape[1], self.max_frames)]
+        outs = [self.hidden_states_from_mel(w) for w in windows if w.shape[1] >= 2]
+        return outs[0] if len(outs) == 1 else np.concatenate(outs, axis=1)
+
+
+def pool_mean_std(hidden: np.ndarray, layers: Sequence[int] | None = None) -> np.ndarray:
+    """Mean and standard deviation over time of each chosen layer, concatenated into one vector.
+
+    Parameters
+    ----------
+    hidden : np.ndarray
+        Hidden states ``[n_states, frames, d_model]`` (as from :meth:`WhisperEncoderONNX.hidden_states`),
+        or one layer ``[frames, d_model]``.
+    layers : sequence of int, optional
+        Indices into the first axis (negative allowed), in the order wanted; default all.
+
+    Returns
+    -------
+    np.ndarray
+        float32 vector ``[len(layers) * 2 * d_model]``: for each layer its mean then its (population)
+        standard deviation.
+    """
+    h = np.asarray(hidden, dtype=np.float32)
+    if h.ndim == 2:
+        h = h[None]
+    if h.ndim != 3 or h.shape[1] == 0:
+        raise ValueError(f"expected hidden states [layers, frames >= 1, dim], got {np.shape(hidden)}")
+    if layers is not None:
+        h = h[list(layers)]
+    stats = np.concatenate([h.mean(axis=1), h.std(axis=1)], axis=1)  # [n, 2 * d]: mean, std per layer
+    return stats.reshape(-1)
