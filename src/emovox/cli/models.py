@@ -1,79 +1,16 @@
-"""The ``emovox`` command: a thin layer over the Python API.
-
-Every expected failure (bad audio, a bad manifest, a broken model) is one line on stderr and a non-zero
-exit; heavy libraries are imported inside the subcommands so ``emovox predict`` starts fast.
-"""
+"""``emovox features|evaluate|train|tune|predict``."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-
-def _err(msg: str) -> None:
-    print(f"emovox: error: {msg}", file=sys.stderr)
+from .common import err, model_args, source_args
 
 
-# ---------------------------------------------------------------------------------------------- corpus
-def cmd_corpus_scan(args) -> int:
-    from .corpora import scan_many, write_manifest
-    from .labels import apply_labels
-
-    corpora = args.corpus.split(",") if args.corpus else None
-    if corpora and len(corpora) == 1 and len(args.root) > 1:
-        corpora = corpora * len(args.root)
-    df, reports = scan_many(args.root, corpora)
-    for rep in reports:
-        print(rep.summary(), file=sys.stderr)
-    df = apply_labels(df, args.merge, args.emotions)
-    write_manifest(df, args.output)
-    print(f"wrote {len(df)} utterances to {args.output}", file=sys.stderr)
-    return 0
-
-
-def cmd_corpus_stats(args) -> int:
-    from .corpora import load_corpus
-    from .labels import apply_labels
-
-    df = apply_labels(load_corpus(args.source, args.corpus), args.merge, args.emotions)
-    print(f"{len(df)} utterances, {df['speaker'].nunique()} speakers, "
-          f"{df['duration'].astype(float).sum() / 3600:.2f} h" if "duration" in df and df["duration"].notna().any()
-          else f"{len(df)} utterances")
-    for col in ("corpus", "emotion", "gender", "speaker"):
-        if col in df and df[col].notna().any():
-            counts = df[col].fillna("unknown").value_counts().sort_index()
-            print(f"\n{col}:")
-            for k, v in counts.items():
-                print(f"  {k:<20} {v:>6}")
-    if args.plot:
-        from . import plots
-
-        plots.save(plots.emotion_counts(df, by=args.by), args.plot)
-        print(f"saved {args.plot}", file=sys.stderr)
-    return 0
-
-
-# --------------------------------------------------------------------------------------------- convert
-def cmd_convert(args) -> int:
-    from .convert import convert_file, convert_tree
-
-    src = Path(args.input)
-    if src.is_dir():
-        done, failed = convert_tree(src, args.output, args.rate, not args.keep_channels, args.ext,
-                                    progress=not args.quiet)
-        for _, msg in failed:
-            _err(msg)
-        print(f"converted {len(done)} files, {len(failed)} failed", file=sys.stderr)
-        return 1 if failed else 0
-    convert_file(src, args.output, args.rate, not args.keep_channels)
-    return 0
-
-
-# --------------------------------------------------------------------------------- features and models
 def _load_source(args):
-    from .corpora import load_corpus, scan_many
-    from .labels import apply_labels
+    from ..corpora import load_corpus, scan_many
+    from ..labels import apply_labels
 
     sources = args.source
     if len(sources) == 1 and Path(sources[0]).is_file():
@@ -88,14 +25,14 @@ def _load_source(args):
                 print(rep.summary(), file=sys.stderr)
     df = apply_labels(df, args.merge, args.emotions)
     if len(df) == 0:
-        from .errors import CorpusError
+        from ..errors import CorpusError
 
         raise CorpusError("no utterances left after label selection")
     return df
 
 
 def _features(args, df):
-    from .training import compute_features, report_failures
+    from ..training import compute_features, report_failures
 
     table = compute_features(df, args.features, n_jobs=args.jobs, cache_dir=args.cache_dir,
                              progress=not args.quiet)
@@ -124,7 +61,7 @@ def _save_evaluation(ev, args) -> None:
         ev.save_json(args.json)
         print(f"saved {args.json}", file=sys.stderr)
     if args.confusion:
-        from . import plots
+        from .. import plots
 
         plots.save(ev.confusion_figure(), args.confusion)
         print(f"saved {args.confusion}", file=sys.stderr)
@@ -133,14 +70,14 @@ def _save_evaluation(ev, args) -> None:
 def cmd_evaluate(args) -> int:
     df = _load_source(args)
     if args.trained:
-        from .evaluation import Evaluation, scores
-        from .inference import load_model
+        from ..evaluation import Evaluation, scores
+        from ..inference import load_model
 
         model = load_model(args.trained)
         preds = list(model.predict_files(df["path"]))
         for p in preds:
             if not p.ok:
-                _err(f"skipped: {p.error}")
+                err(f"skipped: {p.error}")
         ok = [(p, e) for p, e in zip(preds, df["emotion"], strict=True) if p.ok and e in model.labels]
         dropped = sum(1 for p in preds if p.ok) - len(ok)
         y_true = [e for _, e in ok]
@@ -153,7 +90,7 @@ def cmd_evaluate(args) -> int:
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
     else:
-        from .training import evaluate_recipe
+        from ..training import evaluate_recipe
 
         table = _features(args, df)
         ev = evaluate_recipe(table, args.model, args.protocol, seed=args.seed, progress=not args.quiet,
@@ -164,7 +101,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .training import evaluate_recipe, train_classical
+    from ..training import evaluate_recipe, train_classical
 
     df = _load_source(args)
     table = _features(args, df)
@@ -175,7 +112,7 @@ def cmd_train(args) -> int:
         print(ev.table())
     out = train_classical(table, args.output, args.model, seed=args.seed, evaluation=ev, scale=not args.no_scale)
     if ev is not None:
-        from . import plots
+        from .. import plots
 
         plots.save(ev.confusion_figure(), out / "confusion.png")
         ev.save_json(out / "evaluation.json")
@@ -186,8 +123,8 @@ def cmd_train(args) -> int:
 def cmd_tune(args) -> int:
     import json
 
-    from .splits import make_protocol
-    from .training import FeatureTable, tune_classical
+    from ..splits import make_protocol
+    from ..training import FeatureTable, tune_classical
 
     df = _load_source(args)
     table = _features(args, df)
@@ -196,8 +133,8 @@ def cmd_tune(args) -> int:
         print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
         return 0
     # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
-    from .evaluation import Evaluation, scores
-    from .models.classical import make_classifier
+    from ..evaluation import Evaluation, scores
+    from ..models.classical import make_classifier
 
     proto = make_protocol(table.manifest, args.protocol, random_state=args.seed)
     y = table.manifest["emotion"].to_numpy()
@@ -226,7 +163,7 @@ def cmd_tune(args) -> int:
 def cmd_predict(args) -> int:
     import json
 
-    from .inference import expand_inputs, load_model
+    from ..inference import expand_inputs, load_model
 
     model = load_model(args.model)
     paths = expand_inputs(args.paths)
@@ -235,7 +172,7 @@ def cmd_predict(args) -> int:
     for pred in model.predict_files(paths):
         if not pred.ok:
             n_bad += 1
-            _err(pred.error)
+            err(pred.error)
             if args.json:
                 results.append(pred.to_dict())
             continue
@@ -252,84 +189,29 @@ def cmd_predict(args) -> int:
     return 1 if n_bad else 0
 
 
-def _label_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')")
-    p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
-
-
-def _source_args(p: argparse.ArgumentParser, features_default: str = "emovox") -> None:
-    p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
-    p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
-    _label_args(p)
-    p.add_argument("--features", default=features_default,
-                   help="feature set: tutorial, emovox, egemaps, compare, or whisper[:ENCODER_DIR]")
-    p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-
-
-def _model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
-    p.add_argument("--model", default="svm", help="classifier: svm, logreg, mlp, rf, gb")
-    p.add_argument("--protocol", default=protocol_default,
-                   help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
-                        "'none' skips cross-validation (train, tune)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
-
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(prog="emovox", description="Speech emotion recognition.")
-    parser.add_argument("--version", action="version", version=f"emovox {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    corpus = sub.add_parser("corpus", help="read corpora into manifests").add_subparsers(dest="action", required=True)
-    p = corpus.add_parser("scan", help="scan corpus folders into a manifest CSV")
-    p.add_argument("root", nargs="+", help="corpus root folder(s)")
-    p.add_argument("--corpus", help="corpus name(s), comma-separated, one per root (detected when omitted)")
-    p.add_argument("-o", "--output", required=True, help="manifest CSV to write")
-    _label_args(p)
-    p.set_defaults(func=cmd_corpus_scan)
-    p = corpus.add_parser("stats", help="counts per emotion, speaker and gender")
-    p.add_argument("source", help="a manifest CSV or a corpus root")
-    p.add_argument("--corpus")
-    p.add_argument("--plot", help="save the emotion-count bar chart to this PNG")
-    p.add_argument("--by", choices=["corpus", "gender"], help="split the bars by this column")
-    _label_args(p)
-    p.set_defaults(func=cmd_corpus_stats)
-
-    p = sub.add_parser("convert", help="convert a file or a tree to one rate / mono")
-    p.add_argument("input")
-    p.add_argument("output")
-    p.add_argument("--rate", type=int, default=16000)
-    p.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
-    p.add_argument("--keep-channels", action="store_true", help="keep every channel")
-    p.add_argument("--ext", help="output extension for a tree (.wav, .flac, .ogg, .opus)")
-    p.add_argument("-q", "--quiet", action="store_true")
-    p.set_defaults(func=cmd_convert)
-
+def register(sub) -> None:
     p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet")
-    _source_args(p)
+    source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
     p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data")
-    _source_args(p)
-    _model_args(p)
+    source_args(p)
+    model_args(p)
     p.add_argument("--trained", help="score this trained model directory on the data instead")
     p.add_argument("--json", help="save the evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model and save it as a model directory")
-    _source_args(p)
-    _model_args(p)
+    source_args(p)
+    model_args(p)
     p.add_argument("-o", "--output", required=True, help="model directory to write")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)")
-    _source_args(p)
-    _model_args(p)
+    source_args(p)
+    model_args(p)
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
@@ -340,24 +222,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="show only the K most probable emotions")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_predict)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    from .errors import EmovoxError
-
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except EmovoxError as exc:
-        _err(str(exc))
-        return 2
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The ``emovox`` command: a thin layer over the Python API.
+
+Each command group lives in its own module with a ``register(subparsers)`` function. Every expected
+failure (bad audio, a bad manifest, a broken model) is one line on stderr and a non-zero exit; heavy
+libraries are imported inside the commands so ``emovox predict`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .common import err
+
+# Command groups, in the order ``emovox --help`` lists them.
+GROUPS = ("corpus", "models")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="emovox", description="Speech emotion recognition.")
+    parser.add_argument("--version", action="version", version=f"emovox {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        importlib.import_module(f"{__name__}.{group}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..errors import EmovoxError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EmovoxError as exc:
+        err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Argument helpers shared by the command groups."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def err(msg: str) -> None:
+    """One line on stderr: how every expected failure is reported."""
+    print(f"emovox: error: {msg}", file=sys.stderr)
+
+
+def label_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')")
+    p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
+
+
+def source_args(p: argparse.ArgumentParser, features_default: str = "emovox") -> None:
+    p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
+    p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
+    label_args(p)
+    p.add_argument("--features", default=features_default,
+                   help="feature set: tutorial, emovox, egemaps, compare, or whisper[:ENCODER_DIR]")
+    p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
+    p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
+    p.add_argument("--model", default="svm", help="classifier: svm, logreg, mlp, rf, gb")
+    p.add_argument("--protocol", default=protocol_default,
+                   help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
+                        "'none' skips cross-validation (train, tune)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
+
