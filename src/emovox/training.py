@@ -60,6 +60,21 @@ def compute_features(manifest: pd.DataFrame, features: str | dict = "emovox", **
     return handcrafted_features(manifest, features, **kw)
 
 
+#: Named recipes ``--model`` accepts besides the plain classifiers: (features, classifier, parameters).
+RECIPES: dict[str, tuple[str, str, dict]] = {
+    # EmoBox-style probe: mean and std over time of every encoder layer, standardised logistic regression
+    "whisper-probe": ("whisper", "logreg", {"C": 0.1}),
+}
+
+
+def resolve_recipe(model: str, features: str | None) -> tuple[str, str, dict]:
+    """(features, classifier, params) for ``--model`` and an optional ``--features`` override."""
+    if model in RECIPES:
+        feats, clf, params = RECIPES[model]
+        return features or feats, clf, dict(params)
+    return features or "emovox", model, {}
+
+
 def report_failures(failures: list[tuple[str, str]]) -> None:
     for _, msg in failures:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
@@ -121,11 +136,14 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
         raise CorpusError(f"need at least two emotions to train, got {labels}")
     pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(table.X, y)
     classes = [str(c) for c in pipe.classes_]
-    onnx_bytes = to_onnx(pipe, table.X.shape[1])
+    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
+    frontend = dict(table.frontend)
+    if "onnx_path" in frontend:  # an encoder model carries its encoder graph
+        graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
     meta = {
-        "kind": "classical",
+        "kind": "encoder-probe" if frontend["type"] == "whisper" else "classical",
         "labels": classes,
-        "frontend": table.frontend,
+        "frontend": frontend,
         "head": "model.onnx",
         "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed},
         "training": training_summary(table.manifest),
@@ -134,7 +152,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
                              if evaluation is not None else None),
         **(extra or {}),
     }
-    return save_model_dir(output, {"model.onnx": onnx_bytes}, meta)
+    return save_model_dir(output, graphs, meta)
 
 
 def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = None, *, n_splits: int = 4,

@@ -16,19 +16,20 @@ def label_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
 
 
-def source_args(p: argparse.ArgumentParser, features_default: str = "emovox") -> None:
+def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
     p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
     label_args(p)
-    p.add_argument("--features", default=features_default,
-                   help="feature set: tutorial, emovox, egemaps, compare, or whisper[:ENCODER_DIR]")
+    p.add_argument("--features", default=None,
+                   help="feature set: tutorial, emovox (default for classifiers), egemaps, compare, or "
+                        "whisper[:CHECKPOINT_DIR_OR_HUB_ID] (default for whisper-* models)")
     p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
-    p.add_argument("--model", default="svm", help="classifier: svm, logreg, mlp, rf, gb")
+    p.add_argument("--model", default="svm", help="svm, logreg, mlp, rf, gb, or whisper-probe")
     p.add_argument("--protocol", default=protocol_default,
                    help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
                         "'none' skips cross-validation (train, tune)")

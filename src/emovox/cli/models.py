@@ -32,9 +32,10 @@ def _load_source(args):
 
 
 def _features(args, df):
-    from ..training import compute_features, report_failures
+    from ..training import compute_features, report_failures, resolve_recipe
 
-    table = compute_features(df, args.features, n_jobs=args.jobs, cache_dir=args.cache_dir,
+    features = resolve_recipe(getattr(args, "model", "svm") or "svm", args.features)[0]
+    table = compute_features(df, features, n_jobs=args.jobs, cache_dir=args.cache_dir,
                              progress=not args.quiet)
     report_failures(table.failures)
     return table
@@ -90,10 +91,11 @@ def cmd_evaluate(args) -> int:
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
     else:
-        from ..training import evaluate_recipe
+        from ..training import evaluate_recipe, resolve_recipe
 
         table = _features(args, df)
-        ev = evaluate_recipe(table, args.model, args.protocol, seed=args.seed, progress=not args.quiet,
+        _, clf, params = resolve_recipe(args.model, args.features)
+        ev = evaluate_recipe(table, clf, args.protocol, params=params, seed=args.seed, progress=not args.quiet,
                              scale=not args.no_scale)
     print(ev.table())
     _save_evaluation(ev, args)
@@ -101,16 +103,18 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from ..training import evaluate_recipe, train_classical
+    from ..training import evaluate_recipe, resolve_recipe, train_classical
 
     df = _load_source(args)
     table = _features(args, df)
+    _, clf, params = resolve_recipe(args.model, args.features)
     ev = None
     if args.protocol != "none":
-        ev = evaluate_recipe(table, args.model, args.protocol, seed=args.seed, progress=not args.quiet,
+        ev = evaluate_recipe(table, clf, args.protocol, params=params, seed=args.seed, progress=not args.quiet,
                              scale=not args.no_scale)
         print(ev.table())
-    out = train_classical(table, args.output, args.model, seed=args.seed, evaluation=ev, scale=not args.no_scale)
+    out = train_classical(table, args.output, clf, params=params, seed=args.seed, evaluation=ev,
+                          scale=not args.no_scale, extra={"recipe": args.model})
     if ev is not None:
         from .. import plots
 
@@ -126,10 +130,13 @@ def cmd_tune(args) -> int:
     from ..splits import make_protocol
     from ..training import FeatureTable, tune_classical
 
+    from ..training import resolve_recipe
+
     df = _load_source(args)
     table = _features(args, df)
+    clf = resolve_recipe(args.model, args.features)[1]
     if args.protocol == "none":
-        search = tune_classical(table, args.model, seed=args.seed)
+        search = tune_classical(table, clf, seed=args.seed)
         print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
         return 0
     # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
@@ -143,8 +150,8 @@ def cmd_tune(args) -> int:
     for fold in proto.folds:
         inner = FeatureTable(table.X[fold.train], table.manifest.iloc[fold.train].reset_index(drop=True),
                              table.names, table.frontend, [])
-        search = tune_classical(inner, args.model, seed=args.seed)
-        pipe = make_classifier(args.model, seed=args.seed).set_params(**search.best_params_)
+        search = tune_classical(inner, clf, seed=args.seed)
+        pipe = make_classifier(clf, seed=args.seed).set_params(**search.best_params_)
         pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
         s = scores(y[fold.test], pred, labels)
         s["fold"], s["best_params"] = fold.name, {k: str(v) for k, v in search.best_params_.items()}
