@@ -128,9 +128,7 @@ def cmd_tune(args) -> int:
     import json
 
     from ..splits import make_protocol
-    from ..training import FeatureTable, tune_classical
-
-    from ..training import resolve_recipe
+    from ..training import FeatureTable, resolve_recipe, tune_classical
 
     df = _load_source(args)
     table = _features(args, df)
