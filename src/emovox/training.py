@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,14 @@ class FeatureTable:
     names: list[str]
     frontend: dict[str, Any]
     failures: list[tuple[str, str]]
+    #: training-only variants of the rows of ``X`` (augmentation name -> matrix like ``X``)
+    augmented: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def training_rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of rows ``idx`` plus their augmented variants, for fitting."""
+        y = self.manifest["emotion"].to_numpy()[idx]
+        X = np.vstack([self.X[idx], *(a[idx] for a in self.augmented.values())])
+        return X, np.concatenate([y] * (1 + len(self.augmented)))
 
 
 def handcrafted_features(
@@ -51,28 +59,56 @@ def handcrafted_features(
                         res.failures)
 
 
-def compute_features(manifest: pd.DataFrame, features: str | dict = "emovox", **kw) -> FeatureTable:
-    """Features named by ``features``: a hand-crafted preset / config, or ``whisper[:ENCODER]``."""
-    if isinstance(features, str) and features.split(":")[0] in ("whisper", "encoder"):
-        from .encoders.frontend import encoder_features
+@dataclass(frozen=True)
+class Recipe:
+    """A named way to build a model: features (with options), classifier, training augmentations."""
 
-        return encoder_features(manifest, features, **kw)
-    return handcrafted_features(manifest, features, **kw)
+    features: str
+    classifier: str
+    params: dict = field(default_factory=dict)
+    feature_options: dict = field(default_factory=dict)
+    augment: tuple[str, ...] = ()
 
 
-#: Named recipes ``--model`` accepts besides the plain classifiers: (features, classifier, parameters).
-RECIPES: dict[str, tuple[str, str, dict]] = {
-    # EmoBox-style probe: mean and std over time of every encoder layer, standardised logistic regression
-    "whisper-probe": ("whisper", "logreg", {"C": 0.1}),
+#: Recipes ``--model`` accepts besides the plain classifiers (which use the "emovox" features).
+RECIPES: dict[str, Recipe] = {
+    # EmoBox-style probe: mean and std over time of every encoder layer, standardised logistic regression.
+    "whisper-probe": Recipe("whisper", "logreg", {"C": 0.1}),
+    # emovox's encoder model: the middle layers (which carry the most emotion) pooled over the voiced
+    # frames only, trained on speed- and noise-perturbed copies too, for voices and rooms it has not heard.
+    "whisper-active": Recipe("whisper", "logreg", {"C": 0.1},
+                             {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
+                             ("speed:0.9", "speed:1.1", "noise:15")),
 }
 
 
-def resolve_recipe(model: str, features: str | None) -> tuple[str, str, dict]:
-    """(features, classifier, params) for ``--model`` and an optional ``--features`` override."""
+def resolve_recipe(model: str, features: str | None = None) -> Recipe:
+    """The recipe behind ``--model`` (a named recipe or a plain classifier) and a ``--features`` override."""
     if model in RECIPES:
-        feats, clf, params = RECIPES[model]
-        return features or feats, clf, dict(params)
-    return features or "emovox", model, {}
+        r = RECIPES[model]
+        return Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment)
+    return Recipe(features or "emovox", model)
+
+
+def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **kw) -> FeatureTable:
+    """Features of a manifest for a recipe (or a feature name): hand-crafted, or ``whisper[:CHECKPOINT]``.
+
+    Augmented training variants are computed for encoder recipes that ask for them.
+    """
+    if isinstance(recipe, str):
+        recipe = Recipe(recipe, "none")
+    if recipe.features.split(":")[0] in ("whisper", "encoder"):
+        from .encoders.frontend import encoder_features
+
+        opts = {**recipe.feature_options, **kw}
+        table = encoder_features(manifest, recipe.features, **opts)
+        for aug in recipe.augment:
+            extra = encoder_features(table.manifest, recipe.features, augment=aug, **opts)
+            if len(extra.failures):
+                raise ModelError(f"augmentation {aug} failed on {len(extra.failures)} files")
+            table.augmented[aug] = extra.X
+        return table
+    return handcrafted_features(manifest, recipe.features, **kw)
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:
@@ -88,28 +124,32 @@ def _labels_of(y: np.ndarray, labels: list[str] | None) -> list[str]:
     return labels or order
 
 
-def fit_predict_fn(model: str, params: dict | None = None, scale: bool = True, seed: int = 0):
-    """A ``fit_predict(X_train, y_train, X_test)`` for cross-validation of a classical model."""
-    from .models.classical import make_classifier
-
-    def fit_predict(Xtr, ytr, Xte):
-        return make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(Xtr, ytr).predict(Xte)
-
-    return fit_predict
-
-
-def evaluate_recipe(table: FeatureTable, model: str = "svm", protocol: str = "kfold", *,
+def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: str = "kfold", *,
                     params: dict | None = None, scale: bool = True, seed: int = 0, progress: bool = True,
                     folds_dir: str | Path | None = None):
-    """Cross-validate a classical model on a feature table under ``protocol``."""
+    """Cross-validate a classifier (or a recipe's) on a feature table under ``protocol``.
+
+    Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
+    """
     from .evaluation import cross_validate
+    from .models.classical import make_classifier
     from .splits import make_protocol
 
+    recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
     y = table.manifest["emotion"].to_numpy()
     labels = _labels_of(y, None)
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
-    ev = cross_validate(table.X, y, proto, fit_predict_fn(model, params, scale, seed), labels, progress)
-    ev.recipe = {"model": model, "params": params or {}, "scale": scale, "features": table.frontend}
+
+    # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
+    def fit_predict(rows_train, _y, rows_test):
+        Xtr, ytr = table.training_rows(rows_train[:, 0])
+        clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
+        return clf.fit(Xtr, ytr).predict(table.X[rows_test[:, 0]])
+
+    rows = np.arange(len(y))[:, None]
+    ev = cross_validate(rows, y, proto, fit_predict, labels, progress)
+    ev.recipe = {"model": recipe.classifier, "params": recipe.params, "scale": scale,
+                 "augment": list(table.augmented), "features": table.frontend}
     return ev
 
 
@@ -134,7 +174,8 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     labels = _labels_of(y, None)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to train, got {labels}")
-    pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(table.X, y)
+    pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(
+        *table.training_rows(np.arange(len(y))))
     classes = [str(c) for c in pipe.classes_]
     graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
     frontend = dict(table.frontend)

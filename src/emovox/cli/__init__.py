@@ -14,7 +14,7 @@ import sys
 from .common import err
 
 # Command groups, in the order ``emovox --help`` lists them.
-GROUPS = ("corpus", "models")
+GROUPS = ("corpus", "models", "plot", "live", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

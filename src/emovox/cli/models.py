@@ -34,8 +34,8 @@ def _load_source(args):
 def _features(args, df):
     from ..training import compute_features, report_failures, resolve_recipe
 
-    features = resolve_recipe(getattr(args, "model", "svm") or "svm", args.features)[0]
-    table = compute_features(df, features, n_jobs=args.jobs, cache_dir=args.cache_dir,
+    recipe = resolve_recipe(getattr(args, "model", "svm") or "svm", args.features)
+    table = compute_features(df, recipe, n_jobs=args.jobs, cache_dir=args.cache_dir,
                              progress=not args.quiet)
     report_failures(table.failures)
     return table
@@ -94,8 +94,8 @@ def cmd_evaluate(args) -> int:
         from ..training import evaluate_recipe, resolve_recipe
 
         table = _features(args, df)
-        _, clf, params = resolve_recipe(args.model, args.features)
-        ev = evaluate_recipe(table, clf, args.protocol, params=params, seed=args.seed, progress=not args.quiet,
+        ev = evaluate_recipe(table, resolve_recipe(args.model, args.features), args.protocol, seed=args.seed,
+                             progress=not args.quiet,
                              scale=not args.no_scale)
     print(ev.table())
     _save_evaluation(ev, args)
@@ -107,13 +107,13 @@ def cmd_train(args) -> int:
 
     df = _load_source(args)
     table = _features(args, df)
-    _, clf, params = resolve_recipe(args.model, args.features)
+    recipe = resolve_recipe(args.model, args.features)
     ev = None
     if args.protocol != "none":
-        ev = evaluate_recipe(table, clf, args.protocol, params=params, seed=args.seed, progress=not args.quiet,
+        ev = evaluate_recipe(table, recipe, args.protocol, seed=args.seed, progress=not args.quiet,
                              scale=not args.no_scale)
         print(ev.table())
-    out = train_classical(table, args.output, clf, params=params, seed=args.seed, evaluation=ev,
+    out = train_classical(table, args.output, recipe.classifier, params=recipe.params, seed=args.seed, evaluation=ev,
                           scale=not args.no_scale, extra={"recipe": args.model})
     if ev is not None:
         from .. import plots
@@ -132,7 +132,7 @@ def cmd_tune(args) -> int:
 
     df = _load_source(args)
     table = _features(args, df)
-    clf = resolve_recipe(args.model, args.features)[1]
+    clf = resolve_recipe(args.model, args.features).classifier
     if args.protocol == "none":
         search = tune_classical(table, clf, seed=args.seed)
         print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
@@ -170,6 +170,10 @@ def cmd_predict(args) -> int:
 
     from ..inference import expand_inputs, load_model
 
+    if args.timeline or args.plot or args.output:
+        from .live import predict_timeline
+
+        return predict_timeline(args)
     model = load_model(args.model)
     paths = expand_inputs(args.paths)
     n_bad = 0
@@ -226,4 +230,8 @@ def register(sub) -> None:
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--top-k", type=int, default=None, help="show only the K most probable emotions")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--timeline", action="store_true",
+                   help="long recordings: cut into speech segments and give the emotion of each")
+    p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")
+    p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
     p.set_defaults(func=cmd_predict)

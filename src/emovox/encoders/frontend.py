@@ -78,16 +78,38 @@ def _worker_encoder(onnx_path: str, threads: int):
     return _WORKER["enc"]
 
 
-def _hidden_one(args: tuple[str, str, str, int, float]) -> tuple[str, str | None]:
+def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
+    """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
+    does) or ``noise:SNR`` (white noise at SNR dB)."""
+    kind, _, arg = spec.partition(":")
+    if kind == "speed":
+        import soxr
+
+        return soxr.resample(y, int(16000 * float(arg)), 16000).astype(np.float32)
+    if kind == "noise":
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal(len(y)).astype(np.float32)
+        gain = np.sqrt(np.mean(y**2) / (np.mean(noise**2) * 10 ** (float(arg) / 10)))
+        return (y + gain * noise).astype(np.float32)
+    raise ModelError(f"unknown augmentation {spec!r}; expected speed:F or noise:SNR")
+
+
+def _seed(path: str) -> int:
+    return int(hashlib.blake2b(path.encode(), digest_size=4).hexdigest(), 16)
+
+
+def _hidden_one(args: tuple) -> tuple[str, str | None]:
     """Compute (or find) the cached hidden states of one file; return (cache file, error)."""
     from ..audio import load_audio
     from ..errors import EmovoxError
 
-    path, onnx_path, cache_file, threads, max_seconds = args
+    path, onnx_path, cache_file, threads, max_seconds, augment = args
     if os.path.isfile(cache_file):
         return cache_file, None
     try:
         y = load_audio(path, 16000)
+        if augment:
+            y = augment_signal(y, augment, _seed(path))
         if max_seconds:
             y = y[: int(max_seconds * 16000)]
         h = _worker_encoder(onnx_path, threads).hidden_states(y).astype(np.float16)
@@ -108,12 +130,12 @@ def encoder_id(onnx_path: str | os.PathLike) -> str:
 
 
 def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache_dir: str | os.PathLike,
-                       n_jobs: int | None = None, progress: bool = True,
-                       max_seconds: float = 30.0) -> tuple[list[str | None], list[tuple[str, str]]]:
+                       n_jobs: int | None = None, progress: bool = True, max_seconds: float = 30.0,
+                       augment: str | None = None) -> tuple[list[str | None], list[tuple[str, str]]]:
     """Cache files (``[L+1, T, D]`` float16 ``.npy``) of every path's hidden states; failures listed.
 
     Audio is cut to ``max_seconds`` for training (utterance corpora are short; a long file would only
-    dominate the cache).
+    dominate the cache). ``augment`` (see :func:`augment_signal`) encodes a variant of each file instead.
     """
     from tqdm import tqdm
 
@@ -123,8 +145,9 @@ def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache
     digests = [file_digest(p) if os.path.isfile(p) else None for p in paths]
     n_jobs = n_jobs or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    jobs = [(str(p), str(onnx_path), str(root / f"{d or 'missing-' + str(i)}.npy"), threads, max_seconds)
-            for i, (p, d) in enumerate(zip(paths, digests, strict=True))]
+    suffix = f"-{augment.replace(':', '_')}" if augment else ""
+    jobs = [(str(p), str(onnx_path), str(root / f"{d or 'missing-' + str(i)}{suffix}.npy"), threads, max_seconds,
+             augment) for i, (p, d) in enumerate(zip(paths, digests, strict=True))]
     todo = [j for j in jobs if not os.path.isfile(j[2])]
     results: dict[str, str | None] = {}
     bar = tqdm(total=len(todo), desc="encoder", unit="file", disable=not progress or not todo)
@@ -140,7 +163,7 @@ def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache
     bar.close()
     files: list[str | None] = []
     failures: list[tuple[str, str]] = []
-    for (p, _, cache_file, _, _) in jobs:
+    for (p, _, cache_file, *_) in jobs:
         err = results.get(cache_file)
         if err is None and os.path.isfile(cache_file):
             files.append(cache_file)
@@ -150,31 +173,68 @@ def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache
     return files, failures
 
 
+ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
+
+
+def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> np.ndarray:
+    """Encoder frames whose energy is within ``threshold_db`` of the loudest one.
+
+    Corpus clips (and live segments) carry silence before and after the speech; pooling over it dilutes
+    the emotional part, so the pooled statistics skip it. At least one frame is always kept.
+    """
+    n = n_frames * ENCODER_HOP
+    y = np.pad(np.asarray(y, np.float32)[:n], (0, max(0, n - len(y))))
+    db = 10 * np.log10(np.mean(y.reshape(n_frames, ENCODER_HOP) ** 2, axis=1) + 1e-12)
+    return db >= db.max() - threshold_db
+
+
+def pool(hidden: np.ndarray, y: np.ndarray | None, layers, pooling: str, threshold_db: float = 30.0) -> np.ndarray:
+    """Pooled vector of hidden states ``[L+1, T, D]``: ``mean_std`` over all frames, ``active`` over voiced ones."""
+    from .runtime import pool_mean_std
+
+    if pooling == "active":
+        if y is None:
+            raise ModelError("active pooling needs the audio signal")
+        hidden = hidden[:, active_frames(y, hidden.shape[1], threshold_db)]
+    elif pooling != "mean_std":
+        raise ModelError(f"unknown pooling {pooling!r}; expected mean_std or active")
+    return pool_mean_std(hidden, layers)
+
+
 def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = None,
-                     cache_dir: str | os.PathLike | None = None, progress: bool = True, layers=None):
-    """Pooled (mean and std over time, every layer) encoder features of a manifest: the probe's input.
+                     cache_dir: str | os.PathLike | None = None, progress: bool = True, layers=None,
+                     pooling: str = "mean_std", threshold_db: float = 30.0, quantize: bool = False,
+                     augment: str | None = None):
+    """Pooled encoder features of a manifest (mean and std over time of each layer): a probe's input.
 
     ``spec`` is ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
+    ``pooling="active"`` pools only the frames within ``threshold_db`` of the loudest.
     """
+    from ..audio import load_audio
     from ..training import FeatureTable, default_cache_dir
-    from .runtime import pool_mean_std
+    from .runtime import WhisperEncoderONNX
 
     _, _, ckpt = spec.partition(":")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    onnx_path = ensure_onnx_encoder(ckpt or None, cache)
+    onnx_path = ensure_onnx_encoder(ckpt or None, cache, quantize=quantize)
     paths = list(manifest["path"].astype(str))
-    files, failures = hidden_state_files(paths, onnx_path, cache, n_jobs=n_jobs, progress=progress)
-    ok = np.array([f is not None for f in files])
-    X = np.stack([pool_mean_std(np.load(f).astype(np.float32), layers) for f in files if f is not None]) \
-        if ok.any() else np.zeros((0, 0), np.float32)
-    from .runtime import WhisperEncoderONNX
-
+    files, failures = hidden_state_files(paths, onnx_path, cache, n_jobs=n_jobs, progress=progress,
+                                         augment=augment)
+    ok = np.array([f is not None for f in files], dtype=bool)
+    rows = []
+    for path, f in zip(paths, files, strict=True):
+        if f is not None:
+            y = load_audio(path, 16000, min_duration=0.0) if pooling == "active" else None
+            if y is not None and augment:
+                y = augment_signal(y, augment, _seed(path))
+            rows.append(pool(np.load(f).astype(np.float32), y, layers, pooling, threshold_db))
+    X = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
     enc = WhisperEncoderONNX(onnx_path, threads=1)
-    n_states = enc.n_layers + 1
-    chosen = list(range(n_states)) if layers is None else list(layers)
+    chosen = list(range(enc.n_layers + 1)) if layers is None else list(layers)
     names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(enc.d_model)]
     frontend = {"type": "whisper", "encoder": "encoder.onnx", "encoder_source": str(ckpt or "whisper-base"),
-                "pooling": "mean_std", "layers": chosen, "onnx_path": str(onnx_path)}
+                "quantized": quantize, "pooling": pooling, "threshold_db": threshold_db, "layers": chosen,
+                "onnx_path": str(onnx_path)}
     return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
 
 
@@ -194,12 +254,10 @@ class WhisperFrontend:
         self.encoder = WhisperEncoderONNX(model_dir / spec.get("encoder", "encoder.onnx"))
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
-        self.max_seconds = float(spec.get("max_seconds", 30.0))
+        self.threshold_db = float(spec.get("threshold_db", 30.0))
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
-        from .runtime import pool_mean_std
-
         h = self.encoder.hidden_states(y)
-        if self.pooling == "mean_std":
-            return pool_mean_std(h, self.layers)
-        return h[self.layers] if self.layers is not None else h
+        if self.pooling == "none":  # a learned head pools the stacked states itself
+            return h[self.layers] if self.layers is not None else h
+        return pool(h, y, self.layers, self.pooling, self.threshold_db)

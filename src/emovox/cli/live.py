@@ -1,0 +1,237 @@
+"""``emovox listen``, ``emovox session``, and the ``--timeline`` branch of ``emovox predict``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .common import err
+
+
+def vad_args(p: argparse.ArgumentParser) -> None:
+    """Segmentation options shared by the live commands (defaults: :class:`emovox.live.VADOptions`)."""
+    g = p.add_argument_group("speech segmentation")
+    g.add_argument("--aggressiveness", type=int, default=2, choices=range(4), metavar="0-3",
+                   help="VAD mode; higher rejects more noise (default 2)")
+    g.add_argument("--min-length", type=float, default=0.3, help="drop speech shorter than this (s, default 0.3)")
+    g.add_argument("--max-length", type=float, default=10.0,
+                   help="split longer speech into windows of this length (s, default 10)")
+    g.add_argument("--overlap", type=float, default=1.0, help="overlap of those windows (s, default 1)")
+    g.add_argument("--padding", type=float, default=0.2, help="context kept around speech (s, default 0.2)")
+    g.add_argument("--min-silence", type=float, default=0.25,
+                   help="a pause this long ends a segment (s, default 0.25)")
+
+
+def _vad_options(args):
+    from ..live import VADOptions
+
+    if not hasattr(args, "min_length"):
+        return VADOptions()
+    return VADOptions(aggressiveness=args.aggressiveness, min_length=args.min_length, max_length=args.max_length,
+                      overlap=args.overlap, padding=args.padding, min_silence=args.min_silence).check()
+
+
+def _source(args, sample_rate: int, duration: float | None = None):
+    """A file played in real time (``--input``, ``--fast`` for no pacing) or the microphone."""
+    from ..live import FileSource, MicrophoneSource, Recorder
+
+    if args.input:
+        src = FileSource(args.input, sample_rate, realtime=not args.fast, duration=duration)
+    else:
+        src = MicrophoneSource(args.device, sample_rate, duration=duration)
+    return Recorder(src, args.save) if getattr(args, "save", None) else src
+
+
+def _list_devices() -> int:
+    from ..live import input_devices
+
+    devices = input_devices()
+    if not devices:
+        err("no audio input device found")
+        return 1
+    for d in devices:
+        print(f"{'*' if d['default'] else ' '} {d['index']:>3}  {d['name']}  "
+              f"({d['channels']} ch, {d['default_samplerate']:.0f} Hz)")
+    return 0
+
+
+# -------------------------------------------------------------------------------------------------- listen
+def cmd_listen(args) -> int:
+    from ..inference import load_model
+    from ..live import LiveView, listen, record, resolve_device, write_timeline
+
+    if args.list_devices:
+        return _list_devices()
+    if not args.input:
+        resolve_device(args.device)  # no device, no PortAudio: one line before the model is loaded
+    model = load_model(args.model)
+    if args.once:
+        src = _source(args, model.sample_rate)
+        print(f"recording {args.seconds:g} s from {src.name} ...", file=sys.stderr, flush=True)
+        y = record(src, args.seconds)
+        if y.size < 0.1 * model.sample_rate:
+            err(f"{src.name}: recorded only {y.size / model.sample_rate:.2f} s")
+            return 1
+        pred = model.make_prediction(src.name, model.proba_signal(y))
+        if args.json:
+            print(json.dumps(pred.to_dict(), indent=2))
+        else:
+            print(f"{pred.label}\t{pred.confidence:.3f}\t"
+                  + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities))))
+        if args.save:
+            print(f"saved {args.save}", file=sys.stderr)
+        return 0
+    src = _source(args, model.sample_rate, args.duration)
+    view = LiveView(sys.stdout)
+    view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
+    segs = listen(src, model, view=view, options=_vad_options(args))
+    print(f"{len(segs)} speech segment{'s' if len(segs) != 1 else ''}"
+          + (f"; saved {args.save}" if args.save else ""), file=sys.stderr)
+    if args.output:
+        write_timeline(segs, args.output, model.labels)
+        print(f"saved {args.output}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- session
+def cmd_session(args) -> int:
+    from ..inference import load_model
+    from ..live import run_session
+
+    if not args.input:
+        from ..live import resolve_device
+
+        resolve_device(args.device)
+    model = load_model(args.model)
+    src = _source(args, model.sample_rate)
+    report = run_session(args.pictures, src, model, seconds=args.seconds, output_dir=args.output,
+                         window=not args.no_window, order=args.order, seed=args.seed, options=_vad_options(args))
+    acc = report.accuracy
+    print(f"{len(report.trials)} pictures"
+          + (f", {100 * acc:.0f} % of reactions matched the expected emotion" if acc is not None else "")
+          + f"; report: {report.html}, {report.png}, {report.csv}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ predict --timeline
+def _table_header(labels: list[str]) -> str:
+    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab[:7]:>7}" for lab in labels)
+
+
+def _table_row(seg, labels: list[str]) -> str:
+    return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
+            + " ".join(f"{seg.probabilities[lab]:7.3f}" for lab in labels))
+
+
+def predict_timeline(args) -> int:
+    """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment."""
+    from ..audio import audio_info
+    from ..errors import EmovoxError
+    from ..inference import expand_inputs, load_model
+    from ..live import FileSource, iter_timeline
+
+    if not args.timeline:
+        err("--plot and -o/--output go with --timeline")
+        return 2
+    paths = expand_inputs(args.paths)
+    if args.plot and len(paths) > 1:
+        err("--plot draws one file's timeline; give one input")
+        return 2
+    model = load_model(args.model)
+    labels = model.labels
+    n_bad, everything, as_json = 0, [], []
+    for path in paths:
+        segs = []
+        try:
+            if not args.json:
+                if len(paths) > 1:
+                    print(f"# {path}")
+                print(_table_header(labels), flush=True)
+            for seg in iter_timeline(FileSource(path, model.sample_rate), model):
+                segs.append(seg)
+                if not args.json:
+                    print(_table_row(seg, labels), flush=True)
+        except EmovoxError as exc:
+            n_bad += 1
+            err(str(exc))
+            as_json.append({"source": path, "error": str(exc)})
+            continue
+        if not segs:
+            print(f"{path}: no speech found; the timeline is empty", file=sys.stderr)
+        everything.append((path, segs))
+        as_json.append({"source": path, "segments": [s.to_dict() for s in segs]})
+        if args.plot:
+            plot = _plot(segs, args.plot, labels, audio_info(path)["duration"], Path(path).name)
+            print(f"saved {plot}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(as_json, indent=2))
+    if args.output:
+        _write_all(everything, args.output, labels)
+        print(f"saved {args.output}", file=sys.stderr)
+    if n_bad:
+        print(f"emovox: {n_bad} of {len(paths)} inputs failed", file=sys.stderr)
+    return 1 if n_bad else 0
+
+
+def _plot(segs, path, labels, duration, title):
+    from ..live import plot_timeline
+
+    return plot_timeline(segs, path, labels, duration, title=f"{title}: emotion over time")
+
+
+def _write_all(everything, output, labels) -> None:
+    from ..live import write_timeline
+
+    if len(everything) == 1:
+        write_timeline(everything[0][1], output, labels)
+        return
+    if str(output).lower().endswith(".json"):
+        recs = [{"source": p} | s.to_dict() for p, segs in everything for s in segs]
+        Path(output).write_text(json.dumps(recs, indent=2) + "\n")
+        return
+    # Several files in one table: a source column says which file each row is from.
+    import csv
+
+    from ..live import rows
+
+    cols = ["source", "start", "end", "emotion", "confidence"] + [f"p_{lab}" for lab in labels]
+    with open(output, "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols)
+        w.writeheader()
+        for p, segs in everything:
+            w.writerows(rows(segs, labels, source=p))
+
+
+# ------------------------------------------------------------------------------------------------ register
+def register(sub) -> None:
+    p = sub.add_parser("listen", help="emotion of live speech from the microphone, segment by segment")
+    p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
+    p.add_argument("--device", help="input device index or part of its name (default: the system default)")
+    p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--save", help="also save the recording to this WAV file")
+    p.add_argument("--once", action="store_true", help="record --seconds once and predict the whole clip")
+    p.add_argument("--seconds", type=float, default=7.0, help="length of a --once recording (default 7)")
+    p.add_argument("--input", help="play this audio file instead of the microphone (in real time)")
+    p.add_argument("--fast", action="store_true", help="with --input: read the file as fast as possible")
+    p.add_argument("-o", "--output", help="save the segments to CSV or JSON at the end")
+    p.add_argument("--json", action="store_true", help="with --once: print JSON")
+    vad_args(p)
+    p.set_defaults(func=cmd_listen)
+
+    p = sub.add_parser("session", help="picture-reaction session: show pictures, detect the spoken reactions")
+    p.add_argument("pictures", help="folder with one sub-folder of pictures per expected emotion")
+    p.add_argument("--seconds", type=float, default=7.0, help="how long each picture is shown (default 7)")
+    p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
+    p.add_argument("--device", help="input device index or part of its name")
+    p.add_argument("--input", help="take the reactions from this audio file instead of the microphone")
+    p.add_argument("--fast", action="store_true", help="with --input: do not pace the file in real time")
+    p.add_argument("--save", help="also save the whole recording to this WAV file")
+    p.add_argument("--no-window", action="store_true", help="no picture window (headless, for tests and servers)")
+    p.add_argument("-o", "--output", help="report folder (default session-YYYYMMDD-HHMMSS)")
+    p.add_argument("--order", choices=["sorted", "shuffle"], default="sorted", help="picture order")
+    p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle")
+    vad_args(p)
+    p.set_defaults(func=cmd_session)

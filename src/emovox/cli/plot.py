@@ -1,0 +1,116 @@
+"""``emovox plot KIND FILE [-o out.png]``: the pictures of :mod:`emovox.plots` from the command line.
+
+Audio kinds take an audio file: ``waveform``, ``spectrogram``, ``mel``, ``mfcc``, ``chroma``, ``pitch`` and
+``overview`` (all of them on one sheet). Other kinds take what emovox writes: ``counts`` a manifest CSV or
+corpus root; ``confusion`` and ``recall`` an evaluation JSON (``emovox evaluate --json``); ``curves`` a JSON
+dict of per-epoch lists; ``timeline`` a JSON list of segments (or ``{"segments": [...]}``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+AUDIO_KINDS = ("waveform", "spectrogram", "mel", "mfcc", "chroma", "pitch", "overview")
+DATA_KINDS = ("counts", "confusion", "recall", "curves", "timeline")
+
+
+def _read_json(path: Path):
+    import json
+
+    from ..errors import EmovoxError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EmovoxError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _evaluation_parts(data, path: Path):
+    """Labels and pooled confusion matrix of an evaluation JSON (or ``{"labels", "confusion"}``)."""
+    import numpy as np
+
+    from ..errors import EmovoxError
+
+    if isinstance(data, dict):
+        pooled = data.get("pooled", data)
+        if "labels" in data and "confusion" in pooled:
+            m = np.asarray(pooled["confusion"], dtype=float)
+            if m.shape == (len(data["labels"]),) * 2:
+                return list(data["labels"]), m
+    raise EmovoxError(f"{path}: expected an evaluation JSON with 'labels' and a square 'confusion' matrix")
+
+
+def _figure(args):
+    from .. import plots
+    from ..errors import EmovoxError
+
+    kind, src = args.kind, Path(args.file)
+    if kind in AUDIO_KINDS:
+        from ..audio import load_audio
+
+        y = load_audio(src, args.sr)
+        start = int(max(args.start, 0.0) * args.sr)
+        stop = len(y) if args.duration is None else start + int(args.duration * args.sr)
+        y = y[start:stop]
+        if len(y) < args.sr // 10:
+            raise EmovoxError(f"{src}: less than 0.1 s of audio left after --start/--duration")
+        title = args.title if args.title is not None else src.name
+        if kind == "overview":
+            return plots.overview(y, args.sr, title=title)
+        what = {"mel": "mel spectrogram", "mfcc": "MFCC", "chroma": "chromagram", "pitch": "pitch contour"}
+        return plots.AUDIO_PLOTS[kind](y, args.sr, title=args.title if args.title is not None
+                                       else f"{src.name}: {what.get(kind, kind)}")
+    if kind == "counts":
+        from ..corpora import load_corpus
+
+        if not src.exists():
+            raise EmovoxError(f"{src}: no such manifest or corpus folder")
+        return plots.emotion_counts(load_corpus(src), by=args.by, title=args.title or "Utterances per emotion")
+    data = _read_json(src)
+    if kind == "confusion":
+        labels, m = _evaluation_parts(data, src)
+        return plots.confusion_matrix(m, labels, normalize=not args.counts, title=args.title or f"{src.name}")
+    if kind == "recall":
+        labels, m = _evaluation_parts(data, src)
+        support = m.sum(axis=1)
+        recall = {lab: float(m[i, i] / support[i]) if support[i] else 0.0 for i, lab in enumerate(labels)}
+        return plots.per_class_recall(recall, title=args.title or f"{src.name}: recall per class")
+    if kind == "curves":
+        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+            raise EmovoxError(f"{src}: expected a JSON object of per-epoch lists, e.g. {{\"train_loss\": [...]}}")
+        return plots.training_curves(data, title=args.title or f"{src.name}")
+    segments = data.get("segments") if isinstance(data, dict) else data
+    if not isinstance(segments, list) or not all(isinstance(s, dict) and "start" in s and "end" in s
+                                                 for s in segments):
+        raise EmovoxError(f"{src}: expected a JSON list of segments with start, end, label, confidence, probabilities")
+    return plots.emotion_timeline(segments, title=args.title or f"{src.name}: emotion over time")
+
+
+def cmd_plot(args) -> int:
+    from .. import plots
+
+    out = Path(args.output) if args.output else Path(f"{Path(args.file).stem}_{args.kind}.png")
+    fig = _figure(args)
+    plots.save(fig, out, dpi=args.dpi)
+    print(f"saved {out}", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plot", help="plot a recording's features, a corpus, an evaluation or a timeline",
+                       description=__doc__.split("\n\n", 1)[1])
+    p.add_argument("kind", choices=AUDIO_KINDS + DATA_KINDS, metavar="KIND",
+                   help=f"audio: {', '.join(AUDIO_KINDS)}; other: {', '.join(DATA_KINDS)}")
+    p.add_argument("file", metavar="FILE", help="audio file (audio kinds), manifest / corpus root, or JSON")
+    p.add_argument("-o", "--output", help="PNG to write (default: FILE's stem + _KIND.png here)")
+    p.add_argument("--sr", type=int, default=16000, help="rate to analyse audio at (default 16000)")
+    p.add_argument("--start", type=float, default=0.0, help="audio: start at this time (s)")
+    p.add_argument("--duration", type=float, default=None, help="audio: plot only this many seconds (times count from --start)")
+    p.add_argument("--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column")
+    p.add_argument("--counts", action="store_true", help="confusion: show counts instead of row fractions")
+    p.add_argument("--title", help="figure title (default: the file name)")
+    p.add_argument("--dpi", type=int, default=120)
+    p.set_defaults(func=cmd_plot)

@@ -1,0 +1,33 @@
+"""``emovox serve``: the REST API and the web page over one model."""
+
+from __future__ import annotations
+
+from .common import err
+
+
+def cmd_serve(args) -> int:
+    try:
+        from ..server import ServerSettings, serve
+    except ImportError as exc:
+        err(f"emovox serve needs fastapi, uvicorn and python-multipart ({exc}); "
+            "pip install fastapi uvicorn python-multipart")
+        return 2
+    settings = ServerSettings(max_upload_mb=args.max_upload_mb, request_timeout=args.timeout,
+                              workers=args.workers, timeline_after=args.timeline_after)
+    serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="web page and REST API (POST /v1/predict) over a model")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--model", default=None, help="model directory or bundled model name (default: the bundled default)")
+    p.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload in MiB (default 50)")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request inference time limit in seconds (default 30)")
+    p.add_argument("--workers", type=int, default=None, help="inference threads (default: CPUs, at most 4)")
+    p.add_argument("--timeline-after", type=float, default=10.0,
+                   help="audio longer than this many seconds also gets a timeline (default 10)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=cmd_serve)
