@@ -35,6 +35,17 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", "
 AudioSource = str | os.PathLike | bytes | bytearray | np.ndarray
 
 
+def find_audio(root: str | os.PathLike) -> list[Path]:
+    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded."""
+    exts = set(AUDIO_EXTENSIONS)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out.extend(Path(dirpath) / fn for fn in filenames
+                   if not fn.startswith(".") and os.path.splitext(fn)[1].lower() in exts)
+    return sorted(out)
+
+
 def _sf():
     import soundfile
 

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import AUDIO_EXTENSIONS, load_audio, resample
-from .corpora.base import find_audio
+from .audio import AUDIO_EXTENSIONS, find_audio, load_audio, resample
 from .errors import AudioError
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),

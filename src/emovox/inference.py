@@ -106,6 +106,10 @@ def _frontend(spec: dict, model_dir: Path, meta: dict):
         from .encoders.frontend import WhisperFrontend
 
         return WhisperFrontend(spec, model_dir)
+    if kind == "frames":  # deep models: log-mel / MFCC frames or utterance vectors, numpy only
+        from .deep.frames import FramesFrontend
+
+        return FramesFrontend(spec, model_dir)
     raise ModelError(f"{model_dir}: unknown front end {kind!r} (made by a newer emovox?)")
 
 
@@ -203,7 +207,7 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[str]:
 
     A name that does not exist is kept, so that the caller reports it rather than skipping it.
     """
-    from .corpora.base import find_audio
+    from .audio import find_audio
 
     out: list[str] = []
     for item in items:

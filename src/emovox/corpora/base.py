@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from ..audio import AUDIO_EXTENSIONS
+from ..audio import find_audio  # noqa: F401  (re-exported: corpora find their files with it)
 
 #: Columns every manifest has, in this order; readers may add corpus-specific ones after them.
 COLUMNS = [
@@ -65,17 +62,7 @@ class ScanReport:
         return "\n".join(lines)
 
 
-def find_audio(root: Path) -> list[Path]:
-    """Every file under ``root`` with an audio extension emovox reads, sorted, hidden files excluded."""
-    exts = set(AUDIO_EXTENSIONS)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for fn in filenames:
-            if not fn.startswith(".") and os.path.splitext(fn)[1].lower() in exts:
-                out.append(Path(dirpath) / fn)
-    return sorted(out)
+def empty_manifest():
+    import pandas as pd
 
-
-def empty_manifest() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})

@@ -14,7 +14,7 @@ from ..errors import ModelError
 
 # scikit-learn 1.9 deprecates SVC(probability=True) in favour of a calibrated wrapper that skl2onnx cannot
 # export as one graph yet; the behaviour is unchanged until 1.11, which pyproject excludes.
-warnings.filterwarnings("ignore", message="The `probability` parameter was deprecated", category=FutureWarning)
+warnings.filterwarnings("ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning)
 
 # The tutorials' grid-searched MLP (hidden (300,), alpha 0.01, batch 256, adaptive rate, 500 iterations).
 TUTORIAL_MLP = {"hidden_layer_sizes": (300,), "alpha": 0.01, "batch_size": 256, "epsilon": 1e-08,
