@@ -1,0 +1,67 @@
+"""The models that ship in the package, and encoder models trained through the same path."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import emovox
+from emovox.inference import bundled_models
+from emovox.labels import SEVEN
+
+from .conftest import tone
+
+
+@pytest.mark.parametrize("name", ["default", "classical"])
+def test_bundled_model_metadata(name):
+    assert name in bundled_models()
+    model = emovox.load_model(name)
+    assert sorted(model.labels) == sorted(SEVEN)
+    meta = model.metadata
+    assert meta["metrics"]["speaker_independent"] is True
+    assert meta["metrics"]["ua"] > 0.5
+    assert any("RAVDESS" in lic for lic in meta["licences"]) and any("EMO-DB" in lic for lic in meta["licences"])
+    assert meta["training"]["corpora"] == ["emodb", "ravdess"]
+    size = sum(f.stat().st_size for f in model.path.iterdir())
+    assert size < (45 if name == "default" else 20) * 2**20
+
+
+@pytest.mark.parametrize("name", ["default", "classical"])
+def test_bundled_model_predicts_synthetic_and_real(name, emodb_manifest, tmp_path):
+    model = emovox.load_model(name)
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone(220, 2.0) * np.hanning(32000).astype(np.float32), 16000)
+    p = model.predict_proba(str(path))
+    assert p.shape == (7,) and abs(p.sum() - 1) < 1e-5 and (p >= 0).all()
+    # real speech: a sample of EMO-DB angry and sad utterances (training data: a regression check)
+    rows = emodb_manifest[emodb_manifest["emotion"].isin(["angry", "sad"])].sample(20, random_state=1)
+    probs = model.predict_proba(list(rows["path"]))
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    predicted = [model.labels[i] for i in probs.argmax(axis=1)]
+    assert np.mean(np.array(predicted) == rows["emotion"].to_numpy()) >= 0.8
+
+
+def test_default_predicts_without_torch_in_fresh_process(ravdess_root):
+    real = next(ravdess_root.glob("Actor_02/*.flac"))
+    code = (
+        "import sys, emovox; m = emovox.load_model(); p = m.predict_proba(sys.argv[1]); "
+        "assert abs(p.sum() - 1) < 1e-5; "
+        "bad = [k for k in ('torch', 'sklearn', 'pandas') if k in sys.modules]; "
+        "assert not bad, bad; print(m.predict(sys.argv[1]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(real)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() in SEVEN
+
+
+def test_cli_predict_default_json(ravdess_root):
+    real = sorted(ravdess_root.glob("Actor_03/*.flac"))[:2]
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", *map(str, real), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [r["source"] for r in out] == [str(p) for p in real]
+    assert all(set(r["probabilities"]) == set(SEVEN) for r in out)
