@@ -1,0 +1,374 @@
+/* emovox web page: record (Web Audio -> 16-bit WAV, so the server needs no ffmpeg) or upload audio, show the
+   emotion, its probabilities and a timeline; run picture-reaction sessions. Plain JavaScript, no build. */
+"use strict";
+
+const COLOURS = {
+  neutral: "#7f8c9a", calm: "#00a8a8", happy: "#f0a500", sad: "#3d7dd8", angry: "#e0413c",
+  fearful: "#8e5bd0", disgust: "#4f9a3a", surprised: "#f06d2f", boredom: "#a1887f",
+};
+const MAX_RECORD_SECONDS = 30;
+const $ = (id) => document.getElementById(id);
+const colour = (label) => COLOURS[label] || "#6c5ce7";
+const pct = (p) => `${Math.round(100 * p)} %`;
+let MODEL = null;
+
+/* ------------------------------------------------------------------ helpers */
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "style") Object.assign(node.style, v);
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function pill(label) {
+  if (!label) return el("span", { class: "pill none" }, "no speech");
+  return el("span", { class: "pill", style: { background: colour(label) } }, label);
+}
+
+async function postAudio(path, blob, filename) {
+  const form = new FormData();
+  form.append("file", blob, filename);
+  const response = await fetch(path, { method: "POST", body: form });
+  let body;
+  try { body = await response.json(); } catch { body = { error: `server answered ${response.status}` }; }
+  if (!response.ok) throw new Error(body.error || `server answered ${response.status}`);
+  return body;
+}
+
+/* ------------------------------------------------------------------ WAV encoding */
+function encodeWav(samples, sampleRate) {
+  const buffer = new ArrayBuffer(44 + samples.length * 2);
+  const view = new DataView(buffer);
+  const text = (offset, s) => { for (let i = 0; i < s.length; i++) view.setUint8(offset + i, s.charCodeAt(i)); };
+  text(0, "RIFF"); view.setUint32(4, 36 + samples.length * 2, true); text(8, "WAVE");
+  text(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true); view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true); view.setUint16(34, 16, true);
+  text(36, "data"); view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) {
+    const s = Math.max(-1, Math.min(1, samples[i]));
+    view.setInt16(44 + 2 * i, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+  }
+  return new Blob([view], { type: "audio/wav" });
+}
+
+/* ------------------------------------------------------------------ microphone */
+class Recorder {
+  /* Raw PCM from the microphone through the Web Audio API; stop() gives a WAV blob. */
+  async start(onLevel) {
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+    this.ctx = new AudioContext();
+    if (this.ctx.state === "suspended") await this.ctx.resume();
+    this.source = this.ctx.createMediaStreamSource(this.stream);
+    this.node = this.ctx.createScriptProcessor(4096, 1, 1);
+    this.chunks = [];
+    this.node.onaudioprocess = (e) => {
+      const data = new Float32Array(e.inputBuffer.getChannelData(0));
+      this.chunks.push(data);
+      if (onLevel) {
+        let sum = 0;
+        for (let i = 0; i < data.length; i++) sum += data[i] * data[i];
+        onLevel(Math.sqrt(sum / data.length));
+      }
+    };
+    this.source.connect(this.node);
+    this.node.connect(this.ctx.destination); // the output buffer stays silent
+    this.started = performance.now();
+  }
+
+  seconds() { return (performance.now() - this.started) / 1000; }
+
+  async stop() {
+    this.node.disconnect(); this.source.disconnect();
+    this.stream.getTracks().forEach((t) => t.stop());
+    const rate = this.ctx.sampleRate;
+    await this.ctx.close();
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const all = new Float32Array(n);
+    let offset = 0;
+    for (const c of this.chunks) { all.set(c, offset); offset += c.length; }
+    return encodeWav(all, rate);
+  }
+}
+
+function micAvailable() {
+  return window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+}
+
+/* ------------------------------------------------------------------ model */
+async function loadModel() {
+  try {
+    const r = await fetch("/v1/model");
+    MODEL = await r.json();
+  } catch (e) {
+    $("model-chip").textContent = "model unavailable";
+    return;
+  }
+  const m = MODEL.metrics || {};
+  const ua = m.ua != null ? ` · ${pct(m.ua)} UA` : "";
+  $("model-chip").textContent = `${MODEL.name} · ${MODEL.labels.length} emotions${ua}`;
+  const t = MODEL.training || {};
+  const stats = [
+    ["Emotions", MODEL.labels.join(", ")],
+    ["Unweighted accuracy", m.ua != null ? `${pct(m.ua)} (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
+    ["Protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
+    ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
+    ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
+    ["Version", `written by emovox ${MODEL.version}, served by ${MODEL.emovox_version}`],
+  ];
+  const box = $("model-details");
+  box.replaceChildren(...stats.map(([k, v]) => el("div", { class: "stat" }, el("div", { class: "k" }, k),
+    el("div", { class: "v" }, String(v)))));
+  const recall = MODEL.per_class_recall || {};
+  $("recall-block").hidden = !Object.keys(recall).length;
+  $("recall").replaceChildren(...MODEL.labels.filter((l) => l in recall).map((l) =>
+    el("div", { class: "bar-row", role: "listitem" }, el("span", { class: "bar-label" }, l),
+      el("div", { class: "bar-track" }, el("div", { class: "bar", style: { width: `${100 * recall[l]}%`, background: colour(l) } })),
+      el("span", { class: "bar-value" }, pct(recall[l])))));
+}
+
+/* ------------------------------------------------------------------ results */
+function renderResult(res, audioBlob) {
+  $("emotion").textContent = res.emotion;
+  $("emotion").style.background = colour(res.emotion);
+  $("confidence").textContent = pct(res.confidence);
+  $("result-source").textContent = `${res.source} · ${res.duration.toFixed(1)} s · ${Math.round(res.elapsed_ms)} ms`;
+
+  const bars = $("bars");
+  bars.replaceChildren();
+  for (const label of res.labels) {
+    const p = res.probabilities[label];
+    const row = el("div", { class: `bar-row${label === res.emotion ? " top" : ""}`, role: "listitem",
+      "data-label": label },
+      el("span", { class: "bar-label" }, label),
+      el("div", { class: "bar-track" }, el("div", { class: "bar", style: { width: "0%", background: colour(label) } })),
+      el("span", { class: "bar-value" }, pct(p)));
+    bars.append(row);
+    requestAnimationFrame(() => { row.querySelector(".bar").style.width = `${(100 * p).toFixed(1)}%`; });
+  }
+
+  const block = $("timeline-block");
+  block.hidden = !(res.timeline && res.timeline.length);
+  if (!block.hidden) renderTimeline(res.timeline, res.duration);
+
+  const player = $("player");
+  if (audioBlob) {
+    if (player.src) URL.revokeObjectURL(player.src);
+    player.src = URL.createObjectURL(audioBlob);
+    player.hidden = false;
+  } else player.hidden = true;
+  $("raw").textContent = JSON.stringify(res, null, 2);
+  $("result").hidden = false;
+  document.body.dataset.state = "result";
+}
+
+function renderTimeline(segments, duration) {
+  const line = $("timeline");
+  line.replaceChildren();
+  for (const s of segments) {
+    const left = (100 * s.start) / duration, width = (100 * (s.end - s.start)) / duration;
+    const seg = el("div", { class: "seg", title: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: ${s.emotion} (${pct(s.confidence)})`,
+      style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
+      width > 4 ? s.emotion : "");
+    line.append(seg);
+  }
+  const axis = $("timeline-axis");
+  axis.replaceChildren();
+  const step = duration > 120 ? 30 : duration > 40 ? 10 : 5;
+  for (let t = 0; t <= duration; t += step) {
+    axis.append(el("span", { style: { left: `${(100 * t) / duration}%` } }, `${t}s`));
+  }
+}
+
+async function analyse(blob, filename) {
+  showError("");
+  $("busy").hidden = false;
+  document.body.dataset.state = "busy";
+  try {
+    renderResult(await postAudio("/v1/predict", blob, filename), blob);
+  } catch (e) {
+    showError(e.message);
+    document.body.dataset.state = "error";
+  } finally {
+    $("busy").hidden = true;
+  }
+}
+
+/* ------------------------------------------------------------------ record and upload */
+let recorder = null, tick = null;
+
+async function toggleRecording() {
+  const button = $("record");
+  if (recorder) {
+    clearInterval(tick);
+    const r = recorder;
+    recorder = null;
+    button.classList.remove("recording");
+    button.setAttribute("aria-label", "Start recording");
+    $("record-label").textContent = "Ready";
+    $("level").style.width = "0";
+    const blob = await r.stop();
+    await analyse(blob, "recording.wav");
+    return;
+  }
+  showError("");
+  recorder = new Recorder();
+  try {
+    await recorder.start((rms) => { $("level").style.width = `${Math.min(100, 300 * rms)}%`; });
+  } catch (e) {
+    recorder = null;
+    showError(`Could not open the microphone: ${e.message}`);
+    return;
+  }
+  button.classList.add("recording");
+  button.setAttribute("aria-label", "Stop recording");
+  $("record-label").textContent = "Recording… press to stop";
+  document.body.dataset.state = "recording";
+  tick = setInterval(() => {
+    const s = recorder ? recorder.seconds() : 0;
+    $("timer").textContent = `${s.toFixed(1)} s`;
+    if (s >= MAX_RECORD_SECONDS) toggleRecording();
+  }, 100);
+}
+
+function setupInputs() {
+  if (!micAvailable()) {
+    $("record").disabled = true;
+    $("mic-note").hidden = false;
+    $("mic-note").textContent = "The microphone needs a secure page: open it as http://localhost or over https.";
+  }
+  $("record").addEventListener("click", toggleRecording);
+  $("file").addEventListener("change", (e) => {
+    const f = e.target.files[0];
+    if (f) analyse(f, f.name);
+    e.target.value = "";
+  });
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const f = e.dataTransfer.files[0];
+    if (f) analyse(f, f.name);
+  });
+}
+
+/* ------------------------------------------------------------------ tabs */
+function setupTabs() {
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.addEventListener("click", () => {
+      for (const t of document.querySelectorAll(".tab")) t.classList.toggle("active", t === tab);
+      for (const p of document.querySelectorAll(".panel")) p.hidden = p.dataset.panel !== tab.dataset.tab;
+    });
+  }
+}
+
+/* ------------------------------------------------------------------ picture session */
+let demoPictures = [], folderPictures = [], stopRequested = false;
+
+function expectedFromPath(path) {
+  /* The picture's sub-folder names its expected emotion (pictures/happy/beach.jpg), as in `emovox session`. */
+  const labels = MODEL ? MODEL.labels : Object.keys(COLOURS);
+  const parts = path.toLowerCase().split("/");
+  for (let i = parts.length - 2; i >= 0; i--) if (labels.includes(parts[i])) return parts[i];
+  const stem = parts[parts.length - 1].split(/[^a-z]+/)[0];
+  return labels.includes(stem) ? stem : null;
+}
+
+async function setupSession() {
+  try {
+    demoPictures = (await (await fetch("/v1/pictures")).json()).pictures;
+    $("demo-count").textContent = `${demoPictures.length} pictures generated by the server`;
+  } catch { demoPictures = []; }
+  for (const radio of document.querySelectorAll("input[name=set]")) {
+    radio.addEventListener("change", () => { if (radio.value === "folder" && radio.checked) $("folder").click(); });
+  }
+  $("folder").addEventListener("change", (e) => {
+    folderPictures = [...e.target.files].filter((f) => f.type.startsWith("image/"))
+      .sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name))
+      .map((f) => ({ title: f.name, url: URL.createObjectURL(f), expected: expectedFromPath(f.webkitRelativePath || f.name),
+        prompt: "Say out loud what this picture makes you feel." }));
+    const known = folderPictures.filter((p) => p.expected).length;
+    $("folder-note").textContent = `${folderPictures.length} pictures chosen, ${known} with an expected emotion.`;
+  });
+  $("start-session").addEventListener("click", runSession);
+  $("stop-session").addEventListener("click", () => { stopRequested = true; });
+  $("again").addEventListener("click", () => { $("summary").hidden = true; $("session-setup").hidden = false; });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function runSession() {
+  const useFolder = document.querySelector("input[name=set]:checked").value === "folder";
+  const pictures = useFolder ? folderPictures : demoPictures;
+  if (!pictures.length) { showError(useFolder ? "Choose a folder of pictures first." : "No demo pictures available."); return; }
+  if (!micAvailable()) { showError("The microphone needs a secure page: open it as http://localhost or over https."); return; }
+  const seconds = Math.max(1, Number($("seconds").value) || 7);
+  showError("");
+  stopRequested = false;
+  $("session-setup").hidden = true;
+  $("stage").hidden = false;
+  document.body.dataset.state = "session";
+  const trials = [];
+  for (let i = 0; i < pictures.length && !stopRequested; i++) {
+    const pic = pictures[i];
+    $("stage-count").textContent = `${i + 1} / ${pictures.length}`;
+    $("stage-title").textContent = pic.title;
+    $("stage-img").src = pic.url;
+    $("stage-img").alt = pic.title;
+    $("stage-prompt").textContent = pic.prompt || "";
+    const rec = new Recorder();
+    try { await rec.start(); } catch (e) { showError(`Could not open the microphone: ${e.message}`); break; }
+    const t0 = performance.now();
+    while (!stopRequested && performance.now() - t0 < seconds * 1000) {
+      $("stage-progress").style.width = `${(100 * (performance.now() - t0)) / (seconds * 1000)}%`;
+      await sleep(50);
+    }
+    const blob = await rec.stop();
+    // Classify in the background while the next picture is shown.
+    trials.push({ pic, result: postAudio("/v1/react", blob, `reaction-${i + 1}.wav`).catch((e) => ({ error: e.message })) });
+  }
+  const results = await Promise.all(trials.map((t) => t.result));
+  $("stage").hidden = true;
+  renderSummary(trials.map((t, i) => ({ ...t, result: results[i] })));
+}
+
+function renderSummary(trials) {
+  const rows = $("summary-rows");
+  rows.replaceChildren();
+  let judged = 0, matched = 0;
+  for (const { pic, result } of trials) {
+    const detected = result.error ? null : result.emotion;
+    const match = pic.expected && detected ? pic.expected === detected : null;
+    if (match !== null) { judged++; if (match) matched++; }
+    rows.append(el("tr", { "data-expected": pic.expected || "", "data-detected": detected || "" },
+      el("td", {}, el("img", { src: pic.url, alt: "" }), pic.title),
+      el("td", {}, pic.expected ? pill(pic.expected) : el("span", { class: "muted" }, "—")),
+      el("td", {}, result.error ? el("span", { class: "muted", title: result.error }, "error") : pill(detected)),
+      el("td", {}, detected ? pct(result.confidence) : ""),
+      el("td", {}, match === null ? "" : el("span", { class: `match ${match ? "yes" : "no"}` }, match ? "✓" : "✗"))));
+  }
+  $("summary-score").textContent = judged
+    ? `${matched} of ${judged} reactions matched the expected emotion (${pct(matched / judged)}).`
+    : "No reaction could be compared with an expected emotion.";
+  $("summary").hidden = false;
+  document.body.dataset.state = "summary";
+}
+
+/* ------------------------------------------------------------------ start */
+setupTabs();
+setupInputs();
+loadModel().then(setupSession);

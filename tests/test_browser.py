@@ -1,0 +1,168 @@
+"""The web page end to end in headless Chromium, with a WAV file as the fake microphone.
+
+Chromium comes from the system (``/usr/bin/chromium``, Debian package ``chromium``) and is driven through
+Playwright's bundled driver; the tests skip when either is missing. Screenshots go to
+``$EMOVOX_SCREENSHOT_DIR`` when set, else to the test's temporary folder (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from .test_server_support import ThreadServer, long_recording, ravdess_file, trained_model_dir, wav_bytes  # noqa: E402
+
+CHROMIUM = os.environ.get("EMOVOX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from emovox.inference import load_model
+
+    return load_model(trained_model_dir(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    from emovox.server import create_app
+
+    with ThreadServer(create_app(model)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    out = Path(os.environ.get("EMOVOX_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fake_mic(tmp_path_factory) -> Path:
+    """Two angry RAVDESS sentences as a 48 kHz 16-bit WAV: what the fake microphone plays, in a loop."""
+    from emovox import load_audio
+
+    sr = 48000
+    parts = []
+    for actor in (1, 3):
+        parts += [load_audio(ravdess_file("05", actor=actor), sr), np.zeros(sr // 4, dtype=np.float32)]
+    path = tmp_path_factory.mktemp("mic") / "voice-48k.wav"
+    path.write_bytes(wav_bytes(np.concatenate(parts), sr))
+    return path
+
+
+@pytest.fixture(scope="module")
+def page(fake_mic, tmp_path_factory):
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={fake_mic}", "--autoplay-policy=no-user-gesture-required"]
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True, args=args,
+            viewport={"width": 1100, "height": 900}, permissions=["microphone"])
+        page = ctx.new_page()
+        page.set_default_timeout(20000)
+        messages: list[str] = []
+        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        page.messages = messages
+        yield page
+        ctx.close()
+
+
+def _open(page, server) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
+
+
+def test_record_from_microphone(page, server, model, shots):
+    _open(page, server)
+    assert page.title().startswith("emovox")
+    page.click("#record")
+    page.wait_for_selector("#record.recording")
+    page.wait_for_function("parseFloat(document.getElementById('timer').textContent) >= 3.5")
+    page.click("#record")
+    page.wait_for_selector("body[data-state=result]")
+    emotion = page.inner_text("#emotion").strip().lower()
+    assert emotion in model.labels, page.messages
+    bars = page.locator("#bars .bar-row")
+    assert bars.count() == len(model.labels)
+    assert [bars.nth(i).get_attribute("data-label") for i in range(bars.count())] == model.labels
+    page.wait_for_timeout(700)  # let the bars grow
+    widths = page.eval_on_selector_all("#bars .bar", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert max(widths) > 0 and page.locator("#bars .bar-row.top").get_attribute("data-label") == emotion
+    assert "recording.wav" in page.inner_text("#result-source")
+    raw = page.text_content("#raw")
+    duration = float(raw.split('"duration": ')[1].split(",")[0])
+    assert 3.0 < duration < 8.0  # the browser sent a WAV of what it recorded
+    assert page.locator("#timeline-block").is_hidden()
+    path = shots / "emovox-page-record.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
+    _open(page, server)
+    long_wav = tmp_path / "long.wav"
+    long_wav.write_bytes(wav_bytes(long_recording(), 16000))
+    page.set_input_files("#file", str(long_wav))
+    page.wait_for_selector("#timeline .seg")
+    page.wait_for_selector("body[data-state=result]")
+    assert page.locator("#timeline .seg").count() >= 4
+    assert page.inner_text("#emotion").strip().lower() in model.labels
+    page.wait_for_timeout(600)
+    path = shots / "emovox-page-timeline.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_upload_error_is_shown(page, server, tmp_path):
+    _open(page, server)
+    bad = tmp_path / "notes.txt"
+    bad.write_text("this is not audio")
+    page.set_input_files("#file", str(bad))
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not a recognised audio format" in page.inner_text("#error")
+
+
+def test_picture_reaction_session(page, server, model, shots):
+    _open(page, server)
+    page.click("#tab-pictures")
+    page.wait_for_function("document.getElementById('demo-count').textContent.includes('pictures')")
+    page.fill("#seconds", "1.5")
+    page.click("#start-session")
+    page.wait_for_selector("#stage-img[src*='/v1/pictures/']")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(shots / "emovox-page-session-stage.png"))
+    page.wait_for_selector("#summary:not([hidden])", timeout=60000)
+    rows = page.locator("#summary-rows tr")
+    assert rows.count() == len(model.labels)  # one demo picture per emotion the model knows
+    expected = [rows.nth(i).get_attribute("data-expected") for i in range(rows.count())]
+    detected = [rows.nth(i).get_attribute("data-detected") for i in range(rows.count())]
+    assert sorted(expected) == sorted(model.labels)
+    assert all(d in model.labels for d in detected), detected  # the fake microphone always speaks
+    assert "reactions matched the expected emotion" in page.inner_text("#summary-score")
+    path = shots / "emovox-page-session-summary.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_model_tab(page, server, model, shots):
+    _open(page, server)
+    page.click("#tab-model")
+    details = page.inner_text("#model-details")
+    assert "Unweighted accuracy" in details and "speaker-independent" in details and "ravdess" in details
+    for label in model.labels:
+        assert label in details
+    page.screenshot(path=str(shots / "emovox-page-model.png"), full_page=True)

@@ -1,0 +1,304 @@
+"""The REST API against a real server: ``emovox serve`` in a subprocess, and uvicorn in a thread where the test
+needs to swap the model (a deliberately slow one) or the limits."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+
+from .test_server_support import (  # noqa: E402
+    ProcessServer,
+    SlowModel,
+    ThreadServer,
+    long_recording,
+    ravdess_file,
+    trained_model_dir,
+    wav_bytes,
+)
+
+UPLOAD_MB = 2  # the subprocess server's limit, small so that 413 is cheap to provoke
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    return trained_model_dir(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    from emovox.inference import load_model
+
+    return load_model(model_dir)
+
+
+@pytest.fixture(scope="module")
+def server(model_dir):
+    with ProcessServer(model_dir, "--max-upload-mb", str(UPLOAD_MB)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def _assert_error(r, status: int, *words: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["status"] == status and body["code"] and body["error"]
+    assert "Traceback" not in r.text and "\n" not in body["error"]
+    for w in words:
+        assert w in body["error"], body
+    return body
+
+
+# ------------------------------------------------------------------------------------------ basics
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"
+
+
+def test_model_info(client, model):
+    info = client.get("/v1/model").json()
+    assert info["labels"] == model.labels == ["angry", "happy", "neutral", "sad"]
+    assert info["metrics"]["speaker_independent"] is True and 0 < info["metrics"]["ua"] <= 1
+    assert info["training"]["corpora"] == ["ravdess"] and info["training"]["n_speakers"] == 6
+    assert info["version"] and info["emovox_version"]
+    assert info["sample_rate"] == 16000 and "model.onnx" in info["files"]
+
+
+def test_openapi_and_docs(client):
+    doc = client.get("/openapi.json").json()
+    for path in ("/v1/predict", "/v1/react", "/v1/model", "/healthz"):
+        assert path in doc["paths"]
+    body = doc["paths"]["/v1/predict"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in body and "audio/*" in body
+    assert {"413", "415", "422"} <= set(doc["paths"]["/v1/predict"]["post"]["responses"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_page_and_pictures(client, model):
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>emovox" in page.text
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    pics = client.get("/v1/pictures").json()["pictures"]
+    assert {p["expected"] for p in pics} == set(model.labels)
+    svg = client.get(pics[0]["url"])
+    assert svg.headers["content-type"].startswith("image/svg+xml") and svg.text.startswith("<svg")
+    _assert_error(client.get("/v1/pictures/nothing.svg"), 404, "nothing")
+    _assert_error(client.get("/no/such/page"), 404)
+
+
+# ------------------------------------------------------------------------------------------ predict
+def test_predict_ravdess_file(client, model):
+    path = ravdess_file("05")
+    with open(path, "rb") as fh:
+        r = client.post("/v1/predict", files={"file": (path.name, fh, "audio/flac")})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["source"] == path.name and res["emotion"] in model.labels
+    assert list(res["probabilities"]) == model.labels
+    assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert res["confidence"] == max(res["probabilities"].values())
+    assert res["timeline"] is None and 2 < res["duration"] < 6
+    # the server answers what the Python API answers
+    expected = model.predict_proba(str(path))
+    assert np.allclose([res["probabilities"][k] for k in model.labels], expected, atol=1e-6)
+
+
+def test_predict_generated_wav_raw_body(client, model):
+    sr = 44100
+    t = np.arange(int(1.5 * sr)) / sr
+    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    stereo = np.stack([voice, 0.8 * voice], axis=1) + 0.01 * np.random.default_rng(0).standard_normal((t.size, 2))
+    r = client.post("/v1/predict", content=wav_bytes(stereo, sr), headers={"content-type": "audio/wav"})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["source"] == "<body>" and res["emotion"] in model.labels
+    assert res["duration"] == pytest.approx(1.5, abs=0.01)
+
+
+def test_long_audio_gets_a_timeline(client, model):
+    y = long_recording()
+    r = client.post("/v1/predict", files={"file": ("long.wav", wav_bytes(y, 16000), "audio/wav")})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    segs = res["timeline"]
+    assert res["duration"] > 20 and len(segs) >= 4
+    assert all(0 <= s["start"] < s["end"] <= res["duration"] + 0.01 for s in segs)
+    assert all(s["emotion"] in model.labels and set(s["probabilities"]) == set(model.labels) for s in segs)
+    assert [s["start"] for s in segs] == sorted(s["start"] for s in segs)
+
+
+def test_react_ignores_silence(client, model):
+    path = ravdess_file("03")
+    r = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")})
+    assert r.status_code == 200 and r.json()["emotion"] in model.labels and r.json()["speech_seconds"] > 0.5
+    silent = client.post("/v1/react", content=wav_bytes(np.zeros(32000, dtype=np.float32), 16000),
+                         headers={"content-type": "audio/wav"})
+    assert silent.status_code == 200 and silent.json()["emotion"] is None
+
+
+# ------------------------------------------------------------------------------------------ errors
+def test_413_declared_length(client):
+    big = bytes(UPLOAD_MB * 1024 * 1024 + 1)
+    _assert_error(client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}), 413,
+                  "upload limit")
+
+
+def test_413_streamed_body_without_length(client):
+    def chunks():
+        block = bytes(256 * 1024)
+        for _ in range(4 * UPLOAD_MB + 4):
+            yield block
+
+    r = client.post("/v1/predict", content=chunks(), headers={"content-type": "application/octet-stream"})
+    _assert_error(r, 413, "upload limit")
+
+
+def test_default_limit_is_50_mb(model):
+    from emovox.server import ServerSettings, create_app
+
+    assert ServerSettings().max_upload_bytes == 50 * 1024 * 1024
+    with ThreadServer(create_app(model)) as srv, socket.create_connection(("127.0.0.1", srv.port)) as s:
+        # Only the headers: the server must refuse on the declared size without waiting for 51 MB.
+        s.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (51 * 1024 * 1024))
+        s.settimeout(10)
+        answer = b""
+        while b"payload_too_large" not in answer and (chunk := s.recv(65536)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413") and b"payload_too_large" in answer
+
+
+@pytest.mark.parametrize("content,ctype,name,status,words", [
+    (b"just some text, not audio", "text/plain", None, 415, ["text/plain"]),
+    (b"\x89PNG\r\n\x1a\n" + bytes(200), "application/octet-stream", None, 415, ["not a recognised audio format"]),
+    (b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png", "picture.png", 415, ["picture.png", "not a recognised"]),
+    (b"", "audio/wav", None, 422, ["empty"]),
+])
+def test_unsupported_or_empty(client, content, ctype, name, status, words):
+    if name:
+        r = client.post("/v1/predict", files={"file": (name, content, ctype)})
+    else:
+        r = client.post("/v1/predict", content=content, headers={"content-type": ctype})
+    _assert_error(r, status, *words)
+
+
+def test_corrupt_truncated_and_short_audio(client):
+    y = np.sin(np.linspace(0, 2000, 32000)).astype(np.float32)
+    whole = wav_bytes(y, 16000)
+    _assert_error(client.post("/v1/predict", files={"file": ("cut.wav", whole[: len(whole) // 2], "audio/wav")}),
+                  422, "cut.wav", "truncated")
+    flac = ravdess_file("01", intensity="01").read_bytes()
+    _assert_error(client.post("/v1/predict", files={"file": ("broken.flac", flac[:3000], "audio/flac")}), 422,
+                  "broken.flac")
+    _assert_error(client.post("/v1/predict", files={"file": ("blip.wav", wav_bytes(y[:160], 16000), "audio/wav")}),
+                  422, "too short")
+    nan = wav_bytes(np.full(16000, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
+    _assert_error(client.post("/v1/predict", files={"file": ("nan.wav", nan, "audio/wav")}), 422, "non-finite")
+
+
+def test_form_without_a_file(client):
+    # a multipart form whose only part is a plain field
+    _assert_error(client.post("/v1/predict", files={"note": (None, "no audio here")}), 422, "no file")
+    _assert_error(client.post("/v1/predict", data={"note": "urlencoded"}), 415, "multipart/form-data")
+
+
+# ------------------------------------------------------------------------------------------ concurrency
+def test_parallel_requests(client, model):
+    path = ravdess_file("04")
+    data = path.read_bytes()
+    results: list[int] = []
+
+    def one():
+        with httpx.Client(base_url=client.base_url, timeout=60) as c:
+            results.append(c.post("/v1/predict", content=data, headers={"content-type": "audio/flac"}).status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 8
+
+
+def test_slow_request_does_not_block_healthz(model):
+    from emovox.server import ServerSettings, create_app
+
+    app = create_app(SlowModel(model, delay=3.0), ServerSettings(workers=2))
+    audio = wav_bytes(np.sin(np.linspace(0, 3000, 16000)).astype(np.float32), 16000)
+    with ThreadServer(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+        slow: dict = {}
+        t = threading.Thread(target=lambda: slow.update(r=c.post("/v1/predict", content=audio,
+                                                                 headers={"content-type": "audio/wav"})))
+        t0 = time.perf_counter()
+        t.start()
+        time.sleep(0.3)  # the slow request is in inference now
+        latencies = []
+        for _ in range(5):
+            t1 = time.perf_counter()
+            assert c.get("/healthz").status_code == 200
+            assert c.get("/v1/model").status_code == 200
+            latencies.append(time.perf_counter() - t1)
+        assert t.is_alive(), "the slow request should still be running"
+        t.join()
+        assert slow["r"].status_code == 200 and time.perf_counter() - t0 >= 3.0
+    assert max(latencies) < 0.5, latencies
+
+
+def test_time_limit(model):
+    from emovox.server import ServerSettings, create_app
+
+    app = create_app(SlowModel(model, delay=2.0), ServerSettings(request_timeout=0.5, workers=1))
+    audio = wav_bytes(np.sin(np.linspace(0, 3000, 16000)).astype(np.float32), 16000)
+    with ThreadServer(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+        t0 = time.perf_counter()
+        r = c.post("/v1/predict", content=audio, headers={"content-type": "audio/wav"})
+        assert time.perf_counter() - t0 < 1.5
+        _assert_error(r, 504, "0.5 s")
+        assert c.get("/healthz").status_code == 200
+
+
+# ------------------------------------------------------------------------------------------ command line
+def test_cli_defaults_to_loopback():
+    from emovox.cli import build_parser
+
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.max_upload_mb) == ("127.0.0.1", 8000, 50.0)
+
+
+def test_cli_bad_model_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "serve", "--model", str(tmp_path / "nope"),
+                           "--port", "1"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("emovox: error:")]
+    assert len(lines) == 1 and "nope" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_missing_timeline_backend_still_answers(model, monkeypatch):
+    from emovox.errors import EmovoxError
+    from emovox.server import app as server_app
+
+    def broken(model, y):
+        raise EmovoxError("voice-activity detection needs the webrtcvad module")
+
+    monkeypatch.setattr(server_app, "_timeline", broken)
+    y = np.sin(np.linspace(0, 30000, 16000 * 3)).astype(np.float32)
+    res = server_app.analyse(model, wav_bytes(y, 16000), "x.wav", timeline_after=1.0)
+    assert res["emotion"] in model.labels and res["timeline"] is None and "webrtcvad" in res["timeline_error"]

@@ -1,0 +1,151 @@
+"""Helpers shared by the server and browser tests (no tests here): a tiny model, audio, a real server.
+
+The model is trained once per test session (a few seconds: RAVDESS actors 1-6, four emotions, the tutorial
+features, logistic regression) and cached in a module global so both test modules share it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from .conftest import RAVDESS
+
+_MODEL: dict[str, Path] = {}
+
+
+def trained_model_dir(base: Path) -> Path:
+    """A tiny classical model, trained once per session under ``base``."""
+    if "dir" not in _MODEL:
+        if not RAVDESS.exists():
+            pytest.skip(f"{RAVDESS} not available")
+        from emovox.corpora import scan
+        from emovox.labels import apply_labels
+        from emovox.training import evaluate_recipe, handcrafted_features, train_classical
+
+        df = apply_labels(scan(RAVDESS, "ravdess", audio_info=False)[0], emotions="four")
+        df = df[df["actor"] <= 6].reset_index(drop=True)
+        table = handcrafted_features(df, "tutorial", cache_dir=base / "feature-cache", progress=False, n_jobs=2)
+        ev = evaluate_recipe(table, "logreg", "kfold:3", progress=False)
+        _MODEL["dir"] = train_classical(table, base / "server-model", "logreg", evaluation=ev)
+    return _MODEL["dir"]
+
+
+def ravdess_file(emotion_code: str = "05", actor: int = 1, intensity: str = "02") -> Path:
+    """One RAVDESS utterance (05 = angry, strong intensity by default)."""
+    found = sorted((RAVDESS / f"Actor_{actor:02d}").glob(f"03-01-{emotion_code}-{intensity}-*"))
+    if not found:
+        pytest.skip(f"no RAVDESS file for emotion {emotion_code}, actor {actor}")
+    return found[0]
+
+
+def wav_bytes(y: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+def long_recording(seconds_gap: float = 0.6, n: int = 8, sr: int = 16000) -> np.ndarray:
+    """RAVDESS utterances of actor 2 joined with pauses: about 30 s of speech with silences between."""
+    from emovox import load_audio
+
+    files = sorted((RAVDESS / "Actor_02").glob("03-01-*"))[::7][:n]
+    parts: list[np.ndarray] = []
+    for f in files:
+        parts += [load_audio(f, sr), np.zeros(int(seconds_gap * sr), dtype=np.float32)]
+    return np.concatenate(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadServer:
+    """uvicorn serving ``app`` on a free 127.0.0.1 port in a background thread (a real HTTP server)."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+class ProcessServer:
+    """``emovox serve`` in a subprocess on a free port; waits for ``/healthz``."""
+
+    def __init__(self, model_dir: Path, *args: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cmd = [sys.executable, "-m", "emovox.cli", "serve", "--port", str(self.port), "--model",
+                    str(model_dir), "--log-level", "warning", *args]
+
+    def __enter__(self) -> ProcessServer:
+        import httpx
+
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emovox serve exited: {self.proc.stdout.read().decode(errors='replace')}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError("emovox serve did not answer /healthz within 60 s")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class SlowModel:
+    """A model whose every prediction first sleeps ``delay`` seconds (a stand-in for a slow request)."""
+
+    def __init__(self, model, delay: float):
+        self._model, self.delay = model, delay
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def proba_signal(self, y: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay)
+        return self._model.proba_signal(y)
