@@ -74,7 +74,7 @@ def register(sub) -> None:
     p.add_argument("source", help="a manifest CSV or a corpus root")
     p.add_argument("--corpus")
     p.add_argument("--plot", help="save the emotion-count bar chart to this PNG")
-    p.add_argument("--by", choices=["corpus", "gender"], help="split the bars by this column")
+    p.add_argument("--by", choices=["corpus", "gender", "speaker"], help="split the bars by this column")
     label_args(p)
     p.set_defaults(func=cmd_corpus_stats)
 

@@ -1,0 +1,201 @@
+"""Pictures of :mod:`emovox.plots` and ``emovox plot``: every kind renders, and shows the right numbers."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emovox import plots
+from emovox.errors import AudioError
+
+AUDIO_KINDS = [*plots.AUDIO_PLOTS, "overview"]
+SR = 16000
+
+
+def render(fig) -> tuple[int, np.ndarray]:
+    """PNG size in bytes and the decoded RGB pixels."""
+    import matplotlib.image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=60)
+    n = buf.tell()
+    buf.seek(0)
+    return n, matplotlib.image.imread(buf, format="png")[..., :3]
+
+
+def assert_drawn(fig, min_bytes: int = 5000, min_ink: float = 0.03) -> None:
+    """A real picture: more than a few KB of PNG, and well beyond empty axes (about 1 % ink, std 0.08)."""
+    n, px = render(fig)
+    assert n > min_bytes, f"PNG only {n} bytes"
+    assert px.std() > 0.1, "blank canvas"
+    assert (px.mean(axis=2) < 0.9).mean() > min_ink, "almost nothing drawn"
+
+
+def voice_like(seconds: float = 1.5, f0: float = 180.0) -> np.ndarray:
+    """Harmonic tone with vibrato, a pause and a little noise: something for every picture to show."""
+    t = np.arange(int(seconds * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.05 * np.sin(2 * np.pi * 3 * t))) / SR
+    y = sum(np.sin(k * phase) / k for k in range(1, 8))
+    y *= (t % 0.75) < 0.55
+    y += 0.01 * np.random.default_rng(0).standard_normal(len(t))
+    return (0.3 * y / np.abs(y).max()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def voice_wav(tmp_path_factory) -> Path:
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("audio") / "voice.wav"
+    sf.write(path, voice_like(), SR)
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_file() -> Path:
+    from emovox.corpora import shared_dir
+
+    files = sorted((shared_dir() / "corpora" / "ravdess").glob("Actor_01/*.flac"))
+    if not files:
+        pytest.skip("shared RAVDESS corpus not available")
+    return files[40]
+
+
+@pytest.mark.parametrize("kind", AUDIO_KINDS)
+def test_audio_kind_renders_synthetic(kind, voice_wav):
+    fn = plots.overview if kind == "overview" else plots.AUDIO_PLOTS[kind]
+    fig = fn(voice_wav)
+    assert_drawn(fig, min_ink=0.3)
+    titles = [ax.get_title(loc="left") for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    assert any("voice.wav" in t for t in titles)
+
+
+def test_audio_kinds_render_real_file(real_file):
+    fig = plots.overview(real_file)
+    assert_drawn(fig, 20000, min_ink=0.3)
+    assert real_file.name in fig._suptitle.get_text()
+    assert len([ax for ax in fig.axes if ax.get_visible()]) >= 6 + 4  # six panels, four colour bars
+    assert_drawn(plots.pitch_contour(real_file))
+
+
+def test_array_input_and_axes_units():
+    fig = plots.spectrogram(voice_like(), sr=SR)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (s)" and "Hz" in ax.get_ylabel()
+    assert ax.get_xlim()[1] == pytest.approx(1.5, abs=0.02)
+    chroma_ax = plots.chromagram(voice_like(), sr=SR).axes[0]
+    assert [t.get_text() for t in chroma_ax.get_yticklabels()] == list(plots.PITCH_CLASSES)
+
+
+@pytest.mark.parametrize("freq", [300.0, 1000.0, 3000.0])
+def test_mel_spectrogram_of_tone_peaks_in_its_band(freq):
+    from emovox.features.spectral import hz_to_mel
+
+    t = np.arange(SR) / SR
+    y = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    img = plots.mel_data(y, SR, n_mels=64)
+    peak = int(np.argmax(img.values.mean(axis=1)))
+    step = np.diff(hz_to_mel(img.rows)).mean()
+    assert abs(hz_to_mel(img.rows[peak]) - hz_to_mel(freq)) <= step  # within one band of the tone
+    # the figure draws exactly this array
+    drawn = plots.mel_spectrogram(y, sr=SR, n_mels=64).axes[0].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(drawn), img.values)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_confusion_matrix_numbers_match(normalize):
+    m = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 4]])
+    fig = plots.confusion_matrix(m, ["angry", "happy", "sad"], normalize=normalize)
+    ax = fig.axes[0]
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    assert len(cells) == m.size
+    for (i, j), text in cells.items():
+        if normalize:
+            frac, count = text.split("\n")
+            assert int(count.strip("()")) == m[i, j]
+            assert float(frac) == pytest.approx(m[i, j] / m[i].sum(), abs=0.005)
+        else:
+            assert int(text) == m[i, j]
+    assert_drawn(fig)
+
+
+def test_corpus_and_model_plots():
+    rng = np.random.default_rng(0)
+    emotions = ["angry", "happy", "neutral", "sad"]
+    df = pd.DataFrame({"emotion": rng.choice(emotions, 200), "speaker": rng.choice([f"c:{i:02d}" for i in range(8)], 200),
+                       "corpus": "c", "gender": rng.choice(["female", "male"], 200)})
+    for by in (None, "corpus", "gender", "speaker"):
+        assert_drawn(plots.emotion_counts(df, by=by))
+    fig = plots.emotion_counts(df, by="speaker")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"{i:02d}" for i in range(8)]
+    assert_drawn(plots.per_class_recall({"angry": 0.8, "happy": 0.4, "neutral": 0.6, "sad": 0.5}))
+    history = {"train_loss": [1.2, 0.8, 0.6], "val_loss": [1.3, 1.0, 1.1], "train_acc": [0.3, 0.6, 0.8],
+               "val_acc": [0.3, 0.5, 0.45]}
+    fig = plots.training_curves(history)
+    assert len(fig.axes) == 2 and {ln.get_label() for ln in fig.axes[0].lines} >= {"train_loss", "val_loss"}
+    assert_drawn(fig)
+    segments = [{"start": float(i), "end": i + 2.0, "label": emotions[i // 3 % 4], "confidence": 0.7,
+                 "probabilities": {e: (0.7 if e == emotions[i // 3 % 4] else 0.1) for e in emotions}}
+                for i in range(12)]
+    fig = plots.emotion_timeline(segments)
+    assert {ln.get_label() for ln in fig.axes[1].lines} == set(emotions)
+    assert_drawn(fig)
+    assert render(plots.emotion_timeline([]))[0] > 2000
+    # objects with ``emotion`` instead of ``label`` (emovox.live segments), gaps and an unclassified one
+    from types import SimpleNamespace
+
+    objs = [SimpleNamespace(start=0.0, end=1.5, emotion="sad", confidence=0.9, probabilities={"sad": 0.9}),
+            SimpleNamespace(start=3.0, end=4.0, emotion=None, confidence=None, probabilities=None)]
+    fig = plots.emotion_timeline(objs, duration=5.0)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["sad"]
+    assert fig.axes[1].get_xlim() == (0.0, 5.0)
+    assert_drawn(plots.mel_scale())
+
+
+def test_save_writes_png(tmp_path):
+    out = plots.save(plots.waveform(voice_like(), sr=SR), tmp_path / "sub" / "w.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_audio_raises_audio_error(tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00not really audio at all" * 10)
+    with pytest.raises(AudioError, match="broken.wav"):
+        plots.overview(bad)
+
+
+def _cli(*args, cwd: Path):
+    return subprocess.run([sys.executable, "-m", "emovox.cli", "plot", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_overview_and_corrupt_file(tmp_path, voice_wav):
+    r = _cli("overview", voice_wav, "-o", tmp_path / "x.png", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "x.png").stat().st_size > 20000
+    bad = tmp_path / "corrupt.flac"
+    bad.write_bytes(b"fLaC" + bytes(range(256)) * 4)
+    r = _cli("overview", bad, "-o", tmp_path / "y.png", cwd=tmp_path)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "corrupt.flac" in lines[0], r.stderr
+    assert not (tmp_path / "y.png").exists()
+
+
+def test_cli_data_kinds(tmp_path):
+    import json
+
+    ev = {"labels": ["a", "b"], "pooled": {"confusion": [[3, 1], [0, 4]]}}
+    (tmp_path / "ev.json").write_text(json.dumps(ev))
+    (tmp_path / "h.json").write_text(json.dumps({"train_loss": [1, 0.5], "val_loss": [1.1, 0.9]}))
+    for kind, src in (("confusion", "ev.json"), ("recall", "ev.json"), ("curves", "h.json")):
+        r = _cli(kind, tmp_path / src, "-o", tmp_path / f"{kind}.png", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / f"{kind}.png").stat().st_size > 5000
+    r = _cli("confusion", tmp_path / "h.json", cwd=tmp_path)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
