@@ -74,6 +74,11 @@ def cmd_listen(args) -> int:
         if y.size < 0.1 * model.sample_rate:
             err(f"{src.name}: recorded only {y.size / model.sample_rate:.2f} s")
             return 1
+        from ..live import segment
+
+        if not segment(y, model.sample_rate, _vad_options(args)):
+            print(f"emovox: note: no speech detected in the {args.seconds:g} s recording; "
+                  "the emotion below is of background sound", file=sys.stderr)
         pred = model.make_prediction(src.name, model.proba_signal(y))
         if args.json:
             print(json.dumps(pred.to_dict(), indent=2))

@@ -42,6 +42,10 @@ def _features(args, df):
 
 
 def cmd_features(args) -> int:
+    if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
+        from ..batch.cli import features_command
+
+        return features_command(args, _load_source(args))
     table = _features(args, _load_source(args))
     import pandas as pd
 
@@ -68,6 +72,12 @@ def _save_evaluation(ev, args) -> None:
         print(f"saved {args.confusion}", file=sys.stderr)
 
 
+def _is_deep(model: str) -> bool:
+    from ..deep import DEEP_MODELS
+
+    return model in DEEP_MODELS
+
+
 def cmd_evaluate(args) -> int:
     df = _load_source(args)
     if args.trained:
@@ -90,6 +100,10 @@ def cmd_evaluate(args) -> int:
         note = (f"trained model {args.trained} scored on {sorted(tested_on)}"
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
+    elif _is_deep(args.model):
+        from ..deep.train import cli_evaluate
+
+        ev = cli_evaluate(args, df)
     else:
         from ..training import evaluate_recipe, resolve_recipe
 
@@ -106,6 +120,10 @@ def cmd_train(args) -> int:
     from ..training import evaluate_recipe, resolve_recipe, train_classical
 
     df = _load_source(args)
+    if _is_deep(args.model):
+        from ..deep.train import cli_train
+
+        return cli_train(args, df)
     table = _features(args, df)
     recipe = resolve_recipe(args.model, args.features)
     ev = None
@@ -166,6 +184,10 @@ def cmd_tune(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
+        from ..batch.cli import predict_command
+
+        return predict_command(args)
     import json
 
     from ..inference import expand_inputs, load_model
@@ -202,6 +224,11 @@ def register(sub) -> None:
     p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet")
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)")
+    p.add_argument("--address", help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
+                                     "(default: a LocalCluster on this machine)")
+    p.add_argument("--output-dir", help="with --engine dask: folder of the Parquet partitions (default OUTPUT.parts)")
     p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data")
@@ -234,4 +261,9 @@ def register(sub) -> None:
                    help="long recordings: cut into speech segments and give the emotion of each")
     p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)")
+    p.add_argument("--address", help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
+                                     "(default: a LocalCluster on this machine)")
+    p.add_argument("--output-dir", help="with --engine dask: folder of the Parquet results (default emovox-predictions)")
     p.set_defaults(func=cmd_predict)

@@ -1,0 +1,64 @@
+"""Live and long-form emotion recognition: voice-activity segmentation, timelines, the microphone.
+
+* :class:`Segmenter` -- a streaming voice-activity detector (WebRTC) that cuts audio into speech
+  :class:`Segment` objects, splitting long speech into overlapping windows;
+* :func:`timeline` / :func:`iter_timeline` -- the emotion of every speech segment of a file or stream;
+* :func:`listen` -- the live path, each segment shown as soon as it ends;
+* :func:`run_session` -- the picture-reaction session;
+* sources -- :class:`MicrophoneSource`, :class:`FileSource` (real time or as fast as possible),
+  :class:`ArraySource` (an array or an iterator of arrays).
+
+>>> import numpy as np
+>>> from emovox.live import segment
+>>> segment(np.zeros(32000, dtype=np.float32))
+[]
+"""
+
+from __future__ import annotations
+
+from .listen import LiveView, listen, record
+from .session import SessionReport, Trial, find_pictures, run_session, write_report
+from .sources import (
+    ArraySource,
+    AudioSource,
+    DeviceError,
+    FileSource,
+    MicrophoneSource,
+    Recorder,
+    input_devices,
+    open_source,
+    resolve_device,
+)
+from .timeline import classify, format_segment, iter_timeline, plot_timeline, rows, timeline, write_timeline
+from .vad import Segment, Segmenter, VADOptions, segment
+
+__all__ = [
+    "ArraySource",
+    "AudioSource",
+    "DeviceError",
+    "FileSource",
+    "LiveView",
+    "MicrophoneSource",
+    "Recorder",
+    "Segment",
+    "Segmenter",
+    "SessionReport",
+    "Trial",
+    "VADOptions",
+    "classify",
+    "find_pictures",
+    "format_segment",
+    "input_devices",
+    "iter_timeline",
+    "listen",
+    "open_source",
+    "plot_timeline",
+    "record",
+    "resolve_device",
+    "rows",
+    "run_session",
+    "segment",
+    "timeline",
+    "write_report",
+    "write_timeline",
+]

@@ -1,0 +1,122 @@
+"""The live path: audio source -> speech segments -> emotions on screen, each as soon as it ends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+import numpy as np
+
+from .sources import take
+from .timeline import LatencyClock, _clock, _model, format_segment, iter_timeline
+from .vad import Segment
+
+
+class LiveView:
+    """A terminal view: finished segments scroll up, a status line (clock, input level) stays at the bottom.
+
+    On a non-terminal stream (a pipe, a log file) only the segment lines are written, one per segment.
+    """
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, min_interval: float = 0.1):
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.min_interval = min_interval
+        self._last = 0.0
+        self._status = ""
+
+    def status(self, seconds: float, level: float, speaking: bool = False) -> None:
+        """Redraw the bottom line (at most every ``min_interval`` seconds)."""
+        if not self.tty or time.perf_counter() - self._last < self.min_interval:
+            return
+        self._last = time.perf_counter()
+        db = 20 * np.log10(max(level, 1e-5))
+        bars = int(np.clip((db + 60) / 60, 0, 1) * 20)
+        self._status = f"  listening {_clock(seconds)}  [{'#' * bars:<20}] {db:6.1f} dBFS"
+        self.stream.write("\r\x1b[2K" + self._status)
+        self.stream.flush()
+
+    def segment(self, seg: Segment, latency: float | None = None) -> None:
+        """Print one finished segment (above the status line)."""
+        line = format_segment(seg)
+        if latency is not None and self.tty:
+            line += f"  [{1000 * latency:.0f} ms]"
+        self.stream.write(("\r\x1b[2K" if self.tty else "") + line + "\n")
+        if self.tty and self._status:
+            self.stream.write(self._status)
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        self.stream.write(("\r\x1b[2K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
+
+def listen(source, model=None, *, view: LiveView | None = None,
+           on_segment: Callable[[Segment, float | None], None] | None = None, **kwargs) -> list[Segment]:
+    """Run the live path until the source ends (or Ctrl-C), showing each segment as soon as it ends.
+
+    Parameters
+    ----------
+    source : AudioSource, path, array or iterable of arrays
+        A :class:`~emovox.live.sources.MicrophoneSource` live; a real-time
+        :class:`~emovox.live.sources.FileSource` stands in for one.
+    model : EmotionModel, path or name, optional
+        The classifier (the bundled default when omitted).
+    view : LiveView, optional
+        Where segments are shown; nothing is printed when omitted.
+    on_segment : callable, optional
+        Called as ``on_segment(segment, latency)``; ``latency`` is the wall time in seconds from the moment
+        the segment's last sample was delivered by the source to the moment its emotion was known.
+    **kwargs
+        Passed to :func:`~emovox.live.iter_timeline` (VAD options, ``keep_samples``).
+
+    Returns
+    -------
+    list of Segment
+        Every segment, in order (a Ctrl-C ends the list early rather than losing it).
+    """
+    model = _model(model)
+    clock = LatencyClock()
+
+    def on_chunk(chunk: np.ndarray, seconds: float) -> None:
+        clock.mark(seconds)
+        if view is not None:
+            view.status(seconds, float(np.sqrt(np.mean(np.square(chunk)))) if chunk.size else 0.0)
+
+    out: list[Segment] = []
+    try:
+        for seg in iter_timeline(source, model, on_chunk=on_chunk, **kwargs):
+            latency = clock.since(seg.end)
+            out.append(seg)
+            if view is not None:
+                view.segment(seg, latency)
+            if on_segment is not None:
+                on_segment(seg, latency)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if view is not None:
+            view.close()
+    return out
+
+
+def record(source, seconds: float) -> np.ndarray:
+    """The first ``seconds`` of a source as one array (``listen --once``)."""
+    from .sources import open_source
+
+    src = open_source(source)
+    it = iter(src)
+    try:
+        return take(it, int(round(seconds * src.sample_rate)), [])
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()  # stops a microphone stream at once rather than at garbage collection
+        src.close()

@@ -1,0 +1,305 @@
+"""Audio sources: where live audio comes from.
+
+A source is an iterable of mono float32 chunks at :attr:`sample_rate`. Four kinds cover the uses:
+
+* :class:`MicrophoneSource` -- a sound card input through PortAudio (``sounddevice``);
+* :class:`FileSource` with ``realtime=True`` -- a file played at the speed of a microphone;
+* :class:`FileSource` -- a file as fast as it can be read, in bounded memory;
+* :class:`ArraySource` -- an array or any iterator of arrays.
+
+Everything downstream (the live view, the timeline, the picture session) takes any of them, which is how
+they are tested without a microphone.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import DEFAULT_SR, stream_audio
+from ..errors import EmovoxError
+
+
+class DeviceError(EmovoxError):
+    """No usable audio input: PortAudio missing, no input device, or the device refused to open."""
+
+
+class AudioSource:
+    """Base class: iterate to get chunks. ``realtime`` says whether chunks arrive at the speed of sound."""
+
+    sample_rate: int = DEFAULT_SR
+    realtime: bool = False
+    name: str = "<source>"
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the device or file (iteration also releases it when it ends)."""
+
+
+class ArraySource(AudioSource):
+    """An array, or an iterator of arrays, as a source.
+
+    Parameters
+    ----------
+    data : numpy.ndarray or iterable of numpy.ndarray
+        One signal (cut into ``block_seconds`` chunks) or chunks as they come.
+    sample_rate : int
+        Rate of the samples.
+    realtime : bool
+        Pace the chunks to their duration, like a microphone would.
+    block_seconds : float
+        Chunk length when ``data`` is one array.
+    """
+
+    def __init__(self, data: np.ndarray | Iterable[np.ndarray], sample_rate: int = DEFAULT_SR, *,
+                 realtime: bool = False, block_seconds: float = 0.5, name: str = "<array>"):
+        self.data, self.sample_rate, self.realtime, self.name = data, int(sample_rate), realtime, name
+        self.block = max(1, int(block_seconds * sample_rate))
+
+    def _chunks(self) -> Iterator[np.ndarray]:
+        if isinstance(self.data, np.ndarray):
+            y = np.asarray(self.data, dtype=np.float32).reshape(-1)
+            for i in range(0, y.size, self.block):
+                yield y[i:i + self.block]
+        else:
+            for c in self.data:
+                yield np.asarray(c, dtype=np.float32).reshape(-1)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        chunks = self._chunks()
+        yield from (_paced(chunks, self.sample_rate) if self.realtime else chunks)
+
+
+class FileSource(AudioSource):
+    """A file as a source, read in chunks (memory bounded whatever the file's length).
+
+    Parameters
+    ----------
+    path : path
+        Any file :func:`emovox.stream_audio` reads.
+    sample_rate : int
+        Rate the file is resampled to.
+    realtime : bool
+        Deliver the audio no faster than it would be heard, in ``block_seconds`` blocks (a microphone
+        stand-in); otherwise as fast as possible in large chunks.
+    speed : float
+        With ``realtime``, play this many times faster than real time (tests, demos).
+    block_seconds : float
+        Block length in real-time mode (a sound card's period).
+    duration : float, optional
+        Stop after this many seconds of audio.
+    """
+
+    def __init__(self, path: str | os.PathLike, sample_rate: int = DEFAULT_SR, *, realtime: bool = False,
+                 speed: float = 1.0, block_seconds: float = 0.03, chunk_seconds: float = 30.0,
+                 duration: float | None = None):
+        self.path, self.sample_rate, self.realtime = Path(path), int(sample_rate), realtime
+        self.speed, self.name = float(speed), str(path)
+        self.block = max(1, int(block_seconds * sample_rate))
+        self.chunk_seconds, self.duration = chunk_seconds, duration
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        chunks = stream_audio(self.path, self.sample_rate, chunk_seconds=self.chunk_seconds)
+        if self.duration is not None:
+            chunks = _limit(chunks, int(round(self.duration * self.sample_rate)))
+        if not self.realtime:
+            yield from chunks
+            return
+        blocks = (c[i:i + self.block] for c in chunks for i in range(0, c.size, self.block))
+        yield from _paced(blocks, self.sample_rate, self.speed)
+
+
+def _limit(chunks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    for c in chunks:
+        if n <= 0:
+            return
+        yield c[:n]
+        n -= c.size
+
+
+def _paced(chunks: Iterable[np.ndarray], sr: int, speed: float = 1.0) -> Iterator[np.ndarray]:
+    """Yield each chunk once the clock has reached its end, as a sound card delivers a full period."""
+    t0 = time.perf_counter()
+    done = 0
+    for c in chunks:
+        done += c.size
+        wait = t0 + done / (sr * speed) - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        yield c
+
+
+# ---------------------------------------------------------------------------------------------- microphone
+def sounddevice():
+    """The ``sounddevice`` module, or :class:`DeviceError` saying why audio input is unavailable."""
+    try:
+        import sounddevice as sd
+    except ImportError:
+        raise DeviceError("audio input needs the sounddevice module (pip install sounddevice)") from None
+    except OSError as exc:  # sounddevice raises OSError when libportaudio is not installed
+        raise DeviceError(f"audio input unavailable: {exc} (install PortAudio, e.g. "
+                          "'apt-get install libportaudio2' or 'brew install portaudio')") from None
+    return sd
+
+
+def input_devices() -> list[dict]:
+    """Every device with input channels: ``index``, ``name``, ``channels``, ``default_samplerate``, ``default``."""
+    sd = sounddevice()
+    try:
+        devices = sd.query_devices()
+        default_in = sd.default.device[0] if sd.default.device is not None else -1
+    except Exception as exc:
+        raise DeviceError(f"cannot list audio devices ({exc})") from None
+    if isinstance(devices, dict):  # one device comes back as a dict, not a list
+        devices = [devices]
+    out = []
+    for i, d in enumerate(devices):
+        if int(d.get("max_input_channels", 0)) > 0:
+            out.append({"index": int(d.get("index", i)), "name": d.get("name", f"device {i}"),
+                        "channels": int(d["max_input_channels"]),
+                        "default_samplerate": float(d.get("default_samplerate", 0) or 0),
+                        "default": int(d.get("index", i)) == default_in})
+    return out
+
+
+def resolve_device(device: int | str | None) -> int | None:
+    """The index of the requested input device (None: the default), or :class:`DeviceError`."""
+    devices = input_devices()
+    if not devices:
+        raise DeviceError("no audio input device found (is a microphone connected? "
+                          "'emovox listen --list-devices' shows what PortAudio sees)")
+    if device is None or device == "":
+        if any(d["default"] for d in devices):
+            return None
+        return devices[0]["index"]  # no default set (common on Linux servers): take the first input
+    if isinstance(device, int) or str(device).isdigit():
+        idx = int(device)
+        if any(d["index"] == idx for d in devices):
+            return idx
+        raise DeviceError(f"input device {idx} does not exist or has no input channels "
+                          "(see 'emovox listen --list-devices')")
+    matches = [d for d in devices if str(device).lower() in d["name"].lower()]
+    if not matches:
+        raise DeviceError(f"no input device matches {device!r} (see 'emovox listen --list-devices')")
+    return matches[0]["index"]
+
+
+class MicrophoneSource(AudioSource):
+    """The default (or a chosen) microphone through PortAudio, mono at ``sample_rate``.
+
+    Parameters
+    ----------
+    device : int or str, optional
+        Device index or part of its name; the system default when omitted.
+    sample_rate : int
+        Recording rate (16 kHz: what the models and the VAD want; PortAudio resamples when the card
+        runs at another rate).
+    block_seconds : float
+        Period of the sound card callback, which bounds the delay before audio reaches the detector.
+    duration : float, optional
+        Stop after this many seconds (endless otherwise; Ctrl-C ends it too).
+    """
+
+    realtime = True
+
+    def __init__(self, device: int | str | None = None, sample_rate: int = DEFAULT_SR, *,
+                 block_seconds: float = 0.03, duration: float | None = None):
+        self.sample_rate, self.duration = int(sample_rate), duration
+        self.block = max(1, int(block_seconds * sample_rate))
+        self.device = resolve_device(device)  # fails here, before anything is shown, when there is none
+        self.name = f"microphone {self.device if self.device is not None else '(default)'}"
+        self.overflows = 0
+        self._stream = None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        sd = sounddevice()
+        q: queue.Queue[np.ndarray] = queue.Queue()
+
+        def callback(indata, frames, time_info, status):  # runs on PortAudio's thread: copy and leave
+            if status.input_overflow:
+                self.overflows += 1
+            q.put(indata[:, 0].copy())
+
+        try:
+            self._stream = sd.InputStream(samplerate=self.sample_rate, blocksize=self.block, device=self.device,
+                                          channels=1, dtype="float32", callback=callback)
+            self._stream.start()
+        except Exception as exc:
+            raise DeviceError(f"cannot open {self.name} at {self.sample_rate} Hz ({exc})") from None
+        limit = int(self.duration * self.sample_rate) if self.duration else None
+        got = 0
+        try:
+            while limit is None or got < limit:
+                try:
+                    c = q.get(timeout=2.0)
+                except queue.Empty:
+                    raise DeviceError(f"{self.name} stopped delivering audio") from None
+                if limit is not None:
+                    c = c[:limit - got]
+                got += c.size
+                yield c
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            finally:
+                self._stream = None
+
+
+def open_source(source, sample_rate: int = DEFAULT_SR) -> AudioSource:
+    """Turn a path, an array (at ``sample_rate``), an iterator of arrays, or a source into a source."""
+    if isinstance(source, AudioSource):
+        return source
+    if isinstance(source, str | os.PathLike):
+        return FileSource(source, sample_rate)
+    if isinstance(source, np.ndarray) or isinstance(source, Iterable):
+        return ArraySource(source, sample_rate)
+    raise EmovoxError(f"not an audio source: {type(source).__name__}")
+
+
+class Recorder(AudioSource):
+    """Tee a source into a WAV file while passing its chunks on (``listen --save``)."""
+
+    def __init__(self, source: AudioSource, path: str | os.PathLike):
+        self.source, self.path = source, Path(path)
+        self.sample_rate, self.realtime, self.name = source.sample_rate, source.realtime, source.name
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        import soundfile as sf
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with sf.SoundFile(self.path, "w", samplerate=self.sample_rate, channels=1, subtype="PCM_16") as f:
+            for c in self.source:
+                f.write(c)
+                yield c
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def take(chunks: Iterator[np.ndarray], n: int, carry: list[np.ndarray]) -> np.ndarray:
+    """Exactly ``n`` samples from ``chunks`` (fewer at the end), keeping the excess in ``carry``."""
+    parts, have = list(carry), sum(c.size for c in carry)
+    carry.clear()
+    while have < n:
+        c = next(chunks, None)
+        if c is None:
+            break
+        parts.append(c)
+        have += c.size
+    y = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if y.size > n:
+        carry.append(y[n:])
+        y = y[:n]
+    return y

@@ -1,0 +1,223 @@
+"""Emotion timelines: cut a stream into speech segments and classify each one.
+
+>>> from emovox.live import timeline                                    # doctest: +SKIP
+>>> for s in timeline("meeting.flac", model="my_model"):                 # doctest: +SKIP
+...     print(f"{s.start:7.2f} {s.end:7.2f} {s.emotion} {s.confidence:.2f}")
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmovoxError
+from .sources import open_source
+from .vad import Segment, Segmenter, VADOptions
+
+
+def _model(model):
+    if model is None or isinstance(model, str | os.PathLike):
+        from ..inference import load_model
+
+        return load_model(model)
+    return model
+
+
+def classify(model, seg: Segment) -> Segment:
+    """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples."""
+    p = model.proba_signal(seg.samples)
+    i = int(np.argmax(p))
+    seg.emotion, seg.confidence = model.labels[i], float(p[i])
+    seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
+    return seg
+
+
+class _Resampler:
+    """Chunk-by-chunk resampling, for sources whose rate is not the model's."""
+
+    def __init__(self, orig: int, target: int):
+        import soxr
+
+        self.rs = soxr.ResampleStream(orig, target, 1, dtype="float32", quality="HQ")
+
+    def __call__(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for c in chunks:
+            out = self.rs.resample_chunk(c)
+            if out.size:
+                yield out
+        tail = self.rs.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            yield tail
+
+
+def iter_timeline(source, model=None, *, options: VADOptions | None = None, keep_samples: bool = False,
+                  on_chunk: Callable[[np.ndarray, float], None] | None = None, **vad_opts) -> Iterator[Segment]:
+    """Lazily yield classified speech segments of a stream, each as soon as it is finished.
+
+    Parameters
+    ----------
+    source : path, array, iterable of arrays, or :class:`~emovox.live.sources.AudioSource`
+        A path is read as fast as possible in bounded memory; an array or iterable is taken to be at the
+        model's rate (wrap it in :class:`~emovox.live.sources.ArraySource` to give another).
+    model : EmotionModel, path or name, optional
+        The classifier; the bundled default when omitted.
+    options : VADOptions, optional
+        Segmentation settings; ``**vad_opts`` (``min_length``, ``max_length``, ``padding``, ``overlap``,
+        ``min_silence``, ``aggressiveness``...) override single fields.
+    keep_samples : bool
+        Keep each segment's audio in ``Segment.samples`` (off: memory stays bounded on long files).
+    on_chunk : callable, optional
+        Called as ``on_chunk(chunk, seconds_so_far)`` as each chunk arrives, before it reaches the detector
+        (a live view's level meter and clock).
+
+    Yields
+    ------
+    Segment
+        With ``start``, ``end``, ``emotion``, ``confidence`` and ``probabilities``.
+    """
+    model = _model(model)
+    sr = int(model.sample_rate)
+    src = open_source(source, sr)
+    chunks: Iterable[np.ndarray] = src
+    if src.sample_rate != sr:
+        chunks = _Resampler(src.sample_rate, sr)(src)
+    seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
+    seen = 0
+    try:
+        for chunk in chunks:
+            seen += chunk.size
+            if on_chunk is not None:  # before feeding: the chunk's arrival time is what latency counts from
+                on_chunk(chunk, seen / sr)
+            for s in seg.feed(chunk):
+                yield _finish(model, s, keep_samples)
+        for s in seg.flush():
+            yield _finish(model, s, keep_samples)
+    finally:
+        src.close()
+
+
+def _finish(model, s: Segment, keep: bool) -> Segment:
+    classify(model, s)
+    if not keep:
+        s.samples = None
+    return s
+
+
+def timeline(source, model=None, **kwargs) -> list[Segment]:
+    """Every classified speech segment of ``source`` (see :func:`iter_timeline` for the arguments).
+
+    Silence-only audio gives an empty list.
+    """
+    return list(iter_timeline(source, model, **kwargs))
+
+
+# ------------------------------------------------------------------------------------------------ output
+def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: str | None = None) -> list[dict]:
+    """Flat rows: ``start, end, emotion, confidence`` then one ``p_<label>`` column per emotion."""
+    out = []
+    for s in segments:
+        labs = labels or list(s.probabilities)
+        r = {"source": source} if source is not None else {}
+        r.update(start=round(s.start, 3), end=round(s.end, 3), emotion=s.emotion,
+                 confidence=round(float(s.confidence), 4) if s.confidence is not None else None)
+        r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
+        out.append(r)
+    return out
+
+
+def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels: list[str] | None = None,
+                   source: str | None = None) -> Path:
+    """Write segments to ``.csv`` (one row each, a ``p_<label>`` column per emotion) or ``.json``.
+
+    An empty timeline still writes a valid file: a CSV header, or an empty JSON list.
+    """
+    path = Path(path)
+    segments = list(segments)
+    labels = labels or (list(segments[0].probabilities) if segments else [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        recs = [({"source": source} if source is not None else {}) | s.to_dict() for s in segments]
+        path.write_text(json.dumps(recs, indent=2) + "\n")
+        return path
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
+    cols = (["source"] if source is not None else []) + ["start", "end", "emotion", "confidence"]
+    cols += [f"p_{lab}" for lab in labels]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        w.writeheader()
+        w.writerows(rows(segments, labels, source))
+    return path
+
+
+def format_segment(s: Segment, top: int = 3) -> str:
+    """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``."""
+    others = sorted(s.probabilities.items(), key=lambda kv: -kv[1])[1:top]
+    extra = ", ".join(f"{k} {v:.2f}" for k, v in others)
+    return (f"{_clock(s.start)}-{_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
+            + (f"  ({extra})" if extra else ""))
+
+
+def _clock(t: float) -> str:
+    m, s = divmod(max(0.0, t), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m:02d}:{s:05.2f}"
+
+
+def plot_timeline(segments: list[Segment], path: str | os.PathLike, labels: list[str] | None = None,
+                  duration: float | None = None, title: str | None = None) -> Path:
+    """Save a PNG timeline of classified segments.
+
+    Uses the shared :func:`emovox.plots.emotion_timeline` figure when the installed emovox has it, else
+    a simple one here: a coloured bar per segment (opacity = confidence) on a row per emotion.
+    """
+    from .. import plots
+
+    if hasattr(plots, "emotion_timeline"):
+        fig = plots.emotion_timeline(list(segments), title=title or "Emotion over time", duration=duration)
+        return plots.save(fig, path)
+    plt = plots._plt()
+    labels = labels or sorted({s.emotion for s in segments if s.emotion})
+    end = duration or max((s.end for s in segments), default=1.0)
+    fig, ax = plt.subplots(figsize=(min(18, 6 + end / 30), 1.2 + 0.4 * max(1, len(labels))))
+    colours = plt.get_cmap("tab10")
+    row = {lab: i for i, lab in enumerate(labels)}
+    for s in segments:
+        if s.emotion in row:
+            i = row[s.emotion]
+            ax.broken_barh([(s.start, s.duration)], (i - 0.4, 0.8), facecolors=colours(i % 10),
+                           alpha=0.35 + 0.65 * float(s.confidence or 0))
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(-0.6, max(1, len(labels)) - 0.4)
+    ax.set_xlim(0, end)
+    ax.set_xlabel("time (s)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title or f"Emotion timeline ({len(segments)} segments; opacity = confidence)")
+    if not segments:
+        ax.text(0.5, 0.5, "no speech found", transform=ax.transAxes, ha="center", va="center")
+    fig.tight_layout()
+    return plots.save(fig, path)
+
+
+class LatencyClock:
+    """When each stretch of audio became available, to measure segment-end-to-result latency."""
+
+    def __init__(self, keep: int = 4096):
+        self._marks: deque[tuple[float, float]] = deque(maxlen=keep)
+
+    def mark(self, seconds: float) -> None:
+        self._marks.append((seconds, time.perf_counter()))
+
+    def since(self, t: float) -> float | None:
+        """Wall seconds elapsed since stream time ``t`` became available (None if not seen)."""
+        for sec, wall in self._marks:
+            if sec >= t - 1e-6:
+                return time.perf_counter() - wall
+        return None

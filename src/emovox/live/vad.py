@@ -1,0 +1,283 @@
+"""Streaming voice-activity segmentation with WebRTC's VAD.
+
+Audio goes in as chunks of any size (:meth:`Segmenter.feed`); finished speech segments come out as soon
+as the silence that ends them has been heard. The detector works on fixed frames (10, 20 or 30 ms), so
+the result does not depend on how the input was chunked: a file read in 30 s blocks and the same file
+played in 30 ms blocks give identical segments.
+
+>>> import numpy as np
+>>> from emovox.live.vad import Segmenter
+>>> seg = Segmenter(sample_rate=16000)
+>>> seg.feed(np.zeros(16000, dtype=np.float32)) + seg.flush()
+[]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import EmovoxError
+
+#: Rates WebRTC's detector accepts.
+VAD_RATES = (8000, 16000, 32000, 48000)
+
+
+@dataclass
+class Segment:
+    """One stretch of speech, and once classified, its emotion.
+
+    Attributes
+    ----------
+    start, end : float
+        Seconds from the start of the stream (padding included).
+    samples : numpy.ndarray or None
+        The segment's audio at the stream's rate; dropped once classified unless asked to keep it.
+    part : int
+        0 for a whole utterance; 1, 2, ... for the overlapping windows of speech longer than the maximum.
+    emotion, confidence, probabilities
+        Filled in by the classifier (:func:`emovox.live.iter_timeline`).
+    """
+
+    start: float
+    end: float
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    part: int = 0
+    emotion: str | None = None
+    confidence: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def label(self) -> str | None:
+        """The emotion, under the name :class:`emovox.inference.Prediction` and the plots use."""
+        return self.emotion
+
+    def to_dict(self) -> dict:
+        """Plain values for CSV / JSON (no audio)."""
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "part": self.part,
+                "emotion": self.emotion, "confidence": self.confidence,
+                "probabilities": dict(self.probabilities)}
+
+
+@dataclass(frozen=True)
+class VADOptions:
+    """How speech is cut into segments.
+
+    Parameters
+    ----------
+    aggressiveness : int
+        WebRTC mode 0-3; higher rejects more non-speech (and more quiet speech).
+    frame_ms : int
+        Detector frame: 10, 20 or 30 ms.
+    min_length : float
+        Speech shorter than this (seconds, padding not counted) is dropped as a click or a cough.
+    max_length : float
+        Longer speech is cut into windows of this length (padding included)...
+    overlap : float
+        ...that overlap by this many seconds, so no emotion change falls between two windows.
+    padding : float
+        Seconds of context added before and after the detected speech.
+    min_silence : float
+        A pause at least this long ends a segment; shorter pauses stay inside it.
+    energy_floor_db : float
+        Frames quieter than this RMS level (dBFS) count as silence whatever WebRTC says: its low modes
+        flag faint hiss as speech.
+    """
+
+    aggressiveness: int = 2
+    frame_ms: int = 30
+    min_length: float = 0.3
+    max_length: float = 10.0
+    overlap: float = 1.0
+    padding: float = 0.2
+    min_silence: float = 0.25
+    energy_floor_db: float = -65.0
+
+    def check(self) -> VADOptions:
+        if self.aggressiveness not in (0, 1, 2, 3):
+            raise EmovoxError(f"VAD aggressiveness must be 0-3, got {self.aggressiveness}")
+        if self.frame_ms not in (10, 20, 30):
+            raise EmovoxError(f"VAD frame must be 10, 20 or 30 ms, got {self.frame_ms}")
+        if min(self.min_length, self.padding, self.overlap, self.min_silence) < 0:
+            raise EmovoxError("VAD lengths must not be negative")
+        if self.max_length <= self.overlap or self.max_length <= 2 * self.padding:
+            raise EmovoxError(f"VAD max_length ({self.max_length:g} s) must exceed the overlap "
+                              f"({self.overlap:g} s) and twice the padding ({self.padding:g} s)")
+        return self
+
+
+def _webrtcvad():
+    try:
+        import webrtcvad
+    except ImportError:
+        raise EmovoxError("voice-activity detection needs the webrtcvad module "
+                          "(pip install webrtcvad-wheels)") from None
+    return webrtcvad
+
+
+class Segmenter:
+    """Streaming speech segmenter: :meth:`feed` chunks, get finished :class:`Segment` objects.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate of the fed audio (8, 16, 32 or 48 kHz).
+    options : VADOptions, optional
+        Segmentation settings; keyword arguments override single fields.
+    keep_samples : bool
+        Attach each segment's audio (``Segment.samples``), which a classifier needs.
+
+    Notes
+    -----
+    Memory stays bounded: during silence only ``padding`` seconds are kept, during speech at most
+    ``max_length`` seconds.
+    """
+
+    def __init__(self, sample_rate: int = 16000, options: VADOptions | None = None, *,
+                 keep_samples: bool = True, **overrides):
+        if sample_rate not in VAD_RATES:
+            raise EmovoxError(f"voice-activity detection needs a rate of {VAD_RATES} Hz, got {sample_rate}")
+        opts = options or VADOptions()
+        if overrides:
+            opts = VADOptions(**{**opts.__dict__, **overrides})
+        self.options = opts.check()
+        self.sample_rate = sample_rate
+        self.keep_samples = keep_samples
+        self._vad = _webrtcvad().Vad(opts.aggressiveness)
+        self._flen = sample_rate * opts.frame_ms // 1000
+        sr, fl = sample_rate, self._flen
+        frames = lambda s: int(round(s * sr / fl))  # noqa: E731
+        self._pad = frames(opts.padding)
+        self._min_speech = max(1, frames(opts.min_length))
+        self._max = max(1, int(opts.max_length * sr // fl))  # floor: a window never exceeds max_length
+        self._step = max(1, self._max - frames(opts.overlap))
+        # Waiting max(min_silence, padding) lets the trailing padding be real audio, not a guess.
+        self._hang = max(1, frames(opts.min_silence), self._pad)
+        self._floor = float(10 ** (opts.energy_floor_db / 20)) if opts.energy_floor_db > -200 else 0.0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything fed so far; the next sample is time 0 again."""
+        self._rest = np.zeros(0, dtype=np.float32)
+        self._seen = 0  # samples fed
+        self._frames: deque[np.ndarray] = deque()  # kept audio, one array per frame
+        self._first = 0  # frame index of self._frames[0]
+        self._n = 0  # frames seen
+        self._speech_start: int | None = None  # first voiced frame of the open segment
+        self._win_start = 0  # frame where the open window starts (padding included)
+        self._last_voiced = -1
+        self._part = 0
+        self._last_end = 0  # frame where the previous segment ended: the next may not start before it
+
+    # ------------------------------------------------------------------------------------------------
+    def is_speech(self, frame: np.ndarray) -> bool:
+        """WebRTC's decision for one frame of float samples, gated by the energy floor."""
+        if self._floor and float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) < self._floor:
+            return False
+        pcm = (np.clip(frame, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        return self._vad.is_speech(pcm, self.sample_rate)
+
+    def feed(self, chunk: np.ndarray) -> list[Segment]:
+        """Push mono float samples of any length; return the segments this chunk completed (often none)."""
+        chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        self._seen += chunk.size
+        buf = np.concatenate([self._rest, chunk]) if self._rest.size else chunk
+        n_full = buf.size // self._flen
+        out: list[Segment] = []
+        for i in range(n_full):
+            out.extend(self._frame(buf[i * self._flen:(i + 1) * self._flen]))
+        self._rest = buf[n_full * self._flen:].copy()
+        return out
+
+    def flush(self) -> list[Segment]:
+        """End of stream: close the open segment, if any (its trailing padding is what audio there is)."""
+        out: list[Segment] = []
+        if self._rest.size:
+            # A partial last frame is padded with zeros for the detector but its real length is kept.
+            tail = np.zeros(self._flen, dtype=np.float32)
+            tail[:self._rest.size] = self._rest
+            self._rest = np.zeros(0, dtype=np.float32)
+            out.extend(self._frame(tail))
+        if self._speech_start is not None:
+            seg = self._close(min(self._n, self._last_voiced + 1 + self._pad))
+            if seg is not None:
+                out.append(seg)
+        return out
+
+    @property
+    def position(self) -> float:
+        """Seconds of audio fed so far."""
+        return self._seen / self.sample_rate
+
+    # ------------------------------------------------------------------------------------------------
+    def _frame(self, frame: np.ndarray) -> Iterator[Segment]:
+        idx = self._n
+        self._n += 1
+        self._frames.append(frame.copy() if self.keep_samples else frame[:0])
+        voiced = self.is_speech(frame)
+        if self._speech_start is None:
+            if voiced:
+                self._speech_start = idx
+                self._win_start = max(idx - self._pad, self._first, self._last_end)
+                self._last_voiced = idx
+                self._part = 0
+            else:
+                self._trim(idx + 1 - self._pad)
+            return
+        if voiced:
+            self._last_voiced = idx
+        if idx - self._last_voiced >= self._hang:
+            seg = self._close(self._last_voiced + 1 + self._pad)
+            if seg is not None:
+                yield seg
+            self._trim(idx + 1 - self._pad)
+            return
+        if idx + 1 - self._win_start >= self._max:
+            # Long speech: emit a full window now (bounded latency and memory), continue overlapped.
+            self._part += 1
+            yield self._make(self._win_start, idx + 1, self._part)
+            self._win_start += self._step
+            self._trim(self._win_start)
+
+    def _close(self, end: int) -> Segment | None:
+        start_speech, part = self._speech_start, self._part
+        self._speech_start = None
+        self._last_end = end
+        if part:
+            # Tail of a split utterance: emit it only if it holds speech the last window did not.
+            if self._last_voiced + 1 <= self._win_start + (self._max - self._step):
+                return None
+            return self._make(self._win_start, end, part + 1)
+        if self._last_voiced + 1 - start_speech < self._min_speech:
+            return None
+        return self._make(self._win_start, end, 0)
+
+    def _make(self, start: int, end: int, part: int) -> Segment:
+        samples = None
+        if self.keep_samples:
+            lo, hi = start - self._first, end - self._first
+            samples = np.concatenate([self._frames[i] for i in range(lo, hi)])
+        fl, sr = self._flen, self.sample_rate
+        end_sample = min(end * fl, self._seen)  # a zero-padded last frame is not real audio
+        if samples is not None:
+            samples = samples[:end_sample - start * fl]
+        return Segment(start * fl / sr, end_sample / sr, samples, part)
+
+    def _trim(self, keep_from: int) -> None:
+        while self._frames and self._first < keep_from:
+            self._frames.popleft()
+            self._first += 1
+
+
+def segment(y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None,
+            **overrides) -> list[Segment]:
+    """Speech segments of a whole signal (a convenience over :class:`Segmenter`)."""
+    seg = Segmenter(sample_rate, options, **overrides)
+    return seg.feed(y) + seg.flush()

@@ -1,0 +1,295 @@
+"""Live path, long-recording timelines and the picture session, tested through file and array sources.
+
+Segmentation runs WebRTC's real detector on synthetic recordings with known boundaries; classification
+uses a tiny model trained here on a few RAVDESS files (or the bundled one when the package ships it).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.cli import main
+from emovox.live import (
+    ArraySource,
+    FileSource,
+    Segmenter,
+    iter_timeline,
+    listen,
+    record,
+    run_session,
+    segment,
+    timeline,
+    write_timeline,
+)
+
+SR = 16000
+RNG = np.random.default_rng(7)
+
+
+# ------------------------------------------------------------------------------------------- signals
+def silence(s: float, level: float = 5e-4) -> np.ndarray:
+    """Room-noise silence (well under the detector's floor)."""
+    return (level * RNG.standard_normal(int(s * SR))).astype(np.float32)
+
+
+def tone(s: float, f: float = 440.0, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(s * SR)) / SR
+    return (amp * np.sin(2 * np.pi * f * t)).astype(np.float32)
+
+
+def noise_burst(s: float, amp: float = 0.1) -> np.ndarray:
+    return (amp * RNG.standard_normal(int(s * SR))).astype(np.float32)
+
+
+def speech_like(s: float, amp: float = 0.2) -> np.ndarray:
+    """A voiced, gliding-pitch harmonic source with a syllable-rate envelope (4 Hz)."""
+    t = np.arange(int(s * SR)) / SR
+    f0 = 140 + 30 * np.sin(2 * np.pi * 2.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    y = sum(np.sin(k * phase) / k for k in range(1, 16))
+    env = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
+    return (amp * y * env).astype(np.float32)
+
+
+def compose(parts) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Concatenate ``(kind, seconds)`` parts; return the signal and the true (start, end) of each sound."""
+    ys, truth, t = [], [], 0.0
+    for fn, s in parts:
+        ys.append(fn(s))
+        if fn is not silence:
+            truth.append((t, t + s))
+        t += s
+    return np.concatenate(ys), truth
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory):
+    """The bundled default model if there is one, else a logistic regression on 2 RAVDESS actors (seconds)."""
+    from emovox.errors import ModelError
+    from emovox.inference import bundled_models, load_model
+
+    if bundled_models():
+        try:
+            return load_model()
+        except ModelError:  # bundled models, but no default among them
+            pass
+    from emovox.corpora import scan
+    from emovox.labels import apply_labels
+    from emovox.training import handcrafted_features, train_classical
+
+    from .conftest import RAVDESS, need
+
+    df = apply_labels(scan(need(RAVDESS), "ravdess")[0], emotions="four")
+    df = df[df["actor"] <= 2].reset_index(drop=True)
+    table = handcrafted_features(df, "tutorial", progress=False, n_jobs=2,
+                                 cache_dir=tmp_path_factory.mktemp("cache"))
+    return load_model(train_classical(table, tmp_path_factory.mktemp("m") / "model", "logreg"))
+
+
+@pytest.fixture(scope="session")
+def speech_file(tmp_path_factory) -> tuple:
+    """A 16 kHz WAV of four real RAVDESS utterances with 1.5 s pauses, and the utterance count."""
+    from emovox import load_audio
+
+    from .conftest import RAVDESS, need
+
+    files = sorted(need(RAVDESS).glob("Actor_03/*.flac"))[::12][:4]
+    parts = [silence(1.0)]
+    for f in files:
+        parts += [load_audio(f), silence(1.5)]
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    sf.write(path, np.concatenate(parts), SR)
+    return path, len(files)
+
+
+# -------------------------------------------------------------------------------------- segmentation
+@pytest.mark.parametrize("burst", [tone, noise_burst, speech_like], ids=["tone", "noise", "speech-like"])
+def test_bursts_give_right_segments_and_boundaries(burst):
+    y, truth = compose([(silence, 1.0), (burst, 1.0), (silence, 0.8), (burst, 2.0), (silence, 1.2),
+                        (burst, 0.6), (silence, 1.0)])
+    segs = segment(y, SR, padding=0.2)
+    assert len(segs) == len(truth)
+    for s, (t0, t1) in zip(segs, truth, strict=True):
+        # padding is 0.2 s each side; one 30 ms frame of quantisation plus onset detection on top
+        assert s.start == pytest.approx(t0 - 0.2, abs=0.07)
+        assert s.end == pytest.approx(t1 + 0.2, abs=0.07)
+        assert s.samples.size == pytest.approx(s.duration * SR, abs=1)
+
+
+def test_options_min_length_padding_and_pauses():
+    y, truth = compose([(silence, 1.0), (speech_like, 0.15), (silence, 1.0), (speech_like, 1.0),
+                        (silence, 0.15), (speech_like, 1.0), (silence, 1.0)])
+    # the 0.15 s blip is shorter than min_length; the 0.15 s pause is shorter than min_silence
+    segs = segment(y, SR, min_length=0.3, padding=0.0, min_silence=0.3)
+    assert len(segs) == 1
+    assert segs[0].start == pytest.approx(truth[1][0], abs=0.07)
+    assert segs[0].end == pytest.approx(truth[2][1], abs=0.07)
+    # a shorter min_silence cuts at the pause
+    assert len(segment(y, SR, min_length=0.3, padding=0.0, min_silence=0.09)) == 2
+
+
+def test_long_speech_split_into_overlapping_windows():
+    y, (t_speech,) = compose([(silence, 1.0), (speech_like, 23.0), (silence, 1.0)])
+    segs = segment(y, SR, max_length=8.0, overlap=1.5, padding=0.2)
+    assert [s.part for s in segs] == [1, 2, 3, 4]
+    assert all(s.duration <= 8.0 + 1e-6 for s in segs)
+    for a, b in zip(segs, segs[1:], strict=False):
+        assert a.end - b.start == pytest.approx(1.5, abs=0.031)
+    assert segs[0].start == pytest.approx(t_speech[0] - 0.2, abs=0.07)
+    assert segs[-1].end == pytest.approx(t_speech[1] + 0.2, abs=0.07)
+
+
+def test_streaming_is_chunking_invariant_and_bounded():
+    y, _ = compose([(silence, 0.7), (speech_like, 1.3), (silence, 0.9), (noise_burst, 12.0), (silence, 0.5)])
+    whole = segment(y, SR, max_length=5.0)
+    seg = Segmenter(SR, max_length=5.0)
+    got, i, kept = [], 0, 0
+    while i < y.size:  # ragged chunks, as a sound card or a decoder might deliver them
+        n = int(RNG.integers(1, 4000))
+        got += list(seg.feed(y[i:i + n]))
+        kept = max(kept, sum(f.size for f in seg._frames))
+        i += n
+    got += list(seg.flush())
+    assert [(s.start, s.end, s.part) for s in got] == [(s.start, s.end, s.part) for s in whole]
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(got, whole, strict=True))
+    assert kept <= (5.0 + 0.2 + 0.1) * SR  # memory: one window plus padding, never the stream
+
+
+def test_silence_only_gives_nothing(model, tmp_path):
+    for y in (np.zeros(3 * SR, dtype=np.float32), silence(3.0)):
+        assert segment(y, SR) == []
+        assert timeline(y, model) == []
+    path = tmp_path / "silence.wav"
+    sf.write(path, silence(4.0), SR)
+    assert timeline(path, model) == []
+    out = tmp_path / "tl.csv"
+    write_timeline([], out, model.labels)
+    assert out.read_text().splitlines() == ["start,end,emotion,confidence," + ",".join(f"p_{x}" for x in model.labels)]
+
+
+# ---------------------------------------------------------------------------------------------- timeline
+def test_timeline_of_real_speech(model, speech_file):
+    path, n_utts = speech_file
+    segs = timeline(path, model)
+    assert len(segs) == n_utts
+    for s in segs:
+        assert s.emotion in model.labels and 0 < s.confidence <= 1
+        assert sum(s.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+        assert s.samples is None  # dropped: memory stays bounded on long files
+    assert all(a.end <= b.start for a, b in zip(segs, segs[1:], strict=False))
+
+
+def test_file_timeline_equals_live_path_and_array_source(model, speech_file):
+    path, _ = speech_file
+    ref = timeline(path, model)
+    seen = []
+    live = listen(FileSource(path, model.sample_rate, realtime=True, speed=10.0), model,
+                  on_segment=lambda s, lat: seen.append(lat))
+    y = sf.read(path, dtype="float32")[0]
+    chunks = (y[i:i + 4410] for i in range(0, y.size, 4410))  # an iterator of arrays
+    from_iter = timeline(ArraySource(chunks, SR), model)
+    for other in (live, from_iter):
+        assert [(s.start, s.end, s.emotion) for s in other] == [(s.start, s.end, s.emotion) for s in ref]
+        for a, b in zip(other, ref, strict=True):
+            assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
+    assert len(seen) == len(ref) and all(lat is not None and lat >= 0 for lat in seen)
+
+
+def test_other_rate_source_is_resampled(model, speech_file):
+    import soxr
+
+    path, n_utts = speech_file
+    y = sf.read(path, dtype="float32")[0]
+    y8 = soxr.resample(y, SR, 8000).astype(np.float32)
+    assert len(list(iter_timeline(ArraySource(y8, 8000, block_seconds=0.25), model))) == n_utts
+
+
+def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
+    path, n_utts = speech_file
+    csv_out, png = tmp_path / "tl.csv", tmp_path / "tl.png"
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(csv_out),
+                 "--plot", str(png)]) == 0
+    table = capsys.readouterr().out.strip().splitlines()
+    assert table[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(table) == 1 + n_utts
+    with open(csv_out) as fh:
+        recs = list(csv.DictReader(fh))
+    assert len(recs) == n_utts
+    assert set(recs[0]) == {"start", "end", "emotion", "confidence", *(f"p_{x}" for x in model.labels)}
+    assert png.stat().st_size > 5000
+    json_out = tmp_path / "tl.json"
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(json_out),
+                 "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed[0]["segments"]) == n_utts == len(json.loads(json_out.read_text()))
+
+
+def test_predict_timeline_cli_silence(model, tmp_path, capsys):
+    path = tmp_path / "quiet.wav"
+    sf.write(path, silence(5.0), SR)
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o",
+                 str(tmp_path / "q.json")]) == 0
+    assert "no speech found" in capsys.readouterr().err
+    assert json.loads((tmp_path / "q.json").read_text()) == []
+
+
+# ---------------------------------------------------------------------------------------- listen --once
+def test_listen_once_and_save_from_a_file(model, speech_file, tmp_path, capsys):
+    path, _ = speech_file
+    assert record(FileSource(path, SR), 2.5).size == int(2.5 * SR)
+    saved = tmp_path / "rec.wav"
+    assert main(["listen", "--once", "--seconds", "3", "--input", str(path), "--fast", "--model",
+                 str(model.path), "--save", str(saved)]) == 0
+    label, conf = capsys.readouterr().out.split("\t")[:2]
+    assert label in model.labels and 0 < float(conf) <= 1
+    assert sf.info(saved).frames >= 3 * SR  # the recorder saves what it read, a block or so past 3 s
+
+
+def test_no_input_device_is_one_line(monkeypatch, capsys):
+    try:
+        import sounddevice
+    except (ImportError, OSError):
+        pass  # PortAudio or sounddevice missing: that is the real error path, no mock needed
+    else:
+        monkeypatch.setattr(sounddevice, "query_devices", lambda *a, **k: [])
+    for argv in (["listen"], ["listen", "--once", "--seconds", "7"], ["listen", "--list-devices"]):
+        assert main(argv) != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("emovox: error:"), err
+        assert "Traceback" not in err[0]
+
+
+# --------------------------------------------------------------------------------------------- session
+def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pics = tmp_path / "pictures"
+    expected = {"happy": 2, "sad": 1, "angry": 1}
+    for emo, n in expected.items():
+        (pics / emo).mkdir(parents=True)
+        for i in range(n):
+            plt.imsave(pics / emo / f"{emo}{i}.png", RNG.random((24, 32, 3)))
+    path, _ = speech_file
+    report = run_session(pics, FileSource(path, SR), model, seconds=4.0, output_dir=tmp_path / "out",
+                         wait_for_start=False)
+    assert len(report.trials) == 4
+    with open(report.csv) as fh:
+        recs = list(csv.DictReader(fh))
+    assert len(recs) == 4 and sorted(r["expected"] for r in recs) == ["angry", "happy", "happy", "sad"]
+    assert all(r["detected"] in model.labels for r in recs[:3])  # the file has speech for these pictures
+    assert report.png.stat().st_size > 5000 and report.html.read_text().count("<img") == 4
+    assert all(t.recording.is_file() for t in report.trials)
+    # the same through the command line, headless, with the file as the microphone
+    out = tmp_path / "cli"
+    assert main(["session", str(pics), "--input", str(path), "--fast", "--no-window", "--seconds", "4",
+                 "--model", str(model.path), "-o", str(out)]) == 0
+    with open(out / "report.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == 4
+    assert "report:" in capsys.readouterr().err
