@@ -1,0 +1,58 @@
+"""``emovox predict|features --engine dask``: the command-line side of :mod:`emovox.batch`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..cli.common import err
+from .jobs import BatchSummary, features, predict, read_results
+
+
+def _report(s: BatchSummary, as_json: bool = False) -> int:
+    for _, msg in s.failures:
+        err(msg)
+    if as_json:
+        print(json.dumps(s.to_dict(), indent=2))
+    print(f"emovox: {s}", file=sys.stderr)
+    return 1 if s.n_failed else 0
+
+
+def predict_command(args: Any) -> int:
+    """``emovox predict PATHS --engine dask [--address A] [--output-dir OUT] [--model M] [--json]``."""
+    if getattr(args, "timeline", False) or getattr(args, "plot", None):
+        err("--timeline and --plot run on the local engine only")
+        return 2
+    s = predict(args.paths, model=args.model, engine="dask", address=args.address,
+                output_dir=args.output_dir or "emovox-predictions", progress=True)
+    return _report(s, getattr(args, "json", False))
+
+
+def features_command(args: Any, manifest) -> int:
+    """``emovox features SOURCE -o feats.parquet --engine dask``: partitions in ``--output-dir``
+    (default ``<output>.parts``), then the same table as the local path in ``-o``."""
+    output = Path(args.output)
+    parts = Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
+    s = features(list(manifest["path"].astype(str)), args.features or "emovox", engine="dask", address=args.address,
+                 output_dir=parts, n_workers=args.jobs, progress=not args.quiet)
+    df = read_results(parts)
+    df = df[df["error"].isna()].set_index("path")
+    wanted = [os.path.abspath(p) for p in manifest["path"].astype(str)]
+    keep = [p in df.index for p in wanted]
+    table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
+    table.insert(0, "emotion", manifest["emotion"].to_numpy()[keep])
+    table = table.reset_index()
+    table["path"] = manifest["path"].astype(str).to_numpy()[keep]
+    if str(output).endswith(".parquet"):
+        table.to_parquet(output, index=False)
+    else:
+        table.to_csv(output, index=False)
+    for _, msg in s.failures:
+        print(f"emovox: skipped: {msg}", file=sys.stderr)
+    n_bad = len(wanted) - len(table)
+    print(f"wrote {len(table)} x {table.shape[1] - 2} features to {output} (partitions in {parts}; {s})"
+          f"{f' ({n_bad} files failed)' if n_bad else ''}", file=sys.stderr)
+    return 1 if n_bad else 0

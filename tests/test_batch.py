@@ -1,0 +1,176 @@
+"""Batch jobs on a real Dask LocalCluster (2 workers): same numbers as one process, bad files, resume, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from emovox import batch  # noqa: E402
+from emovox.errors import EmovoxError  # noqa: E402
+from emovox.inference import EmotionModel  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model(ravdess_manifest, tmp_path_factory) -> Path:
+    """Logistic regression on the tutorial features of one actor's four emotions: trains in seconds."""
+    from emovox.labels import apply_labels
+    from emovox.training import handcrafted_features, train_classical
+
+    df = apply_labels(ravdess_manifest, emotions="four")
+    df = df[df["actor"] == 1].reset_index(drop=True)
+    table = handcrafted_features(df, "tutorial", cache_dir=tmp_path_factory.mktemp("cache"), progress=False, n_jobs=2)
+    return train_classical(table, tmp_path_factory.mktemp("model") / "tiny", "logreg")
+
+
+@pytest.fixture(scope="module")
+def address():
+    """A real LocalCluster shared by the tests of this module (each API call joins it by address)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def paths(ravdess_manifest) -> list[str]:
+    df = ravdess_manifest[ravdess_manifest["actor"] == 2]
+    return [os.path.abspath(p) for p in df["path"].iloc[::2][:24]]
+
+
+def _reference(model_dir: Path, paths: list[str]):
+    return {p.source: p for p in EmotionModel(model_dir).predict_files(paths)}
+
+
+def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
+    s = batch.predict(paths, model=tiny_model, address=address, output_dir=tmp_path, batch_size=5, progress=False)
+    assert (s.n_inputs, s.n_computed, s.n_ok, s.n_failed, s.n_partitions) == (24, 24, 24, 0, 5)
+    assert s.workers == 2 and s.status == "complete" and s.files_per_s > 0
+    assert json.loads((tmp_path / "summary.json").read_text())["n_ok"] == 24
+    df = batch.read_results(tmp_path)
+    assert sorted(df["path"]) == sorted(paths) and df["error"].isna().all()
+    labels = EmotionModel(tiny_model).labels
+    assert list(df.columns) == ["path", "key", "label", "confidence", *[f"prob_{lab}" for lab in labels], "error"]
+    ref = _reference(tiny_model, paths)
+    for row in df.itertuples(index=False):
+        r = ref[row.path]
+        assert row.label == r.label and row.key == batch.file_key(row.path)
+        got = np.array([getattr(row, f"prob_{lab}") for lab in labels])
+        np.testing.assert_allclose(got, [r.probabilities[lab] for lab in labels], atol=1e-6, rtol=0)
+        assert abs(row.confidence - r.confidence) <= 1e-6
+    # each worker process loaded the model once for the whole job, not per file or partition
+    from distributed import Client
+
+    from emovox.batch.worker import load_count
+
+    with Client(address) as client:
+        assert sorted(client.run(load_count).values()) == [1, 1]
+
+
+def test_corrupt_and_missing_files_are_rows_with_errors(tiny_model, address, paths, tmp_path):
+    bad = tmp_path / "corrupt.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + os.urandom(2000))
+    missing = str(tmp_path / "missing.wav")
+    inputs = [*paths[:4], str(bad), *paths[4:8], missing]
+    out = tmp_path / "out"
+    s = batch.predict(inputs, model=tiny_model, address=address, output_dir=out, batch_size=3, progress=False)
+    assert (s.n_computed, s.n_ok, s.n_failed, s.n_lost) == (10, 8, 2, 0)
+    assert {p for p, _ in s.failures} == {str(bad), missing}
+    df = batch.read_results(out).set_index("path")
+    assert df.loc[str(bad), "error"].startswith(str(bad)) and str(missing) in df.loc[missing, "error"]
+    assert np.isnan(df.loc[str(bad), "prob_angry"]) and df.loc[missing, "key"] == "missing"
+    assert df.loc[paths[:8], "error"].isna().all()
+    # failed rows count as done; retry_failed recomputes only them, and the newest row wins
+    assert batch.predict(inputs, model=tiny_model, address=address, output_dir=out, progress=False).n_computed == 0
+    s = batch.predict(inputs, model=tiny_model, engine="local", output_dir=out, progress=False, retry_failed=True)
+    assert (s.n_computed, s.n_failed) == (2, 2) and len(batch.read_results(out)) == 10
+
+
+def test_resume_recomputes_only_lost_partitions(tiny_model, address, paths, tmp_path):
+    kw = {"model": tiny_model, "address": address, "output_dir": tmp_path, "batch_size": 4, "progress": False}
+    first = batch.predict(paths, **kw)
+    assert (first.n_computed, first.n_partitions) == (24, 6)
+    before = batch.read_results(tmp_path).set_index("path").sort_index()
+    parts = sorted(tmp_path.glob("part-*.parquet"))
+    for p in parts[::2]:  # an interrupted job: half of its partitions never made it to disk
+        p.unlink()
+    (tmp_path / f".tmp-dead-{parts[0].name}").write_bytes(b"half-written")
+    second = batch.predict(paths, **kw)
+    assert (second.n_inputs, second.n_skipped, second.n_computed, second.n_partitions) == (24, 12, 12, 3)
+    assert not list(tmp_path.glob(".tmp-*"))
+    after = batch.read_results(tmp_path).set_index("path").sort_index()
+    assert after.index.equals(before.index)
+    np.testing.assert_allclose(after.filter(like="prob_").to_numpy(), before.filter(like="prob_").to_numpy(),
+                               atol=1e-12)
+    assert batch.predict(paths, **kw).n_computed == 0
+
+
+def test_changed_file_is_recomputed_and_other_jobs_refused(tiny_model, paths, tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    files = [shutil.copy(p, audio) for p in paths[:3]]
+    out = tmp_path / "out"
+    assert batch.predict(audio, model=tiny_model, engine="local", output_dir=out, progress=False).n_computed == 3
+    os.utime(files[0], ns=(1, 1))  # same bytes, new mtime: the key changes
+    s = batch.predict(audio, model=tiny_model, engine="local", output_dir=out, progress=False)
+    assert (s.n_skipped, s.n_computed) == (2, 1)
+    df = batch.read_results(out)
+    assert len(df) == 3 and df.set_index("path").loc[os.path.abspath(files[0]), "key"].endswith(":1")
+    with pytest.raises(EmovoxError, match="another job"):
+        batch.features(audio, "tutorial", engine="local", output_dir=out, progress=False)
+
+
+def test_features_match_the_extractor(address, paths, tmp_path):
+    from emovox.features import FeatureExtractor
+
+    s = batch.features(paths[:6], "tutorial", address=address, output_dir=tmp_path, batch_size=4, progress=False)
+    assert (s.n_ok, s.n_failed) == (6, 0)
+    df = batch.read_results(tmp_path).set_index("path")
+    ex = FeatureExtractor("tutorial")
+    assert list(df.columns) == ["key", "error", *ex.feature_names]
+    for p in paths[:6]:  # float32; workers run one BLAS thread, this process several: summation order differs
+        np.testing.assert_allclose(df.loc[p, ex.feature_names].to_numpy(np.float32), ex.process_file(p),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, paths, tmp_path):
+    import pandas as pd
+
+    from emovox.cli import main
+    from emovox.corpora import write_manifest
+
+    manifest = tmp_path / "m.csv"
+    write_manifest(ravdess_manifest[ravdess_manifest["path"].map(os.path.abspath).isin(paths[:5])], manifest)
+    out = tmp_path / "feats.parquet"
+    rc = main(["features", str(manifest), "-o", str(out), "--features", "tutorial", "--engine", "dask",
+               "--address", address, "-q"])
+    assert rc == 0 and (tmp_path / "feats.parts" / "job.json").is_file()
+    df = pd.read_parquet(out)
+    assert df.shape == (5, 2 + 180) and list(df.columns[:2]) == ["path", "emotion"]
+
+
+def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for p in paths[:6]:
+        shutil.copy(p, audio)
+    (audio / "zz-corrupt.wav").write_bytes(b"not audio at all" * 100)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "emovox.cli", "predict", str(audio), "--engine", "dask", "--output-dir", str(out),
+           "--model", str(tiny_model)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert r.returncode == 1, r.stderr  # one input failed, as on the local path
+    assert "zz-corrupt.wav" in r.stderr
+    summary = batch.read_summary(out)
+    assert (summary["engine"], summary["workers"], summary["n_ok"], summary["n_failed"]) == ("dask", 2, 6, 1)
+    df = batch.read_results(out)
+    assert len(df) == 7 and df["error"].notna().sum() == 1
