@@ -121,11 +121,15 @@ def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndar
     return y
 
 
-def _read_file(path: Path, sr: int, name: str) -> np.ndarray:
+def _check_path(path: Path, name: str) -> None:
     if not path.exists():
         raise AudioError(f"{name}: no such file")
     if path.is_dir():
         raise AudioError(f"{name}: is a directory, not an audio file")
+
+
+def _read_file(path: Path, sr: int, name: str) -> np.ndarray:
+    _check_path(path, name)
     if not os.access(path, os.R_OK):
         raise AudioError(f"{name}: unreadable (permission denied)")
     sf = _sf()
@@ -239,10 +243,7 @@ def audio_info(path: str | os.PathLike) -> dict:
     """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``."""
     name = str(path)
     p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{name}: no such file")
-    if p.is_dir():
-        raise AudioError(f"{name}: is a directory, not an audio file")
+    _check_path(p, name)
     sf = _sf()
     try:
         info = sf.info(name)
@@ -268,10 +269,7 @@ def stream_audio(
     """
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise AudioError(f"{name}: no such file")
-    if p.is_dir():
-        raise AudioError(f"{name}: is a directory, not an audio file")
+    _check_path(p, name)
     sf = _sf()
     try:
         f = sf.SoundFile(name)
