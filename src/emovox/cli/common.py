@@ -23,6 +23,9 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", default=None,
                    help="feature set: tutorial, emovox (default for classifiers), egemaps, compare, or "
                         "whisper[:CHECKPOINT_DIR_OR_HUB_ID] (default for whisper-* models)")
+    p.add_argument("--encoder", metavar="CHECKPOINT",
+                   help="Whisper checkpoint for whisper-* models: a local Hugging Face directory, or a hub id "
+                        "such as openai/whisper-base (downloaded once when online)")
     p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

@@ -31,11 +31,17 @@ def _load_source(args):
     return df
 
 
-def _features(args, df):
-    from ..training import compute_features, report_failures, resolve_recipe
+def _recipe(args):
+    from ..training import resolve_recipe
 
-    recipe = resolve_recipe(getattr(args, "model", "svm") or "svm", args.features)
-    table = compute_features(df, recipe, n_jobs=args.jobs, cache_dir=args.cache_dir,
+    features = args.features or (f"whisper:{args.encoder}" if getattr(args, "encoder", None) else None)
+    return resolve_recipe(getattr(args, "model", None) or "svm", features)
+
+
+def _features(args, df):
+    from ..training import compute_features, report_failures
+
+    table = compute_features(df, _recipe(args), n_jobs=args.jobs, cache_dir=args.cache_dir,
                              progress=not args.quiet)
     report_failures(table.failures)
     return table
@@ -105,10 +111,10 @@ def cmd_evaluate(args) -> int:
 
         ev = cli_evaluate(args, df)
     else:
-        from ..training import evaluate_recipe, resolve_recipe
+        from ..training import evaluate_recipe
 
         table = _features(args, df)
-        ev = evaluate_recipe(table, resolve_recipe(args.model, args.features), args.protocol, seed=args.seed,
+        ev = evaluate_recipe(table, _recipe(args), args.protocol, seed=args.seed,
                              progress=not args.quiet,
                              scale=not args.no_scale)
     print(ev.table())
@@ -117,7 +123,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from ..training import evaluate_recipe, resolve_recipe, train_classical
+    from ..training import evaluate_recipe, train_classical
 
     df = _load_source(args)
     if _is_deep(args.model):
@@ -125,7 +131,7 @@ def cmd_train(args) -> int:
 
         return cli_train(args, df)
     table = _features(args, df)
-    recipe = resolve_recipe(args.model, args.features)
+    recipe = _recipe(args)
     ev = None
     if args.protocol != "none":
         ev = evaluate_recipe(table, recipe, args.protocol, seed=args.seed, progress=not args.quiet,
@@ -146,11 +152,11 @@ def cmd_tune(args) -> int:
     import json
 
     from ..splits import make_protocol
-    from ..training import FeatureTable, resolve_recipe, tune_classical
+    from ..training import FeatureTable, tune_classical
 
     df = _load_source(args)
     table = _features(args, df)
-    clf = resolve_recipe(args.model, args.features).classifier
+    clf = _recipe(args).classifier
     if args.protocol == "none":
         search = tune_classical(table, clf, seed=args.seed)
         print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
