@@ -1,0 +1,63 @@
+"""Deep models under the EmoBox folds: RAVDESS (8 classes) and EMO-DB (7 classes), UA and accuracy.
+
+    python benchmarks/bench_deep.py [--runs rescnn:ravdess,cnn1d:ravdess:6,...] [--max-seconds S]
+                                    [--out benchmarks/results_deep.md]
+
+A run is ``MODEL:CORPUS[:FOLDS]`` (FOLDS: how many of the corpus's EmoBox folds, default all). Every model
+trains from scratch on each fold (validation: training speakers only). Frame features and augmented
+copies are cached (``$EMOVOX_CACHE``), so later runs only train. Results are appended to ``--out`` after
+each run, so a long benchmark that is stopped keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import corpus, machine, md_table  # noqa: E402
+
+from emovox.deep.train import evaluate_deep  # noqa: E402
+
+DEFAULT_RUNS = ("rescnn:ravdess,cnn1d:ravdess,rescnn:emodb:2,cnn1d:emodb:2,cnn2d:ravdess:1,cnn1d-frames:ravdess:1,"
+                "cnn1d-tutorial:ravdess:1,cnn2d:emodb:1,cnn1d-frames:emodb:1,cnn1d-tutorial:emodb:1")
+COLUMNS = ["model", "corpus", "folds", "speaker-indep.", "UA %", "accuracy %", "macro F1 %", "s/epoch",
+           "epochs/fold", "s/fold (train)", "seconds"]
+
+
+def run(model: str, name: str, n_folds: int | None, max_seconds: float | None) -> dict:
+    t = time.perf_counter()
+    overrides = {"max_seconds": max_seconds} if max_seconds else {}
+    ev = evaluate_deep(corpus(name), model, "emobox", max_folds=n_folds, progress=False, log=True, **overrides)
+    s = ev.summary
+    return {"model": model, "corpus": name, "folds": f"{len(ev.folds)}",
+            "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
+            "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
+            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "s/epoch": f"{ev.mean('seconds_per_epoch'):.1f}",
+            "epochs/fold": f"{ev.mean('epochs'):.0f}", "s/fold (train)": f"{ev.mean('seconds'):.0f}",
+            "seconds": f"{time.perf_counter() - t:.0f}",
+            "per-fold UA": ", ".join(f"{100 * f['ua']:.1f}" for f in ev.folds)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", default=DEFAULT_RUNS, help="comma-separated MODEL:CORPUS[:FOLDS]")
+    ap.add_argument("--max-seconds", type=float, default=None, help="training time budget per fold")
+    ap.add_argument("--out", default="benchmarks/results_deep.md")
+    args = ap.parse_args()
+    out = Path(args.out)
+    rows = []
+    header = f"machine: {machine()}\n\ncommand: python {' '.join(sys.argv)}\n"
+    for spec in args.runs.split(","):
+        model, name, *n = spec.split(":")
+        rows.append(run(model, name, int(n[0]) if n else None, args.max_seconds))
+        text = header + "\n" + md_table(rows, [*COLUMNS, "per-fold UA"]) + "\n"
+        out.write_text(text)
+        print(text, flush=True)
+
+
+if __name__ == "__main__":
+    main()

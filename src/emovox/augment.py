@@ -1,0 +1,289 @@
+"""Label-preserving data augmentation in numpy, applied on the fly to training data only.
+
+Waveform level: :func:`add_noise` (white or coloured noise at a chosen SNR), :func:`time_shift`,
+:func:`speed_change` (duration and pitch change together, like tape speed), :func:`time_stretch` (duration
+only, phase vocoder) and :func:`pitch_shift` (pitch only). :class:`WaveAugment` draws a random chain of
+them per call. Feature level: :func:`spec_augment` (time and frequency masking of a ``(frames, bins)``
+matrix) and :func:`mixup` (convex combinations of a batch and its soft labels).
+
+None of this imports torch; every random choice comes from the ``numpy.random.Generator`` passed in.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> y = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)
+>>> noisy = add_noise(y, 10.0, rng=rng)
+>>> round(snr_db(y, noisy - y))
+10
+>>> speed_change(y, 2.0, 16000).size
+8000
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Spectral exponent of each named noise colour: power spectral density proportional to 1 / f**exponent.
+NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
+
+
+def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def snr_db(signal: np.ndarray, noise: np.ndarray) -> float:
+    """Signal-to-noise ratio in dB of ``signal`` over ``noise`` (mean powers)."""
+    ps = float(np.mean(np.square(signal, dtype=np.float64)))
+    pn = float(np.mean(np.square(noise, dtype=np.float64)))
+    return 10.0 * np.log10(max(ps, 1e-20) / max(pn, 1e-20))
+
+
+def coloured_noise(n: int, colour: str | float = "white", rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Unit-power noise of ``n`` samples whose power spectral density falls as ``1 / f**exponent``.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    colour : str or float
+        ``white`` (0), ``pink`` (1), ``brown`` (2), ``blue`` (-1), ``violet`` (-2), or the exponent itself.
+    rng : numpy.random.Generator or int, optional
+        Source of randomness.
+    """
+    exponent = NOISE_COLOURS[colour] if isinstance(colour, str) else float(colour)
+    g = _rng(rng)
+    white = g.standard_normal(n)
+    if exponent != 0.0 and n > 1:
+        spec = np.fft.rfft(white)
+        f = np.fft.rfftfreq(n)
+        f[0] = f[1]  # no infinite gain at DC
+        spec *= f ** (-exponent / 2.0)
+        white = np.fft.irfft(spec, n)
+    white -= white.mean()
+    return (white / max(float(np.sqrt(np.mean(white**2))), 1e-12)).astype(np.float32)
+
+
+def add_noise(y: np.ndarray, snr: float, *, colour: str | float = "white",
+              rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """``y`` plus noise scaled so that the signal-to-noise ratio is exactly ``snr`` dB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.ones(1000, dtype=np.float32)
+    >>> round(snr_db(y, add_noise(y, 20.0, colour="pink", rng=1) - y), 6)
+    20.0
+    """
+    y = np.asarray(y, dtype=np.float32)
+    noise = coloured_noise(y.size, colour, rng)
+    p_signal = float(np.mean(np.square(y, dtype=np.float64)))
+    scale = np.sqrt(p_signal / 10.0 ** (snr / 10.0))
+    return (y + scale * noise).astype(np.float32)
+
+
+def time_shift(y: np.ndarray, shift: int, *, mode: str = "zeros") -> np.ndarray:
+    """Move the signal by ``shift`` samples (positive: later), zero-filling (``zeros``) or wrapping (``roll``).
+
+    Examples
+    --------
+    >>> time_shift(np.arange(1, 5.0), 1).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    >>> time_shift(np.arange(1, 5.0), -1, mode="roll").tolist()
+    [2.0, 3.0, 4.0, 1.0]
+    """
+    y = np.asarray(y)
+    if mode == "roll":
+        return np.roll(y, shift)
+    out = np.zeros_like(y)
+    if shift >= 0:
+        out[shift:] = y[: y.size - shift] if shift < y.size else y[:0]
+    else:
+        out[: y.size + shift] = y[-shift:]
+    return out
+
+
+def speed_change(y: np.ndarray, factor: float, sr: int = 16000) -> np.ndarray:
+    """Play ``y`` ``factor`` times faster: duration divided by ``factor``, every frequency multiplied by it."""
+    import soxr
+
+    if factor == 1.0:
+        return np.asarray(y, dtype=np.float32).copy()
+    return soxr.resample(np.asarray(y, dtype=np.float32), sr * factor, sr, quality="HQ").astype(np.float32)
+
+
+def time_stretch(y: np.ndarray, rate: float, *, n_fft: int = 512, hop_length: int = 128) -> np.ndarray:
+    """Phase-vocoder time stretch: ``rate`` > 1 is faster (length ``len(y) / rate``), pitch unchanged."""
+    from .features.spectral import stft, window_function
+
+    y = np.asarray(y, dtype=np.float32)
+    if rate == 1.0:
+        return y.copy()
+    D = stft(y, n_fft=n_fft, hop_length=hop_length)  # (bins, frames), centred
+    steps = np.arange(0, D.shape[1], rate)
+    padded = np.pad(D, ((0, 0), (0, 2)))
+    omega = 2 * np.pi * hop_length * np.arange(D.shape[0]) / n_fft  # expected phase advance per hop
+    phase = np.angle(D[:, 0])
+    out = np.empty((D.shape[0], steps.size), dtype=np.complex64)
+    for t, step in enumerate(steps):
+        i = int(step)
+        frac = step - i
+        c0, c1 = padded[:, i], padded[:, i + 1]
+        mag = (1 - frac) * np.abs(c0) + frac * np.abs(c1)
+        out[:, t] = mag * np.exp(1j * phase)
+        dphi = np.angle(c1) - np.angle(c0) - omega
+        dphi -= 2 * np.pi * np.round(dphi / (2 * np.pi))
+        phase = phase + omega + dphi
+    # inverse STFT by weighted overlap-add
+    win = window_function("hann", n_fft)
+    frames = np.fft.irfft(out, n=n_fft, axis=0) * win[:, None]
+    n_out = n_fft + hop_length * (steps.size - 1)
+    signal = np.zeros(n_out, dtype=np.float64)
+    norm = np.zeros(n_out, dtype=np.float64)
+    for t in range(steps.size):
+        s = t * hop_length
+        signal[s : s + n_fft] += frames[:, t]
+        norm[s : s + n_fft] += win**2
+    signal /= np.where(norm > 1e-8, norm, 1.0)
+    signal = signal[n_fft // 2 :]
+    length = int(round(y.size / rate))
+    return _fix_length(signal.astype(np.float32), length)
+
+
+def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
+    return y[:n] if y.size >= n else np.pad(y, (0, n - y.size))
+
+
+def pitch_shift(y: np.ndarray, sr: int, n_steps: float, *, n_fft: int = 512, hop_length: int = 128) -> np.ndarray:
+    """Shift the pitch by ``n_steps`` semitones (frequencies times ``2 ** (n_steps / 12)``), same duration."""
+    ratio = 2.0 ** (n_steps / 12.0)
+    if n_steps == 0:
+        return np.asarray(y, dtype=np.float32).copy()
+    stretched = time_stretch(y, 1.0 / ratio, n_fft=n_fft, hop_length=hop_length)
+    return _fix_length(speed_change(stretched, ratio, sr), np.asarray(y).size)
+
+
+def mask_bands(S: np.ndarray, freq_bands: list[tuple[int, int]] = (), time_bands: list[tuple[int, int]] = (),
+               fill: float | str = 0.0) -> np.ndarray:
+    """Copy of ``S`` ``(frames, bins)`` with the given ``[start, stop)`` bin and frame ranges set to ``fill``.
+
+    ``fill`` is a number or ``"mean"`` (the matrix's mean).
+    """
+    out = np.array(S, dtype=np.float32, copy=True)
+    value = float(out.mean()) if fill == "mean" else float(fill)
+    for a, b in freq_bands:
+        out[:, a:b] = value
+    for a, b in time_bands:
+        out[a:b, :] = value
+    return out
+
+
+def spec_augment(S: np.ndarray, rng: np.random.Generator | int | None = None, *, n_freq_masks: int = 2,
+                 max_freq_width: int = 8, n_time_masks: int = 2, max_time_width: int = 20,
+                 max_time_fraction: float = 0.2, fill: float | str = 0.0, return_bands: bool = False):
+    """SpecAugment (Park et al. 2019) without warping: random frequency and time masks on ``(frames, bins)``.
+
+    Each mask's width is drawn uniformly from ``[0, max_width]`` (time widths also at most
+    ``max_time_fraction`` of the frames); ``return_bands`` also returns the ``(freq_bands, time_bands)`` used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S, (fb, tb) = spec_augment(np.ones((100, 40)), 0, n_freq_masks=1, n_time_masks=0, return_bands=True)
+    >>> int((S[0] == 0).sum()) == fb[0][1] - fb[0][0]
+    True
+    """
+    g = _rng(rng)
+    T, F = S.shape
+    freq_bands, time_bands = [], []
+    for _ in range(n_freq_masks):
+        w = int(g.integers(0, min(max_freq_width, F) + 1))
+        a = int(g.integers(0, F - w + 1))
+        freq_bands.append((a, a + w))
+    t_max = min(max_time_width, int(max_time_fraction * T))
+    for _ in range(n_time_masks):
+        w = int(g.integers(0, max(t_max, 0) + 1))
+        a = int(g.integers(0, T - w + 1))
+        time_bands.append((a, a + w))
+    out = mask_bands(S, freq_bands, time_bands, fill)
+    return (out, (freq_bands, time_bands)) if return_bands else out
+
+
+def mixup(x: np.ndarray, y: np.ndarray, alpha: float = 0.2, rng: np.random.Generator | int | None = None,
+          lam: float | None = None):
+    """Mixup (Zhang et al. 2018) of a batch with a permutation of itself.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Batch of inputs, first axis the batch.
+    y : np.ndarray
+        One-hot or soft labels ``(batch, n_classes)``.
+    alpha : float
+        ``lam ~ Beta(alpha, alpha)`` unless ``lam`` is given.
+
+    Returns
+    -------
+    (x_mixed, y_mixed, lam, perm)
+        ``x_mixed = lam * x + (1 - lam) * x[perm]`` and the same for the labels.
+    """
+    g = _rng(rng)
+    lam = float(g.beta(alpha, alpha)) if lam is None else float(lam)
+    perm = g.permutation(len(x))
+    return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm], lam, perm
+
+
+@dataclass
+class WaveAugment:
+    """A random chain of waveform augmentations, each applied with its own probability.
+
+    Ranges are uniform; ``pitch`` is in semitones, ``speed`` and ``stretch`` are factors, ``shift`` is a
+    fraction of the signal's length (either direction), ``snr`` in dB. The defaults follow the classic
+    tutorials (noise, stretch, shift, pitch) with milder ranges than theirs.
+    """
+
+    p_noise: float = 0.5
+    snr: tuple[float, float] = (10.0, 30.0)
+    colours: tuple[str, ...] = ("white", "pink", "brown")
+    p_shift: float = 0.3
+    shift: float = 0.1
+    p_speed: float = 0.3
+    speed: tuple[float, float] = (0.9, 1.1)
+    p_stretch: float = 0.0
+    stretch: tuple[float, float] = (0.8, 1.25)
+    p_pitch: float = 0.3
+    pitch: tuple[float, float] = (-2.0, 2.0)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __call__(self, y: np.ndarray, sr: int, rng: np.random.Generator | int | None = None, label=None):
+        """Return ``(augmented signal, label)``: the label is passed through unchanged."""
+        g = _rng(rng)
+        y = np.asarray(y, dtype=np.float32)
+        if g.random() < self.p_stretch:
+            y = time_stretch(y, float(g.uniform(*self.stretch)))
+        if g.random() < self.p_pitch:
+            y = pitch_shift(y, sr, float(g.uniform(*self.pitch)))
+        if g.random() < self.p_speed:
+            y = speed_change(y, float(g.uniform(*self.speed)), sr)
+        if g.random() < self.p_shift:
+            limit = int(self.shift * y.size)
+            y = time_shift(y, int(g.integers(-limit, limit + 1)))
+        if g.random() < self.p_noise:
+            y = add_noise(y, float(g.uniform(*self.snr)), colour=str(g.choice(self.colours)), rng=g)
+        return y, label
+
+
+#: The classic 1-D CNN tutorial's augmentations: noise, stretch + pitch (its two extra copies), and shift.
+TUTORIAL_AUGMENT = WaveAugment(p_noise=0.5, snr=(15.0, 25.0), colours=("white",), p_shift=0.5, shift=0.1,
+                               p_speed=0.0, p_stretch=0.5, stretch=(0.8, 0.8), p_pitch=0.5, pitch=(0.7, 0.7))
+
+__all__ = [
+    "NOISE_COLOURS", "TUTORIAL_AUGMENT", "WaveAugment", "add_noise", "coloured_noise", "mask_bands", "mixup",
+    "pitch_shift", "snr_db", "spec_augment", "speed_change", "time_shift", "time_stretch",
+]

@@ -1,0 +1,489 @@
+"""Training, cross-validation, ONNX export and model directories of the deep models (imports torch).
+
+>>> from emovox.corpora import shared_corpus                                   # doctest: +SKIP
+>>> ev = evaluate_deep(shared_corpus("ravdess"), "rescnn", "emobox")           # doctest: +SKIP
+>>> train_deep(shared_corpus("ravdess"), "rescnn", "models/rescnn")            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..augment import spec_augment
+from ..errors import CorpusError
+from .frames import FrameConfig, FrameTable, fix_frames, frame_table, global_stats, normalize
+from .models import Probabilities, build_model
+from .recipes import Recipe, get_recipe
+
+
+@dataclass
+class DeepResult:
+    """A trained network with its front end (normalisation statistics filled in) and its training record."""
+
+    model: nn.Module
+    recipe: Recipe
+    frontend: FrameConfig
+    labels: list[str]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int = 0
+    seconds: float = 0.0
+    val_scores: dict[str, Any] | None = None
+    val_speakers: list[str] = field(default_factory=list)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return float(np.mean(self.history["seconds"])) if self.history.get("seconds") else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        h = self.history
+        return {"epochs": len(h.get("loss", [])), "best_epoch": self.best_epoch, "seconds": round(self.seconds, 1),
+                "seconds_per_epoch": round(self.seconds_per_epoch, 2), "val_speakers": self.val_speakers,
+                "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
+                "val_ua": self.val_scores["ua"] if self.val_scores else None,
+                "val_accuracy": self.val_scores["accuracy"] if self.val_scores else None}
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (training is then deterministic on one machine and thread count)."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def speaker_val_split(speakers: np.ndarray, fraction: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of (training, validation) rows: ``fraction`` of the speakers (at least one) validate.
+
+    With a single speaker the split falls back to 15 % of the utterances at random.
+    """
+    speakers = np.asarray(speakers).astype(str)
+    uniq = np.array(sorted(set(speakers)))
+    rng = np.random.default_rng(seed)
+    if len(uniq) < 2:
+        idx = rng.permutation(len(speakers))
+        n_val = max(1, int(round(0.15 * len(idx))))
+        return np.sort(idx[n_val:]), np.sort(idx[:n_val])
+    n_val = min(len(uniq) - 1, max(1, int(round(fraction * len(uniq)))))
+    val_spk = set(rng.choice(uniq, n_val, replace=False))
+    is_val = np.isin(speakers, list(val_spk))
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def make_batch(items: list[np.ndarray], vector: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Stack vectors, or zero-pad ``(frames, bins)`` matrices to ``[B, 1, T, bins]`` with a ``[B, T]`` mask."""
+    if vector:
+        return torch.from_numpy(np.stack(items).astype(np.float32)), None
+    T = max(x.shape[0] for x in items)
+    out = np.zeros((len(items), 1, T, items[0].shape[1]), dtype=np.float32)
+    mask = np.zeros((len(items), T), dtype=np.float32)
+    for i, x in enumerate(items):
+        out[i, 0, : x.shape[0]] = x
+        mask[i, : x.shape[0]] = 1
+    return torch.from_numpy(out), torch.from_numpy(mask)
+
+
+def _crop(x: np.ndarray, n: int | None, rng: np.random.Generator) -> np.ndarray:
+    if n is None or x.ndim != 2 or x.shape[0] <= n:
+        return x
+    s = int(rng.integers(0, x.shape[0] - n + 1))
+    return x[s : s + n]
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, items: list[np.ndarray], vector: bool, batch_size: int = 32) -> np.ndarray:
+    """Probabilities for normalised inputs, in batches of similar length (masks make padding harmless)."""
+    model.eval()
+    if not items:
+        return np.zeros((0, 0), dtype=np.float32)
+    order = np.argsort([x.shape[0] for x in items]) if not vector else np.arange(len(items))
+    out: list[np.ndarray] = [None] * len(items)  # type: ignore[list-item]
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        x, mask = make_batch([items[j] for j in idx], vector)
+        p = torch.softmax(model(x, mask), dim=-1).numpy()
+        for k, j in enumerate(idx):
+            out[j] = p[k]
+    return np.stack(out)
+
+
+def _prepare(items: list[np.ndarray], cfg: FrameConfig) -> list[np.ndarray]:
+    return [fix_frames(normalize(x, cfg), cfg.max_frames) for x in items]
+
+
+def _checkpoint(state: dict, path, epoch: int) -> None:
+    """Weights as safetensors (no pickle, so nothing runs when a checkpoint is read back)."""
+    from safetensors.torch import save_file
+
+    save_file({k: v.detach().contiguous() for k, v in state.items()}, str(path), metadata={"epoch": str(epoch)})
+
+
+def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe | str, *,
+        labels: list[str] | None = None, copies: list[list[np.ndarray]] | None = None, progress: bool = True,
+        log: bool = False, checkpoint_dir: str | Path | None = None) -> DeepResult:
+    """Train the recipe's network on unnormalised features ``X`` with string labels ``y``.
+
+    A validation set of whole training speakers drives early stopping (best validation UA) and the
+    learning-rate schedule (validation loss); the best epoch's weights are returned. ``copies[i]`` are
+    augmented versions of ``X[i]``. ``log`` also prints one line per epoch (for log files).
+    """
+    from tqdm import tqdm
+
+    from ..evaluation import scores
+    from ..training import _labels_of
+
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    tc = recipe.train
+    torch.set_num_threads(max(1, tc.threads))
+    seed_everything(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    y = np.asarray(y).astype(str)
+    labels = labels or _labels_of(y, None)
+    if len(set(y)) < 2:
+        raise CorpusError(f"need at least two emotions to train, got {sorted(set(y))}")
+    yi = np.array([labels.index(v) for v in y])
+    tr, va = speaker_val_split(np.asarray(speakers), tc.val_fraction, tc.seed)
+    cfg = copy.deepcopy(recipe.frontend)
+    if cfg.norm == "global":
+        mean, std = global_stats([X[i] for i in tr])
+        cfg.mean, cfg.std = mean.tolist(), std.tolist()
+    Xn = _prepare(X, cfg)
+    Cn = [_prepare(c, cfg) for c in copies] if copies and tc.copies else None
+    vector = cfg.is_vector
+    n_classes = len(labels)
+    model = build_model(recipe.arch, cfg.n_features, n_classes, **recipe.arch_params)
+    if tc.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "min", factor=tc.lr_factor, patience=tc.lr_patience,
+                                                       min_lr=tc.min_lr)
+    counts = np.bincount(yi[tr], minlength=n_classes).astype(np.float64)
+    weight = (torch.tensor(len(tr) / (n_classes * np.maximum(counts, 1)), dtype=torch.float32)
+              if tc.class_weights else torch.ones(n_classes))
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else None
+    if ckpt:
+        ckpt.mkdir(parents=True, exist_ok=True)
+    hist: dict[str, list[float]] = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "val_ua",
+                                                    "lr", "seconds")}
+    best = (-1.0, math.inf)
+    best_state, best_epoch, stale = copy.deepcopy(model.state_dict()), 0, 0
+    t_start = time.perf_counter()
+    bar = tqdm(range(tc.epochs), desc=f"train {recipe.name}", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        order = rng.permutation(tr)
+        total, correct, seen = 0.0, 0, 0
+        for i in range(0, len(order), tc.batch_size):
+            idx = order[i : i + tc.batch_size]
+            if len(idx) < 2 and len(order) > 1:
+                continue  # a batch of one breaks batch norm
+            items = []
+            for j in idx:
+                x = Xn[j]
+                if Cn and Cn[j] and rng.random() < tc.p_copy:
+                    x = Cn[j][int(rng.integers(len(Cn[j])))]
+                x = _crop(x, tc.crop_frames, rng)
+                if tc.spec_augment and x.ndim == 2:
+                    x = spec_augment(x, rng, **tc.spec_augment)
+                items.append(x)
+            xb, mask = make_batch(items, vector)
+            target = F.one_hot(torch.from_numpy(yi[idx]), n_classes).float()
+            if tc.label_smoothing:
+                target = target * (1 - tc.label_smoothing) + tc.label_smoothing / n_classes
+            if tc.mixup > 0:
+                lam = float(rng.beta(tc.mixup, tc.mixup))
+                perm = torch.from_numpy(rng.permutation(len(idx)))
+                xb = lam * xb + (1 - lam) * xb[perm]
+                target = lam * target + (1 - lam) * target[perm]
+                if mask is not None:
+                    mask = torch.clamp(mask + mask[perm], max=1.0)
+            logits = model(xb, mask)
+            loss = -(target * torch.log_softmax(logits, dim=-1) * weight).sum(-1).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+            correct += int((logits.argmax(-1).numpy() == yi[idx]).sum())
+            seen += len(idx)
+        # validation on whole clips of the held-out training speakers
+        pv = predict_proba(model, [Xn[j] for j in va], vector)
+        val_loss = float(F.nll_loss(torch.log(torch.from_numpy(pv).clamp_min(1e-8)), torch.from_numpy(yi[va])))
+        s = scores([labels[k] for k in yi[va]], [labels[k] for k in pv.argmax(1)], labels)
+        sched.step(val_loss)
+        for k, v in (("loss", total / max(seen, 1)), ("accuracy", correct / max(seen, 1)), ("val_loss", val_loss),
+                     ("val_accuracy", s["accuracy"]), ("val_ua", s["ua"]), ("lr", opt.param_groups[0]["lr"]),
+                     ("seconds", time.perf_counter() - t0)):
+            hist[k].append(float(v))
+        if (s["ua"], -val_loss) > (best[0], -best[1]):
+            best, best_state, best_epoch, stale = (s["ua"], val_loss), copy.deepcopy(model.state_dict()), epoch + 1, 0
+            if ckpt:
+                _checkpoint(best_state, ckpt / "best.safetensors", epoch + 1)
+        else:
+            stale += 1
+        if ckpt:
+            _checkpoint(model.state_dict(), ckpt / "last.safetensors", epoch + 1)
+            (ckpt / "history.json").write_text(json.dumps(hist))
+        post = {"loss": f"{hist['loss'][-1]:.3f}", "acc": f"{hist['accuracy'][-1]:.2f}",
+                "val_loss": f"{val_loss:.3f}", "val_acc": f"{s['accuracy']:.2f}", "val_ua": f"{s['ua']:.2f}"}
+        bar.set_postfix(post)
+        if log:
+            print(f"[{recipe.name}] epoch {epoch + 1}: " + " ".join(f"{k} {v}" for k, v in post.items())
+                  + f" lr {hist['lr'][-1]:.1e} {hist['seconds'][-1]:.1f}s", file=sys.stderr, flush=True)
+        elapsed = time.perf_counter() - t_start
+        if stale >= tc.patience:
+            break
+        if tc.max_seconds and elapsed + np.mean(hist["seconds"]) > tc.max_seconds:
+            if log:
+                print(f"[{recipe.name}] time budget {tc.max_seconds:.0f}s reached", file=sys.stderr, flush=True)
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    pv = predict_proba(model, [Xn[j] for j in va], vector)
+    val = scores([labels[k] for k in yi[va]], [labels[k] for k in pv.argmax(1)], labels)
+    val_spk = sorted(set(np.asarray(speakers).astype(str)[va]))
+    return DeepResult(model, recipe, cfg, labels, hist, best_epoch, time.perf_counter() - t_start, val, val_spk)
+
+
+# ------------------------------------------------------------------------------------------------------------
+def export_onnx(result: DeepResult, path: str | Path | None = None) -> bytes:
+    """ONNX graph (opset 17) ``features -> probabilities``: ``[B, n]`` or ``[B, 1, frames, bins]``, dynamic
+    frames. Written to ``path`` when given; the bytes are returned."""
+    cfg = result.frontend
+    net = Probabilities(copy.deepcopy(result.model).eval()).eval()
+    if cfg.is_vector:
+        dummy, axes = torch.zeros(1, cfg.n_features), {"features": {0: "batch"}}
+    else:
+        dummy = torch.randn(1, 1, cfg.max_frames or 100, cfg.n_features)
+        axes = {"features": {0: "batch"} if cfg.max_frames else {0: "batch", 2: "frames"}}
+    axes["probabilities"] = {0: "batch"}
+    buf = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript exporter (dynamo=False) is deprecated but exact here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(net, (dummy,), buf, input_names=["features"], output_names=["probabilities"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def onnx_parity(result: DeepResult, onnx_bytes: bytes, items: list[np.ndarray]) -> float:
+    """Largest absolute difference between torch and onnxruntime probabilities over single clips."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    worst = 0.0
+    vector = result.frontend.is_vector
+    for x in items:
+        inp = x[None] if vector else x[None, None]
+        p_onnx = sess.run(["probabilities"], {"features": inp.astype(np.float32)})[0]
+        p_torch = predict_proba(result.model, [x], vector)
+        worst = max(worst, float(np.abs(p_onnx - p_torch).max()))
+    return worst
+
+
+def _curves_figure(history: dict[str, list[float]], title: str):
+    """Loss and accuracy per epoch, training and validation (used when emovox.plots has no training_curves)."""
+    from ..plots import _plt
+
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ep = np.arange(1, len(history["loss"]) + 1)
+    a.plot(ep, history["loss"], label="train")
+    a.plot(ep, history["val_loss"], label="validation")
+    a.set_xlabel("epoch")
+    a.set_ylabel("loss")
+    a.legend()
+    b.plot(ep, history["accuracy"], label="train accuracy")
+    b.plot(ep, history["val_accuracy"], label="validation accuracy")
+    b.plot(ep, history["val_ua"], label="validation UA", linestyle="--")
+    b.set_xlabel("epoch")
+    b.set_ylabel("accuracy")
+    b.set_ylim(0, 1)
+    b.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves_figure(history: dict[str, list[float]], title: str = "Training curves"):
+    """``emovox.plots.training_curves`` when it exists (and accepts the history), else a local figure."""
+    from .. import plots
+
+    fn = getattr(plots, "training_curves", None)
+    if fn is not None:
+        keys = {"train_loss": "loss", "val_loss": "val_loss", "train_acc": "accuracy", "val_acc": "val_accuracy",
+                "val_ua": "val_ua"}
+        try:
+            return fn({k: history[v] for k, v in keys.items()}, title=title)
+        except Exception:  # a different signature: fall back rather than lose the figure
+            pass
+    return _curves_figure(history, title)
+
+
+def save_deep_model(result: DeepResult, output: str | Path, manifest=None, evaluation=None,
+                    extra: dict | None = None) -> Path:
+    """Export to ONNX and write the model directory: ``model.onnx``, ``metadata.json``, ``history.json``,
+    ``training_curves.png``, ``confusion.png`` (cross-validated when ``evaluation`` is given, else the
+    validation speakers'), ``evaluation.json``."""
+    from .. import plots
+    from ..models.store import save_model_dir
+    from ..training import training_summary
+
+    onnx_bytes = export_onnx(result)
+    training = training_summary(manifest) if manifest is not None else {}
+    training.update(result.summary())
+    meta = {
+        "kind": "deep",
+        "labels": result.labels,
+        "frontend": {"type": "frames", "config": result.frontend.to_dict()},
+        "head": "model.onnx",
+        "model": {"type": result.recipe.name, **result.recipe.to_dict()},
+        "training": training,
+        "metrics": evaluation.summary if evaluation is not None else None,
+        "per_class_recall": ({k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
+                             if evaluation is not None else None),
+        "validation": {k: result.val_scores[k] for k in ("ua", "accuracy", "macro_f1")} if result.val_scores else None,
+        **(extra or {}),
+    }
+    out = save_model_dir(output, {"model.onnx": onnx_bytes}, meta)
+    (out / "history.json").write_text(json.dumps(result.history, indent=1))
+    plots.save(training_curves_figure(result.history, f"{result.recipe.name}: training curves"),
+               out / "training_curves.png")
+    if evaluation is not None:
+        plots.save(evaluation.confusion_figure(), out / "confusion.png")
+        evaluation.save_json(out / "evaluation.json")
+    elif result.val_scores:
+        s = result.val_scores
+        plots.save(plots.confusion_matrix(np.array(s["confusion"]), result.labels,
+                                          title=f"validation speakers: UA {100 * s['ua']:.1f} %"),
+                   out / "confusion.png")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+def deep_features(manifest, recipe: Recipe | str, *, cache_dir: str | Path | None = None,
+                  progress: bool = True) -> FrameTable:
+    """The recipe's frame features (and augmented copies) of a manifest, cached."""
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    tc = recipe.train
+    return frame_table(manifest, recipe.frontend, cache_dir=cache_dir, copies=tc.copies if recipe.augment else 0,
+                       augment=recipe.augment, seed=0, progress=progress)
+
+
+def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfold", *, seed: int = 0,
+                  table: FrameTable | None = None, cache_dir: str | Path | None = None,
+                  folds_dir: str | Path | None = None, max_folds: int | None = None, progress: bool = True,
+                  log: bool = False, **overrides):
+    """Cross-validate a deep recipe under ``protocol``; each fold trains from scratch on its training rows.
+
+    ``max_folds`` runs only the first folds (the note says so). Per-fold training time, epochs and
+    seconds per epoch are kept in ``Evaluation.folds``.
+    """
+    from ..evaluation import Evaluation, scores
+    from ..splits import make_protocol
+    from ..training import _labels_of
+
+    recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
+    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
+    df = table.manifest
+    y = df["emotion"].astype(str).to_numpy()
+    spk = df["speaker"].astype(str).to_numpy()
+    labels = _labels_of(y, None)
+    proto = make_protocol(df, protocol, random_state=seed, folds_dir=folds_dir)
+    used = proto.folds[:max_folds] if max_folds else proto.folds
+    folds, all_true, all_pred = [], [], []
+    for n, fold in enumerate(used):
+        if len(fold.train) == 0 or len(fold.test) == 0:
+            raise CorpusError(f"{proto.name} {fold.name}: empty train or test set")
+        res = fit([table.X[i] for i in fold.train], y[fold.train], spk[fold.train], recipe, labels=labels,
+                  copies=[table.copies[i] for i in fold.train] if table.copies else None, progress=progress,
+                  log=log)
+        p = predict_proba(res.model, _prepare([table.X[i] for i in fold.test], res.frontend), res.frontend.is_vector)
+        pred = [labels[k] for k in p.argmax(1)]
+        s = scores(y[fold.test], pred, labels)
+        s.update(fold=fold.name, shared_speakers=len(fold.shared_speakers), **{
+            k: v for k, v in res.summary().items() if k in ("epochs", "best_epoch", "seconds", "seconds_per_epoch",
+                                                           "val_ua")})
+        if log:
+            print(f"[{recipe.name}] {proto.name} {fold.name} ({n + 1}/{len(used)}): UA {100 * s['ua']:.1f} % "
+                  f"accuracy {100 * s['accuracy']:.1f} % ({s['epochs']} epochs, {s['seconds']:.0f} s, "
+                  f"{s['seconds_per_epoch']:.1f} s/epoch)", file=sys.stderr, flush=True)
+        folds.append(s)
+        all_true.extend(y[fold.test])
+        all_pred.extend(pred)
+    note = proto.note
+    if len(used) < len(proto.folds):
+        note = (note + "; " if note else "") + f"only the first {len(used)} of {len(proto.folds)} folds were run"
+    ev = Evaluation(proto.name, all(f.speaker_independent for f in used), labels, folds,
+                    scores(all_true, all_pred, labels), note)
+    ev.recipe = {**recipe.to_dict(), "features": {"type": "frames", "config": recipe.frontend.to_dict()}}
+    return ev
+
+
+def train_deep(manifest, model: str | Recipe, output: str | Path, *, seed: int = 0, evaluation=None,
+               table: FrameTable | None = None, cache_dir: str | Path | None = None, progress: bool = True,
+               log: bool = False, checkpoint_dir: str | Path | None = None, **overrides) -> tuple[Path, DeepResult]:
+    """Train a deep recipe on every row (validation: a few of the speakers) and write the model directory."""
+    recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
+    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
+    df = table.manifest
+    if len(df) == 0:
+        raise CorpusError("no training data: every file failed or the manifest is empty")
+    if checkpoint_dir is None:
+        from ..training import default_cache_dir
+
+        checkpoint_dir = default_cache_dir() / "checkpoints" / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    res = fit(table.X, df["emotion"].astype(str).to_numpy(), df["speaker"].astype(str).to_numpy(), recipe,
+              copies=table.copies or None, progress=progress, log=log, checkpoint_dir=checkpoint_dir)
+    out = save_deep_model(res, output, df, evaluation, extra={"recipe": recipe.name,
+                                                             "checkpoints": str(checkpoint_dir)})
+    return out, res
+
+
+# ------------------------------------------------------------------------------------------------------------
+def cli_evaluate(args, df):
+    """``emovox evaluate --model <deep>``: the cross-validated :class:`~emovox.evaluation.Evaluation`."""
+    _warn_features(args)
+    return evaluate_deep(df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir,
+                         progress=not args.quiet)
+
+
+def cli_train(args, df) -> int:
+    """``emovox train --model <deep>``: optional cross-validation, then the final model directory."""
+    _warn_features(args)
+    recipe = get_recipe(args.model, seed=args.seed)
+    table = deep_features(df, recipe, cache_dir=args.cache_dir, progress=not args.quiet)
+    for _path, msg in table.failures:
+        print(f"emovox: skipped: {msg}", file=sys.stderr)
+    ev = None
+    if args.protocol != "none":
+        ev = evaluate_deep(df, recipe, args.protocol, seed=args.seed, table=table, progress=not args.quiet)
+        print(ev.table())
+    out, res = train_deep(df, recipe, args.output, table=table, evaluation=ev, progress=not args.quiet)
+    print(f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
+          f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %", file=sys.stderr)
+    print(f"saved model to {out}", file=sys.stderr)
+    return 0
+
+
+def _warn_features(args) -> None:
+    if getattr(args, "features", None):
+        print(f"emovox: --features is ignored for {args.model}: deep models define their own front end",
+              file=sys.stderr)

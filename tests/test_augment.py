@@ -1,0 +1,117 @@
+"""Augmentations change the signal as specified and leave the label alone."""
+
+import numpy as np
+import pytest
+
+from emovox.augment import (
+    WaveAugment,
+    add_noise,
+    coloured_noise,
+    mask_bands,
+    mixup,
+    pitch_shift,
+    snr_db,
+    spec_augment,
+    speed_change,
+    time_shift,
+    time_stretch,
+)
+
+from .conftest import tone
+
+SR = 16000
+
+
+def peak_hz(y: np.ndarray, sr: int = SR) -> float:
+    """Frequency of the strongest spectral peak (parabolic interpolation), edges trimmed."""
+    y = y[len(y) // 8 : -len(y) // 8]
+    X = np.abs(np.fft.rfft(y * np.hanning(y.size), n=8 * y.size))
+    k = int(np.argmax(X))
+    a, b, c = np.log(X[k - 1 : k + 2])
+    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / (8 * y.size)
+
+
+@pytest.mark.parametrize("colour", ["white", "pink", "brown"])
+@pytest.mark.parametrize("snr", [0.0, 10.0, 25.0])
+def test_noise_snr_is_the_requested_one(colour, snr):
+    y = tone(220, 1.0)
+    noisy = add_noise(y, snr, colour=colour, rng=3)
+    assert snr_db(y, noisy - y) == pytest.approx(snr, abs=0.05)
+
+
+def test_coloured_noise_spectrum_slopes():
+    def low_high(colour):
+        P = np.abs(np.fft.rfft(coloured_noise(1 << 15, colour, 0))) ** 2
+        n = P.size
+        return P[1 : n // 16].mean() / P[n // 2 :].mean()
+
+    assert low_high("white") == pytest.approx(1.0, rel=0.2)
+    assert low_high("pink") > 5 and low_high("brown") > 10 * low_high("pink")
+
+
+def test_time_shift_moves_samples():
+    y = np.arange(1, 101, dtype=np.float32)
+    s = time_shift(y, 7)
+    assert np.array_equal(s[7:], y[:-7]) and not s[:7].any()
+    s = time_shift(y, -5)
+    assert np.array_equal(s[:-5], y[5:]) and not s[-5:].any()
+    assert np.array_equal(time_shift(y, 3, mode="roll"), np.roll(y, 3))
+
+
+@pytest.mark.parametrize("n_steps", [-4.0, 3.0])
+def test_pitch_shift_moves_a_tone_by_the_ratio(n_steps):
+    y = tone(300, 1.0)
+    z = pitch_shift(y, SR, n_steps)
+    assert z.size == y.size  # duration kept
+    assert peak_hz(z) == pytest.approx(300 * 2 ** (n_steps / 12), rel=0.01)
+
+
+@pytest.mark.parametrize("factor", [0.8, 1.25])
+def test_speed_change_scales_duration_and_frequency(factor):
+    y = tone(300, 1.0)
+    z = speed_change(y, factor, SR)
+    assert abs(z.size - y.size / factor) <= 2
+    assert peak_hz(z) == pytest.approx(300 * factor, rel=0.01)
+
+
+def test_time_stretch_changes_duration_not_pitch():
+    y = tone(300, 1.0)
+    z = time_stretch(y, 0.8)
+    assert z.size == round(y.size / 0.8)
+    assert peak_hz(z) == pytest.approx(300, rel=0.01)
+
+
+def test_spec_augment_masks_the_requested_bands():
+    S = np.random.default_rng(0).standard_normal((120, 40)).astype(np.float32) + 5
+    out, (fb, tb) = spec_augment(S, 1, n_freq_masks=2, max_freq_width=6, n_time_masks=3, max_time_width=10,
+                                 return_bands=True)
+    assert len(fb) == 2 and len(tb) == 3
+    masked = np.zeros_like(S, dtype=bool)
+    for a, b in fb:
+        assert 0 <= b - a <= 6
+        masked[:, a:b] = True
+    for a, b in tb:
+        assert 0 <= b - a <= 10
+        masked[a:b] = True
+    assert np.all(out[masked] == 0) and np.array_equal(out[~masked], S[~masked])
+    assert masked.any()
+    exact = mask_bands(S, [(3, 7)], [(10, 20)], fill="mean")
+    assert np.all(exact[:, 3:7] == pytest.approx(S.mean())) and np.all(exact[10:20] == pytest.approx(S.mean()))
+    assert np.array_equal(exact[:10, 7:], S[:10, 7:])
+
+
+def test_mixup_is_a_convex_combination():
+    x = np.random.default_rng(0).standard_normal((6, 5))
+    y = np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    xm, ym, lam, perm = mixup(x, y, lam=0.7, rng=0)
+    assert np.allclose(xm, 0.7 * x + 0.3 * x[perm]) and np.allclose(ym.sum(1), 1.0)
+    assert np.array_equal(ym.argmax(1), y.argmax(1))  # lam > 0.5: the dominant label is kept
+
+
+def test_wave_augment_changes_signal_keeps_label_and_is_seeded():
+    aug = WaveAugment(p_noise=1.0, p_shift=1.0, p_speed=1.0, p_pitch=1.0)
+    y = tone(250, 1.0)
+    a, lab = aug(y, SR, np.random.default_rng(5), label="angry")
+    b, _ = aug(y, SR, np.random.default_rng(5), label="angry")
+    assert lab == "angry" and np.array_equal(a, b)
+    assert not np.allclose(a[: min(a.size, y.size)], y[: min(a.size, y.size)])

@@ -1,0 +1,148 @@
+"""Deep models: frame inputs, masking, a few training steps, ONNX parity, torch-free prediction."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from emovox.deep import DEEP_MODELS, FrameConfig, get_recipe
+from emovox.deep.frames import FramesFrontend, fix_frames, normalize, raw_features
+
+from .conftest import tone
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from emovox.deep.models import build_model  # noqa: E402
+from emovox.deep.train import (  # noqa: E402
+    export_onnx,
+    fit,
+    make_batch,
+    onnx_parity,
+    predict_proba,
+    save_deep_model,
+    speaker_val_split,
+)
+
+SR = 16000
+FRAME_ARCHS = [("cnn1d", {"mode": "frames"}), ("cnn2d", {}), ("rescnn", {})]
+
+
+def test_frame_inputs_shapes_and_normalisation():
+    y = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
+    logmel = raw_features(y, FrameConfig("logmel", trim_db=None))
+    assert logmel.shape == (1 + SR // 160, 64)
+    mfcc = raw_features(y, FrameConfig("mfcc", sample_rate=22050, n_fft=512, win_length=None, hop_length=256,
+                                       n_mfcc=50, trim_db=None))
+    assert mfcc.shape == (1 + SR // 256, 50)  # the tutorial's window 512 / hop 256 / 50 MFCCs (rate as given)
+    assert raw_features(y, FrameConfig("mfcc", n_mfcc=50, pool="mean")).shape == (50,)
+    assert raw_features(y, get_recipe("cnn1d-tutorial").frontend).shape == (162,)
+    u = normalize(logmel, FrameConfig(norm="utterance"))
+    assert np.allclose(u.mean(0), 0, atol=1e-4) and np.allclose(u.std(0), 1, atol=1e-3)
+    assert fix_frames(logmel, 40).shape == (40, 64) and fix_frames(logmel, 200).shape == (200, 64)
+    # silence trimming removes the leading / trailing quiet parts
+    padded = np.concatenate([np.zeros(SR, np.float32), tone(300, 1.0), np.zeros(SR, np.float32)])
+    assert raw_features(padded, FrameConfig()).shape[0] < 130
+
+
+@pytest.mark.parametrize("arch,params", FRAME_ARCHS)
+def test_variable_length_batches_masked_frames_do_not_change_output(arch, params):
+    torch.manual_seed(0)
+    net = build_model(arch, 64, 5, **params).eval()
+    rng = np.random.default_rng(1)
+    clips = [rng.standard_normal((n, 64)).astype(np.float32) for n in (37, 64, 50)]
+    x, mask = make_batch(clips, vector=False)
+    assert x.shape == (3, 1, 64, 64) and mask.sum(1).tolist() == [37, 64, 50]
+    x_garbage = x.clone()
+    x_garbage[mask[:, None, :, None].expand_as(x) == 0] = 1e3  # junk in the padded frames
+    with torch.no_grad():
+        batched = net(x, mask)
+        garbage = net(x_garbage, mask)
+        single = torch.cat([net(torch.from_numpy(c)[None, None]) for c in clips])
+    assert batched.shape == (3, 5)
+    assert torch.allclose(batched, single, atol=1e-5) and torch.allclose(garbage, single, atol=1e-5)
+
+
+def _synthetic_frames(n: int = 32, seed: int = 0):
+    """Two classes of log-mel-like frames: energy in low vs high bins, random lengths."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for i in range(n):
+        c = i % 2
+        x = rng.standard_normal((int(rng.integers(30, 60)), 64)).astype(np.float32)
+        x[:, (0 if c == 0 else 32) : (32 if c == 0 else 64)] += 1.5
+        X.append(x)
+        y.append(["sad", "angry"][c])
+    return X, np.array(y), np.array([f"s{i % 4}" for i in range(n)])
+
+
+def test_speaker_validation_split_uses_whole_training_speakers():
+    spk = np.array([f"s{i % 10}" for i in range(100)])
+    tr, va = speaker_val_split(spk, 0.2, seed=0)
+    assert len(set(spk[va])) == 2 and not set(spk[va]) & set(spk[tr]) and len(tr) + len(va) == 100
+
+
+@pytest.mark.parametrize("name", ["rescnn", "cnn1d-frames"])
+def test_a_few_training_steps_reduce_the_loss(name, tmp_path):
+    X, y, spk = _synthetic_frames()
+    recipe = get_recipe(name, epochs=5, batch_size=8, copies=0, crop_frames=None, patience=100, lr=3e-3)
+    recipe.frontend = FrameConfig("logmel", norm="none")
+    res = fit(X, y, spk, recipe, progress=False, checkpoint_dir=tmp_path / "ckpt")
+    h = res.history
+    assert len(h["loss"]) == 5 and h["loss"][-1] < h["loss"][0]
+    assert res.labels == ["sad", "angry"] and res.val_speakers
+    assert (tmp_path / "ckpt" / "best.safetensors").is_file() and (tmp_path / "ckpt" / "last.safetensors").is_file()
+    assert (tmp_path / "ckpt" / "history.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn"])
+def test_onnx_matches_torch(name):
+    recipe = get_recipe(name, epochs=1, batch_size=16, copies=0)
+    cfg = recipe.frontend
+    rng = np.random.default_rng(2)
+    if cfg.is_vector:
+        X = [rng.standard_normal(cfg.n_features).astype(np.float32) for _ in range(16)]
+    else:
+        X = [rng.standard_normal((int(rng.integers(20, 90)), cfg.n_features)).astype(np.float32) for _ in range(16)]
+    y = np.array(["happy", "sad"] * 8)
+    res = fit(X, y, np.array(["a", "b", "c", "d"] * 4), recipe, progress=False)
+    data = export_onnx(res)
+    items = [normalize(x, res.frontend) for x in X[:4]]  # different lengths: the time axis is dynamic
+    assert onnx_parity(res, data, items) < 1e-4
+
+
+def test_saved_model_predicts_without_torch(tmp_path):
+    # tones of two pitch ranges as two "emotions", real front end on waveforms
+    rng = np.random.default_rng(0)
+    signals = [tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8) for i in range(24)]
+    y = np.array(["sad" if i % 2 else "happy" for i in range(24)])
+    recipe = get_recipe("rescnn", epochs=2, batch_size=8, copies=0)
+    X = [raw_features(s, recipe.frontend) for s in signals]
+    res = fit(X, y, np.array([f"s{i % 3}" for i in range(24)]), recipe, progress=False)
+    out = save_deep_model(res, tmp_path / "model")
+    assert {p.name for p in out.iterdir()} >= {"model.onnx", "metadata.json", "training_curves.png",
+                                                "confusion.png", "history.json"}
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
+    expected = predict_proba(res.model, [FramesFrontend(meta["frontend"])(signals[0])[0]], vector=False)[0]
+    np.save(tmp_path / "sig.npy", signals[0])
+    code = (
+        "import sys, json, numpy as np, emovox\n"
+        f"m = emovox.load_model({str(out)!r})\n"
+        f"p = m.predict_proba(np.load({str(tmp_path / 'sig.npy')!r}), sr=16000)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print(json.dumps(p.tolist()))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    p = np.array(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert p.shape == (2,) and np.allclose(p, expected, atol=1e-4)
+
+
+def test_cli_routes_deep_models():
+    from emovox.cli.models import _is_deep
+
+    assert {"cnn1d", "cnn1d-tutorial", "cnn2d", "rescnn"} <= DEEP_MODELS
+    assert _is_deep("rescnn") and not _is_deep("svm")
