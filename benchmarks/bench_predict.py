@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
 
@@ -35,7 +34,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     from emovox.corpora import shared_dir
-    from emovox.inference import bundled_models, load_model
+    from emovox.inference import bundled_models
 
     clip = shared_dir() / "corpora/ravdess/Actor_01/03-01-05-01-01-01-01.flac"
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,18 +48,28 @@ def main() -> None:
         for name in bundled_models():
             cmd = [sys.executable, "-m", "emovox.cli", "predict", str(wav), "--model", name]
             print(f"| `emovox predict one.wav --model {name}` (fresh process) | {fresh(cmd, args.runs):.3f} |")
-        print("\n| model | warm prediction of a 3 s clip (ms, median of 20) |\n|---|---|")
+        print("\n| model | warm prediction of a 3 s clip from its file (ms, median of 20) |\n|---|---|")
         for name in bundled_models():
-            model = load_model(name)
-            model.predict_proba(str(wav))
-            times = []
-            for _ in range(20):
-                t = time.perf_counter()
-                p = model.predict_proba(str(wav))
-                times.append(1000 * (time.perf_counter() - t))
-            assert np.isclose(p.sum(), 1.0)
-            print(f"| {name} | {statistics.median(times):.1f} |")
+            # each model in its own process: BLAS threads left spinning by one model slow the next one down
+            proc = subprocess.run([sys.executable, "-c", WARM, name, str(wav)], check=True, capture_output=True,
+                                  text=True)
+            print(f"| {name} | {float(proc.stdout):.1f} |")
 
+
+WARM = """
+import statistics, sys, time
+import numpy as np
+from emovox.inference import load_model
+model = load_model(sys.argv[1])
+model.predict_proba(sys.argv[2])
+times = []
+for _ in range(20):
+    t = time.perf_counter()
+    p = model.predict_proba(sys.argv[2])
+    times.append(1000 * (time.perf_counter() - t))
+assert np.isclose(p.sum(), 1.0)
+print(statistics.median(times))
+"""
 
 if __name__ == "__main__":
     main()
