@@ -138,7 +138,7 @@ class EmotionModel:
 
     def proba_from_embeddings(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
-        if X.ndim in (1, 3):  # one pooled vector, or one [layers, frames, dim] stack of hidden states
+        if X.ndim in (1, 3):  # one utterance: a feature vector, or a deep model's [1, frames, bins] matrix
             X = X[None]
         X = np.ascontiguousarray(X)
         (p,) = self.session.run([self._prob_output], {self._input: X})

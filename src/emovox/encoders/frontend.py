@@ -239,10 +239,9 @@ def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = No
 
 
 class WhisperFrontend:
-    """The prediction-time front end of an encoder model: audio -> ONNX encoder -> pooled vector or states.
+    """The prediction-time front end of an encoder model: audio -> ONNX encoder -> pooled vector.
 
-    With ``pooling: mean_std`` the head receives the pooled vector; with ``pooling: none`` the head is a
-    learned network that receives the stacked hidden states ``[1, L+1, T, D]``.
+    ``pooling`` is ``mean_std`` (every frame) or ``active`` (voiced frames only), over ``layers``.
     """
 
     sample_rate = 16000
@@ -257,7 +256,4 @@ class WhisperFrontend:
         self.threshold_db = float(spec.get("threshold_db", 30.0))
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
-        h = self.encoder.hidden_states(y)
-        if self.pooling == "none":  # a learned head pools the stacked states itself
-            return h[self.layers] if self.layers is not None else h
-        return pool(h, y, self.layers, self.pooling, self.threshold_db)
+        return pool(self.encoder.hidden_states(y), y, self.layers, self.pooling, self.threshold_db)
