@@ -65,3 +65,17 @@ def test_cli_predict_default_json(ravdess_root):
     out = json.loads(proc.stdout)
     assert [r["source"] for r in out] == [str(p) for p in real]
     assert all(set(r["probabilities"]) == set(SEVEN) for r in out)
+
+
+def test_default_long_recording_pools_window_by_window(ravdess_root):
+    """Over 30 s the front end pools per encoder window (bounded memory) with the same result."""
+    from emovox.encoders.frontend import pool
+
+    files = sorted(ravdess_root.glob("Actor_04/*.flac"))[:10]
+    y = np.concatenate([emovox.load_audio(f) for f in files])
+    assert len(y) > 31 * 16000
+    fe = emovox.load_model("default").frontend
+    windowed = fe(y)
+    whole = pool(fe.encoder.hidden_states(y), y, fe.layers, fe.pooling, fe.threshold_db)
+    assert windowed.shape == whole.shape
+    assert np.allclose(windowed, whole, rtol=1e-3, atol=1e-3)

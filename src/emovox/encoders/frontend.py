@@ -256,4 +256,27 @@ class WhisperFrontend:
         self.threshold_db = float(spec.get("threshold_db", 30.0))
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
-        return pool(self.encoder.hidden_states(y), y, self.layers, self.pooling, self.threshold_db)
+        enc = self.encoder
+        if len(y) <= enc.max_frames * 160:  # up to 30 s: one encoder window
+            return pool(enc.hidden_states(y), y, self.layers, self.pooling, self.threshold_db)
+        # A long recording: pool window by window, so only one window's states are in memory
+        # (an hour's states for every layer would take gigabytes). Same result as pooling them all.
+        mel = enc.log_mel(y)
+        n_frames = mel.shape[1] // 2
+        keep = (active_frames(y, n_frames, self.threshold_db) if self.pooling == "active"
+                else np.ones(n_frames, dtype=bool))
+        total = total_sq = 0.0
+        count = 0
+        for start in range(0, mel.shape[1], enc.max_frames):
+            window = mel[:, start : start + enc.max_frames]
+            if window.shape[1] < 2:
+                continue
+            h = enc.hidden_states_from_mel(window)
+            h = h[self.layers] if self.layers is not None else h
+            h = h[:, keep[start // 2 : start // 2 + h.shape[1]]].astype(np.float64)
+            total = total + h.sum(axis=1)
+            total_sq = total_sq + (h**2).sum(axis=1)
+            count += h.shape[1]
+        mean = total / count
+        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+        return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)
