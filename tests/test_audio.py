@@ -196,3 +196,19 @@ def test_cli_bad_file_one_line(tmp_path):
 def test_public_api_exports():
     assert emovox.load_audio is load_audio
     assert issubclass(emovox.AudioError, emovox.EmovoxError)
+
+
+def test_stream_of_truncated_flac_is_an_audio_error(tmp_path):
+    path = tmp_path / "full.flac"
+    sf.write(path, np.random.default_rng(2).standard_normal(SR * 4).astype(np.float32) * 0.1, SR)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(path.read_bytes()[:3000])
+    with pytest.raises(AudioError, match="cut.flac"):
+        list(stream_audio(cut, chunk_seconds=0.5))
+
+
+def test_unsigned_and_bad_rate_arrays():
+    silence = np.full(1600, 128, dtype=np.uint8)  # offset binary: 128 is zero
+    assert np.abs(load_audio(silence, input_sr=16000)).max() < 1e-6
+    with pytest.raises(AudioError, match="input_sr must be a positive rate"):
+        load_audio(np.zeros(1600, np.float32), input_sr=0)

@@ -159,3 +159,18 @@ def test_cli_train_and_evaluate(tmp_path, ravdess_root):
     assert proc.returncode == 0, proc.stderr
     assert "NOT speaker-independent" in proc.stdout
     assert json.loads((tmp_path / "e.json").read_text())["speaker_independent"] is False
+
+
+def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
+    from emovox.errors import AudioError, CorpusError
+    from emovox.training import FeatureTable
+
+    one = small.manifest["emotion"] == "angry"
+    table = FeatureTable(small.X[one.to_numpy()], small.manifest[one].reset_index(drop=True), small.names,
+                         small.frontend, [])
+    with pytest.raises(CorpusError, match="at least two emotions"):
+        evaluate_recipe(table, "logreg", "kfold:4", progress=False)
+    model = load_model(trained[0])
+    with pytest.raises(AudioError, match="sr="):
+        model.predict_proba(np.zeros(16000, np.float32))
+    assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (4,)

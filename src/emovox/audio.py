@@ -221,7 +221,12 @@ def load_audio(
             y = y.T if y.shape[0] < y.shape[1] else y
         elif y.ndim != 1:
             raise AudioError(f"{name}: expected a 1-D or 2-D array, got shape {source.shape}")
-        if np.issubdtype(y.dtype, np.integer):
+        if int(input_sr) <= 0:
+            raise AudioError(f"{name}: input_sr must be a positive rate in Hz, got {input_sr}")
+        if np.issubdtype(y.dtype, np.unsignedinteger):  # offset binary: the midpoint is silence
+            half = float(2 ** (8 * y.dtype.itemsize - 1))
+            y = (y.astype(np.float64) - half) / half
+        elif np.issubdtype(y.dtype, np.integer):
             y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
         y = _to_mono(np.asarray(y, dtype=np.float32))
         if y.size and not np.all(np.isfinite(y)):
@@ -286,7 +291,10 @@ def stream_audio(
         block = max(1, int(chunk_seconds * native_sr))
         rs = soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ") if native_sr != sr else None
         while True:
-            data = f.read(block, dtype="float32", always_2d=True)
+            try:
+                data = f.read(block, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+                raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
             last = data.shape[0] < block
             mono = _to_mono(data).astype(np.float32)
             if not np.all(np.isfinite(mono)):

@@ -98,7 +98,7 @@ class HandcraftedFrontend:
         return np.asarray(self.extractor.process_signal(y, self.sample_rate), dtype=np.float32)
 
 
-def _frontend(spec: dict, model_dir: Path, meta: dict):
+def _frontend(spec: dict, model_dir: Path):
     kind = spec.get("type")
     if kind == "handcrafted":
         return HandcraftedFrontend(spec, model_dir)
@@ -120,7 +120,7 @@ class EmotionModel:
         self.path = Path(path)
         self.metadata = read_model_dir(self.path)
         self.labels: list[str] = list(self.metadata["labels"])
-        self.frontend = _frontend(self.metadata["frontend"], self.path, self.metadata)
+        self.frontend = _frontend(self.metadata["frontend"], self.path)
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
         self.session = _session(self.path / head)
@@ -151,14 +151,17 @@ class EmotionModel:
 
     def _load(self, item, sr: int | None) -> np.ndarray:
         if isinstance(item, np.ndarray):
-            return load_audio(item, self.sample_rate, input_sr=sr or self.sample_rate)
+            if sr is None:
+                raise AudioError("<array>: pass sr= (the array's sample rate) with audio given as an array")
+            return load_audio(item, self.sample_rate, input_sr=sr)
         return load_audio(item, self.sample_rate)
 
     def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
-        """Probabilities for a path, an array (``sr`` is its rate), bytes, or a list / manifest of them.
+        """Probabilities for a path, a 1-D array (``sr`` is its rate), bytes, or a list / manifest of them.
 
-        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list. Errors raise;
-        use :meth:`predict_files` to carry on past bad files.
+        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list (a 2-D array is
+        a batch of equal-length mono signals, one per row). Errors raise; use :meth:`predict_files` to
+        carry on past bad files.
         """
         if _is_single(inputs):
             return self.proba_signal(self._load(inputs, sr))
@@ -197,15 +200,14 @@ def _is_single(x) -> bool:
 def _as_list(inputs) -> Sequence:
     if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
         return list(inputs["path"])
-    if isinstance(inputs, np.ndarray) and inputs.ndim == 2:
-        return list(inputs)
-    return list(inputs)
+    return list(inputs)  # a list, or the rows of a 2-D array
 
 
-def expand_inputs(items: Iterable[str | os.PathLike]) -> list[str]:
+def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:
     """Files as given, every audio file under a directory, every ``path`` of a manifest CSV.
 
-    A name that does not exist is kept, so that the caller reports it rather than skipping it.
+    A name that does not exist is kept, so that the caller reports it rather than skipping it. A folder
+    with no audio raises, or is described in ``problems`` when that list is given (so the rest go on).
     """
     from .audio import find_audio
 
@@ -215,7 +217,9 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[str]:
         if p.is_dir():
             found = find_audio(p)
             if not found:
-                raise AudioError(f"{p}: directory holds no audio files")
+                if problems is None:
+                    raise AudioError(f"{p}: directory holds no audio files")
+                problems.append(f"{p}: directory holds no audio files")
             out.extend(str(f) for f in found)
         elif p.suffix.lower() == ".csv" and p.is_file():
             from .corpora import read_manifest

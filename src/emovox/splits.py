@@ -8,7 +8,8 @@ Protocols (the strings the CLI's ``--protocol`` takes):
 ``speakers:S1,S2``          an explicit list of test speakers (``ravdess:01`` or just ``01``)
 ``emobox``                  the published EmoBox partitions (``shared/folds/<corpus>.csv``)
 ``cross:A,B->C``            cross-corpus: train on corpora A and B, test on C
-``random[:0.25]``           random stratified split as the classic tutorials do (speakers on both sides)
+``random[:0.25]``           random stratified split as the classic tutorials do (seed 7 unless another seed
+                            is given; speakers on both sides)
 ==========================  ===========================================================================
 
 Every :class:`Fold` knows which speakers it puts on both sides; a split that shares speakers says so.
@@ -214,7 +215,8 @@ def make_protocol(df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 
         if name == "emobox":
             return emobox_folds(df, folds_dir)
         if name == "random":
-            return random_split(df, float(arg or 0.25), random_state=random_state if arg else 7)
+            # the tutorials' seed 7 unless the caller chose another one
+            return random_split(df, float(arg or 0.25), random_state=random_state or 7)
         if name == "cross":
             src, _, dst = arg.partition("->")
             if not src or not dst:

@@ -116,12 +116,12 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
 
 
-def _labels_of(y: np.ndarray, labels: list[str] | None) -> list[str]:
+def _labels_of(y: np.ndarray) -> list[str]:
     from .labels import CANONICAL
 
     present = set(y)
     order = [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))
-    return labels or order
+    return order
 
 
 def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: str = "kfold", *,
@@ -137,12 +137,16 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
 
     recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y, None)
+    labels = _labels_of(y)
+    if len(labels) < 2:
+        raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
 
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, _y, rows_test):
         Xtr, ytr = table.training_rows(rows_train[:, 0])
+        if len(set(ytr)) < 2:
+            raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
         clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
         return clf.fit(Xtr, ytr).predict(table.X[rows_test[:, 0]])
 
@@ -158,6 +162,7 @@ def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
         "corpora": sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else [],
         "n_utterances": int(len(manifest)),
         "n_speakers": int(manifest["speaker"].nunique()) if "speaker" in manifest else None,
+        "speakers": sorted(map(str, manifest["speaker"].dropna().unique())) if "speaker" in manifest else None,
         "emotion_counts": {k: int(v) for k, v in manifest["emotion"].value_counts().sort_index().items()},
     }
 
@@ -171,7 +176,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     if len(table.manifest) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y, None)
+    labels = _labels_of(y)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to train, got {labels}")
     pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(
@@ -197,7 +202,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
 
 
 def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = None, *, n_splits: int = 4,
-                   seed: int = 0, n_jobs: int | None = None):
+                   seed: int = 0, n_jobs: int | None = None, scale: bool = True):
     """Grid search whose cross-validation is grouped by speaker, on the given (training) rows only."""
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
@@ -210,7 +215,7 @@ def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = 
     if len(set(groups)) < n_splits:
         raise CorpusError(f"tuning needs at least {n_splits} training speakers, got {len(set(groups))}")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    search = GridSearchCV(make_classifier(model, seed=seed), grid, scoring="balanced_accuracy", cv=cv,
+    search = GridSearchCV(make_classifier(model, seed=seed, scale=scale), grid, scoring="balanced_accuracy", cv=cv,
                           n_jobs=n_jobs, refit=False)
     search.fit(table.X, table.manifest["emotion"].to_numpy(), groups=groups)
     return search

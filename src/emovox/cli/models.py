@@ -85,6 +85,7 @@ def _is_deep(model: str) -> bool:
 
 
 def cmd_evaluate(args) -> int:
+    n_failed = 0  # files that could not be used: reported, and the exit status says so
     df = _load_source(args)
     if args.trained:
         from ..evaluation import Evaluation, scores
@@ -94,16 +95,23 @@ def cmd_evaluate(args) -> int:
         preds = list(model.predict_files(df["path"]))
         for p in preds:
             if not p.ok:
-                err(f"skipped: {p.error}")
+                n_failed += 1
+                print(f"emovox: skipped: {p.error}", file=sys.stderr)
         ok = [(p, e) for p, e in zip(preds, df["emotion"], strict=True) if p.ok and e in model.labels]
         dropped = sum(1 for p in preds if p.ok) - len(ok)
         y_true = [e for _, e in ok]
         y_pred = [p.label for p, _ in ok]
         s = scores(y_true, y_pred, model.labels)
-        trained_on = set(model.metadata.get("training", {}).get("corpora", []))
-        tested_on = set(df.get("corpus", []))
-        independent = not (trained_on & tested_on)
+        tested_on = set(df["corpus"].dropna()) if "corpus" in df else set()
+        trained_speakers = model.metadata.get("training", {}).get("speakers")
+        shared = set(trained_speakers or []) & set(df["speaker"].dropna()) if "speaker" in df else set()
+        # speaker-independent when no test speaker was heard in training (unknown for models whose
+        # metadata does not list their speakers: then say so rather than guess)
+        independent = trained_speakers is not None and not shared
         note = (f"trained model {args.trained} scored on {sorted(tested_on)}"
+                + ("" if trained_speakers is not None else "; the model does not list its training speakers, "
+                   "so speaker independence is unknown")
+                + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
     elif _is_deep(args.model):
@@ -114,12 +122,13 @@ def cmd_evaluate(args) -> int:
         from ..training import evaluate_recipe
 
         table = _features(args, df)
+        n_failed = len(table.failures)
         ev = evaluate_recipe(table, _recipe(args), args.protocol, seed=args.seed,
                              progress=not args.quiet,
                              scale=not args.no_scale)
     print(ev.table())
     _save_evaluation(ev, args)
-    return 0
+    return 1 if n_failed else 0
 
 
 def cmd_train(args) -> int:
@@ -145,20 +154,20 @@ def cmd_train(args) -> int:
         plots.save(ev.confusion_figure(), out / "confusion.png")
         ev.save_json(out / "evaluation.json")
     print(f"saved model to {out}", file=sys.stderr)
-    return 0
+    return 1 if table.failures else 0
 
 
 def cmd_tune(args) -> int:
     import json
 
     from ..splits import make_protocol
-    from ..training import FeatureTable, tune_classical
+    from ..training import FeatureTable, _labels_of, tune_classical
 
     df = _load_source(args)
     table = _features(args, df)
     clf = _recipe(args).classifier
     if args.protocol == "none":
-        search = tune_classical(table, clf, seed=args.seed)
+        search = tune_classical(table, clf, seed=args.seed, scale=not args.no_scale)
         print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
         return 0
     # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
@@ -167,13 +176,13 @@ def cmd_tune(args) -> int:
 
     proto = make_protocol(table.manifest, args.protocol, random_state=args.seed)
     y = table.manifest["emotion"].to_numpy()
-    labels = sorted(set(y))
+    labels = _labels_of(y)
     folds, all_true, all_pred = [], [], []
     for fold in proto.folds:
         inner = FeatureTable(table.X[fold.train], table.manifest.iloc[fold.train].reset_index(drop=True),
                              table.names, table.frontend, [])
-        search = tune_classical(inner, clf, seed=args.seed)
-        pipe = make_classifier(clf, seed=args.seed).set_params(**search.best_params_)
+        search = tune_classical(inner, clf, seed=args.seed, scale=not args.no_scale)
+        pipe = make_classifier(clf, seed=args.seed, scale=not args.no_scale).set_params(**search.best_params_)
         pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
         s = scores(y[fold.test], pred, labels)
         s["fold"], s["best_params"] = fold.name, {k: str(v) for k, v in search.best_params_.items()}
@@ -203,9 +212,12 @@ def cmd_predict(args) -> int:
 
         return predict_timeline(args)
     model = load_model(args.model)
-    paths = expand_inputs(args.paths)
-    n_bad = 0
-    results = []
+    problems: list[str] = []
+    paths = expand_inputs(args.paths, problems)
+    for msg in problems:
+        err(msg)
+    n_bad = len(problems)
+    results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if args.json else []
     for pred in model.predict_files(paths):
         if not pred.ok:
             n_bad += 1
@@ -222,8 +234,17 @@ def cmd_predict(args) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     if n_bad:
-        print(f"emovox: {n_bad} of {len(paths)} inputs failed", file=sys.stderr)
+        print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
 
 
 def register(sub) -> None:
@@ -261,7 +282,7 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="emotion of audio files, folders or a manifest")
     p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--top-k", type=int, default=None, help="show only the K most probable emotions")
+    p.add_argument("--top-k", type=_positive_int, default=None, help="show only the K most probable emotions")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeline", action="store_true",
                    help="long recordings: cut into speech segments and give the emotion of each")

@@ -152,7 +152,7 @@ def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe
     seed_everything(tc.seed)
     rng = np.random.default_rng(tc.seed)
     y = np.asarray(y).astype(str)
-    labels = labels or _labels_of(y, None)
+    labels = labels or _labels_of(y)
     if len(set(y)) < 2:
         raise CorpusError(f"need at least two emotions to train, got {sorted(set(y))}")
     yi = np.array([labels.index(v) for v in y])
@@ -405,7 +405,7 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
     df = table.manifest
     y = df["emotion"].astype(str).to_numpy()
     spk = df["speaker"].astype(str).to_numpy()
-    labels = _labels_of(y, None)
+    labels = _labels_of(y)
     proto = make_protocol(df, protocol, random_state=seed, folds_dir=folds_dir)
     used = proto.folds[:max_folds] if max_folds else proto.folds
     folds, all_true, all_pred = [], [], []

@@ -124,9 +124,10 @@ def _hidden_one(args: tuple) -> tuple[str, str | None]:
 
 
 def encoder_id(onnx_path: str | os.PathLike) -> str:
-    p = Path(onnx_path)
+    """Identity of an encoder file for the cache: two exports of the same architecture differ in it."""
+    p = Path(onnx_path).resolve()
     st = p.stat()
-    return hashlib.blake2b(f"{p.name}|{st.st_size}".encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8).hexdigest()
 
 
 def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache_dir: str | os.PathLike,
