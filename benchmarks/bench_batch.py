@@ -69,11 +69,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_batch-"))
     try:
-        if args.model:
-            model = Path(args.model)
-        elif "classical" in bundled_models():
-            from emovox.inference import resolve_model_path
+        from emovox.inference import resolve_model_path
 
+        if args.model:  # a directory or a bundled model's name
+            model = resolve_model_path(args.model)
+        elif "classical" in bundled_models():
             model = resolve_model_path("classical")
         else:
             model = tiny_model(args.features, tmp)

@@ -72,8 +72,10 @@ class Prediction:
 def _session(path: Path):
     import onnxruntime as ort
 
+    from .encoders.runtime import default_threads
+
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
+    opts.intra_op_num_threads = default_threads()
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     try:

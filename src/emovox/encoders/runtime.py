@@ -28,7 +28,10 @@ _MIN_SAMPLES = 2 * HOP_LENGTH  # two mel frames give one encoder frame
 
 
 def default_threads() -> int:
-    """Intra-op threads: every core up to 4 (2 on a 2-core CPU); more rarely helps a model this small."""
+    """ONNX Runtime intra-op threads: ``$EMOVOX_THREADS``, else every core up to 4 (more rarely helps
+    models this small). Worker processes of a cluster set the variable to their own share of the cores."""
+    if os.environ.get("EMOVOX_THREADS", "").isdigit() and int(os.environ["EMOVOX_THREADS"]) > 0:
+        return int(os.environ["EMOVOX_THREADS"])
     return max(1, min(os.cpu_count() or 1, 4))
 
 
