@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .audio import DEFAULT_SR, load_audio
+from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
 from .models.store import read_model_dir
 
@@ -69,21 +70,6 @@ class Prediction:
                 "probabilities": self.probabilities}
 
 
-def _session(path: Path):
-    import onnxruntime as ort
-
-    from .encoders.runtime import default_threads
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = default_threads()
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ModelError(f"{path}: not a loadable ONNX graph ({str(exc).splitlines()[0][:200]})") from None
-
-
 class HandcraftedFrontend:
     """Hand-crafted utterance features (:mod:`emovox.features`) with the model's stored configuration."""
 
@@ -125,7 +111,7 @@ class EmotionModel:
         self.frontend = _frontend(self.metadata["frontend"], self.path)
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
-        self.session = _session(self.path / head)
+        self.session = cpu_session(self.path / head)
         self._input = self.session.get_inputs()[0].name
         outs = [o.name for o in self.session.get_outputs()]
         self._prob_output = "probabilities" if "probabilities" in outs else outs[-1]

@@ -35,6 +35,24 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def cpu_session(path: str | os.PathLike, threads: int | None = None):
+    """An ONNX Runtime CPU session with emovox's threading (:func:`default_threads`), every graph
+    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or default_threads()
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelError(f"{path}: onnxruntime cannot load it ({first})") from None
+
+
 class WhisperEncoderONNX:
     """A Whisper encoder exported by :func:`emovox.encoders.export_encoder_onnx`, run with onnxruntime.
 
@@ -62,21 +80,10 @@ class WhisperEncoderONNX:
     """
 
     def __init__(self, path: str | os.PathLike, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"{self.path}: no such ONNX encoder file")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or default_threads()
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=opts,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as e:
-            raise ModelError(f"{self.path}: onnxruntime cannot load it ({type(e).__name__}: {e})") from None
+        self.session = cpu_session(self.path, threads)
         meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         names_ok = ([i.name for i in self.session.get_inputs()] == [INPUT_NAME]
                     and [o.name for o in self.session.get_outputs()] == [OUTPUT_NAME])
