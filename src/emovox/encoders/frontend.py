@@ -213,8 +213,6 @@ def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = No
     """
     from ..audio import load_audio
     from ..training import FeatureTable, default_cache_dir
-    from .runtime import WhisperEncoderONNX
-
     _, _, ckpt = spec.partition(":")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     onnx_path = ensure_onnx_encoder(ckpt or None, cache, quantize=quantize)
@@ -223,16 +221,18 @@ def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = No
                                          augment=augment)
     ok = np.array([f is not None for f in files], dtype=bool)
     rows = []
+    n_states = d_model = 0  # read off the cached states: no need to load the encoder for its shape
     for path, f in zip(paths, files, strict=True):
         if f is not None:
             y = load_audio(path, 16000, min_duration=0.0) if pooling == "active" else None
             if y is not None and augment:
                 y = augment_signal(y, augment, _seed(path))
-            rows.append(pool(np.load(f).astype(np.float32), y, layers, pooling, threshold_db))
+            h = np.load(f).astype(np.float32)
+            n_states, d_model = h.shape[0], h.shape[2]
+            rows.append(pool(h, y, layers, pooling, threshold_db))
     X = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
-    enc = WhisperEncoderONNX(onnx_path, threads=1)
-    chosen = list(range(enc.n_layers + 1)) if layers is None else list(layers)
-    names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(enc.d_model)]
+    chosen = list(range(n_states)) if layers is None else list(layers)
+    names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(d_model)]
     frontend = {"type": "whisper", "encoder": "encoder.onnx", "encoder_source": str(ckpt or "whisper-base"),
                 "quantized": quantize, "pooling": pooling, "threshold_db": threshold_db, "layers": chosen,
                 "onnx_path": str(onnx_path)}
