@@ -220,8 +220,9 @@ class FrameTable:
 
 
 def _file_key(path: str) -> str:
-    st = os.stat(path)
-    return f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
+    from ..features.extract import file_hash
+
+    return file_hash(path)  # by content: augmented copies (seeded from it) are the same on every machine
 
 
 def _cached(cache: Path | None, key: str, compute):

@@ -21,12 +21,10 @@ from ..errors import ModelError
 DEFAULT_ENCODER_DIR = "encoders/whisper-base"
 
 
-def file_digest(path: str | os.PathLike) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def file_digest(*paths: str | os.PathLike | None) -> str:
+    from ..features.extract import file_hash
+
+    return file_hash(*paths, digest_size=16)
 
 
 def default_encoder_checkpoint() -> Path:
@@ -51,8 +49,10 @@ def ensure_onnx_encoder(checkpoint: str | os.PathLike | None = None, cache_dir: 
     weights = next((p for p in (ckpt / "model.safetensors", ckpt / "pytorch_model.bin") if p.is_file()), None)
     if weights is None:
         raise ModelError(f"{ckpt}: no model.safetensors or pytorch_model.bin")
-    st = weights.stat()
-    key = hashlib.blake2b(f"{weights.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode(), digest_size=8).hexdigest()
+    # keyed by content: the same weights copied elsewhere or fetched again reuse the export (and, since
+    # exports are deterministic, every encoder output cached from it)
+    config = ckpt / "config.json"
+    key = file_digest(weights, config if config.is_file() else None)[:16]
     out_dir = Path(cache_dir or default_cache_dir()) / "onnx-encoders"
     name = f"{ckpt.name}-{key}"
     target = out_dir / (f"{name}.int8.onnx" if quantize else f"{name}.onnx")
@@ -124,10 +124,8 @@ def _hidden_one(args: tuple) -> tuple[str, str | None]:
 
 
 def encoder_id(onnx_path: str | os.PathLike) -> str:
-    """Identity of an encoder file for the cache: two exports of the same architecture differ in it."""
-    p = Path(onnx_path).resolve()
-    st = p.stat()
-    return hashlib.blake2b(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode(), digest_size=8).hexdigest()
+    """Identity of an encoder file for the cache: its content, so a moved or re-made copy keeps its cache."""
+    return file_digest(onnx_path)[:16]
 
 
 def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache_dir: str | os.PathLike,

@@ -71,8 +71,9 @@ class ExtractionResult(NamedTuple):
     n_cached: int = 0
 
 
-def file_hash(path: PathLike, *, chunk: int = 1 << 20) -> str:
-    """blake2b (160-bit) hex digest of a file's bytes: the content part of a cache key.
+def file_hash(*paths: PathLike | None, digest_size: int = 20, chunk: int = 1 << 20) -> str:
+    """blake2b hex digest of the bytes of one or more files (``None`` skipped): the content part of a
+    cache key, so a copied, moved or re-downloaded file keeps its cache entries.
 
     Examples
     --------
@@ -82,13 +83,11 @@ def file_hash(path: PathLike, *, chunk: int = 1 << 20) -> str:
     >>> len(file_hash(f.name)); os.unlink(f.name)
     40
     """
-    h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
-        while True:
-            b = fh.read(chunk)
-            if not b:
-                break
-            h.update(b)
+    h = hashlib.blake2b(digest_size=digest_size)
+    for path in filter(None, paths):
+        with open(path, "rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(chunk), b""):
+                h.update(block)
     return h.hexdigest()
 
 
