@@ -31,8 +31,14 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
+# static (the CLI must start fast); tests/test_cli_help.py keeps it in step with the registries
+MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb; Whisper encoder: whisper-probe, "
+              "whisper-active; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
+              "cnn2d, rescnn")
+
+
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
-    p.add_argument("--model", default="svm", help="svm, logreg, mlp, rf, gb, or whisper-probe")
+    p.add_argument("--model", default="svm", help=MODEL_HELP)
     p.add_argument("--protocol", default=protocol_default,
                    help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
                         "'none' skips cross-validation (train, tune)")
