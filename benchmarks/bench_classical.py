@@ -1,6 +1,6 @@
 """Classical pipelines: the tutorials' method against emovox's, under a random split and the EmoBox folds.
 
-    python benchmarks/bench_classical.py [--quick]
+    python benchmarks/bench_classical.py [--best compare-logreg]
 
 Prints markdown tables for BENCHMARKS.md. Features are cached (``$EMOVOX_CACHE``), so a second run only
 re-trains.
@@ -18,18 +18,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import corpus, machine, md_table  # noqa: E402
 
 from emovox.labels import apply_labels  # noqa: E402
-from emovox.training import evaluate_recipe, handcrafted_features  # noqa: E402
+from emovox.training import compute_features, evaluate_recipe, resolve_recipe  # noqa: E402
 
 # The tutorials' method: MLP with their parameters on unscaled mean MFCC40 + chroma + mel (180 values).
 TUTORIAL = {"features": "tutorial", "model": "mlp", "scale": False}
 
 
-def run(name, df, features, model, protocol, scale=True, params=None):
+def run(name, df, features, model, protocol, scale=True):
+    """One row: ``model`` is a classifier (on ``features``) or a named recipe (``features`` None)."""
     t = time.perf_counter()
-    table = handcrafted_features(df, features, progress=False, n_jobs=2)
-    ev = evaluate_recipe(table, model, protocol, scale=scale, params=params, progress=False)
+    recipe = resolve_recipe(model, features)
+    table = compute_features(df, recipe, progress=False, n_jobs=2)
+    ev = evaluate_recipe(table, recipe, protocol, scale=scale, progress=False)
     s = ev.summary
-    return {"setup": name, "features": features, "model": model + ("" if scale else " (unscaled)"),
+    shown = recipe.features + "".join(f", {k} {v}" for k, v in recipe.feature_options.items())
+    return {"setup": name, "features": shown, "model": model + ("" if scale else " (unscaled)"),
             "protocol": ev.protocol, "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
             "UA %": f"{100 * s['ua']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
             "macro F1 %": f"{100 * s['macro_f1']:.1f}", "seconds": f"{time.perf_counter() - t:.0f}"}
@@ -37,11 +40,10 @@ def run(name, df, features, model, protocol, scale=True, params=None):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--best-features", default="emovox")
-    ap.add_argument("--best-model", default="svm")
+    ap.add_argument("--best", default="compare-logreg", help="emovox's recipe (or classifier) to compare")
     args = ap.parse_args()
     rav, emo = corpus("ravdess"), corpus("emodb")
-    best = (args.best_features, args.best_model)
+    best = (None, args.best)
     rows = []
     for emotions, label in [("calm,happy,fearful,disgust", "RAVDESS 4 (tutorial's: calm happy fearful disgust)"),
                             ("four", "RAVDESS 4 (angry happy neutral sad)")]:
@@ -52,10 +54,14 @@ def main() -> None:
         rows.append(run(f"{label}, emovox", df, *best, "emobox"))
     rows.append(run("RAVDESS 8, tutorial method", rav, "tutorial", "mlp", "emobox", scale=False))
     rows.append(run("RAVDESS 8, emovox", rav, *best, "emobox"))
+    rows.append(run("RAVDESS 8, emovox features + SVM", rav, "emovox", "svm", "emobox"))
     rows.append(run("RAVDESS 8, eGeMAPS + SVM", rav, "egemaps", "svm", "emobox"))
+    rows.append(run("RAVDESS 8, ComParE (whole clip) + logreg", rav, "compare", "logreg", "emobox"))
     rows.append(run("EMO-DB 7, tutorial method", emo, "tutorial", "mlp", "emobox", scale=False))
     rows.append(run("EMO-DB 7, emovox", emo, *best, "emobox"))
     rows.append(run("EMO-DB 7, emovox", emo, *best, "loso"))
+    rows.append(run("EMO-DB 7, emovox features + SVM", emo, "emovox", "svm", "emobox"))
+    rows.append(run("EMO-DB 7, emovox features + SVM", emo, "emovox", "svm", "loso"))
     print(f"machine: {machine()}\n")
     print(md_table(rows, ["setup", "features", "model", "protocol", "speaker-indep.", "UA %", "accuracy %",
                           "macro F1 %", "seconds"]))

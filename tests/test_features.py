@@ -168,6 +168,36 @@ def test_fingerprint_stable_and_sensitive():
     assert len({preset(n).fingerprint() for n in ("tutorial", "emovox", "egemaps", "compare")}) == 4
 
 
+def test_trim_silence_keeps_the_tone():
+    y = np.concatenate([np.zeros(SR), tone(440.0, 0.5), np.zeros(SR)])
+    t = spectral.trim_silence(y, 30.0)
+    # the 0.5 s tone plus at most one analysis frame on each side; the 2 s of silence gone
+    assert 0.5 * SR <= len(t) <= 0.5 * SR + 2 * 1024
+    assert np.abs(t).max() == pytest.approx(0.5, abs=1e-3)
+    assert len(spectral.trim_silence(np.zeros(SR, np.float32), 30.0)) == SR  # nothing loud: unchanged
+
+
+def test_trim_db_option():
+    a = preset("emovox")
+    b = a.replace(trim_db=30)
+    assert b.trim_db == 30.0 and b.fingerprint() != a.fingerprint()
+    # configs without the option keep the fingerprint they had before it existed (saved models still load)
+    assert "trim_db" in a.to_dict() and a.fingerprint() == FeatureConfig.from_dict(
+        {k: v for k, v in a.to_dict().items() if k != "trim_db"}).fingerprint()
+    with pytest.raises(FeatureError, match="trim_db must be positive"):
+        a.replace(trim_db=0)
+    # silence around an utterance no longer changes its statistics
+    ex, ex_trim = FeatureExtractor("tutorial"), FeatureExtractor(preset("tutorial").replace(trim_db=30))
+    core = tone(440.0, 0.8) + noise(0.8)
+    padded = np.concatenate([np.zeros(SR, np.float32), core, np.zeros(SR, np.float32)])
+    names = ex.feature_names
+    i = names.index("mfcc_0_mean")
+    ref = ex.process_signal(core, SR)[i]
+    off_padded = abs(ex.process_signal(padded, SR)[i] - ref)  # 2 s of silence drag the mean energy down
+    off_trimmed = abs(ex_trim.process_signal(padded, SR)[i] - ref)  # only the edge frames remain
+    assert off_padded > 200 and off_trimmed < 0.1 * off_padded
+
+
 def test_config_validation():
     with pytest.raises(FeatureError, match="unknown famil"):
         FeatureConfig(families=("mfcc", "nonsense"))

@@ -161,6 +161,33 @@ def test_cli_train_and_evaluate(tmp_path, ravdess_root):
     assert json.loads((tmp_path / "e.json").read_text())["speaker_independent"] is False
 
 
+def test_recipes_and_trim_db_override():
+    from emovox.errors import ModelError
+    from emovox.training import resolve_recipe
+
+    r = resolve_recipe("compare-logreg")
+    assert (r.features, r.classifier, r.feature_options) == ("compare", "logreg", {"trim_db": 30.0})
+    assert resolve_recipe("svm", "egemaps", trim_db=25).feature_options == {"trim_db": 25.0}
+    assert resolve_recipe("svm").feature_options == {}
+    with pytest.raises(ModelError, match="hand-crafted"):
+        resolve_recipe("whisper-probe", trim_db=30)
+
+
+def test_trimmed_compare_model_round_trip(small, tmp_path):
+    """compare-logreg trains, saves, and predicts a file with the trimming it was trained with."""
+    from emovox.training import compute_features, resolve_recipe
+
+    df = small.manifest
+    df = df[df["emotion"].isin(["angry", "sad"]) & (df["actor"] <= 2)].reset_index(drop=True)
+    table = compute_features(df, resolve_recipe("compare-logreg"), cache_dir=tmp_path / "c", progress=False,
+                             n_jobs=2)
+    assert table.X.shape == (len(df), 6373) and table.frontend["config"]["trim_db"] == 30.0
+    model = load_model(train_classical(table, tmp_path / "m", "logreg"))
+    p = model.predict_proba(df["path"].iloc[0])
+    assert p.shape == (2,) and abs(p.sum() - 1) < 1e-6
+    assert np.allclose(p, model.proba_from_embeddings(table.X[0])[0], atol=1e-6)  # same (trimmed) features
+
+
 def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     from emovox.errors import AudioError, CorpusError
     from emovox.training import FeatureTable

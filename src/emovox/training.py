@@ -72,6 +72,9 @@ class Recipe:
 
 #: Recipes ``--model`` accepts besides the plain classifiers (which use the "emovox" features).
 RECIPES: dict[str, Recipe] = {
+    # emovox's best hand-crafted recipe: openSMILE's ComParE_2016 functionals over the utterance itself
+    # (leading and trailing silence cut at 30 dB below the loudest frame), standardised logistic regression.
+    "compare-logreg": Recipe("compare", "logreg", {"C": 0.1}, {"trim_db": 30.0}),
     # EmoBox-style probe: mean and std over time of every encoder layer, standardised logistic regression.
     "whisper-probe": Recipe("whisper", "logreg", {"C": 0.1}),
     # emovox's encoder model: the middle layers (which carry the most emotion) pooled over the voiced
@@ -82,12 +85,24 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def resolve_recipe(model: str, features: str | None = None) -> Recipe:
-    """The recipe behind ``--model`` (a named recipe or a plain classifier) and a ``--features`` override."""
+def resolve_recipe(model: str, features: str | None = None, trim_db: float | None = None) -> Recipe:
+    """The recipe behind ``--model`` (a named recipe or a plain classifier), with the ``--features`` and
+    ``--trim-db`` overrides."""
     if model in RECIPES:
         r = RECIPES[model]
-        return Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment)
-    return Recipe(features or "emovox", model)
+        recipe = Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment)
+    else:
+        recipe = Recipe(features or "emovox", model)
+    if trim_db is not None:
+        if _is_encoder(recipe.features):
+            raise ModelError("--trim-db applies to hand-crafted features; encoder models pool over the voiced "
+                             "frames with whisper-active")
+        recipe.feature_options["trim_db"] = float(trim_db)
+    return recipe
+
+
+def _is_encoder(features: str) -> bool:
+    return features.split(":")[0] in ("whisper", "encoder")
 
 
 def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **kw) -> FeatureTable:
@@ -97,7 +112,7 @@ def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **
     """
     if isinstance(recipe, str):
         recipe = Recipe(recipe, "none")
-    if recipe.features.split(":")[0] in ("whisper", "encoder"):
+    if _is_encoder(recipe.features):
         from .encoders.frontend import encoder_features
 
         opts = {**recipe.feature_options, **kw}
@@ -108,7 +123,12 @@ def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **
                 raise ModelError(f"augmentation {aug} failed on {len(extra.failures)} files")
             table.augmented[aug] = extra.X
         return table
-    return handcrafted_features(manifest, recipe.features, **kw)
+    features: str | dict = recipe.features
+    if recipe.feature_options:
+        from .features.config import preset
+
+        features = preset(recipe.features).replace(**recipe.feature_options).to_dict()
+    return handcrafted_features(manifest, features, **kw)
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:

@@ -26,13 +26,16 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", metavar="CHECKPOINT",
                    help="Whisper checkpoint for whisper-* models: a local Hugging Face directory, or a hub id "
                         "such as openai/whisper-base (downloaded once when online)")
+    p.add_argument("--trim-db", type=float, default=None, metavar="DB",
+                   help="hand-crafted features: cut leading and trailing audio more than DB below the loudest "
+                        "frame first (compare-logreg uses 30)")
     p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
     p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 # static (the CLI must start fast); tests/test_cli_help.py keeps it in step with the registries
-MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb; Whisper encoder: whisper-probe, "
+MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb, compare-logreg; Whisper encoder: whisper-probe, "
               "whisper-active; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
               "cnn2d, rescnn")
 

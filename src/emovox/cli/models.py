@@ -35,7 +35,7 @@ def _recipe(args):
     from ..training import resolve_recipe
 
     features = args.features or (f"whisper:{args.encoder}" if getattr(args, "encoder", None) else None)
-    return resolve_recipe(getattr(args, "model", None) or "svm", features)
+    return resolve_recipe(getattr(args, "model", None) or "svm", features, getattr(args, "trim_db", None))
 
 
 def _features(args, df):

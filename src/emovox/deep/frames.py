@@ -111,20 +111,6 @@ class FrameConfig:
 
 
 # ------------------------------------------------------------------------------------------------------------
-def trim_silence(y: np.ndarray, top_db: float, frame_length: int = 1024, hop_length: int = 256) -> np.ndarray:
-    """``y`` without leading and trailing frames quieter than ``top_db`` below its loudest frame."""
-    if y.size < frame_length:
-        return y
-    r = spectral.rms(y, frame_length=frame_length, hop_length=hop_length, center=True)
-    db = 20 * np.log10(np.maximum(r, 1e-10))
-    loud = np.flatnonzero(db > db.max() - top_db)
-    if loud.size == 0:
-        return y
-    start = max(0, int(loud[0]) * hop_length - frame_length // 2)
-    stop = min(y.size, int(loud[-1]) * hop_length + frame_length // 2)
-    return y[start:stop] if stop - start >= frame_length else y
-
-
 def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     """Unnormalised features of one mono signal at ``cfg.sample_rate``: ``(frames, bins)`` or a vector."""
     y = np.asarray(y, dtype=np.float32)
@@ -134,7 +120,7 @@ def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     if cfg.duration:
         y = y[: int(cfg.duration * sr)]
     if cfg.trim_db is not None:
-        y = trim_silence(y, cfg.trim_db)
+        y = spectral.trim_silence(y, cfg.trim_db)
     if cfg.features == "tutorial5":
         return _tutorial5(y, cfg)
     P = spectral.spectrogram(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length,

@@ -59,7 +59,7 @@ FAMILIES: dict[str, int | None] = {
 }
 
 _FLOAT_FIELDS = ("fmin", "fmax", "mfcc_top_db", "chroma_power", "tuning", "contrast_fmin", "rolloff_percent",
-                 "pitch_fmin", "pitch_fmax")
+                 "pitch_fmin", "pitch_fmax", "trim_db")
 _INT_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "n_mfcc", "n_chroma",
                "contrast_bands", "pitch_frame_length", "delta_width")
 
@@ -97,6 +97,9 @@ class FeatureConfig:
         Delta orders (e.g. ``(1, 2)``) and the functionals applied to each delta contour.
     opensmile_set : str or None
         An openSMILE functionals set appended after the frame-level families.
+    trim_db : float or None
+        Cut leading and trailing audio more than ``trim_db`` below the loudest frame before any feature
+        (the silence around a corpus utterance dilutes its statistics); ``None`` keeps the whole signal.
     """
 
     name: str = "custom"
@@ -129,6 +132,7 @@ class FeatureConfig:
     delta_percentiles: tuple[float, ...] = ()
     delta_width: int = 9
     opensmile_set: str | None = None
+    trim_db: float | None = None
 
     def __post_init__(self) -> None:
         for f in ("families", "statistics", "percentiles", "deltas", "delta_statistics", "delta_percentiles"):
@@ -179,6 +183,9 @@ class FeatureConfig:
         if "contrast" in self.families and self.contrast_fmin * 2 ** (self.contrast_bands - 1) >= self.sample_rate / 2:
             raise FeatureError("feature config: spectral contrast bands exceed Nyquist; lower contrast_fmin "
                                "or contrast_bands")
+        if self.trim_db is not None and self.trim_db <= 0:
+            raise FeatureError(f"feature config: trim_db must be positive (dB below the loudest frame), "
+                               f"got {self.trim_db}")
         if not self.statistics and not self.percentiles:
             raise FeatureError("feature config: no statistic selected")
 
@@ -235,6 +242,8 @@ class FeatureConfig:
         """
         d = self.to_dict()
         d.pop("name")
+        if d["trim_db"] is None:  # added later: configs without it keep their fingerprints (and models)
+            d.pop("trim_db")
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
 

@@ -316,6 +316,8 @@ class FeatureExtractor:
             from ..audio import resample
 
             y = resample(y, int(sr), c.sample_rate)
+        if c.trim_db is not None:
+            y = sp.trim_silence(y, c.trim_db)
         parts: list[np.ndarray] = []
         if c.families:
             X = self.frame_matrix(y)

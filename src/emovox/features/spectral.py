@@ -846,3 +846,27 @@ def energy_entropy(
     total = sub.sum(axis=0, keepdims=True)
     p = sub / np.where(total < _EPS, 1.0, total)
     return (-(p * np.log2(p + _EPS)).sum(axis=0)).astype(np.float32)
+
+
+def trim_silence(y: np.ndarray, top_db: float, frame_length: int = 1024, hop_length: int = 256) -> np.ndarray:
+    """``y`` without the leading and trailing frames quieter than ``top_db`` below its loudest frame.
+
+    Corpus clips carry a second or more of silence around the speech; utterance-level statistics
+    computed over it are diluted by it.
+
+    Examples
+    --------
+    >>> y = np.concatenate([np.zeros(16000), np.sin(np.arange(8000) * 0.1), np.zeros(16000)])
+    >>> len(trim_silence(y, 30.0)) < 10000
+    True
+    """
+    if y.size < frame_length:
+        return y
+    r = rms(y, frame_length=frame_length, hop_length=hop_length, center=True)
+    db = 20 * np.log10(np.maximum(r, 1e-10))
+    loud = np.flatnonzero(db > db.max() - top_db)
+    if loud.size == 0:
+        return y
+    start = max(0, int(loud[0]) * hop_length - frame_length // 2)
+    stop = min(y.size, int(loud[-1]) * hop_length + frame_length // 2)
+    return y[start:stop] if stop - start >= frame_length else y
