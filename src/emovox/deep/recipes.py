@@ -101,8 +101,8 @@ RECIPES: dict[str, Recipe] = {
         description="2-D CNN (3 conv blocks 16/32/64) on 64-bin log-mel images, linear classifier"),
     "rescnn": Recipe(
         "rescnn", FrameConfig("logmel"), "rescnn", {"channels": (8, 32)},
-        TrainConfig(epochs=45, crop_frames=160, spec_augment=_SPEC, mixup=0.2, copies=2, p_copy=0.5,
-                    label_smoothing=0.05, patience=12, lr=2e-3, weight_decay=1e-2, max_seconds=540),
+        TrainConfig(epochs=100, crop_frames=160, spec_augment=_SPEC, mixup=0.2, copies=2, p_copy=0.5,
+                    label_smoothing=0.05, patience=20, lr=2e-3, weight_decay=1e-2, max_seconds=540),
         augment=WaveAugment(),
         description="residual CNN on 64-bin log-mels with attentive statistics pooling over time; "
                     "SpecAugment, mixup, noise / speed / pitch / shift copies"),
