@@ -201,3 +201,12 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     with pytest.raises(AudioError, match="sr="):
         model.predict_proba(np.zeros(16000, np.float32))
     assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (4,)
+
+
+@pytest.mark.parametrize("model", ["rescnn", "whisper-active"])
+def test_cli_trim_db_refused_where_it_cannot_apply(model, ravdess_root):
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(ravdess_root), "--model", model,
+                           "--trim-db", "20", "-q"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--trim-db applies to hand-crafted features" in lines[0], proc.stderr

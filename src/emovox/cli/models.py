@@ -78,10 +78,15 @@ def _save_evaluation(ev, args) -> None:
         print(f"saved {args.confusion}", file=sys.stderr)
 
 
-def _is_deep(model: str) -> bool:
+def _is_deep(args) -> bool:
     from ..deep import DEEP_MODELS
 
-    return model in DEEP_MODELS
+    if args.model in DEEP_MODELS and getattr(args, "trim_db", None) is not None:
+        from ..errors import ModelError
+
+        raise ModelError("--trim-db applies to hand-crafted features; deep models trim silence as their "
+                         "recipe's frame configuration says")
+    return args.model in DEEP_MODELS
 
 
 def cmd_evaluate(args) -> int:
@@ -114,7 +119,7 @@ def cmd_evaluate(args) -> int:
                 + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
-    elif _is_deep(args.model):
+    elif _is_deep(args):
         from ..deep.train import cli_evaluate
 
         ev = cli_evaluate(args, df)
@@ -135,7 +140,7 @@ def cmd_train(args) -> int:
     from ..training import evaluate_recipe, train_classical
 
     df = _load_source(args)
-    if _is_deep(args.model):
+    if _is_deep(args):
         from ..deep.train import cli_train
 
         return cli_train(args, df)
