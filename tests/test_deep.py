@@ -142,7 +142,9 @@ def test_saved_model_predicts_without_torch(tmp_path):
 
 
 def test_cli_routes_deep_models():
+    from types import SimpleNamespace
+
     from emovox.cli.models import _is_deep
 
     assert {"cnn1d", "cnn1d-tutorial", "cnn2d", "rescnn"} <= DEEP_MODELS
-    assert _is_deep("rescnn") and not _is_deep("svm")
+    assert _is_deep(SimpleNamespace(model="rescnn")) and not _is_deep(SimpleNamespace(model="svm"))
