@@ -166,3 +166,11 @@ def test_model_tab(page, server, model, shots):
     for label in model.labels:
         assert label in details
     page.screenshot(path=str(shots / "emovox-page-model.png"), full_page=True)
+
+
+def test_api_docs_render_offline(page, server, shots):
+    """/docs renders Swagger UI from files the server ships (Chromium here has no network)."""
+    page.goto(server.url + "/docs")
+    page.locator(".opblock-summary-path", has_text="/v1/predict").first.wait_for()
+    assert page.locator(".opblock").count() >= 4  # predict, react, model, healthz
+    page.screenshot(path=str(shots / "emovox-api-docs.png"))

@@ -3,6 +3,7 @@ needs to swap the model (a deliberately slow one) or the limits."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def test_openapi_and_docs(client):
     assert {"413", "415", "422"} <= set(doc["paths"]["/v1/predict"]["post"]["responses"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn" not in docs.text.lower()  # served from the package: works offline
+    js = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', docs.text).group(1)
+    assert client.get(js).status_code == 200 and len(client.get(js).content) > 500_000
 
 
 def test_page_and_pictures(client, model):

@@ -43,6 +43,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -415,7 +416,8 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         yield
         runner.close()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI / ReDoc from files in the package: /docs works without a network
+    app = FastAPIOffline(
         title="emovox",
         version=__version__,
         summary="Speech emotion recognition: the emotion of a recording, with every probability.",
