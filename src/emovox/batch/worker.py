@@ -35,6 +35,15 @@ def load_count() -> int:
     return len(_LOADS)
 
 
+def _once(store: dict, key, make, label: str):
+    """``store[key]``, made by ``make()`` the first time (under the lock, so threads share one)."""
+    with _LOCK:
+        if key not in store:
+            store[key] = make()
+            _LOADS.append(label)
+        return store[key]
+
+
 def cached_model(path: str):
     """The :class:`~emovox.inference.EmotionModel` at ``path``, loaded once per process.
 
@@ -43,12 +52,7 @@ def cached_model(path: str):
     from ..inference import EmotionModel
 
     key = (os.path.abspath(path), os.stat(Path(path) / "metadata.json").st_mtime_ns)
-    with _LOCK:
-        model = _MODELS.get(key)
-        if model is None:
-            model = _MODELS[key] = EmotionModel(path)
-            _LOADS.append(f"model:{key[0]}")
-    return model
+    return _once(_MODELS, key, lambda: EmotionModel(path), f"model:{key[0]}")
 
 
 def cached_extractor(config: dict[str, Any]):
@@ -57,12 +61,7 @@ def cached_extractor(config: dict[str, Any]):
 
     cfg = FeatureConfig.from_dict(config)
     fp = cfg.fingerprint()
-    with _LOCK:
-        ex = _EXTRACTORS.get(fp)
-        if ex is None:
-            ex = _EXTRACTORS[fp] = FeatureExtractor(cfg)
-            _LOADS.append(f"features:{fp}")
-    return ex
+    return _once(_EXTRACTORS, fp, lambda: FeatureExtractor(cfg), f"features:{fp}")
 
 
 def warm(task: dict[str, Any]) -> int:
