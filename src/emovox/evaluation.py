@@ -47,8 +47,22 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
 
 
 @dataclass
+class FoldProba:
+    """One fold's test rows and their class probabilities (columns in the evaluation's label order)."""
+
+    name: str
+    paths: list[str]
+    y_true: list[str]
+    proba: np.ndarray
+
+
+@dataclass
 class Evaluation:
-    """The outcome of evaluating a recipe under a protocol."""
+    """The outcome of evaluating a recipe under a protocol.
+
+    ``fold_proba`` keeps each fold's test probabilities where the model gives them, so that models
+    evaluated on the same folds can be combined (:mod:`emovox.models.ensemble`); it is not saved to JSON.
+    """
 
     protocol: str
     speaker_independent: bool
@@ -57,6 +71,7 @@ class Evaluation:
     pooled: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     recipe: dict[str, Any] = field(default_factory=dict)
+    fold_proba: list[FoldProba] = field(default_factory=list, repr=False)
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.folds]))

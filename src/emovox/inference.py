@@ -108,6 +108,10 @@ class EmotionModel:
         self.path = Path(path)
         self.metadata = read_model_dir(self.path)
         self.labels: list[str] = list(self.metadata["labels"])
+        self.members: list[tuple[EmotionModel, float, list[int]]] = []
+        if self.metadata.get("kind") == "ensemble":  # see emovox.models.ensemble
+            self._load_members()
+            return
         self.frontend = _frontend(self.metadata["frontend"], self.path)
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
@@ -116,15 +120,38 @@ class EmotionModel:
         outs = [o.name for o in self.session.get_outputs()]
         self._prob_output = "probabilities" if "probabilities" in outs else outs[-1]
 
+    def _load_members(self) -> None:
+        """An ensemble: member models in sub-directories, their probabilities averaged with weights."""
+        for m in self.metadata["members"]:
+            member = EmotionModel(self.path / m["path"])
+            unknown = set(member.labels) - set(self.labels)
+            if unknown:
+                raise ModelError(f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels")
+            self.members.append((member, float(m.get("weight", 1.0)), [self.labels.index(lab) for lab in member.labels]))
+        self.sample_rate = self.members[0][0].sample_rate
+
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
 
     # ------------------------------------------------------------------------------------------------
-    def embed(self, y: np.ndarray) -> np.ndarray:
-        """The front end's representation of one mono signal at :attr:`sample_rate`."""
+    def embed(self, y: np.ndarray) -> np.ndarray | list:
+        """The front end's representation of one mono signal at :attr:`sample_rate` (an ensemble: a list
+        with each member's)."""
+        if self.members:
+            from .audio import resample
+
+            return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
         return self.frontend(y)
 
-    def proba_from_embeddings(self, X: np.ndarray) -> np.ndarray:
+    def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
+        if self.members:
+            total = 0.0
+            for (m, w, cols), Xm in zip(self.members, X, strict=True):
+                p = m.proba_from_embeddings(Xm)
+                full = np.zeros((len(p), len(self.labels)))
+                full[:, cols] = p
+                total = total + w * full
+            return total / sum(w for _, w, _ in self.members)
         X = np.asarray(X, dtype=np.float32)
         if X.ndim in (1, 3):  # one utterance: a feature vector, or a deep model's [1, frames, bins] matrix
             X = X[None]

@@ -151,7 +151,7 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
 
     Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
     """
-    from .evaluation import cross_validate
+    from .evaluation import FoldProba, cross_validate
     from .models.classical import make_classifier
     from .splits import make_protocol
 
@@ -162,16 +162,27 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
 
+    probas: list[np.ndarray] = []
+
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, _y, rows_test):
         Xtr, ytr = table.training_rows(rows_train[:, 0])
         if len(set(ytr)) < 2:
             raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
-        clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
-        return clf.fit(Xtr, ytr).predict(table.X[rows_test[:, 0]])
+        clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
+        Xte = table.X[rows_test[:, 0]]
+        if hasattr(clf, "predict_proba"):
+            p = clf.predict_proba(Xte)
+            cols = [list(clf.classes_).index(lab) if lab in clf.classes_ else None for lab in labels]
+            probas.append(np.stack([p[:, c] if c is not None else np.zeros(len(p)) for c in cols], axis=1))
+        return clf.predict(Xte)
 
     rows = np.arange(len(y))[:, None]
     ev = cross_validate(rows, y, proto, fit_predict, labels, progress)
+    paths = table.manifest["path"].astype(str).to_numpy()
+    if len(probas) == len(proto.folds):
+        ev.fold_proba = [FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
+                         for f, p in zip(proto.folds, probas, strict=True)]
     ev.recipe = {"model": recipe.classifier, "params": recipe.params, "scale": scale,
                  "augment": list(table.augmented), "features": table.frontend}
     return ev

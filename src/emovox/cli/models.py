@@ -78,6 +78,19 @@ def _save_evaluation(ev, args) -> None:
         print(f"saved {args.confusion}", file=sys.stderr)
 
 
+def _is_ensemble(args) -> bool:
+    from ..models.ensemble import is_ensemble
+
+    if not is_ensemble(getattr(args, "model", None)):
+        return False
+    if getattr(args, "trim_db", None) is not None or getattr(args, "features", None) or getattr(args, "no_scale", False):
+        from ..errors import ModelError
+
+        raise ModelError("--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
+                         "its own recipe's features")
+    return True
+
+
 def _is_deep(args) -> bool:
     from ..deep import DEEP_MODELS
 
@@ -119,6 +132,11 @@ def cmd_evaluate(args) -> int:
                 + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
+    elif _is_ensemble(args):
+        from ..models.ensemble import evaluate_ensemble
+
+        ev = evaluate_ensemble(df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir,
+                               jobs=args.jobs, progress=not args.quiet)
     elif _is_deep(args):
         from ..deep.train import cli_evaluate
 
@@ -140,6 +158,15 @@ def cmd_train(args) -> int:
     from ..training import evaluate_recipe, train_classical
 
     df = _load_source(args)
+    if _is_ensemble(args):
+        from ..models.ensemble import train_ensemble
+
+        out, ev = train_ensemble(df, args.model, args.output, protocol=args.protocol, seed=args.seed,
+                                 cache_dir=args.cache_dir, jobs=args.jobs, progress=not args.quiet)
+        if ev is not None:
+            print(ev.table())
+        print(f"saved model to {out}", file=sys.stderr)
+        return 0
     if _is_deep(args):
         from ..deep.train import cli_train
 

@@ -396,7 +396,7 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
     ``max_folds`` runs only the first folds (the note says so). Per-fold training time, epochs and
     seconds per epoch are kept in ``Evaluation.folds``.
     """
-    from ..evaluation import Evaluation, scores
+    from ..evaluation import Evaluation, FoldProba, scores
     from ..splits import make_protocol
     from ..training import _labels_of
 
@@ -408,7 +408,8 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
     labels = _labels_of(y)
     proto = make_protocol(df, protocol, random_state=seed, folds_dir=folds_dir)
     used = proto.folds[:max_folds] if max_folds else proto.folds
-    folds, all_true, all_pred = [], [], []
+    paths = df["path"].astype(str).to_numpy()
+    folds, fold_proba, all_true, all_pred = [], [], [], []
     for n, fold in enumerate(used):
         if len(fold.train) == 0 or len(fold.test) == 0:
             raise CorpusError(f"{proto.name} {fold.name}: empty train or test set")
@@ -426,13 +427,14 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
                   f"accuracy {100 * s['accuracy']:.1f} % ({s['epochs']} epochs, {s['seconds']:.0f} s, "
                   f"{s['seconds_per_epoch']:.1f} s/epoch)", file=sys.stderr, flush=True)
         folds.append(s)
+        fold_proba.append(FoldProba(fold.name, list(paths[fold.test]), list(y[fold.test]), p))
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
     note = proto.note
     if len(used) < len(proto.folds):
         note = (note + "; " if note else "") + f"only the first {len(used)} of {len(proto.folds)} folds were run"
     ev = Evaluation(proto.name, all(f.speaker_independent for f in used), labels, folds,
-                    scores(all_true, all_pred, labels), note)
+                    scores(all_true, all_pred, labels), note, fold_proba=fold_proba)
     ev.recipe = {**recipe.to_dict(), "features": {"type": "frames", "config": recipe.frontend.to_dict()}}
     return ev
 

@@ -1,0 +1,138 @@
+"""Ensembles: probabilities averaged over members, in evaluation and in a saved model directory."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emovox.errors import ModelError
+from emovox.evaluation import Evaluation, FoldProba
+from emovox.models.ensemble import combine, evaluate_ensemble, member_names, save_ensemble
+
+from .conftest import tone
+
+
+def _member(labels, folds):
+    """An evaluation with given per-fold (paths, truth, probabilities); its own scores are not needed."""
+    fps = [FoldProba(name, paths, truth, np.asarray(p, float)) for name, paths, truth, p in folds]
+    return Evaluation("test", True, labels, [{"shared_speakers": 0, "ua": 0, "accuracy": 0, "macro_f1": 0} for _ in fps], {}, fold_proba=fps)
+
+
+def test_combine_averages_probabilities_with_weights_and_label_orders():
+    truth = ["sad", "angry", "sad", "angry"]
+    paths = ["a", "b", "c", "d"]
+    # member A: right on a, b, c; wrong on d.  Member B (columns in the other order): right on d only,
+    # but very sure of it, and unsure elsewhere.
+    a = _member(["sad", "angry"], [("f1", paths, truth, [[.9, .1], [.2, .8], [.6, .4], [.7, .3]])])
+    b = _member(["angry", "sad"], [("f1", paths, truth, [[.55, .45], [.55, .45], [.55, .45], [.95, .05]])])
+    only_a = combine([a, b], [1, 0])
+    assert only_a.labels == ["sad", "angry"]  # canonical emotion order, whatever the members' order
+    assert only_a.folds[0]["accuracy"] == pytest.approx(0.75)
+    assert combine([a, b], [0, 1]).folds[0]["accuracy"] == pytest.approx(0.5)
+    both = combine([a, b])
+    # mean probability of "sad": a .675, b .325, c .525, d .375 -> sad, angry, sad, angry: all right
+    assert both.folds[0]["accuracy"] == 1.0 and both.folds[0]["ua"] == 1.0
+    p = both.fold_proba[0].proba
+    assert np.allclose(p.sum(axis=1), 1.0) and p[:, 0] == pytest.approx([.675, .325, .525, .375])
+    assert both.recipe["weights"] == [1.0, 1.0]
+
+
+def test_combine_refuses_mismatched_folds_and_bad_weights():
+    a = _member(["sad", "angry"], [("f1", ["a"], ["sad"], [[.9, .1]])])
+    b = _member(["sad", "angry"], [("f2", ["a"], ["sad"], [[.9, .1]])])
+    with pytest.raises(ModelError, match="same folds"):
+        combine([a, b])
+    with pytest.raises(ModelError, match="non-negative"):
+        combine([a, a], [1, -1])
+    with pytest.raises(ModelError, match="unknown member 'nope'"):
+        member_names("rescnn+nope")
+    with pytest.raises(ModelError, match="two or more different"):
+        member_names("svm+svm")
+
+
+@pytest.fixture(scope="module")
+def emodb_four(emodb_manifest):
+    """Four EMO-DB speakers: small enough to cross-validate in seconds."""
+    keep = sorted(emodb_manifest["speaker"].unique())[:4]
+    return emodb_manifest[emodb_manifest["speaker"].isin(keep)].reset_index(drop=True)
+
+
+def test_evaluate_ensemble_on_real_corpus(emodb_four, tmp_path):
+    ev = evaluate_ensemble(emodb_four, "logreg+mlp", "loso", cache_dir=tmp_path, progress=False)
+    assert ev.speaker_independent and [f["fold"] for f in ev.folds] == [f["fold"] for f in ev.members["logreg"].folds]
+    assert set(ev.members) == {"logreg", "mlp"}
+    n = sum(len(fp.paths) for fp in ev.fold_proba)
+    assert n == len(emodb_four) == ev.pooled["n"]
+    # each fold's scores are those of the averaged member probabilities
+    for k, fp in enumerate(ev.fold_proba):
+        mean = sum(m.fold_proba[k].proba for m in ev.members.values()) / 2
+        assert np.allclose(fp.proba, mean)
+        pred = np.array(ev.labels)[mean.argmax(axis=1)]
+        assert ev.folds[k]["accuracy"] == pytest.approx(np.mean(pred == np.array(fp.y_true)))
+    # four unseen speakers, seven emotions: far above chance (14 %) for both members and the ensemble
+    assert min(ev.summary["ua"], *(m.summary["ua"] for m in ev.members.values())) > 0.4
+
+
+def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tmp_path):
+    pytest.importorskip("torch")
+    import soundfile as sf
+
+    from emovox.deep.train import train_deep
+    from emovox.inference import load_model
+    from emovox.training import compute_features, resolve_recipe, train_classical
+
+    # low tones "sad", high tones "angry": canonical label order (sad, angry) differs from sklearn's (angry, sad)
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(24):
+        path = tmp_path / f"t{i}.wav"
+        sf.write(path, tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8), 16000)
+        rows.append({"path": str(path), "emotion": "sad" if i % 2 else "angry", "speaker": f"s{i % 3}",
+                     "corpus": "tones"})
+    df = pd.DataFrame(rows)
+    deep, _ = train_deep(df, "rescnn", tmp_path / "cnn", cache_dir=tmp_path / "cache", progress=False, epochs=2,
+                         batch_size=8, copies=0)
+    table = compute_features(df, resolve_recipe("logreg"), cache_dir=tmp_path / "cache", progress=False)
+    classical = train_classical(table, tmp_path / "lr", "logreg")
+    out = save_ensemble(tmp_path / "ens", {"cnn": deep, "lr": classical}, weights=[1, 3])
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["kind"] == "ensemble" and meta["labels"] == ["sad", "angry"]
+
+    clip = tmp_path / "t1.wav"
+    members = [load_model(out / "cnn"), load_model(out / "lr")]
+    p_cnn, p_lr = (dict(zip(m.labels, m.predict_proba(clip), strict=True)) for m in members)
+    expected = [(p_cnn[lab] + 3 * p_lr[lab]) / 4 for lab in ("sad", "angry")]
+    code = (
+        "import sys, json, emovox\n"
+        f"m = emovox.load_model({str(out)!r})\n"
+        f"p = m.predict_proba({str(clip)!r})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print(json.dumps([m.labels, p.tolist()]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    labels, p = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert labels == ["sad", "angry"] and np.allclose(p, expected, atol=1e-6)
+
+    # a changed member file is refused, naming the file
+    onnx = out / "lr" / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        load_model(out)
+
+
+def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
+    from types import SimpleNamespace
+
+    from emovox.cli.models import _is_ensemble
+
+    assert _is_ensemble(SimpleNamespace(model="rescnn+compare-logreg"))
+    assert not _is_ensemble(SimpleNamespace(model="rescnn"))
+    with pytest.raises(ModelError, match="do not apply to an ensemble"):
+        _is_ensemble(SimpleNamespace(model="rescnn+svm", trim_db=30.0))
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "svm+nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown member 'nope'" in proc.stderr and "Traceback" not in proc.stderr
