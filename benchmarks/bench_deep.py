@@ -4,7 +4,8 @@
                                     [--out benchmarks/results_deep.md]
 
 A run is ``MODEL:CORPUS[:FOLDS]`` (FOLDS: how many of the corpus's EmoBox folds, default all). Every model
-trains from scratch on each fold (validation: training speakers only). Frame features and augmented
+trains from scratch on each fold (validation: training speakers only). MODEL may be an ensemble such as
+``rescnn+compare-logreg`` (every fold; each member's own UA is reported beside the ensemble's). Frame features and augmented
 copies are cached (``$EMOVOX_CACHE``), so later runs only train. Results are appended to ``--out`` after
 each run, so a long benchmark that is stopped keeps what it finished.
 """
@@ -20,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import corpus, machine, md_table  # noqa: E402
 
+from emovox.deep import DEEP_MODELS  # noqa: E402
 from emovox.deep.train import evaluate_deep  # noqa: E402
+from emovox.models.ensemble import evaluate_ensemble, is_ensemble  # noqa: E402
 
 DEFAULT_RUNS = ("rescnn:ravdess,cnn1d:ravdess,rescnn:emodb:2,cnn1d:emodb:2,cnn2d:ravdess:1,cnn1d-frames:ravdess:1,"
                 "cnn1d-tutorial:ravdess:1,cnn2d:emodb:1,cnn1d-frames:emodb:1,cnn1d-tutorial:emodb:1")
@@ -31,15 +34,24 @@ COLUMNS = ["model", "corpus", "folds", "speaker-indep.", "UA %", "accuracy %", "
 def run(model: str, name: str, n_folds: int | None, max_seconds: float | None) -> dict:
     t = time.perf_counter()
     overrides = {"max_seconds": max_seconds} if max_seconds else {}
-    ev = evaluate_deep(corpus(name), model, "emobox", max_folds=n_folds, progress=False, log=True, **overrides)
+    if is_ensemble(model):  # members on the same folds, probabilities averaged; timings are the deep member's
+        if n_folds or overrides:
+            raise SystemExit(f"{model}: an ensemble runs every fold with its members' recipes as they are")
+        ev = evaluate_ensemble(corpus(name), model, "emobox", progress=False, log=True)
+        deep = next(e for m, e in ev.members.items() if m in DEEP_MODELS)
+        members = "; ".join(f"{m} {100 * e.summary['ua']:.1f}" for m, e in ev.members.items())
+    else:
+        ev = deep = evaluate_deep(corpus(name), model, "emobox", max_folds=n_folds, progress=False, log=True,
+                                  **overrides)
+        members = ""
     s = ev.summary
     return {"model": model, "corpus": name, "folds": f"{len(ev.folds)}",
             "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
             "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
-            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "s/epoch": f"{ev.mean('seconds_per_epoch'):.1f}",
-            "epochs/fold": f"{ev.mean('epochs'):.0f}", "s/fold (train)": f"{ev.mean('seconds'):.0f}",
+            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "s/epoch": f"{deep.mean('seconds_per_epoch'):.1f}",
+            "epochs/fold": f"{deep.mean('epochs'):.0f}", "s/fold (train)": f"{deep.mean('seconds'):.0f}",
             "seconds": f"{time.perf_counter() - t:.0f}",
-            "per-fold UA": ", ".join(f"{100 * f['ua']:.1f}" for f in ev.folds)}
+            "per-fold UA": ", ".join(f"{100 * f['ua']:.1f}" for f in ev.folds), "members UA %": members}
 
 
 def main() -> None:
@@ -54,7 +66,7 @@ def main() -> None:
     for spec in args.runs.split(","):
         model, name, *n = spec.split(":")
         rows.append(run(model, name, int(n[0]) if n else None, args.max_seconds))
-        text = header + "\n" + md_table(rows, [*COLUMNS, "per-fold UA"]) + "\n"
+        text = header + "\n" + md_table(rows, [*COLUMNS, "per-fold UA", "members UA %"]) + "\n"
         out.write_text(text)
         print(text, flush=True)
 

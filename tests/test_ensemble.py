@@ -136,3 +136,24 @@ def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
     proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "svm+nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unknown member 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_trains_an_ensemble_past_a_bad_file(emodb_four, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
+    rows = emodb_four.groupby("speaker").head(8)[["path", "emotion", "speaker", "corpus"]]
+    manifest = tmp_path / "m.csv"
+    pd.concat([rows, pd.DataFrame([{"path": str(bad), "emotion": "sad", "speaker": "x", "corpus": "emodb"}])]
+              ).to_csv(manifest, index=False)
+    out = tmp_path / "ens"
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "train", str(manifest), "--model", "logreg+rf",
+                           "--protocol", "none", "--cache-dir", str(tmp_path / "cache"), "-o", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # trained, but says a file was left out
+    assert "broken.wav" in proc.stderr and "Traceback" not in proc.stderr
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["training"]["n_utterances"] == len(rows)
+    from emovox.inference import load_model
+
+    p = load_model(out).predict_proba(rows["path"].iloc[0])
+    assert p.shape == (len(meta["labels"]),) and p.sum() == pytest.approx(1.0)

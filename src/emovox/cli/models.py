@@ -135,8 +135,10 @@ def cmd_evaluate(args) -> int:
     elif _is_ensemble(args):
         from ..models.ensemble import evaluate_ensemble
 
+        tables: dict = {}
         ev = evaluate_ensemble(df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir,
-                               jobs=args.jobs, progress=not args.quiet)
+                               jobs=args.jobs, progress=not args.quiet, tables=tables)
+        n_failed = len({path for t in tables.values() for path, _ in t.failures})
     elif _is_deep(args):
         from ..deep.train import cli_evaluate
 
@@ -161,12 +163,13 @@ def cmd_train(args) -> int:
     if _is_ensemble(args):
         from ..models.ensemble import train_ensemble
 
+        tables: dict = {}
         out, ev = train_ensemble(df, args.model, args.output, protocol=args.protocol, seed=args.seed,
-                                 cache_dir=args.cache_dir, jobs=args.jobs, progress=not args.quiet)
+                                 cache_dir=args.cache_dir, jobs=args.jobs, progress=not args.quiet, tables=tables)
         if ev is not None:
             print(ev.table())
         print(f"saved model to {out}", file=sys.stderr)
-        return 0
+        return 1 if any(t.failures for t in tables.values()) else 0
     if _is_deep(args):
         from ..deep.train import cli_train
 

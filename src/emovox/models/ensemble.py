@@ -129,11 +129,11 @@ def _member_table(df, name: str, *, cache_dir, jobs: int | None, progress: bool)
     return table
 
 
-def _evaluate_member(df, name: str, table, protocol: str, *, seed: int, progress: bool):
+def _evaluate_member(df, name: str, table, protocol: str, *, seed: int, progress: bool, log: bool = False):
     if _is_deep(name):
         from ..deep.train import evaluate_deep
 
-        return evaluate_deep(df, name, protocol, seed=seed, table=table, progress=progress)
+        return evaluate_deep(df, name, protocol, seed=seed, table=table, progress=progress, log=log)
     from ..training import evaluate_recipe, resolve_recipe
 
     return evaluate_recipe(table, resolve_recipe(name), protocol, seed=seed, progress=progress)
@@ -141,11 +141,12 @@ def _evaluate_member(df, name: str, table, protocol: str, *, seed: int, progress
 
 def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0, weights=None,
                       cache_dir: str | Path | None = None, jobs: int | None = None, progress: bool = True,
-                      tables: dict[str, Any] | None = None):
+                      tables: dict[str, Any] | None = None, log: bool = False):
     """Cross-validate each member of ``model`` on the same folds of ``protocol`` and combine them.
 
     Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own evaluation is in
-    its ``members`` attribute (name -> Evaluation).
+    its ``members`` attribute (name -> Evaluation). ``log`` prints a line per deep-member fold.
+    ``tables`` (member name -> features) is reused, and filled in as features are computed.
     """
     names = member_names(model)
     tables = tables if tables is not None else {}
@@ -153,8 +154,8 @@ def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0,
     for name in names:
         if name not in tables:
             tables[name] = _member_table(df, name, cache_dir=cache_dir, jobs=jobs, progress=progress)
-        members[name] = _evaluate_member(df, name, tables[name], protocol, seed=seed, progress=progress)
-        if progress:
+        members[name] = _evaluate_member(df, name, tables[name], protocol, seed=seed, progress=progress, log=log)
+        if progress or log:
             print(f"[{model}] {name}: UA {100 * members[name].summary['ua']:.1f} %", file=sys.stderr)
     ev = combine(list(members.values()), weights, name=model)
     ev.members = members
@@ -162,11 +163,13 @@ def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0,
 
 
 def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none", seed: int = 0, weights=None,
-                   cache_dir: str | Path | None = None, jobs: int | None = None, progress: bool = True):
+                   cache_dir: str | Path | None = None, jobs: int | None = None, progress: bool = True,
+                   tables: dict[str, Any] | None = None):
     """Train every member on all of ``df`` into ``output/<member>`` and write the ensemble's metadata.
 
     With a ``protocol`` other than ``"none"`` the ensemble is cross-validated first; the figures go into
     its metadata (and each member's own into the member's). Returns ``(output, evaluation or None)``.
+    ``tables`` (member name -> features) is filled in as they are computed, their ``failures`` included.
     """
     from ..training import training_summary
 
@@ -174,7 +177,10 @@ def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none"
     if len(df) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
     output = Path(output)
-    tables = {n: _member_table(df, n, cache_dir=cache_dir, jobs=jobs, progress=progress) for n in names}
+    tables = tables if tables is not None else {}
+    for n in names:
+        if n not in tables:
+            tables[n] = _member_table(df, n, cache_dir=cache_dir, jobs=jobs, progress=progress)
     ev = None
     if protocol != "none":
         ev = evaluate_ensemble(df, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables)
@@ -192,9 +198,10 @@ def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none"
             r = resolve_recipe(name)
             members[name] = train_classical(tables[name], output / name, r.classifier, params=r.params, seed=seed,
                                             evaluation=member_ev, extra={"recipe": name})
+    read_by_all = set.intersection(*(set(t.manifest["path"].astype(str)) for t in tables.values()))
     save_ensemble(output, members, weights, {
         "recipe": model,
-        "training": training_summary(df),
+        "training": training_summary(df[df["path"].astype(str).isin(read_by_all)]),
         "metrics": ev.summary if ev is not None else None,
         "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
         "per_class_recall": ({k: v["recall"] for k, v in ev.pooled["per_class"].items()} if ev is not None else None),
