@@ -3,7 +3,8 @@
     python benchmarks/bench_deep.py [--runs rescnn:ravdess,cnn1d:ravdess:6,...] [--max-seconds S]
                                     [--out benchmarks/results_deep.md]
 
-A run is ``MODEL:CORPUS[:FOLDS]`` (FOLDS: how many of the corpus's EmoBox folds, default all). Every model
+A run is ``MODEL:CORPUS[:FOLDS]`` (FOLDS: how many of the corpus's EmoBox folds, default all, or a range
+``A-B`` of them, 1-based, so that a long run can be split over processes). Every model
 trains from scratch on each fold (validation: training speakers only). MODEL may be an ensemble such as
 ``rescnn+compare-logreg`` (every fold; each member's own UA is reported beside the ensemble's). Frame features and augmented
 copies are cached (``$EMOVOX_CACHE``), so later runs only train. Results are appended to ``--out`` after
@@ -31,21 +32,31 @@ COLUMNS = ["model", "corpus", "folds", "speaker-indep.", "UA %", "accuracy %", "
            "epochs/fold", "s/fold (train)", "seconds"]
 
 
-def run(model: str, name: str, n_folds: int | None, max_seconds: float | None) -> dict:
+def _folds(spec: str | None) -> dict:
+    """``N``: the first N folds; ``A-B``: folds A to B (1-based), to split a long run over processes."""
+    if not spec:
+        return {}
+    if "-" in spec:
+        a, b = (int(x) for x in spec.split("-"))
+        return {"only_folds": list(range(a - 1, b))}
+    return {"max_folds": int(spec)}
+
+
+def run(model: str, name: str, folds: str | None, max_seconds: float | None) -> dict:
     t = time.perf_counter()
     overrides = {"max_seconds": max_seconds} if max_seconds else {}
     if is_ensemble(model):  # members on the same folds, probabilities averaged; timings are the deep member's
-        if n_folds or overrides:
+        if folds or overrides:
             raise SystemExit(f"{model}: an ensemble runs every fold with its members' recipes as they are")
         ev = evaluate_ensemble(corpus(name), model, "emobox", progress=False, log=True)
         deep = next(e for m, e in ev.members.items() if m in DEEP_MODELS)
         members = "; ".join(f"{m} {100 * e.summary['ua']:.1f}" for m, e in ev.members.items())
     else:
-        ev = deep = evaluate_deep(corpus(name), model, "emobox", max_folds=n_folds, progress=False, log=True,
+        ev = deep = evaluate_deep(corpus(name), model, "emobox", progress=False, log=True, **_folds(folds),
                                   **overrides)
         members = ""
     s = ev.summary
-    return {"model": model, "corpus": name, "folds": f"{len(ev.folds)}",
+    return {"model": model, "corpus": name, "folds": f"{len(ev.folds)}" + (f" ({folds})" if folds else ""),
             "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
             "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
             "macro F1 %": f"{100 * s['macro_f1']:.1f}", "s/epoch": f"{deep.mean('seconds_per_epoch'):.1f}",
@@ -65,7 +76,7 @@ def main() -> None:
     header = f"machine: {machine()}\n\ncommand: python {' '.join(sys.argv)}\n"
     for spec in args.runs.split(","):
         model, name, *n = spec.split(":")
-        rows.append(run(model, name, int(n[0]) if n else None, args.max_seconds))
+        rows.append(run(model, name, n[0] if n else None, args.max_seconds))
         text = header + "\n" + md_table(rows, [*COLUMNS, "per-fold UA", "members UA %"]) + "\n"
         out.write_text(text)
         print(text, flush=True)

@@ -61,3 +61,19 @@ def tone_wav(tmp_path) -> Path:
     path = tmp_path / "tone.wav"
     sf.write(path, tone(), 16000)
     return path
+
+
+@pytest.fixture
+def tone_manifest(tmp_path):
+    """24 short WAV tones, low ones "sad" and high ones "angry", from three "speakers"."""
+    import pandas as pd
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(24):
+        path = tmp_path / f"t{i}.wav"
+        sf.write(path, tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8), 16000)
+        rows.append({"path": str(path), "emotion": "sad" if i % 2 else "angry", "speaker": f"s{i % 3}",
+                     "corpus": "tones"})
+    return pd.DataFrame(rows)

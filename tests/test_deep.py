@@ -148,3 +148,19 @@ def test_cli_routes_deep_models():
 
     assert {"cnn1d", "cnn1d-tutorial", "cnn2d", "rescnn"} <= DEEP_MODELS
     assert _is_deep(SimpleNamespace(model="rescnn")) and not _is_deep(SimpleNamespace(model="svm"))
+
+
+def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, tmp_path):
+    from emovox.deep.train import evaluate_deep
+
+    ev = evaluate_deep(tone_manifest, "rescnn", "kfold:3", cache_dir=tmp_path / "cache", only_folds=[1],
+                       progress=False, epochs=2, batch_size=8, copies=0)
+    assert len(ev.folds) == 1 and "only folds" in ev.note
+    (fp,) = ev.fold_proba
+    test = tone_manifest[tone_manifest["path"].isin(fp.paths)]
+    assert len(test) == ev.pooled["n"] == 8 and test["speaker"].nunique() == 1  # one whole speaker held out
+    assert fp.proba.shape == (8, 2) and np.allclose(fp.proba.sum(axis=1), 1.0, atol=1e-5)
+    assert fp.y_true == list(test.set_index("path").loc[fp.paths, "emotion"])
+    with pytest.raises(Exception, match="cannot run folds"):
+        evaluate_deep(tone_manifest, "rescnn", "kfold:3", cache_dir=tmp_path / "cache", only_folds=[5],
+                      progress=False, epochs=1)

@@ -12,8 +12,6 @@ from emovox.errors import ModelError
 from emovox.evaluation import Evaluation, FoldProba
 from emovox.models.ensemble import combine, evaluate_ensemble, member_names, save_ensemble
 
-from .conftest import tone
-
 
 def _member(labels, folds):
     """An evaluation with given per-fold (paths, truth, probabilities); its own scores are not needed."""
@@ -76,23 +74,14 @@ def test_evaluate_ensemble_on_real_corpus(emodb_four, tmp_path):
     assert min(ev.summary["ua"], *(m.summary["ua"] for m in ev.members.values())) > 0.4
 
 
-def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tmp_path):
+def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_manifest, tmp_path):
     pytest.importorskip("torch")
-    import soundfile as sf
-
     from emovox.deep.train import train_deep
     from emovox.inference import load_model
     from emovox.training import compute_features, resolve_recipe, train_classical
 
-    # low tones "sad", high tones "angry": canonical label order (sad, angry) differs from sklearn's (angry, sad)
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(24):
-        path = tmp_path / f"t{i}.wav"
-        sf.write(path, tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8), 16000)
-        rows.append({"path": str(path), "emotion": "sad" if i % 2 else "angry", "speaker": f"s{i % 3}",
-                     "corpus": "tones"})
-    df = pd.DataFrame(rows)
+    # canonical label order (sad, angry) differs from scikit-learn's (angry, sad)
+    df = tone_manifest
     deep, _ = train_deep(df, "rescnn", tmp_path / "cnn", cache_dir=tmp_path / "cache", progress=False, epochs=2,
                          batch_size=8, copies=0)
     table = compute_features(df, resolve_recipe("logreg"), cache_dir=tmp_path / "cache", progress=False)
@@ -101,7 +90,7 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tmp_p
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["kind"] == "ensemble" and meta["labels"] == ["sad", "angry"]
 
-    clip = tmp_path / "t1.wav"
+    clip = df["path"].iloc[1]
     members = [load_model(out / "cnn"), load_model(out / "lr")]
     p_cnn, p_lr = (dict(zip(m.labels, m.predict_proba(clip), strict=True)) for m in members)
     expected = [(p_cnn[lab] + 3 * p_lr[lab]) / 4 for lab in ("sad", "angry")]

@@ -389,11 +389,13 @@ def deep_features(manifest, recipe: Recipe | str, *, cache_dir: str | Path | Non
 
 def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfold", *, seed: int = 0,
                   table: FrameTable | None = None, cache_dir: str | Path | None = None,
-                  folds_dir: str | Path | None = None, max_folds: int | None = None, progress: bool = True,
+                  folds_dir: str | Path | None = None, max_folds: int | None = None,
+                  only_folds: list[int] | None = None, progress: bool = True,
                   log: bool = False, **overrides):
     """Cross-validate a deep recipe under ``protocol``; each fold trains from scratch on its training rows.
 
-    ``max_folds`` runs only the first folds (the note says so). Per-fold training time, epochs and
+    ``max_folds`` runs only the first folds, ``only_folds`` the folds at these (0-based) positions (the
+    note says so: a long benchmark can then be split over processes). Per-fold training time, epochs and
     seconds per epoch are kept in ``Evaluation.folds``.
     """
     from ..evaluation import Evaluation, FoldProba, scores
@@ -408,6 +410,10 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
     labels = _labels_of(y)
     proto = make_protocol(df, protocol, random_state=seed, folds_dir=folds_dir)
     used = proto.folds[:max_folds] if max_folds else proto.folds
+    if only_folds is not None:
+        if not only_folds or min(only_folds) < 0 or max(only_folds) >= len(used):
+            raise CorpusError(f"{proto.name} has {len(used)} folds; cannot run folds {only_folds}")
+        used = [used[k] for k in only_folds]
     paths = df["path"].astype(str).to_numpy()
     folds, fold_proba, all_true, all_pred = [], [], [], []
     for n, fold in enumerate(used):
@@ -431,7 +437,10 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
     note = proto.note
-    if len(used) < len(proto.folds):
+    if only_folds is not None:
+        note = (note + "; " if note else "") + (f"only folds {', '.join(f.name for f in used)} of "
+                                                 f"{len(proto.folds)} were run")
+    elif len(used) < len(proto.folds):
         note = (note + "; " if note else "") + f"only the first {len(used)} of {len(proto.folds)} folds were run"
     ev = Evaluation(proto.name, all(f.speaker_independent for f in used), labels, folds,
                     scores(all_true, all_pred, labels), note, fold_proba=fold_proba)
