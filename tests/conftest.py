@@ -77,3 +77,28 @@ def tone_manifest(tmp_path):
         rows.append({"path": str(path), "emotion": "sad" if i % 2 else "angry", "speaker": f"s{i % 3}",
                      "corpus": "tones"})
     return pd.DataFrame(rows)
+
+
+def proba_without_torch(model_dir, audio, tmp_path) -> tuple[list[str], np.ndarray]:
+    """Labels and probabilities of ``audio`` (a path, or a 16 kHz signal) from ``model_dir``, predicted in a
+    fresh Python process that must not import torch."""
+    import json
+    import subprocess
+    import sys
+
+    if isinstance(audio, np.ndarray):
+        np.save(tmp_path / "signal.npy", audio)
+        source = f"np.load({str(tmp_path / 'signal.npy')!r}), sr=16000"
+    else:
+        source = repr(str(audio))
+    code = (
+        "import sys, json, numpy as np, emovox\n"
+        f"m = emovox.load_model({str(model_dir)!r})\n"
+        f"p = m.predict_proba({source})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print(json.dumps([m.labels, p.tolist()]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    labels, p = json.loads(proc.stdout.strip().splitlines()[-1])
+    return labels, np.array(p)

@@ -1,8 +1,6 @@
 """Deep models: frame inputs, masking, a few training steps, ONNX parity, torch-free prediction."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,7 +8,7 @@ import pytest
 from emovox.deep import DEEP_MODELS, FrameConfig, get_recipe
 from emovox.deep.frames import FramesFrontend, fix_frames, normalize, raw_features
 
-from .conftest import tone
+from .conftest import proba_without_torch, tone
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -127,17 +125,7 @@ def test_saved_model_predicts_without_torch(tmp_path):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
     expected = predict_proba(res.model, [FramesFrontend(meta["frontend"])(signals[0])[0]], vector=False)[0]
-    np.save(tmp_path / "sig.npy", signals[0])
-    code = (
-        "import sys, json, numpy as np, emovox\n"
-        f"m = emovox.load_model({str(out)!r})\n"
-        f"p = m.predict_proba(np.load({str(tmp_path / 'sig.npy')!r}), sr=16000)\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "print(json.dumps(p.tolist()))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    p = np.array(json.loads(proc.stdout.strip().splitlines()[-1]))
+    _, p = proba_without_torch(out, signals[0], tmp_path)
     assert p.shape == (2,) and np.allclose(p, expected, atol=1e-4)
 
 

@@ -12,6 +12,8 @@ from emovox.errors import ModelError
 from emovox.evaluation import Evaluation, FoldProba
 from emovox.models.ensemble import combine, evaluate_ensemble, member_names, save_ensemble
 
+from .conftest import proba_without_torch
+
 
 def _member(labels, folds):
     """An evaluation with given per-fold (paths, truth, probabilities); its own scores are not needed."""
@@ -94,16 +96,7 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_
     members = [load_model(out / "cnn"), load_model(out / "lr")]
     p_cnn, p_lr = (dict(zip(m.labels, m.predict_proba(clip), strict=True)) for m in members)
     expected = [(p_cnn[lab] + 3 * p_lr[lab]) / 4 for lab in ("sad", "angry")]
-    code = (
-        "import sys, json, emovox\n"
-        f"m = emovox.load_model({str(out)!r})\n"
-        f"p = m.predict_proba({str(clip)!r})\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "print(json.dumps([m.labels, p.tolist()]))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    labels, p = json.loads(proc.stdout.strip().splitlines()[-1])
+    labels, p = proba_without_torch(out, clip, tmp_path)
     assert labels == ["sad", "angry"] and np.allclose(p, expected, atol=1e-6)
 
     # a changed member file is refused, naming the file
