@@ -119,6 +119,27 @@ class EmotionModel:
         self._input = self.session.get_inputs()[0].name
         outs = [o.name for o in self.session.get_outputs()]
         self._prob_output = "probabilities" if "probabilities" in outs else outs[-1]
+        self.class_means = self._class_means()
+
+    def _class_means(self) -> np.ndarray | None:
+        name = (self.metadata.get("adaptation") or {}).get("class_means")
+        if not name:
+            return None
+        try:
+            means = np.load(self.path / name, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
+        if means.ndim != 2 or len(means) != len(self.labels):
+            raise ModelError(f"{self.path / name}: class means of shape {means.shape} do not fit "
+                             f"{len(self.labels)} labels")
+        return means.astype(np.float64)
+
+    @property
+    def can_adapt(self) -> bool:
+        """Whether :meth:`proba_session` can adapt to a speaker (the model, or a member, has class means)."""
+        if self.members:
+            return any(m.can_adapt for m, _, _ in self.members)
+        return self.class_means is not None
 
     def _load_members(self) -> None:
         """An ensemble: member models in sub-directories, their probabilities averaged with weights."""
@@ -160,6 +181,27 @@ class EmotionModel:
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
+    def proba_session(self, embeddings: Sequence) -> np.ndarray:
+        """Probabilities for several recordings of **one speaker**, adapted to that speaker.
+
+        ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
+        removed (:mod:`emovox.adaptation`); a model (or ensemble member) without class means, or a single
+        recording, is scored as it is.
+        """
+        if self.members:
+            total = np.zeros((len(embeddings), len(self.labels)))
+            for k, (m, w, cols) in enumerate(self.members):
+                total[:, cols] += w * m.proba_session([e[k] for e in embeddings])
+            return total / sum(w for _, w, _ in self.members)
+        if not len(embeddings):
+            return np.zeros((0, len(self.labels)))
+        if self.class_means is None:
+            return np.vstack([self.proba_from_embeddings(e) for e in embeddings])
+        from .adaptation import adapt_proba
+
+        X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
+        return adapt_proba(X, self.proba_from_embeddings, self.class_means)
+
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one mono signal at :attr:`sample_rate`."""
         return self.proba_from_embeddings(self.embed(y))[0]
@@ -189,18 +231,32 @@ class EmotionModel:
             return self.labels[int(np.argmax(p))]
         return [self.labels[i] for i in np.argmax(p, axis=1)]
 
-    def predict_files(self, paths: Iterable[str | os.PathLike]) -> Iterator[Prediction]:
-        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set."""
+    def predict_files(self, paths: Iterable[str | os.PathLike], same_speaker: bool = False) -> Iterator[Prediction]:
+        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
+
+        ``same_speaker``: the files are recordings of one speaker; every file is embedded first, then all
+        are scored together with speaker adaptation (:meth:`proba_session`).
+        """
+        if same_speaker and not self.can_adapt:
+            raise ModelError(f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
+                             "deep models cannot; retrain others with this emovox version)")
+        done: list[tuple[str, Any]] = []
         for path in paths:
             try:
-                p = self.proba_signal(load_audio(path, self.sample_rate))
+                e = self.embed(load_audio(path, self.sample_rate))
+                result = e if same_speaker else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
-                yield Prediction(str(path), error=str(exc))
-                continue
+                result = Prediction(str(path), error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
-                yield Prediction(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
-                continue
-            yield self.make_prediction(str(path), p)
+                result = Prediction(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
+            if same_speaker:
+                done.append((str(path), result))
+            else:
+                yield result if isinstance(result, Prediction) else self.make_prediction(str(path), result)
+        good = [(src, e) for src, e in done if not isinstance(e, Prediction)]
+        probs = iter(self.proba_session([e for _, e in good]) if good else [])
+        for src, e in done:
+            yield e if isinstance(e, Prediction) else self.make_prediction(src, next(probs))
 
     def make_prediction(self, source: str, p: np.ndarray) -> Prediction:
         i = int(np.argmax(p))

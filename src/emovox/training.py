@@ -146,10 +146,12 @@ def _labels_of(y: np.ndarray) -> list[str]:
 
 def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: str = "kfold", *,
                     params: dict | None = None, scale: bool = True, seed: int = 0, progress: bool = True,
-                    folds_dir: str | Path | None = None):
+                    folds_dir: str | Path | None = None, adapt: bool = False):
     """Cross-validate a classifier (or a recipe's) on a feature table under ``protocol``.
 
     Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
+    ``adapt``: speaker adaptation (:mod:`emovox.adaptation`) with all of each test speaker's recordings,
+    unlabelled, as that speaker's session; the protocol's name and note say so.
     """
     from .evaluation import FoldProba, cross_validate
     from .models.classical import make_classifier
@@ -161,20 +163,29 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
+    speakers = _speakers_for_adaptation(table.manifest) if adapt else None
 
     probas: list[np.ndarray] = []
 
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
-    def fit_predict(rows_train, _y, rows_test):
+    def fit_predict(rows_train, y_train, rows_test):
         Xtr, ytr = table.training_rows(rows_train[:, 0])
         if len(set(ytr)) < 2:
             raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
         clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
         Xte = table.X[rows_test[:, 0]]
+        if adapt:
+            if not hasattr(clf, "predict_proba"):
+                raise ModelError(f"speaker adaptation needs class probabilities; {recipe.classifier} gives none")
+            from .adaptation import adapt_by_speaker, class_means
+
+            means = class_means(table.X[rows_train[:, 0]], y_train, clf.classes_)
+            p = adapt_by_speaker(Xte, speakers[rows_test[:, 0]], clf.predict_proba, means)
+            probas.append(_in_label_order(p, clf.classes_, labels))
+            return clf.classes_[p.argmax(axis=1)]
         if hasattr(clf, "predict_proba"):
             p = clf.predict_proba(Xte)
-            cols = [list(clf.classes_).index(lab) if lab in clf.classes_ else None for lab in labels]
-            probas.append(np.stack([p[:, c] if c is not None else np.zeros(len(p)) for c in cols], axis=1))
+            probas.append(_in_label_order(p, clf.classes_, labels))
         return clf.predict(Xte)
 
     rows = np.arange(len(y))[:, None]
@@ -184,8 +195,24 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
         ev.fold_proba = [FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
                          for f, p in zip(proto.folds, probas, strict=True)]
     ev.recipe = {"model": recipe.classifier, "params": recipe.params, "scale": scale,
-                 "augment": list(table.augmented), "features": table.frontend}
+                 "augment": list(table.augmented), "features": table.frontend, "speaker_adaptation": adapt}
+    if adapt:
+        ev.protocol += "+speaker-adapted"
+        ev.note = "; ".join(filter(None, [ev.note, (
+            "speaker-adapted: each test speaker's recordings (unlabelled, all of them at once) were used to "
+            "estimate and remove that speaker's offset; per-recording figures need the plain protocol")]))
     return ev
+
+
+def _in_label_order(p: np.ndarray, classes, labels: list[str]) -> np.ndarray:
+    cols = [list(classes).index(lab) if lab in classes else None for lab in labels]
+    return np.stack([p[:, c] if c is not None else np.zeros(len(p)) for c in cols], axis=1)
+
+
+def _speakers_for_adaptation(manifest: pd.DataFrame) -> np.ndarray:
+    if "speaker" not in manifest or manifest["speaker"].isna().any():
+        raise CorpusError("speaker adaptation needs the speaker of every recording (a 'speaker' column)")
+    return manifest["speaker"].astype(str).to_numpy()
 
 
 def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
@@ -198,9 +225,22 @@ def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+#: Training class means (a plain .npy file, loaded with allow_pickle=False) for speaker adaptation.
+CLASS_MEANS = "class_means.npy"
+
+
+def _npy(a: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=False)
+    return buf.getvalue()
+
+
 def train_classical(table: FeatureTable, output: str | Path, model: str = "svm", *, params: dict | None = None,
                     scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory."""
+    from .adaptation import class_means
     from .models.classical import make_classifier, to_onnx
     from .models.store import save_model_dir
 
@@ -213,7 +253,8 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(
         *table.training_rows(np.arange(len(y))))
     classes = [str(c) for c in pipe.classes_]
-    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
+    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1]),
+                                       CLASS_MEANS: _npy(class_means(table.X, y, classes).astype(np.float32))}
     frontend = dict(table.frontend)
     if "onnx_path" in frontend:  # an encoder model carries its encoder graph
         graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
@@ -222,6 +263,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
         "labels": classes,
         "frontend": frontend,
         "head": "model.onnx",
+        "adaptation": {"class_means": CLASS_MEANS},  # for speaker adaptation, see emovox.adaptation
         "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed},
         "training": training_summary(table.manifest),
         "metrics": evaluation.summary if evaluation is not None else None,

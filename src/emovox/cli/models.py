@@ -110,7 +110,17 @@ def cmd_evaluate(args) -> int:
         from ..inference import load_model
 
         model = load_model(args.trained)
-        preds = list(model.predict_files(df["path"]))
+        if args.speaker_adapt:
+            from ..training import _speakers_for_adaptation
+
+            speakers = _speakers_for_adaptation(df)
+            by_path = {}
+            for s in dict.fromkeys(speakers):
+                group = list(df["path"][speakers == s])
+                by_path.update(zip(group, model.predict_files(group, same_speaker=True), strict=True))
+            preds = [by_path[p] for p in df["path"]]
+        else:
+            preds = list(model.predict_files(df["path"]))
         for p in preds:
             if not p.ok:
                 n_failed += 1
@@ -131,7 +141,15 @@ def cmd_evaluate(args) -> int:
                    "so speaker independence is unknown")
                 + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
                 + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
-        ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})", independent, model.labels, [s], s, note)
+        if args.speaker_adapt:
+            note += "; speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
+        ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})" + ("+speaker-adapted" if args.speaker_adapt else ""),
+                        independent, model.labels, [s], s, note)
+    elif args.speaker_adapt and (_is_ensemble(args) or _is_deep(args)):
+        from ..errors import ModelError
+
+        raise ModelError("--speaker-adapt cross-validates feature-vector models (classical and encoder recipes); "
+                         "for an ensemble, train it and use --trained MODEL --speaker-adapt")
     elif _is_ensemble(args):
         from ..models.ensemble import evaluate_ensemble
 
@@ -150,7 +168,7 @@ def cmd_evaluate(args) -> int:
         n_failed = len(table.failures)
         ev = evaluate_recipe(table, _recipe(args), args.protocol, seed=args.seed,
                              progress=not args.quiet,
-                             scale=not args.no_scale)
+                             scale=not args.no_scale, adapt=args.speaker_adapt)
     print(ev.table())
     _save_evaluation(ev, args)
     return 1 if n_failed else 0
@@ -234,6 +252,10 @@ def cmd_tune(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    if args.same_speaker and (args.timeline or args.plot or args.output or args.engine == "dask" or args.address):
+        err("--same-speaker scores whole files together; it does not combine with --timeline, --plot, --output "
+            "or --engine dask")
+        return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from ..batch.cli import predict_command
 
@@ -253,7 +275,7 @@ def cmd_predict(args) -> int:
         err(msg)
     n_bad = len(problems)
     results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if args.json else []
-    for pred in model.predict_files(paths):
+    for pred in model.predict_files(paths, same_speaker=args.same_speaker):
         if not pred.ok:
             n_bad += 1
             err(pred.error)
@@ -297,6 +319,9 @@ def register(sub) -> None:
     source_args(p)
     model_args(p)
     p.add_argument("--trained", help="score this trained model directory on the data instead")
+    p.add_argument("--speaker-adapt", action="store_true",
+                   help="speaker adaptation: score each test speaker's recordings together, removing that "
+                        "voice's offset (uses the test speakers' unlabelled recordings; reported as such)")
     p.add_argument("--json", help="save the evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_evaluate)
@@ -319,6 +344,9 @@ def register(sub) -> None:
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--top-k", type=_positive_int, default=None, help="show only the K most probable emotions")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--same-speaker", action="store_true",
+                   help="the inputs are recordings of one speaker: score them together, adapted to that voice "
+                        "(best with 8 or more recordings; not with --timeline)")
     p.add_argument("--timeline", action="store_true",
                    help="long recordings: cut into speech segments and give the emotion of each")
     p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")

@@ -5,6 +5,8 @@ A model directory holds::
     metadata.json      labels, front end (feature configuration or encoder), training data and protocol,
                        cross-validated metrics, emovox version, and the SHA-256 of every graph file
     *.onnx             the graphs (classifier head; for encoder models the encoder too)
+    class_means.npy    feature-vector models: training class means, for speaker adaptation
+                       (a plain array, read with ``allow_pickle=False``)
 
 Loading checks that every file is there and that its hash matches, so a tampered or truncated file is
 refused before onnxruntime sees it. ONNX is a data format: loading it executes no Python code.
@@ -32,7 +34,7 @@ def sha256(path: Path) -> str:
 
 
 def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: dict[str, Any]) -> Path:
-    """Write ``graphs`` (file name -> ONNX bytes, or a file to copy) and the metadata into ``path``."""
+    """Write ``graphs`` (file name -> ONNX or .npy bytes, or a file to copy) and the metadata into ``path``."""
     from .. import __version__
 
     path = Path(path)
