@@ -238,8 +238,13 @@ def _npy(a: np.ndarray) -> bytes:
 
 
 def train_classical(table: FeatureTable, output: str | Path, model: str = "svm", *, params: dict | None = None,
-                    scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None) -> Path:
-    """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory."""
+                    scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None,
+                    adaptable: bool = True) -> Path:
+    """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
+
+    ``adaptable``: store the training class means that speaker adaptation needs (a model without them
+    refuses ``--same-speaker``; leave them out where adaptation was measured not to help).
+    """
     from .adaptation import class_means
     from .models.classical import make_classifier, to_onnx
     from .models.store import save_model_dir
@@ -253,8 +258,9 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(
         *table.training_rows(np.arange(len(y))))
     classes = [str(c) for c in pipe.classes_]
-    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1]),
-                                       CLASS_MEANS: _npy(class_means(table.X, y, classes).astype(np.float32))}
+    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
+    if adaptable:
+        graphs[CLASS_MEANS] = _npy(class_means(table.X, y, classes).astype(np.float32))
     frontend = dict(table.frontend)
     if "onnx_path" in frontend:  # an encoder model carries its encoder graph
         graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
@@ -263,7 +269,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
         "labels": classes,
         "frontend": frontend,
         "head": "model.onnx",
-        "adaptation": {"class_means": CLASS_MEANS},  # for speaker adaptation, see emovox.adaptation
+        "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
         "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed},
         "training": training_summary(table.manifest),
         "metrics": evaluation.summary if evaluation is not None else None,

@@ -275,6 +275,10 @@ def cmd_predict(args) -> int:
         err(msg)
     n_bad = len(problems)
     results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if args.json else []
+    if args.same_speaker:  # every file is embedded before the first result: show progress meanwhile
+        from tqdm import tqdm
+
+        paths = tqdm(paths, desc="same speaker", unit="file", leave=False, disable=len(paths) < 8)
     for pred in model.predict_files(paths, same_speaker=args.same_speaker):
         if not pred.ok:
             n_bad += 1
