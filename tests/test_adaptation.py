@@ -191,8 +191,8 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
     results = json.loads(proc.stdout)
     assert sum("emotion" in r for r in results) == 10 and sum("error" in r for r in results) == 1
 
-    proc = subprocess.run([*cli, "predict", str(folder), "--same-speaker", "--timeline", "--model", str(model_dir)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([*cli, "predict", str(folder), "--same-speaker", "--engine", "dask", "--model",
+                           str(model_dir)], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--same-speaker" in proc.stderr
 
     manifest = tmp_path / "m.csv"
@@ -207,3 +207,34 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
     proc = subprocess.run([*cli, "evaluate", str(manifest), "--model", "rescnn+logreg", "--speaker-adapt"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--speaker-adapt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_timeline_of_one_speaker_adapts(model_dir, emodb_manifest, tmp_path):
+    """A long recording of the unseen speaker (12 utterances with pauses): its segments scored together."""
+    from emovox.audio import load_audio
+    from emovox.live import adapt_timeline, iter_timeline
+
+    rows = emodb_manifest[emodb_manifest["speaker"] == "emodb:03"].sample(12, random_state=0)
+    pause = np.zeros(16000, dtype=np.float32)
+    audio = np.concatenate([x for p in rows["path"] for x in (load_audio(p, 16000), pause)])
+    rec = tmp_path / "speaker03.wav"
+    sf.write(rec, audio, 16000)
+    model = load_model(model_dir)
+    segs = list(iter_timeline(str(rec), model, keep_samples=True, keep_embeddings=True))
+    assert 10 <= len(segs) <= 14 and all(s.embedding is not None for s in segs)
+    plain = np.array([[s.probabilities[lab] for lab in model.labels] for s in segs])
+    adapt_timeline(model, segs)
+    adapted = np.array([[s.probabilities[lab] for lab in model.labels] for s in segs])
+    want = model.proba_session([model.embed(s.samples) for s in segs])
+    np.testing.assert_allclose(adapted, want, atol=1e-6)
+    assert np.abs(adapted - plain).max() > 0.05 and all(s.embedding is None for s in segs)
+    assert [s.emotion for s in segs] == [model.labels[i] for i in want.argmax(1)]
+    with pytest.raises(Exception, match="keep_embeddings"):
+        adapt_timeline(model, list(iter_timeline(str(rec), model)))
+
+    cli = [sys.executable, "-m", "emovox.cli", "predict", str(rec), "--timeline", "--model", str(model_dir), "--json"]
+    out = [subprocess.run(cli + extra, capture_output=True, text=True) for extra in ([], ["--same-speaker"])]
+    assert [o.returncode for o in out] == [0, 0], out[1].stderr
+    got = [json.loads(o.stdout)[0]["segments"] for o in out]
+    assert len(got[0]) == len(got[1]) == len(segs)
+    np.testing.assert_allclose([[s["probabilities"][lab] for lab in model.labels] for s in got[1]], adapted, atol=1e-5)

@@ -135,7 +135,7 @@ def predict_timeline(args) -> int:
     from ..audio import audio_info
     from ..errors import EmovoxError
     from ..inference import expand_inputs, load_model
-    from ..live import FileSource, iter_timeline
+    from ..live import FileSource, adapt_timeline, iter_timeline
 
     if not args.timeline:
         err("--plot and -o/--output go with --timeline")
@@ -145,6 +145,10 @@ def predict_timeline(args) -> int:
         err("--plot draws one file's timeline; give one input")
         return 2
     model = load_model(args.model)
+    adapt = getattr(args, "same_speaker", False)
+    if adapt and not model.can_adapt:
+        err(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
+        return 2
     labels = model.labels
     n_bad, everything, as_json = 0, [], []
     for path in paths:
@@ -154,10 +158,16 @@ def predict_timeline(args) -> int:
                 if len(paths) > 1:
                     print(f"# {path}")
                 print(_table_header(labels), flush=True)
-            for seg in iter_timeline(FileSource(path, model.sample_rate), model):
+            # adapted rows exist only once the whole recording is read: printed at the end
+            for seg in iter_timeline(FileSource(path, model.sample_rate), model, keep_embeddings=adapt):
                 segs.append(seg)
-                if not args.json:
+                if not args.json and not adapt:
                     print(_table_row(seg, labels), flush=True)
+            if adapt:
+                adapt_timeline(model, segs)
+                if not args.json:
+                    for seg in segs:
+                        print(_table_row(seg, labels), flush=True)
         except EmovoxError as exc:
             n_bad += 1
             err(str(exc))

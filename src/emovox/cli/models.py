@@ -252,9 +252,8 @@ def cmd_tune(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    if args.same_speaker and (args.timeline or args.plot or args.output or args.engine == "dask" or args.address):
-        err("--same-speaker scores whole files together; it does not combine with --timeline, --plot, --output "
-            "or --engine dask")
+    if args.same_speaker and (args.engine == "dask" or args.address):
+        err("--same-speaker scores the files together on one machine; it does not combine with --engine dask")
         return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from ..batch.cli import predict_command
@@ -350,7 +349,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--same-speaker", action="store_true",
                    help="the inputs are recordings of one speaker: score them together, adapted to that voice "
-                        "(best with 8 or more recordings; not with --timeline)")
+                        "(best with 8 or more recordings); with --timeline, each recording's segments together")
     p.add_argument("--timeline", action="store_true",
                    help="long recordings: cut into speech segments and give the emotion of each")
     p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")

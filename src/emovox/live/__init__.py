@@ -3,6 +3,7 @@
 * :class:`Segmenter` -- a streaming voice-activity detector (WebRTC) that cuts audio into speech
   :class:`Segment` objects, splitting long speech into overlapping windows;
 * :func:`timeline` / :func:`iter_timeline` -- the emotion of every speech segment of a file or stream;
+  :func:`adapt_timeline` re-scores one speaker's segments together, adapted to that voice;
 * :func:`listen` -- the live path, each segment shown as soon as it ends;
 * :func:`run_session` -- the picture-reaction session;
 * sources -- :class:`MicrophoneSource`, :class:`FileSource` (real time or as fast as possible),
@@ -29,7 +30,16 @@ from .sources import (
     open_source,
     resolve_device,
 )
-from .timeline import classify, format_segment, iter_timeline, plot_timeline, rows, timeline, write_timeline
+from .timeline import (
+    adapt_timeline,
+    classify,
+    format_segment,
+    iter_timeline,
+    plot_timeline,
+    rows,
+    timeline,
+    write_timeline,
+)
 from .vad import Segment, Segmenter, VADOptions, segment
 
 __all__ = [
@@ -45,6 +55,7 @@ __all__ = [
     "SessionReport",
     "Trial",
     "VADOptions",
+    "adapt_timeline",
     "classify",
     "find_pictures",
     "format_segment",

@@ -30,13 +30,35 @@ def _model(model):
     return model
 
 
-def classify(model, seg: Segment) -> Segment:
+def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples."""
-    p = model.proba_signal(seg.samples)
+    e = model.embed(seg.samples)
+    if keep_embedding:
+        seg.embedding = e
+    _set(model, seg, model.proba_from_embeddings(e)[0])
+    return seg
+
+
+def _set(model, seg: Segment, p: np.ndarray) -> None:
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
-    return seg
+
+
+def adapt_timeline(model, segments: list[Segment]) -> list[Segment]:
+    """Re-score a recording's segments together, adapted to its speaker (:meth:`EmotionModel.proba_session`).
+
+    The segments must come from ``iter_timeline(..., keep_embeddings=True)`` of a recording of one
+    speaker; their embeddings are released afterwards.
+    """
+    if not segments:
+        return segments
+    if any(s.embedding is None for s in segments):
+        raise EmovoxError("adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)")
+    for s, p in zip(segments, model.proba_session([s.embedding for s in segments]), strict=True):
+        _set(model, s, p)
+        s.embedding = None
+    return segments
 
 
 class _Resampler:
@@ -58,7 +80,8 @@ class _Resampler:
 
 
 def iter_timeline(source, model=None, *, options: VADOptions | None = None, keep_samples: bool = False,
-                  on_chunk: Callable[[np.ndarray, float], None] | None = None, **vad_opts) -> Iterator[Segment]:
+                  on_chunk: Callable[[np.ndarray, float], None] | None = None, keep_embeddings: bool = False,
+                  **vad_opts) -> Iterator[Segment]:
     """Lazily yield classified speech segments of a stream, each as soon as it is finished.
 
     Parameters
@@ -76,6 +99,8 @@ def iter_timeline(source, model=None, *, options: VADOptions | None = None, keep
     on_chunk : callable, optional
         Called as ``on_chunk(chunk, seconds_so_far)`` as each chunk arrives, before it reaches the detector
         (a live view's level meter and clock).
+    keep_embeddings : bool
+        Keep each segment's embedding, for :func:`adapt_timeline` (memory grows with the recording).
 
     Yields
     ------
@@ -96,15 +121,15 @@ def iter_timeline(source, model=None, *, options: VADOptions | None = None, keep
             if on_chunk is not None:  # before feeding: the chunk's arrival time is what latency counts from
                 on_chunk(chunk, seen / sr)
             for s in seg.feed(chunk):
-                yield _finish(model, s, keep_samples)
+                yield _finish(model, s, keep_samples, keep_embeddings)
         for s in seg.flush():
-            yield _finish(model, s, keep_samples)
+            yield _finish(model, s, keep_samples, keep_embeddings)
     finally:
         src.close()
 
 
-def _finish(model, s: Segment, keep: bool) -> Segment:
-    classify(model, s)
+def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Segment:
+    classify(model, s, keep_embedding)
     if not keep:
         s.samples = None
     return s

@@ -40,6 +40,8 @@ class Segment:
         0 for a whole utterance; 1, 2, ... for the overlapping windows of speech longer than the maximum.
     emotion, confidence, probabilities
         Filled in by the classifier (:func:`emovox.live.iter_timeline`).
+    embedding : numpy.ndarray or None
+        The model's representation of the segment, kept only for :func:`emovox.live.adapt_timeline`.
     """
 
     start: float
@@ -49,6 +51,7 @@ class Segment:
     emotion: str | None = None
     confidence: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
+    embedding: object = field(default=None, repr=False, compare=False)
 
     @property
     def duration(self) -> float:
