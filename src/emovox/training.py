@@ -163,7 +163,7 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
-    speakers = _speakers_for_adaptation(table.manifest) if adapt else None
+    speakers = speaker_ids(table.manifest) if adapt else None
 
     probas: list[np.ndarray] = []
 
@@ -209,7 +209,8 @@ def _in_label_order(p: np.ndarray, classes, labels: list[str]) -> np.ndarray:
     return np.stack([p[:, c] if c is not None else np.zeros(len(p)) for c in cols], axis=1)
 
 
-def _speakers_for_adaptation(manifest: pd.DataFrame) -> np.ndarray:
+def speaker_ids(manifest: pd.DataFrame) -> np.ndarray:
+    """Every row's speaker, for speaker adaptation; a row without one is an error, not its own session."""
     if "speaker" not in manifest or manifest["speaker"].isna().any():
         raise CorpusError("speaker adaptation needs the speaker of every recording (a 'speaker' column)")
     return manifest["speaker"].astype(str).to_numpy()

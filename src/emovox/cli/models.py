@@ -111,9 +111,9 @@ def cmd_evaluate(args) -> int:
 
         model = load_model(args.trained)
         if args.speaker_adapt:
-            from ..training import _speakers_for_adaptation
+            from ..training import speaker_ids
 
-            speakers = _speakers_for_adaptation(df)
+            speakers = speaker_ids(df)
             by_path = {}
             for s in dict.fromkeys(speakers):
                 group = list(df["path"][speakers == s])
