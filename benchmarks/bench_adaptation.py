@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import corpus, machine, md_table  # noqa: E402
+from common import corpus, machine, md_table, ua  # noqa: E402
 
 from emovox.adaptation import adapt_proba, class_means  # noqa: E402
 from emovox.models.classical import make_classifier  # noqa: E402
@@ -50,12 +50,6 @@ def sessions(test: np.ndarray, spk: np.ndarray, y: np.ndarray, how: str, rng) ->
             rows = rng.permutation(rows)
             out += [rows[i:i + int(how)] for i in range(0, len(rows), int(how))]
     return out
-
-
-def ua(y_true, y_pred) -> float:
-    from sklearn.metrics import balanced_accuracy_score
-
-    return 100 * balanced_accuracy_score(y_true, y_pred)
 
 
 def run(recipe_name: str, corpus_name: str) -> list[dict]:

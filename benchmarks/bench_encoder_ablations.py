@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import corpus, machine, md_table  # noqa: E402
+from common import corpus, machine, md_table, ua  # noqa: E402
 
 from emovox.audio import load_audio  # noqa: E402
 from emovox.encoders.frontend import active_frames, encoder_features, ensure_onnx_encoder, hidden_state_files  # noqa: E402
@@ -33,12 +33,6 @@ def logreg(C: float = 0.1):
     from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000, class_weight="balanced"))
-
-
-def ua(y_true, y_pred) -> float:
-    from sklearn.metrics import balanced_accuracy_score
-
-    return 100 * balanced_accuracy_score(y_true, y_pred)
 
 
 def speaker_subspace(X, y, spk, k: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: where the corpora are, and markdown output."""
+"""Helpers shared by the benchmark scripts: where the corpora are, UA in percent, and markdown output."""
 
 from __future__ import annotations
 
@@ -17,3 +17,10 @@ def md_table(rows: list[dict], columns: list[str]) -> str:
     for r in rows:
         out.append("| " + " | ".join(str(r.get(c, "")) for c in columns) + " |")
     return "\n".join(out)
+
+
+def ua(y_true, y_pred) -> float:
+    """Unweighted average recall in percent."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    return 100 * balanced_accuracy_score(y_true, y_pred)

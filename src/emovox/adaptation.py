@@ -74,11 +74,8 @@ def adapt_by_speaker(X: np.ndarray, speakers: Sequence, proba: Callable[[np.ndar
                      means: np.ndarray) -> np.ndarray:
     """:func:`adapt_proba` on each speaker's rows of ``X`` separately; probabilities in row order."""
     speakers = np.asarray(speakers, dtype=object)
-    out = None
+    out = np.zeros((len(X), len(means)))
     for s in dict.fromkeys(speakers):
         rows = np.flatnonzero(speakers == s)
-        p = adapt_proba(X[rows], proba, means)
-        if out is None:
-            out = np.zeros((len(X), p.shape[1]))
-        out[rows] = p
-    return out if out is not None else np.zeros((0, len(means)))
+        out[rows] = adapt_proba(X[rows], proba, means)
+    return out
