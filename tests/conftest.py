@@ -11,6 +11,8 @@ import pytest
 SHARED = Path(os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")).resolve()
 RAVDESS = SHARED / "corpora" / "ravdess"
 EMODB = SHARED / "corpora" / "emodb"
+EMOVO = SHARED / "corpora" / "emovo"
+NEMO = SHARED / "corpora" / "nemo"
 FOLDS = SHARED / "folds"
 
 
@@ -31,6 +33,16 @@ def emodb_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def emovo_root() -> Path:
+    return need(EMOVO)
+
+
+@pytest.fixture(scope="session")
+def nemo_root() -> Path:
+    return need(NEMO)
+
+
+@pytest.fixture(scope="session")
 def folds_dir() -> Path:
     return need(FOLDS)
 
@@ -47,6 +59,20 @@ def emodb_manifest(emodb_root):
     from emovox.corpora import scan
 
     return scan(emodb_root, "emodb")[0]
+
+
+@pytest.fixture(scope="session")
+def emovo_manifest(emovo_root):
+    from emovox.corpora import scan
+
+    return scan(emovo_root, "emovo")[0]
+
+
+@pytest.fixture(scope="session")
+def nemo_manifest(nemo_root):
+    from emovox.corpora import scan
+
+    return scan(nemo_root, "nemo")[0]
 
 
 def tone(freq: float = 440.0, seconds: float = 1.0, sr: int = 16000, amp: float = 0.5) -> np.ndarray:

@@ -1,12 +1,14 @@
 """The readers, labels and splits on the real corpora in ../shared."""
 
+import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from emovox.corpora import detect, find_audio, read_manifest, scan
+from emovox.corpora import CORPORA, detect, find_audio, get_reader, read_manifest, scan
 from emovox.errors import CorpusError
 from emovox.labels import apply_labels, canonical, parse_emotions, parse_merge
 from emovox.splits import emobox_folds, make_protocol
@@ -59,6 +61,84 @@ def test_emodb_counts(emodb_manifest):
         "emodb:11": "male", "emodb:12": "male", "emodb:13": "female", "emodb:14": "female",
         "emodb:15": "male", "emodb:16": "female"}
     assert set(df["language"]) == {"de"}
+
+
+def test_emovo_counts(emovo_manifest):
+    df = emovo_manifest
+    assert len(df) == 588
+    assert df["emotion_code"].value_counts().to_dict() == {
+        "dis": 84, "gio": 84, "neu": 84, "pau": 84, "rab": 84, "sor": 84, "tri": 84}
+    assert set(df["emotion"]) == {"disgust", "happy", "neutral", "fearful", "angry", "surprised", "sad"}
+    speakers = ("f1", "f2", "f3", "m1", "m2", "m3")
+    assert df["speaker"].value_counts().to_dict() == {f"emovo:{s}": 98 for s in speakers}
+    assert df.groupby("speaker")["gender"].first().to_dict() == {
+        "emovo:f1": "female", "emovo:f2": "female", "emovo:f3": "female",
+        "emovo:m1": "male", "emovo:m2": "male", "emovo:m3": "male"}
+    assert (df.groupby(["speaker", "emotion"]).size() == 14).all()
+    assert set(df["language"]) == {"it"}
+    assert set(df["sample_rate"]) == {16000} and set(df["channels"]) == {1}
+    row = df.set_index("utt_id").loc["dis-f1-b1"]
+    assert (row["speaker"], row["emotion"], row["sentence"]) == ("emovo:f1", "disgust", "b1")
+
+
+def _nemo_tsv(root: Path) -> pd.DataFrame:
+    """The release's data.tsv, read independently of the reader (speaker_id is space-padded there)."""
+    with open(root / "data.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    df = pd.DataFrame(rows).apply(lambda c: c.str.strip())
+    df["utt_id"] = df["file_id"].str.replace(r"\.wav$", "", regex=True)
+    return df.set_index("utt_id")
+
+
+def test_nemo_counts(nemo_manifest, nemo_root):
+    df = nemo_manifest
+    tsv = _nemo_tsv(nemo_root)
+    assert len(tsv) == 4481
+    assert len(df) == 4481 and df["utt_id"].is_unique
+    assert set(df["utt_id"]) == set(tsv.index)
+    assert df["emotion_code"].value_counts().to_dict() == tsv["emotion"].value_counts().to_dict()
+    assert df["emotion"].value_counts().to_dict() == {
+        "neutral": 809, "sad": 769, "angry": 749, "happy": 749, "fearful": 736, "surprised": 669}
+    assert df["speaker"].nunique() == 9 and df["speaker"].str.startswith("nemo:").all()
+    assert df.groupby("speaker")["gender"].first().to_dict() == {
+        "nemo:EB0": "female", "nemo:IC0": "female", "nemo:KD0": "female", "nemo:MK0": "female",
+        "nemo:KS0": "male", "nemo:MP0": "male", "nemo:SM0": "male", "nemo:TP0": "male", "nemo:WR0": "male"}
+    counts = df["speaker"].value_counts()
+    assert counts["nemo:MP0"] == 256 and counts["nemo:MK0"] == 450
+    assert counts.drop(["nemo:MP0", "nemo:MK0"]).between(538, 540).all()
+    assert df["gender"].notna().all() and df["age"].notna().all() and df["text"].notna().all()
+    assert df["age"].between(23, 28).all() and df.groupby("speaker")["age"].nunique().eq(1).all()
+    assert set(df["language"]) == {"pl"}
+    assert set(df["sample_rate"]) == {16000} and set(df["channels"]) == {1}
+    assert df["duration"].between(0.5, 6.0).all()
+    # every row agrees with its data.tsv line
+    d = df.set_index("utt_id")
+    t = tsv.loc[d.index]
+    assert (d["speaker"] == "nemo:" + t["speaker_id"]).all()
+    assert (d["gender"] == t["gender"]).all() and (d["age"] == t["age"].astype(int)).all()
+    assert (d["emotion_code"] == t["emotion"]).all() and (d["text"] == t["raw_text"]).all()
+    assert (d["normalized_text"] == t["normalized_text"]).all()
+    row = d.loc["EB0_anger_1"]
+    assert (row["speaker"], row["emotion"], row["sentence"]) == ("nemo:EB0", "angry", "1")
+    assert row["path"].endswith("samples/EB0_anger_1.opus") and row["text"] == "Lubię czytać przed snem."
+
+
+def test_nemo_detected(nemo_root):
+    assert detect(find_audio(nemo_root), nemo_root) == "nemo"
+    df, report = scan(nemo_root, audio_info=False)
+    assert report.corpus == "nemo" and len(df) == 4481 and not report.skipped
+
+
+def test_real_conventions_do_not_overlap(ravdess_root, emodb_root, emovo_root, nemo_root):
+    """Every real file is rejected by every reader but its own, so detection cannot pick the wrong one."""
+    roots = {"ravdess": ravdess_root, "emodb": emodb_root, "emovo": emovo_root, "nemo": nemo_root}
+    for corpus, root in roots.items():
+        files = find_audio(root)
+        assert detect(files, root) == corpus
+        for other in CORPORA:
+            if other != corpus:
+                reader = get_reader(other)
+                assert not any(isinstance(reader.parse(p, {}), dict) for p in files), (other, corpus)
 
 
 def test_detection_on_real_corpora(ravdess_root, emodb_root):

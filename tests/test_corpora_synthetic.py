@@ -1,7 +1,7 @@
 """Corpus readers on small synthetic trees named by each corpus's convention.
 
-TESS, CREMA-D, SAVEE, EMOVO and ShEMO are not in ``../shared/corpora``; these tests write 0.3 s of
-noise under each release's names (``.wav``, ``.flac`` and ``.opus`` mixed), plus names that break the
+TESS, CREMA-D, SAVEE and ShEMO are not in ``../shared/corpora`` (EMOVO and nEMO are, and are also
+checked here on small trees); these tests write 0.3 s of noise under each release's names (``.wav``, ``.flac`` and ``.opus`` mixed), plus names that break the
 convention, and check what :func:`emovox.corpora.scan` makes of them.
 """
 
@@ -89,6 +89,14 @@ VALID: dict[str, dict[str, tuple]] = {
         "male/M01H01.flac": ("M01H01", "M01", "male", "happy", "H"),
         "male/M01W01.wav": ("M01W01", "M01", "male", "surprised", "W"),
     },
+    "nemo": {
+        "samples/EB0_anger_1.wav": ("EB0_anger_1", "EB0", "female", "angry", "anger"),
+        "samples/KS0_happiness_12.flac": ("KS0_happiness_12", "KS0", "male", "happy", "happiness"),
+        "samples/MK0_fear_3.opus": ("MK0_fear_3", "MK0", "female", "fearful", "fear"),
+        "samples/WR0_sadness_90.wav": ("WR0_sadness_90", "WR0", "male", "sad", "sadness"),
+        "samples/IC0_neutral_45.flac": ("IC0_neutral_45", "IC0", "female", "neutral", "neutral"),
+        "samples/MP0_surprised_7.wav": ("MP0_surprised_7", "MP0", "male", "surprised", "surprised"),
+    },
 }
 
 # Names that break each convention: they must be skipped with a reason, never dropped silently.
@@ -108,6 +116,10 @@ MALFORMED: dict[str, list[str]] = {
     ],
     "emovo": ["f1/xxx-f1-b1.wav", "f1/dis-x1-b1.wav", "f1/dis-f1.wav", "f1/dis-f4-b1.wav", "f1/dis_f1_b1.wav"],
     "shemo": ["female/F01X01.wav", "female/X01A01.wav", "female/F1A01.wav", "male/M01A001.wav"],
+    "nemo": [
+        "samples/EB0_anger.wav", "samples/XX0_anger_1.wav", "samples/EB0_joy_1.wav", "samples/eb0_anger_1.wav",
+        "samples/EB0-anger-1.wav", "samples/EB0_anger_0.flac",
+    ],
 }
 
 DEMOGRAPHICS = [
@@ -117,6 +129,17 @@ DEMOGRAPHICS = [
     ("1030", "42", "Female", "African American", "Not Hispanic"),
     ("1045", "60", "Male", "Asian", "Not Hispanic"),
     ("1091", "29", "Female", "Asian", "Not Hispanic"),
+]
+
+# nEMO's data.tsv: file_id always ends in .wav; speaker_id is space-padded as in the release.
+# MP0_surprised_7 has no line, so its gender comes from the speaker list and its age is empty.
+NEMO_TSV = [
+    ("file_id", "emotion", "raw_text", "normalized_text", "speaker_id", "gender", "age"),
+    ("EB0_anger_1.wav", "anger", "Lubię czytać przed snem.", "lubię czytać przed snem", "        EB0", "female", "27"),
+    ("KS0_happiness_12.wav", "happiness", "Ala ma kota.", "ala ma kota", "        KS0", "male", "23"),
+    ("MK0_fear_3.wav", "fear", "Idę do domu.", "idę do domu", "        MK0", "female", "23"),
+    ("WR0_sadness_90.wav", "sadness", "Pada deszcz.", "pada deszcz", "        WR0", "male", "23"),
+    ("IC0_neutral_45.wav", "neutral", "Jest zimno.", "jest zimno", "        IC0", "female", "28"),
 ]
 
 
@@ -134,12 +157,19 @@ def write_demographics(path: Path) -> None:
         csv.writer(f).writerows(DEMOGRAPHICS)
 
 
+def write_nemo_tsv(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter="\t", lineterminator="\n").writerows(NEMO_TSV)
+
+
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory) -> dict[str, Path]:
     out = {}
     for corpus in VALID:
         out[corpus] = build(tmp_path_factory.mktemp(corpus), corpus)
     write_demographics(out["cremad"] / "docs" / "VideoDemographics.csv")
+    write_nemo_tsv(out["nemo"] / "data.tsv")
     return out
 
 
@@ -265,6 +295,47 @@ def test_shemo_speakers_keep_gender_letter(trees):
     df, _ = scan(trees["shemo"], "shemo", audio_info=False)
     assert {"shemo:F01", "shemo:M01"} <= set(df.speaker)
     assert df.groupby("speaker")["gender"].nunique().eq(1).all()
+
+
+def test_nemo_data_tsv(trees):
+    assert get_reader("n-emo").name == "nemo" and get_reader("nEMO").title == "nEMO"
+    df, report = scan(trees["nemo"], audio_info=False)
+    assert report.corpus == "nemo"
+    d = df.set_index("utt_id")
+    row = d.loc["EB0_anger_1"]
+    assert (row.speaker, row.gender, row.age, row.sentence) == ("nemo:EB0", "female", 27, "1")
+    assert row.text == "Lubię czytać przed snem." and row.normalized_text == "lubię czytać przed snem"
+    # the .flac and .opus copies match their .wav lines on the stem
+    assert d.loc["KS0_happiness_12", "age"] == 23 and d.loc["KS0_happiness_12", "text"] == "Ala ma kota."
+    assert d.loc["MK0_fear_3", "text"] == "Idę do domu."
+    # no line in data.tsv: gender from the speaker list, age and text empty
+    assert d.loc["MP0_surprised_7", "gender"] == "male"
+    assert pd.isna(d.loc["MP0_surprised_7", "age"]) and pd.isna(d.loc["MP0_surprised_7", "text"])
+    assert df["speaker"].str.fullmatch(r"nemo:[A-Z]{2}0").all()
+
+
+def test_nemo_without_data_tsv(tmp_path):
+    root = build(tmp_path / "nemo", "nemo", malformed=False)
+    write_audio(root / "samples" / "EB0_anger.wav")
+    df, report = scan(root)
+    assert report.corpus == "nemo" and len(df) == len(VALID["nemo"])
+    assert [(Path(p).name, r) for p, r in report.skipped] == [
+        ("EB0_anger.wav", "not SPK_EMOTION_N (e.g. EB0_anger_1)")]
+    assert df.set_index("utt_id")["gender"].to_dict() == {u: g for u, _, g, _, _ in VALID["nemo"].values()}
+    assert df["age"].isna().all() and df["text"].isna().all()
+    assert set(df["emotion"]) == {"angry", "happy", "fearful", "sad", "neutral", "surprised"}
+
+
+def test_nemo_rejections():
+    reader = get_reader("nemo")
+    cases = {
+        "EB0_anger.wav": "not SPK_EMOTION_N", "EB0_joy_1.wav": "unknown emotion joy",
+        "XX0_anger_1.wav": "unknown speaker XX0", "EB0_anger_0.wav": "bad sentence number 0",
+        "EB0_anger_01.wav": "bad sentence number 01",
+    }
+    for name, reason in cases.items():
+        parsed = reader.parse(Path(name), {})
+        assert isinstance(parsed, str) and parsed.startswith(reason), (name, parsed)
 
 
 def test_detect_rejects_unknown_names(tmp_path):

@@ -2,19 +2,19 @@
 
 Canonical labels are English words; each corpus module maps its own codes onto them:
 
-============  =======  ======  =======  =====  ======  =====  =====  =======
-canonical     RAVDESS  TESS    CREMA-D  SAVEE  EMO-DB  EMOVO  ShEMO  EmoBox
-============  =======  ======  =======  =====  ======  =====  =====  =======
-neutral       01       neutral NEU      n      N       neu    N      Neutral
-calm          02       -       -        -      -       -      -      Calm
-happy         03       happy   HAP      h      F       gio    H      Happy
-sad           04       sad     SAD      sa     T       tri    S      Sad
-angry         05       angry   ANG      a      W       rab    A      Angry
-fearful       06       fear    FEA      f      A       pau    F      Fear
-disgust       07       disgust DIS      d      E       dis    -      Disgust
-surprised     08       ps      -        su     -       sor    W      Surprise
-boredom       -        -       -        -      L       -      -      Boredom
-============  =======  ======  =======  =====  ======  =====  =====  =======
+============  =======  ======  =======  =====  ======  =====  =====  =========  =======
+canonical     RAVDESS  TESS    CREMA-D  SAVEE  EMO-DB  EMOVO  ShEMO  nEMO       EmoBox
+============  =======  ======  =======  =====  ======  =====  =====  =========  =======
+neutral       01       neutral NEU      n      N       neu    N      neutral    Neutral
+calm          02       -       -        -      -       -      -      -          Calm
+happy         03       happy   HAP      h      F       gio    H      happiness  Happy
+sad           04       sad     SAD      sa     T       tri    S      sadness    Sad
+angry         05       angry   ANG      a      W       rab    A      anger      Angry
+fearful       06       fear    FEA      f      A       pau    F      fear       Fear
+disgust       07       disgust DIS      d      E       dis    -      -          Disgust
+surprised     08       ps      -        su     -       sor    W      surprised  Surprise
+boredom       -        -       -        -      L       -      -      -          Boredom
+============  =======  ======  =======  =====  ======  =====  =====  =========  =======
 
 Merges (``calm -> neutral`` is the usual one) and subsets (the classic 4-emotion set
 ``angry,happy,neutral,sad``) are applied to a manifest with :func:`apply_labels`.

@@ -29,9 +29,13 @@ _REGISTRY = {
     "emodb": "emodb:EmoDB",
     "emovo": "emovo:Emovo",
     "shemo": "shemo:ShEMO",
+    "nemo": "nemo:Nemo",
 }
 CORPORA: tuple[str, ...] = tuple(_REGISTRY)
-_ALIASES = {"crema-d": "cremad", "crema": "cremad", "emo-db": "emodb", "berlin": "emodb", "ravdess-song": "ravdess"}
+_ALIASES = {
+    "crema-d": "cremad", "crema": "cremad", "emo-db": "emodb", "berlin": "emodb", "ravdess-song": "ravdess",
+    "n-emo": "nemo",
+}
 
 
 def get_reader(name: str) -> Corpus:
