@@ -59,7 +59,8 @@ def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
     df = batch.read_results(tmp_path)
     assert sorted(df["path"]) == sorted(paths) and df["error"].isna().all()
     labels = EmotionModel(tiny_model).labels
-    assert list(df.columns) == ["path", "key", "label", "confidence", *[f"prob_{lab}" for lab in labels], "error"]
+    assert list(df.columns) == ["path", "key", "label", "confidence", "speech", "uncertain", "reason",
+                                *[f"prob_{lab}" for lab in labels], "error"]
     ref = _reference(tiny_model, paths)
     for row in df.itertuples(index=False):
         r = ref[row.path]

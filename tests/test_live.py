@@ -169,7 +169,7 @@ def test_silence_only_gives_nothing(model, tmp_path):
     assert timeline(path, model) == []
     out = tmp_path / "tl.csv"
     write_timeline([], out, model.labels)
-    assert out.read_text().splitlines() == ["start,end,emotion,confidence," + ",".join(f"p_{x}" for x in model.labels)]
+    assert out.read_text().splitlines() == ["start,end,emotion,confidence,speech,uncertain," + ",".join(f"p_{x}" for x in model.labels)]
 
 
 # ---------------------------------------------------------------------------------------------- timeline
@@ -219,7 +219,7 @@ def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
     with open(csv_out) as fh:
         recs = list(csv.DictReader(fh))
     assert len(recs) == n_utts
-    assert set(recs[0]) == {"start", "end", "emotion", "confidence", *(f"p_{x}" for x in model.labels)}
+    assert set(recs[0]) == {"start", "end", "emotion", "confidence", "speech", "uncertain", *(f"p_{x}" for x in model.labels)}
     assert png.stat().st_size > 5000
     json_out = tmp_path / "tl.json"
     assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(json_out),

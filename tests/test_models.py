@@ -6,15 +6,12 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from emovox.errors import ModelError
 from emovox.evaluation import scores
 from emovox.inference import EmotionModel, load_model
 from emovox.labels import apply_labels
 from emovox.training import evaluate_recipe, handcrafted_features, train_classical
-
-from .conftest import tone
 
 
 def test_scores_known_answer():
@@ -113,7 +110,8 @@ def test_cli_predict_good_and_bad(trained, tmp_path, ravdess_root):
     out, _ = trained
     folder = tmp_path / "mixed"
     folder.mkdir()
-    sf.write(folder / "tone.wav", tone(220, 1.5), 16000)
+    speech = sorted(ravdess_root.glob("Actor_02/*.flac"))[0]  # real speech: a tone now gets "no speech"
+    (folder / "speech.flac").write_bytes(speech.read_bytes())
     (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     (folder / "empty.flac").write_bytes(b"")
     real = next(ravdess_root.glob("Actor_01/*.flac"))

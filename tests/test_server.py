@@ -23,6 +23,7 @@ from .test_server_support import (  # noqa: E402
     ThreadServer,
     long_recording,
     ravdess_file,
+    speech_clip,
     trained_model_dir,
     wav_bytes,
 )
@@ -127,9 +128,8 @@ def test_predict_ravdess_file(client, model):
 
 def test_predict_generated_wav_raw_body(client, model):
     sr = 44100
-    t = np.arange(int(1.5 * sr)) / sr
-    voice = 0.3 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
-    stereo = np.stack([voice, 0.8 * voice], axis=1) + 0.01 * np.random.default_rng(0).standard_normal((t.size, 2))
+    voice = speech_clip(1.5, sr)  # real speech (a synthetic tone is "no speech" now), at 44.1 kHz in stereo
+    stereo = np.stack([voice, 0.8 * voice], axis=1) + 0.01 * np.random.default_rng(0).standard_normal((voice.size, 2))
     r = client.post("/v1/predict", content=wav_bytes(stereo, sr), headers={"content-type": "audio/wav"})
     assert r.status_code == 200, r.text
     res = r.json()
@@ -303,6 +303,6 @@ def test_missing_timeline_backend_still_answers(model, monkeypatch):
         raise EmovoxError("voice-activity detection needs the webrtcvad module")
 
     monkeypatch.setattr(server_app, "_timeline", broken)
-    y = np.sin(np.linspace(0, 30000, 16000 * 3)).astype(np.float32)
+    y = speech_clip(3.0, start=0.3)  # real speech: a tone would answer "no speech" before any timeline
     res = server_app.analyse(model, wav_bytes(y, 16000), "x.wav", timeline_after=1.0)
     assert res["emotion"] in model.labels and res["timeline"] is None and "webrtcvad" in res["timeline_error"]

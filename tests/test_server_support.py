@@ -49,6 +49,19 @@ def ravdess_file(emotion_code: str = "05", actor: int = 1, intensity: str = "02"
     return found[0]
 
 
+def speech_clip(seconds: float = 1.5, sr: int = 16000, start: float = 0.5, emotion_code: str = "05") -> np.ndarray:
+    """``seconds`` of a real RAVDESS utterance from ``start`` s, resampled to ``sr``: speech that passes the
+    models' speech check (a synthetic tone does not)."""
+    import soxr
+
+    from emovox import load_audio
+
+    y = load_audio(ravdess_file(emotion_code), 16000)[int(start * 16000):]
+    if sr != 16000:
+        y = soxr.resample(y, 16000, sr)
+    return y[: int(round(seconds * sr))].astype(np.float32)
+
+
 def wav_bytes(y: np.ndarray, sr: int, subtype: str = "PCM_16") -> bytes:
     buf = io.BytesIO()
     sf.write(buf, y, sr, format="WAV", subtype=subtype)
@@ -149,3 +162,9 @@ class SlowModel:
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         time.sleep(self.delay)
         return self._model.proba_signal(y)
+
+    def predict_signal(self, y: np.ndarray, *args, **kwargs):
+        # the server predicts through predict_signal (speech check first), which would otherwise reach the
+        # wrapped model's own proba_signal and skip the delay
+        time.sleep(self.delay)
+        return self._model.predict_signal(y, *args, **kwargs)

@@ -20,8 +20,9 @@ __all__ = [
 ]
 
 
-def load_model(path=None):
-    """Load a model directory, or the bundled default model when ``path`` is None (see :mod:`emovox.inference`)."""
+def load_model(path=None, *, check_speech=True, emotions=None):
+    """Load a model directory, or the bundled default model when ``path`` is None (see :mod:`emovox.inference`:
+    ``check_speech``, ``emotions``)."""
     from .inference import load_model as _load
 
-    return _load(path)
+    return _load(path, check_speech=check_speech, emotions=emotions)

@@ -2,7 +2,9 @@
 
 Waveform level: :func:`add_noise` (white or coloured noise at a chosen SNR), :func:`time_shift`,
 :func:`speed_change` (duration and pitch change together, like tape speed), :func:`time_stretch` (duration
-only, phase vocoder) and :func:`pitch_shift` (pitch only). :class:`WaveAugment` draws a random chain of
+only, phase vocoder) and :func:`pitch_shift` (pitch only). Channel level, for microphones and rooms a
+corpus never had: :func:`band_limit` (telephone band), :func:`random_eq` (microphone colouring),
+:func:`reverb` (a synthetic room) and :func:`random_channel`, a random chain of them with noise and gain. :class:`WaveAugment` draws a random chain of
 them per call. Feature level: :func:`spec_augment` (time and frequency masking of a ``(frames, bins)``
 matrix) and :func:`mixup` (convex combinations of a batch and its soft labels).
 
@@ -113,6 +115,77 @@ def speed_change(y: np.ndarray, factor: float, sr: int = 16000) -> np.ndarray:
     if factor == 1.0:
         return np.asarray(y, dtype=np.float32).copy()
     return soxr.resample(np.asarray(y, dtype=np.float32), sr * factor, sr, quality="HQ").astype(np.float32)
+
+
+def band_limit(y: np.ndarray, sr: int = 16000, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
+    """Keep ``low``-``high`` Hz (4th-order Butterworth band-pass), as a telephone line does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(16000) / 16000
+    >>> bool(np.std(band_limit(np.sin(2 * np.pi * 100 * t))) < 0.05)   # 100 Hz is cut (from 0.71)
+    True
+    """
+    from scipy.signal import butter, sosfilt
+
+    sos = butter(4, [low, min(high, 0.45 * sr)], btype="bandpass", fs=sr, output="sos")
+    return sosfilt(sos, np.asarray(y, dtype=np.float64)).astype(np.float32)
+
+
+def random_eq(y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None,
+              max_db: float = 9.0) -> np.ndarray:
+    """A microphone's colouring: a random spectral tilt and two random peaks or dips of up to ``max_db``."""
+    g = _rng(rng)
+    spec = np.fft.rfft(np.asarray(y, dtype=np.float64))
+    f = np.fft.rfftfreq(len(y), 1.0 / sr)
+    octaves = np.log2(np.maximum(f, 50.0) / 1000.0)
+    gain_db = g.uniform(-max_db, max_db) / 4.0 * octaves  # tilt in dB per octave around 1 kHz
+    for _ in range(2):
+        centre = np.log2(g.uniform(150.0, 0.4 * sr) / 1000.0)
+        gain_db += g.uniform(-max_db, max_db) * np.exp(-0.5 * ((octaves - centre) / g.uniform(0.3, 1.0)) ** 2)
+    out = np.fft.irfft(spec * 10.0 ** (gain_db / 20.0), len(y))
+    return out.astype(np.float32)
+
+
+def reverb(y: np.ndarray, sr: int = 16000, rt60: float = 0.4, rng: np.random.Generator | int | None = None,
+           wet: float = 0.5) -> np.ndarray:
+    """A synthetic room: ``y`` convolved with exponentially decaying noise (reverberation time ``rt60`` s),
+    mixed ``wet`` with the direct sound, at the input's RMS level."""
+    from scipy.signal import fftconvolve
+
+    g = _rng(rng)
+    n = max(1, int(rt60 * sr))
+    ir = g.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)  # -60 dB at rt60
+    ir /= np.sqrt(np.sum(ir**2))
+    y = np.asarray(y, dtype=np.float64)
+    out = (1 - wet) * y + wet * fftconvolve(y, ir)[: len(y)]
+    return (out * np.sqrt(np.mean(y**2) / max(np.mean(out**2), 1e-20))).astype(np.float32)
+
+
+def random_channel(y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """``y`` as another microphone, room and line might have recorded it: a random EQ, then each with
+    probability 1/2 a room (RT60 0.2-0.8 s) and a telephone band, noise of a random colour at 10-30 dB SNR,
+    and a gain of -20 to +6 dB (peaks kept below full scale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)
+    >>> out = random_channel(y, 16000, rng=0)
+    >>> out.shape == y.shape and out.dtype == np.float32 and bool(np.abs(out).max() <= 1.0)
+    True
+    """
+    g = _rng(rng)
+    y = random_eq(y, sr, g)
+    if g.random() < 0.5:
+        y = reverb(y, sr, g.uniform(0.2, 0.8), g, wet=g.uniform(0.2, 0.7))
+    if g.random() < 0.5:
+        y = band_limit(y, sr)
+    y = add_noise(y, g.uniform(10.0, 30.0), colour=str(g.choice(["white", "pink", "brown"])), rng=g)
+    y = y * 10.0 ** (g.uniform(-20.0, 6.0) / 20.0)
+    peak = float(np.abs(y).max()) if y.size else 0.0
+    return (y / peak * 0.99 if peak > 0.99 else y).astype(np.float32)
 
 
 def time_stretch(y: np.ndarray, rate: float, *, n_fft: int = 512, hop_length: int = 128) -> np.ndarray:

@@ -26,9 +26,13 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
     labels = list(labels)
     index = {lab: i for i, lab in enumerate(labels)}
     cm = np.zeros((len(labels), len(labels)), dtype=int)
+    other = np.zeros(len(labels), dtype=int)  # predictions outside the labels (e.g. "no speech"): misses
     for t, p in zip(y_true, y_pred, strict=True):
-        cm[index[t], index[p]] += 1
-    support = cm.sum(axis=1)
+        if p in index:
+            cm[index[t], index[p]] += 1
+        else:
+            other[index[t]] += 1
+    support = cm.sum(axis=1) + other
     predicted = cm.sum(axis=0)
     tp = np.diag(cm).astype(float)
     recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
@@ -36,13 +40,14 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
     f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp), where=precision + recall > 0)
     present = support > 0
     return {
-        "accuracy": float(tp.sum() / max(cm.sum(), 1)),
+        "accuracy": float(tp.sum() / max(support.sum(), 1)),
         "ua": float(recall[present].mean()) if present.any() else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "per_class": {lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                             "support": int(support[i])} for i, lab in enumerate(labels)},
         "confusion": cm.tolist(),
-        "n": int(cm.sum()),
+        "n": int(support.sum()),
+        **({"unlabelled_predictions": int(other.sum())} if other.any() else {}),
     }
 
 
@@ -72,6 +77,8 @@ class Evaluation:
     note: str = ""
     recipe: dict[str, Any] = field(default_factory=dict)
     fold_proba: list[FoldProba] = field(default_factory=list, repr=False)
+    #: folds hold whole corpora out (``loco``, ``cross``): each fold is a held-out corpus
+    cross_corpus: bool = False
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.folds]))
@@ -88,12 +95,27 @@ class Evaluation:
             "ua": self.mean("ua"), "ua_std": self.std("ua"),
             "accuracy": self.mean("accuracy"), "accuracy_std": self.std("accuracy"),
             "macro_f1": self.mean("macro_f1"),
+            **({"ece": self.mean("ece"), "ece_max": max(f["ece"] for f in self.folds)}
+               if self.folds and all("ece" in f for f in self.folds) else {}),
+            **({"ece_uncalibrated": self.mean("ece_uncalibrated")}
+               if self.folds and all("ece_uncalibrated" in f for f in self.folds) else {}),
+            **({"ua_min": min(f["ua"] for f in self.folds),
+                "per_corpus": {f["fold"]: {k: f[k] for k in ("ua", "accuracy", "macro_f1", "ece", "ece_uncalibrated",
+                                                         "n") if k in f}
+                               for f in self.folds}} if self.cross_corpus else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary, "labels": self.labels, "note": self.note, "recipe": self.recipe,
                 "pooled": self.pooled,
                 "folds": [{k: v for k, v in f.items() if k != "per_class"} for f in self.folds]}
+
+    def reliability_figure(self, title: str | None = None):
+        """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``)."""
+        from . import plots
+
+        return plots.reliability_diagram(reliability_curves(self.to_dict()),
+                                         title=title or f"{self.protocol}: reliability")
 
     def save_json(self, path: str | Path) -> Path:
         path = Path(path)
@@ -114,6 +136,18 @@ class Evaluation:
             f"UA        {100 * s['ua']:6.2f} % (± {100 * s['ua_std']:.2f} over folds)",
             f"accuracy  {100 * s['accuracy']:6.2f} % (± {100 * s['accuracy_std']:.2f})",
             f"macro F1  {100 * s['macro_f1']:6.2f} %",
+        ]
+        if "ece" in s:
+            lines.append(f"ECE       {s['ece']:6.3f}   (expected calibration error, mean over folds; max {s['ece_max']:.3f}"
+                         + (f"; {s['ece_uncalibrated']:.3f} before calibration" if "ece_uncalibrated" in s else "")
+                         + ")")
+        if self.cross_corpus:
+            lines += ["", f"{'held-out corpus':<18}{'UA':>7}{'WA':>7}{'F1':>7}{'ECE':>7}{'n':>6}"]
+            for f in self.folds:
+                ece_ = f"{f['ece']:>7.3f}" if "ece" in f else f"{'-':>7}"
+                lines.append(f"{f['fold']:<18}{100 * f['ua']:>6.1f}%{100 * f['accuracy']:>6.1f}%"
+                             f"{100 * f['macro_f1']:>6.1f}%{ece_}{f['n']:>6}")
+        lines += [
             "",
             f"{'emotion':<12}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}",
         ]
@@ -166,4 +200,39 @@ def cross_validate(
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
     return Evaluation(protocol.name, protocol.speaker_independent, labels, folds,
-                      scores(all_true, all_pred, labels), protocol.note)
+                      scores(all_true, all_pred, labels), protocol.note,
+                      cross_corpus=getattr(protocol, "cross_corpus", False))
+
+
+def add_calibration(ev: Evaluation) -> None:
+    """Each fold's expected calibration error (and the pooled one), from the evaluation's test probabilities."""
+    from .calibration import ece, reliability
+
+    def bins(p, y):
+        return {k: [None if not np.isfinite(v) else round(float(v), 5) for v in a]
+                for k, a in reliability(p, y).items() if k != "edges"}
+
+    index = {lab: i for i, lab in enumerate(ev.labels)}
+    for fold, fp in zip(ev.folds, ev.fold_proba, strict=True):
+        y = [index[t] for t in fp.y_true]
+        fold["ece"] = ece(fp.proba, y)
+        fold["reliability"] = bins(fp.proba, y)
+    p = np.vstack([fp.proba for fp in ev.fold_proba])
+    y = [index[t] for fp in ev.fold_proba for t in fp.y_true]
+    ev.pooled["ece"] = ece(p, y)
+    ev.pooled["reliability"] = bins(p, y)
+
+
+def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Reliability bins of an evaluation (its ``to_dict()`` or JSON): one curve per fold for cross-corpus
+    protocols (each held-out corpus), else the pooled one; for :func:`emovox.plots.reliability_diagram`."""
+    from .errors import EmovoxError
+
+    folds = [f for f in data.get("folds", []) if "reliability" in f]
+    if data.get("per_corpus") and folds:
+        return {f["fold"]: {**f["reliability"], "ece": f.get("ece")} for f in folds}
+    pooled = data.get("pooled", {})
+    if "reliability" not in pooled:
+        raise EmovoxError("the evaluation has no calibration bins: it was made by a model without probabilities "
+                          "or by an older emovox")
+    return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}

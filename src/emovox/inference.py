@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .audio import DEFAULT_SR, load_audio
+from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
 from .models.store import read_model_dir
@@ -48,13 +49,21 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
 
 @dataclass
 class Prediction:
-    """The emotion of one input, or why it could not be predicted."""
+    """The emotion of one input, or why it could not be predicted.
+
+    ``speech`` is False when the input holds no speech (silence, noise, hum, tones, music...): then
+    ``label`` is None and ``reason`` says what was found. ``uncertain`` marks a prediction whose
+    calibrated confidence is low.
+    """
 
     source: str
     label: str | None = None
     confidence: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    speech: bool = True
+    uncertain: bool = False
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,11 +72,21 @@ class Prediction:
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
+    def describe(self) -> str:
+        """One line for people: the emotion and its confidence, ``uncertain``, or ``no speech (why)``."""
+        if self.error:
+            return self.error
+        if not self.speech:
+            return f"no speech ({self.reason})" if self.reason else "no speech"
+        return f"{self.label} {self.confidence:.3f}" + (" (uncertain)" if self.uncertain else "")
+
     def to_dict(self) -> dict[str, Any]:
         if self.error:
             return {"source": self.source, "error": self.error}
-        return {"source": self.source, "emotion": self.label, "confidence": self.confidence,
-                "probabilities": self.probabilities}
+        if not self.speech:
+            return {"source": self.source, "speech": False, "emotion": None, "reason": self.reason}
+        return {"source": self.source, "speech": True, "emotion": self.label, "confidence": self.confidence,
+                "uncertain": self.uncertain, "probabilities": self.probabilities}
 
 
 class HandcraftedFrontend:
@@ -102,13 +121,30 @@ def _frontend(spec: dict, model_dir: Path):
 
 
 class EmotionModel:
-    """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest."""
+    """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest.
 
-    def __init__(self, path: str | os.PathLike):
+    Probabilities are calibrated with the temperature stored in the model directory (when it has one).
+    ``check_speech``: :meth:`predict`, :meth:`predict_files` and :meth:`predict_signal` first check that
+    the audio holds speech (:func:`emovox.speech.detect_speech`) and give no emotion to what does not.
+    ``emotions``: predict over these emotions only (probabilities renormalised over them).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, check_speech: bool = True,
+                 emotions: Sequence[str] | str | None = None):
         self.path = Path(path)
         self.metadata = read_model_dir(self.path)
         self.labels: list[str] = list(self.metadata["labels"])
+        self.check_speech = check_speech
+        calibration = self.metadata.get("calibration") or {}
+        self.temperature = float(calibration.get("temperature", 1.0))
+        if not self.temperature > 0:
+            raise ModelError(f"{self.path}: calibration temperature must be > 0, got {self.temperature}")
+        self.uncertain_below = float(calibration.get("uncertain_below", UNCERTAIN_BELOW))
         self.members: list[tuple[EmotionModel, float, list[int]]] = []
+        self.all_labels = list(self.labels)
+        self._keep: list[int] | None = None
+        if emotions is not None:
+            self.restrict(emotions)
         if self.metadata.get("kind") == "ensemble":  # see emovox.models.ensemble
             self._load_members()
             return
@@ -144,15 +180,58 @@ class EmotionModel:
     def _load_members(self) -> None:
         """An ensemble: member models in sub-directories, their probabilities averaged with weights."""
         for m in self.metadata["members"]:
-            member = EmotionModel(self.path / m["path"])
+            member = EmotionModel(self.path / m["path"], check_speech=False)
             unknown = set(member.labels) - set(self.labels)
             if unknown:
                 raise ModelError(f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels")
-            self.members.append((member, float(m.get("weight", 1.0)), [self.labels.index(lab) for lab in member.labels]))
+            self.members.append((member, float(m.get("weight", 1.0)),
+                                 [self.all_labels.index(lab) for lab in member.labels]))
         self.sample_rate = self.members[0][0].sample_rate
 
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
+
+    def restrict(self, emotions: Sequence[str] | str | None) -> EmotionModel:
+        """Predict over ``emotions`` only (a list, or a comma-separated string; None: every emotion the
+        model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them."""
+        if emotions is None:
+            self.labels, self._keep = list(self.all_labels), None
+            return self
+        if isinstance(emotions, str):
+            emotions = [e for e in emotions.split(",") if e.strip()]
+        from .labels import canonical
+
+        wanted = []
+        for e in emotions:
+            try:
+                wanted.append(canonical(e.strip()))
+            except EmovoxError:
+                wanted.append(e.strip())
+        unknown = [e for e in wanted if e not in self.all_labels]
+        if unknown or len(set(wanted)) < 2:
+            raise ModelError(f"--emotions: expected at least two of {', '.join(self.all_labels)}"
+                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        wanted = list(dict.fromkeys(wanted))
+        self._keep = [self.all_labels.index(e) for e in wanted]
+        self.labels = wanted
+        return self
+
+    def _finish(self, p: np.ndarray) -> np.ndarray:
+        """Calibrate raw probabilities (rows over :attr:`all_labels`) and keep the chosen emotions."""
+        if self.temperature != 1.0:
+            from .calibration import apply_temperature
+
+            p = apply_temperature(p, self.temperature)
+        if self._keep is not None:
+            p = p[:, self._keep]
+            p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        return p
+
+    def speech(self, y: np.ndarray):
+        """The speech check of one signal at :attr:`sample_rate` (:class:`emovox.speech.SpeechCheck`)."""
+        from .speech import detect_speech
+
+        return detect_speech(y, self.sample_rate)
 
     # ------------------------------------------------------------------------------------------------
     def embed(self, y: np.ndarray) -> np.ndarray | list:
@@ -165,11 +244,15 @@ class EmotionModel:
         return self.frontend(y)
 
     def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
+        """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked)."""
+        return self._finish(self._raw_proba(X))
+
+    def _raw_proba(self, X: np.ndarray | list) -> np.ndarray:
         if self.members:
             total = 0.0
             for (m, w, cols), Xm in zip(self.members, X, strict=True):
                 p = m.proba_from_embeddings(Xm)
-                full = np.zeros((len(p), len(self.labels)))
+                full = np.zeros((len(p), len(self.all_labels)))
                 full[:, cols] = p
                 total = total + w * full
             return total / sum(w for _, w, _ in self.members)
@@ -188,19 +271,19 @@ class EmotionModel:
         removed (:mod:`emovox.adaptation`); a model (or ensemble member) without class means, or a single
         recording, is scored as it is.
         """
-        if self.members:
-            total = np.zeros((len(embeddings), len(self.labels)))
-            for k, (m, w, cols) in enumerate(self.members):
-                total[:, cols] += w * m.proba_session([e[k] for e in embeddings])
-            return total / sum(w for _, w, _ in self.members)
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
+        if self.members:
+            total = np.zeros((len(embeddings), len(self.all_labels)))
+            for k, (m, w, cols) in enumerate(self.members):
+                total[:, cols] += w * m.proba_session([e[k] for e in embeddings])
+            return self._finish(total / sum(w for _, w, _ in self.members))
         if self.class_means is None:
-            return np.vstack([self.proba_from_embeddings(e) for e in embeddings])
+            return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
         from .adaptation import adapt_proba
 
         X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
-        return adapt_proba(X, self.proba_from_embeddings, self.class_means)
+        return self._finish(adapt_proba(X, self._raw_proba, self.class_means))
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one mono signal at :attr:`sample_rate`."""
@@ -225,11 +308,22 @@ class EmotionModel:
         return np.stack([self.proba_signal(self._load(x, sr)) for x in _as_list(inputs)])
 
     def predict(self, inputs, sr: int | None = None):
-        """The most probable emotion: one label for a single input, a list for several."""
-        p = self.predict_proba(inputs, sr)
-        if p.ndim == 1:
-            return self.labels[int(np.argmax(p))]
-        return [self.labels[i] for i in np.argmax(p, axis=1)]
+        """The most probable emotion: one label for a single input, a list for several; None for an input
+        without speech (see :meth:`predict_signal` for the reason and the probabilities)."""
+        if _is_single(inputs):
+            return self.predict_signal(self._load(inputs, sr)).label
+        return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
+
+    def predict_signal(self, y: np.ndarray, source: str = "<array>",
+                       emotions: Sequence[str] | None = None) -> Prediction:
+        """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
+        :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
+        these of :attr:`labels` only, for this call."""
+        if self.check_speech:
+            check = self.speech(y)
+            if not check.speech:
+                return Prediction(source, speech=False, reason=check.reason)
+        return self.make_prediction(source, self.proba_signal(y), emotions)
 
     def predict_files(self, paths: Iterable[str | os.PathLike], same_speaker: bool = False) -> Iterator[Prediction]:
         """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
@@ -243,8 +337,13 @@ class EmotionModel:
         done: list[tuple[str, Any]] = []
         for path in paths:
             try:
-                e = self.embed(load_audio(path, self.sample_rate))
-                result = e if same_speaker else self.proba_from_embeddings(e)[0]
+                y = load_audio(path, self.sample_rate)
+                check = self.speech(y) if self.check_speech else None
+                if check is not None and not check.speech:
+                    result = Prediction(str(path), speech=False, reason=check.reason)
+                else:
+                    e = self.embed(y)
+                    result = e if same_speaker else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
                 result = Prediction(str(path), error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
@@ -258,10 +357,16 @@ class EmotionModel:
         for src, e in done:
             yield e if isinstance(e, Prediction) else self.make_prediction(src, next(probs))
 
-    def make_prediction(self, source: str, p: np.ndarray) -> Prediction:
+    def make_prediction(self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None) -> Prediction:
+        """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only)."""
+        labels = list(self.labels)
+        if emotions is not None:
+            from .calibration import restrict
+
+            labels, p = list(emotions), restrict(p, labels, list(emotions))
         i = int(np.argmax(p))
-        return Prediction(source, self.labels[i], float(p[i]),
-                          {lab: float(v) for lab, v in zip(self.labels, p, strict=True)})
+        return Prediction(source, labels[i], float(p[i]), {lab: float(v) for lab, v in zip(labels, p, strict=True)},
+                          uncertain=bool(p[i] < self.uncertain_below))
 
 
 def _is_single(x) -> bool:
@@ -301,6 +406,11 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     return out
 
 
-def load_model(model: str | os.PathLike | None = None) -> EmotionModel:
-    """Load a model directory, a bundled model by name (``default``, ``classical``), or the default."""
-    return EmotionModel(resolve_model_path(model))
+def load_model(model: str | os.PathLike | None = None, *, check_speech: bool = True,
+               emotions: Sequence[str] | str | None = None) -> EmotionModel:
+    """Load a model directory, a bundled model by name (``default``, ``classical``), or the default.
+
+    ``check_speech=False`` gives an emotion to any audio (no speech check); ``emotions`` restricts the
+    output to those emotions (see :meth:`EmotionModel.restrict`).
+    """
+    return EmotionModel(resolve_model_path(model), check_speech=check_speech, emotions=emotions)

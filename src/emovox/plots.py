@@ -484,6 +484,39 @@ def confusion_matrix(matrix: np.ndarray, labels: Sequence[str], normalize: bool 
     return fig
 
 
+def reliability_diagram(curves: Mapping[str, Mapping[str, Sequence[float]]], title: str = "Reliability diagram"):
+    """Accuracy against confidence per confidence bin, one line per set (e.g. each held-out corpus).
+
+    ``curves`` maps a name to :func:`emovox.calibration.reliability` output (``confidence``, ``accuracy``,
+    ``count``; NaN or a count of 0 for an empty bin), optionally with an ``ece`` shown in the legend. A
+    calibrated model lies on the diagonal; below it, the model is over-confident. Bars beneath show how
+    many predictions fell in each bin.
+    """
+    fig = _figure((6.4, 6.4))
+    ax, hist = fig.subplots(2, 1, sharex=True, height_ratios=(4, 1))
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="calibrated")
+    width = 1.0 / max(len(next(iter(curves.values()))["count"]), 1) if curves else 0.1
+    for k, (name, r) in enumerate(curves.items()):
+        conf = np.asarray(r["confidence"], dtype=float)
+        acc = np.asarray(r["accuracy"], dtype=float)
+        count = np.asarray(r["count"], dtype=float)
+        used = (count > 0) & np.isfinite(conf) & np.isfinite(acc)
+        label = name + (f" (ECE {float(r['ece']):.3f})" if r.get("ece") is not None else "")
+        ax.plot(conf[used], acc[used], marker="o", ms=4, lw=1.5, label=label, color=f"C{k}")
+        centres = (np.arange(len(count)) + 0.5) * width
+        off = (k - (len(curves) - 1) / 2) * width / max(len(curves), 1)
+        hist.bar(centres + off, count / max(count.sum(), 1), width=width / max(len(curves), 1), color=f"C{k}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    hist.set_xlabel("confidence of the predicted emotion")
+    hist.set_ylabel("share")
+    return fig
+
+
 def _recalls(recall) -> dict[str, float]:
     """Recall per class from a mapping, a ``per_class`` mapping of dicts, or an Evaluation."""
     if hasattr(recall, "pooled"):

@@ -8,11 +8,15 @@ Protocols (the strings the CLI's ``--protocol`` takes):
 ``speakers:S1,S2``          an explicit list of test speakers (``ravdess:01`` or just ``01``)
 ``emobox``                  the published EmoBox partitions (``shared/folds/<corpus>.csv``)
 ``cross:A,B->C``            cross-corpus: train on corpora A and B, test on C
+``loco``                    leave one corpus out: one fold per corpus, trained on all the others
 ``random[:0.25]``           random stratified split as the classic tutorials do (seed 7 unless another seed
                             is given; speakers on both sides)
 ==========================  ===========================================================================
 
 Every :class:`Fold` knows which speakers it puts on both sides; a split that shares speakers says so.
+Cross-corpus protocols (``cross``, ``loco``) set :attr:`Protocol.cross_corpus`: each test corpus is then
+scored on the emotions it has (the model's probabilities renormalised over them), as a user who knows
+which emotions occur would do with ``--emotions``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class Protocol:
     name: str
     folds: list[Fold]
     note: str = ""
+    #: folds hold whole corpora out: score each test corpus on its own emotions
+    cross_corpus: bool = False
 
     @property
     def speaker_independent(self) -> bool:
@@ -145,8 +151,32 @@ def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protoco
         if c not in have:
             raise CorpusError(f"corpus {c!r} is not in the manifest (it has {sorted(have)})")
     corp = df["corpus"].to_numpy()
+    overlap = sorted(set(train) & set(test))
+    if overlap:
+        raise CorpusError(f"cross-corpus protocol has {overlap} on both sides")
     tr, te = np.flatnonzero(np.isin(corp, train)), np.flatnonzero(np.isin(corp, test))
-    return Protocol(f"cross({'+'.join(train)}->{'+'.join(test)})", [_fold(df, "cross", tr, te)])
+    return Protocol(f"cross({'+'.join(train)}->{'+'.join(test)})", [_fold(df, "+".join(test), tr, te)],
+                    CROSS_NOTE, cross_corpus=True)
+
+
+CROSS_NOTE = "each test corpus scored on the emotions it has"
+
+
+def leave_one_corpus_out(df: pd.DataFrame) -> Protocol:
+    """One fold per corpus: trained on every other corpus, tested on that one (fold named by the corpus).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"corpus": ["a", "a", "b", "c"], "speaker": ["a:1", "a:2", "b:1", "c:1"]})
+    >>> [(f.name, f.train.tolist(), f.test.tolist()) for f in leave_one_corpus_out(df).folds]
+    [('a', [2, 3], [0, 1]), ('b', [0, 1, 3], [2]), ('c', [0, 1, 2], [3])]
+    """
+    _need(df, "corpus")
+    corp = df["corpus"].astype(str).to_numpy()
+    names = sorted(set(corp))
+    if len(names) < 2:
+        raise CorpusError(f"loco needs at least two corpora in the manifest, it has {names}")
+    folds = [_fold(df, c, np.flatnonzero(corp != c), np.flatnonzero(corp == c)) for c in names]
+    return Protocol("loco", folds, CROSS_NOTE, cross_corpus=True)
 
 
 def default_folds_dir() -> Path:
@@ -217,6 +247,8 @@ def make_protocol(df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 
         if name == "random":
             # the tutorials' seed 7 unless the caller chose another one
             return random_split(df, float(arg or 0.25), random_state=random_state or 7)
+        if name == "loco":
+            return leave_one_corpus_out(df)
         if name == "cross":
             src, _, dst = arg.partition("->")
             if not src or not dst:
@@ -225,5 +257,5 @@ def make_protocol(df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 
     except ValueError as exc:
         raise CorpusError(f"bad protocol {spec!r}: {exc}") from None
     raise CorpusError(
-        f"unknown protocol {spec!r}; expected kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B or random[:F]"
+        f"unknown protocol {spec!r}; expected kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A->B or random[:F]"
     )

@@ -34,10 +34,18 @@ class FeatureTable:
     #: training-only variants of the rows of ``X`` (augmentation name -> matrix like ``X``)
     augmented: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def training_rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Features and labels of rows ``idx`` plus their augmented variants, for fitting."""
+    def training_rows(self, idx: np.ndarray, align: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of rows ``idx`` plus their augmented variants, for fitting; ``align``: a
+        manifest column whose groups are aligned (:func:`emovox.adaptation.align_domains`)."""
         y = self.manifest["emotion"].to_numpy()[idx]
         X = np.vstack([self.X[idx], *(a[idx] for a in self.augmented.values())])
+        if align:
+            from .adaptation import align_domains
+
+            if align not in self.manifest or self.manifest[align].isna().any():
+                raise CorpusError(f"aligning by {align!r} needs that column on every manifest row")
+            groups = self.manifest[align].astype(str).to_numpy()[idx]
+            X = align_domains(X, np.tile(groups, 1 + len(self.augmented))).astype(np.float32)
         return X, np.concatenate([y] * (1 + len(self.augmented)))
 
 
@@ -61,13 +69,16 @@ def handcrafted_features(
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named way to build a model: features (with options), classifier, training augmentations."""
+    """A named way to build a model: features (with options), classifier, training augmentations, and
+    ``align``: a manifest column (``corpus``) whose groups are aligned before fitting
+    (:func:`emovox.adaptation.align_domains`)."""
 
     features: str
     classifier: str
     params: dict = field(default_factory=dict)
     feature_options: dict = field(default_factory=dict)
     augment: tuple[str, ...] = ()
+    align: str | None = None
 
 
 #: Recipes ``--model`` accepts besides the plain classifiers (which use the "emovox" features).
@@ -90,7 +101,8 @@ def resolve_recipe(model: str, features: str | None = None, trim_db: float | Non
     ``--trim-db`` overrides."""
     if model in RECIPES:
         r = RECIPES[model]
-        recipe = Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment)
+        recipe = Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment,
+                        r.align)
     else:
         recipe = Recipe(features or "emovox", model)
     if trim_db is not None:
@@ -146,15 +158,19 @@ def _labels_of(y: np.ndarray) -> list[str]:
 
 def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: str = "kfold", *,
                     params: dict | None = None, scale: bool = True, seed: int = 0, progress: bool = True,
-                    folds_dir: str | Path | None = None, adapt: bool = False):
+                    folds_dir: str | Path | None = None, adapt: bool | str = False, calibrate: bool = False):
     """Cross-validate a classifier (or a recipe's) on a feature table under ``protocol``.
 
     Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
     ``adapt``: speaker adaptation (:mod:`emovox.adaptation`) with all of each test speaker's recordings,
-    unlabelled, as that speaker's session; the protocol's name and note say so.
+    unlabelled, as that speaker's session; the protocol's name and note say so. A manifest column name
+    (``corpus``: every recording of a test corpus shares a channel) makes its groups the sessions.
+    ``calibrate``: each fold's probabilities are temperature-scaled with a temperature fitted on the
+    fold's training side only, from out-of-corpus predictions (:func:`out_of_domain_proba`), as the
+    bundled models are. Cross-corpus protocols score each test corpus on the emotions it has.
     """
-    from .evaluation import FoldProba, cross_validate
-    from .models.classical import make_classifier
+    from .calibration import apply_temperature, ece, fit_temperature
+    from .evaluation import FoldProba, add_calibration, cross_validate
     from .splits import make_protocol
 
     recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
@@ -163,30 +179,28 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
-    speakers = speaker_ids(table.manifest) if adapt else None
-
+    session_by = "speaker" if adapt is True else adapt or None
+    speakers = speaker_ids(table.manifest, session_by) if session_by else None
     probas: list[np.ndarray] = []
+    uncalibrated: list[np.ndarray] = []
+    temperatures: list[float] = []
 
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, y_train, rows_test):
-        Xtr, ytr = table.training_rows(rows_train[:, 0])
-        if len(set(ytr)) < 2:
-            raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
-        clf = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
-        Xte = table.X[rows_test[:, 0]]
-        if adapt:
-            if not hasattr(clf, "predict_proba"):
-                raise ModelError(f"speaker adaptation needs class probabilities; {recipe.classifier} gives none")
-            from .adaptation import adapt_by_speaker, class_means
-
-            means = class_means(table.X[rows_train[:, 0]], y_train, clf.classes_)
-            p = adapt_by_speaker(Xte, speakers[rows_test[:, 0]], clf.predict_proba, means)
-            probas.append(_in_label_order(p, clf.classes_, labels))
-            return clf.classes_[p.argmax(axis=1)]
-        if hasattr(clf, "predict_proba"):
-            p = clf.predict_proba(Xte)
-            probas.append(_in_label_order(p, clf.classes_, labels))
-        return clf.predict(Xte)
+        train, test = rows_train[:, 0], rows_test[:, 0]
+        clf = _fit(table, recipe, train, scale, seed)
+        p = _proba(clf, table, train, test, labels, speakers[test] if adapt else None)
+        if p is None:  # a classifier without probabilities: labels only
+            return clf.predict(table.X[test])
+        if proto.cross_corpus:  # the test corpus's own emotions only, renormalised
+            p = restrict_columns(p, np.isin(labels, y[test]))
+        if calibrate:
+            inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
+            temperatures.append(fit_temperature(inner, [labels.index(v) for v in y[train]]))
+            uncalibrated.append(p)
+            p = apply_temperature(p, temperatures[-1])
+        probas.append(p)
+        return np.asarray(labels)[p.argmax(axis=1)]
 
     rows = np.arange(len(y))[:, None]
     ev = cross_validate(rows, y, proto, fit_predict, labels, progress)
@@ -194,14 +208,80 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     if len(probas) == len(proto.folds):
         ev.fold_proba = [FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
                          for f, p in zip(proto.folds, probas, strict=True)]
+        add_calibration(ev)
+        for fold, fp, raw in zip(ev.folds, ev.fold_proba, uncalibrated, strict=False):
+            fold["ece_uncalibrated"] = ece(raw, [labels.index(v) for v in fp.y_true])
     ev.recipe = {"model": recipe.classifier, "params": recipe.params, "scale": scale,
-                 "augment": list(table.augmented), "features": table.frontend, "speaker_adaptation": adapt}
-    if adapt:
+                 "augment": list(table.augmented), "features": table.frontend, "speaker_adaptation": adapt,
+                 "calibrated": calibrate}
+    if calibrate:
+        ev.recipe["temperatures"] = [round(t, 4) for t in temperatures]
+        ev.note = "; ".join(filter(None, [ev.note, "temperature fitted on each fold's training side, "
+                                          "from out-of-corpus predictions"]))
+    if session_by == "speaker":
         ev.protocol += "+speaker-adapted"
         ev.note = "; ".join(filter(None, [ev.note, (
             "speaker-adapted: each test speaker's recordings (unlabelled, all of them at once) were used to "
             "estimate and remove that speaker's offset; per-recording figures need the plain protocol")]))
+    elif session_by:
+        ev.protocol += f"+{session_by}-adapted"
+        ev.note = "; ".join(filter(None, [ev.note, (
+            f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all at once) were used "
+            "to estimate and remove their shared offset; per-recording figures need the plain protocol")]))
     return ev
+
+
+def restrict_columns(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Probabilities with the columns not in ``keep`` (a boolean mask) set to 0, rows renormalised."""
+    p = np.where(keep[None, :], p, 0.0)
+    return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, seed: int):
+    from .models.classical import make_classifier
+
+    Xtr, ytr = table.training_rows(rows, recipe.align)
+    if len(set(ytr)) < 2:
+        raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
+    return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
+
+
+def _proba(clf, table: FeatureTable, train: np.ndarray, test: np.ndarray, labels: list[str],
+           speakers: np.ndarray | None = None) -> np.ndarray | None:
+    """Probabilities of rows ``test`` in ``labels`` order from ``clf`` fitted on rows ``train`` (None if the
+    classifier gives none); ``speakers``: adapt to each test speaker (see :mod:`emovox.adaptation`)."""
+    if not hasattr(clf, "predict_proba"):
+        if speakers is not None:
+            raise ModelError("speaker adaptation needs class probabilities; this classifier gives none")
+        return None
+    Xte = table.X[test]
+    if speakers is not None:
+        from .adaptation import adapt_by_speaker, class_means
+
+        y = table.manifest["emotion"].to_numpy()
+        means = class_means(table.X[train], y[train], clf.classes_)
+        return _in_label_order(adapt_by_speaker(Xte, speakers, clf.predict_proba, means), clf.classes_, labels)
+    return _in_label_order(clf.predict_proba(Xte), clf.classes_, labels)
+
+
+def out_of_domain_proba(table: FeatureTable, recipe: Recipe, rows: np.ndarray, labels: list[str], *,
+                        scale: bool = True, seed: int = 0) -> np.ndarray:
+    """Probabilities of ``rows`` each predicted by a model that never saw its domain: leave one corpus out
+    over the corpora of ``rows`` when there are several, else 5-fold by speaker. What calibration is
+    fitted on, so that the temperature suits voices and microphones the model has not heard."""
+    from .splits import make_protocol
+
+    sub = table.manifest.iloc[rows].reset_index(drop=True)
+    several = "corpus" in sub and sub["corpus"].nunique() > 1
+    inner = make_protocol(sub, "loco" if several else "kfold:5", random_state=seed)
+    out = np.zeros((len(rows), len(labels)))
+    for f in inner.folds:
+        clf = _fit(table, recipe, rows[f.train], scale, seed)
+        p = _proba(clf, table, rows[f.train], rows[f.test], labels)
+        if p is None:
+            raise ModelError(f"calibration needs class probabilities; {recipe.classifier} gives none")
+        out[f.test] = p
+    return out
 
 
 def _in_label_order(p: np.ndarray, classes, labels: list[str]) -> np.ndarray:
@@ -209,11 +289,12 @@ def _in_label_order(p: np.ndarray, classes, labels: list[str]) -> np.ndarray:
     return np.stack([p[:, c] if c is not None else np.zeros(len(p)) for c in cols], axis=1)
 
 
-def speaker_ids(manifest: pd.DataFrame) -> np.ndarray:
-    """Every row's speaker, for speaker adaptation; a row without one is an error, not its own session."""
-    if "speaker" not in manifest or manifest["speaker"].isna().any():
-        raise CorpusError("speaker adaptation needs the speaker of every recording (a 'speaker' column)")
-    return manifest["speaker"].astype(str).to_numpy()
+def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:
+    """Every row's speaker (or other session ``column``), for adaptation; a row without one is an error,
+    not its own session."""
+    if column not in manifest or manifest[column].isna().any():
+        raise CorpusError(f"{column} adaptation needs the {column} of every recording (a {column!r} column)")
+    return manifest[column].astype(str).to_numpy()
 
 
 def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
@@ -238,16 +319,36 @@ def _npy(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def fit_calibration(table: FeatureTable, recipe: Recipe, *, scale: bool = True, seed: int = 0) -> dict[str, Any]:
+    """The temperature for a model trained on all of ``table``, fitted on out-of-domain predictions of its
+    rows (:func:`out_of_domain_proba`: leave one corpus out, or 5-fold by speaker for one corpus), with
+    the calibration error of those predictions before and after; stored as a model's ``calibration``."""
+    from .calibration import UNCERTAIN_BELOW, apply_temperature, ece, fit_temperature
+
+    y = table.manifest["emotion"].to_numpy()
+    labels = _labels_of(y)
+    p = out_of_domain_proba(table, recipe, np.arange(len(y)), labels, scale=scale, seed=seed)
+    idx = np.array([labels.index(v) for v in y])
+    t = fit_temperature(p, idx)
+    several = "corpus" in table.manifest and table.manifest["corpus"].nunique() > 1
+    return {"temperature": round(t, 5), "uncertain_below": UNCERTAIN_BELOW,
+            "fitted_on": ("out-of-corpus predictions: each training corpus predicted by a model trained on the others"
+                          if several else "out-of-speaker predictions: 5 folds by speaker"),
+            "ece_before": round(ece(p, idx), 4), "ece_after": round(ece(apply_temperature(p, t), idx), 4)}
+
+
 def train_classical(table: FeatureTable, output: str | Path, model: str = "svm", *, params: dict | None = None,
                     scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None,
-                    adaptable: bool = True) -> Path:
+                    adaptable: bool = True, calibration: dict | bool | None = None, align: str | None = None) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
     ``adaptable``: store the training class means that speaker adaptation needs (a model without them
     refuses ``--same-speaker``; leave them out where adaptation was measured not to help).
+    ``calibration``: True to fit a temperature (:func:`fit_calibration`), or one already fitted; the
+    model's probabilities are then calibrated when it predicts. ``align``: see :class:`Recipe`.
     """
     from .adaptation import class_means
-    from .models.classical import make_classifier, to_onnx
+    from .models.classical import to_onnx
     from .models.store import save_model_dir
 
     if len(table.manifest) == 0:
@@ -256,8 +357,10 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     labels = _labels_of(y)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to train, got {labels}")
-    pipe = make_classifier(model, scale=scale, seed=seed, **(params or {})).fit(
-        *table.training_rows(np.arange(len(y))))
+    recipe = Recipe("", model, params or {}, align=align)
+    if calibration is True:
+        calibration = fit_calibration(table, recipe, scale=scale, seed=seed)
+    pipe = _fit(table, recipe, np.arange(len(y)), scale, seed)
     classes = [str(c) for c in pipe.classes_]
     graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
     if adaptable:
@@ -271,7 +374,8 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
         "frontend": frontend,
         "head": "model.onnx",
         "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
-        "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed},
+        "calibration": calibration or None,  # see emovox.calibration
+        "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed, "align": align},
         "training": training_summary(table.manifest),
         "metrics": evaluation.summary if evaluation is not None else None,
         "per_class_recall": ({k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}

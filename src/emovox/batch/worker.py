@@ -79,7 +79,8 @@ def _one_line(text: str, limit: int = 500) -> str:
 
 
 def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
-    """Rows of a prediction partition: path, key, label, confidence, ``prob_<label>`` ..., error."""
+    """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, ``prob_<label>`` ...,
+    error (``speech`` False: no speech found, no label; the reason is in ``error``'s place, ``reason``)."""
     import pyarrow as pa
 
     model = cached_model(task["model"])
@@ -89,12 +90,18 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     label: list[str | None] = [None] * n
     conf = np.full(n, np.nan)
     errors: list[str | None] = [None] * n
+    speech: list[bool | None] = [None] * n
+    uncertain: list[bool | None] = [None] * n
+    reason: list[str | None] = [None] * n
     # the very code of the single-process path, one file at a time so that rows stay aligned
     for i, (path, _) in enumerate(items):
         (pred,) = model.predict_files([path])
-        if pred.ok:
+        if pred.ok and not pred.speech:
+            speech[i], reason[i] = False, pred.reason
+        elif pred.ok:
             probs[i] = [pred.probabilities[lab] for lab in labels]
             label[i], conf[i] = pred.label, pred.confidence
+            speech[i], uncertain[i] = True, pred.uncertain
         else:
             errors[i] = _one_line(pred.error or "failed")
     cols: dict[str, Any] = {
@@ -102,6 +109,9 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
         "key": pa.array([k for _, k in items], pa.string()),
         "label": pa.array(label, pa.string()),
         "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)),
+        "speech": pa.array(speech, pa.bool_()),
+        "uncertain": pa.array(uncertain, pa.bool_()),
+        "reason": pa.array(reason, pa.string()),
     }
     for j, lab in enumerate(labels):
         cols[f"prob_{lab}"] = pa.array(probs[:, j], pa.float64(), mask=np.isnan(probs[:, j]))

@@ -43,7 +43,8 @@ MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb, comp
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
     p.add_argument("--model", default="svm", help=MODEL_HELP)
     p.add_argument("--protocol", default=protocol_default,
-                   help="kfold[:K], loso, speakers:S1,S2, emobox, cross:A->B, random[:F]; "
+                   help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
+                        "random[:F]; "
                         "'none' skips cross-validation (train, tune)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")

@@ -66,7 +66,7 @@ def cmd_listen(args) -> int:
         return _list_devices()
     if not args.input:
         resolve_device(args.device)  # no device, no PortAudio: one line before the model is loaded
-    model = load_model(args.model)
+    model = load_model(args.model, emotions=getattr(args, "emotions", None))
     if args.once:
         src = _source(args, model.sample_rate)
         print(f"recording {args.seconds:g} s from {src.name} ...", file=sys.stderr, flush=True)
@@ -74,16 +74,13 @@ def cmd_listen(args) -> int:
         if y.size < 0.1 * model.sample_rate:
             err(f"{src.name}: recorded only {y.size / model.sample_rate:.2f} s")
             return 1
-        from ..live import segment
-
-        if not segment(y, model.sample_rate, _vad_options(args)):
-            print(f"emovox: note: no speech detected in the {args.seconds:g} s recording; "
-                  "the emotion below is of background sound", file=sys.stderr)
-        pred = model.make_prediction(src.name, model.proba_signal(y))
+        pred = model.predict_signal(y, src.name)
         if args.json:
             print(json.dumps(pred.to_dict(), indent=2))
+        elif not pred.speech:
+            print(f"no speech\t-\t{pred.reason}")
         else:
-            print(f"{pred.label}\t{pred.confidence:.3f}\t"
+            print(f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
                   + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities))))
         if args.save:
             print(f"saved {args.save}", file=sys.stderr)
@@ -126,8 +123,11 @@ def _table_header(labels: list[str]) -> str:
 
 
 def _table_row(seg, labels: list[str]) -> str:
+    if not seg.speech:
+        return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
     return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
-            + " ".join(f"{seg.probabilities[lab]:7.3f}" for lab in labels))
+            + " ".join(f"{seg.probabilities[lab]:7.3f}" for lab in labels)
+            + ("  uncertain" if seg.uncertain else ""))
 
 
 def predict_timeline(args) -> int:
@@ -144,7 +144,7 @@ def predict_timeline(args) -> int:
     if args.plot and len(paths) > 1:
         err("--plot draws one file's timeline; give one input")
         return 2
-    model = load_model(args.model)
+    model = load_model(args.model, emotions=getattr(args, "emotions", None))
     adapt = getattr(args, "same_speaker", False)
     if adapt and not model.can_adapt:
         err(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")

@@ -76,6 +76,11 @@ def _save_evaluation(ev, args) -> None:
 
         plots.save(ev.confusion_figure(), args.confusion)
         print(f"saved {args.confusion}", file=sys.stderr)
+    if getattr(args, "reliability", None):
+        from .. import plots
+
+        plots.save(ev.reliability_figure(), args.reliability)
+        print(f"saved {args.reliability}", file=sys.stderr)
 
 
 def _is_ensemble(args) -> bool:
@@ -127,8 +132,9 @@ def cmd_evaluate(args) -> int:
                 print(f"emovox: skipped: {p.error}", file=sys.stderr)
         ok = [(p, e) for p, e in zip(preds, df["emotion"], strict=True) if p.ok and e in model.labels]
         dropped = sum(1 for p in preds if p.ok) - len(ok)
+        no_speech = sum(1 for p, _ in ok if not p.speech)
         y_true = [e for _, e in ok]
-        y_pred = [p.label for p, _ in ok]
+        y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
         s = scores(y_true, y_pred, model.labels)
         tested_on = set(df["corpus"].dropna()) if "corpus" in df else set()
         trained_speakers = model.metadata.get("training", {}).get("speakers")
@@ -140,11 +146,27 @@ def cmd_evaluate(args) -> int:
                 + ("" if trained_speakers is not None else "; the model does not list its training speakers, "
                    "so speaker independence is unknown")
                 + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
-                + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else ""))
+                + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else "")
+                + (f"; {no_speech} utterances were found to hold no speech (counted as errors)" if no_speech else ""))
         if args.speaker_adapt:
             note += "; speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
         ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})" + ("+speaker-adapted" if args.speaker_adapt else ""),
                         independent, model.labels, [s], s, note)
+        ok_speech = [(p, e) for p, e in ok if p.speech]
+        if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
+            import numpy as np
+
+            from ..evaluation import FoldProba, add_calibration
+
+            ev.fold_proba = [FoldProba("held-out", [p.source for p, _ in ok_speech], [e for _, e in ok_speech],
+                                       np.array([[p.probabilities[lab] for lab in model.labels]
+                                                 for p, _ in ok_speech]))]
+            add_calibration(ev)
+    elif args.calibrate and (_is_ensemble(args) or _is_deep(args)):
+        from ..errors import ModelError
+
+        raise ModelError("--calibrate cross-validates feature-vector models (classical and encoder recipes); "
+                         "a trained model is scored with its own stored calibration (--trained MODEL)")
     elif args.speaker_adapt and (_is_ensemble(args) or _is_deep(args)):
         from ..errors import ModelError
 
@@ -167,8 +189,8 @@ def cmd_evaluate(args) -> int:
         table = _features(args, df)
         n_failed = len(table.failures)
         ev = evaluate_recipe(table, _recipe(args), args.protocol, seed=args.seed,
-                             progress=not args.quiet,
-                             scale=not args.no_scale, adapt=args.speaker_adapt)
+                             progress=not args.quiet, scale=not args.no_scale, adapt=args.speaker_adapt,
+                             calibrate=args.calibrate)
     print(ev.table())
     _save_evaluation(ev, args)
     return 1 if n_failed else 0
@@ -200,7 +222,7 @@ def cmd_train(args) -> int:
                              scale=not args.no_scale)
         print(ev.table())
     out = train_classical(table, args.output, recipe.classifier, params=recipe.params, seed=args.seed, evaluation=ev,
-                          scale=not args.no_scale, extra={"recipe": args.model})
+                          scale=not args.no_scale, extra={"recipe": args.model}, calibration=args.calibrate or None)
     if ev is not None:
         from .. import plots
 
@@ -267,7 +289,7 @@ def cmd_predict(args) -> int:
         from .live import predict_timeline
 
         return predict_timeline(args)
-    model = load_model(args.model)
+    model = load_model(args.model, emotions=args.emotions)
     problems: list[str] = []
     paths = expand_inputs(args.paths, problems)
     for msg in problems:
@@ -282,14 +304,13 @@ def cmd_predict(args) -> int:
         if not pred.ok:
             n_bad += 1
             err(pred.error)
-            if args.json:
-                results.append(pred.to_dict())
-            continue
         if args.json:
             results.append(pred.to_dict())
-        else:
+        elif pred.ok and not pred.speech:
+            print(f"{pred.source}\tno speech\t-\t{pred.reason}", flush=True)
+        elif pred.ok:
             top = pred.top(args.top_k or len(pred.probabilities))
-            print(f"{pred.source}\t{pred.label}\t{pred.confidence:.3f}\t"
+            print(f"{pred.source}\t{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
                   + "  ".join(f"{lab} {p:.3f}" for lab, p in top), flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -325,14 +346,21 @@ def register(sub) -> None:
     p.add_argument("--speaker-adapt", action="store_true",
                    help="speaker adaptation: score each test speaker's recordings together, removing that "
                         "voice's offset (uses the test speakers' unlabelled recordings; reported as such)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="temperature-scale each fold's probabilities, fitted on its training side from "
+                        "out-of-corpus predictions (as the bundled models are); ECE is reported either way")
     p.add_argument("--json", help="save the evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
+    p.add_argument("--reliability", help="save the reliability diagram (calibration) as PNG")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train a model and save it as a model directory")
     source_args(p)
     model_args(p)
     p.add_argument("-o", "--output", required=True, help="model directory to write")
+    p.add_argument("--calibrate", action="store_true",
+                   help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
+                        "corpus: 5 folds by speaker), so that the model's confidences can be trusted")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)")
@@ -347,6 +375,8 @@ def register(sub) -> None:
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--top-k", type=_positive_int, default=None, help="show only the K most probable emotions")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--emotions", help="predict over these emotions only, e.g. angry,happy,neutral,sad "
+                                      "(probabilities renormalised over them)")
     p.add_argument("--same-speaker", action="store_true",
                    help="the inputs are recordings of one speaker: score them together, adapted to that voice "
                         "(best with 8 or more recordings); with --timeline, each recording's segments together")

@@ -2,7 +2,8 @@
 
 Audio kinds take an audio file: ``waveform``, ``spectrogram``, ``mel``, ``mfcc``, ``chroma``, ``pitch`` and
 ``overview`` (all of them on one sheet). Other kinds take what emovox writes: ``counts`` a manifest CSV or
-corpus root; ``confusion`` and ``recall`` an evaluation JSON (``emovox evaluate --json``); ``curves`` a JSON
+corpus root; ``confusion``, ``recall`` and ``reliability`` (accuracy against confidence: calibration) an
+evaluation JSON (``emovox evaluate --json``); ``curves`` a JSON
 dict of per-epoch lists; ``timeline`` a JSON list of segments (or ``{"segments": [...]}``).
 """
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 AUDIO_KINDS = ("waveform", "spectrogram", "mel", "mfcc", "chroma", "pitch", "overview")
-DATA_KINDS = ("counts", "confusion", "recall", "curves", "timeline")
+DATA_KINDS = ("counts", "confusion", "recall", "reliability", "curves", "timeline")
 
 
 def _read_json(path: Path):
@@ -73,6 +74,14 @@ def _figure(args):
     if kind == "confusion":
         labels, m = _evaluation_parts(data, src)
         return plots.confusion_matrix(m, labels, normalize=not args.counts, title=args.title or f"{src.name}")
+    if kind == "reliability":
+        from ..errors import EmovoxError
+        from ..evaluation import reliability_curves
+
+        data = _read_json(src)
+        if not isinstance(data, dict):
+            raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
+        return plots.reliability_diagram(reliability_curves(data), title=args.title or f"{src.name}: reliability")
     if kind == "recall":
         labels, m = _evaluation_parts(data, src)
         support = m.sum(axis=1)

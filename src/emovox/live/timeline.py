@@ -31,7 +31,11 @@ def _model(model):
 
 
 def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
-    """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples."""
+    """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
+    segment that fails the model's speech check gets ``speech=False`` and no emotion."""
+    if getattr(model, "check_speech", False) and not model.speech(seg.samples).speech:
+        seg.speech = False
+        return seg
     e = model.embed(seg.samples)
     if keep_embedding:
         seg.embedding = e
@@ -42,6 +46,7 @@ def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
 def _set(model, seg: Segment, p: np.ndarray) -> None:
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
+    seg.uncertain = bool(p[i] < getattr(model, "uncertain_below", 0.0))
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
@@ -51,11 +56,12 @@ def adapt_timeline(model, segments: list[Segment]) -> list[Segment]:
     The segments must come from ``iter_timeline(..., keep_embeddings=True)`` of a recording of one
     speaker; their embeddings are released afterwards.
     """
-    if not segments:
+    speech = [s for s in segments if s.speech]  # segments without speech have no emotion to adapt
+    if not speech:
         return segments
-    if any(s.embedding is None for s in segments):
+    if any(s.embedding is None for s in speech):
         raise EmovoxError("adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)")
-    for s, p in zip(segments, model.proba_session([s.embedding for s in segments]), strict=True):
+    for s, p in zip(speech, model.proba_session([s.embedding for s in speech]), strict=True):
         _set(model, s, p)
         s.embedding = None
     return segments
@@ -151,7 +157,8 @@ def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: s
         labs = labels or list(s.probabilities)
         r = {"source": source} if source is not None else {}
         r.update(start=round(s.start, 3), end=round(s.end, 3), emotion=s.emotion,
-                 confidence=round(float(s.confidence), 4) if s.confidence is not None else None)
+                 confidence=round(float(s.confidence), 4) if s.confidence is not None else None,
+                 speech=s.speech, uncertain=s.uncertain)
         r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
         out.append(r)
     return out
@@ -173,7 +180,8 @@ def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels:
         return path
     if path.suffix.lower() not in (".csv", ".tsv"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    cols = (["source"] if source is not None else []) + ["start", "end", "emotion", "confidence"]
+    cols = (["source"] if source is not None else []) + ["start", "end", "emotion", "confidence", "speech",
+                                                          "uncertain"]
     cols += [f"p_{lab}" for lab in labels]
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
@@ -184,10 +192,12 @@ def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels:
 
 def format_segment(s: Segment, top: int = 3) -> str:
     """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``."""
+    if not s.speech:
+        return f"{_clock(s.start)}-{_clock(s.end)}  no speech (sound that is not a voice)"
     others = sorted(s.probabilities.items(), key=lambda kv: -kv[1])[1:top]
     extra = ", ".join(f"{k} {v:.2f}" for k, v in others)
     return (f"{_clock(s.start)}-{_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
-            + (f"  ({extra})" if extra else ""))
+            + (" uncertain" if s.uncertain else "") + (f"  ({extra})" if extra else ""))
 
 
 def _clock(t: float) -> str:

@@ -40,6 +40,10 @@ class Segment:
         0 for a whole utterance; 1, 2, ... for the overlapping windows of speech longer than the maximum.
     emotion, confidence, probabilities
         Filled in by the classifier (:func:`emovox.live.iter_timeline`).
+    speech, uncertain
+        ``speech`` False: the voice-activity detector fired on sound that the speech check
+        (:mod:`emovox.speech`) found not to be speech, so there is no emotion. ``uncertain``: low
+        calibrated confidence.
     embedding : numpy.ndarray or None
         The model's representation of the segment, kept only for :func:`emovox.live.adapt_timeline`.
     """
@@ -52,6 +56,8 @@ class Segment:
     confidence: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
     embedding: object = field(default=None, repr=False, compare=False)
+    speech: bool = True
+    uncertain: bool = False
 
     @property
     def duration(self) -> float:
@@ -65,8 +71,8 @@ class Segment:
     def to_dict(self) -> dict:
         """Plain values for CSV / JSON (no audio)."""
         return {"start": round(self.start, 3), "end": round(self.end, 3), "part": self.part,
-                "emotion": self.emotion, "confidence": self.confidence,
-                "probabilities": dict(self.probabilities)}
+                "emotion": self.emotion, "confidence": self.confidence, "speech": self.speech,
+                "uncertain": self.uncertain, "probabilities": dict(self.probabilities)}
 
 
 @dataclass(frozen=True)

@@ -110,14 +110,22 @@ class Segment(BaseModel):
     end: float
     emotion: str | None
     confidence: float | None
+    speech: bool = Field(True, description="false: the segment is sound that is not speech (no emotion)")
+    uncertain: bool = Field(False, description="true: low calibrated confidence")
     probabilities: dict[str, float]
 
 
 class PredictResponse(BaseModel):
     source: str = Field(description="the upload's file name, or '<body>' for a raw body")
-    emotion: str = Field(description="the most probable emotion of the whole recording")
-    confidence: float
-    probabilities: dict[str, float] = Field(description="every label's probability, in the model's order")
+    speech: bool = Field(description="false when the audio holds no speech (silence, noise, hum, tones, music): "
+                                     "then emotion and confidence are null and reason says what was found")
+    reason: str | None = Field(None, description="why the audio was found to hold no speech")
+    emotion: str | None = Field(description="the most probable emotion of the whole recording (null: no speech)")
+    confidence: float | None = Field(description="calibrated probability of that emotion")
+    uncertain: bool = Field(False, description="true when the calibrated confidence is low: treat the answer "
+                                               "as a guess")
+    probabilities: dict[str, float] = Field(description="every label's probability, in the model's order "
+                                                        "(empty when there is no speech)")
     labels: list[str]
     duration: float = Field(description="seconds of audio")
     timeline: list[Segment] | None = Field(
@@ -146,7 +154,12 @@ class ModelInfo(BaseModel):
     sample_rate: int
     version: str | None = Field(description="the emovox version that wrote the model")
     emovox_version: str = Field(description="the emovox version serving it")
-    metrics: dict[str, Any] | None = Field(description="cross-validated metrics stored with the model")
+    headline: dict[str, Any] | None = Field(None, description="the figure that predicts what a user will see: "
+                                            "leave-one-corpus-out (voices, languages and microphones the model "
+                                            "never heard), with its protocol, UA and calibration error")
+    metrics: dict[str, Any] | None = Field(description="cross-validated metrics stored with the model "
+                                                       "(in-domain: unseen speakers of the training corpora)")
+    calibration: dict[str, Any] | None = Field(None, description="temperature and ECE of the calibration")
     per_class_recall: dict[str, float] | None
     training: dict[str, Any] | None = Field(description="corpora, utterances, speakers, emotion counts")
     recipe: dict[str, Any] | None
@@ -193,6 +206,11 @@ _PREDICT_BODY = {
         },
     }
 }
+
+_PREDICT_EXTRA = {**_PREDICT_BODY, "parameters": [{
+    "name": "emotions", "in": "query", "required": False, "schema": {"type": "string"},
+    "description": "comma-separated emotions to predict over (at least two of the model's labels), e.g. "
+                   "angry,happy,neutral,sad: probabilities are renormalised over them"}]}
 
 
 # ------------------------------------------------------------------------------------------ audio input
@@ -300,8 +318,8 @@ def _timeline(model, y: np.ndarray) -> list[dict]:
     from ..live import timeline
 
     return [{"start": round(float(s.start), 3), "end": round(float(s.end), 3), "emotion": s.emotion,
-             "confidence": None if s.confidence is None else float(s.confidence),
-             "probabilities": {k: float(v) for k, v in s.probabilities.items()}}
+             "confidence": None if s.confidence is None else float(s.confidence), "speech": s.speech,
+             "uncertain": s.uncertain, "probabilities": {k: float(v) for k, v in s.probabilities.items()}}
             for s in timeline(y, model)]
 
 
@@ -324,15 +342,42 @@ def decode(model, data: bytes, name: str) -> np.ndarray:
     return y
 
 
-def analyse(model, data: bytes, name: str, timeline_after: float) -> dict[str, Any]:
-    """Decode ``data`` and predict: the body of a ``/v1/predict`` answer (raises :class:`ApiError`)."""
+def parse_emotions(model, text: str | None) -> list[str] | None:
+    """The ``?emotions=angry,happy,...`` query parameter as model labels; 422 naming the valid ones."""
+    if text is None or not text.strip():
+        return None
+    from ..calibration import restrict
+
+    wanted = [e.strip().lower() for e in text.split(",") if e.strip()]
+    try:
+        restrict(np.ones((1, len(model.labels))), list(model.labels), wanted)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_emotions", f"emotions: {exc}") from None
+    return list(dict.fromkeys(wanted))
+
+
+def analyse(model, data: bytes, name: str, timeline_after: float,
+            emotions: list[str] | None = None) -> dict[str, Any]:
+    """Decode ``data`` and predict: the body of a ``/v1/predict`` answer (raises :class:`ApiError`).
+
+    Audio without speech answers ``speech: false`` and no emotion; ``emotions`` restricts the answer to
+    those labels (probabilities renormalised over them).
+    """
     t0 = time.perf_counter()
     y = decode(model, data, name)
+    duration = y.size / model.sample_rate
     try:
-        p = model.proba_signal(y)
+        pred = model.predict_signal(y, name, emotions=emotions)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
-    duration = y.size / model.sample_rate
+    labels = emotions or list(model.labels)
+    out = pred.to_dict()
+    out.update(labels=labels, duration=round(duration, 3), timeline=None, timeline_error=None,
+               model=model.path.name)
+    if not pred.speech:
+        out.update(confidence=None, uncertain=False, probabilities={},
+                   elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+        return out
     segments, why = None, None
     if duration > timeline_after:
         try:
@@ -340,9 +385,7 @@ def analyse(model, data: bytes, name: str, timeline_after: float) -> dict[str, A
         except (ImportError, EmovoxError) as exc:  # e.g. webrtcvad missing: still answer the prediction
             why = f"no timeline: {exc}"
             log.warning("%s: %s", name, why)
-    out = model.make_prediction(name, p).to_dict()
-    out.update(labels=list(model.labels), duration=round(duration, 3), timeline=segments, timeline_error=why,
-               model=model.path.name, elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    out.update(timeline=segments, timeline_error=why, elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
     return out
 
 
@@ -372,7 +415,9 @@ def model_info(model) -> dict[str, Any]:
         "sample_rate": int(model.sample_rate),
         "version": meta.get("version") or meta.get("emovox_version"),
         "emovox_version": __version__,
+        "headline": meta.get("headline"),
         "metrics": meta.get("metrics"),
+        "calibration": meta.get("calibration"),
         "per_class_recall": meta.get("per_class_recall"),
         "training": meta.get("training"),
         "recipe": meta.get("model"),
@@ -446,12 +491,13 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal_error", f"internal error ({type(exc).__name__}); see the server log")
 
-    @app.post("/v1/predict", response_model=PredictResponse, responses=_ERRORS, openapi_extra=_PREDICT_BODY,
+    @app.post("/v1/predict", response_model=PredictResponse, responses=_ERRORS, openapi_extra=_PREDICT_EXTRA,
               summary="Emotion of an audio file", tags=["prediction"])
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
+        emotions = parse_emotions(model, request.query_params.get("emotions"))
         data, name = await read_upload(request, settings.max_upload_bytes)
-        return await runner.run(analyse, model, data, name, settings.timeline_after)
+        return await runner.run(analyse, model, data, name, settings.timeline_after, emotions)
 
     @app.post("/v1/react", response_model=ReactionResponse, responses=_ERRORS, openapi_extra=_PREDICT_BODY,
               summary="Emotion of a spoken reaction", tags=["prediction"])

@@ -117,13 +117,20 @@ async function loadModel() {
     return;
   }
   const m = MODEL.metrics || {};
-  const ua = m.ua != null ? ` · ${pct(m.ua)} UA` : "";
+  const h = MODEL.headline || null;
+  // the headline is the figure on voices, languages and microphones the model never heard
+  const ua = h && h.ua != null ? ` · ${pct(h.ua)} UA on unseen corpora`
+    : m.ua != null ? ` · ${pct(m.ua)} UA (${m.protocol})` : "";
   $("model-chip").textContent = `${MODEL.name} · ${MODEL.labels.length} emotions${ua}`;
   const t = MODEL.training || {};
+  const c = MODEL.calibration || {};
+  const perCorpus = h && h.per_corpus ? Object.entries(h.per_corpus).map(([k, v]) => `${k} ${pct(v.ua)}`).join(", ") : "";
   const stats = [
     ["Emotions", MODEL.labels.join(", ")],
-    ["Unweighted accuracy", m.ua != null ? `${pct(m.ua)} (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
+    ...(h ? [["On unseen corpora (headline)", `${pct(h.ua)} UA (${h.protocol}; ${perCorpus})`]] : []),
+    ["On unseen speakers of its training corpora", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
     ["Protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
+    ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
     ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
     ["Version", `written by emovox ${MODEL.version}, served by ${MODEL.emovox_version}`],
@@ -141,14 +148,25 @@ async function loadModel() {
 
 /* ------------------------------------------------------------------ results */
 function renderResult(res, audioBlob) {
-  $("emotion").textContent = res.emotion;
-  $("emotion").style.background = colour(res.emotion);
-  $("confidence").textContent = pct(res.confidence);
+  const speech = res.speech !== false;
+  $("emotion").hidden = !speech;
+  $("no-speech").hidden = speech;
+  $("uncertain").hidden = !(speech && res.uncertain);
+  $("bars-block").hidden = !speech;
+  $("confidence").parentElement.hidden = !speech;
+  if (speech) {
+    $("emotion").textContent = res.emotion;
+    $("emotion").style.background = colour(res.emotion);
+    $("confidence").textContent = pct(res.confidence);
+  } else {
+    $("no-speech").replaceChildren("No speech heard", el("span", { class: "why" },
+      `${res.reason || "nothing that sounds like a voice"}: no emotion is given for sound that is not speech.`));
+  }
   $("result-source").textContent = `${res.source} · ${res.duration.toFixed(1)} s · ${Math.round(res.elapsed_ms)} ms`;
 
   const bars = $("bars");
   bars.replaceChildren();
-  for (const label of res.labels) {
+  for (const label of speech ? res.labels : []) {
     const p = res.probabilities[label];
     const row = el("div", { class: `bar-row${label === res.emotion ? " top" : ""}`, role: "listitem",
       "data-label": label },
@@ -179,6 +197,11 @@ function renderTimeline(segments, duration) {
   line.replaceChildren();
   for (const s of segments) {
     const left = (100 * s.start) / duration, width = (100 * (s.end - s.start)) / duration;
+    if (s.speech === false) {
+      line.append(el("div", { class: "seg nospeech", title: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: no speech`,
+        style: { left: `${left}%`, width: `${width}%` } }));
+      continue;
+    }
     const seg = el("div", { class: "seg", title: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: ${s.emotion} (${pct(s.confidence)})`,
       style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
       width > 4 ? s.emotion : "");

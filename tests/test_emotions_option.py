@@ -1,0 +1,103 @@
+"""``--emotions``: predicting over a subset of a model's emotions, renormalised (Python, CLI, REST API)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import emovox
+from emovox.errors import ModelError
+from emovox.inference import load_model
+
+from .conftest import RAVDESS, need
+
+MODEL = "classical"
+FOUR = ["angry", "happy", "neutral", "sad"]
+
+
+@pytest.fixture(scope="module")
+def speech() -> str:
+    return str(need(RAVDESS / "Actor_03" / "03-01-04-02-01-01-03.flac"))  # sad, strong
+
+
+@pytest.fixture(scope="module")
+def full():
+    return load_model(MODEL)
+
+
+def test_restricted_model_equals_renormalised_full_model(full, speech):
+    for loader in (load_model, emovox.load_model):  # the package's own load_model forwards it too
+        m = loader(MODEL, emotions="angry,happy,neutral,sad")
+        assert m.labels == FOUR and len(m.all_labels) == 7
+        p = m.predict_proba(speech)
+        assert p.shape == (4,) and p.sum() == pytest.approx(1.0, abs=1e-9)
+        q = full.predict_proba(speech)[[full.labels.index(e) for e in FOUR]]
+        np.testing.assert_allclose(p, q / q.sum(), atol=1e-9)
+        pred = m.predict_files([speech]).__next__()
+        assert list(pred.probabilities) == FOUR and pred.label in FOUR
+    # restrict() in place, in the order asked; None gives every emotion back
+    m = load_model(MODEL).restrict(["sad", "angry"])
+    assert m.labels == ["sad", "angry"] and m.predict_proba(speech).shape == (2,)
+    assert m.restrict(None).labels == full.labels
+    with pytest.raises(ModelError, match="angry, disgust"):
+        load_model(MODEL, emotions="angry,bogus")
+    with pytest.raises(ModelError, match="at least two"):
+        load_model(MODEL, emotions="angry")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emovox.cli", "predict", *args, "--model", MODEL],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli(speech):
+    proc = _cli(speech, "--emotions", "angry,sad")
+    assert proc.returncode == 0, proc.stderr
+    fields = proc.stdout.strip().split("\t")
+    assert fields[1].split(" ")[0] in {"angry", "sad"}
+    assert {kv.split(" ")[0] for kv in fields[3].split("  ")} == {"angry", "sad"}
+
+    proc = _cli(speech, "--emotions", "angry,sad", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (res,) = json.loads(proc.stdout)
+    assert set(res["probabilities"]) == {"angry", "sad"} and res["emotion"] in {"angry", "sad"}
+    assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+
+    proc = _cli(speech, "--emotions", "angry,bogus")
+    assert proc.returncode in (1, 2) and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "bogus" in lines[0] and all(lab in lines[0] for lab in load_model(MODEL).labels)
+
+
+def test_api(full, speech):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from emovox.server import create_app
+
+    data = open(speech, "rb").read()
+    with TestClient(create_app(full)) as client:
+        r = client.post("/v1/predict?emotions=angry,sad", content=data, headers={"content-type": "audio/flac"})
+        assert r.status_code == 200, r.text
+        res = r.json()
+        assert res["labels"] == ["angry", "sad"] and set(res["probabilities"]) == {"angry", "sad"}
+        assert res["emotion"] in {"angry", "sad"}
+        assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+        q = full.predict_proba(speech)[[full.labels.index("angry"), full.labels.index("sad")]]
+        np.testing.assert_allclose([res["probabilities"]["angry"], res["probabilities"]["sad"]], q / q.sum(),
+                                   atol=1e-6)
+        for bad in ("angry,bogus", "angry"):
+            r = client.post(f"/v1/predict?emotions={bad}", content=data, headers={"content-type": "audio/flac"})
+            assert r.status_code == 422 and r.headers["content-type"].startswith("application/json"), r.text
+            body = r.json()
+            assert body["status"] == 422 and "emotions" in body["error"] and "\n" not in body["error"]
+            if "bogus" in bad:  # names the valid labels
+                assert "bogus" in body["error"] and all(lab in body["error"] for lab in full.labels), body
+        # without the query: every emotion
+        r = client.post("/v1/predict", content=data, headers={"content-type": "audio/flac"})
+        assert r.status_code == 200 and r.json()["labels"] == full.labels

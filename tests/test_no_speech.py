@@ -1,0 +1,122 @@
+"""Audio without speech gets no emotion, in every front door: CLI, REST API, batch; real speech still does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from emovox.cli import main
+from emovox.inference import load_model
+
+from . import signals
+from .conftest import RAVDESS, need
+
+MODEL = "classical"  # the bundled hand-crafted model: loads and predicts in well under a second
+KINDS = {
+    "silence": lambda: signals.silence(2.0),
+    "white_noise": lambda: signals.white_noise(2.0, level_db=-20, seed=1),
+    "hum": lambda: signals.hum(2.0, freq=50.0, seed=2),
+    "tone": lambda: signals.tone(440.0, 2.0),
+    "clicks": lambda: signals.clicks(4.0, 2.0, seed=3),
+}
+
+
+def _speech_file() -> str:
+    return str(need(RAVDESS / "Actor_01" / "03-01-05-02-01-01-01.flac"))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("nonspeech")
+    for name, make in KINDS.items():
+        sf.write(d / f"{name}.wav", make(), signals.SR)
+    return d
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(MODEL)
+
+
+def test_cli_json(folder, capsys):
+    assert main(["predict", str(folder), "--model", MODEL, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert sorted(r["source"].rsplit("/", 1)[-1] for r in results) == sorted(f"{k}.wav" for k in KINDS)
+    for r in results:
+        assert r["speech"] is False and r["emotion"] is None and r["reason"], r
+        assert "probabilities" not in r and "error" not in r
+
+
+def test_cli_plain_and_real_speech_in_one_call(folder, capsys):
+    speech = _speech_file()
+    assert main(["predict", str(folder), speech, "--model", MODEL]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(KINDS) + 1
+    by_source = {ln.split("\t")[0]: ln.split("\t") for ln in lines}
+    for name in KINDS:
+        fields = by_source[str(folder / f"{name}.wav")]
+        assert fields[1] == "no speech", fields
+    fields = by_source[speech]
+    assert fields[1].split(" ")[0] in load_model(MODEL).labels and float(fields[2]) > 0
+
+    assert main(["predict", str(folder), speech, "--model", MODEL, "--json"]) == 0
+    results = {r["source"]: r for r in json.loads(capsys.readouterr().out)}
+    assert results[speech]["speech"] is True and results[speech]["emotion"] in load_model(MODEL).labels
+    assert sum(r["speech"] for r in results.values()) == 1
+
+
+def test_python_api(folder, model):
+    speech = _speech_file()
+    assert model.predict(str(folder / "tone.wav")) is None
+    preds = list(model.predict_files([*(str(folder / f"{k}.wav") for k in KINDS), speech]))
+    assert [p.speech for p in preds] == [False] * len(KINDS) + [True]
+    assert all(p.ok and p.label is None and p.describe().startswith("no speech") for p in preds[:-1])
+    assert preds[-1].label in model.labels
+    # the check can be switched off: then a tone gets an emotion
+    assert load_model(MODEL, check_speech=False).predict(str(folder / "tone.wav")) in model.labels
+
+
+def test_api(folder, model):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from emovox.server import create_app
+
+    with TestClient(create_app(model)) as client:
+        for name in KINDS:
+            r = client.post("/v1/predict", content=(folder / f"{name}.wav").read_bytes(),
+                            headers={"content-type": "audio/wav"})
+            assert r.status_code == 200, r.text
+            res = r.json()
+            assert res["speech"] is False and res["emotion"] is None and res["confidence"] is None, res
+            assert res["probabilities"] == {} and res["reason"]
+        with open(_speech_file(), "rb") as fh:
+            r = client.post("/v1/predict", files={"file": ("speech.flac", fh, "audio/flac")})
+        assert r.status_code == 200, r.text
+        res = r.json()
+        assert res["speech"] is True and res["emotion"] in model.labels
+        assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_batch_rows(folder, tmp_path):
+    from emovox import batch
+
+    inputs = tmp_path / "in"
+    shutil.copytree(folder, inputs)
+    speech = _speech_file()
+    s = batch.predict([str(inputs), speech], model=MODEL, engine="local", output_dir=tmp_path / "out",
+                      progress=False)
+    assert s.n_failed == 0 and s.n_ok == len(KINDS) + 1
+    df = batch.read_results(tmp_path / "out").set_index("path")
+    assert df["error"].isna().all()
+    for name in KINDS:
+        row = df.loc[str(inputs / f"{name}.wav")]
+        assert row["speech"] == False and pd.isna(row["label"]) and isinstance(row["reason"], str), row  # noqa: E712
+        assert np.isnan(row["confidence"])
+    row = df.loc[speech]
+    assert row["speech"] == True and row["label"] in load_model(MODEL).labels  # noqa: E712
