@@ -13,6 +13,7 @@ import soundfile as sf
 from emovox.adaptation import adapt_by_speaker, adapt_proba, class_means, speaker_offset
 from emovox.errors import ModelError
 from emovox.inference import load_model
+from emovox.models.store import reseal
 from emovox.training import evaluate_recipe, handcrafted_features, train_classical
 
 
@@ -148,6 +149,7 @@ def test_tampered_or_missing_class_means(model_dir, tmp_path):
     shutil.copytree(model_dir, tmp_path / "old")
     del meta["adaptation"]
     (tmp_path / "old" / "metadata.json").write_text(json.dumps(meta))
+    reseal(tmp_path / "old")  # metadata edited on purpose: seal it again
     old = load_model(tmp_path / "old")  # a model from before adaptation existed
     assert not old.can_adapt
     with pytest.raises(ModelError, match="cannot adapt"):
@@ -165,6 +167,7 @@ def test_ensemble_session_mixes_adapted_and_plain_members(model_dir, tmp_path, e
     meta = json.loads((plain / "metadata.json").read_text())
     del meta["adaptation"]
     (plain / "metadata.json").write_text(json.dumps(meta))
+    reseal(plain)
     ens = load_model(save_ensemble(tmp_path / "ens", {"a": model_dir, "b": plain}, weights=[3, 1]))
     assert ens.can_adapt
     a, b = load_model(model_dir), load_model(plain)

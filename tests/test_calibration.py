@@ -71,6 +71,7 @@ def test_restrict():
 
 # ------------------------------------------------------------------------------------------ model dirs
 def test_model_dir_stores_and_applies_its_temperature(tmp_path):
+    from emovox.models.store import reseal
     from emovox.training import train_classical
 
     table = synthetic_table(seed=1, per=15)
@@ -83,6 +84,7 @@ def test_model_dir_stores_and_applies_its_temperature(tmp_path):
     shutil.copytree(out, raw_dir)
     meta["calibration"] = None
     (raw_dir / "metadata.json").write_text(json.dumps(meta))
+    reseal(raw_dir)  # metadata edited on purpose: seal it again
     model, raw = load_model(out), load_model(raw_dir)
     assert model.temperature == 2.0 and raw.temperature == 1.0
     X = table.X[::7]

@@ -90,11 +90,17 @@ def test_tampered_missing_and_incompatible(trained, tmp_path):
     (newer / "metadata.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="newer than this emovox"):
         load_model(newer)
-    # a feature configuration edited after training is refused (fingerprint no longer matches)
+    # a feature configuration edited after training is refused: the metadata's seal no longer matches,
+    # and, sealed again, the configuration's fingerprint does not
+    from emovox.models.store import reseal
+
     meta["format_version"] = 1
     meta["frontend"]["config"]["n_mfcc"] = 13
     (newer / "metadata.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match="does not match"):
+    with pytest.raises(ModelError, match="metadata.json was modified"):
+        load_model(newer)
+    reseal(newer)
+    with pytest.raises(ModelError, match="does not match its fingerprint"):
         load_model(newer)
 
 

@@ -148,13 +148,21 @@ class EmotionModel:
         if self.metadata.get("kind") == "ensemble":  # see emovox.models.ensemble
             self._load_members()
             return
-        self.frontend = _frontend(self.metadata["frontend"], self.path)
+        try:
+            self.frontend = _frontend(self.metadata["frontend"], self.path)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:160]}); retrain the model") from None
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
         self.session = cpu_session(self.path / head)
         self._input = self.session.get_inputs()[0].name
-        outs = [o.name for o in self.session.get_outputs()]
-        self._prob_output = "probabilities" if "probabilities" in outs else outs[-1]
+        outs = {o.name: o for o in self.session.get_outputs()}
+        self._prob_output = "probabilities" if "probabilities" in outs else list(outs)[-1]
+        shape = outs[self._prob_output].shape or [None]
+        if isinstance(shape[-1], int) and shape[-1] > 0 and shape[-1] != len(self.all_labels):
+            raise ModelError(f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
+                             f"lists {len(self.all_labels)} labels; retrain the model")
         self.class_means = self._class_means()
 
     def _class_means(self) -> np.ndarray | None:

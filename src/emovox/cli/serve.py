@@ -5,7 +5,27 @@ from __future__ import annotations
 from .common import err
 
 
+def _bad_option(args) -> str | None:
+    """Why the options cannot work (one line), or None."""
+    import math
+
+    if not 1 <= args.port <= 65535:
+        return f"--port {args.port}: expected a port number from 1 to 65535"
+    if args.workers is not None and args.workers < 1:
+        return f"--workers {args.workers}: expected at least 1 inference thread"
+    for opt, value in (("--max-upload-mb", args.max_upload_mb), ("--timeout", args.timeout)):
+        if not (math.isfinite(value) and value > 0):
+            return f"{opt} {value:g}: expected a positive number"
+    if not (math.isfinite(args.timeline_after) and args.timeline_after >= 0):
+        return f"--timeline-after {args.timeline_after:g}: expected a number of seconds >= 0"
+    return None
+
+
 def cmd_serve(args) -> int:
+    problem = _bad_option(args)
+    if problem:
+        err(problem)
+        return 2
     try:
         from ..server import ServerSettings, serve
     except ImportError as exc:

@@ -3,26 +3,45 @@
 A model directory holds::
 
     metadata.json      labels, front end (feature configuration or encoder), training data and protocol,
-                       cross-validated metrics, emovox version, and the SHA-256 of every graph file
+                       cross-validated metrics, emovox version, the SHA-256 of every graph file (``files``),
+                       and the SHA-256 of the metadata itself (``metadata_sha256``)
     *.onnx             the graphs (classifier head; for encoder models the encoder too)
     class_means.npy    feature-vector models: training class means, for speaker adaptation
                        (a plain array, read with ``allow_pickle=False``)
 
-Loading checks that every file is there and that its hash matches, so a tampered or truncated file is
-refused before onnxruntime sees it. ONNX is a data format: loading it executes no Python code.
+Loading refuses, in one :class:`~emovox.errors.ModelError` line, a directory whose metadata was edited
+(``metadata_sha256`` is the hash of the canonical JSON of every other key: sorted keys, no spaces, UTF-8),
+whose metadata is malformed (labels, format version, calibration, ensemble members), that names a file
+it does not list with a hash in ``files``, or whose listed file is missing or modified. So every file the
+loader opens (head, encoder, class means, ensemble members' ``metadata.json``, which hold their own hashes)
+is checked before onnxruntime or numpy sees it. Files in the directory that the metadata does not name
+are never opened, and so are ignored. ONNX is a data format: loading it executes no Python code.
+
+This guards against accidental and naive edits, not against someone who recomputes the hashes: keep
+models you did not make in a place only you can write.
+
+A model directory saved before the metadata was sealed is refused; if you trust it, seal it with
+``python -m emovox.models.store reseal DIR`` (:func:`reseal`: its files must still match their hashes),
+or retrain it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import ModelError
 
 FORMAT_VERSION = 1
+#: The key of ``metadata.json`` that holds the SHA-256 of the rest of the metadata.
+SEAL_KEY = "metadata_sha256"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_FIX = "retrain the model, or copy it again from where it came from"
 
 
 def sha256(path: Path) -> str:
@@ -33,8 +52,16 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def metadata_digest(meta: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of ``meta`` without its :data:`SEAL_KEY`."""
+    body = {k: v for k, v in meta.items() if k != SEAL_KEY}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: dict[str, Any]) -> Path:
-    """Write ``graphs`` (file name -> ONNX or .npy bytes, or a file to copy) and the metadata into ``path``."""
+    """Write ``graphs`` (file name -> ONNX or .npy bytes, or a file to copy) and the sealed metadata into
+    ``path``. The metadata is checked as loading checks it, so a model that saves also loads."""
     from .. import __version__
 
     path = Path(path)
@@ -52,10 +79,20 @@ def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: 
         files[name] = sha256(target)
     meta = {"format": "emovox-model", "format_version": FORMAT_VERSION, "emovox_version": __version__,
             **metadata, "files": files}
-    tmp = path / "metadata.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=False, default=_json_default))
-    os.replace(tmp, path / "metadata.json")
+    # what is sealed is what a reader will parse: numpy scalars and tuples as JSON has them
+    meta = json.loads(json.dumps(meta, default=_json_default))
+    meta.pop(SEAL_KEY, None)
+    check_metadata(path, meta)
+    _write_sealed(path, meta)
     return path
+
+
+def _write_sealed(path: Path, meta: dict[str, Any]) -> None:
+    meta = {k: v for k, v in meta.items() if k != SEAL_KEY}
+    meta[SEAL_KEY] = metadata_digest(meta)
+    tmp = path / "metadata.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, path / "metadata.json")
 
 
 def _json_default(obj):
@@ -68,9 +105,7 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
-    """Read and check ``metadata.json`` of a model directory; return the metadata."""
-    path = Path(path)
+def _load_json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ModelError(f"{path}: no such model directory")
     if not path.is_dir():
@@ -79,24 +114,185 @@ def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
     if not meta_path.is_file():
         raise ModelError(f"{path}: not a model directory (metadata.json is missing)")
     try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{meta_path}: unreadable metadata ({exc})") from None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ModelError(f"{meta_path}: unreadable metadata ({' '.join(str(exc).split())[:160]}); {_FIX}") from None
     if not isinstance(meta, dict) or meta.get("format") != "emovox-model":
         raise ModelError(f"{meta_path}: not emovox model metadata")
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelError(f"{path}: format_version must be a whole number >= 1, got {version!r}; {_FIX}")
+    if version > FORMAT_VERSION:
         raise ModelError(
-            f"{path}: model format {meta.get('format_version')} is newer than this emovox supports "
-            f"({FORMAT_VERSION}); upgrade emovox"
+            f"{path}: model format {version} is newer than this emovox supports ({FORMAT_VERSION}); upgrade emovox"
         )
-    for key in ("labels", "frontend", "files"):
-        if key not in meta:
-            raise ModelError(f"{meta_path}: metadata has no {key!r}")
-    if verify:
-        for name, digest in meta["files"].items():
-            f = path / name
-            if not f.is_file():
-                raise ModelError(f"{path}: model file {name} is missing")
-            if sha256(f) != digest:
-                raise ModelError(f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it")
     return meta
+
+
+def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
+    """Read and check a model directory; return its metadata.
+
+    Checks the seal of ``metadata.json``, its structure (:func:`check_metadata`) and, with ``verify``, the
+    SHA-256 of every listed file. Every failure is one :class:`ModelError` line naming the directory.
+    """
+    path = Path(path)
+    meta = _load_json(path)
+    seal = meta.get(SEAL_KEY)
+    if seal is None:
+        raise ModelError(f"{path}: metadata.json is not sealed (no {SEAL_KEY}: saved by an older emovox, or "
+                         f"edited); retrain the model or, if you trust it, seal it with "
+                         f"'python -m emovox.models.store reseal {path}'")
+    if seal != metadata_digest(meta):
+        raise ModelError(f"{path}: metadata.json was modified or damaged (its SHA-256 does not match the one "
+                         f"it was saved with); refusing to load it; {_FIX} (or, if you edited it on purpose, "
+                         f"seal it again with 'python -m emovox.models.store reseal {path}')")
+    check_metadata(path, meta)
+    if verify:
+        verify_files(path, meta)
+    return meta
+
+
+def verify_files(path: Path, meta: dict[str, Any]) -> None:
+    """Every file listed in ``meta["files"]`` is there and matches its SHA-256."""
+    for name, digest in meta["files"].items():
+        f = path / name
+        if not f.is_file():
+            raise ModelError(f"{path}: model file {name} is missing; {_FIX}")
+        try:
+            ok = sha256(f) == digest
+        except OSError as exc:
+            raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
+        if not ok:
+            raise ModelError(f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it; {_FIX}")
+
+
+def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
+    """Every file the loader opens, as ``{name inside the directory: what it is}``.
+
+    Keep this in step with :class:`emovox.inference.EmotionModel`: each of these must be listed, with its
+    hash, in ``files``.
+    """
+    if meta.get("kind") == "ensemble":
+        return {f"{m['path']}/metadata.json": f"member {m['path']!r}" for m in meta["members"]}
+    refs = {meta.get("head", "model.onnx"): "head"}
+    frontend = meta["frontend"]
+    if frontend.get("type") == "whisper":
+        refs[frontend.get("encoder", "encoder.onnx")] = "encoder"
+    class_means = (meta.get("adaptation") or {}).get("class_means")
+    if class_means:
+        refs[class_means] = "class means"
+    return refs
+
+
+def _plain_name(name: Any, allow_sub: bool = False) -> bool:
+    """A relative name inside the directory: no absolute path, no ``..``, no backslash."""
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        return False
+    p = PurePosixPath(name)
+    if p.is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
+        return False
+    return allow_sub or len(p.parts) == 1
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_metadata(path: Path, meta: dict[str, Any]) -> None:
+    """The structure of model metadata, one :class:`ModelError` line for the first fault found."""
+
+    def bad(why: str) -> ModelError:
+        return ModelError(f"{path}: malformed metadata.json ({why}); {_FIX}")
+
+    labels = meta.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x for x in labels):
+        raise bad("labels must be a list of at least two names")
+    if len(set(labels)) != len(labels):
+        raise bad(f"labels repeat a name: {labels}")
+    frontend = meta.get("frontend")
+    if not isinstance(frontend, dict) or not isinstance(frontend.get("type"), str):
+        raise bad("frontend must be an object with a 'type'")
+    files = meta.get("files")
+    if not isinstance(files, dict):
+        raise bad("files must map file names to SHA-256 digests")
+    for name, digest in files.items():
+        if not _plain_name(name, allow_sub=True):
+            raise bad(f"file name {name!r} is not a plain name inside the model directory")
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+            raise bad(f"the digest of {name} is not a SHA-256")
+    calibration = meta.get("calibration")
+    if calibration is not None:
+        if not isinstance(calibration, dict):
+            raise bad("calibration must be an object")
+        t = calibration.get("temperature", 1.0)
+        if not _number(t) or t <= 0:
+            raise bad(f"calibration temperature must be a positive number, got {t!r}")
+        u = calibration.get("uncertain_below", 0.0)
+        if not _number(u) or not 0 <= u <= 1:
+            raise bad(f"calibration uncertain_below must be a number in [0, 1], got {u!r}")
+    if meta.get("kind") == "ensemble":
+        members = meta.get("members")
+        if not isinstance(members, list) or not members:
+            raise bad("an ensemble must list its members")
+        for m in members:
+            if not isinstance(m, dict) or not _plain_name(m.get("path")):
+                raise bad(f"ensemble member {m!r} must have a 'path' that is a folder name")
+            w = m.get("weight", 1.0)
+            if not _number(w) or w < 0:
+                raise bad(f"ensemble member {m['path']!r} has weight {w!r}, not a non-negative number")
+        if sum(m.get("weight", 1.0) for m in members) <= 0:
+            raise bad("ensemble weights are all zero")
+    else:
+        head = meta.get("head", "model.onnx")
+        if not _plain_name(head):
+            raise bad(f"head {head!r} is not a file name")
+        adaptation = meta.get("adaptation")
+        if adaptation is not None and not isinstance(adaptation, dict):
+            raise bad("adaptation must be an object")
+        class_means = (adaptation or {}).get("class_means")
+        if class_means is not None and not _plain_name(class_means):
+            raise bad(f"class means {class_means!r} is not a file name")
+        if frontend["type"] == "whisper" and not _plain_name(frontend.get("encoder", "encoder.onnx")):
+            raise bad(f"encoder {frontend.get('encoder')!r} is not a file name")
+    for name, what in referenced_files(meta).items():
+        if name not in files:
+            raise ModelError(f"{path}: the {what} {name} is not listed with its SHA-256 in metadata.json's files, "
+                             f"so it cannot be verified; refusing to load it; {_FIX}")
+
+
+def reseal(path: str | Path) -> Path:
+    """Seal ``metadata.json`` of a model directory as it is now (see the module docstring).
+
+    For models saved before the seal existed, or metadata changed on purpose. The listed files must still
+    match their hashes and the metadata must be well-formed; the metadata's content is trusted as it is,
+    so reseal only a model you trust.
+    """
+    path = Path(path)
+    meta = _load_json(path)
+    meta.pop(SEAL_KEY, None)
+    check_metadata(path, meta)
+    verify_files(path, meta)
+    _write_sealed(path, meta)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m emovox.models.store reseal DIR...``"""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2 or argv[0] != "reseal":
+        print("usage: python -m emovox.models.store reseal MODEL_DIR [MODEL_DIR...]", file=sys.stderr)
+        return 2
+    for d in argv[1:]:
+        try:
+            reseal(d)
+        except ModelError as exc:
+            print(f"emovox: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"sealed {d}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

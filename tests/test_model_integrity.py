@@ -1,0 +1,238 @@
+"""Model directories: metadata.json is sealed and checked, and every malformed directory is refused in one line.
+
+The realistic threat is an accidental or naive edit: each case is refused when edited by hand, and the
+structural checks are also exercised with the seal recomputed (``_seal``), as a careless tool would do.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.errors import ModelError
+from emovox.inference import BUNDLED_DIR, load_model
+from emovox.models.store import SEAL_KEY, metadata_digest, read_model_dir, reseal
+
+from .synthetic_features import synthetic_table
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    from emovox.training import train_classical
+
+    return train_classical(synthetic_table(seed=3, per=10), tmp_path_factory.mktemp("m") / "model", "logreg")
+
+
+@pytest.fixture
+def copy(model_dir, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(model_dir, out)
+    return out
+
+
+def _meta(d):
+    return json.loads((d / "metadata.json").read_text())
+
+
+def _edit(d, meta):
+    """A naive edit: the metadata rewritten, its seal left as it was."""
+    (d / "metadata.json").write_text(json.dumps(meta, indent=2))
+
+
+def _seal(d, meta):
+    """An edit by a tool that recomputes the seal (but not the structure checks)."""
+    meta[SEAL_KEY] = metadata_digest(meta)
+    _edit(d, meta)
+
+
+def _refused(d, *words) -> str:
+    with pytest.raises(ModelError) as info:
+        load_model(d)
+    msg = str(info.value)
+    assert "\n" not in msg and str(d) in msg, msg
+    for w in words:
+        assert w in msg, msg
+    return msg
+
+
+def test_saved_model_is_sealed_and_loads(model_dir):
+    meta = _meta(model_dir)
+    assert meta[SEAL_KEY] == metadata_digest(meta)
+    assert set(meta["files"]) == {"model.onnx", "class_means.npy"}
+    assert load_model(model_dir).labels == ["angry", "happy", "sad"]
+
+
+def test_bundled_models_verify():
+    for name in ("default", "classical"):
+        meta = read_model_dir(BUNDLED_DIR / name)
+        assert meta[SEAL_KEY] == metadata_digest(meta)
+
+
+def test_label_swap_refused(copy):
+    meta = _meta(copy)
+    meta["labels"][0], meta["labels"][1] = meta["labels"][1], meta["labels"][0]
+    _edit(copy, meta)
+    _refused(copy, "metadata.json was modified", "retrain")
+
+
+def test_any_metadata_edit_refused(copy):
+    meta = _meta(copy)
+    meta["calibration"] = {"temperature": 0.01}
+    _edit(copy, meta)
+    _refused(copy, "metadata.json was modified")
+
+
+def test_empty_files_refused(copy):
+    meta = _meta(copy)
+    meta["files"] = {}
+    _edit(copy, meta)
+    _refused(copy, "modified")
+    _seal(copy, meta)
+    _refused(copy, "head model.onnx is not listed")
+    with pytest.raises(ModelError, match="not listed"):
+        reseal(copy)  # reseal does not bless it either
+
+
+def test_head_pointing_at_unlisted_file_refused(copy):
+    shutil.copyfile(copy / "model.onnx", copy / "other.onnx")
+    meta = _meta(copy)
+    meta["head"] = "other.onnx"
+    _edit(copy, meta)
+    _refused(copy, "modified")
+    _seal(copy, meta)
+    _refused(copy, "head other.onnx is not listed")
+
+
+def test_file_outside_the_directory_refused(copy):
+    meta = _meta(copy)
+    meta["head"] = "../model/model.onnx"
+    meta["files"]["../model/model.onnx"] = meta["files"]["model.onnx"]
+    _seal(copy, meta)
+    _refused(copy, "not a plain name")
+
+
+def test_unlisted_class_means_refused(copy):
+    meta = _meta(copy)
+    del meta["files"]["class_means.npy"]
+    _seal(copy, meta)
+    _refused(copy, "class means class_means.npy is not listed")
+
+
+def test_wrong_label_count_refused(copy):
+    meta = _meta(copy)
+    meta["labels"] = meta["labels"][:2]
+    _edit(copy, meta)
+    _refused(copy, "modified")
+    _seal(copy, meta)
+    _refused(copy, "gives 3 probabilities but metadata.json lists 2 labels")
+
+
+@pytest.mark.parametrize("labels, words", [
+    (["angry", "angry", "sad"], "repeat"),
+    ("angry,happy,sad", "labels must be a list"),
+    (["angry", 3, "sad"], "labels must be a list"),
+])
+def test_malformed_labels_refused(copy, labels, words):
+    meta = _meta(copy)
+    meta["labels"] = labels
+    _seal(copy, meta)
+    _refused(copy, "malformed metadata.json", words)
+
+
+@pytest.mark.parametrize("version", ["abc", "1", None, 1.5, True, 0])
+def test_bad_format_version_refused(copy, version):
+    meta = _meta(copy)
+    meta["format_version"] = version
+    _edit(copy, meta)
+    _refused(copy, "format_version must be a whole number")
+
+
+@pytest.mark.parametrize("temperature", [-1, 0, "hot", None])
+def test_bad_temperature_refused(copy, temperature):
+    meta = _meta(copy)
+    meta["calibration"] = {"temperature": temperature}
+    _seal(copy, meta)
+    _refused(copy, "temperature must be a positive number")
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"format": "emovox-model"}'])
+def test_unreadable_or_foreign_metadata_refused(copy, text):
+    (copy / "metadata.json").write_text(text)
+    _refused(copy)
+
+
+def test_unsealed_model_refused_until_resealed(copy, model_dir):
+    meta = _meta(copy)
+    del meta[SEAL_KEY]
+    _edit(copy, meta)
+    _refused(copy, "not sealed", "reseal")
+    proc = subprocess.run([sys.executable, "-m", "emovox.models.store", "reseal", str(copy)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert _meta(copy) == _meta(model_dir)
+    load_model(copy)
+
+
+def test_reseal_refuses_modified_graph(copy):
+    data = bytearray((copy / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        reseal(copy)
+
+
+def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
+    """Decision: an unlisted file is never opened (everything the loader opens must be listed), so it is
+    ignored rather than refused; a model trained into a folder that holds other graphs still loads."""
+    shutil.copyfile(copy / "model.onnx", copy / "stray.onnx")
+    np.save(copy / "stray.npy", np.zeros(3))
+    X = synthetic_table(seed=3, per=2).X
+    np.testing.assert_array_equal(load_model(copy).proba_from_embeddings(X),
+                                  load_model(model_dir).proba_from_embeddings(X))
+
+
+def test_ensemble_member_edit_refused(model_dir, tmp_path):
+    from emovox.models.ensemble import save_ensemble
+
+    ens = save_ensemble(tmp_path / "ens", {"a": model_dir, "b": model_dir})
+    assert len(load_model(ens).members) == 2
+    member = _meta(ens / "a")
+    member["labels"] = member["labels"][::-1]
+    _seal(ens / "a", member)  # the member sealed again: the ensemble's hash of it no longer matches
+    msg = _refused(ens, "checksum mismatch")
+    assert "a/metadata.json" in msg
+    meta = _meta(ens)
+    meta["members"][0]["path"] = "../elsewhere"
+    _seal(ens, meta)
+    _refused(ens, "must have a 'path' that is a folder name")
+
+
+def test_cli_predict_refuses_in_one_line(copy, tmp_path, capsys):
+    wav = tmp_path / "x.wav"
+    sf.write(wav, 0.1 * np.sin(np.arange(16000) / 5.0), 16000)
+    meta = _meta(copy)
+    meta["labels"][0], meta["labels"][1] = meta["labels"][1], meta["labels"][0]
+    _edit(copy, meta)
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(wav), "--model", str(copy)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "metadata.json was modified" in lines[0], proc.stderr
+    # the other refusals go through the same path: one line, non-zero exit
+    from emovox.cli import main
+
+    for version in ("abc", 1):
+        meta["format_version"] = version
+        meta["labels"] = meta["labels"][:2]
+        _seal(copy, meta) if version == 1 else _edit(copy, meta)
+        capsys.readouterr()
+        assert main(["predict", str(wav), "--model", str(copy)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and ("format_version" in err[0] or "lists 2 labels" in err[0]), err
