@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -33,17 +35,24 @@ DEFAULT_MIN_DURATION = 0.1
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".webm", ".aac")
 
 AudioSource = str | os.PathLike | bytes | bytearray | np.ndarray
+_HEAP_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
-def find_audio(root: str | os.PathLike) -> list[Path]:
-    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded."""
+def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> list[Path]:
+    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded.
+
+    Each real file is listed once: folders reached again through symbolic links (``ln -s . again``) are
+    not re-entered, and a file linked twice is listed once. Entries that are not regular files (FIFOs,
+    sockets, devices, broken links, link loops) are skipped with one ``"<path>: <why>"`` line each, appended
+    to ``problems`` when given, else logged as a warning. Names that are not valid UTF-8 are kept as
+    surrogate-escaped text (:func:`os.fsdecode`), so they open; print them with
+    :func:`emovox.paths.display_path`.
+    """
+    from .paths import walk_files
+
     exts = set(AUDIO_EXTENSIONS)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        out.extend(Path(dirpath) / fn for fn in filenames
-                   if not fn.startswith(".") and os.path.splitext(fn)[1].lower() in exts)
-    return sorted(out)
+    found = walk_files(root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems)
+    return sorted(Path(p) for p in found)
 
 
 def _sf():
@@ -95,6 +104,28 @@ def _check_wav_truncation(path: Path, data: bytes | None = None) -> str | None:
     return None
 
 
+#: ffmpeg time limit: FFMPEG_TIMEOUT_MIN s, plus 1 s per FFMPEG_BYTES_PER_S input bytes, at most FFMPEG_TIMEOUT_MAX s
+FFMPEG_TIMEOUT_MIN = 60.0
+FFMPEG_TIMEOUT_MAX = 3600.0
+FFMPEG_BYTES_PER_S = 256 * 1024
+
+
+def ffmpeg_timeout(n_bytes: int) -> float:
+    """Seconds ffmpeg may take to decode ``n_bytes`` of input (a floor, then proportional, capped).
+
+    >>> ffmpeg_timeout(0), ffmpeg_timeout(100 * 2**20), ffmpeg_timeout(10 * 2**30)
+    (60.0, 460.0, 3600.0)
+    """
+    return float(min(FFMPEG_TIMEOUT_MAX, FFMPEG_TIMEOUT_MIN + max(0, n_bytes) / FFMPEG_BYTES_PER_S))
+
+
+def _size(src: str) -> int:
+    try:
+        return os.stat(src).st_size
+    except OSError:
+        return 0
+
+
 def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str) -> np.ndarray:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
@@ -104,7 +135,12 @@ def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str) -> np.ndarr
         )
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src,
            "-f", "f32le", "-ac", "1", "-ar", str(sr), "pipe:1"]
-    proc = subprocess.run(cmd, input=data, capture_output=True)
+    timeout = ffmpeg_timeout(len(data) if data is not None else _size(src))
+    try:
+        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:  # run() has killed ffmpeg already
+        raise AudioError(f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
+                         "the file size); the file is malformed or far longer than it looks") from None
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
@@ -123,6 +159,13 @@ def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndar
 
 def _check_path(path: Path, name: str) -> None:
     if not path.exists():
+        if path.is_symlink():  # name the link, say what is wrong with its target
+            try:
+                os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise AudioError(f"{name}: symbolic link loop") from None
+            raise AudioError(f"{name}: broken symbolic link (its target {os.readlink(path)} does not exist)")
         raise AudioError(f"{name}: no such file")
     if path.is_dir():
         raise AudioError(f"{name}: is a directory, not an audio file")
@@ -134,7 +177,7 @@ def _read_file(path: Path, sr: int, name: str) -> np.ndarray:
         raise AudioError(f"{name}: unreadable (permission denied)")
     sf = _sf()
     try:
-        with sf.SoundFile(str(path)) as f:
+        with sf.SoundFile(os.fsencode(path)) as f:  # bytes: names that are not UTF-8 open too
             native_sr, declared = f.samplerate, f.frames
             y = f.read(dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
@@ -172,7 +215,9 @@ def _read_bytes(data: bytes, sr: int, name: str) -> np.ndarray:
 
 
 def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    # libsndfile's own words, without soundfile's "Error opening <_io.BytesIO object at 0x...>: " prefix
+    text = exc.error_string if getattr(exc, "code", 0) and hasattr(exc, "error_string") else str(exc)
+    text = " ".join(_HEAP_REPR.sub("the input", text).split())
     return text if len(text) < 160 else text[:157] + "..."
 
 
@@ -251,7 +296,7 @@ def audio_info(path: str | os.PathLike) -> dict:
     _check_path(p, name)
     sf = _sf()
     try:
-        info = sf.info(name)
+        info = sf.info(os.fsencode(p))
     except Exception:
         # Formats libsndfile can't read: decode once to learn the length.
         y = load_audio(p, DEFAULT_SR, min_duration=0.0)
@@ -277,7 +322,7 @@ def stream_audio(
     _check_path(p, name)
     sf = _sf()
     try:
-        f = sf.SoundFile(name)
+        f = sf.SoundFile(os.fsencode(p))
     except sf.LibsndfileError:
         y = load_audio(p, sr, min_duration=0.0)
         step = int(chunk_seconds * sr)

@@ -9,16 +9,27 @@ from pathlib import Path
 from typing import Any
 
 from ..cli.common import err
-from .jobs import BatchSummary, features, predict, read_results
+from ..paths import display_path
+from .jobs import BatchSummary, Terminated, features, predict, read_results
 
 
 def _report(s: BatchSummary, as_json: bool = False) -> int:
+    for line in s.skipped_entries:
+        print(f"emovox: skipped: {line}", file=sys.stderr)
     for _, msg in s.failures:
         err(msg)
     if as_json:
         print(json.dumps(s.to_dict(), indent=2))
     print(f"emovox: {s}", file=sys.stderr)
-    return 1 if s.n_failed else 0
+    if s.n_failed_before:
+        err(f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
+            "(not recomputed; --retry-failed recomputes them)")
+    return 1 if s.n_failed or s.n_failed_before or s.skipped_entries else 0
+
+
+def _terminated(exc: Terminated) -> int:
+    err("terminated (SIGTERM); summary.json is written, a re-run goes on where this one stopped")
+    return 143
 
 
 def predict_command(args: Any) -> int:
@@ -26,8 +37,12 @@ def predict_command(args: Any) -> int:
     if getattr(args, "timeline", False) or getattr(args, "plot", None):
         err("--timeline and --plot run on the local engine only")
         return 2
-    s = predict(args.paths, model=args.model, engine="dask", address=args.address,
-                output_dir=args.output_dir or "emovox-predictions", progress=True)
+    try:
+        s = predict(args.paths, model=args.model, engine="dask", address=args.address,
+                    output_dir=args.output_dir or "emovox-predictions", progress=True,
+                    retry_failed=getattr(args, "retry_failed", False))
+    except Terminated as exc:
+        return _terminated(exc)
     return _report(s, getattr(args, "json", False))
 
 
@@ -36,22 +51,31 @@ def features_command(args: Any, manifest) -> int:
     (default ``<output>.parts``), then the same table as the local path in ``-o``."""
     output = Path(args.output)
     parts = Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
-    s = features(list(manifest["path"].astype(str)), args.features or "emovox", engine="dask", address=args.address,
-                 output_dir=parts, n_workers=args.jobs, progress=not args.quiet)
+    try:
+        s = features(list(manifest["path"].astype(str)), args.features or "emovox", engine="dask",
+                     address=args.address, output_dir=parts, n_workers=args.jobs, progress=not args.quiet,
+                     retry_failed=getattr(args, "retry_failed", False))
+    except Terminated as exc:
+        return _terminated(exc)
     df = read_results(parts)
     df = df[df["error"].isna()].set_index("path")
-    wanted = [os.path.abspath(p) for p in manifest["path"].astype(str)]
+    wanted = [display_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
     keep = [p in df.index for p in wanted]
     table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
     table.insert(0, "emotion", manifest["emotion"].to_numpy()[keep])
     table = table.reset_index()
-    table["path"] = manifest["path"].astype(str).to_numpy()[keep]
+    table["path"] = [display_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]]
     if str(output).endswith(".parquet"):
         table.to_parquet(output, index=False)
     else:
         table.to_csv(output, index=False)
+    for line in s.skipped_entries:
+        print(f"emovox: skipped: {line}", file=sys.stderr)
     for _, msg in s.failures:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
+    if s.n_failed_before:
+        err(f"{s.n_failed_before} files have error rows from an earlier run in {parts} "
+            "(not recomputed; --retry-failed recomputes them)")
     n_bad = len(wanted) - len(table)
     print(f"wrote {len(table)} x {table.shape[1] - 2} features to {output} (partitions in {parts}; {s})"
           f"{f' ({n_bad} files failed)' if n_bad else ''}", file=sys.stderr)

@@ -4,7 +4,8 @@ An output directory holds one job's results::
 
     job.json                 what the rows are (predictions of model M / features of config C)
     part-<run>-<i>.parquet   one file per partition of ``batch_size`` files, one row per file
-    summary.json             the last run: counts, failures, wall time, files/s
+    summary.json             the last run: counts, failures, wall time, files/s (also after SIGTERM / Ctrl-C)
+    .lock                    held (``flock``) by the run writing here: a second run into the folder is refused
 
 Every row stores its file's resume key (size and mtime), so a re-run computes only the files that have
 no row with the same path and key: partitions lost to an interruption, and files added or changed since.
@@ -16,6 +17,9 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EmovoxError
+from ..paths import display_path, expand_files
 from .worker import PART_PREFIX, TMP_PREFIX, run_partition, warm
 
 __all__ = ["BatchSummary", "dask_client", "features", "file_key", "predict", "read_results", "read_summary"]
@@ -56,8 +61,14 @@ class BatchSummary:
         Files of partitions whose task failed as a whole (no rows written; a re-run retries them).
     n_partitions : int
         Partitions written by this run.
+    n_failed_before : int
+        Inputs not recomputed because an earlier run left an error row for them (``retry_failed=True``
+        recomputes them); the CLI exits 1 when this is not 0.
     failures : list of (path, error)
         This run's failed files (at most 1,000 listed).
+    skipped_entries : list of str
+        Entries found in the input folders that are not regular files (FIFOs, sockets, devices, broken links,
+        link loops), one ``"<path>: <why>"`` line each; they get no row.
     wall_s, startup_s, compute_s : float
         Whole run; the rest (planning, engine start with every worker loading the model, engine stop);
         submitting the partitions to the last result.
@@ -66,7 +77,7 @@ class BatchSummary:
     workers : int
         Workers (processes) the engine had, ``threads_per_worker`` each.
     status : str
-        ``"complete"``, ``"interrupted"`` or ``"failed"``.
+        ``"complete"``, ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM) or ``"failed"``.
     """
 
     kind: str
@@ -79,7 +90,9 @@ class BatchSummary:
     n_failed: int = 0
     n_lost: int = 0
     n_partitions: int = 0
+    n_failed_before: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    skipped_entries: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     startup_s: float = 0.0
     compute_s: float = 0.0
@@ -97,9 +110,11 @@ class BatchSummary:
         return d
 
     def __str__(self) -> str:
+        before = f" ({self.n_failed_before} with error rows)" if self.n_failed_before else ""
+        status = "" if self.status == "complete" else f" [{self.status}]"
         return (f"{self.kind}: {self.n_computed} files computed ({self.n_failed} failed), {self.n_skipped} already "
-                f"done, {self.wall_s:.1f} s ({self.files_per_s:.1f} files/s on {self.workers} workers) "
-                f"-> {self.output_dir}")
+                f"done{before}, {self.wall_s:.1f} s ({self.files_per_s:.1f} files/s on {self.workers} workers) "
+                f"-> {self.output_dir}{status}")
 
 
 # -- keys, job identity, existing results ------------------------------------------------------------
@@ -164,21 +179,79 @@ def _write_json(target: Path, obj: Any) -> None:
     os.replace(tmp, target)
 
 
-def _done(out: Path, retry_failed: bool) -> set[tuple[str, str]]:
-    """(path, key) of every row already written (failed rows too, unless ``retry_failed``)."""
+def _done(out: Path) -> dict[tuple[str, str], bool]:
+    """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
+    :func:`~emovox.paths.display_path`)."""
     import pyarrow.parquet as pq
 
-    done: set[tuple[str, str]] = set()
-    for part in _part_files(out):
+    done: dict[tuple[str, str], bool] = {}
+    for part in _part_files(out):  # oldest run first: the newest row of a file wins
         try:
             t = pq.read_table(part, columns=["path", "key", "error"]).to_pydict()
         except Exception:  # noqa: BLE001 - an unreadable partition is recomputed, not fatal
             logging.getLogger(__name__).warning("%s: unreadable partition, its files are recomputed", part)
             continue
         for p, k, e in zip(t["path"], t["key"], t["error"], strict=True):
-            if e is None or not retry_failed:
-                done.add((p, k))
+            done[(p, k)] = e is None
     return done
+
+
+@contextlib.contextmanager
+def _folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` (``flock``, released by the kernel if this process dies) while a run writes here.
+
+    The file holds ``pid@host`` of the holder, for the message a second run gets; finding another pid in
+    a lock that is free means that run died: it is taken over, with a warning.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no lock
+        yield
+        return
+    path = out / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise EmovoxError(f"{out}: another emovox run is writing into this folder ({holder}); wait for it "
+                              "to finish or use another --output-dir") from None
+        me = f"pid {os.getpid()} on {socket.gethostname()}"
+        old = os.pread(fd, 200, 0).decode(errors="replace").strip()
+        if old and old != me:
+            logging.getLogger(__name__).warning("%s: taking over the lock of %s, which is no longer running",
+                                                out, old)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{me}, since {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()[:200], 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # an empty lock file: nobody holds it (it stays, so that flock stays race-free)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a batch job: raised in the main thread, so that the job ends like Ctrl-C (its
+    ``summary.json`` written, the Dask cluster stopped)."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, latest: bool = True):
@@ -307,13 +380,27 @@ def _run_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: I
         raise EmovoxError("n_workers and batch_size must be at least 1")
     out = Path(output_dir).absolute()
     out.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out), _sigterm_raises():
+        return _locked_job(kind, task, identity, paths, engine=engine, address=address, out=out,
+                           n_workers=n_workers, threads_per_worker=threads_per_worker, batch_size=batch_size,
+                           progress=progress, retry_failed=retry_failed, overwrite=overwrite, t_start=t_start)
+
+
+def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: Iterable[PathLike], *,
+                engine: str, address: str | None, out: Path, n_workers: int, threads_per_worker: int,
+                batch_size: Any, progress: bool, retry_failed: bool, overwrite: bool,
+                t_start: float) -> BatchSummary:
     _check_job(out, identity, overwrite)
     for stale in out.glob(f"{TMP_PREFIX}*"):  # partitions of an interrupted run that never completed
         stale.unlink(missing_ok=True)
 
-    items = [(p, file_key(p)) for p in _unique_abs(paths)]
-    done = _done(out, retry_failed)
-    pending = [it for it in items if it not in done]
+    skipped_entries: list[str] = []
+    items = [(p, file_key(p)) for p in _unique_abs(expand_files(paths, skipped_entries))]
+    done = _done(out)
+    rows = [(display_path(p), k) for p, k in items]  # how each input's row names it
+    failed_before = sum(1 for r in rows if done.get(r) is False)
+    pending = [it for it, r in zip(items, rows, strict=True)
+               if r not in done or (retry_failed and done[r] is False)]
     run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     # default: 64 files, fewer for small jobs so that every worker gets about four partitions
     batch_size = int(batch_size or min(DEFAULT_BATCH_SIZE, max(1, -(-len(pending) // (4 * n_workers)))))
@@ -323,7 +410,8 @@ def _run_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: I
     s = BatchSummary(kind, engine, str(out), n_inputs=len(items), n_skipped=len(items) - len(pending),
                      batch_size=batch_size, address=address, started=run,
                      workers=1 if engine == "local" else n_workers,
-                     threads_per_worker=1 if engine == "local" else threads_per_worker)
+                     threads_per_worker=1 if engine == "local" else threads_per_worker,
+                     n_failed_before=0 if retry_failed else failed_before, skipped_entries=skipped_entries)
 
     from tqdm.auto import tqdm
 
@@ -362,8 +450,8 @@ def _run_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: I
                 if s.n_failed:
                     bar.set_postfix(failed=s.n_failed, refresh=False)
             t_stop = time.perf_counter()
-    except KeyboardInterrupt:
-        s.status = "interrupted"
+    except KeyboardInterrupt as exc:
+        s.status = "terminated" if isinstance(exc, Terminated) else "interrupted"
         raise
     except BaseException:
         s.status = "failed"
@@ -422,14 +510,14 @@ def predict(paths: Iterable[PathLike] | PathLike, model: PathLike | None = None,
         Counts, failures, timings; also saved as ``output_dir/summary.json``. Read the rows with
         :func:`read_results`.
     """
-    from ..inference import expand_inputs, resolve_model_path
+    from ..inference import resolve_model_path
     from ..models.store import read_model_dir
 
     mdir = resolve_model_path(model).absolute()
     meta = read_model_dir(mdir)  # checks every graph once, here, before any worker starts
     identity = {"kind": "predict", "model": str(mdir), "labels": list(meta["labels"]), "files": meta["files"]}
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
-    return _run_job("predict", {"kind": "predict", "model": str(mdir)}, identity, expand_inputs(paths),
+    return _run_job("predict", {"kind": "predict", "model": str(mdir)}, identity, paths,
                     engine=engine, address=address, output_dir=output_dir, n_workers=n_workers,
                     threads_per_worker=threads_per_worker, batch_size=batch_size, progress=progress,
                     retry_failed=retry_failed, overwrite=overwrite)
@@ -458,7 +546,6 @@ def features(paths: Iterable[PathLike] | PathLike, config: str | dict[str, Any] 
     """
     from ..features import FeatureExtractor
     from ..features.extract import EXTRACTOR_VERSION
-    from ..inference import expand_inputs
 
     if isinstance(config, str) and config.split(":")[0] in ("whisper", "encoder"):
         raise EmovoxError("batch features cover the hand-crafted sets (tutorial, emovox, egemaps, compare); "
@@ -468,7 +555,7 @@ def features(paths: Iterable[PathLike] | PathLike, config: str | dict[str, Any] 
     identity = {"kind": "features", "name": ex.config.name, "fingerprint": ex.fingerprint,
                 "extractor_version": EXTRACTOR_VERSION}
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
-    return _run_job("features", {"kind": "features", "config": cfg}, identity, expand_inputs(paths),
+    return _run_job("features", {"kind": "features", "config": cfg}, identity, paths,
                     engine=engine, address=address, output_dir=output_dir, n_workers=n_workers,
                     threads_per_worker=threads_per_worker, batch_size=batch_size, progress=progress,
                     retry_failed=retry_failed, overwrite=overwrite)

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..paths import display_path
+
 #: Columns every partition has besides the results.
 KEY_COLUMNS = ("path", "key", "error")
 PART_PREFIX = "part-"
@@ -95,17 +97,21 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     reason: list[str | None] = [None] * n
     # the very code of the single-process path, one file at a time so that rows stay aligned
     for i, (path, _) in enumerate(items):
-        (pred,) = model.predict_files([path])
+        try:
+            (pred,) = model.predict_files([path])
+        except Exception as exc:  # noqa: BLE001 - one file's row, never the whole partition
+            errors[i] = display_path(f"{path}: {type(exc).__name__}: {_one_line(str(exc))}")
+            continue
         if pred.ok and not pred.speech:
-            speech[i], reason[i] = False, pred.reason
+            speech[i], reason[i] = False, display_path(pred.reason) if pred.reason else pred.reason
         elif pred.ok:
             probs[i] = [pred.probabilities[lab] for lab in labels]
             label[i], conf[i] = pred.label, pred.confidence
             speech[i], uncertain[i] = True, pred.uncertain
         else:
-            errors[i] = _one_line(pred.error or "failed")
+            errors[i] = display_path(_one_line(pred.error or "failed"))
     cols: dict[str, Any] = {
-        "path": pa.array([p for p, _ in items], pa.string()),
+        "path": pa.array([display_path(p) for p, _ in items], pa.string()),
         "key": pa.array([k for _, k in items], pa.string()),
         "label": pa.array(label, pa.string()),
         "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)),
@@ -132,9 +138,9 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
             X[i] = ex.process_file(path)
         except Exception as exc:  # noqa: BLE001 - a bad file is a row with an error, never a failed job
             msg = _one_line(str(exc)) or type(exc).__name__
-            errors[i] = msg if path in msg else f"{path}: {type(exc).__name__}: {msg}"
+            errors[i] = display_path(msg if path in msg else f"{path}: {type(exc).__name__}: {msg}")
     cols: dict[str, Any] = {
-        "path": pa.array([p for p, _ in items], pa.string()),
+        "path": pa.array([display_path(p) for p, _ in items], pa.string()),
         "key": pa.array([k for _, k in items], pa.string()),
         "error": pa.array(errors, pa.string()),
     }
@@ -164,7 +170,8 @@ def run_partition(task: dict[str, Any], items: Sequence[tuple[str, str]], output
     task : dict
         ``{"kind": "predict", "model": DIR}`` or ``{"kind": "features", "config": FeatureConfig dict}``.
     items : sequence of (path, key)
-        The files of the partition and their resume keys (stored in the rows).
+        The files of the partition and their resume keys (stored in the rows). A path that is not valid
+        UTF-8 is opened as given and stored as :func:`~emovox.paths.display_path` (``\\xNN`` for its bytes).
     output_dir : str
         Where the partition goes (must be visible to the worker: a local or shared folder).
     name : str
@@ -179,6 +186,6 @@ def run_partition(task: dict[str, Any], items: Sequence[tuple[str, str]], output
     make = _predict_table if task["kind"] == "predict" else _features_table
     table, errors = make(task, items)
     write_atomic(table, Path(output_dir) / name)
-    failures = [(p, e) for (p, _), e in zip(items, errors, strict=True) if e is not None]
+    failures = [(display_path(p), e) for (p, _), e in zip(items, errors, strict=True) if e is not None]
     return {"name": name, "n": len(items), "n_ok": len(items) - len(failures), "failures": failures,
             "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}

@@ -36,7 +36,7 @@ def source_args(p: argparse.ArgumentParser) -> None:
 
 # static (the CLI must start fast); tests/test_cli_help.py keeps it in step with the registries
 MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb, compare-logreg; Whisper encoder: whisper-probe, "
-              "whisper-active; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
+              "whisper-active, whisper-robust; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
               "cnn2d, rescnn; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg")
 
 

@@ -134,13 +134,19 @@ def predict_timeline(args) -> int:
     """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment."""
     from ..audio import audio_info
     from ..errors import EmovoxError
-    from ..inference import expand_inputs, load_model
+    from ..inference import load_model
     from ..live import FileSource, adapt_timeline, iter_timeline
+    from ..paths import display_path, expand_files
 
     if not args.timeline:
         err("--plot and -o/--output go with --timeline")
         return 2
-    paths = expand_inputs(args.paths)
+    problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
+    paths = expand_files(args.paths, problems)
+    for msg in problems:
+        err(msg)
+    if not paths:
+        return 1
     if args.plot and len(paths) > 1:
         err("--plot draws one file's timeline; give one input")
         return 2
@@ -150,13 +156,14 @@ def predict_timeline(args) -> int:
         err(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
         return 2
     labels = model.labels
-    n_bad, everything, as_json = 0, [], []
+    n_bad, everything, as_json = len(problems), [], [{"source": m.split(": ", 1)[0], "error": m} for m in problems]
     for path in paths:
         segs = []
+        shown = display_path(path)  # the real path opens; this one prints (not UTF-8: \xNN)
         try:
             if not args.json:
                 if len(paths) > 1:
-                    print(f"# {path}")
+                    print(f"# {shown}")
                 print(_table_header(labels), flush=True)
             # adapted rows exist only once the whole recording is read: printed at the end
             for seg in iter_timeline(FileSource(path, model.sample_rate), model, keep_embeddings=adapt):
@@ -170,15 +177,20 @@ def predict_timeline(args) -> int:
                         print(_table_row(seg, labels), flush=True)
         except EmovoxError as exc:
             n_bad += 1
-            err(str(exc))
-            as_json.append({"source": path, "error": str(exc)})
+            err(display_path(str(exc)))
+            as_json.append({"source": shown, "error": display_path(str(exc))})
+            continue
+        except OSError as exc:  # one file that cannot be read ends its own timeline, not the run
+            n_bad += 1
+            err(display_path(f"{path}: {exc.strerror or exc}"))
+            as_json.append({"source": shown, "error": display_path(f"{path}: {exc.strerror or exc}")})
             continue
         if not segs:
-            print(f"{path}: no speech found; the timeline is empty", file=sys.stderr)
-        everything.append((path, segs))
-        as_json.append({"source": path, "segments": [s.to_dict() for s in segs]})
+            print(f"{shown}: no speech found; the timeline is empty", file=sys.stderr)
+        everything.append((shown, segs))
+        as_json.append({"source": shown, "segments": [s.to_dict() for s in segs]})
         if args.plot:
-            plot = _plot(segs, args.plot, labels, audio_info(path)["duration"], Path(path).name)
+            plot = _plot(segs, args.plot, labels, audio_info(path)["duration"], Path(shown).name)
             print(f"saved {plot}", file=sys.stderr)
     if args.json:
         print(json.dumps(as_json, indent=2))
@@ -186,7 +198,7 @@ def predict_timeline(args) -> int:
         _write_all(everything, args.output, labels)
         print(f"saved {args.output}", file=sys.stderr)
     if n_bad:
-        print(f"emovox: {n_bad} of {len(paths)} inputs failed", file=sys.stderr)
+        print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
 
 
@@ -211,7 +223,7 @@ def _write_all(everything, output, labels) -> None:
 
     from ..live import rows
 
-    cols = ["source", "start", "end", "emotion", "confidence"] + [f"p_{lab}" for lab in labels]
+    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"] + [f"p_{lab}" for lab in labels]
     with open(output, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()

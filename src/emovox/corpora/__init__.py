@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import CorpusError
+from ..paths import display_path
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
 
 # name -> "module:Class"; imported on first use.
@@ -70,7 +71,7 @@ def _info_row(path: Path) -> tuple[float | None, int | None, int | None]:
     import soundfile as sf
 
     try:
-        info = sf.info(str(path))
+        info = sf.info(os.fsencode(path))
         return info.frames / info.samplerate, info.samplerate, info.channels
     except Exception:
         return None, None, None
@@ -101,18 +102,26 @@ def scan(
         raise CorpusError(f"{root}: no such directory")
     if not root.is_dir():
         raise CorpusError(f"{root}: not a directory")
-    files = find_audio(root)
+    unreadable: list[str] = []  # FIFOs, broken links, link loops: one line each in the report
+    files = []
+    for path in find_audio(root, unreadable):
+        if display_path(path) != str(path):  # pandas' string columns (Arrow) cannot hold such a name
+            unreadable.append(f"{display_path(path)}: file name is not valid UTF-8 (a manifest cannot hold it; "
+                              "rename the file); skipped")
+        else:
+            files.append(path)
     name = get_reader(corpus).name if corpus else detect(files, root)
     reader = get_reader(name)
     ctx = reader.context(root)
     report = ScanReport(root=str(root), corpus=name, n_files=len(files))
+    report.unreadable.extend(unreadable)
     rows = []
     for path in files:
         parsed = reader.parse(path, ctx)
         if isinstance(parsed, str):
             report.skipped.append((str(path), parsed))
             continue
-        row = {"path": str(path.resolve()), "corpus": name, "language": reader.language}
+        row = {"path": os.path.realpath(path), "corpus": name, "language": reader.language}
         row.update(parsed)
         rows.append(row)
     if not rows:

@@ -1,0 +1,165 @@
+"""Walking folders safely, and naming paths that are not valid UTF-8.
+
+* :func:`walk_files` visits every real file under a folder once: directories are followed through
+  symbolic links but entered only once (deduplicated by ``(st_dev, st_ino)``, so ``ln -s . again`` adds
+  nothing), files reached twice (through links) are listed once, and entries that are not regular files
+  (FIFOs, sockets, devices, broken links, symbolic link loops) are skipped with one line each.
+* :func:`display_path` turns a name holding undecodable bytes (kept by Python as surrogate escapes, see
+  :func:`os.fsdecode`) into printable text, for Parquet, CSV, JSON and terminals; open files with the
+  original string.
+
+>>> display_path(os.fsdecode(b"bad\\xff.wav"))
+'bad\\\\xff.wav'
+>>> display_path("fine.wav")
+'fine.wav'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterator
+
+__all__ = ["display_path", "expand_files", "not_a_file", "walk_files"]
+
+log = logging.getLogger("emovox")
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as valid UTF-8 text: undecodable bytes become ``\\xNN`` (identity for ordinary names)."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "backslashreplace")
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def not_a_file(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as an audio file without blocking or failing oddly, or None when it is a
+    regular file (through links) or does not exist at all (the caller reports a missing name itself)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "broken symbolic link (its target does not exist); skipped"
+        return None
+    except OSError as exc:
+        if exc.errno == 40 or "loop" in str(exc).lower():  # ELOOP
+            return "symbolic link loop; skipped"
+        return f"cannot be read ({exc.strerror or exc}); skipped"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return f"{_kind(st.st_mode)}, not a regular file; skipped"
+
+
+def walk_files(root: str | os.PathLike, keep: Callable[[str], bool] = lambda name: True, *,
+               problems: list[str] | None = None, hidden: bool = False) -> Iterator[str]:
+    """Every regular file under ``root`` whose name passes ``keep``, each real file once, in sorted order.
+
+    Parameters
+    ----------
+    root : path
+        The folder to walk (symbolic links to folders are followed, each folder entered once).
+    keep : callable
+        Filter on the file name (not the path); entries it rejects are neither listed nor reported.
+    problems : list of str, optional
+        Receives one ``"<path>: <why>"`` line per skipped entry (not a regular file, link loop, broken
+        link, unreadable folder). When None, each is logged as a warning on the ``emovox`` logger.
+    hidden : bool
+        Also visit names starting with a dot.
+    """
+
+    def report(path: str, why: str) -> None:
+        msg = f"{display_path(path)}: {why}"
+        if problems is None:
+            log.warning("emovox: %s", msg)
+        else:
+            problems.append(msg)
+
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
+    root = os.fspath(root)
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        report(root, f"cannot be read ({exc.strerror or exc})")
+        return
+    seen_dirs.add((st.st_dev, st.st_ino))
+    stack = [root]
+    while stack:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            report(top, f"folder cannot be read ({exc.strerror or exc}); skipped")
+            continue
+        subdirs = []
+        for e in entries:
+            if not hidden and e.name.startswith("."):
+                continue
+            try:
+                st = e.stat(follow_symlinks=True)
+            except OSError:
+                if keep(e.name):
+                    why = not_a_file(e.path) or "cannot be read; skipped"
+                    report(e.path, why)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                ident = (st.st_dev, st.st_ino)
+                if ident not in seen_dirs:  # a link back up, or a second link to one folder: entered once
+                    seen_dirs.add(ident)
+                    subdirs.append(e.path)
+                continue
+            if not keep(e.name):
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                report(e.path, f"{_kind(st.st_mode)}, not a regular file; skipped")
+                continue
+            ident = (st.st_dev, st.st_ino)
+            if ident in seen_files:  # the same file again through a link
+                continue
+            seen_files.add(ident)
+            yield e.path
+        stack.extend(reversed(subdirs))
+
+
+def expand_files(items, problems: list[str]) -> list[str]:
+    """Inputs as :func:`emovox.inference.expand_inputs` gives them (files as given, the audio files under a
+    folder, the ``path`` column of a manifest CSV), except that entries which are not regular files (a FIFO
+    would block for ever) are left out with one ``"<path>: <why>"`` line each in ``problems``, as is a folder
+    without audio. A name that does not exist is kept, so that the caller reports it as a failed input."""
+    from .audio import find_audio
+    from .inference import expand_inputs
+
+    out: list[str] = []
+    for item in items:
+        if os.path.isdir(item):
+            found = find_audio(item, problems)
+            if not found:
+                problems.append(f"{display_path(item)}: directory holds no audio files")
+            out.extend(str(f) for f in found)
+            continue
+        for p in expand_inputs([item]):
+            why = not_a_file(p) if os.path.lexists(p) else None
+            if why and not why.startswith("broken"):  # a dangling link stays: load_audio names it
+                problems.append(f"{display_path(p)}: {why}")
+            else:
+                out.append(p)
+    return out

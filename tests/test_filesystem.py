@@ -1,0 +1,171 @@
+"""Odd file systems: symlink loops and cycles, FIFOs, names that are not UTF-8 (issue 18, item 3).
+
+Every path (find_audio, corpus scan, predict DIR, predict --timeline, batch partitions) must visit each real
+file once, skip what is not a regular file with one line naming it, and give every other file its row.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.audio import find_audio
+
+from .conftest import RAVDESS
+
+BAD = os.fsdecode(b"bad\xff.wav")  # a name that is not valid UTF-8 (kept as surrogate escapes)
+BAD_SHOWN = "bad\\xff.wav"  # how it is written to Parquet, CSV, JSON and the terminal
+
+
+def _speech(n: int = 2) -> list[Path]:
+    """Short real speech (RAVDESS actor 1), so that predict gives a label, not 'no speech'."""
+    if not RAVDESS.exists():
+        pytest.skip(f"{RAVDESS} not found")
+    return sorted((RAVDESS / "Actor_01").glob("03-01-0[1-5]-01-01-01-01.*"))[:n]
+
+
+def _tone(path: str | Path) -> None:
+    sf.write(os.fsencode(path), (0.1 * np.sin(np.arange(8000) / 4)).astype(np.float32), 16000)
+
+
+def _hostile_folder(root: Path, speech: bool = True) -> Path:
+    """good.wav + bad<0xff>.wav (real files), plus a FIFO, a link loop and two directory cycles."""
+    root.mkdir(parents=True, exist_ok=True)
+    if speech:
+        a, b = _speech(2)
+        shutil.copy(a, root / "good.wav")
+        shutil.copy(b, os.path.join(os.fsencode(root), b"bad\xff.wav"))
+    else:
+        _tone(root / "good.wav")
+        _tone(root / BAD)
+    os.mkfifo(root / "x.wav")
+    os.symlink("loop.wav", root / "loop.wav")
+    os.symlink(".", root / "again")
+    (root / "sub").mkdir()
+    os.symlink("..", root / "sub" / "up")
+    return root
+
+
+def _run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emovox.cli", *args], capture_output=True, timeout=timeout)
+
+
+# -- the walk -------------------------------------------------------------------------------------------
+
+def test_find_audio_visits_each_real_file_once(tmp_path):
+    root = _hostile_folder(tmp_path / "d", speech=False)
+    os.symlink("../good.wav", root / "sub" / "link.wav")  # the same real file through a link
+    (root / "deep").mkdir()
+    _tone(root / "deep" / "c.wav")
+    os.symlink(str(root), root / "deep" / "back")  # absolute link to the root: a second cycle
+    problems: list[str] = []
+    found = find_audio(root, problems)
+    assert sorted(p.name for p in found) == ["bad\udcff.wav", "c.wav", "good.wav"]
+    assert len(problems) == 2, problems  # one line each, naming the entry
+    assert any("x.wav" in m and "FIFO" in m for m in problems)
+    assert any("loop.wav" in m and "loop" in m.split(":", 1)[1] for m in problems)
+
+
+def test_find_audio_logs_skipped_entries_without_a_list(tmp_path, caplog):
+    root = _hostile_folder(tmp_path / "d", speech=False)
+    with caplog.at_level("WARNING"):
+        assert len(find_audio(root)) == 2
+    assert sum("x.wav" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_corpus_scan_survives_loops_and_cycles(tmp_path):
+    from emovox.corpora import scan
+
+    root = tmp_path / "ravdess"
+    root.mkdir()
+    for p in _speech(2):
+        shutil.copy(p, root / p.name)
+    os.symlink("03-01-08-01-01-01-01.wav", root / "03-01-08-01-01-01-01.wav")  # a link loop, corpus-named
+    os.symlink(".", root / "again")  # before: 41 rows per file
+    os.mkfifo(root / "03-01-07-01-01-01-01.wav")
+    _tone(os.fsdecode(os.fsencode(root) + b"/03-01-06-01-01-01-01\xff.wav"))  # pandas cannot hold this name
+    df, report = scan(root, "ravdess")
+    assert len(df) == 2 and df["path"].is_unique
+    assert len(report.unreadable) == 3 and "not regular files" in report.summary()
+    assert any("not valid UTF-8" in line and "\\xff" in line for line in report.unreadable)
+
+
+def test_cli_corpus_scan_with_a_symlink_loop(tmp_path):
+    root = tmp_path / "ravdess"
+    root.mkdir()
+    for p in _speech(2):
+        shutil.copy(p, root / p.name)
+    os.symlink("03-01-08-01-01-01-01.wav", root / "03-01-08-01-01-01-01.wav")
+    os.symlink(".", root / "again")
+    r = _run_cli("corpus", "scan", str(root), "--corpus", "ravdess", "-o", str(tmp_path / "m.csv"))
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"wrote 2 utterances" in r.stderr and b"symbolic link loop" in r.stderr
+
+
+# -- predict DIR, predict --timeline ------------------------------------------------------------------------
+
+def test_cli_predict_dir_with_fifo_and_bad_name(tmp_path):
+    root = _hostile_folder(tmp_path / "d")
+    r = _run_cli("predict", str(root), timeout=90)  # before: blocked for ever on x.wav
+    out, errs = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 1, errs  # the FIFO and the loop are failed inputs, each on one line
+    rows = out.strip().splitlines()
+    assert len(rows) == 2 and any(BAD_SHOWN in line for line in rows) and "Traceback" not in errs
+    assert errs.count("x.wav") == 1 and errs.count("loop.wav") == 1
+
+
+def test_cli_timeline_goes_on_after_a_bad_name(tmp_path):
+    root = _hostile_folder(tmp_path / "d")
+    r = _run_cli("predict", str(root), "--timeline", "-o", str(tmp_path / "t.csv"), timeout=90)
+    out, errs = r.stdout.decode(), r.stderr.decode()
+    assert "Traceback" not in errs, errs  # before: UnicodeEncodeError after the first file
+    assert out.count("# ") == 2 and BAD_SHOWN in out
+    assert BAD_SHOWN in (tmp_path / "t.csv").read_text()
+    r = _run_cli("predict", str(root), "--timeline", "--json", timeout=90)
+    assert "Traceback" not in r.stderr.decode()
+    import json
+
+    sources = [d["source"] for d in json.loads(r.stdout)]
+    assert sum(BAD_SHOWN in s for s in sources) == 1 and sum("good.wav" in s for s in sources) == 1
+
+
+# -- batch partitions ---------------------------------------------------------------------------------------
+
+def _check_rows(out: Path, root: Path):
+    from emovox import batch
+
+    df = batch.read_results(out)
+    assert len(df) == 2 and df["error"].isna().all(), df[["path", "error"]]
+    assert sorted(Path(p).name for p in df["path"]) == [BAD_SHOWN, "good.wav"]
+    assert df["label"].notna().all()
+    summary = batch.read_summary(out)
+    assert summary["n_ok"] == 2 and len(summary["skipped_entries"]) == 2
+
+
+def test_batch_local_bad_name_fifo_and_cycle(tmp_path):
+    from emovox import batch
+
+    root = _hostile_folder(tmp_path / "d")
+    s = batch.predict(root, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (s.n_inputs, s.n_ok, s.n_failed) == (2, 2, 0)  # before: the partition failed, no rows
+    assert any("x.wav" in m for m in s.skipped_entries)
+    _check_rows(tmp_path / "out", root)
+    again = batch.predict(root, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (again.n_computed, again.n_skipped) == (0, 2)  # the bad name's row is found again on resume
+
+
+def test_batch_dask_bad_name(tmp_path):
+    pytest.importorskip("distributed")
+    from emovox import batch
+
+    root = _hostile_folder(tmp_path / "d")
+    s = batch.predict(root, engine="dask", n_workers=1, output_dir=tmp_path / "out", progress=False)
+    assert (s.n_ok, s.n_failed, s.n_lost) == (2, 0, 0)
+    _check_rows(tmp_path / "out", root)

@@ -1,0 +1,104 @@
+"""Error messages name what the user gave: the upload (no heap addresses), the link (not its target), the
+option (no traceback)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.audio import load_audio
+from emovox.errors import AudioError
+
+
+def _wav_bytes() -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(16000, dtype=np.float32), 16000, format="WAV")
+    return buf.getvalue()
+
+
+BROKEN = [
+    _wav_bytes()[:40],                        # RIFF/WAVE header, no data chunk
+    b"RIFF" + _wav_bytes()[4:12] + b"\x00" * 64,  # WAVE with garbage chunks
+    b"fLaC" + b"\x00" * 100,                  # a FLAC tag and nothing else
+]
+
+
+# ------------------------------------------------------------------------------------ (a) heap addresses
+@pytest.mark.parametrize("data", BROKEN)
+def test_bytes_errors_name_the_input_without_heap_addresses(data):
+    with pytest.raises(AudioError) as info:
+        load_audio(data, name="clip.wav")
+    msg = str(info.value)
+    assert msg.startswith("clip.wav: ") and "object at 0x" not in msg and "BytesIO" not in msg, msg
+
+
+def test_api_422_names_the_upload():
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    httpx = pytest.importorskip("httpx")
+    from emovox.inference import load_model
+    from emovox.server.app import create_app
+
+    from .test_server_support import ThreadServer
+
+    with ThreadServer(create_app(load_model("classical"))) as srv, \
+            httpx.Client(base_url=srv.url, timeout=30) as c:
+        for data in BROKEN[:2]:
+            r = c.post("/v1/predict", files={"file": ("broken upload.wav", data, "audio/wav")})
+            assert r.status_code == 422, r.text
+            error = r.json()["error"]
+            assert error.startswith("broken upload.wav: ") and "object at 0x" not in r.text, error
+
+
+# ------------------------------------------------------------------------------------ (b) symlinks
+def test_dangling_symlink_is_named_by_the_link(tmp_path):
+    link = tmp_path / "link.wav"
+    os.symlink(tmp_path / "gone" / "target.wav", link)
+    with pytest.raises(AudioError) as info:
+        load_audio(link)
+    msg = str(info.value)
+    assert msg.startswith(f"{link}: broken symbolic link"), msg
+    loop = tmp_path / "loop.wav"
+    os.symlink(loop, loop)
+    with pytest.raises(AudioError, match=r"loop\.wav: symbolic link loop"):
+        load_audio(loop)
+
+
+def test_cli_names_the_dangling_link(tmp_path):
+    link = tmp_path / "link.wav"
+    os.symlink(tmp_path / "gone" / "target.wav", link)
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(link), "--model", "classical"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert f"{link}: broken symbolic link" in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------------------------------ (c) serve options
+@pytest.mark.parametrize("args, words", [
+    (["--workers", "-1"], "--workers -1"),
+    (["--workers", "0"], "--workers 0"),
+    (["--port", "99999"], "--port 99999"),
+    (["--port", "-1"], "--port -1"),
+    (["--timeout", "0"], "--timeout 0"),
+    (["--max-upload-mb", "-5"], "--max-upload-mb -5"),
+    (["--timeline-after", "nan"], "--timeline-after nan"),
+])
+def test_serve_rejects_bad_options_in_one_line(args, words, capsys):
+    from emovox.cli import main
+
+    assert main(["serve", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+
+
+def test_serve_bad_port_subprocess():
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "serve", "--port", "99999"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "emovox: error: --port 99999: expected a port number from 1 to 65535"
