@@ -53,12 +53,43 @@ def run(recipe_name: str, df: pd.DataFrame) -> dict:
     t_feat = time.perf_counter() - t
     ev = evaluate_recipe(table, recipe, "loco", calibrate=True)
     print(ev.table(), file=sys.stderr)
+    # what the `uncertain` flag means on unseen corpora: how often each side of the threshold is right
+    from emovox.calibration import UNCERTAIN_BELOW
+
+    p = np.vstack([fp.proba for fp in ev.fold_proba])
+    right = np.asarray(ev.labels)[p.argmax(axis=1)] == np.concatenate([fp.y_true for fp in ev.fold_proba])
+    unsure = p.max(axis=1) < UNCERTAIN_BELOW
+    flag = {"share_uncertain": float(unsure.mean()), "accuracy_uncertain": float(right[unsure].mean()),
+            "accuracy_confident": float(right[~unsure].mean())}
     channel = evaluate_recipe(table, recipe, "loco", adapt="corpus")
     table.manifest["session"] = table.manifest["corpus"] + "/" + table.manifest["emotion"]
     one_emotion = evaluate_recipe(table, recipe, "loco", adapt="session")
-    return {"recipe": recipe_name, "per_file": ev.to_dict(), "channel": channel.summary,
+    return {"recipe": recipe_name, "per_file": ev.to_dict(), "uncertain": flag, "channel": channel.summary,
             "one_emotion": one_emotion.summary, "seconds": round(time.perf_counter() - t),
             "feature_seconds": round(t_feat)}
+
+
+def score_trained(model_dir: str, df: pd.DataFrame) -> dict:
+    """A trained model on the shared corpora it was not trained on, one file at a time, scored as loco
+    scores (each corpus on the emotions it has), with the model's own calibration and no speech check."""
+    from emovox.calibration import ece, restrict
+    from emovox.evaluation import scores
+    from emovox.inference import load_model
+
+    model = load_model(model_dir, check_speech=False)
+    seen = set(model.metadata.get("training", {}).get("corpora", []))
+    out = {"model": model_dir, "trained_on": sorted(seen)}
+    for c in CORPORA:
+        if c in seen:
+            continue
+        rows = df[df["corpus"] == c]
+        keep = [lab for lab in model.labels if lab in set(rows["emotion"])]
+        p = restrict(model.predict_proba(list(rows["path"])), model.labels, keep)
+        y = rows["emotion"].to_numpy()
+        s = scores(y, np.asarray(keep)[p.argmax(axis=1)], keep)
+        out[c] = {"ua": s["ua"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
+                  "ece": ece(p, [keep.index(v) for v in y])}
+    return out
 
 
 def report(results: list[dict]) -> str:
@@ -82,6 +113,11 @@ def report(results: list[dict]) -> str:
             row[c] = (f"{pct(r['per_file']['per_corpus'][c]['ua'])} -> {pct(r['channel']['per_corpus'][c]['ua'])}"
                       f" / {pct(r['one_emotion']['per_corpus'][c]['ua'])}")
         rows.append(row)
+    out += ["`uncertain` (calibrated confidence below 0.4) on the held-out corpora:", "",
+            md_table([{"recipe": r["recipe"], "share of predictions": pct(r["uncertain"]["share_uncertain"]),
+                       "accuracy when uncertain": pct(r["uncertain"]["accuracy_uncertain"]),
+                       "accuracy otherwise": pct(r["uncertain"]["accuracy_confident"])} for r in results],
+                     ["recipe", "share of predictions", "accuracy when uncertain", "accuracy otherwise"]), ""]
     out += ["Adapted to the channel (`--same-channel`; mean UA %, and per corpus: per recording -> whole corpus "
             "/ single-emotion sessions):", "",
             md_table(rows, ["recipe", "per recording", "adapted, whole corpus", "adapted, single-emotion sessions",
@@ -93,14 +129,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--recipes", default="whisper-robust,whisper-active")
     ap.add_argument("--json", type=Path, help="save every figure as JSON")
+    ap.add_argument("--previous", help="also score this trained model directory on the shared corpora it was "
+                                       "not trained on (e.g. the default model shipped before)")
     args = ap.parse_args()
     df = manifest()
     print(f"{machine()}; {len(df)} utterances: "
           + ", ".join(f"{c} {n}" for c, n in df.groupby("corpus").size().items()), file=sys.stderr)
-    results = [run(name, df) for name in args.recipes.split(",")]
+    results = [run(name, df) for name in args.recipes.split(",") if name]
+    previous = score_trained(args.previous, df) if args.previous else None
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=float))
-    print(report(results))
+        args.json.write_text(json.dumps({"recipes": results, "previous": previous}, indent=2, default=float))
+    if results:
+        print(report(results))
+    if previous:
+        print(f"\n{previous['model']} (trained on {', '.join(previous['trained_on'])}) on the other corpora "
+              "(UA / WA / macro F1 %, ECE):\n")
+        print(md_table([{"corpus": c, "UA / WA / F1": f"{pct(m['ua'])} / {pct(m['accuracy'])} / {pct(m['macro_f1'])}",
+                         "ECE": f"{m['ece']:.3f}"} for c, m in previous.items() if c in CORPORA],
+                       ["corpus", "UA / WA / F1", "ECE"]))
     for r in results:
         print(f"{r['recipe']}: {r['seconds']} s ({r['feature_seconds']} s features)", file=sys.stderr)
 

@@ -127,6 +127,34 @@ def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
     print(f"screenshot: {path}")
 
 
+def test_no_speech_is_said_and_a_voice_replaces_it(page, server, model, shots, tmp_path):
+    from emovox import load_audio
+
+    from .signals import hum
+
+    _open(page, server)
+    buzz = tmp_path / "hum.wav"
+    buzz.write_bytes(wav_bytes(hum(3.0), 16000))
+    page.set_input_files("#file", str(buzz))
+    page.wait_for_selector("body[data-state=result]")
+    page.wait_for_selector("#no-speech:not([hidden])")
+    text = page.inner_text("#no-speech")
+    assert "No speech" in text and "no emotion" in text, text
+    assert page.locator("#emotion").is_hidden() and page.locator("#bars-block").is_hidden()
+    assert page.locator("#uncertain").is_hidden()
+    path = shots / "emovox-page-no-speech.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    voice = tmp_path / "voice.wav"
+    voice.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+    page.set_input_files("#file", str(voice))
+    page.wait_for_function("!document.getElementById('emotion').hidden && "
+                           "document.getElementById('emotion').textContent.length > 0")
+    assert page.locator("#no-speech").is_hidden()
+    assert page.inner_text("#emotion").strip().lower() in model.labels
+    assert page.locator("#bars .bar-row").count() == len(model.labels)
+
+
 def test_upload_error_is_shown(page, server, tmp_path):
     _open(page, server)
     bad = tmp_path / "notes.txt"

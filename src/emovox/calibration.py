@@ -50,21 +50,32 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def nll(p: np.ndarray, y: np.ndarray) -> float:
-    """Mean negative log-likelihood of the true classes ``y`` (column indices)."""
+def nll(p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean (``weights``: weighted mean) negative log-likelihood of the true classes ``y`` (column indices)."""
     p = _as_proba(p)
-    return float(-np.mean(np.log(np.clip(p[np.arange(len(p)), np.asarray(y, dtype=int)], 1e-12, None))))
+    logp = np.log(np.clip(p[np.arange(len(p)), np.asarray(y, dtype=int)], 1e-12, None))
+    return float(-np.average(logp, weights=weights))
 
 
-def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
-    """The temperature that minimises the NLL of held-out probabilities ``p`` for true classes ``y``."""
+def group_weights(groups) -> np.ndarray:
+    """Row weights that give every group (e.g. corpus) the same total weight."""
+    groups = np.asarray(groups, dtype=object)
+    _, inverse, counts = np.unique(groups.astype(str), return_inverse=True, return_counts=True)
+    return 1.0 / counts[inverse]
+
+
+def fit_temperature(p: np.ndarray, y: np.ndarray, groups=None) -> float:
+    """The temperature that minimises the NLL of held-out probabilities ``p`` for true classes ``y``;
+    ``groups`` (e.g. each row's corpus): every group weighs the same, so that one large corpus does not
+    set the temperature for all."""
     from scipy.optimize import minimize_scalar
 
     p = _as_proba(p)
     y = np.asarray(y, dtype=int)
     if len(p) != len(y) or not len(p):
         raise ValueError(f"got {len(p)} probability rows for {len(y)} labels")
-    res = minimize_scalar(lambda logt: nll(apply_temperature(p, np.exp(logt)), y),
+    w = group_weights(groups) if groups is not None else None
+    res = minimize_scalar(lambda logt: nll(apply_temperature(p, np.exp(logt)), y, w),
                           bounds=np.log(T_RANGE), method="bounded", options={"xatol": 1e-4})
     return float(np.exp(res.x))
 

@@ -195,7 +195,7 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
         clf = _fit(table, recipe, train, scale, seed)
-        p = _proba(clf, table, train, test, labels, speakers[test] if adapt else None)
+        p = _proba(clf, table, train, test, labels, speakers[test] if session_by else None, recipe.align)
         if p is None:  # a classifier without probabilities: labels only
             return clf.predict(table.X[test])
         if proto.cross_corpus:  # the test corpus's own emotions only, renormalised
@@ -252,8 +252,17 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
     return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
 
 
+def training_class_means(table: FeatureTable, rows: np.ndarray, classes, align: str | None = None) -> np.ndarray:
+    """Class means of rows ``rows`` in the space the classifier was fitted in (aligned when ``align``), for
+    speaker and channel adaptation: offsets are estimated against them."""
+    from .adaptation import class_means
+
+    X, y = table.training_rows(rows, align)
+    return class_means(X[: len(rows)], y[: len(rows)], classes)
+
+
 def _proba(clf, table: FeatureTable, train: np.ndarray, test: np.ndarray, labels: list[str],
-           speakers: np.ndarray | None = None) -> np.ndarray | None:
+           speakers: np.ndarray | None = None, align: str | None = None) -> np.ndarray | None:
     """Probabilities of rows ``test`` in ``labels`` order from ``clf`` fitted on rows ``train`` (None if the
     classifier gives none); ``speakers``: adapt to each test speaker (see :mod:`emovox.adaptation`)."""
     if not hasattr(clf, "predict_proba"):
@@ -262,10 +271,9 @@ def _proba(clf, table: FeatureTable, train: np.ndarray, test: np.ndarray, labels
         return None
     Xte = table.X[test]
     if speakers is not None:
-        from .adaptation import adapt_by_speaker, class_means
+        from .adaptation import adapt_by_speaker
 
-        y = table.manifest["emotion"].to_numpy()
-        means = class_means(table.X[train], y[train], clf.classes_)
+        means = training_class_means(table, train, clf.classes_, align)
         return _in_label_order(adapt_by_speaker(Xte, speakers, clf.predict_proba, means), clf.classes_, labels)
     return _in_label_order(clf.predict_proba(Xte), clf.classes_, labels)
 
@@ -353,7 +361,6 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     ``calibration``: True to fit a temperature (:func:`fit_calibration`), or one already fitted; the
     model's probabilities are then calibrated when it predicts. ``align``: see :class:`Recipe`.
     """
-    from .adaptation import class_means
     from .models.classical import to_onnx
     from .models.store import save_model_dir
 
@@ -370,7 +377,7 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     classes = [str(c) for c in pipe.classes_]
     graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
     if adaptable:
-        graphs[CLASS_MEANS] = _npy(class_means(table.X, y, classes).astype(np.float32))
+        graphs[CLASS_MEANS] = _npy(training_class_means(table, np.arange(len(y)), classes, align).astype(np.float32))
     frontend = dict(table.frontend)
     if "onnx_path" in frontend:  # an encoder model carries its encoder graph
         graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))

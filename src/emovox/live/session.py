@@ -279,14 +279,15 @@ class _Window:
 def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[str | None, float | None, dict, float]:
     """Emotion of one recorded reaction: the speech segments' probabilities averaged by duration.
 
-    Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech gives ``(None, None, {}, 0)``.
+    Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech (or segments that fail the
+    model's speech check only) gives ``(None, None, {}, 0)``.
     """
     seg = Segmenter(int(model.sample_rate), options)
-    segs = seg.feed(y) + seg.flush()
-    if not segs:
+    segs = [s for s in (classify(model, s) for s in seg.feed(y) + seg.flush()) if s.speech]
+    if not segs:  # silence, or only sounds that are not a voice
         return None, None, {}, 0.0
     w = np.array([s.duration for s in segs])
-    P = np.stack([[classify(model, s).probabilities[lab] for lab in model.labels] for s in segs])
+    P = np.stack([[s.probabilities[lab] for lab in model.labels] for s in segs])
     p = (w[:, None] * P).sum(axis=0) / w.sum()
     i = int(np.argmax(p))
     return model.labels[i], float(p[i]), dict(zip(model.labels, map(float, p), strict=True)), float(w.sum())

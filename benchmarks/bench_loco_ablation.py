@@ -1,0 +1,58 @@
+"""What leave-one-corpus-out UA says about each choice of the default recipe (how whisper-robust was chosen).
+
+    python benchmarks/bench_loco_ablation.py
+
+Over the four shared corpora (7 emotions), each variant is scored with ``--protocol loco``: each corpus
+by a model trained on the other three, on the emotions it has, one file at a time, uncalibrated (the
+temperature does not change UA). Variants change one thing at a time from whisper-active's features
+(Whisper-base int8, layers 2-5 pooled over the voiced frames) and logistic regression. Prints a
+markdown table; the features come from the encoder cache, so a second run only refits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_loco import CORPORA, manifest, pct  # noqa: E402
+from common import machine, md_table  # noqa: E402
+
+from emovox.training import Recipe, compute_features, evaluate_recipe  # noqa: E402
+
+ACTIVE = {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0}
+VARIANTS = [
+    # name, recipe
+    ("probe: every layer, mean+std over all frames, C 0.1", Recipe("whisper", "logreg", {"C": 0.1})),
+    ("every layer, voiced frames, C 0.1", Recipe("whisper", "logreg", {"C": 0.1}, {**ACTIVE, "layers": None})),
+    ("layers 2-5, voiced frames, C 0.1 (whisper-active without its augmentation)",
+     Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE)),
+    ("... + C 0.01", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE)),
+    ("... + corpora aligned, C 0.1", Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE, align="corpus")),
+    ("... + corpora aligned, C 0.01 (whisper-robust)", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus")),
+    ("... + channel augmentation (EQ, room, telephone, noise, gain)",
+     Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, ("channel",), align="corpus")),
+    ("whisper-active as shipped before (speed and noise augmentation, C 0.1)",
+     Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE, ("speed:0.9", "speed:1.1", "noise:15"))),
+]
+
+
+def main() -> None:
+    df = manifest()
+    print(machine(), file=sys.stderr)
+    rows = []
+    for name, recipe in VARIANTS:
+        t = time.perf_counter()
+        table = compute_features(df, recipe, n_jobs=2, quantize=True)
+        ev = evaluate_recipe(table, recipe, "loco", progress=False)
+        s = ev.summary
+        row = {"variant": name, "mean UA": pct(s["ua"]), "min UA": pct(s["ua_min"]), "ECE": f"{s['ece']:.3f}",
+               **{c: pct(s["per_corpus"][c]["ua"]) for c in CORPORA}, "s": round(time.perf_counter() - t)}
+        print(row, file=sys.stderr, flush=True)
+        rows.append(row)
+    print(md_table(rows, ["variant", "mean UA", "min UA", *CORPORA, "ECE", "s"]))
+
+
+if __name__ == "__main__":
+    main()
