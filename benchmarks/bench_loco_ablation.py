@@ -33,8 +33,6 @@ VARIANTS = [
     ("... + corpora aligned, C 0.01 (whisper-robust)", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus")),
     ("... + channel augmentation (EQ, room, telephone, noise, gain)",
      Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, ("channel",), align="corpus")),
-    ("whisper-active as shipped before (speed and noise augmentation, C 0.1)",
-     Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE, ("speed:0.9", "speed:1.1", "noise:15"))),
 ]
 
 

@@ -181,7 +181,7 @@ def test_default_limit_is_50_mb(model):
     assert ServerSettings().max_upload_bytes == 50 * 1024 * 1024
     with ThreadServer(create_app(model)) as srv, socket.create_connection(("127.0.0.1", srv.port)) as s:
         # Only the headers: the server must refuse on the declared size without waiting for 51 MB.
-        s.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n"
+        s.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
                   b"Content-Length: %d\r\n\r\n" % (51 * 1024 * 1024))
         s.settimeout(10)
         answer = b""

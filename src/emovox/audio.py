@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -22,15 +23,21 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError
+from .errors import AudioError, AudioLimitError, Cancelled
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
+#: Longer files are processed window by window (predict, features, convert, the API), never held whole.
+STREAM_AFTER_SECONDS = 120.0
+#: Files with a lower sample rate are refused as not speech audio (and as a resampling bomb).
+MIN_SAMPLE_RATE = 4000
 # Extensions emovox looks for when it walks a directory; decoding is decided by content, not name.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".webm", ".aac")
 
@@ -126,7 +133,7 @@ def _size(src: str) -> int:
         return 0
 
 
-def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str) -> np.ndarray:
+def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None) -> np.ndarray:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(
@@ -134,7 +141,10 @@ def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str) -> np.ndarr
             "(install ffmpeg, e.g. 'apt-get install ffmpeg', to read it)"
         )
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src,
-           "-f", "f32le", "-ac", "1", "-ar", str(sr), "pipe:1"]
+           "-f", "f32le", "-ac", "1", "-ar", str(sr)]
+    if max_seconds is not None:  # the length of these formats is unknown before decoding: cap the output
+        cmd += ["-t", f"{max_seconds + 1:g}"]
+    cmd.append("pipe:1")
     timeout = ffmpeg_timeout(len(data) if data is not None else _size(src))
     try:
         proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
@@ -144,7 +154,10 @@ def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str) -> np.ndarr
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
-    return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    y = np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    if max_seconds is not None and y.size > max_seconds * sr:
+        raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
+    return y
 
 
 def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndarray:
@@ -171,47 +184,191 @@ def _check_path(path: Path, name: str) -> None:
         raise AudioError(f"{name}: is a directory, not an audio file")
 
 
-def _read_file(path: Path, sr: int, name: str) -> np.ndarray:
+def _looks_mp3(head: bytes, name: str) -> bool:
+    return name.lower().endswith(".mp3") or head[:3] == b"ID3" or (
+        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(active: bool):
+    """Send file descriptor 2 to /dev/null for a while: libmpg123 writes "Note: ..." lines there itself.
+
+    Only used around MP3 decoding (the only library that chatters); the redirection is process-wide, so
+    another thread's stderr line written in that instant is lost too.
+    """
+    if not active:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+# --------------------------------------------------------------------------- cancellation (server deadlines)
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def cancellable(event: threading.Event | None):
+    """Within the block, :func:`check_cancelled` (called between decode blocks and encoder windows) raises
+    :class:`emovox.errors.Cancelled` once ``event`` is set: the server sets it when a request's time runs
+    out, so the work stops instead of finishing unseen."""
+    previous = getattr(_LOCAL, "event", None)
+    _LOCAL.event = event
+    try:
+        yield
+    finally:
+        _LOCAL.event = previous
+
+
+def check_cancelled() -> None:
+    """Raise :class:`emovox.errors.Cancelled` when this thread's work was cancelled (see :func:`cancellable`)."""
+    event = getattr(_LOCAL, "event", None)
+    if event is not None and event.is_set():
+        raise Cancelled("stopped: the request's time limit passed")
+
+
+# --------------------------------------------------------------------------- header checks, block reads
+def _declared_frames(f) -> int:
+    """Frames the header declares; 0 when unknown (libsndfile reports SF_COUNT_MAX for unknown lengths)."""
+    n = int(f.frames)
+    return n if 0 < n < 2**62 else 0
+
+
+def check_header(name: str, sample_rate: int, frames: int, *, max_seconds: float | None = None,
+                 min_rate: int = MIN_SAMPLE_RATE) -> None:
+    """Refuse, before decoding, audio whose header makes it unusable or a decompression bomb.
+
+    A rate below ``min_rate`` is not speech audio (an 8 Hz or 1 Hz header turns 50 KB into an hour of
+    audio once resampled); more than ``max_seconds`` of declared audio raises
+    :class:`emovox.errors.AudioLimitError`.
+    """
+    if sample_rate < min_rate:
+        raise AudioError(f"{name}: sample rate of {sample_rate} Hz is below {min_rate} Hz: not speech audio "
+                         "(a forged or broken header?)")
+    if max_seconds is not None and frames and frames / sample_rate > max_seconds:
+        raise AudioLimitError(f"{name}: the header declares {frames / sample_rate:.0f} s of audio, more than "
+                              f"the limit of {max_seconds:g} s")
+
+
+def _open(source: Path | bytes, name: str, mp3: bool):
+    """An open ``soundfile.SoundFile``; None when libsndfile does not know the format (try ffmpeg)."""
+    sf = _sf()
+    try:
+        with _quiet_stderr(mp3):
+            return sf.SoundFile(io.BytesIO(source) if isinstance(source, bytes) else os.fsencode(source))
+    except sf.LibsndfileError as exc:
+        size = len(source) if isinstance(source, bytes) else _size(str(source))
+        if size == 0:
+            raise AudioError(f"{name}: empty file (zero bytes)") from None
+        text = str(exc).lower()
+        if "unknown format" in text or "format not recognised" in text:
+            return None
+        if mp3 or "does not exist" in text:  # libsndfile's words for an MP3 stream it cannot parse
+            raise AudioError(f"{name}: not audio or corrupt (no valid MP3 stream)") from None
+        raise AudioError(f"{name}: not audio or corrupt ({_short(exc)})") from None
+    except (RuntimeError, ValueError) as exc:
+        raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
+
+
+def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_rate: int,
+            block_seconds: float = 30.0, on_open=None) -> Iterator[np.ndarray]:
+    """Raw ``(frames, channels)`` float32 blocks of a libsndfile-readable input, checked on the way.
+
+    The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
+    end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
+    2^36 samples) raises. ``on_open(samplerate, channels, declared)`` is called once opened. Yields
+    nothing and returns when libsndfile does not know the format (the caller tries ffmpeg)."""
+    data = source if isinstance(source, bytes) else None
+    if data is None:
+        try:
+            with open(source, "rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise AudioError(f"{name}: unreadable ({exc.strerror or exc})") from None
+    else:
+        head = data[:16]
+    mp3 = _looks_mp3(head, name)
+    f = _open(source, name, mp3)
+    if f is None:
+        raise _NotSndfile
+    sf = _sf()
+    with f:
+        sr, declared = int(f.samplerate), _declared_frames(f)
+        check_header(name, sr, declared, max_seconds=max_seconds, min_rate=min_rate)
+        reason = _check_wav_truncation(Path(source) if data is None else Path(), data)
+        if reason:
+            raise AudioError(f"{name}: {reason}")
+        if on_open is not None:
+            on_open(sr, int(f.channels), declared)
+        block = max(1, int(block_seconds * sr))
+        limit = None if max_seconds is None else int(max_seconds * sr) + 1
+        total = 0
+        while True:
+            check_cancelled()
+            try:
+                with _quiet_stderr(mp3):
+                    y = f.read(block, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+                raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
+            total += y.shape[0]
+            if limit is not None and total > limit:
+                raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
+            if not np.all(np.isfinite(y)):
+                raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
+            if y.shape[0]:
+                yield y
+            if y.shape[0] < block:
+                break
+        if declared and total < declared:
+            raise AudioError(f"{name}: truncated or forged header: it declares {declared} frames "
+                             f"({declared / sr:.0f} s), the file holds {total}")
+
+
+class _NotSndfile(Exception):
+    """Internal: libsndfile does not read this format."""
+
+
+def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, min_rate: int) -> np.ndarray:
+    """Decode a whole input (block by block, never trusting the header's length) to mono at ``sr``."""
+    rate = [0]
+    try:
+        parts = [_to_mono(b).astype(np.float32, copy=False) for b in
+                 _blocks(source, name, max_seconds=max_seconds, min_rate=min_rate,
+                         on_open=lambda r, c, n: rate.__setitem__(0, r))]
+    except _NotSndfile:
+        data = source if isinstance(source, bytes) else None
+        return _decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+    y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))
+    del parts
+    return resample(y, rate[0], sr) if y.size else y
+
+
+def _read_file(path: Path, sr: int, name: str, max_seconds: float | None = None,
+               min_rate: int = None) -> np.ndarray:
     _check_path(path, name)
     if not os.access(path, os.R_OK):
         raise AudioError(f"{name}: unreadable (permission denied)")
-    sf = _sf()
-    try:
-        with sf.SoundFile(os.fsencode(path)) as f:  # bytes: names that are not UTF-8 open too
-            native_sr, declared = f.samplerate, f.frames
-            y = f.read(dtype="float32", always_2d=True)
-    except sf.LibsndfileError as exc:
-        if path.stat().st_size == 0:
-            raise AudioError(f"{name}: empty file (zero bytes)") from None
-        if "unknown format" in str(exc).lower() or "format not recognised" in str(exc).lower():
-            return _decode_ffmpeg(str(path), None, sr, name)
-        raise AudioError(f"{name}: not audio or corrupt ({_short(exc)})") from None
-    except (RuntimeError, ValueError) as exc:
-        raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
-    reason = _check_wav_truncation(path)
-    if reason is None and 0 < declared and y.shape[0] < declared:
-        reason = f"truncated: read {y.shape[0]} of {declared} frames"
-    if reason:
-        raise AudioError(f"{name}: {reason}")
-    return resample(_to_mono(y), native_sr, sr)
+    if not path.is_file():
+        raise AudioError(f"{name}: not a regular file")
+    return _read(path, sr, name, max_seconds, MIN_SAMPLE_RATE if min_rate is None else min_rate)
 
 
-def _read_bytes(data: bytes, sr: int, name: str) -> np.ndarray:
+def _read_bytes(data: bytes, sr: int, name: str, max_seconds: float | None = None,
+                min_rate: int | None = None) -> np.ndarray:
     if len(data) == 0:
         raise AudioError(f"{name}: empty input (zero bytes)")
-    sf = _sf()
-    try:
-        y, native_sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except sf.LibsndfileError as exc:
-        if "unknown format" in str(exc).lower() or "format not recognised" in str(exc).lower():
-            return _decode_ffmpeg("", bytes(data), sr, name)
-        raise AudioError(f"{name}: not audio or corrupt ({_short(exc)})") from None
-    except (RuntimeError, ValueError) as exc:
-        raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
-    reason = _check_wav_truncation(Path(), bytes(data))
-    if reason:
-        raise AudioError(f"{name}: {reason}")
-    return resample(_to_mono(y), native_sr, sr)
+    return _read(bytes(data), sr, name, max_seconds, MIN_SAMPLE_RATE if min_rate is None else min_rate)
 
 
 def _short(exc: BaseException) -> str:
@@ -228,6 +385,7 @@ def load_audio(
     input_sr: int | None = None,
     min_duration: float = DEFAULT_MIN_DURATION,
     name: str | None = None,
+    max_seconds: float | None = None,
 ) -> np.ndarray:
     """Load audio as mono float32 at ``sr`` Hz.
 
@@ -244,6 +402,13 @@ def load_audio(
         Shortest accepted signal in seconds; shorter input raises :class:`AudioError`.
     name : str, optional
         How the input is named in error messages (defaults to the path, or ``<bytes>`` / ``<array>``).
+    max_seconds : float, optional
+        Refuse (:class:`emovox.errors.AudioLimitError`) a file or bytes holding more audio than this,
+        from the header before decoding where it tells, else as soon as decoding passes it.
+
+    Files are read block by block: a header's claimed length is never allocated up front, and fewer
+    frames than it declares (a cut file, a forged header) is an error. Files with a sample rate under
+    :data:`MIN_SAMPLE_RATE` are refused as not speech audio.
 
     Returns
     -------
@@ -279,11 +444,11 @@ def load_audio(
         y = resample(y, int(input_sr), sr) if y.size else y
     elif isinstance(source, bytes | bytearray | memoryview):
         name = name or "<bytes>"
-        y = _read_bytes(bytes(source), sr, name)
+        y = _read_bytes(bytes(source), sr, name, max_seconds)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = name or str(path)
-        y = _read_file(path, sr, name)
+        y = _read_file(path, sr, name, max_seconds)
     else:
         raise AudioError(f"{name or '<input>'}: unsupported input type {type(source).__name__}")
     return _validate(np.ascontiguousarray(y, dtype=np.float32), sr, name, min_duration)
@@ -309,43 +474,81 @@ def audio_info(path: str | os.PathLike) -> dict:
     }
 
 
-def stream_audio(
-    path: str | os.PathLike, sr: int = DEFAULT_SR, *, chunk_seconds: float = 30.0
-) -> Iterator[np.ndarray]:
-    """Yield a long file as consecutive mono float32 chunks at ``sr`` Hz, keeping memory bounded.
-
-    Chunks are about ``chunk_seconds`` long (the last one shorter); concatenated they equal the resampled
-    file. Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
-    """
-    p = Path(path)
-    name = str(path)
-    _check_path(p, name)
+def audio_duration(source: str | os.PathLike | bytes) -> float | None:
+    """Seconds of audio the header of a file (or encoded bytes) declares; None when it does not tell
+    (ffmpeg-only formats, unreadable files: the decoder then explains)."""
     sf = _sf()
     try:
-        f = sf.SoundFile(os.fsencode(p))
-    except sf.LibsndfileError:
-        y = load_audio(p, sr, min_duration=0.0)
-        step = int(chunk_seconds * sr)
-        for i in range(0, y.size, step):
-            yield y[i : i + step]
-        return
+        if isinstance(source, bytes | bytearray | memoryview):
+            with sf.SoundFile(io.BytesIO(bytes(source))) as f:
+                sr, n = f.samplerate, _declared_frames(f)
+        else:
+            with _quiet_stderr(str(source).lower().endswith(".mp3")):
+                with sf.SoundFile(os.fsencode(Path(source))) as f:
+                    sr, n = f.samplerate, _declared_frames(f)
+    except Exception:  # noqa: BLE001 - any failure: the decoder reports it properly
+        return None
+    return n / sr if sr > 0 and n else None
+
+
+def stream_audio(
+    path: str | os.PathLike | bytes, sr: int = DEFAULT_SR, *, chunk_seconds: float = 30.0,
+    max_seconds: float | None = None, min_duration: float = 0.0, mono: bool = True, name: str | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield a long file as consecutive float32 chunks at ``sr`` Hz, keeping memory bounded.
+
+    ``path`` may also be the bytes of an encoded file. Chunks are about ``chunk_seconds`` long (the last
+    one shorter); concatenated they equal the resampled file. Mono by default; ``mono=False`` yields
+    ``(frames, channels)`` chunks. The same checks as :func:`load_audio` apply, as the stream goes: the
+    header first (rate, ``max_seconds``), then a file that ends before its header says, holds zero
+    samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
+    read so far). Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
+    """
+    data = bytes(path) if isinstance(path, bytes | bytearray | memoryview) else None
+    name = name or ("<bytes>" if data is not None else str(path))
+    if data is None:
+        p = Path(path)
+        _check_path(p, name)
+        if not p.is_file():
+            raise AudioError(f"{name}: not a regular file")
+        source: Path | bytes = p
+    else:
+        if not data:
+            raise AudioError(f"{name}: empty input (zero bytes)")
+        source = data
     import soxr
 
-    with f:
-        native_sr = f.samplerate
-        block = max(1, int(chunk_seconds * native_sr))
-        rs = soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ") if native_sr != sr else None
-        while True:
-            try:
-                data = f.read(block, dtype="float32", always_2d=True)
-            except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-                raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
-            last = data.shape[0] < block
-            mono = _to_mono(data).astype(np.float32)
-            if not np.all(np.isfinite(mono)):
-                raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
-            out = rs.resample_chunk(mono, last=last) if rs is not None else mono
-            if out.size:
+    state: dict = {}
+
+    def opened(rate: int, channels: int, declared: int) -> None:
+        state.update(rate=rate, channels=channels)
+
+    total = 0
+    blocks = _blocks(source, name, max_seconds=max_seconds, min_rate=MIN_SAMPLE_RATE,
+                     block_seconds=chunk_seconds, on_open=opened)
+    rs = None
+    try:
+        pending = next(blocks, None)
+        while pending is not None:
+            nxt = next(blocks, None)
+            x = _to_mono(pending).astype(np.float32) if mono else pending
+            if rs is None and state["rate"] != sr:
+                rs = soxr.ResampleStream(state["rate"], sr, 1 if mono else state["channels"], dtype="float32",
+                                         quality="HQ")
+            out = rs.resample_chunk(x, last=nxt is None) if rs is not None else x
+            if len(out):
+                total += len(out)
                 yield out
-            if last:
-                break
+            pending = nxt
+    except _NotSndfile:
+        y = _decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+        if not mono:
+            y = y[:, None]
+        step = max(1, int(chunk_seconds * sr))
+        for i in range(0, len(y), step):
+            total += len(y[i : i + step])
+            yield y[i : i + step]
+    if total == 0:
+        raise AudioError(f"{name}: zero samples (no audio after the header)")
+    if total < min_duration * sr:
+        raise AudioError(f"{name}: too short ({total / sr:.3f} s < minimum {min_duration:g} s)")

@@ -2,37 +2,56 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
-from .audio import AUDIO_EXTENSIONS, find_audio, load_audio, resample
+from .audio import AUDIO_EXTENSIONS, find_audio, stream_audio
 from .errors import AudioError
+
+log = logging.getLogger("emovox.convert")
 
 _FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
             ".opus": ("OGG", "OPUS")}
 
 
 def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool = True) -> Path:
-    """Decode ``src``, resample to ``rate`` (and downmix when ``mono``), write ``dst`` by its extension."""
+    """Decode ``src``, resample to ``rate`` (and downmix when ``mono``), write ``dst`` by its extension.
+
+    The file is streamed block by block (memory stays bounded whatever its length), in two passes: the
+    first finds the peak. A float file whose peaks pass full scale (say 8.0) would be clipped by the
+    integer output, so it is scaled down to a peak of 0.999 instead, and one warning line says by how much.
+    """
     import soundfile as sf
 
     src, dst = Path(src), Path(dst)
     fmt = _FORMATS.get(dst.suffix.lower())
     if fmt is None:
         raise AudioError(f"{dst}: cannot write {dst.suffix or 'no extension'}; use one of {', '.join(_FORMATS)}")
-    if mono:
-        y = load_audio(src, rate, min_duration=0.0)
-    else:
-        try:
-            data, native = sf.read(str(src), dtype="float32", always_2d=True)
-        except Exception:  # not libsndfile-readable: load_audio decodes (mono) or explains why not
-            data, native = load_audio(src, rate, min_duration=0.0)[:, None], rate
-        if data.size == 0:
-            raise AudioError(f"{src}: zero samples")
-        y = np.stack([resample(data[:, c], native, rate) for c in range(data.shape[1])], axis=1)
+
+    def chunks():
+        return stream_audio(src, rate, mono=mono, chunk_seconds=30.0)
+
+    peak, channels = 0.0, 1
+    for c in chunks():
+        peak = max(peak, float(np.max(np.abs(c))) if c.size else 0.0)
+        channels = 1 if c.ndim == 1 else c.shape[1]
+    gain = 1.0
+    if peak > 1.0:
+        gain = 0.999 / peak
+        log.warning("%s: peaks at %.2f, above full scale; scaled by %.3f (%.1f dB) so that %s is not clipped",
+                    src, peak, gain, 20 * np.log10(gain), dst.name)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(dst), y, rate, format=fmt[0], subtype=fmt[1])
+    tmp = dst.with_name(f".{dst.name}.part")
+    try:
+        with sf.SoundFile(str(tmp), "w", rate, channels, format=fmt[0], subtype=fmt[1]) as out:
+            for c in chunks():
+                out.write(c * gain if gain != 1.0 else c)
+        tmp.replace(dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return dst
 
 

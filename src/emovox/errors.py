@@ -21,3 +21,11 @@ class FeatureError(EmovoxError):
 
 class ModelError(EmovoxError):
     """A model directory is missing, tampered with or incompatible."""
+
+
+class AudioLimitError(AudioError):
+    """Audio refused by a limit (its decoded duration): the server answers 413."""
+
+
+class Cancelled(EmovoxError):
+    """Work stopped because its request's time limit passed (see :func:`emovox.audio.cancellable`)."""

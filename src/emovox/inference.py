@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import DEFAULT_SR, load_audio
+from .audio import DEFAULT_SR, load_audio, resample
 from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
@@ -28,6 +28,8 @@ from .models.store import read_model_dir
 #: Models that ship inside the package, by name.
 BUNDLED_DIR = Path(__file__).parent / "models_data"
 DEFAULT_MODEL = "default"
+#: Long recordings get the speech check block by block (see EmotionModel.speech_stream).
+SPEECH_BLOCK_SECONDS = 180.0
 
 
 def bundled_models() -> list[str]:
@@ -103,6 +105,10 @@ class HandcraftedFrontend:
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(self.extractor.process_signal(y, self.sample_rate), dtype=np.float32)
+
+    def embed_stream(self, chunks) -> np.ndarray:
+        """A long recording window by window (see :meth:`FeatureExtractor.process_stream`)."""
+        return np.asarray(self.extractor.process_stream(chunks), dtype=np.float32)
 
 
 def _frontend(spec: dict, model_dir: Path):
@@ -189,7 +195,7 @@ class EmotionModel:
         """An ensemble: member models in sub-directories, their probabilities averaged with weights."""
         for m in self.metadata["members"]:
             member = EmotionModel(self.path / m["path"], check_speech=False)
-            unknown = set(member.labels) - set(self.labels)
+            unknown = set(member.labels) - set(self.all_labels)
             if unknown:
                 raise ModelError(f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels")
             self.members.append((member, float(m.get("weight", 1.0)),
@@ -333,6 +339,69 @@ class EmotionModel:
                 return Prediction(source, speech=False, reason=check.reason)
         return self.make_prediction(source, self.proba_signal(y), emotions)
 
+    # ------------------------------------------------------------------------------------ long recordings
+    def embed_stream(self, chunks) -> np.ndarray | list:
+        """:meth:`embed` of a long recording given as ``chunks()`` (a callable returning a fresh iterator of
+        mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
+        features); deep frame models need the whole signal and read it whole."""
+        if self.members:
+            return [m.embed_stream(chunks) if m.sample_rate == self.sample_rate
+                    else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
+                    for m, _, _ in self.members]
+        if hasattr(self.frontend, "embed_stream"):
+            return self.frontend.embed_stream(chunks)
+        return self.frontend(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
+
+    def speech_stream(self, chunks, block_seconds: float = SPEECH_BLOCK_SECONDS):
+        """The speech check of a long recording, block by block (``block_seconds`` each): the first block
+        that holds speech decides (the rest is not read); when none does, the first block's verdict is
+        returned. Memory stays bounded; a recording up to one block long is checked exactly as
+        :meth:`speech` checks it."""
+        from .audio import check_cancelled
+
+        first, parts, have = None, [], 0
+        n = int(block_seconds * self.sample_rate)
+
+        def judge(block):
+            nonlocal first
+            check = self.speech(block)
+            first = first or check
+            return check.speech
+
+        for c in chunks():
+            parts.append(np.asarray(c, np.float32))
+            have += c.size
+            while have >= n:
+                y = np.concatenate(parts)
+                block, rest = y[:n], y[n:]
+                parts, have = [rest], rest.size
+                if judge(block):
+                    return self.speech(block)
+                check_cancelled()
+        if have and (first is None or have >= self.sample_rate):
+            y = np.concatenate(parts)
+            if judge(y):
+                return self.speech(y)
+        return first
+
+    def predict_stream(self, source, name: str | None = None, emotions: Sequence[str] | None = None,
+                       max_seconds: float | None = None) -> Prediction:
+        """The :class:`Prediction` of a long file (or encoded bytes), read window by window in bounded memory
+        (:meth:`speech_stream`, then :meth:`embed_stream`); errors raise :class:`EmovoxError`."""
+        from .audio import DEFAULT_MIN_DURATION, stream_audio
+
+        name = name or str(source)
+
+        def chunks():
+            return stream_audio(source, self.sample_rate, max_seconds=max_seconds,
+                                min_duration=DEFAULT_MIN_DURATION, name=name)
+
+        if self.check_speech:
+            check = self.speech_stream(chunks)
+            if check is not None and not check.speech:
+                return Prediction(name, speech=False, reason=check.reason)
+        return self.make_prediction(name, self.proba_from_embeddings(self.embed_stream(chunks))[0], emotions)
+
     def predict_files(self, paths: Iterable[str | os.PathLike], same_speaker: bool = False) -> Iterator[Prediction]:
         """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
 
@@ -343,8 +412,13 @@ class EmotionModel:
             raise ModelError(f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
                              "deep models cannot; retrain others with this emovox version)")
         done: list[tuple[str, Any]] = []
+        from .audio import STREAM_AFTER_SECONDS, audio_duration
+
         for path in paths:
             try:
+                if not same_speaker and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
+                    yield self.predict_stream(path)  # long: window by window, never held whole
+                    continue
                 y = load_audio(path, self.sample_rate)
                 check = self.speech(y) if self.check_speech else None
                 if check is not None and not check.speech:

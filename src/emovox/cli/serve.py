@@ -13,7 +13,8 @@ def _bad_option(args) -> str | None:
         return f"--port {args.port}: expected a port number from 1 to 65535"
     if args.workers is not None and args.workers < 1:
         return f"--workers {args.workers}: expected at least 1 inference thread"
-    for opt, value in (("--max-upload-mb", args.max_upload_mb), ("--timeout", args.timeout)):
+    for opt, value in (("--max-upload-mb", args.max_upload_mb), ("--timeout", args.timeout),
+                       ("--max-seconds", args.max_seconds), ("--read-timeout", args.read_timeout)):
         if not (math.isfinite(value) and value > 0):
             return f"{opt} {value:g}: expected a positive number"
     if not (math.isfinite(args.timeline_after) and args.timeline_after >= 0):
@@ -33,7 +34,9 @@ def cmd_serve(args) -> int:
             "pip install fastapi uvicorn python-multipart")
         return 2
     settings = ServerSettings(max_upload_mb=args.max_upload_mb, request_timeout=args.timeout,
-                              workers=args.workers, timeline_after=args.timeline_after)
+                              workers=args.workers, timeline_after=args.timeline_after,
+                              max_seconds=args.max_seconds, read_timeout=args.read_timeout,
+                              allowed_hosts=tuple(args.allowed_host or ()))
     serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
     return 0
 
@@ -49,5 +52,13 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="inference threads (default: CPUs, at most 4)")
     p.add_argument("--timeline-after", type=float, default=10.0,
                    help="audio longer than this many seconds also gets a timeline (default 10)")
+    p.add_argument("--max-seconds", type=float, default=600.0,
+                   help="most seconds of audio one upload may decode to, checked from the header before "
+                        "decoding; longer answers 413 (default 600)")
+    p.add_argument("--read-timeout", type=float, default=30.0,
+                   help="seconds a client may take to send its request body; slower answers 408 (default 30)")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="a Host name the server answers to besides loopback names and the bound address "
+                        "(behind a reverse proxy: its public name); repeatable")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=cmd_serve)

@@ -304,3 +304,84 @@ class WhisperFrontend:
         mean = total / count
         std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
         return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)
+
+    def embed_stream(self, chunks) -> np.ndarray:
+        """The same vector as ``self(y)`` for a long recording given as ``chunks()``, a callable returning a
+        fresh iterator of consecutive mono 16 kHz chunks (e.g. ``lambda: emovox.audio.stream_audio(path)``).
+
+        Two passes, each window by window, so memory stays bounded whatever the length: the first finds
+        what Whisper's log-mel and ``active`` pooling take from the whole recording (the loudest log-mel
+        value, each encoder frame's energy), the second runs the encoder on each 30 s window, its log-mel
+        computed with a little context on either side so that it equals the whole recording's.
+        """
+        from ..audio import check_cancelled
+        from .mel import _sparse_mel_filters, power_spectrogram
+
+        enc = self.encoder
+        filters = _sparse_mel_filters(enc.n_mels)
+        win = enc.max_frames * 160  # samples per encoder window
+        ctx = 480  # > n_fft / 2: frames near a window's edge see the same samples as in the whole signal
+
+        def windows():
+            """(k, log10 mel of the window's frames) for each window, from the stream."""
+            buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks()), False
+            k = 0
+            while True:
+                need = (k + 1) * win + ctx
+                while not done and buf_start + buf.size < need:
+                    c = next(it, None)
+                    if c is None:
+                        done = True
+                    else:
+                        buf = np.concatenate([buf, np.asarray(c, np.float32)])
+                n_total = buf_start + buf.size if done else None
+                lo = max(0, k * win - ctx)
+                seg = buf[lo - buf_start : need - buf_start]
+                first = (k * win - lo) // 160
+                n_frames_here = enc.max_frames
+                if n_total is not None:
+                    n_frames_here = min(n_frames_here, n_total // 160 - k * enc.max_frames)
+                if n_frames_here <= 0 or seg.size <= 200:
+                    return
+                mel = filters @ power_spectrogram(seg)
+                yield k, seg, lo, np.log10(np.maximum(mel[:, first : first + n_frames_here], 1e-10))
+                drop = max(0, (k + 1) * win - ctx - buf_start)
+                buf, buf_start = buf[drop:], buf_start + drop
+                k += 1
+                check_cancelled()
+
+        # pass 1: the loudest log-mel value, and (active pooling) the energy of every encoder frame
+        top, powers = -np.inf, []
+        for k, seg, lo, logmel in windows():
+            top = max(top, float(logmel.max()))
+            if self.pooling == "active":
+                n = logmel.shape[1] // 2
+                start = k * win - lo
+                part = seg[start : start + n * ENCODER_HOP]
+                part = np.pad(part, (0, n * ENCODER_HOP - part.size))
+                powers.append(np.mean(part.reshape(n, ENCODER_HOP) ** 2, axis=1))
+        if not np.isfinite(top):
+            raise ModelError("no audio to embed")
+        keep = None
+        if self.pooling == "active":
+            db = 10 * np.log10(np.concatenate(powers) + 1e-12)
+            keep = db >= db.max() - self.threshold_db
+        # pass 2: the encoder, window by window
+        total = total_sq = 0.0
+        count = 0
+        for k, _, _, logmel in windows():
+            if logmel.shape[1] < 2:
+                continue
+            mel = ((np.maximum(logmel, top - 8.0) + 4.0) / 4.0).astype(np.float32, copy=False)
+            h = enc.hidden_states_from_mel(mel)
+            h = h[self.layers] if self.layers is not None else h
+            if keep is not None:
+                h = h[:, keep[k * enc.max_frames // 2 : k * enc.max_frames // 2 + h.shape[1]]]
+            h = h.astype(np.float64)
+            total = total + h.sum(axis=1)
+            total_sq = total_sq + (h**2).sum(axis=1)
+            count += h.shape[1]
+            check_cancelled()
+        mean = total / count
+        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+        return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)

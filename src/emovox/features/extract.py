@@ -333,6 +333,77 @@ class FeatureExtractor:
             raise FeatureError("features contain non-finite values")
         return v
 
+    def process_stream(self, chunks, window_seconds: float = 60.0) -> np.ndarray:
+        """Feature vector of a long recording given as ``chunks()``, a callable returning a fresh iterator of
+        consecutive mono chunks at ``config.sample_rate`` (e.g. ``lambda: emovox.audio.stream_audio(path)``).
+
+        Frame-level rows are computed window by window (``window_seconds``, with context on both sides so
+        that each frame sees the samples it sees in the whole signal) and kept as float32 (about 70 MB for
+        an hour with the ``emovox`` preset); the statistics and deltas then run over a few rows at a time.
+        Not bit-identical to :meth:`process_signal` on the whole signal: two frame-level families take one
+        value from their whole input, here from each window: the MFCC floor (``mfcc_top_db`` below the
+        loudest mel value) and YIN's loudness gate (frames ``silence_db`` below the loudest). Frames of
+        speech are unaffected; frames of near-silence can differ, so the vector is close, not equal
+        (tests/test_streaming.py bounds the difference). ``trim_db`` and openSMILE configurations need the
+        whole signal and read it whole.
+        """
+        from ..audio import check_cancelled
+
+        c = self.config
+        if c.trim_db is not None or c.opensmile_set is not None or not c.families:
+            return self.process_signal(np.concatenate([np.asarray(x, np.float32) for x in chunks()]))
+        hop = c.hop_length
+        ctx = hop * (max(c.n_fft, c.pitch_frame_length) // hop + 4)
+        win = max(1, int(window_seconds * c.sample_rate) // hop) * hop
+        buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks()), False
+        blocks, k = [], 0
+        while True:
+            need = (k + 1) * win + ctx
+            while not done and buf_start + buf.size < need:
+                x = next(it, None)
+                if x is None:
+                    done = True
+                else:
+                    buf = np.concatenate([buf, np.asarray(x, np.float32)])
+            per_window = win // hop
+            n_here = per_window
+            if done:
+                n_total = buf_start + buf.size
+                n_here = min(per_window, (1 + n_total // hop if c.center else 1 + (n_total - c.n_fft) // hop)
+                             - k * per_window)
+            if n_here <= 0:
+                break
+            lo = max(0, k * win - ctx)
+            seg = buf[lo - buf_start : need - buf_start]
+            if not np.isfinite(seg).all():
+                raise FeatureError("signal contains non-finite samples (NaN or Inf)")
+            first = (k * win - lo) // hop
+            blocks.append(np.ascontiguousarray(self.frame_matrix(seg)[:, first : first + n_here]))
+            drop = max(0, (k + 1) * win - ctx - buf_start)
+            buf, buf_start = buf[drop:], buf_start + drop
+            k += 1
+            check_cancelled()
+        if not blocks:
+            raise FeatureError("cannot compute features of an empty signal")
+        X = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
+        del blocks, buf
+        step = 8  # rows at a time: statistics and deltas are per row
+        stats, deltas = [], {d: [] for d in c.deltas}
+        for r in range(0, X.shape[0], step):
+            rows = X[r : r + step]
+            stats.append(functional_values(rows, statistics=c.statistics, percentiles=c.percentiles)
+                         .reshape(-1, rows.shape[0]))
+            for d in c.deltas:
+                dX = delta(rows, order=d, width=c.delta_width)
+                deltas[d].append(functional_values(dX, statistics=c.delta_statistics,
+                                                   percentiles=c.delta_percentiles).reshape(-1, rows.shape[0]))
+        parts = [np.concatenate(stats, axis=1).reshape(-1)]
+        parts += [np.concatenate(deltas[d], axis=1).reshape(-1) for d in c.deltas]
+        v = np.concatenate(parts).astype(np.float32, copy=False)
+        if not np.isfinite(v).all():
+            raise FeatureError("features contain non-finite values")
+        return v
+
     def process_file(self, path: PathLike) -> np.ndarray:
         """Feature vector of an audio file (decoded and resampled by :func:`emovox.load_audio`).
 
@@ -343,9 +414,21 @@ class FeatureExtractor:
         FeatureError
             Features cannot be computed.
         """
-        from ..audio import load_audio
+        from ..audio import (
+            DEFAULT_MIN_DURATION,
+            STREAM_AFTER_SECONDS,
+            audio_duration,
+            load_audio,
+            stream_audio,
+        )
 
-        y = load_audio(path, sr=self.config.sample_rate)
+        sr = self.config.sample_rate
+        if (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:  # long: window by window, bounded memory
+            try:
+                return self.process_stream(lambda: stream_audio(path, sr, min_duration=DEFAULT_MIN_DURATION))
+            except FeatureError as exc:
+                raise FeatureError(f"{path}: {exc}") from None
+        y = load_audio(path, sr=sr)
         try:
             return self.process_signal(y)
         except FeatureError as exc:

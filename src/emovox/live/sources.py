@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import DEFAULT_SR, stream_audio
+from ..audio import DEFAULT_MIN_DURATION, DEFAULT_SR, stream_audio
 from ..errors import EmovoxError
 
 
@@ -106,7 +106,8 @@ class FileSource(AudioSource):
         self.chunk_seconds, self.duration = chunk_seconds, duration
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        chunks = stream_audio(self.path, self.sample_rate, chunk_seconds=self.chunk_seconds)
+        chunks = stream_audio(self.path, self.sample_rate, chunk_seconds=self.chunk_seconds,
+                              min_duration=DEFAULT_MIN_DURATION)
         if self.duration is not None:
             chunks = _limit(chunks, int(round(self.duration * self.sample_rate)))
         if not self.realtime:

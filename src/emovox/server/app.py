@@ -30,6 +30,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,8 +49,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..audio import load_audio
-from ..errors import AudioError, EmovoxError
+from ..audio import cancellable, check_cancelled, load_audio
+from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
 from .pictures import demo_pictures, find_picture
 
 log = logging.getLogger("emovox.server")
@@ -74,6 +75,13 @@ class ServerSettings:
         Requests waiting for or in inference beyond which new ones get 503.
     timeline_after : float
         Audio longer than this (seconds; one VAD segment by default) also gets a timeline.
+    max_seconds : float
+        Most seconds of decoded audio one upload may hold; checked from the header before decoding
+        (413 ``audio_too_long``), and again while decoding for formats whose header does not tell.
+    read_timeout : float
+        Seconds a client may take to send its whole request body (then 408).
+    allowed_hosts : tuple of str
+        Host names (besides loopback names and the bound address) the ``Host`` header may carry.
     """
 
     max_upload_mb: float = 50.0
@@ -81,6 +89,9 @@ class ServerSettings:
     workers: int | None = None
     max_pending: int = 64
     timeline_after: float = 10.0
+    max_seconds: float = 600.0
+    read_timeout: float = 30.0
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -186,7 +197,10 @@ class PictureList(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorBody, "description": "body larger than the upload limit"},
+    403: {"model": ErrorBody, "description": "cross-origin request, or a Host the server does not answer to"},
+    408: {"model": ErrorBody, "description": "the body did not arrive in time"},
+    413: {"model": ErrorBody, "description": "body larger than the upload limit, or audio longer than the "
+                                             "decoded-duration limit (code audio_too_long)"},
     415: {"model": ErrorBody, "description": "not a supported audio format or content type"},
     422: {"model": ErrorBody, "description": "audio that cannot be used (corrupt, truncated, empty, too short)"},
     503: {"model": ErrorBody, "description": "too many requests waiting"},
@@ -243,29 +257,39 @@ def sniff_format(data: bytes) -> str | None:
 _RAW_TYPES = ("audio/", "application/octet-stream", "video/webm", "video/ogg", "video/mp4")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes (declared or streamed)."""
+async def read_body(request: Request, limit: int, timeout: float | None = None) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes (declared or streamed),
+    and with 408 when the whole body has not arrived within ``timeout`` seconds (a slow-body client)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "payload_too_large",
                        f"request body of {int(declared)} bytes exceeds the upload limit of {limit} bytes")
     parts, seen = [], 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > limit:
-            raise ApiError(413, "payload_too_large", f"request body exceeds the upload limit of {limit} bytes")
-        parts.append(chunk)
+
+    async def collect() -> None:
+        nonlocal seen
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise ApiError(413, "payload_too_large", f"request body exceeds the upload limit of {limit} bytes")
+            parts.append(chunk)
+
+    try:
+        await asyncio.wait_for(collect(), timeout)
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", f"the request body did not arrive within {timeout:g} s "
+                                                f"({seen} bytes received)") from None
     return b"".join(parts)
 
 
-async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
+async def read_upload(request: Request, limit: int, timeout: float | None = None) -> tuple[bytes, str]:
     """The uploaded audio and its name, from a multipart form or a raw body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype != "multipart/form-data" and not ctype.startswith(_RAW_TYPES):
         raise ApiError(415, "unsupported_media_type",
                        f"content type {ctype!r} is not accepted: send the audio as multipart/form-data "
                        "(field 'file') or as a raw body typed audio/* or application/octet-stream")
-    body = await read_body(request, limit)
+    body = await read_body(request, limit, timeout)
     if ctype != "multipart/form-data":
         return body, request.headers.get("x-filename") or "<body>"
 
@@ -289,25 +313,44 @@ async def read_upload(request: Request, limit: int) -> tuple[bytes, str]:
 
 # ------------------------------------------------------------------------------------------ inference
 class InferenceRunner:
-    """Runs blocking work in a bounded thread pool with a time limit, off the event loop."""
+    """Runs blocking work in a bounded thread pool with a time limit, off the event loop.
+
+    :meth:`slot` counts a request against ``max_pending`` from the moment its body starts arriving (a
+    buffered upload holds memory too), and :meth:`run` cancels the work itself when the time runs out:
+    the job's thread sees :func:`emovox.audio.check_cancelled` raise between decode blocks and encoder
+    windows, so a timed-out request stops using CPU within about a second instead of running on unseen.
+    """
 
     def __init__(self, workers: int, timeout: float, max_pending: int):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emovox-infer")
         self.timeout, self.max_pending, self.pending = timeout, max_pending, 0
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    @asynccontextmanager
+    async def slot(self):
         if self.pending >= self.max_pending:
             raise ApiError(503, "busy", f"{self.pending} requests are already waiting; try again shortly")
         self.pending += 1
         try:
-            future = asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
-            # A queued job is cancelled; a running one finishes in its thread and is discarded.
-            raise ApiError(504, "timeout",
-                           f"inference took longer than the {self.timeout:g} s per-request limit") from None
+            yield
         finally:
             self.pending -= 1
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        stop = threading.Event()
+
+        def job() -> Any:
+            if stop.is_set():
+                raise Cancelled("stopped before it started: the request's time limit passed")
+            with cancellable(stop):
+                return fn(*args)
+
+        future = asyncio.get_running_loop().run_in_executor(self.pool, job)
+        try:
+            return await asyncio.wait_for(future, self.timeout)
+        except TimeoutError:
+            stop.set()  # a queued job never starts; a running one stops at its next check
+            raise ApiError(504, "timeout",
+                           f"inference took longer than the {self.timeout:g} s per-request limit") from None
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -323,8 +366,9 @@ def _timeline(model, y: np.ndarray) -> list[dict]:
             for s in timeline(y, model)]
 
 
-def decode(model, data: bytes, name: str) -> np.ndarray:
-    """The upload as mono float32 at the model's rate; 415 for what is not audio, 422 for broken audio."""
+def decode(model, data: bytes, name: str, max_seconds: float | None = None) -> np.ndarray:
+    """The upload as mono float32 at the model's rate; 415 for what is not audio, 422 for broken audio,
+    413 for more than ``max_seconds`` of audio (refused from the header, before decoding, when it tells)."""
     if not data:
         raise ApiError(422, "empty_upload", f"{name}: empty upload (zero bytes)")
     fmt = sniff_format(data)
@@ -333,7 +377,9 @@ def decode(model, data: bytes, name: str) -> np.ndarray:
                        f"{name}: not a recognised audio format (first bytes {bytes(data[:8])!r}); "
                        "send WAV, FLAC, OGG, MP3 or AIFF")
     try:
-        y = load_audio(data, model.sample_rate, name=name)
+        y = load_audio(data, model.sample_rate, name=name, max_seconds=max_seconds)
+    except AudioLimitError as exc:
+        raise ApiError(413, "audio_too_long", str(exc)) from None
     except AudioError as exc:
         msg = str(exc)
         if "ffmpeg is not installed" in msg:
@@ -357,14 +403,18 @@ def parse_emotions(model, text: str | None) -> list[str] | None:
 
 
 def analyse(model, data: bytes, name: str, timeline_after: float,
-            emotions: list[str] | None = None) -> dict[str, Any]:
+            emotions: list[str] | None = None, max_seconds: float | None = None) -> dict[str, Any]:
     """Decode ``data`` and predict: the body of a ``/v1/predict`` answer (raises :class:`ApiError`).
 
     Audio without speech answers ``speech: false`` and no emotion; ``emotions`` restricts the answer to
     those labels (probabilities renormalised over them).
     """
     t0 = time.perf_counter()
-    y = decode(model, data, name)
+    from ..audio import STREAM_AFTER_SECONDS, audio_duration
+
+    if sniff_format(data) and (audio_duration(data) or 0.0) > STREAM_AFTER_SECONDS:
+        return _analyse_long(model, data, name, timeline_after, emotions, max_seconds, t0)
+    y = decode(model, data, name, max_seconds)
     duration = y.size / model.sample_rate
     try:
         pred = model.predict_signal(y, name, emotions=emotions)
@@ -389,12 +439,57 @@ def analyse(model, data: bytes, name: str, timeline_after: float,
     return out
 
 
-def reaction(model, data: bytes, name: str) -> dict[str, Any]:
+def _analyse_long(model, data: bytes, name: str, timeline_after: float, emotions, max_seconds, t0) -> dict:
+    """:func:`analyse` of a long upload, window by window: the decoded audio is never held whole."""
+    from ..audio import DEFAULT_MIN_DURATION, stream_audio
+    from ..live import iter_timeline
+
+    def chunks():
+        return stream_audio(data, model.sample_rate, max_seconds=max_seconds, min_duration=DEFAULT_MIN_DURATION,
+                            name=name, chunk_seconds=5.0)
+
+    try:
+        pred = model.predict_stream(data, name, emotions=emotions, max_seconds=max_seconds)
+        labels = emotions or list(model.labels)
+        out = pred.to_dict()
+        out.update(labels=labels, timeline=None, timeline_error=None, model=model.path.name)
+        seconds = 0.0
+        if not pred.speech:
+            seconds = sum(c.size for c in chunks()) / model.sample_rate
+            out.update(confidence=None, uncertain=False, probabilities={})
+        else:
+            segments, why = [], None
+            try:
+                for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled()):
+                    segments.append({"start": round(float(seg.start), 3), "end": round(float(seg.end), 3),
+                                     "emotion": seg.emotion, "confidence": None if seg.confidence is None
+                                     else float(seg.confidence), "speech": seg.speech, "uncertain": seg.uncertain,
+                                     "probabilities": {k: float(v) for k, v in seg.probabilities.items()}})
+                    seconds = max(seconds, float(seg.end))
+            except ImportError as exc:
+                segments, why = None, f"no timeline: {exc}"
+            out.update(timeline=segments, timeline_error=why)
+            if timeline_after >= seconds:
+                out.update(timeline=None)
+    except AudioLimitError as exc:
+        raise ApiError(413, "audio_too_long", str(exc)) from None
+    except Cancelled:
+        raise
+    except EmovoxError as exc:
+        raise ApiError(422, "invalid_audio", str(exc)) from None
+    from ..audio import audio_duration
+
+    out.update(duration=round(audio_duration(data) or seconds, 3),
+               elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    return out
+
+
+def reaction(model, data: bytes, name: str, max_seconds: float | None = None) -> dict[str, Any]:
     """The emotion of a spoken reaction (speech segments only, as :func:`emovox.live.session.react`)."""
     from ..live.session import react
 
     t0 = time.perf_counter()
-    y = decode(model, data, name)
+    y = decode(model, data, name, max_seconds)
     try:
         emotion, confidence, probabilities, speech = react(model, y)
     except EmovoxError as exc:
@@ -427,6 +522,48 @@ def model_info(model) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ the app
+def _host_name(value: str) -> str:
+    """``host`` of a ``host[:port]`` / ``[v6]:port`` Host header, lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def forbidden_origin(request: Request, settings: ServerSettings) -> str | None:
+    """Why a request must be refused with 403 (one line), or None.
+
+    DNS rebinding: the ``Host`` must be a loopback name, the address the server is bound to, or one of
+    ``settings.allowed_hosts``. Cross-site requests: a browser sends ``Origin`` with every POST; it must
+    be this server's own origin (``scheme://Host``), so a web page the user visits cannot post to a
+    server on 127.0.0.1. Plain clients (curl, scripts) send no ``Origin`` and are not affected.
+    """
+    host_header = request.headers.get("host", "")
+    host = _host_name(host_header)
+    bound = (request.scope.get("server") or ("", 0))[0] or ""
+    allowed = {*LOOPBACK_HOSTS, "testserver", str(bound).lower(), *(h.lower() for h in settings.allowed_hosts)}
+    if bound in ("0.0.0.0", "::") and _is_ip(host):  # listening on every address: any IP of it is fine
+        allowed.add(host)
+    if host_header and host not in allowed:
+        return f"Host {host_header!r} is not a name this server answers to (DNS rebinding?)"
+    origin = request.headers.get("origin")
+    if origin is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        own = f"{request.url.scheme}://{host_header}".lower()
+        if origin.lower().rstrip("/") != own:
+            return f"cross-origin request from {origin!r} refused: only this server's own page ({own}) may post"
+    return None
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"status": status, "code": code, "error": message}, status_code=status)
 
@@ -472,6 +609,13 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     )
     app.state.model, app.state.settings, app.state.runner = model, settings, runner
 
+    @app.middleware("http")
+    async def _origin_host_check(request: Request, call_next):
+        why = forbidden_origin(request, settings)
+        if why:
+            return _error(403, "forbidden_origin", why)
+        return await call_next(request)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.code, exc.message)
@@ -486,6 +630,10 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         where = ".".join(str(x) for x in first.get("loc", ()))
         return _error(422, "invalid_request", f"{where}: {first.get('msg', 'invalid request')}")
 
+    @app.exception_handler(Cancelled)
+    async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
+        return _error(504, "timeout", str(exc))
+
     @app.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -496,15 +644,18 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
         emotions = parse_emotions(model, request.query_params.get("emotions"))
-        data, name = await read_upload(request, settings.max_upload_bytes)
-        return await runner.run(analyse, model, data, name, settings.timeline_after, emotions)
+        async with runner.slot():
+            data, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
+            return await runner.run(analyse, model, data, name, settings.timeline_after, emotions,
+                                    settings.max_seconds)
 
     @app.post("/v1/react", response_model=ReactionResponse, responses=_ERRORS, openapi_extra=_PREDICT_BODY,
               summary="Emotion of a spoken reaction", tags=["prediction"])
     async def react(request: Request) -> dict[str, Any]:
         """The emotion of the speech in a recorded reaction (silence ignored), for picture-reaction sessions."""
-        data, name = await read_upload(request, settings.max_upload_bytes)
-        return await runner.run(reaction, model, data, name)
+        async with runner.slot():
+            data, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
+            return await runner.run(reaction, model, data, name, settings.max_seconds)
 
     @app.get("/v1/model", response_model=ModelInfo, summary="The loaded model", tags=["model"])
     async def get_model() -> dict[str, Any]:
@@ -549,5 +700,8 @@ def serve(model=None, host: str = "127.0.0.1", port: int = 8000, settings: Serve
     shown = f"[{host}]" if ":" in host else host
     print(f"emovox: serving model {app.state.model.path.name!r} on http://{shown}:{port}/ "
           "(API docs at /docs; Ctrl-C stops)", file=sys.stderr, flush=True)
+    # slow-header and idle-connection limits: h11 refuses a header block over 16 KiB, idle keep-alive
+    # connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                server_header=False)
+                server_header=False, timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024,
+                limit_concurrency=(app.state.settings.max_pending + 16))

@@ -127,8 +127,8 @@ async function loadModel() {
   const perCorpus = h && h.per_corpus ? Object.entries(h.per_corpus).map(([k, v]) => `${k} ${pct(v.ua)}`).join(", ") : "";
   const stats = [
     ["Emotions", MODEL.labels.join(", ")],
-    ...(h ? [["On unseen corpora (headline)", `${pct(h.ua)} UA (${h.protocol}; ${perCorpus})`]] : []),
-    ["On unseen speakers of its training corpora", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
+    ...(h ? [["Unweighted accuracy on unseen corpora (headline)", `${pct(h.ua)} UA (${h.protocol}; ${perCorpus})`]] : []),
+    ["Unweighted accuracy (unseen speakers of its training corpora)", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
     ["Protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
     ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],

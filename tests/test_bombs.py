@@ -1,0 +1,226 @@
+"""Hostile and broken inputs (issue 18, items 1 and 5): decompression bombs, forged headers, cut files,
+cross-origin posts, and work that must stop when a request's time runs out."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.audio import cancellable, load_audio, stream_audio
+from emovox.errors import AudioError, AudioLimitError, Cancelled
+
+SR = 16000
+
+
+def wav_bytes(sr: int, pcm: bytes, declared: int | None = None) -> bytes:
+    """A 16-bit mono WAV written by hand, its data chunk declaring ``declared`` bytes."""
+    declared = len(pcm) if declared is None else declared
+    fmt = struct.pack("<HHIIHH", 1, 1, sr, sr * 2, 2, 16)
+    return (b"RIFF" + struct.pack("<I", 36 + declared) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+            + b"data" + struct.pack("<I", declared) + pcm)
+
+
+def noise_pcm(n: int, seed: int = 0) -> bytes:
+    return (np.random.default_rng(seed).standard_normal(n) * 3000).astype("<i2").tobytes()
+
+
+def forged_flac(tmp_path, total: int = 2**36 - 1):
+    """A valid one-second FLAC whose STREAMINFO then claims ``total`` samples (2^36 - 1: 50 days at 16 kHz)."""
+    path = tmp_path / "forged.flac"
+    sf.write(path, (np.random.default_rng(1).standard_normal(SR) * 0.1).astype(np.float32), SR)
+    b = bytearray(path.read_bytes())
+    assert b[:4] == b"fLaC" and b[4] & 0x7F == 0  # STREAMINFO first
+    word = struct.unpack(">Q", bytes(b[18:26]))[0]
+    b[18:26] = struct.pack(">Q", (word & ~((1 << 36) - 1)) | total)
+    path.write_bytes(bytes(b))
+    return path
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from emovox.server import ServerSettings, create_app
+
+    app = create_app("default", ServerSettings(max_seconds=60.0, request_timeout=30.0))
+    with TestClient(app) as c:
+        yield c
+
+
+# ------------------------------------------------------------------------------------------ headers
+@pytest.mark.parametrize("rate", [8, 1])
+def test_low_rate_header_is_refused_before_decoding(tmp_path, rate):
+    path = tmp_path / f"bomb{rate}.wav"
+    path.write_bytes(wav_bytes(rate, noise_pcm(25000)))  # 50 KB: 3,125 s at 8 Hz, 7 hours at 1 Hz
+    t0 = time.perf_counter()
+    with pytest.raises(AudioError, match=f"bomb{rate}.wav: sample rate of {rate} Hz"):
+        load_audio(path)
+    with pytest.raises(AudioError, match="sample rate"):
+        list(stream_audio(path))
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_max_seconds_is_checked_from_the_header(tmp_path):
+    path = tmp_path / "long.flac"
+    sf.write(path, np.zeros(SR * 5, np.float32), SR)
+    with pytest.raises(AudioLimitError, match="long.flac: the header declares 5 s of audio, more than the limit of 2 s"):
+        load_audio(path, max_seconds=2)
+    with pytest.raises(AudioLimitError):
+        load_audio(path.read_bytes(), max_seconds=2)
+    assert load_audio(path, max_seconds=10, min_duration=0).size == SR * 5
+
+
+def test_forged_flac_length_is_an_error_not_a_huge_allocation(tmp_path):
+    path = forged_flac(tmp_path)
+    for fn in (lambda: load_audio(path), lambda: list(stream_audio(path))):
+        with pytest.raises(AudioError, match="forged.flac: .*(forged|truncated)"):
+            fn()
+
+
+def test_wav_claiming_2_gib_is_truncated_everywhere(tmp_path):
+    path = tmp_path / "claims.wav"
+    path.write_bytes(wav_bytes(SR, noise_pcm(SR), declared=2**31))
+    with pytest.raises(AudioError, match="claims.wav: truncated"):
+        load_audio(path)
+    with pytest.raises(AudioError, match="claims.wav: truncated"):
+        list(stream_audio(path))
+
+
+@pytest.mark.parametrize("kind", ["header_only", "too_short", "truncated", "zero_bytes"])
+def test_broken_files_fail_the_timeline(tmp_path, kind):
+    path = tmp_path / f"{kind}.wav"
+    if kind == "header_only":
+        path.write_bytes(wav_bytes(SR, b""))
+    elif kind == "too_short":
+        path.write_bytes(wav_bytes(SR, noise_pcm(160)))
+    elif kind == "truncated":
+        path.write_bytes(wav_bytes(SR, noise_pcm(SR))[:-SR])
+    else:
+        path.write_bytes(b"")
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(path), "--timeline"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0, proc.stderr
+    assert f"{kind}.wav" in proc.stderr and "no speech found" not in proc.stderr
+
+
+def test_random_mp3_gets_one_clear_line(tmp_path):
+    path = tmp_path / "random.mp3"
+    path.write_bytes(np.random.default_rng(3).bytes(20000))
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "Note:" not in proc.stderr and "does not exist" not in proc.stderr, proc.stderr
+    assert any("random.mp3" in ln and "not audio or corrupt" in ln for ln in lines), proc.stderr
+
+
+def test_convert_of_forged_flac_and_loud_float(tmp_path):
+    forged = forged_flac(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(forged), str(tmp_path / "o.wav")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr and "forged.flac" in proc.stderr
+    loud = tmp_path / "loud.wav"
+    y = (8.0 * np.sin(2 * np.pi * 220 * np.arange(SR) / SR)).astype(np.float32)
+    sf.write(loud, y, SR, subtype="FLOAT")
+    out = tmp_path / "out.wav"
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(loud), str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "loud.wav: peaks at 8.00" in proc.stderr
+    z, _ = sf.read(out, dtype="float32")
+    assert np.max(np.abs(z)) < 1.0
+    assert np.corrcoef(z, y)[0, 1] > 0.999  # scaled, not clipped
+
+
+# ------------------------------------------------------------------------------------------ cancellation
+def test_cancel_flag_stops_decoding(tmp_path):
+    path = tmp_path / "long.flac"
+    sf.write(path, np.zeros(SR * 120, np.float32), SR)
+    stop = threading.Event()
+    stop.set()
+    with cancellable(stop), pytest.raises(Cancelled):
+        list(stream_audio(path, chunk_seconds=1.0))
+
+
+# ------------------------------------------------------------------------------------------ the API
+def test_api_refuses_bombs(client, tmp_path):
+    r = client.post("/v1/predict", content=wav_bytes(8, noise_pcm(25000)), headers={"content-type": "audio/wav"})
+    assert r.status_code in (413, 422) and "8 Hz" in r.json()["error"], r.text
+    path = tmp_path / "hour.flac"
+    with sf.SoundFile(path, "w", SR, 1, format="FLAC") as f:  # 2 minutes of silence, over the 60 s limit
+        for _ in range(12):
+            f.write(np.zeros(SR * 10, np.float32))
+    t0 = time.perf_counter()
+    r = client.post("/v1/predict", content=path.read_bytes(), headers={"content-type": "audio/flac"})
+    assert r.status_code == 413 and r.json()["code"] == "audio_too_long", r.text
+    assert "60 s" in r.json()["error"] and time.perf_counter() - t0 < 2.0
+    r = client.post("/v1/predict", content=forged_flac(tmp_path).read_bytes(), headers={"content-type": "audio/flac"})
+    assert r.status_code in (413, 422), r.text
+    r = client.post("/v1/predict", content=wav_bytes(SR, noise_pcm(SR), declared=2**31),
+                    headers={"content-type": "audio/wav"})
+    assert r.status_code == 422 and "truncated" in r.json()["error"]
+
+
+def test_api_origin_and_host(client):
+    body = wav_bytes(SR, noise_pcm(SR))
+    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav",
+                                                          "origin": "https://evil.example"})
+    assert r.status_code == 403 and r.json()["code"] == "forbidden_origin"
+    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav", "host": "evil.example"})
+    assert r.status_code == 403
+    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav",
+                                                          "origin": "http://testserver"})
+    assert r.status_code == 200, r.text
+    assert client.post("/v1/predict", content=body, headers={"content-type": "audio/wav"}).status_code == 200
+
+
+def test_timed_out_request_stops_working():
+    """The job's thread stops at its next check once the time limit passes (not 76 s later)."""
+    import asyncio
+
+    from emovox.audio import check_cancelled
+    from emovox.server.app import ApiError, InferenceRunner
+
+    finished_at: list[float] = []
+
+    def slow():
+        for _ in range(200):  # 20 s of work, checking the flag every 0.1 s
+            time.sleep(0.1)
+            check_cancelled()
+        finished_at.append(time.monotonic())
+
+    runner = InferenceRunner(1, 0.3, 4)
+
+    async def go():
+        with pytest.raises(ApiError) as exc:
+            await runner.run(slow)
+        return exc.value.status
+
+    assert asyncio.run(go()) == 504
+    t0 = time.monotonic()
+    runner.pool.shutdown(wait=True)  # returns once the job's thread has stopped
+    assert time.monotonic() - t0 < 1.5 and not finished_at
+
+
+def test_buffered_uploads_count_as_pending():
+    import asyncio
+
+    from emovox.server.app import ApiError, InferenceRunner
+
+    runner = InferenceRunner(1, 5.0, 1)
+
+    async def go():
+        async with runner.slot():  # one upload still arriving
+            with pytest.raises(ApiError) as exc:
+                async with runner.slot():
+                    pass
+            return exc.value.status
+
+    assert asyncio.run(go()) == 503

@@ -1,0 +1,128 @@
+"""Long recordings stream window by window (issue 18, item 2): bounded memory, the same answer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.audio import load_audio, stream_audio
+
+from .conftest import SHARED
+
+SR = 16000
+
+
+def speech_files(n: int = 4) -> list[Path]:
+    files = sorted((SHARED / "corpora" / "emovo").rglob("*.flac"))[:n]
+    if not files:
+        pytest.skip("no speech corpora in ../shared")
+    return files
+
+
+def long_flac(path: Path, seconds: float, seed: int = 0) -> Path:
+    """Speech files from ../shared, then low-level noise, written block by block (never held whole)."""
+    rng = np.random.default_rng(seed)
+    with sf.SoundFile(path, "w", SR, 1, format="FLAC", subtype="PCM_16") as f:
+        written = 0
+        for p in speech_files():
+            y = load_audio(p, SR)
+            f.write(y)
+            written += y.size
+        while written < seconds * SR:
+            n = min(SR * 30, int(seconds * SR) - written)
+            f.write((rng.standard_normal(n) * 0.003).astype(np.float32))
+            written += n
+    return path
+
+
+PEAK_RSS = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+"""
+
+
+def peak_mb(*cmd: str) -> int:
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, *cmd], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.split()[-1])
+
+
+def test_predict_twenty_minutes_in_bounded_memory(tmp_path):
+    path = long_flac(tmp_path / "twenty.flac", 20 * 60)
+    # the baseline: 100 s, read whole (full 30 s encoder windows: onnxruntime's working memory included)
+    baseline = peak_mb(sys.executable, "-m", "emovox.cli", "predict", str(long_flac(tmp_path / "short.flac", 100)))
+    peak = peak_mb(sys.executable, "-m", "emovox.cli", "predict", str(path))
+    # whole, 20 minutes is 77 MB of float32 samples and ~1 GB through the encoder's log-mel and states
+    assert peak - baseline < 100, (baseline, peak)
+
+
+def _chunks(path):
+    return lambda: stream_audio(path, SR, chunk_seconds=7.0)
+
+
+def test_whisper_stream_equals_whole_signal(tmp_path):
+    import emovox
+
+    path = long_flac(tmp_path / "mid.flac", 75)
+    model = emovox.load_model("default")
+    y = load_audio(path, SR)
+    whole = model.embed(y)
+    streamed = model.embed_stream(_chunks(path))
+    np.testing.assert_allclose(streamed, whole, rtol=1e-5, atol=1e-5)
+    assert np.argmax(model.proba_from_embeddings(streamed)[0]) == np.argmax(model.proba_from_embeddings(whole)[0])
+
+
+def test_features_stream_close_to_whole_signal(tmp_path):
+    from emovox.features import FeatureExtractor
+
+    path = long_flac(tmp_path / "mid.flac", 75)
+    ex = FeatureExtractor("emovox")
+    whole = ex.process_signal(load_audio(path, SR))
+    streamed = ex.process_stream(_chunks(path), window_seconds=20.0)
+    assert streamed.shape == whole.shape
+    # identical frames except the documented per-window MFCC floor and YIN loudness gate
+    close = np.isclose(streamed, whole, rtol=1e-3, atol=1e-3)
+    assert close.mean() > 0.9, close.mean()
+    scale = np.abs(whole) + 1.0
+    assert np.median(np.abs(streamed - whole) / scale) < 1e-4
+
+
+def test_classical_prediction_of_stream_matches(tmp_path):
+    import emovox
+
+    path = long_flac(tmp_path / "mid.flac", 75)
+    model = emovox.load_model("classical")
+    p_whole = model.proba_from_embeddings(model.embed(load_audio(path, SR)))[0]
+    p_stream = model.proba_from_embeddings(model.embed_stream(_chunks(path)))[0]
+    assert np.argmax(p_whole) == np.argmax(p_stream)
+    assert np.abs(p_whole - p_stream).max() < 0.05
+
+
+def test_convert_streams_and_keeps_the_signal(tmp_path):
+    from emovox.convert import convert_file
+
+    src = tmp_path / "in.flac"
+    y = (np.random.default_rng(0).standard_normal(SR * 3) * 0.1).astype(np.float32)
+    sf.write(src, y, 44100)
+    out = convert_file(src, tmp_path / "out.wav", 16000)
+    z, sr = sf.read(out, dtype="float32")
+    ref = load_audio(src, 16000)
+    assert sr == 16000 and z.shape == ref.shape
+    assert np.abs(z - ref).max() < 2e-4  # PCM_16 quantisation
+
+
+def test_short_files_take_the_whole_signal_path(tmp_path):
+    """Files up to STREAM_AFTER_SECONDS behave as before: predict_files equals predict_signal."""
+    import emovox
+
+    model = emovox.load_model("default")
+    p = speech_files(1)[0]
+    (a,) = model.predict_files([p])
+    b = model.predict_signal(load_audio(p, SR), str(p))
+    assert a.label == b.label and a.probabilities == b.probabilities
