@@ -197,6 +197,7 @@ def detect_speech(
     abs_floor_db: float = -70.0, voicing_threshold: float = 0.35, steady_semitones: float = 0.1,
     max_steady_fraction: float = 0.25, max_jump_semitones: float = 1.5, min_spectral_change_db: float = 1.0,
     spectral_floor_db: float = 30.0, max_run_seconds: float = 1.5, max_tonality: float = 0.97,
+    min_voiced_fraction: float = 0.2,
 ) -> SpeechCheck:
     """Decide whether a mono signal contains voiced speech.
 
@@ -208,6 +209,9 @@ def detect_speech(
         Sample rate in Hz; other rates than 16 kHz are resampled.
     min_voiced_seconds : float
         Least total duration of voiced-speech frames (voiced runs of syllable length, smooth pitch, changing spectrum) to call it speech.
+    min_voiced_fraction : float
+        For clips shorter than ``min_voiced_seconds / min_voiced_fraction`` (a live segment, a short
+        reaction), this share of the clip's duration is enough instead.
     min_level_db : float
         Loud-frame level (dBFS) under which the signal is silence.
     abs_floor_db : float
@@ -315,9 +319,9 @@ def detect_speech(
         result.reason = "no voiced speech: steady pitch (tone / hum / music)"
     elif result.tonality > max_tonality:
         result.reason = "no voiced speech: pure tone / sweep"
-    elif result.voiced_seconds < min_voiced_seconds:
+    elif result.voiced_seconds < (need := min(min_voiced_seconds, min_voiced_fraction * result.duration)):
         result.reason = (f"no voiced speech: {result.voiced_seconds:.2f} s of speech-like voicing "
-                         f"(< {min_voiced_seconds:g} s)")
+                         f"(< {need:.2g} s)")
     else:
         result.speech = True
         result.reason = "speech"
