@@ -238,6 +238,35 @@ def check_cancelled() -> None:
         raise Cancelled("stopped: the request's time limit passed")
 
 
+def context_windows(chunks, win: int, ctx: int):
+    """Window ``k`` of a stream of mono chunks, with ``ctx`` samples of context on either side, holding only
+    about one window in memory: yields ``(k, segment, lo, n_total)`` where ``segment`` holds samples
+    ``[lo, (k + 1) * win + ctx)`` of the stream (``lo = max(0, k * win - ctx)``; shorter at its end) and
+    ``n_total`` is the stream's length once its end has been read, else None. The caller stops when the
+    window it needs starts past the end; cancellation (:func:`cancellable`) is checked between windows.
+
+    >>> from itertools import islice
+    >>> [(k, seg.tolist(), lo, n) for k, seg, lo, n in islice(context_windows([np.arange(6.0)], 4, 1), 2)]
+    [(0, [0.0, 1.0, 2.0, 3.0, 4.0], 0, None), (1, [3.0, 4.0, 5.0], 3, 6)]
+    """
+    buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks), False
+    k = 0
+    while True:
+        need = (k + 1) * win + ctx
+        while not done and buf_start + buf.size < need:
+            c = next(it, None)
+            if c is None:
+                done = True
+            else:
+                buf = np.concatenate([buf, np.asarray(c, np.float32)])
+        lo = max(0, k * win - ctx)
+        yield k, buf[lo - buf_start : need - buf_start], lo, (buf_start + buf.size if done else None)
+        drop = max(0, (k + 1) * win - ctx - buf_start)
+        buf, buf_start = buf[drop:], buf_start + drop
+        k += 1
+        check_cancelled()
+
+
 # --------------------------------------------------------------------------- header checks, block reads
 def _declared_frames(f) -> int:
     """Frames the header declares; 0 when unknown (libsndfile reports SF_COUNT_MAX for unknown lengths)."""

@@ -314,7 +314,7 @@ class WhisperFrontend:
         value, each encoder frame's energy), the second runs the encoder on each 30 s window, its log-mel
         computed with a little context on either side so that it equals the whole recording's.
         """
-        from ..audio import check_cancelled
+        from ..audio import check_cancelled, context_windows
         from .mel import _sparse_mel_filters, power_spectrogram
 
         enc = self.encoder
@@ -323,20 +323,8 @@ class WhisperFrontend:
         ctx = 480  # > n_fft / 2: frames near a window's edge see the same samples as in the whole signal
 
         def windows():
-            """(k, log10 mel of the window's frames) for each window, from the stream."""
-            buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks()), False
-            k = 0
-            while True:
-                need = (k + 1) * win + ctx
-                while not done and buf_start + buf.size < need:
-                    c = next(it, None)
-                    if c is None:
-                        done = True
-                    else:
-                        buf = np.concatenate([buf, np.asarray(c, np.float32)])
-                n_total = buf_start + buf.size if done else None
-                lo = max(0, k * win - ctx)
-                seg = buf[lo - buf_start : need - buf_start]
+            """(k, segment, lo, log10 mel of the window's frames) for each window, from the stream."""
+            for k, seg, lo, n_total in context_windows(chunks(), win, ctx):
                 first = (k * win - lo) // 160
                 n_frames_here = enc.max_frames
                 if n_total is not None:
@@ -345,10 +333,6 @@ class WhisperFrontend:
                     return
                 mel = filters @ power_spectrogram(seg)
                 yield k, seg, lo, np.log10(np.maximum(mel[:, first : first + n_frames_here], 1e-10))
-                drop = max(0, (k + 1) * win - ctx - buf_start)
-                buf, buf_start = buf[drop:], buf_start + drop
-                k += 1
-                check_cancelled()
 
         # pass 1: the loudest log-mel value, and (active pooling) the energy of every encoder frame
         top, powers = -np.inf, []

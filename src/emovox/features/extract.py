@@ -347,7 +347,7 @@ class FeatureExtractor:
         (tests/test_streaming.py bounds the difference). ``trim_db`` and openSMILE configurations need the
         whole signal and read it whole.
         """
-        from ..audio import check_cancelled
+        from ..audio import context_windows
 
         c = self.config
         if c.trim_db is not None or c.opensmile_set is not None or not c.families:
@@ -355,38 +355,23 @@ class FeatureExtractor:
         hop = c.hop_length
         ctx = hop * (max(c.n_fft, c.pitch_frame_length) // hop + 4)
         win = max(1, int(window_seconds * c.sample_rate) // hop) * hop
-        buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks()), False
-        blocks, k = [], 0
-        while True:
-            need = (k + 1) * win + ctx
-            while not done and buf_start + buf.size < need:
-                x = next(it, None)
-                if x is None:
-                    done = True
-                else:
-                    buf = np.concatenate([buf, np.asarray(x, np.float32)])
-            per_window = win // hop
+        blocks = []
+        per_window = win // hop
+        for k, seg, lo, n_total in context_windows(chunks(), win, ctx):
             n_here = per_window
-            if done:
-                n_total = buf_start + buf.size
+            if n_total is not None:
                 n_here = min(per_window, (1 + n_total // hop if c.center else 1 + (n_total - c.n_fft) // hop)
                              - k * per_window)
             if n_here <= 0:
                 break
-            lo = max(0, k * win - ctx)
-            seg = buf[lo - buf_start : need - buf_start]
             if not np.isfinite(seg).all():
                 raise FeatureError("signal contains non-finite samples (NaN or Inf)")
             first = (k * win - lo) // hop
             blocks.append(np.ascontiguousarray(self.frame_matrix(seg)[:, first : first + n_here]))
-            drop = max(0, (k + 1) * win - ctx - buf_start)
-            buf, buf_start = buf[drop:], buf_start + drop
-            k += 1
-            check_cancelled()
         if not blocks:
             raise FeatureError("cannot compute features of an empty signal")
         X = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
-        del blocks, buf
+        del blocks
         step = 8  # rows at a time: statistics and deltas are per row
         stats, deltas = [], {d: [] for d in c.deltas}
         for r in range(0, X.shape[0], step):
