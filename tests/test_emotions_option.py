@@ -101,3 +101,18 @@ def test_api(full, speech):
         # without the query: every emotion
         r = client.post("/v1/predict", content=data, headers={"content-type": "audio/flac"})
         assert r.status_code == 200 and r.json()["labels"] == full.labels
+
+
+def test_restriction_with_an_adaptable_model_and_a_session(speech):
+    """The default model stores class means over all seven emotions: a restricted model still loads, and
+    its session (same-speaker / same-channel) probabilities are the full session's, renormalised."""
+    full = load_model("default")
+    four = load_model("default", emotions="angry,happy,neutral,sad")
+    assert full.can_adapt and four.can_adapt and four.labels == ["angry", "happy", "neutral", "sad"]
+    files = sorted(need(RAVDESS / "Actor_05").glob("*.flac"))[:6]
+    whole = np.vstack([[p.probabilities[lab] for lab in full.labels]
+                       for p in full.predict_files(files, same_speaker=True)])
+    kept = np.vstack([[p.probabilities[lab] for lab in four.labels]
+                      for p in four.predict_files(files, same_speaker=True)])
+    cols = [full.labels.index(lab) for lab in four.labels]
+    np.testing.assert_allclose(kept, whole[:, cols] / whole[:, cols].sum(axis=1, keepdims=True), atol=1e-6)

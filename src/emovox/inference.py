@@ -179,9 +179,9 @@ class EmotionModel:
             means = np.load(self.path / name, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
-        if means.ndim != 2 or len(means) != len(self.labels):
+        if means.ndim != 2 or len(means) != len(self.all_labels):
             raise ModelError(f"{self.path / name}: class means of shape {means.shape} do not fit "
-                             f"{len(self.labels)} labels")
+                             f"{len(self.all_labels)} labels")
         return means.astype(np.float64)
 
     @property
