@@ -127,9 +127,9 @@ async function loadModel() {
   const perCorpus = h && h.per_corpus ? Object.entries(h.per_corpus).map(([k, v]) => `${k} ${pct(v.ua)}`).join(", ") : "";
   const stats = [
     ["Emotions", MODEL.labels.join(", ")],
-    ...(h ? [["Unweighted accuracy on unseen corpora (headline)", `${pct(h.ua)} UA (${h.protocol}; ${perCorpus})`]] : []),
+    ...(h ? [["Unweighted accuracy on unseen corpora (headline)", `${pct(h.ua)} UA, leave one corpus out (${perCorpus})`]] : []),
     ["Unweighted accuracy (unseen speakers of its training corpora)", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
-    ["Protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
+    ["In-domain protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
     ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
     ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
