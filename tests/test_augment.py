@@ -115,3 +115,20 @@ def test_wave_augment_changes_signal_keeps_label_and_is_seeded():
     b, _ = aug(y, SR, np.random.default_rng(5), label="angry")
     assert lab == "angry" and np.array_equal(a, b)
     assert not np.allclose(a[: min(a.size, y.size)], y[: min(a.size, y.size)])
+
+
+def test_channel_augmentations_have_known_effects():
+    from emovox.augment import band_limit, random_channel, random_eq, reverb
+
+    t = np.arange(16000) / 16000
+    low, mid = np.sin(2 * np.pi * 100 * t), np.sin(2 * np.pi * 1000 * t)
+    assert np.std(band_limit(low)) < 0.05 * np.std(low)           # below the telephone band: gone
+    assert 0.9 < np.std(band_limit(mid)[2000:]) / np.std(mid) < 1.1  # inside it: kept
+    y = (0.3 * mid).astype(np.float32)
+    wet = reverb(y, rt60=0.5, rng=0)
+    assert np.isclose(np.sqrt(np.mean(wet**2)), np.sqrt(np.mean(y**2)), rtol=1e-3) and not np.allclose(wet, y)
+    eq = random_eq(y, rng=1)
+    assert eq.shape == y.shape and not np.allclose(eq, y)
+    a, b = random_channel(y, rng=7), random_channel(y, rng=7)
+    assert np.array_equal(a, b) and a.dtype == np.float32 and np.abs(a).max() <= 1.0
+    assert not np.array_equal(a, random_channel(y, rng=8))

@@ -83,8 +83,6 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     does), ``noise:SNR`` (white noise at SNR dB) or ``channel`` (a random microphone, room, line, noise and
     gain: :func:`emovox.augment.random_channel`)."""
     kind, _, arg = spec.partition(":")
-    if kind == "level":
-        return normalise_level(y, float(arg))
     if kind == "channel":
         from ..augment import random_channel
 
@@ -98,25 +96,7 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
         noise = rng.standard_normal(len(y)).astype(np.float32)
         gain = np.sqrt(np.mean(y**2) / (np.mean(noise**2) * 10 ** (float(arg) / 10)))
         return (y + gain * noise).astype(np.float32)
-    raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR, level:DB or channel")
-
-
-def normalise_level(y: np.ndarray, target_db: float = -26.0, threshold_db: float = 30.0) -> np.ndarray:
-    """``y`` scaled so that its voiced part (the frames within ``threshold_db`` of the loudest) has an RMS
-    of ``target_db`` dBFS: a microphone's gain says nothing about emotion, so the encoder should not
-    see it. Peaks are kept below full scale."""
-    y = np.asarray(y, dtype=np.float32)
-    n = len(y) // ENCODER_HOP
-    if n == 0:
-        return y
-    power = np.mean(y[: n * ENCODER_HOP].reshape(n, ENCODER_HOP).astype(np.float64) ** 2, axis=1)
-    db = 10 * np.log10(power + 1e-12)
-    rms = float(np.sqrt(np.mean(power[db >= db.max() - threshold_db])))
-    if rms < 1e-6:  # digital silence: nothing to scale
-        return y
-    gain = 10 ** (target_db / 20) / rms
-    peak = float(np.abs(y).max()) * gain
-    return (y * (gain / peak * 0.99 if peak > 0.99 else gain)).astype(np.float32)
+    raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR or channel")
 
 
 def _seed(path: str) -> int:
