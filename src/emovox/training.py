@@ -224,16 +224,12 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
         ev.recipe["temperatures"] = [round(t, 4) for t in temperatures]
         ev.note = "; ".join(filter(None, [ev.note, "temperature fitted on each fold's training side, "
                                           "from out-of-corpus predictions"]))
-    if session_by == "speaker":
-        ev.protocol += "+speaker-adapted"
-        ev.note = "; ".join(filter(None, [ev.note, (
-            "speaker-adapted: each test speaker's recordings (unlabelled, all of them at once) were used to "
-            "estimate and remove that speaker's offset; per-recording figures need the plain protocol")]))
-    elif session_by:
+    if session_by:
         ev.protocol += f"+{session_by}-adapted"
         ev.note = "; ".join(filter(None, [ev.note, (
-            f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all at once) were used "
-            "to estimate and remove their shared offset; per-recording figures need the plain protocol")]))
+            f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all of them at once) "
+            "were used to estimate and remove their shared offset; per-recording figures need the plain "
+            "protocol")]))
     return ev
 
 
