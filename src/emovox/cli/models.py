@@ -386,9 +386,9 @@ def register(sub) -> None:
                    help="the inputs are recordings of one speaker: score them together, adapted to that voice "
                         "(best with 8 or more recordings); with --timeline, each recording's segments together")
     p.add_argument("--same-channel", dest="same_speaker", action="store_true",
-                   help="the inputs share a recording channel (one microphone, room or collection): score them "
-                        "together, removing the channel's offset (the same unsupervised estimate as "
-                        "--same-speaker; measured on unseen corpora: +3 points UA)")
+                   help="the inputs share a recording channel (one microphone, room or collection) and hold "
+                        "several emotions: score them together, removing the channel's offset (the estimate of "
+                        "--same-speaker; on unseen corpora +3 points UA, but -14 on a batch of one emotion)")
     p.add_argument("--timeline", action="store_true",
                    help="long recordings: cut into speech segments and give the emotion of each")
     p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")
