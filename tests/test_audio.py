@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +213,19 @@ def test_unsigned_and_bad_rate_arrays():
     assert np.abs(load_audio(silence, input_sr=16000)).max() < 1e-6
     with pytest.raises(AudioError, match="input_sr must be a positive rate"):
         load_audio(np.zeros(1600, np.float32), input_sr=0)
+
+
+def test_mp3_whose_header_overestimates_its_length_decodes(tmp_path):
+    """An MP3 written by sox (44.1 kHz, LAME tag) declares 267,363 frames and holds 266,112: the count is an
+    estimate, not a cut file, so it decodes (issue 19: "truncated: read 92736 of 93173 frames")."""
+    mp3 = Path(__file__).parent / "data" / "sox-44k.mp3"
+    assert sf.info(str(mp3)).frames > 266112
+    y = load_audio(mp3, 16000)
+    assert abs(len(y) / 16000 - 6.0) < 0.05
+    out = tmp_path / "out.wav"
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(mp3), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and out.is_file(), proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(mp3), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr  # a sweep: decoded, then "no speech"

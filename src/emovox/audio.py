@@ -316,7 +316,7 @@ def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_r
 
     The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
     end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
-    2^36 samples) raises. ``on_open(samplerate, channels, declared)`` is called once opened. Yields
+    2^36 samples) raises, except for MP3, whose declared length is an estimate. ``on_open(samplerate, channels, declared)`` is called once opened. Yields
     nothing and returns when libsndfile does not know the format (the caller tries ffmpeg)."""
     data = source if isinstance(source, bytes) else None
     if data is None:
@@ -359,7 +359,9 @@ def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_r
                 yield y
             if y.shape[0] < block:
                 break
-        if declared and total < declared:
+        # an MP3's frame count is an estimate (from its bit rate or a Xing/LAME tag): it may promise a few
+        # frames more than the stream holds, which is not a cut file
+        if declared and total < declared and not mp3:
             raise AudioError(f"{name}: truncated or forged header: it declares {declared} frames "
                              f"({declared / sr:.0f} s), the file holds {total}")
 
