@@ -361,13 +361,6 @@ class EmotionModel:
 
         first, parts, have = None, [], 0
         n = int(block_seconds * self.sample_rate)
-
-        def judge(block):
-            nonlocal first
-            check = self.speech(block)
-            first = first or check
-            return check.speech
-
         for c in chunks():
             parts.append(np.asarray(c, np.float32))
             have += c.size
@@ -375,13 +368,16 @@ class EmotionModel:
                 y = np.concatenate(parts)
                 block, rest = y[:n], y[n:]
                 parts, have = [rest], rest.size
-                if judge(block):
-                    return self.speech(block)
+                check = self.speech(block)
+                if check.speech:
+                    return check
+                first = first or check
                 check_cancelled()
         if have and (first is None or have >= self.sample_rate):
-            y = np.concatenate(parts)
-            if judge(y):
-                return self.speech(y)
+            check = self.speech(np.concatenate(parts))
+            if check.speech:
+                return check
+            first = first or check
         return first
 
     def predict_stream(self, source, name: str | None = None, emotions: Sequence[str] | None = None,
