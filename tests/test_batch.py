@@ -55,7 +55,7 @@ def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
     s = batch.predict(paths, model=tiny_model, address=address, output_dir=tmp_path, batch_size=5, progress=False)
     assert (s.n_inputs, s.n_computed, s.n_ok, s.n_failed, s.n_partitions) == (24, 24, 24, 0, 5)
     assert s.workers == 2 and s.status == "complete" and s.files_per_s > 0
-    assert json.loads((tmp_path / "summary.json").read_text())["n_ok"] == 24
+    assert json.loads((tmp_path / "_summary.json").read_text())["n_ok"] == 24
     df = batch.read_results(tmp_path)
     assert sorted(df["path"]) == sorted(paths) and df["error"].isna().all()
     labels = EmotionModel(tiny_model).labels
@@ -154,7 +154,7 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
     out = tmp_path / "feats.parquet"
     rc = main(["features", str(manifest), "-o", str(out), "--features", "tutorial", "--engine", "dask",
                "--address", address, "-q"])
-    assert rc == 0 and (tmp_path / "feats.parts" / "job.json").is_file()
+    assert rc == 0 and (tmp_path / "feats.parts" / "_job.json").is_file()
     df = pd.read_parquet(out)
     assert df.shape == (5, 2 + 180) and list(df.columns[:2]) == ["path", "emotion"]
 

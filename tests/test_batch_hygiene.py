@@ -133,7 +133,7 @@ def test_sigterm_writes_the_summary_and_a_rerun_finishes(audio, tmp_path):
     job.send_signal(signal.SIGTERM)
     _, errs = job.communicate(timeout=60)
     assert job.returncode == 143, errs.decode()
-    summary = batch.read_summary(out)  # before: no summary.json at all
+    summary = batch.read_summary(out)  # before: no _summary.json at all
     assert summary["status"] == "terminated" and 1 <= summary["n_computed"] < _n_files(audio)
     s = batch.predict(audio, engine="local", output_dir=out, progress=False)
     assert s.n_skipped == summary["n_computed"] and s.n_computed == _n_files(audio) - summary["n_computed"]
@@ -155,6 +155,50 @@ def test_rerun_reports_error_rows_and_retry_failed_recomputes_them(audio, tmp_pa
     assert (retried.n_computed, retried.n_failed, retried.n_failed_before) == (1, 1, 0)
     # inputs without error rows: exit 0
     assert _report(batch.predict(files[:2], engine="local", output_dir=out, progress=False)) == 0
+
+
+# -- the folder is one Parquet dataset -------------------------------------------------------------------
+
+def test_read_parquet_reads_a_finished_batch_folder(audio, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    files = [*sorted(audio.glob("03-*"))[:4], audio / "zz-corrupt.wav"]
+    s = batch.predict(files, engine="local", output_dir=out, batch_size=2, progress=False)
+    assert (s.n_ok, s.n_failed, s.n_partitions) == (4, 1, 3)
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("part-"))
+    assert names == [".lock", "_job.json", "_summary.json"]  # side files that Parquet readers skip
+    df = pd.read_parquet(out)  # before: "job.json" is not a Parquet file
+    ref = batch.read_results(out)
+    assert len(df) == 5 and sorted(df["path"]) == sorted(ref["path"])
+    assert list(df.columns) == list(ref.columns) and df["error"].notna().sum() == 1
+    assert batch.read_summary(out)["n_ok"] == 4
+
+
+def test_folder_of_an_older_version_is_resumed(audio, tmp_path):
+    """``job.json`` / ``summary.json`` of an older emovox: resumed, and renamed so Parquet readers skip them."""
+    import pandas as pd
+
+    out = tmp_path / "out"
+    files = sorted(audio.glob("03-*"))[:4]
+    first = batch.predict(files[:2], engine="local", output_dir=out, batch_size=1, progress=False)
+    os.replace(out / "_job.json", out / "job.json")
+    os.replace(out / "_summary.json", out / "summary.json")
+    assert batch.read_summary(out)["n_ok"] == first.n_ok == 2  # the old name is read too
+    s = batch.predict(files, engine="local", output_dir=out, batch_size=1, progress=False)
+    assert (s.n_skipped, s.n_computed, s.n_ok) == (2, 2, 2)
+    assert not (out / "job.json").exists() and not (out / "summary.json").exists()
+    assert (out / "_job.json").is_file() and batch.read_summary(out)["n_computed"] == 2
+    assert len(pd.read_parquet(out)) == 4
+    # an older folder of another job is still refused, and left as it was
+    other = tmp_path / "other"
+    batch.predict(files[:1], engine="local", output_dir=other, progress=False)
+    job = (other / "_job.json").read_text().replace('"predict"', '"features"')
+    (other / "_job.json").unlink()
+    (other / "job.json").write_text(job)
+    with pytest.raises(EmovoxError, match="another job"):
+        batch.predict(files[:1], engine="local", output_dir=other, progress=False)
+    assert (other / "job.json").read_text() == job and not (other / "_job.json").exists()
 
 
 def test_cli_has_retry_failed():

@@ -228,6 +228,47 @@ def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
     assert len(printed[0]["segments"]) == n_utts == len(json.loads(json_out.read_text()))
 
 
+def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
+    """The README's ``predict --timeline -o t.csv`` then ``plot timeline t.csv``; non-speech rows draw grey."""
+    from emovox import plots
+    from emovox.live import Segment
+    from emovox.live.timeline import read_timeline
+
+    path, n_utts = speech_file
+    for name in ("t.csv", "t.tsv", "t.json"):
+        out, png = tmp_path / name, tmp_path / f"{name}.png"
+        assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(out)]) == 0
+        assert main(["plot", "timeline", str(out), "-o", str(png)]) == 0, capsys.readouterr().err
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
+        segs = read_timeline(out)
+        assert len(segs) == n_utts and all(s["emotion"] in model.labels and s["speech"] for s in segs)
+        assert all(set(s["probabilities"]) == set(model.labels) for s in segs)
+        assert abs(sum(segs[0]["probabilities"].values()) - 1) < 0.01
+    capsys.readouterr()
+    # a segment that is a sound but not a voice: no emotion, speech false; drawn grey, without an error
+    probs = dict.fromkeys(model.labels, 1 / len(model.labels))
+    tl = [Segment(0.5, 2.0, emotion=model.labels[0], confidence=0.8, probabilities=probs),
+          Segment(2.5, 3.5, speech=False), Segment(4.0, 5.0, emotion=model.labels[1], confidence=0.6,
+                                                   probabilities=probs, uncertain=True)]
+    csv_out, png = write_timeline(tl, tmp_path / "mixed.csv", labels=list(model.labels)), tmp_path / "mixed.png"
+    segs = read_timeline(csv_out)
+    assert [s["speech"] for s in segs] == [True, False, True] and segs[1]["emotion"] is None
+    assert segs[1]["probabilities"] == {} and segs[2]["uncertain"] is True
+    assert main(["plot", "timeline", str(csv_out), "-o", str(png)]) == 0, capsys.readouterr().err
+    assert png.stat().st_size > 20000
+    fig = plots.emotion_timeline(segs)
+    grey = [p for p in fig.axes[0].patches if p.get_hatch() == "//"]
+    assert len(grey) == 1 and grey[0].get_facecolor()[:3] == pytest.approx((0x9e / 255,) * 3)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["no speech"]
+    # not a timeline: one line naming the file
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    capsys.readouterr()
+    assert main(["plot", "timeline", str(bad), "-o", str(tmp_path / "bad.png")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.csv" in err[0] and "start, end, emotion" in err[0]
+
+
 def test_predict_timeline_cli_silence(model, tmp_path, capsys):
     path = tmp_path / "quiet.wav"
     sf.write(path, silence(5.0), SR)

@@ -55,6 +55,35 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     return dst
 
 
+def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[tuple[Path, Path]]:
+    """The ``(input, output)`` pairs of a tree conversion, checked before anything is written.
+
+    Raises :class:`AudioError` (one line) when ``src`` holds no audio file, or when two inputs would be
+    written to the same output (``a.wav`` and ``a.m4a`` both become ``a.wav``): one would silently
+    overwrite the other, so nothing is converted and the line names the colliding inputs.
+    """
+    src, dst = Path(src), Path(dst)
+    if ext is not None and ("." + ext.lstrip(".")).lower() not in _FORMATS:
+        raise AudioError(f"--ext {ext}: cannot write it; use one of {', '.join(_FORMATS)}")
+    files = find_audio(src)
+    if not files:
+        raise AudioError(f"{src}: no audio files in this folder (looked for {', '.join(AUDIO_EXTENSIONS)})")
+    plan, by_target = [], {}
+    for f in files:
+        suffix = ext or (f.suffix.lower() if f.suffix.lower() in _FORMATS else ".wav")
+        target = (dst / f.relative_to(src)).with_suffix(suffix if suffix.startswith(".") else "." + suffix)
+        by_target.setdefault(target, []).append(f)
+        plan.append((f, target))
+    clashes = {t: fs for t, fs in by_target.items() if len(fs) > 1}
+    if clashes:
+        t, fs = next(iter(clashes.items()))
+        more = f" (and {len(clashes) - 1} more output name(s) like it)" if len(clashes) > 1 else ""
+        names = ", ".join(str(f) for f in fs[:-1]) + f" and {fs[-1]}"
+        raise AudioError(f"{names} would {'both' if len(fs) == 2 else 'all'} be written to {t}{more}; nothing was "
+                         "converted: rename one of them, or convert them separately")
+    return plan
+
+
 def convert_tree(
     src: str | Path, dst: str | Path, rate: int = 16000, mono: bool = True, ext: str | None = None,
     progress: bool = True,
@@ -62,16 +91,15 @@ def convert_tree(
     """Convert every audio file under ``src`` into the same relative path under ``dst``.
 
     ``ext`` (e.g. ``.wav``) replaces each file's extension; by default it is kept where writable, else
-    ``.wav``. Returns the written files and the ``(file, reason)`` of each file that failed.
+    ``.wav``. Returns the written files and the ``(file, reason)`` of each file that failed. A folder
+    without audio, or two inputs that would be written to one output name, raise :class:`AudioError`
+    before anything is written (see :func:`plan_tree`).
     """
     from tqdm import tqdm
 
-    src, dst = Path(src), Path(dst)
-    files = find_audio(src)
+    plan = plan_tree(src, dst, ext)
     done, failed = [], []
-    for f in tqdm(files, desc="convert", unit="file", disable=not progress):
-        suffix = ext or (f.suffix.lower() if f.suffix.lower() in _FORMATS else ".wav")
-        target = (dst / f.relative_to(src)).with_suffix(suffix if suffix.startswith(".") else "." + suffix)
+    for f, target in tqdm(plan, desc="convert", unit="file", disable=not progress):
         try:
             done.append(convert_file(f, target, rate, mono))
         except AudioError as exc:
@@ -81,4 +109,4 @@ def convert_tree(
     return done, failed
 
 
-__all__ = ["AUDIO_EXTENSIONS", "convert_file", "convert_tree"]
+__all__ = ["AUDIO_EXTENSIONS", "convert_file", "convert_tree", "plan_tree"]

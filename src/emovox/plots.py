@@ -604,6 +604,9 @@ def _field(seg: Any, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+NO_SPEECH_COLOR = "#9e9e9e"
+
+
 def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
                      duration: float | None = None) -> Figure:
     """Emotion of a long recording over time: coloured spans per predicted label and probability curves.
@@ -613,7 +616,8 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     segments : sequence of dict or objects
         Each with ``start`` and ``end`` (seconds), ``label`` (or ``emotion``), ``confidence`` (0-1) and
         ``probabilities`` (label -> probability). Segments may overlap (sliding windows) or leave gaps
-        (silence); curves join segment centres. Segments without a label are left blank.
+        (silence); curves join segment centres. Segments without a label are left blank; those with
+        ``speech`` False (a sound that is not a voice) are drawn grey and hatched.
     duration : float, optional
         Length of the recording (default: the last segment's end).
     """
@@ -633,8 +637,13 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     lo = np.maximum(starts, np.concatenate(([-np.inf], mids)))
     hi = np.minimum(ends, np.concatenate((mids, [np.inf])))
     runs: list[list] = []  # [label, t0, t1] of consecutive spans with one label, for the text
+    no_speech = False
     for s, t0, t1 in zip(segs, lo, hi, strict=True):
         lab = _field(s, "label")
+        if _field(s, "speech", True) is False and t1 > t0:  # a sound that is not a voice: grey, no emotion
+            top.axvspan(t0, t1, color=NO_SPEECH_COLOR, alpha=0.5, linewidth=0, hatch="//")
+            no_speech = True
+            continue
         if lab is None or t1 <= t0:
             continue
         conf = float(_field(s, "confidence", 1.0) or 0.0)
@@ -646,14 +655,20 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     for lab, t0, t1 in runs:
         if (t1 - t0) > end / 30:
             top.text((t0 + t1) / 2, 0.5, str(lab), ha="center", va="center", fontsize=8, clip_on=True)
+    if no_speech:
+        from matplotlib.patches import Patch
+
+        top.legend(handles=[Patch(facecolor=NO_SPEECH_COLOR, alpha=0.5, hatch="//", label="no speech")],
+                   fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     top.set_yticks([])
     top.set_ylabel("label")
     top.set_title(title, loc="left")
     if segs:
         for lab in labels:
             p = np.array([float((_field(s, "probabilities") or {}).get(lab, np.nan)) for s in segs])
-            if np.isfinite(p).any():
-                bottom.plot(centres, p, color=colors[lab], linewidth=1.6, label=lab,
+            ok = np.isfinite(p)  # segments without speech (no probabilities) are skipped, not line breaks
+            if ok.any():
+                bottom.plot(centres[ok], p[ok], color=colors[lab], linewidth=1.6, label=lab,
                             marker="o" if len(segs) <= 40 else None, markersize=3)
     else:
         bottom.text(0.5, 0.5, "no segments", transform=bottom.transAxes, ha="center", va="center")

@@ -188,6 +188,26 @@ def default_folds_dir() -> Path:
     return shared_dir() / "folds"
 
 
+def _no_folds(folds_dir: Path, corpus: str, given: bool) -> str:
+    """Why there are no folds for ``corpus``, and how to point at them."""
+    how = ("set EMOVOX_FOLDS=/path/to/folds, a folder of <corpus>.csv files (columns file, fold, split, "
+           "emotion; the EmoBox release's partitions), or EMOVOX_SHARED to a folder that holds folds/")
+    if given:
+        where = "the folds folder given"
+    elif os.environ.get("EMOVOX_FOLDS"):
+        where = "$EMOVOX_FOLDS"
+    elif os.environ.get("EMOVOX_SHARED"):
+        where = "$EMOVOX_SHARED/folds"
+    else:
+        where = "the default: no shared/ folder was found beside the working directory or its parents" \
+            if not folds_dir.is_dir() else "shared/folds beside the working directory"
+    if not folds_dir.is_dir():
+        return f"--protocol emobox needs the EmoBox folds: no folder {folds_dir.resolve()} ({where}); {how}"
+    have = sorted(p.stem for p in folds_dir.glob("*.csv"))
+    return (f"{folds_dir.resolve() / f'{corpus}.csv'}: no EmoBox folds for {corpus} in {where} "
+            f"(it has {', '.join(have) if have else 'no CSVs'}); {how}")
+
+
 def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:
     """The published EmoBox partitions for the manifest's corpus (one corpus per manifest).
 
@@ -200,10 +220,11 @@ def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Proto
     if len(corpora) != 1:
         raise CorpusError(f"emobox folds apply to one corpus at a time; the manifest has {corpora}")
     corpus = corpora[0]
+    given = folds_dir is not None
     folds_dir = Path(folds_dir) if folds_dir else default_folds_dir()
     csv = folds_dir / f"{corpus}.csv"
     if not csv.is_file():
-        raise CorpusError(f"{csv}: no EmoBox folds for {corpus} (set EMOVOX_FOLDS to the folder of the CSVs)")
+        raise CorpusError(_no_folds(folds_dir, corpus, given))
     table = pd.read_csv(csv)
     table["key"] = table["file"].str.replace(r"\.[A-Za-z0-9]+$", "", regex=True)
     pos = {k: i for i, k in enumerate(df["utt_id"].astype(str))}

@@ -13,14 +13,16 @@ from ..paths import display_path
 from .jobs import BatchSummary, Terminated, features, predict, read_results
 
 
-def _report(s: BatchSummary, as_json: bool = False) -> int:
+def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
+    """Failures (always), the JSON summary, and the one-line summary (not with ``quiet``)."""
     for line in s.skipped_entries:
         print(f"emovox: skipped: {line}", file=sys.stderr)
     for _, msg in s.failures:
         err(msg)
     if as_json:
         print(json.dumps(s.to_dict(), indent=2))
-    print(f"emovox: {s}", file=sys.stderr)
+    if not quiet:
+        print(f"emovox: {s}", file=sys.stderr)
     if s.n_failed_before:
         err(f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
             "(not recomputed; --retry-failed recomputes them)")
@@ -28,7 +30,7 @@ def _report(s: BatchSummary, as_json: bool = False) -> int:
 
 
 def _terminated(exc: Terminated) -> int:
-    err("terminated (SIGTERM); summary.json is written, a re-run goes on where this one stopped")
+    err("terminated (SIGTERM); _summary.json is written, a re-run goes on where this one stopped")
     return 143
 
 
@@ -39,11 +41,11 @@ def predict_command(args: Any) -> int:
         return 2
     try:
         s = predict(args.paths, model=args.model, engine="dask", address=args.address,
-                    output_dir=args.output_dir or "emovox-predictions", progress=True,
+                    output_dir=args.output_dir or "emovox-predictions", progress=not getattr(args, "quiet", False),
                     retry_failed=getattr(args, "retry_failed", False))
     except Terminated as exc:
         return _terminated(exc)
-    return _report(s, getattr(args, "json", False))
+    return _report(s, getattr(args, "json", False), quiet=getattr(args, "quiet", False))
 
 
 def features_command(args: Any, manifest) -> int:
@@ -52,7 +54,9 @@ def features_command(args: Any, manifest) -> int:
     output = Path(args.output)
     parts = Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
     try:
-        s = features(list(manifest["path"].astype(str)), args.features or "emovox", engine="dask",
+        from ..cli.models import _recipe  # --features with --encoder, as on the local path
+
+        s = features(list(manifest["path"].astype(str)), _recipe(args).features, engine="dask",
                      address=args.address, output_dir=parts, n_workers=args.jobs, progress=not args.quiet,
                      retry_failed=getattr(args, "retry_failed", False))
     except Terminated as exc:

@@ -2,10 +2,15 @@
 
 An output directory holds one job's results::
 
-    job.json                 what the rows are (predictions of model M / features of config C)
+    _job.json                what the rows are (predictions of model M / features of config C)
     part-<run>-<i>.parquet   one file per partition of ``batch_size`` files, one row per file
-    summary.json             the last run: counts, failures, wall time, files/s (also after SIGTERM / Ctrl-C)
+    _summary.json            the last run: counts, failures, wall time, files/s (also after SIGTERM / Ctrl-C)
     .lock                    held (``flock``) by the run writing here: a second run into the folder is refused
+
+Side files start with ``_`` or ``.``, which Parquet readers skip, so the folder is one Parquet dataset:
+``pandas.read_parquet(output_dir)`` reads every row (:func:`read_results` keeps the newest row of each
+file). Folders written by emovox before this layout (``job.json``, ``summary.json``) are still resumed:
+their side files are renamed on the next run.
 
 Every row stores its file's resume key (size and mtime), so a re-run computes only the files that have
 no row with the same path and key: partitions lost to an interruption, and files added or changed since.
@@ -37,11 +42,13 @@ PathLike = str | os.PathLike
 ENGINES = ("local", "dask")
 DEFAULT_BATCH_SIZE = 64
 MAX_LISTED_FAILURES = 1000
+JOB_FILE, SUMMARY_FILE = "_job.json", "_summary.json"
+OLD_JOB_FILE, OLD_SUMMARY_FILE = "job.json", "summary.json"  # older folders: not skipped by Parquet readers
 
 
 @dataclass
 class BatchSummary:
-    """What one run of a batch job did (also written to ``output_dir/summary.json``).
+    """What one run of a batch job did (also written to ``output_dir/_summary.json``).
 
     Attributes
     ----------
@@ -147,10 +154,13 @@ def _part_files(out: Path) -> list[Path]:
 
 def _check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
     """Refuse to mix results of different models / feature configurations in one folder."""
-    job = out / "job.json"
+    job, old_job = out / JOB_FILE, out / OLD_JOB_FILE
     if overwrite:
-        for p in [*_part_files(out), *out.glob(f"{TMP_PREFIX}*"), job, out / "summary.json"]:
+        for p in [*_part_files(out), *out.glob(f"{TMP_PREFIX}*"), job, out / SUMMARY_FILE, old_job,
+                  out / OLD_SUMMARY_FILE]:
             p.unlink(missing_ok=True)
+    if not job.is_file() and old_job.is_file():
+        job = old_job  # a folder of an older emovox: renamed below once it is known to be this job's
     if job.is_file():
         try:
             old = json.loads(job.read_text())
@@ -159,15 +169,19 @@ def _check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
         if old != identity:
             raise EmovoxError(f"{out}: holds the results of another job ({_describe(old)}); "
                               "use another --output-dir, or overwrite=True")
+        if job == old_job:  # the side files get the names Parquet readers skip
+            os.replace(old_job, out / JOB_FILE)
+            if (out / OLD_SUMMARY_FILE).is_file():
+                os.replace(out / OLD_SUMMARY_FILE, out / SUMMARY_FILE)
     elif _part_files(out):
-        raise EmovoxError(f"{out}: holds Parquet partitions but no job.json; use another --output-dir")
+        raise EmovoxError(f"{out}: holds Parquet partitions but no {JOB_FILE}; use another --output-dir")
     else:
-        _write_json(out / "job.json", identity)
+        _write_json(out / JOB_FILE, identity)
 
 
 def _describe(identity: dict | None) -> str:
     if not isinstance(identity, dict):
-        return "unreadable job.json"
+        return f"unreadable {JOB_FILE}"
     if identity.get("kind") == "predict":
         return f"predictions of {identity.get('model')}"
     return f"{identity.get('kind')} {identity.get('name', '')}".strip()
@@ -235,7 +249,7 @@ def _folder_lock(out: Path) -> Iterator[None]:
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived during a batch job: raised in the main thread, so that the job ends like Ctrl-C (its
-    ``summary.json`` written, the Dask cluster stopped)."""
+    ``_summary.json`` written, the Dask cluster stopped)."""
 
 
 @contextlib.contextmanager
@@ -291,8 +305,12 @@ def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, 
 
 
 def read_summary(output_dir: PathLike) -> dict[str, Any]:
-    """The ``summary.json`` of a job's last run."""
-    return json.loads((Path(output_dir) / "summary.json").read_text())
+    """The ``_summary.json`` of a job's last run (``summary.json`` in a folder of an older emovox)."""
+    out = Path(output_dir)
+    path = out / SUMMARY_FILE
+    if not path.is_file() and (out / OLD_SUMMARY_FILE).is_file():
+        path = out / OLD_SUMMARY_FILE
+    return json.loads(path.read_text())
 
 
 # -- engines -----------------------------------------------------------------------------------------
@@ -466,7 +484,7 @@ def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths
         s.files_per_s = s.n_computed / s.compute_s if s.compute_s > 0 else 0.0
         listed = s.failures[:MAX_LISTED_FAILURES]
         full, s.failures = s.failures, listed
-        _write_json(out / "summary.json", s.to_dict())
+        _write_json(out / SUMMARY_FILE, s.to_dict())
         s.failures = full
     return s
 
@@ -489,7 +507,8 @@ def predict(paths: Iterable[PathLike] | PathLike, model: PathLike | None = None,
     address : str, optional
         Scheduler of a running cluster (``tcp://host:8786``); default: start a LocalCluster and stop it after.
     output_dir : path
-        Job folder (``part-*.parquet``, ``job.json``, ``summary.json``); workers write into it directly.
+        Job folder (``part-*.parquet``, ``_job.json``, ``_summary.json``: one Parquet dataset, which
+        ``pandas.read_parquet`` reads whole); workers write into it directly.
     n_workers : int, optional
         LocalCluster worker processes (default 2, or ``$EMOVOX_DASK_WORKERS``).
     threads_per_worker : int
@@ -507,7 +526,7 @@ def predict(paths: Iterable[PathLike] | PathLike, model: PathLike | None = None,
     Returns
     -------
     BatchSummary
-        Counts, failures, timings; also saved as ``output_dir/summary.json``. Read the rows with
+        Counts, failures, timings; also saved as ``output_dir/_summary.json``. Read the rows with
         :func:`read_results`.
     """
     from ..inference import resolve_model_path

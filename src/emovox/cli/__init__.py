@@ -7,22 +7,22 @@ libraries are imported inside the commands so ``emovox predict`` starts fast.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 
-from .common import err
+from .common import Parser, argument_problem, err
 
 # Command groups, in the order ``emovox --help`` lists them.
 GROUPS = ("corpus", "models", "plot", "live", "serve")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="emovox", description="Speech emotion recognition.")
+    parser = Parser(prog="emovox", description="Speech emotion recognition.",
+                    epilog="run 'emovox COMMAND --help' for a command's options and examples")
     parser.add_argument("--version", action="version", version=f"emovox {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
     for group in GROUPS:
         importlib.import_module(f"{__name__}.{group}").register(sub)
     return parser
@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import EmovoxError
 
     args = build_parser().parse_args(argv)
+    problem = argument_problem(args)  # every argument checked before any work: one line, exit status 2
+    if problem:
+        err(problem)
+        return 2
     try:
         return int(args.func(args) or 0)
     except EmovoxError as exc:

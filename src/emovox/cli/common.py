@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 
 
@@ -11,9 +13,41 @@ def err(msg: str) -> None:
     print(f"emovox: error: {msg}", file=sys.stderr)
 
 
+def did_you_mean(word: str, choices) -> str:
+    """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse`` whose errors are one line (with "did you mean" for a mistyped choice), and which shows
+    its commands when a command is missing (``emovox`` or ``emovox corpus`` alone: exit status 2)."""
+
+    def error(self, message: str):
+        missing = re.match(r"the following arguments are required: (.*)", message)
+        subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        if missing and subs and {subs[0].dest, subs[0].metavar} & {m.strip() for m in missing.group(1).split(",")}:
+            self.print_help()
+            self.exit(2)
+        bad = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$", message)
+        if bad:
+            what, word = bad.group(1), bad.group(2)
+            choices = [c.strip().strip("'") for c in bad.group(3).split(",")]
+            what = "command" if subs and what in (subs[0].dest, subs[0].metavar) else what
+            message = f"{what} {word!r} is unknown{did_you_mean(word, choices)}; choose from {', '.join(choices)}"
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def examples(*lines: str) -> dict:
+    """``add_parser`` keywords for an "examples:" section at the end of a command's help, kept as written."""
+    return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def label_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')")
     p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
+    p.set_defaults(check_labels=True)
 
 
 def source_args(p: argparse.ArgumentParser) -> None:
@@ -40,12 +74,145 @@ MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb, comp
               "cnn2d, rescnn; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg")
 
 
-def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold") -> None:
+# the names --model accepts (static, as MODEL_HELP; tests/test_cli_help.py checks them against the registries)
+CLASSICAL_NAMES = ("svm", "logreg", "mlp", "rf", "gb")  # emovox.models.classical.CLASSICAL
+RECIPE_NAMES = ("compare-logreg", "whisper-probe", "whisper-active", "whisper-robust")  # emovox.training.RECIPES
+DEEP_NAMES = ("cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn")  # emovox.deep.DEEP_MODELS
+MODEL_NAMES = CLASSICAL_NAMES + RECIPE_NAMES + DEEP_NAMES
+MODEL_CHOICES = (f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "
+                 f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)")
+# the protocols of emovox.splits.make_protocol
+PROTOCOLS = ("kfold", "loso", "speakers", "emobox", "loco", "cross", "random")
+PROTOCOL_CHOICES = "kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C, random[:F]"
+
+
+def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allow_none: bool = False) -> None:
     p.add_argument("--model", default="svm", help=MODEL_HELP)
     p.add_argument("--protocol", default=protocol_default,
                    help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
                         "random[:F]; "
                         "'none' skips cross-validation (train, tune)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the splits and of training (default 0; random[:F] uses 7 unless set)")
+    p.set_defaults(check_model=True, protocol_none=allow_none)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
 
+
+
+def _model_problem(args) -> str | None:
+    name = str(args.model).strip()
+    members = [m.strip() for m in name.split("+")]
+    for m in members:
+        if m not in MODEL_NAMES:
+            what = "unknown model" if len(members) == 1 else f"unknown member {m!r} of the ensemble"
+            return f"--model {name}: {what}{did_you_mean(m, MODEL_NAMES)}; choose from {MODEL_CHOICES}"
+    ensemble = len(members) > 1
+    if ensemble and len(set(members)) != len(members):
+        return f"--model {name}: an ensemble joins two or more different models with +"
+    deep = name in DEEP_NAMES
+    if args.command == "tune" and (ensemble or deep):
+        return (f"--model {name}: tune grid-searches one feature-vector model; choose from "
+                f"{', '.join(CLASSICAL_NAMES + RECIPE_NAMES)}")
+    if ensemble and (getattr(args, "trim_db", None) is not None or getattr(args, "features", None)
+                     or getattr(args, "no_scale", False)):
+        return ("--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
+                "its own recipe's features")
+    if deep and getattr(args, "trim_db", None) is not None:
+        return ("--trim-db applies to hand-crafted features; deep models trim silence as their recipe's frame "
+                "configuration says")
+    if args.command == "evaluate" and (ensemble or deep):
+        for opt in ("calibrate", "speaker_adapt"):
+            if getattr(args, opt, False):
+                return (f"--{opt.replace('_', '-')} cross-validates feature-vector models (classical and encoder "
+                        "recipes); train the model, then evaluate it with --trained MODEL"
+                        + (" --speaker-adapt" if opt == "speaker_adapt" else ""))
+    return None
+
+
+def protocol_problem(spec: str, allow_none: bool = False) -> str | None:
+    """Why ``--protocol spec`` cannot be a protocol (one line with the valid choices), or None. Only the
+    spelling: whether the data fit it (enough speakers, corpora) is known once the data are read."""
+    name, sep, arg = str(spec).partition(":")
+    name = name.strip().lower()
+    names = PROTOCOLS + (("none",) if allow_none else ())
+    choices = PROTOCOL_CHOICES + (", or none (no cross-validation)" if allow_none else "")
+    if name not in names:
+        if name == "none":
+            return ("--protocol none: evaluate cross-validates; 'none' applies to train and tune (to score a "
+                    "trained model use --trained MODEL)")
+        return f"--protocol {spec}: unknown protocol{did_you_mean(name, names)}; expected {choices}"
+    arg = arg.strip()
+    if name == "kfold" and sep:
+        if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
+            return f"--protocol {spec}: K must be a whole number of folds >= 2 (e.g. kfold:5); expected {choices}"
+    elif name == "random" and sep:
+        try:
+            frac = float(arg)
+        except ValueError:
+            frac = -1.0
+        if not 0.0 < frac < 1.0:
+            return f"--protocol {spec}: F must be the test fraction, between 0 and 1 (e.g. random:0.25)"
+    elif name == "speakers" and not any(s.strip() for s in arg.split(",")):
+        return f"--protocol {spec}: name the test speakers, e.g. speakers:03,07 or speakers:ravdess:03"
+    elif name == "cross":
+        src, _, dst = arg.partition("->")
+        if not src.strip(" ,") or not dst.strip(" ,"):
+            return f"--protocol {spec}: expected cross:TRAIN1,TRAIN2->TEST, e.g. cross:ravdess,emodb->emovo"
+    elif name in ("loso", "emobox", "loco", "none") and sep:
+        return f"--protocol {spec}: {name} takes no ':' argument; expected {choices}"
+    return None
+
+
+def _not_emotion(word, parse, error) -> bool:
+    try:
+        parse([word])
+    except error:
+        return True
+    return False
+
+
+def labels_problem(args) -> str | None:
+    """Why ``--emotions`` / ``--merge`` cannot be read (one line with the valid choices), or None."""
+    emotions, merge = getattr(args, "emotions", None), getattr(args, "merge", None)
+    if emotions is None and merge is None:
+        return None
+    from ..errors import EmovoxError
+    from ..labels import CANONICAL, FOUR, MERGES, SEVEN, parse_emotions, parse_merge
+
+    sets = f"four ({','.join(FOUR)}), seven ({','.join(SEVEN)}) or all"
+    if emotions is not None:
+        try:
+            keep = parse_emotions(emotions)
+        except EmovoxError:
+            keep = None
+        if not keep:
+            words = [w.strip() for w in emotions.split(",") if w.strip()]
+            word = next((w for w in words if _not_emotion(w, parse_emotions, EmovoxError)), emotions)
+            if word.lower() in ("four", "4", "seven", "7", "all"):
+                return f"--emotions {emotions}: use {word} alone, or list emotions separated by commas"
+            return (f"--emotions {emotions}: unknown emotion {word!r}"
+                    f"{did_you_mean(word.lower(), [*CANONICAL, 'four', 'seven', 'all'])}; expected emotions "
+                    f"separated by commas from {', '.join(CANONICAL)}, or one of the sets {sets}")
+        if getattr(args, "check_model", False) and len(set(keep)) < 2:
+            return f"--emotions {emotions}: a model needs at least two emotions (e.g. {','.join(FOUR)}, or {sets})"
+    if merge is not None:
+        try:
+            parse_merge(merge)
+        except EmovoxError as exc:
+            why = str(exc).split(";")[0].split(": expected")[0]
+            return (f"--merge {merge}: {why}; expected FROM=TO pairs separated by commas, each an emotion from "
+                    f"{', '.join(CANONICAL)} (e.g. calm=neutral), or {' / '.join(MERGES)}")
+    return None
+
+
+def argument_problem(args) -> str | None:
+    """The first argument that cannot work, as one line with the valid choices; checked before any work."""
+    if getattr(args, "check_model", False) and not getattr(args, "trained", None):
+        problem = _model_problem(args) or protocol_problem(args.protocol, args.protocol_none)
+        if problem:
+            return problem
+        if args.protocol.strip().lower() == "none":
+            args.protocol = "none"
+    if getattr(args, "check_labels", False):
+        return labels_problem(args)
+    return None

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import err
+from .common import err, examples
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -122,11 +122,15 @@ def _table_header(labels: list[str]) -> str:
     return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab[:7]:>7}" for lab in labels)
 
 
-def _table_row(seg, labels: list[str]) -> str:
+def _table_row(seg, labels: list[str], top_k: int | None = None) -> str:
+    """A row of the ``--timeline`` table; with ``top_k``, emotions outside the segment's top ``top_k`` show ``-``."""
+    from ..live.timeline import top_probabilities
+
     if not seg.speech:
         return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
+    kept = top_probabilities(seg.probabilities, top_k)
     return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
-            + " ".join(f"{seg.probabilities[lab]:7.3f}" for lab in labels)
+            + " ".join(f"{kept[lab]:7.3f}" if lab in kept else f"{'-':>7}" for lab in labels)
             + ("  uncertain" if seg.uncertain else ""))
 
 
@@ -136,6 +140,7 @@ def predict_timeline(args) -> int:
     from ..errors import EmovoxError
     from ..inference import load_model
     from ..live import FileSource, adapt_timeline, iter_timeline
+    from ..live.timeline import segment_dict
     from ..paths import display_path, expand_files
 
     if not args.timeline:
@@ -156,6 +161,7 @@ def predict_timeline(args) -> int:
         err(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
         return 2
     labels = model.labels
+    top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
     n_bad, everything, as_json = len(problems), [], [{"source": m.split(": ", 1)[0], "error": m} for m in problems]
     for path in paths:
         segs = []
@@ -169,12 +175,12 @@ def predict_timeline(args) -> int:
             for seg in iter_timeline(FileSource(path, model.sample_rate), model, keep_embeddings=adapt):
                 segs.append(seg)
                 if not args.json and not adapt:
-                    print(_table_row(seg, labels), flush=True)
+                    print(_table_row(seg, labels, top_k), flush=True)
             if adapt:
                 adapt_timeline(model, segs)
                 if not args.json:
                     for seg in segs:
-                        print(_table_row(seg, labels), flush=True)
+                        print(_table_row(seg, labels, top_k), flush=True)
         except EmovoxError as exc:
             n_bad += 1
             err(display_path(str(exc)))
@@ -188,16 +194,18 @@ def predict_timeline(args) -> int:
         if not segs:
             print(f"{shown}: no speech found; the timeline is empty", file=sys.stderr)
         everything.append((shown, segs))
-        as_json.append({"source": shown, "segments": [s.to_dict() for s in segs]})
-        if args.plot:
+        as_json.append({"source": shown, "segments": [segment_dict(s, top_k) for s in segs]})
+        if args.plot:  # the picture draws every emotion's curve, whatever --top-k
             plot = _plot(segs, args.plot, labels, audio_info(path)["duration"], Path(shown).name)
-            print(f"saved {plot}", file=sys.stderr)
+            if not quiet:
+                print(f"saved {plot}", file=sys.stderr)
     if args.json:
         print(json.dumps(as_json, indent=2))
     if args.output:
-        _write_all(everything, args.output, labels)
-        print(f"saved {args.output}", file=sys.stderr)
-    if n_bad:
+        _write_all(everything, args.output, labels, top_k)
+        if not quiet:
+            print(f"saved {args.output}", file=sys.stderr)
+    if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
 
@@ -208,14 +216,15 @@ def _plot(segs, path, labels, duration, title):
     return plot_timeline(segs, path, labels, duration, title=f"{title}: emotion over time")
 
 
-def _write_all(everything, output, labels) -> None:
+def _write_all(everything, output, labels, top_k: int | None = None) -> None:
     from ..live import write_timeline
+    from ..live.timeline import segment_dict
 
     if len(everything) == 1:
-        write_timeline(everything[0][1], output, labels)
+        write_timeline(everything[0][1], output, labels, top_k=top_k)
         return
     if str(output).lower().endswith(".json"):
-        recs = [{"source": p} | s.to_dict() for p, segs in everything for s in segs]
+        recs = [{"source": p} | segment_dict(s, top_k) for p, segs in everything for s in segs]
         Path(output).write_text(json.dumps(recs, indent=2) + "\n")
         return
     # Several files in one table: a source column says which file each row is from.
@@ -228,12 +237,18 @@ def _write_all(everything, output, labels) -> None:
         w = csv.DictWriter(fh, cols)
         w.writeheader()
         for p, segs in everything:
-            w.writerows(rows(segs, labels, source=p))
+            w.writerows(rows(segs, labels, source=p, top_k=top_k))
 
 
 # ------------------------------------------------------------------------------------------------ register
 def register(sub) -> None:
-    p = sub.add_parser("listen", help="emotion of live speech from the microphone, segment by segment")
+    p = sub.add_parser("listen", help="emotion of live speech from the microphone, segment by segment",
+                       description="The emotion of live speech from the microphone, one line per speech segment.",
+                       **examples("emovox listen",
+                                  "emovox listen --list-devices",
+                                  "emovox listen --once --seconds 7",
+                                  "emovox listen --duration 60 --save talk.wav -o segments.csv",
+                                  "emovox listen --input talk.wav --fast"))
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--device", help="input device index or part of its name (default: the system default)")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
@@ -248,7 +263,12 @@ def register(sub) -> None:
     vad_args(p)
     p.set_defaults(func=cmd_listen)
 
-    p = sub.add_parser("session", help="picture-reaction session: show pictures, detect the spoken reactions")
+    p = sub.add_parser("session", help="picture-reaction session: show pictures, detect the spoken reactions",
+                       description="Show pictures one at a time and compare the emotion of each spoken reaction "
+                                   "with the picture's expected emotion (its sub-folder's name).",
+                       **examples("emovox session pictures/",
+                                  "emovox session pictures/ --seconds 5 --order shuffle --seed 3 -o report/",
+                                  "emovox session pictures/ --input reactions.wav --no-window --fast"))
     p.add_argument("pictures", help="folder with one sub-folder of pictures per expected emotion")
     p.add_argument("--seconds", type=float, default=7.0, help="how long each picture is shown (default 7)")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")

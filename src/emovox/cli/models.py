@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import err, model_args, source_args
+from .common import err, examples, model_args, source_args
 
 
 def _load_source(args):
@@ -31,11 +31,51 @@ def _load_source(args):
     return df
 
 
+def _check_protocol_fits(args, df) -> None:
+    """Build the protocol on the manifest before any features: a protocol the data cannot fill (kfold:5 on
+    three speakers, loco on one corpus) fails in a second rather than after the features."""
+    if getattr(args, "trained", None) or args.protocol == "none":
+        return
+    from ..errors import CorpusError
+
+    hint = ("; choose a --protocol the data can fill (kfold:K with K at most the number of speakers, "
+            "random[:F]" + (", or none" if args.protocol_none else "") + ")")
+    name, _, k = args.protocol.partition(":")
+    if name.strip().lower() == "kfold" and "speaker" in df:  # the usual case, without importing scikit-learn
+        n_spk = df["speaker"].nunique()
+        if n_spk < int(k or 5):
+            raise CorpusError(f"--protocol {args.protocol}: kfold:{int(k or 5)} needs at least {int(k or 5)} "
+                              f"speakers, the data have {n_spk}{hint}")
+    from ..splits import make_protocol
+
+    try:
+        make_protocol(df, args.protocol, random_state=args.seed)
+    except CorpusError as exc:
+        fit = "" if name.strip().lower() == "emobox" else hint  # emobox: the message says where the folds go
+        raise CorpusError(f"--protocol {args.protocol}: {exc}{fit}") from None
+
+
 def _recipe(args):
+    """The recipe of ``--model`` / ``--features`` / ``--trim-db``; ``--encoder`` names the checkpoint of
+    Whisper features however they were chosen (a whisper-* model, ``--features whisper``, or ``--encoder``
+    alone, which means Whisper features)."""
+    from dataclasses import replace
+
+    from ..errors import ModelError
     from ..training import resolve_recipe
 
-    features = args.features or (f"whisper:{args.encoder}" if getattr(args, "encoder", None) else None)
-    return resolve_recipe(getattr(args, "model", None) or "svm", features, getattr(args, "trim_db", None))
+    encoder = getattr(args, "encoder", None)
+    features = getattr(args, "features", None) or (f"whisper:{encoder}" if encoder else None)
+    recipe = resolve_recipe(getattr(args, "model", None) or "svm", features, getattr(args, "trim_db", None))
+    if encoder:
+        kind, _, checkpoint = recipe.features.partition(":")
+        if kind not in ("whisper", "encoder"):
+            raise ModelError(f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
+                             "use --features whisper or a whisper-* model, or drop --encoder")
+        if checkpoint and checkpoint != encoder:
+            raise ModelError(f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one")
+        recipe = replace(recipe, features=f"{kind}:{encoder}")
+    return recipe
 
 
 def _features(args, df):
@@ -110,6 +150,7 @@ def _is_deep(args) -> bool:
 def cmd_evaluate(args) -> int:
     n_failed = 0  # files that could not be used: reported, and the exit status says so
     df = _load_source(args)
+    _check_protocol_fits(args, df)
     if args.trained:
         from ..evaluation import Evaluation, scores
         from ..inference import load_model
@@ -200,6 +241,7 @@ def cmd_train(args) -> int:
     from ..training import evaluate_recipe, train_classical
 
     df = _load_source(args)
+    _check_protocol_fits(args, df)
     if _is_ensemble(args):
         from ..models.ensemble import train_ensemble
 
@@ -239,6 +281,7 @@ def cmd_tune(args) -> int:
     from ..training import FeatureTable, _labels_of, tune_classical
 
     df = _load_source(args)
+    _check_protocol_fits(args, df)
     table = _features(args, df)
     clf = _recipe(args).classifier
     if args.protocol == "none":
@@ -292,6 +335,7 @@ def cmd_predict(args) -> int:
 
         return predict_timeline(args)
     model = load_model(args.model, emotions=args.emotions)
+    quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
     problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files: one line each
     paths = expand_files(args.paths, problems)
     for msg in problems:
@@ -301,14 +345,17 @@ def cmd_predict(args) -> int:
     if args.same_speaker:  # every file is embedded before the first result: show progress meanwhile
         from tqdm import tqdm
 
-        paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=len(paths) < 8)
+        paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=quiet or len(paths) < 8)
     for pred in model.predict_files(paths, same_speaker=args.same_speaker):
         if not pred.ok:
             n_bad += 1
             err(display_path(pred.error or "failed"))
         source = display_path(pred.source)  # a name that is not UTF-8 prints as \xNN, never a crash
         if args.json:
-            results.append(pred.to_dict() | {"source": source})
+            d = pred.to_dict() | {"source": source}
+            if args.top_k and "probabilities" in d:  # the K most probable, most probable first
+                d["probabilities"] = dict(pred.top(args.top_k))
+            results.append(d)
         elif pred.ok and not pred.speech:
             print(f"{source}\tno speech\t-\t{pred.reason}", flush=True)
         elif pred.ok:
@@ -317,7 +364,7 @@ def cmd_predict(args) -> int:
                   + "  ".join(f"{lab} {p:.3f}" for lab, p in top), flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
-    if n_bad:
+    if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
 
@@ -332,7 +379,11 @@ def _positive_int(text: str) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet")
+    p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet",
+                       description="Extract one feature vector per recording of a corpus or manifest.",
+                       **examples("emovox features ravdess/ -o feats.parquet",
+                                  "emovox features manifest.csv --features egemaps -o egemaps.csv",
+                                  "emovox features corpus/ -o feats.parquet --engine dask"))
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
@@ -344,7 +395,14 @@ def register(sub) -> None:
                    help="with --engine dask: recompute the files whose earlier row in the folder is an error")
     p.set_defaults(func=cmd_features)
 
-    p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data")
+    p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data",
+                       description="Cross-validate a model recipe on corpora (speaker-independent by default), or "
+                                   "score a trained model on data with --trained.",
+                       **examples("emovox evaluate ravdess/ --model svm --json ev.json --confusion cm.png",
+                                  "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg "
+                                  "--protocol loco",
+                                  "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --speaker-adapt",
+                                  "emovox evaluate emovo/ --trained runs/mine"))
     source_args(p)
     model_args(p)
     p.add_argument("--trained", help="score this trained model directory on the data instead")
@@ -359,26 +417,48 @@ def register(sub) -> None:
     p.add_argument("--reliability", help="save the reliability diagram (calibration) as PNG")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("train", help="train a model and save it as a model directory")
+    p = sub.add_parser("train", help="train a model and save it as a model directory",
+                       description="Train a model on corpora and save it as a model directory (after a "
+                                   "cross-validation by --protocol unless it is 'none').",
+                       **examples("emovox train ravdess/ --model svm -o runs/svm",
+                                  "emovox train ravdess/ emodb/ --emotions seven --merge calm=neutral "
+                                  "--model whisper-active -o runs/mine",
+                                  "emovox train mine.csv --model logreg --protocol none -o runs/quick",
+                                  "emovox predict talk.wav --model runs/mine"))
     source_args(p)
-    model_args(p)
+    model_args(p, allow_none=True)
     p.add_argument("-o", "--output", required=True, help="model directory to write")
     p.add_argument("--calibrate", action="store_true",
                    help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
                         "corpus: 5 folds by speaker), so that the model's confidences can be trusted")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)")
+    p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)",
+                       description="Grid-search a feature-vector model's parameters, grouped by speaker; nested "
+                                   "inside the --protocol folds (or once on all data with --protocol none).",
+                       **examples("emovox tune ravdess/ --model svm --protocol loso",
+                                  "emovox tune emodb/ --model logreg --protocol none"))
     source_args(p)
-    model_args(p)
+    model_args(p, allow_none=True)
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
 
-    p = sub.add_parser("predict", help="emotion of audio files, folders or a manifest")
+    p = sub.add_parser("predict", help="emotion of audio files, folders or a manifest",
+                       description="The emotion of each recording (with the bundled model unless --model says).",
+                       **examples("emovox predict my.wav",
+                                  "emovox predict recordings/ --top-k 3",
+                                  "emovox predict manifest.csv --json --model classical",
+                                  "emovox predict interview.wav --timeline -o timeline.json --plot timeline.png",
+                                  "emovox predict interview_clips/ --same-speaker"))
     p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--top-k", type=_positive_int, default=None, help="show only the K most probable emotions")
+    p.add_argument("--top-k", type=_positive_int, default=None,
+                   help="keep only the K most probable emotions: text, --json (probabilities cut to K, most "
+                        "probable first) and --timeline (table cells '-', CSV cells empty); --plot still draws "
+                        "every emotion")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar and no summary line on stderr (errors still show)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--emotions", help="predict over these emotions only, e.g. angry,happy,neutral,sad "
                                       "(probabilities renormalised over them)")

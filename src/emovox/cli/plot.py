@@ -4,7 +4,8 @@ Audio kinds take an audio file: ``waveform``, ``spectrogram``, ``mel``, ``mfcc``
 ``overview`` (all of them on one sheet). Other kinds take what emovox writes: ``counts`` a manifest CSV or
 corpus root; ``confusion``, ``recall`` and ``reliability`` (accuracy against confidence: calibration) an
 evaluation JSON (``emovox evaluate --json``); ``curves`` a JSON
-dict of per-epoch lists; ``timeline`` a JSON list of segments (or ``{"segments": [...]}``).
+dict of per-epoch lists; ``timeline`` the CSV / TSV that ``emovox predict FILE --timeline -o t.csv`` writes,
+or a JSON list of segments (or ``{"segments": [...]}``); segments without speech are drawn grey.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def _figure(args):
         if not src.exists():
             raise EmovoxError(f"{src}: no such manifest or corpus folder")
         return plots.emotion_counts(load_corpus(src), by=args.by, title=args.title or "Utterances per emotion")
+    if kind == "timeline":
+        from ..live.timeline import read_timeline
+
+        segments = read_timeline(src)
+        return plots.emotion_timeline(segments, title=args.title or f"{src.name}: emotion over time")
     data = _read_json(src)
     if kind == "confusion":
         labels, m = _evaluation_parts(data, src)
@@ -91,11 +97,7 @@ def _figure(args):
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise EmovoxError(f"{src}: expected a JSON object of per-epoch lists, e.g. {{\"train_loss\": [...]}}")
         return plots.training_curves(data, title=args.title or f"{src.name}")
-    segments = data.get("segments") if isinstance(data, dict) else data
-    if not isinstance(segments, list) or not all(isinstance(s, dict) and "start" in s and "end" in s
-                                                 for s in segments):
-        raise EmovoxError(f"{src}: expected a JSON list of segments with start, end, label, confidence, probabilities")
-    return plots.emotion_timeline(segments, title=args.title or f"{src.name}: emotion over time")
+    raise EmovoxError(f"{src}: unknown plot kind {kind!r}")
 
 
 def cmd_plot(args) -> int:
@@ -109,11 +111,18 @@ def cmd_plot(args) -> int:
 
 
 def register(sub) -> None:
+    from .common import examples
+
     p = sub.add_parser("plot", help="plot a recording's features, a corpus, an evaluation or a timeline",
-                       description=__doc__.split("\n\n", 1)[1])
+                       description=__doc__.split("\n\n", 1)[1],
+                       **examples("emovox plot overview my.wav -o overview.png",
+                                  "emovox plot mel my.wav --start 1.5 --duration 3",
+                                  "emovox plot counts manifest.csv --by corpus",
+                                  "emovox plot confusion ev.json --counts",
+                                  "emovox plot timeline timeline.json -o timeline.png"))
     p.add_argument("kind", choices=AUDIO_KINDS + DATA_KINDS, metavar="KIND",
                    help=f"audio: {', '.join(AUDIO_KINDS)}; other: {', '.join(DATA_KINDS)}")
-    p.add_argument("file", metavar="FILE", help="audio file (audio kinds), manifest / corpus root, or JSON")
+    p.add_argument("file", metavar="FILE", help="audio file (audio kinds), manifest / corpus root, JSON, or timeline CSV/TSV/JSON")
     p.add_argument("-o", "--output", help="PNG to write (default: FILE's stem + _KIND.png here)")
     p.add_argument("--sr", type=int, default=16000, help="rate to analyse audio at (default 16000)")
     p.add_argument("--start", type=float, default=0.0, help="audio: start at this time (s)")
@@ -121,5 +130,5 @@ def register(sub) -> None:
     p.add_argument("--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column")
     p.add_argument("--counts", action="store_true", help="confusion: show counts instead of row fractions")
     p.add_argument("--title", help="figure title (default: the file name)")
-    p.add_argument("--dpi", type=int, default=120)
+    p.add_argument("--dpi", type=int, default=120, help="resolution of the PNG in dots per inch (default 120)")
     p.set_defaults(func=cmd_plot)

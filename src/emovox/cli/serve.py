@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import err
+from .common import err, examples
 
 
 def _bad_option(args) -> str | None:
@@ -42,7 +42,13 @@ def cmd_serve(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="web page and REST API (POST /v1/predict) over a model")
+    p = sub.add_parser("serve", help="web page and REST API (POST /v1/predict) over a model",
+                       description="Serve the web page and the REST API (POST /v1/predict; API docs at /docs) "
+                                   "over one model.",
+                       **examples("emovox serve",
+                                  "emovox serve --model runs/mine --port 8080",
+                                  "emovox serve --host 0.0.0.0 --allowed-host emotions.example.org",
+                                  "curl -F file=@my.wav http://127.0.0.1:8000/v1/predict"))
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -60,5 +66,6 @@ def register(sub) -> None:
     p.add_argument("--allowed-host", action="append", metavar="NAME",
                    help="a Host name the server answers to besides loopback names and the bound address "
                         "(behind a reverse proxy: its public name); repeatable")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                   help="least severe server messages to print (default info)")
     p.set_defaults(func=cmd_serve)

@@ -150,8 +150,30 @@ def timeline(source, model=None, **kwargs) -> list[Segment]:
 
 
 # ------------------------------------------------------------------------------------------------ output
-def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: str | None = None) -> list[dict]:
-    """Flat rows: ``start, end, emotion, confidence`` then one ``p_<label>`` column per emotion."""
+def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> dict[str, float]:
+    """The ``k`` most probable emotions, most probable first (all of them when ``k`` is None).
+
+    >>> top_probabilities({"sad": 0.2, "angry": 0.7, "happy": 0.1}, 2)
+    {'angry': 0.7, 'sad': 0.2}
+    """
+    if not k:
+        return dict(probabilities)
+    return dict(sorted(probabilities.items(), key=lambda kv: -kv[1])[:k])
+
+
+def segment_dict(s: Segment, top_k: int | None = None) -> dict:
+    """:meth:`Segment.to_dict`, its probabilities cut to the ``top_k`` most probable emotions."""
+    d = s.to_dict()
+    d["probabilities"] = top_probabilities(d["probabilities"], top_k)
+    return d
+
+
+def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: str | None = None,
+         top_k: int | None = None) -> list[dict]:
+    """Flat rows: ``start, end, emotion, confidence`` then one ``p_<label>`` column per emotion.
+
+    With ``top_k``, a row fills only the columns of its ``top_k`` most probable emotions (others empty).
+    """
     out = []
     for s in segments:
         labs = labels or list(s.probabilities)
@@ -159,23 +181,29 @@ def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: s
         r.update(start=round(s.start, 3), end=round(s.end, 3), emotion=s.emotion,
                  confidence=round(float(s.confidence), 4) if s.confidence is not None else None,
                  speech=s.speech, uncertain=s.uncertain)
-        r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
+        if top_k:
+            kept = top_probabilities(s.probabilities, top_k)
+            r.update({f"p_{lab}": round(float(kept[lab]), 4) if lab in kept else None for lab in labs})
+        else:
+            r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
         out.append(r)
     return out
 
 
 def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels: list[str] | None = None,
-                   source: str | None = None) -> Path:
-    """Write segments to ``.csv`` (one row each, a ``p_<label>`` column per emotion) or ``.json``.
+                   source: str | None = None, top_k: int | None = None) -> Path:
+    """Write segments to ``.csv`` / ``.tsv`` (one row each, a ``p_<label>`` column per emotion) or ``.json``.
 
-    An empty timeline still writes a valid file: a CSV header, or an empty JSON list.
+    An empty timeline still writes a valid file: a CSV header, or an empty JSON list. With ``top_k``, each
+    segment keeps only its ``top_k`` most probable emotions (empty cells, or fewer JSON probabilities).
+    :func:`read_timeline` reads any of them back.
     """
     path = Path(path)
     segments = list(segments)
     labels = labels or (list(segments[0].probabilities) if segments else [])
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".json":
-        recs = [({"source": source} if source is not None else {}) | s.to_dict() for s in segments]
+        recs = [({"source": source} if source is not None else {}) | segment_dict(s, top_k) for s in segments]
         path.write_text(json.dumps(recs, indent=2) + "\n")
         return path
     if path.suffix.lower() not in (".csv", ".tsv"):
@@ -186,8 +214,78 @@ def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels:
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         w.writeheader()
-        w.writerows(rows(segments, labels, source))
+        w.writerows(rows(segments, labels, source, top_k))
     return path
+
+
+def _cell(value: str | None):
+    """A CSV cell back as a number, bool or None (empty)."""
+    if value is None:
+        return None
+    v = value.strip()
+    if v == "" or v.lower() in ("none", "nan"):
+        return None
+    if v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def read_timeline(path: str | os.PathLike) -> list[dict]:
+    """Segments of a timeline written by :func:`write_timeline` (``.csv``, ``.tsv`` or ``.json``), as dicts.
+
+    Each dict has ``start``, ``end``, ``emotion`` (None where there is no speech), ``confidence``,
+    ``speech``, ``uncertain`` and ``probabilities`` (label -> probability, from the ``p_<label>`` columns);
+    a ``source`` column is kept. A JSON file may also be ``{"segments": [...]}`` (``predict --timeline
+    --json``'s output for one file). Raises :class:`EmovoxError` for a file that is not a timeline.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EmovoxError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EmovoxError(f"{path}: not a readable timeline ({str(exc).splitlines()[0][:120]})") from None
+    what = "expected a timeline: a CSV/TSV with start, end, emotion columns (emovox predict --timeline -o t.csv) " \
+           "or a JSON list of segments"
+    if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
+        if isinstance(data, dict):
+            data = data.get("segments")
+        elif isinstance(data, list) and data and all(isinstance(d, dict) and "segments" in d for d in data):
+            data = [s for d in data for s in d["segments"]]  # predict --json of several files
+        if not isinstance(data, list) or not all(isinstance(s, dict) and "start" in s and "end" in s for s in data):
+            raise EmovoxError(f"{path}: {what}")
+        return [dict(s) for s in data]
+    first = text.splitlines()[0] if text.strip() else ""
+    delim = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
+    reader = csv.DictReader(text.splitlines(), delimiter=delim)
+    cols = reader.fieldnames or []
+    if not {"start", "end"} <= set(cols) or not ({"emotion", "label"} & set(cols)):
+        raise EmovoxError(f"{path}: {what}")
+    out = []
+    for n, r in enumerate(reader, start=2):
+        try:
+            start, end = float(r["start"]), float(r["end"])
+        except (TypeError, ValueError):
+            raise EmovoxError(f"{path}, line {n}: start and end must be numbers") from None
+        seg = {"start": start, "end": end}
+        if "source" in r:
+            seg["source"] = r["source"]
+        emotion = (r.get("emotion") if "emotion" in r else r.get("label")) or None
+        speech = _cell(r.get("speech"))
+        seg.update(emotion=emotion, confidence=_cell(r.get("confidence")),
+                   speech=True if speech is None else bool(speech), uncertain=bool(_cell(r.get("uncertain"))))
+        probs = {c[2:]: _cell(r[c]) for c in cols if c.startswith("p_")}
+        seg["probabilities"] = {k: float(v) for k, v in probs.items() if isinstance(v, float)} \
+            if seg["speech"] and emotion else {}
+        out.append(seg)
+    return out
 
 
 def format_segment(s: Segment, top: int = 3) -> str:

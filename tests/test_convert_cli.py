@@ -1,0 +1,73 @@
+"""``emovox convert`` on folders: name collisions and folders without audio are one-line errors, before writing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.cli import main
+from emovox.convert import convert_tree, plan_tree
+from emovox.errors import AudioError
+
+
+def _tone(path, seconds=0.5, sr=16000):
+    t = np.arange(int(seconds * sr)) / sr
+    sf.write(str(path), (0.3 * np.sin(2 * np.pi * 220 * t)).astype("float32"), sr)
+
+
+def test_collision_is_an_error_before_anything_is_written(tmp_path, capsys):
+    src = tmp_path / "coll"
+    src.mkdir()
+    _tone(src / "a.wav")
+    (src / "a.m4a").write_bytes(b"\0" * 64)  # never decoded: the collision is found from the names
+    _tone(src / "b.wav")
+    out = tmp_path / "out"
+    rc = main(["convert", str(src), str(out), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0
+    assert len(err) == 1, err
+    assert "coll/a.wav and" in err[0] or "coll/a.m4a and" in err[0]
+    assert "a.m4a" in err[0] and "coll/a.wav" in err[0] and "converted 0" not in err[0]
+    assert not out.exists()  # nothing written, not even b.wav
+
+
+def test_collision_by_ext(tmp_path):
+    src = tmp_path / "coll"
+    (src / "sub").mkdir(parents=True)
+    _tone(src / "sub" / "x.wav")
+    _tone(src / "sub" / "x.flac")
+    with pytest.raises(AudioError, match=r"x\.flac and .*x\.wav would both be written to .*x\.ogg"):
+        plan_tree(src, tmp_path / "out", ext=".ogg")
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_collision_keeps_both(tmp_path, capsys):
+    src = tmp_path / "ok"
+    src.mkdir()
+    _tone(src / "a.wav")
+    _tone(src / "a.flac")  # .flac is kept by default: a.wav and a.flac do not collide
+    done, failed = convert_tree(src, tmp_path / "out", progress=False)
+    assert sorted(p.name for p in done) == ["a.flac", "a.wav"] and not failed
+
+
+@pytest.mark.parametrize("name", ["empty_dir", "empty_dir.wav"])
+def test_folder_without_audio_is_an_error(tmp_path, capsys, name):
+    src = tmp_path / name
+    src.mkdir()
+    (src / "notes.txt").write_text("no audio here")
+    rc = main(["convert", str(src), str(tmp_path / "out.wav"), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and "no audio files" in err[0] and name in err[0], err
+    assert not (tmp_path / "out.wav").exists()
+
+
+def test_bad_ext_is_refused_before_writing(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    _tone(src / "a.wav")
+    rc = main(["convert", str(src), str(tmp_path / "out"), "--ext", "mp3", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and "--ext mp3" in err[0], err
+    assert not (tmp_path / "out").exists()

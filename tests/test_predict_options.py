@@ -1,0 +1,108 @@
+"""``predict --top-k`` in every output (plain, ``--json``, ``--timeline`` table, JSON and CSV) and
+``predict``'s quiet mode (no progress, no summary line; errors still shown)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.cli import build_parser, main
+
+from .conftest import RAVDESS, need
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def utterances() -> list[str]:
+    return [str(p) for p in sorted(need(RAVDESS).glob("Actor_05/*"))[::15][:3]]
+
+
+@pytest.fixture(scope="module")
+def recording(utterances, tmp_path_factory):
+    """Three real utterances joined by 1.2 s pauses, 16 kHz WAV."""
+    from emovox import load_audio
+
+    gap = np.zeros(int(1.2 * SR), dtype=np.float32)
+    parts = [gap]
+    for f in utterances:
+        parts += [load_audio(f, SR), gap]
+    path = tmp_path_factory.mktemp("rec") / "rec.wav"
+    sf.write(path, np.concatenate(parts), SR)
+    return path
+
+
+def _run(argv, quiet=False):
+    args = build_parser().parse_args([*argv, "-q"] if quiet else argv)
+    assert args.quiet is quiet
+    return args.func(args)
+
+
+def test_top_k_trims_json_probabilities(utterances, capsys):
+    assert main(["predict", *utterances, "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert main(["predict", *utterances, "--json", "--top-k", "2"]) == 0
+    top = json.loads(capsys.readouterr().out)
+    assert len(top) == len(full) == 3
+    for a, b in zip(full, top, strict=True):
+        assert len(a["probabilities"]) > 2 and len(b["probabilities"]) == 2
+        best = sorted(a["probabilities"].items(), key=lambda kv: -kv[1])[:2]
+        assert list(b["probabilities"].items()) == best  # the two most probable, most probable first
+        assert b["emotion"] == a["emotion"] == best[0][0] and b["confidence"] == a["confidence"]
+
+
+def test_top_k_in_the_timeline_outputs(recording, tmp_path, capsys):
+    from emovox.live import read_timeline
+
+    assert main(["predict", str(recording), "--timeline"]) == 0
+    full = capsys.readouterr().out.strip().splitlines()
+    labels = full[0].split()[4:]
+    assert len(labels) >= 4
+    assert main(["predict", str(recording), "--timeline", "--top-k", "2"]) == 0
+    table = capsys.readouterr().out.strip().splitlines()
+    assert table[0] == full[0] and len(table) == len(full) >= 3
+    for row, ref in zip(table[1:], full[1:], strict=True):
+        cells, ref_cells = row.split()[4:4 + len(labels)], ref.split()[4:4 + len(labels)]
+        assert sum(c != "-" for c in cells) == 2 and cells.count("-") == len(labels) - 2
+        kept = sorted((c for c in cells if c != "-"), key=float)
+        assert kept == sorted(sorted(ref_cells, key=float, reverse=True)[:2], key=float)  # the top two
+    # --json and -o (JSON, CSV): the same two per segment
+    out_json, out_csv = tmp_path / "t.json", tmp_path / "t.csv"
+    assert main(["predict", str(recording), "--timeline", "--top-k", "2", "--json", "-o", str(out_json)]) == 0
+    printed = json.loads(capsys.readouterr().out)[0]["segments"]
+    assert printed and all(len(s["probabilities"]) == 2 for s in printed)
+    assert json.loads(out_json.read_text()) == printed
+    assert main(["predict", str(recording), "--timeline", "--top-k", "1", "-o", str(out_csv)]) == 0
+    capsys.readouterr()
+    with open(out_csv) as fh:
+        recs = list(csv.DictReader(fh))
+    for r in recs:
+        filled = [k for k, v in r.items() if k.startswith("p_") and v != ""]
+        assert filled == [f"p_{r['emotion']}"] and float(r[filled[0]]) == float(r["confidence"])
+    assert [s["probabilities"] for s in read_timeline(out_csv)] == \
+        [{r["emotion"]: float(r["confidence"])} for r in recs]
+    assert main(["plot", "timeline", str(out_csv), "-o", str(tmp_path / "t.png")]) == 0
+
+
+def test_quiet_keeps_errors_and_drops_the_summary(utterances, recording, tmp_path, capsys):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF not audio" * 20)
+    argv = ["predict", utterances[0], str(bad)]
+    assert _run(argv) == 1
+    loud = capsys.readouterr().err
+    assert "broken.wav" in loud and "1 of 2 inputs failed" in loud
+    assert _run(argv, quiet=True) == 1
+    captured = capsys.readouterr()
+    assert "broken.wav" in captured.err and "inputs failed" not in captured.err
+    assert utterances[0].rsplit("/", 1)[-1] in captured.out
+    # --timeline: the table still prints; "saved" and summary lines do not, errors do
+    out = tmp_path / "q.csv"
+    assert _run(["predict", str(recording), str(bad), "--timeline", "-o", str(out)], quiet=True) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "broken.wav" in err[0], err
+    assert out.is_file() and captured.out.splitlines()[1].split()[0] == "start"
