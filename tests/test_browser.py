@@ -121,6 +121,13 @@ def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
     page.wait_for_selector("body[data-state=result]")
     assert page.locator("#timeline .seg").count() >= 4
     assert page.inner_text("#emotion").strip().lower() in model.labels
+    # a legend names every emotion drawn, and a tap (not only a hover) gives a segment's details
+    drawn = set(page.eval_on_selector_all("#timeline .seg:not(.nospeech)", "els => els.map(e => e.title.split(': ')[1].split(' (')[0])"))
+    legend = set(page.eval_on_selector_all("#timeline-legend .legend-item", "els => els.map(e => e.textContent.trim())"))
+    assert drawn and drawn <= legend, (drawn, legend)
+    page.locator("#timeline .seg").first.click()
+    assert " s: " in page.inner_text("#segment-detail")
+    assert "whole recording" in page.inner_text("#timeline-block")
     page.wait_for_timeout(600)
     path = shots / "emovox-page-timeline.png"
     page.screenshot(path=str(path), full_page=True)
@@ -157,10 +164,18 @@ def test_no_speech_is_said_and_a_voice_replaces_it(page, server, model, shots, t
 
 def test_upload_error_is_shown(page, server, tmp_path):
     _open(page, server)
+    from emovox import load_audio
+
+    good = tmp_path / "voice.wav"
+    good.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+    page.set_input_files("#file", str(good))
+    page.wait_for_selector("body[data-state=result]")
+    assert page.locator("#result").is_visible()
     bad = tmp_path / "notes.txt"
     bad.write_text("this is not audio")
     page.set_input_files("#file", str(bad))
     page.wait_for_selector("#error:not([hidden])")
+    assert page.locator("#result").is_hidden()  # the previous answer is not left under the error
     assert "not a recognised audio format" in page.inner_text("#error")
 
 

@@ -197,16 +197,20 @@ function renderTimeline(segments, duration) {
   line.replaceChildren();
   for (const s of segments) {
     const left = (100 * s.start) / duration, width = (100 * (s.end - s.start)) / duration;
-    if (s.speech === false) {
-      line.append(el("div", { class: "seg nospeech", title: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: no speech`,
-        style: { left: `${left}%`, width: `${width}%` } }));
-      continue;
-    }
-    const seg = el("div", { class: "seg", title: `${s.start.toFixed(1)}–${s.end.toFixed(1)} s: ${s.emotion} (${pct(s.confidence)})`,
-      style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
+    const when = `${s.start.toFixed(1)}–${s.end.toFixed(1)} s`;
+    const seg = s.speech === false
+      ? el("div", { class: "seg nospeech", title: `${when}: no speech`, style: { left: `${left}%`, width: `${width}%` } })
+      : el("div", { class: "seg", title: `${when}: ${s.emotion} (${pct(s.confidence)}${s.uncertain ? ", uncertain" : ""})`,
+        style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
       width > 4 ? s.emotion : "");
+    seg.addEventListener("click", () => { $("segment-detail").textContent = seg.title; });
     line.append(seg);
   }
+  const shown = [...new Set(segments.filter((s) => s.speech !== false && s.emotion).map((s) => s.emotion))];
+  $("timeline-legend").replaceChildren(
+    ...shown.map((e) => el("span", { class: "legend-item" }, el("span", { class: "swatch", style: { background: colour(e) } }), e)),
+    ...(segments.some((s) => s.speech === false)
+      ? [el("span", { class: "legend-item" }, el("span", { class: "swatch nospeech" }), "no speech")] : []));
   const axis = $("timeline-axis");
   axis.replaceChildren();
   const step = duration > 120 ? 30 : duration > 40 ? 10 : 5;
@@ -217,6 +221,7 @@ function renderTimeline(segments, duration) {
 
 async function analyse(blob, filename) {
   showError("");
+  $("result").hidden = true;  // never show the previous recording's answer under the spinner or an error
   $("busy").hidden = false;
   document.body.dataset.state = "busy";
   try {
