@@ -201,6 +201,18 @@ def test_picture_reaction_session(page, server, model, shots):
     print(f"screenshot: {path}")
 
 
+def test_failed_microphone_leaves_no_empty_report(page, server):
+    _open(page, server)
+    page.click("#tab-pictures")
+    page.wait_for_function("document.getElementById('demo-count').textContent.includes('pictures')")
+    page.evaluate("() => { navigator.mediaDevices.getUserMedia = () => Promise.reject(new Error('permission denied')); }")
+    page.click("#start-session")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Could not open the microphone" in page.inner_text("#error")
+    assert page.locator("#summary").is_hidden() and page.locator("#stage").is_hidden()
+    assert page.locator("#session-setup").is_visible()
+
+
 def test_model_tab(page, server, model, shots):
     _open(page, server)
     page.click("#tab-model")

@@ -371,6 +371,11 @@ async function runSession() {
   }
   const results = await Promise.all(trials.map((t) => t.result));
   $("stage").hidden = true;
+  if (!trials.length) {  // the microphone failed before the first picture: no empty report, back to the start
+    $("session-setup").hidden = false;
+    document.body.dataset.state = "error";
+    return;
+  }
   renderSummary(trials.map((t, i) => ({ ...t, result: results[i] })));
 }
 
