@@ -155,10 +155,11 @@ class Evaluation:
             lines.append(f"{lab:<12}{100 * m['precision']:>9.1f}%{100 * m['recall']:>8.1f}%"
                          f"{100 * m['f1']:>7.1f}%{m['support']:>9}")
         width = max(7, max(len(lab) for lab in self.labels) + 1)
+        cell = max(7, max(len(lab) for lab in self.labels) + 1)  # whole names: "surprised", not "surpri"
         lines += ["", "confusion (rows true, columns predicted):",
-                  " " * width + "".join(f"{lab[:6]:>7}" for lab in self.labels)]
+                  " " * width + "".join(f"{lab:>{cell}}" for lab in self.labels)]
         for lab, row in zip(self.labels, self.pooled["confusion"], strict=True):
-            lines.append(f"{lab:<{width}}" + "".join(f"{v:>7}" for v in row))
+            lines.append(f"{lab:<{width}}" + "".join(f"{v:>{cell}}" for v in row))
         return "\n".join(lines)
 
     def confusion_figure(self, title: str | None = None):

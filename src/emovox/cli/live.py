@@ -118,8 +118,13 @@ def cmd_session(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------ predict --timeline
+def _cell(labels: list[str]) -> int:
+    return max(7, *(len(lab) for lab in labels))  # whole names in the header: "surprised", not "surpris"
+
+
 def _table_header(labels: list[str]) -> str:
-    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab[:7]:>7}" for lab in labels)
+    w = _cell(labels)
+    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab:>{w}}" for lab in labels)
 
 
 def _table_row(seg, labels: list[str], top_k: int | None = None) -> str:
@@ -129,8 +134,9 @@ def _table_row(seg, labels: list[str], top_k: int | None = None) -> str:
     if not seg.speech:
         return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
     kept = top_probabilities(seg.probabilities, top_k)
+    w = _cell(labels)
     return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
-            + " ".join(f"{kept[lab]:7.3f}" if lab in kept else f"{'-':>7}" for lab in labels)
+            + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
             + ("  uncertain" if seg.uncertain else ""))
 
 

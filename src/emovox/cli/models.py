@@ -274,6 +274,12 @@ def cmd_train(args) -> int:
     return 1 if table.failures else 0
 
 
+def _plain(params: dict) -> dict:
+    """Grid-search parameters as JSON values: numbers stay numbers (numpy scalars become Python ones)."""
+    return {k: (v.item() if hasattr(v, "item") else v if isinstance(v, int | float | str | bool | None) else str(v))
+            for k, v in params.items()}
+
+
 def cmd_tune(args) -> int:
     import json
 
@@ -286,7 +292,7 @@ def cmd_tune(args) -> int:
     clf = _recipe(args).classifier
     if args.protocol == "none":
         search = tune_classical(table, clf, seed=args.seed, scale=not args.no_scale)
-        print(json.dumps({"best_params": search.best_params_, "best_ua": search.best_score_}, default=str))
+        print(json.dumps({"best_params": _plain(search.best_params_), "best_ua": float(search.best_score_)}))
         return 0
     # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
     from ..evaluation import Evaluation, scores
@@ -303,7 +309,7 @@ def cmd_tune(args) -> int:
         pipe = make_classifier(clf, seed=args.seed, scale=not args.no_scale).set_params(**search.best_params_)
         pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
         s = scores(y[fold.test], pred, labels)
-        s["fold"], s["best_params"] = fold.name, {k: str(v) for k, v in search.best_params_.items()}
+        s["fold"], s["best_params"] = fold.name, _plain(search.best_params_)
         print(f"{fold.name}: best {s['best_params']} inner UA {100 * search.best_score_:.1f} % "
               f"-> test UA {100 * s['ua']:.1f} %", file=sys.stderr)
         folds.append(s)

@@ -197,7 +197,9 @@ def resolve_encoder(name_or_path: str | os.PathLike) -> Path:
     s = str(name_or_path)
     if p.exists() or not _HUB_ID.match(s):
         if not p.is_dir():
-            raise ModelError(f"{s}: no such checkpoint directory (and not a hub id like 'openai/whisper-base')")
+            raise ModelError(f"{s}: no such checkpoint directory (and not a hub id like 'openai/whisper-base'); "
+                             "point --encoder at a Whisper checkpoint folder (config.json + model.safetensors) "
+                             "or a hub id, or set EMOVOX_SHARED to the folder holding encoders/whisper-base")
         if not (p / "config.json").is_file():
             raise ModelError(f"{p}: not a Whisper checkpoint directory (config.json missing)")
         return p
