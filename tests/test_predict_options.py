@@ -106,3 +106,33 @@ def test_quiet_keeps_errors_and_drops_the_summary(utterances, recording, tmp_pat
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and "broken.wav" in err[0], err
     assert out.is_file() and captured.out.splitlines()[1].split()[0] == "start"
+
+
+def test_output_file_without_timeline(utterances, tmp_path, capsys):
+    """``predict -o`` writes every input's result (it used to be refused without --timeline)."""
+    from .signals import hum
+
+    buzz = tmp_path / "hum.wav"
+    sf.write(buzz, hum(2.0), SR)
+    inputs = [*utterances, str(buzz), str(tmp_path / "missing.wav")]
+    assert main(["predict", *inputs, "--json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    out_json = tmp_path / "res.json"
+    assert main(["predict", *inputs, "-o", str(out_json)]) == 1
+    saved = json.loads(out_json.read_text())
+    assert saved == printed and len(saved) == 5
+    out_csv = tmp_path / "res.csv"
+    assert main(["predict", *inputs, "-o", str(out_csv)]) == 1
+    rows = list(csv.DictReader(open(out_csv)))
+    assert [r["source"] for r in rows] == [r["source"] for r in saved]
+    speech = [r for r in rows if r["speech"] == "True"]
+    assert len(speech) == 3 and all(abs(sum(float(r[k]) for k in r if k.startswith("p_")) - 1) < 1e-6 for r in speech)
+    assert rows[3]["speech"] == "False" and rows[3]["reason"] and not rows[3]["emotion"]
+    assert rows[4]["error"] and "missing.wav" in rows[4]["error"]
+    assert main(["predict", *utterances, "-o", str(tmp_path / "res.txt")]) == 2
+
+
+def test_output_file_with_dask_is_refused_in_one_line(utterances, capsys):
+    assert main(["predict", *utterances, "--engine", "dask", "-o", "x.csv"]) == 2
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--output-dir" in lines[0]

@@ -327,6 +327,10 @@ def cmd_predict(args) -> int:
         err("--same-speaker and --same-channel score the files together on one machine; they do not combine "
             "with --engine dask")
         return 2
+    if (args.engine == "dask" or args.address) and args.output:
+        err("-o/--output writes one file on this machine; with --engine dask the results go to --output-dir "
+            "(a folder of Parquet parts)")
+        return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from ..batch.cli import predict_command
 
@@ -336,10 +340,13 @@ def cmd_predict(args) -> int:
     from ..inference import load_model
     from ..paths import display_path, expand_files
 
-    if args.timeline or args.plot or args.output:
+    if args.timeline or args.plot:
         from .live import predict_timeline
 
         return predict_timeline(args)
+    if args.output and not str(args.output).lower().endswith((".csv", ".json")):
+        err(f"{args.output}: -o/--output must end in .csv or .json")
+        return 2
     model = load_model(args.model, emotions=args.emotions)
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
     problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files: one line each
@@ -347,7 +354,10 @@ def cmd_predict(args) -> int:
     for msg in problems:
         err(msg)
     n_bad = len(problems)
-    results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if args.json else []
+    keep = args.json or args.output  # every result, for --json and -o
+    results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if keep else []
+    if sys.stdout.isatty() and not args.json:
+        print("source\temotion\tconfidence\tprobabilities (most probable first)", flush=True)
     if args.same_speaker:  # every file is embedded before the first result: show progress meanwhile
         from tqdm import tqdm
 
@@ -357,22 +367,48 @@ def cmd_predict(args) -> int:
             n_bad += 1
             err(display_path(pred.error or "failed"))
         source = display_path(pred.source)  # a name that is not UTF-8 prints as \xNN, never a crash
-        if args.json:
+        if keep:
             d = pred.to_dict() | {"source": source}
             if args.top_k and "probabilities" in d:  # the K most probable, most probable first
                 d["probabilities"] = dict(pred.top(args.top_k))
             results.append(d)
-        elif pred.ok and not pred.speech:
+        if not args.json and pred.ok and not pred.speech:
             print(f"{source}\tno speech\t-\t{pred.reason}", flush=True)
-        elif pred.ok:
+        elif not args.json and pred.ok:
             top = pred.top(args.top_k or len(pred.probabilities))
             print(f"{source}\t{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
                   + "  ".join(f"{lab} {p:.3f}" for lab, p in top), flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
+    if args.output:
+        _write_results(results, args.output, model.labels)
+        if not quiet:
+            print(f"saved {args.output}", file=sys.stderr)
     if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
+
+
+def _write_results(results: list[dict], path: str, labels: list[str]) -> None:
+    """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV (one row per input:
+    source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".json":
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        return
+    cols = ["source", "speech", "emotion", "confidence", "uncertain", *(f"p_{lab}" for lab in labels), "reason",
+            "error"]
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols)
+        w.writeheader()
+        for r in results:
+            w.writerow({k: v for k, v in r.items() if k in cols}
+                       | {f"p_{lab}": p for lab, p in (r.get("probabilities") or {}).items()})
 
 
 def _positive_int(text: str) -> int:
@@ -477,7 +513,7 @@ def register(sub) -> None:
                         "--same-speaker; on unseen corpora +3 points UA, but -14 on a batch of one emotion)")
     p.add_argument("--timeline", action="store_true",
                    help="long recordings: cut into speech segments and give the emotion of each")
-    p.add_argument("-o", "--output", help="with --timeline: save the segments to CSV or JSON")
+    p.add_argument("-o", "--output", help="save the results to .csv or .json (with --timeline: the segments)")
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)")
