@@ -334,3 +334,14 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     with open(out / "report.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 4
     assert "report:" in capsys.readouterr().err
+
+
+def test_listen_prints_the_table_of_predict_timeline(model, speech_file, capsys):
+    """`emovox listen` (here from a file, as fast as it reads) prints the same rows as `predict --timeline`."""
+    path, n = speech_file
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path)]) == 0
+    table = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    assert main(["listen", "--input", str(path), "--fast", "--model", str(model.path)]) == 0
+    live = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip() and not ln.startswith("listening")]
+    assert table[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(table) == n + 1
+    assert live == table

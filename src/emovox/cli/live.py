@@ -86,7 +86,7 @@ def cmd_listen(args) -> int:
             print(f"saved {args.save}", file=sys.stderr)
         return 0
     src = _source(args, model.sample_rate, args.duration)
-    view = LiveView(sys.stdout)
+    view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     segs = listen(src, model, view=view, options=_vad_options(args))
     print(f"{len(segs)} speech segment{'s' if len(segs) != 1 else ''}"
@@ -118,35 +118,13 @@ def cmd_session(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------ predict --timeline
-def _cell(labels: list[str]) -> int:
-    return max(7, *(len(lab) for lab in labels))  # whole names in the header: "surprised", not "surpris"
-
-
-def _table_header(labels: list[str]) -> str:
-    w = _cell(labels)
-    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab:>{w}}" for lab in labels)
-
-
-def _table_row(seg, labels: list[str], top_k: int | None = None) -> str:
-    """A row of the ``--timeline`` table; with ``top_k``, emotions outside the segment's top ``top_k`` show ``-``."""
-    from ..live.timeline import top_probabilities
-
-    if not seg.speech:
-        return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
-    kept = top_probabilities(seg.probabilities, top_k)
-    w = _cell(labels)
-    return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
-            + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
-            + ("  uncertain" if seg.uncertain else ""))
-
-
 def predict_timeline(args) -> int:
     """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment."""
     from ..audio import audio_info
     from ..errors import EmovoxError
     from ..inference import load_model
     from ..live import FileSource, adapt_timeline, iter_timeline
-    from ..live.timeline import segment_dict
+    from ..live.timeline import segment_dict, table_header, table_row
     from ..paths import display_path, expand_files
 
     if not args.timeline:
@@ -176,17 +154,17 @@ def predict_timeline(args) -> int:
             if not args.json:
                 if len(paths) > 1:
                     print(f"# {shown}")
-                print(_table_header(labels), flush=True)
+                print(table_header(labels), flush=True)
             # adapted rows exist only once the whole recording is read: printed at the end
             for seg in iter_timeline(FileSource(path, model.sample_rate), model, keep_embeddings=adapt):
                 segs.append(seg)
                 if not args.json and not adapt:
-                    print(_table_row(seg, labels, top_k), flush=True)
+                    print(table_row(seg, labels, top_k), flush=True)
             if adapt:
                 adapt_timeline(model, segs)
                 if not args.json:
                     for seg in segs:
-                        print(_table_row(seg, labels, top_k), flush=True)
+                        print(table_row(seg, labels, top_k), flush=True)
         except EmovoxError as exc:
             n_bad += 1
             err(display_path(str(exc)))

@@ -10,7 +10,7 @@ from typing import TextIO
 import numpy as np
 
 from .sources import take
-from .timeline import LatencyClock, _clock, _model, format_segment, iter_timeline
+from .timeline import LatencyClock, _clock, _model, format_segment, iter_timeline, table_header, table_row
 from .vad import Segment
 
 
@@ -18,14 +18,19 @@ class LiveView:
     """A terminal view: finished segments scroll up, a status line (clock, input level) stays at the bottom.
 
     On a non-terminal stream (a pipe, a log file) only the segment lines are written, one per segment.
+    With ``labels``, segments are rows of the table ``emovox predict --timeline`` prints (its header
+    before the first one); without, one compact line each (:func:`format_segment`).
     """
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, min_interval: float = 0.1):
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, min_interval: float = 0.1,
+                 labels: list[str] | None = None):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.min_interval = min_interval
+        self.labels = labels
         self._last = 0.0
         self._status = ""
+        self._header = labels is None  # printed already, or not wanted
 
     def status(self, seconds: float, level: float, speaking: bool = False) -> None:
         """Redraw the bottom line (at most every ``min_interval`` seconds)."""
@@ -40,7 +45,10 @@ class LiveView:
 
     def segment(self, seg: Segment, latency: float | None = None) -> None:
         """Print one finished segment (above the status line)."""
-        line = format_segment(seg)
+        line = table_row(seg, self.labels) if self.labels else format_segment(seg)
+        if not self._header:
+            line = table_header(self.labels) + "\n" + line
+            self._header = True
         if latency is not None and self.tty:
             line += f"  [{1000 * latency:.0f} ms]"
         self.stream.write(("\r\x1b[2K" if self.tty else "") + line + "\n")

@@ -288,6 +288,28 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
     return out
 
 
+def _column_width(labels: list[str]) -> int:
+    return max(7, *(len(lab) for lab in labels))  # whole names in the header: "surprised", not "surpris"
+
+
+def table_header(labels: list[str]) -> str:
+    """The header of the segment table that ``emovox predict --timeline`` and ``emovox listen`` print."""
+    w = _column_width(labels)
+    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab:>{w}}" for lab in labels)
+
+
+def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
+    """One segment as a row of that table; with ``top_k``, emotions outside the segment's top ``top_k``
+    show ``-``; a segment without speech says so."""
+    if not seg.speech:
+        return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
+    kept = top_probabilities(seg.probabilities, top_k)
+    w = _column_width(labels)
+    return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
+            + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
+            + ("  uncertain" if seg.uncertain else ""))
+
+
 def format_segment(s: Segment, top: int = 3) -> str:
     """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``."""
     if not s.speech:
