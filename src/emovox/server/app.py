@@ -360,10 +360,23 @@ def _timeline(model, y: np.ndarray) -> list[dict]:
     """Speech segments of ``y`` (at the model's rate) with their emotions, from :mod:`emovox.live`."""
     from ..live import timeline
 
-    return [{"start": round(float(s.start), 3), "end": round(float(s.end), 3), "emotion": s.emotion,
-             "confidence": None if s.confidence is None else float(s.confidence), "speech": s.speech,
-             "uncertain": s.uncertain, "probabilities": {k: float(v) for k, v in s.probabilities.items()}}
-            for s in timeline(y, model)]
+    return [_segment(s) for s in timeline(y, model)]
+
+
+def _segment(s) -> dict[str, Any]:
+    """One timeline segment as the API answers it (plain floats)."""
+    return {"start": round(float(s.start), 3), "end": round(float(s.end), 3), "emotion": s.emotion,
+            "confidence": None if s.confidence is None else float(s.confidence), "speech": s.speech,
+            "uncertain": s.uncertain, "probabilities": {k: float(v) for k, v in s.probabilities.items()}}
+
+
+def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
+    """The parts of a ``/v1/predict`` answer every path shares; no speech: no confidence, no probabilities."""
+    out = pred.to_dict()
+    out.update(labels=emotions or list(model.labels), timeline=None, timeline_error=None, model=model.path.name)
+    if not pred.speech:
+        out.update(confidence=None, uncertain=False, probabilities={})
+    return out
 
 
 def decode(model, data: bytes, name: str, max_seconds: float | None = None) -> np.ndarray:
@@ -412,21 +425,19 @@ def analyse(model, data: bytes, name: str, timeline_after: float,
     t0 = time.perf_counter()
     from ..audio import STREAM_AFTER_SECONDS, audio_duration
 
-    if sniff_format(data) and (audio_duration(data) or 0.0) > STREAM_AFTER_SECONDS:
-        return _analyse_long(model, data, name, timeline_after, emotions, max_seconds, t0)
+    declared = audio_duration(data) if sniff_format(data) else None
+    if declared and declared > STREAM_AFTER_SECONDS:
+        return _analyse_long(model, data, name, declared, timeline_after, emotions, max_seconds, t0)
     y = decode(model, data, name, max_seconds)
     duration = y.size / model.sample_rate
     try:
         pred = model.predict_signal(y, name, emotions=emotions)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
-    labels = emotions or list(model.labels)
-    out = pred.to_dict()
-    out.update(labels=labels, duration=round(duration, 3), timeline=None, timeline_error=None,
-               model=model.path.name)
+    out = _answer(model, pred, emotions)
+    out.update(duration=round(duration, 3))
     if not pred.speech:
-        out.update(confidence=None, uncertain=False, probabilities={},
-                   elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+        out.update(elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
         return out
     segments, why = None, None
     if duration > timeline_after:
@@ -439,8 +450,10 @@ def analyse(model, data: bytes, name: str, timeline_after: float,
     return out
 
 
-def _analyse_long(model, data: bytes, name: str, timeline_after: float, emotions, max_seconds, t0) -> dict:
-    """:func:`analyse` of a long upload, window by window: the decoded audio is never held whole."""
+def _analyse_long(model, data: bytes, name: str, duration: float, timeline_after: float, emotions, max_seconds,
+                  t0) -> dict:
+    """:func:`analyse` of a long upload (``duration`` seconds, from its header), window by window: the decoded
+    audio is never held whole."""
     from ..audio import DEFAULT_MIN_DURATION, stream_audio
     from ..live import iter_timeline
 
@@ -450,37 +463,21 @@ def _analyse_long(model, data: bytes, name: str, timeline_after: float, emotions
 
     try:
         pred = model.predict_stream(data, name, emotions=emotions, max_seconds=max_seconds)
-        labels = emotions or list(model.labels)
-        out = pred.to_dict()
-        out.update(labels=labels, timeline=None, timeline_error=None, model=model.path.name)
-        seconds = 0.0
-        if not pred.speech:
-            seconds = sum(c.size for c in chunks()) / model.sample_rate
-            out.update(confidence=None, uncertain=False, probabilities={})
-        else:
-            segments, why = [], None
+        out = _answer(model, pred, emotions)
+        if pred.speech and duration > timeline_after:
             try:
-                for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled()):
-                    segments.append({"start": round(float(seg.start), 3), "end": round(float(seg.end), 3),
-                                     "emotion": seg.emotion, "confidence": None if seg.confidence is None
-                                     else float(seg.confidence), "speech": seg.speech, "uncertain": seg.uncertain,
-                                     "probabilities": {k: float(v) for k, v in seg.probabilities.items()}})
-                    seconds = max(seconds, float(seg.end))
+                segments = [_segment(seg) for seg in
+                            iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())]
+                out.update(timeline=segments)
             except ImportError as exc:
-                segments, why = None, f"no timeline: {exc}"
-            out.update(timeline=segments, timeline_error=why)
-            if timeline_after >= seconds:
-                out.update(timeline=None)
+                out.update(timeline_error=f"no timeline: {exc}")
     except AudioLimitError as exc:
         raise ApiError(413, "audio_too_long", str(exc)) from None
     except Cancelled:
         raise
     except EmovoxError as exc:
         raise ApiError(422, "invalid_audio", str(exc)) from None
-    from ..audio import audio_duration
-
-    out.update(duration=round(audio_duration(data) or seconds, 3),
-               elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    out.update(duration=round(duration, 3), elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
     return out
 
 
