@@ -316,8 +316,9 @@ def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_r
 
     The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
     end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
-    2^36 samples) raises, except for MP3, whose declared length is an estimate. ``on_open(samplerate, channels, declared)`` is called once opened. Yields
-    nothing and returns when libsndfile does not know the format (the caller tries ffmpeg)."""
+    2^36 samples) raises, except for MP3, whose declared length is an estimate. ``on_open(samplerate,
+    channels, declared)`` is called once opened. Raises ``_NotSndfile`` when libsndfile does not know the
+    format (the caller tries ffmpeg)."""
     data = source if isinstance(source, bytes) else None
     if data is None:
         try:
@@ -385,21 +386,20 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
     return resample(y, rate[0], sr) if y.size else y
 
 
-def _read_file(path: Path, sr: int, name: str, max_seconds: float | None = None,
-               min_rate: int = None) -> np.ndarray:
+def _checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes:
+    """A path that exists, is a readable regular file, or non-empty bytes: what :func:`load_audio` and
+    :func:`stream_audio` decode; anything else raises :class:`AudioError` naming ``name``."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        if len(source) == 0:
+            raise AudioError(f"{name}: empty input (zero bytes)")
+        return bytes(source)
+    path = Path(source)
     _check_path(path, name)
     if not os.access(path, os.R_OK):
         raise AudioError(f"{name}: unreadable (permission denied)")
     if not path.is_file():
         raise AudioError(f"{name}: not a regular file")
-    return _read(path, sr, name, max_seconds, MIN_SAMPLE_RATE if min_rate is None else min_rate)
-
-
-def _read_bytes(data: bytes, sr: int, name: str, max_seconds: float | None = None,
-                min_rate: int | None = None) -> np.ndarray:
-    if len(data) == 0:
-        raise AudioError(f"{name}: empty input (zero bytes)")
-    return _read(bytes(data), sr, name, max_seconds, MIN_SAMPLE_RATE if min_rate is None else min_rate)
+    return path
 
 
 def _short(exc: BaseException) -> str:
@@ -475,11 +475,10 @@ def load_audio(
         y = resample(y, int(input_sr), sr) if y.size else y
     elif isinstance(source, bytes | bytearray | memoryview):
         name = name or "<bytes>"
-        y = _read_bytes(bytes(source), sr, name, max_seconds)
+        y = _read(_checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        name = name or str(path)
-        y = _read_file(path, sr, name, max_seconds)
+        name = name or str(Path(source))
+        y = _read(_checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     else:
         raise AudioError(f"{name or '<input>'}: unsupported input type {type(source).__name__}")
     return _validate(np.ascontiguousarray(y, dtype=np.float32), sr, name, min_duration)
@@ -535,18 +534,10 @@ def stream_audio(
     samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
     read so far). Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
     """
-    data = bytes(path) if isinstance(path, bytes | bytearray | memoryview) else None
-    name = name or ("<bytes>" if data is not None else str(path))
-    if data is None:
-        p = Path(path)
-        _check_path(p, name)
-        if not p.is_file():
-            raise AudioError(f"{name}: not a regular file")
-        source: Path | bytes = p
-    else:
-        if not data:
-            raise AudioError(f"{name}: empty input (zero bytes)")
-        source = data
+    is_bytes = isinstance(path, bytes | bytearray | memoryview)
+    name = name or ("<bytes>" if is_bytes else str(path))
+    source = _checked_source(path, name)
+    data = source if isinstance(source, bytes) else None
     import soxr
 
     state: dict = {}
