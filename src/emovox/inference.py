@@ -333,11 +333,15 @@ class EmotionModel:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
         these of :attr:`labels` only, for this call."""
+        return self._no_speech(y, source) or self.make_prediction(source, self.proba_signal(y), emotions)
+
+    def _no_speech(self, y: np.ndarray, source: str) -> Prediction | None:
+        """The ``speech=False`` prediction of a signal that fails the speech check, else None."""
         if self.check_speech:
             check = self.speech(y)
             if not check.speech:
                 return Prediction(source, speech=False, reason=check.reason)
-        return self.make_prediction(source, self.proba_signal(y), emotions)
+        return None
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -416,10 +420,8 @@ class EmotionModel:
                     yield self.predict_stream(path)  # long: window by window, never held whole
                     continue
                 y = load_audio(path, self.sample_rate)
-                check = self.speech(y) if self.check_speech else None
-                if check is not None and not check.speech:
-                    result = Prediction(str(path), speech=False, reason=check.reason)
-                else:
+                result = self._no_speech(y, str(path))
+                if result is None:
                     e = self.embed(y)
                     result = e if same_speaker else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
