@@ -113,8 +113,10 @@ def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
 
     assert _is_ensemble(SimpleNamespace(model="rescnn+compare-logreg"))
     assert not _is_ensemble(SimpleNamespace(model="rescnn"))
-    with pytest.raises(ModelError, match="do not apply to an ensemble"):
-        _is_ensemble(SimpleNamespace(model="rescnn+svm", trim_db=30.0))
+    # refused by the CLI's argument check, before any work
+    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "rescnn+svm",
+                           "--trim-db", "30"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "do not apply to an ensemble" in proc.stderr and "Traceback" not in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "svm+nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unknown member 'nope'" in proc.stderr and "Traceback" not in proc.stderr

@@ -124,26 +124,15 @@ def _save_evaluation(ev, args) -> None:
 
 
 def _is_ensemble(args) -> bool:
+    """Whether --model joins several models (option combinations were checked by argument_problem)."""
     from ..models.ensemble import is_ensemble
 
-    if not is_ensemble(getattr(args, "model", None)):
-        return False
-    if getattr(args, "trim_db", None) is not None or getattr(args, "features", None) or getattr(args, "no_scale", False):
-        from ..errors import ModelError
-
-        raise ModelError("--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
-                         "its own recipe's features")
-    return True
+    return is_ensemble(getattr(args, "model", None))
 
 
 def _is_deep(args) -> bool:
     from ..deep import DEEP_MODELS
 
-    if args.model in DEEP_MODELS and getattr(args, "trim_db", None) is not None:
-        from ..errors import ModelError
-
-        raise ModelError("--trim-db applies to hand-crafted features; deep models trim silence as their "
-                         "recipe's frame configuration says")
     return args.model in DEEP_MODELS
 
 
@@ -203,17 +192,7 @@ def cmd_evaluate(args) -> int:
                                        np.array([[p.probabilities[lab] for lab in model.labels]
                                                  for p, _ in ok_speech]))]
             add_calibration(ev)
-    elif args.calibrate and (_is_ensemble(args) or _is_deep(args)):
-        from ..errors import ModelError
-
-        raise ModelError("--calibrate cross-validates feature-vector models (classical and encoder recipes); "
-                         "a trained model is scored with its own stored calibration (--trained MODEL)")
-    elif args.speaker_adapt and (_is_ensemble(args) or _is_deep(args)):
-        from ..errors import ModelError
-
-        raise ModelError("--speaker-adapt cross-validates feature-vector models (classical and encoder recipes); "
-                         "for an ensemble, train it and use --trained MODEL --speaker-adapt")
-    elif _is_ensemble(args):
+    elif _is_ensemble(args):  # argument_problem refused --calibrate / --speaker-adapt here before any work
         from ..models.ensemble import evaluate_ensemble
 
         tables: dict = {}
