@@ -274,6 +274,55 @@ def test_tiny_onnx_matches_torch_every_layer(tiny):
             assert np.abs(ours[layer] - ref[layer]).max() < 1e-4, (frames, layer)
 
 
+def test_export_runs_attention_one_head_at_a_time(tiny):
+    import onnx
+
+    from emovox.encoders.export import split_attention_heads
+
+    m = onnx.load(str(tiny["onnx"]))
+    softmax = [n for n in m.graph.node if n.op_type == "Softmax"]
+    assert len(softmax) == TINY["encoder_layers"] * TINY["encoder_attention_heads"]
+    assert split_attention_heads(m, TINY["encoder_attention_heads"]) == 0  # already split: unchanged
+
+
+def test_split_attention_heads_gives_the_same_numbers():
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    from emovox.encoders.export import split_attention_heads
+
+    heads, t, d = 3, 7, 5
+    vi = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+          for n, s in (("q", [1, heads, t, d]), ("k", [1, heads, d, t]), ("v", [1, heads, t, d]))]
+    out = helper.make_tensor_value_info("o", TensorProto.FLOAT, [1, heads, t, d])
+    nodes = [helper.make_node("MatMul", ["q", "k"], ["s"], name="qk"),
+             helper.make_node("Softmax", ["s"], ["p"], axis=-1, name="sm"),
+             helper.make_node("MatMul", ["p", "v"], ["pv"], name="pv"),
+             helper.make_node("Relu", ["pv"], ["o"], name="after")]
+    model = helper.make_model(helper.make_graph(nodes, "att", vi, [out]), opset_imports=[helper.make_opsetid("", 17)])
+    rng = np.random.default_rng(0)
+    feeds = {"q": rng.standard_normal((1, heads, t, d), dtype=np.float32),
+             "k": rng.standard_normal((1, heads, d, t), dtype=np.float32),
+             "v": rng.standard_normal((1, heads, t, d), dtype=np.float32)}
+
+    def run(m):
+        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+    before = run(model)
+    assert split_attention_heads(model, heads) == 1
+    onnx.checker.check_model(model)
+    assert sum(n.op_type == "Softmax" for n in model.graph.node) == heads
+    np.testing.assert_array_equal(run(model), before)
+    ref = np.maximum(np.einsum("bhts,bhsd->bhtd", _softmax(feeds["q"] @ feeds["k"]), feeds["v"]), 0)
+    np.testing.assert_allclose(before, ref, atol=1e-5)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def test_tiny_runner_short_and_long_audio(tiny):
     import torch
 

@@ -269,21 +269,13 @@ class WhisperFrontend:
         n_frames = mel.shape[1] // 2
         keep = (active_frames(y, n_frames, self.threshold_db) if self.pooling == "active"
                 else np.ones(n_frames, dtype=bool))
-        total = total_sq = 0.0
-        count = 0
+        stats = _WindowStats(self.layers)
         for start in range(0, mel.shape[1], enc.max_frames):
             window = mel[:, start : start + enc.max_frames]
             if window.shape[1] < 2:
                 continue
-            h = enc.hidden_states_from_mel(window)
-            h = h[self.layers] if self.layers is not None else h
-            h = h[:, keep[start // 2 : start // 2 + h.shape[1]]].astype(np.float64)
-            total = total + h.sum(axis=1)
-            total_sq = total_sq + (h**2).sum(axis=1)
-            count += h.shape[1]
-        mean = total / count
-        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
-        return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)
+            stats.add(enc.hidden_states_from_mel(window), keep[start // 2 : start // 2 + enc.max_frames // 2])
+        return stats.pooled()
 
     def embed_stream(self, chunks) -> np.ndarray:
         """The same vector as ``self(y)`` for a long recording given as ``chunks()``, a callable returning a
@@ -331,21 +323,40 @@ class WhisperFrontend:
             db = 10 * np.log10(np.concatenate(powers) + 1e-12)
             keep = db >= db.max() - self.threshold_db
         # pass 2: the encoder, window by window
-        total = total_sq = 0.0
-        count = 0
+        stats = _WindowStats(self.layers)
         for k, _, _, logmel in windows():
             if logmel.shape[1] < 2:
                 continue
             mel = ((np.maximum(logmel, top - 8.0) + 4.0) / 4.0).astype(np.float32, copy=False)
-            h = enc.hidden_states_from_mel(mel)
-            h = h[self.layers] if self.layers is not None else h
-            if keep is not None:
-                h = h[:, keep[k * enc.max_frames // 2 : k * enc.max_frames // 2 + h.shape[1]]]
-            h = h.astype(np.float64)
-            total = total + h.sum(axis=1)
-            total_sq = total_sq + (h**2).sum(axis=1)
-            count += h.shape[1]
+            first = k * enc.max_frames // 2
+            stats.add(enc.hidden_states_from_mel(mel), None if keep is None else keep[first : first + enc.max_frames // 2])
             check_cancelled()
-        mean = total / count
-        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+        return stats.pooled()
+
+
+class _WindowStats:
+    """Running mean and standard deviation over time of the chosen layers, window by window: what
+    :func:`pool` gives for the whole recording, holding one window's states at a time (one layer at a time
+    in float64, not all of them, to keep the peak memory of long recordings low)."""
+
+    def __init__(self, layers) -> None:
+        self.layers = layers
+        self.total = self.total_sq = None
+        self.count = 0
+
+    def add(self, hidden: np.ndarray, keep: np.ndarray | None) -> None:
+        picked = range(hidden.shape[0]) if self.layers is None else self.layers
+        if self.total is None:
+            self.total = np.zeros((len(picked), hidden.shape[2]))
+            self.total_sq = np.zeros_like(self.total)
+        for i, layer in enumerate(picked):
+            h = hidden[layer] if keep is None else hidden[layer][keep[: hidden.shape[1]]]
+            h = h.astype(np.float64)
+            self.total[i] += h.sum(axis=0)
+            self.total_sq[i] += np.einsum("td,td->d", h, h)
+        self.count += hidden.shape[1] if keep is None else int(keep[: hidden.shape[1]].sum())
+
+    def pooled(self) -> np.ndarray:
+        mean = self.total / self.count
+        std = np.sqrt(np.maximum(self.total_sq / self.count - mean**2, 0.0))
         return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)

@@ -339,7 +339,8 @@ class FeatureExtractor:
 
         Frame-level rows are computed window by window (``window_seconds``, with context on both sides so
         that each frame sees the samples it sees in the whole signal) and kept as float32 (about 70 MB for
-        an hour with the ``emovox`` preset); the statistics and deltas then run over a few rows at a time.
+        an hour with the ``emovox`` preset, never copied whole); the statistics and deltas then run over a
+        few rows at a time.
         Not bit-identical to :meth:`process_signal` on the whole signal: two frame-level families take one
         value from their whole input, here from each window: the MFCC floor (``mfcc_top_db`` below the
         loudest mel value) and YIN's loudness gate (frames ``silence_db`` below the loudest). Frames of
@@ -370,12 +371,10 @@ class FeatureExtractor:
             blocks.append(np.ascontiguousarray(self.frame_matrix(seg)[:, first : first + n_here]))
         if not blocks:
             raise FeatureError("cannot compute features of an empty signal")
-        X = np.concatenate(blocks, axis=1) if len(blocks) > 1 else blocks[0]
-        del blocks
-        step = 8  # rows at a time: statistics and deltas are per row
+        step = 8  # rows at a time: statistics and deltas are per row, so the blocks are never joined whole
         stats, deltas = [], {d: [] for d in c.deltas}
-        for r in range(0, X.shape[0], step):
-            rows = X[r : r + step]
+        for r in range(0, blocks[0].shape[0], step):
+            rows = np.concatenate([b[r : r + step] for b in blocks], axis=1)
             stats.append(functional_values(rows, statistics=c.statistics, percentiles=c.percentiles)
                          .reshape(-1, rows.shape[0]))
             for d in c.deltas:

@@ -75,17 +75,34 @@ def yin(
         raise ValueError(f"frame_length {frame_length} too short for fmin {fmin:g} Hz at {sr:g} Hz")
     F = frame(y, frame_length=frame_length, hop_length=hop_length, center=center).T  # (T, L) view
     T = F.shape[0]
-    n = scipy.fft.next_fast_len(frame_length, real=True)
-    A = scipy.fft.rfft(F[:, :w], n, axis=-1)
-    B = scipy.fft.rfft(F, n, axis=-1)
-    A.imag *= -1
-    acf = scipy.fft.irfft(A * B, n, axis=-1)[:, : max_lag + 1]  # r(tau) = sum_j x[j] x[j + tau], j < w
     # E(tau) = sum_{j=tau}^{tau+w-1} x[j]^2 from one cumulative sum over the (padded) signal
     yp = np.pad(y, frame_length // 2) if center else y
     if yp.size < frame_length:
         yp = np.pad(yp, (0, frame_length - yp.size))
     csum = np.concatenate(([0.0], np.cumsum(np.square(yp, dtype=np.float64))))
     C = np.lib.stride_tricks.sliding_window_view(csum, frame_length + 1)[::hop_length][:T]
+    f0, dip, e0 = np.empty(T, np.float32), np.empty(T, np.float32), np.empty(T, np.float32)
+    for s in range(0, T, _BLOCK):  # frames are independent: a block at a time bounds the FFT buffers
+        f0[s : s + _BLOCK], dip[s : s + _BLOCK], e0[s : s + _BLOCK] = _yin_frames(
+            F[s : s + _BLOCK], C[s : s + _BLOCK], sr, min_lag, max_lag, w, threshold)
+    frame_rms = np.sqrt(e0 / w)
+    loud = frame_rms >= max(abs_floor, float(frame_rms.max(initial=0.0)) * 10 ** (-silence_db / 20))
+    voiced = loud & (dip < voicing_threshold) & (f0 >= fmin) & (f0 <= fmax)
+    prob = np.where(loud, np.clip(1.0 - dip, 0.0, 1.0), 0.0).astype(np.float32)
+    f0[~voiced] = np.nan
+    return f0, voiced, prob
+
+
+_BLOCK = 1024  # frames per block in :func:`yin` (about 4 MB of FFT buffers each with the defaults)
+
+
+def _yin_frames(F, C, sr, min_lag, max_lag, w, threshold):
+    """F0, dip and lag-0 energy of frames ``F`` (T, L) given their cumulative-energy windows ``C``."""
+    n = scipy.fft.next_fast_len(F.shape[1], real=True)
+    A = scipy.fft.rfft(F[:, :w], n, axis=-1)
+    B = scipy.fft.rfft(F, n, axis=-1)
+    A.imag *= -1
+    acf = scipy.fft.irfft(A * B, n, axis=-1)[:, : max_lag + 1]  # r(tau) = sum_j x[j] x[j + tau], j < w
     energy = (C[:, w : w + max_lag + 1] - C[:, : max_lag + 1]).astype(np.float32)
     d = energy[:, :1] + energy - 2.0 * acf
     np.maximum(d, 0.0, out=d)
@@ -100,7 +117,7 @@ def yin(
     has = inner.any(axis=1)
     first = np.argmax(inner, axis=1) + 1
     best = np.where(has, first, np.argmin(c, axis=1))
-    rows = np.arange(T)
+    rows = np.arange(len(F))
     dip = c[rows, best]
     # parabolic refinement (interior points only)
     k = np.clip(best, 1, c.shape[1] - 2)
@@ -110,13 +127,7 @@ def yin(
     shift = np.where(interior, 0.5 * (a - b1) / np.where(interior, den, 1.0), 0.0)
     shift = np.clip(shift, -1.0, 1.0)
     period = best + min_lag + shift
-    f0 = (sr / period).astype(np.float32)
-    frame_rms = np.sqrt(e0 / w)
-    loud = frame_rms >= max(abs_floor, float(frame_rms.max(initial=0.0)) * 10 ** (-silence_db / 20))
-    voiced = loud & (dip < voicing_threshold) & (f0 >= fmin) & (f0 <= fmax)
-    prob = np.where(loud, np.clip(1.0 - dip, 0.0, 1.0), 0.0).astype(np.float32)
-    f0[~voiced] = np.nan
-    return f0, voiced, prob
+    return sr / period, dip, e0
 
 
 def f0_to_semitones(f0: np.ndarray, ref: float = 27.5) -> np.ndarray:
