@@ -33,9 +33,15 @@ from emovox.splits import make_protocol  # noqa: E402
 from emovox.training import compute_features, resolve_recipe  # noqa: E402
 
 PROTOCOL = {"ravdess": "emobox", "emodb": "loso"}
-SCENARIOS = ("per recording", "adapted: all of the speaker's recordings", "adapted: sessions of 8",
-             "adapted: sessions of 2", "adapted: single-emotion sessions",
-             "mean subtraction: all of the speaker's recordings", "mean subtraction: single-emotion sessions")
+SCENARIOS = (
+    "per recording",
+    "adapted: all of the speaker's recordings",
+    "adapted: sessions of 8",
+    "adapted: sessions of 2",
+    "adapted: single-emotion sessions",
+    "mean subtraction: all of the speaker's recordings",
+    "mean subtraction: single-emotion sessions",
+)
 
 
 def sessions(test: np.ndarray, spk: np.ndarray, y: np.ndarray, how: str, rng) -> list[np.ndarray]:
@@ -48,7 +54,7 @@ def sessions(test: np.ndarray, spk: np.ndarray, y: np.ndarray, how: str, rng) ->
             out += [rows[y[rows] == e] for e in dict.fromkeys(y[rows])]
         else:
             rows = rng.permutation(rows)
-            out += [rows[i:i + int(how)] for i in range(0, len(rows), int(how))]
+            out += [rows[i : i + int(how)] for i in range(0, len(rows), int(how))]
     return out
 
 
@@ -57,7 +63,9 @@ def run(recipe_name: str, corpus_name: str) -> list[dict]:
     df = corpus(corpus_name)
     recipe = resolve_recipe(recipe_name)
     # encoder recipes on the int8 encoder, as the bundled model and the encoder benchmarks
-    table = compute_features(df, recipe, progress=False, **({"quantize": True} if recipe.features == "whisper" else {}))
+    table = compute_features(
+        df, recipe, progress=False, **({"quantize": True} if recipe.features == "whisper" else {})
+    )
     y = table.manifest["emotion"].to_numpy()
     spk = table.manifest["speaker"].astype(str).to_numpy()
     folds = make_protocol(table.manifest, PROTOCOL[corpus_name]).folds
@@ -80,21 +88,31 @@ def run(recipe_name: str, corpus_name: str) -> list[dict]:
         for name, pred in zip(SCENARIOS, preds, strict=True):
             scores[name].append(ua(y[f.test], pred))
     seconds = time.perf_counter() - t0
-    return [{"recipe": recipe_name, "corpus": f"{corpus_name} ({PROTOCOL[corpus_name]})", "scoring": name,
-             "UA %": f"{np.mean(v):.1f} ± {np.std(v):.1f}", "per-fold UA": ", ".join(f"{u:.1f}" for u in v),
-             "seconds": f"{seconds:.0f}" if name == SCENARIOS[0] else ""} for name, v in scores.items()]
+    return [
+        {
+            "recipe": recipe_name,
+            "corpus": f"{corpus_name} ({PROTOCOL[corpus_name]})",
+            "scoring": name,
+            "UA %": f"{np.mean(v):.1f} ± {np.std(v):.1f}",
+            "per-fold UA": ", ".join(f"{u:.1f}" for u in v),
+            "seconds": f"{seconds:.0f}" if name == SCENARIOS[0] else "",
+        }
+        for name, v in scores.items()
+    ]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", default="whisper-active:ravdess,whisper-active:emodb,compare-logreg:ravdess,"
-                                      "compare-logreg:emodb")
+    ap.add_argument(
+        "--runs",
+        default="whisper-active:ravdess,whisper-active:emodb,compare-logreg:ravdess,compare-logreg:emodb",
+    )
     args = ap.parse_args()
     rows = []
     for item in args.runs.split(","):
         recipe, corpus_name = item.split(":")
         rows += run(recipe, corpus_name)
-        print(rows[-len(SCENARIOS):], file=sys.stderr, flush=True)
+        print(rows[-len(SCENARIOS) :], file=sys.stderr, flush=True)
     print(f"machine: {machine()}\n")
     print(md_table(rows, ["recipe", "corpus", "scoring", "UA %", "per-fold UA", "seconds"]))
 

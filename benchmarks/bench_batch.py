@@ -60,7 +60,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default=None)
-    ap.add_argument("--features", default="emovox", help="feature set of the model trained when none is given")
+    ap.add_argument(
+        "--features", default="emovox", help="feature set of the model trained when none is given"
+    )
     ap.add_argument("--runs", type=int, default=2, help="repetitions of the engine start-up measurement")
     args = ap.parse_args()
 
@@ -87,39 +89,94 @@ def main() -> None:
         m = EmotionModel(model)
         n_ok = sum(p.ok for p in m.predict_files(paths))
         single = time.perf_counter() - t
-        rows.append({"path": "single process (`EmotionModel.predict_files`)", "workers": 1, "files": n_ok,
-                     "wall (s)": f"{single:.1f}", "files/s": f"{n / single:.1f}",
-                     "files/s per core": f"{n / single:.1f}"})
+        rows.append(
+            {
+                "path": "single process (`EmotionModel.predict_files`)",
+                "workers": 1,
+                "files": n_ok,
+                "wall (s)": f"{single:.1f}",
+                "files/s": f"{n / single:.1f}",
+                "files/s per core": f"{n / single:.1f}",
+            }
+        )
 
         out = tmp / "dask"
-        s = batch.predict(paths, model=model, engine="dask", output_dir=out, n_workers=args.workers,
-                          batch_size=args.batch_size, progress=False)
-        rows.append({"path": f"dask LocalCluster, whole call (start {s.startup_s:.1f} s included)",
-                     "workers": s.workers, "files": s.n_ok, "wall (s)": f"{s.wall_s:.1f}",
-                     "files/s": f"{n / s.wall_s:.1f}", "files/s per core": f"{n / s.wall_s / s.workers:.1f}",
-                     "speed-up": f"{single / s.wall_s:.2f}x"})
-        rows.append({"path": "dask LocalCluster, compute only (workers warm)", "workers": s.workers, "files": s.n_ok,
-                     "wall (s)": f"{s.compute_s:.1f}", "files/s": f"{s.files_per_s:.1f}",
-                     "files/s per core": f"{s.files_per_s / s.workers:.1f}",
-                     "speed-up": f"{single / s.compute_s:.2f}x"})
+        s = batch.predict(
+            paths,
+            model=model,
+            engine="dask",
+            output_dir=out,
+            n_workers=args.workers,
+            batch_size=args.batch_size,
+            progress=False,
+        )
+        rows.append(
+            {
+                "path": f"dask LocalCluster, whole call (start {s.startup_s:.1f} s included)",
+                "workers": s.workers,
+                "files": s.n_ok,
+                "wall (s)": f"{s.wall_s:.1f}",
+                "files/s": f"{n / s.wall_s:.1f}",
+                "files/s per core": f"{n / s.wall_s / s.workers:.1f}",
+                "speed-up": f"{single / s.wall_s:.2f}x",
+            }
+        )
+        rows.append(
+            {
+                "path": "dask LocalCluster, compute only (workers warm)",
+                "workers": s.workers,
+                "files": s.n_ok,
+                "wall (s)": f"{s.compute_s:.1f}",
+                "files/s": f"{s.files_per_s:.1f}",
+                "files/s per core": f"{s.files_per_s / s.workers:.1f}",
+                "speed-up": f"{single / s.compute_s:.2f}x",
+            }
+        )
 
         parts = sorted(out.glob("part-*.parquet"))
         for p in parts[::2]:
             p.unlink()
-        r = batch.predict(paths, model=model, engine="dask", output_dir=out, n_workers=args.workers,
-                          batch_size=args.batch_size, progress=False)
-        rows.append({"path": f"dask resume after deleting {len(parts[::2])} of {len(parts)} partitions",
-                     "workers": r.workers, "files": f"{r.n_computed} computed, {r.n_skipped} skipped",
-                     "wall (s)": f"{r.wall_s:.1f}", "files/s": f"{r.files_per_s:.1f}",
-                     "files/s per core": f"{r.files_per_s / r.workers:.1f}",
-                     "speed-up": f"{s.wall_s / r.wall_s:.2f}x vs full run"})
-        print(md_table(rows, ["path", "workers", "files", "wall (s)", "files/s", "files/s per core", "speed-up"]))
+        r = batch.predict(
+            paths,
+            model=model,
+            engine="dask",
+            output_dir=out,
+            n_workers=args.workers,
+            batch_size=args.batch_size,
+            progress=False,
+        )
+        rows.append(
+            {
+                "path": f"dask resume after deleting {len(parts[::2])} of {len(parts)} partitions",
+                "workers": r.workers,
+                "files": f"{r.n_computed} computed, {r.n_skipped} skipped",
+                "wall (s)": f"{r.wall_s:.1f}",
+                "files/s": f"{r.files_per_s:.1f}",
+                "files/s per core": f"{r.files_per_s / r.workers:.1f}",
+                "speed-up": f"{s.wall_s / r.wall_s:.2f}x vs full run",
+            }
+        )
+        print(
+            md_table(
+                rows, ["path", "workers", "files", "wall (s)", "files/s", "files/s per core", "speed-up"]
+            )
+        )
 
         bare, loaded = engine_cost(args.workers, model, args.runs)
         print()
-        print(md_table([{"what": f"LocalCluster({args.workers} workers) start + stop, no work", "s": f"{bare:.2f}"},
-                        {"what": "start + every worker loads the model + stop", "s": f"{loaded:.2f}"}],
-                       ["what", "s"]) + f"\n\n(median of {args.runs}; load average {os.getloadavg()[0]:.1f} at end)")
+        print(
+            md_table(
+                [
+                    {
+                        "what": f"LocalCluster({args.workers} workers) start + stop, no work",
+                        "s": f"{bare:.2f}",
+                    },
+                    {"what": "start + every worker loads the model + stop", "s": f"{loaded:.2f}"},
+                ],
+                ["what", "s"],
+            )
+            + f"\n\n(median of {args.runs}; load average {os.getloadavg()[0]:.1f} at end)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -32,10 +32,17 @@ def run(name, df, features, model, protocol, scale=True):
     ev = evaluate_recipe(table, recipe, protocol, scale=scale, progress=False)
     s = ev.summary
     shown = recipe.features + "".join(f", {k} {v}" for k, v in recipe.feature_options.items())
-    return {"setup": name, "features": shown, "model": model + ("" if scale else " (unscaled)"),
-            "protocol": ev.protocol, "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
-            "UA %": f"{100 * s['ua']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
-            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "seconds": f"{time.perf_counter() - t:.0f}"}
+    return {
+        "setup": name,
+        "features": shown,
+        "model": model + ("" if scale else " (unscaled)"),
+        "protocol": ev.protocol,
+        "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
+        "UA %": f"{100 * s['ua']:.1f}",
+        "accuracy %": f"{100 * s['accuracy']:.1f}",
+        "macro F1 %": f"{100 * s['macro_f1']:.1f}",
+        "seconds": f"{time.perf_counter() - t:.0f}",
+    }
 
 
 def main() -> None:
@@ -45,8 +52,10 @@ def main() -> None:
     rav, emo = corpus("ravdess"), corpus("emodb")
     best = (None, args.best)
     rows = []
-    for emotions, label in [("calm,happy,fearful,disgust", "RAVDESS 4 (tutorial's: calm happy fearful disgust)"),
-                            ("four", "RAVDESS 4 (angry happy neutral sad)")]:
+    for emotions, label in [
+        ("calm,happy,fearful,disgust", "RAVDESS 4 (tutorial's: calm happy fearful disgust)"),
+        ("four", "RAVDESS 4 (angry happy neutral sad)"),
+    ]:
         df = apply_labels(rav, emotions=emotions)
         rows.append(run(f"{label}, tutorial method", df, TUTORIAL["features"], "mlp", "random", scale=False))
         rows.append(run(f"{label}, emovox", df, *best, "random"))
@@ -63,8 +72,22 @@ def main() -> None:
     rows.append(run("EMO-DB 7, emovox features + SVM", emo, "emovox", "svm", "emobox"))
     rows.append(run("EMO-DB 7, emovox features + SVM", emo, "emovox", "svm", "loso"))
     print(f"machine: {machine()}\n")
-    print(md_table(rows, ["setup", "features", "model", "protocol", "speaker-indep.", "UA %", "accuracy %",
-                          "macro F1 %", "seconds"]))
+    print(
+        md_table(
+            rows,
+            [
+                "setup",
+                "features",
+                "model",
+                "protocol",
+                "speaker-indep.",
+                "UA %",
+                "accuracy %",
+                "macro F1 %",
+                "seconds",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

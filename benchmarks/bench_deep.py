@@ -26,10 +26,23 @@ from emovox.deep import DEEP_MODELS  # noqa: E402
 from emovox.deep.train import evaluate_deep  # noqa: E402
 from emovox.models.ensemble import evaluate_ensemble, is_ensemble  # noqa: E402
 
-DEFAULT_RUNS = ("rescnn:ravdess,cnn1d:ravdess,rescnn:emodb:2,cnn1d:emodb:2,cnn2d:ravdess:1,cnn1d-frames:ravdess:1,"
-                "cnn1d-tutorial:ravdess:1,cnn2d:emodb:1,cnn1d-frames:emodb:1,cnn1d-tutorial:emodb:1")
-COLUMNS = ["model", "corpus", "folds", "speaker-indep.", "UA %", "accuracy %", "macro F1 %", "s/epoch",
-           "epochs/fold", "s/fold (train)", "seconds"]
+DEFAULT_RUNS = (
+    "rescnn:ravdess,cnn1d:ravdess,rescnn:emodb:2,cnn1d:emodb:2,cnn2d:ravdess:1,cnn1d-frames:ravdess:1,"
+    "cnn1d-tutorial:ravdess:1,cnn2d:emodb:1,cnn1d-frames:emodb:1,cnn1d-tutorial:emodb:1"
+)
+COLUMNS = [
+    "model",
+    "corpus",
+    "folds",
+    "speaker-indep.",
+    "UA %",
+    "accuracy %",
+    "macro F1 %",
+    "s/epoch",
+    "epochs/fold",
+    "s/fold (train)",
+    "seconds",
+]
 
 
 def _folds(spec: str | None) -> dict:
@@ -52,17 +65,26 @@ def run(model: str, name: str, folds: str | None, max_seconds: float | None) -> 
         deep = next(e for m, e in ev.members.items() if m in DEEP_MODELS)
         members = "; ".join(f"{m} {100 * e.summary['ua']:.1f}" for m, e in ev.members.items())
     else:
-        ev = deep = evaluate_deep(corpus(name), model, "emobox", progress=False, log=True, **_folds(folds),
-                                  **overrides)
+        ev = deep = evaluate_deep(
+            corpus(name), model, "emobox", progress=False, log=True, **_folds(folds), **overrides
+        )
         members = ""
     s = ev.summary
-    return {"model": model, "corpus": name, "folds": f"{len(ev.folds)}" + (f" ({folds})" if folds else ""),
-            "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
-            "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
-            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "s/epoch": f"{deep.mean('seconds_per_epoch'):.1f}",
-            "epochs/fold": f"{deep.mean('epochs'):.0f}", "s/fold (train)": f"{deep.mean('seconds'):.0f}",
-            "seconds": f"{time.perf_counter() - t:.0f}",
-            "per-fold UA": ", ".join(f"{100 * f['ua']:.1f}" for f in ev.folds), "members UA %": members}
+    return {
+        "model": model,
+        "corpus": name,
+        "folds": f"{len(ev.folds)}" + (f" ({folds})" if folds else ""),
+        "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
+        "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}",
+        "accuracy %": f"{100 * s['accuracy']:.1f}",
+        "macro F1 %": f"{100 * s['macro_f1']:.1f}",
+        "s/epoch": f"{deep.mean('seconds_per_epoch'):.1f}",
+        "epochs/fold": f"{deep.mean('epochs'):.0f}",
+        "s/fold (train)": f"{deep.mean('seconds'):.0f}",
+        "seconds": f"{time.perf_counter() - t:.0f}",
+        "per-fold UA": ", ".join(f"{100 * f['ua']:.1f}" for f in ev.folds),
+        "members UA %": members,
+    }
 
 
 def main() -> None:

@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EMOVOX_SHARED", ROOT.parent / "shared"))
 
 
-def _timeit(fn: Callable[[], object], reps: int = 7, inner: int = 10,
-            clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+def _timeit(
+    fn: Callable[[], object], reps: int = 7, inner: int = 10, clock: Callable[[], float] = time.perf_counter
+) -> tuple[float, float]:
     """(min, median) milliseconds per call over ``reps`` batches of ``inner`` calls, after a warm-up."""
     for _ in range(3):
         fn()
@@ -81,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cpu cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f} (other work skews timings)")
     for p in (fp32_path, int8_path):
         print(f"{p.name}: {p.stat().st_size / 1e6:.1f} MB")
-    encs = {"fp32": WhisperEncoderONNX(fp32_path, threads=args.threads),
-            "int8": WhisperEncoderONNX(int8_path, threads=args.threads)}
+    encs = {
+        "fp32": WhisperEncoderONNX(fp32_path, threads=args.threads),
+        "int8": WhisperEncoderONNX(int8_path, threads=args.threads),
+    }
     print(f"intra-op threads {encs['fp32'].session.get_session_options().intra_op_num_threads}")
 
     clip = emovox.load_audio(files[0])
@@ -103,19 +106,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} same clip zero-padded to 30 s (encoder only): min {lo:.0f} ms, median {med:.0f} ms")
 
     rng = np.random.default_rng(0)
-    sample = [files[i] for i in sorted(rng.choice(len(files), size=min(args.files, len(files)), replace=False))]
-    print(f"\nint8 vs fp32 on {len(sample)} RAVDESS files (per state: max|diff| / max|fp32|, "
-          "cosine of mean+std pooled vectors, mean per-frame cosine)")
-    pairs = [(encs["fp32"].hidden_states(y), encs["int8"].hidden_states(y))
-             for y in (emovox.load_audio(f) for f in sample)]
+    sample = [
+        files[i] for i in sorted(rng.choice(len(files), size=min(args.files, len(files)), replace=False))
+    ]
+    print(
+        f"\nint8 vs fp32 on {len(sample)} RAVDESS files (per state: max|diff| / max|fp32|, "
+        "cosine of mean+std pooled vectors, mean per-frame cosine)"
+    )
+    pairs = [
+        (encs["fp32"].hidden_states(y), encs["int8"].hidden_states(y))
+        for y in (emovox.load_audio(f) for f in sample)
+    ]
     for layer in range(pairs[0][0].shape[0]):
         rel, pooled, frame = [], [], []
         for a, b in ((a[layer], b[layer]) for a, b in pairs):
             rel.append(np.abs(a - b).max() / np.abs(a).max())
             pooled.append(_cos(pool_mean_std(a), pool_mean_std(b)))
             frame.append(np.mean(np.sum(a * b, -1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)))
-        print(f"  state {layer}: rel max diff {np.mean(rel):.4f}, pooled cos {np.mean(pooled):.5f} "
-              f"(min {min(pooled):.5f}), frame cos {np.mean(frame):.5f}")
+        print(
+            f"  state {layer}: rel max diff {np.mean(rel):.4f}, pooled cos {np.mean(pooled):.5f} "
+            f"(min {min(pooled):.5f}), frame cos {np.mean(frame):.5f}"
+        )
 
     print(f"\nload + encode per file ({len(sample)} files sampled), extrapolated to {len(files)} files:")
     seconds = sum(len(emovox.load_audio(f)) for f in sample) / 16000 / len(sample)
@@ -124,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         for f in sample:
             enc.hidden_states(emovox.load_audio(f))
         per_file = (time.perf_counter() - t) / len(sample)
-        print(f"  {name}: {per_file * 1000:.0f} ms per file (mean {seconds:.2f} s of audio), "
-              f"{per_file * len(files):.0f} s for {len(files)} files")
+        print(
+            f"  {name}: {per_file * 1000:.0f} ms per file (mean {seconds:.2f} s of audio), "
+            f"{per_file * len(files):.0f} s for {len(files)} files"
+        )
     return 0
 
 

@@ -39,7 +39,11 @@ def speaker_subspace(X, y, spk, k: int) -> np.ndarray:
     """Top ``k`` directions of the speakers' offsets from the emotion means (nuisance attribute projection)."""
     offsets = []
     for s in np.unique(spk):
-        d = [X[(spk == s) & (y == e)].mean(0) - X[y == e].mean(0) for e in np.unique(y) if ((spk == s) & (y == e)).any()]
+        d = [
+            X[(spk == s) & (y == e)].mean(0) - X[y == e].mean(0)
+            for e in np.unique(y)
+            if ((spk == s) & (y == e)).any()
+        ]
         offsets.append(np.mean(d, 0))
     return np.linalg.svd(np.array(offsets), full_matrices=False)[2][:k]
 
@@ -83,12 +87,20 @@ def main() -> None:
     def add(name: str, fit_predict) -> None:
         t = time.perf_counter()
         per_fold = [ua(y[f.test], fit_predict(f)) for f in folds]
-        rows.append({"variant": name, "UA %": f"{np.mean(per_fold):.1f} ± {np.std(per_fold):.1f}",
-                     "per-fold UA": ", ".join(f"{u:.1f}" for u in per_fold),
-                     "seconds": f"{time.perf_counter() - t:.0f}"})
+        rows.append(
+            {
+                "variant": name,
+                "UA %": f"{np.mean(per_fold):.1f} ± {np.std(per_fold):.1f}",
+                "per-fold UA": ", ".join(f"{u:.1f}" for u in per_fold),
+                "seconds": f"{time.perf_counter() - t:.0f}",
+            }
+        )
         print(rows[-1], file=sys.stderr, flush=True)
 
-    add("whisper-active head (no augmentation)", lambda f: logreg().fit(X[f.train], y[f.train]).predict(X[f.test]))
+    add(
+        "whisper-active head (no augmentation)",
+        lambda f: logreg().fit(X[f.train], y[f.train]).predict(X[f.test]),
+    )
     for C in (0.03, 0.3):
         add(f"C = {C}", lambda f, C=C: logreg(C).fit(X[f.train], y[f.train]).predict(X[f.test]))
 
@@ -117,11 +129,15 @@ def main() -> None:
 
     add("+ compare-logreg probabilities (late fusion)", fusion)
     both = np.hstack([X, compare])
-    add("+ ComParE functionals (one logistic regression)",
-        lambda f: logreg(0.05).fit(both[f.train], y[f.train]).predict(both[f.test]))
+    add(
+        "+ ComParE functionals (one logistic regression)",
+        lambda f: logreg(0.05).fit(both[f.train], y[f.train]).predict(both[f.test]),
+    )
     memo: dict = {}  # frame_probs fits all folds at once; computed (and timed) at the first fold
-    add("frame-level logistic regression (layer 3), mean log-probability",
-        lambda f: memo.setdefault("pred", frame_probs(df, folds, y))[f.test])
+    add(
+        "frame-level logistic regression (layer 3), mean log-probability",
+        lambda f: memo.setdefault("pred", frame_probs(df, folds, y))[f.test],
+    )
     print(f"machine: {machine()}\n")
     print(md_table(rows, ["variant", "UA %", "per-fold UA", "seconds"]))
 

@@ -28,11 +28,17 @@ def row(name, df, recipe: Recipe, protocol, quantize):
     table = compute_features(df, recipe, quantize=quantize, n_jobs=2, progress=False)
     ev = evaluate_recipe(table, recipe, protocol, progress=False)
     s = ev.summary
-    return {"setup": name, "encoder": "int8" if quantize else "fp32",
-            "augment": ", ".join(recipe.augment) or "none", "protocol": ev.protocol,
-            "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
-            "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}", "accuracy %": f"{100 * s['accuracy']:.1f}",
-            "macro F1 %": f"{100 * s['macro_f1']:.1f}", "seconds": f"{time.perf_counter() - t:.0f}"}
+    return {
+        "setup": name,
+        "encoder": "int8" if quantize else "fp32",
+        "augment": ", ".join(recipe.augment) or "none",
+        "protocol": ev.protocol,
+        "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
+        "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}",
+        "accuracy %": f"{100 * s['accuracy']:.1f}",
+        "macro F1 %": f"{100 * s['macro_f1']:.1f}",
+        "seconds": f"{time.perf_counter() - t:.0f}",
+    }
 
 
 def main() -> None:
@@ -51,10 +57,26 @@ def main() -> None:
     ]
     both = apply_labels(pd.concat([rav, emo], ignore_index=True), emotions=SHARED6)
     for direction in ("ravdess->emodb", "emodb->ravdess"):
-        rows.append(row(f"cross-corpus {direction}, 6 shared emotions", both, active, f"cross:{direction}", True))
+        rows.append(
+            row(f"cross-corpus {direction}, 6 shared emotions", both, active, f"cross:{direction}", True)
+        )
     print(f"machine: {machine()}\n")
-    print(md_table(rows, ["setup", "encoder", "augment", "protocol", "speaker-indep.", "UA %", "accuracy %",
-                          "macro F1 %", "seconds"]))
+    print(
+        md_table(
+            rows,
+            [
+                "setup",
+                "encoder",
+                "augment",
+                "protocol",
+                "speaker-indep.",
+                "UA %",
+                "accuracy %",
+                "macro F1 %",
+                "seconds",
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

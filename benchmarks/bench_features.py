@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         tut.process_signal(a, sr)
         rich.process_signal(a, sr)
 
-    print(f"librosa {librosa.__version__}, numpy {np.__version__}; {len(files)} RAVDESS files, "
-          f"{dur:.0f} s of audio (mean {dur / len(files):.2f} s), BLAS threads: {args.threads or 'default'}")
+    print(
+        f"librosa {librosa.__version__}, numpy {np.__version__}; {len(files)} RAVDESS files, "
+        f"{dur:.0f} s of audio (mean {dur / len(files):.2f} s), BLAS threads: {args.threads or 'default'}"
+    )
 
     t_lib, ref = timed(lambda a: tutorial_librosa(a, sr), audio, args.repeat)
     t_emo, ours = timed(lambda a: tut.process_signal(a, sr), audio, args.repeat)
@@ -114,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         rel = d / np.maximum(np.abs(ref[:, sl]), 1e-12)
         print(f"    {name:6s} max |diff| {d.max():.3g}   max rel diff {rel.max():.3g}")
     flipped = int((np.abs(ref[:, 40:52] - ours[:, 40:52]).max(axis=1) > 1e-3).sum())
-    print(f"    files whose chroma differs by > 1e-3: {flipped}/{n} (librosa's tuning estimate is a histogram "
-          "argmax; float32-level STFT differences can move it by a cent-bin)")
+    print(
+        f"    files whose chroma differs by > 1e-3: {flipped}/{n} (librosa's tuning estimate is a histogram "
+        "argmax; float32-level STFT differences can move it by a cent-bin)"
+    )
     z_ref = (ref - ref.mean(0)) / (ref.std(0) + 1e-12)
     z_our = (ours - ref.mean(0)) / (ref.std(0) + 1e-12)
     print(f"    max diff in corpus-standardised units: {np.abs(z_ref - z_our).max():.3g}")
@@ -132,10 +136,14 @@ def main(argv: list[str] | None = None) -> int:
 
     t_rich, _ = timed(lambda a: rich.process_signal(a, sr), audio, args.repeat)
     t_f0, _ = timed(lambda a: yin(a, sr=sr, hop_length=256), audio, args.repeat)
-    print(f"\n[3] emovox 'emovox' preset ({rich.n_features} values): {t_rich / n * 1e3:.2f} ms/file "
-          f"({t_lib / t_rich:.1f}x faster than the librosa tutorial code)")
-    print(f"    of which YIN pitch alone: {t_f0 / n * 1e3:.2f} ms/file "
-          f"({t_f0 / dur * 3e3:.2f} ms per 3 s of audio)")
+    print(
+        f"\n[3] emovox 'emovox' preset ({rich.n_features} values): {t_rich / n * 1e3:.2f} ms/file "
+        f"({t_lib / t_rich:.1f}x faster than the librosa tutorial code)"
+    )
+    print(
+        f"    of which YIN pitch alone: {t_f0 / n * 1e3:.2f} ms/file "
+        f"({t_f0 / dur * 3e3:.2f} ms per 3 s of audio)"
+    )
     if limiter is not None:
         limiter.restore_original_limits()
     return 0

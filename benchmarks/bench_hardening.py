@@ -47,16 +47,20 @@ def long_flac(path: Path, seconds: float, silence: bool = False) -> Path:
                 written += y.size
         while written < seconds * SR:
             n = min(SR * 30, int(seconds * SR) - written)
-            f.write(np.zeros(n, np.float32) if silence else (rng.standard_normal(n) * 0.003).astype(np.float32))
+            f.write(
+                np.zeros(n, np.float32) if silence else (rng.standard_normal(n) * 0.003).astype(np.float32)
+            )
             written += n
     return path
 
 
 def peak_of(cmd: list[str]) -> tuple[float, float]:
     """(peak RSS MB, wall s) of a child command."""
-    code = ("import resource,subprocess,sys,time;t=time.time();"
-            "subprocess.run(sys.argv[1:],check=True,stdout=subprocess.DEVNULL);"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, time.time()-t)")
+    code = (
+        "import resource,subprocess,sys,time;t=time.time();"
+        "subprocess.run(sys.argv[1:],check=True,stdout=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, time.time()-t)"
+    )
     out = subprocess.run([PY, "-c", code, *cmd], capture_output=True, text=True, check=True)
     mb, wall = out.stdout.split()[-2:]
     return float(mb), float(wall)
@@ -70,8 +74,11 @@ def free_port() -> int:
 
 def start_server(*extra: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([PY, "-m", "emovox.cli", "serve", "--port", str(port), "--log-level", "warning", *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [PY, "-m", "emovox.cli", "serve", "--port", str(port), "--log-level", "warning", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(600):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -93,7 +100,9 @@ def proc_stats(pid: int) -> tuple[float, float, float]:
 
 def post(port: int, data: bytes, ctype: str, timeout: float = 600) -> tuple[int, str, float]:
     t = time.perf_counter()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/predict", data=data, headers={"Content-Type": ctype})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/predict", data=data, headers={"Content-Type": ctype}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.read().decode()[:100], time.perf_counter() - t
@@ -104,8 +113,17 @@ def post(port: int, data: bytes, ctype: str, timeout: float = 600) -> tuple[int,
 def bombs(tmp: Path) -> dict[str, bytes]:
     pcm = (np.random.default_rng(0).standard_normal(25000) * 3000).astype("<i2").tobytes()
     fmt = struct.pack("<HHIIHH", 1, 1, 8, 16, 2, 16)
-    wav8 = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + \
-        b"data" + struct.pack("<I", len(pcm)) + pcm
+    wav8 = (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(pcm))
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(pcm))
+        + pcm
+    )
     silence = long_flac(tmp / "silence.flac", 3600, silence=True).read_bytes()
     buf = io.BytesIO()
     sf.write(buf, np.zeros(SR, np.float32), SR, format="FLAC")
@@ -128,15 +146,23 @@ def main() -> int:
     for label, cmd in [
         ("predict (default)", [PY, "-m", "emovox.cli", "predict", str(hour)]),
         ("predict --model classical", [PY, "-m", "emovox.cli", "predict", "--model", "classical", str(hour)]),
-        ("features (emovox preset: FeatureExtractor.process_file, as `emovox features` runs it)",
-         [PY, "-c", "import sys; from emovox.features import FeatureExtractor; "
-                    "print(FeatureExtractor('emovox').process_file(sys.argv[1]).shape)", str(hour)]),
+        (
+            "features (emovox preset: FeatureExtractor.process_file, as `emovox features` runs it)",
+            [
+                PY,
+                "-c",
+                "import sys; from emovox.features import FeatureExtractor; "
+                "print(FeatureExtractor('emovox').process_file(sys.argv[1]).shape)",
+                str(hour),
+            ],
+        ),
     ]:
         mb, wall = peak_of(cmd)
         rows.append((label, mb, wall))
         print(f"| {label} | {mb:.0f} | {wall:.0f} |", flush=True)
-    proc, port = start_server("--max-seconds", str(a.minutes * 60 + 100), "--timeout", "900",
-                              "--max-upload-mb", "200")
+    proc, port = start_server(
+        "--max-seconds", str(a.minutes * 60 + 100), "--timeout", "900", "--max-upload-mb", "200"
+    )
     try:
         code, body, wall = post(port, hour.read_bytes(), "audio/flac")
         _, hwm, _ = proc_stats(proc.pid)
@@ -153,8 +179,14 @@ def main() -> int:
     try:
         rss0, _, cpu0 = proc_stats(proc.pid)
         results: dict[str, tuple] = {}
-        threads = [threading.Thread(target=lambda k=k, d=d: results.__setitem__(
-            k, post(port, d, "audio/wav" if k.endswith("WAV") else "audio/flac"))) for k, d in bombs(tmp).items()]
+        threads = [
+            threading.Thread(
+                target=lambda k=k, d=d: results.__setitem__(
+                    k, post(port, d, "audio/wav" if k.endswith("WAV") else "audio/flac")
+                )
+            )
+            for k, d in bombs(tmp).items()
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -164,8 +196,10 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait()
-    print(f"\nthree bombs at once: server RSS {rss0:.0f} MB before, {rss1:.0f} MB after, peak {hwm:.0f} MB; "
-          f"CPU {cpu1 - cpu0:.2f} s\n\n| bomb | status | answered in s | body |\n|---|---|---|---|")
+    print(
+        f"\nthree bombs at once: server RSS {rss0:.0f} MB before, {rss1:.0f} MB after, peak {hwm:.0f} MB; "
+        f"CPU {cpu1 - cpu0:.2f} s\n\n| bomb | status | answered in s | body |\n|---|---|---|---|"
+    )
     for k, (code, body, wall) in results.items():
         print(f"| {k} | {code} | {wall:.2f} | `{body[:90]}` |")
     return 0

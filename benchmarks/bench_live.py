@@ -47,7 +47,9 @@ def get_model(arg: str | None):
     df = apply_labels(corpus("ravdess"), emotions="four")
     df = df[df["actor"] <= 2].reset_index(drop=True)
     table = handcrafted_features(df, "tutorial", progress=False, n_jobs=2, cache_dir=TMP / "cache")
-    return load_model(train_classical(table, TMP / "model", "logreg")), "tutorial features + logreg (2 actors)"
+    return load_model(
+        train_classical(table, TMP / "model", "logreg")
+    ), "tutorial features + logreg (2 actors)"
 
 
 def make_recording(path: Path, seconds: float, seed: int = 0) -> tuple[float, int]:
@@ -71,26 +73,41 @@ def bench_rtf(model, path: Path, duration: float) -> dict:
     t, c = time.perf_counter(), time.process_time()
     segs = listen(FileSource(path, model.sample_rate), model)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    return {"what": f"live path as fast as possible ({duration / 60:.0f} min file)", "segments": len(segs),
-            "result": f"RTF {wall / duration:.4f} (CPU {cpu / duration:.4f})"}
+    return {
+        "what": f"live path as fast as possible ({duration / 60:.0f} min file)",
+        "segments": len(segs),
+        "result": f"RTF {wall / duration:.4f} (CPU {cpu / duration:.4f})",
+    }
 
 
 def bench_latency(model, path: Path, duration: float) -> list[dict]:
     lat: list[float] = []
     t, c = time.perf_counter(), time.process_time()
-    segs = listen(FileSource(path, model.sample_rate, realtime=True, block_seconds=0.03), model,
-                  on_segment=lambda s, x: lat.append(x))
+    segs = listen(
+        FileSource(path, model.sample_rate, realtime=True, block_seconds=0.03),
+        model,
+        on_segment=lambda s, x: lat.append(x),
+    )
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     ms = 1000 * np.array([x for x in lat if x is not None])
     pad = 1000 * 0.2  # default padding: the segment ends this long after the last voiced frame
     return [
-        {"what": f"live path, file played in real time ({duration:.0f} s, 30 ms blocks)", "segments": len(segs),
-         "result": f"RTF (CPU time / audio time) {cpu / duration:.4f}; wall {wall / duration:.3f} x real time"},
-        {"what": "segment end -> emotion printed", "segments": len(ms),
-         "result": f"median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms"},
-        {"what": "last voiced frame -> emotion printed", "segments": len(ms),
-         "result": f"median {np.median(ms) + pad:.0f} ms, p95 {np.percentile(ms, 95) + pad:.0f} ms, "
-                   f"max {ms.max() + pad:.0f} ms"},
+        {
+            "what": f"live path, file played in real time ({duration:.0f} s, 30 ms blocks)",
+            "segments": len(segs),
+            "result": f"RTF (CPU time / audio time) {cpu / duration:.4f}; wall {wall / duration:.3f} x real time",
+        },
+        {
+            "what": "segment end -> emotion printed",
+            "segments": len(ms),
+            "result": f"median {np.median(ms):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms",
+        },
+        {
+            "what": "last voiced frame -> emotion printed",
+            "segments": len(ms),
+            "result": f"median {np.median(ms) + pad:.0f} ms, p95 {np.percentile(ms, 95) + pad:.0f} ms, "
+            f"max {ms.max() + pad:.0f} ms",
+        },
     ]
 
 
@@ -98,17 +115,33 @@ def bench_memory(model_path: str, path: Path, duration: float) -> dict:
     out = TMP / "long_timeline.csv"
     # The child reports its own VmHWM: Linux's ru_maxrss (self or children) carries over the size of
     # this much larger process from the fork before exec.
-    code = ("import sys; from emovox.cli import main; rc = main(sys.argv[1:]); "
-            "print([ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0], "
-            "file=sys.stderr); sys.exit(rc)")
-    cmd = [sys.executable, "-c", code, "predict", str(path), "--timeline", "--model", model_path, "-o", str(out)]
+    code = (
+        "import sys; from emovox.cli import main; rc = main(sys.argv[1:]); "
+        "print([ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0], "
+        "file=sys.stderr); sys.exit(rc)"
+    )
+    cmd = [
+        sys.executable,
+        "-c",
+        code,
+        "predict",
+        str(path),
+        "--timeline",
+        "--model",
+        model_path,
+        "-o",
+        str(out),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
     peak = int(proc.stderr.strip().splitlines()[-1]) / 1024  # kB
     rows = sum(1 for _ in open(out)) - 1
-    return {"what": f"`emovox predict --timeline` on a {duration / 3600:.2f} h file (subprocess)",
-            "segments": rows, "result": f"peak RSS {peak:.0f} MB, {wall:.0f} s (RTF {wall / duration:.4f})"}
+    return {
+        "what": f"`emovox predict --timeline` on a {duration / 3600:.2f} h file (subprocess)",
+        "segments": rows,
+        "result": f"peak RSS {peak:.0f} MB, {wall:.0f} s (RTF {wall / duration:.4f})",
+    }
 
 
 def main() -> None:

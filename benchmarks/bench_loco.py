@@ -59,14 +59,23 @@ def run(recipe_name: str, df: pd.DataFrame) -> dict:
     p = np.vstack([fp.proba for fp in ev.fold_proba])
     right = np.asarray(ev.labels)[p.argmax(axis=1)] == np.concatenate([fp.y_true for fp in ev.fold_proba])
     unsure = p.max(axis=1) < UNCERTAIN_BELOW
-    flag = {"share_uncertain": float(unsure.mean()), "accuracy_uncertain": float(right[unsure].mean()),
-            "accuracy_confident": float(right[~unsure].mean())}
+    flag = {
+        "share_uncertain": float(unsure.mean()),
+        "accuracy_uncertain": float(right[unsure].mean()),
+        "accuracy_confident": float(right[~unsure].mean()),
+    }
     channel = evaluate_recipe(table, recipe, "loco", adapt="corpus")
     table.manifest["session"] = table.manifest["corpus"] + "/" + table.manifest["emotion"]
     one_emotion = evaluate_recipe(table, recipe, "loco", adapt="session")
-    return {"recipe": recipe_name, "per_file": ev.to_dict(), "uncertain": flag, "channel": channel.summary,
-            "one_emotion": one_emotion.summary, "seconds": round(time.perf_counter() - t),
-            "feature_seconds": round(t_feat)}
+    return {
+        "recipe": recipe_name,
+        "per_file": ev.to_dict(),
+        "uncertain": flag,
+        "channel": channel.summary,
+        "one_emotion": one_emotion.summary,
+        "seconds": round(time.perf_counter() - t),
+        "feature_seconds": round(t_feat),
+    }
 
 
 def score_trained(model_dir: str, df: pd.DataFrame) -> dict:
@@ -87,8 +96,12 @@ def score_trained(model_dir: str, df: pd.DataFrame) -> dict:
         p = restrict(model.predict_proba(list(rows["path"])), model.labels, keep)
         y = rows["emotion"].to_numpy()
         s = scores(y, np.asarray(keep)[p.argmax(axis=1)], keep)
-        out[c] = {"ua": s["ua"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
-                  "ece": ece(p, [keep.index(v) for v in y])}
+        out[c] = {
+            "ua": s["ua"],
+            "accuracy": s["accuracy"],
+            "macro_f1": s["macro_f1"],
+            "ece": ece(p, [keep.index(v) for v in y]),
+        }
     return out
 
 
@@ -96,32 +109,70 @@ def report(results: list[dict]) -> str:
     rows = []
     for r in results:
         pc = r["per_file"]["per_corpus"]
-        row = {"recipe": r["recipe"], "mean UA": pct(r["per_file"]["ua"]), "min UA": pct(r["per_file"]["ua_min"])}
+        row = {
+            "recipe": r["recipe"],
+            "mean UA": pct(r["per_file"]["ua"]),
+            "min UA": pct(r["per_file"]["ua_min"]),
+        }
         for c in CORPORA:
             m = pc[c]
-            row[c] = (f"{pct(m['ua'])} / {pct(m['accuracy'])} / {pct(m['macro_f1'])} / "
-                      f"{m['ece_uncalibrated']:.3f} -> {m['ece']:.3f}")
+            row[c] = (
+                f"{pct(m['ua'])} / {pct(m['accuracy'])} / {pct(m['macro_f1'])} / "
+                f"{m['ece_uncalibrated']:.3f} -> {m['ece']:.3f}"
+            )
         rows.append(row)
-    out = ["Per recording, one file at a time (UA / WA / macro F1 / ECE before -> after calibration, %):", "",
-           md_table(rows, ["recipe", "mean UA", "min UA", *CORPORA]), ""]
+    out = [
+        "Per recording, one file at a time (UA / WA / macro F1 / ECE before -> after calibration, %):",
+        "",
+        md_table(rows, ["recipe", "mean UA", "min UA", *CORPORA]),
+        "",
+    ]
     rows = []
     for r in results:
-        row = {"recipe": r["recipe"], "per recording": pct(r["per_file"]["ua"]),
-               "adapted, whole corpus": pct(r["channel"]["ua"]),
-               "adapted, single-emotion sessions": pct(r["one_emotion"]["ua"])}
+        row = {
+            "recipe": r["recipe"],
+            "per recording": pct(r["per_file"]["ua"]),
+            "adapted, whole corpus": pct(r["channel"]["ua"]),
+            "adapted, single-emotion sessions": pct(r["one_emotion"]["ua"]),
+        }
         for c in CORPORA:
-            row[c] = (f"{pct(r['per_file']['per_corpus'][c]['ua'])} -> {pct(r['channel']['per_corpus'][c]['ua'])}"
-                      f" / {pct(r['one_emotion']['per_corpus'][c]['ua'])}")
+            row[c] = (
+                f"{pct(r['per_file']['per_corpus'][c]['ua'])} -> {pct(r['channel']['per_corpus'][c]['ua'])}"
+                f" / {pct(r['one_emotion']['per_corpus'][c]['ua'])}"
+            )
         rows.append(row)
-    out += ["`uncertain` (calibrated confidence below 0.4) on the held-out corpora:", "",
-            md_table([{"recipe": r["recipe"], "share of predictions": pct(r["uncertain"]["share_uncertain"]),
-                       "accuracy when uncertain": pct(r["uncertain"]["accuracy_uncertain"]),
-                       "accuracy otherwise": pct(r["uncertain"]["accuracy_confident"])} for r in results],
-                     ["recipe", "share of predictions", "accuracy when uncertain", "accuracy otherwise"]), ""]
-    out += ["Adapted to the channel (`--same-channel`; mean UA %, and per corpus: per recording -> whole corpus "
-            "/ single-emotion sessions):", "",
-            md_table(rows, ["recipe", "per recording", "adapted, whole corpus", "adapted, single-emotion sessions",
-                            *CORPORA])]
+    out += [
+        "`uncertain` (calibrated confidence below 0.4) on the held-out corpora:",
+        "",
+        md_table(
+            [
+                {
+                    "recipe": r["recipe"],
+                    "share of predictions": pct(r["uncertain"]["share_uncertain"]),
+                    "accuracy when uncertain": pct(r["uncertain"]["accuracy_uncertain"]),
+                    "accuracy otherwise": pct(r["uncertain"]["accuracy_confident"]),
+                }
+                for r in results
+            ],
+            ["recipe", "share of predictions", "accuracy when uncertain", "accuracy otherwise"],
+        ),
+        "",
+    ]
+    out += [
+        "Adapted to the channel (`--same-channel`; mean UA %, and per corpus: per recording -> whole corpus "
+        "/ single-emotion sessions):",
+        "",
+        md_table(
+            rows,
+            [
+                "recipe",
+                "per recording",
+                "adapted, whole corpus",
+                "adapted, single-emotion sessions",
+                *CORPORA,
+            ],
+        ),
+    ]
     return "\n".join(out)
 
 
@@ -129,12 +180,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--recipes", default="whisper-robust,whisper-active")
     ap.add_argument("--json", type=Path, help="save every figure as JSON")
-    ap.add_argument("--previous", help="also score this trained model directory on the shared corpora it was "
-                                       "not trained on (e.g. the default model shipped before)")
+    ap.add_argument(
+        "--previous",
+        help="also score this trained model directory on the shared corpora it was "
+        "not trained on (e.g. the default model shipped before)",
+    )
     args = ap.parse_args()
     df = manifest()
-    print(f"{machine()}; {len(df)} utterances: "
-          + ", ".join(f"{c} {n}" for c, n in df.groupby("corpus").size().items()), file=sys.stderr)
+    print(
+        f"{machine()}; {len(df)} utterances: "
+        + ", ".join(f"{c} {n}" for c, n in df.groupby("corpus").size().items()),
+        file=sys.stderr,
+    )
     results = [run(name, df) for name in args.recipes.split(",") if name]
     previous = score_trained(args.previous, df) if args.previous else None
     if args.json:
@@ -142,11 +199,24 @@ def main() -> None:
     if results:
         print(report(results))
     if previous:
-        print(f"\n{previous['model']} (trained on {', '.join(previous['trained_on'])}) on the other corpora "
-              "(UA / WA / macro F1 %, ECE):\n")
-        print(md_table([{"corpus": c, "UA / WA / F1": f"{pct(m['ua'])} / {pct(m['accuracy'])} / {pct(m['macro_f1'])}",
-                         "ECE": f"{m['ece']:.3f}"} for c, m in previous.items() if c in CORPORA],
-                       ["corpus", "UA / WA / F1", "ECE"]))
+        print(
+            f"\n{previous['model']} (trained on {', '.join(previous['trained_on'])}) on the other corpora "
+            "(UA / WA / macro F1 %, ECE):\n"
+        )
+        print(
+            md_table(
+                [
+                    {
+                        "corpus": c,
+                        "UA / WA / F1": f"{pct(m['ua'])} / {pct(m['accuracy'])} / {pct(m['macro_f1'])}",
+                        "ECE": f"{m['ece']:.3f}",
+                    }
+                    for c, m in previous.items()
+                    if c in CORPORA
+                ],
+                ["corpus", "UA / WA / F1", "ECE"],
+            )
+        )
     for r in results:
         print(f"{r['recipe']}: {r['seconds']} s ({r['feature_seconds']} s features)", file=sys.stderr)
 

@@ -25,14 +25,24 @@ ACTIVE = {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0}
 VARIANTS = [
     # name, recipe
     ("probe: every layer, mean+std over all frames, C 0.1", Recipe("whisper", "logreg", {"C": 0.1})),
-    ("every layer, voiced frames, C 0.1", Recipe("whisper", "logreg", {"C": 0.1}, {**ACTIVE, "layers": None})),
-    ("layers 2-5, voiced frames, C 0.1 (whisper-active without its augmentation)",
-     Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE)),
+    (
+        "every layer, voiced frames, C 0.1",
+        Recipe("whisper", "logreg", {"C": 0.1}, {**ACTIVE, "layers": None}),
+    ),
+    (
+        "layers 2-5, voiced frames, C 0.1 (whisper-active without its augmentation)",
+        Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE),
+    ),
     ("... + C 0.01", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE)),
     ("... + corpora aligned, C 0.1", Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE, align="corpus")),
-    ("... + corpora aligned, C 0.01 (whisper-robust)", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus")),
-    ("... + channel augmentation (EQ, room, telephone, noise, gain)",
-     Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, ("channel",), align="corpus")),
+    (
+        "... + corpora aligned, C 0.01 (whisper-robust)",
+        Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus"),
+    ),
+    (
+        "... + channel augmentation (EQ, room, telephone, noise, gain)",
+        Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, ("channel",), align="corpus"),
+    ),
 ]
 
 
@@ -45,8 +55,14 @@ def main() -> None:
         table = compute_features(df, recipe, n_jobs=2, quantize=True)
         ev = evaluate_recipe(table, recipe, "loco", progress=False)
         s = ev.summary
-        row = {"variant": name, "mean UA": pct(s["ua"]), "min UA": pct(s["ua_min"]), "ECE": f"{s['ece']:.3f}",
-               **{c: pct(s["per_corpus"][c]["ua"]) for c in CORPORA}, "s": round(time.perf_counter() - t)}
+        row = {
+            "variant": name,
+            "mean UA": pct(s["ua"]),
+            "min UA": pct(s["ua_min"]),
+            "ECE": f"{s['ece']:.3f}",
+            **{c: pct(s["per_corpus"][c]["ua"]) for c in CORPORA},
+            "s": round(time.perf_counter() - t),
+        }
         print(row, file=sys.stderr, flush=True)
         rows.append(row)
     print(md_table(rows, ["variant", "mean UA", "min UA", *CORPORA, "ECE", "s"]))

@@ -43,16 +43,21 @@ def main() -> None:
         sf.write(wav, y[: 3 * sr], sr)
         print(f"| what | median wall (s), {args.runs} runs |\n|---|---|")
         print(f"| `python -c pass` | {fresh([sys.executable, '-c', 'pass'], args.runs):.3f} |")
-        print(f"| `python -c 'import numpy, onnxruntime'` | "
-              f"{fresh([sys.executable, '-c', 'import numpy, onnxruntime'], args.runs):.3f} |")
+        print(
+            f"| `python -c 'import numpy, onnxruntime'` | "
+            f"{fresh([sys.executable, '-c', 'import numpy, onnxruntime'], args.runs):.3f} |"
+        )
         for name in bundled_models():
             cmd = [sys.executable, "-m", "emovox.cli", "predict", str(wav), "--model", name]
-            print(f"| `emovox predict one.wav --model {name}` (fresh process) | {fresh(cmd, args.runs):.3f} |")
+            print(
+                f"| `emovox predict one.wav --model {name}` (fresh process) | {fresh(cmd, args.runs):.3f} |"
+            )
         print("\n| model | warm prediction of a 3 s clip from its file (ms, median of 20) |\n|---|---|")
         for name in bundled_models():
             # each model in its own process: BLAS threads left spinning by one model slow the next one down
-            proc = subprocess.run([sys.executable, "-c", WARM, name, str(wav)], check=True, capture_output=True,
-                                  text=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", WARM, name, str(wav)], check=True, capture_output=True, text=True
+            )
             print(f"| {name} | {float(proc.stdout):.1f} |")
 
 

@@ -86,8 +86,18 @@ def free_port() -> int:
 def start_server(model: str, port: int, workers: int | None) -> subprocess.Popen:
     import httpx
 
-    cmd = [sys.executable, "-m", "emovox.cli", "serve", "--port", str(port), "--model", model,
-           "--log-level", "warning"] + (["--workers", str(workers)] if workers else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "emovox.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--model",
+        model,
+        "--log-level",
+        "warning",
+    ] + (["--workers", str(workers)] if workers else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -164,8 +174,11 @@ def main() -> int:
     lat = np.array(latencies) * 1000
     growth = rss_after - rss_before
     row = {
-        "clients": args.clients, "seconds": f"{wall:.1f}", "requests": len(latencies),
-        "req/s": f"{len(latencies) / wall:.1f}", "audio s/s": f"{CLIP_SECONDS * len(latencies) / wall:.0f}",
+        "clients": args.clients,
+        "seconds": f"{wall:.1f}",
+        "requests": len(latencies),
+        "req/s": f"{len(latencies) / wall:.1f}",
+        "audio s/s": f"{CLIP_SECONDS * len(latencies) / wall:.0f}",
         "p50 ms": f"{np.percentile(lat, 50):.0f}" if lat.size else "-",
         "p99 ms": f"{np.percentile(lat, 99):.0f}" if lat.size else "-",
         "errors": len(errors),
@@ -176,8 +189,10 @@ def main() -> int:
     for e in errors[:5]:
         print(f"error: {e}", file=sys.stderr)
     ok = not errors and growth <= args.rss_margin_mb
-    print(f"\nRSS growth during the run: {growth:+.1f} MiB (margin {args.rss_margin_mb:g} MiB); "
-          f"{'OK' if ok else 'FAILED'}")
+    print(
+        f"\nRSS growth during the run: {growth:+.1f} MiB (margin {args.rss_margin_mb:g} MiB); "
+        f"{'OK' if ok else 'FAILED'}"
+    )
     return 0 if ok else 1
 
 

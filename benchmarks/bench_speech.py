@@ -66,7 +66,9 @@ def _ns(args: tuple[str, int]) -> tuple[str, bool, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--degraded-every", type=int, default=10, help="noisy / telephone test on every k-th file")
+    ap.add_argument(
+        "--degraded-every", type=int, default=10, help="noisy / telephone test on every k-th file"
+    )
     ap.add_argument("--clips", type=int, default=40, help="generated clips per non-speech kind")
     ap.add_argument("--shared", default=None)
     args = ap.parse_args(argv)
@@ -95,10 +97,18 @@ def main(argv: list[str] | None = None) -> int:
             noisy = [r[2] for r in res if r[2] is not None]
             tel = [r[3] for r in res if r[3] is not None]
             missed += [(p, r[1]) for p, r in zip(files, res, strict=True) if not r[0]]
-            rows.append({"corpus": name, "files": len(files), "speech %": f"{100 * sp.mean():.2f}",
-                         "missed": int((~sp).sum()), "noisy 10 dB %": f"{100 * np.mean(noisy):.1f}",
-                         "telephone %": f"{100 * np.mean(tel):.1f}", "degraded n": len(noisy),
-                         "wall s (incl. decode)": f"{wall:.1f}"})
+            rows.append(
+                {
+                    "corpus": name,
+                    "files": len(files),
+                    "speech %": f"{100 * sp.mean():.2f}",
+                    "missed": int((~sp).sum()),
+                    "noisy 10 dB %": f"{100 * np.mean(noisy):.1f}",
+                    "telephone %": f"{100 * np.mean(tel):.1f}",
+                    "degraded n": len(noisy),
+                    "wall s (incl. decode)": f"{wall:.1f}",
+                }
+            )
         print(md_table(rows, list(rows[0])) if rows else "(no corpora)")
         res = list(ex.map(_ns, [(k, s) for k in NON_SPEECH for s in range(args.clips)], chunksize=8))
     print()
@@ -106,8 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     for kind in NON_SPEECH:
         rr = [r for r in res if r[0] == kind]
         reasons = collections.Counter(r[2].split(" (")[0].split(":")[-1].strip()[:40] for r in rr if not r[1])
-        ns_rows.append({"kind": kind, "clips": len(rr), "rejected %": f"{100 * np.mean([not r[1] for r in rr]):.1f}",
-                        "main reason": reasons.most_common(1)[0][0] if reasons else ""})
+        ns_rows.append(
+            {
+                "kind": kind,
+                "clips": len(rr),
+                "rejected %": f"{100 * np.mean([not r[1] for r in rr]):.1f}",
+                "main reason": reasons.most_common(1)[0][0] if reasons else "",
+            }
+        )
     print(md_table(ns_rows, list(ns_rows[0])))
 
     if first_file:
@@ -124,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         detect_speech(long)
         t_long = time.perf_counter() - t
-        print(f"\ntime per 3 s clip: median {1000 * np.median(times):.2f} ms, p95 {1000 * np.percentile(times, 95):.2f} ms;"
-              f" 10-minute signal: {t_long:.2f} s")
+        print(
+            f"\ntime per 3 s clip: median {1000 * np.median(times):.2f} ms, p95 {1000 * np.percentile(times, 95):.2f} ms;"
+            f" 10-minute signal: {t_long:.2f} s"
+        )
     if missed:
         print("\nmissed files (first 30):")
         for p, why in missed[:30]:

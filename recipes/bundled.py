@@ -78,22 +78,37 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         # the headline: leave one corpus out, one file at a time, calibrated as the shipped model is
         loco = evaluate_recipe(table, recipe, "loco", calibrate=True)
         print(loco.table())
-        plots.save(loco.reliability_figure(f"{name}: leave one corpus out, calibrated"), DOCS / f"{name}-reliability.png")
+        plots.save(
+            loco.reliability_figure(f"{name}: leave one corpus out, calibrated"),
+            DOCS / f"{name}-reliability.png",
+        )
         adapted = evaluate_recipe(table, recipe, "loco", adapt="corpus")  # --same-channel
         print(adapted.table())
         calibration = fit_calibration(table, recipe)
         calibration["ece_loco"] = loco.summary["ece"]
         print(f"calibration: {calibration}")
         s = loco.summary
-        extra["headline"] = _rounded({
-            "protocol": "leave one corpus out over " + ", ".join(sorted(corpora)) + " (each scored by a model "
-                        "trained on the others, on the emotions it has; one file at a time; calibrated)",
-            "ua": s["ua"], "ua_min": s["ua_min"], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
-            "ece": s["ece"], "ece_max": s["ece_max"], "ece_uncalibrated": s["ece_uncalibrated"],
-            "per_corpus": s["per_corpus"]})
+        extra["headline"] = _rounded(
+            {
+                "protocol": "leave one corpus out over "
+                + ", ".join(sorted(corpora))
+                + " (each scored by a model "
+                "trained on the others, on the emotions it has; one file at a time; calibrated)",
+                "ua": s["ua"],
+                "ua_min": s["ua_min"],
+                "accuracy": s["accuracy"],
+                "macro_f1": s["macro_f1"],
+                "ece": s["ece"],
+                "ece_max": s["ece_max"],
+                "ece_uncalibrated": s["ece_uncalibrated"],
+                "per_corpus": s["per_corpus"],
+            }
+        )
         adaptable = adapted.summary["ua"] > loco.summary["ua"]
         extra["metrics_channel_adapted"] = _rounded({**adapted.summary, "shipped": adaptable})
-        protocol_text = f"{ev.protocol} grouped by speaker over {' + '.join(sorted(corpora))} (speaker-independent)"
+        protocol_text = (
+            f"{ev.protocol} grouped by speaker over {' + '.join(sorted(corpora))} (speaker-independent)"
+        )
     else:
         adapted = evaluate_recipe(table, recipe, protocol, adapt=True)  # each test speaker as one session
         print(adapted.table())
@@ -101,21 +116,31 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         adaptable = adapted.summary["ua"] > ev.summary["ua"]
         extra["metrics_speaker_adapted"] = {**adapted.summary, "shipped": adaptable}
         protocol_text = f"{ev.protocol} grouped by speaker over RAVDESS + EMO-DB (speaker-independent)"
-    out = train_classical(table, output or MODELS_DATA / name, recipe.classifier, params=recipe.params,
-                          evaluation=ev, adaptable=adaptable, calibration=calibration, align=recipe.align,
-                          extra={
-                              "name": name,
-                              "recipe": f"recipes/bundled.py {name} ({recipe_name})",
-                              "protocol": protocol_text,
-                              **extra,
-                              "merges": {"calm": "neutral"},
-                              "licences": [LICENCES[c] for c in corpora],
-                              "licence_note": "Trained on corpora licensed for non-commercial research; "
-                                              "the model inherits their terms.",
-                              "training_seconds": round(time.perf_counter() - t),
-                          })
-    plots.save(ev.confusion_figure(f"{name}: {ev.protocol}, UA {100 * ev.summary['ua']:.1f} %"),
-               out / "confusion.png")
+    out = train_classical(
+        table,
+        output or MODELS_DATA / name,
+        recipe.classifier,
+        params=recipe.params,
+        evaluation=ev,
+        adaptable=adaptable,
+        calibration=calibration,
+        align=recipe.align,
+        extra={
+            "name": name,
+            "recipe": f"recipes/bundled.py {name} ({recipe_name})",
+            "protocol": protocol_text,
+            **extra,
+            "merges": {"calm": "neutral"},
+            "licences": [LICENCES[c] for c in corpora],
+            "licence_note": "Trained on corpora licensed for non-commercial research; "
+            "the model inherits their terms.",
+            "training_seconds": round(time.perf_counter() - t),
+        },
+    )
+    plots.save(
+        ev.confusion_figure(f"{name}: {ev.protocol}, UA {100 * ev.summary['ua']:.1f} %"),
+        out / "confusion.png",
+    )
     print(f"saved {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
     return out
 

@@ -41,23 +41,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make_docs_figures: {ravdess} not found (set EMOVOX_SHARED)", file=sys.stderr)
         return 1
 
-    plots.save(plots.overview(ravdess / "Actor_01" / "03-01-05-02-01-01-01.flac"), out / "overview.png", dpi=100)
+    plots.save(
+        plots.overview(ravdess / "Actor_01" / "03-01-05-02-01-01-01.flac"), out / "overview.png", dpi=100
+    )
     plots.save(plots.mel_scale(), out / "mel_scale.png", dpi=110)
 
     t = time.time()
     if args.quick:
         actors = [ravdess / f"Actor_{i:02d}" for i in range(1, 9)]
-        df = apply_labels(pd.concat([scan(a, "ravdess")[0] for a in actors], ignore_index=True), None,
-                          "angry,happy,neutral,sad")
+        df = apply_labels(
+            pd.concat([scan(a, "ravdess")[0] for a in actors], ignore_index=True),
+            None,
+            "angry,happy,neutral,sad",
+        )
         protocol, what = "kfold:4", "RAVDESS, 8 actors, 4 emotions"
     else:
         df, protocol, what = scan(ravdess, "ravdess")[0], "kfold:5", "RAVDESS, 24 actors, 8 emotions"
     table = handcrafted_features(df, "tutorial", n_jobs=args.jobs, progress=True)
     ev = evaluate_recipe(table, "svm", protocol, progress=False)
     s = ev.summary
-    fig = ev.confusion_figure(title=f"{what}, unseen speakers ({protocol})\n"
-                                    f"tutorial features + SVM: UA {100 * s['ua']:.1f} %, "
-                                    f"accuracy {100 * s['accuracy']:.1f} %")
+    fig = ev.confusion_figure(
+        title=f"{what}, unseen speakers ({protocol})\n"
+        f"tutorial features + SVM: UA {100 * s['ua']:.1f} %, "
+        f"accuracy {100 * s['accuracy']:.1f} %"
+    )
     plots.save(fig, out / "confusion.png", dpi=110)
     print(f"confusion matrix: UA {100 * s['ua']:.1f} % in {time.time() - t:.0f} s", file=sys.stderr)
     for name in ("overview.png", "mel_scale.png", "confusion.png"):

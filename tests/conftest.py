@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")).resolve()
+SHARED = Path(
+    os.environ.get("EMOVOX_SHARED", Path(__file__).resolve().parents[1] / ".." / "shared")
+).resolve()
 RAVDESS = SHARED / "corpora" / "ravdess"
 EMODB = SHARED / "corpora" / "emodb"
 EMOVO = SHARED / "corpora" / "emovo"
@@ -100,8 +102,14 @@ def tone_manifest(tmp_path):
     for i in range(24):
         path = tmp_path / f"t{i}.wav"
         sf.write(path, tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8), 16000)
-        rows.append({"path": str(path), "emotion": "sad" if i % 2 else "angry", "speaker": f"s{i % 3}",
-                     "corpus": "tones"})
+        rows.append(
+            {
+                "path": str(path),
+                "emotion": "sad" if i % 2 else "angry",
+                "speaker": f"s{i % 3}",
+                "corpus": "tones",
+            }
+        )
     return pd.DataFrame(rows)
 
 

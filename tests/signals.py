@@ -19,8 +19,23 @@ import numpy as np
 SR = 16000
 
 __all__ = [
-    "NON_SPEECH", "SR", "add_noise", "brown_noise", "chords", "clicks", "drums", "hum", "music", "non_speech",
-    "pink_noise", "silence", "sweep", "telephone", "tone", "tone_pair", "white_noise",
+    "NON_SPEECH",
+    "SR",
+    "add_noise",
+    "brown_noise",
+    "chords",
+    "clicks",
+    "drums",
+    "hum",
+    "music",
+    "non_speech",
+    "pink_noise",
+    "silence",
+    "sweep",
+    "telephone",
+    "tone",
+    "tone_pair",
+    "white_noise",
 ]
 
 
@@ -66,8 +81,9 @@ def brown_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) ->
     return _coloured(seconds, 2.0, level_db, seed)
 
 
-def hum(seconds: float = 3.0, freq: float = 50.0, n_harmonics: int = 8, level_db: float = -25.0,
-        seed: int = 0) -> np.ndarray:
+def hum(
+    seconds: float = 3.0, freq: float = 50.0, n_harmonics: int = 8, level_db: float = -25.0, seed: int = 0
+) -> np.ndarray:
     """Mains hum: ``freq`` (50 or 60 Hz) plus harmonics with random amplitudes (odd ones stronger)."""
     rng = np.random.default_rng(seed)
     t = np.arange(_n(seconds)) / SR
@@ -84,21 +100,28 @@ def tone(freq: float = 440.0, seconds: float = 3.0, level_db: float = -20.0) -> 
     return _at_level(np.sin(2 * np.pi * freq * t), level_db)
 
 
-def tone_pair(f1: float = 350.0, f2: float = 440.0, seconds: float = 3.0, level_db: float = -20.0) -> np.ndarray:
+def tone_pair(
+    f1: float = 350.0, f2: float = 440.0, seconds: float = 3.0, level_db: float = -20.0
+) -> np.ndarray:
     """Two simultaneous sines (dial tone by default)."""
     t = np.arange(_n(seconds)) / SR
     return _at_level(np.sin(2 * np.pi * f1 * t) + np.sin(2 * np.pi * f2 * t), level_db)
 
 
-def sweep(f_start: float = 100.0, f_end: float = 4000.0, seconds: float = 3.0, log: bool = True,
-          level_db: float = -20.0) -> np.ndarray:
+def sweep(
+    f_start: float = 100.0,
+    f_end: float = 4000.0,
+    seconds: float = 3.0,
+    log: bool = True,
+    level_db: float = -20.0,
+) -> np.ndarray:
     """Sine sweep from ``f_start`` to ``f_end`` Hz, exponential (``log=True``) or linear."""
     t = np.arange(_n(seconds)) / SR
     if log:
         k = np.log(f_end / f_start) / seconds
         phase = 2 * np.pi * f_start * (np.exp(k * t) - 1) / k
     else:
-        phase = 2 * np.pi * (f_start * t + 0.5 * (f_end - f_start) / seconds * t ** 2)
+        phase = 2 * np.pi * (f_start * t + 0.5 * (f_end - f_start) / seconds * t**2)
     return _at_level(np.sin(phase), level_db)
 
 
@@ -124,11 +147,15 @@ def _adsr(n: int, rng: np.random.Generator) -> np.ndarray:
     r = max(1, int(n * rng.uniform(0.05, 0.3)))
     s = max(0, n - a - d - r)
     sus = rng.uniform(0.3, 0.9)
-    env = np.concatenate([np.linspace(0, 1, a), np.linspace(1, sus, d), np.full(s, sus), np.linspace(sus, 0, r)])
+    env = np.concatenate(
+        [np.linspace(0, 1, a), np.linspace(1, sus, d), np.full(s, sus), np.linspace(sus, 0, r)]
+    )
     return env[:n]
 
 
-def _note(freq: float, n: int, rng: np.random.Generator, timbre: np.ndarray, vibrato: float = 0.0) -> np.ndarray:
+def _note(
+    freq: float, n: int, rng: np.random.Generator, timbre: np.ndarray, vibrato: float = 0.0
+) -> np.ndarray:
     t = np.arange(n) / SR
     phase = 2 * np.pi * freq * t
     if vibrato:  # depth in semitones, 5-7 Hz
@@ -151,7 +178,7 @@ def _timbre(rng: np.random.Generator) -> np.ndarray:
         return np.where(k % 2 == 1, 1.0 / k, 0.0)
     if kind == 2:  # flute-like: few harmonics
         return np.exp(-(k - 1) * 1.2)
-    return rng.uniform(0.1, 1.0, k.size) / k ** 0.7  # random organ stop
+    return rng.uniform(0.1, 1.0, k.size) / k**0.7  # random organ stop
 
 
 def _melody(seconds: float, rng: np.random.Generator, vibrato: float) -> np.ndarray:
@@ -250,7 +277,9 @@ def telephone(y: np.ndarray, low: float = 300.0, high: float = 3400.0) -> np.nda
     return sosfiltfilt(sos, np.asarray(y, dtype=np.float64)).astype(np.float32)
 
 
-def non_speech(kind: str, seed: int = 0, seconds: float = 3.0, noise_snr_db: float | None = 30.0) -> np.ndarray:
+def non_speech(
+    kind: str, seed: int = 0, seconds: float = 3.0, noise_snr_db: float | None = 30.0
+) -> np.ndarray:
     """One clip of a non-speech ``kind`` (see ``NON_SPEECH``) with parameters drawn from ``seed``.
 
     A little white noise (``noise_snr_db`` below the clip; ``None`` for none) is added, except to digital
@@ -270,8 +299,13 @@ def non_speech(kind: str, seed: int = 0, seconds: float = 3.0, noise_snr_db: flo
     elif kind == "brown_noise":
         y = brown_noise(seconds, level_db=level, seed=seed)
     elif kind == "hum":
-        y = hum(seconds, freq=float(rng.choice([50.0, 60.0])), n_harmonics=int(rng.integers(1, 12)),
-                level_db=level, seed=seed)
+        y = hum(
+            seconds,
+            freq=float(rng.choice([50.0, 60.0])),
+            n_harmonics=int(rng.integers(1, 12)),
+            level_db=level,
+            seed=seed,
+        )
     elif kind == "tone":
         y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
     elif kind == "tone_pair":
@@ -297,5 +331,18 @@ def non_speech(kind: str, seed: int = 0, seconds: float = 3.0, noise_snr_db: flo
     return y
 
 
-NON_SPEECH = ("silence", "near_silence", "white_noise", "pink_noise", "brown_noise", "hum", "tone", "tone_pair",
-              "sweep", "clicks", "music", "chords", "drums")
+NON_SPEECH = (
+    "silence",
+    "near_silence",
+    "white_noise",
+    "pink_noise",
+    "brown_noise",
+    "hum",
+    "tone",
+    "tone_pair",
+    "sweep",
+    "clicks",
+    "music",
+    "chords",
+    "drums",
+)

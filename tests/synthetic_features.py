@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 
 
-def synthetic_table(seed: int = 0, corpora: str = "abc", per: int = 30, shift: float = 0.0, sep: float = 3.0,
-                    emotions=("angry", "happy", "sad"), missing: dict | None = None, informative: int = 3):
+def synthetic_table(
+    seed: int = 0,
+    corpora: str = "abc",
+    per: int = 30,
+    shift: float = 0.0,
+    sep: float = 3.0,
+    emotions=("angry", "happy", "sad"),
+    missing: dict | None = None,
+    informative: int = 3,
+):
     """Each emotion a random centre (sd ``sep``) in the first ``informative`` dimensions, unit noise in all,
     each corpus shifted there by an offset of sd ``shift`` (a domain shift), two speakers per corpus, ``per``
     rows per emotion and corpus. ``missing``: corpus -> an emotion it lacks."""
@@ -33,7 +41,15 @@ def synthetic_table(seed: int = 0, corpora: str = "abc", per: int = 30, shift: f
                 continue
             for i in range(per):
                 X.append(centres[k] + offset + rng.normal(0, 1.0, d))
-                rows.append({"path": f"/synthetic/{corpus}/{emo}{i}.wav", "emotion": emo, "corpus": corpus,
-                             "speaker": f"{corpus}:{i % 2}"})
+                rows.append(
+                    {
+                        "path": f"/synthetic/{corpus}/{emo}{i}.wav",
+                        "emotion": emo,
+                        "corpus": corpus,
+                        "speaker": f"{corpus}:{i % 2}",
+                    }
+                )
     spec = {"type": "handcrafted", "config": config.to_dict(), "fingerprint": config.fingerprint()}
-    return FeatureTable(np.asarray(X, dtype=np.float32), pd.DataFrame(rows), list(ext.feature_names), spec, [])
+    return FeatureTable(
+        np.asarray(X, dtype=np.float32), pd.DataFrame(rows), list(ext.feature_names), spec, []
+    )

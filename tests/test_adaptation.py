@@ -85,8 +85,9 @@ def test_edge_cases(fitted):
 
 @pytest.fixture(scope="module")
 def emodb_table(emodb_manifest, tmp_path_factory):
-    return handcrafted_features(emodb_manifest, "emovox", cache_dir=tmp_path_factory.mktemp("c"), progress=False,
-                                n_jobs=2)
+    return handcrafted_features(
+        emodb_manifest, "emovox", cache_dir=tmp_path_factory.mktemp("c"), progress=False, n_jobs=2
+    )
 
 
 def test_real_speakers_leave_one_out(emodb_table):
@@ -106,14 +107,22 @@ def model_dir(emodb_table, tmp_path_factory):
     rows = emodb_table.manifest["speaker"] != "emodb:03"  # speaker 03 stays unseen
     from emovox.training import FeatureTable
 
-    table = FeatureTable(emodb_table.X[rows.to_numpy()], emodb_table.manifest[rows].reset_index(drop=True),
-                         emodb_table.names, emodb_table.frontend, [])
+    table = FeatureTable(
+        emodb_table.X[rows.to_numpy()],
+        emodb_table.manifest[rows].reset_index(drop=True),
+        emodb_table.names,
+        emodb_table.frontend,
+        [],
+    )
     return train_classical(table, tmp_path_factory.mktemp("m") / "model", "logreg")
 
 
 def test_model_dir_adapts_and_reports_bad_files(model_dir, emodb_manifest, tmp_path):
     model = load_model(model_dir)
-    assert model.can_adapt and model.class_means.shape == (len(model.labels), len(model.embed(np.zeros(16000))))
+    assert model.can_adapt and model.class_means.shape == (
+        len(model.labels),
+        len(model.embed(np.zeros(16000))),
+    )
     held_out = emodb_manifest[emodb_manifest["speaker"] == "emodb:03"]
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
@@ -134,7 +143,9 @@ def test_model_dir_adapts_and_reports_bad_files(model_dir, emodb_manifest, tmp_p
     alone = np.stack([model.proba_from_embeddings(e)[0] for e in E])
     assert np.abs(alone - P).max() > 0.05
     truth = held_out["emotion"].to_numpy()
-    assert (np.array(model.labels)[P.argmax(1)] == truth).mean() >= (np.array(model.labels)[alone.argmax(1)] == truth).mean()
+    assert (np.array(model.labels)[P.argmax(1)] == truth).mean() >= (
+        np.array(model.labels)[alone.argmax(1)] == truth
+    ).mean()
 
 
 def test_tampered_or_missing_class_means(model_dir, tmp_path):
@@ -171,9 +182,13 @@ def test_ensemble_session_mixes_adapted_and_plain_members(model_dir, tmp_path, e
     ens = load_model(save_ensemble(tmp_path / "ens", {"a": model_dir, "b": plain}, weights=[3, 1]))
     assert ens.can_adapt
     a, b = load_model(model_dir), load_model(plain)
-    audio = [load_audio(p, 16000) for p in emodb_manifest["path"][emodb_manifest["speaker"] == "emodb:03"][:8]]
+    audio = [
+        load_audio(p, 16000) for p in emodb_manifest["path"][emodb_manifest["speaker"] == "emodb:03"][:8]
+    ]
     got = ens.proba_session([ens.embed(y) for y in audio])
-    want = (3 * a.proba_session([a.embed(y) for y in audio]) + np.vstack([b.proba_signal(y) for y in audio])) / 4
+    want = (
+        3 * a.proba_session([a.embed(y) for y in audio]) + np.vstack([b.proba_signal(y) for y in audio])
+    ) / 4
     want = want[:, [a.labels.index(lab) for lab in ens.labels]]  # the ensemble's own label order
     np.testing.assert_allclose(got, want, atol=1e-6)
 
@@ -187,28 +202,40 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
         sf.write(folder / (p.rsplit("/", 1)[-1].rsplit(".", 1)[0] + ".wav"), y, sr)
     (folder / "zz_broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     cli = [sys.executable, "-m", "emovox.cli"]
-    proc = subprocess.run([*cli, "predict", str(folder), "--model", str(model_dir), "--same-speaker", "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [*cli, "predict", str(folder), "--model", str(model_dir), "--same-speaker", "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert sum("zz_broken.wav" in ln for ln in proc.stderr.splitlines()) >= 1
     results = json.loads(proc.stdout)
     assert sum("emotion" in r for r in results) == 10 and sum("error" in r for r in results) == 1
 
-    proc = subprocess.run([*cli, "predict", str(folder), "--same-speaker", "--engine", "dask", "--model",
-                           str(model_dir)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*cli, "predict", str(folder), "--same-speaker", "--engine", "dask", "--model", str(model_dir)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--same-speaker" in proc.stderr
 
     manifest = tmp_path / "m.csv"
     held_out.to_csv(manifest, index=False)
     out = tmp_path / "ev.json"
-    proc = subprocess.run([*cli, "evaluate", str(manifest), "--trained", str(model_dir), "--speaker-adapt",
-                           "--json", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*cli, "evaluate", str(manifest), "--trained", str(model_dir), "--speaker-adapt", "--json", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     ev = json.loads(out.read_text())
     assert ev["protocol"].endswith("+speaker-adapted") and ev["speaker_independent"] is True
 
-    proc = subprocess.run([*cli, "evaluate", str(manifest), "--model", "rescnn+logreg", "--speaker-adapt"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [*cli, "evaluate", str(manifest), "--model", "rescnn+logreg", "--speaker-adapt"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "--speaker-adapt" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -237,9 +264,21 @@ def test_timeline_of_one_speaker_adapts(model_dir, emodb_manifest, tmp_path):
     with pytest.raises(Exception, match="keep_embeddings"):
         adapt_timeline(model, list(iter_timeline(str(rec), model)))
 
-    cli = [sys.executable, "-m", "emovox.cli", "predict", str(rec), "--timeline", "--model", str(model_dir), "--json"]
+    cli = [
+        sys.executable,
+        "-m",
+        "emovox.cli",
+        "predict",
+        str(rec),
+        "--timeline",
+        "--model",
+        str(model_dir),
+        "--json",
+    ]
     out = [subprocess.run(cli + extra, capture_output=True, text=True) for extra in ([], ["--same-speaker"])]
     assert [o.returncode for o in out] == [0, 0], out[1].stderr
     got = [json.loads(o.stdout)[0]["segments"] for o in out]
     assert len(got[0]) == len(got[1]) == len(segs)
-    np.testing.assert_allclose([[s["probabilities"][lab] for lab in model.labels] for s in got[1]], adapted, atol=1e-5)
+    np.testing.assert_allclose(
+        [[s["probabilities"][lab] for lab in model.labels] for s in got[1]], adapted, atol=1e-5
+    )

@@ -17,8 +17,17 @@ from .conftest import tone
 SR = 16000
 
 
-@pytest.mark.parametrize("subtype,tol", [("PCM_U8", 1e-2), ("PCM_16", 1e-4), ("PCM_24", 1e-6), ("PCM_32", 1e-6),
-                                         ("FLOAT", 1e-7), ("DOUBLE", 1e-7)])
+@pytest.mark.parametrize(
+    "subtype,tol",
+    [
+        ("PCM_U8", 1e-2),
+        ("PCM_16", 1e-4),
+        ("PCM_24", 1e-6),
+        ("PCM_32", 1e-6),
+        ("FLOAT", 1e-7),
+        ("DOUBLE", 1e-7),
+    ],
+)
 def test_wav_subtypes_round_trip(tmp_path, subtype, tol):
     y = tone(440, 0.5)
     path = tmp_path / f"x_{subtype}.wav"
@@ -28,8 +37,15 @@ def test_wav_subtypes_round_trip(tmp_path, subtype, tol):
     assert np.max(np.abs(out - y)) < tol + 1e-9
 
 
-@pytest.mark.parametrize("fmt,subtype,ext", [("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"),
-                                             ("OGG", "OPUS", "opus"), ("MP3", "MPEG_LAYER_III", "mp3")])
+@pytest.mark.parametrize(
+    "fmt,subtype,ext",
+    [
+        ("FLAC", "PCM_16", "flac"),
+        ("OGG", "VORBIS", "ogg"),
+        ("OGG", "OPUS", "opus"),
+        ("MP3", "MPEG_LAYER_III", "mp3"),
+    ],
+)
 def test_compressed_formats_decode(tmp_path, fmt, subtype, ext):
     y = tone(440, 1.0)
     path = tmp_path / f"x.{ext}"
@@ -174,8 +190,21 @@ def test_ffmpeg_fallback_or_clear_error(tmp_path):
     """A container libsndfile cannot read: decoded by ffmpeg when present, else a clear error."""
     path = tmp_path / "clip.m4a"
     if shutil.which("ffmpeg"):
-        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
-                        "-ar", "16000", str(path)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=1",
+                "-ar",
+                "16000",
+                str(path),
+            ],
+            check=True,
+        )
         y = load_audio(path)
         assert abs(y.size - SR) < 0.1 * SR
     else:
@@ -187,8 +216,9 @@ def test_cli_bad_file_one_line(tmp_path):
     path = tmp_path / "bad.wav"
     path.write_text("nope")
     out = tmp_path / "o.wav"
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(path), str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "convert", str(path), str(out)], capture_output=True, text=True
+    )
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.wav" in lines[0] and "Traceback" not in proc.stderr
@@ -223,9 +253,11 @@ def test_mp3_whose_header_overestimates_its_length_decodes(tmp_path):
     y = load_audio(mp3, 16000)
     assert abs(len(y) / 16000 - 6.0) < 0.05
     out = tmp_path / "out.wav"
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(mp3), str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "convert", str(mp3), str(out)], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and out.is_file(), proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(mp3), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(mp3), "--json"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr  # a sweep: decoded, then "no speech"

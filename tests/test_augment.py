@@ -83,8 +83,9 @@ def test_time_stretch_changes_duration_not_pitch():
 
 def test_spec_augment_masks_the_requested_bands():
     S = np.random.default_rng(0).standard_normal((120, 40)).astype(np.float32) + 5
-    out, (fb, tb) = spec_augment(S, 1, n_freq_masks=2, max_freq_width=6, n_time_masks=3, max_time_width=10,
-                                 return_bands=True)
+    out, (fb, tb) = spec_augment(
+        S, 1, n_freq_masks=2, max_freq_width=6, n_time_masks=3, max_time_width=10, return_bands=True
+    )
     assert len(fb) == 2 and len(tb) == 3
     masked = np.zeros_like(S, dtype=bool)
     for a, b in fb:
@@ -96,7 +97,9 @@ def test_spec_augment_masks_the_requested_bands():
     assert np.all(out[masked] == 0) and np.array_equal(out[~masked], S[~masked])
     assert masked.any()
     exact = mask_bands(S, [(3, 7)], [(10, 20)], fill="mean")
-    assert np.all(exact[:, 3:7] == pytest.approx(S.mean())) and np.all(exact[10:20] == pytest.approx(S.mean()))
+    assert np.all(exact[:, 3:7] == pytest.approx(S.mean())) and np.all(
+        exact[10:20] == pytest.approx(S.mean())
+    )
     assert np.array_equal(exact[:10, 7:], S[:10, 7:])
 
 
@@ -122,7 +125,7 @@ def test_channel_augmentations_have_known_effects():
 
     t = np.arange(16000) / 16000
     low, mid = np.sin(2 * np.pi * 100 * t), np.sin(2 * np.pi * 1000 * t)
-    assert np.std(band_limit(low)) < 0.05 * np.std(low)           # below the telephone band: gone
+    assert np.std(band_limit(low)) < 0.05 * np.std(low)  # below the telephone band: gone
     assert 0.9 < np.std(band_limit(mid)[2000:]) / np.std(mid) < 1.1  # inside it: kept
     y = (0.3 * mid).astype(np.float32)
     wet = reverb(y, rt60=0.5, rng=0)

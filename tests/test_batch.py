@@ -27,7 +27,9 @@ def tiny_model(ravdess_manifest, tmp_path_factory) -> Path:
 
     df = apply_labels(ravdess_manifest, emotions="four")
     df = df[df["actor"] == 1].reset_index(drop=True)
-    table = handcrafted_features(df, "tutorial", cache_dir=tmp_path_factory.mktemp("cache"), progress=False, n_jobs=2)
+    table = handcrafted_features(
+        df, "tutorial", cache_dir=tmp_path_factory.mktemp("cache"), progress=False, n_jobs=2
+    )
     return train_classical(table, tmp_path_factory.mktemp("model") / "tiny", "logreg")
 
 
@@ -36,8 +38,9 @@ def address():
     """A real LocalCluster shared by the tests of this module (each API call joins it by address)."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster:
         yield cluster.scheduler_address
 
 
@@ -52,15 +55,26 @@ def _reference(model_dir: Path, paths: list[str]):
 
 
 def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
-    s = batch.predict(paths, model=tiny_model, address=address, output_dir=tmp_path, batch_size=5, progress=False)
+    s = batch.predict(
+        paths, model=tiny_model, address=address, output_dir=tmp_path, batch_size=5, progress=False
+    )
     assert (s.n_inputs, s.n_computed, s.n_ok, s.n_failed, s.n_partitions) == (24, 24, 24, 0, 5)
     assert s.workers == 2 and s.status == "complete" and s.files_per_s > 0
     assert json.loads((tmp_path / "_summary.json").read_text())["n_ok"] == 24
     df = batch.read_results(tmp_path)
     assert sorted(df["path"]) == sorted(paths) and df["error"].isna().all()
     labels = EmotionModel(tiny_model).labels
-    assert list(df.columns) == ["path", "key", "label", "confidence", "speech", "uncertain", "reason",
-                                *[f"prob_{lab}" for lab in labels], "error"]
+    assert list(df.columns) == [
+        "path",
+        "key",
+        "label",
+        "confidence",
+        "speech",
+        "uncertain",
+        "reason",
+        *[f"prob_{lab}" for lab in labels],
+        "error",
+    ]
     ref = _reference(tiny_model, paths)
     for row in df.itertuples(index=False):
         r = ref[row.path]
@@ -91,8 +105,13 @@ def test_corrupt_and_missing_files_are_rows_with_errors(tiny_model, address, pat
     assert np.isnan(df.loc[str(bad), "prob_angry"]) and df.loc[missing, "key"] == "missing"
     assert df.loc[paths[:8], "error"].isna().all()
     # failed rows count as done; retry_failed recomputes only them, and the newest row wins
-    assert batch.predict(inputs, model=tiny_model, address=address, output_dir=out, progress=False).n_computed == 0
-    s = batch.predict(inputs, model=tiny_model, engine="local", output_dir=out, progress=False, retry_failed=True)
+    assert (
+        batch.predict(inputs, model=tiny_model, address=address, output_dir=out, progress=False).n_computed
+        == 0
+    )
+    s = batch.predict(
+        inputs, model=tiny_model, engine="local", output_dir=out, progress=False, retry_failed=True
+    )
     assert (s.n_computed, s.n_failed) == (2, 2) and len(batch.read_results(out)) == 10
 
 
@@ -110,8 +129,9 @@ def test_resume_recomputes_only_lost_partitions(tiny_model, address, paths, tmp_
     assert not list(tmp_path.glob(".tmp-*"))
     after = batch.read_results(tmp_path).set_index("path").sort_index()
     assert after.index.equals(before.index)
-    np.testing.assert_allclose(after.filter(like="prob_").to_numpy(), before.filter(like="prob_").to_numpy(),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        after.filter(like="prob_").to_numpy(), before.filter(like="prob_").to_numpy(), atol=1e-12
+    )
     assert batch.predict(paths, **kw).n_computed == 0
 
 
@@ -120,7 +140,9 @@ def test_changed_file_is_recomputed_and_other_jobs_refused(tiny_model, paths, tm
     audio.mkdir()
     files = [shutil.copy(p, audio) for p in paths[:3]]
     out = tmp_path / "out"
-    assert batch.predict(audio, model=tiny_model, engine="local", output_dir=out, progress=False).n_computed == 3
+    assert (
+        batch.predict(audio, model=tiny_model, engine="local", output_dir=out, progress=False).n_computed == 3
+    )
     os.utime(files[0], ns=(1, 1))  # same bytes, new mtime: the key changes
     s = batch.predict(audio, model=tiny_model, engine="local", output_dir=out, progress=False)
     assert (s.n_skipped, s.n_computed) == (2, 1)
@@ -133,14 +155,17 @@ def test_changed_file_is_recomputed_and_other_jobs_refused(tiny_model, paths, tm
 def test_features_match_the_extractor(address, paths, tmp_path):
     from emovox.features import FeatureExtractor
 
-    s = batch.features(paths[:6], "tutorial", address=address, output_dir=tmp_path, batch_size=4, progress=False)
+    s = batch.features(
+        paths[:6], "tutorial", address=address, output_dir=tmp_path, batch_size=4, progress=False
+    )
     assert (s.n_ok, s.n_failed) == (6, 0)
     df = batch.read_results(tmp_path).set_index("path")
     ex = FeatureExtractor("tutorial")
     assert list(df.columns) == ["key", "error", *ex.feature_names]
     for p in paths[:6]:  # float32; workers run one BLAS thread, this process several: summation order differs
-        np.testing.assert_allclose(df.loc[p, ex.feature_names].to_numpy(np.float32), ex.process_file(p),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            df.loc[p, ex.feature_names].to_numpy(np.float32), ex.process_file(p), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, paths, tmp_path):
@@ -152,8 +177,21 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
     manifest = tmp_path / "m.csv"
     write_manifest(ravdess_manifest[ravdess_manifest["path"].map(os.path.abspath).isin(paths[:5])], manifest)
     out = tmp_path / "feats.parquet"
-    rc = main(["features", str(manifest), "-o", str(out), "--features", "tutorial", "--engine", "dask",
-               "--address", address, "-q"])
+    rc = main(
+        [
+            "features",
+            str(manifest),
+            "-o",
+            str(out),
+            "--features",
+            "tutorial",
+            "--engine",
+            "dask",
+            "--address",
+            address,
+            "-q",
+        ]
+    )
     assert rc == 0 and (tmp_path / "feats.parts" / "_job.json").is_file()
     df = pd.read_parquet(out)
     assert df.shape == (5, 2 + 180) and list(df.columns[:2]) == ["path", "emotion"]
@@ -166,8 +204,19 @@ def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):
         shutil.copy(p, audio)
     (audio / "zz-corrupt.wav").write_bytes(b"not audio at all" * 100)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "emovox.cli", "predict", str(audio), "--engine", "dask", "--output-dir", str(out),
-           "--model", str(tiny_model)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emovox.cli",
+        "predict",
+        str(audio),
+        "--engine",
+        "dask",
+        "--output-dir",
+        str(out),
+        "--model",
+        str(tiny_model),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert r.returncode == 1, r.stderr  # one input failed, as on the local path
     assert "zz-corrupt.wav" in r.stderr

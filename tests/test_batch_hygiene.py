@@ -57,8 +57,11 @@ SLOW_JOB = textwrap.dedent("""
 
 
 def _start_slow_job(audio: Path, out: Path, delay: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SLOW_JOB, str(audio), str(out), str(delay)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_JOB, str(audio), str(out), str(delay)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _wait_for(cond, timeout: float = 60.0) -> None:
@@ -70,6 +73,7 @@ def _wait_for(cond, timeout: float = 60.0) -> None:
 
 
 # -- one run per folder -----------------------------------------------------------------------------------
+
 
 def test_second_run_into_the_same_folder_is_refused(audio, tmp_path):
     out = tmp_path / "out"
@@ -126,6 +130,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(audio, tmp_path, caplog):
 
 # -- SIGTERM, re-runs, --retry-failed ---------------------------------------------------------------------
 
+
 def test_sigterm_writes_the_summary_and_a_rerun_finishes(audio, tmp_path):
     out = tmp_path / "out"
     job = _start_slow_job(audio, out, 0.5)
@@ -158,6 +163,7 @@ def test_rerun_reports_error_rows_and_retry_failed_recomputes_them(audio, tmp_pa
 
 
 # -- the folder is one Parquet dataset -------------------------------------------------------------------
+
 
 def test_read_parquet_reads_a_finished_batch_folder(audio, tmp_path):
     import pandas as pd
@@ -210,6 +216,7 @@ def test_cli_has_retry_failed():
 
 # -- ffmpeg time limit -------------------------------------------------------------------------------------
 
+
 def test_ffmpeg_timeout_is_an_audio_error(tmp_path, monkeypatch):
     import emovox.audio as audio_mod
 
@@ -225,4 +232,7 @@ def test_ffmpeg_timeout_is_an_audio_error(tmp_path, monkeypatch):
     with pytest.raises(AudioError, match=r"voice\.m4a: ffmpeg did not finish decoding within [0-9.]+ s"):
         audio_mod._decode_ffmpeg(str(src), None, 16000, str(src))
     assert time.perf_counter() - t0 < 10  # before: waited for ffmpeg however long it took
-    assert audio_mod.ffmpeg_timeout(0) == 0.5 and audio_mod.ffmpeg_timeout(10**12) == audio_mod.FFMPEG_TIMEOUT_MAX
+    assert (
+        audio_mod.ffmpeg_timeout(0) == 0.5
+        and audio_mod.ffmpeg_timeout(10**12) == audio_mod.FFMPEG_TIMEOUT_MAX
+    )

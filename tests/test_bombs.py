@@ -23,8 +23,17 @@ def wav_bytes(sr: int, pcm: bytes, declared: int | None = None) -> bytes:
     """A 16-bit mono WAV written by hand, its data chunk declaring ``declared`` bytes."""
     declared = len(pcm) if declared is None else declared
     fmt = struct.pack("<HHIIHH", 1, 1, sr, sr * 2, 2, 16)
-    return (b"RIFF" + struct.pack("<I", 36 + declared) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
-            + b"data" + struct.pack("<I", declared) + pcm)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + declared)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", declared)
+        + pcm
+    )
 
 
 def noise_pcm(n: int, seed: int = 0) -> bytes:
@@ -70,7 +79,9 @@ def test_low_rate_header_is_refused_before_decoding(tmp_path, rate):
 def test_max_seconds_is_checked_from_the_header(tmp_path):
     path = tmp_path / "long.flac"
     sf.write(path, np.zeros(SR * 5, np.float32), SR)
-    with pytest.raises(AudioLimitError, match="long.flac: the header declares 5 s of audio, more than the limit of 2 s"):
+    with pytest.raises(
+        AudioLimitError, match="long.flac: the header declares 5 s of audio, more than the limit of 2 s"
+    ):
         load_audio(path, max_seconds=2)
     with pytest.raises(AudioLimitError):
         load_audio(path.read_bytes(), max_seconds=2)
@@ -104,8 +115,12 @@ def test_broken_files_fail_the_timeline(tmp_path, kind):
         path.write_bytes(wav_bytes(SR, noise_pcm(SR))[:-SR])
     else:
         path.write_bytes(b"")
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(path), "--timeline"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(path), "--timeline"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0, proc.stderr
     assert f"{kind}.wav" in proc.stderr and "no speech found" not in proc.stderr
 
@@ -113,8 +128,12 @@ def test_broken_files_fail_the_timeline(tmp_path, kind):
 def test_random_mp3_gets_one_clear_line(tmp_path):
     path = tmp_path / "random.mp3"
     path.write_bytes(np.random.default_rng(3).bytes(20000))
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(path)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert "Note:" not in proc.stderr and "does not exist" not in proc.stderr, proc.stderr
@@ -123,15 +142,23 @@ def test_random_mp3_gets_one_clear_line(tmp_path):
 
 def test_convert_of_forged_flac_and_loud_float(tmp_path):
     forged = forged_flac(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(forged), str(tmp_path / "o.wav")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "convert", str(forged), str(tmp_path / "o.wav")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and "forged.flac" in proc.stderr
     loud = tmp_path / "loud.wav"
     y = (8.0 * np.sin(2 * np.pi * 220 * np.arange(SR) / SR)).astype(np.float32)
     sf.write(loud, y, SR, subtype="FLOAT")
     out = tmp_path / "out.wav"
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "convert", str(loud), str(out)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "convert", str(loud), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "loud.wav: peaks at 8.00" in proc.stderr
     z, _ = sf.read(out, dtype="float32")
@@ -151,7 +178,9 @@ def test_cancel_flag_stops_decoding(tmp_path):
 
 # ------------------------------------------------------------------------------------------ the API
 def test_api_refuses_bombs(client, tmp_path):
-    r = client.post("/v1/predict", content=wav_bytes(8, noise_pcm(25000)), headers={"content-type": "audio/wav"})
+    r = client.post(
+        "/v1/predict", content=wav_bytes(8, noise_pcm(25000)), headers={"content-type": "audio/wav"}
+    )
     assert r.status_code in (413, 422) and "8 Hz" in r.json()["error"], r.text
     path = tmp_path / "hour.flac"
     with sf.SoundFile(path, "w", SR, 1, format="FLAC") as f:  # 2 minutes of silence, over the 60 s limit
@@ -161,22 +190,31 @@ def test_api_refuses_bombs(client, tmp_path):
     r = client.post("/v1/predict", content=path.read_bytes(), headers={"content-type": "audio/flac"})
     assert r.status_code == 413 and r.json()["code"] == "audio_too_long", r.text
     assert "60 s" in r.json()["error"] and time.perf_counter() - t0 < 2.0
-    r = client.post("/v1/predict", content=forged_flac(tmp_path).read_bytes(), headers={"content-type": "audio/flac"})
+    r = client.post(
+        "/v1/predict", content=forged_flac(tmp_path).read_bytes(), headers={"content-type": "audio/flac"}
+    )
     assert r.status_code in (413, 422), r.text
-    r = client.post("/v1/predict", content=wav_bytes(SR, noise_pcm(SR), declared=2**31),
-                    headers={"content-type": "audio/wav"})
+    r = client.post(
+        "/v1/predict",
+        content=wav_bytes(SR, noise_pcm(SR), declared=2**31),
+        headers={"content-type": "audio/wav"},
+    )
     assert r.status_code == 422 and "truncated" in r.json()["error"]
 
 
 def test_api_origin_and_host(client):
     body = wav_bytes(SR, noise_pcm(SR))
-    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav",
-                                                          "origin": "https://evil.example"})
+    r = client.post(
+        "/v1/predict", content=body, headers={"content-type": "audio/wav", "origin": "https://evil.example"}
+    )
     assert r.status_code == 403 and r.json()["code"] == "forbidden_origin"
-    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav", "host": "evil.example"})
+    r = client.post(
+        "/v1/predict", content=body, headers={"content-type": "audio/wav", "host": "evil.example"}
+    )
     assert r.status_code == 403
-    r = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav",
-                                                          "origin": "http://testserver"})
+    r = client.post(
+        "/v1/predict", content=body, headers={"content-type": "audio/wav", "origin": "http://testserver"}
+    )
     assert r.status_code == 200, r.text
     assert client.post("/v1/predict", content=body, headers={"content-type": "audio/wav"}).status_code == 200
 

@@ -63,14 +63,28 @@ def fake_mic(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def page(fake_mic, tmp_path_factory):
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={fake_mic}", "--autoplay-policy=no-user-gesture-required"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={fake_mic}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
     with sync_api.sync_playwright() as pw:
         ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True, args=args,
-            viewport={"width": 1100, "height": 900}, permissions=["microphone"])
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=args,
+            viewport={"width": 1100, "height": 900},
+            permissions=["microphone"],
+        )
         page = ctx.new_page()
         page.set_default_timeout(20000)
         messages: list[str] = []
@@ -122,8 +136,16 @@ def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
     assert page.locator("#timeline .seg").count() >= 4
     assert page.inner_text("#emotion").strip().lower() in model.labels
     # a legend names every emotion drawn, and a tap (not only a hover) gives a segment's details
-    drawn = set(page.eval_on_selector_all("#timeline .seg:not(.nospeech)", "els => els.map(e => e.title.split(': ')[1].split(' (')[0])"))
-    legend = set(page.eval_on_selector_all("#timeline-legend .legend-item", "els => els.map(e => e.textContent.trim())"))
+    drawn = set(
+        page.eval_on_selector_all(
+            "#timeline .seg:not(.nospeech)", "els => els.map(e => e.title.split(': ')[1].split(' (')[0])"
+        )
+    )
+    legend = set(
+        page.eval_on_selector_all(
+            "#timeline-legend .legend-item", "els => els.map(e => e.textContent.trim())"
+        )
+    )
     assert drawn and drawn <= legend, (drawn, legend)
     page.locator("#timeline .seg").first.click()
     assert " s: " in page.inner_text("#segment-detail")
@@ -155,8 +177,10 @@ def test_no_speech_is_said_and_a_voice_replaces_it(page, server, model, shots, t
     voice = tmp_path / "voice.wav"
     voice.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
     page.set_input_files("#file", str(voice))
-    page.wait_for_function("!document.getElementById('emotion').hidden && "
-                           "document.getElementById('emotion').textContent.length > 0")
+    page.wait_for_function(
+        "!document.getElementById('emotion').hidden && "
+        "document.getElementById('emotion').textContent.length > 0"
+    )
     assert page.locator("#no-speech").is_hidden()
     assert page.inner_text("#emotion").strip().lower() in model.labels
     assert page.locator("#bars .bar-row").count() == len(model.labels)
@@ -205,7 +229,9 @@ def test_failed_microphone_leaves_no_empty_report(page, server):
     _open(page, server)
     page.click("#tab-pictures")
     page.wait_for_function("document.getElementById('demo-count').textContent.includes('pictures')")
-    page.evaluate("() => { navigator.mediaDevices.getUserMedia = () => Promise.reject(new Error('permission denied')); }")
+    page.evaluate(
+        "() => { navigator.mediaDevices.getUserMedia = () => Promise.reject(new Error('permission denied')); }"
+    )
     page.click("#start-session")
     page.wait_for_selector("#error:not([hidden])")
     assert "Could not open the microphone" in page.inner_text("#error")

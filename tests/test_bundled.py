@@ -23,7 +23,9 @@ def test_bundled_model_metadata(name):
     meta = model.metadata
     assert meta["metrics"]["speaker_independent"] is True
     assert meta["metrics"]["ua"] > 0.5
-    assert any("RAVDESS" in lic for lic in meta["licences"]) and any("EMO-DB" in lic for lic in meta["licences"])
+    assert any("RAVDESS" in lic for lic in meta["licences"]) and any(
+        "EMO-DB" in lic for lic in meta["licences"]
+    )
     size = sum(f.stat().st_size for f in model.path.iterdir())
     assert size < (45 if name == "default" else 20) * 2**20
     if name == "classical":
@@ -49,7 +51,11 @@ def test_default_model_leads_with_its_leave_one_corpus_out_figures():
     assert head["ua"] > 0.55 and head["ua_min"] > 0.44 and head["ua"] < meta["metrics"]["ua"]
     assert head["ece"] < head["ece_uncalibrated"] / 1.5
     cal = meta["calibration"]
-    assert cal["temperature"] > 1 and cal["ece_after"] < cal["ece_before"] / 2 and model.temperature == cal["temperature"]
+    assert (
+        cal["temperature"] > 1
+        and cal["ece_after"] < cal["ece_before"] / 2
+        and model.temperature == cal["temperature"]
+    )
     # channel adaptation (--same-channel): every recording of the held-out corpus scored together
     adapted = meta["metrics_channel_adapted"]
     assert adapted["protocol"] == "loco+corpus-adapted"
@@ -87,8 +93,11 @@ def test_default_predicts_without_torch_in_fresh_process(ravdess_root):
 
 def test_cli_predict_default_json(ravdess_root):
     real = sorted(ravdess_root.glob("Actor_03/*.flac"))[:2]
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", *map(str, real), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", *map(str, real), "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [r["source"] for r in out] == [str(p) for p in real]

@@ -92,8 +92,11 @@ def test_model_dir_stores_and_applies_its_temperature(tmp_path):
     np.testing.assert_allclose(model.proba_from_embeddings(X), apply_temperature(p_raw, 2.0), atol=1e-6)
     # and through audio (predict_proba: no speech check)
     y = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
-    np.testing.assert_allclose(model.predict_proba(y, sr=16000),
-                               apply_temperature(raw.predict_proba(y, sr=16000)[None], 2.0)[0], atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict_proba(y, sr=16000),
+        apply_temperature(raw.predict_proba(y, sr=16000)[None], 2.0)[0],
+        atol=1e-6,
+    )
     # an uncalibrated model stores none
     plain = train_classical(table, tmp_path / "plain", "logreg")
     assert json.loads((plain / "metadata.json").read_text())["calibration"] is None

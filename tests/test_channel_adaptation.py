@@ -29,8 +29,8 @@ def test_align_domains_puts_every_domain_on_the_average_one():
     a = rng.normal(0, 1, (200, 3))
     b = rng.normal(10, 3, (300, 3))
     out = align_domains(np.vstack([a, b]), ["a"] * 200 + ["b"] * 300)
-    mean = (a.mean(0) + b.mean(0)) / 2   # about 5: the mean of the domains' means, whatever their sizes
-    sd = (a.std(0) + b.std(0)) / 2       # about 2
+    mean = (a.mean(0) + b.mean(0)) / 2  # about 5: the mean of the domains' means, whatever their sizes
+    sd = (a.std(0) + b.std(0)) / 2  # about 2
     for rows in (slice(0, 200), slice(200, 500)):
         assert np.allclose(out[rows].mean(0), mean, atol=1e-9)
         assert np.allclose(out[rows].std(0), sd, atol=1e-9)
@@ -49,7 +49,7 @@ def test_batch_adaptation_recovers_the_clean_accuracy_on_a_shifted_domain():
     shifted = (clf.predict(Xc + shift) == yc).mean()
     adapted = (clf.classes_[adapt_proba(Xc + shift, clf.predict_proba, means).argmax(1)] == yc).mean()
     assert clean > 0.9 and shifted < clean - 0.2  # the shift hurts ...
-    assert adapted > clean - 0.03                 # ... and adapting the batch as one session undoes it
+    assert adapted > clean - 0.03  # ... and adapting the batch as one session undoes it
 
 
 def test_batch_of_one_emotion_is_not_wrecked():
@@ -76,10 +76,17 @@ def three_domains() -> FeatureTable:
     for k, (offset, scale) in enumerate([(0.0, 1.0), (3.0, 1.6), (-2.0, 0.7)]):
         X, y = domain(40, np.full(8, offset) * np.linspace(-1, 1, 8), scale, seed=10 + k)
         Xs.append(X)
-        rows += [{"path": f"c{k}/{i}.wav", "corpus": f"c{k}", "speaker": f"c{k}:{i % 4}", "emotion": e}
-                 for i, e in enumerate(y)]
-    return FeatureTable(np.vstack(Xs).astype(np.float32), pd.DataFrame(rows), [f"f{i}" for i in range(8)],
-                        {"type": "synthetic"}, [])
+        rows += [
+            {"path": f"c{k}/{i}.wav", "corpus": f"c{k}", "speaker": f"c{k}:{i % 4}", "emotion": e}
+            for i, e in enumerate(y)
+        ]
+    return FeatureTable(
+        np.vstack(Xs).astype(np.float32),
+        pd.DataFrame(rows),
+        [f"f{i}" for i in range(8)],
+        {"type": "synthetic"},
+        [],
+    )
 
 
 def test_aligned_training_then_batch_adaptation_recovers_an_unseen_corpus(three_domains):
@@ -95,7 +102,12 @@ def test_aligned_training_then_batch_adaptation_recovers_an_unseen_corpus(three_
 
 
 def test_corpus_adaptation_is_named_in_the_protocol(three_domains):
-    ev = evaluate_recipe(three_domains, Recipe("", "logreg", {"C": 1.0}, align="corpus"), "loco",
-                         adapt="corpus", progress=False)
+    ev = evaluate_recipe(
+        three_domains,
+        Recipe("", "logreg", {"C": 1.0}, align="corpus"),
+        "loco",
+        adapt="corpus",
+        progress=False,
+    )
     assert ev.protocol == "loco+corpus-adapted"
     assert "corpus-adapted" in ev.note and "unlabelled" in ev.note

@@ -9,7 +9,9 @@ from emovox.training import RECIPES as ENCODER
 
 
 def test_model_help_names_every_model():
-    listed = set(re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]", MODEL_HELP.split(":", 1)[1].replace("emovox[torch]", "")))
+    listed = set(
+        re.findall(r"[a-z0-9][a-z0-9-]*[a-z0-9]", MODEL_HELP.split(":", 1)[1].replace("emovox[torch]", ""))
+    )
     for name in [*CLASSICAL, *ENCODER, *DEEP]:
         assert name in listed, name
 
@@ -34,17 +36,21 @@ def test_every_argument_has_help_and_every_command_examples():
 
     parser = build_parser()
     commands = list(_commands(parser))
-    assert {("convert",), ("corpus", "stats"), ("plot",), ("serve",), ("evaluate",)} <= {c for c, _ in commands}
+    assert {("convert",), ("corpus", "stats"), ("plot",), ("serve",), ("evaluate",)} <= {
+        c for c, _ in commands
+    }
     for words, sub in commands:
         for action in sub._actions:
             if isinstance(action, argparse._SubParsersAction):
                 continue
-            assert action.help, f"emovox {' '.join(words)} {action.option_strings or action.dest}: no help text"
+            assert action.help, (
+                f"emovox {' '.join(words)} {action.option_strings or action.dest}: no help text"
+            )
         text = sub.format_help()
         assert "\nexamples:\n" in text, f"emovox {' '.join(words)}: no examples"
         lines = [ln.strip() for ln in text.split("\nexamples:\n", 1)[1].splitlines() if ln.strip()]
         ours = [ln for ln in lines if ln.startswith("emovox ")]
-        assert any(shlex.split(ln)[1:len(words) + 1] == list(words) for ln in ours), (words, lines)
+        assert any(shlex.split(ln)[1 : len(words) + 1] == list(words) for ln in ours), (words, lines)
         for ln in ours:  # each example parses, and passes the checks made before any work
             args = parser.parse_args(shlex.split(ln)[1:])
             assert argument_problem(args) is None, ln
@@ -60,5 +66,16 @@ def test_bare_emovox_shows_the_commands(capsys):
     assert exit_.value.code == 2
     out = capsys.readouterr()
     assert "required" not in out.err + out.out
-    for cmd in ("corpus", "convert", "features", "evaluate", "train", "tune", "predict", "plot", "listen", "serve"):
+    for cmd in (
+        "corpus",
+        "convert",
+        "features",
+        "evaluate",
+        "train",
+        "tune",
+        "predict",
+        "plot",
+        "listen",
+        "serve",
+    ):
         assert f"    {cmd} " in out.out, cmd

@@ -29,16 +29,27 @@ def test_timeline_table_header_keeps_whole_emotion_names():
     labels = ["neutral", "surprised"]
     header = _table_header(labels)
     assert header.split()[-2:] == labels
-    seg = Segment(0.0, 1.5, emotion="surprised", confidence=0.7,
-                  probabilities={"neutral": 0.3, "surprised": 0.7})
+    seg = Segment(
+        0.0, 1.5, emotion="surprised", confidence=0.7, probabilities={"neutral": 0.3, "surprised": 0.7}
+    )
     assert len(_table_row(seg, labels)) == len(header)
 
 
 def test_tune_parameters_stay_numbers():
     from emovox.cli.models import _plain
 
-    out = json.loads(json.dumps(_plain({"C": np.float64(0.1), "kernel": "rbf", "degree": np.int64(3),
-                                        "gamma": "scale", "class_weight": None})))
+    out = json.loads(
+        json.dumps(
+            _plain(
+                {
+                    "C": np.float64(0.1),
+                    "kernel": "rbf",
+                    "degree": np.int64(3),
+                    "gamma": "scale",
+                    "class_weight": None,
+                }
+            )
+        )
+    )
     assert out == {"C": 0.1, "kernel": "rbf", "degree": 3, "gamma": "scale", "class_weight": None}
     assert isinstance(out["C"], float) and isinstance(out["degree"], int)
-

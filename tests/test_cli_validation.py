@@ -30,31 +30,45 @@ def manifest(tmp_path_factory) -> str:
 
 def _run(*argv: str) -> tuple[int, list[str], float]:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", *argv], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", *argv], capture_output=True, text=True, timeout=120
+    )
     return proc.returncode, proc.stderr.strip().splitlines(), time.perf_counter() - t0
 
 
-@pytest.mark.parametrize(("argv", "expect"), [
-    (["evaluate", "{m}", "--model", "svmm"], ["--model svmm", "did you mean svm?", "whisper-active", "rescnn", "+"]),
-    (["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-activ"], ["did you mean whisper-active?", "cnn1d"]),
-    (["evaluate", "{m}", "--model", "svm+nope"], ["unknown member 'nope'", "compare-logreg"]),
-    (["tune", "{m}", "--model", "rescnn"], ["tune", "logreg"]),
-    (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "--trained"]),
-    (["evaluate", "{m}", "--protocol", "kfold:abc"], ["--protocol kfold:abc", "whole number", "loso", "loco"]),
-    (["evaluate", "{m}", "--protocol", "kfol"], ["did you mean kfold?", "random[:F]"]),
-    (["evaluate", "{m}", "--protocol", "random:2"], ["between 0 and 1"]),
-    (["evaluate", "{m}", "--protocol", "none"], ["train and tune"]),
-    (["evaluate", "{m}", "--emotions", "five"], ["'five'", "four", "seven", "angry"]),
-    (["train", "{m}", "-o", "{tmp}/m", "--emotions", "angry,hapy"], ["did you mean happy?"]),
-    (["evaluate", "{m}", "--emotions", "angry"], ["at least two"]),
-    (["corpus", "stats", "{m}", "--merge", "calm=quiet"], ["'quiet'", "calm=neutral", "calm-neutral"]),
-    (["evalute", "{m}"], ["did you mean evaluate?", "predict"]),
-    (["corpus", "scna", "{m}"], ["did you mean scan?", "stats"]),
-    (["plot", "wavefrm", "x.wav"], ["did you mean waveform?"]),
-    # the data cannot fill the protocol (one speaker): found from the manifest, before the encoder runs
-    (["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-active"], ["--protocol kfold", "speakers"]),
-    (["evaluate", "{m}", "--protocol", "loco"], ["--protocol loco", "corpora"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "expect"),
+    [
+        (
+            ["evaluate", "{m}", "--model", "svmm"],
+            ["--model svmm", "did you mean svm?", "whisper-active", "rescnn", "+"],
+        ),
+        (
+            ["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-activ"],
+            ["did you mean whisper-active?", "cnn1d"],
+        ),
+        (["evaluate", "{m}", "--model", "svm+nope"], ["unknown member 'nope'", "compare-logreg"]),
+        (["tune", "{m}", "--model", "rescnn"], ["tune", "logreg"]),
+        (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "--trained"]),
+        (
+            ["evaluate", "{m}", "--protocol", "kfold:abc"],
+            ["--protocol kfold:abc", "whole number", "loso", "loco"],
+        ),
+        (["evaluate", "{m}", "--protocol", "kfol"], ["did you mean kfold?", "random[:F]"]),
+        (["evaluate", "{m}", "--protocol", "random:2"], ["between 0 and 1"]),
+        (["evaluate", "{m}", "--protocol", "none"], ["train and tune"]),
+        (["evaluate", "{m}", "--emotions", "five"], ["'five'", "four", "seven", "angry"]),
+        (["train", "{m}", "-o", "{tmp}/m", "--emotions", "angry,hapy"], ["did you mean happy?"]),
+        (["evaluate", "{m}", "--emotions", "angry"], ["at least two"]),
+        (["corpus", "stats", "{m}", "--merge", "calm=quiet"], ["'quiet'", "calm=neutral", "calm-neutral"]),
+        (["evalute", "{m}"], ["did you mean evaluate?", "predict"]),
+        (["corpus", "scna", "{m}"], ["did you mean scan?", "stats"]),
+        (["plot", "wavefrm", "x.wav"], ["did you mean waveform?"]),
+        # the data cannot fill the protocol (one speaker): found from the manifest, before the encoder runs
+        (["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-active"], ["--protocol kfold", "speakers"]),
+        (["evaluate", "{m}", "--protocol", "loco"], ["--protocol loco", "corpora"]),
+    ],
+)
 def test_bad_argument_fails_fast_on_one_line(manifest, tmp_path, argv, expect):
     argv = [a.format(m=manifest, tmp=tmp_path) for a in argv]
     rc, err, seconds = _run(*argv)
@@ -73,15 +87,37 @@ def test_valid_spellings_pass_the_check():
 
     from emovox.cli.common import argument_problem, protocol_problem
 
-    for spec in ("kfold", "kfold:3", "KFOLD:10", "loso", "speakers:01,02", "emobox", "loco", "cross:a,b->c",
-                 "random", "random:0.2"):
+    for spec in (
+        "kfold",
+        "kfold:3",
+        "KFOLD:10",
+        "loso",
+        "speakers:01,02",
+        "emobox",
+        "loco",
+        "cross:a,b->c",
+        "random",
+        "random:0.2",
+    ):
         assert protocol_problem(spec) is None, spec
     assert protocol_problem("none", allow_none=True) is None
     for model in ("svm", "compare-logreg", "whisper-robust", "cnn1d-frames", "rescnn+compare-logreg"):
-        ns = argparse.Namespace(command="evaluate", model=model, protocol="kfold", protocol_none=False,
-                                check_model=True, check_labels=True, emotions="four", merge="calm-neutral",
-                                trained=None, trim_db=None, features=None, no_scale=False, calibrate=False,
-                                speaker_adapt=False)
+        ns = argparse.Namespace(
+            command="evaluate",
+            model=model,
+            protocol="kfold",
+            protocol_none=False,
+            check_model=True,
+            check_labels=True,
+            emotions="four",
+            merge="calm-neutral",
+            trained=None,
+            trim_db=None,
+            features=None,
+            no_scale=False,
+            calibrate=False,
+            speaker_adapt=False,
+        )
         assert argument_problem(ns) is None, model
     ns.emotions, ns.merge = "angry,sad,Fear", "calm=neutral,boredom->neutral"
     assert argument_problem(ns) is None
@@ -104,5 +140,7 @@ def test_bare_command_lists_the_commands():
     for cmd in ("evaluate", "predict", "convert", "serve"):
         assert cmd in proc.stdout
     assert "required" not in proc.stdout + proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "corpus"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "corpus"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2 and "scan" in proc.stdout and "stats" in proc.stdout

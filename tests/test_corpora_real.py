@@ -18,7 +18,13 @@ def test_ravdess_counts(ravdess_manifest):
     df = ravdess_manifest
     assert len(df) == 1440
     assert df["emotion"].value_counts().to_dict() == {
-        "neutral": 96, "calm": 192, "happy": 192, "sad": 192, "angry": 192, "fearful": 192, "disgust": 192,
+        "neutral": 96,
+        "calm": 192,
+        "happy": 192,
+        "sad": 192,
+        "angry": 192,
+        "fearful": 192,
+        "disgust": 192,
         "surprised": 192,
     }
     assert df["speaker"].nunique() == 24
@@ -40,7 +46,12 @@ def test_ravdess_fields(ravdess_manifest):
     assert row["speaker"] == "ravdess:07" and row["gender"] == "male"
     row = df.loc["03-01-08-01-02-01-24"]
     assert (row["emotion"], row["intensity"], row["statement"], row["actor"], row["gender"]) == (
-        "surprised", "normal", "02", 24, "female")
+        "surprised",
+        "normal",
+        "02",
+        24,
+        "female",
+    )
     assert row["text"] == "Dogs are sitting by the door"
     # every row: the path's own fields agree with the parsed columns
     for _, r in ravdess_manifest.sample(100, random_state=0).iterrows():
@@ -53,13 +64,28 @@ def test_emodb_counts(emodb_manifest):
     df = emodb_manifest
     assert len(df) == 535
     assert df["emotion_code"].value_counts().to_dict() == {
-        "W": 127, "L": 81, "E": 46, "A": 69, "F": 71, "T": 62, "N": 79}
+        "W": 127,
+        "L": 81,
+        "E": 46,
+        "A": 69,
+        "F": 71,
+        "T": 62,
+        "N": 79,
+    }
     assert df["emotion"].value_counts()["boredom"] == 81
     genders = df.groupby("speaker")["gender"].first().to_dict()
     assert genders == {
-        "emodb:03": "male", "emodb:08": "female", "emodb:09": "female", "emodb:10": "male",
-        "emodb:11": "male", "emodb:12": "male", "emodb:13": "female", "emodb:14": "female",
-        "emodb:15": "male", "emodb:16": "female"}
+        "emodb:03": "male",
+        "emodb:08": "female",
+        "emodb:09": "female",
+        "emodb:10": "male",
+        "emodb:11": "male",
+        "emodb:12": "male",
+        "emodb:13": "female",
+        "emodb:14": "female",
+        "emodb:15": "male",
+        "emodb:16": "female",
+    }
     assert set(df["language"]) == {"de"}
 
 
@@ -67,13 +93,25 @@ def test_emovo_counts(emovo_manifest):
     df = emovo_manifest
     assert len(df) == 588
     assert df["emotion_code"].value_counts().to_dict() == {
-        "dis": 84, "gio": 84, "neu": 84, "pau": 84, "rab": 84, "sor": 84, "tri": 84}
+        "dis": 84,
+        "gio": 84,
+        "neu": 84,
+        "pau": 84,
+        "rab": 84,
+        "sor": 84,
+        "tri": 84,
+    }
     assert set(df["emotion"]) == {"disgust", "happy", "neutral", "fearful", "angry", "surprised", "sad"}
     speakers = ("f1", "f2", "f3", "m1", "m2", "m3")
     assert df["speaker"].value_counts().to_dict() == {f"emovo:{s}": 98 for s in speakers}
     assert df.groupby("speaker")["gender"].first().to_dict() == {
-        "emovo:f1": "female", "emovo:f2": "female", "emovo:f3": "female",
-        "emovo:m1": "male", "emovo:m2": "male", "emovo:m3": "male"}
+        "emovo:f1": "female",
+        "emovo:f2": "female",
+        "emovo:f3": "female",
+        "emovo:m1": "male",
+        "emovo:m2": "male",
+        "emovo:m3": "male",
+    }
     assert (df.groupby(["speaker", "emotion"]).size() == 14).all()
     assert set(df["language"]) == {"it"}
     assert set(df["sample_rate"]) == {16000} and set(df["channels"]) == {1}
@@ -98,11 +136,25 @@ def test_nemo_counts(nemo_manifest, nemo_root):
     assert set(df["utt_id"]) == set(tsv.index)
     assert df["emotion_code"].value_counts().to_dict() == tsv["emotion"].value_counts().to_dict()
     assert df["emotion"].value_counts().to_dict() == {
-        "neutral": 809, "sad": 769, "angry": 749, "happy": 749, "fearful": 736, "surprised": 669}
+        "neutral": 809,
+        "sad": 769,
+        "angry": 749,
+        "happy": 749,
+        "fearful": 736,
+        "surprised": 669,
+    }
     assert df["speaker"].nunique() == 9 and df["speaker"].str.startswith("nemo:").all()
     assert df.groupby("speaker")["gender"].first().to_dict() == {
-        "nemo:EB0": "female", "nemo:IC0": "female", "nemo:KD0": "female", "nemo:MK0": "female",
-        "nemo:KS0": "male", "nemo:MP0": "male", "nemo:SM0": "male", "nemo:TP0": "male", "nemo:WR0": "male"}
+        "nemo:EB0": "female",
+        "nemo:IC0": "female",
+        "nemo:KD0": "female",
+        "nemo:MK0": "female",
+        "nemo:KS0": "male",
+        "nemo:MP0": "male",
+        "nemo:SM0": "male",
+        "nemo:TP0": "male",
+        "nemo:WR0": "male",
+    }
     counts = df["speaker"].value_counts()
     assert counts["nemo:MP0"] == 256 and counts["nemo:MK0"] == 450
     assert counts.drop(["nemo:MP0", "nemo:MK0"]).between(538, 540).all()
@@ -174,9 +226,13 @@ def test_emobox_ravdess_folds(ravdess_manifest, folds_dir):
     # the folds' labels agree with ours
     table = pd.read_csv(folds_dir / "ravdess.csv")
     ours = ravdess_manifest.set_index("utt_id")["emotion"]
-    theirs = table.drop_duplicates("file").set_index(table.drop_duplicates("file")["file"].str[:-4])["emotion"]
-    assert (ours.loc[theirs.index].values == theirs.str.lower().replace(
-        {"fear": "fearful", "surprise": "surprised"}).values).all()
+    theirs = table.drop_duplicates("file").set_index(table.drop_duplicates("file")["file"].str[:-4])[
+        "emotion"
+    ]
+    assert (
+        ours.loc[theirs.index].values
+        == theirs.str.lower().replace({"fear": "fearful", "surprise": "surprised"}).values
+    ).all()
 
 
 def test_emobox_emodb_not_speaker_independent(emodb_manifest, folds_dir):
@@ -217,13 +273,29 @@ def test_protocols(ravdess_manifest, emodb_manifest):
 def test_cli_scan_and_stats(tmp_path, ravdess_root, emodb_root):
     out = tmp_path / "m.csv"
     png = tmp_path / "counts.png"
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "corpus", "scan", str(ravdess_root), str(emodb_root),
-                           "-o", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "corpus",
+            "scan",
+            str(ravdess_root),
+            str(emodb_root),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     df = read_manifest(out)
     assert len(df) == 1440 + 535 and set(df["corpus"]) == {"ravdess", "emodb"}
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "corpus", "stats", str(out), "--plot", str(png)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "corpus", "stats", str(out), "--plot", str(png)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "angry" in proc.stdout and "1975 utterances, 34 speakers" in proc.stdout
     assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"

@@ -102,23 +102,44 @@ VALID: dict[str, dict[str, tuple]] = {
 # Names that break each convention: they must be skipped with a reason, never dropped silently.
 MALFORMED: dict[str, list[str]] = {
     "tess": [
-        "OAF_angry/OAF_back.wav", "ZZF_back_angry.wav", "OAF_back_bored.wav", "OAF_back_angry_2.wav",
+        "OAF_angry/OAF_back.wav",
+        "ZZF_back_angry.wav",
+        "OAF_back_bored.wav",
+        "OAF_back_angry_2.wav",
         "YAF_sad/YAF-youth-sad.flac",
     ],
     "cremad": [
-        "AudioWAV/1092_DFA_ANG_XX.wav", "AudioWAV/1000_DFA_ANG_XX.wav", "AudioWAV/1001_ABC_ANG_XX.wav",
-        "AudioWAV/1001_DFA_JOY_XX.wav", "AudioWAV/1001_DFA_ANG_ZZ.wav", "AudioWAV/1001_DFA_ANG.wav",
+        "AudioWAV/1092_DFA_ANG_XX.wav",
+        "AudioWAV/1000_DFA_ANG_XX.wav",
+        "AudioWAV/1001_ABC_ANG_XX.wav",
+        "AudioWAV/1001_DFA_JOY_XX.wav",
+        "AudioWAV/1001_DFA_ANG_ZZ.wav",
+        "AudioWAV/1001_DFA_ANG.wav",
         "AudioWAV/1001_dfa_ang_xx.flac",
     ],
     "savee": [
-        "AudioData/XX/a01.wav", "ALL/DC_x01.wav", "ALL/DC_a1.wav", "ALL/AB_a01.wav", "AudioData/DC/sad01.wav",
+        "AudioData/XX/a01.wav",
+        "ALL/DC_x01.wav",
+        "ALL/DC_a1.wav",
+        "ALL/AB_a01.wav",
+        "AudioData/DC/sad01.wav",
         "AudioData/DC/a00.wav",
     ],
-    "emovo": ["f1/xxx-f1-b1.wav", "f1/dis-x1-b1.wav", "f1/dis-f1.wav", "f1/dis-f4-b1.wav", "f1/dis_f1_b1.wav"],
+    "emovo": [
+        "f1/xxx-f1-b1.wav",
+        "f1/dis-x1-b1.wav",
+        "f1/dis-f1.wav",
+        "f1/dis-f4-b1.wav",
+        "f1/dis_f1_b1.wav",
+    ],
     "shemo": ["female/F01X01.wav", "female/X01A01.wav", "female/F1A01.wav", "male/M01A001.wav"],
     "nemo": [
-        "samples/EB0_anger.wav", "samples/XX0_anger_1.wav", "samples/EB0_joy_1.wav", "samples/eb0_anger_1.wav",
-        "samples/EB0-anger-1.wav", "samples/EB0_anger_0.flac",
+        "samples/EB0_anger.wav",
+        "samples/XX0_anger_1.wav",
+        "samples/EB0_joy_1.wav",
+        "samples/eb0_anger_1.wav",
+        "samples/EB0-anger-1.wav",
+        "samples/EB0_anger_0.flac",
     ],
 }
 
@@ -135,7 +156,15 @@ DEMOGRAPHICS = [
 # MP0_surprised_7 has no line, so its gender comes from the speaker list and its age is empty.
 NEMO_TSV = [
     ("file_id", "emotion", "raw_text", "normalized_text", "speaker_id", "gender", "age"),
-    ("EB0_anger_1.wav", "anger", "Lubię czytać przed snem.", "lubię czytać przed snem", "        EB0", "female", "27"),
+    (
+        "EB0_anger_1.wav",
+        "anger",
+        "Lubię czytać przed snem.",
+        "lubię czytać przed snem",
+        "        EB0",
+        "female",
+        "27",
+    ),
     ("KS0_happiness_12.wav", "happiness", "Ala ma kota.", "ala ma kota", "        KS0", "male", "23"),
     ("MK0_fear_3.wav", "fear", "Idę do domu.", "idę do domu", "        MK0", "female", "23"),
     ("WR0_sadness_90.wav", "sadness", "Pada deszcz.", "pada deszcz", "        WR0", "male", "23"),
@@ -245,8 +274,10 @@ def test_tess_details(trees):
 def test_tess_emotion_spellings(tmp_path):
     reader = get_reader("tess")
     for stem, emotion in [
-        ("YAF_dog_pleasant_surprise", "surprised"), ("OAF_dog_pleasant_surprised", "surprised"),
-        ("OAF_dog_Fear", "fearful"), ("YAF_dog_ps", "surprised"),
+        ("YAF_dog_pleasant_surprise", "surprised"),
+        ("OAF_dog_pleasant_surprised", "surprised"),
+        ("OAF_dog_Fear", "fearful"),
+        ("YAF_dog_ps", "surprised"),
     ]:
         parsed = reader.parse(tmp_path / f"{stem}.wav", {})
         assert isinstance(parsed, dict) and parsed["emotion"] == emotion and parsed["utt_id"] == stem
@@ -320,7 +351,8 @@ def test_nemo_without_data_tsv(tmp_path):
     df, report = scan(root)
     assert report.corpus == "nemo" and len(df) == len(VALID["nemo"])
     assert [(Path(p).name, r) for p, r in report.skipped] == [
-        ("EB0_anger.wav", "not SPK_EMOTION_N (e.g. EB0_anger_1)")]
+        ("EB0_anger.wav", "not SPK_EMOTION_N (e.g. EB0_anger_1)")
+    ]
     assert df.set_index("utt_id")["gender"].to_dict() == {u: g for u, _, g, _, _ in VALID["nemo"].values()}
     assert df["age"].isna().all() and df["text"].isna().all()
     assert set(df["emotion"]) == {"angry", "happy", "fearful", "sad", "neutral", "surprised"}
@@ -329,8 +361,10 @@ def test_nemo_without_data_tsv(tmp_path):
 def test_nemo_rejections():
     reader = get_reader("nemo")
     cases = {
-        "EB0_anger.wav": "not SPK_EMOTION_N", "EB0_joy_1.wav": "unknown emotion joy",
-        "XX0_anger_1.wav": "unknown speaker XX0", "EB0_anger_0.wav": "bad sentence number 0",
+        "EB0_anger.wav": "not SPK_EMOTION_N",
+        "EB0_joy_1.wav": "unknown emotion joy",
+        "XX0_anger_1.wav": "unknown speaker XX0",
+        "EB0_anger_0.wav": "bad sentence number 0",
         "EB0_anger_01.wav": "bad sentence number 01",
     }
     for name, reason in cases.items():

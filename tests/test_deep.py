@@ -32,8 +32,12 @@ def test_frame_inputs_shapes_and_normalisation():
     y = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.1
     logmel = raw_features(y, FrameConfig("logmel", trim_db=None))
     assert logmel.shape == (1 + SR // 160, 64)
-    mfcc = raw_features(y, FrameConfig("mfcc", sample_rate=22050, n_fft=512, win_length=None, hop_length=256,
-                                       n_mfcc=50, trim_db=None))
+    mfcc = raw_features(
+        y,
+        FrameConfig(
+            "mfcc", sample_rate=22050, n_fft=512, win_length=None, hop_length=256, n_mfcc=50, trim_db=None
+        ),
+    )
     assert mfcc.shape == (1 + SR // 256, 50)  # the tutorial's window 512 / hop 256 / 50 MFCCs (rate as given)
     assert raw_features(y, FrameConfig("mfcc", n_mfcc=50, pool="mean")).shape == (50,)
     assert raw_features(y, get_recipe("cnn1d-tutorial").frontend).shape == (162,)
@@ -91,7 +95,9 @@ def test_a_few_training_steps_reduce_the_loss(name, tmp_path):
     h = res.history
     assert len(h["loss"]) == 5 and h["loss"][-1] < h["loss"][0]
     assert res.labels == ["sad", "angry"] and res.val_speakers
-    assert (tmp_path / "ckpt" / "best.safetensors").is_file() and (tmp_path / "ckpt" / "last.safetensors").is_file()
+    assert (tmp_path / "ckpt" / "best.safetensors").is_file() and (
+        tmp_path / "ckpt" / "last.safetensors"
+    ).is_file()
     assert (tmp_path / "ckpt" / "history.json").is_file()
 
 
@@ -103,7 +109,10 @@ def test_onnx_matches_torch(name):
     if cfg.is_vector:
         X = [rng.standard_normal(cfg.n_features).astype(np.float32) for _ in range(16)]
     else:
-        X = [rng.standard_normal((int(rng.integers(20, 90)), cfg.n_features)).astype(np.float32) for _ in range(16)]
+        X = [
+            rng.standard_normal((int(rng.integers(20, 90)), cfg.n_features)).astype(np.float32)
+            for _ in range(16)
+        ]
     y = np.array(["happy", "sad"] * 8)
     res = fit(X, y, np.array(["a", "b", "c", "d"] * 4), recipe, progress=False)
     data = export_onnx(res)
@@ -114,14 +123,21 @@ def test_onnx_matches_torch(name):
 def test_saved_model_predicts_without_torch(tmp_path):
     # tones of two pitch ranges as two "emotions", real front end on waveforms
     rng = np.random.default_rng(0)
-    signals = [tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8) for i in range(24)]
+    signals = [
+        tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8) for i in range(24)
+    ]
     y = np.array(["sad" if i % 2 else "happy" for i in range(24)])
     recipe = get_recipe("rescnn", epochs=2, batch_size=8, copies=0)
     X = [raw_features(s, recipe.frontend) for s in signals]
     res = fit(X, y, np.array([f"s{i % 3}" for i in range(24)]), recipe, progress=False)
     out = save_deep_model(res, tmp_path / "model")
-    assert {p.name for p in out.iterdir()} >= {"model.onnx", "metadata.json", "training_curves.png",
-                                                "confusion.png", "history.json"}
+    assert {p.name for p in out.iterdir()} >= {
+        "model.onnx",
+        "metadata.json",
+        "training_curves.png",
+        "confusion.png",
+        "history.json",
+    }
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
     expected = predict_proba(res.model, [FramesFrontend(meta["frontend"])(signals[0])[0]], vector=False)[0]
@@ -141,8 +157,17 @@ def test_cli_routes_deep_models():
 def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, tmp_path):
     from emovox.deep.train import evaluate_deep
 
-    ev = evaluate_deep(tone_manifest, "rescnn", "kfold:3", cache_dir=tmp_path / "cache", only_folds=[1],
-                       progress=False, epochs=2, batch_size=8, copies=0)
+    ev = evaluate_deep(
+        tone_manifest,
+        "rescnn",
+        "kfold:3",
+        cache_dir=tmp_path / "cache",
+        only_folds=[1],
+        progress=False,
+        epochs=2,
+        batch_size=8,
+        copies=0,
+    )
     assert len(ev.folds) == 1 and "only folds" in ev.note
     (fp,) = ev.fold_proba
     test = tone_manifest[tone_manifest["path"].isin(fp.paths)]
@@ -150,5 +175,12 @@ def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, 
     assert fp.proba.shape == (8, 2) and np.allclose(fp.proba.sum(axis=1), 1.0, atol=1e-5)
     assert fp.y_true == list(test.set_index("path").loc[fp.paths, "emotion"])
     with pytest.raises(Exception, match="cannot run folds"):
-        evaluate_deep(tone_manifest, "rescnn", "kfold:3", cache_dir=tmp_path / "cache", only_folds=[5],
-                      progress=False, epochs=1)
+        evaluate_deep(
+            tone_manifest,
+            "rescnn",
+            "kfold:3",
+            cache_dir=tmp_path / "cache",
+            only_folds=[5],
+            progress=False,
+            epochs=1,
+        )

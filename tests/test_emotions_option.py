@@ -50,8 +50,12 @@ def test_restricted_model_equals_renormalised_full_model(full, speech):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "emovox.cli", "predict", *args, "--model", MODEL],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", *args, "--model", MODEL],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli(speech):
@@ -82,17 +86,22 @@ def test_api(full, speech):
 
     data = open(speech, "rb").read()
     with TestClient(create_app(full)) as client:
-        r = client.post("/v1/predict?emotions=angry,sad", content=data, headers={"content-type": "audio/flac"})
+        r = client.post(
+            "/v1/predict?emotions=angry,sad", content=data, headers={"content-type": "audio/flac"}
+        )
         assert r.status_code == 200, r.text
         res = r.json()
         assert res["labels"] == ["angry", "sad"] and set(res["probabilities"]) == {"angry", "sad"}
         assert res["emotion"] in {"angry", "sad"}
         assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
         q = full.predict_proba(speech)[[full.labels.index("angry"), full.labels.index("sad")]]
-        np.testing.assert_allclose([res["probabilities"]["angry"], res["probabilities"]["sad"]], q / q.sum(),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            [res["probabilities"]["angry"], res["probabilities"]["sad"]], q / q.sum(), atol=1e-6
+        )
         for bad in ("angry,bogus", "angry"):
-            r = client.post(f"/v1/predict?emotions={bad}", content=data, headers={"content-type": "audio/flac"})
+            r = client.post(
+                f"/v1/predict?emotions={bad}", content=data, headers={"content-type": "audio/flac"}
+            )
             assert r.status_code == 422 and r.headers["content-type"].startswith("application/json"), r.text
             body = r.json()
             assert body["status"] == 422 and "emotions" in body["error"] and "\n" not in body["error"]
@@ -110,9 +119,11 @@ def test_restriction_with_an_adaptable_model_and_a_session(speech):
     four = load_model("default", emotions="angry,happy,neutral,sad")
     assert full.can_adapt and four.can_adapt and four.labels == ["angry", "happy", "neutral", "sad"]
     files = sorted(need(RAVDESS / "Actor_05").glob("*.flac"))[:6]
-    whole = np.vstack([[p.probabilities[lab] for lab in full.labels]
-                       for p in full.predict_files(files, same_speaker=True)])
-    kept = np.vstack([[p.probabilities[lab] for lab in four.labels]
-                      for p in four.predict_files(files, same_speaker=True)])
+    whole = np.vstack(
+        [[p.probabilities[lab] for lab in full.labels] for p in full.predict_files(files, same_speaker=True)]
+    )
+    kept = np.vstack(
+        [[p.probabilities[lab] for lab in four.labels] for p in four.predict_files(files, same_speaker=True)]
+    )
     cols = [full.labels.index(lab) for lab in four.labels]
     np.testing.assert_allclose(kept, whole[:, cols] / whole[:, cols].sum(axis=1, keepdims=True), atol=1e-6)

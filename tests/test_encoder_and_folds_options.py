@@ -19,31 +19,41 @@ def _recipe(**kw):
     return _recipe(argparse.Namespace(**(args | kw)))
 
 
-@pytest.mark.parametrize("kw, features", [
-    (dict(features="whisper", encoder="openai/whisper-base"), "whisper:openai/whisper-base"),
-    (dict(encoder="/ckpt/w"), "whisper:/ckpt/w"),
-    (dict(model="whisper-active", encoder="/ckpt/w"), "whisper:/ckpt/w"),
-    (dict(model="whisper-probe", features="whisper", encoder="/ckpt/w"), "whisper:/ckpt/w"),
-    (dict(features="whisper:/ckpt/w", encoder="/ckpt/w"), "whisper:/ckpt/w"),
-    (dict(features="whisper:/ckpt/w"), "whisper:/ckpt/w"),
-    (dict(model="whisper-active"), "whisper"),
-    (dict(features="egemaps"), "egemaps"),
-])
+@pytest.mark.parametrize(
+    "kw, features",
+    [
+        (dict(features="whisper", encoder="openai/whisper-base"), "whisper:openai/whisper-base"),
+        (dict(encoder="/ckpt/w"), "whisper:/ckpt/w"),
+        (dict(model="whisper-active", encoder="/ckpt/w"), "whisper:/ckpt/w"),
+        (dict(model="whisper-probe", features="whisper", encoder="/ckpt/w"), "whisper:/ckpt/w"),
+        (dict(features="whisper:/ckpt/w", encoder="/ckpt/w"), "whisper:/ckpt/w"),
+        (dict(features="whisper:/ckpt/w"), "whisper:/ckpt/w"),
+        (dict(model="whisper-active"), "whisper"),
+        (dict(features="egemaps"), "egemaps"),
+    ],
+)
 def test_encoder_applies_to_whisper_features(kw, features):
     assert _recipe(**kw).features == features
 
 
 def test_whisper_active_keeps_its_recipe_with_encoder():
     plain, chosen = _recipe(model="whisper-active"), _recipe(model="whisper-active", encoder="/ckpt/w")
-    assert (chosen.classifier, chosen.params, chosen.feature_options, chosen.augment) == \
-        (plain.classifier, plain.params, plain.feature_options, plain.augment)
+    assert (chosen.classifier, chosen.params, chosen.feature_options, chosen.augment) == (
+        plain.classifier,
+        plain.params,
+        plain.feature_options,
+        plain.augment,
+    )
 
 
-@pytest.mark.parametrize("kw, words", [
-    (dict(features="emovox", encoder="/ckpt/w"), ["--encoder", "'emovox'", "--features whisper"]),
-    (dict(model="svm", features="compare", encoder="/ckpt/w"), ["--encoder", "'compare'"]),
-    (dict(features="whisper:/a", encoder="/b"), ["two checkpoints", "/a", "/b"]),
-])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        (dict(features="emovox", encoder="/ckpt/w"), ["--encoder", "'emovox'", "--features whisper"]),
+        (dict(model="svm", features="compare", encoder="/ckpt/w"), ["--encoder", "'compare'"]),
+        (dict(features="whisper:/a", encoder="/b"), ["two checkpoints", "/a", "/b"]),
+    ],
+)
 def test_encoder_with_other_features_is_refused(kw, words):
     with pytest.raises(ModelError) as info:
         _recipe(**kw)
@@ -60,16 +70,36 @@ def test_features_cli_uses_encoder(tmp_path, capsys):
     assert len(df) == 2
     write_manifest(df, tmp_path / "m.csv")
     missing = tmp_path / "no-such-whisper"
-    code = main(["features", str(tmp_path / "m.csv"), "--features", "whisper", "--encoder", str(missing),
-                 "-o", str(tmp_path / "f.csv"), "-q", "--cache-dir", str(tmp_path / "cache")])
+    code = main(
+        [
+            "features",
+            str(tmp_path / "m.csv"),
+            "--features",
+            "whisper",
+            "--encoder",
+            str(missing),
+            "-o",
+            str(tmp_path / "f.csv"),
+            "-q",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and str(missing) in err[0], err
     assert not (tmp_path / "f.csv").exists()
 
 
 def _manifest(corpus="ravdess") -> pd.DataFrame:
-    return pd.DataFrame({"path": ["a.wav", "b.wav"], "corpus": corpus, "utt_id": ["a", "b"],
-                         "speaker": ["1", "2"], "emotion": ["angry", "sad"]})
+    return pd.DataFrame(
+        {
+            "path": ["a.wav", "b.wav"],
+            "corpus": corpus,
+            "utt_id": ["a", "b"],
+            "speaker": ["1", "2"],
+            "emotion": ["angry", "sad"],
+        }
+    )
 
 
 def test_emobox_without_folds_says_how_to_point_at_them(tmp_path, monkeypatch):

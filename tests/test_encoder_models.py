@@ -58,14 +58,31 @@ def test_whisper_probe_train_predict_no_torch(encoder_ckpt, small, tmp_path):
     manifest = tmp_path / "m.csv"
     write_manifest(small, manifest)  # actors 1-4, angry and sad
     out = tmp_path / "probe"
-    cmd = [sys.executable, "-m", "emovox.cli", "train", str(manifest), "--model", "whisper-probe",
-           "--features", f"whisper:{encoder_ckpt}", "--protocol", "speakers:01,02",
-           "--cache-dir", str(tmp_path / "cache"), "-q", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "emovox.cli",
+        "train",
+        str(manifest),
+        "--model",
+        "whisper-probe",
+        "--features",
+        f"whisper:{encoder_ckpt}",
+        "--protocol",
+        "speakers:01,02",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "-q",
+        "-o",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (out / "encoder.onnx").is_file() and (out / "model.onnx").is_file()
-    code = ("import sys, emovox; m = emovox.load_model(sys.argv[1]); p = m.predict_proba(sys.argv[2:]); "
-            "assert 'torch' not in sys.modules; print(' '.join(m.labels[i] for i in p.argmax(1)))")
+    code = (
+        "import sys, emovox; m = emovox.load_model(sys.argv[1]); p = m.predict_proba(sys.argv[2:]); "
+        "assert 'torch' not in sys.modules; print(' '.join(m.labels[i] for i in p.argmax(1)))"
+    )
     test_files = list(small["path"][small["actor"] <= 2][:6])
     proc = subprocess.run([sys.executable, "-c", code, str(out), *test_files], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

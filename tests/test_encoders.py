@@ -38,11 +38,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EMOVOX_SHARED", ROOT.parent / "shared"))
 WHISPER_BASE = SHARED / "encoders" / "whisper-base"
 RAVDESS = SHARED / "corpora" / "ravdess"
-TINY = {"d_model": 64, "encoder_layers": 2, "encoder_attention_heads": 4, "encoder_ffn_dim": 128,
-        "num_mel_bins": 80, "max_source_positions": 100, "model_type": "whisper"}
+TINY = {
+    "d_model": 64,
+    "encoder_layers": 2,
+    "encoder_attention_heads": 4,
+    "encoder_ffn_dim": 128,
+    "num_mel_bins": 80,
+    "max_source_positions": 100,
+    "model_type": "whisper",
+}
 
-needs_base = pytest.mark.skipif(not (WHISPER_BASE / "model.safetensors").is_file() or not RAVDESS.is_dir(),
-                                reason="shared whisper-base weights or RAVDESS absent")
+needs_base = pytest.mark.skipif(
+    not (WHISPER_BASE / "model.safetensors").is_file() or not RAVDESS.is_dir(),
+    reason="shared whisper-base weights or RAVDESS absent",
+)
 
 
 def _speechlike(seconds: float, seed: int = 0) -> np.ndarray:
@@ -70,8 +79,19 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 
 def _librosa_log_mel(y: np.ndarray) -> np.ndarray:
     librosa = pytest.importorskip("librosa")
-    s = np.abs(librosa.stft(y.astype(np.float64), n_fft=400, hop_length=160, window="hann", center=True,
-                            pad_mode="reflect")) ** 2
+    s = (
+        np.abs(
+            librosa.stft(
+                y.astype(np.float64),
+                n_fft=400,
+                hop_length=160,
+                window="hann",
+                center=True,
+                pad_mode="reflect",
+            )
+        )
+        ** 2
+    )
     mel = librosa.filters.mel(sr=16000, n_fft=400, n_mels=80, dtype=np.float64) @ s[:, :-1]
     log = np.log10(np.maximum(mel, 1e-10))
     return (np.maximum(log, log.max() - 8.0) + 4.0) / 4.0
@@ -131,7 +151,9 @@ def _save_checkpoint(directory: Path, state: dict, prefix: str, fmt: str = "safe
 
         # float16 on disk, as the shared whisper-base, plus a decoder tensor the loader must skip.
         tensors = {k: v.half() for k, v in tensors.items()}
-        tensors["model.decoder.embed_tokens.weight" if prefix else "decoder.x"] = tensors[prefix + "conv1.bias"].clone()
+        tensors["model.decoder.embed_tokens.weight" if prefix else "decoder.x"] = tensors[
+            prefix + "conv1.bias"
+        ].clone()
         save_file(tensors, str(directory / "model.safetensors"))
     else:
         import torch
@@ -163,8 +185,9 @@ def tiny(tmp_path_factory):
     return {"model": loaded, "ckpt": ckpt, "onnx": onnx_path, "root": root}
 
 
-@pytest.mark.parametrize(("prefix", "fmt"), [("encoder.", "safetensors"), ("", "safetensors"),
-                                             ("model.encoder.", "bin")])
+@pytest.mark.parametrize(
+    ("prefix", "fmt"), [("encoder.", "safetensors"), ("", "safetensors"), ("model.encoder.", "bin")]
+)
 def test_load_prefixes_and_formats(tiny, tmp_path, prefix, fmt):
     ref = load_encoder_weights(tiny["ckpt"])
     assert "conv1.weight" in ref and "layers.1.fc2.bias" in ref and not any("decoder" in k for k in ref)
@@ -293,21 +316,31 @@ def test_split_attention_heads_gives_the_same_numbers():
     from emovox.encoders.export import split_attention_heads
 
     heads, t, d = 3, 7, 5
-    vi = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
-          for n, s in (("q", [1, heads, t, d]), ("k", [1, heads, d, t]), ("v", [1, heads, t, d]))]
+    vi = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+        for n, s in (("q", [1, heads, t, d]), ("k", [1, heads, d, t]), ("v", [1, heads, t, d]))
+    ]
     out = helper.make_tensor_value_info("o", TensorProto.FLOAT, [1, heads, t, d])
-    nodes = [helper.make_node("MatMul", ["q", "k"], ["s"], name="qk"),
-             helper.make_node("Softmax", ["s"], ["p"], axis=-1, name="sm"),
-             helper.make_node("MatMul", ["p", "v"], ["pv"], name="pv"),
-             helper.make_node("Relu", ["pv"], ["o"], name="after")]
-    model = helper.make_model(helper.make_graph(nodes, "att", vi, [out]), opset_imports=[helper.make_opsetid("", 17)])
+    nodes = [
+        helper.make_node("MatMul", ["q", "k"], ["s"], name="qk"),
+        helper.make_node("Softmax", ["s"], ["p"], axis=-1, name="sm"),
+        helper.make_node("MatMul", ["p", "v"], ["pv"], name="pv"),
+        helper.make_node("Relu", ["pv"], ["o"], name="after"),
+    ]
+    model = helper.make_model(
+        helper.make_graph(nodes, "att", vi, [out]), opset_imports=[helper.make_opsetid("", 17)]
+    )
     rng = np.random.default_rng(0)
-    feeds = {"q": rng.standard_normal((1, heads, t, d), dtype=np.float32),
-             "k": rng.standard_normal((1, heads, d, t), dtype=np.float32),
-             "v": rng.standard_normal((1, heads, t, d), dtype=np.float32)}
+    feeds = {
+        "q": rng.standard_normal((1, heads, t, d), dtype=np.float32),
+        "k": rng.standard_normal((1, heads, d, t), dtype=np.float32),
+        "v": rng.standard_normal((1, heads, t, d), dtype=np.float32),
+    }
 
     def run(m):
-        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+            None, feeds
+        )[0]
 
     before = run(model)
     assert split_attention_heads(model, heads) == 1
@@ -340,8 +373,8 @@ def test_tiny_runner_short_and_long_audio(tiny):
     assert h_long.shape == (3, 250, 64)
     mel_long = log_mel_spectrogram(y_long)
     for i, start in enumerate(range(0, 500, 200)):
-        part = enc.hidden_states_from_mel(mel_long[:, start:start + 200])
-        np.testing.assert_allclose(h_long[:, i * 100:i * 100 + part.shape[1]], part, atol=1e-6)
+        part = enc.hidden_states_from_mel(mel_long[:, start : start + 200])
+        np.testing.assert_allclose(h_long[:, i * 100 : i * 100 + part.shape[1]], part, atol=1e-6)
     with pytest.raises(AudioError, match="too short"):
         enc.hidden_states(np.zeros(300, np.float32))
     with pytest.raises(AudioError, match="1-D"):
@@ -395,8 +428,9 @@ def test_pool_mean_std():
     np.testing.assert_allclose(v[:3], h[0].mean(0), rtol=1e-6)
     np.testing.assert_allclose(v[3:6], h[0].std(0), rtol=1e-6)
     sel = pool_mean_std(h, layers=[-1, 1])
-    np.testing.assert_allclose(sel, np.concatenate([h[3].mean(0), h[3].std(0), h[1].mean(0), h[1].std(0)]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        sel, np.concatenate([h[3].mean(0), h[3].std(0), h[1].mean(0), h[1].std(0)]), rtol=1e-6
+    )
     np.testing.assert_allclose(pool_mean_std(h[2]), pool_mean_std(h, [2]))
     assert np.all(pool_mean_std(h[:, :1])[3:6] == 0)
 
@@ -474,8 +508,10 @@ def test_base_matches_transformers(base):
     from transformers.models.whisper.modeling_whisper import WhisperEncoder as HFWhisperEncoder
 
     hf = HFWhisperEncoder(WhisperConfig.from_pretrained(WHISPER_BASE)).eval()
-    sd = {k.removeprefix("model.encoder."): v.float()
-          for k, v in load_file(str(WHISPER_BASE / "model.safetensors")).items()}
+    sd = {
+        k.removeprefix("model.encoder."): v.float()
+        for k, v in load_file(str(WHISPER_BASE / "model.safetensors")).items()
+    }
     hf.load_state_dict(sd, strict=True)
     x = torch.from_numpy(log_mel_spectrogram(_real_clip(), pad_to_30s=True))[None]  # HF needs 3000 frames
     with torch.inference_mode():

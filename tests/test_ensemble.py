@@ -18,7 +18,14 @@ from .conftest import proba_without_torch
 def _member(labels, folds):
     """An evaluation with given per-fold (paths, truth, probabilities); its own scores are not needed."""
     fps = [FoldProba(name, paths, truth, np.asarray(p, float)) for name, paths, truth, p in folds]
-    return Evaluation("test", True, labels, [{"shared_speakers": 0, "ua": 0, "accuracy": 0, "macro_f1": 0} for _ in fps], {}, fold_proba=fps)
+    return Evaluation(
+        "test",
+        True,
+        labels,
+        [{"shared_speakers": 0, "ua": 0, "accuracy": 0, "macro_f1": 0} for _ in fps],
+        {},
+        fold_proba=fps,
+    )
 
 
 def test_combine_averages_probabilities_with_weights_and_label_orders():
@@ -26,8 +33,10 @@ def test_combine_averages_probabilities_with_weights_and_label_orders():
     paths = ["a", "b", "c", "d"]
     # member A: right on a, b, c; wrong on d.  Member B (columns in the other order): right on d only,
     # but very sure of it, and unsure elsewhere.
-    a = _member(["sad", "angry"], [("f1", paths, truth, [[.9, .1], [.2, .8], [.6, .4], [.7, .3]])])
-    b = _member(["angry", "sad"], [("f1", paths, truth, [[.55, .45], [.55, .45], [.55, .45], [.95, .05]])])
+    a = _member(["sad", "angry"], [("f1", paths, truth, [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]])])
+    b = _member(
+        ["angry", "sad"], [("f1", paths, truth, [[0.55, 0.45], [0.55, 0.45], [0.55, 0.45], [0.95, 0.05]])]
+    )
     only_a = combine([a, b], [1, 0])
     assert only_a.labels == ["sad", "angry"]  # canonical emotion order, whatever the members' order
     assert only_a.folds[0]["accuracy"] == pytest.approx(0.75)
@@ -36,13 +45,13 @@ def test_combine_averages_probabilities_with_weights_and_label_orders():
     # mean probability of "sad": a .675, b .325, c .525, d .375 -> sad, angry, sad, angry: all right
     assert both.folds[0]["accuracy"] == 1.0 and both.folds[0]["ua"] == 1.0
     p = both.fold_proba[0].proba
-    assert np.allclose(p.sum(axis=1), 1.0) and p[:, 0] == pytest.approx([.675, .325, .525, .375])
+    assert np.allclose(p.sum(axis=1), 1.0) and p[:, 0] == pytest.approx([0.675, 0.325, 0.525, 0.375])
     assert both.recipe["weights"] == [1.0, 1.0]
 
 
 def test_combine_refuses_mismatched_folds_and_bad_weights():
-    a = _member(["sad", "angry"], [("f1", ["a"], ["sad"], [[.9, .1]])])
-    b = _member(["sad", "angry"], [("f2", ["a"], ["sad"], [[.9, .1]])])
+    a = _member(["sad", "angry"], [("f1", ["a"], ["sad"], [[0.9, 0.1]])])
+    b = _member(["sad", "angry"], [("f2", ["a"], ["sad"], [[0.9, 0.1]])])
     with pytest.raises(ModelError, match="same folds"):
         combine([a, b])
     with pytest.raises(ModelError, match="non-negative"):
@@ -62,7 +71,9 @@ def emodb_four(emodb_manifest):
 
 def test_evaluate_ensemble_on_real_corpus(emodb_four, tmp_path):
     ev = evaluate_ensemble(emodb_four, "logreg+mlp", "loso", cache_dir=tmp_path, progress=False)
-    assert ev.speaker_independent and [f["fold"] for f in ev.folds] == [f["fold"] for f in ev.members["logreg"].folds]
+    assert ev.speaker_independent and [f["fold"] for f in ev.folds] == [
+        f["fold"] for f in ev.members["logreg"].folds
+    ]
     assert set(ev.members) == {"logreg", "mlp"}
     n = sum(len(fp.paths) for fp in ev.fold_proba)
     assert n == len(emodb_four) == ev.pooled["n"]
@@ -84,8 +95,16 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_
 
     # canonical label order (sad, angry) differs from scikit-learn's (angry, sad)
     df = tone_manifest
-    deep, _ = train_deep(df, "rescnn", tmp_path / "cnn", cache_dir=tmp_path / "cache", progress=False, epochs=2,
-                         batch_size=8, copies=0)
+    deep, _ = train_deep(
+        df,
+        "rescnn",
+        tmp_path / "cnn",
+        cache_dir=tmp_path / "cache",
+        progress=False,
+        epochs=2,
+        batch_size=8,
+        copies=0,
+    )
     table = compute_features(df, resolve_recipe("logreg"), cache_dir=tmp_path / "cache", progress=False)
     classical = train_classical(table, tmp_path / "lr", "logreg")
     out = save_ensemble(tmp_path / "ens", {"cnn": deep, "lr": classical}, weights=[1, 3])
@@ -114,11 +133,33 @@ def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
     assert _is_ensemble(SimpleNamespace(model="rescnn+compare-logreg"))
     assert not _is_ensemble(SimpleNamespace(model="rescnn"))
     # refused by the CLI's argument check, before any work
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "rescnn+svm",
-                           "--trim-db", "30"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "do not apply to an ensemble" in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "svm+nope"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "evaluate",
+            str(emodb_root),
+            "--model",
+            "rescnn+svm",
+            "--trim-db",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        proc.returncode == 2
+        and "do not apply to an ensemble" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "evaluate", str(emodb_root), "--model", "svm+nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "unknown member 'nope'" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -127,12 +168,31 @@ def test_cli_trains_an_ensemble_past_a_bad_file(emodb_four, tmp_path):
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage")
     rows = emodb_four.groupby("speaker").head(8)[["path", "emotion", "speaker", "corpus"]]
     manifest = tmp_path / "m.csv"
-    pd.concat([rows, pd.DataFrame([{"path": str(bad), "emotion": "sad", "speaker": "x", "corpus": "emodb"}])]
-              ).to_csv(manifest, index=False)
+    pd.concat(
+        [rows, pd.DataFrame([{"path": str(bad), "emotion": "sad", "speaker": "x", "corpus": "emodb"}])]
+    ).to_csv(manifest, index=False)
     out = tmp_path / "ens"
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "train", str(manifest), "--model", "logreg+rf",
-                           "--protocol", "none", "--cache-dir", str(tmp_path / "cache"), "-o", str(out), "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "train",
+            str(manifest),
+            "--model",
+            "logreg+rf",
+            "--protocol",
+            "none",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-o",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stderr  # trained, but says a file was left out
     assert "broken.wav" in proc.stderr and "Traceback" not in proc.stderr
     meta = json.loads((out / "metadata.json").read_text())

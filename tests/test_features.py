@@ -125,12 +125,16 @@ def test_spectral_shape_features_match_librosa():
     S = spectral.spectrogram(y, n_fft=1024, hop_length=256, power=1.0)
     kw = dict(sr=SR, n_fft=1024, hop_length=256)
     Sl = np.abs(librosa.stft(y, n_fft=1024, hop_length=256))
-    assert np.allclose(spectral.spectral_centroid(S=S, sr=SR), librosa.feature.spectral_centroid(S=Sl, **kw)[0], rtol=1e-3)
-    assert np.allclose(spectral.spectral_bandwidth(S=S, sr=SR), librosa.feature.spectral_bandwidth(S=Sl, **kw)[0],
-                       rtol=1e-3)
+    assert np.allclose(
+        spectral.spectral_centroid(S=S, sr=SR), librosa.feature.spectral_centroid(S=Sl, **kw)[0], rtol=1e-3
+    )
+    assert np.allclose(
+        spectral.spectral_bandwidth(S=S, sr=SR), librosa.feature.spectral_bandwidth(S=Sl, **kw)[0], rtol=1e-3
+    )
     assert np.allclose(spectral.spectral_flatness(S=S), librosa.feature.spectral_flatness(S=Sl)[0], rtol=1e-3)
-    assert np.allclose(spectral.spectral_contrast(S=S, sr=SR), librosa.feature.spectral_contrast(S=Sl, sr=SR),
-                       atol=1e-2)
+    assert np.allclose(
+        spectral.spectral_contrast(S=S, sr=SR), librosa.feature.spectral_contrast(S=Sl, sr=SR), atol=1e-2
+    )
     ch = spectral.chroma_stft(S=S, sr=SR, tuning=0.0)
     assert np.allclose(spectral.tonnetz(ch), librosa.feature.tonnetz(chroma=ch), atol=1e-5)
 
@@ -182,8 +186,11 @@ def test_trim_db_option():
     b = a.replace(trim_db=30)
     assert b.trim_db == 30.0 and b.fingerprint() != a.fingerprint()
     # configs without the option keep the fingerprint they had before it existed (saved models still load)
-    assert "trim_db" in a.to_dict() and a.fingerprint() == FeatureConfig.from_dict(
-        {k: v for k, v in a.to_dict().items() if k != "trim_db"}).fingerprint()
+    assert (
+        "trim_db" in a.to_dict()
+        and a.fingerprint()
+        == FeatureConfig.from_dict({k: v for k, v in a.to_dict().items() if k != "trim_db"}).fingerprint()
+    )
     with pytest.raises(FeatureError, match="trim_db must be positive"):
         a.replace(trim_db=0)
     # silence around an utterance no longer changes its statistics

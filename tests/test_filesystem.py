@@ -59,6 +59,7 @@ def _run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 # -- the walk -------------------------------------------------------------------------------------------
 
+
 def test_find_audio_visits_each_real_file_once(tmp_path):
     root = _hostile_folder(tmp_path / "d", speech=False)
     os.symlink("../good.wav", root / "sub" / "link.wav")  # the same real file through a link
@@ -111,6 +112,7 @@ def test_cli_corpus_scan_with_a_symlink_loop(tmp_path):
 
 # -- predict DIR, predict --timeline ------------------------------------------------------------------------
 
+
 def test_cli_predict_dir_with_fifo_and_bad_name(tmp_path):
     root = _hostile_folder(tmp_path / "d")
     r = _run_cli("predict", str(root), timeout=90)  # before: blocked for ever on x.wav
@@ -137,6 +139,7 @@ def test_cli_timeline_goes_on_after_a_bad_name(tmp_path):
 
 
 # -- batch partitions ---------------------------------------------------------------------------------------
+
 
 def _check_rows(out: Path, root: Path):
     from emovox import batch

@@ -86,8 +86,9 @@ def model(tmp_path_factory):
 
     df = apply_labels(scan(need(RAVDESS), "ravdess")[0], emotions="four")
     df = df[df["actor"] <= 2].reset_index(drop=True)
-    table = handcrafted_features(df, "tutorial", progress=False, n_jobs=2,
-                                 cache_dir=tmp_path_factory.mktemp("cache"))
+    table = handcrafted_features(
+        df, "tutorial", progress=False, n_jobs=2, cache_dir=tmp_path_factory.mktemp("cache")
+    )
     return load_model(train_classical(table, tmp_path_factory.mktemp("m") / "model", "logreg"))
 
 
@@ -110,8 +111,17 @@ def speech_file(tmp_path_factory) -> tuple:
 # -------------------------------------------------------------------------------------- segmentation
 @pytest.mark.parametrize("burst", [tone, noise_burst, speech_like], ids=["tone", "noise", "speech-like"])
 def test_bursts_give_right_segments_and_boundaries(burst):
-    y, truth = compose([(silence, 1.0), (burst, 1.0), (silence, 0.8), (burst, 2.0), (silence, 1.2),
-                        (burst, 0.6), (silence, 1.0)])
+    y, truth = compose(
+        [
+            (silence, 1.0),
+            (burst, 1.0),
+            (silence, 0.8),
+            (burst, 2.0),
+            (silence, 1.2),
+            (burst, 0.6),
+            (silence, 1.0),
+        ]
+    )
     segs = segment(y, SR, padding=0.2)
     assert len(segs) == len(truth)
     for s, (t0, t1) in zip(segs, truth, strict=True):
@@ -122,8 +132,17 @@ def test_bursts_give_right_segments_and_boundaries(burst):
 
 
 def test_options_min_length_padding_and_pauses():
-    y, truth = compose([(silence, 1.0), (speech_like, 0.15), (silence, 1.0), (speech_like, 1.0),
-                        (silence, 0.15), (speech_like, 1.0), (silence, 1.0)])
+    y, truth = compose(
+        [
+            (silence, 1.0),
+            (speech_like, 0.15),
+            (silence, 1.0),
+            (speech_like, 1.0),
+            (silence, 0.15),
+            (speech_like, 1.0),
+            (silence, 1.0),
+        ]
+    )
     # the 0.15 s blip is shorter than min_length; the 0.15 s pause is shorter than min_silence
     segs = segment(y, SR, min_length=0.3, padding=0.0, min_silence=0.3)
     assert len(segs) == 1
@@ -151,7 +170,7 @@ def test_streaming_is_chunking_invariant_and_bounded():
     got, i, kept = [], 0, 0
     while i < y.size:  # ragged chunks, as a sound card or a decoder might deliver them
         n = int(RNG.integers(1, 4000))
-        got += list(seg.feed(y[i:i + n]))
+        got += list(seg.feed(y[i : i + n]))
         kept = max(kept, sum(f.size for f in seg._frames))
         i += n
     got += list(seg.flush())
@@ -169,7 +188,9 @@ def test_silence_only_gives_nothing(model, tmp_path):
     assert timeline(path, model) == []
     out = tmp_path / "tl.csv"
     write_timeline([], out, model.labels)
-    assert out.read_text().splitlines() == ["start,end,emotion,confidence,speech,uncertain," + ",".join(f"p_{x}" for x in model.labels)]
+    assert out.read_text().splitlines() == [
+        "start,end,emotion,confidence,speech,uncertain," + ",".join(f"p_{x}" for x in model.labels)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- timeline
@@ -188,10 +209,13 @@ def test_file_timeline_equals_live_path_and_array_source(model, speech_file):
     path, _ = speech_file
     ref = timeline(path, model)
     seen = []
-    live = listen(FileSource(path, model.sample_rate, realtime=True, speed=10.0), model,
-                  on_segment=lambda s, lat: seen.append(lat))
+    live = listen(
+        FileSource(path, model.sample_rate, realtime=True, speed=10.0),
+        model,
+        on_segment=lambda s, lat: seen.append(lat),
+    )
     y = sf.read(path, dtype="float32")[0]
-    chunks = (y[i:i + 4410] for i in range(0, y.size, 4410))  # an iterator of arrays
+    chunks = (y[i : i + 4410] for i in range(0, y.size, 4410))  # an iterator of arrays
     from_iter = timeline(ArraySource(chunks, SR), model)
     for other in (live, from_iter):
         assert [(s.start, s.end, s.emotion) for s in other] == [(s.start, s.end, s.emotion) for s in ref]
@@ -212,18 +236,42 @@ def test_other_rate_source_is_resampled(model, speech_file):
 def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
     path, n_utts = speech_file
     csv_out, png = tmp_path / "tl.csv", tmp_path / "tl.png"
-    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(csv_out),
-                 "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(path),
+                "--timeline",
+                "--model",
+                str(model.path),
+                "-o",
+                str(csv_out),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out.strip().splitlines()
     assert table[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(table) == 1 + n_utts
     with open(csv_out) as fh:
         recs = list(csv.DictReader(fh))
     assert len(recs) == n_utts
-    assert set(recs[0]) == {"start", "end", "emotion", "confidence", "speech", "uncertain", *(f"p_{x}" for x in model.labels)}
+    assert set(recs[0]) == {
+        "start",
+        "end",
+        "emotion",
+        "confidence",
+        "speech",
+        "uncertain",
+        *(f"p_{x}" for x in model.labels),
+    }
     assert png.stat().st_size > 5000
     json_out = tmp_path / "tl.json"
-    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(json_out),
-                 "--json"]) == 0
+    assert (
+        main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(json_out), "--json"])
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert len(printed[0]["segments"]) == n_utts == len(json.loads(json_out.read_text()))
 
@@ -247,10 +295,15 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     capsys.readouterr()
     # a segment that is a sound but not a voice: no emotion, speech false; drawn grey, without an error
     probs = dict.fromkeys(model.labels, 1 / len(model.labels))
-    tl = [Segment(0.5, 2.0, emotion=model.labels[0], confidence=0.8, probabilities=probs),
-          Segment(2.5, 3.5, speech=False), Segment(4.0, 5.0, emotion=model.labels[1], confidence=0.6,
-                                                   probabilities=probs, uncertain=True)]
-    csv_out, png = write_timeline(tl, tmp_path / "mixed.csv", labels=list(model.labels)), tmp_path / "mixed.png"
+    tl = [
+        Segment(0.5, 2.0, emotion=model.labels[0], confidence=0.8, probabilities=probs),
+        Segment(2.5, 3.5, speech=False),
+        Segment(4.0, 5.0, emotion=model.labels[1], confidence=0.6, probabilities=probs, uncertain=True),
+    ]
+    csv_out, png = (
+        write_timeline(tl, tmp_path / "mixed.csv", labels=list(model.labels)),
+        tmp_path / "mixed.png",
+    )
     segs = read_timeline(csv_out)
     assert [s["speech"] for s in segs] == [True, False, True] and segs[1]["emotion"] is None
     assert segs[1]["probabilities"] == {} and segs[2]["uncertain"] is True
@@ -258,7 +311,7 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     assert png.stat().st_size > 20000
     fig = plots.emotion_timeline(segs)
     grey = [p for p in fig.axes[0].patches if p.get_hatch() == "//"]
-    assert len(grey) == 1 and grey[0].get_facecolor()[:3] == pytest.approx((0x9e / 255,) * 3)
+    assert len(grey) == 1 and grey[0].get_facecolor()[:3] == pytest.approx((0x9E / 255,) * 3)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["no speech"]
     # not a timeline: one line naming the file
     bad = tmp_path / "bad.csv"
@@ -272,8 +325,10 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
 def test_predict_timeline_cli_silence(model, tmp_path, capsys):
     path = tmp_path / "quiet.wav"
     sf.write(path, silence(5.0), SR)
-    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o",
-                 str(tmp_path / "q.json")]) == 0
+    assert (
+        main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(tmp_path / "q.json")])
+        == 0
+    )
     assert "no speech found" in capsys.readouterr().err
     assert json.loads((tmp_path / "q.json").read_text()) == []
 
@@ -283,8 +338,24 @@ def test_listen_once_and_save_from_a_file(model, speech_file, tmp_path, capsys):
     path, _ = speech_file
     assert record(FileSource(path, SR), 2.5).size == int(2.5 * SR)
     saved = tmp_path / "rec.wav"
-    assert main(["listen", "--once", "--seconds", "3", "--input", str(path), "--fast", "--model",
-                 str(model.path), "--save", str(saved)]) == 0
+    assert (
+        main(
+            [
+                "listen",
+                "--once",
+                "--seconds",
+                "3",
+                "--input",
+                str(path),
+                "--fast",
+                "--model",
+                str(model.path),
+                "--save",
+                str(saved),
+            ]
+        )
+        == 0
+    )
     label, conf = capsys.readouterr().out.split("\t")[:2]
     assert label in model.labels and 0 < float(conf) <= 1
     assert sf.info(saved).frames >= 3 * SR  # the recorder saves what it read, a block or so past 3 s
@@ -318,8 +389,9 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
         for i in range(n):
             plt.imsave(pics / emo / f"{emo}{i}.png", RNG.random((24, 32, 3)))
     path, _ = speech_file
-    report = run_session(pics, FileSource(path, SR), model, seconds=4.0, output_dir=tmp_path / "out",
-                         wait_for_start=False)
+    report = run_session(
+        pics, FileSource(path, SR), model, seconds=4.0, output_dir=tmp_path / "out", wait_for_start=False
+    )
     assert len(report.trials) == 4
     with open(report.csv) as fh:
         recs = list(csv.DictReader(fh))
@@ -329,8 +401,25 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     assert all(t.recording.is_file() for t in report.trials)
     # the same through the command line, headless, with the file as the microphone
     out = tmp_path / "cli"
-    assert main(["session", str(pics), "--input", str(path), "--fast", "--no-window", "--seconds", "4",
-                 "--model", str(model.path), "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "session",
+                str(pics),
+                "--input",
+                str(path),
+                "--fast",
+                "--no-window",
+                "--seconds",
+                "4",
+                "--model",
+                str(model.path),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with open(out / "report.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 4
     assert "report:" in capsys.readouterr().err
@@ -342,6 +431,8 @@ def test_listen_prints_the_table_of_predict_timeline(model, speech_file, capsys)
     assert main(["predict", str(path), "--timeline", "--model", str(model.path)]) == 0
     table = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
     assert main(["listen", "--input", str(path), "--fast", "--model", str(model.path)]) == 0
-    live = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip() and not ln.startswith("listening")]
+    live = [
+        ln for ln in capsys.readouterr().out.splitlines() if ln.strip() and not ln.startswith("listening")
+    ]
     assert table[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(table) == n + 1
     assert live == table

@@ -21,8 +21,14 @@ def _manifest() -> pd.DataFrame:
     for corpus, n_spk in (("a", 3), ("b", 2), ("c", 4)):
         for s in range(n_spk):
             for i in range(5):
-                rows.append({"path": f"/x/{corpus}{s}{i}.wav", "corpus": corpus, "speaker": f"{corpus}:{s}",
-                             "emotion": ["angry", "sad"][i % 2]})
+                rows.append(
+                    {
+                        "path": f"/x/{corpus}{s}{i}.wav",
+                        "corpus": corpus,
+                        "speaker": f"{corpus}:{s}",
+                        "emotion": ["angry", "sad"][i % 2],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -59,7 +65,10 @@ def shifted():
 
 @pytest.fixture(scope="module")
 def evaluations(shifted):
-    return {cal: evaluate_recipe(shifted, "logreg", "loco", calibrate=cal, progress=False) for cal in (False, True)}
+    return {
+        cal: evaluate_recipe(shifted, "logreg", "loco", calibrate=cal, progress=False)
+        for cal in (False, True)
+    }
 
 
 def test_loco_evaluation_per_corpus(evaluations):
@@ -114,16 +123,42 @@ def test_cli_evaluate_loco_and_plot_reliability(tmp_path):
     for c, (corpus, gain) in enumerate((("a", 0.1), ("b", 0.3), ("c", 0.05))):
         for emo, f0 in (("angry", 300.0), ("sad", 150.0)):
             for i in range(6):
-                y = gain * np.sin(2 * np.pi * (f0 + 10 * c + rng.uniform(-5, 5)) * t) + 0.01 * rng.standard_normal(t.size)
+                y = gain * np.sin(
+                    2 * np.pi * (f0 + 10 * c + rng.uniform(-5, 5)) * t
+                ) + 0.01 * rng.standard_normal(t.size)
                 path = tmp_path / f"{corpus}_{emo}_{i}.wav"
                 sf.write(path, y.astype(np.float32), sr)
-                rows.append({"path": path.name, "emotion": emo, "corpus": corpus, "speaker": f"{corpus}:{i % 2}"})
+                rows.append(
+                    {"path": path.name, "emotion": emo, "corpus": corpus, "speaker": f"{corpus}:{i % 2}"}
+                )
     manifest = tmp_path / "manifest.csv"
     pd.DataFrame(rows).to_csv(manifest, index=False)
     ev_json, rel, png = tmp_path / "ev.json", tmp_path / "rel.png", tmp_path / "x.png"
-    assert main(["evaluate", str(manifest), "--model", "logreg", "--features", "tutorial", "--protocol", "loco",
-                 "--calibrate", "-q", "--jobs", "1", "--cache-dir", str(tmp_path / "cache"), "--json", str(ev_json),
-                 "--reliability", str(rel)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(manifest),
+                "--model",
+                "logreg",
+                "--features",
+                "tutorial",
+                "--protocol",
+                "loco",
+                "--calibrate",
+                "-q",
+                "--jobs",
+                "1",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--json",
+                str(ev_json),
+                "--reliability",
+                str(rel),
+            ]
+        )
+        == 0
+    )
     data = json.loads(ev_json.read_text())
     assert set(data["per_corpus"]) == {"a", "b", "c"} and all("ece" in r for r in data["per_corpus"].values())
     assert rel.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and rel.stat().st_size > 5000

@@ -23,9 +23,9 @@ def _wav_bytes() -> bytes:
 
 
 BROKEN = [
-    _wav_bytes()[:40],                        # RIFF/WAVE header, no data chunk
+    _wav_bytes()[:40],  # RIFF/WAVE header, no data chunk
     b"RIFF" + _wav_bytes()[4:12] + b"\x00" * 64,  # WAVE with garbage chunks
-    b"fLaC" + b"\x00" * 100,                  # a FLAC tag and nothing else
+    b"fLaC" + b"\x00" * 100,  # a FLAC tag and nothing else
 ]
 
 
@@ -47,8 +47,10 @@ def test_api_422_names_the_upload():
 
     from .test_server_support import ThreadServer
 
-    with ThreadServer(create_app(load_model("classical"))) as srv, \
-            httpx.Client(base_url=srv.url, timeout=30) as c:
+    with (
+        ThreadServer(create_app(load_model("classical"))) as srv,
+        httpx.Client(base_url=srv.url, timeout=30) as c,
+    ):
         for data in BROKEN[:2]:
             r = c.post("/v1/predict", files={"file": ("broken upload.wav", data, "audio/wav")})
             assert r.status_code == 422, r.text
@@ -73,22 +75,29 @@ def test_dangling_symlink_is_named_by_the_link(tmp_path):
 def test_cli_names_the_dangling_link(tmp_path):
     link = tmp_path / "link.wav"
     os.symlink(tmp_path / "gone" / "target.wav", link)
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(link), "--model", "classical"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(link), "--model", "classical"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert f"{link}: broken symbolic link" in proc.stderr, proc.stderr
 
 
 # ------------------------------------------------------------------------------------ (c) serve options
-@pytest.mark.parametrize("args, words", [
-    (["--workers", "-1"], "--workers -1"),
-    (["--workers", "0"], "--workers 0"),
-    (["--port", "99999"], "--port 99999"),
-    (["--port", "-1"], "--port -1"),
-    (["--timeout", "0"], "--timeout 0"),
-    (["--max-upload-mb", "-5"], "--max-upload-mb -5"),
-    (["--timeline-after", "nan"], "--timeline-after nan"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--workers", "-1"], "--workers -1"),
+        (["--workers", "0"], "--workers 0"),
+        (["--port", "99999"], "--port 99999"),
+        (["--port", "-1"], "--port -1"),
+        (["--timeout", "0"], "--timeout 0"),
+        (["--max-upload-mb", "-5"], "--max-upload-mb -5"),
+        (["--timeline-after", "nan"], "--timeline-after nan"),
+    ],
+)
 def test_serve_rejects_bad_options_in_one_line(args, words, capsys):
     from emovox.cli import main
 
@@ -98,7 +107,11 @@ def test_serve_rejects_bad_options_in_one_line(args, words, capsys):
 
 
 def test_serve_bad_port_subprocess():
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "serve", "--port", "99999"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "serve", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "emovox: error: --port 99999: expected a port number from 1 to 65535"

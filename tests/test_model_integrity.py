@@ -133,11 +133,14 @@ def test_wrong_label_count_refused(copy):
     _refused(copy, "gives 3 probabilities but metadata.json lists 2 labels")
 
 
-@pytest.mark.parametrize("labels, words", [
-    (["angry", "angry", "sad"], "repeat"),
-    ("angry,happy,sad", "labels must be a list"),
-    (["angry", 3, "sad"], "labels must be a list"),
-])
+@pytest.mark.parametrize(
+    "labels, words",
+    [
+        (["angry", "angry", "sad"], "repeat"),
+        ("angry,happy,sad", "labels must be a list"),
+        (["angry", 3, "sad"], "labels must be a list"),
+    ],
+)
 def test_malformed_labels_refused(copy, labels, words):
     meta = _meta(copy)
     meta["labels"] = labels
@@ -172,8 +175,12 @@ def test_unsealed_model_refused_until_resealed(copy, model_dir):
     del meta[SEAL_KEY]
     _edit(copy, meta)
     _refused(copy, "not sealed", "reseal")
-    proc = subprocess.run([sys.executable, "-m", "emovox.models.store", "reseal", str(copy)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.models.store", "reseal", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert _meta(copy) == _meta(model_dir)
     load_model(copy)
@@ -193,8 +200,9 @@ def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
     shutil.copyfile(copy / "model.onnx", copy / "stray.onnx")
     np.save(copy / "stray.npy", np.zeros(3))
     X = synthetic_table(seed=3, per=2).X
-    np.testing.assert_array_equal(load_model(copy).proba_from_embeddings(X),
-                                  load_model(model_dir).proba_from_embeddings(X))
+    np.testing.assert_array_equal(
+        load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
+    )
 
 
 def test_ensemble_member_edit_refused(model_dir, tmp_path):
@@ -219,8 +227,12 @@ def test_cli_predict_refuses_in_one_line(copy, tmp_path, capsys):
     meta = _meta(copy)
     meta["labels"][0], meta["labels"][1] = meta["labels"][1], meta["labels"][0]
     _edit(copy, meta)
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(wav), "--model", str(copy)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(wav), "--model", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -121,8 +121,21 @@ def test_cli_predict_good_and_bad(trained, tmp_path, ravdess_root):
     (folder / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     (folder / "empty.flac").write_bytes(b"")
     real = next(ravdess_root.glob("Actor_01/*.flac"))
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(folder), str(real), "--model", str(out),
-                           "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "predict",
+            str(folder),
+            str(real),
+            "--model",
+            str(out),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     results = json.loads(proc.stdout)
     assert len(results) == 4
@@ -134,14 +147,20 @@ def test_cli_predict_good_and_bad(trained, tmp_path, ravdess_root):
     assert "Traceback" not in proc.stderr
     assert "broken.wav" in proc.stderr and "empty.flac" in proc.stderr
 
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(folder / "broken.wav"),
-                           "--model", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(folder / "broken.wav"), "--model", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and proc.stdout == ""
     lines = [ln for ln in proc.stderr.splitlines() if "broken.wav" in ln]
     assert len(lines) == 1 and "Traceback" not in proc.stderr
 
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "predict", str(real), "--model", str(out),
-                           "--top-k", "2"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(real), "--model", str(out), "--top-k", "2"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0
     fields = proc.stdout.strip().split("\t")
     assert fields[0] == str(real) and fields[1] in {"angry", "happy", "neutral", "sad"}
@@ -150,18 +169,55 @@ def test_cli_predict_good_and_bad(trained, tmp_path, ravdess_root):
 
 def test_cli_train_and_evaluate(tmp_path, ravdess_root):
     out = tmp_path / "m"
-    args = [sys.executable, "-m", "emovox.cli", "train", str(ravdess_root), "--emotions", "angry,sad",
-            "--features", "tutorial", "--model", "logreg", "--protocol", "speakers:01,02,03,04", "-q",
-            "--cache-dir", str(tmp_path / "c"), "-o", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "emovox.cli",
+        "train",
+        str(ravdess_root),
+        "--emotions",
+        "angry,sad",
+        "--features",
+        "tutorial",
+        "--model",
+        "logreg",
+        "--protocol",
+        "speakers:01,02,03,04",
+        "-q",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "-o",
+        str(out),
+    ]
     proc = subprocess.run(args, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "UA" in proc.stdout and (out / "confusion.png").stat().st_size > 1000
     ev = json.loads((out / "evaluation.json").read_text())
     assert ev["speaker_independent"] and ev["pooled"]["n"] == 4 * 16
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(ravdess_root), "--emotions",
-                           "angry,sad", "--features", "tutorial", "--model", "logreg", "--protocol", "random", "-q",
-                           "--cache-dir", str(tmp_path / "c"), "--json", str(tmp_path / "e.json")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "evaluate",
+            str(ravdess_root),
+            "--emotions",
+            "angry,sad",
+            "--features",
+            "tutorial",
+            "--model",
+            "logreg",
+            "--protocol",
+            "random",
+            "-q",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--json",
+            str(tmp_path / "e.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "NOT speaker-independent" in proc.stdout
     assert json.loads((tmp_path / "e.json").read_text())["speaker_independent"] is False
@@ -185,8 +241,9 @@ def test_trimmed_compare_model_round_trip(small, tmp_path):
 
     df = small.manifest
     df = df[df["emotion"].isin(["angry", "sad"]) & (df["actor"] <= 2)].reset_index(drop=True)
-    table = compute_features(df, resolve_recipe("compare-logreg"), cache_dir=tmp_path / "c", progress=False,
-                             n_jobs=2)
+    table = compute_features(
+        df, resolve_recipe("compare-logreg"), cache_dir=tmp_path / "c", progress=False, n_jobs=2
+    )
     assert table.X.shape == (len(df), 6373) and table.frontend["config"]["trim_db"] == 30.0
     model = load_model(train_classical(table, tmp_path / "m", "logreg"))
     p = model.predict_proba(df["path"].iloc[0])
@@ -199,8 +256,9 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     from emovox.training import FeatureTable
 
     one = small.manifest["emotion"] == "angry"
-    table = FeatureTable(small.X[one.to_numpy()], small.manifest[one].reset_index(drop=True), small.names,
-                         small.frontend, [])
+    table = FeatureTable(
+        small.X[one.to_numpy()], small.manifest[one].reset_index(drop=True), small.names, small.frontend, []
+    )
     with pytest.raises(CorpusError, match="at least two emotions"):
         evaluate_recipe(table, "logreg", "kfold:4", progress=False)
     model = load_model(trained[0])
@@ -211,8 +269,22 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
 
 @pytest.mark.parametrize("model", ["rescnn", "whisper-active"])
 def test_cli_trim_db_refused_where_it_cannot_apply(model, ravdess_root):
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "evaluate", str(ravdess_root), "--model", model,
-                           "--trim-db", "20", "-q"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "evaluate",
+            str(ravdess_root),
+            "--model",
+            model,
+            "--trim-db",
+            "20",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--trim-db applies to hand-crafted features" in lines[0], proc.stderr

@@ -89,8 +89,11 @@ def test_api(folder, model):
 
     with TestClient(create_app(model)) as client:
         for name in KINDS:
-            r = client.post("/v1/predict", content=(folder / f"{name}.wav").read_bytes(),
-                            headers={"content-type": "audio/wav"})
+            r = client.post(
+                "/v1/predict",
+                content=(folder / f"{name}.wav").read_bytes(),
+                headers={"content-type": "audio/wav"},
+            )
             assert r.status_code == 200, r.text
             res = r.json()
             assert res["speech"] is False and res["emotion"] is None and res["confidence"] is None, res
@@ -109,8 +112,9 @@ def test_batch_rows(folder, tmp_path):
     inputs = tmp_path / "in"
     shutil.copytree(folder, inputs)
     speech = _speech_file()
-    s = batch.predict([str(inputs), speech], model=MODEL, engine="local", output_dir=tmp_path / "out",
-                      progress=False)
+    s = batch.predict(
+        [str(inputs), speech], model=MODEL, engine="local", output_dir=tmp_path / "out", progress=False
+    )
     assert s.n_failed == 0 and s.n_ok == len(KINDS) + 1
     df = batch.read_results(tmp_path / "out").set_index("path")
     assert df["error"].isna().all()

@@ -71,7 +71,9 @@ def test_audio_kind_renders_synthetic(kind, voice_wav):
     fn = plots.overview if kind == "overview" else plots.AUDIO_PLOTS[kind]
     fig = fn(voice_wav)
     assert_drawn(fig, min_ink=0.3)
-    titles = [ax.get_title(loc="left") for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    titles = [ax.get_title(loc="left") for ax in fig.axes] + [
+        fig._suptitle.get_text() if fig._suptitle else ""
+    ]
     assert any("voice.wav" in t for t in titles)
 
 
@@ -127,21 +129,38 @@ def test_confusion_matrix_numbers_match(normalize):
 def test_corpus_and_model_plots():
     rng = np.random.default_rng(0)
     emotions = ["angry", "happy", "neutral", "sad"]
-    df = pd.DataFrame({"emotion": rng.choice(emotions, 200), "speaker": rng.choice([f"c:{i:02d}" for i in range(8)], 200),
-                       "corpus": "c", "gender": rng.choice(["female", "male"], 200)})
+    df = pd.DataFrame(
+        {
+            "emotion": rng.choice(emotions, 200),
+            "speaker": rng.choice([f"c:{i:02d}" for i in range(8)], 200),
+            "corpus": "c",
+            "gender": rng.choice(["female", "male"], 200),
+        }
+    )
     for by in (None, "corpus", "gender", "speaker"):
         assert_drawn(plots.emotion_counts(df, by=by))
     fig = plots.emotion_counts(df, by="speaker")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"{i:02d}" for i in range(8)]
     assert_drawn(plots.per_class_recall({"angry": 0.8, "happy": 0.4, "neutral": 0.6, "sad": 0.5}))
-    history = {"train_loss": [1.2, 0.8, 0.6], "val_loss": [1.3, 1.0, 1.1], "train_acc": [0.3, 0.6, 0.8],
-               "val_acc": [0.3, 0.5, 0.45]}
+    history = {
+        "train_loss": [1.2, 0.8, 0.6],
+        "val_loss": [1.3, 1.0, 1.1],
+        "train_acc": [0.3, 0.6, 0.8],
+        "val_acc": [0.3, 0.5, 0.45],
+    }
     fig = plots.training_curves(history)
     assert len(fig.axes) == 2 and {ln.get_label() for ln in fig.axes[0].lines} >= {"train_loss", "val_loss"}
     assert_drawn(fig)
-    segments = [{"start": float(i), "end": i + 2.0, "label": emotions[i // 3 % 4], "confidence": 0.7,
-                 "probabilities": {e: (0.7 if e == emotions[i // 3 % 4] else 0.1) for e in emotions}}
-                for i in range(12)]
+    segments = [
+        {
+            "start": float(i),
+            "end": i + 2.0,
+            "label": emotions[i // 3 % 4],
+            "confidence": 0.7,
+            "probabilities": {e: (0.7 if e == emotions[i // 3 % 4] else 0.1) for e in emotions},
+        }
+        for i in range(12)
+    ]
     fig = plots.emotion_timeline(segments)
     assert {ln.get_label() for ln in fig.axes[1].lines} == set(emotions)
     assert_drawn(fig)
@@ -149,8 +168,10 @@ def test_corpus_and_model_plots():
     # objects with ``emotion`` instead of ``label`` (emovox.live segments), gaps and an unclassified one
     from types import SimpleNamespace
 
-    objs = [SimpleNamespace(start=0.0, end=1.5, emotion="sad", confidence=0.9, probabilities={"sad": 0.9}),
-            SimpleNamespace(start=3.0, end=4.0, emotion=None, confidence=None, probabilities=None)]
+    objs = [
+        SimpleNamespace(start=0.0, end=1.5, emotion="sad", confidence=0.9, probabilities={"sad": 0.9}),
+        SimpleNamespace(start=3.0, end=4.0, emotion=None, confidence=None, probabilities=None),
+    ]
     fig = plots.emotion_timeline(objs, duration=5.0)
     assert [t.get_text() for t in fig.axes[0].texts] == ["sad"]
     assert fig.axes[1].get_xlim() == (0.0, 5.0)
@@ -170,8 +191,13 @@ def test_bad_audio_raises_audio_error(tmp_path):
 
 
 def _cli(*args, cwd: Path):
-    return subprocess.run([sys.executable, "-m", "emovox.cli", "plot", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "plot", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_overview_and_corrupt_file(tmp_path, voice_wav):

@@ -66,7 +66,7 @@ def test_top_k_in_the_timeline_outputs(recording, tmp_path, capsys):
     table = capsys.readouterr().out.strip().splitlines()
     assert table[0] == full[0] and len(table) == len(full) >= 3
     for row, ref in zip(table[1:], full[1:], strict=True):
-        cells, ref_cells = row.split()[4:4 + len(labels)], ref.split()[4:4 + len(labels)]
+        cells, ref_cells = row.split()[4 : 4 + len(labels)], ref.split()[4 : 4 + len(labels)]
         assert sum(c != "-" for c in cells) == 2 and cells.count("-") == len(labels) - 2
         kept = sorted((c for c in cells if c != "-"), key=float)
         assert kept == sorted(sorted(ref_cells, key=float, reverse=True)[:2], key=float)  # the top two
@@ -83,8 +83,9 @@ def test_top_k_in_the_timeline_outputs(recording, tmp_path, capsys):
     for r in recs:
         filled = [k for k, v in r.items() if k.startswith("p_") and v != ""]
         assert filled == [f"p_{r['emotion']}"] and float(r[filled[0]]) == float(r["confidence"])
-    assert [s["probabilities"] for s in read_timeline(out_csv)] == \
-        [{r["emotion"]: float(r["confidence"])} for r in recs]
+    assert [s["probabilities"] for s in read_timeline(out_csv)] == [
+        {r["emotion"]: float(r["confidence"])} for r in recs
+    ]
     assert main(["plot", "timeline", str(out_csv), "-o", str(tmp_path / "t.png")]) == 0
 
 
@@ -126,7 +127,9 @@ def test_output_file_without_timeline(utterances, tmp_path, capsys):
     rows = list(csv.DictReader(open(out_csv)))
     assert [r["source"] for r in rows] == [r["source"] for r in saved]
     speech = [r for r in rows if r["speech"] == "True"]
-    assert len(speech) == 3 and all(abs(sum(float(r[k]) for k in r if k.startswith("p_")) - 1) < 1e-6 for r in speech)
+    assert len(speech) == 3 and all(
+        abs(sum(float(r[k]) for k in r if k.startswith("p_")) - 1) < 1e-6 for r in speech
+    )
     assert rows[3]["speech"] == "False" and rows[3]["reason"] and not rows[3]["emotion"]
     assert rows[4]["error"] and "missing.wav" in rows[4]["error"]
     assert main(["predict", *utterances, "-o", str(tmp_path / "res.txt")]) == 2

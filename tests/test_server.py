@@ -129,7 +129,9 @@ def test_predict_ravdess_file(client, model):
 def test_predict_generated_wav_raw_body(client, model):
     sr = 44100
     voice = speech_clip(1.5, sr)  # real speech (a synthetic tone is "no speech" now), at 44.1 kHz in stereo
-    stereo = np.stack([voice, 0.8 * voice], axis=1) + 0.01 * np.random.default_rng(0).standard_normal((voice.size, 2))
+    stereo = np.stack([voice, 0.8 * voice], axis=1) + 0.01 * np.random.default_rng(0).standard_normal(
+        (voice.size, 2)
+    )
     r = client.post("/v1/predict", content=wav_bytes(stereo, sr), headers={"content-type": "audio/wav"})
     assert r.status_code == 200, r.text
     res = r.json()
@@ -153,16 +155,20 @@ def test_react_ignores_silence(client, model):
     path = ravdess_file("03")
     r = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")})
     assert r.status_code == 200 and r.json()["emotion"] in model.labels and r.json()["speech_seconds"] > 0.5
-    silent = client.post("/v1/react", content=wav_bytes(np.zeros(32000, dtype=np.float32), 16000),
-                         headers={"content-type": "audio/wav"})
+    silent = client.post(
+        "/v1/react",
+        content=wav_bytes(np.zeros(32000, dtype=np.float32), 16000),
+        headers={"content-type": "audio/wav"},
+    )
     assert silent.status_code == 200 and silent.json()["emotion"] is None
 
 
 # ------------------------------------------------------------------------------------------ errors
 def test_413_declared_length(client):
     big = bytes(UPLOAD_MB * 1024 * 1024 + 1)
-    _assert_error(client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}), 413,
-                  "upload limit")
+    _assert_error(
+        client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}), 413, "upload limit"
+    )
 
 
 def test_413_streamed_body_without_length(client):
@@ -181,8 +187,10 @@ def test_default_limit_is_50_mb(model):
     assert ServerSettings().max_upload_bytes == 50 * 1024 * 1024
     with ThreadServer(create_app(model)) as srv, socket.create_connection(("127.0.0.1", srv.port)) as s:
         # Only the headers: the server must refuse on the declared size without waiting for 51 MB.
-        s.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
-                  b"Content-Length: %d\r\n\r\n" % (51 * 1024 * 1024))
+        s.sendall(
+            b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
+            b"Content-Length: %d\r\n\r\n" % (51 * 1024 * 1024)
+        )
         s.settimeout(10)
         answer = b""
         while b"payload_too_large" not in answer and (chunk := s.recv(65536)):
@@ -190,12 +198,27 @@ def test_default_limit_is_50_mb(model):
     assert answer.startswith(b"HTTP/1.1 413") and b"payload_too_large" in answer
 
 
-@pytest.mark.parametrize("content,ctype,name,status,words", [
-    (b"just some text, not audio", "text/plain", None, 415, ["text/plain"]),
-    (b"\x89PNG\r\n\x1a\n" + bytes(200), "application/octet-stream", None, 415, ["not a recognised audio format"]),
-    (b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png", "picture.png", 415, ["picture.png", "not a recognised"]),
-    (b"", "audio/wav", None, 422, ["empty"]),
-])
+@pytest.mark.parametrize(
+    "content,ctype,name,status,words",
+    [
+        (b"just some text, not audio", "text/plain", None, 415, ["text/plain"]),
+        (
+            b"\x89PNG\r\n\x1a\n" + bytes(200),
+            "application/octet-stream",
+            None,
+            415,
+            ["not a recognised audio format"],
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n" + bytes(200),
+            "image/png",
+            "picture.png",
+            415,
+            ["picture.png", "not a recognised"],
+        ),
+        (b"", "audio/wav", None, 422, ["empty"]),
+    ],
+)
 def test_unsupported_or_empty(client, content, ctype, name, status, words):
     if name:
         r = client.post("/v1/predict", files={"file": (name, content, ctype)})
@@ -207,15 +230,27 @@ def test_unsupported_or_empty(client, content, ctype, name, status, words):
 def test_corrupt_truncated_and_short_audio(client):
     y = np.sin(np.linspace(0, 2000, 32000)).astype(np.float32)
     whole = wav_bytes(y, 16000)
-    _assert_error(client.post("/v1/predict", files={"file": ("cut.wav", whole[: len(whole) // 2], "audio/wav")}),
-                  422, "cut.wav", "truncated")
+    _assert_error(
+        client.post("/v1/predict", files={"file": ("cut.wav", whole[: len(whole) // 2], "audio/wav")}),
+        422,
+        "cut.wav",
+        "truncated",
+    )
     flac = ravdess_file("01", intensity="01").read_bytes()
-    _assert_error(client.post("/v1/predict", files={"file": ("broken.flac", flac[:3000], "audio/flac")}), 422,
-                  "broken.flac")
-    _assert_error(client.post("/v1/predict", files={"file": ("blip.wav", wav_bytes(y[:160], 16000), "audio/wav")}),
-                  422, "too short")
+    _assert_error(
+        client.post("/v1/predict", files={"file": ("broken.flac", flac[:3000], "audio/flac")}),
+        422,
+        "broken.flac",
+    )
+    _assert_error(
+        client.post("/v1/predict", files={"file": ("blip.wav", wav_bytes(y[:160], 16000), "audio/wav")}),
+        422,
+        "too short",
+    )
     nan = wav_bytes(np.full(16000, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
-    _assert_error(client.post("/v1/predict", files={"file": ("nan.wav", nan, "audio/wav")}), 422, "non-finite")
+    _assert_error(
+        client.post("/v1/predict", files={"file": ("nan.wav", nan, "audio/wav")}), 422, "non-finite"
+    )
 
 
 def test_form_without_a_file(client):
@@ -232,7 +267,9 @@ def test_parallel_requests(client, model):
 
     def one():
         with httpx.Client(base_url=client.base_url, timeout=60) as c:
-            results.append(c.post("/v1/predict", content=data, headers={"content-type": "audio/flac"}).status_code)
+            results.append(
+                c.post("/v1/predict", content=data, headers={"content-type": "audio/flac"}).status_code
+            )
 
     threads = [threading.Thread(target=one) for _ in range(8)]
     for t in threads:
@@ -249,8 +286,11 @@ def test_slow_request_does_not_block_healthz(model):
     audio = wav_bytes(np.sin(np.linspace(0, 3000, 16000)).astype(np.float32), 16000)
     with ThreadServer(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
         slow: dict = {}
-        t = threading.Thread(target=lambda: slow.update(r=c.post("/v1/predict", content=audio,
-                                                                 headers={"content-type": "audio/wav"})))
+        t = threading.Thread(
+            target=lambda: slow.update(
+                r=c.post("/v1/predict", content=audio, headers={"content-type": "audio/wav"})
+            )
+        )
         t0 = time.perf_counter()
         t.start()
         time.sleep(0.3)  # the slow request is in inference now
@@ -288,8 +328,12 @@ def test_cli_defaults_to_loopback():
 
 
 def test_cli_bad_model_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "emovox.cli", "serve", "--model", str(tmp_path / "nope"),
-                           "--port", "1"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "serve", "--model", str(tmp_path / "nope"), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("emovox: error:")]
     assert len(lines) == 1 and "nope" in lines[0] and "Traceback" not in proc.stderr

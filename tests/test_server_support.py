@@ -35,7 +35,9 @@ def trained_model_dir(base: Path) -> Path:
 
         df = apply_labels(scan(RAVDESS, "ravdess", audio_info=False)[0], emotions="four")
         df = df[df["actor"] <= 6].reset_index(drop=True)
-        table = handcrafted_features(df, "tutorial", cache_dir=base / "feature-cache", progress=False, n_jobs=2)
+        table = handcrafted_features(
+            df, "tutorial", cache_dir=base / "feature-cache", progress=False, n_jobs=2
+        )
         ev = evaluate_recipe(table, "logreg", "kfold:3", progress=False)
         _MODEL["dir"] = train_classical(table, base / "server-model", "logreg", evaluation=ev)
     return _MODEL["dir"]
@@ -49,14 +51,16 @@ def ravdess_file(emotion_code: str = "05", actor: int = 1, intensity: str = "02"
     return found[0]
 
 
-def speech_clip(seconds: float = 1.5, sr: int = 16000, start: float = 0.5, emotion_code: str = "05") -> np.ndarray:
+def speech_clip(
+    seconds: float = 1.5, sr: int = 16000, start: float = 0.5, emotion_code: str = "05"
+) -> np.ndarray:
     """``seconds`` of a real RAVDESS utterance from ``start`` s, resampled to ``sr``: speech that passes the
     models' speech check (a synthetic tone does not)."""
     import soxr
 
     from emovox import load_audio
 
-    y = load_audio(ravdess_file(emotion_code), 16000)[int(start * 16000):]
+    y = load_audio(ravdess_file(emotion_code), 16000)[int(start * 16000) :]
     if sr != 16000:
         y = soxr.resample(y, 16000, sr)
     return y[: int(round(seconds * sr))].astype(np.float32)
@@ -120,8 +124,19 @@ class ProcessServer:
     def __init__(self, model_dir: Path, *args: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = [sys.executable, "-m", "emovox.cli", "serve", "--port", str(self.port), "--model",
-                    str(model_dir), "--log-level", "warning", *args]
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--model",
+            str(model_dir),
+            "--log-level",
+            "warning",
+            *args,
+        ]
 
     def __enter__(self) -> ProcessServer:
         import httpx

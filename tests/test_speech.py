@@ -94,8 +94,10 @@ def test_tone_pairs(f1, f2):
     _no_speech(add_noise(tone_pair(f1, f2, 3.0), 30))
 
 
-@pytest.mark.parametrize("f_start,f_end,log", [(100, 4000, True), (4000, 100, True), (80, 1000, False),
-                                               (300, 3000, False), (60, 600, True)])
+@pytest.mark.parametrize(
+    "f_start,f_end,log",
+    [(100, 4000, True), (4000, 100, True), (80, 1000, False), (300, 3000, False), (60, 600, True)],
+)
 def test_sweeps(f_start, f_end, log):
     _no_speech(add_noise(sweep(f_start, f_end, 3.0, log=log), 30))
 
@@ -117,8 +119,23 @@ def test_music_without_vibrato(seed):
     _no_speech(add_noise(music(seed), 30, seed=seed))
 
 
-@pytest.mark.parametrize("kind", ["silence", "near_silence", "white_noise", "pink_noise", "brown_noise", "hum",
-                                  "tone", "tone_pair", "sweep", "clicks", "chords", "drums"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "silence",
+        "near_silence",
+        "white_noise",
+        "pink_noise",
+        "brown_noise",
+        "hum",
+        "tone",
+        "tone_pair",
+        "sweep",
+        "clicks",
+        "chords",
+        "drums",
+    ],
+)
 def test_non_speech_kinds_seeded(kind):
     rejected = [not detect_speech(non_speech(kind, s)).speech for s in range(8)]
     assert all(rejected), rejected
@@ -224,9 +241,16 @@ def test_reasons_are_meaningful():
         assert reason.startswith(("silence", "no voiced")), (kind, reason)
 
 
-@pytest.mark.parametrize("bad", [np.zeros(0, np.float32), np.array([0.0, np.nan, 0.1] * 1000),
-                                 np.array([0.0, np.inf] * 1000), np.zeros((2, 16000), np.float32),
-                                 np.array(["a", "b"])])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros(0, np.float32),
+        np.array([0.0, np.nan, 0.1] * 1000),
+        np.array([0.0, np.inf] * 1000),
+        np.zeros((2, 16000), np.float32),
+        np.array(["a", "b"]),
+    ],
+)
 def test_bad_input(bad):
     with pytest.raises(AudioError):
         detect_speech(bad, SR)
@@ -244,7 +268,9 @@ def test_short_input():
 
 
 def test_no_torch_or_sklearn():
-    code = ("import sys, numpy as np; from emovox.speech import detect_speech; "
-            "detect_speech(np.zeros(16000, np.float32)); "
-            "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules")
+    code = (
+        "import sys, numpy as np; from emovox.speech import detect_speech; "
+        "detect_speech(np.zeros(16000, np.float32)); "
+        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -56,7 +56,9 @@ def peak_mb(*cmd: str) -> int:
 def test_predict_twenty_minutes_in_bounded_memory(tmp_path):
     path = long_flac(tmp_path / "twenty.flac", 20 * 60)
     # the baseline: 100 s, read whole (full 30 s encoder windows: onnxruntime's working memory included)
-    baseline = peak_mb(sys.executable, "-m", "emovox.cli", "predict", str(long_flac(tmp_path / "short.flac", 100)))
+    baseline = peak_mb(
+        sys.executable, "-m", "emovox.cli", "predict", str(long_flac(tmp_path / "short.flac", 100))
+    )
     peak = peak_mb(sys.executable, "-m", "emovox.cli", "predict", str(path))
     # whole, 20 minutes is 77 MB of float32 samples and ~1 GB through the encoder's log-mel and states
     assert peak - baseline < 100, (baseline, peak)
@@ -75,7 +77,9 @@ def test_whisper_stream_equals_whole_signal(tmp_path):
     whole = model.embed(y)
     streamed = model.embed_stream(_chunks(path))
     np.testing.assert_allclose(streamed, whole, rtol=1e-5, atol=1e-5)
-    assert np.argmax(model.proba_from_embeddings(streamed)[0]) == np.argmax(model.proba_from_embeddings(whole)[0])
+    assert np.argmax(model.proba_from_embeddings(streamed)[0]) == np.argmax(
+        model.proba_from_embeddings(whole)[0]
+    )
 
 
 def test_features_stream_close_to_whole_signal(tmp_path):

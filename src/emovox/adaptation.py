@@ -44,8 +44,9 @@ def class_means(X: np.ndarray, y: Sequence[str], labels: Sequence[str]) -> np.nd
     return np.stack([X[y == lab].mean(axis=0) for lab in labels])
 
 
-def speaker_offset(X: np.ndarray, proba: Callable[[np.ndarray], np.ndarray], means: np.ndarray,
-                   n_iter: int = N_ITER) -> np.ndarray:
+def speaker_offset(
+    X: np.ndarray, proba: Callable[[np.ndarray], np.ndarray], means: np.ndarray, n_iter: int = N_ITER
+) -> np.ndarray:
     """The offset of one speaker's recordings ``X`` (rows), estimated without labels.
 
     ``proba`` maps feature rows to class probabilities in the row order of ``means``. Returns zeros for
@@ -63,15 +64,17 @@ def speaker_offset(X: np.ndarray, proba: Callable[[np.ndarray], np.ndarray], mea
     return d
 
 
-def adapt_proba(X: np.ndarray, proba: Callable[[np.ndarray], np.ndarray], means: np.ndarray,
-                n_iter: int = N_ITER) -> np.ndarray:
+def adapt_proba(
+    X: np.ndarray, proba: Callable[[np.ndarray], np.ndarray], means: np.ndarray, n_iter: int = N_ITER
+) -> np.ndarray:
     """Class probabilities of one speaker's recordings after removing the speaker's offset."""
     X = np.asarray(X, dtype=np.float64)
     return proba(X - speaker_offset(X, proba, means, n_iter))
 
 
-def adapt_by_speaker(X: np.ndarray, speakers: Sequence, proba: Callable[[np.ndarray], np.ndarray],
-                     means: np.ndarray) -> np.ndarray:
+def adapt_by_speaker(
+    X: np.ndarray, speakers: Sequence, proba: Callable[[np.ndarray], np.ndarray], means: np.ndarray
+) -> np.ndarray:
     """:func:`adapt_proba` on each speaker's rows of ``X`` separately; probabilities in row order."""
     speakers = np.asarray(speakers, dtype=object)
     out = np.zeros((len(X), len(means)))

@@ -81,7 +81,9 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
         return y.astype(np.float32, copy=False)
     import soxr
 
-    return soxr.resample(y.astype(np.float32, copy=False), orig_sr, target_sr, quality="HQ").astype(np.float32)
+    return soxr.resample(y.astype(np.float32, copy=False), orig_sr, target_sr, quality="HQ").astype(
+        np.float32
+    )
 
 
 def _check_wav_truncation(path: Path, data: bytes | None = None) -> str | None:
@@ -133,15 +135,29 @@ def _size(src: str) -> int:
         return 0
 
 
-def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None) -> np.ndarray:
+def _decode_ffmpeg(
+    src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None
+) -> np.ndarray:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(
             f"{name}: format not readable by libsndfile and ffmpeg is not installed "
             "(install ffmpeg, e.g. 'apt-get install ffmpeg', to read it)"
         )
-    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src,
-           "-f", "f32le", "-ac", "1", "-ar", str(sr)]
+    cmd = [
+        ffmpeg,
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        "pipe:0" if data is not None else src,
+        "-f",
+        "f32le",
+        "-ac",
+        "1",
+        "-ar",
+        str(sr),
+    ]
     if max_seconds is not None:  # the length of these formats is unknown before decoding: cap the output
         cmd += ["-t", f"{max_seconds + 1:g}"]
     cmd.append("pipe:1")
@@ -149,8 +165,10 @@ def _decode_ffmpeg(src: str, data: bytes | None, sr: int, name: str, max_seconds
     try:
         proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:  # run() has killed ffmpeg already
-        raise AudioError(f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
-                         "the file size); the file is malformed or far longer than it looks") from None
+        raise AudioError(
+            f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
+            "the file size); the file is malformed or far longer than it looks"
+        ) from None
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
@@ -185,8 +203,11 @@ def _check_path(path: Path, name: str) -> None:
 
 
 def _looks_mp3(head: bytes, name: str) -> bool:
-    return name.lower().endswith(".mp3") or head[:3] == b"ID3" or (
-        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+    return (
+        name.lower().endswith(".mp3")
+        or head[:3] == b"ID3"
+        or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+    )
 
 
 @contextlib.contextmanager
@@ -274,8 +295,14 @@ def _declared_frames(f) -> int:
     return n if 0 < n < 2**62 else 0
 
 
-def check_header(name: str, sample_rate: int, frames: int, *, max_seconds: float | None = None,
-                 min_rate: int = MIN_SAMPLE_RATE) -> None:
+def check_header(
+    name: str,
+    sample_rate: int,
+    frames: int,
+    *,
+    max_seconds: float | None = None,
+    min_rate: int = MIN_SAMPLE_RATE,
+) -> None:
     """Refuse, before decoding, audio whose header makes it unusable or a decompression bomb.
 
     A rate below ``min_rate`` is not speech audio (an 8 Hz or 1 Hz header turns 50 KB into an hour of
@@ -283,11 +310,15 @@ def check_header(name: str, sample_rate: int, frames: int, *, max_seconds: float
     :class:`emovox.errors.AudioLimitError`.
     """
     if sample_rate < min_rate:
-        raise AudioError(f"{name}: sample rate of {sample_rate} Hz is below {min_rate} Hz: not speech audio "
-                         "(a forged or broken header?)")
+        raise AudioError(
+            f"{name}: sample rate of {sample_rate} Hz is below {min_rate} Hz: not speech audio "
+            "(a forged or broken header?)"
+        )
     if max_seconds is not None and frames and frames / sample_rate > max_seconds:
-        raise AudioLimitError(f"{name}: the header declares {frames / sample_rate:.0f} s of audio, more than "
-                              f"the limit of {max_seconds:g} s")
+        raise AudioLimitError(
+            f"{name}: the header declares {frames / sample_rate:.0f} s of audio, more than "
+            f"the limit of {max_seconds:g} s"
+        )
 
 
 def _open(source: Path | bytes, name: str, mp3: bool):
@@ -310,8 +341,15 @@ def _open(source: Path | bytes, name: str, mp3: bool):
         raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
 
 
-def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_rate: int,
-            block_seconds: float = 30.0, on_open=None) -> Iterator[np.ndarray]:
+def _blocks(
+    source: Path | bytes,
+    name: str,
+    *,
+    max_seconds: float | None,
+    min_rate: int,
+    block_seconds: float = 30.0,
+    on_open=None,
+) -> Iterator[np.ndarray]:
     """Raw ``(frames, channels)`` float32 blocks of a libsndfile-readable input, checked on the way.
 
     The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
@@ -363,8 +401,10 @@ def _blocks(source: Path | bytes, name: str, *, max_seconds: float | None, min_r
         # an MP3's frame count is an estimate (from its bit rate or a Xing/LAME tag): it may promise a few
         # frames more than the stream holds, which is not a cut file
         if declared and total < declared and not mp3:
-            raise AudioError(f"{name}: truncated or forged header: it declares {declared} frames "
-                             f"({declared / sr:.0f} s), the file holds {total}")
+            raise AudioError(
+                f"{name}: truncated or forged header: it declares {declared} frames "
+                f"({declared / sr:.0f} s), the file holds {total}"
+            )
 
 
 class _NotSndfile(Exception):
@@ -375,9 +415,16 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
     """Decode a whole input (block by block, never trusting the header's length) to mono at ``sr``."""
     rate = [0]
     try:
-        parts = [_to_mono(b).astype(np.float32, copy=False) for b in
-                 _blocks(source, name, max_seconds=max_seconds, min_rate=min_rate,
-                         on_open=lambda r, c, n: rate.__setitem__(0, r))]
+        parts = [
+            _to_mono(b).astype(np.float32, copy=False)
+            for b in _blocks(
+                source,
+                name,
+                max_seconds=max_seconds,
+                min_rate=min_rate,
+                on_open=lambda r, c, n: rate.__setitem__(0, r),
+            )
+        ]
     except _NotSndfile:
         data = source if isinstance(source, bytes) else None
         return _decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
@@ -522,8 +569,14 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
 
 
 def stream_audio(
-    path: str | os.PathLike | bytes, sr: int = DEFAULT_SR, *, chunk_seconds: float = 30.0,
-    max_seconds: float | None = None, min_duration: float = 0.0, mono: bool = True, name: str | None = None,
+    path: str | os.PathLike | bytes,
+    sr: int = DEFAULT_SR,
+    *,
+    chunk_seconds: float = 30.0,
+    max_seconds: float | None = None,
+    min_duration: float = 0.0,
+    mono: bool = True,
+    name: str | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield a long file as consecutive float32 chunks at ``sr`` Hz, keeping memory bounded.
 
@@ -546,8 +599,14 @@ def stream_audio(
         state.update(rate=rate, channels=channels)
 
     total = 0
-    blocks = _blocks(source, name, max_seconds=max_seconds, min_rate=MIN_SAMPLE_RATE,
-                     block_seconds=chunk_seconds, on_open=opened)
+    blocks = _blocks(
+        source,
+        name,
+        max_seconds=max_seconds,
+        min_rate=MIN_SAMPLE_RATE,
+        block_seconds=chunk_seconds,
+        on_open=opened,
+    )
     rs = None
     try:
         pending = next(blocks, None)
@@ -555,8 +614,9 @@ def stream_audio(
             nxt = next(blocks, None)
             x = _to_mono(pending).astype(np.float32) if mono else pending
             if rs is None and state["rate"] != sr:
-                rs = soxr.ResampleStream(state["rate"], sr, 1 if mono else state["channels"], dtype="float32",
-                                         quality="HQ")
+                rs = soxr.ResampleStream(
+                    state["rate"], sr, 1 if mono else state["channels"], dtype="float32", quality="HQ"
+                )
             out = rs.resample_chunk(x, last=nxt is None) if rs is not None else x
             if len(out):
                 total += len(out)

@@ -44,7 +44,9 @@ def snr_db(signal: np.ndarray, noise: np.ndarray) -> float:
     return 10.0 * np.log10(max(ps, 1e-20) / max(pn, 1e-20))
 
 
-def coloured_noise(n: int, colour: str | float = "white", rng: np.random.Generator | int | None = None) -> np.ndarray:
+def coloured_noise(
+    n: int, colour: str | float = "white", rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """Unit-power noise of ``n`` samples whose power spectral density falls as ``1 / f**exponent``.
 
     Parameters
@@ -69,8 +71,9 @@ def coloured_noise(n: int, colour: str | float = "white", rng: np.random.Generat
     return (white / max(float(np.sqrt(np.mean(white**2))), 1e-12)).astype(np.float32)
 
 
-def add_noise(y: np.ndarray, snr: float, *, colour: str | float = "white",
-              rng: np.random.Generator | int | None = None) -> np.ndarray:
+def add_noise(
+    y: np.ndarray, snr: float, *, colour: str | float = "white", rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """``y`` plus noise scaled so that the signal-to-noise ratio is exactly ``snr`` dB.
 
     Examples
@@ -133,8 +136,9 @@ def band_limit(y: np.ndarray, sr: int = 16000, low: float = 300.0, high: float =
     return sosfilt(sos, np.asarray(y, dtype=np.float64)).astype(np.float32)
 
 
-def random_eq(y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None,
-              max_db: float = 9.0) -> np.ndarray:
+def random_eq(
+    y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None, max_db: float = 9.0
+) -> np.ndarray:
     """A microphone's colouring: a random spectral tilt and two random peaks or dips of up to ``max_db``."""
     g = _rng(rng)
     spec = np.fft.rfft(np.asarray(y, dtype=np.float64))
@@ -148,8 +152,13 @@ def random_eq(y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | N
     return out.astype(np.float32)
 
 
-def reverb(y: np.ndarray, sr: int = 16000, rt60: float = 0.4, rng: np.random.Generator | int | None = None,
-           wet: float = 0.5) -> np.ndarray:
+def reverb(
+    y: np.ndarray,
+    sr: int = 16000,
+    rt60: float = 0.4,
+    rng: np.random.Generator | int | None = None,
+    wet: float = 0.5,
+) -> np.ndarray:
     """A synthetic room: ``y`` convolved with exponentially decaying noise (reverberation time ``rt60`` s),
     mixed ``wet`` with the direct sound, at the input's RMS level."""
     from scipy.signal import fftconvolve
@@ -163,7 +172,9 @@ def reverb(y: np.ndarray, sr: int = 16000, rt60: float = 0.4, rng: np.random.Gen
     return (out * np.sqrt(np.mean(y**2) / max(np.mean(out**2), 1e-20))).astype(np.float32)
 
 
-def random_channel(y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None) -> np.ndarray:
+def random_channel(
+    y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """``y`` as another microphone, room and line might have recorded it: a random EQ, then each with
     probability 1/2 a room (RT60 0.2-0.8 s) and a telephone band, noise of a random colour at 10-30 dB SNR,
     and a gain of -20 to +6 dB (peaks kept below full scale).
@@ -230,7 +241,9 @@ def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
     return y[:n] if y.size >= n else np.pad(y, (0, n - y.size))
 
 
-def pitch_shift(y: np.ndarray, sr: int, n_steps: float, *, n_fft: int = 512, hop_length: int = 128) -> np.ndarray:
+def pitch_shift(
+    y: np.ndarray, sr: int, n_steps: float, *, n_fft: int = 512, hop_length: int = 128
+) -> np.ndarray:
     """Shift the pitch by ``n_steps`` semitones (frequencies times ``2 ** (n_steps / 12)``), same duration."""
     ratio = 2.0 ** (n_steps / 12.0)
     if n_steps == 0:
@@ -239,8 +252,12 @@ def pitch_shift(y: np.ndarray, sr: int, n_steps: float, *, n_fft: int = 512, hop
     return _fix_length(speed_change(stretched, ratio, sr), np.asarray(y).size)
 
 
-def mask_bands(S: np.ndarray, freq_bands: list[tuple[int, int]] = (), time_bands: list[tuple[int, int]] = (),
-               fill: float | str = 0.0) -> np.ndarray:
+def mask_bands(
+    S: np.ndarray,
+    freq_bands: list[tuple[int, int]] = (),
+    time_bands: list[tuple[int, int]] = (),
+    fill: float | str = 0.0,
+) -> np.ndarray:
     """Copy of ``S`` ``(frames, bins)`` with the given ``[start, stop)`` bin and frame ranges set to ``fill``.
 
     ``fill`` is a number or ``"mean"`` (the matrix's mean).
@@ -254,9 +271,18 @@ def mask_bands(S: np.ndarray, freq_bands: list[tuple[int, int]] = (), time_bands
     return out
 
 
-def spec_augment(S: np.ndarray, rng: np.random.Generator | int | None = None, *, n_freq_masks: int = 2,
-                 max_freq_width: int = 8, n_time_masks: int = 2, max_time_width: int = 20,
-                 max_time_fraction: float = 0.2, fill: float | str = 0.0, return_bands: bool = False):
+def spec_augment(
+    S: np.ndarray,
+    rng: np.random.Generator | int | None = None,
+    *,
+    n_freq_masks: int = 2,
+    max_freq_width: int = 8,
+    n_time_masks: int = 2,
+    max_time_width: int = 20,
+    max_time_fraction: float = 0.2,
+    fill: float | str = 0.0,
+    return_bands: bool = False,
+):
     """SpecAugment (Park et al. 2019) without warping: random frequency and time masks on ``(frames, bins)``.
 
     Each mask's width is drawn uniformly from ``[0, max_width]`` (time widths also at most
@@ -285,8 +311,13 @@ def spec_augment(S: np.ndarray, rng: np.random.Generator | int | None = None, *,
     return (out, (freq_bands, time_bands)) if return_bands else out
 
 
-def mixup(x: np.ndarray, y: np.ndarray, alpha: float = 0.2, rng: np.random.Generator | int | None = None,
-          lam: float | None = None):
+def mixup(
+    x: np.ndarray,
+    y: np.ndarray,
+    alpha: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+    lam: float | None = None,
+):
     """Mixup (Zhang et al. 2018) of a batch with a permutation of itself.
 
     Parameters
@@ -353,10 +384,31 @@ class WaveAugment:
 
 
 #: The classic 1-D CNN tutorial's augmentations: noise, stretch + pitch (its two extra copies), and shift.
-TUTORIAL_AUGMENT = WaveAugment(p_noise=0.5, snr=(15.0, 25.0), colours=("white",), p_shift=0.5, shift=0.1,
-                               p_speed=0.0, p_stretch=0.5, stretch=(0.8, 0.8), p_pitch=0.5, pitch=(0.7, 0.7))
+TUTORIAL_AUGMENT = WaveAugment(
+    p_noise=0.5,
+    snr=(15.0, 25.0),
+    colours=("white",),
+    p_shift=0.5,
+    shift=0.1,
+    p_speed=0.0,
+    p_stretch=0.5,
+    stretch=(0.8, 0.8),
+    p_pitch=0.5,
+    pitch=(0.7, 0.7),
+)
 
 __all__ = [
-    "NOISE_COLOURS", "TUTORIAL_AUGMENT", "WaveAugment", "add_noise", "coloured_noise", "mask_bands", "mixup",
-    "pitch_shift", "snr_db", "spec_augment", "speed_change", "time_shift", "time_stretch",
+    "NOISE_COLOURS",
+    "TUTORIAL_AUGMENT",
+    "WaveAugment",
+    "add_noise",
+    "coloured_noise",
+    "mask_bands",
+    "mixup",
+    "pitch_shift",
+    "snr_db",
+    "spec_augment",
+    "speed_change",
+    "time_shift",
+    "time_stretch",
 ]

@@ -75,8 +75,12 @@ def fit_temperature(p: np.ndarray, y: np.ndarray, groups=None) -> float:
     if len(p) != len(y) or not len(p):
         raise ValueError(f"got {len(p)} probability rows for {len(y)} labels")
     w = group_weights(groups) if groups is not None else None
-    res = minimize_scalar(lambda logt: nll(apply_temperature(p, np.exp(logt)), y, w),
-                          bounds=np.log(T_RANGE), method="bounded", options={"xatol": 1e-4})
+    res = minimize_scalar(
+        lambda logt: nll(apply_temperature(p, np.exp(logt)), y, w),
+        bounds=np.log(T_RANGE),
+        method="bounded",
+        options={"xatol": 1e-4},
+    )
     return float(np.exp(res.x))
 
 

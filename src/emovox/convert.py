@@ -12,8 +12,12 @@ from .errors import AudioError
 
 log = logging.getLogger("emovox.convert")
 
-_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
-            ".opus": ("OGG", "OPUS")}
+_FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".opus": ("OGG", "OPUS"),
+}
 
 
 def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool = True) -> Path:
@@ -28,7 +32,9 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     src, dst = Path(src), Path(dst)
     fmt = _FORMATS.get(dst.suffix.lower())
     if fmt is None:
-        raise AudioError(f"{dst}: cannot write {dst.suffix or 'no extension'}; use one of {', '.join(_FORMATS)}")
+        raise AudioError(
+            f"{dst}: cannot write {dst.suffix or 'no extension'}; use one of {', '.join(_FORMATS)}"
+        )
 
     def chunks():
         return stream_audio(src, rate, mono=mono, chunk_seconds=30.0)
@@ -40,8 +46,14 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     gain = 1.0
     if peak > 1.0:
         gain = 0.999 / peak
-        log.warning("%s: peaks at %.2f, above full scale; scaled by %.3f (%.1f dB) so that %s is not clipped",
-                    src, peak, gain, 20 * np.log10(gain), dst.name)
+        log.warning(
+            "%s: peaks at %.2f, above full scale; scaled by %.3f (%.1f dB) so that %s is not clipped",
+            src,
+            peak,
+            gain,
+            20 * np.log10(gain),
+            dst.name,
+        )
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.part")
     try:
@@ -79,13 +91,19 @@ def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[
         t, fs = next(iter(clashes.items()))
         more = f" (and {len(clashes) - 1} more output name(s) like it)" if len(clashes) > 1 else ""
         names = ", ".join(str(f) for f in fs[:-1]) + f" and {fs[-1]}"
-        raise AudioError(f"{names} would {'both' if len(fs) == 2 else 'all'} be written to {t}{more}; nothing was "
-                         "converted: rename one of them, or convert them separately")
+        raise AudioError(
+            f"{names} would {'both' if len(fs) == 2 else 'all'} be written to {t}{more}; nothing was "
+            "converted: rename one of them, or convert them separately"
+        )
     return plan
 
 
 def convert_tree(
-    src: str | Path, dst: str | Path, rate: int = 16000, mono: bool = True, ext: str | None = None,
+    src: str | Path,
+    dst: str | Path,
+    rate: int = 16000,
+    mono: bool = True,
+    ext: str | None = None,
     progress: bool = True,
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Convert every audio file under ``src`` into the same relative path under ``dst``.

@@ -37,14 +37,23 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
     tp = np.diag(cm).astype(float)
     recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
     precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp), where=precision + recall > 0)
+    f1 = np.divide(
+        2 * precision * recall, precision + recall, out=np.zeros_like(tp), where=precision + recall > 0
+    )
     present = support > 0
     return {
         "accuracy": float(tp.sum() / max(support.sum(), 1)),
         "ua": float(recall[present].mean()) if present.any() else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "per_class": {lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                            "support": int(support[i])} for i, lab in enumerate(labels)},
+        "per_class": {
+            lab: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, lab in enumerate(labels)
+        },
         "confusion": cm.tolist(),
         "n": int(support.sum()),
         **({"unlabelled_predictions": int(other.sum())} if other.any() else {}),
@@ -92,30 +101,55 @@ class Evaluation:
             "protocol": self.protocol,
             "speaker_independent": self.speaker_independent,
             "n_folds": len(self.folds),
-            "ua": self.mean("ua"), "ua_std": self.std("ua"),
-            "accuracy": self.mean("accuracy"), "accuracy_std": self.std("accuracy"),
+            "ua": self.mean("ua"),
+            "ua_std": self.std("ua"),
+            "accuracy": self.mean("accuracy"),
+            "accuracy_std": self.std("accuracy"),
             "macro_f1": self.mean("macro_f1"),
-            **({"ece": self.mean("ece"), "ece_max": max(f["ece"] for f in self.folds)}
-               if self.folds and all("ece" in f for f in self.folds) else {}),
-            **({"ece_uncalibrated": self.mean("ece_uncalibrated")}
-               if self.folds and all("ece_uncalibrated" in f for f in self.folds) else {}),
-            **({"ua_min": min(f["ua"] for f in self.folds),
-                "per_corpus": {f["fold"]: {k: f[k] for k in ("ua", "accuracy", "macro_f1", "ece", "ece_uncalibrated",
-                                                         "n") if k in f}
-                               for f in self.folds}} if self.cross_corpus else {}),
+            **(
+                {"ece": self.mean("ece"), "ece_max": max(f["ece"] for f in self.folds)}
+                if self.folds and all("ece" in f for f in self.folds)
+                else {}
+            ),
+            **(
+                {"ece_uncalibrated": self.mean("ece_uncalibrated")}
+                if self.folds and all("ece_uncalibrated" in f for f in self.folds)
+                else {}
+            ),
+            **(
+                {
+                    "ua_min": min(f["ua"] for f in self.folds),
+                    "per_corpus": {
+                        f["fold"]: {
+                            k: f[k]
+                            for k in ("ua", "accuracy", "macro_f1", "ece", "ece_uncalibrated", "n")
+                            if k in f
+                        }
+                        for f in self.folds
+                    },
+                }
+                if self.cross_corpus
+                else {}
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary, "labels": self.labels, "note": self.note, "recipe": self.recipe,
-                "pooled": self.pooled,
-                "folds": [{k: v for k, v in f.items() if k != "per_class"} for f in self.folds]}
+        return {
+            **self.summary,
+            "labels": self.labels,
+            "note": self.note,
+            "recipe": self.recipe,
+            "pooled": self.pooled,
+            "folds": [{k: v for k, v in f.items() if k != "per_class"} for f in self.folds],
+        }
 
     def reliability_figure(self, title: str | None = None):
         """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``)."""
         from . import plots
 
-        return plots.reliability_diagram(reliability_curves(self.to_dict()),
-                                         title=title or f"{self.protocol}: reliability")
+        return plots.reliability_diagram(
+            reliability_curves(self.to_dict()), title=title or f"{self.protocol}: reliability"
+        )
 
     def save_json(self, path: str | Path) -> Path:
         path = Path(path)
@@ -138,26 +172,35 @@ class Evaluation:
             f"macro F1  {100 * s['macro_f1']:6.2f} %",
         ]
         if "ece" in s:
-            lines.append(f"ECE       {s['ece']:6.3f}   (expected calibration error, mean over folds; max {s['ece_max']:.3f}"
-                         + (f"; {s['ece_uncalibrated']:.3f} before calibration" if "ece_uncalibrated" in s else "")
-                         + ")")
+            lines.append(
+                f"ECE       {s['ece']:6.3f}   (expected calibration error, mean over folds; max {s['ece_max']:.3f}"
+                + (f"; {s['ece_uncalibrated']:.3f} before calibration" if "ece_uncalibrated" in s else "")
+                + ")"
+            )
         if self.cross_corpus:
             lines += ["", f"{'held-out corpus':<18}{'UA':>7}{'WA':>7}{'F1':>7}{'ECE':>7}{'n':>6}"]
             for f in self.folds:
                 ece_ = f"{f['ece']:>7.3f}" if "ece" in f else f"{'-':>7}"
-                lines.append(f"{f['fold']:<18}{100 * f['ua']:>6.1f}%{100 * f['accuracy']:>6.1f}%"
-                             f"{100 * f['macro_f1']:>6.1f}%{ece_}{f['n']:>6}")
+                lines.append(
+                    f"{f['fold']:<18}{100 * f['ua']:>6.1f}%{100 * f['accuracy']:>6.1f}%"
+                    f"{100 * f['macro_f1']:>6.1f}%{ece_}{f['n']:>6}"
+                )
         lines += [
             "",
             f"{'emotion':<12}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}",
         ]
         for lab, m in self.pooled["per_class"].items():
-            lines.append(f"{lab:<12}{100 * m['precision']:>9.1f}%{100 * m['recall']:>8.1f}%"
-                         f"{100 * m['f1']:>7.1f}%{m['support']:>9}")
+            lines.append(
+                f"{lab:<12}{100 * m['precision']:>9.1f}%{100 * m['recall']:>8.1f}%"
+                f"{100 * m['f1']:>7.1f}%{m['support']:>9}"
+            )
         width = max(7, max(len(lab) for lab in self.labels) + 1)
         cell = max(7, max(len(lab) for lab in self.labels) + 1)  # whole names: "surprised", not "surpri"
-        lines += ["", "confusion (rows true, columns predicted):",
-                  " " * width + "".join(f"{lab:>{cell}}" for lab in self.labels)]
+        lines += [
+            "",
+            "confusion (rows true, columns predicted):",
+            " " * width + "".join(f"{lab:>{cell}}" for lab in self.labels),
+        ]
         for lab, row in zip(self.labels, self.pooled["confusion"], strict=True):
             lines.append(f"{lab:<{width}}" + "".join(f"{v:>{cell}}" for v in row))
         return "\n".join(lines)
@@ -167,8 +210,10 @@ class Evaluation:
 
         s = self.summary
         return plots.confusion_matrix(
-            np.array(self.pooled["confusion"]), self.labels,
-            title=title or f"{self.protocol}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %")
+            np.array(self.pooled["confusion"]),
+            self.labels,
+            title=title or f"{self.protocol}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %",
+        )
 
 
 def cross_validate(
@@ -189,8 +234,9 @@ def cross_validate(
 
     labels = list(labels)
     folds, all_true, all_pred = [], [], []
-    for fold in tqdm(protocol.folds, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress,
-                     leave=False):
+    for fold in tqdm(
+        protocol.folds, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress, leave=False
+    ):
         if len(fold.train) == 0 or len(fold.test) == 0:
             raise CorpusError(f"{protocol.name} {fold.name}: empty train or test set")
         pred = fit_predict(X[fold.train], y[fold.train], X[fold.test])
@@ -200,9 +246,15 @@ def cross_validate(
         folds.append(s)
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
-    return Evaluation(protocol.name, protocol.speaker_independent, labels, folds,
-                      scores(all_true, all_pred, labels), protocol.note,
-                      cross_corpus=getattr(protocol, "cross_corpus", False))
+    return Evaluation(
+        protocol.name,
+        protocol.speaker_independent,
+        labels,
+        folds,
+        scores(all_true, all_pred, labels),
+        protocol.note,
+        cross_corpus=getattr(protocol, "cross_corpus", False),
+    )
 
 
 def add_calibration(ev: Evaluation) -> None:
@@ -210,8 +262,11 @@ def add_calibration(ev: Evaluation) -> None:
     from .calibration import ece, reliability
 
     def bins(p, y):
-        return {k: [None if not np.isfinite(v) else round(float(v), 5) for v in a]
-                for k, a in reliability(p, y).items() if k != "edges"}
+        return {
+            k: [None if not np.isfinite(v) else round(float(v), 5) for v in a]
+            for k, a in reliability(p, y).items()
+            if k != "edges"
+        }
 
     index = {lab: i for i, lab in enumerate(ev.labels)}
     for fold, fp in zip(ev.folds, ev.fold_proba, strict=True):
@@ -234,6 +289,8 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return {f["fold"]: {**f["reliability"], "ece": f.get("ece")} for f in folds}
     pooled = data.get("pooled", {})
     if "reliability" not in pooled:
-        raise EmovoxError("the evaluation has no calibration bins: it was made by a model without probabilities "
-                          "or by an older emovox")
+        raise EmovoxError(
+            "the evaluation has no calibration bins: it was made by a model without probabilities "
+            "or by an older emovox"
+        )
     return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}

@@ -33,7 +33,11 @@ SPEECH_BLOCK_SECONDS = 180.0
 
 
 def bundled_models() -> list[str]:
-    return sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "metadata.json").is_file()) if BUNDLED_DIR.is_dir() else []
+    return (
+        sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "metadata.json").is_file())
+        if BUNDLED_DIR.is_dir()
+        else []
+    )
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
@@ -46,7 +50,9 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     if (BUNDLED_DIR / str(model)).is_dir():
         return BUNDLED_DIR / str(model)
     names = bundled_models()
-    raise ModelError(f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})")
+    raise ModelError(
+        f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})"
+    )
 
 
 @dataclass
@@ -87,8 +93,14 @@ class Prediction:
             return {"source": self.source, "error": self.error}
         if not self.speech:
             return {"source": self.source, "speech": False, "emotion": None, "reason": self.reason}
-        return {"source": self.source, "speech": True, "emotion": self.label, "confidence": self.confidence,
-                "uncertain": self.uncertain, "probabilities": self.probabilities}
+        return {
+            "source": self.source,
+            "speech": True,
+            "emotion": self.label,
+            "confidence": self.confidence,
+            "uncertain": self.uncertain,
+            "probabilities": self.probabilities,
+        }
 
 
 class HandcraftedFrontend:
@@ -135,8 +147,13 @@ class EmotionModel:
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
-    def __init__(self, path: str | os.PathLike, *, check_speech: bool = True,
-                 emotions: Sequence[str] | str | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        check_speech: bool = True,
+        emotions: Sequence[str] | str | None = None,
+    ):
         self.path = Path(path)
         self.metadata = read_model_dir(self.path)
         self.labels: list[str] = list(self.metadata["labels"])
@@ -157,8 +174,10 @@ class EmotionModel:
         try:
             self.frontend = _frontend(self.metadata["frontend"], self.path)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelError(f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
-                             f"{' '.join(str(exc).split())[:160]}); retrain the model") from None
+            raise ModelError(
+                f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:160]}); retrain the model"
+            ) from None
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
         self.session = cpu_session(self.path / head)
@@ -167,8 +186,10 @@ class EmotionModel:
         self._prob_output = "probabilities" if "probabilities" in outs else list(outs)[-1]
         shape = outs[self._prob_output].shape or [None]
         if isinstance(shape[-1], int) and shape[-1] > 0 and shape[-1] != len(self.all_labels):
-            raise ModelError(f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
-                             f"lists {len(self.all_labels)} labels; retrain the model")
+            raise ModelError(
+                f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
+                f"lists {len(self.all_labels)} labels; retrain the model"
+            )
         self.class_means = self._class_means()
 
     def _class_means(self) -> np.ndarray | None:
@@ -180,8 +201,10 @@ class EmotionModel:
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
         if means.ndim != 2 or len(means) != len(self.all_labels):
-            raise ModelError(f"{self.path / name}: class means of shape {means.shape} do not fit "
-                             f"{len(self.all_labels)} labels")
+            raise ModelError(
+                f"{self.path / name}: class means of shape {means.shape} do not fit "
+                f"{len(self.all_labels)} labels"
+            )
         return means.astype(np.float64)
 
     @property
@@ -197,9 +220,12 @@ class EmotionModel:
             member = EmotionModel(self.path / m["path"], check_speech=False)
             unknown = set(member.labels) - set(self.all_labels)
             if unknown:
-                raise ModelError(f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels")
-            self.members.append((member, float(m.get("weight", 1.0)),
-                                 [self.all_labels.index(lab) for lab in member.labels]))
+                raise ModelError(
+                    f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels"
+                )
+            self.members.append(
+                (member, float(m.get("weight", 1.0)), [self.all_labels.index(lab) for lab in member.labels])
+            )
         self.sample_rate = self.members[0][0].sample_rate
 
     def __repr__(self) -> str:
@@ -223,8 +249,10 @@ class EmotionModel:
                 wanted.append(e.strip())
         unknown = [e for e in wanted if e not in self.all_labels]
         if unknown or len(set(wanted)) < 2:
-            raise ModelError(f"--emotions: expected at least two of {', '.join(self.all_labels)}"
-                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+            raise ModelError(
+                f"--emotions: expected at least two of {', '.join(self.all_labels)}"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
         wanted = list(dict.fromkeys(wanted))
         self._keep = [self.all_labels.index(e) for e in wanted]
         self.labels = wanted
@@ -328,8 +356,9 @@ class EmotionModel:
             return self.predict_signal(self._load(inputs, sr)).label
         return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
 
-    def predict_signal(self, y: np.ndarray, source: str = "<array>",
-                       emotions: Sequence[str] | None = None) -> Prediction:
+    def predict_signal(
+        self, y: np.ndarray, source: str = "<array>", emotions: Sequence[str] | None = None
+    ) -> Prediction:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
         these of :attr:`labels` only, for this call."""
@@ -349,9 +378,12 @@ class EmotionModel:
         mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
         features); deep frame models need the whole signal and read it whole."""
         if self.members:
-            return [m.embed_stream(chunks) if m.sample_rate == self.sample_rate
-                    else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
-                    for m, _, _ in self.members]
+            return [
+                m.embed_stream(chunks)
+                if m.sample_rate == self.sample_rate
+                else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
+                for m, _, _ in self.members
+            ]
         if hasattr(self.frontend, "embed_stream"):
             return self.frontend.embed_stream(chunks)
         return self.frontend(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
@@ -384,8 +416,13 @@ class EmotionModel:
             first = first or check
         return first
 
-    def predict_stream(self, source, name: str | None = None, emotions: Sequence[str] | None = None,
-                       max_seconds: float | None = None) -> Prediction:
+    def predict_stream(
+        self,
+        source,
+        name: str | None = None,
+        emotions: Sequence[str] | None = None,
+        max_seconds: float | None = None,
+    ) -> Prediction:
         """The :class:`Prediction` of a long file (or encoded bytes), read window by window in bounded memory
         (:meth:`speech_stream`, then :meth:`embed_stream`); errors raise :class:`EmovoxError`."""
         from .audio import DEFAULT_MIN_DURATION, stream_audio
@@ -393,8 +430,13 @@ class EmotionModel:
         name = name or str(source)
 
         def chunks():
-            return stream_audio(source, self.sample_rate, max_seconds=max_seconds,
-                                min_duration=DEFAULT_MIN_DURATION, name=name)
+            return stream_audio(
+                source,
+                self.sample_rate,
+                max_seconds=max_seconds,
+                min_duration=DEFAULT_MIN_DURATION,
+                name=name,
+            )
 
         if self.check_speech:
             check = self.speech_stream(chunks)
@@ -402,15 +444,19 @@ class EmotionModel:
                 return Prediction(name, speech=False, reason=check.reason)
         return self.make_prediction(name, self.proba_from_embeddings(self.embed_stream(chunks))[0], emotions)
 
-    def predict_files(self, paths: Iterable[str | os.PathLike], same_speaker: bool = False) -> Iterator[Prediction]:
+    def predict_files(
+        self, paths: Iterable[str | os.PathLike], same_speaker: bool = False
+    ) -> Iterator[Prediction]:
         """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
 
         ``same_speaker``: the files are recordings of one speaker; every file is embedded first, then all
         are scored together with speaker adaptation (:meth:`proba_session`).
         """
         if same_speaker and not self.can_adapt:
-            raise ModelError(f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
-                             "deep models cannot; retrain others with this emovox version)")
+            raise ModelError(
+                f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
+                "deep models cannot; retrain others with this emovox version)"
+            )
         done: list[tuple[str, Any]] = []
         from .audio import STREAM_AFTER_SECONDS, audio_duration
 
@@ -437,7 +483,9 @@ class EmotionModel:
         for src, e in done:
             yield e if isinstance(e, Prediction) else self.make_prediction(src, next(probs))
 
-    def make_prediction(self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None) -> Prediction:
+    def make_prediction(
+        self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None
+    ) -> Prediction:
         """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only)."""
         labels = list(self.labels)
         if emotions is not None:
@@ -445,8 +493,13 @@ class EmotionModel:
 
             labels, p = list(emotions), restrict(p, labels, list(emotions))
         i = int(np.argmax(p))
-        return Prediction(source, labels[i], float(p[i]), {lab: float(v) for lab, v in zip(labels, p, strict=True)},
-                          uncertain=bool(p[i] < self.uncertain_below))
+        return Prediction(
+            source,
+            labels[i],
+            float(p[i]),
+            {lab: float(v) for lab, v in zip(labels, p, strict=True)},
+            uncertain=bool(p[i] < self.uncertain_below),
+        )
 
 
 def _is_single(x) -> bool:
@@ -486,8 +539,12 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     return out
 
 
-def load_model(model: str | os.PathLike | None = None, *, check_speech: bool = True,
-               emotions: Sequence[str] | str | None = None) -> EmotionModel:
+def load_model(
+    model: str | os.PathLike | None = None,
+    *,
+    check_speech: bool = True,
+    emotions: Sequence[str] | str | None = None,
+) -> EmotionModel:
     """Load a model directory, a bundled model by name (``default``, ``classical``), or the default.
 
     ``check_speech=False`` gives an emotion to any audio (no speech check); ``emotions`` restricts the

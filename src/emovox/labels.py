@@ -29,7 +29,15 @@ import pandas as pd
 from .errors import CorpusError
 
 CANONICAL: tuple[str, ...] = (
-    "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised", "boredom",
+    "neutral",
+    "calm",
+    "happy",
+    "sad",
+    "angry",
+    "fearful",
+    "disgust",
+    "surprised",
+    "boredom",
 )
 
 #: The seven emotions most corpora share; the bundled model predicts these.
@@ -45,14 +53,30 @@ MERGES: dict[str, dict[str, str]] = {
 
 # EmoBox's label names, used by the published folds in shared/folds/*.csv.
 EMOBOX: dict[str, str] = {
-    "Neutral": "neutral", "Calm": "calm", "Happy": "happy", "Sad": "sad", "Angry": "angry",
-    "Fear": "fearful", "Disgust": "disgust", "Surprise": "surprised", "Boredom": "boredom",
+    "Neutral": "neutral",
+    "Calm": "calm",
+    "Happy": "happy",
+    "Sad": "sad",
+    "Angry": "angry",
+    "Fear": "fearful",
+    "Disgust": "disgust",
+    "Surprise": "surprised",
+    "Boredom": "boredom",
 }
 
 _ALIASES = {
-    "neu": "neutral", "happiness": "happy", "joy": "happy", "sadness": "sad", "anger": "angry",
-    "fear": "fearful", "disgusted": "disgust", "surprise": "surprised", "bored": "boredom",
-    "pleasant_surprise": "surprised", "pleasant_surprised": "surprised", "ps": "surprised",
+    "neu": "neutral",
+    "happiness": "happy",
+    "joy": "happy",
+    "sadness": "sad",
+    "anger": "angry",
+    "fear": "fearful",
+    "disgusted": "disgust",
+    "surprise": "surprised",
+    "bored": "boredom",
+    "pleasant_surprise": "surprised",
+    "pleasant_surprised": "surprised",
+    "ps": "surprised",
 }
 
 
@@ -96,7 +120,9 @@ def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             out.update(MERGES[part])
             continue
         if "=" not in part and "->" not in part:
-            raise CorpusError(f"bad merge {part!r}: expected FROM=TO (e.g. calm=neutral) or one of {list(MERGES)}")
+            raise CorpusError(
+                f"bad merge {part!r}: expected FROM=TO (e.g. calm=neutral) or one of {list(MERGES)}"
+            )
         src, dst = part.replace("->", "=").split("=", 1)
         out[canonical(src)] = canonical(dst)
     return out

@@ -68,8 +68,13 @@ def not_a_file(path: str | os.PathLike) -> str | None:
     return f"{_kind(st.st_mode)}, not a regular file; skipped"
 
 
-def walk_files(root: str | os.PathLike, keep: Callable[[str], bool] = lambda name: True, *,
-               problems: list[str] | None = None, hidden: bool = False) -> Iterator[str]:
+def walk_files(
+    root: str | os.PathLike,
+    keep: Callable[[str], bool] = lambda name: True,
+    *,
+    problems: list[str] | None = None,
+    hidden: bool = False,
+) -> Iterator[str]:
     """Every regular file under ``root`` whose name passes ``keep``, each real file once, in sorted order.
 
     Parameters

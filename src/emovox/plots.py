@@ -52,8 +52,15 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 
 #: One colour per canonical emotion, used by every picture that colours emotions.
 EMOTION_COLORS: dict[str, str] = {
-    "neutral": "#8c8c8c", "calm": "#76b7b2", "happy": "#edc948", "sad": "#4e79a7", "angry": "#e15759",
-    "fearful": "#b07aa1", "disgust": "#59a14f", "surprised": "#f28e2b", "boredom": "#9c755f",
+    "neutral": "#8c8c8c",
+    "calm": "#76b7b2",
+    "happy": "#edc948",
+    "sad": "#4e79a7",
+    "angry": "#e15759",
+    "fearful": "#b07aa1",
+    "disgust": "#59a14f",
+    "surprised": "#f28e2b",
+    "boredom": "#9c755f",
 }
 _EXTRA_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
@@ -129,18 +136,30 @@ def _frame_times(n_frames: int, hop_length: int, sr: int) -> np.ndarray:
     return np.arange(n_frames) * hop_length / sr  # centred frames: frame i is centred on sample i * hop
 
 
-def spectrogram_data(y: np.ndarray, sr: int = 16000, *, n_fft: int = 512, hop_length: int = 160,
-                     top_db: float = 80.0) -> FeatureImage:
+def spectrogram_data(
+    y: np.ndarray, sr: int = 16000, *, n_fft: int = 512, hop_length: int = 160, top_db: float = 80.0
+) -> FeatureImage:
     """Power spectrogram in dB relative to its loudest bin, rows in Hz."""
     from .features import spectral as sp
 
     P = sp.spectrogram(y, n_fft=n_fft, hop_length=hop_length, power=2.0)
     db = sp.power_to_db(P, ref=max(float(P.max()), 1e-10), top_db=top_db)
-    return FeatureImage(db, _frame_times(P.shape[1], hop_length, sr), sp.fft_frequencies(sr, n_fft), "dB re max")
+    return FeatureImage(
+        db, _frame_times(P.shape[1], hop_length, sr), sp.fft_frequencies(sr, n_fft), "dB re max"
+    )
 
 
-def mel_data(y: np.ndarray, sr: int = 16000, *, n_fft: int = 1024, hop_length: int = 160, n_mels: int = 128,
-             fmin: float = 0.0, fmax: float | None = None, top_db: float = 80.0) -> FeatureImage:
+def mel_data(
+    y: np.ndarray,
+    sr: int = 16000,
+    *,
+    n_fft: int = 1024,
+    hop_length: int = 160,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    top_db: float = 80.0,
+) -> FeatureImage:
     """Mel power spectrogram in dB relative to its loudest band; ``rows`` are the bands' centres in Hz."""
     from .features import spectral as sp
 
@@ -151,8 +170,15 @@ def mel_data(y: np.ndarray, sr: int = 16000, *, n_fft: int = 1024, hop_length: i
     return FeatureImage(db, _frame_times(M.shape[1], hop_length, sr), centres, "dB re max")
 
 
-def mfcc_data(y: np.ndarray, sr: int = 16000, *, n_mfcc: int = 20, n_fft: int = 1024, hop_length: int = 160,
-              n_mels: int = 128) -> FeatureImage:
+def mfcc_data(
+    y: np.ndarray,
+    sr: int = 16000,
+    *,
+    n_mfcc: int = 20,
+    n_fft: int = 1024,
+    hop_length: int = 160,
+    n_mels: int = 128,
+) -> FeatureImage:
     """MFCCs ``(n_mfcc, n_frames)`` as the feature extractor computes them (DCT of the log-mel spectrogram)."""
     from .features import spectral as sp
 
@@ -160,8 +186,15 @@ def mfcc_data(y: np.ndarray, sr: int = 16000, *, n_mfcc: int = 20, n_fft: int = 
     return FeatureImage(C, _frame_times(C.shape[1], hop_length, sr), np.arange(n_mfcc), "coefficient")
 
 
-def chroma_data(y: np.ndarray, sr: int = 16000, *, n_fft: int = 2048, hop_length: int = 160,
-                tuning: float | None = 0.0, silence_db: float | None = 45.0) -> FeatureImage:
+def chroma_data(
+    y: np.ndarray,
+    sr: int = 16000,
+    *,
+    n_fft: int = 2048,
+    hop_length: int = 160,
+    tuning: float | None = 0.0,
+    silence_db: float | None = 45.0,
+) -> FeatureImage:
     """Chromagram (each frame scaled to a maximum of 1); rows are pitch classes C ... B.
 
     Frames more than ``silence_db`` below the loudest frame are set to 0: scaled to a maximum of 1, the
@@ -177,8 +210,9 @@ def chroma_data(y: np.ndarray, sr: int = 16000, *, n_fft: int = 2048, hop_length
     return FeatureImage(C, _frame_times(C.shape[1], hop_length, sr), np.arange(C.shape[0]), "relative energy")
 
 
-def pitch_data(y: np.ndarray, sr: int = 16000, *, hop_length: int = 160, fmin: float = 50.0,
-               fmax: float = 600.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pitch_data(
+    y: np.ndarray, sr: int = 16000, *, hop_length: int = 160, fmin: float = 50.0, fmax: float = 600.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """YIN F0 per frame: ``(times, f0, voiced)``; ``f0`` is NaN where unvoiced."""
     from .features.pitch import yin
 
@@ -200,12 +234,28 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (10, 3.6)) -> tuple[Fi
     return fig, fig.add_subplot(), True
 
 
-def _draw_image(ax: Axes, img: FeatureImage, hop_s: float, y_extent: tuple[float, float], cmap: str,
-                vmin: float | None = None, vmax: float | None = None, cbar: bool = True):
+def _draw_image(
+    ax: Axes,
+    img: FeatureImage,
+    hop_s: float,
+    y_extent: tuple[float, float],
+    cmap: str,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cbar: bool = True,
+):
     t = img.times
     extent = (t[0] - hop_s / 2, t[-1] + hop_s / 2, *y_extent) if len(t) else (0, 1, *y_extent)
-    im = ax.imshow(img.values, origin="lower", aspect="auto", extent=extent, cmap=cmap, vmin=vmin, vmax=vmax,
-                   interpolation="nearest")
+    im = ax.imshow(
+        img.values,
+        origin="lower",
+        aspect="auto",
+        extent=extent,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        interpolation="nearest",
+    )
     ax.set_xlim(0, max(extent[1], 1e-3))
     if cbar:
         ax.figure.colorbar(im, ax=ax, pad=0.01, label=img.label)
@@ -220,8 +270,14 @@ def _title(ax: Axes, what: str, name: str, title: str | None, standalone: bool) 
     ax.set_title(title if title is not None else (f"{name}: {what}" if standalone else what), loc="left")
 
 
-def waveform(audio: AudioInput, sr: int | None = None, *, title: str | None = None, ax: Axes | None = None,
-             max_points: int = 4000) -> Figure:
+def waveform(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    max_points: int = 4000,
+) -> Figure:
     """Amplitude over time; long signals are drawn as a min/max envelope of ``max_points`` columns.
 
     Parameters
@@ -256,8 +312,16 @@ def waveform(audio: AudioInput, sr: int | None = None, *, title: str | None = No
     return fig
 
 
-def spectrogram(audio: AudioInput, sr: int | None = None, *, title: str | None = None, ax: Axes | None = None,
-                n_fft: int = 512, hop_length: int = 160, fmax: float | None = None) -> Figure:
+def spectrogram(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    n_fft: int = 512,
+    hop_length: int = 160,
+    fmax: float | None = None,
+) -> Figure:
     """Linear-frequency power spectrogram in dB (colour bar in dB relative to the loudest bin).
 
     Parameters are as :func:`waveform`; ``n_fft`` / ``hop_length`` are in samples, ``fmax`` limits the
@@ -281,14 +345,27 @@ def _mel_ticks(ax: Axes, centres: np.ndarray) -> None:
 
     fmax = centres[-1]
     ticks = [f for f in (0, 250, 500, 1000, 2000, 4000, 6000, 8000, 12000, 16000) if f <= fmax]
-    pos = np.interp(hz_to_mel(np.asarray(ticks, float)), hz_to_mel(centres), np.arange(len(centres)),
-                    left=-0.5, right=len(centres) - 0.5)
+    pos = np.interp(
+        hz_to_mel(np.asarray(ticks, float)),
+        hz_to_mel(centres),
+        np.arange(len(centres)),
+        left=-0.5,
+        right=len(centres) - 0.5,
+    )
     ax.set_yticks(pos, [_hz_label(f) for f in ticks])
 
 
-def mel_spectrogram(audio: AudioInput, sr: int | None = None, *, title: str | None = None,
-                    ax: Axes | None = None, n_mels: int = 128, n_fft: int = 1024, hop_length: int = 160,
-                    fmax: float | None = None) -> Figure:
+def mel_spectrogram(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    n_mels: int = 128,
+    n_fft: int = 1024,
+    hop_length: int = 160,
+    fmax: float | None = None,
+) -> Figure:
     """Mel power spectrogram in dB; rows are mel bands, labelled with their frequency in Hz.
 
     The array drawn is :func:`mel_data` ``(y, sr, ...).values`` (``fig.axes[0].images[0].get_array()``).
@@ -304,8 +381,15 @@ def mel_spectrogram(audio: AudioInput, sr: int | None = None, *, title: str | No
     return fig
 
 
-def mfcc(audio: AudioInput, sr: int | None = None, *, title: str | None = None, ax: Axes | None = None,
-         n_mfcc: int = 20, hop_length: int = 160) -> Figure:
+def mfcc(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    n_mfcc: int = 20,
+    hop_length: int = 160,
+) -> Figure:
     """MFCC matrix (coefficient 0, the overall level, is far below the others and saturates the colours)."""
     y, sr, name = _signal(audio, sr)
     img = mfcc_data(y, sr, n_mfcc=n_mfcc, hop_length=hop_length)
@@ -320,8 +404,14 @@ def mfcc(audio: AudioInput, sr: int | None = None, *, title: str | None = None, 
     return fig
 
 
-def chromagram(audio: AudioInput, sr: int | None = None, *, title: str | None = None, ax: Axes | None = None,
-               hop_length: int = 160) -> Figure:
+def chromagram(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    hop_length: int = 160,
+) -> Figure:
     """Chromagram: energy per pitch class (C ... B), each frame scaled to a maximum of 1."""
     y, sr, name = _signal(audio, sr)
     img = chroma_data(y, sr, hop_length=hop_length)
@@ -335,8 +425,15 @@ def chromagram(audio: AudioInput, sr: int | None = None, *, title: str | None = 
     return fig
 
 
-def pitch_contour(audio: AudioInput, sr: int | None = None, *, title: str | None = None,
-                  ax: Axes | None = None, fmax_plot: float = 1000.0, hop_length: int = 160) -> Figure:
+def pitch_contour(
+    audio: AudioInput,
+    sr: int | None = None,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+    fmax_plot: float = 1000.0,
+    hop_length: int = 160,
+) -> Figure:
     """YIN F0 (voiced frames) over a narrow-band spectrogram up to ``fmax_plot`` Hz."""
     y, sr, name = _signal(audio, sr)
     n_fft = 2048 if sr <= 24000 else 4096
@@ -379,8 +476,11 @@ def overview(audio: AudioInput, sr: int | None = None, *, title: str | None = No
             fig.colorbar(ScalarMappable(), ax=ax, pad=0.01).ax.set_visible(False)
         if ax is not axes[-1]:
             ax.set_xlabel("")
-    fig.suptitle(title if title is not None else f"{name}  ({len(y) / rate:.2f} s at {rate / 1000:g} kHz)",
-                 fontsize=14, fontweight="bold")
+    fig.suptitle(
+        title if title is not None else f"{name}  ({len(y) / rate:.2f} s at {rate / 1000:g} kHz)",
+        fontsize=14,
+        fontweight="bold",
+    )
     return fig
 
 
@@ -424,15 +524,22 @@ def emotion_counts(manifest, by: str | None = None, title: str = "Utterances per
         ax.set_xlabel("speaker")
         ax.legend(title="emotion", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     elif by:
-        table = pd.crosstab(manifest["emotion"], manifest[by].fillna("unknown")).reindex(emotions, fill_value=0)
+        table = pd.crosstab(manifest["emotion"], manifest[by].fillna("unknown")).reindex(
+            emotions, fill_value=0
+        )
         fig = _figure((max(7.0, 0.9 * len(emotions) + 2), 4.2))
         ax = fig.add_subplot()
         n = table.shape[1]
         width = 0.8 / n
         x = np.arange(len(table))
         for j, col in enumerate(table.columns):
-            bars = ax.bar(x - 0.4 + width * (j + 0.5), table[col].to_numpy(), width, label=str(col),
-                          color=_EXTRA_COLORS[j % len(_EXTRA_COLORS)])
+            bars = ax.bar(
+                x - 0.4 + width * (j + 0.5),
+                table[col].to_numpy(),
+                width,
+                label=str(col),
+                color=_EXTRA_COLORS[j % len(_EXTRA_COLORS)],
+            )
             if n <= 3:
                 ax.bar_label(bars, fontsize=7)
         ax.set_xticks(x, table.index, rotation=30)
@@ -442,8 +549,9 @@ def emotion_counts(manifest, by: str | None = None, title: str = "Utterances per
         counts = manifest["emotion"].value_counts().reindex(emotions)
         fig = _figure((max(6.0, 0.8 * len(emotions) + 2), 4.0))
         ax = fig.add_subplot()
-        bars = ax.bar(counts.index, counts.to_numpy(),
-                      color=[emotion_color(e, i) for i, e in enumerate(counts.index)])
+        bars = ax.bar(
+            counts.index, counts.to_numpy(), color=[emotion_color(e, i) for i, e in enumerate(counts.index)]
+        )
         ax.bar_label(bars, fontsize=8)
         ax.tick_params(axis="x", rotation=30)
         ax.set_xlabel("emotion")
@@ -454,8 +562,9 @@ def emotion_counts(manifest, by: str | None = None, title: str = "Utterances per
     return fig
 
 
-def confusion_matrix(matrix: np.ndarray, labels: Sequence[str], normalize: bool = True,
-                     title: str = "Confusion matrix"):
+def confusion_matrix(
+    matrix: np.ndarray, labels: Sequence[str], normalize: bool = True, title: str = "Confusion matrix"
+):
     """Heat map of a confusion matrix (rows: true, columns: predicted), each cell annotated.
 
     With ``normalize`` the colours and numbers are row fractions (recall per class); the raw counts
@@ -479,12 +588,21 @@ def confusion_matrix(matrix: np.ndarray, labels: Sequence[str], normalize: bool 
     for i in range(n):
         for j in range(n):
             text = f"{shown[i, j]:.2f}\n({int(m[i, j])})" if normalize else f"{int(m[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=size,
-                    color="white" if shown[i, j] > vmax / 2 else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if shown[i, j] > vmax / 2 else "black",
+            )
     return fig
 
 
-def reliability_diagram(curves: Mapping[str, Mapping[str, Sequence[float]]], title: str = "Reliability diagram"):
+def reliability_diagram(
+    curves: Mapping[str, Mapping[str, Sequence[float]]], title: str = "Reliability diagram"
+):
     """Accuracy against confidence per confidence bin, one line per set (e.g. each held-out corpus).
 
     ``curves`` maps a name to :func:`emovox.calibration.reliability` output (``confidence``, ``accuracy``,
@@ -542,8 +660,13 @@ def per_class_recall(recall, title: str = "Recall per class") -> Figure:
     ax.bar_label(bars, fmt="%.0f", fontsize=8)
     if labels:
         ax.axhline(values.mean(), color="black", linewidth=1.2, label=f"UA {values.mean():.1f} %")
-        ax.axhline(100 / len(labels), color="black", linestyle=":", linewidth=1,
-                   label=f"chance {100 / len(labels):.1f} %")
+        ax.axhline(
+            100 / len(labels),
+            color="black",
+            linestyle=":",
+            linewidth=1,
+            label=f"chance {100 / len(labels):.1f} %",
+        )
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_ylim(0, 105)
     ax.set_ylabel("recall (%)")
@@ -581,10 +704,19 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
         for i, k in enumerate(keys):
             v = series[k]
             epochs = np.arange(1, len(v) + 1)
-            ax.plot(epochs, v, linestyle="--" if held_out(k) else "-", marker="o" if len(v) <= 30 else None,
-                    markersize=3, color=_EXTRA_COLORS[(1 if held_out(k) else 0) + 2 * (i // 2)], label=k)
+            ax.plot(
+                epochs,
+                v,
+                linestyle="--" if held_out(k) else "-",
+                marker="o" if len(v) <= 30 else None,
+                markersize=3,
+                color=_EXTRA_COLORS[(1 if held_out(k) else 0) + 2 * (i // 2)],
+                label=k,
+            )
         if best is not None:
-            ax.axvline(best, color="0.5", linestyle=":", linewidth=1, label=f"best {val_losses[0]} (epoch {best})")
+            ax.axvline(
+                best, color="0.5", linestyle=":", linewidth=1, label=f"best {val_losses[0]} (epoch {best})"
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
@@ -607,8 +739,9 @@ def _field(seg: Any, key: str, default: Any = None) -> Any:
 NO_SPEECH_COLOR = "#9e9e9e"
 
 
-def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
-                     duration: float | None = None) -> Figure:
+def emotion_timeline(
+    segments: Sequence[Any], title: str = "Emotion over time", duration: float | None = None
+) -> Figure:
     """Emotion of a long recording over time: coloured spans per predicted label and probability curves.
 
     Parameters
@@ -625,8 +758,10 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     fig = _figure((12, 4.8))
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 3])
     end = duration or (max(float(_field(s, "end", 0.0)) for s in segs) if segs else 1.0)
-    labels = _emotion_order({str(_field(s, "label")) for s in segs if _field(s, "label") is not None}
-                            | {k for s in segs for k in (_field(s, "probabilities") or {})})
+    labels = _emotion_order(
+        {str(_field(s, "label")) for s in segs if _field(s, "label") is not None}
+        | {k for s in segs for k in (_field(s, "probabilities") or {})}
+    )
     colors = {lab: emotion_color(lab, i) for i, lab in enumerate(labels)}
     # Ribbon: overlapping windows are cut at the midpoints between their centres, so each instant shows
     # the window centred nearest to it; opacity follows the confidence.
@@ -658,8 +793,13 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     if no_speech:
         from matplotlib.patches import Patch
 
-        top.legend(handles=[Patch(facecolor=NO_SPEECH_COLOR, alpha=0.5, hatch="//", label="no speech")],
-                   fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        top.legend(
+            handles=[Patch(facecolor=NO_SPEECH_COLOR, alpha=0.5, hatch="//", label="no speech")],
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            frameon=False,
+        )
     top.set_yticks([])
     top.set_ylabel("label")
     top.set_title(title, loc="left")
@@ -668,8 +808,15 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
             p = np.array([float((_field(s, "probabilities") or {}).get(lab, np.nan)) for s in segs])
             ok = np.isfinite(p)  # segments without speech (no probabilities) are skipped, not line breaks
             if ok.any():
-                bottom.plot(centres[ok], p[ok], color=colors[lab], linewidth=1.6, label=lab,
-                            marker="o" if len(segs) <= 40 else None, markersize=3)
+                bottom.plot(
+                    centres[ok],
+                    p[ok],
+                    color=colors[lab],
+                    linewidth=1.6,
+                    label=lab,
+                    marker="o" if len(segs) <= 40 else None,
+                    markersize=3,
+                )
     else:
         bottom.text(0.5, 0.5, "no segments", transform=bottom.transAxes, ha="center", va="center")
     bottom.set_ylim(0, 1)
@@ -682,8 +829,9 @@ def emotion_timeline(segments: Sequence[Any], title: str = "Emotion over time",
     return fig
 
 
-def mel_scale(pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 1000.0)),
-              fmax: float = 4000.0) -> Figure:
+def mel_scale(
+    pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 1000.0)), fmax: float = 4000.0
+) -> Figure:
     """The mel scale ``m = 2595 log10(1 + f / 700)`` and how far apart equal steps in Hz are in mel.
 
     Parameters
@@ -694,6 +842,7 @@ def mel_scale(pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 10
     fmax : float
         Upper end of the curve (Hz).
     """
+
     def mel(f):
         return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=float) / 700.0)
 
@@ -708,14 +857,24 @@ def mel_scale(pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 10
         ax.fill_between([f1, f2], 0, [m1, m2], color=c, alpha=0.25)
         ax.axhspan(m1, m2, xmax=f2 / fmax, color=c, alpha=0.25)
         ax.plot([f1, f2], [m1, m2], "o", color=c)
-        ax.annotate(f"{f1:g} -> {f2:g} Hz: {m2 - m1:.0f} mel", (f2, m2), xytext=(12, -14 - 4 * i),
-                    textcoords="offset points", color=c, fontsize=9, fontweight="bold")
+        ax.annotate(
+            f"{f1:g} -> {f2:g} Hz: {m2 - m1:.0f} mel",
+            (f2, m2),
+            xytext=(12, -14 - 4 * i),
+            textcoords="offset points",
+            color=c,
+            fontsize=9,
+            fontweight="bold",
+        )
     ax.set_xlim(0, fmax)
     ax.set_ylim(0, max(float(mel(fmax)), 1) * 1.05)
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("mel")
-    ax.set_title("The mel scale: equal steps in Hz are smaller steps in pitch as frequency rises", loc="left",
-                 fontsize=10)
+    ax.set_title(
+        "The mel scale: equal steps in Hz are smaller steps in pitch as frequency rises",
+        loc="left",
+        fontsize=10,
+    )
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     names = [f"{f1:g}->{f2:g}" for f1, f2 in pairs]
@@ -723,8 +882,9 @@ def mel_scale(pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 10
     dhz = [f2 - f1 for f1, f2 in pairs]
     dmel = [float(mel(f2) - mel(f1)) for f1, f2 in pairs]
     b1 = bar_ax.bar(x - 0.2, dhz, 0.4, color="0.7", label="distance in Hz")
-    b2 = bar_ax.bar(x + 0.2, dmel, 0.4, color=[_EXTRA_COLORS[i % len(_EXTRA_COLORS)] for i in x],
-                    label="distance in mel")
+    b2 = bar_ax.bar(
+        x + 0.2, dmel, 0.4, color=[_EXTRA_COLORS[i % len(_EXTRA_COLORS)] for i in x], label="distance in mel"
+    )
     bar_ax.bar_label(b1, fmt="%.0f", fontsize=8)
     bar_ax.bar_label(b2, fmt="%.0f", fontsize=8)
     bar_ax.set_xticks(x, [f"{n} Hz" for n in names])
@@ -735,8 +895,28 @@ def mel_scale(pairs: Sequence[tuple[float, float]] = ((300.0, 400.0), (900.0, 10
 
 
 __all__ = [
-    "AUDIO_PLOTS", "EMOTION_COLORS", "PITCH_CLASSES", "FeatureImage", "chroma_data", "chromagram",
-    "confusion_matrix", "emotion_color", "emotion_counts", "emotion_timeline", "mel_data", "mel_scale",
-    "mel_spectrogram", "mfcc", "mfcc_data", "overview", "per_class_recall", "pitch_contour", "pitch_data",
-    "save", "spectrogram", "spectrogram_data", "training_curves", "waveform",
+    "AUDIO_PLOTS",
+    "EMOTION_COLORS",
+    "PITCH_CLASSES",
+    "FeatureImage",
+    "chroma_data",
+    "chromagram",
+    "confusion_matrix",
+    "emotion_color",
+    "emotion_counts",
+    "emotion_timeline",
+    "mel_data",
+    "mel_scale",
+    "mel_spectrogram",
+    "mfcc",
+    "mfcc_data",
+    "overview",
+    "per_class_recall",
+    "pitch_contour",
+    "pitch_data",
+    "save",
+    "spectrogram",
+    "spectrogram_data",
+    "training_curves",
+    "waveform",
 ]

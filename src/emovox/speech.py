@@ -156,15 +156,25 @@ def _frame_db(y: np.ndarray) -> np.ndarray:
         return 10.0 * np.log10(np.maximum(e, 0.0))
 
 
-def _block_features(y: np.ndarray, *, voicing_threshold: float, abs_floor_db: float, level_db: float,
-                    spectral_floor_db: float) -> dict[str, np.ndarray]:
+def _block_features(
+    y: np.ndarray, *, voicing_threshold: float, abs_floor_db: float, level_db: float, spectral_floor_db: float
+) -> dict[str, np.ndarray]:
     """Per-frame pitch (semitones, NaN unvoiced), spectral change (dB) and tonality of one block."""
-    f0, voiced, _ = yin(y, sr=SR, fmin=_FMIN, fmax=_FMAX, frame_length=FRAME, hop_length=HOP,
-                        voicing_threshold=voicing_threshold, silence_db=200.0, abs_floor=0.0)
+    f0, voiced, _ = yin(
+        y,
+        sr=SR,
+        fmin=_FMIN,
+        fmax=_FMAX,
+        frame_length=FRAME,
+        hop_length=HOP,
+        voicing_threshold=voicing_threshold,
+        silence_db=200.0,
+        abs_floor=0.0,
+    )
     n = f0.size
     lv = _frame_db(y)[:n]
     # loud enough: within 40 dB of the clip's loud level and above the absolute floor
-    voiced &= (lv > max(abs_floor_db, level_db - 40.0))
+    voiced &= lv > max(abs_floor_db, level_db - 40.0)
     P = spectrogram(y, n_fft=FRAME, hop_length=HOP, power=2.0)[:, :n]
     # tonality: share of the energy in the strongest peak (+-2 bins) among the bins 60 Hz-7 kHz
     band = np.pad(P[2:224], ((2, 2), (0, 0)))
@@ -193,10 +203,20 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def detect_speech(
-    y: np.ndarray, sr: int = SR, *, min_voiced_seconds: float = 0.25, min_level_db: float = -65.0,
-    abs_floor_db: float = -70.0, voicing_threshold: float = 0.35, steady_semitones: float = 0.1,
-    max_steady_fraction: float = 0.25, max_jump_semitones: float = 1.5, min_spectral_change_db: float = 1.0,
-    spectral_floor_db: float = 30.0, max_run_seconds: float = 1.5, max_tonality: float = 0.97,
+    y: np.ndarray,
+    sr: int = SR,
+    *,
+    min_voiced_seconds: float = 0.25,
+    min_level_db: float = -65.0,
+    abs_floor_db: float = -70.0,
+    voicing_threshold: float = 0.35,
+    steady_semitones: float = 0.1,
+    max_steady_fraction: float = 0.25,
+    max_jump_semitones: float = 1.5,
+    min_spectral_change_db: float = 1.0,
+    spectral_floor_db: float = 30.0,
+    max_run_seconds: float = 1.5,
+    max_tonality: float = 0.97,
     min_voiced_fraction: float = 0.2,
 ) -> SpeechCheck:
     """Decide whether a mono signal contains voiced speech.
@@ -273,8 +293,13 @@ def detect_speech(
     for start in range(0, n_frames, BLOCK_FRAMES):
         lo = start * HOP
         seg = y[max(0, lo - pad) : lo + block + pad]
-        f = _block_features(seg, voicing_threshold=voicing_threshold, abs_floor_db=abs_floor_db,
-                            level_db=level_db, spectral_floor_db=spectral_floor_db)
+        f = _block_features(
+            seg,
+            voicing_threshold=voicing_threshold,
+            abs_floor_db=abs_floor_db,
+            level_db=level_db,
+            spectral_floor_db=spectral_floor_db,
+        )
         skip = (lo - max(0, lo - pad)) // HOP
         take = min(BLOCK_FRAMES, n_frames - start)
         st_parts.append(f["st"][skip : skip + take])
@@ -320,8 +345,9 @@ def detect_speech(
     elif result.tonality > max_tonality:
         result.reason = "no voiced speech: pure tone / sweep"
     elif result.voiced_seconds < (need := min(min_voiced_seconds, min_voiced_fraction * result.duration)):
-        result.reason = (f"no voiced speech: {result.voiced_seconds:.2f} s of speech-like voicing "
-                         f"(< {need:.2g} s)")
+        result.reason = (
+            f"no voiced speech: {result.voiced_seconds:.2f} s of speech-like voicing (< {need:.2g} s)"
+        )
     else:
         result.speech = True
         result.reason = "speech"

@@ -89,14 +89,20 @@ def _need(df: pd.DataFrame, *cols: str) -> None:
         raise CorpusError("manifest is empty")
 
 
-def random_split(df: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True) -> Protocol:
+def random_split(
+    df: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True
+) -> Protocol:
     """Random (stratified) split, as the tutorials do; speakers end up on both sides."""
     from sklearn.model_selection import train_test_split
 
     _need(df, "emotion")
     idx = np.arange(len(df))
-    tr, te = train_test_split(idx, test_size=test_size, random_state=random_state,
-                              stratify=df["emotion"].values if stratify else None)
+    tr, te = train_test_split(
+        idx,
+        test_size=test_size,
+        random_state=random_state,
+        stratify=df["emotion"].values if stratify else None,
+    )
     fold = _fold(df, "random", np.sort(tr), np.sort(te)) if "speaker" in df else Fold("random", tr, te, ["?"])
     return Protocol(f"random({test_size:g}, seed {random_state})", [fold])
 
@@ -110,8 +116,10 @@ def group_kfold(df: pd.DataFrame, n_splits: int = 5, random_state: int = 0) -> P
     if n_spk < n_splits:
         raise CorpusError(f"kfold:{n_splits} needs at least {n_splits} speakers, the manifest has {n_spk}")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    folds = [_fold(df, f"fold{i + 1}", tr, te)
-             for i, (tr, te) in enumerate(cv.split(np.zeros(len(df)), df["emotion"], df["speaker"]))]
+    folds = [
+        _fold(df, f"fold{i + 1}", tr, te)
+        for i, (tr, te) in enumerate(cv.split(np.zeros(len(df)), df["emotion"], df["speaker"]))
+    ]
     return Protocol(f"kfold({n_splits})", folds)
 
 
@@ -139,8 +147,10 @@ def speaker_split(df: pd.DataFrame, test_speakers: list[str]) -> Protocol:
     _need(df, "speaker")
     test = _match_speakers(df, test_speakers)
     mask = df["speaker"].isin(test).to_numpy()
-    return Protocol(f"speakers({','.join(sorted(test))})",
-                    [_fold(df, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))])
+    return Protocol(
+        f"speakers({','.join(sorted(test))})",
+        [_fold(df, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))],
+    )
 
 
 def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protocol:
@@ -155,8 +165,12 @@ def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protoco
     if overlap:
         raise CorpusError(f"cross-corpus protocol has {overlap} on both sides")
     tr, te = np.flatnonzero(np.isin(corp, train)), np.flatnonzero(np.isin(corp, test))
-    return Protocol(f"cross({'+'.join(train)}->{'+'.join(test)})", [_fold(df, "+".join(test), tr, te)],
-                    CROSS_NOTE, cross_corpus=True)
+    return Protocol(
+        f"cross({'+'.join(train)}->{'+'.join(test)})",
+        [_fold(df, "+".join(test), tr, te)],
+        CROSS_NOTE,
+        cross_corpus=True,
+    )
 
 
 CROSS_NOTE = "each test corpus scored on the emotions it has"
@@ -190,8 +204,10 @@ def default_folds_dir() -> Path:
 
 def _no_folds(folds_dir: Path, corpus: str, given: bool) -> str:
     """Why there are no folds for ``corpus``, and how to point at them."""
-    how = ("set EMOVOX_FOLDS=/path/to/folds, a folder of <corpus>.csv files (columns file, fold, split, "
-           "emotion; the EmoBox release's partitions), or EMOVOX_SHARED to a folder that holds folds/")
+    how = (
+        "set EMOVOX_FOLDS=/path/to/folds, a folder of <corpus>.csv files (columns file, fold, split, "
+        "emotion; the EmoBox release's partitions), or EMOVOX_SHARED to a folder that holds folds/"
+    )
     if given:
         where = "the folds folder given"
     elif os.environ.get("EMOVOX_FOLDS"):
@@ -199,13 +215,18 @@ def _no_folds(folds_dir: Path, corpus: str, given: bool) -> str:
     elif os.environ.get("EMOVOX_SHARED"):
         where = "$EMOVOX_SHARED/folds"
     else:
-        where = "the default: no shared/ folder was found beside the working directory or its parents" \
-            if not folds_dir.is_dir() else "shared/folds beside the working directory"
+        where = (
+            "the default: no shared/ folder was found beside the working directory or its parents"
+            if not folds_dir.is_dir()
+            else "shared/folds beside the working directory"
+        )
     if not folds_dir.is_dir():
         return f"--protocol emobox needs the EmoBox folds: no folder {folds_dir.resolve()} ({where}); {how}"
     have = sorted(p.stem for p in folds_dir.glob("*.csv"))
-    return (f"{folds_dir.resolve() / f'{corpus}.csv'}: no EmoBox folds for {corpus} in {where} "
-            f"(it has {', '.join(have) if have else 'no CSVs'}); {how}")
+    return (
+        f"{folds_dir.resolve() / f'{corpus}.csv'}: no EmoBox folds for {corpus} in {where} "
+        f"(it has {', '.join(have) if have else 'no CSVs'}); {how}"
+    )
 
 
 def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:
@@ -251,8 +272,9 @@ def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Proto
     return Protocol(f"emobox({corpus})", folds, note)
 
 
-def make_protocol(df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0,
-                  folds_dir: str | Path | None = None) -> Protocol:
+def make_protocol(
+    df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0, folds_dir: str | Path | None = None
+) -> Protocol:
     """Build the protocol named by ``spec`` (see the module docstring)."""
     name, _, arg = spec.partition(":")
     name = name.strip().lower()

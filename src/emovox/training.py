@@ -50,8 +50,12 @@ class FeatureTable:
 
 
 def handcrafted_features(
-    manifest: pd.DataFrame, features: str | dict = "emovox", *, n_jobs: int | None = None,
-    cache_dir: str | Path | None = None, progress: bool = True,
+    manifest: pd.DataFrame,
+    features: str | dict = "emovox",
+    *,
+    n_jobs: int | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
 ) -> FeatureTable:
     """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal."""
     from .features import FeatureExtractor
@@ -63,8 +67,9 @@ def handcrafted_features(
     res = ext.process_files(paths, n_jobs=n_jobs, cache_dir=cache, progress=progress)
     kept = manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True)
     spec = {"type": "handcrafted", "config": config.to_dict(), "fingerprint": config.fingerprint()}
-    return FeatureTable(np.asarray(res.features, dtype=np.float32), kept, list(ext.feature_names), spec,
-                        res.failures)
+    return FeatureTable(
+        np.asarray(res.features, dtype=np.float32), kept, list(ext.feature_names), spec, res.failures
+    )
 
 
 @dataclass(frozen=True)
@@ -90,15 +95,24 @@ RECIPES: dict[str, Recipe] = {
     "whisper-probe": Recipe("whisper", "logreg", {"C": 0.1}),
     # emovox's encoder model: the middle layers (which carry the most emotion) pooled over the voiced
     # frames only, trained on speed- and noise-perturbed copies too, for voices and rooms it has not heard.
-    "whisper-active": Recipe("whisper", "logreg", {"C": 0.1},
-                             {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
-                             ("speed:0.9", "speed:1.1", "noise:15")),
+    "whisper-active": Recipe(
+        "whisper",
+        "logreg",
+        {"C": 0.1},
+        {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
+        ("speed:0.9", "speed:1.1", "noise:15"),
+    ),
     # the default model's recipe, chosen by leave-one-corpus-out UA (BENCHMARKS.md): whisper-active's
     # features, each training corpus aligned onto the average one (so that the head learns emotion, not
     # which corpus a recording comes from), and a stronger regularisation.
-    "whisper-robust": Recipe("whisper", "logreg", {"C": 0.01},
-                             {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
-                             (), align="corpus"),
+    "whisper-robust": Recipe(
+        "whisper",
+        "logreg",
+        {"C": 0.01},
+        {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
+        (),
+        align="corpus",
+    ),
 }
 
 
@@ -107,14 +121,17 @@ def resolve_recipe(model: str, features: str | None = None, trim_db: float | Non
     ``--trim-db`` overrides."""
     if model in RECIPES:
         r = RECIPES[model]
-        recipe = Recipe(features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment,
-                        r.align)
+        recipe = Recipe(
+            features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment, r.align
+        )
     else:
         recipe = Recipe(features or "emovox", model)
     if trim_db is not None:
         if _is_encoder(recipe.features):
-            raise ModelError("--trim-db applies to hand-crafted features; encoder models pool over the voiced "
-                             "frames with whisper-active")
+            raise ModelError(
+                "--trim-db applies to hand-crafted features; encoder models pool over the voiced "
+                "frames with whisper-active"
+            )
         recipe.feature_options["trim_db"] = float(trim_db)
     return recipe
 
@@ -162,9 +179,19 @@ def _labels_of(y: np.ndarray) -> list[str]:
     return order
 
 
-def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: str = "kfold", *,
-                    params: dict | None = None, scale: bool = True, seed: int = 0, progress: bool = True,
-                    folds_dir: str | Path | None = None, adapt: bool | str = False, calibrate: bool = False):
+def evaluate_recipe(
+    table: FeatureTable,
+    model: str | Recipe = "svm",
+    protocol: str = "kfold",
+    *,
+    params: dict | None = None,
+    scale: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+    folds_dir: str | Path | None = None,
+    adapt: bool | str = False,
+    calibrate: bool = False,
+):
     """Cross-validate a classifier (or a recipe's) on a feature table under ``protocol``.
 
     Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
@@ -212,24 +239,45 @@ def evaluate_recipe(table: FeatureTable, model: str | Recipe = "svm", protocol: 
     ev = cross_validate(rows, y, proto, fit_predict, labels, progress)
     paths = table.manifest["path"].astype(str).to_numpy()
     if len(probas) == len(proto.folds):
-        ev.fold_proba = [FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
-                         for f, p in zip(proto.folds, probas, strict=True)]
+        ev.fold_proba = [
+            FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
+            for f, p in zip(proto.folds, probas, strict=True)
+        ]
         add_calibration(ev)
         for fold, fp, raw in zip(ev.folds, ev.fold_proba, uncalibrated, strict=False):
             fold["ece_uncalibrated"] = ece(raw, [labels.index(v) for v in fp.y_true])
-    ev.recipe = {"model": recipe.classifier, "params": recipe.params, "scale": scale,
-                 "augment": list(table.augmented), "features": table.frontend, "speaker_adaptation": adapt,
-                 "calibrated": calibrate}
+    ev.recipe = {
+        "model": recipe.classifier,
+        "params": recipe.params,
+        "scale": scale,
+        "augment": list(table.augmented),
+        "features": table.frontend,
+        "speaker_adaptation": adapt,
+        "calibrated": calibrate,
+    }
     if calibrate:
         ev.recipe["temperatures"] = [round(t, 4) for t in temperatures]
-        ev.note = "; ".join(filter(None, [ev.note, "temperature fitted on each fold's training side, "
-                                          "from out-of-corpus predictions"]))
+        ev.note = "; ".join(
+            filter(
+                None,
+                [ev.note, "temperature fitted on each fold's training side, from out-of-corpus predictions"],
+            )
+        )
     if session_by:
         ev.protocol += f"+{session_by}-adapted"
-        ev.note = "; ".join(filter(None, [ev.note, (
-            f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all of them at once) "
-            "were used to estimate and remove their shared offset; per-recording figures need the plain "
-            "protocol")]))
+        ev.note = "; ".join(
+            filter(
+                None,
+                [
+                    ev.note,
+                    (
+                        f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all of them at once) "
+                        "were used to estimate and remove their shared offset; per-recording figures need the plain "
+                        "protocol"
+                    ),
+                ],
+            )
+        )
     return ev
 
 
@@ -248,7 +296,9 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
     return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
 
 
-def training_class_means(table: FeatureTable, rows: np.ndarray, classes, align: str | None = None) -> np.ndarray:
+def training_class_means(
+    table: FeatureTable, rows: np.ndarray, classes, align: str | None = None
+) -> np.ndarray:
     """Class means of rows ``rows`` in the space the classifier was fitted in (aligned when ``align``), for
     speaker and channel adaptation: offsets are estimated against them."""
     from .adaptation import class_means
@@ -257,8 +307,15 @@ def training_class_means(table: FeatureTable, rows: np.ndarray, classes, align: 
     return class_means(X[: len(rows)], y[: len(rows)], classes)
 
 
-def _proba(clf, table: FeatureTable, train: np.ndarray, test: np.ndarray, labels: list[str],
-           speakers: np.ndarray | None = None, align: str | None = None) -> np.ndarray | None:
+def _proba(
+    clf,
+    table: FeatureTable,
+    train: np.ndarray,
+    test: np.ndarray,
+    labels: list[str],
+    speakers: np.ndarray | None = None,
+    align: str | None = None,
+) -> np.ndarray | None:
     """Probabilities of rows ``test`` in ``labels`` order from ``clf`` fitted on rows ``train`` (None if the
     classifier gives none); ``speakers``: adapt to each test speaker (see :mod:`emovox.adaptation`)."""
     if not hasattr(clf, "predict_proba"):
@@ -270,12 +327,21 @@ def _proba(clf, table: FeatureTable, train: np.ndarray, test: np.ndarray, labels
         from .adaptation import adapt_by_speaker
 
         means = training_class_means(table, train, clf.classes_, align)
-        return _in_label_order(adapt_by_speaker(Xte, speakers, clf.predict_proba, means), clf.classes_, labels)
+        return _in_label_order(
+            adapt_by_speaker(Xte, speakers, clf.predict_proba, means), clf.classes_, labels
+        )
     return _in_label_order(clf.predict_proba(Xte), clf.classes_, labels)
 
 
-def out_of_domain_proba(table: FeatureTable, recipe: Recipe, rows: np.ndarray, labels: list[str], *,
-                        scale: bool = True, seed: int = 0) -> np.ndarray:
+def out_of_domain_proba(
+    table: FeatureTable,
+    recipe: Recipe,
+    rows: np.ndarray,
+    labels: list[str],
+    *,
+    scale: bool = True,
+    seed: int = 0,
+) -> np.ndarray:
     """Probabilities of ``rows`` each predicted by a model that never saw its domain: leave one corpus out
     over the corpora of ``rows`` when there are several, else 5-fold by speaker. What calibration is
     fitted on, so that the temperature suits voices and microphones the model has not heard."""
@@ -312,7 +378,9 @@ def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
         "corpora": sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else [],
         "n_utterances": int(len(manifest)),
         "n_speakers": int(manifest["speaker"].nunique()) if "speaker" in manifest else None,
-        "speakers": sorted(map(str, manifest["speaker"].dropna().unique())) if "speaker" in manifest else None,
+        "speakers": sorted(map(str, manifest["speaker"].dropna().unique()))
+        if "speaker" in manifest
+        else None,
         "emotion_counts": {k: int(v) for k, v in manifest["emotion"].value_counts().sort_index().items()},
     }
 
@@ -329,7 +397,9 @@ def _npy(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def fit_calibration(table: FeatureTable, recipe: Recipe, *, scale: bool = True, seed: int = 0) -> dict[str, Any]:
+def fit_calibration(
+    table: FeatureTable, recipe: Recipe, *, scale: bool = True, seed: int = 0
+) -> dict[str, Any]:
     """The temperature for a model trained on all of ``table``, fitted on out-of-domain predictions of its
     rows (:func:`out_of_domain_proba`: leave one corpus out, or 5-fold by speaker for one corpus), with
     the calibration error of those predictions before and after; stored as a model's ``calibration``."""
@@ -341,15 +411,33 @@ def fit_calibration(table: FeatureTable, recipe: Recipe, *, scale: bool = True, 
     idx = np.array([labels.index(v) for v in y])
     t = fit_temperature(p, idx)
     several = "corpus" in table.manifest and table.manifest["corpus"].nunique() > 1
-    return {"temperature": round(t, 5), "uncertain_below": UNCERTAIN_BELOW,
-            "fitted_on": ("out-of-corpus predictions: each training corpus predicted by a model trained on the others"
-                          if several else "out-of-speaker predictions: 5 folds by speaker"),
-            "ece_before": round(ece(p, idx), 4), "ece_after": round(ece(apply_temperature(p, t), idx), 4)}
+    return {
+        "temperature": round(t, 5),
+        "uncertain_below": UNCERTAIN_BELOW,
+        "fitted_on": (
+            "out-of-corpus predictions: each training corpus predicted by a model trained on the others"
+            if several
+            else "out-of-speaker predictions: 5 folds by speaker"
+        ),
+        "ece_before": round(ece(p, idx), 4),
+        "ece_after": round(ece(apply_temperature(p, t), idx), 4),
+    }
 
 
-def train_classical(table: FeatureTable, output: str | Path, model: str = "svm", *, params: dict | None = None,
-                    scale: bool = True, seed: int = 0, evaluation=None, extra: dict | None = None,
-                    adaptable: bool = True, calibration: dict | bool | None = None, align: str | None = None) -> Path:
+def train_classical(
+    table: FeatureTable,
+    output: str | Path,
+    model: str = "svm",
+    *,
+    params: dict | None = None,
+    scale: bool = True,
+    seed: int = 0,
+    evaluation=None,
+    extra: dict | None = None,
+    adaptable: bool = True,
+    calibration: dict | bool | None = None,
+    align: str | None = None,
+) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
     ``adaptable``: store the training class means that speaker adaptation needs (a model without them
@@ -373,7 +461,9 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
     classes = [str(c) for c in pipe.classes_]
     graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
     if adaptable:
-        graphs[CLASS_MEANS] = _npy(training_class_means(table, np.arange(len(y)), classes, align).astype(np.float32))
+        graphs[CLASS_MEANS] = _npy(
+            training_class_means(table, np.arange(len(y)), classes, align).astype(np.float32)
+        )
     frontend = dict(table.frontend)
     if "onnx_path" in frontend:  # an encoder model carries its encoder graph
         graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
@@ -387,15 +477,26 @@ def train_classical(table: FeatureTable, output: str | Path, model: str = "svm",
         "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed, "align": align},
         "training": training_summary(table.manifest),
         "metrics": evaluation.summary if evaluation is not None else None,
-        "per_class_recall": ({k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
-                             if evaluation is not None else None),
+        "per_class_recall": (
+            {k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
+            if evaluation is not None
+            else None
+        ),
         **(extra or {}),
     }
     return save_model_dir(output, graphs, meta)
 
 
-def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = None, *, n_splits: int = 4,
-                   seed: int = 0, n_jobs: int | None = None, scale: bool = True):
+def tune_classical(
+    table: FeatureTable,
+    model: str = "svm",
+    grid: dict | None = None,
+    *,
+    n_splits: int = 4,
+    seed: int = 0,
+    n_jobs: int | None = None,
+    scale: bool = True,
+):
     """Grid search whose cross-validation is grouped by speaker, on the given (training) rows only."""
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
@@ -408,7 +509,13 @@ def tune_classical(table: FeatureTable, model: str = "svm", grid: dict | None = 
     if len(set(groups)) < n_splits:
         raise CorpusError(f"tuning needs at least {n_splits} training speakers, got {len(set(groups))}")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    search = GridSearchCV(make_classifier(model, seed=seed, scale=scale), grid, scoring="balanced_accuracy", cv=cv,
-                          n_jobs=n_jobs, refit=False)
+    search = GridSearchCV(
+        make_classifier(model, seed=seed, scale=scale),
+        grid,
+        scoring="balanced_accuracy",
+        cv=cv,
+        n_jobs=n_jobs,
+        refit=False,
+    )
     search.fit(table.X, table.manifest["emotion"].to_numpy(), groups=groups)
     return search

@@ -24,8 +24,10 @@ def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
     if not quiet:
         print(f"emovox: {s}", file=sys.stderr)
     if s.n_failed_before:
-        err(f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
-            "(not recomputed; --retry-failed recomputes them)")
+        err(
+            f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
+            "(not recomputed; --retry-failed recomputes them)"
+        )
     return 1 if s.n_failed or s.n_failed_before or s.skipped_entries else 0
 
 
@@ -40,9 +42,15 @@ def predict_command(args: Any) -> int:
         err("--timeline and --plot run on the local engine only")
         return 2
     try:
-        s = predict(args.paths, model=args.model, engine="dask", address=args.address,
-                    output_dir=args.output_dir or "emovox-predictions", progress=not getattr(args, "quiet", False),
-                    retry_failed=getattr(args, "retry_failed", False))
+        s = predict(
+            args.paths,
+            model=args.model,
+            engine="dask",
+            address=args.address,
+            output_dir=args.output_dir or "emovox-predictions",
+            progress=not getattr(args, "quiet", False),
+            retry_failed=getattr(args, "retry_failed", False),
+        )
     except Terminated as exc:
         return _terminated(exc)
     return _report(s, getattr(args, "json", False), quiet=getattr(args, "quiet", False))
@@ -52,13 +60,22 @@ def features_command(args: Any, manifest) -> int:
     """``emovox features SOURCE -o feats.parquet --engine dask``: partitions in ``--output-dir``
     (default ``<output>.parts``), then the same table as the local path in ``-o``."""
     output = Path(args.output)
-    parts = Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
+    parts = (
+        Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
+    )
     try:
         from ..cli.models import _recipe  # --features with --encoder, as on the local path
 
-        s = features(list(manifest["path"].astype(str)), _recipe(args).features, engine="dask",
-                     address=args.address, output_dir=parts, n_workers=args.jobs, progress=not args.quiet,
-                     retry_failed=getattr(args, "retry_failed", False))
+        s = features(
+            list(manifest["path"].astype(str)),
+            _recipe(args).features,
+            engine="dask",
+            address=args.address,
+            output_dir=parts,
+            n_workers=args.jobs,
+            progress=not args.quiet,
+            retry_failed=getattr(args, "retry_failed", False),
+        )
     except Terminated as exc:
         return _terminated(exc)
     df = read_results(parts)
@@ -78,9 +95,14 @@ def features_command(args: Any, manifest) -> int:
     for _, msg in s.failures:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
     if s.n_failed_before:
-        err(f"{s.n_failed_before} files have error rows from an earlier run in {parts} "
-            "(not recomputed; --retry-failed recomputes them)")
+        err(
+            f"{s.n_failed_before} files have error rows from an earlier run in {parts} "
+            "(not recomputed; --retry-failed recomputes them)"
+        )
     n_bad = len(wanted) - len(table)
-    print(f"wrote {len(table)} x {table.shape[1] - 2} features to {output} (partitions in {parts}; {s})"
-          f"{f' ({n_bad} files failed)' if n_bad else ''}", file=sys.stderr)
+    print(
+        f"wrote {len(table)} x {table.shape[1] - 2} features to {output} (partitions in {parts}; {s})"
+        f"{f' ({n_bad} files failed)' if n_bad else ''}",
+        file=sys.stderr,
+    )
     return 1 if n_bad else 0

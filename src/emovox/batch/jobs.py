@@ -119,12 +119,15 @@ class BatchSummary:
     def __str__(self) -> str:
         before = f" ({self.n_failed_before} with error rows)" if self.n_failed_before else ""
         status = "" if self.status == "complete" else f" [{self.status}]"
-        return (f"{self.kind}: {self.n_computed} files computed ({self.n_failed} failed), {self.n_skipped} already "
-                f"done{before}, {self.wall_s:.1f} s ({self.files_per_s:.1f} files/s on {self.workers} workers) "
-                f"-> {self.output_dir}{status}")
+        return (
+            f"{self.kind}: {self.n_computed} files computed ({self.n_failed} failed), {self.n_skipped} already "
+            f"done{before}, {self.wall_s:.1f} s ({self.files_per_s:.1f} files/s on {self.workers} workers) "
+            f"-> {self.output_dir}{status}"
+        )
 
 
 # -- keys, job identity, existing results ------------------------------------------------------------
+
 
 def file_key(path: PathLike) -> str:
     """Resume key of a file: ``"<size>:<mtime_ns>"``, or ``"missing"`` when it cannot be stat-ed.
@@ -156,8 +159,14 @@ def _check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
     """Refuse to mix results of different models / feature configurations in one folder."""
     job, old_job = out / JOB_FILE, out / OLD_JOB_FILE
     if overwrite:
-        for p in [*_part_files(out), *out.glob(f"{TMP_PREFIX}*"), job, out / SUMMARY_FILE, old_job,
-                  out / OLD_SUMMARY_FILE]:
+        for p in [
+            *_part_files(out),
+            *out.glob(f"{TMP_PREFIX}*"),
+            job,
+            out / SUMMARY_FILE,
+            old_job,
+            out / OLD_SUMMARY_FILE,
+        ]:
             p.unlink(missing_ok=True)
     if not job.is_file() and old_job.is_file():
         job = old_job  # a folder of an older emovox: renamed below once it is known to be this job's
@@ -167,8 +176,10 @@ def _check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
         except ValueError:
             old = None
         if old != identity:
-            raise EmovoxError(f"{out}: holds the results of another job ({_describe(old)}); "
-                              "use another --output-dir, or overwrite=True")
+            raise EmovoxError(
+                f"{out}: holds the results of another job ({_describe(old)}); "
+                "use another --output-dir, or overwrite=True"
+            )
         if job == old_job:  # the side files get the names Parquet readers skip
             os.replace(old_job, out / JOB_FILE)
             if (out / OLD_SUMMARY_FILE).is_file():
@@ -229,19 +240,24 @@ def _folder_lock(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            raise EmovoxError(f"{out}: another emovox run is writing into this folder ({holder}); wait for it "
-                              "to finish or use another --output-dir") from None
+            raise EmovoxError(
+                f"{out}: another emovox run is writing into this folder ({holder}); wait for it "
+                "to finish or use another --output-dir"
+            ) from None
         me = f"pid {os.getpid()} on {socket.gethostname()}"
         old = os.pread(fd, 200, 0).decode(errors="replace").strip()
         if old and old != me:
-            logging.getLogger(__name__).warning("%s: taking over the lock of %s, which is no longer running",
-                                                out, old)
+            logging.getLogger(__name__).warning(
+                "%s: taking over the lock of %s, which is no longer running", out, old
+            )
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{me}, since {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()[:200], 0)
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)  # an empty lock file: nobody holds it (it stays, so that flock stays race-free)
+            os.ftruncate(
+                fd, 0
+            )  # an empty lock file: nobody holds it (it stays, so that flock stays race-free)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
@@ -315,9 +331,11 @@ def read_summary(output_dir: PathLike) -> dict[str, Any]:
 
 # -- engines -----------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
-def dask_client(address: str | None = None, n_workers: int = 2, threads_per_worker: int = 1,
-                **cluster_kw: Any) -> Iterator[Any]:
+def dask_client(
+    address: str | None = None, n_workers: int = 2, threads_per_worker: int = 1, **cluster_kw: Any
+) -> Iterator[Any]:
     """A :class:`distributed.Client`: to the scheduler at ``address``, or to a new LocalCluster.
 
     Parameters
@@ -333,7 +351,9 @@ def dask_client(address: str | None = None, n_workers: int = 2, threads_per_work
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise EmovoxError(f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})") from None
+        raise EmovoxError(
+            f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
+        ) from None
     if address:
         with Client(address, timeout="30s") as client:
             yield client
@@ -344,14 +364,15 @@ def dask_client(address: str | None = None, n_workers: int = 2, threads_per_work
     previous = os.environ.get("EMOVOX_THREADS")
     os.environ["EMOVOX_THREADS"] = str(threads_per_worker)
     try:
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kw)
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kw
+        )
     finally:
         if previous is None:
             os.environ.pop("EMOVOX_THREADS", None)
         else:
             os.environ["EMOVOX_THREADS"] = previous
-    with cluster, \
-            Client(cluster) as client:
+    with cluster, Client(cluster) as client:
         yield client
 
 
@@ -369,7 +390,9 @@ def _run_local(fn: Callable, calls: list[tuple]) -> Iterator[tuple[int, Result]]
 def _run_dask(client, fn: Callable, calls: list[tuple], keys: list[str]) -> Iterator[tuple[int, Result]]:
     from distributed import as_completed
 
-    futures = [client.submit(fn, *args, key=k, pure=False, retries=1) for args, k in zip(calls, keys, strict=True)]
+    futures = [
+        client.submit(fn, *args, key=k, pure=False, retries=1) for args, k in zip(calls, keys, strict=True)
+    ]
     index = {f.key: i for i, f in enumerate(futures)}
     try:
         for fut in as_completed(futures):
@@ -385,10 +408,23 @@ def _run_dask(client, fn: Callable, calls: list[tuple], keys: list[str]) -> Iter
 
 # -- the job -----------------------------------------------------------------------------------------
 
-def _run_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: Iterable[PathLike], *,
-             engine: str, address: str | None, output_dir: PathLike, n_workers: int | None,
-             threads_per_worker: int, batch_size: int | None, progress: bool, retry_failed: bool,
-             overwrite: bool) -> BatchSummary:
+
+def _run_job(
+    kind: str,
+    task: dict[str, Any],
+    identity: dict[str, Any],
+    paths: Iterable[PathLike],
+    *,
+    engine: str,
+    address: str | None,
+    output_dir: PathLike,
+    n_workers: int | None,
+    threads_per_worker: int,
+    batch_size: int | None,
+    progress: bool,
+    retry_failed: bool,
+    overwrite: bool,
+) -> BatchSummary:
     if engine not in ENGINES:
         raise EmovoxError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     t_start = time.perf_counter()
@@ -399,15 +435,41 @@ def _run_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: I
     out = Path(output_dir).absolute()
     out.mkdir(parents=True, exist_ok=True)
     with _folder_lock(out), _sigterm_raises():
-        return _locked_job(kind, task, identity, paths, engine=engine, address=address, out=out,
-                           n_workers=n_workers, threads_per_worker=threads_per_worker, batch_size=batch_size,
-                           progress=progress, retry_failed=retry_failed, overwrite=overwrite, t_start=t_start)
+        return _locked_job(
+            kind,
+            task,
+            identity,
+            paths,
+            engine=engine,
+            address=address,
+            out=out,
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            batch_size=batch_size,
+            progress=progress,
+            retry_failed=retry_failed,
+            overwrite=overwrite,
+            t_start=t_start,
+        )
 
 
-def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths: Iterable[PathLike], *,
-                engine: str, address: str | None, out: Path, n_workers: int, threads_per_worker: int,
-                batch_size: Any, progress: bool, retry_failed: bool, overwrite: bool,
-                t_start: float) -> BatchSummary:
+def _locked_job(
+    kind: str,
+    task: dict[str, Any],
+    identity: dict[str, Any],
+    paths: Iterable[PathLike],
+    *,
+    engine: str,
+    address: str | None,
+    out: Path,
+    n_workers: int,
+    threads_per_worker: int,
+    batch_size: Any,
+    progress: bool,
+    retry_failed: bool,
+    overwrite: bool,
+    t_start: float,
+) -> BatchSummary:
     _check_job(out, identity, overwrite)
     for stale in out.glob(f"{TMP_PREFIX}*"):  # partitions of an interrupted run that never completed
         stale.unlink(missing_ok=True)
@@ -417,24 +479,39 @@ def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths
     done = _done(out)
     rows = [(display_path(p), k) for p, k in items]  # how each input's row names it
     failed_before = sum(1 for r in rows if done.get(r) is False)
-    pending = [it for it, r in zip(items, rows, strict=True)
-               if r not in done or (retry_failed and done[r] is False)]
+    pending = [
+        it for it, r in zip(items, rows, strict=True) if r not in done or (retry_failed and done[r] is False)
+    ]
     run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     # default: 64 files, fewer for small jobs so that every worker gets about four partitions
     batch_size = int(batch_size or min(DEFAULT_BATCH_SIZE, max(1, -(-len(pending) // (4 * n_workers)))))
-    parts = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+    parts = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
     names = [f"{PART_PREFIX}{run}-{i:06d}.parquet" for i in range(len(parts))]
     calls = [(task, part, str(out), name) for part, name in zip(parts, names, strict=True)]
-    s = BatchSummary(kind, engine, str(out), n_inputs=len(items), n_skipped=len(items) - len(pending),
-                     batch_size=batch_size, address=address, started=run,
-                     workers=1 if engine == "local" else n_workers,
-                     threads_per_worker=1 if engine == "local" else threads_per_worker,
-                     n_failed_before=0 if retry_failed else failed_before, skipped_entries=skipped_entries)
+    s = BatchSummary(
+        kind,
+        engine,
+        str(out),
+        n_inputs=len(items),
+        n_skipped=len(items) - len(pending),
+        batch_size=batch_size,
+        address=address,
+        started=run,
+        workers=1 if engine == "local" else n_workers,
+        threads_per_worker=1 if engine == "local" else threads_per_worker,
+        n_failed_before=0 if retry_failed else failed_before,
+        skipped_entries=skipped_entries,
+    )
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(pending), desc=f"{kind} ({engine})", unit="file", disable=not progress or not pending,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=len(pending),
+        desc=f"{kind} ({engine})",
+        unit="file",
+        disable=not progress or not pending,
+        dynamic_ncols=True,
+    )
     t_compute = t_stop = None
     try:
         with contextlib.ExitStack() as stack:
@@ -445,8 +522,10 @@ def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths
                 try:  # every worker loads the model now, once: fails fast if it cannot see it
                     client.run(warm, task)
                 except Exception as exc:
-                    raise EmovoxError(f"the Dask workers cannot load the {kind} task: {type(exc).__name__}: "
-                                      f"{' '.join(str(exc).split())[:300]}") from None
+                    raise EmovoxError(
+                        f"the Dask workers cannot load the {kind} task: {type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:300]}"
+                    ) from None
                 results = _run_dask(client, run_partition, calls, [f"emovox-{kind}-{n[:-8]}" for n in names])
             else:
                 results = _run_local(run_partition, calls)
@@ -489,10 +568,20 @@ def _locked_job(kind: str, task: dict[str, Any], identity: dict[str, Any], paths
     return s
 
 
-def predict(paths: Iterable[PathLike] | PathLike, model: PathLike | None = None, *, engine: str = "dask",
-            address: str | None = None, output_dir: PathLike = "emovox-predictions", n_workers: int | None = None,
-            threads_per_worker: int = 1, batch_size: int | None = None, progress: bool = True,
-            retry_failed: bool = False, overwrite: bool = False) -> BatchSummary:
+def predict(
+    paths: Iterable[PathLike] | PathLike,
+    model: PathLike | None = None,
+    *,
+    engine: str = "dask",
+    address: str | None = None,
+    output_dir: PathLike = "emovox-predictions",
+    n_workers: int | None = None,
+    threads_per_worker: int = 1,
+    batch_size: int | None = None,
+    progress: bool = True,
+    retry_failed: bool = False,
+    overwrite: bool = False,
+) -> BatchSummary:
     """Emotion probabilities of many files, written as partitioned Parquet, resumably.
 
     Parameters
@@ -536,16 +625,37 @@ def predict(paths: Iterable[PathLike] | PathLike, model: PathLike | None = None,
     meta = read_model_dir(mdir)  # checks every graph once, here, before any worker starts
     identity = {"kind": "predict", "model": str(mdir), "labels": list(meta["labels"]), "files": meta["files"]}
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
-    return _run_job("predict", {"kind": "predict", "model": str(mdir)}, identity, paths,
-                    engine=engine, address=address, output_dir=output_dir, n_workers=n_workers,
-                    threads_per_worker=threads_per_worker, batch_size=batch_size, progress=progress,
-                    retry_failed=retry_failed, overwrite=overwrite)
+    return _run_job(
+        "predict",
+        {"kind": "predict", "model": str(mdir)},
+        identity,
+        paths,
+        engine=engine,
+        address=address,
+        output_dir=output_dir,
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        batch_size=batch_size,
+        progress=progress,
+        retry_failed=retry_failed,
+        overwrite=overwrite,
+    )
 
 
-def features(paths: Iterable[PathLike] | PathLike, config: str | dict[str, Any] | Any = "emovox", *,
-             engine: str = "dask", address: str | None = None, output_dir: PathLike = "emovox-features",
-             n_workers: int | None = None, threads_per_worker: int = 1, batch_size: int | None = None,
-             progress: bool = True, retry_failed: bool = False, overwrite: bool = False) -> BatchSummary:
+def features(
+    paths: Iterable[PathLike] | PathLike,
+    config: str | dict[str, Any] | Any = "emovox",
+    *,
+    engine: str = "dask",
+    address: str | None = None,
+    output_dir: PathLike = "emovox-features",
+    n_workers: int | None = None,
+    threads_per_worker: int = 1,
+    batch_size: int | None = None,
+    progress: bool = True,
+    retry_failed: bool = False,
+    overwrite: bool = False,
+) -> BatchSummary:
     """Hand-crafted feature vectors of many files, written as partitioned Parquet, resumably.
 
     Parameters
@@ -567,14 +677,31 @@ def features(paths: Iterable[PathLike] | PathLike, config: str | dict[str, Any] 
     from ..features.extract import EXTRACTOR_VERSION
 
     if isinstance(config, str) and config.split(":")[0] in ("whisper", "encoder"):
-        raise EmovoxError("batch features cover the hand-crafted sets (tutorial, emovox, egemaps, compare); "
-                          "encoder features are extracted with engine 'local' (emovox features)")
+        raise EmovoxError(
+            "batch features cover the hand-crafted sets (tutorial, emovox, egemaps, compare); "
+            "encoder features are extracted with engine 'local' (emovox features)"
+        )
     ex = FeatureExtractor(config)
     cfg = ex.config.to_dict()
-    identity = {"kind": "features", "name": ex.config.name, "fingerprint": ex.fingerprint,
-                "extractor_version": EXTRACTOR_VERSION}
+    identity = {
+        "kind": "features",
+        "name": ex.config.name,
+        "fingerprint": ex.fingerprint,
+        "extractor_version": EXTRACTOR_VERSION,
+    }
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
-    return _run_job("features", {"kind": "features", "config": cfg}, identity, paths,
-                    engine=engine, address=address, output_dir=output_dir, n_workers=n_workers,
-                    threads_per_worker=threads_per_worker, batch_size=batch_size, progress=progress,
-                    retry_failed=retry_failed, overwrite=overwrite)
+    return _run_job(
+        "features",
+        {"kind": "features", "config": cfg},
+        identity,
+        paths,
+        engine=engine,
+        address=address,
+        output_dir=output_dir,
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        batch_size=batch_size,
+        progress=progress,
+        retry_failed=retry_failed,
+        overwrite=overwrite,
+    )

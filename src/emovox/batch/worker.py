@@ -187,5 +187,11 @@ def run_partition(task: dict[str, Any], items: Sequence[tuple[str, str]], output
     table, errors = make(task, items)
     write_atomic(table, Path(output_dir) / name)
     failures = [(display_path(p), e) for (p, _), e in zip(items, errors, strict=True) if e is not None]
-    return {"name": name, "n": len(items), "n_ok": len(items) - len(failures), "failures": failures,
-            "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    return {
+        "name": name,
+        "n": len(items),
+        "n_ok": len(items) - len(failures),
+        "failures": failures,
+        "seconds": time.perf_counter() - t0,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }

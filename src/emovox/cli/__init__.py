@@ -19,8 +19,11 @@ GROUPS = ("corpus", "models", "plot", "live", "serve")
 def build_parser() -> Parser:
     from .. import __version__
 
-    parser = Parser(prog="emovox", description="Speech emotion recognition.",
-                    epilog="run 'emovox COMMAND --help' for a command's options and examples")
+    parser = Parser(
+        prog="emovox",
+        description="Speech emotion recognition.",
+        epilog="run 'emovox COMMAND --help' for a command's options and examples",
+    )
     parser.add_argument("--version", action="version", version=f"emovox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
     for group in GROUPS:

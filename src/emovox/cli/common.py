@@ -26,7 +26,11 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         missing = re.match(r"the following arguments are required: (.*)", message)
         subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
-        if missing and subs and {subs[0].dest, subs[0].metavar} & {m.strip() for m in missing.group(1).split(",")}:
+        if (
+            missing
+            and subs
+            and {subs[0].dest, subs[0].metavar} & {m.strip() for m in missing.group(1).split(",")}
+        ):
             self.print_help()
             self.exit(2)
         bad = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$", message)
@@ -34,18 +38,24 @@ class Parser(argparse.ArgumentParser):
             what, word = bad.group(1), bad.group(2)
             choices = [c.strip().strip("'") for c in bad.group(3).split(",")]
             what = "command" if subs and what in (subs[0].dest, subs[0].metavar) else what
-            message = f"{what} {word!r} is unknown{did_you_mean(word, choices)}; choose from {', '.join(choices)}"
+            message = (
+                f"{what} {word!r} is unknown{did_you_mean(word, choices)}; choose from {', '.join(choices)}"
+            )
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def examples(*lines: str) -> dict:
     """``add_parser`` keywords for an "examples:" section at the end of a command's help, kept as written."""
-    return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
-            "formatter_class": argparse.RawDescriptionHelpFormatter}
+    return {
+        "epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
 
 
 def label_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')")
+    p.add_argument(
+        "--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')"
+    )
     p.add_argument("--merge", help="merge labels, e.g. calm=neutral (or 'calm-neutral')")
     p.set_defaults(check_labels=True)
 
@@ -54,33 +64,55 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
     p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
     label_args(p)
-    p.add_argument("--features", default=None,
-                   help="feature set: tutorial, emovox (default for classifiers), egemaps, compare, or "
-                        "whisper[:CHECKPOINT_DIR_OR_HUB_ID] (default for whisper-* models)")
-    p.add_argument("--encoder", metavar="CHECKPOINT",
-                   help="Whisper checkpoint for whisper-* models: a local Hugging Face directory, or a hub id "
-                        "such as openai/whisper-base (downloaded once when online)")
-    p.add_argument("--trim-db", type=float, default=None, metavar="DB",
-                   help="hand-crafted features: cut leading and trailing audio more than DB below the loudest "
-                        "frame first (compare-logreg uses 30)")
+    p.add_argument(
+        "--features",
+        default=None,
+        help="feature set: tutorial, emovox (default for classifiers), egemaps, compare, or "
+        "whisper[:CHECKPOINT_DIR_OR_HUB_ID] (default for whisper-* models)",
+    )
+    p.add_argument(
+        "--encoder",
+        metavar="CHECKPOINT",
+        help="Whisper checkpoint for whisper-* models: a local Hugging Face directory, or a hub id "
+        "such as openai/whisper-base (downloaded once when online)",
+    )
+    p.add_argument(
+        "--trim-db",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="hand-crafted features: cut leading and trailing audio more than DB below the loudest "
+        "frame first (compare-logreg uses 30)",
+    )
     p.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)")
+    p.add_argument(
+        "--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
 # static (the CLI must start fast); tests/test_cli_help.py keeps it in step with the registries
-MODEL_HELP = ("classical (hand-crafted features): svm, logreg, mlp, rf, gb, compare-logreg; Whisper encoder: whisper-probe, "
-              "whisper-active, whisper-robust; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
-              "cnn2d, rescnn; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg")
+MODEL_HELP = (
+    "classical (hand-crafted features): svm, logreg, mlp, rf, gb, compare-logreg; Whisper encoder: whisper-probe, "
+    "whisper-active, whisper-robust; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
+    "cnn2d, rescnn; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg"
+)
 
 
 # the names --model accepts (static, as MODEL_HELP; tests/test_cli_help.py checks them against the registries)
 CLASSICAL_NAMES = ("svm", "logreg", "mlp", "rf", "gb")  # emovox.models.classical.CLASSICAL
-RECIPE_NAMES = ("compare-logreg", "whisper-probe", "whisper-active", "whisper-robust")  # emovox.training.RECIPES
+RECIPE_NAMES = (
+    "compare-logreg",
+    "whisper-probe",
+    "whisper-active",
+    "whisper-robust",
+)  # emovox.training.RECIPES
 DEEP_NAMES = ("cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn")  # emovox.deep.DEEP_MODELS
 MODEL_NAMES = CLASSICAL_NAMES + RECIPE_NAMES + DEEP_NAMES
-MODEL_CHOICES = (f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "
-                 f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)")
+MODEL_CHOICES = (
+    f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "
+    f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)"
+)
 # the protocols of emovox.splits.make_protocol
 PROTOCOLS = ("kfold", "loso", "speakers", "emobox", "loco", "cross", "random")
 PROTOCOL_CHOICES = "kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C, random[:F]"
@@ -88,15 +120,21 @@ PROTOCOL_CHOICES = "kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C,
 
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allow_none: bool = False) -> None:
     p.add_argument("--model", default="svm", help=MODEL_HELP)
-    p.add_argument("--protocol", default=protocol_default,
-                   help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
-                        "random[:F]; "
-                        "'none' skips cross-validation (train, tune)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="random seed of the splits and of training (default 0; random[:F] uses 7 unless set)")
+    p.add_argument(
+        "--protocol",
+        default=protocol_default,
+        help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
+        "random[:F]; "
+        "'none' skips cross-validation (train, tune)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed of the splits and of training (default 0; random[:F] uses 7 unless set)",
+    )
     p.set_defaults(check_model=True, protocol_none=allow_none)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
-
 
 
 def _model_problem(args) -> str | None:
@@ -111,21 +149,32 @@ def _model_problem(args) -> str | None:
         return f"--model {name}: an ensemble joins two or more different models with +"
     deep = name in DEEP_NAMES
     if args.command == "tune" and (ensemble or deep):
-        return (f"--model {name}: tune grid-searches one feature-vector model; choose from "
-                f"{', '.join(CLASSICAL_NAMES + RECIPE_NAMES)}")
-    if ensemble and (getattr(args, "trim_db", None) is not None or getattr(args, "features", None)
-                     or getattr(args, "no_scale", False)):
-        return ("--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
-                "its own recipe's features")
+        return (
+            f"--model {name}: tune grid-searches one feature-vector model; choose from "
+            f"{', '.join(CLASSICAL_NAMES + RECIPE_NAMES)}"
+        )
+    if ensemble and (
+        getattr(args, "trim_db", None) is not None
+        or getattr(args, "features", None)
+        or getattr(args, "no_scale", False)
+    ):
+        return (
+            "--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
+            "its own recipe's features"
+        )
     if deep and getattr(args, "trim_db", None) is not None:
-        return ("--trim-db applies to hand-crafted features; deep models trim silence as their recipe's frame "
-                "configuration says")
+        return (
+            "--trim-db applies to hand-crafted features; deep models trim silence as their recipe's frame "
+            "configuration says"
+        )
     if args.command == "evaluate" and (ensemble or deep):
         for opt in ("calibrate", "speaker_adapt"):
             if getattr(args, opt, False):
-                return (f"--{opt.replace('_', '-')} cross-validates feature-vector models (classical and encoder "
-                        "recipes); train the model, then evaluate it with --trained MODEL"
-                        + (" --speaker-adapt" if opt == "speaker_adapt" else ""))
+                return (
+                    f"--{opt.replace('_', '-')} cross-validates feature-vector models (classical and encoder "
+                    "recipes); train the model, then evaluate it with --trained MODEL"
+                    + (" --speaker-adapt" if opt == "speaker_adapt" else "")
+                )
     return None
 
 
@@ -138,8 +187,10 @@ def protocol_problem(spec: str, allow_none: bool = False) -> str | None:
     choices = PROTOCOL_CHOICES + (", or none (no cross-validation)" if allow_none else "")
     if name not in names:
         if name == "none":
-            return ("--protocol none: evaluate cross-validates; 'none' applies to train and tune (to score a "
-                    "trained model use --trained MODEL)")
+            return (
+                "--protocol none: evaluate cross-validates; 'none' applies to train and tune (to score a "
+                "trained model use --trained MODEL)"
+            )
         return f"--protocol {spec}: unknown protocol{did_you_mean(name, names)}; expected {choices}"
     arg = arg.strip()
     if name == "kfold" and sep:
@@ -190,9 +241,11 @@ def labels_problem(args) -> str | None:
             word = next((w for w in words if _not_emotion(w, parse_emotions, EmovoxError)), emotions)
             if word.lower() in ("four", "4", "seven", "7", "all"):
                 return f"--emotions {emotions}: use {word} alone, or list emotions separated by commas"
-            return (f"--emotions {emotions}: unknown emotion {word!r}"
-                    f"{did_you_mean(word.lower(), [*CANONICAL, 'four', 'seven', 'all'])}; expected emotions "
-                    f"separated by commas from {', '.join(CANONICAL)}, or one of the sets {sets}")
+            return (
+                f"--emotions {emotions}: unknown emotion {word!r}"
+                f"{did_you_mean(word.lower(), [*CANONICAL, 'four', 'seven', 'all'])}; expected emotions "
+                f"separated by commas from {', '.join(CANONICAL)}, or one of the sets {sets}"
+            )
         if getattr(args, "check_model", False) and len(set(keep)) < 2:
             return f"--emotions {emotions}: a model needs at least two emotions (e.g. {','.join(FOUR)}, or {sets})"
     if merge is not None:
@@ -200,8 +253,10 @@ def labels_problem(args) -> str | None:
             parse_merge(merge)
         except EmovoxError as exc:
             why = str(exc).split(";")[0].split(": expected")[0]
-            return (f"--merge {merge}: {why}; expected FROM=TO pairs separated by commas, each an emotion from "
-                    f"{', '.join(CANONICAL)} (e.g. calm=neutral), or {' / '.join(MERGES)}")
+            return (
+                f"--merge {merge}: {why}; expected FROM=TO pairs separated by commas, each an emotion from "
+                f"{', '.join(CANONICAL)} (e.g. calm=neutral), or {' / '.join(MERGES)}"
+            )
     return None
 
 

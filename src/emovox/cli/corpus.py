@@ -29,9 +29,12 @@ def cmd_corpus_stats(args) -> int:
     from ..labels import apply_labels
 
     df = apply_labels(load_corpus(args.source, args.corpus), args.merge, args.emotions)
-    print(f"{len(df)} utterances, {df['speaker'].nunique()} speakers, "
-          f"{df['duration'].astype(float).sum() / 3600:.2f} h" if "duration" in df and df["duration"].notna().any()
-          else f"{len(df)} utterances")
+    print(
+        f"{len(df)} utterances, {df['speaker'].nunique()} speakers, "
+        f"{df['duration'].astype(float).sum() / 3600:.2f} h"
+        if "duration" in df and df["duration"].notna().any()
+        else f"{len(df)} utterances"
+    )
     for col in ("corpus", "emotion", "gender", "speaker"):
         if col in df and df[col].notna().any():
             counts = df[col].fillna("unknown").value_counts().sort_index()
@@ -54,8 +57,9 @@ def cmd_convert(args) -> int:
     src = Path(args.input)
     if src.is_dir():
         try:  # a folder without audio, or two inputs with one output name: one line, before any writing
-            done, failed = convert_tree(src, args.output, args.rate, not args.keep_channels, args.ext,
-                                        progress=not args.quiet)
+            done, failed = convert_tree(
+                src, args.output, args.rate, not args.keep_channels, args.ext, progress=not args.quiet
+            )
         except AudioError as exc:
             err(str(exc))
             return 1
@@ -68,25 +72,39 @@ def cmd_convert(args) -> int:
 
 
 def register(sub) -> None:
-    corpus = sub.add_parser("corpus", help="read corpora into manifests", description="Read corpora into manifests.",
-                            **examples("emovox corpus scan ravdess/ emodb/ -o manifest.csv",
-                                       "emovox corpus stats manifest.csv --plot counts.png --by corpus"))
+    corpus = sub.add_parser(
+        "corpus",
+        help="read corpora into manifests",
+        description="Read corpora into manifests.",
+        **examples(
+            "emovox corpus scan ravdess/ emodb/ -o manifest.csv",
+            "emovox corpus stats manifest.csv --plot counts.png --by corpus",
+        ),
+    )
     corpus = corpus.add_subparsers(dest="action", required=True, title="commands", metavar="ACTION")
-    p = corpus.add_parser("scan", help="scan corpus folders into a manifest CSV",
-                          description="Scan corpus folders into a manifest CSV (one row per recording).",
-                          **examples("emovox corpus scan ravdess/ -o ravdess.csv",
-                                     "emovox corpus scan ravdess/ emodb/ --emotions four --merge calm=neutral "
-                                     "-o four.csv",
-                                     "emovox corpus scan recordings/ --corpus ravdess -o mine.csv"))
+    p = corpus.add_parser(
+        "scan",
+        help="scan corpus folders into a manifest CSV",
+        description="Scan corpus folders into a manifest CSV (one row per recording).",
+        **examples(
+            "emovox corpus scan ravdess/ -o ravdess.csv",
+            "emovox corpus scan ravdess/ emodb/ --emotions four --merge calm=neutral -o four.csv",
+            "emovox corpus scan recordings/ --corpus ravdess -o mine.csv",
+        ),
+    )
     p.add_argument("root", nargs="+", help="corpus root folder(s)")
     p.add_argument("--corpus", help="corpus name(s), comma-separated, one per root (detected when omitted)")
     p.add_argument("-o", "--output", required=True, help="manifest CSV to write")
     label_args(p)
     p.set_defaults(func=cmd_corpus_scan)
-    p = corpus.add_parser("stats", help="counts per emotion, speaker and gender",
-                          description="Counts per corpus, emotion, gender and speaker of a manifest or corpus.",
-                          **examples("emovox corpus stats manifest.csv",
-                                     "emovox corpus stats emodb/ --plot counts.png --by gender"))
+    p = corpus.add_parser(
+        "stats",
+        help="counts per emotion, speaker and gender",
+        description="Counts per corpus, emotion, gender and speaker of a manifest or corpus.",
+        **examples(
+            "emovox corpus stats manifest.csv", "emovox corpus stats emodb/ --plot counts.png --by gender"
+        ),
+    )
     p.add_argument("source", help="a manifest CSV or a corpus root")
     p.add_argument("--corpus", help="corpus name of a root folder, e.g. ravdess (detected when omitted)")
     p.add_argument("--plot", help="save the emotion-count bar chart to this PNG")
@@ -94,20 +112,27 @@ def register(sub) -> None:
     label_args(p)
     p.set_defaults(func=cmd_corpus_stats)
 
-    p = sub.add_parser("convert", help="convert a file or a tree to one rate / mono",
-                       description="Convert an audio file, or every audio file under a folder (keeping relative "
-                                   "paths), to one sample rate, mono by default. Two inputs that would get one output "
-                                   "name (a.wav and a.m4a both become a.wav) are refused before anything is written.",
-                       **examples("emovox convert call.m4a call.wav",
-                                  "emovox convert recordings/ converted/ --rate 16000",
-                                  "emovox convert recordings/ flac/ --ext .flac --keep-channels"))
+    p = sub.add_parser(
+        "convert",
+        help="convert a file or a tree to one rate / mono",
+        description="Convert an audio file, or every audio file under a folder (keeping relative "
+        "paths), to one sample rate, mono by default. Two inputs that would get one output "
+        "name (a.wav and a.m4a both become a.wav) are refused before anything is written.",
+        **examples(
+            "emovox convert call.m4a call.wav",
+            "emovox convert recordings/ converted/ --rate 16000",
+            "emovox convert recordings/ flac/ --ext .flac --keep-channels",
+        ),
+    )
     p.add_argument("input", help="an audio file, or a folder converted with all its sub-folders")
-    p.add_argument("output", help="the file to write (its extension picks the format: .wav, .flac, .ogg, .opus), "
-                                  "or for a folder input the folder to write into")
+    p.add_argument(
+        "output",
+        help="the file to write (its extension picks the format: .wav, .flac, .ogg, .opus), "
+        "or for a folder input the folder to write into",
+    )
     p.add_argument("--rate", type=int, default=16000, help="sample rate to write, in Hz (default 16000)")
     p.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
     p.add_argument("--keep-channels", action="store_true", help="keep every channel")
     p.add_argument("--ext", help="output extension for a tree (.wav, .flac, .ogg, .opus)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_convert)
-

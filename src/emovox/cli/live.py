@@ -13,15 +13,28 @@ from .common import err, examples
 def vad_args(p: argparse.ArgumentParser) -> None:
     """Segmentation options shared by the live commands (defaults: :class:`emovox.live.VADOptions`)."""
     g = p.add_argument_group("speech segmentation")
-    g.add_argument("--aggressiveness", type=int, default=2, choices=range(4), metavar="0-3",
-                   help="VAD mode; higher rejects more noise (default 2)")
-    g.add_argument("--min-length", type=float, default=0.3, help="drop speech shorter than this (s, default 0.3)")
-    g.add_argument("--max-length", type=float, default=10.0,
-                   help="split longer speech into windows of this length (s, default 10)")
+    g.add_argument(
+        "--aggressiveness",
+        type=int,
+        default=2,
+        choices=range(4),
+        metavar="0-3",
+        help="VAD mode; higher rejects more noise (default 2)",
+    )
+    g.add_argument(
+        "--min-length", type=float, default=0.3, help="drop speech shorter than this (s, default 0.3)"
+    )
+    g.add_argument(
+        "--max-length",
+        type=float,
+        default=10.0,
+        help="split longer speech into windows of this length (s, default 10)",
+    )
     g.add_argument("--overlap", type=float, default=1.0, help="overlap of those windows (s, default 1)")
     g.add_argument("--padding", type=float, default=0.2, help="context kept around speech (s, default 0.2)")
-    g.add_argument("--min-silence", type=float, default=0.25,
-                   help="a pause this long ends a segment (s, default 0.25)")
+    g.add_argument(
+        "--min-silence", type=float, default=0.25, help="a pause this long ends a segment (s, default 0.25)"
+    )
 
 
 def _vad_options(args):
@@ -29,8 +42,14 @@ def _vad_options(args):
 
     if not hasattr(args, "min_length"):
         return VADOptions()
-    return VADOptions(aggressiveness=args.aggressiveness, min_length=args.min_length, max_length=args.max_length,
-                      overlap=args.overlap, padding=args.padding, min_silence=args.min_silence).check()
+    return VADOptions(
+        aggressiveness=args.aggressiveness,
+        min_length=args.min_length,
+        max_length=args.max_length,
+        overlap=args.overlap,
+        padding=args.padding,
+        min_silence=args.min_silence,
+    ).check()
 
 
 def _source(args, sample_rate: int, duration: float | None = None):
@@ -52,8 +71,10 @@ def _list_devices() -> int:
         err("no audio input device found")
         return 1
     for d in devices:
-        print(f"{'*' if d['default'] else ' '} {d['index']:>3}  {d['name']}  "
-              f"({d['channels']} ch, {d['default_samplerate']:.0f} Hz)")
+        print(
+            f"{'*' if d['default'] else ' '} {d['index']:>3}  {d['name']}  "
+            f"({d['channels']} ch, {d['default_samplerate']:.0f} Hz)"
+        )
     return 0
 
 
@@ -80,8 +101,10 @@ def cmd_listen(args) -> int:
         elif not pred.speech:
             print(f"no speech\t-\t{pred.reason}")
         else:
-            print(f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
-                  + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities))))
+            print(
+                f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
+                + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities)))
+            )
         if args.save:
             print(f"saved {args.save}", file=sys.stderr)
         return 0
@@ -89,8 +112,11 @@ def cmd_listen(args) -> int:
     view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     segs = listen(src, model, view=view, options=_vad_options(args))
-    print(f"{len(segs)} speech segment{'s' if len(segs) != 1 else ''}"
-          + (f"; saved {args.save}" if args.save else ""), file=sys.stderr)
+    print(
+        f"{len(segs)} speech segment{'s' if len(segs) != 1 else ''}"
+        + (f"; saved {args.save}" if args.save else ""),
+        file=sys.stderr,
+    )
     if args.output:
         write_timeline(segs, args.output, model.labels)
         print(f"saved {args.output}", file=sys.stderr)
@@ -108,12 +134,24 @@ def cmd_session(args) -> int:
         resolve_device(args.device)
     model = load_model(args.model)
     src = _source(args, model.sample_rate)
-    report = run_session(args.pictures, src, model, seconds=args.seconds, output_dir=args.output,
-                         window=not args.no_window, order=args.order, seed=args.seed, options=_vad_options(args))
+    report = run_session(
+        args.pictures,
+        src,
+        model,
+        seconds=args.seconds,
+        output_dir=args.output,
+        window=not args.no_window,
+        order=args.order,
+        seed=args.seed,
+        options=_vad_options(args),
+    )
     acc = report.accuracy
-    print(f"{len(report.trials)} pictures"
-          + (f", {100 * acc:.0f} % of reactions matched the expected emotion" if acc is not None else "")
-          + f"; report: {report.html}, {report.png}, {report.csv}", file=sys.stderr)
+    print(
+        f"{len(report.trials)} pictures"
+        + (f", {100 * acc:.0f} % of reactions matched the expected emotion" if acc is not None else "")
+        + f"; report: {report.html}, {report.png}, {report.csv}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -146,7 +184,11 @@ def predict_timeline(args) -> int:
         return 2
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
-    n_bad, everything, as_json = len(problems), [], [{"source": m.split(": ", 1)[0], "error": m} for m in problems]
+    n_bad, everything, as_json = (
+        len(problems),
+        [],
+        [{"source": m.split(": ", 1)[0], "error": m} for m in problems],
+    )
     for path in paths:
         segs = []
         shown = display_path(path)  # the real path opens; this one prints (not UTF-8: \xNN)
@@ -216,7 +258,9 @@ def _write_all(everything, output, labels, top_k: int | None = None) -> None:
 
     from ..live import rows
 
-    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"] + [f"p_{lab}" for lab in labels]
+    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"] + [
+        f"p_{lab}" for lab in labels
+    ]
     with open(output, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()
@@ -226,13 +270,18 @@ def _write_all(everything, output, labels, top_k: int | None = None) -> None:
 
 # ------------------------------------------------------------------------------------------------ register
 def register(sub) -> None:
-    p = sub.add_parser("listen", help="emotion of live speech from the microphone, segment by segment",
-                       description="The emotion of live speech from the microphone, one line per speech segment.",
-                       **examples("emovox listen",
-                                  "emovox listen --list-devices",
-                                  "emovox listen --once --seconds 7",
-                                  "emovox listen --duration 60 --save talk.wav -o segments.csv",
-                                  "emovox listen --input talk.wav --fast"))
+    p = sub.add_parser(
+        "listen",
+        help="emotion of live speech from the microphone, segment by segment",
+        description="The emotion of live speech from the microphone, one line per speech segment.",
+        **examples(
+            "emovox listen",
+            "emovox listen --list-devices",
+            "emovox listen --once --seconds 7",
+            "emovox listen --duration 60 --save talk.wav -o segments.csv",
+            "emovox listen --input talk.wav --fast",
+        ),
+    )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--device", help="input device index or part of its name (default: the system default)")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
@@ -247,12 +296,17 @@ def register(sub) -> None:
     vad_args(p)
     p.set_defaults(func=cmd_listen)
 
-    p = sub.add_parser("session", help="picture-reaction session: show pictures, detect the spoken reactions",
-                       description="Show pictures one at a time and compare the emotion of each spoken reaction "
-                                   "with the picture's expected emotion (its sub-folder's name).",
-                       **examples("emovox session pictures/",
-                                  "emovox session pictures/ --seconds 5 --order shuffle --seed 3 -o report/",
-                                  "emovox session pictures/ --input reactions.wav --no-window --fast"))
+    p = sub.add_parser(
+        "session",
+        help="picture-reaction session: show pictures, detect the spoken reactions",
+        description="Show pictures one at a time and compare the emotion of each spoken reaction "
+        "with the picture's expected emotion (its sub-folder's name).",
+        **examples(
+            "emovox session pictures/",
+            "emovox session pictures/ --seconds 5 --order shuffle --seed 3 -o report/",
+            "emovox session pictures/ --input reactions.wav --no-window --fast",
+        ),
+    )
     p.add_argument("pictures", help="folder with one sub-folder of pictures per expected emotion")
     p.add_argument("--seconds", type=float, default=7.0, help="how long each picture is shown (default 7)")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
@@ -260,7 +314,9 @@ def register(sub) -> None:
     p.add_argument("--input", help="take the reactions from this audio file instead of the microphone")
     p.add_argument("--fast", action="store_true", help="with --input: do not pace the file in real time")
     p.add_argument("--save", help="also save the whole recording to this WAV file")
-    p.add_argument("--no-window", action="store_true", help="no picture window (headless, for tests and servers)")
+    p.add_argument(
+        "--no-window", action="store_true", help="no picture window (headless, for tests and servers)"
+    )
     p.add_argument("-o", "--output", help="report folder (default session-YYYYMMDD-HHMMSS)")
     p.add_argument("--order", choices=["sorted", "shuffle"], default="sorted", help="picture order")
     p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle")

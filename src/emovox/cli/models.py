@@ -38,14 +38,18 @@ def _check_protocol_fits(args, df) -> None:
         return
     from ..errors import CorpusError
 
-    hint = ("; choose a --protocol the data can fill (kfold:K with K at most the number of speakers, "
-            "random[:F]" + (", or none" if args.protocol_none else "") + ")")
+    hint = (
+        "; choose a --protocol the data can fill (kfold:K with K at most the number of speakers, "
+        "random[:F]" + (", or none" if args.protocol_none else "") + ")"
+    )
     name, _, k = args.protocol.partition(":")
     if name.strip().lower() == "kfold" and "speaker" in df:  # the usual case, without importing scikit-learn
         n_spk = df["speaker"].nunique()
         if n_spk < int(k or 5):
-            raise CorpusError(f"--protocol {args.protocol}: kfold:{int(k or 5)} needs at least {int(k or 5)} "
-                              f"speakers, the data have {n_spk}{hint}")
+            raise CorpusError(
+                f"--protocol {args.protocol}: kfold:{int(k or 5)} needs at least {int(k or 5)} "
+                f"speakers, the data have {n_spk}{hint}"
+            )
     from ..splits import make_protocol
 
     try:
@@ -70,10 +74,14 @@ def _recipe(args):
     if encoder:
         kind, _, checkpoint = recipe.features.partition(":")
         if kind not in ("whisper", "encoder"):
-            raise ModelError(f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
-                             "use --features whisper or a whisper-* model, or drop --encoder")
+            raise ModelError(
+                f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
+                "use --features whisper or a whisper-* model, or drop --encoder"
+            )
         if checkpoint and checkpoint != encoder:
-            raise ModelError(f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one")
+            raise ModelError(
+                f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one"
+            )
         recipe = replace(recipe, features=f"{kind}:{encoder}")
     return recipe
 
@@ -81,8 +89,9 @@ def _recipe(args):
 def _features(args, df):
     from ..training import compute_features, report_failures
 
-    table = compute_features(df, _recipe(args), n_jobs=args.jobs, cache_dir=args.cache_dir,
-                             progress=not args.quiet)
+    table = compute_features(
+        df, _recipe(args), n_jobs=args.jobs, cache_dir=args.cache_dir, progress=not args.quiet
+    )
     report_failures(table.failures)
     return table
 
@@ -102,8 +111,11 @@ def cmd_features(args) -> int:
         out.to_parquet(args.output, index=False)
     else:
         out.to_csv(args.output, index=False)
-    print(f"wrote {len(out)} x {len(table.names)} features to {args.output}"
-          f"{f' ({len(table.failures)} files failed)' if table.failures else ''}", file=sys.stderr)
+    print(
+        f"wrote {len(out)} x {len(table.names)} features to {args.output}"
+        f"{f' ({len(table.failures)} files failed)' if table.failures else ''}",
+        file=sys.stderr,
+    )
     return 1 if table.failures else 0
 
 
@@ -172,32 +184,64 @@ def cmd_evaluate(args) -> int:
         # speaker-independent when no test speaker was heard in training (unknown for models whose
         # metadata does not list their speakers: then say so rather than guess)
         independent = trained_speakers is not None and not shared
-        note = (f"trained model {args.trained} scored on {sorted(tested_on)}"
-                + ("" if trained_speakers is not None else "; the model does not list its training speakers, "
-                   "so speaker independence is unknown")
-                + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
-                + (f"; {dropped} utterances with emotions the model does not know were left out" if dropped else "")
-                + (f"; {no_speech} utterances were found to hold no speech (counted as errors)" if no_speech else ""))
+        note = (
+            f"trained model {args.trained} scored on {sorted(tested_on)}"
+            + (
+                ""
+                if trained_speakers is not None
+                else "; the model does not list its training speakers, so speaker independence is unknown"
+            )
+            + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
+            + (
+                f"; {dropped} utterances with emotions the model does not know were left out"
+                if dropped
+                else ""
+            )
+            + (
+                f"; {no_speech} utterances were found to hold no speech (counted as errors)"
+                if no_speech
+                else ""
+            )
+        )
         if args.speaker_adapt:
             note += "; speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
-        ev = Evaluation(f"held-out({'+'.join(sorted(tested_on))})" + ("+speaker-adapted" if args.speaker_adapt else ""),
-                        independent, model.labels, [s], s, note)
+        ev = Evaluation(
+            f"held-out({'+'.join(sorted(tested_on))})" + ("+speaker-adapted" if args.speaker_adapt else ""),
+            independent,
+            model.labels,
+            [s],
+            s,
+            note,
+        )
         ok_speech = [(p, e) for p, e in ok if p.speech]
         if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
             import numpy as np
 
             from ..evaluation import FoldProba, add_calibration
 
-            ev.fold_proba = [FoldProba("held-out", [p.source for p, _ in ok_speech], [e for _, e in ok_speech],
-                                       np.array([[p.probabilities[lab] for lab in model.labels]
-                                                 for p, _ in ok_speech]))]
+            ev.fold_proba = [
+                FoldProba(
+                    "held-out",
+                    [p.source for p, _ in ok_speech],
+                    [e for _, e in ok_speech],
+                    np.array([[p.probabilities[lab] for lab in model.labels] for p, _ in ok_speech]),
+                )
+            ]
             add_calibration(ev)
     elif _is_ensemble(args):  # argument_problem refused --calibrate / --speaker-adapt here before any work
         from ..models.ensemble import evaluate_ensemble
 
         tables: dict = {}
-        ev = evaluate_ensemble(df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir,
-                               jobs=args.jobs, progress=not args.quiet, tables=tables)
+        ev = evaluate_ensemble(
+            df,
+            args.model,
+            args.protocol,
+            seed=args.seed,
+            cache_dir=args.cache_dir,
+            jobs=args.jobs,
+            progress=not args.quiet,
+            tables=tables,
+        )
         n_failed = len({path for t in tables.values() for path, _ in t.failures})
     elif _is_deep(args):
         from ..deep.train import cli_evaluate
@@ -208,9 +252,16 @@ def cmd_evaluate(args) -> int:
 
         table = _features(args, df)
         n_failed = len(table.failures)
-        ev = evaluate_recipe(table, _recipe(args), args.protocol, seed=args.seed,
-                             progress=not args.quiet, scale=not args.no_scale, adapt=args.speaker_adapt,
-                             calibrate=args.calibrate)
+        ev = evaluate_recipe(
+            table,
+            _recipe(args),
+            args.protocol,
+            seed=args.seed,
+            progress=not args.quiet,
+            scale=not args.no_scale,
+            adapt=args.speaker_adapt,
+            calibrate=args.calibrate,
+        )
     print(ev.table())
     _save_evaluation(ev, args)
     return 1 if n_failed else 0
@@ -225,8 +276,17 @@ def cmd_train(args) -> int:
         from ..models.ensemble import train_ensemble
 
         tables: dict = {}
-        out, ev = train_ensemble(df, args.model, args.output, protocol=args.protocol, seed=args.seed,
-                                 cache_dir=args.cache_dir, jobs=args.jobs, progress=not args.quiet, tables=tables)
+        out, ev = train_ensemble(
+            df,
+            args.model,
+            args.output,
+            protocol=args.protocol,
+            seed=args.seed,
+            cache_dir=args.cache_dir,
+            jobs=args.jobs,
+            progress=not args.quiet,
+            tables=tables,
+        )
         if ev is not None:
             print(ev.table())
         print(f"saved model to {out}", file=sys.stderr)
@@ -239,11 +299,21 @@ def cmd_train(args) -> int:
     recipe = _recipe(args)
     ev = None
     if args.protocol != "none":
-        ev = evaluate_recipe(table, recipe, args.protocol, seed=args.seed, progress=not args.quiet,
-                             scale=not args.no_scale)
+        ev = evaluate_recipe(
+            table, recipe, args.protocol, seed=args.seed, progress=not args.quiet, scale=not args.no_scale
+        )
         print(ev.table())
-    out = train_classical(table, args.output, recipe.classifier, params=recipe.params, seed=args.seed, evaluation=ev,
-                          scale=not args.no_scale, extra={"recipe": args.model}, calibration=args.calibrate or None)
+    out = train_classical(
+        table,
+        args.output,
+        recipe.classifier,
+        params=recipe.params,
+        seed=args.seed,
+        evaluation=ev,
+        scale=not args.no_scale,
+        extra={"recipe": args.model},
+        calibration=args.calibrate or None,
+    )
     if ev is not None:
         from .. import plots
 
@@ -255,8 +325,16 @@ def cmd_train(args) -> int:
 
 def _plain(params: dict) -> dict:
     """Grid-search parameters as JSON values: numbers stay numbers (numpy scalars become Python ones)."""
-    return {k: (v.item() if hasattr(v, "item") else v if isinstance(v, int | float | str | bool | None) else str(v))
-            for k, v in params.items()}
+    return {
+        k: (
+            v.item()
+            if hasattr(v, "item")
+            else v
+            if isinstance(v, int | float | str | bool | None)
+            else str(v)
+        )
+        for k, v in params.items()
+    }
 
 
 def cmd_tune(args) -> int:
@@ -282,20 +360,34 @@ def cmd_tune(args) -> int:
     labels = _labels_of(y)
     folds, all_true, all_pred = [], [], []
     for fold in proto.folds:
-        inner = FeatureTable(table.X[fold.train], table.manifest.iloc[fold.train].reset_index(drop=True),
-                             table.names, table.frontend, [])
+        inner = FeatureTable(
+            table.X[fold.train],
+            table.manifest.iloc[fold.train].reset_index(drop=True),
+            table.names,
+            table.frontend,
+            [],
+        )
         search = tune_classical(inner, clf, seed=args.seed, scale=not args.no_scale)
         pipe = make_classifier(clf, seed=args.seed, scale=not args.no_scale).set_params(**search.best_params_)
         pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
         s = scores(y[fold.test], pred, labels)
         s["fold"], s["best_params"] = fold.name, _plain(search.best_params_)
-        print(f"{fold.name}: best {s['best_params']} inner UA {100 * search.best_score_:.1f} % "
-              f"-> test UA {100 * s['ua']:.1f} %", file=sys.stderr)
+        print(
+            f"{fold.name}: best {s['best_params']} inner UA {100 * search.best_score_:.1f} % "
+            f"-> test UA {100 * s['ua']:.1f} %",
+            file=sys.stderr,
+        )
         folds.append(s)
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
-    ev = Evaluation(proto.name + " (nested tuning)", proto.speaker_independent, labels, folds,
-                    scores(all_true, all_pred, labels), proto.note)
+    ev = Evaluation(
+        proto.name + " (nested tuning)",
+        proto.speaker_independent,
+        labels,
+        folds,
+        scores(all_true, all_pred, labels),
+        proto.note,
+    )
     print(ev.table())
     _save_evaluation(ev, args)
     return 0
@@ -303,12 +395,16 @@ def cmd_tune(args) -> int:
 
 def cmd_predict(args) -> int:
     if args.same_speaker and (args.engine == "dask" or args.address):
-        err("--same-speaker and --same-channel score the files together on one machine; they do not combine "
-            "with --engine dask")
+        err(
+            "--same-speaker and --same-channel score the files together on one machine; they do not combine "
+            "with --engine dask"
+        )
         return 2
     if (args.engine == "dask" or args.address) and args.output:
-        err("-o/--output writes one file on this machine; with --engine dask the results go to --output-dir "
-            "(a folder of Parquet parts)")
+        err(
+            "-o/--output writes one file on this machine; with --engine dask the results go to --output-dir "
+            "(a folder of Parquet parts)"
+        )
         return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from ..batch.cli import predict_command
@@ -328,7 +424,9 @@ def cmd_predict(args) -> int:
         return 2
     model = load_model(args.model, emotions=args.emotions)
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
-    problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files: one line each
+    problems: list[
+        str
+    ] = []  # folders without audio, FIFOs and other entries that are not files: one line each
     paths = expand_files(args.paths, problems)
     for msg in problems:
         err(msg)
@@ -355,8 +453,11 @@ def cmd_predict(args) -> int:
             print(f"{source}\tno speech\t-\t{pred.reason}", flush=True)
         elif not args.json and pred.ok:
             top = pred.top(args.top_k or len(pred.probabilities))
-            print(f"{source}\t{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
-                  + "  ".join(f"{lab} {p:.3f}" for lab, p in top), flush=True)
+            print(
+                f"{source}\t{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
+                + "  ".join(f"{lab} {p:.3f}" for lab, p in top),
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results, indent=2))
     if args.output:
@@ -380,14 +481,24 @@ def _write_results(results: list[dict], path: str, labels: list[str]) -> None:
     if out.suffix.lower() == ".json":
         out.write_text(json.dumps(results, indent=2) + "\n")
         return
-    cols = ["source", "speech", "emotion", "confidence", "uncertain", *(f"p_{lab}" for lab in labels), "reason",
-            "error"]
+    cols = [
+        "source",
+        "speech",
+        "emotion",
+        "confidence",
+        "uncertain",
+        *(f"p_{lab}" for lab in labels),
+        "reason",
+        "error",
+    ]
     with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()
         for r in results:
-            w.writerow({k: v for k, v in r.items() if k in cols}
-                       | {f"p_{lab}": p for lab, p in (r.get("probabilities") or {}).items()})
+            w.writerow(
+                {k: v for k, v in r.items() if k in cols}
+                | {f"p_{lab}": p for lab, p in (r.get("probabilities") or {}).items()}
+            )
 
 
 def _positive_int(text: str) -> int:
@@ -400,105 +511,183 @@ def _positive_int(text: str) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("features", help="extract features of a corpus to CSV or Parquet",
-                       description="Extract one feature vector per recording of a corpus or manifest.",
-                       **examples("emovox features ravdess/ -o feats.parquet",
-                                  "emovox features manifest.csv --features egemaps -o egemaps.csv",
-                                  "emovox features corpus/ -o feats.parquet --engine dask"))
+    p = sub.add_parser(
+        "features",
+        help="extract features of a corpus to CSV or Parquet",
+        description="Extract one feature vector per recording of a corpus or manifest.",
+        **examples(
+            "emovox features ravdess/ -o feats.parquet",
+            "emovox features manifest.csv --features egemaps -o egemaps.csv",
+            "emovox features corpus/ -o feats.parquet --engine dask",
+        ),
+    )
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)")
-    p.add_argument("--address", help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
-                                     "(default: a LocalCluster on this machine)")
-    p.add_argument("--output-dir", help="with --engine dask: folder of the Parquet partitions (default OUTPUT.parts)")
-    p.add_argument("--retry-failed", action="store_true",
-                   help="with --engine dask: recompute the files whose earlier row in the folder is an error")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
+    )
+    p.add_argument(
+        "--address",
+        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
+        "(default: a LocalCluster on this machine)",
+    )
+    p.add_argument(
+        "--output-dir", help="with --engine dask: folder of the Parquet partitions (default OUTPUT.parts)"
+    )
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --engine dask: recompute the files whose earlier row in the folder is an error",
+    )
     p.set_defaults(func=cmd_features)
 
-    p = sub.add_parser("evaluate", help="cross-validate a recipe, or score a trained model on data",
-                       description="Cross-validate a model recipe on corpora (speaker-independent by default), or "
-                                   "score a trained model on data with --trained.",
-                       **examples("emovox evaluate ravdess/ --model svm --json ev.json --confusion cm.png",
-                                  "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg "
-                                  "--protocol loco",
-                                  "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --speaker-adapt",
-                                  "emovox evaluate emovo/ --trained runs/mine"))
+    p = sub.add_parser(
+        "evaluate",
+        help="cross-validate a recipe, or score a trained model on data",
+        description="Cross-validate a model recipe on corpora (speaker-independent by default), or "
+        "score a trained model on data with --trained.",
+        **examples(
+            "emovox evaluate ravdess/ --model svm --json ev.json --confusion cm.png",
+            "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg --protocol loco",
+            "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --speaker-adapt",
+            "emovox evaluate emovo/ --trained runs/mine",
+        ),
+    )
     source_args(p)
     model_args(p)
     p.add_argument("--trained", help="score this trained model directory on the data instead")
-    p.add_argument("--speaker-adapt", action="store_true",
-                   help="speaker adaptation: score each test speaker's recordings together, removing that "
-                        "voice's offset (uses the test speakers' unlabelled recordings; reported as such)")
-    p.add_argument("--calibrate", action="store_true",
-                   help="temperature-scale each fold's probabilities, fitted on its training side from "
-                        "out-of-corpus predictions (as the bundled models are); ECE is reported either way")
+    p.add_argument(
+        "--speaker-adapt",
+        action="store_true",
+        help="speaker adaptation: score each test speaker's recordings together, removing that "
+        "voice's offset (uses the test speakers' unlabelled recordings; reported as such)",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="temperature-scale each fold's probabilities, fitted on its training side from "
+        "out-of-corpus predictions (as the bundled models are); ECE is reported either way",
+    )
     p.add_argument("--json", help="save the evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.add_argument("--reliability", help="save the reliability diagram (calibration) as PNG")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("train", help="train a model and save it as a model directory",
-                       description="Train a model on corpora and save it as a model directory (after a "
-                                   "cross-validation by --protocol unless it is 'none').",
-                       **examples("emovox train ravdess/ --model svm -o runs/svm",
-                                  "emovox train ravdess/ emodb/ --emotions seven --merge calm=neutral "
-                                  "--model whisper-active -o runs/mine",
-                                  "emovox train mine.csv --model logreg --protocol none -o runs/quick",
-                                  "emovox predict talk.wav --model runs/mine"))
+    p = sub.add_parser(
+        "train",
+        help="train a model and save it as a model directory",
+        description="Train a model on corpora and save it as a model directory (after a "
+        "cross-validation by --protocol unless it is 'none').",
+        **examples(
+            "emovox train ravdess/ --model svm -o runs/svm",
+            "emovox train ravdess/ emodb/ --emotions seven --merge calm=neutral "
+            "--model whisper-active -o runs/mine",
+            "emovox train mine.csv --model logreg --protocol none -o runs/quick",
+            "emovox predict talk.wav --model runs/mine",
+        ),
+    )
     source_args(p)
     model_args(p, allow_none=True)
     p.add_argument("-o", "--output", required=True, help="model directory to write")
-    p.add_argument("--calibrate", action="store_true",
-                   help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
-                        "corpus: 5 folds by speaker), so that the model's confidences can be trusted")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
+        "corpus: 5 folds by speaker), so that the model's confidences can be trusted",
+    )
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("tune", help="grid search grouped by speaker (nested inside --protocol folds)",
-                       description="Grid-search a feature-vector model's parameters, grouped by speaker; nested "
-                                   "inside the --protocol folds (or once on all data with --protocol none).",
-                       **examples("emovox tune ravdess/ --model svm --protocol loso",
-                                  "emovox tune emodb/ --model logreg --protocol none"))
+    p = sub.add_parser(
+        "tune",
+        help="grid search grouped by speaker (nested inside --protocol folds)",
+        description="Grid-search a feature-vector model's parameters, grouped by speaker; nested "
+        "inside the --protocol folds (or once on all data with --protocol none).",
+        **examples(
+            "emovox tune ravdess/ --model svm --protocol loso",
+            "emovox tune emodb/ --model logreg --protocol none",
+        ),
+    )
     source_args(p)
     model_args(p, allow_none=True)
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
 
-    p = sub.add_parser("predict", help="emotion of audio files, folders or a manifest",
-                       description="The emotion of each recording (with the bundled model unless --model says).",
-                       **examples("emovox predict my.wav",
-                                  "emovox predict recordings/ --top-k 3",
-                                  "emovox predict manifest.csv --json --model classical",
-                                  "emovox predict interview.wav --timeline -o timeline.json --plot timeline.png",
-                                  "emovox predict interview_clips/ --same-speaker"))
+    p = sub.add_parser(
+        "predict",
+        help="emotion of audio files, folders or a manifest",
+        description="The emotion of each recording (with the bundled model unless --model says).",
+        **examples(
+            "emovox predict my.wav",
+            "emovox predict recordings/ --top-k 3",
+            "emovox predict manifest.csv --json --model classical",
+            "emovox predict interview.wav --timeline -o timeline.json --plot timeline.png",
+            "emovox predict interview_clips/ --same-speaker",
+        ),
+    )
     p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--top-k", type=_positive_int, default=None,
-                   help="keep only the K most probable emotions: text, --json (probabilities cut to K, most "
-                        "probable first) and --timeline (table cells '-', CSV cells empty); --plot still draws "
-                        "every emotion")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar and no summary line on stderr (errors still show)")
+    p.add_argument(
+        "--top-k",
+        type=_positive_int,
+        default=None,
+        help="keep only the K most probable emotions: text, --json (probabilities cut to K, most "
+        "probable first) and --timeline (table cells '-', CSV cells empty); --plot still draws "
+        "every emotion",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary line on stderr (errors still show)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--emotions", help="predict over these emotions only, e.g. angry,happy,neutral,sad "
-                                      "(probabilities renormalised over them)")
-    p.add_argument("--same-speaker", action="store_true",
-                   help="the inputs are recordings of one speaker: score them together, adapted to that voice "
-                        "(best with 8 or more recordings); with --timeline, each recording's segments together")
-    p.add_argument("--same-channel", dest="same_speaker", action="store_true",
-                   help="the inputs share a recording channel (one microphone, room or collection) and hold "
-                        "several emotions: score them together, removing the channel's offset (the estimate of "
-                        "--same-speaker; on unseen corpora +3 points UA, but -14 on a batch of one emotion)")
-    p.add_argument("--timeline", action="store_true",
-                   help="long recordings: cut into speech segments and give the emotion of each")
+    p.add_argument(
+        "--emotions",
+        help="predict over these emotions only, e.g. angry,happy,neutral,sad "
+        "(probabilities renormalised over them)",
+    )
+    p.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="the inputs are recordings of one speaker: score them together, adapted to that voice "
+        "(best with 8 or more recordings); with --timeline, each recording's segments together",
+    )
+    p.add_argument(
+        "--same-channel",
+        dest="same_speaker",
+        action="store_true",
+        help="the inputs share a recording channel (one microphone, room or collection) and hold "
+        "several emotions: score them together, removing the channel's offset (the estimate of "
+        "--same-speaker; on unseen corpora +3 points UA, but -14 on a batch of one emotion)",
+    )
+    p.add_argument(
+        "--timeline",
+        action="store_true",
+        help="long recordings: cut into speech segments and give the emotion of each",
+    )
     p.add_argument("-o", "--output", help="save the results to .csv or .json (with --timeline: the segments)")
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)")
-    p.add_argument("--address", help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
-                                     "(default: a LocalCluster on this machine)")
-    p.add_argument("--output-dir", help="with --engine dask: folder of the Parquet results (default emovox-predictions)")
-    p.add_argument("--retry-failed", action="store_true",
-                   help="with --engine dask: recompute the files whose earlier row in the folder is an error")
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
+    )
+    p.add_argument(
+        "--address",
+        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
+        "(default: a LocalCluster on this machine)",
+    )
+    p.add_argument(
+        "--output-dir", help="with --engine dask: folder of the Parquet results (default emovox-predictions)"
+    )
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --engine dask: recompute the files whose earlier row in the folder is an error",
+    )
     p.set_defaults(func=cmd_predict)

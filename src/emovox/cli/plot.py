@@ -63,14 +63,17 @@ def _figure(args):
         if kind == "overview":
             return plots.overview(y, args.sr, title=title)
         what = {"mel": "mel spectrogram", "mfcc": "MFCC", "chroma": "chromagram", "pitch": "pitch contour"}
-        return plots.AUDIO_PLOTS[kind](y, args.sr, title=args.title if args.title is not None
-                                       else f"{src.name}: {what.get(kind, kind)}")
+        return plots.AUDIO_PLOTS[kind](
+            y, args.sr, title=args.title if args.title is not None else f"{src.name}: {what.get(kind, kind)}"
+        )
     if kind == "counts":
         from ..corpora import load_corpus
 
         if not src.exists():
             raise EmovoxError(f"{src}: no such manifest or corpus folder")
-        return plots.emotion_counts(load_corpus(src), by=args.by, title=args.title or "Utterances per emotion")
+        return plots.emotion_counts(
+            load_corpus(src), by=args.by, title=args.title or "Utterances per emotion"
+        )
     if kind == "timeline":
         from ..live.timeline import read_timeline
 
@@ -87,7 +90,9 @@ def _figure(args):
         data = _read_json(src)
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
-        return plots.reliability_diagram(reliability_curves(data), title=args.title or f"{src.name}: reliability")
+        return plots.reliability_diagram(
+            reliability_curves(data), title=args.title or f"{src.name}: reliability"
+        )
     if kind == "recall":
         labels, m = _evaluation_parts(data, src)
         support = m.sum(axis=1)
@@ -95,7 +100,9 @@ def _figure(args):
         return plots.per_class_recall(recall, title=args.title or f"{src.name}: recall per class")
     if kind == "curves":
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-            raise EmovoxError(f"{src}: expected a JSON object of per-epoch lists, e.g. {{\"train_loss\": [...]}}")
+            raise EmovoxError(
+                f'{src}: expected a JSON object of per-epoch lists, e.g. {{"train_loss": [...]}}'
+            )
         return plots.training_curves(data, title=args.title or f"{src.name}")
     raise EmovoxError(f"{src}: unknown plot kind {kind!r}")
 
@@ -113,22 +120,44 @@ def cmd_plot(args) -> int:
 def register(sub) -> None:
     from .common import examples
 
-    p = sub.add_parser("plot", help="plot a recording's features, a corpus, an evaluation or a timeline",
-                       description=__doc__.split("\n\n", 1)[1],
-                       **examples("emovox plot overview my.wav -o overview.png",
-                                  "emovox plot mel my.wav --start 1.5 --duration 3",
-                                  "emovox plot counts manifest.csv --by corpus",
-                                  "emovox plot confusion ev.json --counts",
-                                  "emovox plot timeline timeline.json -o timeline.png"))
-    p.add_argument("kind", choices=AUDIO_KINDS + DATA_KINDS, metavar="KIND",
-                   help=f"audio: {', '.join(AUDIO_KINDS)}; other: {', '.join(DATA_KINDS)}")
-    p.add_argument("file", metavar="FILE", help="audio file (audio kinds), manifest / corpus root, JSON, or timeline CSV/TSV/JSON")
+    p = sub.add_parser(
+        "plot",
+        help="plot a recording's features, a corpus, an evaluation or a timeline",
+        description=__doc__.split("\n\n", 1)[1],
+        **examples(
+            "emovox plot overview my.wav -o overview.png",
+            "emovox plot mel my.wav --start 1.5 --duration 3",
+            "emovox plot counts manifest.csv --by corpus",
+            "emovox plot confusion ev.json --counts",
+            "emovox plot timeline timeline.json -o timeline.png",
+        ),
+    )
+    p.add_argument(
+        "kind",
+        choices=AUDIO_KINDS + DATA_KINDS,
+        metavar="KIND",
+        help=f"audio: {', '.join(AUDIO_KINDS)}; other: {', '.join(DATA_KINDS)}",
+    )
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="audio file (audio kinds), manifest / corpus root, JSON, or timeline CSV/TSV/JSON",
+    )
     p.add_argument("-o", "--output", help="PNG to write (default: FILE's stem + _KIND.png here)")
     p.add_argument("--sr", type=int, default=16000, help="rate to analyse audio at (default 16000)")
     p.add_argument("--start", type=float, default=0.0, help="audio: start at this time (s)")
-    p.add_argument("--duration", type=float, default=None, help="audio: plot only this many seconds (times count from --start)")
-    p.add_argument("--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="audio: plot only this many seconds (times count from --start)",
+    )
+    p.add_argument(
+        "--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column"
+    )
     p.add_argument("--counts", action="store_true", help="confusion: show counts instead of row fractions")
     p.add_argument("--title", help="figure title (default: the file name)")
-    p.add_argument("--dpi", type=int, default=120, help="resolution of the PNG in dots per inch (default 120)")
+    p.add_argument(
+        "--dpi", type=int, default=120, help="resolution of the PNG in dots per inch (default 120)"
+    )
     p.set_defaults(func=cmd_plot)

@@ -13,8 +13,12 @@ def _bad_option(args) -> str | None:
         return f"--port {args.port}: expected a port number from 1 to 65535"
     if args.workers is not None and args.workers < 1:
         return f"--workers {args.workers}: expected at least 1 inference thread"
-    for opt, value in (("--max-upload-mb", args.max_upload_mb), ("--timeout", args.timeout),
-                       ("--max-seconds", args.max_seconds), ("--read-timeout", args.read_timeout)):
+    for opt, value in (
+        ("--max-upload-mb", args.max_upload_mb),
+        ("--timeout", args.timeout),
+        ("--max-seconds", args.max_seconds),
+        ("--read-timeout", args.read_timeout),
+    ):
         if not (math.isfinite(value) and value > 0):
             return f"{opt} {value:g}: expected a positive number"
     if not (math.isfinite(args.timeline_after) and args.timeline_after >= 0):
@@ -30,42 +34,83 @@ def cmd_serve(args) -> int:
     try:
         from ..server import ServerSettings, serve
     except ImportError as exc:
-        err(f"emovox serve needs fastapi, uvicorn and python-multipart ({exc}); "
-            "pip install fastapi uvicorn python-multipart")
+        err(
+            f"emovox serve needs fastapi, uvicorn and python-multipart ({exc}); "
+            "pip install fastapi uvicorn python-multipart"
+        )
         return 2
-    settings = ServerSettings(max_upload_mb=args.max_upload_mb, request_timeout=args.timeout,
-                              workers=args.workers, timeline_after=args.timeline_after,
-                              max_seconds=args.max_seconds, read_timeout=args.read_timeout,
-                              allowed_hosts=tuple(args.allowed_host or ()))
+    settings = ServerSettings(
+        max_upload_mb=args.max_upload_mb,
+        request_timeout=args.timeout,
+        workers=args.workers,
+        timeline_after=args.timeline_after,
+        max_seconds=args.max_seconds,
+        read_timeout=args.read_timeout,
+        allowed_hosts=tuple(args.allowed_host or ()),
+    )
     serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="web page and REST API (POST /v1/predict) over a model",
-                       description="Serve the web page and the REST API (POST /v1/predict; API docs at /docs) "
-                                   "over one model.",
-                       **examples("emovox serve",
-                                  "emovox serve --model runs/mine --port 8080",
-                                  "emovox serve --host 0.0.0.0 --allowed-host emotions.example.org",
-                                  "curl -F file=@my.wav http://127.0.0.1:8000/v1/predict"))
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    p = sub.add_parser(
+        "serve",
+        help="web page and REST API (POST /v1/predict) over a model",
+        description="Serve the web page and the REST API (POST /v1/predict; API docs at /docs) "
+        "over one model.",
+        **examples(
+            "emovox serve",
+            "emovox serve --model runs/mine --port 8080",
+            "emovox serve --host 0.0.0.0 --allowed-host emotions.example.org",
+            "curl -F file=@my.wav http://127.0.0.1:8000/v1/predict",
+        ),
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)",
+    )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--model", default=None, help="model directory or bundled model name (default: the bundled default)")
-    p.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload in MiB (default 50)")
-    p.add_argument("--timeout", type=float, default=30.0, help="per-request inference time limit in seconds (default 30)")
+    p.add_argument(
+        "--model", default=None, help="model directory or bundled model name (default: the bundled default)"
+    )
+    p.add_argument(
+        "--max-upload-mb", type=float, default=50.0, help="largest accepted upload in MiB (default 50)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=30.0, help="per-request inference time limit in seconds (default 30)"
+    )
     p.add_argument("--workers", type=int, default=None, help="inference threads (default: CPUs, at most 4)")
-    p.add_argument("--timeline-after", type=float, default=10.0,
-                   help="audio longer than this many seconds also gets a timeline (default 10)")
-    p.add_argument("--max-seconds", type=float, default=600.0,
-                   help="most seconds of audio one upload may decode to, checked from the header before "
-                        "decoding; longer answers 413 (default 600)")
-    p.add_argument("--read-timeout", type=float, default=30.0,
-                   help="seconds a client may take to send its request body; slower answers 408 (default 30)")
-    p.add_argument("--allowed-host", action="append", metavar="NAME",
-                   help="a Host name the server answers to besides loopback names and the bound address "
-                        "(behind a reverse proxy: its public name); repeatable")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                   help="least severe server messages to print (default info)")
+    p.add_argument(
+        "--timeline-after",
+        type=float,
+        default=10.0,
+        help="audio longer than this many seconds also gets a timeline (default 10)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=600.0,
+        help="most seconds of audio one upload may decode to, checked from the header before "
+        "decoding; longer answers 413 (default 600)",
+    )
+    p.add_argument(
+        "--read-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client may take to send its request body; slower answers 408 (default 30)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a Host name the server answers to besides loopback names and the bound address "
+        "(behind a reverse proxy: its public name); repeatable",
+    )
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="least severe server messages to print (default info)",
+    )
     p.set_defaults(func=cmd_serve)

@@ -34,7 +34,11 @@ _REGISTRY = {
 }
 CORPORA: tuple[str, ...] = tuple(_REGISTRY)
 _ALIASES = {
-    "crema-d": "cremad", "crema": "cremad", "emo-db": "emodb", "berlin": "emodb", "ravdess-song": "ravdess",
+    "crema-d": "cremad",
+    "crema": "cremad",
+    "emo-db": "emodb",
+    "berlin": "emodb",
+    "ravdess-song": "ravdess",
     "n-emo": "nemo",
 }
 
@@ -106,8 +110,10 @@ def scan(
     files = []
     for path in find_audio(root, unreadable):
         if display_path(path) != str(path):  # pandas' string columns (Arrow) cannot hold such a name
-            unreadable.append(f"{display_path(path)}: file name is not valid UTF-8 (a manifest cannot hold it; "
-                              "rename the file); skipped")
+            unreadable.append(
+                f"{display_path(path)}: file name is not valid UTF-8 (a manifest cannot hold it; "
+                "rename the file); skipped"
+            )
         else:
             files.append(path)
     name = get_reader(corpus).name if corpus else detect(files, root)
@@ -204,6 +210,18 @@ def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
 
 
 __all__ = [
-    "COLUMNS", "CORPORA", "Corpus", "ScanReport", "detect", "find_audio", "get_reader", "load_corpus",
-    "read_manifest", "scan", "scan_many", "shared_corpus", "shared_dir", "write_manifest",
+    "COLUMNS",
+    "CORPORA",
+    "Corpus",
+    "ScanReport",
+    "detect",
+    "find_audio",
+    "get_reader",
+    "load_corpus",
+    "read_manifest",
+    "scan",
+    "scan_many",
+    "shared_corpus",
+    "shared_dir",
+    "write_manifest",
 ]

@@ -10,8 +10,19 @@ from ..audio import find_audio  # noqa: F401  (re-exported: corpora find their f
 
 #: Columns every manifest has, in this order; readers may add corpus-specific ones after them.
 COLUMNS = [
-    "path", "corpus", "utt_id", "speaker", "gender", "age", "emotion", "emotion_code", "intensity",
-    "language", "duration", "sample_rate", "channels",
+    "path",
+    "corpus",
+    "utt_id",
+    "speaker",
+    "gender",
+    "age",
+    "emotion",
+    "emotion_code",
+    "intensity",
+    "language",
+    "duration",
+    "sample_rate",
+    "channels",
 ]
 
 
@@ -61,7 +72,9 @@ class ScanReport:
                 lines.append(f"  ... and {len(self.unreadable) - 10} more")
         if self.skipped:
             reasons = Counter(r for _, r in self.skipped)
-            lines.append(f"skipped {len(self.skipped)} files that do not follow the {self.corpus} convention:")
+            lines.append(
+                f"skipped {len(self.skipped)} files that do not follow the {self.corpus} convention:"
+            )
             for path, reason in self.skipped[:10]:
                 lines.append(f"  {path}: {reason}")
             if len(self.skipped) > 10:

@@ -28,7 +28,14 @@ from pathlib import Path
 
 from .base import Corpus
 
-EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", "NEU": "neutral", "SAD": "sad"}
+EMOTIONS = {
+    "ANG": "angry",
+    "DIS": "disgust",
+    "FEA": "fearful",
+    "HAP": "happy",
+    "NEU": "neutral",
+    "SAD": "sad",
+}
 SENTENCES = {
     "IEO": "It's eleven o'clock",
     "TIE": "That is exactly what happened",

@@ -15,9 +15,27 @@ from pathlib import Path
 
 from .base import Corpus
 
-EMOTIONS = {"W": "angry", "L": "boredom", "E": "disgust", "A": "fearful", "F": "happy", "T": "sad", "N": "neutral"}
-GENDER = {"03": "male", "08": "female", "09": "female", "10": "male", "11": "male", "12": "male",
-          "13": "female", "14": "female", "15": "male", "16": "female"}
+EMOTIONS = {
+    "W": "angry",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fearful",
+    "F": "happy",
+    "T": "sad",
+    "N": "neutral",
+}
+GENDER = {
+    "03": "male",
+    "08": "female",
+    "09": "female",
+    "10": "male",
+    "11": "male",
+    "12": "male",
+    "13": "female",
+    "14": "female",
+    "15": "male",
+    "16": "female",
+}
 AGE = {"03": 31, "08": 34, "09": 21, "10": 32, "11": 26, "12": 30, "13": 32, "14": 35, "15": 25, "16": 31}
 _NAME = re.compile(r"^(\d\d)([ab]\d\d)([WLEAFTN])([a-z])$")
 

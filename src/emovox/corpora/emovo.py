@@ -21,7 +21,12 @@ from pathlib import Path
 from .base import Corpus
 
 EMOTIONS = {
-    "dis": "disgust", "gio": "happy", "neu": "neutral", "pau": "fearful", "rab": "angry", "sor": "surprised",
+    "dis": "disgust",
+    "gio": "happy",
+    "neu": "neutral",
+    "pau": "fearful",
+    "rab": "angry",
+    "sor": "surprised",
     "tri": "sad",
 }
 GENDER = {"f": "female", "m": "male"}

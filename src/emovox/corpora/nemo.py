@@ -29,12 +29,23 @@ from pathlib import Path
 from .base import Corpus
 
 EMOTIONS = {
-    "anger": "angry", "fear": "fearful", "happiness": "happy", "neutral": "neutral", "sadness": "sad",
+    "anger": "angry",
+    "fear": "fearful",
+    "happiness": "happy",
+    "neutral": "neutral",
+    "sadness": "sad",
     "surprised": "surprised",
 }
 SPEAKERS = {
-    "EB0": "female", "IC0": "female", "KD0": "female", "MK0": "female",
-    "KS0": "male", "MP0": "male", "SM0": "male", "TP0": "male", "WR0": "male",
+    "EB0": "female",
+    "IC0": "female",
+    "KD0": "female",
+    "MK0": "female",
+    "KS0": "male",
+    "MP0": "male",
+    "SM0": "male",
+    "TP0": "male",
+    "WR0": "male",
 }
 METADATA = "data.tsv"
 _NAME = re.compile(r"^([A-Z]{2}\d)_([a-z]+)_(\d+)$")

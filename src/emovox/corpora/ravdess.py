@@ -21,8 +21,14 @@ from pathlib import Path
 from .base import Corpus
 
 EMOTIONS = {
-    "01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-    "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised",
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
 }
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 MODALITIES = {"01": "audio-video", "02": "video-only", "03": "audio-only"}

@@ -20,7 +20,13 @@ from pathlib import Path
 from .base import Corpus
 
 EMOTIONS = {
-    "a": "angry", "d": "disgust", "f": "fearful", "h": "happy", "n": "neutral", "sa": "sad", "su": "surprised",
+    "a": "angry",
+    "d": "disgust",
+    "f": "fearful",
+    "h": "happy",
+    "n": "neutral",
+    "sa": "sad",
+    "su": "surprised",
 }
 SPEAKERS = ("DC", "JE", "JK", "KL")
 _CODE = r"(sa|su|a|d|f|h|n)(\d\d)"

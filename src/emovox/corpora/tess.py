@@ -23,8 +23,15 @@ from pathlib import Path
 from .base import Corpus
 
 EMOTIONS = {
-    "angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy", "neutral": "neutral",
-    "sad": "sad", "ps": "surprised", "pleasant_surprise": "surprised", "pleasant_surprised": "surprised",
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "happy": "happy",
+    "neutral": "neutral",
+    "sad": "sad",
+    "ps": "surprised",
+    "pleasant_surprise": "surprised",
+    "pleasant_surprised": "surprised",
 }
 #: The release's speaker codes, with its one typo (``OA_bite_neutral``) mapped onto OAF.
 SPEAKERS = {"OAF": "OAF", "YAF": "YAF", "OA": "OAF"}

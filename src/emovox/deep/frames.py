@@ -116,17 +116,19 @@ def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     sr = cfg.sample_rate
     if cfg.offset:
-        y = y[int(cfg.offset * sr):] if y.size > int(cfg.offset * sr) + cfg.n_fft else y
+        y = y[int(cfg.offset * sr) :] if y.size > int(cfg.offset * sr) + cfg.n_fft else y
     if cfg.duration:
         y = y[: int(cfg.duration * sr)]
     if cfg.trim_db is not None:
         y = spectral.trim_silence(y, cfg.trim_db)
     if cfg.features == "tutorial5":
         return _tutorial5(y, cfg)
-    P = spectral.spectrogram(y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length,
-                             window=cfg.window, power=2.0)
-    M = spectral.power_to_db(spectral.apply_mel(P, sr=sr, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax),
-                             top_db=cfg.top_db)
+    P = spectral.spectrogram(
+        y, n_fft=cfg.n_fft, hop_length=cfg.hop_length, win_length=cfg.win_length, window=cfg.window, power=2.0
+    )
+    M = spectral.power_to_db(
+        spectral.apply_mel(P, sr=sr, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax), top_db=cfg.top_db
+    )
     X = M if cfg.features == "logmel" else spectral.mfcc(S=M, n_mfcc=cfg.n_mfcc)
     X = np.ascontiguousarray(X.T, dtype=np.float32)  # (frames, bins)
     return X.mean(axis=0) if cfg.pool == "mean" else X
@@ -157,7 +159,9 @@ def normalize(X: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     if cfg.norm == "global":
         if cfg.mean is None or cfg.std is None:
-            raise ValueError("global normalisation needs the training set's mean and std (FrameConfig.mean/std)")
+            raise ValueError(
+                "global normalisation needs the training set's mean and std (FrameConfig.mean/std)"
+            )
         return (X - np.asarray(cfg.mean, dtype=np.float32)) / np.asarray(cfg.std, dtype=np.float32)
     if cfg.norm == "utterance":
         axis = 0 if X.ndim == 2 else None
@@ -227,8 +231,16 @@ def _cached(cache: Path | None, key: str, compute):
     return X
 
 
-def frame_table(manifest, cfg: FrameConfig, *, cache_dir: str | Path | None = None, copies: int = 0,
-                augment=None, seed: int = 0, progress: bool = True) -> FrameTable:
+def frame_table(
+    manifest,
+    cfg: FrameConfig,
+    *,
+    cache_dir: str | Path | None = None,
+    copies: int = 0,
+    augment=None,
+    seed: int = 0,
+    progress: bool = True,
+) -> FrameTable:
     """Features of every manifest row (``.npy`` cache per file and configuration); failures are listed.
 
     Parameters
@@ -250,11 +262,16 @@ def frame_table(manifest, cfg: FrameConfig, *, cache_dir: str | Path | None = No
     cache = Path(cache_dir) / "frames" / cfg.fingerprint() if cache_dir else None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    aug_id = (hashlib.sha1(json.dumps(augment.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:12]
-              if copies and augment is not None else "")
+    aug_id = (
+        hashlib.sha1(json.dumps(augment.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:12]
+        if copies and augment is not None
+        else ""
+    )
     keep, X, extra, failures = [], [], [], []
     paths = list(manifest["path"].astype(str))
-    for i, path in enumerate(tqdm(paths, desc="frame features", unit="file", disable=not progress, leave=False)):
+    for i, path in enumerate(
+        tqdm(paths, desc="frame features", unit="file", disable=not progress, leave=False)
+    ):
         try:
             key = _file_key(path)
             signal: list[np.ndarray] = []

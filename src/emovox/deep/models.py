@@ -59,8 +59,9 @@ class CNN1D(nn.Module):
     ``mode="frames"`` convolves along time with the bins as input channels and averages the real frames.
     """
 
-    def __init__(self, n_features: int, n_classes: int, mode: str = "vector", dropout: float = 0.3,
-                 hidden: int = 128):
+    def __init__(
+        self, n_features: int, n_classes: int, mode: str = "vector", dropout: float = 0.3, hidden: int = 128
+    ):
         super().__init__()
         self.mode = mode
         in_ch = 1 if mode == "vector" else n_features
@@ -96,7 +97,9 @@ class CNN1DTutorial(nn.Module):
     def __init__(self, n_features: int, n_classes: int):
         super().__init__()
         chans = [1, 256, 256, 128, 64]
-        self.convs = nn.ModuleList(nn.Conv1d(a, b, 5, padding=2) for a, b in zip(chans[:-1], chans[1:], strict=True))
+        self.convs = nn.ModuleList(
+            nn.Conv1d(a, b, 5, padding=2) for a, b in zip(chans[:-1], chans[1:], strict=True)
+        )
         self.pool = nn.MaxPool1d(5, 2, padding=2)
         self.drop1, self.drop2 = nn.Dropout(0.2), nn.Dropout(0.3)
         n = n_features
@@ -146,8 +149,9 @@ class CNN2D(nn.Module):
     """2-D CNN on spectrogram images: three conv blocks (16, 32, 64 channels, BN, ReLU, 2x2 max-pool),
     average over frequency and real frames, dropout, one linear classifier."""
 
-    def __init__(self, n_features: int, n_classes: int, channels: tuple[int, ...] = (16, 32, 64),
-                 dropout: float = 0.3):
+    def __init__(
+        self, n_features: int, n_classes: int, channels: tuple[int, ...] = (16, 32, 64), dropout: float = 0.3
+    ):
         super().__init__()
         chans = [1, *channels]
         self.blocks = nn.ModuleList(_Block2d(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True))
@@ -186,8 +190,15 @@ class ResCNN(nn.Module):
     layer weights the real frames, whose weighted mean and standard deviation feed a two-layer classifier.
     """
 
-    def __init__(self, n_features: int, n_classes: int, channels: tuple[int, int] = (8, 32), d: int = 128,
-                 dilations: tuple[int, ...] = (1, 2, 3), dropout: float = 0.3):
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        channels: tuple[int, int] = (8, 32),
+        d: int = 128,
+        dilations: tuple[int, ...] = (1, 2, 3),
+        dropout: float = 0.3,
+    ):
         super().__init__()
         c1, c2 = channels
         self.blocks = nn.ModuleList([_Block2d(1, c1, (2, 4)), _Block2d(c1, c2, (2, 2))])
@@ -195,8 +206,9 @@ class ResCNN(nn.Module):
         self.proj = nn.Sequential(nn.Conv1d(c2 * n_bins, d, 1, bias=False), nn.BatchNorm1d(d))
         self.tblocks = nn.ModuleList(_TBlock(d, k) for k in dilations)
         self.att = nn.Sequential(nn.Linear(d, 64), nn.Tanh(), nn.Linear(64, 1))
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * d, d), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(d, n_classes))
+        self.head = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(2 * d, d), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d, n_classes)
+        )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         h, m = _masked_input(x, mask), mask

@@ -50,11 +50,16 @@ class DeepResult:
 
     def summary(self) -> dict[str, Any]:
         h = self.history
-        return {"epochs": len(h.get("loss", [])), "best_epoch": self.best_epoch, "seconds": round(self.seconds, 1),
-                "seconds_per_epoch": round(self.seconds_per_epoch, 2), "val_speakers": self.val_speakers,
-                "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
-                "val_ua": self.val_scores["ua"] if self.val_scores else None,
-                "val_accuracy": self.val_scores["accuracy"] if self.val_scores else None}
+        return {
+            "epochs": len(h.get("loss", [])),
+            "best_epoch": self.best_epoch,
+            "seconds": round(self.seconds, 1),
+            "seconds_per_epoch": round(self.seconds_per_epoch, 2),
+            "val_speakers": self.val_speakers,
+            "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "val_ua": self.val_scores["ua"] if self.val_scores else None,
+            "val_accuracy": self.val_scores["accuracy"] if self.val_scores else None,
+        }
 
 
 def seed_everything(seed: int) -> None:
@@ -66,7 +71,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def speaker_val_split(speakers: np.ndarray, fraction: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def speaker_val_split(
+    speakers: np.ndarray, fraction: float = 0.15, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions of (training, validation) rows: ``fraction`` of the speakers (at least one) validate.
 
     With a single speaker the split falls back to 15 % of the utterances at random.
@@ -105,7 +112,9 @@ def _crop(x: np.ndarray, n: int | None, rng: np.random.Generator) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, items: list[np.ndarray], vector: bool, batch_size: int = 32) -> np.ndarray:
+def predict_proba(
+    model: nn.Module, items: list[np.ndarray], vector: bool, batch_size: int = 32
+) -> np.ndarray:
     """Probabilities for normalised inputs, in batches of similar length (masks make padding harmless)."""
     model.eval()
     if not items:
@@ -129,12 +138,23 @@ def _checkpoint(state: dict, path, epoch: int) -> None:
     """Weights as safetensors (no pickle, so nothing runs when a checkpoint is read back)."""
     from safetensors.torch import save_file
 
-    save_file({k: v.detach().contiguous() for k, v in state.items()}, str(path), metadata={"epoch": str(epoch)})
+    save_file(
+        {k: v.detach().contiguous() for k, v in state.items()}, str(path), metadata={"epoch": str(epoch)}
+    )
 
 
-def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe | str, *,
-        labels: list[str] | None = None, copies: list[list[np.ndarray]] | None = None, progress: bool = True,
-        log: bool = False, checkpoint_dir: str | Path | None = None) -> DeepResult:
+def fit(
+    X: list[np.ndarray],
+    y: np.ndarray,
+    speakers: np.ndarray,
+    recipe: Recipe | str,
+    *,
+    labels: list[str] | None = None,
+    copies: list[list[np.ndarray]] | None = None,
+    progress: bool = True,
+    log: bool = False,
+    checkpoint_dir: str | Path | None = None,
+) -> DeepResult:
     """Train the recipe's network on unnormalised features ``X`` with string labels ``y``.
 
     A validation set of whole training speakers drives early stopping (best validation UA) and the
@@ -170,16 +190,21 @@ def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe
         opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, "min", factor=tc.lr_factor, patience=tc.lr_patience,
-                                                       min_lr=tc.min_lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, "min", factor=tc.lr_factor, patience=tc.lr_patience, min_lr=tc.min_lr
+    )
     counts = np.bincount(yi[tr], minlength=n_classes).astype(np.float64)
-    weight = (torch.tensor(len(tr) / (n_classes * np.maximum(counts, 1)), dtype=torch.float32)
-              if tc.class_weights else torch.ones(n_classes))
+    weight = (
+        torch.tensor(len(tr) / (n_classes * np.maximum(counts, 1)), dtype=torch.float32)
+        if tc.class_weights
+        else torch.ones(n_classes)
+    )
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
     if ckpt:
         ckpt.mkdir(parents=True, exist_ok=True)
-    hist: dict[str, list[float]] = {k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "val_ua",
-                                                    "lr", "seconds")}
+    hist: dict[str, list[float]] = {
+        k: [] for k in ("loss", "accuracy", "val_loss", "val_accuracy", "val_ua", "lr", "seconds")
+    }
     best = (-1.0, math.inf)
     best_state, best_epoch, stale = copy.deepcopy(model.state_dict()), 0, 0
     t_start = time.perf_counter()
@@ -223,15 +248,28 @@ def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe
             seen += len(idx)
         # validation on whole clips of the held-out training speakers
         pv = predict_proba(model, [Xn[j] for j in va], vector)
-        val_loss = float(F.nll_loss(torch.log(torch.from_numpy(pv).clamp_min(1e-8)), torch.from_numpy(yi[va])))
+        val_loss = float(
+            F.nll_loss(torch.log(torch.from_numpy(pv).clamp_min(1e-8)), torch.from_numpy(yi[va]))
+        )
         s = scores([labels[k] for k in yi[va]], [labels[k] for k in pv.argmax(1)], labels)
         sched.step(val_loss)
-        for k, v in (("loss", total / max(seen, 1)), ("accuracy", correct / max(seen, 1)), ("val_loss", val_loss),
-                     ("val_accuracy", s["accuracy"]), ("val_ua", s["ua"]), ("lr", opt.param_groups[0]["lr"]),
-                     ("seconds", time.perf_counter() - t0)):
+        for k, v in (
+            ("loss", total / max(seen, 1)),
+            ("accuracy", correct / max(seen, 1)),
+            ("val_loss", val_loss),
+            ("val_accuracy", s["accuracy"]),
+            ("val_ua", s["ua"]),
+            ("lr", opt.param_groups[0]["lr"]),
+            ("seconds", time.perf_counter() - t0),
+        ):
             hist[k].append(float(v))
         if (s["ua"], -val_loss) > (best[0], -best[1]):
-            best, best_state, best_epoch, stale = (s["ua"], val_loss), copy.deepcopy(model.state_dict()), epoch + 1, 0
+            best, best_state, best_epoch, stale = (
+                (s["ua"], val_loss),
+                copy.deepcopy(model.state_dict()),
+                epoch + 1,
+                0,
+            )
             if ckpt:
                 _checkpoint(best_state, ckpt / "best.safetensors", epoch + 1)
         else:
@@ -239,25 +277,39 @@ def fit(X: list[np.ndarray], y: np.ndarray, speakers: np.ndarray, recipe: Recipe
         if ckpt:
             _checkpoint(model.state_dict(), ckpt / "last.safetensors", epoch + 1)
             (ckpt / "history.json").write_text(json.dumps(hist))
-        post = {"loss": f"{hist['loss'][-1]:.3f}", "acc": f"{hist['accuracy'][-1]:.2f}",
-                "val_loss": f"{val_loss:.3f}", "val_acc": f"{s['accuracy']:.2f}", "val_ua": f"{s['ua']:.2f}"}
+        post = {
+            "loss": f"{hist['loss'][-1]:.3f}",
+            "acc": f"{hist['accuracy'][-1]:.2f}",
+            "val_loss": f"{val_loss:.3f}",
+            "val_acc": f"{s['accuracy']:.2f}",
+            "val_ua": f"{s['ua']:.2f}",
+        }
         bar.set_postfix(post)
         if log:
-            print(f"[{recipe.name}] epoch {epoch + 1}: " + " ".join(f"{k} {v}" for k, v in post.items())
-                  + f" lr {hist['lr'][-1]:.1e} {hist['seconds'][-1]:.1f}s", file=sys.stderr, flush=True)
+            print(
+                f"[{recipe.name}] epoch {epoch + 1}: "
+                + " ".join(f"{k} {v}" for k, v in post.items())
+                + f" lr {hist['lr'][-1]:.1e} {hist['seconds'][-1]:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
         elapsed = time.perf_counter() - t_start
         if stale >= tc.patience:
             break
         if tc.max_seconds and elapsed + np.mean(hist["seconds"]) > tc.max_seconds:
             if log:
-                print(f"[{recipe.name}] time budget {tc.max_seconds:.0f}s reached", file=sys.stderr, flush=True)
+                print(
+                    f"[{recipe.name}] time budget {tc.max_seconds:.0f}s reached", file=sys.stderr, flush=True
+                )
             break
     model.load_state_dict(best_state)
     model.eval()
     pv = predict_proba(model, [Xn[j] for j in va], vector)
     val = scores([labels[k] for k in yi[va]], [labels[k] for k in pv.argmax(1)], labels)
     val_spk = sorted(set(np.asarray(speakers).astype(str)[va]))
-    return DeepResult(model, recipe, cfg, labels, hist, best_epoch, time.perf_counter() - t_start, val, val_spk)
+    return DeepResult(
+        model, recipe, cfg, labels, hist, best_epoch, time.perf_counter() - t_start, val, val_spk
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -275,8 +327,16 @@ def export_onnx(result: DeepResult, path: str | Path | None = None) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript exporter (dynamo=False) is deprecated but exact here
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(net, (dummy,), buf, input_names=["features"], output_names=["probabilities"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            net,
+            (dummy,),
+            buf,
+            input_names=["features"],
+            output_names=["probabilities"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     data = buf.getvalue()
     if path is not None:
         Path(path).write_bytes(data)
@@ -328,8 +388,13 @@ def training_curves_figure(history: dict[str, list[float]], title: str = "Traini
 
     fn = getattr(plots, "training_curves", None)
     if fn is not None:
-        keys = {"train_loss": "loss", "val_loss": "val_loss", "train_acc": "accuracy", "val_acc": "val_accuracy",
-                "val_ua": "val_ua"}
+        keys = {
+            "train_loss": "loss",
+            "val_loss": "val_loss",
+            "train_acc": "accuracy",
+            "val_acc": "val_accuracy",
+            "val_ua": "val_ua",
+        }
         try:
             return fn({k: history[v] for k, v in keys.items()}, title=title)
         except Exception:  # a different signature: fall back rather than lose the figure
@@ -337,8 +402,9 @@ def training_curves_figure(history: dict[str, list[float]], title: str = "Traini
     return _curves_figure(history, title)
 
 
-def save_deep_model(result: DeepResult, output: str | Path, manifest=None, evaluation=None,
-                    extra: dict | None = None) -> Path:
+def save_deep_model(
+    result: DeepResult, output: str | Path, manifest=None, evaluation=None, extra: dict | None = None
+) -> Path:
     """Export to ONNX and write the model directory: ``model.onnx``, ``metadata.json``, ``history.json``,
     ``training_curves.png``, ``confusion.png`` (cross-validated when ``evaluation`` is given, else the
     validation speakers'), ``evaluation.json``."""
@@ -357,41 +423,71 @@ def save_deep_model(result: DeepResult, output: str | Path, manifest=None, evalu
         "model": {"type": result.recipe.name, **result.recipe.to_dict()},
         "training": training,
         "metrics": evaluation.summary if evaluation is not None else None,
-        "per_class_recall": ({k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
-                             if evaluation is not None else None),
-        "validation": {k: result.val_scores[k] for k in ("ua", "accuracy", "macro_f1")} if result.val_scores else None,
+        "per_class_recall": (
+            {k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
+            if evaluation is not None
+            else None
+        ),
+        "validation": {k: result.val_scores[k] for k in ("ua", "accuracy", "macro_f1")}
+        if result.val_scores
+        else None,
         **(extra or {}),
     }
     out = save_model_dir(output, {"model.onnx": onnx_bytes}, meta)
     (out / "history.json").write_text(json.dumps(result.history, indent=1))
-    plots.save(training_curves_figure(result.history, f"{result.recipe.name}: training curves"),
-               out / "training_curves.png")
+    plots.save(
+        training_curves_figure(result.history, f"{result.recipe.name}: training curves"),
+        out / "training_curves.png",
+    )
     if evaluation is not None:
         plots.save(evaluation.confusion_figure(), out / "confusion.png")
         evaluation.save_json(out / "evaluation.json")
     elif result.val_scores:
         s = result.val_scores
-        plots.save(plots.confusion_matrix(np.array(s["confusion"]), result.labels,
-                                          title=f"validation speakers: UA {100 * s['ua']:.1f} %"),
-                   out / "confusion.png")
+        plots.save(
+            plots.confusion_matrix(
+                np.array(s["confusion"]),
+                result.labels,
+                title=f"validation speakers: UA {100 * s['ua']:.1f} %",
+            ),
+            out / "confusion.png",
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------------------------------
-def deep_features(manifest, recipe: Recipe | str, *, cache_dir: str | Path | None = None,
-                  progress: bool = True) -> FrameTable:
+def deep_features(
+    manifest, recipe: Recipe | str, *, cache_dir: str | Path | None = None, progress: bool = True
+) -> FrameTable:
     """The recipe's frame features (and augmented copies) of a manifest, cached."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     tc = recipe.train
-    return frame_table(manifest, recipe.frontend, cache_dir=cache_dir, copies=tc.copies if recipe.augment else 0,
-                       augment=recipe.augment, seed=0, progress=progress)
+    return frame_table(
+        manifest,
+        recipe.frontend,
+        cache_dir=cache_dir,
+        copies=tc.copies if recipe.augment else 0,
+        augment=recipe.augment,
+        seed=0,
+        progress=progress,
+    )
 
 
-def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfold", *, seed: int = 0,
-                  table: FrameTable | None = None, cache_dir: str | Path | None = None,
-                  folds_dir: str | Path | None = None, max_folds: int | None = None,
-                  only_folds: list[int] | None = None, progress: bool = True,
-                  log: bool = False, **overrides):
+def evaluate_deep(
+    manifest,
+    model: str | Recipe = "rescnn",
+    protocol: str = "kfold",
+    *,
+    seed: int = 0,
+    table: FrameTable | None = None,
+    cache_dir: str | Path | None = None,
+    folds_dir: str | Path | None = None,
+    max_folds: int | None = None,
+    only_folds: list[int] | None = None,
+    progress: bool = True,
+    log: bool = False,
+    **overrides,
+):
     """Cross-validate a deep recipe under ``protocol``; each fold trains from scratch on its training rows.
 
     ``max_folds`` runs only the first folds, ``only_folds`` the folds at these (0-based) positions (the
@@ -419,38 +515,78 @@ def evaluate_deep(manifest, model: str | Recipe = "rescnn", protocol: str = "kfo
     for n, fold in enumerate(used):
         if len(fold.train) == 0 or len(fold.test) == 0:
             raise CorpusError(f"{proto.name} {fold.name}: empty train or test set")
-        res = fit([table.X[i] for i in fold.train], y[fold.train], spk[fold.train], recipe, labels=labels,
-                  copies=[table.copies[i] for i in fold.train] if table.copies else None, progress=progress,
-                  log=log)
-        p = predict_proba(res.model, _prepare([table.X[i] for i in fold.test], res.frontend), res.frontend.is_vector)
+        res = fit(
+            [table.X[i] for i in fold.train],
+            y[fold.train],
+            spk[fold.train],
+            recipe,
+            labels=labels,
+            copies=[table.copies[i] for i in fold.train] if table.copies else None,
+            progress=progress,
+            log=log,
+        )
+        p = predict_proba(
+            res.model, _prepare([table.X[i] for i in fold.test], res.frontend), res.frontend.is_vector
+        )
         pred = [labels[k] for k in p.argmax(1)]
         s = scores(y[fold.test], pred, labels)
-        s.update(fold=fold.name, shared_speakers=len(fold.shared_speakers), **{
-            k: v for k, v in res.summary().items() if k in ("epochs", "best_epoch", "seconds", "seconds_per_epoch",
-                                                           "val_ua")})
+        s.update(
+            fold=fold.name,
+            shared_speakers=len(fold.shared_speakers),
+            **{
+                k: v
+                for k, v in res.summary().items()
+                if k in ("epochs", "best_epoch", "seconds", "seconds_per_epoch", "val_ua")
+            },
+        )
         if log:
-            print(f"[{recipe.name}] {proto.name} {fold.name} ({n + 1}/{len(used)}): UA {100 * s['ua']:.1f} % "
-                  f"accuracy {100 * s['accuracy']:.1f} % ({s['epochs']} epochs, {s['seconds']:.0f} s, "
-                  f"{s['seconds_per_epoch']:.1f} s/epoch)", file=sys.stderr, flush=True)
+            print(
+                f"[{recipe.name}] {proto.name} {fold.name} ({n + 1}/{len(used)}): UA {100 * s['ua']:.1f} % "
+                f"accuracy {100 * s['accuracy']:.1f} % ({s['epochs']} epochs, {s['seconds']:.0f} s, "
+                f"{s['seconds_per_epoch']:.1f} s/epoch)",
+                file=sys.stderr,
+                flush=True,
+            )
         folds.append(s)
         fold_proba.append(FoldProba(fold.name, list(paths[fold.test]), list(y[fold.test]), p))
         all_true.extend(y[fold.test])
         all_pred.extend(pred)
     note = proto.note
     if only_folds is not None:
-        note = (note + "; " if note else "") + (f"only folds {', '.join(f.name for f in used)} of "
-                                                 f"{len(proto.folds)} were run")
+        note = (note + "; " if note else "") + (
+            f"only folds {', '.join(f.name for f in used)} of {len(proto.folds)} were run"
+        )
     elif len(used) < len(proto.folds):
-        note = (note + "; " if note else "") + f"only the first {len(used)} of {len(proto.folds)} folds were run"
-    ev = Evaluation(proto.name, all(f.speaker_independent for f in used), labels, folds,
-                    scores(all_true, all_pred, labels), note, fold_proba=fold_proba)
+        note = (
+            note + "; " if note else ""
+        ) + f"only the first {len(used)} of {len(proto.folds)} folds were run"
+    ev = Evaluation(
+        proto.name,
+        all(f.speaker_independent for f in used),
+        labels,
+        folds,
+        scores(all_true, all_pred, labels),
+        note,
+        fold_proba=fold_proba,
+    )
     ev.recipe = {**recipe.to_dict(), "features": {"type": "frames", "config": recipe.frontend.to_dict()}}
     return ev
 
 
-def train_deep(manifest, model: str | Recipe, output: str | Path, *, seed: int = 0, evaluation=None,
-               table: FrameTable | None = None, cache_dir: str | Path | None = None, progress: bool = True,
-               log: bool = False, checkpoint_dir: str | Path | None = None, **overrides) -> tuple[Path, DeepResult]:
+def train_deep(
+    manifest,
+    model: str | Recipe,
+    output: str | Path,
+    *,
+    seed: int = 0,
+    evaluation=None,
+    table: FrameTable | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    log: bool = False,
+    checkpoint_dir: str | Path | None = None,
+    **overrides,
+) -> tuple[Path, DeepResult]:
     """Train a deep recipe on every row (validation: a few of the speakers) and write the model directory."""
     recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
     table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
@@ -460,11 +596,22 @@ def train_deep(manifest, model: str | Recipe, output: str | Path, *, seed: int =
     if checkpoint_dir is None:
         from ..training import default_cache_dir
 
-        checkpoint_dir = default_cache_dir() / "checkpoints" / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    res = fit(table.X, df["emotion"].astype(str).to_numpy(), df["speaker"].astype(str).to_numpy(), recipe,
-              copies=table.copies or None, progress=progress, log=log, checkpoint_dir=checkpoint_dir)
-    out = save_deep_model(res, output, df, evaluation, extra={"recipe": recipe.name,
-                                                             "checkpoints": str(checkpoint_dir)})
+        checkpoint_dir = (
+            default_cache_dir() / "checkpoints" / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+    res = fit(
+        table.X,
+        df["emotion"].astype(str).to_numpy(),
+        df["speaker"].astype(str).to_numpy(),
+        recipe,
+        copies=table.copies or None,
+        progress=progress,
+        log=log,
+        checkpoint_dir=checkpoint_dir,
+    )
+    out = save_deep_model(
+        res, output, df, evaluation, extra={"recipe": recipe.name, "checkpoints": str(checkpoint_dir)}
+    )
     return out, res
 
 
@@ -472,8 +619,9 @@ def train_deep(manifest, model: str | Recipe, output: str | Path, *, seed: int =
 def cli_evaluate(args, df):
     """``emovox evaluate --model <deep>``: the cross-validated :class:`~emovox.evaluation.Evaluation`."""
     _warn_features(args)
-    return evaluate_deep(df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir,
-                         progress=not args.quiet)
+    return evaluate_deep(
+        df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir, progress=not args.quiet
+    )
 
 
 def cli_train(args, df) -> int:
@@ -488,13 +636,18 @@ def cli_train(args, df) -> int:
         ev = evaluate_deep(df, recipe, args.protocol, seed=args.seed, table=table, progress=not args.quiet)
         print(ev.table())
     out, res = train_deep(df, recipe, args.output, table=table, evaluation=ev, progress=not args.quiet)
-    print(f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
-          f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %", file=sys.stderr)
+    print(
+        f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
+        f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %",
+        file=sys.stderr,
+    )
     print(f"saved model to {out}", file=sys.stderr)
     return 0
 
 
 def _warn_features(args) -> None:
     if getattr(args, "features", None):
-        print(f"emovox: --features is ignored for {args.model}: deep models define their own front end",
-              file=sys.stderr)
+        print(
+            f"emovox: --features is ignored for {args.model}: deep models define their own front end",
+            file=sys.stderr,
+        )

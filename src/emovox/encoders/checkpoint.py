@@ -47,14 +47,19 @@ class WhisperEncoderConfig:
     @classmethod
     def from_dict(cls, d: dict) -> WhisperEncoderConfig:
         """Build from a Hugging Face ``config.json`` dict; unknown keys are ignored."""
-        missing = [k for k in ("d_model", "encoder_layers", "encoder_attention_heads", "encoder_ffn_dim")
-                   if k not in d]
+        missing = [
+            k
+            for k in ("d_model", "encoder_layers", "encoder_attention_heads", "encoder_ffn_dim")
+            if k not in d
+        ]
         if missing:
             raise ModelError(f"Whisper config lacks {', '.join(missing)}")
         cfg = cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
         if cfg.d_model % cfg.encoder_attention_heads:
-            raise ModelError(f"Whisper config: d_model {cfg.d_model} is not a multiple of "
-                             f"encoder_attention_heads {cfg.encoder_attention_heads}")
+            raise ModelError(
+                f"Whisper config: d_model {cfg.d_model} is not a multiple of "
+                f"encoder_attention_heads {cfg.encoder_attention_heads}"
+            )
         if cfg.activation_function not in ("gelu", "gelu_new", "gelu_pytorch_tanh"):
             raise ModelError(f"Whisper config: unsupported activation_function {cfg.activation_function!r}")
         return cfg
@@ -94,13 +99,16 @@ def _encoder_prefix(names: list[str], where: Path) -> str:
     for prefix in ENCODER_PREFIXES:
         if f"{prefix}conv1.weight" in names:
             return prefix
-    raise ModelError(f"{where}: no Whisper encoder tensors (looked for "
-                     + ", ".join(f"'{p}conv1.weight'" for p in ENCODER_PREFIXES) + ")")
+    raise ModelError(
+        f"{where}: no Whisper encoder tensors (looked for "
+        + ", ".join(f"'{p}conv1.weight'" for p in ENCODER_PREFIXES)
+        + ")"
+    )
 
 
 def _strip(tensors: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
     # Keep only the encoder's own tensors (a bare-prefix file may also hold a decoder or a head).
-    out = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    out = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
     return {k: v for k, v in out.items() if k.split(".", 1)[0] in _ENCODER_ROOTS}
 
 
@@ -125,7 +133,11 @@ def load_encoder_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
         If no weight file is found, it cannot be read, or it holds no encoder tensors.
     """
     d = Path(path)
-    single, index, pt_bin = d / "model.safetensors", d / "model.safetensors.index.json", d / "pytorch_model.bin"
+    single, index, pt_bin = (
+        d / "model.safetensors",
+        d / "model.safetensors.index.json",
+        d / "pytorch_model.bin",
+    )
     try:
         if single.is_file() or index.is_file():
             from safetensors import safe_open
@@ -143,15 +155,17 @@ def load_encoder_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
             for shard in shards:
                 with safe_open(str(shard), framework="numpy") as f:
                     for k in f.keys():
-                        if k.startswith(prefix) and k[len(prefix):].split(".", 1)[0] in _ENCODER_ROOTS:
+                        if k.startswith(prefix) and k[len(prefix) :].split(".", 1)[0] in _ENCODER_ROOTS:
                             out[k] = f.get_tensor(k)  # read only the encoder's tensors
             tensors = _strip(out, prefix)
         elif pt_bin.is_file():
             try:
                 import torch
             except ImportError:
-                raise ModelError(f"{pt_bin}: reading pytorch_model.bin needs torch "
-                                 "(pip install 'emovox[torch]'), or convert it to model.safetensors") from None
+                raise ModelError(
+                    f"{pt_bin}: reading pytorch_model.bin needs torch "
+                    "(pip install 'emovox[torch]'), or convert it to model.safetensors"
+                ) from None
             sd = torch.load(str(pt_bin), map_location="cpu", weights_only=True)
             prefix = _encoder_prefix(list(sd), d)
             tensors = _strip({k: v.float().numpy() for k, v in sd.items() if k.startswith(prefix)}, prefix)
@@ -165,9 +179,11 @@ def load_encoder_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def _hub_help(repo_id: str) -> str:
-    return (f"download config.json and model.safetensors of https://huggingface.co/{repo_id} "
-            f"(e.g. `hf download {repo_id} config.json model.safetensors --local-dir DIR` on a machine with "
-            "network access) into a directory and pass that directory instead")
+    return (
+        f"download config.json and model.safetensors of https://huggingface.co/{repo_id} "
+        f"(e.g. `hf download {repo_id} config.json model.safetensors --local-dir DIR` on a machine with "
+        "network access) into a directory and pass that directory instead"
+    )
 
 
 def resolve_encoder(name_or_path: str | os.PathLike) -> Path:
@@ -197,28 +213,42 @@ def resolve_encoder(name_or_path: str | os.PathLike) -> Path:
     s = str(name_or_path)
     if p.exists() or not _HUB_ID.match(s):
         if not p.is_dir():
-            raise ModelError(f"{s}: no such checkpoint directory (and not a hub id like 'openai/whisper-base'); "
-                             "point --encoder at a Whisper checkpoint folder (config.json + model.safetensors) "
-                             "or a hub id, or set EMOVOX_SHARED to the folder holding encoders/whisper-base")
+            raise ModelError(
+                f"{s}: no such checkpoint directory (and not a hub id like 'openai/whisper-base'); "
+                "point --encoder at a Whisper checkpoint folder (config.json + model.safetensors) "
+                "or a hub id, or set EMOVOX_SHARED to the folder holding encoders/whisper-base"
+            )
         if not (p / "config.json").is_file():
             raise ModelError(f"{p}: not a Whisper checkpoint directory (config.json missing)")
         return p
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise ModelError(f"{s}: fetching from the Hugging Face hub needs huggingface_hub "
-                         f"(pip install huggingface_hub), or {_hub_help(s)}") from None
+        raise ModelError(
+            f"{s}: fetching from the Hugging Face hub needs huggingface_hub "
+            f"(pip install huggingface_hub), or {_hub_help(s)}"
+        ) from None
     try:
-        local = Path(snapshot_download(s, allow_patterns=["config.json", "preprocessor_config.json",
-                                                          "model.safetensors", "model.safetensors.index.json",
-                                                          "model-*.safetensors"]))
+        local = Path(
+            snapshot_download(
+                s,
+                allow_patterns=[
+                    "config.json",
+                    "preprocessor_config.json",
+                    "model.safetensors",
+                    "model.safetensors.index.json",
+                    "model-*.safetensors",
+                ],
+            )
+        )
         if not any((local / n).is_file() for n in ("model.safetensors", "model.safetensors.index.json")):
             local = Path(snapshot_download(s, allow_patterns=["config.json", "pytorch_model.bin"]))
     except Exception as e:  # offline, unknown repo, gated repo, network errors: one clear message
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
         why = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else f"{type(e).__name__}: {e}"
-        raise ModelError(f"{s}: could not fetch the Whisper checkpoint from the Hugging Face hub ({why}); "
-                         f"{_hub_help(s)}") from None
+        raise ModelError(
+            f"{s}: could not fetch the Whisper checkpoint from the Hugging Face hub ({why}); {_hub_help(s)}"
+        ) from None
     if not (local / "config.json").is_file():
         raise ModelError(f"{s}: the hub snapshot at {local} has no config.json; {_hub_help(s)}")
     return local

@@ -35,8 +35,13 @@ from .whisper import WhisperEncoder, load_whisper_encoder
 _TWO_GB = 2**31
 
 
-def export_encoder_onnx(encoder: WhisperEncoder | str | os.PathLike, out_path: str | os.PathLike, *,
-                        opset: int = 17, quantize: bool = False) -> Path:
+def export_encoder_onnx(
+    encoder: WhisperEncoder | str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    opset: int = 17,
+    quantize: bool = False,
+) -> Path:
     """Export a Whisper encoder to ONNX (float32), optionally with an int8 copy.
 
     Parameters
@@ -74,9 +79,17 @@ def export_encoder_onnx(encoder: WhisperEncoder | str | os.PathLike, out_path: s
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # legacy-exporter deprecation and tracer warnings
             torch.onnx.export(
-                model, (dummy,), str(out), dynamo=False, opset_version=opset,
-                input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: {0: "batch", 2: "frames"}, OUTPUT_NAME: {1: "batch", 2: "frames_out"}},
+                model,
+                (dummy,),
+                str(out),
+                dynamo=False,
+                opset_version=opset,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={
+                    INPUT_NAME: {0: "batch", 2: "frames"},
+                    OUTPUT_NAME: {1: "batch", 2: "frames_out"},
+                },
                 do_constant_folding=True,
             )
     except Exception as e:
@@ -117,7 +130,11 @@ def split_attention_heads(model, heads: int) -> int:
             consumers.setdefault(i, []).append(n)
     blocks = {}  # the second MatMul's name -> (scores MatMul, Softmax, output MatMul)
     for sm in graph.node:
-        if sm.op_type != "Softmax" or sm.input[0] not in producer or len(consumers.get(sm.output[0], [])) != 1:
+        if (
+            sm.op_type != "Softmax"
+            or sm.input[0] not in producer
+            or len(consumers.get(sm.output[0], [])) != 1
+        ):
             continue
         qk, pv = producer[sm.input[0]], consumers[sm.output[0]][0]
         split = qk.input[0] in producer and producer[qk.input[0]].op_type == "Split"  # rewritten before
@@ -198,8 +215,15 @@ def quantize_encoder_onnx(src: str | os.PathLike, dst: str | os.PathLike) -> Pat
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)  # quantize_dynamic logs a generic "consider pre-processing" warning
     try:
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         per_channel=True, reduce_range=True, use_external_data_format=external)
+        quantize_dynamic(
+            str(src),
+            str(dst),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            reduce_range=True,
+            use_external_data_format=external,
+        )
     finally:
         logging.disable(previous)
     m = onnx.load(str(dst))

@@ -34,8 +34,11 @@ def default_encoder_checkpoint() -> Path:
     return shared_dir() / DEFAULT_ENCODER_DIR
 
 
-def ensure_onnx_encoder(checkpoint: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-                        quantize: bool = False) -> Path:
+def ensure_onnx_encoder(
+    checkpoint: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    quantize: bool = False,
+) -> Path:
     """An ONNX export of ``checkpoint`` (a directory or hub id), made once and kept in the cache.
 
     Exporting needs torch; an ``.onnx`` file given directly is used as it is.
@@ -60,7 +63,9 @@ def ensure_onnx_encoder(checkpoint: str | os.PathLike | None = None, cache_dir: 
         try:
             from .export import export_encoder_onnx
         except ImportError as exc:
-            raise ModelError(f"exporting {ckpt} to ONNX needs torch (pip install 'emovox[torch]'): {exc}") from None
+            raise ModelError(
+                f"exporting {ckpt} to ONNX needs torch (pip install 'emovox[torch]'): {exc}"
+            ) from None
         export_encoder_onnx(ckpt, out_dir / f"{name}.onnx", quantize=quantize)
     return target
 
@@ -133,9 +138,15 @@ def encoder_id(onnx_path: str | os.PathLike) -> str:
     return file_digest(onnx_path)[:16]
 
 
-def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache_dir: str | os.PathLike,
-                       n_jobs: int | None = None, progress: bool = True, max_seconds: float = 30.0,
-                       augment: str | None = None) -> tuple[list[str | None], list[tuple[str, str]]]:
+def hidden_state_files(
+    paths: Sequence[str],
+    onnx_path: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    max_seconds: float = 30.0,
+    augment: str | None = None,
+) -> tuple[list[str | None], list[tuple[str, str]]]:
     """Cache files (``[L+1, T, D]`` float16 ``.npy``) of every path's hidden states; failures listed.
 
     Audio is cut to ``max_seconds`` for training (utterance corpora are short; a long file would only
@@ -150,8 +161,17 @@ def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache
     n_jobs = n_jobs or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     suffix = f"-{augment.replace(':', '_')}" if augment else ""
-    jobs = [(str(p), str(onnx_path), str(root / f"{d or 'missing-' + str(i)}{suffix}.npy"), threads, max_seconds,
-             augment) for i, (p, d) in enumerate(zip(paths, digests, strict=True))]
+    jobs = [
+        (
+            str(p),
+            str(onnx_path),
+            str(root / f"{d or 'missing-' + str(i)}{suffix}.npy"),
+            threads,
+            max_seconds,
+            augment,
+        )
+        for i, (p, d) in enumerate(zip(paths, digests, strict=True))
+    ]
     todo = [j for j in jobs if not os.path.isfile(j[2])]
     results: dict[str, str | None] = {}
     bar = tqdm(total=len(todo), desc="encoder", unit="file", disable=not progress or not todo)
@@ -167,7 +187,7 @@ def hidden_state_files(paths: Sequence[str], onnx_path: str | os.PathLike, cache
     bar.close()
     files: list[str | None] = []
     failures: list[tuple[str, str]] = []
-    for (p, _, cache_file, *_) in jobs:
+    for p, _, cache_file, *_ in jobs:
         err = results.get(cache_file)
         if err is None and os.path.isfile(cache_file):
             files.append(cache_file)
@@ -192,7 +212,9 @@ def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> n
     return db >= db.max() - threshold_db
 
 
-def pool(hidden: np.ndarray, y: np.ndarray | None, layers, pooling: str, threshold_db: float = 30.0) -> np.ndarray:
+def pool(
+    hidden: np.ndarray, y: np.ndarray | None, layers, pooling: str, threshold_db: float = 30.0
+) -> np.ndarray:
     """Pooled vector of hidden states ``[L+1, T, D]``: ``mean_std`` over all frames, ``active`` over voiced ones."""
     from .runtime import pool_mean_std
 
@@ -205,10 +227,19 @@ def pool(hidden: np.ndarray, y: np.ndarray | None, layers, pooling: str, thresho
     return pool_mean_std(hidden, layers)
 
 
-def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = None,
-                     cache_dir: str | os.PathLike | None = None, progress: bool = True, layers=None,
-                     pooling: str = "mean_std", threshold_db: float = 30.0, quantize: bool = False,
-                     augment: str | None = None):
+def encoder_features(
+    manifest,
+    spec: str = "whisper",
+    *,
+    n_jobs: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    layers=None,
+    pooling: str = "mean_std",
+    threshold_db: float = 30.0,
+    quantize: bool = False,
+    augment: str | None = None,
+):
     """Pooled encoder features of a manifest (mean and std over time of each layer): a probe's input.
 
     ``spec`` is ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
@@ -216,12 +247,14 @@ def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = No
     """
     from ..audio import load_audio
     from ..training import FeatureTable, default_cache_dir
+
     _, _, ckpt = spec.partition(":")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     onnx_path = ensure_onnx_encoder(ckpt or None, cache, quantize=quantize)
     paths = list(manifest["path"].astype(str))
-    files, failures = hidden_state_files(paths, onnx_path, cache, n_jobs=n_jobs, progress=progress,
-                                         augment=augment)
+    files, failures = hidden_state_files(
+        paths, onnx_path, cache, n_jobs=n_jobs, progress=progress, augment=augment
+    )
     ok = np.array([f is not None for f in files], dtype=bool)
     rows = []
     n_states = d_model = 0  # read off the cached states: no need to load the encoder for its shape
@@ -236,9 +269,16 @@ def encoder_features(manifest, spec: str = "whisper", *, n_jobs: int | None = No
     X = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
     chosen = list(range(n_states)) if layers is None else list(layers)
     names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(d_model)]
-    frontend = {"type": "whisper", "encoder": "encoder.onnx", "encoder_source": str(ckpt or "whisper-base"),
-                "quantized": quantize, "pooling": pooling, "threshold_db": threshold_db, "layers": chosen,
-                "onnx_path": str(onnx_path)}
+    frontend = {
+        "type": "whisper",
+        "encoder": "encoder.onnx",
+        "encoder_source": str(ckpt or "whisper-base"),
+        "quantized": quantize,
+        "pooling": pooling,
+        "threshold_db": threshold_db,
+        "layers": chosen,
+        "onnx_path": str(onnx_path),
+    }
     return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
 
 
@@ -267,8 +307,11 @@ class WhisperFrontend:
         # (an hour's states for every layer would take gigabytes). Same result as pooling them all.
         mel = enc.log_mel(y)
         n_frames = mel.shape[1] // 2
-        keep = (active_frames(y, n_frames, self.threshold_db) if self.pooling == "active"
-                else np.ones(n_frames, dtype=bool))
+        keep = (
+            active_frames(y, n_frames, self.threshold_db)
+            if self.pooling == "active"
+            else np.ones(n_frames, dtype=bool)
+        )
         stats = _WindowStats(self.layers)
         for start in range(0, mel.shape[1], enc.max_frames):
             window = mel[:, start : start + enc.max_frames]
@@ -329,7 +372,10 @@ class WhisperFrontend:
                 continue
             mel = ((np.maximum(logmel, top - 8.0) + 4.0) / 4.0).astype(np.float32, copy=False)
             first = k * enc.max_frames // 2
-            stats.add(enc.hidden_states_from_mel(mel), None if keep is None else keep[first : first + enc.max_frames // 2])
+            stats.add(
+                enc.hidden_states_from_mel(mel),
+                None if keep is None else keep[first : first + enc.max_frames // 2],
+            )
             check_cancelled()
         return stats.pooled()
 

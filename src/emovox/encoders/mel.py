@@ -82,8 +82,11 @@ def mel_filters(n_mels: int = 80, sr: int = SAMPLE_RATE, n_fft: int = N_FFT) -> 
         Filter weights, shape ``[n_mels, n_fft // 2 + 1]``.
     """
     fftfreqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
-    mel_pts = _mel_to_hz_slaney(np.linspace(_hz_to_mel_slaney(np.array([0.0]))[0],
-                                            _hz_to_mel_slaney(np.array([sr / 2.0]))[0], n_mels + 2))
+    mel_pts = _mel_to_hz_slaney(
+        np.linspace(
+            _hz_to_mel_slaney(np.array([0.0]))[0], _hz_to_mel_slaney(np.array([sr / 2.0]))[0], n_mels + 2
+        )
+    )
     fdiff = np.diff(mel_pts)
     ramps = mel_pts[:, None] - fftfreqs[None, :]
     lower = -ramps[:-2] / fdiff[:-1, None]

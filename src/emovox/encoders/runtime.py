@@ -88,11 +88,14 @@ class WhisperEncoderONNX:
             raise ModelError(f"{self.path}: no such ONNX encoder file")
         self.session = cpu_session(self.path, threads)
         meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        names_ok = ([i.name for i in self.session.get_inputs()] == [INPUT_NAME]
-                    and [o.name for o in self.session.get_outputs()] == [OUTPUT_NAME])
+        names_ok = [i.name for i in self.session.get_inputs()] == [INPUT_NAME] and [
+            o.name for o in self.session.get_outputs()
+        ] == [OUTPUT_NAME]
         if meta is None or not names_ok:
-            raise ModelError(f"{self.path}: not a Whisper encoder exported by emovox "
-                             f"(needs input {INPUT_NAME!r}, output {OUTPUT_NAME!r} and {METADATA_KEY!r} metadata)")
+            raise ModelError(
+                f"{self.path}: not a Whisper encoder exported by emovox "
+                f"(needs input {INPUT_NAME!r}, output {OUTPUT_NAME!r} and {METADATA_KEY!r} metadata)"
+            )
         cfg = json.loads(meta)
         self.config: dict = cfg
         self.n_layers = int(cfg["encoder_layers"])
@@ -154,12 +157,14 @@ class WhisperEncoderONNX:
         if y.ndim != 1:
             raise AudioError(f"expected 1-D mono audio at {SAMPLE_RATE} Hz, got shape {y.shape}")
         if len(y) < _MIN_SAMPLES:
-            raise AudioError(f"audio too short for the Whisper encoder: {len(y)} samples "
-                             f"(need >= {_MIN_SAMPLES}, 20 ms at {SAMPLE_RATE} Hz)")
+            raise AudioError(
+                f"audio too short for the Whisper encoder: {len(y)} samples "
+                f"(need >= {_MIN_SAMPLES}, 20 ms at {SAMPLE_RATE} Hz)"
+            )
         if not np.isfinite(y).all():
             raise AudioError("audio contains NaN or infinite samples")
         mel = self.log_mel(y.astype(np.float32, copy=False))
-        windows = [mel[:, s:s + self.max_frames] for s in range(0, mel.shape[1], self.max_frames)]
+        windows = [mel[:, s : s + self.max_frames] for s in range(0, mel.shape[1], self.max_frames)]
         outs = [self.hidden_states_from_mel(w) for w in windows if w.shape[1] >= 2]
         return outs[0] if len(outs) == 1 else np.concatenate(outs, axis=1)
 

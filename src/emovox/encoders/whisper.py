@@ -168,8 +168,10 @@ def load_whisper_encoder(name_or_path: str | os.PathLike) -> WhisperEncoder:
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
     if missing or unexpected:
-        raise ModelError(f"{path}: encoder tensors do not match the config (missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]})")
+        raise ModelError(
+            f"{path}: encoder tensors do not match the config (missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]})"
+        )
     bad = [k for k, v in expected.items() if tuple(v.shape) != weights[k].shape]
     if bad:
         raise ModelError(f"{path}: tensor shapes do not match config.json for {bad[:5]}")

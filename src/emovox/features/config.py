@@ -58,10 +58,30 @@ FAMILIES: dict[str, int | None] = {
     "pitch": 2,  # f0 (semitones re 27.5 Hz, voiced frames only) and voicing probability
 }
 
-_FLOAT_FIELDS = ("fmin", "fmax", "mfcc_top_db", "chroma_power", "tuning", "contrast_fmin", "rolloff_percent",
-                 "pitch_fmin", "pitch_fmax", "trim_db")
-_INT_FIELDS = ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels", "n_mfcc", "n_chroma",
-               "contrast_bands", "pitch_frame_length", "delta_width")
+_FLOAT_FIELDS = (
+    "fmin",
+    "fmax",
+    "mfcc_top_db",
+    "chroma_power",
+    "tuning",
+    "contrast_fmin",
+    "rolloff_percent",
+    "pitch_fmin",
+    "pitch_fmax",
+    "trim_db",
+)
+_INT_FIELDS = (
+    "sample_rate",
+    "n_fft",
+    "hop_length",
+    "win_length",
+    "n_mels",
+    "n_mfcc",
+    "n_chroma",
+    "contrast_bands",
+    "pitch_frame_length",
+    "delta_width",
+)
 
 OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "GeMAPSv01b", "eGeMAPSv01b", "emobase")
 
@@ -156,8 +176,10 @@ class FeatureConfig:
             raise FeatureError(f"feature config: bad numeric value ({exc})") from None
         bad = [f for f in self.families if f not in FAMILIES]
         if bad:
-            raise FeatureError(f"feature config: unknown famil{'y' if len(bad) == 1 else 'ies'} {bad}; "
-                               f"choose from {sorted(FAMILIES)}")
+            raise FeatureError(
+                f"feature config: unknown famil{'y' if len(bad) == 1 else 'ies'} {bad}; "
+                f"choose from {sorted(FAMILIES)}"
+            )
         if len(set(self.families)) != len(self.families):
             raise FeatureError(f"feature config: repeated family in {list(self.families)}")
         for s in (*self.statistics, *self.delta_statistics):
@@ -176,16 +198,24 @@ class FeatureConfig:
         if self.n_mfcc > self.n_mels:
             raise FeatureError(f"feature config: n_mfcc {self.n_mfcc} exceeds n_mels {self.n_mels}")
         if self.opensmile_set is not None and self.opensmile_set not in OPENSMILE_SETS:
-            raise FeatureError(f"feature config: unknown openSMILE set {self.opensmile_set!r}; "
-                               f"choose from {list(OPENSMILE_SETS)}")
+            raise FeatureError(
+                f"feature config: unknown openSMILE set {self.opensmile_set!r}; "
+                f"choose from {list(OPENSMILE_SETS)}"
+            )
         if not self.families and self.opensmile_set is None:
             raise FeatureError("feature config: no feature family and no openSMILE set selected")
-        if "contrast" in self.families and self.contrast_fmin * 2 ** (self.contrast_bands - 1) >= self.sample_rate / 2:
-            raise FeatureError("feature config: spectral contrast bands exceed Nyquist; lower contrast_fmin "
-                               "or contrast_bands")
+        if (
+            "contrast" in self.families
+            and self.contrast_fmin * 2 ** (self.contrast_bands - 1) >= self.sample_rate / 2
+        ):
+            raise FeatureError(
+                "feature config: spectral contrast bands exceed Nyquist; lower contrast_fmin "
+                "or contrast_bands"
+            )
         if self.trim_db is not None and self.trim_db <= 0:
-            raise FeatureError(f"feature config: trim_db must be positive (dB below the loudest frame), "
-                               f"got {self.trim_db}")
+            raise FeatureError(
+                f"feature config: trim_db must be positive (dB below the loudest frame), got {self.trim_db}"
+            )
         if not self.statistics and not self.percentiles:
             raise FeatureError("feature config: no statistic selected")
 
@@ -261,19 +291,54 @@ class FeatureConfig:
 def _presets() -> dict[str, FeatureConfig]:
     return {
         "tutorial": FeatureConfig(
-            name="tutorial", families=("mfcc", "chroma", "mel"), n_fft=2048, hop_length=512, n_mels=128,
-            n_mfcc=40, chroma_power=1.0, tuning=None, mel_db=False, statistics=("mean",),
+            name="tutorial",
+            families=("mfcc", "chroma", "mel"),
+            n_fft=2048,
+            hop_length=512,
+            n_mels=128,
+            n_mfcc=40,
+            chroma_power=1.0,
+            tuning=None,
+            mel_db=False,
+            statistics=("mean",),
         ),
         "emovox": FeatureConfig(
             name="emovox",
-            families=("mfcc", "chroma", "contrast", "tonnetz", "centroid", "bandwidth", "rolloff", "flatness",
-                      "spread", "entropy", "flux", "chroma_deviation", "zcr", "rms", "energy_entropy", "pitch"),
-            n_fft=1024, hop_length=256, n_mels=128, n_mfcc=40, chroma_power=2.0, tuning=0.0,
-            statistics=("mean", "std"), percentiles=(10.0, 50.0, 90.0), deltas=(1, 2),
+            families=(
+                "mfcc",
+                "chroma",
+                "contrast",
+                "tonnetz",
+                "centroid",
+                "bandwidth",
+                "rolloff",
+                "flatness",
+                "spread",
+                "entropy",
+                "flux",
+                "chroma_deviation",
+                "zcr",
+                "rms",
+                "energy_entropy",
+                "pitch",
+            ),
+            n_fft=1024,
+            hop_length=256,
+            n_mels=128,
+            n_mfcc=40,
+            chroma_power=2.0,
+            tuning=0.0,
+            statistics=("mean", "std"),
+            percentiles=(10.0, 50.0, 90.0),
+            deltas=(1, 2),
             delta_statistics=("mean", "std"),
         ),
-        "egemaps": FeatureConfig(name="egemaps", families=(), opensmile_set="eGeMAPSv02", statistics=("mean",)),
-        "compare": FeatureConfig(name="compare", families=(), opensmile_set="ComParE_2016", statistics=("mean",)),
+        "egemaps": FeatureConfig(
+            name="egemaps", families=(), opensmile_set="eGeMAPSv02", statistics=("mean",)
+        ),
+        "compare": FeatureConfig(
+            name="compare", families=(), opensmile_set="ComParE_2016", statistics=("mean",)
+        ),
     }
 
 
@@ -306,7 +371,8 @@ def _as_config(c: FeatureConfig | dict[str, Any] | str) -> FeatureConfig:
 
 
 def check_compatible(
-    expected: FeatureConfig | dict[str, Any] | str, actual: FeatureConfig | dict[str, Any] | str,
+    expected: FeatureConfig | dict[str, Any] | str,
+    actual: FeatureConfig | dict[str, Any] | str,
 ) -> None:
     """Raise :class:`~emovox.errors.FeatureError` unless both configs give the same features.
 

@@ -97,8 +97,9 @@ def _smile(feature_set: str):
         import opensmile
     except ImportError as exc:  # pragma: no cover - opensmile is a declared dependency
         raise FeatureError(f"openSMILE features need the 'opensmile' package ({exc})") from None
-    return opensmile.Smile(feature_set=opensmile.FeatureSet[feature_set],
-                           feature_level=opensmile.FeatureLevel.Functionals)
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet[feature_set], feature_level=opensmile.FeatureLevel.Functionals
+    )
 
 
 def _one_line(text: str) -> str:
@@ -178,7 +179,9 @@ class FeatureExtractor:
             if rows:
                 names += functional_names(rows, c.statistics, c.percentiles)
                 for d in c.deltas:
-                    names += functional_names([f"{r}_d{d}" for r in rows], c.delta_statistics, c.delta_percentiles)
+                    names += functional_names(
+                        [f"{r}_d{d}" for r in rows], c.delta_statistics, c.delta_percentiles
+                    )
             if c.opensmile_set is not None:
                 names += list(_smile(c.opensmile_set).feature_names)
             self._names = names
@@ -216,7 +219,8 @@ class FeatureExtractor:
             D = sp.stft(y, n_fft=c.n_fft, win_length=c.win_length, window=c.window, frames=frames)
             M = np.abs(D)  # magnitude, float32, (F, T)
             if spectral_fams & {"mfcc", "mel", "spread", "entropy", "flatness"} or (
-                    spectral_fams & {"chroma", "tonnetz", "chroma_deviation"} and c.chroma_power == 2.0):
+                spectral_fams & {"chroma", "tonnetz", "chroma_deviation"} and c.chroma_power == 2.0
+            ):
                 P = np.square(M)
         logP = None
         if {"flatness", "entropy"} <= spectral_fams:
@@ -261,8 +265,15 @@ class FeatureExtractor:
             elif fam == "energy_entropy":
                 X = sp.energy_entropy(frames=frames)
             elif fam == "pitch":
-                f0, _, prob = yin(y, sr=sr, fmin=c.pitch_fmin, fmax=c.pitch_fmax,
-                                  frame_length=c.pitch_frame_length, hop_length=c.hop_length, center=c.center)
+                f0, _, prob = yin(
+                    y,
+                    sr=sr,
+                    fmin=c.pitch_fmin,
+                    fmax=c.pitch_fmax,
+                    frame_length=c.pitch_frame_length,
+                    hop_length=c.hop_length,
+                    center=c.center,
+                )
                 X = np.stack([f0_to_semitones(f0), prob])
             else:  # pragma: no cover - config validation rejects unknown families
                 raise FeatureError(f"unknown feature family {fam!r}")
@@ -284,7 +295,11 @@ class FeatureExtractor:
         blocks = []
         for _, X, _ in fams:
             if X.shape[1] != T:  # different framing (should not happen with centred frames): align
-                X = X[:, :T] if X.shape[1] > T else np.pad(X, ((0, 0), (0, T - X.shape[1])), constant_values=np.nan)
+                X = (
+                    X[:, :T]
+                    if X.shape[1] > T
+                    else np.pad(X, ((0, 0), (0, T - X.shape[1])), constant_values=np.nan)
+                )
             blocks.append(X)
         return np.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
 
@@ -324,7 +339,9 @@ class FeatureExtractor:
             parts.append(functional_values(X, statistics=c.statistics, percentiles=c.percentiles))
             for d in c.deltas:
                 dX = delta(X, order=d, width=c.delta_width)
-                parts.append(functional_values(dX, statistics=c.delta_statistics, percentiles=c.delta_percentiles))
+                parts.append(
+                    functional_values(dX, statistics=c.delta_statistics, percentiles=c.delta_percentiles)
+                )
         if c.opensmile_set is not None:
             df = _smile(c.opensmile_set).process_signal(y, c.sample_rate)
             parts.append(df.to_numpy(dtype=np.float32).reshape(-1))
@@ -361,8 +378,10 @@ class FeatureExtractor:
         for k, seg, lo, n_total in context_windows(chunks(), win, ctx):
             n_here = per_window
             if n_total is not None:
-                n_here = min(per_window, (1 + n_total // hop if c.center else 1 + (n_total - c.n_fft) // hop)
-                             - k * per_window)
+                n_here = min(
+                    per_window,
+                    (1 + n_total // hop if c.center else 1 + (n_total - c.n_fft) // hop) - k * per_window,
+                )
             if n_here <= 0:
                 break
             if not np.isfinite(seg).all():
@@ -375,12 +394,18 @@ class FeatureExtractor:
         stats, deltas = [], {d: [] for d in c.deltas}
         for r in range(0, blocks[0].shape[0], step):
             rows = np.concatenate([b[r : r + step] for b in blocks], axis=1)
-            stats.append(functional_values(rows, statistics=c.statistics, percentiles=c.percentiles)
-                         .reshape(-1, rows.shape[0]))
+            stats.append(
+                functional_values(rows, statistics=c.statistics, percentiles=c.percentiles).reshape(
+                    -1, rows.shape[0]
+                )
+            )
             for d in c.deltas:
                 dX = delta(rows, order=d, width=c.delta_width)
-                deltas[d].append(functional_values(dX, statistics=c.delta_statistics,
-                                                   percentiles=c.delta_percentiles).reshape(-1, rows.shape[0]))
+                deltas[d].append(
+                    functional_values(
+                        dX, statistics=c.delta_statistics, percentiles=c.delta_percentiles
+                    ).reshape(-1, rows.shape[0])
+                )
         parts = [np.concatenate(stats, axis=1).reshape(-1)]
         parts += [np.concatenate(deltas[d], axis=1).reshape(-1) for d in c.deltas]
         v = np.concatenate(parts).astype(np.float32, copy=False)
@@ -454,8 +479,14 @@ class FeatureExtractor:
             return None, msg, False
 
     def process_files(
-        self, paths: Iterable[PathLike], *, n_jobs: int | None = 1, cache_dir: PathLike | None = None,
-        progress: bool = True, chunksize: int | None = None, mp_context: str | None = None,
+        self,
+        paths: Iterable[PathLike],
+        *,
+        n_jobs: int | None = 1,
+        cache_dir: PathLike | None = None,
+        progress: bool = True,
+        chunksize: int | None = None,
+        mp_context: str | None = None,
     ) -> ExtractionResult:
         """Features of many files, in parallel, with a disk cache; failures are reported, never raised.
 
@@ -498,8 +529,13 @@ class FeatureExtractor:
             n_jobs = os.cpu_count() or 1
         n_jobs = max(1, min(n_jobs, n))
         results: list[tuple[np.ndarray | None, str | None, bool]] = [(None, None, False)] * n
-        bar = tqdm(total=n, desc=f"features ({self.config.name})", unit="file", disable=not progress,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=n,
+            desc=f"features ({self.config.name})",
+            unit="file",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
         n_failed = 0
         try:
             if n_jobs == 1:
@@ -521,8 +557,14 @@ class FeatureExtractor:
                         try:
                             res = fut.result()
                         except Exception as exc:  # noqa: BLE001 - a dead worker fails its chunk only
-                            res = [(None, f"{items[i]}: worker failed: {_one_line(str(exc)) or type(exc).__name__}",
-                                    False) for i in ch]
+                            res = [
+                                (
+                                    None,
+                                    f"{items[i]}: worker failed: {_one_line(str(exc)) or type(exc).__name__}",
+                                    False,
+                                )
+                                for i in ch
+                            ]
                         for i, r in zip(ch, res, strict=True):
                             results[i] = r
                             n_failed += r[1] is not None
@@ -547,8 +589,12 @@ def _atomic_save(target: Path, v: np.ndarray, config: FeatureConfig) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     meta = target.parent / "config.json"
     if not meta.exists():
-        _atomic_write_bytes(meta, json.dumps({"extractor_version": EXTRACTOR_VERSION, "config": config.to_dict()},
-                                             indent=1, sort_keys=True).encode())
+        _atomic_write_bytes(
+            meta,
+            json.dumps(
+                {"extractor_version": EXTRACTOR_VERSION, "config": config.to_dict()}, indent=1, sort_keys=True
+            ).encode(),
+        )
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -28,9 +28,18 @@ __all__ = ["f0_to_semitones", "yin"]
 
 
 def yin(
-    y: np.ndarray, *, sr: float = 16000, fmin: float = 50.0, fmax: float = 600.0, frame_length: int = 1024,
-    hop_length: int = 256, threshold: float = 0.1, voicing_threshold: float = 0.4, silence_db: float = 45.0,
-    abs_floor: float = 1e-4, center: bool = True,
+    y: np.ndarray,
+    *,
+    sr: float = 16000,
+    fmin: float = 50.0,
+    fmax: float = 600.0,
+    frame_length: int = 1024,
+    hop_length: int = 256,
+    threshold: float = 0.1,
+    voicing_threshold: float = 0.4,
+    silence_db: float = 45.0,
+    abs_floor: float = 1e-4,
+    center: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimate F0 per frame.
 
@@ -84,7 +93,8 @@ def yin(
     f0, dip, e0 = np.empty(T, np.float32), np.empty(T, np.float32), np.empty(T, np.float32)
     for s in range(0, T, _BLOCK):  # frames are independent: a block at a time bounds the FFT buffers
         f0[s : s + _BLOCK], dip[s : s + _BLOCK], e0[s : s + _BLOCK] = _yin_frames(
-            F[s : s + _BLOCK], C[s : s + _BLOCK], sr, min_lag, max_lag, w, threshold)
+            F[s : s + _BLOCK], C[s : s + _BLOCK], sr, min_lag, max_lag, w, threshold
+        )
     frame_rms = np.sqrt(e0 / w)
     loud = frame_rms >= max(abs_floor, float(frame_rms.max(initial=0.0)) * 10 ** (-silence_db / 20))
     voiced = loud & (dip < voicing_threshold) & (f0 >= fmin) & (f0 <= fmax)

@@ -77,7 +77,11 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 def frame(
-    y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
+    y: np.ndarray,
+    *,
+    frame_length: int = 2048,
+    hop_length: int = 512,
+    center: bool = True,
     pad_mode: str = "constant",
 ) -> np.ndarray:
     """Slice a signal into overlapping frames (a strided view, no copy of the samples).
@@ -147,8 +151,15 @@ def _windowed_frames(frames: np.ndarray, n_fft: int, win_length: int | None, win
 
 
 def stft(
-    y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512, win_length: int | None = None,
-    window: str = "hann", center: bool = True, pad_mode: str = "constant", frames: np.ndarray | None = None,
+    y: np.ndarray,
+    *,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    win_length: int | None = None,
+    window: str = "hann",
+    center: bool = True,
+    pad_mode: str = "constant",
+    frames: np.ndarray | None = None,
 ) -> np.ndarray:
     """Short-time Fourier transform (complex64, shape ``(1 + n_fft // 2, n_frames)``).
 
@@ -173,8 +184,16 @@ def stft(
 
 
 def spectrogram(
-    y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512, power: float = 2.0, win_length: int | None = None,
-    window: str = "hann", center: bool = True, pad_mode: str = "constant", frames: np.ndarray | None = None,
+    y: np.ndarray,
+    *,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    power: float = 2.0,
+    win_length: int | None = None,
+    window: str = "hann",
+    center: bool = True,
+    pad_mode: str = "constant",
+    frames: np.ndarray | None = None,
 ) -> np.ndarray:
     """Magnitude (``power=1``) or power (``power=2``) spectrogram, float32 ``(1 + n_fft // 2, n_frames)``.
 
@@ -184,8 +203,16 @@ def spectrogram(
     >>> spectrogram(np.ones(4096, dtype=np.float32), n_fft=1024, hop_length=256).dtype
     dtype('float32')
     """
-    D = stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center,
-             pad_mode=pad_mode, frames=frames)
+    D = stft(
+        y,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+        frames=frames,
+    )
     S = np.abs(D)
     if power == 2.0:
         return np.square(S, out=S)
@@ -194,7 +221,9 @@ def spectrogram(
     return S
 
 
-def _mag(y: np.ndarray | None, S: np.ndarray | None, n_fft: int, hop_length: int, power: float = 1.0) -> np.ndarray:
+def _mag(
+    y: np.ndarray | None, S: np.ndarray | None, n_fft: int, hop_length: int, power: float = 1.0
+) -> np.ndarray:
     if S is not None:
         return np.asarray(S, dtype=np.float32)
     if y is None:
@@ -257,7 +286,9 @@ def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
     return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), _F_SP * m)
 
 
-def mel_frequencies(n_mels: int = 128, fmin: float = 0.0, fmax: float = 8000.0, htk: bool = False) -> np.ndarray:
+def mel_frequencies(
+    n_mels: int = 128, fmin: float = 0.0, fmax: float = 8000.0, htk: bool = False
+) -> np.ndarray:
     """``n_mels`` frequencies evenly spaced on the mel scale from ``fmin`` to ``fmax`` (Hz).
 
     Examples
@@ -271,8 +302,13 @@ def mel_frequencies(n_mels: int = 128, fmin: float = 0.0, fmax: float = 8000.0, 
 
 @lru_cache(maxsize=32)
 def mel_filterbank(
-    sr: float = 16000, n_fft: int = 2048, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
-    htk: bool = False, norm: str | None = "slaney",
+    sr: float = 16000,
+    n_fft: int = 2048,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    htk: bool = False,
+    norm: str | None = "slaney",
 ) -> np.ndarray:
     """Triangular mel filterbank ``(n_mels, 1 + n_fft // 2)``, float32, cached and read-only.
 
@@ -303,8 +339,9 @@ def _mel_sparse(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float | N
     return scipy.sparse.csr_array(mel_filterbank(sr, n_fft, n_mels, fmin, fmax))
 
 
-def apply_mel(P: np.ndarray, *, sr: float = 16000, n_mels: int = 128, fmin: float = 0.0,
-              fmax: float | None = None) -> np.ndarray:
+def apply_mel(
+    P: np.ndarray, *, sr: float = 16000, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
     """Mel filterbank applied to a power spectrogram ``P`` ``(1 + n_fft // 2, n_frames)``.
 
     Uses a cached sparse copy of :func:`mel_filterbank` (each FFT bin feeds at most two filters), about
@@ -322,8 +359,15 @@ def apply_mel(P: np.ndarray, *, sr: float = 16000, n_mels: int = 128, fmin: floa
 
 
 def melspectrogram(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: float | None = None,
 ) -> np.ndarray:
     """Mel spectrogram ``(n_mels, n_frames)`` from ``y`` or a power spectrogram ``S``.
 
@@ -338,7 +382,9 @@ def melspectrogram(
     return apply_mel(P, sr=sr, n_mels=n_mels, fmin=fmin, fmax=fmax)
 
 
-def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:
+def power_to_db(
+    S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
+) -> np.ndarray:
     """``10 * log10(S / ref)`` with a floor of ``amin`` and, if set, ``top_db`` below the maximum.
 
     Examples
@@ -375,8 +421,15 @@ def dct_matrix(n_out: int, n_in: int) -> np.ndarray:
 
 
 def mfcc(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_mfcc: int = 40,
-    n_fft: int = 2048, hop_length: int = 512, n_mels: int = 128, top_db: float | None = 80.0,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_mfcc: int = 40,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    n_mels: int = 128,
+    top_db: float | None = 80.0,
 ) -> np.ndarray:
     """MFCC ``(n_mfcc, n_frames)``: orthonormal DCT-II of the log-power mel spectrogram (as librosa).
 
@@ -397,7 +450,9 @@ def mfcc(
     if S is None:
         if y is None:
             raise ValueError("one of y or S is required")
-        S = power_to_db(melspectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels), top_db=top_db)
+        S = power_to_db(
+            melspectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels), top_db=top_db
+        )
     S = np.asarray(S, dtype=np.float32)
     return dct_matrix(n_mfcc, S.shape[0]) @ S
 
@@ -413,9 +468,17 @@ def _hz_to_octs(f: np.ndarray, tuning: float = 0.0, bins_per_octave: int = 12) -
 
 
 def estimate_tuning(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, bins_per_octave: int = 12, fmin: float = 150.0, fmax: float = 4000.0,
-    threshold: float = 0.1, resolution: float = 0.01,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    bins_per_octave: int = 12,
+    fmin: float = 150.0,
+    fmax: float = 4000.0,
+    threshold: float = 0.1,
+    resolution: float = 0.01,
 ) -> float:
     """Tuning offset in fractions of a chroma bin, as ``librosa.estimate_tuning`` (piptrack peaks).
 
@@ -474,8 +537,13 @@ def estimate_tuning(
 
 @lru_cache(maxsize=256)
 def chroma_filterbank(
-    sr: float = 16000, n_fft: int = 2048, n_chroma: int = 12, tuning: float = 0.0, ctroct: float = 5.0,
-    octwidth: float | None = 2.0, base_c: bool = True,
+    sr: float = 16000,
+    n_fft: int = 2048,
+    n_chroma: int = 12,
+    tuning: float = 0.0,
+    ctroct: float = 5.0,
+    octwidth: float | None = 2.0,
+    base_c: bool = True,
 ) -> np.ndarray:
     """Chroma filterbank ``(n_chroma, 1 + n_fft // 2)`` as ``librosa.filters.chroma``; cached, read-only.
 
@@ -502,8 +570,14 @@ def chroma_filterbank(
 
 
 def chroma_stft(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, n_chroma: int = 12, tuning: float | None = None,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    n_chroma: int = 12,
+    tuning: float | None = None,
 ) -> np.ndarray:
     """Chromagram ``(n_chroma, n_frames)`` from ``y`` (power STFT) or ``S`` used as given, like librosa.
 
@@ -569,7 +643,11 @@ def chroma_deviation(chroma: np.ndarray) -> np.ndarray:
 
 
 def spectral_centroid(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
     hop_length: int = 512,
 ) -> np.ndarray:
     """Magnitude-weighted mean frequency (Hz) per frame ``(n_frames,)``; 0 for silent frames.
@@ -588,8 +666,13 @@ def spectral_centroid(
 
 
 def spectral_bandwidth(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, centroid: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    centroid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Magnitude-weighted standard deviation of frequency around the centroid (Hz), like librosa (p=2).
 
@@ -616,7 +699,11 @@ def _moment_spread(W: np.ndarray, sr: float, centroid: np.ndarray | None) -> np.
 
 
 def spectral_spread(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
     hop_length: int = 512,
 ) -> np.ndarray:
     """Power-weighted standard deviation of frequency (Hz) per frame, from a power spectrogram ``S``.
@@ -636,8 +723,13 @@ def spectral_spread(
 
 
 def spectral_rolloff(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, roll_percent: float = 0.85,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    roll_percent: float = 0.85,
 ) -> np.ndarray:
     """Lowest frequency below which ``roll_percent`` of the magnitude lies, per frame (Hz), like librosa.
 
@@ -656,8 +748,14 @@ def spectral_rolloff(
 
 
 def spectral_flatness(
-    y: np.ndarray | None = None, *, S: np.ndarray | None = None, n_fft: int = 2048, hop_length: int = 512,
-    amin: float = 1e-10, power: float = 2.0, log_power: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    amin: float = 1e-10,
+    power: float = 2.0,
+    log_power: np.ndarray | None = None,
 ) -> np.ndarray:
     """Geometric over arithmetic mean of ``S**power`` per frame (librosa: ``S`` magnitude, power 2).
 
@@ -690,8 +788,13 @@ def log_power_spectrum(P: np.ndarray, amin: float = 1e-10) -> np.ndarray:
 
 
 def spectral_entropy(
-    y: np.ndarray | None = None, *, S: np.ndarray | None = None, n_fft: int = 2048, hop_length: int = 512,
-    amin: float = 1e-10, log_power: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    *,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    amin: float = 1e-10,
+    log_power: np.ndarray | None = None,
 ) -> np.ndarray:
     """Shannon entropy of each frame's normalised power spectrum, divided by ``log(n_bins)`` (0..1).
 
@@ -713,7 +816,11 @@ def spectral_entropy(
 
 
 def spectral_flux(
-    y: np.ndarray | None = None, *, S: np.ndarray | None = None, n_fft: int = 2048, hop_length: int = 512,
+    y: np.ndarray | None = None,
+    *,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
 ) -> np.ndarray:
     """Euclidean distance between consecutive sum-normalised magnitude spectra (first frame 0).
 
@@ -733,8 +840,15 @@ def spectral_flux(
 
 
 def spectral_contrast(
-    y: np.ndarray | None = None, *, sr: float = 16000, S: np.ndarray | None = None, n_fft: int = 2048,
-    hop_length: int = 512, fmin: float = 200.0, n_bands: int = 6, quantile: float = 0.02,
+    y: np.ndarray | None = None,
+    *,
+    sr: float = 16000,
+    S: np.ndarray | None = None,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    fmin: float = 200.0,
+    n_bands: int = 6,
+    quantile: float = 0.02,
 ) -> np.ndarray:
     """Octave-band spectral contrast ``(n_bands + 1, n_frames)`` in dB, as ``librosa.feature.spectral_contrast``.
 
@@ -780,8 +894,9 @@ def spectral_contrast(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _frames(y: np.ndarray | None, frames: np.ndarray | None, frame_length: int, hop_length: int,
-            center: bool) -> np.ndarray:
+def _frames(
+    y: np.ndarray | None, frames: np.ndarray | None, frame_length: int, hop_length: int, center: bool
+) -> np.ndarray:
     if frames is not None:
         return frames
     if y is None:
@@ -790,8 +905,12 @@ def _frames(y: np.ndarray | None, frames: np.ndarray | None, frame_length: int, 
 
 
 def zero_crossing_rate(
-    y: np.ndarray | None = None, *, frames: np.ndarray | None = None, frame_length: int = 2048,
-    hop_length: int = 512, center: bool = True,
+    y: np.ndarray | None = None,
+    *,
+    frames: np.ndarray | None = None,
+    frame_length: int = 2048,
+    hop_length: int = 512,
+    center: bool = True,
 ) -> np.ndarray:
     """Fraction of adjacent sample pairs whose sign differs, per frame ``(n_frames,)``.
 
@@ -810,8 +929,12 @@ def zero_crossing_rate(
 
 
 def rms(
-    y: np.ndarray | None = None, *, frames: np.ndarray | None = None, frame_length: int = 2048,
-    hop_length: int = 512, center: bool = True,
+    y: np.ndarray | None = None,
+    *,
+    frames: np.ndarray | None = None,
+    frame_length: int = 2048,
+    hop_length: int = 512,
+    center: bool = True,
 ) -> np.ndarray:
     """Root-mean-square amplitude per frame ``(n_frames,)``.
 
@@ -826,8 +949,13 @@ def rms(
 
 
 def energy_entropy(
-    y: np.ndarray | None = None, *, frames: np.ndarray | None = None, frame_length: int = 2048,
-    hop_length: int = 512, center: bool = True, n_sub: int = 10,
+    y: np.ndarray | None = None,
+    *,
+    frames: np.ndarray | None = None,
+    frame_length: int = 2048,
+    hop_length: int = 512,
+    center: bool = True,
+    n_sub: int = 10,
 ) -> np.ndarray:
     """Entropy (bits) of the energy distribution over ``n_sub`` sub-frames of each frame.
 

@@ -63,7 +63,9 @@ def delta(X: np.ndarray, *, order: int = 1, width: int = 9) -> np.ndarray:
 
 
 def functional_names(
-    rows: Sequence[str], statistics: Sequence[str] = ("mean", "std"), percentiles: Sequence[float] = (),
+    rows: Sequence[str],
+    statistics: Sequence[str] = ("mean", "std"),
+    percentiles: Sequence[float] = (),
 ) -> list[str]:
     """Names :func:`functionals` gives its values: statistic-major, ``f"{row}_{stat}"``.
 
@@ -82,7 +84,10 @@ def _pct_label(p: float) -> str:
 
 
 def functionals(
-    X: np.ndarray, rows: Sequence[str] | None = None, *, statistics: Sequence[str] = ("mean", "std"),
+    X: np.ndarray,
+    rows: Sequence[str] | None = None,
+    *,
+    statistics: Sequence[str] = ("mean", "std"),
     percentiles: Sequence[float] = (),
 ) -> tuple[np.ndarray, list[str]]:
     """Summarise each row of ``X`` over time.
@@ -117,12 +122,16 @@ def functionals(
     rows = [f"f{i}" for i in range(X.shape[0])] if rows is None else list(rows)
     if len(rows) != X.shape[0]:
         raise ValueError(f"{len(rows)} row names for {X.shape[0]} rows")
-    return functional_values(X, statistics=statistics, percentiles=percentiles), \
-        functional_names(rows, statistics, percentiles)
+    return functional_values(X, statistics=statistics, percentiles=percentiles), functional_names(
+        rows, statistics, percentiles
+    )
 
 
 def functional_values(
-    X: np.ndarray, *, statistics: Sequence[str] = ("mean", "std"), percentiles: Sequence[float] = (),
+    X: np.ndarray,
+    *,
+    statistics: Sequence[str] = ("mean", "std"),
+    percentiles: Sequence[float] = (),
 ) -> np.ndarray:
     """The values of :func:`functionals` without the names (the fast path).
 
@@ -143,7 +152,9 @@ def functional_values(
         return _functionals_dense(X, statistics, percentiles)
     out = np.zeros((len(statistics) + len(percentiles), X.shape[0]), dtype=np.float32)
     if (~nan_rows).any():
-        out[:, ~nan_rows] = _functionals_dense(X[~nan_rows], statistics, percentiles).reshape(out.shape[0], -1)
+        out[:, ~nan_rows] = _functionals_dense(X[~nan_rows], statistics, percentiles).reshape(
+            out.shape[0], -1
+        )
     for i in np.flatnonzero(nan_rows):
         x = X[i][~np.isnan(X[i])]
         if x.size:

@@ -22,8 +22,13 @@ class LiveView:
     before the first one); without, one compact line each (:func:`format_segment`).
     """
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, min_interval: float = 0.1,
-                 labels: list[str] | None = None):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        min_interval: float = 0.1,
+        labels: list[str] | None = None,
+    ):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.min_interval = min_interval
@@ -66,8 +71,14 @@ class LiveView:
             self.stream.flush()
 
 
-def listen(source, model=None, *, view: LiveView | None = None,
-           on_segment: Callable[[Segment, float | None], None] | None = None, **kwargs) -> list[Segment]:
+def listen(
+    source,
+    model=None,
+    *,
+    view: LiveView | None = None,
+    on_segment: Callable[[Segment, float | None], None] | None = None,
+    **kwargs,
+) -> list[Segment]:
     """Run the live path until the source ends (or Ctrl-C), showing each segment as soon as it ends.
 
     Parameters

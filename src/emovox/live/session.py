@@ -72,7 +72,9 @@ class SessionReport:
         return sum(judged) / len(judged) if judged else None
 
 
-def find_pictures(root: str | os.PathLike, order: str = "sorted", seed: int = 0) -> list[tuple[Path, str | None]]:
+def find_pictures(
+    root: str | os.PathLike, order: str = "sorted", seed: int = 0
+) -> list[tuple[Path, str | None]]:
     """``(picture, expected emotion)`` pairs: each sub-folder's name is its pictures' emotion.
 
     Pictures directly in ``root`` have no expected emotion. ``order`` is ``sorted`` or ``shuffle``.
@@ -86,7 +88,9 @@ def find_pictures(root: str | os.PathLike, order: str = "sorted", seed: int = 0)
             rel = p.relative_to(root)
             found.append((p, rel.parts[0].lower() if len(rel.parts) > 1 else None))
     if not found:
-        raise EmovoxError(f"{root}: no pictures found ({', '.join(PICTURE_EXTENSIONS)} in emotion-named sub-folders)")
+        raise EmovoxError(
+            f"{root}: no pictures found ({', '.join(PICTURE_EXTENSIONS)} in emotion-named sub-folders)"
+        )
     if order == "shuffle":
         random.Random(seed).shuffle(found)
     elif order != "sorted":
@@ -197,8 +201,12 @@ class _Window:
     def __init__(self):
         import matplotlib
 
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise DeviceError("no display for the session window (run with --no-window for a headless session)")
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            raise DeviceError(
+                "no display for the session window (run with --no-window for a headless session)"
+            )
         import matplotlib.pyplot as plt
 
         if matplotlib.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo", "template"):
@@ -209,8 +217,10 @@ class _Window:
                 except Exception:
                     continue
             else:
-                raise DeviceError("matplotlib has no interactive backend for the session window "
-                                  "(install tkinter or PyQt, or run with --no-window)")
+                raise DeviceError(
+                    "matplotlib has no interactive backend for the session window "
+                    "(install tkinter or PyQt, or run with --no-window)"
+                )
         self.plt = plt
         self.fig = plt.figure("emovox session", figsize=(9, 7))
         self.started = False
@@ -232,8 +242,14 @@ class _Window:
         from matplotlib.widgets import Button
 
         self.fig.clf()
-        self.fig.text(0.5, 0.6, f"{n} pictures, {seconds:g} s each.\nSay aloud how each picture makes you feel.",
-                      ha="center", va="center", fontsize=16)
+        self.fig.text(
+            0.5,
+            0.6,
+            f"{n} pictures, {seconds:g} s each.\nSay aloud how each picture makes you feel.",
+            ha="center",
+            va="center",
+            fontsize=16,
+        )
         bax = self.fig.add_axes((0.4, 0.3, 0.2, 0.08))
         button = Button(bax, "Start (Space)")
         button.on_clicked(lambda _: setattr(self, "started", True))
@@ -276,7 +292,9 @@ class _Window:
 
 
 # ------------------------------------------------------------------------------------------------ session
-def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[str | None, float | None, dict, float]:
+def react(
+    model, y: np.ndarray, options: VADOptions | None = None
+) -> tuple[str | None, float | None, dict, float]:
     """Emotion of one recorded reaction: the speech segments' probabilities averaged by duration.
 
     Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech (or segments that fail the
@@ -293,10 +311,20 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[str 
     return model.labels[i], float(p[i]), dict(zip(model.labels, map(float, p), strict=True)), float(w.sum())
 
 
-def run_session(pictures: str | os.PathLike, source, model=None, *, seconds: float = 7.0,
-                output_dir: str | os.PathLike | None = None, window: bool = False, order: str = "sorted",
-                seed: int = 0, options: VADOptions | None = None, stream=None,
-                wait_for_start: bool | None = None) -> SessionReport:
+def run_session(
+    pictures: str | os.PathLike,
+    source,
+    model=None,
+    *,
+    seconds: float = 7.0,
+    output_dir: str | os.PathLike | None = None,
+    window: bool = False,
+    order: str = "sorted",
+    seed: int = 0,
+    options: VADOptions | None = None,
+    stream=None,
+    wait_for_start: bool | None = None,
+) -> SessionReport:
     """Run a picture-reaction session and write its report.
 
     Parameters
@@ -334,8 +362,11 @@ def run_session(pictures: str | os.PathLike, source, model=None, *, seconds: flo
     (out / "recordings").mkdir(parents=True, exist_ok=True)
     unknown = sorted({e for _, e in found if e is not None and e not in model.labels})
     if unknown:
-        print(f"emovox: note: the model cannot detect {', '.join(unknown)} "
-              f"(it knows {', '.join(model.labels)})", file=sys.stderr)
+        print(
+            f"emovox: note: the model cannot detect {', '.join(unknown)} "
+            f"(it knows {', '.join(model.labels)})",
+            file=sys.stderr,
+        )
     display = _Window() if window else _Headless(stream, wait_for_start)
     trials = [Trial(p, e) for p, e in found]
     n = int(round(seconds * sr))
@@ -348,9 +379,14 @@ def run_session(pictures: str | os.PathLike, source, model=None, *, seconds: flo
             trial.recording = out / "recordings" / f"{i + 1:02d}_{trial.picture.stem}.wav"
             sf.write(trial.recording, y, sr, subtype="PCM_16")
             if y.size < n:
-                print(f"emovox: note: {src.name} ended during picture {i + 1} "
-                      f"({y.size / sr:.1f} of {seconds:g} s)", file=sys.stderr)
-            trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(model, y, options)
+                print(
+                    f"emovox: note: {src.name} ended during picture {i + 1} "
+                    f"({y.size / sr:.1f} of {seconds:g} s)",
+                    file=sys.stderr,
+                )
+            trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(
+                model, y, options
+            )
             display.result(trial)
     finally:
         reader.close()
@@ -372,13 +408,21 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
         w = csv.DictWriter(fh, cols)
         w.writeheader()
         for t in trials:
-            w.writerow({"picture": str(t.picture), "expected": t.expected or "", "detected": t.detected or "",
-                        "confidence": "" if t.confidence is None else round(t.confidence, 4),
-                        "match": "" if t.match is None else int(t.match),
-                        "speech_seconds": round(t.speech_seconds, 2),
-                        "recording": str(t.recording) if t.recording else "",
-                        **{f"p_{lab}": round(t.probabilities[lab], 4) if t.probabilities else ""
-                           for lab in labels}})
+            w.writerow(
+                {
+                    "picture": str(t.picture),
+                    "expected": t.expected or "",
+                    "detected": t.detected or "",
+                    "confidence": "" if t.confidence is None else round(t.confidence, 4),
+                    "match": "" if t.match is None else int(t.match),
+                    "speech_seconds": round(t.speech_seconds, 2),
+                    "recording": str(t.recording) if t.recording else "",
+                    **{
+                        f"p_{lab}": round(t.probabilities[lab], 4) if t.probabilities else ""
+                        for lab in labels
+                    },
+                }
+            )
     report.png = _grid(trials, out / "report.png")
     report.html = _html(report, out / "report.html")
     return report
@@ -418,16 +462,21 @@ def _html(report: SessionReport, path: Path) -> Path:
         rec = html.escape(os.path.relpath(t.recording, path.parent)) if t.recording else ""
         cls = {True: "ok", False: "bad", None: "none"}[t.match]
         top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(t.probabilities.items(), key=lambda kv: -kv[1])[:3])
-        return (f"<tr class='{cls}'><td><img src='{src}' alt='{html.escape(t.picture.name)}'></td>"
-                f"<td>{html.escape(t.expected or '-')}</td><td>{html.escape(t.detected or 'no speech')}</td>"
-                f"<td>{'' if t.confidence is None else f'{t.confidence:.2f}'}</td>"
-                f"<td>{html.escape(top)}</td><td>{t.speech_seconds:.1f} s</td>"
-                f"<td>{f'<audio controls src={chr(39)}{rec}{chr(39)}></audio>' if rec else ''}</td></tr>")
+        return (
+            f"<tr class='{cls}'><td><img src='{src}' alt='{html.escape(t.picture.name)}'></td>"
+            f"<td>{html.escape(t.expected or '-')}</td><td>{html.escape(t.detected or 'no speech')}</td>"
+            f"<td>{'' if t.confidence is None else f'{t.confidence:.2f}'}</td>"
+            f"<td>{html.escape(top)}</td><td>{t.speech_seconds:.1f} s</td>"
+            f"<td>{f'<audio controls src={chr(39)}{rec}{chr(39)}></audio>' if rec else ''}</td></tr>"
+        )
 
     acc = report.accuracy
-    summary = (f"{sum(bool(t.match) for t in report.trials)} of "
-               f"{sum(t.match is not None for t in report.trials)} reactions matched the expected emotion"
-               if acc is not None else "no reaction could be compared with an expected emotion")
+    summary = (
+        f"{sum(bool(t.match) for t in report.trials)} of "
+        f"{sum(t.match is not None for t in report.trials)} reactions matched the expected emotion"
+        if acc is not None
+        else "no reaction could be compared with an expected emotion"
+    )
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>emovox session</title>
 <style>body{{font-family:sans-serif;margin:2em}}img{{max-width:240px;max-height:180px}}

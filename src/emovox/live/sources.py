@@ -58,8 +58,15 @@ class ArraySource(AudioSource):
         Chunk length when ``data`` is one array.
     """
 
-    def __init__(self, data: np.ndarray | Iterable[np.ndarray], sample_rate: int = DEFAULT_SR, *,
-                 realtime: bool = False, block_seconds: float = 0.5, name: str = "<array>"):
+    def __init__(
+        self,
+        data: np.ndarray | Iterable[np.ndarray],
+        sample_rate: int = DEFAULT_SR,
+        *,
+        realtime: bool = False,
+        block_seconds: float = 0.5,
+        name: str = "<array>",
+    ):
         self.data, self.sample_rate, self.realtime, self.name = data, int(sample_rate), realtime, name
         self.block = max(1, int(block_seconds * sample_rate))
 
@@ -67,7 +74,7 @@ class ArraySource(AudioSource):
         if isinstance(self.data, np.ndarray):
             y = np.asarray(self.data, dtype=np.float32).reshape(-1)
             for i in range(0, y.size, self.block):
-                yield y[i:i + self.block]
+                yield y[i : i + self.block]
         else:
             for c in self.data:
                 yield np.asarray(c, dtype=np.float32).reshape(-1)
@@ -97,23 +104,32 @@ class FileSource(AudioSource):
         Stop after this many seconds of audio.
     """
 
-    def __init__(self, path: str | os.PathLike, sample_rate: int = DEFAULT_SR, *, realtime: bool = False,
-                 speed: float = 1.0, block_seconds: float = 0.03, chunk_seconds: float = 30.0,
-                 duration: float | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        sample_rate: int = DEFAULT_SR,
+        *,
+        realtime: bool = False,
+        speed: float = 1.0,
+        block_seconds: float = 0.03,
+        chunk_seconds: float = 30.0,
+        duration: float | None = None,
+    ):
         self.path, self.sample_rate, self.realtime = Path(path), int(sample_rate), realtime
         self.speed, self.name = float(speed), str(path)
         self.block = max(1, int(block_seconds * sample_rate))
         self.chunk_seconds, self.duration = chunk_seconds, duration
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        chunks = stream_audio(self.path, self.sample_rate, chunk_seconds=self.chunk_seconds,
-                              min_duration=DEFAULT_MIN_DURATION)
+        chunks = stream_audio(
+            self.path, self.sample_rate, chunk_seconds=self.chunk_seconds, min_duration=DEFAULT_MIN_DURATION
+        )
         if self.duration is not None:
             chunks = _limit(chunks, int(round(self.duration * self.sample_rate)))
         if not self.realtime:
             yield from chunks
             return
-        blocks = (c[i:i + self.block] for c in chunks for i in range(0, c.size, self.block))
+        blocks = (c[i : i + self.block] for c in chunks for i in range(0, c.size, self.block))
         yield from _paced(blocks, self.sample_rate, self.speed)
 
 
@@ -145,8 +161,10 @@ def sounddevice():
     except ImportError:
         raise DeviceError("audio input needs the sounddevice module (pip install sounddevice)") from None
     except OSError as exc:  # sounddevice raises OSError when libportaudio is not installed
-        raise DeviceError(f"audio input unavailable: {exc} (install PortAudio, e.g. "
-                          "'apt-get install libportaudio2' or 'brew install portaudio')") from None
+        raise DeviceError(
+            f"audio input unavailable: {exc} (install PortAudio, e.g. "
+            "'apt-get install libportaudio2' or 'brew install portaudio')"
+        ) from None
     return sd
 
 
@@ -163,10 +181,15 @@ def input_devices() -> list[dict]:
     out = []
     for i, d in enumerate(devices):
         if int(d.get("max_input_channels", 0)) > 0:
-            out.append({"index": int(d.get("index", i)), "name": d.get("name", f"device {i}"),
-                        "channels": int(d["max_input_channels"]),
-                        "default_samplerate": float(d.get("default_samplerate", 0) or 0),
-                        "default": int(d.get("index", i)) == default_in})
+            out.append(
+                {
+                    "index": int(d.get("index", i)),
+                    "name": d.get("name", f"device {i}"),
+                    "channels": int(d["max_input_channels"]),
+                    "default_samplerate": float(d.get("default_samplerate", 0) or 0),
+                    "default": int(d.get("index", i)) == default_in,
+                }
+            )
     return out
 
 
@@ -174,8 +197,10 @@ def resolve_device(device: int | str | None) -> int | None:
     """The index of the requested input device (None: the default), or :class:`DeviceError`."""
     devices = input_devices()
     if not devices:
-        raise DeviceError("no audio input device found (is a microphone connected? "
-                          "'emovox listen --list-devices' shows what PortAudio sees)")
+        raise DeviceError(
+            "no audio input device found (is a microphone connected? "
+            "'emovox listen --list-devices' shows what PortAudio sees)"
+        )
     if device is None or device == "":
         if any(d["default"] for d in devices):
             return None
@@ -184,8 +209,9 @@ def resolve_device(device: int | str | None) -> int | None:
         idx = int(device)
         if any(d["index"] == idx for d in devices):
             return idx
-        raise DeviceError(f"input device {idx} does not exist or has no input channels "
-                          "(see 'emovox listen --list-devices')")
+        raise DeviceError(
+            f"input device {idx} does not exist or has no input channels (see 'emovox listen --list-devices')"
+        )
     matches = [d for d in devices if str(device).lower() in d["name"].lower()]
     if not matches:
         raise DeviceError(f"no input device matches {device!r} (see 'emovox listen --list-devices')")
@@ -210,8 +236,14 @@ class MicrophoneSource(AudioSource):
 
     realtime = True
 
-    def __init__(self, device: int | str | None = None, sample_rate: int = DEFAULT_SR, *,
-                 block_seconds: float = 0.03, duration: float | None = None):
+    def __init__(
+        self,
+        device: int | str | None = None,
+        sample_rate: int = DEFAULT_SR,
+        *,
+        block_seconds: float = 0.03,
+        duration: float | None = None,
+    ):
         self.sample_rate, self.duration = int(sample_rate), duration
         self.block = max(1, int(block_seconds * sample_rate))
         self.device = resolve_device(device)  # fails here, before anything is shown, when there is none
@@ -229,8 +261,14 @@ class MicrophoneSource(AudioSource):
             q.put(indata[:, 0].copy())
 
         try:
-            self._stream = sd.InputStream(samplerate=self.sample_rate, blocksize=self.block, device=self.device,
-                                          channels=1, dtype="float32", callback=callback)
+            self._stream = sd.InputStream(
+                samplerate=self.sample_rate,
+                blocksize=self.block,
+                device=self.device,
+                channels=1,
+                dtype="float32",
+                callback=callback,
+            )
             self._stream.start()
         except Exception as exc:
             raise DeviceError(f"cannot open {self.name} at {self.sample_rate} Hz ({exc})") from None
@@ -243,7 +281,7 @@ class MicrophoneSource(AudioSource):
                 except queue.Empty:
                     raise DeviceError(f"{self.name} stopped delivering audio") from None
                 if limit is not None:
-                    c = c[:limit - got]
+                    c = c[: limit - got]
                 got += c.size
                 yield c
         finally:

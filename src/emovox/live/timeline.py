@@ -60,7 +60,9 @@ def adapt_timeline(model, segments: list[Segment]) -> list[Segment]:
     if not speech:
         return segments
     if any(s.embedding is None for s in speech):
-        raise EmovoxError("adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)")
+        raise EmovoxError(
+            "adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)"
+        )
     for s, p in zip(speech, model.proba_session([s.embedding for s in speech]), strict=True):
         _set(model, s, p)
         s.embedding = None
@@ -85,9 +87,16 @@ class _Resampler:
             yield tail
 
 
-def iter_timeline(source, model=None, *, options: VADOptions | None = None, keep_samples: bool = False,
-                  on_chunk: Callable[[np.ndarray, float], None] | None = None, keep_embeddings: bool = False,
-                  **vad_opts) -> Iterator[Segment]:
+def iter_timeline(
+    source,
+    model=None,
+    *,
+    options: VADOptions | None = None,
+    keep_samples: bool = False,
+    on_chunk: Callable[[np.ndarray, float], None] | None = None,
+    keep_embeddings: bool = False,
+    **vad_opts,
+) -> Iterator[Segment]:
     """Lazily yield classified speech segments of a stream, each as soon as it is finished.
 
     Parameters
@@ -168,8 +177,12 @@ def segment_dict(s: Segment, top_k: int | None = None) -> dict:
     return d
 
 
-def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: str | None = None,
-         top_k: int | None = None) -> list[dict]:
+def rows(
+    segments: Iterable[Segment],
+    labels: list[str] | None = None,
+    source: str | None = None,
+    top_k: int | None = None,
+) -> list[dict]:
     """Flat rows: ``start, end, emotion, confidence`` then one ``p_<label>`` column per emotion.
 
     With ``top_k``, a row fills only the columns of its ``top_k`` most probable emotions (others empty).
@@ -178,9 +191,14 @@ def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: s
     for s in segments:
         labs = labels or list(s.probabilities)
         r = {"source": source} if source is not None else {}
-        r.update(start=round(s.start, 3), end=round(s.end, 3), emotion=s.emotion,
-                 confidence=round(float(s.confidence), 4) if s.confidence is not None else None,
-                 speech=s.speech, uncertain=s.uncertain)
+        r.update(
+            start=round(s.start, 3),
+            end=round(s.end, 3),
+            emotion=s.emotion,
+            confidence=round(float(s.confidence), 4) if s.confidence is not None else None,
+            speech=s.speech,
+            uncertain=s.uncertain,
+        )
         if top_k:
             kept = top_probabilities(s.probabilities, top_k)
             r.update({f"p_{lab}": round(float(kept[lab]), 4) if lab in kept else None for lab in labs})
@@ -190,8 +208,13 @@ def rows(segments: Iterable[Segment], labels: list[str] | None = None, source: s
     return out
 
 
-def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels: list[str] | None = None,
-                   source: str | None = None, top_k: int | None = None) -> Path:
+def write_timeline(
+    segments: Iterable[Segment],
+    path: str | os.PathLike,
+    labels: list[str] | None = None,
+    source: str | None = None,
+    top_k: int | None = None,
+) -> Path:
     """Write segments to ``.csv`` / ``.tsv`` (one row each, a ``p_<label>`` column per emotion) or ``.json``.
 
     An empty timeline still writes a valid file: a CSV header, or an empty JSON list. With ``top_k``, each
@@ -208,8 +231,14 @@ def write_timeline(segments: Iterable[Segment], path: str | os.PathLike, labels:
         return path
     if path.suffix.lower() not in (".csv", ".tsv"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    cols = (["source"] if source is not None else []) + ["start", "end", "emotion", "confidence", "speech",
-                                                          "uncertain"]
+    cols = (["source"] if source is not None else []) + [
+        "start",
+        "end",
+        "emotion",
+        "confidence",
+        "speech",
+        "uncertain",
+    ]
     cols += [f"p_{lab}" for lab in labels]
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
@@ -248,18 +277,24 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise EmovoxError(f"{path}: not a readable timeline ({str(exc).splitlines()[0][:120]})") from None
-    what = "expected a timeline: a CSV/TSV with start, end, emotion columns (emovox predict --timeline -o t.csv) " \
-           "or a JSON list of segments"
+    what = (
+        "expected a timeline: a CSV/TSV with start, end, emotion columns (emovox predict --timeline -o t.csv) "
+        "or a JSON list of segments"
+    )
     if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
+            raise EmovoxError(
+                f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})"
+            ) from None
         if isinstance(data, dict):
             data = data.get("segments")
         elif isinstance(data, list) and data and all(isinstance(d, dict) and "segments" in d for d in data):
             data = [s for d in data for s in d["segments"]]  # predict --json of several files
-        if not isinstance(data, list) or not all(isinstance(s, dict) and "start" in s and "end" in s for s in data):
+        if not isinstance(data, list) or not all(
+            isinstance(s, dict) and "start" in s and "end" in s for s in data
+        ):
             raise EmovoxError(f"{path}: {what}")
         return [dict(s) for s in data]
     first = text.splitlines()[0] if text.strip() else ""
@@ -279,11 +314,18 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
             seg["source"] = r["source"]
         emotion = (r.get("emotion") if "emotion" in r else r.get("label")) or None
         speech = _cell(r.get("speech"))
-        seg.update(emotion=emotion, confidence=_cell(r.get("confidence")),
-                   speech=True if speech is None else bool(speech), uncertain=bool(_cell(r.get("uncertain"))))
+        seg.update(
+            emotion=emotion,
+            confidence=_cell(r.get("confidence")),
+            speech=True if speech is None else bool(speech),
+            uncertain=bool(_cell(r.get("uncertain"))),
+        )
         probs = {c[2:]: _cell(r[c]) for c in cols if c.startswith("p_")}
-        seg["probabilities"] = {k: float(v) for k, v in probs.items() if isinstance(v, float)} \
-            if seg["speech"] and emotion else {}
+        seg["probabilities"] = (
+            {k: float(v) for k, v in probs.items() if isinstance(v, float)}
+            if seg["speech"] and emotion
+            else {}
+        )
         out.append(seg)
     return out
 
@@ -295,7 +337,9 @@ def _column_width(labels: list[str]) -> int:
 def table_header(labels: list[str]) -> str:
     """The header of the segment table that ``emovox predict --timeline`` and ``emovox listen`` print."""
     w = _column_width(labels)
-    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(f"{lab:>{w}}" for lab in labels)
+    return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(
+        f"{lab:>{w}}" for lab in labels
+    )
 
 
 def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
@@ -305,9 +349,11 @@ def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
         return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
     kept = top_probabilities(seg.probabilities, top_k)
     w = _column_width(labels)
-    return (f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
-            + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
-            + ("  uncertain" if seg.uncertain else ""))
+    return (
+        f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
+        + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
+        + ("  uncertain" if seg.uncertain else "")
+    )
 
 
 def format_segment(s: Segment, top: int = 3) -> str:
@@ -316,8 +362,11 @@ def format_segment(s: Segment, top: int = 3) -> str:
         return f"{_clock(s.start)}-{_clock(s.end)}  no speech (sound that is not a voice)"
     others = sorted(s.probabilities.items(), key=lambda kv: -kv[1])[1:top]
     extra = ", ".join(f"{k} {v:.2f}" for k, v in others)
-    return (f"{_clock(s.start)}-{_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
-            + (" uncertain" if s.uncertain else "") + (f"  ({extra})" if extra else ""))
+    return (
+        f"{_clock(s.start)}-{_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
+        + (" uncertain" if s.uncertain else "")
+        + (f"  ({extra})" if extra else "")
+    )
 
 
 def _clock(t: float) -> str:
@@ -326,8 +375,13 @@ def _clock(t: float) -> str:
     return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m:02d}:{s:05.2f}"
 
 
-def plot_timeline(segments: list[Segment], path: str | os.PathLike, labels: list[str] | None = None,
-                  duration: float | None = None, title: str | None = None) -> Path:
+def plot_timeline(
+    segments: list[Segment],
+    path: str | os.PathLike,
+    labels: list[str] | None = None,
+    duration: float | None = None,
+    title: str | None = None,
+) -> Path:
     """Save a PNG timeline of classified segments.
 
     Uses the shared :func:`emovox.plots.emotion_timeline` figure when the installed emovox has it, else
@@ -347,8 +401,12 @@ def plot_timeline(segments: list[Segment], path: str | os.PathLike, labels: list
     for s in segments:
         if s.emotion in row:
             i = row[s.emotion]
-            ax.broken_barh([(s.start, s.duration)], (i - 0.4, 0.8), facecolors=colours(i % 10),
-                           alpha=0.35 + 0.65 * float(s.confidence or 0))
+            ax.broken_barh(
+                [(s.start, s.duration)],
+                (i - 0.4, 0.8),
+                facecolors=colours(i % 10),
+                alpha=0.35 + 0.65 * float(s.confidence or 0),
+            )
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(-0.6, max(1, len(labels)) - 0.4)
     ax.set_xlim(0, end)

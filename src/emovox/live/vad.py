@@ -70,9 +70,16 @@ class Segment:
 
     def to_dict(self) -> dict:
         """Plain values for CSV / JSON (no audio)."""
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "part": self.part,
-                "emotion": self.emotion, "confidence": self.confidence, "speech": self.speech,
-                "uncertain": self.uncertain, "probabilities": dict(self.probabilities)}
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "part": self.part,
+            "emotion": self.emotion,
+            "confidence": self.confidence,
+            "speech": self.speech,
+            "uncertain": self.uncertain,
+            "probabilities": dict(self.probabilities),
+        }
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,10 @@ class VADOptions:
         if min(self.min_length, self.padding, self.overlap, self.min_silence) < 0:
             raise EmovoxError("VAD lengths must not be negative")
         if self.max_length <= self.overlap or self.max_length <= 2 * self.padding:
-            raise EmovoxError(f"VAD max_length ({self.max_length:g} s) must exceed the overlap "
-                              f"({self.overlap:g} s) and twice the padding ({self.padding:g} s)")
+            raise EmovoxError(
+                f"VAD max_length ({self.max_length:g} s) must exceed the overlap "
+                f"({self.overlap:g} s) and twice the padding ({self.padding:g} s)"
+            )
         return self
 
 
@@ -126,8 +135,9 @@ def _webrtcvad():
     try:
         import webrtcvad
     except ImportError:
-        raise EmovoxError("voice-activity detection needs the webrtcvad module "
-                          "(pip install webrtcvad-wheels)") from None
+        raise EmovoxError(
+            "voice-activity detection needs the webrtcvad module (pip install webrtcvad-wheels)"
+        ) from None
     return webrtcvad
 
 
@@ -149,8 +159,14 @@ class Segmenter:
     ``max_length`` seconds.
     """
 
-    def __init__(self, sample_rate: int = 16000, options: VADOptions | None = None, *,
-                 keep_samples: bool = True, **overrides):
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        options: VADOptions | None = None,
+        *,
+        keep_samples: bool = True,
+        **overrides,
+    ):
         if sample_rate not in VAD_RATES:
             raise EmovoxError(f"voice-activity detection needs a rate of {VAD_RATES} Hz, got {sample_rate}")
         opts = options or VADOptions()
@@ -201,8 +217,8 @@ class Segmenter:
         n_full = buf.size // self._flen
         out: list[Segment] = []
         for i in range(n_full):
-            out.extend(self._frame(buf[i * self._flen:(i + 1) * self._flen]))
-        self._rest = buf[n_full * self._flen:].copy()
+            out.extend(self._frame(buf[i * self._flen : (i + 1) * self._flen]))
+        self._rest = buf[n_full * self._flen :].copy()
         return out
 
     def flush(self) -> list[Segment]:
@@ -211,7 +227,7 @@ class Segmenter:
         if self._rest.size:
             # A partial last frame is padded with zeros for the detector but its real length is kept.
             tail = np.zeros(self._flen, dtype=np.float32)
-            tail[:self._rest.size] = self._rest
+            tail[: self._rest.size] = self._rest
             self._rest = np.zeros(0, dtype=np.float32)
             out.extend(self._frame(tail))
         if self._speech_start is not None:
@@ -276,7 +292,7 @@ class Segmenter:
         fl, sr = self._flen, self.sample_rate
         end_sample = min(end * fl, self._seen)  # a zero-padded last frame is not real audio
         if samples is not None:
-            samples = samples[:end_sample - start * fl]
+            samples = samples[: end_sample - start * fl]
         return Segment(start * fl / sr, end_sample / sr, samples, part)
 
     def _trim(self, keep_from: int) -> None:
@@ -285,8 +301,9 @@ class Segmenter:
             self._first += 1
 
 
-def segment(y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None,
-            **overrides) -> list[Segment]:
+def segment(
+    y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None, **overrides
+) -> list[Segment]:
     """Speech segments of a whole signal (a convenience over :class:`Segmenter`)."""
     seg = Segmenter(sample_rate, options, **overrides)
     return seg.feed(y) + seg.flush()

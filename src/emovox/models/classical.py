@@ -14,11 +14,19 @@ from ..errors import ModelError
 
 # scikit-learn 1.9 deprecates SVC(probability=True) in favour of a calibrated wrapper that skl2onnx cannot
 # export as one graph yet; the behaviour is unchanged until 1.11, which pyproject excludes.
-warnings.filterwarnings("ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning)
+warnings.filterwarnings(
+    "ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning
+)
 
 # The tutorials' grid-searched MLP (hidden (300,), alpha 0.01, batch 256, adaptive rate, 500 iterations).
-TUTORIAL_MLP = {"hidden_layer_sizes": (300,), "alpha": 0.01, "batch_size": 256, "epsilon": 1e-08,
-                "learning_rate": "adaptive", "max_iter": 500}
+TUTORIAL_MLP = {
+    "hidden_layer_sizes": (300,),
+    "alpha": 0.01,
+    "batch_size": 256,
+    "epsilon": 1e-08,
+    "learning_rate": "adaptive",
+    "max_iter": 500,
+}
 
 
 def _factories() -> dict[str, Any]:
@@ -29,14 +37,26 @@ def _factories() -> dict[str, Any]:
 
     return {
         "mlp": lambda seed, **p: MLPClassifier(**{**TUTORIAL_MLP, "random_state": seed, **p}),
-        "svm": lambda seed, **p: SVC(**{"C": 10.0, "gamma": "scale", "kernel": "rbf", "probability": True,
-                                       "class_weight": "balanced", "random_state": seed, **p}),
-        "logreg": lambda seed, **p: LogisticRegression(**{"C": 0.1, "max_iter": 2000, "class_weight": "balanced",
-                                                         **p}),
-        "rf": lambda seed, **p: RandomForestClassifier(**{"n_estimators": 300, "class_weight": "balanced",
-                                                         "n_jobs": -1, "random_state": seed, **p}),
-        "gb": lambda seed, **p: HistGradientBoostingClassifier(**{"max_iter": 200, "learning_rate": 0.1,
-                                                                 "random_state": seed, **p}),
+        "svm": lambda seed, **p: SVC(
+            **{
+                "C": 10.0,
+                "gamma": "scale",
+                "kernel": "rbf",
+                "probability": True,
+                "class_weight": "balanced",
+                "random_state": seed,
+                **p,
+            }
+        ),
+        "logreg": lambda seed, **p: LogisticRegression(
+            **{"C": 0.1, "max_iter": 2000, "class_weight": "balanced", **p}
+        ),
+        "rf": lambda seed, **p: RandomForestClassifier(
+            **{"n_estimators": 300, "class_weight": "balanced", "n_jobs": -1, "random_state": seed, **p}
+        ),
+        "gb": lambda seed, **p: HistGradientBoostingClassifier(
+            **{"max_iter": 200, "learning_rate": 0.1, "random_state": seed, **p}
+        ),
     }
 
 

@@ -44,7 +44,9 @@ def member_names(model: str) -> list[str]:
     known = set(DEEP_MODELS) | set(RECIPES) | set(CLASSICAL)
     for n in names:
         if n not in known:
-            raise ModelError(f"ensemble {model!r}: unknown member {n!r} (choose from {', '.join(sorted(known))})")
+            raise ModelError(
+                f"ensemble {model!r}: unknown member {n!r} (choose from {', '.join(sorted(known))})"
+            )
     if len(names) < 2 or len(set(names)) != len(names):
         raise ModelError(f"ensemble {model!r}: name two or more different models joined by '+'")
     return names
@@ -82,7 +84,9 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     labels = _label_order(ev.labels for ev in evaluations)
     fold_names = [[f.name for f in ev.fold_proba] for ev in evaluations]
     if not fold_names[0] or any(names != fold_names[0] for names in fold_names):
-        raise ModelError("ensemble members were not evaluated on the same folds (or one gives no probabilities)")
+        raise ModelError(
+            "ensemble members were not evaluated on the same folds (or one gives no probabilities)"
+        )
     folds, fold_proba, all_true, all_pred = [], [], [], []
     for k, fold_name in enumerate(fold_names[0]):
         total: dict[str, np.ndarray] = {}
@@ -107,10 +111,20 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         all_true += y_true
         all_pred += pred
     notes = sorted({ev.note for ev in evaluations if ev.note})
-    ev = Evaluation(evaluations[0].protocol, all(e.speaker_independent for e in evaluations), labels, folds,
-                    scores(all_true, all_pred, labels), "; ".join(notes), fold_proba=fold_proba)
-    ev.recipe = {"ensemble": name, "weights": weights.tolist(),
-                 "members": [{**e.recipe, "ua": e.summary["ua"]} for e in evaluations]}
+    ev = Evaluation(
+        evaluations[0].protocol,
+        all(e.speaker_independent for e in evaluations),
+        labels,
+        folds,
+        scores(all_true, all_pred, labels),
+        "; ".join(notes),
+        fold_proba=fold_proba,
+    )
+    ev.recipe = {
+        "ensemble": name,
+        "weights": weights.tolist(),
+        "members": [{**e.recipe, "ua": e.summary["ua"]} for e in evaluations],
+    }
     return ev
 
 
@@ -123,7 +137,9 @@ def _member_table(df, name: str, *, cache_dir, jobs: int | None, progress: bool)
     else:
         from ..training import compute_features, resolve_recipe
 
-        table = compute_features(df, resolve_recipe(name), n_jobs=jobs, cache_dir=cache_dir, progress=progress)
+        table = compute_features(
+            df, resolve_recipe(name), n_jobs=jobs, cache_dir=cache_dir, progress=progress
+        )
     for _path, msg in table.failures:
         print(f"emovox: skipped ({name}): {msg}", file=sys.stderr)
     return table
@@ -139,9 +155,19 @@ def _evaluate_member(df, name: str, table, protocol: str, *, seed: int, progress
     return evaluate_recipe(table, resolve_recipe(name), protocol, seed=seed, progress=progress)
 
 
-def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0, weights=None,
-                      cache_dir: str | Path | None = None, jobs: int | None = None, progress: bool = True,
-                      tables: dict[str, Any] | None = None, log: bool = False):
+def evaluate_ensemble(
+    df,
+    model: str,
+    protocol: str = "kfold",
+    *,
+    seed: int = 0,
+    weights=None,
+    cache_dir: str | Path | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+    tables: dict[str, Any] | None = None,
+    log: bool = False,
+):
     """Cross-validate each member of ``model`` on the same folds of ``protocol`` and combine them.
 
     Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own evaluation is in
@@ -154,7 +180,9 @@ def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0,
     for name in names:
         if name not in tables:
             tables[name] = _member_table(df, name, cache_dir=cache_dir, jobs=jobs, progress=progress)
-        members[name] = _evaluate_member(df, name, tables[name], protocol, seed=seed, progress=progress, log=log)
+        members[name] = _evaluate_member(
+            df, name, tables[name], protocol, seed=seed, progress=progress, log=log
+        )
         if progress or log:
             print(f"[{model}] {name}: UA {100 * members[name].summary['ua']:.1f} %", file=sys.stderr)
     ev = combine(list(members.values()), weights, name=model)
@@ -162,9 +190,19 @@ def evaluate_ensemble(df, model: str, protocol: str = "kfold", *, seed: int = 0,
     return ev
 
 
-def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none", seed: int = 0, weights=None,
-                   cache_dir: str | Path | None = None, jobs: int | None = None, progress: bool = True,
-                   tables: dict[str, Any] | None = None):
+def train_ensemble(
+    df,
+    model: str,
+    output: str | Path,
+    *,
+    protocol: str = "none",
+    seed: int = 0,
+    weights=None,
+    cache_dir: str | Path | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+    tables: dict[str, Any] | None = None,
+):
     """Train every member on all of ``df`` into ``output/<member>`` and write the ensemble's metadata.
 
     With a ``protocol`` other than ``"none"`` the ensemble is cross-validated first; the figures go into
@@ -183,29 +221,52 @@ def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none"
             tables[n] = _member_table(df, n, cache_dir=cache_dir, jobs=jobs, progress=progress)
     ev = None
     if protocol != "none":
-        ev = evaluate_ensemble(df, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables)
+        ev = evaluate_ensemble(
+            df, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables
+        )
     members = {}
     for name in names:
         member_ev = ev.members[name] if ev is not None else None
         if _is_deep(name):
             from ..deep.train import train_deep
 
-            members[name], _ = train_deep(df, name, output / name, seed=seed, evaluation=member_ev,
-                                          table=tables[name], progress=progress)
+            members[name], _ = train_deep(
+                df,
+                name,
+                output / name,
+                seed=seed,
+                evaluation=member_ev,
+                table=tables[name],
+                progress=progress,
+            )
         else:
             from ..training import resolve_recipe, train_classical
 
             r = resolve_recipe(name)
-            members[name] = train_classical(tables[name], output / name, r.classifier, params=r.params, seed=seed,
-                                            evaluation=member_ev, extra={"recipe": name})
+            members[name] = train_classical(
+                tables[name],
+                output / name,
+                r.classifier,
+                params=r.params,
+                seed=seed,
+                evaluation=member_ev,
+                extra={"recipe": name},
+            )
     read_by_all = set.intersection(*(set(t.manifest["path"].astype(str)) for t in tables.values()))
-    save_ensemble(output, members, weights, {
-        "recipe": model,
-        "training": training_summary(df[df["path"].astype(str).isin(read_by_all)]),
-        "metrics": ev.summary if ev is not None else None,
-        "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
-        "per_class_recall": ({k: v["recall"] for k, v in ev.pooled["per_class"].items()} if ev is not None else None),
-    })
+    save_ensemble(
+        output,
+        members,
+        weights,
+        {
+            "recipe": model,
+            "training": training_summary(df[df["path"].astype(str).isin(read_by_all)]),
+            "metrics": ev.summary if ev is not None else None,
+            "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
+            "per_class_recall": (
+                {k: v["recall"] for k, v in ev.pooled["per_class"].items()} if ev is not None else None
+            ),
+        },
+    )
     if ev is not None:
         from .. import plots
 
@@ -214,8 +275,12 @@ def train_ensemble(df, model: str, output: str | Path, *, protocol: str = "none"
     return output, ev
 
 
-def save_ensemble(output: str | Path, members: dict[str, str | Path], weights: Sequence[float] | None = None,
-                  extra: dict[str, Any] | None = None) -> Path:
+def save_ensemble(
+    output: str | Path,
+    members: dict[str, str | Path],
+    weights: Sequence[float] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write an ensemble model directory from trained model directories (name -> directory).
 
     Members outside ``output`` are copied into ``output/<name>``; ``weights`` (default equal) weight
@@ -241,7 +306,11 @@ def save_ensemble(output: str | Path, members: dict[str, str | Path], weights: S
         if path.resolve() != target.resolve():
             shutil.copytree(path, target, dirs_exist_ok=True)
         labels.append(meta["labels"])
-    meta = {"kind": "ensemble", "labels": _label_order(labels), "frontend": {"type": "ensemble"},
-            "members": [{"name": n, "path": n, "weight": wi} for n, wi in zip(members, w, strict=True)],
-            **(extra or {})}
+    meta = {
+        "kind": "ensemble",
+        "labels": _label_order(labels),
+        "frontend": {"type": "ensemble"},
+        "members": [{"name": n, "path": n, "weight": wi} for n, wi in zip(members, w, strict=True)],
+        **(extra or {}),
+    }
     return save_model_dir(output, {f"{n}/metadata.json": output / n / "metadata.json" for n in members}, meta)

@@ -77,8 +77,13 @@ def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: 
         else:
             target.write_bytes(data)
         files[name] = sha256(target)
-    meta = {"format": "emovox-model", "format_version": FORMAT_VERSION, "emovox_version": __version__,
-            **metadata, "files": files}
+    meta = {
+        "format": "emovox-model",
+        "format_version": FORMAT_VERSION,
+        "emovox_version": __version__,
+        **metadata,
+        "files": files,
+    }
     # what is sealed is what a reader will parse: numpy scalars and tuples as JSON has them
     meta = json.loads(json.dumps(meta, default=_json_default))
     meta.pop(SEAL_KEY, None)
@@ -116,7 +121,9 @@ def _load_json(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
-        raise ModelError(f"{meta_path}: unreadable metadata ({' '.join(str(exc).split())[:160]}); {_FIX}") from None
+        raise ModelError(
+            f"{meta_path}: unreadable metadata ({' '.join(str(exc).split())[:160]}); {_FIX}"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != "emovox-model":
         raise ModelError(f"{meta_path}: not emovox model metadata")
     version = meta.get("format_version")
@@ -139,13 +146,17 @@ def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
     meta = _load_json(path)
     seal = meta.get(SEAL_KEY)
     if seal is None:
-        raise ModelError(f"{path}: metadata.json is not sealed (no {SEAL_KEY}: saved by an older emovox, or "
-                         f"edited); retrain the model or, if you trust it, seal it with "
-                         f"'python -m emovox.models.store reseal {path}'")
+        raise ModelError(
+            f"{path}: metadata.json is not sealed (no {SEAL_KEY}: saved by an older emovox, or "
+            f"edited); retrain the model or, if you trust it, seal it with "
+            f"'python -m emovox.models.store reseal {path}'"
+        )
     if seal != metadata_digest(meta):
-        raise ModelError(f"{path}: metadata.json was modified or damaged (its SHA-256 does not match the one "
-                         f"it was saved with); refusing to load it; {_FIX} (or, if you edited it on purpose, "
-                         f"seal it again with 'python -m emovox.models.store reseal {path}')")
+        raise ModelError(
+            f"{path}: metadata.json was modified or damaged (its SHA-256 does not match the one "
+            f"it was saved with); refusing to load it; {_FIX} (or, if you edited it on purpose, "
+            f"seal it again with 'python -m emovox.models.store reseal {path}')"
+        )
     check_metadata(path, meta)
     if verify:
         verify_files(path, meta)
@@ -163,7 +174,9 @@ def verify_files(path: Path, meta: dict[str, Any]) -> None:
         except OSError as exc:
             raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
         if not ok:
-            raise ModelError(f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it; {_FIX}")
+            raise ModelError(
+                f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it; {_FIX}"
+            )
 
 
 def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
@@ -256,8 +269,10 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
             raise bad(f"encoder {frontend.get('encoder')!r} is not a file name")
     for name, what in referenced_files(meta).items():
         if name not in files:
-            raise ModelError(f"{path}: the {what} {name} is not listed with its SHA-256 in metadata.json's files, "
-                             f"so it cannot be verified; refusing to load it; {_FIX}")
+            raise ModelError(
+                f"{path}: the {what} {name} is not listed with its SHA-256 in metadata.json's files, "
+                f"so it cannot be verified; refusing to load it; {_FIX}"
+            )
 
 
 def reseal(path: str | Path) -> Path:

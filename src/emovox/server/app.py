@@ -128,27 +128,38 @@ class Segment(BaseModel):
 
 class PredictResponse(BaseModel):
     source: str = Field(description="the upload's file name, or '<body>' for a raw body")
-    speech: bool = Field(description="false when the audio holds no speech (silence, noise, hum, tones, music): "
-                                     "then emotion and confidence are null and reason says what was found")
+    speech: bool = Field(
+        description="false when the audio holds no speech (silence, noise, hum, tones, music): "
+        "then emotion and confidence are null and reason says what was found"
+    )
     reason: str | None = Field(None, description="why the audio was found to hold no speech")
-    emotion: str | None = Field(description="the most probable emotion of the whole recording (null: no speech)")
+    emotion: str | None = Field(
+        description="the most probable emotion of the whole recording (null: no speech)"
+    )
     confidence: float | None = Field(description="calibrated probability of that emotion")
-    uncertain: bool = Field(False, description="true when the calibrated confidence is low: treat the answer "
-                                               "as a guess")
-    probabilities: dict[str, float] = Field(description="every label's probability, in the model's order "
-                                                        "(empty when there is no speech)")
+    uncertain: bool = Field(
+        False, description="true when the calibrated confidence is low: treat the answer as a guess"
+    )
+    probabilities: dict[str, float] = Field(
+        description="every label's probability, in the model's order (empty when there is no speech)"
+    )
     labels: list[str]
     duration: float = Field(description="seconds of audio")
     timeline: list[Segment] | None = Field(
-        description="speech segments with their emotions, for audio longer than one segment; else null")
-    timeline_error: str | None = Field(None, description="why a long recording got no timeline, if it did not")
+        description="speech segments with their emotions, for audio longer than one segment; else null"
+    )
+    timeline_error: str | None = Field(
+        None, description="why a long recording got no timeline, if it did not"
+    )
     model: str
     elapsed_ms: float
 
 
 class ReactionResponse(BaseModel):
     source: str
-    emotion: str | None = Field(description="emotion of the speech heard; null when the recording holds no speech")
+    emotion: str | None = Field(
+        description="emotion of the speech heard; null when the recording holds no speech"
+    )
     confidence: float | None
     probabilities: dict[str, float] = Field(description="speech segments' probabilities averaged by duration")
     speech_seconds: float
@@ -165,11 +176,16 @@ class ModelInfo(BaseModel):
     sample_rate: int
     version: str | None = Field(description="the emovox version that wrote the model")
     emovox_version: str = Field(description="the emovox version serving it")
-    headline: dict[str, Any] | None = Field(None, description="the figure that predicts what a user will see: "
-                                            "leave-one-corpus-out (voices, languages and microphones the model "
-                                            "never heard), with its protocol, UA and calibration error")
-    metrics: dict[str, Any] | None = Field(description="cross-validated metrics stored with the model "
-                                                       "(in-domain: unseen speakers of the training corpora)")
+    headline: dict[str, Any] | None = Field(
+        None,
+        description="the figure that predicts what a user will see: "
+        "leave-one-corpus-out (voices, languages and microphones the model "
+        "never heard), with its protocol, UA and calibration error",
+    )
+    metrics: dict[str, Any] | None = Field(
+        description="cross-validated metrics stored with the model "
+        "(in-domain: unseen speakers of the training corpora)"
+    )
     calibration: dict[str, Any] | None = Field(None, description="temperature and ECE of the calibration")
     per_class_recall: dict[str, float] | None
     training: dict[str, Any] | None = Field(description="corpora, utterances, speakers, emotion counts")
@@ -199,10 +215,16 @@ class PictureList(BaseModel):
 _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "cross-origin request, or a Host the server does not answer to"},
     408: {"model": ErrorBody, "description": "the body did not arrive in time"},
-    413: {"model": ErrorBody, "description": "body larger than the upload limit, or audio longer than the "
-                                             "decoded-duration limit (code audio_too_long)"},
+    413: {
+        "model": ErrorBody,
+        "description": "body larger than the upload limit, or audio longer than the "
+        "decoded-duration limit (code audio_too_long)",
+    },
     415: {"model": ErrorBody, "description": "not a supported audio format or content type"},
-    422: {"model": ErrorBody, "description": "audio that cannot be used (corrupt, truncated, empty, too short)"},
+    422: {
+        "model": ErrorBody,
+        "description": "audio that cannot be used (corrupt, truncated, empty, too short)",
+    },
     503: {"model": ErrorBody, "description": "too many requests waiting"},
     504: {"model": ErrorBody, "description": "inference exceeded the per-request time limit"},
 }
@@ -211,20 +233,34 @@ _PREDICT_BODY = {
     "requestBody": {
         "required": True,
         "description": "The audio: a multipart form with a file field (``file``), or the raw bytes of an audio "
-                       "file (WAV, FLAC, OGG, MP3, AIFF; webm and m4a when ffmpeg is installed).",
+        "file (WAV, FLAC, OGG, MP3, AIFF; webm and m4a when ffmpeg is installed).",
         "content": {
-            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                               "properties": {"file": {"type": "string", "format": "binary"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
             "audio/*": {"schema": {"type": "string", "format": "binary"}},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
 
-_PREDICT_EXTRA = {**_PREDICT_BODY, "parameters": [{
-    "name": "emotions", "in": "query", "required": False, "schema": {"type": "string"},
-    "description": "comma-separated emotions to predict over (at least two of the model's labels), e.g. "
-                   "angry,happy,neutral,sad: probabilities are renormalised over them"}]}
+_PREDICT_EXTRA = {
+    **_PREDICT_BODY,
+    "parameters": [
+        {
+            "name": "emotions",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "comma-separated emotions to predict over (at least two of the model's labels), e.g. "
+            "angry,happy,neutral,sad: probabilities are renormalised over them",
+        }
+    ],
+}
 
 
 # ------------------------------------------------------------------------------------------ audio input
@@ -262,8 +298,11 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     and with 408 when the whole body has not arrived within ``timeout`` seconds (a slow-body client)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "payload_too_large",
-                       f"request body of {int(declared)} bytes exceeds the upload limit of {limit} bytes")
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"request body of {int(declared)} bytes exceeds the upload limit of {limit} bytes",
+        )
     parts, seen = [], 0
 
     async def collect() -> None:
@@ -271,14 +310,19 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
         async for chunk in request.stream():
             seen += len(chunk)
             if seen > limit:
-                raise ApiError(413, "payload_too_large", f"request body exceeds the upload limit of {limit} bytes")
+                raise ApiError(
+                    413, "payload_too_large", f"request body exceeds the upload limit of {limit} bytes"
+                )
             parts.append(chunk)
 
     try:
         await asyncio.wait_for(collect(), timeout)
     except TimeoutError:
-        raise ApiError(408, "request_timeout", f"the request body did not arrive within {timeout:g} s "
-                                                f"({seen} bytes received)") from None
+        raise ApiError(
+            408,
+            "request_timeout",
+            f"the request body did not arrive within {timeout:g} s ({seen} bytes received)",
+        ) from None
     return b"".join(parts)
 
 
@@ -286,9 +330,12 @@ async def read_upload(request: Request, limit: int, timeout: float | None = None
     """The uploaded audio and its name, from a multipart form or a raw body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype != "multipart/form-data" and not ctype.startswith(_RAW_TYPES):
-        raise ApiError(415, "unsupported_media_type",
-                       f"content type {ctype!r} is not accepted: send the audio as multipart/form-data "
-                       "(field 'file') or as a raw body typed audio/* or application/octet-stream")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"content type {ctype!r} is not accepted: send the audio as multipart/form-data "
+            "(field 'file') or as a raw body typed audio/* or application/octet-stream",
+        )
     body = await read_body(request, limit, timeout)
     if ctype != "multipart/form-data":
         return body, request.headers.get("x-filename") or "<body>"
@@ -305,7 +352,9 @@ async def read_upload(request: Request, limit: int, timeout: float | None = None
         if upload is None or isinstance(upload, str):
             upload = next((v for _, v in form.multi_items() if not isinstance(v, str)), None)
         if upload is None:
-            raise ApiError(422, "missing_file", "the form holds no file: send the audio in a field named 'file'")
+            raise ApiError(
+                422, "missing_file", "the form holds no file: send the audio in a field named 'file'"
+            )
         return await upload.read(), upload.filename or "<upload>"
     finally:
         await form.close()
@@ -349,8 +398,9 @@ class InferenceRunner:
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
             stop.set()  # a queued job never starts; a running one stops at its next check
-            raise ApiError(504, "timeout",
-                           f"inference took longer than the {self.timeout:g} s per-request limit") from None
+            raise ApiError(
+                504, "timeout", f"inference took longer than the {self.timeout:g} s per-request limit"
+            ) from None
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -365,15 +415,23 @@ def _timeline(model, y: np.ndarray) -> list[dict]:
 
 def _segment(s) -> dict[str, Any]:
     """One timeline segment as the API answers it (plain floats)."""
-    return {"start": round(float(s.start), 3), "end": round(float(s.end), 3), "emotion": s.emotion,
-            "confidence": None if s.confidence is None else float(s.confidence), "speech": s.speech,
-            "uncertain": s.uncertain, "probabilities": {k: float(v) for k, v in s.probabilities.items()}}
+    return {
+        "start": round(float(s.start), 3),
+        "end": round(float(s.end), 3),
+        "emotion": s.emotion,
+        "confidence": None if s.confidence is None else float(s.confidence),
+        "speech": s.speech,
+        "uncertain": s.uncertain,
+        "probabilities": {k: float(v) for k, v in s.probabilities.items()},
+    }
 
 
 def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
     """The parts of a ``/v1/predict`` answer every path shares; no speech: no confidence, no probabilities."""
     out = pred.to_dict()
-    out.update(labels=emotions or list(model.labels), timeline=None, timeline_error=None, model=model.path.name)
+    out.update(
+        labels=emotions or list(model.labels), timeline=None, timeline_error=None, model=model.path.name
+    )
     if not pred.speech:
         out.update(confidence=None, uncertain=False, probabilities={})
     return out
@@ -386,9 +444,12 @@ def decode(model, data: bytes, name: str, max_seconds: float | None = None) -> n
         raise ApiError(422, "empty_upload", f"{name}: empty upload (zero bytes)")
     fmt = sniff_format(data)
     if fmt is None:
-        raise ApiError(415, "unsupported_media_type",
-                       f"{name}: not a recognised audio format (first bytes {bytes(data[:8])!r}); "
-                       "send WAV, FLAC, OGG, MP3 or AIFF")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"{name}: not a recognised audio format (first bytes {bytes(data[:8])!r}); "
+            "send WAV, FLAC, OGG, MP3 or AIFF",
+        )
     try:
         y = load_audio(data, model.sample_rate, name=name, max_seconds=max_seconds)
     except AudioLimitError as exc:
@@ -415,8 +476,14 @@ def parse_emotions(model, text: str | None) -> list[str] | None:
     return list(dict.fromkeys(wanted))
 
 
-def analyse(model, data: bytes, name: str, timeline_after: float,
-            emotions: list[str] | None = None, max_seconds: float | None = None) -> dict[str, Any]:
+def analyse(
+    model,
+    data: bytes,
+    name: str,
+    timeline_after: float,
+    emotions: list[str] | None = None,
+    max_seconds: float | None = None,
+) -> dict[str, Any]:
     """Decode ``data`` and predict: the body of a ``/v1/predict`` answer (raises :class:`ApiError`).
 
     Audio without speech answers ``speech: false`` and no emotion; ``emotions`` restricts the answer to
@@ -450,24 +517,33 @@ def analyse(model, data: bytes, name: str, timeline_after: float,
     return out
 
 
-def _analyse_long(model, data: bytes, name: str, duration: float, timeline_after: float, emotions, max_seconds,
-                  t0) -> dict:
+def _analyse_long(
+    model, data: bytes, name: str, duration: float, timeline_after: float, emotions, max_seconds, t0
+) -> dict:
     """:func:`analyse` of a long upload (``duration`` seconds, from its header), window by window: the decoded
     audio is never held whole."""
     from ..audio import DEFAULT_MIN_DURATION, stream_audio
     from ..live import iter_timeline
 
     def chunks():
-        return stream_audio(data, model.sample_rate, max_seconds=max_seconds, min_duration=DEFAULT_MIN_DURATION,
-                            name=name, chunk_seconds=5.0)
+        return stream_audio(
+            data,
+            model.sample_rate,
+            max_seconds=max_seconds,
+            min_duration=DEFAULT_MIN_DURATION,
+            name=name,
+            chunk_seconds=5.0,
+        )
 
     try:
         pred = model.predict_stream(data, name, emotions=emotions, max_seconds=max_seconds)
         out = _answer(model, pred, emotions)
         if pred.speech and duration > timeline_after:
             try:
-                segments = [_segment(seg) for seg in
-                            iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())]
+                segments = [
+                    _segment(seg)
+                    for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())
+                ]
                 out.update(timeline=segments)
             except ImportError as exc:
                 out.update(timeline_error=f"no timeline: {exc}")
@@ -491,10 +567,17 @@ def reaction(model, data: bytes, name: str, max_seconds: float | None = None) ->
         emotion, confidence, probabilities, speech = react(model, y)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
-    return {"source": name, "emotion": emotion, "confidence": confidence, "probabilities": probabilities,
-            "speech_seconds": round(speech, 3), "labels": list(model.labels),
-            "duration": round(y.size / model.sample_rate, 3), "model": model.path.name,
-            "elapsed_ms": round(1000 * (time.perf_counter() - t0), 1)}
+    return {
+        "source": name,
+        "emotion": emotion,
+        "confidence": confidence,
+        "probabilities": probabilities,
+        "speech_seconds": round(speech, 3),
+        "labels": list(model.labels),
+        "duration": round(y.size / model.sample_rate, 3),
+        "model": model.path.name,
+        "elapsed_ms": round(1000 * (time.perf_counter() - t0), 1),
+    }
 
 
 def model_info(model) -> dict[str, Any]:
@@ -513,7 +596,10 @@ def model_info(model) -> dict[str, Any]:
         "per_class_recall": meta.get("per_class_recall"),
         "training": meta.get("training"),
         "recipe": meta.get("model"),
-        "frontend": {"type": front.get("type"), "name": (front.get("config") or {}).get("name", front.get("encoder"))},
+        "frontend": {
+            "type": front.get("type"),
+            "name": (front.get("config") or {}).get("name", front.get("encoder")),
+        },
         "files": dict(meta.get("files", {})),
     }
 
@@ -538,7 +624,12 @@ def forbidden_origin(request: Request, settings: ServerSettings) -> str | None:
     host_header = request.headers.get("host", "")
     host = _host_name(host_header)
     bound = (request.scope.get("server") or ("", 0))[0] or ""
-    allowed = {*LOOPBACK_HOSTS, "testserver", str(bound).lower(), *(h.lower() for h in settings.allowed_hosts)}
+    allowed = {
+        *LOOPBACK_HOSTS,
+        "testserver",
+        str(bound).lower(),
+        *(h.lower() for h in settings.allowed_hosts),
+    }
     if bound in ("0.0.0.0", "::") and _is_ip(host):  # listening on every address: any IP of it is fine
         allowed.add(host)
     if host_header and host not in allowed:
@@ -547,7 +638,9 @@ def forbidden_origin(request: Request, settings: ServerSettings) -> str | None:
     if origin is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
         own = f"{request.url.scheme}://{host_header}".lower()
         if origin.lower().rstrip("/") != own:
-            return f"cross-origin request from {origin!r} refused: only this server's own page ({own}) may post"
+            return (
+                f"cross-origin request from {origin!r} refused: only this server's own page ({own}) may post"
+            )
     return None
 
 
@@ -601,7 +694,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         version=__version__,
         summary="Speech emotion recognition: the emotion of a recording, with every probability.",
         description="Send audio to `POST /v1/predict`; read what the model is and how well it was measured "
-                    "(speaker-independent cross-validation) at `GET /v1/model`. The web page is at `/`.",
+        "(speaker-independent cross-validation) at `GET /v1/model`. The web page is at `/`.",
         lifespan=lifespan,
     )
     app.state.model, app.state.settings, app.state.runner = model, settings, runner
@@ -636,18 +729,31 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal_error", f"internal error ({type(exc).__name__}); see the server log")
 
-    @app.post("/v1/predict", response_model=PredictResponse, responses=_ERRORS, openapi_extra=_PREDICT_EXTRA,
-              summary="Emotion of an audio file", tags=["prediction"])
+    @app.post(
+        "/v1/predict",
+        response_model=PredictResponse,
+        responses=_ERRORS,
+        openapi_extra=_PREDICT_EXTRA,
+        summary="Emotion of an audio file",
+        tags=["prediction"],
+    )
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
         emotions = parse_emotions(model, request.query_params.get("emotions"))
         async with runner.slot():
             data, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
-            return await runner.run(analyse, model, data, name, settings.timeline_after, emotions,
-                                    settings.max_seconds)
+            return await runner.run(
+                analyse, model, data, name, settings.timeline_after, emotions, settings.max_seconds
+            )
 
-    @app.post("/v1/react", response_model=ReactionResponse, responses=_ERRORS, openapi_extra=_PREDICT_BODY,
-              summary="Emotion of a spoken reaction", tags=["prediction"])
+    @app.post(
+        "/v1/react",
+        response_model=ReactionResponse,
+        responses=_ERRORS,
+        openapi_extra=_PREDICT_BODY,
+        summary="Emotion of a spoken reaction",
+        tags=["prediction"],
+    )
     async def react(request: Request) -> dict[str, Any]:
         """The emotion of the speech in a recorded reaction (silence ignored), for picture-reaction sessions."""
         async with runner.slot():
@@ -666,11 +772,26 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     @app.get("/v1/pictures", response_model=PictureList, summary="Demo pictures", tags=["pictures"])
     async def pictures() -> dict[str, Any]:
         """Generated pictures for the picture-reaction session, limited to emotions the model detects."""
-        return {"pictures": [{"id": p.id, "title": p.title, "expected": p.expected, "prompt": p.prompt,
-                              "url": f"/v1/pictures/{p.id}.svg"} for p in demo_pictures(model.labels)]}
+        return {
+            "pictures": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "expected": p.expected,
+                    "prompt": p.prompt,
+                    "url": f"/v1/pictures/{p.id}.svg",
+                }
+                for p in demo_pictures(model.labels)
+            ]
+        }
 
-    @app.get("/v1/pictures/{picture_id}.svg", summary="One demo picture (SVG)", tags=["pictures"],
-             response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ErrorBody}})
+    @app.get(
+        "/v1/pictures/{picture_id}.svg",
+        summary="One demo picture (SVG)",
+        tags=["pictures"],
+        response_class=Response,
+        responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ErrorBody}},
+    )
     async def picture(picture_id: str) -> Response:
         pic = find_picture(picture_id)
         if pic is None:
@@ -685,20 +806,38 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     return app
 
 
-def serve(model=None, host: str = "127.0.0.1", port: int = 8000, settings: ServerSettings | None = None,
-          log_level: str = "info") -> None:
+def serve(
+    model=None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    settings: ServerSettings | None = None,
+    log_level: str = "info",
+) -> None:
     """Load ``model`` and serve it with uvicorn until interrupted (blocking)."""
     import uvicorn
 
     if host not in LOOPBACK_HOSTS:
-        log.warning("listening on %s: the server is reachable from other machines and has no authentication",
-                    host)
+        log.warning(
+            "listening on %s: the server is reachable from other machines and has no authentication", host
+        )
     app = create_app(model, settings)
     shown = f"[{host}]" if ":" in host else host
-    print(f"emovox: serving model {app.state.model.path.name!r} on http://{shown}:{port}/ "
-          "(API docs at /docs; Ctrl-C stops)", file=sys.stderr, flush=True)
+    print(
+        f"emovox: serving model {app.state.model.path.name!r} on http://{shown}:{port}/ "
+        "(API docs at /docs; Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     # slow-header and idle-connection limits: h11 refuses a header block over 16 KiB, idle keep-alive
     # connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                server_header=False, timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024,
-                limit_concurrency=(app.state.settings.max_pending + 16))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        server_header=False,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=(app.state.settings.max_pending + 16),
+    )
