@@ -146,7 +146,7 @@ def test_sigterm_writes_the_summary_and_a_rerun_finishes(audio, tmp_path):
 
 
 def test_rerun_reports_error_rows_and_retry_failed_recomputes_them(audio, tmp_path, capsys):
-    from emovox.batch.cli import _report
+    from emovox.cli.batch import _report
 
     out = tmp_path / "out"
     files = [*sorted(audio.glob("03-*"))[:2], audio / "zz-corrupt.wav"]

@@ -512,33 +512,6 @@ def _as_list(inputs) -> Sequence:
     return list(inputs)  # a list, or the rows of a 2-D array
 
 
-def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:
-    """Files as given, every audio file under a directory, every ``path`` of a manifest CSV.
-
-    A name that does not exist is kept, so that the caller reports it rather than skipping it. A folder
-    with no audio raises, or is described in ``problems`` when that list is given (so the rest go on).
-    """
-    from .audio import find_audio
-
-    out: list[str] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = find_audio(p)
-            if not found:
-                if problems is None:
-                    raise AudioError(f"{p}: directory holds no audio files")
-                problems.append(f"{p}: directory holds no audio files")
-            out.extend(str(f) for f in found)
-        elif p.suffix.lower() == ".csv" and p.is_file():
-            from .corpora import read_manifest
-
-            out.extend(read_manifest(p)["path"].astype(str))
-        else:
-            out.append(str(p))
-    return out
-
-
 def load_model(
     model: str | os.PathLike | None = None,
     *,

@@ -145,3 +145,16 @@ def apply_labels(
     if keep is not None:
         out = out[out["emotion"].isin(keep)]
     return out.reset_index(drop=True)
+
+
+def label_order(y: Iterable[str]) -> list[str]:
+    """The distinct labels of ``y`` in emovox's order: the canonical emotions first (as in
+    :data:`CANONICAL`), then any others alphabetically.
+
+    Examples
+    --------
+    >>> label_order(["sad", "angry", "sad", "bored"])
+    ['angry', 'sad', 'bored']
+    """
+    present = set(y)
+    return [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))

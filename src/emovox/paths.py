@@ -21,7 +21,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 
-__all__ = ["display_path", "expand_files", "not_a_file", "walk_files"]
+__all__ = ["display_path", "not_a_file", "walk_files"]
 
 log = logging.getLogger("emovox")
 
@@ -143,28 +143,3 @@ def walk_files(
             seen_files.add(ident)
             yield e.path
         stack.extend(reversed(subdirs))
-
-
-def expand_files(items, problems: list[str]) -> list[str]:
-    """Inputs as :func:`emovox.inference.expand_inputs` gives them (files as given, the audio files under a
-    folder, the ``path`` column of a manifest CSV), except that entries which are not regular files (a FIFO
-    would block for ever) are left out with one ``"<path>: <why>"`` line each in ``problems``, as is a folder
-    without audio. A name that does not exist is kept, so that the caller reports it as a failed input."""
-    from .audio import find_audio
-    from .inference import expand_inputs
-
-    out: list[str] = []
-    for item in items:
-        if os.path.isdir(item):
-            found = find_audio(item, problems)
-            if not found:
-                problems.append(f"{display_path(item)}: directory holds no audio files")
-            out.extend(str(f) for f in found)
-            continue
-        for p in expand_inputs([item]):
-            why = not_a_file(p) if os.path.lexists(p) else None
-            if why and not why.startswith("broken"):  # a dangling link stays: load_audio names it
-                problems.append(f"{display_path(p)}: {why}")
-            else:
-                out.append(p)
-    return out

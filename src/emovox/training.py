@@ -5,9 +5,7 @@ The same functions back ``emovox features``, ``evaluate``, ``train`` and ``tune`
 
 from __future__ import annotations
 
-import os
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +13,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import CorpusError, ModelError
+from .labels import label_order
+from .tables import FeatureTable, default_cache_dir
 
-
-def default_cache_dir() -> Path:
-    """``$EMOVOX_CACHE`` or ``~/.cache/emovox``: where features and encoder outputs are cached."""
-    return Path(os.environ.get("EMOVOX_CACHE", Path.home() / ".cache" / "emovox"))
-
-
-@dataclass
-class FeatureTable:
-    """Features of the manifest rows that could be processed, with those rows."""
-
-    X: np.ndarray
-    manifest: pd.DataFrame
-    names: list[str]
-    frontend: dict[str, Any]
-    failures: list[tuple[str, str]]
-    #: training-only variants of the rows of ``X`` (augmentation name -> matrix like ``X``)
-    augmented: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def training_rows(self, idx: np.ndarray, align: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Features and labels of rows ``idx`` plus their augmented variants, for fitting; ``align``: a
-        manifest column whose groups are aligned (:func:`emovox.adaptation.align_domains`)."""
-        y = self.manifest["emotion"].to_numpy()[idx]
-        X = np.vstack([self.X[idx], *(a[idx] for a in self.augmented.values())])
-        if align:
-            from .adaptation import align_domains
-
-            if align not in self.manifest or self.manifest[align].isna().any():
-                raise CorpusError(f"aligning by {align!r} needs that column on every manifest row")
-            groups = self.manifest[align].astype(str).to_numpy()[idx]
-            X = align_domains(X, np.tile(groups, 1 + len(self.augmented))).astype(np.float32)
-        return X, np.concatenate([y] * (1 + len(self.augmented)))
+__all__ = ["FeatureTable", "default_cache_dir"]  # also importable from here, where they used to live
 
 
 def handcrafted_features(
@@ -116,9 +86,16 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def resolve_recipe(model: str, features: str | None = None, trim_db: float | None = None) -> Recipe:
-    """The recipe behind ``--model`` (a named recipe or a plain classifier), with the ``--features`` and
-    ``--trim-db`` overrides."""
+def resolve_recipe(
+    model: str, features: str | None = None, trim_db: float | None = None, encoder: str | None = None
+) -> Recipe:
+    """The recipe behind ``--model`` (a named recipe or a plain classifier), with the ``--features``,
+    ``--trim-db`` and ``--encoder`` overrides.
+
+    ``encoder`` names the Whisper checkpoint of the features however they were chosen (a whisper-* model,
+    ``features="whisper"``, or ``encoder`` alone, which means Whisper features).
+    """
+    features = features or (f"whisper:{encoder}" if encoder else None)
     if model in RECIPES:
         r = RECIPES[model]
         recipe = Recipe(
@@ -133,6 +110,18 @@ def resolve_recipe(model: str, features: str | None = None, trim_db: float | Non
                 "frames with whisper-active"
             )
         recipe.feature_options["trim_db"] = float(trim_db)
+    if encoder:
+        kind, _, checkpoint = recipe.features.partition(":")
+        if kind not in ("whisper", "encoder"):
+            raise ModelError(
+                f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
+                "use --features whisper or a whisper-* model, or drop --encoder"
+            )
+        if checkpoint and checkpoint != encoder:
+            raise ModelError(
+                f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one"
+            )
+        recipe = replace(recipe, features=f"{kind}:{encoder}")
     return recipe
 
 
@@ -166,19 +155,6 @@ def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **
     return handcrafted_features(manifest, features, **kw)
 
 
-def report_failures(failures: list[tuple[str, str]]) -> None:
-    for _, msg in failures:
-        print(f"emovox: skipped: {msg}", file=sys.stderr)
-
-
-def _labels_of(y: np.ndarray) -> list[str]:
-    from .labels import CANONICAL
-
-    present = set(y)
-    order = [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))
-    return order
-
-
 def evaluate_recipe(
     table: FeatureTable,
     model: str | Recipe = "svm",
@@ -208,7 +184,7 @@ def evaluate_recipe(
 
     recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y)
+    labels = label_order(y)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
@@ -406,7 +382,7 @@ def fit_calibration(
     from .calibration import UNCERTAIN_BELOW, apply_temperature, ece, fit_temperature
 
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y)
+    labels = label_order(y)
     p = out_of_domain_proba(table, recipe, np.arange(len(y)), labels, scale=scale, seed=seed)
     idx = np.array([labels.index(v) for v in y])
     t = fit_temperature(p, idx)
@@ -451,7 +427,7 @@ def train_classical(
     if len(table.manifest) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y)
+    labels = label_order(y)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to train, got {labels}")
     recipe = Recipe("", model, params or {}, align=align)

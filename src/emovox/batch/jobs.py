@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EmovoxError
-from ..paths import display_path, expand_files
+from ..inputs import expand_inputs
+from ..paths import display_path
 from .worker import PART_PREFIX, TMP_PREFIX, run_partition, warm
 
 __all__ = ["BatchSummary", "dask_client", "features", "file_key", "predict", "read_results", "read_summary"]
@@ -475,7 +476,7 @@ def _locked_job(
         stale.unlink(missing_ok=True)
 
     skipped_entries: list[str] = []
-    items = [(p, file_key(p)) for p in _unique_abs(expand_files(paths, skipped_entries))]
+    items = [(p, file_key(p)) for p in _unique_abs(expand_inputs(paths, skipped_entries))]
     done = _done(out)
     rows = [(display_path(p), k) for p, k in items]  # how each input's row names it
     failed_before = sum(1 for r in rows if done.get(r) is False)

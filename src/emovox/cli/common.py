@@ -13,6 +13,12 @@ def err(msg: str) -> None:
     print(f"emovox: error: {msg}", file=sys.stderr)
 
 
+def report_failures(failures: list[tuple[str, str]]) -> None:
+    """One line per input that could not be processed (the rest were)."""
+    for _, msg in failures:
+        print(f"emovox: skipped: {msg}", file=sys.stderr)
+
+
 def did_you_mean(word: str, choices) -> str:
     """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -161,15 +161,16 @@ def predict_timeline(args) -> int:
     from ..audio import audio_info
     from ..errors import EmovoxError
     from ..inference import load_model
+    from ..inputs import expand_inputs
     from ..live import FileSource, adapt_timeline, iter_timeline
     from ..live.timeline import segment_dict, table_header, table_row
-    from ..paths import display_path, expand_files
+    from ..paths import display_path
 
     if not args.timeline:
         err("--plot and -o/--output go with --timeline")
         return 2
     problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
-    paths = expand_files(args.paths, problems)
+    paths = expand_inputs(args.paths, problems)
     for msg in problems:
         err(msg)
     if not paths:

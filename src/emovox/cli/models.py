@@ -60,34 +60,20 @@ def _check_protocol_fits(args, df) -> None:
 
 
 def _recipe(args):
-    """The recipe of ``--model`` / ``--features`` / ``--trim-db``; ``--encoder`` names the checkpoint of
-    Whisper features however they were chosen (a whisper-* model, ``--features whisper``, or ``--encoder``
-    alone, which means Whisper features)."""
-    from dataclasses import replace
-
-    from ..errors import ModelError
+    """The recipe of ``--model`` / ``--features`` / ``--trim-db`` / ``--encoder``."""
     from ..training import resolve_recipe
 
-    encoder = getattr(args, "encoder", None)
-    features = getattr(args, "features", None) or (f"whisper:{encoder}" if encoder else None)
-    recipe = resolve_recipe(getattr(args, "model", None) or "svm", features, getattr(args, "trim_db", None))
-    if encoder:
-        kind, _, checkpoint = recipe.features.partition(":")
-        if kind not in ("whisper", "encoder"):
-            raise ModelError(
-                f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
-                "use --features whisper or a whisper-* model, or drop --encoder"
-            )
-        if checkpoint and checkpoint != encoder:
-            raise ModelError(
-                f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one"
-            )
-        recipe = replace(recipe, features=f"{kind}:{encoder}")
-    return recipe
+    return resolve_recipe(
+        getattr(args, "model", None) or "svm",
+        getattr(args, "features", None),
+        getattr(args, "trim_db", None),
+        getattr(args, "encoder", None),
+    )
 
 
 def _features(args, df):
-    from ..training import compute_features, report_failures
+    from ..training import compute_features
+    from .common import report_failures
 
     table = compute_features(
         df, _recipe(args), n_jobs=args.jobs, cache_dir=args.cache_dir, progress=not args.quiet
@@ -98,7 +84,7 @@ def _features(args, df):
 
 def cmd_features(args) -> int:
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
-        from ..batch.cli import features_command
+        from .batch import features_command
 
         return features_command(args, _load_source(args))
     table = _features(args, _load_source(args))
@@ -340,8 +326,10 @@ def _plain(params: dict) -> dict:
 def cmd_tune(args) -> int:
     import json
 
+    from ..labels import label_order
     from ..splits import make_protocol
-    from ..training import FeatureTable, _labels_of, tune_classical
+    from ..tables import FeatureTable
+    from ..training import tune_classical
 
     df = _load_source(args)
     _check_protocol_fits(args, df)
@@ -357,7 +345,7 @@ def cmd_tune(args) -> int:
 
     proto = make_protocol(table.manifest, args.protocol, random_state=args.seed)
     y = table.manifest["emotion"].to_numpy()
-    labels = _labels_of(y)
+    labels = label_order(y)
     folds, all_true, all_pred = [], [], []
     for fold in proto.folds:
         inner = FeatureTable(
@@ -407,13 +395,14 @@ def cmd_predict(args) -> int:
         )
         return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
-        from ..batch.cli import predict_command
+        from .batch import predict_command
 
         return predict_command(args)
     import json
 
     from ..inference import load_model
-    from ..paths import display_path, expand_files
+    from ..inputs import expand_inputs
+    from ..paths import display_path
 
     if args.timeline or args.plot:
         from .live import predict_timeline
@@ -427,7 +416,7 @@ def cmd_predict(args) -> int:
     problems: list[
         str
     ] = []  # folders without audio, FIFOs and other entries that are not files: one line each
-    paths = expand_files(args.paths, problems)
+    paths = expand_inputs(args.paths, problems)
     for msg in problems:
         err(msg)
     n_bad = len(problems)

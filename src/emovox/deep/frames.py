@@ -256,7 +256,7 @@ def frame_table(
     from ..errors import EmovoxError
 
     if cache_dir is None:
-        from ..training import default_cache_dir
+        from ..tables import default_cache_dir
 
         cache_dir = default_cache_dir()
     cache = Path(cache_dir) / "frames" / cfg.fingerprint() if cache_dir else None

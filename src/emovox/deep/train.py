@@ -164,7 +164,7 @@ def fit(
     from tqdm import tqdm
 
     from ..evaluation import scores
-    from ..training import _labels_of
+    from ..labels import label_order
 
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     tc = recipe.train
@@ -172,7 +172,7 @@ def fit(
     seed_everything(tc.seed)
     rng = np.random.default_rng(tc.seed)
     y = np.asarray(y).astype(str)
-    labels = labels or _labels_of(y)
+    labels = labels or label_order(y)
     if len(set(y)) < 2:
         raise CorpusError(f"need at least two emotions to train, got {sorted(set(y))}")
     yi = np.array([labels.index(v) for v in y])
@@ -495,15 +495,15 @@ def evaluate_deep(
     seconds per epoch are kept in ``Evaluation.folds``.
     """
     from ..evaluation import Evaluation, FoldProba, scores
+    from ..labels import label_order
     from ..splits import make_protocol
-    from ..training import _labels_of
 
     recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
     table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
     df = table.manifest
     y = df["emotion"].astype(str).to_numpy()
     spk = df["speaker"].astype(str).to_numpy()
-    labels = _labels_of(y)
+    labels = label_order(y)
     proto = make_protocol(df, protocol, random_state=seed, folds_dir=folds_dir)
     used = proto.folds[:max_folds] if max_folds else proto.folds
     if only_folds is not None:
@@ -594,7 +594,7 @@ def train_deep(
     if len(df) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
     if checkpoint_dir is None:
-        from ..training import default_cache_dir
+        from ..tables import default_cache_dir
 
         checkpoint_dir = (
             default_cache_dir() / "checkpoints" / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"

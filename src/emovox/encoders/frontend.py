@@ -43,7 +43,7 @@ def ensure_onnx_encoder(
 
     Exporting needs torch; an ``.onnx`` file given directly is used as it is.
     """
-    from ..training import default_cache_dir
+    from ..tables import default_cache_dir
     from .checkpoint import resolve_encoder
 
     if checkpoint is not None and str(checkpoint).endswith(".onnx"):
@@ -246,7 +246,7 @@ def encoder_features(
     ``pooling="active"`` pools only the frames within ``threshold_db`` of the loudest.
     """
     from ..audio import load_audio
-    from ..training import FeatureTable, default_cache_dir
+    from ..tables import FeatureTable, default_cache_dir
 
     _, _, ckpt = spec.partition(":")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()

@@ -67,9 +67,9 @@ def _weights(weights: Sequence[float] | None, n: int) -> list[float]:
 
 def _label_order(label_lists) -> list[str]:
     """Every member's labels, in emovox's canonical emotion order."""
-    from ..training import _labels_of
+    from ..labels import label_order
 
-    return _labels_of(np.array(sorted(set().union(*map(set, label_lists)))))
+    return label_order(np.array(sorted(set().union(*map(set, label_lists)))))
 
 
 def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name: str = ""):

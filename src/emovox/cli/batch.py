@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli.common import err
+from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
 from ..paths import display_path
-from .jobs import BatchSummary, Terminated, features, predict, read_results
+from .common import err
 
 
 def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
@@ -64,11 +64,16 @@ def features_command(args: Any, manifest) -> int:
         Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
     )
     try:
-        from ..cli.models import _recipe  # --features with --encoder, as on the local path
+        from ..training import resolve_recipe
 
         s = features(
             list(manifest["path"].astype(str)),
-            _recipe(args).features,
+            resolve_recipe(
+                getattr(args, "model", None) or "svm",
+                getattr(args, "features", None),
+                getattr(args, "trim_db", None),
+                getattr(args, "encoder", None),
+            ).features,
             engine="dask",
             address=args.address,
             output_dir=parts,

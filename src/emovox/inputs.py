@@ -1,0 +1,58 @@
+"""What a user names on the command line or in a batch: files, folders and manifest CSVs, as audio files.
+
+Examples
+--------
+>>> from emovox.inputs import expand_inputs
+>>> problems = []
+>>> expand_inputs(["clip.wav"], problems)  # a name is kept as given, even one that does not exist
+['clip.wav']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from .audio import find_audio
+from .errors import AudioError
+from .paths import display_path, not_a_file
+
+__all__ = ["expand_inputs"]
+
+
+def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:
+    """Files as given, every audio file under a folder, every ``path`` of a manifest CSV.
+
+    A name that does not exist is kept, so that the caller reports it as a failed input rather than
+    skipping it; so is a dangling link (loading it names the link). Entries that are not regular files (a
+    FIFO would block for ever) and folders without audio are left out with one ``"<path>: <why>"`` line
+    each in ``problems``; without that list, a folder with no audio raises :class:`AudioError` and the
+    other entries are logged by :func:`emovox.paths.walk_files`.
+    """
+    out: list[str] = []
+    for item in items:
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            found = find_audio(path, problems)
+            if not found:
+                msg = f"{display_path(path)}: directory holds no audio files"
+                if problems is None:
+                    raise AudioError(msg)
+                problems.append(msg)
+            out.extend(str(f) for f in found)
+            continue
+        if path.lower().endswith(".csv") and os.path.isfile(path):
+            from .corpora import read_manifest
+
+            listed = read_manifest(path)["path"].astype(str).tolist()
+        else:
+            listed = [path]
+        for p in listed:
+            why = not_a_file(p) if os.path.lexists(p) else None
+            if why and not why.startswith("broken"):
+                if problems is None:
+                    raise AudioError(f"{display_path(p)}: {why}")
+                problems.append(f"{display_path(p)}: {why}")
+            else:
+                out.append(p)
+    return out

@@ -1,0 +1,49 @@
+"""Feature tables and the cache folder: the data every recipe, extractor and model builder shares.
+
+Kept apart from :mod:`emovox.training` so that the modules training uses (encoder and frame front ends,
+deep models, ensembles) can import them without importing training back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import CorpusError
+
+
+def default_cache_dir() -> Path:
+    """``$EMOVOX_CACHE`` or ``~/.cache/emovox``: where features and encoder outputs are cached."""
+    return Path(os.environ.get("EMOVOX_CACHE", Path.home() / ".cache" / "emovox"))
+
+
+@dataclass
+class FeatureTable:
+    """Features of the manifest rows that could be processed, with those rows."""
+
+    X: np.ndarray
+    manifest: pd.DataFrame
+    names: list[str]
+    frontend: dict[str, Any]
+    failures: list[tuple[str, str]]
+    #: training-only variants of the rows of ``X`` (augmentation name -> matrix like ``X``)
+    augmented: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def training_rows(self, idx: np.ndarray, align: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of rows ``idx`` plus their augmented variants, for fitting; ``align``: a
+        manifest column whose groups are aligned (:func:`emovox.adaptation.align_domains`)."""
+        y = self.manifest["emotion"].to_numpy()[idx]
+        X = np.vstack([self.X[idx], *(a[idx] for a in self.augmented.values())])
+        if align:
+            from .adaptation import align_domains
+
+            if align not in self.manifest or self.manifest[align].isna().any():
+                raise CorpusError(f"aligning by {align!r} needs that column on every manifest row")
+            groups = self.manifest[align].astype(str).to_numpy()[idx]
+            X = align_domains(X, np.tile(groups, 1 + len(self.augmented))).astype(np.float32)
+        return X, np.concatenate([y] * (1 + len(self.augmented)))
