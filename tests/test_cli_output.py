@@ -36,7 +36,7 @@ def test_timeline_table_header_keeps_whole_emotion_names():
 
 
 def test_tune_parameters_stay_numbers():
-    from emovox.cli.models import _plain
+    from emovox.training import plain_params as _plain
 
     out = json.loads(
         json.dumps(

@@ -294,3 +294,75 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "or by an older emovox"
         )
     return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}
+
+
+def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Evaluation, list]:
+    """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
+
+    Each file is predicted as a user would predict it (speech check included: a file found to hold no
+    speech counts as an error); utterances whose emotion the model does not know are left out, and the
+    note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session.
+    The result is speaker-independent only when the model lists its training speakers and none of them
+    is in ``manifest``; the note says which.
+
+    Returns
+    -------
+    (Evaluation, list of Prediction)
+        The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
+    """
+    preds = _predict_manifest(model, manifest, speaker_adapt)
+    failed = [p for p in preds if not p.ok]
+    ok = [(p, e) for p, e in zip(preds, manifest["emotion"], strict=True) if p.ok and e in model.labels]
+    dropped = len(preds) - len(failed) - len(ok)
+    no_speech = sum(1 for p, _ in ok if not p.speech)
+    y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
+    s = scores([e for _, e in ok], y_pred, model.labels)
+    tested_on = sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else []
+    trained_speakers = model.metadata.get("training", {}).get("speakers")
+    shared = (
+        set(trained_speakers or []) & set(manifest["speaker"].dropna()) if "speaker" in manifest else set()
+    )
+    # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
+    # does not list their speakers: then say so rather than guess)
+    notes = [f"trained model {model.path} scored on {tested_on}"]
+    if trained_speakers is None:
+        notes.append("the model does not list its training speakers, so speaker independence is unknown")
+    if shared:
+        notes.append(f"{len(shared)} test speaker(s) were in its training data")
+    if dropped:
+        notes.append(f"{dropped} utterances with emotions the model does not know were left out")
+    if no_speech:
+        notes.append(f"{no_speech} utterances were found to hold no speech (counted as errors)")
+    if speaker_adapt:
+        notes.append(
+            "speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
+        )
+    ev = Evaluation(
+        f"held-out({'+'.join(tested_on)})" + ("+speaker-adapted" if speaker_adapt else ""),
+        trained_speakers is not None and not shared,
+        model.labels,
+        [s],
+        s,
+        "; ".join(notes),
+    )
+    ok_speech = [(p, e) for p, e in ok if p.speech]
+    if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
+        probs = np.array([[p.probabilities[lab] for lab in model.labels] for p, _ in ok_speech])
+        ev.fold_proba = [
+            FoldProba("held-out", [p.source for p, _ in ok_speech], [e for _, e in ok_speech], probs)
+        ]
+        add_calibration(ev)
+    return ev, failed
+
+
+def _predict_manifest(model, manifest, speaker_adapt: bool) -> list:
+    if not speaker_adapt:
+        return list(model.predict_files(manifest["path"]))
+    from .tables import speaker_ids
+
+    speakers = speaker_ids(manifest)
+    by_path = {}
+    for spk in dict.fromkeys(speakers):
+        group = list(manifest["path"][speakers == spk])
+        by_path.update(zip(group, model.predict_files(group, same_speaker=True), strict=True))
+    return [by_path[p] for p in manifest["path"]]

@@ -93,7 +93,7 @@ def walk_files(
     def report(path: str, why: str) -> None:
         msg = f"{display_path(path)}: {why}"
         if problems is None:
-            log.warning("emovox: %s", msg)
+            log.warning("%s", msg)
         else:
             problems.append(msg)
 

@@ -47,3 +47,11 @@ class FeatureTable:
             groups = self.manifest[align].astype(str).to_numpy()[idx]
             X = align_domains(X, np.tile(groups, 1 + len(self.augmented))).astype(np.float32)
         return X, np.concatenate([y] * (1 + len(self.augmented)))
+
+
+def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:
+    """Every row's speaker (or other session ``column``), for adaptation; a row without one is an error,
+    not its own session."""
+    if column not in manifest or manifest[column].isna().any():
+        raise CorpusError(f"{column} adaptation needs the {column} of every recording (a {column!r} column)")
+    return manifest[column].astype(str).to_numpy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from .common import Parser, argument_problem, err
+from .common import Parser, argument_problem, cli_logging, err
 
 # Command groups, in the order ``emovox --help`` lists them.
 GROUPS = ("corpus", "models", "plot", "live", "serve")
@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         err(problem)
         return 2
     try:
-        return int(args.func(args) or 0)
+        with cli_logging(quiet=bool(getattr(args, "quiet", False))):
+            return int(args.func(args) or 0)
     except EmovoxError as exc:
         err(str(exc))
         return 2

@@ -4,13 +4,47 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def err(msg: str) -> None:
     """One line on stderr: how every expected failure is reported."""
     print(f"emovox: error: {msg}", file=sys.stderr)
+
+
+class _LineFormatter(logging.Formatter):
+    """``emovox: <message>``, with ``warning:`` / ``error:`` before messages of those levels."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage().removeprefix("emovox: ")
+        level = "" if record.levelno < logging.WARNING else record.levelname.lower() + ": "
+        if level == "warning: " and ("skipped" in (msg[:7], msg[-7:])):
+            level = ""  # "<path>: <why>; skipped" reads as the skip line it is
+        return f"emovox: {level}{msg}"
+
+
+@contextmanager
+def cli_logging(quiet: bool = False) -> Iterator[None]:
+    """While a command runs, the library's ``emovox`` log records are printed on stderr, one line each
+    (INFO and up; WARNING and up with ``--quiet``). Restored afterwards, so that :func:`main` can run
+    in-process (tests, notebooks) without leaving handlers behind."""
+    logger = logging.getLogger("emovox")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter())
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:

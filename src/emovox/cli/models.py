@@ -139,81 +139,13 @@ def cmd_evaluate(args) -> int:
     df = _load_source(args)
     _check_protocol_fits(args, df)
     if args.trained:
-        from ..evaluation import Evaluation, scores
+        from ..evaluation import evaluate_model
         from ..inference import load_model
 
-        model = load_model(args.trained)
-        if args.speaker_adapt:
-            from ..training import speaker_ids
-
-            speakers = speaker_ids(df)
-            by_path = {}
-            for s in dict.fromkeys(speakers):
-                group = list(df["path"][speakers == s])
-                by_path.update(zip(group, model.predict_files(group, same_speaker=True), strict=True))
-            preds = [by_path[p] for p in df["path"]]
-        else:
-            preds = list(model.predict_files(df["path"]))
-        for p in preds:
-            if not p.ok:
-                n_failed += 1
-                print(f"emovox: skipped: {p.error}", file=sys.stderr)
-        ok = [(p, e) for p, e in zip(preds, df["emotion"], strict=True) if p.ok and e in model.labels]
-        dropped = sum(1 for p in preds if p.ok) - len(ok)
-        no_speech = sum(1 for p, _ in ok if not p.speech)
-        y_true = [e for _, e in ok]
-        y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
-        s = scores(y_true, y_pred, model.labels)
-        tested_on = set(df["corpus"].dropna()) if "corpus" in df else set()
-        trained_speakers = model.metadata.get("training", {}).get("speakers")
-        shared = set(trained_speakers or []) & set(df["speaker"].dropna()) if "speaker" in df else set()
-        # speaker-independent when no test speaker was heard in training (unknown for models whose
-        # metadata does not list their speakers: then say so rather than guess)
-        independent = trained_speakers is not None and not shared
-        note = (
-            f"trained model {args.trained} scored on {sorted(tested_on)}"
-            + (
-                ""
-                if trained_speakers is not None
-                else "; the model does not list its training speakers, so speaker independence is unknown"
-            )
-            + (f"; {len(shared)} test speaker(s) were in its training data" if shared else "")
-            + (
-                f"; {dropped} utterances with emotions the model does not know were left out"
-                if dropped
-                else ""
-            )
-            + (
-                f"; {no_speech} utterances were found to hold no speech (counted as errors)"
-                if no_speech
-                else ""
-            )
-        )
-        if args.speaker_adapt:
-            note += "; speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
-        ev = Evaluation(
-            f"held-out({'+'.join(sorted(tested_on))})" + ("+speaker-adapted" if args.speaker_adapt else ""),
-            independent,
-            model.labels,
-            [s],
-            s,
-            note,
-        )
-        ok_speech = [(p, e) for p, e in ok if p.speech]
-        if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
-            import numpy as np
-
-            from ..evaluation import FoldProba, add_calibration
-
-            ev.fold_proba = [
-                FoldProba(
-                    "held-out",
-                    [p.source for p, _ in ok_speech],
-                    [e for _, e in ok_speech],
-                    np.array([[p.probabilities[lab] for lab in model.labels] for p, _ in ok_speech]),
-                )
-            ]
-            add_calibration(ev)
+        ev, failed = evaluate_model(load_model(args.trained), df, speaker_adapt=args.speaker_adapt)
+        for p in failed:
+            print(f"emovox: skipped: {p.error}", file=sys.stderr)
+        n_failed = len(failed)
     elif _is_ensemble(args):  # argument_problem refused --calibrate / --speaker-adapt here before any work
         from ..models.ensemble import evaluate_ensemble
 
@@ -309,27 +241,10 @@ def cmd_train(args) -> int:
     return 1 if table.failures else 0
 
 
-def _plain(params: dict) -> dict:
-    """Grid-search parameters as JSON values: numbers stay numbers (numpy scalars become Python ones)."""
-    return {
-        k: (
-            v.item()
-            if hasattr(v, "item")
-            else v
-            if isinstance(v, int | float | str | bool | None)
-            else str(v)
-        )
-        for k, v in params.items()
-    }
-
-
 def cmd_tune(args) -> int:
     import json
 
-    from ..labels import label_order
-    from ..splits import make_protocol
-    from ..tables import FeatureTable
-    from ..training import tune_classical
+    from ..training import plain_params, tune_classical, tune_nested
 
     df = _load_source(args)
     _check_protocol_fits(args, df)
@@ -337,45 +252,13 @@ def cmd_tune(args) -> int:
     clf = _recipe(args).classifier
     if args.protocol == "none":
         search = tune_classical(table, clf, seed=args.seed, scale=not args.no_scale)
-        print(json.dumps({"best_params": _plain(search.best_params_), "best_ua": float(search.best_score_)}))
-        return 0
-    # Nested: tune inside each outer fold's training speakers, score on its unseen test speakers.
-    from ..evaluation import Evaluation, scores
-    from ..models.classical import make_classifier
-
-    proto = make_protocol(table.manifest, args.protocol, random_state=args.seed)
-    y = table.manifest["emotion"].to_numpy()
-    labels = label_order(y)
-    folds, all_true, all_pred = [], [], []
-    for fold in proto.folds:
-        inner = FeatureTable(
-            table.X[fold.train],
-            table.manifest.iloc[fold.train].reset_index(drop=True),
-            table.names,
-            table.frontend,
-            [],
-        )
-        search = tune_classical(inner, clf, seed=args.seed, scale=not args.no_scale)
-        pipe = make_classifier(clf, seed=args.seed, scale=not args.no_scale).set_params(**search.best_params_)
-        pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
-        s = scores(y[fold.test], pred, labels)
-        s["fold"], s["best_params"] = fold.name, _plain(search.best_params_)
         print(
-            f"{fold.name}: best {s['best_params']} inner UA {100 * search.best_score_:.1f} % "
-            f"-> test UA {100 * s['ua']:.1f} %",
-            file=sys.stderr,
+            json.dumps(
+                {"best_params": plain_params(search.best_params_), "best_ua": float(search.best_score_)}
+            )
         )
-        folds.append(s)
-        all_true.extend(y[fold.test])
-        all_pred.extend(pred)
-    ev = Evaluation(
-        proto.name + " (nested tuning)",
-        proto.speaker_independent,
-        labels,
-        folds,
-        scores(all_true, all_pred, labels),
-        proto.note,
-    )
+        return 0
+    ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
     print(ev.table())
     _save_evaluation(ev, args)
     return 0

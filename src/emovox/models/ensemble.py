@@ -17,7 +17,7 @@ loads it like any other model.
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import CorpusError, ModelError
+
+log = logging.getLogger(__name__)
 
 SEP = "+"
 
@@ -141,7 +143,7 @@ def _member_table(df, name: str, *, cache_dir, jobs: int | None, progress: bool)
             df, resolve_recipe(name), n_jobs=jobs, cache_dir=cache_dir, progress=progress
         )
     for _path, msg in table.failures:
-        print(f"emovox: skipped ({name}): {msg}", file=sys.stderr)
+        log.warning("skipped (%s): %s", name, msg)
     return table
 
 
@@ -184,7 +186,7 @@ def evaluate_ensemble(
             df, name, tables[name], protocol, seed=seed, progress=progress, log=log
         )
         if progress or log:
-            print(f"[{model}] {name}: UA {100 * members[name].summary['ua']:.1f} %", file=sys.stderr)
+            log.info("[%s] %s: UA %.1f %%", model, name, 100 * members[name].summary["ua"])
     ev = combine(list(members.values()), weights, name=model)
     ev.members = members
     return ev
