@@ -14,6 +14,7 @@ each run, so a long benchmark that is stopped keeps what it finished.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,7 @@ def run(model: str, name: str, folds: str | None, max_seconds: float | None) -> 
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the per-epoch and per-fold lines
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default=DEFAULT_RUNS, help="comma-separated MODEL:CORPUS[:FOLDS]")
     ap.add_argument("--max-seconds", type=float, default=None, help="training time budget per fold")

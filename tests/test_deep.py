@@ -1,6 +1,7 @@
 """Deep models: frame inputs, masking, a few training steps, ONNX parity, torch-free prediction."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -99,6 +100,31 @@ def test_a_few_training_steps_reduce_the_loss(name, tmp_path):
         tmp_path / "ckpt" / "last.safetensors"
     ).is_file()
     assert (tmp_path / "ckpt" / "history.json").is_file()
+
+
+def test_fit_logs_epochs_instead_of_printing(caplog, capsys):
+    X, y, spk = _synthetic_frames()
+    recipe = get_recipe("cnn1d-frames", epochs=2, batch_size=8, copies=0, patience=100)
+    recipe.frontend = FrameConfig("logmel", norm="none")
+    with caplog.at_level(logging.INFO, logger="emovox"):
+        fit(X, y, spk, recipe, progress=False, log=True)
+    lines = [r.getMessage() for r in caplog.records if r.name == "emovox.deep.train"]
+    assert [ln.split(":")[0] for ln in lines] == ["[cnn1d-frames] epoch 1", "[cnn1d-frames] epoch 2"]
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "emovox.deep.train")
+    assert " val_ua " in lines[0] and lines[0].endswith("s")
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_training_curves_figure_maps_the_history():
+    from emovox.deep.train import training_curves_figure
+
+    history = {"loss": [1.0, 0.7], "val_loss": [1.1, 0.9], "accuracy": [0.4, 0.6]}
+    history |= {"val_accuracy": [0.3, 0.5], "val_ua": [0.3, 0.45], "lr": [1e-3, 1e-3], "seconds": [1.0, 1.0]}
+    fig = training_curves_figure(history, "t")
+    assert {ln.get_label() for ln in fig.axes[0].lines} >= {"train_loss", "val_loss"}
+    assert {ln.get_label() for ln in fig.axes[1].lines} >= {"train_acc", "val_acc", "val_ua"}
+    assert fig.get_suptitle() == "t"
 
 
 @pytest.mark.parametrize("name", ["cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn"])

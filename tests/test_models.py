@@ -265,6 +265,11 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     with pytest.raises(AudioError, match="sr="):
         model.predict_proba(np.zeros(16000, np.float32))
     assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (4,)
+    # any list gives one row per input, as scikit-learn's predict_proba: one input, or none
+    one = [np.zeros(16000, np.float32) + 0.01]
+    assert model.predict_proba(one, sr=16000).shape == (1, 4)
+    assert model.predict_proba([], sr=16000).shape == (0, 4)
+    assert model.predict([], sr=16000) == []
 
 
 @pytest.mark.parametrize("model", ["rescnn", "whisper-active"])

@@ -183,6 +183,26 @@ def test_save_writes_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_training_curves_of_a_diverged_run_still_draw():
+    # all-NaN validation loss: no best epoch to mark, but the figure is still made (and saved with the model)
+    nan = float("nan")
+    fig = plots.training_curves({"train_loss": [1.0, nan], "val_loss": [nan, nan], "train_acc": [0.5, 0.4]})
+    assert len(fig.axes) == 2 and not any("best" in ln.get_label() for ln in fig.axes[0].lines)
+    render(fig)
+
+
+def test_package_layout_keeps_names_and_imports_matplotlib_lazily():
+    code = (
+        "import sys; from emovox import plots; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported by emovox.plots'; "
+        "from emovox.plots import AUDIO_PLOTS, NO_SPEECH_COLOR, AudioInput, FeatureImage, reliability_diagram; "
+        "assert set(plots.__all__) <= set(dir(plots)); "
+        "plt = plots.pyplot(); assert plt is sys.modules['matplotlib.pyplot'] and plots._plt() is plt"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_bad_audio_raises_audio_error(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00not really audio at all" * 10)

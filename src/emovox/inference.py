@@ -341,13 +341,15 @@ class EmotionModel:
     def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
         """Probabilities for a path, a 1-D array (``sr`` is its rate), bytes, or a list / manifest of them.
 
-        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list (a 2-D array is
-        a batch of equal-length mono signals, one per row). Errors raise; use :meth:`predict_files` to
+        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list of any length,
+        one or none included, as scikit-learn does (a 2-D array is a batch of equal-length mono signals,
+        one per row). Errors raise; use :meth:`predict_files` to
         carry on past bad files.
         """
         if _is_single(inputs):
             return self.proba_signal(self._load(inputs, sr))
-        return np.stack([self.proba_signal(self._load(x, sr)) for x in _as_list(inputs)])
+        rows = [self.proba_signal(self._load(x, sr)) for x in _as_list(inputs)]
+        return np.stack(rows) if rows else np.zeros((0, len(self.labels)))  # 2-D for any list, even empty
 
     def predict(self, inputs, sr: int | None = None):
         """The most probable emotion: one label for a single input, a list for several; None for an input

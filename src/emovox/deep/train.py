@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import math
 import sys
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +29,11 @@ from ..errors import CorpusError
 from .frames import FrameConfig, FrameTable, fix_frames, frame_table, global_stats, normalize
 from .models import Probabilities, build_model
 from .recipes import Recipe, get_recipe
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -159,7 +165,8 @@ def fit(
 
     A validation set of whole training speakers drives early stopping (best validation UA) and the
     learning-rate schedule (validation loss); the best epoch's weights are returned. ``copies[i]`` are
-    augmented versions of ``X[i]``. ``log`` also prints one line per epoch (for log files).
+    augmented versions of ``X[i]``. ``log`` also logs one line per epoch at INFO level on the
+    ``emovox.deep.train`` logger (for log files).
     """
     from tqdm import tqdm
 
@@ -286,21 +293,20 @@ def fit(
         }
         bar.set_postfix(post)
         if log:
-            print(
-                f"[{recipe.name}] epoch {epoch + 1}: "
-                + " ".join(f"{k} {v}" for k, v in post.items())
-                + f" lr {hist['lr'][-1]:.1e} {hist['seconds'][-1]:.1f}s",
-                file=sys.stderr,
-                flush=True,
+            logger.info(
+                "[%s] epoch %d: %s lr %.1e %.1fs",
+                recipe.name,
+                epoch + 1,
+                " ".join(f"{k} {v}" for k, v in post.items()),
+                hist["lr"][-1],
+                hist["seconds"][-1],
             )
         elapsed = time.perf_counter() - t_start
         if stale >= tc.patience:
             break
         if tc.max_seconds and elapsed + np.mean(hist["seconds"]) > tc.max_seconds:
             if log:
-                print(
-                    f"[{recipe.name}] time budget {tc.max_seconds:.0f}s reached", file=sys.stderr, flush=True
-                )
+                logger.info("[%s] time budget %.0fs reached", recipe.name, tc.max_seconds)
             break
     model.load_state_dict(best_state)
     model.eval()
@@ -358,48 +364,32 @@ def onnx_parity(result: DeepResult, onnx_bytes: bytes, items: list[np.ndarray]) 
     return worst
 
 
-def _curves_figure(history: dict[str, list[float]], title: str):
-    """Loss and accuracy per epoch, training and validation (used when emovox.plots has no training_curves)."""
-    from ..plots import _plt
+def training_curves_figure(history: dict[str, list[float]], title: str = "Training curves") -> Figure:
+    """:func:`emovox.plots.training_curves` of a :func:`fit` history.
 
-    plt = _plt()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ep = np.arange(1, len(history["loss"]) + 1)
-    a.plot(ep, history["loss"], label="train")
-    a.plot(ep, history["val_loss"], label="validation")
-    a.set_xlabel("epoch")
-    a.set_ylabel("loss")
-    a.legend()
-    b.plot(ep, history["accuracy"], label="train accuracy")
-    b.plot(ep, history["val_accuracy"], label="validation accuracy")
-    b.plot(ep, history["val_ua"], label="validation UA", linestyle="--")
-    b.set_xlabel("epoch")
-    b.set_ylabel("accuracy")
-    b.set_ylim(0, 1)
-    b.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    Parameters
+    ----------
+    history : dict of str to list of float
+        :attr:`DeepResult.history`: ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, ``val_ua``.
+    title : str
+        The figure's title.
 
-
-def training_curves_figure(history: dict[str, list[float]], title: str = "Training curves"):
-    """``emovox.plots.training_curves`` when it exists (and accepts the history), else a local figure."""
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Loss (left) and accuracy / UA (right) per epoch, training solid and validation dashed.
+    """
     from .. import plots
 
-    fn = getattr(plots, "training_curves", None)
-    if fn is not None:
-        keys = {
-            "train_loss": "loss",
-            "val_loss": "val_loss",
-            "train_acc": "accuracy",
-            "val_acc": "val_accuracy",
-            "val_ua": "val_ua",
-        }
-        try:
-            return fn({k: history[v] for k, v in keys.items()}, title=title)
-        except Exception:  # a different signature: fall back rather than lose the figure
-            pass
-    return _curves_figure(history, title)
+    # plots.training_curves tells training from validation series by their names
+    keys = {
+        "train_loss": "loss",
+        "val_loss": "val_loss",
+        "train_acc": "accuracy",
+        "val_acc": "val_accuracy",
+        "val_ua": "val_ua",
+    }
+    return plots.training_curves({k: history[v] for k, v in keys.items()}, title=title)
 
 
 def save_deep_model(
@@ -540,12 +530,18 @@ def evaluate_deep(
             },
         )
         if log:
-            print(
-                f"[{recipe.name}] {proto.name} {fold.name} ({n + 1}/{len(used)}): UA {100 * s['ua']:.1f} % "
-                f"accuracy {100 * s['accuracy']:.1f} % ({s['epochs']} epochs, {s['seconds']:.0f} s, "
-                f"{s['seconds_per_epoch']:.1f} s/epoch)",
-                file=sys.stderr,
-                flush=True,
+            logger.info(
+                "[%s] %s %s (%d/%d): UA %.1f %% accuracy %.1f %% (%d epochs, %.0f s, %.1f s/epoch)",
+                recipe.name,
+                proto.name,
+                fold.name,
+                n + 1,
+                len(used),
+                100 * s["ua"],
+                100 * s["accuracy"],
+                s["epochs"],
+                s["seconds"],
+                s["seconds_per_epoch"],
             )
         folds.append(s)
         fold_proba.append(FoldProba(fold.name, list(paths[fold.test]), list(y[fold.test]), p))

@@ -1,0 +1,114 @@
+"""What every emovox picture shares: the headless matplotlib set-up, saving, and the emotion colours.
+
+matplotlib is imported inside the functions, never at module level: prediction and ``emovox --help``
+must not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: One colour per canonical emotion, used by every picture that colours emotions.
+EMOTION_COLORS: dict[str, str] = {
+    "neutral": "#8c8c8c",
+    "calm": "#76b7b2",
+    "happy": "#edc948",
+    "sad": "#4e79a7",
+    "angry": "#e15759",
+    "fearful": "#b07aa1",
+    "disgust": "#59a14f",
+    "surprised": "#f28e2b",
+    "boredom": "#9c755f",
+}
+
+#: Palette for labels outside :data:`EMOTION_COLORS` and for lines that are not emotions.
+EXTRA_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the headless Agg backend (unless a backend was already chosen).
+
+    Returns
+    -------
+    module
+        ``matplotlib.pyplot``, for callers that want pyplot's figure registry; the pictures of
+        :mod:`emovox.plots` themselves do without it (see :func:`new_figure`).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A figure outside pyplot's registry: no backend, no leak when callers forget to close it.
+
+    Parameters
+    ----------
+    figsize : tuple of float
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With the constrained layout.
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Write ``fig`` as PNG (creating folders) and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Any figure, made through pyplot or not.
+    path : str or Path
+        The PNG file.
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    if "matplotlib.pyplot" in sys.modules:  # figures made through pyplot must be released
+        sys.modules["matplotlib.pyplot"].close(fig)
+    return path
+
+
+def emotion_color(label: str, i: int = 0) -> str:
+    """The colour of ``label`` (canonical emotions have fixed colours; others cycle through a palette)."""
+    return EMOTION_COLORS.get(str(label), EXTRA_COLORS[i % len(EXTRA_COLORS)])
+
+
+def emotion_order(labels: Iterable[Any]) -> list[str]:
+    """The distinct labels, canonical emotions first in their canonical order, then the others sorted.
+
+    Parameters
+    ----------
+    labels : iterable
+        Labels, repeated or not (converted with ``str``).
+
+    Returns
+    -------
+    list of str
+    """
+    from ..labels import CANONICAL
+
+    present = {str(x) for x in labels}
+    return [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))

@@ -1,0 +1,181 @@
+"""Pictures of how well a model does: confusion matrix, reliability diagram, recall per class, training
+curves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .base import EXTRA_COLORS, emotion_color, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..evaluation import Evaluation
+
+
+def confusion_matrix(
+    matrix: np.ndarray, labels: Sequence[str], normalize: bool = True, title: str = "Confusion matrix"
+) -> Figure:
+    """Heat map of a confusion matrix (rows: true, columns: predicted), each cell annotated.
+
+    With ``normalize`` the colours and numbers are row fractions (recall per class); the raw counts
+    are printed beneath in brackets so nothing is hidden. Without it, cells show the counts.
+    """
+    m = np.asarray(matrix, dtype=float)
+    rows = m.sum(axis=1, keepdims=True)
+    shown = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0) if normalize else m
+    n = len(labels)
+    fig = new_figure((1.6 + 0.8 * n, 1.2 + 0.7 * n))
+    ax = fig.add_subplot()
+    vmax = 1.0 if normalize else max(float(shown.max()), 1.0)
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=vmax)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="recall (row fraction)" if normalize else "count")
+    ax.set_xticks(range(n), labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    size = 8 if n <= 8 else 6
+    for i in range(n):
+        for j in range(n):
+            text = f"{shown[i, j]:.2f}\n({int(m[i, j])})" if normalize else f"{int(m[i, j])}"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if shown[i, j] > vmax / 2 else "black",
+            )
+    return fig
+
+
+def reliability_diagram(
+    curves: Mapping[str, Mapping[str, Sequence[float]]], title: str = "Reliability diagram"
+) -> Figure:
+    """Accuracy against confidence per confidence bin, one line per set (e.g. each held-out corpus).
+
+    ``curves`` maps a name to :func:`emovox.calibration.reliability` output (``confidence``, ``accuracy``,
+    ``count``; NaN or a count of 0 for an empty bin), optionally with an ``ece`` shown in the legend. A
+    calibrated model lies on the diagonal; below it, the model is over-confident. Bars beneath show how
+    many predictions fell in each bin.
+    """
+    fig = new_figure((6.4, 6.4))
+    ax, hist = fig.subplots(2, 1, sharex=True, height_ratios=(4, 1))
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1, label="calibrated")
+    width = 1.0 / max(len(next(iter(curves.values()))["count"]), 1) if curves else 0.1
+    for k, (name, r) in enumerate(curves.items()):
+        conf = np.asarray(r["confidence"], dtype=float)
+        acc = np.asarray(r["accuracy"], dtype=float)
+        count = np.asarray(r["count"], dtype=float)
+        used = (count > 0) & np.isfinite(conf) & np.isfinite(acc)
+        label = name + (f" (ECE {float(r['ece']):.3f})" if r.get("ece") is not None else "")
+        ax.plot(conf[used], acc[used], marker="o", ms=4, lw=1.5, label=label, color=f"C{k}")
+        centres = (np.arange(len(count)) + 0.5) * width
+        off = (k - (len(curves) - 1) / 2) * width / max(len(curves), 1)
+        hist.bar(centres + off, count / max(count.sum(), 1), width=width / max(len(curves), 1), color=f"C{k}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    hist.set_xlabel("confidence of the predicted emotion")
+    hist.set_ylabel("share")
+    return fig
+
+
+def _recalls(recall: Mapping[str, Any] | Evaluation) -> dict[str, float]:
+    """Recall per class from a mapping, a ``per_class`` mapping of dicts, or an Evaluation."""
+    if hasattr(recall, "pooled"):
+        recall = recall.pooled["per_class"]
+    return {str(k): float(v["recall"] if isinstance(v, Mapping) else v) for k, v in recall.items()}
+
+
+def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recall per class") -> Figure:
+    """Bar chart of recall per class, with the unweighted average recall (UA) and chance level.
+
+    Parameters
+    ----------
+    recall : Mapping[str, float] or Evaluation
+        Recall (0-1) per label, ``Evaluation.pooled["per_class"]`` or an
+        :class:`~emovox.evaluation.Evaluation` (its pooled per-class recall).
+    """
+    r = _recalls(recall)
+    labels = list(r)
+    values = 100 * np.array([r[k] for k in labels])
+    fig = new_figure((max(5.0, 0.8 * len(labels) + 2.5), 4.0))
+    ax = fig.add_subplot()
+    bars = ax.bar(labels, values, color=[emotion_color(k, i) for i, k in enumerate(labels)])
+    ax.bar_label(bars, fmt="%.0f", fontsize=8)
+    if labels:
+        ax.axhline(values.mean(), color="black", linewidth=1.2, label=f"UA {values.mean():.1f} %")
+        ax.axhline(
+            100 / len(labels),
+            color="black",
+            linestyle=":",
+            linewidth=1,
+            label=f"chance {100 / len(labels):.1f} %",
+        )
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("recall (%)")
+    ax.set_xlabel("true emotion")
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return fig
+
+
+def training_curves(history: Mapping[str, Sequence[float]], title: str = "Training curves") -> Figure:
+    """Loss and accuracy per epoch from a dict of lists.
+
+    Keys containing ``loss`` go to the left panel, every other metric (``acc``, ``accuracy``, ``ua``...)
+    to the right; ``val_`` / ``valid`` / ``test`` keys are dashed. The epoch of the lowest validation
+    loss is marked. Example keys: ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``.
+    """
+    series = {k: np.asarray(v, dtype=float) for k, v in history.items() if len(v)}
+    losses = [k for k in series if "loss" in k.lower()]
+    metrics = [k for k in series if k not in losses]
+    groups = [(g, name) for g, name in ((losses, "loss"), (metrics, "accuracy")) if g]
+    fig = new_figure((5.0 * max(1, len(groups)) + 1, 3.8))
+    axes = fig.subplots(1, max(1, len(groups)), squeeze=False)[0]
+
+    def held_out(key: str) -> bool:
+        k = key.lower()
+        return k.startswith(("val", "valid", "test", "dev")) or "_val" in k or "valid" in k
+
+    best = None
+    val_losses = [k for k in losses if held_out(k)]
+    if val_losses and np.isfinite(series[val_losses[0]]).any():  # a diverged run still gets its figure
+        best = int(np.nanargmin(series[val_losses[0]])) + 1
+    for ax, (keys, name) in zip(axes, groups, strict=False):
+        for i, k in enumerate(keys):
+            v = series[k]
+            epochs = np.arange(1, len(v) + 1)
+            ax.plot(
+                epochs,
+                v,
+                linestyle="--" if held_out(k) else "-",
+                marker="o" if len(v) <= 30 else None,
+                markersize=3,
+                color=EXTRA_COLORS[(1 if held_out(k) else 0) + 2 * (i // 2)],
+                label=k,
+            )
+        if best is not None:
+            ax.axvline(
+                best, color="0.5", linestyle=":", linewidth=1, label=f"best {val_losses[0]} (epoch {best})"
+            )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        if name == "accuracy" and all(np.nanmax(series[k]) <= 1.0 for k in keys):
+            ax.set_ylim(0, 1)
+    fig.suptitle(title)
+    return fig
