@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import err, examples, model_args, source_args
+from .common import err, examples, model_args, report_failures, source_args
 
 
 def _load_source(args):
@@ -73,7 +73,6 @@ def _recipe(args):
 
 def _features(args, df):
     from ..training import compute_features
-    from .common import report_failures
 
     table = compute_features(
         df, _recipe(args), n_jobs=args.jobs, cache_dir=args.cache_dir, progress=not args.quiet
@@ -162,9 +161,12 @@ def cmd_evaluate(args) -> int:
         )
         n_failed = len({path for t in tables.values() for path, _ in t.failures})
     elif _is_deep(args):
-        from ..deep.train import cli_evaluate
+        from ..deep.train import evaluate_deep
 
-        ev = cli_evaluate(args, df)
+        _warn_features(args)
+        ev = evaluate_deep(
+            df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir, progress=not args.quiet
+        )
     else:
         from ..training import evaluate_recipe
 
@@ -210,9 +212,7 @@ def cmd_train(args) -> int:
         print(f"saved model to {out}", file=sys.stderr)
         return 1 if any(t.failures for t in tables.values()) else 0
     if _is_deep(args):
-        from ..deep.train import cli_train
-
-        return cli_train(args, df)
+        return _train_deep(args, df)
     table = _features(args, df)
     recipe = _recipe(args)
     ev = None
@@ -239,6 +239,37 @@ def cmd_train(args) -> int:
         ev.save_json(out / "evaluation.json")
     print(f"saved model to {out}", file=sys.stderr)
     return 1 if table.failures else 0
+
+
+def _train_deep(args, df) -> int:
+    """``emovox train --model <deep>``: optional cross-validation, then the final model directory."""
+    from ..deep.recipes import get_recipe
+    from ..deep.train import deep_features, evaluate_deep, train_deep
+
+    _warn_features(args)
+    recipe = get_recipe(args.model, seed=args.seed)
+    table = deep_features(df, recipe, cache_dir=args.cache_dir, progress=not args.quiet)
+    report_failures(table.failures)
+    ev = None
+    if args.protocol != "none":
+        ev = evaluate_deep(df, recipe, args.protocol, seed=args.seed, table=table, progress=not args.quiet)
+        print(ev.table())
+    out, res = train_deep(df, recipe, args.output, table=table, evaluation=ev, progress=not args.quiet)
+    print(
+        f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
+        f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %",
+        file=sys.stderr,
+    )
+    print(f"saved model to {out}", file=sys.stderr)
+    return 1 if table.failures else 0
+
+
+def _warn_features(args) -> None:
+    if getattr(args, "features", None):
+        print(
+            f"emovox: --features is ignored for {args.model}: deep models define their own front end",
+            file=sys.stderr,
+        )
 
 
 def cmd_tune(args) -> int:

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import math
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -609,41 +608,3 @@ def train_deep(
         res, output, df, evaluation, extra={"recipe": recipe.name, "checkpoints": str(checkpoint_dir)}
     )
     return out, res
-
-
-# ------------------------------------------------------------------------------------------------------------
-def cli_evaluate(args, df):
-    """``emovox evaluate --model <deep>``: the cross-validated :class:`~emovox.evaluation.Evaluation`."""
-    _warn_features(args)
-    return evaluate_deep(
-        df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir, progress=not args.quiet
-    )
-
-
-def cli_train(args, df) -> int:
-    """``emovox train --model <deep>``: optional cross-validation, then the final model directory."""
-    _warn_features(args)
-    recipe = get_recipe(args.model, seed=args.seed)
-    table = deep_features(df, recipe, cache_dir=args.cache_dir, progress=not args.quiet)
-    for _path, msg in table.failures:
-        print(f"emovox: skipped: {msg}", file=sys.stderr)
-    ev = None
-    if args.protocol != "none":
-        ev = evaluate_deep(df, recipe, args.protocol, seed=args.seed, table=table, progress=not args.quiet)
-        print(ev.table())
-    out, res = train_deep(df, recipe, args.output, table=table, evaluation=ev, progress=not args.quiet)
-    print(
-        f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
-        f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %",
-        file=sys.stderr,
-    )
-    print(f"saved model to {out}", file=sys.stderr)
-    return 0
-
-
-def _warn_features(args) -> None:
-    if getattr(args, "features", None):
-        print(
-            f"emovox: --features is ignored for {args.model}: deep models define their own front end",
-            file=sys.stderr,
-        )
