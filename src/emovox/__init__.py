@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from ._version import __version__
 from .audio import load_audio, stream_audio
 from .errors import AudioError, CorpusError, EmovoxError, FeatureError, ModelError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AudioError",

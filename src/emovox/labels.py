@@ -153,8 +153,8 @@ def label_order(y: Iterable[str]) -> list[str]:
 
     Examples
     --------
-    >>> label_order(["sad", "angry", "sad", "bored"])
-    ['angry', 'sad', 'bored']
+    >>> label_order(["bored", "angry", "sad", "sad"])
+    ['sad', 'angry', 'bored']
     """
     present = set(y)
     return [lab for lab in CANONICAL if lab in present] + sorted(present - set(CANONICAL))

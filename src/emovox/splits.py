@@ -82,11 +82,15 @@ def _fold(df: pd.DataFrame, name: str, train, test) -> Fold:
 
 
 def _need(df: pd.DataFrame, *cols: str) -> None:
+    if len(df) == 0:
+        raise CorpusError("manifest is empty")
     missing = [c for c in cols if c not in df or df[c].isna().all()]
     if missing:
         raise CorpusError(f"manifest lacks column(s) {missing} needed for this split")
-    if len(df) == 0:
-        raise CorpusError("manifest is empty")
+    for c in cols:  # a row without its speaker (or corpus) cannot be put on one side of a split
+        n = int(df[c].isna().sum())
+        if n:
+            raise CorpusError(f"{n} manifest row(s) have no {c}; this split needs the {c} of every row")
 
 
 def random_split(

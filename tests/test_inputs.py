@@ -1,0 +1,271 @@
+""":func:`emovox.inputs.expand_inputs`: what a user names (files, folders, manifest CSVs) as audio files.
+
+Names are kept as given (a missing one is reported later as a failed input), folders give their audio files
+once each (through link cycles), and entries that are not regular files are reported in ``problems``, never
+returned (opening a FIFO blocks for ever). tests/test_filesystem.py covers :func:`find_audio` itself and the
+CLI and batch paths on hostile folders; these call expand_inputs directly, on a temporary tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from emovox.corpora import write_manifest
+from emovox.errors import AudioError, CorpusError
+from emovox.inputs import expand_inputs
+
+FIFO_WHY = "a FIFO (named pipe), not a regular file; skipped"
+
+
+def audio(path: Path | str) -> Path:
+    """A tenth of a second of a tone, in the format the extension names."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = (0.1 * np.sin(np.arange(1600) / 3)).astype(np.float32)
+    fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}[path.suffix.lower()]
+    sf.write(path, y, 16000, format=fmt)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """A FIFO opened by mistake blocks for ever: fail after 20 s instead."""
+
+    def hung(signum, frame):
+        raise TimeoutError("expand_inputs blocked (a FIFO opened?)")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch) -> Path:
+    """d/: A.WAV, b.flac, sub/c.ogg, sub-2/e.wav, plus what a folder walk must skip: notes.txt, .hidden.wav;
+    and link cycles: d/again -> ., d/sub/up -> .., d/sub/deep/back -> d (absolute), d/sub/twice.wav -> ../b.flac.
+    The working directory is tmp_path."""
+    d = tmp_path / "d"
+    for name in ("A.WAV", "b.flac", "sub/c.ogg", "sub-2/e.wav", ".hidden.wav"):
+        audio(d / name)
+    (d / "notes.txt").write_text("not audio")
+    os.symlink(".", d / "again")
+    os.symlink("..", d / "sub" / "up")
+    (d / "sub" / "deep").mkdir()
+    os.symlink(str(d), d / "sub" / "deep" / "back")
+    os.symlink("../b.flac", d / "sub" / "twice.wav")
+    monkeypatch.chdir(tmp_path)
+    return d
+
+
+# -- names as given ---------------------------------------------------------------------------------------
+
+
+def test_names_are_kept_as_given_in_order(tree):
+    problems: list[str] = []
+    os.symlink("gone.wav", "dangling.wav")
+    items = [
+        "d/b.flac",
+        "missing.wav",
+        Path("d/A.WAV"),
+        "dangling.wav",
+        "d/notes.txt",
+        "d/b.flac",
+        "gone.csv",
+    ]
+    out = expand_inputs(items, problems)
+    # missing names, a dangling link, a non-audio file and a repeat are all kept: the caller reports them
+    assert out == [
+        "d/b.flac",
+        "missing.wav",
+        "d/A.WAV",
+        "dangling.wav",
+        "d/notes.txt",
+        "d/b.flac",
+        "gone.csv",
+    ]
+    assert all(isinstance(p, str) for p in out)
+    assert problems == []
+    assert expand_inputs([]) == [] and expand_inputs(["missing.wav"]) == ["missing.wav"]
+
+
+def test_docstring_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert expand_inputs(["clip.wav"], []) == ["clip.wav"]
+
+
+# -- folders ---------------------------------------------------------------------------------------------------
+
+
+def test_folder_lists_each_audio_file_once_through_link_cycles(tree):
+    problems: list[str] = []
+    out = expand_inputs(["d"], problems)
+    # sorted as paths (sub < sub-2), case-sensitive (A.WAV first), hidden files and notes.txt left out;
+    # again/, sub/up, sub/deep/back and sub/twice.wav add nothing
+    assert out == ["d/A.WAV", "d/b.flac", "d/sub/c.ogg", "d/sub-2/e.wav"]
+    assert problems == []
+    # the same through an absolute path, and through a link to the folder
+    assert expand_inputs([tree]) == [str(tree / p) for p in ("A.WAV", "b.flac", "sub/c.ogg", "sub-2/e.wav")]
+    os.symlink("d", "link")
+    assert expand_inputs(["link"]) == ["link/A.WAV", "link/b.flac", "link/sub/c.ogg", "link/sub-2/e.wav"]
+
+
+def test_a_folder_inside_a_cycle(tree):
+    """Starting inside the cycle (d/sub, whose up/ leads back to d): d's files once each, none twice."""
+    out = expand_inputs(["d/sub"], [])
+    # b.flac is met first as sub/twice.wav, and listed under that name only
+    assert out == ["d/sub/c.ogg", "d/sub/twice.wav", "d/sub/up/A.WAV", "d/sub/up/sub-2/e.wav"]
+    real = sorted(os.path.relpath(os.path.realpath(p), tree) for p in out)
+    assert real == ["A.WAV", "b.flac", "sub-2/e.wav", "sub/c.ogg"]
+
+
+def test_folders_and_files_mixed_keep_the_order_given(tree):
+    audio("x.wav")
+    out = expand_inputs(["x.wav", "d/sub-2", "missing.wav", "d/sub-2"], [])
+    assert out == ["x.wav", "d/sub-2/e.wav", "missing.wav", "d/sub-2/e.wav"]
+
+
+def test_a_folder_named_like_a_manifest_is_a_folder(tree):
+    audio("m.csv/a.wav")
+    assert expand_inputs(["m.csv"], []) == ["m.csv/a.wav"]
+
+
+@pytest.mark.parametrize("content", [[], ["notes.txt", "x.csv", ".hidden.wav"]])
+def test_folder_without_audio(tmp_path, monkeypatch, content):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    for name in content:
+        (tmp_path / "empty" / name).write_text("x")
+    audio("ok.wav")
+    problems: list[str] = []
+    assert expand_inputs(["empty", "ok.wav"], problems) == ["ok.wav"]
+    assert problems == ["empty: directory holds no audio files"]
+    # without a problems list: an error naming the folder, as given
+    with pytest.raises(AudioError) as info:
+        expand_inputs(["ok.wav", "empty"])
+    assert str(info.value) == "empty: directory holds no audio files"
+    with pytest.raises(AudioError, match=rf"^{tmp_path}/empty: directory holds no audio files$"):
+        expand_inputs([tmp_path / "empty"])
+
+
+# -- entries that are not regular files ---------------------------------------------------------------------
+
+
+def test_fifo_given_by_name_is_reported_not_returned(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe.wav")
+    audio("ok.wav")
+    problems: list[str] = []
+    assert expand_inputs(["pipe.wav", "ok.wav"], problems) == ["ok.wav"]
+    assert problems == [f"pipe.wav: {FIFO_WHY}"]
+    with pytest.raises(AudioError) as info:
+        expand_inputs(["ok.wav", "pipe.wav"])
+    assert str(info.value) == f"pipe.wav: {FIFO_WHY}"
+
+
+def test_fifo_in_a_folder(tree, caplog):
+    os.mkfifo(tree / "sub" / "pipe.wav")
+    os.mkfifo(tree / "pipe.txt")  # not an audio name: neither listed nor reported
+    problems: list[str] = []
+    out = expand_inputs(["d"], problems)
+    assert out == ["d/A.WAV", "d/b.flac", "d/sub/c.ogg", "d/sub-2/e.wav"]
+    assert problems == [f"d/sub/pipe.wav: {FIFO_WHY}"]
+    # without a list: the folder still gives its files, the FIFO is logged once
+    with caplog.at_level(logging.WARNING, logger="emovox"):
+        assert expand_inputs(["d"]) == out
+    assert len(caplog.records) == 1 and caplog.records[0].levelno == logging.WARNING
+    assert caplog.records[0].getMessage().endswith(f"d/sub/pipe.wav: {FIFO_WHY}")
+
+
+def test_folder_holding_only_a_fifo(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p").mkdir()
+    os.mkfifo("p/x.wav")
+    problems: list[str] = []
+    assert expand_inputs(["p"], problems) == []
+    assert problems == [f"p/x.wav: {FIFO_WHY}", "p: directory holds no audio files"]
+    with caplog.at_level(logging.WARNING, logger="emovox"), pytest.raises(AudioError, match="^p: directory"):
+        expand_inputs(["p"])
+    assert sum("p/x.wav" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_symlink_loop_given_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.symlink("loop.wav", "loop.wav")
+    os.symlink("b.wav", "a.wav")
+    os.symlink("a.wav", "b.wav")
+    problems: list[str] = []
+    assert expand_inputs(["loop.wav", "a.wav"], problems) == []
+    assert problems == ["loop.wav: symbolic link loop; skipped", "a.wav: symbolic link loop; skipped"]
+    with pytest.raises(AudioError, match=r"^loop\.wav: symbolic link loop; skipped$"):
+        expand_inputs(["loop.wav"])
+
+
+def test_fifo_with_a_name_that_is_not_utf8(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    os.mkfifo(os.path.join(b"d", b"bad\xff.wav"))
+    audio("d/ok.wav")
+    problems: list[str] = []
+    assert expand_inputs(["d"], problems) == ["d/ok.wav"]
+    assert problems == [f"d/bad\\xff.wav: {FIFO_WHY}"]
+    problems.clear()
+    assert expand_inputs([os.fsdecode(b"d/bad\xff.wav")], problems) == []
+    assert problems == [f"d/bad\\xff.wav: {FIFO_WHY}"]
+    problems[0].encode("utf-8")  # printable as is
+
+
+# -- manifest CSVs --------------------------------------------------------------------------------------------
+
+
+def test_manifest_paths_relative_to_the_manifest(tree):
+    (tree / "lists").mkdir()
+    os.mkfifo(tree / "pipe.wav")
+    manifest = pd.DataFrame(
+        {
+            "path": [
+                "../sub/c.ogg",
+                str(tree / "A.WAV"),
+                "missing.wav",
+                "../pipe.wav",
+                "../sub",
+                "../b.flac",
+            ],
+            "emotion": ["sad", "angry", "happy", "sad", "sad", "neutral"],
+            "speaker": ["s1", "s1", "s2", "s2", "s3", "s3"],
+        }
+    )
+    write_manifest(manifest, tree / "lists" / "m.csv")
+    problems: list[str] = []
+    out = expand_inputs(["d/lists/m.csv"], problems)
+    # every row in order; relative paths joined to the manifest's folder (as named); a missing file kept
+    assert out == ["d/lists/../sub/c.ogg", str(tree / "A.WAV"), "d/lists/missing.wav", "d/lists/../b.flac"]
+    assert problems == [
+        f"d/lists/../pipe.wav: {FIFO_WHY}",
+        "d/lists/../sub: a directory, not a regular file; skipped",
+    ]
+    # named by an absolute path: absolute paths
+    assert expand_inputs([tree / "lists" / "m.csv"], [])[0] == f"{tree}/lists/../sub/c.ogg"
+    with pytest.raises(AudioError, match=r"pipe\.wav: a FIFO"):
+        expand_inputs(["d/lists/m.csv"])
+
+
+def test_manifest_extension_any_case_and_with_other_inputs(tree):
+    pd.DataFrame({"path": ["b.flac", "A.WAV"]}).to_csv(tree / "LIST.CSV", index=False)
+    out = expand_inputs(["d/sub-2", "d/LIST.CSV", "other.wav"], [])
+    assert out == ["d/sub-2/e.wav", "d/b.flac", "d/A.WAV", "other.wav"]
+
+
+def test_manifest_without_a_path_column(tree):
+    pd.DataFrame({"file": ["b.flac"]}).to_csv("bad.csv", index=False)
+    with pytest.raises(CorpusError, match=r"^bad\.csv: manifest has no 'path' column$"):
+        expand_inputs(["bad.csv"])

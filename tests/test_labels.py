@@ -1,0 +1,254 @@
+"""The emotion taxonomy (:mod:`emovox.labels`) on synthetic manifests: canonical names, emotion sets, merges,
+and the label order of every table and model. tests/test_corpora_real.py checks merges and subsets on RAVDESS
+(skipped without ../shared); these need no corpus.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emovox.errors import CorpusError
+from emovox.labels import (
+    CANONICAL,
+    EMOBOX,
+    FOUR,
+    MERGES,
+    SEVEN,
+    apply_labels,
+    canonical,
+    label_order,
+    parse_emotions,
+    parse_merge,
+)
+
+UNKNOWN = "; expected one of neutral, calm, happy, sad, angry, fearful, disgust, surprised, boredom"
+
+
+def test_taxonomy_constants():
+    assert CANONICAL == (
+        "neutral",
+        "calm",
+        "happy",
+        "sad",
+        "angry",
+        "fearful",
+        "disgust",
+        "surprised",
+        "boredom",
+    )
+    assert SEVEN == ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+    assert FOUR == ("angry", "happy", "neutral", "sad")
+    assert set(SEVEN) < set(CANONICAL) and set(FOUR) < set(SEVEN)
+    assert sorted(EMOBOX.values()) == sorted(CANONICAL)  # every EmoBox name maps onto one of ours
+
+
+@pytest.mark.parametrize("label", CANONICAL)
+def test_canonical_names_are_fixed_points(label):
+    assert canonical(label) == label
+    assert canonical(label.upper()) == label and canonical(f"  {label.title()}\t") == label
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("neu", "neutral"),
+        ("happiness", "happy"),
+        ("Joy", "happy"),
+        ("sadness", "sad"),
+        ("ANGER", "angry"),
+        ("fear", "fearful"),
+        ("Fear", "fearful"),
+        ("disgusted", "disgust"),
+        ("surprise", "surprised"),
+        ("ps", "surprised"),
+        ("pleasant_surprise", "surprised"),
+        ("pleasant_surprised", "surprised"),
+        ("bored", "boredom"),
+        (" surprise ", "surprised"),
+    ],
+)
+def test_canonical_synonyms(given, expected):
+    assert canonical(given) == expected
+
+
+@pytest.mark.parametrize("name", sorted(EMOBOX))
+def test_emobox_names_are_accepted(name):
+    assert canonical(name) == EMOBOX[name]
+
+
+@pytest.mark.parametrize("label", ["joyful", "", "contempt", "01", "pleasant surprise", "angry,sad"])
+def test_canonical_unknown_emotion_message(label):
+    with pytest.raises(CorpusError) as info:
+        canonical(label)
+    assert str(info.value) == f"unknown emotion {label!r}{UNKNOWN}"
+
+
+def test_parse_emotions_named_sets():
+    assert parse_emotions(None) is None
+    for spec in ("four", "FOUR", " 4 "):
+        assert parse_emotions(spec) == ["angry", "happy", "neutral", "sad"]
+    for spec in ("seven", "Seven", "7"):
+        assert parse_emotions(spec) == list(SEVEN)
+    assert parse_emotions("all") == list(CANONICAL)
+    assert len(parse_emotions("all")) == 9
+
+
+def test_parse_emotions_lists():
+    # the order given is kept, synonyms become canonical, empty items and spaces are ignored
+    assert parse_emotions("sad,Anger, JOY ,,ps") == ["sad", "angry", "happy", "surprised"]
+    assert parse_emotions(["Fear", "neu"]) == ["fearful", "neutral"]
+    assert parse_emotions(("boredom",)) == ["boredom"]
+    assert parse_emotions(iter(["calm", "happy"])) == ["calm", "happy"]
+
+
+def test_parse_emotions_unknown_names_the_word():
+    with pytest.raises(CorpusError) as info:
+        parse_emotions("angry,joyful,sad")
+    assert str(info.value) == f"unknown emotion 'joyful'{UNKNOWN}"
+    with pytest.raises(CorpusError, match=r"^unknown emotion 'five'"):
+        parse_emotions("five")  # not a named set: read as an emotion
+    with pytest.raises(CorpusError, match=r"^unknown emotion 'four'"):
+        parse_emotions("four,sad")  # a named set only alone
+    with pytest.raises(CorpusError, match=r"^unknown emotion ' Joyful '"):
+        parse_emotions(["Happy ", " Joyful ", "xx"])  # the first unknown word, as the user wrote it
+
+
+def test_parse_merge_strings():
+    assert parse_merge(None) == {} and parse_merge("") == {} and parse_merge({}) == {}
+    assert parse_merge("calm=neutral") == {"calm": "neutral"}
+    assert parse_merge("calm->neutral") == {"calm": "neutral"}
+    assert parse_merge("Calm = Neutral") == {"calm": "neutral"}
+    assert parse_merge("bored=neu, ps=happiness") == {"boredom": "neutral", "surprised": "happy"}
+    assert parse_merge("calm=neutral,,") == {"calm": "neutral"}
+    # the last merge of one label wins
+    assert parse_merge("calm=neutral,calm=sad") == {"calm": "sad"}
+
+
+def test_parse_merge_named():
+    assert MERGES == {"calm-neutral": {"calm": "neutral"}, "boredom-neutral": {"boredom": "neutral"}}
+    assert parse_merge("calm-neutral") == {"calm": "neutral"}
+    assert parse_merge(" calm-neutral , boredom-neutral") == {"calm": "neutral", "boredom": "neutral"}
+    assert parse_merge("boredom-neutral,fear=sad") == {"boredom": "neutral", "fearful": "sad"}
+    # a named merge is not changed by parsing
+    parse_merge("calm-neutral")["calm"] = "sad"
+    assert MERGES["calm-neutral"] == {"calm": "neutral"}
+
+
+def test_parse_merge_mapping():
+    assert parse_merge({"Calm": "neu", "surprise": "Happy"}) == {"calm": "neutral", "surprised": "happy"}
+    with pytest.raises(CorpusError, match=r"^unknown emotion 'zz'"):
+        parse_merge({"calm": "zz"})
+
+
+@pytest.mark.parametrize("spec", ["calm", "Calm-Neutral", "calm-sad", "calm,boredom=neutral"])
+def test_parse_merge_without_a_target(spec):
+    with pytest.raises(CorpusError) as info:
+        parse_merge(spec)
+    bad = spec.split(",")[0]
+    assert str(info.value) == (
+        f"bad merge {bad!r}: expected FROM=TO (e.g. calm=neutral) or one of ['calm-neutral', 'boredom-neutral']"
+    )
+
+
+@pytest.mark.parametrize(
+    "spec, word",
+    [("calm=joyful", "joyful"), ("joyful=calm", "joyful"), ("calm=neutral=sad", "neutral=sad"), ("=sad", "")],
+)
+def test_parse_merge_unknown_emotion(spec, word):
+    with pytest.raises(CorpusError) as info:
+        parse_merge(spec)
+    assert str(info.value) == f"unknown emotion {word!r}{UNKNOWN}"
+
+
+def corpus_manifest() -> pd.DataFrame:
+    """RAVDESS-like: 2 speakers x the 8 RAVDESS emotions (codes 01-08), with an index that is not 0..n-1."""
+    codes = {
+        "01": "neutral",
+        "02": "calm",
+        "03": "happy",
+        "04": "sad",
+        "05": "angry",
+        "06": "fearful",
+        "07": "disgust",
+        "08": "surprised",
+    }
+    rows = [
+        {
+            "path": f"/r/{s}-{code}.wav",
+            "corpus": "ravdess",
+            "speaker": f"ravdess:{s:02d}",
+            "gender": "male" if s % 2 else "female",
+            "emotion": emo,
+            "emotion_code": code,
+        }
+        for s in (1, 2)
+        for code, emo in codes.items()
+    ]
+    return pd.DataFrame(rows, index=range(100, 116))
+
+
+def test_apply_labels_without_arguments_is_a_copy():
+    df = corpus_manifest()
+    out = apply_labels(df)
+    assert out is not df and len(out) == 16 and out.index.tolist() == list(range(16))
+    assert out.equals(df.reset_index(drop=True))
+
+
+def test_apply_labels_merge():
+    df = corpus_manifest()
+    out = apply_labels(df, merge="calm=neutral")
+    assert out["emotion"].value_counts()["neutral"] == 4 and "calm" not in set(out["emotion"])
+    assert len(out) == 16
+    # the corpus code stays: merged rows keep "02"
+    assert sorted(out.loc[out["emotion"] == "neutral", "emotion_code"]) == ["01", "01", "02", "02"]
+    # the input is untouched
+    assert (df["emotion"] == "calm").sum() == 2
+
+
+def test_apply_labels_subset_after_merge():
+    df = corpus_manifest()
+    four = apply_labels(df, emotions="four")
+    assert len(four) == 8 and set(four["emotion"]) == set(FOUR)
+    assert four.index.tolist() == list(range(8))  # reindexed 0..n-1
+    assert sorted(four["emotion_code"].unique()) == ["01", "03", "04", "05"]
+    # the merge comes first: calm rows merged into neutral are kept by a four-emotion subset
+    merged = apply_labels(df, merge="calm-neutral", emotions="four")
+    assert len(merged) == 10 and (merged["emotion"] == "neutral").sum() == 4
+    assert sorted(merged.loc[merged["emotion"] == "neutral", "emotion_code"]) == ["01", "01", "02", "02"]
+    # an emotion the manifest does not have keeps nothing of it, and is no error
+    assert len(apply_labels(df, emotions="boredom,sad")) == 2
+
+
+def test_apply_labels_merge_mapping_and_list():
+    df = corpus_manifest()
+    out = apply_labels(df, merge={"surprise": "happy", "Calm": "neutral"}, emotions=["happy", "neu"])
+    assert out["emotion"].value_counts().to_dict() == {"neutral": 4, "happy": 4}
+    assert sorted(out["emotion_code"]) == ["01", "01", "02", "02", "03", "03", "08", "08"]
+
+
+def test_apply_labels_bad_arguments_fail_before_any_work():
+    df = corpus_manifest()
+    with pytest.raises(CorpusError, match=r"^unknown emotion 'joy ful'"):
+        apply_labels(df, emotions="angry,joy ful")
+    with pytest.raises(CorpusError, match=r"^bad merge 'calm'"):
+        apply_labels(df, merge="calm")
+
+
+def test_label_order_canonical_first_then_others_alphabetically():
+    # CANONICAL has sad before angry (the label_order docstring's example says otherwise: a doc bug)
+    assert label_order(["sad", "angry", "sad", "bored"]) == ["sad", "angry", "bored"]
+    assert label_order(["angry", "sad", "happy"]) == ["happy", "sad", "angry"]
+    assert label_order(reversed(CANONICAL)) == list(CANONICAL)
+    assert label_order(["zz", "surprised", "Angry", "aa", "neutral", "neutral"]) == [
+        "neutral",
+        "surprised",
+        "Angry",  # not canonical (case matters here): sorted with the other unknown labels
+        "aa",
+        "zz",
+    ]
+    assert label_order([]) == []
+    assert label_order(x for x in ["boredom", "calm"]) == ["calm", "boredom"]
+    assert label_order(np.array(["happy", "fearful", "disgust"])) == ["happy", "fearful", "disgust"]
+    assert label_order(pd.Series(["sad", "neutral"] * 3)) == ["neutral", "sad"]
