@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .errors import ParameterError
+
 #: EM iterations; on the RAVDESS folds the offset stops moving after two or three.
 N_ITER = 3
 
@@ -40,7 +42,7 @@ def class_means(X: np.ndarray, y: Sequence[str], labels: Sequence[str]) -> np.nd
     y = np.asarray(y)
     missing = [lab for lab in labels if not (y == lab).any()]
     if missing:
-        raise ValueError(f"no training rows for {missing}: cannot compute their class means")
+        raise ParameterError(f"no training rows for {missing}: cannot compute their class means")
     return np.stack([X[y == lab].mean(axis=0) for lab in labels])
 
 
@@ -55,7 +57,7 @@ def speaker_offset(
     X = np.asarray(X, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64)
     if X.ndim != 2 or means.ndim != 2 or X.shape[1] != means.shape[1]:
-        raise ValueError(f"features {X.shape} and class means {means.shape} do not match")
+        raise ParameterError(f"features {X.shape} and class means {means.shape} do not match")
     d = np.zeros(X.shape[1])
     if len(X) < 2:
         return d

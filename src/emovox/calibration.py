@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ParameterError
+
 #: Bins of the expected calibration error (equal width over the top-class confidence), as is usual.
 N_BINS = 15
 #: Calibrated confidence under which a prediction is called ``uncertain`` (a model's metadata may set its own).
@@ -30,7 +32,7 @@ T_RANGE = (0.05, 20.0)
 def _as_proba(p: np.ndarray) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:
-        raise ValueError(f"expected probabilities of shape (n, n_classes >= 2), got {p.shape}")
+        raise ParameterError(f"expected probabilities of shape (n, n_classes >= 2), got {p.shape}")
     return p
 
 
@@ -41,7 +43,7 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
     sharpens, the argmax never changes, and a probability of exactly 0 stays 0.
     """
     if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+        raise ParameterError(f"temperature must be > 0, got {temperature}")
     p = np.asarray(p, dtype=np.float64)
     with np.errstate(divide="ignore"):  # a class given 0 (left out, e.g. by restrict) stays at 0
         logits = np.log(np.clip(p, 0.0, None)) / float(temperature)
@@ -73,7 +75,7 @@ def fit_temperature(p: np.ndarray, y: np.ndarray, groups=None) -> float:
     p = _as_proba(p)
     y = np.asarray(y, dtype=int)
     if len(p) != len(y) or not len(p):
-        raise ValueError(f"got {len(p)} probability rows for {len(y)} labels")
+        raise ParameterError(f"got {len(p)} probability rows for {len(y)} labels")
     w = group_weights(groups) if groups is not None else None
     res = minimize_scalar(
         lambda logt: nll(apply_temperature(p, np.exp(logt)), y, w),
@@ -118,9 +120,9 @@ def restrict(p: np.ndarray, labels: list[str], keep: list[str]) -> np.ndarray:
     """
     unknown = [k for k in keep if k not in labels]
     if unknown:
-        raise ValueError(f"unknown emotion(s) {unknown}; the model predicts {', '.join(labels)}")
+        raise ParameterError(f"unknown emotion(s) {unknown}; the model predicts {', '.join(labels)}")
     if len(set(keep)) < 2:
-        raise ValueError(f"keep at least two different emotions, got {keep}")
+        raise ParameterError(f"keep at least two different emotions, got {keep}")
     p = np.asarray(p, dtype=np.float64)
     sub = p[..., [labels.index(k) for k in keep]]
     return sub / np.maximum(sub.sum(axis=-1, keepdims=True), 1e-12)

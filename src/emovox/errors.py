@@ -23,6 +23,11 @@ class ModelError(EmovoxError):
     """A model directory is missing, tampered with or incompatible."""
 
 
+class ParameterError(EmovoxError, ValueError):
+    """A parameter value that emovox cannot use (it says what was expected). Also a ``ValueError``, as
+    scikit-learn and numpy raise for bad parameters, so code that catches those keeps working."""
+
+
 class AudioLimitError(AudioError):
     """Audio refused by a limit (its decoded duration): the server answers 413."""
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..features import spectral
 
 FRAMES_VERSION = 1
@@ -78,11 +79,11 @@ class FrameConfig:
 
     def __post_init__(self) -> None:
         if self.features not in ("logmel", "mfcc", "tutorial5"):
-            raise ValueError(f"unknown frame features {self.features!r} (logmel, mfcc, tutorial5)")
+            raise ParameterError(f"unknown frame features {self.features!r} (logmel, mfcc, tutorial5)")
         if self.norm not in ("utterance", "global", "none"):
-            raise ValueError(f"unknown normalisation {self.norm!r} (utterance, global, none)")
+            raise ParameterError(f"unknown normalisation {self.norm!r} (utterance, global, none)")
         if self.pool not in ("none", "mean"):
-            raise ValueError(f"unknown pooling {self.pool!r} (none, mean)")
+            raise ParameterError(f"unknown pooling {self.pool!r} (none, mean)")
 
     @property
     def n_features(self) -> int:
@@ -159,7 +160,7 @@ def normalize(X: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     if cfg.norm == "global":
         if cfg.mean is None or cfg.std is None:
-            raise ValueError(
+            raise ParameterError(
                 "global normalisation needs the training set's mean and std (FrameConfig.mean/std)"
             )
         return (X - np.asarray(cfg.mean, dtype=np.float32)) / np.asarray(cfg.std, dtype=np.float32)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..augment import TUTORIAL_AUGMENT, WaveAugment
+from ..errors import ModelError, ParameterError
 from .frames import FrameConfig
 
 
@@ -196,12 +197,12 @@ RECIPES: dict[str, Recipe] = {
 def get_recipe(name: str, **overrides: Any) -> Recipe:
     """A copy of the named recipe; ``overrides`` replace :class:`TrainConfig` fields."""
     if name not in RECIPES:
-        from ..errors import ModelError
-
         raise ModelError(f"unknown deep model {name!r} (choose from {', '.join(RECIPES)})")
     r = copy.deepcopy(RECIPES[name])
     for k, v in overrides.items():
         if not hasattr(r.train, k):
-            raise TypeError(f"TrainConfig has no field {k!r}")
+            raise ParameterError(
+                f"TrainConfig has no field {k!r}; it has {sorted(f.name for f in fields(TrainConfig))}"
+            )
         setattr(r.train, k, v)
     return r

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ParameterError
+
 __all__ = ["STATISTICS", "delta", "functional_names", "functional_values", "functionals"]
 
 #: Statistics understood by :func:`functionals` (percentiles are given separately).
@@ -46,7 +48,7 @@ def delta(X: np.ndarray, *, order: int = 1, width: int = 9) -> np.ndarray:
     1.0
     """
     if width < 3 or width % 2 == 0:
-        raise ValueError(f"delta width must be odd and >= 3, got {width}")
+        raise ParameterError(f"delta width must be odd and >= 3, got {width}")
     X = np.asarray(X, dtype=np.float32)
     N = width // 2
     denom = 2.0 * sum(n * n for n in range(1, N + 1))
@@ -121,7 +123,7 @@ def functionals(
         X = X[None, :]
     rows = [f"f{i}" for i in range(X.shape[0])] if rows is None else list(rows)
     if len(rows) != X.shape[0]:
-        raise ValueError(f"{len(rows)} row names for {X.shape[0]} rows")
+        raise ParameterError(f"{len(rows)} row names for {X.shape[0]} rows")
     return functional_values(X, statistics=statistics, percentiles=percentiles), functional_names(
         rows, statistics, percentiles
     )
@@ -146,7 +148,7 @@ def functional_values(
         X = X[None, :]
     for s in statistics:
         if s not in STATISTICS:
-            raise ValueError(f"unknown statistic {s!r}; choose from {STATISTICS}")
+            raise ParameterError(f"unknown statistic {s!r}; choose from {STATISTICS}")
     nan_rows = np.isnan(X).any(axis=1) if X.shape[1] else np.ones(X.shape[0], bool)
     if not nan_rows.any():
         return _functionals_dense(X, statistics, percentiles)
