@@ -497,7 +497,7 @@ def load_audio(
     --------
     >>> import numpy as np
     >>> from emovox.audio import load_audio
-    >>> load_audio(np.ones(1600, dtype=np.int16), input_sr=16000).max() < 1e-3
+    >>> bool(load_audio(np.ones(1600, dtype=np.int16), input_sr=16000).max() < 1e-3)
     True
     """
     if isinstance(source, np.ndarray):

@@ -1,0 +1,1 @@
+"""Models: classical pipelines (classical), ensembles (ensemble) and the model-directory store (store)."""
