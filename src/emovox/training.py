@@ -17,7 +17,8 @@ from .errors import CorpusError, ModelError
 from .labels import label_order
 from .tables import FeatureTable, default_cache_dir, speaker_ids
 
-__all__ = ["FeatureTable", "default_cache_dir", "speaker_ids"]  # also importable from here, where they used to live
+# also importable from here, where they used to live
+__all__ = ["FeatureTable", "default_cache_dir", "speaker_ids"]
 log = logging.getLogger(__name__)
 
 
