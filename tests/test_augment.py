@@ -10,6 +10,7 @@ from emovox.augment import (
     mask_bands,
     mixup,
     pitch_shift,
+    random_channel,
     snr_db,
     spec_augment,
     speed_change,
@@ -72,6 +73,47 @@ def test_speed_change_scales_duration_and_frequency(factor):
     z = speed_change(y, factor, SR)
     assert abs(z.size - y.size / factor) <= 2
     assert peak_hz(z) == pytest.approx(300 * factor, rel=0.01)
+
+
+def test_speed_change_whole_hz_truncates_the_source_rate():
+    import soxr
+
+    y = tone(300, 0.5)
+    assert np.array_equal(speed_change(y, 1.23456, SR, whole_hz=True), soxr.resample(y, 19752, SR))
+    assert not np.array_equal(speed_change(y, 1.23456, SR), speed_change(y, 1.23456, SR, whole_hz=True))
+    assert np.array_equal(speed_change(y, 1.1, SR, whole_hz=True), speed_change(y, 1.1, SR))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_noise_given_is_scaled_to_the_snr(dtype):
+    y = tone(220, 1.0)
+    hum = (0.3 + np.sin(2 * np.pi * 50 * np.arange(y.size) / SR)).astype(np.float32)  # with an offset
+    noisy = add_noise(y, 12.0, noise=hum, dtype=dtype)
+    assert noisy.dtype == np.float32
+    assert snr_db(y, noisy - y) == pytest.approx(12.0, abs=1e-3)
+    assert np.corrcoef(noisy - y, hum)[0, 1] > 0.999999  # the noise itself, only scaled
+    with pytest.raises(ValueError):
+        add_noise(y, 12.0, noise=hum[:-1])
+
+
+def test_encoder_augment_signal_is_these_augmentations():
+    import soxr
+
+    from emovox.encoders.frontend import augment_signal
+    from emovox.errors import ModelError
+
+    y = tone(220, 1.0)
+    # the formulas augment_signal had before it called emovox.augment
+    for f in (0.9, 1.1, 1.23456):
+        old = soxr.resample(y, int(SR * f), SR).astype(np.float32)
+        assert np.array_equal(augment_signal(y, f"speed:{f}", 3), old)
+    draw = np.random.default_rng(3).standard_normal(y.size).astype(np.float32)
+    old = y + np.sqrt(np.mean(y**2) / (np.mean(draw**2) * 10**1.5)) * draw
+    new = augment_signal(y, "noise:15", 3)
+    assert new.dtype == np.float32 and np.array_equal(new, old)
+    assert np.array_equal(augment_signal(y, "channel", 5), random_channel(y, SR, np.random.default_rng(5)))
+    with pytest.raises(ModelError):
+        augment_signal(y, "reverb:1", 0)
 
 
 def test_time_stretch_changes_duration_not_pitch():

@@ -139,6 +139,34 @@ def test_log_mel_matches_references():
     assert np.abs(padded - _whisper_torch_log_mel(y, pad=480000 - len(y))).max() < 1e-4
 
 
+def test_power_spectrogram_is_whispers_float64_stft():
+    """The front end's STFT against a plain numpy transcription of Whisper's (reflect padding, periodic
+    Hann, last frame dropped), in float64, to within float64 rounding."""
+    from emovox.encoders.mel import power_spectrogram, sparse_mel_filters
+
+    y = _speechlike(1.3)
+    padded = np.pad(y.astype(np.float64), 200, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160][:-1]
+    spec = np.fft.rfft(frames * (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(400) / 400)), axis=-1)
+    ref = (spec.real**2 + spec.imag**2).T
+    ours = power_spectrogram(y)
+    assert ours.shape == (201, len(y) // 160) and ours.dtype == np.float64
+    assert np.abs(ours - ref).max() <= 1e-12 * ref.max()
+    filters = sparse_mel_filters(80)
+    assert filters.dtype == np.float64 and np.array_equal(filters.toarray(), mel_filters(80))
+    log_spec = np.log10(np.maximum(filters @ ref, 1e-10))
+    expected = (np.maximum(log_spec, log_spec.max() - 8.0) + 4.0) / 4.0
+    assert np.abs(log_mel_spectrogram(y) - expected).max() < 1e-6
+
+
+def test_mel_filters_are_the_features_filterbank():
+    from emovox.features.spectrum import mel_filterbank
+
+    for n_mels in (80, 128):
+        assert np.array_equal(mel_filters(n_mels), mel_filterbank(16000, 400, n_mels))
+    assert not mel_filters(80).flags.writeable
+
+
 # ------------------------------------------------------------------------------ checkpoint loading
 
 

@@ -139,6 +139,44 @@ def test_spectral_shape_features_match_librosa():
     assert np.allclose(spectral.tonnetz(ch), librosa.feature.tonnetz(chroma=ch), atol=1e-5)
 
 
+def test_spectral_still_exports_the_split_modules():
+    from emovox.features import chroma, spectrum, temporal
+
+    for mod in (spectrum, chroma, temporal):
+        for name in mod.__all__:
+            assert getattr(spectral, name) is getattr(mod, name), f"{mod.__name__}.{name}"
+    for name in spectral.__all__:
+        assert callable(getattr(spectral, name)), name
+
+
+def test_float64_variants_of_the_framing_window_and_stft():
+    y = noise(0.5)
+    padded = np.pad(y.astype(np.float64), 200, mode="reflect")
+    ref_frames = np.lib.stride_tricks.sliding_window_view(padded, 400)[::160].T
+    frames = spectral.frame(y, frame_length=400, hop_length=160, pad_mode="reflect", dtype=np.float64)
+    assert frames.dtype == np.float64 and np.array_equal(frames, ref_frames)
+    w = spectral.window_function("hann", 400, np.float64)
+    assert w.dtype == np.float64 and not w.flags.writeable
+    assert np.abs(w - (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(400) / 400))).max() < 1e-15
+    assert np.array_equal(spectral.window_function("hann", 400), w.astype(np.float32))
+    D = spectral.stft(y, n_fft=400, hop_length=160, pad_mode="reflect", dtype=np.float64)
+    ref = np.fft.rfft(ref_frames.T * w, axis=-1).T
+    assert D.dtype == np.complex128 and np.abs(D - ref).max() < 1e-12
+    D32 = spectral.stft(y, n_fft=400, hop_length=160, pad_mode="reflect")
+    assert D32.dtype == np.complex64 and np.abs(D32 - D).max() < 1e-5
+
+
+def test_sparse_mel_filterbank_is_the_dense_one():
+    from emovox.features.spectrum import sparse_mel_filterbank
+
+    dense = spectral.mel_filterbank(SR, 400, 80)
+    for dtype in (np.float32, np.float64):
+        M = sparse_mel_filterbank(SR, 400, 80, dtype=dtype)
+        assert M.dtype == dtype and np.array_equal(M.toarray(), dense.astype(dtype))
+    P = spectral.spectrogram(noise(0.5), n_fft=400, hop_length=160)
+    assert np.allclose(spectral.apply_mel(P, sr=SR, n_mels=80), dense @ P, rtol=1e-5, atol=1e-7)
+
+
 def test_stats_and_delta():
     X = np.vstack([np.arange(20, dtype=np.float32), np.full(20, np.nan, dtype=np.float32)])
     X[1, 5:10] = 2.0

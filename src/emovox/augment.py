@@ -1,6 +1,6 @@
 """Label-preserving data augmentation in numpy, applied on the fly to training data only.
 
-Waveform level: :func:`add_noise` (white or coloured noise at a chosen SNR), :func:`time_shift`,
+Waveform level: :func:`add_noise` (white, coloured or given noise at a chosen SNR), :func:`time_shift`,
 :func:`speed_change` (duration and pitch change together, like tape speed), :func:`time_stretch` (duration
 only, phase vocoder) and :func:`pitch_shift` (pitch only). Channel level, for microphones and rooms a
 corpus never had: :func:`band_limit` (telephone band), :func:`random_eq` (microphone colouring),
@@ -72,21 +72,50 @@ def coloured_noise(
 
 
 def add_noise(
-    y: np.ndarray, snr: float, *, colour: str | float = "white", rng: np.random.Generator | int | None = None
+    y: np.ndarray,
+    snr: float,
+    *,
+    colour: str | float = "white",
+    rng: np.random.Generator | int | None = None,
+    noise: np.ndarray | None = None,
+    dtype: type = np.float64,
 ) -> np.ndarray:
     """``y`` plus noise scaled so that the signal-to-noise ratio is exactly ``snr`` dB.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Signal, taken as float32.
+    snr : float
+        Signal-to-noise ratio in dB.
+    colour, rng
+        The noise drawn when ``noise`` is not given: :func:`coloured_noise` (unit power).
+    noise : np.ndarray, optional
+        The noise to add instead (a recording, say), as long as ``y``; its power is measured.
+    dtype : type
+        Precision of the power and gain arithmetic: ``np.float64`` (default) or ``np.float32``.
 
     Examples
     --------
     >>> import numpy as np
     >>> y = np.ones(1000, dtype=np.float32)
-    >>> round(snr_db(y, add_noise(y, 20.0, colour="pink", rng=1) - y), 6)
+    >>> round(float(snr_db(y, add_noise(y, 20.0, colour="pink", rng=1) - y)), 6)
     20.0
+    >>> hum = np.sin(np.arange(1000) * 0.3).astype(np.float32)
+    >>> round(float(snr_db(y, add_noise(y, 6.0, noise=hum) - y)), 4)
+    6.0
     """
     y = np.asarray(y, dtype=np.float32)
-    noise = coloured_noise(y.size, colour, rng)
-    p_signal = float(np.mean(np.square(y, dtype=np.float64)))
-    scale = np.sqrt(p_signal / 10.0 ** (snr / 10.0))
+    if noise is None:
+        noise = coloured_noise(y.size, colour, rng)
+        p_noise = 1.0
+    else:
+        noise = np.asarray(noise, dtype=np.float32)
+        if noise.shape != y.shape:
+            raise ValueError(f"noise of shape {noise.shape} for a signal of shape {y.shape}")
+        p_noise = np.mean(np.square(noise, dtype=dtype))
+    p_signal = np.mean(np.square(y, dtype=dtype))
+    scale = np.sqrt(p_signal / (p_noise * 10.0 ** (snr / 10.0)))
     return (y + scale * noise).astype(np.float32)
 
 
@@ -111,13 +140,26 @@ def time_shift(y: np.ndarray, shift: int, *, mode: str = "zeros") -> np.ndarray:
     return out
 
 
-def speed_change(y: np.ndarray, factor: float, sr: int = 16000) -> np.ndarray:
-    """Play ``y`` ``factor`` times faster: duration divided by ``factor``, every frequency multiplied by it."""
+def speed_change(y: np.ndarray, factor: float, sr: int = 16000, *, whole_hz: bool = False) -> np.ndarray:
+    """Play ``y`` ``factor`` times faster: duration divided by ``factor``, every frequency multiplied by it.
+
+    The signal is resampled (soxr, "HQ") as if it had been recorded at ``sr * factor`` Hz. ``whole_hz``
+    truncates that rate to whole Hz, so ``factor`` takes effect only to ``1 / sr`` (the encoder front
+    end's ``speed:F`` augmentation has always done so, and the hidden states it caches depend on it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.zeros(16000, dtype=np.float32)
+    >>> speed_change(y, 1.25, 16000).size, speed_change(y, 1.23456, 16000, whole_hz=True).size
+    (12800, 12961)
+    """
     import soxr
 
     if factor == 1.0:
         return np.asarray(y, dtype=np.float32).copy()
-    return soxr.resample(np.asarray(y, dtype=np.float32), sr * factor, sr, quality="HQ").astype(np.float32)
+    in_rate = int(sr * factor) if whole_hz else sr * factor
+    return soxr.resample(np.asarray(y, dtype=np.float32), in_rate, sr, quality="HQ").astype(np.float32)
 
 
 def band_limit(y: np.ndarray, sr: int = 16000, low: float = 300.0, high: float = 3400.0) -> np.ndarray:

@@ -87,20 +87,18 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
     does), ``noise:SNR`` (white noise at SNR dB) or ``channel`` (a random microphone, room, line, noise and
     gain: :func:`emovox.augment.random_channel`)."""
+    from ..augment import add_noise, random_channel, speed_change
+
     kind, _, arg = spec.partition(":")
     if kind == "channel":
-        from ..augment import random_channel
-
         return random_channel(y, 16000, np.random.default_rng(seed))
+    # A whole-Hz source rate, and the raw draw scaled in float32: the exact variants this has always made.
+    # Cached hidden states were computed from them, and the encoder amplifies even last-bit differences.
     if kind == "speed":
-        import soxr
-
-        return soxr.resample(y, int(16000 * float(arg)), 16000).astype(np.float32)
+        return speed_change(y, float(arg), 16000, whole_hz=True)
     if kind == "noise":
-        rng = np.random.default_rng(seed)
-        noise = rng.standard_normal(len(y)).astype(np.float32)
-        gain = np.sqrt(np.mean(y**2) / (np.mean(noise**2) * 10 ** (float(arg) / 10)))
-        return (y + gain * noise).astype(np.float32)
+        draw = np.random.default_rng(seed).standard_normal(len(y)).astype(np.float32)
+        return add_noise(y, float(arg), noise=draw, dtype=np.float32)
     raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR or channel")
 
 
@@ -330,10 +328,10 @@ class WhisperFrontend:
         computed with a little context on either side so that it equals the whole recording's.
         """
         from ..audio import check_cancelled, context_windows
-        from .mel import _sparse_mel_filters, power_spectrogram
+        from .mel import power_spectrogram, sparse_mel_filters
 
         enc = self.encoder
-        filters = _sparse_mel_filters(enc.n_mels)
+        filters = sparse_mel_filters(enc.n_mels)
         win = enc.max_frames * 160  # samples per encoder window
         ctx = 480  # > n_fft / 2: frames near a window's edge see the same samples as in the whole signal
 

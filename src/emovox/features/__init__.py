@@ -2,8 +2,15 @@
 
 Modules
 -------
+:mod:`~emovox.features.spectrum`
+    Framing, windows, STFT, power spectrogram, mel scale and filterbanks, dB conversion.
 :mod:`~emovox.features.spectral`
-    STFT, mel, MFCC, chroma, contrast, tonnetz, spectral shape, ZCR, RMS, energy entropy.
+    MFCC, spectral shape (centroid, bandwidth, spread, rolloff, flatness, entropy, flux), contrast;
+    re-exports the other frame-level modules' functions.
+:mod:`~emovox.features.chroma`
+    Tuning estimate, chroma filterbank and chromagram, tonnetz.
+:mod:`~emovox.features.temporal`
+    Time-domain frame features: ZCR, RMS, energy entropy; silence trimming.
 :mod:`~emovox.features.pitch`
     F0 and voicing (vectorised YIN).
 :mod:`~emovox.features.stats`
@@ -24,62 +31,59 @@ Examples
 
 from __future__ import annotations
 
-from . import pitch, spectral, stats
-from .config import FAMILIES, OPENSMILE_SETS, PRESETS, FeatureConfig, check_compatible, preset
-from .extract import EXTRACTOR_VERSION, ExtractionResult, FeatureExtractor, file_hash
-from .pitch import f0_to_semitones, yin
-from .spectral import (
-    chroma_stft,
-    estimate_tuning,
-    mel_filterbank,
-    melspectrogram,
-    mfcc,
-    power_to_db,
-    rms,
-    spectral_centroid,
-    spectral_contrast,
-    spectral_flatness,
-    spectrogram,
-    stft,
-    tonnetz,
-    zero_crossing_rate,
-)
-from .stats import delta, functionals
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "EXTRACTOR_VERSION",
-    "FAMILIES",
-    "OPENSMILE_SETS",
-    "PRESETS",
-    "ExtractionResult",
-    "FeatureConfig",
-    "FeatureExtractor",
-    "check_compatible",
-    "chroma_stft",
-    "delta",
-    "estimate_tuning",
-    "extract_features",
-    "f0_to_semitones",
-    "file_hash",
-    "functionals",
-    "mel_filterbank",
-    "melspectrogram",
-    "mfcc",
-    "pitch",
-    "power_to_db",
-    "preset",
-    "rms",
-    "spectral",
-    "spectral_centroid",
-    "spectral_contrast",
-    "spectral_flatness",
-    "spectrogram",
-    "stats",
-    "stft",
-    "tonnetz",
-    "yin",
-    "zero_crossing_rate",
-]
+# Names are imported on first use (PEP 562): the Whisper front end needs only `spectrum`, and importing
+# every feature module (scipy.fft with it) would slow `emovox predict`'s start.
+_WHERE = {
+    "EXTRACTOR_VERSION": "extract",
+    "ExtractionResult": "extract",
+    "FeatureExtractor": "extract",
+    "file_hash": "extract",
+    "FAMILIES": "config",
+    "OPENSMILE_SETS": "config",
+    "PRESETS": "config",
+    "FeatureConfig": "config",
+    "check_compatible": "config",
+    "preset": "config",
+    "f0_to_semitones": "pitch",
+    "yin": "pitch",
+    "delta": "stats",
+    "functionals": "stats",
+    "chroma_stft": "chroma",
+    "estimate_tuning": "chroma",
+    "tonnetz": "chroma",
+    "mel_filterbank": "spectrum",
+    "melspectrogram": "spectrum",
+    "power_to_db": "spectrum",
+    "spectrogram": "spectrum",
+    "stft": "spectrum",
+    "mfcc": "spectral",
+    "spectral_centroid": "spectral",
+    "spectral_contrast": "spectral",
+    "spectral_flatness": "spectral",
+    "rms": "temporal",
+    "zero_crossing_rate": "temporal",
+}
+_MODULES = ("pitch", "spectral", "stats")
+
+__all__ = sorted([*_WHERE, *_MODULES, "extract_features"])
+
+if TYPE_CHECKING:
+    from .config import FeatureConfig
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
 
 
 def extract_features(y, sr: int = 16000, config: FeatureConfig | str = "emovox"):
@@ -91,4 +95,6 @@ def extract_features(y, sr: int = 16000, config: FeatureConfig | str = "emovox")
     >>> extract_features(np.zeros(8000, dtype=np.float32), 16000, "tutorial").shape
     (180,)
     """
+    from .extract import FeatureExtractor
+
     return FeatureExtractor(config).process_signal(y, sr)

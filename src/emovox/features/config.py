@@ -360,7 +360,7 @@ def preset(name: str) -> FeatureConfig:
     return table[name]
 
 
-def _as_config(c: FeatureConfig | dict[str, Any] | str) -> FeatureConfig:
+def as_config(c: FeatureConfig | dict[str, Any] | str) -> FeatureConfig:
     if isinstance(c, FeatureConfig):
         return c
     if isinstance(c, dict):
@@ -392,7 +392,7 @@ def check_compatible(
     ...     print(type(e).__name__)
     FeatureError
     """
-    a, b = _as_config(expected), _as_config(actual)
+    a, b = as_config(expected), as_config(actual)
     if a.fingerprint() == b.fingerprint():
         return
     da, db = a.to_dict(), b.to_dict()

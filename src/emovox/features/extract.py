@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import FeatureError
 from . import spectral as sp
-from .config import FeatureConfig, _as_config
+from .config import FeatureConfig, as_config
 from .pitch import f0_to_semitones, yin
 from .stats import delta, functional_names, functional_values
 
@@ -126,7 +126,7 @@ class FeatureExtractor:
     """
 
     def __init__(self, config: FeatureConfig | dict[str, Any] | str = "emovox") -> None:
-        self.config: FeatureConfig = _as_config(config)
+        self.config: FeatureConfig = as_config(config)
         self.fingerprint: str = self.config.fingerprint()
         self._names: list[str] | None = None
 
