@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from emovox.deep import DEEP_MODELS, FrameConfig, get_recipe
-from emovox.deep.frames import FramesFrontend, fix_frames, normalize, raw_features
+from emovox.deep.frames import FrameExtractor, fix_frames, normalize, raw_features
 
 from .conftest import proba_without_torch, tone
 
@@ -166,7 +166,7 @@ def test_saved_model_predicts_without_torch(tmp_path):
     }
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
-    expected = predict_proba(res.model, [FramesFrontend(meta["frontend"])(signals[0])[0]], vector=False)[0]
+    expected = predict_proba(res.model, [FrameExtractor(meta["frontend"])(signals[0])[0]], vector=False)[0]
     _, p = proba_without_torch(out, signals[0], tmp_path)
     assert p.shape == (2,) and np.allclose(p, expected, atol=1e-4)
 

@@ -23,6 +23,7 @@ from .audio import DEFAULT_SR, load_audio, resample
 from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
+from .extractors import from_dict
 from .models.store import read_model_dir
 
 #: Models that ship inside the package, by name.
@@ -103,41 +104,6 @@ class Prediction:
         }
 
 
-class HandcraftedFrontend:
-    """Hand-crafted utterance features (:mod:`emovox.features`) with the model's stored configuration."""
-
-    def __init__(self, spec: dict, model_dir: Path):
-        from .features import FeatureConfig, FeatureExtractor
-
-        self.config = FeatureConfig.from_dict(spec["config"])
-        self.extractor = FeatureExtractor(self.config)
-        if spec.get("fingerprint") and spec["fingerprint"] != self.config.fingerprint():
-            raise ModelError(f"{model_dir}: feature configuration does not match its fingerprint")
-        self.sample_rate = self.config.sample_rate
-
-    def __call__(self, y: np.ndarray) -> np.ndarray:
-        return np.asarray(self.extractor.process_signal(y, self.sample_rate), dtype=np.float32)
-
-    def embed_stream(self, chunks) -> np.ndarray:
-        """A long recording window by window (see :meth:`FeatureExtractor.process_stream`)."""
-        return np.asarray(self.extractor.process_stream(chunks), dtype=np.float32)
-
-
-def _frontend(spec: dict, model_dir: Path):
-    kind = spec.get("type")
-    if kind == "handcrafted":
-        return HandcraftedFrontend(spec, model_dir)
-    if kind == "whisper":
-        from .encoders.frontend import WhisperFrontend
-
-        return WhisperFrontend(spec, model_dir)
-    if kind == "frames":  # deep models: log-mel / MFCC frames or utterance vectors, numpy only
-        from .deep.frames import FramesFrontend
-
-        return FramesFrontend(spec, model_dir)
-    raise ModelError(f"{model_dir}: unknown front end {kind!r} (made by a newer emovox?)")
-
-
 class EmotionModel:
     """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest.
 
@@ -172,7 +138,7 @@ class EmotionModel:
             self._load_members()
             return
         try:
-            self.frontend = _frontend(self.metadata["frontend"], self.path)
+            self.frontend = from_dict(self.metadata["frontend"], self.path)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
                 f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
@@ -283,7 +249,7 @@ class EmotionModel:
             from .audio import resample
 
             return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
-        return self.frontend(y)
+        return self.frontend.process_signal(y)
 
     def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
         """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked)."""
@@ -386,9 +352,7 @@ class EmotionModel:
                 else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
                 for m, _, _ in self.members
             ]
-        if hasattr(self.frontend, "embed_stream"):
-            return self.frontend.embed_stream(chunks)
-        return self.frontend(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
+        return self.frontend.process_stream(chunks)
 
     def speech_stream(self, chunks, block_seconds: float = SPEECH_BLOCK_SECONDS):
         """The speech check of a long recording, block by block (``block_seconds`` each): the first block

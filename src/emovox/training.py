@@ -34,14 +34,12 @@ def handcrafted_features(
     from .features import FeatureExtractor
 
     ext = FeatureExtractor(features)
-    config = ext.config
     paths = list(manifest["path"].astype(str))
     cache = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
     res = ext.process_files(paths, n_jobs=n_jobs, cache_dir=cache, progress=progress)
     kept = manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True)
-    spec = {"type": "handcrafted", "config": config.to_dict(), "fingerprint": config.fingerprint()}
     return FeatureTable(
-        np.asarray(res.features, dtype=np.float32), kept, list(ext.feature_names), spec, res.failures
+        np.asarray(res.features, dtype=np.float32), kept, list(ext.feature_names), ext.to_dict(), res.failures
     )
 
 

@@ -664,7 +664,8 @@ def features(
     paths : path or iterable of paths
         Audio files, folders and manifest CSVs, as for :func:`predict`.
     config : str, dict or FeatureConfig
-        Feature set: ``"tutorial"``, ``"emovox"``, ``"egemaps"``, ``"compare"`` or a configuration.
+        Feature set: ``"tutorial"``, ``"emovox"``, ``"egemaps"``, ``"compare"``, a configuration, or
+        ``"whisper[:CHECKPOINT]"`` (Whisper encoder features; see :func:`emovox.extractors.from_name`).
     engine, address, output_dir, n_workers, threads_per_worker, batch_size, progress, retry_failed, overwrite
         As for :func:`predict`.
 
@@ -672,28 +673,22 @@ def features(
     -------
     BatchSummary
         Rows (``path, key, error`` and one float32 column per feature, NaN where the file failed) are read
-        with :func:`read_results`; the columns are ``FeatureExtractor(config).feature_names``.
+        with :func:`read_results`; the columns are the extractor's ``feature_names``.
     """
-    from ..features import FeatureExtractor
-    from ..features.extract import EXTRACTOR_VERSION
+    from ..extraction import EXTRACTOR_VERSION
+    from ..extractors import from_name
 
-    if isinstance(config, str) and config.split(":")[0] in ("whisper", "encoder"):
-        raise EmovoxError(
-            "batch features cover the hand-crafted sets (tutorial, emovox, egemaps, compare); "
-            "encoder features are extracted with engine 'local' (emovox features)"
-        )
-    ex = FeatureExtractor(config)
-    cfg = ex.config.to_dict()
+    ex = from_name(config)
     identity = {
         "kind": "features",
-        "name": ex.config.name,
+        "name": getattr(getattr(ex, "config", None), "name", None) or ex.to_dict().get("encoder_source"),
         "fingerprint": ex.fingerprint,
         "extractor_version": EXTRACTOR_VERSION,
     }
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
     return _run_job(
         "features",
-        {"kind": "features", "config": cfg},
+        {"kind": "features", "extractor": ex.to_dict()},
         identity,
         paths,
         engine=engine,

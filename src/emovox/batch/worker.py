@@ -57,13 +57,14 @@ def cached_model(path: str):
     return _once(_MODELS, key, lambda: EmotionModel(path), f"model:{key[0]}")
 
 
-def cached_extractor(config: dict[str, Any]):
-    """The :class:`~emovox.features.FeatureExtractor` of a configuration, built once per process."""
-    from ..features import FeatureConfig, FeatureExtractor
+def cached_extractor(spec: dict[str, Any]):
+    """The extractor of a ``to_dict()`` (:func:`emovox.extractors.from_dict`), built once per process."""
+    import json
 
-    cfg = FeatureConfig.from_dict(config)
-    fp = cfg.fingerprint()
-    return _once(_EXTRACTORS, fp, lambda: FeatureExtractor(cfg), f"features:{fp}")
+    from ..extractors import from_dict
+
+    key = json.dumps(spec, sort_keys=True)
+    return _once(_EXTRACTORS, key, lambda: from_dict(spec), f"features:{spec.get('type')}")
 
 
 def warm(task: dict[str, Any]) -> int:
@@ -71,7 +72,7 @@ def warm(task: dict[str, Any]) -> int:
     if task["kind"] == "predict":
         cached_model(task["model"])
     else:
-        cached_extractor(task["config"])
+        cached_extractor(task["extractor"])
     return os.getpid()
 
 
@@ -129,7 +130,7 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     """Rows of a feature partition: path, key, error, then one float32 column per feature (NaN if failed)."""
     import pyarrow as pa
 
-    ex = cached_extractor(task["config"])
+    ex = cached_extractor(task["extractor"])
     names = ex.feature_names
     X = np.full((len(items), len(names)), np.nan, dtype=np.float32)
     errors: list[str | None] = [None] * len(items)
@@ -168,7 +169,7 @@ def run_partition(task: dict[str, Any], items: Sequence[tuple[str, str]], output
     Parameters
     ----------
     task : dict
-        ``{"kind": "predict", "model": DIR}`` or ``{"kind": "features", "config": FeatureConfig dict}``.
+        ``{"kind": "predict", "model": DIR}`` or ``{"kind": "features", "extractor": an extractor's to_dict()}``.
     items : sequence of (path, key)
         The files of the partition and their resume keys (stored in the rows). A path that is not valid
         UTF-8 is opened as given and stored as :func:`~emovox.paths.display_path` (``\\xNN`` for its bytes).

@@ -17,10 +17,10 @@ Importing this package does not import torch, so the inference path stays torch-
 
 from __future__ import annotations
 
-from .frames import FrameConfig, FramesFrontend
+from .frames import FrameConfig, FrameExtractor
 from .recipes import RECIPES, Recipe, TrainConfig, get_recipe
 
 #: ``--model`` names the CLI routes to deep training.
 DEEP_MODELS: frozenset[str] = frozenset(RECIPES)
 
-__all__ = ["DEEP_MODELS", "RECIPES", "FrameConfig", "FramesFrontend", "Recipe", "TrainConfig", "get_recipe"]
+__all__ = ["DEEP_MODELS", "RECIPES", "FrameConfig", "FrameExtractor", "Recipe", "TrainConfig", "get_recipe"]

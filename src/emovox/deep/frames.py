@@ -10,7 +10,7 @@ set stored in the config), and the shape handed to the network:
 * ``features="tutorial5"``: the other tutorial's utterance vector, means of ZCR (1), chroma (12),
   MFCC (20), RMS (1) and mel (128) = 162 values.
 
-:class:`FramesFrontend` is the ``"frames"`` front end of a model directory; :func:`frame_table`
+:class:`FrameExtractor` is the ``"frames"`` front end of a model directory; :func:`frame_table`
 computes (and caches as ``.npy``) the features of a manifest, optionally with augmented copies.
 """
 
@@ -180,22 +180,62 @@ def fix_frames(X: np.ndarray, n: int | None) -> np.ndarray:
     return np.pad(X, ((0, n - X.shape[0]), (0, 0)))
 
 
-class FramesFrontend:
-    """Front end of deep models: ``(1, frames, bins)`` for matrix models, ``(n,)`` for vector models.
+class FrameExtractor:
+    """Deep models' input (an :class:`emovox.extractors.Extractor`): ``(1, frames, bins)`` for matrix
+    models, ``(n,)`` for vector models, normalised as the model was trained.
 
     The leading 1 is the image channel; :meth:`emovox.inference.EmotionModel.proba_from_embeddings` adds
     the batch axis, so the ONNX head sees ``[1, 1, frames, bins]`` (or ``[1, n]``).
     """
 
-    def __init__(self, spec: dict, model_dir: Path | None = None):
+    def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
         self.config = FrameConfig.from_dict(spec["config"])
         self.sample_rate = self.config.sample_rate
+        self.model_dir = model_dir
 
-    def __call__(self, y: np.ndarray) -> np.ndarray:
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> FrameExtractor:
+        return cls(spec, model_dir)
+
+    @classmethod
+    def from_config(cls, config: FrameConfig) -> FrameExtractor:
+        return cls({"type": "frames", "config": config.to_dict()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "frames", "config": self.config.to_dict()}
+
+    @property
+    def fingerprint(self) -> str:
+        return self.config.fingerprint()
+
+    def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
+        if sr is not None and int(sr) != self.sample_rate:
+            from ..audio import resample
+
+            y = resample(np.asarray(y, np.float32), int(sr), self.sample_rate)
         X = normalize(raw_features(y, self.config), self.config)
         if self.config.is_vector:
             return X.astype(np.float32)
         return fix_frames(X, self.config.max_frames)[None].astype(np.float32)
+
+    __call__ = process_signal
+
+    def process_stream(self, chunks) -> np.ndarray:
+        # A deep model sees at most max_frames frames, so a long recording is read whole (its first
+        # max_frames are what the model uses); models are trained on utterances.
+        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
+
+    def process_file(self, path) -> np.ndarray:
+        from ..audio import load_audio
+
+        return self.process_signal(load_audio(path, self.sample_rate))
+
+    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
+        from ..extraction import process_files
+
+        return process_files(
+            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="frames"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -211,7 +251,7 @@ class FrameTable:
 
 
 def _file_key(path: str) -> str:
-    from ..features.extract import file_hash
+    from ..extraction import file_hash
 
     return file_hash(path)  # by content: augmented copies (seeded from it) are the same on every machine
 

@@ -2,12 +2,13 @@
 
 Training extracts every layer's hidden states once per file and caches them (float16 ``.npy``, keyed by
 the file's content hash and the encoder's identity), so training many heads re-runs the encoder once.
-At prediction time :class:`WhisperFrontend` runs the model directory's ONNX encoder with onnxruntime.
+At prediction time :class:`WhisperExtractor` runs the model directory's ONNX encoder with onnxruntime.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +23,7 @@ DEFAULT_ENCODER_DIR = "encoders/whisper-base"
 
 
 def file_digest(*paths: str | os.PathLike | None) -> str:
-    from ..features.extract import file_hash
+    from ..extraction import file_hash
 
     return file_hash(*paths, digest_size=16)
 
@@ -280,22 +281,86 @@ def encoder_features(
     return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
 
 
-class WhisperFrontend:
-    """The prediction-time front end of an encoder model: audio -> ONNX encoder -> pooled vector.
+class WhisperExtractor:
+    """Whisper encoder features (an :class:`emovox.extractors.Extractor`): audio -> ONNX encoder -> the
+    mean and standard deviation over time of the chosen layers' hidden states.
 
-    ``pooling`` is ``mean_std`` (every frame) or ``active`` (voiced frames only), over ``layers``.
+    ``spec`` is what a model directory stores as its front end: ``encoder`` (the ONNX file, relative to
+    ``model_dir``; or ``onnx_path``, absolute, when there is no model directory), ``layers``, ``pooling``
+    (``mean_std`` over every frame, or ``active``: the frames within ``threshold_db`` of the loudest).
     """
 
     sample_rate = 16000
 
-    def __init__(self, spec: dict, model_dir: Path):
+    def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
         from .runtime import WhisperEncoderONNX
 
-        self.spec = spec
-        self.encoder = WhisperEncoderONNX(model_dir / spec.get("encoder", "encoder.onnx"))
+        self.spec = dict(spec)
+        self.model_dir = None if model_dir is None else Path(model_dir)
+        if self.model_dir is not None:
+            path = self.model_dir / spec.get("encoder", "encoder.onnx")
+        elif spec.get("onnx_path"):
+            path = Path(spec["onnx_path"])
+        else:
+            raise ModelError("a Whisper front end needs its model directory or an 'onnx_path'")
+        self.encoder = WhisperEncoderONNX(path)
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))
+        self._fingerprint: str | None = None
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> WhisperExtractor:
+        return cls(spec, model_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.spec)
+
+    @property
+    def fingerprint(self) -> str:
+        """The pooling choices and the encoder file's content (hashed on first use, not at load)."""
+        if self._fingerprint is None:
+            choice = {k: self.spec.get(k) for k in ("layers", "pooling", "threshold_db")}
+            text = json.dumps(choice, sort_keys=True) + encoder_id(self.encoder.path)
+            self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return self._fingerprint
+
+    @property
+    def feature_names(self) -> list[str]:
+        """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each chosen layer, as training names them."""
+        chosen = range(self.encoder.n_layers + 1) if self.layers is None else self.layers
+        d = self.encoder.d_model
+        return [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(d)]
+
+    @property
+    def n_features(self) -> int:
+        n_layers = self.encoder.n_layers + 1 if self.layers is None else len(self.layers)
+        return 2 * n_layers * self.encoder.d_model
+
+    def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
+        """The pooled vector of one mono signal (resampled to 16 kHz when ``sr`` differs)."""
+        if sr is not None and int(sr) != self.sample_rate:
+            from ..audio import resample
+
+            y = resample(np.asarray(y, np.float32), int(sr), self.sample_rate)
+        return self(np.asarray(y, np.float32))
+
+    def process_file(self, path: str | os.PathLike) -> np.ndarray:
+        from ..extraction import process_file
+
+        return process_file(self, path)
+
+    def process_stream(self, chunks) -> np.ndarray:
+        return self.embed_stream(chunks)
+
+    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
+        """Pooled vectors of many files (:func:`emovox.extraction.process_files`: parallel, cached, every
+        file whole, as :meth:`process_file` computes it)."""
+        from ..extraction import process_files
+
+        return process_files(
+            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="encoder"
+        )
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         enc = self.encoder

@@ -18,22 +18,16 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import math
-import multiprocessing
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from ..errors import FeatureError
+from ..errors import FeatureError, ModelError
+from ..extraction import EXTRACTOR_VERSION, ExtractionResult, cache_path, file_hash, process_files
 from . import spectral as sp
 from .config import FeatureConfig, as_config
 from .pitch import f0_to_semitones, yin
@@ -41,54 +35,7 @@ from .stats import delta, functional_names, functional_values
 
 __all__ = ["EXTRACTOR_VERSION", "ExtractionResult", "FeatureExtractor", "file_hash"]
 
-#: Bump when the numbers a given config produces change; part of every cache key.
-EXTRACTOR_VERSION = "1"
-
 PathLike = str | os.PathLike
-
-
-class ExtractionResult(NamedTuple):
-    """What :meth:`FeatureExtractor.process_files` returns.
-
-    Attributes
-    ----------
-    features : np.ndarray, float32, shape (n_ok, n_features)
-        One row per successfully processed file; row ``i`` belongs to ``paths[i]``.
-    paths : list of str
-        The successfully processed inputs, in input order.
-    failures : list of (str, str)
-        ``(path, one-line message naming the file)`` for each input that failed, in input order.
-    mask : np.ndarray, bool, shape (n_inputs,)
-        ``True`` where the input at that position succeeded (``features`` = rows of the ``True`` positions).
-    n_cached : int
-        How many rows came from the disk cache rather than being computed.
-    """
-
-    features: np.ndarray
-    paths: list[str]
-    failures: list[tuple[str, str]]
-    mask: np.ndarray
-    n_cached: int = 0
-
-
-def file_hash(*paths: PathLike | None, digest_size: int = 20, chunk: int = 1 << 20) -> str:
-    """blake2b hex digest of the bytes of one or more files (``None`` skipped): the content part of a
-    cache key, so a copied, moved or re-downloaded file keeps its cache entries.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
-    ...     _ = f.write(b"abc")
-    >>> len(file_hash(f.name)); os.unlink(f.name)
-    40
-    """
-    h = hashlib.blake2b(digest_size=digest_size)
-    for path in filter(None, paths):
-        with open(path, "rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(chunk), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=4)
@@ -100,11 +47,6 @@ def _smile(feature_set: str):
     return opensmile.Smile(
         feature_set=opensmile.FeatureSet[feature_set], feature_level=opensmile.FeatureLevel.Functionals
     )
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class FeatureExtractor:
@@ -129,6 +71,26 @@ class FeatureExtractor:
         self.config: FeatureConfig = as_config(config)
         self.fingerprint: str = self.config.fingerprint()
         self._names: list[str] | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model-directory front end: ``{"type": "handcrafted", "config": ..., "fingerprint": ...}``
+        (:func:`emovox.extractors.from_dict` rebuilds the extractor from it)."""
+        return {"type": "handcrafted", "config": self.config.to_dict(), "fingerprint": self.fingerprint}
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> FeatureExtractor:
+        """The extractor of a :meth:`to_dict`; refuses a configuration that no longer matches its
+        fingerprint (edited, or computed differently by this emovox version)."""
+        ext = cls(spec["config"])
+        if spec.get("fingerprint") and spec["fingerprint"] != ext.fingerprint:
+            raise ModelError(
+                f"{model_dir or 'front end'}: feature configuration does not match its fingerprint"
+            )
+        return ext
 
     def __repr__(self) -> str:
         return f"FeatureExtractor({self.config.name!r}, n_features={self.n_features}, fingerprint={self.fingerprint[:12]})"
@@ -446,37 +408,8 @@ class FeatureExtractor:
     # -- corpus scale ------------------------------------------------------------------------------------
 
     def cache_path(self, cache_dir: PathLike, content_hash: str) -> Path:
-        """Where the cached vector of a file with this content hash lives."""
-        return Path(cache_dir) / f"{self.fingerprint}-v{EXTRACTOR_VERSION}" / f"{content_hash}.npy"
-
-    def _process_cached(self, path: str, cache_dir: str | None) -> tuple[np.ndarray, bool]:
-        if cache_dir is None:
-            return self.process_file(path), False
-        try:
-            key = file_hash(path)
-        except OSError as exc:
-            raise FeatureError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        target = self.cache_path(cache_dir, key)
-        if target.is_file():
-            try:
-                v = np.load(target, allow_pickle=False)
-                if v.shape == (self.n_features,) and v.dtype == np.float32:
-                    return v, True
-            except (OSError, ValueError):
-                pass  # unreadable cache entry: recompute and overwrite
-        v = self.process_file(path)
-        _atomic_save(target, v, self.config)
-        return v, False
-
-    def _process_item(self, path: str, cache_dir: str | None) -> tuple[np.ndarray | None, str | None, bool]:
-        try:
-            v, cached = self._process_cached(path, cache_dir)
-            return v, None, cached
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none aborts the run
-            msg = _one_line(str(exc)) or type(exc).__name__
-            if path not in msg:
-                msg = f"{path}: {type(exc).__name__}: {msg}"
-            return None, msg, False
+        """Where the cached vector of a file with this content hash lives (:func:`emovox.extraction.cache_path`)."""
+        return cache_path(self, cache_dir, content_hash)
 
     def process_files(
         self,
@@ -488,28 +421,8 @@ class FeatureExtractor:
         chunksize: int | None = None,
         mp_context: str | None = None,
     ) -> ExtractionResult:
-        """Features of many files, in parallel, with a disk cache; failures are reported, never raised.
-
-        Parameters
-        ----------
-        paths : iterable of path
-            Audio files.
-        n_jobs : int or None
-            Worker processes; ``None`` or ``-1`` = all CPUs; 1 = in this process.
-        cache_dir : path, optional
-            Directory of cached ``.npy`` vectors (created as needed). A file whose bytes, config fingerprint
-            and :data:`EXTRACTOR_VERSION` match a cached entry is not decoded again.
-        progress : bool
-            Show a tqdm progress bar with ETA.
-        chunksize : int, optional
-            Files per task sent to a worker (default: a few tasks per worker, at most 32 files).
-        mp_context : str, optional
-            ``multiprocessing`` start method ("fork", "spawn", "forkserver"); default: the platform's.
-
-        Returns
-        -------
-        ExtractionResult
-            ``(features, paths, failures, mask, n_cached)``; ``features[i]`` belongs to ``paths[i]``.
+        """Features of many files, in parallel, with a disk cache; failures are reported, never raised
+        (:func:`emovox.extraction.process_files`, the runner every extractor shares).
 
         Examples
         --------
@@ -518,120 +431,13 @@ class FeatureExtractor:
         >>> res.features.shape, len(res.failures)
         ((0, 180), 1)
         """
-        from tqdm.auto import tqdm
-
-        items = [str(p) for p in paths]
-        n = len(items)
-        cdir = None if cache_dir is None else str(cache_dir)
-        if cdir is not None:
-            Path(cdir).mkdir(parents=True, exist_ok=True)
-        if n_jobs is None or n_jobs < 1:
-            n_jobs = os.cpu_count() or 1
-        n_jobs = max(1, min(n_jobs, n))
-        results: list[tuple[np.ndarray | None, str | None, bool]] = [(None, None, False)] * n
-        bar = tqdm(
-            total=n,
+        return process_files(
+            self,
+            paths,
+            n_jobs=n_jobs,
+            cache_dir=cache_dir,
+            progress=progress,
+            chunksize=chunksize,
+            mp_context=mp_context,
             desc=f"features ({self.config.name})",
-            unit="file",
-            disable=not progress,
-            dynamic_ncols=True,
         )
-        n_failed = 0
-        try:
-            if n_jobs == 1:
-                for i, p in enumerate(items):
-                    results[i] = self._process_item(p, cdir)
-                    n_failed += results[i][1] is not None
-                    bar.update(1)
-                    if n_failed:
-                        bar.set_postfix(failed=n_failed, refresh=False)
-            else:
-                size = chunksize or max(1, min(32, math.ceil(n / (4 * n_jobs))))
-                chunks = [list(range(s, min(n, s + size))) for s in range(0, n, size)]
-                ctx = multiprocessing.get_context(mp_context) if mp_context else None
-                cfg = self.config.to_dict()
-                with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-                    futs = {pool.submit(_run_chunk, cfg, [items[i] for i in ch], cdir): ch for ch in chunks}
-                    for fut in as_completed(futs):
-                        ch = futs[fut]
-                        try:
-                            res = fut.result()
-                        except Exception as exc:  # noqa: BLE001 - a dead worker fails its chunk only
-                            res = [
-                                (
-                                    None,
-                                    f"{items[i]}: worker failed: {_one_line(str(exc)) or type(exc).__name__}",
-                                    False,
-                                )
-                                for i in ch
-                            ]
-                        for i, r in zip(ch, res, strict=True):
-                            results[i] = r
-                            n_failed += r[1] is not None
-                        bar.update(len(ch))
-                        if n_failed:
-                            bar.set_postfix(failed=n_failed, refresh=False)
-        finally:
-            bar.close()
-        mask = np.array([r[0] is not None for r in results], dtype=bool)
-        ok = [r[0] for r in results if r[0] is not None]
-        X = np.stack(ok).astype(np.float32, copy=False) if ok else np.zeros((0, self.n_features), np.float32)
-        return ExtractionResult(
-            features=X,
-            paths=[p for p, m in zip(items, mask, strict=True) if m],
-            failures=[(p, r[1] or "") for p, r in zip(items, results, strict=True) if r[0] is None],
-            mask=mask,
-            n_cached=sum(1 for r in results if r[2]),
-        )
-
-
-def _atomic_save(target: Path, v: np.ndarray, config: FeatureConfig) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    meta = target.parent / "config.json"
-    if not meta.exists():
-        _atomic_write_bytes(
-            meta,
-            json.dumps(
-                {"extractor_version": EXTRACTOR_VERSION, "config": config.to_dict()}, indent=1, sort_keys=True
-            ).encode(),
-        )
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(v, dtype=np.float32), allow_pickle=False)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _atomic_write_bytes(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
-
-
-_WORKER_EXTRACTORS: dict[str, FeatureExtractor] = {}
-
-
-def _single_threaded_blas() -> None:
-    """In a worker process: one BLAS thread (the processes are the parallelism; threads would oversubscribe)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return
-    threadpool_limits(limits=1)
-
-
-def _run_chunk(config: dict[str, Any], paths: Sequence[str], cache_dir: str | None):
-    """Worker-side: process a chunk of files with a per-process extractor."""
-    cfg = FeatureConfig.from_dict(config)
-    fp = cfg.fingerprint()
-    ex = _WORKER_EXTRACTORS.get(fp)
-    if ex is None:
-        if not _WORKER_EXTRACTORS:
-            _single_threaded_blas()
-        ex = _WORKER_EXTRACTORS[fp] = FeatureExtractor(cfg)
-    return [ex._process_item(p, cache_dir) for p in paths]

@@ -1,0 +1,133 @@
+"""One extractor interface (emovox.extractors) for hand-crafted, Whisper and deep-frame front ends, and the one
+runner and cache (emovox.extraction) behind every ``process_files``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from emovox.deep.frames import FrameConfig, FrameExtractor
+from emovox.encoders.frontend import WhisperExtractor
+from emovox.errors import ModelError
+from emovox.extractors import Extractor, from_dict, from_name
+from emovox.features import FeatureExtractor
+from emovox.inference import resolve_model_path
+
+DEFAULT = resolve_model_path(None)  # the bundled model: its front end is a Whisper extractor
+
+
+def _speechlike(seconds: float, f0: float, seed: int) -> np.ndarray:
+    sr = 16000
+    t = np.arange(int(seconds * sr)) / sr
+    pitch = f0 * (1 + 0.1 * np.sin(2 * np.pi * 3 * t))
+    phase = 2 * np.pi * np.cumsum(pitch) / sr
+    y = sum(np.sin(k * phase) / k for k in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2)
+    y += np.random.default_rng(seed).standard_normal(y.size) * 0.01
+    return (0.2 * y / np.abs(y).max()).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> list[str]:
+    root = tmp_path_factory.mktemp("clips")
+    out = []
+    for i, (sec, f0) in enumerate([(1.5, 120), (2.0, 180), (1.0, 220), (2.5, 150)]):
+        p = root / f"clip{i}.wav"
+        sf.write(p, _speechlike(sec, f0, i), 16000)
+        out.append(str(p))
+    return out
+
+
+def _extractors() -> dict[str, Extractor]:
+    import json
+
+    meta = json.loads((DEFAULT / "metadata.json").read_text())
+    return {
+        "handcrafted": FeatureExtractor("tutorial"),
+        "whisper": from_dict(meta["frontend"], DEFAULT),
+        "frames": FrameExtractor.from_config(FrameConfig(features="mfcc", pool="mean", norm="utterance")),
+    }
+
+
+@pytest.mark.parametrize("kind", ["handcrafted", "whisper", "frames"])
+def test_every_front_end_is_an_extractor_that_round_trips(kind, clips):
+    ex = _extractors()[kind]
+    assert isinstance(ex, Extractor) and ex.to_dict()["type"] == kind
+    again = from_dict(ex.to_dict(), getattr(ex, "model_dir", None))
+    assert type(again) is type(ex) and again.fingerprint == ex.fingerprint
+    y = _speechlike(1.2, 140, 7)
+    v = ex.process_signal(y)
+    assert v.dtype == np.float32 and np.isfinite(v).all()
+    np.testing.assert_array_equal(again.process_signal(y), v)
+    np.testing.assert_array_equal(
+        ex.process_file(clips[0]), ex.process_signal(sf.read(clips[0], dtype="float32")[0])
+    )
+    # another rate is resampled to the extractor's own
+    y8 = y[::2].copy()
+    assert ex.process_signal(y8, sr=8000).shape == v.shape
+
+
+@pytest.mark.parametrize("kind", ["handcrafted", "whisper", "frames"])
+def test_one_runner_and_cache_for_every_extractor(kind, clips, tmp_path):
+    ex = _extractors()[kind]
+    files = [*clips, str(tmp_path / "missing.wav")]
+    res = ex.process_files(files, n_jobs=2, cache_dir=tmp_path / "cache", progress=False)
+    assert res.mask.tolist() == [True] * len(clips) + [False]
+    assert res.paths == clips and res.n_cached == 0
+    assert len(res.failures) == 1 and "missing.wav" in res.failures[0][1]
+    for row, path in zip(res.features, clips, strict=True):  # workers rebuilt it from to_dict(): same numbers
+        np.testing.assert_allclose(row, ex.process_file(path), rtol=1e-5, atol=1e-6)
+    entries = list((tmp_path / "cache").glob(f"{ex.fingerprint}-v*/*.npy"))
+    assert len(entries) == len(clips)
+    again = ex.process_files(clips, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    assert again.n_cached == len(clips)
+    np.testing.assert_array_equal(again.features, res.features)
+
+
+def test_fingerprint_follows_what_changes_the_numbers():
+    import json
+
+    meta = json.loads((DEFAULT / "metadata.json").read_text())
+    spec = meta["frontend"]
+    base = WhisperExtractor(spec, DEFAULT)
+    other_layers = WhisperExtractor({**spec, "layers": [1, 2]}, DEFAULT)
+    assert other_layers.fingerprint != base.fingerprint
+    assert WhisperExtractor(dict(spec), DEFAULT).fingerprint == base.fingerprint
+    assert len(base.feature_names) == base.n_features == 2 * len(spec["layers"]) * base.encoder.d_model
+
+
+def test_from_dict_and_from_name_refuse_clearly(tmp_path):
+    with pytest.raises(ModelError, match="unknown front end 'mystery'"):
+        from_dict({"type": "mystery"}, tmp_path)
+    spec = FeatureExtractor("tutorial").to_dict()
+    with pytest.raises(ModelError, match="does not match its fingerprint"):
+        from_dict({**spec, "fingerprint": "0" * 16}, tmp_path)
+    with pytest.raises(ModelError, match="model directory or an 'onnx_path'"):
+        from_dict({"type": "whisper", "layers": [1]})
+    ex = FeatureExtractor("emovox")
+    assert from_name(ex) is ex and isinstance(from_name("tutorial"), FeatureExtractor)
+    assert isinstance(from_name(spec), FeatureExtractor)
+
+
+def test_batch_features_take_any_extractor(clips, tmp_path):
+    pytest.importorskip("distributed")
+    from emovox import batch
+
+    spec = {
+        "type": "whisper",
+        "onnx_path": str(DEFAULT / "encoder.onnx"),
+        "layers": [2, 3],
+        "pooling": "active",
+    }
+    ex = WhisperExtractor(spec)
+    s = batch.features(clips, spec, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (s.n_ok, s.n_failed) == (len(clips), 0)
+    df = batch.read_results(tmp_path / "out").set_index("path")
+    assert list(df.columns) == ["key", "error", *ex.feature_names]
+    for p in clips:
+        row = df.loc[os.path.abspath(p), ex.feature_names].to_numpy(np.float32)
+        np.testing.assert_allclose(row, ex.process_file(p), rtol=1e-5, atol=1e-5)
+    assert Path(tmp_path / "out").is_dir()
