@@ -33,7 +33,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["EXTRACTOR_VERSION", "ExtractionResult", "cache_path", "file_hash", "process_file", "process_files"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "ExtractionResult",
+    "cache_path",
+    "file_hash",
+    "process_file",
+    "process_files",
+]
 
 #: Bump when the numbers a given config produces change; part of every cache key.
 EXTRACTOR_VERSION = "1"

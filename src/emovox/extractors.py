@@ -123,7 +123,9 @@ def from_name(name: Any, cache_dir: str | os.PathLike | None = None) -> Extracto
         from .tables import default_cache_dir
 
         _, _, checkpoint = name.partition(":")
-        onnx_path = ensure_onnx_encoder(checkpoint or None, Path(cache_dir) if cache_dir else default_cache_dir())
+        onnx_path = ensure_onnx_encoder(
+            checkpoint or None, Path(cache_dir) if cache_dir else default_cache_dir()
+        )
         spec = {
             "type": "whisper",
             "encoder_source": checkpoint or "whisper-base",
