@@ -53,6 +53,27 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
 
 
+def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
+    """``--engine``, ``--address``, ``--output-dir`` and ``--retry-failed``: running on a Dask cluster."""
+    p.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
+    )
+    p.add_argument(
+        "--address",
+        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
+        "(default: a LocalCluster on this machine)",
+    )
+    p.add_argument("--output-dir", help=f"with --engine dask: {output_dir_help}")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --engine dask: recompute the files whose earlier row in the folder is an error",
+    )
+
+
 def did_you_mean(word: str, choices) -> str:
     """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

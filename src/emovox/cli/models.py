@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import err, examples, model_args, report_failures, source_args
+from .common import engine_args, err, examples, model_args, report_failures, source_args
 
 
 def _load_source(args):
@@ -426,25 +426,7 @@ def register(sub) -> None:
     )
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
-    p.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
-    )
-    p.add_argument(
-        "--address",
-        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
-        "(default: a LocalCluster on this machine)",
-    )
-    p.add_argument(
-        "--output-dir", help="with --engine dask: folder of the Parquet partitions (default OUTPUT.parts)"
-    )
-    p.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="with --engine dask: recompute the files whose earlier row in the folder is an error",
-    )
+    engine_args(p, "folder of the Parquet partitions (default OUTPUT.parts)")
     p.set_defaults(func=cmd_features)
 
     p = sub.add_parser(
@@ -574,23 +556,5 @@ def register(sub) -> None:
     )
     p.add_argument("-o", "--output", help="save the results to .csv or .json (with --timeline: the segments)")
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
-    p.add_argument(
-        "--engine",
-        choices=("local", "dask"),
-        default="local",
-        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
-    )
-    p.add_argument(
-        "--address",
-        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
-        "(default: a LocalCluster on this machine)",
-    )
-    p.add_argument(
-        "--output-dir", help="with --engine dask: folder of the Parquet results (default emovox-predictions)"
-    )
-    p.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="with --engine dask: recompute the files whose earlier row in the folder is an error",
-    )
+    engine_args(p, "folder of the Parquet results (default emovox-predictions)")
     p.set_defaults(func=cmd_predict)
