@@ -172,12 +172,11 @@ def test_saved_model_predicts_without_torch(tmp_path):
 
 
 def test_cli_routes_deep_models():
-    from types import SimpleNamespace
 
-    from emovox.cli.models import _is_deep
+    from emovox.experiments import model_kind
 
     assert {"cnn1d", "cnn1d-tutorial", "cnn2d", "rescnn"} <= DEEP_MODELS
-    assert _is_deep(SimpleNamespace(model="rescnn")) and not _is_deep(SimpleNamespace(model="svm"))
+    assert model_kind("rescnn") == "deep" and model_kind("svm") == "features"
 
 
 def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, tmp_path):

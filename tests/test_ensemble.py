@@ -126,12 +126,11 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_
 
 
 def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
-    from types import SimpleNamespace
 
-    from emovox.cli.models import _is_ensemble
+    from emovox.experiments import model_kind
 
-    assert _is_ensemble(SimpleNamespace(model="rescnn+compare-logreg"))
-    assert not _is_ensemble(SimpleNamespace(model="rescnn"))
+    assert model_kind("rescnn+compare-logreg") == "ensemble"
+    assert model_kind("rescnn") != "ensemble"
     # refused by the CLI's argument check, before any work
     proc = subprocess.run(
         [

@@ -120,21 +120,22 @@ def _save_evaluation(ev, args) -> None:
         print(f"saved {args.reliability}", file=sys.stderr)
 
 
-def _is_ensemble(args) -> bool:
-    """Whether --model joins several models (option combinations were checked by argument_problem)."""
-    from ..models.ensemble import is_ensemble
-
-    return is_ensemble(getattr(args, "model", None))
-
-
-def _is_deep(args) -> bool:
-    from ..deep import DEEP_MODELS
-
-    return args.model in DEEP_MODELS
+def _options(args) -> dict:
+    """The keyword arguments of :func:`emovox.experiments.evaluate` / ``train`` that the options give."""
+    return {
+        "features": getattr(args, "features", None),
+        "trim_db": getattr(args, "trim_db", None),
+        "encoder": getattr(args, "encoder", None),
+        "seed": args.seed,
+        "cache_dir": args.cache_dir,
+        "n_jobs": args.jobs,
+        "progress": not args.quiet,
+        "scale": not args.no_scale,
+        "calibrate": args.calibrate,
+    }
 
 
 def cmd_evaluate(args) -> int:
-    n_failed = 0  # files that could not be used: reported, and the exit status says so
     df = _load_source(args)
     _check_protocol_fits(args, df)
     if args.trained:
@@ -142,134 +143,29 @@ def cmd_evaluate(args) -> int:
         from ..inference import load_model
 
         ev, failed = evaluate_model(load_model(args.trained), df, speaker_adapt=args.speaker_adapt)
-        for p in failed:
-            print(f"emovox: skipped: {p.error}", file=sys.stderr)
-        n_failed = len(failed)
-    elif _is_ensemble(args):  # argument_problem refused --calibrate / --speaker-adapt here before any work
-        from ..models.ensemble import evaluate_ensemble
-
-        tables: dict = {}
-        ev = evaluate_ensemble(
-            df,
-            args.model,
-            args.protocol,
-            seed=args.seed,
-            cache_dir=args.cache_dir,
-            jobs=args.jobs,
-            progress=not args.quiet,
-            tables=tables,
-        )
-        n_failed = len({path for t in tables.values() for path, _ in t.failures})
-    elif _is_deep(args):
-        from ..deep.train import evaluate_deep
-
-        _warn_features(args)
-        ev = evaluate_deep(
-            df, args.model, args.protocol, seed=args.seed, cache_dir=args.cache_dir, progress=not args.quiet
-        )
+        failures = [(p.source, p.error) for p in failed]
     else:
-        from ..training import evaluate_recipe
+        from ..experiments import evaluate
 
-        table = _features(args, df)
-        n_failed = len(table.failures)
-        ev = evaluate_recipe(
-            table,
-            _recipe(args),
-            args.protocol,
-            seed=args.seed,
-            progress=not args.quiet,
-            scale=not args.no_scale,
-            adapt=args.speaker_adapt,
-            calibrate=args.calibrate,
-        )
+        opts = _options(args)
+        ev, failures = evaluate(df, args.model, args.protocol, speaker_adapt=args.speaker_adapt, **opts)
+    report_failures(failures)  # files that could not be used: reported, and the exit status says so
     print(ev.table())
     _save_evaluation(ev, args)
-    return 1 if n_failed else 0
+    return 1 if failures else 0
 
 
 def cmd_train(args) -> int:
-    from ..training import evaluate_recipe, train_classical
+    from ..experiments import train
 
     df = _load_source(args)
     _check_protocol_fits(args, df)
-    if _is_ensemble(args):
-        from ..models.ensemble import train_ensemble
-
-        tables: dict = {}
-        out, ev = train_ensemble(
-            df,
-            args.model,
-            args.output,
-            protocol=args.protocol,
-            seed=args.seed,
-            cache_dir=args.cache_dir,
-            jobs=args.jobs,
-            progress=not args.quiet,
-            tables=tables,
-        )
-        if ev is not None:
-            print(ev.table())
-        print(f"saved model to {out}", file=sys.stderr)
-        return 1 if any(t.failures for t in tables.values()) else 0
-    if _is_deep(args):
-        return _train_deep(args, df)
-    table = _features(args, df)
-    recipe = _recipe(args)
-    ev = None
-    if args.protocol != "none":
-        ev = evaluate_recipe(
-            table, recipe, args.protocol, seed=args.seed, progress=not args.quiet, scale=not args.no_scale
-        )
-        print(ev.table())
-    out = train_classical(
-        table,
-        args.output,
-        recipe.classifier,
-        params=recipe.params,
-        seed=args.seed,
-        evaluation=ev,
-        scale=not args.no_scale,
-        extra={"recipe": args.model},
-        calibration=args.calibrate or None,
-    )
+    out, ev, failures = train(df, args.model, args.output, protocol=args.protocol, **_options(args))
+    report_failures(failures)
     if ev is not None:
-        from .. import plots
-
-        plots.save(ev.confusion_figure(), out / "confusion.png")
-        ev.save_json(out / "evaluation.json")
-    print(f"saved model to {out}", file=sys.stderr)
-    return 1 if table.failures else 0
-
-
-def _train_deep(args, df) -> int:
-    """``emovox train --model <deep>``: optional cross-validation, then the final model directory."""
-    from ..deep.recipes import get_recipe
-    from ..deep.train import deep_features, evaluate_deep, train_deep
-
-    _warn_features(args)
-    recipe = get_recipe(args.model, seed=args.seed)
-    table = deep_features(df, recipe, cache_dir=args.cache_dir, progress=not args.quiet)
-    report_failures(table.failures)
-    ev = None
-    if args.protocol != "none":
-        ev = evaluate_deep(df, recipe, args.protocol, seed=args.seed, table=table, progress=not args.quiet)
         print(ev.table())
-    out, res = train_deep(df, recipe, args.output, table=table, evaluation=ev, progress=not args.quiet)
-    print(
-        f"trained {res.summary()['epochs']} epochs ({res.seconds_per_epoch:.1f} s/epoch), best epoch "
-        f"{res.best_epoch}, validation UA {100 * res.val_scores['ua']:.1f} %",
-        file=sys.stderr,
-    )
     print(f"saved model to {out}", file=sys.stderr)
-    return 1 if table.failures else 0
-
-
-def _warn_features(args) -> None:
-    if getattr(args, "features", None):
-        print(
-            f"emovox: --features is ignored for {args.model}: deep models define their own front end",
-            file=sys.stderr,
-        )
+    return 1 if failures else 0
 
 
 def cmd_tune(args) -> int:
