@@ -129,14 +129,20 @@ class EmotionModel:
         if not self.temperature > 0:
             raise ModelError(f"{self.path}: calibration temperature must be > 0, got {self.temperature}")
         self.uncertain_below = float(calibration.get("uncertain_below", UNCERTAIN_BELOW))
-        self.members: list[tuple[EmotionModel, float, list[int]]] = []
         self.all_labels = list(self.labels)
         self._keep: list[int] | None = None
         if emotions is not None:
             self.restrict(emotions)
-        if self.metadata.get("kind") == "ensemble":  # see emovox.models.ensemble
-            self._load_members()
-            return
+        self._load_parts()
+
+    def __new__(cls, path: str | os.PathLike, **kwargs: Any) -> EmotionModel:
+        # EmotionModel(dir) gives the right class for what the directory holds: one model or an ensemble
+        if cls is EmotionModel and _declared_kind(Path(path)) == "ensemble":
+            cls = EnsembleModel
+        return super().__new__(cls)
+
+    def _load_parts(self) -> None:
+        """The front end and the ONNX head (an ensemble loads its members instead)."""
         try:
             self.frontend = from_dict(self.metadata["frontend"], self.path)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -176,23 +182,7 @@ class EmotionModel:
     @property
     def can_adapt(self) -> bool:
         """Whether :meth:`proba_session` can adapt to a speaker (the model, or a member, has class means)."""
-        if self.members:
-            return any(m.can_adapt for m, _, _ in self.members)
         return self.class_means is not None
-
-    def _load_members(self) -> None:
-        """An ensemble: member models in sub-directories, their probabilities averaged with weights."""
-        for m in self.metadata["members"]:
-            member = EmotionModel(self.path / m["path"], check_speech=False)
-            unknown = set(member.labels) - set(self.all_labels)
-            if unknown:
-                raise ModelError(
-                    f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels"
-                )
-            self.members.append(
-                (member, float(m.get("weight", 1.0)), [self.all_labels.index(lab) for lab in member.labels])
-            )
-        self.sample_rate = self.members[0][0].sample_rate
 
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
@@ -245,10 +235,6 @@ class EmotionModel:
     def embed(self, y: np.ndarray) -> np.ndarray | list:
         """The front end's representation of one mono signal at :attr:`sample_rate` (an ensemble: a list
         with each member's)."""
-        if self.members:
-            from .audio import resample
-
-            return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
         return self.frontend.process_signal(y)
 
     def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
@@ -256,14 +242,6 @@ class EmotionModel:
         return self._finish(self._raw_proba(X))
 
     def _raw_proba(self, X: np.ndarray | list) -> np.ndarray:
-        if self.members:
-            total = 0.0
-            for (m, w, cols), Xm in zip(self.members, X, strict=True):
-                p = m.proba_from_embeddings(Xm)
-                full = np.zeros((len(p), len(self.all_labels)))
-                full[:, cols] = p
-                total = total + w * full
-            return total / sum(w for _, w, _ in self.members)
         X = np.asarray(X, dtype=np.float32)
         if X.ndim in (1, 3):  # one utterance: a feature vector, or a deep model's [1, frames, bins] matrix
             X = X[None]
@@ -281,11 +259,6 @@ class EmotionModel:
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
-        if self.members:
-            total = np.zeros((len(embeddings), len(self.all_labels)))
-            for k, (m, w, cols) in enumerate(self.members):
-                total[:, cols] += w * m.proba_session([e[k] for e in embeddings])
-            return self._finish(total / sum(w for _, w, _ in self.members))
         if self.class_means is None:
             return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
         from .adaptation import adapt_proba
@@ -345,13 +318,6 @@ class EmotionModel:
         """:meth:`embed` of a long recording given as ``chunks()`` (a callable returning a fresh iterator of
         mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
         features); deep frame models need the whole signal and read it whole."""
-        if self.members:
-            return [
-                m.embed_stream(chunks)
-                if m.sample_rate == self.sample_rate
-                else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
-                for m, _, _ in self.members
-            ]
         return self.frontend.process_stream(chunks)
 
     def speech_stream(self, chunks, block_seconds: float = SPEECH_BLOCK_SECONDS):
@@ -466,6 +432,74 @@ class EmotionModel:
             {lab: float(v) for lab, v in zip(labels, p, strict=True)},
             uncertain=bool(p[i] < self.uncertain_below),
         )
+
+
+class EnsembleModel(EmotionModel):
+    """An ensemble model directory (:mod:`emovox.models.ensemble`): member models in sub-directories, their
+    probabilities averaged with weights over the union of their labels. Same interface as
+    :class:`EmotionModel` (``EmotionModel(dir)`` returns one when the directory holds an ensemble); an
+    embedding is the list of each member's."""
+
+    def _load_parts(self) -> None:
+        self.members: list[tuple[EmotionModel, float, list[int]]] = []
+        for m in self.metadata["members"]:
+            member = EmotionModel(self.path / m["path"], check_speech=False)
+            unknown = set(member.labels) - set(self.all_labels)
+            if unknown:
+                raise ModelError(
+                    f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels"
+                )
+            self.members.append(
+                (member, float(m.get("weight", 1.0)), [self.all_labels.index(lab) for lab in member.labels])
+            )
+        self.sample_rate = self.members[0][0].sample_rate
+        self.class_means = None
+
+    @property
+    def can_adapt(self) -> bool:
+        return any(m.can_adapt for m, _, _ in self.members)
+
+    def _average(self, parts) -> np.ndarray:
+        """Weighted mean of the members' probabilities, each placed in its columns of :attr:`all_labels`."""
+        total = 0.0
+        for (_, w, cols), p in zip(self.members, parts, strict=True):
+            full = np.zeros((len(p), len(self.all_labels)))
+            full[:, cols] = p
+            total = total + w * full
+        return total / sum(w for _, w, _ in self.members)
+
+    def embed(self, y: np.ndarray) -> list:
+        return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
+
+    def _raw_proba(self, X: list) -> np.ndarray:
+        return self._average(
+            [m.proba_from_embeddings(Xm) for (m, _, _), Xm in zip(self.members, X, strict=True)]
+        )
+
+    def proba_session(self, embeddings: Sequence) -> np.ndarray:
+        if not len(embeddings):
+            return np.zeros((0, len(self.labels)))
+        parts = [m.proba_session([e[k] for e in embeddings]) for k, (m, _, _) in enumerate(self.members)]
+        return self._finish(self._average(parts))
+
+    def embed_stream(self, chunks) -> list:
+        return [
+            m.embed_stream(chunks)
+            if m.sample_rate == self.sample_rate
+            else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
+            for m, _, _ in self.members
+        ]
+
+
+def _declared_kind(path: Path) -> str | None:
+    """The ``kind`` a model directory's metadata declares (verified later, when the model loads)."""
+    import json
+
+    try:
+        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the loader reports it, in one line
+    return meta.get("kind") if isinstance(meta, dict) else None
 
 
 def _is_single(x) -> bool:
