@@ -50,3 +50,12 @@ def test_evaluate_and_train_report_bad_files_and_keep_going(tone_manifest, tmp_p
     model = load_model(out, check_speech=False)  # pure tones are not speech: the check would refuse them
     assert sorted(model.labels) == ["angry", "sad"]
     assert model.predict(tone_manifest["path"].iloc[0]) == tone_manifest["emotion"].iloc[0]
+
+
+def test_an_ensemble_logs_each_member(tone_manifest, tmp_path, caplog):
+    caplog.set_level("INFO", logger="emovox")
+    ev, failed = evaluate(tone_manifest, "logreg+svm", "kfold:3", cache_dir=tmp_path / "c", progress=True)
+    assert failed == [] and set(ev.members) == {"logreg", "svm"}
+    lines = [r.getMessage() for r in caplog.records if r.name == "emovox.models.ensemble"]
+    assert any(line.startswith("[logreg+svm] logreg: UA") for line in lines)
+    assert any(line.startswith("[logreg+svm] svm: UA") for line in lines)

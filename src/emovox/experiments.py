@@ -126,7 +126,7 @@ def evaluate(
             protocol,
             seed=seed,
             cache_dir=cache_dir,
-            jobs=n_jobs,
+            n_jobs=n_jobs,
             progress=progress,
             tables=tables,
         )
@@ -194,7 +194,7 @@ def train(
             protocol=protocol,
             seed=seed,
             cache_dir=cache_dir,
-            jobs=n_jobs,
+            n_jobs=n_jobs,
             progress=progress,
             tables=tables,
         )

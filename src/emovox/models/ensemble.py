@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import CorpusError, ModelError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SEP = "+"
 
@@ -130,20 +130,20 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     return ev
 
 
-def _member_table(df, name: str, *, cache_dir, jobs: int | None, progress: bool):
+def _member_table(manifest, name: str, *, cache_dir, n_jobs: int | None, progress: bool):
     """The features a member trains on: a deep frame table, or a hand-crafted / encoder feature table."""
     if _is_deep(name):
         from ..deep.train import deep_features
 
-        table = deep_features(df, name, cache_dir=cache_dir, progress=progress)
+        table = deep_features(manifest, name, cache_dir=cache_dir, progress=progress)
     else:
         from ..training import compute_features, resolve_recipe
 
         table = compute_features(
-            df, resolve_recipe(name), n_jobs=jobs, cache_dir=cache_dir, progress=progress
+            manifest, resolve_recipe(name), n_jobs=n_jobs, cache_dir=cache_dir, progress=progress
         )
     for _path, msg in table.failures:
-        log.warning("skipped (%s): %s", name, msg)
+        logger.warning("skipped (%s): %s", name, msg)
     return table
 
 
@@ -165,7 +165,7 @@ def evaluate_ensemble(
     seed: int = 0,
     weights=None,
     cache_dir: str | Path | None = None,
-    jobs: int | None = None,
+    n_jobs: int | None = None,
     progress: bool = True,
     tables: dict[str, Any] | None = None,
     log: bool = False,
@@ -181,12 +181,12 @@ def evaluate_ensemble(
     members = {}
     for name in names:
         if name not in tables:
-            tables[name] = _member_table(df, name, cache_dir=cache_dir, jobs=jobs, progress=progress)
+            tables[name] = _member_table(df, name, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
         members[name] = _evaluate_member(
             df, name, tables[name], protocol, seed=seed, progress=progress, log=log
         )
         if progress or log:
-            log.info("[%s] %s: UA %.1f %%", model, name, 100 * members[name].summary["ua"])
+            logger.info("[%s] %s: UA %.1f %%", model, name, 100 * members[name].summary["ua"])
     ev = combine(list(members.values()), weights, name=model)
     ev.members = members
     return ev
@@ -201,7 +201,7 @@ def train_ensemble(
     seed: int = 0,
     weights=None,
     cache_dir: str | Path | None = None,
-    jobs: int | None = None,
+    n_jobs: int | None = None,
     progress: bool = True,
     tables: dict[str, Any] | None = None,
 ):
@@ -220,7 +220,7 @@ def train_ensemble(
     tables = tables if tables is not None else {}
     for n in names:
         if n not in tables:
-            tables[n] = _member_table(df, n, cache_dir=cache_dir, jobs=jobs, progress=progress)
+            tables[n] = _member_table(df, n, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     ev = None
     if protocol != "none":
         ev = evaluate_ensemble(
