@@ -276,6 +276,33 @@ def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
     assert len(printed[0]["segments"]) == n_utts == len(json.loads(json_out.read_text()))
 
 
+def test_file_timelines_of_several_inputs(model, speech_file, tmp_path):
+    """The library behind ``predict --timeline``: one result per input, failures named, callbacks in order."""
+    from emovox.live import FileTimeline, file_timelines, timeline_inputs
+
+    path, n = speech_file
+    (tmp_path / "empty").mkdir()
+    missing = tmp_path / "missing.wav"
+    paths, failed = timeline_inputs([path, tmp_path / "empty", missing])
+    assert paths == [str(path), str(missing)]
+    assert [f.source for f in failed] == [str(tmp_path / "empty")] and "no audio" in failed[0].error
+    seen: list = []
+    results = list(
+        file_timelines(
+            paths, model, on_file=lambda s: seen.append(("file", s)), on_segment=lambda g: seen.append(g)
+        )
+    )
+    assert [type(r) for r in results] == [FileTimeline, FileTimeline]
+    ok, bad = results
+    assert ok.error is None and ok.source == str(path) and len([s for s in ok.segments if s.speech]) == n
+    assert [s.to_dict() for s in ok.segments] == [s.to_dict() for s in timeline(path, model)]
+    assert seen[0] == ("file", str(path)) and seen[1 : 1 + len(ok.segments)] == ok.segments
+    assert seen[1 + len(ok.segments)] == ("file", str(missing))
+    assert bad.error and "missing.wav" in bad.error and not bad.segments
+    assert bad.to_dict() == {"source": str(missing), "error": bad.error}
+    assert ok.to_dict(top_k=1)["segments"][0]["probabilities"].keys() <= set(model.labels)
+
+
 def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     """The README's ``predict --timeline -o t.csv`` then ``plot timeline t.csv``; non-speech rows draw grey."""
     from emovox import plots
@@ -423,6 +450,31 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     with open(out / "report.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 4
     assert "report:" in capsys.readouterr().err
+
+
+def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog, capsys):
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pics = tmp_path / "pictures"
+    (pics / "bored").mkdir(parents=True)  # an emotion no model detects
+    plt.imsave(pics / "bored" / "b.png", RNG.random((8, 8, 3)))
+    audio = tmp_path / "short.wav"
+    sf.write(audio, silence(1.0), SR)
+    with caplog.at_level(logging.INFO, logger="emovox.live.session"):
+        run_session(pics, audio, model, seconds=2.0, output_dir=tmp_path / "out", wait_for_start=False)
+    notes = [r.getMessage() for r in caplog.records if r.name == "emovox.live.session"]
+    assert len(notes) == 2 and notes[0].startswith("note: the model cannot detect bored (it knows ")
+    assert notes[1] == f"note: {audio} ended during picture 1 (1.0 of 2 s)"
+    capsys.readouterr()
+    argv = ["session", str(pics), "--input", str(audio), "--fast", "--no-window", "--seconds", "2"]
+    assert main([*argv, "--model", str(model.path), "-o", str(tmp_path / "cli")]) == 0
+    err = capsys.readouterr().err
+    assert "emovox: note: the model cannot detect bored" in err and "ended during picture 1" in err
 
 
 def test_listen_prints_the_table_of_predict_timeline(model, speech_file, capsys):

@@ -341,7 +341,7 @@ def test_cli_bad_model_is_one_line(tmp_path):
 
 def test_missing_timeline_backend_still_answers(model, monkeypatch):
     from emovox.errors import EmovoxError
-    from emovox.server import app as server_app
+    from emovox.server import analysis as server_app
 
     def broken(model, y):
         raise EmovoxError("voice-activity detection needs the webrtcvad module")

@@ -159,20 +159,16 @@ def cmd_session(args) -> int:
 def predict_timeline(args) -> int:
     """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment."""
     from ..audio import audio_info
-    from ..errors import EmovoxError
     from ..inference import load_model
-    from ..inputs import expand_inputs
-    from ..live import FileSource, adapt_timeline, iter_timeline
-    from ..live.timeline import segment_dict, table_header, table_row
-    from ..paths import display_path
+    from ..live import file_timelines, timeline_inputs
+    from ..live.timeline import table_header, table_row
 
     if not args.timeline:
         err("--plot and -o/--output go with --timeline")
         return 2
-    problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
-    paths = expand_inputs(args.paths, problems)
-    for msg in problems:
-        err(msg)
+    paths, results = timeline_inputs(args.paths)  # results: entries that are not files, failed already
+    for failed in results:
+        err(failed.error)
     if not paths:
         return 1
     if args.plot and len(paths) > 1:
@@ -185,55 +181,39 @@ def predict_timeline(args) -> int:
         return 2
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
-    n_bad, everything, as_json = (
-        len(problems),
-        [],
-        [{"source": m.split(": ", 1)[0], "error": m} for m in problems],
-    )
-    for path in paths:
-        segs = []
-        shown = display_path(path)  # the real path opens; this one prints (not UTF-8: \xNN)
-        try:
-            if not args.json:
-                if len(paths) > 1:
-                    print(f"# {shown}")
-                print(table_header(labels), flush=True)
-            # adapted rows exist only once the whole recording is read: printed at the end
-            for seg in iter_timeline(FileSource(path, model.sample_rate), model, keep_embeddings=adapt):
-                segs.append(seg)
-                if not args.json and not adapt:
-                    print(table_row(seg, labels, top_k), flush=True)
-            if adapt:
-                adapt_timeline(model, segs)
-                if not args.json:
-                    for seg in segs:
-                        print(table_row(seg, labels, top_k), flush=True)
-        except EmovoxError as exc:
-            n_bad += 1
-            err(display_path(str(exc)))
-            as_json.append({"source": shown, "error": display_path(str(exc))})
+
+    def header(shown: str) -> None:
+        if not args.json:
+            if len(paths) > 1:
+                print(f"# {shown}")
+            print(table_header(labels), flush=True)
+
+    def row(seg) -> None:
+        if not args.json:
+            print(table_row(seg, labels, top_k), flush=True)
+
+    for res in file_timelines(paths, model, same_speaker=adapt, on_file=header, on_segment=row):
+        results.append(res)
+        if res.error is not None:
+            err(res.error)
             continue
-        except OSError as exc:  # one file that cannot be read ends its own timeline, not the run
-            n_bad += 1
-            err(display_path(f"{path}: {exc.strerror or exc}"))
-            as_json.append({"source": shown, "error": display_path(f"{path}: {exc.strerror or exc}")})
-            continue
-        if not segs:
-            print(f"{shown}: no speech found; the timeline is empty", file=sys.stderr)
-        everything.append((shown, segs))
-        as_json.append({"source": shown, "segments": [segment_dict(s, top_k) for s in segs]})
+        if not res.segments:
+            print(f"{res.source}: no speech found; the timeline is empty", file=sys.stderr)
         if args.plot:  # the picture draws every emotion's curve, whatever --top-k
-            plot = _plot(segs, args.plot, labels, audio_info(path)["duration"], Path(shown).name)
+            plot = _plot(
+                res.segments, args.plot, labels, audio_info(res.path)["duration"], Path(res.source).name
+            )
             if not quiet:
                 print(f"saved {plot}", file=sys.stderr)
     if args.json:
-        print(json.dumps(as_json, indent=2))
+        print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
     if args.output:
-        _write_all(everything, args.output, labels, top_k)
+        _write_all([(r.source, r.segments) for r in results if r.error is None], args.output, labels, top_k)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
+    n_bad = sum(r.error is not None for r in results)
     if n_bad and not quiet:
-        print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
+        print(f"emovox: {n_bad} of {len(results)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
 
 

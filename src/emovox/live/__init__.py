@@ -4,6 +4,7 @@
   :class:`Segment` objects, splitting long speech into overlapping windows;
 * :func:`timeline` / :func:`iter_timeline` -- the emotion of every speech segment of a file or stream;
   :func:`adapt_timeline` re-scores one speaker's segments together, adapted to that voice;
+  :func:`file_timelines` runs them over several files (``emovox predict --timeline``);
 * :func:`listen` -- the live path, each segment shown as soon as it ends;
 * :func:`run_session` -- the picture-reaction session;
 * sources -- :class:`MicrophoneSource`, :class:`FileSource` (real time or as fast as possible),
@@ -31,14 +32,18 @@ from .sources import (
     resolve_device,
 )
 from .timeline import (
+    FileTimeline,
     adapt_timeline,
     classify,
+    file_timelines,
     format_segment,
     iter_timeline,
     plot_timeline,
     read_timeline,
+    resolve_model,
     rows,
     timeline,
+    timeline_inputs,
     write_timeline,
 )
 from .vad import Segment, Segmenter, VADOptions, segment
@@ -48,6 +53,7 @@ __all__ = [
     "AudioSource",
     "DeviceError",
     "FileSource",
+    "FileTimeline",
     "LiveView",
     "MicrophoneSource",
     "Recorder",
@@ -58,6 +64,7 @@ __all__ = [
     "VADOptions",
     "adapt_timeline",
     "classify",
+    "file_timelines",
     "find_pictures",
     "format_segment",
     "input_devices",
@@ -68,10 +75,12 @@ __all__ = [
     "read_timeline",
     "record",
     "resolve_device",
+    "resolve_model",
     "rows",
     "run_session",
     "segment",
     "timeline",
+    "timeline_inputs",
     "write_report",
     "write_timeline",
 ]

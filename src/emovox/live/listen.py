@@ -10,7 +10,15 @@ from typing import TextIO
 import numpy as np
 
 from .sources import take
-from .timeline import LatencyClock, _clock, _model, format_segment, iter_timeline, table_header, table_row
+from .timeline import (
+    LatencyClock,
+    format_clock,
+    format_segment,
+    iter_timeline,
+    resolve_model,
+    table_header,
+    table_row,
+)
 from .vad import Segment
 
 
@@ -44,7 +52,7 @@ class LiveView:
         self._last = time.perf_counter()
         db = 20 * np.log10(max(level, 1e-5))
         bars = int(np.clip((db + 60) / 60, 0, 1) * 20)
-        self._status = f"  listening {_clock(seconds)}  [{'#' * bars:<20}] {db:6.1f} dBFS"
+        self._status = f"  listening {format_clock(seconds)}  [{'#' * bars:<20}] {db:6.1f} dBFS"
         self.stream.write("\r\x1b[2K" + self._status)
         self.stream.flush()
 
@@ -101,7 +109,7 @@ def listen(
     list of Segment
         Every segment, in order (a Ctrl-C ends the list early rather than losing it).
     """
-    model = _model(model)
+    model = resolve_model(model)
     clock = LatencyClock()
 
     def on_chunk(chunk: np.ndarray, seconds: float) -> None:

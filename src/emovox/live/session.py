@@ -14,62 +14,36 @@ emotion, as ``report.csv``, ``report.html`` and ``report.png``, plus each record
 
 from __future__ import annotations
 
-import csv
-import html
+import logging
 import os
-import queue
 import random
-import sys
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 from ..errors import EmovoxError
-from .sources import AudioSource, DeviceError, open_source
-from .timeline import _model, classify
+from .display import HeadlessDisplay, WindowDisplay
+from .reader import BackgroundReader
+from .report import SessionReport, Trial, write_report
+from .sources import open_source
+from .timeline import classify, resolve_model
 from .vad import Segmenter, VADOptions
 
+__all__ = [
+    "PICTURE_EXTENSIONS",
+    "SessionReport",
+    "Trial",
+    "find_pictures",
+    "react",
+    "run_session",
+    "write_report",
+]
+
+logger = logging.getLogger(__name__)
+
 PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
-
-
-@dataclass
-class Trial:
-    """One picture and the reaction to it."""
-
-    picture: Path
-    expected: str | None
-    detected: str | None = None
-    confidence: float | None = None
-    probabilities: dict[str, float] = field(default_factory=dict)
-    speech_seconds: float = 0.0
-    recording: Path | None = None
-
-    @property
-    def match(self) -> bool | None:
-        """Whether the detected emotion is the expected one (None when there was nothing to compare)."""
-        if self.expected is None or self.detected is None:
-            return None
-        return self.detected == self.expected
-
-
-@dataclass
-class SessionReport:
-    """Every trial of a session and the files written for it."""
-
-    trials: list[Trial]
-    labels: list[str]
-    csv: Path | None = None
-    html: Path | None = None
-    png: Path | None = None
-
-    @property
-    def accuracy(self) -> float | None:
-        judged = [t.match for t in self.trials if t.match is not None]
-        return sum(judged) / len(judged) if judged else None
 
 
 def find_pictures(
@@ -98,200 +72,6 @@ def find_pictures(
     return found
 
 
-# --------------------------------------------------------------------------------------------- audio side
-class _Reader:
-    """Reads a source on a thread, so a window stays responsive while a microphone records."""
-
-    def __init__(self, source: AudioSource):
-        self.source = source
-        self.q: queue.Queue = queue.Queue(maxsize=256)
-        self.error: BaseException | None = None
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        self.carry: list[np.ndarray] = []
-        self.ended = False
-
-    def _run(self) -> None:
-        it = iter(self.source)
-        try:
-            for c in it:
-                while not self.stop.is_set():
-                    try:
-                        self.q.put(c, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self.stop.is_set():
-                    break
-        except BaseException as exc:  # handed to the main thread, which raises it
-            self.error = exc
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-            self.q.put(None)
-
-    def take(self, n: int, idle: Callable[[float], None]) -> np.ndarray:
-        """The next ``n`` samples (fewer if the source ends), calling ``idle(fraction_done)`` while waiting."""
-        parts, have = list(self.carry), sum(c.size for c in self.carry)
-        self.carry.clear()
-        while have < n and not self.ended:
-            try:
-                c = self.q.get(timeout=0.05)
-            except queue.Empty:
-                idle(have / n)
-                continue
-            if c is None:
-                self.ended = True
-                if self.error is not None:
-                    raise self.error
-                break
-            parts.append(c)
-            have += c.size
-            idle(min(1.0, have / n))
-        y = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-        if y.size > n:
-            self.carry.append(y[n:])
-            y = y[:n]
-        return y
-
-    def close(self) -> None:
-        self.stop.set()
-        # Wait for the thread to close the source's iterator: a --save WAV is only complete after that.
-        self.thread.join(timeout=5.0)
-        self.source.close()
-
-
-# ------------------------------------------------------------------------------------------------ display
-class _Headless:
-    """No window: progress lines on a stream; the start key is Enter when stdin is a terminal."""
-
-    def __init__(self, stream=None, wait_for_start: bool | None = None):
-        self.stream = stream or sys.stdout
-        self.wait = sys.stdin.isatty() if wait_for_start is None else wait_for_start
-
-    def start_screen(self, n: int, seconds: float) -> None:
-        self.stream.write(f"{n} pictures, {seconds:g} s each: speak your reaction to each picture.\n")
-        if self.wait:
-            self.stream.write("Press Enter to start.")
-            self.stream.flush()
-            sys.stdin.readline()
-
-    def show(self, i: int, n: int, trial: Trial) -> None:
-        self.stream.write(f"[{i + 1}/{n}] {trial.picture.name} (expected: {trial.expected or '-'}) ... ")
-        self.stream.flush()
-
-    def progress(self, fraction: float) -> None:
-        pass
-
-    def result(self, trial: Trial) -> None:
-        got = trial.detected or "no speech"
-        conf = f" {trial.confidence:.2f}" if trial.confidence is not None else ""
-        self.stream.write(f"detected: {got}{conf}\n")
-        self.stream.flush()
-
-    def finish(self, report: SessionReport) -> None:
-        pass
-
-
-class _Window:
-    """A matplotlib window: a Start button (or Space / Enter), then each picture with a countdown."""
-
-    def __init__(self):
-        import matplotlib
-
-        if sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        ):
-            raise DeviceError(
-                "no display for the session window (run with --no-window for a headless session)"
-            )
-        import matplotlib.pyplot as plt
-
-        if matplotlib.get_backend().lower() in ("agg", "pdf", "svg", "ps", "cairo", "template"):
-            for backend in ("QtAgg", "TkAgg", "GTK4Agg", "GTK3Agg", "MacOSX"):
-                try:
-                    plt.switch_backend(backend)
-                    break
-                except Exception:
-                    continue
-            else:
-                raise DeviceError(
-                    "matplotlib has no interactive backend for the session window "
-                    "(install tkinter or PyQt, or run with --no-window)"
-                )
-        self.plt = plt
-        self.fig = plt.figure("emovox session", figsize=(9, 7))
-        self.started = False
-        self.fig.canvas.mpl_connect("key_press_event", self._key)
-
-    def _alive(self) -> bool:
-        return self.plt.fignum_exists(self.fig.number)
-
-    def _key(self, event) -> None:
-        if event.key in (" ", "enter", "space"):
-            self.started = True
-
-    def _pump(self, seconds: float = 0.03) -> None:
-        if not self._alive():
-            raise KeyboardInterrupt  # the window was closed: end the session like Ctrl-C
-        self.plt.pause(seconds)
-
-    def start_screen(self, n: int, seconds: float) -> None:
-        from matplotlib.widgets import Button
-
-        self.fig.clf()
-        self.fig.text(
-            0.5,
-            0.6,
-            f"{n} pictures, {seconds:g} s each.\nSay aloud how each picture makes you feel.",
-            ha="center",
-            va="center",
-            fontsize=16,
-        )
-        bax = self.fig.add_axes((0.4, 0.3, 0.2, 0.08))
-        button = Button(bax, "Start (Space)")
-        button.on_clicked(lambda _: setattr(self, "started", True))
-        self.plt.show(block=False)
-        while not self.started:
-            self._pump(0.05)
-        self.fig.clf()
-
-    def show(self, i: int, n: int, trial: Trial) -> None:
-        import matplotlib.image as mpimg
-
-        self.fig.clf()
-        self.ax = self.fig.add_axes((0.02, 0.08, 0.96, 0.86))
-        self.ax.imshow(mpimg.imread(trial.picture))
-        self.ax.set_axis_off()
-        self.title = self.fig.suptitle(f"{i + 1} / {n}   speak now", fontsize=14)
-        self.bar = self.fig.add_axes((0.1, 0.03, 0.8, 0.02))
-        self.bar.set_xlim(0, 1)
-        self.bar.set_axis_off()
-        self.fill = self.bar.barh(0, 0, color="#c44e52")[0]
-        self._pump(0.01)
-
-    def progress(self, fraction: float) -> None:
-        self.fill.set_width(fraction)
-        self._pump(0.01)
-
-    def result(self, trial: Trial) -> None:
-        self._pump(0.01)
-
-    def finish(self, report: SessionReport) -> None:
-        import matplotlib.image as mpimg
-
-        self.plt.close(self.fig)
-        if report.png is not None and report.png.exists():
-            fig = self.plt.figure("emovox session report", figsize=(12, 9))
-            ax = fig.add_axes((0, 0, 1, 1))
-            ax.imshow(mpimg.imread(report.png))
-            ax.set_axis_off()
-            self.plt.show()
-
-
-# ------------------------------------------------------------------------------------------------ session
 def react(
     model, y: np.ndarray, options: VADOptions | None = None
 ) -> tuple[str | None, float | None, dict, float]:
@@ -322,7 +102,7 @@ def run_session(
     order: str = "sorted",
     seed: int = 0,
     options: VADOptions | None = None,
-    stream=None,
+    stream: TextIO | None = None,
     wait_for_start: bool | None = None,
 ) -> SessionReport:
     """Run a picture-reaction session and write its report.
@@ -347,13 +127,25 @@ def run_session(
         ``sorted`` (folder, then name) or ``shuffle`` (with ``seed``).
     options : VADOptions, optional
         How each reaction is cut into speech.
+    stream : text stream, optional
+        Where a session without a window writes its progress (default standard output).
+    wait_for_start : bool, optional
+        Without a window, wait for Enter before the first picture (default: when stdin is a terminal).
+
+    Returns
+    -------
+    SessionReport
+        Every trial, and the report files written.
+
+    Notes for the user (pictures whose emotion the model cannot detect, a source that ends before the last
+    picture) are logged at INFO level (``emovox.live.session``).
     """
     import soundfile as sf
 
     if seconds <= 0:
         raise EmovoxError(f"seconds per picture must be positive, got {seconds:g}")
     found = find_pictures(pictures, order, seed)
-    model = _model(model)
+    model = resolve_model(model)
     sr = int(model.sample_rate)
     src = open_source(source, sr)
     if src.sample_rate != sr:
@@ -362,16 +154,14 @@ def run_session(
     (out / "recordings").mkdir(parents=True, exist_ok=True)
     unknown = sorted({e for _, e in found if e is not None and e not in model.labels})
     if unknown:
-        print(
-            f"emovox: note: the model cannot detect {', '.join(unknown)} "
-            f"(it knows {', '.join(model.labels)})",
-            file=sys.stderr,
+        logger.info(
+            "note: the model cannot detect %s (it knows %s)", ", ".join(unknown), ", ".join(model.labels)
         )
-    display = _Window() if window else _Headless(stream, wait_for_start)
+    display = WindowDisplay() if window else HeadlessDisplay(stream, wait_for_start)
     trials = [Trial(p, e) for p, e in found]
     n = int(round(seconds * sr))
     display.start_screen(len(trials), seconds)
-    reader = _Reader(src)  # started after the start key, so nothing before it is recorded
+    reader = BackgroundReader(src)  # started after the start key, so nothing before it is recorded
     try:
         for i, trial in enumerate(trials):
             display.show(i, len(trials), trial)
@@ -379,10 +169,8 @@ def run_session(
             trial.recording = out / "recordings" / f"{i + 1:02d}_{trial.picture.stem}.wav"
             sf.write(trial.recording, y, sr, subtype="PCM_16")
             if y.size < n:
-                print(
-                    f"emovox: note: {src.name} ended during picture {i + 1} "
-                    f"({y.size / sr:.1f} of {seconds:g} s)",
-                    file=sys.stderr,
+                logger.info(
+                    "note: %s ended during picture %d (%.1f of %g s)", src.name, i + 1, y.size / sr, seconds
                 )
             trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(
                 model, y, options
@@ -393,101 +181,3 @@ def run_session(
     report = write_report(trials, model.labels, out)
     display.finish(report)
     return report
-
-
-# ------------------------------------------------------------------------------------------------ reports
-def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike) -> SessionReport:
-    """Write ``report.csv``, ``report.html`` and ``report.png`` (a picture grid) to ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = SessionReport(trials, list(labels))
-    report.csv = out / "report.csv"
-    cols = ["picture", "expected", "detected", "confidence", "match", "speech_seconds", "recording"]
-    cols += [f"p_{lab}" for lab in labels]
-    with open(report.csv, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols)
-        w.writeheader()
-        for t in trials:
-            w.writerow(
-                {
-                    "picture": str(t.picture),
-                    "expected": t.expected or "",
-                    "detected": t.detected or "",
-                    "confidence": "" if t.confidence is None else round(t.confidence, 4),
-                    "match": "" if t.match is None else int(t.match),
-                    "speech_seconds": round(t.speech_seconds, 2),
-                    "recording": str(t.recording) if t.recording else "",
-                    **{
-                        f"p_{lab}": round(t.probabilities[lab], 4) if t.probabilities else ""
-                        for lab in labels
-                    },
-                }
-            )
-    report.png = _grid(trials, out / "report.png")
-    report.html = _html(report, out / "report.html")
-    return report
-
-
-def _caption(t: Trial) -> str:
-    got = f"{t.detected} ({t.confidence:.2f})" if t.detected else "no speech"
-    return f"expected: {t.expected or '-'}\ndetected: {got}"
-
-
-def _grid(trials: list[Trial], path: Path) -> Path:
-    import matplotlib.image as mpimg
-    from matplotlib.figure import Figure
-
-    # A bare Figure, not pyplot: pyplot would switch a running session window to the Agg backend.
-    cols = min(4, len(trials))
-    nrows = -(-len(trials) // cols)
-    fig = Figure(figsize=(3.2 * cols, 3.4 * nrows))
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for ax, t in zip(axes.flat, trials, strict=False):
-        try:
-            ax.imshow(mpimg.imread(t.picture))
-        except Exception:  # an unreadable picture still gets its row in the report
-            ax.text(0.5, 0.5, "(unreadable)", ha="center", va="center", transform=ax.transAxes)
-        colour = {True: "#2a7f2a", False: "#b22222", None: "#444444"}[t.match]
-        ax.set_title(_caption(t), fontsize=9, color=colour)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    return path
-
-
-def _html(report: SessionReport, path: Path) -> Path:
-    def cell(t: Trial) -> str:
-        src = html.escape(os.path.relpath(t.picture, path.parent))
-        rec = html.escape(os.path.relpath(t.recording, path.parent)) if t.recording else ""
-        cls = {True: "ok", False: "bad", None: "none"}[t.match]
-        top = ", ".join(f"{k} {v:.2f}" for k, v in sorted(t.probabilities.items(), key=lambda kv: -kv[1])[:3])
-        return (
-            f"<tr class='{cls}'><td><img src='{src}' alt='{html.escape(t.picture.name)}'></td>"
-            f"<td>{html.escape(t.expected or '-')}</td><td>{html.escape(t.detected or 'no speech')}</td>"
-            f"<td>{'' if t.confidence is None else f'{t.confidence:.2f}'}</td>"
-            f"<td>{html.escape(top)}</td><td>{t.speech_seconds:.1f} s</td>"
-            f"<td>{f'<audio controls src={chr(39)}{rec}{chr(39)}></audio>' if rec else ''}</td></tr>"
-        )
-
-    acc = report.accuracy
-    summary = (
-        f"{sum(bool(t.match) for t in report.trials)} of "
-        f"{sum(t.match is not None for t in report.trials)} reactions matched the expected emotion"
-        if acc is not None
-        else "no reaction could be compared with an expected emotion"
-    )
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>emovox session</title>
-<style>body{{font-family:sans-serif;margin:2em}}img{{max-width:240px;max-height:180px}}
-td,th{{padding:4px 10px;text-align:left;vertical-align:middle}}tr.ok td{{background:#e6f4e6}}
-tr.bad td{{background:#f8e3e3}}</style></head><body>
-<h1>Picture-reaction session</h1>
-<p>{html.escape(summary)}. Model labels: {html.escape(", ".join(report.labels))}.</p>
-<table><tr><th>picture</th><th>expected</th><th>detected</th><th>confidence</th><th>top emotions</th>
-<th>speech</th><th>recording</th></tr>
-{chr(10).join(cell(t) for t in report.trials)}
-</table></body></html>
-"""
-    path.write_text(page)
-    return path

@@ -13,7 +13,9 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,8 +23,13 @@ from ..errors import EmovoxError
 from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
 
+if TYPE_CHECKING:
+    from ..inference import EmotionModel
 
-def _model(model):
+
+def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> EmotionModel:
+    """``model`` itself when it is a loaded model; else the model at that path or of that bundled name
+    (the bundled default for None)."""
     if model is None or isinstance(model, str | os.PathLike):
         from ..inference import load_model
 
@@ -122,7 +129,7 @@ def iter_timeline(
     Segment
         With ``start``, ``end``, ``emotion``, ``confidence`` and ``probabilities``.
     """
-    model = _model(model)
+    model = resolve_model(model)
     sr = int(model.sample_rate)
     src = open_source(source, sr)
     chunks: Iterable[np.ndarray] = src
@@ -156,6 +163,130 @@ def timeline(source, model=None, **kwargs) -> list[Segment]:
     Silence-only audio gives an empty list.
     """
     return list(iter_timeline(source, model, **kwargs))
+
+
+# -------------------------------------------------------------------------------------------- several files
+@dataclass
+class FileTimeline:
+    """The timeline of one input of :func:`file_timelines`, or why it has none.
+
+    Attributes
+    ----------
+    source : str
+        The input as output names it: its path as valid UTF-8 text (:func:`emovox.paths.display_path`).
+    path : Path, optional
+        The file read (None for an entry that named no file, from :func:`timeline_inputs`).
+    segments : list of Segment
+        Its classified segments (for a failed input, those finished before the failure).
+    error : str, optional
+        One line naming the input and the cause, when the input failed.
+    """
+
+    source: str
+    path: Path | None = None
+    segments: list[Segment] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self, top_k: int | None = None) -> dict:
+        """``{"source", "segments"}`` (see :func:`segment_dict`), or ``{"source", "error"}`` when it failed."""
+        if self.error is not None:
+            return {"source": self.source, "error": self.error}
+        return {"source": self.source, "segments": [segment_dict(s, top_k) for s in self.segments]}
+
+
+def timeline_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[str], list[FileTimeline]]:
+    """The files a list of inputs names, and a failed :class:`FileTimeline` for each entry that names none.
+
+    Parameters
+    ----------
+    inputs : iterable of path
+        Files, folders (every audio file under them) and manifest CSVs (their ``path`` column), as
+        :func:`emovox.inputs.expand_inputs` reads them.
+
+    Returns
+    -------
+    paths : list of str
+        The files, in order; a name that does not exist is kept (reading it fails, naming it).
+    failed : list of FileTimeline
+        Folders without audio, FIFOs and other entries that are not files, each with its ``error``.
+    """
+    from ..inputs import expand_inputs
+
+    problems: list[str] = []
+    paths = expand_inputs(inputs, problems)
+    return paths, [FileTimeline(msg.split(": ", 1)[0], error=msg) for msg in problems]
+
+
+def file_timelines(
+    paths: Iterable[str | os.PathLike],
+    model: EmotionModel | str | os.PathLike | None = None,
+    *,
+    same_speaker: bool = False,
+    options: VADOptions | None = None,
+    on_file: Callable[[str], None] | None = None,
+    on_segment: Callable[[Segment], None] | None = None,
+) -> Iterator[FileTimeline]:
+    """Lazily yield the timeline of each file, one file after the other, read in bounded memory.
+
+    A file that cannot be read or decoded yields a :class:`FileTimeline` with ``error`` set; the others
+    are still read.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        The files (see :func:`timeline_inputs` for folders and manifests).
+    model : EmotionModel, path or name, optional
+        The classifier; the bundled default when omitted.
+    same_speaker : bool
+        Each file is one speaker: its segments are re-scored together, adapted to that voice
+        (:func:`adapt_timeline`), once the whole file is read.
+    options : VADOptions, optional
+        Segmentation settings.
+    on_file : callable, optional
+        Called as ``on_file(source)`` before a file is read (``source`` as :attr:`FileTimeline.source`).
+    on_segment : callable, optional
+        Called with each final segment: as soon as it is classified, or with ``same_speaker`` once the
+        file's segments are adapted. Its ``OSError`` (a closed output) ends that file as a failure.
+
+    Yields
+    ------
+    FileTimeline
+        One per file, in order.
+
+    Raises
+    ------
+    EmovoxError
+        With ``same_speaker``, for a model that cannot adapt to a speaker.
+    """
+    from ..paths import display_path
+    from .sources import FileSource
+
+    model = resolve_model(model)
+    if same_speaker and not model.can_adapt:
+        raise EmovoxError(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
+    for path in paths:
+        shown = display_path(path)  # the real path opens; this one is shown (not UTF-8: \xNN)
+        segs: list[Segment] = []
+        try:
+            if on_file is not None:
+                on_file(shown)
+            source = FileSource(path, model.sample_rate)
+            for seg in iter_timeline(source, model, options=options, keep_embeddings=same_speaker):
+                segs.append(seg)
+                if on_segment is not None and not same_speaker:
+                    on_segment(seg)
+            if same_speaker:
+                adapt_timeline(model, segs)
+                if on_segment is not None:
+                    for seg in segs:
+                        on_segment(seg)
+        except EmovoxError as exc:
+            yield FileTimeline(shown, Path(path), segs, display_path(str(exc)))
+            continue
+        except OSError as exc:  # one file that cannot be read ends its own timeline, not the run
+            yield FileTimeline(shown, Path(path), segs, display_path(f"{path}: {exc.strerror or exc}"))
+            continue
+        yield FileTimeline(shown, Path(path), segs)
 
 
 # ------------------------------------------------------------------------------------------------ output
@@ -359,17 +490,22 @@ def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
 def format_segment(s: Segment, top: int = 3) -> str:
     """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``."""
     if not s.speech:
-        return f"{_clock(s.start)}-{_clock(s.end)}  no speech (sound that is not a voice)"
+        return f"{format_clock(s.start)}-{format_clock(s.end)}  no speech (sound that is not a voice)"
     others = sorted(s.probabilities.items(), key=lambda kv: -kv[1])[1:top]
     extra = ", ".join(f"{k} {v:.2f}" for k, v in others)
     return (
-        f"{_clock(s.start)}-{_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
+        f"{format_clock(s.start)}-{format_clock(s.end)}  {str(s.emotion):<10} {s.confidence or 0:.2f}"
         + (" uncertain" if s.uncertain else "")
         + (f"  ({extra})" if extra else "")
     )
 
 
-def _clock(t: float) -> str:
+def format_clock(t: float) -> str:
+    """Seconds as a clock: ``mm:ss.ss``, or ``h:mm:ss.ss`` from an hour on.
+
+    >>> format_clock(75.5), format_clock(3725.0)
+    ('01:15.50', '1:02:05.00')
+    """
     m, s = divmod(max(0.0, t), 60)
     h, m = divmod(int(m), 60)
     return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m:02d}:{s:05.2f}"
@@ -382,40 +518,13 @@ def plot_timeline(
     duration: float | None = None,
     title: str | None = None,
 ) -> Path:
-    """Save a PNG timeline of classified segments.
+    """Save a PNG timeline of classified segments (:func:`emovox.plots.emotion_timeline`).
 
-    Uses the shared :func:`emovox.plots.emotion_timeline` figure when the installed emovox has it, else
-    a simple one here: a coloured bar per segment (opacity = confidence) on a row per emotion.
+    ``labels`` is not used: the figure shows the emotions the segments carry.
     """
     from .. import plots
 
-    if hasattr(plots, "emotion_timeline"):
-        fig = plots.emotion_timeline(list(segments), title=title or "Emotion over time", duration=duration)
-        return plots.save(fig, path)
-    plt = plots._plt()
-    labels = labels or sorted({s.emotion for s in segments if s.emotion})
-    end = duration or max((s.end for s in segments), default=1.0)
-    fig, ax = plt.subplots(figsize=(min(18, 6 + end / 30), 1.2 + 0.4 * max(1, len(labels))))
-    colours = plt.get_cmap("tab10")
-    row = {lab: i for i, lab in enumerate(labels)}
-    for s in segments:
-        if s.emotion in row:
-            i = row[s.emotion]
-            ax.broken_barh(
-                [(s.start, s.duration)],
-                (i - 0.4, 0.8),
-                facecolors=colours(i % 10),
-                alpha=0.35 + 0.65 * float(s.confidence or 0),
-            )
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_ylim(-0.6, max(1, len(labels)) - 0.4)
-    ax.set_xlim(0, end)
-    ax.set_xlabel("time (s)")
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title or f"Emotion timeline ({len(segments)} segments; opacity = confidence)")
-    if not segments:
-        ax.text(0.5, 0.5, "no speech found", transform=ax.transAxes, ha="center", va="center")
-    fig.tight_layout()
+    fig = plots.emotion_timeline(list(segments), title=title or "Emotion over time", duration=duration)
     return plots.save(fig, path)
 
 

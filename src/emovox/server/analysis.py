@@ -1,0 +1,224 @@
+"""What the prediction endpoints compute, run on the inference threads: decode an upload, predict, and
+shape the answer. Failures raise :class:`~emovox.server.errors.ApiError` with the HTTP status they get.
+
+An upload is its bytes, or the path of the temporary file a large body was spooled to
+(:mod:`emovox.server.uploads`); long audio is decoded from it window by window, never held whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import check_cancelled, load_audio
+from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
+from .errors import ApiError
+from .sniff import SNIFF_BYTES, sniff_format
+
+log = logging.getLogger(__name__)
+
+#: An upload: the bytes of an audio file, or the path of the file they were spooled to.
+Upload = bytes | Path
+
+
+def _head(source: Upload) -> bytes:
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    return bytes(source[:SNIFF_BYTES])
+
+
+def _size(source: Upload) -> int:
+    return source.stat().st_size if isinstance(source, Path) else len(source)
+
+
+def _message(exc: BaseException, source: Upload) -> str:
+    """The error's text as the client sees it, without the server's temporary file name: ffmpeg names
+    its input in its messages, and reads an in-memory upload from ``pipe:0``."""
+    text = str(exc)
+    return text.replace(str(source), "pipe:0") if isinstance(source, Path) else text
+
+
+def _timeline(model, y: np.ndarray) -> list[dict]:
+    """Speech segments of ``y`` (at the model's rate) with their emotions, from :mod:`emovox.live`."""
+    from ..live import timeline
+
+    return [_segment(s) for s in timeline(y, model)]
+
+
+def _segment(s) -> dict[str, Any]:
+    """One timeline segment as the API answers it (plain floats)."""
+    return {
+        "start": round(float(s.start), 3),
+        "end": round(float(s.end), 3),
+        "emotion": s.emotion,
+        "confidence": None if s.confidence is None else float(s.confidence),
+        "speech": s.speech,
+        "uncertain": s.uncertain,
+        "probabilities": {k: float(v) for k, v in s.probabilities.items()},
+    }
+
+
+def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
+    """The parts of a ``/v1/predict`` answer every path shares; no speech: no confidence, no probabilities."""
+    out = pred.to_dict()
+    out.update(
+        labels=emotions or list(model.labels), timeline=None, timeline_error=None, model=model.path.name
+    )
+    if not pred.speech:
+        out.update(confidence=None, uncertain=False, probabilities={})
+    return out
+
+
+def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> np.ndarray:
+    """The upload as mono float32 at the model's rate; 415 for what is not audio, 422 for broken audio,
+    413 for more than ``max_seconds`` of audio (refused from the header, before decoding, when it tells)."""
+    if not _size(data):
+        raise ApiError(422, "empty_upload", f"{name}: empty upload (zero bytes)")
+    head = _head(data)
+    if sniff_format(head) is None:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"{name}: not a recognised audio format (first bytes {head[:8]!r}); "
+            "send WAV, FLAC, OGG, MP3 or AIFF",
+        )
+    try:
+        y = load_audio(data, model.sample_rate, name=name, max_seconds=max_seconds)
+    except AudioLimitError as exc:
+        raise ApiError(413, "audio_too_long", _message(exc, data)) from None
+    except AudioError as exc:
+        msg = _message(exc, data)
+        if "ffmpeg is not installed" in msg:
+            raise ApiError(415, "unsupported_media_type", msg) from None
+        raise ApiError(422, "invalid_audio", msg) from None
+    return y
+
+
+def parse_emotions(model, text: str | None) -> list[str] | None:
+    """The ``?emotions=angry,happy,...`` query parameter as model labels; 422 naming the valid ones."""
+    if text is None or not text.strip():
+        return None
+    from ..calibration import restrict
+
+    wanted = [e.strip().lower() for e in text.split(",") if e.strip()]
+    try:
+        restrict(np.ones((1, len(model.labels))), list(model.labels), wanted)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_emotions", f"emotions: {exc}") from None
+    return list(dict.fromkeys(wanted))
+
+
+def analyse(
+    model,
+    data: Upload,
+    name: str,
+    timeline_after: float,
+    emotions: list[str] | None = None,
+    max_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Decode ``data`` and predict: the body of a ``/v1/predict`` answer (raises :class:`ApiError`).
+
+    Audio without speech answers ``speech: false`` and no emotion; ``emotions`` restricts the answer to
+    those labels (probabilities renormalised over them).
+    """
+    t0 = time.perf_counter()
+    from ..audio import STREAM_AFTER_SECONDS, audio_duration
+
+    declared = audio_duration(data) if sniff_format(_head(data)) else None
+    if declared and declared > STREAM_AFTER_SECONDS:
+        return _analyse_long(model, data, name, declared, timeline_after, emotions, max_seconds, t0)
+    y = decode(model, data, name, max_seconds)
+    duration = y.size / model.sample_rate
+    try:
+        pred = model.predict_signal(y, name, emotions=emotions)
+    except EmovoxError as exc:
+        raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
+    out = _answer(model, pred, emotions)
+    out.update(duration=round(duration, 3))
+    if not pred.speech:
+        out.update(elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+        return out
+    segments, why = None, None
+    if duration > timeline_after:
+        try:
+            segments = _timeline(model, y)
+        except (ImportError, EmovoxError) as exc:  # e.g. webrtcvad missing: still answer the prediction
+            why = f"no timeline: {exc}"
+            log.warning("%s: %s", name, why)
+    out.update(timeline=segments, timeline_error=why, elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    return out
+
+
+def _analyse_long(
+    model,
+    data: Upload,
+    name: str,
+    duration: float,
+    timeline_after: float,
+    emotions: list[str] | None,
+    max_seconds: float | None,
+    t0: float,
+) -> dict[str, Any]:
+    """:func:`analyse` of a long upload (``duration`` seconds, from its header), window by window: the decoded
+    audio is never held whole."""
+    from ..audio import DEFAULT_MIN_DURATION, stream_audio
+    from ..live import iter_timeline
+
+    def chunks():
+        return stream_audio(
+            data,
+            model.sample_rate,
+            max_seconds=max_seconds,
+            min_duration=DEFAULT_MIN_DURATION,
+            name=name,
+            chunk_seconds=5.0,
+        )
+
+    try:
+        pred = model.predict_stream(data, name, emotions=emotions, max_seconds=max_seconds)
+        out = _answer(model, pred, emotions)
+        if pred.speech and duration > timeline_after:
+            try:
+                segments = [
+                    _segment(seg)
+                    for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())
+                ]
+                out.update(timeline=segments)
+            except ImportError as exc:
+                out.update(timeline_error=f"no timeline: {exc}")
+    except AudioLimitError as exc:
+        raise ApiError(413, "audio_too_long", _message(exc, data)) from None
+    except Cancelled:
+        raise
+    except EmovoxError as exc:
+        raise ApiError(422, "invalid_audio", _message(exc, data)) from None
+    out.update(duration=round(duration, 3), elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    return out
+
+
+def reaction(model, data: Upload, name: str, max_seconds: float | None = None) -> dict[str, Any]:
+    """The emotion of a spoken reaction (speech segments only, as :func:`emovox.live.session.react`)."""
+    from ..live.session import react
+
+    t0 = time.perf_counter()
+    y = decode(model, data, name, max_seconds)
+    try:
+        emotion, confidence, probabilities, speech = react(model, y)
+    except EmovoxError as exc:
+        raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
+    return {
+        "source": name,
+        "emotion": emotion,
+        "confidence": confidence,
+        "probabilities": probabilities,
+        "speech_seconds": round(speech, 3),
+        "labels": list(model.labels),
+        "duration": round(y.size / model.sample_rate, 3),
+        "model": model.path.name,
+        "elapsed_ms": round(1000 * (time.perf_counter() - t0), 1),
+    }

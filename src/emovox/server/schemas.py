@@ -1,0 +1,188 @@
+"""The JSON the API answers with: response models (which also make the OpenAPI document), the
+documented error answers and request bodies, and the ``GET /v1/model`` body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .. import __version__
+
+
+class ErrorBody(BaseModel):
+    status: int = Field(description="HTTP status, repeated for clients that only see the body")
+    code: str = Field(description="machine-readable cause, e.g. 'unsupported_media_type', 'invalid_audio'")
+    error: str = Field(description="one line naming the input and the cause")
+
+
+class Segment(BaseModel):
+    start: float = Field(description="seconds from the start of the audio")
+    end: float
+    emotion: str | None
+    confidence: float | None
+    speech: bool = Field(True, description="false: the segment is sound that is not speech (no emotion)")
+    uncertain: bool = Field(False, description="true: low calibrated confidence")
+    probabilities: dict[str, float]
+
+
+class PredictResponse(BaseModel):
+    source: str = Field(description="the upload's file name, or '<body>' for a raw body")
+    speech: bool = Field(
+        description="false when the audio holds no speech (silence, noise, hum, tones, music): "
+        "then emotion and confidence are null and reason says what was found"
+    )
+    reason: str | None = Field(None, description="why the audio was found to hold no speech")
+    emotion: str | None = Field(
+        description="the most probable emotion of the whole recording (null: no speech)"
+    )
+    confidence: float | None = Field(description="calibrated probability of that emotion")
+    uncertain: bool = Field(
+        False, description="true when the calibrated confidence is low: treat the answer as a guess"
+    )
+    probabilities: dict[str, float] = Field(
+        description="every label's probability, in the model's order (empty when there is no speech)"
+    )
+    labels: list[str]
+    duration: float = Field(description="seconds of audio")
+    timeline: list[Segment] | None = Field(
+        description="speech segments with their emotions, for audio longer than one segment; else null"
+    )
+    timeline_error: str | None = Field(
+        None, description="why a long recording got no timeline, if it did not"
+    )
+    model: str
+    elapsed_ms: float
+
+
+class ReactionResponse(BaseModel):
+    source: str
+    emotion: str | None = Field(
+        description="emotion of the speech heard; null when the recording holds no speech"
+    )
+    confidence: float | None
+    probabilities: dict[str, float] = Field(description="speech segments' probabilities averaged by duration")
+    speech_seconds: float
+    labels: list[str]
+    duration: float
+    model: str
+    elapsed_ms: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    kind: str | None
+    labels: list[str]
+    sample_rate: int
+    version: str | None = Field(description="the emovox version that wrote the model")
+    emovox_version: str = Field(description="the emovox version serving it")
+    headline: dict[str, Any] | None = Field(
+        None,
+        description="the figure that predicts what a user will see: "
+        "leave-one-corpus-out (voices, languages and microphones the model "
+        "never heard), with its protocol, UA and calibration error",
+    )
+    metrics: dict[str, Any] | None = Field(
+        description="cross-validated metrics stored with the model "
+        "(in-domain: unseen speakers of the training corpora)"
+    )
+    calibration: dict[str, Any] | None = Field(None, description="temperature and ECE of the calibration")
+    per_class_recall: dict[str, float] | None
+    training: dict[str, Any] | None = Field(description="corpora, utterances, speakers, emotion counts")
+    recipe: dict[str, Any] | None
+    frontend: dict[str, Any]
+    files: dict[str, str] = Field(description="SHA-256 of each graph file")
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    uptime_s: float
+
+
+class Picture(BaseModel):
+    id: str
+    title: str
+    expected: str
+    prompt: str
+    url: str
+
+
+class PictureList(BaseModel):
+    pictures: list[Picture]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "cross-origin request, or a Host the server does not answer to"},
+    408: {"model": ErrorBody, "description": "the body did not arrive in time"},
+    413: {
+        "model": ErrorBody,
+        "description": "body larger than the upload limit, or audio longer than the "
+        "decoded-duration limit (code audio_too_long)",
+    },
+    415: {"model": ErrorBody, "description": "not a supported audio format or content type"},
+    422: {
+        "model": ErrorBody,
+        "description": "audio that cannot be used (corrupt, truncated, empty, too short)",
+    },
+    503: {"model": ErrorBody, "description": "too many requests waiting"},
+    504: {"model": ErrorBody, "description": "inference exceeded the per-request time limit"},
+}
+
+PREDICT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The audio: a multipart form with a file field (``file``), or the raw bytes of an audio "
+        "file (WAV, FLAC, OGG, MP3, AIFF; webm and m4a when ffmpeg is installed).",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "audio/*": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+PREDICT_EXTRA = {
+    **PREDICT_BODY,
+    "parameters": [
+        {
+            "name": "emotions",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "comma-separated emotions to predict over (at least two of the model's labels), e.g. "
+            "angry,happy,neutral,sad: probabilities are renormalised over them",
+        }
+    ],
+}
+
+
+def model_info(model) -> dict[str, Any]:
+    """The :class:`ModelInfo` body of a loaded model: what it is and how well it was measured."""
+    meta = model.metadata
+    front = meta.get("frontend", {})
+    return {
+        "name": model.path.name,
+        "kind": meta.get("kind"),
+        "labels": list(model.labels),
+        "sample_rate": int(model.sample_rate),
+        "version": meta.get("version") or meta.get("emovox_version"),
+        "emovox_version": __version__,
+        "headline": meta.get("headline"),
+        "metrics": meta.get("metrics"),
+        "calibration": meta.get("calibration"),
+        "per_class_recall": meta.get("per_class_recall"),
+        "training": meta.get("training"),
+        "recipe": meta.get("model"),
+        "frontend": {
+            "type": front.get("type"),
+            "name": (front.get("config") or {}).get("name", front.get("encoder")),
+        },
+        "files": dict(meta.get("files", {})),
+    }

@@ -1,0 +1,48 @@
+"""Limits and behaviour of ``emovox serve``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass
+class ServerSettings:
+    """Limits and behaviour of the server.
+
+    Parameters
+    ----------
+    max_upload_mb : float
+        Largest accepted request body in MiB; larger bodies get 413.
+    request_timeout : float
+        Seconds a request may spend waiting for and running inference before it gets 504.
+    workers : int, optional
+        Inference threads (default: the number of CPUs, at most 4).
+    max_pending : int
+        Requests waiting for or in inference beyond which new ones get 503.
+    timeline_after : float
+        Audio longer than this (seconds; one VAD segment by default) also gets a timeline.
+    max_seconds : float
+        Most seconds of decoded audio one upload may hold; checked from the header before decoding
+        (413 ``audio_too_long``), and again while decoding for formats whose header does not tell.
+    read_timeout : float
+        Seconds a client may take to send its whole request body (then 408).
+    allowed_hosts : tuple of str
+        Host names (besides loopback names and the bound address) the ``Host`` header may carry.
+    """
+
+    max_upload_mb: float = 50.0
+    request_timeout: float = 30.0
+    workers: int | None = None
+    max_pending: int = 64
+    timeline_after: float = 10.0
+    max_seconds: float = 600.0
+    read_timeout: float = 30.0
+    allowed_hosts: tuple[str, ...] = ()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def n_workers(self) -> int:
+        return int(self.workers or min(4, os.cpu_count() or 1))

@@ -1,0 +1,33 @@
+"""Which audio container an upload holds, from its first bytes: a body that is not audio is refused
+(415) before any decoder sees it."""
+
+from __future__ import annotations
+
+#: Bytes :func:`sniff_format` needs from the start of an input.
+SNIFF_BYTES = 12
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The container a byte string starts with (``wav``, ``flac``, ...), or None when it is not audio."""
+    head = bytes(data[:SNIFF_BYTES])
+    if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"riff":
+        return "w64"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if head[:4] == b".snd":
+        return "au"
+    if head[:4] == b"caff":
+        return "caf"
+    if head[:4] == b"\x1aE\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    return None

@@ -1,0 +1,163 @@
+"""Large uploads are spooled to a temporary file and decoded from there; the file never outlives its request."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from .test_server_support import long_recording, speech_clip, trained_model_dir, wav_bytes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from emovox.inference import load_model
+
+    return load_model(trained_model_dir(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture
+def spool_dir(tmp_path, monkeypatch):
+    """Temporary files go to ``tmp_path``; bodies over 1 KiB are spooled."""
+    import tempfile
+
+    from emovox.server import uploads
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(uploads, "SPOOL_MEMORY_BYTES", 1024)
+    return tmp_path
+
+
+def _leftovers(folder) -> list:
+    return sorted(folder.glob("emovox-upload-*"))
+
+
+def _client(model, **settings):
+    from fastapi.testclient import TestClient
+
+    from emovox.server import ServerSettings, create_app
+
+    return TestClient(create_app(model, ServerSettings(**settings)))
+
+
+# ------------------------------------------------------------------------------------------ SpooledBody
+def test_spooled_body_keeps_small_bodies_in_memory_and_large_ones_in_a_file(tmp_path, monkeypatch):
+    import tempfile
+
+    from emovox.server.uploads import SpooledBody
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = bytes(range(256)) * 40  # 10,240 bytes
+
+    async def fill(limit: int) -> tuple[object, bytes, bytes]:
+        body = SpooledBody(limit)
+        for i in range(0, len(data), 1000):
+            await body.write(data[i : i + 1000])
+        body.finish()
+        replayed = b"".join([c async for c in body.chunks()])
+        return body, body.source, replayed
+
+    body, source, replayed = asyncio.run(fill(len(data)))
+    with body:
+        assert source == data and replayed == data and body.path is None and body.head == data[:12]
+    assert not _leftovers(tmp_path)
+
+    body, source, replayed = asyncio.run(fill(4096))
+    with body:
+        assert source == body.path and source.parent == tmp_path and source.read_bytes() == data
+        assert replayed == data and body.size == len(data) and body.head == data[:12]
+    assert not source.exists() and not _leftovers(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ the API
+def test_spooled_upload_answers_as_an_in_memory_one(model, tmp_path, monkeypatch):
+    y = speech_clip(2.0)
+    body = wav_bytes(y, 16000)
+    with _client(model) as c:
+        in_memory = c.post("/v1/predict", content=body, headers={"content-type": "audio/wav"}).json()
+        in_memory_react = c.post("/v1/react", content=body, headers={"content-type": "audio/wav"}).json()
+    import tempfile
+
+    from emovox.server import uploads
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(uploads, "SPOOL_MEMORY_BYTES", 1024)
+    with _client(model) as c:
+        raw = c.post("/v1/predict", content=body, headers={"content-type": "audio/wav"})
+        form = c.post("/v1/predict", files={"file": ("clip.wav", body, "audio/wav")})
+        react = c.post("/v1/react", content=body, headers={"content-type": "audio/wav"})
+    for r in (raw, form, react):
+        assert r.status_code == 200, r.text
+    for key in ("emotion", "confidence", "probabilities", "duration", "speech"):
+        assert raw.json()[key] == in_memory[key] == form.json()[key]
+    assert form.json()["source"] == "clip.wav" and raw.json()["source"] == "<body>"
+    for key in ("emotion", "confidence", "probabilities", "speech_seconds"):
+        assert react.json()[key] == in_memory_react[key]
+    assert not _leftovers(tmp_path)
+
+
+def test_long_spooled_upload_is_streamed_from_its_file(model, spool_dir):
+    y = np.concatenate([long_recording()] * 5)  # about 150 s: past STREAM_AFTER_SECONDS
+    buf = io.BytesIO()
+    sf.write(buf, y, 16000, format="FLAC")
+    with _client(model, timeline_after=10.0) as c:
+        r = c.post("/v1/predict", content=buf.getvalue(), headers={"content-type": "audio/flac"})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["emotion"] in model.labels and res["duration"] == pytest.approx(y.size / 16000, abs=0.01)
+    assert res["timeline"] and all(s["end"] <= res["duration"] + 0.01 for s in res["timeline"])
+    assert not _leftovers(spool_dir)
+
+
+def test_spooled_files_are_deleted_on_every_failure(model, spool_dir):
+    noise = (np.random.default_rng(0).standard_normal(16000) * 3000).astype("<i2").tobytes()
+    with _client(model, max_upload_mb=0.01, max_seconds=1.0) as c:
+
+        def chunks():
+            for _ in range(20):  # 20 KB without a Content-Length: refused while it streams in
+                yield b"\0" * 1024
+
+        r = c.post("/v1/predict", content=chunks(), headers={"content-type": "application/octet-stream"})
+        assert r.status_code == 413 and r.json()["code"] == "payload_too_large", r.text
+        r = c.post("/v1/predict", content=b"not audio" * 200, headers={"content-type": "audio/wav"})
+        assert r.status_code == 415, r.text
+        cut = wav_bytes(speech_clip(0.25), 16000)
+        r = c.post("/v1/predict", content=cut[: len(cut) // 2], headers={"content-type": "audio/wav"})
+        assert r.status_code == 422 and "truncated" in r.json()["error"], r.text
+        r = c.post("/v1/predict", files={"note": (None, "x" * 3000)})
+        assert r.status_code == 422 and r.json()["code"] == "missing_file", r.text
+    with _client(model, max_seconds=1.0) as c:
+        r = c.post(
+            "/v1/predict", content=wav_bytes(speech_clip(2.0), 16000), headers={"content-type": "audio/wav"}
+        )
+        assert r.status_code == 413 and r.json()["code"] == "audio_too_long", r.text
+        r = c.post("/v1/predict", content=noise, headers={"content-type": "audio/wav"})
+        assert r.status_code == 415, r.text
+    assert not _leftovers(spool_dir)
+
+
+def test_slow_body_gets_408_and_its_spooled_part_is_deleted(model, spool_dir):
+    import socket
+
+    from emovox.server import ServerSettings, create_app
+
+    from .test_server_support import ThreadServer
+
+    app = create_app(model, ServerSettings(read_timeout=0.5))
+    with ThreadServer(app) as srv, socket.create_connection(("127.0.0.1", srv.port)) as s:
+        s.sendall(
+            b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
+            b"Content-Length: 100000\r\n\r\n" + b"RIFF" + b"\0" * 5000  # past the spool limit, then silence
+        )
+        s.settimeout(10)
+        answer = b""
+        while b"request_timeout" not in answer and (chunk := s.recv(65536)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408") and b"5004 bytes received" in answer, answer
+    assert not _leftovers(spool_dir)
