@@ -59,9 +59,6 @@ from .corpus import emotion_counts
 from .evaluation import confusion_matrix, per_class_recall, reliability_diagram, training_curves
 from .timeline import NO_SPEECH_COLOR, emotion_timeline
 
-# The old private name: emovox.live.timeline still calls plots._plt() (in a fallback that no longer runs).
-_plt = pyplot
-
 __all__ = [
     "AUDIO_PLOTS",
     "EMOTION_COLORS",
