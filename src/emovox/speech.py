@@ -149,7 +149,11 @@ def _frame_db(y: np.ndarray) -> np.ndarray:
     """RMS level (dBFS) of centred FRAME-sample frames every HOP samples (same grid as yin)."""
     n_frames = 1 + y.size // HOP
     yp = np.pad(y.astype(np.float64), (FRAME // 2, FRAME // 2 + FRAME))
-    cs = np.concatenate(([0.0], np.cumsum(np.square(yp))))
+    np.square(yp, out=yp)  # in place, and the cumulative sum straight into its slot: two copies fewer
+    cs = np.empty(yp.size + 1)
+    cs[0] = 0.0
+    np.cumsum(yp, out=cs[1:])
+    del yp
     idx = np.arange(n_frames) * HOP
     e = (cs[idx + FRAME] - cs[idx]) / FRAME
     with np.errstate(divide="ignore"):
