@@ -216,43 +216,72 @@ class Evaluation:
         )
 
 
+@dataclass
+class FoldResult:
+    """What a ``fit_predict`` of :func:`cross_validate` may return instead of bare predictions: the
+    predicted labels, the test probabilities (columns in ``labels`` order; kept as the fold's
+    :class:`FoldProba`) and extra per-fold figures (training time, chosen parameters...)."""
+
+    pred: Sequence[str]
+    proba: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 def cross_validate(
     X: np.ndarray,
     y: np.ndarray,
     protocol,
-    fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | FoldResult],
     labels: Sequence[str],
     progress: bool = True,
+    *,
+    folds: Sequence | None = None,
+    paths: Sequence[str] | None = None,
+    on_fold: Callable[[int, int, Any, dict[str, Any]], None] | None = None,
 ) -> Evaluation:
-    """Run ``fit_predict(X_train, y_train, X_test) -> y_pred`` on every fold of ``protocol``.
+    """Run ``fit_predict(X_train, y_train, X_test)`` on every fold of ``protocol`` (or on ``folds``, a
+    subset of them): the one fold loop of every recipe (hand-crafted, encoder, deep, nested tuning).
 
-    Folds whose training or test side is empty are an error: a score from them would mean nothing.
+    ``fit_predict`` returns the predicted labels, or a :class:`FoldResult` with probabilities (kept per
+    fold, with ``paths``, when every fold gives them) and extra per-fold figures. ``on_fold(i, n, fold,
+    scores)`` is called after each fold (for a log line). Folds whose training or test side is empty are
+    an error: a score from them would mean nothing.
     """
     from tqdm import tqdm
 
     from .errors import CorpusError
 
     labels = list(labels)
-    folds, all_true, all_pred = [], [], []
-    for fold in tqdm(
-        protocol.folds, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress, leave=False
+    used = list(protocol.folds if folds is None else folds)
+    out_folds, all_true, all_pred, fold_proba = [], [], [], []
+    for i, fold in enumerate(
+        tqdm(used, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress, leave=False)
     ):
         if len(fold.train) == 0 or len(fold.test) == 0:
             raise CorpusError(f"{protocol.name} {fold.name}: empty train or test set")
-        pred = fit_predict(X[fold.train], y[fold.train], X[fold.test])
-        s = scores(y[fold.test], pred, labels)
+        result = fit_predict(X[fold.train], y[fold.train], X[fold.test])
+        if not isinstance(result, FoldResult):
+            result = FoldResult(result)
+        s = scores(y[fold.test], result.pred, labels)
         s["fold"] = fold.name
         s["shared_speakers"] = len(fold.shared_speakers)
-        folds.append(s)
+        s.update(result.extra)
+        out_folds.append(s)
         all_true.extend(y[fold.test])
-        all_pred.extend(pred)
+        all_pred.extend(result.pred)
+        if result.proba is not None and paths is not None:
+            test_paths = [paths[k] for k in fold.test]
+            fold_proba.append(FoldProba(fold.name, test_paths, list(y[fold.test]), result.proba))
+        if on_fold:
+            on_fold(i, len(used), fold, s)
     return Evaluation(
         protocol.name,
-        protocol.speaker_independent,
+        all(f.speaker_independent for f in used),
         labels,
-        folds,
+        out_folds,
         scores(all_true, all_pred, labels),
         protocol.note,
+        fold_proba=fold_proba if len(fold_proba) == len(used) else [],
         cross_corpus=getattr(protocol, "cross_corpus", False),
     )
 

@@ -180,7 +180,7 @@ def evaluate_recipe(
     bundled models are. Cross-corpus protocols score each test corpus on the emotions it has.
     """
     from .calibration import apply_temperature, ece, fit_temperature
-    from .evaluation import FoldProba, add_calibration, cross_validate
+    from .evaluation import FoldResult, add_calibration, cross_validate
     from .splits import make_protocol
 
     recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
@@ -191,7 +191,6 @@ def evaluate_recipe(
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
     session_by = "speaker" if adapt is True else adapt or None
     speakers = speaker_ids(table.manifest, session_by) if session_by else None
-    probas: list[np.ndarray] = []
     uncalibrated: list[np.ndarray] = []
     temperatures: list[float] = []
 
@@ -209,17 +208,12 @@ def evaluate_recipe(
             temperatures.append(fit_temperature(inner, [labels.index(v) for v in y[train]]))
             uncalibrated.append(p)
             p = apply_temperature(p, temperatures[-1])
-        probas.append(p)
-        return np.asarray(labels)[p.argmax(axis=1)]
+        return FoldResult(np.asarray(labels)[p.argmax(axis=1)], p)
 
     rows = np.arange(len(y))[:, None]
-    ev = cross_validate(rows, y, proto, fit_predict, labels, progress)
-    paths = table.manifest["path"].astype(str).to_numpy()
-    if len(probas) == len(proto.folds):
-        ev.fold_proba = [
-            FoldProba(f.name, list(paths[f.test]), list(y[f.test]), p)
-            for f, p in zip(proto.folds, probas, strict=True)
-        ]
+    paths = list(table.manifest["path"].astype(str))
+    ev = cross_validate(rows, y, proto, fit_predict, labels, progress, paths=paths)
+    if ev.fold_proba:
         add_calibration(ev)
         for fold, fp, raw in zip(ev.folds, ev.fold_proba, uncalibrated, strict=False):
             fold["ece_uncalibrated"] = ece(raw, [labels.index(v) for v in fp.y_true])
@@ -507,42 +501,34 @@ def tune_nested(
     Returns an :class:`~emovox.evaluation.Evaluation` named ``<protocol> (nested tuning)``; each fold's
     scores carry its ``best_params``. One line per fold is logged at INFO.
     """
-    from .evaluation import Evaluation, scores
+    from .evaluation import FoldResult, cross_validate
     from .models.classical import make_classifier
     from .splits import make_protocol
 
     proto = make_protocol(table.manifest, protocol, random_state=seed)
     y = table.manifest["emotion"].to_numpy()
-    labels = label_order(y)
-    folds, all_true, all_pred = [], [], []
-    for fold in proto.folds:
+
+    def fit_predict(rows_train, y_train, rows_test):
+        train, test = rows_train[:, 0], rows_test[:, 0]
         inner = FeatureTable(
-            table.X[fold.train],
-            table.manifest.iloc[fold.train].reset_index(drop=True),
-            table.names,
-            table.frontend,
-            [],
+            table.X[train], table.manifest.iloc[train].reset_index(drop=True), table.names, table.frontend, []
         )
         search = tune_classical(inner, model, seed=seed, scale=scale)
         pipe = make_classifier(model, seed=seed, scale=scale).set_params(**search.best_params_)
-        pred = pipe.fit(table.X[fold.train], y[fold.train]).predict(table.X[fold.test])
-        s = scores(y[fold.test], pred, labels)
-        s["fold"], s["best_params"] = fold.name, plain_params(search.best_params_)
+        pred = pipe.fit(table.X[train], y_train).predict(table.X[test])
+        extra = {"best_params": plain_params(search.best_params_), "inner_ua": float(search.best_score_)}
+        return FoldResult(pred, extra=extra)
+
+    def on_fold(i, n, fold, s):
         log.info(
             "%s: best %s inner UA %.1f %% -> test UA %.1f %%",
             fold.name,
             s["best_params"],
-            100 * search.best_score_,
+            100 * s.pop("inner_ua"),
             100 * s["ua"],
         )
-        folds.append(s)
-        all_true.extend(y[fold.test])
-        all_pred.extend(pred)
-    return Evaluation(
-        proto.name + " (nested tuning)",
-        proto.speaker_independent,
-        labels,
-        folds,
-        scores(all_true, all_pred, labels),
-        proto.note,
-    )
+
+    rows = np.arange(len(y))[:, None]
+    ev = cross_validate(rows, y, proto, fit_predict, label_order(y), progress=False, on_fold=on_fold)
+    ev.protocol = proto.name + " (nested tuning)"
+    return ev

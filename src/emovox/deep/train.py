@@ -483,7 +483,7 @@ def evaluate_deep(
     note says so: a long benchmark can then be split over processes). Per-fold training time, epochs and
     seconds per epoch are kept in ``Evaluation.folds``.
     """
-    from ..evaluation import Evaluation, FoldProba, scores
+    from ..evaluation import FoldResult, cross_validate
     from ..labels import label_order
     from ..splits import make_protocol
 
@@ -499,35 +499,27 @@ def evaluate_deep(
         if not only_folds or min(only_folds) < 0 or max(only_folds) >= len(used):
             raise CorpusError(f"{proto.name} has {len(used)} folds; cannot run folds {only_folds}")
         used = [used[k] for k in only_folds]
-    paths = df["path"].astype(str).to_numpy()
-    folds, fold_proba, all_true, all_pred = [], [], [], []
-    for n, fold in enumerate(used):
-        if len(fold.train) == 0 or len(fold.test) == 0:
-            raise CorpusError(f"{proto.name} {fold.name}: empty train or test set")
+
+    def fit_predict(rows_train, y_train, rows_test):
+        train, test = rows_train[:, 0], rows_test[:, 0]
         res = fit(
-            [table.X[i] for i in fold.train],
-            y[fold.train],
-            spk[fold.train],
+            [table.X[i] for i in train],
+            y_train,
+            spk[train],
             recipe,
             labels=labels,
-            copies=[table.copies[i] for i in fold.train] if table.copies else None,
+            copies=[table.copies[i] for i in train] if table.copies else None,
             progress=progress,
             log=log,
         )
         p = predict_proba(
-            res.model, _prepare([table.X[i] for i in fold.test], res.frontend), res.frontend.is_vector
+            res.model, _prepare([table.X[i] for i in test], res.frontend), res.frontend.is_vector
         )
-        pred = [labels[k] for k in p.argmax(1)]
-        s = scores(y[fold.test], pred, labels)
-        s.update(
-            fold=fold.name,
-            shared_speakers=len(fold.shared_speakers),
-            **{
-                k: v
-                for k, v in res.summary().items()
-                if k in ("epochs", "best_epoch", "seconds", "seconds_per_epoch", "val_ua")
-            },
-        )
+        kept = ("epochs", "best_epoch", "seconds", "seconds_per_epoch", "val_ua")
+        extra = {k: v for k, v in res.summary().items() if k in kept}
+        return FoldResult([labels[k] for k in p.argmax(1)], p, extra)
+
+    def on_fold(n, total, fold, s):
         if log:
             logger.info(
                 "[%s] %s %s (%d/%d): UA %.1f %% accuracy %.1f %% (%d epochs, %.0f s, %.1f s/epoch)",
@@ -535,35 +527,25 @@ def evaluate_deep(
                 proto.name,
                 fold.name,
                 n + 1,
-                len(used),
+                total,
                 100 * s["ua"],
                 100 * s["accuracy"],
                 s["epochs"],
                 s["seconds"],
                 s["seconds_per_epoch"],
             )
-        folds.append(s)
-        fold_proba.append(FoldProba(fold.name, list(paths[fold.test]), list(y[fold.test]), p))
-        all_true.extend(y[fold.test])
-        all_pred.extend(pred)
-    note = proto.note
+
+    rows = np.arange(len(y))[:, None]
+    paths = list(df["path"].astype(str))
+    ev = cross_validate(rows, y, proto, fit_predict, labels, False, folds=used, paths=paths, on_fold=on_fold)
     if only_folds is not None:
-        note = (note + "; " if note else "") + (
+        ev.note = (ev.note + "; " if ev.note else "") + (
             f"only folds {', '.join(f.name for f in used)} of {len(proto.folds)} were run"
         )
     elif len(used) < len(proto.folds):
-        note = (
-            note + "; " if note else ""
+        ev.note = (
+            ev.note + "; " if ev.note else ""
         ) + f"only the first {len(used)} of {len(proto.folds)} folds were run"
-    ev = Evaluation(
-        proto.name,
-        all(f.speaker_independent for f in used),
-        labels,
-        folds,
-        scores(all_true, all_pred, labels),
-        note,
-        fold_proba=fold_proba,
-    )
     ev.recipe = {**recipe.to_dict(), "features": {"type": "frames", "config": recipe.frontend.to_dict()}}
     return ev
 
