@@ -216,6 +216,23 @@ class Evaluation:
         )
 
 
+def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:
+    """What a model directory's metadata says of the evaluation it was trained with (``metrics``,
+    ``per_class_recall``; None without one): one place for classical, deep and ensemble models."""
+    if ev is None:
+        return {"metrics": None, "per_class_recall": None}
+    recall = {k: v["recall"] for k, v in ev.pooled["per_class"].items()}
+    return {"metrics": ev.summary, "per_class_recall": recall}
+
+
+def save_evaluation_files(ev: Evaluation, folder: str | Path) -> None:
+    """``evaluation.json`` and ``confusion.png`` beside a model trained after this evaluation."""
+    from . import plots
+
+    plots.save(ev.confusion_figure(), Path(folder) / "confusion.png")
+    ev.save_json(Path(folder) / "evaluation.json")
+
+
 @dataclass
 class FoldResult:
     """What a ``fit_predict`` of :func:`cross_validate` may return instead of bare predictions: the

@@ -234,8 +234,7 @@ def train(
         calibration=calibrate or None,
     )
     if ev is not None:
-        from . import plots
+        from .evaluation import save_evaluation_files
 
-        plots.save(ev.confusion_figure(), out / "confusion.png")
-        ev.save_json(out / "evaluation.json")
+        save_evaluation_files(ev, out)
     return out, ev, list(table.failures)

@@ -430,6 +430,8 @@ def train_classical(
     frontend = dict(table.frontend)
     if "onnx_path" in frontend:  # an encoder model carries its encoder graph
         graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
+    from .evaluation import evaluation_metadata
+
     meta = {
         "kind": "encoder-probe" if frontend["type"] == "whisper" else "classical",
         "labels": classes,
@@ -439,12 +441,7 @@ def train_classical(
         "calibration": calibration or None,  # see emovox.calibration
         "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed, "align": align},
         "training": training_summary(table.manifest),
-        "metrics": evaluation.summary if evaluation is not None else None,
-        "per_class_recall": (
-            {k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
-            if evaluation is not None
-            else None
-        ),
+        **evaluation_metadata(evaluation),
         **(extra or {}),
     }
     return save_model_dir(output, graphs, meta)

@@ -398,6 +398,7 @@ def save_deep_model(
     ``training_curves.png``, ``confusion.png`` (cross-validated when ``evaluation`` is given, else the
     validation speakers'), ``evaluation.json``."""
     from .. import plots
+    from ..evaluation import evaluation_metadata, save_evaluation_files
     from ..models.store import save_model_dir
     from ..training import training_summary
 
@@ -411,12 +412,7 @@ def save_deep_model(
         "head": "model.onnx",
         "model": {"type": result.recipe.name, **result.recipe.to_dict()},
         "training": training,
-        "metrics": evaluation.summary if evaluation is not None else None,
-        "per_class_recall": (
-            {k: v["recall"] for k, v in evaluation.pooled["per_class"].items()}
-            if evaluation is not None
-            else None
-        ),
+        **evaluation_metadata(evaluation),
         "validation": {k: result.val_scores[k] for k in ("ua", "accuracy", "macro_f1")}
         if result.val_scores
         else None,
@@ -429,8 +425,7 @@ def save_deep_model(
         out / "training_curves.png",
     )
     if evaluation is not None:
-        plots.save(evaluation.confusion_figure(), out / "confusion.png")
-        evaluation.save_json(out / "evaluation.json")
+        save_evaluation_files(evaluation, out)
     elif result.val_scores:
         s = result.val_scores
         plots.save(

@@ -254,6 +254,8 @@ def train_ensemble(
                 evaluation=member_ev,
                 extra={"recipe": name},
             )
+    from ..evaluation import evaluation_metadata, save_evaluation_files
+
     read_by_all = set.intersection(*(set(t.manifest["path"].astype(str)) for t in tables.values()))
     save_ensemble(
         output,
@@ -262,18 +264,12 @@ def train_ensemble(
         {
             "recipe": model,
             "training": training_summary(df[df["path"].astype(str).isin(read_by_all)]),
-            "metrics": ev.summary if ev is not None else None,
+            **evaluation_metadata(ev),
             "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
-            "per_class_recall": (
-                {k: v["recall"] for k, v in ev.pooled["per_class"].items()} if ev is not None else None
-            ),
         },
     )
     if ev is not None:
-        from .. import plots
-
-        plots.save(ev.confusion_figure(), output / "confusion.png")
-        ev.save_json(output / "evaluation.json")
+        save_evaluation_files(ev, output)
     return output, ev
 
 
