@@ -488,3 +488,26 @@ def test_listen_prints_the_table_of_predict_timeline(model, speech_file, capsys)
     ]
     assert table[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(table) == n + 1
     assert live == table
+
+
+def test_segmentation_options_default_to_vadoptions():
+    """The CLI leaves unset segmentation options to VADOptions, and its help states VADOptions' numbers."""
+    import re
+
+    from emovox.cli import build_parser
+    from emovox.cli.live import _vad_options
+    from emovox.live import VADOptions
+
+    assert _vad_options(build_parser().parse_args(["predict", "--timeline", "x.wav"])) == VADOptions()
+    assert _vad_options(build_parser().parse_args(["listen"])) == VADOptions()
+    assert _vad_options(build_parser().parse_args(["listen", "--padding", "0.5"])).padding == 0.5
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    helps = {
+        a.dest: a.help
+        for a in sub.choices["listen"]._actions
+        if a.dest in ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
+    }
+    assert len(helps) == 6
+    for name, text in helps.items():
+        stated = float(re.search(r"default ([0-9.]+)", text).group(1))
+        assert stated == getattr(VADOptions(), name), (name, text)

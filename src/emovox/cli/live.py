@@ -11,45 +11,39 @@ from .common import err, examples
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
-    """Segmentation options shared by the live commands (defaults: :class:`emovox.live.VADOptions`)."""
+    """Segmentation options shared by the live commands. Unset ones (None) take :class:`emovox.live.VADOptions`'s
+    defaults, which the help texts state (tests/test_live.py checks they agree)."""
     g = p.add_argument_group("speech segmentation")
     g.add_argument(
         "--aggressiveness",
         type=int,
-        default=2,
+        default=None,
         choices=range(4),
         metavar="0-3",
         help="VAD mode; higher rejects more noise (default 2)",
     )
     g.add_argument(
-        "--min-length", type=float, default=0.3, help="drop speech shorter than this (s, default 0.3)"
+        "--min-length", type=float, default=None, help="drop speech shorter than this (s, default 0.3)"
     )
     g.add_argument(
         "--max-length",
         type=float,
-        default=10.0,
+        default=None,
         help="split longer speech into windows of this length (s, default 10)",
     )
-    g.add_argument("--overlap", type=float, default=1.0, help="overlap of those windows (s, default 1)")
-    g.add_argument("--padding", type=float, default=0.2, help="context kept around speech (s, default 0.2)")
+    g.add_argument("--overlap", type=float, default=None, help="overlap of those windows (s, default 1)")
+    g.add_argument("--padding", type=float, default=None, help="context kept around speech (s, default 0.2)")
     g.add_argument(
-        "--min-silence", type=float, default=0.25, help="a pause this long ends a segment (s, default 0.25)"
+        "--min-silence", type=float, default=None, help="a pause this long ends a segment (s, default 0.25)"
     )
 
 
 def _vad_options(args):
     from ..live import VADOptions
 
-    if not hasattr(args, "min_length"):
-        return VADOptions()
-    return VADOptions(
-        aggressiveness=args.aggressiveness,
-        min_length=args.min_length,
-        max_length=args.max_length,
-        overlap=args.overlap,
-        padding=args.padding,
-        min_silence=args.min_silence,
-    ).check()
+    names = ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    return VADOptions(**given).check()
 
 
 def _source(args, sample_rate: int, duration: float | None = None):
