@@ -4,7 +4,8 @@
 
 Writes one hour of audio as a 16 kHz FLAC (EMOVO speech files from ../shared, then low-level noise),
 block by block, and records the peak resident memory (``ru_maxrss`` of the child) of:
-``emovox predict`` (default and classical models), ``emovox features``, and ``emovox serve`` answering
+``emovox predict`` (default and classical models), ``emovox features``, ``emovox convert``, a batch job
+(engine local: the largest child process is the Dask worker), and ``emovox serve`` answering
 ``POST /v1/predict`` with the hour (started with ``--max-seconds 3700``). Then it starts a server with its
 defaults and posts three bombs at once (a 50 KB WAV whose header says 8 Hz, a FLAC of one hour of
 silence, a FLAC whose STREAMINFO claims 2^36 samples), and records each answer, the time to answer, and
@@ -154,6 +155,21 @@ def main() -> int:
                 "import sys; from emovox.features import FeatureExtractor; "
                 "print(FeatureExtractor('emovox').process_file(sys.argv[1]).shape)",
                 str(hour),
+            ],
+        ),
+        (
+            "convert to 8 kHz WAV",
+            [PY, "-m", "emovox.cli", "convert", str(hour), str(tmp / "hour8k.wav"), "--rate", "8000"],
+        ),
+        (
+            "batch predict, engine local (the Dask worker process; it idles at ~210 MB with the model)",
+            [
+                PY,
+                "-c",
+                "import sys; from emovox import batch; "
+                "batch.predict([sys.argv[1]], engine='local', output_dir=sys.argv[2], progress=False, overwrite=True)",
+                str(hour),
+                str(tmp / "batch"),
             ],
         ),
     ]:
