@@ -36,12 +36,25 @@ VARIANTS = [
     ("... + C 0.01", Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE)),
     ("... + corpora aligned, C 0.1", Recipe("whisper", "logreg", {"C": 0.1}, ACTIVE, align="corpus")),
     (
-        "... + corpora aligned, C 0.01 (whisper-robust)",
+        "... + corpora aligned, C 0.01 (whisper-robust until stop 21)",
         Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus"),
     ),
     (
         "... + channel augmentation (EQ, room, telephone, noise, gain)",
         Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, ("channel",), align="corpus"),
+    ),
+    ("corpora aligned, C 0.003", Recipe("whisper", "logreg", {"C": 0.003}, ACTIVE, align="corpus")),
+    (
+        "... + corpora balanced, C 0.01",
+        Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus", balance="corpus"),
+    ),
+    (
+        "... + corpora balanced, C 0.003 (whisper-robust, stop 22)",
+        Recipe("whisper", "logreg", {"C": 0.003}, ACTIVE, align="corpus", balance="corpus"),
+    ),
+    (
+        "... + corpora balanced, C 0.001",
+        Recipe("whisper", "logreg", {"C": 0.001}, ACTIVE, align="corpus", balance="corpus"),
     ),
 ]
 

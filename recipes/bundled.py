@@ -125,6 +125,7 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         adaptable=adaptable,
         calibration=calibration,
         align=recipe.align,
+        balance=recipe.balance,
         extra={
             "name": name,
             "recipe": f"recipes/bundled.py {name} ({recipe_name})",

@@ -79,6 +79,10 @@ def test_whisper_probe_train_predict_no_torch(encoder_ckpt, small, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (out / "encoder.onnx").is_file() and (out / "model.onnx").is_file()
+    import onnx  # the model's encoder runs attention one head at a time (6 layers x 8 heads)
+
+    graph = onnx.load(str(out / "encoder.onnx"), load_external_data=False).graph
+    assert sum(n.op_type == "Softmax" for n in graph.node) == 48
     code = (
         "import sys, emovox; m = emovox.load_model(sys.argv[1]); p = m.predict_proba(sys.argv[2:]); "
         "assert 'torch' not in sys.modules; print(' '.join(m.labels[i] for i in p.argmax(1)))"

@@ -328,7 +328,7 @@ def test_tiny_onnx_matches_torch_every_layer(tiny):
 def test_export_runs_attention_one_head_at_a_time(tiny):
     import onnx
 
-    from emovox.encoders.export import split_attention_heads
+    from emovox.encoders.graph import split_attention_heads
 
     m = onnx.load(str(tiny["onnx"]))
     softmax = [n for n in m.graph.node if n.op_type == "Softmax"]
@@ -341,7 +341,7 @@ def test_split_attention_heads_gives_the_same_numbers():
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
-    from emovox.encoders.export import split_attention_heads
+    from emovox.encoders.graph import split_attention_heads
 
     heads, t, d = 3, 7, 5
     vi = [
@@ -377,6 +377,40 @@ def test_split_attention_heads_gives_the_same_numbers():
     np.testing.assert_array_equal(run(model), before)
     ref = np.maximum(np.einsum("bhts,bhsd->bhtd", _softmax(feeds["q"] @ feeds["k"]), feeds["v"]), 0)
     np.testing.assert_allclose(before, ref, atol=1e-5)
+
+
+def test_split_encoder_bytes_rewrites_once(tmp_path):
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    from emovox.encoders.graph import split_encoder_bytes
+    from emovox.encoders.runtime import METADATA_KEY
+
+    heads = 3
+    vi = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+        for n, s in (("q", [1, heads, 4, 2]), ("k", [1, heads, 2, 4]), ("v", [1, heads, 4, 2]))
+    ]
+    out = helper.make_tensor_value_info("o", TensorProto.FLOAT, [1, heads, 4, 2])
+    nodes = [
+        helper.make_node("MatMul", ["q", "k"], ["s"], name="qk"),
+        helper.make_node("Softmax", ["s"], ["p"], axis=-1, name="sm"),
+        helper.make_node("MatMul", ["p", "v"], ["o"], name="pv"),
+    ]
+    model = helper.make_model(
+        helper.make_graph(nodes, "att", vi, [out]), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps({"encoder_attention_heads": heads})
+    onnx.save(model, str(tmp_path / "enc.onnx"))
+    data = split_encoder_bytes(tmp_path / "enc.onnx")
+    assert data is not None
+    split = onnx.load_from_string(data)
+    assert sum(n.op_type == "Softmax" for n in split.graph.node) == heads
+    (tmp_path / "split.onnx").write_bytes(data)
+    assert split_encoder_bytes(tmp_path / "split.onnx") is None  # already split: copied as it is
 
 
 def _softmax(x):

@@ -59,3 +59,39 @@ def test_an_ensemble_logs_each_member(tone_manifest, tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "emovox.models.ensemble"]
     assert any(line.startswith("[logreg+svm] logreg: UA") for line in lines)
     assert any(line.startswith("[logreg+svm] svm: UA") for line in lines)
+
+
+def test_balance_weights_make_every_corpus_and_emotion_cell_weigh_the_same():
+    import numpy as np
+
+    from emovox.tables import FeatureTable
+
+    manifest = pd.DataFrame(
+        {
+            "path": [f"{i}.wav" for i in range(8)],
+            "corpus": ["a"] * 6 + ["b"] * 2,
+            "emotion": ["angry"] * 4 + ["sad"] * 2 + ["angry", "sad"],
+        }
+    )
+    X = np.zeros((8, 2), np.float32)
+    table = FeatureTable(X, manifest, ["x", "y"], {}, [], augmented={"noise": X})
+    w = table.balance_weights(np.arange(8), "corpus")
+    assert w.shape == (16,) and np.isclose(w.mean(), 1.0)
+    cells = manifest["corpus"] + "/" + manifest["emotion"]
+    totals = pd.Series(w[:8]).groupby(cells.to_numpy()).sum()
+    assert np.allclose(totals, totals.iloc[0]) and len(totals) == 4  # each (corpus, emotion) cell the same
+    np.testing.assert_array_equal(w[8:], w[:8])  # augmented copies weigh as their originals
+    with pytest.raises(Exception, match="balancing by 'speaker'"):
+        table.balance_weights(np.arange(8), "speaker")
+
+
+def test_a_balanced_recipe_trains_and_says_so(tone_manifest, tmp_path):
+    from emovox.training import Recipe, evaluate_recipe, handcrafted_features, train_classical
+
+    table = handcrafted_features(tone_manifest, "tutorial", cache_dir=tmp_path / "c", progress=False)
+    recipe = Recipe("tutorial", "logreg", {"C": 0.1}, balance="speaker")
+    ev = evaluate_recipe(table, recipe, "kfold:3", progress=False)
+    assert ev.summary["ua"] > 0.9
+    out = train_classical(table, tmp_path / "m", "logreg", params={"C": 0.1}, balance="speaker")
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["model"]["balance"] == "speaker"

@@ -232,6 +232,8 @@ def train(
         scale=scale,
         extra={"recipe": model},
         calibration=calibrate or None,
+        align=recipe.align,
+        balance=recipe.balance,
     )
     if ev is not None:
         from .evaluation import save_evaluation_files

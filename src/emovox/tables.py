@@ -48,6 +48,21 @@ class FeatureTable:
             X = align_domains(X, np.tile(groups, 1 + len(self.augmented))).astype(np.float32)
         return X, np.concatenate([y] * (1 + len(self.augmented)))
 
+    def balance_weights(self, idx: np.ndarray, by: str) -> np.ndarray:
+        """Sample weights for :meth:`training_rows` (augmented copies included) under which every group of
+        the manifest column ``by`` weighs the same, and within a group every emotion (mean weight 1)."""
+        if by not in self.manifest or self.manifest[by].isna().any():
+            raise CorpusError(f"balancing by {by!r} needs that column on every manifest row")
+        key = (
+            self.manifest[by].astype(str).to_numpy()[idx]
+            + "\x00"
+            + self.manifest["emotion"].astype(str).to_numpy()[idx]
+        )
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        w = 1.0 / counts[inverse]
+        w = w / w.mean()
+        return np.tile(w, 1 + len(self.augmented))
+
 
 def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:
     """Every row's speaker (or other session ``column``), for adaptation; a row without one is an error,

@@ -45,9 +45,11 @@ def handcrafted_features(
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named way to build a model: features (with options), classifier, training augmentations, and
+    """A named way to build a model: features (with options), classifier, training augmentations,
     ``align``: a manifest column (``corpus``) whose groups are aligned before fitting
-    (:func:`emovox.adaptation.align_domains`)."""
+    (:func:`emovox.adaptation.align_domains`), and ``balance``: a manifest column whose groups weigh the
+    same in the fit, and within each group every emotion the same (sample weights; without it the
+    classifier balances emotions over all rows, so the largest corpus decides what an emotion sounds like)."""
 
     features: str
     classifier: str
@@ -55,6 +57,7 @@ class Recipe:
     feature_options: dict = field(default_factory=dict)
     augment: tuple[str, ...] = ()
     align: str | None = None
+    balance: str | None = None
 
 
 #: Recipes ``--model`` accepts besides the plain classifiers (which use the "emovox" features).
@@ -75,14 +78,16 @@ RECIPES: dict[str, Recipe] = {
     ),
     # the default model's recipe, chosen by leave-one-corpus-out UA (BENCHMARKS.md): whisper-active's
     # features, each training corpus aligned onto the average one (so that the head learns emotion, not
-    # which corpus a recording comes from), and a stronger regularisation.
+    # which corpus a recording comes from), every corpus weighing the same in the fit (else nEMO's 4,481
+    # recordings decide what an emotion sounds like), and a strong regularisation.
     "whisper-robust": Recipe(
         "whisper",
         "logreg",
-        {"C": 0.01},
+        {"C": 0.003},
         {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
         (),
         align="corpus",
+        balance="corpus",
     ),
 }
 
@@ -99,8 +104,8 @@ def resolve_recipe(
     features = features or (f"whisper:{encoder}" if encoder else None)
     if model in RECIPES:
         r = RECIPES[model]
-        recipe = Recipe(
-            features or r.features, r.classifier, dict(r.params), dict(r.feature_options), r.augment, r.align
+        recipe = replace(
+            r, features=features or r.features, params=dict(r.params), feature_options=dict(r.feature_options)
         )
     else:
         recipe = Recipe(features or "emovox", model)
@@ -264,7 +269,14 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
     Xtr, ytr = table.training_rows(rows, recipe.align)
     if len(set(ytr)) < 2:
         raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
-    return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
+    if not recipe.balance:
+        return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
+    # the weights balance the emotions within each group, so the classifier's own balancing is off
+    pipe = make_classifier(
+        recipe.classifier, scale=scale, seed=seed, **{**recipe.params, "class_weight": None}
+    )
+    weights = table.balance_weights(rows, recipe.balance)
+    return pipe.fit(Xtr, ytr, **{f"{pipe.steps[-1][0]}__sample_weight": weights})
 
 
 def training_class_means(
@@ -400,13 +412,14 @@ def train_classical(
     adaptable: bool = True,
     calibration: dict | bool | None = None,
     align: str | None = None,
+    balance: str | None = None,
 ) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
     ``adaptable``: store the training class means that speaker adaptation needs (a model without them
     refuses ``--same-speaker``; leave them out where adaptation was measured not to help).
     ``calibration``: True to fit a temperature (:func:`fit_calibration`), or one already fitted; the
-    model's probabilities are then calibrated when it predicts. ``align``: see :class:`Recipe`.
+    model's probabilities are then calibrated when it predicts. ``align``, ``balance``: see :class:`Recipe`.
     """
     from .models.classical import to_onnx
     from .models.store import save_model_dir
@@ -417,7 +430,7 @@ def train_classical(
     labels = label_order(y)
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to train, got {labels}")
-    recipe = Recipe("", model, params or {}, align=align)
+    recipe = Recipe("", model, params or {}, align=align, balance=balance)
     if calibration is True:
         calibration = fit_calibration(table, recipe, scale=scale, seed=seed)
     pipe = _fit(table, recipe, np.arange(len(y)), scale, seed)
@@ -428,8 +441,11 @@ def train_classical(
             training_class_means(table, np.arange(len(y)), classes, align).astype(np.float32)
         )
     frontend = dict(table.frontend)
-    if "onnx_path" in frontend:  # an encoder model carries its encoder graph
-        graphs[frontend["encoder"]] = Path(frontend.pop("onnx_path"))
+    if "onnx_path" in frontend:  # an encoder model carries its encoder graph, attention split by head
+        from .encoders.graph import split_encoder_bytes
+
+        onnx_path = Path(frontend.pop("onnx_path"))
+        graphs[frontend["encoder"]] = split_encoder_bytes(onnx_path) or onnx_path
     from .evaluation import evaluation_metadata
 
     meta = {
@@ -439,7 +455,14 @@ def train_classical(
         "head": "model.onnx",
         "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
         "calibration": calibration or None,  # see emovox.calibration
-        "model": {"type": model, "params": params or {}, "scale": scale, "seed": seed, "align": align},
+        "model": {
+            "type": model,
+            "params": params or {},
+            "scale": scale,
+            "seed": seed,
+            "align": align,
+            "balance": balance,
+        },
         "training": training_summary(table.manifest),
         **evaluation_metadata(evaluation),
         **(extra or {}),

@@ -14,9 +14,8 @@ The encoder's config is stored as JSON in the model's metadata under ``emovox.wh
 are widened). :func:`quantize_encoder_onnx` makes the int8 variant (dynamic quantisation of the
 MatMul weights; convolutions stay float32).
 
-Self-attention runs one head at a time (:func:`split_attention_heads`): the same numbers, but a 30 s window
-holds one head's 1500 x 1500 score matrix at a time instead of all of them (whisper-base: 9 MB instead of
-72 MB per tensor; a long recording's peak memory drops by about 40 MB at the same speed).
+Self-attention runs one head at a time (:func:`emovox.encoders.graph.split_attention_heads`): the same
+numbers in a fraction of the memory.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ModelError
+from .graph import split_attention_heads
 from .runtime import INPUT_NAME, METADATA_KEY, OUTPUT_NAME
 from .whisper import WhisperEncoder, load_whisper_encoder
 
@@ -98,76 +98,6 @@ def export_encoder_onnx(
     if quantize:
         return quantize_encoder_onnx(out, out.with_name(out.stem + ".int8.onnx"))
     return out
-
-
-def split_attention_heads(model, heads: int) -> int:
-    """Rewrite each attention's ``MatMul(q, k) -> Softmax -> MatMul(p, v)`` on ``[batch, heads, ...]``
-    tensors into one such chain per head (``Split`` on the head axis, ``Concat`` after), in place.
-
-    The numbers are the same (each head's products and softmax are computed exactly as before), but
-    onnxruntime then frees each head's score and probability matrices before the next head's, so the
-    peak memory of a long window falls by ``(heads - 1) / heads`` of those two tensors.
-
-    Parameters
-    ----------
-    model : onnx.ModelProto
-        An exported encoder graph (opset >= 13).
-    heads : int
-        Attention heads per layer (``encoder_attention_heads``).
-
-    Returns
-    -------
-    int
-        How many attention blocks were rewritten (0 when the graph is already split).
-    """
-    from onnx import helper
-
-    graph = model.graph
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
-    blocks = {}  # the second MatMul's name -> (scores MatMul, Softmax, output MatMul)
-    for sm in graph.node:
-        if (
-            sm.op_type != "Softmax"
-            or sm.input[0] not in producer
-            or len(consumers.get(sm.output[0], [])) != 1
-        ):
-            continue
-        qk, pv = producer[sm.input[0]], consumers[sm.output[0]][0]
-        split = qk.input[0] in producer and producer[qk.input[0]].op_type == "Split"  # rewritten before
-        if qk.op_type == "MatMul" and pv.op_type == "MatMul" and pv.input[0] == sm.output[0] and not split:
-            blocks[pv.name] = (qk, sm, pv)
-    if heads <= 1 or not blocks:
-        return 0
-    drop = {n.name for qk, sm, _ in blocks.values() for n in (qk, sm)}
-    nodes = []
-    for n in graph.node:
-        if n.name in drop:
-            continue
-        if n.name not in blocks:
-            nodes.append(n)
-            continue
-        qk, sm, pv = blocks[n.name]
-        p = f"{pv.name}/head"
-        parts = {}
-        for key, tensor in (("q", qk.input[0]), ("k", qk.input[1]), ("v", pv.input[1])):
-            parts[key] = [f"{p}/{key}{h}" for h in range(heads)]
-            nodes.append(helper.make_node("Split", [tensor], parts[key], axis=1, name=f"{p}/split_{key}"))
-        outs = []
-        for h in range(heads):  # node order = execution order: one head's chain after the other
-            scores, probs, out = f"{p}/scores{h}", f"{p}/probs{h}", f"{p}/out{h}"
-            nodes.append(helper.make_node("MatMul", [parts["q"][h], parts["k"][h]], [scores], name=scores))
-            nodes.append(helper.make_node("Softmax", [scores], [probs], name=probs))
-            nodes[-1].attribute.extend(sm.attribute)
-            nodes.append(helper.make_node("MatMul", [probs, parts["v"][h]], [out], name=out))
-            outs.append(out)
-        nodes.append(helper.make_node("Concat", outs, [pv.output[0]], axis=1, name=f"{p}/concat"))
-    del graph.node[:]
-    graph.node.extend(nodes)
-    return len(blocks)
 
 
 def _finish_export(path: Path, cfg: dict, external: bool) -> None:
