@@ -75,68 +75,76 @@ class Protocol:
         return text
 
 
-def _fold(df: pd.DataFrame, name: str, train, test) -> Fold:
+def _fold(manifest: pd.DataFrame, name: str, train, test) -> Fold:
     train, test = np.asarray(train, dtype=int), np.asarray(test, dtype=int)
-    shared = sorted(set(df["speaker"].iloc[train]) & set(df["speaker"].iloc[test]))
+    shared = sorted(set(manifest["speaker"].iloc[train]) & set(manifest["speaker"].iloc[test]))
     return Fold(name, train, test, shared)
 
 
-def _need(df: pd.DataFrame, *cols: str) -> None:
-    if len(df) == 0:
+def _need(manifest: pd.DataFrame, *cols: str) -> None:
+    if len(manifest) == 0:
         raise CorpusError("manifest is empty")
-    missing = [c for c in cols if c not in df or df[c].isna().all()]
+    missing = [c for c in cols if c not in manifest or manifest[c].isna().all()]
     if missing:
         raise CorpusError(f"manifest lacks column(s) {missing} needed for this split")
     for c in cols:  # a row without its speaker (or corpus) cannot be put on one side of a split
-        n = int(df[c].isna().sum())
+        n = int(manifest[c].isna().sum())
         if n:
             raise CorpusError(f"{n} manifest row(s) have no {c}; this split needs the {c} of every row")
 
 
 def random_split(
-    df: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True
+    manifest: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True
 ) -> Protocol:
     """Random (stratified) split, as the tutorials do; speakers end up on both sides."""
     from sklearn.model_selection import train_test_split
 
-    _need(df, "emotion")
-    idx = np.arange(len(df))
+    _need(manifest, "emotion")
+    idx = np.arange(len(manifest))
     tr, te = train_test_split(
         idx,
         test_size=test_size,
         random_state=random_state,
-        stratify=df["emotion"].values if stratify else None,
+        stratify=manifest["emotion"].values if stratify else None,
     )
-    fold = _fold(df, "random", np.sort(tr), np.sort(te)) if "speaker" in df else Fold("random", tr, te, ["?"])
+    fold = (
+        _fold(manifest, "random", np.sort(tr), np.sort(te))
+        if "speaker" in manifest
+        else Fold("random", tr, te, ["?"])
+    )
     return Protocol(f"random({test_size:g}, seed {random_state})", [fold])
 
 
-def group_kfold(df: pd.DataFrame, n_splits: int = 5, random_state: int = 0) -> Protocol:
+def group_kfold(manifest: pd.DataFrame, n_splits: int = 5, random_state: int = 0) -> Protocol:
     """Speaker-independent stratified group k-fold."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    _need(df, "emotion", "speaker")
-    n_spk = df["speaker"].nunique()
+    _need(manifest, "emotion", "speaker")
+    n_spk = manifest["speaker"].nunique()
     if n_spk < n_splits:
         raise CorpusError(f"kfold:{n_splits} needs at least {n_splits} speakers, the manifest has {n_spk}")
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     folds = [
-        _fold(df, f"fold{i + 1}", tr, te)
-        for i, (tr, te) in enumerate(cv.split(np.zeros(len(df)), df["emotion"], df["speaker"]))
+        _fold(manifest, f"fold{i + 1}", tr, te)
+        for i, (tr, te) in enumerate(
+            cv.split(np.zeros(len(manifest)), manifest["emotion"], manifest["speaker"])
+        )
     ]
     return Protocol(f"kfold({n_splits})", folds)
 
 
-def leave_one_speaker_out(df: pd.DataFrame) -> Protocol:
+def leave_one_speaker_out(manifest: pd.DataFrame) -> Protocol:
     """One fold per speaker, that speaker alone in the test set."""
-    _need(df, "speaker")
-    spk = df["speaker"].to_numpy()
-    folds = [_fold(df, str(s), np.flatnonzero(spk != s), np.flatnonzero(spk == s)) for s in sorted(set(spk))]
+    _need(manifest, "speaker")
+    spk = manifest["speaker"].to_numpy()
+    folds = [
+        _fold(manifest, str(s), np.flatnonzero(spk != s), np.flatnonzero(spk == s)) for s in sorted(set(spk))
+    ]
     return Protocol("loso", folds)
 
 
-def _match_speakers(df: pd.DataFrame, wanted: list[str]) -> set[str]:
-    all_spk = set(df["speaker"])
+def _match_speakers(manifest: pd.DataFrame, wanted: list[str]) -> set[str]:
+    all_spk = set(manifest["speaker"])
     out = set()
     for w in wanted:
         hits = {s for s in all_spk if s == w or s.split(":", 1)[-1] == w}
@@ -146,32 +154,32 @@ def _match_speakers(df: pd.DataFrame, wanted: list[str]) -> set[str]:
     return out
 
 
-def speaker_split(df: pd.DataFrame, test_speakers: list[str]) -> Protocol:
+def speaker_split(manifest: pd.DataFrame, test_speakers: list[str]) -> Protocol:
     """An explicit list of test speakers; every other speaker trains."""
-    _need(df, "speaker")
-    test = _match_speakers(df, test_speakers)
-    mask = df["speaker"].isin(test).to_numpy()
+    _need(manifest, "speaker")
+    test = _match_speakers(manifest, test_speakers)
+    mask = manifest["speaker"].isin(test).to_numpy()
     return Protocol(
         f"speakers({','.join(sorted(test))})",
-        [_fold(df, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))],
+        [_fold(manifest, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))],
     )
 
 
-def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protocol:
+def cross_corpus(manifest: pd.DataFrame, train: list[str], test: list[str]) -> Protocol:
     """Train on the corpora ``train``, test on ``test``."""
-    _need(df, "corpus")
-    have = set(df["corpus"])
+    _need(manifest, "corpus")
+    have = set(manifest["corpus"])
     for c in [*train, *test]:
         if c not in have:
             raise CorpusError(f"corpus {c!r} is not in the manifest (it has {sorted(have)})")
-    corp = df["corpus"].to_numpy()
+    corp = manifest["corpus"].to_numpy()
     overlap = sorted(set(train) & set(test))
     if overlap:
         raise CorpusError(f"cross-corpus protocol has {overlap} on both sides")
     tr, te = np.flatnonzero(np.isin(corp, train)), np.flatnonzero(np.isin(corp, test))
     return Protocol(
         f"cross({'+'.join(train)}->{'+'.join(test)})",
-        [_fold(df, "+".join(test), tr, te)],
+        [_fold(manifest, "+".join(test), tr, te)],
         CROSS_NOTE,
         cross_corpus=True,
     )
@@ -180,20 +188,20 @@ def cross_corpus(df: pd.DataFrame, train: list[str], test: list[str]) -> Protoco
 CROSS_NOTE = "each test corpus scored on the emotions it has"
 
 
-def leave_one_corpus_out(df: pd.DataFrame) -> Protocol:
+def leave_one_corpus_out(manifest: pd.DataFrame) -> Protocol:
     """One fold per corpus: trained on every other corpus, tested on that one (fold named by the corpus).
 
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"corpus": ["a", "a", "b", "c"], "speaker": ["a:1", "a:2", "b:1", "c:1"]})
-    >>> [(f.name, f.train.tolist(), f.test.tolist()) for f in leave_one_corpus_out(df).folds]
+    >>> manifest = pd.DataFrame({"corpus": ["a", "a", "b", "c"], "speaker": ["a:1", "a:2", "b:1", "c:1"]})
+    >>> [(f.name, f.train.tolist(), f.test.tolist()) for f in leave_one_corpus_out(manifest).folds]
     [('a', [2, 3], [0, 1]), ('b', [0, 1, 3], [2]), ('c', [0, 1, 2], [3])]
     """
-    _need(df, "corpus")
-    corp = df["corpus"].astype(str).to_numpy()
+    _need(manifest, "corpus")
+    corp = manifest["corpus"].astype(str).to_numpy()
     names = sorted(set(corp))
     if len(names) < 2:
         raise CorpusError(f"loco needs at least two corpora in the manifest, it has {names}")
-    folds = [_fold(df, c, np.flatnonzero(corp != c), np.flatnonzero(corp == c)) for c in names]
+    folds = [_fold(manifest, c, np.flatnonzero(corp != c), np.flatnonzero(corp == c)) for c in names]
     return Protocol("loco", folds, CROSS_NOTE, cross_corpus=True)
 
 
@@ -233,15 +241,15 @@ def _no_folds(folds_dir: Path, corpus: str, given: bool) -> str:
     )
 
 
-def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:
+def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) -> Protocol:
     """The published EmoBox partitions for the manifest's corpus (one corpus per manifest).
 
     Files are matched on (corpus, base name without extension), so ``.flac`` or ``.opus`` copies of the
     release's ``.wav`` files match. Manifest rows the folds do not list are left out of every fold, and
     listed files missing from the manifest are an error: the folds would not be the published ones.
     """
-    _need(df, "corpus", "utt_id", "speaker")
-    corpora = sorted(set(df["corpus"]))
+    _need(manifest, "corpus", "utt_id", "speaker")
+    corpora = sorted(set(manifest["corpus"]))
     if len(corpora) != 1:
         raise CorpusError(f"emobox folds apply to one corpus at a time; the manifest has {corpora}")
     corpus = corpora[0]
@@ -252,13 +260,13 @@ def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Proto
         raise CorpusError(_no_folds(folds_dir, corpus, given))
     table = pd.read_csv(csv)
     table["key"] = table["file"].str.replace(r"\.[A-Za-z0-9]+$", "", regex=True)
-    pos = {k: i for i, k in enumerate(df["utt_id"].astype(str))}
+    pos = {k: i for i, k in enumerate(manifest["utt_id"].astype(str))}
     # Files of emotions the manifest left out (e.g. --emotions four) are dropped from the folds too;
     # any other missing file means a partial corpus, on which the published folds cannot be reproduced.
     from .labels import EMOBOX
 
     present = table["key"].isin(pos.keys())
-    selected_out = ~table["emotion"].map(EMOBOX).isin(set(df["emotion"]))
+    selected_out = ~table["emotion"].map(EMOBOX).isin(set(manifest["emotion"]))
     missing = sorted(set(table.loc[~present & ~selected_out, "key"]))
     if missing:
         raise CorpusError(
@@ -270,37 +278,37 @@ def emobox_folds(df: pd.DataFrame, folds_dir: str | Path | None = None) -> Proto
     for k, g in table.groupby("fold", sort=True):
         tr = sorted(pos[x] for x in g.loc[g["split"] == "train", "key"])
         te = sorted(pos[x] for x in g.loc[g["split"] == "test", "key"])
-        folds.append(_fold(df, f"fold{k}", tr, te))
-    unused = len(df) - len(set(table["key"]))
+        folds.append(_fold(manifest, f"fold{k}", tr, te))
+    unused = len(manifest) - len(set(table["key"]))
     note = f"{unused} manifest rows not in the published folds were left out" if unused else ""
     return Protocol(f"emobox({corpus})", folds, note)
 
 
 def make_protocol(
-    df: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0, folds_dir: str | Path | None = None
+    manifest: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0, folds_dir: str | Path | None = None
 ) -> Protocol:
     """Build the protocol named by ``spec`` (see the module docstring)."""
     name, _, arg = spec.partition(":")
     name = name.strip().lower()
     try:
         if name == "kfold":
-            return group_kfold(df, int(arg or 5), random_state)
+            return group_kfold(manifest, int(arg or 5), random_state)
         if name == "loso":
-            return leave_one_speaker_out(df)
+            return leave_one_speaker_out(manifest)
         if name == "speakers":
-            return speaker_split(df, [s for s in arg.split(",") if s])
+            return speaker_split(manifest, [s for s in arg.split(",") if s])
         if name == "emobox":
-            return emobox_folds(df, folds_dir)
+            return emobox_folds(manifest, folds_dir)
         if name == "random":
             # the tutorials' seed 7 unless the caller chose another one
-            return random_split(df, float(arg or 0.25), random_state=random_state or 7)
+            return random_split(manifest, float(arg or 0.25), random_state=random_state or 7)
         if name == "loco":
-            return leave_one_corpus_out(df)
+            return leave_one_corpus_out(manifest)
         if name == "cross":
             src, _, dst = arg.partition("->")
             if not src or not dst:
                 raise CorpusError("cross-corpus protocol needs 'cross:TRAIN1,TRAIN2->TEST'")
-            return cross_corpus(df, src.split(","), dst.split(","))
+            return cross_corpus(manifest, src.split(","), dst.split(","))
     except ValueError as exc:
         raise CorpusError(f"bad protocol {spec!r}: {exc}") from None
     raise CorpusError(

@@ -147,18 +147,20 @@ def _member_table(manifest, name: str, *, cache_dir, n_jobs: int | None, progres
     return table
 
 
-def _evaluate_member(df, name: str, table, protocol: str, *, seed: int, progress: bool, log: bool = False):
+def _evaluate_member(
+    manifest, name: str, table, protocol: str, *, seed: int, progress: bool, log: bool = False
+):
     if _is_deep(name):
         from ..deep.train import evaluate_deep
 
-        return evaluate_deep(df, name, protocol, seed=seed, table=table, progress=progress, log=log)
+        return evaluate_deep(manifest, name, protocol, seed=seed, table=table, progress=progress, log=log)
     from ..training import evaluate_recipe, resolve_recipe
 
     return evaluate_recipe(table, resolve_recipe(name), protocol, seed=seed, progress=progress)
 
 
 def evaluate_ensemble(
-    df,
+    manifest,
     model: str,
     protocol: str = "kfold",
     *,
@@ -181,9 +183,11 @@ def evaluate_ensemble(
     members = {}
     for name in names:
         if name not in tables:
-            tables[name] = _member_table(df, name, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+            tables[name] = _member_table(
+                manifest, name, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress
+            )
         members[name] = _evaluate_member(
-            df, name, tables[name], protocol, seed=seed, progress=progress, log=log
+            manifest, name, tables[name], protocol, seed=seed, progress=progress, log=log
         )
         if progress or log:
             logger.info("[%s] %s: UA %.1f %%", model, name, 100 * members[name].summary["ua"])
@@ -193,7 +197,7 @@ def evaluate_ensemble(
 
 
 def train_ensemble(
-    df,
+    manifest,
     model: str,
     output: str | Path,
     *,
@@ -205,7 +209,7 @@ def train_ensemble(
     progress: bool = True,
     tables: dict[str, Any] | None = None,
 ):
-    """Train every member on all of ``df`` into ``output/<member>`` and write the ensemble's metadata.
+    """Train every member on all of ``manifest`` into ``output/<member>`` and write the ensemble's metadata.
 
     With a ``protocol`` other than ``"none"`` the ensemble is cross-validated first; the figures go into
     its metadata (and each member's own into the member's). Returns ``(output, evaluation or None)``.
@@ -214,17 +218,17 @@ def train_ensemble(
     from ..training import training_summary
 
     names = member_names(model)
-    if len(df) == 0:
+    if len(manifest) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
     output = Path(output)
     tables = tables if tables is not None else {}
     for n in names:
         if n not in tables:
-            tables[n] = _member_table(df, n, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+            tables[n] = _member_table(manifest, n, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     ev = None
     if protocol != "none":
         ev = evaluate_ensemble(
-            df, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables
+            manifest, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables
         )
     members = {}
     for name in names:
@@ -233,7 +237,7 @@ def train_ensemble(
             from ..deep.train import train_deep
 
             members[name], _ = train_deep(
-                df,
+                manifest,
                 name,
                 output / name,
                 seed=seed,
@@ -263,7 +267,7 @@ def train_ensemble(
         weights,
         {
             "recipe": model,
-            "training": training_summary(df[df["path"].astype(str).isin(read_by_all)]),
+            "training": training_summary(manifest[manifest["path"].astype(str).isin(read_by_all)]),
             **evaluation_metadata(ev),
             "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
         },
