@@ -1,6 +1,6 @@
 """What leave-one-corpus-out UA says about each choice of the default recipe (how whisper-robust was chosen).
 
-    python benchmarks/bench_loco_ablation.py
+    python benchmarks/bench_loco_ablation.py [--only TEXT]   # --only: the variants whose name holds TEXT
 
 Over the four shared corpora (7 emotions), each variant is scored with ``--protocol loco``: each corpus
 by a model trained on the other three, on the emotions it has, one file at a time, uncalibrated (the
@@ -60,10 +60,17 @@ VARIANTS = [
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="", help="run the variants whose name contains this text")
+    only = ap.parse_args().only
     df = manifest()
     print(machine(), file=sys.stderr)
     rows = []
     for name, recipe in VARIANTS:
+        if only not in name:
+            continue
         t = time.perf_counter()
         table = compute_features(df, recipe, n_jobs=2, quantize=True)
         ev = evaluate_recipe(table, recipe, "loco", progress=False)
