@@ -443,7 +443,7 @@ def register(sub) -> None:
         action="store_true",
         help="the inputs share a recording channel (one microphone, room or collection) and hold "
         "several emotions: score them together, removing the channel's offset (the estimate of "
-        "--same-speaker; on unseen corpora +3 points UA, but -14 on a batch of one emotion)",
+        "--same-speaker; on unseen corpora +3.5 points UA, but -20 on a batch of one emotion)",
     )
     p.add_argument(
         "--timeline",
