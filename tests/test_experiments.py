@@ -95,3 +95,58 @@ def test_a_balanced_recipe_trains_and_says_so(tone_manifest, tmp_path):
     out = train_classical(table, tmp_path / "m", "logreg", params={"C": 0.1}, balance="speaker")
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["model"]["balance"] == "speaker"
+
+
+def test_ensemble_members_train_as_they_were_evaluated(tone_manifest, tmp_path, monkeypatch):
+    from emovox import training
+    from emovox.models.ensemble import train_ensemble
+
+    aligned = training.Recipe("tutorial", "logreg", {"C": 0.1}, align="corpus", balance="corpus")
+    monkeypatch.setitem(training.RECIPES, "compare-logreg", aligned)
+    out, _ = train_ensemble(
+        tone_manifest, "compare-logreg+svm", tmp_path / "ens", cache_dir=tmp_path / "c", progress=False
+    )
+    member = json.loads((out / "compare-logreg" / "metadata.json").read_text())["model"]
+    assert (member["align"], member["balance"], member["params"]) == ("corpus", "corpus", {"C": 0.1})
+
+
+def test_balance_works_with_a_classifier_without_class_weights(tone_manifest, tmp_path):
+    from emovox.training import handcrafted_features, train_classical
+
+    table = handcrafted_features(tone_manifest, "tutorial", cache_dir=tmp_path / "c", progress=False)
+    out = train_classical(
+        table, tmp_path / "m", "mlp", balance="corpus"
+    )  # MLP has no class_weight to turn off
+    assert json.loads((out / "metadata.json").read_text())["model"]["balance"] == "corpus"
+
+
+def test_options_are_refused_not_dropped(tone_manifest):
+    with pytest.raises(ParameterError, match="--encoder cannot be used with ensemble"):
+        train(tone_manifest, "svm+logreg", "unused", encoder="/nonexistent/ckpt", progress=False)
+    with pytest.raises(ParameterError, match="--trim-db cannot be used with deep"):
+        evaluate(tone_manifest, "cnn1d", "kfold:3", trim_db=0.0, progress=False)
+
+
+def test_cli_logging_keeps_the_traceback_of_an_unexpected_error(capsys):
+    import logging
+
+    from emovox.cli.common import cli_logging
+
+    with cli_logging():
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logging.getLogger("emovox.server").exception("unexpected error on POST /v1/predict")
+    err = capsys.readouterr().err
+    assert err.startswith("emovox: error: unexpected error on POST /v1/predict\n")
+    assert "Traceback" in err and "RuntimeError: boom" in err
+
+
+def test_a_model_can_be_copied():
+    import copy
+
+    from emovox.inference import EmotionModel
+
+    m = load_model("classical")
+    c = copy.copy(m)
+    assert type(c) is EmotionModel and c.labels == m.labels

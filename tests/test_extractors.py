@@ -131,3 +131,34 @@ def test_batch_features_take_any_extractor(clips, tmp_path):
         row = df.loc[os.path.abspath(p), ex.feature_names].to_numpy(np.float32)
         np.testing.assert_allclose(row, ex.process_file(p), rtol=1e-5, atol=1e-5)
     assert Path(tmp_path / "out").is_dir()
+
+
+def test_frame_fingerprint_covers_what_changes_the_output(clips, tmp_path):
+    a = FrameExtractor.from_config(FrameConfig(norm="utterance", max_frames=50))
+    b = FrameExtractor.from_config(FrameConfig(norm="none", max_frames=80))
+    assert a.fingerprint != b.fingerprint
+    ra = a.process_files(clips[:1], cache_dir=tmp_path, progress=False)
+    rb = b.process_files(clips[:1], cache_dir=tmp_path, progress=False)
+    assert rb.n_cached == 0 and ra.features.shape[2] == 50 and rb.features.shape[-2] == 80
+
+
+def test_files_of_different_lengths_give_one_array_each(clips):
+    ex = FrameExtractor.from_config(FrameConfig(norm="utterance", max_frames=None))
+    res = ex.process_files(clips, progress=False)
+    assert res.features.dtype == object and len(res.features) == len(clips)
+    assert len({x.shape for x in res.features}) > 1  # 1.5, 2.0, 1.0 and 2.5 s
+    np.testing.assert_array_equal(res.features[0], ex.process_file(clips[0]))
+
+
+def test_batch_features_of_a_model_directory_front_end(clips, tmp_path):
+    pytest.importorskip("distributed")
+    from emovox import batch
+    from emovox.errors import EmovoxError
+    from emovox.inference import load_model
+
+    ex = load_model().frontend  # its encoder is named relative to the model directory
+    s = batch.features(clips[:2], ex, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (s.n_ok, s.n_failed) == (2, 0)
+    frames = FrameExtractor.from_config(FrameConfig())
+    with pytest.raises(EmovoxError, match="no feature vector with named columns"):
+        batch.features(clips[:1], frames, engine="local", output_dir=tmp_path / "f", progress=False)

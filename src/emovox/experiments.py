@@ -45,7 +45,9 @@ def model_kind(model: str) -> str:
 
 def _refuse(model: str, kind: str, **options: Any) -> None:
     """Options a kind of model cannot honour are refused, not silently dropped."""
-    given = [name.replace("_", "-") for name, value in options.items() if value]
+    given = [
+        name.replace("_", "-") for name, value in options.items() if value is not None and value is not False
+    ]
     if given:
         raise ParameterError(
             f"{model}: {', '.join('--' + g for g in given)} cannot be used with {kind} models"
@@ -118,7 +120,16 @@ def evaluate(
     if kind == "ensemble":
         from .models.ensemble import evaluate_ensemble
 
-        _refuse(model, kind, features=features, speaker_adapt=speaker_adapt, calibrate=calibrate)
+        _refuse(
+            model,
+            kind,
+            features=features,
+            trim_db=trim_db,
+            encoder=encoder,
+            no_scale=not scale,
+            speaker_adapt=speaker_adapt,
+            calibrate=calibrate,
+        )
         tables: dict = {}
         ev = evaluate_ensemble(
             manifest,
@@ -134,7 +145,9 @@ def evaluate(
     if kind == "deep":
         from .deep.train import evaluate_deep
 
-        _refuse(model, kind, speaker_adapt=speaker_adapt, calibrate=calibrate)
+        _refuse(
+            model, kind, trim_db=trim_db, encoder=encoder, speaker_adapt=speaker_adapt, calibrate=calibrate
+        )
         recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
         ev = evaluate_deep(manifest, recipe, protocol, seed=seed, table=table, progress=progress)
         return ev, list(table.failures)
@@ -185,7 +198,15 @@ def train(
     if kind == "ensemble":
         from .models.ensemble import train_ensemble
 
-        _refuse(model, kind, features=features, calibrate=calibrate)
+        _refuse(
+            model,
+            kind,
+            features=features,
+            trim_db=trim_db,
+            encoder=encoder,
+            no_scale=not scale,
+            calibrate=calibrate,
+        )
         tables: dict = {}
         out, ev = train_ensemble(
             manifest,
@@ -202,7 +223,7 @@ def train(
     if kind == "deep":
         from .deep.train import evaluate_deep, train_deep
 
-        _refuse(model, kind, calibrate=calibrate)
+        _refuse(model, kind, trim_db=trim_db, encoder=encoder, calibrate=calibrate)
         recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
         ev = None
         if protocol != "none":

@@ -54,7 +54,8 @@ class ExtractionResult(NamedTuple):
     Attributes
     ----------
     features : np.ndarray, float32, shape (n_ok, ...)
-        One row per successfully processed file; row ``i`` belongs to ``paths[i]``.
+        One row per successfully processed file; row ``i`` belongs to ``paths[i]`` (an object array of
+        per-file arrays when their shapes differ, as a deep model's frame matrices do).
     paths : list of str
         The successfully processed inputs, in input order.
     failures : list of (str, str)
@@ -212,7 +213,8 @@ def process_files(
             chunks = [list(range(s, min(n, s + size))) for s in range(0, n, size)]
             ctx = multiprocessing.get_context(mp_context) if mp_context else None
             cls = type(extractor)
-            recipe = (cls.__module__, cls.__qualname__, extractor.to_dict(), _model_dir(extractor))
+            threads = max(1, (os.cpu_count() or 1) // n_jobs)  # onnxruntime's share of the cores per worker
+            recipe = (cls.__module__, cls.__qualname__, extractor.to_dict(), _model_dir(extractor), threads)
             with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
                 futs = {pool.submit(_run_chunk, recipe, [items[i] for i in ch], cdir): ch for ch in chunks}
                 for fut in as_completed(futs):
@@ -232,8 +234,13 @@ def process_files(
         bar.close()
     mask = np.array([r[0] is not None for r in results], dtype=bool)
     ok = [r[0] for r in results if r[0] is not None]
-    empty = np.zeros((0, getattr(extractor, "n_features", 0)), np.float32)
-    X = np.stack(ok).astype(np.float32, copy=False) if ok else empty
+    if not ok:
+        X = np.zeros((0, getattr(extractor, "n_features", 0)), np.float32)
+    elif len({r.shape for r in ok}) == 1:
+        X = np.stack(ok).astype(np.float32, copy=False)
+    else:  # results of different shapes (a deep model's frame matrices): one object per file
+        X = np.empty(len(ok), dtype=object)
+        X[:] = ok
     return ExtractionResult(
         features=X,
         paths=[p for p, m in zip(items, mask, strict=True) if m],
@@ -286,11 +293,10 @@ def _single_threaded_blas() -> None:
     threadpool_limits(limits=1)
 
 
-def _run_chunk(
-    recipe: tuple[str, str, dict[str, Any], str | None], paths: Sequence[str], cache_dir: str | None
-):
+def _run_chunk(recipe: tuple, paths: Sequence[str], cache_dir: str | None):
     """Worker-side: process a chunk of files with a per-process extractor rebuilt from its ``to_dict()``."""
-    module, qualname, spec, model_dir = recipe
+    module, qualname, spec, model_dir, threads = recipe
+    os.environ.setdefault("EMOVOX_THREADS", str(threads))
     key = json.dumps([module, qualname, spec, model_dir], sort_keys=True)
     ex = _WORKER_EXTRACTORS.get(key)
     if ex is None:

@@ -135,9 +135,10 @@ class EmotionModel:
             self.restrict(emotions)
         self._load_parts()
 
-    def __new__(cls, path: str | os.PathLike, **kwargs: Any) -> EmotionModel:
+    def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
         # EmotionModel(dir) gives the right class for what the directory holds: one model or an ensemble
-        if cls is EmotionModel and _declared_kind(Path(path)) == "ensemble":
+        # (no path: copy.copy and pickle rebuild an instance of the class they already have)
+        if cls is EmotionModel and path is not None and _declared_kind(Path(path)) == "ensemble":
             cls = EnsembleModel
         return super().__new__(cls)
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CorpusError, ModelError
+from .errors import CorpusError, ModelError, ParameterError
 from .labels import label_order
 from .tables import FeatureTable, default_cache_dir, speaker_ids
 
@@ -271,12 +271,18 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
         raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
     if not recipe.balance:
         return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
-    # the weights balance the emotions within each group, so the classifier's own balancing is off
-    pipe = make_classifier(
-        recipe.classifier, scale=scale, seed=seed, **{**recipe.params, "class_weight": None}
-    )
+    import inspect
+
+    pipe = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
+    step, estimator = pipe.steps[-1]
+    if "sample_weight" not in inspect.signature(estimator.fit).parameters:
+        raise ParameterError(
+            f"{recipe.classifier} cannot weigh its rows, so it cannot balance by {recipe.balance}"
+        )
+    if "class_weight" in estimator.get_params():  # the weights balance the emotions within each group
+        estimator.set_params(class_weight=None)
     weights = table.balance_weights(rows, recipe.balance)
-    return pipe.fit(Xtr, ytr, **{f"{pipe.steps[-1][0]}__sample_weight": weights})
+    return pipe.fit(Xtr, ytr, **{f"{step}__sample_weight": weights})
 
 
 def training_class_means(

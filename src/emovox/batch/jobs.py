@@ -679,6 +679,12 @@ def features(
     from ..extractors import from_name
 
     ex = from_name(config)
+    if not hasattr(ex, "feature_names"):
+        raise EmovoxError(
+            f"{type(ex).__name__} gives no feature vector with named columns; batch features take hand-crafted "
+            "sets or Whisper features"
+        )
+    model_dir = getattr(ex, "model_dir", None)
     identity = {
         "kind": "features",
         "name": getattr(getattr(ex, "config", None), "name", None) or ex.to_dict().get("encoder_source"),
@@ -688,7 +694,11 @@ def features(
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
     return _run_job(
         "features",
-        {"kind": "features", "extractor": ex.to_dict()},
+        {
+            "kind": "features",
+            "extractor": ex.to_dict(),
+            "model_dir": None if model_dir is None else str(model_dir),
+        },
         identity,
         paths,
         engine=engine,

@@ -57,14 +57,15 @@ def cached_model(path: str):
     return _once(_MODELS, key, lambda: EmotionModel(path), f"model:{key[0]}")
 
 
-def cached_extractor(spec: dict[str, Any]):
-    """The extractor of a ``to_dict()`` (:func:`emovox.extractors.from_dict`), built once per process."""
+def cached_extractor(spec: dict[str, Any], model_dir: str | None = None):
+    """The extractor of a ``to_dict()`` (:func:`emovox.extractors.from_dict`; ``model_dir``: the model
+    directory its files are in, if any), built once per process."""
     import json
 
     from ..extractors import from_dict
 
-    key = json.dumps(spec, sort_keys=True)
-    return _once(_EXTRACTORS, key, lambda: from_dict(spec), f"features:{spec.get('type')}")
+    key = json.dumps([spec, model_dir], sort_keys=True)
+    return _once(_EXTRACTORS, key, lambda: from_dict(spec, model_dir), f"features:{spec.get('type')}")
 
 
 def warm(task: dict[str, Any]) -> int:
@@ -72,7 +73,7 @@ def warm(task: dict[str, Any]) -> int:
     if task["kind"] == "predict":
         cached_model(task["model"])
     else:
-        cached_extractor(task["extractor"])
+        cached_extractor(task["extractor"], task.get("model_dir"))
     return os.getpid()
 
 
@@ -130,7 +131,7 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     """Rows of a feature partition: path, key, error, then one float32 column per feature (NaN if failed)."""
     import pyarrow as pa
 
-    ex = cached_extractor(task["extractor"])
+    ex = cached_extractor(task["extractor"], task.get("model_dir"))
     names = ex.feature_names
     X = np.full((len(items), len(names)), np.nan, dtype=np.float32)
     errors: list[str | None] = [None] * len(items)

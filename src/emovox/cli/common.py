@@ -24,7 +24,10 @@ class _LineFormatter(logging.Formatter):
         level = "" if record.levelno < logging.WARNING else record.levelname.lower() + ": "
         if level == "warning: " and ("skipped" in (msg[:7], msg[-7:])):
             level = ""  # "<path>: <why>; skipped" reads as the skip line it is
-        return f"emovox: {level}{msg}"
+        line = f"emovox: {level}{msg}"
+        if record.exc_info:  # an unexpected error (a server's 500): its traceback is what a person needs
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 @contextmanager

@@ -206,7 +206,10 @@ class FrameExtractor:
 
     @property
     def fingerprint(self) -> str:
-        return self.config.fingerprint()
+        """The whole configuration, normalisation statistics and frame count included (they change what
+        :meth:`process_signal` returns; :meth:`FrameConfig.fingerprint` covers only the raw frames)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, default=float)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
         if sr is not None and int(sr) != self.sample_rate:

@@ -142,9 +142,7 @@ def _member_table(manifest, name: str, *, cache_dir, n_jobs: int | None, progres
         table = compute_features(
             manifest, resolve_recipe(name), n_jobs=n_jobs, cache_dir=cache_dir, progress=progress
         )
-    for _path, msg in table.failures:
-        logger.warning("skipped (%s): %s", name, msg)
-    return table
+    return table  # its failures are reported once, by the caller, for every member together
 
 
 def _evaluate_member(
@@ -257,6 +255,8 @@ def train_ensemble(
                 seed=seed,
                 evaluation=member_ev,
                 extra={"recipe": name},
+                align=r.align,
+                balance=r.balance,
             )
     from ..evaluation import evaluation_metadata, save_evaluation_files
 
