@@ -43,10 +43,20 @@ def model_kind(model: str) -> str:
     return "deep" if model in DEEP_MODELS else "features"
 
 
+#: Options each kind of model cannot honour (deep models only warn about --features: their front end is theirs).
+_UNSUPPORTED = {
+    "ensemble": ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate"),
+    "deep": ("trim_db", "encoder", "speaker_adapt", "calibrate"),
+    "features": (),
+}
+
+
 def _refuse(model: str, kind: str, **options: Any) -> None:
     """Options a kind of model cannot honour are refused, not silently dropped."""
     given = [
-        name.replace("_", "-") for name, value in options.items() if value is not None and value is not False
+        name.replace("_", "-")
+        for name, value in options.items()
+        if name in _UNSUPPORTED[kind] and value is not None and value is not False
     ]
     if given:
         raise ParameterError(
@@ -117,19 +127,19 @@ def evaluate(
         The evaluation, and the files that could not be used.
     """
     kind = model_kind(model)
+    _refuse(
+        model,
+        kind,
+        features=features,
+        trim_db=trim_db,
+        encoder=encoder,
+        no_scale=not scale,
+        speaker_adapt=speaker_adapt,
+        calibrate=calibrate,
+    )
     if kind == "ensemble":
         from .models.ensemble import evaluate_ensemble
 
-        _refuse(
-            model,
-            kind,
-            features=features,
-            trim_db=trim_db,
-            encoder=encoder,
-            no_scale=not scale,
-            speaker_adapt=speaker_adapt,
-            calibrate=calibrate,
-        )
         tables: dict = {}
         ev = evaluate_ensemble(
             manifest,
@@ -145,9 +155,6 @@ def evaluate(
     if kind == "deep":
         from .deep.train import evaluate_deep
 
-        _refuse(
-            model, kind, trim_db=trim_db, encoder=encoder, speaker_adapt=speaker_adapt, calibrate=calibrate
-        )
         recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
         ev = evaluate_deep(manifest, recipe, protocol, seed=seed, table=table, progress=progress)
         return ev, list(table.failures)
@@ -195,18 +202,18 @@ def train(
         The model directory, the evaluation (None without a protocol), the files that could not be used.
     """
     kind = model_kind(model)
+    _refuse(
+        model,
+        kind,
+        features=features,
+        trim_db=trim_db,
+        encoder=encoder,
+        no_scale=not scale,
+        calibrate=calibrate,
+    )
     if kind == "ensemble":
         from .models.ensemble import train_ensemble
 
-        _refuse(
-            model,
-            kind,
-            features=features,
-            trim_db=trim_db,
-            encoder=encoder,
-            no_scale=not scale,
-            calibrate=calibrate,
-        )
         tables: dict = {}
         out, ev = train_ensemble(
             manifest,
@@ -223,7 +230,6 @@ def train(
     if kind == "deep":
         from .deep.train import evaluate_deep, train_deep
 
-        _refuse(model, kind, trim_db=trim_db, encoder=encoder, calibrate=calibrate)
         recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
         ev = None
         if protocol != "none":

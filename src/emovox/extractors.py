@@ -121,22 +121,14 @@ def from_name(name: Any, cache_dir: str | os.PathLike | None = None) -> Extracto
     if isinstance(name, dict) and "type" in name:
         return from_dict(name)
     if isinstance(name, str) and name.split(":")[0] in ("whisper", "encoder"):
-        from .encoders.frontend import WhisperExtractor, ensure_onnx_encoder
+        from .encoders.frontend import WhisperExtractor, ensure_onnx_encoder, whisper_spec
         from .tables import default_cache_dir
 
         _, _, checkpoint = name.partition(":")
         onnx_path = ensure_onnx_encoder(
             checkpoint or None, Path(cache_dir) if cache_dir else default_cache_dir()
         )
-        spec = {
-            "type": "whisper",
-            "encoder_source": checkpoint or "whisper-base",
-            "onnx_path": str(onnx_path),
-            "layers": None,
-            "pooling": "mean_std",
-            "threshold_db": 30.0,
-        }
-        return WhisperExtractor(spec)
+        return WhisperExtractor(whisper_spec(onnx_path, checkpoint or None))
     from .features.extract import FeatureExtractor
 
     return FeatureExtractor(name)

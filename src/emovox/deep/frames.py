@@ -229,9 +229,9 @@ class FrameExtractor:
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
 
     def process_file(self, path) -> np.ndarray:
-        from ..audio import load_audio
+        from ..extraction import process_file
 
-        return self.process_signal(load_audio(path, self.sample_rate))
+        return process_file(self, path)
 
     def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
         from ..extraction import process_files

@@ -267,18 +267,39 @@ def encoder_features(
             rows.append(pool(h, y, layers, pooling, threshold_db))
     X = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
     chosen = list(range(n_states)) if layers is None else list(layers)
-    names = [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(d_model)]
-    frontend = {
+    frontend = whisper_spec(
+        onnx_path, ckpt, layers=chosen, pooling=pooling, threshold_db=threshold_db, quantized=quantize
+    )
+    names = pooled_names(chosen, d_model)
+    return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
+
+
+def whisper_spec(
+    onnx_path: str | os.PathLike,
+    checkpoint: str | None = None,
+    *,
+    layers=None,
+    pooling: str = "mean_std",
+    threshold_db: float = 30.0,
+    quantized: bool = False,
+) -> dict[str, Any]:
+    """The front end of Whisper features over the encoder file ``onnx_path`` (a :class:`WhisperExtractor`'s
+    ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``)."""
+    return {
         "type": "whisper",
         "encoder": "encoder.onnx",
-        "encoder_source": str(ckpt or "whisper-base"),
-        "quantized": quantize,
+        "encoder_source": str(checkpoint or "whisper-base"),
+        "quantized": quantized,
         "pooling": pooling,
         "threshold_db": threshold_db,
-        "layers": chosen,
+        "layers": layers,
         "onnx_path": str(onnx_path),
     }
-    return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
+
+
+def pooled_names(layers, d_model: int) -> list[str]:
+    """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each layer: the columns of pooled Whisper features."""
+    return [f"L{layer}_{stat}{i}" for layer in layers for stat in ("mean", "std") for i in range(d_model)]
 
 
 class WhisperExtractor:
@@ -327,10 +348,9 @@ class WhisperExtractor:
 
     @property
     def feature_names(self) -> list[str]:
-        """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each chosen layer, as training names them."""
+        """:func:`pooled_names` of the chosen layers, as training names them."""
         chosen = range(self.encoder.n_layers + 1) if self.layers is None else self.layers
-        d = self.encoder.d_model
-        return [f"L{layer}_{stat}{i}" for layer in chosen for stat in ("mean", "std") for i in range(d)]
+        return pooled_names(chosen, self.encoder.d_model)
 
     @property
     def n_features(self) -> int:

@@ -27,7 +27,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import FeatureError, ModelError
-from ..extraction import EXTRACTOR_VERSION, ExtractionResult, cache_path, file_hash, process_files
+from ..extraction import (
+    EXTRACTOR_VERSION,
+    ExtractionResult,
+    cache_path,
+    file_hash,
+    process_file,
+    process_files,
+)
 from . import spectral as sp
 from .config import FeatureConfig, as_config
 from .pitch import f0_to_semitones, yin
@@ -385,23 +392,8 @@ class FeatureExtractor:
         FeatureError
             Features cannot be computed.
         """
-        from ..audio import (
-            DEFAULT_MIN_DURATION,
-            STREAM_AFTER_SECONDS,
-            audio_duration,
-            load_audio,
-            stream_audio,
-        )
-
-        sr = self.config.sample_rate
-        if (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:  # long: window by window, bounded memory
-            try:
-                return self.process_stream(lambda: stream_audio(path, sr, min_duration=DEFAULT_MIN_DURATION))
-            except FeatureError as exc:
-                raise FeatureError(f"{path}: {exc}") from None
-        y = load_audio(path, sr=sr)
-        try:
-            return self.process_signal(y)
+        try:  # a long file window by window (bounded memory), a short one decoded whole
+            return process_file(self, path)
         except FeatureError as exc:
             raise FeatureError(f"{path}: {exc}") from None
 
