@@ -49,12 +49,20 @@ VARIANTS = [
         Recipe("whisper", "logreg", {"C": 0.01}, ACTIVE, align="corpus", balance="corpus"),
     ),
     (
-        "... + corpora balanced, C 0.003 (whisper-robust, stop 22)",
+        "... + corpora balanced, C 0.003 (whisper-robust in stop 22)",
         Recipe("whisper", "logreg", {"C": 0.003}, ACTIVE, align="corpus", balance="corpus"),
     ),
     (
         "... + corpora balanced, C 0.001",
         Recipe("whisper", "logreg", {"C": 0.001}, ACTIVE, align="corpus", balance="corpus"),
+    ),
+    *(
+        (
+            f"... + one head per layer, averaged, C {c}"
+            + (" (**whisper-robust**, stop 23)" if c == 0.01 else ""),
+            Recipe("whisper", "blocklogreg", {"C": c, "blocks": 4}, ACTIVE, align="corpus", balance="corpus"),
+        )
+        for c in (0.003, 0.01, 0.03)
     ),
 ]
 

@@ -3,8 +3,6 @@ were chosen, and ``--protocol emobox`` says how to point at the folds when it ca
 
 from __future__ import annotations
 
-import argparse
-
 import pandas as pd
 import pytest
 
@@ -13,10 +11,12 @@ from emovox.errors import CorpusError, ModelError
 
 
 def _recipe(**kw):
-    from emovox.cli.models import _recipe
+    """The recipe the CLI's ``--model`` / ``--features`` / ``--encoder`` give (its features go through
+    :func:`emovox.experiments.feature_table`, which looks the recipe up with :func:`emovox.recipes.get_recipe`)."""
+    from emovox.recipes import get_recipe
 
-    args = dict(model=None, features=None, encoder=None, trim_db=None)
-    return _recipe(argparse.Namespace(**(args | kw)))
+    args = dict(model=None, features=None, encoder=None, trim_db=None) | kw
+    return get_recipe(args.pop("model") or "svm", **args).spec
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ ensemble of any of them joined with ``+`` (:mod:`emovox.models.ensemble`). :func
 it under a named protocol (speaker-independent unless the protocol says otherwise); :func:`train` fits it
 on every row and writes a model directory (optionally evaluating first, the figures stored with it). Both
 return the inputs that could not be used, so a caller can report them: one bad file never stops a run.
+Both go through the model's recipe (:func:`emovox.recipes.get_recipe`): its features, its ``evaluate``,
+its ``fit`` and the fitted model's ``save``, whatever its kind.
 
 Examples
 --------
@@ -21,13 +23,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .evaluation import Evaluation
+    from .recipes import FeatureRecipe, RecipeProtocol
+    from .tables import FeatureTable
+
 log = logging.getLogger(__name__)
 
-__all__ = ["evaluate", "model_kind", "train"]
+__all__ = ["evaluate", "feature_table", "model_kind", "train"]
 
 Failures = list[tuple[str, str]]
 
@@ -64,33 +73,49 @@ def _refuse(model: str, kind: str, **options: Any) -> None:
         )
 
 
-def _ensemble_failures(tables: dict[str, Any]) -> Failures:
-    seen: dict[str, str] = {}
-    for t in tables.values():
-        for path, msg in t.failures:
-            seen.setdefault(path, msg)
-    return list(seen.items())
+def _recipe(
+    model: str, kind: str, features: str | None, trim_db: float | None, encoder: str | None
+) -> RecipeProtocol:
+    """The model's recipe, with the front-end overrides hand-crafted and encoder recipes take."""
+    from .recipes import get_recipe
 
-
-def _features_table(manifest, model: str, features, trim_db, encoder, n_jobs, cache_dir, progress):
-    from .training import compute_features, resolve_recipe
-
-    recipe = resolve_recipe(model, features, trim_db, encoder)
-    return recipe, compute_features(manifest, recipe, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
-
-
-def _deep_table(manifest, model: str, features, seed, cache_dir, progress):
-    from .deep.recipes import get_recipe
-    from .deep.train import deep_features
-
-    if features:
+    if kind == "deep" and features:
         log.warning("--features is ignored for %s: deep models define their own front end", model)
-    recipe = get_recipe(model, seed=seed)
-    return recipe, deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
+    if kind != "features":
+        return get_recipe(model)
+    return get_recipe(model, features=features, trim_db=trim_db, encoder=encoder)
+
+
+def feature_table(
+    manifest: pd.DataFrame,
+    model: str = "svm",
+    *,
+    features: str | None = None,
+    trim_db: float | None = None,
+    encoder: str | None = None,
+    n_jobs: int | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> tuple[FeatureRecipe, FeatureTable]:
+    """The recipe of a hand-crafted or encoder model (or plain classifier) with its front-end overrides,
+    and its features of every row of ``manifest``: what ``emovox features`` writes and ``tune`` searches on.
+
+    Returns
+    -------
+    (FeatureRecipe, FeatureTable)
+        The recipe, and the features (``failures``: the files that could not be used).
+    """
+    kind = model_kind(model)
+    if kind != "features":
+        raise ParameterError(
+            f"{model}: a feature table is made by a hand-crafted or encoder recipe, not a {kind} model"
+        )
+    recipe = _recipe(model, kind, features, trim_db, encoder)
+    return recipe, recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
 
 
 def evaluate(
-    manifest,
+    manifest: pd.DataFrame,
     model: str = "svm",
     protocol: str = "kfold",
     *,
@@ -104,7 +129,7 @@ def evaluate(
     scale: bool = True,
     speaker_adapt: bool = False,
     calibrate: bool = False,
-):
+) -> tuple[Evaluation, Failures]:
     """Cross-validate ``model`` on ``manifest`` under ``protocol``.
 
     Parameters
@@ -137,45 +162,15 @@ def evaluate(
         speaker_adapt=speaker_adapt,
         calibrate=calibrate,
     )
-    if kind == "ensemble":
-        from .models.ensemble import evaluate_ensemble
-
-        tables: dict = {}
-        ev = evaluate_ensemble(
-            manifest,
-            model,
-            protocol,
-            seed=seed,
-            cache_dir=cache_dir,
-            n_jobs=n_jobs,
-            progress=progress,
-            tables=tables,
-        )
-        return ev, _ensemble_failures(tables)
-    if kind == "deep":
-        from .deep.train import evaluate_deep
-
-        recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
-        ev = evaluate_deep(manifest, recipe, protocol, seed=seed, table=table, progress=progress)
-        return ev, list(table.failures)
-    from .training import evaluate_recipe
-
-    recipe, table = _features_table(manifest, model, features, trim_db, encoder, n_jobs, cache_dir, progress)
-    ev = evaluate_recipe(
-        table,
-        recipe,
-        protocol,
-        seed=seed,
-        progress=progress,
-        scale=scale,
-        adapt=speaker_adapt,
-        calibrate=calibrate,
-    )
+    recipe = _recipe(model, kind, features, trim_db, encoder)
+    table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+    options = {"scale": scale, "adapt": speaker_adapt, "calibrate": calibrate} if kind == "features" else {}
+    ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
     return ev, list(table.failures)
 
 
 def train(
-    manifest,
+    manifest: pd.DataFrame,
     model: str,
     output: str | Path,
     *,
@@ -189,7 +184,7 @@ def train(
     progress: bool = True,
     scale: bool = True,
     calibrate: bool = False,
-):
+) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
     With a ``protocol`` other than ``"none"`` the model is first cross-validated under it; the figures go
@@ -211,59 +206,13 @@ def train(
         no_scale=not scale,
         calibrate=calibrate,
     )
-    if kind == "ensemble":
-        from .models.ensemble import train_ensemble
-
-        tables: dict = {}
-        out, ev = train_ensemble(
-            manifest,
-            model,
-            output,
-            protocol=protocol,
-            seed=seed,
-            cache_dir=cache_dir,
-            n_jobs=n_jobs,
-            progress=progress,
-            tables=tables,
-        )
-        return out, ev, _ensemble_failures(tables)
-    if kind == "deep":
-        from .deep.train import evaluate_deep, train_deep
-
-        recipe, table = _deep_table(manifest, model, features, seed, cache_dir, progress)
-        ev = None
-        if protocol != "none":
-            ev = evaluate_deep(manifest, recipe, protocol, seed=seed, table=table, progress=progress)
-        out, res = train_deep(manifest, recipe, output, table=table, evaluation=ev, progress=progress)
-        log.info(
-            "trained %d epochs (%.1f s/epoch), best epoch %d, validation UA %.1f %%",
-            res.summary()["epochs"],
-            res.seconds_per_epoch,
-            res.best_epoch,
-            100 * res.val_scores["ua"],
-        )
-        return out, ev, list(table.failures)
-    from .training import evaluate_recipe, train_classical
-
-    recipe, table = _features_table(manifest, model, features, trim_db, encoder, n_jobs, cache_dir, progress)
+    recipe = _recipe(model, kind, features, trim_db, encoder)
+    table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+    options = {"scale": scale} if kind == "features" else {}
     ev = None
     if protocol != "none":
-        ev = evaluate_recipe(table, recipe, protocol, seed=seed, progress=progress, scale=scale)
-    out = train_classical(
-        table,
-        output,
-        recipe.classifier,
-        params=recipe.params,
-        seed=seed,
-        evaluation=ev,
-        scale=scale,
-        extra={"recipe": model},
-        calibration=calibrate or None,
-        align=recipe.align,
-        balance=recipe.balance,
-    )
-    if ev is not None:
-        from .evaluation import save_evaluation_files
-
-        save_evaluation_files(ev, out)
-    return out, ev, list(table.failures)
+        ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
+    if kind == "features":
+        options["calibrate"] = calibrate
+    fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
+    return fitted.save(output, evaluation=ev), ev, list(table.failures)

@@ -121,7 +121,8 @@ class EmotionModel:
         emotions: Sequence[str] | str | None = None,
     ):
         self.path = Path(path)
-        self.metadata = read_model_dir(self.path)
+        read = self.__dict__.pop("_read", None)  # what __new__ read and verified, once
+        self.metadata = read[1] if read is not None and read[0] == self.path else read_model_dir(self.path)
         self.labels: list[str] = list(self.metadata["labels"])
         self.check_speech = check_speech
         calibration = self.metadata.get("calibration") or {}
@@ -136,11 +137,17 @@ class EmotionModel:
         self._load_parts()
 
     def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
-        # EmotionModel(dir) gives the right class for what the directory holds: one model or an ensemble
-        # (no path: copy.copy and pickle rebuild an instance of the class they already have)
-        if cls is EmotionModel and path is not None and _declared_kind(Path(path)) == "ensemble":
+        # EmotionModel(dir) gives the right class for what the directory holds: one model or an ensemble.
+        # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy and
+        # pickle rebuild an instance of the class they already have)
+        if path is None:
+            return super().__new__(cls)
+        meta = read_model_dir(Path(path))
+        if cls is EmotionModel and meta.get("kind") == "ensemble":
             cls = EnsembleModel
-        return super().__new__(cls)
+        obj = super().__new__(cls)
+        obj._read = (Path(path), meta)
+        return obj
 
     def _load_parts(self) -> None:
         """The front end and the ONNX head (an ensemble loads its members instead)."""
@@ -490,17 +497,6 @@ class EnsembleModel(EmotionModel):
             else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
             for m, _, _ in self.members
         ]
-
-
-def _declared_kind(path: Path) -> str | None:
-    """The ``kind`` a model directory's metadata declares (verified later, when the model loads)."""
-    import json
-
-    try:
-        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # the loader reports it, in one line
-    return meta.get("kind") if isinstance(meta, dict) else None
 
 
 def _is_single(x) -> bool:

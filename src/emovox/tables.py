@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CorpusError
+from .errors import CorpusError, FeatureError, ParameterError
 
 
 def default_cache_dir() -> Path:
@@ -70,3 +70,36 @@ def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:
     if column not in manifest or manifest[column].isna().any():
         raise CorpusError(f"{column} adaptation needs the {column} of every recording (a {column!r} column)")
     return manifest[column].astype(str).to_numpy()
+
+
+def input_paths(inputs: Any) -> list[str] | None:
+    """The audio files a fitted recipe is asked to predict, or None when ``inputs`` are features already.
+
+    Parameters
+    ----------
+    inputs
+        A manifest (its ``path`` column), one path, a list of paths, or features (anything else).
+
+    Returns
+    -------
+    list of str or None
+        The paths, in order; None for features.
+    """
+    if isinstance(inputs, pd.DataFrame):
+        if "path" not in inputs:
+            raise ParameterError("a manifest to predict needs a 'path' column")
+        return list(inputs["path"].astype(str))
+    if isinstance(inputs, str | os.PathLike):
+        return [os.fspath(inputs)]
+    if isinstance(inputs, list | tuple) and inputs and all(isinstance(x, str | os.PathLike) for x in inputs):
+        return [os.fspath(x) for x in inputs]
+    return None
+
+
+def require_every_file(failures: list[tuple[str, str]], total: int) -> None:
+    """Raise one :class:`FeatureError` line when any of ``total`` files could not be turned into features
+    (a prediction needs one row per input; training and evaluation report failures instead)."""
+    if failures:
+        raise FeatureError(
+            f"{len(failures)} of {total} inputs could not be used; the first: {failures[0][1]}"
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ import pandas as pd
 from .errors import CorpusError, ModelError, ParameterError
 from .labels import label_order
 from .tables import FeatureTable, default_cache_dir, speaker_ids
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
 
 # also importable from here, where they used to live
 __all__ = ["FeatureTable", "default_cache_dir", "speaker_ids"]
@@ -79,11 +82,12 @@ RECIPES: dict[str, Recipe] = {
     # the default model's recipe, chosen by leave-one-corpus-out UA (BENCHMARKS.md): whisper-active's
     # features, each training corpus aligned onto the average one (so that the head learns emotion, not
     # which corpus a recording comes from), every corpus weighing the same in the fit (else nEMO's 4,481
-    # recordings decide what an emotion sounds like), and a strong regularisation.
+    # recordings decide what an emotion sounds like), and one strongly regularised head per layer, averaged
+    # (no one layer's corpus-specific directions decide: models.blocklogreg).
     "whisper-robust": Recipe(
         "whisper",
-        "logreg",
-        {"C": 0.003},
+        "blocklogreg",
+        {"C": 0.01, "blocks": 4},
         {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0},
         (),
         align="corpus",
@@ -405,6 +409,181 @@ def fit_calibration(
     }
 
 
+@dataclass(eq=False)
+class FittedClassical:
+    """A classifier fitted on every row of a feature table (:func:`fit_classical`): probabilities for new
+    inputs (:meth:`predict_proba`) and its model directory (:meth:`save`).
+
+    ``labels`` are the columns of :meth:`predict_proba` (the classifier's class order, as the saved model's);
+    ``calibration`` (see :func:`fit_calibration`) temperature-scales them; ``name`` is the recipe's name,
+    recorded as the model's ``recipe``; ``cache_dir`` is where features of new files are cached.
+    """
+
+    pipeline: Any
+    recipe: Recipe
+    table: FeatureTable
+    labels: list[str]
+    scale: bool = True
+    seed: int = 0
+    calibration: dict[str, Any] | None = None
+    name: str = ""
+    cache_dir: str | Path | None = None
+
+    def predict_proba(self, inputs: Any) -> np.ndarray:
+        """Class probabilities, one row per input, columns in :attr:`labels` order.
+
+        Parameters
+        ----------
+        inputs
+            Audio files (a path, a list of paths, a manifest with a ``path`` column), whose features the
+            recipe computes, or features already (one row per input, as :attr:`table`'s ``X``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_inputs, n_labels)``, rows summing to 1.
+        """
+        from .tables import input_paths, require_every_file
+
+        paths = input_paths(inputs)
+        if paths is None:
+            X = np.atleast_2d(np.asarray(inputs, dtype=np.float32))
+        else:
+            if not self.recipe.features:
+                raise ParameterError(
+                    "this model was fitted on a feature table without a named front end: pass features"
+                )
+            new = compute_features(
+                pd.DataFrame({"path": paths}),
+                replace(self.recipe, augment=()),
+                cache_dir=self.cache_dir,
+                progress=False,
+            )
+            require_every_file(new.failures, len(paths))
+            X = new.X
+        if X.shape[1] != self.table.X.shape[1]:
+            raise ParameterError(f"expected {self.table.X.shape[1]} features per row, got {X.shape[1]}")
+        if not hasattr(self.pipeline, "predict_proba"):
+            raise ModelError(f"{self.recipe.classifier} gives no class probabilities")
+        p = self.pipeline.predict_proba(X)
+        if self.calibration:
+            from .calibration import apply_temperature
+
+            p = apply_temperature(p, float(self.calibration["temperature"]))
+        return p
+
+    def save(
+        self,
+        output: str | Path,
+        *,
+        evaluation: Evaluation | None = None,
+        extra: dict | None = None,
+        adaptable: bool = True,
+        evaluation_files: bool = True,
+    ) -> Path:
+        """Export the classifier to ONNX and write the model directory at ``output``.
+
+        Parameters
+        ----------
+        output : str or Path
+            The model directory.
+        evaluation : Evaluation, optional
+            The cross-validation the model was trained after: its figures go into the metadata and, with
+            ``evaluation_files``, ``evaluation.json`` and ``confusion.png`` beside it.
+        extra : dict, optional
+            More metadata.
+        adaptable : bool
+            Store the training class means that speaker adaptation needs (a model without them refuses
+            ``--same-speaker``; leave them out where adaptation was measured not to help).
+
+        Returns
+        -------
+        pathlib.Path
+            The model directory.
+        """
+        from .evaluation import evaluation_metadata, save_evaluation_files
+        from .models.classical import to_onnx
+        from .models.store import save_model_dir
+
+        table, recipe = self.table, self.recipe
+        graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(self.pipeline, table.X.shape[1])}
+        if adaptable:
+            rows = np.arange(len(table.manifest))
+            graphs[CLASS_MEANS] = _npy(
+                training_class_means(table, rows, self.labels, recipe.align).astype(np.float32)
+            )
+        frontend = dict(table.frontend)
+        if "onnx_path" in frontend:  # an encoder model carries its encoder graph, attention split by head
+            from .encoders.graph import split_encoder_bytes
+
+            onnx_path = Path(frontend.pop("onnx_path"))
+            graphs[frontend["encoder"]] = split_encoder_bytes(onnx_path) or onnx_path
+        meta = {
+            "kind": "encoder-probe" if frontend["type"] == "whisper" else "classical",
+            "labels": self.labels,
+            "frontend": frontend,
+            "head": "model.onnx",
+            "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
+            "calibration": self.calibration or None,  # see emovox.calibration
+            "model": {
+                "type": recipe.classifier,
+                "params": recipe.params,
+                "scale": self.scale,
+                "seed": self.seed,
+                "align": recipe.align,
+                "balance": recipe.balance,
+            },
+            "training": training_summary(table.manifest),
+            **evaluation_metadata(evaluation),
+            **({"recipe": self.name} if self.name else {}),
+            **(extra or {}),
+        }
+        out = save_model_dir(output, graphs, meta)
+        if evaluation is not None and evaluation_files:
+            save_evaluation_files(evaluation, out)
+        return out
+
+
+def fit_classical(
+    table: FeatureTable,
+    recipe: Recipe,
+    *,
+    scale: bool = True,
+    seed: int = 0,
+    calibration: dict | bool | None = None,
+    name: str = "",
+    cache_dir: str | Path | None = None,
+) -> FittedClassical:
+    """Fit a recipe's classifier on every row of ``table``.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        The recipe's features of the training manifest (:func:`compute_features`).
+    recipe : Recipe
+        Classifier, parameters, ``align`` and ``balance`` (see :class:`Recipe`).
+    calibration : dict or bool, optional
+        True to fit a temperature (:func:`fit_calibration`), or one already fitted.
+    name, cache_dir
+        Kept on the result (see :class:`FittedClassical`).
+
+    Returns
+    -------
+    FittedClassical
+    """
+    if len(table.manifest) == 0:
+        raise CorpusError("no training data: every file failed or the manifest is empty")
+    y = table.manifest["emotion"].to_numpy()
+    labels = label_order(y)
+    if len(labels) < 2:
+        raise CorpusError(f"need at least two emotions to train, got {labels}")
+    if calibration is True:
+        calibration = fit_calibration(table, recipe, scale=scale, seed=seed)
+    pipe = _fit(table, recipe, np.arange(len(y)), scale, seed)
+    classes = [str(c) for c in pipe.classes_]
+    return FittedClassical(pipe, recipe, table, classes, scale, seed, calibration or None, name, cache_dir)
+
+
 def train_classical(
     table: FeatureTable,
     output: str | Path,
@@ -422,58 +601,17 @@ def train_classical(
 ) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
-    ``adaptable``: store the training class means that speaker adaptation needs (a model without them
-    refuses ``--same-speaker``; leave them out where adaptation was measured not to help).
-    ``calibration``: True to fit a temperature (:func:`fit_calibration`), or one already fitted; the
-    model's probabilities are then calibrated when it predicts. ``align``, ``balance``: see :class:`Recipe`.
+    :func:`fit_classical` then :meth:`FittedClassical.save`, which holds the figures of ``evaluation`` in
+    the metadata (no ``evaluation.json`` is written here). ``adaptable``: store the training class means
+    that speaker adaptation needs. ``calibration``: True to fit a temperature (:func:`fit_calibration`), or
+    one already fitted; the model's probabilities are then calibrated when it predicts. ``align``,
+    ``balance``: see :class:`Recipe`.
     """
-    from .models.classical import to_onnx
-    from .models.store import save_model_dir
-
-    if len(table.manifest) == 0:
-        raise CorpusError("no training data: every file failed or the manifest is empty")
-    y = table.manifest["emotion"].to_numpy()
-    labels = label_order(y)
-    if len(labels) < 2:
-        raise CorpusError(f"need at least two emotions to train, got {labels}")
     recipe = Recipe("", model, params or {}, align=align, balance=balance)
-    if calibration is True:
-        calibration = fit_calibration(table, recipe, scale=scale, seed=seed)
-    pipe = _fit(table, recipe, np.arange(len(y)), scale, seed)
-    classes = [str(c) for c in pipe.classes_]
-    graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(pipe, table.X.shape[1])}
-    if adaptable:
-        graphs[CLASS_MEANS] = _npy(
-            training_class_means(table, np.arange(len(y)), classes, align).astype(np.float32)
-        )
-    frontend = dict(table.frontend)
-    if "onnx_path" in frontend:  # an encoder model carries its encoder graph, attention split by head
-        from .encoders.graph import split_encoder_bytes
-
-        onnx_path = Path(frontend.pop("onnx_path"))
-        graphs[frontend["encoder"]] = split_encoder_bytes(onnx_path) or onnx_path
-    from .evaluation import evaluation_metadata
-
-    meta = {
-        "kind": "encoder-probe" if frontend["type"] == "whisper" else "classical",
-        "labels": classes,
-        "frontend": frontend,
-        "head": "model.onnx",
-        "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
-        "calibration": calibration or None,  # see emovox.calibration
-        "model": {
-            "type": model,
-            "params": params or {},
-            "scale": scale,
-            "seed": seed,
-            "align": align,
-            "balance": balance,
-        },
-        "training": training_summary(table.manifest),
-        **evaluation_metadata(evaluation),
-        **(extra or {}),
-    }
-    return save_model_dir(output, graphs, meta)
+    fitted = fit_classical(table, recipe, scale=scale, seed=seed, calibration=calibration)
+    return fitted.save(
+        output, evaluation=evaluation, extra=extra, adaptable=adaptable, evaluation_files=False
+    )
 
 
 def tune_classical(

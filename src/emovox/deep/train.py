@@ -32,6 +32,8 @@ from .recipes import Recipe, get_recipe
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from ..evaluation import Evaluation
+
 logger = logging.getLogger(__name__)
 
 
@@ -48,6 +50,10 @@ class DeepResult:
     seconds: float = 0.0
     val_scores: dict[str, Any] | None = None
     val_speakers: list[str] = field(default_factory=list)
+    #: set by :func:`fit_deep`: the training rows, the checkpoints, the feature cache for new files
+    manifest: Any = field(default=None, repr=False)
+    checkpoint_dir: str | None = None
+    cache_dir: str | Path | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -65,6 +71,59 @@ class DeepResult:
             "val_ua": self.val_scores["ua"] if self.val_scores else None,
             "val_accuracy": self.val_scores["accuracy"] if self.val_scores else None,
         }
+
+    def predict_proba(self, inputs: Any) -> np.ndarray:
+        """Class probabilities, one row per input, columns in :attr:`labels` order.
+
+        Parameters
+        ----------
+        inputs
+            Audio files (a path, a list of paths, a manifest with a ``path`` column), whose frames the
+            recipe's front end computes, or unnormalised features already (as a :class:`FrameTable`'s ``X``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_inputs, n_labels)``, rows summing to 1.
+        """
+        import pandas as pd
+
+        from ..tables import input_paths, require_every_file
+
+        paths = input_paths(inputs)
+        if paths is None:
+            items = list(inputs)
+        else:
+            table = frame_table(
+                pd.DataFrame({"path": paths}), self.recipe.frontend, cache_dir=self.cache_dir, progress=False
+            )
+            require_every_file(table.failures, len(paths))
+            items = table.X
+        return predict_proba(self.model, _prepare(items, self.frontend), self.frontend.is_vector)
+
+    def save(
+        self, output: str | Path, *, evaluation: Evaluation | None = None, extra: dict | None = None
+    ) -> Path:
+        """Write the model directory (:func:`save_deep_model`, with the training rows of :func:`fit_deep`).
+
+        Parameters
+        ----------
+        output : str or Path
+            The model directory.
+        evaluation : Evaluation, optional
+            The cross-validation the model was trained after (metadata, ``evaluation.json``, confusion).
+        extra : dict, optional
+            More metadata (the recipe's name and the checkpoints are recorded already).
+
+        Returns
+        -------
+        pathlib.Path
+            The model directory.
+        """
+        recorded = {"recipe": self.recipe.name}
+        if self.checkpoint_dir:
+            recorded["checkpoints"] = self.checkpoint_dir
+        return save_deep_model(self, output, self.manifest, evaluation, extra={**recorded, **(extra or {})})
 
 
 def seed_everything(seed: int) -> None:
@@ -545,21 +604,37 @@ def evaluate_deep(
     return ev
 
 
-def train_deep(
+def fit_deep(
     manifest,
     model: str | Recipe,
-    output: str | Path,
     *,
     seed: int = 0,
-    evaluation=None,
     table: FrameTable | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
     log: bool = False,
     checkpoint_dir: str | Path | None = None,
     **overrides,
-) -> tuple[Path, DeepResult]:
-    """Train a deep recipe on every row (validation: a few of the speakers) and write the model directory."""
+) -> DeepResult:
+    """Train a deep recipe on every row (validation: a few of the speakers); nothing is written but the
+    checkpoints. :meth:`DeepResult.save` writes the model directory.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker``.
+    model : str or Recipe
+        A deep recipe, or its name (with ``seed`` and ``overrides`` of its :class:`TrainConfig`).
+    table : FrameTable, optional
+        The recipe's features of ``manifest`` (:func:`deep_features`), computed when not given.
+    checkpoint_dir : str or Path, optional
+        Where the best and last weights go while training (default: a new folder in the cache).
+
+    Returns
+    -------
+    DeepResult
+        The network, its front end and training record, with the training rows.
+    """
     recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
     table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
     df = table.manifest
@@ -581,7 +656,43 @@ def train_deep(
         log=log,
         checkpoint_dir=checkpoint_dir,
     )
-    out = save_deep_model(
-        res, output, df, evaluation, extra={"recipe": recipe.name, "checkpoints": str(checkpoint_dir)}
+    res.manifest, res.checkpoint_dir, res.cache_dir = df, str(checkpoint_dir), cache_dir
+    logger.info(
+        "[%s] trained %d epochs (%.1f s/epoch), best epoch %d, validation UA %.1f %%",
+        recipe.name,
+        res.summary()["epochs"],
+        res.seconds_per_epoch,
+        res.best_epoch,
+        100 * res.val_scores["ua"],
     )
-    return out, res
+    return res
+
+
+def train_deep(
+    manifest,
+    model: str | Recipe,
+    output: str | Path,
+    *,
+    seed: int = 0,
+    evaluation=None,
+    table: FrameTable | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    log: bool = False,
+    checkpoint_dir: str | Path | None = None,
+    **overrides,
+) -> tuple[Path, DeepResult]:
+    """Train a deep recipe on every row (validation: a few of the speakers) and write the model directory:
+    :func:`fit_deep`, then :meth:`DeepResult.save`."""
+    res = fit_deep(
+        manifest,
+        model,
+        seed=seed,
+        table=table,
+        cache_dir=cache_dir,
+        progress=progress,
+        log=log,
+        checkpoint_dir=checkpoint_dir,
+        **overrides,
+    )
+    return res.save(output, evaluation=evaluation), res

@@ -35,6 +35,8 @@ def _factories() -> dict[str, Any]:
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
 
+    from .blocklogreg import BlockLogisticRegression
+
     return {
         "mlp": lambda seed, **p: MLPClassifier(**{**TUTORIAL_MLP, "random_state": seed, **p}),
         "svm": lambda seed, **p: SVC(
@@ -51,6 +53,7 @@ def _factories() -> dict[str, Any]:
         "logreg": lambda seed, **p: LogisticRegression(
             **{"C": 0.1, "max_iter": 2000, "class_weight": "balanced", **p}
         ),
+        "blocklogreg": lambda seed, **p: BlockLogisticRegression(**{"class_weight": "balanced", **p}),
         "rf": lambda seed, **p: RandomForestClassifier(
             **{"n_estimators": 300, "class_weight": "balanced", "n_jobs": -1, "random_state": seed, **p}
         ),
@@ -60,12 +63,13 @@ def _factories() -> dict[str, Any]:
     }
 
 
-CLASSICAL = ("mlp", "svm", "logreg", "rf", "gb")
+CLASSICAL = ("mlp", "svm", "logreg", "rf", "gb")  # blocklogreg: reached through whisper-robust
 
 #: Grids for ``emovox tune`` (keys are pipeline parameter names).
 GRIDS: dict[str, dict[str, list]] = {
     "svm": {"svm__C": [1.0, 3.0, 10.0, 30.0], "svm__gamma": ["scale", 0.001, 0.003]},
     "logreg": {"logreg__C": [0.01, 0.03, 0.1, 0.3, 1.0]},
+    "blocklogreg": {"blocklogreg__C": [0.003, 0.01, 0.03, 0.1]},
     "mlp": {"mlp__alpha": [0.001, 0.01, 0.1], "mlp__hidden_layer_sizes": [(300,), (256, 128)]},
     "rf": {"rf__n_estimators": [200, 500], "rf__max_features": ["sqrt", 0.2]},
     "gb": {"gb__learning_rate": [0.05, 0.1], "gb__max_iter": [100, 300]},
@@ -77,7 +81,7 @@ def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: A
 
     Parameters
     ----------
-    name : {"mlp", "svm", "logreg", "rf", "gb"}
+    name : {"mlp", "svm", "logreg", "blocklogreg", "rf", "gb"}
         The estimator; ``mlp`` has the tutorials' parameters.
     scale : bool
         Standardise features first (the tutorials did not; emovox does by default).
@@ -105,7 +109,14 @@ def to_onnx(pipeline, n_features: int) -> bytes:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
+    from .blocklogreg import BlockLogisticRegression
+
     clf = pipeline.steps[-1][1]
+    if isinstance(clf, BlockLogisticRegression):  # stored as the one linear model it is
+        from sklearn.pipeline import Pipeline
+
+        clf = clf.combined_
+        pipeline = Pipeline([*pipeline.steps[:-1], (pipeline.steps[-1][0], clf)])
     onx = convert_sklearn(
         pipeline,
         initial_types=[("input", FloatTensorType([None, n_features]))],

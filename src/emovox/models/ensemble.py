@@ -10,6 +10,10 @@ holds one model directory per member beside a ``metadata.json`` that lists them 
 each member's metadata, which holds the hashes of its graphs); :class:`emovox.inference.EmotionModel`
 loads it like any other model.
 
+An ensemble is a composite recipe (:class:`EnsembleRecipe`, under :class:`emovox.recipes.RecipeProtocol`):
+its members are recipes, and :func:`evaluate_ensemble` / :func:`train_ensemble` are its ``evaluate`` and
+its ``fit`` then ``save``.
+
 >>> from emovox.corpora import shared_corpus                                            # doctest: +SKIP
 >>> ev = evaluate_ensemble(shared_corpus("ravdess"), "rescnn+compare-logreg", "emobox")  # doctest: +SKIP
 >>> train_ensemble(shared_corpus("ravdess"), "rescnn+compare-logreg", "models/fusion")    # doctest: +SKIP
@@ -19,12 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import CorpusError, ModelError
+
+if TYPE_CHECKING:
+    from ..evaluation import Evaluation
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +60,6 @@ def member_names(model: str) -> list[str]:
     if len(names) < 2 or len(set(names)) != len(names):
         raise ModelError(f"ensemble {model!r}: name two or more different models joined by '+'")
     return names
-
-
-def _is_deep(name: str) -> bool:
-    from ..deep import DEEP_MODELS
-
-    return name in DEEP_MODELS
 
 
 def _weights(weights: Sequence[float] | None, n: int) -> list[float]:
@@ -130,31 +132,236 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     return ev
 
 
-def _member_table(manifest, name: str, *, cache_dir, n_jobs: int | None, progress: bool):
-    """The features a member trains on: a deep frame table, or a hand-crafted / encoder feature table."""
-    if _is_deep(name):
-        from ..deep.train import deep_features
+class MemberTables(dict):
+    """Each member's features (member name -> its table), and the inputs any member could not use."""
 
-        table = deep_features(manifest, name, cache_dir=cache_dir, progress=progress)
-    else:
-        from ..training import compute_features, resolve_recipe
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        """``(path, message)`` of every file some member could not use, each once."""
+        seen: dict[str, str] = {}
+        for table in self.values():
+            for path, msg in table.failures:
+                seen.setdefault(path, msg)
+        return list(seen.items())
 
-        table = compute_features(
-            manifest, resolve_recipe(name), n_jobs=n_jobs, cache_dir=cache_dir, progress=progress
+
+@dataclass(frozen=True)
+class EnsembleRecipe:
+    """A composite recipe: its member recipes trained on the same data, their probabilities averaged.
+
+    Satisfies :class:`emovox.recipes.RecipeProtocol` as its members do: features are each member's,
+    cross-validation runs every member on the same folds and :func:`combine` s them, fitting fits every
+    member, and the fitted ensemble saves one model directory per member beside the ensemble's metadata.
+
+    Parameters
+    ----------
+    members : tuple of recipes
+        Two or more recipes with different names, none an ensemble.
+    weights : tuple of float, optional
+        Weights of the members' probabilities (default equal).
+    """
+
+    members: tuple[Any, ...]
+    weights: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
+        names = [m.name for m in self.members]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ModelError(f"ensemble {self.name!r}: name two or more different models joined by '+'")
+        if any(m.kind == "ensemble" for m in self.members):
+            raise ModelError(f"ensemble {self.name!r}: an ensemble cannot be a member of another ensemble")
+        if self.weights is not None:
+            object.__setattr__(self, "weights", tuple(_weights(self.weights, len(names))))
+
+    @property
+    def name(self) -> str:
+        return SEP.join(m.name for m in self.members)
+
+    @property
+    def kind(self) -> str:
+        return "ensemble"
+
+    @classmethod
+    def from_name(cls, model: str, weights: Sequence[float] | None = None) -> EnsembleRecipe:
+        """The ensemble ``"a+b[+c...]"`` names (each member checked by :func:`member_names`)."""
+        from ..recipes.base import single_recipe
+
+        return cls(tuple(single_recipe(n) for n in member_names(model)), weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The members' own dictionaries and the weights (see :meth:`from_dict`)."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "members": [m.to_dict() for m in self.members],
+            "weights": list(self.weights) if self.weights is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EnsembleRecipe:
+        """The ensemble :meth:`to_dict` describes."""
+        from ..recipes.base import DeepRecipe, FeatureRecipe
+
+        kinds = {"features": FeatureRecipe, "deep": DeepRecipe}
+        members = []
+        for m in d["members"]:
+            if m.get("kind") not in kinds:
+                raise ModelError(f"ensemble member of kind {m.get('kind')!r}: expected features or deep")
+            members.append(kinds[m["kind"]].from_dict(m))
+        return cls(tuple(members), d.get("weights"))
+
+    def compute_features(
+        self,
+        manifest,
+        *,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        progress: bool = True,
+        tables: dict[str, Any] | None = None,
+    ) -> MemberTables:
+        """Every member's features of the manifest (member name -> table; its ``failures`` are every
+        member's). ``tables``: members' features already computed, reused and filled in (and returned)."""
+        tables = MemberTables() if tables is None else tables
+        for m in self.members:
+            if m.name not in tables:
+                tables[m.name] = m.compute_features(
+                    manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress
+                )
+        return tables
+
+    def evaluate(
+        self,
+        manifest,
+        protocol: str = "kfold",
+        *,
+        table: dict[str, Any] | None = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        log: bool = False,
+    ) -> Evaluation:
+        """Cross-validate each member on the same folds of ``protocol`` and :func:`combine` them.
+
+        Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own is in its
+        ``members`` attribute (name -> Evaluation), and its UA is logged. ``table``: as
+        :meth:`compute_features` gives (filled in where a member's is missing); ``log``: a line per
+        deep-member fold.
+        """
+        tables = self.compute_features(
+            manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=table
         )
-    return table  # its failures are reported once, by the caller, for every member together
+        members = {}
+        for m in self.members:
+            members[m.name] = m.evaluate(
+                manifest, protocol, table=tables[m.name], seed=seed, progress=progress, log=log
+            )
+            if progress or log:
+                logger.info("[%s] %s: UA %.1f %%", self.name, m.name, 100 * members[m.name].summary["ua"])
+        ev = combine(list(members.values()), self.weights, name=self.name)
+        ev.members = members
+        return ev
+
+    def fit(
+        self,
+        manifest,
+        *,
+        table: dict[str, Any] | None = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+    ) -> FittedEnsemble:
+        """Fit every member on all of ``manifest`` (``table`` as in :meth:`evaluate`)."""
+        if len(manifest) == 0:
+            raise CorpusError("no training data: every file failed or the manifest is empty")
+        tables = self.compute_features(
+            manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=table
+        )
+        fitted = {
+            m.name: m.fit(manifest, table=tables[m.name], seed=seed, progress=progress) for m in self.members
+        }
+        read_by_all = set.intersection(
+            *(set(tables[m.name].manifest["path"].astype(str)) for m in self.members)
+        )
+        return FittedEnsemble(self, fitted, manifest[manifest["path"].astype(str).isin(read_by_all)])
 
 
-def _evaluate_member(
-    manifest, name: str, table, protocol: str, *, seed: int, progress: bool, log: bool = False
-):
-    if _is_deep(name):
-        from ..deep.train import evaluate_deep
+@dataclass(eq=False)
+class FittedEnsemble:
+    """Fitted members (name -> fitted model) of an :class:`EnsembleRecipe`; ``manifest``: the training rows
+    every member could read."""
 
-        return evaluate_deep(manifest, name, protocol, seed=seed, table=table, progress=progress, log=log)
-    from ..training import evaluate_recipe, resolve_recipe
+    recipe: EnsembleRecipe
+    members: dict[str, Any]
+    manifest: Any = None
 
-    return evaluate_recipe(table, resolve_recipe(name), protocol, seed=seed, progress=progress)
+    @property
+    def labels(self) -> list[str]:
+        """Every member's labels, in emovox's canonical emotion order: the columns of :meth:`predict_proba`."""
+        return _label_order(m.labels for m in self.members.values())
+
+    def predict_proba(self, inputs: Any) -> np.ndarray:
+        """The weighted mean of the members' probabilities, one row per input, columns in :attr:`labels`.
+
+        Parameters
+        ----------
+        inputs
+            Audio files (a path, a list of paths, a manifest), which every member reads its own way, or
+            features as a dictionary member name -> that member's features.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_inputs, n_labels)``, rows summing to 1.
+        """
+        labels = self.labels
+        weights = _weights(self.recipe.weights, len(self.members))
+        total = 0.0
+        for (name, m), w in zip(self.members.items(), weights, strict=True):
+            p = m.predict_proba(inputs[name] if isinstance(inputs, dict) else inputs)
+            full = np.zeros((len(p), len(labels)))
+            full[:, [labels.index(lab) for lab in m.labels]] = p
+            total = total + w * full
+        return np.asarray(total) / sum(weights)
+
+    def save(
+        self, output: str | Path, *, evaluation: Evaluation | None = None, extra: dict | None = None
+    ) -> Path:
+        """Save every member into ``output/<member>`` and write the ensemble's metadata
+        (:func:`save_ensemble`); with ``evaluation`` (as :meth:`EnsembleRecipe.evaluate` gives), its
+        figures go into the metadata (each member's into the member's), and ``evaluation.json`` and
+        ``confusion.png`` beside it.
+
+        Returns
+        -------
+        pathlib.Path
+            The ensemble's model directory.
+        """
+        from ..evaluation import evaluation_metadata, save_evaluation_files
+        from ..training import training_summary
+
+        output = Path(output)
+        member_ev = getattr(evaluation, "members", None) or {}
+        dirs = {n: m.save(output / n, evaluation=member_ev.get(n)) for n, m in self.members.items()}
+        save_ensemble(
+            output,
+            dirs,
+            self.recipe.weights,
+            {
+                "recipe": self.recipe.name,
+                "training": training_summary(self.manifest),
+                **evaluation_metadata(evaluation),
+                "member_metrics": {n: e.summary for n, e in member_ev.items()}
+                if evaluation is not None
+                else None,
+                **(extra or {}),
+            },
+        )
+        if evaluation is not None:
+            save_evaluation_files(evaluation, output)
+        return output
 
 
 def evaluate_ensemble(
@@ -170,28 +377,24 @@ def evaluate_ensemble(
     tables: dict[str, Any] | None = None,
     log: bool = False,
 ):
-    """Cross-validate each member of ``model`` on the same folds of ``protocol`` and combine them.
+    """Cross-validate each member of ``model`` on the same folds of ``protocol`` and combine them
+    (:meth:`EnsembleRecipe.evaluate`).
 
     Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own evaluation is in
     its ``members`` attribute (name -> Evaluation). ``log`` prints a line per deep-member fold.
     ``tables`` (member name -> features) is reused, and filled in as features are computed.
     """
-    names = member_names(model)
-    tables = tables if tables is not None else {}
-    members = {}
-    for name in names:
-        if name not in tables:
-            tables[name] = _member_table(
-                manifest, name, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress
-            )
-        members[name] = _evaluate_member(
-            manifest, name, tables[name], protocol, seed=seed, progress=progress, log=log
-        )
-        if progress or log:
-            logger.info("[%s] %s: UA %.1f %%", model, name, 100 * members[name].summary["ua"])
-    ev = combine(list(members.values()), weights, name=model)
-    ev.members = members
-    return ev
+    recipe = EnsembleRecipe.from_name(model, weights)
+    return recipe.evaluate(
+        manifest,
+        protocol,
+        table=tables,
+        seed=seed,
+        progress=progress,
+        cache_dir=cache_dir,
+        n_jobs=n_jobs,
+        log=log,
+    )
 
 
 def train_ensemble(
@@ -213,68 +416,17 @@ def train_ensemble(
     its metadata (and each member's own into the member's). Returns ``(output, evaluation or None)``.
     ``tables`` (member name -> features) is filled in as they are computed, their ``failures`` included.
     """
-    from ..training import training_summary
-
-    names = member_names(model)
+    recipe = EnsembleRecipe.from_name(model, weights)
     if len(manifest) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
-    output = Path(output)
-    tables = tables if tables is not None else {}
-    for n in names:
-        if n not in tables:
-            tables[n] = _member_table(manifest, n, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+    tables = recipe.compute_features(
+        manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=tables
+    )
     ev = None
     if protocol != "none":
-        ev = evaluate_ensemble(
-            manifest, model, protocol, seed=seed, weights=weights, progress=progress, tables=tables
-        )
-    members = {}
-    for name in names:
-        member_ev = ev.members[name] if ev is not None else None
-        if _is_deep(name):
-            from ..deep.train import train_deep
-
-            members[name], _ = train_deep(
-                manifest,
-                name,
-                output / name,
-                seed=seed,
-                evaluation=member_ev,
-                table=tables[name],
-                progress=progress,
-            )
-        else:
-            from ..training import resolve_recipe, train_classical
-
-            r = resolve_recipe(name)
-            members[name] = train_classical(
-                tables[name],
-                output / name,
-                r.classifier,
-                params=r.params,
-                seed=seed,
-                evaluation=member_ev,
-                extra={"recipe": name},
-                align=r.align,
-                balance=r.balance,
-            )
-    from ..evaluation import evaluation_metadata, save_evaluation_files
-
-    read_by_all = set.intersection(*(set(t.manifest["path"].astype(str)) for t in tables.values()))
-    save_ensemble(
-        output,
-        members,
-        weights,
-        {
-            "recipe": model,
-            "training": training_summary(manifest[manifest["path"].astype(str).isin(read_by_all)]),
-            **evaluation_metadata(ev),
-            "member_metrics": {n: e.summary for n, e in ev.members.items()} if ev is not None else None,
-        },
-    )
-    if ev is not None:
-        save_evaluation_files(ev, output)
-    return output, ev
+        ev = recipe.evaluate(manifest, protocol, table=tables, seed=seed, progress=progress)
+    fitted = recipe.fit(manifest, table=tables, seed=seed, progress=progress)
+    return fitted.save(output, evaluation=ev), ev
 
 
 def save_ensemble(

@@ -1,0 +1,392 @@
+"""The recipe protocol, and the hand-crafted / encoder and deep recipes under it.
+
+A recipe's specification stays where it was (:class:`emovox.training.Recipe`,
+:class:`emovox.deep.recipes.Recipe`); :class:`FeatureRecipe` and :class:`DeepRecipe` hold one with its name
+and give it the protocol's methods, each a call of the existing training and evaluation functions.
+(The specifications cannot carry the methods themselves: the deep trainer imports its recipes, so the
+recipes importing the trainer would be an import cycle.) The composite recipe is
+:class:`emovox.models.ensemble.EnsembleRecipe`; :func:`emovox.recipes.get_recipe` finds any of them.
+
+>>> from emovox.recipes.base import single_recipe
+>>> r = single_recipe("compare-logreg")
+>>> (r.name, r.kind, r.spec.classifier)
+('compare-logreg', 'features', 'logreg')
+>>> single_recipe("rescnn").kind
+'deep'
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..deep.recipes import RECIPES as DEEP_RECIPES
+from ..deep.recipes import Recipe as DeepSpec
+from ..deep.recipes import TrainConfig
+from ..deep.recipes import get_recipe as deep_recipe
+from ..errors import ParameterError
+from ..training import RECIPES as FEATURE_RECIPES
+from ..training import Recipe as FeatureSpec
+from ..training import compute_features, evaluate_recipe, fit_classical, resolve_recipe
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..deep.train import DeepResult
+    from ..evaluation import Evaluation
+    from ..tables import FeatureTable
+    from ..training import FittedClassical
+
+__all__ = [
+    "DeepRecipe",
+    "FeatureRecipe",
+    "FittedModel",
+    "RecipeProtocol",
+    "known_recipes",
+    "single_recipe",
+]
+
+#: The front-end overrides a hand-crafted or encoder recipe takes (see :func:`emovox.training.resolve_recipe`).
+FRONT_END_OPTIONS = ("features", "trim_db", "encoder")
+
+
+@runtime_checkable
+class FittedModel(Protocol):
+    """What a recipe's :meth:`~RecipeProtocol.fit` returns."""
+
+    labels: list[str]
+
+    def predict_proba(self, inputs: Any) -> np.ndarray:
+        """Probabilities ``(n_inputs, len(labels))`` of audio files (paths or a manifest) or features."""
+        ...
+
+    def save(self, output: str | Path, *, evaluation: Any = None, extra: dict | None = None) -> Path:
+        """Write the model directory (loadable with :func:`emovox.load_model`); with ``evaluation``, its
+        figures go into the metadata and ``evaluation.json`` / ``confusion.png`` beside it."""
+        ...
+
+
+@runtime_checkable
+class RecipeProtocol(Protocol):
+    """A named way to build a model from a manifest: features, then an estimator.
+
+    ``compute_features`` gives the table that ``evaluate`` and ``fit`` take (computed by them when not
+    given; its ``failures`` are the files that could not be used); ``evaluate`` cross-validates under a
+    protocol; ``fit`` trains on every row and returns a :class:`FittedModel`. ``seed`` (of the splits and
+    of training) None means the recipe's own: a deep recipe's ``train.seed``, 0 for the others.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str:
+        """``"features"`` (hand-crafted or encoder), ``"deep"`` or ``"ensemble"``."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def compute_features(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        progress: bool = True,
+    ) -> Any: ...
+
+    def evaluate(
+        self,
+        manifest: pd.DataFrame,
+        protocol: str = "kfold",
+        *,
+        table: Any = None,
+        seed: int | None = None,
+        progress: bool = True,
+        **options: Any,
+    ) -> Evaluation: ...
+
+    def fit(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        table: Any = None,
+        seed: int | None = None,
+        progress: bool = True,
+        **options: Any,
+    ) -> FittedModel: ...
+
+
+@dataclass(frozen=True)
+class FeatureRecipe:
+    """A hand-crafted or encoder recipe, or a plain classifier on the ``emovox`` features, by name.
+
+    Parameters
+    ----------
+    name : str
+        What ``--model`` calls it (``svm``, ``compare-logreg``, ``whisper-robust``...).
+    spec : emovox.training.Recipe
+        Its features, classifier and options.
+    """
+
+    name: str
+    spec: FeatureSpec
+
+    @property
+    def kind(self) -> str:
+        return "features"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The name and the specification's fields, as JSON values (see :meth:`from_dict`)."""
+        d = asdict(self.spec)
+        d["augment"] = list(d["augment"])
+        return {"kind": self.kind, "name": self.name, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureRecipe:
+        """The recipe :meth:`to_dict` describes."""
+        spec = {f.name: d[f.name] for f in fields(FeatureSpec) if f.name in d}
+        spec["augment"] = tuple(spec.get("augment", ()))
+        return cls(d["name"], FeatureSpec(**spec))
+
+    def compute_features(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        progress: bool = True,
+    ) -> FeatureTable:
+        """The recipe's features of every row (:func:`emovox.training.compute_features`)."""
+        return compute_features(manifest, self.spec, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
+
+    def evaluate(
+        self,
+        manifest: pd.DataFrame,
+        protocol: str = "kfold",
+        *,
+        table: FeatureTable | None = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        log: bool = False,
+        scale: bool = True,
+        adapt: bool | str = False,
+        calibrate: bool = False,
+        folds_dir: str | Path | None = None,
+    ) -> Evaluation:
+        """Cross-validate under ``protocol`` (:func:`emovox.training.evaluate_recipe`: ``scale``,
+        ``adapt``, ``calibrate`` and ``folds_dir`` as there). ``log`` is accepted for a uniform call; a
+        feature recipe's folds log nothing."""
+        if table is None:
+            table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+        return evaluate_recipe(
+            table,
+            self.spec,
+            protocol,
+            scale=scale,
+            seed=0 if seed is None else seed,
+            progress=progress,
+            folds_dir=folds_dir,
+            adapt=adapt,
+            calibrate=calibrate,
+        )
+
+    def fit(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        table: FeatureTable | None = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        scale: bool = True,
+        calibrate: bool = False,
+    ) -> FittedClassical:
+        """Fit on every row (:func:`emovox.training.fit_classical`); ``calibrate`` fits a temperature on
+        out-of-corpus predictions."""
+        if table is None:
+            table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
+        return fit_classical(
+            table,
+            self.spec,
+            scale=scale,
+            seed=0 if seed is None else seed,
+            calibration=calibrate or None,
+            name=self.name,
+            cache_dir=cache_dir,
+        )
+
+
+@dataclass
+class DeepRecipe:
+    """A deep model's recipe (front end, network, training settings) under the recipe protocol.
+
+    Parameters
+    ----------
+    spec : emovox.deep.recipes.Recipe
+        The recipe (:func:`emovox.deep.recipes.get_recipe`).
+    """
+
+    spec: DeepSpec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return "deep"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe's own :meth:`~emovox.deep.recipes.Recipe.to_dict` with its front end (see
+        :meth:`from_dict`)."""
+        return {"kind": self.kind, **self.spec.to_dict(), "frontend": self.spec.frontend.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DeepRecipe:
+        """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were)."""
+        from ..augment import WaveAugment
+        from ..deep.frames import FrameConfig
+
+        augment = d.get("augment")
+        if augment is not None:
+            augment = WaveAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in augment.items()})
+        spec = DeepSpec(
+            d["name"],
+            FrameConfig.from_dict(d["frontend"]),
+            d["arch"],
+            dict(d.get("arch_params") or {}),
+            TrainConfig(**d.get("train", {})),
+            augment,
+            d.get("description", ""),
+        )
+        return cls(spec)
+
+    def _seeded(self, seed: int | None) -> DeepSpec:
+        if seed is None or seed == self.spec.train.seed:
+            return self.spec
+        spec = copy.deepcopy(self.spec)
+        spec.train.seed = seed
+        return spec
+
+    def compute_features(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        progress: bool = True,
+    ) -> Any:
+        """The recipe's frame features (and augmented copies) of every row, as a
+        :class:`~emovox.deep.frames.FrameTable` (:func:`emovox.deep.train.deep_features`; ``n_jobs`` is
+        not used)."""
+        from ..deep.train import deep_features
+
+        return deep_features(manifest, self.spec, cache_dir=cache_dir, progress=progress)
+
+    def evaluate(
+        self,
+        manifest: pd.DataFrame,
+        protocol: str = "kfold",
+        *,
+        table: Any = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        log: bool = False,
+        **options: Any,
+    ) -> Evaluation:
+        """Cross-validate under ``protocol``, each fold trained from scratch
+        (:func:`emovox.deep.train.evaluate_deep`; ``options``: ``folds_dir``, ``max_folds``,
+        ``only_folds``)."""
+        from ..deep.train import evaluate_deep
+
+        spec = self._seeded(seed)
+        return evaluate_deep(
+            manifest,
+            spec,
+            protocol,
+            seed=spec.train.seed,
+            table=table,
+            cache_dir=cache_dir,
+            progress=progress,
+            log=log,
+            **options,
+        )
+
+    def fit(
+        self,
+        manifest: pd.DataFrame,
+        *,
+        table: Any = None,
+        seed: int | None = None,
+        progress: bool = True,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        log: bool = False,
+        checkpoint_dir: str | Path | None = None,
+    ) -> DeepResult:
+        """Train on every row, a few speakers validating (:func:`emovox.deep.train.fit_deep`)."""
+        from ..deep.train import fit_deep
+
+        return fit_deep(
+            manifest,
+            self._seeded(seed),
+            table=table,
+            cache_dir=cache_dir,
+            progress=progress,
+            log=log,
+            checkpoint_dir=checkpoint_dir,
+        )
+
+
+def known_recipes() -> list[str]:
+    """Every name :func:`single_recipe` knows: plain classifiers, hand-crafted and encoder recipes, deep
+    models (an ensemble joins several with ``+``)."""
+    from ..models.classical import CLASSICAL
+
+    return sorted({*CLASSICAL, *FEATURE_RECIPES, *DEEP_RECIPES})
+
+
+def single_recipe(name: str, **options: Any) -> FeatureRecipe | DeepRecipe:
+    """The recipe of one model (not an ensemble) by name.
+
+    Parameters
+    ----------
+    name : str
+        A plain classifier, a hand-crafted or encoder recipe, or a deep model.
+    **options
+        ``features``, ``trim_db``, ``encoder`` for hand-crafted and encoder recipes
+        (:func:`emovox.training.resolve_recipe`); :class:`~emovox.deep.recipes.TrainConfig` fields for deep
+        ones. Options left None are ignored.
+
+    Returns
+    -------
+    FeatureRecipe or DeepRecipe
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (the message lists the known ones) or an option the recipe does not take.
+    """
+    options = {k: v for k, v in options.items() if v is not None}
+    if name in DEEP_RECIPES:
+        return DeepRecipe(deep_recipe(name, **options))
+    if name in known_recipes():
+        unknown = sorted(set(options) - set(FRONT_END_OPTIONS))
+        if unknown:
+            raise ParameterError(
+                f"{name}: unknown option {', '.join(unknown)}; a feature recipe takes {', '.join(FRONT_END_OPTIONS)}"
+            )
+        return FeatureRecipe(name, resolve_recipe(name, **options))
+    raise ParameterError(
+        f"unknown recipe {name!r}; known recipes: {', '.join(known_recipes())} (or several joined with +)"
+    )
