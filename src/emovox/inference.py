@@ -258,21 +258,24 @@ class EmotionModel:
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
-    def proba_session(self, embeddings: Sequence) -> np.ndarray:
-        """Probabilities for several recordings of **one speaker**, adapted to that speaker.
+    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
+        """Probabilities for several recordings of **one speaker** (or, ``channel``, of one recording
+        channel), adapted to it.
 
         ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
-        removed (:mod:`emovox.adaptation`); a model (or ensemble member) without class means, or a single
-        recording, is scored as it is.
+        removed (:mod:`emovox.adaptation`); a channel's only as far as the batch's predictions spread over
+        the emotions (:func:`~emovox.adaptation.adaptation_weight`). A model (or ensemble member) without
+        class means, or a single recording, is scored as it is.
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
         if self.class_means is None:
             return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
-        from .adaptation import adapt_proba
+        from .adaptation import GATE, adapt_proba
 
         X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
-        return self._finish(adapt_proba(X, self._raw_proba, self.class_means))
+        gate = GATE if channel else None  # a channel's spread is judged over the emotions kept (--emotions)
+        return self._finish(adapt_proba(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep))
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one mono signal at :attr:`sample_rate`."""
@@ -385,13 +388,17 @@ class EmotionModel:
         return self.make_prediction(name, self.proba_from_embeddings(self.embed_stream(chunks))[0], emotions)
 
     def predict_files(
-        self, paths: Iterable[str | os.PathLike], same_speaker: bool = False
+        self, paths: Iterable[str | os.PathLike], same_speaker: bool = False, same_channel: bool = False
     ) -> Iterator[Prediction]:
         """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
 
         ``same_speaker``: the files are recordings of one speaker; every file is embedded first, then all
-        are scored together with speaker adaptation (:meth:`proba_session`).
+        are scored together with speaker adaptation (:meth:`proba_session`). ``same_channel``: they share
+        a recording channel; the same, with the channel's offset removed only as far as the batch's
+        predictions spread over the emotions (safe on a batch of one emotion).
         """
+        channel = same_channel and not same_speaker
+        same_speaker = same_speaker or same_channel
         if same_speaker and not self.can_adapt:
             raise ModelError(
                 f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
@@ -419,7 +426,7 @@ class EmotionModel:
             else:
                 yield result if isinstance(result, Prediction) else self.make_prediction(str(path), result)
         good = [(src, e) for src, e in done if not isinstance(e, Prediction)]
-        probs = iter(self.proba_session([e for _, e in good]) if good else [])
+        probs = iter(self.proba_session([e for _, e in good], channel) if good else [])
         for src, e in done:
             yield e if isinstance(e, Prediction) else self.make_prediction(src, next(probs))
 
@@ -484,10 +491,12 @@ class EnsembleModel(EmotionModel):
             [m.proba_from_embeddings(Xm) for (m, _, _), Xm in zip(self.members, X, strict=True)]
         )
 
-    def proba_session(self, embeddings: Sequence) -> np.ndarray:
+    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
-        parts = [m.proba_session([e[k] for e in embeddings]) for k, (m, _, _) in enumerate(self.members)]
+        parts = [
+            m.proba_session([e[k] for e in embeddings], channel) for k, (m, _, _) in enumerate(self.members)
+        ]
         return self._finish(self._average(parts))
 
     def embed_stream(self, chunks) -> list:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .adaptation import GATE
 from .errors import CorpusError, ModelError, ParameterError
 from .labels import label_order
 from .tables import FeatureTable, default_cache_dir, speaker_ids
@@ -183,7 +184,8 @@ def evaluate_recipe(
     Augmented variants in ``table`` join the training side of each fold only; tests see original audio.
     ``adapt``: speaker adaptation (:mod:`emovox.adaptation`) with all of each test speaker's recordings,
     unlabelled, as that speaker's session; the protocol's name and note say so. A manifest column name
-    (``corpus``: every recording of a test corpus shares a channel) makes its groups the sessions.
+    (``corpus``: every recording of a test corpus shares a channel) makes its groups the sessions, each
+    adapted as ``--same-channel`` is (as far as its predictions spread over the emotions).
     ``calibrate``: each fold's probabilities are temperature-scaled with a temperature fitted on the
     fold's training side only, from out-of-corpus predictions (:func:`out_of_domain_proba`), as the
     bundled models are. Cross-corpus protocols score each test corpus on the emotions it has.
@@ -207,7 +209,16 @@ def evaluate_recipe(
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
         clf = _fit(table, recipe, train, scale, seed)
-        p = _proba(clf, table, train, test, labels, speakers[test] if session_by else None, recipe.align)
+        p = _proba(
+            clf,
+            table,
+            train,
+            test,
+            labels,
+            speakers[test] if session_by else None,
+            recipe.align,
+            None if session_by == "speaker" else GATE,  # a channel: only as much as its predictions allow
+        )
         if p is None:  # a classifier without probabilities: labels only
             return clf.predict(table.X[test])
         if proto.cross_corpus:  # the test corpus's own emotions only, renormalised
@@ -252,7 +263,8 @@ def evaluate_recipe(
                     ev.note,
                     (
                         f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all of them at once) "
-                        "were used to estimate and remove their shared offset; per-recording figures need the plain "
+                        "were used to estimate and remove their shared offset (a channel's as far as its predictions "
+                        "spread over the emotions); per-recording figures need the plain "
                         "protocol"
                     ),
                 ],
@@ -308,6 +320,7 @@ def _proba(
     labels: list[str],
     speakers: np.ndarray | None = None,
     align: str | None = None,
+    gate: tuple[float, float] | None = None,
 ) -> np.ndarray | None:
     """Probabilities of rows ``test`` in ``labels`` order from ``clf`` fitted on rows ``train`` (None if the
     classifier gives none); ``speakers``: adapt to each test speaker (see :mod:`emovox.adaptation`)."""
@@ -321,7 +334,7 @@ def _proba(
 
         means = training_class_means(table, train, clf.classes_, align)
         return _in_label_order(
-            adapt_by_speaker(Xte, speakers, clf.predict_proba, means), clf.classes_, labels
+            adapt_by_speaker(Xte, speakers, clf.predict_proba, means, gate), clf.classes_, labels
         )
     return _in_label_order(clf.predict_proba(Xte), clf.classes_, labels)
 

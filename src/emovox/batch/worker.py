@@ -82,10 +82,55 @@ def _one_line(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Arrow columns built from their buffers: pa.array() imports pandas (~45 MB in a worker that never uses it)
+# to check whether its input is a pandas object; a worker streaming an hour of audio is measured on its peak.
+def _bitmap(valid) -> Any:
+    import pyarrow as pa
+
+    return pa.py_buffer(np.packbits(np.asarray(valid, dtype=bool), bitorder="little").tobytes())
+
+
+def _strings(values: Sequence[str | None]) -> Any:
+    """A UTF-8 string column (None: null)."""
+    import pyarrow as pa
+
+    data = [(v or "").encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum([len(d) for d in data])
+    buffers = [
+        _bitmap([v is not None for v in values]),
+        pa.py_buffer(offsets.tobytes()),
+        pa.py_buffer(b"".join(data)),
+    ]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+
+
+def _numbers(x: np.ndarray, dtype: str, null_nan: bool = True) -> Any:
+    """A float column (``dtype`` float64 / float32); NaN is null when ``null_nan``."""
+    import pyarrow as pa
+
+    x = np.ascontiguousarray(x, dtype=dtype)
+    valid = _bitmap(~np.isnan(x)) if null_nan else None
+    return pa.Array.from_buffers(pa.from_numpy_dtype(x.dtype), len(x), [valid, pa.py_buffer(x.tobytes())])
+
+
+def _bools(values: Sequence[bool | None]) -> Any:
+    """A boolean column (None: null)."""
+    import pyarrow as pa
+
+    buffers = [_bitmap([v is not None for v in values]), _bitmap([bool(v) for v in values])]
+    return pa.Array.from_buffers(pa.bool_(), len(values), buffers)
+
+
+def _table(cols: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_arrays(list(cols.values()), names=list(cols))
+
+
 def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, ``prob_<label>`` ...,
     error (``speech`` False: no speech found, no label; the reason is in ``error``'s place, ``reason``)."""
-    import pyarrow as pa
 
     model = cached_model(task["model"])
     labels = model.labels
@@ -113,23 +158,22 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
         else:
             errors[i] = display_path(_one_line(pred.error or "failed"))
     cols: dict[str, Any] = {
-        "path": pa.array([display_path(p) for p, _ in items], pa.string()),
-        "key": pa.array([k for _, k in items], pa.string()),
-        "label": pa.array(label, pa.string()),
-        "confidence": pa.array(conf, pa.float64(), mask=np.isnan(conf)),
-        "speech": pa.array(speech, pa.bool_()),
-        "uncertain": pa.array(uncertain, pa.bool_()),
-        "reason": pa.array(reason, pa.string()),
+        "path": _strings([display_path(p) for p, _ in items]),
+        "key": _strings([k for _, k in items]),
+        "label": _strings(label),
+        "confidence": _numbers(conf, "float64"),
+        "speech": _bools(speech),
+        "uncertain": _bools(uncertain),
+        "reason": _strings(reason),
     }
     for j, lab in enumerate(labels):
-        cols[f"prob_{lab}"] = pa.array(probs[:, j], pa.float64(), mask=np.isnan(probs[:, j]))
-    cols["error"] = pa.array(errors, pa.string())
-    return pa.table(cols), errors
+        cols[f"prob_{lab}"] = _numbers(probs[:, j], "float64")
+    cols["error"] = _strings(errors)
+    return _table(cols), errors
 
 
 def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     """Rows of a feature partition: path, key, error, then one float32 column per feature (NaN if failed)."""
-    import pyarrow as pa
 
     ex = cached_extractor(task["extractor"], task.get("model_dir"))
     names = ex.feature_names
@@ -142,13 +186,13 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
             msg = _one_line(str(exc)) or type(exc).__name__
             errors[i] = display_path(msg if path in msg else f"{path}: {type(exc).__name__}: {msg}")
     cols: dict[str, Any] = {
-        "path": pa.array([display_path(p) for p, _ in items], pa.string()),
-        "key": pa.array([k for _, k in items], pa.string()),
-        "error": pa.array(errors, pa.string()),
+        "path": _strings([display_path(p) for p, _ in items]),
+        "key": _strings([k for _, k in items]),
+        "error": _strings(errors),
     }
     for j, name in enumerate(names):
-        cols[name] = pa.array(X[:, j], pa.float32())
-    return pa.table(cols), errors
+        cols[name] = _numbers(X[:, j], "float32", null_nan=False)
+    return _table(cols), errors
 
 
 def write_atomic(table, target: Path) -> None:

@@ -169,9 +169,10 @@ def predict_timeline(args) -> int:
         err("--plot draws one file's timeline; give one input")
         return 2
     model = load_model(args.model, emotions=getattr(args, "emotions", None))
-    adapt = getattr(args, "same_speaker", False)
+    speaker, channel = getattr(args, "same_speaker", False), getattr(args, "same_channel", False)
+    adapt = speaker or channel
     if adapt and not model.can_adapt:
-        err(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
+        err(f"{model.path}: this model cannot adapt to a speaker or channel (it stores no class means)")
         return 2
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
@@ -186,7 +187,9 @@ def predict_timeline(args) -> int:
         if not args.json:
             print(table_row(seg, labels, top_k), flush=True)
 
-    for res in file_timelines(paths, model, same_speaker=adapt, on_file=header, on_segment=row):
+    for res in file_timelines(
+        paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
+    ):
         results.append(res)
         if res.error is not None:
             err(res.error)

@@ -57,11 +57,12 @@ def _set(model, seg: Segment, p: np.ndarray) -> None:
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
-def adapt_timeline(model, segments: list[Segment]) -> list[Segment]:
-    """Re-score a recording's segments together, adapted to its speaker (:meth:`EmotionModel.proba_session`).
+def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> list[Segment]:
+    """Re-score a recording's segments together, adapted to its speaker (:meth:`EmotionModel.proba_session`;
+    ``channel``: to its recording channel, as far as the segments' predictions allow).
 
     The segments must come from ``iter_timeline(..., keep_embeddings=True)`` of a recording of one
-    speaker; their embeddings are released afterwards.
+    speaker (or channel); their embeddings are released afterwards.
     """
     speech = [s for s in segments if s.speech]  # segments without speech have no emotion to adapt
     if not speech:
@@ -70,7 +71,7 @@ def adapt_timeline(model, segments: list[Segment]) -> list[Segment]:
         raise EmovoxError(
             "adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)"
         )
-    for s, p in zip(speech, model.proba_session([s.embedding for s in speech]), strict=True):
+    for s, p in zip(speech, model.proba_session([s.embedding for s in speech], channel), strict=True):
         _set(model, s, p)
         s.embedding = None
     return segments
@@ -222,6 +223,7 @@ def file_timelines(
     model: EmotionModel | str | os.PathLike | None = None,
     *,
     same_speaker: bool = False,
+    same_channel: bool = False,
     options: VADOptions | None = None,
     on_file: Callable[[str], None] | None = None,
     on_segment: Callable[[Segment], None] | None = None,
@@ -240,6 +242,9 @@ def file_timelines(
     same_speaker : bool
         Each file is one speaker: its segments are re-scored together, adapted to that voice
         (:func:`adapt_timeline`), once the whole file is read.
+    same_channel : bool
+        The same for a file's recording channel: its offset removed as far as the segments' predictions
+        spread over the emotions (:func:`emovox.adaptation.adaptation_weight`).
     options : VADOptions, optional
         Segmentation settings.
     on_file : callable, optional
@@ -262,8 +267,12 @@ def file_timelines(
     from .sources import FileSource
 
     model = resolve_model(model)
+    channel = same_channel and not same_speaker
+    same_speaker = same_speaker or same_channel
     if same_speaker and not model.can_adapt:
-        raise EmovoxError(f"{model.path}: this model cannot adapt to a speaker (it stores no class means)")
+        raise EmovoxError(
+            f"{model.path}: this model cannot adapt to a speaker or channel (it stores no class means)"
+        )
     for path in paths:
         shown = display_path(path)  # the real path opens; this one is shown (not UTF-8: \xNN)
         segs: list[Segment] = []
@@ -276,7 +285,7 @@ def file_timelines(
                 if on_segment is not None and not same_speaker:
                     on_segment(seg)
             if same_speaker:
-                adapt_timeline(model, segs)
+                adapt_timeline(model, segs, channel)
                 if on_segment is not None:
                     for seg in segs:
                         on_segment(seg)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
@@ -45,7 +47,7 @@ class BlockLogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None) -> BlockLogisticRegression:
         X = np.asarray(X)
         blocks = self.blocks
-        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1 or X.shape[1] % blocks:
+        if isinstance(blocks, bool) or not isinstance(blocks, Integral) or blocks < 1 or X.shape[1] % blocks:
             raise ParameterError(
                 f"blocklogreg: blocks must be a positive integer dividing the {X.shape[1]} feature columns "
                 f"(one block per encoder layer), got {blocks!r}"

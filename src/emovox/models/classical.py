@@ -95,7 +95,7 @@ def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: A
 
     factories = _factories()
     if name not in factories:
-        raise ModelError(f"unknown classical model {name!r}; expected one of {', '.join(CLASSICAL)}")
+        raise ModelError(f"unknown classical model {name!r}; expected one of {', '.join(factories)}")
     steps = [("scale", StandardScaler())] if scale else []
     try:
         steps.append((name, factories[name](seed, **params)))
