@@ -5,7 +5,7 @@
 Writes one hour of audio as a 16 kHz FLAC (EMOVO speech files from ../shared, then low-level noise),
 block by block, and records the peak resident memory (``ru_maxrss`` of the child) of:
 ``emovox predict`` (default and classical models), ``emovox features``, ``emovox convert``, a batch job
-(engine local: the largest child process is the Dask worker), and ``emovox serve`` answering
+(engine local: the partition runs in the child process itself), and ``emovox serve`` answering
 ``POST /v1/predict`` with the hour (started with ``--max-seconds 3700``). Then it starts a server with its
 defaults and posts three bombs at once (a 50 KB WAV whose header says 8 Hz, a FLAC of one hour of
 silence, a FLAC whose STREAMINFO claims 2^36 samples), and records each answer, the time to answer, and
@@ -162,7 +162,7 @@ def main() -> int:
             [PY, "-m", "emovox.cli", "convert", str(hour), str(tmp / "hour8k.wav"), "--rate", "8000"],
         ),
         (
-            "batch predict, engine local (the Dask worker process; it idles at ~210 MB with the model)",
+            "batch predict, engine local (the process that runs the partition)",
             [
                 PY,
                 "-c",

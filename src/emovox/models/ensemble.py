@@ -280,7 +280,8 @@ class EnsembleRecipe:
             manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=table
         )
         fitted = {
-            m.name: m.fit(manifest, table=tables[m.name], seed=seed, progress=progress) for m in self.members
+            m.name: m.fit(manifest, table=tables[m.name], seed=seed, progress=progress, cache_dir=cache_dir)
+            for m in self.members
         }
         read_by_all = set.intersection(
             *(set(tables[m.name].manifest["path"].astype(str)) for m in self.members)
