@@ -186,3 +186,20 @@ def test_feature_table_is_for_feature_recipes(tones):
     assert recipe.spec.classifier == "logreg" and table.X.shape[0] == len(df)
     with pytest.raises(ParameterError, match="not a deep model"):
         feature_table(df, "rescnn")
+
+
+def test_a_deep_recipe_fits_predicts_and_saves(tones, tmp_path):
+    """A deep recipe under the same protocol: fit, 2-D probabilities from paths that match the saved model."""
+    pytest.importorskip("torch")
+    from emovox.inference import load_model
+
+    df, cache = tones
+    recipe = get_recipe("cnn1d", epochs=2, patience=2, batch_size=8)
+    assert isinstance(recipe, RecipeProtocol) and recipe.kind == "deep"
+    fitted = recipe.fit(df, cache_dir=cache, progress=False)
+    assert isinstance(fitted, FittedModel)
+    p = fitted.predict_proba(list(df["path"]))
+    assert p.shape == (len(df), len(fitted.labels)) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    out = fitted.save(tmp_path / "deep")
+    model = load_model(out, check_speech=False)
+    np.testing.assert_allclose(model.predict_proba(list(df["path"][:4])), p[:4], atol=1e-4)
