@@ -405,6 +405,7 @@ def register(sub) -> None:
             "emovox predict manifest.csv --json --model classical",
             "emovox predict interview.wav --timeline -o timeline.json --plot timeline.png",
             "emovox predict interview_clips/ --same-speaker",
+            "emovox predict call_centre_batch/ --same-channel",
         ),
     )
     p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
@@ -429,13 +430,14 @@ def register(sub) -> None:
         help="predict over these emotions only, e.g. angry,happy,neutral,sad "
         "(probabilities renormalised over them)",
     )
-    p.add_argument(
+    together = p.add_mutually_exclusive_group()
+    together.add_argument(
         "--same-speaker",
         action="store_true",
         help="the inputs are recordings of one speaker: score them together, adapted to that voice "
         "(best with 8 or more recordings); with --timeline, each recording's segments together",
     )
-    p.add_argument(
+    together.add_argument(
         "--same-channel",
         action="store_true",
         help="the inputs share a recording channel (one microphone, room or collection): score them "
