@@ -15,6 +15,8 @@ with the same size and mtime, so an interrupted job resumes where it stopped.
 
 from __future__ import annotations
 
-from .jobs import BatchSummary, dask_client, features, file_key, predict, read_results, read_summary
+from .engines import dask_client
+from .jobs import features, predict
+from .store import BatchSummary, file_key, read_results, read_summary
 
 __all__ = ["BatchSummary", "dask_client", "features", "file_key", "predict", "read_results", "read_summary"]

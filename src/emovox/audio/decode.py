@@ -1,17 +1,9 @@
-"""Audio input: any file, bytes or array in, mono float32 at a chosen rate out.
-
-Files that libsndfile reads (wav, flac, ogg/vorbis, ogg/opus, mp3, aiff, ...) are decoded in-process
-through ``soundfile``; anything else (m4a, webm from a browser, ...) goes through ``ffmpeg`` when it is on
-the PATH. Resampling uses ``soxr``. Every failure raises :class:`emovox.AudioError` with one line that
-names the input and the cause.
-
-Examples
---------
->>> import numpy as np, emovox
->>> y = emovox.load_audio(np.zeros((2, 8000), dtype=np.float32) + 0.1, input_sr=8000)
->>> y.shape, y.dtype
-((16000,), dtype('float32'))
-"""
+"""Decoding: a file, encoded bytes or an array in, mono float32 at a chosen rate out (:func:`load_audio`),
+plus header facts without decoding (:func:`audio_info`, :func:`audio_duration`). libsndfile (through
+``soundfile``) reads what it knows block by block; the header is checked before anything is allocated
+from its claims (:func:`check_header`: too-low rates, forged lengths) and the data against the header
+(cut or forged files); MP3 stream sniffing and libmpg123's chatter are handled here; other formats fall
+back to :mod:`emovox.audio.ffmpeg`. Every failure raises :class:`emovox.AudioError` naming the input."""
 
 from __future__ import annotations
 
@@ -20,70 +12,31 @@ import errno
 import io
 import os
 import re
-import shutil
 import struct
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError, AudioLimitError, Cancelled
+from ..errors import AudioError, AudioLimitError
+from .cancel import check_cancelled
+from .ffmpeg import decode_ffmpeg, file_size
+from .signal import resample, to_mono
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
-#: Longer files are processed window by window (predict, features, convert, the API), never held whole.
-STREAM_AFTER_SECONDS = 120.0
 #: Files with a lower sample rate are refused as not speech audio (and as a resampling bomb).
 MIN_SAMPLE_RATE = 4000
-# Extensions emovox looks for when it walks a directory; decoding is decided by content, not name.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".webm", ".aac")
 
 AudioSource = str | os.PathLike | bytes | bytearray | np.ndarray
 _HEAP_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
-
-
-def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> list[Path]:
-    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded.
-
-    Each real file is listed once: folders reached again through symbolic links (``ln -s . again``) are
-    not re-entered, and a file linked twice is listed once. Entries that are not regular files (FIFOs,
-    sockets, devices, broken links, link loops) are skipped with one ``"<path>: <why>"`` line each, appended
-    to ``problems`` when given, else logged as a warning. Names that are not valid UTF-8 are kept as
-    surrogate-escaped text (:func:`os.fsdecode`), so they open; print them with
-    :func:`emovox.paths.display_path`.
-    """
-    from .paths import walk_files
-
-    exts = set(AUDIO_EXTENSIONS)
-    found = walk_files(root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems)
-    return sorted(Path(p) for p in found)
 
 
 def _sf():
     import soundfile
 
     return soundfile
-
-
-def _to_mono(y: np.ndarray) -> np.ndarray:
-    """Downmix (frames, channels) to mono by averaging channels."""
-    if y.ndim == 2:
-        y = y.mean(axis=1)
-    return y
-
-
-def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample a mono float signal with soxr (high quality); a no-op when the rates match."""
-    if orig_sr == target_sr:
-        return y.astype(np.float32, copy=False)
-    import soxr
-
-    return soxr.resample(y.astype(np.float32, copy=False), orig_sr, target_sr, quality="HQ").astype(
-        np.float32
-    )
 
 
 def _check_wav_truncation(path: Path, data: bytes | None = None) -> str | None:
@@ -111,71 +64,6 @@ def _check_wav_truncation(path: Path, data: bytes | None = None) -> str | None:
             return None
         pos += 8 + clen + (clen & 1)
     return None
-
-
-#: ffmpeg time limit: FFMPEG_TIMEOUT_MIN s, plus 1 s per FFMPEG_BYTES_PER_S input bytes, at most FFMPEG_TIMEOUT_MAX s
-FFMPEG_TIMEOUT_MIN = 60.0
-FFMPEG_TIMEOUT_MAX = 3600.0
-FFMPEG_BYTES_PER_S = 256 * 1024
-
-
-def ffmpeg_timeout(n_bytes: int) -> float:
-    """Seconds ffmpeg may take to decode ``n_bytes`` of input (a floor, then proportional, capped).
-
-    >>> ffmpeg_timeout(0), ffmpeg_timeout(100 * 2**20), ffmpeg_timeout(10 * 2**30)
-    (60.0, 460.0, 3600.0)
-    """
-    return float(min(FFMPEG_TIMEOUT_MAX, FFMPEG_TIMEOUT_MIN + max(0, n_bytes) / FFMPEG_BYTES_PER_S))
-
-
-def _size(src: str) -> int:
-    try:
-        return os.stat(src).st_size
-    except OSError:
-        return 0
-
-
-def _decode_ffmpeg(
-    src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None
-) -> np.ndarray:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise AudioError(
-            f"{name}: format not readable by libsndfile and ffmpeg is not installed "
-            "(install ffmpeg, e.g. 'apt-get install ffmpeg', to read it)"
-        )
-    cmd = [
-        ffmpeg,
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        "pipe:0" if data is not None else src,
-        "-f",
-        "f32le",
-        "-ac",
-        "1",
-        "-ar",
-        str(sr),
-    ]
-    if max_seconds is not None:  # the length of these formats is unknown before decoding: cap the output
-        cmd += ["-t", f"{max_seconds + 1:g}"]
-    cmd.append("pipe:1")
-    timeout = ffmpeg_timeout(len(data) if data is not None else _size(src))
-    try:
-        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:  # run() has killed ffmpeg already
-        raise AudioError(
-            f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
-            "the file size); the file is malformed or far longer than it looks"
-        ) from None
-    if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
-    y = np.frombuffer(proc.stdout, dtype=np.float32).copy()
-    if max_seconds is not None and y.size > max_seconds * sr:
-        raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
-    return y
 
 
 def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndarray:
@@ -235,59 +123,6 @@ def _quiet_stderr(active: bool):
         os.close(devnull)
 
 
-# --------------------------------------------------------------------------- cancellation (server deadlines)
-_LOCAL = threading.local()
-
-
-@contextlib.contextmanager
-def cancellable(event: threading.Event | None):
-    """Within the block, :func:`check_cancelled` (called between decode blocks and encoder windows) raises
-    :class:`emovox.errors.Cancelled` once ``event`` is set: the server sets it when a request's time runs
-    out, so the work stops instead of finishing unseen."""
-    previous = getattr(_LOCAL, "event", None)
-    _LOCAL.event = event
-    try:
-        yield
-    finally:
-        _LOCAL.event = previous
-
-
-def check_cancelled() -> None:
-    """Raise :class:`emovox.errors.Cancelled` when this thread's work was cancelled (see :func:`cancellable`)."""
-    event = getattr(_LOCAL, "event", None)
-    if event is not None and event.is_set():
-        raise Cancelled("stopped: the request's time limit passed")
-
-
-def context_windows(chunks, win: int, ctx: int):
-    """Window ``k`` of a stream of mono chunks, with ``ctx`` samples of context on either side, holding only
-    about one window in memory: yields ``(k, segment, lo, n_total)`` where ``segment`` holds samples
-    ``[lo, (k + 1) * win + ctx)`` of the stream (``lo = max(0, k * win - ctx)``; shorter at its end) and
-    ``n_total`` is the stream's length once its end has been read, else None. The caller stops when the
-    window it needs starts past the end; cancellation (:func:`cancellable`) is checked between windows.
-
-    >>> from itertools import islice
-    >>> [(k, seg.tolist(), lo, n) for k, seg, lo, n in islice(context_windows([np.arange(6.0)], 4, 1), 2)]
-    [(0, [0.0, 1.0, 2.0, 3.0, 4.0], 0, None), (1, [3.0, 4.0, 5.0], 3, 6)]
-    """
-    buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks), False
-    k = 0
-    while True:
-        need = (k + 1) * win + ctx
-        while not done and buf_start + buf.size < need:
-            c = next(it, None)
-            if c is None:
-                done = True
-            else:
-                buf = np.concatenate([buf, np.asarray(c, np.float32)])
-        lo = max(0, k * win - ctx)
-        yield k, buf[lo - buf_start : need - buf_start], lo, (buf_start + buf.size if done else None)
-        drop = max(0, (k + 1) * win - ctx - buf_start)
-        buf, buf_start = buf[drop:], buf_start + drop
-        k += 1
-        check_cancelled()
-
-
 # --------------------------------------------------------------------------- header checks, block reads
 def _declared_frames(f) -> int:
     """Frames the header declares; 0 when unknown (libsndfile reports SF_COUNT_MAX for unknown lengths)."""
@@ -328,7 +163,7 @@ def _open(source: Path | bytes, name: str, mp3: bool):
         with _quiet_stderr(mp3):
             return sf.SoundFile(io.BytesIO(source) if isinstance(source, bytes) else os.fsencode(source))
     except sf.LibsndfileError as exc:
-        size = len(source) if isinstance(source, bytes) else _size(str(source))
+        size = len(source) if isinstance(source, bytes) else file_size(str(source))
         if size == 0:
             raise AudioError(f"{name}: empty file (zero bytes)") from None
         text = str(exc).lower()
@@ -341,7 +176,7 @@ def _open(source: Path | bytes, name: str, mp3: bool):
         raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
 
 
-def _blocks(
+def read_blocks(
     source: Path | bytes,
     name: str,
     *,
@@ -355,7 +190,7 @@ def _blocks(
     The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
     end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
     2^36 samples) raises, except for MP3, whose declared length is an estimate. ``on_open(samplerate,
-    channels, declared)`` is called once opened. Raises ``_NotSndfile`` when libsndfile does not know the
+    channels, declared)`` is called once opened. Raises ``NotSndfile`` when libsndfile does not know the
     format (the caller tries ffmpeg)."""
     data = source if isinstance(source, bytes) else None
     if data is None:
@@ -369,7 +204,7 @@ def _blocks(
     mp3 = _looks_mp3(head, name)
     f = _open(source, name, mp3)
     if f is None:
-        raise _NotSndfile
+        raise NotSndfile
     sf = _sf()
     with f:
         sr, declared = int(f.samplerate), _declared_frames(f)
@@ -407,8 +242,9 @@ def _blocks(
             )
 
 
-class _NotSndfile(Exception):
-    """Internal: libsndfile does not read this format."""
+class NotSndfile(Exception):
+    """Raised by :func:`read_blocks` when libsndfile does not read the format (the caller tries ffmpeg);
+    never escapes :mod:`emovox.audio`."""
 
 
 def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, min_rate: int) -> np.ndarray:
@@ -416,8 +252,8 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
     rate = [0]
     try:
         parts = [
-            _to_mono(b).astype(np.float32, copy=False)
-            for b in _blocks(
+            to_mono(b).astype(np.float32, copy=False)
+            for b in read_blocks(
                 source,
                 name,
                 max_seconds=max_seconds,
@@ -425,15 +261,15 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
                 on_open=lambda r, c, n: rate.__setitem__(0, r),
             )
         ]
-    except _NotSndfile:
+    except NotSndfile:
         data = source if isinstance(source, bytes) else None
-        return _decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+        return decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
     y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))
     del parts
     return resample(y, rate[0], sr) if y.size else y
 
 
-def _checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes:
+def checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes:
     """A path that exists, is a readable regular file, or non-empty bytes: what :func:`load_audio` and
     :func:`stream_audio` decode; anything else raises :class:`AudioError` naming ``name``."""
     if isinstance(source, bytes | bytearray | memoryview):
@@ -516,16 +352,16 @@ def load_audio(
             y = (y.astype(np.float64) - half) / half
         elif np.issubdtype(y.dtype, np.integer):
             y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
-        y = _to_mono(np.asarray(y, dtype=np.float32))
+        y = to_mono(np.asarray(y, dtype=np.float32))
         if y.size and not np.all(np.isfinite(y)):
             raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
         y = resample(y, int(input_sr), sr) if y.size else y
     elif isinstance(source, bytes | bytearray | memoryview):
         name = name or "<bytes>"
-        y = _read(_checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
+        y = _read(checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     elif isinstance(source, str | os.PathLike):
         name = name or str(Path(source))
-        y = _read(_checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
+        y = _read(checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     else:
         raise AudioError(f"{name or '<input>'}: unsupported input type {type(source).__name__}")
     return _validate(np.ascontiguousarray(y, dtype=np.float32), sr, name, min_duration)
@@ -566,71 +402,3 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     except Exception:  # noqa: BLE001 - any failure: the decoder reports it properly
         return None
     return n / sr if sr > 0 and n else None
-
-
-def stream_audio(
-    path: str | os.PathLike | bytes,
-    sr: int = DEFAULT_SR,
-    *,
-    chunk_seconds: float = 30.0,
-    max_seconds: float | None = None,
-    min_duration: float = 0.0,
-    mono: bool = True,
-    name: str | None = None,
-) -> Iterator[np.ndarray]:
-    """Yield a long file as consecutive float32 chunks at ``sr`` Hz, keeping memory bounded.
-
-    ``path`` may also be the bytes of an encoded file. Chunks are about ``chunk_seconds`` long (the last
-    one shorter); concatenated they equal the resampled file. Mono by default; ``mono=False`` yields
-    ``(frames, channels)`` chunks. The same checks as :func:`load_audio` apply, as the stream goes: the
-    header first (rate, ``max_seconds``), then a file that ends before its header says, holds zero
-    samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
-    read so far). Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
-    """
-    is_bytes = isinstance(path, bytes | bytearray | memoryview)
-    name = name or ("<bytes>" if is_bytes else str(path))
-    source = _checked_source(path, name)
-    data = source if isinstance(source, bytes) else None
-    import soxr
-
-    state: dict = {}
-
-    def opened(rate: int, channels: int, declared: int) -> None:
-        state.update(rate=rate, channels=channels)
-
-    total = 0
-    blocks = _blocks(
-        source,
-        name,
-        max_seconds=max_seconds,
-        min_rate=MIN_SAMPLE_RATE,
-        block_seconds=chunk_seconds,
-        on_open=opened,
-    )
-    rs = None
-    try:
-        pending = next(blocks, None)
-        while pending is not None:
-            nxt = next(blocks, None)
-            x = _to_mono(pending).astype(np.float32) if mono else pending
-            if rs is None and state["rate"] != sr:
-                rs = soxr.ResampleStream(
-                    state["rate"], sr, 1 if mono else state["channels"], dtype="float32", quality="HQ"
-                )
-            out = rs.resample_chunk(x, last=nxt is None) if rs is not None else x
-            if len(out):
-                total += len(out)
-                yield out
-            pending = nxt
-    except _NotSndfile:
-        y = _decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
-        if not mono:
-            y = y[:, None]
-        step = max(1, int(chunk_seconds * sr))
-        for i in range(0, len(y), step):
-            total += len(y[i : i + step])
-            yield y[i : i + step]
-    if total == 0:
-        raise AudioError(f"{name}: zero samples (no audio after the header)")
-    if total < min_duration * sr:
-        raise AudioError(f"{name}: too short ({total / sr:.3f} s < minimum {min_duration:g} s)")

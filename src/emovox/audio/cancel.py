@@ -1,0 +1,32 @@
+"""Cancellation of work in progress (server deadlines): :func:`cancellable` marks the current thread's
+work as stoppable by an event, and :func:`check_cancelled`, called between decode blocks and encoder
+windows, raises :class:`emovox.errors.Cancelled` once that event is set. State is per thread."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from ..errors import Cancelled
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def cancellable(event: threading.Event | None):
+    """Within the block, :func:`check_cancelled` (called between decode blocks and encoder windows) raises
+    :class:`emovox.errors.Cancelled` once ``event`` is set: the server sets it when a request's time runs
+    out, so the work stops instead of finishing unseen."""
+    previous = getattr(_LOCAL, "event", None)
+    _LOCAL.event = event
+    try:
+        yield
+    finally:
+        _LOCAL.event = previous
+
+
+def check_cancelled() -> None:
+    """Raise :class:`emovox.errors.Cancelled` when this thread's work was cancelled (see :func:`cancellable`)."""
+    event = getattr(_LOCAL, "event", None)
+    if event is not None and event.is_set():
+        raise Cancelled("stopped: the request's time limit passed")

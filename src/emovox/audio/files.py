@@ -1,0 +1,28 @@
+"""Finding audio files: the extensions emovox looks for when it walks a directory, and the walk itself
+(symbolic-link loops, hidden files and non-regular entries handled by :func:`emovox.paths.walk_files`).
+Which files are audio is decided here by name only; decoding is decided by content (:mod:`emovox.audio.decode`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Extensions emovox looks for when it walks a directory; decoding is decided by content, not name.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".webm", ".aac")
+
+
+def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> list[Path]:
+    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded.
+
+    Each real file is listed once: folders reached again through symbolic links (``ln -s . again``) are
+    not re-entered, and a file linked twice is listed once. Entries that are not regular files (FIFOs,
+    sockets, devices, broken links, link loops) are skipped with one ``"<path>: <why>"`` line each, appended
+    to ``problems`` when given, else logged as a warning. Names that are not valid UTF-8 are kept as
+    surrogate-escaped text (:func:`os.fsdecode`), so they open; print them with
+    :func:`emovox.paths.display_path`.
+    """
+    from ..paths import walk_files
+
+    exts = set(AUDIO_EXTENSIONS)
+    found = walk_files(root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems)
+    return sorted(Path(p) for p in found)

@@ -1,0 +1,118 @@
+"""Streaming: long audio read in bounded memory. :func:`stream_audio` yields a file as consecutive chunks
+at the wanted rate (block reads from :mod:`emovox.audio.decode`, resampled on the fly, with the same
+checks as :func:`emovox.audio.load_audio` applied as the stream goes), and :func:`context_windows` turns
+such a stream into overlapping windows with context on either side, checking for cancellation between
+them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..errors import AudioError
+from .cancel import check_cancelled
+from .decode import DEFAULT_SR, MIN_SAMPLE_RATE, NotSndfile, checked_source, read_blocks
+from .ffmpeg import decode_ffmpeg
+from .signal import to_mono
+
+#: Longer files are processed window by window (predict, features, convert, the API), never held whole.
+STREAM_AFTER_SECONDS = 120.0
+
+
+def context_windows(chunks, win: int, ctx: int):
+    """Window ``k`` of a stream of mono chunks, with ``ctx`` samples of context on either side, holding only
+    about one window in memory: yields ``(k, segment, lo, n_total)`` where ``segment`` holds samples
+    ``[lo, (k + 1) * win + ctx)`` of the stream (``lo = max(0, k * win - ctx)``; shorter at its end) and
+    ``n_total`` is the stream's length once its end has been read, else None. The caller stops when the
+    window it needs starts past the end; cancellation (:func:`emovox.audio.cancel.cancellable`) is checked between windows.
+
+    >>> from itertools import islice
+    >>> [(k, seg.tolist(), lo, n) for k, seg, lo, n in islice(context_windows([np.arange(6.0)], 4, 1), 2)]
+    [(0, [0.0, 1.0, 2.0, 3.0, 4.0], 0, None), (1, [3.0, 4.0, 5.0], 3, 6)]
+    """
+    buf, buf_start, it, done = np.zeros(0, np.float32), 0, iter(chunks), False
+    k = 0
+    while True:
+        need = (k + 1) * win + ctx
+        while not done and buf_start + buf.size < need:
+            c = next(it, None)
+            if c is None:
+                done = True
+            else:
+                buf = np.concatenate([buf, np.asarray(c, np.float32)])
+        lo = max(0, k * win - ctx)
+        yield k, buf[lo - buf_start : need - buf_start], lo, (buf_start + buf.size if done else None)
+        drop = max(0, (k + 1) * win - ctx - buf_start)
+        buf, buf_start = buf[drop:], buf_start + drop
+        k += 1
+        check_cancelled()
+
+
+def stream_audio(
+    path: str | os.PathLike | bytes,
+    sr: int = DEFAULT_SR,
+    *,
+    chunk_seconds: float = 30.0,
+    max_seconds: float | None = None,
+    min_duration: float = 0.0,
+    mono: bool = True,
+    name: str | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield a long file as consecutive float32 chunks at ``sr`` Hz, keeping memory bounded.
+
+    ``path`` may also be the bytes of an encoded file. Chunks are about ``chunk_seconds`` long (the last
+    one shorter); concatenated they equal the resampled file. Mono by default; ``mono=False`` yields
+    ``(frames, channels)`` chunks. The same checks as :func:`~emovox.audio.load_audio` apply, as the stream goes: the
+    header first (rate, ``max_seconds``), then a file that ends before its header says, holds zero
+    samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
+    read so far). Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
+    """
+    is_bytes = isinstance(path, bytes | bytearray | memoryview)
+    name = name or ("<bytes>" if is_bytes else str(path))
+    source = checked_source(path, name)
+    data = source if isinstance(source, bytes) else None
+    import soxr
+
+    state: dict = {}
+
+    def opened(rate: int, channels: int, declared: int) -> None:
+        state.update(rate=rate, channels=channels)
+
+    total = 0
+    blocks = read_blocks(
+        source,
+        name,
+        max_seconds=max_seconds,
+        min_rate=MIN_SAMPLE_RATE,
+        block_seconds=chunk_seconds,
+        on_open=opened,
+    )
+    rs = None
+    try:
+        pending = next(blocks, None)
+        while pending is not None:
+            nxt = next(blocks, None)
+            x = to_mono(pending).astype(np.float32) if mono else pending
+            if rs is None and state["rate"] != sr:
+                rs = soxr.ResampleStream(
+                    state["rate"], sr, 1 if mono else state["channels"], dtype="float32", quality="HQ"
+                )
+            out = rs.resample_chunk(x, last=nxt is None) if rs is not None else x
+            if len(out):
+                total += len(out)
+                yield out
+            pending = nxt
+    except NotSndfile:
+        y = decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+        if not mono:
+            y = y[:, None]
+        step = max(1, int(chunk_seconds * sr))
+        for i in range(0, len(y), step):
+            total += len(y[i : i + step])
+            yield y[i : i + step]
+    if total == 0:
+        raise AudioError(f"{name}: zero samples (no audio after the header)")
+    if total < min_duration * sr:
+        raise AudioError(f"{name}: too short ({total / sr:.3f} s < minimum {min_duration:g} s)")

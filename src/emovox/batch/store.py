@@ -1,0 +1,318 @@
+"""What a batch job leaves on disk: its folder's layout, resume keys, job identity, lock and summary.
+
+This module owns everything a job's output folder holds and every read or write of it that is not a
+worker writing a partition: the :class:`BatchSummary` and its ``_summary.json``, each file's resume key
+(:func:`file_key`) and the keys of the rows already written (:func:`done_rows`), the check that a folder
+holds this job's results and no other's (:func:`check_job`), the folder lock (:func:`folder_lock`), and
+reading the results back (:func:`read_results`, :func:`read_summary`). An output directory holds one
+job's results::
+
+    _job.json                what the rows are (predictions of model M / features of config C)
+    part-<run>-<i>.parquet   one file per partition of ``batch_size`` files, one row per file
+    _summary.json            the last run: counts, failures, wall time, files/s (also after SIGTERM / Ctrl-C)
+    .lock                    held (``flock``) by the run writing here: a second run into the folder is refused
+
+Side files start with ``_`` or ``.``, which Parquet readers skip, so the folder is one Parquet dataset:
+``pandas.read_parquet(output_dir)`` reads every row (:func:`read_results` keeps the newest row of each
+file). Folders written by emovox before this layout (``job.json``, ``summary.json``) are still resumed:
+their side files are renamed on the next run.
+
+Every row stores its file's resume key (size and mtime), so a re-run computes only the files that have
+no row with the same path and key: partitions lost to an interruption, and files added or changed since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import EmovoxError
+from .worker import PART_PREFIX, TMP_PREFIX
+
+__all__ = [
+    "BatchSummary",
+    "check_job",
+    "done_rows",
+    "file_key",
+    "folder_lock",
+    "read_results",
+    "read_summary",
+    "write_summary",
+]
+
+PathLike = str | os.PathLike
+DEFAULT_BATCH_SIZE = 64
+MAX_LISTED_FAILURES = 1000
+JOB_FILE, SUMMARY_FILE = "_job.json", "_summary.json"
+OLD_JOB_FILE, OLD_SUMMARY_FILE = "job.json", "summary.json"  # older folders: not skipped by Parquet readers
+
+
+@dataclass
+class BatchSummary:
+    """What one run of a batch job did (also written to ``output_dir/_summary.json``).
+
+    Attributes
+    ----------
+    kind, engine : str
+        ``"predict"`` or ``"features"``; ``"local"`` or ``"dask"``.
+    output_dir : str
+        The job's folder.
+    n_inputs : int
+        Distinct input files.
+    n_skipped : int
+        Inputs that already had a row with the same key (not recomputed).
+    n_computed : int
+        Rows written by this run (``n_ok`` + failed rows).
+    n_ok, n_failed : int
+        Files of this run that succeeded / failed (failed: an error row, or a partition whose task died).
+    n_lost : int
+        Files of partitions whose task failed as a whole (no rows written; a re-run retries them).
+    n_partitions : int
+        Partitions written by this run.
+    n_failed_before : int
+        Inputs not recomputed because an earlier run left an error row for them (``retry_failed=True``
+        recomputes them); the CLI exits 1 when this is not 0.
+    failures : list of (path, error)
+        This run's failed files (at most 1,000 listed).
+    skipped_entries : list of str
+        Entries found in the input folders that are not regular files (FIFOs, sockets, devices, broken links,
+        link loops), one ``"<path>: <why>"`` line each; they get no row.
+    wall_s, startup_s, compute_s : float
+        Whole run; the rest (planning, engine start with every worker loading the model, engine stop);
+        submitting the partitions to the last result.
+    files_per_s : float
+        ``n_computed / compute_s``.
+    workers : int
+        Workers (processes) the engine had, ``threads_per_worker`` each.
+    status : str
+        ``"complete"``, ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM) or ``"failed"``.
+    """
+
+    kind: str
+    engine: str
+    output_dir: str
+    n_inputs: int = 0
+    n_skipped: int = 0
+    n_computed: int = 0
+    n_ok: int = 0
+    n_failed: int = 0
+    n_lost: int = 0
+    n_partitions: int = 0
+    n_failed_before: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skipped_entries: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    startup_s: float = 0.0
+    compute_s: float = 0.0
+    files_per_s: float = 0.0
+    workers: int = 1
+    threads_per_worker: int = 1
+    address: str | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    status: str = "complete"
+    started: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failures"] = [{"path": p, "error": e} for p, e in self.failures]
+        return d
+
+    def __str__(self) -> str:
+        before = f" ({self.n_failed_before} with error rows)" if self.n_failed_before else ""
+        status = "" if self.status == "complete" else f" [{self.status}]"
+        return (
+            f"{self.kind}: {self.n_computed} files computed ({self.n_failed} failed), {self.n_skipped} already "
+            f"done{before}, {self.wall_s:.1f} s ({self.files_per_s:.1f} files/s on {self.workers} workers) "
+            f"-> {self.output_dir}{status}"
+        )
+
+
+# -- keys, job identity, existing results ------------------------------------------------------------
+
+
+def file_key(path: PathLike) -> str:
+    """Resume key of a file: ``"<size>:<mtime_ns>"``, or ``"missing"`` when it cannot be stat-ed.
+
+    Examples
+    --------
+    >>> file_key("/nonexistent.wav")
+    'missing'
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _part_files(out: Path) -> list[Path]:
+    return sorted(p for p in out.glob(f"{PART_PREFIX}*.parquet") if p.is_file())
+
+
+def check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
+    """Refuse to mix results of different models / feature configurations in one folder."""
+    job, old_job = out / JOB_FILE, out / OLD_JOB_FILE
+    if overwrite:
+        for p in [
+            *_part_files(out),
+            *out.glob(f"{TMP_PREFIX}*"),
+            job,
+            out / SUMMARY_FILE,
+            old_job,
+            out / OLD_SUMMARY_FILE,
+        ]:
+            p.unlink(missing_ok=True)
+    if not job.is_file() and old_job.is_file():
+        job = old_job  # a folder of an older emovox: renamed below once it is known to be this job's
+    if job.is_file():
+        try:
+            old = json.loads(job.read_text())
+        except ValueError:
+            old = None
+        if old != identity:
+            raise EmovoxError(
+                f"{out}: holds the results of another job ({_describe(old)}); "
+                "use another --output-dir, or overwrite=True"
+            )
+        if job == old_job:  # the side files get the names Parquet readers skip
+            os.replace(old_job, out / JOB_FILE)
+            if (out / OLD_SUMMARY_FILE).is_file():
+                os.replace(out / OLD_SUMMARY_FILE, out / SUMMARY_FILE)
+    elif _part_files(out):
+        raise EmovoxError(f"{out}: holds Parquet partitions but no {JOB_FILE}; use another --output-dir")
+    else:
+        _write_json(out / JOB_FILE, identity)
+
+
+def _describe(identity: dict | None) -> str:
+    if not isinstance(identity, dict):
+        return f"unreadable {JOB_FILE}"
+    if identity.get("kind") == "predict":
+        return f"predictions of {identity.get('model')}"
+    return f"{identity.get('kind')} {identity.get('name', '')}".strip()
+
+
+def _write_json(target: Path, obj: Any) -> None:
+    tmp = target.with_name(f"{TMP_PREFIX}{target.name}")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    os.replace(tmp, target)
+
+
+def done_rows(out: Path) -> dict[tuple[str, str], bool]:
+    """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
+    :func:`~emovox.paths.display_path`)."""
+    import pyarrow.parquet as pq
+
+    done: dict[tuple[str, str], bool] = {}
+    for part in _part_files(out):  # oldest run first: the newest row of a file wins
+        try:
+            t = pq.read_table(part, columns=["path", "key", "error"]).to_pydict()
+        except Exception:  # noqa: BLE001 - an unreadable partition is recomputed, not fatal
+            logging.getLogger(__name__).warning("%s: unreadable partition, its files are recomputed", part)
+            continue
+        for p, k, e in zip(t["path"], t["key"], t["error"], strict=True):
+            done[(p, k)] = e is None
+    return done
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.lock`` (``flock``, released by the kernel if this process dies) while a run writes here.
+
+    The file holds ``pid@host`` of the holder, for the message a second run gets; finding another pid in
+    a lock that is free means that run died: it is taken over, with a warning.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no lock
+        yield
+        return
+    path = out / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise EmovoxError(
+                f"{out}: another emovox run is writing into this folder ({holder}); wait for it "
+                "to finish or use another --output-dir"
+            ) from None
+        me = f"pid {os.getpid()} on {socket.gethostname()}"
+        old = os.pread(fd, 200, 0).decode(errors="replace").strip()
+        if old and old != me:
+            logging.getLogger(__name__).warning(
+                "%s: taking over the lock of %s, which is no longer running", out, old
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{me}, since {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()[:200], 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(
+                fd, 0
+            )  # an empty lock file: nobody holds it (it stays, so that flock stays race-free)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def write_summary(out: Path, summary: BatchSummary) -> None:
+    """Write ``out/_summary.json`` (at most ``MAX_LISTED_FAILURES`` failures listed; ``summary`` keeps all)."""
+    listed = summary.failures[:MAX_LISTED_FAILURES]
+    full, summary.failures = summary.failures, listed
+    _write_json(out / SUMMARY_FILE, summary.to_dict())
+    summary.failures = full
+
+
+def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, latest: bool = True):
+    """The rows of a batch job as one :class:`pandas.DataFrame` (one row per file).
+
+    Parameters
+    ----------
+    output_dir : path
+        The job's folder.
+    columns : sequence of str, optional
+        Read only these columns (``path`` is always read).
+    latest : bool
+        When a file has rows from several runs (it changed, or ``retry_failed``), keep only the newest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``path, key, label, confidence, prob_<label>..., error`` for predictions; ``path, key, error`` and
+        one float32 column per feature for features. ``error`` is None where the file succeeded.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(output_dir)
+    if not out.is_dir():
+        raise EmovoxError(f"{out}: no such results folder")
+    cols = None if columns is None else list(dict.fromkeys(["path", *columns]))
+    parts = _part_files(out)  # names sort by run, then partition: newest last
+    if not parts:
+        return pd.DataFrame(columns=cols or ["path", "key", "error"])
+    table = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts], promote_options="default")
+    df = table.to_pandas()
+    if latest:
+        df = df.drop_duplicates("path", keep="last")
+    return df.reset_index(drop=True)
+
+
+def read_summary(output_dir: PathLike) -> dict[str, Any]:
+    """The ``_summary.json`` of a job's last run (``summary.json`` in a folder of an older emovox)."""
+    out = Path(output_dir)
+    path = out / SUMMARY_FILE
+    if not path.is_file() and (out / OLD_SUMMARY_FILE).is_file():
+        path = out / OLD_SUMMARY_FILE
+    return json.loads(path.read_text())
