@@ -398,10 +398,10 @@ class EmotionModel:
         predictions spread over the emotions (safe on a batch of one emotion).
         """
         channel = same_channel and not same_speaker
-        same_speaker = same_speaker or same_channel
-        if same_speaker and not self.can_adapt:
+        together = same_speaker or same_channel  # scored as one session
+        if together and not self.can_adapt:
             raise ModelError(
-                f"{self.path}: this model cannot adapt to a speaker (it stores no class means: "
+                f"{self.path}: this model cannot adapt to a speaker or channel (it stores no class means: "
                 "deep models cannot; retrain others with this emovox version)"
             )
         done: list[tuple[str, Any]] = []
@@ -409,19 +409,19 @@ class EmotionModel:
 
         for path in paths:
             try:
-                if not same_speaker and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
+                if not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
                     yield self.predict_stream(path)  # long: window by window, never held whole
                     continue
                 y = load_audio(path, self.sample_rate)
                 result = self._no_speech(y, str(path))
                 if result is None:
                     e = self.embed(y)
-                    result = e if same_speaker else self.proba_from_embeddings(e)[0]
+                    result = e if together else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
                 result = Prediction(str(path), error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
                 result = Prediction(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
-            if same_speaker:
+            if together:
                 done.append((str(path), result))
             else:
                 yield result if isinstance(result, Prediction) else self.make_prediction(str(path), result)

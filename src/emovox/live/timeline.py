@@ -261,15 +261,15 @@ def file_timelines(
     Raises
     ------
     EmovoxError
-        With ``same_speaker``, for a model that cannot adapt to a speaker.
+        With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
     """
     from ..paths import display_path
     from .sources import FileSource
 
     model = resolve_model(model)
     channel = same_channel and not same_speaker
-    same_speaker = same_speaker or same_channel
-    if same_speaker and not model.can_adapt:
+    together = same_speaker or same_channel  # scored as one session
+    if together and not model.can_adapt:
         raise EmovoxError(
             f"{model.path}: this model cannot adapt to a speaker or channel (it stores no class means)"
         )
@@ -280,11 +280,11 @@ def file_timelines(
             if on_file is not None:
                 on_file(shown)
             source = FileSource(path, model.sample_rate)
-            for seg in iter_timeline(source, model, options=options, keep_embeddings=same_speaker):
+            for seg in iter_timeline(source, model, options=options, keep_embeddings=together):
                 segs.append(seg)
-                if on_segment is not None and not same_speaker:
+                if on_segment is not None and not together:
                     on_segment(seg)
-            if same_speaker:
+            if together:
                 adapt_timeline(model, segs, channel)
                 if on_segment is not None:
                     for seg in segs:
