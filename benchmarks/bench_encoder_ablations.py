@@ -1,11 +1,12 @@
-"""What else was tried for the RAVDESS 80 % target (issue 10), on the cached Whisper-base states.
+"""What else was tried for the RAVDESS 80 % target (issue 10), on Whisper-base features.
 
     python benchmarks/bench_encoder_ablations.py
 
 Every row is the ``whisper-active`` head (layers 2-5, voiced frames, standardised logistic regression,
-no augmentation unless said) on the RAVDESS EmoBox folds, changed in one way. Needs the hidden states
-that ``bench_encoder_models.py`` caches (int8 encoder, and its speed / noise copies). Prints a markdown
-table.
+no augmentation unless said) on the RAVDESS EmoBox folds, changed in one way. The pooled features (int8
+encoder, and its speed / noise copies) come from the feature cache that training fills
+(``encoder_features``, as ``bench_encoder_models.py`` computes them); the frame-level row runs the encoder
+again (its frames are not cached). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import corpus, machine, md_table, ua  # noqa: E402
 
 from emovox.audio import load_audio  # noqa: E402
-from emovox.encoders.frontend import active_frames, encoder_features, ensure_onnx_encoder, hidden_state_files  # noqa: E402
+from emovox.encoders.frontend import active_frames, encoder_features, ensure_onnx_encoder  # noqa: E402
+from emovox.encoders.runtime import WhisperEncoderONNX  # noqa: E402
 from emovox.splits import make_protocol  # noqa: E402
 from emovox.training import compute_features, default_cache_dir, resolve_recipe  # noqa: E402
 
@@ -53,12 +55,12 @@ def frame_probs(df, folds, y):
     from sklearn.linear_model import SGDClassifier
     from sklearn.preprocessing import StandardScaler
 
-    onnx = ensure_onnx_encoder(quantize=True)
-    files, _ = hidden_state_files(list(df["path"].astype(str)), onnx, default_cache_dir(), progress=False)
+    enc = WhisperEncoderONNX(ensure_onnx_encoder(cache_dir=default_cache_dir(), quantize=True))
     frames, owner = [], []
-    for i, (p, f) in enumerate(zip(df["path"], files, strict=True)):
-        h = np.load(f)[3].astype(np.float32)
-        keep = active_frames(load_audio(str(p), 16000, min_duration=0.0), len(h))
+    for i, p in enumerate(df["path"]):
+        y = load_audio(str(p), 16000, min_duration=0.0)
+        h = enc.hidden_states(y)[3]
+        keep = active_frames(y, len(h))
         frames.append(h[keep][::2])
         owner.append(np.full(len(frames[-1]), i))
     F, owner = np.vstack(frames), np.concatenate(owner)
@@ -79,8 +81,8 @@ def main() -> None:
     folds = make_protocol(df, "emobox").folds
     y, spk = df["emotion"].to_numpy(), df["speaker"].astype(str).to_numpy()
     opts = {"layers": [2, 3, 4, 5], "pooling": "active", "quantize": True, "progress": False}
-    X = encoder_features(df, **opts).X
-    variants = {a: encoder_features(df, augment=a, **opts).X for a in AUGMENTS}
+    table = encoder_features(df, augmentations=AUGMENTS, **opts)
+    X, variants = table.X, table.augmented
     compare = compute_features(df, resolve_recipe("compare-logreg"), progress=False).X
     rows = []
 

@@ -1,14 +1,18 @@
-"""Encoder models trained through the CLI's path: frame-level cache, probe, save, predict without torch."""
+"""Encoder models trained through the CLI's path: the extractor cache, probe, save, predict without torch."""
 
 import os
+import shutil
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from emovox.corpora import shared_dir
 from emovox.encoders import frontend
+from emovox.encoders.frontend import WhisperExtractor, encoder_features
+from emovox.encoders.runtime import WhisperEncoderONNX
 from emovox.labels import apply_labels
 
 
@@ -27,22 +31,130 @@ def small(ravdess_manifest):
     return df[df["actor"] <= 4].reset_index(drop=True)  # 64 files
 
 
-def test_hidden_state_cache_hit(encoder_ckpt, small, tmp_path, monkeypatch):
-    onnx = frontend.ensure_onnx_encoder(encoder_ckpt, tmp_path, quantize=True)
-    paths = list(small["path"][:3])
-    files, failures = frontend.hidden_state_files(paths, onnx, tmp_path, n_jobs=1, progress=False)
-    assert not failures and all(files)
-    h = np.load(files[0])
-    assert h.shape[0] == 7 and h.shape[2] == 512 and h.dtype == np.float16
-    stamps = [(f, os.stat(f).st_mtime_ns) for f in files]
+@pytest.fixture(scope="module")
+def exported(encoder_ckpt, tmp_path_factory):
+    """The int8 export of whisper-base, made once for this module (its cache folder's onnx-encoders/)."""
+    root = tmp_path_factory.mktemp("export")
+    frontend.ensure_onnx_encoder(encoder_ckpt, root, quantize=True)
+    return root / "onnx-encoders"
 
+
+def _cache(tmp_path, exported):
+    """A fresh cache folder that already has the module's encoder export."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "onnx-encoders").symlink_to(exported, target_is_directory=True)
+    return cache
+
+
+def _no_encoder(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the encoder ran although every file was cached")
 
-    monkeypatch.setattr(frontend, "_worker_encoder", boom)
-    files2, failures2 = frontend.hidden_state_files(paths, onnx, tmp_path, n_jobs=1, progress=False)
-    assert files2 == files and not failures2
-    assert [(f, os.stat(f).st_mtime_ns) for f in files2] == stamps
+    monkeypatch.setattr(WhisperEncoderONNX, "hidden_states", boom)
+    monkeypatch.setattr(WhisperEncoderONNX, "hidden_states_from_mel", boom)
+
+
+def _entries(cache):
+    return sorted((str(f), os.stat(f).st_mtime_ns) for f in cache.glob("*-v*/*.npy"))
+
+
+def test_training_features_are_the_extractors_cached_once(
+    encoder_ckpt, exported, small, tmp_path, monkeypatch
+):
+    cache = _cache(tmp_path, exported)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really a wav file")
+    df = pd.concat(
+        [small[:3], pd.DataFrame({"path": [str(tmp_path / "missing.wav"), str(bad)], "emotion": "sad"})],
+        ignore_index=True,
+    )
+    opts = {"cache_dir": cache, "n_jobs": 1, "progress": False, "quantize": True}
+    table = encoder_features(df, f"whisper:{encoder_ckpt}", **opts)
+    # failing files are reported, one line naming each, not raised
+    assert [p for p, _ in table.failures] == [str(tmp_path / "missing.wav"), str(bad)]
+    assert all(p in msg for p, msg in table.failures)
+    assert list(table.manifest["path"]) == list(small["path"][:3])
+    # every layer of whisper-base (7 states x 512), mean and std, one float32 cache entry per file
+    assert table.frontend["layers"] == list(range(7)) and table.X.shape == (3, 7 * 2 * 512)
+    assert len(table.names) == table.X.shape[1] and table.X.dtype == np.float32
+    stamps = _entries(cache)
+    assert len(stamps) == 3
+    v = np.load(stamps[0][0])
+    assert v.dtype == np.float32 and v.shape == (7 * 2 * 512,)
+    # what prediction computes from the table's front end
+    ex = WhisperExtractor(table.frontend)
+    for path, row in zip(table.manifest["path"], table.X, strict=True):
+        np.testing.assert_allclose(row, ex.process_file(path), rtol=1e-5, atol=1e-6)
+    # a second run computes nothing: no encoder call, no cache entry rewritten
+    _no_encoder(monkeypatch)
+    again = encoder_features(df, f"whisper:{encoder_ckpt}", **opts)
+    np.testing.assert_array_equal(again.X, table.X)
+    assert again.failures == table.failures and _entries(cache) == stamps
+
+
+def test_augmented_training_features_share_the_runner_and_cache(
+    encoder_ckpt, exported, small, tmp_path, monkeypatch
+):
+    from emovox.audio import load_audio
+    from emovox.training import Recipe, compute_features
+
+    cache = _cache(tmp_path, exported)
+    copy = tmp_path / "copy.wav"
+    shutil.copy(small["path"][0], copy)
+    df = pd.concat([small[:2], pd.DataFrame({"path": [str(copy)], "emotion": "angry"})], ignore_index=True)
+    recipe = Recipe(
+        f"whisper:{encoder_ckpt}",
+        "logreg",
+        {},
+        {"layers": [2, 3], "pooling": "active", "threshold_db": 30.0},
+        ("speed:1.1", "noise:15"),
+    )
+    opts = {"cache_dir": cache, "progress": False, "quantize": True}
+    table = compute_features(df, recipe, n_jobs=2, **opts)  # worker processes rebuild the augmented view
+    assert set(table.augmented) == {"speed:1.1", "noise:15"}
+    ex = WhisperExtractor(table.frontend)
+    for aug, X in table.augmented.items():
+        assert X.shape == table.X.shape and not np.allclose(X, table.X)
+        np.testing.assert_array_equal(X[2], X[0])  # seeded by content: a copy gets the same variant
+        view = frontend.AugmentedExtractor(ex, aug)
+        assert view.fingerprint != ex.fingerprint
+        for path, row in zip(table.manifest["path"], X, strict=True):
+            y = frontend.augment_signal(load_audio(path, 16000), aug, frontend.content_seed(path))
+            np.testing.assert_allclose(row, ex.process_signal(y), rtol=1e-5, atol=1e-6)
+    # originals and both variants: one entry each per distinct file content, in the one cache
+    stamps = _entries(cache)
+    assert len(stamps) == 3 * 2
+    _no_encoder(monkeypatch)
+    again = compute_features(df, recipe, n_jobs=1, **opts)
+    for aug, X in table.augmented.items():
+        np.testing.assert_array_equal(again.augmented[aug], X)
+    assert _entries(cache) == stamps
+
+
+def test_long_files_train_on_what_prediction_sees(encoder_ckpt, exported, small, tmp_path):
+    import soundfile as sf
+
+    from emovox.audio import load_audio
+
+    # about 40 s of speech: RAVDESS clips one after another
+    y = np.concatenate([load_audio(p, 16000) for p in small["path"][:12]])
+    assert len(y) > 35 * 16000
+    long = tmp_path / "long.wav"
+    sf.write(long, y, 16000)
+    df = pd.DataFrame({"path": [str(long)], "emotion": "angry"})
+    table = encoder_features(
+        df,
+        f"whisper:{encoder_ckpt}",
+        cache_dir=_cache(tmp_path, exported),
+        n_jobs=1,
+        progress=False,
+        quantize=True,
+    )
+    ex = WhisperExtractor(table.frontend)
+    np.testing.assert_allclose(table.X[0], ex.process_file(long), rtol=1e-5, atol=1e-6)
+    first_30s = ex.process_signal(load_audio(long, 16000)[: 30 * 16000])
+    assert not np.allclose(table.X[0], first_30s, rtol=1e-3, atol=1e-3)  # the whole file, not its first 30 s
 
 
 def test_active_frames_skip_silence():

@@ -87,6 +87,37 @@ def test_one_runner_and_cache_for_every_extractor(kind, clips, tmp_path):
     np.testing.assert_array_equal(again.features, res.features)
 
 
+@pytest.mark.parametrize("kind", ["handcrafted", "whisper"])
+def test_augmented_views_run_through_the_same_runner_and_cache(kind, clips, tmp_path):
+    import shutil
+
+    from emovox.audio import load_audio
+    from emovox.encoders.frontend import AugmentedExtractor, augment_signal, content_seed
+
+    ex = _extractors()[kind]
+    view = AugmentedExtractor(ex, "noise:10")
+    assert isinstance(view, Extractor) and view.n_features == ex.n_features
+    again = AugmentedExtractor.from_dict(view.to_dict(), getattr(ex, "model_dir", None))
+    assert again.fingerprint == view.fingerprint
+    assert len({view.fingerprint, ex.fingerprint, AugmentedExtractor(ex, "speed:1.1").fingerprint}) == 3
+    copy = tmp_path / "copy.wav"
+    shutil.copy(clips[1], copy)
+    files = [clips[0], clips[1], str(copy)]
+    res = view.process_files(files, n_jobs=2, cache_dir=tmp_path / "cache", progress=False)
+    assert res.mask.all() and res.n_cached <= 1  # the copy may find its original's entry
+    np.testing.assert_array_equal(res.features[1], res.features[2])  # seeded by content, not by path
+    for row, path in zip(res.features, files, strict=True):  # workers rebuilt the view from to_dict()
+        y = augment_signal(load_audio(path, 16000), "noise:10", content_seed(path))
+        np.testing.assert_allclose(row, ex.process_signal(y, 16000), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(row, ex.process_file(path))
+    assert len(list((tmp_path / "cache").glob(f"{view.fingerprint}-v*/*.npy"))) == 2
+    cached = view.process_files(files, n_jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    assert cached.n_cached == len(files)
+    np.testing.assert_array_equal(cached.features, res.features)
+    with pytest.raises(ModelError, match="unknown augmentation"):
+        AugmentedExtractor(ex, "reverb:1")
+
+
 def test_fingerprint_follows_what_changes_the_numbers():
     import json
 

@@ -5,9 +5,9 @@ features (:class:`emovox.encoders.frontend.WhisperExtractor`) and deep-model fra
 (:class:`emovox.deep.frames.FrameExtractor`) all implement :class:`Extractor`, as audinterface's
 processors share ``process_signal`` / ``process_file`` / ``process_files``. A model directory's
 ``frontend`` entry is its extractor's :meth:`~Extractor.to_dict`, and :func:`from_dict` rebuilds it, so
-batch jobs and prediction compute exactly the same thing. (Training Whisper heads reads a cache of every
-layer's hidden states instead, kept as float16 and cut at 30 s: within float16 rounding of the extractor's
-numbers for utterances, not for longer files; see :func:`emovox.encoders.frontend.encoder_features`.)
+batch jobs, training and prediction compute exactly the same thing, through one runner and one cache
+(:func:`emovox.extraction.process_files`; Whisper training features and their augmented variants too, see
+:func:`emovox.encoders.frontend.encoder_features`).
 
 Examples
 --------

@@ -150,14 +150,10 @@ def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **
     if _is_encoder(recipe.features):
         from .encoders.frontend import encoder_features
 
+        # one WhisperExtractor (and an augmented view of it per augmentation) through the runner and cache
+        # every extractor uses: the vectors prediction computes, long files included
         opts = {**recipe.feature_options, **kw}
-        table = encoder_features(manifest, recipe.features, **opts)
-        for aug in recipe.augment:
-            extra = encoder_features(table.manifest, recipe.features, augment=aug, **opts)
-            if len(extra.failures):
-                raise ModelError(f"augmentation {aug} failed on {len(extra.failures)} files")
-            table.augmented[aug] = extra.X
-        return table
+        return encoder_features(manifest, recipe.features, augmentations=recipe.augment, **opts)
     features: str | dict = recipe.features
     if recipe.feature_options:
         from .features.config import preset

@@ -1,25 +1,35 @@
-"""Encoder-based models: frame-level hidden states (cached) -> pooled vectors or a learned head.
+"""Whisper encoder features: audio -> ONNX encoder (onnxruntime) -> pooled vectors for a head.
 
-Training extracts every layer's hidden states once per file and caches them (float16 ``.npy``, keyed by
-the file's content hash and the encoder's identity), so training many heads re-runs the encoder once.
-At prediction time :class:`WhisperExtractor` runs the model directory's ONNX encoder with onnxruntime.
+:class:`WhisperExtractor` computes them, at prediction time from the model directory's encoder and at
+training time (:func:`encoder_features`) from the checkpoint's export, through the one runner and cache
+every extractor uses (:func:`emovox.extraction.process_files`: one float32 vector per file and extractor
+fingerprint, keyed by the file's content). Training and prediction therefore see the same numbers, long
+files included (pooled window by window over the whole file). Training augmentations
+(:func:`augment_signal`) are an :class:`AugmentedExtractor` over the same extractor, cached alike.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..extraction import ExtractionResult
+    from ..tables import FeatureTable
+
 DEFAULT_ENCODER_DIR = "encoders/whisper-base"
+log = logging.getLogger(__name__)
 
 
 def file_digest(*paths: str | os.PathLike | None) -> str:
@@ -71,19 +81,7 @@ def ensure_onnx_encoder(
     return target
 
 
-# ---------------------------------------------------------------------------------- frame-level cache
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_encoder(onnx_path: str, threads: int):
-    from .runtime import WhisperEncoderONNX
-
-    if _WORKER.get("path") != onnx_path:
-        _WORKER["enc"] = WhisperEncoderONNX(onnx_path, threads=threads)
-        _WORKER["path"] = onnx_path
-    return _WORKER["enc"]
-
-
+# ------------------------------------------------------------------------------------- augmentations
 def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
     does), ``noise:SNR`` (white noise at SNR dB) or ``channel`` (a random microphone, room, line, noise and
@@ -94,7 +92,7 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     if kind == "channel":
         return random_channel(y, 16000, np.random.default_rng(seed))
     # A whole-Hz source rate, and the raw draw scaled in float32: the exact variants this has always made.
-    # Cached hidden states were computed from them, and the encoder amplifies even last-bit differences.
+    # Cached features were computed from them, and the encoder amplifies even last-bit differences.
     if kind == "speed":
         return speed_change(y, float(arg), 16000, whole_hz=True)
     if kind == "noise":
@@ -103,97 +101,138 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR or channel")
 
 
-def _seed(path: str) -> int:
-    return int(hashlib.blake2b(path.encode(), digest_size=4).hexdigest(), 16)
+def content_seed(path: str | os.PathLike) -> int:
+    """The random seed of a file's augmented variant: the first 32 bits of its content hash (the hash that
+    keys the feature cache), so a copied or moved file gets the same variant, and a cache entry always
+    holds what recomputing it would give."""
+    from ..extraction import file_hash
+
+    return int(file_hash(path)[:8], 16)
 
 
-def _hidden_one(args: tuple) -> tuple[str, str | None]:
-    """Compute (or find) the cached hidden states of one file; return (cache file, error)."""
-    from ..audio import load_audio
-    from ..errors import EmovoxError
+class AugmentedExtractor:
+    """An augmented view of an extractor, for training: each file is decoded at 16 kHz, changed by
+    :func:`augment_signal` (``augment``: ``speed:F``, ``noise:SNR`` or ``channel``; the seed is the file's
+    :func:`content_seed`) and given to ``base.process_signal``.
 
-    path, onnx_path, cache_file, threads, max_seconds, augment = args
-    if os.path.isfile(cache_file):
-        return cache_file, None
-    try:
-        y = load_audio(path, 16000)
-        if augment:
-            y = augment_signal(y, augment, _seed(path))
-        if max_seconds:
-            y = y[: int(max_seconds * 16000)]
-        h = _worker_encoder(onnx_path, threads).hidden_states(y).astype(np.float16)
-    except EmovoxError as exc:
-        return cache_file, str(exc)
-    except Exception as exc:  # one bad file must not stop a corpus
-        return cache_file, f"{path}: {type(exc).__name__}: {exc}"
-    tmp = f"{cache_file}.{os.getpid()}.tmp.npy"
-    np.save(tmp, h, allow_pickle=False)
-    os.replace(tmp, cache_file)
-    return cache_file, None
+    It is an :class:`emovox.extractors.Extractor` whose :meth:`to_dict` and :attr:`fingerprint` include the
+    augmentation, so :meth:`process_files` runs through the same runner and cache as every extractor
+    (:func:`emovox.extraction.process_files`), in entries of their own. Training only: a model directory
+    stores its base extractor, never this.
+
+    Parameters
+    ----------
+    base : Extractor
+        The extractor of the original audio (a :class:`WhisperExtractor`).
+    augment : str
+        The augmentation, as :func:`augment_signal` takes it (checked here).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from emovox.features import FeatureExtractor
+    >>> base = FeatureExtractor("tutorial")
+    >>> noisy = AugmentedExtractor(base, "noise:10")
+    >>> noisy.fingerprint != base.fingerprint
+    True
+    >>> y = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32) * 0.1
+    >>> bool(np.array_equal(noisy.process_signal(y, seed=1), base.process_signal(augment_signal(y, "noise:10", 1))))
+    True
+    """
+
+    sample_rate = 16000
+
+    def __init__(self, base: Any, augment: str) -> None:
+        augment_signal(np.zeros(1600, np.float32), augment, 0)  # an unknown augmentation fails here
+        self.base = base
+        self.augment = augment
+        self.model_dir = getattr(base, "model_dir", None)
+        self._fingerprint: str | None = None
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> AugmentedExtractor:
+        """The view that :meth:`to_dict` describes (``model_dir``: the base extractor's).
+
+        The base is rebuilt by its own class's ``from_dict``, named in ``base_class`` (an emovox class), as
+        the runner's worker processes rebuild extractors.
+        """
+        import importlib
+
+        module, _, qualname = str(spec.get("base_class", "")).partition(":")
+        if module != "emovox" and not module.startswith("emovox."):
+            raise ModelError(
+                f"an augmented extractor needs an emovox base class, got {spec.get('base_class')!r}"
+            )
+        base_cls: Any = importlib.import_module(module)
+        for name in qualname.split("."):
+            base_cls = getattr(base_cls, name)
+        return cls(base_cls.from_dict(spec["base"], model_dir), spec["augment"])
+
+    def to_dict(self) -> dict[str, Any]:
+        base = type(self.base)
+        return {
+            "type": "augmented",
+            "augment": self.augment,
+            "seed": "content",
+            "base_class": f"{base.__module__}:{base.__qualname__}",
+            "base": self.base.to_dict(),
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """The base extractor's fingerprint, the augmentation and how its seed is chosen."""
+        if self._fingerprint is None:
+            text = json.dumps([self.base.fingerprint, self.augment, "seed=content"])
+            self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return self._fingerprint
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.base.feature_names)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.base.n_features)
+
+    def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
+        """The base extractor's vector of the augmented ``y`` (resampled to 16 kHz first when ``sr``
+        differs), with ``seed`` for the augmentation's random draws."""
+        y = np.asarray(y, np.float32)
+        if sr is not None and int(sr) != self.sample_rate:
+            from ..audio import resample
+
+            y = resample(y, int(sr), self.sample_rate)
+        return self.base.process_signal(augment_signal(y, self.augment, seed), self.sample_rate)
+
+    def process_file(self, path: str | os.PathLike) -> np.ndarray:
+        """The vector of the file's augmented variant (decoded whole; seed: :func:`content_seed`)."""
+        from ..audio import load_audio
+
+        return self.process_signal(load_audio(path, self.sample_rate), seed=content_seed(path))
+
+    def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
+        """:meth:`process_signal` of the whole stream (augmentations need the whole signal; seed 0)."""
+        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
+
+    def process_files(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        n_jobs: int | None = 1,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+    ) -> ExtractionResult:
+        """Vectors of many files' augmented variants (:func:`emovox.extraction.process_files`)."""
+        from ..extraction import process_files
+
+        return process_files(
+            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=f"encoder {self.augment}"
+        )
 
 
 def encoder_id(onnx_path: str | os.PathLike) -> str:
     """Identity of an encoder file for the cache: its content, so a moved or re-made copy keeps its cache."""
     return file_digest(onnx_path)[:16]
-
-
-def hidden_state_files(
-    paths: Sequence[str],
-    onnx_path: str | os.PathLike,
-    cache_dir: str | os.PathLike,
-    n_jobs: int | None = None,
-    progress: bool = True,
-    max_seconds: float = 30.0,
-    augment: str | None = None,
-) -> tuple[list[str | None], list[tuple[str, str]]]:
-    """Cache files (``[L+1, T, D]`` float16 ``.npy``) of every path's hidden states; failures listed.
-
-    Audio is cut to ``max_seconds`` for training (utterance corpora are short; a long file would only
-    dominate the cache). ``augment`` (see :func:`augment_signal`) encodes a variant of each file instead.
-    """
-    from tqdm import tqdm
-
-    enc = encoder_id(onnx_path)
-    root = Path(cache_dir) / "hidden" / enc
-    root.mkdir(parents=True, exist_ok=True)
-    digests = [file_digest(p) if os.path.isfile(p) else None for p in paths]
-    n_jobs = n_jobs or os.cpu_count() or 1
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    suffix = f"-{augment.replace(':', '_')}" if augment else ""
-    jobs = [
-        (
-            str(p),
-            str(onnx_path),
-            str(root / f"{d or 'missing-' + str(i)}{suffix}.npy"),
-            threads,
-            max_seconds,
-            augment,
-        )
-        for i, (p, d) in enumerate(zip(paths, digests, strict=True))
-    ]
-    todo = [j for j in jobs if not os.path.isfile(j[2])]
-    results: dict[str, str | None] = {}
-    bar = tqdm(total=len(todo), desc="encoder", unit="file", disable=not progress or not todo)
-    if n_jobs == 1 or len(todo) < 4:
-        for j in todo:
-            results[j[2]] = _hidden_one(j)[1]
-            bar.update()
-    else:
-        with ProcessPoolExecutor(n_jobs) as pool:
-            for cache_file, err in pool.map(_hidden_one, todo, chunksize=4):
-                results[cache_file] = err
-                bar.update()
-    bar.close()
-    files: list[str | None] = []
-    failures: list[tuple[str, str]] = []
-    for p, _, cache_file, *_ in jobs:
-        err = results.get(cache_file)
-        if err is None and os.path.isfile(cache_file):
-            files.append(cache_file)
-        else:
-            files.append(None)
-            failures.append((p, err or f"{p}: no such file"))
-    return files, failures
 
 
 ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
@@ -226,52 +265,132 @@ def pool(
     return pool_mean_std(hidden, layers)
 
 
+def whisper_extractor(
+    spec: str = "whisper",
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    layers: Sequence[int] | None = None,
+    pooling: str = "mean_std",
+    threshold_db: float = 30.0,
+    quantize: bool = False,
+) -> WhisperExtractor:
+    """The :class:`WhisperExtractor` of a recipe's Whisper features.
+
+    Parameters
+    ----------
+    spec : str
+        ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
+    cache_dir : path, optional
+        Where the checkpoint's ONNX export is kept (``onnx-encoders/``; default :func:`default_cache_dir`).
+    layers, pooling, threshold_db
+        The pooled layers (``None``: all), ``mean_std`` or ``active`` pooling, and ``active``'s threshold.
+    quantize : bool
+        Run the int8 export of the encoder.
+
+    Returns
+    -------
+    WhisperExtractor
+        Over the exported encoder (``onnx_path`` in its ``to_dict()``).
+    """
+    from ..tables import default_cache_dir
+
+    _, _, ckpt = spec.partition(":")
+    onnx_path = ensure_onnx_encoder(
+        ckpt or None, Path(cache_dir) if cache_dir else default_cache_dir(), quantize
+    )
+    chosen = None if layers is None else [int(i) for i in layers]
+    return WhisperExtractor(
+        whisper_spec(
+            onnx_path,
+            ckpt or None,
+            layers=chosen,
+            pooling=pooling,
+            threshold_db=threshold_db,
+            quantized=quantize,
+        )
+    )
+
+
 def encoder_features(
-    manifest,
+    manifest: pd.DataFrame,
     spec: str = "whisper",
     *,
     n_jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
-    layers=None,
+    layers: Sequence[int] | None = None,
     pooling: str = "mean_std",
     threshold_db: float = 30.0,
     quantize: bool = False,
-    augment: str | None = None,
-):
+    augmentations: Sequence[str] = (),
+) -> FeatureTable:
     """Pooled encoder features of a manifest (mean and std over time of each layer): a probe's input.
 
-    ``spec`` is ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
-    ``pooling="active"`` pools only the frames within ``threshold_db`` of the loudest.
+    The vectors are :meth:`WhisperExtractor.process_file`'s, as prediction computes them (every file whole),
+    through the one runner and cache every extractor uses (:func:`emovox.extraction.process_files`); a file
+    that fails is listed in the table's ``failures``, not raised.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column.
+    spec : str
+        ``whisper`` (the shared Whisper-base checkpoint) or ``whisper:CHECKPOINT_DIR_OR_HUB_ID``.
+    n_jobs : int, optional
+        Worker processes (``None``: every core); each runs onnxruntime on its share of the cores.
+    cache_dir : path, optional
+        The feature cache (default ``<default_cache_dir>/features``, as for hand-crafted features); the
+        encoder's ONNX export is kept beside it, in ``<cache_dir or default_cache_dir>/onnx-encoders``.
+    progress : bool
+        Show progress bars.
+    layers, pooling, threshold_db, quantize
+        See :func:`whisper_extractor`.
+    augmentations : sequence of str
+        Training variants (:class:`AugmentedExtractor`) of the rows that succeeded, in the table's
+        ``augmented``.
+
+    Returns
+    -------
+    FeatureTable
+        Its ``frontend`` is the extractor's ``to_dict()`` with the chosen layers listed.
+
+    Raises
+    ------
+    ModelError
+        The checkpoint cannot be exported, or an augmentation fails on a file the original succeeded on.
     """
-    from ..audio import load_audio
     from ..tables import FeatureTable, default_cache_dir
 
-    _, _, ckpt = spec.partition(":")
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    onnx_path = ensure_onnx_encoder(ckpt or None, cache, quantize=quantize)
+    ex = whisper_extractor(
+        spec,
+        cache_dir=cache_dir,
+        layers=layers,
+        pooling=pooling,
+        threshold_db=threshold_db,
+        quantize=quantize,
+    )
+    features_dir = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
     paths = list(manifest["path"].astype(str))
-    files, failures = hidden_state_files(
-        paths, onnx_path, cache, n_jobs=n_jobs, progress=progress, augment=augment
+    res = ex.process_files(paths, n_jobs=n_jobs, cache_dir=features_dir, progress=progress)
+    log.debug("%s: %d of %d files from the cache", spec, res.n_cached, len(paths))
+    chosen = list(range(ex.encoder.n_layers + 1)) if ex.layers is None else list(ex.layers)
+    table = FeatureTable(
+        np.asarray(res.features, np.float32),
+        manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True),
+        pooled_names(chosen, ex.encoder.d_model),
+        {**ex.to_dict(), "layers": chosen},
+        res.failures,
     )
-    ok = np.array([f is not None for f in files], dtype=bool)
-    rows = []
-    n_states = d_model = 0  # read off the cached states: no need to load the encoder for its shape
-    for path, f in zip(paths, files, strict=True):
-        if f is not None:
-            y = load_audio(path, 16000, min_duration=0.0) if pooling == "active" else None
-            if y is not None and augment:
-                y = augment_signal(y, augment, _seed(path))
-            h = np.load(f).astype(np.float32)
-            n_states, d_model = h.shape[0], h.shape[2]
-            rows.append(pool(h, y, layers, pooling, threshold_db))
-    X = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
-    chosen = list(range(n_states)) if layers is None else list(layers)
-    frontend = whisper_spec(
-        onnx_path, ckpt, layers=chosen, pooling=pooling, threshold_db=threshold_db, quantized=quantize
-    )
-    names = pooled_names(chosen, d_model)
-    return FeatureTable(X.astype(np.float32), manifest[ok].reset_index(drop=True), names, frontend, failures)
+    for aug in augmentations:
+        extra = AugmentedExtractor(ex, aug).process_files(
+            res.paths, n_jobs=n_jobs, cache_dir=features_dir, progress=progress
+        )
+        if extra.failures:
+            raise ModelError(
+                f"augmentation {aug} failed on {len(extra.failures)} files (first: {extra.failures[0][1]})"
+            )
+        table.augmented[aug] = np.asarray(extra.features, np.float32)
+    return table
 
 
 def whisper_spec(
