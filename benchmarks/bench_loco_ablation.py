@@ -59,8 +59,22 @@ VARIANTS = [
     *(
         (
             f"... + one head per layer, averaged, C {c}"
-            + (" (**whisper-robust**, stop 23)" if c == 0.01 else ""),
+            + (" (whisper-robust in stop 23)" if c == 0.01 else ""),
             Recipe("whisper", "blocklogreg", {"C": c, "blocks": 4}, ACTIVE, align="corpus", balance="corpus"),
+        )
+        for c in (0.003, 0.01, 0.03)
+    ),
+    *(
+        (
+            f"... + each layer's mean only, C {c}" + (" (**whisper-robust**, stop 24)" if c == 0.01 else ""),
+            Recipe(
+                "whisper",
+                "blocklogreg",
+                {"C": c, "blocks": 4},
+                {**ACTIVE, "statistics": ["mean"]},
+                align="corpus",
+                balance="corpus",
+            ),
         )
         for c in (0.003, 0.01, 0.03)
     ),

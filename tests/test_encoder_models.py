@@ -157,6 +157,34 @@ def test_long_files_train_on_what_prediction_sees(encoder_ckpt, exported, small,
     assert not np.allclose(table.X[0], first_30s, rtol=1e-3, atol=1e-3)  # the whole file, not its first 30 s
 
 
+def test_mean_only_statistics_are_the_mean_columns(small):
+    import json
+
+    from emovox.audio import load_audio
+    from emovox.errors import ParameterError
+    from emovox.inference import resolve_model_path
+
+    mdir = resolve_model_path("default")
+    spec = json.loads((mdir / "metadata.json").read_text())["frontend"]
+    spec.pop("statistics", None)  # the bundled model's may hold its own choice
+    both = WhisperExtractor(spec, mdir)
+    mean = WhisperExtractor({**spec, "statistics": ["mean"]}, mdir)
+    layers, d = len(both.layers), both.encoder.d_model
+    assert mean.n_features == layers * d == both.n_features // 2
+    assert mean.feature_names == [n for n in both.feature_names if "_mean" in n]
+    # the fingerprint of a front end saved before 'statistics' existed is what it was
+    assert WhisperExtractor({**spec, "statistics": ["mean", "std"]}, mdir).fingerprint == both.fingerprint
+    assert mean.fingerprint != both.fingerprint
+    y = load_audio(small["path"][0], 16000)
+    long = np.concatenate([y] * (int(35 * 16000 / len(y)) + 1))  # over 30 s: pooled window by window
+    for signal in (y, long):
+        full = both.process_signal(signal).reshape(layers, 2, d)
+        np.testing.assert_allclose(mean.process_signal(signal), full[:, 0].ravel(), rtol=1e-5, atol=1e-6)
+    for bad in (["std", "mean"], [], ["max"], ["mean", "mean"]):
+        with pytest.raises(ParameterError, match="pooled statistics"):
+            WhisperExtractor({**spec, "statistics": bad}, mdir)
+
+
 def test_active_frames_skip_silence():
     y = np.zeros(16000 * 2, np.float32)
     y[8000:24000] = 0.3 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)

@@ -87,6 +87,23 @@ def test_one_runner_and_cache_for_every_extractor(kind, clips, tmp_path):
     np.testing.assert_array_equal(again.features, res.features)
 
 
+def test_a_cached_run_starts_no_worker(clips, tmp_path, monkeypatch):
+    import emovox.extraction as extraction
+
+    ex = _extractors()["handcrafted"]
+    first = ex.process_files(clips[:2], n_jobs=2, cache_dir=tmp_path, progress=False)
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool started for files that were all cached")
+
+    monkeypatch.setattr(extraction, "ProcessPoolExecutor", no_pool)
+    again = ex.process_files(clips[:2], n_jobs=2, cache_dir=tmp_path, progress=False)
+    assert again.n_cached == 2 and again.mask.all()
+    np.testing.assert_array_equal(again.features, first.features)
+    with pytest.raises(AssertionError, match="worker pool"):  # a file not cached still goes to the workers
+        ex.process_files(clips[:3], n_jobs=2, cache_dir=tmp_path, progress=False)
+
+
 @pytest.mark.parametrize("kind", ["handcrafted", "whisper"])
 def test_augmented_views_run_through_the_same_runner_and_cache(kind, clips, tmp_path):
     import shutil

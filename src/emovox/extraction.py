@@ -114,9 +114,8 @@ def cache_path(extractor: Any, cache_dir: PathLike, content_hash: str) -> Path:
     return Path(cache_dir) / f"{extractor.fingerprint}-v{EXTRACTOR_VERSION}" / f"{content_hash}.npy"
 
 
-def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarray, bool]:
-    if cache_dir is None:
-        return extractor.process_file(path), False
+def _lookup(extractor: Any, path: str, cache_dir: str) -> tuple[np.ndarray | None, Path]:
+    """The cached result of ``path`` (None when there is none, or it is unreadable) and where it lives."""
     try:
         key = file_hash(path)
     except OSError as exc:
@@ -129,9 +128,18 @@ def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarra
         try:
             v = np.load(target, allow_pickle=False)
             if v.dtype == np.float32 and (expected is None or v.shape == (expected,)):
-                return v, True
+                return v, target
         except (OSError, ValueError):
             pass  # unreadable cache entry: recompute and overwrite
+    return None, target
+
+
+def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarray, bool]:
+    if cache_dir is None:
+        return extractor.process_file(path), False
+    v, target = _lookup(extractor, path, cache_dir)
+    if v is not None:
+        return v, True
     v = np.asarray(extractor.process_file(path), dtype=np.float32)
     _atomic_save(target, v, extractor.to_dict())
     return v, False
@@ -209,27 +217,43 @@ def process_files(
                 if n_failed:
                     bar.set_postfix(failed=n_failed, refresh=False)
         else:
-            size = chunksize or max(1, min(32, math.ceil(n / (4 * n_jobs))))
-            chunks = [list(range(s, min(n, s + size))) for s in range(0, n, size)]
+            todo = list(range(n))
+            if cdir is not None:  # what is cached is read here: no worker starts (and loads a model) for it
+                todo = []
+                for i, p in enumerate(items):
+                    try:
+                        v, _ = _lookup(extractor, p, cdir)
+                    except Exception:  # noqa: BLE001 - a worker reports the file's error
+                        v = None
+                    if v is None:
+                        todo.append(i)
+                    else:
+                        results[i] = (v, None, True)
+                bar.update(n - len(todo))
+            size = chunksize or max(1, min(32, math.ceil(len(todo) / (4 * n_jobs))))
+            chunks = [todo[s : s + size] for s in range(0, len(todo), size)]
             ctx = multiprocessing.get_context(mp_context) if mp_context else None
             cls = type(extractor)
             threads = max(1, (os.cpu_count() or 1) // n_jobs)  # onnxruntime's share of the cores per worker
             recipe = (cls.__module__, cls.__qualname__, extractor.to_dict(), _model_dir(extractor), threads)
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
-                futs = {pool.submit(_run_chunk, recipe, [items[i] for i in ch], cdir): ch for ch in chunks}
-                for fut in as_completed(futs):
-                    ch = futs[fut]
-                    try:
-                        res = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its chunk only
-                        why = _one_line(str(exc)) or type(exc).__name__
-                        res = [(None, f"{items[i]}: worker failed: {why}", False) for i in ch]
-                    for i, r in zip(ch, res, strict=True):
-                        results[i] = r
-                        n_failed += r[1] is not None
-                    bar.update(len(ch))
-                    if n_failed:
-                        bar.set_postfix(failed=n_failed, refresh=False)
+            if chunks:
+                with ProcessPoolExecutor(max_workers=min(n_jobs, len(chunks)), mp_context=ctx) as pool:
+                    futs = {
+                        pool.submit(_run_chunk, recipe, [items[i] for i in ch], cdir): ch for ch in chunks
+                    }
+                    for fut in as_completed(futs):
+                        ch = futs[fut]
+                        try:
+                            res = fut.result()
+                        except Exception as exc:  # noqa: BLE001 - a dead worker fails its chunk only
+                            why = _one_line(str(exc)) or type(exc).__name__
+                            res = [(None, f"{items[i]}: worker failed: {why}", False) for i in ch]
+                        for i, r in zip(ch, res, strict=True):
+                            results[i] = r
+                            n_failed += r[1] is not None
+                        bar.update(len(ch))
+                        if n_failed:
+                            bar.set_postfix(failed=n_failed, refresh=False)
     finally:
         bar.close()
     mask = np.array([r[0] is not None for r in results], dtype=bool)

@@ -236,6 +236,24 @@ def encoder_id(onnx_path: str | os.PathLike) -> str:
 
 
 ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
+#: The statistics over time a pooled vector can hold, in their order within each layer.
+STATISTICS = ("mean", "std")
+
+
+def check_statistics(statistics: Sequence[str]) -> None:
+    """Raise one :class:`ParameterError` line unless ``statistics`` is a non-empty ordered subset of
+    :data:`STATISTICS`."""
+    from ..errors import ParameterError
+
+    chosen = list(statistics)
+    if (
+        not chosen
+        or any(s not in STATISTICS for s in chosen)
+        or chosen != sorted(set(chosen), key=STATISTICS.index)
+    ):
+        raise ParameterError(
+            f"pooled statistics must be 'mean', 'std' or both in that order, got {list(statistics)!r}"
+        )
 
 
 def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> np.ndarray:
@@ -251,9 +269,15 @@ def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> n
 
 
 def pool(
-    hidden: np.ndarray, y: np.ndarray | None, layers, pooling: str, threshold_db: float = 30.0
+    hidden: np.ndarray,
+    y: np.ndarray | None,
+    layers,
+    pooling: str,
+    threshold_db: float = 30.0,
+    statistics: Sequence[str] = STATISTICS,
 ) -> np.ndarray:
-    """Pooled vector of hidden states ``[L+1, T, D]``: ``mean_std`` over all frames, ``active`` over voiced ones."""
+    """Pooled vector of hidden states ``[L+1, T, D]``: ``mean_std`` over all frames, ``active`` over voiced ones;
+    for each chosen layer the ``statistics`` over time (mean, standard deviation or both)."""
     from .runtime import pool_mean_std
 
     if pooling == "active":
@@ -262,7 +286,9 @@ def pool(
         hidden = hidden[:, active_frames(y, hidden.shape[1], threshold_db)]
     elif pooling != "mean_std":
         raise ModelError(f"unknown pooling {pooling!r}; expected mean_std or active")
-    return pool_mean_std(hidden, layers)
+    check_statistics(statistics)
+    stats = pool_mean_std(hidden, layers).reshape(-1, 2, hidden.shape[-1])
+    return stats[:, [STATISTICS.index(s) for s in statistics]].reshape(-1)
 
 
 def whisper_extractor(
@@ -273,6 +299,7 @@ def whisper_extractor(
     pooling: str = "mean_std",
     threshold_db: float = 30.0,
     quantize: bool = False,
+    statistics: Sequence[str] = STATISTICS,
 ) -> WhisperExtractor:
     """The :class:`WhisperExtractor` of a recipe's Whisper features.
 
@@ -284,6 +311,8 @@ def whisper_extractor(
         Where the checkpoint's ONNX export is kept (``onnx-encoders/``; default :func:`default_cache_dir`).
     layers, pooling, threshold_db
         The pooled layers (``None``: all), ``mean_std`` or ``active`` pooling, and ``active``'s threshold.
+    statistics : sequence of str
+        ``("mean", "std")`` (each layer's mean and standard deviation over time) or ``("mean",)``.
     quantize : bool
         Run the int8 export of the encoder.
 
@@ -307,6 +336,7 @@ def whisper_extractor(
             pooling=pooling,
             threshold_db=threshold_db,
             quantized=quantize,
+            statistics=statistics,
         )
     )
 
@@ -322,6 +352,7 @@ def encoder_features(
     pooling: str = "mean_std",
     threshold_db: float = 30.0,
     quantize: bool = False,
+    statistics: Sequence[str] = STATISTICS,
     augmentations: Sequence[str] = (),
 ) -> FeatureTable:
     """Pooled encoder features of a manifest (mean and std over time of each layer): a probe's input.
@@ -343,7 +374,7 @@ def encoder_features(
         encoder's ONNX export is kept beside it, in ``<cache_dir or default_cache_dir>/onnx-encoders``.
     progress : bool
         Show progress bars.
-    layers, pooling, threshold_db, quantize
+    layers, pooling, threshold_db, quantize, statistics
         See :func:`whisper_extractor`.
     augmentations : sequence of str
         Training variants (:class:`AugmentedExtractor`) of the rows that succeeded, in the table's
@@ -368,6 +399,7 @@ def encoder_features(
         pooling=pooling,
         threshold_db=threshold_db,
         quantize=quantize,
+        statistics=statistics,
     )
     features_dir = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
     paths = list(manifest["path"].astype(str))
@@ -377,7 +409,7 @@ def encoder_features(
     table = FeatureTable(
         np.asarray(res.features, np.float32),
         manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True),
-        pooled_names(chosen, ex.encoder.d_model),
+        pooled_names(chosen, ex.encoder.d_model, ex.statistics),
         {**ex.to_dict(), "layers": chosen},
         res.failures,
     )
@@ -401,9 +433,12 @@ def whisper_spec(
     pooling: str = "mean_std",
     threshold_db: float = 30.0,
     quantized: bool = False,
+    statistics: Sequence[str] = STATISTICS,
 ) -> dict[str, Any]:
     """The front end of Whisper features over the encoder file ``onnx_path`` (a :class:`WhisperExtractor`'s
-    ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``)."""
+    ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``).
+    ``statistics`` is stored only when it is not both (so front ends saved before it existed still match)."""
+    check_statistics(statistics)
     return {
         "type": "whisper",
         "encoder": "encoder.onnx",
@@ -412,13 +447,15 @@ def whisper_spec(
         "pooling": pooling,
         "threshold_db": threshold_db,
         "layers": layers,
+        **({} if tuple(statistics) == STATISTICS else {"statistics": list(statistics)}),
         "onnx_path": str(onnx_path),
     }
 
 
-def pooled_names(layers, d_model: int) -> list[str]:
-    """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each layer: the columns of pooled Whisper features."""
-    return [f"L{layer}_{stat}{i}" for layer in layers for stat in ("mean", "std") for i in range(d_model)]
+def pooled_names(layers, d_model: int, statistics: Sequence[str] = STATISTICS) -> list[str]:
+    """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each layer (the ``statistics`` chosen): the columns
+    of pooled Whisper features."""
+    return [f"L{layer}_{stat}{i}" for layer in layers for stat in statistics for i in range(d_model)]
 
 
 class WhisperExtractor:
@@ -427,7 +464,8 @@ class WhisperExtractor:
 
     ``spec`` is what a model directory stores as its front end: ``encoder`` (the ONNX file, relative to
     ``model_dir``; or ``onnx_path``, absolute, when there is no model directory), ``layers``, ``pooling``
-    (``mean_std`` over every frame, or ``active``: the frames within ``threshold_db`` of the loudest).
+    (``mean_std`` over every frame, or ``active``: the frames within ``threshold_db`` of the loudest) and
+    ``statistics`` (``["mean", "std"]`` when absent, or ``["mean"]``).
     """
 
     sample_rate = 16000
@@ -447,6 +485,8 @@ class WhisperExtractor:
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))
+        self.statistics = tuple(spec.get("statistics", STATISTICS))
+        check_statistics(self.statistics)
         self._fingerprint: str | None = None
 
     @classmethod
@@ -461,6 +501,8 @@ class WhisperExtractor:
         """The pooling choices and the encoder file's content (hashed on first use, not at load)."""
         if self._fingerprint is None:
             choice = {k: self.spec.get(k) for k in ("layers", "pooling", "threshold_db")}
+            if self.statistics != STATISTICS:  # absent before it existed: earlier cache entries stay valid
+                choice["statistics"] = list(self.statistics)
             text = json.dumps(choice, sort_keys=True) + encoder_id(self.encoder.path)
             self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         return self._fingerprint
@@ -469,12 +511,12 @@ class WhisperExtractor:
     def feature_names(self) -> list[str]:
         """:func:`pooled_names` of the chosen layers, as training names them."""
         chosen = range(self.encoder.n_layers + 1) if self.layers is None else self.layers
-        return pooled_names(chosen, self.encoder.d_model)
+        return pooled_names(chosen, self.encoder.d_model, self.statistics)
 
     @property
     def n_features(self) -> int:
         n_layers = self.encoder.n_layers + 1 if self.layers is None else len(self.layers)
-        return 2 * n_layers * self.encoder.d_model
+        return len(self.statistics) * n_layers * self.encoder.d_model
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
         """The pooled vector of one mono signal (resampled to 16 kHz when ``sr`` differs)."""
@@ -504,7 +546,9 @@ class WhisperExtractor:
     def __call__(self, y: np.ndarray) -> np.ndarray:
         enc = self.encoder
         if len(y) <= enc.max_frames * 160:  # up to 30 s: one encoder window
-            return pool(enc.hidden_states(y), y, self.layers, self.pooling, self.threshold_db)
+            return pool(
+                enc.hidden_states(y), y, self.layers, self.pooling, self.threshold_db, self.statistics
+            )
         # A long recording: pool window by window, so only one window's states are in memory
         # (an hour's states for every layer would take gigabytes). Same result as pooling them all.
         mel = enc.log_mel(y)
@@ -514,7 +558,7 @@ class WhisperExtractor:
             if self.pooling == "active"
             else np.ones(n_frames, dtype=bool)
         )
-        stats = _WindowStats(self.layers)
+        stats = _WindowStats(self.layers, self.statistics)
         for start in range(0, mel.shape[1], enc.max_frames):
             window = mel[:, start : start + enc.max_frames]
             if window.shape[1] < 2:
@@ -568,7 +612,7 @@ class WhisperExtractor:
             db = 10 * np.log10(np.concatenate(powers) + 1e-12)
             keep = db >= db.max() - self.threshold_db
         # pass 2: the encoder, window by window
-        stats = _WindowStats(self.layers)
+        stats = _WindowStats(self.layers, self.statistics)
         for k, _, _, logmel in windows():
             if logmel.shape[1] < 2:
                 continue
@@ -587,8 +631,9 @@ class _WindowStats:
     :func:`pool` gives for the whole recording, holding one window's states at a time (one layer at a time
     in float64, not all of them, to keep the peak memory of long recordings low)."""
 
-    def __init__(self, layers) -> None:
+    def __init__(self, layers, statistics: Sequence[str] = STATISTICS) -> None:
         self.layers = layers
+        self.statistics = tuple(statistics)
         self.total = self.total_sq = None
         self.count = 0
 
@@ -607,4 +652,5 @@ class _WindowStats:
     def pooled(self) -> np.ndarray:
         mean = self.total / self.count
         std = np.sqrt(np.maximum(self.total_sq / self.count - mean**2, 0.0))
-        return np.concatenate([mean, std], axis=1).reshape(-1).astype(np.float32)
+        parts = {"mean": mean, "std": std}
+        return np.concatenate([parts[s] for s in self.statistics], axis=1).reshape(-1).astype(np.float32)
