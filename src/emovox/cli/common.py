@@ -155,15 +155,8 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
-# static (the CLI must start fast); tests/test_cli_help.py keeps it in step with the registries
-MODEL_HELP = (
-    "classical (hand-crafted features): svm, logreg, mlp, rf, gb, compare-logreg; Whisper encoder: whisper-probe, "
-    "whisper-active, whisper-robust; deep, from scratch (needs emovox[torch]): cnn1d, cnn1d-frames, cnn1d-tutorial, "
-    "cnn2d, rescnn; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg"
-)
-
-
-# the names --model accepts (static, as MODEL_HELP; tests/test_cli_help.py checks them against the registries)
+# the names --model accepts: static, because the CLI must start fast without importing the registries;
+# tests/test_cli_validation.py checks them against those registries
 CLASSICAL_NAMES = ("svm", "logreg", "mlp", "rf", "gb")  # emovox.models.classical.CLASSICAL
 RECIPE_NAMES = (
     "compare-logreg",
@@ -173,6 +166,14 @@ RECIPE_NAMES = (
 )  # emovox.training.RECIPES
 DEEP_NAMES = ("cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn")  # emovox.deep.DEEP_MODELS
 MODEL_NAMES = CLASSICAL_NAMES + RECIPE_NAMES + DEEP_NAMES
+_ENCODER_NAMES = tuple(n for n in RECIPE_NAMES if n.startswith("whisper-"))
+MODEL_HELP = (
+    "classical (hand-crafted features): "
+    + ", ".join(CLASSICAL_NAMES + tuple(n for n in RECIPE_NAMES if n not in _ENCODER_NAMES))
+    + f"; Whisper encoder: {', '.join(_ENCODER_NAMES)}; deep, from scratch (needs emovox[torch]): "
+    + ", ".join(DEEP_NAMES)
+    + "; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg"
+)
 MODEL_CHOICES = (
     f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "
     f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)"
