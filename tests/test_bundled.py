@@ -48,7 +48,7 @@ def test_default_model_leads_with_its_leave_one_corpus_out_figures():
     head = meta["headline"]
     assert "leave one corpus out" in head["protocol"]
     assert sorted(head["per_corpus"]) == corpora
-    assert head["ua"] > 0.585 and head["ua_min"] > 0.46 and head["ua"] < meta["metrics"]["ua"]
+    assert head["ua"] > 0.595 and head["ua_min"] > 0.455 and head["ua"] < meta["metrics"]["ua"]
     assert head["ece"] < head["ece_uncalibrated"] - 0.03
     cal = meta["calibration"]
     assert (
@@ -113,6 +113,6 @@ def test_default_long_recording_pools_window_by_window(ravdess_root):
     assert len(y) > 31 * 16000
     fe = emovox.load_model("default").frontend
     windowed = fe(y)
-    whole = pool(fe.encoder.hidden_states(y), y, fe.layers, fe.pooling, fe.threshold_db)
+    whole = pool(fe.encoder.hidden_states(y), y, fe.layers, fe.pooling, fe.threshold_db, fe.statistics)
     assert windowed.shape == whole.shape
     assert np.allclose(windowed, whole, rtol=1e-3, atol=1e-3)
