@@ -58,9 +58,9 @@ def frame_probs(df, folds, y):
     enc = WhisperEncoderONNX(ensure_onnx_encoder(cache_dir=default_cache_dir(), quantize=True))
     frames, owner = [], []
     for i, p in enumerate(df["path"]):
-        y = load_audio(str(p), 16000, min_duration=0.0)
-        h = enc.hidden_states(y)[3]
-        keep = active_frames(y, len(h))
+        audio = load_audio(str(p), 16000, min_duration=0.0)
+        h = enc.hidden_states(audio)[3]
+        keep = active_frames(audio, len(h))
         frames.append(h[keep][::2])
         owner.append(np.full(len(frames[-1]), i))
     F, owner = np.vstack(frames), np.concatenate(owner)

@@ -185,6 +185,26 @@ def test_mean_only_statistics_are_the_mean_columns(small):
             WhisperExtractor({**spec, "statistics": bad}, mdir)
 
 
+def test_a_head_that_does_not_fit_its_front_end_is_refused_in_one_line(tmp_path):
+    import json
+    import shutil
+
+    import emovox
+    from emovox.errors import ModelError
+    from emovox.inference import resolve_model_path
+    from emovox.models.store import reseal
+
+    copy = tmp_path / "default"
+    shutil.copytree(resolve_model_path("default"), copy)
+    meta = json.loads((copy / "metadata.json").read_text())
+    assert meta["frontend"]["statistics"] == ["mean"]
+    del meta["frontend"]["statistics"]  # as an emovox that predates the key would read it: mean and std
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    reseal(copy)
+    with pytest.raises(ModelError, match=r"takes 2048 features but the front end .* gives 4096"):
+        emovox.load_model(copy)
+
+
 def test_active_frames_skip_silence():
     y = np.zeros(16000 * 2, np.float32)
     y[8000:24000] = 0.3 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)

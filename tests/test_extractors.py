@@ -144,7 +144,10 @@ def test_fingerprint_follows_what_changes_the_numbers():
     other_layers = WhisperExtractor({**spec, "layers": [1, 2]}, DEFAULT)
     assert other_layers.fingerprint != base.fingerprint
     assert WhisperExtractor(dict(spec), DEFAULT).fingerprint == base.fingerprint
-    assert len(base.feature_names) == base.n_features == 2 * len(spec["layers"]) * base.encoder.d_model
+    n_stats = len(spec.get("statistics", ["mean", "std"]))
+    assert len(base.feature_names) == base.n_features == n_stats * len(spec["layers"]) * base.encoder.d_model
+    assert WhisperExtractor({**spec, "statistics": ["mean", "std"]}, DEFAULT).n_features == 2 * 4 * 512
+    assert WhisperExtractor({**spec, "statistics": ["mean", "std"]}, DEFAULT).fingerprint != base.fingerprint
 
 
 def test_from_dict_and_from_name_refuse_clearly(tmp_path):

@@ -145,7 +145,7 @@ def speed_change(y: np.ndarray, factor: float, sr: int = 16000, *, whole_hz: boo
 
     The signal is resampled (soxr, "HQ") as if it had been recorded at ``sr * factor`` Hz. ``whole_hz``
     truncates that rate to whole Hz, so ``factor`` takes effect only to ``1 / sr`` (the encoder front
-    end's ``speed:F`` augmentation has always done so, and the hidden states it caches depend on it).
+    end's ``speed:F`` augmentation has always done so, and the features it caches depend on it).
 
     Examples
     --------

@@ -229,15 +229,16 @@ def process_files(
                         todo.append(i)
                     else:
                         results[i] = (v, None, True)
-                bar.update(n - len(todo))
+                        bar.update(1)
             size = chunksize or max(1, min(32, math.ceil(len(todo) / (4 * n_jobs))))
             chunks = [todo[s : s + size] for s in range(0, len(todo), size)]
             ctx = multiprocessing.get_context(mp_context) if mp_context else None
             cls = type(extractor)
-            threads = max(1, (os.cpu_count() or 1) // n_jobs)  # onnxruntime's share of the cores per worker
+            n_workers = min(n_jobs, len(chunks))
+            threads = max(1, (os.cpu_count() or 1) // max(1, n_workers))  # onnxruntime's share per worker
             recipe = (cls.__module__, cls.__qualname__, extractor.to_dict(), _model_dir(extractor), threads)
             if chunks:
-                with ProcessPoolExecutor(max_workers=min(n_jobs, len(chunks)), mp_context=ctx) as pool:
+                with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
                     futs = {
                         pool.submit(_run_chunk, recipe, [items[i] for i in ch], cdir): ch for ch in chunks
                     }

@@ -161,7 +161,19 @@ class EmotionModel:
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
         self.session = cpu_session(self.path / head)
-        self._input = self.session.get_inputs()[0].name
+        first = self.session.get_inputs()[0]
+        self._input = first.name
+        width, expected = (first.shape or [None])[-1], getattr(self.frontend, "n_features", None)
+        if (
+            len(first.shape or ()) == 2
+            and isinstance(width, int)
+            and isinstance(expected, int)
+            and width != expected
+        ):
+            raise ModelError(
+                f"{self.path}: the head {head} takes {width} features but the front end in metadata.json "
+                f"gives {expected}; retrain the model (or update emovox, if it was saved by a newer one)"
+            )
         outs = {o.name: o for o in self.session.get_outputs()}
         self._prob_output = "probabilities" if "probabilities" in outs else list(outs)[-1]
         shape = outs[self._prob_output].shape or [None]

@@ -91,8 +91,8 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     kind, _, arg = spec.partition(":")
     if kind == "channel":
         return random_channel(y, 16000, np.random.default_rng(seed))
-    # A whole-Hz source rate, and the raw draw scaled in float32: the exact variants this has always made.
-    # Cached features were computed from them, and the encoder amplifies even last-bit differences.
+    # A whole-Hz source rate, and the raw draw scaled in float32, as these variants have always been made
+    # (the encoder amplifies even last-bit differences; the seed is the caller's).
     if kind == "speed":
         return speed_change(y, float(arg), 16000, whole_hz=True)
     if kind == "noise":
@@ -241,18 +241,36 @@ STATISTICS = ("mean", "std")
 
 
 def check_statistics(statistics: Sequence[str]) -> None:
-    """Raise one :class:`ParameterError` line unless ``statistics`` is a non-empty ordered subset of
-    :data:`STATISTICS`."""
+    """Check the statistics a pooled vector holds.
+
+    Parameters
+    ----------
+    statistics : sequence of str
+        ``["mean", "std"]`` or ``["mean"]`` (a non-empty subset of :data:`STATISTICS`, in its order).
+
+    Raises
+    ------
+    ParameterError
+        One line naming what was given, otherwise.
+
+    Examples
+    --------
+    >>> check_statistics(["mean"])
+    >>> check_statistics("mean")
+    Traceback (most recent call last):
+    ...
+    emovox.errors.ParameterError: pooled statistics must be 'mean', 'std' or both in that order (a list), got 'mean'
+    """
     from ..errors import ParameterError
 
-    chosen = list(statistics)
+    chosen = [] if isinstance(statistics, str) else list(statistics)
     if (
         not chosen
         or any(s not in STATISTICS for s in chosen)
         or chosen != sorted(set(chosen), key=STATISTICS.index)
     ):
         raise ParameterError(
-            f"pooled statistics must be 'mean', 'std' or both in that order, got {list(statistics)!r}"
+            f"pooled statistics must be 'mean', 'std' or both in that order (a list), got {statistics!r}"
         )
 
 
@@ -355,7 +373,8 @@ def encoder_features(
     statistics: Sequence[str] = STATISTICS,
     augmentations: Sequence[str] = (),
 ) -> FeatureTable:
-    """Pooled encoder features of a manifest (mean and std over time of each layer): a probe's input.
+    """Pooled encoder features of a manifest (each layer's mean, and std unless ``statistics`` says otherwise,
+    over time): a probe's input.
 
     The vectors are :meth:`WhisperExtractor.process_file`'s, as prediction computes them (every file whole),
     through the one runner and cache every extractor uses (:func:`emovox.extraction.process_files`); a file
@@ -460,7 +479,8 @@ def pooled_names(layers, d_model: int, statistics: Sequence[str] = STATISTICS) -
 
 class WhisperExtractor:
     """Whisper encoder features (an :class:`emovox.extractors.Extractor`): audio -> ONNX encoder -> the
-    mean and standard deviation over time of the chosen layers' hidden states.
+    mean (and standard deviation, unless ``statistics`` leaves it out) over time of the chosen layers' hidden
+    states.
 
     ``spec`` is what a model directory stores as its front end: ``encoder`` (the ONNX file, relative to
     ``model_dir``; or ``onnx_path``, absolute, when there is no model directory), ``layers``, ``pooling``
@@ -485,8 +505,8 @@ class WhisperExtractor:
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))
+        check_statistics(spec.get("statistics", STATISTICS))
         self.statistics = tuple(spec.get("statistics", STATISTICS))
-        check_statistics(self.statistics)
         self._fingerprint: str | None = None
 
     @classmethod
@@ -531,10 +551,18 @@ class WhisperExtractor:
 
         return process_file(self, path)
 
-    def process_stream(self, chunks) -> np.ndarray:
+    def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
+        """:meth:`embed_stream`: the pooled vector of a recording given as a callable returning chunks."""
         return self.embed_stream(chunks)
 
-    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
+    def process_files(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        n_jobs: int | None = 1,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+    ) -> ExtractionResult:
         """Pooled vectors of many files (:func:`emovox.extraction.process_files`: parallel, cached, every
         file whole, as :meth:`process_file` computes it)."""
         from ..extraction import process_files
@@ -566,7 +594,7 @@ class WhisperExtractor:
             stats.add(enc.hidden_states_from_mel(window), keep[start // 2 : start // 2 + enc.max_frames // 2])
         return stats.pooled()
 
-    def embed_stream(self, chunks) -> np.ndarray:
+    def embed_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
         """The same vector as ``self(y)`` for a long recording given as ``chunks()``, a callable returning a
         fresh iterator of consecutive mono 16 kHz chunks (e.g. ``lambda: emovox.audio.stream_audio(path)``).
 
