@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -406,6 +406,18 @@ class WaveAugment:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WaveAugment:
+        """The augmentation that :meth:`to_dict` describes (lists, as JSON gives them, become tuples).
+
+        Examples
+        --------
+        >>> WaveAugment.from_dict(WaveAugment(snr=(5.0, 20.0)).to_dict()) == WaveAugment(snr=(5.0, 20.0))
+        True
+        """
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in known})
 
     def __call__(self, y: np.ndarray, sr: int, rng: np.random.Generator | int | None = None, label=None):
         """Return ``(augmented signal, label)``: the label is passed through unchanged."""

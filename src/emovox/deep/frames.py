@@ -11,16 +11,17 @@ set stored in the config), and the shape handed to the network:
   MFCC (20), RMS (1) and mel (128) = 162 values.
 
 :class:`FrameExtractor` is the ``"frames"`` front end of a model directory; :func:`frame_table`
-computes (and caches as ``.npy``) the features of a manifest, optionally with augmented copies.
+computes the features of a manifest, optionally with augmented copies (:class:`AugmentedFrames`), through
+the one runner and cache of every front end (:func:`emovox.extraction.process_files`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from ..errors import ParameterError
 from ..features import spectral
 
 FRAMES_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -253,26 +256,130 @@ class FrameTable:
     copies: list[list[np.ndarray]] = field(default_factory=list)  # per row, its augmented versions
 
 
-def _file_key(path: str) -> str:
-    from ..extraction import file_hash
+def raw_config(cfg: FrameConfig) -> FrameConfig:
+    """``cfg`` without normalisation and frame count: the configuration of the unnormalised features that
+    :func:`frame_table` computes and caches (one cache entry serves every ``norm`` / ``max_frames``).
 
-    return file_hash(path)  # by content: augmented copies (seeded from it) are the same on every machine
+    Examples
+    --------
+    >>> raw_config(FrameConfig(norm="utterance", max_frames=100)).norm
+    'none'
+    """
+    return replace(cfg, norm="none", max_frames=None, mean=None, std=None)
 
 
-def _cached(cache: Path | None, key: str, compute):
-    if cache is None:
-        return compute()
-    f = cache / (hashlib.sha1(key.encode()).hexdigest() + ".npy")
-    if f.is_file():
-        try:
-            return np.load(f, allow_pickle=False)
-        except (OSError, ValueError):
-            pass
-    X = compute()
-    tmp = f.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, X, allow_pickle=False)
-    os.replace(tmp, f)
-    return X
+def copy_seed(content_hash: str, copy: int, seed: int = 0) -> int:
+    """The random seed of augmented copy ``copy`` of a file: derived from the file's content hash
+    (:func:`emovox.extraction.file_hash`, which also keys the cache), the copy number and ``seed``, so a
+    copy is the same on every machine and a cache entry always holds what recomputing it gives.
+
+    Examples
+    --------
+    >>> copy_seed("ab" * 20, 0) == copy_seed("ab" * 20, 0) != copy_seed("ab" * 20, 1)
+    True
+    """
+    digest = hashlib.sha1(f"{content_hash}|{copy}|{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+class AugmentedFrames:
+    """Augmented copy number ``copy`` of the unnormalised frames (training only): each file is decoded at
+    ``config.sample_rate``, changed by ``augment`` with the random seed :func:`copy_seed` of its content,
+    ``copy`` and ``seed``, and turned into :func:`raw_features`.
+
+    An :class:`emovox.extractors.Extractor` whose :meth:`to_dict` and :attr:`fingerprint` include the
+    augmentation, the copy number and the seed, so :meth:`process_files` runs through the one runner and
+    cache (:func:`emovox.extraction.process_files`), in entries of its own; worker processes rebuild it with
+    :meth:`from_dict`. The sibling of :class:`emovox.encoders.frontend.AugmentedExtractor`, whose seed and
+    augmentations are those of the Whisper and hand-crafted front ends.
+
+    Parameters
+    ----------
+    config : FrameConfig
+        The frames (normalisation and frame count are ignored: see :func:`raw_config`).
+    augment : WaveAugment
+        The waveform augmentation (:class:`emovox.augment.WaveAugment`).
+    copy : int
+        Which copy (0, 1, ...): each has its own seed.
+    seed : int
+        Mixed into every copy's seed.
+
+    Examples
+    --------
+    >>> from emovox.augment import WaveAugment
+    >>> view = AugmentedFrames(FrameConfig(features="mfcc", pool="mean"), WaveAugment(), copy=1)
+    >>> again = AugmentedFrames.from_dict(view.to_dict())
+    >>> again.fingerprint == view.fingerprint != AugmentedFrames(view.config, WaveAugment(), copy=0).fingerprint
+    True
+    >>> y = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32) * 0.1
+    >>> view.process_signal(y, seed=3).shape
+    (40,)
+    """
+
+    def __init__(self, config: FrameConfig, augment: Any, copy: int, seed: int = 0) -> None:
+        self.config = raw_config(config)
+        self.sample_rate = self.config.sample_rate
+        self.augment = augment
+        self.copy = int(copy)
+        self.seed = int(seed)
+        self.model_dir = None
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> AugmentedFrames:
+        """The view that :meth:`to_dict` describes (``model_dir`` is not used)."""
+        from ..augment import WaveAugment
+
+        return cls(
+            FrameConfig.from_dict(spec["config"]),
+            WaveAugment.from_dict(spec["augment"]),
+            spec["copy"],
+            spec["seed"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "frames-augmented",
+            "config": self.config.to_dict(),
+            "augment": self.augment.to_dict(),
+            "copy": self.copy,
+            "seed": self.seed,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        """The frames, the augmentation, the copy number and the seed."""
+        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
+        """:func:`raw_features` of the augmented ``y`` (resampled first when ``sr`` differs), ``seed``
+        seeding the augmentation's random draws."""
+        y = np.asarray(y, np.float32)
+        if sr is not None and int(sr) != self.sample_rate:
+            from ..audio import resample
+
+            y = resample(y, int(sr), self.sample_rate)
+        y, _ = self.augment(y, self.sample_rate, np.random.default_rng(seed))
+        return raw_features(y, self.config)
+
+    __call__ = process_signal
+
+    def process_stream(self, chunks, *, seed: int = 0) -> np.ndarray:
+        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]), seed=seed)
+
+    def process_file(self, path) -> np.ndarray:
+        """The copy of one file (decoded whole; seed: :func:`copy_seed` of its content hash)."""
+        from ..audio import load_audio
+        from ..extraction import file_hash
+
+        seed = copy_seed(file_hash(path), self.copy, self.seed)
+        return self.process_signal(load_audio(path, self.sample_rate), seed=seed)
+
+    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
+        from ..extraction import process_files
+
+        desc = f"augmented frames {self.copy + 1}"
+        return process_files(self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=desc)
 
 
 def frame_table(
@@ -281,64 +388,90 @@ def frame_table(
     *,
     cache_dir: str | Path | None = None,
     copies: int = 0,
-    augment=None,
+    augment: Any = None,
     seed: int = 0,
+    n_jobs: int | None = 1,
     progress: bool = True,
 ) -> FrameTable:
-    """Features of every manifest row (``.npy`` cache per file and configuration); failures are listed.
+    """Unnormalised features of every manifest row, and augmented copies of them, through the one runner
+    and cache every front end uses (:func:`emovox.extraction.process_files`).
+
+    The clean frames are a :class:`FrameExtractor` of :func:`raw_config` ``(cfg)``, the copies an
+    :class:`AugmentedFrames` view per copy number; each file's result is cached as
+    ``<cache_dir>/<fingerprint>-v<EXTRACTOR_VERSION>/<content hash>.npy``, so a second call computes
+    nothing. A file that fails (the original or one of its copies) is listed in ``failures``, never raised,
+    and its row left out.
 
     Parameters
     ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column.
+    cfg : FrameConfig
+        The frames (their normalisation is applied later, by training and prediction).
+    cache_dir : path, optional
+        The feature cache (default ``<default_cache_dir>/features``, as for every front end); a false value
+        other than ``None`` (``""``) computes without caching.
     copies : int
         Also compute this many augmented versions of each file with ``augment`` (a
-        :class:`emovox.augment.WaveAugment`); each copy's random seed derives from the file, the copy
-        number and ``seed``, so copies are reproducible and cached too.
+        :class:`emovox.augment.WaveAugment`); each copy's random seed derives from the file's content, the
+        copy number and ``seed`` (:func:`copy_seed`), so copies are reproducible and cached too.
+    augment : WaveAugment, optional
+        Needed when ``copies`` > 0.
+    seed : int
+        Mixed into every copy's seed.
+    n_jobs : int or None
+        Worker processes (default 1: in this process; ``None`` or -1: every core).
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    FrameTable
+        ``X``: one ``(frames, bins)`` matrix or vector per kept row; ``manifest``: the kept rows;
+        ``copies``: per kept row, its ``copies`` augmented versions (empty when ``copies`` is 0).
+
+    Raises
+    ------
+    ParameterError
+        ``copies`` > 0 without ``augment``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = frame_table(pd.DataFrame({"path": ["/nonexistent.wav"]}), FrameConfig(), cache_dir="", progress=False)
+    >>> len(t.X), len(t.failures)
+    (0, 1)
     """
-    from tqdm import tqdm
-
-    from ..audio import load_audio
-    from ..errors import EmovoxError
-
+    if copies and augment is None:
+        raise ParameterError(f"{copies} augmented copies need an augmentation (augment=WaveAugment(...))")
     if cache_dir is None:
         from ..tables import default_cache_dir
 
-        cache_dir = default_cache_dir()
-    cache = Path(cache_dir) / "frames" / cfg.fingerprint() if cache_dir else None
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-    aug_id = (
-        hashlib.sha1(json.dumps(augment.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:12]
-        if copies and augment is not None
-        else ""
-    )
-    keep, X, extra, failures = [], [], [], []
+        cache_dir = default_cache_dir() / "features"
+    cache = Path(cache_dir) if cache_dir else None
+    raw = raw_config(cfg)
     paths = list(manifest["path"].astype(str))
-    for i, path in enumerate(
-        tqdm(paths, desc="frame features", unit="file", disable=not progress, leave=False)
-    ):
-        try:
-            key = _file_key(path)
-            signal: list[np.ndarray] = []
-
-            def load(path=path, signal=signal):
-                if not signal:
-                    signal.append(load_audio(path, cfg.sample_rate))
-                return signal[0]
-
-            x = _cached(cache, key, lambda load=load: raw_features(load(), cfg))
-            versions = []
-            for k in range(copies):
-                s = int.from_bytes(hashlib.sha1(f"{key}|{k}|{seed}".encode()).digest()[:4], "little")
-
-                def make(load=load, s=s):
-                    y, _ = augment(load(), cfg.sample_rate, np.random.default_rng(s))
-                    return raw_features(y, cfg)
-
-                versions.append(_cached(cache, f"{key}|aug:{aug_id}|{k}|{seed}", make))
-            X.append(x)
-            extra.append(versions)
-            keep.append(i)
-        except (EmovoxError, OSError) as exc:
-            failures.append((path, str(exc)))
-    kept = manifest.iloc[keep].reset_index(drop=True)
-    return FrameTable(X, kept, cfg, failures, extra if copies else [])
+    res = FrameExtractor.from_config(raw).process_files(
+        paths, n_jobs=n_jobs, cache_dir=cache, progress=progress
+    )
+    log.debug("frames: %d of %d files from the cache", res.n_cached, len(paths))
+    rows = np.flatnonzero(res.mask)  # manifest row of each result
+    X = [x if raw.is_vector else x[0] for x in res.features]  # without FrameExtractor's channel axis
+    failed = {int(i): msg for i, (_, msg) in zip(np.flatnonzero(~res.mask), res.failures, strict=True)}
+    versions: list[list[np.ndarray]] = [[] for _ in X]
+    for k in range(copies):
+        extra = AugmentedFrames(raw, augment, k, seed).process_files(
+            res.paths, n_jobs=n_jobs, cache_dir=cache, progress=progress
+        )
+        done = iter(extra.features)
+        for j, ok in enumerate(extra.mask):
+            if ok:
+                versions[j].append(next(done))
+        for j, (_, msg) in zip(np.flatnonzero(~extra.mask), extra.failures, strict=True):
+            failed.setdefault(int(rows[j]), msg)
+    good = [j for j in range(len(X)) if len(versions[j]) == copies]  # the original and every copy
+    kept = manifest.iloc[rows[good]].reset_index(drop=True)
+    failures = [(paths[i], failed[i]) for i in sorted(failed)]
+    return FrameTable(
+        [X[j] for j in good], kept, cfg, failures, [versions[j] for j in good] if copies else []
+    )

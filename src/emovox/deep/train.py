@@ -500,9 +500,15 @@ def save_deep_model(
 
 # ------------------------------------------------------------------------------------------------------------
 def deep_features(
-    manifest, recipe: Recipe | str, *, cache_dir: str | Path | None = None, progress: bool = True
+    manifest,
+    recipe: Recipe | str,
+    *,
+    cache_dir: str | Path | None = None,
+    n_jobs: int | None = 1,
+    progress: bool = True,
 ) -> FrameTable:
-    """The recipe's frame features (and augmented copies) of a manifest, cached."""
+    """The recipe's frame features (and augmented copies) of a manifest, through the one runner and cache
+    (:func:`emovox.deep.frames.frame_table`; ``n_jobs``: its worker processes, ``None`` every core)."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     tc = recipe.train
     return frame_table(
@@ -512,6 +518,7 @@ def deep_features(
         copies=tc.copies if recipe.augment else 0,
         augment=recipe.augment,
         seed=0,
+        n_jobs=n_jobs,
         progress=progress,
     )
 
@@ -527,6 +534,7 @@ def evaluate_deep(
     folds_dir: str | Path | None = None,
     max_folds: int | None = None,
     only_folds: list[int] | None = None,
+    n_jobs: int | None = 1,
     progress: bool = True,
     log: bool = False,
     **overrides,
@@ -535,14 +543,15 @@ def evaluate_deep(
 
     ``max_folds`` runs only the first folds, ``only_folds`` the folds at these (0-based) positions (the
     note says so: a long benchmark can then be split over processes). Per-fold training time, epochs and
-    seconds per epoch are kept in ``Evaluation.folds``.
+    seconds per epoch are kept in ``Evaluation.folds``. ``n_jobs``: worker processes computing the frames
+    when ``table`` is not given (:func:`deep_features`).
     """
     from ..evaluation import FoldResult, cross_validate
     from ..labels import label_order
     from ..splits import make_protocol
 
     recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
-    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
+    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     df = table.manifest
     y = df["emotion"].astype(str).to_numpy()
     spk = df["speaker"].astype(str).to_numpy()
@@ -611,6 +620,7 @@ def fit_deep(
     seed: int = 0,
     table: FrameTable | None = None,
     cache_dir: str | Path | None = None,
+    n_jobs: int | None = 1,
     progress: bool = True,
     log: bool = False,
     checkpoint_dir: str | Path | None = None,
@@ -627,6 +637,8 @@ def fit_deep(
         A deep recipe, or its name (with ``seed`` and ``overrides`` of its :class:`TrainConfig`).
     table : FrameTable, optional
         The recipe's features of ``manifest`` (:func:`deep_features`), computed when not given.
+    n_jobs : int or None
+        Worker processes computing those features (default 1; ``None``: every core).
     checkpoint_dir : str or Path, optional
         Where the best and last weights go while training (default: a new folder in the cache).
 
@@ -636,7 +648,7 @@ def fit_deep(
         The network, its front end and training record, with the training rows.
     """
     recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
-    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, progress=progress)
+    table = table or deep_features(manifest, recipe, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     df = table.manifest
     if len(df) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")

@@ -285,11 +285,11 @@ class DeepRecipe:
         progress: bool = True,
     ) -> Any:
         """The recipe's frame features (and augmented copies) of every row, as a
-        :class:`~emovox.deep.frames.FrameTable` (:func:`emovox.deep.train.deep_features`; ``n_jobs`` is
-        not used)."""
+        :class:`~emovox.deep.frames.FrameTable` (:func:`emovox.deep.train.deep_features`, ``n_jobs``
+        worker processes)."""
         from ..deep.train import deep_features
 
-        return deep_features(manifest, self.spec, cache_dir=cache_dir, progress=progress)
+        return deep_features(manifest, self.spec, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
 
     def evaluate(
         self,
@@ -317,6 +317,7 @@ class DeepRecipe:
             seed=spec.train.seed,
             table=table,
             cache_dir=cache_dir,
+            n_jobs=n_jobs,
             progress=progress,
             log=log,
             **options,
@@ -342,6 +343,7 @@ class DeepRecipe:
             self._seeded(seed),
             table=table,
             cache_dir=cache_dir,
+            n_jobs=n_jobs,
             progress=progress,
             log=log,
             checkpoint_dir=checkpoint_dir,
