@@ -66,7 +66,7 @@ VARIANTS = [
     ),
     *(
         (
-            f"... + each layer's mean only, C {c}" + (" (**whisper-robust**, stop 24)" if c == 0.01 else ""),
+            f"... + each layer's mean only, C {c}",
             Recipe(
                 "whisper",
                 "blocklogreg",
@@ -77,6 +77,18 @@ VARIANTS = [
             ),
         )
         for c in (0.003, 0.01, 0.03)
+    ),
+    (
+        "... + a channel-augmented copy of every recording, C 0.01 (**whisper-robust**, stop 24)",
+        Recipe(
+            "whisper",
+            "blocklogreg",
+            {"C": 0.01, "blocks": 4},
+            {**ACTIVE, "statistics": ["mean"]},
+            ("channel",),
+            align="corpus",
+            balance="corpus",
+        ),
     ),
 ]
 
