@@ -106,6 +106,7 @@ def main() -> None:
                 (f"{name} without its augmentation", replace(recipe, spec=replace(recipe.spec, augment=())))
             )
     rows, per_corpus = [], []
+    seen: dict[str, dict[str, np.ndarray]] = {}  # front end -> condition -> degraded features
     for label, recipe in variants:
         t0 = time.perf_counter()
         table = compute_features(df, recipe.spec, n_jobs=2, quantize=True)  # the int8 encoder, as shipped
@@ -113,13 +114,15 @@ def main() -> None:
         corpus = table.manifest["corpus"].astype(str).to_numpy()
         labels = sorted(set(y))
         sub = np.arange(len(y))[:: args.every]
-        spec = json.dumps(table.frontend)
-        degraded = {}
-        with ProcessPoolExecutor(2) as pool:
-            for condition in CONDITIONS:
-                jobs = [(label, spec, p, condition) for p in table.manifest["path"].to_numpy()[sub]]
-                degraded[condition] = np.stack(list(pool.map(_features, jobs, chunksize=16)))
-                print(f"{label}: {condition} done", file=sys.stderr, flush=True)
+        spec = json.dumps(table.frontend, sort_keys=True)
+        if spec not in seen:  # recipes with the same front end (with and without augmentation) share them
+            seen[spec] = {}
+            with ProcessPoolExecutor(2) as pool:
+                for condition in CONDITIONS:
+                    jobs = [(spec, spec, p, condition) for p in table.manifest["path"].to_numpy()[sub]]
+                    seen[spec][condition] = np.stack(list(pool.map(_features, jobs, chunksize=16)))
+                    print(f"{label}: {condition} done", file=sys.stderr, flush=True)
+        degraded = seen[spec]
         ua: dict[str, dict[str, float]] = {c: {} for c in ("as recorded", *CONDITIONS)}
         for held_out in CORPORA:
             train = np.flatnonzero(corpus != held_out)
