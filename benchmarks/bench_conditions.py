@@ -100,6 +100,8 @@ def main() -> None:
     variants = []
     for name in args.recipes.split(","):
         recipe = get_recipe(name)
+        if recipe.kind != "features":
+            ap.error(f"{name}: only feature recipes (hand-crafted or encoder) are measured here")
         variants.append((name, recipe))
         if args.without_augmentation and recipe.spec.augment:
             variants.append(
