@@ -13,6 +13,9 @@ None of this imports torch; every random choice comes from the ``numpy.random.Ge
 Examples
 --------
 >>> import numpy as np
+
+if TYPE_CHECKING:
+    from .extraction import ExtractionResult
 >>> rng = np.random.default_rng(0)
 >>> y = np.sin(2 * np.pi * 220 * np.arange(16000) / 16000).astype(np.float32)
 >>> noisy = add_noise(y, 10.0, rng=rng)
@@ -24,10 +27,15 @@ Examples
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .extraction import ExtractionResult
 
 #: Spectral exponent of each named noise colour: power spectral density proportional to 1 / f**exponent.
 NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
@@ -454,6 +462,7 @@ TUTORIAL_AUGMENT = WaveAugment(
 __all__ = [
     "NOISE_COLOURS",
     "TUTORIAL_AUGMENT",
+    "AugmentedView",
     "WaveAugment",
     "add_noise",
     "coloured_noise",
@@ -466,3 +475,64 @@ __all__ = [
     "time_shift",
     "time_stretch",
 ]
+
+
+class AugmentedView:
+    """What every training-only augmented view of an extractor shares (subclasses:
+    :class:`emovox.encoders.frontend.AugmentedExtractor`, :class:`emovox.deep.frames.AugmentedFrames`).
+
+    A file is decoded whole at :attr:`sample_rate`, and :meth:`augmented` turns it into the vector of its
+    augmented variant, with a random seed that :meth:`file_seed` derives from the file's content hash
+    (:func:`emovox.extraction.file_hash`, the hash that keys the cache), so a copied or moved file gets the
+    same variant and a cache entry always holds what recomputing it gives. :meth:`process_files` runs
+    through :func:`emovox.extraction.process_files` like any extractor's. Subclasses give ``sample_rate``, ``to_dict``, ``from_dict``, ``fingerprint``, :meth:`augmented`,
+    :meth:`file_seed` and ``desc`` (the progress bar's name).
+    """
+
+    sample_rate: int
+    desc = "augmented"
+
+    def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
+        """The vector of ``y`` (at :attr:`sample_rate`) augmented with random seed ``seed``."""
+        raise NotImplementedError
+
+    def file_seed(self, content_hash: str) -> int:
+        """The augmentation's random seed for a file with this content hash."""
+        raise NotImplementedError
+
+    def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
+        """:meth:`augmented` of ``y``, resampled to :attr:`sample_rate` first when ``sr`` differs."""
+        y = np.asarray(y, np.float32)
+        if sr is not None and int(sr) != self.sample_rate:
+            from .audio import resample
+
+            y = resample(y, int(sr), self.sample_rate)
+        return self.augmented(y, seed)
+
+    __call__ = process_signal
+
+    def process_file(self, path: str | os.PathLike) -> np.ndarray:
+        """The vector of the file's augmented variant (decoded whole; seed: :meth:`file_seed`)."""
+        from .audio import load_audio
+        from .extraction import file_hash
+
+        return self.process_signal(load_audio(path, self.sample_rate), seed=self.file_seed(file_hash(path)))
+
+    def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]], *, seed: int = 0) -> np.ndarray:
+        """:meth:`process_signal` of the whole stream (augmentations need the whole signal)."""
+        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]), seed=seed)
+
+    def process_files(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        n_jobs: int | None = 1,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+    ) -> ExtractionResult:
+        """Vectors of many files' augmented variants (:func:`emovox.extraction.process_files`)."""
+        from .extraction import process_files
+
+        return process_files(
+            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=self.desc
+        )

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..augment import AugmentedView
 from ..errors import ParameterError
 from ..features import spectral
 
@@ -282,16 +283,17 @@ def copy_seed(content_hash: str, copy: int, seed: int = 0) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-class AugmentedFrames:
+class AugmentedFrames(AugmentedView):
     """Augmented copy number ``copy`` of the unnormalised frames (training only): each file is decoded at
     ``config.sample_rate``, changed by ``augment`` with the random seed :func:`copy_seed` of its content,
     ``copy`` and ``seed``, and turned into :func:`raw_features`.
 
-    An :class:`emovox.extractors.Extractor` whose :meth:`to_dict` and :attr:`fingerprint` include the
-    augmentation, the copy number and the seed, so :meth:`process_files` runs through the one runner and
-    cache (:func:`emovox.extraction.process_files`), in entries of its own; worker processes rebuild it with
-    :meth:`from_dict`. The sibling of :class:`emovox.encoders.frontend.AugmentedExtractor`, whose seed and
-    augmentations are those of the Whisper and hand-crafted front ends.
+    An :class:`emovox.extractors.Extractor` (an :class:`emovox.augment.AugmentedView`) whose :meth:`to_dict` and
+    :attr:`fingerprint` include the augmentation, the copy number and the seed, so :meth:`process_files` runs
+    through the one runner and cache (:func:`emovox.extraction.process_files`), in entries of its own; worker
+    processes rebuild it with :meth:`from_dict`. The sibling of
+    :class:`emovox.encoders.frontend.AugmentedExtractor`, whose seed and augmentations are those of the Whisper
+    and hand-crafted front ends.
 
     Parameters
     ----------
@@ -322,6 +324,7 @@ class AugmentedFrames:
         self.augment = augment
         self.copy = int(copy)
         self.seed = int(seed)
+        self.desc = f"augmented frames {self.copy + 1}"
         self.model_dir = None
 
     @classmethod
@@ -351,35 +354,14 @@ class AugmentedFrames:
         text = json.dumps(self.to_dict(), sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-    def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
-        """:func:`raw_features` of the augmented ``y`` (resampled first when ``sr`` differs), ``seed``
-        seeding the augmentation's random draws."""
-        y = np.asarray(y, np.float32)
-        if sr is not None and int(sr) != self.sample_rate:
-            from ..audio import resample
-
-            y = resample(y, int(sr), self.sample_rate)
+    def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
+        """:func:`raw_features` of ``y`` (at :attr:`sample_rate`) after the augmentation, seeded by ``seed``."""
         y, _ = self.augment(y, self.sample_rate, np.random.default_rng(seed))
         return raw_features(y, self.config)
 
-    __call__ = process_signal
-
-    def process_stream(self, chunks, *, seed: int = 0) -> np.ndarray:
-        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]), seed=seed)
-
-    def process_file(self, path) -> np.ndarray:
-        """The copy of one file (decoded whole; seed: :func:`copy_seed` of its content hash)."""
-        from ..audio import load_audio
-        from ..extraction import file_hash
-
-        seed = copy_seed(file_hash(path), self.copy, self.seed)
-        return self.process_signal(load_audio(path, self.sample_rate), seed=seed)
-
-    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
-        from ..extraction import process_files
-
-        desc = f"augmented frames {self.copy + 1}"
-        return process_files(self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=desc)
+    def file_seed(self, content_hash: str) -> int:
+        """:func:`copy_seed` of the file's content hash, this copy's number and :attr:`seed`."""
+        return copy_seed(content_hash, self.copy, self.seed)
 
 
 def frame_table(

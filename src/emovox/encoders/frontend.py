@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..augment import AugmentedView
 from ..errors import ModelError
 
 if TYPE_CHECKING:
@@ -107,17 +108,22 @@ def content_seed(path: str | os.PathLike) -> int:
     holds what recomputing it would give."""
     from ..extraction import file_hash
 
-    return int(file_hash(path)[:8], 16)
+    return _hash_seed(file_hash(path))
 
 
-class AugmentedExtractor:
+def _hash_seed(content_hash: str) -> int:
+    return int(content_hash[:8], 16)
+
+
+class AugmentedExtractor(AugmentedView):
     """An augmented view of an extractor, for training: each file is decoded at 16 kHz, changed by
     :func:`augment_signal` (``augment``: ``speed:F``, ``noise:SNR`` or ``channel``; the seed is the file's
     :func:`content_seed`) and given to ``base.process_signal``.
 
-    It is an :class:`emovox.extractors.Extractor` whose :meth:`to_dict` and :attr:`fingerprint` include the
-    augmentation, so :meth:`process_files` runs through the same runner and cache as every extractor
-    (:func:`emovox.extraction.process_files`), in entries of their own. Training only: a model directory
+    It is an :class:`emovox.extractors.Extractor` (an :class:`emovox.augment.AugmentedView`) whose
+    :meth:`to_dict` and :attr:`fingerprint` include the augmentation, so :meth:`process_files` runs through
+    the same runner and cache as every extractor (:func:`emovox.extraction.process_files`), in entries of
+    their own. Training only: a model directory
     stores its base extractor, never this.
 
     Parameters
@@ -146,6 +152,7 @@ class AugmentedExtractor:
         augment_signal(np.zeros(1600, np.float32), augment, 0)  # an unknown augmentation fails here
         self.base = base
         self.augment = augment
+        self.desc = f"encoder {augment}"
         self.model_dir = getattr(base, "model_dir", None)
         self._fingerprint: str | None = None
 
@@ -194,40 +201,13 @@ class AugmentedExtractor:
     def n_features(self) -> int:
         return int(self.base.n_features)
 
-    def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
-        """The base extractor's vector of the augmented ``y`` (resampled to 16 kHz first when ``sr``
-        differs), with ``seed`` for the augmentation's random draws."""
-        y = np.asarray(y, np.float32)
-        if sr is not None and int(sr) != self.sample_rate:
-            from ..audio import resample
-
-            y = resample(y, int(sr), self.sample_rate)
+    def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
+        """The base extractor's vector of :func:`augment_signal` of ``y`` (16 kHz)."""
         return self.base.process_signal(augment_signal(y, self.augment, seed), self.sample_rate)
 
-    def process_file(self, path: str | os.PathLike) -> np.ndarray:
-        """The vector of the file's augmented variant (decoded whole; seed: :func:`content_seed`)."""
-        from ..audio import load_audio
-
-        return self.process_signal(load_audio(path, self.sample_rate), seed=content_seed(path))
-
-    def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
-        """:meth:`process_signal` of the whole stream (augmentations need the whole signal; seed 0)."""
-        return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
-
-    def process_files(
-        self,
-        paths: Iterable[str | os.PathLike],
-        *,
-        n_jobs: int | None = 1,
-        cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
-    ) -> ExtractionResult:
-        """Vectors of many files' augmented variants (:func:`emovox.extraction.process_files`)."""
-        from ..extraction import process_files
-
-        return process_files(
-            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=f"encoder {self.augment}"
-        )
+    def file_seed(self, content_hash: str) -> int:
+        """:func:`content_seed`: the first 32 bits of the content hash."""
+        return _hash_seed(content_hash)
 
 
 def encoder_id(onnx_path: str | os.PathLike) -> str:
