@@ -13,7 +13,8 @@ user should expect on voices, languages and microphones the model never heard. B
 in-domain figures (5-fold by speaker over the four corpora: unseen speakers of known corpora), and the
 channel-adapted ones (``--same-channel``: every recording of the held-out corpus scored together),
 which decide whether the class means that adaptation needs are shipped. The model's own temperature is
-fitted on out-of-corpus predictions of all four corpora.
+fitted on out-of-corpus predictions of all four corpora, and its speech head (the learned "no speech"
+check, :mod:`emovox.speech_head`) on the training features against generated non-speech.
 
 ``classical`` is the earlier SVM on RAVDESS + EMO-DB (5-fold by speaker, speaker-adapted figures).
 """
@@ -25,11 +26,13 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from emovox import plots
 from emovox.corpora import shared_corpus
 from emovox.labels import SEVEN, apply_labels
+from emovox.speech_head import attach_speech_head
 from emovox.training import (
     compute_features,
     evaluate_recipe,
@@ -142,6 +145,8 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         ev.confusion_figure(f"{name}: {ev.protocol}, UA {100 * ev.summary['ua']:.1f} %"),
         out / "confusion.png",
     )
+    if recipe.features == "whisper":  # measured on encoder features only (benchmarks/bench_speech.py)
+        print("speech head:", attach_speech_head(out, np.vstack([table.X, *table.augmented.values()])))
     print(f"saved {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
     return out
 

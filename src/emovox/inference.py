@@ -109,7 +109,8 @@ class EmotionModel:
 
     Probabilities are calibrated with the temperature stored in the model directory (when it has one).
     ``check_speech``: :meth:`predict`, :meth:`predict_files` and :meth:`predict_signal` first check that
-    the audio holds speech (:func:`emovox.speech.detect_speech`) and give no emotion to what does not.
+    the audio holds speech (:func:`emovox.speech.detect_speech`), then, where the model has a speech head
+    (:mod:`emovox.speech_head`), that its features hold a voice; they give no emotion to what does not.
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
@@ -183,6 +184,18 @@ class EmotionModel:
                 f"lists {len(self.all_labels)} labels; retrain the model"
             )
         self.class_means = self._class_means()
+        self.speech_head = self._speech_head()
+
+    def _speech_head(self):
+        entry = self.metadata.get("speech_head")
+        if not entry:
+            return None
+        from .speech_head import SpeechHead
+
+        n = getattr(self.frontend, "n_features", None)
+        return SpeechHead.load(
+            self.path / entry["file"], n if isinstance(n, int) else None, entry["threshold"]
+        )
 
     def _class_means(self) -> np.ndarray | None:
         name = (self.metadata.get("adaptation") or {}).get("class_means")
@@ -250,6 +263,13 @@ class EmotionModel:
         from .speech import detect_speech
 
         return detect_speech(y, self.sample_rate)
+
+    def no_voice(self, embedding) -> str | None:
+        """Why the speech head finds no voice in an :meth:`embed` output (a ``Prediction.reason``), or None:
+        when it finds one, when the model has no head, or with :attr:`check_speech` off."""
+        if not self.check_speech or self.speech_head is None:
+            return None
+        return self.speech_head.reason(embedding)
 
     # ------------------------------------------------------------------------------------------------
     def embed(self, y: np.ndarray) -> np.ndarray | list:
@@ -326,7 +346,12 @@ class EmotionModel:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
         these of :attr:`labels` only, for this call."""
-        return self._no_speech(y, source) or self.make_prediction(source, self.proba_signal(y), emotions)
+        if result := self._no_speech(y, source):
+            return result
+        e = self.embed(y)
+        if reason := self.no_voice(e):
+            return Prediction(source, speech=False, reason=reason)
+        return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
 
     def _no_speech(self, y: np.ndarray, source: str) -> Prediction | None:
         """The ``speech=False`` prediction of a signal that fails the speech check, else None."""
@@ -397,7 +422,10 @@ class EmotionModel:
             check = self.speech_stream(chunks)
             if check is not None and not check.speech:
                 return Prediction(name, speech=False, reason=check.reason)
-        return self.make_prediction(name, self.proba_from_embeddings(self.embed_stream(chunks))[0], emotions)
+        e = self.embed_stream(chunks)
+        if reason := self.no_voice(e):
+            return Prediction(name, speech=False, reason=reason)
+        return self.make_prediction(name, self.proba_from_embeddings(e)[0], emotions)
 
     def predict_files(
         self, paths: Iterable[str | os.PathLike], same_speaker: bool = False, same_channel: bool = False
@@ -428,7 +456,10 @@ class EmotionModel:
                 result = self._no_speech(y, str(path))
                 if result is None:
                     e = self.embed(y)
-                    result = e if together else self.proba_from_embeddings(e)[0]
+                    if reason := self.no_voice(e):
+                        result = Prediction(str(path), speech=False, reason=reason)
+                    else:
+                        result = e if together else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
                 result = Prediction(str(path), error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
@@ -481,6 +512,16 @@ class EnsembleModel(EmotionModel):
             )
         self.sample_rate = self.members[0][0].sample_rate
         self.class_means = None
+        self.speech_head = None
+
+    def no_voice(self, embedding: list) -> str | None:
+        """The first member's speech head that has one decides (members are loaded with the check off)."""
+        if not self.check_speech:
+            return None
+        for (member, _, _), e in zip(self.members, embedding, strict=True):
+            if member.speech_head is not None:
+                return member.speech_head.reason(e)
+        return None
 
     @property
     def can_adapt(self) -> bool:

@@ -386,14 +386,6 @@ def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
 CLASS_MEANS = "class_means.npy"
 
 
-def _npy(a: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, a, allow_pickle=False)
-    return buf.getvalue()
-
-
 def fit_calibration(
     table: FeatureTable, recipe: Recipe, *, scale: bool = True, seed: int = 0
 ) -> dict[str, Any]:
@@ -515,13 +507,13 @@ class FittedClassical:
         """
         from .evaluation import evaluation_metadata, save_evaluation_files
         from .models.classical import to_onnx
-        from .models.store import save_model_dir
+        from .models.store import npy_bytes, save_model_dir
 
         table, recipe = self.table, self.recipe
         graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(self.pipeline, table.X.shape[1])}
         if adaptable:
             rows = np.arange(len(table.manifest))
-            graphs[CLASS_MEANS] = _npy(
+            graphs[CLASS_MEANS] = npy_bytes(
                 training_class_means(table, rows, self.labels, recipe.align).astype(np.float32)
             )
         frontend = dict(table.frontend)

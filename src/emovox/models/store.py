@@ -8,12 +8,13 @@ A model directory holds::
     *.onnx             the graphs (classifier head; for encoder models the encoder too)
     class_means.npy    feature-vector models: training class means, for speaker adaptation
                        (a plain array, read with ``allow_pickle=False``)
+    speech_head.npy    encoder models: the learned "no speech" check (:mod:`emovox.speech_head`; a plain array)
 
 Loading refuses, in one :class:`~emovox.errors.ModelError` line, a directory whose metadata was edited
 (``metadata_sha256`` is the hash of the canonical JSON of every other key: sorted keys, no spaces, UTF-8),
 whose metadata is malformed (labels, format version, calibration, ensemble members), that names a file
 it does not list with a hash in ``files``, or whose listed file is missing or modified. So every file the
-loader opens (head, encoder, class means, ensemble members' ``metadata.json``, which hold their own hashes)
+loader opens (head, encoder, class means, speech head, ensemble members' ``metadata.json``, which hold their own hashes)
 is checked before onnxruntime or numpy sees it. Files in the directory that the metadata does not name
 are never opened, and so are ignored. ONNX is a data format: loading it executes no Python code.
 
@@ -50,6 +51,17 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def npy_bytes(a) -> bytes:
+    """A numpy array as the bytes of a ``.npy`` file (no pickle), for :func:`save_model_dir`."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(a), allow_pickle=False)
+    return buf.getvalue()
 
 
 def metadata_digest(meta: dict[str, Any]) -> str:
@@ -194,6 +206,9 @@ def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
     class_means = (meta.get("adaptation") or {}).get("class_means")
     if class_means:
         refs[class_means] = "class means"
+    speech_head = (meta.get("speech_head") or {}).get("file")
+    if speech_head:
+        refs[speech_head] = "speech head"
     return refs
 
 
@@ -265,6 +280,14 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
         class_means = (adaptation or {}).get("class_means")
         if class_means is not None and not _plain_name(class_means):
             raise bad(f"class means {class_means!r} is not a file name")
+        speech_head = meta.get("speech_head")
+        if speech_head is not None and (
+            not isinstance(speech_head, dict)
+            or not _plain_name(speech_head.get("file"))
+            or not _number(speech_head.get("threshold", 0.5))
+            or not 0 < speech_head.get("threshold", 0.5) < 1
+        ):
+            raise bad("speech_head must be an object with a 'file' name and a 'threshold' between 0 and 1")
         if frontend["type"] == "whisper" and not _plain_name(frontend.get("encoder", "encoder.onnx")):
             raise bad(f"encoder {frontend.get('encoder')!r} is not a file name")
     for name, what in referenced_files(meta).items():

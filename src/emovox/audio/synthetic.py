@@ -1,0 +1,349 @@
+"""Synthetic signals without voice (and two helpers to degrade speech), float32 at 16 kHz.
+
+What the speech checks are tested, measured and trained on (:mod:`emovox.speech_head` learns "no speech" from
+these; the tests and ``benchmarks/bench_speech.py`` use them too). Plain functions: every generator returns a mono ``np.float32`` array at
+``SR`` = 16 kHz; random ones take a ``seed``. Levels are given in dBFS of the RMS (``level_db``), so that
+``-20`` is a normal recording level and ``-90`` near-silence.
+
+Examples
+--------
+>>> from emovox.audio.synthetic import music, white_noise, add_noise
+>>> y = add_noise(music(seed=1), snr_db=30, seed=1)
+>>> y.dtype, y.shape
+(dtype('float32'), (48000,))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SR = 16000
+
+__all__ = [
+    "NON_SPEECH",
+    "SR",
+    "add_noise",
+    "brown_noise",
+    "chords",
+    "clicks",
+    "drums",
+    "hum",
+    "music",
+    "non_speech",
+    "pink_noise",
+    "silence",
+    "sweep",
+    "telephone",
+    "tone",
+    "tone_pair",
+    "white_noise",
+]
+
+
+def _n(seconds: float) -> int:
+    return int(round(seconds * SR))
+
+
+def _at_level(y: np.ndarray, level_db: float) -> np.ndarray:
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms == 0.0:
+        return y.astype(np.float32)
+    return (y * (10 ** (level_db / 20) / rms)).astype(np.float32)
+
+
+def silence(seconds: float = 3.0, level_db: float | None = None, seed: int = 0) -> np.ndarray:
+    """Digital silence (``level_db=None``) or near-silence: white noise at ``level_db`` dBFS (e.g. -80)."""
+    if level_db is None:
+        return np.zeros(_n(seconds), dtype=np.float32)
+    return white_noise(seconds, level_db=level_db, seed=seed)
+
+
+def white_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
+    """Gaussian white noise."""
+    return _at_level(np.random.default_rng(seed).standard_normal(_n(seconds)), level_db)
+
+
+def _coloured(seconds: float, exponent: float, level_db: float, seed: int) -> np.ndarray:
+    n = _n(seconds)
+    spec = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / SR)
+    f[0] = f[1]
+    y = np.fft.irfft(spec / f ** (exponent / 2), n)
+    return _at_level(y - y.mean(), level_db)
+
+
+def pink_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
+    """1/f noise."""
+    return _coloured(seconds, 1.0, level_db, seed)
+
+
+def brown_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
+    """1/f^2 (Brownian) noise."""
+    return _coloured(seconds, 2.0, level_db, seed)
+
+
+def hum(
+    seconds: float = 3.0, freq: float = 50.0, n_harmonics: int = 8, level_db: float = -25.0, seed: int = 0
+) -> np.ndarray:
+    """Mains hum: ``freq`` (50 or 60 Hz) plus harmonics with random amplitudes (odd ones stronger)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(_n(seconds)) / SR
+    y = np.zeros_like(t)
+    for k in range(1, n_harmonics + 1):
+        amp = rng.uniform(0.2, 1.0) / k ** (0.5 if k % 2 else 1.0)
+        y += amp * np.sin(2 * np.pi * k * freq * t + rng.uniform(0, 2 * np.pi))
+    return _at_level(y, level_db)
+
+
+def tone(freq: float = 440.0, seconds: float = 3.0, level_db: float = -20.0) -> np.ndarray:
+    """Pure sine tone."""
+    t = np.arange(_n(seconds)) / SR
+    return _at_level(np.sin(2 * np.pi * freq * t), level_db)
+
+
+def tone_pair(
+    f1: float = 350.0, f2: float = 440.0, seconds: float = 3.0, level_db: float = -20.0
+) -> np.ndarray:
+    """Two simultaneous sines (dial tone by default)."""
+    t = np.arange(_n(seconds)) / SR
+    return _at_level(np.sin(2 * np.pi * f1 * t) + np.sin(2 * np.pi * f2 * t), level_db)
+
+
+def sweep(
+    f_start: float = 100.0,
+    f_end: float = 4000.0,
+    seconds: float = 3.0,
+    log: bool = True,
+    level_db: float = -20.0,
+) -> np.ndarray:
+    """Sine sweep from ``f_start`` to ``f_end`` Hz, exponential (``log=True``) or linear."""
+    t = np.arange(_n(seconds)) / SR
+    if log:
+        k = np.log(f_end / f_start) / seconds
+        phase = 2 * np.pi * f_start * (np.exp(k * t) - 1) / k
+    else:
+        phase = 2 * np.pi * (f_start * t + 0.5 * (f_end - f_start) / seconds * t**2)
+    return _at_level(np.sin(phase), level_db)
+
+
+def clicks(rate_hz: float = 2.0, seconds: float = 3.0, level_db: float = -25.0, seed: int = 0) -> np.ndarray:
+    """Metronome: short decaying clicks (an impulse and a 2-4 kHz ring) every ``1 / rate_hz`` seconds."""
+    rng = np.random.default_rng(seed)
+    n = _n(seconds)
+    y = np.zeros(n)
+    tk = np.arange(_n(0.02)) / SR
+    ring = np.sin(2 * np.pi * rng.uniform(2000, 4000) * tk) * np.exp(-tk / 0.003)
+    ring[0] += 1.0
+    step = SR / rate_hz
+    for start in np.arange(rng.uniform(0, step), n, step).astype(int):
+        seg = ring[: n - start]
+        y[start : start + seg.size] += seg
+    # clicks are short: set the level on the peak (RMS would make the clicks huge)
+    return (y / np.abs(y).max() * 10 ** ((level_db + 15) / 20)).astype(np.float32)
+
+
+def _adsr(n: int, rng: np.random.Generator) -> np.ndarray:
+    a = max(1, int(n * rng.uniform(0.02, 0.15)))
+    d = max(1, int(n * rng.uniform(0.05, 0.3)))
+    r = max(1, int(n * rng.uniform(0.05, 0.3)))
+    s = max(0, n - a - d - r)
+    sus = rng.uniform(0.3, 0.9)
+    env = np.concatenate(
+        [np.linspace(0, 1, a), np.linspace(1, sus, d), np.full(s, sus), np.linspace(sus, 0, r)]
+    )
+    return env[:n]
+
+
+def _note(
+    freq: float, n: int, rng: np.random.Generator, timbre: np.ndarray, vibrato: float = 0.0
+) -> np.ndarray:
+    t = np.arange(n) / SR
+    phase = 2 * np.pi * freq * t
+    if vibrato:  # depth in semitones, 5-7 Hz
+        rate = rng.uniform(5, 7)
+        inst = freq * 2 ** (vibrato / 12 * np.sin(2 * np.pi * rate * t))
+        phase = 2 * np.pi * np.cumsum(inst) / SR
+    y = np.zeros(n)
+    for k, amp in enumerate(timbre, start=1):
+        if k * freq < SR / 2 - 500:
+            y += amp * np.sin(k * phase)
+    return y * _adsr(n, rng)
+
+
+def _timbre(rng: np.random.Generator) -> np.ndarray:
+    kind = rng.integers(4)
+    k = np.arange(1, 13)
+    if kind == 0:  # sawtooth-like (strings, brass)
+        return 1.0 / k
+    if kind == 1:  # clarinet-like: odd harmonics
+        return np.where(k % 2 == 1, 1.0 / k, 0.0)
+    if kind == 2:  # flute-like: few harmonics
+        return np.exp(-(k - 1) * 1.2)
+    return rng.uniform(0.1, 1.0, k.size) / k**0.7  # random organ stop
+
+
+def _melody(seconds: float, rng: np.random.Generator, vibrato: float) -> np.ndarray:
+    n_total = _n(seconds)
+    y = np.zeros(n_total)
+    timbre = _timbre(rng)
+    beat = 60.0 / rng.uniform(70, 160)
+    scale = np.array([0, 2, 4, 5, 7, 9, 11, 12])
+    base = rng.uniform(110, 440)
+    pos = 0
+    while pos < n_total:
+        dur = _n(beat * rng.choice([0.5, 1.0, 1.0, 2.0]))
+        legato = rng.uniform(0.7, 1.1)
+        freq = base * 2 ** (rng.choice(scale) / 12 + rng.integers(-1, 2) * (rng.random() < 0.2))
+        m = min(int(dur * legato), n_total - pos)
+        if m > 16:
+            y[pos : pos + m] += _note(freq, m, rng, timbre, vibrato)
+        pos += dur
+    return y
+
+
+def chords(seconds: float = 3.0, seed: int = 0, level_db: float = -20.0) -> np.ndarray:
+    """Block chords (triads of harmonic notes with ADSR envelopes), one or two per second."""
+    rng = np.random.default_rng(seed)
+    n_total = _n(seconds)
+    y = np.zeros(n_total)
+    timbre = _timbre(rng)
+    dur = _n(rng.uniform(0.5, 1.2))
+    for pos in range(0, n_total, dur):
+        root = rng.uniform(110, 330)
+        m = min(dur, n_total - pos)
+        voicings = ([0, 4, 7], [0, 3, 7], [0, 4, 7, 11], [0, 5, 9])
+        for semis in voicings[int(rng.integers(len(voicings)))]:
+            y[pos : pos + m] += _note(root * 2 ** (semis / 12), m, rng, timbre)
+    return _at_level(y, level_db)
+
+
+def drums(seconds: float = 3.0, seed: int = 0, level_db: float = -20.0) -> np.ndarray:
+    """A drum pattern: kick (pitch-dropping sine), snare (noise burst) and hi-hat (short high noise) on a grid."""
+    rng = np.random.default_rng(seed)
+    n_total = _n(seconds)
+    y = np.zeros(n_total)
+    step = _n(60.0 / rng.uniform(80, 160) / 2)  # eighth notes
+    pattern = rng.random((3, 8)) < [[0.4], [0.3], [0.8]]
+    pattern[0, 0] = pattern[1, 4] = True
+    tk = np.arange(_n(0.25)) / SR
+    kick = np.sin(2 * np.pi * (50 * tk + 60 * 0.03 * (1 - np.exp(-tk / 0.03)))) * np.exp(-tk / 0.08)
+    for i, pos in enumerate(range(0, n_total, step)):
+        for inst in range(3):
+            if not pattern[inst, i % 8]:
+                continue
+            if inst == 0:
+                hit = kick
+            elif inst == 1:
+                hit = rng.standard_normal(tk.size) * np.exp(-tk / 0.05) * 0.6
+            else:
+                hit = np.diff(rng.standard_normal(tk.size + 1)) * np.exp(-tk / 0.01) * 0.3
+            m = min(hit.size, n_total - pos)
+            y[pos : pos + m] += hit[:m]
+    return _at_level(y, level_db)
+
+
+def music(seed: int = 0, seconds: float = 3.0, level_db: float = -20.0) -> np.ndarray:
+    """Synthetic instrumental music without voice; the seed picks the arrangement.
+
+    seed % 4: 0 melody alone, 1 melody + chords, 2 melody + drums, 3 melody + chords + drums. Melodies
+    are notes of a major scale with a harmonic timbre (sawtooth, clarinet, flute or organ) and ADSR
+    envelopes at 70-160 bpm; every third seed adds a 5-7 Hz vibrato of 0.2-0.5 semitone.
+    """
+    rng = np.random.default_rng(seed)
+    vibrato = rng.uniform(0.2, 0.5) if seed % 3 == 2 else 0.0
+    y = _melody(seconds, rng, vibrato)
+    y = y / max(np.sqrt(np.mean(y**2)), 1e-12)
+    arrangement = seed % 4
+    if arrangement in (1, 3):
+        y = y + 0.7 * chords(seconds, seed=seed + 1000, level_db=0.0)
+    if arrangement in (2, 3):
+        y = y + 0.8 * drums(seconds, seed=seed + 2000, level_db=0.0)
+    return _at_level(y, level_db)
+
+
+def add_noise(y: np.ndarray, snr_db: float = 30.0, seed: int = 0, kind: str = "white") -> np.ndarray:
+    """``y`` plus white (or ``kind="pink"``) noise at ``snr_db`` below the signal's RMS."""
+    y = np.asarray(y, dtype=np.float32)
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    level = 20 * np.log10(max(rms, 1e-10)) - snr_db
+    gen = pink_noise if kind == "pink" else white_noise
+    return (y + gen(y.size / SR, level_db=level, seed=seed)[: y.size]).astype(np.float32)
+
+
+def telephone(y: np.ndarray, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
+    """Band-limit to the telephone band (8th-order Butterworth band-pass, zero phase)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(8, [low, high], btype="bandpass", fs=SR, output="sos")
+    return sosfiltfilt(sos, np.asarray(y, dtype=np.float64)).astype(np.float32)
+
+
+def non_speech(
+    kind: str, seed: int = 0, seconds: float = 3.0, noise_snr_db: float | None = 30.0
+) -> np.ndarray:
+    """One clip of a non-speech ``kind`` (see ``NON_SPEECH``) with parameters drawn from ``seed``.
+
+    A little white noise (``noise_snr_db`` below the clip; ``None`` for none) is added, except to digital
+    silence.
+    """
+    rng = np.random.default_rng([seed, sum(map(ord, kind))])
+    level = float(rng.uniform(-40, -6))
+    if kind == "silence":
+        return silence(seconds)
+    if kind == "near_silence":
+        y = silence(seconds, level_db=float(rng.uniform(-100, -70)), seed=seed)
+        noise_snr_db = None
+    elif kind == "white_noise":
+        y = white_noise(seconds, level_db=level, seed=seed)
+    elif kind == "pink_noise":
+        y = pink_noise(seconds, level_db=level, seed=seed)
+    elif kind == "brown_noise":
+        y = brown_noise(seconds, level_db=level, seed=seed)
+    elif kind == "hum":
+        y = hum(
+            seconds,
+            freq=float(rng.choice([50.0, 60.0])),
+            n_harmonics=int(rng.integers(1, 12)),
+            level_db=level,
+            seed=seed,
+        )
+    elif kind == "tone":
+        y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
+    elif kind == "tone_pair":
+        f1 = float(np.exp(rng.uniform(np.log(100), np.log(3000))))
+        y = tone_pair(f1, f1 * float(rng.uniform(1.05, 2.5)), seconds, level_db=level)
+    elif kind == "sweep":
+        lo, hi = sorted(np.exp(rng.uniform(np.log(60), np.log(6000), 2)))
+        if rng.random() < 0.5:
+            lo, hi = hi, lo
+        y = sweep(float(lo), float(hi), seconds, log=bool(rng.random() < 0.5), level_db=level)
+    elif kind == "clicks":
+        y = clicks(float(rng.uniform(0.5, 8.0)), seconds, level_db=level, seed=seed)
+    elif kind == "music":
+        y = music(seed, seconds, level_db=level)
+    elif kind == "chords":
+        y = chords(seconds, seed=seed, level_db=level)
+    elif kind == "drums":
+        y = drums(seconds, seed=seed, level_db=level)
+    else:
+        raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(NON_SPEECH)}")
+    if noise_snr_db is not None:
+        y = add_noise(y, noise_snr_db, seed=seed + 1)
+    return y
+
+
+NON_SPEECH = (
+    "silence",
+    "near_silence",
+    "white_noise",
+    "pink_noise",
+    "brown_noise",
+    "hum",
+    "tone",
+    "tone_pair",
+    "sweep",
+    "clicks",
+    "music",
+    "chords",
+    "drums",
+)
