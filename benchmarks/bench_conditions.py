@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.signals
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_loco import CORPORA, manifest, pct  # noqa: E402
 from common import machine, md_table  # noqa: E402
@@ -44,8 +44,8 @@ def degrade(y: np.ndarray, condition: str, seed: int) -> np.ndarray:
     import soundfile as sf
 
     from emovox.audio import resample
+    from emovox.audio.synthetic import telephone
     from emovox.augment import reverb
-    from tests.signals import telephone
 
     rng = np.random.default_rng(seed)
     if condition == "noise 20 dB":

@@ -7,7 +7,7 @@ Reports, as markdown tables:
 - per corpus (every file of the shared RAVDESS, EMO-DB, EMOVO, nEMO): the share detected as speech, and
   on every ``--degraded-every``-th file the same with white noise at 10 dB SNR and band-limited to the
   telephone band (300-3400 Hz);
-- per kind of generated non-speech (``tests/signals.py``, ``--clips`` seeds of 3 s each, with 30 dB
+- per kind of generated non-speech (``emovox.audio.synthetic``, ``--clips`` seeds of 3 s each, with 30 dB
   of white noise): the share rejected and the most common reason;
 - the time per 3 s clip (median of 200 calls on one RAVDESS file cut to 3 s, one thread).
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.signals
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 CORPORA = ("ravdess", "emodb", "emovo", "nemo")
@@ -41,8 +41,8 @@ def shared_dir(cli: str | None) -> Path:
 
 def _one(args: tuple[str, bool]) -> tuple[bool, str, bool | None, bool | None]:
     from emovox.audio import load_audio
+    from emovox.audio.synthetic import add_noise, telephone
     from emovox.speech import detect_speech
-    from tests.signals import add_noise, telephone
 
     path, degrade = args
     y = load_audio(path, 16000)
@@ -55,8 +55,8 @@ def _one(args: tuple[str, bool]) -> tuple[bool, str, bool | None, bool | None]:
 
 
 def _ns(args: tuple[str, int]) -> tuple[str, bool, str]:
+    from emovox.audio.synthetic import non_speech
     from emovox.speech import detect_speech
-    from tests.signals import non_speech
 
     kind, seed = args
     r = detect_speech(non_speech(kind, seed), 16000)
@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     from common import machine, md_table
 
     from emovox.audio import find_audio, load_audio
+    from emovox.audio.synthetic import NON_SPEECH
     from emovox.speech import detect_speech
-    from tests.signals import NON_SPEECH
 
     print(f"# speech check — {machine()}\n")
     rows, missed = [], []
