@@ -26,13 +26,11 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from emovox import plots
 from emovox.corpora import shared_corpus
 from emovox.labels import SEVEN, apply_labels
-from emovox.speech_head import attach_speech_head
 from emovox.training import (
     compute_features,
     evaluate_recipe,
@@ -145,8 +143,6 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         ev.confusion_figure(f"{name}: {ev.protocol}, UA {100 * ev.summary['ua']:.1f} %"),
         out / "confusion.png",
     )
-    if recipe.features == "whisper":  # measured on encoder features only (benchmarks/bench_speech.py)
-        print("speech head:", attach_speech_head(out, np.vstack([table.X, *table.augmented.values()])))
     print(f"saved {out} ({sum(f.stat().st_size for f in out.iterdir()) / 1e6:.1f} MB)")
     return out
 

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 SPEECH_HEAD = "speech_head.npy"
 #: Speech probability under which a prediction becomes "no speech".
 THRESHOLD = 0.5
+#: A head that keeps less of its own training speech than this is not stored (features that cannot tell).
+MIN_KEPT = 0.995
 
 
 @dataclass
@@ -136,13 +138,14 @@ def attach_speech_head(
     C: float = 0.01,
     threshold: float = THRESHOLD,
     progress: Callable[[int, int], None] | None = None,
-) -> dict:
+) -> dict | None:
     """Fit a speech head for the model at ``model_dir`` and store it there (re-sealing the metadata).
 
     ``speech``: the model's training features (one row per recording, augmented copies included); the
     non-speech side is :func:`non_speech_signals` through the model's own front end. Returns the
     metadata entry (``speech_head``), with the share of its training rows on the right side of the
-    threshold."""
+    threshold; None, with a warning, when the head would reject more than 0.5 % of the training speech
+    (the model then keeps the signal check alone)."""
     from .inference import EmotionModel
     from .models.store import SEAL_KEY, npy_bytes, save_model_dir
 
@@ -163,6 +166,13 @@ def attach_speech_head(
         "speech_kept": round(float((head.probability(speech) >= threshold).mean()), 5),
         "non_speech_rejected": round(float((head.probability(other) < threshold).mean()), 5),
     }
+    if entry["speech_kept"] < MIN_KEPT:
+        log.warning(
+            "%s: no speech head stored: it would call %.1f %% of the training recordings non-speech",
+            model_dir,
+            100 * (1 - entry["speech_kept"]),
+        )
+        return None
     path = Path(model_dir)
     meta = dict(model.metadata)
     graphs: dict = {name: path / name for name in meta.get("files", {})}

@@ -484,6 +484,7 @@ class FittedClassical:
         extra: dict | None = None,
         adaptable: bool = True,
         evaluation_files: bool = True,
+        speech_head: bool | None = None,
     ) -> Path:
         """Export the classifier to ONNX and write the model directory at ``output``.
 
@@ -499,6 +500,9 @@ class FittedClassical:
         adaptable : bool
             Store the training class means that speaker adaptation needs (a model without them refuses
             ``--same-speaker``; leave them out where adaptation was measured not to help).
+        speech_head : bool, optional
+            Fit and store a learned "no speech" check on the training features (:mod:`emovox.speech_head`,
+            about 20 s); default: for encoder front ends, the only ones it was measured on.
 
         Returns
         -------
@@ -543,6 +547,10 @@ class FittedClassical:
             **(extra or {}),
         }
         out = save_model_dir(output, graphs, meta)
+        if speech_head or (speech_head is None and frontend["type"] == "whisper"):
+            from .speech_head import attach_speech_head
+
+            attach_speech_head(out, np.vstack([table.X, *table.augmented.values()]))
         if evaluation is not None and evaluation_files:
             save_evaluation_files(evaluation, out)
         return out

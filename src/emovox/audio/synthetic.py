@@ -341,7 +341,6 @@ NON_SPEECH = (
     "near_silence",
     "white_noise",
     "pink_noise",
-    "render_midi",
     "brown_noise",
     "hum",
     "tone",
