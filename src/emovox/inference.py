@@ -190,11 +190,11 @@ class EmotionModel:
         entry = self.metadata.get("speech_head")
         if not entry:
             return None
-        from .speech_head import SpeechHead
+        from .speech_head import THRESHOLD, SpeechHead
 
         n = getattr(self.frontend, "n_features", None)
         return SpeechHead.load(
-            self.path / entry["file"], n if isinstance(n, int) else None, entry["threshold"]
+            self.path / entry["file"], n if isinstance(n, int) else None, entry.get("threshold", THRESHOLD)
         )
 
     def _class_means(self) -> np.ndarray | None:

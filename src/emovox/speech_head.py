@@ -9,7 +9,7 @@ features as the emotion head; a score under its ``threshold`` makes the predicti
 The head is fitted (:func:`fit_speech_head`) on the training recordings (speech, with their augmented
 copies) against generated non-speech (:mod:`emovox.audio.synthetic`: noise, hum, tones, sweeps, clicks,
 synthetic music, chords, drums), and stored in the model directory (:func:`attach_speech_head`) as a
-plain array, hashed like every other file. ``benchmarks/bench_speech.py`` measures it on what it was not
+plain array, hashed like every other file. ``benchmarks/bench_speech_head.py`` measures it on what it was not
 fitted on: each corpus left out in turn, speech under music and noise, and real instruments (General
 MIDI pieces rendered by FluidSynth).
 
@@ -81,7 +81,7 @@ class SpeechHead:
             a = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{path}: unreadable speech head ({exc})") from None
-        if a.ndim != 1 or a.size < 2 or not np.isfinite(a).all():
+        if a.dtype.kind != "f" or a.ndim != 1 or a.size < 2 or not np.isfinite(a).all():
             raise ModelError(
                 f"{path}: a speech head is a finite 1-D array (weights, then bias), got {a.shape}"
             )
