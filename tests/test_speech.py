@@ -274,3 +274,22 @@ def test_no_torch_or_sklearn():
         "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_final_verdicts_are_silence_and_unvoiced_sound_only():
+    """What a model with a speech head may not overrule: silence and sound without voicing. Steady pitch
+    and pure tones are left to the head (speech under music is often called "steady pitch")."""
+    from emovox.audio.synthetic import non_speech
+
+    for kind, final in [
+        ("silence", True),
+        ("near_silence", True),
+        ("white_noise", True),
+        ("clicks", True),
+        ("tone", False),
+        ("sweep", False),
+        ("chords", False),
+    ]:
+        check = detect_speech(non_speech(kind, 0))
+        assert not check.speech and check.final is final, (kind, check.reason)
+    assert not SpeechCheck(True, "speech").final

@@ -264,12 +264,32 @@ class EmotionModel:
 
         return detect_speech(y, self.sample_rate)
 
-    def no_voice(self, embedding) -> str | None:
-        """Why the speech head finds no voice in an :meth:`embed` output (a ``Prediction.reason``), or None:
-        when it finds one, when the model has no head, or with :attr:`check_speech` off."""
+    def check_signal(self, y: np.ndarray, source: str = "<array>"):
+        """The speech check of a signal before it is embedded: ``(no_speech, check)``, where ``no_speech`` is
+        the ``speech=False`` :class:`Prediction` when the signal check alone decides (always without a
+        speech head; with one, only silence and sound without voicing, :attr:`SpeechCheck.final`), else
+        None; ``check`` is the :class:`~emovox.speech.SpeechCheck` (None with :attr:`check_speech` off),
+        for :meth:`no_voice`."""
+        if not self.check_speech:
+            return None, None
+        check = self.speech(y)
+        return self._verdict(check, source), check
+
+    def _verdict(self, check, source: str) -> Prediction | None:
+        if check is None or check.speech or (self.speech_head is not None and not check.final):
+            return None
+        return Prediction(source, speech=False, reason=check.reason)
+
+    def no_voice(self, embedding, check=None) -> str | None:
+        """Why the speech head, with the signal's ``check`` (:meth:`check_signal`), finds no voice in an
+        :meth:`embed` output (a ``Prediction.reason``), or None: when it does, when the model has no head,
+        or with :attr:`check_speech` off."""
         if not self.check_speech or self.speech_head is None:
             return None
-        return self.speech_head.reason(embedding)
+        return self.speech_head.reason(self._head_input(embedding), check)
+
+    def _head_input(self, embedding):
+        return embedding
 
     # ------------------------------------------------------------------------------------------------
     def embed(self, y: np.ndarray) -> np.ndarray | list:
@@ -346,20 +366,13 @@ class EmotionModel:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
         these of :attr:`labels` only, for this call."""
-        if result := self._no_speech(y, source):
+        result, check = self.check_signal(y, source)
+        if result is not None:
             return result
         e = self.embed(y)
-        if reason := self.no_voice(e):
+        if reason := self.no_voice(e, check):
             return Prediction(source, speech=False, reason=reason)
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
-
-    def _no_speech(self, y: np.ndarray, source: str) -> Prediction | None:
-        """The ``speech=False`` prediction of a signal that fails the speech check, else None."""
-        if self.check_speech:
-            check = self.speech(y)
-            if not check.speech:
-                return Prediction(source, speech=False, reason=check.reason)
-        return None
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -418,12 +431,11 @@ class EmotionModel:
                 name=name,
             )
 
-        if self.check_speech:
-            check = self.speech_stream(chunks)
-            if check is not None and not check.speech:
-                return Prediction(name, speech=False, reason=check.reason)
+        check = self.speech_stream(chunks) if self.check_speech else None
+        if result := self._verdict(check, name):
+            return result
         e = self.embed_stream(chunks)
-        if reason := self.no_voice(e):
+        if reason := self.no_voice(e, check):
             return Prediction(name, speech=False, reason=reason)
         return self.make_prediction(name, self.proba_from_embeddings(e)[0], emotions)
 
@@ -453,10 +465,10 @@ class EmotionModel:
                     yield self.predict_stream(path)  # long: window by window, never held whole
                     continue
                 y = load_audio(path, self.sample_rate)
-                result = self._no_speech(y, str(path))
+                result, check = self.check_signal(y, str(path))
                 if result is None:
                     e = self.embed(y)
-                    if reason := self.no_voice(e):
+                    if reason := self.no_voice(e, check):
                         result = Prediction(str(path), speech=False, reason=reason)
                     else:
                         result = e if together else self.proba_from_embeddings(e)[0]
@@ -512,16 +524,14 @@ class EnsembleModel(EmotionModel):
             )
         self.sample_rate = self.members[0][0].sample_rate
         self.class_means = None
-        self.speech_head = None
+        # the first member's speech head that has one decides, on that member's embedding
+        self._head_member, self.speech_head = next(
+            ((i, m.speech_head) for i, (m, _, _) in enumerate(self.members) if m.speech_head is not None),
+            (None, None),
+        )
 
-    def no_voice(self, embedding: list) -> str | None:
-        """The first member's speech head that has one decides (members are loaded with the check off)."""
-        if not self.check_speech:
-            return None
-        for (member, _, _), e in zip(self.members, embedding, strict=True):
-            if member.speech_head is not None:
-                return member.speech_head.reason(e)
-        return None
+    def _head_input(self, embedding: list):
+        return embedding[self._head_member]
 
     @property
     def can_adapt(self) -> bool:

@@ -108,6 +108,13 @@ class SpeechCheck:
     def __bool__(self) -> bool:
         return self.speech
 
+    @property
+    def final(self) -> bool:
+        """No speech whatever a model hears: silence, or no voiced sound at all (noise, clicks). Other
+        verdicts (steady pitch, pure tone, too little speech-like voicing) miss speech under music and some
+        short or harsh voices; a model with a speech head (:mod:`emovox.speech_head`) weighs them."""
+        return not self.speech and self.reason.startswith(("silence", "no voiced sound"))
+
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float)."""
         d = asdict(self)

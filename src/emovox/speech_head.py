@@ -3,8 +3,11 @@
 :func:`emovox.speech.detect_speech` decides from pitch and spectrum, before any model runs; a melody
 played with vibrato moves its pitch like a voice and passes it. Speech encoders such as Whisper's know a
 voice from an instrument far better, and an encoder model computes those features anyway, so a linear
-head on them costs one dot product per prediction. It runs after the signal check, on the same
-features as the emotion head; a score under its ``threshold`` makes the prediction "no speech".
+head on them costs one dot product per prediction. It runs on the same features as the emotion head,
+and decides with the signal check: silence and sound without any voicing stop at the signal check; after
+that, a speech probability under ``sure_below`` means "no speech" whatever the signal check said, and one
+under ``threshold`` when the signal check agrees. So speech under music, which the signal check often
+rejects, is kept, and music that moves its pitch like a voice, which it lets through, is not.
 
 The head is fitted (:func:`fit_speech_head`) on the training recordings (speech, with their augmented
 copies) against generated non-speech (:mod:`emovox.audio.synthetic`: noise, hum, tones, sweeps, clicks,
@@ -38,19 +41,23 @@ log = logging.getLogger(__name__)
 
 #: The file of a model directory that holds the head: the weights, then the bias (float32).
 SPEECH_HEAD = "speech_head.npy"
-#: Speech probability under which a prediction becomes "no speech".
+#: Speech probability under which a prediction is "no speech" when the signal check agrees.
 THRESHOLD = 0.5
+#: Speech probability under which a prediction is "no speech" whatever the signal check says.
+SURE_BELOW = 0.1
 #: A head that keeps less of its own training speech than this is not stored (features that cannot tell).
 MIN_KEPT = 0.995
 
 
 @dataclass
 class SpeechHead:
-    """A logistic speech / non-speech score on feature vectors: ``sigmoid(X @ weights + bias)``."""
+    """A logistic speech / non-speech score on feature vectors: ``sigmoid(X @ weights + bias)``, and the
+    two thresholds it decides with (see the module's docstring)."""
 
     weights: np.ndarray
     bias: float
     threshold: float = THRESHOLD
+    sure_below: float = SURE_BELOW
 
     @property
     def n_features(self) -> int:
@@ -64,18 +71,24 @@ class SpeechHead:
         z = np.clip(X @ self.weights + self.bias, -50.0, 50.0)
         return 1.0 / (1.0 + np.exp(-z))
 
-    def reason(self, x: np.ndarray) -> str | None:
-        """Why one feature vector is not speech (a ``Prediction.reason``), or None when it is."""
+    def reason(self, x: np.ndarray, check=None) -> str | None:
+        """Why one feature vector is not speech (a ``Prediction.reason``), or None when it is; ``check``:
+        the signal's :class:`~emovox.speech.SpeechCheck` (None: none was made)."""
         p = float(self.probability(x)[0])
-        if p >= self.threshold:
-            return None
-        return f"no voice in the model's features (music or other sound; speech probability {p:.2f})"
+        heard = f"no voice in the model's features (speech probability {p:.2f})"
+        if p < self.sure_below:
+            return heard
+        if p < self.threshold and check is not None and not check.speech:
+            return f"{check.reason}; {heard}"
+        return None
 
     def to_array(self) -> np.ndarray:
         return np.append(self.weights, self.bias).astype(np.float32)
 
     @classmethod
-    def load(cls, path: Path, n_features: int | None, threshold: float = THRESHOLD) -> SpeechHead:
+    def load(
+        cls, path: Path, n_features: int | None, threshold: float = THRESHOLD, sure_below: float = SURE_BELOW
+    ) -> SpeechHead:
         """The head stored at ``path`` (``allow_pickle=False``); ``n_features``: what the front end gives."""
         try:
             a = np.load(path, allow_pickle=False)
@@ -89,13 +102,21 @@ class SpeechHead:
             raise ModelError(
                 f"{path}: the speech head takes {a.size - 1} features, the front end gives {n_features}"
             )
-        if not 0.0 < threshold < 1.0:
-            raise ModelError(f"{path}: speech head threshold must be between 0 and 1, got {threshold}")
-        return cls(a[:-1].astype(np.float64), float(a[-1]), float(threshold))
+        if not 0.0 < sure_below <= threshold < 1.0:
+            raise ModelError(
+                f"{path}: speech head thresholds must satisfy 0 < sure_below <= threshold < 1, "
+                f"got {sure_below} and {threshold}"
+            )
+        return cls(a[:-1].astype(np.float64), float(a[-1]), float(threshold), float(sure_below))
 
 
 def fit_speech_head(
-    speech: np.ndarray, other: np.ndarray, *, C: float = 0.01, threshold: float = THRESHOLD
+    speech: np.ndarray,
+    other: np.ndarray,
+    *,
+    C: float = 0.01,
+    threshold: float = THRESHOLD,
+    sure_below: float = SURE_BELOW,
 ) -> SpeechHead:
     """A logistic regression of speech (rows of ``speech``) against non-speech (rows of ``other``), each
     side weighing the same, on standardised features; the scaling is folded into the weights."""
@@ -113,7 +134,7 @@ def fit_speech_head(
     scaler = StandardScaler().fit(X)
     lr = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(X), y, sample_weight=w)
     coef = lr.coef_[0] / scaler.scale_
-    return SpeechHead(coef, float(lr.intercept_[0] - scaler.mean_ @ coef), threshold)
+    return SpeechHead(coef, float(lr.intercept_[0] - scaler.mean_ @ coef), threshold, sure_below)
 
 
 def non_speech_signals(per_kind: int = 40, seed: int = 1000) -> list[tuple[str, np.ndarray]]:
@@ -137,6 +158,7 @@ def attach_speech_head(
     per_kind: int = 40,
     C: float = 0.01,
     threshold: float = THRESHOLD,
+    sure_below: float = SURE_BELOW,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict | None:
     """Fit a speech head for the model at ``model_dir`` and store it there (re-sealing the metadata).
@@ -157,14 +179,15 @@ def attach_speech_head(
         if progress:
             progress(i + 1, len(clips))
     other = np.stack(other)
-    head = fit_speech_head(speech, other, C=C, threshold=threshold)
+    head = fit_speech_head(speech, other, C=C, threshold=threshold, sure_below=sure_below)
     entry = {
         "file": SPEECH_HEAD,
         "threshold": threshold,
+        "sure_below": sure_below,
         "fitted_on": f"{len(speech)} training recordings (with augmented copies) against {len(other)} generated "
         "non-speech clips (noise, hum, tones, sweeps, clicks, synthetic music, chords, drums)",
-        "speech_kept": round(float((head.probability(speech) >= threshold).mean()), 5),
-        "non_speech_rejected": round(float((head.probability(other) < threshold).mean()), 5),
+        "speech_kept": round(float((head.probability(speech) >= sure_below).mean()), 5),
+        "non_speech_rejected": round(float((head.probability(other) < sure_below).mean()), 5),
     }
     if entry["speech_kept"] < MIN_KEPT:
         log.warning(

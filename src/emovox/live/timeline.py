@@ -40,11 +40,12 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
 def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion."""
-    if getattr(model, "check_speech", False) and not model.speech(seg.samples).speech:
+    no_speech, check = model.check_signal(seg.samples)
+    if no_speech is not None:
         seg.speech = False
         return seg
     e = model.embed(seg.samples)
-    if getattr(model, "no_voice", None) and model.no_voice(e):
+    if model.no_voice(e, check):
         seg.speech = False
         return seg
     if keep_embedding:

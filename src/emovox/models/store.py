@@ -285,9 +285,12 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
             not isinstance(speech_head, dict)
             or not _plain_name(speech_head.get("file"))
             or not _number(speech_head.get("threshold", 0.5))
-            or not 0 < speech_head.get("threshold", 0.5) < 1
+            or not _number(speech_head.get("sure_below", 0.1))
+            or not 0 < speech_head.get("sure_below", 0.1) <= speech_head.get("threshold", 0.5) < 1
         ):
-            raise bad("speech_head must be an object with a 'file' name and a 'threshold' between 0 and 1")
+            raise bad(
+                "speech_head must be an object with a 'file' name and thresholds 0 < sure_below <= threshold < 1"
+            )
         if frontend["type"] == "whisper" and not _plain_name(frontend.get("encoder", "encoder.onnx")):
             raise bad(f"encoder {frontend.get('encoder')!r} is not a file name")
     for name, what in referenced_files(meta).items():
