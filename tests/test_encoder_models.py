@@ -1,5 +1,6 @@
 """Encoder models trained through the CLI's path: the extractor cache, probe, save, predict without torch."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -239,6 +240,10 @@ def test_whisper_probe_train_predict_no_torch(encoder_ckpt, small, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (out / "encoder.onnx").is_file() and (out / "model.onnx").is_file()
+    # an encoder model fits its own speech head on its training features, stored hashed beside the head
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["speech_head"]["file"] in meta["files"] and (out / meta["speech_head"]["file"]).is_file()
+    assert meta["speech_head"]["speech_kept"] >= 0.995 and meta["speech_head"]["non_speech_rejected"] >= 0.9
     import onnx  # the model's encoder runs attention one head at a time (6 layers x 8 heads)
 
     graph = onnx.load(str(out / "encoder.onnx"), load_external_data=False).graph
