@@ -22,14 +22,17 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> speech, other = rng.normal(1.0, 1.0, (200, 8)), rng.normal(-1.0, 1.0, (200, 8))
 >>> head = fit_speech_head(speech, other)
->>> head.probability(np.ones((1, 8))).round(2), head.probability(-np.ones((1, 8))).round(2)
-(array([1.]), array([0.]))
+>>> head.probability(np.vstack([np.ones(8), -np.ones(8)])).round(2)
+array([0.87, 0.14])
+>>> head.reason(np.ones(8)) is None, head.reason(-np.ones(8))      # 0.14: over sure_below, so speech
+(True, None)
+>>> head.reason(-3 * np.ones(8))
+"no voice in the model's features (speech probability 0.00)"
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +162,6 @@ def attach_speech_head(
     C: float = 0.01,
     threshold: float = THRESHOLD,
     sure_below: float = SURE_BELOW,
-    progress: Callable[[int, int], None] | None = None,
 ) -> dict | None:
     """Fit a speech head for the model at ``model_dir`` and store it there (re-sealing the metadata).
 
@@ -168,17 +170,21 @@ def attach_speech_head(
     metadata entry (``speech_head``), with the share of its training rows on the right side of the
     threshold; None, with a warning, when the head would reject more than 0.5 % of the training speech
     (the model then keeps the signal check alone)."""
-    from .inference import EmotionModel
-    from .models.store import SEAL_KEY, npy_bytes, save_model_dir
+    from .audio import resample
+    from .extractors import from_dict
+    from .models.store import SEAL_KEY, npy_bytes, read_model_dir, save_model_dir
 
-    model = EmotionModel(model_dir, check_speech=False)
+    path = Path(model_dir)
+    meta = read_model_dir(path)
+    frontend = from_dict(meta["frontend"], path)  # the model's own front end, as prediction builds it
+    rate = int(getattr(frontend, "sample_rate", 16000))
     clips = non_speech_signals(per_kind)
-    other = []
-    for i, (_, y) in enumerate(clips):
-        other.append(np.asarray(model.embed(y), dtype=np.float64).ravel())
-        if progress:
-            progress(i + 1, len(clips))
-    other = np.stack(other)
+    other = np.stack(
+        [
+            np.asarray(frontend.process_signal(resample(y, 16000, rate)), dtype=np.float64).ravel()
+            for _, y in clips
+        ]
+    )
     head = fit_speech_head(speech, other, C=C, threshold=threshold, sure_below=sure_below)
     entry = {
         "file": SPEECH_HEAD,
@@ -196,8 +202,6 @@ def attach_speech_head(
             100 * (1 - entry["speech_kept"]),
         )
         return None
-    path = Path(model_dir)
-    meta = dict(model.metadata)
     graphs: dict = {name: path / name for name in meta.get("files", {})}
     graphs[SPEECH_HEAD] = npy_bytes(head.to_array())
     for key in ("format", "format_version", "emovox_version", "files", SEAL_KEY):
