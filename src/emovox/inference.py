@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,10 @@ from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
 from .extractors import from_dict
 from .models.store import read_model_dir
+
+if TYPE_CHECKING:
+    from .speech import SpeechCheck
+    from .speech_head import SpeechHead
 
 #: Models that ship inside the package, by name.
 BUNDLED_DIR = Path(__file__).parent / "models_data"
@@ -108,9 +112,11 @@ class EmotionModel:
     """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest.
 
     Probabilities are calibrated with the temperature stored in the model directory (when it has one).
-    ``check_speech``: :meth:`predict`, :meth:`predict_files` and :meth:`predict_signal` first check that
-    the audio holds speech (:func:`emovox.speech.detect_speech`), then, where the model has a speech head
-    (:mod:`emovox.speech_head`), that its features hold a voice; they give no emotion to what does not.
+    ``check_speech``: every prediction (:meth:`predict`, :meth:`predict_signal`, :meth:`predict_files`,
+    :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
+    (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
+    (:mod:`emovox.speech_head`), the two together (:meth:`check_signal`, :meth:`no_voice`); no emotion is
+    given to what fails.
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
@@ -186,15 +192,18 @@ class EmotionModel:
         self.class_means = self._class_means()
         self.speech_head = self._speech_head()
 
-    def _speech_head(self):
+    def _speech_head(self) -> SpeechHead | None:
         entry = self.metadata.get("speech_head")
         if not entry:
             return None
-        from .speech_head import THRESHOLD, SpeechHead
+        from .speech_head import SURE_BELOW, THRESHOLD, SpeechHead
 
         n = getattr(self.frontend, "n_features", None)
         return SpeechHead.load(
-            self.path / entry["file"], n if isinstance(n, int) else None, entry.get("threshold", THRESHOLD)
+            self.path / entry["file"],
+            n if isinstance(n, int) else None,
+            entry.get("threshold", THRESHOLD),
+            entry.get("sure_below", SURE_BELOW),
         )
 
     def _class_means(self) -> np.ndarray | None:
@@ -264,7 +273,9 @@ class EmotionModel:
 
         return detect_speech(y, self.sample_rate)
 
-    def check_signal(self, y: np.ndarray, source: str = "<array>"):
+    def check_signal(
+        self, y: np.ndarray, source: str = "<array>"
+    ) -> tuple[Prediction | None, SpeechCheck | None]:
         """The speech check of a signal before it is embedded: ``(no_speech, check)``, where ``no_speech`` is
         the ``speech=False`` :class:`Prediction` when the signal check alone decides (always without a
         speech head; with one, only silence and sound without voicing, :attr:`SpeechCheck.final`), else
@@ -275,12 +286,12 @@ class EmotionModel:
         check = self.speech(y)
         return self._verdict(check, source), check
 
-    def _verdict(self, check, source: str) -> Prediction | None:
+    def _verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         if check is None or check.speech or (self.speech_head is not None and not check.final):
             return None
         return Prediction(source, speech=False, reason=check.reason)
 
-    def no_voice(self, embedding, check=None) -> str | None:
+    def no_voice(self, embedding: np.ndarray | list, check: SpeechCheck | None = None) -> str | None:
         """Why the speech head, with the signal's ``check`` (:meth:`check_signal`), finds no voice in an
         :meth:`embed` output (a ``Prediction.reason``), or None: when it does, when the model has no head,
         or with :attr:`check_speech` off."""
@@ -288,7 +299,7 @@ class EmotionModel:
             return None
         return self.speech_head.reason(self._head_input(embedding), check)
 
-    def _head_input(self, embedding):
+    def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding
 
     # ------------------------------------------------------------------------------------------------
@@ -383,10 +394,14 @@ class EmotionModel:
 
     def speech_stream(self, chunks, block_seconds: float = SPEECH_BLOCK_SECONDS):
         """The speech check of a long recording, block by block (``block_seconds`` each): the first block
-        that holds speech decides (the rest is not read); when none does, the first block's verdict is
-        returned. Memory stays bounded; a recording up to one block long is checked exactly as
-        :meth:`speech` checks it."""
+        that holds speech decides (the rest is not read); when none does, the verdict of the first block
+        with voiced sound (not :attr:`~emovox.speech.SpeechCheck.final`: a speech head may still hear a
+        voice in it), else the first block's. Memory stays bounded; a recording up to one block long is
+        checked exactly as :meth:`speech` checks it."""
         from .audio import check_cancelled
+
+        def keep(check):  # the verdict to return when no block holds speech
+            return check if first is None or (first.final and not check.final) else first
 
         first, parts, have = None, [], 0
         n = int(block_seconds * self.sample_rate)
@@ -400,13 +415,13 @@ class EmotionModel:
                 check = self.speech(block)
                 if check.speech:
                     return check
-                first = first or check
+                first = keep(check)
                 check_cancelled()
         if have and (first is None or have >= self.sample_rate):
             check = self.speech(np.concatenate(parts))
             if check.speech:
                 return check
-            first = first or check
+            first = keep(check)
         return first
 
     def predict_stream(
@@ -530,7 +545,7 @@ class EnsembleModel(EmotionModel):
             (None, None),
         )
 
-    def _head_input(self, embedding: list):
+    def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding[self._head_member]
 
     @property

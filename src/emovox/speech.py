@@ -61,6 +61,8 @@ HOP = 160  # 10 ms
 FRAME = 512  # 32 ms
 BLOCK_FRAMES = 3000  # frames per analysis block (30 s) for long signals
 _FMIN, _FMAX = 70.0, 450.0
+# how the two final verdicts' reasons begin (SpeechCheck.final reads them)
+SILENCE, UNVOICED = "silence", "no voiced sound"
 
 
 @dataclass
@@ -113,7 +115,7 @@ class SpeechCheck:
         """No speech whatever a model hears: silence, or no voiced sound at all (noise, clicks). Other
         verdicts (steady pitch, pure tone, too little speech-like voicing) miss speech under music and some
         short or harsh voices; a model with a speech head (:mod:`emovox.speech_head`) weighs them."""
-        return not self.speech and self.reason.startswith(("silence", "no voiced sound"))
+        return not self.speech and self.reason.startswith((SILENCE, UNVOICED))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float)."""
@@ -292,7 +294,7 @@ def detect_speech(
     level_db = float(np.partition(lv, lv.size - 20)[lv.size - 20]) if lv.size > 20 else float(lv.max())
     result = SpeechCheck(False, "", level_db=level_db, peak_db=peak_db, duration=duration)
     if not level_db >= min_level_db:
-        result.reason = f"silence (level {level_db:.0f} dBFS)"
+        result.reason = f"{SILENCE} (level {level_db:.0f} dBFS)"
         log.debug("speech check: %s", result.reason)
         return result
 
@@ -330,7 +332,7 @@ def detect_speech(
             in_run[s : s + n] = True
     result.voiced_fraction = float(voiced.mean())
     if not (lengths >= 3).any():
-        result.reason = "no voiced sound (noise / clicks)"
+        result.reason = f"{UNVOICED} (noise / clicks)"
         return result
 
     # steadiness: pitch range over 5 voiced frames (50 ms) under steady_semitones

@@ -35,10 +35,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ModelError, ParameterError
+
+if TYPE_CHECKING:
+    from .speech import SpeechCheck
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ class SpeechHead:
 
     @property
     def n_features(self) -> int:
+        """The width of the feature vectors it scores."""
         return int(self.weights.size)
 
     def probability(self, X: np.ndarray) -> np.ndarray:
@@ -74,7 +79,7 @@ class SpeechHead:
         z = np.clip(X @ self.weights + self.bias, -50.0, 50.0)
         return 1.0 / (1.0 + np.exp(-z))
 
-    def reason(self, x: np.ndarray, check=None) -> str | None:
+    def reason(self, x: np.ndarray, check: SpeechCheck | None = None) -> str | None:
         """Why one feature vector is not speech (a ``Prediction.reason``), or None when it is; ``check``:
         the signal's :class:`~emovox.speech.SpeechCheck` (None: none was made)."""
         p = float(self.probability(x)[0])
@@ -86,6 +91,7 @@ class SpeechHead:
         return None
 
     def to_array(self) -> np.ndarray:
+        """What :data:`SPEECH_HEAD` holds: the weights, then the bias, float32."""
         return np.append(self.weights, self.bias).astype(np.float32)
 
     @classmethod
@@ -165,17 +171,32 @@ def attach_speech_head(
 ) -> dict | None:
     """Fit a speech head for the model at ``model_dir`` and store it there (re-sealing the metadata).
 
-    ``speech``: the model's training features (one row per recording, augmented copies included); the
-    non-speech side is :func:`non_speech_signals` through the model's own front end. Returns the
-    metadata entry (``speech_head``), with the share of its training rows on the right side of the
-    threshold; None, with a warning, when the head would reject more than 0.5 % of the training speech
-    (the model then keeps the signal check alone)."""
+    Parameters
+    ----------
+    model_dir : str or Path
+        A single (not ensemble) model directory; a head stored before is replaced.
+    speech : numpy.ndarray
+        The model's training features, one row per recording (augmented copies included). The non-speech
+        side is :func:`non_speech_signals` through the model's own front end.
+    per_kind, C, threshold, sure_below
+        See :func:`non_speech_signals` and :func:`fit_speech_head`.
+
+    Returns
+    -------
+    dict or None
+        The metadata entry (``speech_head``), with ``speech_kept`` and ``non_speech_rejected``: the shares
+        of its own training rows that the head alone (``sure_below``) keeps and rejects. None, with a
+        warning, when it alone would reject more than 0.5 % of the training speech: nothing is stored and
+        the model keeps the signal check alone.
+    """
     from .audio import resample
     from .extractors import from_dict
     from .models.store import SEAL_KEY, npy_bytes, read_model_dir, save_model_dir
 
     path = Path(model_dir)
     meta = read_model_dir(path)
+    if meta.get("kind") == "ensemble":
+        raise ModelError(f"{path}: an ensemble takes its members' speech heads; attach one to a member")
     frontend = from_dict(meta["frontend"], path)  # the model's own front end, as prediction builds it
     rate = int(getattr(frontend, "sample_rate", 16000))
     clips = non_speech_signals(per_kind)
@@ -202,9 +223,10 @@ def attach_speech_head(
             100 * (1 - entry["speech_kept"]),
         )
         return None
-    graphs: dict = {name: path / name for name in meta.get("files", {})}
+    before = (meta.get("speech_head") or {}).get("file")
+    graphs: dict = {name: path / name for name in meta.get("files", {}) if name != before}
     graphs[SPEECH_HEAD] = npy_bytes(head.to_array())
-    for key in ("format", "format_version", "emovox_version", "files", SEAL_KEY):
+    for key in ("files", SEAL_KEY):  # the version that saved the model stays its version
         meta.pop(key, None)
     meta["speech_head"] = entry
     save_model_dir(path, graphs, meta)

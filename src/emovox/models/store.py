@@ -280,7 +280,7 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
         class_means = (adaptation or {}).get("class_means")
         if class_means is not None and not _plain_name(class_means):
             raise bad(f"class means {class_means!r} is not a file name")
-        speech_head = meta.get("speech_head")
+        speech_head = meta.get("speech_head")  # defaults: emovox.speech_head.THRESHOLD and SURE_BELOW
         if speech_head is not None and (
             not isinstance(speech_head, dict)
             or not _plain_name(speech_head.get("file"))
