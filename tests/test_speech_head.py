@@ -28,6 +28,7 @@ from emovox.models.store import SEAL_KEY, metadata_digest, npy_bytes, sha256
 from emovox.speech import detect_speech
 from emovox.speech_head import SPEECH_HEAD, SpeechHead, fit_speech_head
 
+from .test_model_integrity import _refused
 from .test_server_support import ProcessServer, wav_bytes
 
 SR = 16000
@@ -446,16 +447,6 @@ def _write(d: Path, meta: dict, seal: bool) -> None:
     if seal:  # a tool that recomputes the seal but not the structure
         meta[SEAL_KEY] = metadata_digest(meta)
     (d / "metadata.json").write_text(json.dumps(meta, indent=2))
-
-
-def _refused(d: Path, *words: str) -> str:
-    with pytest.raises(ModelError) as info:
-        load_model(d)
-    msg = str(info.value)
-    assert "\n" not in msg and str(d) in msg, msg
-    for w in words:
-        assert w in msg, msg
-    return msg
 
 
 def test_copy_loads_with_its_head(copy, vibrato):
