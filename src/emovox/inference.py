@@ -35,6 +35,9 @@ BUNDLED_DIR = Path(__file__).parent / "models_data"
 DEFAULT_MODEL = "default"
 #: Long recordings get the speech check block by block (see EmotionModel.speech_stream).
 SPEECH_BLOCK_SECONDS = 180.0
+#: A recording the speech head rejects as a whole is searched for a voice in windows this long (half
+#: overlapping), see EmotionModel.voice_embedding.
+VOICE_WINDOW_SECONDS = 3.0
 
 
 def bundled_models() -> list[str]:
@@ -302,6 +305,37 @@ class EmotionModel:
     def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding
 
+    def voice_embedding(
+        self, embedding: np.ndarray | list, check: SpeechCheck | None, chunks
+    ) -> tuple[np.ndarray | list | None, str | None]:
+        """What to score: ``(embedding, None)``, or ``(None, reason)`` when there is no speech.
+
+        ``embedding`` (of the whole recording) is scored when :meth:`no_voice` finds a voice in it. When it
+        does not, the recording (``chunks()``: a callable returning a fresh iterator of mono chunks) is
+        searched in windows of :data:`VOICE_WINDOW_SECONDS`, hop half that: speech after a long stretch of
+        music is music in the pooled features but a voice in its own windows. The mean embedding of the
+        windows the head is sure of (:attr:`~emovox.speech_head.SpeechHead.sure_voice`) is scored
+        instead; with none, the recording is "no speech". Ensembles score the whole recording only.
+        """
+        reason = self.no_voice(embedding, check)
+        if reason is None:
+            return embedding, None
+        if isinstance(embedding, list) or chunks is None:
+            return None, reason
+        from .audio import context_windows
+
+        hop = int(VOICE_WINDOW_SECONDS * self.sample_rate / 2)
+        head, voice = self.speech_head, []
+        for k, seg, lo, total in context_windows(chunks(), hop, hop // 2):
+            if (total is not None and lo + hop >= total and k) or seg.size < self.sample_rate:
+                break  # the last window was already whole; a stub under 1 s is not judged
+            e = self.embed(seg)
+            if head.probability(e)[0] >= head.sure_voice:
+                voice.append(np.asarray(e))
+        if not voice:
+            return None, reason
+        return np.mean(voice, axis=0), None
+
     # ------------------------------------------------------------------------------------------------
     def embed(self, y: np.ndarray) -> np.ndarray | list:
         """The front end's representation of one mono signal at :attr:`sample_rate` (an ensemble: a list
@@ -380,8 +414,8 @@ class EmotionModel:
         result, check = self.check_signal(y, source)
         if result is not None:
             return result
-        e = self.embed(y)
-        if reason := self.no_voice(e, check):
+        e, reason = self.voice_embedding(self.embed(y), check, lambda: iter([y]))
+        if reason:
             return Prediction(source, speech=False, reason=reason)
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
 
@@ -449,8 +483,8 @@ class EmotionModel:
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._verdict(check, name):
             return result
-        e = self.embed_stream(chunks)
-        if reason := self.no_voice(e, check):
+        e, reason = self.voice_embedding(self.embed_stream(chunks), check, chunks)
+        if reason:
             return Prediction(name, speech=False, reason=reason)
         return self.make_prediction(name, self.proba_from_embeddings(e)[0], emotions)
 
@@ -482,8 +516,8 @@ class EmotionModel:
                 y = load_audio(path, self.sample_rate)
                 result, check = self.check_signal(y, str(path))
                 if result is None:
-                    e = self.embed(y)
-                    if reason := self.no_voice(e, check):
+                    e, reason = self.voice_embedding(self.embed(y), check, lambda y=y: iter([y]))
+                    if reason:
                         result = Prediction(str(path), speech=False, reason=reason)
                     else:
                         result = e if together else self.proba_from_embeddings(e)[0]

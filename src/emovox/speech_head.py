@@ -67,6 +67,12 @@ class SpeechHead:
     sure_below: float = SURE_BELOW
 
     @property
+    def sure_voice(self) -> float:
+        """Speech probability from which a window of a rejected recording is surely a voice
+        (``1 - sure_below``: as sure of the voice as ``sure_below`` is of its absence)."""
+        return 1.0 - self.sure_below
+
+    @property
     def n_features(self) -> int:
         """The width of the feature vectors it scores."""
         return int(self.weights.size)

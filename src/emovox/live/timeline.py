@@ -44,8 +44,8 @@ def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     if no_speech is not None:
         seg.speech = False
         return seg
-    e = model.embed(seg.samples)
-    if model.no_voice(e, check):
+    e, reason = model.voice_embedding(model.embed(seg.samples), check, lambda: iter([seg.samples]))
+    if reason:
         seg.speech = False
         return seg
     if keep_embedding:
