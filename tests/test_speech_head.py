@@ -634,3 +634,45 @@ def test_attach_replaces_the_head_keeps_the_version_and_refuses_what_it_cannot_u
     ens = save_ensemble(tmp_path / "ens", {"default": copy, "classical": BUNDLED_DIR / "classical"})
     with pytest.raises(ModelError, match="ensemble"):
         attach_speech_head(ens, speech, per_kind=2)
+
+
+# ------------------------------------------------------------------- speech after a long stretch of music
+def _after(speech: np.ndarray, piece: np.ndarray, ratio: float) -> np.ndarray:
+    """``ratio`` times the speech's duration of ``piece`` at the speech's RMS, then the speech."""
+    music = np.resize(piece, int(ratio * speech.size)).astype(np.float64)
+    return np.concatenate([music * _rms(speech) / _rms(music), speech]).astype(np.float32)
+
+
+def test_speech_after_music_is_found_in_its_windows(model, speech_audio, pieces):
+    """Four times as much music as speech: pooled over the file the head hears music (it rejects most of
+    these as a whole), but the windows over the speech are voice, and the emotion is scored on them: the
+    same emotion as the utterance alone, for most."""
+    whole_rejected, same = 0, 0
+    for i, (path, y) in enumerate(speech_audio.items()):
+        z = _after(y, pieces[MIDI_SEEDS[i % len(MIDI_SEEDS)]], 4.0)
+        whole_rejected += model.no_voice(model.embed(z)) is not None
+        pred = model.predict_signal(z, path)
+        assert pred.speech and pred.label in model.labels, (path, pred)
+        same += pred.label == model.predict_signal(y, path).label
+    assert whole_rejected >= len(speech_audio) // 2  # the premise: the pooled features say music
+    assert same >= 0.7 * len(speech_audio), same
+
+
+def test_windows_do_not_find_a_voice_in_music(model, pieces):
+    e_reason = []
+    for s, y in pieces.items():
+        e, reason = model.voice_embedding(model.embed(y), None, lambda y=y: iter([y]))
+        e_reason.append((s, e is None, reason))
+    assert all(none and reason.startswith(REASON) for _, none, reason in e_reason), e_reason
+
+
+def test_stream_and_timeline_find_the_voice_after_music(model, speech_audio, pieces):
+    from emovox.live import Segment
+    from emovox.live.timeline import classify
+
+    path, y = next(iter(speech_audio.items()))
+    z = _after(y, pieces[MIX_PIECE], 3.0)
+    pred = model.predict_stream(wav_bytes(z, SR), "after-music.wav")
+    assert pred.speech and pred.label in model.labels, pred
+    seg = classify(model, Segment(0.0, z.size / SR, samples=z))
+    assert seg.speech and seg.emotion in model.labels, seg
