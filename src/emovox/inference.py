@@ -118,8 +118,8 @@ class EmotionModel:
     ``check_speech``: every prediction (:meth:`predict`, :meth:`predict_signal`, :meth:`predict_files`,
     :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
     (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
-    (:mod:`emovox.speech_head`), the two together (:meth:`check_signal`, :meth:`no_voice`); no emotion is
-    given to what fails.
+    (:mod:`emovox.speech_head`), the two together (:meth:`check_signal`, then :meth:`voice_embedding`); no
+    emotion is given to what fails.
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
