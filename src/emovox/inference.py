@@ -36,8 +36,9 @@ DEFAULT_MODEL = "default"
 #: Long recordings get the speech check block by block (see EmotionModel.speech_stream).
 SPEECH_BLOCK_SECONDS = 180.0
 #: A recording the speech head rejects as a whole is searched for a voice in windows this long (half
-#: overlapping), see EmotionModel.voice_embedding.
+#: overlapping), over its first VOICE_SEARCH_SECONDS (see EmotionModel.voice_embedding).
 VOICE_WINDOW_SECONDS = 3.0
+VOICE_SEARCH_SECONDS = 600.0
 
 
 def bundled_models() -> list[str]:
@@ -312,10 +313,12 @@ class EmotionModel:
 
         ``embedding`` (of the whole recording) is scored when :meth:`no_voice` finds a voice in it. When it
         does not, the recording (``chunks()``: a callable returning a fresh iterator of mono chunks) is
-        searched in windows of :data:`VOICE_WINDOW_SECONDS`, hop half that: speech after a long stretch of
-        music is music in the pooled features but a voice in its own windows. The mean embedding of the
-        windows the head is sure of (:attr:`~emovox.speech_head.SpeechHead.sure_voice`) is scored
-        instead; with none, the recording is "no speech". Ensembles score the whole recording only.
+        searched in windows of :data:`VOICE_WINDOW_SECONDS` (the first one shorter), hop half that, over
+        its first :data:`VOICE_SEARCH_SECONDS` (an encoder run per hop: a longer recording is better cut
+        with ``--timeline``): speech after a long stretch of music is music in the pooled features but a
+        voice in its own windows. The mean embedding of the windows the head is sure of
+        (:attr:`~emovox.speech_head.SpeechHead.sure_voice`) is scored instead; with none, the recording is
+        "no speech". Ensembles score the whole recording only.
         """
         reason = self.no_voice(embedding, check)
         if reason is None:
@@ -327,8 +330,10 @@ class EmotionModel:
         hop = int(VOICE_WINDOW_SECONDS * self.sample_rate / 2)
         head, voice = self.speech_head, []
         for k, seg, lo, total in context_windows(chunks(), hop, hop // 2):
-            if (total is not None and lo + hop >= total and k) or seg.size < self.sample_rate:
-                break  # the last window was already whole; a stub under 1 s is not judged
+            if total is not None and (lo + hop >= total if k else seg.size >= total):
+                break  # the rest was in the last window (the first: it is the whole, already rejected)
+            if lo >= VOICE_SEARCH_SECONDS * self.sample_rate:
+                break
             e = self.embed(seg)
             if head.probability(e)[0] >= head.sure_voice:
                 voice.append(np.asarray(e))

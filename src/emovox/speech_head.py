@@ -69,8 +69,9 @@ class SpeechHead:
     @property
     def sure_voice(self) -> float:
         """Speech probability from which a window of a rejected recording is surely a voice
-        (``1 - sure_below``: as sure of the voice as ``sure_below`` is of its absence)."""
-        return 1.0 - self.sure_below
+        (``1 - sure_below``: as sure of the voice as ``sure_below`` is of its absence; never under
+        ``threshold``)."""
+        return max(1.0 - self.sure_below, self.threshold)
 
     @property
     def n_features(self) -> int:
