@@ -6,8 +6,10 @@ voice from an instrument far better, and an encoder model computes those feature
 head on them costs one dot product per prediction. It runs on the same features as the emotion head,
 and decides with the signal check: silence and sound without any voicing stop at the signal check; after
 that, a speech probability under ``sure_below`` means "no speech" whatever the signal check said, and one
-under ``threshold`` when the signal check agrees. So speech under music, which the signal check often
-rejects, is kept, and music that moves its pitch like a voice, which it lets through, is not.
+under ``threshold`` when the signal check agrees. A recording it rejects as a whole is searched in 3 s
+windows for a voice it is sure of (:attr:`SpeechHead.sure_voice`;
+:meth:`emovox.inference.EmotionModel.voice_embedding`). So speech under or after music, which the signal
+check often rejects, is kept, and music that moves its pitch like a voice, which it lets through, is not.
 
 The head is fitted (:func:`fit_speech_head`) on the training recordings (speech, with their augmented
 copies) against generated non-speech (:mod:`emovox.audio.synthetic`: noise, hum, tones, sweeps, clicks,
