@@ -2,8 +2,8 @@
 
     python benchmarks/bench_speech_head.py [--every 10] [--pieces 200] [--clips 40]
 
-What a model with a speech head decides (``EmotionModel.predict_signal``: ``check_signal``, then
-``voice_embedding``): silence and sound without voicing stop at the signal check
+What a model with a speech head decides (``EmotionModel.predict_signal``: ``embed_speech``, the signal check
+then ``voice_embedding``): silence and sound without voicing stop at the signal check
 (``emovox.speech.detect_speech``); otherwise the head's speech probability decides, under 0.1 alone, under
 0.5 with the signal check agreeing, and a recording it rejects as a whole is still speech if one of its
 3 s windows scores 0.9 or more. Each table sets the signal check alone beside that decision. Features: the bundled default's front end (Whisper-base int8,

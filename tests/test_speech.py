@@ -16,6 +16,7 @@ from emovox.speech import SpeechCheck, detect_speech
 
 from .conftest import SHARED
 from .signals import (
+    NON_SPEECH,
     SR,
     add_noise,
     brown_noise,
@@ -119,23 +120,7 @@ def test_music_without_vibrato(seed):
     _no_speech(add_noise(music(seed), 30, seed=seed))
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "silence",
-        "near_silence",
-        "white_noise",
-        "pink_noise",
-        "brown_noise",
-        "hum",
-        "tone",
-        "tone_pair",
-        "sweep",
-        "clicks",
-        "chords",
-        "drums",
-    ],
-)
+@pytest.mark.parametrize("kind", [k for k in NON_SPEECH if k != "music"])  # music: the vibrato misses above
 def test_non_speech_kinds_seeded(kind):
     rejected = [not detect_speech(non_speech(kind, s)).speech for s in range(8)]
     assert all(rejected), rejected

@@ -119,8 +119,8 @@ class EmotionModel:
     ``check_speech``: every prediction (:meth:`predict`, :meth:`predict_signal`, :meth:`predict_files`,
     :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
     (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
-    (:mod:`emovox.speech_head`), the two together (:meth:`check_signal`, then :meth:`voice_embedding`); no
-    emotion is given to what fails.
+    (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`; long recordings
+    :meth:`speech_stream`, then :meth:`voice_embedding`); no emotion is given to what fails.
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
@@ -277,26 +277,29 @@ class EmotionModel:
 
         return detect_speech(y, self.sample_rate)
 
-    def check_signal(
+    def embed_speech(
         self, y: np.ndarray, source: str = "<array>"
-    ) -> tuple[Prediction | None, SpeechCheck | None]:
-        """The speech check of a signal before it is embedded: ``(no_speech, check)``, where ``no_speech`` is
-        the ``speech=False`` :class:`Prediction` when the signal check alone decides (always without a
-        speech head; with one, only silence and sound without voicing, :attr:`SpeechCheck.final`), else
-        None; ``check`` is the :class:`~emovox.speech.SpeechCheck` (None with :attr:`check_speech` off),
-        for :meth:`no_voice`."""
-        if not self.check_speech:
-            return None, None
-        check = self.speech(y)
-        return self._verdict(check, source), check
+    ) -> tuple[Prediction | None, np.ndarray | list | None]:
+        """One mono signal through both speech checks: ``(no_speech, None)``, the ``speech=False``
+        :class:`Prediction`, when there is no speech, else ``(None, embedding)``, the :meth:`embed` output
+        to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
+        speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`)."""
+        check = self.speech(y) if self.check_speech else None
+        if no_speech := self._verdict(check, source):
+            return no_speech, None
+        e, reason = self.voice_embedding(self.embed(y), check, lambda: iter([y]))
+        if reason:
+            return Prediction(source, speech=False, reason=reason), None
+        return None, e
 
     def _verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
+        """The signal check's ``speech=False`` Prediction where it decides alone (see :meth:`embed_speech`)."""
         if check is None or check.speech or (self.speech_head is not None and not check.final):
             return None
         return Prediction(source, speech=False, reason=check.reason)
 
     def no_voice(self, embedding: np.ndarray | list, check: SpeechCheck | None = None) -> str | None:
-        """Why the speech head, with the signal's ``check`` (:meth:`check_signal`), finds no voice in an
+        """Why the speech head, with the signal's ``check`` (:meth:`speech`), finds no voice in an
         :meth:`embed` output (a ``Prediction.reason``), or None: when it does, when the model has no head,
         or with :attr:`check_speech` off."""
         if not self.check_speech or self.speech_head is None:
@@ -416,12 +419,9 @@ class EmotionModel:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
         these of :attr:`labels` only, for this call."""
-        result, check = self.check_signal(y, source)
-        if result is not None:
-            return result
-        e, reason = self.voice_embedding(self.embed(y), check, lambda: iter([y]))
-        if reason:
-            return Prediction(source, speech=False, reason=reason)
+        no_speech, e = self.embed_speech(y, source)
+        if no_speech is not None:
+            return no_speech
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
 
     # ------------------------------------------------------------------------------------ long recordings
@@ -519,13 +519,9 @@ class EmotionModel:
                     yield self.predict_stream(path)  # long: window by window, never held whole
                     continue
                 y = load_audio(path, self.sample_rate)
-                result, check = self.check_signal(y, str(path))
+                result, e = self.embed_speech(y, str(path))
                 if result is None:
-                    e, reason = self.voice_embedding(self.embed(y), check, lambda y=y: iter([y]))
-                    if reason:
-                        result = Prediction(str(path), speech=False, reason=reason)
-                    else:
-                        result = e if together else self.proba_from_embeddings(e)[0]
+                    result = e if together else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
                 result = Prediction(str(path), error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch

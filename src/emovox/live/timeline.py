@@ -40,12 +40,8 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
 def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion."""
-    no_speech, check = model.check_signal(seg.samples)
+    no_speech, e = model.embed_speech(seg.samples)
     if no_speech is not None:
-        seg.speech = False
-        return seg
-    e, reason = model.voice_embedding(model.embed(seg.samples), check, lambda: iter([seg.samples]))
-    if reason:
         seg.speech = False
         return seg
     if keep_embedding:
