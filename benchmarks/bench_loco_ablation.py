@@ -78,17 +78,25 @@ VARIANTS = [
         )
         for c in (0.003, 0.01, 0.03)
     ),
-    (
-        "... + a channel-augmented copy of every recording, C 0.01 (**whisper-robust**, stop 24)",
-        Recipe(
-            "whisper",
-            "blocklogreg",
-            {"C": 0.01, "blocks": 4},
-            {**ACTIVE, "statistics": ["mean"]},
-            ("channel",),
-            align="corpus",
-            balance="corpus",
-        ),
+    # Since stop 26 a recording's copies share its weight in a balanced fit; C 0.02 now is what C 0.01 was
+    # when each copy weighed as much as a recording (the stop-24 row)
+    *(
+        (
+            f"... + a channel-augmented copy of every recording, {how}",
+            Recipe(
+                "whisper",
+                "blocklogreg",
+                {"C": c, "blocks": 4},
+                {**ACTIVE, "statistics": ["mean"]},
+                ("channel",),
+                align="corpus",
+                balance="corpus",
+            ),
+        )
+        for c, how in (
+            (0.02, "weighing as a recording, C 0.01 (whisper-robust in stop 24)"),
+            (0.01, "sharing its recording's weight, C 0.01 (**whisper-robust**, stop 26)"),
+        )
     ),
 ]
 

@@ -50,7 +50,9 @@ class FeatureTable:
 
     def balance_weights(self, idx: np.ndarray, by: str) -> np.ndarray:
         """Sample weights for :meth:`training_rows` (augmented copies included) under which every group of
-        the manifest column ``by`` weighs the same, and within a group every emotion (mean weight 1)."""
+        the manifest column ``by`` weighs the same, and within a group every emotion (mean weight 1 over the
+        recordings). A recording's augmented copies share its weight: they add variety, not recordings, so
+        a classifier's regularisation (``C``) means the same with or without them."""
         if by not in self.manifest or self.manifest[by].isna().any():
             raise CorpusError(f"balancing by {by!r} needs that column on every manifest row")
         key = (
@@ -60,7 +62,7 @@ class FeatureTable:
         )
         _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
         w = 1.0 / counts[inverse]
-        w = w / w.mean()
+        w = w / w.mean() / (1 + len(self.augmented))
         return np.tile(w, 1 + len(self.augmented))
 
 
