@@ -81,6 +81,11 @@ def test_balance_weights_make_every_corpus_and_emotion_cell_weigh_the_same():
     totals = pd.Series(w[:8]).groupby(cells.to_numpy()).sum()
     assert np.allclose(totals, totals.iloc[0]) and len(totals) == 4  # each (corpus, emotion) cell the same
     np.testing.assert_array_equal(w[8:], w[:8])  # each copy weighs as its original
+    # with or without copies, each recording weighs the same in all: its copies share its weight
+    plain = FeatureTable(X, manifest, ["x", "y"], {}, []).balance_weights(np.arange(8), "corpus")
+    two = FeatureTable(X, manifest, ["x", "y"], {}, [], augmented={"a": X, "b": X})
+    np.testing.assert_allclose(two.balance_weights(np.arange(8), "corpus").reshape(3, 8).sum(axis=0), plain)
+    assert np.isclose(plain.mean(), 1.0)
     with pytest.raises(Exception, match="balancing by 'speaker'"):
         table.balance_weights(np.arange(8), "speaker")
 
