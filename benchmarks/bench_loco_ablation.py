@@ -98,6 +98,18 @@ VARIANTS = [
             (0.01, "sharing its recording's weight, C 0.01 (**whisper-robust**, stop 26)"),
         )
     ),
+    (
+        "... + half of the copies through MP3 (`channel:codec`, stop 26)",
+        Recipe(
+            "whisper",
+            "blocklogreg",
+            {"C": 0.01, "blocks": 4},
+            {**ACTIVE, "statistics": ["mean"]},
+            ("channel:codec",),
+            align="corpus",
+            balance="corpus",
+        ),
+    ),
 ]
 
 

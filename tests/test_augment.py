@@ -114,6 +114,42 @@ def test_encoder_augment_signal_is_these_augmentations():
     assert np.array_equal(augment_signal(y, "channel", 5), random_channel(y, SR, np.random.default_rng(5)))
     with pytest.raises(ModelError):
         augment_signal(y, "reverb:1", 0)
+    with pytest.raises(ModelError, match="channel:codec"):
+        augment_signal(y, "channel:2", 0)
+
+
+def test_channel_codec_is_the_channel_copy_then_mp3_half_the_time():
+    from emovox.augment import mp3_roundtrip
+    from emovox.encoders.frontend import augment_signal
+
+    y = tone(1000, 1.0) * 0.3
+    coded = [s for s in range(12) if np.random.default_rng([s, 7]).random() < 0.5]
+    assert 3 <= len(coded) <= 9  # about half, drawn apart from the channel's own random choices
+    for seed in range(12):
+        plain, out = augment_signal(y, "channel", seed), augment_signal(y, "channel:codec", seed)
+        assert out.shape == y.shape and out.dtype == np.float32
+        assert np.array_equal(out, augment_signal(y, "channel:codec", seed))  # seeded
+        assert np.array_equal(out, plain) == (seed not in coded)
+        if seed in coded:
+            level = np.random.default_rng([seed, 7])
+            level.random()
+            assert np.array_equal(out, mp3_roundtrip(plain, SR, float(level.uniform(0.6, 0.95))))
+
+
+def test_mp3_roundtrip_keeps_the_length_and_cuts_the_top_at_a_low_bitrate():
+    from emovox.augment import mp3_roundtrip
+    from emovox.errors import ParameterError
+
+    t = np.arange(2 * SR) / SR
+    mid, high = ((0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32) for f in (1000, 7000))
+    for level in (0.0, 0.9):
+        out = mp3_roundtrip(mid, SR, level)
+        assert out.shape == mid.shape and out.dtype == np.float32
+        assert 0.85 < np.std(out[SR // 4 : -SR // 4]) / np.std(mid) < 1.05  # 1 kHz survives any bitrate
+    assert np.std(mp3_roundtrip(high, SR, 0.0)[SR // 4 : -SR // 4]) > 0.8 * np.std(high)  # ~170 kbit/s: kept
+    assert np.std(mp3_roundtrip(high, SR, 0.9)[SR // 4 : -SR // 4]) < 0.05 * np.std(high)  # ~25 kbit/s: cut
+    with pytest.raises(ParameterError, match="0-0.95"):
+        mp3_roundtrip(mid, SR, 1.0)
 
 
 def test_time_stretch_changes_duration_not_pitch():

@@ -85,13 +85,18 @@ def ensure_onnx_encoder(
 # ------------------------------------------------------------------------------------- augmentations
 def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
-    does), ``noise:SNR`` (white noise at SNR dB) or ``channel`` (a random microphone, room, line, noise and
-    gain: :func:`emovox.augment.random_channel`)."""
-    from ..augment import add_noise, random_channel, speed_change
+    does), ``noise:SNR`` (white noise at SNR dB), ``channel`` (a random microphone, room, line, noise and
+    gain: :func:`emovox.augment.random_channel`) or ``channel:codec`` (the same copy, then half the time an
+    MP3 round trip at 20-60 kbit/s: :func:`emovox.augment.mp3_roundtrip`)."""
+    from ..augment import add_noise, mp3_roundtrip, random_channel, speed_change
 
     kind, _, arg = spec.partition(":")
-    if kind == "channel":
-        return random_channel(y, 16000, np.random.default_rng(seed))
+    if kind == "channel" and arg in ("", "codec"):
+        out = random_channel(y, 16000, np.random.default_rng(seed))
+        codec = np.random.default_rng([seed, 7])  # drawn apart, so the channel is the plain copy's
+        if arg and codec.random() < 0.5:
+            out = mp3_roundtrip(out, 16000, float(codec.uniform(0.6, 0.95)))
+        return out
     # A whole-Hz source rate, and the raw draw scaled in float32, as these variants have always been made
     # (the encoder amplifies even last-bit differences; the seed is the caller's).
     if kind == "speed":
@@ -99,7 +104,7 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     if kind == "noise":
         draw = np.random.default_rng(seed).standard_normal(len(y)).astype(np.float32)
         return add_noise(y, float(arg), noise=draw, dtype=np.float32)
-    raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR or channel")
+    raise ModelError(f"unknown augmentation {spec!r}; expected speed:F, noise:SNR, channel or channel:codec")
 
 
 def content_seed(path: str | os.PathLike) -> int:
