@@ -224,7 +224,7 @@ def reverb(
 def mp3_roundtrip(y: np.ndarray, sr: int = 16000, level: float = 0.8) -> np.ndarray:
     """``y`` encoded as constant-bitrate MP3 and decoded again, as a lossy upload or voice message would be
     (libsndfile's LAME; ``level`` 0-0.95: at 16 kHz about 170 kbit/s at 0, 85 at 0.5, 25 at 0.9). The
-    length is kept (the encoder's padding cut, a short tail zero-padded).
+    length is kept (cut or zero-padded at the end).
 
     Examples
     --------
