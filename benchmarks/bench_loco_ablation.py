@@ -22,6 +22,22 @@ from common import machine, md_table  # noqa: E402
 from emovox.training import Recipe, compute_features, evaluate_recipe  # noqa: E402
 
 ACTIVE = {"layers": [2, 3, 4, 5], "pooling": "active", "threshold_db": 30.0}
+
+
+def mean_heads(c: float, augment: tuple[str, ...] = ()) -> Recipe:
+    """Each layer's mean over the voiced frames, corpora aligned and balanced, one head per layer at C ``c``
+    (whisper-robust's recipe since stop 24, with ``augment``)."""
+    return Recipe(
+        "whisper",
+        "blocklogreg",
+        {"C": c, "blocks": 4},
+        {**ACTIVE, "statistics": ["mean"]},
+        augment,
+        align="corpus",
+        balance="corpus",
+    )
+
+
 VARIANTS = [
     # name, recipe
     ("probe: every layer, mean+std over all frames, C 0.1", Recipe("whisper", "logreg", {"C": 0.1})),
@@ -64,51 +80,26 @@ VARIANTS = [
         )
         for c in (0.003, 0.01, 0.03)
     ),
-    *(
-        (
-            f"... + each layer's mean only, C {c}",
-            Recipe(
-                "whisper",
-                "blocklogreg",
-                {"C": c, "blocks": 4},
-                {**ACTIVE, "statistics": ["mean"]},
-                align="corpus",
-                balance="corpus",
-            ),
-        )
-        for c in (0.003, 0.01, 0.03)
-    ),
+    *((f"... + each layer's mean only, C {c}", mean_heads(c)) for c in (0.003, 0.01, 0.03)),
     # Since stop 26 a recording's copies share its weight in a balanced fit; C 0.02 now is what C 0.01 was
     # when each copy weighed as much as a recording (the stop-24 row)
     *(
-        (
-            f"... + a channel-augmented copy of every recording, {how}",
-            Recipe(
-                "whisper",
-                "blocklogreg",
-                {"C": c, "blocks": 4},
-                {**ACTIVE, "statistics": ["mean"]},
-                ("channel",),
-                align="corpus",
-                balance="corpus",
+        (f"... + {what}", mean_heads(c, (augment,)))
+        for c, augment, what in (
+            (
+                0.02,
+                "channel",
+                "a channel-augmented copy of every recording, weighing as a recording, C 0.01 "
+                "(whisper-robust in stop 24)",
             ),
+            (
+                0.01,
+                "channel",
+                "a channel-augmented copy of every recording, sharing its recording's weight, C 0.01 "
+                "(**whisper-robust**, stop 26)",
+            ),
+            (0.01, "channel:codec", "half of the copies through MP3 (`channel:codec`, stop 26)"),
         )
-        for c, how in (
-            (0.02, "weighing as a recording, C 0.01 (whisper-robust in stop 24)"),
-            (0.01, "sharing its recording's weight, C 0.01 (**whisper-robust**, stop 26)"),
-        )
-    ),
-    (
-        "... + half of the copies through MP3 (`channel:codec`, stop 26)",
-        Recipe(
-            "whisper",
-            "blocklogreg",
-            {"C": 0.01, "blocks": 4},
-            {**ACTIVE, "statistics": ["mean"]},
-            ("channel:codec",),
-            align="corpus",
-            balance="corpus",
-        ),
     ),
 ]
 
