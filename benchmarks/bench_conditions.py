@@ -20,7 +20,6 @@ condition, and one per corpus.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -41,11 +40,9 @@ _EXTRACTORS: dict[str, object] = {}
 
 def degrade(y: np.ndarray, condition: str, seed: int) -> np.ndarray:
     """``y`` (16 kHz mono) through one of :data:`CONDITIONS`."""
-    import soundfile as sf
-
     from emovox.audio import resample
     from emovox.audio.synthetic import telephone
-    from emovox.augment import reverb
+    from emovox.augment import codec_roundtrip, reverb
 
     rng = np.random.default_rng(seed)
     if condition == "noise 20 dB":
@@ -54,10 +51,7 @@ def degrade(y: np.ndarray, condition: str, seed: int) -> np.ndarray:
     if condition == "telephone":
         return resample(resample(telephone(y), 16000, 8000), 8000, 16000)[: len(y)].astype(np.float32)
     if condition == "opus 12 kbit/s":
-        buf = io.BytesIO()
-        sf.write(buf, y, 16000, format="OGG", subtype="OPUS", compression_level=1.0)
-        buf.seek(0)
-        return sf.read(buf, dtype="float32")[0]
+        return codec_roundtrip(y, 16000, "opus", 1.0)
     if condition == "room":
         return reverb(y, 16000, 0.7, rng, wet=0.5)
     raise ValueError(condition)

@@ -119,7 +119,7 @@ def test_encoder_augment_signal_is_these_augmentations():
 
 
 def test_channel_codec_is_the_channel_copy_then_mp3_half_the_time():
-    from emovox.augment import mp3_roundtrip
+    from emovox.augment import codec_roundtrip
     from emovox.encoders.frontend import augment_signal
 
     y = tone(1000, 1.0) * 0.3
@@ -133,23 +133,33 @@ def test_channel_codec_is_the_channel_copy_then_mp3_half_the_time():
         if seed in coded:
             level = np.random.default_rng([seed, 7])
             level.random()
-            assert np.array_equal(out, mp3_roundtrip(plain, SR, float(level.uniform(0.6, 0.95))))
+            assert np.array_equal(out, codec_roundtrip(plain, SR, "mp3", float(level.uniform(0.6, 0.95))))
 
 
-def test_mp3_roundtrip_keeps_the_length_and_cuts_the_top_at_a_low_bitrate():
-    from emovox.augment import mp3_roundtrip
+def test_codec_roundtrip_keeps_the_length_and_cuts_the_top_at_a_low_bitrate():
+    from emovox.augment import codec_roundtrip
     from emovox.errors import ParameterError
 
     t = np.arange(2 * SR) / SR
     mid, high = ((0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32) for f in (1000, 7000))
     for level in (0.0, 0.9):
-        out = mp3_roundtrip(mid, SR, level)
+        out = codec_roundtrip(mid, SR, "mp3", level)
         assert out.shape == mid.shape and out.dtype == np.float32
         assert 0.85 < np.std(out[SR // 4 : -SR // 4]) / np.std(mid) < 1.05  # 1 kHz survives any bitrate
-    assert np.std(mp3_roundtrip(high, SR, 0.0)[SR // 4 : -SR // 4]) > 0.8 * np.std(high)  # ~170 kbit/s: kept
-    assert np.std(mp3_roundtrip(high, SR, 0.9)[SR // 4 : -SR // 4]) < 0.05 * np.std(high)  # ~25 kbit/s: cut
+    assert np.std(codec_roundtrip(high, SR, "mp3", 0.0)[SR // 4 : -SR // 4]) > 0.8 * np.std(
+        high
+    )  # ~170 kbit/s: kept
+    assert np.std(codec_roundtrip(high, SR, "mp3", 0.9)[SR // 4 : -SR // 4]) < 0.05 * np.std(
+        high
+    )  # ~25 kbit/s: cut
     with pytest.raises(ParameterError, match="0-0.95"):
-        mp3_roundtrip(mid, SR, 1.0)
+        codec_roundtrip(mid, SR, "mp3", 1.0)
+    opus = codec_roundtrip(mid[:-123], SR, "opus", 1.0)  # the lowest quality: about 12 kbit/s
+    assert opus.shape == (len(mid) - 123,) and opus.dtype == np.float32
+    assert 0.7 < np.std(opus[SR // 4 : -SR // 4]) / np.std(mid) < 1.1
+    assert np.std(codec_roundtrip(high, SR, "opus", 1.0)[SR // 4 : -SR // 4]) < 0.2 * np.std(high)
+    with pytest.raises(ParameterError, match="mp3, opus"):
+        codec_roundtrip(mid, SR, "aac", 0.5)
 
 
 def test_time_stretch_changes_duration_not_pitch():

@@ -221,16 +221,22 @@ def reverb(
     return (out * np.sqrt(np.mean(y**2) / max(np.mean(out**2), 1e-20))).astype(np.float32)
 
 
-def mp3_roundtrip(y: np.ndarray, sr: int = 16000, level: float = 0.8) -> np.ndarray:
-    """``y`` encoded as constant-bitrate MP3 and decoded again, as a lossy upload or voice message would be
-    (libsndfile's LAME; ``level`` 0-0.95: at 16 kHz about 170 kbit/s at 0, 85 at 0.5, 25 at 0.9). The
-    length is kept (cut or zero-padded at the end).
+#: Codecs of :func:`codec_roundtrip`: libsndfile's format and subtype, and the compression levels it takes.
+CODECS = {"mp3": ("MP3", "MPEG_LAYER_III", 0.95), "opus": ("OGG", "OPUS", 1.0)}
+
+
+def codec_roundtrip(y: np.ndarray, sr: int = 16000, codec: str = "mp3", level: float = 0.8) -> np.ndarray:
+    """``y`` encoded with a lossy codec and decoded again, as an upload or a voice message would be.
+
+    ``codec`` is ``mp3`` (constant-bitrate LAME; ``level`` 0-0.95: at 16 kHz about 170 kbit/s at 0, 85 at
+    0.5, 25 at 0.9) or ``opus`` (Ogg Opus; ``level`` 0-1, about 12 kbit/s at 1). Both come with
+    libsndfile >= 1.1. The length is kept (cut or zero-padded at the end).
 
     Examples
     --------
     >>> import numpy as np
     >>> y = 0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
-    >>> z = mp3_roundtrip(y, 16000, 0.9)
+    >>> z = codec_roundtrip(y, 16000, "mp3", 0.9)
     >>> z.shape == y.shape and z.dtype == np.float32
     True
     """
@@ -238,22 +244,18 @@ def mp3_roundtrip(y: np.ndarray, sr: int = 16000, level: float = 0.8) -> np.ndar
 
     import soundfile as sf
 
-    if not 0.0 <= level <= 0.95:
-        raise ParameterError(f"mp3 level must be within 0-0.95, got {level}")
+    if codec not in CODECS:
+        raise ParameterError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
+    fmt, subtype, top = CODECS[codec]
+    if not 0.0 <= level <= top:
+        raise ParameterError(f"{codec} level must be within 0-{top}, got {level}")
     y = np.asarray(y, dtype=np.float32)
+    extra = {"bitrate_mode": "CONSTANT"} if codec == "mp3" else {}
     buf = io.BytesIO()
     try:
-        sf.write(
-            buf,
-            y,
-            sr,
-            format="MP3",
-            subtype="MPEG_LAYER_III",
-            compression_level=level,
-            bitrate_mode="CONSTANT",
-        )
-    except (sf.LibsndfileError, ValueError, TypeError) as e:  # an old libsndfile without MP3
-        raise ParameterError(f"MP3 encoding needs libsndfile >= 1.1 with MP3 support: {e}") from None
+        sf.write(buf, y, sr, format=fmt, subtype=subtype, compression_level=level, **extra)
+    except (sf.LibsndfileError, ValueError, TypeError) as e:  # an old libsndfile without the codec
+        raise ParameterError(f"{codec} encoding needs libsndfile >= 1.1 with {codec} support: {e}") from None
     buf.seek(0)
     z = sf.read(buf, dtype="float32")[0]
     return _fix_length(z, len(y))
@@ -502,10 +504,15 @@ __all__ = [
     "AugmentedView",
     "WaveAugment",
     "add_noise",
+    "band_limit",
+    "codec_roundtrip",
     "coloured_noise",
     "mask_bands",
     "mixup",
     "pitch_shift",
+    "random_channel",
+    "random_eq",
+    "reverb",
     "snr_db",
     "spec_augment",
     "speed_change",

@@ -87,15 +87,15 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
     does), ``noise:SNR`` (white noise at SNR dB), ``channel`` (a random microphone, room, line, noise and
     gain: :func:`emovox.augment.random_channel`) or ``channel:codec`` (the same copy, then half the time an
-    MP3 round trip at 20-60 kbit/s: :func:`emovox.augment.mp3_roundtrip`)."""
-    from ..augment import add_noise, mp3_roundtrip, random_channel, speed_change
+    MP3 round trip at 20-60 kbit/s: :func:`emovox.augment.codec_roundtrip`)."""
+    from ..augment import add_noise, codec_roundtrip, random_channel, speed_change
 
     kind, _, arg = spec.partition(":")
     if kind == "channel" and arg in ("", "codec"):
         out = random_channel(y, 16000, np.random.default_rng(seed))
         codec = np.random.default_rng([seed, 7])  # drawn apart, so the channel is the plain copy's
         if arg and codec.random() < 0.5:
-            out = mp3_roundtrip(out, 16000, float(codec.uniform(0.6, 0.95)))
+            out = codec_roundtrip(out, 16000, "mp3", float(codec.uniform(0.6, 0.95)))
         return out
     # A whole-Hz source rate, and the raw draw scaled in float32, as these variants have always been made
     # (the encoder amplifies even last-bit differences; the seed is the caller's).
