@@ -269,3 +269,17 @@ def test_manifest_without_a_path_column(tree):
     pd.DataFrame({"file": ["b.flac"]}).to_csv("bad.csv", index=False)
     with pytest.raises(CorpusError, match=r"^bad\.csv: manifest has no 'path' column$"):
         expand_inputs(["bad.csv"])
+
+
+def test_manifest_rows_without_a_path_are_reported_and_the_rest_kept(tree):
+    (tree / "m.csv").write_text("path,emotion\n,angry\nb.flac,sad\n  ,happy\nA.WAV,neutral\n")
+    problems: list[str] = []
+    assert expand_inputs(["d/m.csv"], problems) == ["d/b.flac", "d/A.WAV"]
+    assert problems == ["d/m.csv line 2: empty 'path'", "d/m.csv line 4: empty 'path'"]
+    with pytest.raises(AudioError, match=r"^d/m\.csv line 2: empty 'path'$"):
+        expand_inputs(["d/m.csv"])
+    # training and evaluation need every row: one error naming the rows
+    from emovox.corpora import load_corpus
+
+    with pytest.raises(CorpusError, match=r"m\.csv line 2: empty 'path'; .*m\.csv line 4"):
+        load_corpus(tree / "m.csv")

@@ -42,9 +42,15 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             out.extend(str(f) for f in found)
             continue
         if path.lower().endswith(".csv") and os.path.isfile(path):
-            from .corpora import read_manifest
+            from .corpora import empty_paths, read_manifest
 
-            listed = read_manifest(path)["path"].astype(str).tolist()
+            table = read_manifest(path)
+            empty = empty_paths(table, display_path(path))
+            if empty:
+                if problems is None:
+                    raise AudioError(empty[0])
+                problems.extend(empty)
+            listed = [p for p in table["path"].astype(str) if p]
         else:
             listed = [path]
         for p in listed:

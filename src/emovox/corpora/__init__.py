@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import CorpusError
@@ -164,7 +165,11 @@ def scan_many(
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
-    """Read a manifest CSV written by :func:`write_manifest` (or by hand: ``path`` and ``emotion`` suffice)."""
+    """Read a manifest CSV written by :func:`write_manifest` (or by hand: ``path`` and ``emotion`` suffice).
+
+    Relative paths are taken from the manifest's folder; an empty ``path`` cell stays ``""``, for the
+    caller to report (:func:`empty_paths`).
+    """
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such manifest file")
@@ -175,8 +180,15 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     if "path" not in df:
         raise CorpusError(f"{path}: manifest has no 'path' column")
     base = path.parent
-    df["path"] = [str(p if Path(p).is_absolute() else (base / p)) for p in df["path"]]
+    cells = df["path"].fillna("").astype(str).str.strip()
+    df["path"] = [p and str(p if Path(p).is_absolute() else (base / p)) for p in cells]
     return df
+
+
+def empty_paths(df: pd.DataFrame, manifest: str | Path) -> list[str]:
+    """One ``"<manifest> line N: empty 'path'"`` for each row of a :func:`read_manifest` table without one
+    (N counts the header as line 1)."""
+    return [f"{manifest} line {i + 2}: empty 'path'" for i in np.flatnonzero(df["path"].to_numpy() == "")]
 
 
 def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
@@ -205,7 +217,12 @@ def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
     """A manifest from either a manifest CSV or a corpus root folder."""
     source = Path(source)
     if source.is_file():
-        return read_manifest(source)
+        df = read_manifest(source)
+        empty = empty_paths(df, source)
+        if empty:
+            more = f" (and {len(empty) - 3} more)" if len(empty) > 3 else ""
+            raise CorpusError("; ".join(empty[:3]) + more)
+        return df
     return scan(source, corpus)[0]
 
 
@@ -217,6 +234,7 @@ __all__ = [
     "detect",
     "find_audio",
     "get_reader",
+    "empty_paths",
     "load_corpus",
     "read_manifest",
     "scan",
