@@ -91,6 +91,30 @@ def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
         assert sorted(client.run(load_count).values()) == [1, 1]
 
 
+def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, paths, tmp_path):
+    from emovox.errors import ModelError
+
+    s = batch.predict(
+        paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False, emotions="sad,anger"
+    )
+    assert s.n_ok == 6
+    df = batch.read_results(tmp_path)
+    assert [c for c in df.columns if c.startswith("prob_")] == ["prob_sad", "prob_angry"]
+    ref = {p.source: p for p in EmotionModel(tiny_model, emotions="sad,angry").predict_files(paths[:6])}
+    for row in df.itertuples(index=False):
+        assert row.label == ref[row.path].label in ("sad", "angry")
+        want = ref[row.path].probabilities
+        np.testing.assert_allclose([row.prob_sad, row.prob_angry], [want["sad"], want["angry"]], atol=1e-6)
+        assert abs(row.prob_sad + row.prob_angry - 1) < 1e-9
+    # the same folder with other emotions is another job; an unknown emotion fails before any work
+    with pytest.raises(EmovoxError):
+        batch.predict(paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False)
+    with pytest.raises(ModelError, match="unknown: boredom"):
+        batch.predict(
+            paths[:6], tiny_model, engine="local", output_dir=tmp_path / "b", emotions="sad,boredom"
+        )
+
+
 def test_corrupt_and_missing_files_are_rows_with_errors(tiny_model, address, paths, tmp_path):
     bad = tmp_path / "corrupt.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + os.urandom(2000))
@@ -224,3 +248,7 @@ def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):
     assert (summary["engine"], summary["workers"], summary["n_ok"], summary["n_failed"]) == ("dask", 2, 6, 1)
     df = batch.read_results(out)
     assert len(df) == 7 and df["error"].notna().sum() == 1
+    r = subprocess.run([*cmd, "--top-k", "2"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.strip() == (
+        "emovox: error: --top-k shapes what is printed; --engine dask writes every probability to the Parquet parts"
+    )

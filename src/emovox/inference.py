@@ -64,6 +64,32 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     )
 
 
+def chosen_emotions(emotions: Sequence[str] | str, labels: Sequence[str]) -> list[str]:
+    """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
+    allowed), in the order given, checked against ``labels``: at least two, all known.
+
+    >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
+    ['angry', 'sad']
+    """
+    from .labels import canonical
+
+    if isinstance(emotions, str):
+        emotions = [e for e in emotions.split(",") if e.strip()]
+    wanted = []
+    for e in emotions:
+        try:
+            wanted.append(canonical(e.strip()))
+        except EmovoxError:
+            wanted.append(e.strip())
+    unknown = [e for e in wanted if e not in labels]
+    if unknown or len(set(wanted)) < 2:
+        raise ModelError(
+            f"--emotions: expected at least two of {', '.join(labels)}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    return list(dict.fromkeys(wanted))
+
+
 @dataclass
 class Prediction:
     """The emotion of one input, or why it could not be predicted.
@@ -239,25 +265,8 @@ class EmotionModel:
         if emotions is None:
             self.labels, self._keep = list(self.all_labels), None
             return self
-        if isinstance(emotions, str):
-            emotions = [e for e in emotions.split(",") if e.strip()]
-        from .labels import canonical
-
-        wanted = []
-        for e in emotions:
-            try:
-                wanted.append(canonical(e.strip()))
-            except EmovoxError:
-                wanted.append(e.strip())
-        unknown = [e for e in wanted if e not in self.all_labels]
-        if unknown or len(set(wanted)) < 2:
-            raise ModelError(
-                f"--emotions: expected at least two of {', '.join(self.all_labels)}"
-                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-            )
-        wanted = list(dict.fromkeys(wanted))
-        self._keep = [self.all_labels.index(e) for e in wanted]
-        self.labels = wanted
+        self.labels = chosen_emotions(emotions, self.all_labels)
+        self._keep = [self.all_labels.index(e) for e in self.labels]
         return self
 
     def _finish(self, p: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -241,6 +241,7 @@ def predict(
     progress: bool = True,
     retry_failed: bool = False,
     overwrite: bool = False,
+    emotions: Sequence[str] | str | None = None,
 ) -> BatchSummary:
     """Emotion probabilities of many files, written as partitioned Parquet, resumably.
 
@@ -271,6 +272,9 @@ def predict(
         Recompute files whose earlier row is an error (default: an error row counts as done).
     overwrite : bool
         Delete the folder's earlier results first (also allows a folder of another model).
+    emotions : list of str or str, optional
+        Predict over these emotions only (``"angry,happy,neutral,sad"``), renormalised, as
+        :meth:`emovox.inference.EmotionModel.restrict`; the rows then hold only their ``prob_`` columns.
 
     Returns
     -------
@@ -278,16 +282,20 @@ def predict(
         Counts, failures, timings; also saved as ``output_dir/_summary.json``. Read the rows with
         :func:`read_results`.
     """
-    from ..inference import resolve_model_path
+    from ..inference import chosen_emotions, resolve_model_path
     from ..models.store import read_model_dir
 
     mdir = resolve_model_path(model).absolute()
     meta = read_model_dir(mdir)  # checks every graph once, here, before any worker starts
-    identity = {"kind": "predict", "model": str(mdir), "labels": list(meta["labels"]), "files": meta["files"]}
+    labels = list(meta["labels"]) if emotions is None else chosen_emotions(emotions, meta["labels"])
+    identity = {"kind": "predict", "model": str(mdir), "labels": labels, "files": meta["files"]}
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
+    task = {"kind": "predict", "model": str(mdir)}
+    if emotions is not None:
+        task["emotions"] = labels
     return _run_job(
         "predict",
-        {"kind": "predict", "model": str(mdir)},
+        task,
         identity,
         paths,
         engine=engine,

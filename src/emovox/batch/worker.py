@@ -46,15 +46,18 @@ def _once(store: dict, key, make, label: str):
         return store[key]
 
 
-def cached_model(path: str):
-    """The :class:`~emovox.inference.EmotionModel` at ``path``, loaded once per process.
+def cached_model(path: str, emotions: Sequence[str] | None = None):
+    """The :class:`~emovox.inference.EmotionModel` at ``path`` (restricted to ``emotions``), loaded once per
+    process.
 
-    Keyed by the directory and the mtime of its ``metadata.json``, so a retrained model in place is reloaded.
+    Keyed by the directory, the mtime of its ``metadata.json`` (so a retrained model in place is reloaded)
+    and the emotions.
     """
     from ..inference import EmotionModel
 
-    key = (os.path.abspath(path), os.stat(Path(path) / "metadata.json").st_mtime_ns)
-    return _once(_MODELS, key, lambda: EmotionModel(path), f"model:{key[0]}")
+    key = (os.path.abspath(path), os.stat(Path(path) / "metadata.json").st_mtime_ns, tuple(emotions or ()))
+    label = f"model:{key[0]}" + (f" ({','.join(emotions)})" if emotions else "")
+    return _once(_MODELS, key, lambda: EmotionModel(path, emotions=emotions), label)
 
 
 def cached_extractor(spec: dict[str, Any], model_dir: str | None = None):
@@ -132,7 +135,7 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, ``prob_<label>`` ...,
     error (``speech`` False: no speech found, no label; the reason is in ``error``'s place, ``reason``)."""
 
-    model = cached_model(task["model"])
+    model = cached_model(task["model"], task.get("emotions"))
     labels = model.labels
     n = len(items)
     probs = np.full((n, len(labels)), np.nan)

@@ -37,9 +37,13 @@ def _terminated(exc: Terminated) -> int:
 
 
 def predict_command(args: Any) -> int:
-    """``emovox predict PATHS --engine dask [--address A] [--output-dir OUT] [--model M] [--json]``."""
+    """``emovox predict PATHS --engine dask [--address A] [--output-dir OUT] [--model M] [--emotions E]
+    [--json]``."""
     if getattr(args, "timeline", False) or getattr(args, "plot", None):
         err("--timeline and --plot run on the local engine only")
+        return 2
+    if getattr(args, "top_k", None):
+        err("--top-k shapes what is printed; --engine dask writes every probability to the Parquet parts")
         return 2
     try:
         s = predict(
@@ -50,6 +54,7 @@ def predict_command(args: Any) -> int:
             output_dir=args.output_dir or "emovox-predictions",
             progress=not getattr(args, "quiet", False),
             retry_failed=getattr(args, "retry_failed", False),
+            emotions=getattr(args, "emotions", None),
         )
     except Terminated as exc:
         return _terminated(exc)
