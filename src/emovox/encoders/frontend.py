@@ -223,6 +223,13 @@ def encoder_id(onnx_path: str | os.PathLike) -> str:
 ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
 #: The statistics over time a pooled vector can hold, in their order within each layer.
 STATISTICS = ("mean", "std")
+#: Seconds of audio the encoder sees at once. Heads are trained on utterances of 1-14 s (99 % under 7 s), and
+#: the states of one long window drift from those of its utterances: 20 s of one speaker's clips of one
+#: emotion run as one window were named right 61 % of the time against 86 % in 10 s windows (about as often
+#: as the clips alone; BENCHMARKS.md "Long recordings"). Front ends saved before this existed (no
+#: ``window_s``) keep Whisper's 30 s.
+WINDOW_S = 10.0
+LEGACY_WINDOW_S = 30.0
 
 
 def check_statistics(statistics: Sequence[str]) -> None:
@@ -438,11 +445,14 @@ def whisper_spec(
     threshold_db: float = 30.0,
     quantized: bool = False,
     statistics: Sequence[str] = STATISTICS,
+    window_s: float = WINDOW_S,
 ) -> dict[str, Any]:
     """The front end of Whisper features over the encoder file ``onnx_path`` (a :class:`WhisperExtractor`'s
     ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``).
-    ``statistics`` is stored only when it is not both (so front ends saved before it existed still match)."""
+    ``statistics`` is stored only when it is not both, ``window_s`` only when it is not 30 s (so front ends
+    saved before they existed still match)."""
     check_statistics(statistics)
+    window_frames(window_s)
     return {
         "type": "whisper",
         "encoder": "encoder.onnx",
@@ -452,8 +462,17 @@ def whisper_spec(
         "threshold_db": threshold_db,
         "layers": layers,
         **({} if tuple(statistics) == STATISTICS else {"statistics": list(statistics)}),
+        **({} if float(window_s) == LEGACY_WINDOW_S else {"window_s": float(window_s)}),
         "onnx_path": str(onnx_path),
     }
+
+
+def window_frames(window_s: float) -> int:
+    """Log-mel frames (10 ms, an even number: the encoder halves them) of an encoder window of ``window_s``
+    seconds, 1-30."""
+    if not 1.0 <= float(window_s) <= LEGACY_WINDOW_S:
+        raise ModelError(f"window_s must be within 1-30 seconds, got {window_s}")
+    return 2 * round(float(window_s) * 50)
 
 
 def pooled_names(layers, d_model: int, statistics: Sequence[str] = STATISTICS) -> list[str]:
@@ -470,7 +489,9 @@ class WhisperExtractor:
     ``spec`` is what a model directory stores as its front end: ``encoder`` (the ONNX file, relative to
     ``model_dir``; or ``onnx_path``, absolute, when there is no model directory), ``layers``, ``pooling``
     (``mean_std`` over every frame, or ``active``: the frames within ``threshold_db`` of the loudest) and
-    ``statistics`` (``["mean", "std"]`` when absent, or ``["mean"]``).
+    ``statistics`` (``["mean", "std"]`` when absent, or ``["mean"]``) and ``window_s`` (the seconds the
+    encoder sees at once, :data:`WINDOW_S`; 30 when absent). A longer recording is pooled over consecutive
+    windows.
     """
 
     sample_rate = 16000
@@ -492,6 +513,7 @@ class WhisperExtractor:
         self.threshold_db = float(spec.get("threshold_db", 30.0))
         check_statistics(spec.get("statistics", STATISTICS))
         self.statistics = tuple(spec.get("statistics", STATISTICS))
+        self.window = min(window_frames(spec.get("window_s", LEGACY_WINDOW_S)), self.encoder.max_frames)
         self._fingerprint: str | None = None
 
     @classmethod
@@ -508,6 +530,8 @@ class WhisperExtractor:
             choice = {k: self.spec.get(k) for k in ("layers", "pooling", "threshold_db")}
             if self.statistics != STATISTICS:  # absent before it existed: earlier cache entries stay valid
                 choice["statistics"] = list(self.statistics)
+            if "window_s" in self.spec:
+                choice["window_s"] = float(self.spec["window_s"])
             text = json.dumps(choice, sort_keys=True) + encoder_id(self.encoder.path)
             self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         return self._fingerprint
@@ -558,11 +582,11 @@ class WhisperExtractor:
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         enc = self.encoder
-        if len(y) <= enc.max_frames * 160:  # up to 30 s: one encoder window
+        if len(y) <= self.window * 160:  # one encoder window
             return pool(
                 enc.hidden_states(y), y, self.layers, self.pooling, self.threshold_db, self.statistics
             )
-        # A long recording: pool window by window, so only one window's states are in memory
+        # A longer recording: pool window by window, so only one window's states are in memory
         # (an hour's states for every layer would take gigabytes). Same result as pooling them all.
         mel = enc.log_mel(y)
         n_frames = mel.shape[1] // 2
@@ -572,11 +596,11 @@ class WhisperExtractor:
             else np.ones(n_frames, dtype=bool)
         )
         stats = _WindowStats(self.layers, self.statistics)
-        for start in range(0, mel.shape[1], enc.max_frames):
-            window = mel[:, start : start + enc.max_frames]
+        for start in range(0, mel.shape[1], self.window):
+            window = mel[:, start : start + self.window]
             if window.shape[1] < 2:
                 continue
-            stats.add(enc.hidden_states_from_mel(window), keep[start // 2 : start // 2 + enc.max_frames // 2])
+            stats.add(enc.hidden_states_from_mel(window), keep[start // 2 : start // 2 + self.window // 2])
         return stats.pooled()
 
     def embed_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
@@ -585,7 +609,7 @@ class WhisperExtractor:
 
         Two passes, each window by window, so memory stays bounded whatever the length: the first finds
         what Whisper's log-mel and ``active`` pooling take from the whole recording (the loudest log-mel
-        value, each encoder frame's energy), the second runs the encoder on each 30 s window, its log-mel
+        value, each encoder frame's energy), the second runs the encoder on each window, its log-mel
         computed with a little context on either side so that it equals the whole recording's.
         """
         from ..audio import check_cancelled, context_windows
@@ -593,16 +617,16 @@ class WhisperExtractor:
 
         enc = self.encoder
         filters = sparse_mel_filters(enc.n_mels)
-        win = enc.max_frames * 160  # samples per encoder window
+        win = self.window * 160  # samples per encoder window
         ctx = 480  # > n_fft / 2: frames near a window's edge see the same samples as in the whole signal
 
         def windows():
             """(k, segment, lo, log10 mel of the window's frames) for each window, from the stream."""
             for k, seg, lo, n_total in context_windows(chunks(), win, ctx):
                 first = (k * win - lo) // 160
-                n_frames_here = enc.max_frames
+                n_frames_here = self.window
                 if n_total is not None:
-                    n_frames_here = min(n_frames_here, n_total // 160 - k * enc.max_frames)
+                    n_frames_here = min(n_frames_here, n_total // 160 - k * self.window)
                 if n_frames_here <= 0 or seg.size <= 200:
                     return
                 mel = filters @ power_spectrogram(seg)
@@ -630,10 +654,10 @@ class WhisperExtractor:
             if logmel.shape[1] < 2:
                 continue
             mel = ((np.maximum(logmel, top - 8.0) + 4.0) / 4.0).astype(np.float32, copy=False)
-            first = k * enc.max_frames // 2
+            first = k * self.window // 2
             stats.add(
                 enc.hidden_states_from_mel(mel),
-                None if keep is None else keep[first : first + enc.max_frames // 2],
+                None if keep is None else keep[first : first + self.window // 2],
             )
             check_cancelled()
         return stats.pooled()
