@@ -70,7 +70,7 @@ def test_cli_plain_and_real_speech_in_one_call(folder, capsys):
     assert sum(r["speech"] for r in results.values()) == 1
 
 
-def test_python_api(folder, model):
+def test_python_api(folder, model, tmp_path):
     speech = _speech_file()
     assert model.predict(str(folder / "tone.wav")) is None
     preds = list(model.predict_files([*(str(folder / f"{k}.wav") for k in KINDS), speech]))
@@ -79,6 +79,10 @@ def test_python_api(folder, model):
     assert preds[-1].label in model.labels
     # the check can be switched off: then a tone gets an emotion
     assert load_model(MODEL, check_speech=False).predict(str(folder / "tone.wav")) in model.labels
+    # a file that could not be read is neither speech nor silence
+    (tmp_path / "text.wav").write_text("not audio")
+    (bad,) = model.predict_files([str(tmp_path / "text.wav")])
+    assert not bad.ok and bad.speech is None and bad.label is None
 
 
 def test_api(folder, model):

@@ -95,8 +95,8 @@ class Prediction:
     """The emotion of one input, or why it could not be predicted.
 
     ``speech`` is False when the input holds no speech (silence, noise, hum, tones, music...): then
-    ``label`` is None and ``reason`` says what was found. ``uncertain`` marks a prediction whose
-    calibrated confidence is low.
+    ``label`` is None and ``reason`` says what was found; None when the input failed (``error``).
+    ``uncertain`` marks a prediction whose calibrated confidence is low.
     """
 
     source: str
@@ -104,9 +104,13 @@ class Prediction:
     confidence: float | None = None
     probabilities: dict[str, float] = field(default_factory=dict)
     error: str | None = None
-    speech: bool = True
+    speech: bool | None = True
     uncertain: bool = False
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None:  # nothing was heard: neither speech nor its absence
+            self.speech = None
 
     @property
     def ok(self) -> bool:
@@ -407,8 +411,10 @@ class EmotionModel:
 
         Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list of any length,
         one or none included, as scikit-learn does (a 2-D array is a batch of equal-length mono signals,
-        one per row). Errors raise; use :meth:`predict_files` to
-        carry on past bad files.
+        one per row). Like scikit-learn's, it scores whatever it is given: there is no speech check
+        here, so silence gets probabilities too; :meth:`predict`, :meth:`predict_signal` and
+        :meth:`predict_files` check for speech first. Errors raise; use :meth:`predict_files` to carry on
+        past bad files.
         """
         if _is_single(inputs):
             return self.proba_signal(self._load(inputs, sr))
