@@ -43,6 +43,11 @@ def test_restricted_model_equals_renormalised_full_model(full, speech):
     m = load_model(MODEL).restrict(["sad", "angry"])
     assert m.labels == ["sad", "angry"] and m.predict_proba(speech).shape == (2,)
     assert m.restrict(None).labels == full.labels
+    # the named sets the corpus commands take
+    assert load_model(MODEL, emotions="four").labels == ["angry", "happy", "neutral", "sad"]
+    assert sorted(load_model(MODEL, emotions=" Seven").labels) == sorted(
+        load_model(MODEL, emotions="all").labels
+    )
     with pytest.raises(ModelError, match="angry, disgust"):
         load_model(MODEL, emotions="angry,bogus")
     with pytest.raises(ModelError, match="at least two"):

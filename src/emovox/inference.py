@@ -66,15 +66,18 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
 
 def chosen_emotions(emotions: Sequence[str] | str, labels: Sequence[str]) -> list[str]:
     """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
-    allowed), in the order given, checked against ``labels``: at least two, all known.
+    allowed; or a named set: ``four`` for angry, happy, neutral, sad, ``seven``, ``all``), in the order
+    given, checked against ``labels``: at least two, all known.
 
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
     """
-    from .labels import canonical
+    from .labels import FOUR, SEVEN, canonical
 
     if isinstance(emotions, str):
-        emotions = [e for e in emotions.split(",") if e.strip()]
+        named = {"four": FOUR, "4": FOUR, "seven": SEVEN, "7": SEVEN, "all": labels}
+        key = emotions.strip().lower()
+        emotions = list(named[key]) if key in named else [e for e in emotions.split(",") if e.strip()]
     wanted = []
     for e in emotions:
         try:
