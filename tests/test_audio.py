@@ -129,8 +129,15 @@ def test_not_audio(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     path = tmp_path / "notes.wav"
     path.write_text("this is not audio at all, just text\n" * 20)
-    msg = _expect(path, "ffmpeg is not installed")
-    assert "notes.wav" in msg
+    msg = _expect(path, "not audio, or a format emovox does not know")
+    assert "notes.wav" in msg and "ffmpeg" not in msg  # installing ffmpeg would not help
+    # a known container that libsndfile cannot decode is named for what it is
+    (tmp_path / "x.flac").write_bytes(b"fLaC" + bytes(range(256)) * 8)
+    assert "ffmpeg" not in _expect(tmp_path / "x.flac", "corrupt")
+    (tmp_path / "x.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8)
+    assert "ffmpeg" not in _expect(tmp_path / "x.mp3", "corrupt")
+    with pytest.raises(AudioError, match=r"^up\.mp3: corrupt or unsupported MP3 data"):  # an upload's bytes
+        load_audio(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8, name="up.mp3")
 
 
 def test_not_audio_garbage_riff(tmp_path):
@@ -209,7 +216,7 @@ def test_ffmpeg_fallback_or_clear_error(tmp_path):
         assert abs(y.size - SR) < 0.1 * SR
     else:
         path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 2000)
-        _expect(path, "ffmpeg is not installed")
+        _expect(path, "mp4 audio needs ffmpeg, which is not installed")
 
 
 def test_cli_bad_file_one_line(tmp_path):

@@ -35,6 +35,26 @@ def file_size(src: str) -> int:
         return 0
 
 
+def _unreadable(src: str, data: bytes | None) -> str:
+    """Why libsndfile could not read a file and ffmpeg, not installed, was not tried: its first bytes
+    tell whether installing ffmpeg would help."""
+    from .sniff import FFMPEG_ONLY, SNIFF_BYTES, sniff_format
+
+    head = data[:SNIFF_BYTES] if data is not None else b""
+    if data is None:
+        try:
+            with open(src, "rb") as f:
+                head = f.read(SNIFF_BYTES)
+        except OSError:
+            pass
+    kind = sniff_format(head)
+    if kind is None:
+        return f"not audio, or a format emovox does not know (first bytes {head[:8]!r})"
+    if kind not in FFMPEG_ONLY:
+        return f"corrupt or unsupported {kind.upper()} data: the decoder could not read it"
+    return f"{kind} audio needs ffmpeg, which is not installed (e.g. 'apt-get install ffmpeg')"
+
+
 def decode_ffmpeg(
     src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None
 ) -> np.ndarray:
@@ -43,10 +63,7 @@ def decode_ffmpeg(
     :class:`emovox.AudioError` naming ``name``."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise AudioError(
-            f"{name}: format not readable by libsndfile and ffmpeg is not installed "
-            "(install ffmpeg, e.g. 'apt-get install ffmpeg', to read it)"
-        )
+        raise AudioError(f"{name}: {_unreadable(src, data)}")
     cmd = [
         ffmpeg,
         "-nostdin",

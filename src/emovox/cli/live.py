@@ -158,7 +158,7 @@ def predict_timeline(args) -> int:
     from ..live.timeline import table_header, table_row
 
     if not args.timeline:
-        err("--plot and -o/--output go with --timeline")
+        err("--plot draws a timeline: add --timeline")
         return 2
     paths, results = timeline_inputs(args.paths)  # results: entries that are not files, failed already
     for failed in results:

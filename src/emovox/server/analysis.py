@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_cancelled, load_audio
+from ..audio.sniff import SNIFF_BYTES, sniff_format
 from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
 from .errors import ApiError
-from .sniff import SNIFF_BYTES, sniff_format
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
         raise ApiError(413, "audio_too_long", _message(exc, data)) from None
     except AudioError as exc:
         msg = _message(exc, data)
-        if "ffmpeg is not installed" in msg:
+        if "needs ffmpeg" in msg:  # a container only ffmpeg reads
             raise ApiError(415, "unsupported_media_type", msg) from None
         raise ApiError(422, "invalid_audio", msg) from None
     return y

@@ -19,8 +19,8 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..audio.sniff import SNIFF_BYTES
 from .errors import ApiError
-from .sniff import SNIFF_BYTES
 
 log = logging.getLogger(__name__)
 

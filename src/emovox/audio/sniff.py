@@ -1,10 +1,12 @@
-"""Which audio container an upload holds, from its first bytes: a body that is not audio is refused
-(415) before any decoder sees it."""
+"""Which audio container a file or an upload holds, from its first bytes: the server refuses a body that is
+not audio (415) before any decoder sees it, and a file no decoder could read is named for what it is."""
 
 from __future__ import annotations
 
 #: Bytes :func:`sniff_format` needs from the start of an input.
 SNIFF_BYTES = 12
+#: Containers only ffmpeg reads (libsndfile reads the others :func:`sniff_format` knows).
+FFMPEG_ONLY = ("webm", "mp4")
 
 
 def sniff_format(data: bytes) -> str | None:
