@@ -43,7 +43,12 @@ def dask_client(
             f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
         ) from None
     if address:
-        with Client(address, timeout="30s") as client:
+        try:
+            client = Client(address, timeout="30s")
+        except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all
+            why = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise EmovoxError(f"cannot reach a Dask scheduler at {address}: {why}") from None
+        with client:
             yield client
         return
     kw = {"dashboard_address": None, "silence_logs": logging.ERROR, **cluster_kw}
