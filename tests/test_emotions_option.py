@@ -103,6 +103,27 @@ def test_api(full, speech):
         np.testing.assert_allclose(
             [res["probabilities"]["angry"], res["probabilities"]["sad"]], q / q.sum(), atol=1e-6
         )
+        # a recording long enough for a timeline: its segments are restricted alike
+        import io
+
+        import soundfile as sf
+
+        from emovox.audio import load_audio
+
+        y = load_audio(speech, 16000)
+        pause = np.zeros(8000, np.float32)
+        buf = io.BytesIO()
+        sf.write(buf, np.concatenate([y, pause] * 4), 16000, format="WAV")
+        r = client.post(
+            "/v1/predict?emotions=angry,sad", content=buf.getvalue(), headers={"content-type": "audio/wav"}
+        )
+        assert r.status_code == 200, r.text
+        segments = [seg for seg in r.json()["timeline"] if seg["speech"]]
+        assert segments and all(seg["emotion"] in {"angry", "sad"} for seg in segments)
+        for seg in segments:
+            assert set(seg["probabilities"]) == {"angry", "sad"}
+            assert sum(seg["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+            assert seg["confidence"] == max(seg["probabilities"].values())
         for bad in ("angry,bogus", "angry"):
             r = client.post(
                 f"/v1/predict?emotions={bad}", content=data, headers={"content-type": "audio/flac"}

@@ -43,16 +43,17 @@ def _message(exc: BaseException, source: Upload) -> str:
     return text.replace(str(source), "pipe:0") if isinstance(source, Path) else text
 
 
-def _timeline(model, y: np.ndarray) -> list[dict]:
+def _timeline(model, y: np.ndarray, emotions: list[str] | None) -> list[dict]:
     """Speech segments of ``y`` (at the model's rate) with their emotions, from :mod:`emovox.live`."""
     from ..live import timeline
 
-    return [_segment(s) for s in timeline(y, model)]
+    return [_segment(s, model, emotions) for s in timeline(y, model)]
 
 
-def _segment(s) -> dict[str, Any]:
-    """One timeline segment as the API answers it (plain floats)."""
-    return {
+def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
+    """One timeline segment as the API answers it (plain floats; over ``emotions`` only, renormalised, as
+    the whole recording's answer)."""
+    out = {
         "start": round(float(s.start), 3),
         "end": round(float(s.end), 3),
         "emotion": s.emotion,
@@ -61,6 +62,18 @@ def _segment(s) -> dict[str, Any]:
         "uncertain": s.uncertain,
         "probabilities": {k: float(v) for k, v in s.probabilities.items()},
     }
+    if emotions and s.emotion is not None and s.probabilities:
+        from ..calibration import restrict
+
+        p = restrict(np.array([s.probabilities[k] for k in model.labels]), list(model.labels), emotions)
+        i = int(np.argmax(p))
+        out.update(
+            emotion=emotions[i],
+            confidence=float(p[i]),
+            uncertain=bool(p[i] < model.uncertain_below),
+            probabilities={k: float(v) for k, v in zip(emotions, p, strict=True)},
+        )
+    return out
 
 
 def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
@@ -146,7 +159,7 @@ def analyse(
     segments, why = None, None
     if duration > timeline_after:
         try:
-            segments = _timeline(model, y)
+            segments = _timeline(model, y, emotions)
         except (ImportError, EmovoxError) as exc:  # e.g. webrtcvad missing: still answer the prediction
             why = f"no timeline: {exc}"
             log.warning("%s: %s", name, why)
@@ -185,7 +198,7 @@ def _analyse_long(
         if pred.speech and duration > timeline_after:
             try:
                 segments = [
-                    _segment(seg)
+                    _segment(seg, model, emotions)
                     for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())
                 ]
                 out.update(timeline=segments)
