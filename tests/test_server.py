@@ -155,12 +155,15 @@ def test_react_ignores_silence(client, model):
     path = ravdess_file("03")
     r = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")})
     assert r.status_code == 200 and r.json()["emotion"] in model.labels and r.json()["speech_seconds"] > 0.5
+    assert r.json()["uncertain"] == (r.json()["confidence"] < model.uncertain_below)
     silent = client.post(
         "/v1/react",
         content=wav_bytes(np.zeros(32000, dtype=np.float32), 16000),
         headers={"content-type": "audio/wav"},
     )
-    assert silent.status_code == 200 and silent.json()["emotion"] is None
+    assert (
+        silent.status_code == 200 and silent.json()["emotion"] is None and silent.json()["uncertain"] is False
+    )
 
 
 # ------------------------------------------------------------------------------------------ errors

@@ -228,6 +228,7 @@ def reaction(model, data: Upload, name: str, max_seconds: float | None = None) -
         "source": name,
         "emotion": emotion,
         "confidence": confidence,
+        "uncertain": bool(emotion is not None and confidence < model.uncertain_below),
         "probabilities": probabilities,
         "speech_seconds": round(speech, 3),
         "labels": list(model.labels),

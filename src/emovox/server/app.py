@@ -25,7 +25,7 @@ request never blocks the event loop (nor ``/healthz``). A large upload is spoole
 arrives and decoded from there (:mod:`emovox.server.uploads`).
 
 The other modules here: :mod:`~emovox.server.schemas` (response models), :mod:`~emovox.server.uploads`
-(body limits, multipart), :mod:`~emovox.server.sniff` (audio format of a body),
+(body limits, multipart), :mod:`~emovox.audio.sniff` (audio format of a body),
 :mod:`~emovox.server.analysis` (what the prediction endpoints compute), :mod:`~emovox.server.runner`
 (the inference threads), :mod:`~emovox.server.security` (Host and Origin checks).
 """

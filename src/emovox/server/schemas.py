@@ -61,6 +61,7 @@ class ReactionResponse(BaseModel):
         description="emotion of the speech heard; null when the recording holds no speech"
     )
     confidence: float | None
+    uncertain: bool = Field(False, description="the calibrated confidence is low (as /v1/predict's)")
     probabilities: dict[str, float] = Field(description="speech segments' probabilities averaged by duration")
     speech_seconds: float
     labels: list[str]
@@ -86,7 +87,16 @@ class ModelInfo(BaseModel):
         description="cross-validated metrics stored with the model "
         "(in-domain: unseen speakers of the training corpora)"
     )
+    metrics_channel_adapted: dict[str, Any] | None = Field(
+        None,
+        description="leave-one-corpus-out with every recording of a held-out corpus scored together "
+        "(--same-channel), where the model stores the class means adaptation needs",
+    )
     calibration: dict[str, Any] | None = Field(None, description="temperature and ECE of the calibration")
+    licences: list[str] | None = Field(
+        None, description="terms of the training corpora, which the model inherits"
+    )
+    licence_note: str | None = None
     per_class_recall: dict[str, float] | None
     training: dict[str, Any] | None = Field(description="corpora, utterances, speakers, emotion counts")
     recipe: dict[str, Any] | None
@@ -176,7 +186,10 @@ def model_info(model) -> dict[str, Any]:
         "emovox_version": __version__,
         "headline": meta.get("headline"),
         "metrics": meta.get("metrics"),
+        "metrics_channel_adapted": meta.get("metrics_channel_adapted"),
         "calibration": meta.get("calibration"),
+        "licences": meta.get("licences"),
+        "licence_note": meta.get("licence_note"),
         "per_class_recall": meta.get("per_class_recall"),
         "training": meta.get("training"),
         "recipe": meta.get("model"),

@@ -130,10 +130,12 @@ async function loadModel() {
     ...(h ? [["Unweighted accuracy on unseen corpora (headline)", `${pct(h.ua)} UA, leave one corpus out (${perCorpus})`]] : []),
     ["Unweighted accuracy (unseen speakers of its training corpora)", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
     ["In-domain protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
+    ...(MODEL.metrics_channel_adapted ? [["Adapted to a channel (--same-channel, a batch of one microphone or collection)", `${pct(MODEL.metrics_channel_adapted.ua)} UA on unseen corpora, every recording of a corpus scored together`]] : []),
     ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
     ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
     ["Version", `written by emovox ${MODEL.version}, served by ${MODEL.emovox_version}`],
+    ...(MODEL.licences ? [["Licence", `${MODEL.licence_note || ""} ${MODEL.licences.join("; ")}`.trim()]] : []),
   ];
   const box = $("model-details");
   box.replaceChildren(...stats.map(([k, v]) => el("div", { class: "stat" }, el("div", { class: "k" }, k),
@@ -391,7 +393,7 @@ function renderSummary(trials) {
       el("td", {}, el("img", { src: pic.url, alt: "" }), pic.title),
       el("td", {}, pic.expected ? pill(pic.expected) : el("span", { class: "muted" }, "—")),
       el("td", {}, result.error ? el("span", { class: "muted", title: result.error }, "error") : pill(detected)),
-      el("td", {}, detected ? pct(result.confidence) : ""),
+      el("td", {}, detected ? `${pct(result.confidence)}${result.uncertain ? " (uncertain)" : ""}` : ""),
       el("td", {}, match === null ? "" : el("span", { class: `match ${match ? "yes" : "no"}` }, match ? "✓" : "✗"))));
   }
   $("summary-score").textContent = judged
