@@ -299,3 +299,28 @@ def test_cli_scan_and_stats(tmp_path, ravdess_root, emodb_root):
     assert proc.returncode == 0, proc.stderr
     assert "angry" in proc.stdout and "1975 utterances, 34 speakers" in proc.stdout
     assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_folder_of_corpora_is_scanned_corpus_by_corpus(ravdess_manifest, tmp_path):
+    """``corpus scan shared/corpora``: each sub-folder as the corpus it holds (before: the most common
+    convention won and the other corpora's 2,563 files were skipped)."""
+    from emovox.corpora import scan_many
+
+    root = Path(ravdess_manifest["path"].iloc[0]).parents[2]  # .../corpora (ravdess/Actor_01/x.flac)
+    df, reports = scan_many([root], audio_info=False)
+    assert [r.corpus for r in reports] == ["emodb", "emovo", "nemo", "ravdess"]
+    assert len(df) == 535 + 588 + 4481 + 1440 and not any(r.skipped for r in reports)
+    # a corpus's own folder stays one corpus; so does a folder whose sub-folders are one corpus
+    assert [r.corpus for r in scan_many([root / "ravdess"], audio_info=False)[1]] == ["ravdess"]
+    # files that are not audio are reported and left out of the manifest
+    d = tmp_path / "emodb" / "wav"
+    d.mkdir(parents=True)
+    (d / "03a01Fa.flac").write_bytes(b"")
+    (d / "03a01Nc.flac").write_text("hello, not audio")
+    (d / "03a01Wa.flac").write_bytes((root / "emodb" / "wav" / "03a01Wa.flac").read_bytes())
+    df, (report,) = scan_many([tmp_path / "emodb"])
+    assert list(df["utt_id"]) == ["03a01Wa"] and df["sample_rate"].tolist() == [16000]
+    assert sorted(report.unreadable) == [
+        f"{d}/03a01Fa.flac: empty file; skipped",
+        f"{d}/03a01Nc.flac: not audio (first bytes b'hello, n'); skipped",
+    ]

@@ -94,7 +94,7 @@ def test_corpus_scan_survives_loops_and_cycles(tmp_path):
     _tone(os.fsdecode(os.fsencode(root) + b"/03-01-06-01-01-01-01\xff.wav"))  # pandas cannot hold this name
     df, report = scan(root, "ravdess")
     assert len(df) == 2 and df["path"].is_unique
-    assert len(report.unreadable) == 3 and "not regular files" in report.summary()
+    assert len(report.unreadable) == 3 and "not audio files" in report.summary()
     assert any("not valid UTF-8" in line and "\\xff" in line for line in report.unreadable)
 
 

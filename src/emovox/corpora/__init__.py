@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..audio.files import AUDIO_EXTENSIONS
 from ..errors import CorpusError
 from ..paths import display_path
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
@@ -70,6 +71,21 @@ def detect(files: Sequence[Path], root: Path | None = None) -> str:
             "name the corpus with --corpus to see why each file is skipped"
         )
     return best
+
+
+def _not_audio(path: str) -> str | None:
+    """Why a file libsndfile could not open is not audio (empty, or no audio container's first bytes), or
+    None when it may be (ffmpeg reads more formats than libsndfile)."""
+    from ..audio.sniff import SNIFF_BYTES, sniff_format
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if not head:
+        return "empty file"
+    return None if sniff_format(head) else f"not audio (first bytes {head[:8]!r})"
 
 
 def _info_row(path: Path) -> tuple[float | None, int | None, int | None]:
@@ -139,6 +155,18 @@ def scan(
         with ThreadPoolExecutor(8) as pool:
             info = list(pool.map(_info_row, (Path(p) for p in df["path"])))
         df["duration"], df["sample_rate"], df["channels"] = zip(*info, strict=True)
+        bad = {
+            p: why
+            for p, (d, _, _) in zip(df["path"], info, strict=True)
+            if d is None and (why := _not_audio(p))
+        }
+        if bad:
+            report.unreadable.extend(f"{display_path(p)}: {why}; skipped" for p, why in bad.items())
+            df = df[~df["path"].isin(bad)].reset_index(drop=True)
+            if not len(df):
+                report.n_rows = 0
+                return empty_manifest(), report
+            df = df.astype({"sample_rate": "Int64", "channels": "Int64"})
     for col in COLUMNS:
         if col not in df:
             df[col] = None
@@ -150,18 +178,39 @@ def scan(
 def scan_many(
     roots: Iterable[str | Path], corpora: Sequence[str | None] | None = None, *, audio_info: bool = True
 ) -> tuple[pd.DataFrame, list[ScanReport]]:
-    """Scan several roots (one corpus each) and concatenate them into one manifest."""
+    """Scan several roots and concatenate them into one manifest.
+
+    Each root holds one corpus, unless its corpus is not named and its sub-folders hold different
+    corpora (a folder of corpora): then each sub-folder is scanned as a root of its own.
+    """
     roots = list(roots)
     corpora = list(corpora) if corpora else [None] * len(roots)
     if len(corpora) != len(roots):
         raise CorpusError(f"got {len(roots)} roots but {len(corpora)} corpus names")
     frames, reports = [], []
     for root, name in zip(roots, corpora, strict=True):
-        df, rep = scan(root, name, audio_info=audio_info)
-        frames.append(df)
-        reports.append(rep)
+        for part in [root] if name else _corpus_folders(Path(root)):
+            df, rep = scan(part, name, audio_info=audio_info)
+            frames.append(df)
+            reports.append(rep)
     frames = [f for f in frames if len(f)]
     return (pd.concat(frames, ignore_index=True) if frames else empty_manifest()), reports
+
+
+def _corpus_folders(root: Path) -> list[Path]:
+    """``root``'s sub-folders when they hold audio of different corpora and ``root`` holds none of its own
+    (a folder of corpora), else ``[root]``."""
+    if not root.is_dir() or any(p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS for p in root.iterdir()):
+        return [root]
+    found: dict[Path, str] = {}
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = find_audio(sub, [])
+        if files:
+            try:
+                found[sub] = detect(files, sub)
+            except CorpusError:
+                return [root]  # a sub-folder no reader knows: scan the whole as one, which reports it
+    return list(found) if len(set(found.values())) > 1 else [root]
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:

@@ -60,13 +60,14 @@ class ScanReport:
     n_files: int = 0
     n_rows: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    #: entries with an audio extension that are not regular files (FIFO, broken link, link loop), not read
+    #: entries with an audio extension that are not regular files (FIFO, broken link, link loop), or files
+    #: that are not audio at all (empty, text...): not in the manifest
     unreadable: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"{self.root}: {self.corpus}, {self.n_rows} utterances from {self.n_files} audio files"]
         if self.unreadable:
-            lines.append(f"skipped {len(self.unreadable)} entries that are not regular files:")
+            lines.append(f"skipped {len(self.unreadable)} entries that are not audio files:")
             lines.extend(f"  {line}" for line in self.unreadable[:10])
             if len(self.unreadable) > 10:
                 lines.append(f"  ... and {len(self.unreadable) - 10} more")
