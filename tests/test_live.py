@@ -334,6 +334,8 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     segs = read_timeline(csv_out)
     assert [s["speech"] for s in segs] == [True, False, True] and segs[1]["emotion"] is None
     assert segs[1]["probabilities"] == {} and segs[2]["uncertain"] is True
+    no_speech_row = csv_out.read_text().splitlines()[2].split(",")
+    assert no_speech_row[4:] == ["False", "False"] + [""] * len(model.labels)  # no zeros to average
     assert main(["plot", "timeline", str(csv_out), "-o", str(png)]) == 0, capsys.readouterr().err
     assert png.stat().st_size > 20000
     fig = plots.emotion_timeline(segs)

@@ -325,7 +325,8 @@ def rows(
 ) -> list[dict]:
     """Flat rows: ``start, end, emotion, confidence`` then one ``p_<label>`` column per emotion.
 
-    With ``top_k``, a row fills only the columns of its ``top_k`` most probable emotions (others empty).
+    With ``top_k``, a row fills only the columns of its ``top_k`` most probable emotions (others empty); a
+    segment without speech has none (empty, as its emotion: not zeros that an average would count).
     """
     out = []
     for s in segments:
@@ -342,6 +343,8 @@ def rows(
         if top_k:
             kept = top_probabilities(s.probabilities, top_k)
             r.update({f"p_{lab}": round(float(kept[lab]), 4) if lab in kept else None for lab in labs})
+        elif not s.speech or not s.probabilities:
+            r.update({f"p_{lab}": None for lab in labs})
         else:
             r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
         out.append(r)
