@@ -292,6 +292,8 @@ def file_timelines(
         except EmovoxError as exc:
             yield FileTimeline(shown, Path(path), segs, display_path(str(exc)))
             continue
+        except BrokenPipeError:  # the reader of our output went away (| head): not this file's fault
+            raise
         except OSError as exc:  # one file that cannot be read ends its own timeline, not the run
             yield FileTimeline(shown, Path(path), segs, display_path(f"{path}: {exc.strerror or exc}"))
             continue
