@@ -283,3 +283,13 @@ def test_manifest_rows_without_a_path_are_reported_and_the_rest_kept(tree):
 
     with pytest.raises(CorpusError, match=r"m\.csv line 2: empty 'path'; .*m\.csv line 4"):
         load_corpus(tree / "m.csv")
+
+
+def test_an_audio_file_given_as_a_manifest(tree):
+    from emovox.corpora import load_corpus
+
+    for name in ("d/b.flac", "d/A.WAV"):
+        with pytest.raises(
+            CorpusError, match=r": an audio file, not a manifest; give a manifest CSV or a corpus folder$"
+        ):
+            load_corpus(name)

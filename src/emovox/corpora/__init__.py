@@ -222,6 +222,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such manifest file")
+    if path.suffix.lower() in AUDIO_EXTENSIONS or _not_audio(str(path)) is None:
+        raise CorpusError(f"{path}: an audio file, not a manifest; give a manifest CSV or a corpus folder")
     try:
         df = pd.read_csv(path, dtype={"speaker": str, "emotion_code": str, "utt_id": str})
     except Exception as exc:
