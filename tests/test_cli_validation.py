@@ -67,6 +67,14 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
         # the data cannot fill the protocol (one speaker): found from the manifest, before the encoder runs
         (["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-active"], ["--protocol kfold", "speakers"]),
         (["evaluate", "{m}", "--protocol", "loco"], ["--protocol loco", "corpora"]),
+        (
+            ["predict", "{m}", "--output-dir", "{tmp}/o"],
+            ["--output-dir goes with --engine dask", "-o/--output"],
+        ),
+        (
+            ["features", "{m}", "-o", "{tmp}/f.csv", "--retry-failed"],
+            ["--retry-failed goes with --engine dask"],
+        ),
     ],
 )
 def test_bad_argument_fails_fast_on_one_line(manifest, tmp_path, argv, expect):

@@ -66,8 +66,8 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
     )
     p.add_argument(
         "--address",
-        help="with --engine dask: scheduler of a running cluster, tcp://host:8786 "
-        "(default: a LocalCluster on this machine)",
+        help="scheduler of a running Dask cluster, tcp://host:8786 (implies --engine dask; default with "
+        "--engine dask: a LocalCluster on this machine)",
     )
     p.add_argument("--output-dir", help=f"with --engine dask: {output_dir_help}")
     p.add_argument(
@@ -333,6 +333,15 @@ def argument_problem(args) -> str | None:
             return problem
         if args.protocol.strip().lower() == "none":
             args.protocol = "none"
+    if getattr(args, "engine", None) == "local" and not getattr(args, "address", None):
+        given = [
+            o
+            for o, a in (("--output-dir", "output_dir"), ("--retry-failed", "retry_failed"))
+            if getattr(args, a)
+        ]
+        if given:
+            verb = "go" if len(given) > 1 else "goes"
+            return f"{' and '.join(given)} {verb} with --engine dask (a local run writes -o/--output)"
     if getattr(args, "check_labels", False):
         return labels_problem(args)
     return None
