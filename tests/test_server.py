@@ -346,10 +346,48 @@ def test_missing_timeline_backend_still_answers(model, monkeypatch):
     from emovox.errors import EmovoxError
     from emovox.server import analysis as server_app
 
-    def broken(model, y):
+    def broken(model, y, emotions):
         raise EmovoxError("voice-activity detection needs the webrtcvad module")
 
     monkeypatch.setattr(server_app, "_timeline", broken)
     y = speech_clip(3.0, start=0.3)  # real speech: a tone would answer "no speech" before any timeline
     res = server_app.analyse(model, wav_bytes(y, 16000), "x.wav", timeline_after=1.0)
     assert res["emotion"] in model.labels and res["timeline"] is None and "webrtcvad" in res["timeline_error"]
+
+
+def test_too_many_open_requests_get_a_json_503():
+    """Beyond the limit of open requests the answer is the JSON error every other error is (uvicorn's own
+    limit answered plain text), and the server serves again once requests finish."""
+    import asyncio
+
+    import httpx
+    from starlette.responses import JSONResponse
+
+    from emovox.server.app import OpenRequests
+
+    async def scenario():
+        gate = asyncio.Event()
+
+        async def slow(scope, receive, send):
+            await gate.wait()
+            await JSONResponse({"ok": True})(scope, receive, send)
+
+        limited = OpenRequests(slow, limit=2)
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emovox") as c:
+            waiting = [asyncio.create_task(c.get("/v1/model")) for _ in range(2)]
+            await asyncio.sleep(0.05)
+            refused = await c.get("/v1/model")
+            gate.set()
+            done = await asyncio.gather(*waiting)
+            again = await c.get("/v1/model")
+        return refused, done, again
+
+    refused, done, again = asyncio.run(scenario())
+    assert refused.status_code == 503 and refused.headers["content-type"] == "application/json"
+    assert refused.json() == {
+        "status": 503,
+        "code": "busy",
+        "error": "2 requests are open; try again shortly",
+    }
+    assert [r.status_code for r in done] == [200, 200] and again.status_code == 200

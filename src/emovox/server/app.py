@@ -76,6 +76,33 @@ STATIC_DIR = Path(__file__).parent / "static"
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
 
 
+#: Requests open at once beyond ``max_pending`` (model info, health, pages) before :class:`OpenRequests`
+#: answers 503.
+OPEN_BEYOND_PENDING = 16
+
+
+class OpenRequests:
+    """ASGI middleware: at most ``limit`` HTTP requests in progress; beyond that a JSON 503 ``busy`` (as
+    every other error), where uvicorn's own limit answers in plain text."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit, self.open = app, limit, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.open >= self.limit:
+            busy = error_response(503, "busy", f"{self.open} requests are open; try again shortly")
+            await busy(scope, receive, send)
+            return
+        self.open += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open -= 1
+
+
 def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     """The application serving ``model``.
 
@@ -113,6 +140,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.model, app.state.settings, app.state.runner = model, settings, runner
+    app.add_middleware(OpenRequests, limit=settings.max_pending + OPEN_BEYOND_PENDING)
 
     @app.middleware("http")
     async def _origin_host_check(request: Request, call_next):
@@ -279,5 +307,6 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=16 * 1024,
-        limit_concurrency=(app.state.settings.max_pending + 16),
+        # a backstop on connections only: OpenRequests answers JSON 503s well before it
+        limit_concurrency=4 * (app.state.settings.max_pending + OPEN_BEYOND_PENDING),
     )
