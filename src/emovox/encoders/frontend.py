@@ -310,6 +310,7 @@ def whisper_extractor(
     threshold_db: float = 30.0,
     quantize: bool = False,
     statistics: Sequence[str] = STATISTICS,
+    window_s: float = WINDOW_S,
 ) -> WhisperExtractor:
     """The :class:`WhisperExtractor` of a recipe's Whisper features.
 
@@ -325,6 +326,8 @@ def whisper_extractor(
         ``("mean", "std")`` (each layer's mean and standard deviation over time) or ``("mean",)``.
     quantize : bool
         Run the int8 export of the encoder.
+    window_s : float
+        Seconds of audio the encoder sees at once (:data:`WINDOW_S`).
 
     Returns
     -------
@@ -347,6 +350,7 @@ def whisper_extractor(
             threshold_db=threshold_db,
             quantized=quantize,
             statistics=statistics,
+            window_s=window_s,
         )
     )
 
@@ -364,6 +368,7 @@ def encoder_features(
     quantize: bool = False,
     statistics: Sequence[str] = STATISTICS,
     augmentations: Sequence[str] = (),
+    window_s: float = WINDOW_S,
 ) -> FeatureTable:
     """Pooled encoder features of a manifest (each layer's mean, and std unless ``statistics`` says otherwise,
     over time): a probe's input.
@@ -385,7 +390,7 @@ def encoder_features(
         encoder's ONNX export is kept beside it, in ``<cache_dir or default_cache_dir>/onnx-encoders``.
     progress : bool
         Show progress bars.
-    layers, pooling, threshold_db, quantize, statistics
+    layers, pooling, threshold_db, quantize, statistics, window_s
         See :func:`whisper_extractor`.
     augmentations : sequence of str
         Training variants (:class:`AugmentedExtractor`) of the rows that succeeded, in the table's
@@ -411,6 +416,7 @@ def encoder_features(
         threshold_db=threshold_db,
         quantize=quantize,
         statistics=statistics,
+        window_s=window_s,
     )
     features_dir = Path(cache_dir) if cache_dir else default_cache_dir() / "features"
     paths = list(manifest["path"].astype(str))
