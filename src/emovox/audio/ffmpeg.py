@@ -38,15 +38,9 @@ def file_size(src: str) -> int:
 def _unreadable(src: str, data: bytes | None) -> str:
     """Why libsndfile could not read a file and ffmpeg, not installed, was not tried: its first bytes
     tell whether installing ffmpeg would help."""
-    from .sniff import FFMPEG_ONLY, SNIFF_BYTES, sniff_format
+    from .sniff import FFMPEG_ONLY, SNIFF_BYTES, file_head, sniff_format
 
-    head = data[:SNIFF_BYTES] if data is not None else b""
-    if data is None:
-        try:
-            with open(src, "rb") as f:
-                head = f.read(SNIFF_BYTES)
-        except OSError:
-            pass
+    head = data[:SNIFF_BYTES] if data is not None else file_head(src) or b""
     kind = sniff_format(head)
     if kind is None:
         return f"not audio, or a format emovox does not know (first bytes {head[:8]!r})"

@@ -3,6 +3,8 @@ not audio (415) before any decoder sees it, and a file no decoder could read is 
 
 from __future__ import annotations
 
+import os
+
 #: Bytes :func:`sniff_format` needs from the start of an input.
 SNIFF_BYTES = 12
 #: Containers only ffmpeg reads (libsndfile reads the others :func:`sniff_format` knows).
@@ -33,3 +35,12 @@ def sniff_format(data: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         return "mp4"
     return None
+
+
+def file_head(path: str | os.PathLike) -> bytes | None:
+    """The first :data:`SNIFF_BYTES` of a file (fewer if it is shorter), or None when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(SNIFF_BYTES)
+    except OSError:
+        return None

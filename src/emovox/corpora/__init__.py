@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..audio.files import AUDIO_EXTENSIONS
+from ..audio.sniff import file_head, sniff_format
 from ..errors import CorpusError
 from ..paths import display_path
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
@@ -74,15 +75,11 @@ def detect(files: Sequence[Path], root: Path | None = None) -> str:
 
 
 def _not_audio(path: str) -> str | None:
-    """Why a file libsndfile could not open is not audio (empty, or no audio container's first bytes), or
-    None when it may be (ffmpeg reads more formats than libsndfile)."""
-    from ..audio.sniff import SNIFF_BYTES, sniff_format
-
-    try:
-        with open(path, "rb") as f:
-            head = f.read(SNIFF_BYTES)
-    except OSError as exc:
-        return f"unreadable ({exc.strerror or exc})"
+    """Why a file libsndfile could not open is not audio (unreadable, empty, or no audio container's first
+    bytes), or None when it may be (ffmpeg reads more formats than libsndfile)."""
+    head = file_head(path)
+    if head is None:
+        return "unreadable"
     if not head:
         return "empty file"
     return None if sniff_format(head) else f"not audio (first bytes {head[:8]!r})"
@@ -222,7 +219,7 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise CorpusError(f"{path}: no such manifest file")
-    if path.suffix.lower() in AUDIO_EXTENSIONS or _not_audio(str(path)) is None:
+    if path.suffix.lower() in AUDIO_EXTENSIONS or sniff_format(file_head(path) or b""):
         raise CorpusError(f"{path}: an audio file, not a manifest; give a manifest CSV or a corpus folder")
     try:
         df = pd.read_csv(path, dtype={"speaker": str, "emotion_code": str, "utt_id": str})
