@@ -6,7 +6,7 @@ From each of the four shared corpora, ``--groups`` (speaker, emotion) pairs at r
 speaker's clips of that emotion joined with 0.3-0.8 s pauses until the recording is at least each of
 ``--lengths`` seconds long (a longer recording starts with the same clips). Each recording is scored whole by
 the bundled default, its Whisper encoder run in windows of each of ``--windows`` seconds (the model's
-front end with ``window_s`` replaced; 30 s was every model's before ``window_s`` existed, 10 s is
+front end with ``window_s`` replaced; 30 s was every model's before ``window_s`` existed, 5 s is
 ``WINDOW_S``), and counted right when its emotion is the group's. The clips alone, one file at a time, are
 the reference. The default was trained on these corpora, so this measures what the length does, not
 accuracy on unseen voices (BENCHMARKS.md "Generalisation" has that).
@@ -28,7 +28,7 @@ from bench_loco import CORPORA, manifest  # noqa: E402
 from common import machine, md_table  # noqa: E402
 
 from emovox.audio import load_audio  # noqa: E402
-from emovox.encoders.frontend import WhisperExtractor  # noqa: E402
+from emovox.encoders.frontend import WINDOW_S, WhisperExtractor  # noqa: E402
 from emovox.inference import load_model  # noqa: E402
 
 
@@ -93,7 +93,8 @@ def main() -> None:
     mid = lengths[len(lengths) // 2]
     rows = [
         {
-            "encoder window": f"{w:g} s" + (" (WINDOW_S)" if w == 10 else " (before)" if w == 30 else ""),
+            "encoder window": f"{w:g} s"
+            + (" (WINDOW_S)" if w == WINDOW_S else " (before)" if w == 30 else ""),
             **{f"{s:g} s": f"{100 * np.mean(right[w, s]):.1f}" for s in lengths},
             **{f"{c} ({mid:g} s)": f"{100 * np.mean(per_corpus[w, c]):.1f}" for c in CORPORA},
         }

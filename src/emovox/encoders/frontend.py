@@ -224,11 +224,12 @@ ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
 #: The statistics over time a pooled vector can hold, in their order within each layer.
 STATISTICS = ("mean", "std")
 #: Seconds of audio the encoder sees at once. Heads are trained on utterances of 1-14 s (99 % under 7 s), and
-#: the states of one long window drift from those of its utterances: 20 s of one speaker's clips of one
-#: emotion run as one window were named right 61 % of the time against 86 % in 10 s windows (about as often
-#: as the clips alone; BENCHMARKS.md "Long recordings"). Front ends saved before this existed (no
-#: ``window_s``) keep Whisper's 30 s.
-WINDOW_S = 10.0
+#: the states of one long window drift from those of its utterances: recordings of 20 s of one speaker's
+#: clips of one emotion were named right 65 % of the time in one 30 s window, 91 % in 10 s windows and 95 % in
+#: 5 s windows, where leave-one-corpus-out on the corpora's own utterances is the same (60.0 % UA against
+#: 59.9; benchmarks/bench_long.py, BENCHMARKS.md "Long recordings"). Front ends saved before this existed
+#: (no ``window_s``) keep Whisper's 30 s.
+WINDOW_S = 5.0
 LEGACY_WINDOW_S = 30.0
 
 
