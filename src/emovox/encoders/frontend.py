@@ -225,7 +225,7 @@ ENCODER_HOP = 320  # samples per encoder frame (two 10 ms mel frames)
 STATISTICS = ("mean", "std")
 #: Seconds of audio the encoder sees at once. Heads are trained on utterances of 1-14 s (99 % under 7 s), and
 #: the states of one long window drift from those of its utterances: recordings of 20 s of one speaker's
-#: clips of one emotion were named right 65 % of the time in one 30 s window, 91 % in 10 s windows and 95 % in
+#: clips of one emotion were named right 61 % of the time in one 30 s window, 86 % in 10 s windows and 94 % in
 #: 5 s windows, where leave-one-corpus-out on the corpora's own utterances is the same (60.0 % UA against
 #: 59.9; benchmarks/bench_long.py, BENCHMARKS.md "Long recordings"). Front ends saved before this existed
 #: (no ``window_s``) keep Whisper's 30 s.
