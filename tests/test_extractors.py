@@ -148,6 +148,15 @@ def test_fingerprint_follows_what_changes_the_numbers():
     assert len(base.feature_names) == base.n_features == n_stats * len(spec["layers"]) * base.encoder.d_model
     assert WhisperExtractor({**spec, "statistics": ["mean", "std"]}, DEFAULT).n_features == 2 * 4 * 512
     assert WhisperExtractor({**spec, "statistics": ["mean", "std"]}, DEFAULT).fingerprint != base.fingerprint
+    # the encoder window: part of the fingerprint; absent (front ends saved before it) means 30 s
+    legacy = {k: v for k, v in spec.items() if k != "window_s"}
+    assert spec["window_s"] == 5.0 and base.window == 500 and WhisperExtractor(legacy, DEFAULT).window == 3000
+    assert len({base.fingerprint, WhisperExtractor(legacy, DEFAULT).fingerprint}) == 2
+    from emovox.encoders.frontend import whisper_spec
+
+    assert "window_s" not in whisper_spec("x.onnx", window_s=30) and whisper_spec("x.onnx")["window_s"] == 5.0
+    with pytest.raises(ModelError, match="window_s must be within 1-30 seconds, got 0.5"):
+        whisper_spec("x.onnx", window_s=0.5)
 
 
 def test_from_dict_and_from_name_refuse_clearly(tmp_path):
