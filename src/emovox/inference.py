@@ -72,12 +72,14 @@ def chosen_emotions(emotions: Sequence[str] | str, labels: Sequence[str]) -> lis
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
     """
-    from .labels import FOUR, SEVEN, canonical
+    from .labels import NAMED_SETS, canonical
 
     if isinstance(emotions, str):
-        named = {"four": FOUR, "4": FOUR, "seven": SEVEN, "7": SEVEN, "all": labels}
         key = emotions.strip().lower()
-        emotions = list(named[key]) if key in named else [e for e in emotions.split(",") if e.strip()]
+        if key == "all":  # every emotion of this model
+            emotions = list(labels)
+        else:
+            emotions = list(NAMED_SETS.get(key, [e for e in emotions.split(",") if e.strip()]))
     wanted = []
     for e in emotions:
         try:

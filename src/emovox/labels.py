@@ -93,14 +93,23 @@ def canonical(label: str) -> str:
     return key
 
 
+#: The emotion lists ``--emotions`` takes by name (``all``: every canonical label).
+NAMED_SETS: dict[str, tuple[str, ...]] = {
+    "four": FOUR,
+    "4": FOUR,
+    "seven": SEVEN,
+    "7": SEVEN,
+    "all": CANONICAL,
+}
+
+
 def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
     """Parse ``"angry,happy,neutral,sad"``, ``"four"``/``"seven"``, or a list, into canonical labels."""
     if spec is None:
         return None
     if isinstance(spec, str):
-        named = {"four": FOUR, "4": FOUR, "seven": SEVEN, "7": SEVEN, "all": CANONICAL}
-        if spec.strip().lower() in named:
-            return list(named[spec.strip().lower()])
+        if spec.strip().lower() in NAMED_SETS:
+            return list(NAMED_SETS[spec.strip().lower()])
         spec = [s for s in spec.split(",") if s.strip()]
     return [canonical(s) for s in spec]
 
