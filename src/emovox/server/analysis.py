@@ -63,15 +63,13 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
         "probabilities": {k: float(v) for k, v in s.probabilities.items()},
     }
     if emotions and s.emotion is not None and s.probabilities:
-        from ..calibration import restrict
-
-        p = restrict(np.array([s.probabilities[k] for k in model.labels]), list(model.labels), emotions)
-        i = int(np.argmax(p))
+        p = np.array([s.probabilities[k] for k in model.labels])
+        kept = model.make_prediction("", p, emotions)  # restricted as the whole recording's answer is
         out.update(
-            emotion=emotions[i],
-            confidence=float(p[i]),
-            uncertain=bool(p[i] < model.uncertain_below),
-            probabilities={k: float(v) for k, v in zip(emotions, p, strict=True)},
+            emotion=kept.label,
+            confidence=kept.confidence,
+            uncertain=kept.uncertain,
+            probabilities=kept.probabilities,
         )
     return out
 
