@@ -133,6 +133,14 @@ def test_api(full, speech):
             assert body["status"] == 422 and "emotions" in body["error"] and "\n" not in body["error"]
             if "bogus" in bad:  # names the valid labels
                 assert "bogus" in body["error"] and all(lab in body["error"] for lab in full.labels), body
+        # as --emotions takes them: aliases, named sets; a repeated parameter adds its emotions
+        for query, labels in (
+            ("emotions=anger,Sad", ["angry", "sad"]),
+            ("emotions=four", ["angry", "happy", "neutral", "sad"]),
+            ("emotions=angry&emotions=sad,happy", ["angry", "sad", "happy"]),
+        ):
+            r = client.post(f"/v1/predict?{query}", content=data, headers={"content-type": "audio/flac"})
+            assert r.status_code == 200 and r.json()["labels"] == labels, (query, r.text)
         # without the query: every emotion
         r = client.post("/v1/predict", content=data, headers={"content-type": "audio/flac"})
         assert r.status_code == 200 and r.json()["labels"] == full.labels

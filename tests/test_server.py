@@ -71,6 +71,10 @@ def test_healthz(client):
     r = client.get("/healthz")
     assert r.status_code == 200
     assert r.json()["status"] == "ok"
+    # monitors and link checkers ask HEAD: the headers of GET, no body
+    for path in ("/healthz", "/"):
+        r = client.head(path)
+        assert r.status_code == 200 and r.content == b"", path
 
 
 def test_model_info(client, model):

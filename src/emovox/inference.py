@@ -64,10 +64,13 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     )
 
 
-def chosen_emotions(emotions: Sequence[str] | str, labels: Sequence[str]) -> list[str]:
+def chosen_emotions(
+    emotions: Sequence[str] | str, labels: Sequence[str], option: str = "--emotions"
+) -> list[str]:
     """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
     allowed; or a named set: ``four`` for angry, happy, neutral, sad, ``seven``, ``all``), in the order
-    given, checked against ``labels``: at least two, all known.
+    given, checked against ``labels``: at least two, all known. An error names ``option`` (as the user
+    gave it: the CLI's option, the API's query parameter).
 
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
@@ -89,7 +92,7 @@ def chosen_emotions(emotions: Sequence[str] | str, labels: Sequence[str]) -> lis
     unknown = [e for e in wanted if e not in labels]
     if unknown or len(set(wanted)) < 2:
         raise ModelError(
-            f"--emotions: expected at least two of {', '.join(labels)}"
+            f"{option}: expected at least two of {', '.join(labels)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
     return list(dict.fromkeys(wanted))

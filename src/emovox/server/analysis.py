@@ -110,18 +110,18 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
     return y
 
 
-def parse_emotions(model, text: str | None) -> list[str] | None:
-    """The ``?emotions=angry,happy,...`` query parameter as model labels; 422 naming the valid ones."""
-    if text is None or not text.strip():
-        return None
-    from ..calibration import restrict
+def parse_emotions(model, values: list[str]) -> list[str] | None:
+    """The ``?emotions=`` query parameter as model labels (as ``--emotions`` takes them: aliases, ``four``,
+    ``all``...; given twice, both lists); 422 naming the valid ones."""
+    from ..inference import chosen_emotions
 
-    wanted = [e.strip().lower() for e in text.split(",") if e.strip()]
+    text = ",".join(v for v in values if v.strip())
+    if not text:
+        return None
     try:
-        restrict(np.ones((1, len(model.labels))), list(model.labels), wanted)
-    except ValueError as exc:
-        raise ApiError(422, "invalid_emotions", f"emotions: {exc}") from None
-    return list(dict.fromkeys(wanted))
+        return chosen_emotions(text, model.labels, option="emotions")
+    except EmovoxError as exc:
+        raise ApiError(422, "invalid_emotions", str(exc)) from None
 
 
 def analyse(

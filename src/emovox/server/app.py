@@ -186,7 +186,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     )
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
-        emotions = parse_emotions(model, request.query_params.get("emotions"))
+        emotions = parse_emotions(model, request.query_params.getlist("emotions"))
         async with runner.slot():
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:  # a body spooled to a temporary file: deleted however the request ends
@@ -214,7 +214,9 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         """Labels, cross-validated metrics, version and training data of the loaded model."""
         return model_info(model)
 
-    @app.get("/healthz", response_model=Health, summary="Liveness", tags=["service"])
+    @app.api_route(
+        "/healthz", methods=["GET", "HEAD"], response_model=Health, summary="Liveness", tags=["service"]
+    )
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "model": model.path.name, "uptime_s": round(time.monotonic() - started, 3)}
 
@@ -247,7 +249,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
             raise ApiError(404, "not_found", f"no demo picture {picture_id!r}")
         return Response(pic.svg(), media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 

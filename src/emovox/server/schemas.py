@@ -166,8 +166,9 @@ PREDICT_EXTRA = {
             "in": "query",
             "required": False,
             "schema": {"type": "string"},
-            "description": "comma-separated emotions to predict over (at least two of the model's labels), e.g. "
-            "angry,happy,neutral,sad: probabilities are renormalised over them",
+            "description": "comma-separated emotions to predict over (at least two of the model's labels; "
+            "aliases such as anger, or the named sets four, seven, all), e.g. angry,happy,neutral,sad: "
+            "probabilities are renormalised over them",
         }
     ],
 }
