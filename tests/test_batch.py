@@ -252,3 +252,38 @@ def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):
     assert r.returncode == 2 and r.stderr.strip() == (
         "emovox: error: --top-k shapes what is printed; --engine dask writes every probability to the Parquet parts"
     )
+
+
+def test_an_address_that_is_not_a_scheduler_fails_in_one_line(address, tiny_model, paths, capsys, tmp_path):
+    """A real HTTP server, a closed port, a bad address: one line each, never distributed's endless wait."""
+    import socket
+    import threading
+    import time
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    from emovox.batch.engines import check_scheduler
+    from emovox.cli import main
+
+    check_scheduler(address)  # a scheduler speaks first
+    http = HTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    try:
+        t = time.perf_counter()
+        with pytest.raises(EmovoxError, match="no Dask handshake within 1 s"):
+            check_scheduler(f"tcp://127.0.0.1:{http.server_port}", timeout=1.0)
+        assert time.perf_counter() - t < 5
+    finally:
+        http.shutdown()
+    with pytest.raises(EmovoxError, match="expected tcp://host:port"):
+        check_scheduler("tcp://127.0.0.1")
+    for where, words in ((f"127.0.0.1:{closed}", "refused"), ("tcp://127.0.0.1", "host:port")):
+        rc = main(
+            ["predict", paths[0], "--model", str(tiny_model), "--engine", "dask", "--address", where]
+            + ["--output-dir", str(tmp_path / "out")]
+        )
+        err = capsys.readouterr().err.strip()  # before any progress bar, and no job folder left behind
+        assert not (tmp_path / "out").exists()
+        assert rc == 2 and where in err and words in err.lower() and "\n" not in err, err

@@ -17,7 +17,39 @@ from typing import Any
 
 from ..errors import EmovoxError
 
-__all__ = ["Result", "dask_client", "run_dask", "run_local"]
+__all__ = ["Result", "check_scheduler", "dask_client", "run_dask", "run_local"]
+
+
+#: Seconds a scheduler has to send its handshake once a TCP connection is open.
+HANDSHAKE_S = 10.0
+
+
+def check_scheduler(address: str, timeout: float = HANDSHAKE_S) -> None:
+    """Refuse a plain TCP ``address`` where nothing listens, or where what listens says nothing: a Dask
+    scheduler sends its handshake as soon as a connection opens, and ``Client`` waits for it without a
+    time limit (an HTTP server there would hang the job)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(address)
+        host, port = parse_host_port(loc)
+    except (ValueError, TypeError) as exc:
+        raise EmovoxError(f"--address {address!r}: expected tcp://host:port ({exc})") from None
+    if scheme != "tcp":  # TLS and other transports: their own handshake, left to Client
+        return
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            if sock.recv(1):
+                return
+            why = "the connection was closed without a handshake"
+    except TimeoutError:
+        why = f"no Dask handshake within {timeout:g} s (something else listens there)"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    raise EmovoxError(f"cannot reach a Dask scheduler at {address}: {why}")
 
 
 @contextlib.contextmanager
@@ -43,6 +75,7 @@ def dask_client(
             f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
         ) from None
     if address:
+        check_scheduler(address)
         try:
             client = Client(address, timeout="30s")
         except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all

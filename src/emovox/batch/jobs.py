@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import EmovoxError
 from ..inputs import expand_inputs
 from ..paths import display_path
-from .engines import dask_client, run_dask, run_local
+from .engines import check_scheduler, dask_client, run_dask, run_local
 from .store import (
     DEFAULT_BATCH_SIZE,
     BatchSummary,
@@ -95,6 +95,8 @@ def _run_job(
     batch_size = batch_size or os.environ.get("EMOVOX_BATCH_SIZE")
     if n_workers < 1 or (batch_size is not None and int(batch_size) < 1):
         raise EmovoxError("n_workers and batch_size must be at least 1")
+    if engine == "dask" and address:  # before the folder is made: a wrong address leaves nothing behind
+        check_scheduler(address)
     out = Path(output_dir).absolute()
     out.mkdir(parents=True, exist_ok=True)
     with folder_lock(out), _sigterm_raises():
