@@ -205,6 +205,23 @@ def test_timeline_of_real_speech(model, speech_file):
     assert all(a.end <= b.start for a, b in zip(segs, segs[1:], strict=False))
 
 
+def test_tone_or_noise_beside_speech_is_cut_off(model):
+    """The voice detector joins a tone or noise to the speech next to it; the segment is cut back to the
+    speech (a 2 s tone on either side once hid an angry sentence as "no speech")."""
+    from emovox import load_audio
+
+    from .conftest import EMODB, need
+
+    y = load_audio(need(EMODB) / "wav" / "03a01Wa.flac")
+    dur = y.size / SR
+    (ref,) = timeline(np.concatenate([silence(2.0), y, silence(2.0)]), model)
+    for side in (tone(2.0, amp=0.1), noise_burst(2.0, amp=0.03)):
+        segs = timeline(np.concatenate([side, y, side]), model)
+        assert len(segs) == 1 and segs[0].speech, segs
+        assert 2 - 0.35 <= segs[0].start and segs[0].end <= 2 + dur + 0.35, (segs[0], dur)
+        assert segs[0].emotion == ref.emotion
+
+
 def test_file_timeline_equals_live_path_and_array_source(model, speech_file):
     path, _ = speech_file
     ref = timeline(path, model)

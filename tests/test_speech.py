@@ -179,6 +179,27 @@ def test_speech_in_long_silence(speech_clip):
     assert r.voiced_seconds >= 0.25
 
 
+def test_speech_span_leaves_out_silence_tones_and_noise(speech_clip):
+    """speech_start / speech_end: where the speech-like voicing is, whatever lies beside it."""
+    dur = speech_clip.size / SR
+    ref = detect_speech(speech_clip)
+    assert 0 <= ref.speech_start < ref.speech_end <= dur
+    rng = np.random.default_rng(0)
+    sides = {
+        "silence": np.zeros(2 * SR, np.float32),
+        "tone": (0.1 * np.sin(2 * np.pi * 440 * np.arange(2 * SR) / SR)).astype(np.float32),
+        "noise": (0.03 * rng.normal(size=2 * SR)).astype(np.float32),
+        "hum": (0.1 * np.sin(2 * np.pi * 100 * np.arange(2 * SR) / SR)).astype(np.float32),
+    }
+    for name, side in sides.items():
+        r = detect_speech(np.concatenate([side, speech_clip, side]))
+        # the same voicing, moved by the 2 s before it (frames near the joins may differ a little)
+        assert r.speech_start == pytest.approx(2 + ref.speech_start, abs=0.05), name
+        assert r.speech_end == pytest.approx(2 + ref.speech_end, abs=0.05), name
+    for side in sides.values():
+        assert detect_speech(np.tile(side, 2)).speech_start is None
+
+
 def test_speech_at_other_rates_and_int16(speech_clip):
     from emovox.audio import resample
 

@@ -90,6 +90,10 @@ class SpeechCheck:
         Median share of a voiced frame's energy in its strongest spectral peak (near 1 for a pure tone).
     duration : float
         Signal duration in seconds.
+    speech_start, speech_end : float or None
+        Seconds from the start of the first and to the end of the last stretch of speech-like voicing
+        (:data:`SPAN_FRAMES` frames holding at least :data:`SPAN_MIN_FRAMES` of evidence), whatever the
+        verdict; None without any. A tone or noise beside the speech lies outside them.
 
     Examples
     --------
@@ -106,6 +110,8 @@ class SpeechCheck:
     steady_fraction: float = 0.0
     tonality: float = 0.0
     duration: float = 0.0
+    speech_start: float | None = None
+    speech_end: float | None = None
 
     def __bool__(self) -> bool:
         return self.speech
@@ -213,6 +219,30 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return starts, ends - starts
+
+
+#: Frames (10 ms) over which speech evidence is counted to find where speech starts and ends...
+SPAN_FRAMES = 50
+#: ...and the evidence frames among them that make a stretch speech (isolated frames of music do not).
+SPAN_MIN_FRAMES = 10
+
+
+def _span(evidence: np.ndarray) -> tuple[float | None, float | None]:
+    """Seconds from the start of the first and to the end of the last :data:`SPAN_FRAMES` frames holding
+    :data:`SPAN_MIN_FRAMES` evidence frames (their first and last evidence frame), or (None, None)."""
+    if evidence.size < SPAN_FRAMES:
+        dense = np.array([np.count_nonzero(evidence) >= SPAN_MIN_FRAMES])
+        width = evidence.size
+    else:
+        counts = np.convolve(evidence, np.ones(SPAN_FRAMES, dtype=int), mode="valid")
+        dense, width = counts >= SPAN_MIN_FRAMES, SPAN_FRAMES
+    if not dense.any():
+        return None, None
+    first, last = int(np.argmax(dense)), len(dense) - 1 - int(np.argmax(dense[::-1]))
+    lo = first + int(np.argmax(evidence[first : first + width]))
+    window = evidence[last : last + width]
+    hi = last + len(window) - int(np.argmax(window[::-1]))
+    return lo * HOP / SR, hi * HOP / SR
 
 
 def detect_speech(
@@ -352,6 +382,7 @@ def detect_speech(
         smooth[1:] = step <= max_jump_semitones
     evidence = in_run & smooth & (change >= min_spectral_change_db)
     result.voiced_seconds = float(np.count_nonzero(evidence) * HOP / SR)
+    result.speech_start, result.speech_end = _span(evidence)
 
     if steady > max_steady_fraction:
         result.reason = "no voiced speech: steady pitch (tone / hum / music)"
