@@ -152,3 +152,21 @@ def test_a_long_recording_keeps_the_emotion_of_its_utterances():
         pause = np.zeros(8000, np.float32)
         long = np.concatenate([y, pause] * int(np.ceil(20 * 16000 / (len(y) + pause.size))))
         assert len(long) > 20 * 16000 and model.predict_signal(long).label == "angry"
+
+
+def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():
+    """2 s of a tone or of noise before and after a sentence: the loud edges without speech are cut off
+    before the checks and the encoder (without the cut, the tone made two of these "no speech" and the
+    noise changed two emotions; benchmarks/bench_edges.py)."""
+    from emovox.audio.synthetic import white_noise
+
+    model = emovox.load_model("default")
+    t = np.arange(2 * 16000) / 16000
+    for name in ("03a01Wa", "03a02Ta", "03a04Ad", "03a01Nc"):
+        y = emovox.load_audio(EMODB / "wav" / f"{name}.flac")
+        alone = model.predict_signal(y)
+        level = 10 * np.log10(np.mean(y**2))
+        tone = (10 ** ((level - 10) / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for side in (tone, white_noise(2.0, level - 20)):
+            p = model.predict_signal(np.concatenate([side, y, side]))
+            assert p.speech and p.label == alone.label, (name, p, alone)

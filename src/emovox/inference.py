@@ -304,8 +304,17 @@ class EmotionModel:
         """One mono signal through both speech checks: ``(no_speech, None)``, the ``speech=False``
         :class:`Prediction`, when there is no speech, else ``(None, embedding)``, the :meth:`embed` output
         to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
-        speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`)."""
+        speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`).
+        A loud edge without speech (a tone, noise or music before or after it) is cut off first
+        (:func:`emovox.speech.speech_bounds`)."""
         check = self.speech(y) if self.check_speech else None
+        if check is not None:
+            from .speech import speech_bounds
+
+            lo, hi = speech_bounds(y, self.sample_rate, check)
+            if (lo, hi) != (0, len(y)):
+                y = y[lo:hi]
+                check = self.speech(y)
         if no_speech := self._verdict(check, source):
             return no_speech, None
         e, reason = self.voice_embedding(self.embed(y), check, lambda: iter([y]))

@@ -52,7 +52,7 @@ from .errors import AudioError
 from .features.pitch import yin
 from .features.spectral import apply_mel, spectrogram
 
-__all__ = ["SpeechCheck", "detect_speech"]
+__all__ = ["SpeechCheck", "detect_speech", "speech_bounds"]
 
 log = logging.getLogger(__name__)
 
@@ -397,3 +397,61 @@ def detect_speech(
         result.reason = "speech"
     log.debug("speech check: %s (%s)", result.reason, result)
     return result
+
+
+def speech_bounds(
+    y: np.ndarray,
+    sr: int = SR,
+    check: SpeechCheck | None = None,
+    *,
+    edge_seconds: float = 1.0,
+    keep_seconds: float = 0.3,
+    quiet_db: float = 30.0,
+) -> tuple[int, int]:
+    """The samples ``y[lo:hi]`` to judge, without a loud edge that holds no speech.
+
+    A voice detector joins a tone, noise or music to the speech beside it, and a recording may open or end
+    with them; pooled with the speech they decide the emotion (or hide the speech). An edge of at least
+    ``edge_seconds`` before :attr:`SpeechCheck.speech_start` or after ``speech_end`` is cut off, keeping
+    ``keep_seconds`` beside the speech (its unvoiced onsets and endings), when it is loud: its median frame
+    within ``quiet_db`` of the loud-frame level. Quiet edges (silence, room tone) stay, as in the recordings
+    models are trained on, and so does everything when no speech-like voicing was found.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate.
+    check : SpeechCheck, optional
+        :func:`detect_speech` of ``y`` when already computed.
+
+    Returns
+    -------
+    (int, int)
+        ``lo, hi``: ``(0, len(y))`` when nothing is cut.
+
+    Examples
+    --------
+    >>> from emovox.audio.synthetic import tone
+    >>> from emovox.speech import speech_bounds
+    >>> y = tone(seconds=2.0)
+    >>> speech_bounds(y, 16000)  # no speech in it: nothing to cut around
+    (0, 32000)
+    """
+    check = detect_speech(y, sr) if check is None else check
+    lo, hi = 0, len(y)
+    if check.speech_start is None:
+        return lo, hi
+
+    def loud(part: np.ndarray) -> bool:
+        db = _frame_db(part[: part.size - part.size % HOP] if part.size > FRAME else part)
+        return bool(np.median(db) >= check.level_db - quiet_db)
+
+    if check.speech_start >= edge_seconds:
+        cut = int((check.speech_start - keep_seconds) * sr)
+        lo = cut if loud(np.asarray(y[:cut], np.float64)) else 0
+    if check.duration - check.speech_end >= edge_seconds:
+        cut = int((check.speech_end + keep_seconds) * sr)
+        hi = cut if loud(np.asarray(y[cut:], np.float64)) else len(y)
+    return lo, hi

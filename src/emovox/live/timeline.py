@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EmovoxError
+from ..speech import speech_bounds
 from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
 
@@ -37,29 +38,17 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
     return model
 
 
-#: A segment's edge this long (seconds) without speech-like voicing is cut off before it is classified...
-EDGE_WITHOUT_SPEECH = 1.0
-#: ...keeping this much beside the speech (its unvoiced onsets and endings).
-EDGE_KEPT = 0.3
-
-
 def trim_to_speech(model, seg: Segment) -> Segment:
-    """Cut from a segment (holding its samples) an edge of :data:`EDGE_WITHOUT_SPEECH` or more without
-    speech-like voicing (:attr:`emovox.speech.SpeechCheck.speech_start` / ``speech_end``): the voice
-    detector joins a tone, noise or music to the speech beside it, and the emotion (or the speech check)
-    would be decided over both. A segment without such voicing is left whole, for the checks to judge."""
+    """Cut a loud edge without speech from a segment that holds its samples
+    (:func:`emovox.speech.speech_bounds`): the voice detector joins a tone, noise or music to the speech
+    beside it, and the emotion (or the speech check) would be decided over both."""
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return seg
-    check = model.speech(seg.samples)
-    if check.speech_start is None:
-        return seg
-    sr, n = int(model.sample_rate), seg.samples.size
-    lo = check.speech_start - EDGE_KEPT if check.speech_start >= EDGE_WITHOUT_SPEECH else 0.0
-    tail = n / sr - check.speech_end
-    hi = check.speech_end + EDGE_KEPT if tail >= EDGE_WITHOUT_SPEECH else n / sr
-    if lo > 0 or hi < n / sr:
-        seg.samples = seg.samples[int(lo * sr) : int(hi * sr)]
-        seg.start, seg.end = seg.start + lo, seg.start + hi
+    sr = int(model.sample_rate)
+    lo, hi = speech_bounds(seg.samples, sr, model.speech(seg.samples))
+    if (lo, hi) != (0, seg.samples.size):
+        seg.samples = seg.samples[lo:hi]
+        seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
     return seg
 
 
