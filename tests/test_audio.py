@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -234,6 +235,28 @@ def test_cli_bad_file_one_line(tmp_path):
 def test_public_api_exports():
     assert emovox.load_audio is load_audio
     assert issubclass(emovox.AudioError, emovox.EmovoxError)
+    # subpackages after `import emovox` alone, as the README uses them; a typo still fails
+    assert callable(emovox.live.timeline) and callable(emovox.batch.predict)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        emovox.nothing  # noqa: B018
+
+
+def test_float_mono_scales_integers_and_averages_channels():
+    from emovox.audio import float_mono
+
+    rng = np.random.default_rng(3)
+    y = (0.5 * rng.uniform(-1, 1, 1000)).astype(np.float32)
+    i16 = np.round(y * 32768).astype(np.int16)
+    np.testing.assert_allclose(float_mono(i16), y, atol=1 / 32768)
+    np.testing.assert_allclose(float_mono(i16.astype(np.int32) << 16), y, atol=1 / 32768)
+    np.testing.assert_allclose(float_mono((i16 // 256 + 128).astype(np.uint8)), y, atol=1 / 128)
+    for stereo in (np.stack([y, -y], 1), np.stack([y, -y])):  # (n, 2) and (2, n): the mean, silence
+        assert float_mono(stereo).shape == (1000,) and np.abs(float_mono(stereo)).max() == 0
+    for bad, words in ((np.zeros((2, 2, 2)), "shape (2, 2, 2)"), (np.array(["a"]), "as numbers")):
+        with pytest.raises(AudioError, match=re.escape(words)):
+            float_mono(bad, "x.npy")
+    with pytest.raises(AudioError, match="x.npy: contains non-finite"):
+        float_mono(np.array([0.0, np.nan]), "x.npy")
 
 
 def test_stream_of_truncated_flac_is_an_audio_error(tmp_path):

@@ -170,3 +170,27 @@ def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():
         for side in (tone, white_noise(2.0, level - 20)):
             p = model.predict_signal(np.concatenate([side, y, side]))
             assert p.speech and p.label == alone.label, (name, p, alone)
+
+
+def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
+    """soundfile.read(..., dtype="int16") and stereo reads, given straight to the model: scaled and mixed
+    down as load_audio does (int16 samples were scored unscaled: "disgust" at 0.997 for an angry sentence)."""
+    import soundfile as sf
+
+    import emovox.live
+
+    model = emovox.load_model("default")
+    x, sr = sf.read(EMODB / "wav" / "03a01Wa.flac", dtype="int16")
+    ref = model.predict_signal(x / 32768.0)
+    assert ref.label == "angry"
+    for arr in (x, np.stack([x, x], 1), np.stack([x, x])):
+        p = model.predict_signal(arr)
+        assert p.label == "angry" and p.confidence == pytest.approx(ref.confidence, abs=1e-4), arr.shape
+    assert model.predict(np.stack([x, x], 1), sr=sr) == "angry"
+    assert model.predict_proba(np.stack([x, x], 1), sr=sr).shape == (len(model.labels),)  # one signal
+    assert model.predict_proba(np.stack([x, x]) / 32768.0, sr=sr).shape == (2, len(model.labels))  # a batch
+    pad = np.zeros(sr, np.int16)
+    y = np.concatenate([pad, x, pad])
+    for arr in (y, np.stack([y, y], 1)):
+        (seg,) = emovox.live.timeline(arr, model)
+        assert seg.emotion == "angry" and seg.end < y.size / sr + 0.01, seg

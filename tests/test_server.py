@@ -87,7 +87,11 @@ def test_model_info(client, model):
 
 
 def test_openapi_and_docs(client):
-    doc = client.get("/openapi.json").json()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "Duplicate Operation ID"
+        doc = client.get("/openapi.json").json()
     for path in ("/v1/predict", "/v1/react", "/v1/model", "/healthz"):
         assert path in doc["paths"]
     body = doc["paths"]["/v1/predict"]["post"]["requestBody"]["content"]

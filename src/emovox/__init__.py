@@ -25,3 +25,14 @@ def load_model(path=None, *, check_speech=True, emotions=None):
     from .inference import load_model as _load
 
     return _load(path, check_speech=check_speech, emotions=emotions)
+
+
+def __getattr__(name: str):
+    """``emovox.live``, ``emovox.batch``... after ``import emovox`` alone, imported when first used (so that
+    ``import emovox`` stays fast and needs none of their dependencies)."""
+    import importlib
+    import importlib.util
+
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .audio import DEFAULT_SR, load_audio, resample
+from .audio import DEFAULT_SR, float_mono, load_audio, resample
 from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
@@ -413,8 +413,9 @@ class EmotionModel:
         return self._finish(adapt_proba(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep))
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
-        """Probabilities (in :attr:`labels` order) for one mono signal at :attr:`sample_rate`."""
-        return self.proba_from_embeddings(self.embed(y))[0]
+        """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
+        scaled, channels averaged: :func:`emovox.audio.float_mono`)."""
+        return self.proba_from_embeddings(self.embed(float_mono(y)))[0]
 
     def _load(self, item, sr: int | None) -> np.ndarray:
         if isinstance(item, np.ndarray):
@@ -428,7 +429,8 @@ class EmotionModel:
 
         Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list of any length,
         one or none included, as scikit-learn does (a 2-D array is a batch of equal-length mono signals,
-        one per row). Like scikit-learn's, it scores whatever it is given: there is no speech check
+        one per row, unless it has at most 8 columns: then it is one signal's channels, as soundfile
+        reads them). Like scikit-learn's, it scores whatever it is given: there is no speech check
         here, so silence gets probabilities too; :meth:`predict`, :meth:`predict_signal` and
         :meth:`predict_files` check for speech first. Errors raise; use :meth:`predict_files` to carry on
         past bad files.
@@ -450,8 +452,9 @@ class EmotionModel:
     ) -> Prediction:
         """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
         :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
-        these of :attr:`labels` only, for this call."""
-        no_speech, e = self.embed_speech(y, source)
+        these of :attr:`labels` only, for this call. Integer samples are scaled and channels averaged
+        (:func:`emovox.audio.float_mono`)."""
+        no_speech, e = self.embed_speech(float_mono(y, source), source)
         if no_speech is not None:
             return no_speech
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
@@ -654,7 +657,11 @@ class EnsembleModel(EmotionModel):
 
 
 def _is_single(x) -> bool:
-    return isinstance(x, str | os.PathLike | bytes | bytearray) or (isinstance(x, np.ndarray) and x.ndim == 1)
+    """One input: a path, bytes, a 1-D array, or a 2-D array shaped (samples, channels) as soundfile reads
+    one (at most 8 columns: rows that short cannot be a batch of signals)."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1 or (x.ndim == 2 and x.shape[1] <= 8 < x.shape[0])
+    return isinstance(x, str | os.PathLike | bytes | bytearray)
 
 
 def _as_list(inputs) -> Sequence:

@@ -37,7 +37,7 @@ from .decode import (
 )
 from .ffmpeg import FFMPEG_BYTES_PER_S, FFMPEG_TIMEOUT_MAX, FFMPEG_TIMEOUT_MIN, ffmpeg_timeout
 from .files import AUDIO_EXTENSIONS, find_audio
-from .signal import resample
+from .signal import float_mono, resample
 from .stream import STREAM_AFTER_SECONDS, context_windows, stream_audio
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "context_windows",
     "ffmpeg_timeout",
     "find_audio",
+    "float_mono",
     "load_audio",
     "resample",
     "stream_audio",

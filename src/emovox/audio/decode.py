@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
 from .ffmpeg import decode_ffmpeg, file_size
-from .signal import resample, to_mono
+from .signal import float_mono, resample, to_mono
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
@@ -340,21 +340,9 @@ def load_audio(
         name = name or "<array>"
         if input_sr is None:
             raise AudioError(f"{name}: input_sr is required when passing an array")
-        y = source
-        if y.ndim == 2:
-            y = y.T if y.shape[0] < y.shape[1] else y
-        elif y.ndim != 1:
-            raise AudioError(f"{name}: expected a 1-D or 2-D array, got shape {source.shape}")
         if int(input_sr) <= 0:
             raise AudioError(f"{name}: input_sr must be a positive rate in Hz, got {input_sr}")
-        if np.issubdtype(y.dtype, np.unsignedinteger):  # offset binary: the midpoint is silence
-            half = float(2 ** (8 * y.dtype.itemsize - 1))
-            y = (y.astype(np.float64) - half) / half
-        elif np.issubdtype(y.dtype, np.integer):
-            y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
-        y = to_mono(np.asarray(y, dtype=np.float32))
-        if y.size and not np.all(np.isfinite(y)):
-            raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
+        y = float_mono(source, name)
         y = resample(y, int(input_sr), sr) if y.size else y
     elif isinstance(source, bytes | bytearray | memoryview):
         name = name or "<bytes>"

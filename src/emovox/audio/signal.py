@@ -6,6 +6,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import AudioError
+
+
+def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
+    """Samples as a model reads them: mono float32 in [-1, 1].
+
+    ``y`` is shaped ``(n,)``, ``(n, channels)`` or ``(channels, n)`` (the shorter axis is taken as
+    channels, averaged); integer samples are scaled to [-1, 1) (unsigned ones are offset binary, their
+    midpoint silence), as a WAV reader scales them. NaN or Inf raises :class:`emovox.errors.AudioError`
+    naming ``name``, as does any other shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float_mono(np.array([[16384, 16384, 0], [-16384, 16384, 0]], dtype=np.int16))  # 2 channels
+    array([0. , 0.5, 0. ], dtype=float32)
+    >>> float_mono(np.array([0, 32767], dtype=np.int16)).round(3)
+    array([0., 1.], dtype=float32)
+    """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.T if y.shape[0] < y.shape[1] else y
+    elif y.ndim != 1:
+        raise AudioError(f"{name}: expected a 1-D or 2-D array of samples, got shape {y.shape}")
+    if np.issubdtype(y.dtype, np.unsignedinteger):  # offset binary: the midpoint is silence
+        half = float(2 ** (8 * y.dtype.itemsize - 1))
+        y = (y.astype(np.float64) - half) / half
+    elif np.issubdtype(y.dtype, np.integer):
+        y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
+    elif not np.issubdtype(y.dtype, np.floating):
+        raise AudioError(f"{name}: expected samples as numbers, got an array of {y.dtype}")
+    y = to_mono(np.asarray(y, dtype=np.float32))
+    if y.size and not np.all(np.isfinite(y)):
+        raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
+    return y
+
 
 def to_mono(y: np.ndarray) -> np.ndarray:
     """Downmix (frames, channels) to mono by averaging channels."""

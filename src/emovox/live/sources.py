@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import DEFAULT_MIN_DURATION, DEFAULT_SR, stream_audio
+from ..audio import DEFAULT_MIN_DURATION, DEFAULT_SR, float_mono, stream_audio
 from ..errors import EmovoxError
 
 
@@ -71,13 +71,14 @@ class ArraySource(AudioSource):
         self.block = max(1, int(block_seconds * sample_rate))
 
     def _chunks(self) -> Iterator[np.ndarray]:
+        # integer samples scaled, channels averaged (float_mono): never read as floats or interleaved
         if isinstance(self.data, np.ndarray):
-            y = np.asarray(self.data, dtype=np.float32).reshape(-1)
+            y = float_mono(self.data, self.name)
             for i in range(0, y.size, self.block):
                 yield y[i : i + self.block]
         else:
             for c in self.data:
-                yield np.asarray(c, dtype=np.float32).reshape(-1)
+                yield float_mono(c, self.name)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         chunks = self._chunks()
