@@ -368,6 +368,40 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     assert len(err) == 1 and "bad.csv" in err[0] and "start, end, emotion" in err[0]
 
 
+def test_timelines_of_several_files_keep_their_failures_and_plot_one_at_a_time(
+    model, speech_file, tmp_path, capsys
+):
+    """``predict --timeline A B -o t.csv|json`` keeps a row naming each failed file; ``plot timeline`` of
+    several recordings asks which one (overlaid on one time axis they would mislead)."""
+    from emovox.live.timeline import read_timeline
+
+    path, n_utts = speech_file
+    empty = tmp_path / "empty.wav"
+    empty.touch()
+    for name in ("several.csv", "several.json"):
+        out = tmp_path / name
+        args = ["predict", str(path), str(empty), "--timeline", "--model", str(model.path), "-o", str(out)]
+        assert main(args) == 1
+        stdout, err = capsys.readouterr()
+        assert stdout.count("start       end") == 1  # no empty table for the failed file
+        assert "empty.wav: empty file" in err and "empty.wav: empty file" in out.read_text()
+        segs = read_timeline(out)  # the failed file's row is no segment
+        assert len(segs) == n_utts and {s["source"] for s in segs} == {str(path)}
+    both = tmp_path / "both.json"
+    assert main(["predict", str(path), str(path), "--timeline", "--model", str(model.path), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    records[1]["source"] = "b.wav"  # two recordings (the same audio twice, named apart)
+    both.write_text(json.dumps(records))
+    png = tmp_path / "p.png"
+    assert main(["plot", "timeline", str(both), "-o", str(png)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds the timelines of 2 recordings" in err and "--source" in err and not png.exists()
+    assert main(["plot", "timeline", str(both), "-o", str(png), "--source", "b.wav"]) == 0
+    assert png.stat().st_size > 20000
+    assert main(["plot", "timeline", str(both), "-o", str(png), "--source", "c.wav"]) == 2
+    assert "no recording 'c.wav'" in capsys.readouterr().err
+
+
 def test_predict_timeline_cli_silence(model, tmp_path, capsys):
     path = tmp_path / "quiet.wav"
     sf.write(path, silence(5.0), SR)

@@ -26,16 +26,27 @@ __all__ = ["display_path", "not_a_file", "walk_files"]
 log = logging.getLogger("emovox")
 
 
+#: Control characters (C0, DEL, C1) as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``: a name holding them must not
+#: break a line of output, shift its columns or reach the terminal as an escape sequence.
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160)]}
+
+
 def display_path(path: str | os.PathLike) -> str:
-    """``path`` as valid UTF-8 text: undecodable bytes become ``\\xNN`` (identity for ordinary names)."""
+    """``path`` as one line of valid UTF-8 text: undecodable bytes become ``\\xNN`` and control characters
+    ``\\n``, ``\\t``, ``\\x1b``... (identity for ordinary names).
+
+    >>> display_path("a\\nb\\x1b[2J.wav")
+    'a\\\\nb\\\\x1b[2J.wav'
+    """
     text = os.fspath(path)
     if isinstance(text, bytes):
-        return text.decode("utf-8", "backslashreplace")
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
+        text = text.decode("utf-8", "backslashreplace")
+    else:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL)
 
 
 def _kind(mode: int) -> str:

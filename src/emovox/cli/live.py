@@ -177,14 +177,18 @@ def predict_timeline(args) -> int:
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
 
+    table = {"header": False}  # a file's table header, printed with its first segment
+
     def header(shown: str) -> None:
-        if not args.json:
-            if len(paths) > 1:
-                print(f"# {shown}")
-            print(table_header(labels), flush=True)
+        table["header"] = False
+        if not args.json and len(paths) > 1:
+            print(f"# {shown}", flush=True)
 
     def row(seg) -> None:
         if not args.json:
+            if not table["header"]:
+                print(table_header(labels))
+                table["header"] = True
             print(table_row(seg, labels, top_k), flush=True)
 
     for res in file_timelines(
@@ -205,7 +209,7 @@ def predict_timeline(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
     if args.output:
-        _write_all([(r.source, r.segments) for r in results if r.error is None], args.output, labels, top_k)
+        _write_all(results, args.output, labels, top_k)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
     n_bad = sum(r.error is not None for r in results)
@@ -220,30 +224,39 @@ def _plot(segs, path, labels, duration, title):
     return plot_timeline(segs, path, labels, duration, title=f"{title}: emotion over time")
 
 
-def _write_all(everything, output, labels, top_k: int | None = None) -> None:
+def _write_all(results, output, labels, top_k: int | None = None) -> None:
+    """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
+    ``source`` column, and a row with an ``error`` for each file that failed (none is left out)."""
     from ..live import write_timeline
     from ..live.timeline import segment_dict
 
-    if len(everything) == 1:
-        write_timeline(everything[0][1], output, labels, top_k=top_k)
+    if len(results) == 1 and results[0].error is None:
+        write_timeline(results[0].segments, output, labels, top_k=top_k)
         return
     if str(output).lower().endswith(".json"):
-        recs = [{"source": p} | segment_dict(s, top_k) for p, segs in everything for s in segs]
+        recs = [
+            {"source": r.source, "error": r.error}
+            if r.error is not None
+            else {"source": r.source} | segment_dict(s, top_k)
+            for r in results
+            for s in (r.segments if r.error is None else [None])
+        ]
         Path(output).write_text(json.dumps(recs, indent=2) + "\n")
         return
-    # Several files in one table: a source column says which file each row is from.
     import csv
 
     from ..live import rows
 
-    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"] + [
-        f"p_{lab}" for lab in labels
-    ]
+    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"]
+    cols += [f"p_{lab}" for lab in labels] + ["error"]
     with open(output, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()
-        for p, segs in everything:
-            w.writerows(rows(segs, labels, source=p, top_k=top_k))
+        for r in results:
+            if r.error is not None:
+                w.writerow({"source": r.source, "error": r.error})
+            else:
+                w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
 
 
 # ------------------------------------------------------------------------------------------------ register

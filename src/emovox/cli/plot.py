@@ -77,8 +77,8 @@ def _figure(args):
     if kind == "timeline":
         from ..live.timeline import read_timeline
 
-        segments = read_timeline(src)
-        return plots.emotion_timeline(segments, title=args.title or f"{src.name}: emotion over time")
+        segments, name = _one_recording(read_timeline(src), src, args.source)
+        return plots.emotion_timeline(segments, title=args.title or f"{name}: emotion over time")
     data = _read_json(src)
     if kind == "confusion":
         labels, m = _evaluation_parts(data, src)
@@ -115,6 +115,24 @@ def cmd_plot(args) -> int:
     plots.save(fig, out, dpi=args.dpi)
     print(f"saved {out}", file=sys.stderr)
     return 0
+
+
+def _one_recording(segments: list[dict], src: Path, source: str | None) -> tuple[list[dict], str]:
+    """The segments of one recording of a timeline file (``--source`` among several), and its name."""
+    from ..errors import EmovoxError
+
+    sources = list(dict.fromkeys(str(s["source"]) for s in segments if s.get("source")))
+    if source is not None:
+        if source not in sources:
+            known = ", ".join(sources[:5]) + (" ..." if len(sources) > 5 else "") if sources else "none"
+            raise EmovoxError(f"{src}: no recording {source!r} in this timeline (it holds: {known})")
+        return [s for s in segments if s.get("source") == source], Path(source).name
+    if len(sources) > 1:  # one time axis per recording: overlaid they would mislead
+        raise EmovoxError(
+            f"{src}: holds the timelines of {len(sources)} recordings; choose one with --source "
+            f"(e.g. --source {sources[0]!r})"
+        )
+    return segments, Path(sources[0]).name if sources else src.name
 
 
 def register(sub) -> None:
@@ -156,6 +174,9 @@ def register(sub) -> None:
         "--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column"
     )
     p.add_argument("--counts", action="store_true", help="confusion: show counts instead of row fractions")
+    p.add_argument(
+        "--source", help="timeline: the recording to draw, from a timeline of several (its source column)"
+    )
     p.add_argument("--title", help="figure title (default: the file name)")
     p.add_argument(
         "--dpi", type=int, default=120, help="resolution of the PNG in dots per inch (default 120)"

@@ -452,8 +452,16 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
             ) from None
         if isinstance(data, dict):
             data = data.get("segments")
-        elif isinstance(data, list) and data and all(isinstance(d, dict) and "segments" in d for d in data):
-            data = [s for d in data for s in d["segments"]]  # predict --json of several files
+        elif (
+            isinstance(data, list)
+            and data
+            and all(isinstance(d, dict) and ("segments" in d or "error" in d) for d in data)
+        ):
+            # predict --timeline --json of several files: their segments, each naming its file (a failed
+            # file has none)
+            data = [{"source": d.get("source"), **s} for d in data for s in d.get("segments", [])]
+        elif isinstance(data, list):  # segments, and a record with an error for each file that failed
+            data = [d for d in data if not (isinstance(d, dict) and "error" in d and "start" not in d)]
         if not isinstance(data, list) or not all(
             isinstance(s, dict) and "start" in s and "end" in s for s in data
         ):
@@ -467,6 +475,8 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
         raise EmovoxError(f"{path}: {what}")
     out = []
     for n, r in enumerate(reader, start=2):
+        if r.get("error"):  # a file that failed (predict --timeline -o of several): no segment
+            continue
         try:
             start, end = float(r["start"]), float(r["end"])
         except (TypeError, ValueError):
