@@ -161,3 +161,46 @@ def test_slow_body_gets_408_and_its_spooled_part_is_deleted(model, spool_dir):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 408") and b"5004 bytes received" in answer, answer
     assert not _leftovers(spool_dir)
+
+
+def test_a_trickling_client_is_cut_off_with_its_408_and_a_vanished_one_is_one_log_line(
+    model, spool_dir, caplog
+):
+    """After the 408 the connection closes (the server stopped reading a body that kept coming, 10 bytes a
+    tick); a client that disconnects mid-upload is one INFO line, not a logged traceback."""
+    import logging
+    import socket
+    import time
+
+    from emovox.server import ServerSettings, create_app
+
+    from .test_server_support import ThreadServer
+
+    app = create_app(model, ServerSettings(read_timeout=0.5))
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nContent-Length: 50000000\r\n\r\n"
+    with ThreadServer(app) as srv:
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.sendall(head + b"RIFF")
+            s.settimeout(0.2)
+            answer, closed, t = b"", False, time.monotonic()
+            while time.monotonic() - t < 10 and not closed:
+                try:
+                    s.sendall(b"x" * 10)
+                    chunk = s.recv(65536)
+                    answer += chunk
+                    closed = chunk == b""
+                except TimeoutError:
+                    pass
+                except OSError:  # reset: closed as well
+                    closed = True
+        assert answer.startswith(b"HTTP/1.1 408") and b"connection: close" in answer.lower(), answer
+        assert closed and time.monotonic() - t < 5
+        with caplog.at_level(logging.INFO, logger="emovox"):
+            with socket.create_connection(("127.0.0.1", srv.port)) as s:
+                s.sendall(head + b"RIFF" + b"\0" * 1000)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and "went away" not in caplog.text:
+                time.sleep(0.05)
+    assert "client went away during POST /v1/predict" in caplog.text
+    assert "Traceback" not in caplog.text and not any(r.levelno >= logging.ERROR for r in caplog.records)
+    assert not _leftovers(spool_dir)

@@ -13,6 +13,15 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+#: Errors answered before the request body was read to its end: the connection closes with the answer,
+#: or the server would go on reading the rest of a body nobody will use (a client trickling it for ever).
+CLOSE_AFTER = frozenset({408, 413, 415})
+
+
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    """``{"status": ..., "code": ..., "error": ...}`` with that HTTP status."""
-    return JSONResponse({"status": status, "code": code, "error": message}, status_code=status)
+    """``{"status": ..., "code": ..., "error": ...}`` with that HTTP status (and ``Connection: close`` for
+    :data:`CLOSE_AFTER`)."""
+    headers = {"Connection": "close"} if status in CLOSE_AFTER else None
+    return JSONResponse(
+        {"status": status, "code": code, "error": message}, status_code=status, headers=headers
+    )
