@@ -124,7 +124,7 @@ def test_api(full, speech):
             assert set(seg["probabilities"]) == {"angry", "sad"}
             assert sum(seg["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
             assert seg["confidence"] == max(seg["probabilities"].values())
-        for bad in ("angry,bogus", "angry"):
+        for bad in ("angry,bogus", "angry", ""):  # empty: as --emotions '' (was every emotion, 200)
             r = client.post(
                 f"/v1/predict?emotions={bad}", content=data, headers={"content-type": "audio/flac"}
             )

@@ -159,6 +159,23 @@ def test_long_audio_gets_a_timeline(client, model):
     assert [s["start"] for s in segs] == sorted(s["start"] for s in segs)
 
 
+def test_query_parameters(client, model):
+    """``timeline=1`` asks for a timeline of a short clip, ``timeline=0`` for none; a parameter an endpoint
+    does not take (a typo) is a 422 naming those it takes, not silently ignored."""
+    data = ravdess_file("05").read_bytes()
+    r = client.post("/v1/predict?timeline=1", content=data, headers={"content-type": "audio/flac"})
+    assert r.status_code == 200 and r.json()["duration"] < 10, r.text
+    assert r.json()["timeline"] and all(s["end"] <= r.json()["duration"] + 0.01 for s in r.json()["timeline"])
+    r = client.post("/v1/predict?timeline=0", content=data, headers={"content-type": "audio/flac"})
+    assert r.status_code == 200 and r.json()["timeline"] is None
+    for url, words in (
+        ("/v1/predict?top_k=2", ["'top_k'", "emotions, timeline"]),
+        ("/v1/predict?timeline=maybe", ["timeline", "'maybe'"]),
+        ("/v1/react?emotions=angry,sad", ["'emotions'", "takes: none"]),
+    ):
+        _assert_error(client.post(url, content=data, headers={"content-type": "audio/flac"}), 422, *words)
+
+
 def test_react_ignores_silence(client, model):
     path = ravdess_file("03")
     r = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")})

@@ -112,16 +112,40 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
 
 def parse_emotions(model, values: list[str]) -> list[str] | None:
     """The ``?emotions=`` query parameter as model labels (as ``--emotions`` takes them: aliases, ``four``,
-    ``all``...; given twice, both lists); 422 naming the valid ones."""
+    ``all``...; given twice, both lists); None when absent, 422 naming the valid ones when wrong or empty."""
     from ..inference import chosen_emotions
 
-    text = ",".join(v for v in values if v.strip())
-    if not text:
+    if not values:
         return None
     try:
-        return chosen_emotions(text, model.labels, option="emotions")
+        return chosen_emotions(",".join(values), model.labels, option="emotions")
     except EmovoxError as exc:
         raise ApiError(422, "invalid_emotions", str(exc)) from None
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_query(model, query, accepted: tuple[str, ...], timeline_after: float) -> dict[str, Any]:
+    """The query parameters of a prediction endpoint: ``emotions`` (:func:`parse_emotions`) and
+    ``timeline`` (``1``: a timeline whatever the length; ``0``: none), as keyword arguments of
+    :func:`analyse`. A parameter the endpoint does not take is a 422 naming those it takes: a mistyped one
+    would otherwise be ignored."""
+    unknown = sorted(set(query.keys()) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) if accepted else "none"
+        raise ApiError(
+            422, "invalid_query", f"unknown query parameter {unknown[0]!r} (this endpoint takes: {takes})"
+        )
+    out: dict[str, Any] = {}
+    if "emotions" in accepted:
+        out["emotions"] = parse_emotions(model, query.getlist("emotions"))
+    if "timeline" in accepted:
+        value = (query.get("timeline") or "").strip().lower()
+        if value and value not in _TRUE + _FALSE:
+            raise ApiError(422, "invalid_query", f"timeline: expected 1 or 0 (true / false), got {value!r}")
+        out["timeline_after"] = 0.0 if value in _TRUE else float("inf") if value in _FALSE else timeline_after
+    return out
 
 
 def analyse(

@@ -5,7 +5,8 @@ Endpoints
 ``POST /v1/predict``
     Audio as a multipart file (any field name; ``file`` by convention) or as the raw request body.
     Answers the emotion, every probability, and for audio longer than one segment a timeline of speech
-    segments (:func:`emovox.live.timeline`).
+    segments (:func:`emovox.live.timeline`). Query: ``emotions`` (restrict and renormalise), ``timeline``
+    (``1`` / ``0``: always / never); any other parameter is a 422.
 ``POST /v1/react``
     The same input; the emotion of the speech only (silence ignored), as the picture-reaction session uses.
 ``GET /v1/model``
@@ -48,7 +49,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import Cancelled
-from .analysis import analyse, parse_emotions, reaction
+from .analysis import analyse, parse_query, reaction
 from .errors import ApiError, error_response
 from .pictures import demo_pictures, find_picture
 from .runner import InferenceRunner
@@ -193,12 +194,18 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     )
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
-        emotions = parse_emotions(model, request.query_params.getlist("emotions"))
+        q = parse_query(model, request.query_params, ("emotions", "timeline"), settings.timeline_after)
         async with runner.slot():
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:  # a body spooled to a temporary file: deleted however the request ends
                 return await runner.run(
-                    analyse, model, body.source, name, settings.timeline_after, emotions, settings.max_seconds
+                    analyse,
+                    model,
+                    body.source,
+                    name,
+                    q["timeline_after"],
+                    q["emotions"],
+                    settings.max_seconds,
                 )
 
     @app.post(
@@ -211,6 +218,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     )
     async def react(request: Request) -> dict[str, Any]:
         """The emotion of the speech in a recorded reaction (silence ignored), for picture-reaction sessions."""
+        parse_query(model, request.query_params, (), settings.timeline_after)
         async with runner.slot():
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:

@@ -169,7 +169,15 @@ PREDICT_EXTRA = {
             "description": "comma-separated emotions to predict over (at least two of the model's labels; "
             "aliases such as anger, or the named sets four, seven, all), e.g. angry,happy,neutral,sad: "
             "probabilities are renormalised over them",
-        }
+        },
+        {
+            "name": "timeline",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["1", "0", "true", "false"]},
+            "description": "1: a timeline of speech segments whatever the length; 0: none (default: a "
+            "timeline for audio longer than one segment)",
+        },
     ],
 }
 
