@@ -71,6 +71,7 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
             ["predict", "{m}", "--output-dir", "{tmp}/o"],
             ["--output-dir goes with --engine dask", "-o/--output"],
         ),
+        (["predict", "{m}", "--top-k", "abc"], ["--top-k", "whole number >= 1", "'abc'"]),
         (
             ["features", "{m}", "-o", "{tmp}/f.csv", "--retry-failed"],
             ["--retry-failed goes with --engine dask"],

@@ -293,3 +293,15 @@ def test_an_audio_file_given_as_a_manifest(tree):
             CorpusError, match=r": an audio file, not a manifest; give a manifest CSV or a corpus folder$"
         ):
             load_corpus(name)
+
+
+def test_stdin_an_empty_name_and_an_empty_manifest_are_named(tree):
+    """Each is one line (a header-only manifest printed nothing and exited 0; "" read as the folder ".")."""
+    (tree / "empty.csv").write_text("path,emotion\n")
+    problems: list[str] = []
+    assert expand_inputs(["-", "", "d/empty.csv", "d/b.flac"], problems) == ["d/b.flac"]
+    assert problems == [
+        "-: audio from standard input is not read; save it to a file and name that",
+        "'': an empty name, not a file",
+        "d/empty.csv: the manifest lists no files",
+    ]

@@ -30,8 +30,20 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     other entries are logged by :func:`emovox.paths.walk_files`.
     """
     out: list[str] = []
+
+    def problem(msg: str) -> None:
+        if problems is None:
+            raise AudioError(msg)
+        problems.append(msg)
+
     for item in items:
         path = os.fspath(item)
+        if path in ("", b""):
+            problem("'': an empty name, not a file")
+            continue
+        if path == "-" and not os.path.lexists(path):
+            problem("-: audio from standard input is not read; save it to a file and name that")
+            continue
         if os.path.isdir(path):
             found = find_audio(path, problems)
             if not found:
@@ -51,6 +63,8 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
                     raise AudioError(empty[0])
                 problems.extend(empty)
             listed = [p for p in table["path"].astype(str) if p]
+            if table.empty:
+                problem(f"{display_path(path)}: the manifest lists no files")
         else:
             listed = [path]
         for p in listed:
