@@ -245,3 +245,13 @@ def test_cli_data_kinds(tmp_path):
         assert (tmp_path / f"{kind}.png").stat().st_size > 5000
     r = _cli("confusion", tmp_path / "h.json", cwd=tmp_path)
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_save_refuses_a_folder_and_names_the_file_it_writes(tmp_path):
+    from emovox import plots
+    from emovox.errors import EmovoxError
+
+    fig = plots.base.new_figure((2, 2))
+    with pytest.raises(EmovoxError, match="is a folder; name the PNG file"):
+        plots.save(fig, tmp_path)
+    assert plots.save(fig, tmp_path / "pic") == tmp_path / "pic.png" and (tmp_path / "pic.png").is_file()

@@ -285,6 +285,9 @@ def test_form_without_a_file(client):
     # a multipart form whose only part is a plain field
     _assert_error(client.post("/v1/predict", files={"note": (None, "no audio here")}), 422, "no file")
     _assert_error(client.post("/v1/predict", data={"note": "urlencoded"}), 415, "multipart/form-data")
+    two = [("file", ("a.wav", b"RIFF", "audio/wav")), ("file", ("b.wav", b"RIFF", "audio/wav"))]
+    body = _assert_error(client.post("/v1/predict", files=two), 422, "more than one file")
+    assert body["code"] == "too_many_files"
 
 
 # ------------------------------------------------------------------------------------------ concurrency
@@ -355,9 +358,24 @@ def test_cli_defaults_to_loopback():
     assert (args.host, args.port, args.max_upload_mb) == ("127.0.0.1", 8000, 50.0)
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_cli_bad_model_is_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "emovox.cli", "serve", "--model", str(tmp_path / "nope"), "--port", "1"],
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "serve",
+            "--model",
+            str(tmp_path / "nope"),
+            "--port",
+            str(_free_port()),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -365,6 +383,27 @@ def test_cli_bad_model_is_one_line(tmp_path):
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("emovox: error:")]
     assert len(lines) == 1 and "nope" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_cli_port_in_use_or_bad_host_is_one_line_before_serving(model_dir):
+    """Said before the model loads: no "serving on ..." line for a server that never served."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for extra, words in (
+            (["--port", str(port)], "in use"),
+            (["--host", "no such host", "--port", str(_free_port())], ""),
+        ):
+            proc = subprocess.run(
+                [sys.executable, "-m", "emovox.cli", "serve", "--model", str(model_dir), *extra],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert proc.returncode == 2, proc.stderr
+            assert proc.stderr.strip().startswith("emovox: error: cannot listen on") and words in proc.stderr
+            assert len(proc.stderr.strip().splitlines()) == 1 and "serving" not in proc.stderr
 
 
 def test_missing_timeline_backend_still_answers(model, monkeypatch):

@@ -667,7 +667,12 @@ def _is_single(x) -> bool:
 def _as_list(inputs) -> Sequence:
     if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
         return list(inputs["path"])
-    return list(inputs)  # a list, or the rows of a 2-D array
+    try:
+        return list(inputs)  # a list, or the rows of a 2-D array
+    except TypeError:
+        raise AudioError(
+            f"expected a path, bytes, an array or a list of them, got {type(inputs).__name__}"
+        ) from None
 
 
 def load_model(

@@ -165,6 +165,9 @@ def predict_timeline(args) -> int:
         err(failed.error)
     if not paths:
         return 1
+    if args.plot and Path(args.plot).is_dir():
+        err(f"--plot {args.plot}: is a folder; name the PNG file to write")
+        return 2
     if args.plot and len(paths) > 1:
         err("--plot draws one file's timeline; give one input")
         return 2

@@ -81,9 +81,15 @@ def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     Returns
     -------
     Path
-        ``path``.
+        ``path`` (with ``.png`` added when it has no extension).
     """
     path = Path(path)
+    if path.is_dir():
+        from ..errors import EmovoxError
+
+        raise EmovoxError(f"{path}: is a folder; name the PNG file to write")
+    if not path.suffix:  # matplotlib would add it unseen: the name returned (and printed) is the real one
+        path = path.with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     if "matplotlib.pyplot" in sys.modules:  # figures made through pyplot must be released

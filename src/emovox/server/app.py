@@ -287,6 +287,22 @@ def _few_malloc_arenas(n: int = 2) -> None:
         pass
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Raise :class:`EmovoxError` in one line when ``host:port`` cannot be listened on (a name that does not
+    resolve, a port in use or not allowed)."""
+    import socket
+
+    from ..errors import EmovoxError
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind(addr)
+    except OSError as exc:
+        raise EmovoxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def serve(
     model=None,
     host: str = "127.0.0.1",
@@ -302,6 +318,7 @@ def serve(
     import uvicorn
 
     _few_malloc_arenas()
+    _check_can_listen(host, port)  # before the model loads and "serving on ..." is logged
     if host not in LOOPBACK_HOSTS:
         log.warning(
             "listening on %s: the server is reachable from other machines and has no authentication", host

@@ -192,6 +192,8 @@ async def _form_file(request: Request, body: SpooledBody) -> tuple[SpooledBody, 
     try:
         form = await Request(request.scope, replay).form(max_files=1, max_fields=16)
     except StarletteHTTPException as exc:
+        if "Too many files" in str(exc.detail):  # a valid form, just not one file
+            raise ApiError(422, "too_many_files", "the form holds more than one file: send one") from None
         raise ApiError(422, "invalid_form", f"malformed multipart form ({exc.detail})") from None
     finally:
         await chunks.aclose()
