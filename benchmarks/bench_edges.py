@@ -10,8 +10,9 @@ default alone (one file at a time), then with ``--seconds`` of one sound before 
 - ``noise``: white noise 20 dB under it (a fan, a street);
 - ``music``: synthetic music (:func:`emovox.audio.synthetic.music`) 10 dB under it (a jingle, a music bed).
 
-Each is scored as shipped, a loud edge without speech cut off first (:func:`emovox.speech.speech_bounds`),
-and without that cut. Prints, per sound, how often the answer is "no speech" and how often the emotion is
+Each is scored as shipped, a loud edge without speech cut off first
+(:meth:`emovox.inference.EmotionModel.speech_span`: no speech-like voicing in it, and the speech head sure
+there is no voice), and without that cut. Prints, per sound, how often the answer is "no speech" and how often the emotion is
 the one the recording alone gets, and how many of the four corpora's own recordings the cut would change
 (each of them, as recorded). The default was trained on these corpora: this measures what the sounds
 beside the speech do to an answer, not accuracy on unseen voices.
@@ -30,11 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_loco import CORPORA, manifest  # noqa: E402
 from common import machine, md_table  # noqa: E402
 
-import emovox.speech  # noqa: E402
 from emovox.audio import load_audio  # noqa: E402
 from emovox.audio.synthetic import music, white_noise  # noqa: E402
 from emovox.inference import load_model  # noqa: E402
-from emovox.speech import detect_speech, speech_bounds  # noqa: E402
+from emovox.speech import detect_speech  # noqa: E402
 
 SR = 16000
 
@@ -72,7 +72,7 @@ def main() -> None:
     trimmed = {c: 0 for c in CORPORA}
     for path, c in zip(df["path"], df["corpus"], strict=True):
         y = load_audio(path, SR)
-        trimmed[c] += speech_bounds(y, SR, detect_speech(y, SR)) != (0, y.size)
+        trimmed[c] += model.speech_span(y, detect_speech(y, SR)) != (0, y.size)
     n_by = df["corpus"].value_counts()
     print(
         "Corpus recordings the cut changes: "
@@ -80,7 +80,7 @@ def main() -> None:
         + f" ({time.perf_counter() - t:.0f} s)\n"
     )
 
-    cut = emovox.speech.speech_bounds
+    cut = model.speech_span
     rng = np.random.default_rng(0)
     sample = df.groupby("corpus", group_keys=False).apply(
         lambda g: g.sample(min(args.per_corpus, len(g)), random_state=0)
@@ -97,11 +97,9 @@ def main() -> None:
             s = side(k, args.seconds, rms_db(y), seed=int(rng.integers(1 << 30)))
             x = np.concatenate([s, y, s])
             for on in (True, False):
-                emovox.speech.speech_bounds = cut if on else (lambda y, sr=SR, check=None, **kw: (0, len(y)))
-                try:
-                    p = model.predict_signal(x, SR)
-                finally:
-                    emovox.speech.speech_bounds = cut
+                model.speech_span = cut if on else (lambda y, check=None: (0, len(y)))
+                p = model.predict_signal(x, SR)
+                model.speech_span = cut
                 counts[k, on]["none"] += p.label is None
                 counts[k, on]["same"] += p.label == alone
         if (i + 1) % 20 == 0:

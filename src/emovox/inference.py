@@ -309,9 +309,7 @@ class EmotionModel:
         (:func:`emovox.speech.speech_bounds`)."""
         check = self.speech(y) if self.check_speech else None
         if check is not None:
-            from .speech import speech_bounds
-
-            lo, hi = speech_bounds(y, self.sample_rate, check)
+            lo, hi = self.speech_span(y, check)
             if (lo, hi) != (0, len(y)):
                 y = y[lo:hi]
                 check = self.speech(y)
@@ -321,6 +319,27 @@ class EmotionModel:
         if reason:
             return Prediction(source, speech=False, reason=reason), None
         return None, e
+
+    def speech_span(self, y: np.ndarray, check: SpeechCheck | None = None) -> tuple[int, int]:
+        """``y[lo:hi]``, the part of one signal to judge: without a loud edge of a second or more that holds
+        no speech-like voicing (:func:`emovox.speech.speech_bounds`: a tone, noise or music beside the
+        speech) *and* in which the speech head is sure there is no voice. The head's word is needed: quiet,
+        breathy or creaky speech (the end of many sad sentences) has little voicing the signal check counts,
+        and cutting it changed answers. ``(0, len(y))`` without a speech head (nothing is cut)."""
+        if self.speech_head is None or not self.check_speech:
+            return 0, len(y)
+        from .speech import speech_bounds
+
+        lo, hi = speech_bounds(y, self.sample_rate, check)
+
+        def voiceless(part: np.ndarray) -> bool:
+            e = self.embed(part)
+            p = self.speech_head.probability(self._head_input(e))
+            return bool(p[0] < self.speech_head.sure_below)
+
+        lo = lo if lo and voiceless(y[:lo]) else 0
+        hi = hi if hi < len(y) and voiceless(y[hi:]) else len(y)
+        return lo, hi
 
     def _verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         """The signal check's ``speech=False`` Prediction where it decides alone (see :meth:`embed_speech`)."""

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EmovoxError
-from ..speech import speech_bounds
 from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
 
@@ -40,13 +39,13 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
 
 def trim_to_speech(model, seg: Segment) -> Segment:
     """Cut a loud edge without speech from a segment that holds its samples
-    (:func:`emovox.speech.speech_bounds`): the voice detector joins a tone, noise or music to the speech
-    beside it, and the emotion (or the speech check) would be decided over both."""
-    if not getattr(model, "check_speech", False) or seg.samples is None:
+    (:meth:`emovox.inference.EmotionModel.speech_span`): the voice detector joins a tone, noise or music
+    to the speech beside it, and the emotion (or the speech check) would be decided over both."""
+    if not hasattr(model, "speech_span") or seg.samples is None:
         return seg
-    sr = int(model.sample_rate)
-    lo, hi = speech_bounds(seg.samples, sr, model.speech(seg.samples))
+    lo, hi = model.speech_span(seg.samples, model.speech(seg.samples) if model.check_speech else None)
     if (lo, hi) != (0, seg.samples.size):
+        sr = int(model.sample_rate)
         seg.samples = seg.samples[lo:hi]
         seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
     return seg
