@@ -441,6 +441,14 @@ def test_listen_once_and_save_from_a_file(model, speech_file, tmp_path, capsys):
     assert sf.info(saved).frames >= 3 * SR  # the recorder saves what it read, a block or so past 3 s
 
 
+def test_listen_to_an_unreadable_file_is_one_line_before_listening(model, tmp_path, capsys):
+    empty = tmp_path / "empty.wav"
+    empty.touch()
+    assert main(["listen", "--input", str(empty), "--fast", "--model", str(model.path)]) == 2
+    out, err = capsys.readouterr()
+    assert "listening" not in out + err and err.strip() == f"emovox: error: {empty}: empty file (zero bytes)"
+
+
 def test_no_input_device_is_one_line(monkeypatch, capsys):
     try:
         import sounddevice

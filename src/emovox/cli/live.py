@@ -51,6 +51,9 @@ def _source(args, sample_rate: int, duration: float | None = None):
     from ..live import FileSource, MicrophoneSource, Recorder
 
     if args.input:
+        from ..audio import audio_info
+
+        audio_info(args.input)  # an unreadable file is one line now, before "listening to ..."
         src = FileSource(args.input, sample_rate, realtime=not args.fast, duration=duration)
     else:
         src = MicrophoneSource(args.device, sample_rate, duration=duration)
