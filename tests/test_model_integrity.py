@@ -248,3 +248,32 @@ def test_cli_predict_refuses_in_one_line(copy, tmp_path, capsys):
         assert main(["predict", str(wav), "--model", str(copy)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and ("format_version" in err[0] or "lists 2 labels" in err[0]), err
+
+
+def test_a_model_is_never_written_over_a_file_or_among_other_files_and_retraining_leaves_nothing_stale(
+    copy, tmp_path
+):
+    from emovox.models.store import prepare_output
+    from emovox.training import train_classical
+
+    afile = tmp_path / "afile"
+    afile.touch()
+    with pytest.raises(ModelError, match="afile: exists and is not a folder"):
+        prepare_output(afile)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a user's own file")
+    with pytest.raises(ModelError, match="mine: holds files that are not an emovox model"):
+        train_classical(synthetic_table(seed=3, per=10), mine, "logreg")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    # retrained: the old model's evaluation is gone with it; an ensemble's members are cleared too
+    (copy / "evaluation.json").write_text("{}")
+    (copy / "confusion.png").write_bytes(b"old")
+    train_classical(synthetic_table(seed=4, per=10), copy, "logreg")
+    assert not (copy / "evaluation.json").exists() and not (copy / "confusion.png").exists()
+    load_model(copy)
+    ens = tmp_path / "ens"
+    shutil.copytree(copy, ens / "a")
+    (ens / "metadata.json").write_text(json.dumps({"files": {"a/metadata.json": "x"}}))
+    prepare_output(ens, clear=True)
+    assert list(ens.iterdir()) == []

@@ -196,6 +196,8 @@ def train(
     (pathlib.Path, Evaluation or None, list of (path, message))
         The model directory, the evaluation (None without a protocol), the files that could not be used.
     """
+    from .models.store import prepare_output
+
     kind = model_kind(model)
     _refuse(
         model,
@@ -206,6 +208,7 @@ def train(
         no_scale=not scale,
         calibrate=calibrate,
     )
+    prepare_output(output)  # before the features: a file or a folder of other files there fails now
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     options = {"scale": scale} if kind == "features" else {}

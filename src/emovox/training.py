@@ -112,6 +112,12 @@ def resolve_recipe(
     features = features or (f"whisper:{encoder}" if encoder else None)
     if model in RECIPES:
         r = RECIPES[model]
+        if features and _is_encoder(features) != _is_encoder(r.features):
+            raise ModelError(
+                f"--features {features}: --model {model} is a recipe built on {r.features.split(':')[0]} "
+                f"features; for {features} features choose a classifier (svm, logreg, mlp, rf, gb), or drop "
+                "--features"
+            )
         recipe = replace(
             r, features=features or r.features, params=dict(r.params), feature_options=dict(r.feature_options)
         )
@@ -511,8 +517,9 @@ class FittedClassical:
         """
         from .evaluation import evaluation_metadata, save_evaluation_files
         from .models.classical import to_onnx
-        from .models.store import npy_bytes, save_model_dir
+        from .models.store import npy_bytes, prepare_output, save_model_dir
 
+        prepare_output(output, clear=True)
         table, recipe = self.table, self.recipe
         graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(self.pipeline, table.X.shape[1])}
         if adaptable:

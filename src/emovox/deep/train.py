@@ -458,9 +458,10 @@ def save_deep_model(
     validation speakers'), ``evaluation.json``."""
     from .. import plots
     from ..evaluation import evaluation_metadata, save_evaluation_files
-    from ..models.store import save_model_dir
+    from ..models.store import prepare_output, save_model_dir
     from ..training import training_summary
 
+    prepare_output(output, clear=True)
     onnx_bytes = export_onnx(result)
     training = training_summary(manifest) if manifest is not None else {}
     training.update(result.summary())

@@ -343,7 +343,9 @@ class FittedEnsemble:
         from ..evaluation import evaluation_metadata, save_evaluation_files
         from ..training import training_summary
 
-        output = Path(output)
+        from .store import prepare_output
+
+        output = prepare_output(output, clear=True)
         member_ev = getattr(evaluation, "members", None) or {}
         dirs = {n: m.save(output / n, evaluation=member_ev.get(n)) for n, m in self.members.items()}
         save_ensemble(

@@ -71,6 +71,44 @@ def metadata_digest(meta: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+#: Files a trained model directory may hold besides those its metadata lists.
+ARTEFACTS = ("metadata.json", "evaluation.json", "confusion.png", "training_curves.png", "history.json")
+
+
+def prepare_output(path: str | Path, clear: bool = False) -> Path:
+    """Check that ``path`` can take a new model directory: a new or empty folder, or a model directory
+    (retrained). ``clear`` also deletes the files of the model there (those its metadata lists, and
+    :data:`ARTEFACTS`), so none of them (an old ``evaluation.json``...) stays beside the new one.
+
+    Raises :class:`~emovox.errors.ModelError` for a file, or a folder of other files (nothing is written
+    among a user's own files).
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ModelError(f"{path}: exists and is not a folder; choose a new folder for the model")
+    if not path.is_dir() or not any(path.iterdir()):
+        return path
+    if not (path / "metadata.json").is_file():
+        raise ModelError(f"{path}: holds files that are not an emovox model; choose a new or empty folder")
+    if clear:
+        try:
+            listed = list(json.loads((path / "metadata.json").read_text()).get("files", {}))
+        except (OSError, ValueError, AttributeError):
+            listed = []
+        for name in [*listed, *ARTEFACTS]:
+            target = (path / name).resolve()
+            if not target.is_relative_to(path.resolve()):
+                continue
+            if target.name == "metadata.json" and target.parent != path.resolve():
+                prepare_output(target.parent, clear=True)  # an ensemble's member: its own files too
+            elif target.is_file():
+                target.unlink()
+        for sub in sorted((p for p in path.rglob("*") if p.is_dir()), reverse=True):
+            if not any(sub.iterdir()):  # an ensemble member's folder, now empty
+                sub.rmdir()
+    return path
+
+
 def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: dict[str, Any]) -> Path:
     """Write ``graphs`` (file name -> ONNX or .npy bytes, or a file to copy) and the sealed metadata into
     ``path``. The metadata is checked as loading checks it, so a model that saves also loads."""
