@@ -342,7 +342,6 @@ class FittedEnsemble:
         """
         from ..evaluation import evaluation_metadata, save_evaluation_files
         from ..training import training_summary
-
         from .store import prepare_output
 
         output = prepare_output(output, clear=True)
