@@ -72,6 +72,15 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
             ["--output-dir goes with --engine dask", "-o/--output"],
         ),
         (["predict", "{m}", "--top-k", "abc"], ["--top-k", "whole number >= 1", "'abc'"]),
+        (["plot", "mel", "x.wav", "--dpi", "0"], ["--dpi 0", "10 to 1200"]),
+        (["plot", "mel", "x.wav", "--sr", "100"], ["--sr 100", "4000"]),
+        (["plot", "mel", "x.wav", "--start", "-1"], ["--start must be 0 or more"]),
+        (["plot", "counts", "{m}", "--counts"], ["--counts does not apply to plot counts"]),
+        (["plot", "mel", "x.wav", "--by", "corpus"], ["--by does not apply to plot mel"]),
+        (
+            ["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-robust", "--features", "tutorial"],
+            ["recipe built on whisper"],
+        ),
         (
             ["features", "{m}", "-o", "{tmp}/f.csv", "--retry-failed"],
             ["--retry-failed goes with --engine dask"],

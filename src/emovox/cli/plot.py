@@ -107,12 +107,38 @@ def _figure(args):
     raise EmovoxError(f"{src}: unknown plot kind {kind!r}")
 
 
+def _option_problem(args) -> str | None:
+    """Options out of range, or given to a kind they do not apply to (one line), or None."""
+    from ..audio import MIN_SAMPLE_RATE
+
+    if not 10 <= args.dpi <= 1200:
+        return f"--dpi {args.dpi}: expected 10 to 1200 dots per inch"
+    audio = args.kind in AUDIO_KINDS
+    if audio and not MIN_SAMPLE_RATE <= args.sr <= 192000:
+        return f"--sr {args.sr}: expected a rate from {MIN_SAMPLE_RATE} to 192000 Hz"
+    if args.start < 0 or (args.duration is not None and args.duration <= 0):
+        return "--start must be 0 or more and --duration more than 0 seconds"
+    given = {
+        "--start / --duration / --sr": not audio
+        and (args.start or args.duration is not None or args.sr != 16000),
+        "--by": args.by is not None and args.kind != "counts",
+        "--counts": args.counts and args.kind != "confusion",
+        "--source": args.source is not None and args.kind != "timeline",
+    }
+    wrong = [opt for opt, bad in given.items() if bad]
+    return f"{wrong[0]} does not apply to plot {args.kind}" if wrong else None
+
+
 def cmd_plot(args) -> int:
     from .. import plots
+    from .common import err
 
+    if why := _option_problem(args):
+        err(why)
+        return 2
     out = Path(args.output) if args.output else Path(f"{Path(args.file).stem}_{args.kind}.png")
     fig = _figure(args)
-    plots.save(fig, out, dpi=args.dpi)
+    out = plots.save(fig, out, dpi=args.dpi)
     print(f"saved {out}", file=sys.stderr)
     return 0
 
