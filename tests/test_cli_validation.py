@@ -78,7 +78,8 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
         (["plot", "counts", "{m}", "--counts"], ["--counts does not apply to plot counts"]),
         (["plot", "mel", "x.wav", "--by", "corpus"], ["--by does not apply to plot mel"]),
         (
-            ["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-robust", "--features", "tutorial"],
+            ["train", "{m}", "-o", "{tmp}/m", "--model", "whisper-robust", "--features", "tutorial"]
+            + ["--protocol", "none"],
             ["recipe built on whisper"],
         ),
         (
