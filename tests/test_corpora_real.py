@@ -301,6 +301,32 @@ def test_cli_scan_and_stats(tmp_path, ravdess_root, emodb_root):
     assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_scans_that_would_mislead_are_named(tmp_path, emodb_root, emovo_root, capsys):
+    """A folder given twice lists each file once; a --corpus that is not the folder's, or a label selection
+    that leaves nothing, is an error (each once exited 0, the first with 535 files on both sides of every
+    split, the others with an empty manifest)."""
+    from emovox.cli import main
+
+    out = tmp_path / "m.csv"
+    assert main(["corpus", "scan", str(emodb_root), str(emodb_root), "-o", str(out)]) == 0
+    assert len(read_manifest(out)) == 535 and "left out 535 files listed twice" in capsys.readouterr().err
+    out.unlink()
+    assert (
+        main(["corpus", "scan", str(emodb_root), str(emovo_root), "--corpus", "emodb", "-o", str(out)]) == 1
+    )
+    err = capsys.readouterr().err
+    assert f"{emovo_root}: none of its 588 audio files follows the emodb convention" in err
+    assert len(read_manifest(out)) == 535  # the other root is still written
+    out.unlink()
+    assert main(["corpus", "scan", str(emodb_root), "--emotions", "calm", "-o", str(out)]) == 1
+    assert "no utterances to write after the label selection" in capsys.readouterr().err and not out.exists()
+    m = tmp_path / "e.csv"
+    assert main(["corpus", "scan", str(emodb_root), "--emotions", "four", "-o", str(m)]) == 0
+    assert "(196 left out by the label selection)" in capsys.readouterr().err
+    assert main(["corpus", "stats", str(m), "--emotions", "surprised,disgust"]) == 1
+    assert "no utterances after the label selection" in capsys.readouterr().err
+
+
 def test_a_folder_of_corpora_is_scanned_corpus_by_corpus(ravdess_manifest, tmp_path):
     """``corpus scan shared/corpora``: each sub-folder as the corpus it holds (before: the most common
     convention won and the other corpora's 2,563 files were skipped)."""

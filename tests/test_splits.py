@@ -262,12 +262,23 @@ def test_cross_trains_on_the_named_corpora_and_tests_on_the_others():
     )
 
 
-def test_cross_several_test_corpora_make_one_fold():
+def test_cross_several_test_corpora_make_a_fold_each():
+    """Each held-out corpus is reported on its own (one fold "c+d" pooled them into one figure)."""
     df = three_corpora()
     proto = make_protocol(df, "cross:b->c,d")
-    assert proto.name == "cross(b->c+d)" and [f.name for f in proto.folds] == ["c+d"]
-    assert proto.folds[0].train.tolist() == list(range(24, 40))
-    assert proto.folds[0].test.tolist() == list(range(40, 80))
+    assert proto.name == "cross(b->c+d)" and [f.name for f in proto.folds] == ["c", "d"]
+    for fold in proto.folds:
+        assert fold.train.tolist() == list(range(24, 40))
+        assert set(df["corpus"].iloc[fold.test]) == {fold.name}
+    assert sorted(proto.folds[0].test.tolist() + proto.folds[1].test.tolist()) == list(range(40, 80))
+
+
+def test_a_file_listed_twice_is_refused_by_every_protocol():
+    df = three_corpora()
+    df = pd.concat([df, df.iloc[[3]]], ignore_index=True)
+    for spec in ("kfold:2", "random", "loco", "cross:a->b"):
+        with pytest.raises(CorpusError, match=r"1 file\(s\) appear more than once .*remove the duplicates"):
+            make_protocol(df, spec)
 
 
 @pytest.mark.parametrize(

@@ -176,10 +176,10 @@ def cross_corpus(manifest: pd.DataFrame, train: list[str], test: list[str]) -> P
     overlap = sorted(set(train) & set(test))
     if overlap:
         raise CorpusError(f"cross-corpus protocol has {overlap} on both sides")
-    tr, te = np.flatnonzero(np.isin(corp, train)), np.flatnonzero(np.isin(corp, test))
-    return Protocol(
+    tr = np.flatnonzero(np.isin(corp, train))
+    return Protocol(  # one fold per test corpus, each reported on its own
         f"cross({'+'.join(train)}->{'+'.join(test)})",
-        [_fold(manifest, "+".join(test), tr, te)],
+        [_fold(manifest, c, tr, np.flatnonzero(corp == c)) for c in dict.fromkeys(test)],
         CROSS_NOTE,
         cross_corpus=True,
     )
@@ -290,6 +290,13 @@ def make_protocol(
     """Build the protocol named by ``spec`` (see the module docstring)."""
     name, _, arg = spec.partition(":")
     name = name.strip().lower()
+    if "path" in manifest:
+        twice = manifest["path"][manifest["path"].duplicated()]
+        if len(twice):  # one file on both sides of a split would inflate every figure
+            raise CorpusError(
+                f"{len(twice)} file(s) appear more than once in the manifest (e.g. {twice.iloc[0]}); "
+                "remove the duplicates"
+            )
     try:
         if name == "kfold":
             return group_kfold(manifest, int(arg or 5), random_state)

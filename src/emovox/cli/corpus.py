@@ -16,12 +16,27 @@ def cmd_corpus_scan(args) -> int:
     if corpora and len(corpora) == 1 and len(args.root) > 1:
         corpora = corpora * len(args.root)
     df, reports = scan_many(args.root, corpora)
+    rc = 0
     for rep in reports:
         print(rep.summary(), file=sys.stderr)
+        if rep.n_files and not rep.n_rows:  # e.g. a --corpus that is not this folder's
+            err(f"{rep.root}: none of its {rep.n_files} audio files follows the {rep.corpus} convention")
+            rc = 1
+    n_found = len(df)
+    df = df.drop_duplicates("path", ignore_index=True)
+    if len(df) < n_found:  # the same folder given twice: each file once (twice, it would sit on both sides)
+        print(f"left out {n_found - len(df)} files listed twice", file=sys.stderr)
+    n_scanned = len(df)
     df = apply_labels(df, args.merge, args.emotions)
+    if df.empty:
+        err(
+            f"no utterances to write{' after the label selection' if n_scanned else ''}; {args.output} not written"
+        )
+        return 1
     write_manifest(df, args.output)
-    print(f"wrote {len(df)} utterances to {args.output}", file=sys.stderr)
-    return 0
+    left = f" ({n_scanned - len(df)} left out by the label selection)" if len(df) < n_scanned else ""
+    print(f"wrote {len(df)} utterances to {args.output}{left}", file=sys.stderr)
+    return rc
 
 
 def cmd_corpus_stats(args) -> int:
@@ -29,6 +44,11 @@ def cmd_corpus_stats(args) -> int:
     from ..labels import apply_labels
 
     df = apply_labels(load_corpus(args.source, args.corpus), args.merge, args.emotions)
+    if df.empty:
+        err(
+            f"{args.source}: no utterances{' after the label selection' if args.emotions or args.merge else ''}"
+        )
+        return 1
     print(
         f"{len(df)} utterances, {df['speaker'].nunique()} speakers, "
         f"{df['duration'].astype(float).sum() / 3600:.2f} h"
