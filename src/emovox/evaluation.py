@@ -356,13 +356,25 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     (Evaluation, list of Prediction)
         The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
     """
-    preds = _predict_manifest(model, manifest, speaker_adapt)
+    # scored on the emotions the data has, as each held-out corpus is under loco: a class the data lacks
+    # (EMOVO has no boredom) would only take probability from the others
+    had = None if model.labels == model.all_labels else list(model.labels)
+    present = [lab for lab in model.labels if lab in set(manifest["emotion"])]
+    restricted = 2 <= len(present) < len(model.labels)
+    try:
+        if restricted:
+            model.restrict(present)
+        preds = _predict_manifest(model, manifest, speaker_adapt)
+        labels = list(model.labels)
+    finally:
+        if restricted:
+            model.restrict(had)
     failed = [p for p in preds if not p.ok]
-    ok = [(p, e) for p, e in zip(preds, manifest["emotion"], strict=True) if p.ok and e in model.labels]
+    ok = [(p, e) for p, e in zip(preds, manifest["emotion"], strict=True) if p.ok and e in labels]
     dropped = len(preds) - len(failed) - len(ok)
     no_speech = sum(1 for p, _ in ok if not p.speech)
     y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
-    s = scores([e for _, e in ok], y_pred, model.labels)
+    s = scores([e for _, e in ok], y_pred, labels)
     tested_on = sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else []
     trained_speakers = model.metadata.get("training", {}).get("speakers")
     shared = (
@@ -375,6 +387,10 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
         notes.append("the model does not list its training speakers, so speaker independence is unknown")
     if shared:
         notes.append(f"{len(shared)} test speaker(s) were in its training data")
+    if restricted:
+        notes.append(
+            f"scored on the {len(labels)} emotions the data has (probabilities renormalised over them)"
+        )
     if dropped:
         notes.append(f"{dropped} utterances with emotions the model does not know were left out")
     if no_speech:
@@ -386,14 +402,14 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     ev = Evaluation(
         f"held-out({'+'.join(tested_on)})" + ("+speaker-adapted" if speaker_adapt else ""),
         trained_speakers is not None and not shared,
-        model.labels,
+        labels,
         [s],
         s,
         "; ".join(notes),
     )
     ok_speech = [(p, e) for p, e in ok if p.speech]
     if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
-        probs = np.array([[p.probabilities[lab] for lab in model.labels] for p, _ in ok_speech])
+        probs = np.array([[p.probabilities[lab] for lab in labels] for p, _ in ok_speech])
         ev.fold_proba = [
             FoldProba("held-out", [p.source for p, _ in ok_speech], [e for _, e in ok_speech], probs)
         ]

@@ -327,6 +327,25 @@ def labels_problem(args) -> str | None:
 
 def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
+    if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
+        given = [
+            opt
+            for opt, on in (
+                ("--model", args.model != "svm"),
+                ("--protocol", args.protocol != "kfold"),
+                ("--features", getattr(args, "features", None) is not None),
+                ("--trim-db", getattr(args, "trim_db", None) is not None),
+                ("--encoder", getattr(args, "encoder", None) is not None),
+                ("--calibrate", getattr(args, "calibrate", False)),
+                ("--no-scale", getattr(args, "no_scale", False)),
+            )
+            if on
+        ]
+        if given:
+            return (
+                f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply with --trained, which "
+                "scores the trained model as it is (train another with emovox train to change them)"
+            )
     if getattr(args, "check_model", False) and not getattr(args, "trained", None):
         problem = _model_problem(args) or protocol_problem(args.protocol, args.protocol_none)
         if problem:
