@@ -155,3 +155,24 @@ def test_a_model_can_be_copied():
     m = load_model("classical")
     c = copy.copy(m)
     assert type(c) is EmotionModel and c.labels == m.labels
+
+
+def test_train_with_calibrate_reports_the_calibrated_model_and_says_where_its_temperature_comes_from(
+    tone_manifest, tmp_path
+):
+    """The metrics stored with a calibrated model are those of calibrated folds; one corpus gives no
+    out-of-corpus predictions, and the note says what the temperature was fitted on instead."""
+    df = tone_manifest.assign(speaker=[f"s{i % 8}" for i in range(len(tone_manifest))])  # 5+ per side
+    out, ev, _ = train(
+        df,
+        "logreg",
+        tmp_path / "m",
+        protocol="kfold:3",
+        features="tutorial",
+        calibrate=True,
+        progress=False,
+        cache_dir=tmp_path / "c",
+    )
+    assert ev.recipe["calibrated"] is True and len(ev.recipe["temperatures"]) == 3
+    assert json.loads((out / "evaluation.json").read_text())["recipe"]["calibrated"] is True
+    assert "from predictions of unseen speakers" in ev.note and "from out-of-corpus" not in ev.note

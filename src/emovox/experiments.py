@@ -211,11 +211,10 @@ def train(
     prepare_output(output)  # before the features: a file or a folder of other files there fails now
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
-    options = {"scale": scale} if kind == "features" else {}
+    # the cross-validated figures describe the model saved: calibrated in each fold when it is
+    options = {"scale": scale, "calibrate": calibrate} if kind == "features" else {}
     ev = None
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
-    if kind == "features":
-        options["calibrate"] = calibrate
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
     return fitted.save(output, evaluation=ev), ev, list(table.failures)

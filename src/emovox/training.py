@@ -209,6 +209,7 @@ def evaluate_recipe(
     speakers = speaker_ids(table.manifest, session_by) if session_by else None
     uncalibrated: list[np.ndarray] = []
     temperatures: list[float] = []
+    several: list[bool] = []  # per fold: was the temperature fitted out of corpus (several training corpora)
 
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, y_train, rows_test):
@@ -229,6 +230,7 @@ def evaluate_recipe(
         if proto.cross_corpus:  # the test corpus's own emotions only, renormalised
             p = restrict_columns(p, np.isin(labels, y[test]))
         if calibrate:
+            several.append("corpus" in table.manifest and table.manifest["corpus"].iloc[train].nunique() > 1)
             inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
             temperatures.append(fit_temperature(inner, [labels.index(v) for v in y[train]]))
             uncalibrated.append(p)
@@ -253,12 +255,22 @@ def evaluate_recipe(
     }
     if calibrate:
         ev.recipe["temperatures"] = [round(t, 4) for t in temperatures]
-        ev.note = "; ".join(
-            filter(
-                None,
-                [ev.note, "temperature fitted on each fold's training side, from out-of-corpus predictions"],
-            )
+        source = (
+            "out-of-corpus predictions"
+            if all(several)
+            else "predictions of unseen speakers (a training side of one corpus cannot give out-of-corpus ones)"
+            if not any(several)
+            else "out-of-corpus predictions where a fold trains on several corpora, else unseen speakers'"
         )
+        notes = [ev.note, f"temperature fitted on each fold's training side, from {source}"]
+        before = [f["ece_uncalibrated"] for f in ev.folds if "ece_uncalibrated" in f]
+        after = [f["ece"] for f in ev.folds if "ece" in f]
+        if before and after and np.mean(after) > np.mean(before):
+            notes.append(
+                f"calibration raised the ECE here ({np.mean(after):.3f} against {np.mean(before):.3f} "
+                "without): the training side's temperature does not suit these test speakers or corpora"
+            )
+        ev.note = "; ".join(filter(None, notes))
     if session_by:
         ev.protocol += f"+{session_by}-adapted"
         ev.note = "; ".join(
