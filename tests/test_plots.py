@@ -255,3 +255,26 @@ def test_save_refuses_a_folder_and_names_the_file_it_writes(tmp_path):
     with pytest.raises(EmovoxError, match="is a folder; name the PNG file"):
         plots.save(fig, tmp_path)
     assert plots.save(fig, tmp_path / "pic") == tmp_path / "pic.png" and (tmp_path / "pic.png").is_file()
+
+
+def test_figures_of_an_evaluation_name_its_protocol_and_which_figure_they_show(tmp_path):
+    """A figure shown alone says its protocol, when its speakers were heard in training, and that its
+    headline is the mean over folds (the CLI's) while the bars and cells are pooled."""
+    import argparse
+    import json
+
+    from emovox.cli.plot import _figure
+
+    ev = {
+        "protocol": "random(0.25, seed 7)",
+        "speaker_independent": False,
+        "ua": 0.7,
+        "ece": 0.1,
+        "labels": ["a", "b"],
+        "pooled": {"confusion": [[3, 1], [0, 4]]},
+    }
+    (tmp_path / "ev.json").write_text(json.dumps(ev))
+    for kind, head in (("confusion", "UA 70.0 % mean over folds"), ("recall", "UA 70.0 % mean over folds")):
+        args = argparse.Namespace(kind=kind, file=str(tmp_path / "ev.json"), title=None, counts=False)
+        title = _figure(args).axes[0].get_title()
+        assert "random(0.25, seed 7) (NOT speaker-independent)" in title and head in title, title

@@ -148,7 +148,7 @@ class Evaluation:
         from . import plots
 
         return plots.reliability_diagram(
-            reliability_curves(self.to_dict()), title=title or f"{self.protocol}: reliability"
+            reliability_curves(self.to_dict()), title=title or f"{protocol_title(self.summary)}: reliability"
         )
 
     def save_json(self, path: str | Path) -> Path:
@@ -212,8 +212,18 @@ class Evaluation:
         return plots.confusion_matrix(
             np.array(self.pooled["confusion"]),
             self.labels,
-            title=title or f"{self.protocol}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %",
+            title=title
+            or f"{protocol_title(s)}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %",
         )
+
+
+def protocol_title(summary: dict[str, Any]) -> str:
+    """How a figure names the protocol of an evaluation (its ``summary`` or JSON): a figure shown alone
+    must say when its speakers were heard in training."""
+    protocol = str(summary.get("protocol", "evaluation"))
+    if summary.get("speaker_independent") is False:
+        protocol += " (NOT speaker-independent)"
+    return protocol
 
 
 def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:

@@ -30,6 +30,15 @@ def _read_json(path: Path):
         raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
 
 
+def _named(data, src: Path) -> str:
+    """The file, and the protocol of an evaluation JSON (saying when it is not speaker-independent)."""
+    from ..evaluation import protocol_title
+
+    return (
+        f"{src.name}, {protocol_title(data)}" if isinstance(data, dict) and "protocol" in data else src.name
+    )
+
+
 def _evaluation_parts(data, path: Path):
     """Labels and pooled confusion matrix of an evaluation JSON (or ``{"labels", "confusion"}``)."""
     import numpy as np
@@ -82,7 +91,10 @@ def _figure(args):
     data = _read_json(src)
     if kind == "confusion":
         labels, m = _evaluation_parts(data, src)
-        return plots.confusion_matrix(m, labels, normalize=not args.counts, title=args.title or f"{src.name}")
+        head = f": UA {100 * data['ua']:.1f} % mean over folds; cells pooled" if "ua" in data else ""
+        return plots.confusion_matrix(
+            m, labels, normalize=not args.counts, title=args.title or f"{_named(data, src)}{head}"
+        )
     if kind == "reliability":
         from ..errors import EmovoxError
         from ..evaluation import reliability_curves
@@ -90,14 +102,18 @@ def _figure(args):
         data = _read_json(src)
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
+        head = f", ECE {data['ece']:.3f} mean over folds; curves pooled" if "ece" in data else ""
         return plots.reliability_diagram(
-            reliability_curves(data), title=args.title or f"{src.name}: reliability"
+            reliability_curves(data), title=args.title or f"{_named(data, src)}: reliability{head}"
         )
     if kind == "recall":
         labels, m = _evaluation_parts(data, src)
         support = m.sum(axis=1)
         recall = {lab: float(m[i, i] / support[i]) if support[i] else 0.0 for i, lab in enumerate(labels)}
-        return plots.per_class_recall(recall, title=args.title or f"{src.name}: recall per class")
+        head = f", UA {100 * data['ua']:.1f} % mean over folds; bars pooled" if "ua" in data else ""
+        return plots.per_class_recall(
+            recall, title=args.title or f"{_named(data, src)}: recall per class{head}"
+        )
     if kind == "curves":
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise EmovoxError(
