@@ -164,3 +164,14 @@ def test_cli_evaluate_loco_and_plot_reliability(tmp_path):
     assert rel.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and rel.stat().st_size > 5000
     assert main(["plot", "reliability", str(ev_json), "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_an_emotion_only_the_held_out_corpus_has_is_left_out_and_said():
+    """Held out, corpus a's "happy" has nothing to be learnt from (b and c have none): it is left out of
+    a's scores, with a note, instead of counting as a recall of 0 that says nothing of the model."""
+    table = synthetic_table(seed=1, per=20, missing={"b": "happy", "c": "happy"})
+    ev = evaluate_recipe(table, "logreg", "loco", progress=False)
+    fold_a = next(f for f in ev.folds if f["fold"] == "a")
+    assert fold_a["per_class"]["happy"]["support"] == 0 and sum(map(sum, fold_a["confusion"])) == 40
+    assert "left out, their emotion absent from the training side: a: 20 of happy" in ev.note
+    assert ev.summary["per_corpus"]["a"]["ua"] > 0.5  # over angry and sad, not dragged down by a 0

@@ -280,34 +280,50 @@ def cross_validate(
 
     labels = list(labels)
     used = list(protocol.folds if folds is None else folds)
-    out_folds, all_true, all_pred, fold_proba = [], [], [], []
+    out_folds, all_true, all_pred, fold_proba, left_out = [], [], [], [], []
     for i, fold in enumerate(
         tqdm(used, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress, leave=False)
     ):
         if len(fold.train) == 0 or len(fold.test) == 0:
             raise CorpusError(f"{protocol.name} {fold.name}: empty train or test set")
-        result = fit_predict(X[fold.train], y[fold.train], X[fold.test])
+        # an emotion its training side lacks cannot be predicted: scored, it would only be a 0 % recall
+        # that says nothing of the model (EMO-DB's boredom when the other corpora have none)
+        known = np.isin(y[fold.test], np.unique(y[fold.train]))
+        test = fold.test[known]
+        if not known.all():
+            lacking = sorted(set(y[fold.test][~known]))
+            left_out.append(f"{fold.name}: {int((~known).sum())} of {', '.join(lacking)}")
+        if len(test) == 0:
+            raise CorpusError(f"{protocol.name} {fold.name}: no test emotion is on the training side")
+        result = fit_predict(X[fold.train], y[fold.train], X[test])
         if not isinstance(result, FoldResult):
             result = FoldResult(result)
-        s = scores(y[fold.test], result.pred, labels)
+        s = scores(y[test], result.pred, labels)
         s["fold"] = fold.name
         s["shared_speakers"] = len(fold.shared_speakers)
         s.update(result.extra)
         out_folds.append(s)
-        all_true.extend(y[fold.test])
+        all_true.extend(y[test])
         all_pred.extend(result.pred)
         if result.proba is not None and paths is not None:
-            test_paths = [paths[k] for k in fold.test]
-            fold_proba.append(FoldProba(fold.name, test_paths, list(y[fold.test]), result.proba))
+            test_paths = [paths[k] for k in test]
+            fold_proba.append(FoldProba(fold.name, test_paths, list(y[test]), result.proba))
         if on_fold:
             on_fold(i, len(used), fold, s)
+    note = protocol.note
+    if left_out:
+        note = "; ".join(
+            filter(
+                None, [note, "left out, their emotion absent from the training side: " + ", ".join(left_out)]
+            )
+        )
     return Evaluation(
         protocol.name,
         all(f.speaker_independent for f in used),
         labels,
         out_folds,
         scores(all_true, all_pred, labels),
-        protocol.note,
+        note,
         fold_proba=fold_proba if len(fold_proba) == len(used) else [],
         cross_corpus=getattr(protocol, "cross_corpus", False),
     )
