@@ -61,6 +61,10 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
         (["train", "{m}", "-o", "{tmp}/m", "--emotions", "angry,hapy"], ["did you mean happy?"]),
         (["evaluate", "{m}", "--emotions", "angry"], ["at least two"]),
         (["corpus", "stats", "{m}", "--merge", "calm=quiet"], ["'quiet'", "calm=neutral", "calm-neutral"]),
+        (
+            ["corpus", "stats", "{m}", "--merge", "boredom=neutral,neutral=sad"],
+            ["do not chain", "write boredom=sad,neutral=sad"],
+        ),
         (["evalute", "{m}"], ["did you mean evaluate?", "predict"]),
         (["corpus", "scna", "{m}"], ["did you mean scan?", "stats"]),
         (["plot", "wavefrm", "x.wav"], ["did you mean waveform?"]),

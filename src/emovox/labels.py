@@ -134,6 +134,14 @@ def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             )
         src, dst = part.replace("->", "=").split("=", 1)
         out[canonical(src)] = canonical(dst)
+    chained = sorted(set(out) & set(out.values()) - {k for k, v in out.items() if k == v})
+    if chained:  # merges apply once, not in a chain: say so rather than merge half-way
+        e = chained[0]
+        into = [k for k, v in out.items() if v == e]
+        raise CorpusError(
+            f"merge {spec!r}: {e} is merged into {out[e]} and {', '.join(into)} into {e}, but merges do not "
+            f"chain (write {', '.join(f'{k}={out[e]}' for k in into)},{e}={out[e]})"
+        )
     return out
 
 
