@@ -218,7 +218,7 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
     )
     assert rc == 0 and (tmp_path / "feats.parts" / "_job.json").is_file()
     df = pd.read_parquet(out)
-    assert df.shape == (5, 2 + 180) and list(df.columns[:2]) == ["path", "emotion"]
+    assert df.shape == (5, 4 + 180) and list(df.columns[:4]) == ["path", "emotion", "speaker", "corpus"]
 
 
 def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):

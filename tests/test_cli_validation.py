@@ -77,6 +77,16 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
         ),
         (["predict", "{m}", "--top-k", "abc"], ["--top-k", "whole number >= 1", "'abc'"]),
         (["plot", "mel", "x.wav", "--dpi", "0"], ["--dpi 0", "10 to 1200"]),
+        (["corpus", "stats", "{tmp}/nope.csv"], ["nope.csv: no such manifest file or corpus folder"]),
+        # two manifests are joined; the same one twice lists every file twice
+        (
+            ["evaluate", "{m}", "{m}", "--protocol", "random"],
+            ["appear more than once", "remove the duplicates"],
+        ),
+        (
+            ["evaluate", "{m}", "--trained", "{tmp}", "--model", "logreg"],
+            ["--model does not apply with --trained"],
+        ),
         (["plot", "mel", "x.wav", "--sr", "100"], ["--sr 100", "4000"]),
         (["plot", "mel", "x.wav", "--start", "-1"], ["--start must be 0 or more"]),
         (["plot", "counts", "{m}", "--counts"], ["--counts does not apply to plot counts"]),

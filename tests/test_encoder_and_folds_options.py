@@ -122,3 +122,25 @@ def test_emobox_without_folds_says_how_to_point_at_them(tmp_path, monkeypatch):
         make_protocol(_manifest(), "emobox")
     msg = str(info.value)
     assert "ravdess.csv" in msg and "$EMOVOX_FOLDS" in msg and "it has emodb" in msg, msg
+
+
+def test_features_export_keeps_the_columns_a_grouped_split_needs(tmp_path, capsys):
+    """``emovox features`` wrote path and emotion only: no speaker-independent split could be made from it."""
+    from emovox.corpora import scan, write_manifest
+
+    from .conftest import RAVDESS, need
+
+    write_manifest(scan(need(RAVDESS), "ravdess", audio_info=False)[0].head(3), tmp_path / "m.csv")
+    args = [
+        "features",
+        str(tmp_path / "m.csv"),
+        "--features",
+        "tutorial",
+        "-q",
+        "-o",
+        str(tmp_path / "f.csv"),
+    ]
+    assert main(args + ["--cache-dir", str(tmp_path / "c")]) == 0
+    df = pd.read_csv(tmp_path / "f.csv")
+    assert list(df.columns[:4]) == ["path", "emotion", "speaker", "corpus"] and len(df) == 3
+    assert set(df["corpus"]) == {"ravdess"} and df["speaker"].notna().all()

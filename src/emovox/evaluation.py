@@ -165,15 +165,19 @@ class Evaluation:
         ]
         if self.note:
             lines.append(f"note: {self.note}")
+        several = s["n_folds"] > 1  # a spread and a mean over one fold would say nothing
         lines += [
             f"folds: {s['n_folds']}   test utterances: {self.pooled.get('n', 0)}",
-            f"UA        {100 * s['ua']:6.2f} % (± {100 * s['ua_std']:.2f} over folds)",
-            f"accuracy  {100 * s['accuracy']:6.2f} % (± {100 * s['accuracy_std']:.2f})",
+            f"UA        {100 * s['ua']:6.2f} %"
+            + (f" (± {100 * s['ua_std']:.2f} over folds)" if several else ""),
+            f"accuracy  {100 * s['accuracy']:6.2f} %"
+            + (f" (± {100 * s['accuracy_std']:.2f})" if several else ""),
             f"macro F1  {100 * s['macro_f1']:6.2f} %",
         ]
         if "ece" in s:
             lines.append(
-                f"ECE       {s['ece']:6.3f}   (expected calibration error, mean over folds; max {s['ece_max']:.3f}"
+                f"ECE       {s['ece']:6.3f}   (expected calibration error"
+                + (f", mean over folds; max {s['ece_max']:.3f}" if several else "")
                 + (f"; {s['ece_uncalibrated']:.3f} before calibration" if "ece_uncalibrated" in s else "")
                 + ")"
             )
@@ -426,7 +430,9 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
             "speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
         )
     ev = Evaluation(
-        f"held-out({'+'.join(tested_on)})" + ("+speaker-adapted" if speaker_adapt else ""),
+        # "held-out" only when it is: a model scored on its own speakers is "scored"
+        f"{'held-out' if trained_speakers is not None and not shared else 'scored'}({'+'.join(tested_on)})"
+        + ("+speaker-adapted" if speaker_adapt else ""),
         trained_speakers is not None and not shared,
         labels,
         [s],

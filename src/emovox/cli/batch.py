@@ -61,6 +61,11 @@ def predict_command(args: Any) -> int:
     return _report(s, getattr(args, "json", False), quiet=getattr(args, "quiet", False))
 
 
+#: Manifest columns a feature export keeps beside the features: what a speaker- or corpus-grouped split
+#: of the export needs.
+LABEL_COLUMNS = ("emotion", "speaker", "corpus")
+
+
 def features_command(args: Any, manifest) -> int:
     """``emovox features SOURCE -o feats.parquet --engine dask``: partitions in ``--output-dir``
     (default ``<output>.parts``), then the same table as the local path in ``-o``."""
@@ -93,7 +98,8 @@ def features_command(args: Any, manifest) -> int:
     wanted = [display_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
     keep = [p in df.index for p in wanted]
     table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
-    table.insert(0, "emotion", manifest["emotion"].to_numpy()[keep])
+    for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
+        table.insert(i, col, manifest[col].to_numpy()[keep])
     table = table.reset_index()
     table["path"] = [display_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]]
     if str(output).endswith(".parquet"):

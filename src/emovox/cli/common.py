@@ -189,8 +189,7 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
         "--protocol",
         default=protocol_default,
         help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
-        "random[:F]; "
-        "'none' skips cross-validation (train, tune)",
+        "random[:F]" + ("; 'none' skips cross-validation" if allow_none else ""),
     )
     p.add_argument(
         "--seed",

@@ -9,12 +9,22 @@ from .common import engine_args, examples, model_args, report_failures, source_a
 
 
 def _load_source(args):
+    import pandas as pd
+
     from ..corpora import load_corpus, scan_many
+    from ..errors import CorpusError
     from ..labels import apply_labels
 
     sources = args.source
-    if len(sources) == 1 and Path(sources[0]).is_file():
-        df = load_corpus(sources[0])
+    files = [Path(x).is_file() for x in sources]
+    if any(files) and not all(files):
+        raise CorpusError(
+            "give manifest CSVs or corpus folders, not both (scan the folders into a manifest first)"
+        )
+    if all(files):
+        df = pd.concat([load_corpus(x) for x in sources], ignore_index=True)  # several: joined
+        if df.empty:
+            raise CorpusError(f"{', '.join(sources)}: the manifest lists no files")
     else:
         corpora = args.corpus.split(",") if args.corpus else None
         if corpora and len(corpora) == 1:
@@ -25,9 +35,7 @@ def _load_source(args):
                 print(rep.summary(), file=sys.stderr)
     df = apply_labels(df, args.merge, args.emotions)
     if len(df) == 0:
-        from ..errors import CorpusError
-
-        raise CorpusError("no utterances left after label selection")
+        raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
     return df
 
 
@@ -86,9 +94,12 @@ def cmd_features(args) -> int:
     _, table = _features(args, _load_source(args))
     import pandas as pd
 
+    from .batch import LABEL_COLUMNS
+
     out = pd.DataFrame(table.X, columns=table.names)
     out.insert(0, "path", table.manifest["path"].values)
-    out.insert(1, "emotion", table.manifest["emotion"].values)
+    for i, col in enumerate((c for c in LABEL_COLUMNS if c in table.manifest), start=1):
+        out.insert(i, col, table.manifest[col].values)
     if str(args.output).endswith(".parquet"):
         out.to_parquet(args.output, index=False)
     else:

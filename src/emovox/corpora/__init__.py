@@ -224,7 +224,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"speaker": str, "emotion_code": str, "utt_id": str})
     except Exception as exc:
-        raise CorpusError(f"{path}: not a readable CSV manifest ({exc})") from None
+        why = " ".join(str(exc).split())[:160]
+        raise CorpusError(f"{path}: not a readable CSV manifest ({why})") from None
     if "path" not in df:
         raise CorpusError(f"{path}: manifest has no 'path' column")
     base = path.parent
@@ -264,6 +265,8 @@ def shared_corpus(name: str, **kw) -> pd.DataFrame:
 def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
     """A manifest from either a manifest CSV or a corpus root folder."""
     source = Path(source)
+    if not source.exists():
+        raise CorpusError(f"{source}: no such manifest file or corpus folder")
     if source.is_file():
         df = read_manifest(source)
         empty = empty_paths(df, source)
