@@ -88,6 +88,8 @@ class Evaluation:
     fold_proba: list[FoldProba] = field(default_factory=list, repr=False)
     #: folds hold whole corpora out (``loco``, ``cross``): each fold is a held-out corpus
     cross_corpus: bool = False
+    #: how the evaluation was run (command, version, seed, data), saved with it to reproduce it
+    run: dict[str, Any] = field(default_factory=dict)
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.folds]))
@@ -141,6 +143,7 @@ class Evaluation:
             "recipe": self.recipe,
             "pooled": self.pooled,
             "folds": [{k: v for k, v in f.items() if k != "per_class"} for f in self.folds],
+            **({"run": self.run} if self.run else {}),
         }
 
     def reliability_figure(self, title: str | None = None):

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import EmovoxError
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # saved with results, to reproduce them
     problem = argument_problem(args)  # every argument checked before any work: one line, exit status 2
     if problem:
         err(problem)

@@ -113,6 +113,16 @@ def cmd_features(args) -> int:
 
 
 def _save_evaluation(ev, args) -> None:
+    import shlex
+
+    from .. import __version__
+
+    ev.run = {
+        "command": shlex.join(["emovox", *args.argv]),
+        "emovox_version": __version__,
+        "seed": getattr(args, "seed", None),
+        "sources": [str(Path(x).resolve()) for x in args.source],
+    }
     if args.json:
         ev.save_json(args.json)
         print(f"saved {args.json}", file=sys.stderr)
@@ -158,8 +168,8 @@ def cmd_evaluate(args) -> int:
         opts = _options(args)
         ev, failures = evaluate(df, args.model, args.protocol, speaker_adapt=args.speaker_adapt, **opts)
     report_failures(failures)  # files that could not be used: reported, and the exit status says so
+    _save_evaluation(ev, args)  # first: `evaluate ... | head` must not lose the files
     print(ev.table())
-    _save_evaluation(ev, args)
     return 1 if failures else 0
 
 
