@@ -306,7 +306,7 @@ class EmotionModel:
         to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
         speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`).
         A loud edge without speech (a tone, noise or music before or after it) is cut off first
-        (:func:`emovox.speech.speech_bounds`)."""
+        (:meth:`speech_span`)."""
         check = self.speech(y) if self.check_speech else None
         if check is not None:
             lo, hi = self.speech_span(y, check)

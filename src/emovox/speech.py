@@ -445,8 +445,7 @@ def speech_bounds(
         return lo, hi
 
     def loud(part: np.ndarray) -> bool:
-        db = _frame_db(part[: part.size - part.size % HOP] if part.size > FRAME else part)
-        return bool(np.median(db) >= check.level_db - quiet_db)
+        return bool(np.median(_frame_db(part)) >= check.level_db - quiet_db)
 
     if check.speech_start >= edge_seconds:
         cut = int((check.speech_start - keep_seconds) * sr)
