@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,3 +178,18 @@ def test_bare_command_lists_the_commands():
         [sys.executable, "-m", "emovox.cli", "corpus"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2 and "scan" in proc.stdout and "stats" in proc.stdout
+
+
+def test_an_emotion_emovox_does_not_know_is_noted(manifest, tmp_path, capsys):
+    """Kept (a custom taxonomy is fine), but said: a typo such as "angyr" must not pass unseen."""
+    import pandas as pd
+
+    from emovox.cli import main
+
+    df = pd.read_csv(manifest)
+    df.loc[0, "emotion"] = "joyful"
+    odd = tmp_path / "odd.csv"
+    df.assign(path=[str(Path(manifest).parent / p) for p in df["path"]]).to_csv(odd, index=False)
+    main(["evaluate", str(odd), "--protocol", "random"])
+    err = capsys.readouterr().err
+    assert "emotion(s) joyful (1 row) are none of neutral" in err and "a class of its own" in err

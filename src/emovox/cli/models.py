@@ -36,6 +36,16 @@ def _load_source(args):
     df = apply_labels(df, args.merge, args.emotions)
     if len(df) == 0:
         raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
+    from ..labels import CANONICAL
+
+    counts = df["emotion"].value_counts()
+    other = [f"{e} ({n} row{'s' if n > 1 else ''})" for e, n in counts.items() if e not in CANONICAL]
+    if other:  # kept, a custom taxonomy is fine; a typo should not pass unseen
+        print(
+            f"emovox: note: emotion(s) {', '.join(other)} are none of {', '.join(CANONICAL)}: each is kept as "
+            "a class of its own (a typo? correct it in the manifest)",
+            file=sys.stderr,
+        )
     return df
 
 
