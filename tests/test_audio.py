@@ -239,6 +239,10 @@ def test_public_api_exports():
     assert callable(emovox.live.timeline) and callable(emovox.batch.predict)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         emovox.nothing  # noqa: B018
+    # a subpackage whose optional extra is missing: hasattr answers False, it does not raise
+    code = "import sys; sys.modules['fastapi'] = None; import emovox; print(hasattr(emovox, 'server'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_float_mono_scales_integers_and_averages_channels():
@@ -257,6 +261,11 @@ def test_float_mono_scales_integers_and_averages_channels():
             float_mono(bad, "x.npy")
     with pytest.raises(AudioError, match="x.npy: contains non-finite"):
         float_mono(np.array([0.0, np.nan]), "x.npy")
+    # fewer frames than channels (a microphone's last chunk): still frames x channels; nothing: nothing
+    assert float_mono(np.array([[0.5, -0.5]])).tolist() == [0.0]
+    assert (
+        float_mono(np.zeros((0, 2))).shape == (0,) and float_mono(np.zeros(0, np.int16)).dtype == np.float32
+    )
 
 
 def test_stream_of_truncated_flac_is_an_audio_error(tmp_path):

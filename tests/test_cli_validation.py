@@ -66,6 +66,14 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
             ["corpus", "stats", "{m}", "--merge", "boredom=neutral,neutral=sad"],
             ["do not chain", "write boredom=sad,neutral=sad"],
         ),
+        (
+            ["corpus", "stats", "{m}", "--merge", "boredom=neutral,neutral=sad,sad=angry"],
+            ["write boredom=angry,neutral=angry,sad=angry"],
+        ),
+        (
+            ["corpus", "stats", "{m}", "--merge", "calm=neutral,neutral=calm"],
+            ["calm and neutral merge into each other"],
+        ),
         (["evalute", "{m}"], ["did you mean evaluate?", "predict"]),
         (["corpus", "scna", "{m}"], ["did you mean scan?", "stats"]),
         (["plot", "wavefrm", "x.wav"], ["did you mean waveform?"]),

@@ -98,6 +98,18 @@ def test_corpus_scan_survives_loops_and_cycles(tmp_path):
     assert any("not valid UTF-8" in line and "\\xff" in line for line in report.unreadable)
 
 
+def test_a_folder_name_with_a_tab_is_valid_utf8_and_scanned(tmp_path):
+    """Shown escaped, but kept: only undecodable names are skipped (escaping once made a tab look like one)."""
+    from emovox.corpora import scan
+
+    root = tmp_path / "my\tcorpus"
+    root.mkdir()
+    for p in _speech(2):
+        shutil.copy(p, root / p.name)
+    df, report = scan(root, "ravdess")
+    assert len(df) == 2 and not report.unreadable and all("\t" in p for p in df["path"])
+
+
 def test_cli_corpus_scan_with_a_symlink_loop(tmp_path):
     root = tmp_path / "ravdess"
     root.mkdir()

@@ -180,3 +180,14 @@ def test_an_emotion_only_the_held_out_corpus_has_is_left_out_and_said():
     assert fold_a["per_class"]["happy"]["support"] == 0 and sum(map(sum, fold_a["confusion"])) == 40
     assert "left out, their emotion absent from the training side: a: 20 of happy" in ev.note
     assert ev.summary["per_corpus"]["a"]["ua"] > 0.5  # over angry and sad, not dragged down by a 0
+
+
+def test_cross_with_two_test_corpora_fits_once(monkeypatch):
+    """Both folds of cross:a->b,c train on a: one fit (and one temperature), two figures."""
+    import emovox.training as training
+
+    fits = []
+    real = training._fit
+    monkeypatch.setattr(training, "_fit", lambda *a, **k: fits.append(1) or real(*a, **k))
+    ev = evaluate_recipe(synthetic_table(seed=2, per=10), "logreg", "cross:a->b,c", progress=False)
+    assert [f["fold"] for f in ev.folds] == ["b", "c"] and len(fits) == 1

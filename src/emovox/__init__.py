@@ -34,5 +34,8 @@ def __getattr__(name: str):
     import importlib.util
 
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        return importlib.import_module(f"{__name__}.{name}")
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ImportError as exc:  # an optional extra not installed: hasattr() must still answer
+            raise AttributeError(f"emovox.{name} needs what is not installed: {exc}") from exc
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import DEFAULT_SR, float_mono, load_audio, resample
+from .audio.signal import MAX_CHANNELS
 from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
 from .errors import AudioError, EmovoxError, ModelError
@@ -305,8 +306,8 @@ class EmotionModel:
         :class:`Prediction`, when there is no speech, else ``(None, embedding)``, the :meth:`embed` output
         to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
         speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`).
-        A loud edge without speech (a tone, noise or music before or after it) is cut off first
-        (:meth:`speech_span`)."""
+        With a speech head, a loud edge without speech (a tone, noise or music before or after it) is cut
+        off first (:meth:`speech_span`)."""
         check = self.speech(y) if self.check_speech else None
         if check is not None:
             lo, hi = self.speech_span(y, check)
@@ -679,7 +680,7 @@ def _is_single(x) -> bool:
     """One input: a path, bytes, a 1-D array, or a 2-D array shaped (samples, channels) as soundfile reads
     one (at most 8 columns: rows that short cannot be a batch of signals)."""
     if isinstance(x, np.ndarray):
-        return x.ndim == 1 or (x.ndim == 2 and x.shape[1] <= 8 < x.shape[0])
+        return x.ndim == 1 or (x.ndim == 2 and x.shape[1] <= MAX_CHANNELS < x.shape[0])
     return isinstance(x, str | os.PathLike | bytes | bytearray)
 
 

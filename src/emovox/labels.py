@@ -134,13 +134,19 @@ def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             )
         src, dst = part.replace("->", "=").split("=", 1)
         out[canonical(src)] = canonical(dst)
-    chained = sorted(set(out) & set(out.values()) - {k for k, v in out.items() if k == v})
-    if chained:  # merges apply once, not in a chain: say so rather than merge half-way
-        e = chained[0]
-        into = [k for k, v in out.items() if v == e]
+    out = {k: v for k, v in out.items() if k != v}
+    if set(out) & set(out.values()):  # merges apply once, not in a chain: say so rather than merge half-way
+        ends = {}
+        for k in out:
+            seen, v = [k], out[k]
+            while v in out:
+                if v in seen:
+                    raise CorpusError(f"merge {spec!r}: {' and '.join(seen)} merge into each other")
+                seen.append(v)
+                v = out[v]
+            ends[k] = v
         raise CorpusError(
-            f"merge {spec!r}: {e} is merged into {out[e]} and {', '.join(into)} into {e}, but merges do not "
-            f"chain (write {', '.join(f'{k}={out[e]}' for k in into)},{e}={out[e]})"
+            f"merge {spec!r}: merges do not chain (write {','.join(f'{k}={v}' for k, v in ends.items())})"
         )
     return out
 

@@ -21,7 +21,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 
-__all__ = ["display_path", "not_a_file", "walk_files"]
+__all__ = ["display_path", "is_utf8", "not_a_file", "walk_files"]
 
 log = logging.getLogger("emovox")
 
@@ -29,6 +29,17 @@ log = logging.getLogger("emovox")
 #: Control characters (C0, DEL, C1) as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``: a name holding them must not
 #: break a line of output, shift its columns or reach the terminal as an escape sequence.
 _CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160)]}
+
+
+def is_utf8(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is valid UTF-8 text (a name with control characters is; one with undecodable
+    bytes, which Python holds as surrogates, is not)."""
+    text = os.fspath(path)
+    try:
+        (text if isinstance(text, bytes) else text.encode("utf-8")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def display_path(path: str | os.PathLike) -> str:

@@ -211,10 +211,16 @@ def evaluate_recipe(
     temperatures: list[float] = []
     several: list[bool] = []  # per fold: was the temperature fitted out of corpus (several training corpora)
 
+    fitted: dict[Any, Any] = {}  # cross:A->B,C tests two corpora on one training side: fitted once
+
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
-        clf = _fit(table, recipe, train, scale, seed)
+        key = train.tobytes()
+        if key not in fitted:
+            fitted.clear()  # folds with other training sides never come back
+            fitted[key] = _fit(table, recipe, train, scale, seed)
+        clf = fitted[key]
         p = _proba(
             clf,
             table,
@@ -231,8 +237,10 @@ def evaluate_recipe(
             p = restrict_columns(p, np.isin(labels, y[test]))
         if calibrate:
             several.append("corpus" in table.manifest and table.manifest["corpus"].iloc[train].nunique() > 1)
-            inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
-            temperatures.append(fit_temperature(inner, [labels.index(v) for v in y[train]]))
+            if (key, "T") not in fitted:
+                inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
+                fitted[key, "T"] = fit_temperature(inner, [labels.index(v) for v in y[train]])
+            temperatures.append(fitted[key, "T"])
             uncalibrated.append(p)
             p = apply_temperature(p, temperatures[-1])
         return FoldResult(np.asarray(labels)[p.argmax(axis=1)], p)
@@ -257,7 +265,7 @@ def evaluate_recipe(
         ev.recipe["temperatures"] = [round(t, 4) for t in temperatures]
         source = (
             "out-of-corpus predictions"
-            if all(several)
+            if several and all(several)
             else "predictions of unseen speakers (a training side of one corpus cannot give out-of-corpus ones)"
             if not any(several)
             else "out-of-corpus predictions where a fold trains on several corpora, else unseen speakers'"
@@ -531,7 +539,7 @@ class FittedClassical:
         from .models.classical import to_onnx
         from .models.store import npy_bytes, prepare_output, save_model_dir
 
-        prepare_output(output, clear=True)
+        prepare_output(output)  # a file or a folder of other files: refused before any work
         table, recipe = self.table, self.recipe
         graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(self.pipeline, table.X.shape[1])}
         if adaptable:
@@ -565,6 +573,7 @@ class FittedClassical:
             **({"recipe": self.name} if self.name else {}),
             **(extra or {}),
         }
+        prepare_output(output, clear=True)  # the old model's files go only once the new ones are ready
         out = save_model_dir(output, graphs, meta)
         if speech_head or (speech_head is None and frontend["type"] == "whisper"):
             from .speech_head import attach_speech_head

@@ -8,12 +8,16 @@ import numpy as np
 
 from ..errors import AudioError
 
+#: Columns of a 2-D array read as channels (frames x channels), however few the frames.
+MAX_CHANNELS = 8
+
 
 def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     """Samples as a model reads them: mono float32 in [-1, 1].
 
-    ``y`` is shaped ``(n,)``, ``(n, channels)`` or ``(channels, n)`` (the shorter axis is taken as
-    channels, averaged); integer samples are scaled to [-1, 1) (unsigned ones are offset binary, their
+    ``y`` is shaped ``(n,)``, ``(n, channels)`` or ``(channels, n)``: up to 8 columns are channels
+    (as soundfile reads a file, however few its frames), else the shorter axis is; channels are averaged.
+    Integer samples are scaled to [-1, 1) (unsigned ones are offset binary, their
     midpoint silence), as a WAV reader scales them. NaN or Inf raises :class:`emovox.errors.AudioError`
     naming ``name``, as does any other shape.
 
@@ -27,7 +31,7 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     """
     y = np.asarray(y)
     if y.ndim == 2:
-        y = y.T if y.shape[0] < y.shape[1] else y
+        y = y if y.shape[1] <= MAX_CHANNELS or y.shape[0] >= y.shape[1] else y.T
     elif y.ndim != 1:
         raise AudioError(f"{name}: expected a 1-D or 2-D array of samples, got shape {y.shape}")
     if np.issubdtype(y.dtype, np.unsignedinteger):  # offset binary: the midpoint is silence
@@ -37,8 +41,10 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
         y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
     elif not np.issubdtype(y.dtype, np.floating):
         raise AudioError(f"{name}: expected samples as numbers, got an array of {y.dtype}")
+    if y.size == 0:
+        return np.zeros(0, np.float32)
     y = to_mono(np.asarray(y, dtype=np.float32))
-    if y.size and not np.all(np.isfinite(y)):
+    if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
     return y
 

@@ -30,8 +30,12 @@ def check_scheduler(address: str, timeout: float = HANDSHAKE_S) -> None:
     time limit (an HTTP server there would hang the job)."""
     import socket
 
-    from distributed.comm.addressing import parse_address, parse_host_port
-
+    try:
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError as exc:
+        raise EmovoxError(
+            f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
+        ) from None
     try:
         scheme, loc = parse_address(address)
         host, port = parse_host_port(loc)
@@ -40,21 +44,32 @@ def check_scheduler(address: str, timeout: float = HANDSHAKE_S) -> None:
     if scheme != "tcp":  # TLS and other transports: their own handshake, left to Client
         return
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            if sock.recv(1):
-                return
-            why = "the connection was closed without a handshake"
+        sock = socket.create_connection((host, port), timeout=timeout)
     except TimeoutError:
-        why = f"no Dask handshake within {timeout:g} s (something else listens there)"
+        why = f"no answer within {timeout:g} s"
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
+    else:
+        with sock:
+            try:
+                if sock.recv(1):
+                    return
+                why = "the connection was closed without a handshake"
+            except TimeoutError:
+                why = f"no Dask handshake within {timeout:g} s (something else listens there)"
+            except OSError as exc:
+                why = exc.strerror or type(exc).__name__
     raise EmovoxError(f"cannot reach a Dask scheduler at {address}: {why}")
 
 
 @contextlib.contextmanager
 def dask_client(
-    address: str | None = None, n_workers: int = 2, threads_per_worker: int = 1, **cluster_kw: Any
+    address: str | None = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    *,
+    probe: bool = True,
+    **cluster_kw: Any,
 ) -> Iterator[Any]:
     """A :class:`distributed.Client`: to the scheduler at ``address``, or to a new LocalCluster.
 
@@ -65,6 +80,9 @@ def dask_client(
         with ``threads_per_worker`` threads each is started here and stopped on exit.
     n_workers, threads_per_worker : int
         Size of the LocalCluster (ignored with ``address``).
+    probe : bool
+        Check first that a scheduler answers at ``address`` (:func:`check_scheduler`); off for a caller
+        that just did.
     **cluster_kw
         More :class:`distributed.LocalCluster` arguments.
     """
@@ -75,7 +93,8 @@ def dask_client(
             f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
         ) from None
     if address:
-        check_scheduler(address)
+        if probe:
+            check_scheduler(address)
         try:
             client = Client(address, timeout="30s")
         except Exception as exc:  # noqa: BLE001 - refused, timed out, or not a Dask scheduler at all

@@ -181,7 +181,7 @@ def _locked_job(
     try:
         with contextlib.ExitStack() as stack:
             if engine == "dask" and calls:
-                client = stack.enter_context(dask_client(address, n_workers, threads_per_worker))
+                client = stack.enter_context(dask_client(address, n_workers, threads_per_worker, probe=False))
                 nthreads = client.nthreads()
                 s.workers, s.threads_per_worker = len(nthreads), max(nthreads.values(), default=0)
                 try:  # every worker loads the model now, once: fails fast if it cannot see it

@@ -317,7 +317,7 @@ def labels_problem(args) -> str | None:
             parse_merge(merge)
         except EmovoxError as exc:
             why = str(exc).split(";")[0].split(": expected")[0]
-            if "do not chain" in why:  # the pairs are valid: the message says what to write instead
+            if "do not chain" in why or "into each other" in why:  # the message says what to write instead
                 return f"--merge {merge}: {why.split(': ', 1)[1]}"
             return (
                 f"--merge {merge}: {why}; expected FROM=TO pairs separated by commas, each an emotion from "

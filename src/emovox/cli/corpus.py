@@ -64,8 +64,7 @@ def cmd_corpus_stats(args) -> int:
     if args.plot:
         from .. import plots
 
-        plots.save(plots.emotion_counts(df, by=args.by), args.plot)
-        print(f"saved {args.plot}", file=sys.stderr)
+        print(f"saved {plots.save(plots.emotion_counts(df, by=args.by), args.plot)}", file=sys.stderr)
     return 0
 
 

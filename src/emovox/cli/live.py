@@ -232,7 +232,8 @@ def _plot(segs, path, labels, duration, title):
 
 def _write_all(results, output, labels, top_k: int | None = None) -> None:
     """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
-    ``source`` column, and a row with an ``error`` for each file that failed (none is left out)."""
+    ``source`` column, and a row with an ``error`` for each file that failed (a file without speech has no
+    segment, so no row: stderr says so)."""
     from ..live import write_timeline
     from ..live.timeline import segment_dict
 

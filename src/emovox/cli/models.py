@@ -16,6 +16,9 @@ def _load_source(args):
     from ..labels import apply_labels
 
     sources = args.source
+    missing = [x for x in sources if not Path(x).exists()]
+    if missing:
+        raise CorpusError(f"{missing[0]}: no such manifest file or corpus folder")
     files = [Path(x).is_file() for x in sources]
     if any(files) and not all(files):
         raise CorpusError(
@@ -36,6 +39,9 @@ def _load_source(args):
     df = apply_labels(df, args.merge, args.emotions)
     if len(df) == 0:
         raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
+    from ..splits import refuse_duplicates
+
+    refuse_duplicates(df)  # here: a protocol's error would add a hint about --protocol
     from ..labels import CANONICAL
 
     counts = df["emotion"].value_counts()
@@ -139,13 +145,11 @@ def _save_evaluation(ev, args) -> None:
     if args.confusion:
         from .. import plots
 
-        plots.save(ev.confusion_figure(), args.confusion)
-        print(f"saved {args.confusion}", file=sys.stderr)
+        print(f"saved {plots.save(ev.confusion_figure(), args.confusion)}", file=sys.stderr)
     if getattr(args, "reliability", None):
         from .. import plots
 
-        plots.save(ev.reliability_figure(), args.reliability)
-        print(f"saved {args.reliability}", file=sys.stderr)
+        print(f"saved {plots.save(ev.reliability_figure(), args.reliability)}", file=sys.stderr)
 
 
 def _options(args) -> dict:
@@ -214,8 +218,8 @@ def cmd_tune(args) -> int:
         )
         return 0
     ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
+    _save_evaluation(ev, args)  # first, as evaluate: `| head` must not lose the files
     print(ev.table())
-    _save_evaluation(ev, args)
     return 0
 
 

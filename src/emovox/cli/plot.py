@@ -30,6 +30,12 @@ def _read_json(path: Path):
         raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
 
 
+def _over(data: dict, drawn: str) -> str:
+    """What the headline of a figure is, when the evaluation has several folds (the CLI reports their mean;
+    a figure draws them pooled)."""
+    return f" mean over folds; {drawn} pooled" if data.get("n_folds", 2) > 1 else ""
+
+
 def _named(data, src: Path) -> str:
     """The file, and the protocol of an evaluation JSON (saying when it is not speaker-independent)."""
     from ..evaluation import protocol_title
@@ -91,7 +97,7 @@ def _figure(args):
     data = _read_json(src)
     if kind == "confusion":
         labels, m = _evaluation_parts(data, src)
-        head = f": UA {100 * data['ua']:.1f} % mean over folds; cells pooled" if "ua" in data else ""
+        head = f": UA {100 * data['ua']:.1f} %{_over(data, 'cells')}" if "ua" in data else ""
         return plots.confusion_matrix(
             m, labels, normalize=not args.counts, title=args.title or f"{_named(data, src)}{head}"
         )
@@ -102,7 +108,7 @@ def _figure(args):
         data = _read_json(src)
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
-        head = f", ECE {data['ece']:.3f} mean over folds; curves pooled" if "ece" in data else ""
+        head = f", ECE {data['ece']:.3f}{_over(data, 'curves')}" if "ece" in data else ""
         return plots.reliability_diagram(
             reliability_curves(data), title=args.title or f"{_named(data, src)}: reliability{head}"
         )
@@ -110,7 +116,7 @@ def _figure(args):
         labels, m = _evaluation_parts(data, src)
         support = m.sum(axis=1)
         recall = {lab: float(m[i, i] / support[i]) if support[i] else 0.0 for i, lab in enumerate(labels)}
-        head = f", UA {100 * data['ua']:.1f} % mean over folds; bars pooled" if "ua" in data else ""
+        head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""
         return plots.per_class_recall(
             recall, title=args.title or f"{_named(data, src)}: recall per class{head}"
         )

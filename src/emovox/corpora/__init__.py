@@ -21,7 +21,7 @@ import pandas as pd
 from ..audio.files import AUDIO_EXTENSIONS
 from ..audio.sniff import file_head, sniff_format
 from ..errors import CorpusError
-from ..paths import display_path
+from ..paths import display_path, is_utf8
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
 
 # name -> "module:Class"; imported on first use.
@@ -123,7 +123,7 @@ def scan(
     unreadable: list[str] = []  # FIFOs, broken links, link loops: one line each in the report
     files = []
     for path in find_audio(root, unreadable):
-        if display_path(path) != str(path):  # pandas' string columns (Arrow) cannot hold such a name
+        if not is_utf8(path):  # pandas' string columns (Arrow) cannot hold such a name
             unreadable.append(
                 f"{display_path(path)}: file name is not valid UTF-8 (a manifest cannot hold it; "
                 "rename the file); skipped"

@@ -461,8 +461,8 @@ def save_deep_model(
     from ..models.store import prepare_output, save_model_dir
     from ..training import training_summary
 
-    prepare_output(output, clear=True)
     onnx_bytes = export_onnx(result)
+    prepare_output(output, clear=True)  # after the export: a failed one leaves the old model whole
     training = training_summary(manifest) if manifest is not None else {}
     training.update(result.summary())
     meta = {

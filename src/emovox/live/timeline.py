@@ -39,8 +39,9 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
 
 def trim_to_speech(model, seg: Segment) -> Segment:
     """Cut a loud edge without speech from a segment that holds its samples
-    (:meth:`emovox.inference.EmotionModel.speech_span`): the voice detector joins a tone, noise or music
-    to the speech beside it, and the emotion (or the speech check) would be decided over both."""
+    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head): the voice detector
+    joins a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be
+    decided over both."""
     if not hasattr(model, "speech_span") or seg.samples is None:
         return seg
     lo, hi = model.speech_span(seg.samples, model.speech(seg.samples) if model.check_speech else None)

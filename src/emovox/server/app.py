@@ -294,11 +294,10 @@ def _check_can_listen(host: str, port: int) -> None:
 
     from ..errors import EmovoxError
 
-    try:
-        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind, proto) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-            sock.bind(addr)
+    try:  # the socket uvicorn binds: IPv6 for a host with a colon, else IPv4
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
     except OSError as exc:
         raise EmovoxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

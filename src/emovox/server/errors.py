@@ -13,9 +13,10 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-#: Errors answered before the request body was read to its end: the connection closes with the answer,
-#: or the server would go on reading the rest of a body nobody will use (a client trickling it for ever).
-CLOSE_AFTER = frozenset({408, 413, 415})
+#: Errors that may be answered before the request body was read to its end (a slow or oversized body,
+#: its type, its query): the connection closes with the answer, or the server would go on reading the rest
+#: of a body nobody will use (a client trickling it for ever).
+CLOSE_AFTER = frozenset({408, 413, 415, 422})
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
