@@ -24,8 +24,10 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> float_mono(np.array([[16384, 16384, 0], [-16384, 16384, 0]], dtype=np.int16))  # 2 channels
+    >>> float_mono(np.array([[16384, -16384], [16384, 16384], [0, 0]], dtype=np.int16))  # 3 frames, 2 channels
     array([0. , 0.5, 0. ], dtype=float32)
+    >>> float_mono(np.zeros((2, 16000))).shape  # 2 channels of a second: the shorter axis
+    (16000,)
     >>> float_mono(np.array([0, 32767], dtype=np.int16)).round(3)
     array([0., 1.], dtype=float32)
     """
