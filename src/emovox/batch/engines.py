@@ -20,6 +20,10 @@ from ..errors import EmovoxError
 __all__ = ["Result", "check_scheduler", "dask_client", "run_dask", "run_local"]
 
 
+def _no_distributed(exc: ImportError) -> EmovoxError:
+    return EmovoxError(f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})")
+
+
 #: Seconds a scheduler has to send its handshake once a TCP connection is open.
 HANDSHAKE_S = 10.0
 
@@ -33,9 +37,7 @@ def check_scheduler(address: str, timeout: float = HANDSHAKE_S) -> None:
     try:
         from distributed.comm.addressing import parse_address, parse_host_port
     except ImportError as exc:
-        raise EmovoxError(
-            f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
-        ) from None
+        raise _no_distributed(exc) from None
     try:
         scheme, loc = parse_address(address)
         host, port = parse_host_port(loc)
@@ -89,9 +91,7 @@ def dask_client(
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise EmovoxError(
-            f"engine 'dask' needs Dask distributed: pip install 'dask[distributed]' ({exc})"
-        ) from None
+        raise _no_distributed(exc) from None
     if address:
         if probe:
             check_scheduler(address)
