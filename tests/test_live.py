@@ -376,16 +376,18 @@ def test_timelines_of_several_files_keep_their_failures_and_plot_one_at_a_time(
     from emovox.live.timeline import read_timeline
 
     path, n_utts = speech_file
-    empty = tmp_path / "empty.wav"
+    empty, quiet = tmp_path / "empty.wav", tmp_path / "quiet.wav"
     empty.touch()
+    sf.write(quiet, silence(3.0), SR)
     for name in ("several.csv", "several.json"):
         out = tmp_path / name
-        args = ["predict", str(path), str(empty), "--timeline", "--model", str(model.path), "-o", str(out)]
-        assert main(args) == 1
+        args = [str(path), str(empty), str(quiet), "--timeline", "--model", str(model.path), "-o", str(out)]
+        assert main(["predict", *args]) == 1
         stdout, err = capsys.readouterr()
         assert stdout.count("start       end") == 1  # no empty table for the failed file
         assert "empty.wav: empty file" in err and "empty.wav: empty file" in out.read_text()
-        segs = read_timeline(out)  # the failed file's row is no segment
+        assert str(quiet) in out.read_text()  # a file without speech has its row too
+        segs = read_timeline(out)  # the failed file's row and the quiet one's are no segments
         assert len(segs) == n_utts and {s["source"] for s in segs} == {str(path)}
     both = tmp_path / "both.json"
     assert main(["predict", str(path), str(path), "--timeline", "--model", str(model.path), "--json"]) == 0

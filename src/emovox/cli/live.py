@@ -232,8 +232,8 @@ def _plot(segs, path, labels, duration, title):
 
 def _write_all(results, output, labels, top_k: int | None = None) -> None:
     """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
-    ``source`` column, and a row with an ``error`` for each file that failed (a file without speech has no
-    segment, so no row: stderr says so)."""
+    ``source`` column: none is left out, a file that failed has a row with its ``error``, one without speech
+    a row with ``speech`` false and no times."""
     from ..live import write_timeline
     from ..live.timeline import segment_dict
 
@@ -241,13 +241,13 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
         write_timeline(results[0].segments, output, labels, top_k=top_k)
         return
     if str(output).lower().endswith(".json"):
-        recs = [
-            {"source": r.source, "error": r.error}
-            if r.error is not None
-            else {"source": r.source} | segment_dict(s, top_k)
-            for r in results
-            for s in (r.segments if r.error is None else [None])
-        ]
+        recs = []
+        for r in results:
+            if r.error is not None:
+                recs.append({"source": r.source, "error": r.error})
+            elif not r.segments:
+                recs.append({"source": r.source, "speech": False})
+            recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
         Path(output).write_text(json.dumps(recs, indent=2) + "\n")
         return
     import csv
@@ -262,6 +262,8 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
         for r in results:
             if r.error is not None:
                 w.writerow({"source": r.source, "error": r.error})
+            elif not r.segments:
+                w.writerow({"source": r.source, "speech": False})
             else:
                 w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
 

@@ -460,8 +460,8 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
             # predict --timeline --json of several files: their segments, each naming its file (a failed
             # file has none)
             data = [{"source": d.get("source"), **s} for d in data for s in d.get("segments", [])]
-        elif isinstance(data, list):  # segments, and a record with an error for each file that failed
-            data = [d for d in data if not (isinstance(d, dict) and "error" in d and "start" not in d)]
+        elif isinstance(data, list):  # segments, and a record for each file that failed or held no speech
+            data = [d for d in data if not (isinstance(d, dict) and "start" not in d and "source" in d)]
         if not isinstance(data, list) or not all(
             isinstance(s, dict) and "start" in s and "end" in s for s in data
         ):
@@ -475,7 +475,7 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
         raise EmovoxError(f"{path}: {what}")
     out = []
     for n, r in enumerate(reader, start=2):
-        if r.get("error"):  # a file that failed (predict --timeline -o of several): no segment
+        if r.get("error") or (not r.get("start") and "source" in r):  # a file that failed or held no speech
             continue
         try:
             start, end = float(r["start"]), float(r["end"])
