@@ -300,15 +300,18 @@ class EmotionModel:
         return detect_speech(y, self.sample_rate)
 
     def embed_speech(
-        self, y: np.ndarray, source: str = "<array>"
+        self, y: np.ndarray, source: str = "<array>", check: SpeechCheck | None = None
     ) -> tuple[Prediction | None, np.ndarray | list | None]:
         """One mono signal through both speech checks: ``(no_speech, None)``, the ``speech=False``
         :class:`Prediction`, when there is no speech, else ``(None, embedding)``, the :meth:`embed` output
         to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
         speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`).
         With a speech head, a loud edge without speech (a tone, noise or music before or after it) is cut
-        off first (:meth:`speech_span`)."""
-        check = self.speech(y) if self.check_speech else None
+        off first (:meth:`speech_span`). ``check``: :meth:`speech` of ``y`` when the caller has it."""
+        if self.check_speech and check is None:
+            check = self.speech(y)
+        elif not self.check_speech:
+            check = None
         if check is not None:
             lo, hi = self.speech_span(y, check)
             if (lo, hi) != (0, len(y)):

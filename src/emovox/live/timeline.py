@@ -37,27 +37,30 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
     return model
 
 
-def trim_to_speech(model, seg: Segment) -> Segment:
+def trim_to_speech(model, seg: Segment):
     """Cut a loud edge without speech from a segment that holds its samples
     (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head): the voice detector
     joins a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be
-    decided over both."""
-    if not hasattr(model, "speech_span") or seg.samples is None:
-        return seg
-    lo, hi = model.speech_span(seg.samples, model.speech(seg.samples) if model.check_speech else None)
-    if (lo, hi) != (0, seg.samples.size):
-        sr = int(model.sample_rate)
-        seg.samples = seg.samples[lo:hi]
-        seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
-    return seg
+    decided over both. Returns the speech check of what is left (None when the model checks nothing), for
+    the classifier not to run it again."""
+    if not getattr(model, "check_speech", False) or seg.samples is None:
+        return None
+    check = model.speech(seg.samples)
+    lo, hi = model.speech_span(seg.samples, check)
+    if (lo, hi) == (0, seg.samples.size):
+        return check
+    sr = int(model.sample_rate)
+    seg.samples = seg.samples[lo:hi]
+    seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
+    return model.speech(seg.samples)
 
 
 def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
     Long edges without speech are cut off first (:func:`trim_to_speech`)."""
-    trim_to_speech(model, seg)
-    no_speech, e = model.embed_speech(seg.samples)
+    check = trim_to_speech(model, seg)
+    no_speech, e = model.embed_speech(seg.samples, check=check)
     if no_speech is not None:
         seg.speech = False
         return seg
