@@ -564,18 +564,24 @@ def evaluate_deep(
             raise CorpusError(f"{proto.name} has {len(used)} folds; cannot run folds {only_folds}")
         used = [used[k] for k in only_folds]
 
+    trained: dict[bytes, Any] = {}  # cross:A->B,C tests two corpora on one training side: trained once
+
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
-        res = fit(
-            [table.X[i] for i in train],
-            y_train,
-            spk[train],
-            recipe,
-            labels=labels,
-            copies=[table.copies[i] for i in train] if table.copies else None,
-            progress=progress,
-            log=log,
-        )
+        key = train.tobytes()
+        if key not in trained:
+            trained.clear()
+            trained[key] = fit(
+                [table.X[i] for i in train],
+                y_train,
+                spk[train],
+                recipe,
+                labels=labels,
+                copies=[table.copies[i] for i in train] if table.copies else None,
+                progress=progress,
+                log=log,
+            )
+        res = trained[key]
         p = predict_proba(
             res.model, _prepare([table.X[i] for i in test], res.frontend), res.frontend.is_vector
         )
