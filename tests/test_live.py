@@ -451,6 +451,40 @@ def test_listen_to_an_unreadable_file_is_one_line_before_listening(model, tmp_pa
     assert "listening" not in out + err and err.strip() == f"emovox: error: {empty}: empty file (zero bytes)"
 
 
+def test_ctrl_c_scores_the_speech_under_way(model, speech_file):
+    """A Ctrl-C in the middle of an utterance: the utterance is scored (it was dropped); the list ends there."""
+    from emovox import load_audio
+
+    path, _ = speech_file
+    y = load_audio(path)
+    first_end = timeline(path, model)[0].end
+
+    def chunks():
+        cut = int((first_end - 0.5) * SR)  # half a second before the first utterance ends
+        for i in range(0, cut, 1600):
+            yield y[i : min(i + 1600, cut)]
+        raise KeyboardInterrupt
+
+    segs = listen(ArraySource(chunks(), SR), model)
+    assert len(segs) == 1 and segs[0].speech and segs[0].emotion in model.labels
+    assert segs[0].end == pytest.approx(first_end - 0.5, abs=0.05)
+
+
+def test_listen_once_writes_its_output_and_json_needs_once(model, speech_file, tmp_path, capsys):
+    path, _ = speech_file
+    out, wav = tmp_path / "once.csv", tmp_path / "once.wav"
+    args = ["listen", "--input", str(path), "--fast", "--once", "--seconds", "2", "--model", str(model.path)]
+    assert main([*args, "-o", str(out), "--save", str(wav)]) == 0
+    assert (
+        out.read_text().splitlines()[0].startswith("source,speech,emotion")
+        and len(out.read_text().splitlines()) == 2
+    )
+    assert sf.info(wav).duration == pytest.approx(2.0, abs=0.01)  # what was heard, not a chunk read ahead
+    capsys.readouterr()
+    assert main(["listen", "--input", str(path), "--fast", "--json", "--model", str(model.path)]) == 2
+    assert "--json goes with --once" in capsys.readouterr().err
+
+
 def test_no_input_device_is_one_line(monkeypatch, capsys):
     try:
         import sounddevice

@@ -54,7 +54,10 @@ def _source(args, sample_rate: int, duration: float | None = None):
         from ..audio import audio_info
 
         audio_info(args.input)  # an unreadable file is one line now, before "listening to ..."
-        src = FileSource(args.input, sample_rate, realtime=not args.fast, duration=duration)
+        # --fast reads 1 s chunks, not 30 s ones: --save keeps what was heard, not a chunk read ahead
+        src = FileSource(
+            args.input, sample_rate, realtime=not args.fast, duration=duration, chunk_seconds=1.0
+        )
     else:
         src = MicrophoneSource(args.device, sample_rate, duration=duration)
     return Recorder(src, args.save) if getattr(args, "save", None) else src
@@ -84,9 +87,12 @@ def cmd_listen(args) -> int:
         return _list_devices()
     if not args.input:
         resolve_device(args.device)  # no device, no PortAudio: one line before the model is loaded
+    if args.json and not args.once:
+        err("--json goes with --once; the live table is text (-o saves the segments as CSV or JSON)")
+        return 2
     model = load_model(args.model, emotions=getattr(args, "emotions", None))
     if args.once:
-        src = _source(args, model.sample_rate)
+        src = _source(args, model.sample_rate, args.seconds)
         print(f"recording {args.seconds:g} s from {src.name} ...", file=sys.stderr, flush=True)
         y = record(src, args.seconds)
         if y.size < 0.1 * model.sample_rate:
@@ -102,6 +108,11 @@ def cmd_listen(args) -> int:
                 f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
                 + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities)))
             )
+        if args.output:  # as `emovox predict -o` writes one result
+            from .predict import write_results
+
+            write_results([pred.to_dict()], args.output, model.labels)
+            print(f"saved {args.output}", file=sys.stderr)
         if args.save:
             print(f"saved {args.save}", file=sys.stderr)
         return 0
@@ -109,8 +120,10 @@ def cmd_listen(args) -> int:
     view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     segs = listen(src, model, view=view, options=_vad_options(args))
+    n_speech = sum(s.speech for s in segs)
     print(
-        f"{len(segs)} speech segment{'s' if len(segs) != 1 else ''}"
+        f"{n_speech} speech segment{'s' if n_speech != 1 else ''}"
+        + (f" ({len(segs) - n_speech} without speech)" if len(segs) > n_speech else "")
         + (f"; saved {args.save}" if args.save else ""),
         file=sys.stderr,
     )
@@ -291,7 +304,9 @@ def register(sub) -> None:
     p.add_argument("--seconds", type=float, default=7.0, help="length of a --once recording (default 7)")
     p.add_argument("--input", help="play this audio file instead of the microphone (in real time)")
     p.add_argument("--fast", action="store_true", help="with --input: read the file as fast as possible")
-    p.add_argument("-o", "--output", help="save the segments to CSV or JSON at the end")
+    p.add_argument(
+        "-o", "--output", help="save the segments to CSV or JSON at the end (with --once: the prediction)"
+    )
     p.add_argument("--json", action="store_true", help="with --once: print JSON")
     vad_args(p)
     p.set_defaults(func=cmd_listen)

@@ -78,7 +78,7 @@ def cmd_predict(args) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     if args.output:
-        _write_results(results, args.output, model.labels)
+        write_results(results, args.output, model.labels)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
     if n_bad and not quiet:
@@ -86,7 +86,7 @@ def cmd_predict(args) -> int:
     return 1 if n_bad else 0
 
 
-def _write_results(results: list[dict], path: str, labels: list[str]) -> None:
+def write_results(results: list[dict], path: str, labels: list[str]) -> None:
     """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV (one row per input:
     source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
     import csv

@@ -157,16 +157,23 @@ def iter_timeline(
     if src.sample_rate != sr:
         chunks = _Resampler(src.sample_rate, sr)(src)
     seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
-    seen = 0
+    seen, interrupted = 0, False
     try:
-        for chunk in chunks:
-            seen += chunk.size
-            if on_chunk is not None:  # before feeding: the chunk's arrival time is what latency counts from
-                on_chunk(chunk, seen / sr)
-            for s in seg.feed(chunk):
-                yield _finish(model, s, keep_samples, keep_embeddings)
+        try:
+            for chunk in chunks:
+                seen += chunk.size
+                if (
+                    on_chunk is not None
+                ):  # before feeding: the chunk's arrival time is what latency counts from
+                    on_chunk(chunk, seen / sr)
+                for s in seg.feed(chunk):
+                    yield _finish(model, s, keep_samples, keep_embeddings)
+        except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
+            interrupted = True
         for s in seg.flush():
             yield _finish(model, s, keep_samples, keep_embeddings)
+        if interrupted:
+            raise KeyboardInterrupt
     finally:
         src.close()
 
