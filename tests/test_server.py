@@ -195,7 +195,10 @@ def test_react_ignores_silence(client, model):
 def test_413_declared_length(client):
     big = bytes(UPLOAD_MB * 1024 * 1024 + 1)
     _assert_error(
-        client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}), 413, "upload limit"
+        client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}),
+        413,
+        "upload limit of 2.0 MB",  # in megabytes, as --max-upload-mb counts (and the page shows it)
+        "(2.0 MB (",
     )
 
 

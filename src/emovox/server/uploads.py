@@ -123,6 +123,11 @@ class SpooledBody:
         self.close()
 
 
+def _mb(n: int) -> str:
+    """Bytes as a person reads them in an error (MiB, as ``--max-upload-mb`` counts)."""
+    return f"{n / 2**20:.1f} MB ({n} bytes)" if n >= 2**20 else f"{n} bytes"
+
+
 async def read_body(request: Request, limit: int, timeout: float | None = None) -> SpooledBody:
     """The request body, refused with 413 as soon as it exceeds ``limit`` bytes (declared or streamed),
     and with 408 when the whole body has not arrived within ``timeout`` seconds (a slow-body client).
@@ -134,7 +139,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
         raise ApiError(
             413,
             "payload_too_large",
-            f"request body of {int(declared)} bytes exceeds the upload limit of {limit} bytes",
+            f"the upload ({_mb(int(declared))}) is larger than the upload limit of {_mb(limit)}",
         )
     body, seen = SpooledBody(), 0
 
@@ -144,7 +149,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
             seen += len(chunk)
             if seen > limit:
                 raise ApiError(
-                    413, "payload_too_large", f"request body exceeds the upload limit of {limit} bytes"
+                    413, "payload_too_large", f"the upload is larger than the upload limit of {_mb(limit)}"
                 )
             await body.write(chunk)
 
