@@ -560,13 +560,22 @@ def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog
     pics = tmp_path / "pictures"
     (pics / "bored").mkdir(parents=True)  # an emotion no model detects
     plt.imsave(pics / "bored" / "b.png", RNG.random((8, 8, 3)))
+    plt.imsave(pics / "bored" / "c.png", RNG.random((8, 8, 3)))  # after the input ends: not shown
     audio = tmp_path / "short.wav"
     sf.write(audio, silence(1.0), SR)
     with caplog.at_level(logging.INFO, logger="emovox.live.session"):
-        run_session(pics, audio, model, seconds=2.0, output_dir=tmp_path / "out", wait_for_start=False)
+        report = run_session(
+            pics, audio, model, seconds=2.0, output_dir=tmp_path / "out", wait_for_start=False
+        )
     notes = [r.getMessage() for r in caplog.records if r.name == "emovox.live.session"]
     assert len(notes) == 2 and notes[0].startswith("note: the model cannot detect bored (it knows ")
-    assert notes[1] == f"note: {audio} ended during picture 1 (1.0 of 2 s)"
+    assert notes[1] == f"note: {audio} ended during picture 1 (1.0 of 2 s); the session stops there"
+    assert len(report.trials) == 1  # the session stopped with its input
+    assert report.trials[0].match is None and report.accuracy is None  # "bored" is not judged: no miss
+    from emovox.live.report import Trial
+
+    assert Trial(pics, "bored", detected="angry", detectable=False).match is None  # not a miss
+    assert Trial(pics, "sad", detected="angry").match is False
     capsys.readouterr()
     argv = ["session", str(pics), "--input", str(audio), "--fast", "--no-window", "--seconds", "2"]
     assert main([*argv, "--model", str(model.path), "-o", str(tmp_path / "cli")]) == 0

@@ -20,11 +20,14 @@ class Trial:
     probabilities: dict[str, float] = field(default_factory=dict)
     speech_seconds: float = 0.0
     recording: Path | None = None
+    #: False when the model cannot detect the expected emotion: the reaction is then not judged
+    detectable: bool = True
 
     @property
     def match(self) -> bool | None:
-        """Whether the detected emotion is the expected one (None when there was nothing to compare)."""
-        if self.expected is None or self.detected is None:
+        """Whether the detected emotion is the expected one (None when there was nothing to compare: no
+        expected emotion, one the model cannot detect, or no speech)."""
+        if self.expected is None or self.detected is None or not self.detectable:
             return None
         return self.detected == self.expected
 

@@ -158,7 +158,7 @@ def run_session(
             "note: the model cannot detect %s (it knows %s)", ", ".join(unknown), ", ".join(model.labels)
         )
     display = WindowDisplay() if window else HeadlessDisplay(stream, wait_for_start)
-    trials = [Trial(p, e) for p, e in found]
+    trials = [Trial(p, e, detectable=e is None or e in model.labels) for p, e in found]
     n = int(round(seconds * sr))
     display.start_screen(len(trials), seconds)
     reader = BackgroundReader(src)  # started after the start key, so nothing before it is recorded
@@ -168,14 +168,22 @@ def run_session(
             y = reader.take(n, display.progress)
             trial.recording = out / "recordings" / f"{i + 1:02d}_{trial.picture.stem}.wav"
             sf.write(trial.recording, y, sr, subtype="PCM_16")
-            if y.size < n:
+            ended = y.size < n
+            if ended:
                 logger.info(
-                    "note: %s ended during picture %d (%.1f of %g s)", src.name, i + 1, y.size / sr, seconds
+                    "note: %s ended during picture %d (%.1f of %g s); the session stops there",
+                    src.name,
+                    i + 1,
+                    y.size / sr,
+                    seconds,
                 )
             trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(
                 model, y, options
             )
             display.result(trial)
+            if ended:  # the pictures after it would only record nothing
+                trials = trials[: i + 1]
+                break
     finally:
         reader.close()
     report = write_report(trials, model.labels, out)
