@@ -162,9 +162,8 @@ def iter_timeline(
         try:
             for chunk in chunks:
                 seen += chunk.size
-                if (
-                    on_chunk is not None
-                ):  # before feeding: the chunk's arrival time is what latency counts from
+                # before feeding: the chunk's arrival time is what latency counts from
+                if on_chunk is not None:
                     on_chunk(chunk, seen / sr)
                 for s in seg.feed(chunk):
                     yield _finish(model, s, keep_samples, keep_embeddings)
