@@ -365,3 +365,35 @@ def argument_problem(args) -> str | None:
     if getattr(args, "check_labels", False):
         return labels_problem(args)
     return None
+
+
+def write_results(results: list[dict], path: str, labels: list[str]) -> None:
+    """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV (one row per input:
+    source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".json":
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        return
+    cols = [
+        "source",
+        "speech",
+        "emotion",
+        "confidence",
+        "uncertain",
+        *(f"p_{lab}" for lab in labels),
+        "reason",
+        "error",
+    ]
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols)
+        w.writeheader()
+        for r in results:
+            w.writerow(
+                {k: v for k, v in r.items() if k in cols}
+                | {f"p_{lab}": p for lab, p in (r.get("probabilities") or {}).items()}
+            )

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import err, examples
+from .common import err, examples, write_results
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -109,8 +109,6 @@ def cmd_listen(args) -> int:
                 + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities)))
             )
         if args.output:  # as `emovox predict -o` writes one result
-            from .predict import write_results
-
             write_results([pred.to_dict()], args.output, model.labels)
             print(f"saved {args.output}", file=sys.stderr)
         if args.save:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from .common import engine_args, err, examples
+from .common import engine_args, err, examples, write_results
 
 
 def cmd_predict(args) -> int:
@@ -84,37 +83,6 @@ def cmd_predict(args) -> int:
     if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(paths) + len(problems)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
-
-
-def write_results(results: list[dict], path: str, labels: list[str]) -> None:
-    """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV (one row per input:
-    source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
-    import csv
-    import json
-
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".json":
-        out.write_text(json.dumps(results, indent=2) + "\n")
-        return
-    cols = [
-        "source",
-        "speech",
-        "emotion",
-        "confidence",
-        "uncertain",
-        *(f"p_{lab}" for lab in labels),
-        "reason",
-        "error",
-    ]
-    with open(out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols)
-        w.writeheader()
-        for r in results:
-            w.writerow(
-                {k: v for k, v in r.items() if k in cols}
-                | {f"p_{lab}": p for lab, p in (r.get("probabilities") or {}).items()}
-            )
 
 
 def _positive_int(text: str) -> int:
