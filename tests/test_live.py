@@ -575,6 +575,15 @@ def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog
     from emovox.live.report import Trial
 
     assert Trial(pics, "bored", detected="angry", detectable=False).match is None  # not a miss
+    # a file that is not a picture is left out before the session starts, with a note
+    (pics / "bored" / "a_broken.jpg").write_bytes(b"not a jpeg")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="emovox.live.session"):
+        report = run_session(
+            pics, audio, model, seconds=2.0, output_dir=tmp_path / "o2", wait_for_start=False
+        )
+    assert [t.picture.name for t in report.trials] == ["b.png"]
+    assert any("a_broken.jpg is not a readable picture" in r.getMessage() for r in caplog.records)
     assert Trial(pics, "sad", detected="angry").match is False
     capsys.readouterr()
     argv = ["session", str(pics), "--input", str(audio), "--fast", "--no-window", "--seconds", "2"]

@@ -72,6 +72,25 @@ def find_pictures(
     return found
 
 
+def _readable(found: list[tuple[Path, str | None]], root) -> list[tuple[Path, str | None]]:
+    """The pictures that open as images (Pillow checks each one's header); each other one is noted and left
+    out before the session starts, rather than shown blank and scored."""
+    from PIL import Image
+
+    kept = []
+    for p, e in found:
+        try:
+            with Image.open(p) as im:
+                im.verify()
+        except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a bad file
+            logger.info("note: %s is not a readable picture (%s); left out", p, type(exc).__name__)
+        else:
+            kept.append((p, e))
+    if not kept:
+        raise EmovoxError(f"{root}: none of its {len(found)} pictures can be read")
+    return kept
+
+
 def react(
     model, y: np.ndarray, options: VADOptions | None = None
 ) -> tuple[str | None, float | None, dict, float]:
@@ -144,7 +163,7 @@ def run_session(
 
     if seconds <= 0:
         raise EmovoxError(f"seconds per picture must be positive, got {seconds:g}")
-    found = find_pictures(pictures, order, seed)
+    found = _readable(find_pictures(pictures, order, seed), pictures)
     model = resolve_model(model)
     sr = int(model.sample_rate)
     src = open_source(source, sr)
