@@ -47,21 +47,15 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
         if os.path.isdir(path):
             found = find_audio(path, problems)
             if not found:
-                msg = f"{display_path(path)}: directory holds no audio files"
-                if problems is None:
-                    raise AudioError(msg)
-                problems.append(msg)
+                problem(f"{display_path(path)}: directory holds no audio files")
             out.extend(str(f) for f in found)
             continue
         if path.lower().endswith(".csv") and os.path.isfile(path):
             from .corpora import empty_paths, read_manifest
 
             table = read_manifest(path)
-            empty = empty_paths(table, display_path(path))
-            if empty:
-                if problems is None:
-                    raise AudioError(empty[0])
-                problems.extend(empty)
+            for msg in empty_paths(table, display_path(path)):
+                problem(msg)
             listed = [p for p in table["path"].astype(str) if p]
             if table.empty:
                 problem(f"{display_path(path)}: the manifest lists no files")
@@ -70,9 +64,7 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
         for p in listed:
             why = not_a_file(p) if os.path.lexists(p) else None
             if why and not why.startswith("broken"):
-                if problems is None:
-                    raise AudioError(f"{display_path(p)}: {why}")
-                problems.append(f"{display_path(p)}: {why}")
+                problem(f"{display_path(p)}: {why}")
             else:
                 out.append(p)
     return out

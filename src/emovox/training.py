@@ -236,7 +236,7 @@ def evaluate_recipe(
         if proto.cross_corpus:  # the test corpus's own emotions only, renormalised
             p = restrict_columns(p, np.isin(labels, y[test]))
         if calibrate:
-            several.append("corpus" in table.manifest and table.manifest["corpus"].iloc[train].nunique() > 1)
+            several.append(_several_corpora(table.manifest.iloc[train]))
             if (key, "T") not in fitted:
                 inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
                 fitted[key, "T"] = fit_temperature(inner, [labels.index(v) for v in y[train]])
@@ -364,6 +364,11 @@ def _proba(
     return _in_label_order(clf.predict_proba(Xte), clf.classes_, labels)
 
 
+def _several_corpora(manifest: pd.DataFrame) -> bool:
+    """Whether rows come from several corpora: then calibration can be fitted out of corpus."""
+    return "corpus" in manifest and manifest["corpus"].nunique() > 1
+
+
 def out_of_domain_proba(
     table: FeatureTable,
     recipe: Recipe,
@@ -379,7 +384,7 @@ def out_of_domain_proba(
     from .splits import make_protocol
 
     sub = table.manifest.iloc[rows].reset_index(drop=True)
-    several = "corpus" in sub and sub["corpus"].nunique() > 1
+    several = _several_corpora(sub)
     inner = make_protocol(sub, "loco" if several else "kfold:5", random_state=seed)
     out = np.zeros((len(rows), len(labels)))
     for f in inner.folds:
@@ -425,7 +430,7 @@ def fit_calibration(
     p = out_of_domain_proba(table, recipe, np.arange(len(y)), labels, scale=scale, seed=seed)
     idx = np.array([labels.index(v) for v in y])
     t = fit_temperature(p, idx)
-    several = "corpus" in table.manifest and table.manifest["corpus"].nunique() > 1
+    several = _several_corpora(table.manifest)
     return {
         "temperature": round(t, 5),
         "uncertain_below": UNCERTAIN_BELOW,

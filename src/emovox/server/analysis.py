@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_cancelled, load_audio
-from ..audio.sniff import SNIFF_BYTES, sniff_format
+from ..audio.sniff import SNIFF_BYTES, file_head, sniff_format
 from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
 from .errors import ApiError
 
@@ -26,10 +26,7 @@ Upload = bytes | Path
 
 
 def _head(source: Upload) -> bytes:
-    if isinstance(source, Path):
-        with open(source, "rb") as fh:
-            return fh.read(SNIFF_BYTES)
-    return bytes(source[:SNIFF_BYTES])
+    return (file_head(source) or b"") if isinstance(source, Path) else bytes(source[:SNIFF_BYTES])
 
 
 def _size(source: Upload) -> int:
