@@ -126,6 +126,25 @@ def test_non_speech_kinds_seeded(kind):
     assert all(rejected), rejected
 
 
+@pytest.mark.parametrize("freq", [130.0, 180.0, 230.0, 440.0, 1000.0])
+def test_tone_under_noise_is_steady(freq):
+    """Noise makes YIN's pitch of a tone jitter (its 50 ms steadiness falls under 0.25 below 440 Hz), but
+    the tone's spectral peak stands still; a voice's does not."""
+    rng = np.random.default_rng(int(freq))
+    t = np.arange(int(1.5 * SR)) / SR
+    y = (0.06 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    check = detect_speech(y)
+    assert not check.speech and "steady pitch" in check.reason, check
+    assert check.peak_steady_fraction > 0.9
+    from emovox.audio import load_audio
+
+    path = SHARED / "corpora" / "emodb" / "wav" / "03a01Wa.flac"
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    voice = detect_speech(add_noise(load_audio(path, SR), 10.0, seed=1))
+    assert voice.speech and voice.peak_steady_fraction < 0.2, voice
+
+
 def test_long_non_speech_bounded():
     y = add_noise(hum(95.0, seed=1), 30)  # more than three 30 s blocks
     assert not detect_speech(y).speech

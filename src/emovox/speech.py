@@ -14,7 +14,10 @@ How it decides (every threshold is a keyword argument):
 3. **Steady pitch.** Tones, hum, dial tones, chords and the notes of an instrument hold one pitch: the
    pitch range over 50 ms (5 voiced frames) stays under ``steady_semitones``. Speech pitch moves all the
    time (intonation, jitter). When more than ``max_steady_fraction`` of the voiced 50 ms windows are
-   steady: "steady pitch (tone / hum / music)".
+   steady: "steady pitch (tone / hum / music)". Noise on a tone makes YIN's pitch jitter, so the strongest
+   spectral peak of each voiced frame is also followed at 8 Hz resolution (2048-point frames,
+   interpolated): when it stays within ``peak_steady_semitones`` over 100 ms in more than
+   ``max_peak_steady_fraction`` of those windows (0.3 s of them at least), the same verdict.
 4. **Pure tones.** A sine sweep moves its pitch like speech but is one sinusoid: when the strongest
    spectral peak holds more than ``max_tonality`` of the energy of the median voiced frame: "pure tone /
    sweep".
@@ -59,6 +62,9 @@ log = logging.getLogger(__name__)
 SR = 16000  # analysis rate; other rates are resampled
 HOP = 160  # 10 ms
 FRAME = 512  # 32 ms
+PEAK_FRAME = 2048  # 128 ms: an 8 Hz grid, fine enough to see a tone's peak stand still under noise
+PEAK_WINDOW = 10  # frames (100 ms) over which the peak must stand still
+PEAK_MIN_WINDOWS = 30  # 0.3 s of such windows before their share decides
 BLOCK_FRAMES = 3000  # frames per analysis block (30 s) for long signals
 _FMIN, _FMAX = 70.0, 450.0
 # how the two final verdicts' reasons begin (SpeechCheck.final reads them)
@@ -86,6 +92,9 @@ class SpeechCheck:
         Fraction of the frames that are periodic (any voiced sound, speech or not).
     steady_fraction : float
         Fraction of the 50 ms windows of voiced frames whose pitch range is under ``steady_semitones``.
+    peak_steady_fraction : float
+        Fraction of the 100 ms windows of voiced frames whose strongest spectral peak stays within
+        ``peak_steady_semitones`` (0 when there are fewer than :data:`PEAK_MIN_WINDOWS` such windows).
     tonality : float
         Median share of a voiced frame's energy in its strongest spectral peak (near 1 for a pure tone).
     duration : float
@@ -108,6 +117,7 @@ class SpeechCheck:
     peak_db: float = float("-inf")
     voiced_fraction: float = 0.0
     steady_fraction: float = 0.0
+    peak_steady_fraction: float = 0.0
     tonality: float = 0.0
     duration: float = 0.0
     speech_start: float | None = None
@@ -175,10 +185,30 @@ def _frame_db(y: np.ndarray) -> np.ndarray:
         return 10.0 * np.log10(np.maximum(e, 0.0))
 
 
+def _peak_semitones(y: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Frequency (semitones re 100 Hz) of the strongest spectral peak, 60 Hz-7 kHz, of the
+    :data:`PEAK_FRAME`-sample frames centred on ``frames`` (frame indices), parabolically interpolated."""
+    lo, hi = 60 * PEAK_FRAME // SR, 7000 * PEAK_FRAME // SR
+    yp = np.pad(y, PEAK_FRAME // 2)
+    window = np.hanning(PEAK_FRAME).astype(np.float32)
+    out = np.empty(frames.size)
+    for i in range(0, frames.size, 256):  # a chunk at a time: 2 MB of frames, not one per second of audio
+        idx = frames[i : i + 256, None] * HOP + np.arange(PEAK_FRAME)
+        band = np.abs(np.fft.rfft(yp[idx] * window, axis=1)[:, lo:hi]) ** 2
+        k = np.clip(np.argmax(band, axis=1), 1, hi - lo - 2)
+        r = np.arange(k.size)
+        a, b, c = (np.log(band[r, k + d] + 1e-30) for d in (-1, 0, 1))
+        den = a - 2.0 * b + c
+        delta = np.divide(0.5 * (a - c), den, out=np.zeros_like(den), where=den != 0)
+        out[i : i + 256] = (lo + k + delta) * SR / PEAK_FRAME
+    return 12.0 * np.log2(np.maximum(out, 1.0) / 100.0)
+
+
 def _block_features(
     y: np.ndarray, *, voicing_threshold: float, abs_floor_db: float, level_db: float, spectral_floor_db: float
 ) -> dict[str, np.ndarray]:
-    """Per-frame pitch (semitones, NaN unvoiced), spectral change (dB) and tonality of one block."""
+    """Per-frame pitch (semitones, NaN unvoiced), strongest spectral peak (semitones, NaN unvoiced), spectral
+    change (dB) and tonality of one block."""
     f0, voiced, _ = yin(
         y,
         sr=SR,
@@ -210,7 +240,9 @@ def _block_features(
     if n > 4:
         change[2:-2] = np.sqrt(np.mean(np.square(L[:, 4:] - L[:, :-4]), axis=0))
     st = np.where(voiced, 12.0 * np.log2(np.where(voiced, f0, 1.0) / 100.0), np.nan)
-    return {"st": st, "change": change, "tonality": tonality.astype(np.float32)}
+    peak_st = np.full(n, np.nan)
+    peak_st[voiced] = _peak_semitones(y, np.flatnonzero(voiced))
+    return {"st": st, "peak_st": peak_st, "change": change, "tonality": tonality.astype(np.float32)}
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,6 +287,8 @@ def detect_speech(
     voicing_threshold: float = 0.35,
     steady_semitones: float = 0.1,
     max_steady_fraction: float = 0.25,
+    peak_steady_semitones: float = 0.1,
+    max_peak_steady_fraction: float = 0.9,
     max_jump_semitones: float = 1.5,
     min_spectral_change_db: float = 1.0,
     spectral_floor_db: float = 30.0,
@@ -285,6 +319,10 @@ def detect_speech(
         Pitch range over 50 ms of voiced frames under which the window is "steady".
     max_steady_fraction : float
         Largest fraction of steady voiced windows for speech (tones, hum and notes are steady).
+    peak_steady_semitones : float
+        Range of the strongest spectral peak over 100 ms of voiced frames under which the window is steady.
+    max_peak_steady_fraction : float
+        Largest fraction of those steady windows for speech (a tone under noise: nearly all).
     max_jump_semitones : float
         Larger frame-to-frame pitch changes are jumps (octave errors, note changes), not speech glides.
     min_spectral_change_db : float
@@ -329,7 +367,7 @@ def detect_speech(
         return result
 
     # frame features block by block (30 s + overlap), so long signals stay in bounded memory
-    st_parts, ch_parts, to_parts = [], [], []
+    st_parts, pk_parts, ch_parts, to_parts = [], [], [], []
     n_frames = 1 + y.size // HOP
     block = BLOCK_FRAMES * HOP
     pad = 8 * HOP
@@ -346,9 +384,11 @@ def detect_speech(
         skip = (lo - max(0, lo - pad)) // HOP
         take = min(BLOCK_FRAMES, n_frames - start)
         st_parts.append(f["st"][skip : skip + take])
+        pk_parts.append(f["peak_st"][skip : skip + take])
         ch_parts.append(f["change"][skip : skip + take])
         to_parts.append(f["tonality"][skip : skip + take])
     st = np.concatenate(st_parts)
+    peak_st = np.concatenate(pk_parts)
     change = np.concatenate(ch_parts)
     tonality = np.concatenate(to_parts)
 
@@ -374,6 +414,10 @@ def detect_speech(
     else:
         steady = 1.0
     result.steady_fraction = steady
+    win = np.lib.stride_tricks.sliding_window_view(peak_st, min(PEAK_WINDOW, peak_st.size))
+    full = ~np.isnan(win).any(axis=1)
+    if np.count_nonzero(full) >= PEAK_MIN_WINDOWS:
+        result.peak_steady_fraction = float(np.mean(np.ptp(win[full], axis=1) < peak_steady_semitones))
     result.tonality = float(np.median(tonality[voiced]))
 
     smooth = np.zeros_like(voiced)
@@ -384,7 +428,7 @@ def detect_speech(
     result.voiced_seconds = float(np.count_nonzero(evidence) * HOP / SR)
     result.speech_start, result.speech_end = _span(evidence)
 
-    if steady > max_steady_fraction:
+    if steady > max_steady_fraction or result.peak_steady_fraction > max_peak_steady_fraction:
         result.reason = "no voiced speech: steady pitch (tone / hum / music)"
     elif result.tonality > max_tonality:
         result.reason = "no voiced speech: pure tone / sweep"

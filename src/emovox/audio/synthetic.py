@@ -288,7 +288,7 @@ def non_speech(
     """One clip of a non-speech ``kind`` (see ``NON_SPEECH``) with parameters drawn from ``seed``.
 
     A little white noise (``noise_snr_db`` below the clip; ``None`` for none) is added, except to digital
-    silence.
+    silence; a ``noisy_tone`` gets 8-20 dB of it, drawn.
     """
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     level = float(rng.uniform(-40, -6))
@@ -313,6 +313,9 @@ def non_speech(
         )
     elif kind == "tone":
         y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
+    elif kind == "noisy_tone":  # noise makes a tone's pitch track jitter like a voice's
+        y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
+        noise_snr_db = float(rng.uniform(8.0, 20.0))
     elif kind == "tone_pair":
         f1 = float(np.exp(rng.uniform(np.log(100), np.log(3000))))
         y = tone_pair(f1, f1 * float(rng.uniform(1.05, 2.5)), seconds, level_db=level)
@@ -344,6 +347,7 @@ NON_SPEECH = (
     "brown_noise",
     "hum",
     "tone",
+    "noisy_tone",
     "tone_pair",
     "sweep",
     "clicks",

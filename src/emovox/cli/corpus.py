@@ -13,8 +13,6 @@ def cmd_corpus_scan(args) -> int:
     from ..labels import apply_labels
 
     corpora = args.corpus.split(",") if args.corpus else None
-    if corpora and len(corpora) == 1 and len(args.root) > 1:
-        corpora = corpora * len(args.root)
     df, reports = scan_many(args.root, corpora)
     rc = 0
     for rep in reports:

@@ -30,8 +30,6 @@ def _load_source(args):
             raise CorpusError(f"{', '.join(sources)}: the manifest lists no files")
     else:
         corpora = args.corpus.split(",") if args.corpus else None
-        if corpora and len(corpora) == 1:
-            corpora = corpora * len(sources)
         df, reports = scan_many(sources, corpora)
         for rep in reports:
             if rep.skipped:

@@ -178,10 +178,13 @@ def scan_many(
     """Scan several roots and concatenate them into one manifest.
 
     Each root holds one corpus, unless its corpus is not named and its sub-folders hold different
-    corpora (a folder of corpora): then each sub-folder is scanned as a root of its own.
+    corpora (a folder of corpora): then each sub-folder is scanned as a root of its own. ``corpora`` names
+    one corpus per root, or one for every root.
     """
     roots = list(roots)
     corpora = list(corpora) if corpora else [None] * len(roots)
+    if len(corpora) == 1:
+        corpora *= len(roots)
     if len(corpora) != len(roots):
         raise CorpusError(f"got {len(roots)} roots but {len(corpora)} corpus names")
     frames, reports = [], []
