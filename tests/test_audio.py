@@ -280,8 +280,14 @@ def test_stream_of_truncated_flac_is_an_audio_error(tmp_path):
 def test_unsigned_and_bad_rate_arrays():
     silence = np.full(1600, 128, dtype=np.uint8)  # offset binary: 128 is zero
     assert np.abs(load_audio(silence, input_sr=16000)).max() < 1e-6
-    with pytest.raises(AudioError, match="input_sr must be a positive rate"):
+    with pytest.raises(AudioError, match="input_sr must be 4000-768000 Hz, got 0"):
         load_audio(np.zeros(1600, np.float32), input_sr=0)
+    # 1 Hz read as 16 kHz would be a 16000-fold resampling bomb; True, text and fractions are not rates
+    for bad in (10, 1, True, "16000", 16000.5, float("nan")):
+        with pytest.raises(AudioError, match="<array>: input_sr must be"):
+            load_audio(np.zeros(1000, np.float32) + 0.1, input_sr=bad)
+    with pytest.raises(AudioError, match="sr must be 4000-768000 Hz, got 0"):
+        load_audio(np.zeros(1600, np.float32), sr=0, input_sr=16000)
 
 
 def test_mp3_whose_header_overestimates_its_length_decodes(tmp_path):

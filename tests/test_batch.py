@@ -92,7 +92,7 @@ def test_dask_equals_single_process(tiny_model, address, paths, tmp_path):
 
 
 def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, paths, tmp_path):
-    from emovox.errors import ModelError
+    from emovox.errors import ParameterError
 
     s = batch.predict(
         paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False, emotions="sad,anger"
@@ -109,7 +109,7 @@ def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, 
     # the same folder with other emotions is another job; an unknown emotion fails before any work
     with pytest.raises(EmovoxError):
         batch.predict(paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False)
-    with pytest.raises(ModelError, match="unknown: boredom"):
+    with pytest.raises(ParameterError, match="unknown: boredom"):
         batch.predict(
             paths[:6], tiny_model, engine="local", output_dir=tmp_path / "b", emotions="sad,boredom"
         )

@@ -68,3 +68,16 @@ def test_the_default_recipe_uses_one_head_per_pooled_layer():
     r = RECIPES["whisper-robust"]
     assert r.classifier == "blocklogreg"
     assert r.params["blocks"] == len(r.feature_options["layers"])
+
+
+def test_scikit_learn_conventions():
+    """Every check of scikit-learn's estimator suite (unfitted errors, input validation, feature count)."""
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(BlockLogisticRegression(blocks=1), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert len(results) > 40 and not failed, failed

@@ -78,7 +78,7 @@ def test_bundled_model_predicts_synthetic_and_real(name, emodb_manifest, tmp_pat
     path = tmp_path / "tone.wav"
     sf.write(path, tone(220, 2.0) * np.hanning(32000).astype(np.float32), 16000)
     p = model.predict_proba(str(path))
-    assert p.shape == (7,) and abs(p.sum() - 1) < 1e-5 and (p >= 0).all()
+    assert p.shape == (1, 7) and abs(p.sum() - 1) < 1e-5 and (p >= 0).all()
     # real speech: a sample of EMO-DB angry and sad utterances (training data: a regression check)
     rows = emodb_manifest[emodb_manifest["emotion"].isin(["angry", "sad"])].sample(20, random_state=1)
     probs = model.predict_proba(list(rows["path"]))
@@ -187,8 +187,10 @@ def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
         p = model.predict_signal(arr)
         assert p.label == "angry" and p.confidence == pytest.approx(ref.confidence, abs=1e-4), arr.shape
     assert model.predict(np.stack([x, x], 1), sr=sr) == "angry"
-    assert model.predict_proba(np.stack([x, x], 1), sr=sr).shape == (len(model.labels),)  # one signal
-    assert model.predict_proba(np.stack([x, x]) / 32768.0, sr=sr).shape == (2, len(model.labels))  # a batch
+    # an array is one recording, either way round; a batch is a list
+    for arr in (np.stack([x, x], 1), np.stack([x, x]) / 32768.0):
+        assert model.predict_proba(arr, sr=sr).shape == (1, len(model.labels))
+    assert model.predict_proba([x, x], sr=sr).shape == (2, len(model.labels))
     pad = np.zeros(sr, np.int16)
     y = np.concatenate([pad, x, pad])
     for arr in (y, np.stack([y, y], 1)):

@@ -94,7 +94,7 @@ def test_model_dir_stores_and_applies_its_temperature(tmp_path):
     y = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
     np.testing.assert_allclose(
         model.predict_proba(y, sr=16000),
-        apply_temperature(raw.predict_proba(y, sr=16000)[None], 2.0)[0],
+        apply_temperature(raw.predict_proba(y, sr=16000), 2.0),
         atol=1e-6,
     )
     # an uncalibrated model stores none

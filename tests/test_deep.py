@@ -168,7 +168,7 @@ def test_saved_model_predicts_without_torch(tmp_path):
     assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
     expected = predict_proba(res.model, [FrameExtractor(meta["frontend"])(signals[0])[0]], vector=False)[0]
     _, p = proba_without_torch(out, signals[0], tmp_path)
-    assert p.shape == (2,) and np.allclose(p, expected, atol=1e-4)
+    assert p.shape == (1, 2) and np.allclose(p[0], expected, atol=1e-4)
 
 
 def test_cli_routes_deep_models():

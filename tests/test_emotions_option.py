@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import emovox
-from emovox.errors import ModelError
+from emovox.audio import load_audio
+from emovox.errors import ParameterError
 from emovox.inference import load_model
 
 from .conftest import RAVDESS, need
@@ -33,25 +34,31 @@ def test_restricted_model_equals_renormalised_full_model(full, speech):
     for loader in (load_model, emovox.load_model):  # the package's own load_model forwards it too
         m = loader(MODEL, emotions="angry,happy,neutral,sad")
         assert m.labels == FOUR and len(m.all_labels) == 7
-        p = m.predict_proba(speech)
+        (p,) = m.predict_proba(speech)
         assert p.shape == (4,) and p.sum() == pytest.approx(1.0, abs=1e-9)
-        q = full.predict_proba(speech)[[full.labels.index(e) for e in FOUR]]
+        q = full.predict_proba(speech)[0, [full.labels.index(e) for e in FOUR]]
         np.testing.assert_allclose(p, q / q.sum(), atol=1e-9)
         pred = m.predict_files([speech]).__next__()
         assert list(pred.probabilities) == FOUR and pred.label in FOUR
     # restrict() in place, in the order asked; None gives every emotion back
     m = load_model(MODEL).restrict(["sad", "angry"])
-    assert m.labels == ["sad", "angry"] and m.predict_proba(speech).shape == (2,)
+    assert m.labels == ["sad", "angry"] and m.predict_proba(speech).shape == (1, 2)
     assert m.restrict(None).labels == full.labels
     # the named sets the corpus commands take
     assert load_model(MODEL, emotions="four").labels == ["angry", "happy", "neutral", "sad"]
     assert sorted(load_model(MODEL, emotions=" Seven").labels) == sorted(
         load_model(MODEL, emotions="all").labels
     )
-    with pytest.raises(ModelError, match="angry, disgust"):
+    with pytest.raises(ParameterError, match="angry, disgust"):
         load_model(MODEL, emotions="angry,bogus")
-    with pytest.raises(ModelError, match="at least two"):
+    with pytest.raises(ParameterError, match="at least two"):
         load_model(MODEL, emotions="angry")
+    with pytest.raises(ParameterError, match="emotion names"):
+        load_model(MODEL, emotions=5)
+    # per call, the same names: a string is not split into letters
+    one = full.predict_signal(load_audio(speech), emotions="angry,sad")
+    assert list(one.probabilities) == ["angry", "sad"]
+    assert list(full.predict_signal(load_audio(speech), emotions="four").probabilities) == FOUR
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -99,7 +106,7 @@ def test_api(full, speech):
         assert res["labels"] == ["angry", "sad"] and set(res["probabilities"]) == {"angry", "sad"}
         assert res["emotion"] in {"angry", "sad"}
         assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
-        q = full.predict_proba(speech)[[full.labels.index("angry"), full.labels.index("sad")]]
+        q = full.predict_proba(speech)[0, [full.labels.index("angry"), full.labels.index("sad")]]
         np.testing.assert_allclose(
             [res["probabilities"]["angry"], res["probabilities"]["sad"]], q / q.sum(), atol=1e-6
         )

@@ -113,7 +113,7 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_
 
     clip = df["path"].iloc[1]
     members = [load_model(out / "cnn"), load_model(out / "lr")]
-    p_cnn, p_lr = (dict(zip(m.labels, m.predict_proba(clip), strict=True)) for m in members)
+    p_cnn, p_lr = (dict(zip(m.labels, m.predict_proba(clip)[0], strict=True)) for m in members)
     expected = [(p_cnn[lab] + 3 * p_lr[lab]) / 4 for lab in ("sad", "angry")]
     labels, p = proba_without_torch(out, clip, tmp_path)
     assert labels == ["sad", "angry"] and np.allclose(p, expected, atol=1e-6)
@@ -199,4 +199,4 @@ def test_cli_trains_an_ensemble_past_a_bad_file(emodb_four, tmp_path):
     from emovox.inference import load_model
 
     p = load_model(out).predict_proba(rows["path"].iloc[0])
-    assert p.shape == (len(meta["labels"]),) and p.sum() == pytest.approx(1.0)
+    assert p.shape == (1, len(meta["labels"])) and p.sum() == pytest.approx(1.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emovox.errors import FeatureError
+from emovox.errors import AudioError, FeatureError
 from emovox.features import (
     EXTRACTOR_VERSION,
     FeatureConfig,
@@ -289,8 +289,15 @@ def test_process_signal_rejects_bad_input():
     ex = FeatureExtractor("tutorial")
     with pytest.raises(FeatureError):
         ex.process_signal(np.zeros(0, np.float32), SR)
-    with pytest.raises(FeatureError):
+    with pytest.raises(AudioError, match="non-finite"):  # the samples are bad, as load_audio says
         ex.process_signal(np.array([0.0, np.nan], np.float32), SR)
+    # integer PCM is scaled as every reader scales it, not taken as huge floats
+    y = 0.1 * np.sin(2 * np.pi * 220 * np.arange(SR) / SR)
+    np.testing.assert_allclose(
+        ex.process_signal((y * 32767).astype(np.int16), SR), ex.process_signal(y, SR), rtol=0.02, atol=0.05
+    )
+    with pytest.raises(AudioError, match="sample rate must be 4000-768000 Hz"):
+        ex.process_signal(y, 1)
 
 
 def test_one_stft_per_file(monkeypatch):

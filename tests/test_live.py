@@ -189,7 +189,7 @@ def test_silence_only_gives_nothing(model, tmp_path):
     out = tmp_path / "tl.csv"
     write_timeline([], out, model.labels)
     assert out.read_text().splitlines() == [
-        "start,end,emotion,confidence,speech,uncertain," + ",".join(f"p_{x}" for x in model.labels)
+        "start,end,emotion,confidence,speech,uncertain,reason," + ",".join(f"p_{x}" for x in model.labels)
     ]
 
 
@@ -281,6 +281,7 @@ def test_predict_timeline_cli(model, speech_file, tmp_path, capsys):
         "confidence",
         "speech",
         "uncertain",
+        "reason",
         *(f"p_{x}" for x in model.labels),
     }
     assert png.stat().st_size > 5000
@@ -341,7 +342,7 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     probs = dict.fromkeys(model.labels, 1 / len(model.labels))
     tl = [
         Segment(0.5, 2.0, emotion=model.labels[0], confidence=0.8, probabilities=probs),
-        Segment(2.5, 3.5, speech=False),
+        Segment(2.5, 3.5, speech=False, reason="no voiced sound (noise / clicks)"),
         Segment(4.0, 5.0, emotion=model.labels[1], confidence=0.6, probabilities=probs, uncertain=True),
     ]
     csv_out, png = (
@@ -351,8 +352,11 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     segs = read_timeline(csv_out)
     assert [s["speech"] for s in segs] == [True, False, True] and segs[1]["emotion"] is None
     assert segs[1]["probabilities"] == {} and segs[2]["uncertain"] is True
+    assert segs[1]["reason"] == "no voiced sound (noise / clicks)" and segs[0]["reason"] is None
     no_speech_row = csv_out.read_text().splitlines()[2].split(",")
-    assert no_speech_row[4:] == ["False", "False"] + [""] * len(model.labels)  # no zeros to average
+    assert no_speech_row[4:6] == ["False", "False"] and no_speech_row[-len(model.labels) :] == [""] * len(
+        model.labels
+    )  # no zeros to average
     assert main(["plot", "timeline", str(csv_out), "-o", str(png)]) == 0, capsys.readouterr().err
     assert png.stat().st_size > 20000
     fig = plots.emotion_timeline(segs)

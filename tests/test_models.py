@@ -247,8 +247,8 @@ def test_trimmed_compare_model_round_trip(small, tmp_path):
     assert table.X.shape == (len(df), 6373) and table.frontend["config"]["trim_db"] == 30.0
     model = load_model(train_classical(table, tmp_path / "m", "logreg"))
     p = model.predict_proba(df["path"].iloc[0])
-    assert p.shape == (2,) and abs(p.sum() - 1) < 1e-6
-    assert np.allclose(p, model.proba_from_embeddings(table.X[0])[0], atol=1e-6)  # same (trimmed) features
+    assert p.shape == (1, 2) and abs(p.sum() - 1) < 1e-6  # always 2-D, as scikit-learn's
+    assert np.allclose(p, model.proba_from_embeddings(table.X[0]), atol=1e-6)  # same (trimmed) features
 
 
 def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
@@ -264,8 +264,8 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     model = load_model(trained[0])
     with pytest.raises(AudioError, match="sr="):
         model.predict_proba(np.zeros(16000, np.float32))
-    assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (4,)
-    # any list gives one row per input, as scikit-learn's predict_proba: one input, or none
+    # one row per input, as scikit-learn's predict_proba: one input, a list of one, or none
+    assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (1, 4)
     one = [np.zeros(16000, np.float32) + 0.01]
     assert model.predict_proba(one, sr=16000).shape == (1, 4)
     assert model.predict_proba([], sr=16000).shape == (0, 4)

@@ -130,7 +130,7 @@ def test_predict_ravdess_file(client, model):
     assert res["confidence"] == max(res["probabilities"].values())
     assert res["timeline"] is None and 2 < res["duration"] < 6
     # the server answers what the Python API answers
-    expected = model.predict_proba(str(path))
+    (expected,) = model.predict_proba(str(path))
     assert np.allclose([res["probabilities"][k] for k in model.labels], expected, atol=1e-6)
 
 

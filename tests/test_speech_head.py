@@ -602,6 +602,20 @@ def test_between_the_thresholds_the_signal_check_decides(copy, vibrato):
     )
 
 
+def test_without_any_speech_like_voicing_the_head_must_be_sure(model):
+    """A harmonic tone with a 3 Hz vibrato: the signal check finds no speech-like voicing at all (0.00 s),
+    the head scores it 0.85, between its thresholds. It was "disgust" 0.82; the head must now be as sure of
+    a voice as it is sure of none (sure_voice, 0.9) to overrule a check that heard nothing like speech."""
+    t = np.arange(2 * SR) / SR
+    phase = 2 * np.pi * np.cumsum(150 + 30 * np.sin(2 * np.pi * 3 * t)) / SR
+    x = (0.05 * sum(np.sin(k * phase) / k for k in range(1, 11))).astype(np.float32)
+    check = model.speech(x)
+    p = float(model.speech_head.probability(model.embed(x))[0])
+    assert check.voiced_seconds == 0.0 and model.speech_head.threshold < p < model.speech_head.sure_voice
+    pred = model.predict_signal(x, "vibrato tone")
+    assert not pred.speech and "0.00 s of speech-like voicing" in pred.reason and REASON in pred.reason
+
+
 def test_long_recording_is_judged_by_its_voiced_block(model, speech_audio, pieces):
     """A long file whose only speech is under music, then silence: the signal check rejects every block, the
     last as silence (final); the verdict kept is the voiced block's, so the head still hears the voice."""

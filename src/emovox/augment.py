@@ -546,12 +546,9 @@ class AugmentedView:
 
     def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
         """:meth:`augmented` of ``y``, resampled to :attr:`sample_rate` first when ``sr`` differs."""
-        y = np.asarray(y, np.float32)
-        if sr is not None and int(sr) != self.sample_rate:
-            from .audio import resample
+        from .audio import signal_at
 
-            y = resample(y, int(sr), self.sample_rate)
-        return self.augmented(y, seed)
+        return self.augmented(signal_at(y, sr, self.sample_rate), seed)
 
     __call__ = process_signal
 

@@ -5,8 +5,8 @@ of its ONNX classifier. Neither torch nor scikit-learn is imported here, so a fr
 
 >>> import numpy as np, emovox
 >>> model = emovox.load_model()                      # the bundled default    # doctest: +SKIP
->>> model.predict_proba(np.zeros(16000), sr=16000).sum()                      # doctest: +SKIP
-1.0
+>>> model.predict_proba(np.zeros(16000), sr=16000).shape                     # doctest: +SKIP
+(1, 7)
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import DEFAULT_SR, float_mono, load_audio, resample
-from .audio.signal import MAX_CHANNELS
 from .calibration import UNCERTAIN_BELOW
 from .encoders.runtime import cpu_session
-from .errors import AudioError, EmovoxError, ModelError
+from .errors import AudioError, EmovoxError, ModelError, ParameterError
 from .extractors import from_dict
 from .models.store import read_model_dir
 
@@ -66,18 +65,24 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
 
 
 def chosen_emotions(
-    emotions: Sequence[str] | str, labels: Sequence[str], option: str = "--emotions"
+    emotions: Sequence[str] | str, labels: Sequence[str], option: str = "emotions"
 ) -> list[str]:
     """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
     allowed; or a named set: ``four`` for angry, happy, neutral, sad, ``seven``, ``all``), in the order
-    given, checked against ``labels``: at least two, all known. An error names ``option`` (as the user
-    gave it: the CLI's option, the API's query parameter).
+    given, checked against ``labels``: at least two, all known. An error (:class:`ParameterError`) names
+    ``option`` (as the user gave it: the CLI's option, the API's parameter).
 
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
     """
     from .labels import NAMED_SETS, canonical
 
+    if not isinstance(emotions, str) and not (
+        isinstance(emotions, Sequence) and all(isinstance(e, str) for e in emotions)
+    ):
+        raise ParameterError(
+            f"{option}: expected emotion names (a list, or one comma-separated string), got {emotions!r}"
+        )
     if isinstance(emotions, str):
         key = emotions.strip().lower()
         if key == "all":  # every emotion of this model
@@ -92,7 +97,7 @@ def chosen_emotions(
             wanted.append(e.strip())
     unknown = [e for e in wanted if e not in labels]
     if unknown or len(set(wanted)) < 2:
-        raise ModelError(
+        raise ParameterError(
             f"{option}: expected at least two of {', '.join(labels)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
@@ -124,6 +129,11 @@ class Prediction:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def emotion(self) -> str | None:
+        """:attr:`label`, under the name every JSON output gives it."""
+        return self.label
 
     def top(self, k: int) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
@@ -170,6 +180,8 @@ class EmotionModel:
         check_speech: bool = True,
         emotions: Sequence[str] | str | None = None,
     ):
+        if not isinstance(check_speech, bool):
+            raise ParameterError(f"check_speech: expected True or False, got {check_speech!r}")
         self.path = Path(path)
         read = self.__dict__.pop("_read", None)  # what __new__ read and verified, once
         self.metadata = read[1] if read is not None and read[0] == self.path else read_model_dir(self.path)
@@ -188,8 +200,8 @@ class EmotionModel:
 
     def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
         # EmotionModel(dir) gives the right class for what the directory holds: one model or an ensemble.
-        # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy and
-        # pickle rebuild an instance of the class they already have)
+        # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy rebuilds
+        # an instance of the class it already has; pickle cannot, an ONNX session does not pickle)
         if path is None:
             return super().__new__(cls)
         meta = read_model_dir(Path(path))
@@ -272,13 +284,14 @@ class EmotionModel:
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
 
-    def restrict(self, emotions: Sequence[str] | str | None) -> EmotionModel:
-        """Predict over ``emotions`` only (a list, or a comma-separated string; None: every emotion the
-        model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them."""
+    def restrict(self, emotions: Sequence[str] | str | None, option: str = "emotions") -> EmotionModel:
+        """Predict over ``emotions`` only (as :func:`chosen_emotions` takes them; None: every emotion the
+        model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them.
+        An error names ``option``."""
         if emotions is None:
             self.labels, self._keep = list(self.all_labels), None
             return self
-        self.labels = chosen_emotions(emotions, self.all_labels)
+        self.labels = chosen_emotions(emotions, self.all_labels, option)
         self._keep = [self.all_labels.index(e) for e in self.labels]
         return self
 
@@ -399,9 +412,9 @@ class EmotionModel:
 
     # ------------------------------------------------------------------------------------------------
     def embed(self, y: np.ndarray) -> np.ndarray | list:
-        """The front end's representation of one mono signal at :attr:`sample_rate` (an ensemble: a list
-        with each member's)."""
-        return self.frontend.process_signal(y)
+        """The front end's representation of one signal at :attr:`sample_rate` (an ensemble: a list with
+        each member's); integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`)."""
+        return self.frontend.process_signal(float_mono(y))
 
     def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
         """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked)."""
@@ -411,6 +424,11 @@ class EmotionModel:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim in (1, 3):  # one utterance: a feature vector, or a deep model's [1, frames, bins] matrix
             X = X[None]
+        width = getattr(self.frontend, "n_features", None)
+        if X.ndim == 2 and isinstance(width, int) and X.shape[1] != width:
+            raise ParameterError(
+                f"{self.path}: the model takes {width} features per recording, got {X.shape[1]}"
+            )
         X = np.ascontiguousarray(X)
         (p,) = self.session.run([self._prob_output], {self._input: X})
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
@@ -448,20 +466,18 @@ class EmotionModel:
         return load_audio(item, self.sample_rate)
 
     def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
-        """Probabilities for a path, a 1-D array (``sr`` is its rate), bytes, or a list / manifest of them.
+        """Probabilities for a path, bytes, an array of samples (``sr`` is its rate), or a list / manifest
+        of them: shape ``(n, n_labels)``, always 2-D as scikit-learn's (one row for a single input).
 
-        Returns shape ``(n_labels,)`` for a single input and ``(n, n_labels)`` for a list of any length,
-        one or none included, as scikit-learn does (a 2-D array is a batch of equal-length mono signals,
-        one per row, unless it has at most 8 columns: then it is one signal's channels, as soundfile
-        reads them). Like scikit-learn's, it scores whatever it is given: there is no speech check
-        here, so silence gets probabilities too; :meth:`predict`, :meth:`predict_signal` and
-        :meth:`predict_files` check for speech first. Errors raise; use :meth:`predict_files` to carry on
-        past bad files.
+        An array is one recording, 1-D or with channels (``(n, channels)`` or ``(channels, n)``, as
+        :func:`emovox.audio.float_mono` reads it); several recordings are a list. Like scikit-learn's, it
+        scores whatever it is given: there is no speech check here, so silence gets probabilities too;
+        :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check for speech first. Errors
+        raise; use :meth:`predict_files` to carry on past bad files.
         """
-        if _is_single(inputs):
-            return self.proba_signal(self._load(inputs, sr))
-        rows = [self.proba_signal(self._load(x, sr)) for x in _as_list(inputs)]
-        return np.stack(rows) if rows else np.zeros((0, len(self.labels)))  # 2-D for any list, even empty
+        items = [inputs] if _is_single(inputs) else _as_list(inputs)
+        rows = [self.proba_signal(self._load(x, sr)) for x in items]
+        return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
 
     def predict(self, inputs, sr: int | None = None):
         """The most probable emotion: one label for a single input, a list for several; None for an input
@@ -471,13 +487,19 @@ class EmotionModel:
         return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
 
     def predict_signal(
-        self, y: np.ndarray, source: str = "<array>", emotions: Sequence[str] | None = None
+        self,
+        y: np.ndarray,
+        source: str = "<array>",
+        emotions: Sequence[str] | str | None = None,
+        sr: int | None = None,
     ) -> Prediction:
-        """The :class:`Prediction` of one mono signal at :attr:`sample_rate`: the speech check first (when
-        :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag; ``emotions``: over
-        these of :attr:`labels` only, for this call. Integer samples are scaled and channels averaged
-        (:func:`emovox.audio.float_mono`)."""
-        no_speech, e = self.embed_speech(float_mono(y, source), source)
+        """The :class:`Prediction` of one signal at ``sr`` Hz (default :attr:`sample_rate`): the speech
+        check first (when :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag;
+        ``emotions``: over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
+        Integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`); a signal
+        shorter than 0.1 s raises, as :func:`emovox.audio.load_audio` does."""
+        y = load_audio(np.asarray(y), self.sample_rate, input_sr=sr or self.sample_rate, name=source)
+        no_speech, e = self.embed_speech(y, source)
         if no_speech is not None:
             return no_speech
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
@@ -532,7 +554,7 @@ class EmotionModel:
         (:meth:`speech_stream`, then :meth:`embed_stream`); errors raise :class:`EmovoxError`."""
         from .audio import DEFAULT_MIN_DURATION, stream_audio
 
-        name = name or str(source)
+        name = name or _source_name(source)
 
         def chunks():
             return stream_audio(
@@ -571,23 +593,24 @@ class EmotionModel:
         done: list[tuple[str, Any]] = []
         from .audio import STREAM_AFTER_SECONDS, audio_duration
 
-        for path in paths:
+        for path in [paths] if _is_single(paths) else paths:
+            name = _source_name(path)
             try:
                 if not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
-                    yield self.predict_stream(path)  # long: window by window, never held whole
+                    yield self.predict_stream(path, name)  # long: window by window, never held whole
                     continue
-                y = load_audio(path, self.sample_rate)
-                result, e = self.embed_speech(y, str(path))
+                y = load_audio(path, self.sample_rate, name=name)
+                result, e = self.embed_speech(y, name)
                 if result is None:
                     result = e if together else self.proba_from_embeddings(e)[0]
             except EmovoxError as exc:
-                result = Prediction(str(path), error=str(exc))
+                result = Prediction(name, error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
-                result = Prediction(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
+                result = Prediction(name, error=f"{name}: {type(exc).__name__}: {exc}")
             if together:
-                done.append((str(path), result))
+                done.append((name, result))
             else:
-                yield result if isinstance(result, Prediction) else self.make_prediction(str(path), result)
+                yield result if isinstance(result, Prediction) else self.make_prediction(name, result)
         good = [(src, e) for src, e in done if not isinstance(e, Prediction)]
         probs = iter(self.proba_session([e for _, e in good], channel) if good else [])
         for src, e in done:
@@ -601,7 +624,8 @@ class EmotionModel:
         if emotions is not None:
             from .calibration import restrict
 
-            labels, p = list(emotions), restrict(p, labels, list(emotions))
+            chosen = chosen_emotions(emotions, labels, option="emotions")
+            labels, p = chosen, restrict(p, labels, chosen)
         i = int(np.argmax(p))
         return Prediction(
             source,
@@ -655,6 +679,7 @@ class EnsembleModel(EmotionModel):
         return total / sum(w for _, w, _ in self.members)
 
     def embed(self, y: np.ndarray) -> list:
+        y = float_mono(y)
         return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
 
     def _raw_proba(self, X: list) -> np.ndarray:
@@ -680,18 +705,22 @@ class EnsembleModel(EmotionModel):
 
 
 def _is_single(x) -> bool:
-    """One input: a path, bytes, a 1-D array, or a 2-D array shaped (samples, channels) as soundfile reads
-    one (at most 8 columns: rows that short cannot be a batch of signals)."""
-    if isinstance(x, np.ndarray):
-        return x.ndim == 1 or (x.ndim == 2 and x.shape[1] <= MAX_CHANNELS < x.shape[0])
-    return isinstance(x, str | os.PathLike | bytes | bytearray)
+    """One input: a path, bytes, or an array of samples (one recording, channels and all)."""
+    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray)
+
+
+def _source_name(x) -> str:
+    """How an input is named in results and errors (never the repr of its bytes or samples)."""
+    if isinstance(x, bytes | bytearray | memoryview):
+        return "<bytes>"
+    return "<array>" if isinstance(x, np.ndarray) else str(x)
 
 
 def _as_list(inputs) -> Sequence:
     if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
         return list(inputs["path"])
     try:
-        return list(inputs)  # a list, or the rows of a 2-D array
+        return list(inputs)
     except TypeError:
         raise AudioError(
             f"expected a path, bytes, an array or a list of them, got {type(inputs).__name__}"
@@ -709,4 +738,6 @@ def load_model(
     ``check_speech=False`` gives an emotion to any audio (no speech check); ``emotions`` restricts the
     output to those emotions (see :meth:`EmotionModel.restrict`).
     """
+    if model is not None and not isinstance(model, str | os.PathLike):
+        raise ParameterError(f"model: expected a model directory or a bundled model's name, got {model!r}")
     return EmotionModel(resolve_model_path(model), check_speech=check_speech, emotions=emotions)

@@ -51,6 +51,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .audio.signal import check_rate
 from .errors import AudioError
 from .features.pitch import yin
 from .features.spectral import apply_mel, spectrogram
@@ -153,8 +154,7 @@ def _validate(y: np.ndarray, sr: int) -> np.ndarray:
         raise AudioError(f"speech check: expected a 1-D mono signal, got shape {y.shape}")
     if y.size == 0:
         raise AudioError("speech check: empty signal")
-    if not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise AudioError(f"speech check: sample rate must be a positive integer, got {sr!r}")
+    sr = check_rate(sr, "speech check")
     if y.dtype.kind in "iu":  # PCM integers -> [-1, 1)
         y = y.astype(np.float32) / float(2 ** (8 * y.dtype.itemsize - 1))
     y = y.astype(np.float32, copy=False)

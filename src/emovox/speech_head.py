@@ -5,8 +5,10 @@ played with vibrato moves its pitch like a voice and passes it. Speech encoders 
 voice from an instrument far better, and an encoder model computes those features anyway, so a linear
 head on them costs one dot product per prediction. It runs on the same features as the emotion head,
 and decides with the signal check: silence and sound without any voicing stop at the signal check; after
-that, a speech probability under ``sure_below`` means "no speech" whatever the signal check said, and one
-under ``threshold`` when the signal check agrees. A recording it rejects as a whole is searched in 3 s
+that, a speech probability under ``sure_below`` means "no speech" whatever the signal check said, one
+under ``threshold`` when the signal check agrees, and one under :attr:`SpeechHead.sure_voice` when the
+signal check found (almost) no speech-like voicing at all (:data:`NO_VOICING_SECONDS`: a harmonic tone
+with vibrato scores up to 0.89, and speech under noise or music keeps some voicing). A recording it rejects as a whole is searched in 3 s
 windows for a voice it is sure of (:attr:`SpeechHead.sure_voice`;
 :meth:`emovox.inference.EmotionModel.voice_embedding`). So speech under or after music, which the signal
 check often rejects, is kept, and music that moves its pitch like a voice, which it lets through, is not.
@@ -54,6 +56,8 @@ SPEECH_HEAD = "speech_head.npy"
 THRESHOLD = 0.5
 #: Speech probability under which a prediction is "no speech" whatever the signal check says.
 SURE_BELOW = 0.1
+#: Less speech-like voicing (seconds) than this, and the head must be sure of a voice (``sure_voice``).
+NO_VOICING_SECONDS = 0.05
 #: A head that keeps less of its own training speech than this is not stored (features that cannot tell).
 MIN_KEPT = 0.995
 
@@ -95,8 +99,10 @@ class SpeechHead:
         heard = f"no voice in the model's features (speech probability {p:.2f})"
         if p < self.sure_below:
             return heard
-        if p < self.threshold and check is not None and not check.speech:
-            return f"{check.reason}; {heard}"
+        if check is not None and not check.speech:
+            doubt = self.sure_voice if check.voiced_seconds < NO_VOICING_SECONDS else self.threshold
+            if p < doubt:
+                return f"{check.reason}; {heard}"
         return None
 
     def to_array(self) -> np.ndarray:

@@ -28,7 +28,6 @@ from .cancel import cancellable, check_cancelled
 from .decode import (
     DEFAULT_MIN_DURATION,
     DEFAULT_SR,
-    MIN_SAMPLE_RATE,
     AudioSource,
     audio_duration,
     audio_info,
@@ -37,7 +36,7 @@ from .decode import (
 )
 from .ffmpeg import FFMPEG_BYTES_PER_S, FFMPEG_TIMEOUT_MAX, FFMPEG_TIMEOUT_MIN, ffmpeg_timeout
 from .files import AUDIO_EXTENSIONS, find_audio
-from .signal import float_mono, resample
+from .signal import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_rate, float_mono, resample, signal_at
 from .stream import STREAM_AFTER_SECONDS, context_windows, stream_audio
 
 __all__ = [
@@ -47,6 +46,7 @@ __all__ = [
     "FFMPEG_BYTES_PER_S",
     "FFMPEG_TIMEOUT_MAX",
     "FFMPEG_TIMEOUT_MIN",
+    "MAX_SAMPLE_RATE",
     "MIN_SAMPLE_RATE",
     "STREAM_AFTER_SECONDS",
     "AudioError",
@@ -58,11 +58,13 @@ __all__ = [
     "cancellable",
     "check_cancelled",
     "check_header",
+    "check_rate",
     "context_windows",
     "ffmpeg_timeout",
     "find_audio",
     "float_mono",
     "load_audio",
     "resample",
+    "signal_at",
     "stream_audio",
 ]

@@ -22,12 +22,10 @@ import numpy as np
 from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
 from .ffmpeg import decode_ffmpeg, file_size
-from .signal import float_mono, resample, to_mono
+from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
-#: Files with a lower sample rate are refused as not speech audio (and as a resampling bomb).
-MIN_SAMPLE_RATE = 4000
 
 AudioSource = str | os.PathLike | bytes | bytearray | np.ndarray
 _HEAP_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
@@ -338,17 +336,19 @@ def load_audio(
     """
     if isinstance(source, np.ndarray):
         name = name or "<array>"
+        sr = check_rate(sr, name, "sr")
         if input_sr is None:
             raise AudioError(f"{name}: input_sr is required when passing an array")
-        if int(input_sr) <= 0:
-            raise AudioError(f"{name}: input_sr must be a positive rate in Hz, got {input_sr}")
+        input_sr = check_rate(input_sr, name, "input_sr")
         y = float_mono(source, name)
-        y = resample(y, int(input_sr), sr) if y.size else y
+        y = resample(y, input_sr, sr) if y.size else y
     elif isinstance(source, bytes | bytearray | memoryview):
         name = name or "<bytes>"
+        sr = check_rate(sr, name, "sr")
         y = _read(checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     elif isinstance(source, str | os.PathLike):
         name = name or str(Path(source))
+        sr = check_rate(sr, name, "sr")
         y = _read(checked_source(source, name), sr, name, max_seconds, MIN_SAMPLE_RATE)
     else:
         raise AudioError(f"{name or '<input>'}: unsupported input type {type(source).__name__}")

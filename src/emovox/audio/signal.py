@@ -10,6 +10,32 @@ from ..errors import AudioError
 
 #: Columns of a 2-D array read as channels (frames x channels), however few the frames.
 MAX_CHANNELS = 8
+#: Lower rates are refused as not speech audio (and as a resampling bomb: 1 Hz read as 16 kHz is x16000).
+MIN_SAMPLE_RATE = 4000
+#: Higher rates are refused as not audio emovox can mean.
+MAX_SAMPLE_RATE = 768_000
+
+
+def check_rate(rate: object, name: str = "<array>", what: str = "sample rate") -> int:
+    """``rate`` as an int: a whole number of Hz from :data:`MIN_SAMPLE_RATE` to :data:`MAX_SAMPLE_RATE`,
+    else :class:`emovox.errors.AudioError` naming ``name`` and ``what`` (the parameter).
+
+    >>> check_rate(16000.0)
+    16000
+    """
+    whole = isinstance(rate, int | np.integer | float | np.floating) and not isinstance(rate, bool)
+    if not whole or not float(rate).is_integer():
+        raise AudioError(f"{name}: {what} must be a whole number of Hz, got {rate!r}")
+    if not MIN_SAMPLE_RATE <= int(rate) <= MAX_SAMPLE_RATE:
+        raise AudioError(f"{name}: {what} must be {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz, got {int(rate)}")
+    return int(rate)
+
+
+def signal_at(y: np.ndarray, sr: object, target: int, name: str = "<array>") -> np.ndarray:
+    """:func:`float_mono` of ``y`` resampled from ``sr`` (checked: :func:`check_rate`; None: already at
+    ``target``) to ``target`` Hz: how every extractor and model takes an array."""
+    y = float_mono(y, name)
+    return y if sr is None else resample(y, check_rate(sr, name), target)
 
 
 def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:

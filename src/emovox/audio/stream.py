@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, ParameterError
 from .cancel import check_cancelled
-from .decode import DEFAULT_SR, MIN_SAMPLE_RATE, NotSndfile, checked_source, read_blocks
+from .decode import DEFAULT_SR, NotSndfile, checked_source, read_blocks
 from .ffmpeg import decode_ffmpeg
-from .signal import to_mono
+from .signal import MIN_SAMPLE_RATE, check_rate, to_mono
 
 #: Longer files are processed window by window (predict, features, convert, the API), never held whole.
 STREAM_AFTER_SECONDS = 120.0
@@ -71,6 +71,9 @@ def stream_audio(
     """
     is_bytes = isinstance(path, bytes | bytearray | memoryview)
     name = name or ("<bytes>" if is_bytes else str(path))
+    sr = check_rate(sr, name, "sr")
+    if not chunk_seconds > 0:
+        raise ParameterError(f"{name}: chunk_seconds must be > 0, got {chunk_seconds!r}")
     source = checked_source(path, name)
     data = source if isinstance(source, bytes) else None
     import soxr

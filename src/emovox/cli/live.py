@@ -90,7 +90,7 @@ def cmd_listen(args) -> int:
     if args.json and not args.once:
         err("--json goes with --once; the live table is text (-o saves the segments as CSV or JSON)")
         return 2
-    model = load_model(args.model, emotions=getattr(args, "emotions", None))
+    model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
     if args.once:
         src = _source(args, model.sample_rate, args.seconds)
         print(f"recording {args.seconds:g} s from {src.name} ...", file=sys.stderr, flush=True)
@@ -185,7 +185,7 @@ def predict_timeline(args) -> int:
     if args.plot and len(paths) > 1:
         err("--plot draws one file's timeline; give one input")
         return 2
-    model = load_model(args.model, emotions=getattr(args, "emotions", None))
+    model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
     speaker, channel = getattr(args, "same_speaker", False), getattr(args, "same_channel", False)
     adapt = speaker or channel
     if adapt and not model.can_adapt:
@@ -264,9 +264,9 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
     import csv
 
     from ..live import rows
+    from ..live.timeline import columns
 
-    cols = ["source", "start", "end", "emotion", "confidence", "speech", "uncertain"]
-    cols += [f"p_{lab}" for lab in labels] + ["error"]
+    cols = columns(labels, source=True) + ["error"]
     with open(output, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
         w.writeheader()

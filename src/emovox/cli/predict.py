@@ -38,7 +38,7 @@ def cmd_predict(args) -> int:
     if args.output and not str(args.output).lower().endswith((".csv", ".json")):
         err(f"{args.output}: -o/--output must end in .csv or .json")
         return 2
-    model = load_model(args.model, emotions=args.emotions)
+    model = load_model(args.model).restrict(args.emotions, "--emotions")
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
     problems: list[
         str

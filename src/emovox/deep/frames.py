@@ -216,10 +216,9 @@ class FrameExtractor:
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
-        if sr is not None and int(sr) != self.sample_rate:
-            from ..audio import resample
+        from ..audio import signal_at
 
-            y = resample(np.asarray(y, np.float32), int(sr), self.sample_rate)
+        y = signal_at(y, sr, self.sample_rate)
         X = normalize(raw_features(y, self.config), self.config)
         if self.config.is_vector:
             return X.astype(np.float32)

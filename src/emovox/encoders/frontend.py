@@ -556,11 +556,9 @@ class WhisperExtractor:
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
         """The pooled vector of one mono signal (resampled to 16 kHz when ``sr`` differs)."""
-        if sr is not None and int(sr) != self.sample_rate:
-            from ..audio import resample
+        from ..audio import signal_at
 
-            y = resample(np.asarray(y, np.float32), int(sr), self.sample_rate)
-        return self(np.asarray(y, np.float32))
+        return self(signal_at(y, sr, self.sample_rate))
 
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
         from ..extraction import process_file

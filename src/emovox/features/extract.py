@@ -278,28 +278,24 @@ class FeatureExtractor:
         Parameters
         ----------
         y : np.ndarray
-            Mono samples (float, roughly in [-1, 1]).
+            Samples as :func:`emovox.audio.float_mono` reads them (float in [-1, 1], or integer PCM;
+            channels are averaged).
         sr : int, optional
             Rate of ``y``; resampled to ``config.sample_rate`` when different (default: already at it).
 
         Raises
         ------
+        AudioError
+            Non-finite samples, a shape that is not a signal, a bad ``sr``.
         FeatureError
-            Empty, non-1-D or non-finite input.
+            An empty signal.
         """
+        from ..audio import signal_at
+
         c = self.config
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise FeatureError(f"expected a 1-D mono signal, got shape {y.shape}")
+        y = signal_at(y, sr, c.sample_rate)
         if y.size == 0:
             raise FeatureError("cannot compute features of an empty signal")
-        y = y.astype(np.float32, copy=False)
-        if not np.isfinite(y).all():
-            raise FeatureError("signal contains non-finite samples (NaN or Inf)")
-        if sr is not None and int(sr) != c.sample_rate:
-            from ..audio import resample
-
-            y = resample(y, int(sr), c.sample_rate)
         if c.trim_db is not None:
             y = sp.trim_silence(y, c.trim_db)
         parts: list[np.ndarray] = []

@@ -62,7 +62,7 @@ def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
     check = trim_to_speech(model, seg)
     no_speech, e = model.embed_speech(seg.samples, check=check)
     if no_speech is not None:
-        seg.speech = False
+        seg.speech, seg.reason = False, no_speech.reason
         return seg
     if keep_embedding:
         seg.embedding = e
@@ -367,6 +367,7 @@ def rows(
             confidence=round(float(s.confidence), 4) if s.confidence is not None else None,
             speech=s.speech,
             uncertain=s.uncertain,
+            reason=s.reason,
         )
         if top_k:
             kept = top_probabilities(s.probabilities, top_k)
@@ -377,6 +378,12 @@ def rows(
             r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
         out.append(r)
     return out
+
+
+def columns(labels: list[str], source: bool = False) -> list[str]:
+    """The columns of a timeline table (:func:`rows`): ``source`` first when asked, ``p_<label>`` last."""
+    cols = ["start", "end", "emotion", "confidence", "speech", "uncertain", "reason"]
+    return (["source"] if source else []) + cols + [f"p_{lab}" for lab in labels]
 
 
 def write_timeline(
@@ -402,15 +409,7 @@ def write_timeline(
         return path
     if path.suffix.lower() not in (".csv", ".tsv"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    cols = (["source"] if source is not None else []) + [
-        "start",
-        "end",
-        "emotion",
-        "confidence",
-        "speech",
-        "uncertain",
-    ]
-    cols += [f"p_{lab}" for lab in labels]
+    cols = columns(labels, source is not None)
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         w.writeheader()
@@ -437,7 +436,8 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
     """Segments of a timeline written by :func:`write_timeline` (``.csv``, ``.tsv`` or ``.json``), as dicts.
 
     Each dict has ``start``, ``end``, ``emotion`` (None where there is no speech), ``confidence``,
-    ``speech``, ``uncertain`` and ``probabilities`` (label -> probability, from the ``p_<label>`` columns);
+    ``speech``, ``uncertain``, ``reason`` (why there is no speech) and ``probabilities`` (label ->
+    probability, from the ``p_<label>`` columns);
     a ``source`` column is kept. A JSON file may also be ``{"segments": [...]}`` (``predict --timeline
     --json``'s output for one file). Raises :class:`EmovoxError` for a file that is not a timeline.
     """
@@ -500,6 +500,7 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
             confidence=_cell(r.get("confidence")),
             speech=True if speech is None else bool(speech),
             uncertain=bool(_cell(r.get("uncertain"))),
+            reason=r.get("reason") or None,
         )
         probs = {c[2:]: _cell(r[c]) for c in cols if c.startswith("p_")}
         seg["probabilities"] = (

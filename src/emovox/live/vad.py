@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import EmovoxError
+from ..errors import EmovoxError, ParameterError
 
 #: Rates WebRTC's detector accepts.
 VAD_RATES = (8000, 16000, 32000, 48000)
@@ -40,10 +40,10 @@ class Segment:
         0 for a whole utterance; 1, 2, ... for the overlapping windows of speech longer than the maximum.
     emotion, confidence, probabilities
         Filled in by the classifier (:func:`emovox.live.iter_timeline`).
-    speech, uncertain
+    speech, reason, uncertain
         ``speech`` False: the voice-activity detector fired on sound that the speech check
-        (:mod:`emovox.speech`) found not to be speech, so there is no emotion. ``uncertain``: low
-        calibrated confidence.
+        (:mod:`emovox.speech`) found not to be speech, so there is no emotion; ``reason`` says what it found
+        (as :attr:`emovox.inference.Prediction.reason`). ``uncertain``: low calibrated confidence.
     embedding : numpy.ndarray or None
         The model's representation of the segment, kept only for :func:`emovox.live.adapt_timeline`.
     """
@@ -58,6 +58,7 @@ class Segment:
     embedding: object = field(default=None, repr=False, compare=False)
     speech: bool = True
     uncertain: bool = False
+    reason: str | None = None
 
     @property
     def duration(self) -> float:
@@ -78,6 +79,7 @@ class Segment:
             "confidence": self.confidence,
             "speech": self.speech,
             "uncertain": self.uncertain,
+            "reason": self.reason,
             "probabilities": dict(self.probabilities),
         }
 
@@ -118,13 +120,13 @@ class VADOptions:
 
     def check(self) -> VADOptions:
         if self.aggressiveness not in (0, 1, 2, 3):
-            raise EmovoxError(f"VAD aggressiveness must be 0-3, got {self.aggressiveness}")
+            raise ParameterError(f"VAD aggressiveness must be 0-3, got {self.aggressiveness}")
         if self.frame_ms not in (10, 20, 30):
-            raise EmovoxError(f"VAD frame must be 10, 20 or 30 ms, got {self.frame_ms}")
+            raise ParameterError(f"VAD frame must be 10, 20 or 30 ms, got {self.frame_ms}")
         if min(self.min_length, self.padding, self.overlap, self.min_silence) < 0:
-            raise EmovoxError("VAD lengths must not be negative")
+            raise ParameterError("VAD lengths must not be negative")
         if self.max_length <= self.overlap or self.max_length <= 2 * self.padding:
-            raise EmovoxError(
+            raise ParameterError(
                 f"VAD max_length ({self.max_length:g} s) must exceed the overlap "
                 f"({self.overlap:g} s) and twice the padding ({self.padding:g} s)"
             )

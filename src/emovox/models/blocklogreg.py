@@ -16,6 +16,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
 
 from ..errors import ParameterError
 
@@ -45,7 +47,8 @@ class BlockLogisticRegression(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None) -> BlockLogisticRegression:
-        X = np.asarray(X)
+        X, y = check_X_y(X, y)
+        check_classification_targets(y)
         blocks = self.blocks
         if isinstance(blocks, bool) or not isinstance(blocks, Integral) or blocks < 1 or X.shape[1] % blocks:
             raise ParameterError(
@@ -68,13 +71,27 @@ class BlockLogisticRegression(ClassifierMixin, BaseEstimator):
         self.combined_ = combined
         self.classes_ = combined.classes_
         self.n_features_in_ = X.shape[1]
+        self.n_iter_ = combined.n_iter_
         return self
 
+    def _checked(self, X) -> np.ndarray:
+        check_is_fitted(self, "combined_")
+        X = check_array(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ParameterError(  # sklearn's wording, which its checks look for
+                f"X has {X.shape[1]} features, but BlockLogisticRegression is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+        return X
+
     def decision_function(self, X) -> np.ndarray:
+        X = self._checked(X)
         return self.combined_.decision_function(X)
 
     def predict_proba(self, X) -> np.ndarray:
+        X = self._checked(X)
         return self.combined_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
+        X = self._checked(X)
         return self.combined_.predict(X)

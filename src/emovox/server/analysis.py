@@ -57,6 +57,7 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
         "confidence": None if s.confidence is None else float(s.confidence),
         "speech": s.speech,
         "uncertain": s.uncertain,
+        "reason": s.reason,
         "probabilities": {k: float(v) for k, v in s.probabilities.items()},
     }
     if emotions and s.emotion is not None and s.probabilities:

@@ -23,6 +23,7 @@ class Segment(BaseModel):
     confidence: float | None
     speech: bool = Field(True, description="false: the segment is sound that is not speech (no emotion)")
     uncertain: bool = Field(False, description="true: low calibrated confidence")
+    reason: str | None = Field(None, description="why the segment was found to hold no speech")
     probabilities: dict[str, float]
 
 

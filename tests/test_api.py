@@ -1,0 +1,106 @@
+"""The Python API as a developer meets it: every way of giving it audio means the same thing, and every
+bad argument is one clear emovox error (found by trying the API the way the README shows it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import emovox
+from emovox.errors import AudioError, ParameterError
+
+from .conftest import EMODB, need
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def model():
+    return emovox.load_model()
+
+
+@pytest.fixture(scope="module")
+def angry() -> tuple[str, np.ndarray]:
+    path = str(need(EMODB / "wav" / "03a01Wa.flac"))
+    return path, emovox.load_audio(path)
+
+
+def test_one_recording_however_it_is_given(model, angry):
+    """A path, its samples (float, int16, stereo either way round, at another rate) and its bytes are one
+    recording: the same answer, and predict_proba is always 2-D."""
+    path, y = angry
+    (ref,) = model.predict_proba(path)
+    assert model.predict(path) == "angry"
+    pcm = (y * 32767).astype(np.int16)
+    stereo = np.stack([y, y])  # (channels, n)
+    import soxr
+
+    y44 = soxr.resample(y, SR, 44100)
+    for given, sr in ((y, SR), (pcm, SR), (stereo, SR), (stereo.T, SR), (y44, 44100)):
+        p = model.predict_proba(given, sr=sr)
+        assert p.shape == (1, len(model.labels))
+        np.testing.assert_allclose(p[0], ref, atol=0.02)
+        assert model.predict(given, sr=sr) == "angry"
+    for given, sr in ((pcm, None), (stereo, None), (y44, 44100)):
+        pred = model.predict_signal(given, "clip", sr=sr)
+        assert pred.label == pred.emotion == "angry" and abs(pred.confidence - ref.max()) < 0.02
+    # embed scales integers too (proba_session's input)
+    np.testing.assert_allclose(model.proba_from_embeddings(model.embed(pcm))[0], ref, atol=0.02)
+    # a list of recordings is a batch
+    assert model.predict_proba([y, pcm], sr=SR).shape == (2, len(model.labels))
+
+
+def test_predict_files_takes_one_path_and_names_bytes(model, angry):
+    path, _ = angry
+    (one,) = list(model.predict_files(path))  # one path, not its characters
+    assert one.ok and one.label == "angry" and one.source == path
+    data = open(path, "rb").read()
+    (pred,) = list(model.predict_files([data]))
+    assert pred.source == "<bytes>" and pred.label == "angry"
+    assert model.predict_stream(data).source == "<bytes>"
+
+
+def test_emotions_per_call_take_what_load_model_takes(model, angry):
+    _, y = angry
+    assert list(model.predict_signal(y, emotions="angry,sad").probabilities) == ["angry", "sad"]
+    assert list(model.predict_signal(y, emotions=["anger", "sadness"]).probabilities) == ["angry", "sad"]
+    assert len(model.predict_signal(y, emotions="four").probabilities) == 4
+    with pytest.raises(ParameterError, match="at least two"):
+        model.predict_signal(y, emotions="angry")
+
+
+@pytest.mark.parametrize("sr", [True, 1, 10, "16000", 16000.5, 10**7])
+def test_bad_sample_rates_are_refused_before_any_work(model, angry, sr):
+    """1 Hz read as 16 kHz was a 16000-fold resampling (out of memory at 23 GB)."""
+    _, y = angry
+    with pytest.raises(AudioError, match="sr must be"):
+        model.predict_proba(y, sr=sr)
+    with pytest.raises(AudioError, match="sr must be|sample rate must be"):
+        model.predict_signal(y, "clip", sr=sr)
+
+
+def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
+    _, y = angry
+    with pytest.raises(AudioError, match="clip.wav: zero samples"):
+        model.predict_signal(np.zeros(0, np.float32), "clip.wav")
+    with pytest.raises(AudioError, match=r"clip.wav: too short \(0.050 s"):
+        model.predict_signal(y[:800], "clip.wav")
+    with pytest.raises(ParameterError, match="features per recording, got 10"):
+        model.proba_from_embeddings(model.embed(y)[:10])
+    with pytest.raises(ParameterError, match="model: expected a model directory"):
+        emovox.load_model(5)
+    with pytest.raises(ParameterError, match="check_speech: expected True or False"):
+        emovox.load_model(check_speech="no")
+    with pytest.raises(ParameterError, match="chunk_seconds must be > 0"):
+        next(emovox.audio.stream_audio(str(EMODB / "wav" / "03a01Wa.flac"), chunk_seconds=0))
+
+
+def test_a_segment_without_speech_says_why(model, angry):
+    from emovox.live import timeline
+
+    _, y = angry
+    tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(3 * SR) / SR).astype(np.float32)
+    segments = timeline(np.concatenate([tone, np.zeros(SR, np.float32), y]), model)
+    quiet = [s for s in segments if not s.speech]
+    assert quiet and all(s.reason and s.to_dict()["reason"] == s.reason for s in quiet)
+    assert any(s.speech and s.reason is None and s.to_dict()["emotion"] == "angry" for s in segments)
