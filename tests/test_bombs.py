@@ -76,6 +76,32 @@ def test_low_rate_header_is_refused_before_decoding(tmp_path, rate):
     assert time.perf_counter() - t0 < 1.0
 
 
+def test_many_channels_are_refused_from_the_header_and_blocks_stay_small(tmp_path):
+    """255 channels of Ogg Vorbis at 48 kHz: 100 s of silence in 164 KB, which took the server to 2.3 GB
+    (30 s blocks of every channel); refused from the header now. 16 channels decode in blocks of at most
+    BLOCK_SAMPLES samples."""
+    from emovox.audio.decode import BLOCK_SAMPLES, read_blocks
+
+    bomb = tmp_path / "many.ogg"
+    with sf.SoundFile(bomb, "w", 48000, 255, format="OGG", subtype="VORBIS") as f:
+        for _ in range(10):
+            f.write(np.zeros((4800, 255), np.float32))
+    t0 = time.perf_counter()
+    for fn in (
+        lambda: load_audio(bomb),
+        lambda: list(stream_audio(bomb)),
+        lambda: load_audio(bomb.read_bytes()),
+    ):
+        with pytest.raises(AudioError, match="255 channels at 48000 Hz are more than emovox decodes"):
+            fn()
+    assert time.perf_counter() - t0 < 1.0
+    wide = tmp_path / "wide.wav"
+    sf.write(wide, np.random.default_rng(0).normal(0, 0.1, (48000 * 4, 16)).astype(np.float32), 48000)
+    blocks = list(read_blocks(wide, "wide.wav", max_seconds=None, min_rate=8000))
+    assert max(b.size for b in blocks) <= BLOCK_SAMPLES and sum(len(b) for b in blocks) == 48000 * 4
+    assert load_audio(wide).size == SR * 4
+
+
 def test_max_seconds_is_checked_from_the_header(tmp_path):
     path = tmp_path / "long.flac"
     sf.write(path, np.zeros(SR * 5, np.float32), SR)
@@ -200,6 +226,11 @@ def test_api_refuses_bombs(client, tmp_path):
         headers={"content-type": "audio/wav"},
     )
     assert r.status_code == 422 and "truncated" in r.json()["error"]
+    many = tmp_path / "many.ogg"
+    with sf.SoundFile(many, "w", 192000, 255, format="OGG", subtype="VORBIS") as f:
+        f.write(np.zeros((19200, 255), np.float32))
+    r = client.post("/v1/predict", files={"file": ("many.ogg", many.read_bytes(), "audio/ogg")})
+    assert r.status_code == 422 and "255 channels" in r.json()["error"], r.text
 
 
 def test_api_origin_and_host(client):

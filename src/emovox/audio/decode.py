@@ -26,6 +26,11 @@ from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
+#: More samples a second (channels x rate) than this is not a speech recording but a decoding bomb: 255
+#: channels of Ogg Vorbis at 192 kHz fit 100 s in 636 KB and would decode 4.9 billion samples.
+MAX_SAMPLES_PER_SECOND = 64 * 48000
+#: The most samples (frames x channels) one decoded block holds: 11.5 MB of float32, whatever the channels.
+BLOCK_SAMPLES = 30 * 48000 * 2
 
 AudioSource = str | os.PathLike | bytes | bytearray | np.ndarray
 _HEAP_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
@@ -135,17 +140,23 @@ def check_header(
     *,
     max_seconds: float | None = None,
     min_rate: int = MIN_SAMPLE_RATE,
+    channels: int = 1,
 ) -> None:
     """Refuse, before decoding, audio whose header makes it unusable or a decompression bomb.
 
     A rate below ``min_rate`` is not speech audio (an 8 Hz or 1 Hz header turns 50 KB into an hour of
-    audio once resampled); more than ``max_seconds`` of declared audio raises
-    :class:`emovox.errors.AudioLimitError`.
+    audio once resampled), nor are more than :data:`MAX_SAMPLES_PER_SECOND` samples a second (channels x
+    rate); more than ``max_seconds`` of declared audio raises :class:`emovox.errors.AudioLimitError`.
     """
     if sample_rate < min_rate:
         raise AudioError(
             f"{name}: sample rate of {sample_rate} Hz is below {min_rate} Hz: not speech audio "
             "(a forged or broken header?)"
+        )
+    if channels * sample_rate > MAX_SAMPLES_PER_SECOND:
+        raise AudioError(
+            f"{name}: {channels} channels at {sample_rate} Hz are more than emovox decodes "
+            f"({MAX_SAMPLES_PER_SECOND // 48000} channels at 48 kHz): not a speech recording"
         )
     if max_seconds is not None and frames and frames / sample_rate > max_seconds:
         raise AudioLimitError(
@@ -183,7 +194,8 @@ def read_blocks(
     block_seconds: float = 30.0,
     on_open=None,
 ) -> Iterator[np.ndarray]:
-    """Raw ``(frames, channels)`` float32 blocks of a libsndfile-readable input, checked on the way.
+    """Raw ``(frames, channels)`` float32 blocks of a libsndfile-readable input, checked on the way:
+    ``block_seconds`` each, or fewer frames where many channels would pass :data:`BLOCK_SAMPLES`.
 
     The header is checked first (:func:`check_header`), nothing is allocated from its claims, and the
     end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
@@ -206,13 +218,14 @@ def read_blocks(
     sf = _sf()
     with f:
         sr, declared = int(f.samplerate), _declared_frames(f)
-        check_header(name, sr, declared, max_seconds=max_seconds, min_rate=min_rate)
+        channels = int(f.channels)
+        check_header(name, sr, declared, max_seconds=max_seconds, min_rate=min_rate, channels=channels)
         reason = _check_wav_truncation(Path(source) if data is None else Path(), data)
         if reason:
             raise AudioError(f"{name}: {reason}")
         if on_open is not None:
-            on_open(sr, int(f.channels), declared)
-        block = max(1, int(block_seconds * sr))
+            on_open(sr, channels, declared)
+        block = max(1, min(int(block_seconds * sr), BLOCK_SAMPLES // channels))
         limit = None if max_seconds is None else int(max_seconds * sr) + 1
         total = 0
         while True:
