@@ -90,9 +90,10 @@ def free_port() -> int:
 
 
 class ThreadServer:
-    """uvicorn serving ``app`` on a free 127.0.0.1 port in a background thread (a real HTTP server)."""
+    """uvicorn serving ``app`` on a free 127.0.0.1 port in a background thread (a real HTTP server);
+    ``config``: more of uvicorn's settings."""
 
-    def __init__(self, app):
+    def __init__(self, app, **config):
         import uvicorn
 
         self.sock = socket.socket()
@@ -100,7 +101,7 @@ class ThreadServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> ThreadServer:
@@ -183,3 +184,43 @@ class SlowModel:
         # wrapped model's own proba_signal and skip the delay
         time.sleep(self.delay)
         return self._model.predict_signal(y, *args, **kwargs)
+
+
+def _response(sock: socket.socket) -> bytes:
+    """One whole response of the test app (its body is ``ok``)."""
+    data = b""
+    while not data.endswith(b"\r\n\r\nok"):
+        chunk = sock.recv(4096)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_half_sent_request_heads_are_cut(monkeypatch):
+    """Slowloris: a request line and a header line now and then held a connection slot for ever (330 such
+    sockets locked everyone out). The head must now be whole within HEADER_SECONDS; a complete request, and
+    the next request on the same connection, are untouched."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from emovox.server import connection
+
+    monkeypatch.setattr(connection, "HEADER_SECONDS", 1.0)
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    with ThreadServer(app, http=connection.HeaderDeadlineProtocol, timeout_keep_alive=30) as srv:
+        slow = socket.create_connection(("127.0.0.1", srv.port))
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        kept = socket.create_connection(("127.0.0.1", srv.port))
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert b"200 OK" in _response(kept)
+        time.sleep(0.6)
+        slow.sendall(b"X-Drip: 1\r\n")  # a header line now and then does not buy more time
+        slow.settimeout(3.0)
+        t0 = time.monotonic()
+        assert slow.recv(4096) == b""  # closed by the server, without a response
+        assert time.monotonic() - t0 < 2.0
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # the next request on a kept connection
+        assert b"200 OK" in _response(kept)
+        slow.close()
+        kept.close()

@@ -330,10 +330,14 @@ def serve(
         shown,
         port,
     )
-    # slow-header and idle-connection limits: h11 refuses a header block over 16 KiB, idle keep-alive
-    # connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
+    from .connection import HeaderDeadlineProtocol
+
+    # slow-header and idle-connection limits: a request head must arrive whole within 10 s
+    # (HeaderDeadlineProtocol), h11 refuses a header block over 16 KiB buffered while incomplete, idle
+    # keep-alive connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
     uvicorn.run(
         app,
+        http=HeaderDeadlineProtocol,
         host=host,
         port=port,
         log_level=log_level,

@@ -1,0 +1,62 @@
+"""The HTTP connection: uvicorn's h11 protocol with a deadline on each request's head.
+
+uvicorn closes a keep-alive connection that sends nothing for ``timeout_keep_alive`` seconds, but not one
+that sends a request line and then a header line now and then (slowloris): 330 such sockets held every
+connection slot, and everyone else got 503s, for as long as their client liked. Here a request's head
+(request line and headers) must arrive whole within :data:`HEADER_SECONDS` of the connection opening or of
+the previous response ending; otherwise the connection is closed. A slow *body* is the application's to
+time out (408, ``--read-timeout``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger(__name__)
+
+#: Seconds a client has to send a whole request head.
+HEADER_SECONDS = 10.0
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """:class:`uvicorn.protocols.http.h11_impl.H11Protocol` that closes a connection whose request head is
+    not complete :data:`HEADER_SECONDS` after it opened or after its previous response."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # a whole head arrived: the request is the application's now
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()  # the next request's head gets the same time
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        waiting = self.cycle is None or self.cycle.response_complete
+        if waiting and not self.transport.is_closing():
+            who = "%s:%d" % self.client if self.client else "a client"
+            log.info("%s: no complete request head in %g s; connection closed", who, HEADER_SECONDS)
+            self.transport.close()
