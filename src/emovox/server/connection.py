@@ -57,6 +57,6 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._deadline = None
         waiting = self.cycle is None or self.cycle.response_complete
         if waiting and not self.transport.is_closing():
-            who = "%s:%d" % self.client if self.client else "a client"
+            who = "{}:{}".format(*self.client) if self.client else "a client"
             log.info("%s: no complete request head in %g s; connection closed", who, HEADER_SECONDS)
             self.transport.close()
