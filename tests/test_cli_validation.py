@@ -201,3 +201,56 @@ def test_an_emotion_emovox_does_not_know_is_noted(manifest, tmp_path, capsys):
     main(["evaluate", str(odd), "--protocol", "random"])
     err = capsys.readouterr().err
     assert "emotion(s) joyful (1 row) are none of neutral" in err and "a class of its own" in err
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
+    """A read-only folder, or a file where a folder must be, was a traceback after all the predictions."""
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, np.zeros(16000, np.float32), 16000)
+    blocker = tmp_path / "somefile"
+    blocker.write_text("x")
+    for argv, expect in (
+        (
+            ["predict", str(clip), "-o", f"{blocker}/out.csv"],
+            f"-o/--output {blocker}/out.csv: {blocker} is not a folder",
+        ),
+        (
+            ["predict", str(clip), "--timeline", "--plot", f"{blocker}/t.png"],
+            f"--plot {blocker}/t.png: {blocker} is",
+        ),
+        (
+            ["evaluate", "x.csv", "--json", f"{blocker}/e.json"],
+            f"--json {blocker}/e.json: {blocker} is not a folder",
+        ),
+    ):
+        rc, err, seconds = _run(*argv)
+        assert rc == 2 and len(err) == 1 and err[0].startswith(f"emovox: error: {expect}"), (argv, err)
+    from emovox.batch import predict
+    from emovox.errors import EmovoxError
+
+    with pytest.raises(EmovoxError, match="somefile: exists and is not a folder"):
+        predict([clip], output_dir=blocker, engine="local", progress=False)
+    import os
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own folders are root's alone
+    top.chmod(0o755)
+    ro = top / "ro"
+    ro.mkdir(mode=0o555)
+    shutil.copy(clip, top / "clip.wav")
+    clip = top / "clip.wav"
+    out = subprocess.run(  # as nobody: root may write anywhere
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "emovox.cli"]
+        + ["predict", str(clip), "-o", str(ro / "out.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shutil.rmtree(top)
+    assert out.returncode == 2 and out.stderr.strip() == (
+        f"emovox: error: -o/--output {ro}/out.csv: cannot write into {ro} (permission denied)"
+    ), out.stderr

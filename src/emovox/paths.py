@@ -20,8 +20,9 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
-__all__ = ["display_path", "is_utf8", "not_a_file", "walk_files"]
+__all__ = ["display_path", "is_utf8", "not_a_file", "output_problem", "walk_files"]
 
 log = logging.getLogger("emovox")
 
@@ -70,6 +71,29 @@ def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
     return "not a regular file"
+
+
+def output_problem(path: str | os.PathLike) -> str | None:
+    """Why nothing can be written at ``path`` (a file, or a folder to make or write into), or None.
+
+    Checked before the work, so that a read-only folder is not found out after an hour of it. The
+    nearest folder that exists must be writable; so must ``path`` itself, if it exists.
+
+    >>> output_problem("/proc/version/out.csv")
+    '/proc/version/out.csv: /proc/version is not a folder'
+    """
+    p = Path(path)
+    try:
+        if p.exists():
+            return None if os.access(p, os.W_OK) else f"{display_path(p)}: not writable (permission denied)"
+        parent = next((a for a in p.parents if a.exists()), Path("."))
+    except OSError as exc:  # a folder on the way that cannot be searched
+        return f"{display_path(p)}: cannot reach it ({exc.strerror or exc})"
+    if not parent.is_dir():
+        return f"{display_path(p)}: {display_path(parent)} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{display_path(p)}: cannot write into {display_path(parent)} (permission denied)"
+    return None
 
 
 def not_a_file(path: str | os.PathLike) -> str | None:

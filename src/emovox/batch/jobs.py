@@ -98,7 +98,12 @@ def _run_job(
     if engine == "dask" and address:  # before the folder is made: a wrong address leaves nothing behind
         check_scheduler(address)
     out = Path(output_dir).absolute()
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise EmovoxError(f"{output_dir}: exists and is not a folder (the output folder of a batch job)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
     with folder_lock(out), _sigterm_raises():
         return _locked_job(
             kind,

@@ -326,8 +326,25 @@ def labels_problem(args) -> str | None:
     return None
 
 
+#: Arguments naming something to write (argparse dest, option): checked before any work.
+OUTPUTS = (
+    ("output", "-o/--output"),
+    ("output_dir", "--output-dir"),
+    ("plot", "--plot"),
+    ("save", "--save"),
+    ("reliability", "--reliability"),
+    ("json", "--json"),
+)
+
+
 def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
+    from ..paths import output_problem
+
+    for dest, option in OUTPUTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and value and (problem := output_problem(value)):
+            return f"{option} {problem}"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
         given = [
             opt
