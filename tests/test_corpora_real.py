@@ -193,6 +193,18 @@ def test_real_conventions_do_not_overlap(ravdess_root, emodb_root, emovo_root, n
                 assert not any(isinstance(reader.parse(p, {}), dict) for p in files), (other, corpus)
 
 
+def test_integer_fields_stay_integers_beside_other_corpora(ravdess_root, emodb_root, tmp_path):
+    """RAVDESS's actor and repetition were written 1.0, 2.0 when EMO-DB (which lacks them) was scanned
+    with it."""
+    from emovox.corpora import scan_many, write_manifest
+
+    df, _ = scan_many([ravdess_root, emodb_root], audio_info=False)
+    assert str(df["actor"].dtype) == "Int64" and df["actor"].isna().sum() == 535
+    write_manifest(df, tmp_path / "two.csv")
+    rows = list(csv.DictReader(open(tmp_path / "two.csv")))
+    assert rows[0]["actor"] == "1" and rows[0]["repetition"] == "1" and rows[-1]["actor"] == ""
+
+
 def test_detection_on_real_corpora(ravdess_root, emodb_root):
     assert detect(find_audio(ravdess_root), ravdess_root) == "ravdess"
     assert scan(emodb_root)[1].corpus == "emodb"

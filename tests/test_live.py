@@ -525,6 +525,9 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
         recs = list(csv.DictReader(fh))
     assert len(recs) == 4 and sorted(r["expected"] for r in recs) == ["angry", "happy", "happy", "sad"]
     assert all(r["detected"] in model.labels for r in recs[:3])  # the file has speech for these pictures
+    for r, t in zip(recs, report.trials, strict=True):  # marked uncertain as predict marks it
+        low = t.confidence is not None and t.confidence < model.uncertain_below
+        assert r["uncertain"] == str(int(low)) and t.uncertain is low
     assert report.png.stat().st_size > 5000 and report.html.read_text().count("<img") == 4
     assert all(t.recording.is_file() for t in report.trials)
     # the same through the command line, headless, with the file as the microphone

@@ -197,8 +197,8 @@ def test_413_declared_length(client):
     _assert_error(
         client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}),
         413,
-        "upload limit of 2.0 MB",  # in megabytes, as --max-upload-mb counts (and the page shows it)
-        "(2.0 MB (",
+        "upload limit of 2.0 MiB",  # in MiB, as --max-upload-mb counts (and the page shows it)
+        "(2.0 MiB (",
     )
 
 

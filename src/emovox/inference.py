@@ -281,6 +281,15 @@ class EmotionModel:
         """Whether :meth:`proba_session` can adapt to a speaker (the model, or a member, has class means)."""
         return self.class_means is not None
 
+    def require_adaptation(self) -> None:
+        """Raise :class:`ModelError` unless :attr:`can_adapt` (what ``same_speaker`` / ``same_channel`` need)."""
+        if not self.can_adapt:
+            raise ModelError(
+                f"{self.path}: this model stores no class means, so it cannot adapt to a speaker or channel "
+                "(deep models have none, and a model is saved without them where adaptation lowered its "
+                "accuracy, as the bundled classical is); score the files one by one, or use another model"
+            )
+
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
 
@@ -585,11 +594,8 @@ class EmotionModel:
         """
         channel = same_channel and not same_speaker
         together = same_speaker or same_channel  # scored as one session
-        if together and not self.can_adapt:
-            raise ModelError(
-                f"{self.path}: this model cannot adapt to a speaker or channel (it stores no class means: "
-                "deep models cannot; retrain others with this emovox version)"
-            )
+        if together:
+            self.require_adaptation()
         done: list[tuple[str, Any]] = []
         from .audio import STREAM_AFTER_SECONDS, audio_duration
 

@@ -227,7 +227,7 @@ def attach_speech_head(
         "threshold": threshold,
         "sure_below": sure_below,
         "fitted_on": f"{len(speech)} training recordings (with augmented copies) against {len(other)} generated "
-        "non-speech clips (noise, hum, tones, sweeps, clicks, synthetic music, chords, drums)",
+        "non-speech clips (noise, hum, tones, tones under noise, sweeps, clicks, synthetic music, chords, drums)",
         "speech_kept": round(float((head.probability(speech) >= sure_below).mean()), 5),
         "non_speech_rejected": round(float((head.probability(other) < sure_below).mean()), 5),
     }
@@ -245,5 +245,10 @@ def attach_speech_head(
         meta.pop(key, None)
     meta["speech_head"] = entry
     save_model_dir(path, graphs, meta)
-    log.info("speech head: %s", entry)
+    log.info(
+        "speech head stored: keeps %.1f %% of the training speech, rejects %.1f %% of %d generated non-speech clips",
+        100 * entry["speech_kept"],
+        100 * entry["non_speech_rejected"],
+        len(other),
+    )
     return entry

@@ -98,6 +98,7 @@ def features_command(args: Any, manifest) -> int:
     wanted = [display_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
     keep = [p in df.index for p in wanted]
     table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
+    n_features = table.shape[1]
     for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
         table.insert(i, col, manifest[col].to_numpy()[keep])
     table = table.reset_index()
@@ -117,7 +118,7 @@ def features_command(args: Any, manifest) -> int:
         )
     n_bad = len(wanted) - len(table)
     print(
-        f"wrote {len(table)} x {table.shape[1] - 2} features to {output} (partitions in {parts}; {s})"
+        f"wrote {len(table)} x {n_features} features to {output} (partitions in {parts}; {s})"
         f"{f' ({n_bad} files failed)' if n_bad else ''}",
         file=sys.stderr,
     )

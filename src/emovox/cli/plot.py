@@ -189,7 +189,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "plot",
         help="plot a recording's features, a corpus, an evaluation or a timeline",
-        description=__doc__.split("\n\n", 1)[1],
+        description=__doc__.split("\n\n", 1)[1].replace("``", ""),  # reST markup is not for a terminal
         **examples(
             "emovox plot overview my.wav -o overview.png",
             "emovox plot mel my.wav --start 1.5 --duration 3",

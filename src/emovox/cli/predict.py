@@ -39,6 +39,8 @@ def cmd_predict(args) -> int:
         err(f"{args.output}: -o/--output must end in .csv or .json")
         return 2
     model = load_model(args.model).restrict(args.emotions, "--emotions")
+    if together:
+        model.require_adaptation()  # before the files are listed and a progress bar is drawn
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
     problems: list[
         str

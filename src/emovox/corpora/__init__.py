@@ -194,7 +194,15 @@ def scan_many(
             frames.append(df)
             reports.append(rep)
     frames = [f for f in frames if len(f)]
-    return (pd.concat(frames, ignore_index=True) if frames else empty_manifest()), reports
+    if not frames:
+        return empty_manifest(), reports
+    df = pd.concat(frames, ignore_index=True)
+    # a corpus's integer fields (RAVDESS's actor, repetition...) stay integers where other corpora lack
+    # them, instead of turning into 1.0, 2.0 around the gaps
+    for col in df.columns:
+        if df[col].dtype.kind == "f" and all(f[col].dtype.kind in "iu" for f in frames if col in f):
+            df[col] = df[col].astype("Int64")
+    return df, reports
 
 
 def _corpus_folders(root: Path) -> list[Path]:

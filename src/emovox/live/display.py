@@ -6,6 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from .report import detected_text
 from .sources import DeviceError
 
 if TYPE_CHECKING:
@@ -34,9 +35,7 @@ class HeadlessDisplay:
         pass
 
     def result(self, trial: Trial) -> None:
-        got = trial.detected or "no speech"
-        conf = f" {trial.confidence:.2f}" if trial.confidence is not None else ""
-        self.stream.write(f"detected: {got}{conf}\n")
+        self.stream.write(f"detected: {detected_text(trial)}\n")
         self.stream.flush()
 
     def finish(self, report: SessionReport) -> None:

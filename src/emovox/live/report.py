@@ -20,6 +20,8 @@ class Trial:
     probabilities: dict[str, float] = field(default_factory=dict)
     speech_seconds: float = 0.0
     recording: Path | None = None
+    #: low calibrated confidence (under the model's ``uncertain_below``), as ``predict`` marks it
+    uncertain: bool = False
     #: False when the model cannot detect the expected emotion: the reaction is then not judged
     detectable: bool = True
 
@@ -54,7 +56,16 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
     out.mkdir(parents=True, exist_ok=True)
     report = SessionReport(trials, list(labels))
     report.csv = out / "report.csv"
-    cols = ["picture", "expected", "detected", "confidence", "match", "speech_seconds", "recording"]
+    cols = [
+        "picture",
+        "expected",
+        "detected",
+        "confidence",
+        "uncertain",
+        "match",
+        "speech_seconds",
+        "recording",
+    ]
     cols += [f"p_{lab}" for lab in labels]
     with open(report.csv, "w", newline="") as fh:
         w = csv.DictWriter(fh, cols)
@@ -66,6 +77,7 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
                     "expected": t.expected or "",
                     "detected": t.detected or "",
                     "confidence": "" if t.confidence is None else round(t.confidence, 4),
+                    "uncertain": int(t.uncertain),
                     "match": "" if t.match is None else int(t.match),
                     "speech_seconds": round(t.speech_seconds, 2),
                     "recording": str(t.recording) if t.recording else "",
@@ -80,8 +92,19 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
     return report
 
 
+def detected_text(t: Trial) -> str:
+    """What was heard, as a person reads it: ``happy 0.72``, ``surprised 0.34 (uncertain)``, ``no speech``.
+
+    >>> detected_text(Trial(Path("a.png"), "happy", "surprised", 0.34, uncertain=True))
+    'surprised 0.34 (uncertain)'
+    """
+    if not t.detected:
+        return "no speech"
+    return f"{t.detected} {t.confidence:.2f}" + (" (uncertain)" if t.uncertain else "")
+
+
 def _caption(t: Trial) -> str:
-    got = f"{t.detected} ({t.confidence:.2f})" if t.detected else "no speech"
+    got = detected_text(t)
     return f"expected: {t.expected or '-'}\ndetected: {got}"
 
 
@@ -117,7 +140,7 @@ def _html(report: SessionReport, path: Path) -> Path:
         return (
             f"<tr class='{cls}'><td><img src='{src}' alt='{html.escape(t.picture.name)}'></td>"
             f"<td>{html.escape(t.expected or '-')}</td><td>{html.escape(t.detected or 'no speech')}</td>"
-            f"<td>{'' if t.confidence is None else f'{t.confidence:.2f}'}</td>"
+            f"<td>{'' if t.confidence is None else f'{t.confidence:.2f}'}{' (uncertain)' if t.uncertain else ''}</td>"
             f"<td>{html.escape(top)}</td><td>{t.speech_seconds:.1f} s</td>"
             f"<td>{f'<audio controls src={chr(39)}{rec}{chr(39)}></audio>' if rec else ''}</td></tr>"
         )

@@ -199,6 +199,7 @@ def run_session(
             trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(
                 model, y, options
             )
+            trial.uncertain = trial.confidence is not None and trial.confidence < model.uncertain_below
             display.result(trial)
             if ended:  # the pictures after it would only record nothing
                 trials = trials[: i + 1]
