@@ -287,3 +287,27 @@ def test_an_address_that_is_not_a_scheduler_fails_in_one_line(address, tiny_mode
         err = capsys.readouterr().err.strip()  # before any progress bar, and no job folder left behind
         assert not (tmp_path / "out").exists()
         assert rc == 2 and where in err and words in err.lower() and "\n" not in err, err
+
+
+def test_a_model_that_cannot_be_loaded_stops_the_job_in_one_line(tiny_model, paths, tmp_path, monkeypatch):
+    """A Dask worker that joins after the job's start loads the model then; if the model directory changed
+    meanwhile, every partition failed alike: 58 lines, and every file counted as failed. The job is checked
+    against the model at its start; here the worker reads a tampered copy (the same directory changed on a
+    shared file system), and the job stops with one error."""
+    import shutil
+
+    from emovox.batch import worker
+    from emovox.inference import EmotionModel
+
+    bad = tmp_path / "model"
+    shutil.copytree(tiny_model, bad)
+    onnx = bad / "model.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[-1] ^= 0xFF
+    onnx.write_bytes(bytes(data))
+    monkeypatch.setattr(worker, "cached_model", lambda path, emotions=None: EmotionModel(bad))
+    with pytest.raises(EmovoxError, match=r"cannot load the predict task: .*model.onnx: checksum mismatch"):
+        batch.predict(
+            paths[:6], tiny_model, engine="local", output_dir=tmp_path / "out", batch_size=2, progress=False
+        )
+    assert not list((tmp_path / "out").glob("part-*"))  # no rows: once fixed, every file is computed

@@ -188,13 +188,15 @@ def _frame_db(y: np.ndarray) -> np.ndarray:
 def _peak_semitones(y: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Frequency (semitones re 100 Hz) of the strongest spectral peak, 60 Hz-7 kHz, of the
     :data:`PEAK_FRAME`-sample frames centred on ``frames`` (frame indices), parabolically interpolated."""
+    from scipy.fft import rfft  # float32 throughout: four times numpy's speed here
+
     lo, hi = 60 * PEAK_FRAME // SR, 7000 * PEAK_FRAME // SR
-    yp = np.pad(y, PEAK_FRAME // 2)
+    view = np.lib.stride_tricks.sliding_window_view(np.pad(y.astype(np.float32), PEAK_FRAME // 2), PEAK_FRAME)
     window = np.hanning(PEAK_FRAME).astype(np.float32)
     out = np.empty(frames.size)
     for i in range(0, frames.size, 256):  # a chunk at a time: 2 MB of frames, not one per second of audio
-        idx = frames[i : i + 256, None] * HOP + np.arange(PEAK_FRAME)
-        band = np.abs(np.fft.rfft(yp[idx] * window, axis=1)[:, lo:hi]) ** 2
+        spec = rfft(view[frames[i : i + 256] * HOP] * window, axis=1)[:, lo:hi]
+        band = spec.real**2 + spec.imag**2
         k = np.clip(np.argmax(band, axis=1), 1, hi - lo - 2)
         r = np.arange(k.size)
         a, b, c = (np.log(band[r, k + d] + 1e-30) for d in (-1, 0, 1))

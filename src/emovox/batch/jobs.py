@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmovoxError
+from ..errors import EmovoxError, ModelError
 from ..inputs import expand_inputs
 from ..paths import display_path
 from .engines import check_scheduler, dask_client, run_dask, run_local
@@ -202,6 +202,11 @@ def _locked_job(
             t_compute = time.perf_counter()
             for i, res in results:
                 part = parts[i]
+                if isinstance(res, ModelError):  # e.g. a worker that joined after the check, and a model
+                    # changed since: every partition would fail alike, one line per file
+                    raise EmovoxError(
+                        f"a Dask worker cannot load the {kind} task: {' '.join(str(res).split())[:300]}"
+                    )
                 if isinstance(res, BaseException):
                     msg = f"partition failed: {type(res).__name__}: {' '.join(str(res).split())[:300]}"
                     s.n_lost += len(part)
