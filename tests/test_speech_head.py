@@ -616,6 +616,28 @@ def test_without_any_speech_like_voicing_the_head_must_be_sure(model):
     assert not pred.speech and "0.00 s of speech-like voicing" in pred.reason and REASON in pred.reason
 
 
+def test_an_ensemble_cuts_edges_with_its_head_members_encoder_only(model, tmp_path):
+    """An ensemble's speech head is one member's: a candidate edge is judged on that member's features
+    alone (it ran every member's front end on it), and the cut is the member's own."""
+    from emovox.models.ensemble import save_ensemble
+
+    from .conftest import EMODB, need
+
+    out = save_ensemble(
+        tmp_path / "ens", {"classical": BUNDLED_DIR / "classical", "default": BUNDLED_DIR / "default"}
+    )
+    ens = load_model(out)
+    y = load_audio(need(EMODB / "wav" / "03a01Wa.flac"))
+    beep = (0.1 * np.sin(2 * np.pi * 440 * np.arange(2 * SR) / SR)).astype(np.float32)
+    x = np.concatenate([beep, y, beep])
+    classical = ens.members[0][0]
+    calls = []
+    real = classical.embed
+    classical.embed = lambda z: calls.append(z.size) or real(z)
+    span = ens.speech_span(x)
+    assert span == model.speech_span(x) and span != (0, x.size) and not calls, (span, calls)
+
+
 def test_long_recording_is_judged_by_its_voiced_block(model, speech_audio, pieces):
     """A long file whose only speech is under music, then silence: the signal check rejects every block, the
     last as silence (final); the verdict kept is the voiced block's, so the head still hears the voice."""

@@ -359,8 +359,7 @@ class EmotionModel:
         lo, hi = speech_bounds(y, self.sample_rate, check)
 
         def voiceless(part: np.ndarray) -> bool:
-            e = self.embed(part)
-            p = self.speech_head.probability(self._head_input(e))
+            p = self.speech_head.probability(self._head_embedding(part))
             return bool(p[0] < self.speech_head.sure_below)
 
         lo = lo if lo and voiceless(y[:lo]) else 0
@@ -383,6 +382,10 @@ class EmotionModel:
 
     def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding
+
+    def _head_embedding(self, y: np.ndarray) -> np.ndarray:
+        """What the speech head scores for a signal (an ensemble runs only its head member's front end)."""
+        return self.embed(y)
 
     def voice_embedding(
         self, embedding: np.ndarray | list, check: SpeechCheck | None, chunks
@@ -670,6 +673,10 @@ class EnsembleModel(EmotionModel):
 
     def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding[self._head_member]
+
+    def _head_embedding(self, y: np.ndarray) -> np.ndarray:
+        member = self.members[self._head_member][0]
+        return member.embed(resample(float_mono(y), self.sample_rate, member.sample_rate))
 
     @property
     def can_adapt(self) -> bool:
