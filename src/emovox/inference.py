@@ -510,7 +510,8 @@ class EmotionModel:
         ``emotions``: over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
         Integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`); a signal
         shorter than 0.1 s raises, as :func:`emovox.audio.load_audio` does."""
-        y = load_audio(np.asarray(y), self.sample_rate, input_sr=sr or self.sample_rate, name=source)
+        rate = self.sample_rate if sr is None else sr
+        y = load_audio(np.asarray(y), self.sample_rate, input_sr=rate, name=source)
         no_speech, e = self.embed_speech(y, source)
         if no_speech is not None:
             return no_speech
