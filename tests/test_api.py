@@ -55,6 +55,7 @@ def test_predict_files_takes_one_path_and_names_bytes(model, angry):
     (one,) = list(model.predict_files(path))  # one path, not its characters
     assert one.ok and one.label == "angry" and one.source == path
     data = open(path, "rb").read()
+    assert model.predict_proba(memoryview(data)).shape == (1, len(model.labels))
     (pred,) = list(model.predict_files([data]))
     assert pred.source == "<bytes>" and pred.label == "angry"
     assert model.predict_stream(data).source == "<bytes>"
@@ -91,6 +92,12 @@ def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
         emovox.load_model(5)
     with pytest.raises(ParameterError, match="check_speech: expected True or False"):
         emovox.load_model(check_speech="no")
+    with pytest.raises(ParameterError, match="a list of numbers is not a list of recordings"):
+        model.predict_proba(list(y[:16000]), sr=SR)
+    with pytest.raises(ParameterError, match="predict_files takes paths or bytes"):
+        list(model.predict_files(y))
+    with pytest.raises(AudioError, match="input_sr must be 4000-768000 Hz, got 0"):
+        model.predict_signal(y, "clip", sr=0)  # not read as "the model's rate"
     with pytest.raises(ParameterError, match="chunk_seconds must be > 0"):
         next(emovox.audio.stream_audio(str(EMODB / "wav" / "03a01Wa.flac"), chunk_seconds=0))
 

@@ -209,6 +209,7 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
     sf.write(clip, np.zeros(16000, np.float32), 16000)
     blocker = tmp_path / "somefile"
     blocker.write_text("x")
+    Path(f"{tmp_path}.csv").mkdir()  # a folder where a file must be written
     for argv, expect in (
         (
             ["predict", str(clip), "-o", f"{blocker}/out.csv"],
@@ -222,6 +223,15 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
             ["evaluate", "x.csv", "--json", f"{blocker}/e.json"],
             f"--json {blocker}/e.json: {blocker} is not a folder",
         ),
+        (
+            ["evaluate", "x.csv", "--confusion", f"{blocker}/c.png"],
+            f"--confusion {blocker}/c.png: {blocker} is",
+        ),
+        (
+            ["predict", str(clip), "-o", f"{tmp_path}.csv"],
+            f"-o/--output {tmp_path}.csv: is a folder; name the file",
+        ),
+        (["convert", str(clip), f"{blocker}/x.wav"], f"output {blocker}/x.wav: {blocker} is not a folder"),
     ):
         rc, err, seconds = _run(*argv)
         assert rc == 2 and len(err) == 1 and err[0].startswith(f"emovox: error: {expect}"), (argv, err)

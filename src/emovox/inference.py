@@ -603,6 +603,8 @@ class EmotionModel:
         done: list[tuple[str, Any]] = []
         from .audio import STREAM_AFTER_SECONDS, audio_duration
 
+        if isinstance(paths, np.ndarray):
+            raise ParameterError("predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)")
         for path in [paths] if _is_single(paths) else paths:
             name = _source_name(path)
             try:
@@ -720,7 +722,7 @@ class EnsembleModel(EmotionModel):
 
 def _is_single(x) -> bool:
     """One input: a path, bytes, or an array of samples (one recording, channels and all)."""
-    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray)
+    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray | memoryview)
 
 
 def _source_name(x) -> str:
@@ -734,11 +736,17 @@ def _as_list(inputs) -> Sequence:
     if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
         return list(inputs["path"])
     try:
-        return list(inputs)
+        items = list(inputs)
     except TypeError:
         raise AudioError(
             f"expected a path, bytes, an array or a list of them, got {type(inputs).__name__}"
         ) from None
+    if items and isinstance(items[0], int | float | np.number):
+        raise ParameterError(
+            "a list of numbers is not a list of recordings: give one recording's samples as an array "
+            "(np.asarray(samples)), several as a list of arrays"
+        )
+    return items
 
 
 def load_model(

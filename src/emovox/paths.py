@@ -73,18 +73,26 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def output_problem(path: str | os.PathLike) -> str | None:
-    """Why nothing can be written at ``path`` (a file, or a folder to make or write into), or None.
+def output_problem(path: str | os.PathLike, file: bool = False) -> str | None:
+    """Why nothing can be written at ``path`` (a folder to make or write into, or with ``file`` a file), or
+    None.
 
     Checked before the work, so that a read-only folder is not found out after an hour of it. The
-    nearest folder that exists must be writable; so must ``path`` itself, if it exists.
+    nearest folder that exists must be writable; so must ``path`` itself, if it exists (and be no folder,
+    for a ``file``); a broken symbolic link is refused.
 
     >>> output_problem("/proc/version/out.csv")
     '/proc/version/out.csv: /proc/version is not a folder'
+    >>> output_problem("/tmp", file=True)
+    '/tmp: is a folder; name the file to write'
     """
     p = Path(path)
     try:
+        if p.is_symlink() and not p.exists():
+            return f"{display_path(p)}: a broken symbolic link"
         if p.exists():
+            if file and p.is_dir():
+                return f"{display_path(p)}: is a folder; name the file to write"
             return None if os.access(p, os.W_OK) else f"{display_path(p)}: not writable (permission denied)"
         parent = next((a for a in p.parents if a.exists()), Path("."))
     except OSError as exc:  # a folder on the way that cannot be searched

@@ -45,6 +45,11 @@ def predict_command(args: Any) -> int:
     if getattr(args, "top_k", None):
         err("--top-k shapes what is printed; --engine dask writes every probability to the Parquet parts")
         return 2
+    if getattr(args, "emotions", None):  # named as the local path names it, before any cluster starts
+        from ..inference import chosen_emotions, resolve_model_path
+        from ..models.store import read_model_dir
+
+        chosen_emotions(args.emotions, read_model_dir(resolve_model_path(args.model))["labels"], "--emotions")
     try:
         s = predict(
             args.paths,

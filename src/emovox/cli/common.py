@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def err(msg: str) -> None:
@@ -326,14 +327,16 @@ def labels_problem(args) -> str | None:
     return None
 
 
-#: Arguments naming something to write (argparse dest, option): checked before any work.
+#: Arguments naming something to write (argparse dest, option, always a file): checked before any work.
+#: ``-o`` is a file where it names one with an extension (``out.csv``), a folder otherwise (a model, a report).
 OUTPUTS = (
-    ("output", "-o/--output"),
-    ("output_dir", "--output-dir"),
-    ("plot", "--plot"),
-    ("save", "--save"),
-    ("reliability", "--reliability"),
-    ("json", "--json"),
+    ("output", "-o/--output", None),
+    ("output_dir", "--output-dir", False),
+    ("plot", "--plot", True),
+    ("save", "--save", True),
+    ("reliability", "--reliability", True),
+    ("confusion", "--confusion", True),
+    ("json", "--json", True),
 )
 
 
@@ -341,9 +344,13 @@ def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
     from ..paths import output_problem
 
-    for dest, option in OUTPUTS:
+    for dest, option, file in OUTPUTS:
         value = getattr(args, dest, None)
-        if isinstance(value, str) and value and (problem := output_problem(value)):
+        if not isinstance(value, str) or not value:
+            continue
+        if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
+            option = "output"  # a positional argument (convert)
+        if problem := output_problem(value, Path(value).suffix != "" if file is None else file):
             return f"{option} {problem}"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
         given = [
