@@ -375,6 +375,21 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}
 
 
+def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[str]:
+    """The test speakers a model heard in training: the same name, or the same bare name (``03`` and
+    ``emodb:03``, a hand-written manifest's spelling) in a corpus it was trained on."""
+    if "speaker" not in manifest:
+        return set()
+    bare = {str(s).rsplit(":", 1)[-1] for s in trained}
+    shared = set()
+    for speaker, corpus in zip(
+        manifest["speaker"].astype(str), manifest.get("corpus", [None] * len(manifest)), strict=True
+    ):
+        if speaker in trained or (corpus in corpora and speaker.rsplit(":", 1)[-1] in bare):
+            shared.add(speaker)
+    return shared
+
+
 def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Evaluation, list]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
 
@@ -409,10 +424,9 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
     s = scores([e for _, e in ok], y_pred, labels)
     tested_on = sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else []
-    trained_speakers = model.metadata.get("training", {}).get("speakers")
-    shared = (
-        set(trained_speakers or []) & set(manifest["speaker"].dropna()) if "speaker" in manifest else set()
-    )
+    training = model.metadata.get("training", {})
+    trained_speakers = training.get("speakers")
+    shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
     # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
     # does not list their speakers: then say so rather than guess)
     notes = [f"trained model {model.path} scored on {tested_on}"]

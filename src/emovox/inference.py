@@ -604,7 +604,9 @@ class EmotionModel:
         from .audio import STREAM_AFTER_SECONDS, audio_duration
 
         if isinstance(paths, np.ndarray):
-            raise ParameterError("predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)")
+            raise ParameterError(
+                "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
+            )
         for path in [paths] if _is_single(paths) else paths:
             name = _source_name(path)
             try:

@@ -126,14 +126,18 @@ def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
         if not part:
             continue
         if part in MERGES:
-            out.update(MERGES[part])
-            continue
-        if "=" not in part and "->" not in part:
+            pairs = list(MERGES[part].items())
+        elif "=" not in part and "->" not in part:
             raise CorpusError(
                 f"bad merge {part!r}: expected FROM=TO (e.g. calm=neutral) or one of {list(MERGES)}"
             )
-        src, dst = part.replace("->", "=").split("=", 1)
-        out[canonical(src)] = canonical(dst)
+        else:
+            src, dst = part.replace("->", "=").split("=", 1)
+            pairs = [(canonical(src), canonical(dst))]
+        for src, dst in pairs:
+            if out.get(src, dst) != dst:  # the last would win unseen
+                raise CorpusError(f"merge {spec!r}: {src} is merged into both {out[src]} and {dst}")
+            out[src] = dst
     out = {k: v for k, v in out.items() if k != v}
     if set(out) & set(out.values()):  # merges apply once, not in a chain: say so rather than merge half-way
         ends = {}

@@ -289,7 +289,9 @@ def refuse_duplicates(manifest: pd.DataFrame) -> None:
     inflate every figure (a folder scanned twice once gave 98 % UA)."""
     if "path" not in manifest:
         return
-    twice = manifest["path"][manifest["path"].duplicated()]
+    # one file under two spellings (wav/./a.wav, a relative path, a link) is still one file
+    real = manifest["path"].astype(str).map(lambda p: os.path.realpath(p) if p else p)
+    twice = manifest["path"][real.duplicated()]
     if len(twice):
         raise CorpusError(
             f"{len(twice)} file(s) appear more than once in the manifest (e.g. {twice.iloc[0]}); "

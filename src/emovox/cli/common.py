@@ -196,7 +196,8 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
         "--seed",
         type=int,
         default=0,
-        help="random seed of the splits and of training (default 0; random[:F] uses 7 unless set)",
+        help="random seed of the splits and of training (default 0; random[:F] takes the tutorials' seed 7 "
+        "when it is 0)",
     )
     p.set_defaults(check_model=True, protocol_none=allow_none)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
@@ -352,11 +353,17 @@ def argument_problem(args) -> str | None:
             option = "output"  # a positional argument (convert)
         if problem := output_problem(value, Path(value).suffix != "" if file is None else file):
             return f"{option} {problem}"
+    if (seed := getattr(args, "seed", None)) is not None and seed < 0:
+        return f"--seed {seed}: expected a seed of 0 or more"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
+        argv = getattr(args, "argv", ())
         given = [
             opt
             for opt, on in (
-                ("--model", args.model != "svm"),
+                (
+                    "--model",
+                    args.model != "svm" or any(a == "--model" or a.startswith("--model=") for a in argv),
+                ),
                 ("--protocol", args.protocol != "kfold"),
                 ("--features", getattr(args, "features", None) is not None),
                 ("--trim-db", getattr(args, "trim_db", None) is not None),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import engine_args, examples, model_args, report_failures, source_args
+from .common import engine_args, err, examples, model_args, report_failures, source_args
 
 
-def _load_source(args):
+def _load_source(args, labels: bool = True):
+    """The manifest (or scanned corpus folders) a command works on, with the label selection applied;
+    ``labels``: every row must have an emotion (training and evaluation), else a missing column is fine."""
     import pandas as pd
 
     from ..corpora import load_corpus, scan_many
@@ -34,15 +36,27 @@ def _load_source(args):
         for rep in reports:
             if rep.skipped:
                 print(rep.summary(), file=sys.stderr)
-    df = apply_labels(df, args.merge, args.emotions)
-    if len(df) == 0:
-        raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
+    named = ", ".join(sources)
+    if labels or args.merge or args.emotions:  # features alone need no labels
+        if "emotion" not in df:
+            raise CorpusError(f"{named}: the manifest has no 'emotion' column (one label per row is needed)")
+        unlabelled = df["emotion"].isna() | (df["emotion"].astype(str).str.strip() == "")
+        if unlabelled.any():
+            raise CorpusError(
+                f"{named}: {int(unlabelled.sum())} row(s) have no emotion (e.g. "
+                f"{df['path'][unlabelled].iloc[0]}); fill them in or remove them"
+            )
+        df = apply_labels(df, args.merge, args.emotions)
+        if len(df) == 0:
+            raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
     from ..splits import refuse_duplicates
 
     refuse_duplicates(df)  # here: a protocol's error would add a hint about --protocol
+    if "emotion" not in df:
+        return df
     from ..labels import CANONICAL
 
-    counts = df["emotion"].value_counts()
+    counts = df["emotion"].dropna().value_counts()
     other = [f"{e} ({n} row{'s' if n > 1 else ''})" for e, n in counts.items() if e not in CANONICAL]
     if other:  # kept, a custom taxonomy is fine; a typo should not pass unseen
         print(
@@ -104,8 +118,8 @@ def cmd_features(args) -> int:
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from .batch import features_command
 
-        return features_command(args, _load_source(args))
-    _, table = _features(args, _load_source(args))
+        return features_command(args, _load_source(args, labels=False))
+    _, table = _features(args, _load_source(args, labels=False))
     import pandas as pd
 
     from .batch import LABEL_COLUMNS
@@ -203,17 +217,24 @@ def cmd_tune(args) -> int:
 
     from ..training import plain_params, tune_classical, tune_nested
 
+    if args.protocol == "none" and args.confusion:
+        err("--confusion needs an evaluation; with --protocol none, tune only searches the grid")
+        return 2
     df = _load_source(args)
     _check_protocol_fits(args, df)
     recipe, table = _features(args, df)
     clf = recipe.spec.classifier
     if args.protocol == "none":
         search = tune_classical(table, clf, seed=args.seed, scale=not args.no_scale)
-        print(
-            json.dumps(
-                {"best_params": plain_params(search.best_params_), "best_ua": float(search.best_score_)}
-            )
-        )
+        found = {
+            "best_params": plain_params(search.best_params_),
+            "best_ua": float(search.best_score_),
+            "search": f"grid search, UA over {search.n_splits_} folds grouped by speaker (speaker-independent)",
+        }
+        if args.json:
+            Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
+            print(f"saved {args.json}", file=sys.stderr)
+        print(json.dumps(found))
         return 0
     ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
     _save_evaluation(ev, args)  # first, as evaluate: `| head` must not lose the files
