@@ -98,3 +98,16 @@ def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsy
         main(["tune", str(manifest), *FEATURES, "--protocol", "none", "--confusion", str(tmp_path / "c.png")])
         == 2
     )
+
+
+def test_speakers_match_across_spellings_but_not_across_corpora():
+    import pandas as pd
+
+    from emovox.evaluation import _shared_speakers
+
+    test = pd.DataFrame({"speaker": ["emodb:03", "emodb:08", "03"], "corpus": ["emodb"] * 3})
+    assert _shared_speakers(["ravdess:03", "emodb:09"], ["ravdess", "emodb"], test) == set()  # RAVDESS's 03
+    assert _shared_speakers(["03", "09"], ["emodb"], test) == {"emodb:03", "03"}
+    assert _shared_speakers(["emodb:03"], ["emodb"], test) == {"emodb:03", "03"}
+    # a bare 03 of another corpus is not emodb:03; the same bare name stays shared (it cannot be told apart)
+    assert _shared_speakers(["03"], ["ravdess"], test) == {"03"}

@@ -376,16 +376,18 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[str]:
-    """The test speakers a model heard in training: the same name, or the same bare name (``03`` and
-    ``emodb:03``, a hand-written manifest's spelling) in a corpus it was trained on."""
+    """The test speakers a model heard in training: the same name, or the same speaker spelled without its
+    corpus (``03`` for ``emodb:03``, as hand-written manifests do) in a corpus it was trained on."""
     if "speaker" not in manifest:
         return set()
-    bare = {str(s).rsplit(":", 1)[-1] for s in trained}
+    trained = {str(s) for s in trained}
+    plain = {s for s in trained if ":" not in s}
     shared = set()
     for speaker, corpus in zip(
         manifest["speaker"].astype(str), manifest.get("corpus", [None] * len(manifest)), strict=True
     ):
-        if speaker in trained or (corpus in corpora and speaker.rsplit(":", 1)[-1] in bare):
+        bare = speaker.rsplit(":", 1)[-1]
+        if speaker in trained or f"{corpus}:{bare}" in trained or (corpus in corpora and bare in plain):
             shared.add(speaker)
     return shared
 

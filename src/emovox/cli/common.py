@@ -329,7 +329,8 @@ def labels_problem(args) -> str | None:
 
 
 #: Arguments naming something to write (argparse dest, option, always a file): checked before any work.
-#: ``-o`` is a file where it names one with an extension (``out.csv``), a folder otherwise (a model, a report).
+#: ``-o`` is a file where it names one of :data:`FILE_SUFFIXES` (``out.csv``), else a folder (a model, a
+#: report: ``runs/model.v2`` is one).
 OUTPUTS = (
     ("output", "-o/--output", None),
     ("output_dir", "--output-dir", False),
@@ -339,6 +340,7 @@ OUTPUTS = (
     ("confusion", "--confusion", True),
     ("json", "--json", True),
 )
+FILE_SUFFIXES = {".csv", ".tsv", ".json", ".parquet", ".png", ".wav", ".flac", ".ogg", ".opus", ".mp3"}
 
 
 def argument_problem(args) -> str | None:
@@ -351,7 +353,8 @@ def argument_problem(args) -> str | None:
             continue
         if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
             option = "output"  # a positional argument (convert)
-        if problem := output_problem(value, Path(value).suffix != "" if file is None else file):
+        is_file = Path(value).suffix.lower() in FILE_SUFFIXES if file is None else file
+        if problem := output_problem(value, is_file):
             return f"{option} {problem}"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
