@@ -122,8 +122,10 @@ def test_parse_merge_strings():
     assert parse_merge("Calm = Neutral") == {"calm": "neutral"}
     assert parse_merge("bored=neu, ps=happiness") == {"boredom": "neutral", "surprised": "happy"}
     assert parse_merge("calm=neutral,,") == {"calm": "neutral"}
-    # the last merge of one label wins
-    assert parse_merge("calm=neutral,calm=sad") == {"calm": "sad"}
+    # one label merged into two: refused (the last used to win unseen); the same merge twice is fine
+    with pytest.raises(CorpusError, match="calm is merged into both neutral and sad"):
+        parse_merge("calm=neutral,calm=sad")
+    assert parse_merge("calm=neutral,calm-neutral") == {"calm": "neutral"}
 
 
 def test_parse_merge_named():
