@@ -85,6 +85,13 @@ def test_evaluate_ensemble_on_real_corpus(emodb_four, tmp_path):
         assert ev.folds[k]["accuracy"] == pytest.approx(np.mean(pred == np.array(fp.y_true)))
     # four unseen speakers, seven emotions: far above chance (14 %) for both members and the ensemble
     assert min(ev.summary["ua"], *(m.summary["ua"] for m in ev.members.values())) > 0.4
+    # its calibration error, from the averaged probabilities (it had none, and --reliability failed late)
+    from emovox.calibration import ece
+
+    index = {lab: i for i, lab in enumerate(ev.labels)}
+    for f, fp in zip(ev.folds, ev.fold_proba, strict=True):
+        assert f["ece"] == pytest.approx(ece(fp.proba, [index[t] for t in fp.y_true]))
+    assert 0 < ev.summary["ece"] < 1 and "reliability" in ev.pooled
 
 
 def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_manifest, tmp_path):

@@ -82,7 +82,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     Every member must have been evaluated on the same folds. A test row one member could not read (its
     file failed that member's features) is scored on the members that read it.
     """
-    from ..evaluation import Evaluation, FoldProba, scores
+    from ..evaluation import Evaluation, FoldProba, add_calibration, scores
 
     weights = np.array(_weights(weights, len(evaluations)))
     labels = _label_order(ev.labels for ev in evaluations)
@@ -124,6 +124,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         "; ".join(notes),
         fold_proba=fold_proba,
     )
+    add_calibration(ev)  # the averaged probabilities are calibrated or not as the members' are: say which
     ev.recipe = {
         "ensemble": name,
         "weights": weights.tolist(),
