@@ -254,3 +254,12 @@ def test_label_order_canonical_first_then_others_alphabetically():
     assert label_order(x for x in ["boredom", "calm"]) == ["calm", "boredom"]
     assert label_order(np.array(["happy", "fearful", "disgust"])) == ["happy", "fearful", "disgust"]
     assert label_order(pd.Series(["sad", "neutral"] * 3)) == ["neutral", "sad"]
+
+
+def test_hand_written_labels_are_read_as_emotions_are():
+    """``Angry`` and ``anger`` in a hand-edited manifest were two classes beside ``angry``."""
+    import pandas as pd
+
+    df = pd.DataFrame({"emotion": ["Angry", "anger", "angry", "Sadness", "mine", None]})
+    assert apply_labels(df)["emotion"].tolist()[:5] == ["angry", "angry", "angry", "sad", "mine"]
+    assert apply_labels(df, emotions="angry,sad")["emotion"].tolist() == ["angry", "angry", "angry", "sad"]

@@ -162,11 +162,21 @@ def apply_labels(
 ) -> pd.DataFrame:
     """Merge labels, then keep only the rows whose emotion is in ``emotions`` (all when None).
 
-    The original corpus code stays in ``emotion_code``; ``emotion`` holds the (merged) canonical label.
+    The original corpus code stays in ``emotion_code``; ``emotion`` holds the (merged) canonical label: a
+    hand-written ``Angry`` or ``anger`` is ``angry``, as ``--emotions`` reads them; names emovox does not
+    know are kept as they are (a taxonomy of one's own).
     """
     mapping = parse_merge(merge)
     keep = parse_emotions(emotions)
     out = manifest.copy()
+    if "emotion" in out:
+        names = {}
+        for e in out["emotion"].dropna().unique():
+            try:
+                names[e] = canonical(str(e))
+            except CorpusError:
+                names[e] = e
+        out["emotion"] = out["emotion"].map(lambda e: names.get(e, e))
     if mapping:
         out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
     if keep is not None:
