@@ -487,6 +487,8 @@ def test_emobox_refuses_a_partial_corpus_but_not_a_subset_of_emotions(tmp_path):
     subset = df[df["emotion"].isin(["angry", "sad"])].reset_index(drop=True)
     proto = emobox_folds(subset, tmp_path)
     assert [len(f.test) for f in proto.folds] == [4, 4] and [len(f.train) for f in proto.folds] == [4, 4]
+    n = df["emotion"].nunique()  # and its name says it is not the published task
+    assert proto.name == f"emobox(x; 2 emotions, not the published {n}-class task)"
 
 
 def test_emobox_one_corpus_at_a_time(tmp_path):

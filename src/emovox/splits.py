@@ -281,7 +281,12 @@ def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) ->
         folds.append(_fold(manifest, f"fold{k}", tr, te))
     unused = len(manifest) - len(set(table["key"]))
     note = f"{unused} manifest rows not in the published folds were left out" if unused else ""
-    return Protocol(f"emobox({corpus})", folds, note)
+    published, used = set(EMOBOX.get(e, e) for e in pd.read_csv(csv)["emotion"]), set(manifest["emotion"])
+    if used != published:  # --emotions or --merge: the folds' speakers, not the published task's figure
+        name = f"emobox({corpus}; {len(used)} emotions, not the published {len(published)}-class task)"
+    else:
+        name = f"emobox({corpus})"
+    return Protocol(name, folds, note)
 
 
 def refuse_duplicates(manifest: pd.DataFrame) -> None:
