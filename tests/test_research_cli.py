@@ -84,6 +84,15 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     )
     assert main(["evaluate", str(scanned), "--trained", str(model), "--model", "svm"]) == 2
     assert "--model does not apply with --trained" in _err(capsys)[0]
+    # scored on two corpora: a figure for each, and their mean as the headline (it was one pooled figure)
+    from emovox.evaluation import evaluate_model
+    from emovox.inference import load_model
+
+    two = emodb_rows.assign(corpus=["emodb" if i % 2 else "other" for i in range(len(emodb_rows))])
+    ev, failed = evaluate_model(load_model(model), two)
+    assert not failed and ev.cross_corpus and sorted(f["fold"] for f in ev.folds) == ["emodb", "other"]
+    assert ev.summary["ua"] == pytest.approx(sum(f["ua"] for f in ev.folds) / 2)
+    assert sum(f["n"] for f in ev.folds) == ev.pooled["n"] and "corpus " in ev.table()
 
 
 def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsys):

@@ -86,7 +86,7 @@ class Evaluation:
     note: str = ""
     recipe: dict[str, Any] = field(default_factory=dict)
     fold_proba: list[FoldProba] = field(default_factory=list, repr=False)
-    #: folds hold whole corpora out (``loco``, ``cross``): each fold is a held-out corpus
+    #: each fold is a whole corpus: held out (``loco``, ``cross``), or one a trained model was scored on
     cross_corpus: bool = False
     #: how the evaluation was run (command, version, seed, data), saved with it to reproduce it
     run: dict[str, Any] = field(default_factory=dict)
@@ -185,7 +185,8 @@ class Evaluation:
                 + ")"
             )
         if self.cross_corpus:
-            lines += ["", f"{'held-out corpus':<18}{'UA':>7}{'WA':>7}{'F1':>7}{'ECE':>7}{'n':>6}"]
+            head = "held-out corpus" if self.speaker_independent else "corpus"
+            lines += ["", f"{head:<18}{'UA':>7}{'WA':>7}{'F1':>7}{'ECE':>7}{'n':>6}"]
             for f in self.folds:
                 ece_ = f"{f['ece']:>7.3f}" if "ece" in f else f"{'-':>7}"
                 lines.append(
@@ -420,12 +421,36 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
         if restricted:
             model.restrict(had)
     failed = [p for p in preds if not p.ok]
-    ok = [(p, e) for p, e in zip(preds, manifest["emotion"], strict=True) if p.ok and e in labels]
+    corpus_of = manifest["corpus"].astype(str) if "corpus" in manifest else [""] * len(manifest)
+    kept = [
+        (p, e, c)
+        for p, e, c in zip(preds, manifest["emotion"], corpus_of, strict=True)
+        if p.ok and e in labels
+    ]
+    ok = [(p, e) for p, e, _ in kept]
     dropped = len(preds) - len(failed) - len(ok)
     no_speech = sum(1 for p, _ in ok if not p.speech)
     y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
     s = scores([e for _, e in ok], y_pred, labels)
     tested_on = sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else []
+    # several corpora: one figure each, and their mean as the headline, as leave-one-corpus-out reports them
+    groups = (
+        {c: [k for k in kept if k[2] == c] for c in tested_on} if len(tested_on) > 1 else {"held-out": kept}
+    )
+    groups = {c: rows for c, rows in groups.items() if rows}
+    folds = [s]
+    if len(groups) > 1:
+        folds = [
+            {
+                **scores(
+                    [e for _, e, _ in rows],
+                    [p.label if p.speech else "no speech" for p, _, _ in rows],
+                    labels,
+                ),
+                "fold": c,
+            }
+            for c, rows in groups.items()
+        ]
     training = model.metadata.get("training", {})
     trained_speakers = training.get("speakers")
     shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
@@ -454,15 +479,22 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
         + ("+speaker-adapted" if speaker_adapt else ""),
         trained_speakers is not None and not shared,
         labels,
-        [s],
+        folds,
         s,
         "; ".join(notes),
+        cross_corpus=len(folds) > 1,
     )
-    ok_speech = [(p, e) for p, e in ok if p.speech]
-    if ok_speech:  # calibration of the model's own (calibrated) probabilities on this data
-        probs = np.array([[p.probabilities[lab] for lab in labels] for p, _ in ok_speech])
+    # calibration of the model's own (calibrated) probabilities on this data, per corpus
+    speech = {c: [(p, e) for p, e, _ in rows if p.speech] for c, rows in groups.items()}
+    if speech and all(speech.values()):
         ev.fold_proba = [
-            FoldProba("held-out", [p.source for p, _ in ok_speech], [e for _, e in ok_speech], probs)
+            FoldProba(
+                c,
+                [p.source for p, _ in rows],
+                [e for _, e in rows],
+                np.array([[p.probabilities[lab] for lab in labels] for p, _ in rows]),
+            )
+            for c, rows in speech.items()
         ]
         add_calibration(ev)
     return ev, failed
