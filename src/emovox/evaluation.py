@@ -430,27 +430,20 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     ok = [(p, e) for p, e, _ in kept]
     dropped = len(preds) - len(failed) - len(ok)
     no_speech = sum(1 for p, _ in ok if not p.speech)
-    y_pred = [p.label if p.speech else "no speech" for p, _ in ok]  # counted as wrong: a miss
-    s = scores([e for _, e in ok], y_pred, labels)
+
+    def scored(rows) -> dict[str, Any]:  # a file without speech counts as wrong: a miss
+        return scores(
+            [r[1] for r in rows], [r[0].label if r[0].speech else "no speech" for r in rows], labels
+        )
+
+    s = scored(ok)
     tested_on = sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else []
     # several corpora: one figure each, and their mean as the headline, as leave-one-corpus-out reports them
     groups = (
         {c: [k for k in kept if k[2] == c] for c in tested_on} if len(tested_on) > 1 else {"held-out": kept}
     )
     groups = {c: rows for c, rows in groups.items() if rows}
-    folds = [s]
-    if len(groups) > 1:
-        folds = [
-            {
-                **scores(
-                    [e for _, e, _ in rows],
-                    [p.label if p.speech else "no speech" for p, _, _ in rows],
-                    labels,
-                ),
-                "fold": c,
-            }
-            for c, rows in groups.items()
-        ]
+    folds = [{**scored(rows), "fold": c} for c, rows in groups.items()] if len(groups) > 1 else [s]
     training = model.metadata.get("training", {})
     trained_speakers = training.get("speakers")
     shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
