@@ -262,6 +262,24 @@ class FoldResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def once_per_training_side() -> Callable[..., Any]:
+    """A memo for a ``fit_predict`` of :func:`cross_validate`: ``get(train_rows, make, what="fit")`` makes
+    each thing of a training side once. ``cross:A->B,C`` tests several corpora on one training side; a
+    fold with another side clears it (those never come back)."""
+    memo: dict[str, Any] = {}
+
+    def get(train_rows: np.ndarray, make: Callable[[], Any], what: str = "fit") -> Any:
+        side = train_rows.tobytes()
+        if memo.get("side") != side:
+            memo.clear()
+            memo["side"] = side
+        if what not in memo:
+            memo[what] = make()
+        return memo[what]
+
+    return get
+
+
 def cross_validate(
     X: np.ndarray,
     y: np.ndarray,

@@ -196,7 +196,7 @@ def evaluate_recipe(
     bundled models are. Cross-corpus protocols score each test corpus on the emotions it has.
     """
     from .calibration import apply_temperature, ece, fit_temperature
-    from .evaluation import FoldResult, add_calibration, cross_validate
+    from .evaluation import FoldResult, add_calibration, cross_validate, once_per_training_side
     from .splits import make_protocol
 
     recipe = model if isinstance(model, Recipe) else Recipe("", model, params or {})
@@ -211,16 +211,12 @@ def evaluate_recipe(
     temperatures: list[float] = []
     several: list[bool] = []  # per fold: was the temperature fitted out of corpus (several training corpora)
 
-    fitted: dict[Any, Any] = {}  # cross:A->B,C tests two corpora on one training side: fitted once
+    once = once_per_training_side()
 
     # cross_validate slices X by fold; passing row numbers lets the fit also take the augmented rows
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
-        key = train.tobytes()
-        if key not in fitted:
-            fitted.clear()  # folds with other training sides never come back
-            fitted[key] = _fit(table, recipe, train, scale, seed)
-        clf = fitted[key]
+        clf = once(train, lambda: _fit(table, recipe, train, scale, seed))
         p = _proba(
             clf,
             table,
@@ -237,10 +233,16 @@ def evaluate_recipe(
             p = restrict_columns(p, np.isin(labels, y[test]))
         if calibrate:
             several.append(_several_corpora(table.manifest.iloc[train]))
-            if (key, "T") not in fitted:
-                inner = out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed)
-                fitted[key, "T"] = fit_temperature(inner, [labels.index(v) for v in y[train]])
-            temperatures.append(fitted[key, "T"])
+            temperatures.append(
+                once(
+                    train,
+                    lambda: fit_temperature(
+                        out_of_domain_proba(table, recipe, train, labels, scale=scale, seed=seed),
+                        [labels.index(v) for v in y[train]],
+                    ),
+                    "temperature",
+                )
+            )
             uncalibrated.append(p)
             p = apply_temperature(p, temperatures[-1])
         return FoldResult(np.asarray(labels)[p.argmax(axis=1)], p)

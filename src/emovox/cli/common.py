@@ -406,7 +406,6 @@ def write_results(results: list[dict], path: str, labels: list[str]) -> None:
     source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
     import csv
     import json
-    from pathlib import Path
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

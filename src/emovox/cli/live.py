@@ -188,9 +188,8 @@ def predict_timeline(args) -> int:
     model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
     speaker, channel = getattr(args, "same_speaker", False), getattr(args, "same_channel", False)
     adapt = speaker or channel
-    if adapt and not model.can_adapt:
-        err(f"{model.path}: this model cannot adapt to a speaker or channel (it stores no class means)")
-        return 2
+    if adapt:
+        model.require_adaptation()
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
 

@@ -547,7 +547,7 @@ def evaluate_deep(
     seconds per epoch are kept in ``Evaluation.folds``. ``n_jobs``: worker processes computing the frames
     when ``table`` is not given (:func:`deep_features`).
     """
-    from ..evaluation import FoldResult, cross_validate
+    from ..evaluation import FoldResult, cross_validate, once_per_training_side
     from ..labels import label_order
     from ..splits import make_protocol
 
@@ -564,14 +564,13 @@ def evaluate_deep(
             raise CorpusError(f"{proto.name} has {len(used)} folds; cannot run folds {only_folds}")
         used = [used[k] for k in only_folds]
 
-    trained: dict[bytes, Any] = {}  # cross:A->B,C tests two corpora on one training side: trained once
+    once = once_per_training_side()
 
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]
-        key = train.tobytes()
-        if key not in trained:
-            trained.clear()
-            trained[key] = fit(
+        res = once(
+            train,
+            lambda: fit(
                 [table.X[i] for i in train],
                 y_train,
                 spk[train],
@@ -580,8 +579,8 @@ def evaluate_deep(
                 copies=[table.copies[i] for i in train] if table.copies else None,
                 progress=progress,
                 log=log,
-            )
-        res = trained[key]
+            ),
+        )
         p = predict_proba(
             res.model, _prepare([table.X[i] for i in test], res.frontend), res.frontend.is_vector
         )

@@ -295,10 +295,8 @@ def file_timelines(
     model = resolve_model(model)
     channel = same_channel and not same_speaker
     together = same_speaker or same_channel  # scored as one session
-    if together and not model.can_adapt:
-        raise EmovoxError(
-            f"{model.path}: this model cannot adapt to a speaker or channel (it stores no class means)"
-        )
+    if together:
+        model.require_adaptation()
     for path in paths:
         shown = display_path(path)  # the real path opens; this one is shown (not UTF-8: \xNN)
         segs: list[Segment] = []
