@@ -258,13 +258,14 @@ def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) ->
     csv = folds_dir / f"{corpus}.csv"
     if not csv.is_file():
         raise CorpusError(_no_folds(folds_dir, corpus, given))
+    from .labels import EMOBOX
+
     table = pd.read_csv(csv)
+    published = set(EMOBOX.get(e, e) for e in table["emotion"])
     table["key"] = table["file"].str.replace(r"\.[A-Za-z0-9]+$", "", regex=True)
     pos = {k: i for i, k in enumerate(manifest["utt_id"].astype(str))}
     # Files of emotions the manifest left out (e.g. --emotions four) are dropped from the folds too;
     # any other missing file means a partial corpus, on which the published folds cannot be reproduced.
-    from .labels import EMOBOX
-
     present = table["key"].isin(pos.keys())
     selected_out = ~table["emotion"].map(EMOBOX).isin(set(manifest["emotion"]))
     missing = sorted(set(table.loc[~present & ~selected_out, "key"]))
@@ -281,7 +282,7 @@ def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) ->
         folds.append(_fold(manifest, f"fold{k}", tr, te))
     unused = len(manifest) - len(set(table["key"]))
     note = f"{unused} manifest rows not in the published folds were left out" if unused else ""
-    published, used = set(EMOBOX.get(e, e) for e in pd.read_csv(csv)["emotion"]), set(manifest["emotion"])
+    used = set(manifest["emotion"])
     if used != published:  # --emotions or --merge: the folds' speakers, not the published task's figure
         name = f"emobox({corpus}; {len(used)} emotions, not the published {len(published)}-class task)"
     else:
