@@ -311,11 +311,10 @@ def non_speech(
             level_db=level,
             seed=seed,
         )
-    elif kind == "tone":
+    elif kind in ("tone", "noisy_tone"):
         y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
-    elif kind == "noisy_tone":  # noise makes a tone's pitch track jitter like a voice's
-        y = tone(float(np.exp(rng.uniform(np.log(100), np.log(4000)))), seconds, level_db=level)
-        noise_snr_db = float(rng.uniform(8.0, 20.0))
+        if kind == "noisy_tone":  # noise makes a tone's pitch track jitter like a voice's
+            noise_snr_db = float(rng.uniform(8.0, 20.0))
     elif kind == "tone_pair":
         f1 = float(np.exp(rng.uniform(np.log(100), np.log(3000))))
         y = tone_pair(f1, f1 * float(rng.uniform(1.05, 2.5)), seconds, level_db=level)
