@@ -73,17 +73,17 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def output_problem(path: str | os.PathLike, file: bool = False) -> str | None:
-    """Why nothing can be written at ``path`` (a folder to make or write into, or with ``file`` a file), or
-    None.
+def output_problem(path: str | os.PathLike, kind: str | None = None) -> str | None:
+    """Why nothing can be written at ``path`` (``kind`` ``"file"``, ``"folder"`` to make or write into, or
+    None: either), or None.
 
     Checked before the work, so that a read-only folder is not found out after an hour of it. The
-    nearest folder that exists must be writable; so must ``path`` itself, if it exists (and be no folder,
-    for a ``file``); a broken symbolic link is refused.
+    nearest folder that exists must be writable; so must ``path`` itself, if it exists (and be of its
+    ``kind``); a broken symbolic link is refused.
 
     >>> output_problem("/proc/version/out.csv")
     '/proc/version/out.csv: /proc/version is not a folder'
-    >>> output_problem("/tmp", file=True)
+    >>> output_problem("/tmp", "file")
     '/tmp: is a folder; name the file to write'
     """
     p = Path(path)
@@ -91,8 +91,10 @@ def output_problem(path: str | os.PathLike, file: bool = False) -> str | None:
         if p.is_symlink() and not p.exists():
             return f"{display_path(p)}: a broken symbolic link"
         if p.exists():
-            if file and p.is_dir():
+            if kind == "file" and p.is_dir():
                 return f"{display_path(p)}: is a folder; name the file to write"
+            if kind == "folder" and not p.is_dir():
+                return f"{display_path(p)}: exists and is not a folder"
             return None if os.access(p, os.W_OK) else f"{display_path(p)}: not writable (permission denied)"
         parent = next((a for a in p.parents if a.exists()), Path("."))
     except OSError as exc:  # a folder on the way that cannot be searched

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import EmovoxError, ModelError
 from ..inputs import expand_inputs
-from ..paths import display_path
+from ..paths import display_path, output_problem
 from .engines import check_scheduler, dask_client, run_dask, run_local
 from .store import (
     DEFAULT_BATCH_SIZE,
@@ -98,8 +98,8 @@ def _run_job(
     if engine == "dask" and address:  # before the folder is made: a wrong address leaves nothing behind
         check_scheduler(address)
     out = Path(output_dir).absolute()
-    if out.exists() and not out.is_dir():
-        raise EmovoxError(f"{output_dir}: exists and is not a folder (the output folder of a batch job)")
+    if problem := output_problem(output_dir, "folder"):
+        raise EmovoxError(f"{problem} (the output folder of a batch job)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -328,17 +328,17 @@ def labels_problem(args) -> str | None:
     return None
 
 
-#: Arguments naming something to write (argparse dest, option, always a file): checked before any work.
-#: ``-o`` is a file where it names one of :data:`FILE_SUFFIXES` (``out.csv``), else a folder (a model, a
-#: report: ``runs/model.v2`` is one).
+#: Arguments naming something to write (argparse dest, option, what it is): checked before any work.
+#: ``-o`` is a file where it names one of :data:`FILE_SUFFIXES` (``out.csv``), else a file or a folder (a
+#: model, a report: ``runs/model.v2`` is one).
 OUTPUTS = (
     ("output", "-o/--output", None),
-    ("output_dir", "--output-dir", False),
-    ("plot", "--plot", True),
-    ("save", "--save", True),
-    ("reliability", "--reliability", True),
-    ("confusion", "--confusion", True),
-    ("json", "--json", True),
+    ("output_dir", "--output-dir", "folder"),
+    ("plot", "--plot", "file"),
+    ("save", "--save", "file"),
+    ("reliability", "--reliability", "file"),
+    ("confusion", "--confusion", "file"),
+    ("json", "--json", "file"),
 )
 FILE_SUFFIXES = {".csv", ".tsv", ".json", ".parquet", ".png", ".wav", ".flac", ".ogg", ".opus", ".mp3"}
 
@@ -347,14 +347,15 @@ def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
     from ..paths import output_problem
 
-    for dest, option, file in OUTPUTS:
+    for dest, option, kind in OUTPUTS:
         value = getattr(args, dest, None)
         if not isinstance(value, str) or not value:
             continue
         if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
             option = "output"  # a positional argument (convert)
-        is_file = Path(value).suffix.lower() in FILE_SUFFIXES if file is None else file
-        if problem := output_problem(value, is_file):
+        if kind is None and Path(value).suffix.lower() in FILE_SUFFIXES:
+            kind = "file"
+        if problem := output_problem(value, kind):
             return f"{option} {problem}"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
