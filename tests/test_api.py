@@ -61,6 +61,22 @@ def test_predict_files_takes_one_path_and_names_bytes(model, angry):
     assert model.predict_stream(data).source == "<bytes>"
 
 
+def test_predict_files_expands_a_folder_as_the_cli_does(model, angry, tmp_path):
+    """A folder is its audio files; what it holds that cannot be read is one error each, in order."""
+    import shutil
+
+    path, _ = angry
+    shutil.copy(path, tmp_path / "a.flac")
+    (tmp_path / "b.wav").write_bytes(b"junk")
+    (tmp_path / "empty").mkdir()
+    preds = list(model.predict_files([tmp_path, tmp_path / "empty"]))
+    assert [p.source for p in preds] == [str(tmp_path / n) for n in ("a.flac", "b.wav", "empty")]
+    assert preds[0].label == "angry" and not preds[1].ok
+    assert preds[2].error.endswith("empty: directory holds no audio files")
+    (shared,) = [p for p in model.predict_files(tmp_path, same_channel=True) if p.ok]
+    assert shared.source == str(tmp_path / "a.flac")
+
+
 def test_emotions_per_call_take_what_load_model_takes(model, angry):
     _, y = angry
     assert list(model.predict_signal(y, emotions="angry,sad").probabilities) == ["angry", "sad"]

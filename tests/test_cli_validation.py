@@ -98,6 +98,7 @@ def _run(*argv: str) -> tuple[int, list[str], float]:
         ),
         (["plot", "mel", "x.wav", "--sr", "100"], ["--sr 100", "4000"]),
         (["plot", "mel", "x.wav", "--start", "-1"], ["--start must be 0 or more"]),
+        (["features", "{m}", "-o", "{tmp}/f.csv", "--jobs", "-3"], ["--jobs -3", "1 or more"]),
         (["plot", "counts", "{m}", "--counts"], ["--counts does not apply to plot counts"]),
         (["plot", "mel", "x.wav", "--by", "corpus"], ["--by does not apply to plot mel"]),
         (

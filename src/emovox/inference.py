@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -591,6 +591,8 @@ class EmotionModel:
     ) -> Iterator[Prediction]:
         """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
 
+        A folder stands for every audio file under it, as at the command line.
+
         ``same_speaker``: the files are recordings of one speaker; every file is embedded first, then all
         are scored together with speaker adaptation (:meth:`proba_session`). ``same_channel``: they share
         a recording channel; the same, with the channel's offset removed only as far as the batch's
@@ -607,8 +609,15 @@ class EmotionModel:
             raise ParameterError(
                 "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
             )
-        for path in [paths] if _is_single(paths) else paths:
+        for path in _each_input(paths):
             name = _source_name(path)
+            if isinstance(path, _Unreadable):
+                result = Prediction(path.name, error=path.why)
+                if together:
+                    done.append((path.name, result))
+                else:
+                    yield result
+                continue
             try:
                 if not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
                     yield self.predict_stream(path, name)  # long: window by window, never held whole
@@ -720,6 +729,32 @@ class EnsembleModel(EmotionModel):
             else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
             for m, _, _ in self.members
         ]
+
+
+class _Unreadable(NamedTuple):
+    """What a folder given to :meth:`EmotionModel.predict_files` holds that cannot be read."""
+
+    name: str
+    why: str
+
+
+def _each_input(paths) -> Iterator[Any]:
+    """Each input of ``predict_files``, a folder's audio files in its place (as the CLI expands them)."""
+    from .audio import find_audio
+    from .paths import display_path
+
+    for path in [paths] if _is_single(paths) else paths:
+        if not isinstance(path, str | os.PathLike) or not os.path.isdir(path):
+            yield path
+            continue
+        problems: list[str] = []
+        found = find_audio(path, problems)
+        for msg in problems:
+            yield _Unreadable(msg.split(": ", 1)[0], msg)
+        if not found:
+            shown = display_path(path)
+            yield _Unreadable(shown, f"{shown}: directory holds no audio files")
+        yield from map(str, found)
 
 
 def _is_single(x) -> bool:

@@ -359,6 +359,8 @@ def argument_problem(args) -> str | None:
             return f"{option} {problem}"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
+    if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:
+        return f"--jobs {jobs}: expected 1 or more parallel processes (leave it out for all cores)"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
         argv = getattr(args, "argv", ())
         given = [
