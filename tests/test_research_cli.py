@@ -72,7 +72,18 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     bare = tmp_path / "bare.csv"
     emodb_rows.assign(speaker=emodb_rows["speaker"].str.split(":").str[1]).to_csv(bare, index=False)
     model = tmp_path / "m"
-    assert main(["train", str(bare), *FEATURES, "--protocol", "none", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            ["train", str(bare), *FEATURES, "--protocol", "none", "--merge", "boredom=neutral"]
+            + ["-o", str(model), "-q"]
+        )
+        == 0
+    )
+    run = json.loads((model / "metadata.json").read_text())["run"]  # how it was made travels with it
+    assert (
+        run["command"].startswith("emovox train ") and run["merge"] == "boredom=neutral" and run["seed"] == 0
+    )
+    assert run["sources"] == [str(bare.resolve())]
     scanned = tmp_path / "scanned.csv"
     emodb_rows.to_csv(scanned, index=False)
     capsys.readouterr()

@@ -184,12 +184,14 @@ def train(
     progress: bool = True,
     scale: bool = True,
     calibrate: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
     With a ``protocol`` other than ``"none"`` the model is first cross-validated under it; the figures go
     into the model's metadata (with ``evaluation.json`` and ``confusion.png`` beside it). ``calibrate``
-    fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes).
+    fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes). ``extra``: more
+    metadata (the CLI records its command and label selection as ``run``).
 
     Returns
     -------
@@ -217,4 +219,4 @@ def train(
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
-    return fitted.save(output, evaluation=ev), ev, list(table.failures)
+    return fitted.save(output, evaluation=ev, extra=extra), ev, list(table.failures)

@@ -140,17 +140,24 @@ def cmd_features(args) -> int:
     return 1 if table.failures else 0
 
 
-def _save_evaluation(ev, args) -> None:
+def _run(args) -> dict:
+    """How a result was made: stored with an evaluation, and in a trained model's metadata."""
     import shlex
 
     from .. import __version__
 
-    ev.run = {
+    return {
         "command": shlex.join(["emovox", *args.argv]),
         "emovox_version": __version__,
         "seed": getattr(args, "seed", None),
         "sources": [str(Path(x).resolve()) for x in args.source],
+        "emotions": getattr(args, "emotions", None),
+        "merge": getattr(args, "merge", None),
     }
+
+
+def _save_evaluation(ev, args) -> None:
+    ev.run = _run(args)
     if args.json:
         ev.save_json(args.json)
         print(f"saved {args.json}", file=sys.stderr)
@@ -204,7 +211,9 @@ def cmd_train(args) -> int:
 
     df = _load_source(args)
     _check_protocol_fits(args, df)
-    out, ev, failures = train(df, args.model, args.output, protocol=args.protocol, **_options(args))
+    out, ev, failures = train(
+        df, args.model, args.output, protocol=args.protocol, extra={"run": _run(args)}, **_options(args)
+    )
     report_failures(failures)
     if ev is not None:
         print(ev.table())
