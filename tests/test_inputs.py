@@ -301,7 +301,7 @@ def test_stdin_an_empty_name_and_an_empty_manifest_are_named(tree):
     problems: list[str] = []
     assert expand_inputs(["-", "", "d/empty.csv", "d/b.flac"], problems) == ["d/b.flac"]
     assert problems == [
-        "-: audio from standard input is not read; save it to a file and name that",
+        "-: audio piped in is read by emovox predict only; save it to a file and name that",
         "'': an empty name, not a file",
         "d/empty.csv: the manifest lists no files",
     ]

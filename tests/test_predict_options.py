@@ -139,3 +139,36 @@ def test_output_file_with_dask_is_refused_in_one_line(utterances, capsys):
     assert main(["predict", *utterances, "--engine", "dask", "-o", "x.csv"]) == 2
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "--output-dir" in lines[0]
+
+
+def test_audio_piped_in_is_read_from_standard_input(utterances, recording, tmp_path):
+    """``... | emovox predict -``: through a real pipe, as a WAV writer on a pipe leaves it (sizes unknown),
+    named ``<stdin>`` everywhere; junk and nothing are one line each, beside a good file."""
+    import struct
+    import subprocess
+    import sys
+
+    def predict(data: bytes, *argv: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "emovox.cli", "predict", *argv]
+        return subprocess.run(cmd, input=data, capture_output=True, timeout=120, cwd=tmp_path)
+
+    flac = open(utterances[0], "rb").read()
+    (ref,) = json.loads(predict(b"", utterances[0], "--json").stdout)
+    piped = predict(flac, "-", utterances[1], "--json")
+    assert piped.returncode == 0, piped.stderr
+    first, second = json.loads(piped.stdout)
+    assert first["source"] == "<stdin>" and second["source"] == utterances[1]
+    assert first["emotion"] == ref["emotion"] and first["confidence"] == pytest.approx(ref["confidence"])
+    wav = bytearray(
+        open(recording, "rb").read()
+    )  # RIFF and data sizes 0xFFFFFFFF, as ffmpeg writes to a pipe
+    wav[4:8] = wav[wav.find(b"data") + 4 : wav.find(b"data") + 8] = struct.pack("<I", 0xFFFFFFFF)
+    timeline = predict(bytes(wav), "-", "--timeline", "--json")
+    assert timeline.returncode == 0, timeline.stderr
+    (res,) = json.loads(timeline.stdout)
+    assert res["source"] == "<stdin>" and len(res["segments"]) >= 3
+    for data, why in ((b"junk", "not audio"), (b"", "empty file")):
+        bad = predict(data, "-", utterances[1])
+        assert bad.returncode == 1 and b"Traceback" not in bad.stderr
+        assert bad.stderr.decode().splitlines()[0].startswith(f"emovox: error: <stdin>: {why}")
+        assert bad.stdout.decode().startswith(utterances[1])

@@ -42,7 +42,7 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             problem("'': an empty name, not a file")
             continue
         if path == "-" and not os.path.lexists(path):
-            problem("-: audio from standard input is not read; save it to a file and name that")
+            problem("-: audio piped in is read by emovox predict only; save it to a file and name that")
             continue
         if os.path.isdir(path):
             found = find_audio(path, problems)

@@ -7,7 +7,7 @@ import difflib
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,6 +49,41 @@ def cli_logging(quiet: bool = False) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+
+
+#: how standard input is named in results and messages
+STDIN_NAME = "<stdin>"
+#: the most standard input is spooled to disk (an hour of 48 kHz stereo 32-bit float is 1.4 GB)
+STDIN_MAX_BYTES = 4 << 30
+
+
+@contextmanager
+def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
+    """Let ``-`` in ``args.paths`` stand for audio piped in (``ffmpeg ... -f wav - | emovox predict -``).
+
+    A pipe cannot be sniffed and then read again, so standard input is first copied to a temporary file
+    (at most :data:`STDIN_MAX_BYTES`), which replaces ``-`` in ``args.paths`` and is removed afterwards. Yields
+    ``shown(text)``: the text with that file's path written as ``<stdin>``, for what is printed.
+    """
+    import tempfile
+
+    from ..errors import AudioError
+
+    if "-" not in args.paths or Path("-").exists():  # a file named "-" is that file
+        yield lambda text: text
+        return
+    stream = stream if stream is not None else sys.stdin.buffer
+    if stream.isatty():
+        raise AudioError("-: standard input is a terminal; pipe audio into it, e.g. ... | emovox predict -")
+    with tempfile.TemporaryDirectory(prefix="emovox-stdin-") as tmp:
+        path = str(Path(tmp) / "stdin")
+        with open(path, "wb") as f:
+            while chunk := stream.read(1 << 20):
+                if f.tell() + len(chunk) > STDIN_MAX_BYTES:
+                    raise AudioError(f"{STDIN_NAME}: more than {STDIN_MAX_BYTES >> 30} GiB; save it to a file")
+                f.write(chunk)
+        args.paths = [path if p == "-" else p for p in args.paths]
+        yield lambda text: text.replace(path, STDIN_NAME)
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import err, examples, write_results
@@ -164,8 +165,9 @@ def cmd_session(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------ predict --timeline
-def predict_timeline(args) -> int:
-    """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment."""
+def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
+    """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment
+    (``shown``: how a source is printed, :func:`emovox.cli.common.stdin_inputs`)."""
     from ..audio import audio_info
     from ..inference import load_model
     from ..live import file_timelines, timeline_inputs
@@ -195,10 +197,10 @@ def predict_timeline(args) -> int:
 
     table = {"header": False}  # a file's table header, printed with its first segment
 
-    def header(shown: str) -> None:
+    def header(source: str) -> None:
         table["header"] = False
         if not args.json and len(paths) > 1:
-            print(f"# {shown}", flush=True)
+            print(f"# {shown(source)}", flush=True)
 
     def row(seg) -> None:
         if not args.json:
@@ -210,6 +212,7 @@ def predict_timeline(args) -> int:
     for res in file_timelines(
         paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
     ):
+        res.source, res.error = shown(res.source), res.error and shown(res.error)
         results.append(res)
         if res.error is not None:
             err(res.error)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
-from .common import engine_args, err, examples, write_results
+from .common import engine_args, err, examples, stdin_inputs, write_results
 
 
 def cmd_predict(args) -> int:
@@ -25,29 +26,33 @@ def cmd_predict(args) -> int:
         from .batch import predict_command
 
         return predict_command(args)
+    if not (args.timeline or args.plot) and args.output and not args.output.lower().endswith((".csv", ".json")):
+        err(f"{args.output}: -o/--output must end in .csv or .json")
+        return 2
+    with stdin_inputs(args) as shown:  # `-`: audio piped in
+        if args.timeline or args.plot:
+            from .live import predict_timeline
+
+            return predict_timeline(args, shown)
+        return _predict(args, shown)
+
+
+def _predict(args, shown: Callable[[str], str]) -> int:
     import json
 
     from ..inference import load_model
     from ..inputs import expand_inputs
     from ..paths import display_path
 
-    if args.timeline or args.plot:
-        from .live import predict_timeline
-
-        return predict_timeline(args)
-    if args.output and not str(args.output).lower().endswith((".csv", ".json")):
-        err(f"{args.output}: -o/--output must end in .csv or .json")
-        return 2
+    together = args.same_speaker or args.same_channel
     model = load_model(args.model).restrict(args.emotions, "--emotions")
     if together:
         model.require_adaptation()  # before the files are listed and a progress bar is drawn
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
-    problems: list[
-        str
-    ] = []  # folders without audio, FIFOs and other entries that are not files: one line each
+    problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
     paths = expand_inputs(args.paths, problems)
     for msg in problems:
-        err(msg)
+        err(shown(msg))
     n_bad = len(problems)
     keep = args.json or args.output  # every result, for --json and -o
     results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if keep else []
@@ -60,10 +65,12 @@ def cmd_predict(args) -> int:
     for pred in model.predict_files(paths, same_speaker=args.same_speaker, same_channel=args.same_channel):
         if not pred.ok:
             n_bad += 1
-            err(display_path(pred.error or "failed"))
-        source = display_path(pred.source)  # a name that is not UTF-8 prints as \xNN, never a crash
+            err(shown(display_path(pred.error or "failed")))
+        source = shown(display_path(pred.source))  # a name that is not UTF-8 prints as \xNN, never a crash
         if keep:
             d = pred.to_dict() | {"source": source}
+            if not pred.ok:
+                d["error"] = shown(d["error"])
             if args.top_k and "probabilities" in d:  # the K most probable, most probable first
                 d["probabilities"] = dict(pred.top(args.top_k))
             results.append(d)
@@ -113,7 +120,9 @@ def register(sub) -> None:
             "emovox predict call_centre_batch/ --same-channel",
         ),
     )
-    p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs")
+    p.add_argument(
+        "paths", nargs="+", help="audio files, folders, or manifest CSVs; - reads audio piped in"
+    )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument(
         "--top-k",
