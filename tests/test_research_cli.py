@@ -131,3 +131,27 @@ def test_speakers_match_across_spellings_but_not_across_corpora():
     assert _shared_speakers(["emodb:03"], ["emodb"], test) == {"emodb:03", "03"}
     # a bare 03 of another corpus is not emodb:03; the same bare name stays shared (it cannot be told apart)
     assert _shared_speakers(["03"], ["ravdess"], test) == {"03"}
+
+
+def test_bare_speakers_of_two_corpora_stay_two_people(emodb_rows, tmp_path):
+    """A hand-written manifest naming speakers 01 and 02 in each of two corpora: four speakers, four LOSO
+    folds (they were two, each holding two people)."""
+    from emovox.corpora import load_corpus
+    from emovox.splits import make_protocol
+
+    names = {
+        "emodb:03": ("a", "01"),
+        "emodb:08": ("a", "02"),
+        "emodb:09": ("b", "01"),
+        "emodb:10": ("b", "02"),
+    }
+    rows = emodb_rows.assign(
+        corpus=[names[s][0] for s in emodb_rows["speaker"]],
+        speaker=[names[s][1] for s in emodb_rows["speaker"]],
+    )
+    rows.loc[0, "speaker"] = "a:01"  # already qualified: kept
+    rows.to_csv(tmp_path / "two.csv", index=False)
+    df = load_corpus(tmp_path / "two.csv")
+    assert sorted(df["speaker"].unique()) == ["a:01", "a:02", "b:01", "b:02"]
+    proto = make_protocol(df, "loso")
+    assert len(proto.folds) == 4

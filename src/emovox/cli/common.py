@@ -80,7 +80,9 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
         with open(path, "wb") as f:
             while chunk := stream.read(1 << 20):
                 if f.tell() + len(chunk) > STDIN_MAX_BYTES:
-                    raise AudioError(f"{STDIN_NAME}: more than {STDIN_MAX_BYTES >> 30} GiB; save it to a file")
+                    raise AudioError(
+                        f"{STDIN_NAME}: more than {STDIN_MAX_BYTES >> 30} GiB; save it to a file"
+                    )
                 f.write(chunk)
         args.paths = [path if p == "-" else p for p in args.paths]
         yield lambda text: text.replace(path, STDIN_NAME)

@@ -26,11 +26,12 @@ def cmd_predict(args) -> int:
         from .batch import predict_command
 
         return predict_command(args)
-    if not (args.timeline or args.plot) and args.output and not args.output.lower().endswith((".csv", ".json")):
+    timeline = args.timeline or args.plot
+    if not timeline and args.output and not args.output.lower().endswith((".csv", ".json")):
         err(f"{args.output}: -o/--output must end in .csv or .json")
         return 2
     with stdin_inputs(args) as shown:  # `-`: audio piped in
-        if args.timeline or args.plot:
+        if timeline:
             from .live import predict_timeline
 
             return predict_timeline(args, shown)
@@ -120,9 +121,7 @@ def register(sub) -> None:
             "emovox predict call_centre_batch/ --same-channel",
         ),
     )
-    p.add_argument(
-        "paths", nargs="+", help="audio files, folders, or manifest CSVs; - reads audio piped in"
-    )
+    p.add_argument("paths", nargs="+", help="audio files, folders, or manifest CSVs; - reads audio piped in")
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument(
         "--top-k",

@@ -225,7 +225,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     """Read a manifest CSV written by :func:`write_manifest` (or by hand: ``path`` and ``emotion`` suffice).
 
     Relative paths are taken from the manifest's folder; an empty ``path`` cell stays ``""``, for the
-    caller to report (:func:`empty_paths`).
+    caller to report (:func:`empty_paths`). A speaker written without its corpus (``03``) is named as scans
+    name it (``emodb:03``) where the row has a ``corpus``, so that two corpora's ``03`` stay two speakers.
     """
     path = Path(path)
     if not path.is_file():
@@ -242,6 +243,10 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     base = path.parent
     cells = df["path"].fillna("").astype(str).str.strip()
     df["path"] = [p and str(p if Path(p).is_absolute() else (base / p)) for p in cells]
+    # "03" of EMO-DB and "03" of EMOVO are two people, as scans name them
+    if {"speaker", "corpus"} <= set(df):
+        bare = df["speaker"].notna() & df["corpus"].notna() & ~df["speaker"].str.contains(":", na=True)
+        df.loc[bare, "speaker"] = df.loc[bare, "corpus"].astype(str) + ":" + df.loc[bare, "speaker"]
     return df
 
 
