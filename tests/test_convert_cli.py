@@ -71,3 +71,28 @@ def test_bad_ext_is_refused_before_writing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and "--ext mp3" in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_outputs_that_would_overwrite_or_reconvert_are_refused(tmp_path, capsys):
+    """In place, a file where the output folder must be, and an output folder inside the input."""
+    src = tmp_path / "in"
+    src.mkdir()
+    _tone(src / "a.wav")
+    before = (src / "a.wav").read_bytes()
+    assert main(["convert", str(src / "a.wav"), str(src / "a.wav"), "--rate", "8000"]) == 2
+    assert "a.wav: is the input; name another file to write" in capsys.readouterr().err
+    assert (src / "a.wav").read_bytes() == before
+    assert main(["convert", str(src), str(src / "a.wav"), "-q"]) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("a.wav: exists and is not a folder; a folder converts into a folder")
+    )
+    assert main(["convert", str(src), str(src), "-q"]) == 1
+    assert "is the input folder" in capsys.readouterr().err
+    for _ in range(2):  # the second run does not convert the first run's output
+        assert main(["convert", str(src), str(src / "out"), "-q"]) == 0
+        assert capsys.readouterr().err.strip() == "converted 1 file, 0 failed"
+    assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*.wav")) == ["a.wav", "out/a.wav"]
+    assert main(["convert", str(src / "a.wav"), str(tmp_path / "x.wav"), "--ext", ".flac"]) == 2
+    assert "--ext sets the extension of a folder's outputs" in capsys.readouterr().err

@@ -172,3 +172,25 @@ def test_audio_piped_in_is_read_from_standard_input(utterances, recording, tmp_p
         assert bad.returncode == 1 and b"Traceback" not in bad.stderr
         assert bad.stderr.decode().splitlines()[0].startswith(f"emovox: error: <stdin>: {why}")
         assert bad.stdout.decode().startswith(utterances[1])
+
+
+def test_several_files_timeline_tsv_has_tabs_and_reads_back(utterances, recording, tmp_path, capsys):
+    """``-o t.tsv`` of several files was comma-separated, and ``plot timeline`` refused it."""
+    out = tmp_path / "t.tsv"
+    assert main(["predict", str(recording), utterances[0], "--timeline", "-o", str(out), "-q"]) == 0
+    header = out.read_text().splitlines()[0]
+    assert header.split("\t")[:3] == ["source", "start", "end"] and "," not in header
+    png = ["-o", str(tmp_path / "t.png")]
+    assert main(["plot", "timeline", str(out), "--source", str(recording), *png]) == 0
+    assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+def test_a_full_disk_is_one_line(utterances, tmp_path, capsys):
+    import os
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    (tmp_path / "full.csv").symlink_to("/dev/full")
+    assert main(["predict", utterances[0], "-o", str(tmp_path / "full.csv")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["emovox: error: No space left on device"]

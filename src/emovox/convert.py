@@ -9,6 +9,7 @@ import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, find_audio, stream_audio
 from .errors import AudioError
+from .paths import display_path
 
 log = logging.getLogger("emovox.convert")
 
@@ -32,9 +33,10 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     src, dst = Path(src), Path(dst)
     fmt = _FORMATS.get(dst.suffix.lower())
     if fmt is None:
-        raise AudioError(
-            f"{dst}: cannot write {dst.suffix or 'no extension'}; use one of {', '.join(_FORMATS)}"
-        )
+        what = f"a {dst.suffix} file" if dst.suffix else "a name without an extension"
+        raise AudioError(f"{display_path(dst)}: cannot write {what}; use one of {', '.join(_FORMATS)}")
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise AudioError(f"{display_path(dst)}: is the input; name another file to write")
 
     def chunks():
         return stream_audio(src, rate, mono=mono, chunk_seconds=30.0)
@@ -77,7 +79,12 @@ def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[
     src, dst = Path(src), Path(dst)
     if ext is not None and ("." + ext.lstrip(".")).lower() not in _FORMATS:
         raise AudioError(f"--ext {ext}: cannot write it; use one of {', '.join(_FORMATS)}")
-    files = find_audio(src)
+    if dst.exists() and not dst.is_dir():
+        raise AudioError(f"{display_path(dst)}: exists and is not a folder; a folder converts into a folder")
+    if dst.resolve() == src.resolve():
+        raise AudioError(f"{display_path(dst)}: is the input folder; name another folder to write into")
+    # an output folder inside the input: its files are earlier outputs, not inputs
+    files = [f for f in find_audio(src) if not f.resolve().is_relative_to(dst.resolve())]
     if not files:
         raise AudioError(f"{src}: no audio files in this folder (looked for {', '.join(AUDIO_EXTENSIONS)})")
     plan, by_target = [], {}
@@ -123,7 +130,7 @@ def convert_tree(
         except AudioError as exc:
             failed.append((str(f), str(exc)))
         except Exception as exc:  # a writer failure must not stop a tree conversion
-            failed.append((str(f), f"{f}: {exc}"))
+            failed.append((str(f), f"{display_path(f)}: {exc}"))
     return done, failed
 
 

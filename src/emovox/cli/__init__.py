@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a disk that fills up, a folder that vanishes: after the checks, one line still
+        from ..paths import display_path
+
+        where = f"{display_path(exc.filename)}: " if exc.filename else ""
+        err(f"{where}{exc.strerror or exc}")
+        return 1
 
 
 if __name__ == "__main__":

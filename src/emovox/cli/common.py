@@ -180,7 +180,7 @@ def source_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--trim-db",
-        type=float,
+        type=finite_float,
         default=None,
         metavar="DB",
         help="hand-crafted features: cut leading and trailing audio more than DB below the loudest "
@@ -376,20 +376,50 @@ OUTPUTS = (
     ("reliability", "--reliability", "file"),
     ("confusion", "--confusion", "file"),
     ("json", "--json", "file"),
+    ("cache_dir", "--cache-dir", "folder"),
 )
 FILE_SUFFIXES = {".csv", ".tsv", ".json", ".parquet", ".png", ".wav", ".flac", ".ogg", ".opus", ".mp3"}
+#: the figure formats matplotlib writes (listed here: the CLI must not import matplotlib to check a name)
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps")
+#: the names an output option's format is read from; ``-o``'s are each command's ``output_suffixes``
+SUFFIXES = {
+    "plot": IMAGE_SUFFIXES,
+    "reliability": IMAGE_SUFFIXES,
+    "confusion": IMAGE_SUFFIXES,
+    "save": (".wav", ".flac"),
+    "json": (".json",),
+}
+
+
+def finite_float(text: str) -> float:
+    """An option's number: ``nan`` and ``inf`` are refused by argparse, with the option's name."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    return value
 
 
 def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
-    from ..paths import output_problem
+    from ..paths import display_path, output_problem
 
     for dest, option, kind in OUTPUTS:
         value = getattr(args, dest, None)
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str):
             continue
         if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
             option = "output"  # a positional argument (convert)
+        if not value.strip():
+            return f"{option} {value!r}: an empty name; name the {kind or 'file or folder'} to write"
+        suffixes = getattr(args, "output_suffixes", None) if dest == "output" else SUFFIXES.get(dest)
+        if suffixes and Path(value).suffix.lower() not in suffixes:
+            names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+            return f"{option} {display_path(value)}: expected a name ending in {names}"
         if kind is None and Path(value).suffix.lower() in FILE_SUFFIXES:
             kind = "file"
         if problem := output_problem(value, kind):
@@ -442,8 +472,8 @@ def argument_problem(args) -> str | None:
 
 
 def write_results(results: list[dict], path: str, labels: list[str]) -> None:
-    """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV (one row per input:
-    source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
+    """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV / TSV (one row per
+    input: source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
     import csv
     import json
 
@@ -463,7 +493,7 @@ def write_results(results: list[dict], path: str, labels: list[str]) -> None:
         "error",
     ]
     with open(out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols)
+        w = csv.DictWriter(fh, cols, delimiter="\t" if out.suffix.lower() == ".tsv" else ",")
         w.writeheader()
         for r in results:
             w.writerow(

@@ -48,7 +48,7 @@ def cmd_corpus_stats(args) -> int:
         )
         return 1
     print(
-        f"{len(df)} utterances, {df['speaker'].nunique()} speakers, "
+        f"{len(df)} utterances, {df['speaker'].nunique()} speaker{'s' if df['speaker'].nunique() != 1 else ''}, "
         f"{df['duration'].astype(float).sum() / 3600:.2f} h"
         if "duration" in df and df["duration"].notna().any()
         else f"{len(df)} utterances"
@@ -70,7 +70,11 @@ def cmd_corpus_stats(args) -> int:
 def cmd_convert(args) -> int:
     from ..convert import convert_file, convert_tree
     from ..errors import AudioError
+    from ..paths import display_path
 
+    if not args.input.strip():
+        err("input '': an empty name, not a file or folder")
+        return 2
     src = Path(args.input)
     if src.is_dir():
         try:  # a folder without audio, or two inputs with one output name: one line, before any writing
@@ -81,9 +85,15 @@ def cmd_convert(args) -> int:
             err(str(exc))
             return 1
         for _, msg in failed:
-            err(msg)
-        print(f"converted {len(done)} files, {len(failed)} failed", file=sys.stderr)
+            err(display_path(msg))
+        print(
+            f"converted {len(done)} file{'s' if len(done) != 1 else ''}, {len(failed)} failed",
+            file=sys.stderr,
+        )
         return 1 if failed else 0
+    if args.ext:
+        err("--ext sets the extension of a folder's outputs; for one file, the output's name sets it")
+        return 2
     convert_file(src, args.output, args.rate, not args.keep_channels)
     return 0
 
@@ -113,7 +123,7 @@ def register(sub) -> None:
     p.add_argument("--corpus", help="corpus name(s), comma-separated, one per root (detected when omitted)")
     p.add_argument("-o", "--output", required=True, help="manifest CSV to write")
     label_args(p)
-    p.set_defaults(func=cmd_corpus_scan)
+    p.set_defaults(func=cmd_corpus_scan, output_suffixes=(".csv",))
     p = corpus.add_parser(
         "stats",
         help="counts per emotion, speaker and gender",
@@ -148,8 +158,9 @@ def register(sub) -> None:
         "or for a folder input the folder to write into",
     )
     p.add_argument("--rate", type=int, default=16000, help="sample rate to write, in Hz (default 16000)")
-    p.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
-    p.add_argument("--keep-channels", action="store_true", help="keep every channel")
+    channels = p.add_mutually_exclusive_group()
+    channels.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
+    channels.add_argument("--keep-channels", action="store_true", help="keep every channel")
     p.add_argument("--ext", help="output extension for a tree (.wav, .flac, .ogg, .opus)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_convert)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .common import err, examples, write_results
+from .common import err, examples, finite_float, write_results
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -24,18 +24,25 @@ def vad_args(p: argparse.ArgumentParser) -> None:
         help="VAD mode; higher rejects more noise (default 2)",
     )
     g.add_argument(
-        "--min-length", type=float, default=None, help="drop speech shorter than this (s, default 0.3)"
+        "--min-length", type=finite_float, default=None, help="drop speech shorter than this (s, default 0.3)"
     )
     g.add_argument(
         "--max-length",
-        type=float,
+        type=finite_float,
         default=None,
         help="split longer speech into windows of this length (s, default 10)",
     )
-    g.add_argument("--overlap", type=float, default=None, help="overlap of those windows (s, default 1)")
-    g.add_argument("--padding", type=float, default=None, help="context kept around speech (s, default 0.2)")
     g.add_argument(
-        "--min-silence", type=float, default=None, help="a pause this long ends a segment (s, default 0.25)"
+        "--overlap", type=finite_float, default=None, help="overlap of those windows (s, default 1)"
+    )
+    g.add_argument(
+        "--padding", type=finite_float, default=None, help="context kept around speech (s, default 0.2)"
+    )
+    g.add_argument(
+        "--min-silence",
+        type=finite_float,
+        default=None,
+        help="a pause this long ends a segment (s, default 0.25)",
     )
 
 
@@ -270,7 +277,7 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
 
     cols = columns(labels, source=True) + ["error"]
     with open(output, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols)
+        w = csv.DictWriter(fh, cols, delimiter="\t" if str(output).lower().endswith(".tsv") else ",")
         w.writeheader()
         for r in results:
             if r.error is not None:
@@ -298,10 +305,14 @@ def register(sub) -> None:
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--device", help="input device index or part of its name (default: the system default)")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument(
+        "--duration", type=finite_float, help="stop after this many seconds (default: until Ctrl-C)"
+    )
     p.add_argument("--save", help="also save the recording to this WAV file")
     p.add_argument("--once", action="store_true", help="record --seconds once and predict the whole clip")
-    p.add_argument("--seconds", type=float, default=7.0, help="length of a --once recording (default 7)")
+    p.add_argument(
+        "--seconds", type=finite_float, default=7.0, help="length of a --once recording (default 7)"
+    )
     p.add_argument("--input", help="play this audio file instead of the microphone (in real time)")
     p.add_argument("--fast", action="store_true", help="with --input: read the file as fast as possible")
     p.add_argument(
@@ -309,7 +320,7 @@ def register(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="with --once: print JSON")
     vad_args(p)
-    p.set_defaults(func=cmd_listen)
+    p.set_defaults(func=cmd_listen, output_suffixes=(".csv", ".tsv", ".json"))
 
     p = sub.add_parser(
         "session",
@@ -323,7 +334,9 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("pictures", help="folder with one sub-folder of pictures per expected emotion")
-    p.add_argument("--seconds", type=float, default=7.0, help="how long each picture is shown (default 7)")
+    p.add_argument(
+        "--seconds", type=finite_float, default=7.0, help="how long each picture is shown (default 7)"
+    )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
     p.add_argument("--device", help="input device index or part of its name")
     p.add_argument("--input", help="take the reactions from this audio file instead of the microphone")

@@ -36,6 +36,12 @@ def _load_source(args, labels: bool = True):
         for rep in reports:
             if rep.skipped:
                 print(rep.summary(), file=sys.stderr)
+            if rep.n_files and not rep.n_rows:  # e.g. a --corpus that is not this folder's
+                raise CorpusError(
+                    f"{rep.root}: none of its {rep.n_files} audio files follows the {rep.corpus} convention"
+                )
+        if df.empty:
+            raise CorpusError(f"{', '.join(sources)}: no recordings found")
     named = ", ".join(sources)
     if labels or args.merge or args.emotions:  # features alone need no labels
         if "emotion" not in df:
@@ -265,7 +271,7 @@ def register(sub) -> None:
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
     engine_args(p, "folder of the Parquet partitions (default OUTPUT.parts)")
-    p.set_defaults(func=cmd_features)
+    p.set_defaults(func=cmd_features, output_suffixes=(".csv", ".parquet"))
 
     p = sub.add_parser(
         "evaluate",

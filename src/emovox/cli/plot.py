@@ -184,7 +184,7 @@ def _one_recording(segments: list[dict], src: Path, source: str | None) -> tuple
 
 
 def register(sub) -> None:
-    from .common import examples
+    from .common import IMAGE_SUFFIXES, examples, finite_float
 
     p = sub.add_parser(
         "plot",
@@ -211,10 +211,10 @@ def register(sub) -> None:
     )
     p.add_argument("-o", "--output", help="PNG to write (default: FILE's stem + _KIND.png here)")
     p.add_argument("--sr", type=int, default=16000, help="rate to analyse audio at (default 16000)")
-    p.add_argument("--start", type=float, default=0.0, help="audio: start at this time (s)")
+    p.add_argument("--start", type=finite_float, default=0.0, help="audio: start at this time (s)")
     p.add_argument(
         "--duration",
-        type=float,
+        type=finite_float,
         default=None,
         help="audio: plot only this many seconds (times count from --start)",
     )
@@ -229,4 +229,4 @@ def register(sub) -> None:
     p.add_argument(
         "--dpi", type=int, default=120, help="resolution of the PNG in dots per inch (default 120)"
     )
-    p.set_defaults(func=cmd_plot)
+    p.set_defaults(func=cmd_plot, output_suffixes=IMAGE_SUFFIXES)

@@ -26,12 +26,8 @@ def cmd_predict(args) -> int:
         from .batch import predict_command
 
         return predict_command(args)
-    timeline = args.timeline or args.plot
-    if not timeline and args.output and not args.output.lower().endswith((".csv", ".json")):
-        err(f"{args.output}: -o/--output must end in .csv or .json")
-        return 2
     with stdin_inputs(args) as shown:  # `-`: audio piped in
-        if timeline:
+        if args.timeline or args.plot:
             from .live import predict_timeline
 
             return predict_timeline(args, shown)
@@ -162,7 +158,9 @@ def register(sub) -> None:
         action="store_true",
         help="long recordings: cut into speech segments and give the emotion of each",
     )
-    p.add_argument("-o", "--output", help="save the results to .csv or .json (with --timeline: the segments)")
+    p.add_argument(
+        "-o", "--output", help="save the results to .csv, .tsv or .json (with --timeline: the segments)"
+    )
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
     engine_args(p, "folder of the Parquet results (default emovox-predictions)")
-    p.set_defaults(func=cmd_predict)
+    p.set_defaults(func=cmd_predict, output_suffixes=(".csv", ".tsv", ".json"))

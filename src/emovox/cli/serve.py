@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import err, examples
+from .common import err, examples, finite_float
 
 
 def _bad_option(args) -> str | None:
@@ -75,28 +75,31 @@ def register(sub) -> None:
         "--model", default=None, help="model directory or bundled model name (default: the bundled default)"
     )
     p.add_argument(
-        "--max-upload-mb", type=float, default=50.0, help="largest accepted upload in MiB (default 50)"
+        "--max-upload-mb", type=finite_float, default=50.0, help="largest accepted upload in MiB (default 50)"
     )
     p.add_argument(
-        "--timeout", type=float, default=30.0, help="per-request inference time limit in seconds (default 30)"
+        "--timeout",
+        type=finite_float,
+        default=30.0,
+        help="per-request inference time limit in seconds (default 30)",
     )
     p.add_argument("--workers", type=int, default=None, help="inference threads (default: CPUs, at most 4)")
     p.add_argument(
         "--timeline-after",
-        type=float,
+        type=finite_float,
         default=10.0,
         help="audio longer than this many seconds also gets a timeline (default 10)",
     )
     p.add_argument(
         "--max-seconds",
-        type=float,
+        type=finite_float,
         default=600.0,
         help="most seconds of audio one upload may decode to, checked from the header before "
         "decoding; longer answers 413 (default 600)",
     )
     p.add_argument(
         "--read-timeout",
-        type=float,
+        type=finite_float,
         default=30.0,
         help="seconds a client may take to send its request body; slower answers 408 (default 30)",
     )

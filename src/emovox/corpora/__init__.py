@@ -182,6 +182,8 @@ def scan_many(
     one corpus per root, or one for every root.
     """
     roots = list(roots)
+    if any(not str(r).strip() for r in roots):
+        raise CorpusError("'': an empty name, not a corpus folder")
     corpora = list(corpora) if corpora else [None] * len(roots)
     if len(corpora) == 1:
         corpora *= len(roots)
@@ -280,6 +282,8 @@ def shared_corpus(name: str, **kw) -> pd.DataFrame:
 
 def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
     """A manifest from either a manifest CSV or a corpus root folder."""
+    if not str(source).strip():  # Path("") is the current folder
+        raise CorpusError("'': an empty name, not a manifest file or corpus folder")
     source = Path(source)
     if not source.exists():
         raise CorpusError(f"{source}: no such manifest file or corpus folder")
