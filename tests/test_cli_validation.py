@@ -115,6 +115,12 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["listen", "--input", "{m}", "--overlap", "inf"], ["--overlap", "expected a number"]),
         (["convert", "", "{tmp}/out"], ["input ''", "an empty name"]),
         (["corpus", "stats", ""], ["''", "an empty name"]),
+        (["predict", "{m}", "-o", "{m}"], ["-o/--output", "is one of the inputs"]),
+        (["predict", "{m}", "--model", ""], ["model ''", "an empty name"]),
+        (["listen", "--input", "{m}", "--min-length", "20", "--max-length", "10"], ["must not exceed"]),
+        (["listen", "--fast"], ["--fast reads an --input file"]),
+        (["listen", "--input", "{m}", "--duration", "-1"], ["--duration -1", "seconds > 0"]),
+        (["listen", "--input", "{m}", "--seconds", "3"], ["--seconds is the length of a --once recording"]),
         (["plot", "counts", "{m}", "--counts"], ["--counts does not apply to plot counts"]),
         (["plot", "mel", "x.wav", "--by", "corpus"], ["--by does not apply to plot mel"]),
         (

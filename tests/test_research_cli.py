@@ -155,3 +155,15 @@ def test_bare_speakers_of_two_corpora_stay_two_people(emodb_rows, tmp_path):
     assert sorted(df["speaker"].unique()) == ["a:01", "a:02", "b:01", "b:02"]
     proto = make_protocol(df, "loso")
     assert len(proto.folds) == 4
+
+
+def test_a_utf16_manifest_is_read(emodb_rows, tmp_path):
+    """As Excel saves "Unicode text": it was taken for an MP3 ("an audio file, not a manifest")."""
+    from emovox.audio.sniff import sniff_format
+    from emovox.corpora import load_corpus
+
+    path = tmp_path / "u16.csv"
+    emodb_rows.to_csv(path, index=False, encoding="utf-16")
+    assert path.read_bytes()[:2] == b"\xff\xfe" and sniff_format(path.read_bytes()) is None
+    df = load_corpus(path)
+    assert list(df["path"]) == list(emodb_rows["path"]) and list(df["speaker"]) == list(emodb_rows["speaker"])

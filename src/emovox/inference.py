@@ -799,4 +799,6 @@ def load_model(
     """
     if model is not None and not isinstance(model, str | os.PathLike):
         raise ParameterError(f"model: expected a model directory or a bundled model's name, got {model!r}")
+    if model is not None and not os.fspath(model).strip():  # Path("") would be the current folder
+        raise ParameterError("model '': an empty name; give a model directory or a bundled model's name")
     return EmotionModel(resolve_model_path(model), check_speech=check_speech, emotions=emotions)

@@ -8,7 +8,21 @@ import os
 from pathlib import Path
 
 # Extensions emovox looks for when it walks a directory; decoding is decided by content, not name.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif", ".au", ".m4a", ".webm", ".aac")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".mp3",
+    ".aiff",
+    ".aif",
+    ".au",
+    ".caf",
+    ".w64",
+    ".m4a",
+    ".webm",
+    ".aac",
+)
 
 
 def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> list[Path]:

@@ -22,7 +22,8 @@ def sniff_format(data: bytes) -> str | None:
         return "flac"
     if head[:4] == b"OggS":
         return "ogg"
-    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    # an MPEG layer III frame sync (11 bits, layer 01): a UTF-16 text's byte-order mark FF FE is not one
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE6 == 0xE2):
         return "mp3"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "aiff"

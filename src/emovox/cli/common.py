@@ -404,6 +404,16 @@ def finite_float(text: str) -> float:
     return value
 
 
+def _is_input(output: str, args) -> bool:
+    """Whether ``output`` is a file the command reads (``predict m.csv -o m.csv`` replaced the manifest)."""
+    out = Path(output)
+    if not out.is_file():
+        return False
+    named = [getattr(args, a, None) for a in ("paths", "source", "root", "input")]
+    inputs = [x for v in named if v for x in ([v] if isinstance(v, str) else v)]
+    return any(Path(x).is_file() and Path(x).samefile(out) for x in inputs if x)
+
+
 def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work."""
     from ..paths import display_path, output_problem
@@ -424,6 +434,8 @@ def argument_problem(args) -> str | None:
             kind = "file"
         if problem := output_problem(value, kind):
             return f"{option} {problem}"
+        if _is_input(value, args):
+            return f"{option} {display_path(value)}: is one of the inputs; name another file to write"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
     if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:

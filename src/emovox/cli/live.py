@@ -71,6 +71,21 @@ def _source(args, sample_rate: int, duration: float | None = None):
     return Recorder(src, args.save) if getattr(args, "save", None) else src
 
 
+def _listen_problem(args) -> str | None:
+    """A ``listen`` setting that would be ignored or stop at once, as one line (before a device is opened)."""
+    given = {a.split("=")[0] for a in getattr(args, "argv", ())}
+    if args.duration is not None and args.duration <= 0:
+        return f"--duration {args.duration:g}: expected seconds > 0 (leave it out to listen until Ctrl-C)"
+    if args.seconds <= 0:
+        return f"--seconds {args.seconds:g}: expected seconds > 0"
+    if "--seconds" in given and not args.once:
+        return "--seconds is the length of a --once recording; --duration stops a live session"
+    if args.fast and not args.input:
+        return "--fast reads an --input file without waiting; a microphone cannot be read faster"
+    _vad_options(args)  # min > max length and the like: a ParameterError, one line
+    return None
+
+
 def _list_devices() -> int:
     from ..live import input_devices
 
@@ -93,6 +108,9 @@ def cmd_listen(args) -> int:
 
     if args.list_devices:
         return _list_devices()
+    if problem := _listen_problem(args):
+        err(problem)
+        return 2
     if not args.input:
         resolve_device(args.device)  # no device, no PortAudio: one line before the model is loaded
     if args.json and not args.once:

@@ -236,7 +236,12 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() in AUDIO_EXTENSIONS or sniff_format(file_head(path) or b""):
         raise CorpusError(f"{path}: an audio file, not a manifest; give a manifest CSV or a corpus folder")
     try:
-        df = pd.read_csv(path, dtype={"speaker": str, "emotion_code": str, "utt_id": str})
+        utf16 = (file_head(path) or b"")[:2] in (b"\xff\xfe", b"\xfe\xff")  # as Excel saves "Unicode text"
+        df = pd.read_csv(
+            path,
+            dtype={"speaker": str, "emotion_code": str, "utt_id": str},
+            encoding="utf-16" if utf16 else None,
+        )
     except Exception as exc:
         why = " ".join(str(exc).split())[:160]
         raise CorpusError(f"{path}: not a readable CSV manifest ({why})") from None

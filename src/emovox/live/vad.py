@@ -125,6 +125,10 @@ class VADOptions:
             raise ParameterError(f"VAD frame must be 10, 20 or 30 ms, got {self.frame_ms}")
         if min(self.min_length, self.padding, self.overlap, self.min_silence) < 0:
             raise ParameterError("VAD lengths must not be negative")
+        if self.min_length > self.max_length:
+            raise ParameterError(
+                f"VAD min_length ({self.min_length:g} s) must not exceed max_length ({self.max_length:g} s)"
+            )
         if self.max_length <= self.overlap or self.max_length <= 2 * self.padding:
             raise ParameterError(
                 f"VAD max_length ({self.max_length:g} s) must exceed the overlap "
