@@ -107,8 +107,12 @@ def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, 
         np.testing.assert_allclose([row.prob_sad, row.prob_angry], [want["sad"], want["angry"]], atol=1e-6)
         assert abs(row.prob_sad + row.prob_angry - 1) < 1e-9
     # the same folder with other emotions is another job; an unknown emotion fails before any work
-    with pytest.raises(EmovoxError):
+    with pytest.raises(EmovoxError, match=r"another job .*; use another --output-dir, or --overwrite"):
         batch.predict(paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False)
+    s = batch.predict(
+        paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False, overwrite=True
+    )
+    assert s.n_ok == 6 and len([c for c in batch.read_results(tmp_path) if c.startswith("prob_")]) > 2
     with pytest.raises(ParameterError, match="unknown: boredom"):
         batch.predict(
             paths[:6], tiny_model, engine="local", output_dir=tmp_path / "b", emotions="sad,boredom"

@@ -116,6 +116,7 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["convert", "", "{tmp}/out"], ["input ''", "an empty name"]),
         (["corpus", "stats", ""], ["''", "an empty name"]),
         (["predict", "{m}", "-o", "{m}"], ["-o/--output", "is one of the inputs"]),
+        (["predict", "{m}", "--overwrite"], ["--overwrite goes with --engine dask"]),
         (["predict", "{m}", "--model", ""], ["model ''", "an empty name"]),
         (["listen", "--input", "{m}", "--min-length", "20", "--max-length", "10"], ["must not exceed"]),
         (["listen", "--fast"], ["--fast reads an --input file"]),

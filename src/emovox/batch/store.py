@@ -180,7 +180,7 @@ def check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
         if old != identity:
             raise EmovoxError(
                 f"{out}: holds the results of another job ({_describe(old)}); "
-                "use another --output-dir, or overwrite=True"
+                "use another --output-dir, or --overwrite (overwrite=True in Python) to replace them"
             )
         if job == old_job:  # the side files get the names Parquet readers skip
             os.replace(old_job, out / JOB_FILE)

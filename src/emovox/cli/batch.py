@@ -59,6 +59,7 @@ def predict_command(args: Any) -> int:
             output_dir=args.output_dir or "emovox-predictions",
             progress=not getattr(args, "quiet", False),
             retry_failed=getattr(args, "retry_failed", False),
+            overwrite=getattr(args, "overwrite", False),
             emotions=getattr(args, "emotions", None),
         )
     except Terminated as exc:
@@ -95,6 +96,7 @@ def features_command(args: Any, manifest) -> int:
             n_workers=args.jobs,
             progress=not args.quiet,
             retry_failed=getattr(args, "retry_failed", False),
+            overwrite=getattr(args, "overwrite", False),
         )
     except Terminated as exc:
         return _terminated(exc)

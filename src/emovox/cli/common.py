@@ -113,6 +113,11 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
         action="store_true",
         help="with --engine dask: recompute the files whose earlier row in the folder is an error",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --engine dask: replace the results of a different job in --output-dir",
+    )
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -472,7 +477,11 @@ def argument_problem(args) -> str | None:
     if getattr(args, "engine", None) == "local" and not getattr(args, "address", None):
         given = [
             o
-            for o, a in (("--output-dir", "output_dir"), ("--retry-failed", "retry_failed"))
+            for o, a in (
+                ("--output-dir", "output_dir"),
+                ("--retry-failed", "retry_failed"),
+                ("--overwrite", "overwrite"),
+            )
             if getattr(args, a)
         ]
         if given:
