@@ -52,7 +52,10 @@ class InferenceRunner:
         except TimeoutError:
             stop.set()  # a queued job never starts; a running one stops at its next check
             raise ApiError(
-                504, "timeout", f"inference took longer than the {self.timeout:g} s per-request limit"
+                504,
+                "timeout",
+                f"inference took longer than the {self.timeout:g} s per-request limit; send a shorter "
+                "recording, or ask for no timeline (?timeline=0), or start the server with a longer --timeout",
             ) from None
 
     def close(self) -> None:

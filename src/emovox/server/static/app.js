@@ -35,10 +35,10 @@ function pill(label) {
   return el("span", { class: "pill", style: { background: colour(label) } }, label);
 }
 
-async function postAudio(path, blob, filename) {
+async function postAudio(path, blob, filename, signal) {
   const form = new FormData();
   form.append("file", blob, filename);
-  const response = await fetch(path, { method: "POST", body: form });
+  const response = await fetch(path, { method: "POST", body: form, signal });
   let body;
   try { body = await response.json(); } catch { body = { error: `server answered ${response.status}` }; }
   if (!response.ok) throw new Error(body.error || `server answered ${response.status}`);
@@ -221,18 +221,27 @@ function renderTimeline(segments, duration) {
   }
 }
 
+let pending = null;  // the upload whose answer the page waits for: a newer one cancels it
+
 async function analyse(blob, filename) {
+  if (pending) pending.abort();  // an older, slower answer must never replace this one's
+  const mine = pending = new AbortController();
   showError("");
   $("result").hidden = true;  // never show the previous recording's answer under the spinner or an error
   $("busy").hidden = false;
   document.body.dataset.state = "busy";
   try {
-    renderResult(await postAudio("/v1/predict", blob, filename), blob);
+    const body = await postAudio("/v1/predict", blob, filename, mine.signal);
+    if (mine === pending) renderResult(body, blob);
   } catch (e) {
+    if (mine !== pending) return;  // cancelled by a newer upload
     showError(e.message);
     document.body.dataset.state = "error";
   } finally {
-    $("busy").hidden = true;
+    if (mine === pending) {
+      pending = null;
+      $("busy").hidden = true;
+    }
   }
 }
 
