@@ -156,6 +156,25 @@ def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
     print(f"screenshot: {path}")
 
 
+def test_a_newer_upload_is_never_replaced_by_an_older_slower_one(page, server, tmp_path):
+    """Choosing a short file while a long one is analysed: the long one's late answer was shown over it."""
+    from emovox import load_audio
+
+    _open(page, server)
+    slow = tmp_path / "slow.wav"
+    slow.write_bytes(wav_bytes(np.concatenate([long_recording()] * 4), 16000))  # about 2 minutes
+    quick = tmp_path / "quick.wav"
+    quick.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+    page.set_input_files("#file", str(slow))
+    page.wait_for_selector("body[data-state=busy]")
+    page.set_input_files("#file", str(quick))
+    page.wait_for_selector("body[data-state=result]")
+    assert page.inner_text("#result-source").startswith("quick.wav")
+    page.wait_for_timeout(8000)  # longer than the slow file takes: its answer would have arrived
+    assert page.inner_text("#result-source").startswith("quick.wav")
+    assert page.locator("#busy").is_hidden() and page.locator("#error").is_hidden()
+
+
 def test_no_speech_is_said_and_a_voice_replaces_it(page, server, model, shots, tmp_path):
     from emovox import load_audio
 
