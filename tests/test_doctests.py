@@ -12,7 +12,7 @@ import pytest
 import emovox
 
 # Modules whose import needs an optional extra that a minimal install lacks are skipped, not failed.
-MODULES = sorted(
+MODULES = ["emovox"] + sorted(
     m.name
     for m in pkgutil.walk_packages(emovox.__path__, "emovox.")
     if ".models_data" not in m.name and not m.name.endswith("__main__")

@@ -130,3 +130,67 @@ def test_short_files_take_the_whole_signal_path(tmp_path):
     (a,) = model.predict_files([p])
     b = model.predict_signal(load_audio(p, SR), str(p))
     assert a.label == b.label and a.probabilities == b.probabilities
+
+
+# ---------------------------------------------------------------- the emotion of a recording of sentences
+EMODB_MIX = ["03a01Wa", "03a02Wb", "03a05Wa", "03a02Ta", "03a04Ta", "03a01Nc"]  # angry x3, sad x2, neutral
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    from .conftest import EMODB, need
+
+    return [load_audio(need(EMODB / "wav" / f"{n}.flac"), SR) for n in EMODB_MIX]
+
+
+def _join(parts, pause: np.ndarray) -> np.ndarray:
+    out = []
+    for y in parts:
+        out += [y, pause]
+    return np.concatenate(out)
+
+
+def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tmp_path):
+    """Over 10 s, the whole recording's probabilities are its speech segments' averaged by duration, by
+    every path: pooled features named emotions no sentence had (surprised for angry, sad and neutral)."""
+    import emovox
+    from emovox.live import timeline
+    from emovox.live.timeline import segments_proba
+
+    model = emovox.load_model()
+    y = _join(sentences, np.zeros(SR // 2, np.float32))
+    segs = timeline(y, model)
+    p, seconds = segments_proba(model, segs)
+    assert 0.6 * sum(s.size for s in sentences) / SR < seconds <= y.size / SR
+    pred = model.predict_signal(y, "mix")
+    np.testing.assert_allclose([pred.probabilities[k] for k in model.labels], p, atol=1e-6)
+    assert pred.label in {s.emotion for s in segs if s.speech}
+    path = tmp_path / "mix.flac"
+    sf.write(path, y, SR)
+    (by_file,) = model.predict_files([path])
+    by_stream = model.predict_stream(path.read_bytes())
+    for other in (by_file, by_stream):
+        np.testing.assert_allclose(
+            [other.probabilities[k] for k in model.labels], p, atol=2e-3
+        )  # the stream is decoded in chunks: the same up to resampling at chunk edges
+    # the four answers of one whole recording agree with its segments, under --emotions too
+    four = model.predict_signal(y, "mix", emotions="four")
+    assert four.label in {"angry", "sad", "neutral", "happy"}
+
+
+def test_noise_between_sentences_counts_for_nothing():
+    """A happy RAVDESS sentence, a 4 s pause, the sentence again, under a -40 dBFS noise floor (10 dB under
+    the speech): pooled with the speech, the noisy pause turned happy 0.87 into happy (uncertain) 0.35."""
+    import emovox
+
+    from .conftest import RAVDESS, need
+
+    model = emovox.load_model()
+    s = load_audio(need(RAVDESS / "Actor_02" / "03-01-03-02-01-01-02.flac"), SR)
+    clean = np.concatenate([s, np.zeros(4 * SR, np.float32), s])
+    a = model.predict_signal(clean, "clean")
+    assert a.label == "happy" and a.confidence > 0.8
+    for seed in (0, 1):
+        floor = 10 ** (-40 / 20) * np.random.default_rng(seed).standard_normal(clean.size)
+        b = model.predict_signal(clean + floor.astype(np.float32), "noisy")
+        assert b.label == "happy" and b.confidence > 0.7 and not b.uncertain, b

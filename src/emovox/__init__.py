@@ -19,12 +19,37 @@ __all__ = [
 ]
 
 
-def load_model(path=None, *, check_speech=True, emotions=None):
-    """Load a model directory, or the bundled default model when ``path`` is None (see :mod:`emovox.inference`:
-    ``check_speech``, ``emotions``)."""
+def load_model(model=None, *, check_speech=True, emotions=None):
+    """Load a model: a model directory, a bundled model by name, or the bundled default.
+
+    Parameters
+    ----------
+    model : str or path, optional
+        A model directory (``emovox train -o DIR``), or a bundled model's name (``"default"``,
+        ``"classical"``); the bundled default when None.
+    check_speech : bool
+        Check that the audio holds speech before giving it an emotion (default); False gives an emotion
+        to any audio.
+    emotions : str or list of str, optional
+        Predict over these emotions only (``"angry,happy,neutral,sad"``, ``"four"``...), probabilities
+        renormalised over them.
+
+    Returns
+    -------
+    emovox.inference.EmotionModel
+
+    Examples
+    --------
+    >>> import emovox
+    >>> model = emovox.load_model()
+    >>> model.labels
+    ['angry', 'disgust', 'fearful', 'happy', 'neutral', 'sad', 'surprised']
+    >>> emovox.load_model("classical", emotions="four").labels
+    ['angry', 'happy', 'neutral', 'sad']
+    """
     from .inference import load_model as _load
 
-    return _load(path, check_speech=check_speech, emotions=emotions)
+    return _load(model, check_speech=check_speech, emotions=emotions)
 
 
 def __getattr__(name: str):

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 #: Models that ship inside the package, by name.
 BUNDLED_DIR = Path(__file__).parent / "models_data"
 DEFAULT_MODEL = "default"
+#: A recording longer than this gets the emotion of its speech segments (EmotionModel.timeline_prediction):
+#: a few sentences, with pauses and whatever sounds between them.
+SEGMENTS_AFTER_SECONDS = 10.0
 #: Long recordings get the speech check block by block (see EmotionModel.speech_stream).
 SPEECH_BLOCK_SECONDS = 180.0
 #: A recording the speech head rejects as a whole is searched for a voice in windows this long (half
@@ -168,9 +171,10 @@ class EmotionModel:
     ``check_speech``: every prediction (:meth:`predict`, :meth:`predict_signal`, :meth:`predict_files`,
     :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
     (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
-    (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`; long recordings
-    :meth:`speech_stream`, then :meth:`voice_embedding`); no emotion is given to what fails.
-    ``emotions``: predict over these emotions only (probabilities renormalised over them).
+    (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`); no emotion is given to what
+    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` gets the emotion of its speech segments
+    (:meth:`timeline_prediction`). ``emotions``: predict over these emotions only (probabilities
+    renormalised over them).
     """
 
     def __init__(
@@ -478,22 +482,63 @@ class EmotionModel:
         return load_audio(item, self.sample_rate)
 
     def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
-        """Probabilities for a path, bytes, an array of samples (``sr`` is its rate), or a list / manifest
-        of them: shape ``(n, n_labels)``, always 2-D as scikit-learn's (one row for a single input).
+        """Calibrated probabilities of each input, always 2-D as scikit-learn's.
 
-        An array is one recording, 1-D or with channels (``(n, channels)`` or ``(channels, n)``, as
-        :func:`emovox.audio.float_mono` reads it); several recordings are a list. Like scikit-learn's, it
-        scores whatever it is given: there is no speech check here, so silence gets probabilities too;
-        :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check for speech first. Errors
-        raise; use :meth:`predict_files` to carry on past bad files.
+        Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
+        gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
+        for speech first. Errors raise; use :meth:`predict_files` to carry on past bad files.
+
+        Parameters
+        ----------
+        inputs : path, bytes, array, or list of them
+            A file path, an encoded file's bytes, or an array of samples: one recording, 1-D or with
+            channels (``(n, channels)`` or ``(channels, n)``, as :func:`emovox.audio.float_mono` reads
+            it). Several recordings are a list.
+        sr : int, optional
+            The sample rate of arrays (required for them; files carry their own).
+
+        Returns
+        -------
+        ndarray, shape (n_inputs, len(labels))
+            Rows sum to 1; columns in :attr:`labels` order (one row for a single input).
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model = emovox.load_model()
+        >>> noise = synthetic.white_noise(2.0)
+        >>> p = model.predict_proba(noise, sr=16000)
+        >>> p.shape, round(float(p.sum()), 6)
+        ((1, 7), 1.0)
         """
         items = [inputs] if _is_single(inputs) else _as_list(inputs)
         rows = [self.proba_signal(self._load(x, sr)) for x in items]
         return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
 
     def predict(self, inputs, sr: int | None = None):
-        """The most probable emotion: one label for a single input, a list for several; None for an input
-        without speech (see :meth:`predict_signal` for the reason and the probabilities)."""
+        """The most probable emotion of each input, after the speech check.
+
+        Parameters
+        ----------
+        inputs : path, bytes, array, or list of them
+            As :meth:`predict_proba` takes them.
+        sr : int, optional
+            The sample rate of arrays.
+
+        Returns
+        -------
+        str or None, or list of them
+            One label for a single input, a list for several; None for an input without speech (see
+            :meth:`predict_signal` for the reason and the probabilities).
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> emovox.load_model().predict([synthetic.white_noise(2.0), synthetic.silence(1.0)], sr=16000)
+        [None, None]
+        """
         if _is_single(inputs):
             return self.predict_signal(self._load(inputs, sr)).label
         return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
@@ -505,17 +550,92 @@ class EmotionModel:
         emotions: Sequence[str] | str | None = None,
         sr: int | None = None,
     ) -> Prediction:
-        """The :class:`Prediction` of one signal at ``sr`` Hz (default :attr:`sample_rate`): the speech
-        check first (when :attr:`check_speech`), then calibrated probabilities and the ``uncertain`` flag;
-        ``emotions``: over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
-        Integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`); a signal
-        shorter than 0.1 s raises, as :func:`emovox.audio.load_audio` does."""
+        """The :class:`Prediction` of one signal: the speech check first (when :attr:`check_speech`), then
+        calibrated probabilities and the ``uncertain`` flag.
+
+        Parameters
+        ----------
+        y : ndarray
+            The samples, float or integer (scaled), 1-D or with channels (averaged; see
+            :func:`emovox.audio.float_mono`). A signal shorter than 0.1 s raises, as
+            :func:`emovox.audio.load_audio` does.
+        source : str
+            How the prediction names the signal.
+        emotions : str or list of str, optional
+            Over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
+        sr : int, optional
+            The sample rate of ``y`` (default :attr:`sample_rate`).
+
+        Returns
+        -------
+        Prediction
+            ``speech`` False with a ``reason`` and no emotion when the signal holds no speech.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> pred = emovox.load_model().predict_signal(synthetic.tone(220.0, 2.0), "tone.wav")
+        >>> pred.speech, pred.label
+        (False, None)
+        """
         rate = self.sample_rate if sr is None else sr
-        y = load_audio(np.asarray(y), self.sample_rate, input_sr=rate, name=source)
+        return self._predict(
+            load_audio(np.asarray(y), self.sample_rate, input_sr=rate, name=source), source, emotions
+        )
+
+    def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:
+        """:meth:`predict_signal` of a mono signal at :attr:`sample_rate`."""
+        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            return self.timeline_prediction(lambda: iter([y]), source, emotions)[0]
         no_speech, e = self.embed_speech(y, source)
         if no_speech is not None:
             return no_speech
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
+
+    def timeline_prediction(
+        self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
+    ) -> tuple[Prediction, list]:
+        """A recording's timeline, and the emotion of the whole recording from it.
+
+        The whole recording's emotion is its speech segments' probabilities averaged by duration
+        (:func:`emovox.live.timeline.segments_proba`): pauses, noise and music between the sentences count
+        for nothing, and sentences of different emotions give one of theirs. The emotion of a recording
+        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of consecutive mono chunks at :attr:`sample_rate` (e.g.
+            ``lambda: emovox.audio.stream_audio(path)``, or ``lambda: iter([y])``); read twice with
+            :attr:`check_speech` (the whole recording's signal check, whose final verdict stands).
+        source : str
+            How the prediction names the recording.
+        emotions : str or list of str, optional
+            The whole recording's answer over these of :attr:`labels` only (the segments keep them all).
+
+        Returns
+        -------
+        prediction : Prediction
+        segments : list of emovox.live.Segment
+            Every segment, with and without speech (empty when the whole recording holds none).
+        """
+        from .live.timeline import iter_timeline, segments_proba
+
+        check = self.speech_stream(chunks) if self.check_speech else None
+        if result := self._verdict(check, source):
+            return result, []
+        segments = list(iter_timeline(chunks(), self))
+        p, _ = segments_proba(self, segments)
+        if p is None:
+            reasons = [s.reason for s in segments if s.reason]
+            why = (
+                max(set(reasons), key=reasons.count)
+                if reasons
+                else "the voice-activity detector found no speech"
+            )
+            return Prediction(source, speech=False, reason=why), segments
+        return self.make_prediction(source, p, emotions), segments
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -563,8 +683,8 @@ class EmotionModel:
         emotions: Sequence[str] | None = None,
         max_seconds: float | None = None,
     ) -> Prediction:
-        """The :class:`Prediction` of a long file (or encoded bytes), read window by window in bounded memory
-        (:meth:`speech_stream`, then :meth:`embed_stream`); errors raise :class:`EmovoxError`."""
+        """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
+        (:meth:`speech_stream`, then :meth:`timeline_prediction`); errors raise :class:`EmovoxError`."""
         from .audio import DEFAULT_MIN_DURATION, stream_audio
 
         name = name or _source_name(source)
@@ -578,25 +698,36 @@ class EmotionModel:
                 name=name,
             )
 
-        check = self.speech_stream(chunks) if self.check_speech else None
-        if result := self._verdict(check, name):
-            return result
-        e, reason = self.voice_embedding(self.embed_stream(chunks), check, chunks)
-        if reason:
-            return Prediction(name, speech=False, reason=reason)
-        return self.make_prediction(name, self.proba_from_embeddings(e)[0], emotions)
+        return self.timeline_prediction(chunks, name, emotions)[0]
 
     def predict_files(
         self, paths: Iterable[str | os.PathLike], same_speaker: bool = False, same_channel: bool = False
     ) -> Iterator[Prediction]:
-        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set.
+        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set,
+        and the others are still predicted.
 
-        A folder stands for every audio file under it, as at the command line.
+        Parameters
+        ----------
+        paths : path, bytes, or iterable of them
+            Files (or encoded bytes); a folder stands for every audio file under it, as at the command
+            line. A file longer than two minutes is read window by window (:meth:`predict_stream`).
+        same_speaker : bool
+            The files are recordings of one speaker: every file is embedded first, then all are scored
+            together with speaker adaptation (:meth:`proba_session`).
+        same_channel : bool
+            They share a recording channel: the same, with the channel's offset removed only as far as
+            the batch's predictions spread over the emotions (safe on a batch of one emotion).
 
-        ``same_speaker``: the files are recordings of one speaker; every file is embedded first, then all
-        are scored together with speaker adaptation (:meth:`proba_session`). ``same_channel``: they share
-        a recording channel; the same, with the channel's offset removed only as far as the batch's
-        predictions spread over the emotions (safe on a batch of one emotion).
+        Yields
+        ------
+        Prediction
+            One per file, in order.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
+        ...     print(pred.source, pred.label if pred.ok else pred.error)
         """
         channel = same_channel and not same_speaker
         together = same_speaker or same_channel  # scored as one session
@@ -620,12 +751,12 @@ class EmotionModel:
                 continue
             try:
                 if not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
-                    yield self.predict_stream(path, name)  # long: window by window, never held whole
-                    continue
-                y = load_audio(path, self.sample_rate, name=name)
-                result, e = self.embed_speech(y, name)
-                if result is None:
-                    result = e if together else self.proba_from_embeddings(e)[0]
+                    result = self.predict_stream(path, name)  # long: window by window, never held whole
+                elif not together:
+                    result = self._predict(load_audio(path, self.sample_rate, name=name), name)
+                else:
+                    no_speech, e = self.embed_speech(load_audio(path, self.sample_rate, name=name), name)
+                    result = e if no_speech is None else no_speech
             except EmovoxError as exc:
                 result = Prediction(name, error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
@@ -633,7 +764,7 @@ class EmotionModel:
             if together:
                 done.append((name, result))
             else:
-                yield result if isinstance(result, Prediction) else self.make_prediction(name, result)
+                yield result
         good = [(src, e) for src, e in done if not isinstance(e, Prediction)]
         probs = iter(self.proba_session([e for _, e in good], channel) if good else [])
         for src, e in done:

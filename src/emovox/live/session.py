@@ -28,7 +28,7 @@ from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
 from .sources import open_source
-from .timeline import classify, resolve_model
+from .timeline import classify, resolve_model, segments_proba
 from .vad import Segmenter, VADOptions
 
 __all__ = [
@@ -100,14 +100,11 @@ def react(
     model's speech check only) gives ``(None, None, {}, 0)``.
     """
     seg = Segmenter(int(model.sample_rate), options)
-    segs = [s for s in (classify(model, s) for s in seg.feed(y) + seg.flush()) if s.speech]
-    if not segs:  # silence, or only sounds that are not a voice
+    p, seconds = segments_proba(model, (classify(model, s) for s in seg.feed(y) + seg.flush()))
+    if p is None:  # silence, or only sounds that are not a voice
         return None, None, {}, 0.0
-    w = np.array([s.duration for s in segs])
-    P = np.stack([[s.probabilities[lab] for lab in model.labels] for s in segs])
-    p = (w[:, None] * P).sum(axis=0) / w.sum()
     i = int(np.argmax(p))
-    return model.labels[i], float(p[i]), dict(zip(model.labels, map(float, p), strict=True)), float(w.sum())
+    return model.labels[i], float(p[i]), dict(zip(model.labels, map(float, p), strict=True)), seconds
 
 
 def run_session(

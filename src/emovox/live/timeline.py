@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..audio import check_cancelled
 from ..errors import EmovoxError
 from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
@@ -75,6 +76,23 @@ def _set(model, seg: Segment, p: np.ndarray) -> None:
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
     seg.uncertain = bool(p[i] < getattr(model, "uncertain_below", 0.0))
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
+
+
+def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | None, float]:
+    """The emotion of a recording from its timeline: the speech segments' probabilities (over
+    ``model.labels``) averaged by duration, and the seconds of speech they cover; ``(None, 0.0)`` without
+    a speech segment.
+
+    An average of probabilities, not of features or log-probabilities: a recording whose sentences are
+    angry, sad and neutral gets one of those, where pooled features (a geometric mean of the sentences'
+    probabilities) can name an emotion none of them has.
+    """
+    speech = [s for s in segments if s.speech and s.probabilities]
+    if not speech:
+        return None, 0.0
+    w = np.array([s.end - s.start for s in speech], dtype=np.float64)
+    P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
+    return (w[:, None] * P).sum(axis=0) / max(w.sum(), 1e-9), float(w.sum())
 
 
 def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> list[Segment]:
@@ -166,6 +184,7 @@ def iter_timeline(
                 if on_chunk is not None:
                     on_chunk(chunk, seen / sr)
                 for s in seg.feed(chunk):
+                    check_cancelled()  # a server request past its time limit stops between segments
                     yield _finish(model, s, keep_samples, keep_embeddings)
         except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
             interrupted = True

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import check_cancelled, load_audio
+from ..audio import load_audio
 from ..audio.sniff import SNIFF_BYTES, file_head, sniff_format
 from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
 from .errors import ApiError
@@ -165,25 +165,29 @@ def analyse(
     declared = audio_duration(data) if sniff_format(_head(data)) else None
     if declared and declared > STREAM_AFTER_SECONDS:
         return _analyse_long(model, data, name, declared, timeline_after, emotions, max_seconds, t0)
+    from ..inference import SEGMENTS_AFTER_SECONDS
+
     y = decode(model, data, name, max_seconds)
     duration = y.size / model.sample_rate
+    segments, why = None, None
     try:
-        pred = model.predict_signal(y, name, emotions=emotions)
+        if duration > max(timeline_after, SEGMENTS_AFTER_SECONDS):  # one pass gives both
+            pred, segs = model.timeline_prediction(lambda: iter([y]), name, emotions)
+            segments = [_segment(s, model, emotions) for s in segs]
+        else:
+            pred = model.predict_signal(y, name, emotions=emotions)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
-    out = _answer(model, pred, emotions)
-    out.update(duration=round(duration, 3))
-    if not pred.speech:
-        out.update(elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
-        return out
-    segments, why = None, None
-    if duration > timeline_after:
+    if pred.speech and segments is None and duration > timeline_after:
         try:
             segments = _timeline(model, y, emotions)
         except (ImportError, EmovoxError) as exc:  # e.g. webrtcvad missing: still answer the prediction
             why = f"no timeline: {exc}"
             log.warning("%s: %s", name, why)
-    out.update(timeline=segments, timeline_error=why, elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    out = _answer(model, pred, emotions)
+    out.update(duration=round(duration, 3), elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
+    if pred.speech:
+        out.update(timeline=segments, timeline_error=why)
     return out
 
 
@@ -200,7 +204,6 @@ def _analyse_long(
     """:func:`analyse` of a long upload (``duration`` seconds, from its header), window by window: the decoded
     audio is never held whole."""
     from ..audio import DEFAULT_MIN_DURATION, stream_audio
-    from ..live import iter_timeline
 
     def chunks():
         return stream_audio(
@@ -213,17 +216,10 @@ def _analyse_long(
         )
 
     try:
-        pred = model.predict_stream(data, name, emotions=emotions, max_seconds=max_seconds)
+        pred, segs = model.timeline_prediction(chunks, name, emotions)  # the timeline is on the way
         out = _answer(model, pred, emotions)
         if pred.speech and duration > timeline_after:
-            try:
-                segments = [
-                    _segment(seg, model, emotions)
-                    for seg in iter_timeline(chunks(), model, on_chunk=lambda c, t: check_cancelled())
-                ]
-                out.update(timeline=segments)
-            except ImportError as exc:
-                out.update(timeline_error=f"no timeline: {exc}")
+            out.update(timeline=[_segment(seg, model, emotions) for seg in segs])
     except AudioLimitError as exc:
         raise ApiError(413, "audio_too_long", _message(exc, data)) from None
     except Cancelled:
