@@ -84,6 +84,8 @@ def test_emotions_per_call_take_what_load_model_takes(model, angry):
     assert len(model.predict_signal(y, emotions="four").probabilities) == 4
     with pytest.raises(ParameterError, match="at least two"):
         model.predict_signal(y, emotions="angry")
+    with pytest.raises(ParameterError, match=r"at least two different .* \(angry named twice\)"):
+        model.predict_signal(y, emotions="angry,anger")
 
 
 @pytest.mark.parametrize("sr", [True, 1, 10, "16000", 16000.5, 10**7])

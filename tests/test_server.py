@@ -198,7 +198,7 @@ def test_413_declared_length(client):
         client.post("/v1/predict", content=big, headers={"content-type": "audio/wav"}),
         413,
         "upload limit of 2.0 MiB",  # in MiB, as --max-upload-mb counts (and the page shows it)
-        "(2.0 MiB (",
+        "(2.0 MiB, 2097153 bytes)",
     )
 
 

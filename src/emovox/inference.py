@@ -100,8 +100,9 @@ def chosen_emotions(
             wanted.append(e.strip())
     unknown = [e for e in wanted if e not in labels]
     if unknown or len(set(wanted)) < 2:
+        twice = "" if unknown or len(wanted) < 2 else f" ({', '.join(dict.fromkeys(wanted))} named twice)"
         raise ParameterError(
-            f"{option}: expected at least two of {', '.join(labels)}"
+            f"{option}: expected at least two different emotions of {', '.join(labels)}{twice}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
     return list(dict.fromkeys(wanted))

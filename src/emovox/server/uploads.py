@@ -125,7 +125,7 @@ class SpooledBody:
 
 def _mb(n: int) -> str:
     """Bytes as a person reads them in an error (MiB, as ``--max-upload-mb`` counts)."""
-    return f"{n / 2**20:.1f} MiB ({n} bytes)" if n >= 2**20 else f"{n} bytes"
+    return f"{n / 2**20:.1f} MiB, {n} bytes" if n >= 2**20 else f"{n} bytes"
 
 
 async def read_body(request: Request, limit: int, timeout: float | None = None) -> SpooledBody:

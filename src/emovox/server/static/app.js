@@ -108,6 +108,13 @@ function micAvailable() {
 }
 
 /* ------------------------------------------------------------------ model */
+function worstEce(h) {
+  // the mean hides the corpus the temperature suits least: say which, and how far off it is
+  if (!h || !h.per_corpus) return "";
+  const [name, worst] = Object.entries(h.per_corpus).reduce((a, b) => ((b[1].ece ?? 0) > (a[1].ece ?? 0) ? b : a));
+  return worst.ece != null ? ` (worst: ${name} ${worst.ece.toFixed(3)})` : "";
+}
+
 async function loadModel() {
   try {
     const r = await fetch("/v1/model");
@@ -131,7 +138,7 @@ async function loadModel() {
     ["Unweighted accuracy (unseen speakers of its training corpora)", m.ua != null ? `${pct(m.ua)} UA (chance ${pct(1 / MODEL.labels.length)})` : "not measured"],
     ["In-domain protocol", m.protocol ? `${m.protocol}${m.speaker_independent ? ", speaker-independent" : ", NOT speaker-independent"}` : "—"],
     ...(MODEL.metrics_channel_adapted ? [["Adapted to a channel (--same-channel, a batch of one microphone or collection)", `${pct(MODEL.metrics_channel_adapted.ua)} UA on unseen corpora, every recording of a corpus scored together`]] : []),
-    ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}`]] : []),
+    ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}${worstEce(h)}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
     ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
     ["Version", `written by emovox ${MODEL.version}, served by ${MODEL.emovox_version}`],
