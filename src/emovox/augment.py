@@ -417,6 +417,10 @@ def mixup(
         One-hot or soft labels ``(batch, n_classes)``.
     alpha : float
         ``lam ~ Beta(alpha, alpha)`` unless ``lam`` is given.
+    rng : numpy.random.Generator, int or None
+        Generator (or seed for a new one) drawing ``lam`` and the permutation.
+    lam : float, optional
+        Fixed mixing weight; ``None`` (default) draws it from the Beta distribution.
 
     Returns
     -------

@@ -142,6 +142,16 @@ def evaluate(
         ``kfold[:K]``, ``loso``, ``loco``, ``cross:a,b->c``, ``speakers:...``, ``emobox[:N]``, ``random``.
     features, trim_db, encoder
         Overrides of the recipe's front end (hand-crafted and encoder recipes only).
+    seed : int
+        Seed of the protocol's random splits and of the model's training (default 0).
+    cache_dir : str or Path, optional
+        Feature cache (default ``None``: emovox's default cache folder).
+    n_jobs : int or None
+        Worker processes computing the features (default ``None``: every core).
+    progress : bool
+        Show progress bars (default True).
+    scale : bool
+        Standardise features before the classifier (default True; hand-crafted and encoder recipes only).
     speaker_adapt, calibrate
         Score each test speaker as one adapted session; fit a temperature out of corpus
         (hand-crafted and encoder recipes only).

@@ -189,6 +189,8 @@ def process_files(
         Files per task sent to a worker (default: a few tasks per worker, at most 32 files).
     mp_context : str, optional
         ``multiprocessing`` start method ("fork", "spawn", "forkserver"); default: the platform's.
+    desc : str
+        Label of the progress bar (default ``"features"``).
 
     Returns
     -------

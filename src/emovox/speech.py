@@ -471,6 +471,13 @@ def speech_bounds(
         Its sample rate.
     check : SpeechCheck, optional
         :func:`detect_speech` of ``y`` when already computed.
+    edge_seconds : float
+        Shortest edge (seconds before the speech starts or after it ends) that may be cut (default 1.0).
+    keep_seconds : float
+        Seconds kept beside the speech when an edge is cut (default 0.3).
+    quiet_db : float
+        An edge whose median frame is within this many dB of the loud-frame level is loud, and cut
+        (default 30).
 
     Returns
     -------

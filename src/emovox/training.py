@@ -533,6 +533,8 @@ class FittedClassical:
         adaptable : bool
             Store the training class means that speaker adaptation needs (a model without them refuses
             ``--same-speaker``; leave them out where adaptation was measured not to help).
+        evaluation_files : bool
+            Write ``evaluation.json`` and ``confusion.png`` for ``evaluation`` (default True).
         speech_head : bool, optional
             Fit and store a learned "no speech" check on the training features (:mod:`emovox.speech_head`,
             about 20 s); default: for encoder front ends, the only ones it was measured on.
@@ -609,6 +611,10 @@ def fit_classical(
         The recipe's features of the training manifest (:func:`compute_features`).
     recipe : Recipe
         Classifier, parameters, ``align`` and ``balance`` (see :class:`Recipe`).
+    scale : bool
+        Standardise features before the classifier (default True).
+    seed : int
+        Random state of the classifier (and of the calibration fit; default 0).
     calibration : dict or bool, optional
         True to fit a temperature (:func:`fit_calibration`), or one already fitted.
     name, cache_dir

@@ -314,6 +314,10 @@ def load_audio(
 ) -> np.ndarray:
     """Load audio as mono float32 at ``sr`` Hz.
 
+    Files are read block by block: a header's claimed length is never allocated up front, and fewer
+    frames than it declares (a cut file, a forged header) is an error. Files with a sample rate under
+    :data:`MIN_SAMPLE_RATE` are refused as not speech audio.
+
     Parameters
     ----------
     source : path, bytes or numpy array
@@ -330,10 +334,6 @@ def load_audio(
     max_seconds : float, optional
         Refuse (:class:`emovox.errors.AudioLimitError`) a file or bytes holding more audio than this,
         from the header before decoding where it tells, else as soon as decoding passes it.
-
-    Files are read block by block: a header's claimed length is never allocated up front, and fewer
-    frames than it declares (a cut file, a forged header) is an error. Files with a sample rate under
-    :data:`MIN_SAMPLE_RATE` are refused as not speech audio.
 
     Returns
     -------

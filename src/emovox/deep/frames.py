@@ -59,6 +59,9 @@ class FrameConfig:
         ``none`` (a frame matrix) or ``mean`` (a vector).
     max_frames : int, optional
         Pad (zeros) or centre-crop every matrix to this many frames; ``None`` keeps the length.
+    mean, std : list of float, optional
+        Per-bin training-set mean and standard deviation used by ``norm='global'`` (set by training;
+        default ``None``).
     """
 
     features: str = "logmel"

@@ -641,10 +641,18 @@ def fit_deep(
         Rows with ``path``, ``emotion`` and ``speaker``.
     model : str or Recipe
         A deep recipe, or its name (with ``seed`` and ``overrides`` of its :class:`TrainConfig`).
+    seed : int
+        The recipe's training seed (default 0), applied only when ``model`` is a name.
     table : FrameTable, optional
         The recipe's features of ``manifest`` (:func:`deep_features`), computed when not given.
+    cache_dir : str or Path, optional
+        Feature cache used when computing ``table`` (default ``<default_cache_dir>/features``).
     n_jobs : int or None
         Worker processes computing those features (default 1; ``None``: every core).
+    progress : bool
+        Show progress bars for features and epochs (default True).
+    log : bool
+        Also log one line per epoch at INFO level (default False).
     checkpoint_dir : str or Path, optional
         Where the best and last weights go while training (default: a new folder in the cache).
 

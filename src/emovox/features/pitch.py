@@ -52,7 +52,7 @@ def yin(
     fmin, fmax : float
         Search range (Hz). ``frame_length`` must exceed ``2 * sr / fmin`` roughly.
     frame_length, hop_length : int
-        Analysis frame and step in samples (frames are centred as in :func:`~emovox.features.spectral.frame`).
+        Analysis frame and step in samples (centred with ``center``, as in :func:`~emovox.features.spectral.frame`).
     threshold : float
         YIN absolute threshold for the first acceptable dip.
     voicing_threshold : float
@@ -61,6 +61,9 @@ def yin(
         Frames quieter than the loudest frame by more than this are unvoiced.
     abs_floor : float
         Frames with RMS below this are unvoiced.
+    center : bool
+        Pad ``frame_length // 2`` samples on both sides so frame ``t`` is centred on ``t * hop_length``
+        (default True); ``False`` starts the first frame at sample 0.
 
     Returns
     -------

@@ -130,8 +130,19 @@ def mfcc(
     ----------
     y : np.ndarray, optional
         Signal.
+    sr : float
+        Sample rate of ``y`` (Hz; default 16000).
     S : np.ndarray, optional
         Log-power mel spectrogram in dB (``power_to_db(melspectrogram(...))``), shape ``(n_mels, n_frames)``.
+    n_mfcc : int
+        Number of coefficients returned (default 40).
+    n_fft, hop_length : int
+        FFT size and step in samples of the spectrogram of ``y`` (default 2048 and 512).
+    n_mels : int
+        Mel bands of the spectrogram of ``y`` (default 128).
+    top_db : float, optional
+        Floor of the log-mel spectrogram of ``y``, in dB below its maximum (default 80; ``None``: no floor).
+        ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``top_db`` are ignored when ``S`` is given.
 
     Examples
     --------

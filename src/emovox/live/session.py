@@ -141,6 +141,8 @@ def run_session(
         Show the pictures in a matplotlib window with a Start button; otherwise print progress.
     order : str
         ``sorted`` (folder, then name) or ``shuffle`` (with ``seed``).
+    seed : int
+        Seed of the ``shuffle`` order (default 0; unused with ``sorted``).
     options : VADOptions, optional
         How each reaction is cut into speech.
     stream : text stream, optional

@@ -56,6 +56,8 @@ class ArraySource(AudioSource):
         Pace the chunks to their duration, like a microphone would.
     block_seconds : float
         Chunk length when ``data`` is one array.
+    name : str
+        How the source is named in messages and errors (default ``"<array>"``).
     """
 
     def __init__(
@@ -101,6 +103,8 @@ class FileSource(AudioSource):
         With ``realtime``, play this many times faster than real time (tests, demos).
     block_seconds : float
         Block length in real-time mode (a sound card's period).
+    chunk_seconds : float
+        Length of the chunks the file is decoded in (and delivered in, without ``realtime``; default 30).
     duration : float, optional
         Stop after this many seconds of audio.
     """

@@ -213,6 +213,9 @@ def waveform(
         Axes title (default: the file name and what is shown).
     ax : matplotlib Axes, optional
         Draw into these axes instead of a new figure.
+    max_points : int
+        Columns of the min/max envelope (default 4000); signals of at most twice this many samples are
+        drawn sample by sample.
     """
     y, sr, name = _signal(audio, sr)
     fig, ax, standalone = _axes(ax, (10, 3.0))

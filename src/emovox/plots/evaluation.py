@@ -104,6 +104,8 @@ def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recal
     recall : Mapping[str, float] or Evaluation
         Recall (0-1) per label, ``Evaluation.pooled["per_class"]`` or an
         :class:`~emovox.evaluation.Evaluation` (its pooled per-class recall).
+    title : str
+        Axes title (default ``"Recall per class"``).
     """
     r = _recalls(recall)
     labels = list(r)

@@ -37,6 +37,8 @@ def emotion_timeline(
         ``probabilities`` (label -> probability). Segments may overlap (sliding windows) or leave gaps
         (silence); curves join segment centres. Segments without a label are left blank; those with
         ``speech`` False (a sound that is not a voice) are drawn grey and hatched.
+    title : str
+        Title above the figure (default ``"Emotion over time"``).
     duration : float, optional
         Length of the recording (default: the last segment's end).
     """
