@@ -342,7 +342,7 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     probs = dict.fromkeys(model.labels, 1 / len(model.labels))
     tl = [
         Segment(0.5, 2.0, emotion=model.labels[0], confidence=0.8, probabilities=probs),
-        Segment(2.5, 3.5, speech=False, reason="no voiced sound (noise / clicks)"),
+        Segment(2.5, 3.5, speech=False, reason="no voiced sound (noise, clicks or whispering)"),
         Segment(4.0, 5.0, emotion=model.labels[1], confidence=0.6, probabilities=probs, uncertain=True),
     ]
     csv_out, png = (
@@ -352,7 +352,7 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     segs = read_timeline(csv_out)
     assert [s["speech"] for s in segs] == [True, False, True] and segs[1]["emotion"] is None
     assert segs[1]["probabilities"] == {} and segs[2]["uncertain"] is True
-    assert segs[1]["reason"] == "no voiced sound (noise / clicks)" and segs[0]["reason"] is None
+    assert segs[1]["reason"] == "no voiced sound (noise, clicks or whispering)" and segs[0]["reason"] is None
     no_speech_row = csv_out.read_text().splitlines()[2].split(",")
     assert no_speech_row[4:6] == ["False", "False"] and no_speech_row[-len(model.labels) :] == [""] * len(
         model.labels

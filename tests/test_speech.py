@@ -242,6 +242,13 @@ def test_espeak_synthetic_speech(tmp_path):
     wav = tmp_path / "s.wav"
     subprocess.run([exe, "-w", str(wav), "The quick brown fox jumps over the lazy dog."], check=True)
     assert detect_speech(load_audio(wav, SR)).speech
+    # whispered, it has no voiced sound: no emotion is given to it, and the reason says it may be a whisper
+    # (the model learned emotion from voiced speech; its speech head is sure a whisper is a voice)
+    whisper = tmp_path / "w.wav"
+    text = "I can't believe you did that again, this is the last time I am telling you."
+    subprocess.run([exe, "-v", "en+whisper", "-w", str(whisper), text], check=True)
+    check = detect_speech(load_audio(whisper, SR))
+    assert not check.speech and check.reason == "no voiced sound (noise, clicks or whispering)"
 
 
 # --- API ---------------------------------------------------------------------------------------------

@@ -351,7 +351,7 @@ def detect_speech(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> detect_speech(0.1 * rng.standard_normal(48000).astype(np.float32)).reason
-    'no voiced sound (noise / clicks)'
+    'no voiced sound (noise, clicks or whispering)'
     """
     y = _validate(y, sr)
     duration = y.size / SR
@@ -404,7 +404,7 @@ def detect_speech(
             in_run[s : s + n] = True
     result.voiced_fraction = float(voiced.mean())
     if not (lengths >= 3).any():
-        result.reason = f"{UNVOICED} (noise / clicks)"
+        result.reason = f"{UNVOICED} (noise, clicks or whispering)"
         return result
 
     # steadiness: pitch range over 5 voiced frames (50 ms) under steady_semitones
