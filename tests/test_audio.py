@@ -38,6 +38,18 @@ def test_wav_subtypes_round_trip(tmp_path, subtype, tol):
     assert np.max(np.abs(out - y)) < tol + 1e-9
 
 
+def test_frame_syncs_are_told_from_a_byte_order_mark():
+    """MPEG layer II / III and raw AAC (ADTS) start with a frame sync, and so, nearly, does a UTF-16 text."""
+    from emovox.audio.sniff import sniff_format
+
+    assert sniff_format(b"\xff\xfb\x90\x64") == "mp3"  # MPEG-1 layer III
+    assert sniff_format(b"\xff\xf3\x90\x64") == "mp3"  # MPEG-2 layer III
+    assert sniff_format(b"\xff\xfd\x90\x64") == "mp3"  # MPEG-1 layer II (decoded by the MP3 decoder)
+    assert sniff_format(b"\xff\xf1\x50\x80") == "aac"  # ADTS, MPEG-4
+    assert sniff_format(b"\xff\xf9\x50\x80") == "aac"  # ADTS, MPEG-2
+    assert sniff_format("path,emotion\n".encode("utf-16")) is None  # FF FE: a UTF-16 manifest
+
+
 @pytest.mark.parametrize(
     "fmt,subtype,ext",
     [

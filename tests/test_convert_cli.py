@@ -80,8 +80,12 @@ def test_outputs_that_would_overwrite_or_reconvert_are_refused(tmp_path, capsys)
     _tone(src / "a.wav")
     before = (src / "a.wav").read_bytes()
     assert main(["convert", str(src / "a.wav"), str(src / "a.wav"), "--rate", "8000"]) == 2
-    assert "a.wav: is the input; name another file to write" in capsys.readouterr().err
+    assert "a.wav: is one of the inputs; name another file to write" in capsys.readouterr().err
     assert (src / "a.wav").read_bytes() == before
+    from emovox.convert import convert_file
+
+    with pytest.raises(AudioError, match="a.wav: is the input; name another file to write"):
+        convert_file(src / "a.wav", src / "." / "a.wav", 8000)
     assert main(["convert", str(src), str(src / "a.wav"), "-q"]) == 1
     assert (
         capsys.readouterr()

@@ -167,3 +167,6 @@ def test_a_utf16_manifest_is_read(emodb_rows, tmp_path):
     assert path.read_bytes()[:2] == b"\xff\xfe" and sniff_format(path.read_bytes()) is None
     df = load_corpus(path)
     assert list(df["path"]) == list(emodb_rows["path"]) and list(df["speaker"]) == list(emodb_rows["speaker"])
+    tabs = tmp_path / "u16.txt"  # what Excel writes: tab-separated
+    emodb_rows.to_csv(tabs, index=False, encoding="utf-16", sep="\t")
+    assert list(load_corpus(tabs)["path"]) == list(emodb_rows["path"])

@@ -173,9 +173,32 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
         np.testing.assert_allclose(
             [other.probabilities[k] for k in model.labels], p, atol=2e-3
         )  # the stream is decoded in chunks: the same up to resampling at chunk edges
-    # the four answers of one whole recording agree with its segments, under --emotions too
+    # predict is the argmax of predict_proba (scikit-learn's rule), and --emotions restricts that answer
+    np.testing.assert_allclose(model.predict_proba(y, sr=SR)[0], p, atol=1e-6)
+    from emovox.calibration import restrict
+
     four = model.predict_signal(y, "mix", emotions="four")
-    assert four.label in {"angry", "sad", "neutral", "happy"}
+    want = restrict(p, model.labels, list(four.probabilities))
+    np.testing.assert_allclose(list(four.probabilities.values()), want, atol=1e-6)
+
+
+def test_short_and_unchecked_recordings_keep_their_answers(sentences, tmp_path):
+    """Up to 10 s, every path pools the recording as before (predict_stream too); with the speech check
+    off, a long recording without speech still gets the emotion asked for."""
+    import emovox
+
+    model = emovox.load_model()
+    y = _join(sentences[:2], np.zeros(SR, np.float32))
+    assert y.size <= 10 * SR
+    path = tmp_path / "two.flac"
+    sf.write(path, y, SR)
+    a, b = model.predict_signal(y, "two"), model.predict_stream(path)
+    assert a.label == b.label and abs(a.confidence - b.confidence) < 1e-3
+    unchecked = emovox.load_model("classical", check_speech=False)
+    quiet = np.zeros(12 * SR, np.float32)
+    pred = unchecked.predict_signal(quiet, "silence")
+    assert pred.speech and pred.label in unchecked.labels
+    assert emovox.load_model("classical").predict_signal(quiet, "silence").speech is False
 
 
 def test_noise_between_sentences_counts_for_nothing():

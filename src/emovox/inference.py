@@ -12,6 +12,7 @@ of its ONNX classifier. Neither torch nor scikit-learn is imported here, so a fr
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -472,8 +473,17 @@ class EmotionModel:
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
-        scaled, channels averaged: :func:`emovox.audio.float_mono`)."""
-        return self.proba_from_embeddings(self.embed(float_mono(y)))[0]
+        scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`,
+        its speech segments' (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
+        whole signal's when no segment holds speech."""
+        y = float_mono(y)
+        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            from .live.timeline import iter_timeline, segments_proba
+
+            p, _ = segments_proba(self, iter_timeline(iter([y]), self))
+            if p is not None:
+                return p
+        return self.proba_from_embeddings(self.embed(y))[0]
 
     def _load(self, item, sr: int | None) -> np.ndarray:
         if isinstance(item, np.ndarray):
@@ -602,7 +612,9 @@ class EmotionModel:
         The whole recording's emotion is its speech segments' probabilities averaged by duration
         (:func:`emovox.live.timeline.segments_proba`): pauses, noise and music between the sentences count
         for nothing, and sentences of different emotions give one of theirs. The emotion of a recording
-        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method.
+        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method, but for
+        the adapted batches of :meth:`predict_files` (``same_speaker``, ``same_channel``), which adapt
+        whole recordings' features.
 
         Parameters
         ----------
@@ -628,13 +640,11 @@ class EmotionModel:
             return result, []
         segments = list(iter_timeline(chunks(), self))
         p, _ = segments_proba(self, segments)
+        if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
+            p = self.proba_from_embeddings(self.embed_stream(chunks))[0]
         if p is None:
-            reasons = [s.reason for s in segments if s.reason]
-            why = (
-                max(set(reasons), key=reasons.count)
-                if reasons
-                else "the voice-activity detector found no speech"
-            )
+            reasons = Counter(s.reason for s in segments if s.reason)  # the most frequent, first seen on ties
+            why = reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
             return Prediction(source, speech=False, reason=why), segments
         return self.make_prediction(source, p, emotions), segments
 
@@ -685,10 +695,14 @@ class EmotionModel:
         max_seconds: float | None = None,
     ) -> Prediction:
         """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
-        (:meth:`speech_stream`, then :meth:`timeline_prediction`); errors raise :class:`EmovoxError`."""
-        from .audio import DEFAULT_MIN_DURATION, stream_audio
+        (:meth:`timeline_prediction`); one up to :data:`SEGMENTS_AFTER_SECONDS` long is read whole and
+        predicted as :meth:`predict_signal` does. Errors raise :class:`EmovoxError`."""
+        from .audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio
 
         name = name or _source_name(source)
+        if (audio_duration(source) or np.inf) <= SEGMENTS_AFTER_SECONDS:
+            y = load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
+            return self._predict(y, name, emotions)
 
         def chunks():
             return stream_audio(

@@ -22,9 +22,15 @@ def sniff_format(data: bytes) -> str | None:
         return "flac"
     if head[:4] == b"OggS":
         return "ogg"
-    # an MPEG layer III frame sync (11 bits, layer 01): a UTF-16 text's byte-order mark FF FE is not one
-    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE6 == 0xE2):
+    if head[:3] == b"ID3":
         return "mp3"
+    if len(head) > 1 and head[0] == 0xFF:
+        if head[1] & 0xF6 == 0xF0:  # ADTS (raw AAC): 12-bit sync, layer 00
+            return "aac"
+        # an MPEG audio frame sync (11 bits) of layer II or III; layer I is left out, because a UTF-16
+        # text's byte-order mark FF FE would read as one
+        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06 in (0x02, 0x04):
+            return "mp3"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "aiff"
     if head[:4] == b".snd":

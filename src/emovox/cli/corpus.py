@@ -91,7 +91,7 @@ def cmd_convert(args) -> int:
             file=sys.stderr,
         )
         return 1 if failed else 0
-    if args.ext:
+    if args.ext and src.is_file():
         err("--ext sets the extension of a folder's outputs; for one file, the output's name sets it")
         return 2
     convert_file(src, args.output, args.rate, not args.keep_channels)

@@ -73,13 +73,14 @@ def _source(args, sample_rate: int, duration: float | None = None):
 
 def _listen_problem(args) -> str | None:
     """A ``listen`` setting that would be ignored or stop at once, as one line (before a device is opened)."""
-    given = {a.split("=")[0] for a in getattr(args, "argv", ())}
     if args.duration is not None and args.duration <= 0:
         return f"--duration {args.duration:g}: expected seconds > 0 (leave it out to listen until Ctrl-C)"
-    if args.seconds <= 0:
-        return f"--seconds {args.seconds:g}: expected seconds > 0"
-    if "--seconds" in given and not args.once:
+    if args.seconds is not None and not args.once:
         return "--seconds is the length of a --once recording; --duration stops a live session"
+    if args.once and args.duration is not None:
+        return "--duration stops a live session; a --once recording lasts --seconds"
+    if args.seconds is not None and args.seconds <= 0:
+        return f"--seconds {args.seconds:g}: expected seconds > 0"
     if args.fast and not args.input:
         return "--fast reads an --input file without waiting; a microphone cannot be read faster"
     _vad_options(args)  # min > max length and the like: a ParameterError, one line
@@ -111,6 +112,8 @@ def cmd_listen(args) -> int:
     if problem := _listen_problem(args):
         err(problem)
         return 2
+    if args.seconds is None:
+        args.seconds = 7.0
     if not args.input:
         resolve_device(args.device)  # no device, no PortAudio: one line before the model is loaded
     if args.json and not args.once:
@@ -329,7 +332,7 @@ def register(sub) -> None:
     p.add_argument("--save", help="also save the recording to this WAV file")
     p.add_argument("--once", action="store_true", help="record --seconds once and predict the whole clip")
     p.add_argument(
-        "--seconds", type=finite_float, default=7.0, help="length of a --once recording (default 7)"
+        "--seconds", type=finite_float, default=None, help="length of a --once recording (default 7)"
     )
     p.add_argument("--input", help="play this audio file instead of the microphone (in real time)")
     p.add_argument("--fast", action="store_true", help="with --input: read the file as fast as possible")

@@ -22,10 +22,18 @@ def cmd_predict(args) -> int:
             "(a folder of Parquet parts)"
         )
         return 2
+    if (args.engine == "dask" or args.address) and "-" in args.paths:
+        err(
+            "-: audio piped in is read on this machine; with --engine dask, save it to a file the workers can read"
+        )
+        return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from .batch import predict_command
 
         return predict_command(args)
+    if args.plot and not args.timeline:  # before standard input is read
+        err("--plot draws a timeline: add --timeline")
+        return 2
     with stdin_inputs(args) as shown:  # `-`: audio piped in
         if args.timeline or args.plot:
             from .live import predict_timeline

@@ -236,11 +236,16 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() in AUDIO_EXTENSIONS or sniff_format(file_head(path) or b""):
         raise CorpusError(f"{path}: an audio file, not a manifest; give a manifest CSV or a corpus folder")
     try:
-        utf16 = (file_head(path) or b"")[:2] in (b"\xff\xfe", b"\xfe\xff")  # as Excel saves "Unicode text"
+        # Excel's "Unicode text" is UTF-16 with tabs
+        utf16 = (file_head(path) or b"")[:2] in (b"\xff\xfe", b"\xfe\xff")
+        encoding = "utf-16" if utf16 else None
+        with open(path, encoding=encoding or "utf-8", errors="replace") as f:
+            first = f.readline()
         df = pd.read_csv(
             path,
             dtype={"speaker": str, "emotion_code": str, "utt_id": str},
-            encoding="utf-16" if utf16 else None,
+            encoding=encoding,
+            sep="\t" if "\t" in first and "," not in first else ",",
         )
     except Exception as exc:
         why = " ".join(str(exc).split())[:160]

@@ -84,8 +84,8 @@ def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | Non
     a speech segment.
 
     An average of probabilities, not of features or log-probabilities: a recording whose sentences are
-    angry, sad and neutral gets one of those, where pooled features (a geometric mean of the sentences'
-    probabilities) can name an emotion none of them has.
+    angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
+    geometric mean of the sentences' probabilities) can name an emotion none of them has.
     """
     speech = [s for s in segments if s.speech and s.probabilities]
     if not speech:
