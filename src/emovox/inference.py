@@ -478,9 +478,9 @@ class EmotionModel:
         whole signal's when no segment holds speech."""
         y = float_mono(y)
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
-            from .live.timeline import iter_timeline, segments_proba
+            from .live.segments import classified_segments, segments_proba
 
-            p, _ = segments_proba(self, iter_timeline(iter([y]), self))
+            p, _ = segments_proba(self, classified_segments(iter([y]), self))
             if p is not None:
                 return p
         return self.proba_from_embeddings(self.embed(y))[0]
@@ -610,7 +610,7 @@ class EmotionModel:
         """A recording's timeline, and the emotion of the whole recording from it.
 
         The whole recording's emotion is its speech segments' probabilities averaged by duration
-        (:func:`emovox.live.timeline.segments_proba`): pauses, noise and music between the sentences count
+        (:func:`emovox.live.segments.segments_proba`): pauses, noise and music between the sentences count
         for nothing, and sentences of different emotions give one of theirs. The emotion of a recording
         longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method, but for
         the adapted batches of :meth:`predict_files` (``same_speaker``, ``same_channel``), which adapt
@@ -633,12 +633,12 @@ class EmotionModel:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from .live.timeline import iter_timeline, segments_proba
+        from .live.segments import classified_segments, segments_proba
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._verdict(check, source):
             return result, []
-        segments = list(iter_timeline(chunks(), self))
+        segments = list(classified_segments(chunks(), self))
         p, _ = segments_proba(self, segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p = self.proba_from_embeddings(self.embed_stream(chunks))[0]

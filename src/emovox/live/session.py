@@ -27,8 +27,9 @@ from ..errors import EmovoxError
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
+from .segments import classify, segments_proba
 from .sources import open_source
-from .timeline import classify, resolve_model, segments_proba
+from .timeline import resolve_model
 from .vad import Segmenter, VADOptions
 
 __all__ = [

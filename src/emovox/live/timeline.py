@@ -19,10 +19,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio import check_cancelled
 from ..errors import EmovoxError
-from .sources import open_source
-from .vad import Segment, Segmenter, VADOptions
+from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
+    classified_segments,
+    classify,
+    segments_proba,
+    set_probabilities,
+    trim_to_speech,
+)
+from .vad import Segment, VADOptions
 
 if TYPE_CHECKING:
     from ..inference import EmotionModel
@@ -36,63 +41,6 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
 
         return load_model(model)
     return model
-
-
-def trim_to_speech(model, seg: Segment):
-    """Cut a loud edge without speech from a segment that holds its samples
-    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head): the voice detector
-    joins a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be
-    decided over both. Returns the speech check of what is left (None when the model checks nothing), for
-    the classifier not to run it again."""
-    if not getattr(model, "check_speech", False) or seg.samples is None:
-        return None
-    check = model.speech(seg.samples)
-    lo, hi = model.speech_span(seg.samples, check)
-    if (lo, hi) == (0, seg.samples.size):
-        return check
-    sr = int(model.sample_rate)
-    seg.samples = seg.samples[lo:hi]
-    seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
-    return model.speech(seg.samples)
-
-
-def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
-    """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
-    segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
-    Long edges without speech are cut off first (:func:`trim_to_speech`)."""
-    check = trim_to_speech(model, seg)
-    no_speech, e = model.embed_speech(seg.samples, check=check)
-    if no_speech is not None:
-        seg.speech, seg.reason = False, no_speech.reason
-        return seg
-    if keep_embedding:
-        seg.embedding = e
-    _set(model, seg, model.proba_from_embeddings(e)[0])
-    return seg
-
-
-def _set(model, seg: Segment, p: np.ndarray) -> None:
-    i = int(np.argmax(p))
-    seg.emotion, seg.confidence = model.labels[i], float(p[i])
-    seg.uncertain = bool(p[i] < getattr(model, "uncertain_below", 0.0))
-    seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
-
-
-def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | None, float]:
-    """The emotion of a recording from its timeline: the speech segments' probabilities (over
-    ``model.labels``) averaged by duration, and the seconds of speech they cover; ``(None, 0.0)`` without
-    a speech segment.
-
-    An average of probabilities, not of features or log-probabilities: a recording whose sentences are
-    angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
-    geometric mean of the sentences' probabilities) can name an emotion none of them has.
-    """
-    speech = [s for s in segments if s.speech and s.probabilities]
-    if not speech:
-        return None, 0.0
-    w = np.array([s.end - s.start for s in speech], dtype=np.float64)
-    P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
-    return (w[:, None] * P).sum(axis=0) / max(w.sum(), 1e-9), float(w.sum())
 
 
 def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> list[Segment]:
@@ -110,27 +58,9 @@ def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> lis
             "adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)"
         )
     for s, p in zip(speech, model.proba_session([s.embedding for s in speech], channel), strict=True):
-        _set(model, s, p)
+        set_probabilities(model, s, p)
         s.embedding = None
     return segments
-
-
-class _Resampler:
-    """Chunk-by-chunk resampling, for sources whose rate is not the model's."""
-
-    def __init__(self, orig: int, target: int):
-        import soxr
-
-        self.rs = soxr.ResampleStream(orig, target, 1, dtype="float32", quality="HQ")
-
-    def __call__(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        for c in chunks:
-            out = self.rs.resample_chunk(c)
-            if out.size:
-                yield out
-        tail = self.rs.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-        if tail.size:
-            yield tail
 
 
 def iter_timeline(
@@ -168,39 +98,15 @@ def iter_timeline(
     Segment
         With ``start``, ``end``, ``emotion``, ``confidence`` and ``probabilities``.
     """
-    model = resolve_model(model)
-    sr = int(model.sample_rate)
-    src = open_source(source, sr)
-    chunks: Iterable[np.ndarray] = src
-    if src.sample_rate != sr:
-        chunks = _Resampler(src.sample_rate, sr)(src)
-    seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
-    seen, interrupted = 0, False
-    try:
-        try:
-            for chunk in chunks:
-                seen += chunk.size
-                # before feeding: the chunk's arrival time is what latency counts from
-                if on_chunk is not None:
-                    on_chunk(chunk, seen / sr)
-                for s in seg.feed(chunk):
-                    check_cancelled()  # a server request past its time limit stops between segments
-                    yield _finish(model, s, keep_samples, keep_embeddings)
-        except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
-            interrupted = True
-        for s in seg.flush():
-            yield _finish(model, s, keep_samples, keep_embeddings)
-        if interrupted:
-            raise KeyboardInterrupt
-    finally:
-        src.close()
-
-
-def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Segment:
-    classify(model, s, keep_embedding)
-    if not keep:
-        s.samples = None
-    return s
+    return classified_segments(
+        source,
+        resolve_model(model),
+        options=options,
+        keep_samples=keep_samples,
+        on_chunk=on_chunk,
+        keep_embeddings=keep_embeddings,
+        **vad_opts,
+    )
 
 
 def timeline(source, model=None, **kwargs) -> list[Segment]:

@@ -1,0 +1,135 @@
+"""Classified speech segments of a stream, for a loaded model: the core of emotion timelines
+(:mod:`emovox.live.timeline`, which also loads models by name) and of the emotion of a long recording
+(:meth:`emovox.inference.EmotionModel.timeline_prediction`, which is why this module loads no model)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+from ..audio import check_cancelled
+from .sources import open_source
+from .vad import Segment, Segmenter, VADOptions
+
+
+def trim_to_speech(model, seg: Segment):
+    """Cut a loud edge without speech from a segment that holds its samples
+    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head): the voice detector
+    joins a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be
+    decided over both. Returns the speech check of what is left (None when the model checks nothing), for
+    the classifier not to run it again."""
+    if not getattr(model, "check_speech", False) or seg.samples is None:
+        return None
+    check = model.speech(seg.samples)
+    lo, hi = model.speech_span(seg.samples, check)
+    if (lo, hi) == (0, seg.samples.size):
+        return check
+    sr = int(model.sample_rate)
+    seg.samples = seg.samples[lo:hi]
+    seg.start, seg.end = seg.start + lo / sr, seg.start + hi / sr
+    return model.speech(seg.samples)
+
+
+def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
+    """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
+    segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
+    Long edges without speech are cut off first (:func:`trim_to_speech`)."""
+    check = trim_to_speech(model, seg)
+    no_speech, e = model.embed_speech(seg.samples, check=check)
+    if no_speech is not None:
+        seg.speech, seg.reason = False, no_speech.reason
+        return seg
+    if keep_embedding:
+        seg.embedding = e
+    set_probabilities(model, seg, model.proba_from_embeddings(e)[0])
+    return seg
+
+
+def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
+    """Set a segment's emotion, confidence, ``uncertain`` flag and probabilities from ``p`` (over
+    ``model.labels``)."""
+    i = int(np.argmax(p))
+    seg.emotion, seg.confidence = model.labels[i], float(p[i])
+    seg.uncertain = bool(p[i] < getattr(model, "uncertain_below", 0.0))
+    seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
+
+
+def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | None, float]:
+    """The emotion of a recording from its timeline: the speech segments' probabilities (over
+    ``model.labels``) averaged by duration, and the seconds of speech they cover; ``(None, 0.0)`` without
+    a speech segment.
+
+    An average of probabilities, not of features or log-probabilities: a recording whose sentences are
+    angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
+    geometric mean of the sentences' probabilities) can name an emotion none of them has.
+    """
+    speech = [s for s in segments if s.speech and s.probabilities]
+    if not speech:
+        return None, 0.0
+    w = np.array([s.end - s.start for s in speech], dtype=np.float64)
+    P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
+    return (w[:, None] * P).sum(axis=0) / max(w.sum(), 1e-9), float(w.sum())
+
+
+class _Resampler:
+    """Chunk-by-chunk resampling, for sources whose rate is not the model's."""
+
+    def __init__(self, orig: int, target: int):
+        import soxr
+
+        self.rs = soxr.ResampleStream(orig, target, 1, dtype="float32", quality="HQ")
+
+    def __call__(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for c in chunks:
+            out = self.rs.resample_chunk(c)
+            if out.size:
+                yield out
+        tail = self.rs.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+        if tail.size:
+            yield tail
+
+
+def classified_segments(
+    source,
+    model,
+    *,
+    options: VADOptions | None = None,
+    keep_samples: bool = False,
+    on_chunk: Callable[[np.ndarray, float], None] | None = None,
+    keep_embeddings: bool = False,
+    **vad_opts,
+) -> Iterator[Segment]:
+    """:func:`emovox.live.timeline.iter_timeline` for a loaded ``model`` (the arguments are the same)."""
+    sr = int(model.sample_rate)
+    src = open_source(source, sr)
+    chunks: Iterable[np.ndarray] = src
+    if src.sample_rate != sr:
+        chunks = _Resampler(src.sample_rate, sr)(src)
+    seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
+    seen, interrupted = 0, False
+    try:
+        try:
+            for chunk in chunks:
+                seen += chunk.size
+                # before feeding: the chunk's arrival time is what latency counts from
+                if on_chunk is not None:
+                    on_chunk(chunk, seen / sr)
+                for s in seg.feed(chunk):
+                    check_cancelled()  # a server request past its time limit stops between segments
+                    yield _finish(model, s, keep_samples, keep_embeddings)
+        except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
+            interrupted = True
+        for s in seg.flush():
+            yield _finish(model, s, keep_samples, keep_embeddings)
+        if interrupted:
+            raise KeyboardInterrupt
+    finally:
+        src.close()
+
+
+def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Segment:
+    classify(model, s, keep_embedding)
+    if not keep:
+        s.samples = None
+    return s
