@@ -497,7 +497,9 @@ class EmotionModel:
 
         Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
         gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
-        for speech first. Errors raise; use :meth:`predict_files` to carry on past bad files.
+        for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` is scored by its speech
+        segments, as :meth:`predict` scores it (:meth:`proba_signal`). Errors raise; use
+        :meth:`predict_files` to carry on past bad files.
 
         Parameters
         ----------
