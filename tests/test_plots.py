@@ -175,6 +175,12 @@ def test_corpus_and_model_plots():
     fig = plots.emotion_timeline(objs, duration=5.0)
     assert [t.get_text() for t in fig.axes[0].texts] == ["sad"]
     assert fig.axes[1].get_xlim() == (0.0, 5.0)
+    # a pause of more than GAP_SECONDS between speech segments breaks the curves; a short one does not
+    near = [
+        SimpleNamespace(start=t, end=t + 1.0, emotion="sad", probabilities={"sad": 0.8}) for t in (0, 2, 12)
+    ]
+    (line,) = plots.emotion_timeline(near).axes[1].lines
+    assert np.isnan(line.get_ydata()).tolist() == [False, False, True, False]
     assert_drawn(plots.mel_scale())
 
 

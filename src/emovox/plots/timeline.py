@@ -25,6 +25,10 @@ def _field(seg: Any, key: str, default: Any = None) -> Any:
 NO_SPEECH_COLOR = "#9e9e9e"
 
 
+#: a pause this long between two speech segments breaks the probability curves (nothing was heard there)
+GAP_SECONDS = 5.0
+
+
 def emotion_timeline(
     segments: Sequence[Any], title: str = "Emotion over time", duration: float | None = None
 ) -> Figure:
@@ -35,7 +39,8 @@ def emotion_timeline(
     segments : sequence of dict or objects
         Each with ``start`` and ``end`` (seconds), ``label`` (or ``emotion``), ``confidence`` (0-1) and
         ``probabilities`` (label -> probability). Segments may overlap (sliding windows) or leave gaps
-        (silence); curves join segment centres. Segments without a label are left blank; those with
+        (silence); curves join segment centres, and break across a pause of more than
+        :data:`GAP_SECONDS`. Segments without a label are left blank; those with
         ``speech`` False (a sound that is not a voice) are drawn grey and hatched.
     title : str
         Title above the figure (default ``"Emotion over time"``).
@@ -96,9 +101,13 @@ def emotion_timeline(
             p = np.array([float((_field(s, "probabilities") or {}).get(lab, np.nan)) for s in segs])
             ok = np.isfinite(p)  # segments without speech (no probabilities) are skipped, not line breaks
             if ok.any():
+                # ... but a pause of more than GAP_SECONDS between two speech segments breaks the line
+                x, y = centres[ok], p[ok]
+                cut = np.flatnonzero(starts[ok][1:] - ends[ok][:-1] > GAP_SECONDS) + 1
+                x, y = np.insert(x, cut, np.nan), np.insert(y, cut, np.nan)
                 bottom.plot(
-                    centres[ok],
-                    p[ok],
+                    x,
+                    y,
                     color=colors[lab],
                     linewidth=1.6,
                     label=lab,
