@@ -119,3 +119,16 @@ def test_serve_bad_port_subprocess():
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == "emovox: error: --port 99999: expected a port number from 1 to 65535"
+
+
+def test_a_file_named_like_an_option_gets_a_hint(tmp_path, monkeypatch, capsys):
+    """argparse said "the following arguments are required: paths" for `emovox predict -take1.wav`."""
+    from emovox.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-take1.wav").write_bytes(b"RIFF")
+    assert main(["predict", "-take1.wav"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "emovox: error: -take1.wav: a file whose name starts with '-' reads as an option; "
+        "put -- before it (... -- -take1.wav)"
+    )

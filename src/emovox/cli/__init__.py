@@ -32,8 +32,18 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
     from ..errors import EmovoxError
 
+    given = list(sys.argv[1:] if argv is None else argv)
+    ends = given.index("--") if "--" in given else len(given)
+    for word in given[:ends]:  # argparse reads these as unknown options, and says so unhelpfully
+        if word.startswith("-") and not word.startswith("--") and len(word) > 2 and os.path.isfile(word):
+            err(
+                f"{word}: a file whose name starts with '-' reads as an option; put -- before it (... -- {word})"
+            )
+            return 2
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # saved with results, to reproduce them
     problem = argument_problem(args)  # every argument checked before any work: one line, exit status 2
