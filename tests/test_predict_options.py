@@ -193,4 +193,4 @@ def test_a_full_disk_is_one_line(utterances, tmp_path, capsys):
     (tmp_path / "full.csv").symlink_to("/dev/full")
     assert main(["predict", utterances[0], "-o", str(tmp_path / "full.csv")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["emovox: error: No space left on device"]
+    assert err == [f"emovox: error: {tmp_path / 'full.csv'}: No space left on device"]

@@ -20,6 +20,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["display_path", "is_utf8", "not_a_file", "output_problem", "walk_files"]
@@ -104,6 +105,21 @@ def output_problem(path: str | os.PathLike, kind: str | None = None) -> str | No
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"{display_path(p)}: cannot write into {display_path(parent)} (permission denied)"
     return None
+
+
+@contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Name ``path`` in an :class:`OSError` raised while it is written: a full disk's error names no file.
+
+    >>> with writing("out.csv"):                                            # doctest: +SKIP
+    ...     Path("out.csv").write_text(text)
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(path)) from exc
+        raise
 
 
 def not_a_file(path: str | os.PathLike) -> str | None:

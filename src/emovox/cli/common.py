@@ -495,11 +495,18 @@ def argument_problem(args) -> str | None:
 def write_results(results: list[dict], path: str, labels: list[str]) -> None:
     """``predict -o``: every input's result as JSON (as ``--json`` prints it) or CSV / TSV (one row per
     input: source, speech, emotion, confidence, uncertain, p_<emotion>..., reason, error)."""
-    import csv
-    import json
+    from ..paths import writing
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with writing(out):
+        _write_results(results, out, labels)
+
+
+def _write_results(results: list[dict], out: Path, labels: list[str]) -> None:
+    import csv
+    import json
+
     if out.suffix.lower() == ".json":
         out.write_text(json.dumps(results, indent=2) + "\n")
         return

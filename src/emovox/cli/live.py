@@ -256,7 +256,10 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     if args.json:
         print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
     if args.output:
-        _write_all(results, args.output, labels, top_k)
+        from ..paths import writing
+
+        with writing(args.output):
+            _write_all(results, args.output, labels, top_k)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
     n_bad = sum(r.error is not None for r in results)

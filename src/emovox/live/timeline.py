@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import EmovoxError
+from ..paths import writing
 from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
     classified_segments,
     classify,
@@ -326,17 +327,23 @@ def write_timeline(
     segments = list(segments)
     labels = labels or (list(segments[0].probabilities) if segments else [])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".json":
-        recs = [({"source": source} if source is not None else {}) | segment_dict(s, top_k) for s in segments]
-        path.write_text(json.dumps(recs, indent=2) + "\n")
-        return path
-    if path.suffix.lower() not in (".csv", ".tsv"):
+    if path.suffix.lower() not in (".csv", ".tsv", ".json"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    cols = columns(labels, source is not None)
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        w.writeheader()
-        w.writerows(rows(segments, labels, source, top_k))
+    with writing(path):
+        if path.suffix.lower() == ".json":
+            recs = [
+                ({"source": source} if source is not None else {}) | segment_dict(s, top_k) for s in segments
+            ]
+            path.write_text(json.dumps(recs, indent=2) + "\n")
+            return path
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(
+                fh,
+                columns(labels, source is not None),
+                delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
+            )
+            w.writeheader()
+            w.writerows(rows(segments, labels, source, top_k))
     return path
 
 
