@@ -182,6 +182,26 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
     np.testing.assert_allclose(list(four.probabilities.values()), want, atol=1e-6)
 
 
+def test_an_adapted_batch_scores_a_long_recording_by_its_segments(sentences, tmp_path):
+    """With --same-speaker, a long recording's segments join the session: one file alone gives exactly its
+    speaker-adapted timeline's average (it gave the adapted pooled features)."""
+    import emovox
+    from emovox.live import file_timelines
+    from emovox.live.segments import segments_proba
+
+    model = emovox.load_model()
+    path = tmp_path / "mix.flac"
+    sf.write(path, _join(sentences, np.zeros(SR // 2, np.float32)), SR)
+    (adapted,) = list(model.predict_files([path], same_speaker=True))
+    (timeline,) = list(file_timelines([path], model, same_speaker=True))
+    p, _ = segments_proba(model, timeline.segments)
+    np.testing.assert_allclose([adapted.probabilities[k] for k in model.labels], p, atol=1e-5)
+    short = tmp_path / "one.flac"
+    sf.write(short, sentences[0], SR)
+    both = list(model.predict_files([path, short], same_channel=True))
+    assert [b.source for b in both] == [str(path), str(short)] and all(b.speech for b in both)
+
+
 def test_short_and_unchecked_recordings_keep_their_answers(sentences, tmp_path):
     """Up to 10 s, every path pools the recording as before (predict_stream too); with the speech check
     off, a long recording without speech still gets the emotion asked for."""

@@ -614,9 +614,8 @@ class EmotionModel:
         The whole recording's emotion is its speech segments' probabilities averaged by duration
         (:func:`emovox.live.segments.segments_proba`): pauses, noise and music between the sentences count
         for nothing, and sentences of different emotions give one of theirs. The emotion of a recording
-        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method, but for
-        the adapted batches of :meth:`predict_files` (``same_speaker``, ``same_channel``), which adapt
-        whole recordings' features.
+        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method (in the
+        adapted batches of :meth:`predict_files`, from the segments' adapted probabilities).
 
         Parameters
         ----------
@@ -645,9 +644,7 @@ class EmotionModel:
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p = self.proba_from_embeddings(self.embed_stream(chunks))[0]
         if p is None:
-            reasons = Counter(s.reason for s in segments if s.reason)  # the most frequent, first seen on ties
-            why = reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
-            return Prediction(source, speech=False, reason=why), segments
+            return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
         return self.make_prediction(source, p, emotions), segments
 
     # ------------------------------------------------------------------------------------ long recordings
@@ -772,8 +769,7 @@ class EmotionModel:
                 elif not together:
                     result = self._predict(load_audio(path, self.sample_rate, name=name), name)
                 else:
-                    no_speech, e = self.embed_speech(load_audio(path, self.sample_rate, name=name), name)
-                    result = e if no_speech is None else no_speech
+                    result = self._session_input(load_audio(path, self.sample_rate, name=name), name)
             except EmovoxError as exc:
                 result = Prediction(name, error=str(exc))
             except Exception as exc:  # one bad input must not stop a batch
@@ -782,10 +778,34 @@ class EmotionModel:
                 done.append((name, result))
             else:
                 yield result
-        good = [(src, e) for src, e in done if not isinstance(e, Prediction)]
-        probs = iter(self.proba_session([e for _, e in good], channel) if good else [])
-        for src, e in done:
-            yield e if isinstance(e, Prediction) else self.make_prediction(src, next(probs))
+        pieces = [r for _, r in done if isinstance(r, _Pieces)]
+        rows = iter(self.proba_session([e for r in pieces for e in r.embeddings], channel) if pieces else [])
+        for src, r in done:
+            if isinstance(r, Prediction):
+                yield r
+                continue
+            P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
+            yield self.make_prediction(src, w @ P / w.sum())
+
+    def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
+        """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
+        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS`, its speech segments'
+        embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
+        averages them; or its ``speech=False`` :class:`Prediction`."""
+        if y.size <= SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            no_speech, e = self.embed_speech(y, source)
+            return no_speech if no_speech is not None else _Pieces([1.0], [e])
+        from .live.segments import classified_segments
+
+        if result := self._verdict(self.speech(y) if self.check_speech else None, source):
+            return result
+        segments = list(classified_segments(iter([y]), self, keep_embeddings=True))
+        speech = [s for s in segments if s.speech and s.embedding is not None]
+        if speech:
+            return _Pieces([s.end - s.start for s in speech], [s.embedding for s in speech])
+        if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
+            return _Pieces([1.0], [self.embed(y)])
+        return Prediction(source, speech=False, reason=_no_speech_reason(segments))
 
     def make_prediction(
         self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None
@@ -877,6 +897,20 @@ class EnsembleModel(EmotionModel):
             else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
             for m, _, _ in self.members
         ]
+
+
+def _no_speech_reason(segments) -> str:
+    """Why a recording whose segments hold no speech has none: their most frequent reason (the first seen
+    on a tie)."""
+    reasons = Counter(s.reason for s in segments if s.reason)
+    return reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
+
+
+class _Pieces(NamedTuple):
+    """A recording in an adapted batch: embeddings (one, or its speech segments') and their weights."""
+
+    weights: list[float]
+    embeddings: list
 
 
 class _Unreadable(NamedTuple):
