@@ -497,7 +497,7 @@ def test_no_input_device_is_one_line(monkeypatch, capsys):
     else:
         monkeypatch.setattr(sounddevice, "query_devices", lambda *a, **k: [])
     for argv in (["listen"], ["listen", "--once", "--seconds", "7"], ["listen", "--list-devices"]):
-        assert main(argv) != 0
+        assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("emovox: error:"), err
         assert "Traceback" not in err[0]

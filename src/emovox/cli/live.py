@@ -93,7 +93,7 @@ def _list_devices() -> int:
     devices = input_devices()
     if not devices:
         err("no audio input device found")
-        return 1
+        return 2  # as every other device error
     for d in devices:
         print(
             f"{'*' if d['default'] else ' '} {d['index']:>3}  {d['name']}  "
