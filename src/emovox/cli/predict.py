@@ -9,25 +9,24 @@ from .common import engine_args, err, examples, stdin_inputs, write_results
 
 
 def cmd_predict(args) -> int:
-    together = args.same_speaker or args.same_channel
-    if together and (args.engine == "dask" or args.address):
-        err(
-            "--same-speaker and --same-channel score the files together on one machine; they do not combine "
-            "with --engine dask"
-        )
-        return 2
-    if (args.engine == "dask" or args.address) and args.output:
-        err(
-            "-o/--output writes one file on this machine; with --engine dask the results go to --output-dir "
-            "(a folder of Parquet parts)"
-        )
-        return 2
-    if (args.engine == "dask" or args.address) and "-" in args.paths:
-        err(
-            "-: audio piped in is read on this machine; with --engine dask, save it to a file the workers can read"
-        )
-        return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
+        if args.same_speaker or args.same_channel:
+            err(
+                "--same-speaker and --same-channel score the files together on one machine; they do not "
+                "combine with --engine dask"
+            )
+            return 2
+        if args.output:
+            err(
+                "-o/--output writes one file on this machine; with --engine dask the results go to "
+                "--output-dir (a folder of Parquet parts)"
+            )
+            return 2
+        if "-" in args.paths:
+            err(
+                "-: audio piped in is read on this machine; with --engine dask, save it to a file the workers read"
+            )
+            return 2
         from .batch import predict_command
 
         return predict_command(args)
