@@ -612,8 +612,8 @@ class EmotionModel:
         """A recording's timeline, and the emotion of the whole recording from it.
 
         The whole recording's emotion is its speech segments' probabilities averaged by duration
-        (:func:`emovox.live.segments.segments_proba`): pauses, noise and music between the sentences count
-        for nothing, and sentences of different emotions give one of theirs. The emotion of a recording
+        (:func:`emovox.live.segments.segments_proba`): pauses and noise between the sentences count for
+        nothing, and sentences of different emotions give one of theirs. The emotion of a recording
         longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method (in the
         adapted batches of :meth:`predict_files`, from the segments' adapted probabilities).
 
@@ -626,7 +626,9 @@ class EmotionModel:
         source : str
             How the prediction names the recording.
         emotions : str or list of str, optional
-            The whole recording's answer over these of :attr:`labels` only (the segments keep them all).
+            The whole recording's answer over these of :attr:`labels` only: the mean of its segments'
+            probabilities restricted to them, as a restricted timeline shows them (the segments returned
+            keep every emotion).
 
         Returns
         -------
@@ -639,13 +641,14 @@ class EmotionModel:
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._verdict(check, source):
             return result, []
-        segments = list(classified_segments(chunks(), self))
-        p, _ = segments_proba(self, segments)
+        segments = list(classified_segments(_audible(chunks, check), self))
+        chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
+        p, _ = segments_proba(self, segments, chosen)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p = self.proba_from_embeddings(self.embed_stream(chunks))[0]
         if p is None:
             return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
-        return self.make_prediction(source, p, emotions), segments
+        return self.make_prediction(source, p, chosen), segments
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -797,9 +800,10 @@ class EmotionModel:
             return no_speech if no_speech is not None else _Pieces([1.0], [e])
         from .live.segments import classified_segments
 
-        if result := self._verdict(self.speech(y) if self.check_speech else None, source):
+        check = self.speech(y) if self.check_speech else None
+        if result := self._verdict(check, source):
             return result
-        segments = list(classified_segments(iter([y]), self, keep_embeddings=True))
+        segments = list(classified_segments(_audible(lambda: iter([y]), check), self, keep_embeddings=True))
         speech = [s for s in segments if s.speech and s.embedding is not None]
         if speech:
             return _Pieces([s.end - s.start for s in speech], [s.embedding for s in speech])
@@ -897,6 +901,23 @@ class EnsembleModel(EmotionModel):
             else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
             for m, _, _ in self.members
         ]
+
+
+#: A recording whose peak is under this is brought up to AUDIBLE_PEAK_DB before it is cut into segments:
+#: the voice-activity detector takes frames under -65 dBFS for silence, and a quiet recording of sentences
+#: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").
+QUIET_PEAK_DB = -30.0
+AUDIBLE_PEAK_DB = -20.0
+
+
+def _audible(chunks, check: SpeechCheck | None) -> Iterator[np.ndarray]:
+    """``chunks()``, brought up to :data:`AUDIBLE_PEAK_DB` when the speech check found its peak under
+    :data:`QUIET_PEAK_DB` (as is, without a check)."""
+    peak = getattr(check, "peak_db", 0.0)
+    if not -200.0 < peak < QUIET_PEAK_DB:
+        return chunks()
+    gain = np.float32(10 ** ((AUDIBLE_PEAK_DB - peak) / 20))
+    return (c * gain for c in chunks())
 
 
 def _no_speech_reason(segments) -> str:

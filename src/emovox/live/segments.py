@@ -55,10 +55,12 @@ def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
-def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | None, float]:
+def segments_proba(
+    model, segments: Iterable[Segment], emotions: list[str] | None = None
+) -> tuple[np.ndarray | None, float]:
     """The emotion of a recording from its timeline: the speech segments' probabilities (over
-    ``model.labels``) averaged by duration, and the seconds of speech they cover; ``(None, 0.0)`` without
-    a speech segment.
+    ``model.labels``; with ``emotions``, each renormalised over those first, zero elsewhere) averaged by
+    duration, and the seconds of speech they cover; ``(None, 0.0)`` without a speech segment.
 
     An average of probabilities, not of features or log-probabilities: a recording whose sentences are
     angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
@@ -69,6 +71,10 @@ def segments_proba(model, segments: Iterable[Segment]) -> tuple[np.ndarray | Non
         return None, 0.0
     w = np.array([s.end - s.start for s in speech], dtype=np.float64)
     P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
+    if emotions is not None:  # each segment over these only, as a restricted timeline shows it
+        keep = np.isin(model.labels, emotions)
+        P = np.where(keep, P, 0.0)
+        P /= np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
     return (w[:, None] * P).sum(axis=0) / max(w.sum(), 1e-9), float(w.sum())
 
 

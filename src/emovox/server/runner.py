@@ -55,7 +55,7 @@ class InferenceRunner:
                 504,
                 "timeout",
                 f"inference took longer than the {self.timeout:g} s per-request limit; send a shorter "
-                "recording, or ask for no timeline (?timeline=0), or start the server with a longer --timeout",
+                "recording, or start the server with a longer --timeout",
             ) from None
 
     def close(self) -> None:
