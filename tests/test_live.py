@@ -319,6 +319,7 @@ def test_file_timelines_of_several_inputs(model, speech_file, tmp_path):
     assert bad.error and "missing.wav" in bad.error and not bad.segments
     assert bad.to_dict() == {"source": str(missing), "error": bad.error}
     assert ok.to_dict(top_k=1)["segments"][0]["probabilities"].keys() <= set(model.labels)
+    assert ok.to_dict()["speech"] is True and FileTimeline("quiet.wav", None, []).to_dict()["speech"] is False
 
 
 def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):

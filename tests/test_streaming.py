@@ -236,6 +236,23 @@ def test_short_and_unchecked_recordings_keep_their_answers(sentences, tmp_path):
     assert emovox.load_model("classical").predict_signal(quiet, "silence").speech is False
 
 
+def test_overlapping_windows_count_each_second_once():
+    """Long speech is cut into 10 s windows overlapping by 1 s: the shared second weighed twice."""
+    from types import SimpleNamespace
+
+    from emovox.live.segments import segments_proba
+
+    model = SimpleNamespace(labels=["a", "b"])
+
+    def seg(start, end, pa):
+        return SimpleNamespace(start=start, end=end, speech=True, probabilities={"a": pa, "b": 1 - pa})
+
+    p, seconds = segments_proba(model, [seg(0, 10, 1.0), seg(9, 19, 0.0), seg(25, 27, 0.5)])
+    assert seconds == pytest.approx(21.0) and p == pytest.approx([(9.5 + 1.0) / 21, (9.5 + 1.0) / 21])
+    p, _ = segments_proba(model, [seg(0, 2, 0.9), seg(3, 4, 0.3)], emotions=["a"])
+    assert p == pytest.approx([1.0, 0.0])  # each segment over the kept emotions first
+
+
 def test_noise_between_sentences_counts_for_nothing():
     """A happy RAVDESS sentence, a 4 s pause, the sentence again, under a -40 dBFS noise floor (10 dB under
     the speech): pooled with the speech, the noisy pause turned happy 0.87 into happy (uncertain) 0.35."""

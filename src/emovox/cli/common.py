@@ -74,7 +74,7 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
         return
     stream = stream if stream is not None else sys.stdin.buffer
     if stream.isatty():
-        raise AudioError("-: standard input is a terminal; pipe audio into it, e.g. ... | emovox predict -")
+        raise AudioError(f"{STDIN_NAME}: is a terminal; pipe audio into it, e.g. ... | emovox predict -")
     with tempfile.TemporaryDirectory(prefix="emovox-stdin-") as tmp:
         path = str(Path(tmp) / "stdin")
         with open(path, "wb") as f:

@@ -69,7 +69,12 @@ def segments_proba(
     speech = [s for s in segments if s.speech and s.probabilities]
     if not speech:
         return None, 0.0
-    w = np.array([s.end - s.start for s in speech], dtype=np.float64)
+    # a long stretch of speech is cut into overlapping windows: each shared second counts once
+    starts = np.array([s.start for s in speech], dtype=np.float64)
+    ends = np.array([s.end for s in speech], dtype=np.float64)
+    overlap = np.maximum(ends[:-1] - starts[1:], 0.0)
+    w = ends - starts - np.concatenate(([0.0], overlap)) / 2 - np.concatenate((overlap, [0.0])) / 2
+    w = np.maximum(w, 1e-3)
     P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
     if emotions is not None:  # each segment over these only, as a restricted timeline shows it
         keep = np.isin(model.labels, emotions)

@@ -141,10 +141,15 @@ class FileTimeline:
     error: str | None = None
 
     def to_dict(self, top_k: int | None = None) -> dict:
-        """``{"source", "segments"}`` (see :func:`segment_dict`), or ``{"source", "error"}`` when it failed."""
+        """``{"source", "speech", "segments"}`` (see :func:`segment_dict`; ``speech``: whether any segment
+        holds speech, as ``-o`` writes it), or ``{"source", "error"}`` when it failed."""
         if self.error is not None:
             return {"source": self.source, "error": self.error}
-        return {"source": self.source, "segments": [segment_dict(s, top_k) for s in self.segments]}
+        return {
+            "source": self.source,
+            "speech": any(s.speech for s in self.segments),
+            "segments": [segment_dict(s, top_k) for s in self.segments],
+        }
 
 
 def timeline_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[str], list[FileTimeline]]:
