@@ -798,7 +798,7 @@ class EmotionModel:
         if y.size <= SEGMENTS_AFTER_SECONDS * self.sample_rate:
             no_speech, e = self.embed_speech(y, source)
             return no_speech if no_speech is not None else _Pieces([1.0], [e])
-        from .live.segments import classified_segments
+        from .live.segments import classified_segments, segment_weights
 
         check = self.speech(y) if self.check_speech else None
         if result := self._verdict(check, source):
@@ -806,7 +806,7 @@ class EmotionModel:
         segments = list(classified_segments(_audible(lambda: iter([y]), check), self, keep_embeddings=True))
         speech = [s for s in segments if s.speech and s.embedding is not None]
         if speech:
-            return _Pieces([s.end - s.start for s in speech], [s.embedding for s in speech])
+            return _Pieces(list(segment_weights(speech)), [s.embedding for s in speech])
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             return _Pieces([1.0], [self.embed(y)])
         return Prediction(source, speech=False, reason=_no_speech_reason(segments))

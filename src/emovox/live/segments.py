@@ -55,6 +55,16 @@ def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
+def segment_weights(segments: list[Segment]) -> np.ndarray:
+    """Each segment's seconds, in time order: a long stretch of speech is cut into overlapping windows, and
+    the seconds two of them share count half to each."""
+    starts = np.array([s.start for s in segments], dtype=np.float64)
+    ends = np.array([s.end for s in segments], dtype=np.float64)
+    overlap = np.maximum(ends[:-1] - starts[1:], 0.0)
+    w = ends - starts - np.concatenate(([0.0], overlap)) / 2 - np.concatenate((overlap, [0.0])) / 2
+    return np.maximum(w, 1e-3)
+
+
 def segments_proba(
     model, segments: Iterable[Segment], emotions: list[str] | None = None
 ) -> tuple[np.ndarray | None, float]:
@@ -69,12 +79,7 @@ def segments_proba(
     speech = [s for s in segments if s.speech and s.probabilities]
     if not speech:
         return None, 0.0
-    # a long stretch of speech is cut into overlapping windows: each shared second counts once
-    starts = np.array([s.start for s in speech], dtype=np.float64)
-    ends = np.array([s.end for s in speech], dtype=np.float64)
-    overlap = np.maximum(ends[:-1] - starts[1:], 0.0)
-    w = ends - starts - np.concatenate(([0.0], overlap)) / 2 - np.concatenate((overlap, [0.0])) / 2
-    w = np.maximum(w, 1e-3)
+    w = segment_weights(speech)
     P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
     if emotions is not None:  # each segment over these only, as a restricted timeline shows it
         keep = np.isin(model.labels, emotions)
