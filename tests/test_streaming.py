@@ -185,7 +185,7 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
     assert by_model.probabilities == pytest.approx(four.probabilities, abs=1e-6)
 
 
-def test_a_quiet_recording_of_sentences_keeps_its_emotion(sentences):
+def test_a_quiet_recording_of_sentences_keeps_its_emotion(sentences, tmp_path):
     """50 dB down (peak -50 dBFS), the voice-activity detector took its sentences for silence or cut
     them into scraps; it is brought up before it is cut."""
     import emovox
@@ -193,8 +193,12 @@ def test_a_quiet_recording_of_sentences_keeps_its_emotion(sentences):
     model = emovox.load_model()
     y = _join(sentences, np.zeros(SR // 2, np.float32))
     loud = model.predict_signal(y, "mix")
-    quiet = model.predict_signal(y * np.float32(10 ** (-50 / 20)), "quiet")
+    z = y * np.float32(10 ** (-50 / 20))
+    quiet = model.predict_signal(z, "quiet")
     assert quiet.label == loud.label and abs(quiet.confidence - loud.confidence) < 0.05, (quiet, loud)
+    np.testing.assert_allclose(
+        model.predict_proba(z, sr=SR)[0][model.labels.index(quiet.label)], quiet.confidence
+    )
 
 
 def test_an_adapted_batch_scores_a_long_recording_by_its_segments(sentences, tmp_path):
@@ -251,6 +255,18 @@ def test_overlapping_windows_count_each_second_once():
     assert seconds == pytest.approx(21.0) and p == pytest.approx([(9.5 + 1.0) / 21, (9.5 + 1.0) / 21])
     p, _ = segments_proba(model, [seg(0, 2, 0.9), seg(3, 4, 0.3)], emotions=["a"])
     assert p == pytest.approx([1.0, 0.0])  # each segment over the kept emotions first
+    # in any order, nested or not: every second once
+    from emovox.live.segments import segment_weights
+
+    assert segment_weights([seg(5, 8, 0), seg(0, 3, 0)]) == pytest.approx([3, 3])
+    assert segment_weights([seg(0, 10, 0), seg(2, 4, 0)]).sum() == pytest.approx(10)
+    # a segment with nothing on the kept emotions counts for nothing; a string is refused, not split
+    p, seconds = segments_proba(model, [seg(0, 2, 1.0), seg(3, 4, 0.0)], emotions=["b"])
+    assert p == pytest.approx([0.0, 1.0]) and seconds == pytest.approx(1.0)
+    from emovox.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="a list of the model's labels"):
+        segments_proba(model, [seg(0, 2, 1.0)], emotions="a,b")
 
 
 def test_noise_between_sentences_counts_for_nothing():

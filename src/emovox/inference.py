@@ -478,9 +478,10 @@ class EmotionModel:
         whole signal's when no segment holds speech."""
         y = float_mono(y)
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
-            from .live.segments import classified_segments, segments_proba
+            from .live.segments import audible_gain, classified_segments, segments_proba
 
-            p, _ = segments_proba(self, classified_segments(iter([y]), self))
+            gain = audible_gain(float(np.max(np.abs(y))))
+            p, _ = segments_proba(self, classified_segments(iter([y]), self, gain=gain))
             if p is not None:
                 return p
         return self.proba_from_embeddings(self.embed(y))[0]
@@ -641,7 +642,7 @@ class EmotionModel:
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._verdict(check, source):
             return result, []
-        segments = list(classified_segments(_audible(chunks, check), self))
+        segments = list(classified_segments(chunks(), self, gain=_segment_gain(chunks, check)))
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
@@ -803,7 +804,8 @@ class EmotionModel:
         check = self.speech(y) if self.check_speech else None
         if result := self._verdict(check, source):
             return result
-        segments = list(classified_segments(_audible(lambda: iter([y]), check), self, keep_embeddings=True))
+        gain = _segment_gain(lambda: iter([y]), check)
+        segments = list(classified_segments(iter([y]), self, keep_embeddings=True, gain=gain))
         speech = [s for s in segments if s.speech and s.embedding is not None]
         if speech:
             return _Pieces(list(segment_weights(speech)), [s.embedding for s in speech])
@@ -903,21 +905,14 @@ class EnsembleModel(EmotionModel):
         ]
 
 
-#: A recording whose peak is under this is brought up to AUDIBLE_PEAK_DB before it is cut into segments:
-#: the voice-activity detector takes frames under -65 dBFS for silence, and a quiet recording of sentences
-#: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").
-QUIET_PEAK_DB = -30.0
-AUDIBLE_PEAK_DB = -20.0
+def _segment_gain(chunks, check: SpeechCheck | None) -> float:
+    """:func:`emovox.live.segments.audible_gain` of a recording given as ``chunks()``, from the whole
+    recording's peak: read again only when the speech check (of one block: a lower bound) leaves it quiet."""
+    from .live.segments import QUIET_PEAK_DB, audible_gain, stream_peak
 
-
-def _audible(chunks, check: SpeechCheck | None) -> Iterator[np.ndarray]:
-    """``chunks()``, brought up to :data:`AUDIBLE_PEAK_DB` when the speech check found its peak under
-    :data:`QUIET_PEAK_DB` (as is, without a check)."""
-    peak = getattr(check, "peak_db", 0.0)
-    if not -200.0 < peak < QUIET_PEAK_DB:
-        return chunks()
-    gain = np.float32(10 ** ((AUDIBLE_PEAK_DB - peak) / 20))
-    return (c * gain for c in chunks())
+    if check is not None and check.peak_db >= QUIET_PEAK_DB:
+        return 1.0
+    return audible_gain(stream_peak(chunks()))
 
 
 def _no_speech_reason(segments) -> str:

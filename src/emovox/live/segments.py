@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 
 from ..audio import check_cancelled
+from ..errors import ParameterError
 from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
 
@@ -55,14 +56,42 @@ def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
+#: A recording whose peak is under this is brought up to AUDIBLE_PEAK_DB before it is cut into segments:
+#: the voice-activity detector takes frames under -65 dBFS for silence, and a quiet recording of sentences
+#: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").
+QUIET_PEAK_DB = -30.0
+AUDIBLE_PEAK_DB = -20.0
+
+
+def audible_gain(peak: float) -> float:
+    """The gain that brings a recording whose peak (linear, of the whole recording: nothing clips) is under
+    :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other (and for digital silence).
+
+    >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(0.0)
+    (100.0, 1.0, 1.0)
+    """
+    if not 0.0 < peak < 10 ** (QUIET_PEAK_DB / 20):
+        return 1.0
+    return 10 ** (AUDIBLE_PEAK_DB / 20) / peak
+
+
+def stream_peak(chunks: Iterable[np.ndarray]) -> float:
+    """The largest absolute sample of a stream of chunks (0 for none)."""
+    return max((float(np.max(np.abs(c))) for c in chunks if c.size), default=0.0)
+
+
 def segment_weights(segments: list[Segment]) -> np.ndarray:
-    """Each segment's seconds, in time order: a long stretch of speech is cut into overlapping windows, and
-    the seconds two of them share count half to each."""
+    """Each segment's seconds: a long stretch of speech is cut into overlapping windows, and the seconds two
+    neighbours (in time) share count half to each, so that every second counts once."""
     starts = np.array([s.start for s in segments], dtype=np.float64)
     ends = np.array([s.end for s in segments], dtype=np.float64)
-    overlap = np.maximum(ends[:-1] - starts[1:], 0.0)
-    w = ends - starts - np.concatenate(([0.0], overlap)) / 2 - np.concatenate((overlap, [0.0])) / 2
-    return np.maximum(w, 1e-3)
+    order = np.argsort(starts, kind="stable")
+    st, en = starts[order], ends[order]
+    overlap = np.maximum(np.minimum(en[:-1], en[1:]) - st[1:], 0.0)
+    w = en - st - np.concatenate(([0.0], overlap)) / 2 - np.concatenate((overlap, [0.0])) / 2
+    out = np.empty_like(w)
+    out[order] = np.maximum(w, 1e-3)
+    return out
 
 
 def segments_proba(
@@ -76,16 +105,21 @@ def segments_proba(
     angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
     geometric mean of the sentences' probabilities) can name an emotion none of them has.
     """
+    if emotions is not None and (isinstance(emotions, str) or not set(emotions) <= set(model.labels)):
+        raise ParameterError(f"emotions: expected a list of the model's labels ({', '.join(model.labels)})")
     speech = [s for s in segments if s.speech and s.probabilities]
+    P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
+    if emotions is not None and speech:  # each segment over these only, as a restricted timeline shows it
+        P = np.where(np.isin(model.labels, list(emotions)), P, 0.0)
+        mass = P.sum(axis=1)
+        speech, P = (
+            [s for s, m in zip(speech, mass, strict=True) if m > 0],
+            P[mass > 0] / mass[mass > 0, None],
+        )
     if not speech:
         return None, 0.0
     w = segment_weights(speech)
-    P = np.array([[s.probabilities[lab] for lab in model.labels] for s in speech], dtype=np.float64)
-    if emotions is not None:  # each segment over these only, as a restricted timeline shows it
-        keep = np.isin(model.labels, emotions)
-        P = np.where(keep, P, 0.0)
-        P /= np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
-    return (w[:, None] * P).sum(axis=0) / max(w.sum(), 1e-9), float(w.sum())
+    return (w[:, None] * P).sum(axis=0) / w.sum(), float(w.sum())
 
 
 class _Resampler:
@@ -114,14 +148,18 @@ def classified_segments(
     keep_samples: bool = False,
     on_chunk: Callable[[np.ndarray, float], None] | None = None,
     keep_embeddings: bool = False,
+    gain: float = 1.0,
     **vad_opts,
 ) -> Iterator[Segment]:
-    """:func:`emovox.live.timeline.iter_timeline` for a loaded ``model`` (the arguments are the same)."""
+    """:func:`emovox.live.timeline.iter_timeline` for a loaded ``model`` (the arguments are the same);
+    ``gain`` multiplies the samples first (:func:`audible_gain`)."""
     sr = int(model.sample_rate)
     src = open_source(source, sr)
     chunks: Iterable[np.ndarray] = src
     if src.sample_rate != sr:
         chunks = _Resampler(src.sample_rate, sr)(src)
+    if gain != 1.0:
+        chunks = (c * np.float32(gain) for c in chunks)
     seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
     seen, interrupted = 0, False
     try:

@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..audio import stream_audio
 from ..errors import EmovoxError
 from ..paths import writing
 from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
+    audible_gain,
     classified_segments,
     classify,
     segments_proba,
     set_probabilities,
+    stream_peak,
     trim_to_speech,
 )
 from .vad import Segment, VADOptions
@@ -235,7 +238,13 @@ def file_timelines(
             if on_file is not None:
                 on_file(shown)
             source = FileSource(path, model.sample_rate)
-            for seg in iter_timeline(source, model, options=options, keep_embeddings=together):
+            # a quiet file is brought up before it is cut, as the whole recording's emotion is (a pass to
+            # find its peak)
+            gain = audible_gain(stream_peak(stream_audio(path, model.sample_rate)))
+            segments = classified_segments(
+                source, model, options=options, keep_embeddings=together, gain=gain
+            )
+            for seg in segments:
                 segs.append(seg)
                 if on_segment is not None and not together:
                     on_segment(seg)
