@@ -478,13 +478,20 @@ class EmotionModel:
         whole signal's when no segment holds speech."""
         y = float_mono(y)
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
-            from .live.segments import audible_gain, classified_segments, segments_proba
+            from .live.segments import segments_proba
 
-            gain = audible_gain(float(np.max(np.abs(y))))
-            p, _ = segments_proba(self, classified_segments(iter([y]), self, gain=gain))
+            p, _ = segments_proba(self, self._speech_segments(lambda: iter([y]), None))
             if p is not None:
                 return p
         return self.proba_from_embeddings(self.embed(y))[0]
+
+    def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
+        """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
+        (:func:`_segment_gain`): what the whole recording's emotion is averaged from, by every path."""
+        from .live.segments import classified_segments
+
+        gain = _segment_gain(chunks, check)
+        return list(classified_segments(chunks(), self, keep_embeddings=keep_embeddings, gain=gain))
 
     def _load(self, item, sr: int | None) -> np.ndarray:
         if isinstance(item, np.ndarray):
@@ -637,12 +644,12 @@ class EmotionModel:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from .live.segments import classified_segments, segments_proba
+        from .live.segments import segments_proba
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._verdict(check, source):
             return result, []
-        segments = list(classified_segments(chunks(), self, gain=_segment_gain(chunks, check)))
+        segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
@@ -760,15 +767,10 @@ class EmotionModel:
             )
         for path in _each_input(paths):
             name = _source_name(path)
-            if isinstance(path, _Unreadable):
-                result = Prediction(path.name, error=path.why)
-                if together:
-                    done.append((path.name, result))
-                else:
-                    yield result
-                continue
             try:
-                if not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
+                if isinstance(path, _Unreadable):
+                    name, result = path.name, Prediction(path.name, error=path.why)
+                elif not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
                     result = self.predict_stream(path, name)  # long: window by window, never held whole
                 elif not together:
                     result = self._predict(load_audio(path, self.sample_rate, name=name), name)
@@ -799,13 +801,12 @@ class EmotionModel:
         if y.size <= SEGMENTS_AFTER_SECONDS * self.sample_rate:
             no_speech, e = self.embed_speech(y, source)
             return no_speech if no_speech is not None else _Pieces([1.0], [e])
-        from .live.segments import classified_segments, segment_weights
+        from .live.segments import segment_weights
 
         check = self.speech(y) if self.check_speech else None
         if result := self._verdict(check, source):
             return result
-        gain = _segment_gain(lambda: iter([y]), check)
-        segments = list(classified_segments(iter([y]), self, keep_embeddings=True, gain=gain))
+        segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)
         speech = [s for s in segments if s.speech and s.embedding is not None]
         if speech:
             return _Pieces(list(segment_weights(speech)), [s.embedding for s in speech])
@@ -937,22 +938,18 @@ class _Unreadable(NamedTuple):
 
 
 def _each_input(paths) -> Iterator[Any]:
-    """Each input of ``predict_files``, a folder's audio files in its place (as the CLI expands them)."""
-    from .audio import find_audio
-    from .paths import display_path
+    """Each input of ``predict_files``, a folder's audio files in its place (as the CLI expands them:
+    :func:`emovox.inputs.expand_inputs`)."""
+    from .inputs import expand_inputs
 
     for path in [paths] if _is_single(paths) else paths:
         if not isinstance(path, str | os.PathLike) or not os.path.isdir(path):
             yield path
             continue
         problems: list[str] = []
-        found = find_audio(path, problems)
-        for msg in problems:
-            yield _Unreadable(msg.split(": ", 1)[0], msg)
-        if not found:
-            shown = display_path(path)
-            yield _Unreadable(shown, f"{shown}: directory holds no audio files")
-        yield from map(str, found)
+        found = expand_inputs([path], problems)
+        yield from (_Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
+        yield from found
 
 
 def _is_single(x) -> bool:
