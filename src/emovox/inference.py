@@ -487,10 +487,12 @@ class EmotionModel:
 
     def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
         """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
-        (:func:`_segment_gain`): what the whole recording's emotion is averaged from, by every path."""
-        from .live.segments import classified_segments
+        (:func:`emovox.live.segments.segment_gain`, read again only when ``check``, the speech check of the
+        whole or of one block, leaves it quiet): what the whole recording's emotion is averaged from, by
+        every path."""
+        from .live.segments import classified_segments, segment_gain
 
-        gain = _segment_gain(chunks, check)
+        gain = segment_gain(chunks(), None if check is None else check.peak_db)
         return list(classified_segments(chunks(), self, keep_embeddings=keep_embeddings, gain=gain))
 
     def _load(self, item, sr: int | None) -> np.ndarray:
@@ -904,16 +906,6 @@ class EnsembleModel(EmotionModel):
             else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
             for m, _, _ in self.members
         ]
-
-
-def _segment_gain(chunks, check: SpeechCheck | None) -> float:
-    """:func:`emovox.live.segments.audible_gain` of a recording given as ``chunks()``, from the whole
-    recording's peak: read again only when the speech check (of one block: a lower bound) leaves it quiet."""
-    from .live.segments import QUIET_PEAK_DB, audible_gain, stream_peak
-
-    if check is not None and check.peak_db >= QUIET_PEAK_DB:
-        return 1.0
-    return audible_gain(stream_peak(chunks()))
 
 
 def _no_speech_reason(segments) -> str:

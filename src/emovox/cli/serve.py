@@ -6,9 +6,7 @@ from .common import err, examples, finite_float
 
 
 def _bad_option(args) -> str | None:
-    """Why the options cannot work (one line), or None."""
-    import math
-
+    """Why the options cannot work (one line), or None (the numbers are finite: ``finite_float``)."""
     if not 1 <= args.port <= 65535:
         return f"--port {args.port}: expected a port number from 1 to 65535"
     if args.workers is not None and args.workers < 1:
@@ -19,9 +17,9 @@ def _bad_option(args) -> str | None:
         ("--max-seconds", args.max_seconds),
         ("--read-timeout", args.read_timeout),
     ):
-        if not (math.isfinite(value) and value > 0):
+        if not value > 0:
             return f"{opt} {value:g}: expected a positive number"
-    if not (math.isfinite(args.timeline_after) and args.timeline_after >= 0):
+    if not args.timeline_after >= 0:
         return f"--timeline-after {args.timeline_after:g}: expected a number of seconds >= 0"
     return None
 

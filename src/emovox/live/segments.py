@@ -75,9 +75,22 @@ def audible_gain(peak: float) -> float:
     return 10 ** (AUDIBLE_PEAK_DB / 20) / peak
 
 
-def stream_peak(chunks: Iterable[np.ndarray]) -> float:
-    """The largest absolute sample of a stream of chunks (0 for none)."""
-    return max((float(np.max(np.abs(c))) for c in chunks if c.size), default=0.0)
+def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> float:
+    """:func:`audible_gain` of a recording given as chunks, from its whole peak. ``peak_db``: the peak of
+    a part of it already measured (a lower bound): at :data:`QUIET_PEAK_DB` or more, nothing is read.
+    Reading stops at the first chunk that is not quiet, so a loud recording costs one chunk."""
+    if peak_db is not None and peak_db >= QUIET_PEAK_DB:
+        return 1.0
+    quiet, peak = 10 ** (QUIET_PEAK_DB / 20), 0.0
+    try:
+        for c in chunks:
+            peak = max(peak, float(np.max(np.abs(c)))) if c.size else peak
+            if peak >= quiet:
+                return 1.0
+    finally:
+        if close := getattr(chunks, "close", None):  # a decoder stopped early lets its file go now
+            close()
+    return audible_gain(peak)
 
 
 def segment_weights(segments: list[Segment]) -> np.ndarray:

@@ -23,12 +23,11 @@ from ..audio import stream_audio
 from ..errors import EmovoxError
 from ..paths import writing
 from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
-    audible_gain,
     classified_segments,
     classify,
+    segment_gain,
     segments_proba,
     set_probabilities,
-    stream_peak,
     trim_to_speech,
 )
 from .vad import Segment, VADOptions
@@ -240,7 +239,7 @@ def file_timelines(
             source = FileSource(path, model.sample_rate)
             # a quiet file is brought up before it is cut, as the whole recording's emotion is (a pass to
             # find its peak)
-            gain = audible_gain(stream_peak(stream_audio(path, model.sample_rate)))
+            gain = segment_gain(stream_audio(path, model.sample_rate))
             segments = classified_segments(
                 source, model, options=options, keep_embeddings=together, gain=gain
             )
