@@ -330,6 +330,12 @@ def test_scans_that_would_mislead_are_named(tmp_path, emodb_root, emovo_root, ca
     assert f"{emovo_root}: none of its 588 audio files follows the emodb convention" in err
     assert len(read_manifest(out)) == 535  # the other root is still written
     out.unlink()
+    # features on that folder alone stop there, as scan does (they wrote an empty table and exited 0)
+    feats = ["features", str(emovo_root), "--corpus", "emodb", "--features", "tutorial", "-o", str(out)]
+    assert main(feats) == 2 and not out.exists()
+    assert (
+        f"{emovo_root}: none of its 588 audio files follows the emodb convention" in capsys.readouterr().err
+    )
     assert main(["corpus", "scan", str(emodb_root), "--emotions", "calm", "-o", str(out)]) == 1
     assert "no utterances to write after the label selection" in capsys.readouterr().err and not out.exists()
     m = tmp_path / "e.csv"

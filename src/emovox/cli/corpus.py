@@ -17,8 +17,8 @@ def cmd_corpus_scan(args) -> int:
     rc = 0
     for rep in reports:
         print(rep.summary(), file=sys.stderr)
-        if rep.n_files and not rep.n_rows:  # e.g. a --corpus that is not this folder's
-            err(f"{rep.root}: none of its {rep.n_files} audio files follows the {rep.corpus} convention")
+        if problem := rep.mismatch():
+            err(problem)
             rc = 1
     n_found = len(df)
     df = df.drop_duplicates("path", ignore_index=True)

@@ -36,10 +36,8 @@ def _load_source(args, labels: bool = True):
         for rep in reports:
             if rep.skipped:
                 print(rep.summary(), file=sys.stderr)
-            if rep.n_files and not rep.n_rows:  # e.g. a --corpus that is not this folder's
-                raise CorpusError(
-                    f"{rep.root}: none of its {rep.n_files} audio files follows the {rep.corpus} convention"
-                )
+            if problem := rep.mismatch():
+                raise CorpusError(problem)
         if df.empty:
             raise CorpusError(f"{', '.join(sources)}: no recordings found")
     named = ", ".join(sources)

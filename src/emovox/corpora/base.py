@@ -64,6 +64,13 @@ class ScanReport:
     #: that are not audio at all (empty, text...): not in the manifest
     unreadable: list[str] = field(default_factory=list)
 
+    def mismatch(self) -> str | None:
+        """One line when the folder holds audio but none of it follows the corpus's naming convention (a
+        ``--corpus`` that is not this folder's), else None."""
+        if self.n_files and not self.n_rows:
+            return f"{self.root}: none of its {self.n_files} audio files follows the {self.corpus} convention"
+        return None
+
     def summary(self) -> str:
         lines = [f"{self.root}: {self.corpus}, {self.n_rows} utterances from {self.n_files} audio files"]
         if self.unreadable:
