@@ -206,20 +206,23 @@ def test_half_sent_request_heads_are_cut(monkeypatch):
 
     from emovox.server import connection
 
-    monkeypatch.setattr(connection, "HEADER_SECONDS", 1.0)
+    deadline = 2.0
+    monkeypatch.setattr(connection, "HEADER_SECONDS", deadline)
     app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
     with ThreadServer(app, http=connection.HeaderDeadlineProtocol, timeout_keep_alive=30) as srv:
+        opened = time.monotonic()
         slow = socket.create_connection(("127.0.0.1", srv.port))
         slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         kept = socket.create_connection(("127.0.0.1", srv.port))
+        # every wait of the kept connection is half a deadline: it once idled for about a whole one between
+        # its two requests, and was (rightly) cut when the machine was busy
+        time.sleep(deadline / 2)
+        slow.sendall(b"X-Drip: 1\r\n")  # a header line now and then does not buy more time
         kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert b"200 OK" in _response(kept)
-        time.sleep(0.6)
-        slow.sendall(b"X-Drip: 1\r\n")  # a header line now and then does not buy more time
-        slow.settimeout(3.0)
-        t0 = time.monotonic()
+        slow.settimeout(3 * deadline)
         assert slow.recv(4096) == b""  # closed by the server, without a response
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - opened < deadline * 1.5  # the drip did not restart the deadline
         kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # the next request on a kept connection
         assert b"200 OK" in _response(kept)
         slow.close()
