@@ -109,6 +109,23 @@ def test_stream_audio_matches_whole_file(tmp_path):
     assert np.max(np.abs(streamed[200 : n - 200] - whole[200 : n - 200])) < 1e-3
 
 
+def test_stereo_with_a_channel_in_reverse_phase_is_not_silence(tmp_path, emodb_root):
+    """A real sentence on two channels, one wired in reverse phase: averaging would give silence ("no
+    speech"); every reader takes the louder channel, and a stream decides the same block by block."""
+    y = load_audio(emodb_root / "wav" / "03a01Wa.flac")
+    path = tmp_path / "reversed.flac"
+    sf.write(path, np.stack([0.7 * y, -y], 1), SR)
+    np.testing.assert_allclose(load_audio(path), -y, atol=1e-4)
+    streamed = np.concatenate(list(stream_audio(path, SR, chunk_seconds=0.5)))
+    np.testing.assert_allclose(streamed[: y.size], -y, atol=1e-4)
+    model = emovox.load_model()
+    assert model.predict(path) == model.predict(emodb_root / "wav" / "03a01Wa.flac") == "angry"
+    if shutil.which("ffmpeg"):  # ffmpeg's own mono mix would cancel too
+        m4a = tmp_path / "reversed.m4a"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-c:a", "aac", str(m4a)], check=True)
+        assert load_audio(m4a).std() == pytest.approx(y.std(), rel=0.05)
+
+
 # ---------------------------------------------------------------------------------------- bad input
 def _expect(path, match, **kw):
     with pytest.raises(AudioError) as info:
@@ -266,15 +283,19 @@ def test_float_mono_scales_integers_and_averages_channels():
     np.testing.assert_allclose(float_mono(i16), y, atol=1 / 32768)
     np.testing.assert_allclose(float_mono(i16.astype(np.int32) << 16), y, atol=1 / 32768)
     np.testing.assert_allclose(float_mono((i16 // 256 + 128).astype(np.uint8)), y, atol=1 / 128)
-    for stereo in (np.stack([y, -y], 1), np.stack([y, -y])):  # (n, 2) and (2, n): the mean, silence
-        assert float_mono(stereo).shape == (1000,) and np.abs(float_mono(stereo)).max() == 0
+    z = rng.uniform(-1, 1, 1000).astype(np.float32)
+    for stereo in (np.stack([y, z], 1), np.stack([y, z])):  # (n, 2) and (2, n): the mean
+        np.testing.assert_allclose(float_mono(stereo), (y + z) / 2, atol=1e-7)
+    # a channel in reverse phase would cancel the mean to silence: the louder channel instead
+    np.testing.assert_array_equal(float_mono(np.stack([0.8 * y, -y], 1)), -y)
+    np.testing.assert_allclose(float_mono(np.stack([y, -0.2 * y])), 0.4 * y, atol=1e-7)  # -8 dB: mixed
     for bad, words in ((np.zeros((2, 2, 2)), "shape (2, 2, 2)"), (np.array(["a"]), "as numbers")):
         with pytest.raises(AudioError, match=re.escape(words)):
             float_mono(bad, "x.npy")
     with pytest.raises(AudioError, match="x.npy: contains non-finite"):
         float_mono(np.array([0.0, np.nan]), "x.npy")
     # fewer frames than channels (a microphone's last chunk): still frames x channels; nothing: nothing
-    assert float_mono(np.array([[0.5, -0.5]])).tolist() == [0.0]
+    assert float_mono(np.array([[0.5, 0.25]])).tolist() == [0.375]
     assert (
         float_mono(np.zeros((0, 2))).shape == (0,) and float_mono(np.zeros(0, np.int16)).dtype == np.float32
     )

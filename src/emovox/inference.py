@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -712,7 +713,8 @@ class EmotionModel:
         from .audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio
 
         name = name or _source_name(source)
-        if (audio_duration(source) or np.inf) <= SEGMENTS_AFTER_SECONDS:
+        duration = audio_duration(source)
+        if duration is not None and duration <= SEGMENTS_AFTER_SECONDS:
             y = load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
             return self._predict(y, name, emotions)
 
@@ -725,6 +727,16 @@ class EmotionModel:
                 name=name,
             )
 
+        if duration is None:  # a format that declares no length (m4a through ffmpeg): short is as short does
+            head, n = [], 0
+            with closing(chunks()) as stream:
+                for chunk in stream:
+                    head.append(chunk)
+                    n += len(chunk)
+                    if n > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+                        break
+                else:
+                    return self._predict(np.concatenate(head), name, emotions)
         return self.timeline_prediction(chunks, name, emotions)[0]
 
     def predict_files(

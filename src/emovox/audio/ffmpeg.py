@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 
 from ..errors import AudioError, AudioLimitError
+from .signal import to_mono
 
 #: ffmpeg time limit: FFMPEG_TIMEOUT_MIN s, plus 1 s per FFMPEG_BYTES_PER_S input bytes, at most FFMPEG_TIMEOUT_MAX s
 FFMPEG_TIMEOUT_MIN = 60.0
@@ -67,8 +68,8 @@ def decode_ffmpeg(
         "pipe:0" if data is not None else src,
         "-f",
         "f32le",
-        "-ac",
-        "1",
+        "-ac",  # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase
+        "2",
         "-ar",
         str(sr),
     ]
@@ -86,7 +87,8 @@ def decode_ffmpeg(
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
-    y = np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    frames = np.frombuffer(proc.stdout[: len(proc.stdout) // 8 * 8], dtype=np.float32).reshape(-1, 2)
+    y = np.ascontiguousarray(to_mono(frames))
     if max_seconds is not None and y.size > max_seconds * sr:
         raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
     return y

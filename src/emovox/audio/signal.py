@@ -42,7 +42,7 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     """Samples as a model reads them: mono float32 in [-1, 1].
 
     ``y`` is shaped ``(n,)``, ``(n, channels)`` or ``(channels, n)``: up to 8 columns are channels
-    (as soundfile reads a file, however few its frames), else the shorter axis is; channels are averaged.
+    (as soundfile reads a file, however few its frames), else the shorter axis is; channels are mixed by :func:`to_mono`.
     Integer samples are scaled to [-1, 1) (unsigned ones are offset binary, their
     midpoint silence), as a WAV reader scales them. NaN or Inf raises :class:`emovox.errors.AudioError`
     naming ``name``, as does any other shape.
@@ -77,11 +77,31 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     return y
 
 
+#: A mix with less than this share of its channels' mean energy means the channels cancel (one is wired in
+#: reverse phase): independent channels keep half, correlated ones more.
+CANCELLING_MIX = 0.25
+
+
 def to_mono(y: np.ndarray) -> np.ndarray:
-    """Downmix (frames, channels) to mono by averaging channels."""
-    if y.ndim == 2:
-        y = y.mean(axis=1)
-    return y
+    """Downmix (frames, channels) to mono by averaging channels, or take the loudest channel where the
+    average cancels (:data:`CANCELLING_MIX`): a stereo file with one channel's phase inverted mixes to silence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.sin(np.arange(4) + 1.0).astype(np.float32)
+    >>> np.allclose(to_mono(np.stack([s, 0.5 * s], axis=1)), 0.75 * s)
+    True
+    >>> np.allclose(to_mono(np.stack([s, -0.9 * s], axis=1)), s)  # reverse phase: the louder channel
+    True
+    """
+    if y.ndim != 2:
+        return y
+    mix = y.mean(axis=1)
+    energy = np.einsum("ij,ij->j", y, y, dtype=np.float64)
+    if float(np.dot(mix, mix)) < CANCELLING_MIX * float(energy.mean()):
+        return y[:, int(np.argmax(energy))]
+    return mix
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
