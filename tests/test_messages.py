@@ -132,3 +132,26 @@ def test_a_file_named_like_an_option_gets_a_hint(tmp_path, monkeypatch, capsys):
         "emovox: error: -take1.wav: a file whose name starts with '-' reads as an option; "
         "put -- before it (... -- -take1.wav)"
     )
+
+
+def test_names_after_options_and_option_like_values(tmp_path, monkeypatch, capsys, emodb_root):
+    """argparse took no file names after an option (`predict a.wav --json b.wav`: "unrecognized
+    arguments"), and `-o -res.csv` was "expected one argument" with no way out."""
+    import json
+
+    from emovox.cli import main
+
+    a, b = emodb_root / "wav" / "03a01Wa.flac", emodb_root / "wav" / "03a01Fa.flac"
+    assert main(["predict", str(a), "--json", "--top-k", "2", str(b)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["source"] for r in rows] == [str(a), str(b)] and len(rows[1]["probabilities"]) == 2
+    with pytest.raises(SystemExit) as info:  # an unknown option still fails, whole
+        main(["predict", str(a), "--bogus", str(b)])
+    assert info.value.code == 2 and "unrecognized arguments: --bogus " in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["predict", str(a), "-o", "-res.csv"])
+    assert info.value.code == 2
+    assert "a value that starts with '-' goes after '=' (--output=-VALUE)" in capsys.readouterr().err
+    assert main(["predict", str(a), "--output=-res.csv"]) == 0
+    assert (tmp_path / "-res.csv").read_text().count("03a01Wa") == 1

@@ -130,6 +130,21 @@ class Parser(argparse.ArgumentParser):
     """``argparse`` whose errors are one line (with "did you mean" for a mistyped choice), and which shows
     its commands when a command is missing (``emovox`` or ``emovox corpus`` alone: exit status 2)."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        """As argparse's, but names given after options (``predict a.wav --same-speaker b.wav``) join a
+        command's one list of names, where argparse takes none after an option."""
+        ns, extras = super().parse_known_args(args, namespace)
+        names = [a for a in self._actions if not a.option_strings and a.nargs != argparse.PARSER]
+        if (
+            extras
+            and len(names) == 1
+            and names[0].nargs in ("+", "*")
+            and all(e == "-" or not e.startswith("-") for e in extras)
+        ):
+            getattr(ns, names[0].dest).extend(extras)
+            extras = []
+        return ns, extras
+
     def error(self, message: str):
         missing = re.match(r"the following arguments are required: (.*)", message)
         subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
@@ -148,6 +163,10 @@ class Parser(argparse.ArgumentParser):
             message = (
                 f"{what} {word!r} is unknown{did_you_mean(word, choices)}; choose from {', '.join(choices)}"
             )
+        value = re.match(r"argument (\S+?)(/(\S+))?: expected one argument$", message)
+        if value:  # most often a value that starts with '-' (-o -res.csv), which argparse reads as an option
+            option = value.group(3) or value.group(1)
+            message += f"; a value that starts with '-' goes after '=' ({option}=-VALUE)"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
