@@ -147,6 +147,16 @@ def test_upload_long_file_shows_timeline(page, server, model, shots, tmp_path):
         )
     )
     assert drawn and drawn <= legend, (drawn, legend)
+    # nothing drawn is cut off at the line's edges: the axis labels, and the segments' names (ellipsised)
+    box = page.locator("#timeline").bounding_box()
+    for tick in page.locator("#timeline-axis span").all():
+        b = tick.bounding_box()
+        assert box["x"] - 0.5 <= b["x"] and b["x"] + b["width"] <= box["x"] + box["width"] + 0.5, (
+            tick.inner_text()
+        )
+    assert page.eval_on_selector_all(
+        "#timeline .seg-label", "els => els.every(e => getComputedStyle(e).textOverflow === 'ellipsis')"
+    )
     page.locator("#timeline .seg").first.click()
     assert " s: " in page.inner_text("#segment-detail")
     assert "whole recording" in page.inner_text("#timeline-block")

@@ -211,7 +211,7 @@ function renderTimeline(segments, duration) {
       ? el("div", { class: "seg nospeech", title: `${when}: no speech`, style: { left: `${left}%`, width: `${width}%` } })
       : el("div", { class: "seg", title: `${when}: ${s.emotion} (${pct(s.confidence)}${s.uncertain ? ", uncertain" : ""})`,
         style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
-      width > 4 ? s.emotion : "");
+      width > 4 ? el("span", { class: "seg-label" }, s.emotion) : "");
     seg.addEventListener("click", () => { $("segment-detail").textContent = seg.title; });
     line.append(seg);
   }
@@ -224,7 +224,9 @@ function renderTimeline(segments, duration) {
   axis.replaceChildren();
   const step = duration > 120 ? 30 : duration > 40 ? 10 : 5;
   for (let t = 0; t <= duration; t += step) {
-    axis.append(el("span", { style: { left: `${(100 * t) / duration}%` } }, `${t}s`));
+    const at = (100 * t) / duration;  // the edge ticks' labels stay inside the line, not half cut off
+    const shift = t === 0 ? "0" : at > 95 ? "-100%" : "-50%";
+    axis.append(el("span", { style: { left: `${at}%`, transform: `translateX(${shift})` } }, `${t}s`));
   }
 }
 
