@@ -44,6 +44,15 @@ def is_utf8(path: str | os.PathLike) -> bool:
     return True
 
 
+def delimiter(path: str | os.PathLike) -> str:
+    """The column separator a table named ``path`` is written with: a tab for ``.tsv``, else a comma.
+
+    >>> delimiter("out/RESULTS.TSV"), delimiter("out/results.csv")
+    ('\\t', ',')
+    """
+    return "\t" if str(path).lower().endswith(".tsv") else ","
+
+
 def display_path(path: str | os.PathLike) -> str:
     """``path`` as one line of valid UTF-8 text: undecodable bytes become ``\\xNN`` and control characters
     ``\\n``, ``\\t``, ``\\x1b``... (identity for ordinary names).

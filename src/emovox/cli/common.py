@@ -526,6 +526,8 @@ def _write_results(results: list[dict], out: Path, labels: list[str]) -> None:
     import csv
     import json
 
+    from ..paths import delimiter
+
     if out.suffix.lower() == ".json":
         out.write_text(json.dumps(results, indent=2) + "\n")
         return
@@ -540,7 +542,7 @@ def _write_results(results: list[dict], out: Path, labels: list[str]) -> None:
         "error",
     ]
     with open(out, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, delimiter="\t" if out.suffix.lower() == ".tsv" else ",")
+        w = csv.DictWriter(fh, cols, delimiter=delimiter(out))
         w.writeheader()
         for r in results:
             w.writerow(

@@ -298,10 +298,11 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
 
     from ..live import rows
     from ..live.timeline import columns
+    from ..paths import delimiter
 
     cols = columns(labels, source=True) + ["error"]
     with open(output, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, delimiter="\t" if str(output).lower().endswith(".tsv") else ",")
+        w = csv.DictWriter(fh, cols, delimiter=delimiter(output))
         w.writeheader()
         for r in results:
             if r.error is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..audio import stream_audio
 from ..errors import EmovoxError
-from ..paths import writing
+from ..paths import delimiter, writing
 from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
     classified_segments,
     classify,
@@ -353,7 +353,7 @@ def write_timeline(
             w = csv.DictWriter(
                 fh,
                 columns(labels, source is not None),
-                delimiter="\t" if path.suffix.lower() == ".tsv" else ",",
+                delimiter=delimiter(path),
             )
             w.writeheader()
             w.writerows(rows(segments, labels, source, top_k))
