@@ -206,11 +206,24 @@ def _peak_semitones(y: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(np.maximum(out, 1.0) / 100.0)
 
 
+#: Mains hum (50 / 60 Hz) 10 dB under a voice's peak made YIN call the voice aperiodic; the analysis hears
+#: the signal through a high-pass just under the lowest pitch it looks for (harmonics keep a low voice's
+#: period where its fundamental is cut).
+HUM_CUTOFF_HZ = 80.0
+
+
+def _below_voice(y: np.ndarray) -> np.ndarray:
+    from scipy.signal import butter, sosfilt
+
+    return sosfilt(butter(8, HUM_CUTOFF_HZ, "highpass", fs=SR, output="sos"), y).astype(np.float32)
+
+
 def _block_features(
     y: np.ndarray, *, voicing_threshold: float, abs_floor_db: float, level_db: float, spectral_floor_db: float
 ) -> dict[str, np.ndarray]:
     """Per-frame pitch (semitones, NaN unvoiced), strongest spectral peak (semitones, NaN unvoiced), spectral
     change (dB) and tonality of one block."""
+    y = _below_voice(y)
     f0, voiced, _ = yin(
         y,
         sr=SR,
