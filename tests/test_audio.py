@@ -190,6 +190,28 @@ def test_truncated_wav(tmp_path, tone_wav):
     _expect(path, "truncated")
 
 
+@pytest.mark.parametrize("fmt", ["RF64", "W64", "AIFF", "WAV with metadata"])
+def test_truncated_containers(tmp_path, fmt):
+    """libsndfile reads what a cut file holds; only plain WAVs whose data chunk sat in the first 4 KB were
+    caught. RF64 (its sizes in a ds64 chunk), Wave64, AIFF and a WAV with 5 KB of metadata before its
+    samples (as field recorders write) are now, and the whole files still read."""
+    y = tone(440, 2.0)
+    path = tmp_path / "full"
+    if fmt == "WAV with metadata":
+        sf.write(path, y, SR, format="WAV", subtype="PCM_16")
+        b = path.read_bytes()
+        i = b.index(b"data")
+        b = b[:i] + b"JUNK" + (5000).to_bytes(4, "little") + bytes(5000) + b[i:]
+        path.write_bytes(b[:4] + (len(b) - 8).to_bytes(4, "little") + b[8:])
+    else:
+        sf.write(path, y, SR, format=fmt, subtype="PCM_16")
+    assert load_audio(path).size == y.size
+    data = path.read_bytes()
+    cut = tmp_path / "cut"
+    cut.write_bytes(data[: len(data) // 2])
+    _expect(cut, "truncated: header declares")
+
+
 def test_truncated_flac(tmp_path):
     path = tmp_path / "full.flac"
     sf.write(path, np.random.default_rng(1).standard_normal(SR * 2).astype(np.float32) * 0.1, SR)

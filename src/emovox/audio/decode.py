@@ -42,30 +42,70 @@ def _sf():
     return soundfile
 
 
-def _check_wav_truncation(path: Path, data: bytes | None = None) -> str | None:
-    """Return a reason when a RIFF/WAVE file's data chunk is shorter than its header declares.
+_W64_RIFF = bytes.fromhex("726966662e91cf11a5d628db04c10000")
+_W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
+
+
+def _check_truncation(path: Path, data: bytes | None = None) -> str | None:
+    """Return a reason when a WAV, RF64, Wave64 or AIFF file's sample chunk is shorter than its header
+    declares, wherever the chunk sits (field recorders put kilobytes of metadata before it).
 
     libsndfile quietly reads what is there; a user is better told the file is cut short.
     """
     try:
-        if data is None:
-            with open(path, "rb") as fh:
-                head = fh.read(4096)
-            size = path.stat().st_size
-        else:
-            head, size = data[:4096], len(data)
+        fh = open(path, "rb") if data is None else None  # noqa: SIM115 (closed below)
     except OSError:
         return None
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    try:
+        size = len(data) if data is not None else os.fstat(fh.fileno()).st_size
+
+        def at(pos: int, n: int) -> bytes:
+            if data is not None:
+                return data[pos : pos + n]
+            fh.seek(pos)
+            return fh.read(n)
+
+        return _sample_chunk_shortfall(at, size)
+    except OSError:
         return None
-    pos = 12
-    while pos + 8 <= len(head):
-        cid, clen = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
-        if cid == b"data":
-            if clen != 0xFFFFFFFF and pos + 8 + clen > size:
-                return f"truncated: header declares {clen} data bytes, file holds {size - pos - 8}"
+    finally:
+        if fh is not None:
+            fh.close()
+
+
+def _sample_chunk_shortfall(at, size: int) -> str | None:
+    head = at(0, 40)
+    if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        fmt, pos, ids, data_id = "<I", 12, 4, b"data"
+    elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        fmt, pos, ids, data_id = ">I", 12, 4, b"SSND"
+    elif head[:16] == _W64_RIFF:
+        fmt, pos, ids, data_id = "<Q", 40, 16, _W64_DATA
+    else:
+        return None
+    width = struct.calcsize(fmt)
+    ds64 = None  # RF64: the data size lives in the ds64 chunk, the data chunk says 0xFFFFFFFF
+    for _ in range(256):  # a bounded walk: a forged file cannot make it loop
+        header = at(pos, ids + width)
+        if len(header) < ids + width:
             return None
-        pos += 8 + clen + (clen & 1)
+        cid, clen = header[:ids], struct.unpack(fmt, header[ids:])[0]
+        body = pos + ids + width
+        if ids == 16:  # Wave64 sizes count the chunk's own 24-byte header
+            clen -= ids + width
+        if cid == b"ds64":
+            ds64 = struct.unpack("<Q", at(body + 8, 8).ljust(8, b"\0"))[0]
+        if cid == data_id:
+            if clen == 0xFFFFFFFF and ds64 is not None:
+                clen = ds64
+            if clen not in (0xFFFFFFFF, 0) and body + clen > size:
+                return f"truncated: header declares {clen} data bytes, file holds {max(0, size - body)}"
+            return None
+        if clen < 0:
+            return None
+        pos = body + clen + ((-clen) % 8 if ids == 16 else clen & 1)
+        if pos >= size:
+            return None
     return None
 
 
@@ -220,7 +260,7 @@ def read_blocks(
         sr, declared = int(f.samplerate), _declared_frames(f)
         channels = int(f.channels)
         check_header(name, sr, declared, max_seconds=max_seconds, min_rate=min_rate, channels=channels)
-        reason = _check_wav_truncation(Path(source) if data is None else Path(), data)
+        reason = _check_truncation(Path(source) if data is None else Path(), data)
         if reason:
             raise AudioError(f"{name}: {reason}")
         if on_open is not None:
