@@ -212,6 +212,36 @@ def test_truncated_containers(tmp_path, fmt):
     _expect(cut, "truncated: header declares")
 
 
+def test_bytes_that_look_like_mp3_give_one_line(tmp_path):
+    """libmpg123 wrote three "Note: Illegal Audio-MPEG-Header" lines before emovox's own when libsndfile
+    probed bytes that only look like MP3 (its header was read unmuted for a name not ending in .mp3)."""
+    path = tmp_path / "rand.wav"
+    path.write_bytes(np.random.default_rng(1).bytes(20000))  # it starts with FF E4: an MPEG frame sync
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"emovox: error: {path}: not audio or corrupt (no valid MP3 stream)",
+        "emovox: 1 of 1 inputs failed",
+    ]
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes the MP3-in-WAV file")
+def test_mp3_in_a_wav_container_is_read(tmp_path):
+    """An MPEG stream's declared length is an estimate in a WAV too: it was refused as a forged header."""
+    src, dst = tmp_path / "t.wav", tmp_path / "mp3.wav"
+    sf.write(src, tone(440, 2.0), SR)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "libmp3lame", "-f", "wav", str(dst)], check=True
+    )
+    assert sf.info(dst).subtype == "MPEG_LAYER_III"
+    assert abs(load_audio(dst).size - 2 * SR) < 0.1 * SR
+
+
 def test_truncated_flac(tmp_path):
     path = tmp_path / "full.flac"
     sf.write(path, np.random.default_rng(1).standard_normal(SR * 2).astype(np.float32) * 0.1, SR)

@@ -23,6 +23,7 @@ from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
 from .ffmpeg import decode_ffmpeg, file_size
 from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono
+from .sniff import sniff_format
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
@@ -141,6 +142,22 @@ def _looks_mp3(head: bytes, name: str) -> bool:
     )
 
 
+def _may_chatter(head: bytes, name: str) -> bool:
+    """Whether libsndfile may hand ``head``'s input to libmpg123, which writes "Note: ..." lines to stderr
+    itself: an MP3, or bytes no container claims (libsndfile's last guess is an MP3 stream)."""
+    return _looks_mp3(head, name) or sniff_format(head) is None
+
+
+def _head(source: str | os.PathLike | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:16])
+    try:
+        with open(source, "rb") as fh:
+            return fh.read(16)
+    except OSError:
+        return b""
+
+
 @contextlib.contextmanager
 def _quiet_stderr(active: bool):
     """Send file descriptor 2 to /dev/null for a while: libmpg123 writes "Note: ..." lines there itself.
@@ -205,11 +222,12 @@ def check_header(
         )
 
 
-def _open(source: Path | bytes, name: str, mp3: bool):
-    """An open ``soundfile.SoundFile``; None when libsndfile does not know the format (try ffmpeg)."""
+def _open(source: Path | bytes, name: str, mp3: bool, quiet: bool):
+    """An open ``soundfile.SoundFile``; None when libsndfile does not know the format (try ffmpeg).
+    ``quiet``: libmpg123 may speak (an MP3, or bytes no container claims, which libsndfile probes as MP3)."""
     sf = _sf()
     try:
-        with _quiet_stderr(mp3):
+        with _quiet_stderr(quiet):
             return sf.SoundFile(io.BytesIO(source) if isinstance(source, bytes) else os.fsencode(source))
     except sf.LibsndfileError as exc:
         size = len(source) if isinstance(source, bytes) else file_size(str(source))
@@ -218,8 +236,10 @@ def _open(source: Path | bytes, name: str, mp3: bool):
         text = str(exc).lower()
         if "unknown format" in text or "format not recognised" in text:
             return None
-        if mp3 or "does not exist" in text:  # libsndfile's words for an MP3 stream it cannot parse
+        if mp3:
             raise AudioError(f"{name}: not audio or corrupt (no valid MP3 stream)") from None
+        if "does not exist" in text:  # libsndfile's words when its last guess, an MP3 stream, fails too
+            raise AudioError(f"{name}: not audio or corrupt (no audio stream found in it)") from None
         raise AudioError(f"{name}: not audio or corrupt ({_short(exc)})") from None
     except (RuntimeError, ValueError) as exc:
         raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
@@ -252,10 +272,15 @@ def read_blocks(
     else:
         head = data[:16]
     mp3 = _looks_mp3(head, name)
-    f = _open(source, name, mp3)
+    quiet = _may_chatter(head, name)
+    f = _open(source, name, mp3, quiet)
     if f is None:
         raise NotSndfile
     sf = _sf()
+    # an MPEG stream's frame count is an estimate (from its bit rate or a Xing/LAME tag), in a WAV too: it
+    # may promise a few frames more than the stream holds, which is not a cut file
+    mp3 = mp3 or str(f.subtype).startswith("MPEG_LAYER")
+    quiet = quiet or mp3
     with f:
         sr, declared = int(f.samplerate), _declared_frames(f)
         channels = int(f.channels)
@@ -271,7 +296,7 @@ def read_blocks(
         while True:
             check_cancelled()
             try:
-                with _quiet_stderr(mp3):
+                with _quiet_stderr(quiet):
                     y = f.read(block, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
                 raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
@@ -284,8 +309,6 @@ def read_blocks(
                 yield y
             if y.shape[0] < block:
                 break
-        # an MP3's frame count is an estimate (from its bit rate or a Xing/LAME tag): it may promise a few
-        # frames more than the stream holds, which is not a cut file
         if declared and total < declared and not mp3:
             raise AudioError(
                 f"{name}: truncated or forged header: it declares {declared} frames "
@@ -415,7 +438,8 @@ def audio_info(path: str | os.PathLike) -> dict:
     _check_path(p, name)
     sf = _sf()
     try:
-        info = sf.info(os.fsencode(p))
+        with _quiet_stderr(_may_chatter(_head(p), name)):
+            info = sf.info(os.fsencode(p))
     except Exception:
         # Formats libsndfile can't read: decode once to learn the length.
         y = load_audio(p, DEFAULT_SR, min_duration=0.0)
@@ -433,11 +457,13 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     (ffmpeg-only formats, unreadable files: the decoder then explains)."""
     sf = _sf()
     try:
-        if isinstance(source, bytes | bytearray | memoryview):
-            with sf.SoundFile(io.BytesIO(bytes(source))) as f:
-                sr, n = f.samplerate, _declared_frames(f)
-        else:
-            with _quiet_stderr(str(source).lower().endswith(".mp3")):
+        with _quiet_stderr(
+            _may_chatter(_head(source), str(source) if isinstance(source, str | os.PathLike) else "")
+        ):
+            if isinstance(source, bytes | bytearray | memoryview):
+                with sf.SoundFile(io.BytesIO(bytes(source))) as f:
+                    sr, n = f.samplerate, _declared_frames(f)
+            else:
                 with sf.SoundFile(os.fsencode(Path(source))) as f:
                     sr, n = f.samplerate, _declared_frames(f)
     except Exception:  # noqa: BLE001 - any failure: the decoder reports it properly
