@@ -242,6 +242,17 @@ def test_mp3_in_a_wav_container_is_read(tmp_path):
     assert abs(load_audio(dst).size - 2 * SR) < 0.1 * SR
 
 
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the G.722 file")
+def test_a_codec_libsndfile_lacks_in_a_container_it_knows_goes_to_ffmpeg(tmp_path):
+    """G.722 in a WAV (or Speex in an Ogg): libsndfile knows the container, not the codec, and its error was
+    final although ffmpeg decodes them; a corrupt file still gets libsndfile's own words (the tests above)."""
+    src, dst = tmp_path / "t.wav", tmp_path / "g722.wav"
+    sf.write(src, tone(440, 2.0), SR)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "adpcm_g722", str(dst)], check=True)
+    assert abs(load_audio(dst).size - 2 * SR) < 0.1 * SR
+    assert sum(c.size for c in stream_audio(dst)) == load_audio(dst).size
+
+
 def test_truncated_flac(tmp_path):
     path = tmp_path / "full.flac"
     sf.write(path, np.random.default_rng(1).standard_normal(SR * 2).astype(np.float32) * 0.1, SR)

@@ -12,6 +12,7 @@ import errno
 import io
 import os
 import re
+import shutil
 import struct
 import sys
 from collections.abc import Iterator
@@ -237,10 +238,10 @@ def _open(source: Path | bytes, name: str, mp3: bool, quiet: bool):
         if "unknown format" in text or "format not recognised" in text:
             return None
         if mp3:
-            raise AudioError(f"{name}: not audio or corrupt (no valid MP3 stream)") from None
+            raise NotSndfile(f"{name}: not audio or corrupt (no valid MP3 stream)") from None
         if "does not exist" in text:  # libsndfile's words when its last guess, an MP3 stream, fails too
-            raise AudioError(f"{name}: not audio or corrupt (no audio stream found in it)") from None
-        raise AudioError(f"{name}: not audio or corrupt ({_short(exc)})") from None
+            raise NotSndfile(f"{name}: not audio or corrupt (no audio stream found in it)") from None
+        raise NotSndfile(f"{name}: not audio or corrupt ({_short(exc)})") from None
     except (RuntimeError, ValueError) as exc:
         raise AudioError(f"{name}: corrupt or truncated ({_short(exc)})") from None
 
@@ -317,8 +318,31 @@ def read_blocks(
 
 
 class NotSndfile(Exception):
-    """Raised by :func:`read_blocks` when libsndfile does not read the format (the caller tries ffmpeg);
-    never escapes :mod:`emovox.audio`."""
+    """Raised by :func:`read_blocks` when libsndfile does not read the input (the caller tries ffmpeg:
+    :func:`ffmpeg_fallback`); never escapes :mod:`emovox.audio`. ``reason``: libsndfile's own complaint
+    about a container it knows (a codec it lacks, such as Speex or G.722, or a corrupt header)."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ffmpeg_fallback(
+    refused: NotSndfile, source: Path | bytes, sr: int, name: str, max_seconds: float | None
+) -> np.ndarray:
+    """:func:`decode_ffmpeg` of an input libsndfile did not read. Where libsndfile knew the container,
+    its complaint stands when ffmpeg is missing or fails too (a corrupt FLAC is not an ffmpeg matter)."""
+    data = source if isinstance(source, bytes) else None
+    if refused.reason is not None and shutil.which("ffmpeg") is None:
+        raise AudioError(refused.reason)
+    try:
+        return decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+    except AudioLimitError:
+        raise
+    except AudioError:
+        if refused.reason is None:
+            raise
+        raise AudioError(refused.reason) from None
 
 
 def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, min_rate: int) -> np.ndarray:
@@ -335,9 +359,8 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
                 on_open=lambda r, c, n: rate.__setitem__(0, r),
             )
         ]
-    except NotSndfile:
-        data = source if isinstance(source, bytes) else None
-        return decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+    except NotSndfile as refused:
+        return ffmpeg_fallback(refused, source, sr, name, max_seconds)
     y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))
     del parts
     return resample(y, rate[0], sr) if y.size else y

@@ -13,8 +13,7 @@ import numpy as np
 
 from ..errors import AudioError, ParameterError
 from .cancel import check_cancelled
-from .decode import DEFAULT_SR, NotSndfile, checked_source, read_blocks
-from .ffmpeg import decode_ffmpeg
+from .decode import DEFAULT_SR, NotSndfile, checked_source, ffmpeg_fallback, read_blocks
 from .signal import MIN_SAMPLE_RATE, check_rate, to_mono
 
 #: Longer files are processed window by window (predict, features, convert, the API), never held whole.
@@ -75,7 +74,6 @@ def stream_audio(
     if not chunk_seconds > 0:
         raise ParameterError(f"{name}: chunk_seconds must be > 0, got {chunk_seconds!r}")
     source = checked_source(path, name)
-    data = source if isinstance(source, bytes) else None
     import soxr
 
     state: dict = {}
@@ -107,8 +105,8 @@ def stream_audio(
                 total += len(out)
                 yield out
             pending = nxt
-    except NotSndfile:
-        y = decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+    except NotSndfile as refused:
+        y = ffmpeg_fallback(refused, source, sr, name, max_seconds)
         if not mono:
             y = y[:, None]
         step = max(1, int(chunk_seconds * sr))
