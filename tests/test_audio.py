@@ -253,6 +253,22 @@ def test_a_codec_libsndfile_lacks_in_a_container_it_knows_goes_to_ffmpeg(tmp_pat
     assert sum(c.size for c in stream_audio(dst)) == load_audio(dst).size
 
 
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
+def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
+    """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's
+    output as it goes, equal to the whole decode; a bad file still fails with ffmpeg's reason."""
+    src, dst = tmp_path / "t.wav", tmp_path / "t.m4a"
+    sf.write(src, tone(440, 3.0), SR)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "aac", str(dst)], check=True)
+    chunks = list(stream_audio(dst, SR, chunk_seconds=0.5))
+    assert len(chunks) >= 6 and max(c.size for c in chunks) == SR // 2
+    np.testing.assert_array_equal(np.concatenate(chunks), load_audio(dst))
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(dst.read_bytes()[:300])
+    with pytest.raises(AudioError, match="cut.m4a: not audio or corrupt \\(ffmpeg: "):
+        list(stream_audio(cut, SR, chunk_seconds=0.5))
+
+
 def test_truncated_flac(tmp_path):
     path = tmp_path / "full.flac"
     sf.write(path, np.random.default_rng(1).standard_normal(SR * 2).astype(np.float32) * 0.1, SR)

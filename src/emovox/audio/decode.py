@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
-from .ffmpeg import decode_ffmpeg, file_size
+from .ffmpeg import file_size, stream_ffmpeg
 from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono
 from .sniff import sniff_format
 
@@ -328,15 +328,23 @@ class NotSndfile(Exception):
 
 
 def ffmpeg_fallback(
-    refused: NotSndfile, source: Path | bytes, sr: int, name: str, max_seconds: float | None
-) -> np.ndarray:
-    """:func:`decode_ffmpeg` of an input libsndfile did not read. Where libsndfile knew the container,
-    its complaint stands when ffmpeg is missing or fails too (a corrupt FLAC is not an ffmpeg matter)."""
+    refused: NotSndfile,
+    source: Path | bytes,
+    sr: int,
+    name: str,
+    max_seconds: float | None,
+    chunk_samples: int = 30 * DEFAULT_SR,
+) -> Iterator[np.ndarray]:
+    """:func:`~emovox.audio.ffmpeg.stream_ffmpeg` of an input libsndfile did not read. Where libsndfile
+    knew the container, its complaint stands when ffmpeg is missing or fails too (a corrupt FLAC is not an
+    ffmpeg matter)."""
     data = source if isinstance(source, bytes) else None
     if refused.reason is not None and shutil.which("ffmpeg") is None:
         raise AudioError(refused.reason)
     try:
-        return decode_ffmpeg(str(source) if data is None else "", data, sr, name, max_seconds)
+        yield from stream_ffmpeg(
+            str(source) if data is None else "", data, sr, name, max_seconds, chunk_samples
+        )
     except AudioLimitError:
         raise
     except AudioError:
@@ -360,7 +368,8 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
             )
         ]
     except NotSndfile as refused:
-        return ffmpeg_fallback(refused, source, sr, name, max_seconds)
+        parts = list(ffmpeg_fallback(refused, source, sr, name, max_seconds))
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
     y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))
     del parts
     return resample(y, rate[0], sr) if y.size else y

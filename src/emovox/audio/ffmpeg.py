@@ -5,8 +5,12 @@ size (:func:`ffmpeg_timeout`) and an optional cap on the seconds of audio it may
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -56,39 +60,91 @@ def decode_ffmpeg(
     """Decode the file ``src`` (or the encoded bytes ``data``) whole through ffmpeg to mono float32 at
     ``sr``; every failure (no ffmpeg, a timeout, ffmpeg's error, more than ``max_seconds``) raises
     :class:`emovox.AudioError` naming ``name``."""
+    parts = list(stream_ffmpeg(src, data, sr, name, max_seconds))
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def stream_ffmpeg(
+    src: str,
+    data: bytes | None,
+    sr: int,
+    name: str,
+    max_seconds: float | None = None,
+    chunk_samples: int = 30 * 16000,
+) -> Iterator[np.ndarray]:
+    """:func:`decode_ffmpeg` chunk by chunk (``chunk_samples`` each, the last shorter), so an hour of m4a
+    holds one chunk in memory, not the hour. The time limit counts the waits for ffmpeg's output, not the
+    consumer's work between chunks; an error found at the end raises after the chunks yielded so far."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(f"{name}: {_unreadable(src, data)}")
-    cmd = [
-        ffmpeg,
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        "pipe:0" if data is not None else src,
-        "-f",
-        "f32le",
-        "-ac",  # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase
-        "2",
-        "-ar",
-        str(sr),
-    ]
+    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src]
+    # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase
+    cmd += ["-f", "f32le", "-ac", "2", "-ar", str(sr)]
     if max_seconds is not None:  # the length of these formats is unknown before decoding: cap the output
         cmd += ["-t", f"{max_seconds + 1:g}"]
     cmd.append("pipe:1")
     timeout = ffmpeg_timeout(len(data) if data is not None else file_size(src))
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    errors = bytearray()
+    threads = [threading.Thread(target=_drain, args=(proc.stderr, errors), daemon=True)]
+    if data is not None:
+        threads.append(threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True))
+    for t in threads:
+        t.start()
+    frame = 8  # bytes of one stereo float32 frame
+    need, buf, waited, total = chunk_samples * frame, bytearray(), 0.0, 0
+    limit = None if max_seconds is None else max_seconds * sr
     try:
-        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:  # run() has killed ffmpeg already
-        raise AudioError(
-            f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
-            "the file size); the file is malformed or far longer than it looks"
-        ) from None
-    if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
-    frames = np.frombuffer(proc.stdout[: len(proc.stdout) // 8 * 8], dtype=np.float32).reshape(-1, 2)
-    y = np.ascontiguousarray(to_mono(frames))
-    if max_seconds is not None and y.size > max_seconds * sr:
-        raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
-    return y
+        while True:
+            t0 = time.monotonic()
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, timeout - waited))
+            piece = os.read(proc.stdout.fileno(), 1 << 20) if ready else None
+            waited += time.monotonic() - t0
+            if piece is None or waited > timeout:
+                raise AudioError(
+                    f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
+                    "the file size); the file is malformed or far longer than it looks"
+                )
+            buf += piece
+            while len(buf) >= need or (not piece and len(buf) >= frame):
+                take = min(need, len(buf) // frame * frame)
+                y = np.ascontiguousarray(to_mono(np.frombuffer(bytes(buf[:take]), np.float32).reshape(-1, 2)))
+                del buf[:take]
+                total += y.size
+                if limit is not None and total > limit:
+                    raise AudioLimitError(f"{name}: more than the limit of {max_seconds:g} s of audio")
+                yield y
+            if not piece:
+                break
+        if proc.wait() != 0:
+            for t in threads:
+                t.join(timeout=5)
+            msg = errors.decode(errors="replace").strip().splitlines()
+            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def _drain(pipe, into: bytearray) -> None:
+    """Keep ffmpeg's error output (its last 8 KB): a full pipe would stall it."""
+    with pipe:
+        for line in pipe:
+            into += line
+            del into[:-8192]
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        with pipe:
+            pipe.write(data)
+    except (BrokenPipeError, OSError):  # ffmpeg stopped reading: its exit status says why
+        pass

@@ -66,7 +66,7 @@ def stream_audio(
     ``(frames, channels)`` chunks. The same checks as :func:`~emovox.audio.load_audio` apply, as the stream goes: the
     header first (rate, ``max_seconds``), then a file that ends before its header says, holds zero
     samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
-    read so far). Files libsndfile cannot open are decoded whole through ffmpeg and then chunked.
+    read so far). Files libsndfile cannot open are decoded by ffmpeg, chunk by chunk as well.
     """
     is_bytes = isinstance(path, bytes | bytearray | memoryview)
     name = name or ("<bytes>" if is_bytes else str(path))
@@ -106,13 +106,9 @@ def stream_audio(
                 yield out
             pending = nxt
     except NotSndfile as refused:
-        y = ffmpeg_fallback(refused, source, sr, name, max_seconds)
-        if not mono:
-            y = y[:, None]
-        step = max(1, int(chunk_seconds * sr))
-        for i in range(0, len(y), step):
-            total += len(y[i : i + step])
-            yield y[i : i + step]
+        for y in ffmpeg_fallback(refused, source, sr, name, max_seconds, max(1, int(chunk_seconds * sr))):
+            total += len(y)
+            yield y if mono else y[:, None]
     if total == 0:
         raise AudioError(f"{name}: zero samples (no audio after the header)")
     if total < min_duration * sr:
