@@ -104,6 +104,14 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     assert not failed and ev.cross_corpus and sorted(f["fold"] for f in ev.folds) == ["emodb", "other"]
     assert ev.summary["ua"] == pytest.approx(sum(f["ua"] for f in ev.folds) / 2)
     assert sum(f["n"] for f in ev.folds) == ev.pooled["n"] and "corpus " in ev.table()
+    # --emotions narrows the model, as predict does: an emotion it does not know is refused, and data
+    # holding one of the asked emotions has nothing to tell apart (UA 100 % or 0 %, exit 0, before)
+    assert main(["evaluate", str(scanned), "--trained", str(model), "--emotions", "boredom,angry"]) == 2
+    assert "unknown: boredom" in _err(capsys)[0]
+    assert main(["evaluate", str(scanned), "--trained", "classical", "--emotions", "surprised,angry"]) == 2
+    assert "the data holds 1 of the model's emotions (angry; it knows surprised, angry)" in _err(capsys)[0]
+    assert main(["evaluate", str(scanned), "--trained", "classical", "--emotions", "sad,angry", "-q"]) == 0
+    assert "sad" in capsys.readouterr().out
 
 
 def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsys):

@@ -56,7 +56,7 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
         },
         "confusion": cm.tolist(),
         "n": int(support.sum()),
-        **({"unlabelled_predictions": int(other.sum())} if other.any() else {}),
+        **({"unlabelled_predictions": int(other.sum()), "no_answer": other.tolist()} if other.any() else {}),
     }
 
 
@@ -204,12 +204,17 @@ class Evaluation:
             )
         width = max(7, max(len(lab) for lab in self.labels) + 1)
         cell = max(7, max(len(lab) for lab in self.labels) + 1)  # whole names: "surprised", not "surpri"
+        # a file judged to hold no speech is a miss: its own column, so each row sums to the support
+        missed = self.pooled.get("no_answer")
+        columns = self.labels + (["no speech"] if missed else [])
+        cell = max(cell, 10) if missed else cell
         lines += [
             "",
             "confusion (rows true, columns predicted):",
-            " " * width + "".join(f"{lab:>{cell}}" for lab in self.labels),
+            " " * width + "".join(f"{lab:>{cell}}" for lab in columns),
         ]
-        for lab, row in zip(self.labels, self.pooled["confusion"], strict=True):
+        for i, (lab, row) in enumerate(zip(self.labels, self.pooled["confusion"], strict=True)):
+            row = [*row, missed[i]] if missed else row
             lines.append(f"{lab:<{width}}" + "".join(f"{v:>{cell}}" for v in row))
         return "\n".join(lines)
 
@@ -220,6 +225,7 @@ class Evaluation:
         return plots.confusion_matrix(
             np.array(self.pooled["confusion"]),
             self.labels,
+            no_answer=self.pooled.get("no_answer"),
             title=title
             or f"{protocol_title(s)}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %",
         )
@@ -425,11 +431,18 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     (Evaluation, list of Prediction)
         The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
     """
+    from .errors import CorpusError
+
     # scored on the emotions the data has, as each held-out corpus is under loco: a class the data lacks
     # (EMOVO has no boredom) would only take probability from the others
     had = None if model.labels == model.all_labels else list(model.labels)
     present = [lab for lab in model.labels if lab in set(manifest["emotion"])]
-    restricted = 2 <= len(present) < len(model.labels)
+    if len(present) < 2:  # one emotion or none: UA would be 100 % or 0 %, not a measure of anything
+        raise CorpusError(
+            f"the data holds {len(present)} of the model's emotions ({', '.join(present) or 'none'}; it knows "
+            f"{', '.join(model.labels)}): scoring needs at least two"
+        )
+    restricted = len(present) < len(model.labels)
     try:
         if restricted:
             model.restrict(present)

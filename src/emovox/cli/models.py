@@ -197,7 +197,9 @@ def cmd_evaluate(args) -> int:
         from ..evaluation import evaluate_model
         from ..inference import load_model
 
-        ev, failed = evaluate_model(load_model(args.trained), df, speaker_adapt=args.speaker_adapt)
+        # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
+        model = load_model(args.trained).restrict(args.emotions, "--emotions")
+        ev, failed = evaluate_model(model, df, speaker_adapt=args.speaker_adapt)
         failures = [(p.source, p.error) for p in failed]
     else:
         from ..experiments import evaluate

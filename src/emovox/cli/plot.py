@@ -46,7 +46,8 @@ def _named(data, src: Path) -> str:
 
 
 def _evaluation_parts(data, path: Path):
-    """Labels and pooled confusion matrix of an evaluation JSON (or ``{"labels", "confusion"}``)."""
+    """Labels, pooled confusion matrix and the recordings without an answer per class (None when there
+    are none) of an evaluation JSON (or ``{"labels", "confusion"}``)."""
     import numpy as np
 
     from ..errors import EmovoxError
@@ -55,12 +56,15 @@ def _evaluation_parts(data, path: Path):
         pooled = data.get("pooled", data)
         if "labels" in data and "confusion" in pooled:
             m = np.asarray(pooled["confusion"], dtype=float)
-            if m.shape == (len(data["labels"]),) * 2:
-                return list(data["labels"]), m
+            missed = pooled.get("no_answer")
+            if m.shape == (len(data["labels"]),) * 2 and (missed is None or len(missed) == len(m)):
+                return list(data["labels"]), m, missed
     raise EmovoxError(f"{path}: expected an evaluation JSON with 'labels' and a square 'confusion' matrix")
 
 
 def _figure(args):
+    import numpy as np
+
     from .. import plots
     from ..errors import EmovoxError
 
@@ -96,10 +100,14 @@ def _figure(args):
         return plots.emotion_timeline(segments, title=args.title or f"{name}: emotion over time")
     data = _read_json(src)
     if kind == "confusion":
-        labels, m = _evaluation_parts(data, src)
+        labels, m, missed = _evaluation_parts(data, src)
         head = f": UA {100 * data['ua']:.1f} %{_over(data, 'cells')}" if "ua" in data else ""
         return plots.confusion_matrix(
-            m, labels, normalize=not args.counts, title=args.title or f"{_named(data, src)}{head}"
+            m,
+            labels,
+            normalize=not args.counts,
+            title=args.title or f"{_named(data, src)}{head}",
+            no_answer=missed,
         )
     if kind == "reliability":
         from ..errors import EmovoxError
@@ -113,8 +121,10 @@ def _figure(args):
             reliability_curves(data), title=args.title or f"{_named(data, src)}: reliability{head}"
         )
     if kind == "recall":
-        labels, m = _evaluation_parts(data, src)
-        support = m.sum(axis=1)
+        labels, m, missed = _evaluation_parts(data, src)
+        support = m.sum(axis=1) + (
+            np.asarray(missed) if missed else 0
+        )  # a recording without an answer: a miss
         recall = {lab: float(m[i, i] / support[i]) if support[i] else 0.0 for i, lab in enumerate(labels)}
         head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""
         return plots.per_class_recall(

@@ -17,30 +17,40 @@ if TYPE_CHECKING:
 
 
 def confusion_matrix(
-    matrix: np.ndarray, labels: Sequence[str], normalize: bool = True, title: str = "Confusion matrix"
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    normalize: bool = True,
+    title: str = "Confusion matrix",
+    no_answer: Sequence[int] | None = None,
 ) -> Figure:
     """Heat map of a confusion matrix (rows: true, columns: predicted), each cell annotated.
 
     With ``normalize`` the colours and numbers are row fractions (recall per class); the raw counts
     are printed beneath in brackets so nothing is hidden. Without it, cells show the counts.
+    ``no_answer``: per true class, the recordings that got no emotion ("no speech"), drawn as a last
+    column, so that each row's fractions are of all its recordings and the diagonal is the recall.
     """
     m = np.asarray(matrix, dtype=float)
+    n = len(labels)
+    columns = list(labels)
+    if no_answer is not None and any(no_answer):
+        m = np.column_stack([m, np.asarray(no_answer, dtype=float)])
+        columns.append("no speech")
     rows = m.sum(axis=1, keepdims=True)
     shown = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0) if normalize else m
-    n = len(labels)
-    fig = new_figure((1.6 + 0.8 * n, 1.2 + 0.7 * n))
+    fig = new_figure((1.6 + 0.8 * len(columns), 1.2 + 0.7 * n))
     ax = fig.add_subplot()
     vmax = 1.0 if normalize else max(float(shown.max()), 1.0)
     im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=vmax)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="recall (row fraction)" if normalize else "count")
-    ax.set_xticks(range(n), labels, rotation=45, ha="right")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(range(n), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
     size = 8 if n <= 8 else 6
     for i in range(n):
-        for j in range(n):
+        for j in range(len(columns)):
             text = f"{shown[i, j]:.2f}\n({int(m[i, j])})" if normalize else f"{int(m[i, j])}"
             ax.text(
                 j,
