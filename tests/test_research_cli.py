@@ -88,7 +88,9 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     emodb_rows.to_csv(scanned, index=False)
     capsys.readouterr()
     assert main(["evaluate", str(scanned), "--trained", str(model)]) == 0
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    out = cap.out
+    assert "scoring" in cap.err  # a progress bar over the files (-q hides it)
     assert (
         "scored(emodb) (NOT speaker-independent" in out
         and "4 test speaker(s) were in its training data" in out

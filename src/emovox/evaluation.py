@@ -417,12 +417,15 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
     return shared
 
 
-def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Evaluation, list]:
+def evaluate_model(
+    model, manifest, *, speaker_adapt: bool = False, progress: bool = False
+) -> tuple[Evaluation, list]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
 
     Each file is predicted as a user would predict it (speech check included: a file found to hold no
     speech counts as an error); utterances whose emotion the model does not know are left out, and the
     note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session.
+    ``progress``: a progress bar over the files.
     The result is speaker-independent only when the model lists its training speakers and none of them
     is in ``manifest``; the note says which.
 
@@ -446,7 +449,7 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     try:
         if restricted:
             model.restrict(present)
-        preds = _predict_manifest(model, manifest, speaker_adapt)
+        preds = _predict_manifest(model, manifest, speaker_adapt, progress)
         labels = list(model.labels)
     finally:
         if restricted:
@@ -524,9 +527,14 @@ def evaluate_model(model, manifest, *, speaker_adapt: bool = False) -> tuple[Eva
     return ev, failed
 
 
-def _predict_manifest(model, manifest, speaker_adapt: bool) -> list:
+def _predict_manifest(model, manifest, speaker_adapt: bool, progress: bool = False) -> list:
     if not speaker_adapt:
-        return list(model.predict_files(manifest["path"]))
+        from tqdm import tqdm
+
+        preds = model.predict_files(manifest["path"])
+        return list(
+            tqdm(preds, total=len(manifest), desc="scoring", unit="file", leave=False, disable=not progress)
+        )
     from .tables import speaker_ids
 
     speakers = speaker_ids(manifest)

@@ -160,6 +160,8 @@ def _validate(y: np.ndarray, sr: int) -> np.ndarray:
     y = y.astype(np.float32, copy=False)
     if not np.isfinite(y).all():
         raise AudioError("speech check: signal contains NaN or infinite values")
+    # a DC offset is no sound: it raised the level of the pauses (and of silence) by as much as it is
+    y = y - np.float32(np.mean(y, dtype=np.float64))
     if sr != SR:
         from math import gcd
 

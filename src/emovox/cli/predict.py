@@ -66,7 +66,13 @@ def _predict(args, shown: Callable[[str], str]) -> int:
         from tqdm import tqdm
 
         paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=quiet or len(paths) < 8)
-    for pred in model.predict_files(paths, same_speaker=args.same_speaker, same_channel=args.same_channel):
+    preds = model.predict_files(paths, same_speaker=args.same_speaker, same_channel=args.same_channel)
+    if keep and not together:  # --json and -o show nothing until the end: a bar meanwhile, on a terminal
+        from tqdm import tqdm
+
+        hidden = quiet or len(paths) < 8 or not sys.stderr.isatty()
+        preds = tqdm(preds, total=len(paths), desc="predicting", unit="file", leave=False, disable=hidden)
+    for pred in preds:
         if not pred.ok:
             n_bad += 1
             err(shown(display_path(pred.error or "failed")))
