@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
 from .ffmpeg import file_size, stream_ffmpeg
-from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono
+from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono, within_full_scale
 from .sniff import sniff_format
 
 DEFAULT_SR = 16000
@@ -118,7 +118,7 @@ def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndar
         raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
     if y.size < min_duration * sr:
         raise AudioError(f"{name}: too short ({y.size / sr:.3f} s < minimum {min_duration:g} s)")
-    return y
+    return within_full_scale(y, name)
 
 
 def _check_path(path: Path, name: str) -> None:

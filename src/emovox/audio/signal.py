@@ -4,9 +4,19 @@ with no file or decoder in sight, shared by the decoders (:mod:`emovox.audio.dec
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ..errors import AudioError
+
+log = logging.getLogger(__name__)
+
+#: Float samples peaking above this are on another scale (int16 values stored as floats peak near 32767):
+#: they are brought to a peak of 1. An encoder fed them heard an angry sentence as "disgust" at 0.997.
+#: Overs up to it (a lossy decoder's, a mix's) are left as they are. A stream is scaled chunk by chunk
+#: (:class:`emovox.live.sources.ArraySource` reads each through :func:`float_mono`).
+FULL_SCALE_LIMIT = 2.0
 
 #: Columns of a 2-D array read as channels (frames x channels), however few the frames.
 MAX_CHANNELS = 8
@@ -74,7 +84,22 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     y = to_mono(np.asarray(y, dtype=np.float32))
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
-    return y
+    return within_full_scale(y, name)
+
+
+def within_full_scale(y: np.ndarray, name: str = "<array>") -> np.ndarray:
+    """``y`` scaled to a peak of 1 when its peak exceeds :data:`FULL_SCALE_LIMIT` (logged), else itself.
+
+    >>> within_full_scale(np.array([0.5, -1.5], np.float32)).tolist()
+    [0.5, -1.5]
+    >>> within_full_scale(np.array([16384.0, -32767.0], np.float32)).round(2).tolist()
+    [0.5, -1.0]
+    """
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak <= FULL_SCALE_LIMIT:
+        return y
+    log.info("%s: samples peak at %.4g, far outside [-1, 1]: scaled to a peak of 1", name, peak)
+    return (y / np.float32(peak)).astype(np.float32, copy=False)
 
 
 #: A mix with less than this share of its channels' mean energy means the channels cancel (one is wired in
