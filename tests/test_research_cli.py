@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from emovox.cli import main
@@ -180,3 +181,30 @@ def test_a_utf16_manifest_is_read(emodb_rows, tmp_path):
     tabs = tmp_path / "u16.txt"  # what Excel writes: tab-separated
     emodb_rows.to_csv(tabs, index=False, encoding="utf-16", sep="\t")
     assert list(load_corpus(tabs)["path"]) == list(emodb_rows["path"])
+
+
+def test_every_test_recording_can_be_saved_with_its_fold_and_prediction(emodb_rows, tmp_path, capsys):
+    """An evaluation kept only per-fold figures: a paper's significance test, a bootstrap interval or a check
+    of the splits needs each recording's fold and prediction."""
+    import pandas as pd
+
+    manifest = tmp_path / "m.csv"
+    emodb_rows.to_csv(manifest, index=False)
+    preds, ev = tmp_path / "p.csv", tmp_path / "ev.json"
+    argv = ["evaluate", str(manifest), *FEATURES, "--protocol", "loso", "-q"]
+    assert main([*argv, "--predictions", str(preds), "--json", str(ev)]) == 0
+    rows = pd.read_csv(preds)
+    assert len(rows) == len(emodb_rows) and set(rows["path"]) == set(emodb_rows["path"])
+    speaker = dict(zip(emodb_rows["path"], emodb_rows["speaker"], strict=True))
+    assert all(
+        speaker[p] == f for p, f in zip(rows["path"], rows["fold"], strict=True)
+    )  # LOSO: fold = speaker
+    labels = json.loads(ev.read_text())["labels"]
+    probs = rows[[f"p_{lab}" for lab in labels]].to_numpy()
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert (np.array(labels)[probs.argmax(axis=1)] == rows["predicted"]).all()
+    recall = [(rows["predicted"][rows["emotion"] == e] == e).mean() for e in sorted(set(rows["emotion"]))]
+    assert np.mean(recall) == pytest.approx(json.loads(ev.read_text())["pooled"]["ua"], abs=1e-9)
+    capsys.readouterr()
+    assert main([*argv, "--predictions", str(tmp_path / "p.txt")]) == 2
+    assert "expected a name ending in .csv or .tsv" in _err(capsys)[0]

@@ -8,6 +8,7 @@ EmoBox reports them); the confusion matrix pools every fold's test predictions.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,24 @@ class Evaluation:
     cross_corpus: bool = False
     #: how the evaluation was run (command, version, seed, data), saved with it to reproduce it
     run: dict[str, Any] = field(default_factory=dict)
+    #: one row per test recording: ``fold``, ``path`` (or its row number), ``emotion``, ``predicted`` and,
+    #: where the model gives them, ``p_<emotion>``; written by :meth:`write_predictions`, not to JSON
+    predictions: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def write_predictions(self, path: str | os.PathLike) -> Path:
+        """Every test recording's prediction as CSV (``.tsv``: tab-separated), one row each, in fold
+        order: what a significance test, a bootstrap interval or a check of the splits needs."""
+        import csv
+
+        from .paths import delimiter
+
+        cols = ["fold", "path", "emotion", "predicted"] + [f"p_{lab}" for lab in self.labels]
+        out = Path(path)
+        with open(out, "w", newline="") as fh:
+            w = csv.DictWriter(fh, cols, delimiter=delimiter(out), extrasaction="ignore")
+            w.writeheader()
+            w.writerows(self.predictions)
+        return out
 
     def mean(self, key: str) -> float:
         return float(np.mean([f[key] for f in self.folds]))
@@ -312,7 +331,7 @@ def cross_validate(
 
     labels = list(labels)
     used = list(protocol.folds if folds is None else folds)
-    out_folds, all_true, all_pred, fold_proba, left_out = [], [], [], [], []
+    out_folds, all_true, all_pred, fold_proba, left_out, predictions = [], [], [], [], [], []
     for i, fold in enumerate(
         tqdm(used, desc=f"evaluate {protocol.name}", unit="fold", disable=not progress, leave=False)
     ):
@@ -335,6 +354,14 @@ def cross_validate(
         s["shared_speakers"] = len(fold.shared_speakers)
         s.update(result.extra)
         out_folds.append(s)
+        for j, k in enumerate(test):
+            row = {"fold": fold.name, "path": paths[k] if paths is not None else int(k)}
+            row |= {"emotion": y[k], "predicted": result.pred[j]}
+            if result.proba is not None:
+                row |= {
+                    f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, result.proba[j], strict=True)
+                }
+            predictions.append(row)
         all_true.extend(y[test])
         all_pred.extend(result.pred)
         if result.proba is not None and paths is not None:
@@ -358,6 +385,7 @@ def cross_validate(
         note,
         fold_proba=fold_proba if len(fold_proba) == len(used) else [],
         cross_corpus=getattr(protocol, "cross_corpus", False),
+        predictions=predictions,
     )
 
 
@@ -510,6 +538,16 @@ def evaluate_model(
         s,
         "; ".join(notes),
         cross_corpus=len(folds) > 1,
+        predictions=[
+            {
+                "fold": c or "scored",
+                "path": p.source,
+                "emotion": e,
+                "predicted": p.label if p.speech else "no speech",
+            }
+            | ({f"p_{lab}": round(p.probabilities[lab], 6) for lab in labels} if p.speech else {})
+            for p, e, c in kept
+        ],
     )
     # calibration of the model's own (calibrated) probabilities on this data, per corpus
     speech = {c: [(p, e) for p, e, _ in rows if p.speech] for c, rows in groups.items()}

@@ -400,6 +400,7 @@ OUTPUTS = (
     ("reliability", "--reliability", "file"),
     ("confusion", "--confusion", "file"),
     ("json", "--json", "file"),
+    ("predictions", "--predictions", "file"),
     ("cache_dir", "--cache-dir", "folder"),
 )
 FILE_SUFFIXES = {".csv", ".tsv", ".json", ".parquet", ".png", ".wav", ".flac", ".ogg", ".opus", ".mp3"}
@@ -412,6 +413,7 @@ SUFFIXES = {
     "confusion": IMAGE_SUFFIXES,
     "save": (".wav", ".flac"),
     "json": (".json",),
+    "predictions": (".csv", ".tsv"),
 }
 
 

@@ -173,6 +173,8 @@ def _save_evaluation(ev, args) -> None:
         from .. import plots
 
         print(f"saved {plots.save(ev.reliability_figure(), args.reliability)}", file=sys.stderr)
+    if getattr(args, "predictions", None):
+        print(f"saved {ev.write_predictions(args.predictions)}", file=sys.stderr)
 
 
 def _options(args) -> dict:
@@ -303,6 +305,11 @@ def register(sub) -> None:
     p.add_argument("--json", help="save the evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.add_argument("--reliability", help="save the reliability diagram (calibration) as PNG")
+    p.add_argument(
+        "--predictions",
+        help="save every test recording's prediction as .csv or .tsv (fold, path, emotion, predicted, "
+        "probabilities): for significance tests, bootstrap intervals, or checking the splits",
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
