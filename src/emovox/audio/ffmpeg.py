@@ -5,9 +5,10 @@ size (:func:`ffmpeg_timeout`) and an optional cap on the seconds of audio it may
 from __future__ import annotations
 
 import os
-import select
+import queue
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -78,6 +79,15 @@ def stream_ffmpeg(
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(f"{name}: {_unreadable(src, data)}")
+    if data is not None and data[4:8] == b"ftyp":
+        # an MP4 / m4a keeps its index (moov) where it likes, often at the end: ffmpeg must seek, so the
+        # bytes go to a temporary file (through a pipe it decoded nothing: "partial file")
+        with tempfile.TemporaryDirectory(prefix="emovox-ffmpeg-") as tmp:
+            path = os.path.join(tmp, "input.m4a")
+            with open(path, "wb") as fh:
+                fh.write(data)
+            yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples)
+        return
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src]
     # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase
     cmd += ["-f", "f32le", "-ac", "2", "-ar", str(sr)]
@@ -91,26 +101,30 @@ def stream_ffmpeg(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    errors = bytearray()
-    threads = [threading.Thread(target=_drain, args=(proc.stderr, errors), daemon=True)]
+    errors, pieces, stop = bytearray(), queue.Queue(maxsize=8), threading.Event()
+    threads = [
+        threading.Thread(target=_drain, args=(proc.stderr, errors), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stdout, pieces, stop), daemon=True),
+    ]
     if data is not None:
         threads.append(threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True))
     for t in threads:
         t.start()
+    late = AudioError(
+        f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with the file "
+        "size); the file is malformed or far longer than it looks"
+    )
     frame = 8  # bytes of one stereo float32 frame
     need, buf, waited, total = chunk_samples * frame, bytearray(), 0.0, 0
     limit = None if max_seconds is None else max_seconds * sr
     try:
         while True:
             t0 = time.monotonic()
-            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, timeout - waited))
-            piece = os.read(proc.stdout.fileno(), 1 << 20) if ready else None
+            try:
+                piece = pieces.get(timeout=max(0.0, timeout - waited))
+            except queue.Empty:
+                raise late from None
             waited += time.monotonic() - t0
-            if piece is None or waited > timeout:
-                raise AudioError(
-                    f"{name}: ffmpeg did not finish decoding within {timeout:.0f} s (the limit grows with "
-                    "the file size); the file is malformed or far longer than it looks"
-                )
             buf += piece
             while len(buf) >= need or (not piece and len(buf) >= frame):
                 take = min(need, len(buf) // frame * frame)
@@ -122,16 +136,40 @@ def stream_ffmpeg(
                 yield y
             if not piece:
                 break
-        if proc.wait() != 0:
+        try:
+            failed = proc.wait(timeout=max(1.0, timeout - waited)) != 0
+        except subprocess.TimeoutExpired:
+            raise late from None
+        if failed:
             for t in threads:
                 t.join(timeout=5)
             msg = errors.decode(errors="replace").strip().splitlines()
-            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
+            said = msg[-1].replace(src, name) if msg and src else (msg[-1] if msg else "failed")
+            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {said})")
     finally:
+        stop.set()  # a consumer that stopped early: the pump must not wait on a full queue
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        proc.stdout.close()
+
+
+def _pump(pipe, pieces: queue.Queue, stop: threading.Event) -> None:
+    """Move ffmpeg's output into ``pieces`` as it comes (b"" at its end), a few pieces ahead of the reader:
+    a queue's timed get is the portable way to wait for a pipe."""
+    with pipe:
+        while not stop.is_set():
+            try:
+                piece = pipe.read1(1 << 20)
+            except (OSError, ValueError):
+                piece = b""
+            while not stop.is_set():
+                try:
+                    pieces.put(piece, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            if not piece:
+                return
 
 
 def _drain(pipe, into: bytearray) -> None:
