@@ -310,3 +310,18 @@ def test_figures_of_an_evaluation_name_its_protocol_and_which_figure_they_show(t
         args = argparse.Namespace(kind=kind, file=str(tmp_path / "ev.json"), title=None, counts=False)
         title = _figure(args).axes[0].get_title()
         assert "random(0.25, seed 7) (NOT speaker-independent)" in title and head in title, title
+
+
+def test_reliability_of_an_evaluation_without_bins_names_the_file(tmp_path, capsys):
+    """`emovox plot reliability tune.json` said the file came from an older emovox, and did not name it."""
+    import json
+
+    from emovox.cli import main
+
+    ev = tmp_path / "tune.json"
+    ev.write_text(
+        json.dumps({"protocol": "loso", "labels": ["a", "b"], "pooled": {"confusion": [[1, 0], [0, 1]]}})
+    )
+    assert main(["plot", "reliability", str(ev), "-o", str(tmp_path / "r.png")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emovox: error: {ev}: the evaluation has no calibration bins") and "tune" in line

@@ -422,8 +422,8 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     pooled = data.get("pooled", {})
     if "reliability" not in pooled:
         raise EmovoxError(
-            "the evaluation has no calibration bins: it was made by a model without probabilities "
-            "or by an older emovox"
+            "the evaluation has no calibration bins: its model gives no probabilities (an SVM), or "
+            "`emovox tune` or an emovox before calibration was measured made it"
         )
     return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}
 

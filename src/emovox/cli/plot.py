@@ -117,8 +117,12 @@ def _figure(args):
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
         head = f", ECE {data['ece']:.3f}{_over(data, 'curves')}" if "ece" in data else ""
+        try:
+            curves = reliability_curves(data)
+        except EmovoxError as exc:
+            raise EmovoxError(f"{src}: {exc}") from None
         return plots.reliability_diagram(
-            reliability_curves(data), title=args.title or f"{_named(data, src)}: reliability{head}"
+            curves, title=args.title or f"{_named(data, src)}: reliability{head}"
         )
     if kind == "recall":
         labels, m, missed = _evaluation_parts(data, src)
