@@ -251,9 +251,22 @@ def test_a_codec_libsndfile_lacks_in_a_container_it_knows_goes_to_ffmpeg(tmp_pat
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "adpcm_g722", str(dst)], check=True)
     assert abs(load_audio(dst).size - 2 * SR) < 0.1 * SR
     assert sum(c.size for c in stream_audio(dst)) == load_audio(dst).size
+    cut = tmp_path / "cut.wav"  # ffmpeg reads what a cut file holds: the header check runs first
+    cut.write_bytes(dst.read_bytes()[: dst.stat().st_size // 2])
+    _expect(cut, "truncated: header declares")
+
+
+def _reads(cmdline: Path, path: str) -> bool:
+    """Whether the process of /proc/PID/cmdline is an ffmpeg reading ``path``."""
+    try:
+        args = cmdline.read_bytes().split(b"\0")
+    except OSError:  # it ended meanwhile
+        return False
+    return bool(args) and args[0].endswith(b"ffmpeg") and path.encode() in args
 
 
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
 def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's
     output as it goes, equal to the whole decode; a bad file still fails with ffmpeg's reason."""
@@ -263,6 +276,16 @@ def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     chunks = list(stream_audio(dst, SR, chunk_seconds=0.5))
     assert len(chunks) >= 6 and max(c.size for c in chunks) == SR // 2
     np.testing.assert_array_equal(np.concatenate(chunks), load_audio(dst))
+    # streamed as ffmpeg decodes: its first chunk comes while ffmpeg still runs (it ran to its end before)
+    long = tmp_path / "long.m4a"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-stream_loop", "200", "-i", str(dst), "-c:a", "aac", str(long)], check=True
+    )
+    stream = stream_audio(long, SR, chunk_seconds=0.5)
+    next(stream)
+    running = [c for c in Path("/proc").glob("[0-9]*/cmdline") if _reads(c, str(long))]
+    stream.close()
+    assert running
     cut = tmp_path / "cut.m4a"
     cut.write_bytes(dst.read_bytes()[:300])
     with pytest.raises(AudioError, match="cut.m4a: not audio or corrupt \\(ffmpeg: "):
@@ -376,6 +399,8 @@ def test_float_mono_scales_integers_and_averages_channels():
     # a channel in reverse phase would cancel the mean to silence: the louder channel instead
     np.testing.assert_array_equal(float_mono(np.stack([0.8 * y, -y], 1)), -y)
     np.testing.assert_allclose(float_mono(np.stack([y, -0.2 * y])), 0.4 * y, atol=1e-7)  # -8 dB: mixed
+    many = rng.uniform(-1, 1, (1000, 8)).astype(np.float32)  # eight microphones, none cancelling: the mean
+    np.testing.assert_allclose(float_mono(many), many.mean(axis=1), atol=1e-6)
     for bad, words in ((np.zeros((2, 2, 2)), "shape (2, 2, 2)"), (np.array(["a"]), "as numbers")):
         with pytest.raises(AudioError, match=re.escape(words)):
             float_mono(bad, "x.npy")

@@ -208,6 +208,10 @@ def test_float_samples_on_the_integer_scale_are_brought_to_full_scale(tmp_path):
     long = np.concatenate([as_floats, np.zeros(sr // 2, np.float32)] * 6)
     assert long.size > 10 * sr
     sf.write(tmp_path / "long.wav", long, sr, subtype="FLOAT")
+    from emovox.audio import stream_audio  # a stream is scaled by the whole file's peak, as a whole read is
+
+    chunks = list(stream_audio(tmp_path / "long.wav", chunk_seconds=2.0))
+    np.testing.assert_allclose(np.concatenate(chunks), emovox.load_audio(tmp_path / "long.wav"), atol=1e-6)
     streamed = model.predict_stream(tmp_path / "long.wav")
     assert streamed.label == "angry" and streamed.label == model.predict_signal(long / 32768.0).label
 

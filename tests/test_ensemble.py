@@ -47,6 +47,15 @@ def test_combine_averages_probabilities_with_weights_and_label_orders():
     p = both.fold_proba[0].proba
     assert np.allclose(p.sum(axis=1), 1.0) and p[:, 0] == pytest.approx([0.675, 0.325, 0.525, 0.375])
     assert both.recipe["weights"] == [1.0, 1.0]
+    # each recording's averaged answer, for `evaluate --predictions` (it wrote a header only)
+    assert [(r["path"], r["predicted"], r["p_sad"]) for r in both.predictions] == [
+        ("a", "sad", 0.675),
+        ("b", "angry", 0.325),
+        ("c", "sad", 0.525),
+        ("d", "angry", 0.375),
+    ]
+    with pytest.raises(Exception, match="kept no per-recording predictions"):
+        a.write_predictions("p.csv")
 
 
 def test_combine_refuses_mismatched_folds_and_bad_weights():

@@ -153,5 +153,8 @@ def test_names_after_options_and_option_like_values(tmp_path, monkeypatch, capsy
         main(["predict", str(a), "-o", "-res.csv"])
     assert info.value.code == 2
     assert "a value that starts with '-' goes after '=' (--output=-VALUE)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # no value at all: no such hint
+        main(["predict", str(a), "-o"])
+    assert "goes after '='" not in capsys.readouterr().err
     assert main(["predict", str(a), "--output=-res.csv"]) == 0
     assert (tmp_path / "-res.csv").read_text().count("03a01Wa") == 1

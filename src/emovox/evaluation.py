@@ -100,8 +100,11 @@ class Evaluation:
         order: what a significance test, a bootstrap interval or a check of the splits needs."""
         import csv
 
+        from .errors import EmovoxError
         from .paths import delimiter
 
+        if not self.predictions:
+            raise EmovoxError(f"{path}: this evaluation kept no per-recording predictions to write")
         cols = ["fold", "path", "emotion", "predicted"] + [f"p_{lab}" for lab in self.labels]
         out = Path(path)
         with open(out, "w", newline="") as fh:

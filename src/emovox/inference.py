@@ -784,8 +784,9 @@ class EmotionModel:
             try:
                 if isinstance(path, _Unreadable):
                     name, result = path.name, Prediction(path.name, error=path.why)
-                elif not together and (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
-                    result = self.predict_stream(path, name)  # long: window by window, never held whole
+                elif not together and (audio_duration(path) or np.inf) > STREAM_AFTER_SECONDS:
+                    # long, or of no declared length (m4a): window by window, never held whole
+                    result = self.predict_stream(path, name)
                 elif not together:
                     result = self._predict(load_audio(path, self.sample_rate, name=name), name)
                 else:

@@ -24,7 +24,7 @@ from ..errors import AudioError, AudioLimitError
 from .cancel import check_cancelled
 from .ffmpeg import file_size, stream_ffmpeg
 from .signal import MIN_SAMPLE_RATE, check_rate, float_mono, resample, to_mono, within_full_scale
-from .sniff import sniff_format
+from .sniff import SNIFF_BYTES, file_head, sniff_format
 
 DEFAULT_SR = 16000
 DEFAULT_MIN_DURATION = 0.1
@@ -149,22 +149,21 @@ def _may_chatter(head: bytes, name: str) -> bool:
     return _looks_mp3(head, name) or sniff_format(head) is None
 
 
-def _head(source: str | os.PathLike | bytes) -> bytes:
+def source_head(source: str | os.PathLike | bytes) -> bytes:
+    """The first bytes of a file or of encoded bytes, what :func:`~emovox.audio.sniff.sniff_format` reads
+    (empty when the file cannot be read)."""
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source[:16])
-    try:
-        with open(source, "rb") as fh:
-            return fh.read(16)
-    except OSError:
-        return b""
+        return bytes(source[:SNIFF_BYTES])
+    return file_head(source) or b""
 
 
 @contextlib.contextmanager
 def _quiet_stderr(active: bool):
     """Send file descriptor 2 to /dev/null for a while: libmpg123 writes "Note: ..." lines there itself.
 
-    Only used around MP3 decoding (the only library that chatters); the redirection is process-wide, so
-    another thread's stderr line written in that instant is lost too.
+    Only used where libsndfile may hand the input to libmpg123 (:func:`_may_chatter`: an MP3, or bytes no
+    container claims); the redirection is process-wide, so another thread's stderr line written in that
+    instant is lost too.
     """
     if not active:
         yield
@@ -341,6 +340,9 @@ def ffmpeg_fallback(
     data = source if isinstance(source, bytes) else None
     if refused.reason is not None and shutil.which("ffmpeg") is None:
         raise AudioError(refused.reason)
+    reason = _check_truncation(Path(source) if data is None else Path(), data)  # ffmpeg reads a cut file too
+    if reason:
+        raise AudioError(f"{name}: {reason}")
     try:
         yield from stream_ffmpeg(
             str(source) if data is None else "", data, sr, name, max_seconds, chunk_samples
@@ -470,7 +472,7 @@ def audio_info(path: str | os.PathLike) -> dict:
     _check_path(p, name)
     sf = _sf()
     try:
-        with _quiet_stderr(_may_chatter(_head(p), name)):
+        with _quiet_stderr(_may_chatter(source_head(p), name)):
             info = sf.info(os.fsencode(p))
     except Exception:
         # Formats libsndfile can't read: decode once to learn the length.
@@ -488,16 +490,11 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     """Seconds of audio the header of a file (or encoded bytes) declares; None when it does not tell
     (ffmpeg-only formats, unreadable files: the decoder then explains)."""
     sf = _sf()
+    is_bytes = isinstance(source, bytes | bytearray | memoryview)
     try:
-        with _quiet_stderr(
-            _may_chatter(_head(source), str(source) if isinstance(source, str | os.PathLike) else "")
-        ):
-            if isinstance(source, bytes | bytearray | memoryview):
-                with sf.SoundFile(io.BytesIO(bytes(source))) as f:
-                    sr, n = f.samplerate, _declared_frames(f)
-            else:
-                with sf.SoundFile(os.fsencode(Path(source))) as f:
-                    sr, n = f.samplerate, _declared_frames(f)
+        with _quiet_stderr(_may_chatter(source_head(source), "" if is_bytes else str(source))):
+            with sf.SoundFile(io.BytesIO(bytes(source)) if is_bytes else os.fsencode(Path(source))) as f:
+                sr, n = f.samplerate, _declared_frames(f)
     except Exception:  # noqa: BLE001 - any failure: the decoder reports it properly
         return None
     return n / sr if sr > 0 and n else None

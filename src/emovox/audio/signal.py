@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 #: Float samples peaking above this are on another scale (int16 values stored as floats peak near 32767):
 #: they are brought to a peak of 1. An encoder fed them heard an angry sentence as "disgust" at 0.997.
-#: Overs up to it (a lossy decoder's, a mix's) are left as they are. A stream is scaled chunk by chunk
-#: (:class:`emovox.live.sources.ArraySource` reads each through :func:`float_mono`).
+#: Overs up to it (a lossy decoder's, a mix's) are left as they are. A float file read as a stream is
+#: scaled by its whole peak, read ahead (:func:`emovox.audio.stream_audio`); chunks given one by one are not.
 FULL_SCALE_LIMIT = 2.0
 
 #: Columns of a 2-D array read as channels (frames x channels), however few the frames.
@@ -48,14 +48,16 @@ def signal_at(y: np.ndarray, sr: object, target: int, name: str = "<array>") -> 
     return y if sr is None else resample(y, check_rate(sr, name), target)
 
 
-def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
+def float_mono(y: np.ndarray, name: str = "<array>", full_scale: bool = True) -> np.ndarray:
     """Samples as a model reads them: mono float32 in [-1, 1].
 
     ``y`` is shaped ``(n,)``, ``(n, channels)`` or ``(channels, n)``: up to 8 columns are channels
     (as soundfile reads a file, however few its frames), else the shorter axis is; channels are mixed by :func:`to_mono`.
     Integer samples are scaled to [-1, 1) (unsigned ones are offset binary, their
-    midpoint silence), as a WAV reader scales them. NaN or Inf raises :class:`emovox.errors.AudioError`
-    naming ``name``, as does any other shape.
+    midpoint silence), as a WAV reader scales them; floats on another scale are brought to a peak of 1
+    (:func:`within_full_scale`) unless ``full_scale`` is false (one chunk of many, whose scale its peak
+    cannot tell). NaN or Inf raises :class:`emovox.errors.AudioError` naming ``name``, as does any other
+    shape.
 
     Examples
     --------
@@ -84,7 +86,7 @@ def float_mono(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     y = to_mono(np.asarray(y, dtype=np.float32))
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{name}: contains non-finite samples (NaN or Inf)")
-    return within_full_scale(y, name)
+    return within_full_scale(y, name) if full_scale else y
 
 
 def within_full_scale(y: np.ndarray, name: str = "<array>") -> np.ndarray:
@@ -102,8 +104,9 @@ def within_full_scale(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     return (y / np.float32(peak)).astype(np.float32, copy=False)
 
 
-#: A mix with less than this share of its channels' mean energy means the channels cancel (one is wired in
-#: reverse phase): independent channels keep half, correlated ones more.
+#: A mix of two channels with less than this share of their mean energy means they cancel (one is wired in
+#: reverse phase): independent channels keep half, correlated ones more. Of N channels, independent ones
+#: keep 1/N: the bar is scaled by 2/N.
 CANCELLING_MIX = 0.25
 
 
@@ -124,7 +127,7 @@ def to_mono(y: np.ndarray) -> np.ndarray:
         return y
     mix = y.mean(axis=1)
     energy = np.einsum("ij,ij->j", y, y, dtype=np.float64)
-    if float(np.dot(mix, mix)) < CANCELLING_MIX * float(energy.mean()):
+    if float(np.dot(mix, mix)) < CANCELLING_MIX * 2 / y.shape[1] * float(energy.mean()):
         return y[:, int(np.argmax(energy))]
     return mix
 

@@ -6,6 +6,7 @@ them."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 
@@ -13,8 +14,12 @@ import numpy as np
 
 from ..errors import AudioError, ParameterError
 from .cancel import check_cancelled
-from .decode import DEFAULT_SR, NotSndfile, checked_source, ffmpeg_fallback, read_blocks
-from .signal import MIN_SAMPLE_RATE, check_rate, to_mono
+from .decode import DEFAULT_SR, NotSndfile, checked_source, ffmpeg_fallback, read_blocks, source_head
+from .signal import FULL_SCALE_LIMIT, MIN_SAMPLE_RATE, check_rate, to_mono
+from .sniff import sniff_format
+
+#: Containers that hold float samples, which may be on another scale (``_integer_scale``).
+FLOAT_CONTAINERS = ("wav", "w64", "aiff", "caf", "au")
 
 #: Longer files are processed window by window (predict, features, convert, the API), never held whole.
 STREAM_AFTER_SECONDS = 120.0
@@ -81,6 +86,7 @@ def stream_audio(
     def opened(rate: int, channels: int, declared: int) -> None:
         state.update(rate=rate, channels=channels)
 
+    scale = _integer_scale(source, name, max_seconds)
     total = 0
     blocks = read_blocks(
         source,
@@ -96,6 +102,8 @@ def stream_audio(
         while pending is not None:
             nxt = next(blocks, None)
             x = to_mono(pending).astype(np.float32) if mono else pending
+            if scale != 1.0:
+                x = x * np.float32(scale)
             if rs is None and state["rate"] != sr:
                 rs = soxr.ResampleStream(
                     state["rate"], sr, 1 if mono else state["channels"], dtype="float32", quality="HQ"
@@ -113,3 +121,22 @@ def stream_audio(
         raise AudioError(f"{name}: zero samples (no audio after the header)")
     if total < min_duration * sr:
         raise AudioError(f"{name}: too short ({total / sr:.3f} s < minimum {min_duration:g} s)")
+
+
+def _integer_scale(source: os.PathLike | bytes, name: str, max_seconds: float | None) -> float:
+    """1, or what brings a float file on the integer scale (int16 values stored as floats) to a peak of 1,
+    as :func:`~emovox.audio.load_audio` brings it: its whole peak, read ahead (float files only)."""
+    import soundfile as sf
+
+    if sniff_format(source_head(source)) not in FLOAT_CONTAINERS:  # nor probe an MP3: libmpg123 chatters
+        return 1.0
+    try:
+        subtype = sf.info(io.BytesIO(source) if isinstance(source, bytes) else os.fsencode(source)).subtype
+    except Exception:  # noqa: BLE001 - the decoder reports a bad file properly
+        return 1.0
+    if subtype not in ("FLOAT", "DOUBLE"):
+        return 1.0
+    peak = 0.0
+    for b in read_blocks(source, name, max_seconds=max_seconds, min_rate=MIN_SAMPLE_RATE):
+        peak = max(peak, float(np.max(np.abs(to_mono(b)))))
+    return 1.0 / peak if peak > FULL_SCALE_LIMIT else 1.0

@@ -133,6 +133,7 @@ class Parser(argparse.ArgumentParser):
     def parse_known_args(self, args=None, namespace=None):
         """As argparse's, but names given after options (``predict a.wav --same-speaker b.wav``) join a
         command's one list of names, where argparse takes none after an option."""
+        self._given = list(sys.argv[1:] if args is None else args)  # for error()'s hints
         ns, extras = super().parse_known_args(args, namespace)
         names = [a for a in self._actions if not a.option_strings and a.nargs != argparse.PARSER]
         if (
@@ -164,7 +165,10 @@ class Parser(argparse.ArgumentParser):
                 f"{what} {word!r} is unknown{did_you_mean(word, choices)}; choose from {', '.join(choices)}"
             )
         value = re.match(r"argument (\S+?)(/(\S+))?: expected one argument$", message)
-        if value:  # most often a value that starts with '-' (-o -res.csv), which argparse reads as an option
+        given = getattr(self, "_given", [])
+        names = {value.group(1), value.group(3)} if value else set()
+        after = [given[i + 1] for i, word in enumerate(given[:-1]) if word in names]
+        if after and after[-1].startswith("-"):  # a value argparse read as an option (-o -res.csv)
             option = value.group(3) or value.group(1)
             message += f"; a value that starts with '-' goes after '=' ({option}=-VALUE)"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")

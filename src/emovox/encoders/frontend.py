@@ -630,7 +630,8 @@ class WhisperExtractor:
         """The same vector as ``self(y)`` for a long recording given as ``chunks()``, a callable returning a
         fresh iterator of consecutive mono 16 kHz chunks (e.g. ``lambda: emovox.audio.stream_audio(path)``).
 
-        Two passes, each window by window, so memory stays bounded whatever the length: the first finds
+        Two passes (three with ``remove_dc``: the first finds the recording's mean), each window by window,
+        so memory stays bounded whatever the length: the first finds
         what Whisper's log-mel and ``active`` pooling take from the whole recording (the loudest log-mel
         value, each encoder frame's energy), the second runs the encoder on each window, its log-mel
         computed with a little context on either side so that it equals the whole recording's.

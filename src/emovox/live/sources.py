@@ -79,8 +79,8 @@ class ArraySource(AudioSource):
             for i in range(0, y.size, self.block):
                 yield y[i : i + self.block]
         else:
-            for c in self.data:
-                yield float_mono(c, self.name)
+            for c in self.data:  # one chunk's peak cannot tell the stream's scale: taken as given
+                yield float_mono(c, self.name, full_scale=False)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         chunks = self._chunks()

@@ -91,7 +91,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         raise ModelError(
             "ensemble members were not evaluated on the same folds (or one gives no probabilities)"
         )
-    folds, fold_proba, all_true, all_pred = [], [], [], []
+    folds, fold_proba, all_true, all_pred, predictions = [], [], [], [], []
     for k, fold_name in enumerate(fold_names[0]):
         total: dict[str, np.ndarray] = {}
         weight: dict[str, float] = {}
@@ -114,6 +114,11 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         fold_proba.append(FoldProba(fold_name, paths, y_true, proba))
         all_true += y_true
         all_pred += pred
+        predictions += [
+            {"fold": fold_name, "path": path, "emotion": t, "predicted": y}
+            | {f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, row, strict=True)}
+            for path, t, y, row in zip(paths, y_true, pred, proba, strict=True)
+        ]
     notes = sorted({ev.note for ev in evaluations if ev.note})
     ev = Evaluation(
         evaluations[0].protocol,
@@ -123,6 +128,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         scores(all_true, all_pred, labels),
         "; ".join(notes),
         fold_proba=fold_proba,
+        predictions=predictions,
     )
     add_calibration(ev)  # the averaged probabilities are calibrated or not as the members' are: say which
     ev.recipe = {
