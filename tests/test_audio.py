@@ -212,6 +212,16 @@ def test_truncated_containers(tmp_path, fmt):
     _expect(cut, "truncated: header declares")
 
 
+def test_a_cut_mp3_is_reported(tmp_path):
+    """An MP3's declared length is an estimate, so it was never compared: half an MP3 was scored as whole.
+    A tenth short is a cut file."""
+    path, cut = tmp_path / "t.mp3", tmp_path / "cut.mp3"
+    sf.write(path, tone(440, 4.0), SR, format="MP3", subtype="MPEG_LAYER_III")
+    assert abs(load_audio(path).size - 4 * SR) < 0.05 * SR
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _expect(cut, "truncated or forged header: it declares 64000 frames (4 s)")
+
+
 def test_bytes_that_look_like_mp3_give_one_line(tmp_path):
     """libmpg123 wrote three "Note: Illegal Audio-MPEG-Header" lines before emovox's own when libsndfile
     probed bytes that only look like MP3 (its header was read unmuted for a name not ending in .mp3)."""
@@ -290,6 +300,29 @@ def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     cut.write_bytes(dst.read_bytes()[:300])
     with pytest.raises(AudioError, match="cut.m4a: not audio or corrupt \\(ffmpeg: "):
         list(stream_audio(cut, SR, chunk_seconds=0.5))
+    # cut in half: ffmpeg decodes what is there and exits 0, saying "partial file" (it was scored as whole)
+    fast = tmp_path / "fast.m4a"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(long),
+            "-t",
+            "60",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            str(fast),
+        ],
+        check=True,
+    )
+    half = tmp_path / "half.m4a"
+    half.write_bytes(fast.read_bytes()[: fast.stat().st_size // 2])
+    assert abs(load_audio(fast).size - 60 * SR) < 2 * SR  # AAC frames at the edges
+    _expect(half, "half.m4a: truncated (ffmpeg: stream 0, offset ")
     # an upload's bytes: ffmpeg's m4a keeps its index at the end, which a pipe cannot reach ("partial
     # file": zero samples); it is read from a temporary file, whose name no message shows
     np.testing.assert_array_equal(load_audio(dst.read_bytes()), load_audio(dst))

@@ -22,7 +22,10 @@ def _member(labels, folds):
         "test",
         True,
         labels,
-        [{"shared_speakers": 0, "ua": 0, "accuracy": 0, "macro_f1": 0} for _ in fps],
+        [
+            {"fold": fp.name, "shared_speakers": 0, "ua": 0, "accuracy": 0, "macro_f1": 0, "n": 1}
+            for fp in fps
+        ],
         {},
         fold_proba=fps,
     )
@@ -56,6 +59,8 @@ def test_combine_averages_probabilities_with_weights_and_label_orders():
     ]
     with pytest.raises(Exception, match="kept no per-recording predictions"):
         a.write_predictions("p.csv")
+    a.cross_corpus = b.cross_corpus = True  # loco: a figure per held-out corpus, as the members have
+    assert combine([a, b]).cross_corpus
 
 
 def test_combine_refuses_mismatched_folds_and_bad_weights():

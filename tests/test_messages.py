@@ -158,3 +158,7 @@ def test_names_after_options_and_option_like_values(tmp_path, monkeypatch, capsy
     assert "goes after '='" not in capsys.readouterr().err
     assert main(["predict", str(a), "--output=-res.csv"]) == 0
     assert (tmp_path / "-res.csv").read_text().count("03a01Wa") == 1
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # now that it exists: still the '=' hint, not "put -- before it"
+        main(["predict", str(a), "-o", "-res.csv"])
+    assert "goes after '=' (--output=-VALUE)" in capsys.readouterr().err

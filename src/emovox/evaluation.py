@@ -107,6 +107,7 @@ class Evaluation:
             raise EmovoxError(f"{path}: this evaluation kept no per-recording predictions to write")
         cols = ["fold", "path", "emotion", "predicted"] + [f"p_{lab}" for lab in self.labels]
         out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "w", newline="") as fh:
             w = csv.DictWriter(fh, cols, delimiter=delimiter(out), extrasaction="ignore")
             w.writeheader()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +23,11 @@ from .signal import to_mono
 FFMPEG_TIMEOUT_MIN = 60.0
 FFMPEG_TIMEOUT_MAX = 3600.0
 FFMPEG_BYTES_PER_S = 256 * 1024
+
+
+_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55e9...] "
+#: ffmpeg's words for a cut file, which it decodes as far as it goes with exit status 0
+TRUNCATED = ("partial file", "ended prematurely", "Truncating packet")
 
 
 def ffmpeg_timeout(n_bytes: int) -> float:
@@ -140,12 +146,14 @@ def stream_ffmpeg(
             failed = proc.wait(timeout=max(1.0, timeout - waited)) != 0
         except subprocess.TimeoutExpired:
             raise late from None
+        threads[0].join(timeout=5)  # all of ffmpeg's error lines
+        msg = errors.decode(errors="replace").strip().splitlines()
+        said = _PREFIX.sub("", msg[-1]).replace(src or "\0", name) if msg else "failed"
         if failed:
-            for t in threads:
-                t.join(timeout=5)
-            msg = errors.decode(errors="replace").strip().splitlines()
-            said = msg[-1].replace(src, name) if msg and src else (msg[-1] if msg else "failed")
             raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {said})")
+        # ffmpeg decodes what a cut file holds and exits 0, saying so only in these words
+        if any(cut in line for line in msg for cut in TRUNCATED):
+            raise AudioError(f"{name}: truncated (ffmpeg: {said})")
     finally:
         stop.set()  # a consumer that stopped early: the pump must not wait on a full queue
         if proc.poll() is None:

@@ -38,13 +38,18 @@ def main(argv: list[str] | None = None) -> int:
 
     given = list(sys.argv[1:] if argv is None else argv)
     ends = given.index("--") if "--" in given else len(given)
-    for word in given[:ends]:  # argparse reads these as unknown options, and says so unhelpfully
+    parser = build_parser()
+    for i, word in enumerate(
+        given[:ends]
+    ):  # argparse reads these as unknown options, and says so unhelpfully
         if word.startswith("-") and not word.startswith("--") and len(word) > 2 and os.path.isfile(word):
+            if i and _takes_value(parser, given[:i]):
+                continue  # an option's value (-o -res.csv): argparse's error gets the '=' hint
             err(
                 f"{word}: a file whose name starts with '-' reads as an option; put -- before it (... -- {word})"
             )
             return 2
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # saved with results, to reproduce them
     problem = argument_problem(args)  # every argument checked before any work: one line, exit status 2
     if problem:
@@ -67,6 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{display_path(exc.filename)}: " if exc.filename else ""
         err(f"{where}{exc.strerror or exc}")
         return 1
+
+
+def _takes_value(parser: Parser, before: list[str]) -> bool:
+    """Whether the last word of ``before`` is an option that takes a value, in the (sub)command the words
+    name (``predict ... -o``: yes; ``predict ... --json``: no; ``evaluate ... --json``: yes)."""
+    import argparse
+
+    for word in before[:-1]:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs and word in subs[0].choices:
+            parser = subs[0].choices[word]
+    action = parser._option_string_actions.get(before[-1])
+    return action is not None and action.nargs != 0
 
 
 if __name__ == "__main__":

@@ -201,7 +201,8 @@ def cmd_evaluate(args) -> int:
 
         # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
         model = load_model(args.trained).restrict(args.emotions, "--emotions")
-        ev, failed = evaluate_model(model, df, speaker_adapt=args.speaker_adapt, progress=not args.quiet)
+        progress = not args.quiet and sys.stderr.isatty()
+        ev, failed = evaluate_model(model, df, speaker_adapt=args.speaker_adapt, progress=progress)
         failures = [(p.source, p.error) for p in failed]
     else:
         from ..experiments import evaluate

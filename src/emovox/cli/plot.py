@@ -129,7 +129,8 @@ def _figure(args):
         support = m.sum(axis=1) + (
             np.asarray(missed) if missed else 0
         )  # a recording without an answer: a miss
-        recall = {lab: float(m[i, i] / support[i]) if support[i] else 0.0 for i, lab in enumerate(labels)}
+        # the emotions the test data has: one it lacks has no recall (a 0 % bar lowered the picture's UA)
+        recall = {lab: float(m[i, i] / support[i]) for i, lab in enumerate(labels) if support[i]}
         head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""
         return plots.per_class_recall(
             recall, title=args.title or f"{_named(data, src)}: recall per class{head}"

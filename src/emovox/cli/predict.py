@@ -75,7 +75,11 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     for pred in preds:
         if not pred.ok:
             n_bad += 1
-            err(shown(display_path(pred.error or "failed")))
+            if keep or together:  # a progress bar may be drawn: the line goes above it, not into it
+                with tqdm.external_write_mode(file=sys.stderr):
+                    err(shown(display_path(pred.error or "failed")))
+            else:
+                err(shown(display_path(pred.error or "failed")))
         source = shown(display_path(pred.source))  # a name that is not UTF-8 prints as \xNN, never a crash
         if keep:
             d = pred.to_dict() | {"source": source}

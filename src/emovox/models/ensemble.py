@@ -129,6 +129,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         "; ".join(notes),
         fold_proba=fold_proba,
         predictions=predictions,
+        cross_corpus=evaluations[0].cross_corpus,  # loco / cross: a figure per held-out corpus, as a member's
     )
     add_calibration(ev)  # the averaged probabilities are calibrated or not as the members' are: say which
     ev.recipe = {
