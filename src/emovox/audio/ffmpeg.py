@@ -147,13 +147,17 @@ def stream_ffmpeg(
         except subprocess.TimeoutExpired:
             raise late from None
         threads[0].join(timeout=5)  # all of ffmpeg's error lines
-        msg = errors.decode(errors="replace").strip().splitlines()
-        said = _PREFIX.sub("", msg[-1]).replace(src or "\0", name) if msg else "failed"
+        msg = [
+            _PREFIX.sub("", line).replace(src or "\0", name)
+            for line in errors.decode(errors="replace").splitlines()
+        ]
+        msg = [line for line in msg if line.strip()]
         if failed:
-            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {said})")
+            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
         # ffmpeg decodes what a cut file holds and exits 0, saying so only in these words
-        if any(cut in line for line in msg for cut in TRUNCATED):
-            raise AudioError(f"{name}: truncated (ffmpeg: {said})")
+        cut = next((line for line in msg if any(word in line for word in TRUNCATED)), None)
+        if cut is not None:
+            raise AudioError(f"{name}: truncated (ffmpeg: {cut.strip()})")
     finally:
         stop.set()  # a consumer that stopped early: the pump must not wait on a full queue
         if proc.poll() is None:
