@@ -17,6 +17,16 @@ from typing import Any
 import numpy as np
 
 
+def prediction_row(
+    fold: str, path: Any, emotion: str, predicted: str, labels: Sequence[str], proba=None
+) -> dict:
+    """One row of :attr:`Evaluation.predictions`: the probabilities (over ``labels``) when there are any."""
+    row = {"fold": fold, "path": path, "emotion": emotion, "predicted": predicted}
+    if proba is not None:
+        row |= {f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, proba, strict=True)}
+    return row
+
+
 def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, UA, macro F1, per-class precision/recall/F1/support and the confusion matrix.
 
@@ -358,14 +368,17 @@ def cross_validate(
         s["shared_speakers"] = len(fold.shared_speakers)
         s.update(result.extra)
         out_folds.append(s)
-        for j, k in enumerate(test):
-            row = {"fold": fold.name, "path": paths[k] if paths is not None else int(k)}
-            row |= {"emotion": y[k], "predicted": result.pred[j]}
-            if result.proba is not None:
-                row |= {
-                    f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, result.proba[j], strict=True)
-                }
-            predictions.append(row)
+        predictions += [
+            prediction_row(
+                fold.name,
+                paths[k] if paths is not None else int(k),
+                y[k],
+                result.pred[j],
+                labels,
+                None if result.proba is None else result.proba[j],
+            )
+            for j, k in enumerate(test)
+        ]
         all_true.extend(y[test])
         all_pred.extend(result.pred)
         if result.proba is not None and paths is not None:
@@ -543,13 +556,14 @@ def evaluate_model(
         "; ".join(notes),
         cross_corpus=len(folds) > 1,
         predictions=[
-            {
-                "fold": c or "scored",
-                "path": p.source,
-                "emotion": e,
-                "predicted": p.label if p.speech else "no speech",
-            }
-            | ({f"p_{lab}": round(p.probabilities[lab], 6) for lab in labels} if p.speech else {})
+            prediction_row(
+                c or "scored",
+                p.source,
+                e,
+                p.label if p.speech else "no speech",
+                labels,
+                [p.probabilities[lab] for lab in labels] if p.speech else None,
+            )
             for p, e, c in kept
         ],
     )

@@ -39,9 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     ends = given.index("--") if "--" in given else len(given)
     parser = build_parser()
-    for i, word in enumerate(
-        given[:ends]
-    ):  # argparse reads these as unknown options, and says so unhelpfully
+    # a file named like an option: argparse reads it as an unknown option, and says so unhelpfully
+    for i, word in enumerate(given[:ends]):
         if word.startswith("-") and not word.startswith("--") and len(word) > 2 and os.path.isfile(word):
             if i and _takes_value(parser, given[:i]):
                 continue  # an option's value (-o -res.csv): argparse's error gets the '=' hint

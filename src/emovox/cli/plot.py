@@ -126,9 +126,8 @@ def _figure(args):
         )
     if kind == "recall":
         labels, m, missed = _evaluation_parts(data, src)
-        support = m.sum(axis=1) + (
-            np.asarray(missed) if missed else 0
-        )  # a recording without an answer: a miss
+        # a recording without an answer is a miss
+        support = m.sum(axis=1) + (np.asarray(missed) if missed else 0)
         # the emotions the test data has: one it lacks has no recall (a 0 % bar lowered the picture's UA)
         recall = {lab: float(m[i, i] / support[i]) for i, lab in enumerate(labels) if support[i]}
         head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""

@@ -82,7 +82,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     Every member must have been evaluated on the same folds. A test row one member could not read (its
     file failed that member's features) is scored on the members that read it.
     """
-    from ..evaluation import Evaluation, FoldProba, add_calibration, scores
+    from ..evaluation import Evaluation, FoldProba, add_calibration, prediction_row, scores
 
     weights = np.array(_weights(weights, len(evaluations)))
     labels = _label_order(ev.labels for ev in evaluations)
@@ -115,8 +115,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
         all_true += y_true
         all_pred += pred
         predictions += [
-            {"fold": fold_name, "path": path, "emotion": t, "predicted": y}
-            | {f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, row, strict=True)}
+            prediction_row(fold_name, path, t, y, labels, row)
             for path, t, y, row in zip(paths, y_true, pred, proba, strict=True)
         ]
     notes = sorted({ev.note for ev in evaluations if ev.note})
