@@ -39,7 +39,7 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
         raise AudioError(f"{display_path(dst)}: is the input; name another file to write")
 
     def chunks():
-        return stream_audio(src, rate, mono=mono, chunk_seconds=30.0)
+        return stream_audio(src, rate, mono=mono, chunk_seconds=30.0, full_scale=False)
 
     peak, channels = 0.0, 1
     for c in chunks():

@@ -63,6 +63,7 @@ def stream_audio(
     min_duration: float = 0.0,
     mono: bool = True,
     name: str | None = None,
+    full_scale: bool = True,
 ) -> Iterator[np.ndarray]:
     """Yield a long file as consecutive float32 chunks at ``sr`` Hz, keeping memory bounded.
 
@@ -71,7 +72,9 @@ def stream_audio(
     ``(frames, channels)`` chunks. The same checks as :func:`~emovox.audio.load_audio` apply, as the stream goes: the
     header first (rate, ``max_seconds``), then a file that ends before its header says, holds zero
     samples or less than ``min_duration`` seconds raises :class:`emovox.AudioError` (after the chunks
-    read so far). Files libsndfile cannot open are decoded by ffmpeg, chunk by chunk as well.
+    read so far). Files libsndfile cannot open are decoded by ffmpeg, chunk by chunk as well. A float file
+    on the integer scale is brought to a peak of 1 as ``load_audio`` brings it (its peak read ahead) unless
+    ``full_scale`` is false (``emovox convert`` writes its samples, scaled by its own rule).
     """
     is_bytes = isinstance(path, bytes | bytearray | memoryview)
     name = name or ("<bytes>" if is_bytes else str(path))
@@ -86,7 +89,7 @@ def stream_audio(
     def opened(rate: int, channels: int, declared: int) -> None:
         state.update(rate=rate, channels=channels)
 
-    scale = _integer_scale(source, name, max_seconds)
+    scale = _integer_scale(source, name, max_seconds) if full_scale else 1.0
     total = 0
     blocks = read_blocks(
         source,
