@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 import numpy as np
@@ -167,6 +168,18 @@ def test_audio_piped_in_is_read_from_standard_input(utterances, recording, tmp_p
     assert timeline.returncode == 0, timeline.stderr
     (res,) = json.loads(timeline.stdout)
     assert res["source"] == "<stdin>" and len(res["segments"]) >= 3
+    # the library's own log lines name it so too (int16 values as floats: "samples peak at 3.277e+04")
+    loud = io.BytesIO()
+    sf.write(
+        loud,
+        sf.read(utterances[0], dtype="int16")[0].astype(np.float32),
+        16000,
+        format="WAV",
+        subtype="FLOAT",
+    )
+    scaled = predict(loud.getvalue(), "-")
+    assert scaled.returncode == 0 and b"<stdin>: samples peak at" in scaled.stderr, scaled.stderr
+    assert b"emovox-stdin" not in scaled.stderr
     for data, why in ((b"junk", "not audio"), (b"", "empty file")):
         bad = predict(data, "-", utterances[1])
         assert bad.returncode == 1 and b"Traceback" not in bad.stderr

@@ -85,7 +85,29 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
                     )
                 f.write(chunk)
         args.paths = [path if p == "-" else p for p in args.paths]
-        yield lambda text: text.replace(path, STDIN_NAME)
+        handlers = logging.getLogger("emovox").handlers  # the library's log lines name it too
+        renamed = _Renamed(path, STDIN_NAME)
+        for h in handlers:
+            h.addFilter(renamed)
+        try:
+            yield lambda text: text.replace(path, STDIN_NAME)
+        finally:
+            for h in handlers:
+                h.removeFilter(renamed)
+
+
+class _Renamed(logging.Filter):
+    """Writes a log record's ``old`` text as ``new`` (a temporary file's path as ``<stdin>``)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.old in text:
+            record.msg, record.args = text.replace(self.old, self.new), ()
+        return True
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:
