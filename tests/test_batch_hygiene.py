@@ -218,7 +218,7 @@ def test_cli_has_retry_failed():
 
 
 def test_ffmpeg_timeout_is_an_audio_error(tmp_path, monkeypatch):
-    import emovox.audio.ffmpeg as audio_mod  # the module whose limits decode_ffmpeg reads
+    import emovox.audio.ffmpeg as audio_mod  # the module whose limits stream_ffmpeg reads
 
     fake = tmp_path / "bin" / "ffmpeg"
     fake.parent.mkdir()
@@ -230,7 +230,7 @@ def test_ffmpeg_timeout_is_an_audio_error(tmp_path, monkeypatch):
     src.write_bytes(b"\x00\x00\x00\x20ftypM4A " + b"\x00" * 2000)
     t0 = time.perf_counter()
     with pytest.raises(AudioError, match=r"voice\.m4a: ffmpeg did not finish decoding within [0-9.]+ s"):
-        audio_mod.decode_ffmpeg(str(src), None, 16000, str(src))
+        list(audio_mod.stream_ffmpeg(str(src), None, 16000, str(src)))
     assert time.perf_counter() - t0 < 10  # before: waited for ffmpeg however long it took
     assert (
         audio_mod.ffmpeg_timeout(0) == 0.5

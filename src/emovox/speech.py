@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .audio.signal import check_rate
+from .audio.signal import check_rate, without_dc_offset
 from .errors import AudioError
 from .features.pitch import yin
 from .features.spectral import apply_mel, spectrogram
@@ -160,8 +160,7 @@ def _validate(y: np.ndarray, sr: int) -> np.ndarray:
     y = y.astype(np.float32, copy=False)
     if not np.isfinite(y).all():
         raise AudioError("speech check: signal contains NaN or infinite values")
-    # a DC offset is no sound: it raised the level of the pauses (and of silence) by as much as it is
-    y = y - np.float32(np.mean(y, dtype=np.float64))
+    y = without_dc_offset(y)  # it raised the level of the pauses (and of silence) by as much as it is
     if sr != SR:
         from math import gcd
 

@@ -370,9 +370,8 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
                 on_open=lambda r, c, n: rate.__setitem__(0, r),
             )
         ]
-    except NotSndfile as refused:
-        parts = list(ffmpeg_fallback(refused, source, sr, name, max_seconds))
-        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    except NotSndfile as refused:  # ffmpeg's chunks come at ``sr`` already
+        parts, rate[0] = list(ffmpeg_fallback(refused, source, sr, name, max_seconds)), sr
     y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))
     del parts
     return resample(y, rate[0], sr) if y.size else y

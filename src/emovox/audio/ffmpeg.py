@@ -61,16 +61,6 @@ def _unreadable(src: str, data: bytes | None) -> str:
     return f"{kind} audio needs ffmpeg, which is not installed (e.g. 'apt-get install ffmpeg')"
 
 
-def decode_ffmpeg(
-    src: str, data: bytes | None, sr: int, name: str, max_seconds: float | None = None
-) -> np.ndarray:
-    """Decode the file ``src`` (or the encoded bytes ``data``) whole through ffmpeg to mono float32 at
-    ``sr``; every failure (no ffmpeg, a timeout, ffmpeg's error, more than ``max_seconds``) raises
-    :class:`emovox.AudioError` naming ``name``."""
-    parts = list(stream_ffmpeg(src, data, sr, name, max_seconds))
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-
 def stream_ffmpeg(
     src: str,
     data: bytes | None,
@@ -79,9 +69,11 @@ def stream_ffmpeg(
     max_seconds: float | None = None,
     chunk_samples: int = 30 * 16000,
 ) -> Iterator[np.ndarray]:
-    """:func:`decode_ffmpeg` chunk by chunk (``chunk_samples`` each, the last shorter), so an hour of m4a
-    holds one chunk in memory, not the hour. The time limit counts the waits for ffmpeg's output, not the
-    consumer's work between chunks; an error found at the end raises after the chunks yielded so far."""
+    """Decode the file ``src`` (or the encoded bytes ``data``) through ffmpeg to mono float32 at ``sr``,
+    chunk by chunk (``chunk_samples`` each, the last shorter), so an hour of m4a holds one chunk in memory,
+    not the hour. Every failure (no ffmpeg, a timeout, ffmpeg's error, a cut file, more than
+    ``max_seconds``) raises :class:`emovox.AudioError` naming ``name``, after the chunks yielded so far.
+    The time limit counts the waits for ffmpeg's output, not the consumer's work between chunks."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(f"{name}: {_unreadable(src, data)}")

@@ -97,11 +97,28 @@ def within_full_scale(y: np.ndarray, name: str = "<array>") -> np.ndarray:
     >>> within_full_scale(np.array([16384.0, -32767.0], np.float32)).round(2).tolist()
     [0.5, -1.0]
     """
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    gain = full_scale_gain(float(np.max(np.abs(y))) if y.size else 0.0, name)
+    return y if gain == 1.0 else (y * np.float32(gain)).astype(np.float32, copy=False)
+
+
+def full_scale_gain(peak: float, name: str | None = None) -> float:
+    """The gain :func:`within_full_scale` applies to a signal peaking at ``peak``: ``1 / peak`` beyond
+    :data:`FULL_SCALE_LIMIT` (logged when ``name`` is given: a stream, read several times, is not), else 1."""
     if peak <= FULL_SCALE_LIMIT:
-        return y
-    log.info("%s: samples peak at %.4g, far outside [-1, 1]: scaled to a peak of 1", name, peak)
-    return (y / np.float32(peak)).astype(np.float32, copy=False)
+        return 1.0
+    if name is not None:
+        log.info("%s: samples peak at %.4g, far outside [-1, 1]: scaled to a peak of 1", name, peak)
+    return 1.0 / peak
+
+
+def without_dc_offset(y: np.ndarray) -> np.ndarray:
+    """``y`` less its mean: a DC offset is no sound, but it fills the lowest band of a spectrum and the
+    level of every pause (an offset of 0.005 turned a neutral EMO-DB sentence sad).
+
+    >>> np.allclose(without_dc_offset(np.array([0.3, 0.1], np.float32)), [0.1, -0.1])
+    True
+    """
+    return y - np.float32(np.mean(y, dtype=np.float64)) if len(y) else y
 
 
 #: A mix of two channels with less than this share of their mean energy means they cancel (one is wired in

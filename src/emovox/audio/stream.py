@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import AudioError, ParameterError
 from .cancel import check_cancelled
 from .decode import DEFAULT_SR, NotSndfile, checked_source, ffmpeg_fallback, read_blocks, source_head
-from .signal import FULL_SCALE_LIMIT, MIN_SAMPLE_RATE, check_rate, to_mono
+from .signal import MIN_SAMPLE_RATE, check_rate, full_scale_gain, to_mono
 from .sniff import sniff_format
 
 #: Containers that hold float samples, which may be on another scale (``_integer_scale``).
@@ -142,4 +142,4 @@ def _integer_scale(source: os.PathLike | bytes, name: str, max_seconds: float | 
     peak = 0.0
     for b in read_blocks(source, name, max_seconds=max_seconds, min_rate=MIN_SAMPLE_RATE):
         peak = max(peak, float(np.max(np.abs(to_mono(b)))))
-    return 1.0 / peak if peak > FULL_SCALE_LIMIT else 1.0
+    return full_scale_gain(peak)

@@ -267,16 +267,6 @@ def check_statistics(statistics: Sequence[str]) -> None:
         )
 
 
-def without_dc_offset(y: np.ndarray) -> np.ndarray:
-    """``y`` less its mean. An inaudible DC offset fills Whisper's lowest mel band and lifts the quiet
-    frames into the ``active`` pooling: an offset of 0.005 turned a neutral EMO-DB sentence sad.
-
-    >>> np.allclose(without_dc_offset(np.array([0.3, 0.1], np.float32)), [0.1, -0.1])
-    True
-    """
-    return y - np.float32(np.mean(y, dtype=np.float64)) if len(y) else y
-
-
 def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> np.ndarray:
     """Encoder frames whose energy is within ``threshold_db`` of the loudest one.
 
@@ -468,7 +458,7 @@ def whisper_spec(
     """The front end of Whisper features over the encoder file ``onnx_path`` (a :class:`WhisperExtractor`'s
     ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``).
     ``statistics`` is stored only when it is not both, ``window_s`` only when it is not 30 s, ``remove_dc``
-    (take each recording's DC offset out first, :func:`without_dc_offset`) only when true (so front ends
+    (take each recording's DC offset out first, :func:`emovox.audio.signal.without_dc_offset`) only when true (so front ends
     saved before they existed still match, and keep computing what their models were trained on)."""
     check_statistics(statistics)
     window_frames(window_s)
@@ -604,6 +594,8 @@ class WhisperExtractor:
     def __call__(self, y: np.ndarray) -> np.ndarray:
         enc = self.encoder
         if self.remove_dc:
+            from ..audio.signal import without_dc_offset
+
             y = without_dc_offset(y)
         if len(y) <= self.window * 160:  # one encoder window
             return pool(
