@@ -227,6 +227,24 @@ def test_an_emotion_emovox_does_not_know_is_noted(manifest, tmp_path, capsys):
     assert "emotion(s) joyful (1 row) are none of neutral" in err and "a class of its own" in err
 
 
+def test_seed_0_is_the_random_splits_seed(manifest, tmp_path, capsys):
+    """`--seed 0` with `random` took the tutorials' seed 7, as no seed does."""
+    import json
+
+    from emovox.cli import main
+
+    names = []
+    for extra in ([], ["--seed", "0"], ["--seed", "7"]):
+        out = tmp_path / f"ev{len(names)}.json"
+        assert (
+            main(["evaluate", manifest, "--protocol", "random", "--json", str(out), "--quiet", *extra]) == 0
+        )
+        ev = json.loads(out.read_text())
+        names.append((ev["protocol"], ev["run"]["seed"]))
+    capsys.readouterr()
+    assert names == [("random(0.25, seed 7)", None), ("random(0.25, seed 0)", 0), ("random(0.25, seed 7)", 7)]
+
+
 def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
     """A read-only folder, or a file where a folder must be, was a traceback after all the predictions."""
     clip = tmp_path / "clip.wav"

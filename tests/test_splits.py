@@ -205,6 +205,12 @@ def test_random_seed_7_unless_another_is_given():
     assert not np.array_equal(three.folds[0].test, seven.folds[0].test)
     again = make_protocol(df, "random", random_state=3)
     assert np.array_equal(three.folds[0].test, again.folds[0].test)
+    # 0 is a seed like any other (it used to fall back to 7); the k-fold's default stays 0
+    zero = make_protocol(df, "random", random_state=0)
+    assert zero.name == "random(0.25, seed 0)"
+    assert not np.array_equal(zero.folds[0].test, seven.folds[0].test)
+    default, seeded = make_protocol(df, "kfold"), make_protocol(df, "kfold", random_state=0)
+    assert all(np.array_equal(a.test, b.test) for a, b in zip(default.folds, seeded.folds, strict=True))
 
 
 def test_random_fraction():

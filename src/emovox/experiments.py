@@ -122,7 +122,7 @@ def evaluate(
     features: str | None = None,
     trim_db: float | None = None,
     encoder: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
@@ -142,8 +142,9 @@ def evaluate(
         ``kfold[:K]``, ``loso``, ``loco``, ``cross:a,b->c``, ``speakers:...``, ``emobox[:N]``, ``random``.
     features, trim_db, encoder
         Overrides of the recipe's front end (hand-crafted and encoder recipes only).
-    seed : int
-        Seed of the protocol's random splits and of the model's training (default 0).
+    seed : int, optional
+        Seed of the protocol's random splits and of the model's training (default None: 0, the tutorials'
+        7 for ``random`` splits, and a deep recipe's own training seed).
     cache_dir : str or Path, optional
         Feature cache (default ``None``: emovox's default cache folder).
     n_jobs : int or None
@@ -188,7 +189,7 @@ def train(
     features: str | None = None,
     trim_db: float | None = None,
     encoder: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = True,

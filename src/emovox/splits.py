@@ -9,8 +9,8 @@ Protocols (the strings the CLI's ``--protocol`` takes):
 ``emobox``                  the published EmoBox partitions (``shared/folds/<corpus>.csv``)
 ``cross:A,B->C``            cross-corpus: train on corpora A and B, test on C
 ``loco``                    leave one corpus out: one fold per corpus, trained on all the others
-``random[:0.25]``           random stratified split as the classic tutorials do (seed 7 unless another seed
-                            is given; speakers on both sides)
+``random[:0.25]``           random stratified split as the classic tutorials do (their seed 7 unless a seed
+                            is given, 0 included; speakers on both sides)
 ==========================  ===========================================================================
 
 Every :class:`Fold` knows which speakers it puts on both sides; a split that shares speakers says so.
@@ -306,15 +306,20 @@ def refuse_duplicates(manifest: pd.DataFrame) -> None:
 
 
 def make_protocol(
-    manifest: pd.DataFrame, spec: str = "kfold", *, random_state: int = 0, folds_dir: str | Path | None = None
+    manifest: pd.DataFrame,
+    spec: str = "kfold",
+    *,
+    random_state: int | None = None,
+    folds_dir: str | Path | None = None,
 ) -> Protocol:
-    """Build the protocol named by ``spec`` (see the module docstring)."""
+    """Build the protocol named by ``spec`` (see the module docstring). ``random_state`` None: 0, and the
+    tutorials' 7 for ``random``."""
     name, _, arg = spec.partition(":")
     name = name.strip().lower()
     refuse_duplicates(manifest)
     try:
         if name == "kfold":
-            return group_kfold(manifest, int(arg or 5), random_state)
+            return group_kfold(manifest, int(arg or 5), random_state or 0)
         if name == "loso":
             return leave_one_speaker_out(manifest)
         if name == "speakers":
@@ -322,8 +327,8 @@ def make_protocol(
         if name == "emobox":
             return emobox_folds(manifest, folds_dir)
         if name == "random":
-            # the tutorials' seed 7 unless the caller chose another one
-            return random_split(manifest, float(arg or 0.25), random_state=random_state or 7)
+            seed = 7 if random_state is None else random_state
+            return random_split(manifest, float(arg or 0.25), random_state=seed)
         if name == "loco":
             return leave_one_corpus_out(manifest)
         if name == "cross":

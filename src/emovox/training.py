@@ -178,7 +178,7 @@ def evaluate_recipe(
     *,
     params: dict | None = None,
     scale: bool = True,
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
     folds_dir: str | Path | None = None,
     adapt: bool | str = False,
@@ -205,6 +205,7 @@ def evaluate_recipe(
     if len(labels) < 2:
         raise CorpusError(f"need at least two emotions to evaluate, got {labels}")
     proto = make_protocol(table.manifest, protocol, random_state=seed, folds_dir=folds_dir)
+    seed = 0 if seed is None else seed  # the splits' None is the tutorials' 7 for ``random``
     session_by = "speaker" if adapt is True else adapt or None
     speakers = speaker_ids(table.manifest, session_by) if session_by else None
     uncalibrated: list[np.ndarray] = []
@@ -710,7 +711,12 @@ def plain_params(params: dict) -> dict:
 
 
 def tune_nested(
-    table: FeatureTable, model: str = "svm", protocol: str = "kfold", *, seed: int = 0, scale: bool = True
+    table: FeatureTable,
+    model: str = "svm",
+    protocol: str = "kfold",
+    *,
+    seed: int | None = None,
+    scale: bool = True,
 ):
     """Nested tuning: :func:`tune_classical` inside each outer fold's training speakers, scored on its test
     speakers, so the figure says what tuning buys on voices it never saw.
@@ -724,6 +730,7 @@ def tune_nested(
 
     proto = make_protocol(table.manifest, protocol, random_state=seed)
     y = table.manifest["emotion"].to_numpy()
+    seed = 0 if seed is None else seed
 
     def fit_predict(rows_train, y_train, rows_test):
         train, test = rows_train[:, 0], rows_test[:, 0]

@@ -282,9 +282,8 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
     p.add_argument(
         "--seed",
         type=int,
-        default=0,
-        help="random seed of the splits and of training (default 0; random[:F] takes the tutorials' seed 7 "
-        "when it is 0)",
+        default=None,
+        help="random seed of the splits and of training (default 0, and the tutorials' seed 7 for random[:F])",
     )
     p.set_defaults(check_model=True, protocol_none=allow_none)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")

@@ -243,7 +243,7 @@ def cmd_tune(args) -> int:
     recipe, table = _features(args, df)
     clf = recipe.spec.classifier
     if args.protocol == "none":
-        search = tune_classical(table, clf, seed=args.seed, scale=not args.no_scale)
+        search = tune_classical(table, clf, seed=args.seed or 0, scale=not args.no_scale)
         found = {
             "best_params": plain_params(search.best_params_),
             "best_ua": float(search.best_score_),

@@ -529,7 +529,7 @@ def evaluate_deep(
     model: str | Recipe = "rescnn",
     protocol: str = "kfold",
     *,
-    seed: int = 0,
+    seed: int | None = None,
     table: FrameTable | None = None,
     cache_dir: str | Path | None = None,
     folds_dir: str | Path | None = None,
@@ -551,7 +551,7 @@ def evaluate_deep(
     from ..labels import label_order
     from ..splits import make_protocol
 
-    recipe = get_recipe(model, seed=seed, **overrides) if isinstance(model, str) else model
+    recipe = get_recipe(model, seed=seed or 0, **overrides) if isinstance(model, str) else model
     table = table or deep_features(manifest, recipe, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     df = table.manifest
     y = df["emotion"].astype(str).to_numpy()

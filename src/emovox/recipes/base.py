@@ -190,7 +190,7 @@ class FeatureRecipe:
             self.spec,
             protocol,
             scale=scale,
-            seed=0 if seed is None else seed,
+            seed=seed,
             progress=progress,
             folds_dir=folds_dir,
             adapt=adapt,
@@ -309,12 +309,11 @@ class DeepRecipe:
         ``only_folds``)."""
         from ..deep.train import evaluate_deep
 
-        spec = self._seeded(seed)
         return evaluate_deep(
             manifest,
-            spec,
+            self._seeded(seed),
             protocol,
-            seed=spec.train.seed,
+            seed=seed,
             table=table,
             cache_dir=cache_dir,
             n_jobs=n_jobs,
