@@ -64,7 +64,7 @@ def _refused(d, *words) -> str:
 def test_saved_model_is_sealed_and_loads(model_dir):
     meta = _meta(model_dir)
     assert meta[SEAL_KEY] == metadata_digest(meta)
-    assert set(meta["files"]) == {"model.onnx", "class_means.npy"}
+    assert set(meta["files"]) == {"model.onnx", "class_means.npy", "training_files.npy"}
     assert load_model(model_dir).labels == ["angry", "happy", "sad"]
 
 

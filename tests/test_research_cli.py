@@ -82,7 +82,9 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     )
     run = json.loads((model / "metadata.json").read_text())["run"]  # how it was made travels with it
     assert (
-        run["command"].startswith("emovox train ") and run["merge"] == "boredom=neutral" and run["seed"] == 0
+        run["command"].startswith("emovox train ")
+        and run["merge"] == "boredom=neutral"
+        and run["seed"] is None
     )
     assert run["sources"] == [str(bare.resolve())]
     scanned = tmp_path / "scanned.csv"
@@ -114,6 +116,47 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     assert "the data holds 1 of the model's emotions (angry; it knows surprised, angry)" in _err(capsys)[0]
     assert main(["evaluate", str(scanned), "--trained", "classical", "--emotions", "sad,angry", "-q"]) == 0
     assert "sad" in capsys.readouterr().out
+
+
+def test_a_model_scored_on_copies_of_its_training_files_says_so(emodb_rows, tmp_path, capsys):
+    """Copied under new names, with speakers renamed and no corpus: the speakers cannot tell, the files'
+    bytes can (stop 30's "Left": models stored their speakers, not their recordings)."""
+    import shutil
+
+    import pandas as pd
+
+    train_rows = emodb_rows[emodb_rows["speaker"].isin(["emodb:03", "emodb:08"])]
+    manifest = tmp_path / "train.csv"
+    train_rows.to_csv(manifest, index=False)
+    model = tmp_path / "m"
+    assert main(["train", str(manifest), *FEATURES, "--protocol", "none", "-o", str(model), "-q"]) == 0
+    prints = np.load(model / "training_files.npy", allow_pickle=False)
+    assert prints.dtype == np.uint64 and len(prints) == len(train_rows)
+    meta = json.loads((model / "metadata.json").read_text())
+    assert meta["training"]["fingerprints"] == "training_files.npy" and "training_files.npy" in meta["files"]
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    rows = []
+    for i, row in enumerate(train_rows.head(5).itertuples()):  # 5 training files, renamed
+        shutil.copyfile(row.path, copies / f"clip{i}.flac")
+        rows.append({"path": str(copies / f"clip{i}.flac"), "emotion": row.emotion, "speaker": f"x{i % 2}"})
+    unseen = emodb_rows[emodb_rows["speaker"].isin(["emodb:09", "emodb:10"])]
+    for row in unseen.head(8).itertuples():
+        rows.append({"path": row.path, "emotion": row.emotion, "speaker": f"new{row.speaker[-2:]}"})
+    mixed, fresh = tmp_path / "mixed.csv", tmp_path / "fresh.csv"
+    pd.DataFrame(rows).to_csv(mixed, index=False)
+    pd.DataFrame(rows[5:]).to_csv(fresh, index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(mixed), "--trained", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "NOT speaker-independent" in out and "5 test recording(s) are files it was trained on" in out
+    assert main(["evaluate", str(fresh), "--trained", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "held-out" in out and "files it was trained on" not in out
+    # the fingerprints are sealed like every other file of the model
+    (model / "training_files.npy").write_bytes(np.zeros(3, np.uint64).tobytes())
+    assert main(["evaluate", str(fresh), "--trained", str(model)]) == 2
+    assert "training_files.npy: checksum mismatch" in _err(capsys)[0]
 
 
 def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsys):

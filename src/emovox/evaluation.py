@@ -526,6 +526,14 @@ def evaluate_model(
     training = model.metadata.get("training", {})
     trained_speakers = training.get("speakers")
     shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
+    trained_files = model.training_files()
+    if len(trained_files):  # its own training recordings, under whatever names and speakers they have here
+        from .training import content_fingerprints
+
+        seen = int(np.isin(content_fingerprints(manifest["path"]), trained_files).sum())
+    else:
+        seen = 0
+    held_out = trained_speakers is not None and not shared and not seen
     # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
     # does not list their speakers: then say so rather than guess)
     notes = [f"trained model {model.path} scored on {tested_on}"]
@@ -533,6 +541,8 @@ def evaluate_model(
         notes.append("the model does not list its training speakers, so speaker independence is unknown")
     if shared:
         notes.append(f"{len(shared)} test speaker(s) were in its training data")
+    if seen:
+        notes.append(f"{seen} test recording(s) are files it was trained on (the same bytes)")
     if restricted:
         notes.append(
             f"scored on the {len(labels)} emotions the data has (probabilities renormalised over them)"
@@ -547,9 +557,9 @@ def evaluate_model(
         )
     ev = Evaluation(
         # "held-out" only when it is: a model scored on its own speakers is "scored"
-        f"{'held-out' if trained_speakers is not None and not shared else 'scored'}({'+'.join(tested_on)})"
+        f"{'held-out' if held_out else 'scored'}({'+'.join(tested_on)})"
         + ("+speaker-adapted" if speaker_adapt else ""),
-        trained_speakers is not None and not shared,
+        held_out,
         labels,
         folds,
         s,

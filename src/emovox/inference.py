@@ -268,6 +268,20 @@ class EmotionModel:
             entry.get("sure_below", SURE_BELOW),
         )
 
+    def training_files(self) -> np.ndarray:
+        """Fingerprints of the recordings the model was trained on
+        (:func:`emovox.training.content_fingerprints`; empty for models saved without them)."""
+        name = (self.metadata.get("training") or {}).get("fingerprints")
+        if not name:
+            return np.zeros(0, np.uint64)
+        try:
+            prints = np.load(self.path / name, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.path / name}: unreadable training fingerprints ({exc})") from None
+        if prints.ndim != 1 or prints.dtype != np.uint64:
+            raise ModelError(f"{self.path / name}: training fingerprints must be a 1-D uint64 array")
+        return prints
+
     def _class_means(self) -> np.ndarray | None:
         name = (self.metadata.get("adaptation") or {}).get("class_means")
         if not name:
@@ -877,6 +891,9 @@ class EnsembleModel(EmotionModel):
 
     def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
         return embedding[self._head_member]
+
+    def training_files(self) -> np.ndarray:
+        return np.unique(np.concatenate([m.training_files() for m, _, _ in self.members]))
 
     def _head_embedding(self, y: np.ndarray) -> np.ndarray:
         member = self.members[self._head_member][0]

@@ -418,6 +418,44 @@ def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
 
 #: Training class means (a plain .npy file, loaded with allow_pickle=False) for speaker adaptation.
 CLASS_MEANS = "class_means.npy"
+#: The training recordings' content fingerprints (sorted uint64, a plain .npy file): ``evaluate --trained``
+#: finds its own training files under any name or speaker.
+FINGERPRINTS = "training_files.npy"
+
+
+def content_fingerprints(paths) -> np.ndarray:
+    """Sorted unique uint64 fingerprints of the files' bytes (the first 8 bytes of their blake2b; the same
+    file under another name or speaker gives the same one). Files that cannot be read are left out.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+    ...     _ = f.write(b"abc")
+    >>> fp = content_fingerprints([f.name, f.name, "/no/such/file"]); os.unlink(f.name)
+    >>> fp.dtype, fp.shape
+    (dtype('uint64'), (1,))
+    """
+    from .extraction import file_hash
+
+    prints = set()
+    for path in paths:
+        try:
+            prints.add(int(file_hash(path, digest_size=8), 16))
+        except OSError:
+            continue
+    return np.array(sorted(prints), dtype=np.uint64)
+
+
+def with_fingerprints(graphs: dict, meta: dict, manifest: pd.DataFrame | None) -> None:
+    """Add the training recordings' fingerprints (:data:`FINGERPRINTS`) to a model directory's files and
+    name them in its ``training`` metadata."""
+    from .models.store import npy_bytes
+
+    if manifest is None or "path" not in manifest:
+        return
+    graphs[FINGERPRINTS] = npy_bytes(content_fingerprints(manifest["path"]))
+    meta.setdefault("training", {})["fingerprints"] = FINGERPRINTS
 
 
 def fit_calibration(
@@ -583,6 +621,7 @@ class FittedClassical:
             **({"recipe": self.name} if self.name else {}),
             **(extra or {}),
         }
+        with_fingerprints(graphs, meta, table.manifest)
         prepare_output(output, clear=True)  # the old model's files go only once the new ones are ready
         out = save_model_dir(output, graphs, meta)
         if speech_head or (speech_head is None and frontend["type"] == "whisper"):

@@ -459,7 +459,7 @@ def save_deep_model(
     from .. import plots
     from ..evaluation import evaluation_metadata, save_evaluation_files
     from ..models.store import prepare_output, save_model_dir
-    from ..training import training_summary
+    from ..training import training_summary, with_fingerprints
 
     onnx_bytes = export_onnx(result)
     prepare_output(output, clear=True)  # after the export: a failed one leaves the old model whole
@@ -478,7 +478,9 @@ def save_deep_model(
         else None,
         **(extra or {}),
     }
-    out = save_model_dir(output, {"model.onnx": onnx_bytes}, meta)
+    graphs: dict[str, bytes | Path] = {"model.onnx": onnx_bytes}
+    with_fingerprints(graphs, meta, manifest)
+    out = save_model_dir(output, graphs, meta)
     (out / "history.json").write_text(json.dumps(result.history, indent=1))
     plots.save(
         training_curves_figure(result.history, f"{result.recipe.name}: training curves"),

@@ -9,6 +9,8 @@ A model directory holds::
     class_means.npy    feature-vector models: training class means, for speaker adaptation
                        (a plain array, read with ``allow_pickle=False``)
     speech_head.npy    encoder models: the learned "no speech" check (:mod:`emovox.speech_head`; a plain array)
+    training_files.npy fingerprints of the training recordings' bytes, so that ``evaluate --trained`` finds
+                       them under any name (a plain array)
 
 Loading refuses, in one :class:`~emovox.errors.ModelError` line, a directory whose metadata was edited
 (``metadata_sha256`` is the hash of the canonical JSON of every other key: sorted keys, no spaces, UTF-8),
@@ -247,6 +249,9 @@ def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
     speech_head = (meta.get("speech_head") or {}).get("file")
     if speech_head:
         refs[speech_head] = "speech head"
+    fingerprints = (meta.get("training") or {}).get("fingerprints")
+    if fingerprints:
+        refs[fingerprints] = "training fingerprints"
     return refs
 
 
