@@ -12,7 +12,7 @@ import emovox
 from emovox.inference import bundled_models
 from emovox.labels import SEVEN
 
-from .conftest import EMODB, tone
+from .conftest import EMODB, need, tone
 
 
 @pytest.mark.parametrize("name", ["default", "classical"])
@@ -35,6 +35,28 @@ def test_bundled_model_metadata(name):
         adapted = meta["metrics_speaker_adapted"]
         assert adapted["protocol"] == meta["metrics"]["protocol"] + "+speaker-adapted"
         assert adapted["shipped"] == (adapted["ua"] > meta["metrics"]["ua"]) == model.can_adapt is False
+
+
+@pytest.mark.parametrize("name", ["default", "classical"])
+def test_bundled_model_knows_its_training_recordings(name, tmp_path):
+    """A researcher scoring a bundled model on copies of the shared corpora under other names and speakers
+    learns that they are its training data: "scored", not "held-out"."""
+    import pandas as pd
+
+    from emovox.evaluation import evaluate_model
+
+    need(EMODB)
+    model = emovox.load_model(name)
+    prints = model.training_files()
+    assert len(prints) == model.metadata["training"]["n_utterances"] - 1  # RAVDESS holds one file twice
+    rows = []
+    for i, (stem, emotion) in enumerate((("03a01Wa", "angry"), ("03a01Nc", "neutral"), ("03a02Ta", "sad"))):
+        copy = tmp_path / f"take{i}.flac"
+        copy.write_bytes((EMODB / "wav" / f"{stem}.flac").read_bytes())
+        rows.append({"path": str(copy), "emotion": emotion, "speaker": f"speaker{i}"})
+    ev, failed = evaluate_model(model, pd.DataFrame(rows))
+    assert not failed and not ev.speaker_independent and ev.protocol.startswith("scored(")
+    assert "3 test recording(s) are files it was trained on (the same bytes)" in ev.note
 
 
 def test_default_model_leads_with_its_leave_one_corpus_out_figures():
@@ -154,6 +176,31 @@ def test_a_long_recording_keeps_the_emotion_of_its_utterances():
         pause = np.zeros(8000, np.float32)
         long = np.concatenate([y, pause] * int(np.ceil(20 * 16000 / (len(y) + pause.size))))
         assert len(long) > 20 * 16000 and model.predict_signal(long).label == "angry"
+
+
+def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
+    """An angry and a neutral sentence 5 s apart (9 s in all) were "surprised (uncertain) 0.20" as a whole,
+    while their timeline said angry and neutral: the mean of their features is an emotion neither has.
+    Apart by a pause, a recording of any length is scored by its segments, as the timeline scores them."""
+    from emovox.live.segments import segments_proba
+
+    model = emovox.load_model("default")
+    angry = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
+    neutral = emovox.load_audio(EMODB / "wav" / "03a01Nc.flac")
+    y = np.concatenate([angry, np.zeros(5 * 16000, np.float32), neutral])
+    assert len(y) < 10 * 16000 and model.by_segments(y)
+    pred, segments = model.timeline_prediction(lambda: iter([y]))
+    assert [s.label for s in segments if s.speech] == ["angry", "neutral"]
+    assert model.predict_signal(y).probabilities == pred.probabilities
+    assert pred.label == "angry"
+    p, _ = segments_proba(model, segments)
+    assert np.allclose(model.predict_proba(y, sr=16000)[0], p)
+    path = tmp_path / "two.wav"
+    sf.write(path, y, 16000)
+    assert next(model.predict_files([path])).probabilities == pred.probabilities
+    # one utterance, or a pause shorter than UTTERANCE_PAUSE_SECONDS, is one utterance (pooled) as before
+    assert not model.by_segments(angry) and not model.by_segments(np.concatenate([angry, neutral]))
+    assert not model.by_segments(np.concatenate([angry, np.zeros(8000, np.float32), neutral]))
 
 
 def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():

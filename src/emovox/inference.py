@@ -38,6 +38,10 @@ DEFAULT_MODEL = "default"
 #: A recording longer than this gets the emotion of its speech segments (EmotionModel.timeline_prediction):
 #: a few sentences, with pauses and whatever sounds between them.
 SEGMENTS_AFTER_SECONDS = 10.0
+#: So does a shorter one whose sounds are apart by a pause at least this long: several utterances, which a
+#: mean of features would blend into an emotion none of them has (no corpus recording holds such a pause:
+#: 0 of 995 sampled, 3 at 1 s).
+UTTERANCE_PAUSE_SECONDS = 1.5
 #: Long recordings get the speech check block by block (see EmotionModel.speech_stream).
 SPEECH_BLOCK_SECONDS = 180.0
 #: A recording the speech head rejects as a whole is searched for a voice in windows this long (half
@@ -175,8 +179,8 @@ class EmotionModel:
     :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
     (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
     (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`); no emotion is given to what
-    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` gets the emotion of its speech segments
-    (:meth:`timeline_prediction`). ``emotions``: predict over these emotions only (probabilities
+    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances apart by a pause
+    (:meth:`by_segments`), gets the emotion of its speech segments (:meth:`timeline_prediction`). ``emotions``: predict over these emotions only (probabilities
     renormalised over them).
     """
 
@@ -488,17 +492,30 @@ class EmotionModel:
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
-        scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`,
-        its speech segments' (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
+        scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`
+        (or with a pause between utterances: :meth:`by_segments`), its speech segments'
+        (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
         whole signal's when no segment holds speech."""
         y = float_mono(y)
-        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+        if self.by_segments(y):
             from .live.segments import segments_proba
 
             p, _ = segments_proba(self, self._speech_segments(lambda: iter([y]), None))
             if p is not None:
                 return p
         return self.proba_from_embeddings(self.embed(y))[0]
+
+    def by_segments(self, y: np.ndarray) -> bool:
+        """Whether a mono signal at :attr:`sample_rate` is scored by its speech segments rather than as one
+        utterance: longer than :data:`SEGMENTS_AFTER_SECONDS`, or sounds apart by a pause of
+        :data:`UTTERANCE_PAUSE_SECONDS` or more."""
+        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            return True
+        if y.size < 2 * UTTERANCE_PAUSE_SECONDS * self.sample_rate:
+            return False
+        from .live.vad import segment
+
+        return len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1
 
     def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
         """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
@@ -522,8 +539,8 @@ class EmotionModel:
 
         Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
         gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
-        for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` is scored by its speech
-        segments, as :meth:`predict` scores it (:meth:`proba_signal`). Errors raise; use
+        for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` (or of several
+        utterances: :meth:`by_segments`) is scored by its speech segments, as :meth:`predict` scores it (:meth:`proba_signal`). Errors raise; use
         :meth:`predict_files` to carry on past bad files.
 
         Parameters
@@ -624,7 +641,7 @@ class EmotionModel:
 
     def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:
         """:meth:`predict_signal` of a mono signal at :attr:`sample_rate`."""
-        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+        if self.by_segments(y):
             return self.timeline_prediction(lambda: iter([y]), source, emotions)[0]
         no_speech, e = self.embed_speech(y, source)
         if no_speech is not None:
@@ -639,7 +656,8 @@ class EmotionModel:
         The whole recording's emotion is its speech segments' probabilities averaged by duration
         (:func:`emovox.live.segments.segments_proba`): pauses and noise between the sentences count for
         nothing, and sentences of different emotions give one of theirs. The emotion of a recording
-        longer than :data:`SEGMENTS_AFTER_SECONDS` is computed this way by every prediction method (in the
+        longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances (:meth:`by_segments`), is
+        computed this way by every prediction method (in the
         adapted batches of :meth:`predict_files`, from the segments' adapted probabilities).
 
         Parameters
@@ -824,10 +842,10 @@ class EmotionModel:
 
     def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
-        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS`, its speech segments'
+        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (:meth:`by_segments`), its speech segments'
         embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
         averages them; or its ``speech=False`` :class:`Prediction`."""
-        if y.size <= SEGMENTS_AFTER_SECONDS * self.sample_rate:
+        if not self.by_segments(y):
             no_speech, e = self.embed_speech(y, source)
             return no_speech if no_speech is not None else _Pieces([1.0], [e])
         from .live.segments import segment_weights
