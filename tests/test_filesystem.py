@@ -184,3 +184,31 @@ def test_batch_dask_bad_name(tmp_path):
     s = batch.predict(root, engine="dask", n_workers=1, output_dir=tmp_path / "out", progress=False)
     assert (s.n_ok, s.n_failed, s.n_lost) == (2, 0, 0)
     _check_rows(tmp_path / "out", root)
+
+
+def test_a_newline_in_a_name_is_kept_in_batch_rows_and_output_files(tmp_path):
+    """ "new<LF>line.wav" and "new\\nline.wav" (a backslash and an n) both became the row "new\\nline.wav": one
+    result was lost and the other named a file that does not exist. Tables and JSON hold the real name; the
+    terminal shows it escaped."""
+    import json
+
+    from emovox import batch
+
+    root = tmp_path / "d"
+    root.mkdir()
+    a, b = _speech(2)
+    shutil.copy(a, root / "new\nline.wav")
+    shutil.copy(b, root / "new\\nline.wav")
+    s = batch.predict(root, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (s.n_inputs, s.n_ok) == (2, 2)
+    df = batch.read_results(tmp_path / "out")
+    assert len(df) == 2 and all(os.path.isfile(p) for p in df["path"])
+    assert sorted(Path(p).name for p in df["path"]) == ["new\nline.wav", "new\\nline.wav"]
+    again = batch.predict(root, engine="local", output_dir=tmp_path / "out", progress=False)
+    assert (again.n_computed, again.n_skipped) == (0, 2)
+    r = _run_cli("predict", str(root), "-o", str(tmp_path / "p.json"), timeout=90)
+    assert r.returncode == 0, r.stderr.decode()
+    rows = json.loads((tmp_path / "p.json").read_text())
+    assert sorted(Path(row["source"]).name for row in rows) == ["new\nline.wav", "new\\nline.wav"]
+    r = _run_cli("predict", str(root), timeout=90)  # the terminal: one line each, escaped
+    assert len(r.stdout.decode().strip().splitlines()) == 2

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["display_path", "is_utf8", "not_a_file", "output_problem", "walk_files"]
+__all__ = ["display_path", "is_utf8", "not_a_file", "output_problem", "stored_path", "walk_files"]
 
 log = logging.getLogger("emovox")
 
@@ -69,6 +69,17 @@ def display_path(path: str | os.PathLike) -> str:
         except UnicodeEncodeError:
             text = os.fsencode(text).decode("utf-8", "backslashreplace")
     return text.translate(_CONTROL)
+
+
+def stored_path(path: str | os.PathLike) -> str:
+    """``path`` as a table or JSON file stores it: as it is when it is valid UTF-8, control characters and
+    all (Parquet, CSV and JSON hold them, and the name then opens the file), else :func:`display_path`
+    (``\\xNN`` for its undecodable bytes, which none of them can hold).
+
+    >>> stored_path("a\\nb.wav") == "a\\nb.wav", stored_path(os.fsdecode(b"bad\\xff.wav"))
+    (True, 'bad\\\\xff.wav')
+    """
+    return os.fspath(path) if is_utf8(path) else display_path(path)
 
 
 def _kind(mode: int) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import EmovoxError, ModelError
 from ..inputs import expand_inputs
-from ..paths import display_path, output_problem
+from ..paths import output_problem, stored_path
 from .engines import check_scheduler, dask_client, run_dask, run_local
 from .store import (
     DEFAULT_BATCH_SIZE,
@@ -147,7 +147,7 @@ def _locked_job(
     skipped_entries: list[str] = []
     items = [(p, file_key(p)) for p in _unique_abs(expand_inputs(paths, skipped_entries))]
     done = done_rows(out)
-    rows = [(display_path(p), k) for p, k in items]  # how each input's row names it
+    rows = [(stored_path(p), k) for p, k in items]  # how each input's row names it
     failed_before = sum(1 for r in rows if done.get(r) is False)
     pending = [
         it for it, r in zip(items, rows, strict=True) if r not in done or (retry_failed and done[r] is False)

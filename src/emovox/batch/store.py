@@ -208,7 +208,7 @@ def _write_json(target: Path, obj: Any) -> None:
 
 def done_rows(out: Path) -> dict[tuple[str, str], bool]:
     """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
-    :func:`~emovox.paths.display_path`)."""
+    :func:`~emovox.paths.stored_path`)."""
     import pyarrow.parquet as pq
 
     done: dict[tuple[str, str], bool] = {}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..paths import display_path
+from ..paths import display_path, stored_path
 
 #: Columns every partition has besides the results.
 KEY_COLUMNS = ("path", "key", "error")
@@ -161,7 +161,7 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
         else:
             errors[i] = display_path(_one_line(pred.error or "failed"))
     cols: dict[str, Any] = {
-        "path": _strings([display_path(p) for p, _ in items]),
+        "path": _strings([stored_path(p) for p, _ in items]),
         "key": _strings([k for _, k in items]),
         "label": _strings(label),
         "confidence": _numbers(conf, "float64"),
@@ -189,7 +189,7 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
             msg = _one_line(str(exc)) or type(exc).__name__
             errors[i] = display_path(msg if path in msg else f"{path}: {type(exc).__name__}: {msg}")
     cols: dict[str, Any] = {
-        "path": _strings([display_path(p) for p, _ in items]),
+        "path": _strings([stored_path(p) for p, _ in items]),
         "key": _strings([k for _, k in items]),
         "error": _strings(errors),
     }

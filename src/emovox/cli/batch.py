@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
-from ..paths import display_path
+from ..paths import stored_path
 from .common import err
 
 
@@ -102,14 +102,14 @@ def features_command(args: Any, manifest) -> int:
         return _terminated(exc)
     df = read_results(parts)
     df = df[df["error"].isna()].set_index("path")
-    wanted = [display_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
+    wanted = [stored_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
     keep = [p in df.index for p in wanted]
     table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
     n_features = table.shape[1]
     for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
         table.insert(i, col, manifest[col].to_numpy()[keep])
     table = table.reset_index()
-    table["path"] = [display_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]]
+    table["path"] = [stored_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]]
     if str(output).endswith(".parquet"):
         table.to_parquet(output, index=False)
     else:

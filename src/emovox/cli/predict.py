@@ -46,7 +46,7 @@ def _predict(args, shown: Callable[[str], str]) -> int:
 
     from ..inference import load_model
     from ..inputs import expand_inputs
-    from ..paths import display_path
+    from ..paths import display_path, stored_path
 
     together = args.same_speaker or args.same_channel
     model = load_model(args.model).restrict(args.emotions, "--emotions")
@@ -81,8 +81,10 @@ def _predict(args, shown: Callable[[str], str]) -> int:
             else:
                 err(shown(display_path(pred.error or "failed")))
         source = shown(display_path(pred.source))  # a name that is not UTF-8 prints as \xNN, never a crash
-        if keep:
-            d = pred.to_dict() | {"source": source}
+        if (
+            keep
+        ):  # a file or JSON holds the real name (control characters and all), the terminal the shown one
+            d = pred.to_dict() | {"source": shown(stored_path(pred.source))}
             if not pred.ok:
                 d["error"] = shown(d["error"])
             if args.top_k and "probabilities" in d:  # the K most probable, most probable first
