@@ -128,3 +128,37 @@ def test_batch_rows(folder, tmp_path):
         assert np.isnan(row["confidence"])
     row = df.loc[speech]
     assert row["speech"] == True and row["label"] in load_model(MODEL).labels  # noqa: E712
+
+
+def test_stretches_without_speech_are_one_timeline_row(model):
+    """25 s of noise between two sentences was three overlapping "no speech" rows (the voice detector's 10 s
+    windows), and ten noise bursts ten rows."""
+    from emovox.audio.synthetic import white_noise
+    from emovox.live import iter_timeline
+    from emovox.live.segments import merged_no_speech
+    from emovox.live.vad import Segment
+
+    def rows(segments):
+        return [(s.start, s.end, s.speech) for s in merged_no_speech(segments)]
+
+    no = dict(speech=False, reason="noise")
+    assert rows(
+        [Segment(0, 2), Segment(2.6, 12.6, **no), Segment(11.6, 21.6, **no), Segment(20.6, 28.1, **no)]
+        + [Segment(28.6, 31)]
+    ) == [(0, 2, True), (2.6, 28.1, False), (28.6, 31, True)]
+    assert rows([Segment(0, 1, **no), Segment(1.5, 2, **no), Segment(3.1, 4, **no)]) == [
+        (0, 2, False),
+        (3.1, 4, False),  # more than NO_SPEECH_GAP apart: two stretches
+    ]
+    assert rows([Segment(0, 1, **no), Segment(1.2, 2), Segment(2.5, 3, **no)]) == [
+        (0, 1, False),
+        (1.2, 2, True),
+        (2.5, 3, False),
+    ]
+    need(RAVDESS)
+    y = sf.read(sorted(RAVDESS.glob("Actor_01/03-01-05-01-01-01-01.*"))[0], dtype="float32")[0]
+    burst, gap = white_noise(0.3, -20.0), np.zeros(int(0.35 * 16000), np.float32)
+    signal = np.concatenate([y, *[np.concatenate([burst, gap]) for _ in range(10)], y])
+    segments = list(iter_timeline(signal, model))
+    without = [s for s in segments if not s.speech]
+    assert len(without) == 1 and [s.speech for s in segments] == [True, False, True], segments

@@ -153,6 +153,31 @@ class _Resampler:
             yield tail
 
 
+#: Stretches without speech at most this far apart (seconds) are one timeline row: the voice detector cuts a
+#: long noise into overlapping windows, and noise bursts into a segment each.
+NO_SPEECH_GAP = 1.0
+
+
+def merged_no_speech(segments: Iterable[Segment], max_gap: float = NO_SPEECH_GAP) -> Iterator[Segment]:
+    """``segments`` with consecutive ones without speech (overlapping, or at most ``max_gap`` seconds apart)
+    joined into one, which keeps the first one's reason and no samples. A segment without speech is held back
+    until the next one (or the end) shows where its stretch ends."""
+    held: Segment | None = None
+    for s in segments:
+        if held is not None and not s.speech and s.start - held.end <= max_gap:
+            held.end, held.samples, held.part = max(held.end, s.end), None, 0
+            continue
+        if held is not None:
+            yield held
+            held = None
+        if s.speech:
+            yield s
+        else:
+            held = s
+    if held is not None:
+        yield held
+
+
 def classified_segments(
     source,
     model,
@@ -165,7 +190,14 @@ def classified_segments(
     **vad_opts,
 ) -> Iterator[Segment]:
     """:func:`emovox.live.timeline.iter_timeline` for a loaded ``model`` (the arguments are the same);
-    ``gain`` multiplies the samples first (:func:`audible_gain`)."""
+    ``gain`` multiplies the samples first (:func:`audible_gain`). Stretches without speech close together
+    come as one segment (:func:`merged_no_speech`)."""
+    return merged_no_speech(
+        _classified(source, model, options, keep_samples, on_chunk, keep_embeddings, gain, vad_opts)
+    )
+
+
+def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings, gain, vad_opts):
     sr = int(model.sample_rate)
     src = open_source(source, sr)
     chunks: Iterable[np.ndarray] = src
