@@ -512,7 +512,7 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     import matplotlib.pyplot as plt
 
     pics = tmp_path / "pictures"
-    expected = {"happy": 2, "sad": 1, "angry": 1}
+    expected = {"Joy": 2, "sadness": 1, "anger": 1}  # folder names as --emotions takes them: synonyms too
     for emo, n in expected.items():
         (pics / emo).mkdir(parents=True)
         for i in range(n):
@@ -554,7 +554,11 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     )
     with open(out / "report.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 4
-    assert "report:" in capsys.readouterr().err
+    judged = [t.match for t in report.trials if t.match is not None]
+    line = capsys.readouterr().err
+    assert (
+        f"4 pictures, {sum(judged)} of {len(judged)} reactions judged matched" in line and "report:" in line
+    )
 
 
 def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog, capsys):
@@ -576,7 +580,7 @@ def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog
             pics, audio, model, seconds=2.0, output_dir=tmp_path / "out", wait_for_start=False
         )
     notes = [r.getMessage() for r in caplog.records if r.name == "emovox.live.session"]
-    assert len(notes) == 2 and notes[0].startswith("note: the model cannot detect bored (it knows ")
+    assert len(notes) == 2 and notes[0].startswith("note: the model cannot detect boredom (it knows ")
     assert notes[1] == f"note: {audio} ended during picture 1 (1.0 of 2 s); the session stops there"
     assert len(report.trials) == 1  # the session stopped with its input
     assert report.trials[0].match is None and report.accuracy is None  # "bored" is not judged: no miss

@@ -182,10 +182,15 @@ def cmd_session(args) -> int:
         seed=args.seed,
         options=_vad_options(args),
     )
-    acc = report.accuracy
+    judged = [t.match for t in report.trials if t.match is not None]
     print(
         f"{len(report.trials)} pictures"
-        + (f", {100 * acc:.0f} % of reactions matched the expected emotion" if acc is not None else "")
+        + (
+            f", {sum(judged)} of {len(judged)} reactions judged matched the expected emotion "
+            f"({100 * sum(judged) / len(judged):.0f} %)"
+            if judged
+            else ", no reaction could be compared with an expected emotion"
+        )
         + f"; report: {report.html}, {report.png}, {report.csv}",
         file=sys.stderr,
     )

@@ -61,7 +61,7 @@ def find_pictures(
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix.lower() in PICTURE_EXTENSIONS and not p.name.startswith("."):
             rel = p.relative_to(root)
-            found.append((p, rel.parts[0].lower() if len(rel.parts) > 1 else None))
+            found.append((p, _folder_emotion(rel.parts[0]) if len(rel.parts) > 1 else None))
     if not found:
         raise EmovoxError(
             f"{root}: no pictures found ({', '.join(PICTURE_EXTENSIONS)} in emotion-named sub-folders)"
@@ -71,6 +71,18 @@ def find_pictures(
     elif order != "sorted":
         raise EmovoxError(f"picture order must be 'sorted' or 'shuffle', got {order!r}")
     return found
+
+
+def _folder_emotion(name: str) -> str:
+    """The emotion a sub-folder names, under its canonical name (``anger``, ``Joy``, ``fear`` as
+    ``--emotions`` takes them); a name emovox does not know stays as it is, lower-cased."""
+    from ..errors import CorpusError
+    from ..labels import canonical
+
+    try:
+        return canonical(name)
+    except CorpusError:
+        return name.strip().lower()
 
 
 def _readable(found: list[tuple[Path, str | None]], root) -> list[tuple[Path, str | None]]:
