@@ -208,6 +208,24 @@ def test_corpus_and_model_plots():
     ]
     (line,) = plots.emotion_timeline(near).axes[1].lines
     assert np.isnan(line.get_ydata()).tolist() == [False, False, True, False]
+    # each segment's span as it is: two that do not overlap were cut at the midpoint between their centres
+    # (an angry 0-9 s drawn to 7.25 s); two that overlap are cut once, inside their overlap
+
+    def spans(segs):
+        patches = plots.emotion_timeline(segs).axes[0].patches
+        return [(round(r.get_x(), 3), round(r.get_x() + r.get_width(), 3)) for r in patches]
+
+    apart = [
+        {"start": 0.0, "end": 9.0, "label": "angry", "confidence": 0.8},
+        {"start": 9.5, "end": 10.5, "label": "sad", "confidence": 0.8},
+    ]
+    assert spans(apart) == [(0.0, 9.0), (9.5, 10.5)]
+    windows = [
+        {"start": 0.0, "end": 10.0, "label": "angry", "confidence": 0.8},
+        {"start": 9.0, "end": 19.0, "label": "sad", "confidence": 0.8},
+        {"start": 18.5, "end": 20.0, "label": "sad", "confidence": 0.8},
+    ]
+    assert spans(windows) == [(0.0, 9.5), (9.5, 18.5), (18.5, 20.0)]
     assert_drawn(plots.mel_scale())
 
 

@@ -56,14 +56,17 @@ def emotion_timeline(
         | {k for s in segs for k in (_field(s, "probabilities") or {})}
     )
     colors = {lab: emotion_color(lab, i) for i, lab in enumerate(labels)}
-    # Ribbon: overlapping windows are cut at the midpoints between their centres, so each instant shows
-    # the window centred nearest to it; opacity follows the confidence.
+    # Ribbon: two overlapping windows are cut inside their overlap, at the midpoint between their centres
+    # where it lies there, so each instant shows the window centred nearest to it; windows that do not
+    # overlap keep their whole span. Opacity follows the confidence.
     starts = np.array([float(_field(s, "start")) for s in segs])
     ends = np.array([float(_field(s, "end")) for s in segs])
     centres = (starts + ends) / 2
-    mids = (centres[1:] + centres[:-1]) / 2
-    lo = np.maximum(starts, np.concatenate(([-np.inf], mids)))
-    hi = np.minimum(ends, np.concatenate((mids, [np.inf])))
+    cuts = np.clip((centres[1:] + centres[:-1]) / 2, starts[1:], ends[:-1])
+    overlap = ends[:-1] > starts[1:]
+    lo = np.concatenate(([-np.inf], np.where(overlap, cuts, -np.inf)))
+    hi = np.concatenate((np.where(overlap, cuts, np.inf), [np.inf]))
+    lo, hi = np.maximum(starts, lo), np.minimum(ends, hi)
     runs: list[list] = []  # [label, t0, t1] of consecutive spans with one label, for the text
     no_speech = False
     for s, t0, t1 in zip(segs, lo, hi, strict=True):
