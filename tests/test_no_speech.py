@@ -102,6 +102,17 @@ def test_api(folder, model):
             res = r.json()
             assert res["speech"] is False and res["emotion"] is None and res["confidence"] is None, res
             assert res["probabilities"] == {} and res["reason"]
+            assert res["timeline"] is None  # a short clip: no timeline unless asked
+            r = client.post(
+                "/v1/predict?timeline=1",
+                content=(folder / f"{name}.wav").read_bytes(),
+                headers={"content-type": "audio/wav"},
+            )
+            rows = r.json()["timeline"]  # asked for: one that says there is no speech (it was null)
+            assert rows and all(row["speech"] is False and row["emotion"] is None for row in rows), rows
+            assert rows[0]["start"] == 0.0 and rows[-1]["end"] == pytest.approx(
+                r.json()["duration"], abs=0.05
+            )
         with open(_speech_file(), "rb") as fh:
             r = client.post("/v1/predict", files={"file": ("speech.flac", fh, "audio/flac")})
         assert r.status_code == 200, r.text

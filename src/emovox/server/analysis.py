@@ -47,6 +47,15 @@ def _timeline(model, y: np.ndarray, emotions: list[str] | None) -> list[dict]:
     return [_segment(s, model, emotions) for s in timeline(y, model)]
 
 
+def _silent_timeline(pred, segments: list, duration: float, model, emotions) -> list[dict]:
+    """The timeline of a recording without speech: its segments (each without speech), or one row over the
+    whole of it, as ``emovox predict --timeline`` shows it."""
+    from ..live.vad import Segment
+
+    rows = segments or [Segment(0.0, duration, speech=False, reason=pred.reason)]
+    return [_segment(s, model, emotions) for s in rows]
+
+
 def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
     """One timeline segment as the API answers it (plain floats; over ``emotions`` only, renormalised, as
     the whole recording's answer)."""
@@ -188,6 +197,8 @@ def analyse(
     out.update(duration=round(duration, 3), elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
     if pred.speech:
         out.update(timeline=segments, timeline_error=why)
+    elif pred.ok and duration > timeline_after:  # no speech: a timeline that says so, as asked
+        out.update(timeline=_silent_timeline(pred, [], duration, model, emotions))
     return out
 
 
@@ -220,6 +231,8 @@ def _analyse_long(
         out = _answer(model, pred, emotions)
         if pred.speech and duration > timeline_after:
             out.update(timeline=[_segment(seg, model, emotions) for seg in segs])
+        elif duration > timeline_after:
+            out.update(timeline=_silent_timeline(pred, segs, duration, model, emotions))
     except AudioLimitError as exc:
         raise ApiError(413, "audio_too_long", _message(exc, data)) from None
     except Cancelled:
