@@ -30,6 +30,7 @@ from .store import (
     done_rows,
     file_key,
     folder_lock,
+    partition_counts,
     read_results,
     read_summary,
     write_summary,
@@ -183,6 +184,7 @@ def _locked_job(
         dynamic_ncols=True,
     )
     t_compute = t_stop = None
+    counted: set[int] = set()  # partitions whose result this process has taken in
     try:
         with contextlib.ExitStack() as stack:
             if engine == "dask" and calls:
@@ -202,6 +204,7 @@ def _locked_job(
             t_compute = time.perf_counter()
             for i, res in results:
                 part = parts[i]
+                counted.add(i)
                 if isinstance(res, ModelError):  # e.g. a worker that joined after the check, and a model
                     # changed since: every partition would fail alike, one line per file
                     raise EmovoxError(
@@ -224,6 +227,14 @@ def _locked_job(
             t_stop = time.perf_counter()
     except KeyboardInterrupt as exc:
         s.status = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        # partitions that workers finished and wrote while the client stopped: on disk, so in the summary
+        for i, name in enumerate(names):
+            if i not in counted and (row := partition_counts(out / name)) is not None:
+                s.n_partitions += 1
+                s.n_computed += row["n"]
+                s.n_ok += row["n_ok"]
+                s.n_failed += len(row["failures"])
+                s.failures.extend(row["failures"])
         raise
     except BaseException:
         s.status = "failed"

@@ -206,6 +206,19 @@ def _write_json(target: Path, obj: Any) -> None:
     os.replace(tmp, target)
 
 
+def partition_counts(part: Path) -> dict[str, Any] | None:
+    """``{"n", "n_ok", "failures": [(path, error)]}`` of one written partition file (None when it is not
+    there, or unreadable: its files are recomputed on resume)."""
+    import pyarrow.parquet as pq
+
+    try:
+        t = pq.read_table(part, columns=["path", "error"]).to_pydict()
+    except Exception:  # noqa: BLE001
+        return None
+    failures = [(p, e) for p, e in zip(t["path"], t["error"], strict=True) if e is not None]
+    return {"n": len(t["path"]), "n_ok": len(t["path"]) - len(failures), "failures": failures}
+
+
 def done_rows(out: Path) -> dict[tuple[str, str], bool]:
     """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
     :func:`~emovox.paths.stored_path`)."""
