@@ -107,8 +107,14 @@ def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, 
         np.testing.assert_allclose([row.prob_sad, row.prob_angry], [want["sad"], want["angry"]], atol=1e-6)
         assert abs(row.prob_sad + row.prob_angry - 1) < 1e-9
     # the same folder with other emotions is another job; an unknown emotion fails before any work
-    with pytest.raises(EmovoxError, match=r"another job .*; use another --output-dir, or --overwrite"):
+    with pytest.raises(
+        EmovoxError, match=r"another job .*; use another --output-dir, or --overwrite"
+    ) as info:
         batch.predict(paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False)
+    assert (
+        "this one differs in labels (['sad', 'angry'] there, ['angry', 'happy', 'neutral', 'sad'] now)"
+        in str(info.value)
+    )  # it named the model only, the same as this job's
     s = batch.predict(
         paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False, overwrite=True
     )

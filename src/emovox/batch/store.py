@@ -179,7 +179,7 @@ def check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
             old = None
         if old != identity:
             raise EmovoxError(
-                f"{out}: holds the results of another job ({_describe(old)}); "
+                f"{out}: holds the results of another job ({_describe(old)}{_differences(old, identity)}); "
                 "use another --output-dir, or --overwrite (overwrite=True in Python) to replace them"
             )
         if job == old_job:  # the side files get the names Parquet readers skip
@@ -198,6 +198,16 @@ def _describe(identity: dict | None) -> str:
     if identity.get("kind") == "predict":
         return f"predictions of {identity.get('model')}"
     return f"{identity.get('kind')} {identity.get('name', '')}".strip()
+
+
+def _differences(old: dict | None, new: dict) -> str:
+    """What sets this job apart from the folder's (``--emotions``, a feature option...), for the refusal."""
+    if not isinstance(old, dict):
+        return ""
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "; this one differs in " + ", ".join(
+        f"{k} ({old.get(k)!r} there, {new.get(k)!r} now)" for k in keys[:3]
+    )
 
 
 def _write_json(target: Path, obj: Any) -> None:

@@ -150,7 +150,7 @@ def cmd_listen(args) -> int:
     n_speech = sum(s.speech for s in segs)
     print(
         f"{n_speech} speech segment{'s' if n_speech != 1 else ''}"
-        + (f" ({len(segs) - n_speech} without speech)" if len(segs) > n_speech else "")
+        + (f" and {len(segs) - n_speech} without speech" if len(segs) > n_speech else "")
         + (f"; saved {args.save}" if args.save else ""),
         file=sys.stderr,
     )
