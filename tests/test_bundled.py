@@ -203,6 +203,29 @@ def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
     assert not model.by_segments(np.concatenate([angry, np.zeros(8000, np.float32), neutral]))
 
 
+def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
+    """An angry and a neutral sentence joined by 4 s of a tone (or 6 s of noise), no pause: the voice detector
+    made them one segment, "happy 0.52" (the noise: angry 0.45 over the whole 10 s). The stretch between
+    them is now a row of its own without speech, and the whole recording gets its sentences' emotions."""
+    from emovox.audio.synthetic import white_noise
+
+    model = emovox.load_model("default")
+    angry = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
+    neutral = emovox.load_audio(EMODB / "wav" / "03a01Nc.flac")
+    t = np.arange(4 * 16000) / 16000
+    level = 10 * np.log10(np.mean(angry**2))
+    tone = (10 ** ((level - 6) / 20) * np.sqrt(2) * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    for middle in (tone, white_noise(6.0, level - 6)):
+        y = np.concatenate([angry, middle, neutral])
+        pred, segments = model.timeline_prediction(lambda y=y: iter([y]))
+        rows = [(s.label if s.speech else None) for s in segments]
+        assert rows == ["angry", None, "neutral"], segments
+        gap = segments[1]
+        assert angry.size / 16000 - 0.1 < gap.start < angry.size / 16000 + 0.6
+        assert (angry.size + middle.size) / 16000 - 0.6 < gap.end < (angry.size + middle.size) / 16000 + 0.1
+        assert model.predict_signal(y).probabilities == pred.probabilities and pred.label == "angry"
+
+
 def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():
     """2 s of a tone or of noise before and after a sentence: the loud edges without speech are cut off
     before the checks and the encoder (without the cut, the tone made two of these "no speech" and the

@@ -238,6 +238,30 @@ def test_speech_span_leaves_out_silence_tones_and_noise(speech_clip):
         assert detect_speech(np.tile(side, 2)).speech_start is None
 
 
+def test_speech_gaps_are_the_loud_stretches_between_two_utterances(speech_clip):
+    """A tone or noise between two sentences lies between two speech spans and is a gap; a quiet pause or
+    silence is not (the voice detector already parts the sentences there)."""
+    from emovox.speech import speech_gaps
+
+    ref = detect_speech(speech_clip)
+    rng = np.random.default_rng(0)
+    loud = {
+        "tone": (0.1 * np.sin(2 * np.pi * 440 * np.arange(3 * SR) / SR)).astype(np.float32),
+        "noise": (0.03 * rng.normal(size=3 * SR)).astype(np.float32),
+    }
+    for name, middle in loud.items():
+        y = np.concatenate([speech_clip, middle, speech_clip])
+        r = detect_speech(y)
+        assert len(r.speech_spans) >= 2 and r.speech_spans[0][0] == r.speech_start, (name, r.speech_spans)
+        (gap,) = speech_gaps(y, SR, r)
+        # 0.3 s after the first sentence's voicing ends, 0.3 s before the second's starts
+        end, start = ref.speech_end, speech_clip.size / SR + 3 + ref.speech_start
+        assert gap[0] / SR == pytest.approx(end + 0.3, abs=0.06), name
+        assert gap[1] / SR == pytest.approx(start - 0.3, abs=0.06), name
+    assert speech_gaps(np.concatenate([speech_clip, np.zeros(3 * SR, np.float32), speech_clip])) == []
+    assert speech_gaps(speech_clip) == [] and detect_speech(speech_clip).to_dict()["speech_spans"]
+
+
 def test_speech_at_other_rates_and_int16(speech_clip):
     from emovox.audio import resample
 

@@ -382,14 +382,31 @@ class EmotionModel:
         from .speech import speech_bounds
 
         lo, hi = speech_bounds(y, self.sample_rate, check)
-
-        def voiceless(part: np.ndarray) -> bool:
-            p = self.speech_head.probability(self._head_embedding(part))
-            return bool(p[0] < self.speech_head.sure_below)
-
-        lo = lo if lo and voiceless(y[:lo]) else 0
-        hi = hi if hi < len(y) and voiceless(y[hi:]) else len(y)
+        lo = lo if lo and self._voiceless(y[:lo]) else 0
+        hi = hi if hi < len(y) and self._voiceless(y[hi:]) else len(y)
         return lo, hi
+
+    def speech_parts(self, y: np.ndarray, check: SpeechCheck | None = None) -> list[tuple[int, int]]:
+        """The parts of one signal that hold its utterances: :meth:`speech_span`, cut again where a loud
+        stretch of a second or more between two utterances holds no speech-like voicing
+        (:func:`emovox.speech.speech_gaps`: a tone or noise the voice detector joined to the sentences on both
+        sides) and the speech head is sure it holds no voice. ``[(0, len(y))]`` without a speech head."""
+        lo, hi = self.speech_span(y, check)
+        if self.speech_head is None or not self.check_speech:
+            return [(lo, hi)]
+        from .speech import speech_gaps
+
+        parts = []
+        for a, b in speech_gaps(y, self.sample_rate, check):
+            if lo < a and b < hi and self._voiceless(y[a:b]):
+                parts.append((lo, a))
+                lo = b
+        return [*parts, (lo, hi)]
+
+    def _voiceless(self, part: np.ndarray) -> bool:
+        """The speech head is sure there is no voice in ``part``."""
+        p = self.speech_head.probability(self._head_embedding(part))
+        return bool(p[0] < self.speech_head.sure_below)
 
     def _verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         """The signal check's ``speech=False`` Prediction where it decides alone (see :meth:`embed_speech`)."""
@@ -505,17 +522,26 @@ class EmotionModel:
                 return p
         return self.proba_from_embeddings(self.embed(y))[0]
 
-    def by_segments(self, y: np.ndarray) -> bool:
+    def by_segments(self, y: np.ndarray, check: SpeechCheck | None = None) -> bool:
         """Whether a mono signal at :attr:`sample_rate` is scored by its speech segments rather than as one
-        utterance: longer than :data:`SEGMENTS_AFTER_SECONDS`, or sounds apart by a pause of
-        :data:`UTTERANCE_PAUSE_SECONDS` or more."""
+        utterance: longer than :data:`SEGMENTS_AFTER_SECONDS`, or utterances apart by a pause of
+        :data:`UTTERANCE_PAUSE_SECONDS` or more, or (given ``check``, its :meth:`speech`) by a tone or noise
+        without speech (:meth:`speech_parts`)."""
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
         if y.size < 2 * UTTERANCE_PAUSE_SECONDS * self.sample_rate:
             return False
         from .live.vad import segment
 
-        return len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1
+        if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
+            return True
+        return check is not None and len(check.speech_spans) > 1 and len(self.speech_parts(y, check)) > 1
+
+    def _whole_check(self, y: np.ndarray) -> SpeechCheck | None:
+        """:meth:`speech` of a signal short enough to be judged whole (None when the model checks nothing)."""
+        if not self.check_speech or y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            return None
+        return self.speech(y)
 
     def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
         """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
@@ -641,9 +667,10 @@ class EmotionModel:
 
     def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:
         """:meth:`predict_signal` of a mono signal at :attr:`sample_rate`."""
-        if self.by_segments(y):
+        check = self._whole_check(y)
+        if self.by_segments(y, check):
             return self.timeline_prediction(lambda: iter([y]), source, emotions)[0]
-        no_speech, e = self.embed_speech(y, source)
+        no_speech, e = self.embed_speech(y, source, check)
         if no_speech is not None:
             return no_speech
         return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
@@ -845,12 +872,14 @@ class EmotionModel:
         ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (:meth:`by_segments`), its speech segments'
         embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
         averages them; or its ``speech=False`` :class:`Prediction`."""
-        if not self.by_segments(y):
-            no_speech, e = self.embed_speech(y, source)
+        check = self._whole_check(y)
+        if not self.by_segments(y, check):
+            no_speech, e = self.embed_speech(y, source, check)
             return no_speech if no_speech is not None else _Pieces([1.0], [e])
         from .live.segments import segment_weights
 
-        check = self.speech(y) if self.check_speech else None
+        if check is None and self.check_speech:
+            check = self.speech(y)
         if result := self._verdict(check, source):
             return result
         segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)

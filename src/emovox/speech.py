@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -56,7 +56,7 @@ from .errors import AudioError
 from .features.pitch import yin
 from .features.spectral import apply_mel, spectrogram
 
-__all__ = ["SpeechCheck", "detect_speech", "speech_bounds"]
+__all__ = ["SpeechCheck", "detect_speech", "speech_bounds", "speech_gaps"]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ class SpeechCheck:
         Seconds from the start of the first and to the end of the last stretch of speech-like voicing
         (:data:`SPAN_FRAMES` frames holding at least :data:`SPAN_MIN_FRAMES` of evidence), whatever the
         verdict; None without any. A tone or noise beside the speech lies outside them.
+    speech_spans : list of (float, float)
+        Every such stretch, in seconds (the first starts at ``speech_start``, the last ends at
+        ``speech_end``): a tone or noise between two utterances lies between two of them.
 
     Examples
     --------
@@ -123,6 +126,7 @@ class SpeechCheck:
     duration: float = 0.0
     speech_start: float | None = None
     speech_end: float | None = None
+    speech_spans: list[tuple[float, float]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.speech
@@ -140,6 +144,7 @@ class SpeechCheck:
         for k, v in d.items():
             if isinstance(v, float) and math.isfinite(v):
                 d[k] = round(v, 4)
+        d["speech_spans"] = [[round(a, 3), round(b, 3)] for a, b in self.speech_spans]
         return d
 
 
@@ -309,22 +314,23 @@ SPAN_FRAMES = 50
 SPAN_MIN_FRAMES = 10
 
 
-def _span(evidence: np.ndarray) -> tuple[float | None, float | None]:
-    """Seconds from the start of the first and to the end of the last :data:`SPAN_FRAMES` frames holding
-    :data:`SPAN_MIN_FRAMES` evidence frames (their first and last evidence frame), or (None, None)."""
+def _spans(evidence: np.ndarray) -> list[tuple[float, float]]:
+    """The stretches of speech-like voicing, in seconds: runs of :data:`SPAN_FRAMES` frames holding
+    :data:`SPAN_MIN_FRAMES` evidence frames, each from its first to its last evidence frame."""
     if evidence.size < SPAN_FRAMES:
         dense = np.array([np.count_nonzero(evidence) >= SPAN_MIN_FRAMES])
         width = evidence.size
     else:
         counts = np.convolve(evidence, np.ones(SPAN_FRAMES, dtype=int), mode="valid")
         dense, width = counts >= SPAN_MIN_FRAMES, SPAN_FRAMES
-    if not dense.any():
-        return None, None
-    first, last = int(np.argmax(dense)), len(dense) - 1 - int(np.argmax(dense[::-1]))
-    lo = first + int(np.argmax(evidence[first : first + width]))
-    window = evidence[last : last + width]
-    hi = last + len(window) - int(np.argmax(window[::-1]))
-    return lo * HOP / SR, hi * HOP / SR
+    spans = []
+    for first, n in zip(*_runs(dense), strict=True):
+        last = first + n - 1
+        lo = first + int(np.argmax(evidence[first : first + width]))
+        window = evidence[last : last + width]
+        hi = last + len(window) - int(np.argmax(window[::-1]))
+        spans.append((float(lo * HOP / SR), float(hi * HOP / SR)))
+    return spans
 
 
 def detect_speech(
@@ -476,7 +482,9 @@ def detect_speech(
         smooth[1:] = step <= max_jump_semitones
     evidence = in_run & smooth & (change >= min_spectral_change_db)
     result.voiced_seconds = float(np.count_nonzero(evidence) * HOP / SR)
-    result.speech_start, result.speech_end = _span(evidence)
+    result.speech_spans = _spans(evidence)
+    if result.speech_spans:
+        result.speech_start, result.speech_end = result.speech_spans[0][0], result.speech_spans[-1][1]
 
     if steady > max_steady_fraction or result.peak_steady_fraction > max_peak_steady_fraction:
         result.reason = "no voiced speech: steady pitch (tone / hum / music)"
@@ -544,14 +552,45 @@ def speech_bounds(
     lo, hi = 0, len(y)
     if check.speech_start is None:
         return lo, hi
-
-    def loud(part: np.ndarray) -> bool:
-        return bool(np.median(_frame_db(part)) >= check.level_db - quiet_db)
-
     if check.speech_start >= edge_seconds:
         cut = int((check.speech_start - keep_seconds) * sr)
-        lo = cut if loud(np.asarray(y[:cut], np.float64)) else 0
+        lo = cut if _loud(y[:cut], check, quiet_db) else 0
     if check.duration - check.speech_end >= edge_seconds:
         cut = int((check.speech_end + keep_seconds) * sr)
-        hi = cut if loud(np.asarray(y[cut:], np.float64)) else len(y)
+        hi = cut if _loud(y[cut:], check, quiet_db) else len(y)
     return lo, hi
+
+
+def _loud(part: np.ndarray, check: SpeechCheck, quiet_db: float) -> bool:
+    """Whether a part's median frame is within ``quiet_db`` of the signal's loud-frame level."""
+    return bool(np.median(_frame_db(np.asarray(part, np.float64))) >= check.level_db - quiet_db)
+
+
+def speech_gaps(
+    y: np.ndarray,
+    sr: int = SR,
+    check: SpeechCheck | None = None,
+    *,
+    gap_seconds: float = 1.0,
+    keep_seconds: float = 0.3,
+    quiet_db: float = 30.0,
+) -> list[tuple[int, int]]:
+    """The samples ``y[lo:hi]`` between two utterances that hold no speech, as :func:`speech_bounds` finds
+    them at the edges: a loud stretch of at least ``gap_seconds`` between two stretches of speech-like
+    voicing (:attr:`SpeechCheck.speech_spans`), less ``keep_seconds`` beside each. A voice detector joins
+    a tone or noise to the sentences on both sides of it; quiet pauses stay.
+
+    Examples
+    --------
+    >>> from emovox.audio.synthetic import tone
+    >>> speech_gaps(tone(seconds=2.0), 16000)  # no speech in it: nothing between utterances
+    []
+    """
+    check = detect_speech(y, sr) if check is None else check
+    gaps = []
+    for (_, end), (start, _) in zip(check.speech_spans, check.speech_spans[1:], strict=False):
+        if start - end >= gap_seconds:
+            lo, hi = int((end + keep_seconds) * sr), int((start - keep_seconds) * sr)
+            if _loud(y[lo:hi], check, quiet_db):
+                gaps.append((lo, hi))
+    return gaps

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -14,12 +15,40 @@ from .sources import open_source
 from .vad import Segment, Segmenter, VADOptions
 
 
+def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
+    """A segment that holds its samples, cut to its utterances (:meth:`emovox.inference.EmotionModel.speech_parts`;
+    models with a speech head): the voice detector joins a tone, noise or music to the speech beside it, and
+    the emotion (or the speech check) would be decided over both. A loud edge without speech is cut off; a
+    loud stretch without speech between two utterances becomes a segment of its own, without speech. Each
+    piece comes with the speech check of its samples (None for those and when the model checks nothing),
+    for the classifier not to run it again."""
+    if not getattr(model, "check_speech", False) or seg.samples is None:
+        return [(seg, None)]
+    y, t0, sr = seg.samples, seg.start, int(model.sample_rate)
+    check = model.speech(y)
+    parts = model.speech_parts(y, check)
+    if parts == [(0, y.size)]:
+        return [(seg, check)]
+    pieces: list[tuple[Segment, Any]] = []
+    for k, (lo, hi) in enumerate(parts):
+        if k:  # the stretch between two utterances
+            gap = model.speech(y[parts[k - 1][1] : lo])
+            why = "no voice between two utterances" if gap.speech else gap.reason
+            pieces.append(
+                (
+                    Segment(t0 + parts[k - 1][1] / sr, t0 + lo / sr, part=seg.part, speech=False, reason=why),
+                    None,
+                )
+            )
+        piece = Segment(t0 + lo / sr, t0 + hi / sr, samples=y[lo:hi], part=seg.part)
+        pieces.append((piece, check if (lo, hi) == (0, y.size) else model.speech(piece.samples)))
+    return pieces
+
+
 def trim_to_speech(model, seg: Segment):
     """Cut a loud edge without speech from a segment that holds its samples
-    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head): the voice detector
-    joins a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be
-    decided over both. Returns the speech check of what is left (None when the model checks nothing), for
-    the classifier not to run it again."""
+    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head). Returns the speech check
+    of what is left (None when the model checks nothing), for the classifier not to run it again."""
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return None
     check = model.speech(seg.samples)
@@ -32,11 +61,13 @@ def trim_to_speech(model, seg: Segment):
     return model.speech(seg.samples)
 
 
-def classify(model, seg: Segment, keep_embedding: bool = False) -> Segment:
+def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = None) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
-    Long edges without speech are cut off first (:func:`trim_to_speech`)."""
-    check = trim_to_speech(model, seg)
+    ``check``: the speech check of its samples, from :func:`speech_pieces`; without it, long edges without
+    speech are cut off first (:func:`trim_to_speech`)."""
+    if check is None:
+        check = trim_to_speech(model, seg)
     no_speech, e = model.embed_speech(seg.samples, check=check)
     if no_speech is not None:
         seg.speech, seg.reason = False, no_speech.reason
@@ -216,19 +247,22 @@ def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings,
                     on_chunk(chunk, seen / sr)
                 for s in seg.feed(chunk):
                     check_cancelled()  # a server request past its time limit stops between segments
-                    yield _finish(model, s, keep_samples, keep_embeddings)
+                    yield from _finish(model, s, keep_samples, keep_embeddings)
         except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
             interrupted = True
         for s in seg.flush():
-            yield _finish(model, s, keep_samples, keep_embeddings)
+            yield from _finish(model, s, keep_samples, keep_embeddings)
         if interrupted:
             raise KeyboardInterrupt
     finally:
         src.close()
 
 
-def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Segment:
-    classify(model, s, keep_embedding)
-    if not keep:
-        s.samples = None
-    return s
+def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Iterator[Segment]:
+    """The segment's pieces (:func:`speech_pieces`), classified."""
+    for piece, check in speech_pieces(model, s):
+        if piece.speech:
+            classify(model, piece, keep_embedding, check)
+        if not keep:
+            piece.samples = None
+        yield piece
