@@ -179,8 +179,9 @@ def test_a_long_recording_keeps_the_emotion_of_its_utterances():
 
 
 def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
-    """An angry and a neutral sentence 5 s apart (9 s in all) were "surprised (uncertain) 0.20" as a whole,
-    while their timeline said angry and neutral: the mean of their features is an emotion neither has.
+    """An angry and a neutral sentence 5 s apart (8.5 s in all) were "angry (uncertain) 0.32" as a whole,
+    while their timeline said angry 0.85 and neutral 0.85: a mean of features blends the two (a helper's
+    pair was "surprised (uncertain) 0.20", an emotion neither has).
     Apart by a pause, a recording of any length is scored by its segments, as the timeline scores them."""
     from emovox.live.segments import segments_proba
 
@@ -205,9 +206,10 @@ def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
 
 def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
     """An angry and a neutral sentence joined by 4 s of a tone (or 6 s of noise), no pause: the voice detector
-    made them one segment, "happy 0.52" (the noise: angry 0.45 over the whole 10 s). The stretch between
+    made them one segment, "happy 0.44" (the noise: angry 0.45 over the whole). The stretch between
     them is now a row of its own without speech, and the whole recording gets its sentences' emotions."""
     from emovox.audio.synthetic import white_noise
+    from emovox.live.session import react
 
     model = emovox.load_model("default")
     angry = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
@@ -224,6 +226,19 @@ def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
         assert angry.size / 16000 - 0.1 < gap.start < angry.size / 16000 + 0.6
         assert (angry.size + middle.size) / 16000 - 0.6 < gap.end < (angry.size + middle.size) / 16000 + 0.1
         assert model.predict_signal(y).probabilities == pred.probabilities and pred.label == "angry"
+        assert np.allclose(model.predict_proba(y, sr=16000)[0], [pred.probabilities[e] for e in model.labels])
+        label, _, _, seconds = react(
+            model, y
+        )  # a reaction is cut as a timeline is: the tone is no part of it
+        assert label == "angry" and seconds < (angry.size + neutral.size) / 16000 + 0.5
+    # under 3 s (the pause test's bound) too: 0.9 s of each sentence around 1.3 s of the tone
+    short = np.concatenate(
+        [angry[: int(0.9 * 16000)], tone[: int(1.3 * 16000)], neutral[-int(0.9 * 16000) :]]
+    )
+    pred, segments = model.timeline_prediction(lambda: iter([short]))
+    assert [s.label if s.speech else None for s in segments] == ["angry", None, "neutral"], segments
+    assert model.by_segments(short, model.speech(short))  # so the whole answer follows the timeline
+    assert model.predict_signal(short).probabilities == pred.probabilities and pred.label == "angry"
 
 
 def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():

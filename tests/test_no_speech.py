@@ -166,6 +166,15 @@ def test_stretches_without_speech_are_one_timeline_row(model):
         (1.2, 2, True),
         (2.5, 3, False),
     ]
+
+    def stopped():  # Ctrl-C while a stretch without speech is held back: it is still given
+        yield Segment(0, 1, **no)
+        raise KeyboardInterrupt
+
+    given = []
+    with pytest.raises(KeyboardInterrupt):
+        given.extend(merged_no_speech(stopped()))
+    assert [(s.start, s.end, s.speech) for s in given] == [(0, 1, False)]
     need(RAVDESS)
     y = sf.read(sorted(RAVDESS.glob("Actor_01/03-01-05-01-01-01-01.*"))[0], dtype="float32")[0]
     burst, gap = white_noise(0.3, -20.0), np.zeros(int(0.35 * 16000), np.float32)

@@ -179,9 +179,9 @@ class EmotionModel:
     :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
     (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
     (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`); no emotion is given to what
-    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances apart by a pause
-    (:meth:`by_segments`), gets the emotion of its speech segments (:meth:`timeline_prediction`). ``emotions``: predict over these emotions only (probabilities
-    renormalised over them).
+    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances
+    (:meth:`by_segments`), gets the emotion of its speech segments (:meth:`timeline_prediction`).
+    ``emotions``: predict over these emotions only (probabilities renormalised over them).
     """
 
     def __init__(
@@ -510,11 +510,11 @@ class EmotionModel:
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
         scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`
-        (or with a pause between utterances: :meth:`by_segments`), its speech segments'
+        (or of several utterances: :meth:`by_segments`), its speech segments'
         (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
         whole signal's when no segment holds speech."""
         y = float_mono(y)
-        if self.by_segments(y):
+        if self.by_segments(y, self._whole_check(y)):
             from .live.segments import segments_proba
 
             p, _ = segments_proba(self, self._speech_segments(lambda: iter([y]), None))
@@ -529,12 +529,11 @@ class EmotionModel:
         without speech (:meth:`speech_parts`)."""
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
-        if y.size < 2 * UTTERANCE_PAUSE_SECONDS * self.sample_rate:
-            return False
-        from .live.vad import segment
+        if y.size >= 2 * UTTERANCE_PAUSE_SECONDS * self.sample_rate:
+            from .live.vad import segment
 
-        if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
-            return True
+            if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
+                return True
         return check is not None and len(check.speech_spans) > 1 and len(self.speech_parts(y, check)) > 1
 
     def _whole_check(self, y: np.ndarray) -> SpeechCheck | None:
@@ -566,8 +565,8 @@ class EmotionModel:
         Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
         gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
         for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` (or of several
-        utterances: :meth:`by_segments`) is scored by its speech segments, as :meth:`predict` scores it (:meth:`proba_signal`). Errors raise; use
-        :meth:`predict_files` to carry on past bad files.
+        utterances: :meth:`by_segments`) is scored by its speech segments, as :meth:`predict` scores it
+        (:meth:`proba_signal`). Errors raise; use :meth:`predict_files` to carry on past bad files.
 
         Parameters
         ----------
@@ -869,8 +868,8 @@ class EmotionModel:
 
     def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
-        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (:meth:`by_segments`), its speech segments'
-        embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
+        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (or of several utterances:
+        :meth:`by_segments`), its speech segments' embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
         averages them; or its ``speech=False`` :class:`Prediction`."""
         check = self._whole_check(y)
         if not self.by_segments(y, check):

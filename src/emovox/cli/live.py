@@ -205,6 +205,7 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     from ..inference import load_model
     from ..live import file_timelines, timeline_inputs
     from ..live.timeline import table_header, table_row
+    from ..paths import display_path
 
     if not args.timeline:
         err("--plot draws a timeline: add --timeline")
@@ -251,10 +252,14 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
             err(res.error)
             continue
         if not res.segments:
-            print(f"{res.source}: no speech found; the timeline is empty", file=sys.stderr)
+            print(f"{display_path(res.source)}: no speech found; the timeline is empty", file=sys.stderr)
         if args.plot:  # the picture draws every emotion's curve, whatever --top-k
             plot = _plot(
-                res.segments, args.plot, labels, audio_info(res.path)["duration"], Path(res.source).name
+                res.segments,
+                args.plot,
+                labels,
+                audio_info(res.path)["duration"],
+                display_path(Path(res.source).name),
             )
             if not quiet:
                 print(f"saved {plot}", file=sys.stderr)

@@ -81,9 +81,7 @@ def _predict(args, shown: Callable[[str], str]) -> int:
             else:
                 err(shown(display_path(pred.error or "failed")))
         source = shown(display_path(pred.source))  # a name that is not UTF-8 prints as \xNN, never a crash
-        if (
-            keep
-        ):  # a file or JSON holds the real name (control characters and all), the terminal the shown one
+        if keep:  # files and JSON hold the real name (control characters and all); the terminal, this one
             d = pred.to_dict() | {"source": shown(stored_path(pred.source))}
             if not pred.ok:
                 d["error"] = shown(d["error"])

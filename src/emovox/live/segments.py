@@ -16,8 +16,8 @@ from .vad import Segment, Segmenter, VADOptions
 
 
 def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
-    """A segment that holds its samples, cut to its utterances (:meth:`emovox.inference.EmotionModel.speech_parts`;
-    models with a speech head): the voice detector joins a tone, noise or music to the speech beside it, and
+    """A segment that holds its samples, cut to its utterances
+    (:meth:`emovox.inference.EmotionModel.speech_parts`; models with a speech head): the voice detector joins a tone, noise or music to the speech beside it, and
     the emotion (or the speech check) would be decided over both. A loud edge without speech is cut off; a
     loud stretch without speech between two utterances becomes a segment of its own, without speech. Each
     piece comes with the speech check of its samples (None for those and when the model checks nothing),
@@ -194,17 +194,22 @@ def merged_no_speech(segments: Iterable[Segment], max_gap: float = NO_SPEECH_GAP
     joined into one, which keeps the first one's reason and no samples. A segment without speech is held back
     until the next one (or the end) shows where its stretch ends."""
     held: Segment | None = None
-    for s in segments:
-        if held is not None and not s.speech and s.start - held.end <= max_gap:
-            held.end, held.samples, held.part = max(held.end, s.end), None, 0
-            continue
+    try:
+        for s in segments:
+            if held is not None and not s.speech and s.start - held.end <= max_gap:
+                held.end, held.samples, held.part = max(held.end, s.end), None, 0
+                continue
+            if held is not None:
+                yield held
+                held = None
+            if s.speech:
+                yield s
+            else:
+                held = s
+    except (Exception, KeyboardInterrupt):  # Ctrl-C, a read error: what was heard is still given
         if held is not None:
             yield held
-            held = None
-        if s.speech:
-            yield s
-        else:
-            held = s
+        raise
     if held is not None:
         yield held
 

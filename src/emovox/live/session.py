@@ -27,10 +27,10 @@ from ..errors import EmovoxError
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
-from .segments import classify, segments_proba
+from .segments import classified_segments, segments_proba
 from .sources import open_source
 from .timeline import resolve_model
-from .vad import Segmenter, VADOptions
+from .vad import VADOptions
 
 __all__ = [
     "PICTURE_EXTENSIONS",
@@ -112,8 +112,8 @@ def react(
     Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech (or segments that fail the
     model's speech check only) gives ``(None, None, {}, 0)``.
     """
-    seg = Segmenter(int(model.sample_rate), options)
-    p, seconds = segments_proba(model, (classify(model, s) for s in seg.feed(y) + seg.flush()))
+    # cut and classified as a timeline's (a tone between two sentences is no part of the reaction)
+    p, seconds = segments_proba(model, classified_segments(iter([y]), model, options=options))
     if p is None:  # silence, or only sounds that are not a voice
         return None, None, {}, 0.0
     i = int(np.argmax(p))

@@ -128,7 +128,8 @@ class FileTimeline:
     Attributes
     ----------
     source : str
-        The input as output names it: its path as valid UTF-8 text (:func:`emovox.paths.display_path`).
+        The input as output files name it (:func:`emovox.paths.stored_path`: the path itself when it is
+        valid UTF-8, control characters and all).
     path : Path, optional
         The file read (None for an entry that named no file, from :func:`timeline_inputs`).
     segments : list of Segment
@@ -222,7 +223,7 @@ def file_timelines(
     EmovoxError
         With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
     """
-    from ..paths import display_path
+    from ..paths import display_path, stored_path
     from .sources import FileSource
 
     model = resolve_model(model)
@@ -232,6 +233,7 @@ def file_timelines(
         model.require_adaptation()
     for path in paths:
         shown = display_path(path)  # the real path opens; this one is shown (not UTF-8: \xNN)
+        stored = stored_path(path)  # and this one names it in output files
         segs: list[Segment] = []
         try:
             if on_file is not None:
@@ -253,14 +255,14 @@ def file_timelines(
                     for seg in segs:
                         on_segment(seg)
         except EmovoxError as exc:
-            yield FileTimeline(shown, Path(path), segs, display_path(str(exc)))
+            yield FileTimeline(stored, Path(path), segs, display_path(str(exc)))
             continue
         except BrokenPipeError:  # the reader of our output went away (| head): not this file's fault
             raise
         except OSError as exc:  # one file that cannot be read ends its own timeline, not the run
-            yield FileTimeline(shown, Path(path), segs, display_path(f"{path}: {exc.strerror or exc}"))
+            yield FileTimeline(stored, Path(path), segs, display_path(f"{path}: {exc.strerror or exc}"))
             continue
-        yield FileTimeline(shown, Path(path), segs)
+        yield FileTimeline(stored, Path(path), segs)
 
 
 # ------------------------------------------------------------------------------------------------ output

@@ -77,7 +77,8 @@ class RecipeProtocol(Protocol):
     ``compute_features`` gives the table that ``evaluate`` and ``fit`` take (computed by them when not
     given; its ``failures`` are the files that could not be used); ``evaluate`` cross-validates under a
     protocol; ``fit`` trains on every row and returns a :class:`FittedModel`. ``seed`` (of the splits and
-    of training) None means the recipe's own: a deep recipe's ``train.seed``, 0 for the others.
+    of training) None means the defaults: splits with seed 0 (the tutorials' 7 for ``random``), training
+    with a deep recipe's ``train.seed``, 0 for the others.
     """
 
     @property

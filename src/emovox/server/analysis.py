@@ -47,13 +47,12 @@ def _timeline(model, y: np.ndarray, emotions: list[str] | None) -> list[dict]:
     return [_segment(s, model, emotions) for s in timeline(y, model)]
 
 
-def _silent_timeline(pred, segments: list, duration: float, model, emotions) -> list[dict]:
-    """The timeline of a recording without speech: its segments (each without speech), or one row over the
-    whole of it, as ``emovox predict --timeline`` shows it."""
+def _silent_timeline(pred, rows: list[dict], duration: float, model) -> list[dict]:
+    """The timeline of a recording without speech: its segments' rows (each without speech), or one row
+    over the whole of it where the voice detector found nothing."""
     from ..live.vad import Segment
 
-    rows = segments or [Segment(0.0, duration, speech=False, reason=pred.reason)]
-    return [_segment(s, model, emotions) for s in rows]
+    return rows or [_segment(Segment(0.0, duration, speech=False, reason=pred.reason), model, None)]
 
 
 def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
@@ -197,8 +196,12 @@ def analyse(
     out.update(duration=round(duration, 3), elapsed_ms=round(1000 * (time.perf_counter() - t0), 1))
     if pred.speech:
         out.update(timeline=segments, timeline_error=why)
-    elif pred.ok and duration > timeline_after:  # no speech: a timeline that says so, as asked
-        out.update(timeline=_silent_timeline(pred, [], duration, model, emotions))
+    elif duration > timeline_after:  # no speech: a timeline that says so, as predict --timeline does
+        try:
+            rows = segments or _timeline(model, y, emotions)
+        except (ImportError, EmovoxError) as exc:
+            rows, why = [], f"no timeline: {exc}"
+        out.update(timeline=_silent_timeline(pred, rows, duration, model), timeline_error=why)
     return out
 
 
@@ -232,7 +235,8 @@ def _analyse_long(
         if pred.speech and duration > timeline_after:
             out.update(timeline=[_segment(seg, model, emotions) for seg in segs])
         elif duration > timeline_after:
-            out.update(timeline=_silent_timeline(pred, segs, duration, model, emotions))
+            rows = [_segment(seg, model, emotions) for seg in segs]
+            out.update(timeline=_silent_timeline(pred, rows, duration, model))
     except AudioLimitError as exc:
         raise ApiError(413, "audio_too_long", _message(exc, data)) from None
     except Cancelled:
