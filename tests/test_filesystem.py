@@ -210,8 +210,9 @@ def test_a_newline_in_a_name_is_kept_in_batch_rows_and_output_files(tmp_path):
     assert r.returncode == 0, r.stderr.decode()
     rows = json.loads((tmp_path / "p.json").read_text())
     assert sorted(Path(row["source"]).name for row in rows) == ["new\nline.wav", "new\\nline.wav"]
-    r = _run_cli("predict", str(root), timeout=90)  # the terminal: one line each, escaped
-    assert len(r.stdout.decode().strip().splitlines()) == 2
+    r = _run_cli("predict", str(root), timeout=90)  # the terminal: one line each, escaped, told apart
+    shown = sorted(Path(line.split("\t")[0]).name for line in r.stdout.decode().strip().splitlines())
+    assert shown == ["new\\\\nline.wav", "new\\nline.wav"], shown
     r = _run_cli("predict", str(root), "--timeline", "--json", timeout=90)  # timelines name them so too
     assert r.returncode == 0, r.stderr.decode()
     assert sorted(Path(t["source"]).name for t in json.loads(r.stdout)) == ["new\nline.wav", "new\\nline.wav"]

@@ -140,16 +140,18 @@ def test_a_model_scored_on_copies_of_its_training_files_says_so(emodb_rows, tmp_
     for i, row in enumerate(train_rows.head(5).itertuples()):  # 5 training files, renamed
         shutil.copyfile(row.path, copies / f"clip{i}.flac")
         rows.append({"path": str(copies / f"clip{i}.flac"), "emotion": row.emotion, "speaker": f"x{i % 2}"})
+    shutil.copyfile(copies / "clip0.flac", copies / "again.flac")  # the same bytes twice: two recordings
+    rows.append({**rows[0], "path": str(copies / "again.flac")})
     unseen = emodb_rows[emodb_rows["speaker"].isin(["emodb:09", "emodb:10"])]
     for row in unseen.head(8).itertuples():
         rows.append({"path": row.path, "emotion": row.emotion, "speaker": f"new{row.speaker[-2:]}"})
     mixed, fresh = tmp_path / "mixed.csv", tmp_path / "fresh.csv"
     pd.DataFrame(rows).to_csv(mixed, index=False)
-    pd.DataFrame(rows[5:]).to_csv(fresh, index=False)
+    pd.DataFrame(rows[6:]).to_csv(fresh, index=False)
     capsys.readouterr()
     assert main(["evaluate", str(mixed), "--trained", str(model)]) == 0
     out = capsys.readouterr().out
-    assert "NOT speaker-independent" in out and "5 test recording(s) are files it was trained on" in out
+    assert "NOT speaker-independent" in out and "6 test recording(s) are files it was trained on" in out
     assert main(["evaluate", str(fresh), "--trained", str(model)]) == 0
     out = capsys.readouterr().out
     assert "held-out" in out and "files it was trained on" not in out

@@ -526,11 +526,11 @@ def evaluate_model(
     training = model.metadata.get("training", {})
     trained_speakers = training.get("speakers")
     shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
-    trained_files = model.training_files()
-    if len(trained_files):  # its own training recordings, under whatever names and speakers they have here
-        from .training import content_fingerprints
+    trained_files = set(model.training_files().tolist())
+    if trained_files:  # its own training recordings, under whatever names and speakers they have here
+        from .training import content_fingerprint
 
-        seen = int(np.isin(content_fingerprints(manifest["path"]), trained_files).sum())
+        seen = sum(content_fingerprint(p) in trained_files for p in manifest["path"])
     else:
         seen = 0
     held_out = trained_speakers is not None and not shared and not seen

@@ -529,7 +529,7 @@ class EmotionModel:
         without speech (:meth:`speech_parts`)."""
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
-        if y.size >= 2 * UTTERANCE_PAUSE_SECONDS * self.sample_rate:
+        if y.size > UTTERANCE_PAUSE_SECONDS * self.sample_rate:
             from .live.vad import segment
 
             if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:

@@ -28,9 +28,13 @@ __all__ = ["display_path", "is_utf8", "not_a_file", "output_problem", "stored_pa
 log = logging.getLogger("emovox")
 
 
-#: Control characters (C0, DEL, C1) as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``: a name holding them must not
-#: break a line of output, shift its columns or reach the terminal as an escape sequence.
-_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160)]}
+#: Control characters (C0, DEL, C1, and the Unicode line and paragraph separators) as ``\\n``, ``\\t``,
+#: ``\\r``, ``\\xNN`` or ``\\uNNNN``: a name holding them must not break a line of output, shift its columns
+#: or reach the terminal as an escape sequence. Where a backslash is no path separator it is doubled, so
+#: that a name with a newline and one with a backslash and an ``n`` are not shown alike.
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160), 0x2028, 0x2029]}
+if os.sep != "\\":
+    _CONTROL[ord("\\")] = "\\\\"
 
 
 def is_utf8(path: str | os.PathLike) -> bool:
@@ -61,14 +65,12 @@ def display_path(path: str | os.PathLike) -> str:
     'a\\\\nb\\\\x1b[2J.wav'
     """
     text = os.fspath(path)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "backslashreplace")
-    else:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = os.fsencode(text).decode("utf-8", "backslashreplace")
-    return text.translate(_CONTROL)
+    text = (os.fsdecode(text) if isinstance(text, bytes) else text).translate(_CONTROL)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes (held as surrogates) as \xNN, after the escaping above
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 def stored_path(path: str | os.PathLike) -> str:

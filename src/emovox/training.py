@@ -436,15 +436,18 @@ def content_fingerprints(paths) -> np.ndarray:
     >>> fp.dtype, fp.shape
     (dtype('uint64'), (1,))
     """
+    prints = {p for p in map(content_fingerprint, paths) if p is not None}
+    return np.array(sorted(prints), dtype=np.uint64)
+
+
+def content_fingerprint(path) -> int | None:
+    """One file's :func:`content_fingerprints` entry (None when it cannot be read)."""
     from .extraction import file_hash
 
-    prints = set()
-    for path in paths:
-        try:
-            prints.add(int(file_hash(path, digest_size=8), 16))
-        except OSError:
-            continue
-    return np.array(sorted(prints), dtype=np.uint64)
+    try:
+        return int(file_hash(path, digest_size=8), 16)
+    except OSError:
+        return None
 
 
 def with_fingerprints(graphs: dict, meta: dict, manifest: pd.DataFrame | None) -> None:

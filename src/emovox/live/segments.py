@@ -17,11 +17,11 @@ from .vad import Segment, Segmenter, VADOptions
 
 def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
     """A segment that holds its samples, cut to its utterances
-    (:meth:`emovox.inference.EmotionModel.speech_parts`; models with a speech head): the voice detector joins a tone, noise or music to the speech beside it, and
-    the emotion (or the speech check) would be decided over both. A loud edge without speech is cut off; a
-    loud stretch without speech between two utterances becomes a segment of its own, without speech. Each
-    piece comes with the speech check of its samples (None for those and when the model checks nothing),
-    for the classifier not to run it again."""
+    (:meth:`emovox.inference.EmotionModel.speech_parts`; models with a speech head): the voice detector joins
+    a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be decided
+    over both. A loud stretch without speech at an edge or between two utterances becomes a segment of its
+    own, without speech. Each piece comes with the speech check of its samples (None for those without
+    speech, and when the model checks nothing), for the classifier not to run it again."""
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return [(seg, None)]
     y, t0, sr = seg.samples, seg.start, int(model.sample_rate)
@@ -29,19 +29,20 @@ def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
     parts = model.speech_parts(y, check)
     if parts == [(0, y.size)]:
         return [(seg, check)]
-    pieces: list[tuple[Segment, Any]] = []
+
+    def without_speech(lo: int, hi: int) -> tuple[Segment, None]:
+        gap = model.speech(y[lo:hi])
+        why = "no voice beside the speech" if gap.speech else gap.reason
+        return Segment(t0 + lo / sr, t0 + hi / sr, part=seg.part, speech=False, reason=why), None
+
+    pieces = [without_speech(0, parts[0][0])] if parts[0][0] else []
     for k, (lo, hi) in enumerate(parts):
         if k:  # the stretch between two utterances
-            gap = model.speech(y[parts[k - 1][1] : lo])
-            why = "no voice between two utterances" if gap.speech else gap.reason
-            pieces.append(
-                (
-                    Segment(t0 + parts[k - 1][1] / sr, t0 + lo / sr, part=seg.part, speech=False, reason=why),
-                    None,
-                )
-            )
+            pieces.append(without_speech(parts[k - 1][1], lo))
         piece = Segment(t0 + lo / sr, t0 + hi / sr, samples=y[lo:hi], part=seg.part)
         pieces.append((piece, check if (lo, hi) == (0, y.size) else model.speech(piece.samples)))
+    if parts[-1][1] < y.size:
+        pieces.append(without_speech(parts[-1][1], y.size))
     return pieces
 
 

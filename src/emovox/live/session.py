@@ -27,7 +27,7 @@ from ..errors import EmovoxError
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
-from .segments import classified_segments, segments_proba
+from .segments import classified_segments, segment_gain, segments_proba
 from .sources import open_source
 from .timeline import resolve_model
 from .vad import VADOptions
@@ -113,7 +113,8 @@ def react(
     model's speech check only) gives ``(None, None, {}, 0)``.
     """
     # cut and classified as a timeline's (a tone between two sentences is no part of the reaction)
-    p, seconds = segments_proba(model, classified_segments(iter([y]), model, options=options))
+    gain = segment_gain(iter([y]))  # a quiet reaction is brought up, as a recording's segments are
+    p, seconds = segments_proba(model, classified_segments(iter([y]), model, options=options, gain=gain))
     if p is None:  # silence, or only sounds that are not a voice
         return None, None, {}, 0.0
     i = int(np.argmax(p))

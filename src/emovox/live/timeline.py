@@ -100,14 +100,28 @@ def iter_timeline(
     ------
     Segment
         With ``start``, ``end``, ``emotion``, ``confidence`` and ``probabilities``.
+
+    Notes
+    -----
+    A quiet recording given whole (a path or an array) is brought up before it is cut, as
+    :func:`file_timelines` and the whole recording's emotion bring it up (:func:`segment_gain`); a stream
+    (a microphone, chunks) is cut as it comes.
     """
+    model = resolve_model(model)
+    if isinstance(source, np.ndarray):
+        gain = segment_gain(iter([source]))
+    elif isinstance(source, str | os.PathLike):
+        gain = segment_gain(stream_audio(source, model.sample_rate))
+    else:
+        gain = 1.0
     return classified_segments(
         source,
-        resolve_model(model),
+        model,
         options=options,
         keep_samples=keep_samples,
         on_chunk=on_chunk,
         keep_embeddings=keep_embeddings,
+        gain=gain,
         **vad_opts,
     )
 
