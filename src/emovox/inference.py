@@ -274,7 +274,7 @@ class EmotionModel:
 
     def training_files(self) -> np.ndarray:
         """Fingerprints of the recordings the model was trained on
-        (:func:`emovox.training.content_fingerprints`; empty for models saved without them)."""
+        (:func:`emovox.extraction.content_fingerprints`; empty for models saved without them)."""
         name = (self.metadata.get("training") or {}).get("fingerprints")
         if not name:
             return np.zeros(0, np.uint64)

@@ -423,36 +423,10 @@ CLASS_MEANS = "class_means.npy"
 FINGERPRINTS = "training_files.npy"
 
 
-def content_fingerprints(paths) -> np.ndarray:
-    """Sorted unique uint64 fingerprints of the files' bytes (the first 8 bytes of their blake2b; the same
-    file under another name or speaker gives the same one). Files that cannot be read are left out.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
-    ...     _ = f.write(b"abc")
-    >>> fp = content_fingerprints([f.name, f.name, "/no/such/file"]); os.unlink(f.name)
-    >>> fp.dtype, fp.shape
-    (dtype('uint64'), (1,))
-    """
-    prints = {p for p in map(content_fingerprint, paths) if p is not None}
-    return np.array(sorted(prints), dtype=np.uint64)
-
-
-def content_fingerprint(path) -> int | None:
-    """One file's :func:`content_fingerprints` entry (None when it cannot be read)."""
-    from .extraction import file_hash
-
-    try:
-        return int(file_hash(path, digest_size=8), 16)
-    except OSError:
-        return None
-
-
 def with_fingerprints(graphs: dict, meta: dict, manifest: pd.DataFrame | None) -> None:
     """Add the training recordings' fingerprints (:data:`FINGERPRINTS`) to a model directory's files and
     name them in its ``training`` metadata."""
+    from .extraction import content_fingerprints
     from .models.store import npy_bytes
 
     if manifest is None or "path" not in manifest:
