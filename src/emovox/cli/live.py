@@ -252,14 +252,17 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
             err(res.error)
             continue
         if not res.segments:
-            print(f"{display_path(res.source)}: no speech found; the timeline is empty", file=sys.stderr)
+            print(
+                f"{display_path(shown(str(res.path)))}: no speech found; the timeline is empty",
+                file=sys.stderr,
+            )
         if args.plot:  # the picture draws every emotion's curve, whatever --top-k
             plot = _plot(
                 res.segments,
                 args.plot,
                 labels,
                 audio_info(res.path)["duration"],
-                display_path(Path(res.source).name),
+                display_path(Path(shown(str(res.path))).name),
             )
             if not quiet:
                 print(f"saved {plot}", file=sys.stderr)
