@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import EmovoxError, ModelError
 from ..inputs import expand_inputs
-from ..paths import output_problem, stored_path
+from ..paths import display_path, output_problem, stored_path
 from .engines import check_scheduler, dask_client, run_dask, run_local
 from .store import (
     DEFAULT_BATCH_SIZE,
@@ -234,7 +234,7 @@ def _locked_job(
                 s.n_computed += row["n"]
                 s.n_ok += row["n_ok"]
                 s.n_failed += len(row["failures"])
-                s.failures.extend(row["failures"])
+                s.failures.extend((display_path(p), e) for p, e in row["failures"])  # as workers name them
         raise
     except BaseException:
         s.status = "failed"
