@@ -427,6 +427,32 @@ def test_predict_timeline_cli_silence(model, tmp_path, capsys):
     assert json.loads((tmp_path / "q.json").read_text()) == []
 
 
+def test_a_quiet_recording_gives_one_timeline_by_every_path(model, speech_file, tmp_path, capsys):
+    """40 dB down: the API's and emovox.live.timeline's rows lost a sentence's start and split another, and
+    listen --input heard one sentence as fearful, where predict --timeline (which brings a quiet recording
+    up before cutting it) had the right rows."""
+    from emovox.server import analysis
+
+    path, _ = speech_file
+    y, sr = sf.read(path, dtype="float32")
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, 0.01 * y, sr)
+
+    def rows(segs):
+        return [(round(s["start"], 2), round(s["end"], 2), s["emotion"]) for s in segs]
+
+    out = tmp_path / "t.json"
+    assert main(["predict", str(quiet), "--timeline", "--model", str(model.path), "--json"]) == 0
+    (cli,) = json.loads(capsys.readouterr().out)
+    want = rows(cli["segments"])
+    assert len([r for r in want if r[2]]) >= 2
+    assert rows(s.to_dict() for s in timeline(str(quiet), model)) == want
+    assert rows(s.to_dict() for s in timeline(sf.read(quiet, dtype="float32")[0], model)) == want
+    assert rows(analysis.analyse(model, quiet.read_bytes(), "q.wav", timeline_after=0.0)["timeline"]) == want
+    assert main(["listen", "--input", str(quiet), "--fast", "--model", str(model.path), "-o", str(out)]) == 0
+    assert rows(json.loads(out.read_text())) == want
+
+
 # ---------------------------------------------------------------------------------------- listen --once
 def test_listen_once_and_save_from_a_file(model, speech_file, tmp_path, capsys):
     path, _ = speech_file

@@ -74,6 +74,7 @@ def iter_timeline(
     keep_samples: bool = False,
     on_chunk: Callable[[np.ndarray, float], None] | None = None,
     keep_embeddings: bool = False,
+    gain: float | None = None,
     **vad_opts,
 ) -> Iterator[Segment]:
     """Lazily yield classified speech segments of a stream, each as soon as it is finished.
@@ -95,6 +96,9 @@ def iter_timeline(
         (a live view's level meter and clock).
     keep_embeddings : bool
         Keep each segment's embedding, for :func:`adapt_timeline` (memory grows with the recording).
+    gain : float, optional
+        Multiplies the samples before they are cut (default: :func:`segment_gain` of a path or an array, 1
+        for a stream).
 
     Yields
     ------
@@ -105,15 +109,13 @@ def iter_timeline(
     -----
     A quiet recording given whole (a path or an array) is brought up before it is cut, as
     :func:`file_timelines` and the whole recording's emotion bring it up (:func:`segment_gain`); a stream
-    (a microphone, chunks) is cut as it comes.
+    (a microphone, chunks) is cut as it comes, unless ``gain`` says otherwise.
     """
     model = resolve_model(model)
-    if isinstance(source, np.ndarray):
+    if gain is None and isinstance(source, np.ndarray):
         gain = segment_gain(iter([source]))
-    elif isinstance(source, str | os.PathLike):
+    elif gain is None and isinstance(source, str | os.PathLike):
         gain = segment_gain(stream_audio(source, model.sample_rate))
-    else:
-        gain = 1.0
     return classified_segments(
         source,
         model,
@@ -121,7 +123,7 @@ def iter_timeline(
         keep_samples=keep_samples,
         on_chunk=on_chunk,
         keep_embeddings=keep_embeddings,
-        gain=gain,
+        gain=1.0 if gain is None else gain,
         **vad_opts,
     )
 
