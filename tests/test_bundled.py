@@ -202,6 +202,9 @@ def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
     # one utterance, or a pause shorter than UTTERANCE_PAUSE_SECONDS, is one utterance (pooled) as before
     assert not model.by_segments(angry) and not model.by_segments(np.concatenate([angry, neutral]))
     assert not model.by_segments(np.concatenate([angry, np.zeros(8000, np.float32), neutral]))
+    # under 3 s as well: 0.5 s of each around 2 s of silence (a helper's 2.8 s clip was pooled)
+    tiny = np.concatenate([angry[:8000], np.zeros(2 * 16000, np.float32), neutral[:8000]])
+    assert model.by_segments(tiny)
 
 
 def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
@@ -227,11 +230,10 @@ def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
         assert (angry.size + middle.size) / 16000 - 0.6 < gap.end < (angry.size + middle.size) / 16000 + 0.1
         assert model.predict_signal(y).probabilities == pred.probabilities and pred.label == "angry"
         assert np.allclose(model.predict_proba(y, sr=16000)[0], [pred.probabilities[e] for e in model.labels])
-        label, _, _, seconds = react(
-            model, y
-        )  # a reaction is cut as a timeline is: the tone is no part of it
+        # a reaction is cut as a timeline is: the tone is no part of it
+        label, _, _, seconds = react(model, y)
         assert label == "angry" and seconds < (angry.size + neutral.size) / 16000 + 0.5
-    # under 3 s (the pause test's bound) too: 0.9 s of each sentence around 1.3 s of the tone
+    # a short clip too (3.1 s): 0.9 s of each sentence around 1.3 s of the tone
     short = np.concatenate(
         [angry[: int(0.9 * 16000)], tone[: int(1.3 * 16000)], neutral[-int(0.9 * 16000) :]]
     )
