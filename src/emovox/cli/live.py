@@ -104,10 +104,9 @@ def _list_devices() -> int:
 
 # -------------------------------------------------------------------------------------------------- listen
 def cmd_listen(args) -> int:
-    from ..audio import stream_audio
     from ..inference import load_model
     from ..live import LiveView, listen, record, resolve_device, write_timeline
-    from ..live.segments import segment_gain
+    from ..live.timeline import recording_gain
 
     if args.list_devices:
         return _list_devices()
@@ -149,7 +148,7 @@ def cmd_listen(args) -> int:
     view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     # a file stands in for a microphone, but is known whole: a quiet one is brought up as predict brings it up
-    gain = segment_gain(stream_audio(args.input, model.sample_rate)) if args.input else 1.0
+    gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
     segs = listen(src, model, view=view, options=_vad_options(args), gain=gain)
     n_speech = sum(s.speech for s in segs)
     print(

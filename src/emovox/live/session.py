@@ -27,9 +27,9 @@ from ..errors import EmovoxError
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
-from .segments import classified_segments, segment_gain, segments_proba
+from .segments import segments_proba
 from .sources import open_source
-from .timeline import resolve_model
+from .timeline import iter_timeline, resolve_model
 from .vad import VADOptions
 
 __all__ = [
@@ -112,9 +112,9 @@ def react(
     Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech (or segments that fail the
     model's speech check only) gives ``(None, None, {}, 0)``.
     """
-    # cut and classified as a timeline's (a tone between two sentences is no part of the reaction)
-    gain = segment_gain(iter([y]))  # a quiet reaction is brought up, as a recording's segments are
-    p, seconds = segments_proba(model, classified_segments(iter([y]), model, options=options, gain=gain))
+    # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
+    # brought up first)
+    p, seconds = segments_proba(model, iter_timeline(y, model, options=options))
     if p is None:  # silence, or only sounds that are not a voice
         return None, None, {}, 0.0
     i = int(np.argmax(p))

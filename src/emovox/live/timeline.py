@@ -112,10 +112,6 @@ def iter_timeline(
     (a microphone, chunks) is cut as it comes, unless ``gain`` says otherwise.
     """
     model = resolve_model(model)
-    if gain is None and isinstance(source, np.ndarray):
-        gain = segment_gain(iter([source]))
-    elif gain is None and isinstance(source, str | os.PathLike):
-        gain = segment_gain(stream_audio(source, model.sample_rate))
     return classified_segments(
         source,
         model,
@@ -123,9 +119,19 @@ def iter_timeline(
         keep_samples=keep_samples,
         on_chunk=on_chunk,
         keep_embeddings=keep_embeddings,
-        gain=1.0 if gain is None else gain,
+        gain=recording_gain(source, model.sample_rate) if gain is None else gain,
         **vad_opts,
     )
+
+
+def recording_gain(source, sample_rate: int) -> float:
+    """:func:`segment_gain` of a recording known whole before it is cut: a path (read once ahead for its
+    peak) or an array; 1 for a stream (a microphone, chunks), whose level cannot be known ahead."""
+    if isinstance(source, np.ndarray):
+        return segment_gain(iter([source]))
+    if isinstance(source, str | os.PathLike):
+        return segment_gain(stream_audio(source, sample_rate))
+    return 1.0
 
 
 def timeline(source, model=None, **kwargs) -> list[Segment]:
@@ -240,7 +246,6 @@ def file_timelines(
         With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
     """
     from ..paths import display_path, stored_path
-    from .sources import FileSource
 
     model = resolve_model(model)
     channel = same_channel and not same_speaker
@@ -254,13 +259,8 @@ def file_timelines(
         try:
             if on_file is not None:
                 on_file(shown)
-            source = FileSource(path, model.sample_rate)
-            # a quiet file is brought up before it is cut, as the whole recording's emotion is (a pass to
-            # find its peak)
-            gain = segment_gain(stream_audio(path, model.sample_rate))
-            segments = classified_segments(
-                source, model, options=options, keep_embeddings=together, gain=gain
-            )
+            # a quiet file is brought up before it is cut, as the whole recording's emotion is
+            segments = iter_timeline(path, model, options=options, keep_embeddings=together)
             for seg in segments:
                 segs.append(seg)
                 if on_segment is not None and not together:
