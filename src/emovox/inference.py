@@ -392,16 +392,22 @@ class EmotionModel:
         (:func:`emovox.speech.speech_gaps`: a tone or noise the voice detector joined to the sentences on both
         sides) and the speech head is sure it holds no voice. ``[(0, len(y))]`` without a speech head."""
         lo, hi = self.speech_span(y, check)
+        parts = []
+        for a, b in self._voiceless_gaps(y, check):  # between utterances: inside the span's edges
+            parts.append((lo, a))
+            lo = b
+        return [*parts, (lo, hi)]
+
+    def _voiceless_gaps(self, y: np.ndarray, check: SpeechCheck | None) -> Iterator[tuple[int, int]]:
+        """Lazily, the stretches between utterances that :meth:`speech_parts` cuts out (none without a speech
+        head)."""
         if self.speech_head is None or not self.check_speech:
-            return [(lo, hi)]
+            return
         from .speech import speech_gaps
 
-        parts = []
         for a, b in speech_gaps(y, self.sample_rate, check):
-            if lo < a and b < hi and self._voiceless(y[a:b]):
-                parts.append((lo, a))
-                lo = b
-        return [*parts, (lo, hi)]
+            if self._voiceless(y[a:b]):
+                yield a, b
 
     def _voiceless(self, part: np.ndarray) -> bool:
         """The speech head is sure there is no voice in ``part``."""
@@ -534,7 +540,8 @@ class EmotionModel:
 
             if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
                 return True
-        return check is not None and len(check.speech_spans) > 1 and len(self.speech_parts(y, check)) > 1
+        # (the gaps alone: the span's edges, which speech_parts also cuts, decide nothing here)
+        return check is not None and next(self._voiceless_gaps(y, check), None) is not None
 
     def _whole_check(self, y: np.ndarray) -> SpeechCheck | None:
         """:meth:`speech` of a signal short enough to be judged whole (None when the model checks nothing)."""
