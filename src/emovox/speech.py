@@ -68,8 +68,9 @@ PEAK_WINDOW = 10  # frames (100 ms) over which the peak must stand still
 PEAK_MIN_WINDOWS = 30  # 0.3 s of such windows before their share decides
 BLOCK_FRAMES = 3000  # frames per analysis block (30 s) for long signals
 _FMIN, _FMAX = 70.0, 450.0
-# how the two final verdicts' reasons begin (SpeechCheck.final reads them)
+# how the verdicts' reasons begin (SpeechCheck.final and .sure read them)
 SILENCE, UNVOICED = "silence", "no voiced sound"
+STEADY, PURE_TONE = "no voiced speech: steady pitch", "no voiced speech: pure tone"
 
 
 @dataclass
@@ -137,6 +138,14 @@ class SpeechCheck:
         verdicts (steady pitch, pure tone, too little speech-like voicing) miss speech under music and some
         short or harsh voices; a model with a speech head (:mod:`emovox.speech_head`) weighs them."""
         return not self.speech and self.reason.startswith((SILENCE, UNVOICED))
+
+    @property
+    def sure(self) -> bool:
+        """No speech, by a verdict other than "too little speech-like voicing": silence, sound without
+        voicing, a steady pitch or a pure tone. A loud stretch beside speech judged so can be cut off without
+        a speech head; quiet, breathy or creaky speech (the end of many sad sentences) has some voicing, too
+        little to count, so its verdict is the one left out."""
+        return not self.speech and self.reason.startswith((SILENCE, UNVOICED, STEADY, PURE_TONE))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float)."""
@@ -487,9 +496,9 @@ def detect_speech(
         result.speech_start, result.speech_end = result.speech_spans[0][0], result.speech_spans[-1][1]
 
     if steady > max_steady_fraction or result.peak_steady_fraction > max_peak_steady_fraction:
-        result.reason = "no voiced speech: steady pitch (tone / hum / music)"
+        result.reason = f"{STEADY} (tone / hum / music)"
     elif result.tonality > max_tonality:
-        result.reason = "no voiced speech: pure tone / sweep"
+        result.reason = f"{PURE_TONE} / sweep"
     elif result.voiced_seconds < (need := min(min_voiced_seconds, min_voiced_fraction * result.duration)):
         result.reason = (
             f"no voiced speech: {result.voiced_seconds:.2f} s of speech-like voicing (< {need:.2g} s)"

@@ -17,7 +17,7 @@ from .vad import Segment, Segmenter, VADOptions
 
 def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
     """A segment that holds its samples, cut to its utterances
-    (:meth:`emovox.inference.EmotionModel.speech_parts`; models with a speech head): the voice detector joins
+    (:meth:`emovox.inference.EmotionModel.speech_parts`): the voice detector joins
     a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be decided
     over both. A loud stretch without speech at an edge or between two utterances becomes a segment of its
     own, without speech. Each piece comes with the speech check of its samples (None for those without
@@ -48,7 +48,7 @@ def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
 
 def trim_to_speech(model, seg: Segment):
     """Cut a loud edge without speech from a segment that holds its samples
-    (:meth:`emovox.inference.EmotionModel.speech_span`; models with a speech head). Returns the speech check
+    (:meth:`emovox.inference.EmotionModel.speech_span`). Returns the speech check
     of what is left (None when the model checks nothing), for the classifier not to run it again."""
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return None
