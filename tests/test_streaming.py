@@ -65,6 +65,37 @@ def test_predict_twenty_minutes_in_bounded_memory(tmp_path):
     assert peak - baseline < 100, (baseline, peak)
 
 
+FEATURES_PEAK = """
+import sys
+from emovox.extraction import process_file
+from emovox.features import FeatureExtractor
+process_file(FeatureExtractor("emovox"), sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_features_of_a_long_m4a_stream(tmp_path):
+    """An m4a declares no length, so ``process_file`` (training, ``emovox features``) decoded it whole: 10
+    minutes took 784 MB, against 168 MB streamed. A short one is still decoded whole."""
+    from emovox.extraction import process_file
+    from emovox.features import FeatureExtractor
+
+    def m4a(name: str, seconds: int) -> Path:
+        path = tmp_path / name
+        noise = f"anoisesrc=d={seconds}:c=pink:a=0.05:r=16000"
+        subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", noise, "-b:a", "32k", str(path)], check=True
+        )
+        return path
+
+    baseline = peak_mb(sys.executable, "-c", FEATURES_PEAK, str(m4a("short.m4a", 100)))
+    peak = peak_mb(sys.executable, "-c", FEATURES_PEAK, str(m4a("long.m4a", 600)))
+    assert peak - baseline < 100, (baseline, peak)
+    ex = FeatureExtractor("emovox")
+    short = m4a("clip.m4a", 3)
+    np.testing.assert_array_equal(process_file(ex, short), ex.process_signal(load_audio(short, SR)))
+
+
 def _chunks(path):
     return lambda: stream_audio(path, SR, chunk_seconds=7.0)
 

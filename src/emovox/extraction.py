@@ -127,12 +127,27 @@ def _one_line(text: str) -> str:
 
 def process_file(extractor: Any, path: PathLike) -> np.ndarray:
     """:meth:`emovox.extractors.Extractor.process_file` for extractors that need nothing file-specific: a long file through
-    :meth:`~emovox.extractors.Extractor.process_stream` (bounded memory), a short one decoded whole."""
-    from .audio import DEFAULT_MIN_DURATION, STREAM_AFTER_SECONDS, audio_duration, load_audio, stream_audio
+    :meth:`~emovox.extractors.Extractor.process_stream` (bounded memory), a short one decoded whole (one
+    whose header declares no length, such as an m4a, is read up to that length first)."""
+    from .audio import (
+        DEFAULT_MIN_DURATION,
+        STREAM_AFTER_SECONDS,
+        audio_duration,
+        load_audio,
+        stream_audio,
+        whole_if_short,
+    )
 
     sr = extractor.sample_rate
-    if (audio_duration(path) or 0.0) > STREAM_AFTER_SECONDS:
-        return extractor.process_stream(lambda: stream_audio(path, sr, min_duration=DEFAULT_MIN_DURATION))
+
+    def chunks():
+        return stream_audio(path, sr, min_duration=DEFAULT_MIN_DURATION)
+
+    duration = audio_duration(path)
+    if duration is None and (y := whole_if_short(chunks, int(STREAM_AFTER_SECONDS * sr))) is not None:
+        return extractor.process_signal(y)
+    if duration is None or duration > STREAM_AFTER_SECONDS:
+        return extractor.process_stream(chunks)
     return extractor.process_signal(load_audio(path, sr))
 
 

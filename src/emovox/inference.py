@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -791,7 +790,7 @@ class EmotionModel:
         """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
         (:meth:`timeline_prediction`); one up to :data:`SEGMENTS_AFTER_SECONDS` long is read whole and
         predicted as :meth:`predict_signal` does. Errors raise :class:`EmovoxError`."""
-        from .audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio
+        from .audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio, whole_if_short
 
         name = name or _source_name(source)
         duration = audio_duration(source)
@@ -809,15 +808,9 @@ class EmotionModel:
             )
 
         if duration is None:  # a format that declares no length (m4a through ffmpeg): short is as short does
-            head, n = [], 0
-            with closing(chunks()) as stream:
-                for chunk in stream:
-                    head.append(chunk)
-                    n += len(chunk)
-                    if n > SEGMENTS_AFTER_SECONDS * self.sample_rate:
-                        break
-                else:
-                    return self._predict(np.concatenate(head), name, emotions)
+            y = whole_if_short(chunks, int(SEGMENTS_AFTER_SECONDS * self.sample_rate))
+            if y is not None:
+                return self._predict(y, name, emotions)
         return self.timeline_prediction(chunks, name, emotions)[0]
 
     def predict_files(

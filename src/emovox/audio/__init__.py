@@ -37,7 +37,7 @@ from .decode import (
 from .ffmpeg import FFMPEG_BYTES_PER_S, FFMPEG_TIMEOUT_MAX, FFMPEG_TIMEOUT_MIN, ffmpeg_timeout
 from .files import AUDIO_EXTENSIONS, find_audio
 from .signal import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_rate, float_mono, resample, signal_at
-from .stream import STREAM_AFTER_SECONDS, context_windows, stream_audio
+from .stream import STREAM_AFTER_SECONDS, context_windows, stream_audio, whole_if_short
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -67,4 +67,5 @@ __all__ = [
     "resample",
     "signal_at",
     "stream_audio",
+    "whole_if_short",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -124,6 +124,32 @@ def stream_audio(
         raise AudioError(f"{name}: zero samples (no audio after the header)")
     if total < min_duration * sr:
         raise AudioError(f"{name}: too short ({total / sr:.3f} s < minimum {min_duration:g} s)")
+
+
+def whole_if_short(chunks: Callable[[], Iterator[np.ndarray]], max_samples: int) -> np.ndarray | None:
+    """The whole of a stream (``chunks()``, as :func:`stream_audio` yields it) when it ends within
+    ``max_samples``; None, having read no further, when it is longer. For sources whose header declares no
+    length (m4a and other formats only ffmpeg reads), so that a short one is handled as a short file is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> whole_if_short(lambda: iter([np.ones(3), np.ones(2)]), 10)
+    array([1., 1., 1., 1., 1.])
+    >>> whole_if_short(lambda: iter([np.ones(8), np.ones(8)]), 10) is None
+    True
+    """
+    head, n = [], 0
+    stream = chunks()
+    try:
+        for chunk in stream:
+            head.append(chunk)
+            n += len(chunk)
+            if n > max_samples:
+                return None
+    finally:
+        getattr(stream, "close", lambda: None)()  # a generator's decoder (ffmpeg) stops here
+    return np.concatenate(head) if head else np.zeros(0, np.float32)
 
 
 def _integer_scale(source: os.PathLike | bytes, name: str, max_seconds: float | None) -> float:
