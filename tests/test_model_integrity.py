@@ -17,7 +17,7 @@ import soundfile as sf
 
 from emovox.errors import ModelError
 from emovox.inference import BUNDLED_DIR, load_model
-from emovox.models.store import SEAL_KEY, metadata_digest, read_model_dir, reseal
+from emovox.models.store import SEAL_KEY, metadata_digest, read_model_dir, reseal, sha256
 
 from .synthetic_features import synthetic_table
 
@@ -203,6 +203,35 @@ def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
     np.testing.assert_array_equal(
         load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
     )
+
+
+def test_a_graph_with_weights_in_another_file_is_refused(copy, tmp_path, monkeypatch):
+    """ONNX lets a graph keep its weights in another file, which onnxruntime read without the seal ever
+    covering it: a reviewer's head with its weights in ``weights.bin`` loaded, and editing that file
+    flipped its answers. Such a graph is refused, wherever the file would be looked for (loaded from its
+    bytes, onnxruntime looks in the working directory)."""
+    import onnx
+
+    from emovox.encoders.runtime import external_data
+
+    graph = onnx.load(str(copy / "model.onnx"))
+    assert not external_data((copy / "model.onnx").read_bytes())
+    graph.graph.initializer.append(onnx.numpy_helper.from_array(np.ones(64, np.float32), "unused"))
+    onnx.save_model(
+        graph,
+        str(tmp_path / "model.onnx"),
+        save_as_external_data=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
+    shutil.copyfile(tmp_path / "model.onnx", copy / "model.onnx")
+    shutil.copyfile(tmp_path / "weights.bin", copy / "weights.bin")
+    assert external_data((copy / "model.onnx").read_bytes())
+    meta = _meta(copy)
+    meta["files"]["model.onnx"] = sha256(copy / "model.onnx")
+    _seal(copy, meta)  # the graph file is listed and sealed: only the weights file is not
+    monkeypatch.chdir(copy)
+    _refused(copy, "model.onnx", "external data")
 
 
 def test_ensemble_member_edit_refused(model_dir, tmp_path):

@@ -35,10 +35,97 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def _varint(buf: memoryview, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def _fields(buf: memoryview, lo: int, hi: int):
+    """``(field number, wire type, value)`` of one protobuf message: a varint's value, a length-delimited
+    field's ``(start, end)``; fixed-width fields are skipped."""
+    i = lo
+    while i < hi:
+        key, i = _varint(buf, i)
+        kind = key & 7
+        if kind == 0:
+            value, i = _varint(buf, i)
+            yield key >> 3, kind, value
+        elif kind == 2:
+            n, i = _varint(buf, i)
+            yield key >> 3, kind, (i, i + n)
+            i += n
+        elif kind in (1, 5):
+            step = (8 if kind == 1 else 4) + 1
+            i += step - 1
+            if key < 0x80:  # an unpacked repeated number (an SVM's attribute floats): the run at once
+                keys = np.frombuffer(buf[i:hi], np.uint8)[::step]
+                ends = np.flatnonzero(keys != key)
+                i += int(ends[0] if ends.size else keys.size) * step
+        else:
+            raise ValueError(f"protobuf wire type {kind} at byte {i}")
+
+
+# Where ONNX messages hold tensors and graphs (onnx.proto field numbers): message -> {field: message}
+_ONNX_FIELDS = {
+    "model": {7: "graph", 20: "training", 25: "function"},
+    "training": {1: "graph", 2: "graph"},
+    "function": {7: "node"},
+    "graph": {1: "node", 5: "tensor", 15: "sparse"},
+    "node": {5: "attribute"},
+    "attribute": {5: "tensor", 6: "graph", 10: "tensor", 11: "graph", 22: "sparse", 23: "sparse"},
+    "sparse": {1: "tensor", 2: "tensor"},
+}
+
+
+def external_data(model: bytes) -> bool:
+    """Whether an ONNX model keeps any tensor's data in another file (``external_data``, or
+    ``data_location`` EXTERNAL): onnxruntime would read that file, which no seal covers. A walk of the
+    protobuf wire format (``import onnx`` alone takes most of a second).
+
+    Examples
+    --------
+    >>> external_data(b"")  # an empty model holds no tensor at all
+    False
+    """
+    buf = memoryview(model)
+    todo = [("model", 0, len(buf))]
+    while todo:
+        kind, lo, hi = todo.pop()
+        for field, wire, value in _fields(buf, lo, hi):
+            if kind == "tensor":
+                if field == 13 or (field == 14 and wire == 0 and value == 1):
+                    return True
+            elif wire == 2 and (inner := _ONNX_FIELDS[kind].get(field)):
+                todo.append((inner, *value))
+    return False
+
+
 def cpu_session(path: str | os.PathLike, threads: int | None = None):
     """An ONNX Runtime CPU session with emovox's threading (:func:`default_threads`), every graph
-    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded."""
+    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded. The graph is loaded
+    from its bytes, and refused when it keeps tensors in another file (:func:`external_data`): a model
+    directory's seal covers the files its metadata lists, and onnxruntime would read that one unchecked."""
     import onnxruntime as ort
+
+    try:
+        model = Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
+    try:
+        outside = external_data(model)
+    except (ValueError, IndexError):
+        outside = False  # not protobuf: onnxruntime says what is wrong with it
+    if outside:
+        raise ModelError(
+            f"{path}: keeps weights in another file (ONNX external data), which emovox does not load: "
+            "save the graph with its weights inside"
+        )
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads or default_threads()
@@ -50,7 +137,7 @@ def cpu_session(path: str | os.PathLike, threads: int | None = None):
     # (a 30 s window), about 50 MB more at the peak than allocating as the graph goes, at the same speed.
     opts.enable_mem_pattern = False
     try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ModelError(f"{path}: onnxruntime cannot load it ({first})") from None

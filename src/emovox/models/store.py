@@ -18,7 +18,9 @@ whose metadata is malformed (labels, format version, calibration, ensemble membe
 it does not list with a hash in ``files``, or whose listed file is missing or modified. So every file the
 loader opens (head, encoder, class means, speech head, ensemble members' ``metadata.json``, which hold their own hashes)
 is checked before onnxruntime or numpy sees it. Files in the directory that the metadata does not name
-are never opened, and so are ignored. ONNX is a data format: loading it executes no Python code.
+are never opened, and so are ignored; a graph that keeps its weights in another file (ONNX external data) is
+refused (:func:`emovox.encoders.runtime.cpu_session`). ONNX is a data format: loading it executes no Python
+code.
 
 This guards against accidental and naive edits, not against someone who recomputes the hashes: keep
 models you did not make in a place only you can write.
