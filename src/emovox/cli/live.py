@@ -206,13 +206,10 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     (``shown``: how a source is printed, :func:`emovox.cli.common.stdin_inputs`)."""
     from ..audio import audio_info
     from ..inference import load_model
-    from ..live import file_timelines, timeline_inputs
+    from ..live import file_timelines, plot_timeline, timeline_inputs
     from ..live.timeline import table_header, table_row
     from ..paths import display_path
 
-    if not args.timeline:
-        err("--plot draws a timeline: add --timeline")
-        return 2
     paths, results = timeline_inputs(args.paths)  # results: entries that are not files, failed already
     for failed in results:
         err(failed.error)
@@ -260,12 +257,10 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
                 file=sys.stderr,
             )
         if args.plot:  # the picture draws every emotion's curve, whatever --top-k
-            plot = _plot(
-                res.segments,
-                args.plot,
-                labels,
-                audio_info(res.path)["duration"],
-                display_path(Path(shown(str(res.path))).name),
+            title = display_path(Path(shown(str(res.path))).name)
+            duration = audio_info(res.path)["duration"]
+            plot = plot_timeline(
+                res.segments, args.plot, duration=duration, title=f"{title}: emotion over time"
             )
             if not quiet:
                 print(f"saved {plot}", file=sys.stderr)
@@ -282,12 +277,6 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(results)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
-
-
-def _plot(segs, path, labels, duration, title):
-    from ..live import plot_timeline
-
-    return plot_timeline(segs, path, labels, duration, title=f"{title}: emotion over time")
 
 
 def _write_all(results, output, labels, top_k: int | None = None) -> None:
