@@ -21,7 +21,9 @@ which emotions occur would do with ``--emotions``.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -305,6 +307,51 @@ def refuse_duplicates(manifest: pd.DataFrame) -> None:
         )
 
 
+PROTOCOLS = ("kfold", "loso", "speakers", "emobox", "loco", "cross", "random")
+PROTOCOL_CHOICES = "kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C, random[:F]"
+
+
+def protocol_problem(
+    spec: str, names: tuple[str, ...] = PROTOCOLS, choices: str = PROTOCOL_CHOICES
+) -> str | None:
+    """Why ``spec`` cannot name a protocol (what was expected, in one line), or None. Only the spelling:
+    whether the data fit it (enough speakers, corpora) is known once they are read. ``names`` and
+    ``choices``: the protocols accepted and how to list them (the CLI adds ``none`` where it trains).
+
+    Examples
+    --------
+    >>> protocol_problem("kfold:1")
+    'K must be a whole number of folds >= 2 (e.g. kfold:5); expected kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C, random[:F]'
+    >>> protocol_problem("loso") is None
+    True
+    """
+    name, sep, arg = str(spec).partition(":")
+    name, arg = name.strip().lower(), arg.strip()
+    if name not in names:
+        close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"unknown protocol{hint}; expected {choices}"
+    if name == "kfold" and sep:
+        if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
+            return f"K must be a whole number of folds >= 2 (e.g. kfold:5); expected {choices}"
+    elif name == "random" and sep:
+        try:
+            frac = float(arg)
+        except ValueError:
+            frac = -1.0
+        if not 0.0 < frac < 1.0:
+            return "F must be the test fraction, between 0 and 1 (e.g. random:0.25)"
+    elif name == "speakers" and not any(s.strip() for s in arg.split(",")):
+        return "name the test speakers, e.g. speakers:03,07 or speakers:ravdess:03"
+    elif name == "cross":
+        src, _, dst = arg.partition("->")
+        if not src.strip(" ,") or not dst.strip(" ,"):
+            return "expected cross:TRAIN1,TRAIN2->TEST, e.g. cross:ravdess,emodb->emovo"
+    elif name in ("loso", "emobox", "loco", "none") and sep:
+        return f"{name} takes no ':' argument; expected {choices}"
+    return None
+
+
 def make_protocol(
     manifest: pd.DataFrame,
     spec: str = "kfold",
@@ -314,8 +361,10 @@ def make_protocol(
 ) -> Protocol:
     """Build the protocol named by ``spec`` (see the module docstring). ``random_state`` None: 0, and the
     tutorials' 7 for ``random``."""
+    if problem := protocol_problem(spec):
+        raise CorpusError(f"bad protocol {spec!r}: {problem}")
     name, _, arg = spec.partition(":")
-    name = name.strip().lower()
+    name, arg = name.strip().lower(), arg.strip()
     refuse_duplicates(manifest)
     try:
         if name == "kfold":
@@ -331,13 +380,7 @@ def make_protocol(
             return random_split(manifest, float(arg or 0.25), random_state=seed)
         if name == "loco":
             return leave_one_corpus_out(manifest)
-        if name == "cross":
-            src, _, dst = arg.partition("->")
-            if not src or not dst:
-                raise CorpusError("cross-corpus protocol needs 'cross:TRAIN1,TRAIN2->TEST'")
-            return cross_corpus(manifest, src.split(","), dst.split(","))
+        src, _, dst = arg.partition("->")  # cross
+        return cross_corpus(manifest, src.split(","), dst.split(","))
     except ValueError as exc:
         raise CorpusError(f"bad protocol {spec!r}: {exc}") from None
-    raise CorpusError(
-        f"unknown protocol {spec!r}; expected kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A->B or random[:F]"
-    )

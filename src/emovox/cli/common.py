@@ -267,8 +267,6 @@ MODEL_CHOICES = (
     f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)"
 )
 # the protocols of emovox.splits.make_protocol
-PROTOCOLS = ("kfold", "loso", "speakers", "emobox", "loco", "cross", "random")
-PROTOCOL_CHOICES = "kfold[:K], loso, speakers:S1,S2, emobox, loco, cross:A,B->C, random[:F]"
 
 
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allow_none: bool = False) -> None:
@@ -331,39 +329,20 @@ def _model_problem(args) -> str | None:
 
 
 def protocol_problem(spec: str, allow_none: bool = False) -> str | None:
-    """Why ``--protocol spec`` cannot be a protocol (one line with the valid choices), or None. Only the
-    spelling: whether the data fit it (enough speakers, corpora) is known once the data are read."""
-    name, sep, arg = str(spec).partition(":")
-    name = name.strip().lower()
+    """Why ``--protocol spec`` cannot be a protocol (one line with the valid choices), or None
+    (:func:`emovox.splits.protocol_problem`, with ``none`` where the command trains)."""
+    from ..splits import PROTOCOL_CHOICES, PROTOCOLS
+    from ..splits import protocol_problem as problem
+
+    if str(spec).partition(":")[0].strip().lower() == "none" and not allow_none:
+        return (
+            "--protocol none: evaluate cross-validates; 'none' applies to train and tune (to score a "
+            "trained model use --trained MODEL)"
+        )
     names = PROTOCOLS + (("none",) if allow_none else ())
     choices = PROTOCOL_CHOICES + (", or none (no cross-validation)" if allow_none else "")
-    if name not in names:
-        if name == "none":
-            return (
-                "--protocol none: evaluate cross-validates; 'none' applies to train and tune (to score a "
-                "trained model use --trained MODEL)"
-            )
-        return f"--protocol {spec}: unknown protocol{did_you_mean(name, names)}; expected {choices}"
-    arg = arg.strip()
-    if name == "kfold" and sep:
-        if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
-            return f"--protocol {spec}: K must be a whole number of folds >= 2 (e.g. kfold:5); expected {choices}"
-    elif name == "random" and sep:
-        try:
-            frac = float(arg)
-        except ValueError:
-            frac = -1.0
-        if not 0.0 < frac < 1.0:
-            return f"--protocol {spec}: F must be the test fraction, between 0 and 1 (e.g. random:0.25)"
-    elif name == "speakers" and not any(s.strip() for s in arg.split(",")):
-        return f"--protocol {spec}: name the test speakers, e.g. speakers:03,07 or speakers:ravdess:03"
-    elif name == "cross":
-        src, _, dst = arg.partition("->")
-        if not src.strip(" ,") or not dst.strip(" ,"):
-            return f"--protocol {spec}: expected cross:TRAIN1,TRAIN2->TEST, e.g. cross:ravdess,emodb->emovo"
-    elif name in ("loso", "emobox", "loco", "none") and sep:
-        return f"--protocol {spec}: {name} takes no ':' argument; expected {choices}"
-    return None
+    why = problem(spec, names, choices)
+    return why and f"--protocol {spec}: {why}"
 
 
 def _not_emotion(word, parse, error) -> bool:
