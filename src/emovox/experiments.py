@@ -55,7 +55,7 @@ def model_kind(model: str) -> str:
 #: Options each kind of model cannot honour (deep models only warn about --features: their front end is theirs).
 _UNSUPPORTED = {
     "ensemble": ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate"),
-    "deep": ("trim_db", "encoder", "speaker_adapt", "calibrate"),
+    "deep": ("trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate"),
     "features": (),
 }
 
