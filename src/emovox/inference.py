@@ -49,7 +49,7 @@ VOICE_WINDOW_SECONDS = 3.0
 VOICE_SEARCH_SECONDS = 600.0
 #: Seconds kept beside the speech where a stretch without it is cut off (its unvoiced onsets and endings).
 #: A model without a speech head keeps less: the signal check it is left with calls speech beside 0.3 s of
-#: a tone "steady pitch" (4 of 40 EMO-DB sentences between 2 s of a tone or noise; 0 at 0.2 s).
+#: a tone "steady pitch" (4 of 20 EMO-DB sentences between 2 s of a tone; 0 at 0.2 s).
 KEEP_SECONDS, KEEP_SECONDS_WITHOUT_HEAD = 0.3, 0.2
 
 
@@ -419,11 +419,12 @@ class EmotionModel:
         return KEEP_SECONDS if self.speech_head is not None else KEEP_SECONDS_WITHOUT_HEAD
 
     def _voiceless(self, part: np.ndarray) -> bool:
-        """The speech head is sure there is no voice in ``part``; without one, the signal check is
-        (:attr:`emovox.speech.SpeechCheck.sure`: silence, noise, a steady pitch or a pure tone, not
-        merely too little speech-like voicing, the verdict of speech's quiet ends)."""
+        """The speech head is sure there is no voice in ``part``; without one, the signal check finds a
+        steady pitch or a pure tone in it (:attr:`emovox.speech.SpeechCheck.tonal`): room tone and noise
+        stay, as in the recordings hand-crafted features are trained on (cutting a RAVDESS recording's
+        second of room tone changed a model's answer)."""
         if self.speech_head is None:
-            return self.speech(part).sure
+            return self.speech(part).tonal
         p = self.speech_head.probability(self._head_embedding(part))
         return bool(p[0] < self.speech_head.sure_below)
 
@@ -737,6 +738,11 @@ class EmotionModel:
         p, _ = segments_proba(self, segments, chosen)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p = self.proba_from_embeddings(self.embed_stream(chunks))[0]
+        if p is None and check is not None and check.speech and check.duration <= SEGMENTS_AFTER_SECONDS:
+            # the whole passed the speech check, and each of its utterances (apart by a pause) holds too
+            # little voicing to: it is scored whole, as a recording of one utterance is
+            _, e = self.embed_speech(np.concatenate(list(chunks())), source, check)
+            p = None if e is None else self.proba_from_embeddings(e)[0]
         if p is None:
             return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen), segments

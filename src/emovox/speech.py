@@ -68,7 +68,7 @@ PEAK_WINDOW = 10  # frames (100 ms) over which the peak must stand still
 PEAK_MIN_WINDOWS = 30  # 0.3 s of such windows before their share decides
 BLOCK_FRAMES = 3000  # frames per analysis block (30 s) for long signals
 _FMIN, _FMAX = 70.0, 450.0
-# how the verdicts' reasons begin (SpeechCheck.final and .sure read them)
+# how the verdicts' reasons begin (SpeechCheck.final and .tonal read them)
 SILENCE, UNVOICED = "silence", "no voiced sound"
 STEADY, PURE_TONE = "no voiced speech: steady pitch", "no voiced speech: pure tone"
 
@@ -140,12 +140,11 @@ class SpeechCheck:
         return not self.speech and self.reason.startswith((SILENCE, UNVOICED))
 
     @property
-    def sure(self) -> bool:
-        """No speech, by a verdict other than "too little speech-like voicing": silence, sound without
-        voicing, a steady pitch or a pure tone. A loud stretch beside speech judged so can be cut off without
-        a speech head; quiet, breathy or creaky speech (the end of many sad sentences) has some voicing, too
-        little to count, so its verdict is the one left out."""
-        return not self.speech and self.reason.startswith((SILENCE, UNVOICED, STEADY, PURE_TONE))
+    def tonal(self) -> bool:
+        """No speech: a steady pitch or a pure tone (a tone, hum or music). A loud stretch beside speech
+        judged so can be cut off without a speech head; noise and room tone are left (the edges of many
+        recordings models are trained on)."""
+        return not self.speech and self.reason.startswith((STEADY, PURE_TONE))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float)."""
