@@ -100,6 +100,8 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
             ["evaluate", "{m}", "--trained", "{tmp}", "--model", "logreg"],
             ["--model does not apply with --trained"],
         ),
+        (["evaluate", "{m}", "--trained", "{tmp}", "--seed", "3"], ["--seed does not apply with --trained"]),
+        (["evaluate", "{m}", "--bogus"], ["unrecognized arguments: --bogus (see 'emovox evaluate --help')"]),
         (["plot", "mel", "x.wav", "--sr", "100"], ["--sr 100", "4000"]),
         (["plot", "mel", "x.wav", "--start", "-1"], ["--start must be 0 or more"]),
         (["features", "{m}", "-o", "{tmp}/f.csv", "--jobs", "-3"], ["--jobs -3", "1 or more"]),
@@ -306,3 +308,31 @@ def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
     assert out.returncode == 2 and out.stderr.strip() == (
         f"emovox: error: -o/--output {ro}/out.csv: cannot write into {ro} (permission denied)"
     ), out.stderr
+
+
+def test_a_corpus_folder_entry_that_is_not_audio_is_reported_and_fails_the_command(tmp_path, capsys):
+    """A ``.flac`` holding text, and an empty one, in a corpus folder were dropped without a word by
+    ``evaluate``, ``train`` and ``features``, exit status 0 (only ``corpus scan`` listed them)."""
+    import shutil
+
+    from emovox.cli import main
+
+    from .conftest import EMODB, need
+
+    folder = tmp_path / "emodb"
+    folder.mkdir()
+    for f in sorted(need(EMODB).rglob("*.flac")):
+        if f.name[:2] in ("03", "08", "09") and f.name[2:5] in ("a01", "a02", "b01"):
+            shutil.copy(f, folder / f.name)
+    (folder / "08a01Wz.flac").write_text("garbage\n")
+    (folder / "09a01Wz.flac").write_bytes(b"")
+    for argv in (
+        ["evaluate", str(folder), "--protocol", "kfold:3"],
+        ["train", str(folder), "--protocol", "none", "-o", str(tmp_path / "model")],
+        ["features", str(folder), "-o", str(tmp_path / "f.csv")],
+    ):
+        assert main([*argv, "--quiet"]) == 1, argv
+        err = capsys.readouterr().err
+        assert "08a01Wz.flac: not audio" in err and "09a01Wz.flac: empty file" in err, (argv, err)
+    assert (tmp_path / "model" / "metadata.json").exists()  # the rest was used
+    assert len(open(tmp_path / "f.csv").readlines()) == len(list(folder.glob("*.flac"))) - 2 + 1

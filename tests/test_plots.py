@@ -234,6 +234,27 @@ def test_save_writes_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_training_curves_mark_the_epoch_a_deep_model_keeps():
+    """A deep model keeps the epoch of the best validation UA; the figure marked the lowest validation loss
+    (epoch 56 of a run whose model was epoch 64), and a ``history.json`` re-plotted drew ``lr`` and
+    ``seconds`` as accuracy curves."""
+    history = {
+        "loss": [1.2, 0.9, 0.7, 0.6],
+        "val_loss": [1.3, 1.0, 1.1, 1.0],
+        "accuracy": [0.3, 0.5, 0.6, 0.7],
+        "val_accuracy": [0.3, 0.4, 0.5, 0.5],
+        "val_ua": [0.3, 0.4, 0.5, 0.5],  # epochs 3 and 4 tie: the lower validation loss (4) is kept
+        "lr": [1e-3, 1e-3, 5e-4, 5e-4],
+        "seconds": [2.0, 2.1, 2.0, 2.2],
+    }
+    fig = plots.training_curves(history)
+    labels = {ln.get_label() for ax in fig.axes for ln in ax.lines}
+    assert "best val_ua (epoch 4)" in labels and not labels & {"lr", "seconds"}, labels
+    del history["val_ua"]
+    labels = {ln.get_label() for ax in plots.training_curves(history).axes for ln in ax.lines}
+    assert "best val_loss (epoch 2)" in labels, labels
+
+
 def test_training_curves_of_a_diverged_run_still_draw():
     # all-NaN validation loss: no best epoch to mark, but the figure is still made (and saved with the model)
     nan = float("nan")

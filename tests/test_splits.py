@@ -305,6 +305,11 @@ def test_cross_names_a_corpus_absent_from_the_manifest(spec):
     assert str(info.value) == "corpus 'zz' is not in the manifest (it has ['a', 'b', 'c', 'd'])"
 
 
+def test_cross_names_may_be_spaced():
+    proto = make_protocol(three_corpora(), "cross: a , b -> c")
+    assert proto.name == "cross(a+b->c)"
+
+
 @pytest.mark.parametrize("spec", ["cross:a", "cross:a->", "cross:->c", "cross:", "cross"])
 def test_cross_malformed(spec):
     with pytest.raises(CorpusError) as info:

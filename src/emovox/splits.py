@@ -381,6 +381,8 @@ def make_protocol(
         if name == "loco":
             return leave_one_corpus_out(manifest)
         src, _, dst = arg.partition("->")  # cross
-        return cross_corpus(manifest, src.split(","), dst.split(","))
+        return cross_corpus(
+            manifest, *([c.strip() for c in side.split(",") if c.strip()] for side in (src, dst))
+        )
     except ValueError as exc:
         raise CorpusError(f"bad protocol {spec!r}: {exc}") from None

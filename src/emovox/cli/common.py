@@ -193,7 +193,9 @@ class Parser(argparse.ArgumentParser):
         if after and after[-1].startswith("-"):  # a value argparse read as an option (-o -res.csv)
             option = value.group(3) or value.group(1)
             message += f"; a value that starts with '-' goes after '=' ({option}=-VALUE)"
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        command = next((w for w in given if subs and w in subs[0].choices), None) if subs else None
+        where = f"{self.prog} {command}" if command else self.prog  # the command's options, not the list
+        self.exit(2, f"{self.prog}: error: {message} (see '{where} --help')\n")
 
 
 def examples(*lines: str) -> dict:
@@ -485,6 +487,7 @@ def argument_problem(args) -> str | None:
                 ("--encoder", getattr(args, "encoder", None) is not None),
                 ("--calibrate", getattr(args, "calibrate", False)),
                 ("--no-scale", getattr(args, "no_scale", False)),
+                ("--seed", getattr(args, "seed", None) is not None),  # no split, no training to seed
             )
             if on
         ]

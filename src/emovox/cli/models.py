@@ -9,7 +9,8 @@ from .common import engine_args, err, examples, model_args, report_failures, sou
 
 
 def _load_source(args, labels: bool = True):
-    """The manifest (or scanned corpus folders) a command works on, with the label selection applied;
+    """The manifest (or scanned corpus folders) a command works on, with the label selection applied, and
+    how many entries of the folders are not audio (each reported: the exit status says so at the end);
     ``labels``: every row must have an emotion (training and evaluation), else a missing column is fine."""
     import pandas as pd
 
@@ -17,7 +18,7 @@ def _load_source(args, labels: bool = True):
     from ..errors import CorpusError
     from ..labels import apply_labels
 
-    sources = args.source
+    sources, bad = args.source, 0
     missing = [x for x in sources if not Path(x).exists()]
     if missing:
         raise CorpusError(f"{missing[0]}: no such manifest file or corpus folder")
@@ -34,8 +35,9 @@ def _load_source(args, labels: bool = True):
         corpora = args.corpus.split(",") if args.corpus else None
         df, reports = scan_many(sources, corpora)
         for rep in reports:
-            if rep.skipped:
+            if rep.skipped or rep.unreadable:  # an empty or corrupt .flac is an error, reported
                 print(rep.summary(), file=sys.stderr)
+            bad += len(rep.unreadable)
             if problem := rep.mismatch():
                 raise CorpusError(problem)
         if df.empty:
@@ -57,7 +59,7 @@ def _load_source(args, labels: bool = True):
 
     refuse_duplicates(df)  # here: a protocol's error would add a hint about --protocol
     if "emotion" not in df:
-        return df
+        return df, bad
     from ..labels import CANONICAL
 
     counts = df["emotion"].dropna().value_counts()
@@ -68,7 +70,7 @@ def _load_source(args, labels: bool = True):
             "a class of its own (a typo? correct it in the manifest)",
             file=sys.stderr,
         )
-    return df
+    return df, bad
 
 
 def _check_protocol_fits(args, df) -> None:
@@ -95,8 +97,10 @@ def _check_protocol_fits(args, df) -> None:
     try:
         make_protocol(df, args.protocol, random_state=args.seed)
     except CorpusError as exc:
-        fit = "" if name.strip().lower() == "emobox" else hint  # emobox: the message says where the folds go
-        raise CorpusError(f"--protocol {args.protocol}: {exc}{fit}") from None
+        # emobox says where the folds go, and a corpus the data lack is no matter of fitting
+        fit = "" if name.strip().lower() == "emobox" or "not in the manifest" in str(exc) else hint
+        head = "" if str(exc).startswith("--protocol") else f"--protocol {args.protocol}: "
+        raise CorpusError(f"{head}{exc}{fit}") from None
 
 
 def _features(args, df):
@@ -122,8 +126,10 @@ def cmd_features(args) -> int:
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from .batch import features_command
 
-        return features_command(args, _load_source(args, labels=False))
-    _, table = _features(args, _load_source(args, labels=False))
+        df, bad = _load_source(args, labels=False)
+        return max(features_command(args, df), int(bool(bad)))
+    df, bad = _load_source(args, labels=False)
+    _, table = _features(args, df)
     import pandas as pd
 
     from .batch import LABEL_COLUMNS
@@ -138,10 +144,10 @@ def cmd_features(args) -> int:
         out.to_csv(args.output, index=False)
     print(
         f"wrote {len(out)} x {len(table.names)} features to {args.output}"
-        f"{f' ({len(table.failures)} files failed)' if table.failures else ''}",
+        f"{f' ({len(table.failures) + bad} files failed)' if table.failures or bad else ''}",
         file=sys.stderr,
     )
-    return 1 if table.failures else 0
+    return 1 if table.failures or bad else 0
 
 
 def _run(args) -> dict:
@@ -193,7 +199,7 @@ def _options(args) -> dict:
 
 
 def cmd_evaluate(args) -> int:
-    df = _load_source(args)
+    df, bad = _load_source(args)
     _check_protocol_fits(args, df)
     if args.trained:
         from ..evaluation import evaluate_model
@@ -212,13 +218,13 @@ def cmd_evaluate(args) -> int:
     report_failures(failures)  # files that could not be used: reported, and the exit status says so
     _save_evaluation(ev, args)  # first: `evaluate ... | head` must not lose the files
     print(ev.table())
-    return 1 if failures else 0
+    return 1 if failures or bad else 0
 
 
 def cmd_train(args) -> int:
     from ..experiments import train
 
-    df = _load_source(args)
+    df, bad = _load_source(args)
     _check_protocol_fits(args, df)
     out, ev, failures = train(
         df, args.model, args.output, protocol=args.protocol, extra={"run": _run(args)}, **_options(args)
@@ -227,7 +233,7 @@ def cmd_train(args) -> int:
     if ev is not None:
         print(ev.table())
     print(f"saved model to {out}", file=sys.stderr)
-    return 1 if failures else 0
+    return 1 if failures or bad else 0
 
 
 def cmd_tune(args) -> int:
@@ -238,7 +244,7 @@ def cmd_tune(args) -> int:
     if args.protocol == "none" and args.confusion:
         err("--confusion needs an evaluation; with --protocol none, tune only searches the grid")
         return 2
-    df = _load_source(args)
+    df, bad = _load_source(args)
     _check_protocol_fits(args, df)
     recipe, table = _features(args, df)
     clf = recipe.spec.classifier
@@ -253,11 +259,11 @@ def cmd_tune(args) -> int:
             Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
             print(f"saved {args.json}", file=sys.stderr)
         print(json.dumps(found))
-        return 0
+        return 1 if table.failures or bad else 0
     ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
     _save_evaluation(ev, args)  # first, as evaluate: `| head` must not lose the files
     print(ev.table())
-    return 0
+    return 1 if table.failures or bad else 0
 
 
 def register(sub) -> None:

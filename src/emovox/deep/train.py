@@ -593,7 +593,7 @@ def evaluate_deep(
     def on_fold(n, total, fold, s):
         if log:
             logger.info(
-                "[%s] %s %s (%d/%d): UA %.1f %% accuracy %.1f %% (%d epochs, %.0f s, %.1f s/epoch)",
+                "[%s] %s %s (%d/%d): UA %.1f %% accuracy %.1f %% (%d epochs, %.0f s, %.2g s/epoch)",
                 recipe.name,
                 proto.name,
                 fold.name,
@@ -686,7 +686,7 @@ def fit_deep(
     )
     res.manifest, res.checkpoint_dir, res.cache_dir = df, str(checkpoint_dir), cache_dir
     logger.info(
-        "[%s] trained %d epochs (%.1f s/epoch), best epoch %d, validation UA %.1f %%",
+        "[%s] trained %d epochs (%.2g s/epoch), best epoch %d, validation UA %.1f %%",
         recipe.name,
         res.summary()["epochs"],
         res.seconds_per_epoch,

@@ -148,10 +148,16 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
     """Loss and accuracy per epoch from a dict of lists.
 
     Keys containing ``loss`` go to the left panel, every other metric (``acc``, ``accuracy``, ``ua``...)
-    to the right; ``val_`` / ``valid`` / ``test`` keys are dashed. The epoch of the lowest validation
-    loss is marked. Example keys: ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``.
+    to the right; ``val_`` / ``valid`` / ``test`` keys are dashed; bookkeeping (``lr``, ``seconds``) is
+    left out. The best epoch is marked: the highest validation UA (ties: the lower validation loss), the
+    epoch an emovox deep model keeps, or without a UA series the lowest validation loss. Example keys:
+    ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``, ``val_ua``.
     """
-    series = {k: np.asarray(v, dtype=float) for k, v in history.items() if len(v)}
+    series = {
+        k: np.asarray(v, dtype=float)
+        for k, v in history.items()
+        if len(v) and not k.lower().endswith(("lr", "learning_rate", "seconds", "time", "epoch"))
+    }
     losses = [k for k in series if "loss" in k.lower()]
     metrics = [k for k in series if k not in losses]
     groups = [(g, name) for g, name in ((losses, "loss"), (metrics, "accuracy")) if g]
@@ -162,10 +168,16 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
         k = key.lower()
         return k.startswith(("val", "valid", "test", "dev")) or "_val" in k or "valid" in k
 
-    best = None
+    best, best_key = None, None
     val_losses = [k for k in losses if held_out(k)]
-    if val_losses and np.isfinite(series[val_losses[0]]).any():  # a diverged run still gets its figure
-        best = int(np.nanargmin(series[val_losses[0]])) + 1
+    val_ua = [k for k in metrics if held_out(k) and k.lower().endswith("ua")]
+    if val_ua and np.isfinite(series[val_ua[0]]).any():
+        ua, best_key = np.nan_to_num(series[val_ua[0]], nan=-np.inf), val_ua[0]
+        loss = series[val_losses[0]] if val_losses else np.zeros_like(ua)
+        loss = np.nan_to_num(loss, nan=np.inf)[: len(ua)]
+        best = max(range(len(loss)), key=lambda i: (ua[i], -loss[i])) + 1
+    elif val_losses and np.isfinite(series[val_losses[0]]).any():  # a diverged run still gets its figure
+        best, best_key = int(np.nanargmin(series[val_losses[0]])) + 1, val_losses[0]
     for ax, (keys, name) in zip(axes, groups, strict=False):
         for i, k in enumerate(keys):
             v = series[k]
@@ -180,9 +192,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
                 label=k,
             )
         if best is not None:
-            ax.axvline(
-                best, color="0.5", linestyle=":", linewidth=1, label=f"best {val_losses[0]} (epoch {best})"
-            )
+            ax.axvline(best, color="0.5", linestyle=":", linewidth=1, label=f"best {best_key} (epoch {best})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
