@@ -54,6 +54,7 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         ),
         (["evaluate", "{m}", "--model", "svm+nope"], ["unknown member 'nope'", "compare-logreg"]),
         (["tune", "{m}", "--model", "rescnn"], ["tune", "logreg"]),
+        (["tune", "{m}", "--model", "whisper-robust"], ["aligns corpora", "whisper-probe"]),
         (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "--trained"]),
         (
             ["evaluate", "{m}", "--protocol", "kfold:abc"],
@@ -200,6 +201,10 @@ def test_model_names_match_the_registries():
     assert set(CLASSICAL_NAMES) == set(CLASSICAL)
     assert set(RECIPE_NAMES) == set(RECIPES)
     assert set(DEEP_NAMES) == set(DEEP_MODELS)
+    from emovox.cli.common import TUNABLE_NAMES
+
+    plain = {n for n, r in RECIPES.items() if not (r.augment or r.align or r.balance)}
+    assert set(TUNABLE_NAMES) == set(CLASSICAL) | plain
 
 
 def test_bare_command_lists_the_commands():

@@ -355,6 +355,9 @@ def register(sub) -> None:
     )
     source_args(p)
     model_args(p, allow_none=True)
+    from .common import TUNABLE_NAMES
+
+    next(a for a in p._actions if a.dest == "model").help = f"the model to tune: {', '.join(TUNABLE_NAMES)}"
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
