@@ -564,6 +564,7 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
         assert r["uncertain"] == str(int(low)) and t.uncertain is low
     assert report.png.stat().st_size > 5000 and report.html.read_text().count("<img") == 4
     assert all(t.recording.is_file() for t in report.trials)
+    assert capsys.readouterr().out == ""  # a library call shows nothing (its progress went to stdout)
     # the same through the command line, headless, with the file as the microphone
     out = tmp_path / "cli"
     assert (
@@ -588,7 +589,8 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     with open(out / "report.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 4
     judged = [t.match for t in report.trials if t.match is not None]
-    line = capsys.readouterr().err
+    out, line = capsys.readouterr()
+    assert out.count("detected: ") == 4 and "[4/4]" in out  # the command shows its progress
     assert (
         f"4 pictures, {sum(judged)} of {len(judged)} reactions judged matched" in line and "report:" in line
     )

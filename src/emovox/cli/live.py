@@ -184,6 +184,7 @@ def cmd_session(args) -> int:
         order=args.order,
         seed=args.seed,
         options=_vad_options(args),
+        stream=sys.stdout,
     )
     judged = [t.match for t in report.trials if t.match is not None]
     print(

@@ -13,12 +13,23 @@ if TYPE_CHECKING:
     from .report import SessionReport, Trial
 
 
+class _Silent:
+    def write(self, text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
 class HeadlessDisplay:
-    """No window: progress lines on a stream; the start key is Enter when stdin is a terminal."""
+    """No window: progress lines on a stream (none: nothing is shown, as a library call should be); the start
+    key is Enter when there is a stream and stdin is a terminal."""
 
     def __init__(self, stream: TextIO | None = None, wait_for_start: bool | None = None):
-        self.stream = stream or sys.stdout
-        self.wait = sys.stdin.isatty() if wait_for_start is None else wait_for_start
+        self.stream = stream or _Silent()
+        if wait_for_start is None:
+            wait_for_start = stream is not None and sys.stdin.isatty()
+        self.wait = wait_for_start
 
     def start_screen(self, n: int, seconds: float) -> None:
         self.stream.write(f"{n} pictures, {seconds:g} s each: speak your reaction to each picture.\n")

@@ -160,9 +160,11 @@ def run_session(
     options : VADOptions, optional
         How each reaction is cut into speech.
     stream : text stream, optional
-        Where a session without a window writes its progress (default standard output).
+        Where a session without a window writes its progress (default: nowhere; the CLI passes standard
+        output).
     wait_for_start : bool, optional
-        Without a window, wait for Enter before the first picture (default: when stdin is a terminal).
+        Without a window, wait for Enter before the first picture (default: with a ``stream``, when stdin is
+        a terminal).
 
     Returns
     -------
