@@ -176,7 +176,7 @@ def test_unsealed_model_refused_until_resealed(copy, model_dir):
     _edit(copy, meta)
     _refused(copy, "not sealed", "reseal")
     proc = subprocess.run(
-        [sys.executable, "-m", "emovox.models.store", "reseal", str(copy)],
+        [sys.executable, "-m", "emovox.cli", "reseal", str(copy)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -361,3 +361,21 @@ def register(sub) -> None:
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser(
+        "reseal",
+        help="seal a model directory whose metadata.json you edited on purpose",
+        description="Seal a model directory again after an edit of its metadata.json that you trust (labels "
+        "renamed, notes added): its other files must still match the hashes the metadata lists.",
+        **examples("emovox reseal runs/my-model"),
+    )
+    p.add_argument("models", nargs="+", metavar="MODEL_DIR", help="model directories to seal")
+    p.set_defaults(func=cmd_reseal)
+
+
+def cmd_reseal(args) -> int:
+    from ..models.store import reseal
+
+    for d in args.models:
+        print(f"sealed {reseal(d)}", file=sys.stderr)
+    return 0

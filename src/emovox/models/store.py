@@ -26,7 +26,7 @@ This guards against accidental and naive edits, not against someone who recomput
 models you did not make in a place only you can write.
 
 A model directory saved before the metadata was sealed is refused; if you trust it, seal it with
-``python -m emovox.models.store reseal DIR`` (:func:`reseal`: its files must still match their hashes),
+``emovox reseal DIR`` (:func:`reseal`: its files must still match their hashes),
 or retrain it.
 """
 
@@ -203,13 +203,13 @@ def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
         raise ModelError(
             f"{path}: metadata.json is not sealed (no {SEAL_KEY}: saved by an older emovox, or "
             f"edited); retrain the model or, if you trust it, seal it with "
-            f"'python -m emovox.models.store reseal {path}'"
+            f"'emovox reseal {path}'"
         )
     if seal != metadata_digest(meta):
         raise ModelError(
             f"{path}: metadata.json was modified or damaged (its SHA-256 does not match the one "
             f"it was saved with); refusing to load it; {_FIX} (or, if you edited it on purpose, "
-            f"seal it again with 'python -m emovox.models.store reseal {path}')"
+            f"seal it again with 'emovox reseal {path}')"
         )
     check_metadata(path, meta)
     if verify:
@@ -360,25 +360,3 @@ def reseal(path: str | Path) -> Path:
     verify_files(path, meta)
     _write_sealed(path, meta)
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m emovox.models.store reseal DIR...``"""
-    import sys
-
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) < 2 or argv[0] != "reseal":
-        print("usage: python -m emovox.models.store reseal MODEL_DIR [MODEL_DIR...]", file=sys.stderr)
-        return 2
-    for d in argv[1:]:
-        try:
-            reseal(d)
-        except ModelError as exc:
-            print(f"emovox: error: {exc}", file=sys.stderr)
-            return 2
-        print(f"sealed {d}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
