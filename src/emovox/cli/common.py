@@ -142,6 +142,18 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
     )
 
 
+def prediction_fields(pred, top_k: int | None = None) -> str:
+    """A prediction's tab-separated fields as ``predict`` and ``record`` print them: the emotion
+    (``uncertain``), its confidence and the ``top_k`` probabilities (all by default), or ``no speech``, ``-``
+    and why."""
+    if not pred.speech:
+        return f"no speech\t-\t{pred.reason}"
+    top = pred.top(top_k or len(pred.probabilities))
+    return f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t" + "  ".join(
+        f"{lab} {p:.3f}" for lab, p in top
+    )
+
+
 def did_you_mean(word: str, choices) -> str:
     """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

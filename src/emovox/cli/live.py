@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .common import err, examples, finite_float, write_results
+from .common import err, examples, finite_float, prediction_fields, write_results
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -131,13 +131,8 @@ def cmd_listen(args) -> int:
         pred = model.predict_signal(y, src.name)
         if args.json:
             print(json.dumps(pred.to_dict(), indent=2))
-        elif not pred.speech:
-            print(f"no speech\t-\t{pred.reason}")
         else:
-            print(
-                f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
-                + "  ".join(f"{lab} {p:.3f}" for lab, p in pred.top(len(pred.probabilities)))
-            )
+            print(prediction_fields(pred))
         if args.output:  # as `emovox predict -o` writes one result
             write_results([pred.to_dict()], args.output, model.labels)
             print(f"saved {args.output}", file=sys.stderr)

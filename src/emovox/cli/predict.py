@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from .common import engine_args, err, examples, stdin_inputs, write_results
+from .common import engine_args, err, examples, prediction_fields, stdin_inputs, write_results
 
 
 def cmd_predict(args) -> int:
@@ -88,15 +88,8 @@ def _predict(args, shown: Callable[[str], str]) -> int:
             if args.top_k and "probabilities" in d:  # the K most probable, most probable first
                 d["probabilities"] = dict(pred.top(args.top_k))
             results.append(d)
-        if not args.json and pred.ok and not pred.speech:
-            print(f"{source}\tno speech\t-\t{pred.reason}", flush=True)
-        elif not args.json and pred.ok:
-            top = pred.top(args.top_k or len(pred.probabilities))
-            print(
-                f"{source}\t{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
-                + "  ".join(f"{lab} {p:.3f}" for lab, p in top),
-                flush=True,
-            )
+        if not args.json and pred.ok:
+            print(f"{source}\t{prediction_fields(pred, args.top_k)}", flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
     if args.output:
