@@ -102,6 +102,62 @@ def test_many_channels_are_refused_from_the_header_and_blocks_stay_small(tmp_pat
     assert load_audio(wide).size == SR * 4
 
 
+PEAK_RSS = """
+import resource, sys
+from emovox.audio import load_audio
+load_audio(sys.argv[1])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_high_sample_rate_is_resampled_block_by_block(tmp_path):
+    """Ten minutes of silence at 600 kHz is a 664 KB FLAC; decoded, it was joined at its own rate before
+    resampling: 2.8 GB, and a server answering two of them at once reached 5.9 GB. Three minutes here
+    (432 MB of float32 at 600 kHz, 12 MB at 16 kHz). A rate above MAX_SAMPLE_RATE is refused."""
+    from emovox.audio import MAX_SAMPLE_RATE
+
+    hi = tmp_path / "hi.flac"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=600000:cl=mono",
+            "-t",
+            "180",
+            "-c:a",
+            "flac",
+            "-strict",
+            "experimental",
+            "-compression_level",
+            "0",
+            str(hi),
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(hi)], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[-1]) < 350, out.stdout  # MB: the interpreter and numpy, not 432 MB more
+    forged = wav_bytes(3_072_000, noise_pcm(30_000))
+    with pytest.raises(AudioError, match=f"above {MAX_SAMPLE_RATE} Hz"):
+        load_audio(forged)
+
+
+def test_stereo_float_samples_near_their_largest_are_not_taken_for_infinities(tmp_path):
+    """Stereo float32 samples near 3e38 overflowed when the channels were averaged: "contains non-finite
+    samples (NaN or Inf)", where the mono file loads (brought to full scale)."""
+    x = np.random.default_rng(0).uniform(-3e38, 3e38, (SR, 2)).astype(np.float32)
+    sf.write(tmp_path / "big.wav", x, SR, subtype="FLOAT")
+    y = load_audio(tmp_path / "big.wav")
+    assert np.isfinite(y).all() and 0.5 < np.abs(y).max() <= 1.0
+
+
 def test_max_seconds_is_checked_from_the_header(tmp_path):
     path = tmp_path / "long.flac"
     sf.write(path, np.zeros(SR * 5, np.float32), SR)

@@ -142,11 +142,11 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     """
     if y.ndim != 2:
         return y
-    mix = y.mean(axis=1)
+    mix = y.mean(axis=1, dtype=np.float64)  # float32 sums of samples near its largest value overflowed
     energy = np.einsum("ij,ij->j", y, y, dtype=np.float64)
     if float(np.dot(mix, mix)) < CANCELLING_MIX * 2 / y.shape[1] * float(energy.mean()):
         return y[:, int(np.argmax(energy))]
-    return mix
+    return mix.astype(y.dtype) if y.dtype.kind == "f" else mix
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
