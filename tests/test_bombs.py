@@ -258,6 +258,38 @@ def test_cancel_flag_stops_decoding(tmp_path):
         list(stream_audio(path, chunk_seconds=1.0))
 
 
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_cancel_stops_ffmpeg(tmp_path):
+    """A request whose time ran out kept its ffmpeg decoding (about 6 s of 8 channels at 192 kHz in an
+    mkv), and the workers busy: the wait for ffmpeg's output now looks at the flag, and ffmpeg is killed."""
+    fat = tmp_path / "fat.mkv"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=192000:cl=7.1",
+            "-t",
+            "600",
+            "-c:a",
+            "flac",
+            str(fat),
+        ],
+        check=True,
+    )
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.perf_counter()
+    with cancellable(stop), pytest.raises(Cancelled):
+        load_audio(fat)
+    assert time.perf_counter() - t0 < 1.5
+    left = subprocess.run(["pgrep", "-f", str(fat)], capture_output=True, text=True).stdout.split()
+    assert not left, left
+
+
 # ------------------------------------------------------------------------------------------ the API
 def test_api_refuses_bombs(client, tmp_path):
     r = client.post(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..errors import AudioError, AudioLimitError
+from .cancel import check_cancelled
 from .signal import to_mono
 
 #: ffmpeg time limit: FFMPEG_TIMEOUT_MIN s, plus 1 s per FFMPEG_BYTES_PER_S input bytes, at most FFMPEG_TIMEOUT_MAX s
@@ -118,10 +119,16 @@ def stream_ffmpeg(
     try:
         while True:
             t0 = time.monotonic()
-            try:
-                piece = pieces.get(timeout=max(0.0, timeout - waited))
-            except queue.Empty:
-                raise late from None
+            while True:  # in slices, so that a request whose time ran out stops ffmpeg (finally) at once
+                check_cancelled()
+                try:
+                    piece = pieces.get(
+                        timeout=min(0.25, max(0.0, timeout - waited - (time.monotonic() - t0)))
+                    )
+                    break
+                except queue.Empty:
+                    if time.monotonic() - t0 >= timeout - waited:
+                        raise late from None
             waited += time.monotonic() - t0
             buf += piece
             while len(buf) >= need or (not piece and len(buf) >= frame):
