@@ -13,7 +13,7 @@ import emovox
 from emovox import AudioError
 from emovox.audio import load_audio, stream_audio
 
-from .conftest import tone
+from .conftest import EMODB, need, tone
 
 SR = 16000
 
@@ -277,6 +277,29 @@ def _reads(cmdline: Path, path: str) -> bool:
 
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_ffmpeg_decodes_mono_at_its_level_and_flac_of_unknown_length(tmp_path):
+    """ffmpeg's ``-ac 2`` copied a mono file to both channels 3 dB down: a phone's mono m4a or a browser's
+    webm of a sentence peaked at 0.70 where its WAV peaks at 1.0. A FLAC written to a pipe declares no
+    length, and libsndfile failed in the middle of it ("corrupt or truncated (Internal psf_fseek() failed.)"):
+    ffmpeg reads it, to the same samples."""
+    src = need(EMODB) / "wav" / "03a01Wa.flac"
+    ref = load_audio(src)
+    for ext, codec in (("webm", "libopus"), ("m4a", "aac")):
+        out = tmp_path / f"mono.{ext}"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(src), "-c:a", codec, "-b:a", "128k", str(out)], check=True
+        )
+        y = load_audio(out)
+        assert 0.9 < np.abs(y).max() / np.abs(ref).max() < 1.1, ext
+    piped = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(src), "-f", "flac", "-"], capture_output=True, check=True
+    )
+    (tmp_path / "piped.flac").write_bytes(piped.stdout)
+    np.testing.assert_array_equal(load_audio(tmp_path / "piped.flac"), ref)
+    np.testing.assert_array_equal(np.concatenate(list(stream_audio(tmp_path / "piped.flac"))), ref)
+
+
 def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's
     output as it goes, equal to the whole decode; a bad file still fails with ffmpeg's reason."""

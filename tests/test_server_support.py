@@ -227,3 +227,44 @@ def test_half_sent_request_heads_are_cut(monkeypatch):
         assert b"200 OK" in _response(kept)
         slow.close()
         kept.close()
+
+
+def test_idle_connections_of_one_client_cannot_take_every_slot(monkeypatch):
+    """340 sockets that sent nothing, reopened as they were closed, held every slot of uvicorn's connection
+    limit (which counts them), and ``/healthz`` answered a plain-text 503 nine times in ten. A client now
+    keeps at most IDLE_PER_CLIENT such connections: a new one closes its oldest. A request that cannot be
+    parsed gets a JSON 400 naming the cause, as every other error."""
+    import json
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from emovox.server import connection
+
+    monkeypatch.setattr(connection, "IDLE_PER_CLIENT", 4)
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    with ThreadServer(app, http=connection.HeaderDeadlineProtocol, limit_concurrency=8) as srv:
+        idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(12)]
+        time.sleep(0.3)
+        for s in idle[:8]:  # the oldest were closed by the server, without a response
+            s.settimeout(2.0)
+            assert s.recv(4096) == b""
+        kept = socket.create_connection(("127.0.0.1", srv.port))
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert b"200 OK" in _response(kept)  # 503 while the idle sockets held the slots
+        bad = socket.create_connection(("127.0.0.1", srv.port))
+        bad.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n")
+        bad.settimeout(5.0)
+        answer = b""
+        while chunk := bad.recv(4096):  # the server closes the connection after its answer
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert b"400" in head.split(b"\r\n")[0] and b"application/json" in head
+        assert json.loads(body) == {
+            "status": 400,
+            "code": "bad_request",
+            "error": "malformed HTTP request (request line or headers)",
+        }
+        for s in [*idle, kept, bad]:
+            s.close()

@@ -298,6 +298,11 @@ def read_blocks(
         sr, declared = int(f.samplerate), _declared_frames(f)
         channels = int(f.channels)
         check_header(name, sr, declared, max_seconds=max_seconds, min_rate=min_rate, channels=channels)
+        if not declared and str(f.format) == "FLAC":  # written to a pipe: libsndfile fails mid-file
+            raise NotSndfile(
+                f"{name}: a FLAC stream of unknown length (written through a pipe), which only ffmpeg "
+                "reads here: install ffmpeg"
+            )
         reason = _check_truncation(Path(source) if data is None else Path(), data)
         if reason:
             raise AudioError(f"{name}: {reason}")

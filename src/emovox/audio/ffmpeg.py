@@ -88,8 +88,11 @@ def stream_ffmpeg(
             yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples)
         return
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src]
-    # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase
-    cmd += ["-f", "f32le", "-ac", "2", "-ar", str(sr)]
+    # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase. More than two are
+    # mixed down by ffmpeg; one is copied to both at full level (``-ac 2`` took mono 3 dB down, so phones'
+    # mono m4a and webm were quieter than the same samples in a WAV)
+    cmd += ["-af", "aformat=channel_layouts=mono|stereo,pan=stereo|FL<FL+FC|FR<FR+FC"]
+    cmd += ["-f", "f32le", "-ar", str(sr)]
     if max_seconds is not None:  # the length of these formats is unknown before decoding: cap the output
         cmd += ["-t", f"{max_seconds + 1:g}"]
     cmd.append("pipe:1")

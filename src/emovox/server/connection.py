@@ -6,19 +6,28 @@ connection slot, and everyone else got 503s, for as long as their client liked. 
 (request line and headers) must arrive whole within :data:`HEADER_SECONDS` of the connection opening or of
 the previous response ending; otherwise the connection is closed. A slow *body* is the application's to
 time out (408, ``--read-timeout``).
+
+A client may hold at most :data:`IDLE_PER_CLIENT` connections without a request under way; a new one closes
+its oldest: 340 sockets that sent nothing, reopened as they were closed, held every slot of uvicorn's
+connection limit, which counts them, and ``/healthz`` answered 503. A request that cannot be parsed gets
+the application's JSON error shape (400), not uvicorn's plain text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger(__name__)
 
 #: Seconds a client has to send a whole request head.
 HEADER_SECONDS = 10.0
+#: Connections one client address may keep open with no request under way (a browser opens about six).
+IDLE_PER_CLIENT = 32
 
 
 class HeaderDeadlineProtocol(H11Protocol):
@@ -26,6 +35,8 @@ class HeaderDeadlineProtocol(H11Protocol):
     not complete :data:`HEADER_SECONDS` after it opened or after its previous response."""
 
     _deadline: asyncio.TimerHandle | None = None
+    #: each client address's connections waiting for a request head, oldest first (one event loop: no lock)
+    _idle: dict[str, dict[HeaderDeadlineProtocol, None]] = {}
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -44,14 +55,42 @@ class HeaderDeadlineProtocol(H11Protocol):
         super().on_response_complete()
         self._arm()  # the next request's head gets the same time
 
+    def send_400_response(self, msg: str) -> None:
+        body = {
+            "status": 400,
+            "code": "bad_request",
+            "error": "malformed HTTP request (request line or headers)",
+        }
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        self.transport.write(
+            self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request"))
+        )
+        self.transport.write(self.conn.send(h11.Data(data=json.dumps(body).encode())))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
+
     def _arm(self) -> None:
         self._disarm()
         self._deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
+        idle = self._idle.setdefault(self._who(), {})
+        idle[self] = None
+        if len(idle) > IDLE_PER_CLIENT:  # this client's oldest connection without a request goes
+            oldest = next(iter(idle))
+            oldest._disarm()
+            oldest.transport.close()
 
     def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        idle = self._idle.get(self._who())
+        if idle is not None:
+            idle.pop(self, None)
+            if not idle:
+                del self._idle[self._who()]
+
+    def _who(self) -> str:
+        return self.client[0] if self.client else ""
 
     def _expire(self) -> None:
         self._deadline = None
