@@ -14,8 +14,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def _host_name(value: str) -> str:
     """``host`` of a ``host[:port]`` / ``[v6]:port`` Host header, lower case."""
     value = value.strip().lower()
-    if value.startswith("["):
-        return value[1 : value.find("]")] if "]" in value else value
+    if value.startswith("["):  # only ":port" may follow the bracket ("[::1]evil.com" is no loopback)
+        end = value.find("]")
+        rest = value[end + 1 :] if end > 0 else ""
+        ok = end > 0 and (not rest or (rest[0] == ":" and rest[1:].isdigit()))
+        return value[1:end] if ok else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
