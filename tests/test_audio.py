@@ -300,6 +300,29 @@ def test_ffmpeg_decodes_mono_at_its_level_and_flac_of_unknown_length(tmp_path):
     np.testing.assert_array_equal(np.concatenate(list(stream_audio(tmp_path / "piped.flac"))), ref)
 
 
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_ffmpeg_damage_is_said(tmp_path, caplog):
+    """Eight bytes of a WebM overwritten: ffmpeg decoded 0.03 s of its 1.9 s and said so only at its
+    warning level ("Error parsing frame sizes."), which was not read: the file was "too short", or with
+    other damage "silence". Its warning is now passed on; a clean file gives none."""
+    import logging
+
+    src = need(EMODB) / "wav" / "03a01Wa.flac"
+    clean = tmp_path / "speech.webm"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), str(clean)], check=True)
+    damaged = bytearray(clean.read_bytes())
+    damaged[1000:1008] = b"\xff" * 8
+    (tmp_path / "cw.webm").write_bytes(bytes(damaged))
+    with caplog.at_level(logging.WARNING, logger="emovox"):
+        load_audio(clean)
+        assert not caplog.records
+        with pytest.raises(AudioError):
+            load_audio(tmp_path / "cw.webm", min_duration=0.1)
+    assert any(
+        "cw.webm: damaged (ffmpeg: Error parsing frame sizes.)" in r.getMessage() for r in caplog.records
+    )
+
+
 def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's
     output as it goes, equal to the whole decode; a bad file still fails with ffmpeg's reason."""

@@ -4,6 +4,7 @@ size (:func:`ffmpeg_timeout`) and an optional cap on the seconds of audio it may
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import re
@@ -29,6 +30,11 @@ FFMPEG_BYTES_PER_S = 256 * 1024
 _PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55e9...] "
 #: ffmpeg's words for a cut file, which it decodes as far as it goes with exit status 0
 TRUNCATED = ("partial file", "ended prematurely", "Truncating packet")
+#: Words of ffmpeg's warnings about damage it decoded past (a corrupt WebM: "Error parsing frame sizes."):
+#: the audio may be incomplete, which is said rather than passed over.
+DAMAGED = ("error", "invalid", "corrupt", "damaged")
+
+log = logging.getLogger(__name__)
 
 
 def ffmpeg_timeout(n_bytes: int) -> float:
@@ -87,7 +93,7 @@ def stream_ffmpeg(
                 fh.write(data)
             yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples)
         return
-    cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", "pipe:0" if data is not None else src]
+    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", "pipe:0" if data is not None else src]
     # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase. More than two are
     # mixed down by ffmpeg; one is copied to both at full level (``-ac 2`` took mono 3 dB down, so phones'
     # mono m4a and webm were quieter than the same samples in a WAV)
@@ -160,6 +166,9 @@ def stream_ffmpeg(
         cut = next((line for line in msg if any(word in line for word in TRUNCATED)), None)
         if cut is not None:
             raise AudioError(f"{name}: truncated (ffmpeg: {cut.strip()})")
+        damage = next((line for line in msg if any(word in line.lower() for word in DAMAGED)), None)
+        if damage is not None:
+            log.warning("%s: damaged (ffmpeg: %s); what was decoded may be incomplete", name, damage.strip())
     finally:
         stop.set()  # a consumer that stopped early: the pump must not wait on a full queue
         if proc.poll() is None:
