@@ -305,3 +305,26 @@ def test_stdin_an_empty_name_and_an_empty_manifest_are_named(tree):
         "'': an empty name, not a file",
         "d/empty.csv: the manifest lists no files",
     ]
+
+
+@pytest.mark.skipif(__import__("shutil").which("ffmpeg") is None, reason="needs ffmpeg")
+def test_a_folder_gives_every_audio_container_emovox_reads(tmp_path):
+    """A folder of .oga, .aifc and .mka files was "directory holds no audio files" (exit 1), though each
+    predicts when named; a mixed folder dropped them without a word. A folder's videos stay out (RAVDESS's
+    video-only files share its audio files' names)."""
+    import subprocess
+
+    from emovox.inference import load_model
+
+    src = audio(tmp_path / "src.wav")
+    folder = tmp_path / "f"
+    folder.mkdir()
+    for name, codec in (("a.oga", "libvorbis"), ("b.aifc", "pcm_s16be"), ("c.mka", "flac"), ("d.mp4", "aac")):
+        fmt = ["-f", "aiff"] if name.endswith(".aifc") else []
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(src), "-c:a", codec, *fmt, str(folder / name)], check=True
+        )
+    found = expand_inputs([folder])
+    assert [Path(p).name for p in found] == ["a.oga", "b.aifc", "c.mka"]
+    model = load_model("classical", check_speech=False)
+    assert all(p.ok for p in model.predict_files(found))

@@ -7,21 +7,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Extensions emovox looks for when it walks a directory; decoding is decided by content, not name.
+# Extensions emovox looks for when it walks a directory; decoding is decided by content, not name. Audio
+# containers only: a video named directly is read (its audio track), but a folder's videos are not taken for
+# recordings (RAVDESS's video-only files share its audio files' names).
 AUDIO_EXTENSIONS = (
     ".wav",
     ".flac",
     ".ogg",
+    ".oga",
     ".opus",
+    ".spx",
     ".mp3",
     ".aiff",
     ".aif",
+    ".aifc",
     ".au",
     ".caf",
     ".w64",
     ".m4a",
+    ".m4b",
     ".webm",
+    ".mka",
     ".aac",
+    ".wma",
+    ".amr",
+    ".3gp",
 )
 
 
