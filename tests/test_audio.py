@@ -278,7 +278,7 @@ def _reads(cmdline: Path, path: str) -> bool:
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
-def test_ffmpeg_decodes_mono_at_its_level_and_flac_of_unknown_length(tmp_path):
+def test_ffmpeg_decodes_mono_at_its_level_and_files_of_unknown_length(tmp_path):
     """ffmpeg's ``-ac 2`` copied a mono file to both channels 3 dB down: a phone's mono m4a or a browser's
     webm of a sentence peaked at 0.70 where its WAV peaks at 1.0. A FLAC written to a pipe declares no
     length, and libsndfile failed in the middle of it ("corrupt or truncated (Internal psf_fseek() failed.)"):
@@ -292,12 +292,26 @@ def test_ffmpeg_decodes_mono_at_its_level_and_flac_of_unknown_length(tmp_path):
         )
         y = load_audio(out)
         assert 0.9 < np.abs(y).max() / np.abs(ref).max() < 1.1, ext
+    # a WAV whose recorder stopped before it wrote its sizes: the header says no samples, 60 KB follow
+    raw = tmp_path / "src.wav"
+    sf.write(raw, ref, SR, subtype="PCM_16")
+    b = bytearray(raw.read_bytes())
+    b[4:8], b[40:44] = (36).to_bytes(4, "little"), bytes(4)
+    (tmp_path / "unsized.wav").write_bytes(bytes(b))
+    np.testing.assert_array_equal(load_audio(tmp_path / "unsized.wav"), load_audio(raw))
     piped = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(src), "-f", "flac", "-"], capture_output=True, check=True
     )
     (tmp_path / "piped.flac").write_bytes(piped.stdout)
     np.testing.assert_array_equal(load_audio(tmp_path / "piped.flac"), ref)
     np.testing.assert_array_equal(np.concatenate(list(stream_audio(tmp_path / "piped.flac"))), ref)
+    # a video without sound: said so, not "corrupt (ffmpeg: Output file #0 does not contain any stream)"
+    video = tmp_path / "silent.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=1", str(video)], check=True
+    )
+    with pytest.raises(AudioError, match=r"silent.mp4: holds no audio track \(a video without sound"):
+        load_audio(video)
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")

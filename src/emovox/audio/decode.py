@@ -303,6 +303,12 @@ def read_blocks(
                 f"{name}: a FLAC stream of unknown length (written through a pipe), which only ffmpeg "
                 "reads here: install ffmpeg"
             )
+        size = len(data) if data is not None else file_size(str(source))
+        if int(f.frames) == 0 and str(f.format) == "WAV" and size > 4096:  # libsndfile reads none of it
+            raise NotSndfile(
+                f"{name}: its header declares no samples though {size} bytes follow (a recording stopped "
+                "before its header was written), which only ffmpeg reads here: install ffmpeg"
+            )
         reason = _check_truncation(Path(source) if data is None else Path(), data)
         if reason:
             raise AudioError(f"{name}: {reason}")

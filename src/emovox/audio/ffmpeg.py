@@ -160,6 +160,8 @@ def stream_ffmpeg(
             for line in errors.decode(errors="replace").splitlines()
         ]
         msg = [line for line in msg if line.strip()]
+        if failed and any("does not contain any stream" in line for line in msg):
+            raise AudioError(f"{name}: holds no audio track (a video without sound, a picture...)")
         if failed:
             raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
         # ffmpeg decodes what a cut file holds and exits 0, saying so only in these words
