@@ -361,3 +361,27 @@ def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
     for arr in (y, np.stack([y, y], 1)):
         (seg,) = emovox.live.timeline(arr, model)
         assert seg.emotion == "angry" and seg.end < y.size / sr + 0.01, seg
+
+
+def test_under_a_second_of_audio_is_uncertain(tmp_path):
+    """Calibrated on whole utterances, the default was as confident of 0.3 s of a sentence as of the whole
+    (a happy sentence's 0.1 s: "disgust 0.980"); under SHORT_SECONDS a prediction is ``uncertain``, by every
+    path."""
+    from emovox.calibration import SHORT_SECONDS
+    from emovox.live.segments import Segment, set_probabilities
+
+    model = emovox.load_model("default")
+    y = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
+    whole = model.predict_signal(y)
+    assert whole.label == "angry" and not whole.uncertain
+    piece = y[8000 : 8000 + int(0.6 * 16000)]
+    short = model.predict_signal(piece)
+    assert short.speech and short.uncertain
+    sf.write(tmp_path / "piece.wav", piece, 16000)
+    sf.write(tmp_path / "whole.wav", y, 16000)
+    files = [tmp_path / "piece.wav", tmp_path / "whole.wav"]
+    assert [p.uncertain for p in model.predict_files(files)] == [True, False]
+    assert [p.uncertain for p in model.predict_files(files, same_channel=True)] == [True, False]
+    seg = Segment(0.0, SHORT_SECONDS - 0.01)
+    set_probabilities(model, seg, np.eye(len(model.labels))[0])
+    assert seg.uncertain and seg.confidence == 1.0

@@ -693,7 +693,9 @@ class EmotionModel:
         no_speech, e = self.embed_speech(y, source, check)
         if no_speech is not None:
             return no_speech
-        return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions)
+        return self.make_prediction(
+            source, self.proba_from_embeddings(e)[0], emotions, y.size / self.sample_rate
+        )
 
     def timeline_prediction(
         self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
@@ -736,16 +738,17 @@ class EmotionModel:
         segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
+        seconds = sum(s.end - s.start for s in segments if s.speech)  # (overlaps: long recordings only)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            p = self.proba_from_embeddings(self.embed_stream(chunks))[0]
+            p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
         if p is None and check is not None and check.speech and check.duration <= SEGMENTS_AFTER_SECONDS:
             # the whole passed the speech check, and each of its utterances (apart by a pause) holds too
             # little voicing to: it is scored whole, as a recording of one utterance is
             _, e = self.embed_speech(np.concatenate(list(chunks())), source, check)
-            p = None if e is None else self.proba_from_embeddings(e)[0]
+            p, seconds = (None, None) if e is None else (self.proba_from_embeddings(e)[0], check.duration)
         if p is None:
             return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
-        return self.make_prediction(source, p, chosen), segments
+        return self.make_prediction(source, p, chosen, seconds), segments
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -886,7 +889,7 @@ class EmotionModel:
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            yield self.make_prediction(src, w @ P / w.sum())
+            yield self.make_prediction(src, w @ P / w.sum(), seconds=float(w.sum()))
 
     def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
@@ -896,7 +899,7 @@ class EmotionModel:
         check = self._whole_check(y)
         if not self.by_segments(y, check):
             no_speech, e = self.embed_speech(y, source, check)
-            return no_speech if no_speech is not None else _Pieces([1.0], [e])
+            return no_speech if no_speech is not None else _Pieces([y.size / self.sample_rate], [e])
         from .live.segments import segment_weights
 
         if check is None and self.check_speech:
@@ -908,13 +911,16 @@ class EmotionModel:
         if speech:
             return _Pieces(list(segment_weights(speech)), [s.embedding for s in speech])
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            return _Pieces([1.0], [self.embed(y)])
+            return _Pieces([y.size / self.sample_rate], [self.embed(y)])
         return Prediction(source, speech=False, reason=_no_speech_reason(segments))
 
     def make_prediction(
-        self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None
+        self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None, seconds: float | None = None
     ) -> Prediction:
-        """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only)."""
+        """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only), of
+        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``)."""
+        from .calibration import is_uncertain
+
         labels = list(self.labels)
         if emotions is not None:
             from .calibration import restrict
@@ -927,7 +933,7 @@ class EmotionModel:
             labels[i],
             float(p[i]),
             {lab: float(v) for lab, v in zip(labels, p, strict=True)},
-            uncertain=bool(p[i] < self.uncertain_below),
+            uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
         )
 
 
@@ -1014,7 +1020,7 @@ def _no_speech_reason(segments) -> str:
 
 
 class _Pieces(NamedTuple):
-    """A recording in an adapted batch: embeddings (one, or its speech segments') and their weights."""
+    """A recording in an adapted batch: embeddings (one, or its speech segments') and their weights (seconds)."""
 
     weights: list[float]
     embeddings: list

@@ -80,11 +80,13 @@ def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = Non
 
 
 def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
-    """Set a segment's emotion, confidence, ``uncertain`` flag and probabilities from ``p`` (over
-    ``model.labels``)."""
+    """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: a
+    segment under a second is) and probabilities from ``p`` (over ``model.labels``)."""
+    from ..calibration import is_uncertain
+
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
-    seg.uncertain = bool(p[i] < getattr(model, "uncertain_below", 0.0))
+    seg.uncertain = is_uncertain(float(p[i]), getattr(model, "uncertain_below", 0.0), seg.end - seg.start)
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
