@@ -77,6 +77,11 @@ def frame_probs(df, folds, y):
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     df = corpus("ravdess")
     folds = make_protocol(df, "emobox").folds
     y, spk = df["emotion"].to_numpy(), df["speaker"].astype(str).to_numpy()

@@ -42,6 +42,11 @@ def row(name, df, recipe: Recipe, protocol, quantize):
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     rav, emo = corpus("ravdess"), corpus("emodb")
     probe, active = resolve_recipe("whisper-probe"), resolve_recipe("whisper-active")
     no_aug = Recipe(active.features, active.classifier, active.params, active.feature_options)

@@ -37,12 +37,13 @@ PY = sys.executable
 
 def long_flac(path: Path, seconds: float, silence: bool = False) -> Path:
     from emovox.audio import load_audio
+    from emovox.corpora import shared_dir
 
     rng = np.random.default_rng(0)
     with sf.SoundFile(path, "w", SR, 1, format="FLAC", subtype="PCM_16") as f:
         written = 0
         if not silence:
-            for p in sorted((ROOT / ".." / "shared" / "corpora" / "emovo").rglob("*.flac"))[:8]:
+            for p in sorted((shared_dir() / "corpora" / "emovo").rglob("*.flac"))[:8]:
                 y = load_audio(p, SR)
                 f.write(y)
                 written += y.size

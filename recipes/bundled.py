@@ -79,10 +79,10 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         # the headline: leave one corpus out, one file at a time, calibrated as the shipped model is
         loco = evaluate_recipe(table, recipe, "loco", calibrate=True)
         print(loco.table())
-        plots.save(
-            loco.reliability_figure(f"{name}: leave one corpus out, calibrated"),
-            DOCS / f"{name}-reliability.png",
-        )
+        figure = (
+            DOCS if output is None else Path(output).parent
+        ) / f"{name}-reliability.png"  # docs: shipped
+        plots.save(loco.reliability_figure(f"{name}: leave one corpus out, calibrated"), figure)
         adapted = evaluate_recipe(table, recipe, "loco", adapt="corpus")  # --same-channel
         print(adapted.table())
         calibration = fit_calibration(table, recipe)
