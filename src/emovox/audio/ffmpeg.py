@@ -33,6 +33,13 @@ TRUNCATED = ("partial file", "ended prematurely", "Truncating packet")
 #: Words of ffmpeg's warnings about damage it decoded past (a corrupt WebM: "Error parsing frame sizes."):
 #: the audio may be incomplete, which is said rather than passed over.
 DAMAGED = ("error", "invalid", "corrupt", "damaged")
+#: ffmpeg's closing lines after a failure, which say nothing of its cause.
+GENERIC = (
+    "Error marking filters as finished",
+    "Conversion failed",
+    "Error opening output file",
+    "Consider increasing",
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +169,9 @@ def stream_ffmpeg(
         msg = [line for line in msg if line.strip()]
         if failed and any("does not contain any stream" in line for line in msg):
             raise AudioError(f"{name}: holds no audio track (a video without sound, a picture...)")
-        if failed:
-            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {msg[-1] if msg else 'failed'})")
+        if failed:  # ffmpeg's last words are often a generic trailer; the line before says what went wrong
+            why = [line for line in msg if not line.strip().startswith(GENERIC)] or msg or ["failed"]
+            raise AudioError(f"{name}: not audio or corrupt (ffmpeg: {why[-1].strip()})")
         # ffmpeg decodes what a cut file holds and exits 0, saying so only in these words
         cut = next((line for line in msg if any(word in line for word in TRUNCATED)), None)
         if cut is not None:
