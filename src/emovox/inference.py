@@ -733,7 +733,9 @@ class EmotionModel:
         check = self.speech_stream(chunks) if self.check_speech else None
         # without a speech head, the whole's verdict stands unless it found speech-like voicing somewhere:
         # a tone or music joined to the speech decides the whole, not the segments it is cut from
-        if (result := self._verdict(check, source)) and (self.speech_head or not check.speech_spans):
+        if (result := self._verdict(check, source)) and (
+            self.speech_head is not None or not check.speech_spans
+        ):
             return result, []
         segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)

@@ -6,9 +6,11 @@ them."""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -165,6 +167,19 @@ def _integer_scale(source: os.PathLike | bytes, name: str, max_seconds: float | 
         return 1.0
     if subtype not in ("FLOAT", "DOUBLE"):
         return 1.0
+    if isinstance(source, bytes):
+        return _peak_gain(source, name, max_seconds)
+    st = os.stat(source)  # a long recording is streamed several times (speech check, gain, segments)
+    return _file_peak_gain(os.fspath(source), st.st_size, st.st_mtime_ns, name, max_seconds)
+
+
+@functools.lru_cache(maxsize=8)
+def _file_peak_gain(path: str, size: int, mtime_ns: int, name: str, max_seconds: float | None) -> float:
+    """:func:`_peak_gain` of a file as it was at ``size`` and ``mtime_ns`` (read once, not once a pass)."""
+    return _peak_gain(Path(path), name, max_seconds)
+
+
+def _peak_gain(source: Path | bytes, name: str, max_seconds: float | None) -> float:
     peak = 0.0
     for b in read_blocks(source, name, max_seconds=max_seconds, min_rate=MIN_SAMPLE_RATE):
         peak = max(peak, float(np.max(np.abs(to_mono(b)))))
