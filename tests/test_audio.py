@@ -275,8 +275,6 @@ def _reads(cmdline: Path, path: str) -> bool:
     return bool(args) and args[0].endswith(b"ffmpeg") and path.encode() in args
 
 
-@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
-@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 def test_ffmpeg_decodes_mono_at_its_level_and_files_of_unknown_length(tmp_path):
     """ffmpeg's ``-ac 2`` copied a mono file to both channels 3 dB down: a phone's mono m4a or a browser's
@@ -293,12 +291,17 @@ def test_ffmpeg_decodes_mono_at_its_level_and_files_of_unknown_length(tmp_path):
         y = load_audio(out)
         assert 0.9 < np.abs(y).max() / np.abs(ref).max() < 1.1, ext
     # a WAV whose recorder stopped before it wrote its sizes: the header says no samples, 60 KB follow
-    raw = tmp_path / "src.wav"
-    sf.write(raw, ref, SR, subtype="PCM_16")
-    b = bytearray(raw.read_bytes())
-    b[4:8], b[40:44] = (36).to_bytes(4, "little"), bytes(4)
-    (tmp_path / "unsized.wav").write_bytes(bytes(b))
-    np.testing.assert_array_equal(load_audio(tmp_path / "unsized.wav"), load_audio(raw))
+    for subtype in ("PCM_16", "FLOAT"):
+        raw = tmp_path / f"{subtype}.wav"
+        sf.write(raw, ref, SR, subtype=subtype)
+        b = bytearray(raw.read_bytes())
+        at = b.index(b"data") + 4
+        b[4:8], b[at : at + 4] = (36).to_bytes(4, "little"), bytes(4)
+        (tmp_path / "unsized.wav").write_bytes(bytes(b))
+        np.testing.assert_array_equal(load_audio(tmp_path / "unsized.wav"), load_audio(raw))
+        np.testing.assert_array_equal(
+            np.concatenate(list(stream_audio(tmp_path / "unsized.wav"))), load_audio(raw)
+        )
     piped = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(src), "-f", "flac", "-"], capture_output=True, check=True
     )
@@ -337,6 +340,8 @@ def test_ffmpeg_damage_is_said(tmp_path, caplog):
     )
 
 
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
 def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's
     output as it goes, equal to the whole decode; a bad file still fails with ffmpeg's reason."""

@@ -12,7 +12,7 @@ import emovox
 from emovox.inference import bundled_models
 from emovox.labels import SEVEN
 
-from .conftest import EMODB, need, tone
+from .conftest import EMODB, EMOVO, need, tone
 
 
 @pytest.mark.parametrize("name", ["default", "classical"])
@@ -377,6 +377,12 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     piece = y[8000 : 8000 + int(0.6 * 16000)]
     short = model.predict_signal(piece)
     assert short.speech and short.uncertain
+    # the sound counts, not the quiet around it (0.5 s of near-silence each side made it 1.6 s and sure)
+    hush = (1e-4 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32)
+    padded = model.predict_signal(np.concatenate([hush, piece, hush]))
+    assert padded.speech and padded.uncertain
+    segments = model.timeline_prediction(lambda: iter([np.concatenate([hush, piece, hush])]))[1]
+    assert [s.uncertain for s in segments if s.speech] == [True]
     sf.write(tmp_path / "piece.wav", piece, 16000)
     sf.write(tmp_path / "whole.wav", y, 16000)
     files = [tmp_path / "piece.wav", tmp_path / "whole.wav"]
@@ -385,3 +391,15 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     seg = Segment(0.0, SHORT_SECONDS - 0.01)
     set_probabilities(model, seg, np.eye(len(model.labels))[0])
     assert seg.uncertain and seg.confidence == 1.0
+
+
+def test_a_recording_whose_utterances_each_hold_too_little_voicing_is_scored_whole():
+    """EMOVO's tri-m1-b2 (a sad, breathy voice; two utterances 1.1 s apart) passes the speech check as a
+    whole, but neither of its parts does: ``classical`` called it "no speech". It is scored whole, and its
+    timeline is that one row."""
+    model = emovox.load_model("classical")
+    y = emovox.load_audio(need(EMOVO) / "m1" / "tri-m1-b2.flac")
+    assert model.speech(y).speech and model.by_segments(y, model.speech(y))
+    pred, segments = model.timeline_prediction(lambda: iter([y]))
+    assert pred.speech and model.predict_signal(y).probabilities == pred.probabilities
+    assert [(s.start, s.speech, s.label) for s in segments] == [(0.0, True, pred.label)]

@@ -208,8 +208,8 @@ def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
 def test_a_graph_with_weights_in_another_file_is_refused(copy, tmp_path, monkeypatch):
     """ONNX lets a graph keep its weights in another file, which onnxruntime read without the seal ever
     covering it: a reviewer's head with its weights in ``weights.bin`` loaded, and editing that file
-    flipped its answers. Such a graph is refused, wherever the file would be looked for (loaded from its
-    bytes, onnxruntime looks in the working directory)."""
+    flipped its answers. Such a graph is refused in one line naming it, even with the weights file in the
+    working directory (graphs are loaded from their bytes)."""
     import onnx
 
     from emovox.encoders.runtime import external_data

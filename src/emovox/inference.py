@@ -693,9 +693,8 @@ class EmotionModel:
         no_speech, e = self.embed_speech(y, source, check)
         if no_speech is not None:
             return no_speech
-        return self.make_prediction(
-            source, self.proba_from_embeddings(e)[0], emotions, y.size / self.sample_rate
-        )
+        seconds = y.size / self.sample_rate if check is None else check.sound_seconds  # quiet edges aside
+        return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions, seconds)
 
     def timeline_prediction(
         self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
@@ -745,9 +744,18 @@ class EmotionModel:
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
         if p is None and check is not None and check.speech and check.duration <= SEGMENTS_AFTER_SECONDS:
             # the whole passed the speech check, and each of its utterances (apart by a pause) holds too
-            # little voicing to: it is scored whole, as a recording of one utterance is
+            # little voicing to: it is scored whole, as a recording of one utterance is, and is one row
             _, e = self.embed_speech(np.concatenate(list(chunks())), source, check)
-            p, seconds = (None, None) if e is None else (self.proba_from_embeddings(e)[0], check.duration)
+            if e is not None:
+                from .live.segments import Segment, set_probabilities
+
+                p, seconds, whole = (
+                    self.proba_from_embeddings(e)[0],
+                    check.sound_seconds,
+                    Segment(0.0, check.duration),
+                )
+                set_probabilities(self, whole, p, seconds)
+                segments = [whole]
         if p is None:
             return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen, seconds), segments
@@ -901,7 +909,8 @@ class EmotionModel:
         check = self._whole_check(y)
         if not self.by_segments(y, check):
             no_speech, e = self.embed_speech(y, source, check)
-            return no_speech if no_speech is not None else _Pieces([y.size / self.sample_rate], [e])
+            seconds = y.size / self.sample_rate if check is None else check.sound_seconds
+            return no_speech if no_speech is not None else _Pieces([seconds], [e])
         from .live.segments import segment_weights
 
         if check is None and self.check_speech:

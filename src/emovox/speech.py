@@ -101,6 +101,9 @@ class SpeechCheck:
         Median share of a voiced frame's energy in its strongest spectral peak (near 1 for a pure tone).
     duration : float
         Signal duration in seconds.
+    sound_seconds : float
+        Seconds from the first to the last 10 ms frame within 30 dB of the loud-frame level: how long the
+        sound lasts, without the quiet before and after it.
     speech_start, speech_end : float or None
         Seconds from the start of the first and to the end of the last stretch of speech-like voicing
         (:data:`SPAN_FRAMES` frames holding at least :data:`SPAN_MIN_FRAMES` of evidence), whatever the
@@ -125,6 +128,7 @@ class SpeechCheck:
     peak_steady_fraction: float = 0.0
     tonality: float = 0.0
     duration: float = 0.0
+    sound_seconds: float = 0.0
     speech_start: float | None = None
     speech_end: float | None = None
     speech_spans: list[tuple[float, float]] = field(default_factory=list)
@@ -425,6 +429,8 @@ def detect_speech(
     # silence keeps its level and a single click does not set it
     level_db = float(np.partition(lv, lv.size - 20)[lv.size - 20]) if lv.size > 20 else float(lv.max())
     result = SpeechCheck(False, "", level_db=level_db, peak_db=peak_db, duration=duration)
+    sound = np.flatnonzero(lv >= level_db - 30.0)
+    result.sound_seconds = float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
     if not level_db >= min_level_db:
         result.reason = f"{SILENCE} (level {level_db:.0f} dBFS)"
         log.debug("speech check: %s", result.reason)

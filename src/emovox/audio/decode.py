@@ -301,13 +301,15 @@ def read_blocks(
         if not declared and str(f.format) == "FLAC":  # written to a pipe: libsndfile fails mid-file
             raise NotSndfile(
                 f"{name}: a FLAC stream of unknown length (written through a pipe), which only ffmpeg "
-                "reads here: install ffmpeg"
+                "reads here: install ffmpeg",
+                damage_known=True,
             )
         size = len(data) if data is not None else file_size(str(source))
-        if int(f.frames) == 0 and str(f.format) == "WAV" and size > 4096:  # libsndfile reads none of it
+        if int(f.frames) == 0 and str(f.format) in ("WAV", "WAVEX") and size > 4096:  # libsndfile reads none
             raise NotSndfile(
                 f"{name}: its header declares no samples though {size} bytes follow (a recording stopped "
-                "before its header was written), which only ffmpeg reads here: install ffmpeg"
+                "before its header was written), which only ffmpeg reads here: install ffmpeg",
+                damage_known=True,
             )
         reason = _check_truncation(Path(source) if data is None else Path(), data)
         if reason:
@@ -346,9 +348,12 @@ class NotSndfile(Exception):
     :func:`ffmpeg_fallback`); never escapes :mod:`emovox.audio`. ``reason``: libsndfile's own complaint
     about a container it knows (a codec it lacks, such as Speex or G.722, or a corrupt header)."""
 
-    def __init__(self, reason: str | None = None) -> None:
+    def __init__(self, reason: str | None = None, *, damage_known: bool = False) -> None:
         super().__init__(reason)
-        self.reason = reason
+        #: ``damage_known``: a file libsndfile knows but cannot read to its end (a FLAC of unknown length, a WAV
+        #: header without sizes), ffmpeg's to read: its ``reason`` stands only when ffmpeg is missing, and
+        #: ffmpeg's complaints about the broken header are not passed on
+        self.reason, self.damage_known = reason, damage_known
 
 
 def ffmpeg_fallback(
@@ -370,12 +375,18 @@ def ffmpeg_fallback(
         raise AudioError(f"{name}: {reason}")
     try:
         yield from stream_ffmpeg(
-            str(source) if data is None else "", data, sr, name, max_seconds, chunk_samples
+            str(source) if data is None else "",
+            data,
+            sr,
+            name,
+            max_seconds,
+            chunk_samples,
+            refused.damage_known,
         )
     except AudioLimitError:
         raise
     except AudioError:
-        if refused.reason is None:
+        if refused.reason is None or refused.damage_known:
             raise
         raise AudioError(refused.reason) from None
 
@@ -388,23 +399,22 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
 
     rate = [0]
     parts: list[np.ndarray] = []
+    stream = None
     try:
-        blocks = read_blocks(
+        for block in read_blocks(
             source,
             name,
             max_seconds=max_seconds,
             min_rate=min_rate,
             on_open=lambda r, c, n: rate.__setitem__(0, r),
-        )
-        stream, pending = None, next(blocks, None)
-        while pending is not None:
-            nxt = next(blocks, None)
-            x = to_mono(pending).astype(np.float32, copy=False)
+        ):
+            x = to_mono(block).astype(np.float32, copy=False)
             if rate[0] != sr:
                 stream = stream or soxr.ResampleStream(rate[0], sr, 1, dtype="float32", quality="HQ")
-                x = stream.resample_chunk(x, last=nxt is None)
+                x = stream.resample_chunk(x)
             parts.append(x)
-            pending = nxt
+        if stream is not None:  # what the filter still holds
+            parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
     except NotSndfile as refused:  # ffmpeg's chunks come at ``sr`` already
         parts = list(ffmpeg_fallback(refused, source, sr, name, max_seconds))
     y = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, np.float32))

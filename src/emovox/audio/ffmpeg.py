@@ -82,6 +82,7 @@ def stream_ffmpeg(
     name: str,
     max_seconds: float | None = None,
     chunk_samples: int = 30 * 16000,
+    damage_known: bool = False,
 ) -> Iterator[np.ndarray]:
     """Decode the file ``src`` (or the encoded bytes ``data``) through ffmpeg to mono float32 at ``sr``,
     chunk by chunk (``chunk_samples`` each, the last shorter), so an hour of m4a holds one chunk in memory,
@@ -98,7 +99,7 @@ def stream_ffmpeg(
             path = os.path.join(tmp, "input.m4a")
             with open(path, "wb") as fh:
                 fh.write(data)
-            yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples)
+            yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples, damage_known)
         return
     cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", "pipe:0" if data is not None else src]
     # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase. More than two are
@@ -177,7 +178,7 @@ def stream_ffmpeg(
         if cut is not None:
             raise AudioError(f"{name}: truncated (ffmpeg: {cut.strip()})")
         damage = next((line for line in msg if any(word in line.lower() for word in DAMAGED)), None)
-        if damage is not None:
+        if damage is not None and not damage_known:  # (a header already known broken: no news)
             log.warning("%s: damaged (ffmpeg: %s); what was decoded may be incomplete", name, damage.strip())
     finally:
         stop.set()  # a consumer that stopped early: the pump must not wait on a full queue

@@ -167,10 +167,13 @@ def _integer_scale(source: os.PathLike | bytes, name: str, max_seconds: float | 
         return 1.0
     if subtype not in ("FLOAT", "DOUBLE"):
         return 1.0
-    if isinstance(source, bytes):
-        return _peak_gain(source, name, max_seconds)
-    st = os.stat(source)  # a long recording is streamed several times (speech check, gain, segments)
-    return _file_peak_gain(os.fspath(source), st.st_size, st.st_mtime_ns, name, max_seconds)
+    try:
+        if isinstance(source, bytes):
+            return _peak_gain(source, name, max_seconds)
+        st = os.stat(source)  # a long recording is streamed several times (speech check, gain, segments)
+        return _file_peak_gain(os.fspath(source), st.st_size, st.st_mtime_ns, name, max_seconds)
+    except NotSndfile:  # ffmpeg's to read (a header without sizes): its output is on the float scale
+        return 1.0
 
 
 @functools.lru_cache(maxsize=8)

@@ -75,18 +75,21 @@ def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = Non
         return seg
     if keep_embedding:
         seg.embedding = e
-    set_probabilities(model, seg, model.proba_from_embeddings(e)[0])
+    seconds = None if check is None else check.sound_seconds
+    set_probabilities(model, seg, model.proba_from_embeddings(e)[0], seconds)
     return seg
 
 
-def set_probabilities(model, seg: Segment, p: np.ndarray) -> None:
-    """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: a
-    segment under a second is) and probabilities from ``p`` (over ``model.labels``)."""
+def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None = None) -> None:
+    """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: under
+    a second of sound is; ``seconds``: its sound's, without quiet edges, else the segment's) and
+    probabilities from ``p`` (over ``model.labels``)."""
     from ..calibration import is_uncertain
 
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
-    seg.uncertain = is_uncertain(float(p[i]), getattr(model, "uncertain_below", 0.0), seg.end - seg.start)
+    seconds = seg.end - seg.start if seconds is None else seconds
+    seg.uncertain = is_uncertain(float(p[i]), getattr(model, "uncertain_below", 0.0), seconds)
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 

@@ -70,11 +70,12 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
     }
     if emotions and s.emotion is not None and s.probabilities:
         p = np.array([s.probabilities[k] for k in model.labels])
-        kept = model.make_prediction("", p, emotions, s.end - s.start)  # restricted as the whole's answer is
+        kept = model.make_prediction("", p, emotions)  # restricted as the whole recording's answer is
+        short = s.uncertain and s.confidence >= model.uncertain_below  # flagged for its length: still
         out.update(
             emotion=kept.label,
             confidence=kept.confidence,
-            uncertain=kept.uncertain,
+            uncertain=kept.uncertain or short,
             probabilities=kept.probabilities,
         )
     return out
