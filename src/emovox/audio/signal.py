@@ -142,6 +142,8 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     """
     if y.ndim != 2:
         return y
+    if y.shape[1] == 1:
+        return y[:, 0]
     mix = y.mean(axis=1, dtype=np.float64)  # float32 sums of samples near its largest value overflowed
     energy = np.einsum("ij,ij->j", y, y, dtype=np.float64)
     if float(np.dot(mix, mix)) < CANCELLING_MIX * 2 / y.shape[1] * float(energy.mean()):

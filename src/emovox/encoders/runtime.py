@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import json
+import mmap
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,7 +91,7 @@ _ONNX_FIELDS = {
 }
 
 
-def external_data(model: bytes) -> bool:
+def external_data(model: bytes | mmap.mmap) -> bool:
     """Whether an ONNX model keeps any tensor's data in another file (``external_data``, or
     ``data_location`` EXTERNAL), which no seal covers: loaded from a path, onnxruntime read it; loaded from
     bytes, it refuses the graph in its own words, or (some versions) looks in the working directory. A walk
@@ -117,19 +118,20 @@ def external_data(model: bytes) -> bool:
 
 def cpu_session(path: str | os.PathLike, threads: int | None = None):
     """An ONNX Runtime CPU session with emovox's threading (:func:`default_threads`), every graph
-    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded. The graph is loaded
-    from its bytes, and refused when it keeps tensors in another file (:func:`external_data`): a model
-    directory's seal covers the files its metadata lists, and onnxruntime would read that one unchecked."""
+    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded. A graph that keeps
+    tensors in another file (:func:`external_data`) is refused: a model directory's seal covers the files
+    its metadata lists, and onnxruntime would read that one unchecked."""
     import onnxruntime as ort
 
     try:
-        model = Path(path).read_bytes()
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            # mapped, not copied (the encoder is 26 MB); walked only where a "location" key (required of
+            # external data) appears at all: the walk of the encoder takes 18 ms, the search 2
+            outside = view.find(b"location") != -1 and external_data(view)
+    except (ValueError, IndexError):
+        outside = False  # empty, or not protobuf: onnxruntime says what is wrong with it
     except OSError as exc:
         raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
-    try:
-        outside = external_data(model)
-    except (ValueError, IndexError):
-        outside = False  # not protobuf: onnxruntime says what is wrong with it
     if outside:
         raise ModelError(
             f"{path}: keeps weights in another file (ONNX external data), which emovox does not load: "
@@ -146,7 +148,7 @@ def cpu_session(path: str | os.PathLike, threads: int | None = None):
     # (a 30 s window), about 50 MB more at the peak than allocating as the graph goes, at the same speed.
     opts.enable_mem_pattern = False
     try:
-        return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ModelError(f"{path}: onnxruntime cannot load it ({first})") from None
