@@ -910,7 +910,7 @@ class EmotionModel:
         if not self.by_segments(y, check):
             no_speech, e = self.embed_speech(y, source, check)
             seconds = y.size / self.sample_rate if check is None else check.sound_seconds
-            return no_speech if no_speech is not None else _Pieces([seconds], [e])
+            return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e])  # (a weight)
         from .live.segments import segment_weights
 
         if check is None and self.check_speech:

@@ -211,7 +211,8 @@ def check_header(
 
     A rate below ``min_rate`` is not speech audio (an 8 Hz or 1 Hz header turns 50 KB into an hour of
     audio once resampled), nor is a rate above :data:`MAX_SAMPLE_RATE` or more than
-    :data:`MAX_SAMPLES_PER_SECOND` samples a second (channels x rate); more than ``max_seconds`` of declared audio raises :class:`emovox.errors.AudioLimitError`.
+    :data:`MAX_SAMPLES_PER_SECOND` samples a second (channels x rate); more than ``max_seconds`` of
+    declared audio raises :class:`emovox.errors.AudioLimitError`.
     """
     if sample_rate < min_rate:
         raise AudioError(
