@@ -212,6 +212,27 @@ def test_413_streamed_body_without_length(client):
     _assert_error(r, 413, "upload limit")
 
 
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"request_timeout": 0}, "request_timeout 0: expected a positive number"),
+        ({"max_upload_mb": float("nan")}, "max_upload_mb nan: expected a positive number"),
+        ({"timeline_after": -1.0}, "timeline_after -1: expected a number of seconds >= 0"),
+        ({"workers": 0}, "workers 0: expected at least 1 inference thread"),
+        ({"max_pending": 0}, "max_pending 0: expected at least 1 request"),
+    ],
+)
+def test_server_settings_check_their_values(settings, message):
+    """Only the CLI checked these: ``ServerSettings(request_timeout=0)`` from Python made a server whose every
+    request timed out. The CLI now words the settings' own check with its options."""
+    from emovox.errors import ParameterError
+    from emovox.server import ServerSettings
+
+    with pytest.raises(ParameterError) as info:
+        ServerSettings(**settings)
+    assert str(info.value) == message
+
+
 def test_default_limit_is_50_mb(model):
     from emovox.server import ServerSettings, create_app
 

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 from .common import err, examples, finite_float
 
-
-def _bad_option(args) -> str | None:
-    """Why the options cannot work (one line), or None (the numbers are finite: ``finite_float``)."""
-    if not 1 <= args.port <= 65535:
-        return f"--port {args.port}: expected a port number from 1 to 65535"
-    if args.workers is not None and args.workers < 1:
-        return f"--workers {args.workers}: expected at least 1 inference thread"
-    for opt, value in (
-        ("--max-upload-mb", args.max_upload_mb),
-        ("--timeout", args.timeout),
-        ("--max-seconds", args.max_seconds),
-        ("--read-timeout", args.read_timeout),
-    ):
-        if not value > 0:
-            return f"{opt} {value:g}: expected a positive number"
-    if not args.timeline_after >= 0:
-        return f"--timeline-after {args.timeline_after:g}: expected a number of seconds >= 0"
-    return None
+#: The options of ServerSettings' fields, for its errors.
+_OPTIONS = {
+    "max_upload_mb": "--max-upload-mb",
+    "request_timeout": "--timeout",
+    "workers": "--workers",
+    "timeline_after": "--timeline-after",
+    "max_seconds": "--max-seconds",
+    "read_timeout": "--read-timeout",
+}
 
 
 def cmd_serve(args) -> int:
-    problem = _bad_option(args)
-    if problem:
-        err(problem)
+    if not 1 <= args.port <= 65535:
+        err(f"--port {args.port}: expected a port number from 1 to 65535")
         return 2
     try:
         from ..server import ServerSettings, serve
@@ -37,15 +27,22 @@ def cmd_serve(args) -> int:
             "pip install fastapi uvicorn python-multipart"
         )
         return 2
-    settings = ServerSettings(
-        max_upload_mb=args.max_upload_mb,
-        request_timeout=args.timeout,
-        workers=args.workers,
-        timeline_after=args.timeline_after,
-        max_seconds=args.max_seconds,
-        read_timeout=args.read_timeout,
-        allowed_hosts=tuple(args.allowed_host or ()),
-    )
+    from ..errors import ParameterError
+
+    try:
+        settings = ServerSettings(
+            max_upload_mb=args.max_upload_mb,
+            request_timeout=args.timeout,
+            workers=args.workers,
+            timeline_after=args.timeline_after,
+            max_seconds=args.max_seconds,
+            read_timeout=args.read_timeout,
+            allowed_hosts=tuple(args.allowed_host or ()),
+        )
+    except ParameterError as exc:  # the settings' own check, worded with the option
+        field, _, why = str(exc).partition(" ")
+        err(f"{_OPTIONS.get(field, field)} {why}")
+        return 2
     serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
     return 0
 

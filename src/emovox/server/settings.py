@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
+
+from ..errors import ParameterError
 
 
 @dataclass
@@ -39,6 +42,20 @@ class ServerSettings:
     max_seconds: float = 600.0
     read_timeout: float = 30.0
     allowed_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("max_upload_mb", "request_timeout", "max_seconds", "read_timeout", "timeline_after"):
+            value = getattr(self, name)
+            least = 0.0 if name == "timeline_after" else None
+            ok = isinstance(value, int | float) and math.isfinite(value)
+            if not (ok and (value >= least if least is not None else value > 0)):
+                expected = "a number of seconds >= 0" if least is not None else "a positive number"
+                shown = f"{value:g}" if isinstance(value, int | float) else repr(value)
+                raise ParameterError(f"{name} {shown}: expected {expected}")
+        if self.workers is not None and not (isinstance(self.workers, int) and self.workers >= 1):
+            raise ParameterError(f"workers {self.workers!r}: expected at least 1 inference thread")
+        if not (isinstance(self.max_pending, int) and self.max_pending >= 1):
+            raise ParameterError(f"max_pending {self.max_pending!r}: expected at least 1 request")
 
     @property
     def max_upload_bytes(self) -> int:
