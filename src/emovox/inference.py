@@ -557,6 +557,11 @@ class EmotionModel:
         # (the gaps alone: the span's edges, which speech_parts also cuts, decide nothing here)
         return check is not None and next(self._voiceless_gaps(y, check), None) is not None
 
+    def _seconds(self, y: np.ndarray, check: SpeechCheck | None) -> float:
+        """Seconds of sound in a signal judged whole: its check's, without the quiet before and after it
+        (:attr:`~emovox.speech.SpeechCheck.sound_seconds`), else its duration."""
+        return y.size / self.sample_rate if check is None else check.sound_seconds
+
     def _whole_check(self, y: np.ndarray) -> SpeechCheck | None:
         """:meth:`speech` of a signal short enough to be judged whole (None when the model checks nothing)."""
         if not self.check_speech or y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
@@ -693,8 +698,9 @@ class EmotionModel:
         no_speech, e = self.embed_speech(y, source, check)
         if no_speech is not None:
             return no_speech
-        seconds = y.size / self.sample_rate if check is None else check.sound_seconds  # quiet edges aside
-        return self.make_prediction(source, self.proba_from_embeddings(e)[0], emotions, seconds)
+        return self.make_prediction(
+            source, self.proba_from_embeddings(e)[0], emotions, self._seconds(y, check)
+        )
 
     def timeline_prediction(
         self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
@@ -739,7 +745,7 @@ class EmotionModel:
         segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
-        seconds = sum(s.end - s.start for s in segments if s.speech)  # (overlaps: long recordings only)
+        seconds = sum(s.duration for s in segments if s.speech)  # (overlaps: long recordings only)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
         if p is None and check is not None and check.speech and check.duration <= SEGMENTS_AFTER_SECONDS:
@@ -909,8 +915,8 @@ class EmotionModel:
         check = self._whole_check(y)
         if not self.by_segments(y, check):
             no_speech, e = self.embed_speech(y, source, check)
-            seconds = y.size / self.sample_rate if check is None else check.sound_seconds
-            return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e])  # (a weight)
+            weight = max(self._seconds(y, check), 1e-3)
+            return no_speech if no_speech is not None else _Pieces([weight], [e])
         from .live.segments import segment_weights
 
         if check is None and self.check_speech:

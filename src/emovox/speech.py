@@ -71,6 +71,8 @@ _FMIN, _FMAX = 70.0, 450.0
 # how the verdicts' reasons begin (SpeechCheck.final and .tonal read them)
 SILENCE, UNVOICED = "silence", "no voiced sound"
 STEADY, PURE_TONE = "no voiced speech: steady pitch", "no voiced speech: pure tone"
+#: Frames within this many dB of the loud-frame level are sound; quieter ones, room tone and silence.
+QUIET_DB = 30.0
 
 
 @dataclass
@@ -102,7 +104,7 @@ class SpeechCheck:
     duration : float
         Signal duration in seconds.
     sound_seconds : float
-        Seconds from the first to the last 10 ms frame within 30 dB of the loud-frame level: how long the
+        Seconds from the first to the last 10 ms frame within :data:`QUIET_DB` of the loud-frame level: how long the
         sound lasts, without the quiet before and after it.
     speech_start, speech_end : float or None
         Seconds from the start of the first and to the end of the last stretch of speech-like voicing
@@ -429,7 +431,7 @@ def detect_speech(
     # silence keeps its level and a single click does not set it
     level_db = float(np.partition(lv, lv.size - 20)[lv.size - 20]) if lv.size > 20 else float(lv.max())
     result = SpeechCheck(False, "", level_db=level_db, peak_db=peak_db, duration=duration)
-    sound = np.flatnonzero(lv >= level_db - 30.0)
+    sound = np.flatnonzero(lv >= level_db - QUIET_DB)
     result.sound_seconds = float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
     if not level_db >= min_level_db:
         result.reason = f"{SILENCE} (level {level_db:.0f} dBFS)"
@@ -522,7 +524,7 @@ def speech_bounds(
     *,
     edge_seconds: float = 1.0,
     keep_seconds: float = 0.3,
-    quiet_db: float = 30.0,
+    quiet_db: float = QUIET_DB,
 ) -> tuple[int, int]:
     """The samples ``y[lo:hi]`` to judge, without a loud edge that holds no speech.
 
@@ -587,7 +589,7 @@ def speech_gaps(
     *,
     gap_seconds: float = 1.0,
     keep_seconds: float = 0.3,
-    quiet_db: float = 30.0,
+    quiet_db: float = QUIET_DB,
 ) -> list[tuple[int, int]]:
     """The samples ``y[lo:hi]`` between two utterances that hold no speech, as :func:`speech_bounds` finds
     them at the edges: a loud stretch of at least ``gap_seconds`` between two stretches of speech-like
