@@ -383,6 +383,15 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     assert padded.speech and padded.uncertain
     segments = model.timeline_prediction(lambda: iter([np.concatenate([hush, piece, hush])]))[1]
     assert [s.uncertain for s in segments if s.speech] == [True]
+    # in a recording scored by its segments, the whole counts its segments' sound, not their padded spans
+    # (a word in 12 s of near-silence was an uncertain row but a sure answer)
+    long_hush = (1e-4 * np.random.default_rng(1).standard_normal(6 * 16000)).astype(np.float32)
+    lone_word = np.concatenate([long_hush, piece, long_hush])
+    pred, segments = model.timeline_prediction(lambda: iter([lone_word]))
+    assert [s.uncertain for s in segments if s.speech] == [True] and pred.speech and pred.uncertain
+    assert model.predict_signal(lone_word).uncertain
+    sf.write(tmp_path / "word.wav", lone_word, 16000)
+    assert [p.uncertain for p in model.predict_files([tmp_path / "word.wav"], same_channel=True)] == [True]
     sf.write(tmp_path / "piece.wav", piece, 16000)
     sf.write(tmp_path / "whole.wav", y, 16000)
     files = [tmp_path / "piece.wav", tmp_path / "whole.wav"]
@@ -403,3 +412,24 @@ def test_a_recording_whose_utterances_each_hold_too_little_voicing_is_scored_who
     pred, segments = model.timeline_prediction(lambda: iter([y]))
     assert pred.speech and model.predict_signal(y).probabilities == pred.probabilities
     assert [(s.start, s.speech, s.label) for s in segments] == [(0.0, True, pred.label)]
+    # the timeline the command line cuts as it reads (it showed two rows without speech) is that row too
+    path = str(need(EMOVO) / "m1" / "tri-m1-b2.flac")
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", path, "--model", "classical", "--timeline", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)[0]["segments"]
+    assert [(r["start"], r["speech"], r["emotion"]) for r in rows] == [(0.0, True, pred.label)]
+    assert rows[0]["probabilities"] == pytest.approx(pred.probabilities, abs=1e-6)
+
+
+def test_an_adapted_batch_scores_whole_a_recording_whose_utterances_hold_too_little_voicing():
+    """The same fallback in a batch adapted to its channel, for a model that adapts (the default, here without
+    its speech head, where the signal check alone judges the segments: tri-m1-b2 was "no speech")."""
+    model = emovox.load_model()
+    model.speech_head = None
+    paths = [need(EMOVO) / "m1" / "tri-m1-b2.flac", need(EMODB) / "wav" / "03a01Wa.flac"]
+    preds = list(model.predict_files(paths, same_channel=True))
+    assert [p.speech for p in preds] == [True, True] and preds[1].label == "angry"

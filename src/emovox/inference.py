@@ -745,26 +745,31 @@ class EmotionModel:
         segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
-        seconds = sum(s.duration for s in segments if s.speech)  # (overlaps: long recordings only)
+        seconds = _sound_seconds(segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
-        if p is None and check is not None and check.speech and check.duration <= SEGMENTS_AFTER_SECONDS:
-            # the whole passed the speech check, and each of its utterances (apart by a pause) holds too
-            # little voicing to: it is scored whole, as a recording of one utterance is, and is one row
-            _, e = self.embed_speech(np.concatenate(list(chunks())), source, check)
-            if e is not None:
-                from .live.segments import Segment, set_probabilities
-
-                p, seconds, whole = (
-                    self.proba_from_embeddings(e)[0],
-                    check.sound_seconds,
-                    Segment(0.0, check.duration),
-                )
-                set_probabilities(self, whole, p, seconds)
-                segments = [whole]
+        if p is None and (whole := self.whole_segment(chunks, check)) is not None:
+            p, seconds, segments = np.array(list(whole.probabilities.values())), whole.sound_seconds, [whole]
         if p is None:
             return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen, seconds), segments
+
+    def whole_segment(self, chunks, check: SpeechCheck | None, keep_embedding: bool = False):
+        """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
+        :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
+        :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
+        (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
+        cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks)."""
+        if check is None or not check.speech or check.duration > SEGMENTS_AFTER_SECONDS:
+            return None
+        _, e = self.embed_speech(np.concatenate(list(chunks())), check=check)
+        if e is None:
+            return None
+        from .live.segments import Segment, set_probabilities
+
+        whole = Segment(0.0, check.duration, embedding=e if keep_embedding else None)
+        set_probabilities(self, whole, self.proba_from_embeddings(e)[0], check.sound_seconds)
+        return whole
 
     # ------------------------------------------------------------------------------------ long recordings
     def embed_stream(self, chunks) -> np.ndarray | list:
@@ -905,7 +910,7 @@ class EmotionModel:
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            yield self.make_prediction(src, w @ P / w.sum(), seconds=float(w.sum()))
+            yield self.make_prediction(src, w @ P / w.sum(), seconds=r.seconds)
 
     def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
@@ -915,8 +920,8 @@ class EmotionModel:
         check = self._whole_check(y)
         if not self.by_segments(y, check):
             no_speech, e = self.embed_speech(y, source, check)
-            weight = max(self._seconds(y, check), 1e-3)
-            return no_speech if no_speech is not None else _Pieces([weight], [e])
+            seconds = self._seconds(y, check)
+            return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
         from .live.segments import segment_weights
 
         if check is None and self.check_speech:
@@ -925,10 +930,15 @@ class EmotionModel:
             return result
         segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)
         speech = [s for s in segments if s.speech and s.embedding is not None]
+        if not speech and (whole := self.whole_segment(lambda: iter([y]), check, True)) is not None:
+            return _Pieces([max(whole.sound_seconds, 1e-3)], [whole.embedding], whole.sound_seconds)
         if speech:
-            return _Pieces(list(segment_weights(speech)), [s.embedding for s in speech])
+            return _Pieces(
+                list(segment_weights(speech)), [s.embedding for s in speech], _sound_seconds(speech)
+            )
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            return _Pieces([y.size / self.sample_rate], [self.embed(y)])
+            seconds = y.size / self.sample_rate
+            return _Pieces([seconds], [self.embed(y)], seconds)
         return Prediction(source, speech=False, reason=_no_speech_reason(segments))
 
     def make_prediction(
@@ -1037,10 +1047,18 @@ def _no_speech_reason(segments) -> str:
 
 
 class _Pieces(NamedTuple):
-    """A recording in an adapted batch: embeddings (one, or its speech segments') and their weights (seconds)."""
+    """A recording in an adapted batch: embeddings (one, or its speech segments'), their weights (seconds),
+    and its seconds of sound (for :func:`emovox.calibration.is_uncertain`)."""
 
     weights: list[float]
     embeddings: list
+    seconds: float
+
+
+def _sound_seconds(segments) -> float:
+    """The seconds of sound a recording's speech segments hold, each without its quiet edges
+    (:attr:`~emovox.live.Segment.sound_seconds`): a word padded by the voice detector is still a word."""
+    return sum(s.sound_seconds or s.duration for s in segments if s.speech and s.probabilities)
 
 
 class _Unreadable(NamedTuple):

@@ -88,7 +88,7 @@ def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None 
 
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
-    seconds = seg.duration if seconds is None else seconds
+    seconds = seg.sound_seconds = seg.duration if seconds is None else seconds
     seg.uncertain = is_uncertain(float(p[i]), getattr(model, "uncertain_below", 0.0), seconds)
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 

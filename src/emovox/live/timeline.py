@@ -261,15 +261,20 @@ def file_timelines(
                 on_file(shown)
             # a quiet file is brought up before it is cut, as the whole recording's emotion is
             segments = iter_timeline(path, model, options=options, keep_embeddings=together)
+            shown_upto = 0  # rows without speech wait for one with: the file may yet be scored whole
             for seg in segments:
                 segs.append(seg)
-                if on_segment is not None and not together:
-                    on_segment(seg)
+                if on_segment is not None and not together and seg.speech:
+                    for s in segs[shown_upto:]:
+                        on_segment(s)
+                    shown_upto = len(segs)
+            if not any(s.speech for s in segs) and model.check_speech:
+                segs = _scored_whole(model, path, keep_embedding=together) or segs
             if together:
                 adapt_timeline(model, segs, channel)
-                if on_segment is not None:
-                    for seg in segs:
-                        on_segment(seg)
+            if on_segment is not None:
+                for seg in segs[0 if together else shown_upto :]:
+                    on_segment(seg)
         except EmovoxError as exc:
             yield FileTimeline(stored, Path(path), segs, display_path(str(exc)))
             continue
@@ -279,6 +284,18 @@ def file_timelines(
             yield FileTimeline(stored, Path(path), segs, display_path(f"{path}: {exc.strerror or exc}"))
             continue
         yield FileTimeline(stored, Path(path), segs)
+
+
+def _scored_whole(model, path, keep_embedding: bool = False) -> list[Segment]:
+    """``[the whole recording's segment]`` for a short file whose segments hold no speech while the whole
+    does (:meth:`~emovox.inference.EmotionModel.whole_segment`, as its whole answer is), else ``[]``."""
+    from ..audio import stream_audio, whole_if_short
+    from ..inference import SEGMENTS_AFTER_SECONDS
+
+    n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)  # a longer file is not read again
+    y = whole_if_short(lambda: stream_audio(path, model.sample_rate), n)
+    whole = None if y is None else model.whole_segment(lambda: iter([y]), model.speech(y), keep_embedding)
+    return [] if whole is None else [whole]
 
 
 # ------------------------------------------------------------------------------------------------ output

@@ -46,6 +46,9 @@ class Segment:
         (as :attr:`emovox.inference.Prediction.reason`). ``uncertain``: low calibrated confidence.
     embedding : numpy.ndarray or None
         The model's representation of the segment, kept only for :func:`emovox.live.adapt_timeline`.
+    sound_seconds : float or None
+        Once classified, the seconds of sound its ``uncertain`` flag counted (without quiet edges): what a
+        whole recording's answer adds up from its segments.
     """
 
     start: float
@@ -59,6 +62,7 @@ class Segment:
     speech: bool = True
     uncertain: bool = False
     reason: str | None = None
+    sound_seconds: float | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration(self) -> float:
