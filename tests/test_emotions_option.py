@@ -46,6 +46,7 @@ def test_restricted_model_equals_renormalised_full_model(full, speech):
     assert m.restrict(None).labels == full.labels
     # the named sets the corpus commands take
     assert load_model(MODEL, emotions="four").labels == ["angry", "happy", "neutral", "sad"]
+    assert load_model(MODEL, emotions=["four", "four", "Fear"]).labels == [*FOUR, "fearful"]
     assert sorted(load_model(MODEL, emotions=" Seven").labels) == sorted(
         load_model(MODEL, emotions="all").labels
     )
@@ -145,6 +146,7 @@ def test_api(full, speech):
             ("emotions=anger,Sad", ["angry", "sad"]),
             ("emotions=four", ["angry", "happy", "neutral", "sad"]),
             ("emotions=angry&emotions=sad,happy", ["angry", "sad", "happy"]),
+            ("emotions=four&emotions=surprised", ["angry", "happy", "neutral", "sad", "surprised"]),
         ):
             r = client.post(f"/v1/predict?{query}", content=data, headers={"content-type": "audio/flac"})
             assert r.status_code == 200 and r.json()["labels"] == labels, (query, r.text)

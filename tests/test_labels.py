@@ -109,10 +109,17 @@ def test_parse_emotions_unknown_names_the_word():
     assert str(info.value) == f"unknown emotion 'joyful'{UNKNOWN}"
     with pytest.raises(CorpusError, match=r"^unknown emotion 'five'"):
         parse_emotions("five")  # not a named set: read as an emotion
-    with pytest.raises(CorpusError, match=r"^unknown emotion 'four'"):
-        parse_emotions("four,sad")  # a named set only alone
-    with pytest.raises(CorpusError, match=r"^unknown emotion ' Joyful '"):
+    with pytest.raises(CorpusError, match=r"^unknown emotion 'Joyful'"):
         parse_emotions(["Happy ", " Joyful ", "xx"])  # the first unknown word, as the user wrote it
+
+
+def test_named_sets_may_be_listed_with_emotions():
+    """``four,surprised`` was "unknown emotion 'four'": a named set was taken only alone."""
+    assert parse_emotions("four, surprised") == ["angry", "happy", "neutral", "sad", "surprised"]
+    assert parse_emotions("four,four") == list(FOUR)
+    assert parse_emotions("sad,four") == ["sad", "angry", "happy", "neutral"]
+    assert parse_emotions(["seven", "calm"]) == [*SEVEN, "calm"]
+    assert parse_emotions("all,sad") == list(CANONICAL)
 
 
 def test_parse_merge_strings():

@@ -80,14 +80,14 @@ def chosen_emotions(
     emotions: Sequence[str] | str, labels: Sequence[str], option: str = "emotions"
 ) -> list[str]:
     """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
-    allowed; or a named set: ``four`` for angry, happy, neutral, sad, ``seven``, ``all``), in the order
-    given, checked against ``labels``: at least two, all known. An error (:class:`ParameterError`) names
-    ``option`` (as the user gave it: the CLI's option, the API's parameter).
+    allowed; and named sets: ``four`` for angry, happy, neutral, sad, ``seven``, ``all`` for every one of
+    ``labels``), in the order given, checked against ``labels``: at least two, all known. An error
+    (:class:`ParameterError`) names ``option`` (as the user gave it: the CLI's option, the API's parameter).
 
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
     """
-    from .labels import NAMED_SETS, canonical
+    from .labels import canonical, with_sets
 
     if not isinstance(emotions, str) and not (
         isinstance(emotions, Sequence) and all(isinstance(e, str) for e in emotions)
@@ -95,14 +95,8 @@ def chosen_emotions(
         raise ParameterError(
             f"{option}: expected emotion names (a list, or one comma-separated string), got {emotions!r}"
         )
-    if isinstance(emotions, str):
-        key = emotions.strip().lower()
-        if key == "all":  # every emotion of this model
-            emotions = list(labels)
-        else:
-            emotions = list(NAMED_SETS.get(key, [e for e in emotions.split(",") if e.strip()]))
     wanted = []
-    for e in emotions:
+    for e in with_sets(emotions, labels):
         try:
             wanted.append(canonical(e.strip()))
         except EmovoxError:

@@ -103,15 +103,31 @@ NAMED_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+def with_sets(names: str | Iterable[str], everything: Iterable[str] = CANONICAL) -> list[str]:
+    """Emotion names (a list, or one comma-separated string), each named set among them (:data:`NAMED_SETS`;
+    ``all``: ``everything``) put as its emotions; stripped, empty ones left out, in the order given.
+
+    >>> with_sets("four, surprised")
+    ['angry', 'happy', 'neutral', 'sad', 'surprised']
+    """
+    out: list[str] = []
+    for name in names.split(",") if isinstance(names, str) else names:
+        key = name.strip().lower()
+        if key == "all":
+            out += everything
+        elif key in NAMED_SETS:
+            out += NAMED_SETS[key]
+        elif key:
+            out.append(name.strip())
+    return out
+
+
 def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
-    """Parse ``"angry,happy,neutral,sad"``, ``"four"``/``"seven"``, or a list, into canonical labels."""
+    """Parse ``"angry,happy,neutral,sad"``, ``"four"``/``"seven"`` (also in a list: ``"four,surprised"``), or a
+    list, into canonical labels, each once."""
     if spec is None:
         return None
-    if isinstance(spec, str):
-        if spec.strip().lower() in NAMED_SETS:
-            return list(NAMED_SETS[spec.strip().lower()])
-        spec = [s for s in spec.split(",") if s.strip()]
-    return [canonical(s) for s in spec]
+    return list(dict.fromkeys(canonical(s) for s in with_sets(spec)))
 
 
 def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:

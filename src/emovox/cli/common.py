@@ -392,8 +392,6 @@ def labels_problem(args) -> str | None:
         if not keep:
             words = [w.strip() for w in emotions.split(",") if w.strip()]
             word = next((w for w in words if _not_emotion(w, parse_emotions, EmovoxError)), emotions)
-            if word.lower() in ("four", "4", "seven", "7", "all"):
-                return f"--emotions {emotions}: use {word} alone, or list emotions separated by commas"
             return (
                 f"--emotions {emotions}: unknown emotion {word!r}"
                 f"{did_you_mean(word.lower(), [*CANONICAL, 'four', 'seven', 'all'])}; expected emotions "
