@@ -146,8 +146,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
         "--emotions",
-        help="predict over these emotions only, e.g. angry,happy,neutral,sad (or four, seven) "
-        "(probabilities renormalised over them)",
+        help="predict over these emotions only, e.g. angry,happy,neutral,sad (or four, "
+        "seven; four,surprised adds one) (probabilities renormalised over them)",
     )
     together = p.add_mutually_exclusive_group()
     together.add_argument(
