@@ -220,6 +220,7 @@ def test_413_streamed_body_without_length(client):
         ({"timeline_after": -1.0}, "timeline_after -1: expected a number of seconds >= 0"),
         ({"workers": 0}, "workers 0: expected at least 1 inference thread"),
         ({"max_pending": 0}, "max_pending 0: expected at least 1 request"),
+        ({"idle_per_client": 0}, "idle_per_client 0: expected at least 1 connection"),
     ],
 )
 def test_server_settings_check_their_values(settings, message):
@@ -377,9 +378,25 @@ def test_time_limit(model):
 # ------------------------------------------------------------------------------------------ command line
 def test_cli_defaults_to_loopback():
     from emovox.cli import build_parser
+    from emovox.server import ServerSettings
 
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.max_upload_mb) == ("127.0.0.1", 8000, 50.0)
+    assert args.idle_per_client == ServerSettings().idle_per_client == 32
+
+
+def test_cli_idle_limit_is_checked_and_worded_with_its_option():
+    """The cap on a client's idle connections is an option (behind a reverse proxy every user shares one
+    address), checked by the settings and worded with the option, before anything loads."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "serve", "--idle-per-client", "0", "--port", str(_free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        "emovox: error: --idle-per-client 0: expected at least 1 connection"
+    )
 
 
 def _free_port() -> int:

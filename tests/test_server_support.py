@@ -229,7 +229,7 @@ def test_half_sent_request_heads_are_cut(monkeypatch):
         kept.close()
 
 
-def test_idle_connections_of_one_client_cannot_take_every_slot(monkeypatch):
+def test_idle_connections_of_one_client_cannot_take_every_slot():
     """340 sockets that sent nothing, reopened as they were closed, held every slot of uvicorn's connection
     limit (which counts them), and ``/healthz`` answered a plain-text 503 nine times in ten. A client now
     keeps at most IDLE_PER_CLIENT such connections: a new one closes its oldest. A request that cannot be
@@ -242,9 +242,8 @@ def test_idle_connections_of_one_client_cannot_take_every_slot(monkeypatch):
 
     from emovox.server import connection
 
-    monkeypatch.setattr(connection, "IDLE_PER_CLIENT", 4)
     app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
-    with ThreadServer(app, http=connection.HeaderDeadlineProtocol, limit_concurrency=8) as srv:
+    with ThreadServer(app, http=connection.with_idle_limit(4), limit_concurrency=8) as srv:
         idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(12)]
         time.sleep(0.3)
         for s in idle[:8]:  # the oldest were closed by the server, without a response

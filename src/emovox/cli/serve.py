@@ -12,6 +12,7 @@ _OPTIONS = {
     "timeline_after": "--timeline-after",
     "max_seconds": "--max-seconds",
     "read_timeout": "--read-timeout",
+    "idle_per_client": "--idle-per-client",
 }
 
 
@@ -38,6 +39,7 @@ def cmd_serve(args) -> int:
             max_seconds=args.max_seconds,
             read_timeout=args.read_timeout,
             allowed_hosts=tuple(args.allowed_host or ()),
+            idle_per_client=args.idle_per_client,
         )
     except ParameterError as exc:  # the settings' own check, worded with the option
         field, _, why = str(exc).partition(" ")
@@ -104,6 +106,15 @@ def register(sub) -> None:
         metavar="NAME",
         help="a Host name the server answers to besides loopback names and the bound address "
         "(behind a reverse proxy: its public name); repeatable",
+    )
+    p.add_argument(
+        "--idle-per-client",
+        type=int,
+        default=32,
+        metavar="N",
+        help="connections one client address may keep open without a request; a new one closes the oldest "
+        "(default 32; behind a reverse proxy every user shares its address: raise it above the proxy's "
+        "pool of idle connections)",
     )
     p.add_argument(
         "--log-level",

@@ -331,14 +331,14 @@ def serve(
         shown,
         port,
     )
-    from .connection import HeaderDeadlineProtocol
+    from .connection import with_idle_limit
 
-    # slow-header and idle-connection limits: a request head must arrive whole within 10 s
-    # (HeaderDeadlineProtocol), h11 refuses a header block over 16 KiB buffered while incomplete, idle
+    # slow-header and idle-connection limits: a request head must arrive whole within 10 s, each client
+    # keeps settings.idle_per_client connections without a request (HeaderDeadlineProtocol), h11 refuses a header block over 16 KiB buffered while incomplete, idle
     # keep-alive connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
     uvicorn.run(
         app,
-        http=HeaderDeadlineProtocol,
+        http=with_idle_limit(app.state.settings.idle_per_client),
         host=host,
         port=port,
         log_level=log_level,

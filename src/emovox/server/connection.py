@@ -7,8 +7,9 @@ connection slot, and everyone else got 503s, for as long as their client liked. 
 the previous response ending; otherwise the connection is closed. A slow *body* is the application's to
 time out (408, ``--read-timeout``).
 
-A client may hold at most :data:`IDLE_PER_CLIENT` connections without a request under way; a new one closes
-its oldest: 340 sockets that sent nothing, reopened as they were closed, held every slot of uvicorn's
+A client may hold at most :data:`IDLE_PER_CLIENT` connections without a request under way (``emovox serve
+--idle-per-client``: behind a reverse proxy every user comes from its address); a new one closes its
+oldest: 340 sockets that sent nothing, reopened as they were closed, held every slot of uvicorn's
 connection limit, which counts them, and ``/healthz`` answered 503. A request that cannot be parsed gets
 the application's JSON error shape (400), not uvicorn's plain text.
 """
@@ -35,6 +36,8 @@ class HeaderDeadlineProtocol(H11Protocol):
     not complete :data:`HEADER_SECONDS` after it opened or after its previous response."""
 
     _deadline: asyncio.TimerHandle | None = None
+    #: connections one client address may keep open with no request under way (:func:`with_idle_limit`)
+    idle_per_client: int = IDLE_PER_CLIENT
     #: each client address's connections waiting for a request head, oldest first (one event loop: no lock)
     _idle: dict[str, dict[HeaderDeadlineProtocol, None]] = {}
 
@@ -74,7 +77,7 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
         idle = self._idle.setdefault(self._who(), {})
         idle[self] = None
-        if len(idle) > IDLE_PER_CLIENT:  # this client's oldest connection without a request goes
+        if len(idle) > self.idle_per_client:  # this client's oldest connection without a request goes
             oldest = next(iter(idle))
             oldest._disarm()
             oldest.transport.close()
@@ -99,3 +102,9 @@ class HeaderDeadlineProtocol(H11Protocol):
             who = "{}:{}".format(*self.client) if self.client else "a client"
             log.info("%s: no complete request head in %g s; connection closed", who, HEADER_SECONDS)
             self.transport.close()
+
+
+def with_idle_limit(idle_per_client: int) -> type[HeaderDeadlineProtocol]:
+    """:class:`HeaderDeadlineProtocol` with another limit on each client's idle connections (uvicorn builds
+    its protocol from a class)."""
+    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"idle_per_client": idle_per_client})

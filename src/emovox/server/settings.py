@@ -32,6 +32,9 @@ class ServerSettings:
         Seconds a client may take to send its whole request body (then 408).
     allowed_hosts : tuple of str
         Host names (besides loopback names and the bound address) the ``Host`` header may carry.
+    idle_per_client : int
+        Connections one client address may keep open with no request under way; a new one closes the
+        oldest (a browser opens about six; behind a reverse proxy, every user shares its address).
     """
 
     max_upload_mb: float = 50.0
@@ -42,6 +45,7 @@ class ServerSettings:
     max_seconds: float = 600.0
     read_timeout: float = 30.0
     allowed_hosts: tuple[str, ...] = ()
+    idle_per_client: int = 32
 
     def __post_init__(self) -> None:
         for name in ("max_upload_mb", "request_timeout", "max_seconds", "read_timeout", "timeline_after"):
@@ -56,6 +60,8 @@ class ServerSettings:
             raise ParameterError(f"workers {self.workers!r}: expected at least 1 inference thread")
         if not (isinstance(self.max_pending, int) and self.max_pending >= 1):
             raise ParameterError(f"max_pending {self.max_pending!r}: expected at least 1 request")
+        if not (isinstance(self.idle_per_client, int) and self.idle_per_client >= 1):
+            raise ParameterError(f"idle_per_client {self.idle_per_client!r}: expected at least 1 connection")
 
     @property
     def max_upload_bytes(self) -> int:
