@@ -151,6 +151,11 @@ def test_recordings_without_an_answer_are_a_column_of_their_own(tmp_path):
     bars = _figure(args).axes[0].patches
     # percent; "c", which the test data lacks, has no bar (a 0 % bar lowered the picture's UA)
     assert sorted(round(b.get_height(), 1) for b in bars) == [50.0, 66.7]
+    # the library draws the same from the JSON, and from its bare confusion matrix, as the command does
+    for data in (ev, {"labels": ev["labels"], "confusion": s["confusion"], "no_answer": s["no_answer"]}):
+        labels = [t.get_text() for t in plots.per_class_recall(data).axes[0].get_xticklabels()]
+        heights = [round(b.get_height(), 1) for b in plots.per_class_recall(data).axes[0].patches]
+        assert (labels, heights) == (["a", "b"], [66.7, 50.0])
 
 
 def test_corpus_and_model_plots():

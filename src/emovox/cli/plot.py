@@ -63,7 +63,6 @@ def _evaluation_parts(data, path: Path):
 
 
 def _figure(args):
-    import numpy as np
 
     from .. import plots
     from ..errors import EmovoxError
@@ -125,14 +124,10 @@ def _figure(args):
             curves, title=args.title or f"{_named(data, src)}: reliability{head}"
         )
     if kind == "recall":
-        labels, m, missed = _evaluation_parts(data, src)
-        # a recording without an answer is a miss
-        support = m.sum(axis=1) + (np.asarray(missed) if missed else 0)
-        # the emotions the test data has: one it lacks has no recall (a 0 % bar lowered the picture's UA)
-        recall = {lab: float(m[i, i] / support[i]) for i, lab in enumerate(labels) if support[i]}
+        _evaluation_parts(data, src)  # (its check: one clear line for a JSON that is not an evaluation)
         head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""
         return plots.per_class_recall(
-            recall, title=args.title or f"{_named(data, src)}: recall per class{head}"
+            data, title=args.title or f"{_named(data, src)}: recall per class{head}"
         )
     if kind == "curves":
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):

@@ -100,10 +100,27 @@ def reliability_diagram(
 
 
 def _recalls(recall: Mapping[str, Any] | Evaluation) -> dict[str, float]:
-    """Recall per class from a mapping, a ``per_class`` mapping of dicts, or an Evaluation."""
+    """Recall per class from a mapping, a ``per_class`` mapping of dicts, an Evaluation or its saved JSON
+    (``{"labels", "pooled": {"per_class"}}``, or only ``{"labels", "confusion"}``). A class the test data
+    lacks (support 0) has no recall, and no bar: a 0 % bar would lower the picture's UA."""
     if hasattr(recall, "pooled"):
-        recall = recall.pooled["per_class"]
-    return {str(k): float(v["recall"] if isinstance(v, Mapping) else v) for k, v in recall.items()}
+        recall = {"labels": recall.labels, **recall.pooled}
+    elif isinstance(recall, Mapping) and isinstance(recall.get("pooled"), Mapping):
+        recall = {"labels": recall.get("labels"), **recall["pooled"]}
+    if isinstance(recall, Mapping) and "per_class" in recall:
+        recall = recall["per_class"]
+    elif isinstance(recall, Mapping) and "confusion" in recall and "labels" in recall:
+        m = np.asarray(recall["confusion"], dtype=float)  # a recording without an answer is a miss
+        support = m.sum(axis=1) + np.asarray(recall.get("no_answer") or 0, dtype=float)
+        recall = {
+            lab: {"recall": m[i, i] / support[i], "support": support[i]}
+            for i, lab in enumerate(recall["labels"])
+        }
+    return {
+        str(k): float(v["recall"] if isinstance(v, Mapping) else v)
+        for k, v in recall.items()
+        if not (isinstance(v, Mapping) and v.get("support", 1) == 0)
+    }
 
 
 def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recall per class") -> Figure:
@@ -112,8 +129,9 @@ def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recal
     Parameters
     ----------
     recall : Mapping[str, float] or Evaluation
-        Recall (0-1) per label, ``Evaluation.pooled["per_class"]`` or an
-        :class:`~emovox.evaluation.Evaluation` (its pooled per-class recall).
+        Recall (0-1) per label, ``Evaluation.pooled["per_class"]``, an
+        :class:`~emovox.evaluation.Evaluation` or its saved JSON (its pooled per-class recall; an emotion
+        the test data lacks has no bar).
     title : str
         Axes title (default ``"Recall per class"``).
     """
