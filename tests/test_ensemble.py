@@ -171,7 +171,7 @@ def test_cli_refuses_feature_options_for_an_ensemble(emodb_root):
     )
     assert (
         proc.returncode == 2
-        and "do not apply to an ensemble" in proc.stderr
+        and "cannot be used with ensemble models: each member uses its own recipe's features" in proc.stderr
         and "Traceback" not in proc.stderr
     )
     proc = subprocess.run(

@@ -52,25 +52,53 @@ def model_kind(model: str) -> str:
     return "deep" if model in DEEP_MODELS else "features"
 
 
-#: Options each kind of model cannot honour (deep models only warn about --features: their front end is theirs).
-_UNSUPPORTED = {
-    "ensemble": ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate"),
-    "deep": ("trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate"),
-    "features": (),
+_MEMBERS = "each member uses its own recipe's features"
+_FITTED = (
+    "it cross-validates feature-vector models (classical and encoder recipes); train the model, then "
+    "evaluate it with --trained MODEL"
+)
+#: Options each kind of model cannot honour, and why (deep models only warn about --features: their front
+#: end is theirs). The command line words its refusals from here too.
+UNSUPPORTED: dict[str, dict[str, str]] = {
+    "ensemble": {
+        "features": _MEMBERS,
+        "trim_db": _MEMBERS,
+        "encoder": _MEMBERS,
+        "no_scale": _MEMBERS,
+        "speaker_adapt": _FITTED + " --speaker-adapt",
+        "calibrate": _FITTED,
+    },
+    "deep": {
+        "trim_db": "they trim silence as their recipe's frame configuration says",
+        "encoder": "they learn from frames, not from an encoder's features",
+        "no_scale": "they normalise their own frames",
+        "speaker_adapt": _FITTED + " --speaker-adapt",
+        "calibrate": _FITTED,
+    },
+    "features": {},
 }
 
 
-def _refuse(model: str, kind: str, **options: Any) -> None:
+def unsupported(model: str, **options: Any) -> str | None:
+    """Why ``model`` cannot honour the options given (one line naming each, and why for the first), or None.
+
+    >>> unsupported("cnn2d", trim_db=20.0, scale=None)
+    "cnn2d: --trim-db cannot be used with deep models: they trim silence as their recipe's frame configuration says"
+    >>> unsupported("svm", trim_db=20.0) is None
+    True
+    """
+    kind = model_kind(model)
+    given = [n for n, v in options.items() if n in UNSUPPORTED[kind] and v is not None and v is not False]
+    if not given:
+        return None
+    shown = ", ".join("--" + g.replace("_", "-") for g in given)
+    return f"{model}: {shown} cannot be used with {kind} models: {UNSUPPORTED[kind][given[0]]}"
+
+
+def _refuse(model: str, **options: Any) -> None:
     """Options a kind of model cannot honour are refused, not silently dropped."""
-    given = [
-        name.replace("_", "-")
-        for name, value in options.items()
-        if name in _UNSUPPORTED[kind] and value is not None and value is not False
-    ]
-    if given:
-        raise ParameterError(
-            f"{model}: {', '.join('--' + g for g in given)} cannot be used with {kind} models"
-        )
+    if why := unsupported(model, **options):
+        raise ParameterError(why)
 
 
 def _recipe(
@@ -165,7 +193,6 @@ def evaluate(
     kind = model_kind(model)
     _refuse(
         model,
-        kind,
         features=features,
         trim_db=trim_db,
         encoder=encoder,
@@ -214,7 +241,6 @@ def train(
     kind = model_kind(model)
     _refuse(
         model,
-        kind,
         features=features,
         trim_db=trim_db,
         encoder=encoder,

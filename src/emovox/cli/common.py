@@ -313,7 +313,6 @@ def _model_problem(args) -> str | None:
     ensemble = len(members) > 1
     if ensemble and len(set(members)) != len(members):
         return f"--model {name}: an ensemble joins two or more different models with +"
-    deep = name in DEEP_NAMES
     if args.command == "tune" and name not in TUNABLE_NAMES:
         why = (
             "aligns corpora, balances them or trains on augmented copies, which"
@@ -325,29 +324,10 @@ def _model_problem(args) -> str | None:
             + (f"; this recipe {why} a grid search would leave out" if why else "")
             + f"; choose from {', '.join(TUNABLE_NAMES)}"
         )
-    if ensemble and (
-        getattr(args, "trim_db", None) is not None
-        or getattr(args, "features", None)
-        or getattr(args, "no_scale", False)
-    ):
-        return (
-            "--features, --trim-db and --no-scale do not apply to an ensemble: each member uses "
-            "its own recipe's features"
-        )
-    if deep and getattr(args, "trim_db", None) is not None:
-        return (
-            "--trim-db applies to hand-crafted features; deep models trim silence as their recipe's frame "
-            "configuration says"
-        )
-    if args.command == "evaluate" and (ensemble or deep):
-        for opt in ("calibrate", "speaker_adapt"):
-            if getattr(args, opt, False):
-                return (
-                    f"--{opt.replace('_', '-')} cross-validates feature-vector models (classical and encoder "
-                    "recipes); train the model, then evaluate it with --trained MODEL"
-                    + (" --speaker-adapt" if opt == "speaker_adapt" else "")
-                )
-    return None
+    from ..experiments import unsupported
+
+    given = ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate")
+    return unsupported(name, **{opt: getattr(args, opt, None) for opt in given})
 
 
 def protocol_problem(spec: str, allow_none: bool = False) -> str | None:
