@@ -381,6 +381,17 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     hush = (1e-4 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32)
     padded = model.predict_signal(np.concatenate([hush, piece, hush]))
     assert padded.speech and padded.uncertain
+    # nor steady noise or hum 25 dB under it: they lasted as long as the recording, and the word was sure
+    level = np.sqrt(np.mean(piece**2)) * 10 ** (-25 / 20)
+    t = np.arange(4 * 16000) / 16000
+    for floor in (
+        level * np.random.default_rng(2).standard_normal(t.size),
+        level * np.sqrt(2) * np.sin(2 * np.pi * 60 * t),
+    ):
+        word = floor.astype(np.float32)
+        word[16000 : 16000 + piece.size] += piece
+        assert model.speech(word).sound_seconds < 0.7
+        assert model.predict_signal(word).uncertain
     segments = model.timeline_prediction(lambda: iter([np.concatenate([hush, piece, hush])]))[1]
     assert [s.uncertain for s in segments if s.speech] == [True]
     # in a recording scored by its segments, the whole counts its segments' sound, not their padded spans

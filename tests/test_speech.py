@@ -368,3 +368,25 @@ def test_final_verdicts_are_silence_and_unvoiced_sound_only():
         check = detect_speech(non_speech(kind, 0))
         assert not check.speech and check.final is final, (kind, check.reason)
     assert not SpeechCheck(True, "speech").final
+
+
+def test_sound_seconds_leave_out_quiet_and_steady_noise_around_the_sound():
+    """How long the sound lasts, for the under-a-second rule: the quiet before and after it, and steady noise
+    20-30 dB under it (a phone's hiss, a hum), are not sound; noise 10 dB under it cannot be told apart."""
+    rng = np.random.default_rng(0)
+    t = np.arange(4 * 16000) / 16000
+    burst = (0.3 * rng.standard_normal(8000)).astype(np.float32)  # 0.5 s, 1 s into the recording
+
+    def seconds(floor_db: float, hum: bool = False) -> float:
+        level = 0.3 * 10 ** (floor_db / 20)
+        y = level * (np.sqrt(2) * np.sin(2 * np.pi * 60 * t) if hum else rng.standard_normal(t.size))
+        y = y.astype(np.float32)
+        y[16000:24000] += burst
+        return detect_speech(y).sound_seconds
+
+    assert abs(seconds(-80) - 0.5) < 0.05  # near-silence around it
+    assert abs(seconds(-25) - 0.5) < 0.05 and abs(seconds(-25, hum=True) - 0.5) < 0.05
+    assert abs(seconds(-35) - 0.5) < 0.05
+    assert seconds(-8) > 3.5  # noise close to the sound's level: all of it counts
+    assert detect_speech(burst).sound_seconds == pytest.approx(0.5, abs=0.03)
+    assert detect_speech(np.zeros(16000, np.float32)).sound_seconds == 0.0

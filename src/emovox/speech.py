@@ -73,6 +73,10 @@ SILENCE, UNVOICED = "silence", "no voiced sound"
 STEADY, PURE_TONE = "no voiced speech: steady pitch", "no voiced speech: pure tone"
 #: Frames within this many dB of the loud-frame level are sound; quieter ones, room tone and silence.
 QUIET_DB = 30.0
+#: For :attr:`SpeechCheck.sound_seconds`, frames must also stand this far above the noise floor (the 10th
+#: percentile of the frames' levels): a word in steady noise or hum 20-30 dB under it lasted as long as the
+#: noise, and was as sure as a sentence.
+FLOOR_MARGIN_DB = 10.0
 
 
 @dataclass
@@ -104,8 +108,9 @@ class SpeechCheck:
     duration : float
         Signal duration in seconds.
     sound_seconds : float
-        Seconds from the first to the last 10 ms frame within :data:`QUIET_DB` of the loud-frame level: how long the
-        sound lasts, without the quiet before and after it.
+        Seconds from the first to the last 10 ms frame within :data:`QUIET_DB` of the loud-frame level and
+        :data:`FLOOR_MARGIN_DB` above the noise floor (at most that far under the level): how long the
+        sound lasts, without the quiet or the steady noise before and after it.
     speech_start, speech_end : float or None
         Seconds from the start of the first and to the end of the last stretch of speech-like voicing
         (:data:`SPAN_FRAMES` frames holding at least :data:`SPAN_MIN_FRAMES` of evidence), whatever the
@@ -188,6 +193,16 @@ def _validate(y: np.ndarray, sr: int) -> np.ndarray:
         g = gcd(int(sr), SR)
         y = resample_poly(y, SR // g, int(sr) // g).astype(np.float32)
     return y
+
+
+def _sound_seconds(lv: np.ndarray, level_db: float) -> float:
+    """:attr:`SpeechCheck.sound_seconds` of a signal's frame levels (:func:`_frame_db`) and loud level."""
+    if not np.isfinite(level_db):
+        return 0.0
+    floor_db = float(np.percentile(lv, 10))
+    least = max(level_db - QUIET_DB, min(floor_db, level_db - 2 * FLOOR_MARGIN_DB) + FLOOR_MARGIN_DB)
+    sound = np.flatnonzero(lv >= least)
+    return float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
@@ -431,8 +446,7 @@ def detect_speech(
     # silence keeps its level and a single click does not set it
     level_db = float(np.partition(lv, lv.size - 20)[lv.size - 20]) if lv.size > 20 else float(lv.max())
     result = SpeechCheck(False, "", level_db=level_db, peak_db=peak_db, duration=duration)
-    sound = np.flatnonzero(lv >= level_db - QUIET_DB)
-    result.sound_seconds = float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
+    result.sound_seconds = _sound_seconds(lv, level_db)
     if not level_db >= min_level_db:
         result.reason = f"{SILENCE} (level {level_db:.0f} dBFS)"
         log.debug("speech check: %s", result.reason)
