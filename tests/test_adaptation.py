@@ -209,6 +209,7 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert sum("zz_broken.wav" in ln for ln in proc.stderr.splitlines()) >= 1
+    assert "\r" not in proc.stderr and "embedding" not in proc.stderr  # no progress bar into a log file
     results = json.loads(proc.stdout)
     assert sum("emotion" in r for r in results) == 10 and sum("error" in r for r in results) == 1
 

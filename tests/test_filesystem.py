@@ -6,6 +6,7 @@ file once, skip what is not a regular file with one line naming it, and give eve
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -133,6 +134,34 @@ def test_cli_predict_dir_with_fifo_and_bad_name(tmp_path):
     rows = out.strip().splitlines()
     assert len(rows) == 2 and any(BAD_SHOWN in line for line in rows) and "Traceback" not in errs
     assert errs.count("x.wav") == 1 and errs.count("loop.wav") == 1
+
+
+def test_a_failing_file_whose_name_is_not_utf8_is_a_row_of_every_output(tmp_path):
+    """A bad file whose name is not UTF-8: ``-o out.csv`` crashed writing its error (a lone surrogate), and
+    lost every row; JSON held the surrogate, and ffmpeg's echo of the name was another spelling of it."""
+    import csv
+
+    root = tmp_path / "d"
+    root.mkdir()
+    _tone(root / "good.wav")
+    for name, data in ((b"empty\xff.wav", b""), (b"text\xfe.wav", b"not audio at all " * 20)):
+        with open(os.path.join(os.fsencode(root), name), "wb") as fh:
+            fh.write(data)
+    for out in ("r.csv", "r.tsv", "r.json"):
+        r = _run_cli("predict", str(root), "-o", str(tmp_path / out), "-q", timeout=90)
+        errs = r.stderr.decode()
+        assert r.returncode == 1 and "Traceback" not in errs, errs
+        text = (tmp_path / out).read_text(encoding="utf-8")
+        if out.endswith(".json"):
+            rows = json.loads(text)
+        else:
+            rows = list(csv.DictReader(text.splitlines(), delimiter="," if out.endswith("csv") else "\t"))
+        by_name = {Path(r["source"]).name: r for r in rows}
+        assert sorted(by_name) == ["empty\\xff.wav", "good.wav", "text\\xfe.wav"], by_name
+        assert "empty\\xff.wav: empty file" in by_name["empty\\xff.wav"]["error"]
+        bad = by_name["text\\xfe.wav"]["error"]
+        assert bad.count("text\\xfe.wav") == 1 and "\ufffd" not in bad, bad
+    assert errs.count("\\xfe") == 1 and "\ufffd" not in errs
 
 
 def test_cli_timeline_goes_on_after_a_bad_name(tmp_path):

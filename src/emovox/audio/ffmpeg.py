@@ -164,8 +164,9 @@ def stream_ffmpeg(
             raise late from None
         threads[0].join(timeout=5)  # all of ffmpeg's error lines
         msg = [
-            _PREFIX.sub("", line).replace(src or "\0", name)
-            for line in errors.decode(errors="replace").splitlines()
+            _PREFIX.sub("", line).replace(src or "\0", name).removeprefix(f"{name}: ")  # (named once)
+            # undecodable bytes as the path's own (surrogates), so that it matches and is replaced
+            for line in bytes(errors).decode("utf-8", "surrogateescape").splitlines()
         ]
         msg = [line for line in msg if line.strip()]
         if failed and any("does not contain any stream" in line for line in msg):

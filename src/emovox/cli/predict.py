@@ -59,13 +59,19 @@ def _predict(args, shown: Callable[[str], str]) -> int:
         err(shown(msg))
     n_bad = len(problems)
     keep = args.json or args.output  # every result, for --json and -o
-    results = [{"source": m.split(":", 1)[0], "error": m} for m in problems] if keep else []
+    # files and JSON hold valid UTF-8: a name's undecodable bytes as \xNN (CSV could not write them)
+    results = (
+        [{"source": stored_path(m.split(":", 1)[0]), "error": stored_path(m)} for m in problems]
+        if keep
+        else []
+    )
     if sys.stdout.isatty() and not args.json:
         print("source\temotion\tconfidence\tprobabilities (most probable first)", flush=True)
     if together:  # every file is embedded before the first result: show progress meanwhile
         from tqdm import tqdm
 
-        paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=quiet or len(paths) < 8)
+        hidden = quiet or len(paths) < 8 or not sys.stderr.isatty()  # (a log file gets no bar)
+        paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=hidden)
     preds = model.predict_files(paths, same_speaker=args.same_speaker, same_channel=args.same_channel)
     if keep and not together:  # --json and -o show nothing until the end: a bar meanwhile, on a terminal
         from tqdm import tqdm
@@ -84,7 +90,7 @@ def _predict(args, shown: Callable[[str], str]) -> int:
         if keep:  # files and JSON hold the real name (control characters and all); the terminal, this one
             d = pred.to_dict() | {"source": shown(stored_path(pred.source))}
             if not pred.ok:
-                d["error"] = shown(d["error"])
+                d["error"] = shown(stored_path(d["error"]))
             if args.top_k and "probabilities" in d:  # the K most probable, most probable first
                 d["probabilities"] = dict(pred.top(args.top_k))
             results.append(d)
