@@ -229,7 +229,79 @@ def test_upload_error_is_shown(page, server, tmp_path):
     page.set_input_files("#file", str(bad))
     page.wait_for_selector("#error:not([hidden])")
     assert page.locator("#result").is_hidden()  # the previous answer is not left under the error
-    assert "not a recognised audio format" in page.inner_text("#error")
+    error = page.inner_text("#error")
+    assert "not a recognised audio format" in error and '(first bytes "this is ")' in error, error
+    page.click("#tab-model")  # the upload's error stayed on every tab
+    assert page.locator("#error").is_hidden()
+    page.click("#tab-analyse")
+
+
+def test_the_page_works_from_the_keyboard(page, server, tmp_path):
+    """The upload box was out of the tab order (its input hidden with display: none); the tabs had no
+    selected state and no arrow keys; the timeline's bars answered a pointer only."""
+    _open(page, server)
+    reached = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+        if reached[-1] == "file":
+            break
+    assert reached[-1] == "file", reached
+    assert page.evaluate("getComputedStyle(document.getElementById('drop')).outlineStyle") != "none"
+    page.focus("#tab-analyse")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == "tab-pictures"
+    selected = [page.get_attribute(f"#tab-{t}", "aria-selected") for t in ("analyse", "pictures", "model")]
+    assert selected == ["false", "true", "false"] and page.locator("#panel-pictures").is_visible()
+    page.keyboard.press("End")
+    assert (
+        page.locator("#panel-model").is_visible()
+        and page.evaluate("document.activeElement.id") == "tab-model"
+    )
+    page.keyboard.press("Home")
+    assert page.locator("#panel-analyse").is_visible()
+    assert page.get_attribute("#result", "aria-live") == "polite"
+    long = tmp_path / "long.wav"
+    long.write_bytes(wav_bytes(long_recording(), 16000))
+    page.set_input_files("#file", str(long))
+    page.wait_for_selector("#timeline .seg", timeout=60000)
+    page.focus("#timeline .seg")
+    assert " s: " in page.inner_text("#segment-detail")  # what a hover shows, for the keyboard
+
+
+def test_why_an_answer_is_uncertain(page, server):
+    """The banner said "the model's confidence is low" beside "88 %": an answer of under a second of speech
+    is uncertain whatever its confidence, and the banner now says which."""
+    _open(page, server)
+    below = 0.4
+    page.evaluate(f"MODEL.calibration = {{uncertain_below: {below}}}")  # as the bundled default stores it
+    answer = {
+        "speech": True,
+        "uncertain": True,
+        "emotion": "angry",
+        "labels": ["angry", "sad"],
+        "probabilities": {"angry": 0.88, "sad": 0.12},
+        "source": "a.wav",
+        "duration": 0.7,
+        "elapsed_ms": 9,
+        "timeline": None,
+    }
+    page.evaluate("(r) => renderResult(r, null)", answer | {"confidence": 0.88})
+    assert "under a second of speech" in page.inner_text("#uncertain")
+    page.evaluate("(r) => renderResult(r, null)", answer | {"confidence": below / 2})
+    assert "confidence is low" in page.inner_text("#uncertain")
+
+
+def test_nothing_is_wider_than_a_phone(page, server):
+    """At 320-375 px the model's name and figures ran past the screen's edge."""
+    _open(page, server)
+    try:
+        for width in (320, 360, 375):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.wait_for_timeout(100)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.set_viewport_size({"width": 1100, "height": 900})
 
 
 def test_picture_reaction_session(page, server, model, shots):
@@ -273,6 +345,7 @@ def test_model_tab(page, server, model, shots):
     page.click("#tab-model")
     details = page.inner_text("#model-details")
     assert "Unweighted accuracy" in details and "speaker-independent" in details and "ravdess" in details
+    assert ".onnx" not in details  # the encoder by name, not its file
     for label in model.labels:
         assert label in details
     page.screenshot(path=str(shots / "emovox-page-model.png"), full_page=True)

@@ -231,8 +231,8 @@ def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
         assert model.predict_signal(y).probabilities == pred.probabilities and pred.label == "angry"
         assert np.allclose(model.predict_proba(y, sr=16000)[0], [pred.probabilities[e] for e in model.labels])
         # a reaction is cut as a timeline is: the tone is no part of it
-        label, _, _, seconds = react(model, y)
-        assert label == "angry" and seconds < (angry.size + neutral.size) / 16000 + 0.5
+        heard, seconds = react(model, y)
+        assert heard.label == "angry" and seconds < (angry.size + neutral.size) / 16000 + 0.5
     # a short clip too (3.1 s): 0.9 s of each sentence around 1.3 s of the tone
     short = np.concatenate(
         [angry[: int(0.9 * 16000)], tone[: int(1.3 * 16000)], neutral[-int(0.9 * 16000) :]]

@@ -366,5 +366,5 @@ def test_a_folder_of_corpora_is_scanned_corpus_by_corpus(ravdess_manifest, tmp_p
     assert list(df["utt_id"]) == ["03a01Wa"] and df["sample_rate"].tolist() == [16000]
     assert sorted(report.unreadable) == [
         f"{d}/03a01Fa.flac: empty file; skipped",
-        f"{d}/03a01Nc.flac: not audio (first bytes b'hello, n'); skipped",
+        f'{d}/03a01Nc.flac: not audio (first bytes "hello, n"); skipped',
     ]

@@ -396,11 +396,13 @@ def test_timelines_of_several_files_keep_their_failures_and_plot_one_at_a_time(
         args = [str(path), str(empty), str(quiet), "--timeline", "--model", str(model.path), "-o", str(out)]
         assert main(["predict", *args]) == 1
         stdout, err = capsys.readouterr()
-        assert stdout.count("start       end") == 1  # no empty table for the failed file
+        # the speech file's table and the quiet file's (one row without speech); none for the failed file
+        assert stdout.count("start       end") == 2
         assert "empty.wav: empty file" in err and "empty.wav: empty file" in out.read_text()
-        assert str(quiet) in out.read_text()  # a file without speech has its row too
-        segs = read_timeline(out)  # the failed file's row and the quiet one's are no segments
-        assert len(segs) == n_utts and {s["source"] for s in segs} == {str(path)}
+        segs = read_timeline(out)  # the failed file's row is no segment; the quiet one's, one without speech
+        assert len(segs) == n_utts + 1 and [s["source"] for s in segs].count(str(path)) == n_utts
+        (hush,) = [s for s in segs if s["source"] == str(quiet)]
+        assert not hush["speech"] and hush["reason"].startswith("silence"), hush
     both = tmp_path / "both.json"
     assert main(["predict", str(path), str(path), "--timeline", "--model", str(model.path), "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -423,8 +425,13 @@ def test_predict_timeline_cli_silence(model, tmp_path, capsys):
         main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(tmp_path / "q.json")])
         == 0
     )
-    assert "no speech found" in capsys.readouterr().err
-    assert json.loads((tmp_path / "q.json").read_text()) == []
+    capsys.readouterr()
+    # one row without speech, saying why, as a noisy file's and the API's timeline (it was an empty list)
+    (row,) = json.loads((tmp_path / "q.json").read_text())
+    assert (row["start"], row["end"], row["speech"], row["emotion"]) == (0.0, 5.0, False, None)
+    assert row["reason"].startswith("silence"), row
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path)]) == 0
+    assert "no speech" in capsys.readouterr().out
 
 
 def test_a_quiet_recording_gives_one_timeline_by_every_path(model, speech_file, tmp_path, capsys):
@@ -541,6 +548,8 @@ def test_no_input_device_is_one_line(monkeypatch, capsys):
 def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, capsys):
     import matplotlib
 
+    from emovox.calibration import SHORT_SECONDS
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -561,7 +570,9 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     assert all(r["detected"] in model.labels for r in recs[:3])  # the file has speech for these pictures
     for r, t in zip(recs, report.trials, strict=True):  # marked uncertain as predict marks it
         low = t.confidence is not None and t.confidence < model.uncertain_below
-        assert r["uncertain"] == str(int(low)) and t.uncertain is low
+        short = t.detected is not None and t.speech_seconds < SHORT_SECONDS  # (its sound: no longer)
+        assert r["uncertain"] == str(int(t.uncertain))
+        assert t.uncertain if low or short else not (t.speech_seconds > 2 * SHORT_SECONDS and t.uncertain)
     assert report.png.stat().st_size > 5000 and report.html.read_text().count("<img") == 4
     assert all(t.recording.is_file() for t in report.trials)
     assert capsys.readouterr().out == ""  # a library call shows nothing (its progress went to stdout)

@@ -181,6 +181,7 @@ def test_react_ignores_silence(client, model):
     r = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")})
     assert r.status_code == 200 and r.json()["emotion"] in model.labels and r.json()["speech_seconds"] > 0.5
     assert r.json()["uncertain"] == (r.json()["confidence"] < model.uncertain_below)
+    assert r.json()["speech"] is True and r.json()["reason"] is None
     silent = client.post(
         "/v1/react",
         content=wav_bytes(np.zeros(32000, dtype=np.float32), 16000),
@@ -189,6 +190,24 @@ def test_react_ignores_silence(client, model):
     assert (
         silent.status_code == 200 and silent.json()["emotion"] is None and silent.json()["uncertain"] is False
     )
+    # as /v1/predict says it: no speech, and why
+    assert silent.json()["speech"] is False and "silence" in silent.json()["reason"], silent.json()
+
+
+def test_a_reaction_of_under_a_second_is_uncertain(client, model):
+    """/v1/react (the picture sessions) flagged only a low confidence: 0.7 s of speech was a sure answer
+    there and an uncertain one at /v1/predict."""
+    from emovox import load_audio
+
+    y = load_audio(ravdess_file("05", actor=1), 16000)
+    lo = int(np.argmax(np.abs(y)))  # the loudest part of the sentence, as a short reaction would be
+    word = np.concatenate([np.zeros(8000), y[max(0, lo - 5600) : lo + 5600], np.zeros(8000)]).astype(
+        np.float32
+    )
+    body = wav_bytes(word, 16000)
+    react = client.post("/v1/react", content=body, headers={"content-type": "audio/wav"}).json()
+    predict = client.post("/v1/predict", content=body, headers={"content-type": "audio/wav"}).json()
+    assert react["speech"] and predict["speech"] and react["uncertain"] and predict["uncertain"], react
 
 
 # ------------------------------------------------------------------------------------------ errors

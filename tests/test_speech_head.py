@@ -558,7 +558,9 @@ def test_reaction_to_vibrato_music_has_no_emotion(model, vibrato):
     from emovox.live.session import react
 
     for name, y in vibrato.items():
-        assert react(model, y) == (None, None, {}, 0.0), name
+        heard, seconds = react(model, y)
+        assert (heard.speech, heard.label, heard.probabilities, seconds) == (False, None, {}, 0.0), name
+        assert heard.reason, name
 
 
 # ------------------------------------------------------------------------------------------ 7. the API

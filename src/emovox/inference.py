@@ -12,7 +12,6 @@ of its ONNX classifier. Neither torch nor scikit-learn is imported here, so a fr
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -727,7 +726,7 @@ class EmotionModel:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from .live.segments import segments_proba
+        from .live.segments import no_speech_reason, segments_proba, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
         # without a speech head, the whole's verdict stands unless it found speech-like voicing somewhere:
@@ -739,13 +738,13 @@ class EmotionModel:
         segments = self._speech_segments(chunks, check)
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
-        seconds = _sound_seconds(segments)
+        seconds = sound_seconds(segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
         if p is None and (whole := self.whole_segment(chunks, check)) is not None:
             p, seconds, segments = np.array(list(whole.probabilities.values())), whole.sound_seconds, [whole]
         if p is None:
-            return Prediction(source, speech=False, reason=_no_speech_reason(segments)), segments
+            return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen, seconds), segments
 
     def whole_segment(self, chunks, check: SpeechCheck | None, keep_embedding: bool = False):
@@ -916,7 +915,7 @@ class EmotionModel:
             no_speech, e = self.embed_speech(y, source, check)
             seconds = self._seconds(y, check)
             return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
-        from .live.segments import segment_weights
+        from .live.segments import no_speech_reason, segment_weights, sound_seconds
 
         if check is None and self.check_speech:
             check = self.speech(y)
@@ -928,12 +927,12 @@ class EmotionModel:
             return _Pieces([max(whole.sound_seconds, 1e-3)], [whole.embedding], whole.sound_seconds)
         if speech:
             return _Pieces(
-                list(segment_weights(speech)), [s.embedding for s in speech], _sound_seconds(speech)
+                list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
             )
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             seconds = y.size / self.sample_rate
             return _Pieces([seconds], [self.embed(y)], seconds)
-        return Prediction(source, speech=False, reason=_no_speech_reason(segments))
+        return Prediction(source, speech=False, reason=no_speech_reason(segments))
 
     def make_prediction(
         self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None, seconds: float | None = None
@@ -1033,13 +1032,6 @@ class EnsembleModel(EmotionModel):
         ]
 
 
-def _no_speech_reason(segments) -> str:
-    """Why a recording whose segments hold no speech has none: their most frequent reason (the first seen
-    on a tie)."""
-    reasons = Counter(s.reason for s in segments if s.reason)
-    return reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
-
-
 class _Pieces(NamedTuple):
     """A recording in an adapted batch: embeddings (one, or its speech segments'), their weights (seconds),
     and its seconds of sound (for :func:`emovox.calibration.is_uncertain`)."""
@@ -1047,12 +1039,6 @@ class _Pieces(NamedTuple):
     weights: list[float]
     embeddings: list
     seconds: float
-
-
-def _sound_seconds(segments) -> float:
-    """The seconds of sound a recording's speech segments hold, each without its quiet edges
-    (:attr:`~emovox.live.Segment.sound_seconds`): a word padded by the voice detector is still a word."""
-    return sum(s.sound_seconds or s.duration for s in segments if s.speech and s.probabilities)
 
 
 class _Unreadable(NamedTuple):

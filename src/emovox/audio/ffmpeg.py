@@ -64,12 +64,12 @@ def file_size(src: str) -> int:
 def _unreadable(src: str, data: bytes | None) -> str:
     """Why libsndfile could not read a file and ffmpeg, not installed, was not tried: its first bytes
     tell whether installing ffmpeg would help."""
-    from .sniff import FFMPEG_ONLY, SNIFF_BYTES, file_head, sniff_format
+    from .sniff import FFMPEG_ONLY, SNIFF_BYTES, file_head, shown_head, sniff_format
 
     head = data[:SNIFF_BYTES] if data is not None else file_head(src) or b""
     kind = sniff_format(head)
     if kind is None:
-        return f"not audio, or a format emovox does not know (first bytes {head[:8]!r})"
+        return f"not audio, or a format emovox does not know (first bytes {shown_head(head)})"
     if kind not in FFMPEG_ONLY:
         return f"corrupt or unsupported {kind.upper()} data: the decoder could not read it"
     return f"{kind} audio needs ffmpeg, which is not installed (e.g. 'apt-get install ffmpeg')"

@@ -44,6 +44,19 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
+def shown_head(head: bytes) -> str:
+    """A file's first 8 bytes as an error message shows them: as text when they are printable ASCII (a web
+    page, a text file), else in hex.
+
+    >>> shown_head(b"<!DOCTYPE html>"), shown_head(bytes([0x94, 0xCE, 0x12, 0x00]))
+    ('"<!DOCTYPE"', '94 ce 12 00')
+    """
+    head = bytes(head[:8])
+    if head and all(32 <= b < 127 for b in head):
+        return '"' + head.decode("ascii") + '"'
+    return head.hex(" ")
+
+
 def file_head(path: str | os.PathLike) -> bytes | None:
     """The first :data:`SNIFF_BYTES` of a file (fewer if it is shorter), or None when it cannot be read."""
     try:

@@ -247,11 +247,6 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
         if res.error is not None:
             err(res.error)
             continue
-        if not res.segments:
-            print(
-                f"{display_path(shown(str(res.path)))}: no speech found; the timeline is empty",
-                file=sys.stderr,
-            )
         if args.plot:  # the picture draws every emotion's curve, whatever --top-k
             title = display_path(Path(shown(str(res.path))).name)
             duration = audio_info(res.path)["duration"]

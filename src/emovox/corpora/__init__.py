@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..audio.files import AUDIO_EXTENSIONS
-from ..audio.sniff import file_head, sniff_format
+from ..audio.sniff import file_head, shown_head, sniff_format
 from ..errors import CorpusError
 from ..paths import display_path, is_utf8
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
@@ -82,7 +82,7 @@ def _not_audio(path: str) -> str | None:
         return "unreadable"
     if not head:
         return "empty file"
-    return None if sniff_format(head) else f"not audio (first bytes {head[:8]!r})"
+    return None if sniff_format(head) else f"not audio (first bytes {shown_head(head)})"
 
 
 def _info_row(path: Path) -> tuple[float | None, int | None, int | None]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -142,6 +143,20 @@ def segment_weights(segments: list[Segment]) -> np.ndarray:
     out = np.empty_like(w)
     out[order] = np.maximum(w, 1e-3)
     return out
+
+
+def sound_seconds(segments: Iterable[Segment]) -> float:
+    """The seconds of sound a recording's speech segments hold, each without its quiet edges
+    (:attr:`Segment.sound_seconds`): a word padded by the voice detector is still a word, for
+    :func:`emovox.calibration.is_uncertain`."""
+    return sum(s.sound_seconds or s.duration for s in segments if s.speech and s.probabilities)
+
+
+def no_speech_reason(segments: Iterable[Segment]) -> str:
+    """Why a recording whose segments hold no speech has none: their most frequent reason (the first seen
+    on a tie)."""
+    reasons = Counter(s.reason for s in segments if s.reason)
+    return reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
 
 
 def segments_proba(

@@ -24,6 +24,7 @@ from typing import TextIO
 import numpy as np
 
 from ..errors import EmovoxError
+from ..inference import Prediction
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
@@ -104,21 +105,24 @@ def _readable(found: list[tuple[Path, str | None]], root) -> list[tuple[Path, st
     return kept
 
 
-def react(
-    model, y: np.ndarray, options: VADOptions | None = None
-) -> tuple[str | None, float | None, dict, float]:
+def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Prediction, float]:
     """Emotion of one recorded reaction: the speech segments' probabilities averaged by duration.
 
-    Returns ``(emotion, confidence, probabilities, speech_seconds)``; no speech (or segments that fail the
-    model's speech check only) gives ``(None, None, {}, 0)``.
+    Returns the :class:`~emovox.inference.Prediction` (``speech`` False, with why, when no segment holds
+    speech; ``uncertain`` as ``predict`` marks it: a low confidence, or under a second of sound) and the
+    seconds of speech its segments cover (0 without speech).
     """
+    from .segments import no_speech_reason, sound_seconds
+
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
     # brought up first)
-    p, seconds = segments_proba(model, iter_timeline(y, model, options=options))
-    if p is None:  # silence, or only sounds that are not a voice
-        return None, None, {}, 0.0
-    i = int(np.argmax(p))
-    return model.labels[i], float(p[i]), dict(zip(model.labels, map(float, p), strict=True)), seconds
+    segments = list(iter_timeline(y, model, options=options))
+    p, seconds = segments_proba(model, segments)
+    if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
+        check = model.speech(y) if model.check_speech and not segments else None
+        reason = no_speech_reason(segments) if check is None or check.speech else check.reason
+        return Prediction("<reaction>", speech=False, reason=reason), 0.0
+    return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
 
 
 def run_session(
@@ -211,10 +215,9 @@ def run_session(
                     y.size / sr,
                     seconds,
                 )
-            trial.detected, trial.confidence, trial.probabilities, trial.speech_seconds = react(
-                model, y, options
-            )
-            trial.uncertain = trial.confidence is not None and trial.confidence < model.uncertain_below
+            heard, trial.speech_seconds = react(model, y, options)
+            trial.detected, trial.confidence = heard.label, heard.confidence
+            trial.probabilities, trial.uncertain = heard.probabilities, heard.uncertain
             display.result(trial)
             if ended:  # the pictures after it would only record nothing
                 trials = trials[: i + 1]

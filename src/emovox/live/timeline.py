@@ -268,8 +268,8 @@ def file_timelines(
                     for s in segs[shown_upto:]:
                         on_segment(s)
                     shown_upto = len(segs)
-            if not any(s.speech for s in segs) and model.check_speech:
-                segs = _scored_whole(model, path, keep_embedding=together) or segs
+            if not any(s.speech for s in segs):
+                segs = _without_speech(model, path, segs, keep_embedding=together)
             if together:
                 adapt_timeline(model, segs, channel)
             if on_segment is not None:
@@ -286,16 +286,35 @@ def file_timelines(
         yield FileTimeline(stored, Path(path), segs)
 
 
-def _scored_whole(model, path, keep_embedding: bool = False) -> list[Segment]:
-    """``[the whole recording's segment]`` for a short file whose segments hold no speech while the whole
-    does (:meth:`~emovox.inference.EmotionModel.whole_segment`, as its whole answer is), else ``[]``."""
-    from ..audio import stream_audio, whole_if_short
+def _without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
+    """What a file whose segments hold no speech shows: the whole recording scored whole, when it is short and
+    passes the speech check while its utterances do not (:meth:`~emovox.inference.EmotionModel.whole_segment`,
+    as its whole answer is); else its segments; and where the detector heard nothing at all, one row without
+    speech over the file saying why (what the check finds in its first seconds), as the API's timeline does:
+    a silent file was no row, and a noisy one a row with a reason."""
+    from ..audio import stream_audio
     from ..inference import SEGMENTS_AFTER_SECONDS
 
-    n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)  # a longer file is not read again
-    y = whole_if_short(lambda: stream_audio(path, model.sample_rate), n)
-    whole = None if y is None else model.whole_segment(lambda: iter([y]), model.speech(y), keep_embedding)
-    return [] if whole is None else [whole]
+    n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)
+    head, total = [], 0
+    for chunk in stream_audio(path, model.sample_rate):  # (a long file with segments: its first seconds only)
+        if total < n:
+            head.append(chunk)
+        total += chunk.size
+        if segments and total > n:
+            break
+    y = np.concatenate(head)[:n] if head else np.zeros(0, np.float32)
+    check = model.speech(y) if model.check_speech and y.size else None
+    if total <= n and (whole := model.whole_segment(lambda: iter([y]), check, keep_embedding)) is not None:
+        return [whole]
+    if segments:
+        return segments
+    why = (
+        check.reason
+        if check is not None and not check.speech
+        else "the voice-activity detector found no speech"
+    )
+    return [Segment(0.0, total / model.sample_rate, speech=False, reason=why)]
 
 
 # ------------------------------------------------------------------------------------------------ output

@@ -8,6 +8,7 @@ An upload is its bytes, or the path of the temporary file a large body was spool
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import load_audio
-from ..audio.sniff import SNIFF_BYTES, file_head, sniff_format
+from ..audio.sniff import SNIFF_BYTES, file_head, shown_head, sniff_format
 from ..errors import AudioError, AudioLimitError, Cancelled, EmovoxError
 from .errors import ApiError
 
@@ -102,8 +103,8 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
         raise ApiError(
             415,
             "unsupported_media_type",
-            f"{name}: not a recognised audio format (first bytes {head[:8]!r}); "
-            "send WAV, FLAC, OGG, MP3 or AIFF",
+            f"{name}: not a recognised audio format (first bytes {shown_head(head)}); send WAV, FLAC, "
+            + ("OGG, Opus, MP3, AIFF, M4A or WebM" if shutil.which("ffmpeg") else "OGG, Opus, MP3 or AIFF"),
         )
     try:
         y = load_audio(data, model.sample_rate, name=name, max_seconds=max_seconds)
@@ -255,15 +256,17 @@ def reaction(model, data: Upload, name: str, max_seconds: float | None = None) -
     t0 = time.perf_counter()
     y = decode(model, data, name, max_seconds)
     try:
-        emotion, confidence, probabilities, speech = react(model, y)
+        heard, speech = react(model, y)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
     return {
         "source": name,
-        "emotion": emotion,
-        "confidence": confidence,
-        "uncertain": bool(emotion is not None and confidence < model.uncertain_below),
-        "probabilities": probabilities,
+        "speech": bool(heard.speech),
+        "reason": heard.reason,
+        "emotion": heard.label,
+        "confidence": heard.confidence,
+        "uncertain": heard.uncertain,
+        "probabilities": heard.probabilities,
         "speech_seconds": round(speech, 3),
         "labels": list(model.labels),
         "duration": round(y.size / model.sample_rate, 3),

@@ -58,11 +58,19 @@ class PredictResponse(BaseModel):
 
 class ReactionResponse(BaseModel):
     source: str
+    speech: bool = Field(description="false: the recording holds no speech (reason says what was heard)")
+    reason: str | None = Field(
+        None, description="why there is no speech (silence, a tone...), as /v1/predict's"
+    )
     emotion: str | None = Field(
         description="emotion of the speech heard; null when the recording holds no speech"
     )
     confidence: float | None
-    uncertain: bool = Field(False, description="the calibrated confidence is low (as /v1/predict's)")
+    uncertain: bool = Field(
+        False,
+        description="treat it as a guess, as /v1/predict's: the calibrated confidence is low, or the speech is "
+        "under a second of sound",
+    )
     probabilities: dict[str, float] = Field(description="speech segments' probabilities averaged by duration")
     speech_seconds: float
     labels: list[str]
@@ -206,6 +214,8 @@ def model_info(model) -> dict[str, Any]:
         "frontend": {
             "type": front.get("type"),
             "name": (front.get("config") or {}).get("name", front.get("encoder")),
+            "encoder_source": front.get("encoder_source"),  # an encoder's origin (whisper-base), not its file
+            "quantized": front.get("quantized"),
         },
         "files": dict(meta.get("files", {})),
     }

@@ -115,6 +115,14 @@ function worstEce(h) {
   return worst.ece != null ? ` (worst: ${name} ${worst.ece.toFixed(3)})` : "";
 }
 
+function frontendName(f) {
+  // what the features come from, as a person names it: the encoder, not its file
+  if (!f) return "its";
+  if (f.type === "whisper") return `${f.encoder_source || "Whisper"} encoder${f.quantized ? " (int8)" : ""}`;
+  if (f.type === "handcrafted") return "hand-crafted acoustic";
+  return f.type || f.name || "its";
+}
+
 async function loadModel() {
   try {
     const r = await fetch("/v1/model");
@@ -140,7 +148,7 @@ async function loadModel() {
     ...(MODEL.metrics_channel_adapted ? [["Adapted to a channel (--same-channel, a batch of one microphone or collection)", `${pct(MODEL.metrics_channel_adapted.ua)} UA on unseen corpora, every recording of a corpus scored together`]] : []),
     ...(c.temperature ? [["Calibration", `temperature ${c.temperature.toFixed(2)}${c.ece_loco != null ? `, calibration error ${c.ece_loco.toFixed(3)} on unseen corpora` : ""}${worstEce(h)}`]] : []),
     ["Training data", t.corpora ? `${t.corpora.join(", ")}: ${t.n_utterances} utterances, ${t.n_speakers} speakers` : "—"],
-    ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${MODEL.frontend.name || MODEL.frontend.type} features` : MODEL.kind],
+    ["Model", MODEL.recipe ? `${MODEL.recipe.type} on ${frontendName(MODEL.frontend)} features` : MODEL.kind],
     ["Version", `written by emovox ${MODEL.version}, served by ${MODEL.emovox_version}`],
     ...(MODEL.licences ? [["Licence", `${MODEL.licence_note || ""} ${MODEL.licences.join("; ")}`.trim()]] : []),
   ];
@@ -161,6 +169,11 @@ function renderResult(res, audioBlob) {
   $("emotion").hidden = !speech;
   $("no-speech").hidden = speech;
   $("uncertain").hidden = !(speech && res.uncertain);
+  // why: a confidence under the model's line, or (whatever the confidence) under a second of speech
+  const below = (MODEL && MODEL.calibration && MODEL.calibration.uncertain_below) || 0;
+  $("uncertain").textContent = speech && res.uncertain && res.confidence >= below
+    ? "uncertain: under a second of speech, too little to tell; treat this as a guess"
+    : "uncertain: the model's confidence is low, treat this as a guess";
   $("bars-block").hidden = !speech;
   $("confidence").parentElement.hidden = !speech;
   if (speech) {
@@ -212,7 +225,12 @@ function renderTimeline(segments, duration) {
       : el("div", { class: "seg", title: `${when}: ${s.emotion} (${pct(s.confidence)}${s.uncertain ? ", uncertain" : ""})`,
         style: { left: `${left}%`, width: `${width}%`, background: colour(s.emotion), opacity: 0.45 + 0.55 * s.confidence } },
       width > 4 ? el("span", { class: "seg-label" }, s.emotion) : "");
-    seg.addEventListener("click", () => { $("segment-detail").textContent = seg.title; });
+    // a keyboard reaches each bar too, and hears what a pointer's hover shows
+    seg.setAttribute("tabindex", "0");
+    seg.setAttribute("aria-label", seg.title);
+    const detail = () => { $("segment-detail").textContent = seg.title; };
+    seg.addEventListener("click", detail);
+    seg.addEventListener("focus", detail);
     line.append(seg);
   }
   const shown = [...new Set(segments.filter((s) => s.speech !== false && s.emotion).map((s) => s.emotion))];
@@ -316,10 +334,26 @@ function setupInputs() {
 
 /* ------------------------------------------------------------------ tabs */
 function setupTabs() {
-  for (const tab of document.querySelectorAll(".tab")) {
-    tab.addEventListener("click", () => {
-      for (const t of document.querySelectorAll(".tab")) t.classList.toggle("active", t === tab);
-      for (const p of document.querySelectorAll(".panel")) p.hidden = p.dataset.panel !== tab.dataset.tab;
+  const tabs = [...document.querySelectorAll(".tab")];
+  const select = (tab) => {
+    for (const t of tabs) {
+      t.classList.toggle("active", t === tab);
+      t.setAttribute("aria-selected", String(t === tab));
+      t.tabIndex = t === tab ? 0 : -1;  // one tab stop for the list; arrows move within it
+    }
+    for (const p of document.querySelectorAll(".panel")) p.hidden = p.dataset.panel !== tab.dataset.tab;
+    showError("");  // an upload's error belongs to the panel it came from
+  };
+  for (const [i, tab] of tabs.entries()) {
+    tab.addEventListener("click", () => select(tab));
+    tab.addEventListener("keydown", (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      const to = step ? tabs[(i + step + tabs.length) % tabs.length]
+        : e.key === "Home" ? tabs[0] : e.key === "End" ? tabs[tabs.length - 1] : null;
+      if (!to) return;
+      e.preventDefault();
+      select(to);
+      to.focus();
     });
   }
 }
