@@ -49,7 +49,7 @@ def shown_head(head: bytes) -> str:
     page, a text file), else in hex.
 
     >>> shown_head(b"<!DOCTYPE html>"), shown_head(bytes([0x94, 0xCE, 0x12, 0x00]))
-    ('"<!DOCTYPE"', '94 ce 12 00')
+    ('"<!DOCTYP"', '94 ce 12 00')
     """
     head = bytes(head[:8])
     if head and all(32 <= b < 127 for b in head):

@@ -1,0 +1,93 @@
+"""An ensemble model directory as one model (:class:`EnsembleModel`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..audio import float_mono, resample
+from ..errors import ModelError
+from .model import EmotionModel
+
+if TYPE_CHECKING:
+    pass
+
+
+class EnsembleModel(EmotionModel):
+    """An ensemble model directory (:mod:`emovox.models.ensemble`): member models in sub-directories, their
+    probabilities averaged with weights over the union of their labels. Same interface as
+    :class:`EmotionModel` (``EmotionModel(dir)`` returns one when the directory holds an ensemble); an
+    embedding is the list of each member's."""
+
+    #: the ``kind`` in metadata.json of the directories this class loads
+    kind = "ensemble"
+
+    def _load_parts(self) -> None:
+        self.members: list[tuple[EmotionModel, float, list[int]]] = []
+        for m in self.metadata["members"]:
+            member = EmotionModel(self.path / m["path"], check_speech=False)
+            unknown = set(member.labels) - set(self.all_labels)
+            if unknown:
+                raise ModelError(
+                    f"{self.path}: member {m['path']} predicts {sorted(unknown)}, not in the ensemble's labels"
+                )
+            self.members.append(
+                (member, float(m.get("weight", 1.0)), [self.all_labels.index(lab) for lab in member.labels])
+            )
+        self.sample_rate = self.members[0][0].sample_rate
+        self.class_means = None
+        # the first member's speech head that has one decides, on that member's embedding
+        self._head_member, self.speech_head = next(
+            ((i, m.speech_head) for i, (m, _, _) in enumerate(self.members) if m.speech_head is not None),
+            (None, None),
+        )
+
+    def _head_input(self, embedding: np.ndarray | list) -> np.ndarray:
+        return embedding[self._head_member]
+
+    def training_files(self) -> np.ndarray:
+        return np.unique(np.concatenate([m.training_files() for m, _, _ in self.members]))
+
+    def _head_embedding(self, y: np.ndarray) -> np.ndarray:
+        member = self.members[self._head_member][0]
+        return member.embed(resample(float_mono(y), self.sample_rate, member.sample_rate))
+
+    @property
+    def can_adapt(self) -> bool:
+        return any(m.can_adapt for m, _, _ in self.members)
+
+    def _average(self, parts) -> np.ndarray:
+        """Weighted mean of the members' probabilities, each placed in its columns of :attr:`all_labels`."""
+        total = 0.0
+        for (_, w, cols), p in zip(self.members, parts, strict=True):
+            full = np.zeros((len(p), len(self.all_labels)))
+            full[:, cols] = p
+            total = total + w * full
+        return total / sum(w for _, w, _ in self.members)
+
+    def embed(self, y: np.ndarray) -> list:
+        y = float_mono(y)
+        return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
+
+    def _raw_proba(self, X: list) -> np.ndarray:
+        return self._average(
+            [m.proba_from_embeddings(Xm) for (m, _, _), Xm in zip(self.members, X, strict=True)]
+        )
+
+    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
+        if not len(embeddings):
+            return np.zeros((0, len(self.labels)))
+        parts = [
+            m.proba_session([e[k] for e in embeddings], channel) for k, (m, _, _) in enumerate(self.members)
+        ]
+        return self._finish(self._average(parts))
+
+    def embed_stream(self, chunks) -> list:
+        return [
+            m.embed_stream(chunks)
+            if m.sample_rate == self.sample_rate
+            else m.embed(resample(np.concatenate(list(chunks())), self.sample_rate, m.sample_rate))
+            for m, _, _ in self.members
+        ]

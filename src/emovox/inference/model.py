@@ -1,0 +1,462 @@
+"""A loaded emotion model: :class:`EmotionModel` (a model directory's front end, ONNX head, calibration and
+speech head) and :func:`load_model`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..audio import DEFAULT_SR, float_mono, load_audio
+from ..calibration import UNCERTAIN_BELOW
+from ..encoders.runtime import cpu_session
+from ..errors import AudioError, ModelError, ParameterError
+from ..extractors import from_dict
+from ..models.store import read_model_dir
+from .prediction import Prediction, chosen_emotions
+from .recordings import Recordings, single_input
+from .speech_cut import SpeechCutting
+
+if TYPE_CHECKING:
+    from ..speech_head import SpeechHead
+
+
+#: Models that ship inside the package, by name.
+BUNDLED_DIR = Path(__file__).parent.parent / "models_data"
+DEFAULT_MODEL = "default"
+
+
+def bundled_models() -> list[str]:
+    return (
+        sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "metadata.json").is_file())
+        if BUNDLED_DIR.is_dir()
+        else []
+    )
+
+
+def resolve_model_path(model: str | os.PathLike | None) -> Path:
+    """A model directory from a path, a bundled model's name, or None for the default."""
+    if model is None:
+        model = os.environ.get("EMOVOX_MODEL", DEFAULT_MODEL)
+    path = Path(model)
+    if path.exists():
+        return path
+    if (BUNDLED_DIR / str(model)).is_dir():
+        return BUNDLED_DIR / str(model)
+    names = bundled_models()
+    raise ModelError(
+        f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})"
+    )
+
+
+class EmotionModel(SpeechCutting, Recordings):
+    """A loaded emotion model: ``predict`` / ``predict_proba`` for paths, arrays or a manifest.
+
+    Probabilities are calibrated with the temperature stored in the model directory (when it has one).
+    ``check_speech``: every prediction (:meth:`predict`, :meth:`predict_signal`, :meth:`predict_files`,
+    :meth:`predict_stream`, timelines) first checks that the audio holds speech: the signal check
+    (:func:`emovox.speech.detect_speech`) alone, or, where the model has a speech head
+    (:mod:`emovox.speech_head`), the two together (:meth:`embed_speech`); no emotion is given to what
+    fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances
+    (:meth:`by_segments`), gets the emotion of its speech segments (:meth:`timeline_prediction`).
+    ``emotions``: predict over these emotions only (probabilities renormalised over them).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        check_speech: bool = True,
+        emotions: Sequence[str] | str | None = None,
+    ):
+        if not isinstance(check_speech, bool):
+            raise ParameterError(f"check_speech: expected True or False, got {check_speech!r}")
+        self.path = Path(path)
+        read = self.__dict__.pop("_read", None)  # what __new__ read and verified, once
+        self.metadata = read[1] if read is not None and read[0] == self.path else read_model_dir(self.path)
+        self.labels: list[str] = list(self.metadata["labels"])
+        self.check_speech = check_speech
+        calibration = self.metadata.get("calibration") or {}
+        self.temperature = float(calibration.get("temperature", 1.0))
+        if not self.temperature > 0:
+            raise ModelError(f"{self.path}: calibration temperature must be > 0, got {self.temperature}")
+        self.uncertain_below = float(calibration.get("uncertain_below", UNCERTAIN_BELOW))
+        self.all_labels = list(self.labels)
+        self._keep: list[int] | None = None
+        if emotions is not None:
+            self.restrict(emotions)
+        self._load_parts()
+
+    def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
+        # EmotionModel(dir) gives the right class for what the directory holds: one model, or the subclass
+        # that declares its kind (an ensemble: emovox.inference.ensemble, which the package imports).
+        # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy rebuilds
+        # an instance of the class it already has; pickle cannot, an ONNX session does not pickle)
+        if path is None:
+            return super().__new__(cls)
+        meta = read_model_dir(Path(path))
+        if cls is EmotionModel:
+            kinds = {getattr(sub, "kind", None): sub for sub in EmotionModel.__subclasses__()}
+            cls = kinds.get(meta.get("kind"), cls)
+        obj = super().__new__(cls)
+        obj._read = (Path(path), meta)
+        return obj
+
+    def _load_parts(self) -> None:
+        """The front end and the ONNX head (an ensemble loads its members instead)."""
+        try:
+            self.frontend = from_dict(self.metadata["frontend"], self.path)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(
+                f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:160]}); retrain the model"
+            ) from None
+        self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
+        head = self.metadata.get("head", "model.onnx")
+        self.session = cpu_session(self.path / head)
+        first = self.session.get_inputs()[0]
+        self._input = first.name
+        width, expected = (first.shape or [None])[-1], getattr(self.frontend, "n_features", None)
+        if (
+            len(first.shape or ()) == 2
+            and isinstance(width, int)
+            and isinstance(expected, int)
+            and width != expected
+        ):
+            raise ModelError(
+                f"{self.path}: the head {head} takes {width} features but the front end in metadata.json "
+                f"gives {expected}; retrain the model (or update emovox, if it was saved by a newer one)"
+            )
+        outs = {o.name: o for o in self.session.get_outputs()}
+        self._prob_output = "probabilities" if "probabilities" in outs else list(outs)[-1]
+        shape = outs[self._prob_output].shape or [None]
+        if isinstance(shape[-1], int) and shape[-1] > 0 and shape[-1] != len(self.all_labels):
+            raise ModelError(
+                f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
+                f"lists {len(self.all_labels)} labels; retrain the model"
+            )
+        self.class_means = self._class_means()
+        self.speech_head = self._speech_head()
+
+    def _speech_head(self) -> SpeechHead | None:
+        entry = self.metadata.get("speech_head")
+        if not entry:
+            return None
+        from ..speech_head import SURE_BELOW, THRESHOLD, SpeechHead
+
+        n = getattr(self.frontend, "n_features", None)
+        return SpeechHead.load(
+            self.path / entry["file"],
+            n if isinstance(n, int) else None,
+            entry.get("threshold", THRESHOLD),
+            entry.get("sure_below", SURE_BELOW),
+        )
+
+    def training_files(self) -> np.ndarray:
+        """Fingerprints of the recordings the model was trained on
+        (:func:`emovox.extraction.content_fingerprints`; empty for models saved without them)."""
+        name = (self.metadata.get("training") or {}).get("fingerprints")
+        if not name:
+            return np.zeros(0, np.uint64)
+        try:
+            prints = np.load(self.path / name, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.path / name}: unreadable training fingerprints ({exc})") from None
+        if prints.ndim != 1 or prints.dtype != np.uint64:
+            raise ModelError(f"{self.path / name}: training fingerprints must be a 1-D uint64 array")
+        return prints
+
+    def _class_means(self) -> np.ndarray | None:
+        name = (self.metadata.get("adaptation") or {}).get("class_means")
+        if not name:
+            return None
+        try:
+            means = np.load(self.path / name, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
+        if means.ndim != 2 or len(means) != len(self.all_labels):
+            raise ModelError(
+                f"{self.path / name}: class means of shape {means.shape} do not fit "
+                f"{len(self.all_labels)} labels"
+            )
+        return means.astype(np.float64)
+
+    @property
+    def can_adapt(self) -> bool:
+        """Whether :meth:`proba_session` can adapt to a speaker (the model, or a member, has class means)."""
+        return self.class_means is not None
+
+    def require_adaptation(self) -> None:
+        """Raise :class:`ModelError` unless :attr:`can_adapt` (what ``same_speaker`` / ``same_channel`` need)."""
+        if not self.can_adapt:
+            raise ModelError(
+                f"{self.path}: this model stores no class means, so it cannot adapt to a speaker or channel "
+                "(deep models have none, and a model is saved without them where adaptation lowered its "
+                "accuracy, as the bundled classical is); score the files one by one, or use another model"
+            )
+
+    def __repr__(self) -> str:
+        return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
+
+    def restrict(self, emotions: Sequence[str] | str | None, option: str = "emotions") -> EmotionModel:
+        """Predict over ``emotions`` only (as :func:`chosen_emotions` takes them; None: every emotion the
+        model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them.
+        An error names ``option``."""
+        if emotions is None:
+            self.labels, self._keep = list(self.all_labels), None
+            return self
+        self.labels = chosen_emotions(emotions, self.all_labels, option)
+        self._keep = [self.all_labels.index(e) for e in self.labels]
+        return self
+
+    def _finish(self, p: np.ndarray) -> np.ndarray:
+        """Calibrate raw probabilities (rows over :attr:`all_labels`) and keep the chosen emotions."""
+        if self.temperature != 1.0:
+            from ..calibration import apply_temperature
+
+            p = apply_temperature(p, self.temperature)
+        if self._keep is not None:
+            p = p[:, self._keep]
+            p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        return p
+
+    def embed(self, y: np.ndarray) -> np.ndarray | list:
+        """The front end's representation of one signal at :attr:`sample_rate` (an ensemble: a list with
+        each member's); integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`)."""
+        return self.frontend.process_signal(float_mono(y))
+
+    def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
+        """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked)."""
+        return self._finish(self._raw_proba(X))
+
+    def _raw_proba(self, X: np.ndarray | list) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim in (1, 3):  # one utterance: a feature vector, or a deep model's [1, frames, bins] matrix
+            X = X[None]
+        width = getattr(self.frontend, "n_features", None)
+        if X.ndim == 2 and isinstance(width, int) and X.shape[1] != width:
+            raise ParameterError(
+                f"{self.path}: the model takes {width} features per recording, got {X.shape[1]}"
+            )
+        X = np.ascontiguousarray(X)
+        (p,) = self.session.run([self._prob_output], {self._input: X})
+        p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
+        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
+        """Probabilities for several recordings of **one speaker** (or, ``channel``, of one recording
+        channel), adapted to it.
+
+        ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
+        removed (:mod:`emovox.adaptation`); a channel's only as far as the batch's predictions spread over
+        the emotions (:func:`~emovox.adaptation.adaptation_weight`). A model (or ensemble member) without
+        class means, or a single recording, is scored as it is.
+        """
+        if not len(embeddings):
+            return np.zeros((0, len(self.labels)))
+        if self.class_means is None:
+            return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
+        from ..adaptation import GATE, adapt_proba
+
+        X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
+        gate = GATE if channel else None  # a channel's spread is judged over the emotions kept (--emotions)
+        return self._finish(adapt_proba(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep))
+
+    def proba_signal(self, y: np.ndarray) -> np.ndarray:
+        """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
+        scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`
+        (or of several utterances: :meth:`by_segments`), its speech segments'
+        (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
+        whole signal's when no segment holds speech."""
+        y = float_mono(y)
+        if self.by_segments(y, self._whole_check(y)):
+            from ..live.segments import segments_proba
+
+            p, _ = segments_proba(self, self._speech_segments(lambda: iter([y]), None))
+            if p is not None:
+                return p
+        return self.proba_from_embeddings(self.embed(y))[0]
+
+    def _load(self, item, sr: int | None) -> np.ndarray:
+        if isinstance(item, np.ndarray):
+            if sr is None:
+                raise AudioError("<array>: pass sr= (the array's sample rate) with audio given as an array")
+            return load_audio(item, self.sample_rate, input_sr=sr)
+        return load_audio(item, self.sample_rate)
+
+    def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
+        """Calibrated probabilities of each input, always 2-D as scikit-learn's.
+
+        Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
+        gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
+        for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` (or of several
+        utterances: :meth:`by_segments`) is scored by its speech segments, as :meth:`predict` scores it
+        (:meth:`proba_signal`). Errors raise; use :meth:`predict_files` to carry on past bad files.
+
+        Parameters
+        ----------
+        inputs : path, bytes, array, or list of them
+            A file path, an encoded file's bytes, or an array of samples: one recording, 1-D or with
+            channels (``(n, channels)`` or ``(channels, n)``, as :func:`emovox.audio.float_mono` reads
+            it). Several recordings are a list.
+        sr : int, optional
+            The sample rate of arrays (required for them; files carry their own).
+
+        Returns
+        -------
+        ndarray, shape (n_inputs, len(labels))
+            Rows sum to 1; columns in :attr:`labels` order (one row for a single input).
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model = emovox.load_model()
+        >>> noise = synthetic.white_noise(2.0)
+        >>> p = model.predict_proba(noise, sr=16000)
+        >>> p.shape, round(float(p.sum()), 6)
+        ((1, 7), 1.0)
+        """
+        items = [inputs] if single_input(inputs) else _as_list(inputs)
+        rows = [self.proba_signal(self._load(x, sr)) for x in items]
+        return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
+
+    def predict(self, inputs, sr: int | None = None):
+        """The most probable emotion of each input, after the speech check.
+
+        Parameters
+        ----------
+        inputs : path, bytes, array, or list of them
+            As :meth:`predict_proba` takes them.
+        sr : int, optional
+            The sample rate of arrays.
+
+        Returns
+        -------
+        str or None, or list of them
+            One label for a single input, a list for several; None for an input without speech (see
+            :meth:`predict_signal` for the reason and the probabilities).
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> emovox.load_model().predict([synthetic.white_noise(2.0), synthetic.silence(1.0)], sr=16000)
+        [None, None]
+        """
+        if single_input(inputs):
+            return self.predict_signal(self._load(inputs, sr)).label
+        return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
+
+    def predict_signal(
+        self,
+        y: np.ndarray,
+        source: str = "<array>",
+        emotions: Sequence[str] | str | None = None,
+        sr: int | None = None,
+    ) -> Prediction:
+        """The :class:`Prediction` of one signal: the speech check first (when :attr:`check_speech`), then
+        calibrated probabilities and the ``uncertain`` flag.
+
+        Parameters
+        ----------
+        y : ndarray
+            The samples, float or integer (scaled), 1-D or with channels (averaged; see
+            :func:`emovox.audio.float_mono`). A signal shorter than 0.1 s raises, as
+            :func:`emovox.audio.load_audio` does.
+        source : str
+            How the prediction names the signal.
+        emotions : str or list of str, optional
+            Over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
+        sr : int, optional
+            The sample rate of ``y`` (default :attr:`sample_rate`).
+
+        Returns
+        -------
+        Prediction
+            ``speech`` False with a ``reason`` and no emotion when the signal holds no speech.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> pred = emovox.load_model().predict_signal(synthetic.tone(220.0, 2.0), "tone.wav")
+        >>> pred.speech, pred.label
+        (False, None)
+        """
+        rate = self.sample_rate if sr is None else sr
+        return self._predict(
+            load_audio(np.asarray(y), self.sample_rate, input_sr=rate, name=source), source, emotions
+        )
+
+    def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:
+        """:meth:`predict_signal` of a mono signal at :attr:`sample_rate`."""
+        check = self._whole_check(y)
+        if self.by_segments(y, check):
+            return self.timeline_prediction(lambda: iter([y]), source, emotions)[0]
+        no_speech, e = self.embed_speech(y, source, check)
+        if no_speech is not None:
+            return no_speech
+        return self.make_prediction(
+            source, self.proba_from_embeddings(e)[0], emotions, self._seconds(y, check)
+        )
+
+    def make_prediction(
+        self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None, seconds: float | None = None
+    ) -> Prediction:
+        """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only), of
+        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``)."""
+        from ..calibration import is_uncertain
+
+        labels = list(self.labels)
+        if emotions is not None:
+            from ..calibration import restrict
+
+            chosen = chosen_emotions(emotions, labels, option="emotions")
+            labels, p = chosen, restrict(p, labels, chosen)
+        i = int(np.argmax(p))
+        return Prediction(
+            source,
+            labels[i],
+            float(p[i]),
+            {lab: float(v) for lab, v in zip(labels, p, strict=True)},
+            uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
+        )
+
+
+def _as_list(inputs) -> Sequence:
+    if hasattr(inputs, "columns") and "path" in inputs.columns:  # a manifest DataFrame
+        return list(inputs["path"])
+    try:
+        items = list(inputs)
+    except TypeError:
+        raise AudioError(
+            f"expected a path, bytes, an array or a list of them, got {type(inputs).__name__}"
+        ) from None
+    if items and isinstance(items[0], int | float | np.number):
+        raise ParameterError(
+            "a list of numbers is not a list of recordings: give one recording's samples as an array "
+            "(np.asarray(samples)), several as a list of arrays"
+        )
+    return items
+
+
+def load_model(
+    model: str | os.PathLike | None = None,
+    *,
+    check_speech: bool = True,
+    emotions: Sequence[str] | str | None = None,
+) -> EmotionModel:
+    """Load a model directory, a bundled model by name (``default``, ``classical``), or the default.
+
+    ``check_speech=False`` gives an emotion to any audio (no speech check); ``emotions`` restricts the
+    output to those emotions (see :meth:`EmotionModel.restrict`).
+    """
+    if model is not None and not isinstance(model, str | os.PathLike):
+        raise ParameterError(f"model: expected a model directory or a bundled model's name, got {model!r}")
+    if model is not None and not os.fspath(model).strip():  # Path("") would be the current folder
+        raise ParameterError("model '': an empty name; give a model directory or a bundled model's name")
+    return EmotionModel(resolve_model_path(model), check_speech=check_speech, emotions=emotions)

@@ -1,0 +1,105 @@
+"""What a prediction is: :class:`Prediction` (the emotion of one input, or why there is none) and the
+emotions a user asks for (:func:`chosen_emotions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EmovoxError, ParameterError
+
+if TYPE_CHECKING:
+    pass
+
+
+def chosen_emotions(
+    emotions: Sequence[str] | str, labels: Sequence[str], option: str = "emotions"
+) -> list[str]:
+    """The model's names of ``emotions`` (a list, or a comma-separated string; aliases such as ``anger``
+    allowed; and named sets: ``four`` for angry, happy, neutral, sad, ``seven``, ``all`` for every one of
+    ``labels``), in the order given, checked against ``labels``: at least two, all known. An error
+    (:class:`ParameterError`) names ``option`` (as the user gave it: the CLI's option, the API's parameter).
+
+    >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
+    ['angry', 'sad']
+    """
+    from ..labels import canonical, with_sets
+
+    if not isinstance(emotions, str) and not (
+        isinstance(emotions, Sequence) and all(isinstance(e, str) for e in emotions)
+    ):
+        raise ParameterError(
+            f"{option}: expected emotion names (a list, or one comma-separated string), got {emotions!r}"
+        )
+    wanted = []
+    for e in with_sets(emotions, labels):
+        try:
+            wanted.append(canonical(e.strip()))
+        except EmovoxError:
+            wanted.append(e.strip())
+    unknown = [e for e in wanted if e not in labels]
+    if unknown or len(set(wanted)) < 2:
+        twice = "" if unknown or len(wanted) < 2 else f" ({', '.join(dict.fromkeys(wanted))} named twice)"
+        raise ParameterError(
+            f"{option}: expected at least two different emotions of {', '.join(labels)}{twice}"
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    return list(dict.fromkeys(wanted))
+
+
+@dataclass
+class Prediction:
+    """The emotion of one input, or why it could not be predicted.
+
+    ``speech`` is False when the input holds no speech (silence, noise, hum, tones, music...): then
+    ``label`` is None and ``reason`` says what was found; None when the input failed (``error``).
+    ``uncertain`` marks a prediction whose calibrated confidence is low.
+    """
+
+    source: str
+    label: str | None = None
+    confidence: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    speech: bool | None = True
+    uncertain: bool = False
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None:  # nothing was heard: neither speech nor its absence
+            self.speech = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def emotion(self) -> str | None:
+        """:attr:`label`, under the name every JSON output gives it."""
+        return self.label
+
+    def top(self, k: int) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
+
+    def describe(self) -> str:
+        """One line for people: the emotion and its confidence, ``uncertain``, or ``no speech (why)``."""
+        if self.error:
+            return self.error
+        if not self.speech:
+            return f"no speech ({self.reason})" if self.reason else "no speech"
+        return f"{self.label} {self.confidence:.3f}" + (" (uncertain)" if self.uncertain else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error:
+            return {"source": self.source, "error": self.error}
+        if not self.speech:
+            return {"source": self.source, "speech": False, "emotion": None, "reason": self.reason}
+        return {
+            "source": self.source,
+            "speech": True,
+            "emotion": self.label,
+            "confidence": self.confidence,
+            "uncertain": self.uncertain,
+            "probabilities": self.probabilities,
+        }

@@ -1,0 +1,307 @@
+"""Recordings beyond one utterance for a loaded model (:class:`Recordings`, a part of
+:class:`~emovox.inference.EmotionModel`): cut into speech segments and averaged, read window by window in
+bounded memory, and many files at once, alone or adapted together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ..audio import load_audio
+from ..errors import EmovoxError, ParameterError
+from .prediction import Prediction, chosen_emotions
+
+if TYPE_CHECKING:
+    from ..speech import SpeechCheck
+
+
+#: A recording longer than this gets the emotion of its speech segments (EmotionModel.timeline_prediction):
+#: a few sentences, with pauses and whatever sounds between them.
+SEGMENTS_AFTER_SECONDS = 10.0
+
+#: So does a shorter one whose sounds are apart by a pause at least this long: several utterances, which a
+#: mean of features would blend into an emotion none of them has (no corpus recording holds such a pause:
+#: 0 of 995 sampled, 3 at 1 s).
+UTTERANCE_PAUSE_SECONDS = 1.5
+
+
+class Recordings:
+    """Long recordings and batches of files for :class:`~emovox.inference.EmotionModel` (its speech checks,
+    :meth:`embed` and probabilities)."""
+
+    def by_segments(self, y: np.ndarray, check: SpeechCheck | None = None) -> bool:
+        """Whether a mono signal at :attr:`sample_rate` is scored by its speech segments rather than as one
+        utterance: longer than :data:`SEGMENTS_AFTER_SECONDS`, or utterances apart by a pause of
+        :data:`UTTERANCE_PAUSE_SECONDS` or more, or (given ``check``, its :meth:`speech`) by a tone or noise
+        without speech (:meth:`speech_parts`)."""
+        if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
+            return True
+        if y.size > UTTERANCE_PAUSE_SECONDS * self.sample_rate:
+            from ..live.vad import segment
+
+            if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
+                return True
+        # (the gaps alone: the span's edges, which speech_parts also cuts, decide nothing here)
+        return check is not None and next(self._voiceless_gaps(y, check), None) is not None
+
+    def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
+        """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
+        (:func:`emovox.live.segments.segment_gain`, read again only when ``check``, the speech check of the
+        whole or of one block, leaves it quiet): what the whole recording's emotion is averaged from, by
+        every path."""
+        from ..live.segments import classified_segments, segment_gain
+
+        gain = segment_gain(chunks(), None if check is None else check.peak_db)
+        return list(classified_segments(chunks(), self, keep_embeddings=keep_embeddings, gain=gain))
+
+    def timeline_prediction(
+        self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
+    ) -> tuple[Prediction, list]:
+        """A recording's timeline, and the emotion of the whole recording from it.
+
+        The whole recording's emotion is its speech segments' probabilities averaged by duration
+        (:func:`emovox.live.segments.segments_proba`): pauses and noise between the sentences count for
+        nothing, and sentences of different emotions give one of theirs. The emotion of a recording
+        longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances (:meth:`by_segments`), is
+        computed this way by every prediction method (in the
+        adapted batches of :meth:`predict_files`, from the segments' adapted probabilities).
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of consecutive mono chunks at :attr:`sample_rate` (e.g.
+            ``lambda: emovox.audio.stream_audio(path)``, or ``lambda: iter([y])``); read twice with
+            :attr:`check_speech` (the whole recording's signal check, whose final verdict stands).
+        source : str
+            How the prediction names the recording.
+        emotions : str or list of str, optional
+            The whole recording's answer over these of :attr:`labels` only: the mean of its segments'
+            probabilities restricted to them, as a restricted timeline shows them (the segments returned
+            keep every emotion).
+
+        Returns
+        -------
+        prediction : Prediction
+        segments : list of emovox.live.Segment
+            Every segment, with and without speech (empty when the whole recording holds none).
+        """
+        from ..live.segments import no_speech_reason, segments_proba, sound_seconds
+
+        check = self.speech_stream(chunks) if self.check_speech else None
+        # without a speech head, the whole's verdict stands unless it found speech-like voicing somewhere:
+        # a tone or music joined to the speech decides the whole, not the segments it is cut from
+        if (result := self._verdict(check, source)) and (
+            self.speech_head is not None or not check.speech_spans
+        ):
+            return result, []
+        segments = self._speech_segments(chunks, check)
+        chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
+        p, _ = segments_proba(self, segments, chosen)
+        seconds = sound_seconds(segments)
+        if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
+            p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
+        if p is None and (whole := self.whole_segment(chunks, check)) is not None:
+            p, seconds, segments = np.array(list(whole.probabilities.values())), whole.sound_seconds, [whole]
+        if p is None:
+            return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
+        return self.make_prediction(source, p, chosen, seconds), segments
+
+    def whole_segment(self, chunks, check: SpeechCheck | None, keep_embedding: bool = False):
+        """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
+        :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
+        :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
+        (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
+        cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks)."""
+        if check is None or not check.speech or check.duration > SEGMENTS_AFTER_SECONDS:
+            return None
+        _, e = self.embed_speech(np.concatenate(list(chunks())), check=check)
+        if e is None:
+            return None
+        from ..live.segments import Segment, set_probabilities
+
+        whole = Segment(0.0, check.duration, embedding=e if keep_embedding else None)
+        set_probabilities(self, whole, self.proba_from_embeddings(e)[0], check.sound_seconds)
+        return whole
+
+    def embed_stream(self, chunks) -> np.ndarray | list:
+        """:meth:`embed` of a long recording given as ``chunks()`` (a callable returning a fresh iterator of
+        mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
+        features); deep frame models need the whole signal and read it whole."""
+        return self.frontend.process_stream(chunks)
+
+    def predict_stream(
+        self,
+        source,
+        name: str | None = None,
+        emotions: Sequence[str] | None = None,
+        max_seconds: float | None = None,
+    ) -> Prediction:
+        """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
+        (:meth:`timeline_prediction`); one up to :data:`SEGMENTS_AFTER_SECONDS` long is read whole and
+        predicted as :meth:`predict_signal` does. Errors raise :class:`EmovoxError`."""
+        from ..audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio, whole_if_short
+
+        name = name or _source_name(source)
+        duration = audio_duration(source)
+        if duration is not None and duration <= SEGMENTS_AFTER_SECONDS:
+            y = load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
+            return self._predict(y, name, emotions)
+
+        def chunks():
+            return stream_audio(
+                source,
+                self.sample_rate,
+                max_seconds=max_seconds,
+                min_duration=DEFAULT_MIN_DURATION,
+                name=name,
+            )
+
+        if duration is None:  # a format that declares no length (m4a through ffmpeg): short is as short does
+            y = whole_if_short(chunks, int(SEGMENTS_AFTER_SECONDS * self.sample_rate))
+            if y is not None:
+                return self._predict(y, name, emotions)
+        return self.timeline_prediction(chunks, name, emotions)[0]
+
+    def predict_files(
+        self, paths: Iterable[str | os.PathLike], same_speaker: bool = False, same_channel: bool = False
+    ) -> Iterator[Prediction]:
+        """Lazily predict each file; a file that fails yields a :class:`Prediction` with ``error`` set,
+        and the others are still predicted.
+
+        Parameters
+        ----------
+        paths : path, bytes, or iterable of them
+            Files (or encoded bytes); a folder stands for every audio file under it, as at the command
+            line. A file longer than two minutes is read window by window (:meth:`predict_stream`).
+        same_speaker : bool
+            The files are recordings of one speaker: every file is embedded first, then all are scored
+            together with speaker adaptation (:meth:`proba_session`).
+        same_channel : bool
+            They share a recording channel: the same, with the channel's offset removed only as far as
+            the batch's predictions spread over the emotions (safe on a batch of one emotion).
+
+        Yields
+        ------
+        Prediction
+            One per file, in order.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
+        ...     print(pred.source, pred.label if pred.ok else pred.error)
+        """
+        channel = same_channel and not same_speaker
+        together = same_speaker or same_channel  # scored as one session
+        if together:
+            self.require_adaptation()
+        done: list[tuple[str, Any]] = []
+        from ..audio import STREAM_AFTER_SECONDS, audio_duration
+
+        if isinstance(paths, np.ndarray):
+            raise ParameterError(
+                "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
+            )
+        for path in _each_input(paths):
+            name = _source_name(path)
+            try:
+                if isinstance(path, _Unreadable):
+                    name, result = path.name, Prediction(path.name, error=path.why)
+                elif not together and (audio_duration(path) or np.inf) > STREAM_AFTER_SECONDS:
+                    # long, or of no declared length (m4a): window by window, never held whole
+                    result = self.predict_stream(path, name)
+                elif not together:
+                    result = self._predict(load_audio(path, self.sample_rate, name=name), name)
+                else:
+                    result = self._session_input(load_audio(path, self.sample_rate, name=name), name)
+            except EmovoxError as exc:
+                result = Prediction(name, error=str(exc))
+            except Exception as exc:  # one bad input must not stop a batch
+                result = Prediction(name, error=f"{name}: {type(exc).__name__}: {exc}")
+            if together:
+                done.append((name, result))
+            else:
+                yield result
+        pieces = [r for _, r in done if isinstance(r, _Pieces)]
+        rows = iter(self.proba_session([e for r in pieces for e in r.embeddings], channel) if pieces else [])
+        for src, r in done:
+            if isinstance(r, Prediction):
+                yield r
+                continue
+            P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
+            yield self.make_prediction(src, w @ P / w.sum(), seconds=r.seconds)
+
+    def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
+        """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
+        ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (or of several utterances:
+        :meth:`by_segments`), its speech segments' embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
+        averages them; or its ``speech=False`` :class:`Prediction`."""
+        check = self._whole_check(y)
+        if not self.by_segments(y, check):
+            no_speech, e = self.embed_speech(y, source, check)
+            seconds = self._seconds(y, check)
+            return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
+        from ..live.segments import no_speech_reason, segment_weights, sound_seconds
+
+        if check is None and self.check_speech:
+            check = self.speech(y)
+        if result := self._verdict(check, source):
+            return result
+        segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)
+        speech = [s for s in segments if s.speech and s.embedding is not None]
+        if not speech and (whole := self.whole_segment(lambda: iter([y]), check, True)) is not None:
+            return _Pieces([max(whole.sound_seconds, 1e-3)], [whole.embedding], whole.sound_seconds)
+        if speech:
+            return _Pieces(
+                list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
+            )
+        if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
+            seconds = y.size / self.sample_rate
+            return _Pieces([seconds], [self.embed(y)], seconds)
+        return Prediction(source, speech=False, reason=no_speech_reason(segments))
+
+
+class _Pieces(NamedTuple):
+    """A recording in an adapted batch: embeddings (one, or its speech segments'), their weights (seconds),
+    and its seconds of sound (for :func:`emovox.calibration.is_uncertain`)."""
+
+    weights: list[float]
+    embeddings: list
+    seconds: float
+
+
+class _Unreadable(NamedTuple):
+    """What a folder given to :meth:`EmotionModel.predict_files` holds that cannot be read."""
+
+    name: str
+    why: str
+
+
+def _each_input(paths) -> Iterator[Any]:
+    """Each input of ``predict_files``, a folder's audio files in its place (as the CLI expands them:
+    :func:`emovox.inputs.expand_inputs`)."""
+    from ..inputs import expand_inputs
+
+    for path in [paths] if single_input(paths) else paths:
+        if not isinstance(path, str | os.PathLike) or not os.path.isdir(path):
+            yield path
+            continue
+        problems: list[str] = []
+        found = expand_inputs([path], problems)
+        yield from (_Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
+        yield from found
+
+
+def _source_name(x) -> str:
+    """How an input is named in results and errors (never the repr of its bytes or samples)."""
+    if isinstance(x, bytes | bytearray | memoryview):
+        return "<bytes>"
+    return "<array>" if isinstance(x, np.ndarray) else str(x)
+
+
+def single_input(x) -> bool:
+    """One input: a path, bytes, or an array of samples (one recording, channels and all)."""
+    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray | memoryview)
