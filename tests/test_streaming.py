@@ -63,6 +63,11 @@ def test_predict_twenty_minutes_in_bounded_memory(tmp_path):
     peak = peak_mb(sys.executable, "-m", "emovox.cli", "predict", str(path))
     # whole, 20 minutes is 77 MB of float32 samples and ~1 GB through the encoder's log-mel and states
     assert peak - baseline < 100, (baseline, peak)
+    # the Python API's first calls too: predict(path) and predict_proba(path) held the whole file
+    api = "import emovox, sys; m = emovox.load_model(); m.{}(sys.argv[1])"
+    for call in ("predict", "predict_proba"):
+        peak = peak_mb(sys.executable, "-c", api.format(call), str(path))
+        assert peak - baseline < 100, (call, baseline, peak)
 
 
 FEATURES_PEAK = """

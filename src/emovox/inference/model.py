@@ -294,7 +294,8 @@ class EmotionModel(SpeechCutting, Recordings):
         gets probabilities too; :meth:`predict`, :meth:`predict_signal` and :meth:`predict_files` check
         for speech first. A recording longer than :data:`SEGMENTS_AFTER_SECONDS` (or of several
         utterances: :meth:`by_segments`) is scored by its speech segments, as :meth:`predict` scores it
-        (:meth:`proba_signal`). Errors raise; use :meth:`predict_files` to carry on past bad files.
+        (:meth:`proba_signal`); a file longer than two minutes is read window by window, never held whole
+        (:meth:`proba_stream`). Errors raise; use :meth:`predict_files` to carry on past bad files.
 
         Parameters
         ----------
@@ -321,7 +322,8 @@ class EmotionModel(SpeechCutting, Recordings):
         ((1, 7), 1.0)
         """
         items = [inputs] if single_input(inputs) else _as_list(inputs)
-        rows = [self.proba_signal(self._load(x, sr)) for x in items]
+        # (a file or bytes: a long one read window by window, never held whole)
+        rows = [self.proba_signal(self._load(x, sr)) if _samples(x) else self.proba_stream(x) for x in items]
         return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
 
     def predict(self, inputs, sr: int | None = None):
@@ -330,7 +332,8 @@ class EmotionModel(SpeechCutting, Recordings):
         Parameters
         ----------
         inputs : path, bytes, array, or list of them
-            As :meth:`predict_proba` takes them.
+            As :meth:`predict_proba` takes them (a long file is read window by window:
+            :meth:`predict_stream`).
         sr : int, optional
             The sample rate of arrays.
 
@@ -347,9 +350,11 @@ class EmotionModel(SpeechCutting, Recordings):
         >>> emovox.load_model().predict([synthetic.white_noise(2.0), synthetic.silence(1.0)], sr=16000)
         [None, None]
         """
-        if single_input(inputs):
-            return self.predict_signal(self._load(inputs, sr)).label
-        return [self.predict_signal(self._load(x, sr)).label for x in _as_list(inputs)]
+
+        def label(x):  # (a file or bytes: a long one read window by window, never held whole)
+            return (self.predict_signal(self._load(x, sr)) if _samples(x) else self.predict_stream(x)).label
+
+        return label(inputs) if single_input(inputs) else [label(x) for x in _as_list(inputs)]
 
     def predict_signal(
         self,
@@ -425,6 +430,11 @@ class EmotionModel(SpeechCutting, Recordings):
             {lab: float(v) for lab, v in zip(labels, p, strict=True)},
             uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
         )
+
+
+def _samples(x) -> bool:
+    """An input that is samples (an array), not a file or encoded bytes."""
+    return isinstance(x, np.ndarray)
 
 
 def _as_list(inputs) -> Sequence:

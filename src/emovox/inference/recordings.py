@@ -142,13 +142,33 @@ class Recordings:
         """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
         (:meth:`timeline_prediction`); one up to :data:`SEGMENTS_AFTER_SECONDS` long is read whole and
         predicted as :meth:`predict_signal` does. Errors raise :class:`EmovoxError`."""
+        name = name or _source_name(source)
+        src = self._whole_or_chunks(source, name, SEGMENTS_AFTER_SECONDS, max_seconds)
+        if isinstance(src, np.ndarray):
+            return self._predict(src, name, emotions)
+        return self.timeline_prediction(src, name, emotions)[0]
+
+    def proba_stream(self, source, name: str | None = None) -> np.ndarray:
+        """:meth:`proba_signal` of a file (or encoded bytes), a long one read chunk by chunk in bounded memory
+        (its speech segments' probabilities averaged, or with none, its embedding read window by window)."""
+        from ..audio import STREAM_AFTER_SECONDS
+        from ..live.segments import segments_proba
+
+        src = self._whole_or_chunks(source, name or _source_name(source), STREAM_AFTER_SECONDS)
+        if isinstance(src, np.ndarray):
+            return self.proba_signal(src)
+        p, _ = segments_proba(self, self._speech_segments(src, None))
+        return p if p is not None else self.proba_from_embeddings(self.embed_stream(src))[0]
+
+    def _whole_or_chunks(self, source, name: str, whole_up_to: float, max_seconds: float | None = None):
+        """A file or encoded bytes as mono samples at :attr:`sample_rate` when it lasts ``whole_up_to`` seconds
+        or less, else a callable returning fresh iterators of its chunks: a long one is never held whole. A
+        format that declares no length (m4a through ffmpeg) is as short as it turns out to be."""
         from ..audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio, whole_if_short
 
-        name = name or _source_name(source)
         duration = audio_duration(source)
-        if duration is not None and duration <= SEGMENTS_AFTER_SECONDS:
-            y = load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
-            return self._predict(y, name, emotions)
+        if duration is not None and duration <= whole_up_to:
+            return load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
 
         def chunks():
             return stream_audio(
@@ -159,11 +179,11 @@ class Recordings:
                 name=name,
             )
 
-        if duration is None:  # a format that declares no length (m4a through ffmpeg): short is as short does
-            y = whole_if_short(chunks, int(SEGMENTS_AFTER_SECONDS * self.sample_rate))
+        if duration is None:
+            y = whole_if_short(chunks, int(whole_up_to * self.sample_rate))
             if y is not None:
-                return self._predict(y, name, emotions)
-        return self.timeline_prediction(chunks, name, emotions)[0]
+                return y
+        return chunks
 
     def predict_files(
         self, paths: Iterable[str | os.PathLike], same_speaker: bool = False, same_channel: bool = False
