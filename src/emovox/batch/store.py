@@ -314,8 +314,9 @@ def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, 
     Returns
     -------
     pandas.DataFrame
-        ``path, key, label, confidence, prob_<label>..., error`` for predictions; ``path, key, error`` and
-        one float32 column per feature for features. ``error`` is None where the file succeeded.
+        ``path, key, label, confidence, speech, uncertain, reason, prob_<label>..., error`` for predictions
+        (``speech`` False: no speech, ``reason`` says what was heard); ``path, key, error`` and one float32
+        column per feature for features. ``error`` is None where the file succeeded.
     """
     import pandas as pd
     import pyarrow as pa
