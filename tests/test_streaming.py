@@ -342,3 +342,31 @@ def test_noise_between_sentences_counts_for_nothing():
         floor = 10 ** (-40 / 20) * np.random.default_rng(seed).standard_normal(clean.size)
         b = model.predict_signal(clean + floor.astype(np.float32), "noisy")
         assert b.label == "happy" and b.confidence > 0.7 and not b.uncertain, b
+
+
+def test_a_long_recording_says_it_takes_a_while_on_a_terminal(tmp_path):
+    """One long file showed nothing for a minute (no bar is drawn for fewer than eight files): on a
+    terminal a line says how long it is; a log file gets no such line."""
+    import os
+    import pty
+
+    path = long_flac(tmp_path / "long.flac", 150)
+    cmd = [sys.executable, "-m", "emovox.cli", "predict", str(path), "--json"]
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, timeout=300)
+        os.close(slave)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed: all of it was read
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == 0 and b"2.5 min of audio, read window by window" in said, said
+    logged = subprocess.run(cmd, capture_output=True, timeout=300)
+    assert logged.returncode == 0 and b"window by window" not in logged.stderr

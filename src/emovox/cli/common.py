@@ -142,6 +142,28 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
     )
 
 
+def long_input_note(path, shown: Callable[[str], str] = str) -> None:
+    """On a terminal, a line before a recording longer than two minutes is read, where no progress bar or
+    row would show for a while (a few inputs, ``--json``, ``-o``): its length, and that it takes a while."""
+    if not sys.stderr.isatty():
+        return
+    from ..audio import STREAM_AFTER_SECONDS, audio_duration
+    from ..errors import EmovoxError
+    from ..paths import display_path
+
+    try:
+        seconds = audio_duration(path)
+    except (EmovoxError, OSError):  # (its error is reported where it is read)
+        return
+    if seconds is not None and seconds > STREAM_AFTER_SECONDS:
+        print(
+            f"{shown(display_path(path))}: {seconds / 60:.1f} min of audio, read window by window; this "
+            "takes a while",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def prediction_fields(pred, top_k: int | None = None) -> str:
     """A prediction's tab-separated fields as ``predict`` and ``record`` print them: the emotion
     (``uncertain``), its confidence and the ``top_k`` probabilities (all by default), or ``no speech``, ``-``

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .common import err, examples, finite_float, prediction_fields, write_results
+from .common import err, examples, finite_float, long_input_note, prediction_fields, write_results
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -231,6 +231,8 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
         table["header"] = False
         if not args.json and len(paths) > 1:
             print(f"# {shown(source)}", flush=True)
+        if args.json and not quiet:  # no rows show until the end: a long recording says it takes a while
+            long_input_note(source, shown)
 
     def row(seg) -> None:
         if not args.json:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from .common import engine_args, err, examples, prediction_fields, stdin_inputs, write_results
+from .common import (
+    engine_args,
+    err,
+    examples,
+    long_input_note,
+    prediction_fields,
+    stdin_inputs,
+    write_results,
+)
 
 
 def cmd_predict(args) -> int:
@@ -67,12 +75,15 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     )
     if sys.stdout.isatty() and not args.json:
         print("source\temotion\tconfidence\tprobabilities (most probable first)", flush=True)
+    inputs = paths
     if together:  # every file is embedded before the first result: show progress meanwhile
         from tqdm import tqdm
 
         hidden = quiet or len(paths) < 8 or not sys.stderr.isatty()  # (a log file gets no bar)
-        paths = tqdm(paths, desc="embedding", unit="file", leave=False, disable=hidden)
-    preds = model.predict_files(paths, same_speaker=args.same_speaker, same_channel=args.same_channel)
+        inputs = tqdm(paths, desc="embedding", unit="file", leave=False, disable=hidden)
+    elif not quiet and len(paths) < 8:  # no bar for a few files: a long one says it takes a while
+        inputs = (long_input_note(p, shown) or p for p in paths)
+    preds = model.predict_files(inputs, same_speaker=args.same_speaker, same_channel=args.same_channel)
     if keep and not together:  # --json and -o show nothing until the end: a bar meanwhile, on a terminal
         from tqdm import tqdm
 
