@@ -63,7 +63,6 @@ def _evaluation_parts(data, path: Path):
 
 
 def _figure(args):
-
     from .. import plots
     from ..errors import EmovoxError
 

@@ -334,8 +334,9 @@ def serve(
     from .connection import with_idle_limit
 
     # slow-header and idle-connection limits: a request head must arrive whole within 10 s, each client
-    # keeps settings.idle_per_client connections without a request (HeaderDeadlineProtocol), h11 refuses a header block over 16 KiB buffered while incomplete, idle
-    # keep-alive connections close after 5 s; a slow body gets 408 after settings.read_timeout (read_body)
+    # keeps settings.idle_per_client connections without a request (HeaderDeadlineProtocol), h11 refuses
+    # a header block over 16 KiB buffered while incomplete, idle keep-alive connections close after 5 s; a
+    # slow body gets 408 after settings.read_timeout (read_body)
     uvicorn.run(
         app,
         http=with_idle_limit(app.state.settings.idle_per_client),
