@@ -403,6 +403,10 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     assert model.predict_signal(lone_word).uncertain
     sf.write(tmp_path / "word.wav", lone_word, 16000)
     assert [p.uncertain for p in model.predict_files([tmp_path / "word.wav"], same_channel=True)] == [True]
+    # a timeline adapted to its speaker keeps each segment's sound (it counted the padded span again)
+    for adapt in ({}, {"same_speaker": True}, {"same_channel": True}):
+        (line,) = emovox.live.file_timelines([tmp_path / "word.wav"], model, **adapt)
+        assert [s.uncertain for s in line.segments if s.speech] == [True], adapt
     sf.write(tmp_path / "piece.wav", piece, 16000)
     sf.write(tmp_path / "whole.wav", y, 16000)
     files = [tmp_path / "piece.wav", tmp_path / "whole.wav"]
@@ -444,3 +448,9 @@ def test_an_adapted_batch_scores_whole_a_recording_whose_utterances_hold_too_lit
     paths = [need(EMOVO) / "m1" / "tri-m1-b2.flac", need(EMODB) / "wav" / "03a01Wa.flac"]
     preds = list(model.predict_files(paths, same_channel=True))
     assert [p.speech for p in preds] == [True, True] and preds[1].label == "angry"
+    # and a picture reaction, cut into segments as a timeline is
+    from emovox.live.session import react
+
+    y = emovox.load_audio(paths[0])
+    heard, seconds = react(model, y)
+    assert heard.speech and heard.label == model.predict_signal(y).label and seconds > 3

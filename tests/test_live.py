@@ -548,7 +548,8 @@ def test_no_input_device_is_one_line(monkeypatch, capsys):
 def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, capsys):
     import matplotlib
 
-    from emovox.calibration import SHORT_SECONDS
+    from emovox import load_audio
+    from emovox.live.session import react
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -568,11 +569,15 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
         recs = list(csv.DictReader(fh))
     assert len(recs) == 4 and sorted(r["expected"] for r in recs) == ["angry", "happy", "happy", "sad"]
     assert all(r["detected"] in model.labels for r in recs[:3])  # the file has speech for these pictures
-    for r, t in zip(recs, report.trials, strict=True):  # marked uncertain as predict marks it
-        low = t.confidence is not None and t.confidence < model.uncertain_below
-        short = t.detected is not None and t.speech_seconds < SHORT_SECONDS  # (its sound: no longer)
-        assert r["uncertain"] == str(int(t.uncertain))
-        assert t.uncertain if low or short else not (t.speech_seconds > 2 * SHORT_SECONDS and t.uncertain)
+    for r, t in zip(recs, report.trials, strict=True):  # marked uncertain as a reaction is (react)
+        heard, _ = react(model, load_audio(t.recording, model.sample_rate))
+        assert r["uncertain"] == str(int(t.uncertain)) and t.uncertain is heard.uncertain
+        assert (t.detected, t.confidence) == (heard.label, heard.confidence)
+        if t.confidence is not None and t.confidence < model.uncertain_below:
+            assert t.uncertain
+    # a source that ends on a picture's edge leaves the next reaction empty: no speech, not an error
+    empty, seconds = react(model, np.zeros(0, np.float32))
+    assert (empty.speech, empty.label, seconds) == (False, None, 0.0) and empty.reason
     assert report.png.stat().st_size > 5000 and report.html.read_text().count("<img") == 4
     assert all(t.recording.is_file() for t in report.trials)
     assert capsys.readouterr().out == ""  # a library call shows nothing (its progress went to stdout)

@@ -53,10 +53,11 @@ def model_kind(model: str) -> str:
 
 
 _MEMBERS = "each member uses its own recipe's features"
-_FITTED = (
-    "it cross-validates feature-vector models (classical and encoder recipes); train the model, then "
-    "evaluate it with --trained MODEL"
+_ADAPT = (
+    "speaker adaptation is for feature-vector models (classical and encoder recipes); to adapt a trained "
+    "model, evaluate it with --trained MODEL --speaker-adapt"
 )
+_CALIBRATE = "a temperature is fitted for feature-vector models (classical and encoder recipes) only"
 #: Options each kind of model cannot honour, and why (deep models only warn about --features: their front
 #: end is theirs). The command line words its refusals from here too.
 UNSUPPORTED: dict[str, dict[str, str]] = {
@@ -65,15 +66,15 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "trim_db": _MEMBERS,
         "encoder": _MEMBERS,
         "no_scale": _MEMBERS,
-        "speaker_adapt": _FITTED + " --speaker-adapt",
-        "calibrate": _FITTED,
+        "speaker_adapt": _ADAPT,
+        "calibrate": _CALIBRATE,
     },
     "deep": {
         "trim_db": "they trim silence as their recipe's frame configuration says",
         "encoder": "they learn from frames, not from an encoder's features",
         "no_scale": "they normalise their own frames",
-        "speaker_adapt": _FITTED + " --speaker-adapt",
-        "calibrate": _FITTED,
+        "speaker_adapt": _ADAPT,
+        "calibrate": _CALIBRATE,
     },
     "features": {},
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,18 +10,12 @@ from ..audio import float_mono, resample
 from ..errors import ModelError
 from .model import EmotionModel
 
-if TYPE_CHECKING:
-    pass
 
-
-class EnsembleModel(EmotionModel):
+class EnsembleModel(EmotionModel, kind="ensemble"):
     """An ensemble model directory (:mod:`emovox.models.ensemble`): member models in sub-directories, their
     probabilities averaged with weights over the union of their labels. Same interface as
     :class:`EmotionModel` (``EmotionModel(dir)`` returns one when the directory holds an ensemble); an
     embedding is the list of each member's."""
-
-    #: the ``kind`` in metadata.json of the directories this class loads
-    kind = "ensemble"
 
     def _load_parts(self) -> None:
         self.members: list[tuple[EmotionModel, float, list[int]]] = []

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 #: Models that ship inside the package, by name.
 BUNDLED_DIR = Path(__file__).parent.parent / "models_data"
 DEFAULT_MODEL = "default"
+#: The class of each model directory ``kind`` other than a single model (see EmotionModel.__init_subclass__).
+_KINDS: dict[str, type] = {}
 
 
 def bundled_models() -> list[str]:
@@ -92,18 +94,22 @@ class EmotionModel(SpeechCutting, Recordings):
 
     def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
         # EmotionModel(dir) gives the right class for what the directory holds: one model, or the subclass
-        # that declares its kind (an ensemble: emovox.inference.ensemble, which the package imports).
+        # declared for its kind (class EnsembleModel(EmotionModel, kind="ensemble"), which the package imports).
         # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy rebuilds
         # an instance of the class it already has; pickle cannot, an ONNX session does not pickle)
         if path is None:
             return super().__new__(cls)
         meta = read_model_dir(Path(path))
         if cls is EmotionModel:
-            kinds = {getattr(sub, "kind", None): sub for sub in EmotionModel.__subclasses__()}
-            cls = kinds.get(meta.get("kind"), cls)
+            cls = _KINDS.get(meta.get("kind"), cls)
         obj = super().__new__(cls)
         obj._read = (Path(path), meta)
         return obj
+
+    def __init_subclass__(cls, kind: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if kind is not None:  # the class EmotionModel(dir) gives for a directory of this kind
+            _KINDS[kind] = cls
 
     def _load_parts(self) -> None:
         """The front end and the ONNX head (an ensemble loads its members instead)."""

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import EmovoxError, ParameterError
-
-if TYPE_CHECKING:
-    pass
 
 
 def chosen_emotions(

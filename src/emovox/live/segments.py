@@ -149,7 +149,11 @@ def sound_seconds(segments: Iterable[Segment]) -> float:
     """The seconds of sound a recording's speech segments hold, each without its quiet edges
     (:attr:`Segment.sound_seconds`): a word padded by the voice detector is still a word, for
     :func:`emovox.calibration.is_uncertain`."""
-    return sum(s.sound_seconds or s.duration for s in segments if s.speech and s.probabilities)
+    return sum(
+        s.duration if s.sound_seconds is None else s.sound_seconds
+        for s in segments
+        if s.speech and s.probabilities
+    )
 
 
 def no_speech_reason(segments: Iterable[Segment]) -> str:

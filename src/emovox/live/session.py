@@ -30,7 +30,7 @@ from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
 from .segments import segments_proba
 from .sources import open_source
-from .timeline import iter_timeline, resolve_model
+from .timeline import iter_timeline, resolve_model, without_speech
 from .vad import VADOptions
 
 __all__ = [
@@ -118,11 +118,18 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
     # brought up first)
     segments = list(iter_timeline(y, model, options=options))
     p, seconds = segments_proba(model, segments)
-    if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
-        check = model.speech(y) if model.check_speech and not segments else None
-        reason = no_speech_reason(segments) if check is None or check.speech else check.reason
-        return Prediction("<reaction>", speech=False, reason=reason), 0.0
-    return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
+    if p is not None:
+        return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
+    # none holds speech: a short breathy reaction may still be scored whole, as predict scores it
+    from ..inference import SEGMENTS_AFTER_SECONDS
+
+    head = y[: int(SEGMENTS_AFTER_SECONDS * model.sample_rate)]
+    rows = without_speech(model, head, y.size / model.sample_rate, segments)
+    if rows[0].speech:
+        (whole,) = rows
+        p = np.array([whole.probabilities[e] for e in model.labels])
+        return model.make_prediction("<reaction>", p, seconds=whole.sound_seconds), whole.duration
+    return Prediction("<reaction>", speech=False, reason=no_speech_reason(rows)), 0.0
 
 
 def run_session(

@@ -61,7 +61,7 @@ def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> lis
             "adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)"
         )
     for s, p in zip(speech, model.proba_session([s.embedding for s in speech], channel), strict=True):
-        set_probabilities(model, s, p)
+        set_probabilities(model, s, p, s.sound_seconds)  # (the sound it holds, as before adapting)
         s.embedding = None
     return segments
 
@@ -245,6 +245,7 @@ def file_timelines(
     EmovoxError
         With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
     """
+    from ..inference import SEGMENTS_AFTER_SECONDS
     from ..paths import display_path, stored_path
 
     model = resolve_model(model)
@@ -261,15 +262,19 @@ def file_timelines(
                 on_file(shown)
             # a quiet file is brought up before it is cut, as the whole recording's emotion is
             segments = iter_timeline(path, model, options=options, keep_embeddings=together)
-            shown_upto = 0  # rows without speech wait for one with: the file may yet be scored whole
+            shown_upto = 0  # rows without speech wait for one with: a short file may yet be scored whole
             for seg in segments:
                 segs.append(seg)
-                if on_segment is not None and not together and seg.speech:
+                if (
+                    on_segment is not None
+                    and not together
+                    and (seg.speech or seg.end > SEGMENTS_AFTER_SECONDS)
+                ):
                     for s in segs[shown_upto:]:
                         on_segment(s)
                     shown_upto = len(segs)
             if not any(s.speech for s in segs):
-                segs = _without_speech(model, path, segs, keep_embedding=together)
+                segs = _file_without_speech(model, path, segs, keep_embedding=together)
             if together:
                 adapt_timeline(model, segs, channel)
             if on_segment is not None:
@@ -286,27 +291,24 @@ def file_timelines(
         yield FileTimeline(stored, Path(path), segs)
 
 
-def _without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
-    """What a file whose segments hold no speech shows: the whole recording scored whole, when it is short and
-    passes the speech check while its utterances do not (:meth:`~emovox.inference.EmotionModel.whole_segment`,
+def without_speech(
+    model, head: np.ndarray, seconds: float, segments: list[Segment], keep_embedding: bool = False
+) -> list[Segment]:
+    """What a recording whose segments hold no speech shows: the whole recording scored whole, when it is short
+    and passes the speech check while its utterances do not (:meth:`~emovox.inference.EmotionModel.whole_segment`,
     as its whole answer is); else its segments; and where the detector heard nothing at all, one row without
-    speech over the file saying why (what the check finds in its first seconds), as the API's timeline does:
-    a silent file was no row, and a noisy one a row with a reason."""
-    from ..audio import stream_audio
+    speech over the recording saying why (what the speech check finds in ``head``), as the API's timeline does.
+
+    ``head``: the recording's first :data:`~emovox.inference.SEGMENTS_AFTER_SECONDS` of samples (all of it
+    when it is no longer), ``seconds``: its length.
+    """
     from ..inference import SEGMENTS_AFTER_SECONDS
 
-    n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)
-    head, total = [], 0
-    for chunk in stream_audio(path, model.sample_rate):  # (a long file with segments: its first seconds only)
-        if total < n:
-            head.append(chunk)
-        total += chunk.size
-        if segments and total > n:
-            break
-    y = np.concatenate(head)[:n] if head else np.zeros(0, np.float32)
-    check = model.speech(y) if model.check_speech and y.size else None
-    if total <= n and (whole := model.whole_segment(lambda: iter([y]), check, keep_embedding)) is not None:
-        return [whole]
+    check = model.speech(head) if model.check_speech and head.size else None
+    if seconds <= SEGMENTS_AFTER_SECONDS:
+        whole = model.whole_segment(lambda: iter([head]), check, keep_embedding)
+        if whole is not None:
+            return [whole]
     if segments:
         return segments
     why = (
@@ -314,7 +316,24 @@ def _without_speech(model, path, segments: list[Segment], keep_embedding: bool =
         if check is not None and not check.speech
         else "the voice-activity detector found no speech"
     )
-    return [Segment(0.0, total / model.sample_rate, speech=False, reason=why)]
+    return [Segment(0.0, seconds, speech=False, reason=why)]
+
+
+def _file_without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
+    """:func:`without_speech` of a file, read for its first seconds (and, without segments, its length)."""
+    from ..audio import stream_audio
+    from ..inference import SEGMENTS_AFTER_SECONDS
+
+    n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)
+    head, total = [], 0
+    for chunk in stream_audio(path, model.sample_rate):
+        if total < n:
+            head.append(chunk)
+        total += chunk.size
+        if segments and total > n:  # long, and its segments are what it shows: no need to read on
+            break
+    y = np.concatenate(head)[:n] if head else np.zeros(0, np.float32)
+    return without_speech(model, y, total / model.sample_rate, segments, keep_embedding)
 
 
 # ------------------------------------------------------------------------------------------------ output

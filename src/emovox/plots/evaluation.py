@@ -113,7 +113,7 @@ def _recalls(recall: Mapping[str, Any] | Evaluation) -> dict[str, float]:
         m = np.asarray(recall["confusion"], dtype=float)  # a recording without an answer is a miss
         support = m.sum(axis=1) + np.asarray(recall.get("no_answer") or 0, dtype=float)
         recall = {
-            lab: {"recall": m[i, i] / support[i], "support": support[i]}
+            lab: {"recall": m[i, i] / support[i] if support[i] else 0.0, "support": support[i]}
             for i, lab in enumerate(recall["labels"])
         }
     return {
