@@ -1,14 +1,12 @@
-"""``emovox listen``, ``emovox session``, and the ``--timeline`` branch of ``emovox predict``."""
+"""``emovox listen`` and ``emovox session``: a microphone (or a file in its place), live."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
-from .common import err, examples, finite_float, long_input_note, prediction_fields, write_results
+from .common import err, examples, finite_float, prediction_fields, write_results
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -194,121 +192,6 @@ def cmd_session(args) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-# ------------------------------------------------------------------------------------------ predict --timeline
-def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
-    """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment
-    (``shown``: how a source is printed, :func:`emovox.cli.common.stdin_inputs`)."""
-    from ..audio import audio_info
-    from ..inference import load_model
-    from ..live import file_timelines, plot_timeline, timeline_inputs
-    from ..live.timeline import table_header, table_row
-    from ..paths import display_path
-
-    paths, results = timeline_inputs(args.paths)  # results: entries that are not files, failed already
-    for failed in results:
-        err(failed.error)
-    if not paths:
-        return 1
-    if args.plot and Path(args.plot).is_dir():
-        err(f"--plot {args.plot}: is a folder; name the PNG file to write")
-        return 2
-    if args.plot and len(paths) > 1:
-        err("--plot draws one file's timeline; give one input")
-        return 2
-    model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
-    speaker, channel = getattr(args, "same_speaker", False), getattr(args, "same_channel", False)
-    adapt = speaker or channel
-    if adapt:
-        model.require_adaptation()
-    labels = model.labels
-    top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
-
-    table = {"header": False}  # a file's table header, printed with its first segment
-
-    def header(source: str) -> None:
-        table["header"] = False
-        if not args.json and len(paths) > 1:
-            print(f"# {shown(source)}", flush=True)
-        if args.json and not quiet:  # no rows show until the end: a long recording says it takes a while
-            long_input_note(source, shown)
-
-    def row(seg) -> None:
-        if not args.json:
-            if not table["header"]:
-                print(table_header(labels))
-                table["header"] = True
-            print(table_row(seg, labels, top_k), flush=True)
-
-    for res in file_timelines(
-        paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
-    ):
-        res.source, res.error = shown(res.source), res.error and shown(res.error)
-        results.append(res)
-        if res.error is not None:
-            err(res.error)
-            continue
-        if args.plot:  # the picture draws every emotion's curve, whatever --top-k
-            title = display_path(Path(shown(str(res.path))).name)
-            duration = audio_info(res.path)["duration"]
-            plot = plot_timeline(
-                res.segments, args.plot, duration=duration, title=f"{title}: emotion over time"
-            )
-            if not quiet:
-                print(f"saved {plot}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
-    if args.output:
-        from ..paths import writing
-
-        with writing(args.output):
-            _write_all(results, args.output, labels, top_k)
-        if not quiet:
-            print(f"saved {args.output}", file=sys.stderr)
-    n_bad = sum(r.error is not None for r in results)
-    if n_bad and not quiet:
-        print(f"emovox: {n_bad} of {len(results)} inputs failed", file=sys.stderr)
-    return 1 if n_bad else 0
-
-
-def _write_all(results, output, labels, top_k: int | None = None) -> None:
-    """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
-    ``source`` column: none is left out, a file that failed has a row with its ``error``, one without speech
-    a row with ``speech`` false and no times."""
-    from ..live import write_timeline
-    from ..live.timeline import segment_dict
-
-    if len(results) == 1 and results[0].error is None:
-        write_timeline(results[0].segments, output, labels, top_k=top_k)
-        return
-    if str(output).lower().endswith(".json"):
-        recs = []
-        for r in results:
-            if r.error is not None:
-                recs.append({"source": r.source, "error": r.error})
-            elif not r.segments:
-                recs.append({"source": r.source, "speech": False})
-            recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
-        Path(output).write_text(json.dumps(recs, indent=2) + "\n")
-        return
-    import csv
-
-    from ..live import rows
-    from ..live.timeline import columns
-    from ..paths import delimiter
-
-    cols = columns(labels, source=True) + ["error"]
-    with open(output, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, delimiter=delimiter(output))
-        w.writeheader()
-        for r in results:
-            if r.error is not None:
-                w.writerow({"source": r.source, "error": r.error})
-            elif not r.segments:
-                w.writerow({"source": r.source, "speech": False})
-            else:
-                w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
 
 
 # ------------------------------------------------------------------------------------------------ register
