@@ -55,7 +55,7 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["evaluate", "{m}", "--model", "svm+nope"], ["unknown member 'nope'", "compare-logreg"]),
         (["tune", "{m}", "--model", "rescnn"], ["tune", "logreg"]),
         (["tune", "{m}", "--model", "whisper-robust"], ["aligns corpora", "whisper-probe"]),
-        (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "--trained"]),
+        (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "feature-vector models"]),
         (
             ["evaluate", "{m}", "--protocol", "kfold:abc"],
             ["--protocol kfold:abc", "whole number", "loso", "loco"],

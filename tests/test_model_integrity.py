@@ -124,6 +124,28 @@ def test_unlisted_class_means_refused(copy):
     _refused(copy, "class means class_means.npy is not listed")
 
 
+@pytest.mark.parametrize("gate", [[0.9, 0.8], [0.8], "0.8,0.9", [0.8, 1.5], [0.5, "x"]])
+def test_bad_adaptation_gate_refused(copy, gate):
+    meta = _meta(copy)
+    meta["adaptation"]["gate"] = gate
+    _seal(copy, meta)
+    _refused(copy, "adaptation gate")
+
+
+def test_an_adaptation_gate_is_read(copy):
+    """A model whose metadata gates a speaker's session (the bundled default) adapts it as a channel's."""
+    assert load_model(copy).adapt_gate is None
+    meta = _meta(copy)
+    meta["adaptation"]["gate"] = [0.8, 0.9]
+    _seal(copy, meta)
+    assert load_model(copy).adapt_gate == (0.8, 0.9)
+    from emovox.adaptation import GATE
+    from emovox.training import train_classical
+
+    gated = train_classical(synthetic_table(seed=3, per=10), copy.parent / "gated", "logreg", adapt_gate=GATE)
+    assert load_model(gated).adapt_gate == GATE and _meta(gated)["adaptation"]["gate"] == list(GATE)
+
+
 def test_wrong_label_count_refused(copy):
     meta = _meta(copy)
     meta["labels"] = meta["labels"][:2]

@@ -16,7 +16,10 @@ of angry recordings from a batch whose microphone makes everything sound angry: 
 cost 24 points UA on single-emotion batches of unseen corpora. So :func:`adapt_proba` removes only as much of
 the offset as the batch's own predictions allow (:func:`adaptation_weight`): all of it when they spread over
 the emotions as a mixed batch does, none when they pile onto one or two (``gate=GATE``, what
-``--same-channel`` uses; ``--same-speaker``, measured safe on unseen speakers of known corpora, removes all).
+``--same-channel`` uses; ``--same-speaker`` removes all, measured safe on unseen speakers of known corpora
+with the earlier recipes, except for a model whose metadata stores ``adaptation.gate``: the bundled default,
+where the whole offset took the emotion out of sessions of one emotion, on RAVDESS angry sessions 174 -> 104
+of 192 right, sad 174 -> 71, while mixed sessions gain as much gated as whole).
 
 >>> import numpy as np
 >>> means = np.array([[0.0, 0.0], [4.0, 0.0]])             # two emotions, 2-D features

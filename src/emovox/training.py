@@ -534,6 +534,7 @@ class FittedClassical:
         adaptable: bool = True,
         evaluation_files: bool = True,
         speech_head: bool | None = None,
+        adapt_gate: tuple[float, float] | None = None,
     ) -> Path:
         """Export the classifier to ONNX and write the model directory at ``output``.
 
@@ -554,6 +555,10 @@ class FittedClassical:
         speech_head : bool, optional
             Fit and store a learned "no speech" check on the training features (:mod:`emovox.speech_head`,
             about 20 s); default: for encoder front ends, the only ones it was measured on.
+        adapt_gate : (float, float), optional
+            Adapt a speaker's recordings only as far as their predictions spread over the emotions, as a
+            channel's (:func:`emovox.adaptation.adaptation_weight`; stored as ``adaptation.gate``); default:
+            remove a speaker's whole offset.
 
         Returns
         -------
@@ -583,7 +588,11 @@ class FittedClassical:
             "labels": self.labels,
             "frontend": frontend,
             "head": "model.onnx",
-            "adaptation": {"class_means": CLASS_MEANS} if adaptable else None,  # see emovox.adaptation
+            "adaptation": (  # see emovox.adaptation
+                {"class_means": CLASS_MEANS} | ({"gate": list(adapt_gate)} if adapt_gate else {})
+                if adaptable
+                else None
+            ),
             "calibration": self.calibration or None,  # see emovox.calibration
             "model": {
                 "type": recipe.classifier,
@@ -668,6 +677,7 @@ def train_classical(
     calibration: dict | bool | None = None,
     align: str | None = None,
     balance: str | None = None,
+    adapt_gate: tuple[float, float] | None = None,
 ) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
@@ -675,12 +685,17 @@ def train_classical(
     the metadata (no ``evaluation.json`` is written here). ``adaptable``: store the training class means
     that speaker adaptation needs. ``calibration``: True to fit a temperature (:func:`fit_calibration`), or
     one already fitted; the model's probabilities are then calibrated when it predicts. ``align``,
-    ``balance``: see :class:`Recipe`.
+    ``balance``: see :class:`Recipe`. ``adapt_gate``: see :meth:`FittedClassical.save`.
     """
     recipe = Recipe("", model, params or {}, align=align, balance=balance)
     fitted = fit_classical(table, recipe, scale=scale, seed=seed, calibration=calibration)
     return fitted.save(
-        output, evaluation=evaluation, extra=extra, adaptable=adaptable, evaluation_files=False
+        output,
+        evaluation=evaluation,
+        extra=extra,
+        adaptable=adaptable,
+        evaluation_files=False,
+        adapt_gate=adapt_gate,
     )
 
 

@@ -293,7 +293,7 @@ def register(sub) -> None:
         action="store_true",
         help="the inputs share a recording channel (one microphone, room or collection): score them "
         "together, removing the channel's offset as far as their predictions spread over the emotions "
-        "(on unseen corpora +3.5 points UA for a batch spanning the emotions, -2.1 for a batch of one emotion)",
+        "(on unseen corpora +3.1 points UA for a batch spanning the emotions, -2.1 for a batch of one emotion)",
     )
     p.add_argument(
         "--timeline",

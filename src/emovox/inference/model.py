@@ -145,6 +145,11 @@ class EmotionModel(SpeechCutting, Recordings):
                 f"lists {len(self.all_labels)} labels; retrain the model"
             )
         self.class_means = self._class_means()
+        gate = (self.metadata.get("adaptation") or {}).get("gate")
+        #: how far a speaker's offset is removed (None: all of it; see :meth:`proba_session`)
+        self.adapt_gate: tuple[float, float] | None = (
+            None if gate is None else (float(gate[0]), float(gate[1]))
+        )
         self.speech_head = self._speech_head()
 
     def _speech_head(self) -> SpeechHead | None:
@@ -258,8 +263,10 @@ class EmotionModel(SpeechCutting, Recordings):
 
         ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
         removed (:mod:`emovox.adaptation`); a channel's only as far as the batch's predictions spread over
-        the emotions (:func:`~emovox.adaptation.adaptation_weight`). A model (or ensemble member) without
-        class means, or a single recording, is scored as it is.
+        the emotions (:func:`~emovox.adaptation.adaptation_weight`), and so is a speaker's where the model
+        says so (``adaptation.gate`` in its metadata, :attr:`adapt_gate`: the bundled default, where the
+        whole offset took the emotion out of a session of one emotion). A model (or ensemble member)
+        without class means, or a single recording, is scored as it is.
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
@@ -268,7 +275,9 @@ class EmotionModel(SpeechCutting, Recordings):
         from ..adaptation import GATE, adapt_proba
 
         X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
-        gate = GATE if channel else None  # a channel's spread is judged over the emotions kept (--emotions)
+        gate = (
+            GATE if channel else self.adapt_gate
+        )  # (the spread is judged over the emotions kept: --emotions)
         return self._finish(adapt_proba(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep))
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:

@@ -325,6 +325,14 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
         class_means = (adaptation or {}).get("class_means")
         if class_means is not None and not _plain_name(class_means):
             raise bad(f"class means {class_means!r} is not a file name")
+        gate = (adaptation or {}).get("gate")
+        if gate is not None and not (
+            isinstance(gate, list)
+            and len(gate) == 2
+            and all(map(_number, gate))
+            and 0 <= gate[0] < gate[1] <= 1
+        ):
+            raise bad(f"adaptation gate {gate!r} is not two spreads 0 <= low < high <= 1")
         speech_head = meta.get("speech_head")  # defaults: emovox.speech_head.THRESHOLD and SURE_BELOW
         if speech_head is not None and (
             not isinstance(speech_head, dict)
