@@ -89,8 +89,9 @@ def float_mono(y: np.ndarray, name: str = "<array>", full_scale: bool = True) ->
     return within_full_scale(y, name) if full_scale else y
 
 
-def within_full_scale(y: np.ndarray, name: str = "<array>") -> np.ndarray:
-    """``y`` scaled to a peak of 1 when its peak exceeds :data:`FULL_SCALE_LIMIT` (logged), else itself.
+def within_full_scale(y: np.ndarray, name: str | None = "<array>") -> np.ndarray:
+    """``y`` scaled to a peak of 1 when its peak exceeds :data:`FULL_SCALE_LIMIT` (logged, naming ``name``;
+    None: not logged), else itself.
 
     >>> within_full_scale(np.array([0.5, -1.5], np.float32)).tolist()
     [0.5, -1.5]
