@@ -29,7 +29,6 @@ from pathlib import Path
 import pandas as pd
 
 from emovox import plots
-from emovox.adaptation import GATE
 from emovox.corpora import shared_corpus
 from emovox.labels import SEVEN, apply_labels
 from emovox.training import (
@@ -108,9 +107,7 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         )
         adaptable = adapted.summary["ua"] > loco.summary["ua"]
         extra["metrics_channel_adapted"] = _rounded({**adapted.summary, "shipped": adaptable})
-        # measured gated, so a speaker's session is gated too: the whole offset took the emotion out of a
-        # session of one emotion (RAVDESS angry sessions 174 -> 104 of 192 right, mixed ones alike)
-        gate = GATE
+        gate = recipe.speaker_gate  # whisper-robust's: a speaker's session gated as a channel's
         protocol_text = (
             f"{ev.protocol} grouped by speaker over {' + '.join(sorted(corpora))} (speaker-independent)"
         )

@@ -144,6 +144,14 @@ def test_an_adaptation_gate_is_read(copy):
 
     gated = train_classical(synthetic_table(seed=3, per=10), copy.parent / "gated", "logreg", adapt_gate=GATE)
     assert load_model(gated).adapt_gate == GATE and _meta(gated)["adaptation"]["gate"] == list(GATE)
+    # the default's recipe declares it, so a model trained from it (emovox train) stores it too
+    from emovox.recipes import FeatureRecipe, get_recipe
+    from emovox.training import Recipe, fit_classical
+
+    robust = get_recipe("whisper-robust")
+    assert robust.spec.speaker_gate == GATE and FeatureRecipe.from_dict(robust.to_dict()).spec == robust.spec
+    fitted = fit_classical(synthetic_table(seed=3, per=10), Recipe("", "logreg", speaker_gate=GATE))
+    assert load_model(fitted.save(copy.parent / "from-recipe")).adapt_gate == GATE
 
 
 def test_wrong_label_count_refused(copy):

@@ -145,6 +145,8 @@ class FeatureRecipe:
         """The name and the specification's fields, as JSON values (see :meth:`from_dict`)."""
         d = asdict(self.spec)
         d["augment"] = list(d["augment"])
+        if d.get("speaker_gate") is not None:
+            d["speaker_gate"] = list(d["speaker_gate"])
         return {"kind": self.kind, "name": self.name, **d}
 
     @classmethod
@@ -152,6 +154,8 @@ class FeatureRecipe:
         """The recipe :meth:`to_dict` describes."""
         spec = {f.name: d[f.name] for f in fields(FeatureSpec) if f.name in d}
         spec["augment"] = tuple(spec.get("augment", ()))
+        if spec.get("speaker_gate") is not None:
+            spec["speaker_gate"] = tuple(spec["speaker_gate"])
         return cls(d["name"], FeatureSpec(**spec))
 
     def compute_features(
