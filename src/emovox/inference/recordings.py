@@ -139,11 +139,11 @@ class Recordings:
         emotions: Sequence[str] | None = None,
         max_seconds: float | None = None,
     ) -> Prediction:
-        """The :class:`Prediction` of a long file (or encoded bytes), read chunk by chunk in bounded memory
-        (:meth:`timeline_prediction`); one up to :data:`SEGMENTS_AFTER_SECONDS` long is read whole and
-        predicted as :meth:`predict_signal` does. Errors raise :class:`EmovoxError`."""
+        """The :class:`Prediction` of a file (or encoded bytes): one longer than two minutes read chunk by chunk
+        in bounded memory (:meth:`timeline_prediction`), a shorter one read whole and predicted as
+        :meth:`predict_signal` does (the same answer). Errors raise :class:`EmovoxError`."""
         name = name or _source_name(source)
-        src = self._whole_or_chunks(source, name, SEGMENTS_AFTER_SECONDS, max_seconds)
+        src = self._whole_or_chunks(source, name, max_seconds)
         if isinstance(src, np.ndarray):
             return self._predict(src, name, emotions)
         return self.timeline_prediction(src, name, emotions)[0]
@@ -151,23 +151,29 @@ class Recordings:
     def proba_stream(self, source, name: str | None = None) -> np.ndarray:
         """:meth:`proba_signal` of a file (or encoded bytes), a long one read chunk by chunk in bounded memory
         (its speech segments' probabilities averaged, or with none, its embedding read window by window)."""
-        from ..audio import STREAM_AFTER_SECONDS
         from ..live.segments import segments_proba
 
-        src = self._whole_or_chunks(source, name or _source_name(source), STREAM_AFTER_SECONDS)
+        src = self._whole_or_chunks(source, name or _source_name(source))
         if isinstance(src, np.ndarray):
             return self.proba_signal(src)
         p, _ = segments_proba(self, self._speech_segments(src, None))
         return p if p is not None else self.proba_from_embeddings(self.embed_stream(src))[0]
 
-    def _whole_or_chunks(self, source, name: str, whole_up_to: float, max_seconds: float | None = None):
-        """A file or encoded bytes as mono samples at :attr:`sample_rate` when it lasts ``whole_up_to`` seconds
-        or less, else a callable returning fresh iterators of its chunks: a long one is never held whole. A
-        format that declares no length (m4a through ffmpeg) is as short as it turns out to be."""
-        from ..audio import DEFAULT_MIN_DURATION, audio_duration, stream_audio, whole_if_short
+    def _whole_or_chunks(self, source, name: str, max_seconds: float | None = None):
+        """A file or encoded bytes as mono samples at :attr:`sample_rate` when it lasts two minutes
+        (:data:`~emovox.audio.STREAM_AFTER_SECONDS`) or less, else a callable returning fresh iterators of its
+        chunks: a long one is never held whole. A format that declares no length (m4a through ffmpeg) is as
+        short as it turns out to be."""
+        from ..audio import (
+            DEFAULT_MIN_DURATION,
+            STREAM_AFTER_SECONDS,
+            audio_duration,
+            stream_audio,
+            whole_if_short,
+        )
 
         duration = audio_duration(source)
-        if duration is not None and duration <= whole_up_to:
+        if duration is not None and duration <= STREAM_AFTER_SECONDS:
             return load_audio(source, self.sample_rate, name=name, max_seconds=max_seconds)
 
         def chunks():
@@ -180,7 +186,7 @@ class Recordings:
             )
 
         if duration is None:
-            y = whole_if_short(chunks, int(whole_up_to * self.sample_rate))
+            y = whole_if_short(chunks, int(STREAM_AFTER_SECONDS * self.sample_rate))
             if y is not None:
                 return y
         return chunks
@@ -219,8 +225,6 @@ class Recordings:
         if together:
             self.require_adaptation()
         done: list[tuple[str, Any]] = []
-        from ..audio import STREAM_AFTER_SECONDS, audio_duration
-
         if isinstance(paths, np.ndarray):
             raise ParameterError(
                 "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
@@ -230,11 +234,8 @@ class Recordings:
             try:
                 if isinstance(path, _Unreadable):
                     name, result = path.name, Prediction(path.name, error=path.why)
-                elif not together and (audio_duration(path) or np.inf) > STREAM_AFTER_SECONDS:
-                    # long, or of no declared length (m4a): window by window, never held whole
+                elif not together:  # (a long one window by window, never held whole)
                     result = self.predict_stream(path, name)
-                elif not together:
-                    result = self._predict(load_audio(path, self.sample_rate, name=name), name)
                 else:
                     result = self._session_input(load_audio(path, self.sample_rate, name=name), name)
             except EmovoxError as exc:
