@@ -107,7 +107,6 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         )
         adaptable = adapted.summary["ua"] > loco.summary["ua"]
         extra["metrics_channel_adapted"] = _rounded({**adapted.summary, "shipped": adaptable})
-        gate = recipe.speaker_gate  # whisper-robust's: a speaker's session gated as a channel's
         protocol_text = (
             f"{ev.protocol} grouped by speaker over {' + '.join(sorted(corpora))} (speaker-independent)"
         )
@@ -117,7 +116,6 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         # ship what adaptation needs only where these folds say it helps (for the SVM model it does not)
         adaptable = adapted.summary["ua"] > ev.summary["ua"]
         extra["metrics_speaker_adapted"] = {**adapted.summary, "shipped": adaptable}
-        gate = None
         protocol_text = f"{ev.protocol} grouped by speaker over RAVDESS + EMO-DB (speaker-independent)"
     out = train_classical(
         table,
@@ -126,7 +124,7 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
         params=recipe.params,
         evaluation=ev,
         adaptable=adaptable,
-        adapt_gate=gate,
+        speaker_gate=recipe.speaker_gate,  # whisper-robust's: a speaker's session gated as a channel's
         calibration=calibration,
         align=recipe.align,
         balance=recipe.balance,

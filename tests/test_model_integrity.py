@@ -142,7 +142,9 @@ def test_an_adaptation_gate_is_read(copy):
     from emovox.adaptation import GATE
     from emovox.training import train_classical
 
-    gated = train_classical(synthetic_table(seed=3, per=10), copy.parent / "gated", "logreg", adapt_gate=GATE)
+    gated = train_classical(
+        synthetic_table(seed=3, per=10), copy.parent / "gated", "logreg", speaker_gate=GATE
+    )
     assert load_model(gated).adapt_gate == GATE and _meta(gated)["adaptation"]["gate"] == list(GATE)
     # the default's recipe declares it, so a model trained from it (emovox train) stores it too
     from emovox.recipes import FeatureRecipe, get_recipe

@@ -542,7 +542,6 @@ class FittedClassical:
         adaptable: bool = True,
         evaluation_files: bool = True,
         speech_head: bool | None = None,
-        adapt_gate: tuple[float, float] | None = None,
     ) -> Path:
         """Export the classifier to ONNX and write the model directory at ``output``.
 
@@ -563,10 +562,6 @@ class FittedClassical:
         speech_head : bool, optional
             Fit and store a learned "no speech" check on the training features (:mod:`emovox.speech_head`,
             about 20 s); default: for encoder front ends, the only ones it was measured on.
-        adapt_gate : (float, float), optional
-            Adapt a speaker's recordings only as far as their predictions spread over the emotions, as a
-            channel's (:func:`emovox.adaptation.adaptation_weight`; stored as ``adaptation.gate``); default:
-            the recipe's ``speaker_gate`` (None: remove a speaker's whole offset).
 
         Returns
         -------
@@ -579,7 +574,6 @@ class FittedClassical:
 
         prepare_output(output)  # a file or a folder of other files: refused before any work
         table, recipe = self.table, self.recipe
-        gate = adapt_gate if adapt_gate is not None else recipe.speaker_gate
         graphs: dict[str, bytes | Path] = {"model.onnx": to_onnx(self.pipeline, table.X.shape[1])}
         if adaptable:
             rows = np.arange(len(table.manifest))
@@ -598,7 +592,10 @@ class FittedClassical:
             "frontend": frontend,
             "head": "model.onnx",
             "adaptation": (  # see emovox.adaptation
-                {"class_means": CLASS_MEANS} | ({"gate": list(gate)} if gate else {}) if adaptable else None
+                {"class_means": CLASS_MEANS}
+                | ({"gate": list(recipe.speaker_gate)} if recipe.speaker_gate else {})  # see Recipe
+                if adaptable
+                else None
             ),
             "calibration": self.calibration or None,  # see emovox.calibration
             "model": {
@@ -684,7 +681,7 @@ def train_classical(
     calibration: dict | bool | None = None,
     align: str | None = None,
     balance: str | None = None,
-    adapt_gate: tuple[float, float] | None = None,
+    speaker_gate: tuple[float, float] | None = None,
 ) -> Path:
     """Fit ``model`` on every row of ``table``, export it to ONNX and write the model directory.
 
@@ -692,17 +689,12 @@ def train_classical(
     the metadata (no ``evaluation.json`` is written here). ``adaptable``: store the training class means
     that speaker adaptation needs. ``calibration``: True to fit a temperature (:func:`fit_calibration`), or
     one already fitted; the model's probabilities are then calibrated when it predicts. ``align``,
-    ``balance``: see :class:`Recipe`. ``adapt_gate``: see :meth:`FittedClassical.save`.
+    ``balance``, ``speaker_gate``: see :class:`Recipe`.
     """
-    recipe = Recipe("", model, params or {}, align=align, balance=balance)
+    recipe = Recipe("", model, params or {}, align=align, balance=balance, speaker_gate=speaker_gate)
     fitted = fit_classical(table, recipe, scale=scale, seed=seed, calibration=calibration)
     return fitted.save(
-        output,
-        evaluation=evaluation,
-        extra=extra,
-        adaptable=adaptable,
-        evaluation_files=False,
-        adapt_gate=adapt_gate,
+        output, evaluation=evaluation, extra=extra, adaptable=adaptable, evaluation_files=False
     )
 
 
