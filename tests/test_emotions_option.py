@@ -170,3 +170,20 @@ def test_restriction_with_an_adaptable_model_and_a_session(speech):
     )
     cols = [full.labels.index(lab) for lab in four.labels]
     np.testing.assert_allclose(kept, whole[:, cols] / whole[:, cols].sum(axis=1, keepdims=True), atol=1e-6)
+
+
+def test_a_restricted_timeline_row_of_under_a_second_stays_uncertain(full):
+    """The API restricts each timeline row as the whole answer: a row of under a second of sound stays
+    uncertain however sure it is over the emotions kept, and a long row is judged by its confidence."""
+    pytest.importorskip("fastapi")
+    from emovox.live.segments import set_probabilities
+    from emovox.live.vad import Segment
+    from emovox.server.analysis import _segment
+
+    p = np.full(len(full.labels), 0.02)
+    p[full.labels.index("angry")] = 1 - 0.02 * (len(full.labels) - 1)
+    for seconds, uncertain in ((0.6, True), (2.5, False)):
+        seg = Segment(0.0, seconds + 0.4)
+        set_probabilities(full, seg, p, seconds)
+        row = _segment(seg, full, ["angry", "sad"])
+        assert row["emotion"] == "angry" and row["confidence"] > 0.9 and row["uncertain"] is uncertain

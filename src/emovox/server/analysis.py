@@ -71,12 +71,13 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
     }
     if emotions and s.emotion is not None and s.probabilities:
         p = np.array([s.probabilities[k] for k in model.labels])
-        kept = model.make_prediction("", p, emotions)  # restricted as the whole recording's answer is
-        short = s.uncertain and s.confidence >= model.uncertain_below  # flagged for its length: still
+        # restricted as the whole recording's answer is, of the sound the segment holds (under a second:
+        # uncertain, whatever the restricted confidence)
+        kept = model.make_prediction("", p, emotions, s.sound_seconds)
         out.update(
             emotion=kept.label,
             confidence=kept.confidence,
-            uncertain=kept.uncertain or short,
+            uncertain=kept.uncertain,
             probabilities=kept.probabilities,
         )
     return out

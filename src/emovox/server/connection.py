@@ -23,12 +23,12 @@ import logging
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .settings import IDLE_PER_CLIENT
+
 log = logging.getLogger(__name__)
 
 #: Seconds a client has to send a whole request head.
 HEADER_SECONDS = 10.0
-#: Connections one client address may keep open with no request under way (a browser opens about six).
-IDLE_PER_CLIENT = 32
 
 
 class HeaderDeadlineProtocol(H11Protocol):

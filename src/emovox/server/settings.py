@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from ..errors import ParameterError
 
+#: Connections one client address may keep open with no request under way (a browser opens about six).
+IDLE_PER_CLIENT = 32
+
 
 @dataclass
 class ServerSettings:
@@ -45,7 +48,7 @@ class ServerSettings:
     max_seconds: float = 600.0
     read_timeout: float = 30.0
     allowed_hosts: tuple[str, ...] = ()
-    idle_per_client: int = 32
+    idle_per_client: int = IDLE_PER_CLIENT
 
     def __post_init__(self) -> None:
         for name in ("max_upload_mb", "request_timeout", "max_seconds", "read_timeout", "timeline_after"):
