@@ -196,8 +196,8 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
 
 def _write_all(results, output, labels, top_k: int | None = None) -> None:
     """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
-    ``source`` column: none is left out, a file that failed has a row with its ``error``, one without speech
-    a row with ``speech`` false and no times."""
+    ``source`` column: none is left out, a file that failed has a row with its ``error`` (one without speech
+    has its row without speech, with its reason: :func:`emovox.live.file_timelines`)."""
     from ..live import write_timeline
     from ..live.timeline import segment_dict
 
@@ -209,8 +209,6 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
         for r in results:
             if r.error is not None:
                 recs.append({"source": r.source, "error": r.error})
-            elif not r.segments:
-                recs.append({"source": r.source, "speech": False})
             recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
         Path(output).write_text(json.dumps(recs, indent=2) + "\n")
         return
@@ -227,8 +225,6 @@ def _write_all(results, output, labels, top_k: int | None = None) -> None:
         for r in results:
             if r.error is not None:
                 w.writerow({"source": r.source, "error": r.error})
-            elif not r.segments:
-                w.writerow({"source": r.source, "speech": False})
             else:
                 w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
 

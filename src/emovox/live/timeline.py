@@ -304,6 +304,8 @@ def without_speech(
     """
     from ..inference import SEGMENTS_AFTER_SECONDS
 
+    if segments and seconds > SEGMENTS_AFTER_SECONDS:  # (too long to be scored whole: no check needed)
+        return segments
     check = model.speech(head) if model.check_speech and head.size else None
     if seconds <= SEGMENTS_AFTER_SECONDS:
         whole = model.whole_segment(lambda: iter([head]), check, keep_embedding)
