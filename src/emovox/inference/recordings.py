@@ -98,13 +98,13 @@ class Recordings:
         ):
             return result, []
         segments = self._speech_segments(chunks, check)
+        if not any(s.speech for s in segments) and (whole := self.whole_segment(chunks, check)) is not None:
+            segments = [whole]  # short, and each utterance holds too little voicing: scored whole
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
         seconds = sound_seconds(segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
-        if p is None and (whole := self.whole_segment(chunks, check)) is not None:
-            p, seconds, segments = np.array(list(whole.probabilities.values())), whole.sound_seconds, [whole]
         if p is None:
             return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen, seconds), segments

@@ -117,19 +117,15 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
     # brought up first)
     segments = list(iter_timeline(y, model, options=options))
-    p, seconds = segments_proba(model, segments)
-    if p is not None:
-        return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
-    # none holds speech: a short breathy reaction may still be scored whole, as predict scores it
-    from ..inference import SEGMENTS_AFTER_SECONDS
+    if not any(s.speech for s in segments):  # a short breathy reaction may be scored whole, as predict does
+        from ..inference import SEGMENTS_AFTER_SECONDS
 
-    head = y[: int(SEGMENTS_AFTER_SECONDS * model.sample_rate)]
-    rows = without_speech(model, head, y.size / model.sample_rate, segments)
-    if rows[0].speech:
-        (whole,) = rows
-        p = np.array([whole.probabilities[e] for e in model.labels])
-        return model.make_prediction("<reaction>", p, seconds=whole.sound_seconds), whole.duration
-    return Prediction("<reaction>", speech=False, reason=no_speech_reason(rows)), 0.0
+        head = y[: int(SEGMENTS_AFTER_SECONDS * model.sample_rate)]
+        segments = without_speech(model, head, y.size / model.sample_rate, segments)
+    p, seconds = segments_proba(model, segments)
+    if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
+        return Prediction("<reaction>", speech=False, reason=no_speech_reason(segments)), 0.0
+    return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
 
 
 def run_session(
