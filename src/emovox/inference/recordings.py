@@ -274,7 +274,7 @@ class Recordings:
         segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)
         speech = [s for s in segments if s.speech and s.embedding is not None]
         if not speech and (whole := self.whole_segment(lambda: iter([y]), check, True)) is not None:
-            return _Pieces([max(whole.sound_seconds, 1e-3)], [whole.embedding], whole.sound_seconds)
+            speech = [whole]  # short, and each utterance holds too little voicing: scored whole
         if speech:
             return _Pieces(
                 list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
