@@ -200,7 +200,10 @@ def _sound_seconds(lv: np.ndarray, level_db: float) -> float:
     """:attr:`SpeechCheck.sound_seconds` of a signal's frame levels (:func:`_frame_db`) and loud level."""
     if not np.isfinite(level_db):
         return 0.0
-    floor_db = float(np.percentile(lv, 10))
+    with np.errstate(invalid="ignore"):  # between digital silence (-inf) and sound it interpolates to NaN
+        floor_db = float(np.percentile(lv, 10))
+    if not np.isfinite(floor_db):  # digital silence there: no noise floor to stand above (NaN fell through
+        floor_db = -np.inf  # max() to the same answer, by the order of its arguments, with a warning)
     least = max(level_db - QUIET_DB, min(floor_db, level_db - 2 * FLOOR_MARGIN_DB) + FLOOR_MARGIN_DB)
     sound = np.flatnonzero(lv >= least)
     return float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
