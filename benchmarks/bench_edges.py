@@ -89,7 +89,7 @@ def main() -> None:
     n = 0
     for i, path in enumerate(sample["path"]):
         y = load_audio(path, SR)
-        alone = model.predict_signal(y).label
+        alone = model.predict_signal(y, sr=SR).label
         if alone is None:
             continue
         n += 1
@@ -98,7 +98,7 @@ def main() -> None:
             x = np.concatenate([s, y, s])
             for on in (True, False):
                 model.speech_span = cut if on else (lambda y, check=None: (0, len(y)))
-                p = model.predict_signal(x)
+                p = model.predict_signal(x, sr=SR)
                 model.speech_span = cut
                 counts[k, on]["none"] += p.label is None
                 counts[k, on]["same"] += p.label == alone

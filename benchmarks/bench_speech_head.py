@@ -68,7 +68,7 @@ def pct(x) -> str:
 def decide(model, head, y: np.ndarray) -> bool:
     """Speech or not, as ``model`` with the speech head ``head`` decides."""
     model.speech_head = head
-    return model.predict_signal(y).speech
+    return model.predict_signal(y, sr=16000).speech
 
 
 def main() -> None:

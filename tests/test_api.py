@@ -41,7 +41,7 @@ def test_one_recording_however_it_is_given(model, angry):
         assert p.shape == (1, len(model.labels))
         np.testing.assert_allclose(p[0], ref, atol=0.02)
         assert model.predict(given, sr=sr) == "angry"
-    for given, sr in ((pcm, None), (stereo, None), (y44, 44100)):
+    for given, sr in ((pcm, SR), (stereo, SR), (y44, 44100)):
         pred = model.predict_signal(given, "clip", sr=sr)
         assert pred.label == pred.emotion == "angry" and abs(pred.confidence - ref.max()) < 0.02
     # embed scales integers too (proba_session's input)
@@ -79,13 +79,16 @@ def test_predict_files_expands_a_folder_as_the_cli_does(model, angry, tmp_path):
 
 def test_emotions_per_call_take_what_load_model_takes(model, angry):
     _, y = angry
-    assert list(model.predict_signal(y, emotions="angry,sad").probabilities) == ["angry", "sad"]
-    assert list(model.predict_signal(y, emotions=["anger", "sadness"]).probabilities) == ["angry", "sad"]
-    assert len(model.predict_signal(y, emotions="four").probabilities) == 4
+    assert list(model.predict_signal(y, emotions="angry,sad", sr=SR).probabilities) == ["angry", "sad"]
+    assert list(model.predict_signal(y, emotions=["anger", "sadness"], sr=SR).probabilities) == [
+        "angry",
+        "sad",
+    ]
+    assert len(model.predict_signal(y, emotions="four", sr=SR).probabilities) == 4
     with pytest.raises(ParameterError, match="at least two"):
-        model.predict_signal(y, emotions="angry")
+        model.predict_signal(y, emotions="angry", sr=SR)
     with pytest.raises(ParameterError, match=r"at least two different .* \(angry named twice\)"):
-        model.predict_signal(y, emotions="angry,anger")
+        model.predict_signal(y, emotions="angry,anger", sr=SR)
 
 
 @pytest.mark.parametrize("sr", [True, 1, 10, "16000", 16000.5, 10**7])
@@ -101,9 +104,9 @@ def test_bad_sample_rates_are_refused_before_any_work(model, angry, sr):
 def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
     _, y = angry
     with pytest.raises(AudioError, match="clip.wav: zero samples"):
-        model.predict_signal(np.zeros(0, np.float32), "clip.wav")
+        model.predict_signal(np.zeros(0, np.float32), "clip.wav", sr=SR)
     with pytest.raises(AudioError, match=r"clip.wav: too short \(0.050 s"):
-        model.predict_signal(y[:800], "clip.wav")
+        model.predict_signal(y[:800], "clip.wav", sr=SR)
     with pytest.raises(ParameterError, match="features per recording, got 10"):
         model.proba_from_embeddings(model.embed(y)[:10])
     with pytest.raises(ParameterError, match="model: expected a model directory"):
@@ -116,6 +119,10 @@ def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
         list(model.predict_files(y))
     with pytest.raises(AudioError, match="input_sr must be 4000-768000 Hz, got 0"):
         model.predict_signal(y, "clip", sr=0)  # not read as "the model's rate"
+    with pytest.raises(
+        ParameterError, match=r"clip: pass sr= \(the sample rate of the samples, e.g. sr=16000\)"
+    ):
+        model.predict_signal(y, "clip")  # a 44.1 kHz array would otherwise be heard at 16 kHz
     with pytest.raises(ParameterError, match="chunk_seconds must be > 0"):
         next(emovox.audio.stream_audio(str(EMODB / "wav" / "03a01Wa.flac"), chunk_seconds=0))
 

@@ -172,10 +172,10 @@ def test_a_long_recording_keeps_the_emotion_of_its_utterances():
     model = emovox.load_model("default")
     for name in ("03a01Wa", "03a05Wa"):
         y = emovox.load_audio(EMODB / "wav" / f"{name}.flac")
-        assert model.predict_signal(y).label == "angry"
+        assert model.predict_signal(y, sr=16000).label == "angry"
         pause = np.zeros(8000, np.float32)
         long = np.concatenate([y, pause] * int(np.ceil(20 * 16000 / (len(y) + pause.size))))
-        assert len(long) > 20 * 16000 and model.predict_signal(long).label == "angry"
+        assert len(long) > 20 * 16000 and model.predict_signal(long, sr=16000).label == "angry"
 
 
 def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
@@ -192,7 +192,7 @@ def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
     assert len(y) < 10 * 16000 and model.by_segments(y)
     pred, segments = model.timeline_prediction(lambda: iter([y]))
     assert [s.label for s in segments if s.speech] == ["angry", "neutral"]
-    assert model.predict_signal(y).probabilities == pred.probabilities
+    assert model.predict_signal(y, sr=16000).probabilities == pred.probabilities
     assert pred.label == "angry"
     p, _ = segments_proba(model, segments)
     assert np.allclose(model.predict_proba(y, sr=16000)[0], p)
@@ -228,7 +228,7 @@ def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
         gap = segments[1]
         assert angry.size / 16000 - 0.1 < gap.start < angry.size / 16000 + 0.6
         assert (angry.size + middle.size) / 16000 - 0.6 < gap.end < (angry.size + middle.size) / 16000 + 0.1
-        assert model.predict_signal(y).probabilities == pred.probabilities and pred.label == "angry"
+        assert model.predict_signal(y, sr=16000).probabilities == pred.probabilities and pred.label == "angry"
         assert np.allclose(model.predict_proba(y, sr=16000)[0], [pred.probabilities[e] for e in model.labels])
         # a reaction is cut as a timeline is: the tone is no part of it
         heard, seconds = react(model, y)
@@ -240,7 +240,7 @@ def test_a_tone_or_noise_between_two_sentences_is_a_row_without_speech():
     pred, segments = model.timeline_prediction(lambda: iter([short]))
     assert [s.label if s.speech else None for s in segments] == ["angry", None, "neutral"], segments
     assert model.by_segments(short, model.speech(short))  # so the whole answer follows the timeline
-    assert model.predict_signal(short).probabilities == pred.probabilities and pred.label == "angry"
+    assert model.predict_signal(short, sr=16000).probabilities == pred.probabilities and pred.label == "angry"
 
 
 def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():
@@ -253,11 +253,11 @@ def test_a_tone_or_noise_beside_the_speech_leaves_its_answer():
     t = np.arange(2 * 16000) / 16000
     for name in ("03a01Wa", "03a02Ta", "03a04Ad", "03a01Nc"):
         y = emovox.load_audio(EMODB / "wav" / f"{name}.flac")
-        alone = model.predict_signal(y)
+        alone = model.predict_signal(y, sr=16000)
         level = 10 * np.log10(np.mean(y**2))
         tone = (10 ** ((level - 10) / 20) * np.sqrt(2) * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         for side in (tone, white_noise(2.0, level - 20)):
-            p = model.predict_signal(np.concatenate([side, y, side]))
+            p = model.predict_signal(np.concatenate([side, y, side]), sr=16000)
             assert p.speech and p.label == alone.label, (name, p, alone)
 
 
@@ -284,15 +284,18 @@ def test_a_model_without_speech_head_cuts_a_tone_from_the_speech():
         < segments[1].end
         < (angry.size + tone.size) / 16000 + 0.2
     )
-    assert pred.speech and model.predict_signal(y).probabilities == pred.probabilities
+    assert pred.speech and model.predict_signal(y, sr=16000).probabilities == pred.probabilities
     for name in ("03a01Wa", "03a02Ta", "03a04Ad", "03a01Nc"):
         y = emovox.load_audio(EMODB / "wav" / f"{name}.flac")
         edge = tone[: 2 * 16000] * 10 ** ((10 * np.log10(np.mean(y**2)) - level - 4) / 20)
-        assert model.predict_signal(np.concatenate([edge, y, edge])).speech, name
+        assert model.predict_signal(np.concatenate([edge, y, edge]), sr=16000).speech, name
     # noise stays, as it did; what holds no speech still says so
     noisy = np.concatenate([angry, white_noise(6.0, level - 6), neutral])
     assert len(model.timeline_prediction(lambda: iter([noisy]))[1]) == 1
-    assert not model.predict_signal(tone).speech and not model.predict_signal(white_noise(3.0, -20)).speech
+    assert (
+        not model.predict_signal(tone, sr=16000).speech
+        and not model.predict_signal(white_noise(3.0, -20), sr=16000).speech
+    )
 
 
 def test_a_dc_offset_leaves_the_answer(tmp_path):
@@ -320,11 +323,11 @@ def test_float_samples_on_the_integer_scale_are_brought_to_full_scale(tmp_path):
     an angry sentence, as a file and as an array; past 10 s too (the segments' gain reads the whole peak)."""
     model = emovox.load_model("default")
     x, sr = sf.read(EMODB / "wav" / "03a01Wa.flac", dtype="int16")
-    ref = model.predict_signal(x / 32768.0)
+    ref = model.predict_signal(x / 32768.0, sr=16000)
     as_floats = x.astype(np.float32)
     sf.write(tmp_path / "big.wav", as_floats, sr, subtype="FLOAT")
     (from_file,) = model.predict_files([tmp_path / "big.wav"])
-    for pred in (model.predict_signal(as_floats), from_file):
+    for pred in (model.predict_signal(as_floats, sr=16000), from_file):
         assert pred.label == "angry" and pred.confidence == pytest.approx(ref.confidence, abs=0.02), pred
     long = np.concatenate([as_floats, np.zeros(sr // 2, np.float32)] * 6)
     assert long.size > 10 * sr
@@ -334,7 +337,9 @@ def test_float_samples_on_the_integer_scale_are_brought_to_full_scale(tmp_path):
     chunks = list(stream_audio(tmp_path / "long.wav", chunk_seconds=2.0))
     np.testing.assert_allclose(np.concatenate(chunks), emovox.load_audio(tmp_path / "long.wav"), atol=1e-6)
     streamed = model.predict_stream(tmp_path / "long.wav")
-    assert streamed.label == "angry" and streamed.label == model.predict_signal(long / 32768.0).label
+    assert (
+        streamed.label == "angry" and streamed.label == model.predict_signal(long / 32768.0, sr=16000).label
+    )
 
 
 def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
@@ -346,10 +351,10 @@ def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
 
     model = emovox.load_model("default")
     x, sr = sf.read(EMODB / "wav" / "03a01Wa.flac", dtype="int16")
-    ref = model.predict_signal(x / 32768.0)
+    ref = model.predict_signal(x / 32768.0, sr=16000)
     assert ref.label == "angry"
     for arr in (x, np.stack([x, x], 1), np.stack([x, x])):
-        p = model.predict_signal(arr)
+        p = model.predict_signal(arr, sr=16000)
         assert p.label == "angry" and p.confidence == pytest.approx(ref.confidence, abs=1e-4), arr.shape
     assert model.predict(np.stack([x, x], 1), sr=sr) == "angry"
     # an array is one recording, either way round; a batch is a list
@@ -372,14 +377,14 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
 
     model = emovox.load_model("default")
     y = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
-    whole = model.predict_signal(y)
+    whole = model.predict_signal(y, sr=16000)
     assert whole.label == "angry" and not whole.uncertain
     piece = y[8000 : 8000 + int(0.6 * 16000)]
-    short = model.predict_signal(piece)
+    short = model.predict_signal(piece, sr=16000)
     assert short.speech and short.uncertain
     # the sound counts, not the quiet around it (0.5 s of near-silence each side made it 1.6 s and sure)
     hush = (1e-4 * np.random.default_rng(0).standard_normal(8000)).astype(np.float32)
-    padded = model.predict_signal(np.concatenate([hush, piece, hush]))
+    padded = model.predict_signal(np.concatenate([hush, piece, hush]), sr=16000)
     assert padded.speech and padded.uncertain
     # nor steady noise or hum 25 dB under it: they lasted as long as the recording, and the word was sure
     level = np.sqrt(np.mean(piece**2)) * 10 ** (-25 / 20)
@@ -391,7 +396,7 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
         word = floor.astype(np.float32)
         word[16000 : 16000 + piece.size] += piece
         assert model.speech(word).sound_seconds < 0.7
-        assert model.predict_signal(word).uncertain
+        assert model.predict_signal(word, sr=16000).uncertain
     segments = model.timeline_prediction(lambda: iter([np.concatenate([hush, piece, hush])]))[1]
     assert [s.uncertain for s in segments if s.speech] == [True]
     # in a recording scored by its segments, the whole counts its segments' sound, not their padded spans
@@ -400,7 +405,7 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     lone_word = np.concatenate([long_hush, piece, long_hush])
     pred, segments = model.timeline_prediction(lambda: iter([lone_word]))
     assert [s.uncertain for s in segments if s.speech] == [True] and pred.speech and pred.uncertain
-    assert model.predict_signal(lone_word).uncertain
+    assert model.predict_signal(lone_word, sr=16000).uncertain
     sf.write(tmp_path / "word.wav", lone_word, 16000)
     assert [p.uncertain for p in model.predict_files([tmp_path / "word.wav"], same_channel=True)] == [True]
     # a timeline adapted to its speaker keeps each segment's sound (it counted the padded span again)
@@ -425,7 +430,7 @@ def test_a_recording_whose_utterances_each_hold_too_little_voicing_is_scored_who
     y = emovox.load_audio(need(EMOVO) / "m1" / "tri-m1-b2.flac")
     assert model.speech(y).speech and model.by_segments(y, model.speech(y))
     pred, segments = model.timeline_prediction(lambda: iter([y]))
-    assert pred.speech and model.predict_signal(y).probabilities == pred.probabilities
+    assert pred.speech and model.predict_signal(y, sr=16000).probabilities == pred.probabilities
     assert [(s.start, s.speech, s.label) for s in segments] == [(0.0, True, pred.label)]
     # the timeline the command line cuts as it reads (it showed two rows without speech) is that row too
     path = str(need(EMOVO) / "m1" / "tri-m1-b2.flac")
@@ -453,4 +458,4 @@ def test_an_adapted_batch_scores_whole_a_recording_whose_utterances_hold_too_lit
 
     y = emovox.load_audio(paths[0])
     heard, seconds = react(model, y)
-    assert heard.speech and heard.label == model.predict_signal(y).label and seconds > 3
+    assert heard.speech and heard.label == model.predict_signal(y, sr=16000).label and seconds > 3

@@ -69,7 +69,7 @@ def test_bad_ext_is_refused_before_writing(tmp_path, capsys):
     _tone(src / "a.wav")
     rc = main(["convert", str(src), str(tmp_path / "out"), "--ext", "mp3", "-q"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 1 and len(err) == 1 and "--ext mp3" in err[0], err
+    assert rc == 1 and len(err) == 1 and "extension mp3" in err[0], err
     assert not (tmp_path / "out").exists()
 
 

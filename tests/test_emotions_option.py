@@ -57,9 +57,9 @@ def test_restricted_model_equals_renormalised_full_model(full, speech):
     with pytest.raises(ParameterError, match="emotion names"):
         load_model(MODEL, emotions=5)
     # per call, the same names: a string is not split into letters
-    one = full.predict_signal(load_audio(speech), emotions="angry,sad")
+    one = full.predict_signal(load_audio(speech), emotions="angry,sad", sr=16000)
     assert list(one.probabilities) == ["angry", "sad"]
-    assert list(full.predict_signal(load_audio(speech), emotions="four").probabilities) == FOUR
+    assert list(full.predict_signal(load_audio(speech), emotions="four", sr=16000).probabilities) == FOUR
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -49,8 +49,8 @@ def test_whisper_active_keeps_its_recipe_with_encoder():
 @pytest.mark.parametrize(
     "kw, words",
     [
-        (dict(features="emovox", encoder="/ckpt/w"), ["--encoder", "'emovox'", "--features whisper"]),
-        (dict(model="svm", features="compare", encoder="/ckpt/w"), ["--encoder", "'compare'"]),
+        (dict(features="emovox", encoder="/ckpt/w"), ["encoder /ckpt/w", "'emovox'", "features 'whisper'"]),
+        (dict(model="svm", features="compare", encoder="/ckpt/w"), ["encoder /ckpt/w", "'compare'"]),
         (dict(features="whisper:/a", encoder="/b"), ["two checkpoints", "/a", "/b"]),
     ],
 )

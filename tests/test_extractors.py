@@ -1,5 +1,5 @@
 """One extractor interface (emovox.extractors) for hand-crafted, Whisper and deep-frame front ends, and the one
-runner and cache (emovox.extraction) behind every ``process_files``."""
+runner and cache (emovox.extractors.runner) behind every ``process_files``."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_one_runner_and_cache_for_every_extractor(kind, clips, tmp_path):
 
 
 def test_a_cached_run_starts_no_worker(clips, tmp_path, monkeypatch):
-    import emovox.extraction as extraction
+    import emovox.extractors.runner as extraction
 
     ex = _extractors()["handcrafted"]
     first = ex.process_files(clips[:2], n_jobs=2, cache_dir=tmp_path, progress=False)

@@ -1,5 +1,5 @@
 """Deep-model training frames (``deep.frames.frame_table``) and their augmented copies go through the one
-runner and cache of every front end (``emovox.extraction.process_files``); no torch needed."""
+runner and cache of every front end (``emovox.extractors.runner.process_files``); no torch needed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from emovox.audio import load_audio
 from emovox.augment import WaveAugment
 from emovox.deep import frames
 from emovox.deep.frames import AugmentedFrames, FrameConfig, FrameExtractor, frame_table, raw_features
-from emovox.extraction import EXTRACTOR_VERSION, file_hash
+from emovox.extractors.runner import EXTRACTOR_VERSION, file_hash
 
 from .conftest import tone
 

@@ -323,13 +323,13 @@ def test_predict_signal_rejects_the_misses(model, open_model, misses):
         e = model.embed(y)
         p = float(model.speech_head.probability(e)[0])
         assert p < 0.1, (name, p)  # measured: 0.002 at most
-        pred = model.predict_signal(y, name)
+        pred = model.predict_signal(y, name, sr=SR)
         assert not pred.speech and pred.label is None and pred.probabilities == {}, (name, pred)
         assert REASON in pred.reason and f"speech probability {p:.2f}" in pred.reason, pred.reason
         assert model.no_voice(e) == pred.reason
         assert model.predict(y, sr=SR) is None
         # without the check the same signal gets an emotion (the head is what stops it)
-        free = open_model.predict_signal(y, name)
+        free = open_model.predict_signal(y, name, sr=SR)
         assert free.speech and free.label in open_model.labels, (name, free)
         assert sum(free.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
         assert open_model.no_voice(e) is None
@@ -381,9 +381,9 @@ def test_ensemble_takes_its_members_head(model, vibrato, tmp_path):
     assert [m.speech_head is not None for m, _, _ in ens.members] == [False, True]
     assert ens.speech_head is ens.members[1][0].speech_head  # the member's head, on that member's embedding
     for name, y in vibrato.items():
-        pred = ens.predict_signal(y, name)
+        pred = ens.predict_signal(y, name, sr=SR)
         assert not pred.speech and REASON in pred.reason, pred
-    free = load_model(out, check_speech=False).predict_signal(vibrato["music2"])
+    free = load_model(out, check_speech=False).predict_signal(vibrato["music2"], sr=SR)
     assert free.speech and free.label in ens.labels
 
 
@@ -408,7 +408,7 @@ def test_speech_under_a_rendered_piece_stays_speech(model, speech_audio, pieces)
         e = model.embed(mixed)
         p = float(model.speech_head.probability(e)[0])
         assert p > 0.9, (path, p)  # measured: 0.99 the least
-        pred = model.predict_signal(mixed, path)
+        pred = model.predict_signal(mixed, path, sr=SR)
         assert pred.speech and pred.label in model.labels, (path, pred)
 
 
@@ -426,7 +426,7 @@ def test_speech_under_music_that_the_signal_check_rejects_is_kept(model, speech_
         e = model.embed(mixed)
         p = float(model.speech_head.probability(e)[0])
         assert p > 0.8 and model.no_voice(e, check) is None, (path, p)  # measured: 0.93 the least
-        pred = model.predict_signal(mixed, path)
+        pred = model.predict_signal(mixed, path, sr=SR)
         assert pred.speech and pred.label in model.labels, (path, pred)
     assert rejected >= 20  # the premise: the signal check alone would have lost them
 
@@ -451,7 +451,7 @@ def _write(d: Path, meta: dict, seal: bool) -> None:
 
 def test_copy_loads_with_its_head(copy, vibrato):
     m = load_model(copy)
-    assert m.speech_head is not None and REASON in m.predict_signal(vibrato["music5"]).reason
+    assert m.speech_head is not None and REASON in m.predict_signal(vibrato["music5"], sr=SR).reason
 
 
 @pytest.mark.parametrize("where", [-1, 200, 128])
@@ -525,7 +525,7 @@ def test_without_the_entry_the_signal_check_alone_lets_vibrato_through(copy, vib
     m = load_model(copy)
     assert m.speech_head is None
     for name, y in vibrato.items():
-        pred = m.predict_signal(y, name)
+        pred = m.predict_signal(y, name, sr=SR)
         assert pred.speech and pred.label in m.labels, pred
 
 
@@ -596,9 +596,9 @@ def test_between_the_thresholds_the_signal_check_decides(copy, vibrato):
     _write(copy, meta, seal=True)
     m = load_model(copy)
     assert m.speech_head.sure_below == 1e-6 and m.speech_head.threshold == 0.5
-    pred = m.predict_signal(vibrato["music5"], "music5")
+    pred = m.predict_signal(vibrato["music5"], "music5", sr=SR)
     assert pred.speech and pred.label in m.labels, pred
-    tone = m.predict_signal(non_speech("tone", 3), "tone")
+    tone = m.predict_signal(non_speech("tone", 3), "tone", sr=SR)
     assert (
         not tone.speech and tone.reason.startswith("no voiced speech: steady pitch") and REASON in tone.reason
     )
@@ -614,7 +614,7 @@ def test_without_any_speech_like_voicing_the_head_must_be_sure(model):
     check = model.speech(x)
     p = float(model.speech_head.probability(model.embed(x))[0])
     assert check.voiced_seconds == 0.0 and model.speech_head.threshold < p < model.speech_head.sure_voice
-    pred = model.predict_signal(x, "vibrato tone")
+    pred = model.predict_signal(x, "vibrato tone", sr=SR)
     assert not pred.speech and "0.00 s of speech-like voicing" in pred.reason and REASON in pred.reason
 
 
@@ -689,9 +689,9 @@ def test_speech_after_music_is_found_in_its_windows(model, speech_audio, pieces)
     for i, (path, y) in enumerate(speech_audio.items()):
         z = _after(y, pieces[MIDI_SEEDS[i % len(MIDI_SEEDS)]], 4.0)
         whole_rejected += model.no_voice(model.embed(z)) is not None
-        pred = model.predict_signal(z, path)
+        pred = model.predict_signal(z, path, sr=SR)
         assert pred.speech and pred.label in model.labels, (path, pred)
-        same += pred.label == model.predict_signal(y, path).label
+        same += pred.label == model.predict_signal(y, path, sr=SR).label
     assert whole_rejected >= len(speech_audio) // 2  # the premise: the pooled features say music
     assert same >= 0.7 * len(speech_audio), same
 

@@ -72,7 +72,7 @@ def test_predict_twenty_minutes_in_bounded_memory(tmp_path):
 
 FEATURES_PEAK = """
 import sys
-from emovox.extraction import process_file
+from emovox.extractors.runner import process_file
 from emovox.features import FeatureExtractor
 process_file(FeatureExtractor("emovox"), sys.argv[1])
 """
@@ -82,7 +82,7 @@ process_file(FeatureExtractor("emovox"), sys.argv[1])
 def test_features_of_a_long_m4a_stream(tmp_path):
     """An m4a declares no length, so ``process_file`` (training, ``emovox features``) decoded it whole: 10
     minutes took 784 MB, against 168 MB streamed. A short one is still decoded whole."""
-    from emovox.extraction import process_file
+    from emovox.extractors.runner import process_file
     from emovox.features import FeatureExtractor
 
     def m4a(name: str, seconds: int) -> Path:
@@ -165,7 +165,7 @@ def test_short_files_take_the_whole_signal_path(tmp_path):
     model = emovox.load_model("default")
     p = speech_files(1)[0]
     (a,) = model.predict_files([p])
-    b = model.predict_signal(load_audio(p, SR), str(p))
+    b = model.predict_signal(load_audio(p, SR), str(p), sr=SR)
     assert a.label == b.label and a.probabilities == b.probabilities
 
 
@@ -199,7 +199,7 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
     segs = timeline(y, model)
     p, seconds = segments_proba(model, segs)
     assert 0.6 * sum(s.size for s in sentences) / SR < seconds <= y.size / SR
-    pred = model.predict_signal(y, "mix")
+    pred = model.predict_signal(y, "mix", sr=SR)
     np.testing.assert_allclose([pred.probabilities[k] for k in model.labels], p, atol=1e-6)
     assert pred.label in {s.emotion for s in segs if s.speech}
     path = tmp_path / "mix.flac"
@@ -213,12 +213,12 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
     # predict is the argmax of predict_proba (scikit-learn's rule), and --emotions restricts that answer
     np.testing.assert_allclose(model.predict_proba(y, sr=SR)[0], p, atol=1e-6)
     # --emotions: the mean of the segments as a restricted timeline shows them, however it is asked for
-    four = model.predict_signal(y, "mix", emotions="four")
+    four = model.predict_signal(y, "mix", emotions="four", sr=SR)
     want, _ = segments_proba(model, segs, list(four.probabilities))
     np.testing.assert_allclose(
         list(four.probabilities.values()), want[np.isin(model.labels, list(four.probabilities))], atol=1e-6
     )
-    by_model = emovox.load_model(emotions="four").predict_signal(y, "mix")
+    by_model = emovox.load_model(emotions="four").predict_signal(y, "mix", sr=SR)
     assert by_model.probabilities == pytest.approx(four.probabilities, abs=1e-6)
 
 
@@ -229,9 +229,9 @@ def test_a_quiet_recording_of_sentences_keeps_its_emotion(sentences, tmp_path):
 
     model = emovox.load_model()
     y = _join(sentences, np.zeros(SR // 2, np.float32))
-    loud = model.predict_signal(y, "mix")
+    loud = model.predict_signal(y, "mix", sr=SR)
     z = y * np.float32(10 ** (-50 / 20))
-    quiet = model.predict_signal(z, "quiet")
+    quiet = model.predict_signal(z, "quiet", sr=SR)
     assert quiet.label == loud.label and abs(quiet.confidence - loud.confidence) < 0.05, (quiet, loud)
     np.testing.assert_allclose(
         model.predict_proba(z, sr=SR)[0][model.labels.index(quiet.label)], quiet.confidence
@@ -268,18 +268,18 @@ def test_short_and_unchecked_recordings_keep_their_answers(sentences, tmp_path):
     assert y.size <= 10 * SR
     path = tmp_path / "two.flac"
     sf.write(path, y, SR)
-    a, b = model.predict_signal(y, "two"), model.predict_stream(path)
+    a, b = model.predict_signal(y, "two", sr=SR), model.predict_stream(path)
     assert a.label == b.label and abs(a.confidence - b.confidence) < 1e-3
     if shutil.which("ffmpeg"):  # m4a declares no length: the stream finds it short as it goes
         m4a = tmp_path / "two.m4a"
         subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-c:a", "aac", str(m4a)], check=True)
-        whole = model.predict_signal(load_audio(m4a), "two")
+        whole = model.predict_signal(load_audio(m4a), "two", sr=SR)
         assert model.predict_stream(m4a).probabilities == pytest.approx(whole.probabilities, abs=1e-6)
     unchecked = emovox.load_model("classical", check_speech=False)
     quiet = np.zeros(12 * SR, np.float32)
-    pred = unchecked.predict_signal(quiet, "silence")
+    pred = unchecked.predict_signal(quiet, "silence", sr=SR)
     assert pred.speech and pred.label in unchecked.labels
-    assert emovox.load_model("classical").predict_signal(quiet, "silence").speech is False
+    assert emovox.load_model("classical").predict_signal(quiet, "silence", sr=SR).speech is False
 
 
 def test_sentences_over_ten_seconds_of_a_harsh_voice_keep_their_emotion():
@@ -336,11 +336,11 @@ def test_noise_between_sentences_counts_for_nothing():
     model = emovox.load_model()
     s = load_audio(need(RAVDESS / "Actor_02" / "03-01-03-02-01-01-02.flac"), SR)
     clean = np.concatenate([s, np.zeros(4 * SR, np.float32), s])
-    a = model.predict_signal(clean, "clean")
+    a = model.predict_signal(clean, "clean", sr=SR)
     assert a.label == "happy" and a.confidence > 0.8
     for seed in (0, 1):
         floor = 10 ** (-40 / 20) * np.random.default_rng(seed).standard_normal(clean.size)
-        b = model.predict_signal(clean + floor.astype(np.float32), "noisy")
+        b = model.predict_signal(clean + floor.astype(np.float32), "noisy", sr=SR)
         assert b.label == "happy" and b.confidence > 0.7 and not b.uncertain, b
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from .errors import ParameterError
 
 if TYPE_CHECKING:
-    from .extraction import ExtractionResult
+    from .extractors.runner import ExtractionResult
 
 #: Spectral exponent of each named noise colour: power spectral density proportional to 1 / f**exponent.
 NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
@@ -531,9 +531,9 @@ class AugmentedView:
 
     A file is decoded whole at :attr:`sample_rate`, and :meth:`augmented` turns it into the vector of its
     augmented variant, with a random seed that :meth:`file_seed` derives from the file's content hash
-    (:func:`emovox.extraction.file_hash`, the hash that keys the cache), so a copied or moved file gets the
+    (:func:`emovox.extractors.runner.file_hash`, the hash that keys the cache), so a copied or moved file gets the
     same variant and a cache entry always holds what recomputing it gives. :meth:`process_files` runs
-    through :func:`emovox.extraction.process_files` like any extractor's. Subclasses give ``sample_rate``, ``to_dict``, ``from_dict``, ``fingerprint``, :meth:`augmented`,
+    through :func:`emovox.extractors.runner.process_files` like any extractor's. Subclasses give ``sample_rate``, ``to_dict``, ``from_dict``, ``fingerprint``, :meth:`augmented`,
     :meth:`file_seed` and ``desc`` (the progress bar's name).
     """
 
@@ -559,7 +559,7 @@ class AugmentedView:
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
         """The vector of the file's augmented variant (decoded whole; seed: :meth:`file_seed`)."""
         from .audio import load_audio
-        from .extraction import file_hash
+        from .extractors.runner import file_hash
 
         return self.process_signal(load_audio(path, self.sample_rate), seed=self.file_seed(file_hash(path)))
 
@@ -575,8 +575,8 @@ class AugmentedView:
         cache_dir: str | os.PathLike | None = None,
         progress: bool = True,
     ) -> ExtractionResult:
-        """Vectors of many files' augmented variants (:func:`emovox.extraction.process_files`)."""
-        from .extraction import process_files
+        """Vectors of many files' augmented variants (:func:`emovox.extractors.runner.process_files`)."""
+        from .extractors.runner import process_files
 
         return process_files(
             self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=self.desc

@@ -78,7 +78,7 @@ def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[
     """
     src, dst = Path(src), Path(dst)
     if ext is not None and ("." + ext.lstrip(".")).lower() not in _FORMATS:
-        raise AudioError(f"--ext {ext}: cannot write it; use one of {', '.join(_FORMATS)}")
+        raise AudioError(f"extension {ext}: cannot write it; use one of {', '.join(_FORMATS)}")
     if dst.exists() and not dst.is_dir():
         raise AudioError(f"{display_path(dst)}: exists and is not a folder; a folder converts into a folder")
     if dst.resolve() == src.resolve():

@@ -528,7 +528,7 @@ def evaluate_model(
     shared = _shared_speakers(trained_speakers or [], training.get("corpora") or [], manifest)
     trained_files = set(model.training_files().tolist())
     if trained_files:  # its own training recordings, under whatever names and speakers they have here
-        from .extraction import content_fingerprint
+        from .extractors.runner import content_fingerprint
 
         seen = sum(content_fingerprint(p) in trained_files for p in manifest["path"])
     else:

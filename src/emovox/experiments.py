@@ -109,7 +109,7 @@ def _recipe(
     from .recipes import get_recipe
 
     if kind == "deep" and features:
-        log.warning("--features is ignored for %s: deep models define their own front end", model)
+        log.warning("features %s are ignored for %s: deep models define their own front end", features, model)
     if kind != "features":
         return get_recipe(model)
     return get_recipe(model, features=features, trim_db=trim_db, encoder=encoder)

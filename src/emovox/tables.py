@@ -7,6 +7,7 @@ deep models, ensembles) can import them without importing training back.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import CorpusError, FeatureError, ParameterError
+
+#: Manifest columns a feature export keeps beside the features: what a speaker- or corpus-grouped split
+#: of the export needs.
+LABEL_COLUMNS = ("emotion", "speaker", "corpus")
 
 
 def default_cache_dir() -> Path:
@@ -33,6 +38,13 @@ class FeatureTable:
     failures: list[tuple[str, str]]
     #: training-only variants of the rows of ``X`` (augmentation name -> matrix like ``X``)
     augmented: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table as ``emovox features -o`` writes it: ``path``, the manifest's label columns, the
+        features (:func:`feature_frame`)."""
+        return feature_frame(
+            self.manifest["path"].astype(str), pd.DataFrame(self.X, columns=self.names), self.manifest
+        )
 
     def training_rows(self, idx: np.ndarray, align: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of rows ``idx`` plus their augmented variants, for fitting; ``align``: a
@@ -64,6 +76,30 @@ class FeatureTable:
         w = 1.0 / counts[inverse]
         w = w / w.mean() / (1 + len(self.augmented))
         return np.tile(w, 1 + len(self.augmented))
+
+
+def feature_frame(paths: Sequence[str], features: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
+    """A feature export's table: ``path``, the :data:`LABEL_COLUMNS` the manifest has (its rows in the order
+    of ``features``' rows), then one column per feature."""
+    out = features.reset_index(drop=True)
+    for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
+        out.insert(i, col, manifest[col].to_numpy())
+    out.insert(0, "path", list(paths))
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a table as Parquet (``.parquet``), TSV (``.tsv``) or CSV (anything else), without its index."""
+    from .paths import delimiter, writing
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path):
+        if path.suffix.lower() == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, index=False, sep=delimiter(path))
+    return path
 
 
 def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:

@@ -121,9 +121,9 @@ def resolve_recipe(
         r = RECIPES[model]
         if features and _is_encoder(features) != _is_encoder(r.features):
             raise ModelError(
-                f"--features {features}: --model {model} is a recipe built on {r.features.split(':')[0]} "
-                f"features; for {features} features choose a classifier (svm, logreg, mlp, rf, gb), or drop "
-                "--features"
+                f"features {features}: model {model} is a recipe built on {r.features.split(':')[0]} "
+                f"features; for {features} features choose a classifier (svm, logreg, mlp, rf, gb), or leave "
+                "the features out"
             )
         recipe = replace(
             r, features=features or r.features, params=dict(r.params), feature_options=dict(r.feature_options)
@@ -133,20 +133,20 @@ def resolve_recipe(
     if trim_db is not None:
         if _is_encoder(recipe.features):
             raise ModelError(
-                "--trim-db applies to hand-crafted features; encoder models pool over the voiced "
-                "frames with whisper-active"
+                "trim_db (--trim-db) applies to hand-crafted features; encoder models pool over the "
+                "voiced frames with whisper-active"
             )
         recipe.feature_options["trim_db"] = float(trim_db)
     if encoder:
         kind, _, checkpoint = recipe.features.partition(":")
         if kind not in ("whisper", "encoder"):
             raise ModelError(
-                f"--encoder names a Whisper checkpoint, but the features are {recipe.features!r}: "
-                "use --features whisper or a whisper-* model, or drop --encoder"
+                f"encoder {encoder} names a Whisper checkpoint, but the features are {recipe.features!r}: "
+                "use features 'whisper' or a whisper-* model, or leave the encoder out"
             )
         if checkpoint and checkpoint != encoder:
             raise ModelError(
-                f"--features {recipe.features} and --encoder {encoder} name two checkpoints: give one"
+                f"features {recipe.features} and encoder {encoder} name two checkpoints: give one"
             )
         recipe = replace(recipe, features=f"{kind}:{encoder}")
     return recipe
@@ -434,7 +434,7 @@ FINGERPRINTS = "training_files.npy"
 def with_fingerprints(graphs: dict, meta: dict, manifest: pd.DataFrame | None) -> None:
     """Add the training recordings' fingerprints (:data:`FINGERPRINTS`) to a model directory's files and
     name them in its ``training`` metadata."""
-    from .extraction import content_fingerprints
+    from .extractors.runner import content_fingerprints
     from .models.store import npy_bytes
 
     if manifest is None or "path" not in manifest:

@@ -365,8 +365,8 @@ def features(
         Rows (``path, key, error`` and one float32 column per feature, NaN where the file failed) are read
         with :func:`read_results`; the columns are the extractor's ``feature_names``.
     """
-    from ..extraction import EXTRACTOR_VERSION
     from ..extractors import from_name
+    from ..extractors.runner import EXTRACTOR_VERSION
 
     ex = from_name(config)
     if not hasattr(ex, "feature_names"):

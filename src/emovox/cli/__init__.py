@@ -13,7 +13,7 @@ import sys
 from .common import Parser, argument_problem, cli_logging, err
 
 # Command groups, in the order ``emovox --help`` lists them.
-GROUPS = ("corpus", "models", "predict", "plot", "live", "serve")
+GROUPS = ("corpus", "research", "predict", "plot", "live", "serve")
 
 
 def build_parser() -> Parser:

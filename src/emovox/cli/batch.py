@@ -10,6 +10,7 @@ from typing import Any
 
 from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
 from ..paths import stored_path
+from ..tables import feature_frame, write_table
 from .common import err
 
 
@@ -67,11 +68,6 @@ def predict_command(args: Any) -> int:
     return _report(s, getattr(args, "json", False), quiet=getattr(args, "quiet", False))
 
 
-#: Manifest columns a feature export keeps beside the features: what a speaker- or corpus-grouped split
-#: of the export needs.
-LABEL_COLUMNS = ("emotion", "speaker", "corpus")
-
-
 def features_command(args: Any, manifest) -> int:
     """``emovox features SOURCE -o feats.parquet --engine dask``: partitions in ``--output-dir``
     (default ``<output>.parts``), then the same table as the local path in ``-o``."""
@@ -104,16 +100,14 @@ def features_command(args: Any, manifest) -> int:
     df = df[df["error"].isna()].set_index("path")
     wanted = [stored_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
     keep = [p in df.index for p in wanted]
-    table = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
-    n_features = table.shape[1]
-    for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
-        table.insert(i, col, manifest[col].to_numpy()[keep])
-    table = table.reset_index()
-    table["path"] = [stored_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]]
-    if str(output).endswith(".parquet"):
-        table.to_parquet(output, index=False)
-    else:
-        table.to_csv(output, index=False)
+    rows = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
+    n_features = rows.shape[1]
+    table = feature_frame(
+        [stored_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]],
+        rows,
+        manifest[keep],
+    )
+    write_table(table, output)
     for line in s.skipped_entries:
         print(f"emovox: skipped: {line}", file=sys.stderr)
     for _, msg in s.failures:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .common import err, examples, finite_float, prediction_fields, write_results
+from .common import err, examples, finite_float, prediction_fields
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -102,7 +102,7 @@ def _list_devices() -> int:
 
 # -------------------------------------------------------------------------------------------------- listen
 def cmd_listen(args) -> int:
-    from ..inference import load_model
+    from ..inference import load_model, write_predictions
     from ..live import LiveView, listen, record, resolve_device, write_timeline
     from ..live.timeline import recording_gain
 
@@ -126,13 +126,13 @@ def cmd_listen(args) -> int:
         if y.size < 0.1 * model.sample_rate:
             err(f"{src.name}: recorded only {y.size / model.sample_rate:.2f} s")
             return 1
-        pred = model.predict_signal(y, src.name)
+        pred = model.predict_signal(y, src.name, sr=model.sample_rate)
         if args.json:
             print(json.dumps(pred.to_dict(), indent=2))
         else:
             print(prediction_fields(pred))
         if args.output:  # as `emovox predict -o` writes one result
-            write_results([pred.to_dict()], args.output, model.labels)
+            write_predictions([pred], args.output, model.labels)
             print(f"saved {args.output}", file=sys.stderr)
         if args.save:
             print(f"saved {args.save}", file=sys.stderr)

@@ -15,7 +15,6 @@ from .common import (
     long_input_note,
     prediction_fields,
     stdin_inputs,
-    write_results,
 )
 
 
@@ -111,7 +110,9 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     if args.output:
-        write_results(results, args.output, model.labels)
+        from ..inference import write_predictions
+
+        write_predictions(results, args.output, model.labels)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
     if n_bad and not quiet:
@@ -182,51 +183,15 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     if args.json:
         print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
     if args.output:
-        from ..paths import writing
+        from ..live import write_timelines
 
-        with writing(args.output):
-            _write_all(results, args.output, labels, top_k)
+        write_timelines(results, args.output, labels, top_k)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
     n_bad = sum(r.error is not None for r in results)
     if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(results)} inputs failed", file=sys.stderr)
     return 1 if n_bad else 0
-
-
-def _write_all(results, output, labels, top_k: int | None = None) -> None:
-    """One file's segments as :func:`write_timeline` writes them; several files' in one table with a
-    ``source`` column: none is left out, a file that failed has a row with its ``error`` (one without speech
-    has its row without speech, with its reason: :func:`emovox.live.file_timelines`)."""
-    from ..live import write_timeline
-    from ..live.timeline import segment_dict
-
-    if len(results) == 1 and results[0].error is None:
-        write_timeline(results[0].segments, output, labels, top_k=top_k)
-        return
-    if str(output).lower().endswith(".json"):
-        recs = []
-        for r in results:
-            if r.error is not None:
-                recs.append({"source": r.source, "error": r.error})
-            recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
-        Path(output).write_text(json.dumps(recs, indent=2) + "\n")
-        return
-    import csv
-
-    from ..live import rows
-    from ..live.timeline import columns
-    from ..paths import delimiter
-
-    cols = columns(labels, source=True) + ["error"]
-    with open(output, "w", newline="") as fh:
-        w = csv.DictWriter(fh, cols, delimiter=delimiter(output))
-        w.writeheader()
-        for r in results:
-            if r.error is not None:
-                w.writerow({"source": r.source, "error": r.error})
-            else:
-                w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
 
 
 def _positive_int(text: str) -> int:

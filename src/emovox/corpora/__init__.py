@@ -69,7 +69,7 @@ def detect(files: Sequence[Path], root: Path | None = None) -> str:
     if hits == 0:
         raise CorpusError(
             f"{root}: no file follows a known corpus naming convention ({', '.join(CORPORA)}); "
-            "name the corpus with --corpus to see why each file is skipped"
+            "name the corpus (--corpus) to see why each file is skipped"
         )
     return best
 

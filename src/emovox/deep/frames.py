@@ -12,7 +12,7 @@ set stored in the config), and the shape handed to the network:
 
 :class:`FrameExtractor` is the ``"frames"`` front end of a model directory; :func:`frame_table`
 computes the features of a manifest, optionally with augmented copies (:class:`AugmentedFrames`), through
-the one runner and cache of every front end (:func:`emovox.extraction.process_files`).
+the one runner and cache of every front end (:func:`emovox.extractors.runner.process_files`).
 """
 
 from __future__ import annotations
@@ -235,12 +235,12 @@ class FrameExtractor:
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
 
     def process_file(self, path) -> np.ndarray:
-        from ..extraction import process_file
+        from ..extractors.runner import process_file
 
         return process_file(self, path)
 
     def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
-        from ..extraction import process_files
+        from ..extractors.runner import process_files
 
         return process_files(
             self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="frames"
@@ -273,7 +273,7 @@ def raw_config(cfg: FrameConfig) -> FrameConfig:
 
 def copy_seed(content_hash: str, copy: int, seed: int = 0) -> int:
     """The random seed of augmented copy ``copy`` of a file: derived from the file's content hash
-    (:func:`emovox.extraction.file_hash`, which also keys the cache), the copy number and ``seed``, so a
+    (:func:`emovox.extractors.runner.file_hash`, which also keys the cache), the copy number and ``seed``, so a
     copy is the same on every machine and a cache entry always holds what recomputing it gives.
 
     Examples
@@ -292,7 +292,7 @@ class AugmentedFrames(AugmentedView):
 
     An :class:`emovox.extractors.Extractor` (an :class:`emovox.augment.AugmentedView`) whose :meth:`to_dict` and
     :attr:`fingerprint` include the augmentation, the copy number and the seed, so :meth:`process_files` runs
-    through the one runner and cache (:func:`emovox.extraction.process_files`), in entries of its own; worker
+    through the one runner and cache (:func:`emovox.extractors.runner.process_files`), in entries of its own; worker
     processes rebuild it with :meth:`from_dict`. The sibling of
     :class:`emovox.encoders.frontend.AugmentedExtractor`, whose seed and augmentations are those of the Whisper
     and hand-crafted front ends.
@@ -378,7 +378,7 @@ def frame_table(
     progress: bool = True,
 ) -> FrameTable:
     """Unnormalised features of every manifest row, and augmented copies of them, through the one runner
-    and cache every front end uses (:func:`emovox.extraction.process_files`).
+    and cache every front end uses (:func:`emovox.extractors.runner.process_files`).
 
     The clean frames are a :class:`FrameExtractor` of :func:`raw_config` ``(cfg)``, the copies an
     :class:`AugmentedFrames` view per copy number; each file's result is cached as

@@ -215,7 +215,7 @@ def resolve_encoder(name_or_path: str | os.PathLike) -> Path:
         if not p.is_dir():
             raise ModelError(
                 f"{s}: no such checkpoint directory (and not a hub id like 'openai/whisper-base'); "
-                "point --encoder at a Whisper checkpoint folder (config.json + model.safetensors) "
+                "name a Whisper checkpoint folder (config.json + model.safetensors) "
                 "or a hub id, or set EMOVOX_SHARED to the folder holding encoders/whisper-base"
             )
         if not (p / "config.json").is_file():

@@ -2,7 +2,7 @@
 
 :class:`WhisperExtractor` computes them, at prediction time from the model directory's encoder and at
 training time (:func:`encoder_features`) from the checkpoint's export, through the one runner and cache
-every extractor uses (:func:`emovox.extraction.process_files`: one float32 vector per file and extractor
+every extractor uses (:func:`emovox.extractors.runner.process_files`: one float32 vector per file and extractor
 fingerprint, keyed by the file's content). Training and prediction therefore see the same numbers, long
 files included (pooled window by window over the whole file). Training augmentations
 (:func:`augment_signal`) are an :class:`AugmentedExtractor` over the same extractor, cached alike.
@@ -26,7 +26,7 @@ from ..errors import ModelError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..extraction import ExtractionResult
+    from ..extractors.runner import ExtractionResult
     from ..tables import FeatureTable
 
 DEFAULT_ENCODER_DIR = "encoders/whisper-base"
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def file_digest(*paths: str | os.PathLike | None) -> str:
-    from ..extraction import file_hash
+    from ..extractors.runner import file_hash
 
     return file_hash(*paths, digest_size=16)
 
@@ -111,7 +111,7 @@ def content_seed(path: str | os.PathLike) -> int:
     """The random seed of a file's augmented variant: the first 32 bits of its content hash (the hash that
     keys the feature cache), so a copied or moved file gets the same variant, and a cache entry always
     holds what recomputing it would give."""
-    from ..extraction import file_hash
+    from ..extractors.runner import file_hash
 
     return _hash_seed(file_hash(path))
 
@@ -127,7 +127,7 @@ class AugmentedExtractor(AugmentedView):
 
     It is an :class:`emovox.extractors.Extractor` (an :class:`emovox.augment.AugmentedView`) whose
     :meth:`to_dict` and :attr:`fingerprint` include the augmentation, so :meth:`process_files` runs through
-    the same runner and cache as every extractor (:func:`emovox.extraction.process_files`), in entries of
+    the same runner and cache as every extractor (:func:`emovox.extractors.runner.process_files`), in entries of
     their own. Training only: a model directory
     stores its base extractor, never this.
 
@@ -375,7 +375,7 @@ def encoder_features(
     over time): a probe's input.
 
     The vectors are :meth:`WhisperExtractor.process_file`'s, as prediction computes them (every file whole),
-    through the one runner and cache every extractor uses (:func:`emovox.extraction.process_files`); a file
+    through the one runner and cache every extractor uses (:func:`emovox.extractors.runner.process_files`); a file
     that fails is listed in the table's ``failures``, not raised.
 
     Parameters
@@ -567,7 +567,7 @@ class WhisperExtractor:
         return self(signal_at(y, sr, self.sample_rate))
 
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
-        from ..extraction import process_file
+        from ..extractors.runner import process_file
 
         return process_file(self, path)
 
@@ -583,9 +583,9 @@ class WhisperExtractor:
         cache_dir: str | os.PathLike | None = None,
         progress: bool = True,
     ) -> ExtractionResult:
-        """Pooled vectors of many files (:func:`emovox.extraction.process_files`: parallel, cached, every
+        """Pooled vectors of many files (:func:`emovox.extractors.runner.process_files`: parallel, cached, every
         file whole, as :meth:`process_file` computes it)."""
-        from ..extraction import process_files
+        from ..extractors.runner import process_files
 
         return process_files(
             self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="encoder"

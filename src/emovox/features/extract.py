@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FeatureError, ModelError
-from ..extraction import (
+from ..extractors.runner import (
     EXTRACTOR_VERSION,
     ExtractionResult,
     cache_path,
@@ -396,7 +396,7 @@ class FeatureExtractor:
     # -- corpus scale ------------------------------------------------------------------------------------
 
     def cache_path(self, cache_dir: PathLike, content_hash: str) -> Path:
-        """Where the cached vector of a file with this content hash lives (:func:`emovox.extraction.cache_path`)."""
+        """Where the cached vector of a file with this content hash lives (:func:`emovox.extractors.runner.cache_path`)."""
         return cache_path(self, cache_dir, content_hash)
 
     def process_files(
@@ -410,7 +410,7 @@ class FeatureExtractor:
         mp_context: str | None = None,
     ) -> ExtractionResult:
         """Features of many files, in parallel, with a disk cache; failures are reported, never raised
-        (:func:`emovox.extraction.process_files`, the runner every extractor shares).
+        (:func:`emovox.extractors.runner.process_files`, the runner every extractor shares).
 
         Examples
         --------

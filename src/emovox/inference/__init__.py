@@ -20,7 +20,7 @@ One module per concern:
 
 from .ensemble import EnsembleModel
 from .model import BUNDLED_DIR, DEFAULT_MODEL, EmotionModel, bundled_models, load_model, resolve_model_path
-from .prediction import Prediction, chosen_emotions
+from .prediction import Prediction, chosen_emotions, write_predictions
 from .recordings import SEGMENTS_AFTER_SECONDS, UTTERANCE_PAUSE_SECONDS
 from .speech_cut import (
     KEEP_SECONDS,
@@ -47,4 +47,5 @@ __all__ = [
     "chosen_emotions",
     "load_model",
     "resolve_model_path",
+    "write_predictions",
 ]

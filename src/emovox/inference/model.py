@@ -168,7 +168,7 @@ class EmotionModel(SpeechCutting, Recordings):
 
     def training_files(self) -> np.ndarray:
         """Fingerprints of the recordings the model was trained on
-        (:func:`emovox.extraction.content_fingerprints`; empty for models saved without them)."""
+        (:func:`emovox.extractors.runner.content_fingerprints`; empty for models saved without them)."""
         name = (self.metadata.get("training") or {}).get("fingerprints")
         if not name:
             return np.zeros(0, np.uint64)
@@ -367,7 +367,9 @@ class EmotionModel(SpeechCutting, Recordings):
         """
 
         def label(x):  # (a file or bytes: a long one read window by window, never held whole)
-            return (self.predict_signal(self._load(x, sr)) if _samples(x) else self.predict_stream(x)).label
+            return (
+                self._predict(self._load(x, sr), "<array>") if _samples(x) else self.predict_stream(x)
+            ).label
 
         return label(inputs) if single_input(inputs) else [label(x) for x in _as_list(inputs)]
 
@@ -391,8 +393,9 @@ class EmotionModel(SpeechCutting, Recordings):
             How the prediction names the signal.
         emotions : str or list of str, optional
             Over these of :attr:`labels` only, for this call (as :meth:`restrict` takes them).
-        sr : int, optional
-            The sample rate of ``y`` (default :attr:`sample_rate`).
+        sr : int
+            The sample rate of ``y`` (required: a signal's rate is never guessed; resampled to
+            :attr:`sample_rate` when it differs).
 
         Returns
         -------
@@ -403,13 +406,17 @@ class EmotionModel(SpeechCutting, Recordings):
         --------
         >>> import emovox
         >>> from emovox.audio import synthetic
-        >>> pred = emovox.load_model().predict_signal(synthetic.tone(220.0, 2.0), "tone.wav")
+        >>> pred = emovox.load_model().predict_signal(synthetic.tone(220.0, 2.0), "tone.wav", sr=16000)
         >>> pred.speech, pred.label
         (False, None)
         """
-        rate = self.sample_rate if sr is None else sr
+        if sr is None:
+            raise ParameterError(
+                f"{source}: pass sr= (the sample rate of the samples, e.g. sr={self.sample_rate}); "
+                "it is never guessed"
+            )
         return self._predict(
-            load_audio(np.asarray(y), self.sample_rate, input_sr=rate, name=source), source, emotions
+            load_audio(np.asarray(y), self.sample_rate, input_sr=sr, name=source), source, emotions
         )
 
     def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:

@@ -3,8 +3,10 @@ emotions a user asks for (:func:`chosen_emotions`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import EmovoxError, ParameterError
@@ -100,3 +102,51 @@ class Prediction:
             "uncertain": self.uncertain,
             "probabilities": self.probabilities,
         }
+
+
+def write_predictions(
+    predictions: Iterable[Prediction | dict[str, Any]],
+    path: str | os.PathLike,
+    labels: Sequence[str] | None = None,
+) -> Path:
+    """Write predictions as ``emovox predict -o`` does: ``.json`` (a list of :meth:`Prediction.to_dict`),
+    or ``.csv`` / ``.tsv`` with one row per input (source, speech, emotion, confidence, uncertain, a
+    ``p_<emotion>`` column per label, reason, error). A failed input keeps its row, with its error.
+
+    ``labels`` orders the probability columns (default: as the predictions name them, first seen first).
+
+    Examples
+    --------
+    >>> import tempfile, emovox
+    >>> from emovox.inference import write_predictions
+    >>> from emovox.audio import synthetic
+    >>> model = emovox.load_model()
+    >>> preds = [model.predict_signal(synthetic.tone(220.0, 2.0), "tone.wav", sr=16000)]
+    >>> out = write_predictions(preds, tempfile.mkdtemp() + "/out.csv", model.labels)
+    >>> out.read_text().splitlines()[1].split(",")[:3]
+    ['tone.wav', 'False', '']
+    """
+    import csv
+    import json
+
+    from ..paths import delimiter, writing
+
+    rows = [r.to_dict() if isinstance(r, Prediction) else r for r in predictions]
+    if labels is None:
+        labels = list(dict.fromkeys(k for r in rows for k in r.get("probabilities") or {}))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with writing(out):
+        if out.suffix.lower() == ".json":
+            out.write_text(json.dumps(rows, indent=2) + "\n")
+            return out
+        cols = ["source", "speech", "emotion", "confidence", "uncertain", *(f"p_{lab}" for lab in labels)]
+        with open(out, "w", newline="") as fh:
+            w = csv.DictWriter(fh, [*cols, "reason", "error"], delimiter=delimiter(out))
+            w.writeheader()
+            for r in rows:
+                w.writerow(
+                    {k: v for k, v in r.items() if k in w.fieldnames}
+                    | {f"p_{lab}": v for lab, v in (r.get("probabilities") or {}).items()}
+                )
+    return out

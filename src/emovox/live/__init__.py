@@ -45,6 +45,7 @@ from .timeline import (
     timeline,
     timeline_inputs,
     write_timeline,
+    write_timelines,
 )
 from .vad import Segment, Segmenter, VADOptions, segment
 
@@ -83,4 +84,5 @@ __all__ = [
     "timeline_inputs",
     "write_report",
     "write_timeline",
+    "write_timelines",
 ]

@@ -435,6 +435,40 @@ def write_timeline(
     return path
 
 
+def write_timelines(
+    results: Iterable[FileTimeline], path: str | os.PathLike, labels: list[str], top_k: int | None = None
+) -> Path:
+    """Several files' timelines (:func:`file_timelines`) in one ``.csv`` / ``.tsv`` / ``.json`` with a
+    ``source`` column, as ``emovox predict --timeline -o`` writes them: none is left out, a file that failed
+    has a row with its ``error``, one without speech its row without speech and its reason. A single file
+    that did not fail is written as :func:`write_timeline` writes it (no ``source`` column)."""
+    results = list(results)
+    if len(results) == 1 and results[0].error is None:
+        return write_timeline(results[0].segments, path, labels, top_k=top_k)
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".tsv", ".json"):
+        raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path):
+        if path.suffix.lower() == ".json":
+            recs = []
+            for r in results:
+                if r.error is not None:
+                    recs.append({"source": r.source, "error": r.error})
+                recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
+            path.write_text(json.dumps(recs, indent=2) + "\n")
+            return path
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, columns(labels, source=True) + ["error"], delimiter=delimiter(path))
+            w.writeheader()
+            for r in results:
+                if r.error is not None:
+                    w.writerow({"source": r.source, "error": r.error})
+                else:
+                    w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
+    return path
+
+
 def _cell(value: str | None):
     """A CSV cell back as a number, bool or None (empty)."""
     if value is None:

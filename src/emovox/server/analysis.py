@@ -186,7 +186,7 @@ def analyse(
             pred, segs = model.timeline_prediction(lambda: iter([y]), name, emotions)
             segments = [_segment(s, model, emotions) for s in segs]
         else:
-            pred = model.predict_signal(y, name, emotions=emotions)
+            pred = model.predict_signal(y, name, emotions=emotions, sr=model.sample_rate)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
     if pred.speech and segments is None and duration > timeline_after:

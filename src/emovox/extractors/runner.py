@@ -10,7 +10,7 @@ result, never raised.
 Examples
 --------
 >>> from emovox.features import FeatureExtractor
->>> from emovox.extraction import process_files
+>>> from emovox.extractors.runner import process_files
 >>> res = process_files(FeatureExtractor("tutorial"), ["/nonexistent.wav"], progress=False)
 >>> res.features.shape, len(res.failures)
 ((0, 180), 1)
@@ -129,7 +129,7 @@ def process_file(extractor: Any, path: PathLike) -> np.ndarray:
     """:meth:`emovox.extractors.Extractor.process_file` for extractors that need nothing file-specific: a long file through
     :meth:`~emovox.extractors.Extractor.process_stream` (bounded memory), a short one decoded whole (one
     whose header declares no length, such as an m4a, is read up to that length first)."""
-    from .audio import (
+    from ..audio import (
         DEFAULT_MIN_DURATION,
         STREAM_AFTER_SECONDS,
         audio_duration,
@@ -161,7 +161,7 @@ def _lookup(extractor: Any, path: str, cache_dir: str) -> tuple[np.ndarray | Non
     try:
         key = file_hash(path)
     except OSError as exc:
-        from .errors import FeatureError
+        from ..errors import FeatureError
 
         raise FeatureError(f"{path}: cannot read ({exc.strerror or exc})") from None
     target = cache_path(extractor, cache_dir, key)

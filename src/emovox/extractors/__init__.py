@@ -6,7 +6,7 @@ features (:class:`emovox.encoders.frontend.WhisperExtractor`) and deep-model fra
 processors share ``process_signal`` / ``process_file`` / ``process_files``. A model directory's
 ``frontend`` entry is its extractor's :meth:`~Extractor.to_dict`, and :func:`from_dict` rebuilds it, so
 batch jobs, training and prediction compute exactly the same thing, through one runner and one cache
-(:func:`emovox.extraction.process_files`; Whisper training features and their augmented variants too, see
+(:func:`emovox.extractors.runner.process_files`; Whisper training features and their augmented variants too, see
 :func:`emovox.encoders.frontend.encoder_features`).
 
 Examples
@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 if TYPE_CHECKING:
-    from .extraction import ExtractionResult
+    from .runner import ExtractionResult
 
 __all__ = ["Extractor", "from_dict", "from_name"]
 
@@ -90,15 +90,15 @@ def from_dict(spec: dict[str, Any], model_dir: str | os.PathLike | None = None) 
     kind = spec.get("type")
     where = Path(model_dir) if model_dir is not None else None
     if kind == "handcrafted":
-        from .features.extract import FeatureExtractor
+        from ..features.extract import FeatureExtractor
 
         return FeatureExtractor.from_dict(spec, where)
     if kind == "whisper":
-        from .encoders.frontend import WhisperExtractor
+        from ..encoders.frontend import WhisperExtractor
 
         return WhisperExtractor(spec, where)
     if kind == "frames":
-        from .deep.frames import FrameExtractor
+        from ..deep.frames import FrameExtractor
 
         return FrameExtractor(spec, where)
     raise ModelError(f"{where or 'front end'}: unknown front end {kind!r} (made by a newer emovox?)")
@@ -121,14 +121,14 @@ def from_name(name: Any, cache_dir: str | os.PathLike | None = None) -> Extracto
     if isinstance(name, dict) and "type" in name:
         return from_dict(name)
     if isinstance(name, str) and name.split(":")[0] in ("whisper", "encoder"):
-        from .encoders.frontend import WhisperExtractor, ensure_onnx_encoder, whisper_spec
-        from .tables import default_cache_dir
+        from ..encoders.frontend import WhisperExtractor, ensure_onnx_encoder, whisper_spec
+        from ..tables import default_cache_dir
 
         _, _, checkpoint = name.partition(":")
         onnx_path = ensure_onnx_encoder(
             checkpoint or None, Path(cache_dir) if cache_dir else default_cache_dir()
         )
         return WhisperExtractor(whisper_spec(onnx_path, checkpoint or None))
-    from .features.extract import FeatureExtractor
+    from ..features.extract import FeatureExtractor
 
     return FeatureExtractor(name)

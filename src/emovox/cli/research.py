@@ -1,4 +1,5 @@
-"""``emovox features|evaluate|train|tune``: corpora in, evaluations and model directories out."""
+"""``emovox features|evaluate|train|tune|reseal``: the research commands; corpora in, evaluations and model
+directories out."""
 
 from __future__ import annotations
 
@@ -130,18 +131,10 @@ def cmd_features(args) -> int:
         return max(features_command(args, df), int(bool(bad)))
     df, bad = _load_source(args, labels=False)
     _, table = _features(args, df)
-    import pandas as pd
+    from ..tables import write_table
 
-    from .batch import LABEL_COLUMNS
-
-    out = pd.DataFrame(table.X, columns=table.names)
-    out.insert(0, "path", table.manifest["path"].values)
-    for i, col in enumerate((c for c in LABEL_COLUMNS if c in table.manifest), start=1):
-        out.insert(i, col, table.manifest[col].values)
-    if str(args.output).endswith(".parquet"):
-        out.to_parquet(args.output, index=False)
-    else:
-        out.to_csv(args.output, index=False)
+    out = table.to_frame()
+    write_table(out, args.output)
     print(
         f"wrote {len(out)} x {len(table.names)} features to {args.output}"
         f"{f' ({len(table.failures) + bad} files failed)' if table.failures or bad else ''}",
