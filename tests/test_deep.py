@@ -209,3 +209,33 @@ def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, 
             progress=False,
             epochs=1,
         )
+
+
+def test_a_model_at_22050_hz_cuts_recordings_into_segments(tmp_path):
+    """cnn1d's front end runs at 22.05 kHz, a rate WebRTC's detector does not take: every recording cut into
+    segments (a long one, or utterances apart by a pause) failed, and ``evaluate --trained`` skipped them."""
+    from emovox.inference import load_model
+
+    from .conftest import EMODB, need
+
+    rng = np.random.default_rng(0)
+    signals = [
+        tone(float(rng.uniform(150, 250) if i % 2 else rng.uniform(900, 1200)), 0.8) for i in range(16)
+    ]
+    recipe = get_recipe("cnn1d", epochs=1, batch_size=8, copies=0)
+    assert recipe.frontend.sample_rate == 22050
+    X = [raw_features(s, recipe.frontend) for s in signals]
+    y = np.array(["sad" if i % 2 else "angry" for i in range(16)])
+    res = fit(X, y, np.array([f"s{i % 3}" for i in range(16)]), recipe, progress=False)
+    model = load_model(save_deep_model(res, tmp_path / "model"))
+    speech = need(EMODB / "wav" / "03a01Wa.flac")
+    from emovox.audio import load_audio
+
+    one = load_audio(speech, 22050)
+    y = np.concatenate([one, np.zeros(2 * 22050, np.float32)] * 4)  # 4 sentences, 19 s
+    assert model.by_segments(y)
+    pred, segments = model.timeline_prediction(lambda: iter([y]), "four sentences")
+    assert pred.ok and pred.speech and len([s for s in segments if s.speech]) == 4
+    period = one.size / 22050 + 2.0  # each sentence where it is: a sentence and a pause apart
+    starts = [s.start for s in segments if s.speech]
+    assert np.allclose(starts, period * np.arange(4), atol=0.4), (starts, period)

@@ -245,3 +245,29 @@ def test_a_newline_in_a_name_is_kept_in_batch_rows_and_output_files(tmp_path):
     r = _run_cli("predict", str(root), "--timeline", "--json", timeout=90)  # timelines name them so too
     assert r.returncode == 0, r.stderr.decode()
     assert sorted(Path(t["source"]).name for t in json.loads(r.stdout)) == ["new\nline.wav", "new\\nline.wav"]
+
+
+def test_the_python_api_refuses_a_fifo_without_waiting(tmp_path):
+    """predict / predict_proba / predict_files of a named pipe: they opened it to read its header before
+    checking what it was, and waited for a writer for ever (the CLI, which checks first, did not)."""
+    (good,) = _speech(1)
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    code = f"""
+import emovox
+from emovox.errors import AudioError
+m = emovox.load_model()
+for call in (m.predict, m.predict_proba):
+    try:
+        call({str(fifo)!r})
+    except AudioError as exc:
+        print("refused:", exc)
+for adapted in (False, True):
+    preds = list(m.predict_files([{str(fifo)!r}, {str(good)!r}], same_channel=adapted))
+    print([p.error for p in preds], preds[1].ok)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, text=True)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0, r.stderr
+    assert lines[:2] == [f"refused: {fifo}: not a regular file"] * 2, r.stdout
+    assert lines[2:] == [f"['{fifo}: not a regular file', None] True"] * 2, r.stdout

@@ -85,3 +85,42 @@ def test_feature_table_frame_keeps_labels_and_tsv_is_tab_separated(tmp_path):
     assert tsv.read_text().splitlines()[1].split("\t") == ["x.wav", "sad", "s1", "1.0", "2.0"]
     back = pd.read_parquet(write_table(frame, tmp_path / "feats.parquet"))
     pd.testing.assert_frame_equal(back, frame)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.json", "t.csv", "feats.parquet"])
+def test_a_write_that_fails_leaves_the_earlier_file_whole(tmp_path, name):
+    """A full disk mid-write left a truncated table (8 KB of invalid JSON) and had emptied the earlier good
+    file of that name. Here the file-size limit stops the write at 4 KB, in a child process."""
+    import subprocess
+    import sys
+
+    out = tmp_path / name
+    out.write_text("earlier results\n")
+    code = f"""
+import resource, signal, sys
+import numpy as np, pandas as pd
+from emovox.inference import Prediction, write_predictions
+from emovox.live import write_timelines
+from emovox.live.timeline import FileTimeline
+from emovox.live.vad import Segment
+from emovox.tables import write_table
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+name = {name!r}
+path = {str(out)!r}
+preds = [Prediction(f"clip{{i}}.wav", "angry", 0.75, {{"angry": 0.75, "sad": 0.25}}) for i in range(500)]
+segs = [Segment(i, i + 1.0, emotion="sad", confidence=0.6, probabilities={{"angry": 0.4, "sad": 0.6}}) for i in range(500)]
+try:
+    if name.startswith("out"):
+        write_predictions(preds, path)
+    elif name.startswith("t"):
+        write_timelines([FileTimeline("a.wav", None, segs), FileTimeline("b.wav", None, segs)], path, ["angry", "sad"])
+    else:
+        write_table(pd.DataFrame(np.random.default_rng(0).standard_normal((2000, 50))), path)
+except OSError as exc:
+    print(exc)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "File too large" in r.stdout and str(out) in r.stdout, r.stdout
+    assert out.read_text() == "earlier results\n" and [p.name for p in tmp_path.iterdir()] == [name]

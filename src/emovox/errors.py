@@ -34,3 +34,10 @@ class AudioLimitError(AudioError):
 
 class Cancelled(EmovoxError):
     """Work stopped because its request's time limit passed (see :func:`emovox.audio.cancellable`)."""
+
+
+def naming(exc: BaseException, name: str) -> str:
+    """The one line of ``exc`` naming ``name``: as it is when it names it already (most do), else with
+    ``name: `` before it (a check deep in a pipeline knows no file)."""
+    text = str(exc)
+    return text if name in text else f"{name}: {text}"

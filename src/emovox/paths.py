@@ -144,6 +144,30 @@ def writing(path: str | os.PathLike) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def replacing(path: str | os.PathLike) -> Iterator[Path]:
+    """Write ``path`` whole or not at all: yields a temporary file beside it, moved over ``path`` once
+    written. A full disk or a crash leaves the file as it was (a half-written table, or an earlier good
+    one emptied, otherwise). An :class:`OSError` names ``path`` (:func:`writing`). A target that is not a
+    regular file (``/dev/stdout``, a pipe) is written directly.
+
+    >>> with replacing("out.csv") as tmp:                                   # doctest: +SKIP
+    ...     tmp.write_text(text)
+    """
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        with writing(path):
+            yield path
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with writing(path):
+            yield tmp
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def not_a_file(path: str | os.PathLike) -> str | None:
     """Why ``path`` cannot be read as an audio file without blocking or failing oddly, or None when it is a
     regular file (through links) or does not exist at all (the caller reports a missing name itself)."""

@@ -90,15 +90,15 @@ def feature_frame(paths: Sequence[str], features: pd.DataFrame, manifest: pd.Dat
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a table as Parquet (``.parquet``), TSV (``.tsv``) or CSV (anything else), without its index."""
-    from .paths import delimiter, writing
+    from .paths import delimiter, replacing
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with writing(path):
+    with replacing(path) as tmp:
         if path.suffix.lower() == ".parquet":
-            frame.to_parquet(path, index=False)
+            frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(path, index=False, sep=delimiter(path))
+            frame.to_csv(tmp, index=False, sep=delimiter(path))
     return path
 
 

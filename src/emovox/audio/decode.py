@@ -536,6 +536,8 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     (ffmpeg-only formats, unreadable files: the decoder then explains)."""
     sf = _sf()
     is_bytes = isinstance(source, bytes | bytearray | memoryview)
+    if not is_bytes and not os.path.isfile(source):  # a named pipe would block the header read forever
+        return None
     try:
         with _quiet_stderr(_may_chatter(source_head(source), "" if is_bytes else str(source))):
             with sf.SoundFile(io.BytesIO(bytes(source)) if is_bytes else os.fsencode(Path(source))) as f:

@@ -4,6 +4,7 @@ not audio (415) before any decoder sees it, and a file no decoder could read is 
 from __future__ import annotations
 
 import os
+import stat
 
 #: Bytes :func:`sniff_format` needs from the start of an input.
 SNIFF_BYTES = 12
@@ -58,8 +59,11 @@ def shown_head(head: bytes) -> str:
 
 
 def file_head(path: str | os.PathLike) -> bytes | None:
-    """The first :data:`SNIFF_BYTES` of a file (fewer if it is shorter), or None when it cannot be read."""
+    """The first :data:`SNIFF_BYTES` of a file (fewer if it is shorter), or None when it cannot be read or is
+    not a regular file (opening a named pipe would wait for a writer forever)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as f:
             return f.read(SNIFF_BYTES)
     except OSError:

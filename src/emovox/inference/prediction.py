@@ -129,19 +129,19 @@ def write_predictions(
     import csv
     import json
 
-    from ..paths import delimiter, writing
+    from ..paths import delimiter, replacing
 
     rows = [r.to_dict() if isinstance(r, Prediction) else r for r in predictions]
     if labels is None:
         labels = list(dict.fromkeys(k for r in rows for k in r.get("probabilities") or {}))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with writing(out):
+    with replacing(out) as tmp:
         if out.suffix.lower() == ".json":
-            out.write_text(json.dumps(rows, indent=2) + "\n")
+            tmp.write_text(json.dumps(rows, indent=2) + "\n")
             return out
         cols = ["source", "speech", "emotion", "confidence", "uncertain", *(f"p_{lab}" for lab in labels)]
-        with open(out, "w", newline="") as fh:
+        with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, [*cols, "reason", "error"], delimiter=delimiter(out))
             w.writeheader()
             for r in rows:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..audio import load_audio
-from ..errors import EmovoxError, ParameterError
+from ..errors import EmovoxError, ParameterError, naming
 from .prediction import Prediction, chosen_emotions
 
 if TYPE_CHECKING:
@@ -91,11 +91,7 @@ class Recordings:
         from ..live.segments import no_speech_reason, segments_proba, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
-        # without a speech head, the whole's verdict stands unless it found speech-like voicing somewhere:
-        # a tone or music joined to the speech decides the whole, not the segments it is cut from
-        if (result := self._verdict(check, source)) and (
-            self.speech_head is not None or not check.speech_spans
-        ):
+        if result := self._whole_verdict(check, source):
             return result, []
         segments = self._speech_segments(chunks, check)
         if not any(s.speech for s in segments) and (whole := self.whole_segment(chunks, check)) is not None:
@@ -108,6 +104,13 @@ class Recordings:
         if p is None:
             return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
         return self.make_prediction(source, p, chosen, seconds), segments
+
+    def _whole_verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
+        """The whole recording's "no speech" (:meth:`_verdict`) where it decides a recording cut into
+        segments: with a speech head always; without, unless the check found speech-like voicing somewhere
+        (a tone or music joined to the speech decides the whole, not the segments it is cut from)."""
+        result = self._verdict(check, source)
+        return result if result and (self.speech_head is not None or not check.speech_spans) else None
 
     def whole_segment(self, chunks, check: SpeechCheck | None, keep_embedding: bool = False):
         """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
@@ -236,10 +239,10 @@ class Recordings:
                     name, result = path.name, Prediction(path.name, error=path.why)
                 elif not together:  # (a long one window by window, never held whole)
                     result = self.predict_stream(path, name)
-                else:
-                    result = self._session_input(load_audio(path, self.sample_rate, name=name), name)
+                else:  # (the same: a long one window by window)
+                    result = self._session_input(self._whole_or_chunks(path, name), name)
             except EmovoxError as exc:
-                result = Prediction(name, error=str(exc))
+                result = Prediction(name, error=naming(exc, name))
             except Exception as exc:  # one bad input must not stop a batch
                 result = Prediction(name, error=f"{name}: {type(exc).__name__}: {exc}")
             if together:
@@ -255,33 +258,41 @@ class Recordings:
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
             yield self.make_prediction(src, w @ P / w.sum(), seconds=r.seconds)
 
-    def _session_input(self, y: np.ndarray, source: str) -> Prediction | _Pieces:
+    def _session_input(self, src, source: str) -> Prediction | _Pieces:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
         ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (or of several utterances:
-        :meth:`by_segments`), its speech segments' embeddings, each adapted with the batch and averaged by duration as :meth:`timeline_prediction`
-        averages them; or its ``speech=False`` :class:`Prediction`."""
-        check = self._whole_check(y)
-        if not self.by_segments(y, check):
-            no_speech, e = self.embed_speech(y, source, check)
-            seconds = self._seconds(y, check)
-            return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
+        :meth:`by_segments`), its speech segments' embeddings, each adapted with the batch and averaged by
+        duration as :meth:`timeline_prediction` averages them; or its ``speech=False`` :class:`Prediction`.
+        ``src``: the samples, or for a long file a callable returning fresh iterators of its chunks
+        (:meth:`_whole_or_chunks`), never held whole."""
+        if isinstance(src, np.ndarray):
+            y = src
+            check = self._whole_check(y)
+            if not self.by_segments(y, check):
+                no_speech, e = self.embed_speech(y, source, check)
+                seconds = self._seconds(y, check)
+                return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
+            if check is None and self.check_speech:
+                check = self.speech(y)
+            chunks = lambda: iter([y])  # noqa: E731
+        else:
+            y, chunks, check = None, src, self.speech_stream(src) if self.check_speech else None
+        if result := self._whole_verdict(check, source):
+            return result
         from ..live.segments import no_speech_reason, segment_weights, sound_seconds
 
-        if check is None and self.check_speech:
-            check = self.speech(y)
-        if result := self._verdict(check, source):
-            return result
-        segments = self._speech_segments(lambda: iter([y]), check, keep_embeddings=True)
+        segments = self._speech_segments(chunks, check, keep_embeddings=True)
         speech = [s for s in segments if s.speech and s.embedding is not None]
-        if not speech and (whole := self.whole_segment(lambda: iter([y]), check, True)) is not None:
+        if not speech and (whole := self.whole_segment(chunks, check, True)) is not None:
             speech = [whole]  # short, and each utterance holds too little voicing: scored whole
         if speech:
             return _Pieces(
                 list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
             )
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            seconds = y.size / self.sample_rate
-            return _Pieces([seconds], [self.embed(y)], seconds)
+            if y is not None:
+                return _Pieces([1.0], [self.embed(y)], y.size / self.sample_rate)
+            return _Pieces([1.0], [self.embed_stream(chunks)], None)
         return Prediction(source, speech=False, reason=no_speech_reason(segments))
 
 
@@ -291,7 +302,7 @@ class _Pieces(NamedTuple):
 
     weights: list[float]
     embeddings: list
-    seconds: float
+    seconds: float | None  # None: not counted (an emotion for any audio, check_speech=False)
 
 
 class _Unreadable(NamedTuple):

@@ -99,16 +99,21 @@ def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None 
 #: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").
 QUIET_PEAK_DB = -30.0
 AUDIBLE_PEAK_DB = -20.0
+#: A recording whose peak is under this is silence to the speech check (its loud-frame level, never above
+#: the peak, is under ``detect_speech``'s ``min_level_db``): it is not brought up, or its segments would be
+#: speech in a file that has none (a peak of 1e-40 also made the gain infinite).
+SILENT_PEAK_DB = -65.0
 
 
 def audible_gain(peak: float) -> float:
     """The gain that brings a recording whose peak (linear, of the whole recording: nothing clips) is under
-    :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other (and for digital silence).
+    :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other, and for silence (a peak under
+    :data:`SILENT_PEAK_DB`).
 
-    >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(0.0)
-    (100.0, 1.0, 1.0)
+    >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(1e-12), audible_gain(0.0)
+    (100.0, 1.0, 1.0, 1.0)
     """
-    if not 0.0 < peak < 10 ** (QUIET_PEAK_DB / 20):
+    if not 10 ** (SILENT_PEAK_DB / 20) <= peak < 10 ** (QUIET_PEAK_DB / 20):
         return 1.0
     return 10 ** (AUDIBLE_PEAK_DB / 20) / peak
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audio import stream_audio
-from ..errors import EmovoxError
-from ..paths import delimiter, writing
+from ..errors import EmovoxError, naming
+from ..paths import delimiter, replacing
 from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
     classified_segments,
     classify,
@@ -281,7 +281,7 @@ def file_timelines(
                 for seg in segs[0 if together else shown_upto :]:
                     on_segment(seg)
         except EmovoxError as exc:
-            yield FileTimeline(stored, Path(path), segs, display_path(str(exc)))
+            yield FileTimeline(stored, Path(path), segs, display_path(naming(exc, str(path))))
             continue
         except BrokenPipeError:  # the reader of our output went away (| head): not this file's fault
             raise
@@ -417,14 +417,14 @@ def write_timeline(
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() not in (".csv", ".tsv", ".json"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    with writing(path):
+    with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
             recs = [
                 ({"source": source} if source is not None else {}) | segment_dict(s, top_k) for s in segments
             ]
-            path.write_text(json.dumps(recs, indent=2) + "\n")
+            tmp.write_text(json.dumps(recs, indent=2) + "\n")
             return path
-        with open(path, "w", newline="") as fh:
+        with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(
                 fh,
                 columns(labels, source is not None),
@@ -449,16 +449,16 @@ def write_timelines(
     if path.suffix.lower() not in (".csv", ".tsv", ".json"):
         raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with writing(path):
+    with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
             recs = []
             for r in results:
                 if r.error is not None:
                     recs.append({"source": r.source, "error": r.error})
                 recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
-            path.write_text(json.dumps(recs, indent=2) + "\n")
+            tmp.write_text(json.dumps(recs, indent=2) + "\n")
             return path
-        with open(path, "w", newline="") as fh:
+        with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, columns(labels, source=True) + ["error"], delimiter=delimiter(path))
             w.writeheader()
             for r in results:

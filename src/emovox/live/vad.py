@@ -157,7 +157,9 @@ class Segmenter:
     Parameters
     ----------
     sample_rate : int
-        Rate of the fed audio (8, 16, 32 or 48 kHz).
+        Rate of the fed audio, at least 8 kHz. WebRTC's detector takes 8, 16, 32 or 48 kHz; at any other
+        rate (a deep model's 22.05 kHz) each frame is interpolated to 16 kHz for the decision alone, and
+        segments keep the fed samples.
     options : VADOptions, optional
         Segmentation settings; keyword arguments override single fields.
     keep_samples : bool
@@ -177,15 +179,18 @@ class Segmenter:
         keep_samples: bool = True,
         **overrides,
     ):
-        if sample_rate not in VAD_RATES:
-            raise EmovoxError(f"voice-activity detection needs a rate of {VAD_RATES} Hz, got {sample_rate}")
+        if not isinstance(sample_rate, int | np.integer) or sample_rate < min(VAD_RATES):
+            raise EmovoxError(
+                f"voice-activity detection needs a rate of at least {min(VAD_RATES)} Hz, got {sample_rate}"
+            )
         opts = options or VADOptions()
         if overrides:
             opts = VADOptions(**{**opts.__dict__, **overrides})
         self.options = opts.check()
-        self.sample_rate = sample_rate
+        self.sample_rate = int(sample_rate)
         self.keep_samples = keep_samples
         self._vad = _webrtcvad().Vad(opts.aggressiveness)
+        self._vad_rate = self.sample_rate if self.sample_rate in VAD_RATES else 16000
         self._flen = sample_rate * opts.frame_ms // 1000
         sr, fl = sample_rate, self._flen
         frames = lambda s: int(round(s * sr / fl))  # noqa: E731
@@ -216,8 +221,11 @@ class Segmenter:
         """WebRTC's decision for one frame of float samples, gated by the energy floor."""
         if self._floor and float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) < self._floor:
             return False
+        if self._vad_rate != self.sample_rate:
+            n = self._vad_rate * self.options.frame_ms // 1000
+            frame = np.interp(np.linspace(0, frame.size - 1, n), np.arange(frame.size), frame)
         pcm = (np.clip(frame, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        return self._vad.is_speech(pcm, self.sample_rate)
+        return self._vad.is_speech(pcm, self._vad_rate)
 
     def feed(self, chunk: np.ndarray) -> list[Segment]:
         """Push mono float samples of any length; return the segments this chunk completed (often none)."""
