@@ -122,7 +122,8 @@ class ThreadServer:
 class ProcessServer:
     """``emovox serve`` in a subprocess on a free port; waits for ``/healthz``."""
 
-    def __init__(self, model_dir: Path, *args: str):
+    def __init__(self, model_dir: Path, *args: str, file_size_limit: int | None = None):
+        self.file_size_limit = file_size_limit  # bytes any file it writes may hold (a full disk, in effect)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [
@@ -143,7 +144,9 @@ class ProcessServer:
         import httpx
 
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=self._limits
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -156,6 +159,16 @@ class ProcessServer:
             time.sleep(0.1)
         self.proc.kill()
         raise RuntimeError("emovox serve did not answer /healthz within 60 s")
+
+    def _limits(self) -> None:
+        if self.file_size_limit is not None:
+            import resource
+            import signal
+
+            signal.signal(
+                signal.SIGXFSZ, signal.SIG_IGN
+            )  # a write past the limit fails (EFBIG), as on a full disk
+            resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, self.file_size_limit))
 
     def __exit__(self, *exc) -> None:
         self.proc.terminate()

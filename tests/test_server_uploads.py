@@ -204,3 +204,31 @@ def test_a_trickling_client_is_cut_off_with_its_408_and_a_vanished_one_is_one_lo
     assert "client went away during POST /v1/predict" in caplog.text
     assert "Traceback" not in caplog.text and not any(r.levelno >= logging.ERROR for r in caplog.records)
     assert not _leftovers(spool_dir)
+
+
+def test_no_disk_space_for_an_upload_is_a_507(tmp_path_factory):
+    """An upload spooled to a full disk was a 500 "internal error (OSError)" and a traceback in the log.
+    Here the server process may write no file over 1 MB (a 6 MB upload spools past 4 MB); a small upload,
+    kept in memory, is still answered."""
+    import httpx
+
+    from .test_server_support import ProcessServer
+
+    small = wav_bytes(speech_clip(1.5), 16000)
+    big = wav_bytes(np.tile(long_recording(), 3), 16000, subtype="FLOAT")
+    assert len(big) > 5e6
+    with ProcessServer(trained_model_dir(tmp_path_factory.getbasetemp()), file_size_limit=2**20) as srv:
+        r = httpx.post(
+            f"{srv.url}/v1/predict", content=big, headers={"content-type": "audio/wav"}, timeout=60
+        )
+        assert r.status_code == 507 and r.json()["code"] == "insufficient_storage", r.text
+        files = {"file": ("big.wav", big, "audio/wav")}
+        r = httpx.post(f"{srv.url}/v1/predict", files=files, timeout=60)  # a form: the same
+        assert r.status_code == 507, r.text
+        r = httpx.post(
+            f"{srv.url}/v1/predict", content=small, headers={"content-type": "audio/wav"}, timeout=60
+        )
+        assert r.status_code == 200 and r.json()["speech"], r.text
+        srv.proc.terminate()
+        log = srv.proc.communicate(timeout=20)[0].decode()
+    assert "Traceback" not in log and "no space to hold an upload" in log, log

@@ -33,6 +33,7 @@ The other modules here: :mod:`~emovox.server.schemas` (response models), :mod:`~
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -70,6 +71,9 @@ from .settings import ServerSettings
 from .uploads import read_upload
 
 __all__ = ["ApiError", "InferenceRunner", "ServerSettings", "create_app", "serve"]
+
+#: What a full disk, a full quota or a file-size limit raise while an upload is spooled to disk.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +181,17 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     @app.exception_handler(Cancelled)
     async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
         return error_response(504, "timeout", str(exc))
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in _NO_SPACE:  # the upload's temporary file: the disk, a quota or a file-size limit
+            log.error("no space to hold an upload (%s %s): %s", request.method, request.url.path, exc)
+            return error_response(
+                507,
+                "insufficient_storage",
+                "the server has no space left to hold the upload; send a shorter recording, or try later",
+            )
+        return await _internal_error(request, exc)
 
     @app.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception) -> JSONResponse:

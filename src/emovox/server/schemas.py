@@ -146,6 +146,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorBody, "description": "too many requests waiting"},
     504: {"model": ErrorBody, "description": "inference exceeded the per-request time limit"},
+    507: {"model": ErrorBody, "description": "no disk space left on the server to hold the upload"},
 }
 
 PREDICT_BODY = {
