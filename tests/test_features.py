@@ -393,3 +393,15 @@ def test_process_files_parallel_matches_serial(small_corpus, tmp_path):
     assert np.array_equal(serial.mask, par.mask)
     assert np.allclose(serial.features, par.features)
     assert [p for p, _ in par.failures] == [str(small_corpus[1])]
+
+
+def test_an_unknown_feature_set_lists_every_choice_as_text():
+    from emovox.errors import FeatureError
+    from emovox.features.config import preset
+
+    with pytest.raises(FeatureError) as info:
+        preset("bogus")
+    assert str(info.value) == (
+        "unknown feature set 'bogus'; choose one of tutorial, emovox, egemaps, compare (hand-crafted), or "
+        "whisper[:CHECKPOINT] (Whisper encoder)"
+    )

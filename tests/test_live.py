@@ -416,6 +416,13 @@ def test_timelines_of_several_files_keep_their_failures_and_plot_one_at_a_time(
     assert png.stat().st_size > 20000
     assert main(["plot", "timeline", str(both), "-o", str(png), "--source", "c.wav"]) == 2
     assert "no recording 'c.wav'" in capsys.readouterr().err
+    one = tmp_path / "one.csv"  # one recording's table has no source column: --source cannot choose
+    assert main(["predict", str(path), "--timeline", "--model", str(model.path), "-o", str(one)]) == 0
+    capsys.readouterr()
+    assert main(["plot", "timeline", str(one), "-o", str(png), "--source", "nope"]) == 2
+    assert "holds the timeline of one recording (it has no source column); leave out --source" in (
+        capsys.readouterr().err
+    )
 
 
 def test_predict_timeline_cli_silence(model, tmp_path, capsys):

@@ -338,3 +338,48 @@ def test_a_model_is_never_written_over_a_file_or_among_other_files_and_retrainin
     (ens / "metadata.json").write_text(json.dumps({"files": {"a/metadata.json": "x"}}))
     prepare_output(ens, clear=True)
     assert list(ens.iterdir()) == []
+
+
+def test_reseal_never_seals_a_model_that_cannot_load_and_goes_on_past_one(copy, model_dir, tmp_path):
+    """A label deleted from the metadata was sealed ("sealed", exit 0) and the model then failed on every
+    prediction; and reseal of several directories stopped at the first that failed."""
+    meta = _meta(copy)
+    meta["labels"] = meta["labels"][:-1]
+    _edit(copy, meta)
+    before = (copy / "metadata.json").read_bytes()
+    with pytest.raises(ModelError, match="labels"):
+        reseal(copy, check=load_model)
+    assert (copy / "metadata.json").read_bytes() == before  # put back as it was
+    other = tmp_path / "other"
+    shutil.copytree(model_dir, other)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "reseal", str(copy), str(other)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith(f"emovox: error: not sealed: {copy}") and lines[1] == f"sealed {other}", lines
+    assert lines[2] == "emovox: error: 1 of 2 model directories not sealed", lines
+
+
+@pytest.mark.parametrize("what", ["fifo", "folder", "loop"])
+def test_a_model_file_that_is_not_a_regular_file_is_named_as_such(copy, what):
+    import os
+
+    (copy / "model.onnx").unlink()
+    if what == "fifo":
+        os.mkfifo(copy / "model.onnx")
+    elif what == "folder":
+        (copy / "model.onnx").mkdir()
+    else:
+        os.symlink("model.onnx", copy / "model.onnx")
+    _refused(copy, "model file model.onnx is not a regular file")
+
+
+def test_huge_metadata_is_refused_before_it_is_read(copy):
+    meta = _meta(copy)
+    meta["padding"] = "x" * (17 * 2**20)
+    _edit(copy, meta)
+    _refused(copy, "MiB, not model metadata")

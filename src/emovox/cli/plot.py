@@ -179,8 +179,12 @@ def _one_recording(segments: list[dict], src: Path, source: str | None) -> tuple
 
     sources = list(dict.fromkeys(str(s["source"]) for s in segments if s.get("source")))
     if source is not None:
+        if not sources:
+            raise EmovoxError(
+                f"{src}: holds the timeline of one recording (it has no source column); leave out --source"
+            )
         if source not in sources:
-            known = ", ".join(sources[:5]) + (" ..." if len(sources) > 5 else "") if sources else "none"
+            known = ", ".join(sources[:5]) + (" ..." if len(sources) > 5 else "")
             raise EmovoxError(f"{src}: no recording {source!r} in this timeline (it holds: {known})")
         return [s for s in segments if s.get("source") == source], Path(source).name
     if len(sources) > 1:  # one time axis per recording: overlaid they would mislead

@@ -367,8 +367,17 @@ def register(sub) -> None:
 
 
 def cmd_reseal(args) -> int:
+    from ..errors import EmovoxError
+    from ..inference import load_model
     from ..models.store import reseal
 
-    for d in args.models:
-        print(f"sealed {reseal(d)}", file=sys.stderr)
-    return 0
+    failed = 0
+    for d in args.models:  # one that fails is reported, the others still sealed
+        try:
+            print(f"sealed {reseal(d, check=load_model)}", file=sys.stderr)
+        except EmovoxError as exc:
+            err(f"not sealed: {exc}")
+            failed += 1
+    if failed and len(args.models) > 1:
+        err(f"{failed} of {len(args.models)} model directories not sealed")
+    return 1 if failed else 0

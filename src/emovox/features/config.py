@@ -356,7 +356,10 @@ def preset(name: str) -> FeatureConfig:
     """
     table = _presets()
     if name not in table:
-        raise FeatureError(f"unknown feature preset {name!r}; choose from {list(PRESETS)}")
+        raise FeatureError(
+            f"unknown feature set {name!r}; choose one of {', '.join(PRESETS)} (hand-crafted), or "
+            "whisper[:CHECKPOINT] (Whisper encoder)"
+        )
     return table[name]
 
 

@@ -37,6 +37,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -164,6 +165,10 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+#: metadata.json is a few kB; one far larger is refused before it is read.
+MAX_METADATA_BYTES = 16 * 2**20
+
+
 def _load_json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ModelError(f"{path}: no such model directory")
@@ -171,7 +176,13 @@ def _load_json(path: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: a model is a directory holding metadata.json and .onnx files")
     meta_path = path / "metadata.json"
     if not meta_path.is_file():
-        raise ModelError(f"{path}: not a model directory (metadata.json is missing)")
+        what = "is not a regular file" if os.path.lexists(meta_path) else "is missing"
+        raise ModelError(f"{path}: not a model directory (metadata.json {what})")
+    if meta_path.stat().st_size > MAX_METADATA_BYTES:  # read whole and parsed: memory in proportion
+        raise ModelError(
+            f"{meta_path}: {meta_path.stat().st_size / 2**20:.0f} MiB, not model metadata "
+            f"(at most {MAX_METADATA_BYTES // 2**20} MiB); {_FIX}"
+        )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
@@ -221,8 +232,9 @@ def verify_files(path: Path, meta: dict[str, Any]) -> None:
     """Every file listed in ``meta["files"]`` is there and matches its SHA-256."""
     for name, digest in meta["files"].items():
         f = path / name
-        if not f.is_file():
-            raise ModelError(f"{path}: model file {name} is missing; {_FIX}")
+        if not f.is_file():  # (a pipe, a device, a folder or a link loop in its place: never opened)
+            what = "is not a regular file" if os.path.lexists(f) else "is missing"
+            raise ModelError(f"{path}: model file {name} {what}; {_FIX}")
         try:
             ok = sha256(f) == digest
         except OSError as exc:
@@ -354,17 +366,26 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
             )
 
 
-def reseal(path: str | Path) -> Path:
+def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> Path:
     """Seal ``metadata.json`` of a model directory as it is now (see the module docstring).
 
     For models saved before the seal existed, or metadata changed on purpose. The listed files must still
     match their hashes and the metadata must be well-formed; the metadata's content is trusted as it is,
-    so reseal only a model you trust.
+    so reseal only a model you trust. ``check`` (e.g. :func:`emovox.load_model`) is then called on the
+    directory: if it raises, the earlier ``metadata.json`` is put back and the error raised, so a model that
+    cannot load is never sealed.
     """
     path = Path(path)
     meta = _load_json(path)
+    before = (path / "metadata.json").read_bytes()
     meta.pop(SEAL_KEY, None)
     check_metadata(path, meta)
     verify_files(path, meta)
     _write_sealed(path, meta)
+    if check is not None:
+        try:
+            check(path)
+        except BaseException:
+            (path / "metadata.json").write_bytes(before)
+            raise
     return path
