@@ -53,3 +53,22 @@ def test_tune_parameters_stay_numbers():
     )
     assert out == {"C": 0.1, "kernel": "rbf", "degree": 3, "gamma": "scale", "class_weight": None}
     assert isinstance(out["C"], float) and isinstance(out["degree"], int)
+
+
+def test_tuning_on_speaker_folds_that_lack_an_emotion_warns_nothing():
+    """``emovox tune`` printed scikit-learn's "y_pred contains classes not in y_true" once per fit, ``-q``
+    or not: a speakers' fold may lack an emotion (here corpora b and c have no sad), as balanced accuracy allows."""
+    import warnings
+
+    from emovox.training import tune_classical
+
+    from .synthetic_features import synthetic_table
+
+    table = synthetic_table(seed=1, per=8, sep=0.7, missing={"b": "sad", "c": "sad"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = tune_classical(table, "logreg", {"logreg__C": [0.1, 1.0]}, n_splits=3)
+    assert 0.3 < search.best_score_ <= 1.0
+    assert not [w for w in caught if "classes not in y_true" in str(w.message)], [
+        str(w.message) for w in caught
+    ]
