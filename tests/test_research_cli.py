@@ -252,3 +252,32 @@ def test_every_test_recording_can_be_saved_with_its_fold_and_prediction(emodb_ro
     capsys.readouterr()
     assert main([*argv, "--predictions", str(tmp_path / "p.txt")]) == 2
     assert "expected a name ending in .csv or .tsv" in _err(capsys)[0]
+
+
+def test_calibration_folds_fit_the_data_or_fail_before_any_features(emodb_rows, tmp_path, capsys):
+    """``--calibrate`` fits its temperature on predictions for held-out speakers (or corpora) of each training
+    side: a training side of one corpus and three speakers failed after the features ("kfold:5 needs at least 5
+    speakers", a protocol nobody asked for). Under five speakers it now holds out each; with one, nothing can
+    be held out, and that is said at once."""
+
+    from emovox.training import calibration_protocol, check_calibration
+
+    assert calibration_protocol(emodb_rows) == "kfold:4"  # one corpus, four speakers: one fold each
+    moved = emodb_rows["speaker"].isin(["emodb:09", "emodb:10"])  # two speakers as a corpus of their own
+    two = emodb_rows.assign(corpus=np.where(moved, "other", emodb_rows["corpus"]))
+    assert calibration_protocol(two) == "loco"
+    check_calibration(two, "loco")  # each training side: one corpus, its 2 speakers held out in turn
+    lone = two[moved | (two["speaker"] == "emodb:03")]
+    with pytest.raises(
+        CorpusError, match=r"the training side of fold '.+' holds one corpus \(emodb\) and 1 sp"
+    ):
+        check_calibration(lone, "loco")
+    manifest = tmp_path / "m.csv"
+    lone.to_csv(manifest, index=False)
+    args = ["train", str(manifest), *FEATURES, "--protocol", "loco", "--calibrate", "-o", str(tmp_path / "m")]
+    assert main(args) == 2
+    (line,) = _err(capsys)
+    assert line.startswith(
+        "emovox: error: --calibrate with --protocol loco: calibration: the training side"
+    ), line
+    assert "at least two speakers or two corpora" in line and not (tmp_path / "m").exists()

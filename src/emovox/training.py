@@ -381,6 +381,34 @@ def _several_corpora(manifest: pd.DataFrame) -> bool:
     return "corpus" in manifest and manifest["corpus"].nunique() > 1
 
 
+def calibration_protocol(manifest: pd.DataFrame, what: str = "the training data") -> str:
+    """The folds :func:`out_of_domain_proba` predicts ``manifest``'s rows by: leave one corpus out over
+    several corpora, else by speaker (5-fold, or one fold per speaker under 5). Raises
+    :class:`CorpusError` (naming ``what``) for rows of one corpus and one speaker: nothing to hold out."""
+    if _several_corpora(manifest):
+        return "loco"
+    n = manifest["speaker"].nunique() if "speaker" in manifest else 0
+    if n < 2:
+        corpus = f"one corpus ({manifest['corpus'].iloc[0]}) and " if "corpus" in manifest else ""
+        raise CorpusError(
+            f"calibration: {what} holds {corpus}{n} speaker(s); calibration is fitted on predictions for "
+            "voices (or corpora) held out, so it needs at least two speakers or two corpora"
+        )
+    return f"kfold:{min(5, n)}"
+
+
+def check_calibration(manifest: pd.DataFrame, protocol: str, seed: int | None = None) -> None:
+    """Whether every fold of ``protocol`` (and the whole manifest, which a trained model is calibrated on)
+    can be calibrated (:func:`calibration_protocol`): a check in a second, before any features."""
+    from .splits import make_protocol
+
+    calibration_protocol(manifest)
+    if protocol == "none":
+        return
+    for f in make_protocol(manifest, protocol, random_state=seed).folds:
+        calibration_protocol(manifest.iloc[f.train], f"the training side of fold {f.name!r}")
+
+
 def out_of_domain_proba(
     table: FeatureTable,
     recipe: Recipe,
@@ -396,8 +424,7 @@ def out_of_domain_proba(
     from .splits import make_protocol
 
     sub = table.manifest.iloc[rows].reset_index(drop=True)
-    several = _several_corpora(sub)
-    inner = make_protocol(sub, "loco" if several else "kfold:5", random_state=seed)
+    inner = make_protocol(sub, calibration_protocol(sub), random_state=seed)
     out = np.zeros((len(rows), len(labels)))
     for f in inner.folds:
         clf = _fit(table, recipe, rows[f.train], scale, seed)

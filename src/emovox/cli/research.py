@@ -77,8 +77,21 @@ def _load_source(args, labels: bool = True):
 def _check_protocol_fits(args, df) -> None:
     """Build the protocol on the manifest before any features: a protocol the data cannot fill (kfold:5 on
     three speakers, loco on one corpus) fails in a second rather than after the features."""
-    if getattr(args, "trained", None) or args.protocol == "none":
+    if getattr(args, "trained", None):
         return
+    if args.protocol != "none":
+        _check_protocol(args, df)
+    if getattr(args, "calibrate", False):
+        from ..errors import CorpusError
+        from ..training import check_calibration
+
+        try:
+            check_calibration(df, args.protocol, args.seed)
+        except CorpusError as exc:
+            raise CorpusError(f"--calibrate with --protocol {args.protocol}: {exc}") from None
+
+
+def _check_protocol(args, df) -> None:
     from ..errors import CorpusError
 
     hint = (
