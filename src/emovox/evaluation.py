@@ -214,6 +214,11 @@ class Evaluation:
             lines.append(
                 f"ECE       {s['ece']:6.3f}   (expected calibration error"
                 + (f", mean over folds; max {s['ece_max']:.3f}" if several else "")
+                + (
+                    f"; {self.pooled['ece']:.3f} pooled, as the reliability diagram draws it"
+                    if several and self.pooled.get("ece") is not None
+                    else ""
+                )
                 + (f"; {s['ece_uncalibrated']:.3f} before calibration" if "ece_uncalibrated" in s else "")
                 + ")"
             )
@@ -442,7 +447,9 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "the evaluation has no calibration bins: its model gives no probabilities (an SVM), or "
             "`emovox tune` or an emovox before calibration was measured made it"
         )
-    return {data.get("protocol", "pooled"): {**pooled["reliability"], "ece": pooled.get("ece")}}
+    # the folds' recordings together: its ECE is not the mean over folds that the text report heads with
+    name = f"{data['protocol']}, folds pooled" if data.get("protocol") else "pooled"
+    return {name: {**pooled["reliability"], "ece": pooled.get("ece")}}
 
 
 def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[str]:

@@ -143,7 +143,9 @@ def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recal
     bars = ax.bar(labels, values, color=[emotion_color(k, i) for i, k in enumerate(labels)])
     ax.bar_label(bars, fmt="%.0f", fontsize=8)
     if labels:
-        ax.axhline(values.mean(), color="black", linewidth=1.2, label=f"UA {values.mean():.1f} %")
+        ax.axhline(
+            values.mean(), color="black", linewidth=1.2, label=f"UA {values.mean():.1f} % (mean of the bars)"
+        )
         ax.axhline(
             100 / len(labels),
             color="black",
