@@ -549,3 +549,25 @@ def test_mp3_whose_header_overestimates_its_length_decodes(tmp_path):
         [sys.executable, "-m", "emovox.cli", "predict", str(mp3), "--json"], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr  # a sweep: decoded, then "no speech"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_ffmpeg_messages_name_the_input_once_whatever_its_name(tmp_path):
+    """ffmpeg's lines were split before the path was replaced: a name with a newline showed a piece of itself
+    (``ffmpeg: b.wav: Invalid data...``), and an upload's bytes showed ``pipe:0:``."""
+    path = tmp_path / "a\nb.wav"
+    path.write_text("hello, this is text and not audio at all\n" * 20)
+    for source, name in ((str(path), str(path)), (path.read_bytes(), "upload.wav")):
+        with pytest.raises(AudioError) as info:
+            load_audio(source, name=name) if isinstance(source, bytes) else load_audio(source)
+        assert (
+            str(info.value)
+            == f"{name}: not audio or corrupt (ffmpeg: Invalid data found when processing input)"
+        )
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux /proc")
+def test_a_virtual_file_of_size_zero_that_holds_text_is_not_called_empty():
+    with pytest.raises(AudioError) as info:
+        load_audio("/proc/self/status")
+    assert "empty file" not in str(info.value) and "not audio or corrupt" in str(info.value)

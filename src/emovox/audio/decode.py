@@ -244,8 +244,8 @@ def _open(source: Path | bytes, name: str, mp3: bool, quiet: bool):
         with _quiet_stderr(quiet):
             return sf.SoundFile(io.BytesIO(source) if isinstance(source, bytes) else os.fsencode(source))
     except sf.LibsndfileError as exc:
-        size = len(source) if isinstance(source, bytes) else file_size(str(source))
-        if size == 0:
+        # (a file's first bytes, not its size: /proc and other virtual files say 0 and hold text)
+        if not (source if isinstance(source, bytes) else file_head(source)):
             raise AudioError(f"{name}: empty file (zero bytes)") from None
         text = str(exc).lower()
         if "unknown format" in text or "format not recognised" in text:

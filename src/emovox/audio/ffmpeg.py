@@ -163,10 +163,12 @@ def stream_ffmpeg(
         except subprocess.TimeoutExpired:
             raise late from None
         threads[0].join(timeout=5)  # all of ffmpeg's error lines
+        # undecodable bytes as the path's own (surrogates), so that it matches; the input (a path, which may
+        # hold a newline, or the pipe of bytes) is replaced by a mark before the lines are split, then named
+        text = bytes(errors).decode("utf-8", "surrogateescape").replace(src or "pipe:0", "\0")
         msg = [
-            _PREFIX.sub("", line).replace(src or "\0", name).removeprefix(f"{name}: ")  # (named once)
-            # undecodable bytes as the path's own (surrogates), so that it matches and is replaced
-            for line in bytes(errors).decode("utf-8", "surrogateescape").splitlines()
+            _PREFIX.sub("", line).replace("\0", name).removeprefix(f"{name}: ")  # (named once)
+            for line in text.splitlines()
         ]
         msg = [line for line in msg if line.strip()]
         if failed and any("does not contain any stream" in line for line in msg):
