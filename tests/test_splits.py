@@ -295,7 +295,15 @@ def test_a_file_listed_twice_is_refused_by_every_protocol():
 def test_cross_refuses_a_corpus_on_both_sides(spec, overlap):
     with pytest.raises(CorpusError) as info:
         make_protocol(three_corpora(), spec)
-    assert str(info.value) == f"cross-corpus protocol has {overlap} on both sides"
+    assert str(info.value) == (
+        f"cross-corpus protocol has {overlap} on both sides; to test on unseen speakers of one corpus, use "
+        "loso or kfold"
+    )
+
+
+def test_cross_names_corpora_in_any_case():
+    upper = make_protocol(three_corpora(), "cross:A,B->C")
+    assert upper.name == "cross(a+b->c)" and [f.name for f in upper.folds] == ["c"]
 
 
 @pytest.mark.parametrize("spec", ["cross:a,zz->c", "cross:a->zz"])

@@ -171,13 +171,18 @@ def cross_corpus(manifest: pd.DataFrame, train: list[str], test: list[str]) -> P
     """Train on the corpora ``train``, test on ``test``."""
     _need(manifest, "corpus")
     have = set(manifest["corpus"])
+    named = {str(c).lower(): c for c in have}  # RAVDESS names the corpus ravdess: as a user types it
+    train, test = ([named.get(c.lower(), c) for c in side] for side in (train, test))
     for c in [*train, *test]:
         if c not in have:
             raise CorpusError(f"corpus {c!r} is not in the manifest (it has {sorted(have)})")
     corp = manifest["corpus"].to_numpy()
     overlap = sorted(set(train) & set(test))
     if overlap:
-        raise CorpusError(f"cross-corpus protocol has {overlap} on both sides")
+        raise CorpusError(
+            f"cross-corpus protocol has {overlap} on both sides; to test on unseen speakers of one corpus, "
+            "use loso or kfold"
+        )
     tr = np.flatnonzero(np.isin(corp, train))
     return Protocol(  # one fold per test corpus, each reported on its own
         f"cross({'+'.join(train)}->{'+'.join(test)})",

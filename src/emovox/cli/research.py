@@ -112,7 +112,13 @@ def _check_protocol(args, df) -> None:
         make_protocol(df, args.protocol, random_state=args.seed)
     except CorpusError as exc:
         # emobox says where the folds go, and a corpus the data lack is no matter of fitting
-        fit = "" if name.strip().lower() == "emobox" or "not in the manifest" in str(exc) else hint
+        fit = (
+            ""
+            if name.strip().lower() == "emobox"
+            or "not in the manifest" in str(exc)
+            or "both sides" in str(exc)
+            else hint
+        )
         head = "" if str(exc).startswith("--protocol") else f"--protocol {args.protocol}: "
         raise CorpusError(f"{head}{exc}{fit}") from None
 
