@@ -124,3 +124,13 @@ except OSError as exc:
     assert r.returncode == 0, r.stderr
     assert "File too large" in r.stdout and str(out) in r.stdout, r.stdout
     assert out.read_text() == "earlier results\n" and [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_linked_output_keeps_its_link(tmp_path):
+    real = tmp_path / "results" / "out.csv"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "out.csv"
+    link.symlink_to(real)
+    write_predictions(_preds(), link, LABELS)
+    assert link.is_symlink() and real.read_text().startswith("source,speech,emotion")

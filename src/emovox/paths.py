@@ -159,11 +159,12 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
         with writing(path):
             yield path
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    target = Path(os.path.realpath(path))  # a link keeps pointing where it did: its target is replaced
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         with writing(path):
             yield tmp
-            os.replace(tmp, path)
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
