@@ -106,6 +106,8 @@ def main() -> None:
     ap.add_argument(
         "--runs",
         default="whisper-active:ravdess,whisper-active:emodb,compare-logreg:ravdess,compare-logreg:emodb",
+        help="comma-separated RECIPE:CORPUS pairs to score; CORPUS is ravdess (EmoBox folds) or emodb "
+        "(leave one speaker out) (default: %(default)s)",
     )
     args = ap.parse_args()
     rows = []

@@ -54,16 +54,41 @@ def engine_cost(workers: int, model: Path, runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default="ravdess")
-    ap.add_argument("--limit", type=int, default=None, help="first N files only")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--model", default=None)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--features", default="emovox", help="feature set of the model trained when none is given"
+        "--corpus", default="ravdess", help="shared corpus whose files are predicted (default: %(default)s)"
     )
-    ap.add_argument("--runs", type=int, default=2, help="repetitions of the engine start-up measurement")
+    ap.add_argument("--limit", type=int, default=None, help="first N files only (default: every file)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="Dask LocalCluster worker processes, 1 thread each (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        help="files per partition of the Dask job (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="model directory or bundled name (default: the bundled classical model, else a logistic regression "
+        "on --features trained here on one RAVDESS actor)",
+    )
+    ap.add_argument(
+        "--features",
+        default="emovox",
+        help="feature set of the model trained here when there is no --model and no bundled classical model "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="repetitions of the engine start-up measurement (default: %(default)s)",
+    )
     args = ap.parse_args()
 
     from emovox import batch

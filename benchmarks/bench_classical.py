@@ -46,8 +46,12 @@ def run(name, df, features, model, protocol, scale=True):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--best", default="compare-logreg", help="emovox's recipe (or classifier) to compare")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--best",
+        default="compare-logreg",
+        help="emovox's recipe (or classifier) compared with the tutorial method (default: %(default)s)",
+    )
     args = ap.parse_args()
     rav, emo = corpus("ravdess"), corpus("emodb")
     best = (None, args.best)

@@ -80,13 +80,22 @@ def main() -> None:
     from emovox.tables import FeatureTable
     from emovox.training import compute_features
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--recipes", default="whisper-robust", help="comma-separated recipe names")
-    ap.add_argument("--every", type=int, default=4, help="score every N-th recording of each corpus")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--recipes",
+        default="whisper-robust",
+        help="comma-separated feature recipe names to score (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=4,
+        help="score every N-th recording of each corpus (default: %(default)s)",
+    )
     ap.add_argument(
         "--without-augmentation",
         action="store_true",
-        help="also score each recipe trained without its augmentations",
+        help="also score each recipe that has augmentations trained without them (default: off)",
     )
     args = ap.parse_args()
     print(machine(), file=sys.stderr)

@@ -90,10 +90,25 @@ def run(model: str, name: str, folds: str | None, max_seconds: float | None) -> 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the per-epoch and per-fold lines
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", default=DEFAULT_RUNS, help="comma-separated MODEL:CORPUS[:FOLDS]")
-    ap.add_argument("--max-seconds", type=float, default=None, help="training time budget per fold")
-    ap.add_argument("--out", default="benchmarks/results_deep.md")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--runs",
+        default=DEFAULT_RUNS,
+        help="comma-separated MODEL:CORPUS[:FOLDS]; FOLDS is a count of EmoBox folds or a 1-based range A-B "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="training time budget per fold, in seconds; not allowed with an ensemble (default: the model's own)",
+    )
+    ap.add_argument(
+        "--out",
+        default="benchmarks/results_deep.md",
+        help="markdown file rewritten after each run with every row finished so far in this invocation "
+        "(default: %(default)s)",
+    )
     args = ap.parse_args()
     out = Path(args.out)
     rows = []

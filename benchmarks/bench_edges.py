@@ -60,8 +60,15 @@ KINDS = ("silence", "tone", "noise", "music")
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--per-corpus", type=int, default=50, help="recordings per corpus")
-    ap.add_argument("--seconds", type=float, default=2.0, help="seconds of sound on either side")
+    ap.add_argument(
+        "--per-corpus",
+        type=int,
+        default=50,
+        help="recordings drawn at random per corpus (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--seconds", type=float, default=2.0, help="seconds of sound on either side (default: %(default)s)"
+    )
     args = ap.parse_args()
     model = load_model(None)
     print(f"{machine()}; {model.path.name}", file=sys.stderr)

@@ -67,11 +67,36 @@ def _ensure_onnx(encoder: str, out_dir: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--encoder", default=str(SHARED / "encoders" / "whisper-base"))
-    ap.add_argument("--out-dir", type=Path, default=ROOT / ".cache" / "bench_encoder")
-    ap.add_argument("--corpus", type=Path, default=SHARED / "corpora" / "ravdess")
-    ap.add_argument("--files", type=int, default=40, help="RAVDESS files timed for the extrapolation")
-    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument(
+        "--encoder",
+        default=str(SHARED / "encoders" / "whisper-base"),
+        help="Whisper encoder (directory or hub id) exported to ONNX when --out-dir lacks the files "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--out-dir",
+        type=Path,
+        default=ROOT / ".cache" / "bench_encoder",
+        help="where encoder.onnx and encoder.int8.onnx are read, or written by the export (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=SHARED / "corpora" / "ravdess",
+        help="RAVDESS folder (Actor_*/*.flac) the clips come from (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--files",
+        type=int,
+        default=40,
+        help="RAVDESS files timed for the extrapolation (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="onnxruntime intra-op threads of the timed sessions (default: emovox's, $EMOVOX_THREADS else up to 4)",
+    )
     args = ap.parse_args(argv)
 
     fp32_path, int8_path = _ensure_onnx(args.encoder, args.out_dir)

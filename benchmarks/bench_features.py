@@ -58,8 +58,15 @@ def timed(fn, items, repeat: int = 1) -> tuple[float, list]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=200, help="number of RAVDESS files (default 200)")
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for both sides; 0 = library default")
-    ap.add_argument("--repeat", type=int, default=2, help="best of this many timed passes")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads for both sides; 0 = library default (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=2, help="best of this many timed passes (default: %(default)s)"
+    )
     ap.add_argument("--shared", default=None, help="path of shared/ (default: $EMOVOX_SHARED or ../shared)")
     args = ap.parse_args(argv)
 

@@ -136,9 +136,19 @@ def bombs(tmp: Path) -> dict[str, bytes]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--out", default=None)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        default=60.0,
+        help="length of the long test recording, minutes (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="folder for the test recording, the bombs and the outputs, created if missing and not removed "
+        "(default: a new emovox-hardening-* temporary folder)",
+    )
     a = ap.parse_args()
     tmp = Path(a.out or tempfile.mkdtemp(prefix="emovox-hardening-"))
     tmp.mkdir(parents=True, exist_ok=True)

@@ -215,12 +215,16 @@ def report(results: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--recipes", default="whisper-robust,whisper-active")
-    ap.add_argument("--json", type=Path, help="save every figure as JSON")
+    ap.add_argument(
+        "--recipes",
+        default="whisper-robust,whisper-active",
+        help="comma-separated recipe names (default: %(default)s)",
+    )
+    ap.add_argument("--json", type=Path, help="save every figure as JSON to this file (default: none)")
     ap.add_argument(
         "--previous",
         help="also score this trained model directory on the shared corpora it was "
-        "not trained on (e.g. the default model shipped before)",
+        "not trained on (e.g. the default model shipped before) (default: none)",
     )
     args = ap.parse_args()
     df = manifest()

@@ -107,8 +107,12 @@ VARIANTS = [
 def main() -> None:
     import argparse
 
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="", help="run the variants whose name contains this text")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--only",
+        default="",
+        help="run only the variants whose name contains this text (default: every variant)",
+    )
     only = ap.parse_args().only
     df = manifest()
     print(machine(), file=sys.stderr)

@@ -62,9 +62,19 @@ def joined(clips, pauses, seconds: float) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--groups", type=int, default=20, help="(speaker, emotion) pairs per corpus")
-    ap.add_argument("--lengths", default="10,20,60", help="seconds of speech per recording")
-    ap.add_argument("--windows", default="30,15,10,5", help="encoder windows to compare, seconds")
+    ap.add_argument(
+        "--groups", type=int, default=20, help="(speaker, emotion) pairs per corpus (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--lengths",
+        default="10,20,60",
+        help="comma-separated seconds of speech per recording (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--windows",
+        default="30,15,10,5",
+        help="comma-separated encoder windows to compare, seconds (default: %(default)s)",
+    )
     args = ap.parse_args()
     lengths = [float(x) for x in args.lengths.split(",")]
     windows = [float(x) for x in args.windows.split(",")]

@@ -30,8 +30,13 @@ def fresh(cmd: list[str], runs: int) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=7)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=7,
+        help="fresh processes started per command; the median wall time is reported (default: %(default)s)",
+    )
     args = ap.parse_args()
     from emovox.corpora import shared_dir
     from emovox.inference import bundled_models

@@ -149,11 +149,31 @@ def load(url: str, data: list[bytes], clients: int, seconds: float) -> tuple[lis
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--model", default=None, help="model directory or bundled name")
+    ap.add_argument(
+        "--clients",
+        type=int,
+        default=16,
+        help="concurrent client threads posting clips (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=30.0,
+        help="length of the measured load, after warm-up (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="model directory or bundled name (default: bundled default, else classical, else a logistic "
+        "regression trained once into $EMOVOX_CACHE/bench-server-model)",
+    )
     ap.add_argument("--workers", type=int, default=None, help="server inference threads (default: its own)")
-    ap.add_argument("--rss-margin-mb", type=float, default=32.0, help="allowed RSS growth during the run")
+    ap.add_argument(
+        "--rss-margin-mb",
+        type=float,
+        default=32.0,
+        help="allowed RSS growth during the run, MiB; more exits non-zero (default: %(default)s)",
+    )
     args = ap.parse_args()
 
     model = args.model or default_model()

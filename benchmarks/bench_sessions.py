@@ -32,7 +32,11 @@ EMOTIONS = ("angry", "sad", "happy", "neutral", "fearful")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="default", help="model directory or bundled name (default: default)")
-    ap.add_argument("--whole", action="store_true", help="remove a speaker's whole offset (no gate)")
+    ap.add_argument(
+        "--whole",
+        action="store_true",
+        help="remove a speaker's whole offset (no gate) (default: off, the model's gate)",
+    )
     args = ap.parse_args()
     model = emovox.load_model(args.model)
     if args.whole:

@@ -75,12 +75,17 @@ def _ns(args: tuple[str, int]) -> tuple[str, bool, str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (default: %(default)s)")
     ap.add_argument(
-        "--degraded-every", type=int, default=10, help="noisy / telephone test on every k-th file"
+        "--degraded-every",
+        type=int,
+        default=10,
+        help="noise / telephone / hum / buzz test on every k-th file (default: %(default)s)",
     )
-    ap.add_argument("--clips", type=int, default=40, help="generated clips per non-speech kind")
-    ap.add_argument("--shared", default=None)
+    ap.add_argument(
+        "--clips", type=int, default=40, help="generated clips per non-speech kind (default: %(default)s)"
+    )
+    ap.add_argument("--shared", default=None, help="path of shared/ (default: $EMOVOX_SHARED or ../shared)")
     args = ap.parse_args(argv)
 
     from common import machine, md_table

@@ -73,14 +73,18 @@ def decide(model, head, y: np.ndarray) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--every", type=int, default=10, help="degrade every N-th file of each corpus")
-    ap.add_argument("--pieces", type=int, default=200, help="rendered MIDI pieces")
-    ap.add_argument("--clips", type=int, default=40, help="generated non-speech clips per kind")
+    ap.add_argument(
+        "--every", type=int, default=10, help="degrade every N-th file of each corpus (default: %(default)s)"
+    )
+    ap.add_argument("--pieces", type=int, default=200, help="rendered MIDI pieces (default: %(default)s)")
+    ap.add_argument(
+        "--clips", type=int, default=40, help="generated non-speech clips per kind (default: %(default)s)"
+    )
     ap.add_argument(
         "--corpus-every",
         type=int,
         default=1,
-        help="score every N-th recording of each held-out corpus (a quick run)",
+        help="score every N-th recording of each held-out corpus; more than 1 is a quick run (default: %(default)s)",
     )
     args = ap.parse_args()
     t0 = time.perf_counter()

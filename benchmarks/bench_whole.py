@@ -39,8 +39,12 @@ SR = 16000
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--groups", type=int, default=12, help="(speaker, emotion) pairs per corpus")
-    ap.add_argument("--mixed", type=int, default=10, help="mixed-emotion recordings per corpus")
+    ap.add_argument(
+        "--groups", type=int, default=12, help="(speaker, emotion) pairs per corpus (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--mixed", type=int, default=10, help="mixed-emotion recordings per corpus (default: %(default)s)"
+    )
     args = ap.parse_args()
     model = load_model()
     labels = model.labels

@@ -148,10 +148,39 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
     return out
 
 
+EPILOG = """\
+what it writes:
+  model directory   --output, else src/emovox/models_data/NAME: the shipped model is overwritten (the
+                    files its metadata.json lists, and evaluation.json, confusion.png,
+                    training_curves.png and history.json, are deleted once the new model is fitted)
+  confusion.png     in the model directory: the 5-fold-by-speaker confusion matrix
+  NAME-reliability.png
+                    default only: the calibrated leave-one-corpus-out reliability diagram, written in
+                    docs/ without --output (docs/default-reliability.png, shipped), else in the parent
+                    folder of --output (--output /tmp/m writes /tmp/default-reliability.png)
+
+It reads the corpora from $EMOVOX_SHARED (else the first shared/ folder beside the working directory or
+one of its parents) and prints the evaluation tables.
+"""
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("name", choices=sorted(BUNDLED))
-    ap.add_argument("--output", type=Path)
+    ap = argparse.ArgumentParser(
+        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "name",
+        choices=sorted(BUNDLED),
+        help="which bundled model to build: default (whisper-robust on RAVDESS, EMO-DB, EMOVO, nEMO) or "
+        "classical (svm on RAVDESS, EMO-DB)",
+    )
+    ap.add_argument(
+        "--output",
+        type=Path,
+        help="model directory to write (a new or empty folder, or a model directory, whose model files are "
+        "replaced); default: the shipped model src/emovox/models_data/NAME, overwritten. For default, "
+        "NAME-reliability.png goes into this folder's parent instead of docs/",
+    )
     args = ap.parse_args()
     build(args.name, args.output)
 

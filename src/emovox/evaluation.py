@@ -444,8 +444,8 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     pooled = data.get("pooled", {})
     if "reliability" not in pooled:
         raise EmovoxError(
-            "the evaluation has no calibration bins: its model gives no probabilities (an SVM), or "
-            "`emovox tune` or an emovox before calibration was measured made it"
+            "the evaluation has no calibration bins: its model gave no probabilities (a deep model's "
+            "evaluation keeps none), or `emovox tune` or an emovox before calibration was measured made it"
         )
     # the folds' recordings together: its ECE is not the mean over folds that the text report heads with
     name = f"{data['protocol']}, folds pooled" if data.get("protocol") else "pooled"
