@@ -184,15 +184,16 @@ def test_stretches_without_speech_are_one_timeline_row(model):
     assert len(without) == 1 and [s.speech for s in segments] == [True, False, True], segments
 
 
-@pytest.mark.parametrize("scale", [1e-12, 1e-40])
-def test_speech_scaled_into_silence_has_no_emotion_on_a_timeline_either(scale, tmp_path, capsys):
-    """Speech at -250 dBFS (or a float WAV at 1e-40, under float32's normal range): the whole file was
-    silence, but ``--timeline`` brought it up without limit and gave its segments emotions (at 1e-40 the gain
-    overflowed and the error named no file)."""
+@pytest.mark.parametrize("peak_db", [-60, -240, -800])
+def test_speech_scaled_into_silence_has_no_emotion_on_a_timeline_either(peak_db, tmp_path, capsys):
+    """Speech whose loud-frame level is under the speech check's -65 dBFS (a peak of -60 dBFS, -240, or a
+    float WAV at 1e-40, under float32's normal range): the whole file was silence, but ``--timeline`` brought
+    it up by up to 45 dB, or without limit, and gave its segments emotions (at 1e-40 the gain overflowed and
+    the error named no file)."""
     y, sr = sf.read(_speech_file(), dtype="float32")
     y = np.concatenate([y, np.zeros(sr, np.float32), y, np.zeros(sr, np.float32), y])
     path = tmp_path / "faint.wav"
-    sf.write(path, y * np.float32(scale), sr, subtype="FLOAT")
+    sf.write(path, (y / np.abs(y).max() * 10 ** (peak_db / 20)).astype(np.float32), sr, subtype="FLOAT")
     model = load_model()
     assert model.predict(str(path)) is None
     assert main(["predict", str(path), "--timeline", "--json"]) == 0

@@ -134,3 +134,38 @@ def test_a_linked_output_keeps_its_link(tmp_path):
     link.symlink_to(real)
     write_predictions(_preds(), link, LABELS)
     assert link.is_symlink() and real.read_text().startswith("source,speech,emotion")
+
+
+def test_replacing_keeps_modes_and_writes_where_no_temporary_file_can_be_made(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "private.csv"
+    out.write_text("old\n")
+    out.chmod(0o600)
+    write_predictions(_preds(), out, LABELS)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text().startswith("source")
+    new = write_predictions(_preds(), tmp_path / "new.csv", LABELS)  # the usual mode, not mkstemp's 0600
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~_umask()
+    long = tmp_path / ("r" * 250 + ".csv")  # as long as a name may be: the temporary one must not be longer
+    write_predictions(_preds(), long, LABELS)
+    assert long.read_text().startswith("source")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, new.name, long.name])
+    if os.geteuid() != 0:  # root writes anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        (ro / "res.csv").write_text("old\n")
+        ro.chmod(0o555)
+        try:
+            write_predictions(_preds(), ro / "res.csv", LABELS)  # a writable file in a read-only folder
+            assert (ro / "res.csv").read_text().startswith("source")
+        finally:
+            ro.chmod(0o755)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -148,23 +149,43 @@ def writing(path: str | os.PathLike) -> Iterator[None]:
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Write ``path`` whole or not at all: yields a temporary file beside it, moved over ``path`` once
     written. A full disk or a crash leaves the file as it was (a half-written table, or an earlier good
-    one emptied, otherwise). An :class:`OSError` names ``path`` (:func:`writing`). A target that is not a
-    regular file (``/dev/stdout``, a pipe) is written directly.
+    one emptied, otherwise). An :class:`OSError` names ``path`` (:func:`writing`). A link keeps pointing
+    where it did (its target is replaced) and a file its permissions. A target that is not a regular file
+    (``/dev/stdout``, a pipe), or in a folder where no file can be made (a writable file in a read-only
+    folder), is written directly.
 
     >>> with replacing("out.csv") as tmp:                                   # doctest: +SKIP
     ...     tmp.write_text(text)
     """
+    import tempfile
+
     path = Path(path)
-    if path.exists() and not path.is_file():
+    target = Path(os.path.realpath(path))
+    try:
+        if target.exists() and not target.is_file():
+            raise IsADirectoryError  # (not a file to replace: written directly, or refused, as it is)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=".emovox-", suffix=".part")
+    except OSError:
         with writing(path):
             yield path
         return
-    target = Path(os.path.realpath(path))  # a link keeps pointing where it did: its target is replaced
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    os.close(fd)
+    tmp = Path(name)
     try:
         with writing(path):
-            yield tmp
-            os.replace(tmp, target)
+            try:
+                yield tmp
+                if target.exists():
+                    shutil.copymode(target, tmp)
+                else:  # mkstemp's file is private (0600); a new result file gets the usual mode
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    os.chmod(tmp, 0o666 & ~umask)
+                os.replace(tmp, target)
+            except OSError as exc:
+                if exc.filename in (name, tmp):  # the temporary file means nothing to the user
+                    raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(path)) from exc
+                raise
     finally:
         tmp.unlink(missing_ok=True)
 

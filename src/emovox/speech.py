@@ -61,6 +61,8 @@ __all__ = ["SpeechCheck", "detect_speech", "speech_bounds", "speech_gaps"]
 log = logging.getLogger(__name__)
 
 SR = 16000  # analysis rate; other rates are resampled
+#: The loud-frame level (dBFS) under which a signal is silence (:func:`detect_speech`'s ``min_level_db``).
+MIN_LEVEL_DB = -65.0
 HOP = 160  # 10 ms
 FRAME = 512  # 32 ms
 PEAK_FRAME = 2048  # 128 ms: an 8 Hz grid, fine enough to see a tone's peak stand still under noise
@@ -207,6 +209,18 @@ def _sound_seconds(lv: np.ndarray, level_db: float) -> float:
     least = max(level_db - QUIET_DB, min(floor_db, level_db - 2 * FLOOR_MARGIN_DB) + FLOOR_MARGIN_DB)
     sound = np.flatnonzero(lv >= least)
     return float((sound[-1] - sound[0] + 1) * HOP / SR) if sound.size else 0.0
+
+
+def loud_frames_db(y: np.ndarray, keep: int = 20) -> np.ndarray:
+    """The ``keep`` loudest frame levels (dBFS, 32 ms frames every 10 ms, the signal's mean removed) of a
+    mono float signal at :data:`SR`, loudest last: the 20th from the end of several pieces' together is the
+    loud-frame level :func:`detect_speech` gates on, in bounded memory.
+
+    >>> loud_frames_db(np.zeros(1600, np.float32)).max()
+    -inf
+    """
+    lv = _frame_db(np.asarray(y, np.float32) - np.float32(np.mean(y)) if len(y) else y)
+    return np.sort(lv)[-keep:]
 
 
 def _frame_db(y: np.ndarray) -> np.ndarray:
@@ -371,7 +385,7 @@ def detect_speech(
     sr: int = SR,
     *,
     min_voiced_seconds: float = 0.25,
-    min_level_db: float = -65.0,
+    min_level_db: float = MIN_LEVEL_DB,
     abs_floor_db: float = -70.0,
     voicing_threshold: float = 0.35,
     steady_semitones: float = 0.1,

@@ -419,7 +419,7 @@ def out_of_domain_proba(
     seed: int = 0,
 ) -> np.ndarray:
     """Probabilities of ``rows`` each predicted by a model that never saw its domain: leave one corpus out
-    over the corpora of ``rows`` when there are several, else 5-fold by speaker. What calibration is
+    over the corpora of ``rows`` when there are several, else by speaker (:func:`calibration_protocol`). What calibration is
     fitted on, so that the temperature suits voices and microphones the model has not heard."""
     from .splits import make_protocol
 
@@ -475,7 +475,7 @@ def fit_calibration(
     table: FeatureTable, recipe: Recipe, *, scale: bool = True, seed: int = 0
 ) -> dict[str, Any]:
     """The temperature for a model trained on all of ``table``, fitted on out-of-domain predictions of its
-    rows (:func:`out_of_domain_proba`: leave one corpus out, or 5-fold by speaker for one corpus), with
+    rows (:func:`out_of_domain_proba`: leave one corpus out, or by speaker for one corpus), with
     the calibration error of those predictions before and after; stored as a model's ``calibration``."""
     from .calibration import UNCERTAIN_BELOW, apply_temperature, ece, fit_temperature
 
@@ -484,14 +484,14 @@ def fit_calibration(
     p = out_of_domain_proba(table, recipe, np.arange(len(y)), labels, scale=scale, seed=seed)
     idx = np.array([labels.index(v) for v in y])
     t = fit_temperature(p, idx)
-    several = _several_corpora(table.manifest)
+    inner = calibration_protocol(table.manifest)
     return {
         "temperature": round(t, 5),
         "uncertain_below": UNCERTAIN_BELOW,
         "fitted_on": (
             "out-of-corpus predictions: each training corpus predicted by a model trained on the others"
-            if several
-            else "out-of-speaker predictions: 5 folds by speaker"
+            if inner == "loco"
+            else f"out-of-speaker predictions: {inner.split(':')[1]} folds by speaker"
         ),
         "ece_before": round(ece(p, idx), 4),
         "ece_after": round(ece(apply_temperature(p, t), idx), 4),

@@ -351,7 +351,7 @@ def register(sub) -> None:
         "--calibrate",
         action="store_true",
         help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
-        "corpus: 5 folds by speaker), so that the model's confidences can be trusted",
+        "corpus: 5 folds by speaker, one per speaker under five), so that the model's confidences can be trusted",
     )
     p.set_defaults(func=cmd_train)
 

@@ -99,41 +99,45 @@ def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None 
 #: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").
 QUIET_PEAK_DB = -30.0
 AUDIBLE_PEAK_DB = -20.0
-#: A recording whose peak is under this is silence to the speech check (its loud-frame level, never above
-#: the peak, is under ``detect_speech``'s ``min_level_db``): it is not brought up, or its segments would be
-#: speech in a file that has none (a peak of 1e-40 also made the gain infinite).
-SILENT_PEAK_DB = -65.0
 
 
 def audible_gain(peak: float) -> float:
     """The gain that brings a recording whose peak (linear, of the whole recording: nothing clips) is under
-    :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other, and for silence (a peak under
-    :data:`SILENT_PEAK_DB`).
+    :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other (and for digital silence).
 
-    >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(1e-12), audible_gain(0.0)
-    (100.0, 1.0, 1.0, 1.0)
+    >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(0.0)
+    (100.0, 1.0, 1.0)
     """
-    if not 10 ** (SILENT_PEAK_DB / 20) <= peak < 10 ** (QUIET_PEAK_DB / 20):
+    if not 0.0 < peak < 10 ** (QUIET_PEAK_DB / 20):
         return 1.0
     return 10 ** (AUDIBLE_PEAK_DB / 20) / peak
 
 
 def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> float:
-    """:func:`audible_gain` of a recording given as chunks, from its whole peak. ``peak_db``: the peak of
-    a part of it already measured (a lower bound): at :data:`QUIET_PEAK_DB` or more, nothing is read.
-    Reading stops at the first chunk that is not quiet, so a loud recording costs one chunk."""
+    """:func:`audible_gain` of a recording given as chunks (mono, at 16 kHz or near it), from its whole peak.
+    ``peak_db``: the peak of a part of it already measured (a lower bound): at :data:`QUIET_PEAK_DB` or
+    more, nothing is read. Reading stops at the first chunk that is not quiet, so a loud recording costs one
+    chunk. A recording the speech check calls silence (its loud-frame level under
+    :data:`~emovox.speech.MIN_LEVEL_DB`) is not brought up: its segments would be speech in a file that has
+    none (and a peak of 1e-40 made the gain overflow)."""
+    from ..speech import MIN_LEVEL_DB, loud_frames_db
+
     if peak_db is not None and peak_db >= QUIET_PEAK_DB:
         return 1.0
-    quiet, peak = 10 ** (QUIET_PEAK_DB / 20), 0.0
+    quiet, peak, loud = 10 ** (QUIET_PEAK_DB / 20), 0.0, np.zeros(0)
     try:
         for c in chunks:
-            peak = max(peak, float(np.max(np.abs(c)))) if c.size else peak
+            if not c.size:
+                continue
+            peak = max(peak, float(np.max(np.abs(c))))
             if peak >= quiet:
                 return 1.0
+            loud = np.sort(np.concatenate([loud, loud_frames_db(c)]))[-20:]
     finally:
         if close := getattr(chunks, "close", None):  # a decoder stopped early lets its file go now
             close()
-    return audible_gain(peak)
+    level = loud[0] if loud.size else -np.inf  # the 20th-loudest frame, as the speech check's level
+    return audible_gain(peak) if level >= MIN_LEVEL_DB else 1.0
 
 
 def segment_weights(segments: list[Segment]) -> np.ndarray:

@@ -411,12 +411,9 @@ def write_timeline(
     segment keeps only its ``top_k`` most probable emotions (empty cells, or fewer JSON probabilities).
     :func:`read_timeline` reads any of them back.
     """
-    path = Path(path)
+    path = _timeline_path(path)
     segments = list(segments)
     labels = labels or (list(segments[0].probabilities) if segments else [])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() not in (".csv", ".tsv", ".json"):
-        raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
     with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
             recs = [
@@ -445,10 +442,7 @@ def write_timelines(
     results = list(results)
     if len(results) == 1 and results[0].error is None:
         return write_timeline(results[0].segments, path, labels, top_k=top_k)
-    path = Path(path)
-    if path.suffix.lower() not in (".csv", ".tsv", ".json"):
-        raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _timeline_path(path)
     with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
             recs = []
@@ -466,6 +460,15 @@ def write_timelines(
                     w.writerow({"source": r.source, "error": r.error})
                 else:
                     w.writerows(rows(r.segments, labels, source=r.source, top_k=top_k))
+    return path
+
+
+def _timeline_path(path: str | os.PathLike) -> Path:
+    """``path`` checked as a timeline's output (.csv, .tsv or .json), its folder made."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".tsv", ".json"):
+        raise EmovoxError(f"{path}: timeline output must end in .csv, .tsv or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
