@@ -158,8 +158,8 @@ class Segmenter:
     ----------
     sample_rate : int
         Rate of the fed audio, at least 8 kHz. WebRTC's detector takes 8, 16, 32 or 48 kHz; at any other
-        rate (a deep model's 22.05 kHz) each frame is interpolated to 16 kHz for the decision alone, and
-        segments keep the fed samples.
+        rate (a deep model's 22.05 kHz) each frame is interpolated to the next of those up for the decision
+        alone, and segments keep the fed samples.
     options : VADOptions, optional
         Segmentation settings; keyword arguments override single fields.
     keep_samples : bool
@@ -190,7 +190,8 @@ class Segmenter:
         self.sample_rate = int(sample_rate)
         self.keep_samples = keep_samples
         self._vad = _webrtcvad().Vad(opts.aggressiveness)
-        self._vad_rate = self.sample_rate if self.sample_rate in VAD_RATES else 16000
+        # the next rate up the detector takes: interpolated up, a frame gains no alias (48 kHz above it)
+        self._vad_rate = min((r for r in VAD_RATES if r >= self.sample_rate), default=max(VAD_RATES))
         self._flen = sample_rate * opts.frame_ms // 1000
         sr, fl = sample_rate, self._flen
         frames = lambda s: int(round(s * sr / fl))  # noqa: E731
