@@ -231,4 +231,4 @@ def test_no_disk_space_for_an_upload_is_a_507(tmp_path_factory):
         assert r.status_code == 200 and r.json()["speech"], r.text
         srv.proc.terminate()
         log = srv.proc.communicate(timeout=20)[0].decode()
-    assert "Traceback" not in log and "no space to hold an upload" in log, log
+    assert "Traceback" not in log and "no disk space for POST /v1/predict" in log, log

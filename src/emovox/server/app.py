@@ -184,12 +184,13 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
-        if exc.errno in _NO_SPACE:  # the upload's temporary file: the disk, a quota or a file-size limit
-            log.error("no space to hold an upload (%s %s): %s", request.method, request.url.path, exc)
+        if exc.errno in _NO_SPACE:  # an upload's temporary file, mostly: the disk, a quota, a file-size limit
+            log.error("no disk space for %s %s: %s", request.method, request.url.path, exc)
             return error_response(
                 507,
                 "insufficient_storage",
-                "the server has no space left to hold the upload; send a shorter recording, or try later",
+                "the server has no disk space left for this request (an upload over 4 MiB is held on disk); "
+                "send a shorter recording, or try later",
             )
         return await _internal_error(request, exc)
 
