@@ -4,7 +4,7 @@
 
 Writes one hour of audio as a 16 kHz FLAC (EMOVO speech files from ../shared, then low-level noise),
 block by block, and records the peak resident memory (``ru_maxrss`` of the child) of:
-``emovox predict`` (default and classical models), ``emovox features``, ``emovox convert``, a batch job
+``emovox predict`` (default and classical models; the default adapted to the channel, as a batch), ``emovox features``, ``emovox convert``, a batch job
 (engine local: the partition runs in the child process itself), and ``emovox serve`` answering
 ``POST /v1/predict`` with the hour (started with ``--max-seconds 3700``). Then it starts a server with its
 defaults and posts three bombs at once (a 50 KB WAV whose header says 8 Hz, a FLAC of one hour of
@@ -157,6 +157,10 @@ def main() -> int:
     rows = []
     for label, cmd in [
         ("predict (default)", [PY, "-m", "emovox.cli", "predict", str(hour)]),
+        (
+            "predict --same-channel (default)",
+            [PY, "-m", "emovox.cli", "predict", "--same-channel", str(hour)],
+        ),
         ("predict --model classical", [PY, "-m", "emovox.cli", "predict", "--model", "classical", str(hour)]),
         (
             "features (emovox preset: FeatureExtractor.process_file, as `emovox features` runs it)",
