@@ -216,8 +216,8 @@ def loud_frames_db(y: np.ndarray, keep: int = 20) -> np.ndarray:
     mono float signal at :data:`SR`, loudest last: the 20th from the end of several pieces' together is the
     loud-frame level :func:`detect_speech` gates on, in bounded memory.
 
-    >>> loud_frames_db(np.zeros(1600, np.float32)).max()
-    -inf
+    >>> float(loud_frames_db(np.zeros(1600, np.float32)).max()), loud_frames_db(np.zeros(16000)).size
+    (-inf, 20)
     """
     lv = _frame_db(np.asarray(y, np.float32) - np.float32(np.mean(y)) if len(y) else y)
     return np.sort(lv)[-keep:]
