@@ -111,14 +111,14 @@ class Evaluation:
         import csv
 
         from .errors import EmovoxError
-        from .paths import delimiter
+        from .paths import delimiter, replacing
 
         if not self.predictions:
             raise EmovoxError(f"{path}: this evaluation kept no per-recording predictions to write")
         cols = ["fold", "path", "emotion", "predicted"] + [f"p_{lab}" for lab in self.labels]
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", newline="") as fh:
+        with replacing(out) as tmp, open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, cols, delimiter=delimiter(out), extrasaction="ignore")
             w.writeheader()
             w.writerows(self.predictions)
@@ -188,9 +188,12 @@ class Evaluation:
         )
 
     def save_json(self, path: str | Path) -> Path:
+        from .paths import replacing
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2))
+        with replacing(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2))
         return path
 
     def table(self) -> str:

@@ -142,9 +142,6 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
         return 2
     model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
     speaker, channel = getattr(args, "same_speaker", False), getattr(args, "same_channel", False)
-    adapt = speaker or channel
-    if adapt:
-        model.require_adaptation()
     labels = model.labels
     top_k, quiet = getattr(args, "top_k", None), getattr(args, "quiet", False)
 

@@ -143,12 +143,11 @@ def _features(args, df):
 
 
 def cmd_features(args) -> int:
+    df, bad = _load_source(args, labels=False)
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from .batch import features_command
 
-        df, bad = _load_source(args, labels=False)
         return max(features_command(args, df), int(bool(bad)))
-    df, bad = _load_source(args, labels=False)
     _, table = _features(args, df)
     from ..tables import write_table
 

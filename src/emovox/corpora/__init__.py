@@ -269,9 +269,12 @@ def empty_paths(df: pd.DataFrame, manifest: str | Path) -> list[str]:
 
 
 def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a manifest as CSV (UTF-8, one row per utterance)."""
+    """Write a manifest as CSV (UTF-8, one row per utterance), whole or not at all."""
+    from ..paths import replacing
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
+    with replacing(path) as tmp:
+        df.to_csv(tmp, index=False)
 
 
 def shared_dir() -> Path:

@@ -323,7 +323,6 @@ def without_speech(
 
 def _file_without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
     """:func:`without_speech` of a file, read for its first seconds (and, without segments, its length)."""
-    from ..audio import stream_audio
     from ..inference import SEGMENTS_AFTER_SECONDS
 
     n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)

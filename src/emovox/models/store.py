@@ -178,9 +178,9 @@ def _load_json(path: Path) -> dict[str, Any]:
     if not meta_path.is_file():
         what = "is not a regular file" if os.path.lexists(meta_path) else "is missing"
         raise ModelError(f"{path}: not a model directory (metadata.json {what})")
-    if meta_path.stat().st_size > MAX_METADATA_BYTES:  # read whole and parsed: memory in proportion
+    if (size := meta_path.stat().st_size) > MAX_METADATA_BYTES:  # read whole and parsed: memory in proportion
         raise ModelError(
-            f"{meta_path}: {meta_path.stat().st_size / 2**20:.0f} MiB, not model metadata "
+            f"{meta_path}: {size / 2**20:.0f} MiB, not model metadata "
             f"(at most {MAX_METADATA_BYTES // 2**20} MiB); {_FIX}"
         )
     try:
