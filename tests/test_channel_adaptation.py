@@ -212,3 +212,64 @@ def test_cli_same_channel_on_a_batch_and_a_timeline_of_one_emotion(emodb_manifes
     line, chan = (probs(extra, [str(rec), "--timeline"])[0]["segments"] for extra in ([], ["--same-channel"]))
     assert len(line) == len(chan) >= 3
     assert np.allclose(table(line), table(chan), atol=1e-4)
+
+
+def test_evaluate_same_channel_scores_as_predict_does(emodb_manifest, emovo_manifest, tmp_path):
+    """``evaluate --trained MODEL --same-channel``: each corpus of the data is one channel, its predictions
+    those of ``predict_files(..., same_channel=True)`` on that corpus's files; the protocol says so, and the
+    run records which model was scored. The CLI takes the option and refuses it beside --speaker-adapt."""
+    import json
+    import subprocess
+    import sys
+
+    import emovox
+    from emovox.evaluation import evaluate_model
+
+    picks = [m.groupby("emotion").head(3) for m in (emodb_manifest, emovo_manifest)]
+    model = emovox.load_model("default")
+    data = pd.concat(picks, ignore_index=True).query("emotion in @model.labels")
+    ev, failed = evaluate_model(model, data, same_channel=True)
+    plain, _ = evaluate_model(model, data)
+    assert not failed and ev.protocol == "scored(emodb+emovo)+corpus-adapted"  # its own corpora
+    assert ev.recipe["adaptation"] == "corpus" and ev.recipe["name"] == "default"
+    got = {r["path"]: r for r in ev.predictions}
+    for corpus, part in data.groupby("corpus"):
+        for p in model.predict_files(list(part["path"]), same_channel=True):
+            assert got[p.source]["predicted"] == p.label
+            assert got[p.source]["fold"] == corpus
+            for lab in model.labels:
+                if f"p_{lab}" in got[p.source]:
+                    assert abs(got[p.source][f"p_{lab}"] - p.probabilities[lab]) < 1e-6
+    # a batch spread over the emotions is adapted: the probabilities move
+    moved = [abs(a["p_angry"] - b["p_angry"]) for a, b in zip(ev.predictions, plain.predictions, strict=True)]
+    assert max(moved) > 0.01 and plain.protocol == "scored(emodb+emovo)"
+
+    manifest = tmp_path / "m.csv"
+    data.to_csv(manifest, index=False)
+    cli = [sys.executable, "-m", "emovox.cli", "evaluate", str(manifest), "--trained", "default"]
+    out = tmp_path / "ev.json"
+    proc = subprocess.run([*cli, "--same-channel", "--json", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads(out.read_text())
+    assert saved["protocol"].endswith("+corpus-adapted")
+    assert abs(saved["ua"] - ev.summary["ua"]) < 1e-9 and saved["recipe"]["adaptation"] == "corpus"
+    proc = subprocess.run([*cli, "--same-channel", "--speaker-adapt"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "not allowed with" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_evaluate_recipe_same_channel(emodb_manifest, emovo_manifest, tmp_path):
+    """``evaluate(..., same_channel=True)``: a recipe under loco, each held-out corpus adapted as one
+    channel; refused for deep models and beside ``speaker_adapt``."""
+    from emovox.experiments import evaluate
+
+    data = pd.concat(
+        [m.groupby("emotion").head(8) for m in (emodb_manifest, emovo_manifest)], ignore_index=True
+    )
+    opts = {"progress": False, "cache_dir": tmp_path, "n_jobs": 2}
+    ev, failures = evaluate(data, "logreg", "loco", same_channel=True, **opts)
+    assert not failures and ev.protocol == "loco+corpus-adapted"
+    assert ev.recipe["speaker_adaptation"] == "corpus" and set(ev.summary["per_corpus"]) == {"emodb", "emovo"}
+    with pytest.raises(ParameterError, match="--same-channel cannot be used with deep"):
+        evaluate(data, "cnn1d", "loco", same_channel=True, **opts)
+    with pytest.raises(ParameterError, match="choose one"):
+        evaluate(data, "logreg", "loco", same_channel=True, speaker_adapt=True, **opts)

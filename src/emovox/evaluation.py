@@ -473,14 +473,15 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
 
 
 def evaluate_model(
-    model, manifest, *, speaker_adapt: bool = False, progress: bool = False
+    model, manifest, *, speaker_adapt: bool = False, same_channel: bool = False, progress: bool = False
 ) -> tuple[Evaluation, list]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
 
     Each file is predicted as a user would predict it (speech check included: a file found to hold no
     speech counts as an error); utterances whose emotion the model does not know are left out, and the
-    note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session.
-    ``progress``: a progress bar over the files.
+    note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session
+    (``--same-speaker``); ``same_channel``: each corpus's recordings, as one channel (``--same-channel``;
+    the whole manifest where it has no ``corpus`` column). ``progress``: a progress bar over the files.
     The result is speaker-independent only when the model lists its training speakers and none of them
     is in ``manifest``; the note says which.
 
@@ -489,8 +490,11 @@ def evaluate_model(
     (Evaluation, list of Prediction)
         The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
     """
-    from .errors import CorpusError
+    from .errors import CorpusError, ParameterError
 
+    if speaker_adapt and same_channel:
+        raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
+    session = "speaker" if speaker_adapt else "corpus" if same_channel else None
     # scored on the emotions the data has, as each held-out corpus is under loco: a class the data lacks
     # (EMOVO has no boredom) would only take probability from the others
     had = None if model.labels == model.all_labels else list(model.labels)
@@ -504,7 +508,7 @@ def evaluate_model(
     try:
         if restricted:
             model.restrict(present)
-        preds = _predict_manifest(model, manifest, speaker_adapt, progress)
+        preds = _predict_manifest(model, manifest, session, progress)
         labels = list(model.labels)
     finally:
         if restricted:
@@ -560,15 +564,18 @@ def evaluate_model(
     if dropped:
         notes.append(f"{dropped} utterances with emotions the model does not know were left out")
     if no_speech:
-        notes.append(f"{no_speech} utterances were found to hold no speech (counted as errors)")
-    if speaker_adapt:
         notes.append(
-            "speaker-adapted: each speaker's recordings (unlabelled) were scored together as one session"
+            f"{no_speech} utterances were found to hold no speech (counted as errors; having no "
+            "probabilities, they are left out of the ECE)"
+        )
+    if session:
+        notes.append(
+            f"{session}-adapted: each {session}'s recordings (unlabelled) were scored together as one session"
         )
     ev = Evaluation(
         # "held-out" only when it is: a model scored on its own speakers is "scored"
         f"{'held-out' if held_out else 'scored'}({'+'.join(tested_on)})"
-        + ("+speaker-adapted" if speaker_adapt else ""),
+        + (f"+{session}-adapted" if session else ""),
         held_out,
         labels,
         folds,
@@ -587,6 +594,12 @@ def evaluate_model(
             for p, e, c in kept
         ],
     )
+    meta = model.metadata
+    ev.recipe = {  # what was scored: the model directory as it was sealed
+        "trained_model": str(model.path),
+        **{k: meta[k] for k in ("name", "kind", "recipe", "metadata_sha256") if k in meta},
+        "adaptation": session,
+    }
     # calibration of the model's own (calibrated) probabilities on this data, per corpus
     speech = {c: [(p, e) for p, e, _ in rows if p.speech] for c, rows in groups.items()}
     if speech and all(speech.values()):
@@ -603,19 +616,27 @@ def evaluate_model(
     return ev, failed
 
 
-def _predict_manifest(model, manifest, speaker_adapt: bool, progress: bool = False) -> list:
-    if not speaker_adapt:
-        from tqdm import tqdm
+def _predict_manifest(model, manifest, session: str | None, progress: bool = False) -> list:
+    """Every row's prediction; ``session`` (``"speaker"`` or ``"corpus"``): each group's recordings are
+    predicted together, adapted to the speaker (``same_speaker``) or to the channel (``same_channel``)."""
+    from tqdm import tqdm
 
+    if session is None:
         preds = model.predict_files(manifest["path"])
         return list(
             tqdm(preds, total=len(manifest), desc="scoring", unit="file", leave=False, disable=not progress)
         )
     from .tables import speaker_ids
 
-    speakers = speaker_ids(manifest)
+    if session == "corpus" and "corpus" not in manifest:
+        groups = np.zeros(len(manifest), dtype=int)  # one channel: the whole manifest
+    else:
+        groups = speaker_ids(manifest, session)
     by_path = {}
-    for spk in dict.fromkeys(speakers):
-        group = list(manifest["path"][speakers == spk])
-        by_path.update(zip(group, model.predict_files(group, same_speaker=True), strict=True))
+    for g in tqdm(dict.fromkeys(groups), desc=f"scoring by {session}", leave=False, disable=not progress):
+        paths = list(manifest["path"][groups == g])
+        adapted = model.predict_files(
+            paths, same_speaker=session == "speaker", same_channel=session == "corpus"
+        )
+        by_path.update(zip(paths, adapted, strict=True))
     return [by_path[p] for p in manifest["path"]]

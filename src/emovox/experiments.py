@@ -54,8 +54,8 @@ def model_kind(model: str) -> str:
 
 _MEMBERS = "each member uses its own recipe's features"
 _ADAPT = (
-    "speaker adaptation is for feature-vector models (classical and encoder recipes); to adapt a trained "
-    "model, evaluate it with --trained MODEL --speaker-adapt"
+    "adaptation is for feature-vector models (classical and encoder recipes); to adapt a trained "
+    "model, evaluate it with --trained MODEL --speaker-adapt or --same-channel"
 )
 _CALIBRATE = "a temperature is fitted for feature-vector models (classical and encoder recipes) only"
 #: Options each kind of model cannot honour, and why (deep models only warn about --features: their front
@@ -67,6 +67,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "encoder": _MEMBERS,
         "no_scale": _MEMBERS,
         "speaker_adapt": _ADAPT,
+        "same_channel": _ADAPT,
         "calibrate": _CALIBRATE,
     },
     "deep": {
@@ -74,6 +75,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "encoder": "they learn from frames, not from an encoder's features",
         "no_scale": "they normalise their own frames",
         "speaker_adapt": _ADAPT,
+        "same_channel": _ADAPT,
         "calibrate": _CALIBRATE,
     },
     "features": {},
@@ -157,6 +159,7 @@ def evaluate(
     progress: bool = True,
     scale: bool = True,
     speaker_adapt: bool = False,
+    same_channel: bool = False,
     calibrate: bool = False,
 ) -> tuple[Evaluation, Failures]:
     """Cross-validate ``model`` on ``manifest`` under ``protocol``.
@@ -182,9 +185,10 @@ def evaluate(
         Show progress bars (default True).
     scale : bool
         Standardise features before the classifier (default True; hand-crafted and encoder recipes only).
-    speaker_adapt, calibrate
-        Score each test speaker as one adapted session; fit a temperature out of corpus
-        (hand-crafted and encoder recipes only).
+    speaker_adapt, same_channel, calibrate
+        Score each test speaker as one adapted session; score each test corpus's recordings as one
+        session sharing a channel (``--same-channel``); fit a temperature out of corpus (hand-crafted and
+        encoder recipes only).
 
     Returns
     -------
@@ -199,11 +203,15 @@ def evaluate(
         encoder=encoder,
         no_scale=not scale,
         speaker_adapt=speaker_adapt,
+        same_channel=same_channel,
         calibrate=calibrate,
     )
+    if speaker_adapt and same_channel:
+        raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
-    options = {"scale": scale, "adapt": speaker_adapt, "calibrate": calibrate} if kind == "features" else {}
+    adapt = "corpus" if same_channel else speaker_adapt
+    options = {"scale": scale, "adapt": adapt, "calibrate": calibrate} if kind == "features" else {}
     ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
     return ev, list(table.failures)
 

@@ -348,7 +348,7 @@ def _model_problem(args) -> str | None:
         )
     from ..experiments import unsupported
 
-    given = ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "calibrate")
+    given = ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "same_channel", "calibrate")
     return unsupported(name, **{opt: getattr(args, opt, None) for opt in given})
 
 

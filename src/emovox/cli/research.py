@@ -219,13 +219,22 @@ def cmd_evaluate(args) -> int:
         # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
         model = load_model(args.trained).restrict(args.emotions, "--emotions")
         progress = not args.quiet and sys.stderr.isatty()
-        ev, failed = evaluate_model(model, df, speaker_adapt=args.speaker_adapt, progress=progress)
+        ev, failed = evaluate_model(
+            model, df, speaker_adapt=args.speaker_adapt, same_channel=args.same_channel, progress=progress
+        )
         failures = [(p.source, p.error) for p in failed]
     else:
         from ..experiments import evaluate
 
         opts = _options(args)
-        ev, failures = evaluate(df, args.model, args.protocol, speaker_adapt=args.speaker_adapt, **opts)
+        ev, failures = evaluate(
+            df,
+            args.model,
+            args.protocol,
+            speaker_adapt=args.speaker_adapt,
+            same_channel=args.same_channel,
+            **opts,
+        )
     report_failures(failures)  # files that could not be used: reported, and the exit status says so
     _save_evaluation(ev, args)  # first: `evaluate ... | head` must not lose the files
     print(ev.table())
@@ -303,16 +312,24 @@ def register(sub) -> None:
             "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg --protocol loco",
             "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --speaker-adapt",
             "emovox evaluate emovo/ --trained runs/mine",
+            "emovox evaluate ravdess/ emodb/ emovo/ nemo/ --model whisper-robust --protocol loco --same-channel",
         ),
     )
     source_args(p)
     model_args(p)
     p.add_argument("--trained", help="score this trained model directory on the data instead")
-    p.add_argument(
+    adapt = p.add_mutually_exclusive_group()
+    adapt.add_argument(
         "--speaker-adapt",
         action="store_true",
         help="speaker adaptation: score each test speaker's recordings together, removing that "
         "voice's offset (uses the test speakers' unlabelled recordings; reported as such)",
+    )
+    adapt.add_argument(
+        "--same-channel",
+        action="store_true",
+        help="channel adaptation, as predict --same-channel: score each test corpus's recordings together "
+        "as one channel (uses its unlabelled recordings; reported as +corpus-adapted)",
     )
     p.add_argument(
         "--calibrate",
