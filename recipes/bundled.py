@@ -182,6 +182,14 @@ def main() -> None:
         "NAME-reliability.png goes into this folder's parent instead of docs/",
     )
     args = ap.parse_args()
+    if args.output is not None:  # now, not after 15 minutes of features and fits
+        from emovox.errors import ModelError
+        from emovox.models.store import prepare_output
+
+        try:
+            prepare_output(args.output)
+        except ModelError as exc:
+            ap.error(str(exc))
     build(args.name, args.output)
 
 

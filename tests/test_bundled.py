@@ -459,3 +459,22 @@ def test_an_adapted_batch_scores_whole_a_recording_whose_utterances_hold_too_lit
     y = emovox.load_audio(paths[0])
     heard, seconds = react(model, y)
     assert heard.speech and heard.label == model.predict_signal(y, sr=16000).label and seconds > 3
+
+
+def test_bundled_recipe_refuses_an_output_it_cannot_use_before_any_work(tmp_path):
+    """``recipes/bundled.py --output`` is checked before the 15 minutes of features and fits, not after."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "recipes" / "bundled.py"
+    taken = tmp_path / "notes.txt"
+    taken.write_text("a user's file")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "data.csv").write_text("x\n")
+    for out, why in ((taken, "is not a folder"), (folder, "not an emovox model")):
+        proc = subprocess.run(
+            [sys.executable, str(script), "default", "--output", str(out)], capture_output=True, text=True
+        )
+        assert proc.returncode == 2 and str(out) in proc.stderr and why in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert taken.read_text() == "a user's file" and sorted(p.name for p in folder.iterdir()) == ["data.csv"]

@@ -226,6 +226,47 @@ def test_reseal_refuses_modified_graph(copy):
         reseal(copy)
 
 
+def test_file_sizes_are_sealed_and_checked_before_hashing(copy, model_dir):
+    """Each listed file's size is sealed; a file of another size is refused on its size alone, so that a
+    graph grown to gigabytes (here a sparse 8 GB) is not read through first."""
+    import os
+
+    meta = _meta(model_dir)
+    assert meta["file_sizes"] == {n: (model_dir / n).stat().st_size for n in meta["files"]}
+    os.truncate(copy / "model.onnx", 8 << 30)
+    msg = _refused(
+        copy, "model.onnx", f"size mismatch ({8 << 30} bytes, sealed with {meta['file_sizes']['model.onnx']})"
+    )
+    assert "checksum" not in msg
+
+
+def test_models_sealed_without_sizes_load_and_reseal_adds_them(copy, model_dir):
+    meta = _meta(copy)
+    del meta["file_sizes"]
+    _seal(copy, meta)  # as a model saved before sizes were stored
+    X = synthetic_table(seed=3, per=2).X
+    np.testing.assert_array_equal(
+        load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
+    )
+    reseal(copy)
+    assert _meta(copy) == _meta(model_dir)
+
+
+@pytest.mark.parametrize(
+    "sizes, words",
+    [
+        ([1, 2], "file_sizes must map"),
+        ({"model.onnx": -1}, "not a number of bytes"),
+        ({"model.onnx": "92"}, "not a number of bytes"),
+    ],
+)
+def test_malformed_file_sizes_refused(copy, sizes, words):
+    meta = _meta(copy)
+    meta["file_sizes"] = sizes
+    _seal(copy, meta)
+    _refused(copy, "malformed", words)
+
+
 def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
     """Decision: an unlisted file is never opened (everything the loader opens must be listed), so it is
     ignored rather than refused; a model trained into a folder that holds other graphs still loads."""
@@ -261,6 +302,7 @@ def test_a_graph_with_weights_in_another_file_is_refused(copy, tmp_path, monkeyp
     assert external_data((copy / "model.onnx").read_bytes())
     meta = _meta(copy)
     meta["files"]["model.onnx"] = sha256(copy / "model.onnx")
+    meta["file_sizes"]["model.onnx"] = (copy / "model.onnx").stat().st_size
     _seal(copy, meta)  # the graph file is listed and sealed: only the weights file is not
     monkeypatch.chdir(copy)
     _refused(copy, "model.onnx", "external data")

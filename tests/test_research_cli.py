@@ -158,7 +158,7 @@ def test_a_model_scored_on_copies_of_its_training_files_says_so(emodb_rows, tmp_
     # the fingerprints are sealed like every other file of the model
     (model / "training_files.npy").write_bytes(np.zeros(3, np.uint64).tobytes())
     assert main(["evaluate", str(fresh), "--trained", str(model)]) == 2
-    assert "training_files.npy: checksum mismatch" in _err(capsys)[0]
+    assert "training_files.npy: size mismatch" in _err(capsys)[0]
 
 
 def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsys):

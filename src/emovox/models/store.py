@@ -3,8 +3,9 @@
 A model directory holds::
 
     metadata.json      labels, front end (feature configuration or encoder), training data and protocol,
-                       cross-validated metrics, emovox version, the SHA-256 of every graph file (``files``),
-                       and the SHA-256 of the metadata itself (``metadata_sha256``)
+                       cross-validated metrics, emovox version, the SHA-256 of every graph file (``files``)
+                       and its size in bytes (``file_sizes``), and the SHA-256 of the metadata itself
+                       (``metadata_sha256``)
     *.onnx             the graphs (classifier head; for encoder models the encoder too)
     class_means.npy    feature-vector models: training class means, for speaker adaptation
                        (a plain array, read with ``allow_pickle=False``)
@@ -15,7 +16,8 @@ A model directory holds::
 Loading refuses, in one :class:`~emovox.errors.ModelError` line, a directory whose metadata was edited
 (``metadata_sha256`` is the hash of the canonical JSON of every other key: sorted keys, no spaces, UTF-8),
 whose metadata is malformed (labels, format version, calibration, ensemble members), that names a file
-it does not list with a hash in ``files``, or whose listed file is missing or modified. So every file the
+it does not list with a hash in ``files``, or whose listed file is missing or modified (a file whose size is
+not the one sealed is refused before it is read). So every file the
 loader opens (head, encoder, class means, speech head, ensemble members' ``metadata.json``, which hold their own hashes)
 is checked before onnxruntime or numpy sees it. Files in the directory that the metadata does not name
 are never opened, and so are ignored; a graph that keeps its weights in another file (ONNX external data) is
@@ -121,7 +123,7 @@ def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: 
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    files = {}
+    files, sizes = {}, {}
     for name, data in graphs.items():
         target = path / name
         if isinstance(data, Path | str):
@@ -132,12 +134,14 @@ def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: 
         else:
             target.write_bytes(data)
         files[name] = sha256(target)
+        sizes[name] = target.stat().st_size
     meta = {
         "format": "emovox-model",
         "format_version": FORMAT_VERSION,
         "emovox_version": __version__,
         **metadata,
         "files": files,
+        "file_sizes": sizes,
     }
     # what is sealed is what a reader will parse: numpy scalars and tuples as JSON has them
     meta = json.loads(json.dumps(meta, default=_json_default))
@@ -229,12 +233,20 @@ def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
 
 
 def verify_files(path: Path, meta: dict[str, Any]) -> None:
-    """Every file listed in ``meta["files"]`` is there and matches its SHA-256."""
+    """Every file listed in ``meta["files"]`` is there, has its sealed size (``file_sizes``, where the
+    model has them: checked first, so that a file grown to gigabytes is refused at once) and matches its
+    SHA-256."""
+    sizes = meta.get("file_sizes") or {}
     for name, digest in meta["files"].items():
         f = path / name
         if not f.is_file():  # (a pipe, a device, a folder or a link loop in its place: never opened)
             what = "is not a regular file" if os.path.lexists(f) else "is missing"
             raise ModelError(f"{path}: model file {name} {what}; {_FIX}")
+        if name in sizes and (size := f.stat().st_size) != sizes[name]:
+            raise ModelError(
+                f"{f}: size mismatch ({size} bytes, sealed with {sizes[name]}), the file was modified or "
+                f"damaged; refusing to load it; {_FIX}"
+            )
         try:
             ok = sha256(f) == digest
         except OSError as exc:
@@ -305,6 +317,12 @@ def check_metadata(path: Path, meta: dict[str, Any]) -> None:
             raise bad(f"file name {name!r} is not a plain name inside the model directory")
         if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
             raise bad(f"the digest of {name} is not a SHA-256")
+    sizes = meta.get("file_sizes", {})  # absent in models saved before stop 36
+    if not isinstance(sizes, dict):
+        raise bad("file_sizes must map file names to sizes in bytes")
+    for name, size in sizes.items():  # (a size for a file that files does not list is never used)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise bad(f"the size of {name} is not a number of bytes: {size!r}")
     calibration = meta.get("calibration")
     if calibration is not None:
         if not isinstance(calibration, dict):
@@ -371,7 +389,7 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
 
     For models saved before the seal existed, or metadata changed on purpose. The listed files must still
     match their hashes and the metadata must be well-formed; the metadata's content is trusted as it is,
-    so reseal only a model you trust. ``check`` (e.g. :func:`emovox.load_model`) is then called on the
+    so reseal only a model you trust. The files' sizes are stored (``file_sizes``) where they were not. ``check`` (e.g. :func:`emovox.load_model`) is then called on the
     directory: if it raises, the earlier ``metadata.json`` is put back and the error raised, so a model that
     cannot load is never sealed.
     """
@@ -381,6 +399,7 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
     meta.pop(SEAL_KEY, None)
     check_metadata(path, meta)
     verify_files(path, meta)
+    meta["file_sizes"] = {name: (path / name).stat().st_size for name in meta["files"]}
     _write_sealed(path, meta)
     if check is not None:
         try:
