@@ -4,6 +4,7 @@ import json
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from emovox.deep import DEEP_MODELS, FrameConfig, get_recipe
@@ -199,6 +200,12 @@ def test_evaluate_deep_runs_chosen_folds_and_keeps_probabilities(tone_manifest, 
     assert len(test) == ev.pooled["n"] == 8 and test["speaker"].nunique() == 1  # one whole speaker held out
     assert fp.proba.shape == (8, 2) and np.allclose(fp.proba.sum(axis=1), 1.0, atol=1e-5)
     assert fp.y_true == list(test.set_index("path").loc[fp.paths, "emotion"])
+    from emovox.calibration import ece
+
+    # the calibration error is measured, as for every recipe with probabilities
+    want = ece(fp.proba, [ev.labels.index(t) for t in fp.y_true])
+    assert ev.folds[0]["ece"] == pytest.approx(want) and ev.summary["ece"] == pytest.approx(want)
+    assert sum(ev.pooled["reliability"]["count"]) == 8
     with pytest.raises(Exception, match="cannot run folds"):
         evaluate_deep(
             tone_manifest,
@@ -239,3 +246,25 @@ def test_a_model_at_22050_hz_cuts_recordings_into_segments(tmp_path):
     period = one.size / 22050 + 2.0  # each sentence where it is: a sentence and a pause apart
     starts = [s.start for s in segments if s.speech]
     assert np.allclose(starts, period * np.arange(4), atol=0.4), (starts, period)
+
+
+def test_deep_cross_corpus_scores_each_corpus_on_its_own_emotions(tone_manifest, tmp_path):
+    """Under loco a held-out corpus is scored on the emotions it has (probabilities renormalised over
+    them), as for every other recipe: a corpus of angry and sad tones gets no "happy"."""
+    import shutil
+
+    from emovox.deep.train import evaluate_deep
+
+    other = tone_manifest.copy()
+    other["corpus"], other["speaker"] = "tones2", "t2:" + other["speaker"]
+    other["path"] = [shutil.copy(p, tmp_path / f"b{i}.wav") for i, p in enumerate(other["path"])]
+    other.loc[other.index[::4], "emotion"] = "happy"  # a third emotion, in the second corpus only
+    data = pd.concat([tone_manifest, other], ignore_index=True)
+    ev = evaluate_deep(
+        data, "rescnn", "loco", cache_dir=tmp_path / "c", progress=False, epochs=1, batch_size=8, copies=0
+    )
+    held = {fp.name: fp for fp in ev.fold_proba}
+    happy = ev.labels.index("happy")
+    assert np.all(held["tones"].proba[:, happy] == 0)
+    assert np.allclose(held["tones"].proba.sum(axis=1), 1.0, atol=1e-5)
+    assert set(ev.summary["per_corpus"]) == {"tones", "tones2"} and "ece" in ev.summary["per_corpus"]["tones"]

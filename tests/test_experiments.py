@@ -176,3 +176,22 @@ def test_train_with_calibrate_reports_the_calibrated_model_and_says_where_its_te
     assert ev.recipe["calibrated"] is True and len(ev.recipe["temperatures"]) == 3
     assert json.loads((out / "evaluation.json").read_text())["recipe"]["calibrated"] is True
     assert "from predictions of unseen speakers" in ev.note and "from out-of-corpus" not in ev.note
+
+
+def test_deep_training_writes_checkpoints_only_where_asked(tone_manifest, tmp_path, monkeypatch):
+    """Deep training kept a folder of checkpoints per run in the user's cache, never cleaned; now none are
+    written unless a folder is given, and that folder is recorded in the model's metadata."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("EMOVOX_CACHE", str(cache))
+    out, _, failed = train(tone_manifest, "cnn1d-tutorial", tmp_path / "plain", progress=False)
+    assert not failed and "checkpoints" not in json.loads((out / "metadata.json").read_text())
+    assert not (cache / "checkpoints").exists()
+    kept = tmp_path / "ckpt"
+    out, _, _ = train(tone_manifest, "cnn1d-tutorial", tmp_path / "kept", progress=False, checkpoints=kept)
+    assert {p.name for p in kept.iterdir()} == {"best.safetensors", "last.safetensors", "history.json"}
+    assert json.loads((out / "metadata.json").read_text())["checkpoints"] == str(kept.resolve())
+    assert not (cache / "checkpoints").exists()
+    with pytest.raises(
+        ParameterError, match="logreg: --checkpoints cannot be used with classical and encoder models"
+    ):
+        train(tone_manifest, "logreg", tmp_path / "lr", progress=False, checkpoints=kept)

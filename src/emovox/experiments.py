@@ -58,6 +58,7 @@ _ADAPT = (
     "model, evaluate it with --trained MODEL --speaker-adapt or --same-channel"
 )
 _CALIBRATE = "a temperature is fitted for feature-vector models (classical and encoder recipes) only"
+_CHECKPOINTS = "only deep models train in epochs and have weights to keep along the way"
 #: Options each kind of model cannot honour, and why (deep models only warn about --features: their front
 #: end is theirs). The command line words its refusals from here too.
 UNSUPPORTED: dict[str, dict[str, str]] = {
@@ -69,6 +70,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "speaker_adapt": _ADAPT,
         "same_channel": _ADAPT,
         "calibrate": _CALIBRATE,
+        "checkpoints": _CHECKPOINTS,
     },
     "deep": {
         "trim_db": "they trim silence as their recipe's frame configuration says",
@@ -78,7 +80,7 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "same_channel": _ADAPT,
         "calibrate": _CALIBRATE,
     },
-    "features": {},
+    "features": {"checkpoints": _CHECKPOINTS},
 }
 
 
@@ -95,7 +97,8 @@ def unsupported(model: str, **options: Any) -> str | None:
     if not given:
         return None
     shown = ", ".join("--" + g.replace("_", "-") for g in given)
-    return f"{model}: {shown} cannot be used with {kind} models: {UNSUPPORTED[kind][given[0]]}"
+    what = "classical and encoder" if kind == "features" else kind
+    return f"{model}: {shown} cannot be used with {what} models: {UNSUPPORTED[kind][given[0]]}"
 
 
 def _refuse(model: str, **options: Any) -> None:
@@ -231,13 +234,15 @@ def train(
     progress: bool = True,
     scale: bool = True,
     calibrate: bool = False,
+    checkpoints: str | Path | None = None,
     extra: dict[str, Any] | None = None,
 ) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
     With a ``protocol`` other than ``"none"`` the model is first cross-validated under it; the figures go
     into the model's metadata (with ``evaluation.json`` and ``confusion.png`` beside it). ``calibrate``
-    fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes). ``extra``: more
+    fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes). ``checkpoints``:
+    a folder for a deep model's weights after each epoch (none are written without it). ``extra``: more
     metadata (the CLI records its command and label selection as ``run``).
 
     Returns
@@ -255,6 +260,7 @@ def train(
         encoder=encoder,
         no_scale=not scale,
         calibrate=calibrate,
+        checkpoints=checkpoints,
     )
     prepare_output(output)  # before the features: a file or a folder of other files there fails now
     recipe = _recipe(model, kind, features, trim_db, encoder)
@@ -264,5 +270,7 @@ def train(
     ev = None
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
+    if checkpoints is not None:  # the final model's training only
+        options["checkpoint_dir"] = checkpoints
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
     return fitted.save(output, evaluation=ev, extra=extra), ev, list(table.failures)

@@ -348,7 +348,16 @@ def _model_problem(args) -> str | None:
         )
     from ..experiments import unsupported
 
-    given = ("features", "trim_db", "encoder", "no_scale", "speaker_adapt", "same_channel", "calibrate")
+    given = (
+        "features",
+        "trim_db",
+        "encoder",
+        "no_scale",
+        "speaker_adapt",
+        "same_channel",
+        "calibrate",
+        "checkpoints",
+    )
     return unsupported(name, **{opt: getattr(args, opt, None) for opt in given})
 
 

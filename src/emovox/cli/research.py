@@ -247,7 +247,13 @@ def cmd_train(args) -> int:
     df, bad = _load_source(args)
     _check_protocol_fits(args, df)
     out, ev, failures = train(
-        df, args.model, args.output, protocol=args.protocol, extra={"run": _run(args)}, **_options(args)
+        df,
+        args.model,
+        args.output,
+        protocol=args.protocol,
+        checkpoints=args.checkpoints,
+        extra={"run": _run(args)},
+        **_options(args),
     )
     report_failures(failures)
     if ev is not None:
@@ -368,6 +374,12 @@ def register(sub) -> None:
         action="store_true",
         help="store a temperature fitted on out-of-corpus predictions (leave one corpus out; one "
         "corpus: 5 folds by speaker, one per speaker under five), so that the model's confidences can be trusted",
+    )
+    p.add_argument(
+        "--checkpoints",
+        metavar="DIR",
+        help="deep models: write the best and last weights (safetensors) and the history to DIR after each "
+        "epoch of the final training, to follow or keep a long run (default: none are written)",
     )
     p.set_defaults(func=cmd_train)
 

@@ -549,9 +549,10 @@ def evaluate_deep(
     seconds per epoch are kept in ``Evaluation.folds``. ``n_jobs``: worker processes computing the frames
     when ``table`` is not given (:func:`deep_features`).
     """
-    from ..evaluation import FoldResult, cross_validate, once_per_training_side
+    from ..evaluation import FoldResult, add_calibration, cross_validate, once_per_training_side
     from ..labels import label_order
     from ..splits import make_protocol
+    from ..training import restrict_columns
 
     recipe = get_recipe(model, seed=seed or 0, **overrides) if isinstance(model, str) else model
     table = table or deep_features(manifest, recipe, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
@@ -586,6 +587,8 @@ def evaluate_deep(
         p = predict_proba(
             res.model, _prepare([table.X[i] for i in test], res.frontend), res.frontend.is_vector
         )
+        if proto.cross_corpus:  # the test corpus's own emotions only, renormalised (as every recipe)
+            p = restrict_columns(p, np.isin(labels, y[test]))
         kept = ("epochs", "best_epoch", "seconds", "seconds_per_epoch", "val_ua")
         extra = {k: v for k, v in res.summary().items() if k in kept}
         return FoldResult([labels[k] for k in p.argmax(1)], p, extra)
@@ -609,6 +612,8 @@ def evaluate_deep(
     rows = np.arange(len(y))[:, None]
     paths = list(df["path"].astype(str))
     ev = cross_validate(rows, y, proto, fit_predict, labels, False, folds=used, paths=paths, on_fold=on_fold)
+    if ev.fold_proba:
+        add_calibration(ev)
     if only_folds is not None:
         ev.note = (ev.note + "; " if ev.note else "") + (
             f"only folds {', '.join(f.name for f in used)} of {len(proto.folds)} were run"
@@ -635,7 +640,7 @@ def fit_deep(
     **overrides,
 ) -> DeepResult:
     """Train a deep recipe on every row (validation: a few of the speakers); nothing is written but the
-    checkpoints. :meth:`DeepResult.save` writes the model directory.
+    checkpoints, where asked for. :meth:`DeepResult.save` writes the model directory.
 
     Parameters
     ----------
@@ -656,7 +661,9 @@ def fit_deep(
     log : bool
         Also log one line per epoch at INFO level (default False).
     checkpoint_dir : str or Path, optional
-        Where the best and last weights go while training (default: a new folder in the cache).
+        Where the best and last weights (safetensors) and the history go after each epoch, to inspect a
+        run while it trains or after it stopped; recorded in the model's metadata. Default None: none are
+        written (the best weights are kept in memory and go into the model directory).
 
     Returns
     -------
@@ -668,12 +675,6 @@ def fit_deep(
     df = table.manifest
     if len(df) == 0:
         raise CorpusError("no training data: every file failed or the manifest is empty")
-    if checkpoint_dir is None:
-        from ..tables import default_cache_dir
-
-        checkpoint_dir = (
-            default_cache_dir() / "checkpoints" / f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        )
     res = fit(
         table.X,
         df["emotion"].astype(str).to_numpy(),
@@ -684,7 +685,8 @@ def fit_deep(
         log=log,
         checkpoint_dir=checkpoint_dir,
     )
-    res.manifest, res.checkpoint_dir, res.cache_dir = df, str(checkpoint_dir), cache_dir
+    res.manifest, res.cache_dir = df, cache_dir
+    res.checkpoint_dir = None if checkpoint_dir is None else str(Path(checkpoint_dir).resolve())
     logger.info(
         "[%s] trained %d epochs (%.2g s/epoch), best epoch %d, validation UA %.1f %%",
         recipe.name,
