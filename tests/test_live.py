@@ -468,6 +468,47 @@ def test_a_quiet_recording_gives_one_timeline_by_every_path(model, speech_file, 
     assert rows(json.loads(out.read_text())) == want
 
 
+def test_a_quiet_microphone_is_told_the_gain_it_needs(model, speech_file, tmp_path, capsys):
+    """A stream cannot be brought up ahead as a file is: the live view says, once, after 10 s, that the
+    input is too quiet and which gain would bring it up; with that gain it says nothing and hears the
+    sentences. Loud speech and silence get no message."""
+    import io
+    import re
+
+    from emovox.live import LiveView, listen
+
+    path, n = speech_file
+    y, sr = sf.read(path, dtype="float32")
+
+    def live(signal, gain=1.0):
+        out = io.StringIO()
+        chunks = (signal[i : i + sr // 2] for i in range(0, signal.size, sr // 2))  # a stream, not a file
+        segs = listen(chunks, model, view=LiveView(out, tty=False, labels=model.labels), gain=gain)
+        return out.getvalue(), segs
+
+    text, _ = live(0.03 * y)  # 30 dB down (40 dB down is silence to the speech check, file or stream)
+    notes = [ln for ln in text.splitlines() if "the input is quiet" in ln]
+    assert len(notes) == 1, text
+    db = float(re.search(r"gain of \+(\d+) dB", notes[0]).group(1))
+    peak = 20 * np.log10(np.abs(0.03 * y[: 10 * sr]).max())
+    assert abs(db - (-20 - peak)) <= 0.5  # what brings the first 10 s up to a -20 dBFS peak
+    text, segs = live(0.03 * y, gain=10 ** (db / 20))
+    assert "quiet" not in text and sum(s.speech for s in segs) >= n - 1
+    assert "quiet" not in live(y)[0] and "quiet" not in live(np.zeros(12 * sr, np.float32))[0]
+
+    assert main(["listen", "--input", str(path), "--fast", "--gain", "100"]) == 2
+    assert "--gain 100: expected decibels from -40 to 60" in capsys.readouterr().err
+    assert main(["listen", "--input", str(path), "--once", "--gain", "6"]) == 2
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, 0.03 * y, sr)
+    out = tmp_path / "t.json"
+    args = ["listen", "--input", str(quiet), "--fast", "--model", str(model.path), "-o", str(out)]
+    assert (
+        main([*args, "--gain", f"{db:g}"]) == 0
+        and sum(s["emotion"] is not None for s in json.loads(out.read_text())) >= n - 1
+    )
+
+
 # ---------------------------------------------------------------------------------------- listen --once
 def test_listen_once_and_save_from_a_file(model, speech_file, tmp_path, capsys):
     path, _ = speech_file

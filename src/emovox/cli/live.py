@@ -81,6 +81,10 @@ def _listen_problem(args) -> str | None:
         return f"--seconds {args.seconds:g}: expected seconds > 0"
     if args.fast and not args.input:
         return "--fast reads an --input file without waiting; a microphone cannot be read faster"
+    if args.gain is not None and not -40 <= args.gain <= 60:
+        return f"--gain {args.gain:g}: expected decibels from -40 to 60"
+    if args.gain is not None and args.once:
+        return "--gain applies to a live session; a --once recording is brought up as predict brings one up"
     _vad_options(args)  # min > max length and the like: a ParameterError, one line
     return None
 
@@ -141,7 +145,10 @@ def cmd_listen(args) -> int:
     view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     # a file stands in for a microphone, but is known whole: a quiet one is brought up as predict brings it up
-    gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
+    if args.gain is not None:
+        gain = 10 ** (args.gain / 20)
+    else:
+        gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
     segs = listen(src, model, view=view, options=_vad_options(args), gain=gain)
     n_speech = sum(s.speech for s in segs)
     print(
@@ -225,6 +232,13 @@ def register(sub) -> None:
         "-o", "--output", help="save the segments to CSV or JSON at the end (with --once: the prediction)"
     )
     p.add_argument("--json", action="store_true", help="with --once: print JSON")
+    p.add_argument(
+        "--gain",
+        type=finite_float,
+        metavar="DB",
+        help="amplify the input by DB decibels before it is cut into speech (a quiet microphone: the live "
+        "view says so after 10 s, with the gain to use; default 0, or for --input the gain predict applies)",
+    )
     vad_args(p)
     p.set_defaults(func=cmd_listen, output_suffixes=(".csv", ".tsv", ".json"))
 

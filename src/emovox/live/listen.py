@@ -97,7 +97,8 @@ def listen(
     model : EmotionModel, path or name, optional
         The classifier (the bundled default when omitted).
     view : LiveView, optional
-        Where segments are shown; nothing is printed when omitted.
+        Where segments are shown, with a message when the first 10 s are too quiet to be cut into speech
+        (:class:`~emovox.live.segments.QuietInput`); nothing is printed when omitted.
     on_segment : callable, optional
         Called as ``on_segment(segment, latency)``; ``latency`` is the wall time in seconds from the moment
         the segment's last sample was delivered by the source to the moment its emotion was known.
@@ -109,13 +110,18 @@ def listen(
     list of Segment
         Every segment, in order (a Ctrl-C ends the list early rather than losing it).
     """
+    from .segments import QuietInput
+
     model = resolve_model(model)
     clock = LatencyClock()
+    quiet = QuietInput(int(model.sample_rate))
 
     def on_chunk(chunk: np.ndarray, seconds: float) -> None:
         clock.mark(seconds)
         if view is not None:
             view.status(seconds, float(np.sqrt(np.mean(np.square(chunk)))) if chunk.size else 0.0)
+            if note := quiet.feed(chunk):  # (after any gain: the samples the detector gets)
+                view.message(note)
 
     out: list[Segment] = []
     try:

@@ -140,6 +140,51 @@ def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> 
     return audible_gain(peak) if level >= MIN_LEVEL_DB else 1.0
 
 
+class QuietInput:
+    """Watches a stream (a microphone) that cannot be brought up ahead, as a whole recording is
+    (:func:`segment_gain`), for input too quiet to be cut into speech: fed each chunk, it gives one message,
+    once, when the first ``after_s`` seconds peaked under :data:`QUIET_PEAK_DB` but were not silence (their
+    loud-frame level is at least :data:`~emovox.speech.MIN_LEVEL_DB`), with the gain that would bring them up.
+
+    >>> watch = QuietInput(16000, after_s=1.0)
+    >>> quiet = (0.003 * np.sin(np.arange(16000) * 0.1)).astype(np.float32)  # a tone peaking at -50 dBFS
+    >>> watch.feed(quiet[:8000]) is None, watch.feed(quiet[8000:])[:31]
+    (True, 'the input is quiet: its peak is')
+    """
+
+    def __init__(self, sample_rate: int, after_s: float = 10.0) -> None:
+        self.sample_rate = sample_rate
+        self.after_s = after_s
+        self._seen = 0
+        self._peak = 0.0
+        self._loud = np.zeros(0)
+        self._done = False
+
+    def feed(self, chunk: np.ndarray) -> str | None:
+        from ..speech import MIN_LEVEL_DB, loud_frames_db
+
+        if self._done or not chunk.size:
+            return None
+        self._seen += chunk.size
+        self._peak = max(self._peak, float(np.max(np.abs(chunk))))
+        if self._peak >= 10 ** (QUIET_PEAK_DB / 20):
+            self._done = True  # loud enough: nothing to say, ever
+            return None
+        self._loud = np.sort(np.concatenate([self._loud, loud_frames_db(chunk)]))[-20:]
+        if self._seen < self.after_s * self.sample_rate:
+            return None
+        self._done = True
+        level = self._loud[0] if self._loud.size else -np.inf
+        if level < MIN_LEVEL_DB:  # silence so far: nothing to bring up
+            return None
+        peak_db = 20 * np.log10(self._peak)
+        return (
+            f"the input is quiet: its peak is {peak_db:.0f} dBFS over the first {self.after_s:g} s, and "
+            f"speech under {MIN_LEVEL_DB:.0f} dBFS is taken for silence; raise the input level, or apply a "
+            f"gain of {AUDIBLE_PEAK_DB - peak_db:+.0f} dB"
+        )
+
+
 def segment_weights(segments: list[Segment]) -> np.ndarray:
     """Each segment's seconds: a long stretch of speech is cut into overlapping windows, and the seconds two
     neighbours (in time) share count half to each, so that every second counts once."""
