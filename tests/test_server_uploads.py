@@ -55,23 +55,22 @@ def test_spooled_body_keeps_small_bodies_in_memory_and_large_ones_in_a_file(tmp_
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     data = bytes(range(256)) * 40  # 10,240 bytes
 
-    async def fill(limit: int) -> tuple[object, bytes, bytes]:
+    async def fill(limit: int) -> tuple[object, bytes]:
         body = SpooledBody(limit)
         for i in range(0, len(data), 1000):
             await body.write(data[i : i + 1000])
         body.finish()
-        replayed = b"".join([c async for c in body.chunks()])
-        return body, body.source, replayed
+        return body, body.source
 
-    body, source, replayed = asyncio.run(fill(len(data)))
+    body, source = asyncio.run(fill(len(data)))
     with body:
-        assert source == data and replayed == data and body.path is None and body.head == data[:12]
+        assert source == data and body.path is None and body.head == data[:12]
     assert not _leftovers(tmp_path)
 
-    body, source, replayed = asyncio.run(fill(4096))
+    body, source = asyncio.run(fill(4096))
     with body:
         assert source == body.path and source.parent == tmp_path and source.read_bytes() == data
-        assert replayed == data and body.size == len(data) and body.head == data[:12]
+        assert body.size == len(data) and body.head == data[:12]
     assert not source.exists() and not _leftovers(tmp_path)
 
 
@@ -99,6 +98,63 @@ def test_spooled_upload_answers_as_an_in_memory_one(model, tmp_path, monkeypatch
     assert form.json()["source"] == "clip.wav" and raw.json()["source"] == "<body>"
     for key in ("emotion", "confidence", "probabilities", "speech_seconds"):
         assert react.json()[key] == in_memory_react[key]
+    assert not _leftovers(tmp_path)
+
+
+def test_a_form_upload_is_written_once_and_odd_forms_are_422(model, tmp_path, monkeypatch):
+    """A multipart upload is parsed as it arrives, its file written straight to one temporary file (it was
+    spooled whole, parsed into a second file, then copied into a third); malformed or odd forms are one
+    422 JSON error each, and leave no file behind."""
+    import tempfile
+
+    from emovox.server import uploads
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(uploads, "SPOOL_MEMORY_BYTES", 1024)
+    made, written = [], []
+    real_mkstemp, real_write = tempfile.mkstemp, uploads.SpooledBody.write
+
+    def mkstemp(*a, **k):
+        made.append(1)
+        return real_mkstemp(*a, **k)
+
+    async def write(self, chunk):
+        written.append(len(chunk))
+        await real_write(self, chunk)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(uploads.SpooledBody, "write", write)
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", None)  # the form parser's own spool: not used
+    clip = wav_bytes(speech_clip(2.0), 16000)
+    with _client(model) as c:
+        plain = c.post("/v1/predict", content=clip, headers={"content-type": "audio/wav"}).json()
+        made.clear(), written.clear()
+        fields = {"note": (None, "a field before the file"), "file": ("näme (1).wav", clip, "audio/wav")}
+        r = c.post("/v1/predict", files=fields)
+        assert r.status_code == 200, r.text
+        assert r.json()["probabilities"] == plain["probabilities"] and r.json()["source"] == "näme (1).wav"
+        assert len(made) == 1 and sum(written) == len(clip)  # the file's bytes, once; not the form's
+
+        boundary = "b0undary"
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+        whole = head.encode() + clip + f"\r\n--{boundary}--\r\n".encode()
+        ctype = f"multipart/form-data; boundary={boundary}"
+        ok = c.post("/v1/predict", content=whole, headers={"content-type": ctype})
+        assert ok.status_code == 200 and ok.json()["probabilities"] == plain["probabilities"]
+        for content, headers, words in [
+            (whole[:-40], {"content-type": ctype}, "ends before its closing boundary"),
+            (whole, {"content-type": "multipart/form-data"}, "no boundary"),
+            (b"garbage without any boundary at all", {"content-type": ctype}, "malformed multipart form"),
+        ]:
+            r = c.post("/v1/predict", content=content, headers=headers)
+            assert (
+                r.status_code == 422 and r.json()["code"] == "invalid_form" and words in r.json()["error"]
+            ), r.text
+        many = {f"f{i}": (None, "x") for i in range(17)}
+        r = c.post("/v1/predict", files={**many, "file": ("a.wav", clip, "audio/wav")})
+        assert r.status_code == 422 and "more than 16 fields" in r.json()["error"]
+        r = c.post("/v1/predict", files={"note": (None, "x" * 70000), "file": ("a.wav", clip, "audio/wav")})
+        assert r.status_code == 422 and "plain field" in r.json()["error"]
     assert not _leftovers(tmp_path)
 
 

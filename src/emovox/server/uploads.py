@@ -11,13 +11,12 @@ import asyncio
 import logging
 import os
 import tempfile
-from collections.abc import AsyncGenerator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..audio.sniff import SNIFF_BYTES
 from .errors import ApiError
@@ -26,8 +25,6 @@ log = logging.getLogger(__name__)
 
 #: Bodies up to this many bytes stay in memory; larger ones go to a temporary file.
 SPOOL_MEMORY_BYTES = 4 * 1024 * 1024
-#: Bytes read at a time when a spooled body is read back.
-CHUNK_BYTES = 1024 * 1024
 
 _RAW_TYPES = ("audio/", "application/octet-stream", "video/webm", "video/ogg", "video/mp4")
 
@@ -90,16 +87,6 @@ class SpooledBody:
         """What the decoders read: the bytes, or the temporary file's path (after :meth:`finish`)."""
         return self.path if self.path is not None else b"".join(self._parts)
 
-    async def chunks(self) -> AsyncGenerator[bytes, None]:
-        """The body again, a chunk at a time."""
-        if self.path is None:
-            for part in self._parts:
-                yield part
-            return
-        with open(self.path, "rb") as fh:
-            while chunk := await run_in_threadpool(fh.read, CHUNK_BYTES):
-                yield chunk
-
     def close(self) -> None:
         """Forget the body and delete its temporary file."""
         self._parts.clear()
@@ -128,12 +115,12 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:.1f} MiB, {n} bytes" if n >= 2**20 else f"{n} bytes"
 
 
-async def read_body(request: Request, limit: int, timeout: float | None = None) -> SpooledBody:
-    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes (declared or streamed),
-    and with 408 when the whole body has not arrived within ``timeout`` seconds (a slow-body client).
-
-    The caller closes the returned body; on any failure here it is closed already.
-    """
+async def _receive(
+    request: Request, limit: int, timeout: float | None, take: Callable[[bytes], Awaitable[None]]
+) -> None:
+    """Pass the request body to ``take`` a chunk at a time, refused with 413 as soon as it exceeds ``limit``
+    bytes (declared or streamed), and with 408 when it has not all arrived within ``timeout`` seconds (a
+    slow-body client)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(
@@ -141,7 +128,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
             "payload_too_large",
             f"the upload ({_mb(int(declared))}) is larger than the upload limit of {_mb(limit)}",
         )
-    body, seen = SpooledBody(), 0
+    seen = 0
 
     async def collect() -> None:
         nonlocal seen
@@ -151,22 +138,132 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
                 raise ApiError(
                     413, "payload_too_large", f"the upload is larger than the upload limit of {_mb(limit)}"
                 )
-            await body.write(chunk)
+            await take(chunk)
 
     try:
         await asyncio.wait_for(collect(), timeout)
-        body.finish()
     except TimeoutError:
-        body.close()
         raise ApiError(
             408,
             "request_timeout",
             f"the request body did not arrive within {timeout:g} s ({seen} bytes received)",
         ) from None
+
+
+async def read_body(request: Request, limit: int, timeout: float | None = None) -> SpooledBody:
+    """The request body (:func:`_receive`'s limits). The caller closes the returned body; on any failure
+    here it is closed already."""
+    body = SpooledBody()
+    try:
+        await _receive(request, limit, timeout, body.write)
+        body.finish()
     except BaseException:
         body.close()
         raise
     return body
+
+
+#: Plain (non-file) fields a form may hold beside its file, and the bytes each may have.
+MAX_FORM_FIELDS = 16
+MAX_FIELD_BYTES = 64 * 1024
+
+
+class _FormFile:
+    """A multipart form parsed as it arrives, its one file written straight into a :class:`SpooledBody`
+    (once: not spooled whole first, then copied out of a parsed form). Plain fields are counted, not kept."""
+
+    def __init__(self, boundary: bytes) -> None:
+        from python_multipart import MultipartParser
+        from python_multipart.multipart import parse_options_header
+
+        self._options = parse_options_header
+        self.body = SpooledBody()
+        self.name: str | None = None  # the file's name (its filename)
+        self.ended = False
+        self._fields = 0
+        self._in_file = False
+        self._field_bytes = 0
+        self._header, self._headers = b"", {}
+        self._pending: list[bytes] = []
+        callbacks = {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda d, a, b: setattr(self, "_header", self._header + d[a:b]),
+            "on_header_value": self._value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_end": lambda: setattr(self, "ended", True),
+        }
+        self._parser = MultipartParser(boundary, callbacks)
+        self._value_bytes = b""
+
+    def _begin(self) -> None:
+        self._headers, self._header, self._value_bytes, self._in_file = {}, b"", b"", False
+
+    def _value(self, d: bytes, a: int, b: int) -> None:
+        self._value_bytes += d[a:b]
+
+    def _header_end(self) -> None:
+        self._headers[self._header.strip().lower()] = self._value_bytes
+        self._header, self._value_bytes = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, params = self._options(self._headers.get(b"content-disposition", b""))
+        if b"filename" not in params:  # a plain field
+            self._fields += 1
+            self._field_bytes = 0
+            if self._fields > MAX_FORM_FIELDS:
+                raise ApiError(422, "invalid_form", f"the form holds more than {MAX_FORM_FIELDS} fields")
+            return
+        if self.name is not None:
+            raise ApiError(422, "too_many_files", "the form holds more than one file: send one")
+        self.name = params[b"filename"].decode("utf-8", "replace") or "<upload>"
+        self._in_file = True
+
+    def _data(self, d: bytes, a: int, b: int) -> None:
+        if self._in_file:
+            self._pending.append(d[a:b])
+            return
+        self._field_bytes += b - a
+        if self._field_bytes > MAX_FIELD_BYTES:
+            raise ApiError(422, "invalid_form", f"a plain field of the form is over {_mb(MAX_FIELD_BYTES)}")
+
+    async def write(self, chunk: bytes) -> None:
+        from python_multipart.exceptions import MultipartParseError
+
+        try:
+            self._parser.write(chunk)
+        except MultipartParseError as exc:
+            raise ApiError(422, "invalid_form", f"malformed multipart form ({exc})") from None
+        pending, self._pending = self._pending, []
+        for part in pending:
+            await self.body.write(part)
+
+
+async def _form_file(request: Request, limit: int, timeout: float | None) -> tuple[SpooledBody, str]:
+    """The file of a multipart form, received once into a body of its own; the caller closes it."""
+    from python_multipart.multipart import parse_options_header
+
+    _, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise ApiError(422, "invalid_form", "malformed multipart form (no boundary in its content type)")
+    form = _FormFile(boundary)
+    try:
+        await _receive(request, limit, timeout, form.write)
+        if form.name is None:
+            raise ApiError(
+                422, "missing_file", "the form holds no file: send the audio in a field named 'file'"
+            )
+        if not form.ended:
+            raise ApiError(
+                422, "invalid_form", "malformed multipart form (it ends before its closing boundary)"
+            )
+        form.body.finish()
+    except BaseException:
+        form.body.close()
+        raise
+    return form.body, form.name
 
 
 async def read_upload(request: Request, limit: int, timeout: float | None = None) -> tuple[SpooledBody, str]:
@@ -179,45 +276,6 @@ async def read_upload(request: Request, limit: int, timeout: float | None = None
             f"content type {ctype!r} is not accepted: send the audio as multipart/form-data "
             "(field 'file') or as a raw body typed audio/* or application/octet-stream",
         )
-    body = await read_body(request, limit, timeout)
-    if ctype != "multipart/form-data":
-        return body, request.headers.get("x-filename") or "<body>"
-    with body:
-        return await _form_file(request, body)
-
-
-async def _form_file(request: Request, body: SpooledBody) -> tuple[SpooledBody, str]:
-    """The file of a multipart form held in ``body``, copied out to a body of its own."""
-    chunks = body.chunks()
-
-    async def replay() -> dict:
-        chunk = await anext(chunks, b"")
-        return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
-
-    try:
-        form = await Request(request.scope, replay).form(max_files=1, max_fields=16)
-    except StarletteHTTPException as exc:
-        if "Too many files" in str(exc.detail):  # a valid form, just not one file
-            raise ApiError(422, "too_many_files", "the form holds more than one file: send one") from None
-        raise ApiError(422, "invalid_form", f"malformed multipart form ({exc.detail})") from None
-    finally:
-        await chunks.aclose()
-    try:
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            upload = next((v for _, v in form.multi_items() if not isinstance(v, str)), None)
-        if upload is None:
-            raise ApiError(
-                422, "missing_file", "the form holds no file: send the audio in a field named 'file'"
-            )
-        out = SpooledBody()
-        try:
-            while chunk := await upload.read(CHUNK_BYTES):
-                await out.write(chunk)
-            out.finish()
-        except BaseException:
-            out.close()
-            raise
-        return out, upload.filename or "<upload>"
-    finally:
-        await form.close()
+    if ctype == "multipart/form-data":
+        return await _form_file(request, limit, timeout)
+    return await read_body(request, limit, timeout), request.headers.get("x-filename") or "<body>"
