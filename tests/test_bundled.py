@@ -183,7 +183,7 @@ def test_two_sentences_apart_by_a_pause_get_one_of_their_emotions(tmp_path):
     while their timeline said angry 0.85 and neutral 0.85: a mean of features blends the two (a helper's
     pair was "surprised (uncertain) 0.20", an emotion neither has).
     Apart by a pause, a recording of any length is scored by its segments, as the timeline scores them."""
-    from emovox.live.segments import segments_proba
+    from emovox.segments import segments_proba
 
     model = emovox.load_model("default")
     angry = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")
@@ -373,7 +373,7 @@ def test_under_a_second_of_audio_is_uncertain(tmp_path):
     (a happy sentence's 0.1 s: "disgust 0.980"); under SHORT_SECONDS a prediction is ``uncertain``, by every
     path."""
     from emovox.calibration import SHORT_SECONDS
-    from emovox.live.segments import Segment, set_probabilities
+    from emovox.segments import Segment, set_probabilities
 
     model = emovox.load_model("default")
     y = emovox.load_audio(EMODB / "wav" / "03a01Wa.flac")

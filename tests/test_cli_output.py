@@ -24,7 +24,7 @@ def test_confusion_header_keeps_whole_emotion_names():
 def test_timeline_table_header_keeps_whole_emotion_names():
     from emovox.live.timeline import table_header as _table_header
     from emovox.live.timeline import table_row as _table_row
-    from emovox.live.vad import Segment
+    from emovox.vad import Segment
 
     labels = ["neutral", "surprised"]
     header = _table_header(labels)

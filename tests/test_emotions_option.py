@@ -176,9 +176,9 @@ def test_a_restricted_timeline_row_of_under_a_second_stays_uncertain(full):
     """The API restricts each timeline row as the whole answer: a row of under a second of sound stays
     uncertain however sure it is over the emotions kept, and a long row is judged by its confidence."""
     pytest.importorskip("fastapi")
-    from emovox.live.segments import set_probabilities
-    from emovox.live.vad import Segment
+    from emovox.segments import set_probabilities
     from emovox.server.analysis import _segment
+    from emovox.vad import Segment
 
     p = np.full(len(full.labels), 0.02)
     p[full.labels.index("angry")] = 1 - 0.02 * (len(full.labels) - 1)

@@ -146,8 +146,8 @@ def test_stretches_without_speech_are_one_timeline_row(model):
     windows), and ten noise bursts ten rows."""
     from emovox.audio.synthetic import white_noise
     from emovox.live import iter_timeline
-    from emovox.live.segments import merged_no_speech
-    from emovox.live.vad import Segment
+    from emovox.segments import merged_no_speech
+    from emovox.vad import Segment
 
     def rows(segments):
         return [(s.start, s.end, s.speech) for s in merged_no_speech(segments)]

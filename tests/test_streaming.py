@@ -244,7 +244,7 @@ def test_an_adapted_batch_scores_a_long_recording_by_its_segments(sentences, tmp
     speaker-adapted timeline's average (it gave the adapted pooled features)."""
     import emovox
     from emovox.live import file_timelines
-    from emovox.live.segments import segments_proba
+    from emovox.segments import segments_proba
 
     model = emovox.load_model()
     path = tmp_path / "mix.flac"
@@ -302,7 +302,7 @@ def test_overlapping_windows_count_each_second_once():
     """Long speech is cut into 10 s windows overlapping by 1 s: the shared second weighed twice."""
     from types import SimpleNamespace
 
-    from emovox.live.segments import segments_proba
+    from emovox.segments import segments_proba
 
     model = SimpleNamespace(labels=["a", "b"])
 
@@ -314,7 +314,7 @@ def test_overlapping_windows_count_each_second_once():
     p, _ = segments_proba(model, [seg(0, 2, 0.9), seg(3, 4, 0.3)], emotions=["a"])
     assert p == pytest.approx([1.0, 0.0])  # each segment over the kept emotions first
     # in any order, nested or not: every second once
-    from emovox.live.segments import segment_weights
+    from emovox.segments import segment_weights
 
     assert segment_weights([seg(5, 8, 0), seg(0, 3, 0)]) == pytest.approx([3, 3])
     assert segment_weights([seg(0, 10, 0), seg(2, 4, 0)]).sum() == pytest.approx(10)

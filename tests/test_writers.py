@@ -14,8 +14,8 @@ from emovox.errors import EmovoxError
 from emovox.inference import Prediction, write_predictions
 from emovox.live import read_timeline, write_timelines
 from emovox.live.timeline import FileTimeline
-from emovox.live.vad import Segment
 from emovox.tables import FeatureTable, write_table
+from emovox.vad import Segment
 
 LABELS = ["angry", "sad"]
 
@@ -102,7 +102,7 @@ import numpy as np, pandas as pd
 from emovox.inference import Prediction, write_predictions
 from emovox.live import write_timelines
 from emovox.live.timeline import FileTimeline
-from emovox.live.vad import Segment
+from emovox.vad import Segment
 from emovox.tables import write_table
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))

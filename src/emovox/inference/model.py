@@ -288,7 +288,7 @@ class EmotionModel(SpeechCutting, Recordings):
         whole signal's when no segment holds speech."""
         y = float_mono(y)
         if self.by_segments(y, self._whole_check(y)):
-            from ..live.segments import segments_proba
+            from ..segments import segments_proba
 
             p, _ = segments_proba(self, self._speech_segments(lambda: iter([y]), None))
             if p is not None:

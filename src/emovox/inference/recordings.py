@@ -40,7 +40,7 @@ class Recordings:
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
         if y.size > UTTERANCE_PAUSE_SECONDS * self.sample_rate:
-            from ..live.vad import segment
+            from ..vad import segment
 
             if len(segment(y, self.sample_rate, min_silence=UTTERANCE_PAUSE_SECONDS, keep_samples=False)) > 1:
                 return True
@@ -49,10 +49,10 @@ class Recordings:
 
     def _speech_segments(self, chunks, check: SpeechCheck | None, keep_embeddings: bool = False) -> list:
         """The classified segments of a recording given as ``chunks()``, brought up first when it is quiet
-        (:func:`emovox.live.segments.segment_gain`, read again only when ``check``, the speech check of the
+        (:func:`emovox.segments.segment_gain`, read again only when ``check``, the speech check of the
         whole or of one block, leaves it quiet): what the whole recording's emotion is averaged from, by
         every path."""
-        from ..live.segments import classified_segments, segment_gain
+        from ..segments import classified_segments, segment_gain
 
         gain = segment_gain(chunks(), None if check is None else check.peak_db)
         return list(classified_segments(chunks(), self, keep_embeddings=keep_embeddings, gain=gain))
@@ -63,7 +63,7 @@ class Recordings:
         """A recording's timeline, and the emotion of the whole recording from it.
 
         The whole recording's emotion is its speech segments' probabilities averaged by duration
-        (:func:`emovox.live.segments.segments_proba`): pauses and noise between the sentences count for
+        (:func:`emovox.segments.segments_proba`): pauses and noise between the sentences count for
         nothing, and sentences of different emotions give one of theirs. The emotion of a recording
         longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances (:meth:`by_segments`), is
         computed this way by every prediction method (in the
@@ -88,7 +88,7 @@ class Recordings:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from ..live.segments import no_speech_reason, segments_proba, sound_seconds
+        from ..segments import no_speech_reason, segments_proba, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._whole_verdict(check, source):
@@ -123,7 +123,7 @@ class Recordings:
         _, e = self.embed_speech(np.concatenate(list(chunks())), check=check)
         if e is None:
             return None
-        from ..live.segments import Segment, set_probabilities
+        from ..segments import Segment, set_probabilities
 
         whole = Segment(0.0, check.duration, embedding=e if keep_embedding else None)
         set_probabilities(self, whole, self.proba_from_embeddings(e)[0], check.sound_seconds)
@@ -154,7 +154,7 @@ class Recordings:
     def proba_stream(self, source, name: str | None = None) -> np.ndarray:
         """:meth:`proba_signal` of a file (or encoded bytes), a long one read chunk by chunk in bounded memory
         (its speech segments' probabilities averaged, or with none, its embedding read window by window)."""
-        from ..live.segments import segments_proba
+        from ..segments import segments_proba
 
         src = self._whole_or_chunks(source, name or _source_name(source))
         if isinstance(src, np.ndarray):
@@ -279,7 +279,7 @@ class Recordings:
             y, chunks, check = None, src, self.speech_stream(src) if self.check_speech else None
         if result := self._whole_verdict(check, source):
             return result
-        from ..live.segments import no_speech_reason, segment_weights, sound_seconds
+        from ..segments import no_speech_reason, segment_weights, sound_seconds
 
         segments = self._speech_segments(chunks, check, keep_embeddings=True)
         speech = [s for s in segments if s.speech and s.embedding is not None]

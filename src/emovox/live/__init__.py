@@ -1,14 +1,14 @@
-"""Live and long-form emotion recognition: voice-activity segmentation, timelines, the microphone.
+"""Live and long-form emotion recognition: timelines, the microphone, the picture session.
 
-* :class:`Segmenter` -- a streaming voice-activity detector (WebRTC) that cuts audio into speech
-  :class:`Segment` objects, splitting long speech into overlapping windows;
+* :class:`Segmenter` -- a streaming voice-activity detector (WebRTC, :mod:`emovox.vad`) that cuts audio
+  into speech :class:`Segment` objects, splitting long speech into overlapping windows;
 * :func:`timeline` / :func:`iter_timeline` -- the emotion of every speech segment of a file or stream;
   :func:`adapt_timeline` re-scores one speaker's segments together, adapted to that voice;
   :func:`file_timelines` runs them over several files (``emovox predict --timeline``);
 * :func:`listen` -- the live path, each segment shown as soon as it ends;
 * :func:`run_session` -- the picture-reaction session;
-* sources -- :class:`MicrophoneSource`, :class:`FileSource` (real time or as fast as possible),
-  :class:`ArraySource` (an array or an iterator of arrays).
+* sources (:mod:`emovox.audio.sources`) -- :class:`MicrophoneSource`, :class:`FileSource` (real time or
+  as fast as possible), :class:`ArraySource` (an array or an iterator of arrays).
 
 >>> import numpy as np
 >>> from emovox.live import segment
@@ -18,9 +18,7 @@
 
 from __future__ import annotations
 
-from .listen import LiveView, listen, record
-from .session import SessionReport, Trial, find_pictures, run_session, write_report
-from .sources import (
+from ..audio.sources import (
     ArraySource,
     AudioSource,
     DeviceError,
@@ -31,6 +29,9 @@ from .sources import (
     open_source,
     resolve_device,
 )
+from ..vad import Segment, Segmenter, VADOptions, segment
+from .listen import LiveView, listen, record
+from .session import SessionReport, Trial, find_pictures, run_session, write_report
 from .timeline import (
     FileTimeline,
     adapt_timeline,
@@ -47,7 +48,6 @@ from .timeline import (
     write_timeline,
     write_timelines,
 )
-from .vad import Segment, Segmenter, VADOptions, segment
 
 __all__ = [
     "ArraySource",

@@ -6,8 +6,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from ..audio.sources import DeviceError
 from .report import detected_text
-from .sources import DeviceError
 
 if TYPE_CHECKING:
     from .report import SessionReport, Trial

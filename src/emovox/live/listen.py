@@ -9,7 +9,8 @@ from typing import TextIO
 
 import numpy as np
 
-from .sources import take
+from ..audio.sources import take
+from ..vad import Segment
 from .timeline import (
     LatencyClock,
     format_clock,
@@ -19,7 +20,6 @@ from .timeline import (
     table_header,
     table_row,
 )
-from .vad import Segment
 
 
 class LiveView:
@@ -92,13 +92,13 @@ def listen(
     Parameters
     ----------
     source : AudioSource, path, array or iterable of arrays
-        A :class:`~emovox.live.sources.MicrophoneSource` live; a real-time
-        :class:`~emovox.live.sources.FileSource` stands in for one.
+        A :class:`~emovox.audio.sources.MicrophoneSource` live; a real-time
+        :class:`~emovox.audio.sources.FileSource` stands in for one.
     model : EmotionModel, path or name, optional
         The classifier (the bundled default when omitted).
     view : LiveView, optional
         Where segments are shown, with a message when the first 10 s are too quiet to be cut into speech
-        (:class:`~emovox.live.segments.QuietInput`); nothing is printed when omitted.
+        (:class:`~emovox.segments.QuietInput`); nothing is printed when omitted.
     on_segment : callable, optional
         Called as ``on_segment(segment, latency)``; ``latency`` is the wall time in seconds from the moment
         the segment's last sample was delivered by the source to the moment its emotion was known.
@@ -110,7 +110,7 @@ def listen(
     list of Segment
         Every segment, in order (a Ctrl-C ends the list early rather than losing it).
     """
-    from .segments import QuietInput
+    from ..segments import QuietInput
 
     model = resolve_model(model)
     clock = LatencyClock()
@@ -142,7 +142,7 @@ def listen(
 
 def record(source, seconds: float) -> np.ndarray:
     """The first ``seconds`` of a source as one array (``listen --once``)."""
-    from .sources import open_source
+    from ..audio.sources import open_source
 
     src = open_source(source)
     it = iter(src)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .sources import AudioSource
+from ..audio.sources import AudioSource
 
 
 class BackgroundReader:

@@ -23,15 +23,15 @@ from typing import TextIO
 
 import numpy as np
 
+from ..audio.sources import open_source
 from ..errors import EmovoxError
 from ..inference import Prediction
+from ..segments import segments_proba
+from ..vad import VADOptions
 from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
-from .segments import segments_proba
-from .sources import open_source
 from .timeline import iter_timeline, resolve_model, without_speech
-from .vad import VADOptions
 
 __all__ = [
     "PICTURE_EXTENSIONS",
@@ -112,7 +112,7 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
     speech; ``uncertain`` as ``predict`` marks it: a low confidence, or under a second of sound) and the
     seconds of speech its segments cover (0 without speech).
     """
-    from .segments import no_speech_reason, sound_seconds
+    from ..segments import no_speech_reason, sound_seconds
 
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
     # brought up first)

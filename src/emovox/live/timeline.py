@@ -22,7 +22,7 @@ import numpy as np
 from ..audio import stream_audio
 from ..errors import EmovoxError, naming
 from ..paths import delimiter, replacing
-from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
+from ..segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
     classified_segments,
     classify,
     segment_gain,
@@ -30,7 +30,7 @@ from .segments import (  # noqa: F401  (classify, trim_to_speech and segments_pr
     set_probabilities,
     trim_to_speech,
 )
-from .vad import Segment, VADOptions
+from ..vad import Segment, VADOptions
 
 if TYPE_CHECKING:
     from ..inference import EmotionModel
@@ -81,9 +81,9 @@ def iter_timeline(
 
     Parameters
     ----------
-    source : path, array, iterable of arrays, or :class:`~emovox.live.sources.AudioSource`
+    source : path, array, iterable of arrays, or :class:`~emovox.audio.sources.AudioSource`
         A path is read as fast as possible in bounded memory; an array or iterable is taken to be at the
-        model's rate (wrap it in :class:`~emovox.live.sources.ArraySource` to give another).
+        model's rate (wrap it in :class:`~emovox.audio.sources.ArraySource` to give another).
     model : EmotionModel, path or name, optional
         The classifier; the bundled default when omitted.
     options : VADOptions, optional

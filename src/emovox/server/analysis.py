@@ -51,7 +51,7 @@ def _timeline(model, y: np.ndarray, emotions: list[str] | None) -> list[dict]:
 def _silent_timeline(pred, rows: list[dict], duration: float, model) -> list[dict]:
     """The timeline of a recording without speech: its segments' rows (each without speech), or one row
     over the whole of it where the voice detector found nothing."""
-    from ..live.vad import Segment
+    from ..vad import Segment
 
     return rows or [_segment(Segment(0.0, duration, speech=False, reason=pred.reason), model, None)]
 

@@ -1,6 +1,8 @@
 """Classified speech segments of a stream, for a loaded model: the core of emotion timelines
 (:mod:`emovox.live.timeline`, which also loads models by name) and of the emotion of a long recording
-(:meth:`emovox.inference.EmotionModel.timeline_prediction`, which is why this module loads no model)."""
+(:meth:`emovox.inference.EmotionModel.timeline_prediction`, which is why this module loads no model).
+The stream is cut by :mod:`emovox.vad` and read from :mod:`emovox.audio.sources`; prediction and the live
+path both build on these three, so neither depends on the other."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import check_cancelled
-from ..errors import ParameterError
-from .sources import open_source
+from .audio import check_cancelled
+from .audio.sources import open_source
+from .errors import ParameterError
 from .vad import Segment, Segmenter, VADOptions
 
 
@@ -85,7 +87,7 @@ def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None 
     """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: under
     a second of sound is; ``seconds``: its sound's, without quiet edges, else the segment's) and
     probabilities from ``p`` (over ``model.labels``)."""
-    from ..calibration import is_uncertain
+    from .calibration import is_uncertain
 
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
@@ -120,7 +122,7 @@ def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> 
     chunk. A recording the speech check calls silence (its loud-frame level under
     :data:`~emovox.speech.MIN_LEVEL_DB`) is not brought up: its segments would be speech in a file that has
     none (and a peak of 1e-40 made the gain overflow)."""
-    from ..speech import MIN_LEVEL_DB, loud_frames_db
+    from .speech import MIN_LEVEL_DB, loud_frames_db
 
     if peak_db is not None and peak_db >= QUIET_PEAK_DB:
         return 1.0
@@ -161,7 +163,7 @@ class QuietInput:
         self._done = False
 
     def feed(self, chunk: np.ndarray) -> str | None:
-        from ..speech import MIN_LEVEL_DB, loud_frames_db
+        from .speech import MIN_LEVEL_DB, loud_frames_db
 
         if self._done or not chunk.size:
             return None

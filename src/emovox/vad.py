@@ -6,7 +6,7 @@ the result does not depend on how the input was chunked: a file read in 30 s blo
 played in 30 ms blocks give identical segments.
 
 >>> import numpy as np
->>> from emovox.live.vad import Segmenter
+>>> from emovox.vad import Segmenter
 >>> seg = Segmenter(sample_rate=16000)
 >>> seg.feed(np.zeros(16000, dtype=np.float32)) + seg.flush()
 []
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import EmovoxError, ParameterError
+from .errors import EmovoxError, ParameterError
 
 #: Rates WebRTC's detector accepts.
 VAD_RATES = (8000, 16000, 32000, 48000)

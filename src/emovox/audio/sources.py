@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import DEFAULT_MIN_DURATION, DEFAULT_SR, float_mono, stream_audio
 from ..errors import EmovoxError
+from . import DEFAULT_MIN_DURATION, DEFAULT_SR, float_mono, stream_audio
 
 
 class DeviceError(EmovoxError):
