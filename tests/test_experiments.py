@@ -189,6 +189,11 @@ def test_deep_training_writes_checkpoints_only_where_asked(tone_manifest, tmp_pa
     kept = tmp_path / "ckpt"
     out, _, _ = train(tone_manifest, "cnn1d-tutorial", tmp_path / "kept", progress=False, checkpoints=kept)
     assert {p.name for p in kept.iterdir()} == {"best.safetensors", "last.safetensors", "history.json"}
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in kept.iterdir()} == {0o666 & ~umask}  # as any file written
     assert json.loads((out / "metadata.json").read_text())["checkpoints"] == str(kept.resolve())
     assert not (cache / "checkpoints").exists()
     with pytest.raises(

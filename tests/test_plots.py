@@ -370,3 +370,46 @@ def test_reliability_of_an_evaluation_without_bins_names_the_file(tmp_path, caps
     assert main(["plot", "reliability", str(ev), "-o", str(tmp_path / "r.png")]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"emovox: error: {ev}: the evaluation has no calibration bins") and "tune" in line
+
+
+def test_evaluate_and_plot_title_a_figure_alike(tmp_path):
+    """`evaluate --confusion` headed its figure "loco: UA ..." over pooled cells while `emovox plot confusion`
+    of the same JSON said "mean over folds; cells pooled"; the reliability diagram said "curves pooled" over
+    one curve per corpus. One function titles both."""
+    import json
+
+    from emovox.cli import main
+    from emovox.evaluation import Evaluation, FoldProba, add_calibration
+
+    rng = np.random.default_rng(0)
+    labels = ["angry", "sad"]
+    folds, probas = [], []
+    for c in ("a", "b"):
+        y = list(rng.choice(labels, 20))
+        p = rng.dirichlet([1, 1], 20)
+        folds.append(
+            {"fold": c, "ua": 0.5, "accuracy": 0.5, "macro_f1": 0.5, "n": 20, "confusion": [[5, 5], [5, 5]]}
+        )
+        probas.append(FoldProba(c, [f"{c}{i}.wav" for i in range(20)], y, p))
+    pooled = {
+        "ua": 0.5,
+        "accuracy": 0.5,
+        "macro_f1": 0.5,
+        "n": 40,
+        "confusion": [[10, 10], [10, 10]],
+        "per_class": {},
+    }
+    ev = Evaluation("loco", True, labels, folds, pooled, "", cross_corpus=True)
+    ev.fold_proba = probas
+    add_calibration(ev)
+    path = tmp_path / "ev.json"
+    ev.save_json(path)
+    for kind, figure in (("confusion", ev.confusion_figure()), ("reliability", ev.reliability_figure())):
+        title = figure.axes[0].get_title()
+        assert "mean over folds" in title and title.startswith("loco: ")
+        out = tmp_path / f"{kind}.png"
+        assert main(["plot", kind, str(path), "-o", str(out)]) == 0
+        assert out.stat().st_size > 1000
+    assert "one curve per held-out corpus" in ev.reliability_figure().axes[0].get_title()
+    assert "cells pooled" in ev.confusion_figure().axes[0].get_title()
+    assert json.loads(path.read_text())["protocol"] == "loco"

@@ -175,6 +175,45 @@ def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsy
     )
 
 
+def test_nested_tuning_saves_each_folds_search_and_what_was_tuned(tmp_path):
+    from emovox.corpora import scan
+    from emovox.labels import apply_labels
+
+    df, _ = scan(need(EMODB), "emodb", audio_info=False)
+    df = apply_labels(df, emotions="four")
+    manifest = tmp_path / "m.csv"
+    df[df["speaker"].isin(df["speaker"].unique()[:8])].to_csv(manifest, index=False)
+    out = tmp_path / "tune.json"
+    assert (
+        main(
+            [
+                "tune",
+                str(manifest),
+                *FEATURES,
+                "--model",
+                "logreg",
+                "--protocol",
+                "kfold:2",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    ev = json.loads(out.read_text())
+    assert ev["protocol"] == "kfold(2)+nested-tuning" and len(ev["folds"]) == 2
+    for fold in ev["folds"]:  # the search's own figure beside the test speakers' (it was dropped)
+        assert 0.0 < fold["inner_ua"] <= 1.0 and set(fold["best_params"]) == {"logreg__C"}
+    assert ev["recipe"]["model"] == "logreg" and ev["recipe"]["grid"]["logreg__C"] == [
+        0.01,
+        0.03,
+        0.1,
+        0.3,
+        1.0,
+    ]
+    assert ev["recipe"]["features"]["type"] == "handcrafted"
+
+
 def test_speakers_match_across_spellings_but_not_across_corpora():
     import pandas as pd
 
@@ -281,3 +320,22 @@ def test_calibration_folds_fit_the_data_or_fail_before_any_features(emodb_rows, 
         "emovox: error: --calibrate with --protocol loco: calibration: the training side"
     ), line
     assert "at least two speakers or two corpora" in line and not (tmp_path / "m").exists()
+
+
+def test_a_file_left_out_of_an_evaluation_is_in_its_json(emodb_rows, tmp_path, capsys):
+    """The terminal said a file was skipped; the saved evaluation (what gets archived) said nothing."""
+    import pandas as pd
+
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not audio")
+    rows = pd.concat([emodb_rows, emodb_rows.iloc[:1].assign(path=str(broken))], ignore_index=True)
+    manifest = tmp_path / "m.csv"
+    rows.to_csv(manifest, index=False)
+    out = tmp_path / "ev.json"
+    assert main(["evaluate", str(manifest), *FEATURES, "--protocol", "kfold:2", "--json", str(out)]) == 1
+    assert any("broken.wav" in line for line in _err(capsys))
+    ev = json.loads(out.read_text())
+    assert "1 file could not be used and is not in these figures (run.failed)" in ev["note"]
+    (failed,) = ev["run"]["failed"]
+    assert failed["path"] == str(broken) and "broken.wav" in failed["error"]
+    assert ev["pooled"]["n"] == len(emodb_rows)

@@ -183,8 +183,9 @@ class Evaluation:
         """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``)."""
         from . import plots
 
+        data = self.to_dict()
         return plots.reliability_diagram(
-            reliability_curves(self.to_dict()), title=title or f"{protocol_title(self.summary)}: reliability"
+            reliability_curves(data), title=title or figure_title(data, "reliability")
         )
 
     def save_json(self, path: str | Path) -> Path:
@@ -267,8 +268,7 @@ class Evaluation:
             np.array(self.pooled["confusion"]),
             self.labels,
             no_answer=self.pooled.get("no_answer"),
-            title=title
-            or f"{protocol_title(s)}: UA {100 * s['ua']:.1f} %, accuracy {100 * s['accuracy']:.1f} %",
+            title=title or figure_title(s, "confusion"),
         )
 
 
@@ -279,6 +279,31 @@ def protocol_title(summary: dict[str, Any]) -> str:
     if summary.get("speaker_independent") is False:
         protocol += " (NOT speaker-independent)"
     return protocol
+
+
+def figure_title(data: dict[str, Any], kind: str) -> str:
+    """The title of a figure of an evaluation (its ``summary`` or JSON): the protocol, and the headline
+    figure with what it is, the same whether ``evaluate --confusion`` or ``emovox plot`` draws it.
+    ``kind``: ``confusion``, ``reliability`` or ``recall``.
+
+    >>> figure_title({"protocol": "loco", "ua": 0.36, "n_folds": 4, "per_corpus": {}}, "confusion")
+    'loco: UA 36.0 % mean over folds; cells pooled'
+    """
+    several = data.get("n_folds", 2) > 1
+    if kind == "reliability":
+        head = f": reliability, ECE {data['ece']:.3f}" if "ece" in data else ": reliability"
+        if several and "ece" in data:
+            drawn = "one curve per held-out corpus" if data.get("per_corpus") else "curve pooled"
+            head += f" mean over folds; {drawn}"
+    else:
+        what = {"confusion": "cells", "recall": "bars"}[kind]
+        head = (": recall per class" if kind == "recall" else "") + (
+            f"{',' if kind == 'recall' else ':'} UA {100 * data['ua']:.1f} %"
+            + (f" mean over folds; {what} pooled" if several else "")
+            if "ua" in data
+            else ""
+        )
+    return protocol_title(data) + head
 
 
 def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:
@@ -447,8 +472,8 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     pooled = data.get("pooled", {})
     if "reliability" not in pooled:
         raise EmovoxError(
-            "the evaluation has no calibration bins: its model gave no probabilities (a deep model's "
-            "evaluation keeps none), or `emovox tune` or an emovox before calibration was measured made it"
+            "the evaluation has no calibration bins: its model gave no probabilities (an SVM without them, "
+            "or `emovox tune`), or an emovox before calibration was measured made it"
         )
     # the folds' recordings together: its ECE is not the mean over folds that the text report heads with
     name = f"{data['protocol']}, folds pooled" if data.get("protocol") else "pooled"

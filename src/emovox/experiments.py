@@ -54,9 +54,11 @@ def model_kind(model: str) -> str:
 
 _MEMBERS = "each member uses its own recipe's features"
 _ADAPT = (
-    "adaptation is for feature-vector models (classical and encoder recipes); to adapt a trained "
-    "model, evaluate it with --trained MODEL --speaker-adapt or --same-channel"
+    "adaptation is for feature-vector models (classical and encoder recipes), which store the class means "
+    "it needs; an ensemble of them adapts once trained (evaluate it with --trained MODEL --speaker-adapt "
+    "or --same-channel)"
 )
+_ADAPT_DEEP = "a deep model stores no class means, which adaptation needs (classical and encoder recipes do)"
 _CALIBRATE = "a temperature is fitted for feature-vector models (classical and encoder recipes) only"
 _CHECKPOINTS = "only deep models train in epochs and have weights to keep along the way"
 #: Options each kind of model cannot honour, and why (deep models only warn about --features: their front
@@ -76,8 +78,8 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "trim_db": "they trim silence as their recipe's frame configuration says",
         "encoder": "they learn from frames, not from an encoder's features",
         "no_scale": "they normalise their own frames",
-        "speaker_adapt": _ADAPT,
-        "same_channel": _ADAPT,
+        "speaker_adapt": _ADAPT_DEEP,
+        "same_channel": _ADAPT_DEEP,
         "calibrate": _CALIBRATE,
     },
     "features": {"checkpoints": _CHECKPOINTS},
@@ -219,6 +221,30 @@ def evaluate(
     return ev, list(table.failures)
 
 
+#: What a checkpoint folder holds (``emovox train --checkpoints``).
+CHECKPOINT_FILES = ("best.safetensors", "last.safetensors", "history.json")
+
+
+def _check_checkpoints(folder: Path, output: Path) -> None:
+    """Refuse, before any training, a checkpoint folder that the model directory would refuse to be
+    saved beside (one inside the other), or one holding files other than checkpoints."""
+    a, b = folder.resolve(), output.resolve()
+    if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+        raise ParameterError(
+            f"checkpoints {folder}: inside the model directory {output} (or holding it); choose a folder "
+            "outside it"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"checkpoints {folder}: exists and is not a folder")
+    if folder.is_dir() and (
+        other := sorted(p.name for p in folder.iterdir() if p.name not in CHECKPOINT_FILES)
+    ):
+        raise ParameterError(
+            f"checkpoints {folder}: holds other files ({', '.join(other[:3])}); choose a new or empty folder, "
+            "or one of checkpoints (they are replaced)"
+        )
+
+
 def train(
     manifest: pd.DataFrame,
     model: str,
@@ -263,6 +289,8 @@ def train(
         checkpoints=checkpoints,
     )
     prepare_output(output)  # before the features: a file or a folder of other files there fails now
+    if checkpoints is not None:
+        _check_checkpoints(Path(checkpoints), Path(output))
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     # the cross-validated figures describe the model saved: calibrated in each fold when it is

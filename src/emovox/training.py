@@ -783,11 +783,12 @@ def tune_nested(
     """Nested tuning: :func:`tune_classical` inside each outer fold's training speakers, scored on its test
     speakers, so the figure says what tuning buys on voices it never saw.
 
-    Returns an :class:`~emovox.evaluation.Evaluation` named ``<protocol> (nested tuning)``; each fold's
-    scores carry its ``best_params``. One line per fold is logged at INFO.
+    Returns an :class:`~emovox.evaluation.Evaluation` named ``<protocol>+nested-tuning``; each fold's
+    scores carry its ``best_params`` and ``inner_ua`` (the search's best UA on its training speakers), and
+    its ``recipe`` says what was tuned. One line per fold is logged at INFO.
     """
     from .evaluation import FoldResult, cross_validate
-    from .models.classical import make_classifier
+    from .models.classical import GRIDS, make_classifier
     from .splits import make_protocol
 
     proto = make_protocol(table.manifest, protocol, random_state=seed)
@@ -810,11 +811,18 @@ def tune_nested(
             "%s: best %s inner UA %.1f %% -> test UA %.1f %%",
             fold.name,
             s["best_params"],
-            100 * s.pop("inner_ua"),
+            100 * s["inner_ua"],
             100 * s["ua"],
         )
 
     rows = np.arange(len(y))[:, None]
     ev = cross_validate(rows, y, proto, fit_predict, label_order(y), progress=False, on_fold=on_fold)
-    ev.protocol = proto.name + " (nested tuning)"
+    ev.protocol = proto.name + "+nested-tuning"
+    ev.recipe = {
+        "model": model,
+        "scale": scale,
+        "features": table.frontend,
+        "tuning": "grid search in each fold's training speakers, UA over inner folds grouped by speaker",
+        "grid": {k: [plain_params({k: x})[k] for x in v] for k, v in GRIDS.get(model, {}).items()},
+    }
     return ev

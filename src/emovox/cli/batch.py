@@ -11,7 +11,7 @@ from typing import Any
 from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
 from ..paths import stored_path
 from ..tables import feature_frame, write_table
-from .common import err
+from .common import err, show_progress
 
 
 def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
@@ -58,7 +58,7 @@ def predict_command(args: Any) -> int:
             engine="dask",
             address=args.address,
             output_dir=args.output_dir or "emovox-predictions",
-            progress=not getattr(args, "quiet", False),
+            progress=show_progress(args),
             retry_failed=getattr(args, "retry_failed", False),
             overwrite=getattr(args, "overwrite", False),
             emotions=getattr(args, "emotions", None),
@@ -90,7 +90,7 @@ def features_command(args: Any, manifest) -> int:
             address=args.address,
             output_dir=parts,
             n_workers=args.jobs,
-            progress=not args.quiet,
+            progress=show_progress(args),
             retry_failed=getattr(args, "retry_failed", False),
             overwrite=getattr(args, "overwrite", False),
         )

@@ -276,7 +276,18 @@ def source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cache-dir", default=None, help="feature cache (default $EMOVOX_CACHE or ~/.cache/emovox)"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars (there are none in a log file or a pipe either)",
+    )
+
+
+def show_progress(args) -> bool:
+    """Progress bars for a command: on a terminal, unless ``--quiet``; never into a log file or a pipe,
+    where a bar's every redraw would be a line."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
 # the names --model accepts: static, because the CLI must start fast without importing the registries;

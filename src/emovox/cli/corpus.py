@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import err, examples, label_args
+from .common import err, examples, label_args, show_progress
 
 
 def cmd_corpus_scan(args) -> int:
@@ -79,7 +79,7 @@ def cmd_convert(args) -> int:
     if src.is_dir():
         try:  # a folder without audio, or two inputs with one output name: one line, before any writing
             done, failed = convert_tree(
-                src, args.output, args.rate, not args.keep_channels, args.ext, progress=not args.quiet
+                src, args.output, args.rate, not args.keep_channels, args.ext, progress=show_progress(args)
             )
         except AudioError as exc:
             err(str(exc))

@@ -30,18 +30,15 @@ def _read_json(path: Path):
         raise EmovoxError(f"{path}: not a readable JSON file ({str(exc).splitlines()[0][:120]})") from None
 
 
-def _over(data: dict, drawn: str) -> str:
-    """What the headline of a figure is, when the evaluation has several folds (the CLI reports their mean;
-    a figure draws them pooled)."""
-    return f" mean over folds; {drawn} pooled" if data.get("n_folds", 2) > 1 else ""
-
-
-def _named(data, src: Path) -> str:
-    """The file, and the protocol of an evaluation JSON (saying when it is not speaker-independent)."""
-    from ..evaluation import protocol_title
+def _named(data, src: Path, kind: str) -> str:
+    """The file, and the protocol and headline of an evaluation JSON (:func:`emovox.evaluation.figure_title`,
+    as ``evaluate --confusion`` titles its figure)."""
+    from ..evaluation import figure_title
 
     return (
-        f"{src.name}, {protocol_title(data)}" if isinstance(data, dict) and "protocol" in data else src.name
+        f"{src.name}, {figure_title(data, kind)}"
+        if isinstance(data, dict) and "protocol" in data
+        else src.name
     )
 
 
@@ -99,12 +96,11 @@ def _figure(args):
     data = _read_json(src)
     if kind == "confusion":
         labels, m, missed = _evaluation_parts(data, src)
-        head = f": UA {100 * data['ua']:.1f} %{_over(data, 'cells')}" if "ua" in data else ""
         return plots.confusion_matrix(
             m,
             labels,
             normalize=not args.counts,
-            title=args.title or f"{_named(data, src)}{head}",
+            title=args.title or _named(data, src, "confusion"),
             no_answer=missed,
         )
     if kind == "reliability":
@@ -114,20 +110,14 @@ def _figure(args):
         data = _read_json(src)
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
-        head = f", ECE {data['ece']:.3f}{_over(data, 'curves')}" if "ece" in data else ""
         try:
             curves = reliability_curves(data)
         except EmovoxError as exc:
             raise EmovoxError(f"{src}: {exc}") from None
-        return plots.reliability_diagram(
-            curves, title=args.title or f"{_named(data, src)}: reliability{head}"
-        )
+        return plots.reliability_diagram(curves, title=args.title or _named(data, src, "reliability"))
     if kind == "recall":
         _evaluation_parts(data, src)  # (its check: one clear line for a JSON that is not an evaluation)
-        head = f", UA {100 * data['ua']:.1f} %{_over(data, 'bars')}" if "ua" in data else ""
-        return plots.per_class_recall(
-            data, title=args.title or f"{_named(data, src)}: recall per class{head}"
-        )
+        return plots.per_class_recall(data, title=args.title or _named(data, src, "recall"))
     if kind == "curves":
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise EmovoxError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import engine_args, err, examples, model_args, report_failures, source_args
+from .common import engine_args, err, examples, model_args, report_failures, show_progress, source_args
 
 
 def _load_source(args, labels: bool = True):
@@ -136,7 +136,7 @@ def _features(args, df):
         encoder=getattr(args, "encoder", None),
         n_jobs=args.jobs,
         cache_dir=args.cache_dir,
-        progress=not args.quiet,
+        progress=show_progress(args),
     )
     report_failures(table.failures)
     return recipe, table
@@ -177,8 +177,21 @@ def _run(args) -> dict:
     }
 
 
-def _save_evaluation(ev, args) -> None:
+def _save_evaluation(ev, args, failures=(), bad: int = 0) -> None:
     ev.run = _run(args)
+    if failures or bad:  # an archived evaluation says what its figures lack, not only the terminal
+        ev.run["failed"] = [{"path": str(p), "error": msg} for p, msg in failures]
+        n = len(failures) + bad
+        ev.note = "; ".join(
+            filter(
+                None,
+                [
+                    ev.note,
+                    f"{n} file{'s' if n != 1 else ''} could not be used and {'are' if n != 1 else 'is'} not in "
+                    "these figures" + (" (run.failed)" if failures else ""),
+                ],
+            )
+        )
     if args.json:
         ev.save_json(args.json)
         print(f"saved {args.json}", file=sys.stderr)
@@ -203,7 +216,7 @@ def _options(args) -> dict:
         "seed": args.seed,
         "cache_dir": args.cache_dir,
         "n_jobs": args.jobs,
-        "progress": not args.quiet,
+        "progress": show_progress(args),
         "scale": not args.no_scale,
         "calibrate": args.calibrate,
     }
@@ -218,7 +231,7 @@ def cmd_evaluate(args) -> int:
 
         # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
         model = load_model(args.trained).restrict(args.emotions, "--emotions")
-        progress = not args.quiet and sys.stderr.isatty()
+        progress = show_progress(args)
         ev, failed = evaluate_model(
             model, df, speaker_adapt=args.speaker_adapt, same_channel=args.same_channel, progress=progress
         )
@@ -236,7 +249,7 @@ def cmd_evaluate(args) -> int:
             **opts,
         )
     report_failures(failures)  # files that could not be used: reported, and the exit status says so
-    _save_evaluation(ev, args)  # first: `evaluate ... | head` must not lose the files
+    _save_evaluation(ev, args, failures, bad)  # first: `evaluate ... | head` must not lose the files
     print(ev.table())
     return 1 if failures or bad else 0
 
@@ -287,7 +300,7 @@ def cmd_tune(args) -> int:
         print(json.dumps(found))
         return 1 if table.failures or bad else 0
     ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
-    _save_evaluation(ev, args)  # first, as evaluate: `| head` must not lose the files
+    _save_evaluation(ev, args, table.failures, bad)  # first, as evaluate: `| head` must not lose the files
     print(ev.table())
     return 1 if table.failures or bad else 0
 

@@ -25,6 +25,7 @@ from torch import nn
 
 from ..augment import spec_augment
 from ..errors import CorpusError
+from ..paths import replacing
 from .frames import FrameConfig, FrameTable, fix_frames, frame_table, global_stats, normalize
 from .models import Probabilities, build_model
 from .recipes import Recipe, get_recipe
@@ -199,12 +200,14 @@ def _prepare(items: list[np.ndarray], cfg: FrameConfig) -> list[np.ndarray]:
 
 
 def _checkpoint(state: dict, path, epoch: int) -> None:
-    """Weights as safetensors (no pickle, so nothing runs when a checkpoint is read back)."""
+    """Weights as safetensors (no pickle, so nothing runs when a checkpoint is read back), whole or not at
+    all, with the permissions of any other file written (:func:`emovox.paths.replacing`)."""
     from safetensors.torch import save_file
 
-    save_file(
-        {k: v.detach().contiguous() for k, v in state.items()}, str(path), metadata={"epoch": str(epoch)}
-    )
+    with replacing(path) as tmp:
+        save_file(
+            {k: v.detach().contiguous() for k, v in state.items()}, str(tmp), metadata={"epoch": str(epoch)}
+        )
 
 
 def fit(
@@ -341,7 +344,8 @@ def fit(
             stale += 1
         if ckpt:
             _checkpoint(model.state_dict(), ckpt / "last.safetensors", epoch + 1)
-            (ckpt / "history.json").write_text(json.dumps(hist))
+            with replacing(ckpt / "history.json") as tmp:
+                tmp.write_text(json.dumps(hist))
         post = {
             "loss": f"{hist['loss'][-1]:.3f}",
             "acc": f"{hist['accuracy'][-1]:.2f}",
