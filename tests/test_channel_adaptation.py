@@ -269,6 +269,7 @@ def test_evaluate_recipe_same_channel(emodb_manifest, emovo_manifest, tmp_path):
     ev, failures = evaluate(data, "logreg", "loco", same_channel=True, **opts)
     assert not failures and ev.protocol == "loco+corpus-adapted"
     assert ev.recipe["speaker_adaptation"] == "corpus" and set(ev.summary["per_corpus"]) == {"emodb", "emovo"}
+    assert ev.recipe["name"] == ev.recipe["model"] == "logreg"
     with pytest.raises(ParameterError, match="--same-channel cannot be used with deep"):
         evaluate(data, "cnn1d", "loco", same_channel=True, **opts)
     with pytest.raises(ParameterError, match="choose one"):

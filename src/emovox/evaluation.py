@@ -201,7 +201,7 @@ class Evaluation:
         """A plain-text report: headline figures, per-class precision/recall, confusion matrix."""
         s = self.summary
         lines = [
-            f"protocol: {self.protocol} ({'speaker-independent' if self.speaker_independent else 'NOT speaker-independent: the same speakers are in training and test'})",
+            f"protocol: {self.protocol} ({'speaker-independent' if self.speaker_independent else 'NOT speaker-independent: ' + self._heard()})",
         ]
         if self.note:
             lines.append(f"note: {self.note}")
@@ -259,6 +259,18 @@ class Evaluation:
             row = [*row, missed[i]] if missed else row
             lines.append(f"{lab:<{width}}" + "".join(f"{v:>{cell}}" for v in row))
         return "\n".join(lines)
+
+    def _heard(self) -> str:
+        """Why the evaluation is not speaker-independent, as the note says it (``--trained``: its speakers,
+        its files, or its metadata not saying), else the protocol's own reason."""
+        for why in (
+            "were in its training data",
+            "files it was trained on",
+            "does not list its training speakers",
+        ):
+            if why in self.note:
+                return "see the note"
+        return "the same speakers are in training and test"
 
     def confusion_figure(self, title: str | None = None):
         from . import plots
@@ -516,6 +528,7 @@ def evaluate_model(
         The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
     """
     from .errors import CorpusError, ParameterError
+    from .labels import label_order
 
     if speaker_adapt and same_channel:
         raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
@@ -534,7 +547,7 @@ def evaluate_model(
         if restricted:
             model.restrict(present)
         preds = _predict_manifest(model, manifest, session, progress)
-        labels = list(model.labels)
+        labels = label_order(model.labels)  # as a recipe's evaluation orders them, to compare
     finally:
         if restricted:
             model.restrict(had)
@@ -587,7 +600,13 @@ def evaluate_model(
             f"scored on the {len(labels)} emotions the data has (probabilities renormalised over them)"
         )
     if dropped:
-        notes.append(f"{dropped} utterances with emotions the model does not know were left out")
+        unknown = sorted(
+            {str(e) for p, e in zip(preds, manifest["emotion"], strict=True) if p.ok and e not in labels}
+        )
+        notes.append(
+            f"{dropped} utterances with emotions the model does not know ({', '.join(unknown)}) were left out"
+            " (--merge EMOTION=KNOWN maps one onto an emotion it knows)"
+        )
     if no_speech:
         notes.append(
             f"{no_speech} utterances were found to hold no speech (counted as errors; having no "

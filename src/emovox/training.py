@@ -265,6 +265,8 @@ def evaluate_recipe(
         for fold, fp, raw in zip(ev.folds, ev.fold_proba, uncalibrated, strict=False):
             fold["ece_uncalibrated"] = ece(raw, [labels.index(v) for v in fp.y_true])
     ev.recipe = {
+        # the named recipe it is (a --features override makes it another), else the plain classifier
+        "name": next((n for n, r in RECIPES.items() if r == recipe), recipe.classifier),
         "model": recipe.classifier,
         "params": recipe.params,
         "scale": scale,
@@ -300,9 +302,13 @@ def evaluate_recipe(
                     ev.note,
                     (
                         f"{session_by}-adapted: the test recordings of each {session_by} (unlabelled, all of them at once) "
-                        "were used to estimate and remove their shared offset (a channel's as far as its predictions "
-                        "spread over the emotions); per-recording figures need the plain "
-                        "protocol"
+                        "were used to estimate and remove their shared offset"
+                        + (
+                            " (as far as their predictions spread over the emotions)"
+                            if session_by != "speaker" or recipe.speaker_gate is not None
+                            else ""
+                        )
+                        + "; per-recording figures need the plain protocol"
                     ),
                 ],
             )

@@ -310,7 +310,7 @@ MODEL_HELP = (
     + ", ".join(CLASSICAL_NAMES + tuple(n for n in RECIPE_NAMES if n not in _ENCODER_NAMES))
     + f"; Whisper encoder: {', '.join(_ENCODER_NAMES)}; deep, from scratch (needs emovox[torch]): "
     + ", ".join(DEEP_NAMES)
-    + "; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg"
+    + "; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg (default: svm)"
 )
 MODEL_CHOICES = (
     f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "

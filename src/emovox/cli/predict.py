@@ -224,8 +224,8 @@ def register(sub) -> None:
         type=_positive_int,
         default=None,
         help="keep only the K most probable emotions: text, --json (probabilities cut to K, most "
-        "probable first) and --timeline (table cells '-', CSV cells empty); --plot still draws "
-        "every emotion",
+        "probable first), -o (the other emotions' cells empty) and --timeline (table cells '-', CSV cells "
+        "empty); --plot still draws every emotion",
     )
     p.add_argument(
         "-q",
@@ -251,7 +251,8 @@ def register(sub) -> None:
         action="store_true",
         help="the inputs share a recording channel (one microphone, room or collection): score them "
         "together, removing the channel's offset as far as their predictions spread over the emotions "
-        "(on unseen corpora +3.1 points UA for a batch spanning the emotions, -2.1 for a batch of one emotion)",
+        "(on unseen corpora +3.1 points UA for a batch spanning the emotions, -2.1 for a batch of one emotion); "
+        "with --timeline, each recording's segments together",
     )
     p.add_argument(
         "--timeline",

@@ -17,6 +17,9 @@ from ..errors import ModelError
 warnings.filterwarnings(
     "ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning
 )
+# The tutorials' batch of 256 is clipped to the training set on a small one, which is what it should do:
+# not a warning a user can act on (it printed through -q, once per fit).
+warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
 
 # The tutorials' grid-searched MLP (hidden (300,), alpha 0.01, batch 256, adaptive rate, 500 iterations).
 TUTORIAL_MLP = {
