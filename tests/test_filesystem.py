@@ -271,3 +271,50 @@ for adapted in (False, True):
     assert r.returncode == 0, r.stderr
     assert lines[:2] == [f"refused: {fifo}: not a regular file"] * 2, r.stdout
     assert lines[2:] == [f"['{fifo}: not a regular file', None] True"] * 2, r.stdout
+
+
+def test_manifest_rows_that_are_not_files_are_skipped_not_waited_on(tmp_path):
+    """A manifest row naming a named pipe, a device or a folder: `evaluate` and `features` waited for ever
+    on the pipe (hashing it for the cache, or to find the model's training files), read /dev/zero for ever,
+    and `evaluate --trained` crashed on the folder (predict_files opened it up). Each is one line now, the
+    other rows used, exit 1."""
+    import pandas as pd
+
+    from emovox.corpora import scan
+
+    from .conftest import EMODB, need
+
+    df, _ = scan(need(EMODB), "emodb", audio_info=False)
+    df = df[df["speaker"].isin(["emodb:03", "emodb:08"]) & df["emotion"].isin(["angry", "sad"])]
+    df = df.groupby(["speaker", "emotion"]).head(3).reset_index(drop=True)
+    os.mkfifo(tmp_path / "pipe.wav")
+    (tmp_path / "folder").mkdir()
+    shutil.copy(df["path"].iloc[0], tmp_path / "folder" / "a.flac")
+    odd = [str(tmp_path / "pipe.wav"), "/dev/zero", str(tmp_path / "folder")]
+    rows = pd.concat([df, df.iloc[:3].assign(path=odd)], ignore_index=True)
+    manifest = tmp_path / "m.csv"
+    rows.to_csv(manifest, index=False)
+    cli = [sys.executable, "-m", "emovox.cli"]
+    runs = {
+        "trained": ["evaluate", str(manifest), "--trained", "classical"],
+        "channel": ["evaluate", str(manifest), "--trained", "default", "--same-channel"],
+        "recipe": [
+            "evaluate",
+            str(manifest),
+            "--features",
+            "tutorial",
+            "--model",
+            "logreg",
+            "--protocol",
+            "loso",
+        ],
+        "features": ["features", str(manifest), "--features", "tutorial", "-o", str(tmp_path / "f.csv")],
+    }
+    env = {**os.environ, "EMOVOX_CACHE": str(tmp_path / "cache")}
+    for name, args in runs.items():
+        proc = subprocess.run([*cli, *args], capture_output=True, text=True, timeout=180, env=env)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, (name, proc.stderr)
+        for path, kind in zip(odd, ("FIFO", "device", "directory"), strict=True):
+            (line,) = [ln for ln in proc.stderr.splitlines() if path in ln]
+            assert kind in line and "not a regular file" in line, (name, line)
+    assert len(pd.read_csv(tmp_path / "f.csv")) == len(df)

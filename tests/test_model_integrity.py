@@ -404,6 +404,18 @@ def test_reseal_never_seals_a_model_that_cannot_load_and_goes_on_past_one(copy, 
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert lines[0].startswith(f"emovox: error: not sealed: {copy}") and lines[1] == f"sealed {other}", lines
     assert lines[2] == "emovox: error: 1 of 2 model directories not sealed", lines
+    # an OS error (the seal's temporary name taken by a folder) is one of those too, not the end of the run
+    (copy / "metadata.json").write_bytes((model_dir / "metadata.json").read_bytes())  # a good model
+    (copy / "metadata.json.tmp").mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "reseal", str(copy), str(other)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and lines[1] == f"sealed {other}", lines
+    assert lines[0].startswith("emovox: error: not sealed: ") and "metadata.json.tmp" in lines[0], lines
 
 
 @pytest.mark.parametrize("what", ["fifo", "folder", "loop"])
@@ -425,3 +437,34 @@ def test_huge_metadata_is_refused_before_it_is_read(copy):
     meta["padding"] = "x" * (17 * 2**20)
     _edit(copy, meta)
     _refused(copy, "MiB, not model metadata")
+
+
+def test_a_graph_that_is_not_protobuf_is_one_line(tmp_path):
+    """Bytes the external-data scan cannot walk (here random ones holding "location") went through a
+    BufferError traceback: the scan's views, kept alive by the exception, held the file's mapping open."""
+    from emovox.encoders.runtime import cpu_session, external_data
+
+    junk = np.random.default_rng(0).bytes(5000) + b"location\n"
+    with pytest.raises(ValueError):
+        external_data(junk)
+    (tmp_path / "model.onnx").write_bytes(junk)
+    with pytest.raises(ModelError, match="model.onnx: onnxruntime cannot load it"):
+        cpu_session(tmp_path / "model.onnx")
+
+
+def test_a_forged_npy_shape_is_refused_before_numpy_allocates_it(copy):
+    """A sealed class_means.npy whose header claims 745 GiB (64 bytes of data): numpy tried to allocate it,
+    a MemoryError traceback. Its header is now checked against the file's size."""
+    raw = (copy / "class_means.npy").read_bytes()
+    start = raw.index(b"'shape': (") + len(b"'shape': (")
+    end = raw.index(b")", start)
+    claim = b"100000000000,"
+    head = raw[:start] + claim + raw[end:]
+    pad = head.index(b"\n", start) - raw.index(b"\n", start)  # keep the header's length: take spaces out
+    forged = head[: head.index(b"\n", start) - pad] + b"\n" + b"\0" * 64
+    (copy / "class_means.npy").write_bytes(forged)
+    meta = _meta(copy)
+    meta["files"]["class_means.npy"] = sha256(copy / "class_means.npy")
+    meta["file_sizes"]["class_means.npy"] = len(forged)
+    _seal(copy, meta)  # sealed as it is: the check is the loader's
+    _refused(copy, "class_means.npy", "unreadable class means", "which 64 bytes of data do not hold")

@@ -665,6 +665,20 @@ def _predict_manifest(model, manifest, session: str | None, progress: bool = Fal
     predicted together, adapted to the speaker (``same_speaker``) or to the channel (``same_channel``)."""
     from tqdm import tqdm
 
+    from .inference import Prediction
+    from .paths import not_a_file
+
+    # a manifest row is one file: a folder there (which predict_files would open up) or a pipe is an error
+    refused = {
+        p: Prediction(p, error=f"{p}: {why.removesuffix('; skipped')}")
+        for p in dict.fromkeys(manifest["path"].astype(str))
+        if (why := not_a_file(p))
+    }
+    if refused:
+        kept = manifest[~manifest["path"].astype(str).isin(refused)]
+        preds = _predict_manifest(model, kept, session, progress) if len(kept) else []
+        by_path = dict(zip(kept["path"].astype(str), preds, strict=True))
+        return [refused.get(p) or by_path[p] for p in manifest["path"].astype(str)]
     if session is None:
         preds = model.predict_files(manifest["path"])
         return list(

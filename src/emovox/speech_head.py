@@ -114,8 +114,10 @@ class SpeechHead:
         cls, path: Path, n_features: int | None, threshold: float = THRESHOLD, sure_below: float = SURE_BELOW
     ) -> SpeechHead:
         """The head stored at ``path`` (``allow_pickle=False``); ``n_features``: what the front end gives."""
+        from .models.store import load_npy
+
         try:
-            a = np.load(path, allow_pickle=False)
+            a = load_npy(path)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{path}: unreadable speech head ({exc})") from None
         if a.dtype.kind != "f" or a.ndim != 1 or a.size < 2 or not np.isfinite(a).all():

@@ -438,6 +438,11 @@ def cmd_reseal(args) -> int:
         except EmovoxError as exc:
             err(f"not sealed: {exc}")
             failed += 1
+        except OSError as exc:  # (metadata.json.tmp a folder, a read-only directory...)
+            from ..errors import naming
+
+            err(f"not sealed: {naming(exc, d)}")
+            failed += 1
     if failed and len(args.models) > 1:
         err(f"{failed} of {len(args.models)} model directories not sealed")
     return 1 if failed else 0

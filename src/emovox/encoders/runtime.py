@@ -127,9 +127,14 @@ def cpu_session(path: str | os.PathLike, threads: int | None = None):
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
             # mapped, not copied (the encoder is 26 MB); walked only where a "location" key (required of
             # external data) appears at all: the walk of the encoder takes 18 ms, the search 2
-            outside = view.find(b"location") != -1 and external_data(view)
-    except (ValueError, IndexError):
-        outside = False  # empty, or not protobuf: onnxruntime says what is wrong with it
+            try:
+                outside = view.find(b"location") != -1 and external_data(view)
+            except (ValueError, IndexError):
+                # not protobuf: onnxruntime says what is wrong with it. Caught here, inside the mapping:
+                # a traceback still holding the walk's views would keep the map from closing (BufferError)
+                outside = False
+    except ValueError:
+        outside = False  # an empty file cannot be mapped: onnxruntime says what is wrong with it
     except OSError as exc:
         raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
     if outside:

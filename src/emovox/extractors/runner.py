@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib
 import json
@@ -87,8 +88,12 @@ def file_hash(*paths: PathLike | None, digest_size: int = 20, chunk: int = 1 << 
     >>> len(file_hash(f.name)); os.unlink(f.name)
     40
     """
+    from ..paths import not_a_file
+
     h = hashlib.blake2b(digest_size=digest_size)
     for path in filter(None, paths):
+        if why := not_a_file(path):  # opening a named pipe would wait for ever; /dev/zero never ends
+            raise OSError(errno.EINVAL, why.removesuffix("; skipped"))
         with open(path, "rb") as fh:
             for block in iter(lambda fh=fh: fh.read(chunk), b""):
                 h.update(block)

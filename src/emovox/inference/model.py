@@ -15,7 +15,7 @@ from ..calibration import UNCERTAIN_BELOW
 from ..encoders.runtime import cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
-from ..models.store import read_model_dir
+from ..models.store import load_npy, read_model_dir
 from .prediction import Prediction, chosen_emotions
 from .recordings import Recordings, single_input
 from .speech_cut import SpeechCutting
@@ -173,7 +173,7 @@ class EmotionModel(SpeechCutting, Recordings):
         if not name:
             return np.zeros(0, np.uint64)
         try:
-            prints = np.load(self.path / name, allow_pickle=False)
+            prints = load_npy(self.path / name)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable training fingerprints ({exc})") from None
         if prints.ndim != 1 or prints.dtype != np.uint64:
@@ -185,7 +185,7 @@ class EmotionModel(SpeechCutting, Recordings):
         if not name:
             return None
         try:
-            means = np.load(self.path / name, allow_pickle=False)
+            means = load_npy(self.path / name)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
         if means.ndim != 2 or len(means) != len(self.all_labels):

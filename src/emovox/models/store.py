@@ -71,6 +71,24 @@ def npy_bytes(a) -> bytes:
     return buf.getvalue()
 
 
+def load_npy(path: Path):
+    """A plain ``.npy`` array of a model directory (``allow_pickle=False``), its header checked against the
+    file's size first: a forged shape would have numpy allocate what it claims (745 GiB from a 192-byte
+    file). Raises ``ValueError`` or ``OSError`` for a file that is not one."""
+    import numpy as np
+
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in readers:
+            raise ValueError(f".npy format version {version} is not one emovox writes")
+        shape, _, dtype = readers[version](fh)
+        data = os.fstat(fh.fileno()).st_size - fh.tell()
+        if dtype.hasobject or math.prod(shape) * dtype.itemsize != data:
+            raise ValueError(f"its header claims {shape} {dtype}, which {data} bytes of data do not hold")
+    return np.load(path, allow_pickle=False)
+
+
 def metadata_digest(meta: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``meta`` without its :data:`SEAL_KEY`."""
     body = {k: v for k, v in meta.items() if k != SEAL_KEY}
