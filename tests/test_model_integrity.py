@@ -468,3 +468,18 @@ def test_a_forged_npy_shape_is_refused_before_numpy_allocates_it(copy):
     meta["file_sizes"]["class_means.npy"] = len(forged)
     _seal(copy, meta)  # sealed as it is: the check is the loader's
     _refused(copy, "class_means.npy", "unreadable class means", "which 64 bytes of data do not hold")
+
+
+def test_labels_reordered_and_resealed_are_refused(copy):
+    """A helper reversed the labels and resealed the model (reseal trusts the metadata): an angry sentence
+    then came out "surprised 0.88". The head carries its own class labels, which must agree."""
+    from emovox.encoders.runtime import classifier_labels
+
+    meta = _meta(copy)
+    assert classifier_labels(copy / "model.onnx") == meta["labels"]
+    for name in ("default", "classical"):
+        head = BUNDLED_DIR / name / "model.onnx"
+        assert classifier_labels(head) == read_model_dir(BUNDLED_DIR / name)["labels"]
+    meta["labels"] = meta["labels"][::-1]
+    _seal(copy, meta)
+    _refused(copy, "metadata.json lists the labels", "in that order")

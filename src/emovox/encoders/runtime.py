@@ -116,6 +116,45 @@ def external_data(model: bytes | mmap.mmap) -> bool:
     return False
 
 
+def classifier_labels(path: str | os.PathLike) -> list[str] | None:
+    """The class labels of the classifier in an ONNX graph (scikit-learn's ``LinearClassifier`` /
+    ``SVMClassifier`` carry them, in the order of their probabilities), or None for a graph without one (a
+    deep model's) or one this walk of the wire format cannot read (onnxruntime has its say on that).
+
+    >>> classifier_labels(__file__) is None  # not a graph at all
+    True
+    """
+    try:
+        if os.path.getsize(path) > 256 * 2**20:  # read whole below: no classifier head is near this
+            return None
+        with open(path, "rb") as fh:
+            buf = memoryview(fh.read())
+        for field, wire, span in _fields(buf, 0, len(buf)):
+            if field != 7 or wire != 2:  # ModelProto.graph
+                continue
+            for gfield, gwire, node in _fields(buf, *span):
+                if gfield != 1 or gwire != 2:  # GraphProto.node
+                    continue
+                op, labels = b"", None
+                for nfield, nwire, value in _fields(buf, *node):
+                    if nfield == 4 and nwire == 2:  # NodeProto.op_type
+                        op = bytes(buf[value[0] : value[1]])
+                    elif nfield == 5 and nwire == 2:  # NodeProto.attribute
+                        name, strings = b"", []
+                        for afield, awire, v in _fields(buf, *value):
+                            if afield == 1 and awire == 2:
+                                name = bytes(buf[v[0] : v[1]])
+                            elif afield == 9 and awire == 2:  # AttributeProto.strings
+                                strings.append(bytes(buf[v[0] : v[1]]).decode("utf-8", "replace"))
+                        if name == b"classlabels_strings":
+                            labels = strings
+                if labels is not None and op.endswith(b"Classifier"):
+                    return labels
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def cpu_session(path: str | os.PathLike, threads: int | None = None):
     """An ONNX Runtime CPU session with emovox's threading (:func:`default_threads`), every graph
     optimisation, and a one-line :class:`ModelError` when the file cannot be loaded. A graph that keeps

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..audio import DEFAULT_SR, float_mono, load_audio
 from ..calibration import UNCERTAIN_BELOW
-from ..encoders.runtime import cpu_session
+from ..encoders.runtime import classifier_labels, cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
 from ..models.store import load_npy, read_model_dir
@@ -37,6 +37,9 @@ def bundled_models() -> list[str]:
         if BUNDLED_DIR.is_dir()
         else []
     )
+
+
+_FIX_LABELS = "retrain the model, or copy it again from where it came from"
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
@@ -143,6 +146,12 @@ class EmotionModel(SpeechCutting, Recordings):
             raise ModelError(
                 f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
                 f"lists {len(self.all_labels)} labels; retrain the model"
+            )
+        own = classifier_labels(self.path / head)
+        if own is not None and own != self.all_labels:
+            raise ModelError(
+                f"{self.path}: metadata.json lists the labels {self.all_labels} but the head {head} was trained "
+                f"on {own}, in that order: its probabilities would be named wrongly; {_FIX_LABELS}"
             )
         self.class_means = self._class_means()
         gate = (self.metadata.get("adaptation") or {}).get("gate")
