@@ -294,3 +294,26 @@ def test_cli_trim_db_refused_where_it_cannot_apply(model, ravdess_root):
     lines = proc.stderr.strip().splitlines()
     why = {"rescnn": "cannot be used with deep models: they trim silence", "whisper-active": "voiced frames"}
     assert len(lines) == 1 and "--trim-db" in lines[0] and why[model] in lines[0], proc.stderr
+
+
+def test_a_bare_name_that_is_a_folder_here_and_a_bundled_model_says_which_it_uses(
+    tmp_path, monkeypatch, caplog
+):
+    """A folder ./classical (a model) silently took the place of the bundled classical model, and an
+    unrelated ./default folder made `--model default` fail; either way a warning now says which is used."""
+    from pathlib import Path
+
+    from emovox.inference import BUNDLED_DIR
+    from emovox.inference.model import resolve_model_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "default").mkdir()
+    (tmp_path / "classical").mkdir()
+    (tmp_path / "classical" / "metadata.json").write_text("{}")
+    caplog.set_level("WARNING", logger="emovox")
+    assert resolve_model_path("default") == BUNDLED_DIR / "default"
+    assert resolve_model_path("classical") == Path("classical")
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["default", "classical"]
+    caplog.clear()
+    assert resolve_model_path(Path("classical")) == Path("classical")  # a Path is a path
+    assert resolve_model_path("./classical/") == Path("classical") and not caplog.records

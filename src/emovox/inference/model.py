@@ -3,6 +3,7 @@ speech head) and :func:`load_model`."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from ..models.store import load_npy, read_model_dir
 from .prediction import Prediction, chosen_emotions
 from .recordings import Recordings, single_input
 from .speech_cut import SpeechCutting
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ..speech_head import SpeechHead
@@ -47,10 +50,22 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     if model is None:
         model = os.environ.get("EMOVOX_MODEL", DEFAULT_MODEL)
     path = Path(model)
+    bundled = BUNDLED_DIR / str(model)
+    # a bare name (a str: a Path is a path) that is a folder here and a bundled model: say which is used
+    if isinstance(model, str) and path.exists() and model in bundled_models():
+        if not (path / "metadata.json").is_file():
+            log.warning("%s: a folder here that is not a model; using the bundled model %s", model, model)
+            return bundled
+        log.warning(
+            "%s: the model folder here, not the bundled model of that name (give ./%s/ to mean it)",
+            model,
+            model,
+        )
+        return path
     if path.exists():
         return path
-    if (BUNDLED_DIR / str(model)).is_dir():
-        return BUNDLED_DIR / str(model)
+    if bundled.is_dir():
+        return bundled
     names = bundled_models()
     raise ModelError(
         f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})"
