@@ -394,26 +394,20 @@ def test_reseal_never_seals_a_model_that_cannot_load_and_goes_on_past_one(copy, 
     assert (copy / "metadata.json").read_bytes() == before  # put back as it was
     other = tmp_path / "other"
     shutil.copytree(model_dir, other)
-    proc = subprocess.run(
-        [sys.executable, "-m", "emovox.cli", "reseal", str(copy), str(other)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = proc.stderr.strip().splitlines()
+
+    def reseal_both():
+        cmd = [sys.executable, "-m", "emovox.cli", "reseal", str(copy), str(other)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return proc, proc.stderr.strip().splitlines()
+
+    proc, lines = reseal_both()
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert lines[0].startswith(f"emovox: error: not sealed: {copy}") and lines[1] == f"sealed {other}", lines
     assert lines[2] == "emovox: error: 1 of 2 model directories not sealed", lines
     # an OS error (the seal's temporary name taken by a folder) is one of those too, not the end of the run
     (copy / "metadata.json").write_bytes((model_dir / "metadata.json").read_bytes())  # a good model
     (copy / "metadata.json.tmp").mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-m", "emovox.cli", "reseal", str(copy), str(other)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    lines = proc.stderr.strip().splitlines()
+    proc, lines = reseal_both()
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and lines[1] == f"sealed {other}", lines
     assert lines[0].startswith("emovox: error: not sealed: ") and "metadata.json.tmp" in lines[0], lines
 
