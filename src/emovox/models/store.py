@@ -407,9 +407,9 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
 
     For models saved before the seal existed, or metadata changed on purpose. The listed files must still
     match their hashes and the metadata must be well-formed; the metadata's content is trusted as it is,
-    so reseal only a model you trust. The files' sizes are stored (``file_sizes``) where they were not. ``check`` (e.g. :func:`emovox.load_model`) is then called on the
-    directory: if it raises, the earlier ``metadata.json`` is put back and the error raised, so a model that
-    cannot load is never sealed.
+    so reseal only a model you trust. The files' sizes are stored (``file_sizes``) where they were not.
+    ``check`` (e.g. :func:`emovox.load_model`) is then called on the directory: if it raises, the earlier
+    ``metadata.json`` is put back and the error raised, so a model that cannot load is never sealed.
     """
     path = Path(path)
     meta = _load_json(path)

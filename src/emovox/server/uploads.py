@@ -183,8 +183,8 @@ class _FormFile:
         self._fields = 0
         self._in_file = False
         self._field_bytes = 0
-        self._header, self._headers = b"", {}
-        self._pending: list[bytes] = []
+        self._header, self._value_bytes, self._headers = b"", b"", {}
+        self._pending: list[bytes] = []  # the file's bytes from one chunk, written once it is parsed
         callbacks = {
             "on_part_begin": self._begin,
             "on_header_field": lambda d, a, b: setattr(self, "_header", self._header + d[a:b]),
@@ -195,7 +195,6 @@ class _FormFile:
             "on_end": lambda: setattr(self, "ended", True),
         }
         self._parser = MultipartParser(boundary, callbacks)
-        self._value_bytes = b""
 
     def _begin(self) -> None:
         self._headers, self._header, self._value_bytes, self._in_file = {}, b"", b"", False
