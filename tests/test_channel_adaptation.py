@@ -223,6 +223,7 @@ def test_evaluate_same_channel_scores_as_predict_does(emodb_manifest, emovo_mani
     import sys
 
     import emovox
+    from emovox.errors import CorpusError
     from emovox.evaluation import evaluate_model
 
     picks = [m.groupby("emotion").head(3) for m in (emodb_manifest, emovo_manifest)]
@@ -253,6 +254,10 @@ def test_evaluate_same_channel_scores_as_predict_does(emodb_manifest, emovo_mani
     saved = json.loads(out.read_text())
     assert saved["protocol"].endswith("+corpus-adapted")
     assert abs(saved["ua"] - ev.summary["ua"]) < 1e-9 and saved["recipe"]["adaptation"] == "corpus"
+    with pytest.raises(
+        CorpusError, match="'corpus' column"
+    ):  # as a recipe's evaluation: no corpus, no channel
+        evaluate_model(model, data.drop(columns="corpus"), same_channel=True)
     proc = subprocess.run([*cli, "--same-channel", "--speaker-adapt"], capture_output=True, text=True)
     assert proc.returncode == 2 and "not allowed with" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -495,6 +495,12 @@ def test_a_quiet_microphone_is_told_the_gain_it_needs(model, speech_file, tmp_pa
     text, segs = live(0.03 * y, gain=10 ** (db / 20))
     assert "quiet" not in text and sum(s.speech for s in segs) >= n - 1
     assert "quiet" not in live(y)[0] and "quiet" not in live(np.zeros(12 * sr, np.float32))[0]
+    # under a gain already, it names the gain in all; after 10 s of silence, it still listens
+    text, _ = live(0.003 * y, gain=10.0)  # 50 dB down, 20 dB up
+    (note,) = [ln for ln in text.splitlines() if "the input is quiet" in ln]
+    assert f"gain of +{db + 20:.0f} dB in all (it is +20 dB now)" in note, note
+    text, _ = live(np.concatenate([np.zeros(12 * sr, np.float32), 0.03 * y]))
+    assert sum("the input is quiet" in ln for ln in text.splitlines()) == 1
 
     assert main(["listen", "--input", str(path), "--fast", "--gain", "100"]) == 2
     assert "--gain 100: expected decibels from -40 to 60" in capsys.readouterr().err

@@ -376,9 +376,11 @@ def test_evaluate_and_plot_title_a_figure_alike(tmp_path):
     """`evaluate --confusion` headed its figure "loco: UA ..." over pooled cells while `emovox plot confusion`
     of the same JSON said "mean over folds; cells pooled"; the reliability diagram said "curves pooled" over
     one curve per corpus. One function titles both."""
+    import argparse
     import json
 
     from emovox.cli import main
+    from emovox.cli.plot import _figure
     from emovox.evaluation import Evaluation, FoldProba, add_calibration
 
     rng = np.random.default_rng(0)
@@ -410,6 +412,8 @@ def test_evaluate_and_plot_title_a_figure_alike(tmp_path):
         out = tmp_path / f"{kind}.png"
         assert main(["plot", kind, str(path), "-o", str(out)]) == 0
         assert out.stat().st_size > 1000
+        args = argparse.Namespace(kind=kind, file=str(path), title=None, counts=False)
+        assert _figure(args).axes[0].get_title() == f"ev.json, {title}"  # the same words, after the file
     assert "one curve per held-out corpus" in ev.reliability_figure().axes[0].get_title()
     assert "cells pooled" in ev.confusion_figure().axes[0].get_title()
     assert json.loads(path.read_text())["protocol"] == "loco"

@@ -180,7 +180,7 @@ def test_audio_piped_in_is_read_from_standard_input(utterances, recording, tmp_p
     scaled = predict(loud.getvalue(), "-")
     assert scaled.returncode == 0 and b"<stdin>: samples peak at" in scaled.stderr, scaled.stderr
     assert b"emovox-stdin" not in scaled.stderr
-    for data, why in ((b"junk", "not audio"), (b"", "empty file"), (b"\x01junk" * 2**21, "not audio")):
+    for data, why in ((b"junk", "not audio"), (b"", "empty file")):
         bad = predict(data, "-", utterances[1])
         assert bad.returncode == 1 and b"Traceback" not in bad.stderr
         assert bad.stderr.decode().splitlines()[0].startswith(f"emovox: error: <stdin>: {why}")

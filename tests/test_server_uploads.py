@@ -141,6 +141,9 @@ def test_a_form_upload_is_written_once_and_odd_forms_are_422(model, tmp_path, mo
         ctype = f"multipart/form-data; boundary={boundary}"
         ok = c.post("/v1/predict", content=whole, headers={"content-type": ctype})
         assert ok.status_code == 200 and ok.json()["probabilities"] == plain["probabilities"]
+        latin = whole.replace(b'filename="a.wav"', 'filename="é.wav"'.encode("latin-1"))  # an old client's
+        r = c.post("/v1/predict", content=latin, headers={"content-type": ctype})
+        assert r.status_code == 200 and r.json()["source"] == "é.wav", r.text
         for content, headers, words in [
             (whole[:-40], {"content-type": ctype}, "ends before its closing boundary"),
             (whole, {"content-type": "multipart/form-data"}, "no boundary"),

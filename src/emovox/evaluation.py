@@ -303,19 +303,16 @@ def figure_title(data: dict[str, Any], kind: str) -> str:
     """
     several = data.get("n_folds", 2) > 1
     if kind == "reliability":
-        head = f": reliability, ECE {data['ece']:.3f}" if "ece" in data else ": reliability"
-        if several and "ece" in data:
-            drawn = "one curve per held-out corpus" if data.get("per_corpus") else "curve pooled"
-            head += f" mean over folds; {drawn}"
+        name, figure, key = ": reliability", f"ECE {data.get('ece', 0):.3f}", "ece"
+        drawn = "one curve per held-out corpus" if data.get("per_corpus") else "curve pooled"
     else:
-        what = {"confusion": "cells", "recall": "bars"}[kind]
-        head = (": recall per class" if kind == "recall" else "") + (
-            f"{',' if kind == 'recall' else ':'} UA {100 * data['ua']:.1f} %"
-            + (f" mean over folds; {what} pooled" if several else "")
-            if "ua" in data
-            else ""
-        )
-    return protocol_title(data) + head
+        name = ": recall per class" if kind == "recall" else ""
+        figure, key = f"UA {100 * data.get('ua', 0):.1f} %", "ua"
+        drawn = "bars pooled" if kind == "recall" else "cells pooled"
+    if key not in data:
+        return protocol_title(data) + name
+    title = protocol_title(data) + (f"{name}, " if name else ": ") + figure
+    return title + (f" mean over folds; {drawn}" if several else "")
 
 
 def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:
@@ -518,7 +515,7 @@ def evaluate_model(
     speech counts as an error); utterances whose emotion the model does not know are left out, and the
     note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session
     (``--same-speaker``); ``same_channel``: each corpus's recordings, as one channel (``--same-channel``;
-    the whole manifest where it has no ``corpus`` column). ``progress``: a progress bar over the files.
+    a ``corpus`` column is needed). ``progress``: a progress bar over the files.
     The result is speaker-independent only when the model lists its training speakers and none of them
     is in ``manifest``; the note says which.
 
@@ -686,10 +683,9 @@ def _predict_manifest(model, manifest, session: str | None, progress: bool = Fal
         )
     from .tables import speaker_ids
 
-    if session == "corpus" and "corpus" not in manifest:
-        groups = np.zeros(len(manifest), dtype=int)  # one channel: the whole manifest
-    else:
-        groups = speaker_ids(manifest, session)
+    groups = speaker_ids(
+        manifest, session
+    )  # (a manifest without corpora is refused, as a recipe's evaluation)
     by_path = {}
     for g in tqdm(dict.fromkeys(groups), desc=f"scoring by {session}", leave=False, disable=not progress):
         paths = list(manifest["path"][groups == g])

@@ -115,6 +115,27 @@ def audible_gain(peak: float) -> float:
     return 10 ** (AUDIBLE_PEAK_DB / 20) / peak
 
 
+class _Loudness:
+    """A recording's peak and its speech-check level (the 20th-loudest frame, as
+    :func:`emovox.speech.detect_speech` measures it), accumulated over chunks."""
+
+    def __init__(self) -> None:
+        self.peak, self._loud = 0.0, np.zeros(0)
+
+    def feed(self, chunk: np.ndarray) -> None:
+        from .speech import loud_frames_db
+
+        self.peak = max(self.peak, float(np.max(np.abs(chunk))))
+        self._loud = np.sort(np.concatenate([self._loud, loud_frames_db(chunk)]))[-20:]
+
+    @property
+    def silent(self) -> bool:
+        """Silence to the speech check (level under :data:`~emovox.speech.MIN_LEVEL_DB`)."""
+        from .speech import MIN_LEVEL_DB
+
+        return not self._loud.size or self._loud[0] < MIN_LEVEL_DB
+
+
 def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> float:
     """:func:`audible_gain` of a recording given as chunks (mono, at 16 kHz or near it), from its whole peak.
     ``peak_db``: the peak of a part of it already measured (a lower bound): at :data:`QUIET_PEAK_DB` or
@@ -122,31 +143,28 @@ def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> 
     chunk. A recording the speech check calls silence (its loud-frame level under
     :data:`~emovox.speech.MIN_LEVEL_DB`) is not brought up: its segments would be speech in a file that has
     none (and a peak of 1e-40 made the gain overflow)."""
-    from .speech import MIN_LEVEL_DB, loud_frames_db
-
     if peak_db is not None and peak_db >= QUIET_PEAK_DB:
         return 1.0
-    quiet, peak, loud = 10 ** (QUIET_PEAK_DB / 20), 0.0, np.zeros(0)
+    level = _Loudness()
     try:
         for c in chunks:
             if not c.size:
                 continue
-            peak = max(peak, float(np.max(np.abs(c))))
-            if peak >= quiet:
+            level.feed(c)
+            if level.peak >= 10 ** (QUIET_PEAK_DB / 20):
                 return 1.0
-            loud = np.sort(np.concatenate([loud, loud_frames_db(c)]))[-20:]
     finally:
         if close := getattr(chunks, "close", None):  # a decoder stopped early lets its file go now
             close()
-    level = loud[0] if loud.size else -np.inf  # the 20th-loudest frame, as the speech check's level
-    return audible_gain(peak) if level >= MIN_LEVEL_DB else 1.0
+    return 1.0 if level.silent else audible_gain(level.peak)
 
 
 class QuietInput:
     """Watches a stream (a microphone) that cannot be brought up ahead, as a whole recording is
-    (:func:`segment_gain`), for input too quiet to be cut into speech: fed each chunk, it gives one message,
-    once, when the first ``after_s`` seconds peaked under :data:`QUIET_PEAK_DB` but were not silence (their
-    loud-frame level is at least :data:`~emovox.speech.MIN_LEVEL_DB`), with the gain that would bring them up.
+    (:func:`segment_gain`), for input too quiet to be cut into speech: fed each chunk (after ``gain_db``,
+    the gain already applied), it gives one message, once, when ``after_s`` seconds of it peaked under
+    :data:`QUIET_PEAK_DB` but were not silence, with the gain that would bring them up. Seconds of silence
+    (a microphone nobody speaks into yet) start the count again; a loud chunk ends the watch.
 
     >>> watch = QuietInput(16000, after_s=1.0)
     >>> quiet = (0.003 * np.sin(np.arange(16000) * 0.1)).astype(np.float32)  # a tone peaking at -50 dBFS
@@ -154,36 +172,34 @@ class QuietInput:
     (True, 'the input is quiet: its peak is')
     """
 
-    def __init__(self, sample_rate: int, after_s: float = 10.0) -> None:
+    def __init__(self, sample_rate: int, after_s: float = 10.0, gain_db: float = 0.0) -> None:
         self.sample_rate = sample_rate
         self.after_s = after_s
-        self._seen = 0
-        self._peak = 0.0
-        self._loud = np.zeros(0)
-        self._done = False
+        self.gain_db = gain_db
+        self._seen, self._level, self._done = 0, _Loudness(), False
 
     def feed(self, chunk: np.ndarray) -> str | None:
-        from .speech import MIN_LEVEL_DB, loud_frames_db
+        from .speech import MIN_LEVEL_DB
 
         if self._done or not chunk.size:
             return None
         self._seen += chunk.size
-        self._peak = max(self._peak, float(np.max(np.abs(chunk))))
-        if self._peak >= 10 ** (QUIET_PEAK_DB / 20):
+        self._level.feed(chunk)
+        if self._level.peak >= 10 ** (QUIET_PEAK_DB / 20):
             self._done = True  # loud enough: nothing to say, ever
             return None
-        self._loud = np.sort(np.concatenate([self._loud, loud_frames_db(chunk)]))[-20:]
         if self._seen < self.after_s * self.sample_rate:
             return None
-        self._done = True
-        level = self._loud[0] if self._loud.size else -np.inf
-        if level < MIN_LEVEL_DB:  # silence so far: nothing to bring up
+        if self._level.silent:  # nothing to bring up yet: watch the next seconds
+            self._seen, self._level = 0, _Loudness()
             return None
-        peak_db = 20 * np.log10(self._peak)
+        self._done = True
+        peak_db = 20 * np.log10(self._level.peak)
+        total = self.gain_db + AUDIBLE_PEAK_DB - peak_db
         return (
-            f"the input is quiet: its peak is {peak_db:.0f} dBFS over the first {self.after_s:g} s, and "
-            f"speech under {MIN_LEVEL_DB:.0f} dBFS is taken for silence; raise the input level, or apply a "
-            f"gain of {AUDIBLE_PEAK_DB - peak_db:+.0f} dB"
+            f"the input is quiet: its peak is {peak_db:.0f} dBFS over {self.after_s:g} s, and speech under "
+            f"{MIN_LEVEL_DB:.0f} dBFS is taken for silence; raise the input level, or apply a gain of "
+            f"{total:+.0f} dB" + (f" in all (it is {self.gain_db:+.0f} dB now)" if self.gain_db else "")
         )
 
 

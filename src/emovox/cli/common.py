@@ -67,7 +67,6 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
     """
     import tempfile
 
-    from ..audio.sniff import SNIFF_BYTES, sniff_format
     from ..errors import AudioError
 
     if "-" not in args.paths or Path("-").exists():  # a file named "-" is that file
@@ -79,15 +78,7 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
     with tempfile.TemporaryDirectory(prefix="emovox-stdin-") as tmp:
         path = str(Path(tmp) / "stdin")
         with open(path, "wb") as f:
-            head = b""
             while chunk := stream.read(1 << 20):
-                if len(head) < SNIFF_BYTES:
-                    head += chunk[: SNIFF_BYTES - len(head)]
-                    if len(head) == SNIFF_BYTES and sniff_format(head) is None:
-                        # not audio: its first bytes say so, as for a file (and the other inputs go on),
-                        # rather than 4 GiB of /dev/urandom spooled first
-                        f.write(chunk)
-                        break
                 if f.tell() + len(chunk) > STDIN_MAX_BYTES:
                     raise AudioError(
                         f"{STDIN_NAME}: more than {STDIN_MAX_BYTES >> 30} GiB; save it to a file"

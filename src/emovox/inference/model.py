@@ -54,7 +54,9 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     # a bare name (a str: a Path is a path) that is a folder here and a bundled model: say which is used
     if isinstance(model, str) and path.exists() and model in bundled_models():
         if not (path / "metadata.json").is_file():
-            log.warning("%s: a folder here that is not a model; using the bundled model %s", model, model)
+            log.warning(
+                "%s: a file or folder here that is not a model; using the bundled model %s", model, model
+            )
             return bundled
         log.warning(
             "%s: the model folder here, not the bundled model of that name (give ./%s/ to mean it)",

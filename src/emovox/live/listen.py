@@ -114,7 +114,8 @@ def listen(
 
     model = resolve_model(model)
     clock = LatencyClock()
-    quiet = QuietInput(int(model.sample_rate))
+    gain = kwargs.get("gain") or 1.0
+    quiet = QuietInput(int(model.sample_rate), gain_db=20 * float(np.log10(gain)) if gain > 0 else 0.0)
 
     def on_chunk(chunk: np.ndarray, seconds: float) -> None:
         clock.mark(seconds)

@@ -216,7 +216,12 @@ class _FormFile:
             return
         if self.name is not None:
             raise ApiError(422, "too_many_files", "the form holds more than one file: send one")
-        self.name = params[b"filename"].decode("utf-8", "replace") or "<upload>"
+        raw = params[b"filename"]
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:  # as Starlette read it: an old client's latin-1
+            name = raw.decode("latin-1")
+        self.name = name or "<upload>"
         self._in_file = True
 
     def _data(self, d: bytes, a: int, b: int) -> None:
