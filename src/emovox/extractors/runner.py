@@ -205,6 +205,19 @@ def _process_item(
         return None, msg, False
 
 
+def _start_method() -> str | None:
+    """Fork (fast: a worker needs no imports) where the process runs one thread, else a fork server: a
+    process forked while another thread holds a lock keeps that lock held for ever (a worker of the test
+    suite hung in ``tempfile.mkstemp`` after a progress bar's and a Dask client's threads had started).
+    None: the platform's own (spawn, where there is no fork)."""
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" not in methods:
+        return None
+    return "fork" if threading.active_count() == 1 or "forkserver" not in methods else "forkserver"
+
+
 def process_files(
     extractor: Any,
     paths: Iterable[PathLike],
@@ -235,7 +248,7 @@ def process_files(
     chunksize : int, optional
         Files per task sent to a worker (default: a few tasks per worker, at most 32 files).
     mp_context : str, optional
-        ``multiprocessing`` start method ("fork", "spawn", "forkserver"); default: the platform's.
+        ``multiprocessing`` start method ("fork", "spawn", "forkserver"); default :func:`_start_method`.
     desc : str
         Label of the progress bar (default ``"features"``).
 
@@ -281,7 +294,7 @@ def process_files(
                         bar.update(1)
             size = chunksize or max(1, min(32, math.ceil(len(todo) / (4 * n_jobs))))
             chunks = [todo[s : s + size] for s in range(0, len(todo), size)]
-            ctx = multiprocessing.get_context(mp_context) if mp_context else None
+            ctx = multiprocessing.get_context(mp_context or _start_method())
             cls = type(extractor)
             n_workers = min(n_jobs, len(chunks))
             threads = max(1, (os.cpu_count() or 1) // max(1, n_workers))  # onnxruntime's share per worker
