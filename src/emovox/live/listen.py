@@ -97,7 +97,7 @@ def listen(
     model : EmotionModel, path or name, optional
         The classifier (the bundled default when omitted).
     view : LiveView, optional
-        Where segments are shown, with a message when the first 10 s are too quiet to be cut into speech
+        Where segments are shown, with a message when 10 s of input are too quiet to be cut into speech
         (:class:`~emovox.segments.QuietInput`); nothing is printed when omitted.
     on_segment : callable, optional
         Called as ``on_segment(segment, latency)``; ``latency`` is the wall time in seconds from the moment
