@@ -196,6 +196,18 @@ def test_deep_training_writes_checkpoints_only_where_asked(tone_manifest, tmp_pa
     assert {p.stat().st_mode & 0o777 for p in kept.iterdir()} == {0o666 & ~umask}  # as any file written
     assert json.loads((out / "metadata.json").read_text())["checkpoints"] == str(kept.resolve())
     assert not (cache / "checkpoints").exists()
+    # refused before any training: a folder the model directory would then refuse, or one of other files
+    with pytest.raises(ParameterError, match="inside the model directory"):
+        train(
+            tone_manifest, "cnn1d-tutorial", tmp_path / "m", progress=False, checkpoints=tmp_path / "m" / "ck"
+        )
+    (kept / ".emovox-x.part").write_bytes(b"half")  # a killed run's: not a user's file
+    train(tone_manifest, "cnn1d-tutorial", tmp_path / "again", progress=False, checkpoints=kept)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(ParameterError, match=r"holds other files \(notes.txt\)"):
+        train(tone_manifest, "cnn1d-tutorial", tmp_path / "m", progress=False, checkpoints=tmp_path / "mine")
+    assert not (tmp_path / "m").exists()
     with pytest.raises(
         ParameterError, match="logreg: --checkpoints cannot be used with classical and encoder models"
     ):

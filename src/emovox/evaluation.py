@@ -261,16 +261,11 @@ class Evaluation:
         return "\n".join(lines)
 
     def _heard(self) -> str:
-        """Why the evaluation is not speaker-independent, as the note says it (``--trained``: its speakers,
-        its files, or its metadata not saying), else the protocol's own reason."""
-        for why in (
-            "were in its training data",
-            "files it was trained on",
-            "does not list its training speakers",
-        ):
-            if why in self.note:
-                return "see the note"
-        return "the same speakers are in training and test"
+        """Why the evaluation is not speaker-independent: a trained model's note says which of its speakers,
+        files or silence about them (:func:`evaluate_model`); a protocol's reason is its own."""
+        return (
+            "see the note" if "trained_model" in self.recipe else "the same speakers are in training and test"
+        )
 
     def confusion_figure(self, title: str | None = None):
         from . import plots

@@ -221,10 +221,6 @@ def evaluate(
     return ev, list(table.failures)
 
 
-#: What a checkpoint folder holds (``emovox train --checkpoints``).
-CHECKPOINT_FILES = ("best.safetensors", "last.safetensors", "history.json")
-
-
 def _check_checkpoints(folder: Path, output: Path) -> None:
     """Refuse, before any training, a checkpoint folder that the model directory would refuse to be
     saved beside (one inside the other), or one holding files other than checkpoints."""
@@ -236,9 +232,11 @@ def _check_checkpoints(folder: Path, output: Path) -> None:
         )
     if folder.exists() and not folder.is_dir():
         raise ParameterError(f"checkpoints {folder}: exists and is not a folder")
-    if folder.is_dir() and (
-        other := sorted(p.name for p in folder.iterdir() if p.name not in CHECKPOINT_FILES)
-    ):
+    from .deep import CHECKPOINT_FILES
+
+    # (a .emovox-*.part is a checkpoint a killed run left half written)
+    kept = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    if other := sorted(n for n in kept if n not in CHECKPOINT_FILES and not n.startswith(".emovox-")):
         raise ParameterError(
             f"checkpoints {folder}: holds other files ({', '.join(other[:3])}); choose a new or empty folder, "
             "or one of checkpoints (they are replaced)"

@@ -20,6 +20,9 @@ from __future__ import annotations
 from .frames import FrameConfig, FrameExtractor
 from .recipes import RECIPES, Recipe, TrainConfig, get_recipe
 
+#: What a checkpoint folder holds (:func:`emovox.deep.train.fit`, ``emovox train --checkpoints``).
+CHECKPOINT_FILES = ("best.safetensors", "last.safetensors", "history.json")
+
 #: ``--model`` names the CLI routes to deep training.
 DEEP_MODELS: frozenset[str] = frozenset(RECIPES)
 

@@ -26,9 +26,12 @@ from torch import nn
 from ..augment import spec_augment
 from ..errors import CorpusError
 from ..paths import replacing
+from . import CHECKPOINT_FILES
 from .frames import FrameConfig, FrameTable, fix_frames, frame_table, global_stats, normalize
 from .models import Probabilities, build_model
 from .recipes import Recipe, get_recipe
+
+BEST, LAST, HISTORY = CHECKPOINT_FILES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -339,12 +342,12 @@ def fit(
                 0,
             )
             if ckpt:
-                _checkpoint(best_state, ckpt / "best.safetensors", epoch + 1)
+                _checkpoint(best_state, ckpt / BEST, epoch + 1)
         else:
             stale += 1
         if ckpt:
-            _checkpoint(model.state_dict(), ckpt / "last.safetensors", epoch + 1)
-            with replacing(ckpt / "history.json") as tmp:
+            _checkpoint(model.state_dict(), ckpt / LAST, epoch + 1)
+            with replacing(ckpt / HISTORY) as tmp:
                 tmp.write_text(json.dumps(hist))
         post = {
             "loss": f"{hist['loss'][-1]:.3f}",
