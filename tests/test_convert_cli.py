@@ -100,3 +100,18 @@ def test_outputs_that_would_overwrite_or_reconvert_are_refused(tmp_path, capsys)
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*.wav")) == ["a.wav", "out/a.wav"]
     assert main(["convert", str(src / "a.wav"), str(tmp_path / "x.wav"), "--ext", ".flac"]) == 2
     assert "--ext sets the extension of a folder's outputs" in capsys.readouterr().err
+
+
+def test_a_pipe_in_the_folder_is_a_failure_of_the_conversion(tmp_path, capsys):
+    """A named pipe among the files was reported as a warning and the conversion exited 0; it is one of
+    the failures now (the other files converted), as for predict."""
+    import os
+
+    src = tmp_path / "in"
+    src.mkdir()
+    _tone(src / "a.wav")
+    os.mkfifo(src / "p.wav")
+    assert main(["convert", str(src), str(tmp_path / "out"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "p.wav: a FIFO (named pipe), not a regular file" in err and "converted 1 file, 1 failed" in err
+    assert (tmp_path / "out" / "a.wav").is_file()

@@ -69,8 +69,11 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     return dst
 
 
-def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[tuple[Path, Path]]:
-    """The ``(input, output)`` pairs of a tree conversion, checked before anything is written.
+def plan_tree(
+    src: str | Path, dst: str | Path, ext: str | None = None, problems: list[str] | None = None
+) -> list[tuple[Path, Path]]:
+    """The ``(input, output)`` pairs of a tree conversion, checked before anything is written. ``problems``
+    collects the entries found that cannot be read (a pipe, a device, a link loop; else they are logged).
 
     Raises :class:`AudioError` (one line) when ``src`` holds no audio file, or when two inputs would be
     written to the same output (``a.wav`` and ``a.m4a`` both become ``a.wav``): one would silently
@@ -84,7 +87,7 @@ def plan_tree(src: str | Path, dst: str | Path, ext: str | None = None) -> list[
     if dst.resolve() == src.resolve():
         raise AudioError(f"{display_path(dst)}: is the input folder; name another folder to write into")
     # an output folder inside the input: its files are earlier outputs, not inputs
-    files = [f for f in find_audio(src) if not f.resolve().is_relative_to(dst.resolve())]
+    files = [f for f in find_audio(src, problems) if not f.resolve().is_relative_to(dst.resolve())]
     if not files:
         raise AudioError(f"{src}: no audio files in this folder (looked for {', '.join(AUDIO_EXTENSIONS)})")
     plan, by_target = [], {}
@@ -116,14 +119,17 @@ def convert_tree(
     """Convert every audio file under ``src`` into the same relative path under ``dst``.
 
     ``ext`` (e.g. ``.wav``) replaces each file's extension; by default it is kept where writable, else
-    ``.wav``. Returns the written files and the ``(file, reason)`` of each file that failed. A folder
+    ``.wav``. Returns the written files and the ``(file, reason)`` of each file that failed (or could not
+    be read at all: a pipe, a device, a link loop). A folder
     without audio, or two inputs that would be written to one output name, raise :class:`AudioError`
     before anything is written (see :func:`plan_tree`).
     """
     from tqdm import tqdm
 
-    plan = plan_tree(src, dst, ext)
-    done, failed = [], []
+    problems: list[str] = []
+    plan = plan_tree(src, dst, ext, problems)
+    # an entry that is no file (a pipe, a device, a link loop) failed too: reported, and the exit says so
+    done, failed = [], [(p.split(": ", 1)[0], p) for p in problems]
     for f, target in tqdm(plan, desc="convert", unit="file", disable=not progress):
         try:
             done.append(convert_file(f, target, rate, mono))

@@ -17,6 +17,8 @@ def cmd_corpus_scan(args) -> int:
     rc = 0
     for rep in reports:
         print(rep.summary(), file=sys.stderr)
+        if rep.unreadable:  # a pipe, a device, a corrupt audio file: reported, and the exit status says so
+            rc = 1
         if problem := rep.mismatch():
             err(problem)
             rc = 1
