@@ -171,6 +171,7 @@ def test_query_parameters(client, model):
     for url, words in (
         ("/v1/predict?top_k=2", ["'top_k'", "emotions, timeline"]),
         ("/v1/predict?timeline=maybe", ["timeline", "'maybe'"]),
+        ("/v1/predict?timeline=1&timeline=0", ["timeline given twice: 1, 0"]),
         ("/v1/react?emotions=angry,sad", ["'emotions'", "takes: none"]),
     ):
         _assert_error(client.post(url, content=data, headers={"content-type": "audio/flac"}), 422, *words)

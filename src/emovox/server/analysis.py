@@ -150,6 +150,10 @@ def parse_query(model, query, accepted: tuple[str, ...], timeline_after: float) 
     if "emotions" in accepted:
         out["emotions"] = parse_emotions(model, query.getlist("emotions"))
     if "timeline" in accepted:
+        if len(set(query.getlist("timeline"))) > 1:  # (one of them would win without a word)
+            raise ApiError(
+                422, "invalid_query", f"timeline given twice: {', '.join(query.getlist('timeline'))}"
+            )
         value = (query.get("timeline") or "").strip().lower()
         if value and value not in _TRUE + _FALSE:
             raise ApiError(422, "invalid_query", f"timeline: expected 1 or 0 (true / false), got {value!r}")
