@@ -417,3 +417,34 @@ def test_evaluate_and_plot_title_a_figure_alike(tmp_path):
     assert "one curve per held-out corpus" in ev.reliability_figure().axes[0].get_title()
     assert "cells pooled" in ev.confusion_figure().axes[0].get_title()
     assert json.loads(path.read_text())["protocol"] == "loco"
+
+
+def test_timeline_marks_uncertain_segments():
+    """The table, the JSON and the web page say "uncertain"; the picture showed such a segment as any other."""
+    from emovox.plots.timeline import emotion_timeline
+
+    p = {"angry": 0.4, "sad": 0.35, "neutral": 0.25}
+    segs = [
+        {
+            "start": 0.0,
+            "end": 4.0,
+            "emotion": "angry",
+            "confidence": 0.9,
+            "probabilities": {"angry": 0.9, "sad": 0.1},
+        },
+        {
+            "start": 5.0,
+            "end": 9.0,
+            "emotion": "angry",
+            "confidence": 0.4,
+            "uncertain": True,
+            "probabilities": p,
+        },
+    ]
+    fig = emotion_timeline(segs)
+    top = fig.axes[0]
+    assert [p.get_hatch() for p in top.patches].count("..") == 1
+    assert [t.get_text() for t in top.texts] == ["angry", "angry?"]
+    assert [t.get_text() for t in top.get_legend().get_texts()] == ["uncertain"]
+    sure = emotion_timeline(segs[:1]).axes[0]
+    assert sure.get_legend() is None and "angry?" not in [t.get_text() for t in sure.texts]

@@ -41,7 +41,8 @@ def emotion_timeline(
         ``probabilities`` (label -> probability). Segments may overlap (sliding windows) or leave gaps
         (silence); curves join segment centres, and break across a pause of more than
         :data:`GAP_SECONDS`. Segments without a label are left blank; those with
-        ``speech`` False (a sound that is not a voice) are drawn grey and hatched.
+        ``speech`` False (a sound that is not a voice) are drawn grey and hatched, and those ``uncertain``
+        dotted over (their label with a "?").
     title : str
         Title above the figure (default ``"Emotion over time"``).
     duration : float, optional
@@ -67,8 +68,8 @@ def emotion_timeline(
     lo = np.concatenate(([-np.inf], np.where(overlap, cuts, -np.inf)))
     hi = np.concatenate((np.where(overlap, cuts, np.inf), [np.inf]))
     lo, hi = np.maximum(starts, lo), np.minimum(ends, hi)
-    runs: list[list] = []  # [label, t0, t1] of consecutive spans with one label, for the text
-    no_speech = False
+    runs: list[list] = []  # [label, t0, t1, all uncertain] of consecutive spans with one label, for the text
+    no_speech = uncertain = False
     for s, t0, t1 in zip(segs, lo, hi, strict=True):
         lab = _field(s, "label")
         if _field(s, "speech", True) is False and t1 > t0:  # a sound that is not a voice: grey, no emotion
@@ -79,23 +80,28 @@ def emotion_timeline(
             continue
         conf = float(_field(s, "confidence", 1.0) or 0.0)
         top.axvspan(t0, t1, color=colors[str(lab)], alpha=0.3 + 0.7 * min(max(conf, 0.0), 1.0), linewidth=0)
+        unsure = bool(_field(s, "uncertain", False))
+        if unsure:  # the page and the table say "uncertain": the picture dots it over
+            top.axvspan(t0, t1, facecolor="none", edgecolor="#424242", hatch="..", linewidth=0)
+            uncertain = True
         if runs and runs[-1][0] == lab and abs(runs[-1][2] - t0) < 1e-6:
             runs[-1][2] = t1
+            runs[-1][3] = runs[-1][3] and unsure
         else:
-            runs.append([lab, t0, t1])
-    for lab, t0, t1 in runs:
+            runs.append([lab, t0, t1, unsure])
+    for lab, t0, t1, unsure in runs:
         if (t1 - t0) > end / 30:
-            top.text((t0 + t1) / 2, 0.5, str(lab), ha="center", va="center", fontsize=8, clip_on=True)
-    if no_speech:
+            text = f"{lab}?" if unsure else str(lab)
+            top.text((t0 + t1) / 2, 0.5, text, ha="center", va="center", fontsize=8, clip_on=True)
+    if no_speech or uncertain:
         from matplotlib.patches import Patch
 
-        top.legend(
-            handles=[Patch(facecolor=NO_SPEECH_COLOR, alpha=0.5, hatch="//", label="no speech")],
-            fontsize=7,
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            frameon=False,
+        handles = (
+            [Patch(facecolor=NO_SPEECH_COLOR, alpha=0.5, hatch="//", label="no speech")] if no_speech else []
         )
+        if uncertain:
+            handles.append(Patch(facecolor="white", edgecolor="#424242", hatch="..", label="uncertain"))
+        top.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     top.set_yticks([])
     top.set_ylabel("label")
     top.set_title(title, loc="left")
