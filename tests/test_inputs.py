@@ -283,6 +283,11 @@ def test_manifest_rows_without_a_path_are_reported_and_the_rest_kept(tree):
 
     with pytest.raises(CorpusError, match=r"m\.csv line 2: empty 'path'; .*m\.csv line 4"):
         load_corpus(tree / "m.csv")
+    # the line of the file, not the record's number: a quoted newline and a blank line come before it
+    (tree / "n.csv").write_text('path,emotion\n"odd\nname.flac",angry\n\n,sad\nb.flac,happy\n')
+    problems = []
+    expand_inputs(["d/n.csv"], problems)
+    assert "d/n.csv line 5: empty 'path'" in problems, problems
 
 
 def test_an_audio_file_given_as_a_manifest(tree):

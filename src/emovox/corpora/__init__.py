@@ -241,11 +241,9 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
         encoding = "utf-16" if utf16 else None
         with open(path, encoding=encoding or "utf-8", errors="replace") as f:
             first = f.readline()
+        sep = "\t" if "\t" in first and "," not in first else ","
         df = pd.read_csv(
-            path,
-            dtype={"speaker": str, "emotion_code": str, "utt_id": str},
-            encoding=encoding,
-            sep="\t" if "\t" in first and "," not in first else ",",
+            path, dtype={"speaker": str, "emotion_code": str, "utt_id": str}, encoding=encoding, sep=sep
         )
     except Exception as exc:
         why = " ".join(str(exc).split())[:160]
@@ -255,6 +253,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     base = path.parent
     cells = df["path"].fillna("").astype(str).str.strip()
     df["path"] = [p and str(p if Path(p).is_absolute() else (base / p)) for p in cells]
+    if (cells == "").any():  # reported by line: a quoted newline or a blank line moves the rows down
+        df.attrs["lines"] = _record_lines(path, encoding or "utf-8", sep)
     # "03" of EMO-DB and "03" of EMOVO are two people, as scans name them
     if {"speaker", "corpus"} <= set(df):
         bare = df["speaker"].notna() & df["corpus"].notna() & ~df["speaker"].str.contains(":", na=True)
@@ -262,10 +262,29 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def _record_lines(path: Path, encoding: str, sep: str) -> list[int]:
+    """The line on which each record of a CSV starts (the header's first), as pandas counts records: blank
+    lines skipped, a quoted newline inside one record."""
+    import csv
+
+    starts, end = [], 0
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=sep)
+        for row in reader:
+            if row:
+                starts.append(end + 1)
+            end = reader.line_num
+    return starts
+
+
 def empty_paths(df: pd.DataFrame, manifest: str | Path) -> list[str]:
     """One ``"<manifest> line N: empty 'path'"`` for each row of a :func:`read_manifest` table without one
-    (N counts the header as line 1)."""
-    return [f"{manifest} line {i + 2}: empty 'path'" for i in np.flatnonzero(df["path"].to_numpy() == "")]
+    (N is the line of the file the row starts on, the header's being line 1)."""
+    lines = df.attrs.get("lines") or []
+    return [
+        f"{manifest} line {lines[i + 1] if i + 1 < len(lines) else i + 2}: empty 'path'"
+        for i in np.flatnonzero(df["path"].to_numpy() == "")
+    ]
 
 
 def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
