@@ -222,3 +222,33 @@ def test_batch_features_of_a_model_directory_front_end(clips, tmp_path):
     frames = FrameExtractor.from_config(FrameConfig())
     with pytest.raises(EmovoxError, match="no feature vector with named columns"):
         batch.features(clips[:1], frames, engine="local", output_dir=tmp_path / "f", progress=False)
+
+
+def test_parallel_features_from_a_script_without_a_main_guard(tmp_path):
+    """Feature workers came from a fork server where the process ran other threads; a script run as a file,
+    without `if __name__ == "__main__":`, was then run again in each worker, and every file failed ("an
+    attempt has been made to start a new process before the ... bootstrapping phase"). Such a script's
+    workers are forked, as before."""
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    for i in range(4):
+        t = np.arange(8000) / 16000
+        sf.write(
+            tmp_path / f"t{i}.wav", (0.3 * np.sin(2 * np.pi * (200 + 100 * i) * t)).astype("float32"), 16000
+        )
+    script = tmp_path / "noguard.py"
+    script.write_text(
+        "import threading, time\n"
+        "import pandas as pd\n"
+        "from emovox.training import handcrafted_features\n"
+        "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()  # as a progress bar's\n"
+        f"paths = [r'{tmp_path}/t{{i}}.wav'.format(i=i) for i in range(4)]\n"
+        "df = pd.DataFrame({'path': paths, 'emotion': ['a', 'b'] * 2, 'speaker': ['s'] * 4})\n"
+        f"t = handcrafted_features(df, 'tutorial', n_jobs=2, progress=False, cache_dir=r'{tmp_path}/c')\n"
+        "print('rows', len(t.X), 'failed', len(t.failures))\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "rows 4 failed 0", proc.stdout + proc.stderr

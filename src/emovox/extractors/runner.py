@@ -206,16 +206,23 @@ def _process_item(
 
 
 def _start_method() -> str | None:
-    """Fork (fast: a worker needs no imports) where the process runs one thread, else a fork server: a
-    process forked while another thread holds a lock keeps that lock held for ever (a worker of the test
-    suite hung in ``tempfile.mkstemp`` after a progress bar's and a Dask client's threads had started).
-    None: the platform's own (spawn, where there is no fork)."""
+    """Fork (fast: a worker needs no imports) where the process runs one thread, or where a fork server
+    would run the user's script again (a script run as a file: its top level, without a
+    ``__main__`` guard, would start the extraction again in each worker); else a fork server. A process
+    forked while another thread holds a lock keeps that lock held for ever: a worker of the test suite hung
+    in ``tempfile.mkstemp`` after progress bars' and a Dask client's threads had started. None: the
+    platform's own (spawn, where there is no fork)."""
+    import sys
     import threading
 
     methods = multiprocessing.get_all_start_methods()
     if "fork" not in methods:
         return None
-    return "fork" if threading.active_count() == 1 or "forkserver" not in methods else "forkserver"
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__spec__", None) is None and getattr(main, "__file__", None) is not None
+    if threading.active_count() == 1 or script or "forkserver" not in methods:
+        return "fork"
+    return "forkserver"
 
 
 def process_files(
