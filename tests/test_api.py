@@ -123,6 +123,11 @@ def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
         ParameterError, match=r"clip: pass sr= \(the sample rate of the samples, e.g. sr=16000\)"
     ):
         model.predict_signal(y, "clip")  # a 44.1 kHz array would otherwise be heard at 16 kHz
+    with pytest.raises(
+        ParameterError, match=r"source is the input's name, got 16000; pass the rate as sr=16000"
+    ):
+        model.predict_signal(y, 16000)  # the rate where the name goes (it was taken for the name)
+    assert emovox.ParameterError is ParameterError
     with pytest.raises(ParameterError, match="chunk_seconds must be > 0"):
         next(emovox.audio.stream_audio(str(EMODB / "wav" / "03a01Wa.flac"), chunk_seconds=0))
 
@@ -132,7 +137,7 @@ def test_a_segment_without_speech_says_why(model, angry):
 
     _, y = angry
     tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(3 * SR) / SR).astype(np.float32)
-    segments = timeline(np.concatenate([tone, np.zeros(SR, np.float32), y]), model)
+    segments = timeline(np.concatenate([tone, np.zeros(SR, np.float32), y]), model, sr=SR)
     quiet = [s for s in segments if not s.speech]
     assert quiet and all(s.reason and s.to_dict()["reason"] == s.reason for s in quiet)
     assert any(s.speech and s.reason is None and s.to_dict()["emotion"] == "angry" for s in segments)

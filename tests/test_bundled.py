@@ -364,7 +364,7 @@ def test_integer_and_stereo_arrays_are_read_as_a_file_would_be():
     pad = np.zeros(sr, np.int16)
     y = np.concatenate([pad, x, pad])
     for arr in (y, np.stack([y, y], 1)):
-        (seg,) = emovox.live.timeline(arr, model)
+        (seg,) = emovox.live.timeline(arr, model, sr=sr)
         assert seg.emotion == "angry" and seg.end < y.size / sr + 0.01, seg
 
 

@@ -368,3 +368,17 @@ def test_a_folder_of_corpora_is_scanned_corpus_by_corpus(ravdess_manifest, tmp_p
         f"{d}/03a01Fa.flac: empty file; skipped",
         f'{d}/03a01Nc.flac: not audio (first bytes "hello, n"); skipped',
     ]
+
+
+def test_scan_of_another_corpus_says_why_it_is_empty(emodb_root, caplog):
+    """A script got an empty manifest, and no word of why, from scan(emodb_root, "ravdess")."""
+    from emovox.corpora import scan
+
+    caplog.set_level("WARNING", logger="emovox")
+    df, rep = scan(emodb_root, "ravdess", audio_info=False)
+    assert df.empty and rep.mismatch()
+    (record,) = caplog.records
+    assert "none of its 535 audio files follows the ravdess convention" in record.getMessage()
+    caplog.clear()
+    scan(emodb_root, "ravdess", audio_info=False, warn=False)  # a caller that reports it itself
+    assert not caplog.records

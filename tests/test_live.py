@@ -182,7 +182,7 @@ def test_streaming_is_chunking_invariant_and_bounded():
 def test_silence_only_gives_nothing(model, tmp_path):
     for y in (np.zeros(3 * SR, dtype=np.float32), silence(3.0)):
         assert segment(y, SR) == []
-        assert timeline(y, model) == []
+        assert timeline(y, model, sr=SR) == []
     path = tmp_path / "silence.wav"
     sf.write(path, silence(4.0), SR)
     assert timeline(path, model) == []
@@ -214,9 +214,9 @@ def test_tone_or_noise_beside_speech_is_cut_off(model):
 
     y = load_audio(need(EMODB) / "wav" / "03a01Wa.flac")
     dur = y.size / SR
-    (ref,) = timeline(np.concatenate([silence(2.0), y, silence(2.0)]), model)
+    (ref,) = timeline(np.concatenate([silence(2.0), y, silence(2.0)]), model, sr=SR)
     for side in (tone(2.0, amp=0.1), noise_burst(2.0, amp=0.03)):
-        segs = timeline(np.concatenate([side, y, side]), model)
+        segs = timeline(np.concatenate([side, y, side]), model, sr=SR)
         # what the voice detector joined to the sentence is a row of its own, without speech (it was left out)
         (speech,) = [s for s in segs if s.speech]
         assert 2 - 0.35 <= speech.start and speech.end <= 2 + dur + 0.35, (speech, dur)
@@ -224,7 +224,7 @@ def test_tone_or_noise_beside_speech_is_cut_off(model):
         assert len(segs) > 1 and all(
             s.end <= speech.start or s.start >= speech.end for s in segs if not s.speech
         )
-    segs = timeline(np.concatenate([tone(2.0, amp=0.1), y, tone(2.0, amp=0.1)]), model)
+    segs = timeline(np.concatenate([tone(2.0, amp=0.1), y, tone(2.0, amp=0.1)]), model, sr=SR)
     assert [s.speech for s in segs] == [False, True, False], segs
     assert segs[0].start == 0 and segs[0].end == segs[1].start and segs[2].start == segs[1].end
 
@@ -370,7 +370,10 @@ def test_timeline_csv_plots(model, speech_file, tmp_path, capsys):
     fig = plots.emotion_timeline(segs)
     grey = [p for p in fig.axes[0].patches if p.get_hatch() == "//"]
     assert len(grey) == 1 and grey[0].get_facecolor()[:3] == pytest.approx((0x9E / 255,) * 3)
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["no speech"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        "no speech",
+        "uncertain",
+    ]  # (its third segment is uncertain)
     # not a timeline: one line naming the file
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
@@ -462,7 +465,7 @@ def test_a_quiet_recording_gives_one_timeline_by_every_path(model, speech_file, 
     want = rows(cli["segments"])
     assert len([r for r in want if r[2]]) >= 2
     assert rows(s.to_dict() for s in timeline(str(quiet), model)) == want
-    assert rows(s.to_dict() for s in timeline(sf.read(quiet, dtype="float32")[0], model)) == want
+    assert rows(s.to_dict() for s in timeline(sf.read(quiet, dtype="float32")[0], model, sr=sr)) == want
     assert rows(analysis.analyse(model, quiet.read_bytes(), "q.wav", timeline_after=0.0)["timeline"]) == want
     assert main(["listen", "--input", str(quiet), "--fast", "--model", str(model.path), "-o", str(out)]) == 0
     assert rows(json.loads(out.read_text())) == want

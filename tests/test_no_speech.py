@@ -179,7 +179,7 @@ def test_stretches_without_speech_are_one_timeline_row(model):
     y = sf.read(sorted(RAVDESS.glob("Actor_01/03-01-05-01-01-01-01.*"))[0], dtype="float32")[0]
     burst, gap = white_noise(0.3, -20.0), np.zeros(int(0.35 * 16000), np.float32)
     signal = np.concatenate([y, *[np.concatenate([burst, gap]) for _ in range(10)], y])
-    segments = list(iter_timeline(signal, model))
+    segments = list(iter_timeline(signal, model, sr=16000))
     without = [s for s in segments if not s.speech]
     assert len(without) == 1 and [s.speech for s in segments] == [True, False, True], segments
 

@@ -197,7 +197,7 @@ def test_a_recording_of_sentences_gets_the_emotion_of_its_timeline(sentences, tm
 
     model = emovox.load_model()
     y = _join(sentences, np.zeros(SR // 2, np.float32))
-    segs = timeline(y, model)
+    segs = timeline(y, model, sr=SR)
     p, seconds = segments_proba(model, segs)
     assert 0.6 * sum(s.size for s in sentences) / SR < seconds <= y.size / SR
     pred = model.predict_signal(y, "mix", sr=SR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .audio import load_audio, stream_audio
-from .errors import AudioError, CorpusError, EmovoxError, FeatureError, ModelError
+from .errors import AudioError, CorpusError, EmovoxError, FeatureError, ModelError, ParameterError
 
 __all__ = [
     "AudioError",
@@ -12,6 +12,7 @@ __all__ = [
     "EmovoxError",
     "FeatureError",
     "ModelError",
+    "ParameterError",
     "__version__",
     "load_audio",
     "load_model",

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -44,6 +45,8 @@ _ALIASES = {
     "ravdess-song": "ravdess",
     "n-emo": "nemo",
 }
+
+log = logging.getLogger(__name__)
 
 
 def get_reader(name: str) -> Corpus:
@@ -96,7 +99,7 @@ def _info_row(path: Path) -> tuple[float | None, int | None, int | None]:
 
 
 def scan(
-    root: str | Path, corpus: str | None = None, *, audio_info: bool = True
+    root: str | Path, corpus: str | None = None, *, audio_info: bool = True, warn: bool = True
 ) -> tuple[pd.DataFrame, ScanReport]:
     """Read every utterance of one corpus under ``root`` into a manifest.
 
@@ -108,6 +111,10 @@ def scan(
         The corpus name; detected from the file names when omitted.
     audio_info : bool
         Read duration, sample rate and channels from each file's header.
+    warn : bool
+        Log a warning when the folder holds audio but none of it follows the corpus's naming (a ``corpus``
+        that is not this folder's): the manifest is then empty (:meth:`ScanReport.mismatch` says why, for
+        callers that report it themselves).
 
     Returns
     -------
@@ -146,6 +153,8 @@ def scan(
         rows.append(row)
     if not rows:
         report.n_rows = 0
+        if warn and (problem := report.mismatch()):  # (else a script sees an empty table, and no why)
+            log.warning("%s; give the corpus it is, or none to detect it", problem)
         return empty_manifest(), report
     df = pd.DataFrame(rows)
     if audio_info:
@@ -192,7 +201,7 @@ def scan_many(
     frames, reports = [], []
     for root, name in zip(roots, corpora, strict=True):
         for part in [root] if name else _corpus_folders(Path(root)):
-            df, rep = scan(part, name, audio_info=audio_info)
+            df, rep = scan(part, name, audio_info=audio_info, warn=False)  # its reports say it
             frames.append(df)
             reports.append(rep)
     frames = [f for f in frames if len(f)]

@@ -449,6 +449,10 @@ class EmotionModel(SpeechCutting, Recordings):
         >>> pred.speech, pred.label
         (False, None)
         """
+        if not isinstance(source, str):  # predict_signal(y, 16000): a rate where the name goes
+            raise ParameterError(
+                f"predict_signal: source is the input's name, got {source!r}; pass the rate as sr={source!r}"
+            )
         if sr is None:
             raise ParameterError(
                 f"{source}: pass sr= (the sample rate of the samples, e.g. sr={self.sample_rate}); "

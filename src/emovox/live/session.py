@@ -116,7 +116,7 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
 
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
     # brought up first)
-    segments = list(iter_timeline(y, model, options=options))
+    segments = list(iter_timeline(y, model, options=options, sr=model.sample_rate))
     if not any(s.speech for s in segments):  # a short breathy reaction may be scored whole, as predict does
         from ..inference import SEGMENTS_AFTER_SECONDS
 

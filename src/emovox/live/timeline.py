@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..audio import stream_audio
-from ..errors import EmovoxError, naming
+from ..audio.sources import ArraySource, AudioSource
+from ..errors import EmovoxError, ParameterError, naming
 from ..paths import delimiter, replacing
 from ..segments import (  # noqa: F401  (classify, trim_to_speech and segments_proba: also imported from here)
     classified_segments,
@@ -75,6 +76,7 @@ def iter_timeline(
     on_chunk: Callable[[np.ndarray, float], None] | None = None,
     keep_embeddings: bool = False,
     gain: float | None = None,
+    sr: int | None = None,
     **vad_opts,
 ) -> Iterator[Segment]:
     """Lazily yield classified speech segments of a stream, each as soon as it is finished.
@@ -82,8 +84,8 @@ def iter_timeline(
     Parameters
     ----------
     source : path, array, iterable of arrays, or :class:`~emovox.audio.sources.AudioSource`
-        A path is read as fast as possible in bounded memory; an array or iterable is taken to be at the
-        model's rate (wrap it in :class:`~emovox.audio.sources.ArraySource` to give another).
+        A path is read as fast as possible in bounded memory; an array needs ``sr``; an iterable of arrays
+        is at ``sr``, or the model's rate without it.
     model : EmotionModel, path or name, optional
         The classifier; the bundled default when omitted.
     options : VADOptions, optional
@@ -99,6 +101,10 @@ def iter_timeline(
     gain : float, optional
         Multiplies the samples before they are cut (default: :func:`segment_gain` of a path or an array, 1
         for a stream).
+    sr : int, optional
+        The rate of an array or of the arrays of an iterable (required for an array, as for
+        :meth:`~emovox.inference.EmotionModel.predict`: a 48 kHz array heard as 16 kHz is three times as
+        long and an octave and a half lower, and is given emotions, not refused).
 
     Yields
     ------
@@ -112,6 +118,14 @@ def iter_timeline(
     (a microphone, chunks) is cut as it comes, unless ``gain`` says otherwise.
     """
     model = resolve_model(model)
+    if isinstance(source, np.ndarray) and sr is None:
+        raise ParameterError(
+            "timeline of an array: pass sr=, the array's sample rate (it is never guessed), or an "
+            "ArraySource(y, sr)"
+        )
+    if sr is not None and not isinstance(source, str | os.PathLike | AudioSource):
+        gain = recording_gain(source, sr) if gain is None and isinstance(source, np.ndarray) else gain
+        source = ArraySource(source, int(sr))
     return classified_segments(
         source,
         model,

@@ -45,7 +45,7 @@ def _timeline(model, y: np.ndarray, emotions: list[str] | None) -> list[dict]:
     """Speech segments of ``y`` (at the model's rate) with their emotions, from :mod:`emovox.live`."""
     from ..live import timeline
 
-    return [_segment(s, model, emotions) for s in timeline(y, model)]
+    return [_segment(s, model, emotions) for s in timeline(y, model, sr=model.sample_rate)]
 
 
 def _silent_timeline(pred, rows: list[dict], duration: float, model) -> list[dict]:
