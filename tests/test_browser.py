@@ -233,7 +233,15 @@ def test_upload_error_is_shown(page, server, tmp_path):
     assert "not a recognised audio format" in error and '(first bytes "this is ")' in error, error
     page.click("#tab-model")  # the upload's error stayed on every tab
     assert page.locator("#error").is_hidden()
+    page.click("#tab-analyse")  # ... and comes back with the panel it belongs to
+    assert page.inner_text("#error") == error
+    # an upload that fails while another tab is open: its error waits for the upload's panel
+    page.click("#tab-model")
+    page.evaluate("showError('late failure', 'analyse')")
+    assert page.locator("#error").is_hidden()
     page.click("#tab-analyse")
+    assert page.inner_text("#error") == "late failure"
+    page.evaluate("showError('', 'analyse')")
 
 
 def test_the_page_works_from_the_keyboard(page, server, tmp_path):
@@ -288,6 +296,17 @@ def test_why_an_answer_is_uncertain(page, server):
     }
     page.evaluate("(r) => renderResult(r, null)", answer | {"confidence": 0.88})
     assert "under a second of speech" in page.inner_text("#uncertain")
+    # its big number is shown as a guess's, beside "treat this as a guess"
+    assert "guess" in page.get_attribute("#confidence", "class")
+    seg = {"speech": True, "emotion": "angry", "confidence": 0.9, "uncertain": False}
+    timeline = [seg | {"start": 0.0, "end": 4.0}, seg | {"start": 5.0, "end": 9.0, "uncertain": True}]
+    page.evaluate(
+        "(r) => renderResult(r, null)",
+        answer | {"confidence": 0.9, "uncertain": False, "timeline": timeline, "duration": 10.0},
+    )
+    assert "guess" not in (page.get_attribute("#confidence", "class") or "")
+    assert page.locator("#timeline .seg.uncertain").count() == 1  # the page dots it over, as the figure does
+    assert "uncertain" in page.inner_text("#timeline-legend")
     page.evaluate("(r) => renderResult(r, null)", answer | {"confidence": below / 2})
     assert "confidence is low" in page.inner_text("#uncertain")
 
@@ -324,6 +343,35 @@ def test_picture_reaction_session(page, server, model, shots):
     path = shots / "emovox-page-session-summary.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
+
+
+def test_session_setup_folder_picker_seconds_and_escape(page, server):
+    """The folder choice opened its picker once: cancelled, it could not be opened again; 0 seconds per
+    picture became 7 without a word; Escape did not stop a session."""
+    _open(page, server)
+    page.click("#tab-pictures")
+    page.wait_for_function("document.getElementById('demo-count').textContent.includes('pictures')")
+    for _ in range(2):  # cancelled (no file chosen), then chosen again
+        with page.expect_file_chooser() as chooser:
+            page.click("input[name=set][value=folder]")
+        assert chooser.value.is_multiple()
+    with page.expect_file_chooser():
+        page.click("#choose-folder")
+    page.click("#start-session")
+    assert "Choose a folder of pictures first" in page.inner_text("#error")
+    page.click("input[name=set][value=demo]", no_wait_after=True)
+    page.fill("#seconds", "0")
+    page.click("#start-session")
+    assert "Seconds per picture: a number from 1 to 30" in page.inner_text("#error")
+    page.fill("#seconds", "30")
+    page.click("#start-session")
+    page.wait_for_selector("#stage-img[src*='/v1/pictures/']")
+    assert page.evaluate("document.activeElement.id") == "stage"
+    page.keyboard.press("Escape")  # after the first picture's 30 s would be long: Escape stops at once
+    page.wait_for_selector("#summary:not([hidden])", timeout=20000)
+    assert page.locator("#summary-rows tr").count() == 1
+    assert page.evaluate("document.activeElement.id") == "summary-title"
+    page.click("#again")
 
 
 def test_failed_microphone_leaves_no_empty_report(page, server):

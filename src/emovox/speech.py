@@ -40,7 +40,7 @@ Examples
 >>> check.speech, check.reason
 (False, 'no voiced speech: steady pitch (tone / hum / music)')
 >>> detect_speech(np.zeros(sr), sr).reason
-'silence (level -inf dBFS)'
+'silence (all zeros)'
 """
 
 from __future__ import annotations
@@ -466,7 +466,10 @@ def detect_speech(
     result = SpeechCheck(False, "", level_db=level_db, peak_db=peak_db, duration=duration)
     result.sound_seconds = _sound_seconds(lv, level_db)
     if not level_db >= min_level_db:
-        result.reason = f"{SILENCE} (level {level_db:.0f} dBFS)"
+        # (digital silence has no level to give: -inf dBFS told a user nothing)
+        result.reason = (
+            f"{SILENCE} (level {level_db:.0f} dBFS)" if np.isfinite(level_db) else f"{SILENCE} (all zeros)"
+        )
         log.debug("speech check: %s", result.reason)
         return result
 

@@ -105,7 +105,11 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
             415,
             "unsupported_media_type",
             f"{name}: not a recognised audio format (first bytes {shown_head(head)}); send WAV, FLAC, "
-            + ("OGG, Opus, MP3, AIFF, M4A or WebM" if shutil.which("ffmpeg") else "OGG, Opus, MP3 or AIFF"),
+            + (
+                "OGG, Opus, MP3, AIFF, M4A, WebM or a video's sound (MP4, MKV)"
+                if shutil.which("ffmpeg")
+                else "OGG, Opus, MP3 or AIFF"
+            ),
         )
     try:
         y = load_audio(data, model.sample_rate, name=name, max_seconds=max_seconds)
