@@ -263,7 +263,8 @@ def train(
 ) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
-    With a ``protocol`` other than ``"none"`` the model is first cross-validated under it; the figures go
+    With a ``protocol`` other than ``"none"`` (the default here; ``emovox train`` cross-validates by
+    ``kfold`` unless told ``--protocol none``) the model is first cross-validated under it; the figures go
     into the model's metadata (with ``evaluation.json`` and ``confusion.png`` beside it). ``calibrate``
     fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes). ``checkpoints``:
     a folder for a deep model's weights after each epoch (none are written without it). ``extra``: more
