@@ -101,7 +101,7 @@ def test_bad_sample_rates_are_refused_before_any_work(model, angry, sr):
         model.predict_signal(y, "clip", sr=sr)
 
 
-def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
+def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry, tmp_path):
     _, y = angry
     with pytest.raises(AudioError, match="clip.wav: zero samples"):
         model.predict_signal(np.zeros(0, np.float32), "clip.wav", sr=SR)
@@ -128,6 +128,10 @@ def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry):
     ):
         model.predict_signal(y, 16000)  # the rate where the name goes (it was taken for the name)
     assert emovox.ParameterError is ParameterError
+    with pytest.raises(ParameterError, match=r"<array>: pass sr="):  # as predict_signal: a call to mend
+        model.predict_proba(y)
+    with pytest.raises(AudioError, match="a folder, not an audio file; predict_files"):
+        model.predict(str(tmp_path))
     with pytest.raises(ParameterError, match="chunk_seconds must be > 0"):
         next(emovox.audio.stream_audio(str(EMODB / "wav" / "03a01Wa.flac"), chunk_seconds=0))
 

@@ -336,10 +336,22 @@ class EmotionModel(SpeechCutting, Recordings):
 
     def _load(self, item, sr: int | None) -> np.ndarray:
         if isinstance(item, np.ndarray):
-            if sr is None:
-                raise AudioError("<array>: pass sr= (the array's sample rate) with audio given as an array")
+            if sr is None:  # (a ParameterError, as predict_signal's: a call to mend, not audio to mend)
+                raise ParameterError(
+                    "<array>: pass sr= (the array's sample rate) with audio given as an array"
+                )
             return load_audio(item, self.sample_rate, input_sr=sr)
         return load_audio(item, self.sample_rate)
+
+    @staticmethod
+    def _one_file(x):
+        """``x`` itself, unless it names a folder: predict and predict_proba take recordings, one each."""
+        if isinstance(x, str | os.PathLike) and os.path.isdir(x):
+            raise AudioError(
+                f"{x}: a folder, not an audio file; predict_files([...]) takes folders (every audio file "
+                "under them), as the command line does"
+            )
+        return x
 
     def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
         """Calibrated probabilities of each input, always 2-D as scikit-learn's.
@@ -377,7 +389,10 @@ class EmotionModel(SpeechCutting, Recordings):
         """
         items = [inputs] if single_input(inputs) else _as_list(inputs)
         # (a file or bytes: a long one read window by window, never held whole)
-        rows = [self.proba_signal(self._load(x, sr)) if _samples(x) else self.proba_stream(x) for x in items]
+        rows = [
+            self.proba_signal(self._load(x, sr)) if _samples(x) else self.proba_stream(self._one_file(x))
+            for x in items
+        ]
         return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
 
     def predict(self, inputs, sr: int | None = None):
@@ -407,7 +422,9 @@ class EmotionModel(SpeechCutting, Recordings):
 
         def label(x):  # (a file or bytes: a long one read window by window, never held whole)
             return (
-                self._predict(self._load(x, sr), "<array>") if _samples(x) else self.predict_stream(x)
+                self._predict(self._load(x, sr), "<array>")
+                if _samples(x)
+                else self.predict_stream(self._one_file(x))
             ).label
 
         return label(inputs) if single_input(inputs) else [label(x) for x in _as_list(inputs)]
