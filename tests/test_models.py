@@ -252,7 +252,7 @@ def test_trimmed_compare_model_round_trip(small, tmp_path):
 
 
 def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
-    from emovox.errors import AudioError, CorpusError
+    from emovox.errors import CorpusError, ParameterError
     from emovox.training import FeatureTable
 
     one = small.manifest["emotion"] == "angry"
@@ -262,7 +262,7 @@ def test_single_emotion_and_array_without_rate_are_clear_errors(small, trained):
     with pytest.raises(CorpusError, match="at least two emotions"):
         evaluate_recipe(table, "logreg", "kfold:4", progress=False)
     model = load_model(trained[0])
-    with pytest.raises(AudioError, match="sr="):
+    with pytest.raises(ParameterError, match="sr="):  # a call to mend, as predict_signal's
         model.predict_proba(np.zeros(16000, np.float32))
     # one row per input, as scikit-learn's predict_proba: one input, a list of one, or none
     assert model.predict_proba(np.zeros(16000, np.float32) + 0.01, sr=16000).shape == (1, 4)
