@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 from .audio import load_audio, stream_audio
 from .errors import AudioError, CorpusError, EmovoxError, FeatureError, ModelError, ParameterError
+
+if TYPE_CHECKING:
+    from .inference import EmotionModel
 
 __all__ = [
     "AudioError",
@@ -20,7 +27,12 @@ __all__ = [
 ]
 
 
-def load_model(model=None, *, check_speech=True, emotions=None):
+def load_model(
+    model: str | os.PathLike | None = None,
+    *,
+    check_speech: bool = True,
+    emotions: str | Sequence[str] | None = None,
+) -> EmotionModel:
     """Load a model: a model directory, a bundled model by name, or the bundled default.
 
     Parameters

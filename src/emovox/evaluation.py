@@ -12,9 +12,14 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .inference import EmotionModel, Prediction
 
 
 def prediction_row(
@@ -502,8 +507,13 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
 
 
 def evaluate_model(
-    model, manifest, *, speaker_adapt: bool = False, same_channel: bool = False, progress: bool = False
-) -> tuple[Evaluation, list]:
+    model: EmotionModel,
+    manifest: pd.DataFrame,
+    *,
+    speaker_adapt: bool = False,
+    same_channel: bool = False,
+    progress: bool = False,
+) -> tuple[Evaluation, list[Prediction]]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
 
     Each file is predicted as a user would predict it (speech check included: a file found to hold no

@@ -263,12 +263,26 @@ def train(
 ) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
-    With a ``protocol`` other than ``"none"`` (the default here; ``emovox train`` cross-validates by
-    ``kfold`` unless told ``--protocol none``) the model is first cross-validated under it; the figures go
-    into the model's metadata (with ``evaluation.json`` and ``confusion.png`` beside it). ``calibrate``
-    fits the temperature on out-of-corpus predictions (hand-crafted and encoder recipes). ``checkpoints``:
-    a folder for a deep model's weights after each epoch (none are written without it). ``extra``: more
-    metadata (the CLI records its command and label selection as ``run``).
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker`` (labels chosen first: :func:`emovox.labels.apply_labels`).
+    model : str
+        A recipe, classifier, deep model or ``a+b`` ensemble, as :func:`evaluate` takes them.
+    output : str or Path
+        The model directory: a new or empty folder, or a model directory (its model files are replaced).
+    protocol : str
+        ``"none"`` (the default here; ``emovox train`` cross-validates by ``kfold`` unless told
+        ``--protocol none``), or a protocol to cross-validate under first: its figures go into the model's
+        metadata (with ``evaluation.json`` and ``confusion.png`` beside it).
+    features, trim_db, encoder, seed, cache_dir, n_jobs, progress, scale
+        As for :func:`evaluate`.
+    calibrate : bool
+        Store a temperature fitted on out-of-corpus predictions (hand-crafted and encoder recipes).
+    checkpoints : str or Path, optional
+        A folder for a deep model's weights after each epoch (none are written without it).
+    extra : dict, optional
+        More metadata (the CLI records its command and label selection as ``run``).
 
     Returns
     -------

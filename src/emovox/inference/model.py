@@ -23,6 +23,9 @@ from .speech_cut import SpeechCutting
 
 log = logging.getLogger(__name__)
 
+#: One input of :meth:`EmotionModel.predict` / :meth:`~EmotionModel.predict_proba`: a file, its bytes, or samples.
+Input = str | os.PathLike | bytes | np.ndarray
+
 if TYPE_CHECKING:
     from ..speech_head import SpeechHead
 
@@ -353,7 +356,7 @@ class EmotionModel(SpeechCutting, Recordings):
             )
         return x
 
-    def predict_proba(self, inputs, sr: int | None = None) -> np.ndarray:
+    def predict_proba(self, inputs: Input | Sequence[Input], sr: int | None = None) -> np.ndarray:
         """Calibrated probabilities of each input, always 2-D as scikit-learn's.
 
         Like scikit-learn's, it scores whatever it is given: there is no speech check here, so silence
@@ -395,7 +398,9 @@ class EmotionModel(SpeechCutting, Recordings):
         ]
         return np.stack(rows) if rows else np.zeros((0, len(self.labels)))
 
-    def predict(self, inputs, sr: int | None = None):
+    def predict(
+        self, inputs: Input | Sequence[Input], sr: int | None = None
+    ) -> str | None | list[str | None]:
         """The most probable emotion of each input, after the speech check.
 
         Parameters

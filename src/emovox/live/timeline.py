@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -67,9 +67,13 @@ def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> lis
     return segments
 
 
+#: What a timeline reads: a file, an array (with ``sr=``), chunks of samples, or a source (a microphone...).
+Source = str | os.PathLike | np.ndarray | Iterable[np.ndarray] | AudioSource
+
+
 def iter_timeline(
-    source,
-    model=None,
+    source: Source,
+    model: EmotionModel | str | os.PathLike | None = None,
     *,
     options: VADOptions | None = None,
     keep_samples: bool = False,
@@ -148,10 +152,24 @@ def recording_gain(source, sample_rate: int) -> float:
     return 1.0
 
 
-def timeline(source, model=None, **kwargs) -> list[Segment]:
-    """Every classified speech segment of ``source`` (see :func:`iter_timeline` for the arguments).
+def timeline(
+    source: Source, model: EmotionModel | str | os.PathLike | None = None, **kwargs: Any
+) -> list[Segment]:
+    """Every classified speech segment of ``source``: :func:`iter_timeline`'s, as a list.
 
-    Silence-only audio gives an empty list.
+    Parameters
+    ----------
+    source : path, array, iterable of arrays, or AudioSource
+        What is cut into segments; an array needs ``sr=`` (see :func:`iter_timeline`).
+    model : EmotionModel, path or name, optional
+        The classifier; the bundled default when omitted.
+    **kwargs
+        :func:`iter_timeline`'s options (``sr``, ``options``, ``gain``, ``keep_samples``, VAD fields...).
+
+    Returns
+    -------
+    list of Segment
+        In time order; silence-only audio gives an empty list.
     """
     return list(iter_timeline(source, model, **kwargs))
 
