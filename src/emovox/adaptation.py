@@ -120,6 +120,19 @@ def adapt_proba(
 ) -> np.ndarray:
     """Class probabilities of one speaker's (or channel's) recordings after removing their offset, as much of
     it as :func:`adaptation_weight` allows (``gate`` None: all of it; ``keep``: the classes predicted over)."""
+    return adapt_session(X, proba, means, n_iter, gate, keep)[0]
+
+
+def adapt_session(
+    X: np.ndarray,
+    proba: Callable[[np.ndarray], np.ndarray],
+    means: np.ndarray,
+    n_iter: int = N_ITER,
+    gate: tuple[float, float] | None = None,
+    keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """:func:`adapt_proba`'s probabilities, and the share of the estimated offset it removed (0 for a single
+    recording, which is scored as it is): what a caller reports of the adaptation."""
     X = np.asarray(X, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64)
     if X.ndim != 2 or means.ndim != 2 or X.shape[1] != means.shape[1]:
@@ -127,8 +140,8 @@ def adapt_proba(
     p = proba(X)
     w = adaptation_weight(p, gate, keep)
     if w == 0.0 or len(X) < 2:
-        return p
-    return proba(X - w * speaker_offset(X, proba, means, n_iter))
+        return p, 0.0
+    return proba(X - w * speaker_offset(X, proba, means, n_iter)), w
 
 
 def adapt_by_speaker(

@@ -301,14 +301,14 @@ class EmotionModel(SpeechCutting, Recordings):
             return np.zeros((0, len(self.labels)))
         if self.class_means is None:
             return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
-        from ..adaptation import GATE, adapt_proba, adaptation_weight
+        from ..adaptation import GATE, adapt_session
 
         X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
         gate = (
             GATE if channel else self.adapt_gate
         )  # (the spread is judged over the emotions kept: --emotions)
+        p, w = adapt_session(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep)
         if len(X) > 1:  # how much was done to the answers is said, as the protocol's name says it
-            w = adaptation_weight(self._raw_proba(X.astype(np.float64)), gate, self._keep)
             log.info(
                 "adapted to the %s of %d recordings: %.0f %% of its estimated offset removed%s",
                 "channel" if channel else "speaker",
@@ -320,7 +320,7 @@ class EmotionModel(SpeechCutting, Recordings):
                 if w == 0
                 else " (as far as their predictions spread over the emotions)",
             )
-        return self._finish(adapt_proba(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep))
+        return self._finish(p)
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
