@@ -670,32 +670,28 @@ def _predict_manifest(model, manifest, session: str | None, progress: bool = Fal
     from .inference import Prediction
     from .paths import not_a_file
 
+    paths = manifest["path"].astype(str)
     # a manifest row is one file: a folder there (which predict_files would open up) or a pipe is an error
-    refused = {
+    by_path = {
         p: Prediction(p, error=f"{p}: {why.removesuffix('; skipped')}")
-        for p in dict.fromkeys(manifest["path"].astype(str))
+        for p in dict.fromkeys(paths)
         if (why := not_a_file(p))
     }
-    if refused:
-        kept = manifest[~manifest["path"].astype(str).isin(refused)]
-        preds = _predict_manifest(model, kept, session, progress) if len(kept) else []
-        by_path = dict(zip(kept["path"].astype(str), preds, strict=True))
-        return [refused.get(p) or by_path[p] for p in manifest["path"].astype(str)]
+    kept = manifest[~paths.isin(by_path).to_numpy()]
     if session is None:
-        preds = model.predict_files(manifest["path"])
-        return list(
-            tqdm(preds, total=len(manifest), desc="scoring", unit="file", leave=False, disable=not progress)
-        )
-    from .tables import speaker_ids
+        preds = model.predict_files(kept["path"])
+        bar = tqdm(preds, total=len(kept), desc="scoring", unit="file", leave=False, disable=not progress)
+        by_path.update(zip(kept["path"].astype(str), bar, strict=True))
+    elif len(kept):
+        from .tables import speaker_ids
 
-    groups = speaker_ids(
-        manifest, session
-    )  # (a manifest without corpora is refused, as a recipe's evaluation)
-    by_path = {}
-    for g in tqdm(dict.fromkeys(groups), desc=f"scoring by {session}", leave=False, disable=not progress):
-        paths = list(manifest["path"][groups == g])
-        adapted = model.predict_files(
-            paths, same_speaker=session == "speaker", same_channel=session == "corpus"
-        )
-        by_path.update(zip(paths, adapted, strict=True))
-    return [by_path[p] for p in manifest["path"]]
+        groups = speaker_ids(
+            kept, session
+        )  # (a manifest without corpora is refused, as a recipe's evaluation)
+        for g in tqdm(dict.fromkeys(groups), desc=f"scoring by {session}", leave=False, disable=not progress):
+            group = list(kept["path"].astype(str)[groups == g])
+            adapted = model.predict_files(
+                group, same_speaker=session == "speaker", same_channel=session == "corpus"
+            )
+            by_path.update(zip(group, adapted, strict=True))
+    return [by_path[p] for p in paths]
