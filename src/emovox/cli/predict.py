@@ -14,6 +14,7 @@ from .common import (
     examples,
     long_input_note,
     prediction_fields,
+    show_progress,
     stdin_inputs,
 )
 
@@ -63,6 +64,7 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
     problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
     paths = expand_inputs(args.paths, problems)
+    hidden = not show_progress(args) or len(paths) < 8  # (a few files get no bar; a log file none)
     for msg in problems:
         err(shown(msg))
     n_bad = len(problems)
@@ -79,7 +81,6 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     if together:  # every file is embedded before the first result: show progress meanwhile
         from tqdm import tqdm
 
-        hidden = quiet or len(paths) < 8 or not sys.stderr.isatty()  # (a log file gets no bar)
         inputs = tqdm(paths, desc="embedding", unit="file", leave=False, disable=hidden)
     elif not quiet and len(paths) < 8:  # no bar for a few files: a long one says it takes a while
         inputs = (long_input_note(p, shown) or p for p in paths)
@@ -87,7 +88,6 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     if keep and not together:  # --json and -o show nothing until the end: a bar meanwhile, on a terminal
         from tqdm import tqdm
 
-        hidden = quiet or len(paths) < 8 or not sys.stderr.isatty()
         preds = tqdm(preds, total=len(paths), desc="predicting", unit="file", leave=False, disable=hidden)
     for pred in preds:
         if not pred.ok:
