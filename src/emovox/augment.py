@@ -25,16 +25,17 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ParameterError
+from .extractors import RunnerFiles
 
 if TYPE_CHECKING:
-    from .extractors.runner import ExtractionResult
+    pass
 
 #: Spectral exponent of each named noise colour: power spectral density proportional to 1 / f**exponent.
 NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0, "violet": -2.0}
@@ -525,7 +526,7 @@ __all__ = [
 ]
 
 
-class AugmentedView:
+class AugmentedView(RunnerFiles):
     """What every training-only augmented view of an extractor shares (subclasses:
     :class:`emovox.encoders.frontend.AugmentedExtractor`, :class:`emovox.deep.frames.AugmentedFrames`).
 
@@ -566,18 +567,3 @@ class AugmentedView:
     def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]], *, seed: int = 0) -> np.ndarray:
         """:meth:`process_signal` of the whole stream (augmentations need the whole signal)."""
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]), seed=seed)
-
-    def process_files(
-        self,
-        paths: Iterable[str | os.PathLike],
-        *,
-        n_jobs: int | None = 1,
-        cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
-    ) -> ExtractionResult:
-        """Vectors of many files' augmented variants (:func:`emovox.extractors.runner.process_files`)."""
-        from .extractors.runner import process_files
-
-        return process_files(
-            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=self.desc
-        )

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..augment import AugmentedView
 from ..errors import ParameterError
+from ..extractors import RunnerFiles
 from ..features import spectral
 
 FRAMES_VERSION = 1
@@ -187,13 +188,15 @@ def fix_frames(X: np.ndarray, n: int | None) -> np.ndarray:
     return np.pad(X, ((0, n - X.shape[0]), (0, 0)))
 
 
-class FrameExtractor:
+class FrameExtractor(RunnerFiles):
     """Deep models' input (an :class:`emovox.extractors.Extractor`): ``(1, frames, bins)`` for matrix
     models, ``(n,)`` for vector models, normalised as the model was trained.
 
     The leading 1 is the image channel; :meth:`emovox.inference.EmotionModel.proba_from_embeddings` adds
     the batch axis, so the ONNX head sees ``[1, 1, frames, bins]`` (or ``[1, n]``).
     """
+
+    desc = "frames"  # (the progress bar of process_files)
 
     def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
         self.config = FrameConfig.from_dict(spec["config"])
@@ -238,13 +241,6 @@ class FrameExtractor:
         from ..extractors.runner import process_file
 
         return process_file(self, path)
-
-    def process_files(self, paths, *, n_jobs: int | None = 1, cache_dir=None, progress: bool = True):
-        from ..extractors.runner import process_files
-
-        return process_files(
-            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="frames"
-        )
 
 
 # ------------------------------------------------------------------------------------------------------------

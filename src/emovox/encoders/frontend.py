@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +22,11 @@ import numpy as np
 
 from ..augment import AugmentedView
 from ..errors import ModelError
+from ..extractors import RunnerFiles
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..extractors.runner import ExtractionResult
     from ..tables import FeatureTable
 
 DEFAULT_ENCODER_DIR = "encoders/whisper-base"
@@ -491,7 +491,7 @@ def pooled_names(layers, d_model: int, statistics: Sequence[str] = STATISTICS) -
     return [f"L{layer}_{stat}{i}" for layer in layers for stat in statistics for i in range(d_model)]
 
 
-class WhisperExtractor:
+class WhisperExtractor(RunnerFiles):
     """Whisper encoder features (an :class:`emovox.extractors.Extractor`): audio -> ONNX encoder -> the
     mean (and standard deviation, unless ``statistics`` leaves it out) over time of the chosen layers' hidden
     states.
@@ -504,6 +504,7 @@ class WhisperExtractor:
     windows.
     """
 
+    desc = "encoder"  # (the progress bar of process_files)
     sample_rate = 16000
 
     def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
@@ -574,22 +575,6 @@ class WhisperExtractor:
     def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
         """:meth:`embed_stream`: the pooled vector of a recording given as a callable returning chunks."""
         return self.embed_stream(chunks)
-
-    def process_files(
-        self,
-        paths: Iterable[str | os.PathLike],
-        *,
-        n_jobs: int | None = 1,
-        cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
-    ) -> ExtractionResult:
-        """Pooled vectors of many files (:func:`emovox.extractors.runner.process_files`: parallel, cached, every
-        file whole, as :meth:`process_file` computes it)."""
-        from ..extractors.runner import process_files
-
-        return process_files(
-            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc="encoder"
-        )
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         enc = self.encoder
