@@ -187,7 +187,7 @@ class _FormFile:
         self._pending: list[bytes] = []  # the file's bytes from one chunk, written once it is parsed
         callbacks = {
             "on_part_begin": self._begin,
-            "on_header_field": lambda d, a, b: setattr(self, "_header", self._header + d[a:b]),
+            "on_header_field": self._header_name,
             "on_header_value": self._value,
             "on_header_end": self._header_end,
             "on_headers_finished": self._headers_finished,
@@ -198,6 +198,9 @@ class _FormFile:
 
     def _begin(self) -> None:
         self._headers, self._header, self._value_bytes, self._in_file = {}, b"", b"", False
+
+    def _header_name(self, d: bytes, a: int, b: int) -> None:
+        self._header += d[a:b]
 
     def _value(self, d: bytes, a: int, b: int) -> None:
         self._value_bytes += d[a:b]
