@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ParameterError
-from .extractors import RunnerFiles
+from .extractors.files import RunnerFiles
 
 if TYPE_CHECKING:
     pass

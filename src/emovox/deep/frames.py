@@ -29,7 +29,7 @@ import numpy as np
 
 from ..augment import AugmentedView
 from ..errors import ParameterError
-from ..extractors import RunnerFiles
+from ..extractors.files import RunnerFiles
 from ..features import spectral
 
 FRAMES_VERSION = 1

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..augment import AugmentedView
 from ..errors import ModelError
-from ..extractors import RunnerFiles
+from ..extractors.files import RunnerFiles
 
 if TYPE_CHECKING:
     import pandas as pd

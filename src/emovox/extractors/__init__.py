@@ -35,6 +35,8 @@ from ..errors import ModelError
 if TYPE_CHECKING:
     from .runner import ExtractionResult
 
+from .files import RunnerFiles
+
 __all__ = ["Extractor", "RunnerFiles", "from_dict", "from_name"]
 
 
@@ -75,29 +77,6 @@ class Extractor(Protocol):
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as JSON values, with a ``type`` key: what a model directory stores."""
-
-
-class RunnerFiles:
-    """:meth:`Extractor.process_files` for an extractor whose files need nothing of their own: the shared
-    runner (:func:`emovox.extractors.runner.process_files`: parallel, cached, every file as
-    :meth:`~Extractor.process_file` computes it), its progress bar named :attr:`desc`."""
-
-    desc = "features"
-
-    def process_files(
-        self,
-        paths: Iterable[str | os.PathLike],
-        *,
-        n_jobs: int | None = 1,
-        cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
-    ) -> ExtractionResult:
-        """Many files, cached on disk; failures are reported in the result, never raised."""
-        from .runner import process_files
-
-        return process_files(
-            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=self.desc
-        )
 
 
 def from_dict(spec: dict[str, Any], model_dir: str | os.PathLike | None = None) -> Extractor:

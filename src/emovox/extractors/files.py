@@ -1,0 +1,35 @@
+"""The shared :meth:`~emovox.extractors.Extractor.process_files` of extractors whose files need nothing of their
+own. A module of its own, which imports none of them: the extractors subclass it, and
+:func:`emovox.extractors.from_dict` imports the extractors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .runner import ExtractionResult
+
+
+class RunnerFiles:
+    """:meth:`~emovox.extractors.Extractor.process_files` for an extractor whose files need nothing of their own: the shared
+    runner (:func:`emovox.extractors.runner.process_files`: parallel, cached, every file as
+    :meth:`~emovox.extractors.Extractor.process_file` computes it), its progress bar named :attr:`desc`."""
+
+    desc = "features"
+
+    def process_files(
+        self,
+        paths: Iterable[str | os.PathLike],
+        *,
+        n_jobs: int | None = 1,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+    ) -> ExtractionResult:
+        """Many files, cached on disk; failures are reported in the result, never raised."""
+        from .runner import process_files
+
+        return process_files(
+            self, paths, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, desc=self.desc
+        )
