@@ -201,10 +201,10 @@ def test_model_names_match_the_registries():
     assert set(CLASSICAL_NAMES) == set(CLASSICAL)
     assert set(RECIPE_NAMES) == set(RECIPES)
     assert set(DEEP_NAMES) == set(DEEP_MODELS)
-    from emovox.cli.common import TUNABLE_NAMES
+    from emovox.experiments import TUNABLE
 
     plain = {n for n, r in RECIPES.items() if not (r.augment or r.align or r.balance)}
-    assert set(TUNABLE_NAMES) == set(CLASSICAL) | plain
+    assert set(TUNABLE) == set(CLASSICAL) | plain
 
 
 def test_bare_command_lists_the_commands():

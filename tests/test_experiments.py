@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -212,3 +213,40 @@ def test_deep_training_writes_checkpoints_only_where_asked(tone_manifest, tmp_pa
         ParameterError, match="logreg: --checkpoints cannot be used with classical and encoder models"
     ):
         train(tone_manifest, "logreg", tmp_path / "lr", progress=False, checkpoints=kept)
+
+
+def test_tune_is_the_cli_s_search_from_python_and_refuses_what_it_cannot_tune(tone_manifest, tmp_path):
+    from emovox.experiments import tune
+
+    df = tone_manifest.assign(speaker=[f"s{i % 8}" for i in range(len(tone_manifest))])
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF not really")
+    df = pd.concat([df, pd.DataFrame([{"path": str(bad), "emotion": "sad", "speaker": "s0"}])])
+    opts = {"features": "tutorial", "progress": False, "cache_dir": tmp_path / "c"}
+    found, failed = tune(df, "logreg", **opts)
+    assert [p for p, _ in failed] == [str(bad)]
+    assert set(found) == {"best_params", "best_ua", "search"} and set(found["best_params"]) == {"logreg__C"}
+    assert found["best_ua"] > 0.9 and "grouped by speaker" in found["search"]  # tones: an easy task
+    ev, _ = tune(df, "logreg", "kfold:2", **opts)
+    assert ev.protocol == "kfold(2)+nested-tuning" and len(ev.folds) == 2 and ev.summary["ua"] > 0.9
+    for model in ("whisper-robust", "rescnn", "svm+logreg"):
+        with pytest.raises(ParameterError, match=rf"^{re.escape(model)}: tune grid-searches one classifier"):
+            tune(df, model, **opts)
+
+
+def test_evaluate_and_train_select_labels_as_the_cli_does(tone_manifest, tmp_path):
+    """``emotions`` and ``merge`` of the Python API narrow and rename the rows as ``--emotions`` and
+    ``--merge`` do, so a script need not know :func:`emovox.labels.apply_labels`."""
+    from emovox.errors import CorpusError
+
+    df = tone_manifest.copy()
+    df.loc[df.index % 4 == 0, "emotion"] = "Calm"  # a hand-written label, read as `calm`
+    opts = {"features": "tutorial", "progress": False, "cache_dir": tmp_path / "c"}
+    ev, _ = evaluate(df, "logreg", "kfold:3", emotions="angry,sad", **opts)
+    assert ev.labels == ["sad", "angry"] and len(ev.predictions) == 18
+    ev, _ = evaluate(df, "logreg", "kfold:3", merge={"calm": "angry"}, **opts)
+    assert ev.labels == ["sad", "angry"] and len(ev.predictions) == 24
+    out, _, _ = train(df, "logreg", tmp_path / "m", merge="calm=angry", **opts)
+    assert sorted(load_model(out, check_speech=False).labels) == ["angry", "sad"]
+    with pytest.raises(CorpusError, match="no rows left after the label selection.*the manifest has Calm, angry"):
+        evaluate(df, "logreg", "kfold:3", emotions="happy,neutral", **opts)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
@@ -36,9 +37,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["evaluate", "feature_table", "model_kind", "train"]
+__all__ = ["TUNABLE", "evaluate", "feature_table", "model_kind", "train", "tune"]
 
 Failures = list[tuple[str, str]]
+
+#: What :func:`tune` can grid-search: one classifier on its features (a plain classifier, or a recipe that is
+#: no more than one); the other recipes align corpora, balance them or train on augmented copies, which a grid
+#: search over the classifier alone would leave out.
+TUNABLE = ("svm", "logreg", "mlp", "rf", "gb", "compare-logreg", "whisper-probe")
 
 
 def model_kind(model: str) -> str:
@@ -109,6 +115,25 @@ def _refuse(model: str, **options: Any) -> None:
         raise ParameterError(why)
 
 
+def _labelled(
+    manifest: pd.DataFrame, emotions: str | Sequence[str] | None, merge: str | Mapping[str, str] | None
+) -> pd.DataFrame:
+    """``manifest`` with its labels merged and narrowed (:func:`emovox.labels.apply_labels`), as ``--merge``
+    and ``--emotions`` do; refused when no row is left."""
+    if emotions is None and merge is None:
+        return manifest
+    from .errors import CorpusError
+    from .labels import apply_labels
+
+    if "emotion" not in manifest:
+        raise CorpusError("the manifest has no 'emotion' column, which emotions / merge select on")
+    out = apply_labels(manifest, merge, emotions)
+    if out.empty:
+        have = ", ".join(sorted(map(str, manifest["emotion"].dropna().unique())))
+        raise CorpusError(f"no rows left after the label selection (emotions / merge); the manifest has {have}")
+    return out
+
+
 def _recipe(
     model: str, kind: str, features: str | None, trim_db: float | None, encoder: str | None
 ) -> RecipeProtocol:
@@ -166,6 +191,8 @@ def evaluate(
     speaker_adapt: bool = False,
     same_channel: bool = False,
     calibrate: bool = False,
+    emotions: str | Sequence[str] | None = None,
+    merge: str | Mapping[str, str] | None = None,
 ) -> tuple[Evaluation, Failures]:
     """Cross-validate ``model`` on ``manifest`` under ``protocol``.
 
@@ -194,6 +221,10 @@ def evaluate(
         Score each test speaker as one adapted session; score each test corpus's recordings as one
         session sharing a channel (``--same-channel``); fit a temperature out of corpus (hand-crafted and
         encoder recipes only).
+    emotions : str or list of str, optional
+        Keep only these emotions' rows (``"four"``, ``"angry,happy,neutral,sad"``...; as ``--emotions``).
+    merge : str or dict, optional
+        Rename labels first (``"calm=neutral"`` or ``{"calm": "neutral"}``; as ``--merge``).
 
     Returns
     -------
@@ -213,6 +244,7 @@ def evaluate(
     )
     if speaker_adapt and same_channel:
         raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
+    manifest = _labelled(manifest, emotions, merge)
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     adapt = "corpus" if same_channel else speaker_adapt
@@ -260,13 +292,15 @@ def train(
     calibrate: bool = False,
     checkpoints: str | Path | None = None,
     extra: dict[str, Any] | None = None,
+    emotions: str | Sequence[str] | None = None,
+    merge: str | Mapping[str, str] | None = None,
 ) -> tuple[Path, Evaluation | None, Failures]:
     """Fit ``model`` on every row of ``manifest`` and write its model directory at ``output``.
 
     Parameters
     ----------
     manifest : pandas.DataFrame
-        Rows with ``path``, ``emotion`` and ``speaker`` (labels chosen first: :func:`emovox.labels.apply_labels`).
+        Rows with ``path``, ``emotion`` and ``speaker``.
     model : str
         A recipe, classifier, deep model or ``a+b`` ensemble, as :func:`evaluate` takes them.
     output : str or Path
@@ -275,8 +309,8 @@ def train(
         ``"none"`` (the default here; ``emovox train`` cross-validates by ``kfold`` unless told
         ``--protocol none``), or a protocol to cross-validate under first: its figures go into the model's
         metadata (with ``evaluation.json`` and ``confusion.png`` beside it).
-    features, trim_db, encoder, seed, cache_dir, n_jobs, progress, scale
-        As for :func:`evaluate`.
+    features, trim_db, encoder, seed, cache_dir, n_jobs, progress, scale, emotions, merge
+        As for :func:`evaluate` (the model predicts the emotions left after ``emotions`` and ``merge``).
     calibrate : bool
         Store a temperature fitted on out-of-corpus predictions (hand-crafted and encoder recipes).
     checkpoints : str or Path, optional
@@ -301,6 +335,7 @@ def train(
         calibrate=calibrate,
         checkpoints=checkpoints,
     )
+    manifest = _labelled(manifest, emotions, merge)
     prepare_output(output)  # before the features: a file or a folder of other files there fails now
     if checkpoints is not None:
         _check_checkpoints(Path(checkpoints), Path(output))
@@ -315,3 +350,71 @@ def train(
         options["checkpoint_dir"] = checkpoints
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
     return fitted.save(output, evaluation=ev, extra=extra), ev, list(table.failures)
+
+
+def tune(
+    manifest: pd.DataFrame,
+    model: str = "svm",
+    protocol: str = "none",
+    *,
+    features: str | None = None,
+    trim_db: float | None = None,
+    encoder: str | None = None,
+    seed: int | None = None,
+    cache_dir: str | Path | None = None,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    scale: bool = True,
+    emotions: str | Sequence[str] | None = None,
+    merge: str | Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any] | Evaluation, Failures]:
+    """Grid-search ``model``'s parameters, grouped by speaker: once on every row (``protocol="none"``), or
+    nested inside each fold of ``protocol`` so that the figure says what tuning buys on unseen speakers
+    (what ``emovox tune`` does).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker`` (and ``corpus`` for ``loco`` / ``cross:``).
+    model : str
+        One of :data:`TUNABLE` (its grid: :data:`emovox.models.classical.GRIDS`).
+    protocol : str
+        ``"none"`` (the default), or an outer protocol as :func:`evaluate` takes it.
+    features, trim_db, encoder, seed, cache_dir, n_jobs, progress, scale, emotions, merge
+        As for :func:`evaluate`.
+
+    Returns
+    -------
+    (dict or Evaluation, list of (path, message))
+        With ``protocol="none"``, ``{"best_params", "best_ua", "search"}`` (``best_ua``: the search's UA over
+        folds of the training speakers, optimistic as any figure chosen on); otherwise the nested evaluation
+        (protocol ``PROTOCOL+nested-tuning``, each fold's ``best_params`` and ``inner_ua`` in its scores).
+        Then the files that could not be used.
+    """
+    from .training import plain_params, tune_classical, tune_nested
+
+    if model not in TUNABLE:
+        raise ParameterError(
+            f"{model}: tune grid-searches one classifier on its features; choose from {', '.join(TUNABLE)}"
+        )
+    manifest = _labelled(manifest, emotions, merge)
+    recipe, table = feature_table(
+        manifest,
+        model,
+        features=features,
+        trim_db=trim_db,
+        encoder=encoder,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    clf = recipe.spec.classifier
+    if protocol != "none":
+        return tune_nested(table, clf, protocol, seed=seed, scale=scale), list(table.failures)
+    search = tune_classical(table, clf, seed=seed or 0, scale=scale)
+    found = {
+        "best_params": plain_params(search.best_params_),
+        "best_ua": float(search.best_score_),
+        "search": f"grid search, UA over {search.n_splits_} folds grouped by speaker (speaker-independent)",
+    }
+    return found, list(table.failures)

@@ -301,9 +301,6 @@ RECIPE_NAMES = (
 )  # emovox.training.RECIPES
 DEEP_NAMES = ("cnn1d", "cnn1d-frames", "cnn1d-tutorial", "cnn2d", "rescnn")  # emovox.deep.DEEP_MODELS
 MODEL_NAMES = CLASSICAL_NAMES + RECIPE_NAMES + DEEP_NAMES
-# what tune can grid-search: a classifier on its features, nothing a grid search would leave out (the other
-# recipes align corpora, balance them or train on augmented copies)
-TUNABLE_NAMES = CLASSICAL_NAMES + ("compare-logreg", "whisper-probe")
 _ENCODER_NAMES = tuple(n for n in RECIPE_NAMES if n.startswith("whisper-"))
 MODEL_HELP = (
     "classical (hand-crafted features): "
@@ -346,7 +343,9 @@ def _model_problem(args) -> str | None:
     ensemble = len(members) > 1
     if ensemble and len(set(members)) != len(members):
         return f"--model {name}: an ensemble joins two or more different models with +"
-    if args.command == "tune" and name not in TUNABLE_NAMES:
+    from ..experiments import TUNABLE
+
+    if args.command == "tune" and name not in TUNABLE:
         why = (
             "aligns corpora, balances them or trains on augmented copies, which"
             if name in RECIPE_NAMES
@@ -355,7 +354,7 @@ def _model_problem(args) -> str | None:
         return (
             f"--model {name}: tune grid-searches one classifier on its features"
             + (f"; this recipe {why} a grid search would leave out" if why else "")
-            + f"; choose from {', '.join(TUNABLE_NAMES)}"
+            + f"; choose from {', '.join(TUNABLE)}"
         )
     from ..experiments import unsupported
 

@@ -218,7 +218,7 @@ def _options(args) -> dict:
         "n_jobs": args.jobs,
         "progress": show_progress(args),
         "scale": not args.no_scale,
-        "calibrate": args.calibrate,
+        "calibrate": getattr(args, "calibrate", False),
     }
 
 
@@ -278,31 +278,25 @@ def cmd_train(args) -> int:
 def cmd_tune(args) -> int:
     import json
 
-    from ..training import plain_params, tune_classical, tune_nested
+    from ..experiments import tune
 
     if args.protocol == "none" and args.confusion:
         err("--confusion needs an evaluation; with --protocol none, tune only searches the grid")
         return 2
     df, bad = _load_source(args)
     _check_protocol_fits(args, df)
-    recipe, table = _features(args, df)
-    clf = recipe.spec.classifier
+    opts = {k: v for k, v in _options(args).items() if k != "calibrate"}
+    found, failures = tune(df, args.model, args.protocol, **opts)
+    report_failures(failures)
     if args.protocol == "none":
-        search = tune_classical(table, clf, seed=args.seed or 0, scale=not args.no_scale)
-        found = {
-            "best_params": plain_params(search.best_params_),
-            "best_ua": float(search.best_score_),
-            "search": f"grid search, UA over {search.n_splits_} folds grouped by speaker (speaker-independent)",
-        }
         if args.json:
             Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
             print(f"saved {args.json}", file=sys.stderr)
         print(json.dumps(found))
-        return 1 if table.failures or bad else 0
-    ev = tune_nested(table, clf, args.protocol, seed=args.seed, scale=not args.no_scale)
-    _save_evaluation(ev, args, table.failures, bad)  # first, as evaluate: `| head` must not lose the files
-    print(ev.table())
-    return 1 if table.failures or bad else 0
+    else:
+        _save_evaluation(found, args, failures, bad)  # first, as evaluate: `| head` must not lose the files
+        print(found.table())
+    return 1 if failures or bad else 0
 
 
 def register(sub) -> None:
@@ -408,9 +402,9 @@ def register(sub) -> None:
     )
     source_args(p)
     model_args(p, allow_none=True)
-    from .common import TUNABLE_NAMES
+    from ..experiments import TUNABLE
 
-    next(a for a in p._actions if a.dest == "model").help = f"the model to tune: {', '.join(TUNABLE_NAMES)}"
+    next(a for a in p._actions if a.dest == "model").help = f"the model to tune: {', '.join(TUNABLE)}"
     p.add_argument("--json", help="save the nested evaluation as JSON")
     p.add_argument("--confusion", help="save the confusion matrix as PNG")
     p.set_defaults(func=cmd_tune)
