@@ -248,5 +248,7 @@ def test_evaluate_and_train_select_labels_as_the_cli_does(tone_manifest, tmp_pat
     assert ev.labels == ["sad", "angry"] and len(ev.predictions) == 24
     out, _, _ = train(df, "logreg", tmp_path / "m", merge="calm=angry", **opts)
     assert sorted(load_model(out, check_speech=False).labels) == ["angry", "sad"]
-    with pytest.raises(CorpusError, match="no rows left after the label selection.*the manifest has Calm, angry"):
+    with pytest.raises(
+        CorpusError, match="no rows left after the label selection.*the manifest has Calm, angry"
+    ):
         evaluate(df, "logreg", "kfold:3", emotions="happy,neutral", **opts)

@@ -477,3 +477,51 @@ def test_labels_reordered_and_resealed_are_refused(copy):
     meta["labels"] = meta["labels"][::-1]
     _seal(copy, meta)
     _refused(copy, "metadata.json lists the labels", "in that order")
+
+
+def test_what_is_parsed_is_the_bytes_that_were_verified(copy, tmp_path, monkeypatch):
+    """Each model file is read once, hashed, and those bytes are parsed: a file swapped for another right
+    after its check (here another model's head, a valid graph) is not the one loaded. The head used to be
+    hashed by name, then opened again by onnxruntime, and a third time for its labels."""
+    from emovox.models import store
+    from emovox.training import train_classical
+
+    other = train_classical(synthetic_table(seed=4, per=10), tmp_path / "other", "logreg")
+    X = synthetic_table(seed=3, per=2).X
+    want = load_model(copy).proba_from_embeddings(X)
+    assert not np.allclose(want, load_model(other).proba_from_embeddings(X))
+    real, swapped = store.read_sealed, []
+
+    def racing(path, meta, name):
+        data = real(path, meta, name)
+        shutil.copyfile(other / name, path / name)  # replaced after its check, before any parse
+        swapped.append(name)
+        return data
+
+    monkeypatch.setattr("emovox.inference.model.read_sealed", racing)
+    np.testing.assert_array_equal(load_model(copy).proba_from_embeddings(X), want)
+    assert "model.onnx" in swapped and (copy / "model.onnx").read_bytes() == (other / "model.onnx").read_bytes()
+    monkeypatch.undo()
+    _refused(copy, "model.onnx: checksum mismatch")  # and the swap is caught at the next load
+
+
+def test_loading_the_default_opens_each_model_file_once(tmp_path):
+    """The bundled default (encoder, head, class means, speech head, fingerprints) is read through its seal:
+    each listed file opened once by emovox, and the graphs handed to onnxruntime as those bytes."""
+    code = f"""
+import collections, sys
+from pathlib import Path
+root = Path({str(BUNDLED_DIR / "default")!r})
+opened = collections.Counter()
+def hook(event, args):
+    if event == "open" and isinstance(args[0], str) and Path(args[0]).parent == root:
+        opened[Path(args[0]).name] += 1
+sys.addaudithook(hook)
+from emovox.inference import load_model
+load_model("default")
+print(sorted(opened.items()))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    meta = read_model_dir(BUNDLED_DIR / "default", verify=False)
+    assert dict(eval(proc.stdout)) == {"metadata.json": 2, **dict.fromkeys(meta["files"], 1)}

@@ -22,8 +22,8 @@ Examples
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
@@ -130,7 +130,9 @@ def _labelled(
     out = apply_labels(manifest, merge, emotions)
     if out.empty:
         have = ", ".join(sorted(map(str, manifest["emotion"].dropna().unique())))
-        raise CorpusError(f"no rows left after the label selection (emotions / merge); the manifest has {have}")
+        raise CorpusError(
+            f"no rows left after the label selection (emotions / merge); the manifest has {have}"
+        )
     return out
 
 

@@ -111,13 +111,19 @@ class SpeechHead:
 
     @classmethod
     def load(
-        cls, path: Path, n_features: int | None, threshold: float = THRESHOLD, sure_below: float = SURE_BELOW
+        cls,
+        path: Path,
+        n_features: int | None,
+        threshold: float = THRESHOLD,
+        sure_below: float = SURE_BELOW,
+        data: bytes | None = None,
     ) -> SpeechHead:
-        """The head stored at ``path`` (``allow_pickle=False``); ``n_features``: what the front end gives."""
+        """The head stored at ``path`` (``allow_pickle=False``; ``data``: its bytes, already read and
+        verified, ``path`` then only names it); ``n_features``: what the front end gives."""
         from .models.store import load_npy
 
         try:
-            a = load_npy(path)
+            a = load_npy(path if data is None else data)
         except (OSError, ValueError) as exc:
             raise ModelError(f"{path}: unreadable speech head ({exc})") from None
         if a.dtype.kind != "f" or a.ndim != 1 or a.size < 2 or not np.isfinite(a).all():

@@ -512,13 +512,20 @@ class WhisperExtractor(RunnerFiles):
 
         self.spec = dict(spec)
         self.model_dir = None if model_dir is None else Path(model_dir)
+        data = None
         if self.model_dir is not None:
-            path = self.model_dir / spec.get("encoder", "encoder.onnx")
+            from ..models.store import read_model_dir, read_sealed
+
+            name = spec.get("encoder", "encoder.onnx")
+            path = self.model_dir / name
+            # through the seal, as every model file: what onnxruntime parses is what was verified
+            data = read_sealed(self.model_dir, read_model_dir(self.model_dir, verify=False), name)
+            self.sealed_files = (name,)
         elif spec.get("onnx_path"):
             path = Path(spec["onnx_path"])
         else:
             raise ModelError("a Whisper front end needs its model directory or an 'onnx_path'")
-        self.encoder = WhisperEncoderONNX(path)
+        self.encoder = WhisperEncoderONNX(path, data=data)
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))

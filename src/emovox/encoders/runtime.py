@@ -116,19 +116,22 @@ def external_data(model: bytes | mmap.mmap) -> bool:
     return False
 
 
-def classifier_labels(path: str | os.PathLike) -> list[str] | None:
-    """The class labels of the classifier in an ONNX graph (scikit-learn's ``LinearClassifier`` /
-    ``SVMClassifier`` carry them, in the order of their probabilities), or None for a graph without one (a
-    deep model's) or one this walk of the wire format cannot read (onnxruntime has its say on that).
+def classifier_labels(graph: str | os.PathLike | bytes) -> list[str] | None:
+    """The class labels of the classifier in an ONNX graph (its path, or its bytes; scikit-learn's
+    ``LinearClassifier`` / ``SVMClassifier`` carry them, in the order of their probabilities), or None for a
+    graph without one (a deep model's) or one this walk of the wire format cannot read (onnxruntime has its
+    say on that).
 
     >>> classifier_labels(__file__) is None  # not a graph at all
     True
     """
     try:
-        if os.path.getsize(path) > 256 * 2**20:  # read whole below: no classifier head is near this
-            return None
-        with open(path, "rb") as fh:
-            buf = memoryview(fh.read())
+        if not isinstance(graph, bytes):
+            if os.path.getsize(graph) > 256 * 2**20:  # read whole below: no classifier head is near this
+                return None
+            with open(graph, "rb") as fh:
+                graph = fh.read()
+        buf = memoryview(graph)
         for field, wire, span in _fields(buf, 0, len(buf)):
             if field != 7 or wire != 2:  # ModelProto.graph
                 continue
@@ -155,27 +158,38 @@ def classifier_labels(path: str | os.PathLike) -> list[str] | None:
     return None
 
 
-def cpu_session(path: str | os.PathLike, threads: int | None = None):
+def _outside(view: bytes | mmap.mmap) -> bool:
+    # walked only where a "location" key (required of external data) appears at all: the walk of the
+    # encoder takes 18 ms, the search 2
+    try:
+        return view.find(b"location") != -1 and external_data(view)
+    except (ValueError, IndexError):
+        # not protobuf: onnxruntime says what is wrong with it. Caught here, inside a mapping: a traceback
+        # still holding the walk's views would keep the map from closing (BufferError)
+        return False
+
+
+def cpu_session(graph: str | os.PathLike | bytes, threads: int | None = None, name: str | os.PathLike = ""):
     """An ONNX Runtime CPU session with emovox's threading (:func:`default_threads`), every graph
-    optimisation, and a one-line :class:`ModelError` when the file cannot be loaded. A graph that keeps
-    tensors in another file (:func:`external_data`) is refused: a model directory's seal covers the files
-    its metadata lists, and onnxruntime would read that one unchecked."""
+    optimisation, and a one-line :class:`ModelError` when the graph cannot be loaded.
+
+    ``graph`` is a file or its bytes (``name`` then names it in errors): a model directory hands over the
+    bytes it verified (:func:`emovox.models.store.read_sealed`). A graph that keeps tensors in another file
+    (:func:`external_data`) is refused: a model directory's seal covers the files its metadata lists, and
+    onnxruntime would read that one unchecked."""
     import onnxruntime as ort
 
-    try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            # mapped, not copied (the encoder is 26 MB); walked only where a "location" key (required of
-            # external data) appears at all: the walk of the encoder takes 18 ms, the search 2
-            try:
-                outside = view.find(b"location") != -1 and external_data(view)
-            except (ValueError, IndexError):
-                # not protobuf: onnxruntime says what is wrong with it. Caught here, inside the mapping:
-                # a traceback still holding the walk's views would keep the map from closing (BufferError)
-                outside = False
-    except ValueError:
-        outside = False  # an empty file cannot be mapped: onnxruntime says what is wrong with it
-    except OSError as exc:
-        raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
+    path = name or ("<bytes>" if isinstance(graph, bytes) else graph)
+    if isinstance(graph, bytes):
+        outside = _outside(graph)
+    else:
+        try:
+            with open(graph, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                outside = _outside(view)  # mapped, not copied (the encoder is 26 MB)
+        except ValueError:
+            outside = False  # an empty file cannot be mapped: onnxruntime says what is wrong with it
+        except OSError as exc:
+            raise ModelError(f"{path}: unreadable ({exc.strerror or exc})") from None
     if outside:
         raise ModelError(
             f"{path}: keeps weights in another file (ONNX external data), which emovox does not load: "
@@ -192,7 +206,8 @@ def cpu_session(path: str | os.PathLike, threads: int | None = None):
     # (a 30 s window), about 50 MB more at the peak than allocating as the graph goes, at the same speed.
     opts.enable_mem_pattern = False
     try:
-        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        source = graph if isinstance(graph, bytes) else str(graph)
+        return ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ModelError(f"{path}: onnxruntime cannot load it ({first})") from None
@@ -211,6 +226,8 @@ class WhisperEncoderONNX:
         The ``.onnx`` file (float32 or int8).
     threads : int, optional
         onnxruntime intra-op threads; default :func:`default_threads`.
+    data : bytes, optional
+        The file's bytes, already read (and verified, by a model directory): ``path`` then only names it.
 
     Attributes
     ----------
@@ -224,11 +241,13 @@ class WhisperEncoderONNX:
         If the file is missing or is not an encoder exported by emovox.
     """
 
-    def __init__(self, path: str | os.PathLike, *, threads: int | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike, *, threads: int | None = None, data: bytes | None = None
+    ) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
+        if data is None and not self.path.is_file():
             raise ModelError(f"{self.path}: no such ONNX encoder file")
-        self.session = cpu_session(self.path, threads)
+        self.session = cpu_session(self.path if data is None else data, threads, name=self.path)
         meta = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         names_ok = [i.name for i in self.session.get_inputs()] == [INPUT_NAME] and [
             o.name for o in self.session.get_outputs()

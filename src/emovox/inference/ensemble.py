@@ -8,6 +8,7 @@ import numpy as np
 
 from ..audio import float_mono, resample
 from ..errors import ModelError
+from ..models.store import read_model_dir
 from .model import EmotionModel
 
 
@@ -20,7 +21,10 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
     def _load_parts(self) -> None:
         self.members: list[tuple[EmotionModel, float, list[int]]] = []
         for m in self.metadata["members"]:
-            member = EmotionModel(self.path / m["path"], check_speech=False)
+            # through the ensemble's seal first: the member's metadata names (and hashes) its own files
+            where = self.path / m["path"]
+            meta = read_model_dir(where, verify=False, data=self._read(f"{m['path']}/metadata.json"))
+            member = EmotionModel._with_metadata(where, meta, check_speech=False)
             unknown = set(member.labels) - set(self.all_labels)
             if unknown:
                 raise ModelError(

@@ -16,7 +16,7 @@ from ..calibration import UNCERTAIN_BELOW
 from ..encoders.runtime import classifier_labels, cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
-from ..models.store import load_npy, read_model_dir
+from ..models.store import load_npy, read_model_dir, read_sealed, verify_files
 from .prediction import Prediction, chosen_emotions
 from .recordings import Recordings, single_input
 from .speech_cut import SpeechCutting
@@ -100,8 +100,12 @@ class EmotionModel(SpeechCutting, Recordings):
         if not isinstance(check_speech, bool):
             raise ParameterError(f"check_speech: expected True or False, got {check_speech!r}")
         self.path = Path(path)
-        read = self.__dict__.pop("_read", None)  # what __new__ read and verified, once
-        self.metadata = read[1] if read is not None and read[0] == self.path else read_model_dir(self.path)
+        read = self.__dict__.pop("_metadata_read", None)  # what __new__ read and checked, once
+        # the seal and structure are checked here; each file as it is read (:meth:`_read`), and the others
+        # once the parts are loaded
+        self.metadata = (
+            read[1] if read is not None and read[0] == self.path else read_model_dir(self.path, verify=False)
+        )
         self.labels: list[str] = list(self.metadata["labels"])
         self.check_speech = check_speech
         calibration = self.metadata.get("calibration") or {}
@@ -113,20 +117,35 @@ class EmotionModel(SpeechCutting, Recordings):
         self._keep: list[int] | None = None
         if emotions is not None:
             self.restrict(emotions)
+        self._verified: set[str] = set()
         self._load_parts()
+        verify_files(self.path, self.metadata, skip=self._verified)  # what no part has read: checked too
+
+    def _read(self, name: str) -> bytes:
+        """A file of the model directory, read once and verified (:func:`~emovox.models.store.read_sealed`)."""
+        self._verified.add(name)
+        return read_sealed(self.path, self.metadata, name)
 
     def __new__(cls, path: str | os.PathLike | None = None, **kwargs: Any) -> EmotionModel:
         # EmotionModel(dir) gives the right class for what the directory holds: one model, or the subclass
         # declared for its kind (class EnsembleModel(EmotionModel, kind="ensemble"), which the package imports).
-        # The metadata is read and verified here, once, and handed to __init__ (no path: copy.copy rebuilds
+        # The metadata is read and its seal checked here, once, and handed to __init__ (no path: copy.copy rebuilds
         # an instance of the class it already has; pickle cannot, an ONNX session does not pickle)
         if path is None:
             return super().__new__(cls)
-        meta = read_model_dir(Path(path))
+        meta = read_model_dir(Path(path), verify=False)  # each file is verified as __init__ loads it
         if cls is EmotionModel:
             cls = _KINDS.get(meta.get("kind"), cls)
         obj = super().__new__(cls)
-        obj._read = (Path(path), meta)
+        obj._metadata_read = (Path(path), meta)
+        return obj
+
+    @classmethod
+    def _with_metadata(cls, path: Path, metadata: dict[str, Any], **kwargs: Any) -> EmotionModel:
+        """The model at ``path`` whose metadata was already read and checked (an ensemble's member)."""
+        obj = super().__new__(cls)
+        obj._metadata_read = (Path(path), metadata)
+        obj.__init__(path, **kwargs)
         return obj
 
     def __init_subclass__(cls, kind: str | None = None, **kwargs: Any) -> None:
@@ -143,9 +162,11 @@ class EmotionModel(SpeechCutting, Recordings):
                 f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
                 f"{' '.join(str(exc).split())[:160]}); retrain the model"
             ) from None
+        self._verified.update(getattr(self.frontend, "sealed_files", ()))
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
-        self.session = cpu_session(self.path / head)
+        graph = self._read(head)
+        self.session = cpu_session(graph, name=self.path / head)
         first = self.session.get_inputs()[0]
         self._input = first.name
         width, expected = (first.shape or [None])[-1], getattr(self.frontend, "n_features", None)
@@ -167,7 +188,7 @@ class EmotionModel(SpeechCutting, Recordings):
                 f"{self.path}: the head {head} gives {shape[-1]} probabilities but metadata.json "
                 f"lists {len(self.all_labels)} labels; retrain the model"
             )
-        own = classifier_labels(self.path / head)
+        own = classifier_labels(graph)
         if own is not None and own != self.all_labels:
             raise ModelError(
                 f"{self.path}: metadata.json lists the labels {self.all_labels} but the head {head} was trained "
@@ -193,6 +214,7 @@ class EmotionModel(SpeechCutting, Recordings):
             n if isinstance(n, int) else None,
             entry.get("threshold", THRESHOLD),
             entry.get("sure_below", SURE_BELOW),
+            data=self._read(entry["file"]),
         )
 
     def training_files(self) -> np.ndarray:
@@ -202,7 +224,7 @@ class EmotionModel(SpeechCutting, Recordings):
         if not name:
             return np.zeros(0, np.uint64)
         try:
-            prints = load_npy(self.path / name)
+            prints = load_npy(self._read(name))
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable training fingerprints ({exc})") from None
         if prints.ndim != 1 or prints.dtype != np.uint64:
@@ -214,7 +236,7 @@ class EmotionModel(SpeechCutting, Recordings):
         if not name:
             return None
         try:
-            means = load_npy(self.path / name)
+            means = load_npy(self._read(name))
         except (OSError, ValueError) as exc:
             raise ModelError(f"{self.path / name}: unreadable class means ({exc})") from None
         if means.ndim != 2 or len(means) != len(self.all_labels):

@@ -19,7 +19,9 @@ whose metadata is malformed (labels, format version, calibration, ensemble membe
 it does not list with a hash in ``files``, or whose listed file is missing or modified (a file whose size is
 not the one sealed is refused before it is read). So every file the
 loader opens (head, encoder, class means, speech head, ensemble members' ``metadata.json``, which hold their own hashes)
-is checked before onnxruntime or numpy sees it. Files in the directory that the metadata does not name
+is checked before onnxruntime or numpy sees it, and what they parse is the bytes that were checked
+(:func:`read_sealed`: read once, hashed, then handed over; never opened again by name, so a file swapped
+after its check is not loaded). Files in the directory that the metadata does not name
 are never opened, and so are ignored; a graph that keeps its weights in another file (ONNX external data) is
 refused (:func:`emovox.encoders.runtime.cpu_session`). ONNX is a data format: loading it executes no Python
 code.
@@ -34,12 +36,14 @@ or retrain it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import re
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -71,22 +75,27 @@ def npy_bytes(a) -> bytes:
     return buf.getvalue()
 
 
-def load_npy(path: Path):
-    """A plain ``.npy`` array of a model directory (``allow_pickle=False``), its header checked against the
-    file's size first: a forged shape would have numpy allocate what it claims (745 GiB from a 192-byte
-    file). Raises ``ValueError`` or ``OSError`` for a file that is not one."""
+def load_npy(source: Path | bytes):
+    """A plain ``.npy`` array of a model directory (``allow_pickle=False``; ``source``: its path, or its bytes
+    as :func:`read_sealed` gives them), its header checked against the data's size first: a forged shape would
+    have numpy allocate what it claims (745 GiB from a 192-byte file). Raises ``ValueError`` or ``OSError``
+    for a file that is not one."""
+    import io
+
     import numpy as np
 
-    with open(path, "rb") as fh:
+    with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as fh:
         version = np.lib.format.read_magic(fh)
         readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
         if version not in readers:
             raise ValueError(f".npy format version {version} is not one emovox writes")
         shape, _, dtype = readers[version](fh)
-        data = os.fstat(fh.fileno()).st_size - fh.tell()
+        size = len(source) if isinstance(source, bytes) else os.fstat(fh.fileno()).st_size
+        data = size - fh.tell()
         if dtype.hasobject or math.prod(shape) * dtype.itemsize != data:
             raise ValueError(f"its header claims {shape} {dtype}, which {data} bytes of data do not hold")
-    return np.load(path, allow_pickle=False)
+        fh.seek(0)
+        return np.load(fh, allow_pickle=False)
 
 
 def metadata_digest(meta: dict[str, Any]) -> str:
@@ -191,12 +200,14 @@ def _json_default(obj):
 MAX_METADATA_BYTES = 16 * 2**20
 
 
-def _load_json(path: Path) -> dict[str, Any]:
+def _load_json(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    meta_path = path / "metadata.json"
+    if data is not None:  # (read and verified by the caller)
+        return _parse_json(path, data)
     if not path.exists():
         raise ModelError(f"{path}: no such model directory")
     if not path.is_dir():
         raise ModelError(f"{path}: a model is a directory holding metadata.json and .onnx files")
-    meta_path = path / "metadata.json"
     if not meta_path.is_file():
         what = "is not a regular file" if os.path.lexists(meta_path) else "is missing"
         raise ModelError(f"{path}: not a model directory (metadata.json {what})")
@@ -206,8 +217,17 @@ def _load_json(path: Path) -> dict[str, Any]:
             f"(at most {MAX_METADATA_BYTES // 2**20} MiB); {_FIX}"
         )
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
+        data = meta_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{meta_path}: unreadable metadata ({exc.strerror or exc}); {_FIX}") from None
+    return _parse_json(path, data)
+
+
+def _parse_json(path: Path, data: bytes) -> dict[str, Any]:
+    meta_path = path / "metadata.json"
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
         raise ModelError(
             f"{meta_path}: unreadable metadata ({' '.join(str(exc).split())[:160]}); {_FIX}"
         ) from None
@@ -223,14 +243,16 @@ def _load_json(path: Path) -> dict[str, Any]:
     return meta
 
 
-def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
+def read_model_dir(path: str | Path, verify: bool = True, data: bytes | None = None) -> dict[str, Any]:
     """Read and check a model directory; return its metadata.
 
     Checks the seal of ``metadata.json``, its structure (:func:`check_metadata`) and, with ``verify``, the
     SHA-256 of every listed file. Every failure is one :class:`ModelError` line naming the directory.
+    ``data``: the bytes of its ``metadata.json``, already read (an ensemble's member, verified by the
+    ensemble's seal).
     """
     path = Path(path)
-    meta = _load_json(path)
+    meta = _load_json(path, data)
     seal = meta.get(SEAL_KEY)
     if seal is None:
         raise ModelError(
@@ -250,29 +272,75 @@ def read_model_dir(path: str | Path, verify: bool = True) -> dict[str, Any]:
     return meta
 
 
-def verify_files(path: Path, meta: dict[str, Any]) -> None:
-    """Every file listed in ``meta["files"]`` is there, has its sealed size (``file_sizes``, where the
-    model has them: checked first, so that a file grown to gigabytes is refused at once) and matches its
-    SHA-256."""
-    sizes = meta.get("file_sizes") or {}
-    for name, digest in meta["files"].items():
-        f = path / name
-        if not f.is_file():  # (a pipe, a device, a folder or a link loop in its place: never opened)
-            what = "is not a regular file" if os.path.lexists(f) else "is missing"
-            raise ModelError(f"{path}: model file {name} {what}; {_FIX}")
-        if name in sizes and (size := f.stat().st_size) != sizes[name]:
+def verify_files(path: Path, meta: dict[str, Any], skip: Collection[str] = ()) -> None:
+    """Every file listed in ``meta["files"]`` (but those in ``skip``) is there, has its sealed size
+    (``file_sizes``, where the model has them: checked first, so that a file grown to gigabytes is refused
+    at once) and matches its SHA-256."""
+    for name in meta["files"]:
+        if name not in skip:
+            _check_sealed(path, meta, name)
+
+
+#: ONNX graphs are protobuf, which cannot exceed 2 GiB: no model file read whole is larger.
+MAX_MODEL_FILE_BYTES = 2 * 2**30
+
+
+def read_sealed(path: Path, meta: dict[str, Any], name: str) -> bytes:
+    """The bytes of the model file ``name``, read once and checked as :func:`verify_files` checks it.
+
+    Whatever parses a model file parses these bytes: a file swapped between a check by name and a second
+    open would be loaded unchecked.
+    """
+    return _check_sealed(Path(path), meta, name, keep=True) or b""
+
+
+def _check_sealed(path: Path, meta: dict[str, Any], name: str, keep: bool = False) -> bytes | None:
+    """Open ``name`` once, refuse what is not a regular file or not its sealed size, then hash it as it is
+    read (its bytes returned with ``keep``)."""
+    digest = meta["files"].get(name)
+    if digest is None:
+        raise ModelError(f"{path}: {name} is not among the files metadata.json seals; {_FIX}")
+    f = path / name
+    try:  # non-blocking: a pipe in its place must not hang the open (refused below, unread)
+        fd = os.open(f, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP):
+            what = (
+                "is missing"
+                if exc.errno == errno.ENOENT and not os.path.lexists(f)
+                else "is not a regular file"
+            )
+            raise ModelError(f"{path}: model file {name} {what}; {_FIX}") from None
+        raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # (a pipe, a device or a folder)
+        os.close(fd)
+        raise ModelError(f"{path}: model file {name} is not a regular file; {_FIX}")
+    with open(fd, "rb") as fh:
+        sealed = (meta.get("file_sizes") or {}).get(name)
+        if sealed is not None and st.st_size != sealed:
             raise ModelError(
-                f"{f}: size mismatch ({size} bytes, sealed with {sizes[name]}), the file was modified or "
+                f"{f}: size mismatch ({st.st_size} bytes, sealed with {sealed}), the file was modified or "
                 f"damaged; refusing to load it; {_FIX}"
             )
-        try:
-            ok = sha256(f) == digest
+        if keep and st.st_size > MAX_MODEL_FILE_BYTES:  # (a model without sealed sizes: none is near this)
+            raise ModelError(f"{f}: {st.st_size / 2**30:.1f} GiB, larger than any model file; {_FIX}")
+        h, parts, n = hashlib.sha256(), [], 0
+        try:  # no further than its size at the open: a file still growing is refused, not read forever
+            while block := fh.read(min(1 << 20, st.st_size + 1 - n)):
+                n += len(block)
+                if n > st.st_size:
+                    raise ModelError(f"{f}: changed while it was read; refusing to load it; {_FIX}")
+                h.update(block)
+                if keep:
+                    parts.append(block)
         except OSError as exc:
             raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
-        if not ok:
-            raise ModelError(
-                f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it; {_FIX}"
-            )
+    if h.hexdigest() != digest:
+        raise ModelError(
+            f"{f}: checksum mismatch, the file was modified or damaged; refusing to load it; {_FIX}"
+        )
+    return b"".join(parts) if keep else None
 
 
 def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
