@@ -50,7 +50,27 @@ GATE = (0.8, 0.9)
 
 
 def class_means(X: np.ndarray, y: Sequence[str], labels: Sequence[str]) -> np.ndarray:
-    """Mean feature vector of each label (rows in ``labels`` order), the ``mu_c`` of the update above."""
+    """Mean feature vector of each label (rows in ``labels`` order), the ``mu_c`` of the update above.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Training features.
+    y : sequence of str
+        Label of each row.
+    labels : sequence of str
+        Labels to average, in output order; ``ParameterError`` when one has no rows.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (len(labels), n_features)
+        Mean feature vector per label.
+
+    Examples
+    --------
+    >>> class_means([[0.0, 0.0], [2.0, 0.0], [4.0, 4.0]], ["a", "a", "b"], ["b", "a"]).tolist()
+    [[4.0, 4.0], [1.0, 0.0]]
+    """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     missing = [lab for lab in labels if not (y == lab).any()]
@@ -66,6 +86,33 @@ def speaker_offset(
 
     ``proba`` maps feature rows to class probabilities in the row order of ``means``. Returns zeros for
     fewer than two recordings.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Utterance features of one speaker (or channel), one recording per row.
+    proba : callable
+        Maps feature rows ``(n, n_features)`` to class probabilities ``(n, n_classes)``, classes in the row
+        order of ``means``.
+    means : np.ndarray, shape (n_classes, n_features)
+        Training class means (:func:`class_means`).
+    n_iter : int
+        EM iterations (default :data:`N_ITER`, 3).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n_features,)
+        The offset, in feature units (zeros for fewer than two rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def flat(X):                                  # a classifier that cannot tell
+    ...     return np.full((len(X), 2), 0.5)
+    >>> speaker_offset(np.array([[1.0, 2.0], [3.0, 2.0]]), flat, np.zeros((2, 2))).tolist()
+    [2.0, 2.0]
+    >>> speaker_offset(np.array([[1.0, 2.0]]), flat, np.zeros((2, 2))).tolist()   # one recording
+    [0.0, 0.0]
     """
     X = np.asarray(X, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64)
@@ -91,6 +138,22 @@ def adaptation_weight(
     the four shared corpora); batches of one emotion mostly do not (median 0.66). So does a batch of only
     three or four of seven emotions (at most 0.56 / 0.71): it is scored as it is.
 
+    Parameters
+    ----------
+    p : np.ndarray, shape (n, n_classes)
+        Unadapted class probabilities of the batch.
+    gate : tuple of (float, float), optional
+        Low and high spread, ``0 <= low < high <= 1`` (default :data:`GATE`); None: always 1.
+    keep : np.ndarray, optional
+        Classes predicted over, indices or a boolean mask (default: all).
+
+    Returns
+    -------
+    float
+        Share of the offset to remove, 0..1 (1 for fewer than two classes or no rows).
+
+    Examples
+    --------
     >>> adaptation_weight(np.array([[0.5, 0.5], [0.6, 0.4]])), adaptation_weight(np.array([[0.95, 0.05]] * 3))
     (1.0, 0.0)
     """
@@ -119,7 +182,30 @@ def adapt_proba(
     keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Class probabilities of one speaker's (or channel's) recordings after removing their offset, as much of
-    it as :func:`adaptation_weight` allows (``gate`` None: all of it; ``keep``: the classes predicted over)."""
+    it as :func:`adaptation_weight` allows (``gate`` None: all of it; ``keep``: the classes predicted over).
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Utterance features of one speaker (or channel), one recording per row.
+    proba : callable
+        Maps feature rows ``(n, n_features)`` to class probabilities ``(n, n_classes)``, classes in the row
+        order of ``means``.
+    means : np.ndarray, shape (n_classes, n_features)
+        Training class means (:func:`class_means`).
+    n_iter : int
+        EM iterations (default :data:`N_ITER`, 3).
+    gate : tuple of (float, float), optional
+        Spreads from which some and all of the offset is removed (:func:`adaptation_weight`); None
+        (default): all of it.
+    keep : np.ndarray, optional
+        Classes predicted over, indices or a boolean mask (default: all).
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_classes)
+        ``proba`` of the adapted features (of ``X`` unchanged for a single row or a weight of 0).
+    """
     return adapt_session(X, proba, means, n_iter, gate, keep)[0]
 
 
@@ -132,7 +218,42 @@ def adapt_session(
     keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """:func:`adapt_proba`'s probabilities, and the share of the estimated offset it removed (0 for a single
-    recording, which is scored as it is): what a caller reports of the adaptation."""
+    recording, which is scored as it is): what a caller reports of the adaptation.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Utterance features of one speaker (or channel), one recording per row.
+    proba : callable
+        Maps feature rows ``(n, n_features)`` to class probabilities ``(n, n_classes)``, classes in the row
+        order of ``means``.
+    means : np.ndarray, shape (n_classes, n_features)
+        Training class means (:func:`class_means`).
+    n_iter : int
+        EM iterations (default :data:`N_ITER`, 3).
+    gate : tuple of (float, float), optional
+        Spreads from which some and all of the offset is removed (:func:`adaptation_weight`); None
+        (default): all of it.
+    keep : np.ndarray, optional
+        Classes predicted over, indices or a boolean mask (default: all).
+
+    Returns
+    -------
+    proba : np.ndarray, shape (n, n_classes)
+        As :func:`adapt_proba`.
+    weight : float
+        Share of the offset removed, 0..1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def flat(X):                                  # a classifier that cannot tell
+    ...     return np.full((len(X), 2), 0.5)
+    >>> adapt_session(np.array([[1.0, 2.0], [3.0, 2.0]]), flat, np.zeros((2, 2)))[1]
+    1.0
+    >>> adapt_session(np.array([[1.0, 2.0]]), flat, np.zeros((2, 2)))[1]   # one recording
+    0.0
+    """
     X = np.asarray(X, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64)
     if X.ndim != 2 or means.ndim != 2 or X.shape[1] != means.shape[1]:
@@ -151,7 +272,28 @@ def adapt_by_speaker(
     means: np.ndarray,
     gate: tuple[float, float] | None = None,
 ) -> np.ndarray:
-    """:func:`adapt_proba` on each speaker's (or channel's) rows of ``X`` separately; probabilities in row order."""
+    """:func:`adapt_proba` on each speaker's (or channel's) rows of ``X`` separately; probabilities in row order.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Utterance features, one recording per row.
+    speakers : sequence
+        Speaker (or channel) of each row.
+    proba : callable
+        Maps feature rows ``(n, n_features)`` to class probabilities ``(n, n_classes)``, classes in the row
+        order of ``means``.
+    means : np.ndarray, shape (n_classes, n_features)
+        Training class means (:func:`class_means`).
+    gate : tuple of (float, float), optional
+        Spreads from which some and all of the offset is removed (:func:`adaptation_weight`); None
+        (default): all of it.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n, n_classes)
+        Adapted class probabilities, in the row order of ``X``.
+    """
     speakers = np.asarray(speakers, dtype=object)
     out = np.zeros((len(X), len(means)))
     for s in dict.fromkeys(speakers):
@@ -168,6 +310,20 @@ def align_domains(X: np.ndarray, domains: Sequence) -> np.ndarray:
     A model trained on aligned features takes raw features at prediction time (they are compared with
     the average domain), so nothing changes for one file at a time.
 
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, n_features)
+        Features, one recording per row.
+    domains : sequence
+        Domain (corpus) of each row.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n, n_features)
+        Aligned features.
+
+    Examples
+    --------
     >>> X = np.array([[0.0], [2.0], [10.0], [14.0]])
     >>> align_domains(X, ["a", "a", "b", "b"]).ravel().tolist()
     [5.0, 8.0, 5.0, 8.0]

@@ -46,7 +46,24 @@ def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 
 
 def snr_db(signal: np.ndarray, noise: np.ndarray) -> float:
-    """Signal-to-noise ratio in dB of ``signal`` over ``noise`` (mean powers)."""
+    """Signal-to-noise ratio in dB of ``signal`` over ``noise`` (mean powers).
+
+    Parameters
+    ----------
+    signal, noise : np.ndarray
+        Samples of each (any shapes); powers are floored at 1e-20.
+
+    Returns
+    -------
+    float
+        ``10 log10(P_signal / P_noise)`` in dB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(snr_db(np.ones(100), 0.1 * np.ones(100))), 6)
+    20.0
+    """
     ps = float(np.mean(np.square(signal, dtype=np.float64)))
     pn = float(np.mean(np.square(noise, dtype=np.float64)))
     return 10.0 * np.log10(max(ps, 1e-20) / max(pn, 1e-20))
@@ -65,6 +82,18 @@ def coloured_noise(
         ``white`` (0), ``pink`` (1), ``brown`` (2), ``blue`` (-1), ``violet`` (-2), or the exponent itself.
     rng : numpy.random.Generator or int, optional
         Source of randomness.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        Zero-mean noise with a power (mean square) of 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = coloured_noise(16000, "pink", rng=0)
+    >>> z.shape, z.dtype, round(float(np.mean(z.astype(np.float64) ** 2)), 3)
+    ((16000,), dtype('float32'), 1.0)
     """
     exponent = NOISE_COLOURS[colour] if isinstance(colour, str) else float(colour)
     g = _rng(rng)
@@ -103,6 +132,11 @@ def add_noise(
     dtype : type
         Precision of the power and gain arithmetic: ``np.float64`` (default) or ``np.float32``.
 
+    Returns
+    -------
+    np.ndarray, float32, shape of ``y``
+        The noisy signal.
+
     Examples
     --------
     >>> import numpy as np
@@ -130,6 +164,20 @@ def add_noise(
 def time_shift(y: np.ndarray, shift: int, *, mode: str = "zeros") -> np.ndarray:
     """Move the signal by ``shift`` samples (positive: later), zero-filling (``zeros``) or wrapping (``roll``).
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal.
+    shift : int
+        Samples to move by; positive later, negative earlier.
+    mode : str
+        "zeros" (default): fill the vacated samples with 0; "roll": wrap around.
+
+    Returns
+    -------
+    np.ndarray, shape and type of ``y``
+        The shifted signal.
+
     Examples
     --------
     >>> time_shift(np.arange(1, 5.0), 1).tolist()
@@ -155,6 +203,22 @@ def speed_change(y: np.ndarray, factor: float, sr: int = 16000, *, whole_hz: boo
     truncates that rate to whole Hz, so ``factor`` takes effect only to ``1 / sr`` (the encoder front
     end's ``speed:F`` augmentation has always done so, and the features it caches depend on it).
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    factor : float
+        Speed factor: 2 is twice as fast (half the length, an octave up).
+    sr : int
+        Sample rate in Hz (default 16000).
+    whole_hz : bool
+        Truncate ``sr * factor`` to whole Hz (default False).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (about n / factor,)
+        The signal at the same rate ``sr``.
+
     Examples
     --------
     >>> import numpy as np
@@ -173,6 +237,20 @@ def speed_change(y: np.ndarray, factor: float, sr: int = 16000, *, whole_hz: boo
 def band_limit(y: np.ndarray, sr: int = 16000, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
     """Keep ``low``-``high`` Hz (4th-order Butterworth band-pass), as a telephone line does.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    low, high : float
+        Pass band in Hz (default 300-3400); ``high`` is capped at ``0.45 * sr``.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The filtered signal (causal filter, so slightly delayed).
+
     Examples
     --------
     >>> import numpy as np
@@ -189,7 +267,35 @@ def band_limit(y: np.ndarray, sr: int = 16000, low: float = 300.0, high: float =
 def random_eq(
     y: np.ndarray, sr: int = 16000, rng: np.random.Generator | int | None = None, max_db: float = 9.0
 ) -> np.ndarray:
-    """A microphone's colouring: a random spectral tilt and two random peaks or dips of up to ``max_db``."""
+    """A microphone's colouring: a random spectral tilt and two random peaks or dips of up to ``max_db``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    rng : numpy.random.Generator, int or None
+        Generator, or seed of a new one (default None: fresh entropy).
+    max_db : float
+        Largest gain of a peak or dip in dB; the tilt is at most ``max_db / 4`` dB per octave around 1 kHz
+        (default 9).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The equalised signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> z = random_eq(y, 16000, rng=0)
+    >>> z.shape, z.dtype
+    ((16000,), dtype('float32'))
+    >>> np.array_equal(z, random_eq(y, 16000, rng=0))  # the same seed, the same microphone
+    True
+    """
     g = _rng(rng)
     spec = np.fft.rfft(np.asarray(y, dtype=np.float64))
     f = np.fft.rfftfreq(len(y), 1.0 / sr)
@@ -210,7 +316,34 @@ def reverb(
     wet: float = 0.5,
 ) -> np.ndarray:
     """A synthetic room: ``y`` convolved with exponentially decaying noise (reverberation time ``rt60`` s),
-    mixed ``wet`` with the direct sound, at the input's RMS level."""
+    mixed ``wet`` with the direct sound, at the input's RMS level.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    rt60 : float
+        Reverberation time in seconds: the impulse response decays by 60 dB over it (default 0.4).
+    rng : numpy.random.Generator, int or None
+        Generator, or seed of a new one (default None: fresh entropy).
+    wet : float
+        Share of the reverberant sound in the mix, 0..1 (default 0.5).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The reverberant signal (the tail past ``n`` is cut), at the RMS of ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    >>> z = reverb(y, 16000, rt60=0.3, rng=0)
+    >>> z.shape, bool(np.isclose(np.std(z), np.std(y), rtol=1e-3))
+    ((16000,), True)
+    """
     from scipy.signal import fftconvolve
 
     g = _rng(rng)
@@ -232,6 +365,22 @@ def codec_roundtrip(y: np.ndarray, sr: int = 16000, codec: str = "mp3", level: f
     ``codec`` is ``mp3`` (constant-bitrate LAME; ``level`` 0-0.95: at 16 kHz about 170 kbit/s at 0, 85 at
     0.5, 25 at 0.9) or ``opus`` (Ogg Opus; ``level`` 0-1, about 12 kbit/s at 1). Both come with
     libsndfile >= 1.1. The length is kept (cut or zero-padded at the end).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    codec : str
+        "mp3" (default) or "opus".
+    level : float
+        Compression level: 0-0.95 for mp3, 0-1 for opus (default 0.8); higher is a lower bit rate.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The decoded signal.
 
     Examples
     --------
@@ -269,6 +418,20 @@ def random_channel(
     probability 1/2 a room (RT60 0.2-0.8 s) and a telephone band, noise of a random colour at 10-30 dB SNR,
     and a gain of -20 to +6 dB (peaks kept below full scale).
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    rng : numpy.random.Generator, int or None
+        Generator, or seed of a new one (default None: fresh entropy).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The signal through the drawn channel, peaks at most 0.99 when they would exceed it.
+
     Examples
     --------
     >>> import numpy as np
@@ -290,7 +453,30 @@ def random_channel(
 
 
 def time_stretch(y: np.ndarray, rate: float, *, n_fft: int = 512, hop_length: int = 128) -> np.ndarray:
-    """Phase-vocoder time stretch: ``rate`` > 1 is faster (length ``len(y) / rate``), pitch unchanged."""
+    """Phase-vocoder time stretch: ``rate`` > 1 is faster (length ``len(y) / rate``), pitch unchanged.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    rate : float
+        Speed factor: 2 is twice as fast (half the length).
+    n_fft, hop_length : int
+        FFT size and step in samples of the phase vocoder (default 512 and 128).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(n / rate),)
+        The stretched signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    >>> z = time_stretch(y, 1.25)
+    >>> z.size, round(float(np.argmax(np.abs(np.fft.rfft(z)))) * 16000 / z.size)  # shorter, same pitch
+    (12800, 440)
+    """
     from .features.spectral import stft, window_function
 
     y = np.asarray(y, dtype=np.float32)
@@ -334,7 +520,32 @@ def _fix_length(y: np.ndarray, n: int) -> np.ndarray:
 def pitch_shift(
     y: np.ndarray, sr: int, n_steps: float, *, n_fft: int = 512, hop_length: int = 128
 ) -> np.ndarray:
-    """Shift the pitch by ``n_steps`` semitones (frequencies times ``2 ** (n_steps / 12)``), same duration."""
+    """Shift the pitch by ``n_steps`` semitones (frequencies times ``2 ** (n_steps / 12)``), same duration.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz.
+    n_steps : float
+        Shift in semitones (12: an octave up; negative: down).
+    n_fft, hop_length : int
+        FFT size and step in samples of the phase vocoder (default 512 and 128).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The shifted signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    >>> z = pitch_shift(y, 16000, 12)
+    >>> z.size, round(float(np.argmax(np.abs(np.fft.rfft(z)))) * 16000 / z.size)
+    (16000, 880)
+    """
     ratio = 2.0 ** (n_steps / 12.0)
     if n_steps == 0:
         return np.asarray(y, dtype=np.float32).copy()
@@ -351,6 +562,28 @@ def mask_bands(
     """Copy of ``S`` ``(frames, bins)`` with the given ``[start, stop)`` bin and frame ranges set to ``fill``.
 
     ``fill`` is a number or ``"mean"`` (the matrix's mean).
+
+    Parameters
+    ----------
+    S : np.ndarray, shape (n_frames, n_bins)
+        Feature matrix, frames on the first axis.
+    freq_bands : list of (int, int)
+        ``[start, stop)`` column (bin) ranges to mask (default none).
+    time_bands : list of (int, int)
+        ``[start, stop)`` row (frame) ranges to mask (default none).
+    fill : float or str
+        Value of the masked cells, or "mean" (default 0.0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, n_bins)
+        The masked copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask_bands(np.ones((3, 4)), [(1, 2)], [(0, 1)]).tolist()
+    [[0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0]]
     """
     out = np.array(S, dtype=np.float32, copy=True)
     value = float(out.mean()) if fill == "mean" else float(fill)
@@ -377,6 +610,29 @@ def spec_augment(
 
     Each mask's width is drawn uniformly from ``[0, max_width]`` (time widths also at most
     ``max_time_fraction`` of the frames); ``return_bands`` also returns the ``(freq_bands, time_bands)`` used.
+
+    Parameters
+    ----------
+    S : np.ndarray, shape (n_frames, n_bins)
+        Feature matrix, frames on the first axis.
+    rng : numpy.random.Generator, int or None
+        Generator, or seed of a new one (default None: fresh entropy).
+    n_freq_masks, n_time_masks : int
+        Number of frequency and time masks (default 2 each).
+    max_freq_width, max_time_width : int
+        Largest mask width in bins and in frames (default 8 and 20).
+    max_time_fraction : float
+        Largest time mask width as a fraction of the frames (default 0.2).
+    fill : float or str
+        Value of the masked cells, or "mean" (default 0.0).
+    return_bands : bool
+        Also return the masked ranges (default False).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, n_bins)
+        The masked copy; with ``return_bands``, ``(masked, (freq_bands, time_bands))``, lists of
+        ``(start, stop)``.
 
     Examples
     --------

@@ -30,6 +30,22 @@ def check_rate(rate: object, name: str = "<array>", what: str = "sample rate") -
     """``rate`` as an int: a whole number of Hz from :data:`MIN_SAMPLE_RATE` to :data:`MAX_SAMPLE_RATE`,
     else :class:`emovox.errors.AudioError` naming ``name`` and ``what`` (the parameter).
 
+    Parameters
+    ----------
+    rate : object
+        The rate to check, in Hz (int or float).
+    name : str
+        What the samples are, for the error message (default "<array>").
+    what : str
+        The parameter's name, for the error message (default "sample rate").
+
+    Returns
+    -------
+    int
+        The rate in Hz.
+
+    Examples
+    --------
     >>> check_rate(16000.0)
     16000
     """
@@ -43,7 +59,30 @@ def check_rate(rate: object, name: str = "<array>", what: str = "sample rate") -
 
 def signal_at(y: np.ndarray, sr: object, target: int, name: str = "<array>") -> np.ndarray:
     """:func:`float_mono` of ``y`` resampled from ``sr`` (checked: :func:`check_rate`; None: already at
-    ``target``) to ``target`` Hz: how every extractor and model takes an array."""
+    ``target``) to ``target`` Hz: how every extractor and model takes an array.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Samples, as :func:`float_mono` takes them.
+    sr : int or None
+        Rate of ``y`` in Hz; None: already at ``target``.
+    target : int
+        Rate wanted, in Hz.
+    name : str
+        What the samples are, for error messages (default "<array>").
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        Mono samples at ``target`` Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> signal_at(np.zeros((8000, 2), np.int16), 8000, 16000).shape   # stereo 8 kHz int16
+    (16000,)
+    """
     y = float_mono(y, name)
     return y if sr is None else resample(y, check_rate(sr, name), target)
 
@@ -58,6 +97,20 @@ def float_mono(y: np.ndarray, name: str = "<array>", full_scale: bool = True) ->
     (:func:`within_full_scale`) unless ``full_scale`` is false (one chunk of many, whose scale its peak
     cannot tell). NaN or Inf raises :class:`emovox.errors.AudioError` naming ``name``, as does any other
     shape.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Samples, shape ``(n,)``, ``(n, channels)`` or ``(channels, n)``; float or integer PCM.
+    name : str
+        What the samples are, for error messages (default "<array>").
+    full_scale : bool
+        Bring floats peaking above :data:`FULL_SCALE_LIMIT` to a peak of 1 (default True).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        Mono samples.
 
     Examples
     --------
@@ -93,6 +146,20 @@ def within_full_scale(y: np.ndarray, name: str | None = "<array>") -> np.ndarray
     """``y`` scaled to a peak of 1 when its peak exceeds :data:`FULL_SCALE_LIMIT` (logged, naming ``name``;
     None: not logged), else itself.
 
+    Parameters
+    ----------
+    y : np.ndarray
+        Float samples.
+    name : str or None
+        What the samples are, for the log message (default "<array>").
+
+    Returns
+    -------
+    np.ndarray, shape of ``y``
+        ``y`` itself, or ``y / peak`` as float32.
+
+    Examples
+    --------
     >>> within_full_scale(np.array([0.5, -1.5], np.float32)).tolist()
     [0.5, -1.5]
     >>> within_full_scale(np.array([16384.0, -32767.0], np.float32)).round(2).tolist()
@@ -104,7 +171,25 @@ def within_full_scale(y: np.ndarray, name: str | None = "<array>") -> np.ndarray
 
 def full_scale_gain(peak: float, name: str | None = None) -> float:
     """The gain :func:`within_full_scale` applies to a signal peaking at ``peak``: ``1 / peak`` beyond
-    :data:`FULL_SCALE_LIMIT` (logged when ``name`` is given: a stream, read several times, is not), else 1."""
+    :data:`FULL_SCALE_LIMIT` (logged when ``name`` is given: a stream, read several times, is not), else 1.
+
+    Parameters
+    ----------
+    peak : float
+        Largest absolute sample value.
+    name : str or None
+        What the samples are, for the log message (default None: no message).
+
+    Returns
+    -------
+    float
+        The gain, 1.0 or ``1 / peak``.
+
+    Examples
+    --------
+    >>> full_scale_gain(1.5), full_scale_gain(4.0)
+    (1.0, 0.25)
+    """
     if peak <= FULL_SCALE_LIMIT:
         return 1.0
     if name is not None:
@@ -153,7 +238,30 @@ def to_mono(y: np.ndarray) -> np.ndarray:
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample a mono float signal with soxr (high quality); a no-op when the rates match."""
+    """Resample a mono float signal with soxr (high quality); a no-op when the rates match.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono float samples.
+    orig_sr : int
+        Rate of ``y`` in Hz.
+    target_sr : int
+        Rate wanted, in Hz.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (about n * target_sr / orig_sr,)
+        The resampled signal (``y`` itself as float32 when the rates match).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+    >>> z = resample(y, 16000, 8000)
+    >>> z.shape, int(np.argmax(np.abs(np.fft.rfft(z))))   # 1 Hz bins: still 440 Hz
+    ((8000,), 440)
+    """
     if orig_sr == target_sr:
         return y.astype(np.float32, copy=False)
     import soxr

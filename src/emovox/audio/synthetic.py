@@ -56,14 +56,60 @@ def _at_level(y: np.ndarray, level_db: float) -> np.ndarray:
 
 
 def silence(seconds: float = 3.0, level_db: float | None = None, seed: int = 0) -> np.ndarray:
-    """Digital silence (``level_db=None``) or near-silence: white noise at ``level_db`` dBFS (e.g. -80)."""
+    """Digital silence (``level_db=None``) or near-silence: white noise at ``level_db`` dBFS (e.g. -80).
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float, optional
+        None (default): digital silence (zeros); else the RMS level in dBFS of white noise.
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(np.abs(silence(1.0)).max())
+    0.0
+    >>> y = silence(1.0, level_db=-80.0)
+    >>> round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    -80.0
+    """
     if level_db is None:
         return np.zeros(_n(seconds), dtype=np.float32)
     return white_noise(seconds, level_db=level_db, seed=seed)
 
 
 def white_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
-    """Gaussian white noise."""
+    """Gaussian white noise.
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = white_noise(1.0)
+    >>> y.shape, round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    ((16000,), -20.0)
+    """
     return _at_level(np.random.default_rng(seed).standard_normal(_n(seconds)), level_db)
 
 
@@ -77,19 +123,89 @@ def _coloured(seconds: float, exponent: float, level_db: float, seed: int) -> np
 
 
 def pink_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
-    """1/f noise."""
+    """1/f noise.
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = pink_noise(1.0, level_db=-30.0)
+    >>> y.shape, round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    ((16000,), -30.0)
+    """
     return _coloured(seconds, 1.0, level_db, seed)
 
 
 def brown_noise(seconds: float = 3.0, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
-    """1/f^2 (Brownian) noise."""
+    """1/f^2 (Brownian) noise.
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.abs(np.fft.rfft(brown_noise(1.0))) ** 2   # 1 Hz bins
+    >>> bool(P[1:100].sum() > 10 * P[100:].sum())      # most power below 100 Hz
+    True
+    """
     return _coloured(seconds, 2.0, level_db, seed)
 
 
 def hum(
     seconds: float = 3.0, freq: float = 50.0, n_harmonics: int = 8, level_db: float = -25.0, seed: int = 0
 ) -> np.ndarray:
-    """Mains hum: ``freq`` (50 or 60 Hz) plus harmonics with random amplitudes (odd ones stronger)."""
+    """Mains hum: ``freq`` (50 or 60 Hz) plus harmonics with random amplitudes (odd ones stronger).
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    freq : float
+        Fundamental in Hz (default 50).
+    n_harmonics : int
+        Number of harmonics, the fundamental included (default 8).
+    level_db : float
+        RMS level in dBFS (default -25).
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.abs(np.fft.rfft(hum(1.0, freq=60.0))) ** 2  # 1 Hz bins
+    >>> bool(P[::60].sum() > 0.99 * P.sum())             # all power at multiples of 60 Hz
+    True
+    """
     rng = np.random.default_rng(seed)
     t = np.arange(_n(seconds)) / SR
     y = np.zeros_like(t)
@@ -100,7 +216,31 @@ def hum(
 
 
 def tone(freq: float = 440.0, seconds: float = 3.0, level_db: float = -20.0) -> np.ndarray:
-    """Pure sine tone."""
+    """Pure sine tone.
+
+    Parameters
+    ----------
+    freq : float
+        Frequency in Hz (default 440).
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = tone(440.0, 1.0)
+    >>> int(np.argmax(np.abs(np.fft.rfft(y))))  # 1 Hz bins
+    440
+    >>> round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    -20.0
+    """
     t = np.arange(_n(seconds)) / SR
     return _at_level(np.sin(2 * np.pi * freq * t), level_db)
 
@@ -108,7 +248,28 @@ def tone(freq: float = 440.0, seconds: float = 3.0, level_db: float = -20.0) -> 
 def tone_pair(
     f1: float = 350.0, f2: float = 440.0, seconds: float = 3.0, level_db: float = -20.0
 ) -> np.ndarray:
-    """Two simultaneous sines (dial tone by default)."""
+    """Two simultaneous sines (dial tone by default).
+
+    Parameters
+    ----------
+    f1, f2 : float
+        Frequencies in Hz (default 350 and 440).
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(np.argsort(np.abs(np.fft.rfft(tone_pair(seconds=1.0))))[-2:].tolist())  # 1 Hz bins
+    [350, 440]
+    """
     t = np.arange(_n(seconds)) / SR
     return _at_level(np.sin(2 * np.pi * f1 * t) + np.sin(2 * np.pi * f2 * t), level_db)
 
@@ -120,7 +281,33 @@ def sweep(
     log: bool = True,
     level_db: float = -20.0,
 ) -> np.ndarray:
-    """Sine sweep from ``f_start`` to ``f_end`` Hz, exponential (``log=True``) or linear."""
+    """Sine sweep from ``f_start`` to ``f_end`` Hz, exponential (``log=True``) or linear.
+
+    Parameters
+    ----------
+    f_start, f_end : float
+        First and last frequency in Hz (default 100 and 4000).
+    seconds : float
+        Duration in seconds (default 3).
+    log : bool
+        Exponential sweep (default True), else linear.
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = sweep(100.0, 4000.0, 1.0)
+    >>> def peak_hz(x):
+    ...     return float(np.argmax(np.abs(np.fft.rfft(x)))) * 16000 / len(x)
+    >>> peak_hz(y[:1600]) < 200, peak_hz(y[-1600:]) > 2500   # first 0.1 s: 100-145 Hz, last: 2.8-4 kHz
+    (True, True)
+    """
     t = np.arange(_n(seconds)) / SR
     if log:
         k = np.log(f_end / f_start) / seconds
@@ -131,7 +318,30 @@ def sweep(
 
 
 def clicks(rate_hz: float = 2.0, seconds: float = 3.0, level_db: float = -25.0, seed: int = 0) -> np.ndarray:
-    """Metronome: short decaying clicks (an impulse and a 2-4 kHz ring) every ``1 / rate_hz`` seconds."""
+    """Metronome: short decaying clicks (an impulse and a 2-4 kHz ring) every ``1 / rate_hz`` seconds.
+
+    Parameters
+    ----------
+    rate_hz : float
+        Clicks per second (default 2).
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        Level in dBFS (default -25); the peak is set 15 dB above it.
+    seed : int
+        Seed of the random draws (default 0).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(np.abs(clicks(2.0, 1.0)).max()), 3)  # peak at -10 dBFS
+    0.316
+    """
     rng = np.random.default_rng(seed)
     n = _n(seconds)
     y = np.zeros(n)
@@ -206,7 +416,29 @@ def _melody(seconds: float, rng: np.random.Generator, vibrato: float) -> np.ndar
 
 
 def chords(seconds: float = 3.0, seed: int = 0, level_db: float = -20.0) -> np.ndarray:
-    """Block chords (triads of harmonic notes with ADSR envelopes), one or two per second."""
+    """Block chords (triads of harmonic notes with ADSR envelopes), one or two per second.
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    seed : int
+        Seed of the random draws (default 0).
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = chords(1.0, seed=2)
+    >>> y.shape, round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    ((16000,), -20.0)
+    """
     rng = np.random.default_rng(seed)
     n_total = _n(seconds)
     y = np.zeros(n_total)
@@ -222,7 +454,29 @@ def chords(seconds: float = 3.0, seed: int = 0, level_db: float = -20.0) -> np.n
 
 
 def drums(seconds: float = 3.0, seed: int = 0, level_db: float = -20.0) -> np.ndarray:
-    """A drum pattern: kick (pitch-dropping sine), snare (noise burst) and hi-hat (short high noise) on a grid."""
+    """A drum pattern: kick (pitch-dropping sine), snare (noise burst) and hi-hat (short high noise) on a grid.
+
+    Parameters
+    ----------
+    seconds : float
+        Duration in seconds (default 3).
+    seed : int
+        Seed of the random draws (default 0).
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = drums(1.0, seed=2)
+    >>> y.shape, round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    ((16000,), -20.0)
+    """
     rng = np.random.default_rng(seed)
     n_total = _n(seconds)
     y = np.zeros(n_total)
@@ -252,6 +506,27 @@ def music(seed: int = 0, seconds: float = 3.0, level_db: float = -20.0) -> np.nd
     seed % 4: 0 melody alone, 1 melody + chords, 2 melody + drums, 3 melody + chords + drums. Melodies
     are notes of a major scale with a harmonic timbre (sawtooth, clarinet, flute or organ) and ADSR
     envelopes at 70-160 bpm; every third seed adds a 5-7 Hz vibrato of 0.2-0.5 semitone.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the random draws; ``seed % 4`` picks the arrangement (default 0).
+    seconds : float
+        Duration in seconds (default 3).
+    level_db : float
+        RMS level in dBFS (default -20).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = music(3, seconds=1.0, level_db=-26.0)
+    >>> y.shape, round(float(20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)))), 2)
+    ((16000,), -26.0)
     """
     rng = np.random.default_rng(seed)
     vibrato = rng.uniform(0.2, 0.5) if seed % 3 == 2 else 0.0
@@ -266,7 +541,32 @@ def music(seed: int = 0, seconds: float = 3.0, level_db: float = -20.0) -> np.nd
 
 
 def add_noise(y: np.ndarray, snr_db: float = 30.0, seed: int = 0, kind: str = "white") -> np.ndarray:
-    """``y`` plus white (or ``kind="pink"``) noise at ``snr_db`` below the signal's RMS."""
+    """``y`` plus white (or ``kind="pink"``) noise at ``snr_db`` below the signal's RMS.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal at ``SR``.
+    snr_db : float
+        Signal-to-noise ratio in dB (default 30).
+    seed : int
+        Seed of the random draws (default 0).
+    kind : str
+        "white" (default) or "pink"; any other value gives white noise.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The noisy signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = tone(440.0, 1.0)
+    >>> noise = add_noise(y, snr_db=10.0).astype(np.float64) - y
+    >>> round(float(10 * np.log10(np.mean(y.astype(np.float64) ** 2) / np.mean(noise**2))), 2)
+    10.0
+    """
     y = np.asarray(y, dtype=np.float32)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     level = 20 * np.log10(max(rms, 1e-10)) - snr_db
@@ -275,7 +575,27 @@ def add_noise(y: np.ndarray, snr_db: float = 30.0, seed: int = 0, kind: str = "w
 
 
 def telephone(y: np.ndarray, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
-    """Band-limit to the telephone band (8th-order Butterworth band-pass, zero phase)."""
+    """Band-limit to the telephone band (8th-order Butterworth band-pass, zero phase).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Signal at ``SR``.
+    low, high : float
+        Pass band in Hz (default 300-3400).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        The filtered signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kept, cut = telephone(tone(1000.0, 1.0)), telephone(tone(100.0, 1.0))
+    >>> bool(np.std(kept) > 0.09), bool(np.std(cut) < 0.005)   # both tones at RMS 0.1 before
+    (True, True)
+    """
     from scipy.signal import butter, sosfiltfilt
 
     sos = butter(8, [low, high], btype="bandpass", fs=SR, output="sos")
@@ -289,6 +609,30 @@ def non_speech(
 
     A little white noise (``noise_snr_db`` below the clip; ``None`` for none) is added, except to digital
     silence; a ``noisy_tone`` gets 8-20 dB of it, drawn.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`NON_SPEECH`; ``ValueError`` for another.
+    seed : int
+        Seed of the drawn parameters (default 0).
+    seconds : float
+        Duration in seconds (default 3).
+    noise_snr_db : float, optional
+        SNR in dB of the white noise added (default 30; None: none).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (round(seconds * SR),)
+        Mono samples at ``SR`` = 16 kHz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> non_speech("hum", seed=3, seconds=1.0).shape
+    (16000,)
+    >>> float(np.abs(non_speech("silence", seconds=1.0)).max())
+    0.0
     """
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     level = float(rng.uniform(-40, -6))
@@ -402,6 +746,20 @@ def midi_piece(seed: int = 0, seconds: float = 4.0) -> bytes:
     """A random piece as a Standard MIDI File: a melody and, drawn from ``seed``, chords and drums, each
     on a General MIDI instrument of :data:`MIDI_PROGRAMS`, at 60-160 beats per minute.
 
+    Parameters
+    ----------
+    seed : int
+        Seed of the random draws (default 0).
+    seconds : float
+        Length of the melody in seconds (default 4).
+
+    Returns
+    -------
+    bytes
+        A format-0 Standard MIDI File with one track, 480 ticks per quarter note.
+
+    Examples
+    --------
     >>> midi_piece(1)[:4]
     b'MThd'
     """
@@ -455,6 +813,20 @@ def render_midi(midi: bytes, soundfont: str = SOUNDFONT, timeout: float = 60.0) 
 
     Needs the ``fluidsynth`` program and a General MIDI sound font (Debian: ``fluidsynth``,
     ``fluid-soundfont-gm``); raises ``FileNotFoundError`` naming what is missing.
+
+    Parameters
+    ----------
+    midi : bytes
+        A Standard MIDI File, e.g. :func:`midi_piece`.
+    soundfont : str
+        Path of the General MIDI sound font (default :data:`SOUNDFONT`).
+    timeout : float
+        Seconds FluidSynth may run (default 60).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n,)
+        Mono samples at ``SR`` = 16 kHz (the channels averaged).
     """
     import shutil
     import subprocess

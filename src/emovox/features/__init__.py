@@ -89,6 +89,20 @@ def __dir__() -> list[str]:
 def extract_features(y, sr: int = 16000, config: FeatureConfig | str = "emovox"):
     """Shortcut: ``FeatureExtractor(config).process_signal(y, sr)``.
 
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono samples (float in [-1, 1] or integer PCM).
+    sr : int
+        Sample rate of ``y`` in Hz (default 16000); resampled to the configuration's rate when different.
+    config : FeatureConfig or str
+        Configuration or preset name (default "emovox").
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_features,)
+        One utterance-level feature vector.
+
     Examples
     --------
     >>> import numpy as np

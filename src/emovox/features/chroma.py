@@ -34,6 +34,28 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 
 
 def hz_to_octs(f: np.ndarray, tuning: float = 0.0, bins_per_octave: int = 12) -> np.ndarray:
+    """Octave number of ``f`` Hz, ``log2(f / (A440 / 16))`` (4.0 for 440 Hz), as ``librosa.hz_to_octs``.
+
+    Parameters
+    ----------
+    f : np.ndarray
+        Frequency in Hz.
+    tuning : float
+        Tuning offset of A440 in fractions of a bin (default 0).
+    bins_per_octave : int
+        Bins per octave ``tuning`` counts in (default 12).
+
+    Returns
+    -------
+    np.ndarray, float64, shape of ``f``
+        Octaves above A0 (27.5 Hz at ``tuning=0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hz_to_octs(np.array([27.5, 440.0])).tolist()
+    [0.0, 4.0]
+    """
     a440 = 440.0 * 2.0 ** (tuning / bins_per_octave)
     return np.log2(f / (a440 / 16.0))
 
@@ -56,6 +78,30 @@ def estimate_tuning(
     Works on the magnitude spectrogram ``S``: parabolic-interpolated spectral peaks above
     ``threshold * max`` of their frame, between ``fmin`` and ``fmax``, the stronger half of them, then
     the histogram peak of their deviation from the equal-tempered grid.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given (``n_fft`` read from its rows).
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    bins_per_octave : int
+        Bins per octave of the grid (default 12).
+    fmin, fmax : float
+        Frequency range of the peaks in Hz (default 150 and 4000, at most ``sr / 2``).
+    threshold : float
+        Peaks below this fraction of their frame's maximum are ignored (default 0.1).
+    resolution : float
+        Histogram bin width in fractions of a bin (default 0.01).
+
+    Returns
+    -------
+    float
+        Tuning offset in fractions of a bin, in [-0.5, 0.5); 0.0 when no peak is found.
 
     Examples
     --------
@@ -118,6 +164,27 @@ def chroma_filterbank(
 ) -> np.ndarray:
     """Chroma filterbank ``(n_chroma, 1 + n_fft // 2)`` as ``librosa.filters.chroma``; cached, read-only.
 
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz (default 16000).
+    n_fft : int
+        FFT size in samples (default 2048).
+    n_chroma : int
+        Number of pitch classes (default 12).
+    tuning : float
+        Tuning offset in fractions of a chroma bin (default 0).
+    ctroct, octwidth : float
+        Centre (octaves above A0, default 5) and width (octaves, default 2) of the Gaussian octave
+        weighting; ``octwidth=None``: no weighting.
+    base_c : bool
+        Rows start at C (default True), else at A.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chroma, 1 + n_fft // 2)
+        Filter weights per FFT bin, read-only and shared between calls (cached).
+
     Examples
     --------
     >>> chroma_filterbank(16000, 2048).shape
@@ -154,6 +221,26 @@ def chroma_stft(
 
     Each frame is scaled so its largest pitch class is 1; ``tuning=None`` estimates the tuning offset
     (:func:`estimate_tuning`, on ``S`` as given). Pitch classes start at C.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Power spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    n_chroma : int
+        Number of pitch classes (default 12).
+    tuning : float, optional
+        Tuning offset in fractions of a chroma bin; None (default): estimated.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_chroma, n_frames)
+        Relative energy per pitch class, 0..1 (a silent frame is all 0).
 
     Examples
     --------

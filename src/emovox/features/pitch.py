@@ -146,6 +146,18 @@ def _yin_frames(F, C, sr, min_lag, max_lag, w, threshold):
 def f0_to_semitones(f0: np.ndarray, ref: float = 27.5) -> np.ndarray:
     """F0 in semitones above ``ref`` Hz (27.5 Hz as eGeMAPS); NaN stays NaN.
 
+    Parameters
+    ----------
+    f0 : np.ndarray
+        F0 in Hz (NaN: unvoiced).
+    ref : float
+        Reference frequency in Hz, 0 semitones (default 27.5).
+
+    Returns
+    -------
+    np.ndarray, float32, shape of ``f0``
+        Semitones above ``ref``; NaN where ``f0`` is NaN, -inf where it is 0.
+
     Examples
     --------
     >>> import numpy as np

@@ -99,6 +99,18 @@ __all__ = [
 def dct_matrix(n_out: int, n_in: int) -> np.ndarray:
     """Orthonormal DCT-II matrix ``(n_out, n_in)`` (rows of ``scipy.fft.dct(..., norm='ortho')``), float32.
 
+    Parameters
+    ----------
+    n_out : int
+        Number of coefficients (rows), e.g. ``n_mfcc``.
+    n_in : int
+        Input length (columns), e.g. ``n_mels``.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_out, n_in)
+        ``M @ x`` is ``scipy.fft.dct(x, norm="ortho")[:n_out]``; read-only and shared between calls (cached).
+
     Examples
     --------
     >>> import numpy as np
@@ -144,6 +156,12 @@ def mfcc(
         Floor of the log-mel spectrogram of ``y``, in dB below its maximum (default 80; ``None``: no floor).
         ``sr``, ``n_fft``, ``hop_length``, ``n_mels`` and ``top_db`` are ignored when ``S`` is given.
 
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mfcc, n_frames)
+        Cepstral coefficients in dB units (coefficient 0 follows the overall level);
+        ``n_frames = 1 + len(y) // hop_length``.
+
     Examples
     --------
     >>> import numpy as np
@@ -176,6 +194,22 @@ def spectral_centroid(
 ) -> np.ndarray:
     """Magnitude-weighted mean frequency (Hz) per frame ``(n_frames,)``; 0 for silent frames.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given (``n_fft`` is read from its rows).
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Centroid in Hz.
+
     Examples
     --------
     >>> import numpy as np
@@ -199,6 +233,24 @@ def spectral_bandwidth(
     centroid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Magnitude-weighted standard deviation of frequency around the centroid (Hz), like librosa (p=2).
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    centroid : np.ndarray, optional
+        :func:`spectral_centroid` of the same frames (Hz), to share it; computed when None.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Bandwidth in Hz.
 
     Examples
     --------
@@ -235,6 +287,22 @@ def spectral_spread(
     Unlike :func:`spectral_bandwidth` (magnitude weights) the weights are ``|X|**2``, as openSMILE's
     spectral variance.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Power spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Spread in Hz.
+
     Examples
     --------
     >>> import numpy as np
@@ -256,6 +324,24 @@ def spectral_rolloff(
     roll_percent: float = 0.85,
 ) -> np.ndarray:
     """Lowest frequency below which ``roll_percent`` of the magnitude lies, per frame (Hz), like librosa.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    roll_percent : float
+        Fraction (0..1) of the frame's magnitude below the roll-off (default 0.85).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Roll-off in Hz (the centre frequency of an FFT bin).
 
     Examples
     --------
@@ -286,6 +372,26 @@ def spectral_flatness(
     Near 1 for white noise, near 0 for a pure tone. ``log_power`` (``log(max(amin, S**power))``, see
     :func:`log_power_spectrum`) may be passed to share the logarithm with :func:`spectral_entropy`.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    amin : float
+        Floor of ``S**power`` (default 1e-10).
+    power : float
+        Exponent applied to ``S`` (default 2: power).
+    log_power : np.ndarray, optional
+        ``log(max(amin, S**power))``, shape of ``S``; computed when None.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Flatness, 0..1 (dimensionless).
+
     Examples
     --------
     >>> import numpy as np
@@ -301,6 +407,18 @@ def spectral_flatness(
 
 def log_power_spectrum(P: np.ndarray, amin: float = 1e-10) -> np.ndarray:
     """``log(max(amin, P))`` (natural log) of a power spectrogram, to share between features.
+
+    Parameters
+    ----------
+    P : np.ndarray
+        Power spectrogram.
+    amin : float
+        Floor of ``P`` before the logarithm (default 1e-10).
+
+    Returns
+    -------
+    np.ndarray, shape of ``P``
+        Natural logarithm of the floored power.
 
     Examples
     --------
@@ -323,6 +441,24 @@ def spectral_entropy(
     """Shannon entropy of each frame's normalised power spectrum, divided by ``log(n_bins)`` (0..1).
 
     ``S`` is a power spectrogram; ``log_power`` as in :func:`spectral_flatness`.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    S : np.ndarray, optional
+        Power spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    amin : float
+        Floor of the power (default 1e-10).
+    log_power : np.ndarray, optional
+        ``log(max(amin, S))`` (:func:`log_power_spectrum`), shape of ``S``; computed when None.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Normalised entropy, 0 (one bin) to 1 (flat spectrum).
 
     Examples
     --------
@@ -347,6 +483,20 @@ def spectral_flux(
     hop_length: int = 512,
 ) -> np.ndarray:
     """Euclidean distance between consecutive sum-normalised magnitude spectra (first frame 0).
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Flux (dimensionless, 0..sqrt(2)); 0 for the first frame.
 
     Examples
     --------
@@ -375,6 +525,29 @@ def spectral_contrast(
     quantile: float = 0.02,
 ) -> np.ndarray:
     """Octave-band spectral contrast ``(n_bands + 1, n_frames)`` in dB, as ``librosa.feature.spectral_contrast``.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Magnitude spectrogram ``(1 + n_fft // 2, n_frames)``, used as given.
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    fmin : float
+        Upper edge of the lowest band in Hz (default 200); each further band is an octave, the last one
+        reaches Nyquist. ``ValueError`` when a band edge reaches ``sr / 2``.
+    n_bands : int
+        Number of octave bands above the lowest (default 6).
+    quantile : float
+        Fraction of each band's bins averaged as its peak and its valley (default 0.02).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_bands + 1, n_frames)
+        Peak minus valley level per band, in dB.
 
     Examples
     --------

@@ -112,6 +112,20 @@ def window_function(name: str, n: int, dtype: type = np.float32) -> np.ndarray:
     Periodic (DFT-even) as ``scipy.signal.get_window`` and ``torch.hann_window``. Computed in float64
     and returned as ``dtype`` (float32 by default).
 
+    Parameters
+    ----------
+    name : str
+        "hann", "hamming" or "ones" (also "boxcar" or "rect").
+    n : int
+        Window length in samples.
+    dtype : type
+        Type of the values (default ``np.float32``).
+
+    Returns
+    -------
+    np.ndarray, shape (n,)
+        The window, read-only and shared between calls (cached).
+
     Examples
     --------
     >>> float(window_function("hann", 4)[2])
@@ -134,6 +148,32 @@ def window_function(name: str, n: int, dtype: type = np.float32) -> np.ndarray:
 def windowed_frames(
     frames: np.ndarray, n_fft: int, win_length: int | None, window: str, dtype: type = np.float32
 ) -> np.ndarray:
+    """Frames times the analysis window, one frame per row, ready for the FFT (the step of :func:`stft`).
+
+    Parameters
+    ----------
+    frames : np.ndarray, shape (n_fft, n_frames)
+        Output of :func:`frame` with ``frame_length=n_fft``.
+    n_fft : int
+        FFT size in samples (the frame length).
+    win_length : int or None
+        Window length in samples, centred in the frame and zero-padded to ``n_fft``; None: ``n_fft``.
+    window : str
+        Window name, as :func:`window_function`.
+    dtype : type
+        Type of the window (default ``np.float32``).
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames, n_fft)
+        Windowed frames, a C-contiguous copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> windowed_frames(np.ones((4, 3), np.float32), 4, None, "hann")[0].tolist()
+    [0.0, 0.5, 1.0, 0.5]
+    """
     win_length = n_fft if win_length is None else win_length
     w = window_function(window, win_length, dtype)
     if win_length < n_fft:  # centre the window in the frame, as librosa does
@@ -168,6 +208,12 @@ def stft(
         Precision of the framing and the window: ``np.float32`` (default, complex64 result) or
         ``np.float64`` (complex128 result). Frames passed in keep their own type.
 
+    Returns
+    -------
+    np.ndarray, complex, shape (1 + n_fft // 2, n_frames)
+        Complex spectrum per frame (complex64 for float32 frames, complex128 for float64); with ``center``,
+        ``n_frames = 1 + len(y) // hop_length``.
+
     Examples
     --------
     >>> import numpy as np
@@ -199,6 +245,23 @@ def spectrogram(
 ) -> np.ndarray:
     """Magnitude (``power=1``) or power (``power=2``) spectrogram, float32 ``(1 + n_fft // 2, n_frames)``.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal (ignored when ``frames`` is given).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 2048 and 512).
+    power : float
+        Exponent of the magnitude: 1 magnitude, 2 power (default).
+    win_length, window, center, pad_mode, frames
+        As :func:`stft` (defaults ``n_fft``, "hann", True, "constant", None).
+
+    Returns
+    -------
+    np.ndarray, shape (1 + n_fft // 2, n_frames)
+        ``|STFT| ** power`` in units of the signal (squared for ``power=2``); float32 (float64 for float64
+        ``frames``).
+
     Examples
     --------
     >>> import numpy as np
@@ -226,6 +289,32 @@ def spectrogram(
 def magnitude(
     y: np.ndarray | None, S: np.ndarray | None, n_fft: int, hop_length: int, power: float = 1.0
 ) -> np.ndarray:
+    """``S`` as float32 when given, else the spectrogram of ``y``: how the spectral features take their input.
+
+    Parameters
+    ----------
+    y : np.ndarray or None
+        Mono signal, used when ``S`` is None.
+    S : np.ndarray or None
+        Precomputed spectrogram ``(1 + n_fft // 2, n_frames)``, returned as it is (as float32).
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y``.
+    power : float
+        1 for a magnitude (default), 2 for a power spectrogram of ``y``.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (1 + n_fft // 2, n_frames)
+        Raises ``ValueError`` when both ``y`` and ``S`` are None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> magnitude(np.zeros(1000, np.float32), None, 256, 128).shape
+    (129, 8)
+    >>> magnitude(None, np.ones((3, 2)), 4, 2).dtype
+    dtype('float32')
+    """
     if S is not None:
         return np.asarray(S, dtype=np.float32)
     if y is None:
@@ -239,6 +328,18 @@ def infer_n_fft(S: np.ndarray) -> int:
 
 def fft_frequencies(sr: float = 16000, n_fft: int = 2048) -> np.ndarray:
     """Centre frequency of each rfft bin, ``(1 + n_fft // 2,)``.
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz (default 16000).
+    n_fft : int
+        FFT size in samples (default 2048).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (1 + n_fft // 2,)
+        Frequencies in Hz, 0 to ``sr / 2`` in steps of ``sr / n_fft``.
 
     Examples
     --------
@@ -261,6 +362,19 @@ LOGSTEP = np.log(6.4) / 27.0
 def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
     """Hz to mel (Slaney's auditory toolbox scale by default, HTK with ``htk=True``).
 
+    Parameters
+    ----------
+    f : float or np.ndarray
+        Frequency in Hz.
+    htk : bool
+        HTK formula ``2595 log10(1 + f / 700)`` instead of Slaney's (linear below 1 kHz, logarithmic
+        above; default False).
+
+    Returns
+    -------
+    np.ndarray, float64, shape of ``f``
+        Mels (a 0-d array for a scalar).
+
     Examples
     --------
     >>> round(float(hz_to_mel(1000.0)), 6)
@@ -277,6 +391,18 @@ def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
 def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
     """Inverse of :func:`hz_to_mel`.
 
+    Parameters
+    ----------
+    m : float or np.ndarray
+        Mels.
+    htk : bool
+        HTK formula instead of Slaney's (default False), as :func:`hz_to_mel`.
+
+    Returns
+    -------
+    np.ndarray, float64, shape of ``m``
+        Frequency in Hz (a 0-d array for a scalar).
+
     Examples
     --------
     >>> round(float(mel_to_hz(15.0)), 6)
@@ -292,6 +418,20 @@ def mel_frequencies(
     n_mels: int = 128, fmin: float = 0.0, fmax: float = 8000.0, htk: bool = False
 ) -> np.ndarray:
     """``n_mels`` frequencies evenly spaced on the mel scale from ``fmin`` to ``fmax`` (Hz).
+
+    Parameters
+    ----------
+    n_mels : int
+        Number of frequencies (default 128).
+    fmin, fmax : float
+        First and last frequency in Hz (default 0 and 8000).
+    htk : bool
+        HTK mel formula instead of Slaney's (default False).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n_mels,)
+        Increasing frequencies in Hz.
 
     Examples
     --------
@@ -315,6 +455,27 @@ def mel_filterbank(
     """Triangular mel filterbank ``(n_mels, 1 + n_fft // 2)``, float32, cached and read-only.
 
     Same construction as ``librosa.filters.mel`` (Slaney scale and area normalisation by default).
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz (default 16000).
+    n_fft : int
+        FFT size in samples (default 2048).
+    n_mels : int
+        Number of filters (default 128).
+    fmin, fmax : float
+        Lowest and highest filter edge in Hz (default 0 and ``sr / 2``).
+    htk : bool
+        HTK mel formula instead of Slaney's (default False).
+    norm : str or None
+        "slaney" (default): each triangle scaled by ``2 / bandwidth`` (Hz), equal area; anything else:
+        peaks of 1.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, 1 + n_fft // 2)
+        Filter weights per FFT bin, read-only and shared between calls (cached).
 
     Examples
     --------
@@ -348,6 +509,18 @@ def sparse_mel_filterbank(
     Each FFT bin feeds at most two filters, so the sparse product is about twice as fast as the dense
     one; ``dtype=np.float64`` keeps a float64 power spectrogram in float64 through the product.
 
+    Parameters
+    ----------
+    sr, n_fft, n_mels, fmin, fmax
+        As :func:`mel_filterbank` (defaults 16000 Hz, 2048, 128, 0 Hz, ``sr / 2``).
+    dtype : type
+        Type of the weights (default ``np.float32``).
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (n_mels, 1 + n_fft // 2)
+        Filter weights, shared between calls (cached).
+
     Examples
     --------
     >>> M = sparse_mel_filterbank(16000, 400, 80, dtype=np.float64)
@@ -365,6 +538,22 @@ def apply_mel(
     """Mel filterbank applied to a power spectrogram ``P`` ``(1 + n_fft // 2, n_frames)``.
 
     Uses :func:`sparse_mel_filterbank` (float32).
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (1 + n_fft // 2, n_frames)
+        Power spectrogram; ``n_fft`` is read from its rows.
+    sr : float
+        Sample rate in Hz (default 16000).
+    n_mels : int
+        Number of mel bands (default 128).
+    fmin, fmax : float
+        Frequency range of the filters in Hz (default 0 and ``sr / 2``).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, n_frames)
+        Power per mel band.
 
     Examples
     --------
@@ -390,6 +579,27 @@ def melspectrogram(
 ) -> np.ndarray:
     """Mel spectrogram ``(n_mels, n_frames)`` from ``y`` or a power spectrogram ``S``.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``S`` is None.
+    sr : float
+        Sample rate in Hz (default 16000).
+    S : np.ndarray, optional
+        Power spectrogram ``(1 + n_fft // 2, n_frames)``, used as given (``n_fft`` and ``hop_length``
+        ignored).
+    n_fft, hop_length : int
+        FFT size and step in samples for ``y`` (default 2048 and 512).
+    n_mels : int
+        Number of mel bands (default 128).
+    fmin, fmax : float
+        Frequency range of the filters in Hz (default 0 and ``sr / 2``).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_mels, n_frames)
+        Power per mel band; ``n_frames = 1 + len(y) // hop_length``.
+
     Examples
     --------
     >>> import numpy as np
@@ -405,6 +615,22 @@ def power_to_db(
     S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0
 ) -> np.ndarray:
     """``10 * log10(S / ref)`` with a floor of ``amin`` and, if set, ``top_db`` below the maximum.
+
+    Parameters
+    ----------
+    S : np.ndarray
+        Power values (e.g. a power spectrogram).
+    ref : float
+        Power given 0 dB (default 1.0).
+    amin : float
+        Floor of ``S`` and ``ref`` before the logarithm (default 1e-10, i.e. -100 dB).
+    top_db : float or None
+        Clip the output to this many dB below its maximum (default 80; None: no clipping).
+
+    Returns
+    -------
+    np.ndarray, shape of ``S``
+        Level in dB re ``ref``.
 
     Examples
     --------

@@ -41,6 +41,11 @@ def delta(X: np.ndarray, *, order: int = 1, width: int = 9) -> np.ndarray:
     width : int
         Odd window length, >= 3.
 
+    Returns
+    -------
+    np.ndarray, float32, shape (n_rows, n_frames)
+        Delta contour, in units of ``X`` per frame (per frame squared for ``order=2``).
+
     Examples
     --------
     >>> import numpy as np
@@ -70,6 +75,20 @@ def functional_names(
     percentiles: Sequence[float] = (),
 ) -> list[str]:
     """Names :func:`functionals` gives its values: statistic-major, ``f"{row}_{stat}"``.
+
+    Parameters
+    ----------
+    rows : sequence of str
+        Row names.
+    statistics : sequence of str
+        Statistics, in output order (default ``("mean", "std")``).
+    percentiles : sequence of float
+        Percentiles (0..100), named ``p90``, ``p2_5`` (default none).
+
+    Returns
+    -------
+    list of str
+        ``len(rows) * (len(statistics) + len(percentiles))`` names.
 
     Examples
     --------
@@ -136,6 +155,20 @@ def functional_values(
     percentiles: Sequence[float] = (),
 ) -> np.ndarray:
     """The values of :func:`functionals` without the names (the fast path).
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n_rows, n_frames) or (n_frames,)
+        Frame-level features; NaN = no value.
+    statistics : sequence of str
+        Any of :data:`STATISTICS`, in output order (default ``("mean", "std")``).
+    percentiles : sequence of float
+        Percentiles (0..100) appended after the statistics (default none).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_rows * (len(statistics) + len(percentiles)),)
+        Statistic-major, as :func:`functionals`; 0 for a row without values.
 
     Examples
     --------

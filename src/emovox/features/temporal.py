@@ -43,6 +43,22 @@ def zero_crossing_rate(
 
     A tone of frequency ``f`` gives about ``2 f / sr``.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``frames`` is None.
+    frames : np.ndarray, optional
+        Precomputed frames ``(frame_length, n_frames)``, used as given.
+    frame_length, hop_length : int
+        Frame size and step in samples for ``y`` (default 2048 and 512).
+    center : bool
+        Centre frame ``t`` on sample ``t * hop_length`` (default True).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Crossings per adjacent sample pair, 0..1.
+
     Examples
     --------
     >>> import numpy as np
@@ -64,6 +80,22 @@ def rms(
     center: bool = True,
 ) -> np.ndarray:
     """Root-mean-square amplitude per frame ``(n_frames,)``.
+
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``frames`` is None.
+    frames : np.ndarray, optional
+        Precomputed frames ``(frame_length, n_frames)``, used as given.
+    frame_length, hop_length : int
+        Frame size and step in samples for ``y`` (default 2048 and 512).
+    center : bool
+        Centre frame ``t`` on sample ``t * hop_length`` (default True).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        RMS in units of the signal (0.707 for a full-scale sine).
 
     Examples
     --------
@@ -88,6 +120,24 @@ def energy_entropy(
 
     High for steady sound, low for an abrupt burst; 0 for silence.
 
+    Parameters
+    ----------
+    y : np.ndarray, optional
+        Mono signal, used when ``frames`` is None.
+    frames : np.ndarray, optional
+        Precomputed frames ``(frame_length, n_frames)``, used as given.
+    frame_length, hop_length : int
+        Frame size and step in samples for ``y`` (default 2048 and 512).
+    center : bool
+        Centre frame ``t`` on sample ``t * hop_length`` (default True).
+    n_sub : int
+        Sub-frames per frame (default 10); the last ``frame_length % n_sub`` samples are left out.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames,)
+        Entropy in bits, 0..log2(n_sub).
+
     Examples
     --------
     >>> import numpy as np
@@ -108,6 +158,20 @@ def trim_silence(y: np.ndarray, top_db: float, frame_length: int = 1024, hop_len
 
     Corpus clips carry a second or more of silence around the speech; utterance-level statistics
     computed over it are diluted by it.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    top_db : float
+        Frames more than this many dB below the loudest frame's RMS count as silence.
+    frame_length, hop_length : int
+        Frame size and step in samples of the RMS (default 1024 and 256).
+
+    Returns
+    -------
+    np.ndarray, shape (m,), m <= n
+        A slice of ``y``; ``y`` itself when it is shorter than ``frame_length`` or the trimmed part would be.
 
     Examples
     --------

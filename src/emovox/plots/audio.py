@@ -62,7 +62,34 @@ def _frame_times(n_frames: int, hop_length: int, sr: int) -> np.ndarray:
 def spectrogram_data(
     y: np.ndarray, sr: int = 16000, *, n_fft: int = 512, hop_length: int = 160, top_db: float = 80.0
 ) -> FeatureImage:
-    """Power spectrogram in dB relative to its loudest bin, rows in Hz."""
+    """Power spectrogram in dB relative to its loudest bin, rows in Hz.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 512 and 160).
+    top_db : float
+        Floor in dB below the loudest bin (default 80).
+
+    Returns
+    -------
+    FeatureImage
+        ``values`` ``(1 + n_fft // 2, n_frames)`` in dB re the loudest bin (-top_db..0); ``rows`` bin
+        frequencies in Hz;
+        ``times`` frame centres in seconds (``i * hop_length / sr``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> img = spectrogram_data(y, 16000)
+    >>> img.values.shape, float(img.rows[np.argmax(img.values[:, 50])]), round(float(img.values.max()), 3)
+    ((257, 101), 437.5, 0.0)
+    """
     from ..features import spectral as sp
 
     P = sp.spectrogram(y, n_fft=n_fft, hop_length=hop_length, power=2.0)
@@ -83,7 +110,37 @@ def mel_data(
     fmax: float | None = None,
     top_db: float = 80.0,
 ) -> FeatureImage:
-    """Mel power spectrogram in dB relative to its loudest band; ``rows`` are the bands' centres in Hz."""
+    """Mel power spectrogram in dB relative to its loudest band; ``rows`` are the bands' centres in Hz.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 1024 and 160).
+    n_mels : int
+        Number of mel bands (default 128).
+    fmin, fmax : float
+        Frequency range in Hz (default 0 and ``sr / 2``).
+    top_db : float
+        Floor in dB below the loudest band (default 80).
+
+    Returns
+    -------
+    FeatureImage
+        ``values`` ``(n_mels, n_frames)`` in dB re the loudest band; ``rows`` band centres in Hz;
+        ``times`` frame centres in seconds (``i * hop_length / sr``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> img = mel_data(y, 16000)
+    >>> img.values.shape, round(float(img.rows[np.argmax(img.values[:, 50])]))
+    ((128, 101), 444)
+    """
     from ..features import spectral as sp
 
     fmax = sr / 2 if fmax is None else fmax
@@ -102,7 +159,34 @@ def mfcc_data(
     hop_length: int = 160,
     n_mels: int = 128,
 ) -> FeatureImage:
-    """MFCCs ``(n_mfcc, n_frames)`` as the feature extractor computes them (DCT of the log-mel spectrogram)."""
+    """MFCCs ``(n_mfcc, n_frames)`` as the feature extractor computes them (DCT of the log-mel spectrogram).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    n_mfcc : int
+        Number of coefficients (default 20).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 1024 and 160).
+    n_mels : int
+        Number of mel bands (default 128).
+
+    Returns
+    -------
+    FeatureImage
+        ``values`` ``(n_mfcc, n_frames)``; ``rows`` coefficient numbers 0 .. n_mfcc - 1;
+        ``times`` frame centres in seconds (``i * hop_length / sr``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> mfcc_data(y, 16000).values.shape
+    (20, 101)
+    """
     from ..features import spectral as sp
 
     C = sp.mfcc(y, sr=sr, n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
@@ -122,6 +206,33 @@ def chroma_data(
 
     Frames more than ``silence_db`` below the loudest frame are set to 0: scaled to a maximum of 1, the
     pitch classes of near-silence would look as strong as those of speech.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 2048 and 160).
+    tuning : float, optional
+        Tuning offset in fractions of a chroma bin (default 0; None: estimated).
+    silence_db : float, optional
+        Frames this many dB below the loudest frame are set to 0 (default 45; None: none).
+
+    Returns
+    -------
+    FeatureImage
+        ``values`` ``(12, n_frames)``, 0..1; ``rows`` pitch-class indices (0 = C);
+        ``times`` frame centres in seconds (``i * hop_length / sr``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> img = chroma_data(y, 16000)
+    >>> PITCH_CLASSES[int(np.argmax(img.values.mean(axis=1)))]
+    'A'
     """
     from ..features import spectral as sp
 
@@ -136,7 +247,35 @@ def chroma_data(
 def pitch_data(
     y: np.ndarray, sr: int = 16000, *, hop_length: int = 160, fmin: float = 50.0, fmax: float = 600.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """YIN F0 per frame: ``(times, f0, voiced)``; ``f0`` is NaN where unvoiced."""
+    """YIN F0 per frame: ``(times, f0, voiced)``; ``f0`` is NaN where unvoiced.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Mono signal.
+    sr : int
+        Sample rate in Hz (default 16000).
+    hop_length : int
+        Step in samples (default 160); the frame is 1024 samples up to 24 kHz, else 2048.
+    fmin, fmax : float
+        F0 search range in Hz (default 50 and 600).
+
+    Returns
+    -------
+    times : np.ndarray, shape (n_frames,)
+        Frame centres in seconds.
+    f0 : np.ndarray, float32, shape (n_frames,)
+        F0 in Hz; NaN where unvoiced.
+    voiced : np.ndarray, bool, shape (n_frames,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> t, f0, voiced = pitch_data(y, 16000)
+    >>> len(t), round(float(np.nanmedian(f0)))
+    (101, 440)
+    """
     from ..features.pitch import yin
 
     frame_length = 1024 if sr <= 24000 else 2048
@@ -216,6 +355,18 @@ def waveform(
     max_points : int
         Columns of the min/max envelope (default 4000); signals of at most twice this many samples are
         drawn sample by sample.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> waveform(y, 16000).axes[0].get_title(loc="left")
+    'signal: waveform'
     """
     y, sr, name = _signal(audio, sr)
     fig, ax, standalone = _axes(ax, (10, 3.0))
@@ -252,6 +403,33 @@ def spectrogram(
 
     Parameters are as :func:`waveform`; ``n_fft`` / ``hop_length`` are in samples, ``fmax`` limits the
     frequency axis (Hz, default Nyquist).
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Axes title (default: the file name and what is shown).
+    ax : matplotlib Axes, optional
+        Draw into these axes instead of a new figure.
+    n_fft, hop_length : int
+        FFT size and step in samples (default 512 and 160).
+    fmax : float, optional
+        Top of the frequency axis in Hz (default ``sr / 2``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> spectrogram(y, 16000).axes[0].get_title(loc="left")
+    'signal: spectrogram'
     """
     y, sr, name = _signal(audio, sr)
     img = spectrogram_data(y, sr, n_fft=n_fft, hop_length=hop_length)
@@ -295,6 +473,35 @@ def mel_spectrogram(
     """Mel power spectrogram in dB; rows are mel bands, labelled with their frequency in Hz.
 
     The array drawn is :func:`mel_data` ``(y, sr, ...).values`` (``fig.axes[0].images[0].get_array()``).
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Axes title (default: the file name and what is shown).
+    ax : matplotlib Axes, optional
+        Draw into these axes instead of a new figure.
+    n_mels : int
+        Number of mel bands (default 128).
+    n_fft, hop_length : int
+        FFT size and step in samples (default 1024 and 160).
+    fmax : float, optional
+        Highest band edge in Hz (default ``sr / 2``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> mel_spectrogram(y, 16000, n_mels=64).axes[0].images[0].get_array().shape
+    (64, 101)
     """
     y, sr, name = _signal(audio, sr)
     img = mel_data(y, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmax=fmax)
@@ -316,7 +523,35 @@ def mfcc(
     n_mfcc: int = 20,
     hop_length: int = 160,
 ) -> Figure:
-    """MFCC matrix (coefficient 0, the overall level, is far below the others and saturates the colours)."""
+    """MFCC matrix (coefficient 0, the overall level, is far below the others and saturates the colours).
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Axes title (default: the file name and what is shown).
+    ax : matplotlib Axes, optional
+        Draw into these axes instead of a new figure.
+    n_mfcc : int
+        Number of coefficients (default 20).
+    hop_length : int
+        Step in samples (default 160).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> mfcc(y, 16000).axes[0].get_title(loc="left")
+    'signal: MFCC (20 coefficients)'
+    """
     y, sr, name = _signal(audio, sr)
     img = mfcc_data(y, sr, n_mfcc=n_mfcc, hop_length=hop_length)
     fig, ax, standalone = _axes(ax)
@@ -338,7 +573,33 @@ def chromagram(
     ax: Axes | None = None,
     hop_length: int = 160,
 ) -> Figure:
-    """Chromagram: energy per pitch class (C ... B), each frame scaled to a maximum of 1."""
+    """Chromagram: energy per pitch class (C ... B), each frame scaled to a maximum of 1.
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Axes title (default: the file name and what is shown).
+    ax : matplotlib Axes, optional
+        Draw into these axes instead of a new figure.
+    hop_length : int
+        Step in samples (default 160).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> chromagram(y, 16000).axes[0].get_title(loc="left")
+    'signal: chromagram'
+    """
     y, sr, name = _signal(audio, sr)
     img = chroma_data(y, sr, hop_length=hop_length)
     fig, ax, standalone = _axes(ax)
@@ -360,7 +621,35 @@ def pitch_contour(
     fmax_plot: float = 1000.0,
     hop_length: int = 160,
 ) -> Figure:
-    """YIN F0 (voiced frames) over a narrow-band spectrogram up to ``fmax_plot`` Hz."""
+    """YIN F0 (voiced frames) over a narrow-band spectrogram up to ``fmax_plot`` Hz.
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Axes title (default: the file name and what is shown).
+    ax : matplotlib Axes, optional
+        Draw into these axes instead of a new figure.
+    fmax_plot : float
+        Top of the frequency axis in Hz (default 1000).
+    hop_length : int
+        Step in samples (default 160).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, or the figure of ``ax``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> pitch_contour(y, 16000).axes[0].get_legend().get_title().get_text()
+    'median 440 Hz'
+    """
     y, sr, name = _signal(audio, sr)
     n_fft = 2048 if sr <= 24000 else 4096
     img = spectrogram_data(y, sr, n_fft=n_fft, hop_length=hop_length)
@@ -390,7 +679,29 @@ AUDIO_PLOTS: dict[str, Callable[..., Figure]] = {
 
 
 def overview(audio: AudioInput, sr: int | None = None, *, title: str | None = None) -> Figure:
-    """One sheet with every audio picture of a file, stacked on a shared time axis."""
+    """One sheet with every audio picture of a file, stacked on a shared time axis.
+
+    Parameters
+    ----------
+    audio : path or np.ndarray
+        A file, or mono samples at ``sr``.
+    sr : int, optional
+        Rate to load a file at, or the rate of an array (default 16000).
+    title : str, optional
+        Figure title (default: the name, duration and rate).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure, one row of axes per picture of :data:`AUDIO_PLOTS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> overview(y, 16000).get_suptitle()
+    'signal  (1.00 s at 16 kHz)'
+    """
     y, rate, name = _signal(audio, sr)
     fig = new_figure((11, 15))
     axes = fig.subplots(len(AUDIO_PLOTS), 1, sharex=True)
@@ -427,6 +738,11 @@ def mel_scale(
         than 900 -> 1000 Hz although both are 100 Hz.
     fmax : float
         Upper end of the curve (Hz).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure: the curve, and a bar chart of each pair's distance in Hz and in mel.
     """
 
     def mel(f):
