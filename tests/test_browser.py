@@ -405,3 +405,203 @@ def test_api_docs_render_offline(page, server, shots):
     page.locator(".opblock-summary-path", has_text="/v1/predict").first.wait_for()
     assert page.locator(".opblock").count() >= 4  # predict, react, model, healthz
     page.screenshot(path=str(shots / "emovox-api-docs.png"))
+
+
+def _throttle(page, upload_bytes_per_s: float | None):
+    """Chromium's own network throttling (DevTools protocol) on the page's uploads; None lifts it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1 if upload_bytes_per_s is None else upload_bytes_per_s,
+        },
+    )
+    return cdp
+
+
+def _watch_busy(page) -> None:
+    """Keep every state the busy card passes through (percent sent, label), however briefly it shows."""
+    page.evaluate(
+        """() => {
+          window.seenBusy = [];
+          const note = () => window.seenBusy.push([document.getElementById('upload-progress').value,
+                                                   document.getElementById('busy-label').textContent]);
+          new MutationObserver(note).observe(document.getElementById('busy'),
+            {subtree: true, attributes: true, childList: true, characterData: true});
+        }"""
+    )
+
+
+def test_upload_progress_then_analysing(page, server, model, tmp_path):
+    """The page said "Listening to the recording…" from the first byte sent to the answer: nothing told a
+    slow upload from a slow analysis, nor how far the upload had got."""
+    _open(page, server)
+    long_wav = tmp_path / "long.wav"
+    long_wav.write_bytes(wav_bytes(long_recording(), 16000))  # about 1 MB
+    _watch_busy(page)
+    cdp = _throttle(page, 400_000)  # bytes/s: 2-3 s to send it
+    try:
+        page.set_input_files("#file", str(long_wav))
+        page.wait_for_selector("body[data-state=busy]")
+        assert page.locator("#cancel").is_visible()
+        page.wait_for_function(
+            "(() => { const v = document.getElementById('upload-progress').value; return v > 0 && v < 100; })()"
+        )
+        assert page.inner_text("#busy-label") == "Sending long.wav…"
+        page.wait_for_selector("body[data-state=result]", timeout=60000)
+    finally:
+        _throttle(page, None).detach()
+        cdp.detach()
+    seen = page.evaluate("window.seenBusy")
+    percents = [p for p, _ in seen]
+    assert percents == sorted(percents), percents  # it only grows
+    assert any(0 < p < 100 for p in percents) and percents[-1] == 100, percents
+    assert "Analysing long.wav…" in [label for p, label in seen if p == 100], seen
+    assert page.locator("#busy").is_hidden() and page.locator("#error").is_hidden()
+    assert page.inner_text("#emotion").strip().lower() in model.labels
+    assert page.locator("#timeline .seg").count() >= 4
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(model):
+    """A server that takes uploads of up to 256 KiB."""
+    from emovox.server import ServerSettings, create_app
+
+    with ThreadServer(create_app(model, ServerSettings(max_upload_mb=0.25))) as srv:
+        yield srv
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent(page, small_limit_server, model, tmp_path):
+    """A file over the server's limit was sent whole, to be told 413 once it had arrived (50 MiB over a slow
+    line); the page now knows the limit from GET /v1/model and refuses at once."""
+    import httpx
+
+    from emovox import load_audio
+
+    server = small_limit_server
+    limit = 256 * 1024
+    posted = []
+
+    def on_request(request):
+        if request.method == "POST":
+            posted.append(request.url)
+
+    page.on("request", on_request)
+    try:
+        _open(page, server)
+        big = tmp_path / "long.wav"
+        big.write_bytes(wav_bytes(long_recording(), 16000))
+        assert big.stat().st_size > limit
+        page.set_input_files("#file", str(big))
+        page.wait_for_selector("#error:not([hidden])")
+        error = page.inner_text("#error")
+        size = f"{big.stat().st_size / 2**20:.1f} MiB"
+        assert error == f"long.wav is {size}, larger than this server's upload limit of 256.0 KiB: not sent."
+        assert page.locator("#busy").is_hidden() and page.locator("#result").is_hidden()
+        # a file just under the limit, which the form around it would take over: refused too, not a 413
+        n = (limit - 100 - 44) // 2
+        edge = tmp_path / "edge.wav"
+        edge.write_bytes(wav_bytes(np.resize(load_audio(ravdess_file("05", actor=1), 16000), n), 16000))
+        assert limit - 100 <= edge.stat().st_size <= limit
+        page.set_input_files("#file", str(edge))
+        page.wait_for_function("document.getElementById('error').textContent.startsWith('edge.wav')")
+        assert "too close to this server's upload limit of 256.0 KiB" in page.inner_text("#error")
+        page.wait_for_timeout(500)
+        assert posted == []  # neither was sent
+        # ... which the server would indeed have refused
+        r = httpx.post(
+            f"{server.url}/v1/predict", files={"file": ("edge.wav", edge.read_bytes(), "audio/wav")}
+        )
+        assert r.status_code == 413, r.text
+        # a file under the limit is sent and answered as ever
+        voice = tmp_path / "voice.wav"
+        voice.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+        page.set_input_files("#file", str(voice))
+        page.wait_for_selector("body[data-state=result]")
+        assert page.locator("#error").is_hidden()
+        assert posted == [server.url + "/v1/predict"]
+        assert page.inner_text("#emotion").strip().lower() in model.labels
+    finally:
+        page.remove_listener("request", on_request)
+
+
+@pytest.fixture(scope="module")
+def slow_server(model):
+    """A server whose every analysis takes 4 s more."""
+    from emovox.server import create_app
+
+    from .test_server_support import SlowModel
+
+    with ThreadServer(create_app(SlowModel(model, 4.0))) as srv:
+        yield srv
+
+
+def test_cancel_an_upload_and_an_analysis(page, slow_server, model, shots, tmp_path):
+    """Nothing stopped an upload once chosen: a wrong or huge file had to be waited out. Cancel (or Escape)
+    now aborts the request, during the upload or the analysis, and the panel is ready again, no error."""
+    from emovox import load_audio
+
+    server = slow_server
+    failed = []
+
+    def on_failed(request):
+        if request.url.endswith("/v1/predict"):
+            failed.append(request.failure)
+
+    page.on("requestfailed", on_failed)
+    try:
+        _open(page, server)
+        long_wav = tmp_path / "long.wav"
+        long_wav.write_bytes(wav_bytes(long_recording(), 16000))
+        voice = tmp_path / "voice.wav"
+        voice.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+        # while the file is being sent: the Cancel button
+        cdp = _throttle(page, 50_000)  # 20 s to send it
+        try:
+            page.set_input_files("#file", str(long_wav))
+            page.wait_for_function("document.getElementById('upload-progress').value > 0")
+            assert page.get_attribute("#busy", "data-phase") == "sending"
+            page.screenshot(path=str(shots / "emovox-page-uploading.png"))
+            try:  # the progress bar and Cancel fit a phone's width too
+                page.set_viewport_size({"width": 320, "height": 800})
+                page.wait_for_timeout(100)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 320
+                box = page.locator("#cancel").bounding_box()
+                assert box["x"] + box["width"] <= 320 and page.locator("#upload-progress").is_visible()
+            finally:
+                page.set_viewport_size({"width": 1100, "height": 900})
+            page.click("#cancel")
+        finally:
+            _throttle(page, None).detach()
+            cdp.detach()
+        page.wait_for_function("window.document.body.dataset.state === 'ready'")
+        assert page.locator("#busy").is_hidden() and page.locator("#error").is_hidden()
+        assert page.locator("#result").is_hidden()
+        assert page.inner_text("#notice") == "Cancelled: long.wav was not analysed."
+        assert page.evaluate("document.activeElement.id") == "file"  # back to the upload box
+        page.wait_for_timeout(300)
+        assert failed == ["net::ERR_ABORTED"], failed
+        # while the server analyses it: Escape
+        page.set_input_files("#file", str(voice))
+        page.wait_for_selector("#busy[data-phase=analysing]")
+        assert page.locator("#notice").is_hidden()  # the last one's notice went with the new upload
+        assert page.inner_text("#busy-label") == "Analysing voice.wav…"
+        page.keyboard.press("Escape")
+        page.wait_for_function("window.document.body.dataset.state === 'ready'")
+        assert page.inner_text("#notice") == "Cancelled: voice.wav was not analysed."
+        page.wait_for_timeout(300)
+        assert failed == ["net::ERR_ABORTED"] * 2, failed
+        page.wait_for_timeout(4500)  # longer than its analysis: its answer would have been shown by now
+        assert page.locator("#result").is_hidden() and page.locator("#error").is_hidden()
+        assert page.locator("#busy").is_hidden()
+        # and the next upload goes through as ever
+        page.set_input_files("#file", str(voice))
+        page.wait_for_selector("body[data-state=result]", timeout=30000)
+        assert page.inner_text("#emotion").strip().lower() in model.labels
+        assert page.locator("#notice").is_hidden()
+    finally:
+        page.remove_listener("requestfailed", on_failed)

@@ -86,6 +86,14 @@ def test_model_info(client, model):
     assert info["sample_rate"] == 16000 and "model.onnx" in info["files"]
 
 
+def test_model_info_names_the_upload_limits(client):
+    """The web page refuses a file over the upload limit before sending it: the limit comes from here."""
+    limits = client.get("/v1/model").json()["limits"]
+    assert limits == {"max_upload_bytes": UPLOAD_MB * 2**20, "max_seconds": 600.0}
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schema["Limits"]["properties"]) == {"max_upload_bytes", "max_seconds"}
+
+
 def test_openapi_and_docs(client):
     import warnings
 

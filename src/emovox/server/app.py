@@ -10,7 +10,7 @@ Endpoints
 ``POST /v1/react``
     The same input; the emotion of the speech only (silence ignored), as the picture-reaction session uses.
 ``GET /v1/model``
-    Labels, metrics, version and training data of the loaded model.
+    Labels, metrics, version and training data of the loaded model; ``limits``: the upload limits.
 ``GET /healthz``
     Liveness and the loaded model's name.
 ``GET /v1/pictures``, ``GET /v1/pictures/{id}.svg``
@@ -243,8 +243,10 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
 
     @app.get("/v1/model", response_model=ModelInfo, summary="The loaded model", tags=["model"])
     async def get_model() -> dict[str, Any]:
-        """Labels, cross-validated metrics, version and training data of the loaded model."""
-        return model_info(model)
+        """Labels, cross-validated metrics, version and training data of the loaded model, and this server's
+        upload limits."""
+        limits = {"max_upload_bytes": settings.max_upload_bytes, "max_seconds": settings.max_seconds}
+        return model_info(model) | {"limits": limits}
 
     @app.get("/healthz", response_model=Health, summary="Liveness", tags=["service"])
     async def healthz() -> dict[str, Any]:

@@ -79,6 +79,16 @@ class ReactionResponse(BaseModel):
     elapsed_ms: float
 
 
+class Limits(BaseModel):
+    max_upload_bytes: int = Field(
+        description="largest request body accepted (``--max-upload-mb`` in bytes; 413 beyond): the web page "
+        "refuses a larger file before sending it"
+    )
+    max_seconds: float = Field(
+        description="most seconds of decoded audio one upload may hold (413 audio_too_long beyond)"
+    )
+
+
 class ModelInfo(BaseModel):
     name: str
     kind: str | None
@@ -111,6 +121,7 @@ class ModelInfo(BaseModel):
     recipe: dict[str, Any] | None
     frontend: dict[str, Any]
     files: dict[str, str] = Field(description="SHA-256 of each graph file")
+    limits: Limits | None = Field(None, description="this server's limits on an upload")
 
 
 class Health(BaseModel):

@@ -44,14 +44,64 @@ function pill(label) {
   return el("span", { class: "pill", style: { background: colour(label) } }, label);
 }
 
-async function postAudio(path, blob, filename, signal) {
-  const form = new FormData();
-  form.append("file", blob, filename);
-  const response = await fetch(path, { method: "POST", body: form, signal });
-  let body;
-  try { body = await response.json(); } catch { body = { error: `server answered ${response.status}` }; }
-  if (!response.ok) throw new Error(body.error || `server answered ${response.status}`);
-  return body;
+function postAudio(path, blob, filename, { signal, onUpload } = {}) {
+  /* POST a file as a multipart form; resolves with the JSON answer, rejects with the server's one-line error.
+     XMLHttpRequest, not fetch: only it reports how much of the body has been sent (onUpload(sent, total)).
+     signal aborts it (rejects with an AbortError). */
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("file", blob, filename);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    if (onUpload) {  // listeners set before send(), or the browser fires no upload events
+      xhr.upload.addEventListener("progress", (e) => onUpload(e.loaded, e.lengthComputable ? e.total : 0));
+      xhr.upload.addEventListener("load", (e) => onUpload(e.total || e.loaded, e.total || e.loaded));
+    }
+    xhr.addEventListener("load", () => {
+      let body;
+      try { body = JSON.parse(xhr.responseText); } catch { body = { error: `server answered ${xhr.status}` }; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new Error((body && body.error) || `server answered ${xhr.status}`));
+    });
+    xhr.addEventListener("error", () => reject(new Error("the request to the server failed (is it still running?)")));
+    xhr.addEventListener("timeout", () => reject(new Error("the server did not answer in time")));
+    xhr.addEventListener("abort", () => reject(new DOMException("cancelled", "AbortError")));
+    if (signal) {
+      if (signal.aborted) { reject(new DOMException("cancelled", "AbortError")); return; }
+      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    }
+    xhr.send(form);
+  });
+}
+
+function formatBytes(n) {
+  /* Sizes as the server counts its limit (--max-upload-mb is MiB). */
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+function formBytes(blob, filename) {
+  /* What a multipart form around the file adds to its size (the server's limit counts the whole body): the
+     boundary lines and the part's headers, as Chromium and Firefox write them. */
+  const boundary = 2 + 40 + 2;  // "--" boundary CRLF; browsers' boundaries are 38-40 characters
+  const disposition = `Content-Disposition: form-data; name="file"; filename="${filename}"\r\n`;
+  const type = `Content-Type: ${blob.type || "application/octet-stream"}\r\n\r\n`;
+  return boundary + new TextEncoder().encode(disposition + type).length + 2 + boundary + 2;
+}
+
+function tooLarge(blob, filename) {
+  /* One line saying why this file is refused before it is sent, or "" when the server will take it (or its
+     limit is unknown: then the server's own 413 says it). */
+  const limit = MODEL && MODEL.limits && MODEL.limits.max_upload_bytes;
+  if (!limit) return "";
+  const size = `${filename} is ${formatBytes(blob.size)}`;
+  const max = `this server's upload limit of ${formatBytes(limit)}`;
+  if (blob.size > limit) return `${size}, larger than ${max}: not sent.`;
+  if (blob.size + formBytes(blob, filename) > limit) {
+    return `${size}, too close to ${max} to fit with the upload form around it: not sent.`;
+  }
+  return "";
 }
 
 /* ------------------------------------------------------------------ WAV encoding */
@@ -261,20 +311,66 @@ function renderTimeline(segments, duration) {
   }
 }
 
-let pending = null;  // the upload whose answer the page waits for: a newer one cancels it
+let pending = null;  // the upload whose answer the page waits for: a newer one, or Cancel, aborts it
+
+function showNotice(message) {
+  $("notice").textContent = message;
+  $("notice").hidden = !message;
+}
+
+function showProgress(filename, sent, total) {
+  /* The busy card: the share of the file's bytes sent, then "analysing" once all of it has arrived. */
+  const bar = $("upload-progress");
+  const done = total > 0 && sent >= total;
+  const percent = total > 0 ? Math.min(100, Math.floor((100 * sent) / total)) : 0;
+  bar.value = percent;
+  bar.setAttribute("aria-valuetext", done ? "sent, analysing" : `${percent} % sent`);
+  $("upload-percent").textContent = `${percent} %`;
+  $("busy").dataset.phase = done ? "analysing" : "sending";
+  const label = done ? `Analysing ${filename}…` : `Sending ${filename}…`;
+  if ($("busy-label").textContent !== label) $("busy-label").textContent = label;  // announced once a phase
+}
+
+function cancelAnalysis() {
+  /* Cancel: abort the upload (or stop waiting for its answer) and leave the panel ready for the next one. */
+  if (!pending) return;
+  const mine = pending;
+  pending = null;  // before abort(): its rejection is then known as this cancel, not shown as an error
+  const hadFocus = $("busy").contains(document.activeElement);
+  mine.abort();
+  $("busy").hidden = true;
+  document.body.dataset.state = "ready";
+  showNotice(`Cancelled: ${mine.filename} was not analysed.`);
+  // the Cancel button is gone: focus goes back to where the recording came from
+  if (hadFocus) (mine.filename === "recording.wav" && !$("record").disabled ? $("record") : $("file")).focus();
+}
 
 async function analyse(blob, filename) {
   if (pending) pending.abort();  // an older, slower answer must never replace this one's
-  const mine = pending = new AbortController();
-  showError("", "analyse");
+  pending = null;
+  showNotice("");
   $("result").hidden = true;  // never show the previous recording's answer under the spinner or an error
+  const refused = tooLarge(blob, filename);
+  if (refused) {  // refused here at once: sending it would only take time to get a 413
+    $("busy").hidden = true;
+    showError(refused, "analyse");
+    document.body.dataset.state = "error";
+    return;
+  }
+  const mine = pending = new AbortController();
+  mine.filename = filename;
+  showError("", "analyse");
+  showProgress(filename, 0, blob.size);
   $("busy").hidden = false;
   document.body.dataset.state = "busy";
   try {
-    const body = await postAudio("/v1/predict", blob, filename, mine.signal);
+    const body = await postAudio("/v1/predict", blob, filename, {
+      signal: mine.signal,
+      onUpload: (sent, total) => { if (mine === pending) showProgress(filename, sent, total); },
+    });
     if (mine === pending) renderResult(body, blob);
   } catch (e) {
-    if (mine !== pending) return;  // cancelled by a newer upload
+    if (mine !== pending) return;  // cancelled, by the Cancel button or by a newer upload
     showError(e.message, "analyse");
     document.body.dataset.state = "error";
   } finally {
@@ -303,6 +399,7 @@ async function toggleRecording() {
     return;
   }
   showError("");
+  showNotice("");
   recorder = new Recorder();
   try {
     await recorder.start((rms) => { $("level").style.width = `${Math.min(100, 300 * rms)}%`; });
@@ -329,6 +426,10 @@ function setupInputs() {
     $("mic-note").textContent = "The microphone needs a secure page: open it as http://localhost or over https.";
   }
   $("record").addEventListener("click", toggleRecording);
+  $("cancel").addEventListener("click", cancelAnalysis);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && pending && currentPanel() === "analyse") cancelAnalysis();
+  });
   $("file").addEventListener("change", (e) => {
     const f = e.target.files[0];
     if (f) analyse(f, f.name);
