@@ -500,7 +500,9 @@ def test_what_is_parsed_is_the_bytes_that_were_verified(copy, tmp_path, monkeypa
 
     monkeypatch.setattr("emovox.inference.model.read_sealed", racing)
     np.testing.assert_array_equal(load_model(copy).proba_from_embeddings(X), want)
-    assert "model.onnx" in swapped and (copy / "model.onnx").read_bytes() == (other / "model.onnx").read_bytes()
+    assert (
+        "model.onnx" in swapped and (copy / "model.onnx").read_bytes() == (other / "model.onnx").read_bytes()
+    )
     monkeypatch.undo()
     _refused(copy, "model.onnx: checksum mismatch")  # and the swap is caught at the next load
 

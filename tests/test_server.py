@@ -390,6 +390,52 @@ def test_slow_request_does_not_block_healthz(model):
     assert max(latencies) < 0.5, latencies
 
 
+class _Stoppable:
+    """A model whose predictions take ``delay`` seconds of work that checks for cancellation, as decoding and
+    the encoder's windows do; ``stopped`` counts the predictions cancelled midway."""
+
+    def __init__(self, model, delay: float):
+        self._model, self.delay, self.stopped = model, delay, 0
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def predict_signal(self, y, *args, **kwargs):
+        from emovox.audio import check_cancelled
+        from emovox.errors import Cancelled
+
+        end = time.monotonic() + self.delay
+        try:
+            while time.monotonic() < end:
+                check_cancelled()
+                time.sleep(0.02)
+        except Cancelled:
+            self.stopped += 1
+            raise
+        return self._model.predict_signal(y, *args, **kwargs)
+
+
+def test_a_request_whose_client_went_away_stops_its_analysis(model):
+    """The web page's Cancel closes the connection; the analysis used to run on to its end (or to the time
+    limit) holding the only inference thread. It now stops within a poll, and the next request is served."""
+    from emovox.server import ServerSettings, create_app
+
+    slow = _Stoppable(model, delay=8.0)
+    app = create_app(slow, ServerSettings(workers=1))
+    audio = wav_bytes(np.sin(np.linspace(0, 3000, 16000)).astype(np.float32), 16000)
+    head = f"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nContent-Length: {len(audio)}\r\n\r\n"
+    with ThreadServer(app) as srv:
+        with socket.create_connection(("127.0.0.1", srv.port)) as sock:
+            sock.sendall(head.encode() + audio)
+            time.sleep(0.5)  # in analysis now
+        t0 = time.perf_counter()
+        slow.delay = 0.0
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            r = c.post("/v1/predict", content=audio, headers={"content-type": "audio/wav"})
+        assert r.status_code == 200 and time.perf_counter() - t0 < 3.0  # not after the first one's 8 s
+    assert slow.stopped == 1
+
+
 def test_time_limit(model):
     from emovox.server import ServerSettings, create_app
 

@@ -109,6 +109,22 @@ class OpenRequests:
             self.open -= 1
 
 
+class OriginCheck:
+    """ASGI middleware: a JSON 403 for a request whose Host or Origin this server does not answer to
+    (:func:`~emovox.server.security.forbidden_origin`). Plain ASGI, not ``@app.middleware``: Starlette's
+    ``BaseHTTPMiddleware`` wraps ``receive`` so that a handler never sees its client leave, and the analysis
+    of a cancelled upload would run on to its end."""
+
+    def __init__(self, app, settings: ServerSettings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and (why := forbidden_origin(Request(scope), self.settings)):
+            await error_response(403, "forbidden_origin", why)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     """The application serving ``model``.
 
@@ -149,12 +165,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     app.state.model, app.state.settings, app.state.runner = model, settings, runner
     app.add_middleware(OpenRequests, limit=settings.max_pending + OPEN_BEYOND_PENDING)
 
-    @app.middleware("http")
-    async def _origin_host_check(request: Request, call_next):
-        why = forbidden_origin(request, settings)
-        if why:
-            return error_response(403, "forbidden_origin", why)
-        return await call_next(request)
+    app.add_middleware(OriginCheck, settings=settings)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -223,6 +234,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
                     q["timeline_after"],
                     q["emotions"],
                     settings.max_seconds,
+                    gone=request.is_disconnected,
                 )
 
     @app.post(
@@ -239,7 +251,9 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         async with runner.slot():
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:
-                return await runner.run(reaction, model, body.source, name, settings.max_seconds)
+                return await runner.run(
+                    reaction, model, body.source, name, settings.max_seconds, gone=request.is_disconnected
+                )
 
     @app.get("/v1/model", response_model=ModelInfo, summary="The loaded model", tags=["model"])
     async def get_model() -> dict[str, Any]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
+
+from starlette.requests import ClientDisconnect
 
 from ..audio import cancellable
 from ..errors import Cancelled
@@ -19,9 +21,13 @@ class InferenceRunner:
 
     :meth:`slot` counts a request against ``max_pending`` from the moment its body starts arriving (a
     buffered upload holds memory or disk too), and :meth:`run` cancels the work itself when the time runs
-    out: the job's thread sees :func:`emovox.audio.check_cancelled` raise between decode blocks and encoder
-    windows, so a timed-out request stops using CPU within about a second instead of running on unseen.
+    out, or when the client has gone (the web page's Cancel): the job's thread sees
+    :func:`emovox.audio.check_cancelled` raise between decode blocks and encoder windows, so the request
+    stops using CPU within about a second instead of running on unseen.
     """
+
+    #: How often (seconds) :meth:`run` asks whether the client is still there.
+    POLL_S = 0.25
 
     def __init__(self, workers: int, timeout: float, max_pending: int):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emovox-infer")
@@ -37,7 +43,11 @@ class InferenceRunner:
         finally:
             self.pending -= 1
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(
+        self, fn: Callable[..., Any], *args: Any, gone: Callable[[], Awaitable[bool]] | None = None
+    ) -> Any:
+        """``fn(*args)`` in the pool, cancelled at the time limit (504) or once ``gone()`` says the client
+        closed the connection (:class:`~starlette.requests.ClientDisconnect`: nobody is left to answer)."""
         stop = threading.Event()
 
         def job() -> Any:
@@ -46,11 +56,24 @@ class InferenceRunner:
             with cancellable(stop):
                 return fn(*args)
 
-        future = asyncio.get_running_loop().run_in_executor(self.pool, job)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, job)
+        deadline = loop.time() + self.timeout
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            while True:
+                wait = max(0.0, deadline - loop.time())
+                try:  # (shielded: a poll's time running out must not cancel the job's future)
+                    return await asyncio.wait_for(
+                        asyncio.shield(future), min(wait, self.POLL_S) if gone else wait
+                    )
+                except TimeoutError:
+                    if loop.time() >= deadline:
+                        raise
+                if gone is not None and await gone():
+                    _abandon(future, stop)
+                    raise ClientDisconnect()
         except TimeoutError:
-            stop.set()  # a queued job never starts; a running one stops at its next check
+            _abandon(future, stop)
             raise ApiError(
                 504,
                 "timeout",
@@ -60,3 +83,10 @@ class InferenceRunner:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _abandon(future: asyncio.Future, stop: threading.Event) -> None:
+    """Stop a job nobody will wait for: a queued one never starts, a running one stops at its next check,
+    and its outcome is collected when it ends (asyncio would log it as never retrieved)."""
+    stop.set()
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())
