@@ -223,3 +223,19 @@ def test_channel_augmentations_have_known_effects():
     a, b = random_channel(y, rng=7), random_channel(y, rng=7)
     assert np.array_equal(a, b) and a.dtype == np.float32 and np.abs(a).max() <= 1.0
     assert not np.array_equal(a, random_channel(y, rng=8))
+
+
+def test_edge_cases_of_the_signal_helpers_give_an_answer_or_a_clear_error():
+    """Found while documenting them: a shift past the start crashed, a clip shorter than the first click was
+    all NaN, silence as the noise gave inf, and a noise kind mistyped gave white noise without a word."""
+    from emovox.audio import synthetic
+
+    assert time_shift(np.arange(1, 5.0), -5).tolist() == [0.0] * 4
+    assert time_shift(np.arange(1, 5.0), 4).tolist() == [0.0] * 4
+    quiet = synthetic.clicks(0.5, 0.1)  # the first click would come later than 0.1 s
+    assert quiet.size == 1600 and np.all(quiet == 0)
+    assert synthetic.clicks(2.0, 0.0).size == 0
+    with pytest.raises(ValueError, match="zero power"):
+        add_noise(np.ones(100, np.float32), 10.0, noise=np.zeros(100, np.float32))
+    with pytest.raises(ValueError, match="expected 'white' or 'pink', got 'brown'"):
+        synthetic.add_noise(synthetic.tone(440.0, 0.5), 10.0, kind="brown")

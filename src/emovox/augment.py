@@ -156,6 +156,8 @@ def add_noise(
         if noise.shape != y.shape:
             raise ValueError(f"noise of shape {noise.shape} for a signal of shape {y.shape}")
         p_noise = np.mean(np.square(noise, dtype=dtype))
+        if not p_noise > 0:  # silence cannot be scaled to any SNR
+            raise ValueError("noise of zero power (all zeros) cannot be added at a signal-to-noise ratio")
     p_signal = np.mean(np.square(y, dtype=dtype))
     scale = np.sqrt(p_signal / (p_noise * 10.0 ** (snr / 10.0)))
     return (y + scale * noise).astype(np.float32)
@@ -184,13 +186,17 @@ def time_shift(y: np.ndarray, shift: int, *, mode: str = "zeros") -> np.ndarray:
     [0.0, 1.0, 2.0, 3.0]
     >>> time_shift(np.arange(1, 5.0), -1, mode="roll").tolist()
     [2.0, 3.0, 4.0, 1.0]
+    >>> time_shift(np.arange(1, 5.0), -9).tolist()  # past either end: nothing is left
+    [0.0, 0.0, 0.0, 0.0]
     """
     y = np.asarray(y)
     if mode == "roll":
         return np.roll(y, shift)
     out = np.zeros_like(y)
+    if abs(shift) >= y.size:
+        return out
     if shift >= 0:
-        out[shift:] = y[: y.size - shift] if shift < y.size else y[:0]
+        out[shift:] = y[: y.size - shift]
     else:
         out[: y.size + shift] = y[-shift:]
     return out

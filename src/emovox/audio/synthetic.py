@@ -352,8 +352,10 @@ def clicks(rate_hz: float = 2.0, seconds: float = 3.0, level_db: float = -25.0, 
     for start in np.arange(rng.uniform(0, step), n, step).astype(int):
         seg = ring[: n - start]
         y[start : start + seg.size] += seg
-    # clicks are short: set the level on the peak (RMS would make the clicks huge)
-    return (y / np.abs(y).max() * 10 ** ((level_db + 15) / 20)).astype(np.float32)
+    # clicks are short: set the level on the peak (RMS would make the clicks huge); a clip shorter than
+    # the first click's offset has none, and stays silent
+    peak = np.abs(y).max(initial=0.0)
+    return (y / peak * 10 ** ((level_db + 15) / 20) if peak > 0 else y).astype(np.float32)
 
 
 def _adsr(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -552,7 +554,7 @@ def add_noise(y: np.ndarray, snr_db: float = 30.0, seed: int = 0, kind: str = "w
     seed : int
         Seed of the random draws (default 0).
     kind : str
-        "white" (default) or "pink"; any other value gives white noise.
+        "white" (default) or "pink".
 
     Returns
     -------
@@ -567,6 +569,8 @@ def add_noise(y: np.ndarray, snr_db: float = 30.0, seed: int = 0, kind: str = "w
     >>> round(float(10 * np.log10(np.mean(y.astype(np.float64) ** 2) / np.mean(noise**2))), 2)
     10.0
     """
+    if kind not in ("white", "pink"):
+        raise ValueError(f"kind: expected 'white' or 'pink', got {kind!r}")
     y = np.asarray(y, dtype=np.float32)
     rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
     level = 20 * np.log10(max(rms, 1e-10)) - snr_db

@@ -790,7 +790,10 @@ def mel_scale(
     bar_ax.bar_label(b1, fmt="%.0f", fontsize=8)
     bar_ax.bar_label(b2, fmt="%.0f", fontsize=8)
     bar_ax.set_xticks(x, [f"{n} Hz" for n in names])
-    bar_ax.set_title("same 100 Hz, different mel", fontsize=10)
+    steps = set(np.round(dhz, 6))  # the title's claim holds only for pairs equally far apart in Hz
+    bar_ax.set_title(
+        f"same {dhz[0]:g} Hz, different mel" if len(steps) == 1 else "Hz apart vs mel apart", fontsize=10
+    )
     bar_ax.legend(fontsize=8)
     bar_ax.set_ylim(0, max(dhz + dmel) * 1.2)
     return fig
