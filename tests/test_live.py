@@ -747,3 +747,44 @@ def test_segmentation_options_default_to_vadoptions():
     for name, text in helps.items():
         stated = float(re.search(r"default ([0-9.]+)", text).group(1))
         assert stated == getattr(VADOptions(), name), (name, text)
+
+
+def test_a_live_stream_adapts_each_segment_to_the_ones_before_it(model, speech_file, tmp_path, capsys):
+    """``listen --same-speaker`` / ``--same-channel`` (issue 17: a live stream's running statistics): each
+    speech segment is scored with the segments before it as one session, so what is shown is final. The
+    last segment's answer is the whole stream's adapted one (``predict --timeline --same-speaker``'s), the
+    first is scored as it is, one alone."""
+    from emovox.inference import load_model
+    from emovox.live import iter_timeline, listen
+    from emovox.segments import RunningAdaptation
+
+    path, n = speech_file
+    plain = list(iter_timeline(str(path), model, keep_embeddings=True))
+    E = [s.embedding for s in plain if s.speech]
+    assert len(E) == n
+    for adapt in ("speaker", "channel"):
+        segs = [s for s in listen(str(path), model, adapt=adapt) if s.speech]
+        for k, s in enumerate(segs):
+            want = model.proba_session(E[: k + 1], channel=adapt == "channel", report=False)[-1]
+            np.testing.assert_allclose([s.probabilities[lab] for lab in model.labels], want, atol=1e-6)
+            assert s.embedding is None  # released once scored
+        np.testing.assert_allclose(
+            [segs[0].probabilities[lab] for lab in model.labels],
+            model.proba_from_embeddings(E[0])[0],
+            atol=1e-6,
+        )
+    # the command line: the table's last row is the adapted timeline's last row
+    out = tmp_path / "live.csv"
+    args = ["--input", str(path), "--fast", "--model", str(model.path), "--same-speaker", "-o", str(out)]
+    assert main(["listen", *args]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(path), "--timeline", "--same-speaker", "--model", str(model.path)]) == 0
+    whole = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    import pandas as pd
+
+    live = pd.read_csv(out)
+    assert len(live) == n and live["emotion"].iloc[-1] == whole[-1].split()[2]
+    assert main(["listen", "--once", "--same-channel"]) == 2
+    assert "a --once recording is one clip" in capsys.readouterr().err
+    with pytest.raises(Exception, match="stores no class means"):
+        RunningAdaptation(load_model("classical"))

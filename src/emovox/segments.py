@@ -96,6 +96,47 @@ def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None 
     seg.probabilities = {lab: float(v) for lab, v in zip(model.labels, p, strict=True)}
 
 
+class RunningAdaptation:
+    """Adapt a stream's segments as they come (a microphone, ``emovox listen --same-speaker`` /
+    ``--same-channel``): each speech segment is scored together with the ``window`` speech segments before it,
+    as one session of a speaker (or, ``channel``, of a recording channel) (:meth:`EmotionModel.proba_session
+    <emovox.inference.EmotionModel.proba_session>`), so its emotion is final when it is shown.
+
+    The first segments have little to compare with, and a session's offset is removed only as far as its
+    predictions spread over the emotions (the channel's gate always; a speaker's where the model's metadata
+    says so), so a stream of one emotion is scored about as it would be one segment at a time.
+    :func:`emovox.live.adapt_timeline` re-scores a whole recording afterwards instead, every segment with all
+    of them. Call it on each segment in order; it needs their embeddings (``keep_embeddings=True``) and
+    releases them.
+
+    >>> import emovox
+    >>> from emovox.vad import Segment
+    >>> model = emovox.load_model(check_speech=False)
+    >>> adapt = RunningAdaptation(model, channel=True)
+    >>> segs = [Segment(0.0, 2.0, embedding=model.embed(np.sin(np.arange(32000) * f)), speech=True) for f in (0.05, 0.1)]
+    >>> [adapt(s).emotion in model.labels and s.embedding is None for s in segs]
+    [True, True]
+    """
+
+    def __init__(self, model, channel: bool = False, window: int = 200) -> None:
+        from collections import deque
+
+        model.require_adaptation()
+        if not (isinstance(window, int) and window >= 2):
+            raise ParameterError(f"window: expected a whole number of segments >= 2, got {window!r}")
+        self.model, self.channel = model, channel
+        self._seen: deque = deque(maxlen=window)
+
+    def __call__(self, seg: Segment) -> Segment:
+        if not seg.speech or seg.embedding is None:  # nothing to adapt (no speech, or not embedded)
+            return seg
+        self._seen.append(seg.embedding)
+        p = self.model.proba_session(list(self._seen), self.channel, report=False)[-1]
+        set_probabilities(self.model, seg, p, seg.sound_seconds)
+        seg.embedding = None
+        return seg
+
+
 #: A recording whose peak is under this is brought up to AUDIBLE_PEAK_DB before it is cut into segments:
 #: the voice-activity detector takes frames under -65 dBFS for silence, and a quiet recording of sentences
 #: lost them (a RAVDESS recording 20 dB down: "fearful (uncertain)" from scraps, where it is "sad").

@@ -85,6 +85,9 @@ def _listen_problem(args) -> str | None:
         return f"--gain {args.gain:g}: expected decibels from -40 to 60"
     if args.gain is not None and args.once:
         return "--gain applies to a live session; a --once recording is brought up as predict brings one up"
+    if args.once and (args.same_speaker or args.same_channel):
+        which = "--same-speaker" if args.same_speaker else "--same-channel"
+        return f"{which} adapts a live session's segments to each other; a --once recording is one clip"
     _vad_options(args)  # min > max length and the like: a ParameterError, one line
     return None
 
@@ -149,7 +152,10 @@ def cmd_listen(args) -> int:
         gain = 10 ** (args.gain / 20)
     else:
         gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
-    segs = listen(src, model, view=view, options=_vad_options(args), gain=gain)
+    adapt = "speaker" if args.same_speaker else "channel" if args.same_channel else None
+    if adapt:
+        model.require_adaptation()  # (a model without class means: one line, before the microphone opens)
+    segs = listen(src, model, view=view, options=_vad_options(args), gain=gain, adapt=adapt)
     n_speech = sum(s.speech for s in segs)
     print(
         f"{n_speech} speech segment{'s' if n_speech != 1 else ''}"
@@ -213,6 +219,7 @@ def register(sub) -> None:
             "emovox listen --once --seconds 7",
             "emovox listen --duration 60 --save talk.wav -o segments.csv",
             "emovox listen --input talk.wav --fast",
+            "emovox listen --same-speaker --duration 300 -o interview.csv",
         ),
     )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
@@ -238,6 +245,20 @@ def register(sub) -> None:
         metavar="DB",
         help="amplify the input by DB decibels before it is cut into speech (a quiet microphone: the live "
         "view says so after 10 s, with the gain to use; default 0, or for --input the gain predict applies)",
+    )
+    together = p.add_mutually_exclusive_group()
+    together.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="one person speaks: score each segment together with the ones before it, adapted to that voice "
+        "(as predict --same-speaker; an emotion shown is final, the first segments are scored almost as "
+        "they are)",
+    )
+    together.add_argument(
+        "--same-channel",
+        action="store_true",
+        help="one microphone and room: score each segment together with the ones before it, removing the "
+        "channel's offset as far as their predictions spread over the emotions (as predict --same-channel)",
     )
     vad_args(p)
     p.set_defaults(func=cmd_listen, output_suffixes=(".csv", ".tsv", ".json"))

@@ -73,11 +73,14 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
             [m.proba_from_embeddings(Xm) for (m, _, _), Xm in zip(self.members, X, strict=True)]
         )
 
-    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
+    def proba_session(
+        self, embeddings: Sequence, channel: bool = False, *, report: bool = True
+    ) -> np.ndarray:
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
         parts = [
-            m.proba_session([e[k] for e in embeddings], channel) for k, (m, _, _) in enumerate(self.members)
+            m.proba_session([e[k] for e in embeddings], channel, report=report)
+            for k, (m, _, _) in enumerate(self.members)
         ]
         return self._finish(self._average(parts))
 

@@ -308,9 +308,11 @@ class EmotionModel(SpeechCutting, Recordings):
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
-    def proba_session(self, embeddings: Sequence, channel: bool = False) -> np.ndarray:
+    def proba_session(
+        self, embeddings: Sequence, channel: bool = False, *, report: bool = True
+    ) -> np.ndarray:
         """Probabilities for several recordings of **one speaker** (or, ``channel``, of one recording
-        channel), adapted to it.
+        channel), adapted to it (``report``: log how much of the offset was removed, at INFO).
 
         ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
         removed (:mod:`emovox.adaptation`); a channel's only as far as the batch's predictions spread over
@@ -330,7 +332,7 @@ class EmotionModel(SpeechCutting, Recordings):
             GATE if channel else self.adapt_gate
         )  # (the spread is judged over the emotions kept: --emotions)
         p, w = adapt_session(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep)
-        if len(X) > 1:  # how much was done to the answers is said, as the protocol's name says it
+        if report and len(X) > 1:  # how much was done to the answers is said, as the protocol's name says it
             log.info(
                 "adapted to the %s of %d recordings: %.0f %% of its estimated offset removed%s",
                 "channel" if channel else "speaker",

@@ -10,6 +10,7 @@ from typing import TextIO
 import numpy as np
 
 from ..audio.sources import take
+from ..errors import ParameterError
 from ..vad import Segment
 from .timeline import (
     LatencyClock,
@@ -85,6 +86,7 @@ def listen(
     *,
     view: LiveView | None = None,
     on_segment: Callable[[Segment, float | None], None] | None = None,
+    adapt: str | None = None,
     **kwargs,
 ) -> list[Segment]:
     """Run the live path until the source ends (or Ctrl-C), showing each segment as soon as it ends.
@@ -102,6 +104,10 @@ def listen(
     on_segment : callable, optional
         Called as ``on_segment(segment, latency)``; ``latency`` is the wall time in seconds from the moment
         the segment's last sample was delivered by the source to the moment its emotion was known.
+    adapt : {"speaker", "channel"}, optional
+        The stream is one speaker (or one recording channel): each segment is scored together with the ones
+        before it (:class:`~emovox.segments.RunningAdaptation`), adapted to that voice or channel. Default:
+        each on its own.
     **kwargs
         Passed to :func:`~emovox.live.iter_timeline` (VAD options, ``keep_samples``).
 
@@ -110,9 +116,14 @@ def listen(
     list of Segment
         Every segment, in order (a Ctrl-C ends the list early rather than losing it).
     """
-    from ..segments import QuietInput
+    from ..segments import QuietInput, RunningAdaptation
 
+    if adapt not in (None, "speaker", "channel"):
+        raise ParameterError(f"adapt: expected 'speaker', 'channel' or None, got {adapt!r}")
     model = resolve_model(model)
+    adapted = None if adapt is None else RunningAdaptation(model, channel=adapt == "channel")
+    if adapted is not None:
+        kwargs["keep_embeddings"] = True
     clock = LatencyClock()
     gain = kwargs.get("gain") or 1.0
     quiet = QuietInput(int(model.sample_rate), gain_db=20 * float(np.log10(gain)) if gain > 0 else 0.0)
@@ -127,6 +138,8 @@ def listen(
     out: list[Segment] = []
     try:
         for seg in iter_timeline(source, model, on_chunk=on_chunk, **kwargs):
+            if adapted is not None:
+                seg = adapted(seg)
             latency = clock.since(seg.end)
             out.append(seg)
             if view is not None:
