@@ -207,3 +207,62 @@ def test_a_full_disk_is_one_line(utterances, tmp_path, capsys):
     assert main(["predict", utterances[0], "-o", str(tmp_path / "full.csv")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"emovox: error: {tmp_path / 'full.csv'}: No space left on device"]
+
+
+def test_piped_input_that_is_not_audio_is_refused_from_its_first_mebibytes(utterances, tmp_path):
+    """``/dev/urandom`` piped in was spooled to 4 GiB on disk before the decoder refused it. The first
+    8 MiB now tell (ffmpeg finds MPEG-TS or NUT there, whose heads no sniffer knows): the same refusal, at
+    once, and the other inputs are scored. A stream ffmpeg knows goes on being read to its end."""
+    import shutil
+    import subprocess
+    import sys
+
+    from emovox.cli.common import STDIN_PROBE_BYTES
+
+    def predict(data: bytes, *argv: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "emovox.cli", "predict", *argv]
+        return subprocess.run(cmd, input=data, capture_output=True, timeout=300, cwd=tmp_path)
+
+    import threading
+
+    noise = np.random.default_rng(0).integers(0, 256, 1 << 20, dtype=np.uint8).tobytes()
+    cmd = [sys.executable, "-m", "emovox.cli", "predict", "-", utterances[1]]
+    with open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err, cwd=tmp_path)
+    sent = [0]
+
+    def endless() -> None:  # as /dev/urandom: never ends, taken until the reader stops
+        try:
+            while sent[0] < 64 * STDIN_PROBE_BYTES:
+                proc.stdin.write(noise)
+                sent[0] += len(noise)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=endless, daemon=True)
+    writer.start()
+    proc.wait(timeout=300)
+    writer.join(10)
+    out, err = (tmp_path / "out").read_text(), (tmp_path / "err").read_text()
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert err.splitlines()[0].startswith("emovox: error: <stdin>: not audio"), err
+    assert out.startswith(utterances[1])
+    assert sent[0] <= STDIN_PROBE_BYTES + (2 << 20)  # (what the pipe held when it closed)
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("no ffmpeg")
+    # a NUT stream (no sniffer knows its head) longer than the probe: read and scored whole
+    y, sr = sf.read(utterances[0], dtype="float32")
+    long = np.tile(y, int(np.ceil(40 * 48000 / y.size)))[: 40 * 48000]  # 40 s at 48 kHz (sped up: fine)
+    wav = tmp_path / "long.wav"
+    sf.write(wav, np.stack([long, long], axis=1), 48000, subtype="FLOAT")
+    nut = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(wav), "-c:a", "pcm_f32le", "-f", "nut", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert nut[:4] != b"RIFF" and len(nut) > STDIN_PROBE_BYTES
+    piped = predict(nut, "-", "--timeline", "--json")
+    assert piped.returncode == 0, piped.stderr
+    (res,) = json.loads(piped.stdout)
+    assert res["segments"] and res["segments"][-1]["end"] > 0.9 * long.size / 48000

@@ -55,6 +55,28 @@ def cli_logging(quiet: bool = False) -> Iterator[None]:
 STDIN_NAME = "<stdin>"
 #: the most standard input is spooled to disk (an hour of 48 kHz stereo 32-bit float is 1.4 GB)
 STDIN_MAX_BYTES = 4 << 30
+#: how much of standard input is read before it is known to be audio (ffmpeg finds MPEG-TS, NUT or AMR in
+#: far less; a container that keeps its index at the end, MP4, is known by its head)
+STDIN_PROBE_BYTES = 8 << 20
+
+
+def _decodes(prefix: bytes) -> bool:
+    """Whether the first bytes of piped input are audio: a container known by its head, or one whose first
+    second libsndfile or ffmpeg decodes from them."""
+    from ..audio import stream_audio
+    from ..audio.sniff import sniff_format
+    from ..errors import AudioError
+
+    if sniff_format(prefix) is not None:
+        return True
+    chunks = stream_audio(prefix, chunk_seconds=1.0, name=STDIN_NAME)
+    try:
+        next(chunks, None)
+    except AudioError:
+        return False
+    finally:
+        chunks.close()
+    return True
 
 
 @contextmanager
@@ -63,7 +85,9 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
 
     A pipe cannot be sniffed and then read again, so standard input is first copied to a temporary file
     (at most :data:`STDIN_MAX_BYTES`), which replaces ``-`` in ``args.paths`` and is removed afterwards. Yields
-    ``shown(text)``: the text with that file's path written as ``<stdin>``, for what is printed.
+    ``shown(text)``: the text with that file's path written as ``<stdin>``, for what is printed. Input whose
+    first :data:`STDIN_PROBE_BYTES` do not decode is not read further: the decoder refuses those bytes, as it
+    would the whole (``/dev/urandom`` piped in was spooled to 4 GiB on disk first).
     """
     import tempfile
 
@@ -78,12 +102,19 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
     with tempfile.TemporaryDirectory(prefix="emovox-stdin-") as tmp:
         path = str(Path(tmp) / "stdin")
         with open(path, "wb") as f:
+            prefix = b""
             while chunk := stream.read(1 << 20):
                 if f.tell() + len(chunk) > STDIN_MAX_BYTES:
                     raise AudioError(
                         f"{STDIN_NAME}: more than {STDIN_MAX_BYTES >> 30} GiB; save it to a file"
                     )
                 f.write(chunk)
+                if prefix is not None and len(prefix) < STDIN_PROBE_BYTES:
+                    prefix += chunk
+                    if len(prefix) >= STDIN_PROBE_BYTES:
+                        if not _decodes(prefix):
+                            break  # the same bytes the decoder will refuse, in its own words
+                        prefix = None
         args.paths = [path if p == "-" else p for p in args.paths]
         handlers = logging.getLogger("emovox").handlers  # the library's log lines name it too
         renamed = _Renamed(path, STDIN_NAME)
