@@ -155,22 +155,20 @@ def test_an_ensemble_evaluates_on_its_members_folds(tones):
 
 
 def test_a_model_directory_is_read_and_verified_once(tones, tmp_path, monkeypatch):
-    import pathlib
-
     from emovox.inference import EmotionModel, EnsembleModel
+    from emovox.models import store
 
     df, cache = tones
     members = (get_recipe("logreg", features="tutorial"), get_recipe("rf", features="tutorial"))
     out = EnsembleRecipe(members).fit(df, cache_dir=cache, progress=False).save(tmp_path / "ens")
     reads = []
-    read_text = pathlib.Path.read_text
+    parse = store._parse_json
 
-    def counting(self, *args, **kwargs):
-        if self.name == "metadata.json":
-            reads.append(self.parent)
-        return read_text(self, *args, **kwargs)
+    def counting(path, data):  # every metadata.json read, from its file or (a member) its verified bytes
+        reads.append(path)
+        return parse(path, data)
 
-    monkeypatch.setattr(pathlib.Path, "read_text", counting)
+    monkeypatch.setattr(store, "_parse_json", counting)
     EmotionModel(out / "logreg")
     assert reads == [out / "logreg"]
     reads.clear()
