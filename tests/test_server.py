@@ -436,6 +436,28 @@ def test_a_request_whose_client_went_away_stops_its_analysis(model):
     assert slow.stopped == 1
 
 
+def test_a_job_that_raises_timeouterror_is_answered_at_once():
+    """The runner waits on its job in polls; a job's own TimeoutError (a socket's, say) was taken for a
+    poll's, and the runner spun at full CPU until its limit, then answered 504."""
+    import asyncio
+
+    from emovox.server.runner import InferenceRunner
+
+    def job():
+        raise TimeoutError("the job's own")
+
+    async def gone():
+        return False
+
+    runner = InferenceRunner(workers=1, timeout=3.0, max_pending=4)
+    for kw in ({}, {"gone": gone}):
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        with pytest.raises(TimeoutError, match="the job's own"):
+            asyncio.run(runner.run(job, **kw))
+        assert time.perf_counter() - t0 < 1.0 and time.process_time() - cpu0 < 0.5
+    runner.close()
+
+
 def test_time_limit(model):
     from emovox.server import ServerSettings, create_app
 

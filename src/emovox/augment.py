@@ -155,7 +155,7 @@ def add_noise(
         noise = np.asarray(noise, dtype=np.float32)
         if noise.shape != y.shape:
             raise ValueError(f"noise of shape {noise.shape} for a signal of shape {y.shape}")
-        p_noise = np.mean(np.square(noise, dtype=dtype))
+        p_noise = np.mean(np.square(noise, dtype=dtype)) if noise.size else 1.0
         if not p_noise > 0:  # silence cannot be scaled to any SNR
             raise ValueError("noise of zero power (all zeros) cannot be added at a signal-to-noise ratio")
     p_signal = np.mean(np.square(y, dtype=dtype))

@@ -58,6 +58,8 @@ STDIN_MAX_BYTES = 4 << 30
 #: how much of standard input is read before it is known to be audio (ffmpeg finds MPEG-TS, NUT or AMR in
 #: far less; a container that keeps its index at the end, MP4, is known by its head)
 STDIN_PROBE_BYTES = 8 << 20
+#: the first atoms of QuickTime files that do not start with ``ftyp`` (their index can be at the end)
+_QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 
 
 def _decodes(prefix: bytes) -> bool:
@@ -67,7 +69,7 @@ def _decodes(prefix: bytes) -> bool:
     from ..audio.sniff import sniff_format
     from ..errors import AudioError
 
-    if sniff_format(prefix) is not None:
+    if sniff_format(prefix) is not None or prefix[4:8] in _QUICKTIME_ATOMS:
         return True
     chunks = stream_audio(prefix, chunk_seconds=1.0, name=STDIN_NAME)
     try:

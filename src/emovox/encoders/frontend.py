@@ -507,25 +507,31 @@ class WhisperExtractor(RunnerFiles):
     desc = "encoder"  # (the progress bar of process_files)
     sample_rate = 16000
 
-    def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
+    def __init__(
+        self, spec: dict[str, Any], model_dir: Path | None = None, read: Callable[[str], bytes] | None = None
+    ):
         from .runtime import WhisperEncoderONNX
 
         self.spec = dict(spec)
         self.model_dir = None if model_dir is None else Path(model_dir)
         data = None
         if self.model_dir is not None:
-            from ..models.store import read_model_dir, read_sealed
-
             name = spec.get("encoder", "encoder.onnx")
             path = self.model_dir / name
-            # through the seal, as every model file: what onnxruntime parses is what was verified
-            data = read_sealed(self.model_dir, read_model_dir(self.model_dir, verify=False), name)
-            self.sealed_files = (name,)
+            if read is None:  # (a worker process rebuilding the front end: the directory's seal, read again)
+                from ..models.store import read_model_dir, read_sealed
+
+                meta = read_model_dir(self.model_dir, verify=False)
+                read = lambda n: read_sealed(self.model_dir, meta, n)  # noqa: E731
+            # through the seal the model verified, as every model file: onnxruntime parses those bytes
+            data = read(name)
         elif spec.get("onnx_path"):
             path = Path(spec["onnx_path"])
         else:
             raise ModelError("a Whisper front end needs its model directory or an 'onnx_path'")
         self.encoder = WhisperEncoderONNX(path, data=data)
+        # the cache key's part for the encoder (encoder_id), from the bytes loaded when they were read here
+        self._encoder_id = None if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()[:16]
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))
@@ -553,7 +559,7 @@ class WhisperExtractor(RunnerFiles):
                 choice["window_s"] = float(self.spec["window_s"])
             if self.remove_dc:
                 choice["remove_dc"] = True
-            text = json.dumps(choice, sort_keys=True) + encoder_id(self.encoder.path)
+            text = json.dumps(choice, sort_keys=True) + (self._encoder_id or encoder_id(self.encoder.path))
             self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         return self._fingerprint
 

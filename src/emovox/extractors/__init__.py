@@ -79,9 +79,15 @@ class Extractor(Protocol):
         """The configuration as JSON values, with a ``type`` key: what a model directory stores."""
 
 
-def from_dict(spec: dict[str, Any], model_dir: str | os.PathLike | None = None) -> Extractor:
+def from_dict(
+    spec: dict[str, Any],
+    model_dir: str | os.PathLike | None = None,
+    *,
+    read: Callable[[str], bytes] | None = None,
+) -> Extractor:
     """The extractor a :meth:`Extractor.to_dict` describes (``model_dir``: where a model directory's files,
-    such as its ONNX encoder, are).
+    such as its ONNX encoder, are; ``read``: how the loaded model reads them, each checked against the
+    metadata it verified: :meth:`emovox.inference.EmotionModel`'s own reader).
 
     Raises
     ------
@@ -98,7 +104,7 @@ def from_dict(spec: dict[str, Any], model_dir: str | os.PathLike | None = None) 
     if kind == "whisper":
         from ..encoders.frontend import WhisperExtractor
 
-        return WhisperExtractor(spec, where)
+        return WhisperExtractor(spec, where, read=read)
     if kind == "frames":
         from ..deep.frames import FrameExtractor
 

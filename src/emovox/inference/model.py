@@ -142,7 +142,10 @@ class EmotionModel(SpeechCutting, Recordings):
 
     @classmethod
     def _with_metadata(cls, path: Path, metadata: dict[str, Any], **kwargs: Any) -> EmotionModel:
-        """The model at ``path`` whose metadata was already read and checked (an ensemble's member)."""
+        """The model at ``path`` whose metadata was already read and checked (an ensemble's member), of the
+        class its kind declares."""
+        if cls is EmotionModel:
+            cls = _KINDS.get(metadata.get("kind"), cls)
         obj = super().__new__(cls)
         obj._metadata_read = (Path(path), metadata)
         obj.__init__(path, **kwargs)
@@ -156,13 +159,12 @@ class EmotionModel(SpeechCutting, Recordings):
     def _load_parts(self) -> None:
         """The front end and the ONNX head (an ensemble loads its members instead)."""
         try:
-            self.frontend = from_dict(self.metadata["frontend"], self.path)
+            self.frontend = from_dict(self.metadata["frontend"], self.path, read=self._read)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(
                 f"{self.path}: malformed front end in metadata.json ({type(exc).__name__}: "
                 f"{' '.join(str(exc).split())[:160]}); retrain the model"
             ) from None
-        self._verified.update(getattr(self.frontend, "sealed_files", ()))
         self.sample_rate: int = int(getattr(self.frontend, "sample_rate", DEFAULT_SR))
         head = self.metadata.get("head", "model.onnx")
         graph = self._read(head)

@@ -301,21 +301,25 @@ def _check_sealed(path: Path, meta: dict[str, Any], name: str, keep: bool = Fals
     if digest is None:
         raise ModelError(f"{path}: {name} is not among the files metadata.json seals; {_FIX}")
     f = path / name
-    try:  # non-blocking: a pipe in its place must not hang the open (refused below, unread)
-        fd = os.open(f, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:  # what is not a regular file is refused unopened (a pipe's writer, a device's side effects)
+        before = os.stat(f)
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ELOOP):
-            what = (
-                "is missing"
-                if exc.errno == errno.ENOENT and not os.path.lexists(f)
-                else "is not a regular file"
-            )
-            raise ModelError(f"{path}: model file {name} {what}; {_FIX}") from None
+            missing = exc.errno == errno.ENOENT and not os.path.lexists(f)
+            raise ModelError(
+                f"{path}: model file {name} {'is missing' if missing else 'is not a regular file'}; {_FIX}"
+            ) from None
+        raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise ModelError(f"{path}: model file {name} is not a regular file; {_FIX}")
+    try:  # (non-blocking, no controlling terminal: whatever was swapped in since the stat is refused below)
+        fd = os.open(f, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
         raise ModelError(f"{f}: unreadable ({exc.strerror or exc})") from None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):  # (a pipe, a device or a folder)
+    if (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) or not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise ModelError(f"{path}: model file {name} is not a regular file; {_FIX}")
+        raise ModelError(f"{f}: changed while it was opened; refusing to load it; {_FIX}")
     with open(fd, "rb") as fh:
         sealed = (meta.get("file_sizes") or {}).get(name)
         if sealed is not None and st.st_size != sealed:

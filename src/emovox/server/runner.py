@@ -62,24 +62,26 @@ class InferenceRunner:
         try:
             while True:
                 wait = max(0.0, deadline - loop.time())
-                try:  # (shielded: a poll's time running out must not cancel the job's future)
-                    return await asyncio.wait_for(
-                        asyncio.shield(future), min(wait, self.POLL_S) if gone else wait
-                    )
-                except TimeoutError:
-                    if loop.time() >= deadline:
-                        raise
+                # (asyncio.wait, not wait_for: a poll's time running out leaves the job be, and a job that
+                # raises TimeoutError itself is its own answer, not a poll's)
+                await asyncio.wait({future}, timeout=min(wait, self.POLL_S) if gone else wait)
+                if future.done():
+                    return future.result()
+                if loop.time() >= deadline:
+                    break
                 if gone is not None and await gone():
                     _abandon(future, stop)
                     raise ClientDisconnect()
-        except TimeoutError:
+        except asyncio.CancelledError:  # the request's task itself was cancelled (the server shutting down)
             _abandon(future, stop)
-            raise ApiError(
-                504,
-                "timeout",
-                f"inference took longer than the {self.timeout:g} s per-request limit; send a shorter "
-                "recording, or start the server with a longer --timeout",
-            ) from None
+            raise
+        _abandon(future, stop)
+        raise ApiError(
+            504,
+            "timeout",
+            f"inference took longer than the {self.timeout:g} s per-request limit; send a shorter "
+            "recording, or start the server with a longer --timeout",
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
