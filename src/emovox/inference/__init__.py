@@ -21,7 +21,7 @@ One module per concern:
 from .ensemble import EnsembleModel
 from .model import BUNDLED_DIR, DEFAULT_MODEL, EmotionModel, bundled_models, load_model, resolve_model_path
 from .prediction import Prediction, chosen_emotions, write_predictions
-from .recordings import SEGMENTS_AFTER_SECONDS, UTTERANCE_PAUSE_SECONDS
+from .recordings import SEGMENTS_AFTER_SECONDS, UTTERANCE_PAUSE_SECONDS, SessionInput
 from .speech_cut import (
     KEEP_SECONDS,
     KEEP_SECONDS_WITHOUT_HEAD,
@@ -43,6 +43,7 @@ __all__ = [
     "EmotionModel",
     "EnsembleModel",
     "Prediction",
+    "SessionInput",
     "bundled_models",
     "chosen_emotions",
     "load_model",

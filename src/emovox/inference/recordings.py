@@ -227,38 +227,50 @@ class Recordings:
         together = same_speaker or same_channel  # scored as one session
         if together:
             self.require_adaptation()
-        done: list[tuple[str, Any]] = []
+        done: list[Prediction | SessionInput] = []
         if isinstance(paths, np.ndarray):
             raise ParameterError(
                 "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
             )
         for path in _each_input(paths):
-            name = _source_name(path)
-            try:
-                if isinstance(path, _Unreadable):
-                    name, result = path.name, Prediction(path.name, error=path.why)
-                elif not together:  # (a long one window by window, never held whole)
-                    result = self.predict_stream(path, name)
-                else:  # (the same: a long one window by window)
-                    result = self._session_input(self._whole_or_chunks(path, name), name)
-            except EmovoxError as exc:
-                result = Prediction(name, error=naming(exc, name))
-            except Exception as exc:  # one bad input must not stop a batch
-                result = Prediction(name, error=f"{name}: {type(exc).__name__}: {exc}")
+            if isinstance(path, _Unreadable):
+                result: Prediction | SessionInput = Prediction(path.name, error=path.why)
+            elif together:  # (a long one window by window, never held whole)
+                result = self.session_input(path)
+            else:
+                result = _failed_as_prediction(self.predict_stream, path)
             if together:
-                done.append((name, result))
+                done.append(result)
             else:
                 yield result
-        pieces = [r for _, r in done if isinstance(r, _Pieces)]
+        yield from self.score_session(done, channel)
+
+    def session_input(self, path: str | os.PathLike | bytes) -> Prediction | SessionInput:
+        """What one recording adds to an adapted batch (:meth:`score_session`): its embeddings, or its
+        :class:`Prediction` when it adds nothing (no speech, or it failed: ``error`` set, never raised).
+        A long recording is read window by window, as :meth:`predict_files` reads it."""
+        return _failed_as_prediction(
+            lambda p, name: self._session_input(self._whole_or_chunks(p, name), name), path
+        )
+
+    def score_session(
+        self, inputs: Sequence[Prediction | SessionInput], channel: bool = False
+    ) -> Iterator[Prediction]:
+        """The predictions of a batch of :meth:`session_input` results scored together as one session of
+        a speaker (``channel``: of a recording channel, gated; :meth:`proba_session`), one per input in
+        order: a recording of several segments gets their adapted probabilities averaged by duration.
+        What :meth:`predict_files` does with ``same_speaker`` / ``same_channel``, in two steps, so that the
+        first can run where the files are (:func:`emovox.batch.predict`)."""
+        pieces = [r for r in inputs if isinstance(r, SessionInput)]
         rows = iter(self.proba_session([e for r in pieces for e in r.embeddings], channel) if pieces else [])
-        for src, r in done:
+        for r in inputs:
             if isinstance(r, Prediction):
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            yield self.make_prediction(src, w @ P / w.sum(), seconds=r.seconds)
+            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds)
 
-    def _session_input(self, src, source: str) -> Prediction | _Pieces:
+    def _session_input(self, src, source: str) -> Prediction | SessionInput:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or
         ``same_channel``): its embedding; beyond :data:`SEGMENTS_AFTER_SECONDS` (or of several utterances:
         :meth:`by_segments`), its speech segments' embeddings, each adapted with the batch and averaged by
@@ -271,7 +283,11 @@ class Recordings:
             if not self.by_segments(y, check):
                 no_speech, e = self.embed_speech(y, source, check)
                 seconds = self._seconds(y, check)
-                return no_speech if no_speech is not None else _Pieces([max(seconds, 1e-3)], [e], seconds)
+                return (
+                    no_speech
+                    if no_speech is not None
+                    else SessionInput(source, [max(seconds, 1e-3)], [e], seconds)
+                )
             if check is None and self.check_speech:
                 check = self.speech(y)
             chunks = lambda: iter([y])  # noqa: E731
@@ -286,20 +302,22 @@ class Recordings:
         if not speech and (whole := self.whole_segment(chunks, check, True)) is not None:
             speech = [whole]  # short, and each utterance holds too little voicing: scored whole
         if speech:
-            return _Pieces(
-                list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
+            return SessionInput(
+                source, list(segment_weights(speech)), [s.embedding for s in speech], sound_seconds(speech)
             )
         if not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             if y is not None:
-                return _Pieces([1.0], [self.embed(y)], y.size / self.sample_rate)
-            return _Pieces([1.0], [self.embed_stream(chunks)], None)
+                return SessionInput(source, [1.0], [self.embed(y)], y.size / self.sample_rate)
+            return SessionInput(source, [1.0], [self.embed_stream(chunks)], None)
         return Prediction(source, speech=False, reason=no_speech_reason(segments))
 
 
-class _Pieces(NamedTuple):
-    """A recording in an adapted batch: embeddings (one, or its speech segments'), their weights (seconds),
-    and its seconds of sound (for :func:`emovox.calibration.is_uncertain`)."""
+class SessionInput(NamedTuple):
+    """A recording in an adapted batch (:meth:`Recordings.session_input`): its name, its embeddings (one, or
+    its speech segments'), their weights (seconds), and its seconds of sound (for
+    :func:`emovox.calibration.is_uncertain`)."""
 
+    source: str
     weights: list[float]
     embeddings: list
     seconds: float | None  # None: not counted (an emotion for any audio, check_speech=False)
@@ -325,6 +343,18 @@ def _each_input(paths) -> Iterator[Any]:
         found = expand_inputs([path], problems)
         yield from (_Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
         yield from found
+
+
+def _failed_as_prediction(fn, path) -> Any:
+    """``fn(path, name)``, or a :class:`Prediction` with ``error`` naming the input: one bad input must not
+    stop a batch."""
+    name = _source_name(path)
+    try:
+        return fn(path, name)
+    except EmovoxError as exc:
+        return Prediction(name, error=naming(exc, name))
+    except Exception as exc:  # noqa: BLE001
+        return Prediction(name, error=f"{name}: {type(exc).__name__}: {exc}")
 
 
 def _source_name(x) -> str:
