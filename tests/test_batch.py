@@ -321,3 +321,56 @@ def test_a_model_that_cannot_be_loaded_stops_the_job_in_one_line(tiny_model, pat
             paths[:6], tiny_model, engine="local", output_dir=tmp_path / "out", batch_size=2, progress=False
         )
     assert not list((tmp_path / "out").glob("part-*"))  # no rows: once fixed, every file is computed
+
+
+def test_a_batch_of_one_channel_is_scored_together_as_on_one_machine(tiny_model, address, paths, tmp_path):
+    """Issue 17: a batch job's files adapted together (``same_channel`` / ``same_speaker``), as
+    ``predict_files`` adapts them: the workers embed the files (resumably), this process scores them all at
+    once. The rows are the local path's; a re-run embeds nothing again and writes the same rows; a bad file
+    is a row with its error; the folder of an unadapted job is another job's."""
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really")
+    files = [*paths[:10], str(bad)]
+    labels = EmotionModel(tiny_model).labels
+    for how in ("same_channel", "same_speaker"):
+        out = tmp_path / how
+        kw = {"output_dir": out, "batch_size": 4, "progress": False, how: True}
+        s = batch.predict(files, tiny_model, address=address, **kw)
+        assert (s.n_inputs, s.n_computed, s.n_ok, s.n_failed, s.adapt) == (11, 11, 10, 1, how[5:])
+        assert (
+            s.failures[0][0] == str(bad)
+            and json.loads((out / "_summary.json").read_text())["adapt"] == how[5:]
+        )
+        ref = {p.source: p for p in EmotionModel(tiny_model).predict_files(files, **{how: True})}
+        alone = {p.source: p for p in EmotionModel(tiny_model).predict_files(files)}
+        df = batch.read_results(out).set_index("path")
+        assert sorted(df.index) == sorted(files) and df.loc[str(bad), "error"].startswith(str(bad))
+        moved = 0
+        for p in paths[:10]:
+            got = np.array([df.loc[p, f"prob_{lab}"] for lab in labels])
+            np.testing.assert_allclose(got, [ref[p].probabilities[lab] for lab in labels], atol=1e-6)
+            assert df.loc[p, "label"] == ref[p].label
+            moved += not np.allclose(got, [alone[p].probabilities[lab] for lab in labels], atol=1e-4)
+        assert moved > 0  # adapted: not the one-at-a-time answers
+        again = batch.predict(files, tiny_model, engine="local", **kw)
+        assert (again.n_computed, again.n_skipped, again.n_ok) == (0, 11, 10)  # (the bad file: its error row)
+        np.testing.assert_allclose(
+            batch.read_results(out).set_index("path").loc[paths[:10]].filter(like="prob_").to_numpy(),
+            df.loc[paths[:10]].filter(like="prob_").to_numpy(),
+        )
+    with pytest.raises(EmovoxError, match="another job"):
+        batch.predict(files, tiny_model, engine="local", output_dir=tmp_path / "same_channel", progress=False)
+
+
+def test_the_command_line_adapts_a_batch_on_the_cluster(tiny_model, address, paths, tmp_path, capsys):
+    """``emovox predict ... --address A --same-speaker`` was refused ("score the files together on one
+    machine"); it is the adapted job now, and says so in its summary."""
+    from emovox.cli import main
+
+    out = tmp_path / "out"
+    argv = ["predict", *paths[:6], "--model", str(tiny_model), "--address", address, "--output-dir", str(out)]
+    assert main([*argv, "--same-speaker", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["adapt"], summary["n_ok"]) == ("speaker", 6)
+    ref = {p.source: p.label for p in EmotionModel(tiny_model).predict_files(paths[:6], same_speaker=True)}
+    assert dict(zip(batch.read_results(out)["path"], batch.read_results(out)["label"], strict=True)) == ref

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import EmovoxError, ModelError
 from ..inputs import expand_inputs
 from ..paths import display_path, output_problem, stored_path
@@ -265,6 +267,8 @@ def predict(
     retry_failed: bool = False,
     overwrite: bool = False,
     emotions: Sequence[str] | str | None = None,
+    same_speaker: bool = False,
+    same_channel: bool = False,
 ) -> BatchSummary:
     """Emotion probabilities of many files, written as partitioned Parquet, resumably.
 
@@ -298,6 +302,11 @@ def predict(
     emotions : list of str or str, optional
         Predict over these emotions only (``"angry,happy,neutral,sad"``), renormalised, as
         :meth:`emovox.inference.EmotionModel.restrict`; the rows then hold only their ``prob_`` columns.
+    same_speaker, same_channel : bool
+        The files are one speaker's (or share one recording channel): scored together, adapted, as
+        :meth:`~emovox.inference.EmotionModel.predict_files` scores them. The workers embed the files
+        (resumably, in ``output_dir/_embeddings``); this process then scores them all together and writes the
+        rows, every run (the answers depend on every file), holding every embedding in memory (8 KB each).
 
     Returns
     -------
@@ -316,21 +325,114 @@ def predict(
     task = {"kind": "predict", "model": str(mdir)}
     if emotions is not None:
         task["emotions"] = labels
-    return _run_job(
-        "predict",
-        task,
-        identity,
+    options = {
+        "engine": engine,
+        "address": address,
+        "n_workers": n_workers,
+        "threads_per_worker": threads_per_worker,
+        "batch_size": batch_size,
+        "progress": progress,
+        "retry_failed": retry_failed,
+        "overwrite": overwrite,
+    }
+    if same_speaker and same_channel:
+        raise EmovoxError("same_speaker and same_channel: choose one kind of session")
+    if same_speaker or same_channel:
+        adapt = "speaker" if same_speaker else "channel"
+        return _adapted(task, {**identity, "adapt": adapt}, list(paths), adapt, Path(output_dir), options)
+    return _run_job("predict", task, identity, paths, output_dir=output_dir, **options)
+
+
+def _given(x: Any) -> bool:
+    """A cell of :func:`read_results` that holds a value (pandas reads a null as None or NaN)."""
+    return x is not None and not (isinstance(x, float) and np.isnan(x))
+
+
+#: Where an adapted job keeps its first step's rows, the embeddings, inside its folder.
+EMBED_DIR = "_embeddings"
+#: Rows per Parquet part an adapted job writes.
+ADAPTED_PART_ROWS = 4096
+
+
+def _adapted(
+    task: dict[str, Any],
+    identity: dict[str, Any],
+    paths: list[PathLike],
+    adapt: str,
+    output_dir: Path,
+    options: dict[str, Any],
+) -> BatchSummary:
+    """:func:`predict` with ``same_speaker`` / ``same_channel``: the workers embed every file (a job of its
+    own in ``output_dir/_embeddings``, resumable), then this process scores them all together and writes the
+    rows (:meth:`~emovox.inference.EmotionModel.score_session`), replacing those of an earlier run."""
+    from ..inference import EmotionModel, Prediction, SessionInput
+    from .worker import prediction_table, write_atomic
+
+    model = EmotionModel(task["model"], emotions=task.get("emotions"))
+    if model.metadata.get("kind") == "ensemble":
+        raise EmovoxError(
+            f"{task['model']}: an ensemble is adapted on one machine (emovox predict --same-...)"
+        )
+    model.require_adaptation()
+    out = output_dir.absolute()
+    if problem := output_problem(output_dir, "folder"):
+        raise EmovoxError(f"{problem} (the output folder of a batch job)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
+    with folder_lock(out):
+        check_job(out, identity, options["overwrite"])  # a folder of another job: refused before any work
+    s = _run_job(
+        "embed",
+        {**task, "kind": "embed"},
+        {**identity, "kind": "embed"},
         paths,
-        engine=engine,
-        address=address,
-        output_dir=output_dir,
-        n_workers=n_workers,
-        threads_per_worker=threads_per_worker,
-        batch_size=batch_size,
-        progress=progress,
-        retry_failed=retry_failed,
-        overwrite=overwrite,
+        output_dir=out / EMBED_DIR,
+        **options,
     )
+    if s.status != "complete":
+        return s
+    t0 = time.perf_counter()
+    with folder_lock(out), _sigterm_raises():
+        items = [(p, file_key(p)) for p in _unique_abs(expand_inputs(paths, []))]
+        rows = read_results(out / EMBED_DIR)
+        found = {(r.path, r.key): r for r in rows.itertuples(index=False)}
+        inputs: list[Prediction | SessionInput] = []
+        for p, k in items:
+            r = found.get((stored_path(p), k))
+            if r is None:  # (its partition failed as a whole: already counted among the failures)
+                error = f"{p}: not embedded (its partition failed; a re-run retries it)"
+                inputs.append(Prediction(p, error=error))
+            elif _given(r.error):
+                inputs.append(Prediction(p, error=r.error))
+            elif r.speech is not True and r.speech != True:  # noqa: E712 - (a pandas bool, or null)
+                inputs.append(Prediction(p, speech=False, reason=r.reason if _given(r.reason) else None))
+            else:
+                embedded = [np.asarray(e, np.float32) for e in r.embeddings]
+                seconds = float(r.seconds) if _given(r.seconds) else None
+                inputs.append(SessionInput(p, list(r.weights), embedded, seconds))
+        preds = list(model.score_session(inputs, channel=adapt == "channel"))
+        old = sorted(out.glob(f"{PART_PREFIX}*.parquet"))
+        run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        for i in range(0, len(items), ADAPTED_PART_ROWS):
+            table, _ = prediction_table(
+                items[i : i + ADAPTED_PART_ROWS], preds[i : i + ADAPTED_PART_ROWS], model.labels
+            )
+            write_atomic(table, out / f"{PART_PREFIX}{run}-{i // ADAPTED_PART_ROWS:06d}.parquet")
+        for p in old:  # every answer depends on every file: an earlier run's rows are replaced, not kept
+            p.unlink(missing_ok=True)
+        failed = [
+            (display_path(str(p)), display_path(r.error))
+            for (p, _), r in zip(items, preds, strict=True)
+            if not r.ok
+        ]
+        s.kind, s.output_dir, s.adapt = "predict", str(out), adapt
+        s.n_ok, s.n_failed, s.failures = len(items) - len(failed), len(failed), failed
+        s.n_partitions = -(-len(items) // ADAPTED_PART_ROWS)
+        s.wall_s += time.perf_counter() - t0
+        write_summary(out, s)
+    return s
 
 
 def features(

@@ -94,6 +94,9 @@ class BatchSummary:
         Workers (processes) the engine had, ``threads_per_worker`` each.
     status : str
         ``"complete"``, ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM) or ``"failed"``.
+    adapt : str or None
+        ``"speaker"`` / ``"channel"``: the files were scored together, adapted (:func:`emovox.batch.predict`
+        with ``same_speaker`` / ``same_channel``); the counts are then the first step's, the embeddings.
     """
 
     kind: str
@@ -119,6 +122,7 @@ class BatchSummary:
     batch_size: int = DEFAULT_BATCH_SIZE
     status: str = "complete"
     started: str = ""
+    adapt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

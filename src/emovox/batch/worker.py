@@ -73,8 +73,8 @@ def cached_extractor(spec: dict[str, Any], model_dir: str | None = None):
 
 def warm(task: dict[str, Any]) -> int:
     """Load the task's model / extractor in this process (run on every worker when a job starts)."""
-    if task["kind"] == "predict":
-        cached_model(task["model"])
+    if task["kind"] in ("predict", "embed"):
+        cached_model(task["model"], task.get("emotions"))
     else:
         cached_extractor(task["extractor"], task.get("model_dir"))
     return os.getpid()
@@ -132,11 +132,26 @@ def _table(cols: dict[str, Any]) -> Any:
 
 
 def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
-    """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, ``prob_<label>`` ...,
-    error (``speech`` False: no speech found, no label; the reason is in ``error``'s place, ``reason``)."""
+    """Rows of a prediction partition (:func:`prediction_table`), each file predicted alone."""
+    from ..inference import Prediction
 
     model = cached_model(task["model"], task.get("emotions"))
-    labels = model.labels
+    preds = []
+    # the very code of the single-process path, one file at a time so that rows stay aligned
+    for path, _ in items:
+        try:
+            (pred,) = model.predict_files([path])
+        except Exception as exc:  # noqa: BLE001 - one file's row, never the whole partition
+            pred = Prediction(path, error=f"{path}: {type(exc).__name__}: {_one_line(str(exc))}")
+        preds.append(pred)
+    return prediction_table(items, preds, model.labels)
+
+
+def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], labels: Sequence[str]):
+    """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, reason,
+    ``prob_<label>`` ..., error (``speech`` False: no speech found, no label, ``reason`` says what was heard),
+    one per ``(path, key)`` of ``items`` from its :class:`~emovox.inference.Prediction`; and each row's error.
+    """
     n = len(items)
     probs = np.full((n, len(labels)), np.nan)
     label: list[str | None] = [None] * n
@@ -145,13 +160,7 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     speech: list[bool | None] = [None] * n
     uncertain: list[bool | None] = [None] * n
     reason: list[str | None] = [None] * n
-    # the very code of the single-process path, one file at a time so that rows stay aligned
-    for i, (path, _) in enumerate(items):
-        try:
-            (pred,) = model.predict_files([path])
-        except Exception as exc:  # noqa: BLE001 - one file's row, never the whole partition
-            errors[i] = display_path(f"{path}: {type(exc).__name__}: {_one_line(str(exc))}")
-            continue
+    for i, pred in enumerate(preds):
         if pred.ok and not pred.speech:
             speech[i], reason[i] = False, display_path(pred.reason) if pred.reason else pred.reason
         elif pred.ok:
@@ -172,6 +181,41 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
     for j, lab in enumerate(labels):
         cols[f"prob_{lab}"] = _numbers(probs[:, j], "float64")
     cols["error"] = _strings(errors)
+    return _table(cols), errors
+
+
+def _embed_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
+    """Rows of an adapted job's first step (:func:`emovox.batch.predict` with ``same_speaker`` /
+    ``same_channel``): path, key, speech, reason, seconds, weights and embeddings (one per speech segment of a
+    long recording; :meth:`~emovox.inference.EmotionModel.session_input`), error."""
+    import pyarrow as pa
+
+    from ..inference import SessionInput
+
+    model = cached_model(task["model"], task.get("emotions"))
+    errors: list[str | None] = []
+    speech: list[bool | None] = []
+    reason: list[str | None] = []
+    seconds, weights, embeddings = [], [], []
+    for path, _ in items:
+        r = model.session_input(path)
+        ok = isinstance(r, SessionInput)
+        errors.append(None if ok or r.ok else display_path(_one_line(r.error or "failed")))
+        speech.append(True if ok else None if not r.ok else False)
+        reason.append(None if ok or not r.reason else display_path(r.reason))
+        seconds.append(np.nan if not ok or r.seconds is None else r.seconds)
+        weights.append([float(w) for w in r.weights] if ok else [])
+        embeddings.append([np.asarray(e, np.float32).tolist() for e in r.embeddings] if ok else [])
+    cols: dict[str, Any] = {
+        "path": _strings([stored_path(p) for p, _ in items]),
+        "key": _strings([k for _, k in items]),
+        "speech": _bools(speech),
+        "reason": _strings(reason),
+        "seconds": _numbers(np.asarray(seconds, dtype=np.float64), "float64"),
+        "weights": pa.array(weights, type=pa.list_(pa.float64())),
+        "embeddings": pa.array(embeddings, type=pa.list_(pa.list_(pa.float32()))),
+        "error": _strings(errors),
+    }
     return _table(cols), errors
 
 
@@ -232,7 +276,7 @@ def run_partition(task: dict[str, Any], items: Sequence[tuple[str, str]], output
         ``{"name", "n", "n_ok", "failures": [(path, error)], "seconds", "worker"}``: small, for the client.
     """
     t0 = time.perf_counter()
-    make = _predict_table if task["kind"] == "predict" else _features_table
+    make = {"predict": _predict_table, "embed": _embed_table, "features": _features_table}[task["kind"]]
     table, errors = make(task, items)
     write_atomic(table, Path(output_dir) / name)
     failures = [(display_path(p), e) for (p, _), e in zip(items, errors, strict=True) if e is not None]

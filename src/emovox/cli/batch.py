@@ -62,6 +62,8 @@ def predict_command(args: Any) -> int:
             retry_failed=getattr(args, "retry_failed", False),
             overwrite=getattr(args, "overwrite", False),
             emotions=getattr(args, "emotions", None),
+            same_speaker=getattr(args, "same_speaker", False),
+            same_channel=getattr(args, "same_channel", False),
         )
     except Terminated as exc:
         return _terminated(exc)

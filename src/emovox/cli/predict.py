@@ -21,12 +21,6 @@ from .common import (
 
 def cmd_predict(args) -> int:
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
-        if args.same_speaker or args.same_channel:
-            err(
-                "--same-speaker and --same-channel score the files together on one machine; they do not "
-                "combine with --engine dask"
-            )
-            return 2
         if args.output:
             err(
                 "-o/--output writes one file on this machine; with --engine dask the results go to "
