@@ -371,7 +371,8 @@ def _adapted(
     model = EmotionModel(task["model"], emotions=task.get("emotions"))
     if model.metadata.get("kind") == "ensemble":
         raise EmovoxError(
-            f"{task['model']}: an ensemble is adapted on one machine (emovox predict --same-...)"
+            f"{task['model']}: an adapted batch job takes one model, not an ensemble (its members embed "
+            "differently); adapt it on one machine: emovox predict --same-channel / --same-speaker, no --engine"
         )
     model.require_adaptation()
     out = output_dir.absolute()
@@ -406,7 +407,7 @@ def _adapted(
                 inputs.append(Prediction(p, error=error))
             elif _given(r.error):
                 inputs.append(Prediction(p, error=r.error))
-            elif r.speech is not True and r.speech != True:  # noqa: E712 - (a pandas bool, or null)
+            elif not (_given(r.speech) and bool(r.speech)):
                 inputs.append(Prediction(p, speech=False, reason=r.reason if _given(r.reason) else None))
             else:
                 embedded = [np.asarray(e, np.float32) for e in r.embeddings]
