@@ -482,6 +482,19 @@ def test_labels_reordered_and_resealed_are_refused(copy):
     _refused(copy, "metadata.json lists the labels", "in that order")
 
 
+def test_an_mlp_heads_labels_are_checked_too(tmp_path):
+    """An MLP head names its classes in a string tensor, not in a classifier node: it went unchecked."""
+    from emovox.encoders.runtime import classifier_labels
+    from emovox.training import train_classical
+
+    out = train_classical(synthetic_table(seed=3, per=10), tmp_path / "mlp", "mlp")
+    meta = _meta(out)
+    assert classifier_labels(out / "model.onnx") == meta["labels"] and len(meta["labels"]) > 2
+    meta["labels"] = meta["labels"][::-1]
+    _seal(out, meta)
+    _refused(out, "metadata.json lists the labels", "in that order")
+
+
 def test_what_is_parsed_is_the_bytes_that_were_verified(copy, tmp_path, monkeypatch):
     """Each model file is read once, hashed, and those bytes are parsed: a file swapped for another right
     after its check (here another model's head, a valid graph) is not the one loaded. The head used to be

@@ -118,9 +118,9 @@ def external_data(model: bytes | mmap.mmap) -> bool:
 
 def classifier_labels(graph: str | os.PathLike | bytes) -> list[str] | None:
     """The class labels of the classifier in an ONNX graph (its path, or its bytes; scikit-learn's
-    ``LinearClassifier`` / ``SVMClassifier`` carry them, in the order of their probabilities), or None for a
-    graph without one (a deep model's) or one this walk of the wire format cannot read (onnxruntime has its
-    say on that).
+    ``LinearClassifier`` / ``SVMClassifier`` carry them, in the order of their probabilities; its MLP, as the
+    string tensor ``classes`` its graph picks the label from), or None for a graph without one (a deep
+    model's) or one this walk of the wire format cannot read (onnxruntime has its say on that).
 
     >>> classifier_labels(__file__) is None  # not a graph at all
     True
@@ -135,7 +135,10 @@ def classifier_labels(graph: str | os.PathLike | bytes) -> list[str] | None:
         for field, wire, span in _fields(buf, 0, len(buf)):
             if field != 7 or wire != 2:  # ModelProto.graph
                 continue
+            classes = None
             for gfield, gwire, node in _fields(buf, *span):
+                if gfield == 5 and gwire == 2:  # GraphProto.initializer: an MLP's labels
+                    classes = _string_tensor(buf, node, b"classes") if classes is None else classes
                 if gfield != 1 or gwire != 2:  # GraphProto.node
                     continue
                 op, labels = b"", None
@@ -153,9 +156,23 @@ def classifier_labels(graph: str | os.PathLike | bytes) -> list[str] | None:
                             labels = strings
                 if labels is not None and op.endswith(b"Classifier"):
                     return labels
+            return classes
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def _string_tensor(buf: memoryview, span: tuple[int, int], wanted: bytes) -> list[str] | None:
+    """The strings of a TensorProto named ``wanted`` of type STRING, else None."""
+    name, kind, strings = b"", 0, []
+    for field, wire, value in _fields(buf, *span):
+        if field == 8 and wire == 2:  # TensorProto.name
+            name = bytes(buf[value[0] : value[1]])
+        elif field == 2 and wire == 0:  # TensorProto.data_type
+            kind = value
+        elif field == 6 and wire == 2:  # TensorProto.string_data
+            strings.append(bytes(buf[value[0] : value[1]]).decode("utf-8", "replace"))
+    return strings if name == wanted and kind == 8 else None  # (8: STRING)
 
 
 def _outside(view: bytes | mmap.mmap) -> bool:
