@@ -213,12 +213,20 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
     results = json.loads(proc.stdout)
     assert sum("emotion" in r for r in results) == 10 and sum("error" in r for r in results) == 1
 
+    # on a Dask cluster too (it was refused): the same answers, the broken file a row with its error
+    preds = tmp_path / "preds"
     proc = subprocess.run(
-        [*cli, "predict", str(folder), "--same-speaker", "--engine", "dask", "--model", str(model_dir)],
+        [*cli, "predict", str(folder), "--same-speaker", "--engine", "dask", "--model", str(model_dir)]
+        + ["--output-dir", str(preds)],
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--same-speaker" in proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "zz_broken.wav" in proc.stderr
+    from emovox.batch import read_results
+
+    rows = read_results(preds).set_index("path")
+    local = {r["source"]: r["emotion"] for r in results if "emotion" in r}
+    assert rows["label"].dropna().to_dict() == local and len(rows) == 11
 
     manifest = tmp_path / "m.csv"
     held_out.to_csv(manifest, index=False)
