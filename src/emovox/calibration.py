@@ -36,6 +36,22 @@ def is_uncertain(confidence: float, below: float = UNCERTAIN_BELOW, seconds: flo
     """Whether a prediction is called ``uncertain``: its confidence under ``below``, or (given) ``seconds``
     of audio under :data:`SHORT_SECONDS`.
 
+    Parameters
+    ----------
+    confidence : float
+        Calibrated probability (0-1) of the predicted emotion.
+    below : float
+        Confidence under which a prediction is uncertain (default :data:`UNCERTAIN_BELOW`, 0.4).
+    seconds : float, optional
+        Seconds of audio the prediction was made on; None (default): length not considered.
+
+    Returns
+    -------
+    bool
+        True when the prediction is uncertain.
+
+    Examples
+    --------
     >>> is_uncertain(0.9), is_uncertain(0.3), is_uncertain(0.9, seconds=0.5)
     (False, True, True)
     """
@@ -58,6 +74,26 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
 
     For a softmax classifier this equals scaling its logits by ``1/T``. ``T > 1`` softens, ``T < 1``
     sharpens, the argmax never changes, and a probability of exactly 0 stays 0.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(..., n_classes)``, each row summing to 1 (negative entries count as 0).
+    temperature : float
+        The temperature ``T``; must be > 0 (1: unchanged).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 probabilities of ``p``'s shape, each row summing to 1.
+
+    Examples
+    --------
+    >>> p = np.array([[0.8, 0.2]])
+    >>> apply_temperature(p, 1.0).round(3)
+    array([[0.8, 0.2]])
+    >>> apply_temperature(p, 2.0).round(3)  # sqrt(0.8) : sqrt(0.2) = 2 : 1
+    array([[0.667, 0.333]])
     """
     if not temperature > 0:
         raise ParameterError(f"temperature must be > 0, got {temperature}")
@@ -70,7 +106,27 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def nll(p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Mean (``weights``: weighted mean) negative log-likelihood of the true classes ``y`` (column indices)."""
+    """Mean (``weights``: weighted mean) negative log-likelihood of the true classes ``y`` (column indices).
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(n, n_classes)`` with ``n_classes >= 2``.
+    y : array-like of int
+        Shape ``(n,)``: the column of ``p`` of each row's true class.
+    weights : array-like, optional
+        Shape ``(n,)``: row weights (e.g. :func:`group_weights`); None (default): every row the same.
+
+    Returns
+    -------
+    float
+        In nats; each probability is clipped at 1e-12, so a row adds at most about 27.6.
+
+    Examples
+    --------
+    >>> round(nll(np.array([[0.5, 0.5], [0.25, 0.75]]), [0, 1]), 3)  # -(ln 0.5 + ln 0.75) / 2
+    0.49
+    """
     p = _as_proba(p)
     logp = np.log(np.clip(p[np.arange(len(p)), np.asarray(y, dtype=int)], 1e-12, None))
     return float(-np.average(logp, weights=weights))
@@ -86,7 +142,28 @@ def group_weights(groups) -> np.ndarray:
 def fit_temperature(p: np.ndarray, y: np.ndarray, groups=None) -> float:
     """The temperature that minimises the NLL of held-out probabilities ``p`` for true classes ``y``;
     ``groups`` (e.g. each row's corpus): every group weighs the same, so that one large corpus does not
-    set the temperature for all."""
+    set the temperature for all.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Held-out probabilities, shape ``(n, n_classes)`` with ``n_classes >= 2``.
+    y : array-like of int
+        Shape ``(n,)``: the column of ``p`` of each row's true class.
+    groups : array-like, optional
+        Shape ``(n,)``: each row's group (compared as strings); None (default): every row weighs the same.
+
+    Returns
+    -------
+    float
+        The temperature, within :data:`T_RANGE` (0.05 to 20): over 1 softens, under 1 sharpens.
+
+    Examples
+    --------
+    >>> right = np.array([[0.6, 0.4], [0.4, 0.6]])  # always right, never sure: sharpen as far as allowed
+    >>> round(fit_temperature(right, [0, 1]), 2)
+    0.05
+    """
     from scipy.optimize import minimize_scalar
 
     p = _as_proba(p)
@@ -107,6 +184,28 @@ def reliability(p: np.ndarray, y: np.ndarray, n_bins: int = N_BINS) -> dict[str,
     """Per confidence bin: mean confidence, accuracy and count of the top-class predictions.
 
     Empty bins have NaN confidence and accuracy and a count of 0.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(n, n_classes)`` with ``n_classes >= 2``.
+    y : array-like of int
+        Shape ``(n,)``: the column of ``p`` of each row's true class.
+    n_bins : int
+        Equal-width confidence bins over 0-1 (default :data:`N_BINS`, 15).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``edges``: shape ``(n_bins + 1,)``, the bin edges (0 to 1); ``confidence``: shape ``(n_bins,)``, the
+        mean top-class probability per bin; ``accuracy``: shape ``(n_bins,)``, the share (0-1) of the bin's
+        predictions that are right; ``count``: shape ``(n_bins,)``, int, the predictions per bin.
+
+    Examples
+    --------
+    >>> r = reliability(np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), [0, 1, 1], n_bins=2)
+    >>> r["edges"].tolist(), r["count"].tolist(), round(float(r["accuracy"][1]), 3)
+    ([0.0, 0.5, 1.0], [0, 3], 0.667)
     """
     p = _as_proba(p)
     y = np.asarray(y, dtype=int)
@@ -122,7 +221,28 @@ def reliability(p: np.ndarray, y: np.ndarray, n_bins: int = N_BINS) -> dict[str,
 
 
 def ece(p: np.ndarray, y: np.ndarray, n_bins: int = N_BINS) -> float:
-    """Expected calibration error: the count-weighted mean |accuracy - confidence| over the bins."""
+    """Expected calibration error: the count-weighted mean |accuracy - confidence| over the bins.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(n, n_classes)`` with ``n_classes >= 2``.
+    y : array-like of int
+        Shape ``(n,)``: the column of ``p`` of each row's true class.
+    n_bins : int
+        Equal-width confidence bins (default :data:`N_BINS`, 15).
+
+    Returns
+    -------
+    float
+        The error, 0 (calibrated) to 1.
+
+    Examples
+    --------
+    >>> p = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]])  # mean confidence 0.8, two right of three
+    >>> round(ece(p, [0, 1, 1], n_bins=2), 3)
+    0.133
+    """
     r = reliability(p, y, n_bins)
     used = r["count"] > 0
     gap = np.abs(r["accuracy"][used] - r["confidence"][used])
@@ -132,6 +252,22 @@ def ece(p: np.ndarray, y: np.ndarray, n_bins: int = N_BINS) -> float:
 def restrict(p: np.ndarray, labels: list[str], keep: list[str]) -> np.ndarray:
     """Probabilities over ``keep`` only (columns in ``keep`` order), renormalised to sum to 1.
 
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(..., len(labels))``.
+    labels : list of str
+        The emotion of each column of ``p``.
+    keep : list of str
+        The emotions kept, at least two different ones, each among ``labels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(..., len(keep))``, each row summing to 1 (0 where the kept columns were all 0).
+
+    Examples
+    --------
     >>> restrict(np.array([[0.5, 0.3, 0.2]]), ["a", "b", "c"], ["c", "a"]).round(3)
     array([[0.286, 0.714]])
     """

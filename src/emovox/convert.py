@@ -27,6 +27,35 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     The file is streamed block by block (memory stays bounded whatever its length), in two passes: the
     first finds the peak. A float file whose peaks pass full scale (say 8.0) would be clipped by the
     integer output, so it is scaled down to a peak of 0.999 instead, and one warning line says by how much.
+
+    Parameters
+    ----------
+    src : str or Path
+        Any audio file emovox reads.
+    dst : str or Path
+        The output, ``.wav``, ``.flac`` (16-bit PCM), ``.ogg`` (Vorbis) or ``.opus``; not ``src`` itself.
+        Missing folders are made; it is written whole or not at all.
+    rate : int
+        Output sample rate in Hz (default 16000).
+    mono : bool
+        Downmix to one channel (default True); else the channels are kept.
+
+    Returns
+    -------
+    Path
+        ``dst``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import soundfile as sf
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> src = Path(tmp.name) / "in.wav"
+    >>> sf.write(str(src), np.zeros((44100, 2), dtype=np.float32), 44100)  # 1 s of stereo at 44.1 kHz
+    >>> info = sf.info(str(convert_file(src, Path(tmp.name) / "out.flac")))
+    >>> info.samplerate, info.channels, info.frames
+    (16000, 1, 16000)
+    >>> tmp.cleanup()
     """
     import soundfile as sf
 
@@ -78,6 +107,36 @@ def plan_tree(
     Raises :class:`AudioError` (one line) when ``src`` holds no audio file, or when two inputs would be
     written to the same output (``a.wav`` and ``a.m4a`` both become ``a.wav``): one would silently
     overwrite the other, so nothing is converted and the line names the colliding inputs.
+
+    Parameters
+    ----------
+    src : str or Path
+        The input folder.
+    dst : str or Path
+        The output folder (need not exist); files already under it are not inputs.
+    ext : str, optional
+        Output extension for every file (``.wav`` or ``wav``, ``.flac``, ``.ogg``, ``.opus``); None
+        (default): each file's own where it can be written, else ``.wav``.
+    problems : list of str, optional
+        Receives one ``"<path>: <why>"`` line per entry that cannot be read; None (default): logged.
+
+    Returns
+    -------
+    list of (Path, Path)
+        ``(input, output)`` of every audio file under ``src``, the output at the same relative path under
+        ``dst``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> src = Path(tmp.name) / "in"
+    >>> (src / "sub").mkdir(parents=True)
+    >>> for name in ("a.flac", "sub/b.m4a"):
+    ...     (src / name).touch()
+    >>> [(f.name, t.relative_to(tmp.name).as_posix()) for f, t in plan_tree(src, Path(tmp.name) / "out")]
+    [('a.flac', 'out/a.flac'), ('b.m4a', 'out/sub/b.wav')]
+    >>> tmp.cleanup()
     """
     src, dst = Path(src), Path(dst)
     if ext is not None and ("." + ext.lstrip(".")).lower() not in _FORMATS:
@@ -123,6 +182,40 @@ def convert_tree(
     be read at all: a pipe, a device, a link loop). A folder
     without audio, or two inputs that would be written to one output name, raise :class:`AudioError`
     before anything is written (see :func:`plan_tree`).
+
+    Parameters
+    ----------
+    src : str or Path
+        The input folder.
+    dst : str or Path
+        The output folder.
+    rate : int
+        Output sample rate in Hz (default 16000).
+    mono : bool
+        Downmix to one channel (default True).
+    ext : str, optional
+        Output extension for every file; None (default): as :func:`plan_tree` chooses.
+    progress : bool
+        Show a progress bar (default True).
+
+    Returns
+    -------
+    (list of Path, list of (str, str))
+        The files written, and ``(file, reason)`` of each file that failed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import soundfile as sf
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> src = Path(tmp.name) / "in"
+    >>> src.mkdir()
+    >>> sf.write(str(src / "a.wav"), np.zeros(8000, dtype=np.float32), 8000)
+    >>> _ = (src / "b.wav").write_bytes(b"not audio")
+    >>> done, failed = convert_tree(src, Path(tmp.name) / "out", progress=False)
+    >>> [p.name for p in done], [Path(f).name for f, _ in failed]
+    (['a.wav'], ['b.wav'])
+    >>> tmp.cleanup()
     """
     from tqdm import tqdm
 

@@ -25,7 +25,34 @@ if TYPE_CHECKING:
 def prediction_row(
     fold: str, path: Any, emotion: str, predicted: str, labels: Sequence[str], proba=None
 ) -> dict:
-    """One row of :attr:`Evaluation.predictions`: the probabilities (over ``labels``) when there are any."""
+    """One row of :attr:`Evaluation.predictions`: the probabilities (over ``labels``) when there are any.
+
+    Parameters
+    ----------
+    fold : str
+        The fold's name.
+    path : str or int
+        The recording (its path, or its row number when there are no paths).
+    emotion : str
+        Its true emotion.
+    predicted : str
+        The predicted emotion (``"no speech"`` when none was given).
+    labels : sequence of str
+        The class of each entry of ``proba``.
+    proba : sequence of float, optional
+        The probabilities, one per label; None (default): no ``p_`` columns.
+
+    Returns
+    -------
+    dict
+        ``fold``, ``path``, ``emotion``, ``predicted``, and ``p_<label>`` (rounded to 6 decimals) for each label
+        when there are probabilities.
+
+    Examples
+    --------
+    >>> prediction_row("fold1", "a.wav", "sad", "angry", ["angry", "sad"], [0.75, 0.25])
+    {'fold': 'fold1', 'path': 'a.wav', 'emotion': 'sad', 'predicted': 'angry', 'p_angry': 0.75, 'p_sad': 0.25}
+    """
     row = {"fold": fold, "path": path, "emotion": emotion, "predicted": predicted}
     if proba is not None:
         row |= {f"p_{lab}": round(float(v), 6) for lab, v in zip(labels, proba, strict=True)}
@@ -35,6 +62,26 @@ def prediction_row(
 def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, UA, macro F1, per-class precision/recall/F1/support and the confusion matrix.
 
+    Parameters
+    ----------
+    y_true : sequence of str
+        True labels, each one of ``labels``.
+    y_pred : sequence of str
+        Predicted labels, as many; one outside ``labels`` (``"no speech"``) counts as a miss.
+    labels : sequence of str
+        The classes, in the order of the confusion matrix.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``ua`` and ``macro_f1`` (0-1; UA and macro F1 over the classes with support),
+        ``per_class`` (label to ``precision``, ``recall``, ``f1``, ``support``), ``confusion`` (list of lists,
+        ``len(labels)`` by ``len(labels)``: rows true, columns predicted), ``n`` (rows scored); and, when a
+        prediction is outside ``labels``, ``unlabelled_predictions`` (how many) and ``no_answer`` (how many
+        per true class).
+
+    Examples
+    --------
     >>> s = scores(["a", "a", "b"], ["a", "b", "b"], ["a", "b"])
     >>> round(s["ua"], 3), round(s["accuracy"], 3)
     (0.75, 0.667)
@@ -298,6 +345,21 @@ def figure_title(data: dict[str, Any], kind: str) -> str:
     figure with what it is, the same whether ``evaluate --confusion`` or ``emovox plot`` draws it.
     ``kind``: ``confusion``, ``reliability`` or ``recall``.
 
+    Parameters
+    ----------
+    data : dict
+        :attr:`Evaluation.summary`, or the evaluation's JSON (``protocol``, ``ua``, ``ece``, ``n_folds``,
+        ``speaker_independent``, ``per_corpus``).
+    kind : str
+        ``"confusion"``, ``"reliability"`` or ``"recall"``.
+
+    Returns
+    -------
+    str
+        One line.
+
+    Examples
+    --------
     >>> figure_title({"protocol": "loco", "ua": 0.36, "n_folds": 4, "per_corpus": {}}, "confusion")
     'loco: UA 36.0 % mean over folds; cells pooled'
     """
@@ -325,7 +387,29 @@ def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:
 
 
 def save_evaluation_files(ev: Evaluation, folder: str | Path) -> None:
-    """``evaluation.json`` and ``confusion.png`` beside a model trained after this evaluation."""
+    """``evaluation.json`` and ``confusion.png`` beside a model trained after this evaluation.
+
+    Parameters
+    ----------
+    ev : Evaluation
+        The evaluation (its pooled confusion matrix is drawn).
+    folder : str or Path
+        The model directory (made when missing).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = scores(["sad", "angry"], ["sad", "sad"], ["angry", "sad"])
+    >>> ev = Evaluation("loso", True, ["angry", "sad"], [s], s)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_evaluation_files(ev, folder)
+    ...     sorted(p.name for p in Path(folder).iterdir())
+    ['confusion.png', 'evaluation.json']
+    """
     from . import plots
 
     plots.save(ev.confusion_figure(), Path(folder) / "confusion.png")
@@ -380,6 +464,48 @@ def cross_validate(
     fold, with ``paths``, when every fold gives them) and extra per-fold figures. ``on_fold(i, n, fold,
     scores)`` is called after each fold (for a log line). Folds whose training or test side is empty are
     an error: a score from them would mean nothing.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Features, shape ``(n, n_features)``.
+    y : numpy.ndarray
+        Labels, shape ``(n,)``.
+    protocol : Protocol
+        The folds (row positions into ``X``), with a ``name`` and a ``note``
+        (:func:`emovox.splits.make_protocol`).
+    fit_predict : callable
+        ``fit_predict(X_train, y_train, X_test)``: predicted labels, or a :class:`FoldResult`.
+    labels : sequence of str
+        The classes, in the order of the confusion matrices and of the probabilities' columns.
+    progress : bool
+        Show a progress bar over the folds (default True).
+    folds : sequence of Fold, optional
+        Run these folds of ``protocol`` only; None (default): all of them.
+    paths : sequence of str, optional
+        The recording of each row: names each prediction (else its row number), and needed to keep the
+        folds' probabilities.
+    on_fold : callable, optional
+        ``on_fold(i, n, fold, scores)``, called after each fold.
+
+    Returns
+    -------
+    Evaluation
+        Per-fold :func:`scores` (with ``fold``, ``shared_speakers`` and the ``extra`` figures), the pooled
+        scores of every fold's test rows, and one prediction row per test recording. Test rows whose emotion
+        the fold's training side lacks are left out, and the note says how many.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from emovox.splits import leave_one_corpus_out
+    >>> m = pd.DataFrame({"corpus": ["a", "a", "b", "b"], "speaker": ["a:1", "a:2", "b:1", "b:2"]})
+    >>> X, y = np.array([[0.0], [1.0], [0.1], [0.9]]), np.array(["sad", "angry", "sad", "angry"])
+    >>> def nearest(X_train, y_train, X_test):  # one nearest neighbour
+    ...     return y_train[np.abs(X_test - X_train.T).argmin(axis=1)]
+    >>> ev = cross_validate(X, y, leave_one_corpus_out(m), nearest, ["angry", "sad"], progress=False)
+    >>> ev.protocol, len(ev.folds), ev.pooled["ua"], ev.pooled["confusion"]
+    ('loco', 2, 1.0, [[2, 0], [0, 2]])
     """
     from tqdm import tqdm
 
@@ -528,6 +654,20 @@ def evaluate_model(
     -------
     (Evaluation, list of Prediction)
         The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The trained model; restricted to the data's emotions for the scoring, then restored.
+    manifest : pandas.DataFrame
+        One row per recording: ``path`` and ``emotion`` (``speaker``, ``corpus`` where a session or the
+        speaker-independence check needs them).
+    speaker_adapt : bool
+        Score each speaker's recordings together (default False).
+    same_channel : bool
+        Score each corpus's recordings together (default False); not with ``speaker_adapt``.
+    progress : bool
+        Show a progress bar (default False).
     """
     from .errors import CorpusError, ParameterError
     from .labels import label_order

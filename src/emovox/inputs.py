@@ -28,6 +28,28 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     FIFO would block for ever) and folders without audio are left out with one ``"<path>: <why>"`` line
     each in ``problems``; without that list, a folder with no audio raises :class:`AudioError` and the
     other entries are logged by :func:`emovox.paths.walk_files`.
+
+    Parameters
+    ----------
+    items : iterable of str or os.PathLike
+        Files, folders and manifest CSVs (``.csv``), as a user names them.
+    problems : list of str, optional
+        Receives one ``"<path>: <why>"`` line per entry left out; None (default): the first problem raises.
+
+    Returns
+    -------
+    list of str
+        The files, in the order given (a folder's in :func:`emovox.audio.find_audio` order, a manifest's in
+        row order).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> problems = []
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = expand_inputs([folder, "clip.wav"], problems)  # a folder without audio
+    >>> files, len(problems)
+    (['clip.wav'], 1)
     """
     out: list[str] = []
 

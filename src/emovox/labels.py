@@ -107,6 +107,20 @@ def with_sets(names: str | Iterable[str], everything: Iterable[str] = CANONICAL)
     """Emotion names (a list, or one comma-separated string), each named set among them (:data:`NAMED_SETS`;
     ``all``: ``everything``) put as its emotions; stripped, empty ones left out, in the order given.
 
+    Parameters
+    ----------
+    names : str or iterable of str
+        Emotion names and set names (``four``, ``seven``, ``all``...), or one comma-separated string of them.
+    everything : iterable of str
+        What ``all`` stands for (default :data:`CANONICAL`).
+
+    Returns
+    -------
+    list of str
+        The names, sets expanded; names are not checked or made canonical, and repeats are kept.
+
+    Examples
+    --------
     >>> with_sets("four, surprised")
     ['angry', 'happy', 'neutral', 'sad', 'surprised']
     """
@@ -181,6 +195,28 @@ def apply_labels(
     The original corpus code stays in ``emotion_code``; ``emotion`` holds the (merged) canonical label: a
     hand-written ``Angry`` or ``anger`` is ``angry``, as ``--emotions`` reads them; names emovox does not
     know are kept as they are (a taxonomy of one's own).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording, with an ``emotion`` column; it is not modified.
+    merge : str or mapping, optional
+        Merges, as :func:`parse_merge` reads them (``"calm=neutral"``, ``"calm-neutral"``, a dict); None
+        (default): none.
+    emotions : str or iterable of str, optional
+        The emotions kept, as :func:`parse_emotions` reads them (``"four"``, ``"angry,sad"``); None
+        (default): all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the merged canonical labels, only the kept rows, and a fresh index.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"emotion": ["Angry", "calm", "sad", "boredom"]})
+    >>> apply_labels(m, merge="calm-neutral", emotions="neutral,angry")["emotion"].tolist()
+    ['angry', 'neutral']
     """
     mapping = parse_merge(merge)
     keep = parse_emotions(emotions)

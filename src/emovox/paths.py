@@ -105,6 +105,20 @@ def output_problem(path: str | os.PathLike, kind: str | None = None) -> str | No
     nearest folder that exists must be writable; so must ``path`` itself, if it exists (and be of its
     ``kind``); a broken symbolic link is refused.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where the output would go.
+    kind : str, optional
+        ``"file"`` or ``"folder"``: what ``path`` must be if it exists; None (default): either.
+
+    Returns
+    -------
+    str or None
+        One line saying why, starting with the path; None when it can be written.
+
+    Examples
+    --------
     >>> output_problem("/proc/version/out.csv")
     '/proc/version/out.csv: /proc/version is not a folder'
     >>> output_problem("/tmp", "file")
@@ -228,6 +242,23 @@ def walk_files(
         link, unreadable folder). When None, each is logged as a warning on the ``emovox`` logger.
     hidden : bool
         Also visit names starting with a dot.
+
+    Yields
+    ------
+    str
+        The path of each file (``root`` joined with the names under it): each folder's files in name order,
+        then its sub-folders, each in name order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> os.mkdir(os.path.join(tmp.name, "a"))
+    >>> for name in ("b.wav", "a/c.wav", "a/notes.txt", ".d.wav"):
+    ...     open(os.path.join(tmp.name, name), "w").close()
+    >>> [os.path.relpath(p, tmp.name) for p in walk_files(tmp.name, lambda name: name.endswith(".wav"))]
+    ['b.wav', 'a/c.wav']
+    >>> tmp.cleanup()
     """
 
     def report(path: str, why: str) -> None:

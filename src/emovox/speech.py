@@ -216,6 +216,21 @@ def loud_frames_db(y: np.ndarray, keep: int = 20) -> np.ndarray:
     mono float signal at :data:`SR`, loudest last: the 20th from the end of several pieces' together is the
     loud-frame level :func:`detect_speech` gates on, in bounded memory.
 
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono float signal at :data:`SR` (16 kHz), full scale 1.0.
+    keep : int
+        How many frame levels to return (default 20).
+
+    Returns
+    -------
+    numpy.ndarray
+        float, the ``keep`` highest frame levels in dBFS in ascending order (fewer when the signal has fewer
+        frames: one per 10 ms, plus one); ``-inf`` for digital silence.
+
+    Examples
+    --------
     >>> float(loud_frames_db(np.zeros(1600, np.float32)).max()), loud_frames_db(np.zeros(16000)).size
     (-inf, 20)
     """
@@ -630,6 +645,27 @@ def speech_gaps(
     them at the edges: a loud stretch of at least ``gap_seconds`` between two stretches of speech-like
     voicing (:attr:`SpeechCheck.speech_spans`), less ``keep_seconds`` beside each. A voice detector joins
     a tone or noise to the sentences on both sides of it; quiet pauses stay.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono signal.
+    sr : int
+        Its sample rate in Hz (default :data:`SR`, 16000).
+    check : SpeechCheck, optional
+        :func:`detect_speech` of ``y`` when already computed; None (default): computed here.
+    gap_seconds : float
+        Shortest stretch between two speech spans that may be cut, in seconds (default 1.0).
+    keep_seconds : float
+        Seconds kept beside the speech on each side of a cut (default 0.3).
+    quiet_db : float
+        A stretch whose median frame is within this many dB of the loud-frame level is loud, and cut
+        (default :data:`QUIET_DB`, 30).
+
+    Returns
+    -------
+    list of (int, int)
+        ``(lo, hi)`` sample indices into ``y`` of each gap, in time order; empty when there is none.
 
     Examples
     --------

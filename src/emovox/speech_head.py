@@ -151,7 +151,33 @@ def fit_speech_head(
     sure_below: float = SURE_BELOW,
 ) -> SpeechHead:
     """A logistic regression of speech (rows of ``speech``) against non-speech (rows of ``other``), each
-    side weighing the same, on standardised features; the scaling is folded into the weights."""
+    side weighing the same, on standardised features; the scaling is folded into the weights.
+
+    Parameters
+    ----------
+    speech : numpy.ndarray
+        Speech feature vectors, shape ``(n_speech, n_features)`` (one vector: one row).
+    other : numpy.ndarray
+        Non-speech feature vectors, shape ``(n_other, n_features)``.
+    C : float
+        Inverse regularisation strength of the logistic regression (default 0.01).
+    threshold : float
+        The head's ``threshold`` (default :data:`THRESHOLD`, 0.5).
+    sure_below : float
+        The head's ``sure_below`` (default :data:`SURE_BELOW`, 0.1).
+
+    Returns
+    -------
+    SpeechHead
+        Weights of shape ``(n_features,)`` and a bias, on the features as given (not standardised).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> head = fit_speech_head(rng.normal(1.0, 1.0, (50, 3)), rng.normal(-1.0, 1.0, (50, 3)))
+    >>> head.n_features, head.threshold, (head.probability(np.array([[2.0] * 3, [-2.0] * 3])) > 0.5).tolist()
+    (3, 0.5, [True, False])
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -172,7 +198,28 @@ def fit_speech_head(
 def non_speech_signals(per_kind: int = 40, seed: int = 1000) -> list[tuple[str, np.ndarray]]:
     """Generated non-speech clips (kind, signal at 16 kHz): ``per_kind`` of every kind of
     :data:`emovox.audio.synthetic.NON_SPEECH`, 1.5-6 s long, seeds from ``seed`` on (the tests and the
-    benchmark use seeds under 1000)."""
+    benchmark use seeds under 1000).
+
+    Parameters
+    ----------
+    per_kind : int
+        Clips of each kind (default 40).
+    seed : int
+        First seed; the lengths are drawn from it too (default 1000).
+
+    Returns
+    -------
+    list of (str, numpy.ndarray)
+        ``len(NON_SPEECH) * per_kind`` pairs, kind by kind: the kind's name and a float32 signal at 16 kHz,
+        1.5-6 s long (scaled to a peak of 1 only where it passed
+        :data:`emovox.audio.signal.FULL_SCALE_LIMIT`; peaks a little over 1 stay).
+
+    Examples
+    --------
+    >>> clips = non_speech_signals(per_kind=1)
+    >>> len(clips), clips[0][0], all(1.5 * 16000 <= len(y) <= 6 * 16000 for _, y in clips)
+    (14, 'silence', True)
+    """
     from .audio.signal import within_full_scale
     from .audio.synthetic import NON_SPEECH, non_speech
 

@@ -98,7 +98,32 @@ def _need(manifest: pd.DataFrame, *cols: str) -> None:
 def random_split(
     manifest: pd.DataFrame, test_size: float = 0.25, random_state: int = 7, stratify: bool = True
 ) -> Protocol:
-    """Random (stratified) split, as the tutorials do; speakers end up on both sides."""
+    """Random (stratified) split, as the tutorials do; speakers end up on both sides.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording, with an ``emotion`` column (and ``speaker``, to list the shared speakers).
+    test_size : float
+        Share of the rows in the test set (default 0.25).
+    random_state : int
+        Seed of the split (default 7, the tutorials').
+    stratify : bool
+        Keep each emotion's share the same on both sides (default True).
+
+    Returns
+    -------
+    Protocol
+        One fold named ``random`` (row positions, sorted when there is a ``speaker`` column), whose
+        ``shared_speakers`` lists the speakers on both sides (``["?"]`` without a ``speaker`` column).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"emotion": ["sad", "angry"] * 4, "speaker": ["s1", "s1", "s2", "s2"] * 2})
+    >>> p = random_split(m)
+    >>> p.name, len(p.folds[0].train), len(p.folds[0].test)
+    ('random(0.25, seed 7)', 6, 2)
+    """
     from sklearn.model_selection import train_test_split
 
     _need(manifest, "emotion")
@@ -118,7 +143,29 @@ def random_split(
 
 
 def group_kfold(manifest: pd.DataFrame, n_splits: int = 5, random_state: int = 0) -> Protocol:
-    """Speaker-independent stratified group k-fold."""
+    """Speaker-independent stratified group k-fold.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording, with ``emotion`` and ``speaker`` columns (no speaker missing).
+    n_splits : int
+        Number of folds K (default 5); the manifest needs at least K speakers.
+    random_state : int
+        Seed of the shuffle that assigns speakers to folds (default 0).
+
+    Returns
+    -------
+    Protocol
+        ``kfold(K)``: folds ``fold1`` ... ``foldK``; every speaker in exactly one fold's test set.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"emotion": ["sad", "angry"] * 6, "speaker": [f"s{i // 2}" for i in range(12)]})
+    >>> p = group_kfold(m, 3)
+    >>> p.name, [len(f.test) for f in p.folds], p.speaker_independent
+    ('kfold(3)', [4, 4, 4], True)
+    """
     from sklearn.model_selection import StratifiedGroupKFold
 
     _need(manifest, "emotion", "speaker")
@@ -157,7 +204,28 @@ def _match_speakers(manifest: pd.DataFrame, wanted: list[str]) -> set[str]:
 
 
 def speaker_split(manifest: pd.DataFrame, test_speakers: list[str]) -> Protocol:
-    """An explicit list of test speakers; every other speaker trains."""
+    """An explicit list of test speakers; every other speaker trains.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording, with a ``speaker`` column.
+    test_speakers : list of str
+        Speakers as the manifest names them (``ravdess:01``) or without their corpus (``01``: that speaker
+        of every corpus); each must match at least one row.
+
+    Returns
+    -------
+    Protocol
+        One fold named ``speakers`` (row positions), the protocol named after the matched test speakers.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"speaker": ["emodb:03", "emodb:08", "emodb:03"]})
+    >>> p = speaker_split(m, ["03"])
+    >>> p.name, p.folds[0].train.tolist(), p.folds[0].test.tolist()
+    ('speakers(emodb:03)', [1], [0, 2])
+    """
     _need(manifest, "speaker")
     test = _match_speakers(manifest, test_speakers)
     mask = manifest["speaker"].isin(test).to_numpy()
@@ -168,7 +236,30 @@ def speaker_split(manifest: pd.DataFrame, test_speakers: list[str]) -> Protocol:
 
 
 def cross_corpus(manifest: pd.DataFrame, train: list[str], test: list[str]) -> Protocol:
-    """Train on the corpora ``train``, test on ``test``."""
+    """Train on the corpora ``train``, test on ``test``.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording, with a ``corpus`` column.
+    train : list of str
+        The training corpora (names matched case-insensitively).
+    test : list of str
+        The test corpora, none of them in ``train``.
+
+    Returns
+    -------
+    Protocol
+        One fold per test corpus, named by it, each trained on every row of the ``train`` corpora;
+        ``cross_corpus`` is True.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"corpus": ["a", "a", "b", "c"], "speaker": ["a:1", "a:2", "b:1", "c:1"]})
+    >>> p = cross_corpus(m, ["a"], ["b", "C"])
+    >>> p.name, [(f.name, f.train.tolist(), f.test.tolist()) for f in p.folds]
+    ('cross(a->b+c)', [('b', [0, 1], [2]), ('c', [0, 1], [3])])
+    """
     _need(manifest, "corpus")
     have = set(manifest["corpus"])
     named = {str(c).lower(): c for c in have}  # RAVDESS names the corpus ravdess: as a user types it
@@ -254,6 +345,32 @@ def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) ->
     Files are matched on (corpus, base name without extension), so ``.flac`` or ``.opus`` copies of the
     release's ``.wav`` files match. Manifest rows the folds do not list are left out of every fold, and
     listed files missing from the manifest are an error: the folds would not be the published ones.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One corpus's recordings, with ``corpus``, ``utt_id`` (file name without extension), ``speaker`` and
+        ``emotion`` columns.
+    folds_dir : str or Path, optional
+        Folder of ``<corpus>.csv`` files (columns ``file``, ``fold``, ``split``, ``emotion``); None (default):
+        :func:`default_folds_dir`.
+
+    Returns
+    -------
+    Protocol
+        One fold per published fold, named ``fold<k>`` (row positions of the manifest, sorted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> published = {"file": ["a.wav", "b.wav"], "fold": [1, 1], "split": ["train", "test"], "emotion": ["Angry", "Sad"]}
+    >>> pd.DataFrame(published).to_csv(Path(tmp.name) / "x.csv", index=False)
+    >>> m = pd.DataFrame({"corpus": "x", "utt_id": ["b", "a"], "speaker": ["x:2", "x:1"], "emotion": ["sad", "angry"]})
+    >>> p = emobox_folds(m, tmp.name)
+    >>> p.name, [(f.name, f.train.tolist(), f.test.tolist()) for f in p.folds]
+    ('emobox(x)', [('fold1', [1], [0])])
+    >>> tmp.cleanup()
     """
     _need(manifest, "corpus", "utt_id", "speaker")
     corpora = sorted(set(manifest["corpus"]))
@@ -323,6 +440,20 @@ def protocol_problem(
     whether the data fit it (enough speakers, corpora) is known once they are read. ``names`` and
     ``choices``: the protocols accepted and how to list them (the CLI adds ``none`` where it trains).
 
+    Parameters
+    ----------
+    spec : str
+        A protocol as the CLI's ``--protocol`` takes it (``kfold:5``, ``cross:A,B->C``...).
+    names : tuple of str
+        The protocol names accepted (default :data:`PROTOCOLS`).
+    choices : str
+        How the accepted protocols are listed in the message (default :data:`PROTOCOL_CHOICES`).
+
+    Returns
+    -------
+    str or None
+        One line saying what is wrong and what was expected; None when ``spec`` is well formed.
+
     Examples
     --------
     >>> protocol_problem("kfold:1")
@@ -365,7 +496,33 @@ def make_protocol(
     folds_dir: str | Path | None = None,
 ) -> Protocol:
     """Build the protocol named by ``spec`` (see the module docstring). ``random_state`` None: 0, and the
-    tutorials' 7 for ``random``."""
+    tutorials' 7 for ``random``.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording: ``emotion`` and the columns the protocol needs (``speaker``, ``corpus``,
+        ``utt_id``); a file listed twice (by ``path``) is refused.
+    spec : str
+        The protocol (default ``"kfold"``: 5 folds).
+    random_state : int, optional
+        Seed of ``kfold`` and ``random`` (default None: 0 for ``kfold``, 7 for ``random``).
+    folds_dir : str or Path, optional
+        Where ``emobox`` finds its folds (default :func:`default_folds_dir`).
+
+    Returns
+    -------
+    Protocol
+        The folds (row positions of ``manifest``).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"corpus": ["a", "a", "b"], "speaker": ["a:1", "a:2", "b:1"], "emotion": ["sad", "angry", "sad"]})
+    >>> [f.name for f in make_protocol(m, "loso").folds]
+    ['a:1', 'a:2', 'b:1']
+    >>> make_protocol(m, "cross:a->b").folds[0].test.tolist()
+    [2]
+    """
     if problem := protocol_problem(spec):
         raise CorpusError(f"bad protocol {spec!r}: {problem}")
     name, _, arg = spec.partition(":")

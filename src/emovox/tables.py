@@ -80,7 +80,29 @@ class FeatureTable:
 
 def feature_frame(paths: Sequence[str], features: pd.DataFrame, manifest: pd.DataFrame) -> pd.DataFrame:
     """A feature export's table: ``path``, the :data:`LABEL_COLUMNS` the manifest has (its rows in the order
-    of ``features``' rows), then one column per feature."""
+    of ``features``' rows), then one column per feature.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        The audio file of each row of ``features``.
+    features : pandas.DataFrame
+        One row per recording, one column per feature (its index is dropped).
+    manifest : pandas.DataFrame
+        The same recordings, in the same order; its :data:`LABEL_COLUMNS` that exist are copied.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``len(features)`` rows: ``path``, the label columns, then the features.
+
+    Examples
+    --------
+    >>> manifest = pd.DataFrame({"emotion": ["sad"], "speaker": ["s1"], "gender": ["f"]})
+    >>> f = feature_frame(["a.wav"], pd.DataFrame({"f0_mean": [180.0]}), manifest)
+    >>> list(f.columns), f.shape
+    (['path', 'emotion', 'speaker', 'f0_mean'], (1, 4))
+    """
     out = features.reset_index(drop=True)
     for i, col in enumerate(c for c in LABEL_COLUMNS if c in manifest):
         out.insert(i, col, manifest[col].to_numpy())
@@ -89,7 +111,29 @@ def feature_frame(paths: Sequence[str], features: pd.DataFrame, manifest: pd.Dat
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as Parquet (``.parquet``), TSV (``.tsv``) or CSV (anything else), without its index."""
+    """Write a table as Parquet (``.parquet``), TSV (``.tsv``) or CSV (anything else), without its index.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : str or os.PathLike
+        The file; missing folders are made, and the file is replaced whole or not at all.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = write_table(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), Path(tmp.name) / "sub" / "t.tsv")
+    >>> out.name, out.read_text().split()
+    ('t.tsv', ['a', 'b', '1', 'x', '2', 'y'])
+    >>> tmp.cleanup()
+    """
     from .paths import delimiter, replacing
 
     path = Path(path)
@@ -104,7 +148,25 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 def speaker_ids(manifest: pd.DataFrame, column: str = "speaker") -> np.ndarray:
     """Every row's speaker (or other session ``column``), for adaptation; a row without one is an error,
-    not its own session."""
+    not its own session.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        One row per recording.
+    column : str
+        The column that names each row's session (default ``"speaker"``; ``"corpus"``: one channel each).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(manifest),)``: each row's session, as a string.
+
+    Examples
+    --------
+    >>> speaker_ids(pd.DataFrame({"speaker": ["emodb:03", 8]})).tolist()
+    ['emodb:03', '8']
+    """
     if column not in manifest or manifest[column].isna().any():
         raise CorpusError(f"{column} adaptation needs the {column} of every recording (a {column!r} column)")
     return manifest[column].astype(str).to_numpy()
@@ -136,7 +198,28 @@ def input_paths(inputs: Any) -> list[str] | None:
 
 def require_every_file(failures: list[tuple[str, str]], total: int) -> None:
     """Raise one :class:`FeatureError` line when any of ``total`` files could not be turned into features
-    (a prediction needs one row per input; training and evaluation report failures instead)."""
+    (a prediction needs one row per input; training and evaluation report failures instead).
+
+    Parameters
+    ----------
+    failures : list of (str, str)
+        ``(file, reason)`` of each input that could not be used.
+    total : int
+        How many inputs there were.
+
+    Returns
+    -------
+    None
+        When ``failures`` is empty.
+
+    Examples
+    --------
+    >>> require_every_file([], 3)
+    >>> require_every_file([("b.wav", "b.wav: empty file")], 3)
+    Traceback (most recent call last):
+    ...
+    emovox.errors.FeatureError: 1 of 3 inputs could not be used; the first: b.wav: empty file
+    """
     if failures:
         raise FeatureError(
             f"{len(failures)} of {total} inputs could not be used; the first: {failures[0][1]}"

@@ -323,6 +323,29 @@ class Segmenter:
 def segment(
     y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None, **overrides
 ) -> list[Segment]:
-    """Speech segments of a whole signal (a convenience over :class:`Segmenter`)."""
+    """Speech segments of a whole signal (a convenience over :class:`Segmenter`).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The whole signal, mono.
+    sample_rate : int
+        Its rate in Hz, at least 8000 (default 16000).
+    options : VADOptions, optional
+        Segmentation settings; None (default): :class:`VADOptions` defaults.
+    **overrides
+        Single fields of :class:`VADOptions` (``aggressiveness=3``), or ``keep_samples`` of
+        :class:`Segmenter`.
+
+    Returns
+    -------
+    list of Segment
+        The speech segments, in time order; empty when there is no speech.
+
+    Examples
+    --------
+    >>> segment(np.zeros(16000, dtype=np.float32), aggressiveness=3)
+    []
+    """
     seg = Segmenter(sample_rate, options, **overrides)
     return seg.feed(y) + seg.flush()

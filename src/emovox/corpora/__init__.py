@@ -59,7 +59,26 @@ def get_reader(name: str) -> Corpus:
 
 
 def detect(files: Sequence[Path], root: Path | None = None) -> str:
-    """Name the corpus whose convention the most ``files`` follow."""
+    """Name the corpus whose convention the most ``files`` follow.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        The audio files found (up to about 200 of them, evenly spread, are tried).
+    root : Path, optional
+        The folder they were found in: what the readers take their context from, and the name in errors.
+
+    Returns
+    -------
+    str
+        The corpus name (one of :data:`CORPORA`) whose reader parses the most of them.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> detect([Path("03a01Fa.wav"), Path("03a01Wa.wav")]), detect([Path("03-01-05-01-02-01-12.wav")])
+    ('emodb', 'ravdess')
+    """
     if not files:
         raise CorpusError(f"{root}: no audio files found")
     sample = list(files)[:: max(1, len(files) // 200)]
@@ -189,6 +208,21 @@ def scan_many(
     Each root holds one corpus, unless its corpus is not named and its sub-folders hold different
     corpora (a folder of corpora): then each sub-folder is scanned as a root of its own. ``corpora`` names
     one corpus per root, or one for every root.
+
+    Parameters
+    ----------
+    roots : iterable of str or Path
+        Corpus folders (or folders of corpus folders).
+    corpora : sequence of str or None, optional
+        The corpus of each root, or one for all of them; None (default) or a None entry: detected.
+    audio_info : bool
+        Read duration, sample rate and channels from each file's header (default True).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of ScanReport)
+        The manifest of every root together (an empty manifest when none has a row), and one report per
+        folder scanned (a folder of corpora gives one per sub-folder).
     """
     roots = list(roots)
     if any(not str(r).strip() for r in roots):
@@ -288,7 +322,25 @@ def _record_lines(path: Path, encoding: str, sep: str) -> list[int]:
 
 def empty_paths(df: pd.DataFrame, manifest: str | Path) -> list[str]:
     """One ``"<manifest> line N: empty 'path'"`` for each row of a :func:`read_manifest` table without one
-    (N is the line of the file the row starts on, the header's being line 1)."""
+    (N is the line of the file the row starts on, the header's being line 1).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table from :func:`read_manifest` (its ``attrs["lines"]``, when set, gives each row's line).
+    manifest : str or Path
+        The manifest's name, as the lines show it.
+
+    Returns
+    -------
+    list of str
+        One line per row whose ``path`` is ``""``, in row order; empty when there is none.
+
+    Examples
+    --------
+    >>> empty_paths(pd.DataFrame({"path": ["a.wav", "", "c.wav"]}), "m.csv")
+    ["m.csv line 3: empty 'path'"]
+    """
     lines = df.attrs.get("lines") or []
     return [
         f"{manifest} line {lines[i + 1] if i + 1 < len(lines) else i + 2}: empty 'path'"
@@ -297,7 +349,29 @@ def empty_paths(df: pd.DataFrame, manifest: str | Path) -> list[str]:
 
 
 def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a manifest as CSV (UTF-8, one row per utterance), whole or not at all."""
+    """Write a manifest as CSV (UTF-8, one row per utterance), whole or not at all.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The manifest, written without its index.
+    path : str or Path
+        The CSV file; missing folders are made.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> m = pd.DataFrame({"path": ["a.wav"], "emotion": ["sad"], "speaker": ["03"], "corpus": ["emodb"]})
+    >>> write_manifest(m, Path(tmp.name) / "m.csv")
+    >>> read_manifest(Path(tmp.name) / "m.csv")["speaker"].tolist()
+    ['emodb:03']
+    >>> tmp.cleanup()
+    """
     from ..paths import replacing
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -317,12 +391,46 @@ def shared_dir() -> Path:
 
 
 def shared_corpus(name: str, **kw) -> pd.DataFrame:
-    """The manifest of a corpus kept in :func:`shared_dir` (``ravdess``, ``emodb``), for recipes and benchmarks."""
+    """The manifest of a corpus kept in :func:`shared_dir` (``ravdess``, ``emodb``), for recipes and benchmarks.
+
+    Parameters
+    ----------
+    name : str
+        The corpus, as its folder under ``corpora`` and its reader are named.
+    **kw
+        Passed to :func:`scan` (``audio_info``, ``warn``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest, one row per utterance.
+    """
     return scan(shared_dir() / "corpora" / name, name, **kw)[0]
 
 
 def load_corpus(source: str | Path, corpus: str | None = None) -> pd.DataFrame:
-    """A manifest from either a manifest CSV or a corpus root folder."""
+    """A manifest from either a manifest CSV or a corpus root folder.
+
+    Parameters
+    ----------
+    source : str or Path
+        A manifest file (read by :func:`read_manifest`; a row without a ``path`` is an error) or a corpus
+        folder (read by :func:`scan`).
+    corpus : str, optional
+        The corpus of a folder; None (default): detected from the file names. Unused for a manifest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest, one row per utterance.
+
+    Examples
+    --------
+    >>> load_corpus("")
+    Traceback (most recent call last):
+    ...
+    emovox.errors.CorpusError: '': an empty name, not a manifest file or corpus folder
+    """
     if not str(source).strip():  # Path("") is the current folder
         raise CorpusError("'': an empty name, not a manifest file or corpus folder")
     source = Path(source)

@@ -98,7 +98,26 @@ def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
 
 
 def emotion_color(label: str, i: int = 0) -> str:
-    """The colour of ``label`` (canonical emotions have fixed colours; others cycle through a palette)."""
+    """The colour of ``label`` (canonical emotions have fixed colours; others cycle through a palette).
+
+    Parameters
+    ----------
+    label : str
+        The label (compared as a string).
+    i : int
+        Position of a label outside :data:`EMOTION_COLORS`: picks its colour of :data:`EXTRA_COLORS`,
+        cycling (default 0).
+
+    Returns
+    -------
+    str
+        A ``#rrggbb`` colour.
+
+    Examples
+    --------
+    >>> emotion_color("sad"), emotion_color("sad", 3), emotion_color("bored", 9)
+    ('#4e79a7', '#4e79a7', '#ff7f0e')
+    """
     return EMOTION_COLORS.get(str(label), EXTRA_COLORS[i % len(EXTRA_COLORS)])
 
 

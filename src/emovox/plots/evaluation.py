@@ -29,6 +29,31 @@ def confusion_matrix(
     are printed beneath in brackets so nothing is hidden. Without it, cells show the counts.
     ``no_answer``: per true class, the recordings that got no emotion ("no speech"), drawn as a last
     column, so that each row's fractions are of all its recordings and the diagonal is the recall.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        Counts, shape ``(n, n)``: rows true, columns predicted.
+    labels : sequence of str
+        The ``n`` class names, in the matrix's order.
+    normalize : bool
+        Show row fractions (default True); False: counts.
+    title : str
+        Axes title (default ``"Confusion matrix"``).
+    no_answer : sequence of int, optional
+        Length ``n``: recordings of each true class that got no emotion; drawn as a last column when any
+        is non-zero. None (default): no such column.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heat map and its colour bar (two axes), outside pyplot's registry (see :func:`emovox.plots.save`).
+
+    Examples
+    --------
+    >>> fig = confusion_matrix(np.array([[3, 1], [0, 4]]), ["angry", "sad"], no_answer=[0, 2])
+    >>> len(fig.axes), [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    (2, ['angry', 'sad', 'no speech'])
     """
     m = np.asarray(matrix, dtype=float)
     n = len(labels)
@@ -73,6 +98,27 @@ def reliability_diagram(
     ``count``; NaN or a count of 0 for an empty bin), optionally with an ``ece`` shown in the legend. A
     calibrated model lies on the diagonal; below it, the model is over-confident. Bars beneath show how
     many predictions fell in each bin.
+
+    Parameters
+    ----------
+    curves : mapping of str to mapping
+        Name of each set to its bins: ``confidence``, ``accuracy`` and ``count`` (one entry per bin), and
+        optionally ``ece``.
+    title : str
+        Title of the upper axes (default ``"Reliability diagram"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: accuracy against confidence (0-1), and beneath the share of predictions per bin.
+
+    Examples
+    --------
+    >>> from emovox.calibration import reliability
+    >>> r = reliability(np.array([[0.9, 0.1], [0.3, 0.7]]), [0, 0], n_bins=5)
+    >>> fig = reliability_diagram({"test": {**r, "ece": 0.25}})
+    >>> [ax.get_ylabel() for ax in fig.axes], fig.axes[0].get_legend_handles_labels()[1]
+    (['accuracy', 'share'], ['calibrated', 'test (ECE 0.250)'])
     """
     fig = new_figure((6.4, 6.4))
     ax, hist = fig.subplots(2, 1, sharex=True, height_ratios=(4, 1))
@@ -134,6 +180,17 @@ def per_class_recall(recall: Mapping[str, Any] | Evaluation, title: str = "Recal
         the test data lacks has no bar).
     title : str
         Axes title (default ``"Recall per class"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: a bar per class (recall in %), with lines at the UA and at chance (100 / number of bars).
+
+    Examples
+    --------
+    >>> fig = per_class_recall({"angry": 0.9, "sad": 0.5, "happy": {"recall": 0.0, "support": 0}})
+    >>> [round(b.get_height()) for b in fig.axes[0].patches]
+    [90, 50]
     """
     r = _recalls(recall)
     labels = list(r)
@@ -172,6 +229,25 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
     left out. The best epoch is marked: the highest validation UA (ties: the lower validation loss), the
     epoch an emovox deep model keeps, or without a UA series the lowest validation loss. Example keys:
     ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``, ``val_ua``.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        One value per epoch for each key (empty series are left out).
+    title : str
+        Figure title (default ``"Training curves"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes for the losses and one for the other metrics (only those that have series).
+
+    Examples
+    --------
+    >>> history = {"train_loss": [1.0, 0.6, 0.5], "val_loss": [1.1, 0.8, 0.9], "val_ua": [0.3, 0.5, 0.5], "lr": [0.1] * 3}
+    >>> fig = training_curves(history)
+    >>> [ax.get_ylabel() for ax in fig.axes], fig.axes[0].get_legend_handles_labels()[1][-1]
+    (['loss', 'accuracy'], 'best val_ua (epoch 2)')
     """
     series = {
         k: np.asarray(v, dtype=float)
