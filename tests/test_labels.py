@@ -270,3 +270,16 @@ def test_hand_written_labels_are_read_as_emotions_are():
     df = pd.DataFrame({"emotion": ["Angry", "anger", "angry", "Sadness", "mine", None]})
     assert apply_labels(df)["emotion"].tolist()[:5] == ["angry", "angry", "angry", "sad", "mine"]
     assert apply_labels(df, emotions="angry,sad")["emotion"].tolist() == ["angry", "angry", "angry", "sad"]
+
+
+def test_a_taxonomy_of_ones_own_can_be_selected_by_name():
+    """Labels emovox does not know are kept as classes of their own, but emotions= could not name them."""
+    import pandas as pd
+
+    from emovox.errors import CorpusError
+    from emovox.labels import apply_labels
+
+    df = pd.DataFrame({"emotion": ["excited", "sad", "Angry", "excited"]})
+    assert apply_labels(df, emotions="excited,sad")["emotion"].tolist() == ["excited", "sad", "excited"]
+    with pytest.raises(CorpusError, match="unknown emotion 'exited'"):
+        apply_labels(df, emotions="exited,sad")  # a typo is still one

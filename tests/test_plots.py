@@ -448,3 +448,15 @@ def test_timeline_marks_uncertain_segments():
     assert [t.get_text() for t in top.get_legend().get_texts()] == ["uncertain"]
     sure = emotion_timeline(segs[:1]).axes[0]
     assert sure.get_legend() is None and "angry?" not in [t.get_text() for t in sure.texts]
+
+
+def test_training_curves_of_many_series_and_of_uneven_lengths():
+    """Found documenting it: a panel of more than eight series ran out of colours (IndexError), and a shorter
+    val_loss hid the later epochs from the best-epoch mark."""
+    from emovox.plots.evaluation import training_curves
+
+    assert len(training_curves({f"m{i}": [0.1, 0.2] for i in range(9)}).axes[0].get_lines()) == 9
+    fig = training_curves({"val_loss": [0.5, 0.1], "val_ua": [0.2, 0.3, 0.9]})
+    assert [ln.get_label() for ln in fig.axes[0].get_lines() if "best" in ln.get_label()] == [
+        "best val_ua (epoch 3)"
+    ]

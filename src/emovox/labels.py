@@ -219,8 +219,8 @@ def apply_labels(
     ['angry', 'neutral']
     """
     mapping = parse_merge(merge)
-    keep = parse_emotions(emotions)
     out = manifest.copy()
+    own: set = set()  # labels of a taxonomy of one's own, which emotions= may name too
     if "emotion" in out:
         names = {}
         for e in out["emotion"].dropna().unique():
@@ -228,12 +228,24 @@ def apply_labels(
                 names[e] = canonical(str(e))
             except CorpusError:
                 names[e] = e
+                own.add(e)
         out["emotion"] = out["emotion"].map(lambda e: names.get(e, e))
+    keep = None if emotions is None else list(dict.fromkeys(_named(s, own) for s in with_sets(emotions)))
     if mapping:
         out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
     if keep is not None:
         out = out[out["emotion"].isin(keep)]
     return out.reset_index(drop=True)
+
+
+def _named(name: str, own: set) -> str:
+    """``name`` as :func:`canonical` reads it, or as it is where the data hold a label of their own by it."""
+    try:
+        return canonical(name)
+    except CorpusError:
+        if name.strip() in own:
+            return name.strip()
+        raise
 
 
 def label_order(y: Iterable[str]) -> list[str]:

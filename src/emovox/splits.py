@@ -137,7 +137,7 @@ def random_split(
     fold = (
         _fold(manifest, "random", np.sort(tr), np.sort(te))
         if "speaker" in manifest
-        else Fold("random", tr, te, ["?"])
+        else Fold("random", np.sort(tr), np.sort(te), ["?"])
     )
     return Protocol(f"random({test_size:g}, seed {random_state})", [fold])
 

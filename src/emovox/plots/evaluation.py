@@ -270,8 +270,9 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
     if val_ua and np.isfinite(series[val_ua[0]]).any():
         ua, best_key = np.nan_to_num(series[val_ua[0]], nan=-np.inf), val_ua[0]
         loss = series[val_losses[0]] if val_losses else np.zeros_like(ua)
-        loss = np.nan_to_num(loss, nan=np.inf)[: len(ua)]
-        best = max(range(len(loss)), key=lambda i: (ua[i], -loss[i])) + 1
+        loss = np.nan_to_num(loss, nan=np.inf)  # (ties on UA go to the lower loss; an epoch without one: inf)
+        loss = np.concatenate([loss, np.full(max(0, len(ua) - len(loss)), np.inf)])
+        best = max(range(len(ua)), key=lambda i: (ua[i], -loss[i])) + 1
     elif val_losses and np.isfinite(series[val_losses[0]]).any():  # a diverged run still gets its figure
         best, best_key = int(np.nanargmin(series[val_losses[0]])) + 1, val_losses[0]
     for ax, (keys, name) in zip(axes, groups, strict=False):
@@ -284,7 +285,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str = "Traini
                 linestyle="--" if held_out(k) else "-",
                 marker="o" if len(v) <= 30 else None,
                 markersize=3,
-                color=EXTRA_COLORS[(1 if held_out(k) else 0) + 2 * (i // 2)],
+                color=EXTRA_COLORS[((1 if held_out(k) else 0) + 2 * (i // 2)) % len(EXTRA_COLORS)],
                 label=k,
             )
         if best is not None:
