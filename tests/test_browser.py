@@ -7,6 +7,7 @@ Playwright's bundled driver; the tests skip when either is missing. Screenshots 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -605,3 +606,191 @@ def test_cancel_an_upload_and_an_analysis(page, slow_server, model, shots, tmp_p
         assert page.locator("#notice").is_hidden()
     finally:
         page.remove_listener("requestfailed", on_failed)
+
+
+class _Posts(list):
+    """The URLs a page POSTs from now on (page.on("request")), until ``stop()``."""
+
+    def __init__(self, page) -> None:
+        super().__init__()
+        self.page = page
+        page.on("request", self._on_request)
+
+    def _on_request(self, request) -> None:
+        if request.method == "POST":
+            self.append(request.url)
+
+    def stop(self) -> None:
+        self.page.remove_listener("request", self._on_request)
+
+
+def _choose_emotions(page, wanted) -> None:
+    """Tick exactly ``wanted`` in the Analyse panel's Emotions control, as a user does (a click on a label)."""
+    for box in page.locator("#emotion-choices input[type=checkbox]").all():
+        if box.is_checked() != (box.get_attribute("value") in wanted):
+            page.locator(f"label.emotion-choice[data-label={box.get_attribute('value')}]").click()
+
+
+def _chosen(page) -> list[str]:
+    return page.eval_on_selector_all("#emotion-choices input:checked", "els => els.map(e => e.value)")
+
+
+def _voice(tmp_path) -> Path:
+    from emovox import load_audio
+
+    voice = tmp_path / "voice.wav"
+    voice.write_bytes(wav_bytes(load_audio(ravdess_file("05", actor=1), 16000), 16000))
+    return voice
+
+
+def _reset_emotions(page) -> None:
+    """Every emotion again (the page's default), for the tests after: the browser profile keeps the choice."""
+    page.evaluate("localStorage.removeItem('emovox.emotions')")
+
+
+def test_chosen_emotions_are_sent_and_the_answer_is_over_them_only(page, server, model, shots, tmp_path):
+    """The page had no way to restrict the answer to some emotions, which the API takes as ?emotions=."""
+    from urllib.parse import parse_qs, urlsplit
+
+    wanted = [label for label in model.labels if label != model.labels[1]][:3]
+    assert len(wanted) == 3 < len(model.labels)
+    posted = _Posts(page)
+    try:
+        _open(page, server)
+        # a fieldset named by its legend, a labelled checkbox per emotion of the model, all ticked
+        group = page.get_by_role("group", name="Emotions")
+        for label in model.labels:
+            assert group.get_by_role("checkbox", name=label).is_checked()
+        _choose_emotions(page, wanted)
+        assert _chosen(page) == wanted
+        assert page.inner_text("#emotions-count") == f"({len(wanted)} of {len(model.labels)})"
+        page.set_input_files("#file", str(_voice(tmp_path)))
+        page.wait_for_selector("body[data-state=result]")
+        assert len(posted) == 1, posted
+        url = urlsplit(posted[0])
+        assert url.path == "/v1/predict" and parse_qs(url.query) == {"emotions": [",".join(wanted)]}, posted
+        rows = page.locator("#bars .bar-row")
+        assert [rows.nth(i).get_attribute("data-label") for i in range(rows.count())] == wanted
+        shown = [float(t.rstrip(" %")) for t in page.locator("#bars .bar-value").all_inner_texts()]
+        assert 98 <= sum(shown) <= 102, shown  # whole percents, each rounded
+        assert page.inner_text("#emotion").strip().lower() in wanted
+        restricted = page.inner_text("#restricted")
+        assert restricted.startswith(f"over {len(wanted)} of {len(model.labels)} emotions"), restricted
+        raw = json.loads(page.text_content("#raw"))
+        assert list(raw["probabilities"]) == wanted and abs(sum(raw["probabilities"].values()) - 1) < 1e-6
+        assert page.locator("#error").is_hidden() and page.locator("#emotions-error").is_hidden()
+        page.wait_for_timeout(600)  # let the bars grow
+        path = shots / "emovox-page-emotions.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+    finally:
+        posted.stop()
+        _reset_emotions(page)
+
+
+def test_fewer_than_two_emotions_are_refused_in_the_page(page, server, model, tmp_path):
+    """One emotion (or none) is not a question the model can answer: the server's 422 is said beside the
+    choice at once, and neither an upload nor a recording is sent."""
+    posted = _Posts(page)
+    try:
+        _open(page, server)
+        voice = _voice(tmp_path)
+        for wanted in ([model.labels[0]], []):
+            _choose_emotions(page, wanted)
+            assert _chosen(page) == wanted
+            assert page.inner_text("#emotions-error") == "Choose at least two emotions to predict over."
+            page.set_input_files("#file", str(voice))
+            page.wait_for_function(
+                "document.getElementById('emotions-error').textContent.includes('voice.wav was not sent')"
+            )
+            message = page.inner_text("#emotions-error")
+            assert message == "Choose at least two emotions to predict over: voice.wav was not sent.", message
+            assert page.get_attribute("#emotions-error", "role") == "alert"
+            assert page.locator("#emotions-error").bounding_box()["height"] < 40  # one line
+            assert page.locator("#busy").is_hidden() and page.locator("#result").is_hidden()
+            assert page.locator("#error").is_hidden()
+        page.click("#record")  # nor is a recording started that could not be sent
+        assert "nothing recorded" in page.inner_text("#emotions-error")
+        assert not page.locator("#record.recording").count()
+        page.wait_for_timeout(500)
+        assert posted == []
+        # two again: the message goes, and the next upload is sent
+        _choose_emotions(page, model.labels[:2])
+        assert page.locator("#emotions-error").is_hidden()
+        page.set_input_files("#file", str(voice))
+        page.wait_for_selector("body[data-state=result]")
+        assert len(posted) == 1 and posted[0].endswith("?emotions=" + ",".join(model.labels[:2])), posted
+    finally:
+        posted.stop()
+        _reset_emotions(page)
+
+
+def test_the_emotions_chosen_survive_a_reload(page, server, model):
+    try:
+        _open(page, server)
+        wanted = model.labels[1:3]
+        _choose_emotions(page, wanted)
+        page.reload()
+        page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
+        assert _chosen(page) == wanted
+        assert page.inner_text("#emotions-count") == f"(2 of {len(model.labels)})"
+        # all again (the shortcut), kept as "all": a reload shows every one ticked
+        page.click("#emotions-all")
+        assert _chosen(page) == model.labels
+        page.reload()
+        page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
+        assert _chosen(page) == model.labels
+        assert page.evaluate("localStorage.getItem('emovox.emotions')") is None
+        # a choice kept from a model with other emotions is not applied to this one
+        page.evaluate("localStorage.setItem('emovox.emotions', JSON.stringify(['angry', 'boredom']))")
+        page.reload()
+        page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
+        assert _chosen(page) == model.labels
+    finally:
+        _reset_emotions(page)
+
+
+def test_all_emotions_by_default_send_no_emotions_parameter(page, server, model, tmp_path):
+    posted = _Posts(page)
+    try:
+        _reset_emotions(page)
+        _open(page, server)
+        assert _chosen(page) == model.labels
+        assert page.inner_text("#emotions-count") == f"(all {len(model.labels)})"
+        page.set_input_files("#file", str(_voice(tmp_path)))
+        page.wait_for_selector("body[data-state=result]")
+        assert posted == [server.url + "/v1/predict"], posted
+        assert page.locator("#bars .bar-row").count() == len(model.labels)
+        assert page.locator("#restricted").is_hidden()
+    finally:
+        posted.stop()
+
+
+def test_the_four_basic_emotions_shortcut(page, server):
+    """With a model of more than the four basic emotions, one click chooses those four, and an answer over
+    them says it is over 4 of the model's 7."""
+    _open(page, server)
+    seven = ["angry", "disgust", "fearful", "happy", "neutral", "sad", "surprised"]
+    try:
+        page.evaluate("(labels) => { MODEL.labels = labels; setupEmotions(); }", seven)
+        assert page.locator("#emotions-four").is_visible()
+        page.click("#emotions-four")
+        assert _chosen(page) == ["angry", "happy", "neutral", "sad"]
+        assert page.evaluate("emotionsQuery()") == "?emotions=angry,happy,neutral,sad"
+        answer = {
+            "speech": True,
+            "uncertain": False,
+            "emotion": "sad",
+            "confidence": 0.7,
+            "labels": ["angry", "happy", "neutral", "sad"],
+            "probabilities": {"angry": 0.1, "happy": 0.1, "neutral": 0.1, "sad": 0.7},
+            "source": "a.wav",
+            "duration": 3.0,
+            "elapsed_ms": 9,
+            "timeline": None,
+        }
+        page.evaluate("(r) => renderResult(r, null)", answer)
+        assert page.inner_text("#restricted").startswith("over 4 of 7 emotions")
+    finally:
+        _reset_emotions(page)
+        page.reload()

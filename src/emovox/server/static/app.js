@@ -190,6 +190,7 @@ async function loadModel() {
     $("model-chip").textContent = "model unavailable";
     return;
   }
+  setupEmotions();
   const m = MODEL.metrics || {};
   const h = MODEL.headline || null;
   // the headline is the figure on voices, languages and microphones the model never heard
@@ -222,6 +223,77 @@ async function loadModel() {
       el("span", { class: "bar-value" }, pct(recall[l])))));
 }
 
+/* ------------------------------------------------------------------ emotions to predict over */
+const EMOTIONS_KEY = "emovox.emotions";  // localStorage: the chosen emotions, absent when all are
+const FOUR = ["angry", "happy", "neutral", "sad"];
+
+function chosenEmotions() {
+  return [...document.querySelectorAll("#emotion-choices input:checked")].map((box) => box.value);
+}
+
+function emotionsQuery() {
+  /* The prediction's query: "" when every emotion is chosen (the model's own answer), else
+     "?emotions=a,b,..." in the model's order, as the API and --emotions take them. */
+  if (!MODEL || $("emotions-card").hidden) return "";
+  const chosen = chosenEmotions();
+  if (chosen.length === MODEL.labels.length) return "";
+  return `?emotions=${chosen.map(encodeURIComponent).join(",")}`;
+}
+
+function emotionsRefused(tail = ".") {
+  /* One line saying why nothing can be predicted (fewer than two emotions chosen), or "". */
+  if (!MODEL || $("emotions-card").hidden || chosenEmotions().length >= 2) return "";
+  return `Choose at least two emotions to predict over${tail}`;
+}
+
+function showEmotionsError(message) {
+  $("emotions-error").textContent = message;
+  $("emotions-error").hidden = !message;
+}
+
+function emotionsChanged() {
+  /* Keep the choice (across reloads), say how many are chosen, and say at once when too few are. */
+  const chosen = chosenEmotions(), n = MODEL.labels.length;
+  try {
+    if (chosen.length === n) localStorage.removeItem(EMOTIONS_KEY);
+    else localStorage.setItem(EMOTIONS_KEY, JSON.stringify(chosen));
+  } catch { /* storage refused (a private window's settings): the choice lasts as long as the page */ }
+  $("emotions-count").textContent = chosen.length === n ? `(all ${n})` : `(${chosen.length} of ${n})`;
+  showEmotionsError(emotionsRefused());
+}
+
+function storedEmotions(labels) {
+  /* The choice kept from an earlier visit, or every label (none kept, or one naming what this model lacks). */
+  let kept = null;
+  try { kept = JSON.parse(localStorage.getItem(EMOTIONS_KEY)); } catch { kept = null; }
+  const valid = Array.isArray(kept) && kept.every((e) => labels.includes(e));
+  return valid ? kept : labels;
+}
+
+function setupEmotions() {
+  /* A labelled checkbox per emotion of the model, all by default; nothing to choose with two or fewer. */
+  const labels = MODEL.labels;
+  $("emotions-card").hidden = labels.length < 3;
+  if (labels.length < 3) return;
+  const chosen = storedEmotions(labels);
+  $("emotion-choices").replaceChildren(...labels.map((label) => {
+    const box = el("input", { type: "checkbox", name: "emotion", value: label });
+    box.checked = chosen.includes(label);
+    box.addEventListener("change", emotionsChanged);
+    return el("label", { class: "emotion-choice", "data-label": label }, box,
+      el("span", { class: "swatch", style: { background: colour(label) }, "aria-hidden": "true" }), label);
+  }));
+  const choose = (wanted) => {
+    for (const box of document.querySelectorAll("#emotion-choices input")) box.checked = wanted.includes(box.value);
+    emotionsChanged();
+  };
+  $("emotions-all").onclick = () => choose(labels);
+  // the shortcut only where it chooses something other than all of them
+  $("emotions-four").hidden = !(FOUR.every((e) => labels.includes(e)) && labels.length > FOUR.length);
+  $("emotions-four").onclick = () => choose(FOUR);
+  emotionsChanged();
+}
+
 /* ------------------------------------------------------------------ results */
 function renderResult(res, audioBlob) {
   const speech = res.speech !== false;
@@ -246,6 +318,11 @@ function renderResult(res, audioBlob) {
       `${res.reason || "nothing that sounds like a voice"}: no emotion is given for sound that is not speech.`));
   }
   $("result-source").textContent = `${res.source} · ${res.duration.toFixed(1)} s · ${Math.round(res.elapsed_ms)} ms`;
+  // an answer restricted to some of the model's emotions says so: its probabilities are theirs only
+  const all = MODEL && MODEL.labels ? MODEL.labels.length : 0;
+  const over = speech && Array.isArray(res.labels) && all > 0 && res.labels.length < all;
+  $("restricted").hidden = !over;
+  $("restricted").textContent = over ? `over ${res.labels.length} of ${all} emotions (${res.labels.join(", ")})` : "";
 
   const bars = $("bars");
   bars.replaceChildren();
@@ -350,6 +427,14 @@ async function analyse(blob, filename) {
   pending = null;
   showNotice("");
   $("result").hidden = true;  // never show the previous recording's answer under the spinner or an error
+  const tooFew = emotionsRefused(`: ${filename} was not sent.`);
+  if (tooFew) {  // the server would refuse it (422): said beside the choice, nothing sent
+    $("busy").hidden = true;
+    showError("", "analyse");
+    showEmotionsError(tooFew);
+    document.body.dataset.state = "error";
+    return;
+  }
   const refused = tooLarge(blob, filename);
   if (refused) {  // refused here at once: sending it would only take time to get a 413
     $("busy").hidden = true;
@@ -364,7 +449,7 @@ async function analyse(blob, filename) {
   $("busy").hidden = false;
   document.body.dataset.state = "busy";
   try {
-    const body = await postAudio("/v1/predict", blob, filename, {
+    const body = await postAudio(`/v1/predict${emotionsQuery()}`, blob, filename, {
       signal: mine.signal,
       onUpload: (sent, total) => { if (mine === pending) showProgress(filename, sent, total); },
     });
@@ -400,6 +485,8 @@ async function toggleRecording() {
   }
   showError("");
   showNotice("");
+  const tooFew = emotionsRefused(": nothing recorded.");
+  if (tooFew) { showEmotionsError(tooFew); return; }  // a recording that could not be sent is not started
   recorder = new Recorder();
   try {
     await recorder.start((rms) => { $("level").style.width = `${Math.min(100, 300 * rms)}%`; });
