@@ -374,3 +374,50 @@ def test_the_command_line_adapts_a_batch_on_the_cluster(tiny_model, address, pat
     assert (summary["adapt"], summary["n_ok"]) == ("speaker", 6)
     ref = {p.source: p.label for p in EmotionModel(tiny_model).predict_files(paths[:6], same_speaker=True)}
     assert dict(zip(batch.read_results(out)["path"], batch.read_results(out)["label"], strict=True)) == ref
+
+
+def test_an_adapted_job_keeps_what_it_was_not_given_and_says_how_it_ended(
+    tiny_model, paths, tmp_path, monkeypatch
+):
+    """A reviewer's findings: a re-run with a mistyped path replaced every earlier row with that one; an
+    interrupted run left the folder's summary saying "complete"; a partition that failed lost its reason;
+    a re-run counted old error rows twice; ``overwrite`` without adaptation left the embeddings behind."""
+    from emovox.batch import worker
+    from emovox.batch.store import EMBED_DIR
+
+    out = tmp_path / "out"
+    kw = {"engine": "local", "output_dir": out, "batch_size": 3, "progress": False, "same_channel": True}
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really")
+    first = batch.predict([*paths[:6], str(bad)], tiny_model, **kw)
+    assert (first.n_ok, first.n_failed) == (6, 1)
+    again = batch.predict([*paths[:6], str(bad)], tiny_model, **kw)
+    assert (again.n_computed, again.n_failed, again.n_failed_before) == (0, 1, 0)  # counted once
+    typo = batch.predict([str(tmp_path / "no-such-folder")], tiny_model, **kw)
+    assert typo.n_ok == 0
+    rows = batch.read_results(out).set_index("path")
+    assert set(paths[:6]) <= set(rows.index) and rows.loc[paths[:6], "error"].isna().all()  # still there
+
+    real = worker._embed_table
+
+    def dies(task, items):
+        if any(p == paths[7] for p, _ in items):
+            raise RuntimeError("worker died")
+        return real(task, items)
+
+    monkeypatch.setattr(worker, "_embed_table", dies)
+    s = batch.predict(paths[6:9], tiny_model, **kw)
+    assert any(p == paths[7] and "worker died" in e for p, e in s.failures), s.failures
+
+    def interrupted(task, items):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(worker, "_embed_table", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch.predict(paths[9:12], tiny_model, **kw)
+    summary = batch.read_summary(out)
+    assert (summary["status"], summary["adapt"], summary["kind"]) == ("interrupted", "channel", "predict")
+    monkeypatch.undo()
+    assert (out / EMBED_DIR).is_dir()
+    batch.predict(paths[:2], tiny_model, engine="local", output_dir=out, progress=False, overwrite=True)
+    assert not (out / EMBED_DIR).exists()

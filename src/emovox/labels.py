@@ -144,12 +144,14 @@ def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
     return list(dict.fromkeys(canonical(s) for s in with_sets(spec)))
 
 
-def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
-    """Parse ``"calm=neutral,boredom=neutral"`` or a named merge (``calm-neutral``) into a mapping."""
+def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dict[str, str]:
+    """Parse ``"calm=neutral,boredom=neutral"`` or a named merge (``calm-neutral``) into a mapping; ``own``:
+    labels of the data's own taxonomy, which it may name too (``excited=happy``)."""
     if not spec:
         return {}
+    own = set(own)
     if isinstance(spec, Mapping):
-        return {canonical(k): canonical(v) for k, v in spec.items()}
+        return {_named(k, own): _named(v, own) for k, v in spec.items()}
     out: dict[str, str] = {}
     for part in spec.split(","):
         part = part.strip()
@@ -163,7 +165,7 @@ def parse_merge(spec: str | Mapping[str, str] | None) -> dict[str, str]:
             )
         else:
             src, dst = part.replace("->", "=").split("=", 1)
-            pairs = [(canonical(src), canonical(dst))]
+            pairs = [(_named(src, own), _named(dst, own))]
         for src, dst in pairs:
             if out.get(src, dst) != dst:  # the last would win unseen
                 raise CorpusError(f"merge {spec!r}: {src} is merged into both {out[src]} and {dst}")
@@ -218,7 +220,6 @@ def apply_labels(
     >>> apply_labels(m, merge="calm-neutral", emotions="neutral,angry")["emotion"].tolist()
     ['angry', 'neutral']
     """
-    mapping = parse_merge(merge)
     out = manifest.copy()
     own: set = set()  # labels of a taxonomy of one's own, which emotions= may name too
     if "emotion" in out:
@@ -231,6 +232,7 @@ def apply_labels(
                 own.add(e)
         out["emotion"] = out["emotion"].map(lambda e: names.get(e, e))
     keep = None if emotions is None else list(dict.fromkeys(_named(s, own) for s in with_sets(emotions)))
+    mapping = parse_merge(merge, own)
     if mapping:
         out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
     if keep is not None:
@@ -239,12 +241,15 @@ def apply_labels(
 
 
 def _named(name: str, own: set) -> str:
-    """``name`` as :func:`canonical` reads it, or as it is where the data hold a label of their own by it."""
+    """``name`` as :func:`canonical` reads it, or the data's own label it names (case aside)."""
     try:
         return canonical(name)
-    except CorpusError:
-        if name.strip() in own:
-            return name.strip()
+    except CorpusError as exc:
+        mine = {str(o).casefold(): o for o in own}
+        if (key := str(name).strip().casefold()) in mine:
+            return mine[key]
+        if own:
+            raise CorpusError(f"{exc}; or one of the data's own: {', '.join(sorted(map(str, own)))}") from None
         raise
 
 

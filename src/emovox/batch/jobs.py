@@ -26,12 +26,14 @@ from ..paths import display_path, output_problem, stored_path
 from .engines import check_scheduler, dask_client, run_dask, run_local
 from .store import (
     DEFAULT_BATCH_SIZE,
+    EMBED_DIR,
     BatchSummary,
     PathLike,
     check_job,
     done_rows,
     file_key,
     folder_lock,
+    part_paths,
     partition_counts,
     read_results,
     read_summary,
@@ -348,8 +350,6 @@ def _given(x: Any) -> bool:
     return x is not None and not (isinstance(x, float) and np.isnan(x))
 
 
-#: Where an adapted job keeps its first step's rows, the embeddings, inside its folder.
-EMBED_DIR = "_embeddings"
 #: Rows per Parquet part an adapted job writes.
 ADAPTED_PART_ROWS = 4096
 
@@ -363,11 +363,15 @@ def _adapted(
     options: dict[str, Any],
 ) -> BatchSummary:
     """:func:`predict` with ``same_speaker`` / ``same_channel``: the workers embed every file (a job of its
-    own in ``output_dir/_embeddings``, resumable), then this process scores them all together and writes the
-    rows (:meth:`~emovox.inference.EmotionModel.score_session`), replacing those of an earlier run."""
+    own in ``output_dir/_embeddings``, resumable), then this process scores them all together and writes
+    their rows (:meth:`~emovox.inference.EmotionModel.score_session`). An earlier run's part files are removed
+    once every row they hold is written again; rows of files this run was not given stay, as in a job
+    without adaptation (:func:`read_results` gives each file's newest)."""
     from ..inference import EmotionModel, Prediction, SessionInput
     from .worker import prediction_table, write_atomic
 
+    if options["engine"] == "dask" and options["address"]:  # before the folder is made, as _run_job does
+        check_scheduler(options["address"])
     model = EmotionModel(task["model"], emotions=task.get("emotions"))
     if model.metadata.get("kind") == "ensemble":
         raise EmovoxError(
@@ -384,27 +388,32 @@ def _adapted(
         raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
     with folder_lock(out):
         check_job(out, identity, options["overwrite"])  # a folder of another job: refused before any work
-    s = _run_job(
-        "embed",
-        {**task, "kind": "embed"},
-        {**identity, "kind": "embed"},
-        paths,
-        output_dir=out / EMBED_DIR,
-        **options,
-    )
-    if s.status != "complete":
-        return s
+    # embeddings depend on the model and its front end only, not on the session's kind or the emotions kept
+    embed_identity = {"kind": "embed", "model": identity["model"], "files": identity["files"]}
+    try:
+        s = _run_job(
+            "embed", {**task, "kind": "embed"}, embed_identity, paths, output_dir=out / EMBED_DIR, **options
+        )
+    except KeyboardInterrupt:  # this folder's summary says so too, not only the embeddings'
+        with contextlib.suppress(EmovoxError, OSError, ValueError):
+            inner = read_summary(out / EMBED_DIR)
+            outer = {**inner, "kind": "predict", "output_dir": str(out), "adapt": adapt}
+            write_summary(out, BatchSummary.from_dict(outer))
+        raise
     t0 = time.perf_counter()
     with folder_lock(out), _sigterm_raises():
         items = [(p, file_key(p)) for p in _unique_abs(expand_inputs(paths, []))]
         rows = read_results(out / EMBED_DIR)
         found = {(r.path, r.key): r for r in rows.itertuples(index=False)}
+        keys = {r.path: r.key for r in rows.itertuples(index=False)}
+        lost = dict(s.failures)  # (a partition that failed as a whole: its error, for each of its files)
         inputs: list[Prediction | SessionInput] = []
         for p, k in items:
             r = found.get((stored_path(p), k))
-            if r is None:  # (its partition failed as a whole: already counted among the failures)
-                error = f"{p}: not embedded (its partition failed; a re-run retries it)"
-                inputs.append(Prediction(p, error=error))
+            if r is None:
+                changed = stored_path(p) in keys and lost.get(display_path(p)) is None
+                why = "changed while the job ran; a re-run embeds it" if changed else "not embedded"
+                inputs.append(Prediction(p, error=lost.get(display_path(p)) or f"{p}: {why}"))
             elif _given(r.error):
                 inputs.append(Prediction(p, error=r.error))
             elif not (_given(r.speech) and bool(r.speech)):
@@ -414,6 +423,7 @@ def _adapted(
                 seconds = float(r.seconds) if _given(r.seconds) else None
                 inputs.append(SessionInput(p, list(r.weights), embedded, seconds))
         preds = list(model.score_session(inputs, channel=adapt == "channel"))
+        written = {stored_path(p) for p, _ in items}
         old = sorted(out.glob(f"{PART_PREFIX}*.parquet"))
         run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         for i in range(0, len(items), ADAPTED_PART_ROWS):
@@ -421,14 +431,17 @@ def _adapted(
                 items[i : i + ADAPTED_PART_ROWS], preds[i : i + ADAPTED_PART_ROWS], model.labels
             )
             write_atomic(table, out / f"{PART_PREFIX}{run}-{i // ADAPTED_PART_ROWS:06d}.parquet")
-        for p in old:  # every answer depends on every file: an earlier run's rows are replaced, not kept
-            p.unlink(missing_ok=True)
+        for p in old:  # every answer depends on every file: a part whose rows were all written again goes
+            held = part_paths(p)
+            if held is not None and held <= written:
+                p.unlink(missing_ok=True)
         failed = [
             (display_path(str(p)), display_path(r.error))
             for (p, _), r in zip(items, preds, strict=True)
             if not r.ok
         ]
-        s.kind, s.output_dir, s.adapt = "predict", str(out), adapt
+        # n_computed / n_skipped are the embeddings'; n_ok / n_failed / failures, of every row written now
+        s.kind, s.output_dir, s.adapt, s.n_failed_before = "predict", str(out), adapt, 0
         s.n_ok, s.n_failed, s.failures = len(items) - len(failed), len(failed), failed
         s.n_partitions = -(-len(items) // ADAPTED_PART_ROWS)
         s.wall_s += time.perf_counter() - t0

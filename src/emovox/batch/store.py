@@ -27,9 +27,10 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import socket
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ PathLike = str | os.PathLike
 DEFAULT_BATCH_SIZE = 64
 MAX_LISTED_FAILURES = 1000
 JOB_FILE, SUMMARY_FILE = "_job.json", "_summary.json"
+#: Where an adapted prediction job keeps its first step's rows, the embeddings, inside its folder.
+EMBED_DIR = "_embeddings"
 OLD_JOB_FILE, OLD_SUMMARY_FILE = "job.json", "summary.json"  # older folders: not skipped by Parquet readers
 
 
@@ -96,7 +99,8 @@ class BatchSummary:
         ``"complete"``, ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM) or ``"failed"``.
     adapt : str or None
         ``"speaker"`` / ``"channel"``: the files were scored together, adapted (:func:`emovox.batch.predict`
-        with ``same_speaker`` / ``same_channel``); the counts are then the first step's, the embeddings.
+        with ``same_speaker`` / ``same_channel``). ``n_computed`` / ``n_skipped`` are then the first step's
+        (files embedded now / before), ``n_ok`` / ``n_failed`` / ``failures`` of every row this run wrote.
     """
 
     kind: str
@@ -128,6 +132,14 @@ class BatchSummary:
         d = asdict(self)
         d["failures"] = [{"path": p, "error": e} for p, e in self.failures]
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BatchSummary:
+        """The summary :meth:`to_dict` wrote (keys this emovox does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        out = cls(**{k: v for k, v in d.items() if k in known and k != "failures"})
+        out.failures = [(f["path"], f["error"]) for f in d.get("failures", [])]
+        return out
 
     def __str__(self) -> str:
         before = f" ({self.n_failed_before} with error rows)" if self.n_failed_before else ""
@@ -165,6 +177,7 @@ def check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
     """Refuse to mix results of different models / feature configurations in one folder."""
     job, old_job = out / JOB_FILE, out / OLD_JOB_FILE
     if overwrite:
+        shutil.rmtree(out / EMBED_DIR, ignore_errors=True)  # an adapted job's embeddings
         for p in [
             *_part_files(out),
             *out.glob(f"{TMP_PREFIX}*"),
@@ -231,6 +244,16 @@ def partition_counts(part: Path) -> dict[str, Any] | None:
         return None
     failures = [(p, e) for p, e in zip(t["path"], t["error"], strict=True) if e is not None]
     return {"n": len(t["path"]), "n_ok": len(t["path"]) - len(failures), "failures": failures}
+
+
+def part_paths(part: Path) -> set[str] | None:
+    """The paths of one written partition's rows (None when it cannot be read)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return set(pq.read_table(part, columns=["path"]).column("path").to_pylist())
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def done_rows(out: Path) -> dict[tuple[str, str], bool]:

@@ -126,6 +126,9 @@ def cmd_listen(args) -> int:
         err("--json goes with --once; the live table is text (-o saves the segments as CSV or JSON)")
         return 2
     model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
+    adapt = "speaker" if args.same_speaker else "channel" if args.same_channel else None
+    if adapt:
+        model.require_adaptation()  # (a model without class means: one line, before anything is read)
     if args.once:
         src = _source(args, model.sample_rate, args.seconds)
         print(f"recording {args.seconds:g} s from {src.name} ...", file=sys.stderr, flush=True)
@@ -152,9 +155,6 @@ def cmd_listen(args) -> int:
         gain = 10 ** (args.gain / 20)
     else:
         gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
-    adapt = "speaker" if args.same_speaker else "channel" if args.same_channel else None
-    if adapt:
-        model.require_adaptation()  # (a model without class means: one line, before the microphone opens)
     segs = listen(src, model, view=view, options=_vad_options(args), gain=gain, adapt=adapt)
     n_speech = sum(s.speech for s in segs)
     print(

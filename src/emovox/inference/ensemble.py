@@ -74,12 +74,17 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         )
 
     def proba_session(
-        self, embeddings: Sequence, channel: bool = False, *, report: bool = True
+        self,
+        embeddings: Sequence,
+        channel: bool = False,
+        *,
+        report: bool = True,
+        recordings: int | None = None,
     ) -> np.ndarray:
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
         parts = [
-            m.proba_session([e[k] for e in embeddings], channel, report=report)
+            m.proba_session([e[k] for e in embeddings], channel, report=report, recordings=recordings)
             for k, (m, _, _) in enumerate(self.members)
         ]
         return self._finish(self._average(parts))

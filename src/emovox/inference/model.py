@@ -311,10 +311,16 @@ class EmotionModel(SpeechCutting, Recordings):
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
     def proba_session(
-        self, embeddings: Sequence, channel: bool = False, *, report: bool = True
+        self,
+        embeddings: Sequence,
+        channel: bool = False,
+        *,
+        report: bool = True,
+        recordings: int | None = None,
     ) -> np.ndarray:
         """Probabilities for several recordings of **one speaker** (or, ``channel``, of one recording
-        channel), adapted to it (``report``: log how much of the offset was removed, at INFO).
+        channel), adapted to it (``report``: log how much of the offset was removed, at INFO, naming
+        ``recordings``, how many the embeddings come from, where some are a recording's speech segments).
 
         ``embeddings`` are :meth:`embed` outputs. The speaker's offset is estimated from all of them and
         removed (:mod:`emovox.adaptation`); a channel's only as far as the batch's predictions spread over
@@ -335,10 +341,11 @@ class EmotionModel(SpeechCutting, Recordings):
         )  # (the spread is judged over the emotions kept: --emotions)
         p, w = adapt_session(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep)
         if report and len(X) > 1:  # how much was done to the answers is said, as the protocol's name says it
+            n = recordings or len(X)
             log.info(
-                "adapted to the %s of %d recordings: %.0f %% of its estimated offset removed%s",
+                "adapted to the %s of %s: %.0f %% of its estimated offset removed%s",
                 "channel" if channel else "speaker",
-                len(X),
+                f"{n} recordings" + (f" ({len(X)} speech segments)" if n != len(X) else ""),
                 100 * w,
                 ""
                 if w == 1

@@ -262,7 +262,8 @@ class Recordings:
         What :meth:`predict_files` does with ``same_speaker`` / ``same_channel``, in two steps, so that the
         first can run where the files are (:func:`emovox.batch.predict`)."""
         pieces = [r for r in inputs if isinstance(r, SessionInput)]
-        rows = iter(self.proba_session([e for r in pieces for e in r.embeddings], channel) if pieces else [])
+        embedded = [e for r in pieces for e in r.embeddings]
+        rows = iter(self.proba_session(embedded, channel, recordings=len(pieces)) if pieces else [])
         for r in inputs:
             if isinstance(r, Prediction):
                 yield r
