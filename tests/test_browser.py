@@ -106,9 +106,12 @@ def test_record_from_microphone(page, server, model, shots):
     assert page.title().startswith("emovox")
     page.click("#record")
     page.wait_for_selector("#record.recording")
+    # the emotions chosen stay as the recording started: a change then could leave it unsendable
+    assert page.eval_on_selector("#emotions", "f => f.disabled")
     page.wait_for_function("parseFloat(document.getElementById('timer').textContent) >= 3.5")
     page.click("#record")
     page.wait_for_selector("body[data-state=result]")
+    assert not page.eval_on_selector("#emotions", "f => f.disabled")
     emotion = page.inner_text("#emotion").strip().lower()
     assert emotion in model.labels, page.messages
     bars = page.locator("#bars .bar-row")
@@ -645,7 +648,10 @@ def _voice(tmp_path) -> Path:
 
 def _reset_emotions(page) -> None:
     """Every emotion again (the page's default), for the tests after: the browser profile keeps the choice."""
-    page.evaluate("localStorage.removeItem('emovox.emotions')")
+    page.evaluate(
+        "Object.keys(localStorage).filter((k) => k.startsWith('emovox.emotions'))"
+        ".forEach((k) => localStorage.removeItem(k))"
+    )
 
 
 def test_chosen_emotions_are_sent_and_the_answer_is_over_them_only(page, server, model, shots, tmp_path):
@@ -740,12 +746,15 @@ def test_the_emotions_chosen_survive_a_reload(page, server, model):
         page.reload()
         page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
         assert _chosen(page) == model.labels
-        assert page.evaluate("localStorage.getItem('emovox.emotions')") is None
-        # a choice kept from a model with other emotions is not applied to this one
-        page.evaluate("localStorage.setItem('emovox.emotions', JSON.stringify(['angry', 'boredom']))")
+        key = f"emovox.emotions:{','.join(model.labels)}"  # one choice per model's set of emotions
+        assert page.evaluate(f"localStorage.getItem('{key}')") is None
+        # a kept choice naming what this model lacks is not applied; another model's is kept for that one
+        page.evaluate(f"localStorage.setItem('{key}', JSON.stringify(['angry', 'boredom']))")
+        page.evaluate("localStorage.setItem('emovox.emotions:a,b,c', JSON.stringify(['a', 'b']))")
         page.reload()
         page.wait_for_function("document.getElementById('model-chip').textContent.includes('emotions')")
         assert _chosen(page) == model.labels
+        assert page.evaluate("localStorage.getItem('emovox.emotions:a,b,c')") == '["a","b"]'
     finally:
         _reset_emotions(page)
 

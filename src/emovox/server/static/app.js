@@ -185,6 +185,7 @@ function frontendName(f) {
 async function loadModel() {
   try {
     const r = await fetch("/v1/model");
+    if (!r.ok) throw new Error(`server answered ${r.status}`);
     MODEL = await r.json();
   } catch (e) {
     $("model-chip").textContent = "model unavailable";
@@ -224,7 +225,9 @@ async function loadModel() {
 }
 
 /* ------------------------------------------------------------------ emotions to predict over */
-const EMOTIONS_KEY = "emovox.emotions";  // localStorage: the chosen emotions, absent when all are
+// localStorage: the chosen emotions, absent when all are; one choice per set of labels (another model's
+// choice is its own, not dropped the first time this one is used)
+const emotionsKey = () => `emovox.emotions:${MODEL.labels.join(",")}`;
 const FOUR = ["angry", "happy", "neutral", "sad"];
 
 function chosenEmotions() {
@@ -255,8 +258,8 @@ function emotionsChanged() {
   /* Keep the choice (across reloads), say how many are chosen, and say at once when too few are. */
   const chosen = chosenEmotions(), n = MODEL.labels.length;
   try {
-    if (chosen.length === n) localStorage.removeItem(EMOTIONS_KEY);
-    else localStorage.setItem(EMOTIONS_KEY, JSON.stringify(chosen));
+    if (chosen.length === n) localStorage.removeItem(emotionsKey());
+    else localStorage.setItem(emotionsKey(), JSON.stringify(chosen));
   } catch { /* storage refused (a private window's settings): the choice lasts as long as the page */ }
   $("emotions-count").textContent = chosen.length === n ? `(all ${n})` : `(${chosen.length} of ${n})`;
   showEmotionsError(emotionsRefused());
@@ -265,7 +268,7 @@ function emotionsChanged() {
 function storedEmotions(labels) {
   /* The choice kept from an earlier visit, or every label (none kept, or one naming what this model lacks). */
   let kept = null;
-  try { kept = JSON.parse(localStorage.getItem(EMOTIONS_KEY)); } catch { kept = null; }
+  try { kept = JSON.parse(localStorage.getItem(emotionsKey())); } catch { kept = null; }
   const valid = Array.isArray(kept) && kept.every((e) => labels.includes(e));
   return valid ? kept : labels;
 }
@@ -480,6 +483,7 @@ async function toggleRecording() {
     $("record-label").textContent = "Ready";
     $("level").style.width = "0";
     const blob = await r.stop();
+    $("emotions").disabled = false;
     await analyse(blob, "recording.wav");
     return;
   }
@@ -495,6 +499,7 @@ async function toggleRecording() {
     showError(`Could not open the microphone: ${e.message}`);
     return;
   }
+  $("emotions").disabled = true;  // the choice the recording was started with is the one it is sent with
   button.classList.add("recording");
   button.setAttribute("aria-label", "Stop recording");
   $("record-label").textContent = "Recording… press to stop";
