@@ -74,6 +74,18 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _job_folder(output_dir: PathLike) -> Path:
+    """A batch job's output folder, made (absolute); one line when it cannot be."""
+    out = Path(output_dir).absolute()
+    if problem := output_problem(output_dir, "folder"):
+        raise EmovoxError(f"{problem} (the output folder of a batch job)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
+    return out
+
+
 # -- the job -----------------------------------------------------------------------------------------
 
 
@@ -102,13 +114,7 @@ def _run_job(
         raise EmovoxError("n_workers and batch_size must be at least 1")
     if engine == "dask" and address:  # before the folder is made: a wrong address leaves nothing behind
         check_scheduler(address)
-    out = Path(output_dir).absolute()
-    if problem := output_problem(output_dir, "folder"):
-        raise EmovoxError(f"{problem} (the output folder of a batch job)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
+    out = _job_folder(output_dir)
     with folder_lock(out), _sigterm_raises():
         return _locked_job(
             kind,
@@ -379,13 +385,7 @@ def _adapted(
             "differently); adapt it on one machine: emovox predict --same-channel / --same-speaker, no --engine"
         )
     model.require_adaptation()
-    out = output_dir.absolute()
-    if problem := output_problem(output_dir, "folder"):
-        raise EmovoxError(f"{problem} (the output folder of a batch job)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EmovoxError(f"{output_dir}: cannot make the output folder ({exc.strerror or exc})") from None
+    out = _job_folder(output_dir)
     with folder_lock(out):
         check_job(out, identity, options["overwrite"])  # a folder of another job: refused before any work
     # embeddings depend on the model and its front end only, not on the session's kind or the emotions kept
