@@ -35,7 +35,28 @@ def handcrafted_features(
     cache_dir: str | Path | None = None,
     progress: bool = True,
 ) -> FeatureTable:
-    """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal."""
+    """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column; the other columns are kept on the rows that could be read.
+    features : str or dict
+        A hand-crafted feature preset name or configuration (:class:`emovox.features.FeatureExtractor`;
+        default ``"emovox"``).
+    n_jobs : int, optional
+        Worker processes (default None: every core).
+    cache_dir : str or Path, optional
+        Feature cache (default None: ``default_cache_dir() / "features"``).
+    progress : bool
+        Show a progress bar (default True).
+
+    Returns
+    -------
+    FeatureTable
+        The float32 features of the rows that could be read, those rows (index reset), the feature names, the
+        extractor's configuration and the ``(path, message)`` failures.
+    """
     from .features import FeatureExtractor
 
     ext = FeatureExtractor(features)
@@ -116,6 +137,32 @@ def resolve_recipe(
 
     ``encoder`` names the Whisper checkpoint of the features however they were chosen (a whisper-* model,
     ``features="whisper"``, or ``encoder`` alone, which means Whisper features).
+
+    Parameters
+    ----------
+    model : str
+        A key of :data:`RECIPES`, or a classifier name (``svm``, ``logreg``, ``mlp``, ``rf``, ``gb``).
+    features : str, optional
+        Feature override (default None: the recipe's, or ``"emovox"`` for a plain classifier).
+    trim_db : float, optional
+        Silence trimming in dB for hand-crafted features (default None: the recipe's own, if any).
+    encoder : str, optional
+        Whisper checkpoint of the features (default None: the recipe's).
+
+    Returns
+    -------
+    Recipe
+        A new recipe; the entries of :data:`RECIPES` are left unchanged. Conflicting overrides raise
+        :class:`~emovox.errors.ModelError`.
+
+    Examples
+    --------
+    >>> resolve_recipe("svm").features
+    'emovox'
+    >>> resolve_recipe("svm", trim_db=20).feature_options
+    {'trim_db': 20.0}
+    >>> resolve_recipe("whisper-probe", encoder="base").features
+    'whisper:base'
     """
     features = features or (f"whisper:{encoder}" if encoder else None)
     if model in RECIPES:
@@ -161,6 +208,21 @@ def compute_features(manifest: pd.DataFrame, recipe: Recipe | str = "emovox", **
     """Features of a manifest for a recipe (or a feature name): hand-crafted, or ``whisper[:CHECKPOINT]``.
 
     Augmented training variants are computed for encoder recipes that ask for them.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column.
+    recipe : Recipe or str
+        A recipe, or a feature name (``emovox``, ``compare``, ``whisper[:CHECKPOINT]``...; default ``"emovox"``).
+    **kw
+        Passed on: to :func:`handcrafted_features` (``n_jobs``, ``cache_dir``, ``progress``), or for encoder
+        features to :func:`emovox.encoders.frontend.encoder_features`, over the recipe's feature options.
+
+    Returns
+    -------
+    FeatureTable
+        The features of the rows that could be read (with augmented rows for encoder recipes that ask).
     """
     if isinstance(recipe, str):
         recipe = Recipe(recipe, "none")
@@ -202,6 +264,35 @@ def evaluate_recipe(
     ``calibrate``: each fold's probabilities are temperature-scaled with a temperature fitted on the
     fold's training side only, from out-of-corpus predictions (:func:`out_of_domain_proba`), as the
     bundled models are. Cross-corpus protocols score each test corpus on the emotions it has.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Features and manifest (``path``, ``emotion``, and the columns ``protocol`` needs).
+    model : str or Recipe
+        A classifier name or a recipe (default ``"svm"``).
+    protocol : str
+        A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+    params : dict, optional
+        Classifier parameters when ``model`` is a name (ignored for a :class:`Recipe`; default None).
+    scale : bool
+        Standardise features before the classifier (default True).
+    seed : int, optional
+        Random state of the splits (None: the protocol's default) and of the classifier (None: 0).
+    progress : bool
+        Show a progress bar over folds (default True).
+    folds_dir : str or Path, optional
+        Where ``emobox`` finds its folds (default None: :func:`emovox.splits.default_folds_dir`).
+    adapt : bool or str
+        False (default), True to adapt by speaker, or a manifest column whose groups are the sessions.
+    calibrate : bool
+        Temperature-scale each fold's probabilities (default False).
+
+    Returns
+    -------
+    Evaluation
+        Per-fold and pooled scores, with ``recipe`` describing what was evaluated (``protocol`` ends in
+        ``+<speaker or column>-adapted`` when adapting).
     """
     from .calibration import apply_temperature, ece, fit_temperature
     from .evaluation import FoldResult, add_calibration, cross_validate, once_per_training_side
@@ -317,7 +408,25 @@ def evaluate_recipe(
 
 
 def restrict_columns(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Probabilities with the columns not in ``keep`` (a boolean mask) set to 0, rows renormalised."""
+    """Probabilities with the columns not in ``keep`` (a boolean mask) set to 0, rows renormalised.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities, shape ``(n, k)``.
+    keep : numpy.ndarray
+        Boolean mask of the ``k`` columns kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, k)``; each row sums to 1 (a row with nothing left stays 0).
+
+    Examples
+    --------
+    >>> restrict_columns(np.array([[0.5, 0.3, 0.2]]), np.array([True, False, True])).round(3)
+    array([[0.714, 0.   , 0.286]])
+    """
     p = np.where(keep[None, :], p, 0.0)
     return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
@@ -348,7 +457,24 @@ def training_class_means(
     table: FeatureTable, rows: np.ndarray, classes, align: str | None = None
 ) -> np.ndarray:
     """Class means of rows ``rows`` in the space the classifier was fitted in (aligned when ``align``), for
-    speaker and channel adaptation: offsets are estimated against them."""
+    speaker and channel adaptation: offsets are estimated against them.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        The features the classifier was fitted on.
+    rows : numpy.ndarray
+        Positions of the training rows in ``table`` (their augmented copies are not counted).
+    classes : sequence of str
+        Class order of the result (the classifier's ``classes_``).
+    align : str, optional
+        Manifest column whose groups were aligned before fitting (default None: no alignment).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(classes), n_features)``: one mean per class, in ``classes`` order.
+    """
     from .adaptation import class_means
 
     X, y = table.training_rows(rows, align)
@@ -390,7 +516,26 @@ def _several_corpora(manifest: pd.DataFrame) -> bool:
 def calibration_protocol(manifest: pd.DataFrame, what: str = "the training data") -> str:
     """The folds :func:`out_of_domain_proba` predicts ``manifest``'s rows by: leave one corpus out over
     several corpora, else by speaker (5-fold, or one fold per speaker under 5). Raises
-    :class:`CorpusError` (naming ``what``) for rows of one corpus and one speaker: nothing to hold out."""
+    :class:`CorpusError` (naming ``what``) for rows of one corpus and one speaker: nothing to hold out.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``speaker`` and, optionally, ``corpus``.
+    what : str
+        How the rows are named in the error (default ``"the training data"``).
+
+    Returns
+    -------
+    str
+        ``"loco"`` or ``"kfold:N"``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"speaker": ["a", "a", "b", "c"], "emotion": ["angry", "sad", "angry", "sad"]})
+    >>> calibration_protocol(m), calibration_protocol(m.assign(corpus=["x", "x", "y", "y"]))
+    ('kfold:3', 'loco')
+    """
     if _several_corpora(manifest):
         return "loco"
     n = manifest["speaker"].nunique() if "speaker" in manifest else 0
@@ -405,7 +550,22 @@ def calibration_protocol(manifest: pd.DataFrame, what: str = "the training data"
 
 def check_calibration(manifest: pd.DataFrame, protocol: str, seed: int | None = None) -> None:
     """Whether every fold of ``protocol`` (and the whole manifest, which a trained model is calibrated on)
-    can be calibrated (:func:`calibration_protocol`): a check in a second, before any features."""
+    can be calibrated (:func:`calibration_protocol`): a check in a second, before any features.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The rows to be evaluated and trained on.
+    protocol : str
+        The evaluation protocol, or ``"none"`` (only the whole manifest is checked).
+    seed : int, optional
+        Random state of the protocol's splits (default None).
+
+    Returns
+    -------
+    None
+        Raises :class:`~emovox.errors.CorpusError` for the first set of rows that cannot be calibrated.
+    """
     from .splits import make_protocol
 
     calibration_protocol(manifest)
@@ -426,7 +586,28 @@ def out_of_domain_proba(
 ) -> np.ndarray:
     """Probabilities of ``rows`` each predicted by a model that never saw its domain: leave one corpus out
     over the corpora of ``rows`` when there are several, else by speaker (:func:`calibration_protocol`). What calibration is
-    fitted on, so that the temperature suits voices and microphones the model has not heard."""
+    fitted on, so that the temperature suits voices and microphones the model has not heard.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Features of every row.
+    recipe : Recipe
+        What each inner model fits (classifier, parameters, ``align``, ``balance``).
+    rows : numpy.ndarray
+        Positions in ``table`` of the rows predicted.
+    labels : list of str
+        Column order of the result.
+    scale : bool
+        Standardise features before the classifier (default True).
+    seed : int
+        Random state of the inner splits and classifiers (default 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(rows), len(labels))``: row ``i`` predicted for ``rows[i]``.
+    """
     from .splits import make_protocol
 
     sub = table.manifest.iloc[rows].reset_index(drop=True)
@@ -467,7 +648,28 @@ FINGERPRINTS = "training_files.npy"
 
 def with_fingerprints(graphs: dict, meta: dict, manifest: pd.DataFrame | None) -> None:
     """Add the training recordings' fingerprints (:data:`FINGERPRINTS`) to a model directory's files and
-    name them in its ``training`` metadata."""
+    name them in its ``training`` metadata.
+
+    Parameters
+    ----------
+    graphs : dict
+        File name -> bytes of the model directory to be written; changed in place.
+    meta : dict
+        The model's metadata; changed in place.
+    manifest : pandas.DataFrame or None
+        The training rows; nothing is added when None or without a ``path`` column.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> graphs, meta = {}, {}
+    >>> with_fingerprints(graphs, meta, None)
+    >>> graphs, meta
+    ({}, {})
+    """
     from .extractors.runner import content_fingerprints
     from .models.store import npy_bytes
 
@@ -482,7 +684,24 @@ def fit_calibration(
 ) -> dict[str, Any]:
     """The temperature for a model trained on all of ``table``, fitted on out-of-domain predictions of its
     rows (:func:`out_of_domain_proba`: leave one corpus out, or by speaker for one corpus), with
-    the calibration error of those predictions before and after; stored as a model's ``calibration``."""
+    the calibration error of those predictions before and after; stored as a model's ``calibration``.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        The training features (two corpora, or two speakers, at least).
+    recipe : Recipe
+        What the model fits.
+    scale : bool
+        Standardise features before the classifier (default True).
+    seed : int
+        Random state of the inner splits and classifiers (default 0).
+
+    Returns
+    -------
+    dict
+        ``temperature``, ``uncertain_below``, ``fitted_on``, ``ece_before`` and ``ece_after``.
+    """
     from .calibration import UNCERTAIN_BELOW, apply_temperature, ece, fit_temperature
 
     y = table.manifest["emotion"].to_numpy()
@@ -724,6 +943,38 @@ def train_classical(
     that speaker adaptation needs. ``calibration``: True to fit a temperature (:func:`fit_calibration`), or
     one already fitted; the model's probabilities are then calibrated when it predicts. ``align``,
     ``balance``, ``speaker_gate``: see :class:`Recipe`.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        The training features (:func:`compute_features`).
+    output : str or Path
+        The model directory (new, empty, or an earlier model's, which is replaced).
+    model : str
+        Classifier name (default ``"svm"``).
+    params : dict, optional
+        Classifier parameters (default None: its defaults).
+    scale : bool
+        Standardise features before the classifier (default True).
+    seed : int
+        Random state of the classifier and of the calibration fit (default 0).
+    evaluation : Evaluation, optional
+        Cross-validated figures recorded in the metadata (default None).
+    extra : dict, optional
+        More metadata keys (default None).
+    adaptable : bool
+        Store the training class means (default True).
+    calibration : dict or bool, optional
+        True to fit a temperature, or one already fitted (default None: uncalibrated).
+    align, balance : str, optional
+        Manifest columns, as in :class:`Recipe` (default None).
+    speaker_gate : tuple of float, optional
+        As in :class:`Recipe` (default None).
+
+    Returns
+    -------
+    Path
+        The model directory.
     """
     recipe = Recipe("", model, params or {}, align=align, balance=balance, speaker_gate=speaker_gate)
     fitted = fit_classical(table, recipe, scale=scale, seed=seed, calibration=calibration)
@@ -742,7 +993,31 @@ def tune_classical(
     n_jobs: int | None = None,
     scale: bool = True,
 ):
-    """Grid search whose cross-validation is grouped by speaker, on the given (training) rows only."""
+    """Grid search whose cross-validation is grouped by speaker, on the given (training) rows only.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        The training features; the manifest needs ``emotion`` and ``speaker``.
+    model : str
+        Classifier name (default ``"svm"``).
+    grid : dict, optional
+        Pipeline parameter grid (default None: ``GRIDS[model]`` of :mod:`emovox.models.classical`).
+    n_splits : int
+        Folds grouped by speaker (default 4); at least as many speakers are needed.
+    seed : int
+        Random state of the folds and of the classifier (default 0).
+    n_jobs : int, optional
+        Parallel fits of ``GridSearchCV`` (default None).
+    scale : bool
+        Standardise features before the classifier (default True).
+
+    Returns
+    -------
+    sklearn.model_selection.GridSearchCV
+        Fitted without refit (``refit=False``): ``best_params_``, ``best_score_`` (balanced accuracy) and
+        ``cv_results_``, but no ``best_estimator_``.
+    """
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
     from .models.classical import GRIDS, make_classifier
@@ -792,6 +1067,24 @@ def tune_nested(
     Returns an :class:`~emovox.evaluation.Evaluation` named ``<protocol>+nested-tuning``; each fold's
     scores carry its ``best_params`` and ``inner_ua`` (the search's best UA on its training speakers), and
     its ``recipe`` says what was tuned. One line per fold is logged at INFO.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Features; the manifest needs ``emotion``, ``speaker`` and the columns ``protocol`` needs.
+    model : str
+        Classifier name with a grid in ``GRIDS`` (default ``"svm"``).
+    protocol : str
+        The outer protocol (default ``"kfold"``).
+    seed : int, optional
+        Random state of the outer splits (None: the protocol's default) and of the searches (None: 0).
+    scale : bool
+        Standardise features before the classifier (default True).
+
+    Returns
+    -------
+    Evaluation
+        As described above.
     """
     from .evaluation import FoldResult, cross_validate
     from .models.classical import GRIDS, make_classifier

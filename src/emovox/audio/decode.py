@@ -213,6 +213,38 @@ def check_header(
     audio once resampled), nor is a rate above :data:`MAX_SAMPLE_RATE` or more than
     :data:`MAX_SAMPLES_PER_SECOND` samples a second (channels x rate); more than ``max_seconds`` of
     declared audio raises :class:`emovox.errors.AudioLimitError`.
+
+    Parameters
+    ----------
+    name : str
+        The input as errors name it.
+    sample_rate : int
+        The header's rate in Hz.
+    frames : int
+        The frames the header declares (0: unknown, not checked against ``max_seconds``).
+    max_seconds : float, optional
+        Longest audio accepted (default None: no limit).
+    min_rate : int
+        Lowest rate accepted in Hz (default :data:`MIN_SAMPLE_RATE`, 4000).
+    channels : int
+        The header's channel count (default 1).
+
+    Returns
+    -------
+    None
+        Raises :class:`~emovox.errors.AudioError` (:class:`~emovox.errors.AudioLimitError` for the length).
+
+    Examples
+    --------
+    >>> check_header("a.wav", 16000, 32000, max_seconds=10)
+    >>> check_header("a.wav", 8, 100)
+    Traceback (most recent call last):
+    ...
+    emovox.errors.AudioError: a.wav: sample rate of 8 Hz is below 4000 Hz: not speech audio (a forged or broken header?)
+    >>> check_header("a.wav", 16000, 20 * 16000, max_seconds=10)
+    Traceback (most recent call last):
+    ...
+    emovox.errors.AudioLimitError: a.wav: the header declares 20 s of audio, more than the limit of 10 s
     """
     if sample_rate < min_rate:
         raise AudioError(
@@ -275,7 +307,36 @@ def read_blocks(
     end is checked against them: fewer frames than declared (a cut file, or a forged STREAMINFO claiming
     2^36 samples) raises, except for MP3, whose declared length is an estimate. ``on_open(samplerate,
     channels, declared)`` is called once opened. Raises ``NotSndfile`` when libsndfile does not know the
-    format (the caller tries ffmpeg)."""
+    format (the caller tries ffmpeg).
+
+    Parameters
+    ----------
+    source : Path or bytes
+        A file, or the bytes of an encoded file (:func:`checked_source`).
+    name : str
+        The input as errors name it.
+    max_seconds : float or None
+        Longest audio accepted (None: no limit).
+    min_rate : int
+        Lowest sample rate accepted in Hz.
+    block_seconds : float
+        Length of a block in seconds (default 30.0).
+    on_open : callable, optional
+        ``on_open(samplerate, channels, declared)``, called once the header is checked (default None).
+
+    Yields
+    ------
+    numpy.ndarray
+        float32 blocks ``(frames, channels)`` at the file's own rate, none empty.
+
+    Examples
+    --------
+    >>> import io, soundfile
+    >>> buf = io.BytesIO()
+    >>> soundfile.write(buf, np.zeros(8000, np.float32), 8000, format="WAV", subtype="PCM_16")
+    >>> [b.shape for b in read_blocks(buf.getvalue(), "a.wav", max_seconds=None, min_rate=4000, block_seconds=0.4)]
+    [(3200, 1), (3200, 1), (1600, 1)]
+    """
     data = source if isinstance(source, bytes) else None
     if data is None:
         try:
@@ -367,7 +428,28 @@ def ffmpeg_fallback(
 ) -> Iterator[np.ndarray]:
     """:func:`~emovox.audio.ffmpeg.stream_ffmpeg` of an input libsndfile did not read. Where libsndfile
     knew the container, its complaint stands when ffmpeg is missing or fails too (a corrupt FLAC is not an
-    ffmpeg matter)."""
+    ffmpeg matter).
+
+    Parameters
+    ----------
+    refused : NotSndfile
+        libsndfile's refusal (its ``reason`` and ``damage_known``).
+    source : Path or bytes
+        A file, or the bytes of an encoded file.
+    sr : int
+        Output rate in Hz.
+    name : str
+        The input as errors name it.
+    max_seconds : float or None
+        Longest audio accepted (None: no limit).
+    chunk_samples : int
+        Samples per chunk (default ``30 * DEFAULT_SR``: 30 s at 16 kHz).
+
+    Yields
+    ------
+    numpy.ndarray
+        Mono float32 chunks at ``sr``.
+    """
     data = source if isinstance(source, bytes) else None
     if refused.reason is not None and shutil.which("ffmpeg") is None:
         raise AudioError(refused.reason)
@@ -424,7 +506,28 @@ def _read(source: Path | bytes, sr: int, name: str, max_seconds: float | None, m
 
 def checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes:
     """A path that exists, is a readable regular file, or non-empty bytes: what :func:`load_audio` and
-    :func:`stream_audio` decode; anything else raises :class:`AudioError` naming ``name``."""
+    :func:`stream_audio` decode; anything else raises :class:`AudioError` naming ``name``.
+
+    Parameters
+    ----------
+    source : str, PathLike or bytes
+        A path, or encoded bytes (``bytearray`` and ``memoryview`` too).
+    name : str
+        The input as errors name it.
+
+    Returns
+    -------
+    Path or bytes
+
+    Examples
+    --------
+    >>> checked_source(bytearray(b"RIFF"), "a.wav")
+    b'RIFF'
+    >>> checked_source(b"", "a.wav")
+    Traceback (most recent call last):
+    ...
+    emovox.errors.AudioError: a.wav: empty input (zero bytes)
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         if len(source) == 0:
             raise AudioError(f"{name}: empty input (zero bytes)")

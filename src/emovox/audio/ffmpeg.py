@@ -88,7 +88,30 @@ def stream_ffmpeg(
     chunk by chunk (``chunk_samples`` each, the last shorter), so an hour of m4a holds one chunk in memory,
     not the hour. Every failure (no ffmpeg, a timeout, ffmpeg's error, a cut file, more than
     ``max_seconds``) raises :class:`emovox.AudioError` naming ``name``, after the chunks yielded so far.
-    The time limit counts the waits for ffmpeg's output, not the consumer's work between chunks."""
+    The time limit counts the waits for ffmpeg's output, not the consumer's work between chunks.
+
+    Parameters
+    ----------
+    src : str
+        The file (ignored when ``data`` is given; ``""`` then).
+    data : bytes or None
+        Encoded bytes, fed to ffmpeg (None: read ``src``).
+    sr : int
+        Output rate in Hz.
+    name : str
+        The input as errors name it.
+    max_seconds : float, optional
+        Longest audio accepted (default None: no limit).
+    chunk_samples : int
+        Samples per chunk (default ``30 * 16000``).
+    damage_known : bool
+        The header is already known to be broken: ffmpeg's damage warning is not logged (default False).
+
+    Yields
+    ------
+    numpy.ndarray
+        Mono float32 chunks at ``sr``.
+    """
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise AudioError(f"{name}: {_unreadable(src, data)}")

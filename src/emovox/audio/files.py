@@ -44,6 +44,26 @@ def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> li
     to ``problems`` when given, else logged as a warning. Names that are not valid UTF-8 are kept as
     surrogate-escaped text (:func:`os.fsdecode`), so they open; print them with
     :func:`emovox.paths.display_path`.
+
+    Parameters
+    ----------
+    root : str or PathLike
+        The folder walked.
+    problems : list of str, optional
+        Collects a line per skipped entry (default None: they are logged).
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("a.WAV", "notes.txt", ".hidden.wav"):
+    ...     (root / name).touch()
+    >>> [p.name for p in find_audio(root)]
+    ['a.WAV']
     """
     from ..paths import walk_files
 

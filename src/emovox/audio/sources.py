@@ -302,7 +302,26 @@ class MicrophoneSource(AudioSource):
 
 
 def open_source(source, sample_rate: int = DEFAULT_SR) -> AudioSource:
-    """Turn a path, an array (at ``sample_rate``), an iterator of arrays, or a source into a source."""
+    """Turn a path, an array (at ``sample_rate``), an iterator of arrays, or a source into a source.
+
+    Parameters
+    ----------
+    source : AudioSource, str, PathLike, numpy.ndarray or iterable of numpy.ndarray
+        What to read; a source is returned as it is.
+    sample_rate : int
+        The rate a file is read at, or an array's rate (default ``DEFAULT_SR``, 16000).
+
+    Returns
+    -------
+    AudioSource
+        A :class:`FileSource` or :class:`ArraySource` (anything else raises :class:`EmovoxError`).
+
+    Examples
+    --------
+    >>> src = open_source(np.zeros(16000, np.float32))
+    >>> type(src).__name__, src.sample_rate, [c.size for c in src]
+    ('ArraySource', 16000, [8000, 8000])
+    """
     if isinstance(source, AudioSource):
         return source
     if isinstance(source, str | os.PathLike):
@@ -333,7 +352,30 @@ class Recorder(AudioSource):
 
 
 def take(chunks: Iterator[np.ndarray], n: int, carry: list[np.ndarray]) -> np.ndarray:
-    """Exactly ``n`` samples from ``chunks`` (fewer at the end), keeping the excess in ``carry``."""
+    """Exactly ``n`` samples from ``chunks`` (fewer at the end), keeping the excess in ``carry``.
+
+    Parameters
+    ----------
+    chunks : iterator of numpy.ndarray
+        The stream, read only as far as needed.
+    n : int
+        Samples wanted.
+    carry : list of numpy.ndarray
+        What an earlier call left over, used first; replaced by this call's excess.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` samples, or fewer when the stream ends.
+
+    Examples
+    --------
+    >>> carry = []
+    >>> take(iter([np.arange(3.0), np.arange(3.0)]), 4, carry), carry
+    (array([0., 1., 2., 0.]), [array([1., 2.])])
+    >>> take(iter([]), 4, carry), carry
+    (array([1., 2.]), [])
+    """
     parts, have = list(carry), sum(c.size for c in carry)
     carry.clear()
     while have < n:

@@ -34,6 +34,22 @@ def context_windows(chunks, win: int, ctx: int):
     ``n_total`` is the stream's length once its end has been read, else None. The caller stops when the
     window it needs starts past the end; cancellation (:func:`emovox.audio.cancel.cancellable`) is checked between windows.
 
+    Parameters
+    ----------
+    chunks : iterable of numpy.ndarray
+        Mono chunks of any length.
+    win : int
+        Window length (the step) in samples.
+    ctx : int
+        Context on either side in samples.
+
+    Yields
+    ------
+    tuple
+        ``(k, segment, lo, n_total)`` as described above; the generator never ends by itself.
+
+    Examples
+    --------
     >>> from itertools import islice
     >>> [(k, seg.tolist(), lo, n) for k, seg, lo, n in islice(context_windows([np.arange(6.0)], 4, 1), 2)]
     [(0, [0.0, 1.0, 2.0, 3.0, 4.0], 0, None), (1, [3.0, 4.0, 5.0], 3, 6)]
@@ -77,6 +93,40 @@ def stream_audio(
     read so far). Files libsndfile cannot open are decoded by ffmpeg, chunk by chunk as well. A float file
     on the integer scale is brought to a peak of 1 as ``load_audio`` brings it (its peak read ahead) unless
     ``full_scale`` is false (``emovox convert`` writes its samples, scaled by its own rule).
+
+    Parameters
+    ----------
+    path : str, PathLike or bytes
+        A file, or the bytes of an encoded file.
+    sr : int
+        Output rate in Hz (default ``DEFAULT_SR``, 16000).
+    chunk_seconds : float
+        Length of a chunk in seconds (default 30.0).
+    max_seconds : float, optional
+        Longest audio accepted (default None: no limit).
+    min_duration : float
+        Shortest audio accepted in seconds (default 0.0).
+    mono : bool
+        Mix channels down (default True).
+    name : str, optional
+        The input as errors name it (default None: the path, or ``"<bytes>"``).
+    full_scale : bool
+        Bring a float file on the integer scale to a peak of 1 (default True).
+
+    Yields
+    ------
+    numpy.ndarray
+        float32 chunks at ``sr``: ``(n,)``, or ``(n, channels)`` with ``mono=False``.
+
+    Examples
+    --------
+    >>> import io, soundfile
+    >>> buf = io.BytesIO()
+    >>> soundfile.write(buf, np.zeros(8000, np.float32), 8000, format="WAV", subtype="PCM_16")
+    >>> [c.shape for c in stream_audio(buf.getvalue(), 8000, chunk_seconds=0.25)]
+    [(2000,), (2000,), (2000,), (2000,)]
+    >>> sum(c.size for c in stream_audio(buf.getvalue(), 16000))
+    16000
     """
     is_bytes = isinstance(path, bytes | bytearray | memoryview)
     name = name or ("<bytes>" if is_bytes else str(path))
@@ -132,6 +182,18 @@ def whole_if_short(chunks: Callable[[], Iterator[np.ndarray]], max_samples: int)
     """The whole of a stream (``chunks()``, as :func:`stream_audio` yields it) when it ends within
     ``max_samples``; None, having read no further, when it is longer. For sources whose header declares no
     length (m4a and other formats only ffmpeg reads), so that a short one is handled as a short file is.
+
+    Parameters
+    ----------
+    chunks : callable
+        Returns a fresh iterator of chunks (closed once read, when it has ``close``).
+    max_samples : int
+        The longest stream returned whole.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The concatenated chunks (an empty float32 array for none), or None when longer.
 
     Examples
     --------

@@ -121,7 +121,27 @@ class FrameConfig:
 
 # ------------------------------------------------------------------------------------------------------------
 def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
-    """Unnormalised features of one mono signal at ``cfg.sample_rate``: ``(frames, bins)`` or a vector."""
+    """Unnormalised features of one mono signal at ``cfg.sample_rate``: ``(frames, bins)`` or a vector.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        One mono signal at ``cfg.sample_rate`` Hz.
+    cfg : FrameConfig
+        Features, analysis parameters, ``offset`` / ``duration``, ``trim_db`` and ``pool`` (its ``norm`` and
+        ``max_frames`` are not applied here).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, ``(frames, cfg.n_features)``, or ``(cfg.n_features,)`` for ``pool="mean"`` and ``tutorial5``.
+
+    Examples
+    --------
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    >>> raw_features(y, FrameConfig()).shape, raw_features(y, FrameConfig(pool="mean")).shape
+    ((101, 64), (64,))
+    """
     y = np.asarray(y, dtype=np.float32)
     sr = cfg.sample_rate
     if cfg.offset:
@@ -164,7 +184,25 @@ def global_stats(items: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalize(X: np.ndarray, cfg: FrameConfig) -> np.ndarray:
-    """Apply ``cfg.norm`` to one feature matrix or vector."""
+    """Apply ``cfg.norm`` to one feature matrix or vector.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        A ``(frames, bins)`` matrix or a vector.
+    cfg : FrameConfig
+        Its ``norm`` (and, for ``"global"``, ``mean`` and ``std``, else :class:`ParameterError`).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, the shape of ``X``.
+
+    Examples
+    --------
+    >>> normalize(np.array([[1.0, 2.0], [3.0, 4.0]]), FrameConfig(norm="utterance")).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
     X = np.asarray(X, dtype=np.float32)
     if cfg.norm == "global":
         if cfg.mean is None or cfg.std is None:
@@ -179,7 +217,27 @@ def normalize(X: np.ndarray, cfg: FrameConfig) -> np.ndarray:
 
 
 def fix_frames(X: np.ndarray, n: int | None) -> np.ndarray:
-    """Centre-crop or zero-pad (at the end) a ``(frames, bins)`` matrix to ``n`` frames."""
+    """Centre-crop or zero-pad (at the end) a ``(frames, bins)`` matrix to ``n`` frames.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        A ``(frames, bins)`` matrix (anything else is returned as it is).
+    n : int or None
+        Frames wanted; None keeps ``X``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, bins)``, or ``X`` itself when there is nothing to change.
+
+    Examples
+    --------
+    >>> fix_frames(np.ones((5, 2)), 3).shape, fix_frames(np.ones((2, 2)), 4).shape
+    ((3, 2), (4, 2))
+    >>> fix_frames(np.ones((2, 2)), 4)[:, 0].tolist()
+    [1.0, 1.0, 0.0, 0.0]
+    """
     if n is None or X.ndim != 2 or X.shape[0] == n:
         return X
     if X.shape[0] > n:
@@ -271,6 +329,20 @@ def copy_seed(content_hash: str, copy: int, seed: int = 0) -> int:
     """The random seed of augmented copy ``copy`` of a file: derived from the file's content hash
     (:func:`emovox.extractors.runner.file_hash`, which also keys the cache), the copy number and ``seed``, so a
     copy is the same on every machine and a cache entry always holds what recomputing it gives.
+
+    Parameters
+    ----------
+    content_hash : str
+        The file's content hash.
+    copy : int
+        The augmented copy's number.
+    seed : int
+        The run's augmentation seed (default 0).
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``.
 
     Examples
     --------

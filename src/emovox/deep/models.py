@@ -234,7 +234,29 @@ ARCHS = {"cnn1d": CNN1D, "cnn1d_tutorial": CNN1DTutorial, "cnn2d": CNN2D, "rescn
 
 
 def build_model(arch: str, n_features: int, n_classes: int, **params) -> nn.Module:
-    """Instantiate the architecture ``arch`` (a key of :data:`ARCHS`)."""
+    """Instantiate the architecture ``arch`` (a key of :data:`ARCHS`).
+
+    Parameters
+    ----------
+    arch : str
+        ``cnn1d``, ``cnn1d_tutorial``, ``cnn2d`` or ``rescnn`` (another name raises ``KeyError``).
+    n_features : int
+        Size of one input frame, or of the input vector.
+    n_classes : int
+        Number of emotions (outputs).
+    **params
+        The architecture's own keyword arguments.
+
+    Returns
+    -------
+    torch.nn.Module
+        The untrained network, giving logits ``[B, n_classes]``.
+
+    Examples
+    --------
+    >>> type(build_model("rescnn", 64, 4)).__name__
+    'ResCNN'
+    """
     return ARCHS[arch](n_features, n_classes, **params)
 
 

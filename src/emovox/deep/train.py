@@ -145,6 +145,27 @@ def speaker_val_split(
     """Positions of (training, validation) rows: ``fraction`` of the speakers (at least one) validate.
 
     With a single speaker the split falls back to 15 % of the utterances at random.
+
+    Parameters
+    ----------
+    speakers : numpy.ndarray
+        The speaker of each row.
+    fraction : float
+        Share of the speakers that validate (default 0.15; rounded, at least one and all but one). Not used
+        with a single speaker.
+    seed : int
+        Random state of the choice (default 0).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Sorted positions of the training rows and of the validation rows.
+
+    Examples
+    --------
+    >>> train, val = speaker_val_split(np.array(["a", "a", "b", "b", "c", "c"]), 0.3)
+    >>> len(train), len(val), len(set(np.array(list("aabbcc"))[val]))
+    (4, 2, 1)
     """
     speakers = np.asarray(speakers).astype(str)
     uniq = np.array(sorted(set(speakers)))
@@ -160,7 +181,30 @@ def speaker_val_split(
 
 
 def make_batch(items: list[np.ndarray], vector: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Stack vectors, or zero-pad ``(frames, bins)`` matrices to ``[B, 1, T, bins]`` with a ``[B, T]`` mask."""
+    """Stack vectors, or zero-pad ``(frames, bins)`` matrices to ``[B, 1, T, bins]`` with a ``[B, T]`` mask.
+
+    Parameters
+    ----------
+    items : list of numpy.ndarray
+        Vectors of one length, or ``(frames, bins)`` matrices of one ``bins``.
+    vector : bool
+        Whether ``items`` are vectors.
+
+    Returns
+    -------
+    tuple
+        The batch tensor (``[B, n]`` or ``[B, 1, T, bins]``, ``T`` the longest item) and the float mask
+        ``[B, T]`` (1 on real frames; None for vectors).
+
+    Examples
+    --------
+    >>> x, mask = make_batch([np.ones((3, 2)), np.ones((1, 2))], vector=False)
+    >>> tuple(x.shape), mask.tolist()
+    ((2, 1, 3, 2), [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    >>> x, mask = make_batch([np.ones(4), np.zeros(4)], vector=True)
+    >>> tuple(x.shape), mask
+    ((2, 4), None)
+    """
     if vector:
         return torch.from_numpy(np.stack(items).astype(np.float32)), None
     T = max(x.shape[0] for x in items)
@@ -183,7 +227,31 @@ def _crop(x: np.ndarray, n: int | None, rng: np.random.Generator) -> np.ndarray:
 def predict_proba(
     model: nn.Module, items: list[np.ndarray], vector: bool, batch_size: int = 32
 ) -> np.ndarray:
-    """Probabilities for normalised inputs, in batches of similar length (masks make padding harmless)."""
+    """Probabilities for normalised inputs, in batches of similar length (masks make padding harmless).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (put in evaluation mode here).
+    items : list of numpy.ndarray
+        Normalised inputs: vectors, or ``(frames, bins)`` matrices.
+    vector : bool
+        Whether ``items`` are vectors.
+    batch_size : int
+        Items per forward pass (default 32).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(items), n_classes)``, in the order of ``items``; ``(0, 0)`` for no items.
+
+    Examples
+    --------
+    >>> net = build_model("cnn1d", 40, 3)
+    >>> p = predict_proba(net, [np.zeros(40, np.float32), np.ones(40, np.float32)], vector=True)
+    >>> p.shape, p.sum(axis=1).round(3).tolist()
+    ((2, 3), [1.0, 1.0])
+    """
     model.eval()
     if not items:
         return np.zeros((0, 0), dtype=np.float32)
@@ -231,6 +299,32 @@ def fit(
     learning-rate schedule (validation loss); the best epoch's weights are returned. ``copies[i]`` are
     augmented versions of ``X[i]``. ``log`` also logs one line per epoch at INFO level on the
     ``emovox.deep.train`` logger (for log files).
+
+    Parameters
+    ----------
+    X : list of numpy.ndarray
+        Unnormalised features of each row (:func:`emovox.deep.frames.raw_features`).
+    y : numpy.ndarray
+        The emotion of each row.
+    speakers : numpy.ndarray
+        The speaker of each row (validation holds out whole speakers).
+    recipe : Recipe or str
+        A deep recipe, or its name.
+    labels : list of str, optional
+        Output order (default None: :func:`emovox.labels.label_order` of ``y``).
+    copies : list of list of numpy.ndarray, optional
+        Augmented versions of each row (default None).
+    progress : bool
+        Show a progress bar over epochs (default True).
+    log : bool
+        Log one line per epoch (default False).
+    checkpoint_dir : str or Path, optional
+        Where the best and last weights and the history are written after each epoch (default None: nowhere).
+
+    Returns
+    -------
+    DeepResult
+        The best epoch's network, the front end with its normalisation, the history and the validation scores.
     """
     from tqdm import tqdm
 
@@ -386,7 +480,20 @@ def fit(
 # ------------------------------------------------------------------------------------------------------------
 def export_onnx(result: DeepResult, path: str | Path | None = None) -> bytes:
     """ONNX graph (opset 17) ``features -> probabilities``: ``[B, n]`` or ``[B, 1, frames, bins]``, dynamic
-    frames. Written to ``path`` when given; the bytes are returned."""
+    frames. Written to ``path`` when given; the bytes are returned.
+
+    Parameters
+    ----------
+    result : DeepResult
+        The trained network and its front end.
+    path : str or Path, optional
+        File to write the graph to (default None: not written).
+
+    Returns
+    -------
+    bytes
+        The serialised ONNX model.
+    """
     cfg = result.frontend
     net = Probabilities(copy.deepcopy(result.model).eval()).eval()
     if cfg.is_vector:
@@ -415,7 +522,22 @@ def export_onnx(result: DeepResult, path: str | Path | None = None) -> bytes:
 
 
 def onnx_parity(result: DeepResult, onnx_bytes: bytes, items: list[np.ndarray]) -> float:
-    """Largest absolute difference between torch and onnxruntime probabilities over single clips."""
+    """Largest absolute difference between torch and onnxruntime probabilities over single clips.
+
+    Parameters
+    ----------
+    result : DeepResult
+        The trained network.
+    onnx_bytes : bytes
+        Its export (:func:`export_onnx`).
+    items : list of numpy.ndarray
+        Normalised inputs, one clip each.
+
+    Returns
+    -------
+    float
+        The largest absolute difference (0.0 for no items).
+    """
     import onnxruntime as ort
 
     sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
@@ -462,7 +584,26 @@ def save_deep_model(
 ) -> Path:
     """Export to ONNX and write the model directory: ``model.onnx``, ``metadata.json``, ``history.json``,
     ``training_curves.png``, ``confusion.png`` (cross-validated when ``evaluation`` is given, else the
-    validation speakers'), ``evaluation.json``."""
+    validation speakers'), ``evaluation.json``.
+
+    Parameters
+    ----------
+    result : DeepResult
+        The trained network.
+    output : str or Path
+        The model directory (new, empty, or an earlier model's, which is replaced).
+    manifest : pandas.DataFrame, optional
+        The training rows, summarised in the metadata with their fingerprints (default None).
+    evaluation : Evaluation, optional
+        Cross-validated figures for the metadata and ``evaluation.json`` (default None).
+    extra : dict, optional
+        More metadata keys (default None).
+
+    Returns
+    -------
+    Path
+        The model directory.
+    """
     from .. import plots
     from ..evaluation import evaluation_metadata, save_evaluation_files
     from ..models.store import prepare_output, save_model_dir
@@ -518,7 +659,26 @@ def deep_features(
     progress: bool = True,
 ) -> FrameTable:
     """The recipe's frame features (and augmented copies) of a manifest, through the one runner and cache
-    (:func:`emovox.deep.frames.frame_table`; ``n_jobs``: its worker processes, ``None`` every core)."""
+    (:func:`emovox.deep.frames.frame_table`; ``n_jobs``: its worker processes, ``None`` every core).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column.
+    recipe : Recipe or str
+        A deep recipe, or its name.
+    cache_dir : str or Path, optional
+        Feature cache (default None: ``<default_cache_dir>/features``).
+    n_jobs : int or None
+        Worker processes (default 1).
+    progress : bool
+        Show a progress bar (default True).
+
+    Returns
+    -------
+    FrameTable
+        Unnormalised features of the rows that could be read, their augmented copies and the failures.
+    """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     tc = recipe.train
     return frame_table(
@@ -555,6 +715,40 @@ def evaluate_deep(
     note says so: a long benchmark can then be split over processes). Per-fold training time, epochs and
     seconds per epoch are kept in ``Evaluation.folds``. ``n_jobs``: worker processes computing the frames
     when ``table`` is not given (:func:`deep_features`).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker`` (and the columns ``protocol`` needs).
+    model : str or Recipe
+        A deep recipe, or its name (default ``"rescnn"``).
+    protocol : str
+        A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+    seed : int, optional
+        Random state of the splits, and the training seed when ``model`` is a name (None: 0).
+    table : FrameTable, optional
+        The recipe's features of ``manifest`` (default None: computed).
+    cache_dir : str or Path, optional
+        Feature cache used when computing ``table`` (default None).
+    folds_dir : str or Path, optional
+        Where ``emobox`` finds its folds (default None: :func:`emovox.splits.default_folds_dir`).
+    max_folds : int, optional
+        Run only the first folds (default None: all).
+    only_folds : list of int, optional
+        Run only these fold positions, among the first ``max_folds`` (default None).
+    n_jobs : int or None
+        Worker processes computing the features (default 1).
+    progress : bool
+        Show progress bars (default True).
+    log : bool
+        Log one line per epoch and per fold (default False).
+    **overrides
+        :class:`TrainConfig` fields, applied when ``model`` is a name.
+
+    Returns
+    -------
+    Evaluation
+        Per-fold and pooled scores, with the recipe.
     """
     from ..evaluation import FoldResult, add_calibration, cross_validate, once_per_training_side
     from ..labels import label_order
@@ -720,7 +914,38 @@ def train_deep(
     **overrides,
 ) -> tuple[Path, DeepResult]:
     """Train a deep recipe on every row (validation: a few of the speakers) and write the model directory:
-    :func:`fit_deep`, then :meth:`DeepResult.save`."""
+    :func:`fit_deep`, then :meth:`DeepResult.save`.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker``.
+    model : str or Recipe
+        A deep recipe, or its name.
+    output : str or Path
+        The model directory.
+    seed : int
+        The training seed when ``model`` is a name (default 0).
+    evaluation : Evaluation, optional
+        Cross-validated figures recorded with the model (default None).
+    table : FrameTable, optional
+        The recipe's features of ``manifest`` (default None: computed).
+    cache_dir : str or Path, optional
+        Feature cache (default None).
+    progress : bool
+        Show progress bars (default True).
+    log : bool
+        Log one line per epoch (default False).
+    checkpoint_dir : str or Path, optional
+        Where weights are written after each epoch (default None: nowhere).
+    **overrides
+        :class:`TrainConfig` fields, applied when ``model`` is a name.
+
+    Returns
+    -------
+    tuple
+        The model directory (Path) and the :class:`DeepResult`.
+    """
     res = fit_deep(
         manifest,
         model,

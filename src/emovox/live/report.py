@@ -51,7 +51,22 @@ class SessionReport:
 
 
 def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike) -> SessionReport:
-    """Write ``report.csv``, ``report.html`` and ``report.png`` (a picture grid) to ``out``."""
+    """Write ``report.csv``, ``report.html`` and ``report.png`` (a picture grid) to ``out``.
+
+    Parameters
+    ----------
+    trials : list of Trial
+        The session's trials, in order.
+    labels : list of str
+        The model's emotions, one ``p_<label>`` column each.
+    out : str or PathLike
+        The folder (made when missing).
+
+    Returns
+    -------
+    SessionReport
+        The trials and the three files written.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = SessionReport(trials, list(labels))

@@ -54,6 +54,28 @@ def find_pictures(
     """``(picture, expected emotion)`` pairs: each sub-folder's name is its pictures' emotion.
 
     Pictures directly in ``root`` have no expected emotion. ``order`` is ``sorted`` or ``shuffle``.
+
+    Parameters
+    ----------
+    root : str or PathLike
+        The folder of pictures.
+    order : str
+        ``"sorted"`` (default: by path) or ``"shuffle"``.
+    seed : int
+        Seed of the shuffle (default 0).
+
+    Returns
+    -------
+    list of tuple
+        ``(path, emotion or None)``, one per picture (by extension; hidden files left out).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "happy").mkdir(); (root / "happy" / "a.png").touch(); (root / "b.jpg").touch()
+    >>> [(p.relative_to(root).as_posix(), e) for p, e in find_pictures(root)]
+    [('b.jpg', None), ('happy/a.png', 'happy')]
     """
     root = Path(root)
     if not root.is_dir():
@@ -111,6 +133,20 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
     Returns the :class:`~emovox.inference.Prediction` (``speech`` False, with why, when no segment holds
     speech; ``uncertain`` as ``predict`` marks it: a low confidence, or under a second of sound) and the
     seconds of speech its segments cover (0 without speech).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The classifier.
+    y : numpy.ndarray
+        The recorded reaction, mono at the model's rate.
+    options : VADOptions, optional
+        How the reaction is cut into speech (default None: the defaults).
+
+    Returns
+    -------
+    tuple
+        The :class:`~emovox.inference.Prediction` and the seconds of speech (float).
     """
     from ..segments import no_speech_reason, sound_seconds
 

@@ -53,6 +53,25 @@ def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> lis
 
     The segments must come from ``iter_timeline(..., keep_embeddings=True)`` of a recording of one
     speaker (or channel); their embeddings are released afterwards.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The model that classified the segments.
+    segments : list of Segment
+        One recording's segments, with their embeddings.
+    channel : bool
+        Adapt to the recording channel rather than the speaker (default False).
+
+    Returns
+    -------
+    list of Segment
+        ``segments`` itself, its speech segments re-scored in place (returned unchanged when none holds speech).
+
+    Examples
+    --------
+    >>> adapt_timeline(None, [Segment(0.0, 1.0, speech=False)])
+    [Segment(start=0.0, end=1.0, ..., speech=False, ...)]
     """
     speech = [s for s in segments if s.speech]  # segments without speech have no emotion to adapt
     if not speech:
@@ -144,7 +163,25 @@ def iter_timeline(
 
 def recording_gain(source, sample_rate: int) -> float:
     """:func:`segment_gain` of a recording known whole before it is cut: a path (read once ahead for its
-    peak) or an array; 1 for a stream (a microphone, chunks), whose level cannot be known ahead."""
+    peak) or an array; 1 for a stream (a microphone, chunks), whose level cannot be known ahead.
+
+    Parameters
+    ----------
+    source : path, numpy.ndarray or stream
+        What the timeline reads (see :data:`Source`).
+    sample_rate : int
+        The rate a path is read at (the model's).
+
+    Returns
+    -------
+    float
+        The gain the segments are brought up by (1.0 for a stream, or a recording loud enough).
+
+    Examples
+    --------
+    >>> recording_gain(iter([np.zeros(160)]), 16000), recording_gain(np.full(1600, 0.5, np.float32), 16000)
+    (1.0, 1.0)
+    """
     if isinstance(source, np.ndarray):
         return segment_gain(iter([source]))
     if isinstance(source, str | os.PathLike):
@@ -333,6 +370,30 @@ def without_speech(
 
     ``head``: the recording's first :data:`~emovox.inference.SEGMENTS_AFTER_SECONDS` of samples (all of it
     when it is no longer), ``seconds``: its length.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The classifier (its speech check and :meth:`~emovox.inference.EmotionModel.whole_segment`).
+    head : numpy.ndarray
+        The recording's first samples, at the model's rate.
+    seconds : float
+        The recording's length in seconds.
+    segments : list of Segment
+        Its classified segments (possibly none, or none with speech).
+    keep_embedding : bool
+        Keep the whole segment's embedding, for :func:`adapt_timeline` (default False).
+
+    Returns
+    -------
+    list of Segment
+        One whole-recording segment, ``segments``, or one segment without speech and its reason.
+
+    Examples
+    --------
+    >>> s = [Segment(0.0, 2.0, emotion="sad")]
+    >>> without_speech(None, np.zeros(0), 600.0, s) is s  # long, with segments: they stand
+    True
     """
     from ..inference import SEGMENTS_AFTER_SECONDS
 
@@ -373,6 +434,19 @@ def _file_without_speech(model, path, segments: list[Segment], keep_embedding: b
 def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> dict[str, float]:
     """The ``k`` most probable emotions, most probable first (all of them when ``k`` is None).
 
+    Parameters
+    ----------
+    probabilities : dict of str to float
+        Emotion -> probability.
+    k : int, optional
+        How many to keep (default None; 0 too: all, in their order).
+
+    Returns
+    -------
+    dict of str to float
+
+    Examples
+    --------
     >>> top_probabilities({"sad": 0.2, "angry": 0.7, "happy": 0.1}, 2)
     {'angry': 0.7, 'sad': 0.2}
     """
@@ -382,7 +456,27 @@ def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> 
 
 
 def segment_dict(s: Segment, top_k: int | None = None) -> dict:
-    """:meth:`Segment.to_dict`, its probabilities cut to the ``top_k`` most probable emotions."""
+    """:meth:`Segment.to_dict`, its probabilities cut to the ``top_k`` most probable emotions.
+
+    Parameters
+    ----------
+    s : Segment
+        A classified segment.
+    top_k : int, optional
+        Keep only this many probabilities (default None: all).
+
+    Returns
+    -------
+    dict
+        ``start``, ``end``, ``part``, ``emotion``, ``confidence``, ``speech``, ``uncertain``, ``reason`` and
+        ``probabilities``.
+
+    Examples
+    --------
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> segment_dict(s, 1)["probabilities"]
+    {'angry': 0.7}
+    """
     d = s.to_dict()
     d["probabilities"] = top_probabilities(d["probabilities"], top_k)
     return d
@@ -398,6 +492,29 @@ def rows(
 
     With ``top_k``, a row fills only the columns of its ``top_k`` most probable emotions (others empty); a
     segment without speech has none (empty, as its emotion: not zeros that an average would count).
+
+    Parameters
+    ----------
+    segments : iterable of Segment
+        Classified segments.
+    labels : list of str, optional
+        The ``p_<label>`` columns (default None: each segment's own probabilities).
+    source : str, optional
+        A ``source`` column first, holding this value (default None: no such column).
+    top_k : int, optional
+        Fill only each row's ``top_k`` most probable emotions (default None: all).
+
+    Returns
+    -------
+    list of dict
+        One per segment, keyed as :func:`columns` names them (probabilities rounded to 4 decimals).
+
+    Examples
+    --------
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> rows([s], top_k=1)
+    [{'start': 1.0, 'end': 2.5, 'emotion': 'angry', 'confidence': 0.7, 'speech': True,
+      'uncertain': False, 'reason': None, 'p_angry': 0.7, 'p_sad': None}]
     """
     out = []
     for s in segments:
@@ -424,7 +541,24 @@ def rows(
 
 
 def columns(labels: list[str], source: bool = False) -> list[str]:
-    """The columns of a timeline table (:func:`rows`): ``source`` first when asked, ``p_<label>`` last."""
+    """The columns of a timeline table (:func:`rows`): ``source`` first when asked, ``p_<label>`` last.
+
+    Parameters
+    ----------
+    labels : list of str
+        The emotions, one ``p_<label>`` column each.
+    source : bool
+        Put a ``source`` column first (default False).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> columns(["angry", "sad"], source=True)
+    ['source', 'start', 'end', 'emotion', 'confidence', 'speech', 'uncertain', 'reason', 'p_angry', 'p_sad']
+    """
     cols = ["start", "end", "emotion", "confidence", "speech", "uncertain", "reason"]
     return (["source"] if source else []) + cols + [f"p_{lab}" for lab in labels]
 
@@ -441,6 +575,35 @@ def write_timeline(
     An empty timeline still writes a valid file: a CSV header, or an empty JSON list. With ``top_k``, each
     segment keeps only its ``top_k`` most probable emotions (empty cells, or fewer JSON probabilities).
     :func:`read_timeline` reads any of them back.
+
+    Parameters
+    ----------
+    segments : iterable of Segment
+        Classified segments.
+    path : str or PathLike
+        The output file, ending in ``.csv``, ``.tsv`` or ``.json`` (its folder is made).
+    labels : list of str, optional
+        The ``p_<label>`` columns (default None: the first segment's emotions).
+    source : str, optional
+        A ``source`` column (or key) holding this value (default None: none).
+    top_k : int, optional
+        Keep only each segment's ``top_k`` most probable emotions (default None: all).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> p = write_timeline([s], Path(tempfile.mkdtemp()) / "t.csv")
+    >>> print(p.read_text().strip())
+    start,end,emotion,confidence,speech,uncertain,reason,p_angry,p_sad
+    1.0,2.5,angry,0.7,True,False,,0.7,0.3
+    >>> read_timeline(p)[0]["probabilities"]
+    {'angry': 0.7, 'sad': 0.3}
     """
     path = _timeline_path(path)
     segments = list(segments)
@@ -469,7 +632,35 @@ def write_timelines(
     """Several files' timelines (:func:`file_timelines`) in one ``.csv`` / ``.tsv`` / ``.json`` with a
     ``source`` column, as ``emovox predict --timeline -o`` writes them: none is left out, a file that failed
     has a row with its ``error``, one without speech its row without speech and its reason. A single file
-    that did not fail is written as :func:`write_timeline` writes it (no ``source`` column)."""
+    that did not fail is written as :func:`write_timeline` writes it (no ``source`` column).
+
+    Parameters
+    ----------
+    results : iterable of FileTimeline
+        One per input, failed ones included.
+    path : str or PathLike
+        The output file, ending in ``.csv``, ``.tsv`` or ``.json`` (its folder is made).
+    labels : list of str
+        The ``p_<label>`` columns (the model's emotions).
+    top_k : int, optional
+        Keep only each segment's ``top_k`` most probable emotions (default None: all).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> results = [FileTimeline("a.wav", None, [s]), FileTimeline("b.wav", None, [], "b.wav: unreadable")]
+    >>> p = write_timelines(results, Path(tempfile.mkdtemp()) / "all.csv", ["angry", "sad"])
+    >>> print(p.read_text().strip())
+    source,start,end,emotion,confidence,speech,uncertain,reason,p_angry,p_sad,error
+    a.wav,1.0,2.5,angry,0.7,True,False,,0.7,0.3,
+    b.wav,,,,,,,,,,b.wav: unreadable
+    """
     results = list(results)
     if len(results) == 1 and results[0].error is None:
         return write_timeline(results[0].segments, path, labels, top_k=top_k)
@@ -612,7 +803,27 @@ def table_header(labels: list[str]) -> str:
 
 def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
     """One segment as a row of that table; with ``top_k``, emotions outside the segment's top ``top_k``
-    show ``-``; a segment without speech says so."""
+    show ``-``; a segment without speech says so.
+
+    Parameters
+    ----------
+    seg : Segment
+        A classified segment.
+    labels : list of str
+        The table's emotion columns (as :func:`table_header` was given).
+    top_k : int, optional
+        Show only the segment's ``top_k`` most probable emotions (default None: all).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> table_row(s, ["angry", "sad"], top_k=1)
+    '     1.00      2.50  angry      0.700    0.700       -'
+    """
     if not seg.speech:
         return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
     kept = top_probabilities(seg.probabilities, top_k)
@@ -625,7 +836,28 @@ def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
 
 
 def format_segment(s: Segment, top: int = 3) -> str:
-    """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``."""
+    """One line for a terminal: ``  12.34-15.60  angry  0.71  (happy 0.12, sad 0.08)``.
+
+    Parameters
+    ----------
+    s : Segment
+        A classified segment.
+    top : int
+        Emotions shown, the segment's own included: ``top - 1`` others in brackets (default 3).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> probabilities = {"angry": 0.7, "sad": 0.2, "happy": 0.1}
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities=probabilities)
+    >>> format_segment(s)
+    '00:01.00-00:02.50  angry      0.70  (sad 0.20, happy 0.10)'
+    >>> format_segment(s, top=2)
+    '00:01.00-00:02.50  angry      0.70  (sad 0.20)'
+    """
     if not s.speech:
         return f"{format_clock(s.start)}-{format_clock(s.end)}  no speech (sound that is not a voice)"
     others = sorted(s.probabilities.items(), key=lambda kv: -kv[1])[1:top]
@@ -658,6 +890,24 @@ def plot_timeline(
     """Save a PNG timeline of classified segments (:func:`emovox.plots.emotion_timeline`).
 
     ``labels`` is not used: the figure shows the emotions the segments carry.
+
+    Parameters
+    ----------
+    segments : list of Segment
+        Classified segments.
+    path : str or PathLike
+        The PNG file.
+    labels : list of str, optional
+        Not used (default None).
+    duration : float, optional
+        Length of the time axis in seconds (default None: the figure's own choice).
+    title : str, optional
+        The figure's title (default None: ``"Emotion over time"``).
+
+    Returns
+    -------
+    Path
+        The file written.
     """
     from .. import plots
 

@@ -92,6 +92,18 @@ def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: A
         Random state of the estimator.
     **params
         Overrides of the estimator's parameters.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Unfitted; an unknown ``name`` or a bad parameter raises :class:`~emovox.errors.ModelError`.
+
+    Examples
+    --------
+    >>> [step for step, _ in make_classifier("logreg").steps]
+    ['scale', 'logreg']
+    >>> [step for step, _ in make_classifier("svm", scale=False).steps]
+    ['svm']
     """
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -108,7 +120,20 @@ def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: A
 
 
 def to_onnx(pipeline, n_features: int) -> bytes:
-    """Serialise a fitted pipeline to ONNX bytes with outputs ``label`` and ``probabilities``."""
+    """Serialise a fitted pipeline to ONNX bytes with outputs ``label`` and ``probabilities``.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A fitted pipeline of :func:`make_classifier` (a ``blocklogreg`` is stored as its combined linear model).
+    n_features : int
+        Width of the float input ``input``.
+
+    Returns
+    -------
+    bytes
+        The serialised ONNX model (opsets 17 and ai.onnx.ml 3; probabilities as a tensor, not a zipmap).
+    """
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 

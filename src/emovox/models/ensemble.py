@@ -81,6 +81,20 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
 
     Every member must have been evaluated on the same folds. A test row one member could not read (its
     file failed that member's features) is scored on the members that read it.
+
+    Parameters
+    ----------
+    evaluations : sequence of Evaluation
+        One per member, with per-fold probabilities (``fold_proba``) on the same folds.
+    weights : sequence of float, optional
+        One non-negative weight per member, not all zero (default None: equal).
+    name : str
+        The ensemble's name, recorded in the result's ``recipe`` (default ``""``).
+
+    Returns
+    -------
+    Evaluation
+        The ensemble's scores, probabilities and predictions, on the union of the members' labels.
     """
     from ..evaluation import Evaluation, FoldProba, add_calibration, prediction_row, scores
 
@@ -392,6 +406,34 @@ def evaluate_ensemble(
     Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own evaluation is in
     its ``members`` attribute (name -> Evaluation). ``log`` prints a line per deep-member fold.
     ``tables`` (member name -> features) is reused, and filled in as features are computed.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion``, ``speaker`` (and the columns ``protocol`` needs).
+    model : str
+        Members joined by ``+`` (see :func:`member_names`).
+    protocol : str
+        A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+    seed : int
+        Random state of the splits and of the members' fits (default 0).
+    weights : sequence of float, optional
+        One weight per member (default None: equal).
+    cache_dir : str or Path, optional
+        Feature cache (default None).
+    n_jobs : int, optional
+        Worker processes computing features (default None).
+    progress : bool
+        Show progress bars (default True).
+    tables : dict, optional
+        Member name -> features, reused and filled in (default None).
+    log : bool
+        Log a line per deep-member fold (default False).
+
+    Returns
+    -------
+    Evaluation
+        The ensemble's, with ``members`` (name -> Evaluation).
     """
     recipe = EnsembleRecipe.from_name(model, weights)
     return recipe.evaluate(
@@ -424,6 +466,34 @@ def train_ensemble(
     With a ``protocol`` other than ``"none"`` the ensemble is cross-validated first; the figures go into
     its metadata (and each member's own into the member's). Returns ``(output, evaluation or None)``.
     ``tables`` (member name -> features) is filled in as they are computed, their ``failures`` included.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with ``path``, ``emotion`` and ``speaker``.
+    model : str
+        Members joined by ``+`` (see :func:`member_names`).
+    output : str or Path
+        The ensemble's model directory.
+    protocol : str
+        Cross-validate first under this protocol (default ``"none"``: no evaluation).
+    seed : int
+        Random state of the splits and of the members' fits (default 0).
+    weights : sequence of float, optional
+        One weight per member (default None: equal).
+    cache_dir : str or Path, optional
+        Feature cache (default None).
+    n_jobs : int, optional
+        Worker processes computing features (default None).
+    progress : bool
+        Show progress bars (default True).
+    tables : dict, optional
+        Member name -> features, reused and filled in (default None).
+
+    Returns
+    -------
+    tuple
+        The model directory (Path) and the ensemble's Evaluation (None with ``protocol="none"``).
     """
     recipe = EnsembleRecipe.from_name(model, weights)
     if len(manifest) == 0:
@@ -449,6 +519,24 @@ def save_ensemble(
     Members outside ``output`` are copied into ``output/<name>``; ``weights`` (default equal) weight
     their probabilities. The result loads with :func:`emovox.load_model` like any model.
 
+    Parameters
+    ----------
+    output : str or Path
+        The ensemble's model directory.
+    members : dict of str to str or Path
+        Member name (a plain folder name) -> a trained model directory (not an ensemble).
+    weights : sequence of float, optional
+        One non-negative weight per member, not all zero (default None: equal).
+    extra : dict, optional
+        More metadata keys (default None).
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Examples
+    --------
     >>> save_ensemble("models/fusion", {"cnn": "models/rescnn", "functionals": "models/compare"})  # doctest: +SKIP
     """
     import shutil

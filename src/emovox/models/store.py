@@ -116,6 +116,25 @@ def prepare_output(path: str | Path, clear: bool = False) -> Path:
 
     Raises :class:`~emovox.errors.ModelError` for a file, or a folder of other files (nothing is written
     among a user's own files).
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder the model is to be written to (it is not created here).
+    clear : bool
+        Delete the files of the model already there (default False).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> prepare_output(d) == d
+    True
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -145,7 +164,30 @@ def prepare_output(path: str | Path, clear: bool = False) -> Path:
 
 def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: dict[str, Any]) -> Path:
     """Write ``graphs`` (file name -> ONNX or .npy bytes, or a file to copy) and the sealed metadata into
-    ``path``. The metadata is checked as loading checks it, so a model that saves also loads."""
+    ``path``. The metadata is checked as loading checks it, so a model that saves also loads.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory (created when missing).
+    graphs : dict of str to bytes or Path
+        File name inside ``path`` -> its bytes, or a file copied there; all are hashed into ``files``.
+    metadata : dict
+        ``labels``, ``frontend`` and the rest; ``format``, ``files``, ``file_sizes`` and the seal are added.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> meta = {"labels": ["calm", "angry"], "frontend": {"type": "features"}}
+    >>> d = save_model_dir(tempfile.mkdtemp(), {"model.onnx": b"graph bytes"}, meta)
+    >>> read_model_dir(d)["labels"]
+    ['calm', 'angry']
+    """
     from .. import __version__
 
     path = Path(path)
@@ -250,6 +292,20 @@ def read_model_dir(path: str | Path, verify: bool = True, data: bytes | None = N
     SHA-256 of every listed file. Every failure is one :class:`ModelError` line naming the directory.
     ``data``: the bytes of its ``metadata.json``, already read (an ensemble's member, verified by the
     ensemble's seal).
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+    verify : bool
+        Also check every listed file's size and SHA-256 (default True).
+    data : bytes, optional
+        The bytes of its ``metadata.json`` (default None: read from ``path``).
+
+    Returns
+    -------
+    dict
+        The metadata.
     """
     path = Path(path)
     meta = _load_json(path, data)
@@ -275,7 +331,22 @@ def read_model_dir(path: str | Path, verify: bool = True, data: bytes | None = N
 def verify_files(path: Path, meta: dict[str, Any], skip: Collection[str] = ()) -> None:
     """Every file listed in ``meta["files"]`` (but those in ``skip``) is there, has its sealed size
     (``file_sizes``, where the model has them: checked first, so that a file grown to gigabytes is refused
-    at once) and matches its SHA-256."""
+    at once) and matches its SHA-256.
+
+    Parameters
+    ----------
+    path : Path
+        The model directory.
+    meta : dict
+        Its metadata (with ``files`` and, where present, ``file_sizes``).
+    skip : collection of str
+        File names not checked (default ``()``: every file is checked).
+
+    Returns
+    -------
+    None
+        Raises :class:`ModelError` for the first file that fails.
+    """
     for name in meta["files"]:
         if name not in skip:
             _check_sealed(path, meta, name)
@@ -290,6 +361,28 @@ def read_sealed(path: Path, meta: dict[str, Any], name: str) -> bytes:
 
     Whatever parses a model file parses these bytes: a file swapped between a check by name and a second
     open would be loaded unchecked.
+
+    Parameters
+    ----------
+    path : Path
+        The model directory.
+    meta : dict
+        Its metadata.
+    name : str
+        A file listed in ``meta["files"]``.
+
+    Returns
+    -------
+    bytes
+        The file's checked bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> meta = {"labels": ["calm", "angry"], "frontend": {"type": "features"}}
+    >>> d = save_model_dir(tempfile.mkdtemp(), {"model.onnx": b"graph bytes"}, meta)
+    >>> read_sealed(d, read_model_dir(d), "model.onnx")
+    b'graph bytes'
     """
     return _check_sealed(Path(path), meta, name, keep=True) or b""
 
@@ -386,7 +479,26 @@ def _number(x: Any) -> bool:
 
 
 def check_metadata(path: Path, meta: dict[str, Any]) -> None:
-    """The structure of model metadata, one :class:`ModelError` line for the first fault found."""
+    """The structure of model metadata, one :class:`ModelError` line for the first fault found.
+
+    Parameters
+    ----------
+    path : Path
+        The model directory, named in the error.
+    meta : dict
+        The metadata (its seal is not checked here).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> check_metadata(Path("m"), {"labels": ["calm"], "frontend": {"type": "features"}, "files": {}})
+    Traceback (most recent call last):
+    ...
+    emovox.errors.ModelError: m: malformed metadata.json (labels must be a list of at least two names); ...
+    """
 
     def bad(why: str) -> ModelError:
         return ModelError(f"{path}: malformed metadata.json ({why}); {_FIX}")
@@ -482,6 +594,18 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
     so reseal only a model you trust. The files' sizes are stored (``file_sizes``) where they were not.
     ``check`` (e.g. :func:`emovox.load_model`) is then called on the directory: if it raises, the earlier
     ``metadata.json`` is put back and the error raised, so a model that cannot load is never sealed.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+    check : callable, optional
+        Called with the directory once sealed; if it raises, the earlier metadata is restored (default None).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     path = Path(path)
     meta = _load_json(path)
