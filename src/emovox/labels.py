@@ -249,7 +249,9 @@ def _named(name: str, own: set) -> str:
         if (key := str(name).strip().casefold()) in mine:
             return mine[key]
         if own:
-            raise CorpusError(f"{exc}; or one of the data's own: {', '.join(sorted(map(str, own)))}") from None
+            raise CorpusError(
+                f"{exc}; or one of the data's own: {', '.join(sorted(map(str, own)))}"
+            ) from None
         raise
 
 
