@@ -788,3 +788,20 @@ def test_a_live_stream_adapts_each_segment_to_the_ones_before_it(model, speech_f
     assert "a --once recording is one clip" in capsys.readouterr().err
     with pytest.raises(Exception, match="stores no class means"):
         RunningAdaptation(load_model("classical"))
+
+
+def test_a_timeline_that_starts_without_speech_is_written_with_every_emotion(tmp_path):
+    """Found documenting it: without ``labels``, the columns came from the first segment, and one without
+    speech has no probabilities: the CSV writer then refused the next segment's."""
+    from emovox.live import read_timeline
+    from emovox.vad import Segment
+
+    segs = [
+        Segment(0.0, 1.0, speech=False, reason="silence"),
+        Segment(
+            1.0, 2.0, emotion="sad", confidence=0.6, probabilities={"sad": 0.6, "angry": 0.4}, speech=True
+        ),
+    ]
+    path = write_timeline(segs, tmp_path / "t.csv")
+    assert path.read_text().splitlines()[0].endswith("p_sad,p_angry")
+    assert read_timeline(path)[1]["probabilities"] == {"sad": 0.6, "angry": 0.4}

@@ -607,7 +607,8 @@ def write_timeline(
     """
     path = _timeline_path(path)
     segments = list(segments)
-    labels = labels or (list(segments[0].probabilities) if segments else [])
+    # (every segment's emotions: the first may have none, being no speech)
+    labels = labels or list(dict.fromkeys(k for s in segments for k in s.probabilities))
     with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
             recs = [
