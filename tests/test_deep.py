@@ -268,3 +268,11 @@ def test_deep_cross_corpus_scores_each_corpus_on_its_own_emotions(tone_manifest,
     assert np.all(held["tones"].proba[:, happy] == 0)
     assert np.allclose(held["tones"].proba.sum(axis=1), 1.0, atol=1e-5)
     assert set(ev.summary["per_corpus"]) == {"tones", "tones2"} and "ece" in ev.summary["per_corpus"]["tones"]
+
+
+def test_an_unknown_architecture_is_a_parameter_error():
+    from emovox.deep.models import build_model
+    from emovox.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="unknown architecture 'cnn3d'; expected one of .*rescnn"):
+        build_model("cnn3d", 64, 4)

@@ -805,3 +805,12 @@ def test_a_timeline_that_starts_without_speech_is_written_with_every_emotion(tmp
     path = write_timeline(segs, tmp_path / "t.csv")
     assert path.read_text().splitlines()[0].endswith("p_sad,p_angry")
     assert read_timeline(path)[1]["probabilities"] == {"sad": 0.6, "angry": 0.4}
+
+
+def test_a_report_of_no_trials_is_refused_in_one_line(tmp_path):
+    from emovox.errors import ParameterError
+    from emovox.live.report import write_report
+
+    with pytest.raises(ParameterError, match="no trials to report"):
+        write_report([], ["angry", "sad"], tmp_path / "r")
+    assert not (tmp_path / "r").exists()

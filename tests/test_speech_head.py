@@ -732,3 +732,12 @@ def test_generated_non_speech_is_within_full_scale_and_logs_nothing(caplog):
             assert np.abs(y).max() <= FULL_SCALE_LIMIT
             front.process_signal(y)
     assert not [r for r in caplog.records if "far outside" in r.getMessage()]
+
+
+def test_fitting_a_head_refuses_thresholds_that_loading_it_would():
+    from emovox.errors import ParameterError
+    from emovox.speech_head import fit_speech_head
+
+    rows = np.ones((4, 3))
+    with pytest.raises(ParameterError, match="0 < sure_below <= threshold < 1"):
+        fit_speech_head(rows, -rows, threshold=0.2, sure_below=0.3)

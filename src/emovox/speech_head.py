@@ -181,6 +181,10 @@ def fit_speech_head(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    if not 0.0 < sure_below <= threshold < 1.0:  # what SpeechHead.load refuses, refused before the fit
+        raise ParameterError(
+            f"thresholds must satisfy 0 < sure_below <= threshold < 1, got {sure_below} and {threshold}"
+        )
     speech, other = np.atleast_2d(speech), np.atleast_2d(other)
     if speech.shape[1] != other.shape[1] or not len(speech) or not len(other):
         raise ParameterError(

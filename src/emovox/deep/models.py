@@ -239,7 +239,7 @@ def build_model(arch: str, n_features: int, n_classes: int, **params) -> nn.Modu
     Parameters
     ----------
     arch : str
-        ``cnn1d``, ``cnn1d_tutorial``, ``cnn2d`` or ``rescnn`` (another name raises ``KeyError``).
+        ``cnn1d``, ``cnn1d_tutorial``, ``cnn2d`` or ``rescnn`` (another name raises :class:`~emovox.errors.ParameterError`).
     n_features : int
         Size of one input frame, or of the input vector.
     n_classes : int
@@ -257,6 +257,10 @@ def build_model(arch: str, n_features: int, n_classes: int, **params) -> nn.Modu
     >>> type(build_model("rescnn", 64, 4)).__name__
     'ResCNN'
     """
+    if arch not in ARCHS:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHS)}")
     return ARCHS[arch](n_features, n_classes, **params)
 
 

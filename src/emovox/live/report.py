@@ -67,6 +67,10 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
     SessionReport
         The trials and the three files written.
     """
+    if not trials:
+        from ..errors import ParameterError
+
+        raise ParameterError("write_report: no trials to report (the session showed no picture)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = SessionReport(trials, list(labels))
