@@ -107,7 +107,8 @@ def stream_audio(
     min_duration : float
         Shortest audio accepted in seconds (default 0.0).
     mono : bool
-        Mix channels down (default True).
+        Mix channels down (default True). A format only ffmpeg reads (m4a, webm...) is mixed down by the
+        decoder whatever this says: with ``mono=False`` its chunks are ``(n, 1)``.
     name : str, optional
         The input as errors name it (default None: the path, or ``"<bytes>"``).
     full_scale : bool
@@ -116,7 +117,8 @@ def stream_audio(
     Yields
     ------
     numpy.ndarray
-        float32 chunks at ``sr``: ``(n,)``, or ``(n, channels)`` with ``mono=False``.
+        float32 chunks at ``sr``: ``(n,)``, or ``(n, channels)`` with ``mono=False`` (``(n, 1)`` through
+        ffmpeg).
 
     Examples
     --------
