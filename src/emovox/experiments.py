@@ -118,22 +118,13 @@ def _refuse(model: str, **options: Any) -> None:
 def _labelled(
     manifest: pd.DataFrame, emotions: str | Sequence[str] | None, merge: str | Mapping[str, str] | None
 ) -> pd.DataFrame:
-    """``manifest`` with its labels merged and narrowed (:func:`emovox.labels.apply_labels`), as ``--merge``
-    and ``--emotions`` do; refused when no row is left."""
+    """``manifest`` with its labels merged and narrowed, as ``--merge`` and ``--emotions`` do
+    (:func:`emovox.labels.select_labels`); as it is when neither is given."""
     if emotions is None and merge is None:
         return manifest
-    from .errors import CorpusError
-    from .labels import apply_labels
+    from .labels import select_labels
 
-    if "emotion" not in manifest:
-        raise CorpusError("the manifest has no 'emotion' column, which emotions / merge select on")
-    out = apply_labels(manifest, merge, emotions)
-    if out.empty:
-        have = ", ".join(sorted(map(str, manifest["emotion"].dropna().unique())))
-        raise CorpusError(
-            f"no rows left after the label selection (emotions / merge); the manifest has {have}"
-        )
-    return out
+    return select_labels(manifest, merge, emotions)
 
 
 def _recipe(

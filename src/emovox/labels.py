@@ -240,6 +240,66 @@ def apply_labels(
     return out.reset_index(drop=True)
 
 
+def select_labels(
+    manifest: pd.DataFrame,
+    merge: str | Mapping[str, str] | None = None,
+    emotions: str | Iterable[str] | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """:func:`apply_labels`, refusing what it cannot select on: a manifest without an ``emotion`` column or
+    with rows that have none, and a selection that leaves no row (what ``--merge`` / ``--emotions`` and
+    :func:`emovox.experiments.evaluate`'s ``merge=`` / ``emotions=`` do). ``name``: the manifest as errors
+    name it.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with an ``emotion`` column.
+    merge, emotions
+        As :func:`apply_labels` takes them.
+    name : str, optional
+        Prefixes each error (default None: none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, their labels merged.
+
+    Raises
+    ------
+    CorpusError
+        One line saying what is missing, or which emotions the manifest has.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"emotion": ["angry", "sad"]})
+    >>> select_labels(m, emotions="angry,happy")["emotion"].tolist()
+    ['angry']
+    >>> select_labels(m, emotions="happy,neutral")
+    Traceback (most recent call last):
+    ...
+    emovox.errors.CorpusError: no rows left after the label selection (emotions / merge); the manifest has angry, sad
+    """
+    head = f"{name}: " if name else ""
+    if "emotion" not in manifest:
+        raise CorpusError(f"{head}the manifest has no 'emotion' column (one label per row is needed)")
+    unlabelled = manifest["emotion"].isna() | (manifest["emotion"].astype(str).str.strip() == "")
+    if unlabelled.any():
+        example = (
+            manifest["path"][unlabelled].iloc[0] if "path" in manifest else "row " + str(unlabelled.idxmax())
+        )
+        raise CorpusError(
+            f"{head}{int(unlabelled.sum())} row(s) have no emotion (e.g. {example}); fill them in or remove them"
+        )
+    out = apply_labels(manifest, merge, emotions)
+    if out.empty:
+        have = ", ".join(sorted(map(str, manifest["emotion"].unique())))
+        raise CorpusError(
+            f"{head}no rows left after the label selection (emotions / merge); the manifest has {have}"
+        )
+    return out
+
+
 def _named(name: str, own: set) -> str:
     """``name`` as :func:`canonical` reads it, or the data's own label it names (case aside)."""
     try:

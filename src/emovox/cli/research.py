@@ -17,7 +17,7 @@ def _load_source(args, labels: bool = True):
 
     from ..corpora import load_corpus, scan_many
     from ..errors import CorpusError
-    from ..labels import apply_labels
+    from ..labels import select_labels
 
     sources, bad = args.source, 0
     missing = [x for x in sources if not Path(x).exists()]
@@ -43,19 +43,8 @@ def _load_source(args, labels: bool = True):
                 raise CorpusError(problem)
         if df.empty:
             raise CorpusError(f"{', '.join(sources)}: no recordings found")
-    named = ", ".join(sources)
     if labels or args.merge or args.emotions:  # features alone need no labels
-        if "emotion" not in df:
-            raise CorpusError(f"{named}: the manifest has no 'emotion' column (one label per row is needed)")
-        unlabelled = df["emotion"].isna() | (df["emotion"].astype(str).str.strip() == "")
-        if unlabelled.any():
-            raise CorpusError(
-                f"{named}: {int(unlabelled.sum())} row(s) have no emotion (e.g. "
-                f"{df['path'][unlabelled].iloc[0]}); fill them in or remove them"
-            )
-        df = apply_labels(df, args.merge, args.emotions)
-        if len(df) == 0:
-            raise CorpusError("no utterances left after the label selection (--emotions / --merge)")
+        df = select_labels(df, args.merge, args.emotions, ", ".join(sources))
     from ..splits import refuse_duplicates
 
     refuse_duplicates(df)  # here: a protocol's error would add a hint about --protocol
