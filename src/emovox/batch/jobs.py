@@ -405,15 +405,18 @@ def _adapted(
         items = [(p, file_key(p)) for p in _unique_abs(expand_inputs(paths, []))]
         rows = read_results(out / EMBED_DIR)
         found = {(r.path, r.key): r for r in rows.itertuples(index=False)}
-        keys = {r.path: r.key for r in rows.itertuples(index=False)}
+        seen_paths = {path for path, _ in found}  # (under some key: a file changed since has another)
         lost = dict(s.failures)  # (a partition that failed as a whole: its error, for each of its files)
         inputs: list[Prediction | SessionInput] = []
         for p, k in items:
             r = found.get((stored_path(p), k))
             if r is None:
-                changed = stored_path(p) in keys and lost.get(display_path(p)) is None
-                why = "changed while the job ran; a re-run embeds it" if changed else "not embedded"
-                inputs.append(Prediction(p, error=lost.get(display_path(p)) or f"{p}: {why}"))
+                changed = "changed while the job ran; a re-run embeds it"
+                error = (
+                    lost.get(display_path(p))
+                    or f"{p}: {changed if stored_path(p) in seen_paths else 'not embedded'}"
+                )
+                inputs.append(Prediction(p, error=error))
             elif _given(r.error):
                 inputs.append(Prediction(p, error=r.error))
             elif not (_given(r.speech) and bool(r.speech)):
