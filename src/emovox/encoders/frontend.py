@@ -530,8 +530,6 @@ class WhisperExtractor(RunnerFiles):
         else:
             raise ModelError("a Whisper front end needs its model directory or an 'onnx_path'")
         self.encoder = WhisperEncoderONNX(path, data=data)
-        # the cache key's part for the encoder (encoder_id), from the bytes loaded when they were read here
-        self._encoder_id = None if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()[:16]
         self.layers = spec.get("layers")
         self.pooling = spec.get("pooling", "mean_std")
         self.threshold_db = float(spec.get("threshold_db", 30.0))
@@ -559,7 +557,7 @@ class WhisperExtractor(RunnerFiles):
                 choice["window_s"] = float(self.spec["window_s"])
             if self.remove_dc:
                 choice["remove_dc"] = True
-            text = json.dumps(choice, sort_keys=True) + (self._encoder_id or encoder_id(self.encoder.path))
+            text = json.dumps(choice, sort_keys=True) + encoder_id(self.encoder.path)
             self._fingerprint = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         return self._fingerprint
 
