@@ -49,6 +49,16 @@ def test_apply_temperature_keeps_argmax_and_sums_to_one():
         apply_temperature(p, 0.0)
 
 
+def test_apply_temperature_leaves_a_row_of_zeros_at_zero():
+    # restrict leaves such a row where every kept class was 0; it must not turn into NaN
+    p = np.array([[0.0, 0.0, 0.0], [0.8, 0.2, 0.0]])
+    q = apply_temperature(p, 2.0)
+    assert not np.isnan(q).any()
+    np.testing.assert_array_equal(q[0], 0.0)
+    np.testing.assert_allclose(q[1], [2 / 3, 1 / 3, 0.0])
+    assert np.isnan(apply_temperature(np.array([[np.nan, 0.5, 0.5]]), 2.0)).all()  # NaN stays visible
+
+
 def test_ece_of_a_calibrated_set_is_small():
     _, p, y = _known_model(20000, seed=2)
     assert ece(p, y) < 0.03

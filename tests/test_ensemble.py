@@ -63,6 +63,18 @@ def test_combine_averages_probabilities_with_weights_and_label_orders():
     assert combine([a, b]).cross_corpus
 
 
+def test_combine_scores_a_row_only_a_weightless_member_read():
+    # member B failed recording "b"; with B weighing everything, A's answer is all "b" has: no NaN row
+    truth = ["sad", "angry"]
+    a = _member(["sad", "angry"], [("f1", ["a", "b"], truth, [[0.9, 0.1], [0.3, 0.7]])])
+    b = _member(["sad", "angry"], [("f1", ["a"], truth[:1], [[0.6, 0.4]])])
+    ev = combine([a, b], [0, 1])
+    p = ev.fold_proba[0].proba
+    assert not np.isnan(p).any()
+    np.testing.assert_allclose(p, [[0.6, 0.4], [0.3, 0.7]])
+    assert ev.folds[0]["accuracy"] == 1.0
+
+
 def test_combine_refuses_mismatched_folds_and_bad_weights():
     a = _member(["sad", "angry"], [("f1", ["a"], ["sad"], [[0.9, 0.1]])])
     b = _member(["sad", "angry"], [("f2", ["a"], ["sad"], [[0.9, 0.1]])])

@@ -85,7 +85,8 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        float64 probabilities of ``p``'s shape, each row summing to 1.
+        float64 probabilities of ``p``'s shape, each row summing to 1 (a row with no positive entry
+        stays all 0, as :func:`restrict` leaves one).
 
     Examples
     --------
@@ -100,9 +101,10 @@ def apply_temperature(p: np.ndarray, temperature: float) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     with np.errstate(divide="ignore"):  # a class given 0 (left out, e.g. by restrict) stays at 0
         logits = np.log(np.clip(p, 0.0, None)) / float(temperature)
-    logits -= logits.max(axis=-1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=-1, keepdims=True)
+    top = logits.max(axis=-1, keepdims=True)
+    empty = np.isneginf(top)  # a row with no positive entry: -inf - -inf would be NaN; it stays all 0
+    e = np.exp(logits - np.where(empty, 0.0, top))
+    return e / np.where(empty, 1.0, e.sum(axis=-1, keepdims=True))
 
 
 def nll(p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:

@@ -80,7 +80,8 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     """The :class:`~emovox.evaluation.Evaluation` of the weighted mean of members' test probabilities.
 
     Every member must have been evaluated on the same folds. A test row one member could not read (its
-    file failed that member's features) is scored on the members that read it.
+    file failed that member's features) is scored on the members that read it (equally weighted where
+    only members of weight 0 did).
 
     Parameters
     ----------
@@ -108,6 +109,7 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     folds, fold_proba, all_true, all_pred, predictions = [], [], [], [], []
     for k, fold_name in enumerate(fold_names[0]):
         total: dict[str, np.ndarray] = {}
+        plain: dict[str, np.ndarray] = {}  # unweighted, for a row only members of weight 0 read
         weight: dict[str, float] = {}
         truth: dict[str, str] = {}
         for ev, w in zip(evaluations, weights, strict=True):
@@ -116,10 +118,13 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
             for path, t, p in zip(fp.paths, fp.y_true, fp.proba, strict=True):
                 row = total.setdefault(path, np.zeros(len(labels)))
                 row[cols] += w * p
+                plain.setdefault(path, np.zeros(len(labels)))[cols] += p
                 weight[path] = weight.get(path, 0.0) + w
                 truth[path] = t
         paths = list(total)
-        proba = np.stack([total[p] / weight[p] for p in paths])
+        proba = np.stack(
+            [total[p] / weight[p] if weight[p] > 0 else plain[p] / plain[p].sum() for p in paths]
+        )
         y_true = [truth[p] for p in paths]
         pred = [labels[i] for i in proba.argmax(axis=1)]
         s = scores(y_true, pred, labels)
