@@ -803,3 +803,58 @@ def test_the_four_basic_emotions_shortcut(page, server):
     finally:
         _reset_emotions(page)
         page.reload()
+
+
+def test_a_picture_session_is_scored_over_the_chosen_emotions(page, server, model, shots):
+    """/v1/react took no ``emotions``: a picture session was scored over every emotion, and showed pictures
+    expected to evoke one that was not chosen, whatever the Emotions choice said."""
+    from urllib.parse import parse_qs, urlsplit
+
+    wanted = ["angry", "sad"]
+    assert set(wanted) < set(model.labels)
+    posted = _Posts(page)
+    try:
+        _open(page, server)
+        _choose_emotions(page, wanted[:1])  # too few: the session is not started, nothing is sent
+        page.click("#tab-pictures")
+        page.wait_for_function("document.getElementById('demo-count').textContent.includes('pictures')")
+        assert "Choose at least two emotions" in page.inner_text("#session-emotions")
+        page.click("#start-session")
+        assert "the session was not started" in page.inner_text("#error")
+        assert page.locator("#stage").is_hidden() and posted == []
+        page.click("#tab-analyse")
+        _choose_emotions(page, wanted)
+        page.click("#tab-pictures")
+        assert page.locator("#error").is_hidden()  # two now: the refusal is gone
+        note = page.inner_text("#session-emotions")
+        assert "scored over angry, sad" in note and f"2 of {len(model.labels)} demo pictures" in note, note
+        # a folder's picture expected to evoke an emotion not chosen is skipped; one naming none is kept
+        kept = page.evaluate(
+            "sessionPictures([{expected: 'happy'}, {expected: 'sad'}, {expected: null}]).map((p) => p.expected)"
+        )
+        assert kept == ["sad", None], kept
+        page.screenshot(path=str(shots / "emovox-page-session-emotions-setup.png"))
+        page.fill("#seconds", "1.5")
+        page.click("#start-session")
+        page.wait_for_selector("#stage-img[src*='/v1/pictures/']")
+        # the choice the session started with is the one every reaction is sent with
+        assert page.eval_on_selector("#emotions", "f => f.disabled")
+        page.wait_for_selector("#summary:not([hidden])", timeout=60000)
+        assert not page.eval_on_selector("#emotions", "f => f.disabled")
+        assert len(posted) == 2, posted
+        for url in map(urlsplit, posted):
+            assert url.path == "/v1/react" and parse_qs(url.query) == {"emotions": ["angry,sad"]}, posted
+        rows = page.locator("#summary-rows tr")
+        expected = sorted(rows.nth(i).get_attribute("data-expected") for i in range(rows.count()))
+        detected = [rows.nth(i).get_attribute("data-detected") for i in range(rows.count())]
+        assert expected == wanted and all(d in wanted for d in detected), (expected, detected)
+        assert f"Scored over 2 of {len(model.labels)} emotions (angry, sad)" in page.inner_text(
+            "#summary-score"
+        )
+        path = shots / "emovox-page-session-emotions.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        page.click("#again")
+    finally:
+        posted.stop()
+        _reset_emotions(page)

@@ -180,7 +180,7 @@ def test_query_parameters(client, model):
         ("/v1/predict?top_k=2", ["'top_k'", "emotions, timeline"]),
         ("/v1/predict?timeline=maybe", ["timeline", "'maybe'"]),
         ("/v1/predict?timeline=1&timeline=0", ["timeline given twice: 1, 0"]),
-        ("/v1/react?emotions=angry,sad", ["'emotions'", "takes: none"]),
+        ("/v1/react?top_k=2", ["'top_k'", "takes: emotions)"]),
     ):
         _assert_error(client.post(url, content=data, headers={"content-type": "audio/flac"}), 422, *words)
 
@@ -201,6 +201,54 @@ def test_react_ignores_silence(client, model):
     )
     # as /v1/predict says it: no speech, and why
     assert silent.json()["speech"] is False and "silence" in silent.json()["reason"], silent.json()
+
+
+def test_react_over_the_chosen_emotions(client, model):
+    """/v1/react (the picture sessions) took no ``emotions``: a reaction was scored over every emotion while
+    the page's answers were over the chosen ones."""
+    path = ravdess_file("05")
+    r = client.post(
+        "/v1/react?emotions=angry,sad", files={"file": (path.name, path.read_bytes(), "audio/flac")}
+    )
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["speech"] is True and res["labels"] == ["angry", "sad"]
+    assert list(res["probabilities"]) == ["angry", "sad"]
+    assert sum(res["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert res["emotion"] in ("angry", "sad") and res["confidence"] == max(res["probabilities"].values())
+    # the same restriction of the same scores as without it: the two renormalised
+    full = client.post("/v1/react", files={"file": (path.name, path.read_bytes(), "audio/flac")}).json()
+    both = full["probabilities"]["angry"] + full["probabilities"]["sad"]
+    assert res["probabilities"]["angry"] == pytest.approx(full["probabilities"]["angry"] / both, abs=1e-6)
+    # as /v1/predict takes it: aliases, in the order given
+    r = client.post(
+        "/v1/react?emotions=sadness,anger", content=path.read_bytes(), headers={"content-type": "audio/flac"}
+    )
+    assert r.status_code == 200 and list(r.json()["probabilities"]) == ["sad", "angry"], r.text
+    params = client.get("/openapi.json").json()["paths"]["/v1/react"]["post"]["parameters"]
+    assert [p["name"] for p in params] == ["emotions"]
+
+
+@pytest.mark.parametrize(
+    "emotions, words",
+    [("angry,boredom", ["at least two different emotions", "unknown: boredom"]), ("angry", ["at least two"])],
+)
+def test_react_refuses_unknown_or_fewer_than_two_emotions(client, emotions, words):
+    data = ravdess_file("05").read_bytes()
+    bodies = [
+        _assert_error(
+            client.post(
+                f"{endpoint}?emotions={emotions}", content=data, headers={"content-type": "audio/flac"}
+            ),
+            422,
+            "emotions:",
+            *words,
+        )
+        for endpoint in ("/v1/react", "/v1/predict")
+    ]
+    assert (
+        bodies[0] == bodies[1] and bodies[0]["code"] == "invalid_emotions"
+    )  # the same error as /v1/predict's
 
 
 def test_a_reaction_of_under_a_second_is_uncertain(client, model):

@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -127,7 +128,9 @@ def _readable(found: list[tuple[Path, str | None]], root) -> list[tuple[Path, st
     return kept
 
 
-def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Prediction, float]:
+def react(
+    model, y: np.ndarray, options: VADOptions | None = None, emotions: Sequence[str] | None = None
+) -> tuple[Prediction, float]:
     """Emotion of one recorded reaction: the speech segments' probabilities averaged by duration.
 
     Returns the :class:`~emovox.inference.Prediction` (``speech`` False, with why, when no segment holds
@@ -142,6 +145,9 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
         The recorded reaction, mono at the model's rate.
     options : VADOptions, optional
         How the reaction is cut into speech (default None: the defaults).
+    emotions : sequence of str, optional
+        The labels to predict over, probabilities renormalised over them (as ``predict --emotions``;
+        default None: every label of the model).
 
     Returns
     -------
@@ -161,7 +167,7 @@ def react(model, y: np.ndarray, options: VADOptions | None = None) -> tuple[Pred
     p, seconds = segments_proba(model, segments)
     if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
         return Prediction("<reaction>", speech=False, reason=no_speech_reason(segments)), 0.0
-    return model.make_prediction("<reaction>", p, seconds=sound_seconds(segments)), seconds
+    return model.make_prediction("<reaction>", p, emotions, seconds=sound_seconds(segments)), seconds
 
 
 def run_session(

@@ -258,14 +258,21 @@ def _analyse_long(
     return out
 
 
-def reaction(model, data: Upload, name: str, max_seconds: float | None = None) -> dict[str, Any]:
-    """The emotion of a spoken reaction (speech segments only, as :func:`emovox.live.session.react`)."""
+def reaction(
+    model,
+    data: Upload,
+    name: str,
+    max_seconds: float | None = None,
+    emotions: list[str] | None = None,
+) -> dict[str, Any]:
+    """The emotion of a spoken reaction (speech segments only, as :func:`emovox.live.session.react`);
+    ``emotions`` restricts it to those labels, probabilities renormalised over them, as :func:`analyse`."""
     from ..live.session import react
 
     t0 = time.perf_counter()
     y = decode(model, data, name, max_seconds)
     try:
-        heard, speech = react(model, y)
+        heard, speech = react(model, y, emotions=emotions)
     except EmovoxError as exc:
         raise ApiError(422, "unprocessable_audio", f"{name}: {exc}") from None
     return {
@@ -277,7 +284,7 @@ def reaction(model, data: Upload, name: str, max_seconds: float | None = None) -
         "uncertain": heard.uncertain,
         "probabilities": heard.probabilities,
         "speech_seconds": round(speech, 3),
-        "labels": list(model.labels),
+        "labels": emotions or list(model.labels),
         "duration": round(y.size / model.sample_rate, 3),
         "model": model.path.name,
         "elapsed_ms": round(1000 * (time.perf_counter() - t0), 1),

@@ -9,6 +9,7 @@ Endpoints
     (``1`` / ``0``: always / never); any other parameter is a 422.
 ``POST /v1/react``
     The same input; the emotion of the speech only (silence ignored), as the picture-reaction session uses.
+    Query: ``emotions``, as ``/v1/predict`` takes it; any other parameter is a 422.
 ``GET /v1/model``
     Labels, metrics, version and training data of the loaded model; ``limits``: the upload limits.
 ``GET /healthz``
@@ -56,8 +57,8 @@ from .pictures import demo_pictures, find_picture
 from .runner import InferenceRunner
 from .schemas import (
     ERRORS,
-    PREDICT_BODY,
     PREDICT_EXTRA,
+    REACT_EXTRA,
     ErrorBody,
     Health,
     ModelInfo,
@@ -241,18 +242,24 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         "/v1/react",
         response_model=ReactionResponse,
         responses=ERRORS,
-        openapi_extra=PREDICT_BODY,
+        openapi_extra=REACT_EXTRA,
         summary="Emotion of a spoken reaction",
         tags=["prediction"],
     )
     async def react(request: Request) -> dict[str, Any]:
         """The emotion of the speech in a recorded reaction (silence ignored), for picture-reaction sessions."""
-        parse_query(model, request.query_params, (), settings.timeline_after)
+        q = parse_query(model, request.query_params, ("emotions",), settings.timeline_after)
         async with runner.slot():
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:
                 return await runner.run(
-                    reaction, model, body.source, name, settings.max_seconds, gone=request.is_disconnected
+                    reaction,
+                    model,
+                    body.source,
+                    name,
+                    settings.max_seconds,
+                    q["emotions"],
+                    gone=request.is_disconnected,
                 )
 
     @app.get("/v1/model", response_model=ModelInfo, summary="The loaded model", tags=["model"])

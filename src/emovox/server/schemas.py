@@ -71,7 +71,10 @@ class ReactionResponse(BaseModel):
         description="treat it as a guess, as /v1/predict's: the calibrated confidence is low, or the speech is "
         "under a second of sound",
     )
-    probabilities: dict[str, float] = Field(description="speech segments' probabilities averaged by duration")
+    probabilities: dict[str, float] = Field(
+        description="speech segments' probabilities averaged by duration (over the emotions asked for, "
+        "renormalised)"
+    )
     speech_seconds: float
     labels: list[str]
     duration: float
@@ -179,18 +182,21 @@ PREDICT_BODY = {
     }
 }
 
+#: The ``emotions`` query parameter, as ``/v1/predict`` and ``/v1/react`` take it.
+EMOTIONS_PARAMETER = {
+    "name": "emotions",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "comma-separated emotions to predict over (at least two of the model's labels; "
+    "aliases such as anger, or the named sets four, seven, all), e.g. angry,happy,neutral,sad: "
+    "probabilities are renormalised over them",
+}
+
 PREDICT_EXTRA = {
     **PREDICT_BODY,
     "parameters": [
-        {
-            "name": "emotions",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "comma-separated emotions to predict over (at least two of the model's labels; "
-            "aliases such as anger, or the named sets four, seven, all), e.g. angry,happy,neutral,sad: "
-            "probabilities are renormalised over them",
-        },
+        EMOTIONS_PARAMETER,
         {
             "name": "timeline",
             "in": "query",
@@ -201,6 +207,8 @@ PREDICT_EXTRA = {
         },
     ],
 }
+
+REACT_EXTRA = {**PREDICT_BODY, "parameters": [EMOTIONS_PARAMETER]}
 
 
 def model_info(model) -> dict[str, Any]:
