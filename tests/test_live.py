@@ -670,6 +670,41 @@ def test_session_report_has_one_row_per_picture(model, speech_file, tmp_path, ca
     )
 
 
+def test_session_and_listen_predict_over_the_emotions_chosen(model, speech_file, tmp_path, capsys):
+    """`--emotions` narrows `session` and `listen` as it narrows `predict`: a picture of an emotion left out is
+    not shown (the page's session does the same), and every answer is over the chosen emotions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pics = tmp_path / "pictures"
+    for emo in ("happy", "angry", "sad"):
+        (pics / emo).mkdir(parents=True)
+        plt.imsave(pics / emo / f"{emo}.png", RNG.random((8, 8, 3)))
+    path, _ = speech_file
+    out = tmp_path / "s"
+    argv = ["session", str(pics), "--input", str(path), "--fast", "--no-window", "--seconds", "3"]
+    assert main([*argv, "--model", str(model.path), "-o", str(out), "--emotions", "angry,sad"]) == 0
+    with open(out / "report.csv") as fh:
+        recs = list(csv.DictReader(fh))
+    assert sorted(r["expected"] for r in recs) == ["angry", "sad"]
+    assert {r["detected"] for r in recs} <= {"angry", "sad"}
+    assert "pictures of happy left out: not among the emotions chosen" in capsys.readouterr().err
+    assert (
+        main([*argv, "--model", str(model.path), "-o", str(tmp_path / "x"), "--emotions", "happy,bogus"]) == 2
+    )
+    assert "--emotions" in capsys.readouterr().err
+    seg = tmp_path / "segments.csv"
+    listen = ["listen", "--input", str(path), "--fast", "--model", str(model.path), "-o", str(seg)]
+    assert main([*listen, "--emotions", "angry,sad"]) == 0
+    rows = list(csv.DictReader(open(seg)))
+    assert rows and all(r["emotion"] in ("angry", "sad", "") for r in rows)
+    assert [c for c in rows[0] if c.startswith("p_")] == ["p_angry", "p_sad"]
+    spoken = [r for r in rows if r["emotion"]]
+    assert spoken and all(abs(float(r["p_angry"]) + float(r["p_sad"]) - 1) < 1e-3 for r in spoken)
+
+
 def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog, capsys):
     import logging
 

@@ -273,6 +273,15 @@ def examples(*lines: str) -> dict:
     }
 
 
+def emotions_arg(p: argparse.ArgumentParser) -> None:
+    """``--emotions`` of the commands that predict (predict, listen, session): the model's output, narrowed."""
+    p.add_argument(
+        "--emotions",
+        help="predict over these emotions only, e.g. angry,happy,neutral,sad (or four, "
+        "seven; four,surprised adds one) (probabilities renormalised over them)",
+    )
+
+
 def label_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')"

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .common import err, examples, finite_float, prediction_fields
+from .common import emotions_arg, err, examples, finite_float, prediction_fields
 
 
 def vad_args(p: argparse.ArgumentParser) -> None:
@@ -125,7 +125,7 @@ def cmd_listen(args) -> int:
     if args.json and not args.once:
         err("--json goes with --once; the live table is text (-o saves the segments as CSV or JSON)")
         return 2
-    model = load_model(args.model).restrict(getattr(args, "emotions", None), "--emotions")
+    model = load_model(args.model).restrict(args.emotions, "--emotions")
     adapt = "speaker" if args.same_speaker else "channel" if args.same_channel else None
     if adapt:
         model.require_adaptation()  # (a model without class means: one line, before anything is read)
@@ -178,7 +178,7 @@ def cmd_session(args) -> int:
         from ..live import resolve_device
 
         resolve_device(args.device)
-    model = load_model(args.model)
+    model = load_model(args.model).restrict(args.emotions, "--emotions")
     src = _source(args, model.sample_rate)
     report = run_session(
         args.pictures,
@@ -229,6 +229,7 @@ def register(sub) -> None:
         "--duration", type=finite_float, help="stop after this many seconds (default: until Ctrl-C)"
     )
     p.add_argument("--save", help="also save the recording to this WAV file")
+    emotions_arg(p)
     p.add_argument("--once", action="store_true", help="record --seconds once and predict the whole clip")
     p.add_argument(
         "--seconds", type=finite_float, default=None, help="length of a --once recording (default 7)"
@@ -289,5 +290,6 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", help="report folder (default session-YYYYMMDD-HHMMSS)")
     p.add_argument("--order", choices=["sorted", "shuffle"], default="sorted", help="picture order")
     p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle")
+    emotions_arg(p)
     vad_args(p)
     p.set_defaults(func=cmd_session)

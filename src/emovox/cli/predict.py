@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .common import (
+    emotions_arg,
     engine_args,
     err,
     examples,
@@ -228,11 +229,7 @@ def register(sub) -> None:
         help="no progress bar and no summary line on stderr (errors still show)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument(
-        "--emotions",
-        help="predict over these emotions only, e.g. angry,happy,neutral,sad (or four, "
-        "seven; four,surprised adds one) (probabilities renormalised over them)",
-    )
+    emotions_arg(p)
     together = p.add_mutually_exclusive_group()
     together.add_argument(
         "--same-speaker",

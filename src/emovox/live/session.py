@@ -229,6 +229,15 @@ def run_session(
         raise EmovoxError(f"seconds per picture must be positive, got {seconds:g}")
     found = _readable(find_pictures(pictures, order, seed), pictures)
     model = resolve_model(model)
+    everything = list(getattr(model, "all_labels", model.labels))
+    left_out = sorted({e for _, e in found if e in everything and e not in model.labels})
+    if left_out:  # (the page's session does the same): a reaction scored without it could never match
+        found = [(p, e) for p, e in found if e not in left_out]
+        logger.info("note: pictures of %s left out: not among the emotions chosen", ", ".join(left_out))
+        if not found:
+            raise EmovoxError(
+                f"{pictures}: no picture left: every one expects an emotion not chosen ({', '.join(left_out)})"
+            )
     sr = int(model.sample_rate)
     src = open_source(source, sr)
     if src.sample_rate != sr:
