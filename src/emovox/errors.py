@@ -38,6 +38,23 @@ class Cancelled(EmovoxError):
 
 def naming(exc: BaseException, name: str) -> str:
     """The one line of ``exc`` naming ``name``: as it is when it names it already (most do), else with
-    ``name: `` before it (a check deep in a pipeline knows no file)."""
+    ``name: `` before it (a check deep in a pipeline knows no file).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error.
+    name : str
+        The input it concerns.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> naming(ValueError("bad header"), "a.wav"), naming(ValueError("a.wav: bad header"), "a.wav")
+    ('a.wav: bad header', 'a.wav: bad header')
+    """
     text = str(exc)
     return text if name in text else f"{name}: {text}"

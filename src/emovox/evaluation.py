@@ -159,7 +159,23 @@ class Evaluation:
 
     def write_predictions(self, path: str | os.PathLike) -> Path:
         """Every test recording's prediction as CSV (``.tsv``: tab-separated), one row each, in fold
-        order: what a significance test, a bootstrap interval or a check of the splits needs."""
+        order: what a significance test, a bootstrap interval or a check of the splits needs.
+
+        Parameters
+        ----------
+        path : str or path
+            The file to write (replaced whole; its folder is created).
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        EmovoxError
+            When the evaluation kept no per-recording predictions.
+        """
         import csv
 
         from .errors import EmovoxError
@@ -177,9 +193,31 @@ class Evaluation:
         return out
 
     def mean(self, key: str) -> float:
+        """The mean of a metric over the folds.
+
+        Parameters
+        ----------
+        key : str
+            A metric every fold holds (``ua``, ``accuracy``, ``macro_f1``, ``ece``...).
+
+        Returns
+        -------
+        float
+        """
         return float(np.mean([f[key] for f in self.folds]))
 
     def std(self, key: str) -> float:
+        """The (population) standard deviation of a metric over the folds.
+
+        Parameters
+        ----------
+        key : str
+            A metric every fold holds (``ua``, ``accuracy``, ``macro_f1``, ``ece``...).
+
+        Returns
+        -------
+        float
+        """
         return float(np.std([f[key] for f in self.folds]))
 
     @property
@@ -232,7 +270,22 @@ class Evaluation:
         }
 
     def reliability_figure(self, title: str | None = None):
-        """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``)."""
+        """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``).
+
+        Parameters
+        ----------
+        title : str, optional
+            The figure's title; None (default): :func:`figure_title`'s.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        EmovoxError
+            When the evaluation has no calibration bins (:func:`reliability_curves`).
+        """
         from . import plots
 
         data = self.to_dict()
@@ -241,6 +294,18 @@ class Evaluation:
         )
 
     def save_json(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as indented JSON.
+
+        Parameters
+        ----------
+        path : str or path
+            The file to write (replaced whole; its folder is created).
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         from .paths import replacing
 
         path = Path(path)
@@ -320,6 +385,17 @@ class Evaluation:
         )
 
     def confusion_figure(self, title: str | None = None):
+        """The pooled confusion matrix as a figure (with a column of inputs that got no answer, when any).
+
+        Parameters
+        ----------
+        title : str, optional
+            The figure's title; None (default): :func:`figure_title`'s.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
         from . import plots
 
         s = self.summary
@@ -333,7 +409,22 @@ class Evaluation:
 
 def protocol_title(summary: dict[str, Any]) -> str:
     """How a figure names the protocol of an evaluation (its ``summary`` or JSON): a figure shown alone
-    must say when its speakers were heard in training."""
+    must say when its speakers were heard in training.
+
+    Parameters
+    ----------
+    summary : dict
+        An evaluation's ``summary`` or JSON (``protocol``, ``speaker_independent``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> protocol_title({"protocol": "kfold", "speaker_independent": False})
+    'kfold (NOT speaker-independent)'
+    """
     protocol = str(summary.get("protocol", "evaluation"))
     if summary.get("speaker_independent") is False:
         protocol += " (NOT speaker-independent)"
@@ -379,7 +470,23 @@ def figure_title(data: dict[str, Any], kind: str) -> str:
 
 def evaluation_metadata(ev: Evaluation | None) -> dict[str, Any]:
     """What a model directory's metadata says of the evaluation it was trained with (``metrics``,
-    ``per_class_recall``; None without one): one place for classical, deep and ensemble models."""
+    ``per_class_recall``; None without one): one place for classical, deep and ensemble models.
+
+    Parameters
+    ----------
+    ev : Evaluation or None
+        The evaluation, or None when the model was trained without one.
+
+    Returns
+    -------
+    dict
+        ``metrics`` (the evaluation's ``summary``) and ``per_class_recall`` (label -> pooled recall).
+
+    Examples
+    --------
+    >>> evaluation_metadata(None)
+    {'metrics': None, 'per_class_recall': None}
+    """
     if ev is None:
         return {"metrics": None, "per_class_recall": None}
     recall = {k: v["recall"] for k, v in ev.pooled["per_class"].items()}
@@ -575,7 +682,15 @@ def cross_validate(
 
 
 def add_calibration(ev: Evaluation) -> None:
-    """Each fold's expected calibration error (and the pooled one), from the evaluation's test probabilities."""
+    """Each fold's expected calibration error (and the pooled one), from the evaluation's test probabilities.
+
+    Sets ``ece`` and ``reliability`` (its bins, NaN as None) in each fold and in ``pooled``.
+
+    Parameters
+    ----------
+    ev : Evaluation
+        Changed in place; needs its ``fold_proba``.
+    """
     from .calibration import ece, reliability
 
     def bins(p, y):
@@ -598,7 +713,23 @@ def add_calibration(ev: Evaluation) -> None:
 
 def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Reliability bins of an evaluation (its ``to_dict()`` or JSON): one curve per fold for cross-corpus
-    protocols (each held-out corpus), else the pooled one; for :func:`emovox.plots.reliability_diagram`."""
+    protocols (each held-out corpus), else the pooled one; for :func:`emovox.plots.reliability_diagram`.
+
+    Parameters
+    ----------
+    data : dict
+        An evaluation's ``to_dict()`` or JSON.
+
+    Returns
+    -------
+    dict of str to dict
+        Curve name -> its bins and ``ece``.
+
+    Raises
+    ------
+    EmovoxError
+        When the evaluation has no calibration bins.
+    """
     from .errors import EmovoxError
 
     folds = [f for f in data.get("folds", []) if "reliability" in f]

@@ -83,6 +83,23 @@ _ALIASES = {
 def canonical(label: str) -> str:
     """Return the canonical name of ``label`` (case-insensitive; common synonyms accepted).
 
+    Parameters
+    ----------
+    label : str
+        An emotion name or alias (surrounding spaces ignored).
+
+    Returns
+    -------
+    str
+        One of :data:`CANONICAL`.
+
+    Raises
+    ------
+    CorpusError
+        When ``label`` is not a known emotion.
+
+    Examples
+    --------
     >>> canonical("Fear"), canonical("surprise"), canonical("angry")
     ('fearful', 'surprised', 'angry')
     """
@@ -138,7 +155,28 @@ def with_sets(names: str | Iterable[str], everything: Iterable[str] = CANONICAL)
 
 def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
     """Parse ``"angry,happy,neutral,sad"``, ``"four"``/``"seven"`` (also in a list: ``"four,surprised"``), or a
-    list, into canonical labels, each once."""
+    list, into canonical labels, each once.
+
+    Parameters
+    ----------
+    spec : str, iterable of str or None
+        Emotion names, aliases or named sets; a string is split at commas.
+
+    Returns
+    -------
+    list of str or None
+        Canonical labels in the order given; None for None.
+
+    Raises
+    ------
+    CorpusError
+        When a name is not a known emotion.
+
+    Examples
+    --------
+    >>> parse_emotions("four,surprise")
+    ['angry', 'happy', 'neutral', 'sad', 'surprised']
+    """
     if spec is None:
         return None
     return list(dict.fromkeys(canonical(s) for s in with_sets(spec)))
@@ -146,7 +184,30 @@ def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
 
 def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dict[str, str]:
     """Parse ``"calm=neutral,boredom=neutral"`` or a named merge (``calm-neutral``) into a mapping; ``own``:
-    labels of the data's own taxonomy, which it may name too (``excited=happy``)."""
+    labels of the data's own taxonomy, which it may name too (``excited=happy``).
+
+    Parameters
+    ----------
+    spec : str, mapping or None
+        ``FROM=TO`` (or ``FROM->TO``) pairs separated by commas, names of :data:`MERGES`, or a mapping.
+    own : iterable
+        The data's own labels, accepted beside the canonical emotions (default none).
+
+    Returns
+    -------
+    dict of str to str
+        Each merged label -> what it becomes (a label merged into itself left out); empty for no ``spec``.
+
+    Raises
+    ------
+    CorpusError
+        When a part is malformed or names an unknown label, a label is merged into two, or merges chain.
+
+    Examples
+    --------
+    >>> parse_merge("calm=neutral"), parse_merge("calm-neutral")
+    ({'calm': 'neutral'}, {'calm': 'neutral'})
+    """
     if not spec:
         return {}
     own = set(own)
@@ -318,6 +379,15 @@ def _named(name: str, own: set) -> str:
 def label_order(y: Iterable[str]) -> list[str]:
     """The distinct labels of ``y`` in emovox's order: the canonical emotions first (as in
     :data:`CANONICAL`), then any others alphabetically.
+
+    Parameters
+    ----------
+    y : iterable of str
+        Labels, repeated or not.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------

@@ -24,7 +24,21 @@ def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
     a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be decided
     over both. A loud stretch without speech at an edge or between two utterances becomes a segment of its
     own, without speech. Each piece comes with the speech check of its samples (None for those without
-    speech, and when the model checks nothing), for the classifier not to run it again."""
+    speech, and when the model checks nothing), for the classifier not to run it again.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The loaded model (its ``check_speech``, ``sample_rate`` and speech checks).
+    seg : Segment
+        A segment from :class:`~emovox.vad.Segmenter`; without ``samples`` it is returned as it is.
+
+    Returns
+    -------
+    list of (Segment, SpeechCheck or None)
+        The pieces in time order: ``[(seg, check)]`` when there is nothing to cut, else new segments
+        (those without speech have ``speech=False``, a ``reason`` and no samples).
+    """
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return [(seg, None)]
     y, t0, sr = seg.samples, seg.start, int(model.sample_rate)
@@ -52,7 +66,20 @@ def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
 def trim_to_speech(model, seg: Segment):
     """Cut a loud edge without speech from a segment that holds its samples
     (:meth:`emovox.inference.EmotionModel.speech_span`). Returns the speech check
-    of what is left (None when the model checks nothing), for the classifier not to run it again."""
+    of what is left (None when the model checks nothing), for the classifier not to run it again.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The loaded model.
+    seg : Segment
+        Changed in place: its ``samples``, ``start`` and ``end`` cut to the speech.
+
+    Returns
+    -------
+    SpeechCheck or None
+        The speech check of what is left; None when the model checks nothing or ``seg`` has no samples.
+    """
     if not getattr(model, "check_speech", False) or seg.samples is None:
         return None
     check = model.speech(seg.samples)
@@ -69,7 +96,24 @@ def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = Non
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
     ``check``: the speech check of its samples, from :func:`speech_pieces`; without it, long edges without
-    speech are cut off first (:func:`trim_to_speech`)."""
+    speech are cut off first (:func:`trim_to_speech`).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The loaded model.
+    seg : Segment
+        Changed in place; must hold its ``samples`` at ``model.sample_rate``.
+    keep_embedding : bool
+        Keep the model's embedding in ``seg.embedding`` (default False).
+    check : SpeechCheck, optional
+        The speech check of ``seg.samples``; None (default): computed, after :func:`trim_to_speech`.
+
+    Returns
+    -------
+    Segment
+        ``seg``.
+    """
     if check is None:
         check = trim_to_speech(model, seg)
     no_speech, e = model.embed_speech(seg.samples, check=check)
@@ -86,7 +130,19 @@ def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = Non
 def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None = None) -> None:
     """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: under
     a second of sound is; ``seconds``: its sound's, without quiet edges, else the segment's) and
-    probabilities from ``p`` (over ``model.labels``)."""
+    probabilities from ``p`` (over ``model.labels``).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives ``labels`` and ``uncertain_below``.
+    seg : Segment
+        Changed in place (also its ``sound_seconds``).
+    p : numpy.ndarray
+        Probabilities, shape ``(len(model.labels),)``.
+    seconds : float, optional
+        Seconds of sound in the segment; None (default): its duration.
+    """
     from .calibration import is_uncertain
 
     i = int(np.argmax(p))
@@ -148,6 +204,18 @@ def audible_gain(peak: float) -> float:
     """The gain that brings a recording whose peak (linear, of the whole recording: nothing clips) is under
     :data:`QUIET_PEAK_DB` up to :data:`AUDIBLE_PEAK_DB`; 1 for any other (and for digital silence).
 
+    Parameters
+    ----------
+    peak : float
+        The recording's peak absolute sample value (1.0: full scale).
+
+    Returns
+    -------
+    float
+        The linear gain, at least 1.
+
+    Examples
+    --------
     >>> round(audible_gain(0.001), 1), audible_gain(0.5), audible_gain(0.0)
     (100.0, 1.0, 1.0)
     """
@@ -183,7 +251,20 @@ def segment_gain(chunks: Iterable[np.ndarray], peak_db: float | None = None) -> 
     more, nothing is read. Reading stops at the first chunk that is not quiet, so a loud recording costs one
     chunk. A recording the speech check calls silence (its loud-frame level under
     :data:`~emovox.speech.MIN_LEVEL_DB`) is not brought up: its segments would be speech in a file that has
-    none (and a peak of 1e-40 made the gain overflow)."""
+    none (and a peak of 1e-40 made the gain overflow).
+
+    Parameters
+    ----------
+    chunks : iterable of numpy.ndarray
+        The recording's mono chunks; closed (when it has ``close``) once read.
+    peak_db : float, optional
+        The peak (dBFS) of a part already measured; None (default): not known.
+
+    Returns
+    -------
+    float
+        The linear gain, at least 1.
+    """
     if peak_db is not None and peak_db >= QUIET_PEAK_DB:
         return 1.0
     level = _Loudness()
@@ -220,6 +301,18 @@ class QuietInput:
         self._seen, self._level, self._done = 0, _Loudness(), False
 
     def feed(self, chunk: np.ndarray) -> str | None:
+        """Watch the next chunk.
+
+        Parameters
+        ----------
+        chunk : numpy.ndarray
+            The next mono float chunk, at :attr:`sample_rate`, with the gain already applied.
+
+        Returns
+        -------
+        str or None
+            The message, once, when the input has been quiet (not silent) for ``after_s`` seconds; else None.
+        """
         from .speech import MIN_LEVEL_DB
 
         if self._done or not chunk.size:
@@ -246,7 +339,23 @@ class QuietInput:
 
 def segment_weights(segments: list[Segment]) -> np.ndarray:
     """Each segment's seconds: a long stretch of speech is cut into overlapping windows, and the seconds two
-    neighbours (in time) share count half to each, so that every second counts once."""
+    neighbours (in time) share count half to each, so that every second counts once.
+
+    Parameters
+    ----------
+    segments : list of Segment
+        Segments in any order (at least one).
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight per segment, in the order given, each at least 0.001.
+
+    Examples
+    --------
+    >>> segment_weights([Segment(0.0, 2.0), Segment(1.5, 3.5)])
+    array([1.75, 1.75])
+    """
     starts = np.array([s.start for s in segments], dtype=np.float64)
     ends = np.array([s.end for s in segments], dtype=np.float64)
     order = np.argsort(starts, kind="stable")
@@ -261,7 +370,18 @@ def segment_weights(segments: list[Segment]) -> np.ndarray:
 def sound_seconds(segments: Iterable[Segment]) -> float:
     """The seconds of sound a recording's speech segments hold, each without its quiet edges
     (:attr:`Segment.sound_seconds`): a word padded by the voice detector is still a word, for
-    :func:`emovox.calibration.is_uncertain`."""
+    :func:`emovox.calibration.is_uncertain`.
+
+    Parameters
+    ----------
+    segments : iterable of Segment
+        A recording's segments; only classified speech segments count.
+
+    Returns
+    -------
+    float
+        The sum of their ``sound_seconds`` (their duration where unset); 0 without speech.
+    """
     return sum(
         s.duration if s.sound_seconds is None else s.sound_seconds
         for s in segments
@@ -271,7 +391,23 @@ def sound_seconds(segments: Iterable[Segment]) -> float:
 
 def no_speech_reason(segments: Iterable[Segment]) -> str:
     """Why a recording whose segments hold no speech has none: their most frequent reason (the first seen
-    on a tie)."""
+    on a tie).
+
+    Parameters
+    ----------
+    segments : iterable of Segment
+        A recording's segments.
+
+    Returns
+    -------
+    str
+        Their most frequent ``reason``; without any, that the voice-activity detector found no speech.
+
+    Examples
+    --------
+    >>> no_speech_reason([Segment(0.0, 1.0, speech=False, reason="a pure tone")])
+    'a pure tone'
+    """
     reasons = Counter(s.reason for s in segments if s.reason)
     return reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
 
@@ -286,6 +422,28 @@ def segments_proba(
     An average of probabilities, not of features or log-probabilities: a recording whose sentences are
     angry, sad and neutral gets one of those, where pooled features (under a linear head, roughly a
     geometric mean of the sentences' probabilities) can name an emotion none of them has.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives ``labels``, the order of the probabilities.
+    segments : iterable of Segment
+        The recording's segments; classified speech segments count, weighted by :func:`segment_weights`.
+    emotions : list of str, optional
+        Some of ``model.labels``; None (default): all.
+
+    Returns
+    -------
+    p : numpy.ndarray or None
+        Shape ``(len(model.labels),)``, summing to 1; None without a speech segment (or, with
+        ``emotions``, none that gives them any probability).
+    seconds : float
+        The segments' total weight in seconds (0.0 with ``p`` None).
+
+    Raises
+    ------
+    ParameterError
+        When ``emotions`` is a string, or names an emotion not in ``model.labels``.
     """
     if emotions is not None and (isinstance(emotions, str) or not set(emotions) <= set(model.labels)):
         raise ParameterError(f"emotions: expected a list of the model's labels ({', '.join(model.labels)})")
@@ -330,7 +488,26 @@ NO_SPEECH_GAP = 1.0
 def merged_no_speech(segments: Iterable[Segment], max_gap: float = NO_SPEECH_GAP) -> Iterator[Segment]:
     """``segments`` with consecutive ones without speech (overlapping, or at most ``max_gap`` seconds apart)
     joined into one, which keeps the first one's reason and no samples. A segment without speech is held back
-    until the next one (or the end) shows where its stretch ends."""
+    until the next one (or the end) shows where its stretch ends.
+
+    Parameters
+    ----------
+    segments : iterable of Segment
+        Segments in time order.
+    max_gap : float
+        Seconds between two segments without speech that still join them (default :data:`NO_SPEECH_GAP`).
+
+    Returns
+    -------
+    iterator of Segment
+        Lazily; a segment held back is still given when reading ``segments`` raises (or is interrupted).
+
+    Examples
+    --------
+    >>> segs = [Segment(0.0, 1.0, speech=False, reason="noise"), Segment(1.5, 2.0, speech=False)]
+    >>> [(s.start, s.end, s.reason) for s in merged_no_speech(segs)]
+    [(0.0, 2.0, 'noise')]
+    """
     held: Segment | None = None
     try:
         for s in segments:
@@ -365,7 +542,30 @@ def classified_segments(
 ) -> Iterator[Segment]:
     """:func:`emovox.live.timeline.iter_timeline` for a loaded ``model`` (the arguments are the same);
     ``gain`` multiplies the samples first (:func:`audible_gain`). Stretches without speech close together
-    come as one segment (:func:`merged_no_speech`)."""
+    come as one segment (:func:`merged_no_speech`).
+
+    Parameters
+    ----------
+    source : path, iterable of arrays, or AudioSource
+        What :func:`emovox.audio.sources.open_source` opens; resampled to ``model.sample_rate`` if needed.
+    model : EmotionModel
+        A loaded model.
+    options : VADOptions, optional
+        Segmentation settings; ``**vad_opts`` override single fields.
+    keep_samples : bool
+        Keep each segment's audio (default False).
+    on_chunk : callable, optional
+        Called as ``on_chunk(chunk, seconds_so_far)`` as each chunk arrives.
+    keep_embeddings : bool
+        Keep each segment's embedding (default False).
+    gain : float
+        Multiplies the samples before they are cut (default 1.0).
+
+    Returns
+    -------
+    iterator of Segment
+        Lazily, each as soon as it is finished; Ctrl-C scores the speech under way, then raises.
+    """
     return merged_no_speech(
         _classified(source, model, options, keep_samples, on_chunk, keep_embeddings, gain, vad_opts)
     )

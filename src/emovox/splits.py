@@ -183,7 +183,23 @@ def group_kfold(manifest: pd.DataFrame, n_splits: int = 5, random_state: int = 0
 
 
 def leave_one_speaker_out(manifest: pd.DataFrame) -> Protocol:
-    """One fold per speaker, that speaker alone in the test set."""
+    """One fold per speaker, that speaker alone in the test set.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Needs a ``speaker`` column set on every row.
+
+    Returns
+    -------
+    Protocol
+        ``loso``, folds named by speaker, in sorted order.
+
+    Raises
+    ------
+    CorpusError
+        When the manifest is empty or a row lacks its speaker.
+    """
     _need(manifest, "speaker")
     spk = manifest["speaker"].to_numpy()
     folds = [
@@ -289,6 +305,23 @@ CROSS_NOTE = "each test corpus scored on the emotions it has"
 def leave_one_corpus_out(manifest: pd.DataFrame) -> Protocol:
     """One fold per corpus: trained on every other corpus, tested on that one (fold named by the corpus).
 
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Needs a ``corpus`` column set on every row, with at least two corpora.
+
+    Returns
+    -------
+    Protocol
+        ``loco``, cross-corpus, folds in sorted corpus order.
+
+    Raises
+    ------
+    CorpusError
+        When the manifest is empty, a row lacks its corpus, or it holds one corpus only.
+
+    Examples
+    --------
     >>> import pandas as pd
     >>> manifest = pd.DataFrame({"corpus": ["a", "a", "b", "c"], "speaker": ["a:1", "a:2", "b:1", "c:1"]})
     >>> [(f.name, f.train.tolist(), f.test.tolist()) for f in leave_one_corpus_out(manifest).folds]

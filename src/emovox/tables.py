@@ -48,7 +48,27 @@ class FeatureTable:
 
     def training_rows(self, idx: np.ndarray, align: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Features and labels of rows ``idx`` plus their augmented variants, for fitting; ``align``: a
-        manifest column whose groups are aligned (:func:`emovox.adaptation.align_domains`)."""
+        manifest column whose groups are aligned (:func:`emovox.adaptation.align_domains`).
+
+        Parameters
+        ----------
+        idx : numpy.ndarray
+            Row indices into the table.
+        align : str, optional
+            A manifest column (e.g. ``corpus``); None (default): no alignment.
+
+        Returns
+        -------
+        X : numpy.ndarray
+            The rows, then each augmented variant's rows in the same order.
+        y : numpy.ndarray
+            Their emotions, repeated likewise.
+
+        Raises
+        ------
+        CorpusError
+            When ``align`` is not a column set on every manifest row.
+        """
         y = self.manifest["emotion"].to_numpy()[idx]
         X = np.vstack([self.X[idx], *(a[idx] for a in self.augmented.values())])
         if align:
@@ -64,7 +84,25 @@ class FeatureTable:
         """Sample weights for :meth:`training_rows` (augmented copies included) under which every group of
         the manifest column ``by`` weighs the same, and within a group every emotion (mean weight 1 over the
         recordings). A recording's augmented copies share its weight: they add variety, not recordings, so
-        a classifier's regularisation (``C``) means the same with or without them."""
+        a classifier's regularisation (``C``) means the same with or without them.
+
+        Parameters
+        ----------
+        idx : numpy.ndarray
+            Row indices into the table, as given to :meth:`training_rows`.
+        by : str
+            A manifest column (e.g. ``corpus``).
+
+        Returns
+        -------
+        numpy.ndarray
+            One weight per row of :meth:`training_rows`.
+
+        Raises
+        ------
+        CorpusError
+            When ``by`` is not a column set on every manifest row.
+        """
         if by not in self.manifest or self.manifest[by].isna().any():
             raise CorpusError(f"balancing by {by!r} needs that column on every manifest row")
         key = (

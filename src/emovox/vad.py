@@ -219,7 +219,19 @@ class Segmenter:
 
     # ------------------------------------------------------------------------------------------------
     def is_speech(self, frame: np.ndarray) -> bool:
-        """WebRTC's decision for one frame of float samples, gated by the energy floor."""
+        """WebRTC's decision for one frame of float samples, gated by the energy floor.
+
+        Parameters
+        ----------
+        frame : numpy.ndarray
+            One frame (``options.frame_ms``) of mono float samples at :attr:`sample_rate`; interpolated to
+            the detector's rate when it differs.
+
+        Returns
+        -------
+        bool
+            False for a frame under the energy floor, else WebRTC's decision.
+        """
         if self._floor and float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) < self._floor:
             return False
         if self._vad_rate != self.sample_rate:
@@ -229,7 +241,19 @@ class Segmenter:
         return self._vad.is_speech(pcm, self._vad_rate)
 
     def feed(self, chunk: np.ndarray) -> list[Segment]:
-        """Push mono float samples of any length; return the segments this chunk completed (often none)."""
+        """Push mono float samples of any length; return the segments this chunk completed (often none).
+
+        Parameters
+        ----------
+        chunk : numpy.ndarray
+            The next samples at :attr:`sample_rate` (flattened, as float32); a partial frame waits for the next
+            chunk.
+
+        Returns
+        -------
+        list of Segment
+            The segments finished by this chunk, in time order (:meth:`flush` gives the last).
+        """
         chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
         self._seen += chunk.size
         buf = np.concatenate([self._rest, chunk]) if self._rest.size else chunk

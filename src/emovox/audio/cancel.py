@@ -16,7 +16,26 @@ _LOCAL = threading.local()
 def cancellable(event: threading.Event | None):
     """Within the block, :func:`check_cancelled` (called between decode blocks and encoder windows) raises
     :class:`emovox.errors.Cancelled` once ``event`` is set: the server sets it when a request's time runs
-    out, so the work stops instead of finishing unseen."""
+    out, so the work stops instead of finishing unseen.
+
+    Parameters
+    ----------
+    event : threading.Event or None
+        The event that cancels this thread's work; None: nothing cancels it within the block. The event
+        in force before is restored at the end of the block.
+
+    Examples
+    --------
+    >>> import threading
+    >>> stop = threading.Event()
+    >>> with cancellable(stop):
+    ...     check_cancelled()  # not set: nothing happens
+    ...     stop.set()
+    ...     check_cancelled()
+    Traceback (most recent call last):
+    ...
+    emovox.errors.Cancelled: stopped: the request's time limit passed
+    """
     previous = getattr(_LOCAL, "event", None)
     _LOCAL.event = event
     try:

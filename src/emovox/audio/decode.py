@@ -158,8 +158,24 @@ def _may_chatter(head: bytes, name: str) -> bool:
 
 
 def source_head(source: str | os.PathLike | bytes) -> bytes:
-    """The first bytes of a file or of encoded bytes, what :func:`~emovox.audio.sniff.sniff_format` reads
-    (empty when the file cannot be read)."""
+    r"""The first bytes of a file or of encoded bytes, what :func:`~emovox.audio.sniff.sniff_format` reads
+    (empty when the file cannot be read).
+
+    Parameters
+    ----------
+    source : str, path or bytes
+        A file, or encoded bytes (any bytes-like object).
+
+    Returns
+    -------
+    bytes
+        At most :data:`~emovox.audio.sniff.SNIFF_BYTES` bytes.
+
+    Examples
+    --------
+    >>> source_head(b"RIFF\x00\x00\x00\x00WAVEfmt data")
+    b'RIFF\x00\x00\x00\x00WAVE'
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source[:SNIFF_BYTES])
     return file_head(source) or b""
@@ -614,7 +630,25 @@ def load_audio(
 
 
 def audio_info(path: str | os.PathLike) -> dict:
-    """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``."""
+    """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``.
+
+    A format libsndfile cannot read is decoded once to learn its duration; its other facts are then None.
+
+    Parameters
+    ----------
+    path : str or path
+        The audio file.
+
+    Returns
+    -------
+    dict
+        ``duration`` (float, seconds), ``sample_rate``, ``channels`` and ``frames`` (int or None).
+
+    Raises
+    ------
+    AudioError
+        When the file does not exist, is a directory, or cannot be decoded.
+    """
     name = str(path)
     p = Path(path)
     _check_path(p, name)
@@ -636,7 +670,18 @@ def audio_info(path: str | os.PathLike) -> dict:
 
 def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     """Seconds of audio the header of a file (or encoded bytes) declares; None when it does not tell
-    (ffmpeg-only formats, unreadable files: the decoder then explains)."""
+    (ffmpeg-only formats, unreadable files: the decoder then explains).
+
+    Parameters
+    ----------
+    source : str, path or bytes
+        A file, or encoded bytes; anything but a regular file (a named pipe) gives None unread.
+
+    Returns
+    -------
+    float or None
+        The declared duration in seconds; never raises.
+    """
     sf = _sf()
     is_bytes = isinstance(source, bytes | bytearray | memoryview)
     if not is_bytes and not os.path.isfile(source):  # a named pipe would block the header read forever

@@ -47,6 +47,19 @@ log = logging.getLogger(__name__)
 def ffmpeg_timeout(n_bytes: int) -> float:
     """Seconds ffmpeg may take to decode ``n_bytes`` of input (a floor, then proportional, capped).
 
+    Parameters
+    ----------
+    n_bytes : int
+        Size of the input (negative counts as 0).
+
+    Returns
+    -------
+    float
+        :data:`FFMPEG_TIMEOUT_MIN` plus a second per :data:`FFMPEG_BYTES_PER_S` bytes, at most
+        :data:`FFMPEG_TIMEOUT_MAX`.
+
+    Examples
+    --------
     >>> ffmpeg_timeout(0), ffmpeg_timeout(100 * 2**20), ffmpeg_timeout(10 * 2**30)
     (60.0, 460.0, 3600.0)
     """
@@ -54,7 +67,17 @@ def ffmpeg_timeout(n_bytes: int) -> float:
 
 
 def file_size(src: str) -> int:
-    """Bytes in the file ``src``; 0 when it cannot be stat'ed."""
+    """Bytes in the file ``src``; 0 when it cannot be stat'ed.
+
+    Parameters
+    ----------
+    src : str
+        A path.
+
+    Returns
+    -------
+    int
+    """
     try:
         return os.stat(src).st_size
     except OSError:

@@ -201,6 +201,18 @@ def without_dc_offset(y: np.ndarray) -> np.ndarray:
     """``y`` less its mean: a DC offset is no sound, but it fills the lowest band of a spectrum and the
     level of every pause (an offset of 0.005 turned a neutral EMO-DB sentence sad).
 
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Float samples (the mean is taken over all of them, in float64).
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array of ``y``'s shape; ``y`` itself when empty.
+
+    Examples
+    --------
     >>> np.allclose(without_dc_offset(np.array([0.3, 0.1], np.float32)), [0.1, -0.1])
     True
     """
@@ -216,6 +228,16 @@ CANCELLING_MIX = 0.25
 def to_mono(y: np.ndarray) -> np.ndarray:
     """Downmix (frames, channels) to mono by averaging channels, or take the loudest channel where the
     average cancels (:data:`CANCELLING_MIX`): a stereo file with one channel's phase inverted mixes to silence.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Samples, shape ``(frames,)`` (returned as it is) or ``(frames, channels)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(frames,)``; the mix keeps a float ``y``'s dtype (an integer ``y`` mixes to float64).
 
     Examples
     --------

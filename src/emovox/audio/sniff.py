@@ -13,7 +13,24 @@ FFMPEG_ONLY = ("webm", "mp4")
 
 
 def sniff_format(data: bytes) -> str | None:
-    """The container a byte string starts with (``wav``, ``flac``, ...), or None when it is not audio."""
+    r"""The container a byte string starts with (``wav``, ``flac``, ...), or None when it is not audio.
+
+    Parameters
+    ----------
+    data : bytes
+        The start of a file (its first :data:`SNIFF_BYTES` are read).
+
+    Returns
+    -------
+    str or None
+        One of ``wav``, ``w64``, ``flac``, ``ogg``, ``mp3``, ``aac``, ``aiff``, ``au``, ``caf``, ``webm``,
+        ``mp4``; None for anything else.
+
+    Examples
+    --------
+    >>> sniff_format(b"fLaC\x00\x00\x00\x22"), sniff_format(b"<html>")
+    ('flac', None)
+    """
     head = bytes(data[:SNIFF_BYTES])
     if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
         return "wav"
@@ -49,6 +66,18 @@ def shown_head(head: bytes) -> str:
     """A file's first 8 bytes as an error message shows them: as text when they are printable ASCII (a web
     page, a text file), else in hex.
 
+    Parameters
+    ----------
+    head : bytes
+        The start of a file.
+
+    Returns
+    -------
+    str
+        Its first 8 bytes, quoted text or space-separated hex (empty for no bytes).
+
+    Examples
+    --------
     >>> shown_head(b"<!DOCTYPE html>"), shown_head(bytes([0x94, 0xCE, 0x12, 0x00]))
     ('"<!DOCTYP"', '94 ce 12 00')
     """
@@ -60,7 +89,17 @@ def shown_head(head: bytes) -> str:
 
 def file_head(path: str | os.PathLike) -> bytes | None:
     """The first :data:`SNIFF_BYTES` of a file (fewer if it is shorter), or None when it cannot be read or is
-    not a regular file (opening a named pipe would wait for a writer forever)."""
+    not a regular file (opening a named pipe would wait for a writer forever).
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+
+    Returns
+    -------
+    bytes or None
+    """
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None

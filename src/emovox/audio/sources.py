@@ -199,7 +199,25 @@ def input_devices() -> list[dict]:
 
 
 def resolve_device(device: int | str | None) -> int | None:
-    """The index of the requested input device (None: the default), or :class:`DeviceError`."""
+    """The index of the requested input device (None: the default), or :class:`DeviceError`.
+
+    Parameters
+    ----------
+    device : int, str or None
+        A device index (an int, or a string of digits), part of a device's name (case-insensitive, the
+        first match), or None / ``""`` for the default input.
+
+    Returns
+    -------
+    int or None
+        The device's index; None for PortAudio's default input (the first input device when none is
+        set as default).
+
+    Raises
+    ------
+    DeviceError
+        When there is no input device, or none with that index or name.
+    """
     devices = input_devices()
     if not devices:
         raise DeviceError(

@@ -31,7 +31,20 @@ HANDSHAKE_S = 10.0
 def check_scheduler(address: str, timeout: float = HANDSHAKE_S) -> None:
     """Refuse a plain TCP ``address`` where nothing listens, or where what listens says nothing: a Dask
     scheduler sends its handshake as soon as a connection opens, and ``Client`` waits for it without a
-    time limit (an HTTP server there would hang the job)."""
+    time limit (an HTTP server there would hang the job).
+
+    Parameters
+    ----------
+    address : str
+        The scheduler's address, ``tcp://host:port``; other schemes (TLS...) pass unchecked.
+    timeout : float
+        Seconds to connect, then to wait for the first byte (default :data:`HANDSHAKE_S`).
+
+    Raises
+    ------
+    EmovoxError
+        When Dask distributed is not installed, the address does not parse, or no handshake comes.
+    """
     import socket
 
     try:
@@ -125,6 +138,20 @@ Result = dict[str, Any] | BaseException
 
 
 def run_local(fn: Callable, calls: list[tuple]) -> Iterator[tuple[int, Result]]:
+    """Run each partition's call in this process, one after the other.
+
+    Parameters
+    ----------
+    fn : callable
+        The partition function.
+    calls : list of tuple
+        The arguments of each call, ``fn(*args)``.
+
+    Returns
+    -------
+    iterator of (int, Result)
+        Lazily, in order: the call's index and what it returned, or the exception it raised.
+    """
     for i, args in enumerate(calls):
         try:
             yield i, fn(*args)
@@ -133,6 +160,26 @@ def run_local(fn: Callable, calls: list[tuple]) -> Iterator[tuple[int, Result]]:
 
 
 def run_dask(client, fn: Callable, calls: list[tuple], keys: list[str]) -> Iterator[tuple[int, Result]]:
+    """Submit every partition's call to a Dask client (each retried once) and yield their results as they
+    complete; calls not done when the iteration stops (or fails) are cancelled.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A connected client (:func:`dask_client`).
+    fn : callable
+        The partition function.
+    calls : list of tuple
+        The arguments of each call, ``fn(*args)``.
+    keys : list of str
+        A unique Dask key for each call.
+
+    Returns
+    -------
+    iterator of (int, Result)
+        In completion order: the call's index and what it returned, or the exception it raised (a lost
+        worker: ``KilledWorker``).
+    """
     from distributed import as_completed
 
     futures = [

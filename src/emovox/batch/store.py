@@ -135,7 +135,24 @@ class BatchSummary:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BatchSummary:
-        """The summary :meth:`to_dict` wrote (keys this emovox does not know are left out)."""
+        """The summary :meth:`to_dict` wrote (keys this emovox does not know are left out).
+
+        Parameters
+        ----------
+        d : dict
+            A :meth:`to_dict` (as read back from ``_summary.json``).
+
+        Returns
+        -------
+        BatchSummary
+
+        Examples
+        --------
+        >>> d = {"kind": "predict", "engine": "local", "output_dir": "out", "new": 1,
+        ...      "failures": [{"path": "a.wav", "error": "a.wav: no such file"}]}
+        >>> BatchSummary.from_dict(d).failures
+        [('a.wav', 'a.wav: no such file')]
+        """
         known = {f.name for f in fields(cls)}
         out = cls(**{k: v for k, v in d.items() if k in known and k != "failures"})
         out.failures = [(f["path"], f["error"]) for f in d.get("failures", [])]
@@ -157,6 +174,15 @@ class BatchSummary:
 def file_key(path: PathLike) -> str:
     """Resume key of a file: ``"<size>:<mtime_ns>"``, or ``"missing"`` when it cannot be stat-ed.
 
+    Parameters
+    ----------
+    path : str or path
+        The input file.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> file_key("/nonexistent.wav")
@@ -174,7 +200,25 @@ def _part_files(out: Path) -> list[Path]:
 
 
 def check_job(out: Path, identity: dict[str, Any], overwrite: bool) -> None:
-    """Refuse to mix results of different models / feature configurations in one folder."""
+    """Refuse to mix results of different models / feature configurations in one folder.
+
+    The folder's ``_job.json`` must equal ``identity``; a folder without one gets it written (a folder
+    of an older emovox has its ``job.json`` and ``summary.json`` renamed).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The job's output folder (existing).
+    identity : dict
+        What the job computes (model, features, options), as JSON.
+    overwrite : bool
+        Delete the folder's earlier results (partitions, embeddings, job and summary files) first.
+
+    Raises
+    ------
+    EmovoxError
+        When the folder holds another job's results, or Parquet partitions without a job file.
+    """
     job, old_job = out / JOB_FILE, out / OLD_JOB_FILE
     if overwrite:
         shutil.rmtree(out / EMBED_DIR, ignore_errors=True)  # an adapted job's embeddings
@@ -235,7 +279,17 @@ def _write_json(target: Path, obj: Any) -> None:
 
 def partition_counts(part: Path) -> dict[str, Any] | None:
     """``{"n", "n_ok", "failures": [(path, error)]}`` of one written partition file (None when it is not
-    there, or unreadable: its files are recomputed on resume)."""
+    there, or unreadable: its files are recomputed on resume).
+
+    Parameters
+    ----------
+    part : pathlib.Path
+        A partition's Parquet file.
+
+    Returns
+    -------
+    dict or None
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -247,7 +301,18 @@ def partition_counts(part: Path) -> dict[str, Any] | None:
 
 
 def part_paths(part: Path) -> set[str] | None:
-    """The paths of one written partition's rows (None when it cannot be read)."""
+    """The paths of one written partition's rows (None when it cannot be read).
+
+    Parameters
+    ----------
+    part : pathlib.Path
+        A partition's Parquet file.
+
+    Returns
+    -------
+    set of str or None
+        Paths as stored (:func:`~emovox.paths.stored_path`).
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -258,7 +323,17 @@ def part_paths(part: Path) -> set[str] | None:
 
 def done_rows(out: Path) -> dict[tuple[str, str], bool]:
     """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
-    :func:`~emovox.paths.stored_path`)."""
+    :func:`~emovox.paths.stored_path`).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The job's output folder; an unreadable partition is skipped with a warning.
+
+    Returns
+    -------
+    dict of (str, str) to bool
+    """
     import pyarrow.parquet as pq
 
     done: dict[tuple[str, str], bool] = {}
@@ -279,6 +354,16 @@ def folder_lock(out: Path) -> Iterator[None]:
 
     The file holds ``pid@host`` of the holder, for the message a second run gets; finding another pid in
     a lock that is free means that run died: it is taken over, with a warning.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The output folder (existing). Without ``flock`` (Windows) nothing is locked.
+
+    Raises
+    ------
+    EmovoxError
+        When the lock file cannot be written, or another run holds the lock.
     """
     try:
         import fcntl
@@ -319,7 +404,15 @@ def folder_lock(out: Path) -> Iterator[None]:
 
 
 def write_summary(out: Path, summary: BatchSummary) -> None:
-    """Write ``out/_summary.json`` (at most ``MAX_LISTED_FAILURES`` failures listed; ``summary`` keeps all)."""
+    """Write ``out/_summary.json`` (at most ``MAX_LISTED_FAILURES`` failures listed; ``summary`` keeps all).
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The job's output folder.
+    summary : BatchSummary
+        The run's summary (left as it was).
+    """
     listed = summary.failures[:MAX_LISTED_FAILURES]
     full, summary.failures = summary.failures, listed
     _write_json(out / SUMMARY_FILE, summary.to_dict())
@@ -364,7 +457,23 @@ def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, 
 
 
 def read_summary(output_dir: PathLike) -> dict[str, Any]:
-    """The ``_summary.json`` of a job's last run (``summary.json`` in a folder of an older emovox)."""
+    """The ``_summary.json`` of a job's last run (``summary.json`` in a folder of an older emovox).
+
+    Parameters
+    ----------
+    output_dir : str or path
+        The job's output folder.
+
+    Returns
+    -------
+    dict
+        As :meth:`BatchSummary.to_dict` wrote it (:meth:`BatchSummary.from_dict` reads it back).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder holds no summary.
+    """
     out = Path(output_dir)
     path = out / SUMMARY_FILE
     if not path.is_file() and (out / OLD_SUMMARY_FILE).is_file():

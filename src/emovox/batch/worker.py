@@ -52,6 +52,23 @@ def cached_model(path: str, emotions: Sequence[str] | None = None):
 
     Keyed by the directory, the mtime of its ``metadata.json`` (so a retrained model in place is reloaded)
     and the emotions.
+
+    Parameters
+    ----------
+    path : str
+        A model directory (with its ``metadata.json``).
+    emotions : list of str, optional
+        Restrict the model to these (:meth:`~emovox.inference.EmotionModel.restrict`); None (default): all.
+
+    Returns
+    -------
+    EmotionModel
+        Shared by every thread of the process: not to be changed.
+
+    Raises
+    ------
+    ModelError
+        When the directory holds no valid model (no ``metadata.json`` at all: :class:`OSError`).
     """
     from ..inference import EmotionModel
 
@@ -62,7 +79,20 @@ def cached_model(path: str, emotions: Sequence[str] | None = None):
 
 def cached_extractor(spec: dict[str, Any], model_dir: str | None = None):
     """The extractor of a ``to_dict()`` (:func:`emovox.extractors.from_dict`; ``model_dir``: the model
-    directory its files are in, if any), built once per process."""
+    directory its files are in, if any), built once per process.
+
+    Parameters
+    ----------
+    spec : dict
+        An extractor's ``to_dict()``.
+    model_dir : str, optional
+        The model directory the extractor's files are in; None (default): none.
+
+    Returns
+    -------
+    Extractor
+        Shared by every thread of the process.
+    """
     import json
 
     from ..extractors import from_dict
@@ -72,7 +102,19 @@ def cached_extractor(spec: dict[str, Any], model_dir: str | None = None):
 
 
 def warm(task: dict[str, Any]) -> int:
-    """Load the task's model / extractor in this process (run on every worker when a job starts)."""
+    """Load the task's model / extractor in this process (run on every worker when a job starts).
+
+    Parameters
+    ----------
+    task : dict
+        The job's task: ``kind`` (``predict`` and ``embed`` load ``model``, with ``emotions``; other kinds
+        load ``extractor``, with ``model_dir``).
+
+    Returns
+    -------
+    int
+        This process's id.
+    """
     if task["kind"] in ("predict", "embed"):
         cached_model(task["model"], task.get("emotions"))
     else:
@@ -151,6 +193,21 @@ def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], lab
     """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, reason,
     ``prob_<label>`` ..., error (``speech`` False: no speech found, no label, ``reason`` says what was heard),
     one per ``(path, key)`` of ``items`` from its :class:`~emovox.inference.Prediction`; and each row's error.
+
+    Parameters
+    ----------
+    items : sequence of (str, str)
+        Each input's path and resume key (:func:`~emovox.batch.store.file_key`).
+    preds : sequence of Prediction
+        One per item, in the same order.
+    labels : sequence of str
+        The ``prob_<label>`` columns, in order (every speech prediction must have them all).
+
+    Returns
+    -------
+    table : pyarrow.Table
+    errors : list of str or None
+        Each row's error (one line), None where it succeeded.
     """
     n = len(items)
     probs = np.full((n, len(labels)), np.nan)
@@ -243,7 +300,16 @@ def _features_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
 
 
 def write_atomic(table, target: Path) -> None:
-    """Write a Parquet file under a temporary name in the same folder, then rename it into place."""
+    """Write a Parquet file under a temporary name in the same folder, then rename it into place.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        What to write (zstd-compressed).
+    target : pathlib.Path
+        The file to write; a reader never sees it half-written, and the temporary file is removed when
+        writing fails.
+    """
     import pyarrow.parquet as pq
 
     tmp = target.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:8]}-{target.name}")

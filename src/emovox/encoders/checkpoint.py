@@ -46,7 +46,24 @@ class WhisperEncoderConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> WhisperEncoderConfig:
-        """Build from a Hugging Face ``config.json`` dict; unknown keys are ignored."""
+        """Build from a Hugging Face ``config.json`` dict; unknown keys are ignored.
+
+        Parameters
+        ----------
+        d : dict
+            The checkpoint's configuration (``d_model``, ``encoder_layers``, ``encoder_attention_heads`` and
+            ``encoder_ffn_dim`` are required).
+
+        Returns
+        -------
+        WhisperEncoderConfig
+
+        Raises
+        ------
+        ModelError
+            When a required key is missing, ``d_model`` is not a multiple of the heads, or the activation is
+            not a GELU.
+        """
         missing = [
             k
             for k in ("d_model", "encoder_layers", "encoder_attention_heads", "encoder_ffn_dim")

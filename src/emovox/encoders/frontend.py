@@ -54,6 +54,26 @@ def ensure_onnx_encoder(
     """An ONNX export of ``checkpoint`` (a directory or hub id), made once and kept in the cache.
 
     Exporting needs torch; an ``.onnx`` file given directly is used as it is.
+
+    Parameters
+    ----------
+    checkpoint : str or path, optional
+        A Whisper checkpoint directory, a hub id, or an ``.onnx`` file; None (default): the default
+        encoder checkpoint.
+    cache_dir : str or path, optional
+        Where exports are kept (in ``onnx-encoders/``); None (default): emovox's cache directory.
+    quantize : bool
+        Export (or reuse) the int8-quantised graph (default False).
+
+    Returns
+    -------
+    pathlib.Path
+        The ONNX file, named by the checkpoint and a digest of its weights and config.
+
+    Raises
+    ------
+    ModelError
+        When the checkpoint holds no weights, or an export is needed and torch is missing.
     """
     from ..tables import default_cache_dir
     from .checkpoint import resolve_encoder
@@ -87,7 +107,27 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
     """A label-preserving variant of ``y`` for training: ``speed:F`` (tempo and pitch by F, as tape speed
     does), ``noise:SNR`` (white noise at SNR dB), ``channel`` (a random microphone, room, line, noise and
     gain: :func:`emovox.augment.random_channel`) or ``channel:codec`` (the same copy, then half the time an
-    MP3 round trip at 20-60 kbit/s: :func:`emovox.augment.codec_roundtrip`)."""
+    MP3 round trip at 20-60 kbit/s: :func:`emovox.augment.codec_roundtrip`).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono float samples at 16 kHz.
+    spec : str
+        The augmentation, as above.
+    seed : int
+        The random seed (the same seed gives the same variant).
+
+    Returns
+    -------
+    numpy.ndarray
+        The variant, at 16 kHz (``speed`` changes its length).
+
+    Raises
+    ------
+    ModelError
+        When ``spec`` is none of those.
+    """
     from ..augment import add_noise, codec_roundtrip, random_channel, speed_change
 
     kind, _, arg = spec.partition(":")
@@ -110,7 +150,18 @@ def augment_signal(y: np.ndarray, spec: str, seed: int) -> np.ndarray:
 def content_seed(path: str | os.PathLike) -> int:
     """The random seed of a file's augmented variant: the first 32 bits of its content hash (the hash that
     keys the feature cache), so a copied or moved file gets the same variant, and a cache entry always
-    holds what recomputing it would give."""
+    holds what recomputing it would give.
+
+    Parameters
+    ----------
+    path : str or path
+        The audio file.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**32)``.
+    """
     from ..extractors.runner import file_hash
 
     return _hash_seed(file_hash(path))
@@ -167,6 +218,22 @@ class AugmentedExtractor(AugmentedView):
 
         The base is rebuilt by its own class's ``from_dict``, named in ``base_class`` (an emovox class), as
         the runner's worker processes rebuild extractors.
+
+        Parameters
+        ----------
+        spec : dict
+            A :meth:`to_dict`: ``base_class`` (``module:qualname``), ``base`` and ``augment``.
+        model_dir : pathlib.Path, optional
+            The base extractor's model directory; None (default): none.
+
+        Returns
+        -------
+        AugmentedExtractor
+
+        Raises
+        ------
+        ModelError
+            When ``base_class`` is not an emovox class.
         """
         import importlib
 
@@ -207,16 +274,50 @@ class AugmentedExtractor(AugmentedView):
         return int(self.base.n_features)
 
     def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
-        """The base extractor's vector of :func:`augment_signal` of ``y`` (16 kHz)."""
+        """The base extractor's vector of :func:`augment_signal` of ``y`` (16 kHz).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at 16 kHz.
+        seed : int
+            The variant's seed (:func:`content_seed` for a file).
+
+        Returns
+        -------
+        numpy.ndarray
+            The base extractor's feature vector.
+        """
         return self.base.process_signal(augment_signal(y, self.augment, seed), self.sample_rate)
 
     def file_seed(self, content_hash: str) -> int:
-        """:func:`content_seed`: the first 32 bits of the content hash."""
+        """:func:`content_seed`: the first 32 bits of the content hash.
+
+        Parameters
+        ----------
+        content_hash : str
+            A file's content hash (hex).
+
+        Returns
+        -------
+        int
+        """
         return _hash_seed(content_hash)
 
 
 def encoder_id(onnx_path: str | os.PathLike) -> str:
-    """Identity of an encoder file for the cache: its content, so a moved or re-made copy keeps its cache."""
+    """Identity of an encoder file for the cache: its content, so a moved or re-made copy keeps its cache.
+
+    Parameters
+    ----------
+    onnx_path : str or path
+        The encoder's ONNX file.
+
+    Returns
+    -------
+    str
+        16 hex digits of its content digest.
+    """
     return file_digest(onnx_path)[:16]
 
 
@@ -272,6 +373,27 @@ def active_frames(y: np.ndarray, n_frames: int, threshold_db: float = 30.0) -> n
 
     Corpus clips (and live segments) carry silence before and after the speech; pooling over it dilutes
     the emotional part, so the pooled statistics skip it. At least one frame is always kept.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The 16 kHz signal the frames come from (cut or zero-padded to ``n_frames`` frames of
+        :data:`ENCODER_HOP` samples).
+    n_frames : int
+        Encoder frames.
+    threshold_db : float
+        How far under the loudest frame a frame is still kept (default 30.0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, shape ``(n_frames,)``.
+
+    Examples
+    --------
+    >>> y = np.concatenate([np.zeros(320, np.float32), np.ones(320, np.float32)])
+    >>> active_frames(y, 2).tolist()
+    [False, True]
     """
     n = n_frames * ENCODER_HOP
     y = np.pad(np.asarray(y, np.float32)[:n], (0, max(0, n - len(y))))
@@ -288,7 +410,41 @@ def pool(
     statistics: Sequence[str] = STATISTICS,
 ) -> np.ndarray:
     """Pooled vector of hidden states ``[L+1, T, D]``: ``mean_std`` over all frames, ``active`` over voiced ones;
-    for each chosen layer the ``statistics`` over time (mean, standard deviation or both)."""
+    for each chosen layer the ``statistics`` over time (mean, standard deviation or both).
+
+    Parameters
+    ----------
+    hidden : numpy.ndarray
+        Hidden states ``[n_states, frames, d_model]``.
+    y : numpy.ndarray or None
+        The 16 kHz signal, needed by ``active`` pooling (:func:`active_frames`).
+    layers : sequence of int or None
+        Indices into the first axis of ``hidden``; None: all.
+    pooling : str
+        ``"mean_std"`` or ``"active"``.
+    threshold_db : float
+        ``active`` pooling's threshold (default 30.0).
+    statistics : sequence of str
+        ``("mean", "std")`` (default) or ``("mean",)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, for each layer its statistics in order, ``d_model`` values each.
+
+    Raises
+    ------
+    ModelError
+        When ``pooling`` is unknown, or ``active`` without ``y``.
+    ParameterError
+        When ``statistics`` is not valid (:func:`check_statistics`).
+
+    Examples
+    --------
+    >>> hidden = np.arange(8, dtype=np.float32).reshape(2, 2, 2)  # two states, two frames, width 2
+    >>> pool(hidden, None, [1], "mean_std").tolist()
+    [5.0, 6.0, 1.0, 1.0]
+    """
     from .runtime import pool_mean_std
 
     if pooling == "active":
@@ -459,7 +615,40 @@ def whisper_spec(
     ``to_dict()``; a model directory stores it with ``onnx_path`` replaced by its copy ``encoder``).
     ``statistics`` is stored only when it is not both, ``window_s`` only when it is not 30 s, ``remove_dc``
     (take each recording's DC offset out first, :func:`emovox.audio.signal.without_dc_offset`) only when true (so front ends
-    saved before they existed still match, and keep computing what their models were trained on)."""
+    saved before they existed still match, and keep computing what their models were trained on).
+
+    Parameters
+    ----------
+    onnx_path : str or path
+        The encoder's ONNX file.
+    checkpoint : str, optional
+        The checkpoint it was exported from, stored as ``encoder_source``; None (default): ``whisper-base``.
+    layers : sequence of int, optional
+        The hidden states pooled; None (default): all.
+    pooling : str
+        ``"mean_std"`` (default) or ``"active"``.
+    threshold_db : float
+        ``active`` pooling's threshold (default 30.0).
+    quantized : bool
+        Whether the encoder is int8-quantised (default False).
+    statistics : sequence of str
+        ``("mean", "std")`` (default) or ``("mean",)``.
+    window_s : float
+        Seconds the encoder sees at once, 1-30 (default :data:`WINDOW_S`).
+    remove_dc : bool
+        Take each recording's DC offset out first (default True).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ParameterError
+        When ``statistics`` is not valid.
+    ModelError
+        When ``window_s`` is outside 1-30 s.
+    """
     check_statistics(statistics)
     window_frames(window_s)
     return {
@@ -479,7 +668,27 @@ def whisper_spec(
 
 def window_frames(window_s: float) -> int:
     """Log-mel frames (10 ms, an even number: the encoder halves them) of an encoder window of ``window_s``
-    seconds, 1-30."""
+    seconds, 1-30.
+
+    Parameters
+    ----------
+    window_s : float
+        Seconds.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ModelError
+        When ``window_s`` is outside 1-30.
+
+    Examples
+    --------
+    >>> window_frames(5.0), window_frames(30)
+    (500, 3000)
+    """
     if not 1.0 <= float(window_s) <= LEGACY_WINDOW_S:
         raise ModelError(f"window_s must be within 1-30 seconds, got {window_s}")
     return 2 * round(float(window_s) * 50)
@@ -487,7 +696,26 @@ def window_frames(window_s: float) -> int:
 
 def pooled_names(layers, d_model: int, statistics: Sequence[str] = STATISTICS) -> list[str]:
     """``L<layer>_mean<i>`` then ``L<layer>_std<i>`` for each layer (the ``statistics`` chosen): the columns
-    of pooled Whisper features."""
+    of pooled Whisper features.
+
+    Parameters
+    ----------
+    layers : iterable of int
+        The pooled layers, in order.
+    d_model : int
+        The encoder's width.
+    statistics : sequence of str
+        ``("mean", "std")`` (default) or ``("mean",)``.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> pooled_names([2], 2)
+    ['L2_mean0', 'L2_mean1', 'L2_std0', 'L2_std1']
+    """
     return [f"L{layer}_{stat}{i}" for layer in layers for stat in statistics for i in range(d_model)]
 
 
@@ -541,6 +769,24 @@ class WhisperExtractor(RunnerFiles):
 
     @classmethod
     def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> WhisperExtractor:
+        """The extractor of a :meth:`to_dict` (``WhisperExtractor(spec, model_dir)``).
+
+        Parameters
+        ----------
+        spec : dict
+            The front end (:func:`whisper_spec`).
+        model_dir : pathlib.Path, optional
+            The model directory its ``encoder`` is in; None (default): ``spec`` names an ``onnx_path``.
+
+        Returns
+        -------
+        WhisperExtractor
+
+        Raises
+        ------
+        ModelError
+            When there is neither a model directory nor an ``onnx_path``, or the encoder cannot be loaded.
+        """
         return cls(spec, model_dir)
 
     def to_dict(self) -> dict[str, Any]:
@@ -573,18 +819,60 @@ class WhisperExtractor(RunnerFiles):
         return len(self.statistics) * n_layers * self.encoder.d_model
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
-        """The pooled vector of one mono signal (resampled to 16 kHz when ``sr`` differs)."""
+        """The pooled vector of one mono signal (resampled to 16 kHz when ``sr`` differs).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Samples, as :func:`emovox.audio.signal_at` takes them.
+        sr : int, optional
+            Rate of ``y``; None (default): already 16 kHz.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_features,)``.
+        """
         from ..audio import signal_at
 
         return self(signal_at(y, sr, self.sample_rate))
 
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
+        """The pooled vector of an audio file (:func:`emovox.extractors.runner.process_file`: a long file
+        window by window, a short one decoded whole).
+
+        Parameters
+        ----------
+        path : str or path
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_features,)``.
+
+        Raises
+        ------
+        AudioError
+            When the file cannot be decoded.
+        """
         from ..extractors.runner import process_file
 
         return process_file(self, path)
 
     def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
-        """:meth:`embed_stream`: the pooled vector of a recording given as a callable returning chunks."""
+        """:meth:`embed_stream`: the pooled vector of a recording given as a callable returning chunks.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono 16 kHz chunks.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_features,)``.
+        """
         return self.embed_stream(chunks)
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
@@ -623,6 +911,23 @@ class WhisperExtractor(RunnerFiles):
         what Whisper's log-mel and ``active`` pooling take from the whole recording (the loudest log-mel
         value, each encoder frame's energy), the second runs the encoder on each window, its log-mel
         computed with a little context on either side so that it equals the whole recording's.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono 16 kHz chunks (called two or three times).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_features,)``.
+
+        Raises
+        ------
+        ModelError
+            When the recording holds no audio to embed.
+        Cancelled
+            When this thread's work was cancelled (:func:`emovox.audio.cancellable`), checked after each window.
         """
         from ..audio import check_cancelled, context_windows
         from .mel import power_spectrogram, sparse_mel_filters

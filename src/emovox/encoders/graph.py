@@ -87,7 +87,17 @@ def split_attention_heads(model, heads: int) -> int:
 def split_encoder_bytes(path: str | os.PathLike) -> bytes | None:
     """The serialised graph of the encoder at ``path`` with :func:`split_attention_heads` applied, or None
     when there is nothing to rewrite (already split, or weights in an external-data file, which a rewrite
-    would have to copy as well)."""
+    would have to copy as well).
+
+    Parameters
+    ----------
+    path : str or path
+        The encoder's ONNX file (needs the ``onnx`` package).
+
+    Returns
+    -------
+    bytes or None
+    """
     import onnx
 
     path = Path(path)

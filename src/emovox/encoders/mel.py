@@ -66,7 +66,23 @@ def mel_filters(n_mels: int = 80, sr: int = SAMPLE_RATE, n_fft: int = N_FFT) -> 
 
 
 def sparse_mel_filters(n_mels: int):
-    """:func:`mel_filters` as a cached float64 ``csr_array``, for a float64 power spectrogram."""
+    """:func:`mel_filters` as a cached float64 ``csr_array``, for a float64 power spectrogram.
+
+    Parameters
+    ----------
+    n_mels : int
+        Mel bands (80 or 128 for Whisper).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Shape ``(n_mels, N_FFT // 2 + 1)``.
+
+    Examples
+    --------
+    >>> sparse_mel_filters(80).shape
+    (80, 201)
+    """
     return sparse_mel_filterbank(SAMPLE_RATE, N_FFT, n_mels, dtype=np.float64)
 
 
@@ -74,6 +90,25 @@ def power_spectrogram(audio: np.ndarray, n_fft: int = N_FFT, hop_length: int = H
     """Centred, reflect-padded STFT power, ``[n_fft // 2 + 1, len(audio) // hop_length]``, float64.
 
     The last STFT frame is dropped as in Whisper, so the frame count is ``len(audio) // hop_length``.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray
+        Mono samples, more than ``n_fft // 2``.
+    n_fft : int
+        FFT size (default :data:`N_FFT`, 400).
+    hop_length : int
+        Samples between frames (default :data:`HOP_LENGTH`, 160).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_fft // 2 + 1, len(audio) // hop_length)``.
+
+    Raises
+    ------
+    ValueError
+        When ``audio`` has ``n_fft // 2`` samples or fewer.
 
     Examples
     --------

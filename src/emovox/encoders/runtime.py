@@ -98,6 +98,15 @@ def external_data(model: bytes | mmap.mmap) -> bool:
     of the protobuf wire format, so that emovox refuses first and says why (``import onnx`` alone takes most
     of a second).
 
+    Parameters
+    ----------
+    model : bytes or mmap.mmap
+        The serialised ONNX model.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> external_data(b"")  # an empty model holds no tensor at all
@@ -122,6 +131,17 @@ def classifier_labels(graph: str | os.PathLike | bytes) -> list[str] | None:
     string tensor ``classes`` its graph picks the label from), or None for a graph without one (a deep
     model's) or one this walk of the wire format cannot read (onnxruntime has its say on that).
 
+    Parameters
+    ----------
+    graph : str, path or bytes
+        The ONNX file (one over 256 MiB is not read: None), or its bytes.
+
+    Returns
+    -------
+    list of str or None
+
+    Examples
+    --------
     >>> classifier_labels(__file__) is None  # not a graph at all
     True
     """
@@ -193,7 +213,26 @@ def cpu_session(graph: str | os.PathLike | bytes, threads: int | None = None, na
     ``graph`` is a file or its bytes (``name`` then names it in errors): a model directory hands over the
     bytes it verified (:func:`emovox.models.store.read_sealed`). A graph that keeps tensors in another file
     (:func:`external_data`) is refused: a model directory's seal covers the files its metadata lists, and
-    onnxruntime would read that one unchecked."""
+    onnxruntime would read that one unchecked.
+
+    Parameters
+    ----------
+    graph : str, path or bytes
+        The ONNX file, or its bytes.
+    threads : int, optional
+        Intra-op threads; None (default): :func:`default_threads`.
+    name : str or path
+        How errors name the graph (default ``""``: its path, or ``<bytes>``).
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+
+    Raises
+    ------
+    ModelError
+        When the file cannot be read, keeps external data, or onnxruntime cannot load it.
+    """
     import onnxruntime as ort
 
     path = name or ("<bytes>" if isinstance(graph, bytes) else graph)
@@ -282,13 +321,39 @@ class WhisperEncoderONNX:
         self.max_frames = 2 * int(cfg["max_source_positions"])
 
     def log_mel(self, audio: np.ndarray) -> np.ndarray:
-        """Whisper log-mel of the clip's own length, ``[n_mels, len(audio) // 160]`` float32."""
+        """Whisper log-mel of the clip's own length, ``[n_mels, len(audio) // 160]`` float32.
+
+        Parameters
+        ----------
+        audio : numpy.ndarray
+            Mono float samples at 16 kHz (more than 200).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_mels, len(audio) // 160)``.
+        """
         return log_mel_spectrogram(audio, self.n_mels)
 
     def hidden_states_from_mel(self, mel: np.ndarray) -> np.ndarray:
         """Run the encoder on one log-mel window ``[n_mels, frames]`` (2 <= frames <= max_frames).
 
-        An odd frame count loses its last frame. Returns ``[n_layers + 1, frames // 2, d_model]`` float32.
+        An odd frame count loses its last frame.
+
+        Parameters
+        ----------
+        mel : numpy.ndarray
+            Whisper log-mel, shape ``(n_mels, frames)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_layers + 1, frames // 2, d_model)``.
+
+        Raises
+        ------
+        ValueError
+            When ``mel`` has another shape.
         """
         mel = np.asarray(mel, dtype=np.float32)
         frames = mel.shape[-1] - mel.shape[-1] % 2

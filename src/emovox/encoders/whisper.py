@@ -78,7 +78,22 @@ class _EncoderLayer(nn.Module):
 
 
 def sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> torch.Tensor:
-    """Whisper's fixed sinusoidal positional embeddings ``[length, channels]`` (sin half, then cos half)."""
+    """Whisper's fixed sinusoidal positional embeddings ``[length, channels]`` (sin half, then cos half).
+
+    Parameters
+    ----------
+    length : int
+        Positions (encoder frames).
+    channels : int
+        Embedding width (even).
+    max_timescale : float
+        The longest wavelength (default 10000.0).
+
+    Returns
+    -------
+    torch.Tensor
+        float32, shape ``(length, channels)``.
+    """
     log_timescale_increment = math.log(max_timescale) / (channels // 2 - 1)
     inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2, dtype=torch.float32))
     scaled_time = torch.arange(length, dtype=torch.float32)[:, None] * inv_timescales[None, :]
@@ -132,7 +147,23 @@ class WhisperEncoder(nn.Module):
         return torch.stack(states)
 
     def hidden_states(self, input_features: torch.Tensor) -> torch.Tensor:
-        """Like :meth:`forward`, with a check of the frame count and no autograd."""
+        """Like :meth:`forward`, with a check of the frame count and no autograd.
+
+        Parameters
+        ----------
+        input_features : torch.Tensor
+            Log-mel ``[batch, num_mel_bins, frames]`` (frames even).
+
+        Returns
+        -------
+        torch.Tensor
+            Hidden states stacked ``[n_layers + 1, batch, frames // 2, d_model]``, as :meth:`forward`.
+
+        Raises
+        ------
+        ValueError
+            When ``frames`` exceeds ``config.max_frames``.
+        """
         frames = input_features.shape[-1]
         if frames > self.config.max_frames:
             raise ValueError(f"{frames} frames exceed the encoder's maximum of {self.config.max_frames}")

@@ -57,13 +57,46 @@ class Extractor(Protocol):
     fingerprint: str
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
-        """The model input of one mono signal (``sr``: its rate, default :attr:`sample_rate`)."""
+        """The model input of one mono signal (``sr``: its rate, default :attr:`sample_rate`).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono samples.
+        sr : int, optional
+            Rate of ``y``; None (default): :attr:`sample_rate`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The extractor's output for ``y``.
+        """
 
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
-        """The model input of one audio file (long files are read window by window)."""
+        """The model input of one audio file (long files are read window by window).
+
+        Parameters
+        ----------
+        path : str or path
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
 
     def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]]) -> np.ndarray:
-        """The model input of a long recording given as a callable returning fresh chunk iterators."""
+        """The model input of a long recording given as a callable returning fresh chunk iterators.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono chunks at :attr:`sample_rate`.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
 
     def process_files(
         self,
@@ -73,7 +106,23 @@ class Extractor(Protocol):
         cache_dir: str | os.PathLike | None = None,
         progress: bool = True,
     ) -> ExtractionResult:
-        """Many files, cached on disk; failures are reported in the result, never raised."""
+        """Many files, cached on disk; failures are reported in the result, never raised.
+
+        Parameters
+        ----------
+        paths : iterable of path
+            Audio files.
+        n_jobs : int or None
+            Worker processes; None or -1: all CPUs; 1 (default): in this process.
+        cache_dir : str or path, optional
+            Directory of cached results; None (default): no cache.
+        progress : bool
+            Show a progress bar (default True).
+
+        Returns
+        -------
+        ExtractionResult
+        """
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as JSON values, with a ``type`` key: what a model directory stores."""
@@ -88,6 +137,20 @@ def from_dict(
     """The extractor a :meth:`Extractor.to_dict` describes (``model_dir``: where a model directory's files,
     such as its ONNX encoder, are; ``read``: how the loaded model reads them, each checked against the
     metadata it verified: :meth:`emovox.inference.EmotionModel`'s own reader).
+
+    Parameters
+    ----------
+    spec : dict
+        A ``to_dict()``; its ``type`` (``handcrafted``, ``whisper`` or ``frames``) picks the class.
+    model_dir : str or path, optional
+        The model directory; None (default): none.
+    read : callable, optional
+        ``read(name) -> bytes`` for a Whisper front end's encoder file; None (default): read through the
+        directory's seal.
+
+    Returns
+    -------
+    Extractor
 
     Raises
     ------
@@ -119,10 +182,26 @@ def from_name(name: Any, cache_dir: str | os.PathLike | None = None) -> Extracto
     exported to ONNX once, into ``cache_dir``, which needs torch the first time), an extractor's
     ``to_dict()``, or an extractor (returned as it is).
 
+    Parameters
+    ----------
+    name : str, dict, FeatureConfig or Extractor
+        What the user named.
+    cache_dir : str or path, optional
+        Where a Whisper checkpoint's ONNX export is kept; None (default): emovox's cache directory.
+
+    Returns
+    -------
+    Extractor
+
     Raises
     ------
     FeatureError, ModelError
         An unknown preset, or a checkpoint that cannot be found or exported.
+
+    Examples
+    --------
+    >>> from_name("tutorial").config.name
+    'tutorial'
     """
     if isinstance(name, Extractor) and not isinstance(name, str | dict):
         return name

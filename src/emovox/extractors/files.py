@@ -27,7 +27,24 @@ class RunnerFiles:
         cache_dir: str | os.PathLike | None = None,
         progress: bool = True,
     ) -> ExtractionResult:
-        """Many files, cached on disk; failures are reported in the result, never raised."""
+        """Many files, cached on disk; failures are reported in the result, never raised.
+
+        Parameters
+        ----------
+        paths : iterable of path
+            Audio files.
+        n_jobs : int or None
+            Worker processes; None or -1: all CPUs; 1 (default): in this process.
+        cache_dir : str or path, optional
+            Directory of cached results; None (default): no cache.
+        progress : bool
+            Show a progress bar (default True).
+
+        Returns
+        -------
+        ExtractionResult
+            ``(features, paths, failures, mask, n_cached)`` (:func:`emovox.extractors.runner.process_files`).
+        """
         from .runner import process_files
 
         return process_files(

@@ -80,6 +80,25 @@ def file_hash(*paths: PathLike | None, digest_size: int = 20, chunk: int = 1 << 
     """blake2b hex digest of the bytes of one or more files (``None`` skipped): the content part of a
     cache key, so a copied, moved or re-downloaded file keeps its cache entries.
 
+    Parameters
+    ----------
+    *paths : path or None
+        The files, hashed one after the other.
+    digest_size : int
+        Bytes of digest (default 20: 40 hex digits).
+    chunk : int
+        Bytes read at a time (default 1 MiB).
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    Raises
+    ------
+    OSError
+        When a file cannot be read, or is not a regular file (a named pipe, a device).
+
     Examples
     --------
     >>> import tempfile, os
@@ -104,6 +123,16 @@ def content_fingerprints(paths) -> np.ndarray:
     """Sorted unique uint64 fingerprints of the files' bytes (the first 8 bytes of their blake2b; the same
     file under another name or speaker gives the same one). Files that cannot be read are left out.
 
+    Parameters
+    ----------
+    paths : iterable of path
+        The files.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64, sorted, each value once.
+
     Examples
     --------
     >>> import tempfile, os
@@ -118,7 +147,22 @@ def content_fingerprints(paths) -> np.ndarray:
 
 
 def content_fingerprint(path) -> int | None:
-    """One file's :func:`content_fingerprints` entry (None when it cannot be read)."""
+    """One file's :func:`content_fingerprints` entry (None when it cannot be read).
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> content_fingerprint("/no/such/file") is None
+    True
+    """
     try:
         return int(file_hash(path, digest_size=8), 16)
     except OSError:
@@ -133,7 +177,25 @@ def _one_line(text: str) -> str:
 def process_file(extractor: Any, path: PathLike) -> np.ndarray:
     """:meth:`emovox.extractors.Extractor.process_file` for extractors that need nothing file-specific: a long file through
     :meth:`~emovox.extractors.Extractor.process_stream` (bounded memory), a short one decoded whole (one
-    whose header declares no length, such as an m4a, is read up to that length first)."""
+    whose header declares no length, such as an m4a, is read up to that length first).
+
+    Parameters
+    ----------
+    extractor : Extractor
+        Gives ``sample_rate``, ``process_signal`` and ``process_stream``.
+    path : path
+        The audio file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The extractor's output.
+
+    Raises
+    ------
+    AudioError
+        When the file cannot be decoded.
+    """
     from ..audio import (
         DEFAULT_MIN_DURATION,
         STREAM_AFTER_SECONDS,
@@ -157,7 +219,22 @@ def process_file(extractor: Any, path: PathLike) -> np.ndarray:
 
 
 def cache_path(extractor: Any, cache_dir: PathLike, content_hash: str) -> Path:
-    """Where the cached result of a file with this content hash lives for this extractor."""
+    """Where the cached result of a file with this content hash lives for this extractor.
+
+    Parameters
+    ----------
+    extractor : Extractor
+        Gives ``fingerprint``.
+    cache_dir : path
+        The cache directory.
+    content_hash : str
+        The file's :func:`file_hash`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``cache_dir/<fingerprint>-v<EXTRACTOR_VERSION>/<content_hash>.npy`` (not created).
+    """
     return Path(cache_dir) / f"{extractor.fingerprint}-v{EXTRACTOR_VERSION}" / f"{content_hash}.npy"
 
 

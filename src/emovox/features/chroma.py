@@ -261,6 +261,24 @@ def chroma_stft(
 
 @lru_cache(maxsize=8)
 def tonnetz_matrix(n_chroma: int) -> np.ndarray:
+    """The projection of a chromagram onto the six tonal-centroid dimensions (fifths, minor and major thirds,
+    as librosa's ``tonnetz``), cached per size.
+
+    Parameters
+    ----------
+    n_chroma : int
+        Pitch classes per octave of the chromagram.
+
+    Returns
+    -------
+    numpy.ndarray
+        Read-only float32, shape ``(6, n_chroma)``.
+
+    Examples
+    --------
+    >>> tonnetz_matrix(12).shape
+    (6, 12)
+    """
     dim_map = np.linspace(0, 12, num=n_chroma, endpoint=False)
     scale = np.asarray([7.0 / 6, 7.0 / 6, 3.0 / 2, 3.0 / 2, 2.0 / 3, 2.0 / 3])
     V = np.multiply.outer(scale, dim_map)
@@ -271,6 +289,17 @@ def tonnetz_matrix(n_chroma: int) -> np.ndarray:
 
 def tonnetz(chroma: np.ndarray) -> np.ndarray:
     """Tonal centroid features ``(6, n_frames)`` from a chromagram (Harte et al. 2006, as librosa).
+
+    Parameters
+    ----------
+    chroma : numpy.ndarray
+        Chromagram, shape ``(n_chroma, n_frames)``; each frame is normalised by its L1 norm first (an
+        all-zero frame stays zero).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(6, n_frames)``.
 
     Examples
     --------
@@ -285,6 +314,16 @@ def tonnetz(chroma: np.ndarray) -> np.ndarray:
 
 def chroma_deviation(chroma: np.ndarray) -> np.ndarray:
     """Standard deviation of the chroma vector across pitch classes, per frame ``(n_frames,)``.
+
+    Parameters
+    ----------
+    chroma : numpy.ndarray
+        Chromagram, shape ``(n_chroma, n_frames)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape ``(n_frames,)``.
 
     Examples
     --------

@@ -236,6 +236,20 @@ class FeatureConfig:
     def from_dict(cls, d: dict[str, Any]) -> FeatureConfig:
         """Build from :meth:`to_dict` output (or parsed JSON); unknown keys raise FeatureError.
 
+        Parameters
+        ----------
+        d : dict
+            Field values; missing fields keep their defaults.
+
+        Returns
+        -------
+        FeatureConfig
+
+        Raises
+        ------
+        FeatureError
+            When ``d`` is not a dict, has unknown keys, or holds invalid values.
+
         Examples
         --------
         >>> FeatureConfig.from_dict({"families": ["rms"]}).families
@@ -255,7 +269,27 @@ class FeatureConfig:
 
     @classmethod
     def from_json(cls, text: str) -> FeatureConfig:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`.
+
+        Parameters
+        ----------
+        text : str
+            JSON of a :meth:`to_dict`.
+
+        Returns
+        -------
+        FeatureConfig
+
+        Raises
+        ------
+        FeatureError
+            When ``text`` is not valid JSON, or not a valid configuration (:meth:`from_dict`).
+
+        Examples
+        --------
+        >>> FeatureConfig.from_json(FeatureConfig().to_json()) == FeatureConfig()
+        True
+        """
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -349,6 +383,20 @@ PRESETS = ("tutorial", "emovox", "egemaps", "compare")
 def preset(name: str) -> FeatureConfig:
     """A named configuration: "tutorial", "emovox", "egemaps" or "compare".
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`PRESETS`.
+
+    Returns
+    -------
+    FeatureConfig
+
+    Raises
+    ------
+    FeatureError
+        When ``name`` is not a preset.
+
     Examples
     --------
     >>> preset("egemaps").opensmile_set
@@ -364,6 +412,28 @@ def preset(name: str) -> FeatureConfig:
 
 
 def as_config(c: FeatureConfig | dict[str, Any] | str) -> FeatureConfig:
+    """A :class:`FeatureConfig` from a config (returned as it is), its :meth:`~FeatureConfig.to_dict`, or a
+    preset name.
+
+    Parameters
+    ----------
+    c : FeatureConfig, dict or str
+        What to turn into a configuration.
+
+    Returns
+    -------
+    FeatureConfig
+
+    Raises
+    ------
+    FeatureError
+        When ``c`` is none of those, or not a valid dict or preset name.
+
+    Examples
+    --------
+    >>> as_config({"families": ["rms"]}) == FeatureConfig(families=("rms",))
+    True
+    """
     if isinstance(c, FeatureConfig):
         return c
     if isinstance(c, dict):

@@ -91,7 +91,26 @@ class FeatureExtractor:
     @classmethod
     def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> FeatureExtractor:
         """The extractor of a :meth:`to_dict`; refuses a configuration that no longer matches its
-        fingerprint (edited, or computed differently by this emovox version)."""
+        fingerprint (edited, or computed differently by this emovox version).
+
+        Parameters
+        ----------
+        spec : dict
+            A :meth:`to_dict`: its ``config``, and optionally its ``fingerprint`` (checked when given).
+        model_dir : pathlib.Path, optional
+            The model directory the spec comes from, named in errors; None (default): none.
+
+        Returns
+        -------
+        FeatureExtractor
+
+        Raises
+        ------
+        ModelError
+            When the fingerprint does not match the configuration.
+        FeatureError
+            When the configuration is not valid.
+        """
         ext = cls(spec["config"])
         if spec.get("fingerprint") and spec["fingerprint"] != ext.fingerprint:
             raise ModelError(
@@ -106,6 +125,16 @@ class FeatureExtractor:
 
     def family_rows(self, family: str) -> list[str]:
         """Names of the frame-level rows one family contributes (before statistics).
+
+        Parameters
+        ----------
+        family : str
+            A feature family (``mfcc``, ``chroma``, ``pitch``...).
+
+        Returns
+        -------
+        list of str
+            One name per row; a single-row family's is the family's name.
 
         Examples
         --------
@@ -167,6 +196,17 @@ class FeatureExtractor:
         """Frame-level features of a signal at ``config.sample_rate``: ``[(family, X (rows, frames), row names)]``.
 
         One framing and one STFT feed every family. F0 is NaN in unvoiced frames.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at ``config.sample_rate``.
+
+        Returns
+        -------
+        list of (str, numpy.ndarray, list of str)
+            One entry per family of ``config.families``, in order: the family, its float32 rows
+            ``(n_rows, n_frames)`` and their names (:meth:`family_rows`); empty without families.
 
         Examples
         --------
@@ -253,6 +293,16 @@ class FeatureExtractor:
     def frame_matrix(self, y: np.ndarray) -> np.ndarray:
         """All frame-level rows stacked, float32 ``(len(frame_rows), n_frames)`` (NaN = no value, e.g. F0).
 
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at ``config.sample_rate``; the configuration needs at least one family.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(n_rows, n_frames)``, the families in ``config.families`` order.
+
         Examples
         --------
         >>> import numpy as np
@@ -329,6 +379,23 @@ class FeatureExtractor:
         speech are unaffected; frames of near-silence can differ, so the vector is close, not equal
         (tests/test_streaming.py bounds the difference). ``trim_db`` and openSMILE configurations need the
         whole signal and read it whole.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono float chunks at ``config.sample_rate``.
+        window_seconds : float
+            Seconds of frames computed at a time (default 60.0).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(len(feature_names),)``.
+
+        Raises
+        ------
+        FeatureError
+            When the recording is empty, holds non-finite samples, or gives non-finite features.
         """
         from ..audio import context_windows
 
@@ -381,6 +448,18 @@ class FeatureExtractor:
     def process_file(self, path: PathLike) -> np.ndarray:
         """Feature vector of an audio file (decoded and resampled by :func:`emovox.load_audio`).
 
+        A long file is read window by window (:meth:`process_stream`), a short one decoded whole.
+
+        Parameters
+        ----------
+        path : str or path
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(len(feature_names),)``.
+
         Raises
         ------
         emovox.AudioError
@@ -396,7 +475,20 @@ class FeatureExtractor:
     # -- corpus scale ------------------------------------------------------------------------------------
 
     def cache_path(self, cache_dir: PathLike, content_hash: str) -> Path:
-        """Where the cached vector of a file with this content hash lives (:func:`emovox.extractors.runner.cache_path`)."""
+        """Where the cached vector of a file with this content hash lives (:func:`emovox.extractors.runner.cache_path`).
+
+        Parameters
+        ----------
+        cache_dir : str or path
+            The cache directory.
+        content_hash : str
+            The file's content hash (:func:`emovox.extractors.runner.file_hash`).
+
+        Returns
+        -------
+        pathlib.Path
+            ``cache_dir/<fingerprint>-v<EXTRACTOR_VERSION>/<content_hash>.npy`` (not created).
+        """
         return cache_path(self, cache_dir, content_hash)
 
     def process_files(
@@ -411,6 +503,26 @@ class FeatureExtractor:
     ) -> ExtractionResult:
         """Features of many files, in parallel, with a disk cache; failures are reported, never raised
         (:func:`emovox.extractors.runner.process_files`, the runner every extractor shares).
+
+        Parameters
+        ----------
+        paths : iterable of path
+            Audio files.
+        n_jobs : int or None
+            Worker processes; None or -1: all CPUs; 1 (default): in this process.
+        cache_dir : path, optional
+            Directory of cached ``.npy`` results; None (default): no cache.
+        progress : bool
+            Show a progress bar (default True).
+        chunksize : int, optional
+            Files per task sent to a worker; None (default): a few tasks per worker, at most 32 files.
+        mp_context : str, optional
+            ``multiprocessing`` start method ("fork", "spawn", "forkserver"); None (default): the runner's.
+
+        Returns
+        -------
+        ExtractionResult
+            ``(features, paths, failures, mask, n_cached)``; ``features[i]`` belongs to ``paths[i]``.
 
         Examples
         --------

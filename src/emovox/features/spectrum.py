@@ -46,6 +46,18 @@ EPS = np.finfo(np.float32).tiny
 
 
 def readonly(a: np.ndarray) -> np.ndarray:
+    """Mark an array read-only (for cached arrays that callers share).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Changed in place.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``a``.
+    """
     a.setflags(write=False)
     return a
 
@@ -323,6 +335,22 @@ def magnitude(
 
 
 def infer_n_fft(S: np.ndarray) -> int:
+    """The FFT size of a one-sided spectrum: ``2 * (n_bins - 1)``.
+
+    Parameters
+    ----------
+    S : numpy.ndarray
+        Spectrum, shape ``(n_bins, ...)``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> infer_n_fft(np.zeros((257, 3)))
+    512
+    """
     return 2 * (S.shape[0] - 1)
 
 

@@ -65,6 +65,18 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         return total / sum(w for _, w, _ in self.members)
 
     def embed(self, y: np.ndarray) -> list:
+        """Each member's :meth:`EmotionModel.embed` of one signal, resampled to the member's rate.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Samples at :attr:`sample_rate` (the first member's), mono or with channels.
+
+        Returns
+        -------
+        list
+            One embedding per member, in the order of :attr:`members`.
+        """
         y = float_mono(y)
         return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
 
@@ -81,6 +93,25 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         report: bool = True,
         recordings: int | None = None,
     ) -> np.ndarray:
+        """:meth:`EmotionModel.proba_session` of each member on its part of the embeddings (members without class
+        means score them as they are), averaged with the members' weights.
+
+        Parameters
+        ----------
+        embeddings : sequence of list
+            :meth:`embed` outputs, one per recording or speech segment.
+        channel : bool
+            Adapt to a recording channel rather than a speaker (default False).
+        report : bool
+            Log how much of the offset each member removed (default True).
+        recordings : int, optional
+            How many recordings the embeddings come from, for that log line; None (default): one each.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(embeddings), len(labels))``.
+        """
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
         parts = [
@@ -90,6 +121,19 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         return self._finish(self._average(parts))
 
     def embed_stream(self, chunks) -> list:
+        """Each member's embedding of a long recording: :meth:`~Recordings.embed_stream` for a member at the
+        ensemble's rate (bounded memory where its front end allows), the whole signal resampled for the others.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono chunks at :attr:`sample_rate`.
+
+        Returns
+        -------
+        list
+            One embedding per member, in the order of :attr:`members`.
+        """
         return [
             m.embed_stream(chunks)
             if m.sample_rate == self.sample_rate

@@ -49,7 +49,25 @@ _FIX_LABELS = "retrain the model, or copy it again from where it came from"
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """A model directory from a path, a bundled model's name, or None for the default."""
+    """A model directory from a path, a bundled model's name, or None for the default.
+
+    Parameters
+    ----------
+    model : str, path or None
+        A model directory, or the name of a bundled model (:func:`bundled_models`); a bare name that is
+        both a model folder here and a bundled model means the folder (with a warning). None: the
+        ``EMOVOX_MODEL`` environment variable, else :data:`DEFAULT_MODEL`.
+
+    Returns
+    -------
+    pathlib.Path
+        The model directory (not checked to hold a model, except to tell a folder here from a bundled one).
+
+    Raises
+    ------
+    ModelError
+        When ``model`` is neither an existing path nor a bundled model.
+    """
     if model is None:
         model = os.environ.get("EMOVOX_MODEL", DEFAULT_MODEL)
     path = Path(model)
@@ -268,7 +286,26 @@ class EmotionModel(SpeechCutting, Recordings):
     def restrict(self, emotions: Sequence[str] | str | None, option: str = "emotions") -> EmotionModel:
         """Predict over ``emotions`` only (as :func:`chosen_emotions` takes them; None: every emotion the
         model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them.
-        An error names ``option``."""
+        An error names ``option``.
+
+        Parameters
+        ----------
+        emotions : str, list of str or None
+            Emotion names, a comma-separated string, or a named set (``four``, ``seven``, ``all``); None:
+            every emotion of :attr:`all_labels`.
+        option : str
+            The option or parameter name errors give (default ``"emotions"``).
+
+        Returns
+        -------
+        EmotionModel
+            This model, changed in place.
+
+        Raises
+        ------
+        ParameterError
+            When ``emotions`` names fewer than two different emotions, or one the model does not know.
+        """
         if emotions is None:
             self.labels, self._keep = list(self.all_labels), None
             return self
@@ -289,11 +326,33 @@ class EmotionModel(SpeechCutting, Recordings):
 
     def embed(self, y: np.ndarray) -> np.ndarray | list:
         """The front end's representation of one signal at :attr:`sample_rate` (an ensemble: a list with
-        each member's); integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`)."""
+        each member's); integer samples are scaled and channels averaged (:func:`emovox.audio.float_mono`).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Samples at :attr:`sample_rate`, mono or with channels.
+
+        Returns
+        -------
+        numpy.ndarray or list
+            The embedding (an ensemble: a list with one per member), input to :meth:`proba_from_embeddings`.
+        """
         return self.frontend.process_signal(float_mono(y))
 
     def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
-        """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked)."""
+        """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked).
+
+        Parameters
+        ----------
+        X : numpy.ndarray or list
+            One :meth:`embed` output, or several stacked (an ensemble: the list of each member's).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, len(labels))``, each row summing to 1 (one row for a single embedding).
+        """
         return self._finish(self._raw_proba(X))
 
     def _raw_proba(self, X: np.ndarray | list) -> np.ndarray:
@@ -328,6 +387,23 @@ class EmotionModel(SpeechCutting, Recordings):
         says so (``adaptation.gate`` in its metadata, :attr:`adapt_gate`: the bundled default, where the
         whole offset took the emotion out of a session of one emotion). A model (or ensemble member)
         without class means, or a single recording, is scored as it is.
+
+        Parameters
+        ----------
+        embeddings : sequence
+            :meth:`embed` outputs, one per recording or speech segment.
+        channel : bool
+            Adapt to a recording channel (always gated) rather than a speaker (default False).
+        report : bool
+            Log, at INFO, how much of the offset was removed (default True; only for two or more embeddings).
+        recordings : int, optional
+            How many recordings the embeddings come from, for that log line; None (default): one each.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(embeddings), len(labels))``, one row per embedding in order (``(0, len(labels))``
+            for none).
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels)))
@@ -360,7 +436,19 @@ class EmotionModel(SpeechCutting, Recordings):
         scaled, channels averaged: :func:`emovox.audio.float_mono`). Beyond :data:`SEGMENTS_AFTER_SECONDS`
         (or of several utterances: :meth:`by_segments`), its speech segments'
         (:meth:`timeline_prediction`), so that :meth:`predict` is their argmax; the
-        whole signal's when no segment holds speech."""
+        whole signal's when no segment holds speech.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Samples at :attr:`sample_rate`, mono or with channels.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(labels),)``, summing to 1. No speech check decides here: a signal without speech
+            gets probabilities too.
+        """
         y = float_mono(y)
         if self.by_segments(y, self._whole_check(y)):
             from ..segments import segments_proba
@@ -533,7 +621,31 @@ class EmotionModel(SpeechCutting, Recordings):
         self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None, seconds: float | None = None
     ) -> Prediction:
         """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only), of
-        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``)."""
+        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``).
+
+        Parameters
+        ----------
+        source : str
+            How the prediction names its input.
+        p : numpy.ndarray
+            Probabilities, shape ``(len(labels),)``.
+        emotions : list of str, optional
+            Restrict the answer to these of :attr:`labels` (as :func:`chosen_emotions` takes them),
+            renormalised; None (default): every one of :attr:`labels`.
+        seconds : float, optional
+            Seconds of audio the probabilities come from; None (default): not considered.
+
+        Returns
+        -------
+        Prediction
+            With ``speech=True``, the argmax as :attr:`~Prediction.label`, and ``uncertain`` set by
+            :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`.
+
+        Raises
+        ------
+        ParameterError
+            When ``emotions`` names fewer than two different emotions, or one not in :attr:`labels`.
+        """
         from ..calibration import is_uncertain
 
         labels = list(self.labels)
@@ -584,6 +696,34 @@ def load_model(
 
     ``check_speech=False`` gives an emotion to any audio (no speech check); ``emotions`` restricts the
     output to those emotions (see :meth:`EmotionModel.restrict`).
+
+    Parameters
+    ----------
+    model : str, path or None
+        A model directory or a bundled model's name; None (default): ``EMOVOX_MODEL``, else the bundled
+        ``default`` (:func:`resolve_model_path`).
+    check_speech : bool
+        Check inputs for speech first (default True); False: an emotion for any audio.
+    emotions : str, list of str or None
+        Predict over these emotions only (:meth:`EmotionModel.restrict`); None (default): all the model's.
+
+    Returns
+    -------
+    EmotionModel
+        An :class:`EmotionModel`, or the subclass for the directory's kind (an ensemble).
+
+    Raises
+    ------
+    ParameterError
+        When ``model`` is neither a path nor a string, or empty, or ``emotions`` is not valid.
+    ModelError
+        When no such model exists, or its directory cannot be read or verified.
+
+    Examples
+    --------
+    >>> import emovox
+    >>> emovox.load_model(emotions="four").labels
+    ['angry', 'happy', 'neutral', 'sad']
     """
     if model is not None and not isinstance(model, str | os.PathLike):
         raise ParameterError(f"model: expected a model directory or a bundled model's name, got {model!r}")

@@ -20,6 +20,28 @@ def chosen_emotions(
     ``labels``), in the order given, checked against ``labels``: at least two, all known. An error
     (:class:`ParameterError`) names ``option`` (as the user gave it: the CLI's option, the API's parameter).
 
+    Parameters
+    ----------
+    emotions : str or list of str
+        Emotion names or aliases, or one comma-separated string of them.
+    labels : list of str
+        The model's emotion names.
+    option : str
+        The option or parameter name errors give (default ``"emotions"``).
+
+    Returns
+    -------
+    list of str
+        Names from ``labels``, in the order given, each once.
+
+    Raises
+    ------
+    ParameterError
+        When ``emotions`` is not a string or a list of strings, names an emotion not in ``labels``, or
+        fewer than two different ones.
+
+    Examples
+    --------
     >>> chosen_emotions("anger, sad", ["angry", "happy", "sad"])
     ['angry', 'sad']
     """
@@ -79,6 +101,24 @@ class Prediction:
         return self.label
 
     def top(self, k: int) -> list[tuple[str, float]]:
+        """The ``k`` most probable emotions with their probabilities.
+
+        Parameters
+        ----------
+        k : int
+            How many to give (fewer when :attr:`probabilities` holds fewer).
+
+        Returns
+        -------
+        list of (str, float)
+            ``(emotion, probability)`` pairs, the most probable first; empty without probabilities (no speech,
+            or an error).
+
+        Examples
+        --------
+        >>> Prediction("a.wav", "sad", 0.6, {"angry": 0.3, "sad": 0.6, "happy": 0.1}).top(2)
+        [('sad', 0.6), ('angry', 0.3)]
+        """
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
     def describe(self) -> str:
@@ -114,6 +154,21 @@ def write_predictions(
     ``p_<emotion>`` column per label, reason, error). A failed input keeps its row, with its error.
 
     ``labels`` orders the probability columns (default: as the predictions name them, first seen first).
+
+    Parameters
+    ----------
+    predictions : iterable of Prediction or dict
+        Predictions, or their :meth:`Prediction.to_dict` form.
+    path : str or path
+        The file to write (replaced whole; its folder is created); its suffix picks the format: ``.json``,
+        else CSV, tab-separated for ``.tsv``.
+    labels : list of str, optional
+        The probability columns, in order; None (default): as the predictions name them.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
 
     Examples
     --------

@@ -36,7 +36,20 @@ class Recordings:
         """Whether a mono signal at :attr:`sample_rate` is scored by its speech segments rather than as one
         utterance: longer than :data:`SEGMENTS_AFTER_SECONDS`, or utterances apart by a pause of
         :data:`UTTERANCE_PAUSE_SECONDS` or more, or (given ``check``, its :meth:`speech`) by a tone or noise
-        without speech (:meth:`speech_parts`)."""
+        without speech (:meth:`speech_parts`).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at :attr:`sample_rate`.
+        check : SpeechCheck, optional
+            :meth:`speech` of ``y``; None (default): tones and noise between utterances are not looked for.
+
+        Returns
+        -------
+        bool
+            True when ``y`` is scored by its speech segments.
+        """
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
         if y.size > UTTERANCE_PAUSE_SECONDS * self.sample_rate:
@@ -117,7 +130,23 @@ class Recordings:
         :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
         :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
         (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
-        cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks)."""
+        cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks).
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of the recording's mono chunks at :attr:`sample_rate`.
+        check : SpeechCheck or None
+            The whole recording's :meth:`speech_stream`; None (no speech check): no segment.
+        keep_embedding : bool
+            Keep the embedding on the segment (default False).
+
+        Returns
+        -------
+        Segment or None
+            From 0 to the recording's duration, with its probabilities set; None when the recording is
+            longer, fails the check, or its speech head hears no voice.
+        """
         if check is None or not check.speech or check.duration > SEGMENTS_AFTER_SECONDS:
             return None
         _, e = self.embed_speech(np.concatenate(list(chunks())), check=check)
@@ -132,7 +161,18 @@ class Recordings:
     def embed_stream(self, chunks) -> np.ndarray | list:
         """:meth:`embed` of a long recording given as ``chunks()`` (a callable returning a fresh iterator of
         mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
-        features); deep frame models need the whole signal and read it whole."""
+        features); deep frame models need the whole signal and read it whole.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono chunks at :attr:`sample_rate`.
+
+        Returns
+        -------
+        numpy.ndarray or list
+            As :meth:`embed` gives for the whole signal.
+        """
         return self.frontend.process_stream(chunks)
 
     def predict_stream(
@@ -144,7 +184,29 @@ class Recordings:
     ) -> Prediction:
         """The :class:`Prediction` of a file (or encoded bytes): one longer than two minutes read chunk by chunk
         in bounded memory (:meth:`timeline_prediction`), a shorter one read whole and predicted as
-        :meth:`predict_signal` does (the same answer). Errors raise :class:`EmovoxError`."""
+        :meth:`predict_signal` does (the same answer). Errors raise :class:`EmovoxError`.
+
+        Parameters
+        ----------
+        source : str, path or bytes
+            An audio file, or its encoded bytes.
+        name : str, optional
+            How the prediction and errors name it; None (default): the path (``<bytes>`` for bytes).
+        emotions : list of str, optional
+            The answer over these of :attr:`labels` only; None (default): all of them.
+        max_seconds : float, optional
+            Read at most this many seconds; None (default): all.
+
+        Returns
+        -------
+        Prediction
+
+        Raises
+        ------
+        EmovoxError
+            When the input cannot be read or decoded (an :class:`~emovox.errors.AudioError`), or ``emotions``
+            is not valid.
+        """
         name = name or _source_name(source)
         src = self._whole_or_chunks(source, name, max_seconds)
         if isinstance(src, np.ndarray):
@@ -153,7 +215,25 @@ class Recordings:
 
     def proba_stream(self, source, name: str | None = None) -> np.ndarray:
         """:meth:`proba_signal` of a file (or encoded bytes), a long one read chunk by chunk in bounded memory
-        (its speech segments' probabilities averaged, or with none, its embedding read window by window)."""
+        (its speech segments' probabilities averaged, or with none, its embedding read window by window).
+
+        Parameters
+        ----------
+        source : str, path or bytes
+            An audio file, or its encoded bytes.
+        name : str, optional
+            How errors name it; None (default): the path (``<bytes>`` for bytes).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(labels),)``, summing to 1.
+
+        Raises
+        ------
+        EmovoxError
+            When the input cannot be read or decoded.
+        """
         from ..segments import segments_proba
 
         src = self._whole_or_chunks(source, name or _source_name(source))
@@ -248,7 +328,18 @@ class Recordings:
     def session_input(self, path: str | os.PathLike | bytes) -> Prediction | SessionInput:
         """What one recording adds to an adapted batch (:meth:`score_session`): its embeddings, or its
         :class:`Prediction` when it adds nothing (no speech, or it failed: ``error`` set, never raised).
-        A long recording is read window by window, as :meth:`predict_files` reads it."""
+        A long recording is read window by window, as :meth:`predict_files` reads it.
+
+        Parameters
+        ----------
+        path : str, path or bytes
+            An audio file, or its encoded bytes.
+
+        Returns
+        -------
+        SessionInput or Prediction
+            Its speech's embeddings and their weights, or its final ``speech=False`` or failed prediction.
+        """
         return _failed_as_prediction(
             lambda p, name: self._session_input(self._whole_or_chunks(p, name), name), path
         )
@@ -260,7 +351,20 @@ class Recordings:
         a speaker (``channel``: of a recording channel, gated; :meth:`proba_session`), one per input in
         order: a recording of several segments gets their adapted probabilities averaged by duration.
         What :meth:`predict_files` does with ``same_speaker`` / ``same_channel``, in two steps, so that the
-        first can run where the files are (:func:`emovox.batch.predict`)."""
+        first can run where the files are (:func:`emovox.batch.predict`).
+
+        Parameters
+        ----------
+        inputs : sequence of Prediction or SessionInput
+            :meth:`session_input` results; a :class:`Prediction` among them is yielded as it is.
+        channel : bool
+            Adapt to a recording channel rather than a speaker (default False).
+
+        Returns
+        -------
+        iterator of Prediction
+            One per input, in order.
+        """
         pieces = [r for r in inputs if isinstance(r, SessionInput)]
         embedded = [e for r in pieces for e in r.embeddings]
         rows = iter(self.proba_session(embedded, channel, recordings=len(pieces)) if pieces else [])
@@ -366,5 +470,21 @@ def _source_name(x) -> str:
 
 
 def single_input(x) -> bool:
-    """One input: a path, bytes, or an array of samples (one recording, channels and all)."""
+    """One input: a path, bytes, or an array of samples (one recording, channels and all).
+
+    Parameters
+    ----------
+    x : object
+        What a prediction method was given.
+
+    Returns
+    -------
+    bool
+        True for a str, path, bytes-like object or numpy array; False for anything else (a list of inputs).
+
+    Examples
+    --------
+    >>> single_input("a.wav"), single_input(np.zeros(3)), single_input(["a.wav", "b.wav"])
+    (True, True, False)
+    """
     return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray | memoryview)

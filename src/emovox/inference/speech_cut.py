@@ -36,7 +36,18 @@ class SpeechCutting:
     ``sample_rate`` and :meth:`embed`): what holds speech, and which part of it to judge."""
 
     def speech(self, y: np.ndarray):
-        """The speech check of one signal at :attr:`sample_rate` (:class:`emovox.speech.SpeechCheck`)."""
+        """The speech check of one signal at :attr:`sample_rate` (:class:`emovox.speech.SpeechCheck`).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at :attr:`sample_rate`.
+
+        Returns
+        -------
+        SpeechCheck
+            :func:`emovox.speech.detect_speech` of ``y``.
+        """
         from ..speech import detect_speech
 
         return detect_speech(y, self.sample_rate)
@@ -49,7 +60,23 @@ class SpeechCutting:
         to score (:meth:`voice_embedding`). The signal check (:meth:`speech`) decides alone without a
         speech head; with one, only on silence and sound without voicing (:attr:`SpeechCheck.final`).
         With a speech head, a loud edge without speech (a tone, noise or music before or after it) is cut
-        off first (:meth:`speech_span`). ``check``: :meth:`speech` of ``y`` when the caller has it."""
+        off first (:meth:`speech_span`). ``check``: :meth:`speech` of ``y`` when the caller has it.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at :attr:`sample_rate`.
+        source : str
+            How a ``speech=False`` prediction names the input (default ``"<array>"``).
+        check : SpeechCheck, optional
+            :meth:`speech` of ``y``; None (default): computed here (unused with :attr:`check_speech` off).
+
+        Returns
+        -------
+        no_speech : Prediction or None
+        embedding : numpy.ndarray, list or None
+            Exactly one of the two is None.
+        """
         if self.check_speech and check is None:
             check = self.speech(y)
         elif not self.check_speech:
@@ -72,7 +99,20 @@ class SpeechCutting:
         speech) *and* in which the speech head is sure there is no voice (:meth:`_voiceless`). The head's
         word is needed: quiet, breathy or creaky speech (the end of many sad sentences) has little voicing
         the signal check counts, and cutting it changed answers. ``(0, len(y))`` with :attr:`check_speech`
-        off (nothing is cut)."""
+        off (nothing is cut).
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at :attr:`sample_rate`.
+        check : SpeechCheck, optional
+            :meth:`speech` of ``y`` when the caller has it; None (default): computed where needed.
+
+        Returns
+        -------
+        lo, hi : int
+            Sample indices of the part to judge.
+        """
         if not self.check_speech:
             return 0, len(y)
         from ..speech import speech_bounds
@@ -87,7 +127,20 @@ class SpeechCutting:
         stretch of a second or more between two utterances holds no speech-like voicing
         (:func:`emovox.speech.speech_gaps`: a tone or noise the voice detector joined to the sentences on both
         sides) and the speech head is sure it holds no voice. ``[(0, len(y))]`` with :attr:`check_speech`
-        off."""
+        off.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono float samples at :attr:`sample_rate`.
+        check : SpeechCheck, optional
+            :meth:`speech` of ``y`` when the caller has it; None (default): computed where needed.
+
+        Returns
+        -------
+        list of (int, int)
+            ``(lo, hi)`` sample ranges, in order, at least one.
+        """
         lo, hi = self.speech_span(y, check)
         parts = []
         for a, b in self._voiceless_gaps(y, check):  # between utterances: inside the span's edges
@@ -129,7 +182,20 @@ class SpeechCutting:
     def no_voice(self, embedding: np.ndarray | list, check: SpeechCheck | None = None) -> str | None:
         """Why the speech head, with the signal's ``check`` (:meth:`speech`), finds no voice in an
         :meth:`embed` output (a ``Prediction.reason``), or None: when it does, when the model has no head,
-        or with :attr:`check_speech` off."""
+        or with :attr:`check_speech` off.
+
+        Parameters
+        ----------
+        embedding : numpy.ndarray or list
+            An :meth:`embed` output.
+        check : SpeechCheck, optional
+            The signal's :meth:`speech`, which the head's verdict may take into account.
+
+        Returns
+        -------
+        str or None
+            The reason there is no voice, or None.
+        """
         if not self.check_speech or self.speech_head is None:
             return None
         return self.speech_head.reason(self._head_input(embedding), check)
@@ -154,6 +220,22 @@ class SpeechCutting:
         voice in its own windows. The mean embedding of the windows the head is sure of
         (:attr:`~emovox.speech_head.SpeechHead.sure_voice`) is scored instead; with none, the recording is
         "no speech". Ensembles score the whole recording only.
+
+        Parameters
+        ----------
+        embedding : numpy.ndarray or list
+            :meth:`embed` of the whole recording.
+        check : SpeechCheck or None
+            The recording's :meth:`speech` (or :meth:`speech_stream`).
+        chunks : callable or None
+            Returns a fresh iterator of the recording's mono chunks at :attr:`sample_rate`; None: no window
+            search.
+
+        Returns
+        -------
+        embedding : numpy.ndarray, list or None
+        reason : str or None
+            Exactly one of the two is None.
         """
         reason = self.no_voice(embedding, check)
         if reason is None:
@@ -192,7 +274,25 @@ class SpeechCutting:
         that holds speech decides (the rest is not read); when none does, the verdict of the first block
         with voiced sound (not :attr:`~emovox.speech.SpeechCheck.final`: a speech head may still hear a
         voice in it), else the first block's. Memory stays bounded; a recording up to one block long is
-        checked exactly as :meth:`speech` checks it."""
+        checked exactly as :meth:`speech` checks it.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of the recording's mono chunks at :attr:`sample_rate` (read once).
+        block_seconds : float
+            Seconds per block (default :data:`SPEECH_BLOCK_SECONDS`).
+
+        Returns
+        -------
+        SpeechCheck or None
+            The deciding block's check; None for a recording without samples.
+
+        Raises
+        ------
+        Cancelled
+            When this thread's work was cancelled (:func:`emovox.audio.cancellable`), checked after each block.
+        """
         from ..audio import check_cancelled
 
         def keep(check):  # the verdict to return when no block holds speech

@@ -32,6 +32,15 @@ class HeadlessDisplay:
         self.wait = wait_for_start
 
     def start_screen(self, n: int, seconds: float) -> None:
+        """Write what the session asks, and with ``wait_for_start``, wait for Enter on stdin.
+
+        Parameters
+        ----------
+        n : int
+            How many pictures the session shows.
+        seconds : float
+            Seconds each picture is shown.
+        """
         self.stream.write(f"{n} pictures, {seconds:g} s each: speak your reaction to each picture.\n")
         if self.wait:
             self.stream.write("Press Enter to start.")
@@ -39,17 +48,49 @@ class HeadlessDisplay:
             sys.stdin.readline()
 
     def show(self, i: int, n: int, trial: Trial) -> None:
+        """Write the picture's progress line (its number, file name and expected emotion).
+
+        Parameters
+        ----------
+        i : int
+            The picture's index, from 0.
+        n : int
+            How many pictures the session shows.
+        trial : Trial
+            The picture and its expected emotion.
+        """
         self.stream.write(f"[{i + 1}/{n}] {trial.picture.name} (expected: {trial.expected or '-'}) ... ")
         self.stream.flush()
 
     def progress(self, fraction: float) -> None:
+        """Nothing: a progress line has no countdown.
+
+        Parameters
+        ----------
+        fraction : float
+            Fraction of the picture's time gone, 0 to 1.
+        """
         pass
 
     def result(self, trial: Trial) -> None:
+        """End the picture's line with what was heard (:func:`~emovox.live.report.detected_text`).
+
+        Parameters
+        ----------
+        trial : Trial
+            The picture's trial, its reaction filled in.
+        """
         self.stream.write(f"detected: {detected_text(trial)}\n")
         self.stream.flush()
 
     def finish(self, report: SessionReport) -> None:
+        """Nothing: the report's files are named by the caller.
+
+        Parameters
+        ----------
+        report : SessionReport
+            The finished session.
+        """
         pass
 
 
@@ -97,6 +138,20 @@ class WindowDisplay:
         self.plt.pause(seconds)
 
     def start_screen(self, n: int, seconds: float) -> None:
+        """Show the instructions and a Start button, and wait for it (or Space / Enter).
+
+        Parameters
+        ----------
+        n : int
+            How many pictures the session shows.
+        seconds : float
+            Seconds each picture is shown.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When the window is closed, to end the session as Ctrl-C does.
+        """
         from matplotlib.widgets import Button
 
         self.fig.clf()
@@ -117,6 +172,22 @@ class WindowDisplay:
         self.fig.clf()
 
     def show(self, i: int, n: int, trial: Trial) -> None:
+        """Show the picture, with its number and an empty countdown bar.
+
+        Parameters
+        ----------
+        i : int
+            The picture's index, from 0.
+        n : int
+            How many pictures the session shows.
+        trial : Trial
+            The picture and its expected emotion.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When the window is closed.
+        """
         import matplotlib.image as mpimg
 
         self.fig.clf()
@@ -131,13 +202,44 @@ class WindowDisplay:
         self._pump(0.01)
 
     def progress(self, fraction: float) -> None:
+        """Fill the countdown bar.
+
+        Parameters
+        ----------
+        fraction : float
+            Fraction of the picture's time gone, 0 to 1.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When the window is closed.
+        """
         self.fill.set_width(fraction)
         self._pump(0.01)
 
     def result(self, trial: Trial) -> None:
+        """Keep the window responsive (the window does not show the result).
+
+        Parameters
+        ----------
+        trial : Trial
+            The picture's trial, its reaction filled in (not used).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When the window is closed.
+        """
         self._pump(0.01)
 
     def finish(self, report: SessionReport) -> None:
+        """Close the session window and show the report's picture, when it was written, until it is closed.
+
+        Parameters
+        ----------
+        report : SessionReport
+            The finished session; its ``png`` is shown.
+        """
         import matplotlib.image as mpimg
 
         self.plt.close(self.fig)

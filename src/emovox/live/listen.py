@@ -47,7 +47,19 @@ class LiveView:
         self._header = labels is None  # printed already, or not wanted
 
     def status(self, seconds: float, level: float, speaking: bool = False) -> None:
-        """Redraw the bottom line (at most every ``min_interval`` seconds)."""
+        """Redraw the bottom line (at most every ``min_interval`` seconds).
+
+        Nothing is written on a stream that is not a terminal.
+
+        Parameters
+        ----------
+        seconds : float
+            Seconds of audio heard so far (the clock).
+        level : float
+            The input's level, linear (shown in dBFS, from -100).
+        speaking : bool
+            Not shown (default False).
+        """
         if not self.tty or time.perf_counter() - self._last < self.min_interval:
             return
         self._last = time.perf_counter()
@@ -58,7 +70,15 @@ class LiveView:
         self.stream.flush()
 
     def segment(self, seg: Segment, latency: float | None = None) -> None:
-        """Print one finished segment (above the status line)."""
+        """Print one finished segment (above the status line).
+
+        Parameters
+        ----------
+        seg : Segment
+            A classified segment: a table row with ``labels`` (the header before the first), else a compact line.
+        latency : float, optional
+            Seconds from the segment's end to its result, shown on a terminal; None (default): not shown.
+        """
         line = table_row(seg, self.labels) if self.labels else format_segment(seg)
         if not self._header:
             line = table_header(self.labels) + "\n" + line
@@ -71,6 +91,13 @@ class LiveView:
         self.stream.flush()
 
     def message(self, text: str) -> None:
+        """Print a line of text (above the status line on a terminal).
+
+        Parameters
+        ----------
+        text : str
+            The line, without its newline.
+        """
         self.stream.write(("\r\x1b[2K" if self.tty else "") + text + "\n")
         self.stream.flush()
 
@@ -155,7 +182,26 @@ def listen(
 
 
 def record(source, seconds: float) -> np.ndarray:
-    """The first ``seconds`` of a source as one array (``listen --once``)."""
+    """The first ``seconds`` of a source as one array (``listen --once``).
+
+    Parameters
+    ----------
+    source : AudioSource, path, array or iterable of arrays
+        What :func:`emovox.audio.sources.open_source` opens (an array or chunks at 16 kHz); a microphone
+        stream is stopped once read.
+    seconds : float
+        Seconds to read.
+
+    Returns
+    -------
+    numpy.ndarray
+        Mono samples at the source's rate, fewer when it ends first.
+
+    Examples
+    --------
+    >>> record(np.zeros(32000, np.float32), 1.0).shape
+    (16000,)
+    """
     from ..audio.sources import open_source
 
     src = open_source(source)

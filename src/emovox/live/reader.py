@@ -49,7 +49,26 @@ class BackgroundReader:
             self.q.put(None)
 
     def take(self, n: int, idle: Callable[[float], None]) -> np.ndarray:
-        """The next ``n`` samples (fewer if the source ends), calling ``idle(fraction_done)`` while waiting."""
+        """The next ``n`` samples (fewer if the source ends), calling ``idle(fraction_done)`` while waiting.
+
+        Parameters
+        ----------
+        n : int
+            Samples wanted; the excess read is kept for the next call.
+        idle : callable
+            Called as ``idle(fraction)`` (0 to 1) while waiting and as chunks arrive (a countdown bar).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``n`` samples, fewer (even none) once the source has ended.
+
+        Raises
+        ------
+        BaseException
+            Whatever the source raised in the reading thread (a :class:`~emovox.audio.sources.DeviceError`, ...),
+            raised here once its chunks before it have been taken.
+        """
         parts, have = list(self.carry), sum(c.size for c in self.carry)
         self.carry.clear()
         while have < n and not self.ended:

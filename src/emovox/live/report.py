@@ -114,6 +114,17 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
 def detected_text(t: Trial) -> str:
     """What was heard, as a person reads it: ``happy 0.72``, ``surprised 0.34 (uncertain)``, ``no speech``.
 
+    Parameters
+    ----------
+    t : Trial
+        A trial, its reaction filled in (or not: ``no speech``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> detected_text(Trial(Path("a.png"), "happy", "surprised", 0.34, uncertain=True))
     'surprised 0.34 (uncertain)'
     """

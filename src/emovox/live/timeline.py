@@ -39,7 +39,22 @@ if TYPE_CHECKING:
 
 def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> EmotionModel:
     """``model`` itself when it is a loaded model; else the model at that path or of that bundled name
-    (the bundled default for None)."""
+    (the bundled default for None).
+
+    Parameters
+    ----------
+    model : EmotionModel, str, path or None
+        A loaded model, a model directory, a bundled model's name, or None (default) for the default.
+
+    Returns
+    -------
+    EmotionModel
+
+    Raises
+    ------
+    ModelError
+        When a path or name gives no model (:func:`emovox.inference.load_model`).
+    """
     if model is None or isinstance(model, str | os.PathLike):
         from ..inference import load_model
 
@@ -236,7 +251,22 @@ class FileTimeline:
 
     def to_dict(self, top_k: int | None = None) -> dict:
         """``{"source", "speech", "segments"}`` (see :func:`segment_dict`; ``speech``: whether any segment
-        holds speech, as ``-o`` writes it), or ``{"source", "error"}`` when it failed."""
+        holds speech, as ``-o`` writes it), or ``{"source", "error"}`` when it failed.
+
+        Parameters
+        ----------
+        top_k : int, optional
+            Keep only each segment's ``top_k`` most probable emotions; None (default): all.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> FileTimeline("a.wav", error="a.wav: no such file").to_dict()
+        {'source': 'a.wav', 'error': 'a.wav: no such file'}
+        """
         if self.error is not None:
             return {"source": self.source, "error": self.error}
         return {
@@ -718,6 +748,23 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
     probability, from the ``p_<label>`` columns);
     a ``source`` column is kept. A JSON file may also be ``{"segments": [...]}`` (``predict --timeline
     --json``'s output for one file). Raises :class:`EmovoxError` for a file that is not a timeline.
+
+    Parameters
+    ----------
+    path : str or path
+        The timeline file; a ``.tsv`` file, or one whose first line holds more tabs than commas, is
+        tab-separated; one named ``.json`` or starting with ``[`` or ``{`` is JSON.
+
+    Returns
+    -------
+    list of dict
+        One per segment, in file order; rows of files that failed or held no speech are left out.
+
+    Raises
+    ------
+    EmovoxError
+        When the file is missing, unreadable, or not a timeline (start, end and emotion columns; numeric
+        start and end).
     """
     path = Path(path)
     if not path.is_file():
@@ -795,7 +842,23 @@ def _column_width(labels: list[str]) -> int:
 
 
 def table_header(labels: list[str]) -> str:
-    """The header of the segment table that ``emovox predict --timeline`` and ``emovox listen`` print."""
+    """The header of the segment table that ``emovox predict --timeline`` and ``emovox listen`` print.
+
+    Parameters
+    ----------
+    labels : list of str
+        The emotions, one probability column each (at least 7 characters wide).
+
+    Returns
+    -------
+    str
+        One line, without its newline.
+
+    Examples
+    --------
+    >>> table_header(["angry", "sad"])
+    '    start       end  emotion     conf    angry     sad'
+    """
     w = _column_width(labels)
     return f"{'start':>9} {'end':>9}  {'emotion':<10} {'conf':>5}  " + " ".join(
         f"{lab:>{w}}" for lab in labels
@@ -873,6 +936,17 @@ def format_segment(s: Segment, top: int = 3) -> str:
 def format_clock(t: float) -> str:
     """Seconds as a clock: ``mm:ss.ss``, or ``h:mm:ss.ss`` from an hour on.
 
+    Parameters
+    ----------
+    t : float
+        Seconds (negative counts as 0).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> format_clock(75.5), format_clock(3725.0)
     ('01:15.50', '1:02:05.00')
     """
@@ -923,10 +997,35 @@ class LatencyClock:
         self._marks: deque[tuple[float, float]] = deque(maxlen=keep)
 
     def mark(self, seconds: float) -> None:
+        """Note that the stream's first ``seconds`` are available now (the last ``keep`` marks are kept).
+
+        Parameters
+        ----------
+        seconds : float
+            Stream time, in seconds, read so far.
+        """
         self._marks.append((seconds, time.perf_counter()))
 
     def since(self, t: float) -> float | None:
-        """Wall seconds elapsed since stream time ``t`` became available (None if not seen)."""
+        """Wall seconds elapsed since stream time ``t`` became available (None if not seen).
+
+        Parameters
+        ----------
+        t : float
+            Stream time, in seconds (a segment's end).
+
+        Returns
+        -------
+        float or None
+            Seconds since the first :meth:`mark` at or after ``t``; None when no kept mark reaches it.
+
+        Examples
+        --------
+        >>> clock = LatencyClock()
+        >>> clock.mark(2.0)
+        >>> clock.since(1.5) >= 0, clock.since(3.0)
+        (True, None)
+        """
         for sec, wall in self._marks:
             if sec >= t - 1e-6:
                 return time.perf_counter() - wall

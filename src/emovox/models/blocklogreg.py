@@ -47,6 +47,28 @@ class BlockLogisticRegression(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None) -> BlockLogisticRegression:
+        """Fit one logistic regression per column block and combine them into ``combined_`` (coefficients
+        divided by ``blocks``, intercepts averaged).
+
+        Parameters
+        ----------
+        X : array-like
+            Features, shape ``(n_samples, n_features)``.
+        y : array-like
+            Class labels, shape ``(n_samples,)``.
+        sample_weight : array-like, optional
+            Per-sample weights, given to every block's regression; None (default): equal weights.
+
+        Returns
+        -------
+        BlockLogisticRegression
+            ``self``, fitted.
+
+        Raises
+        ------
+        ParameterError
+            When ``blocks`` is not a positive integer dividing the number of columns.
+        """
         X, y = check_X_y(X, y)
         check_classification_targets(y)
         blocks = self.blocks
@@ -85,13 +107,64 @@ class BlockLogisticRegression(ClassifierMixin, BaseEstimator):
         return X
 
     def decision_function(self, X) -> np.ndarray:
+        """The combined regression's decision values (the blocks' logits averaged).
+
+        Parameters
+        ----------
+        X : array-like
+            Features, shape ``(n_samples, n_features_in_)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_samples, n_classes)`` (``(n_samples,)`` for two classes, as sklearn gives it).
+
+        Raises
+        ------
+        ParameterError
+            When ``X`` has another number of columns than the fit.
+        """
         X = self._checked(X)
         return self.combined_.decision_function(X)
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of the combined regression.
+
+        Parameters
+        ----------
+        X : array-like
+            Features, shape ``(n_samples, n_features_in_)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_samples, n_classes)``, columns in :attr:`classes_` order.
+
+        Raises
+        ------
+        ParameterError
+            When ``X`` has another number of columns than the fit.
+        """
         X = self._checked(X)
         return self.combined_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like
+            Features, shape ``(n_samples, n_features_in_)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_samples,)``, values of :attr:`classes_`.
+
+        Raises
+        ------
+        ParameterError
+            When ``X`` has another number of columns than the fit.
+        """
         X = self._checked(X)
         return self.combined_.predict(X)

@@ -57,6 +57,18 @@ _FIX = "retrain the model, or copy it again from where it came from"
 
 
 def sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read a MiB at a time.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -65,7 +77,23 @@ def sha256(path: Path) -> str:
 
 
 def npy_bytes(a) -> bytes:
-    """A numpy array as the bytes of a ``.npy`` file (no pickle), for :func:`save_model_dir`."""
+    """A numpy array as the bytes of a ``.npy`` file (no pickle), for :func:`save_model_dir`.
+
+    Parameters
+    ----------
+    a : array-like
+        The array (an object array cannot be written).
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_npy(npy_bytes(np.arange(3))).tolist()
+    [0, 1, 2]
+    """
     import io
 
     import numpy as np
@@ -79,7 +107,25 @@ def load_npy(source: Path | bytes):
     """A plain ``.npy`` array of a model directory (``allow_pickle=False``; ``source``: its path, or its bytes
     as :func:`read_sealed` gives them), its header checked against the data's size first: a forged shape would
     have numpy allocate what it claims (745 GiB from a 192-byte file). Raises ``ValueError`` or ``OSError``
-    for a file that is not one."""
+    for a file that is not one.
+
+    Parameters
+    ----------
+    source : pathlib.Path or bytes
+        The ``.npy`` file, or its bytes.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        When the data is not a ``.npy`` array of format 1.0 or 2.0 whose header fits its size (or an
+        object array).
+    OSError
+        When the file cannot be read.
+    """
     import io
 
     import numpy as np
@@ -99,7 +145,23 @@ def load_npy(source: Path | bytes):
 
 
 def metadata_digest(meta: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of ``meta`` without its :data:`SEAL_KEY`."""
+    """SHA-256 of the canonical JSON of ``meta`` without its :data:`SEAL_KEY`.
+
+    Parameters
+    ----------
+    meta : dict
+        A model's metadata (JSON-serialisable, ASCII once dumped).
+
+    Returns
+    -------
+    str
+        The hex digest, the same whatever the key order.
+
+    Examples
+    --------
+    >>> metadata_digest({"a": 1, "b": 2}) == metadata_digest({"b": 2, "a": 1, SEAL_KEY: "x"})
+    True
+    """
     body = {k: v for k, v in meta.items() if k != SEAL_KEY}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("ascii")).hexdigest()
@@ -445,6 +507,21 @@ def referenced_files(meta: dict[str, Any]) -> dict[str, str]:
 
     Keep this in step with :class:`emovox.inference.EmotionModel`: each of these must be listed, with its
     hash, in ``files``.
+
+    Parameters
+    ----------
+    meta : dict
+        A model's metadata (a single model needs its ``frontend``; an ensemble its ``members``).
+
+    Returns
+    -------
+    dict of str to str
+        For an ensemble, each member's ``metadata.json``.
+
+    Examples
+    --------
+    >>> referenced_files({"frontend": {"type": "handcrafted"}})
+    {'model.onnx': 'head'}
     """
     if meta.get("kind") == "ensemble":
         return {f"{m['path']}/metadata.json": f"member {m['path']!r}" for m in meta["members"]}
