@@ -341,3 +341,50 @@ def test_a_corpus_folder_entry_that_is_not_audio_is_reported_and_fails_the_comma
         assert "08a01Wz.flac: not audio" in err and "09a01Wz.flac: empty file" in err, (argv, err)
     assert (tmp_path / "model" / "metadata.json").exists()  # the rest was used
     assert len(open(tmp_path / "f.csv").readlines()) == len(list(folder.glob("*.flac"))) - 2 + 1
+
+
+# ----------------------------------------------------------------- stop 38: a new user's walkthrough
+def test_stats_and_counts_list_the_files_a_folder_left_out(emodb_root, nemo_root, tmp_path, capsys):
+    """`corpus stats` and `plot counts` on a folder say which files they left out, as `corpus scan` does."""
+    from emovox.cli import main
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for f in sorted((emodb_root / "wav").glob("03a01*.flac"))[:3]:
+        (folder / f.name).write_bytes(f.read_bytes())
+    stray = sorted((nemo_root / "samples").glob("*.opus"))[0]
+    (folder / stray.name).write_bytes(stray.read_bytes())
+    (folder / "broken.flac").write_bytes(b"fLaC" + bytes(100))  # named as EMO-DB's are not: skipped too
+    (folder / "16b10Wa.flac").write_text("not audio at all\n")  # an EMO-DB name, not audio: unreadable
+    assert main(["corpus", "stats", str(folder)]) == 1  # an entry that is not audio: the status says so
+    out, err = capsys.readouterr()
+    assert out.startswith("3 utterances")
+    assert f"{stray.name}: not SSTTTEV" in err and "broken.flac" in err and "16b10Wa.flac" in err
+    assert main(["plot", "counts", str(folder), "-o", str(tmp_path / "c.png")]) == 0
+    err = capsys.readouterr().err
+    assert f"{stray.name}: not SSTTTEV" in err and (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_a_bad_rate_or_picture_folder_is_one_line_before_any_work(emodb_root, tmp_path, capsys):
+    from emovox.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for f in sorted((emodb_root / "wav").glob("03a01*.flac"))[:3]:
+        (folder / f.name).write_bytes(f.read_bytes())
+    for rate in ("0", "1000000"):
+        assert main(["convert", str(folder), str(tmp_path / "out"), "--rate", rate]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"emovox: error: --rate {rate}: expected a rate from 4000 to 768000 Hz"]
+    assert not (tmp_path / "out").exists()
+    # the missing folder is named, whatever the microphone (this machine has none)
+    assert main(["session", str(tmp_path / "nowhere"), "--no-window"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"emovox: error: {tmp_path / 'nowhere'}: not a folder of pictures"]
+
+
+def test_python_dash_m_emovox_runs_the_command_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("emovox ")

@@ -39,11 +39,27 @@ def cmd_corpus_scan(args) -> int:
     return rc
 
 
+def read_source(source: str, corpus: str | None = None):
+    """A manifest CSV, or a corpus folder scanned with its skipped and unreadable files printed (as ``scan``
+    prints them: never dropped silently); and whether any entry was not audio (the exit status says so)."""
+    from ..corpora import load_corpus, scan
+    from ..errors import CorpusError
+
+    if not Path(source).is_dir():
+        return load_corpus(source, corpus), False
+    df, rep = scan(source, corpus, warn=False)
+    if problem := rep.mismatch():
+        raise CorpusError(problem)
+    if rep.skipped or rep.unreadable:
+        print(rep.summary(), file=sys.stderr)
+    return df, bool(rep.unreadable)
+
+
 def cmd_corpus_stats(args) -> int:
-    from ..corpora import load_corpus
     from ..labels import apply_labels
 
-    df = apply_labels(load_corpus(args.source, args.corpus), args.merge, args.emotions)
+    df, bad = read_source(args.source, args.corpus)
+    df = apply_labels(df, args.merge, args.emotions)
     if df.empty:
         err(
             f"{args.source}: no utterances{' after the label selection' if args.emotions or args.merge else ''}"
@@ -65,17 +81,21 @@ def cmd_corpus_stats(args) -> int:
         from .. import plots
 
         print(f"saved {plots.save(plots.emotion_counts(df, by=args.by), args.plot)}", file=sys.stderr)
-    return 0
+    return 1 if bad else 0
 
 
 # --------------------------------------------------------------------------------------------- convert
 def cmd_convert(args) -> int:
+    from ..audio.signal import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
     from ..convert import convert_file, convert_tree
     from ..errors import AudioError
     from ..paths import display_path
 
     if not args.input.strip():
         err("input '': an empty name, not a file or folder")
+        return 2
+    if not MIN_SAMPLE_RATE <= args.rate <= MAX_SAMPLE_RATE:  # one line, not one per file
+        err(f"--rate {args.rate}: expected a rate from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
         return 2
     src = Path(args.input)
     if src.is_dir():

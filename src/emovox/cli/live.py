@@ -173,7 +173,9 @@ def cmd_listen(args) -> int:
 def cmd_session(args) -> int:
     from ..inference import load_model
     from ..live import run_session
+    from ..live.session import find_pictures
 
+    find_pictures(args.pictures)  # a wrong folder is the first thing to say, before the microphone's state
     if not args.input:
         from ..live import resolve_device
 

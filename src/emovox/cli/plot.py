@@ -81,13 +81,12 @@ def _figure(args):
             y, args.sr, title=args.title if args.title is not None else f"{src.name}: {what.get(kind, kind)}"
         )
     if kind == "counts":
-        from ..corpora import load_corpus
+        from .corpus import read_source
 
         if not src.exists():
             raise EmovoxError(f"{src}: no such manifest or corpus folder")
-        return plots.emotion_counts(
-            load_corpus(src), by=args.by, title=args.title or "Utterances per emotion"
-        )
+        df, _ = read_source(str(src))  # (a folder's skipped files are listed; the picture is still drawn)
+        return plots.emotion_counts(df, by=args.by, title=args.title or "Utterances per emotion")
     if kind == "timeline":
         from ..live.timeline import read_timeline
 

@@ -401,8 +401,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "reseal",
         help="seal a model directory whose metadata.json you edited on purpose",
-        description="Seal a model directory again after an edit of its metadata.json that you trust (labels "
-        "renamed, notes added): its other files must still match the hashes the metadata lists.",
+        description="Seal a model directory again after an edit of its metadata.json that you trust (notes "
+        "added, a run's description corrected): its other files must still match the hashes the metadata "
+        "lists, and its labels the ones its head was trained on.",
         **examples("emovox reseal runs/my-model"),
     )
     p.add_argument("models", nargs="+", metavar="MODEL_DIR", help="model directories to seal")
