@@ -283,3 +283,23 @@ def test_a_taxonomy_of_ones_own_can_be_selected_by_name():
     assert apply_labels(df, emotions="excited,sad")["emotion"].tolist() == ["excited", "sad", "excited"]
     with pytest.raises(CorpusError, match="unknown emotion 'exited'"):
         apply_labels(df, emotions="exited,sad")  # a typo is still one
+
+
+def test_select_labels_warns_of_an_emotion_chosen_that_the_data_lacks(caplog):
+    import logging
+
+    import pandas as pd
+
+    from emovox.labels import select_labels
+
+    m = pd.DataFrame({"emotion": ["angry", "sad", "Neutral", "sad"]})
+    with caplog.at_level(logging.WARNING, logger="emovox.labels"):
+        out = select_labels(m, emotions="four,surprised", name="data.csv")
+    assert out["emotion"].tolist() == ["angry", "sad", "neutral", "sad"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "data.csv: no recordings of happy, surprised among the emotions chosen; the data has neutral, sad, angry"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="emovox.labels"):
+        select_labels(m, emotions="angry,sad")
+    assert not caplog.records  # every emotion chosen is there: nothing to say

@@ -22,11 +22,14 @@ Merges (``calm -> neutral`` is the usual one) and subsets (the classic 4-emotion
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
 from .errors import CorpusError
+
+log = logging.getLogger(__name__)
 
 CANONICAL: tuple[str, ...] = (
     "neutral",
@@ -281,6 +284,11 @@ def apply_labels(
     >>> apply_labels(m, merge="calm-neutral", emotions="neutral,angry")["emotion"].tolist()
     ['angry', 'neutral']
     """
+    return _apply_labels(manifest, merge, emotions)[0]
+
+
+def _apply_labels(manifest, merge, emotions) -> tuple[pd.DataFrame, list | None]:
+    """:func:`apply_labels`' rows, and the emotions kept as it read ``emotions`` (None: all)."""
     out = manifest.copy()
     own: set = set()  # labels of a taxonomy of one's own, which emotions= may name too
     if "emotion" in out:
@@ -298,7 +306,7 @@ def apply_labels(
         out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
     if keep is not None:
         out = out[out["emotion"].isin(keep)]
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), keep
 
 
 def select_labels(
@@ -352,11 +360,19 @@ def select_labels(
         raise CorpusError(
             f"{head}{int(unlabelled.sum())} row(s) have no emotion (e.g. {example}); fill them in or remove them"
         )
-    out = apply_labels(manifest, merge, emotions)
+    out, keep = _apply_labels(manifest, merge, emotions)
     if out.empty:
         have = ", ".join(sorted(map(str, manifest["emotion"].unique())))
         raise CorpusError(
             f"{head}no rows left after the label selection (emotions / merge); the manifest has {have}"
+        )
+    absent = [str(k) for k in keep or () if not (out["emotion"] == k).any()]
+    if absent:  # the model and its figures would silently lack them
+        log.warning(
+            "%sno recordings of %s among the emotions chosen; the data has %s",
+            head,
+            ", ".join(absent),
+            ", ".join(map(str, label_order(out["emotion"]))),
         )
     return out
 
