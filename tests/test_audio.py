@@ -315,6 +315,11 @@ def test_ffmpeg_decodes_mono_at_its_level_and_files_of_unknown_length(tmp_path):
     )
     with pytest.raises(AudioError, match=r"silent.mp4: holds no audio track \(a video without sound"):
         load_audio(video)
+    # a text file ffmpeg guesses to be subtitles (lrc) is not audio, not a video without sound
+    text = tmp_path / "settings.wav"
+    text.write_text('[project]\nname = "emovox"\nversion = "0.1.0"\n[tool.ruff]\nline-length = 110\n')
+    with pytest.raises(AudioError, match=r"settings.wav: not audio or corrupt \(ffmpeg could only guess"):
+        load_audio(text)
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")

@@ -27,6 +27,8 @@ FFMPEG_TIMEOUT_MAX = 3600.0
 FFMPEG_BYTES_PER_S = 256 * 1024
 
 
+#: ffmpeg's warning that it guessed the container from a few bytes (a text file read as lrc subtitles)
+_LOW_SCORE = re.compile(r"Format (\S+) detected only with low score")
 _PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55e9...] "
 #: ffmpeg's words for a cut file, which it decodes as far as it goes with exit status 0
 TRUNCATED = ("partial file", "ended prematurely", "Truncating packet")
@@ -218,6 +220,12 @@ def stream_ffmpeg(
         ]
         msg = [line for line in msg if line.strip()]
         if failed and any("does not contain any stream" in line for line in msg):
+            # a text file (a JSON, a TOML) that ffmpeg took, with a low score, for subtitles: not a soundless video
+            guess = next((m for line in msg if (m := _LOW_SCORE.search(line))), None)
+            if guess is not None:
+                raise AudioError(
+                    f"{name}: not audio or corrupt (ffmpeg could only guess a format, {guess[1]}, with no sound)"
+                )
             raise AudioError(f"{name}: holds no audio track (a video without sound, a picture...)")
         if failed:  # ffmpeg's last words are often a generic trailer; the line before says what went wrong
             why = [line for line in msg if not line.strip().startswith(GENERIC)] or msg or ["failed"]
