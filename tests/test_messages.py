@@ -162,3 +162,26 @@ def test_names_after_options_and_option_like_values(tmp_path, monkeypatch, capsy
     with pytest.raises(SystemExit):  # now that it exists: still the '=' hint, not "put -- before it"
         main(["predict", str(a), "-o", "-res.csv"])
     assert "goes after '=' (--output=-VALUE)" in capsys.readouterr().err
+
+
+def test_a_library_warning_is_one_line_while_a_command_runs(capsys):
+    """scikit-learn's ConvergenceWarning printed its source file and a line of code under `evaluate`."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from emovox.cli.common import cli_logging
+
+    shown = warnings.showwarning
+    with cli_logging(), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(
+            "Stochastic Optimizer: Maximum iterations (200) reached\n  and not converged",
+            ConvergenceWarning,
+            stacklevel=1,
+        )
+    assert capsys.readouterr().err.splitlines() == [
+        "emovox: warning: Stochastic Optimizer: Maximum iterations (200) reached and not converged "
+        "(ConvergenceWarning)"
+    ]
+    assert warnings.showwarning is shown  # restored: a notebook's warnings are its own again

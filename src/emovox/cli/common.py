@@ -7,6 +7,7 @@ import difflib
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,12 +44,22 @@ def cli_logging(quiet: bool = False) -> Iterator[None]:
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
+    shown = warnings.showwarning
+    warnings.showwarning = _warning_line
     try:
         yield
     finally:
+        warnings.showwarning = shown
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's Python warning (scikit-learn's ConvergenceWarning) as one line like emovox's own, not
+    its source file and line of code."""
+    text = " ".join(str(message).split())
+    print(f"emovox: warning: {text} ({category.__name__})", file=sys.stderr)
 
 
 #: how standard input is named in results and messages
