@@ -245,7 +245,7 @@ def test_cli_same_speaker_and_adapted_evaluation(model_dir, emodb_manifest, tmp_
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2 and "--speaker-adapt" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "--same-speaker" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_timeline_of_one_speaker_adapts(model_dir, emodb_manifest, tmp_path):

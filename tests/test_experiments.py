@@ -22,7 +22,7 @@ def test_model_kind_routes_every_name():
 def test_options_a_kind_cannot_honour_are_refused(tone_manifest):
     with pytest.raises(ParameterError, match="--calibrate cannot be used with ensemble"):
         evaluate(tone_manifest, "logreg+svm", "kfold:3", calibrate=True, progress=False)
-    with pytest.raises(ParameterError, match="--speaker-adapt cannot be used with deep"):
+    with pytest.raises(ParameterError, match="--same-speaker cannot be used with deep"):
         evaluate(tone_manifest, "cnn1d", "kfold:3", speaker_adapt=True, progress=False)
 
 

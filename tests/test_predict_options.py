@@ -275,3 +275,25 @@ def test_piped_input_that_is_not_audio_is_refused_from_its_first_mebibytes(utter
         assert piped.returncode == 0, piped.stderr
         (res,) = json.loads(piped.stdout)
         assert res["segments"] and res["segments"][-1]["end"] > 0.9 * long.size / 48000
+
+
+def test_predict_json_followed_by_a_file_name_says_what_json_does(tmp_path, capsys):
+    """`evaluate --json FILE` saves; `predict --json` prints: `predict a.wav --json out.json` took out.json
+    for an input and failed on it as a missing audio file. It now says what --json does, before any work."""
+    from emovox.cli import main
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.zeros(16000, np.float32), 16000)
+    out = tmp_path / "out.json"
+    assert main(["predict", str(wav), "--json", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"emovox: error: {out}: no such file; --json prints JSON (to save it: -o {out})"
+    ]
+    assert not out.exists()
+
+
+def test_evaluate_names_speaker_adaptation_as_predict_does():
+    parse = build_parser().parse_args
+    assert parse(["evaluate", "data.csv", "--same-speaker"]).speaker_adapt is True
+    assert parse(["evaluate", "data.csv", "--speaker-adapt"]).speaker_adapt is True  # the former name
+    assert parse(["evaluate", "data.csv"]).speaker_adapt is False

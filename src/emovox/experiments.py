@@ -61,7 +61,7 @@ def model_kind(model: str) -> str:
 _MEMBERS = "each member uses its own recipe's features"
 _ADAPT = (
     "adaptation is for feature-vector models (classical and encoder recipes), which store the class means "
-    "it needs; an ensemble of them adapts once trained (evaluate it with --trained MODEL --speaker-adapt "
+    "it needs; an ensemble of them adapts once trained (evaluate it with --trained MODEL --same-speaker "
     "or --same-channel)"
 )
 _ADAPT_DEEP = "a deep model stores no class means, which adaptation needs (classical and encoder recipes do)"
@@ -92,6 +92,10 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
 }
 
 
+#: Options whose command-line name is not their keyword's.
+_OPTION = {"speaker_adapt": "--same-speaker"}
+
+
 def unsupported(model: str, **options: Any) -> str | None:
     """Why ``model`` cannot honour the options given (one line naming each, and why for the first), or None.
 
@@ -104,7 +108,7 @@ def unsupported(model: str, **options: Any) -> str | None:
     given = [n for n, v in options.items() if n in UNSUPPORTED[kind] and v is not None and v is not False]
     if not given:
         return None
-    shown = ", ".join("--" + g.replace("_", "-") for g in given)
+    shown = ", ".join(_OPTION.get(g, "--" + g.replace("_", "-")) for g in given)
     what = "classical and encoder" if kind == "features" else kind
     return f"{model}: {shown} cannot be used with {what} models: {UNSUPPORTED[kind][given[0]]}"
 

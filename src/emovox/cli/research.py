@@ -312,7 +312,7 @@ def register(sub) -> None:
         **examples(
             "emovox evaluate ravdess/ --model svm --json ev.json --confusion cm.png",
             "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg --protocol loco",
-            "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --speaker-adapt",
+            "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --same-speaker",
             "emovox evaluate emovo/ --trained runs/mine",
             "emovox evaluate ravdess/ emodb/ emovo/ nemo/ --model whisper-robust --protocol loco --same-channel",
         ),
@@ -322,10 +322,12 @@ def register(sub) -> None:
     p.add_argument("--trained", help="score this trained model directory on the data instead")
     adapt = p.add_mutually_exclusive_group()
     adapt.add_argument(
+        "--same-speaker",
         "--speaker-adapt",
+        dest="speaker_adapt",
         action="store_true",
-        help="speaker adaptation: score each test speaker's recordings together, removing that "
-        "voice's offset (uses the test speakers' unlabelled recordings; reported as such)",
+        help="speaker adaptation, as predict --same-speaker: score each test speaker's recordings together, "
+        "removing that voice's offset (uses the test speakers' unlabelled recordings; reported as such)",
     )
     adapt.add_argument(
         "--same-channel",
