@@ -363,6 +363,15 @@ def test_stats_and_counts_list_the_files_a_folder_left_out(emodb_root, nemo_root
     assert main(["plot", "counts", str(folder), "-o", str(tmp_path / "c.png")]) == 0
     err = capsys.readouterr().err
     assert f"{stray.name}: not SSTTTEV" in err and (tmp_path / "c.png").stat().st_size > 1000
+    # scan -q: what was left out still shows; the counts do not
+    assert main(["corpus", "scan", str(folder), "-o", str(tmp_path / "m.csv"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"{stray.name}: not SSTTTEV" in err and "wrote" not in err
+    (folder / "16b10Wa.flac").unlink()
+    (folder / "broken.flac").unlink()
+    (folder / stray.name).unlink()
+    assert main(["corpus", "scan", str(folder), "-o", str(tmp_path / "m.csv"), "-q"]) == 0
+    assert capsys.readouterr().err == "" and len((tmp_path / "m.csv").read_text().splitlines()) == 4
 
 
 def test_a_bad_rate_or_picture_folder_is_one_line_before_any_work(emodb_root, tmp_path, capsys):

@@ -16,7 +16,8 @@ def cmd_corpus_scan(args) -> int:
     df, reports = scan_many(args.root, corpora)
     rc = 0
     for rep in reports:
-        print(rep.summary(), file=sys.stderr)
+        if not args.quiet or rep.skipped or rep.unreadable:  # -q: only what was left out
+            print(rep.summary(), file=sys.stderr)
         if rep.unreadable:  # a pipe, a device, a corrupt audio file: reported, and the exit status says so
             rc = 1
         if problem := rep.mismatch():
@@ -35,7 +36,8 @@ def cmd_corpus_scan(args) -> int:
         return 1
     write_manifest(df, args.output)
     left = f" ({n_scanned - len(df)} left out by the label selection)" if len(df) < n_scanned else ""
-    print(f"wrote {len(df)} utterances to {args.output}{left}", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {len(df)} utterances to {args.output}{left}", file=sys.stderr)
     return rc
 
 
@@ -145,6 +147,9 @@ def register(sub) -> None:
     p.add_argument("--corpus", help="corpus name(s), comma-separated, one per root (detected when omitted)")
     p.add_argument("-o", "--output", required=True, help="manifest CSV to write")
     label_args(p)
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the files left out and errors, not the counts"
+    )
     p.set_defaults(func=cmd_corpus_scan, output_suffixes=(".csv",))
     p = corpus.add_parser(
         "stats",
