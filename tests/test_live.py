@@ -705,6 +705,26 @@ def test_session_and_listen_predict_over_the_emotions_chosen(model, speech_file,
     assert spoken and all(abs(float(r["p_angry"]) + float(r["p_sad"]) - 1) < 1e-3 for r in spoken)
 
 
+def test_a_reaction_over_chosen_emotions_is_predicts_answer(emodb_root):
+    """`react(..., emotions=)` (the page's picture session) narrowed the segments' average, where predict
+    narrows each segment first: on these two sentences it said angry 0.80 where predict says happy."""
+    import emovox
+    from emovox.live.session import react
+
+    model = emovox.load_model()
+    y = np.concatenate(
+        [emovox.load_audio(emodb_root / "wav" / "15a04Wa.flac"), np.zeros(24000, np.float32)]
+        + [emovox.load_audio(emodb_root / "wav" / "14b09Td.flac")]
+    )
+    heard, _ = react(model, y, emotions=["angry", "happy"])
+    said = model.predict_signal(y, "two.wav", emotions=["angry", "happy"], sr=SR)
+    assert list(heard.probabilities) == ["angry", "happy"]
+    assert heard.label == said.label
+    assert heard.probabilities == pytest.approx(said.probabilities, abs=1e-6)
+    narrowed, _ = react(emovox.load_model(emotions=["angry", "happy"]), y)  # as session --emotions does
+    assert narrowed.probabilities == pytest.approx(heard.probabilities, abs=1e-6)
+
+
 def test_session_notes_are_logged_and_printed_by_the_cli(model, tmp_path, caplog, capsys):
     import logging
 

@@ -154,6 +154,7 @@ def react(
     tuple
         The :class:`~emovox.inference.Prediction` and the seconds of speech (float).
     """
+    from ..inference import chosen_emotions
     from ..segments import no_speech_reason, sound_seconds
 
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
@@ -164,10 +165,13 @@ def react(
 
         head = y[: int(SEGMENTS_AFTER_SECONDS * model.sample_rate)]
         segments = without_speech(model, head, y.size / model.sample_rate, segments)
-    p, seconds = segments_proba(model, segments)
+    # each segment narrowed to the emotions before the average, as predict's timeline does (narrowing the
+    # average instead can name another emotion)
+    chosen = None if emotions is None else chosen_emotions(emotions, model.labels)
+    p, seconds = segments_proba(model, segments, chosen)
     if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
         return Prediction("<reaction>", speech=False, reason=no_speech_reason(segments)), 0.0
-    return model.make_prediction("<reaction>", p, emotions, seconds=sound_seconds(segments)), seconds
+    return model.make_prediction("<reaction>", p, chosen, seconds=sound_seconds(segments)), seconds
 
 
 def run_session(
