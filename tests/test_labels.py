@@ -303,3 +303,13 @@ def test_select_labels_warns_of_an_emotion_chosen_that_the_data_lacks(caplog):
     with caplog.at_level(logging.WARNING, logger="emovox.labels"):
         select_labels(m, emotions="angry,sad")
     assert not caplog.records  # every emotion chosen is there: nothing to say
+    calm = pd.DataFrame({"emotion": ["calm", "neutral", "sad", "angry"]})
+    with caplog.at_level(logging.WARNING, logger="emovox.labels"):
+        select_labels(m, emotions="all")  # whatever the data has
+        select_labels(calm, merge="calm-neutral", emotions="calm,neutral,sad")  # calm is there, as neutral
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="emovox.labels"):  # what corpus scan / stats use
+        assert apply_labels(calm, emotions="angry,surprised")["emotion"].tolist() == ["angry"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "no recordings of surprised among the emotions chosen; the data has angry"
+    ]

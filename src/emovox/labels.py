@@ -284,11 +284,30 @@ def apply_labels(
     >>> apply_labels(m, merge="calm-neutral", emotions="neutral,angry")["emotion"].tolist()
     ['angry', 'neutral']
     """
-    return _apply_labels(manifest, merge, emotions)[0]
+    out, keep, merged = _apply_labels(manifest, merge, emotions)
+    _say_absent(out, keep, merged, emotions)
+    return out
 
 
-def _apply_labels(manifest, merge, emotions) -> tuple[pd.DataFrame, list | None]:
-    """:func:`apply_labels`' rows, and the emotions kept as it read ``emotions`` (None: all)."""
+def _say_absent(out: pd.DataFrame, keep, merged: dict, emotions, head: str = "") -> None:
+    """A warning naming the emotions chosen that the rows have none of: a model and its figures would
+    silently lack them. ("all" is whatever the data has; an emotion merged into another is there under that
+    one's name.)"""
+    names = emotions.split(",") if isinstance(emotions, str) else emotions or ()
+    if out.empty or any(str(n).strip().lower() == "all" for n in names):
+        return
+    absent = [str(k) for k in keep or () if k not in merged and not (out["emotion"] == k).any()]
+    if absent:
+        log.warning(
+            "%sno recordings of %s among the emotions chosen; the data has %s",
+            head,
+            ", ".join(absent),
+            ", ".join(map(str, label_order(out["emotion"]))),
+        )
+
+
+def _apply_labels(manifest, merge, emotions) -> tuple[pd.DataFrame, list | None, dict]:
+    """:func:`apply_labels`' rows, the emotions kept as it read ``emotions`` (None: all), and the merge."""
     out = manifest.copy()
     own: set = set()  # labels of a taxonomy of one's own, which emotions= may name too
     if "emotion" in out:
@@ -306,7 +325,7 @@ def _apply_labels(manifest, merge, emotions) -> tuple[pd.DataFrame, list | None]
         out["emotion"] = out["emotion"].map(lambda e: mapping.get(e, e))
     if keep is not None:
         out = out[out["emotion"].isin(keep)]
-    return out.reset_index(drop=True), keep
+    return out.reset_index(drop=True), keep, mapping or {}
 
 
 def select_labels(
@@ -360,20 +379,13 @@ def select_labels(
         raise CorpusError(
             f"{head}{int(unlabelled.sum())} row(s) have no emotion (e.g. {example}); fill them in or remove them"
         )
-    out, keep = _apply_labels(manifest, merge, emotions)
+    out, keep, merged = _apply_labels(manifest, merge, emotions)
     if out.empty:
         have = ", ".join(sorted(map(str, manifest["emotion"].unique())))
         raise CorpusError(
             f"{head}no rows left after the label selection (emotions / merge); the manifest has {have}"
         )
-    absent = [str(k) for k in keep or () if not (out["emotion"] == k).any()]
-    if absent:  # the model and its figures would silently lack them
-        log.warning(
-            "%sno recordings of %s among the emotions chosen; the data has %s",
-            head,
-            ", ".join(absent),
-            ", ".join(map(str, label_order(out["emotion"]))),
-        )
+    _say_absent(out, keep, merged, emotions, head)
     return out
 
 
