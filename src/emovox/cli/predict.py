@@ -4,7 +4,6 @@ and with ``--timeline`` one per speech segment (over :mod:`emovox.live.timeline`
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,9 +40,10 @@ def cmd_predict(args) -> int:
         err("--plot draws a timeline: add --timeline")
         return 2
     # `--json out.json` as evaluate takes it: here --json is a switch, and out.json became an input
-    meant = [p for p in args.paths if p.lower().endswith(".json") and not os.path.lexists(p)]
-    if args.json and meant:
-        err(f"{meant[0]}: no such file; --json prints JSON (to save it: -o {meant[0]})")
+    argv = getattr(args, "argv", [])
+    meant = [b for a, b in zip(argv, argv[1:], strict=False) if a == "--json" and b.lower().endswith(".json")]
+    if meant:
+        err(f"--json {meant[0]}: --json prints JSON; to save it, -o {meant[0]}")
         return 2
     with stdin_inputs(args) as shown:  # `-`: audio piped in
         if args.timeline or args.plot:
