@@ -41,20 +41,33 @@ def cmd_corpus_scan(args) -> int:
     return rc
 
 
-def read_source(source: str, corpus: str | None = None):
-    """A manifest CSV, or a corpus folder scanned with its skipped and unreadable files printed (as ``scan``
-    prints them: never dropped silently); and whether any entry was not audio (the exit status says so)."""
-    from ..corpora import load_corpus, scan
+def scan_folders(roots: list[str], corpus: str | None = None):
+    """Corpus folders scanned into one manifest, their skipped and unreadable files printed (never dropped
+    silently), and how many entries were not audio (the exit status says so); a ``--corpus`` that is not a
+    folder's is an error."""
+    from ..corpora import scan_many
     from ..errors import CorpusError
+
+    df, reports = scan_many(roots, corpus.split(",") if corpus else None)
+    bad = 0
+    for rep in reports:
+        if rep.skipped or rep.unreadable:
+            print(rep.summary(), file=sys.stderr)
+        bad += len(rep.unreadable)
+        if problem := rep.mismatch():
+            raise CorpusError(problem)
+    return df, bad
+
+
+def read_source(source: str, corpus: str | None = None):
+    """A manifest CSV, or a corpus folder as :func:`scan_folders` reads it; and whether any entry was not
+    audio."""
+    from ..corpora import load_corpus
 
     if not Path(source).is_dir():
         return load_corpus(source, corpus), False
-    df, rep = scan(source, corpus, warn=False)
-    if problem := rep.mismatch():
-        raise CorpusError(problem)
-    if rep.skipped or rep.unreadable:
-        print(rep.summary(), file=sys.stderr)
-    return df, bool(rep.unreadable)
+    df, bad = scan_folders([source], corpus)
+    return df, bad > 0
 
 
 def cmd_corpus_stats(args) -> int:

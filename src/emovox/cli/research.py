@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .common import engine_args, err, examples, model_args, report_failures, show_progress, source_args
+from .corpus import scan_folders
 
 
 def _load_source(args, labels: bool = True):
@@ -15,7 +16,7 @@ def _load_source(args, labels: bool = True):
     ``labels``: every row must have an emotion (training and evaluation), else a missing column is fine."""
     import pandas as pd
 
-    from ..corpora import load_corpus, scan_many
+    from ..corpora import load_corpus
     from ..errors import CorpusError
     from ..labels import select_labels
 
@@ -33,14 +34,7 @@ def _load_source(args, labels: bool = True):
         if df.empty:
             raise CorpusError(f"{', '.join(sources)}: the manifest lists no files")
     else:
-        corpora = args.corpus.split(",") if args.corpus else None
-        df, reports = scan_many(sources, corpora)
-        for rep in reports:
-            if rep.skipped or rep.unreadable:  # an empty or corrupt .flac is an error, reported
-                print(rep.summary(), file=sys.stderr)
-            bad += len(rep.unreadable)
-            if problem := rep.mismatch():
-                raise CorpusError(problem)
+        df, bad = scan_folders(sources, args.corpus)  # an empty or corrupt .flac is an error, reported
         if df.empty:
             raise CorpusError(f"{', '.join(sources)}: no recordings found")
     if labels or args.merge or args.emotions:  # features alone need no labels
@@ -212,14 +206,16 @@ def _options(args) -> dict:
 
 
 def cmd_evaluate(args) -> int:
-    df, bad = _load_source(args)
-    _check_protocol_fits(args, df)
-    if args.trained:
-        from ..evaluation import evaluate_model
+    if args.trained:  # first: an emotion the model does not know is one line, before the data is read
         from ..inference import load_model
 
         # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
         model = load_model(args.trained).restrict(args.emotions, "--emotions")
+    df, bad = _load_source(args)
+    _check_protocol_fits(args, df)
+    if args.trained:
+        from ..evaluation import evaluate_model
+
         progress = show_progress(args)
         ev, failed = evaluate_model(
             model, df, speaker_adapt=args.speaker_adapt, same_channel=args.same_channel, progress=progress
