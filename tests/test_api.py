@@ -145,3 +145,34 @@ def test_a_segment_without_speech_says_why(model, angry):
     quiet = [s for s in segments if not s.speech]
     assert quiet and all(s.reason and s.to_dict()["reason"] == s.reason for s in quiet)
     assert any(s.speech and s.reason is None and s.to_dict()["emotion"] == "angry" for s in segments)
+
+
+def test_every_function_over_files_takes_what_predict_takes(model, tmp_path):
+    """A manifest DataFrame went to predict_files as its column names, one path to process_files and
+    file_timelines as its characters, and a manifest CSV or folder was read as audio (a Python user's
+    walkthrough, stop 38); each is now read as `emovox predict` reads it."""
+    import pandas as pd
+
+    from emovox.extractors import from_name
+    from emovox.live import file_timelines
+
+    wav = need(EMODB) / "wav"
+    names = ["03a01Fa.flac", "03a01Nc.flac", "03a01Wa.flac"]
+    df = pd.DataFrame({"path": [str(wav / n) for n in names], "emotion": ["happy", "neutral", "angry"]})
+    expected = model.predict(list(df["path"]))
+    assert [p.label for p in model.predict_files(df)] == expected
+    df.to_csv(tmp_path / "m.csv", index=False)
+    got = list(model.predict_files([str(tmp_path / "m.csv")]))
+    assert [p.label for p in got] == expected and all(p.ok for p in got)
+    one = from_name("tutorial").process_files(df["path"][0], progress=False)
+    assert one.features.shape[0] == 1 and not one.failures
+    timelines = list(file_timelines(df["path"][0], model))
+    assert len(timelines) == 1 and timelines[0].error is None and timelines[0].segments
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / names[2]).write_bytes((wav / names[2]).read_bytes())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    timelines = list(file_timelines([str(folder), str(empty)], model))
+    assert [t.source for t in timelines] == [str(folder / names[2]), str(empty)]  # in the order given
+    assert timelines[0].segments[0].emotion == "angry" and "no audio" in timelines[1].error

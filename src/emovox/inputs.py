@@ -11,7 +11,10 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from .audio import find_audio
 from .errors import AudioError
@@ -90,3 +93,70 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             else:
                 out.append(p)
     return out
+
+
+class Unreadable(NamedTuple):
+    """An entry of a folder or manifest that names no file to read (a FIFO, a folder without audio)."""
+
+    name: str
+    why: str
+
+
+def each_input(items: Any) -> Iterator[Any]:
+    """Each input as the prediction functions take them, a folder or manifest CSV replaced by its files
+    (:func:`expand_inputs`), each of its entries that names none as an :class:`Unreadable` in its place.
+
+    Parameters
+    ----------
+    items : path, bytes, array, a manifest DataFrame, or an iterable of them
+        One input or several; a DataFrame stands for its ``path`` column.
+
+    Yields
+    ------
+    object
+        The inputs in order (files, bytes, arrays as given), and :class:`Unreadable` entries.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = list(each_input(["a.wav", folder]))
+    >>> out[0], type(out[1]).__name__
+    ('a.wav', 'Unreadable')
+    """
+    if hasattr(items, "columns") and "path" in items.columns:  # a manifest DataFrame, as predict takes one
+        items = list(items["path"])
+    if single_input(items):
+        items = [items]
+    for item in items:
+        listing = isinstance(item, str | os.PathLike) and (
+            os.path.isdir(item) or (str(item).lower().endswith(".csv") and os.path.isfile(item))
+        )
+        if not listing:
+            yield item
+            continue
+        problems: list[str] = []
+        found = expand_inputs([item], problems)
+        yield from (Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
+        yield from found
+
+
+def single_input(x) -> bool:
+    """One input: a path, bytes, or an array of samples (one recording, channels and all).
+
+    Parameters
+    ----------
+    x : object
+        What a prediction method was given.
+
+    Returns
+    -------
+    bool
+        True for a str, path, bytes-like object or numpy array; False for anything else (a list of inputs).
+
+    Examples
+    --------
+    >>> single_input("a.wav"), single_input(np.zeros(3)), single_input(["a.wav", "b.wav"])
+    (True, True, False)
+    """
+    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray | memoryview)

@@ -21,7 +21,7 @@ class RunnerFiles:
 
     def process_files(
         self,
-        paths: Iterable[str | os.PathLike],
+        paths: str | os.PathLike | Iterable[str | os.PathLike],
         *,
         n_jobs: int | None = 1,
         cache_dir: str | os.PathLike | None = None,
@@ -31,8 +31,8 @@ class RunnerFiles:
 
         Parameters
         ----------
-        paths : iterable of path
-            Audio files.
+        paths : path or iterable of paths
+            Audio files (one path: that file).
         n_jobs : int or None
             Worker processes; None or -1: all CPUs; 1 (default): in this process.
         cache_dir : str or path, optional

@@ -320,8 +320,8 @@ def process_files(
     extractor : Extractor
         Any :class:`emovox.extractors.Extractor`; worker processes rebuild it with its class's
         ``from_dict(extractor.to_dict(), extractor.model_dir)``.
-    paths : iterable of path
-        Audio files.
+    paths : path or iterable of paths
+        Audio files (one path: that file).
     n_jobs : int or None
         Worker processes; ``None`` or ``-1`` = all CPUs; 1 = in this process.
     cache_dir : path, optional
@@ -343,7 +343,7 @@ def process_files(
     """
     from tqdm.auto import tqdm
 
-    items = [str(p) for p in paths]
+    items = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]  # one: itself
     n = len(items)
     cdir = None if cache_dir is None else str(cache_dir)
     if cdir is not None:

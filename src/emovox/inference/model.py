@@ -16,9 +16,10 @@ from ..calibration import UNCERTAIN_BELOW
 from ..encoders.runtime import classifier_labels, cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
+from ..inputs import single_input
 from ..models.store import load_npy, read_model_dir, read_sealed, verify_files
 from .prediction import Prediction, chosen_emotions
-from .recordings import Recordings, single_input
+from .recordings import Recordings
 from .speech_cut import SpeechCutting
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..audio import load_audio
 from ..errors import EmovoxError, ParameterError, naming
+from ..inputs import Unreadable, each_input
 from .prediction import Prediction, chosen_emotions
 
 if TYPE_CHECKING:
@@ -312,8 +313,8 @@ class Recordings:
             raise ParameterError(
                 "predict_files takes paths or bytes; score samples with predict_signal(y, sr=...)"
             )
-        for path in _each_input(paths):
-            if isinstance(path, _Unreadable):
+        for path in each_input(paths):
+            if isinstance(path, Unreadable):
                 result: Prediction | SessionInput = Prediction(path.name, error=path.why)
             elif together:  # (a long one window by window, never held whole)
                 result = self.session_input(path)
@@ -428,28 +429,6 @@ class SessionInput(NamedTuple):
     seconds: float | None  # None: not counted (an emotion for any audio, check_speech=False)
 
 
-class _Unreadable(NamedTuple):
-    """What a folder given to :meth:`EmotionModel.predict_files` holds that cannot be read."""
-
-    name: str
-    why: str
-
-
-def _each_input(paths) -> Iterator[Any]:
-    """Each input of ``predict_files``, a folder's audio files in its place (as the CLI expands them:
-    :func:`emovox.inputs.expand_inputs`)."""
-    from ..inputs import expand_inputs
-
-    for path in [paths] if single_input(paths) else paths:
-        if not isinstance(path, str | os.PathLike) or not os.path.isdir(path):
-            yield path
-            continue
-        problems: list[str] = []
-        found = expand_inputs([path], problems)
-        yield from (_Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
-        yield from found
-
-
 def _failed_as_prediction(fn, path) -> Any:
     """``fn(path, name)``, or a :class:`Prediction` with ``error`` naming the input: one bad input must not
     stop a batch."""
@@ -467,24 +446,3 @@ def _source_name(x) -> str:
     if isinstance(x, bytes | bytearray | memoryview):
         return "<bytes>"
     return "<array>" if isinstance(x, np.ndarray) else str(x)
-
-
-def single_input(x) -> bool:
-    """One input: a path, bytes, or an array of samples (one recording, channels and all).
-
-    Parameters
-    ----------
-    x : object
-        What a prediction method was given.
-
-    Returns
-    -------
-    bool
-        True for a str, path, bytes-like object or numpy array; False for anything else (a list of inputs).
-
-    Examples
-    --------
-    >>> single_input("a.wav"), single_input(np.zeros(3)), single_input(["a.wav", "b.wav"])
-    (True, True, False)
-    """
-    return isinstance(x, np.ndarray | str | os.PathLike | bytes | bytearray | memoryview)

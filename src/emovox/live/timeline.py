@@ -316,8 +316,9 @@ def file_timelines(
 
     Parameters
     ----------
-    paths : iterable of path
-        The files (see :func:`timeline_inputs` for folders and manifests).
+    paths : path or iterable of paths
+        The files; a folder stands for its audio files and a manifest CSV for its ``path`` column (as
+        :func:`timeline_inputs` lists them), an entry of them that names no file failing on its own.
     model : EmotionModel, path or name, optional
         The classifier; the bundled default when omitted.
     same_speaker : bool
@@ -345,6 +346,7 @@ def file_timelines(
         With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
     """
     from ..inference import SEGMENTS_AFTER_SECONDS
+    from ..inputs import Unreadable, each_input
     from ..paths import display_path, stored_path
 
     model = resolve_model(model)
@@ -352,7 +354,10 @@ def file_timelines(
     together = same_speaker or same_channel  # scored as one session
     if together:
         model.require_adaptation()
-    for path in paths:
+    for path in each_input(paths):  # (a folder or manifest: its files; one path: itself)
+        if isinstance(path, Unreadable):
+            yield FileTimeline(path.name, error=path.why)
+            continue
         shown = display_path(path)  # the real path opens; this one is shown (not UTF-8: \xNN)
         stored = stored_path(path)  # and this one names it in output files
         segs: list[Segment] = []
