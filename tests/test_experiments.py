@@ -24,6 +24,26 @@ def test_options_a_kind_cannot_honour_are_refused(tone_manifest):
         evaluate(tone_manifest, "logreg+svm", "kfold:3", calibrate=True, progress=False)
     with pytest.raises(ParameterError, match="--same-speaker cannot be used with deep"):
         evaluate(tone_manifest, "cnn1d", "kfold:3", speaker_adapt=True, progress=False)
+    with pytest.raises(ParameterError, match="--same-speaker cannot be used with deep"):
+        evaluate(tone_manifest, "cnn1d", "kfold:3", same_speaker=True, progress=False)  # the CLI's name
+
+
+def test_a_bad_protocol_or_seed_fails_before_any_features(tone_manifest, tmp_path):
+    """A misspelt protocol or a bad seed was found only after every file's features (a Python user's
+    walkthrough, stop 38): the cache folder shows none was computed."""
+    from emovox.errors import CorpusError
+
+    cache = tmp_path / "cache"
+    for kw, error, match in [
+        ({"protocol": "loso-typo"}, CorpusError, "did you mean loso"),
+        ({"protocol": "loso", "seed": "x"}, ParameterError, "seed: expected a whole number"),
+        ({"protocol": "loso", "seed": -1}, ParameterError, "seed: expected a whole number"),
+    ]:
+        with pytest.raises(error, match=match):
+            evaluate(tone_manifest, "svm", cache_dir=cache, progress=False, **kw)
+        with pytest.raises(error, match=match):
+            train(tone_manifest, "svm", tmp_path / "m", cache_dir=cache, progress=False, **kw)
+    assert not cache.exists() or not any(cache.rglob("*.npy"))
 
 
 def test_evaluate_and_train_report_bad_files_and_keep_going(tone_manifest, tmp_path):

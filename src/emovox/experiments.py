@@ -131,6 +131,23 @@ def _labelled(
     return select_labels(manifest, merge, emotions)
 
 
+def _check_split(manifest: pd.DataFrame, protocol: str, seed: Any, calibrate: bool = False) -> None:
+    """The seed, and the protocol built on the manifest, before any features: a misspelt protocol, one the
+    data cannot fill or a bad seed fails in a second rather than after the whole extraction."""
+    import numbers
+
+    from .splits import make_protocol
+
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ParameterError(f"seed: expected a whole number of 0 or more (or None), got {seed!r}")
+    if protocol.strip().lower() != "none":
+        make_protocol(manifest, protocol, random_state=seed)
+    if calibrate:
+        from .training import check_calibration
+
+        check_calibration(manifest, protocol, seed)
+
+
 def _recipe(
     model: str, kind: str, features: str | None, trim_db: float | None, encoder: str | None
 ) -> RecipeProtocol:
@@ -185,11 +202,12 @@ def evaluate(
     n_jobs: int | None = None,
     progress: bool = True,
     scale: bool = True,
-    speaker_adapt: bool = False,
+    same_speaker: bool = False,
     same_channel: bool = False,
     calibrate: bool = False,
     emotions: str | Sequence[str] | None = None,
     merge: str | Mapping[str, str] | None = None,
+    speaker_adapt: bool = False,
 ) -> tuple[Evaluation, Failures]:
     """Cross-validate ``model`` on ``manifest`` under ``protocol``.
 
@@ -214,20 +232,23 @@ def evaluate(
         Show progress bars (default True).
     scale : bool
         Standardise features before the classifier (default True; hand-crafted and encoder recipes only).
-    speaker_adapt, same_channel, calibrate
-        Score each test speaker as one adapted session; score each test corpus's recordings as one
-        session sharing a channel (``--same-channel``); fit a temperature out of corpus (hand-crafted and
-        encoder recipes only).
+    same_speaker, same_channel, calibrate
+        Score each test speaker as one adapted session (``--same-speaker``); score each test corpus's
+        recordings as one session sharing a channel (``--same-channel``); fit a temperature out of corpus
+        (hand-crafted and encoder recipes only).
     emotions : str or list of str, optional
         Keep only these emotions' rows (``"four"``, ``"angry,happy,neutral,sad"``...; as ``--emotions``).
     merge : str or dict, optional
         Rename labels first (``"calm=neutral"`` or ``{"calm": "neutral"}``; as ``--merge``).
+    speaker_adapt : bool
+        ``same_speaker``'s former name, still taken.
 
     Returns
     -------
     (Evaluation, list of (path, message))
         The evaluation, and the files that could not be used.
     """
+    speaker_adapt = speaker_adapt or same_speaker
     kind = model_kind(model)
     _refuse(
         model,
@@ -240,8 +261,9 @@ def evaluate(
         calibrate=calibrate,
     )
     if speaker_adapt and same_channel:
-        raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
+        raise ParameterError("same_speaker and same_channel: choose one kind of session")
     manifest = _labelled(manifest, emotions, merge)
+    _check_split(manifest, protocol, seed, calibrate)
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     adapt = "corpus" if same_channel else speaker_adapt
@@ -333,6 +355,7 @@ def train(
         checkpoints=checkpoints,
     )
     manifest = _labelled(manifest, emotions, merge)
+    _check_split(manifest, protocol, seed, calibrate)
     prepare_output(output)  # before the features: a file or a folder of other files there fails now
     if checkpoints is not None:
         _check_checkpoints(Path(checkpoints), Path(output))
@@ -395,6 +418,7 @@ def tune(
             f"{model}: tune grid-searches one classifier on its features; choose from {', '.join(TUNABLE)}"
         )
     manifest = _labelled(manifest, emotions, merge)
+    _check_split(manifest, protocol, seed)
     recipe, table = feature_table(
         manifest,
         model,
