@@ -117,7 +117,7 @@ def test_bad_arguments_are_emovox_errors_naming_the_input(model, angry, tmp_path
         model.predict_proba(list(y[:16000]), sr=SR)
     with pytest.raises(ParameterError, match="predict_files takes paths or bytes"):
         list(model.predict_files(y))
-    with pytest.raises(AudioError, match="input_sr must be 4000-768000 Hz, got 0"):
+    with pytest.raises(AudioError, match="clip: sr must be 4000-768000 Hz, got 0"):  # named as passed
         model.predict_signal(y, "clip", sr=0)  # not read as "the model's rate"
     with pytest.raises(
         ParameterError, match=r"clip: pass sr= \(the sample rate of the samples, e.g. sr=16000\)"
@@ -176,3 +176,28 @@ def test_every_function_over_files_takes_what_predict_takes(model, tmp_path):
     timelines = list(file_timelines([str(folder), str(empty)], model))
     assert [t.source for t in timelines] == [str(folder / names[2]), str(empty)]  # in the order given
     assert timelines[0].segments[0].emotion == "angry" and "no audio" in timelines[1].error
+
+
+def test_session_kinds_and_batch_options_are_parameter_errors(model, tmp_path):
+    """Both kinds of session at once were adapted as a speaker's by predict_files and file_timelines, and a
+    plain EmovoxError from batch.predict; a loaded model was a TypeError there."""
+    from emovox import batch
+    from emovox.live import file_timelines
+
+    f = str(need(EMODB) / "wav" / "03a01Wa.flac")
+    with pytest.raises(ParameterError, match="choose one kind of session"):
+        list(model.predict_files([f], same_speaker=True, same_channel=True))
+    with pytest.raises(ParameterError, match="choose one kind of session"):
+        list(file_timelines([f], model, same_speaker=True, same_channel=True))
+    with pytest.raises(ParameterError, match="choose one kind of session"):
+        batch.predict([f], same_speaker=True, same_channel=True, output_dir=tmp_path / "a")
+    with pytest.raises(ParameterError, match="unknown engine 'bogus'"):
+        batch.predict([f], engine="bogus", output_dir=tmp_path / "b")
+    narrowed = emovox.load_model(emotions="angry,sad")
+    s = batch.predict([f], narrowed, engine="local", output_dir=tmp_path / "c", progress=False)
+    rows = batch.read_results(tmp_path / "c")
+    assert s.n_ok == 1 and sorted(c for c in rows.columns if c.startswith("prob_")) == [
+        "prob_angry",
+        "prob_sad",
+    ]
+    assert rows["label"].tolist() == ["angry"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EmovoxError, ModelError
+from ..errors import EmovoxError, ModelError, ParameterError
 from ..inputs import expand_inputs
 from ..paths import display_path, output_problem, stored_path
 from .engines import check_scheduler, dask_client, run_dask, run_local
@@ -106,12 +106,12 @@ def _run_job(
     overwrite: bool,
 ) -> BatchSummary:
     if engine not in ENGINES:
-        raise EmovoxError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+        raise ParameterError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     t_start = time.perf_counter()
     n_workers = int(n_workers or os.environ.get("EMOVOX_DASK_WORKERS", 2))
     batch_size = batch_size or os.environ.get("EMOVOX_BATCH_SIZE")
     if n_workers < 1 or (batch_size is not None and int(batch_size) < 1):
-        raise EmovoxError("n_workers and batch_size must be at least 1")
+        raise ParameterError("n_workers and batch_size must be at least 1")
     if engine == "dask" and address:  # before the folder is made: a wrong address leaves nothing behind
         check_scheduler(address)
     out = _job_folder(output_dir)
@@ -263,7 +263,7 @@ def _locked_job(
 
 def predict(
     paths: Iterable[PathLike] | PathLike,
-    model: PathLike | None = None,
+    model: PathLike | Any | None = None,
     *,
     engine: str = "dask",
     address: str | None = None,
@@ -284,9 +284,10 @@ def predict(
     ----------
     paths : path or iterable of paths
         Audio files, folders (every audio file under them) and manifest CSVs (their ``path`` column).
-    model : path or str, optional
-        Model directory or bundled model name (default: the bundled default). Workers load it from this
-        path, so on a real cluster it must be on storage every worker sees.
+    model : path, str or EmotionModel, optional
+        Model directory or bundled model name (default: the bundled default), or a loaded model (its
+        directory, and the emotions it was narrowed to). Workers load it from this path, so on a real
+        cluster it must be on storage every worker sees.
     engine : {"dask", "local"}
         ``"dask"``: partitions run on a Dask cluster; ``"local"``: one by one in this process.
     address : str, optional
@@ -325,6 +326,12 @@ def predict(
     from ..inference import chosen_emotions, resolve_model_path
     from ..models.store import read_model_dir
 
+    if same_speaker and same_channel:  # before the model is read: a call to mend
+        raise ParameterError("same_speaker and same_channel: choose one kind of session")
+    if hasattr(model, "all_labels") and hasattr(model, "path"):  # a loaded model: its directory, as narrowed
+        if emotions is None and list(model.labels) != list(model.all_labels):
+            emotions = list(model.labels)
+        model = model.path
     mdir = resolve_model_path(model).absolute()
     meta = read_model_dir(mdir)  # checks every graph once, here, before any worker starts
     labels = list(meta["labels"]) if emotions is None else chosen_emotions(emotions, meta["labels"])
@@ -343,8 +350,6 @@ def predict(
         "retry_failed": retry_failed,
         "overwrite": overwrite,
     }
-    if same_speaker and same_channel:
-        raise EmovoxError("same_speaker and same_channel: choose one kind of session")
     if same_speaker or same_channel:
         adapt = "speaker" if same_speaker else "channel"
         return _adapted(task, {**identity, "adapt": adapt}, list(paths), adapt, Path(output_dir), options)

@@ -465,7 +465,7 @@ class EmotionModel(SpeechCutting, Recordings):
                 raise ParameterError(
                     "<array>: pass sr= (the array's sample rate) with audio given as an array"
                 )
-            return load_audio(item, self.sample_rate, input_sr=sr)
+            return load_audio(item, self.sample_rate, input_sr=_sr(sr, "<array>"))
         return load_audio(item, self.sample_rate)
 
     @staticmethod
@@ -603,7 +603,9 @@ class EmotionModel(SpeechCutting, Recordings):
                 "it is never guessed"
             )
         return self._predict(
-            load_audio(np.asarray(y), self.sample_rate, input_sr=sr, name=source), source, emotions
+            load_audio(np.asarray(y), self.sample_rate, input_sr=_sr(sr, source), name=source),
+            source,
+            emotions,
         )
 
     def _predict(self, y: np.ndarray, source: str, emotions: Sequence[str] | str | None = None) -> Prediction:
@@ -663,6 +665,13 @@ class EmotionModel(SpeechCutting, Recordings):
             {lab: float(v) for lab, v in zip(labels, p, strict=True)},
             uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
         )
+
+
+def _sr(sr: object, name: str) -> int:
+    """``sr=`` checked under the name this API gives it (load_audio's own error names its ``input_sr``)."""
+    from ..audio.signal import check_rate
+
+    return check_rate(sr, name, "sr")
 
 
 def _samples(x) -> bool:

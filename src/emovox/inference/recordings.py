@@ -304,7 +304,9 @@ class Recordings:
         >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
         ...     print(pred.source, pred.label if pred.ok else pred.error)
         """
-        channel = same_channel and not same_speaker
+        if same_speaker and same_channel:  # as batch.predict and experiments.evaluate refuse it
+            raise ParameterError("same_speaker and same_channel: choose one kind of session")
+        channel = same_channel
         together = same_speaker or same_channel  # scored as one session
         if together:
             self.require_adaptation()

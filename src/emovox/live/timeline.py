@@ -350,7 +350,9 @@ def file_timelines(
     from ..paths import display_path, stored_path
 
     model = resolve_model(model)
-    channel = same_channel and not same_speaker
+    if same_speaker and same_channel:  # as predict_files refuses it
+        raise ParameterError("same_speaker and same_channel: choose one kind of session")
+    channel = same_channel
     together = same_speaker or same_channel  # scored as one session
     if together:
         model.require_adaptation()
