@@ -869,3 +869,16 @@ def test_a_report_of_no_trials_is_refused_in_one_line(tmp_path):
     with pytest.raises(ParameterError, match="no trials to report"):
         write_report([], ["angry", "sad"], tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_a_misspelt_timeline_option_is_named_with_the_valid_ones(model):
+    """`timeline(..., min_lenght=0.5)` was a TypeError from VADOptions.__init__, naming neither."""
+    from emovox.errors import ParameterError
+    from emovox.live import timeline
+
+    y = silence(2.0)
+    with pytest.raises(ParameterError, match=r"'min_lenght' \(did you mean min_length\?\); expected aggre"):
+        timeline(y, model, sr=SR, min_lenght=0.5)
+    with pytest.raises(ParameterError, match=r"narrow it first: load_model\(emotions=...\)"):
+        timeline(y, model, sr=SR, emotions="four")
+    assert timeline(y, model, sr=SR, min_length=0.5) is not None  # a right name still works

@@ -185,6 +185,16 @@ class Segmenter:
             )
         opts = options or VADOptions()
         if overrides:
+            fields = list(VADOptions.__dataclass_fields__)
+            if unknown := [k for k in overrides if k not in fields]:  # (a TypeError named neither)
+                import difflib
+
+                close = difflib.get_close_matches(unknown[0], fields, n=1)
+                raise ParameterError(
+                    f"unknown segmentation option {unknown[0]!r}"
+                    + (f" (did you mean {close[0]}?)" if close else "")
+                    + f"; expected {', '.join(fields)}"
+                )
             opts = VADOptions(**{**opts.__dict__, **overrides})
         self.options = opts.check()
         self.sample_rate = int(sample_rate)

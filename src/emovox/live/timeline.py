@@ -161,6 +161,11 @@ def iter_timeline(
             "timeline of an array: pass sr=, the array's sample rate (it is never guessed), or an "
             "ArraySource(y, sr)"
         )
+    if "emotions" in vad_opts:  # predict_signal takes it; a timeline's segments are the model's
+        raise ParameterError(
+            "timeline: the emotions are the model's; narrow it first: load_model(emotions=...) or "
+            "model.restrict(...)"
+        )
     if sr is not None and not isinstance(source, str | os.PathLike | AudioSource):
         gain = recording_gain(source, sr) if gain is None and isinstance(source, np.ndarray) else gain
         source = ArraySource(source, int(sr))
