@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,8 +17,11 @@ from .audio.sources import open_source
 from .errors import ParameterError
 from .vad import Segment, Segmenter, VADOptions
 
+if TYPE_CHECKING:
+    from .inference import EmotionModel
 
-def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
+
+def speech_pieces(model: EmotionModel, seg: Segment) -> list[tuple[Segment, Any]]:
     """A segment that holds its samples, cut to its utterances
     (:meth:`emovox.inference.EmotionModel.speech_parts`): the voice detector joins
     a tone, noise or music to the speech beside it, and the emotion (or the speech check) would be decided
@@ -63,7 +66,7 @@ def speech_pieces(model, seg: Segment) -> list[tuple[Segment, Any]]:
     return pieces
 
 
-def trim_to_speech(model, seg: Segment):
+def trim_to_speech(model: EmotionModel, seg: Segment):
     """Cut a loud edge without speech from a segment that holds its samples
     (:meth:`emovox.inference.EmotionModel.speech_span`). Returns the speech check
     of what is left (None when the model checks nothing), for the classifier not to run it again.
@@ -92,7 +95,7 @@ def trim_to_speech(model, seg: Segment):
     return model.speech(seg.samples)
 
 
-def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = None) -> Segment:
+def classify(model: EmotionModel, seg: Segment, keep_embedding: bool = False, check: Any = None) -> Segment:
     """Fill in ``emotion``, ``confidence`` and ``probabilities`` of a segment that holds its samples; a
     segment that fails the model's speech check (or its speech head) gets ``speech=False`` and no emotion.
     ``check``: the speech check of its samples, from :func:`speech_pieces`; without it, long edges without
@@ -127,7 +130,7 @@ def classify(model, seg: Segment, keep_embedding: bool = False, check: Any = Non
     return seg
 
 
-def set_probabilities(model, seg: Segment, p: np.ndarray, seconds: float | None = None) -> None:
+def set_probabilities(model: EmotionModel, seg: Segment, p: np.ndarray, seconds: float | None = None) -> None:
     """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: under
     a second of sound is; ``seconds``: its sound's, without quiet edges, else the segment's) and
     probabilities from ``p`` (over ``model.labels``).
@@ -413,7 +416,7 @@ def no_speech_reason(segments: Iterable[Segment]) -> str:
 
 
 def segments_proba(
-    model, segments: Iterable[Segment], emotions: list[str] | None = None
+    model: EmotionModel, segments: Iterable[Segment], emotions: list[str] | None = None
 ) -> tuple[np.ndarray | None, float]:
     """The emotion of a recording from its timeline: the speech segments' probabilities (over
     ``model.labels``; with ``emotions``, each renormalised over those first, zero elsewhere) averaged by
@@ -531,7 +534,7 @@ def merged_no_speech(segments: Iterable[Segment], max_gap: float = NO_SPEECH_GAP
 
 def classified_segments(
     source,
-    model,
+    model: EmotionModel,
     *,
     options: VADOptions | None = None,
     keep_samples: bool = False,

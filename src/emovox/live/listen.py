@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from ..audio.sources import take
 from ..errors import ParameterError
 from ..vad import Segment
+
+if TYPE_CHECKING:
+    from ..inference import EmotionModel
 from .timeline import (
     LatencyClock,
     format_clock,
@@ -109,7 +113,7 @@ class LiveView:
 
 def listen(
     source,
-    model=None,
+    model: EmotionModel | str | os.PathLike | None = None,
     *,
     view: LiveView | None = None,
     on_segment: Callable[[Segment, float | None], None] | None = None,

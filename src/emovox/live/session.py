@@ -26,7 +26,7 @@ import numpy as np
 
 from ..audio.sources import open_source
 from ..errors import EmovoxError
-from ..inference import Prediction
+from ..inference import EmotionModel, Prediction
 from ..segments import segments_proba
 from ..vad import VADOptions
 from .display import HeadlessDisplay, WindowDisplay
@@ -129,7 +129,10 @@ def _readable(found: list[tuple[Path, str | None]], root) -> list[tuple[Path, st
 
 
 def react(
-    model, y: np.ndarray, options: VADOptions | None = None, emotions: Sequence[str] | None = None
+    model: EmotionModel,
+    y: np.ndarray,
+    options: VADOptions | None = None,
+    emotions: Sequence[str] | None = None,
 ) -> tuple[Prediction, float]:
     """Emotion of one recorded reaction: the speech segments' probabilities averaged by duration.
 
@@ -177,7 +180,7 @@ def react(
 def run_session(
     pictures: str | os.PathLike,
     source,
-    model=None,
+    model: EmotionModel | str | os.PathLike | None = None,
     *,
     seconds: float = 7.0,
     output_dir: str | os.PathLike | None = None,

@@ -62,7 +62,7 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
     return model
 
 
-def adapt_timeline(model, segments: list[Segment], channel: bool = False) -> list[Segment]:
+def adapt_timeline(model: EmotionModel, segments: list[Segment], channel: bool = False) -> list[Segment]:
     """Re-score a recording's segments together, adapted to its speaker (:meth:`EmotionModel.proba_session`;
     ``channel``: to its recording channel, as far as the segments' predictions allow).
 
@@ -403,7 +403,11 @@ def file_timelines(
 
 
 def without_speech(
-    model, head: np.ndarray, seconds: float, segments: list[Segment], keep_embedding: bool = False
+    model: EmotionModel,
+    head: np.ndarray,
+    seconds: float,
+    segments: list[Segment],
+    keep_embedding: bool = False,
 ) -> list[Segment]:
     """What a recording whose segments hold no speech shows: the whole recording scored whole, when it is short
     and passes the speech check while its utterances do not (:meth:`~emovox.inference.EmotionModel.whole_segment`,
