@@ -33,9 +33,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EmovoxError
+
+if TYPE_CHECKING:
+    import pandas as pd
 from .worker import PART_PREFIX, TMP_PREFIX
 
 __all__ = [
@@ -419,7 +422,9 @@ def write_summary(out: Path, summary: BatchSummary) -> None:
     summary.failures = full
 
 
-def read_results(output_dir: PathLike, columns: Sequence[str] | None = None, *, latest: bool = True):
+def read_results(
+    output_dir: PathLike, columns: Sequence[str] | None = None, *, latest: bool = True
+) -> pd.DataFrame:
     """The rows of a batch job as one :class:`pandas.DataFrame` (one row per file).
 
     Parameters

@@ -5,7 +5,7 @@ bounded memory, and many files at once, alone or adapted together."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -16,7 +16,11 @@ from ..inputs import Unreadable, each_input
 from .prediction import Prediction, chosen_emotions
 
 if TYPE_CHECKING:
+    from ..live import Segment
     from ..speech import SpeechCheck
+
+#: A recording read again and again in bounded memory: a callable returning a fresh iterator of mono chunks.
+Chunks = Callable[[], Iterator[np.ndarray]]
 
 
 #: A recording longer than this gets the emotion of its speech segments (EmotionModel.timeline_prediction):
@@ -72,7 +76,7 @@ class Recordings:
         return list(classified_segments(chunks(), self, keep_embeddings=keep_embeddings, gain=gain))
 
     def timeline_prediction(
-        self, chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
+        self, chunks: Chunks, source: str = "<array>", emotions: Sequence[str] | str | None = None
     ) -> tuple[Prediction, list]:
         """A recording's timeline, and the emotion of the whole recording from it.
 
@@ -126,7 +130,9 @@ class Recordings:
         result = self._verdict(check, source)
         return result if result and (self.speech_head is not None or not check.speech_spans) else None
 
-    def whole_segment(self, chunks, check: SpeechCheck | None, keep_embedding: bool = False):
+    def whole_segment(
+        self, chunks: Chunks, check: SpeechCheck | None, keep_embedding: bool = False
+    ) -> Segment | None:
         """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
         :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
         :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
@@ -159,7 +165,7 @@ class Recordings:
         set_probabilities(self, whole, self.proba_from_embeddings(e)[0], check.sound_seconds)
         return whole
 
-    def embed_stream(self, chunks) -> np.ndarray | list:
+    def embed_stream(self, chunks: Chunks) -> np.ndarray | list:
         """:meth:`embed` of a long recording given as ``chunks()`` (a callable returning a fresh iterator of
         mono chunks at :attr:`sample_rate`), in bounded memory where the front end can (Whisper, hand-crafted
         features); deep frame models need the whole signal and read it whole.
@@ -178,7 +184,7 @@ class Recordings:
 
     def predict_stream(
         self,
-        source,
+        source: str | os.PathLike | bytes,
         name: str | None = None,
         emotions: Sequence[str] | None = None,
         max_seconds: float | None = None,
@@ -214,7 +220,7 @@ class Recordings:
             return self._predict(src, name, emotions)
         return self.timeline_prediction(src, name, emotions)[0]
 
-    def proba_stream(self, source, name: str | None = None) -> np.ndarray:
+    def proba_stream(self, source: str | os.PathLike | bytes, name: str | None = None) -> np.ndarray:
         """:meth:`proba_signal` of a file (or encoded bytes), a long one read chunk by chunk in bounded memory
         (its speech segments' probabilities averaged, or with none, its embedding read window by window).
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .prediction import Prediction
-from .recordings import SEGMENTS_AFTER_SECONDS
+from .recordings import SEGMENTS_AFTER_SECONDS, Chunks
 
 if TYPE_CHECKING:
     from ..speech import SpeechCheck
@@ -35,7 +35,7 @@ class SpeechCutting:
     """The speech checks of :class:`~emovox.inference.EmotionModel` (its ``check_speech``, ``speech_head``,
     ``sample_rate`` and :meth:`embed`): what holds speech, and which part of it to judge."""
 
-    def speech(self, y: np.ndarray):
+    def speech(self, y: np.ndarray) -> SpeechCheck:
         """The speech check of one signal at :attr:`sample_rate` (:class:`emovox.speech.SpeechCheck`).
 
         Parameters
@@ -269,7 +269,7 @@ class SpeechCutting:
             return None
         return self.speech(y)
 
-    def speech_stream(self, chunks, block_seconds: float = SPEECH_BLOCK_SECONDS):
+    def speech_stream(self, chunks: Chunks, block_seconds: float = SPEECH_BLOCK_SECONDS) -> SpeechCheck:
         """The speech check of a long recording, block by block (``block_seconds`` each): the first block
         that holds speech decides (the rest is not read); when none does, the verdict of the first block
         with voiced sound (not :attr:`~emovox.speech.SpeechCheck.final`: a speech head may still hear a
