@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from emovox.errors import ParameterError
-from emovox.experiments import evaluate, model_kind, train
+from emovox.experiments import evaluate, model_kind, train, tune
 from emovox.inference import load_model
 
 
@@ -38,12 +38,27 @@ def test_a_bad_protocol_or_seed_fails_before_any_features(tone_manifest, tmp_pat
         ({"protocol": "loso-typo"}, CorpusError, "did you mean loso"),
         ({"protocol": "loso", "seed": "x"}, ParameterError, "seed: expected a whole number"),
         ({"protocol": "loso", "seed": -1}, ParameterError, "seed: expected a whole number"),
+        ({"emotions": "angry,sadnes"}, ParameterError, r"'sadnes'.*did you mean sad"),  # was a CorpusError
     ]:
         with pytest.raises(error, match=match):
             evaluate(tone_manifest, "svm", cache_dir=cache, progress=False, **kw)
         with pytest.raises(error, match=match):
             train(tone_manifest, "svm", tmp_path / "m", cache_dir=cache, progress=False, **kw)
     assert not cache.exists() or not any(cache.rglob("*.npy"))
+
+
+def test_a_corpus_name_where_a_manifest_goes_says_how_to_read_it(tmp_path):
+    """evaluate("emodb") said "the manifest has no 'emotion' column": a str has no columns."""
+    for call in (evaluate, tune, lambda m, **kw: train(m, "svm", tmp_path / "m", **kw)):
+        with pytest.raises(ParameterError) as info:
+            call("emodb", progress=False)
+        assert str(info.value) == (
+            "manifest: expected a DataFrame with path, emotion and speaker columns, got str; read it first: "
+            "emovox.corpora.load_corpus('emodb') for a folder or manifest CSV, shared_corpus(NAME) for a "
+            "shared corpus"
+        )
+    with pytest.raises(ParameterError, match=r"got list$"):
+        evaluate(["a.wav"], progress=False)
 
 
 def test_evaluate_and_train_report_bad_files_and_keep_going(tone_manifest, tmp_path):
@@ -236,8 +251,6 @@ def test_deep_training_writes_checkpoints_only_where_asked(tone_manifest, tmp_pa
 
 
 def test_tune_is_the_cli_s_search_from_python_and_refuses_what_it_cannot_tune(tone_manifest, tmp_path):
-    from emovox.experiments import tune
-
     df = tone_manifest.assign(speaker=[f"s{i % 8}" for i in range(len(tone_manifest))])
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF not really")

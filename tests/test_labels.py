@@ -106,11 +106,37 @@ def test_parse_emotions_lists():
 def test_parse_emotions_unknown_names_the_word():
     with pytest.raises(CorpusError) as info:
         parse_emotions("angry,joyful,sad")
-    assert str(info.value) == f"unknown emotion 'joyful'{UNKNOWN}"
+    assert str(info.value) == f"unknown emotion 'joyful'{UNKNOWN} (did you mean happy?)"  # joy: happy
     with pytest.raises(CorpusError, match=r"^unknown emotion 'five'"):
         parse_emotions("five")  # not a named set: read as an emotion
     with pytest.raises(CorpusError, match=r"^unknown emotion 'Joyful'"):
         parse_emotions(["Happy ", " Joyful ", "xx"])  # the first unknown word, as the user wrote it
+
+
+def test_a_misspelt_emotion_asked_for_is_a_parameter_error_with_the_closest_name():
+    """emotions= / merge= are parameters: load_model(emotions=) raised ParameterError and
+    experiments.evaluate(emotions=) CorpusError for the same typo. Now both, still a CorpusError too."""
+    from emovox.errors import LabelError, ParameterError
+
+    for call in (
+        lambda: parse_emotions("angry,sadnes"),
+        lambda: parse_merge("calm=neutrl"),
+        lambda: apply_labels(pd.DataFrame({"emotion": ["excited", "sad"]}), emotions="exited,sad"),
+    ):
+        with pytest.raises(LabelError) as info:
+            call()
+        assert isinstance(info.value, ParameterError) and isinstance(info.value, CorpusError)
+        assert isinstance(info.value, ValueError)
+    assert str(info.value).endswith("; or one of the data's own: excited (did you mean excited?)")
+    with pytest.raises(LabelError, match=r"'sadnes'.* \(did you mean sad\?\)$"):  # the alias's emotion
+        parse_emotions("sadnes")
+    with pytest.raises(LabelError, match=r"'qqq'; expected one of [a-z, ]+$"):  # nothing close: no guess
+        parse_emotions("angry,qqq")
+    with pytest.raises(LabelError, match="^bad merge"):
+        parse_merge("calm")
+    with pytest.raises(CorpusError) as info:  # a corpus's own label is the corpus's problem, as before
+        canonical("zz")
+    assert not isinstance(info.value, ParameterError)
 
 
 def test_named_sets_may_be_listed_with_emotions():
@@ -168,7 +194,9 @@ def test_parse_merge_without_a_target(spec):
 def test_parse_merge_unknown_emotion(spec, word):
     with pytest.raises(CorpusError) as info:
         parse_merge(spec)
-    assert str(info.value) == f"unknown emotion {word!r}{UNKNOWN}"
+    assert str(info.value).removesuffix(" (did you mean happy?)").removesuffix(
+        " (did you mean neutral?)"
+    ) == (f"unknown emotion {word!r}{UNKNOWN}")
 
 
 def corpus_manifest() -> pd.DataFrame:

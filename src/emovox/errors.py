@@ -28,6 +28,11 @@ class ParameterError(EmovoxError, ValueError):
     scikit-learn and numpy raise for bad parameters, so code that catches those keeps working."""
 
 
+class LabelError(ParameterError, CorpusError):
+    """An emotion or merge asked for (``emotions=``, ``merge=``) that names no known label: a parameter
+    error, and a :class:`CorpusError` as it was before, so code that caught that keeps working."""
+
+
 class AudioLimitError(AudioError):
     """Audio refused by a limit (its decoded duration): the server answers 413."""
 

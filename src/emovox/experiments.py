@@ -124,6 +124,19 @@ def _labelled(
 ) -> pd.DataFrame:
     """``manifest`` with its labels merged and narrowed, as ``--merge`` and ``--emotions`` do
     (:func:`emovox.labels.select_labels`); as it is when neither is given."""
+    import pandas as pd
+
+    if not isinstance(manifest, pd.DataFrame):
+        hint = (
+            f"; read it first: emovox.corpora.load_corpus({str(manifest)!r}) for a folder or manifest CSV, "
+            "shared_corpus(NAME) for a shared corpus"
+            if isinstance(manifest, str | Path)
+            else ""
+        )
+        raise ParameterError(
+            f"manifest: expected a DataFrame with path, emotion and speaker columns, "
+            f"got {type(manifest).__name__}{hint}"
+        )
     if emotions is None and merge is None:
         return manifest
     from .labels import select_labels

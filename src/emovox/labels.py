@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .errors import CorpusError
+from .errors import CorpusError, LabelError
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def parse_emotions(spec: str | Iterable[str] | None) -> list[str] | None:
     """
     if spec is None:
         return None
-    return list(dict.fromkeys(canonical(s) for s in with_sets(spec)))
+    return list(dict.fromkeys(_named(s, set()) for s in with_sets(spec)))
 
 
 def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dict[str, str]:
@@ -224,7 +224,7 @@ def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dic
         if part in MERGES:
             pairs = list(MERGES[part].items())
         elif "=" not in part and "->" not in part:
-            raise CorpusError(
+            raise LabelError(
                 f"bad merge {part!r}: expected FROM=TO (e.g. calm=neutral) or one of {list(MERGES)}"
             )
         else:
@@ -232,7 +232,7 @@ def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dic
             pairs = [(_named(src, own), _named(dst, own))]
         for src, dst in pairs:
             if out.get(src, dst) != dst:  # the last would win unseen
-                raise CorpusError(f"merge {spec!r}: {src} is merged into both {out[src]} and {dst}")
+                raise LabelError(f"merge {spec!r}: {src} is merged into both {out[src]} and {dst}")
             out[src] = dst
     out = {k: v for k, v in out.items() if k != v}
     if set(out) & set(out.values()):  # merges apply once, not in a chain: say so rather than merge half-way
@@ -241,11 +241,11 @@ def parse_merge(spec: str | Mapping[str, str] | None, own: Iterable = ()) -> dic
             seen, v = [k], out[k]
             while v in out:
                 if v in seen:
-                    raise CorpusError(f"merge {spec!r}: {' and '.join(seen)} merge into each other")
+                    raise LabelError(f"merge {spec!r}: {' and '.join(seen)} merge into each other")
                 seen.append(v)
                 v = out[v]
             ends[k] = v
-        raise CorpusError(
+        raise LabelError(
             f"merge {spec!r}: merges do not chain (write {','.join(f'{k}={v}' for k, v in ends.items())})"
         )
     return out
@@ -390,18 +390,21 @@ def select_labels(
 
 
 def _named(name: str, own: set) -> str:
-    """``name`` as :func:`canonical` reads it, or the data's own label it names (case aside)."""
+    """``name`` as :func:`canonical` reads it, or the data's own label it names (case aside); else a
+    :class:`LabelError` with the closest known name."""
     try:
         return canonical(name)
     except CorpusError as exc:
         mine = {str(o).casefold(): o for o in own}
         if (key := str(name).strip().casefold()) in mine:
             return mine[key]
-        if own:
-            raise CorpusError(
-                f"{exc}; or one of the data's own: {', '.join(sorted(map(str, own)))}"
-            ) from None
-        raise
+        import difflib
+
+        known = [*CANONICAL, *_ALIASES, *NAMED_SETS, *mine]
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {mine.get(close[0]) or _ALIASES.get(close[0], close[0])}?)" if close else ""
+        own_too = f"; or one of the data's own: {', '.join(sorted(map(str, own)))}" if own else ""
+        raise LabelError(f"{exc}{own_too}{hint}") from None
 
 
 def label_order(y: Iterable[str]) -> list[str]:
