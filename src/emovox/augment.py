@@ -725,6 +725,15 @@ class WaveAugment:
     def from_dict(cls, d: dict[str, Any]) -> WaveAugment:
         """The augmentation that :meth:`to_dict` describes (lists, as JSON gives them, become tuples).
 
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` gives it (or as read back from JSON); keys that are not fields are ignored.
+
+        Returns
+        -------
+        WaveAugment
+
         Examples
         --------
         >>> WaveAugment.from_dict(WaveAugment(snr=(5.0, 20.0)).to_dict()) == WaveAugment(snr=(5.0, 20.0))
@@ -804,15 +813,53 @@ class AugmentedView(RunnerFiles):
     desc = "augmented"
 
     def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
-        """The vector of ``y`` (at :attr:`sample_rate`) augmented with random seed ``seed``."""
+        """The vector of ``y`` (at :attr:`sample_rate`) augmented with random seed ``seed``.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono samples at :attr:`sample_rate`.
+        seed : int
+            Random seed of the augmentation.
+
+        Returns
+        -------
+        numpy.ndarray
+            The vector of the augmented signal.
+        """
         raise NotImplementedError
 
     def file_seed(self, content_hash: str) -> int:
-        """The augmentation's random seed for a file with this content hash."""
+        """The augmentation's random seed for a file with this content hash.
+
+        Parameters
+        ----------
+        content_hash : str
+            The file's content hash (:func:`emovox.extractors.runner.file_hash`).
+
+        Returns
+        -------
+        int
+        """
         raise NotImplementedError
 
     def process_signal(self, y: np.ndarray, sr: int | None = None, *, seed: int = 0) -> np.ndarray:
-        """:meth:`augmented` of ``y``, resampled to :attr:`sample_rate` first when ``sr`` differs."""
+        """:meth:`augmented` of ``y``, resampled to :attr:`sample_rate` first when ``sr`` differs.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono samples.
+        sr : int, optional
+            Rate of ``y``; None (default): :attr:`sample_rate`.
+        seed : int
+            Random seed of the augmentation (default 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            The vector of the augmented signal.
+        """
         from .audio import signal_at
 
         return self.augmented(signal_at(y, sr, self.sample_rate), seed)
@@ -820,12 +867,36 @@ class AugmentedView(RunnerFiles):
     __call__ = process_signal
 
     def process_file(self, path: str | os.PathLike) -> np.ndarray:
-        """The vector of the file's augmented variant (decoded whole; seed: :meth:`file_seed`)."""
+        """The vector of the file's augmented variant (decoded whole; seed: :meth:`file_seed`).
+
+        Parameters
+        ----------
+        path : str or path
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray
+            The vector of its augmented variant.
+        """
         from .audio import load_audio
         from .extractors.runner import file_hash
 
         return self.process_signal(load_audio(path, self.sample_rate), seed=self.file_seed(file_hash(path)))
 
     def process_stream(self, chunks: Callable[[], Iterator[np.ndarray]], *, seed: int = 0) -> np.ndarray:
-        """:meth:`process_signal` of the whole stream (augmentations need the whole signal)."""
+        """:meth:`process_signal` of the whole stream (augmentations need the whole signal).
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono chunks at :attr:`sample_rate`.
+        seed : int
+            Random seed of the augmentation (default 0).
+
+        Returns
+        -------
+        numpy.ndarray
+            The vector of the augmented signal.
+        """
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]), seed=seed)

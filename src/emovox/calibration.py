@@ -135,7 +135,18 @@ def nll(p: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> floa
 
 
 def group_weights(groups) -> np.ndarray:
-    """Row weights that give every group (e.g. corpus) the same total weight."""
+    """Row weights that give every group (e.g. corpus) the same total weight.
+
+    Parameters
+    ----------
+    groups : array-like
+        One group label per row (compared as strings).
+
+    Returns
+    -------
+    numpy.ndarray
+        One weight per row: 1 / the size of its group (each group's weights sum to 1).
+    """
     groups = np.asarray(groups, dtype=object)
     _, inverse, counts = np.unique(groups.astype(str), return_inverse=True, return_counts=True)
     return 1.0 / counts[inverse]

@@ -49,7 +49,18 @@ TUNABLE = ("svm", "logreg", "mlp", "rf", "gb", "compare-logreg", "whisper-probe"
 
 def model_kind(model: str) -> str:
     """``"ensemble"`` (``a+b``), ``"deep"`` (a deep model) or ``"features"`` (a hand-crafted or encoder
-    recipe, or a plain classifier): which training machinery a model name goes to."""
+    recipe, or a plain classifier): which training machinery a model name goes to.
+
+    Parameters
+    ----------
+    model : str
+        A ``--model`` name: a recipe, a classifier, a deep model or an ``a+b`` ensemble.
+
+    Returns
+    -------
+    str
+        ``"ensemble"``, ``"deep"`` or ``"features"``.
+    """
     from .deep import DEEP_MODELS
     from .models.ensemble import is_ensemble
 
@@ -99,6 +110,21 @@ _OPTION = {"speaker_adapt": "--same-speaker"}
 def unsupported(model: str, **options: Any) -> str | None:
     """Why ``model`` cannot honour the options given (one line naming each, and why for the first), or None.
 
+    Parameters
+    ----------
+    model : str
+        A ``--model`` name (see :func:`model_kind`).
+    **options
+        Option values by keyword (``trim_db``, ``speaker_adapt``...); those that are None or False are not
+        given.
+
+    Returns
+    -------
+    str or None
+        One line naming the options given that ``model``'s kind cannot use (:data:`UNSUPPORTED`), or None.
+
+    Examples
+    --------
     >>> unsupported("cnn2d", trim_db=20.0, scale=None)
     "cnn2d: --trim-db cannot be used with deep models: they trim silence as their recipe's frame configuration says"
     >>> unsupported("svm", trim_db=20.0) is None
@@ -187,6 +213,21 @@ def feature_table(
 ) -> tuple[FeatureRecipe, FeatureTable]:
     """The recipe of a hand-crafted or encoder model (or plain classifier) with its front-end overrides,
     and its features of every row of ``manifest``: what ``emovox features`` writes and ``tune`` searches on.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Rows with a ``path`` column.
+    model : str
+        A hand-crafted or encoder recipe, or a plain classifier (default ``"svm"``).
+    features, trim_db, encoder
+        Overrides of the recipe's front end (default None: the recipe's own).
+    n_jobs : int or None
+        Worker processes computing the features (default ``None``: every core).
+    cache_dir : str or Path, optional
+        Feature cache (default ``None``: emovox's default cache folder).
+    progress : bool
+        Show a progress bar (default True).
 
     Returns
     -------

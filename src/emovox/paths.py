@@ -40,7 +40,17 @@ if os.sep != "\\":
 
 def is_utf8(path: str | os.PathLike) -> bool:
     """Whether ``path`` is valid UTF-8 text (a name with control characters is; one with undecodable
-    bytes, which Python holds as surrogates, is not)."""
+    bytes, which Python holds as surrogates, is not).
+
+    Parameters
+    ----------
+    path : str, bytes or path
+        The name to check.
+
+    Returns
+    -------
+    bool
+    """
     text = os.fspath(path)
     try:
         (text if isinstance(text, bytes) else text.encode("utf-8")).decode("utf-8")
@@ -52,6 +62,18 @@ def is_utf8(path: str | os.PathLike) -> bool:
 def delimiter(path: str | os.PathLike) -> str:
     """The column separator a table named ``path`` is written with: a tab for ``.tsv``, else a comma.
 
+    Parameters
+    ----------
+    path : str or path
+        The table's file name.
+
+    Returns
+    -------
+    str
+        A tab or a comma.
+
+    Examples
+    --------
     >>> delimiter("out/RESULTS.TSV"), delimiter("out/results.csv")
     ('\\t', ',')
     """
@@ -62,6 +84,17 @@ def display_path(path: str | os.PathLike) -> str:
     """``path`` as one line of valid UTF-8 text: undecodable bytes become ``\\xNN`` and control characters
     ``\\n``, ``\\t``, ``\\x1b``... (identity for ordinary names).
 
+    Parameters
+    ----------
+    path : str, bytes or path
+        The name to show.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> display_path("a\\nb\\x1b[2J.wav")
     'a\\\\nb\\\\x1b[2J.wav'
     """
@@ -79,6 +112,17 @@ def stored_path(path: str | os.PathLike) -> str:
     all (Parquet, CSV and JSON hold them, and the name then opens the file), else :func:`display_path`
     (``\\xNN`` for its undecodable bytes, which none of them can hold).
 
+    Parameters
+    ----------
+    path : str or path
+        The name to store.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> stored_path("a\\nb.wav") == "a\\nb.wav", stored_path(os.fsdecode(b"bad\\xff.wav"))
     (True, 'bad\\\\xff.wav')
     """
@@ -148,6 +192,22 @@ def output_problem(path: str | os.PathLike, kind: str | None = None) -> str | No
 def writing(path: str | os.PathLike) -> Iterator[None]:
     """Name ``path`` in an :class:`OSError` raised while it is written: a full disk's error names no file.
 
+    Parameters
+    ----------
+    path : str or path
+        The file being written (what the error then names).
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    OSError
+        The error raised in the block, with ``path`` as its file name when it named none.
+
+    Examples
+    --------
     >>> with writing("out.csv"):                                            # doctest: +SKIP
     ...     Path("out.csv").write_text(text)
     """
@@ -168,6 +228,19 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
     (``/dev/stdout``, a pipe), or in a folder where no file can be made (a writable file in a read-only
     folder), is written directly.
 
+    Parameters
+    ----------
+    path : str or path
+        The file to write.
+
+    Yields
+    ------
+    pathlib.Path
+        The file to write to: a temporary file beside ``path``, or ``path`` itself when it is written
+        directly.
+
+    Examples
+    --------
     >>> with replacing("out.csv") as tmp:                                   # doctest: +SKIP
     ...     tmp.write_text(text)
     """
@@ -206,7 +279,18 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
 
 def not_a_file(path: str | os.PathLike) -> str | None:
     """Why ``path`` cannot be read as an audio file without blocking or failing oddly, or None when it is a
-    regular file (through links) or does not exist at all (the caller reports a missing name itself)."""
+    regular file (through links) or does not exist at all (the caller reports a missing name itself).
+
+    Parameters
+    ----------
+    path : str or path
+        The entry to check.
+
+    Returns
+    -------
+    str or None
+        The reason (ending in ``skipped``), or None.
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:

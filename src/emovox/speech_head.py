@@ -85,7 +85,23 @@ class SpeechHead:
         return int(self.weights.size)
 
     def probability(self, X: np.ndarray) -> np.ndarray:
-        """The probability that each row of ``X`` (or the one vector ``X``) is speech, shape ``(n,)``."""
+        """The probability that each row of ``X`` (or the one vector ``X``) is speech, shape ``(n,)``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Feature vectors ``(n, n_features)``, or one vector ``(n_features,)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Speech probabilities, shape ``(n,)``.
+
+        Raises
+        ------
+        ParameterError
+            When the vectors are not :attr:`n_features` wide.
+        """
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         if X.shape[1] != self.n_features:
             raise ParameterError(f"the speech head takes {self.n_features} features, got {X.shape[1]}")
@@ -94,7 +110,20 @@ class SpeechHead:
 
     def reason(self, x: np.ndarray, check: SpeechCheck | None = None) -> str | None:
         """Why one feature vector is not speech (a ``Prediction.reason``), or None when it is; ``check``:
-        the signal's :class:`~emovox.speech.SpeechCheck` (None: none was made)."""
+        the signal's :class:`~emovox.speech.SpeechCheck` (None: none was made).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            One feature vector (the model's features of the signal).
+        check : SpeechCheck, optional
+            The signal check of the same signal (default None: the head decides alone).
+
+        Returns
+        -------
+        str or None
+            The reason, or None when the vector is speech.
+        """
         p = float(self.probability(x)[0])
         heard = f"no voice in the model's features (speech probability {p:.2f})"
         if p < self.sure_below:
@@ -119,7 +148,33 @@ class SpeechHead:
         data: bytes | None = None,
     ) -> SpeechHead:
         """The head stored at ``path`` (``allow_pickle=False``; ``data``: its bytes, already read and
-        verified, ``path`` then only names it); ``n_features``: what the front end gives."""
+        verified, ``path`` then only names it); ``n_features``: what the front end gives.
+
+        Parameters
+        ----------
+        path : Path
+            The head's file (``speech_head.npy``), named in errors.
+        n_features : int or None
+            The width of the front end's feature vectors, checked against the head's; None: not checked.
+        threshold : float
+            Speech probability under which a prediction is "no speech" when the signal check agrees (default
+            :data:`THRESHOLD`).
+        sure_below : float
+            Speech probability under which a prediction is "no speech" whatever the signal check says (default
+            :data:`SURE_BELOW`).
+        data : bytes, optional
+            The file's bytes, already read and verified (default None: ``path`` is read).
+
+        Returns
+        -------
+        SpeechHead
+
+        Raises
+        ------
+        ModelError
+            When the file cannot be read, is not a finite 1-D float array, does not fit ``n_features``, or the
+            thresholds are not ``0 < sure_below <= threshold < 1``.
+        """
         from .models.store import load_npy
 
         try:

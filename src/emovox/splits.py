@@ -449,7 +449,19 @@ def emobox_folds(manifest: pd.DataFrame, folds_dir: str | Path | None = None) ->
 
 def refuse_duplicates(manifest: pd.DataFrame) -> None:
     """Raise :class:`CorpusError` when a file is listed more than once: on both sides of a split it would
-    inflate every figure (a folder scanned twice once gave 98 % UA)."""
+    inflate every figure (a folder scanned twice once gave 98 % UA).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The rows; without a ``path`` column nothing is checked. Two spellings of one file (a relative path,
+        ``./``, a link) count as one file.
+
+    Raises
+    ------
+    CorpusError
+        When a file is listed more than once.
+    """
     if "path" not in manifest:
         return
     # one file under two spellings (wav/./a.wav, a relative path, a link) is still one file

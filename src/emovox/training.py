@@ -628,6 +628,20 @@ def _in_label_order(p: np.ndarray, classes, labels: list[str]) -> np.ndarray:
 
 
 def training_summary(manifest: pd.DataFrame) -> dict[str, Any]:
+    """What a model was trained on, as its metadata records it: corpora, utterances, speakers and
+    emotion counts.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The training rows (``emotion``; ``corpus`` and ``speaker`` where present).
+
+    Returns
+    -------
+    dict
+        ``corpora``, ``n_utterances``, ``n_speakers``, ``speakers`` (None without a ``speaker`` column)
+        and ``emotion_counts``.
+    """
     return {
         "corpora": sorted(set(manifest["corpus"].dropna())) if "corpus" in manifest else [],
         "n_utterances": int(len(manifest)),
@@ -1046,7 +1060,18 @@ def tune_classical(
 
 
 def plain_params(params: dict) -> dict:
-    """Grid-search parameters as JSON values: numbers stay numbers (numpy scalars become Python ones)."""
+    """Grid-search parameters as JSON values: numbers stay numbers (numpy scalars become Python ones).
+
+    Parameters
+    ----------
+    params : dict
+        Parameter name -> value.
+
+    Returns
+    -------
+    dict
+        The same keys; numpy scalars as Python numbers, other values that are not JSON scalars as strings.
+    """
     return {
         k: v.item() if hasattr(v, "item") else v if isinstance(v, int | float | str | bool | None) else str(v)
         for k, v in params.items()

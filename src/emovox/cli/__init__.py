@@ -32,6 +32,22 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``emovox`` command line: every argument checked first, then the command; failures are one
+    line on stderr.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: the command's (0 on success), 2 for an argument the checks refuse or an expected
+        failure (an :class:`~emovox.errors.EmovoxError`, one line on stderr), 1 for another
+        :class:`OSError` (a full disk...), 130 when interrupted. (argparse's own errors and ``--help`` exit
+        through :class:`SystemExit`.)
+    """
     import os
 
     from ..errors import EmovoxError

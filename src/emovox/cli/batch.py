@@ -39,7 +39,19 @@ def _terminated(exc: Terminated) -> int:
 
 def predict_command(args: Any) -> int:
     """``emovox predict PATHS --engine dask [--address A] [--output-dir OUT] [--model M] [--emotions E]
-    [--json]``."""
+    [--json]``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when some inputs failed (now or in an earlier run), 2 for options the
+        Dask engine does not take, 143 when terminated.
+    """
     if getattr(args, "timeline", False) or getattr(args, "plot", None):
         err("--timeline and --plot run on the local engine only")
         return 2
@@ -72,7 +84,20 @@ def predict_command(args: Any) -> int:
 
 def features_command(args: Any, manifest) -> int:
     """``emovox features SOURCE -o feats.parquet --engine dask``: partitions in ``--output-dir``
-    (default ``<output>.parts``), then the same table as the local path in ``-o``."""
+    (default ``<output>.parts``), then the same table as the local path in ``-o``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    manifest : pandas.DataFrame
+        The rows to compute features of (``path``).
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when some rows have no features, 143 when terminated.
+    """
     output = Path(args.output)
     parts = (
         Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")

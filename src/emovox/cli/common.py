@@ -14,7 +14,13 @@ from pathlib import Path
 
 
 def err(msg: str) -> None:
-    """One line on stderr: how every expected failure is reported."""
+    """One line on stderr: how every expected failure is reported.
+
+    Parameters
+    ----------
+    msg : str
+        The message, after ``emovox: error:``.
+    """
     print(f"emovox: error: {msg}", file=sys.stderr)
 
 
@@ -36,7 +42,17 @@ class _LineFormatter(logging.Formatter):
 def cli_logging(quiet: bool = False) -> Iterator[None]:
     """While a command runs, the library's ``emovox`` log records are printed on stderr, one line each
     (INFO and up; WARNING and up with ``--quiet``). Restored afterwards, so that :func:`main` can run
-    in-process (tests, notebooks) without leaving handlers behind."""
+    in-process (tests, notebooks) without leaving handlers behind.
+
+    Parameters
+    ----------
+    quiet : bool
+        Print warnings and errors only (default False).
+
+    Yields
+    ------
+    None
+    """
     logger = logging.getLogger("emovox")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LineFormatter())
@@ -101,6 +117,23 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
     ``shown(text)``: the text with that file's path written as ``<stdin>``, for what is printed. Input whose
     first :data:`STDIN_PROBE_BYTES` do not decode is not read further: the decoder refuses those bytes, as it
     would the whole (``/dev/urandom`` piped in was spooled to 4 GiB on disk first).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line; its ``paths`` may be changed.
+    stream : binary file, optional
+        What to read instead of standard input (default None: ``sys.stdin.buffer``).
+
+    Yields
+    ------
+    callable
+        ``shown(text)``.
+
+    Raises
+    ------
+    AudioError
+        When standard input is a terminal, or holds more than :data:`STDIN_MAX_BYTES`.
     """
     import tempfile
 
@@ -155,13 +188,27 @@ class _Renamed(logging.Filter):
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:
-    """One line per input that could not be processed (the rest were)."""
+    """One line per input that could not be processed (the rest were).
+
+    Parameters
+    ----------
+    failures : list of (str, str)
+        ``(input, message)`` pairs; the message is printed.
+    """
     for _, msg in failures:
         print(f"emovox: skipped: {msg}", file=sys.stderr)
 
 
 def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
-    """``--engine``, ``--address``, ``--output-dir`` and ``--retry-failed``: running on a Dask cluster."""
+    """``--engine``, ``--address``, ``--output-dir`` and ``--retry-failed``: running on a Dask cluster.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    output_dir_help : str
+        What ``--output-dir`` holds, for its help text.
+    """
     p.add_argument(
         "--engine",
         choices=("local", "dask"),
@@ -188,7 +235,15 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
 
 def long_input_note(path, shown: Callable[[str], str] = str) -> None:
     """On a terminal, a line before a recording longer than two minutes is read, where no progress bar or
-    row would show for a while (a few inputs, ``--json``, ``-o``): its length, and that it takes a while."""
+    row would show for a while (a few inputs, ``--json``, ``-o``): its length, and that it takes a while.
+
+    Parameters
+    ----------
+    path : str or path
+        The recording.
+    shown : callable
+        How a name is printed (default ``str``; see :func:`stdin_inputs`).
+    """
     if not sys.stderr.isatty():
         return
     from ..audio import STREAM_AFTER_SECONDS, audio_duration
@@ -211,7 +266,19 @@ def long_input_note(path, shown: Callable[[str], str] = str) -> None:
 def prediction_fields(pred, top_k: int | None = None) -> str:
     """A prediction's tab-separated fields as ``predict`` and ``record`` print them: the emotion
     (``uncertain``), its confidence and the ``top_k`` probabilities (all by default), or ``no speech``, ``-``
-    and why."""
+    and why.
+
+    Parameters
+    ----------
+    pred : Prediction
+        The prediction.
+    top_k : int, optional
+        How many probabilities to print, highest first (default None: all of them).
+
+    Returns
+    -------
+    str
+    """
     if not pred.speech:
         return f"no speech\t-\t{pred.reason}"
     top = pred.top(top_k or len(pred.probabilities))
@@ -221,7 +288,19 @@ def prediction_fields(pred, top_k: int | None = None) -> str:
 
 
 def did_you_mean(word: str, choices) -> str:
-    """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``."""
+    """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``.
+
+    Parameters
+    ----------
+    word : str
+        What was given.
+    choices : iterable of str
+        The valid words.
+
+    Returns
+    -------
+    str
+    """
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -232,7 +311,20 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         """As argparse's, but names given after options (``predict a.wav --same-speaker b.wav``) join a
-        command's one list of names, where argparse takes none after an option."""
+        command's one list of names, where argparse takes none after an option.
+
+        Parameters
+        ----------
+        args : list of str, optional
+            The arguments (default None: ``sys.argv[1:]``).
+        namespace : argparse.Namespace, optional
+            Where to store them (default None: a new one).
+
+        Returns
+        -------
+        (argparse.Namespace, list of str)
+            The parsed arguments, and those not recognised.
+        """
         self._given = list(sys.argv[1:] if args is None else args)  # for error()'s hints
         ns, extras = super().parse_known_args(args, namespace)
         names = [a for a in self._actions if not a.option_strings and a.nargs != argparse.PARSER]
@@ -247,6 +339,20 @@ class Parser(argparse.ArgumentParser):
         return ns, extras
 
     def error(self, message: str):
+        """Exit with status 2 and one line: argparse's message made clearer (an unknown choice gets a "did you
+        mean", an option value that starts with ``-`` the ``=`` hint) and the ``--help`` to read; a missing
+        command prints the help instead.
+
+        Parameters
+        ----------
+        message : str
+            argparse's message.
+
+        Raises
+        ------
+        SystemExit
+            Always, with status 2.
+        """
         missing = re.match(r"the following arguments are required: (.*)", message)
         subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
         if (
@@ -285,7 +391,13 @@ def examples(*lines: str) -> dict:
 
 
 def emotions_arg(p: argparse.ArgumentParser) -> None:
-    """``--emotions`` of the commands that predict (predict, listen, session): the model's output, narrowed."""
+    """``--emotions`` of the commands that predict (predict, listen, session): the model's output, narrowed.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument(
         "--emotions",
         help="predict over these emotions only, e.g. angry,happy,neutral,sad (or four, "
@@ -294,6 +406,13 @@ def emotions_arg(p: argparse.ArgumentParser) -> None:
 
 
 def label_args(p: argparse.ArgumentParser) -> None:
+    """``--emotions`` and ``--merge`` of the commands that read corpora (checked by :func:`labels_problem`).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument(
         "--emotions", help="keep only these emotions, e.g. angry,happy,neutral,sad (or 'four', 'seven')"
     )
@@ -302,6 +421,14 @@ def label_args(p: argparse.ArgumentParser) -> None:
 
 
 def source_args(p: argparse.ArgumentParser) -> None:
+    """The data options of the research commands: ``source``, ``--corpus``, :func:`label_args`,
+    ``--features``, ``--encoder``, ``--trim-db``, ``--jobs``, ``--cache-dir`` and ``--quiet``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument("source", nargs="+", help="a manifest CSV, or corpus root folder(s)")
     p.add_argument("--corpus", help="corpus name(s) of the roots (detected when omitted)")
     label_args(p)
@@ -339,7 +466,17 @@ def source_args(p: argparse.ArgumentParser) -> None:
 
 def show_progress(args) -> bool:
     """Progress bars for a command: on a terminal, unless ``--quiet``; never into a log file or a pipe,
-    where a bar's every redraw would be a line."""
+    where a bar's every redraw would be a line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    bool
+    """
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
@@ -369,6 +506,18 @@ MODEL_CHOICES = (
 
 
 def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allow_none: bool = False) -> None:
+    """``--model``, ``--protocol``, ``--seed`` and ``--no-scale`` of the commands that cross-validate or
+    train (checked by :func:`argument_problem`).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    protocol_default : str
+        ``--protocol``'s default (default ``"kfold"``).
+    allow_none : bool
+        Whether ``--protocol none`` (no cross-validation) is allowed (default False).
+    """
     p.add_argument("--model", default="svm", help=MODEL_HELP)
     p.add_argument(
         "--protocol",
@@ -426,7 +575,19 @@ def _model_problem(args) -> str | None:
 
 def protocol_problem(spec: str, allow_none: bool = False) -> str | None:
     """Why ``--protocol spec`` cannot be a protocol (one line with the valid choices), or None
-    (:func:`emovox.splits.protocol_problem`, with ``none`` where the command trains)."""
+    (:func:`emovox.splits.protocol_problem`, with ``none`` where the command trains).
+
+    Parameters
+    ----------
+    spec : str
+        The ``--protocol`` value.
+    allow_none : bool
+        Whether ``none`` is a valid value (default False).
+
+    Returns
+    -------
+    str or None
+    """
     from ..splits import PROTOCOL_CHOICES, PROTOCOLS
     from ..splits import protocol_problem as problem
 
@@ -450,7 +611,17 @@ def _not_emotion(word, parse, error) -> bool:
 
 
 def labels_problem(args) -> str | None:
-    """Why ``--emotions`` / ``--merge`` cannot be read (one line with the valid choices), or None."""
+    """Why ``--emotions`` / ``--merge`` cannot be read (one line with the valid choices), or None.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    str or None
+    """
     emotions, merge = getattr(args, "emotions", None), getattr(args, "merge", None)
     if emotions is None and merge is None:
         return None
@@ -516,7 +687,22 @@ SUFFIXES = {
 
 
 def finite_float(text: str) -> float:
-    """An option's number: ``nan`` and ``inf`` are refused by argparse, with the option's name."""
+    """An option's number: ``nan`` and ``inf`` are refused by argparse, with the option's name.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For a value that is not a finite number.
+    """
     import math
 
     try:
@@ -539,7 +725,18 @@ def _is_input(output: str, args) -> bool:
 
 
 def argument_problem(args) -> str | None:
-    """The first argument that cannot work, as one line with the valid choices; checked before any work."""
+    """The first argument that cannot work, as one line with the valid choices; checked before any work.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``--protocol none`` is normalised to ``none`` in it).
+
+    Returns
+    -------
+    str or None
+        The problem, or None when every argument can work.
+    """
     from ..paths import display_path, output_problem
 
     for dest, option, kind in OUTPUTS:

@@ -9,6 +9,19 @@ from .common import err, examples, label_args, show_progress
 
 
 def cmd_corpus_scan(args) -> int:
+    """``emovox corpus scan ROOT... -o manifest.csv``: scan corpus folders into a manifest.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when entries were not audio, a folder follows none of the corpus's
+        naming convention, or no rows are left.
+    """
     from ..corpora import scan_many, write_manifest
     from ..labels import apply_labels
 
@@ -44,7 +57,25 @@ def cmd_corpus_scan(args) -> int:
 def scan_folders(roots: list[str], corpus: str | None = None):
     """Corpus folders scanned into one manifest, their skipped and unreadable files printed (never dropped
     silently), and how many entries were not audio (the exit status says so); a ``--corpus`` that is not a
-    folder's is an error."""
+    folder's is an error.
+
+    Parameters
+    ----------
+    roots : list of str
+        Corpus folders (or folders of corpus folders).
+    corpus : str, optional
+        Corpus name(s), comma-separated: one for every root, or one per root (default None: detected).
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The manifest, and how many entries were not audio.
+
+    Raises
+    ------
+    CorpusError
+        When a folder holds audio but none of it follows the named corpus's convention.
+    """
     from ..corpora import scan_many
     from ..errors import CorpusError
 
@@ -61,7 +92,20 @@ def scan_folders(roots: list[str], corpus: str | None = None):
 
 def read_source(source: str, corpus: str | None = None):
     """A manifest CSV, or a corpus folder as :func:`scan_folders` reads it; and whether any entry was not
-    audio."""
+    audio.
+
+    Parameters
+    ----------
+    source : str
+        A manifest CSV or a corpus folder.
+    corpus : str, optional
+        The corpus of a folder (default None: detected).
+
+    Returns
+    -------
+    (pandas.DataFrame, bool)
+        The manifest, and whether any entry of the folder was not audio.
+    """
     from ..corpora import load_corpus
 
     if not Path(source).is_dir():
@@ -71,6 +115,19 @@ def read_source(source: str, corpus: str | None = None):
 
 
 def cmd_corpus_stats(args) -> int:
+    """``emovox corpus stats SOURCE``: counts per corpus, emotion, gender and speaker (and a chart with
+    ``--plot``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when no rows are left or some entries were not audio.
+    """
     from ..labels import apply_labels
 
     df, bad = read_source(args.source, args.corpus)
@@ -101,6 +158,20 @@ def cmd_corpus_stats(args) -> int:
 
 # --------------------------------------------------------------------------------------------- convert
 def cmd_convert(args) -> int:
+    """``emovox convert INPUT OUTPUT``: resample (and downmix) an audio file, or every audio file under a
+    folder.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when a folder's file could not be converted (or it holds no audio), 2 for
+        a usage error.
+    """
     from ..audio.signal import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
     from ..convert import convert_file, convert_tree
     from ..errors import AudioError
@@ -136,6 +207,13 @@ def cmd_convert(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``corpus scan``, ``corpus stats`` and ``convert`` commands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     corpus = sub.add_parser(
         "corpus",
         help="read corpora into manifests",

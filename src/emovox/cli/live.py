@@ -11,7 +11,13 @@ from .common import emotions_arg, err, examples, finite_float, prediction_fields
 
 def vad_args(p: argparse.ArgumentParser) -> None:
     """Segmentation options shared by the live commands. Unset ones (None) take :class:`emovox.live.VADOptions`'s
-    defaults, which the help texts state (tests/test_live.py checks they agree)."""
+    defaults, which the help texts state (tests/test_live.py checks they agree).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     g = p.add_argument_group("speech segmentation")
     g.add_argument(
         "--aggressiveness",
@@ -109,6 +115,19 @@ def _list_devices() -> int:
 
 # -------------------------------------------------------------------------------------------------- listen
 def cmd_listen(args) -> int:
+    """``emovox listen``: the emotion of each speech segment heard from the microphone (or a file
+    standing in for it); ``--once``: one recording, one prediction.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when ``--once`` recorded almost nothing, 2 for a usage error.
+    """
     from ..inference import load_model, write_predictions
     from ..live import LiveView, listen, record, resolve_device, write_timeline
     from ..live.timeline import recording_gain
@@ -171,6 +190,19 @@ def cmd_listen(args) -> int:
 
 # ------------------------------------------------------------------------------------------------- session
 def cmd_session(args) -> int:
+    """``emovox session PICTURES``: show pictures one at a time, compare the emotion of each spoken
+    reaction with the expected one, and write a report.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0.
+    """
     from ..inference import load_model
     from ..live import run_session
     from ..live.session import find_pictures
@@ -211,6 +243,13 @@ def cmd_session(args) -> int:
 
 # ------------------------------------------------------------------------------------------------ register
 def register(sub) -> None:
+    """Add the ``listen`` and ``session`` commands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     p = sub.add_parser(
         "listen",
         help="emotion of live speech from the microphone, segment by segment",

@@ -149,6 +149,18 @@ def _option_problem(args) -> str | None:
 
 
 def cmd_plot(args) -> int:
+    """``emovox plot KIND FILE``: draw a figure of an audio file or of a result file into a PNG.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 for options the figure does not take.
+    """
     from .. import plots
     from .common import err
 
@@ -185,6 +197,13 @@ def _one_recording(segments: list[dict], src: Path, source: str | None) -> tuple
 
 
 def register(sub) -> None:
+    """Add the ``plot`` command.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     from .common import IMAGE_SUFFIXES, examples, finite_float
 
     p = sub.add_parser(

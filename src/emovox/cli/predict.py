@@ -21,6 +21,19 @@ from .common import (
 
 
 def cmd_predict(args) -> int:
+    """``emovox predict PATHS``: the emotion of each recording, here (one per segment with ``--timeline``)
+    or on a Dask cluster (``--engine dask``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when some inputs failed, 2 for a usage error (143: a Dask run terminated).
+    """
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         if args.output:
             err(
@@ -123,7 +136,20 @@ def _predict(args, shown: Callable[[str], str]) -> int:
 
 def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     """``emovox predict FILE... --timeline [-o out.csv|json] [--plot out.png]``: one emotion per segment
-    (``shown``: how a source is printed, :func:`emovox.cli.common.stdin_inputs`)."""
+    (``shown``: how a source is printed, :func:`emovox.cli.common.stdin_inputs`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    shown : callable
+        How a source is printed (default ``str``).
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when some inputs failed, 2 for a bad ``--plot``.
+    """
     from ..audio import audio_info
     from ..inference import load_model
     from ..live import file_timelines, plot_timeline, timeline_inputs
@@ -205,6 +231,13 @@ def _positive_int(text: str) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``predict`` command.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     p = sub.add_parser(
         "predict",
         help="emotion of audio files, folders or a manifest",

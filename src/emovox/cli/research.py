@@ -126,6 +126,18 @@ def _features(args, df):
 
 
 def cmd_features(args) -> int:
+    """``emovox features SOURCE -o OUTPUT``: one feature vector per recording, written as a table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when some files failed or entries were not audio.
+    """
     df, bad = _load_source(args, labels=False)
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         from .batch import features_command
@@ -206,6 +218,19 @@ def _options(args) -> dict:
 
 
 def cmd_evaluate(args) -> int:
+    """``emovox evaluate SOURCE``: cross-validate a recipe, or score a trained model (``--trained``), and
+    print the scores.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when some files failed or entries were not audio.
+    """
     if args.trained:  # first: an emotion the model does not know is one line, before the data is read
         from ..inference import load_model
 
@@ -240,6 +265,19 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_train(args) -> int:
+    """``emovox train SOURCE -o MODEL_DIR``: cross-validate (unless ``--protocol none``), train on every
+    row and save the model directory.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when some files failed or entries were not audio.
+    """
     from ..experiments import train
 
     df, bad = _load_source(args)
@@ -261,6 +299,20 @@ def cmd_train(args) -> int:
 
 
 def cmd_tune(args) -> int:
+    """``emovox tune SOURCE``: grid-search a classifier's parameters (nested cross-validation; only the
+    search with ``--protocol none``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, 1 when some files failed or entries were not audio, 2 for ``--confusion``
+        with ``--protocol none``.
+    """
     import json
 
     from ..experiments import tune
@@ -285,6 +337,13 @@ def cmd_tune(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``features``, ``evaluate``, ``train``, ``tune`` and ``reseal`` commands.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     p = sub.add_parser(
         "features",
         help="extract features of a corpus to CSV or Parquet",
@@ -409,6 +468,18 @@ def register(sub) -> None:
 
 
 def cmd_reseal(args) -> int:
+    """``emovox reseal MODEL_DIR...``: seal model directories again after a trusted edit of their metadata.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when a model directory could not be sealed.
+    """
     from ..errors import EmovoxError
     from ..inference import load_model
     from ..models.store import reseal

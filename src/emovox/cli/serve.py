@@ -17,6 +17,18 @@ _OPTIONS = {
 
 
 def cmd_serve(args) -> int:
+    """``emovox serve``: serve the web page and the REST API until interrupted.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 once the server stops, 2 for a bad option or a missing server extra.
+    """
     if not 1 <= args.port <= 65535:
         err(f"--port {args.port}: expected a port number from 1 to 65535")
         return 2
@@ -50,6 +62,13 @@ def cmd_serve(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``serve`` command.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``emovox`` parser's commands (what ``add_subparsers`` returned).
+    """
     p = sub.add_parser(
         "serve",
         help="web page and REST API (POST /v1/predict) over a model",

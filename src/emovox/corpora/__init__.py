@@ -50,7 +50,23 @@ log = logging.getLogger(__name__)
 
 
 def get_reader(name: str) -> Corpus:
-    """The reader for corpus ``name`` (case-insensitive; ``crema-d``/``emo-db`` spellings accepted)."""
+    """The reader for corpus ``name`` (case-insensitive; ``crema-d``/``emo-db`` spellings accepted).
+
+    Parameters
+    ----------
+    name : str
+        A corpus name of :data:`CORPORA`, or an accepted spelling of one.
+
+    Returns
+    -------
+    Corpus
+        A new reader.
+
+    Raises
+    ------
+    CorpusError
+        For an unknown corpus (the message lists the known ones).
+    """
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
         raise CorpusError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")
@@ -272,6 +288,22 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     Relative paths are taken from the manifest's folder; an empty ``path`` cell stays ``""``, for the
     caller to report (:func:`empty_paths`). A speaker written without its corpus (``03``) is named as scans
     name it (``emodb:03``) where the row has a ``corpus``, so that two corpora's ``03`` stay two speakers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The manifest: a CSV, or tab-separated text (UTF-8, or UTF-16 as Excel's "Unicode text" writes it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its rows, ``path`` made absolute; where a ``path`` cell is empty, ``attrs["lines"]`` holds the line
+        each record starts on (the header's first), for the report.
+
+    Raises
+    ------
+    CorpusError
+        When ``path`` is not a file, is an audio file, cannot be read as a table, or has no ``path`` column.
     """
     path = Path(path)
     if not path.is_file():

@@ -40,14 +40,51 @@ class Corpus:
     language: str = ""
 
     def context(self, root: Path) -> dict:
-        """Corpus-wide side information found under ``root`` (e.g. a demographics table)."""
+        """Corpus-wide side information found under ``root`` (e.g. a demographics table).
+
+        Parameters
+        ----------
+        root : Path
+            The corpus folder being scanned.
+
+        Returns
+        -------
+        dict
+            Passed to :meth:`parse` as ``ctx`` (empty here).
+        """
         return {}
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """One file's manifest row, from its path (and ``ctx``), or why the file does not follow the
+        corpus's naming convention; subclasses implement it.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         raise NotImplementedError
 
     def speaker_id(self, speaker: str) -> str:
-        """Speaker ids are prefixed by the corpus so two corpora never share a speaker."""
+        """Speaker ids are prefixed by the corpus so two corpora never share a speaker.
+
+        Parameters
+        ----------
+        speaker : str
+            The speaker as the corpus names it (``03``).
+
+        Returns
+        -------
+        str
+            ``<corpus>:<speaker>`` (``emodb:03``).
+        """
         return f"{self.name}:{speaker}"
 
 

@@ -56,7 +56,17 @@ _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 
 
 def find_demographics(root: Path) -> Path | None:
-    """The first ``VideoDemographics.csv`` under ``root`` (any depth, case-insensitive), or None."""
+    """The first ``VideoDemographics.csv`` under ``root`` (any depth, case-insensitive), or None.
+
+    Parameters
+    ----------
+    root : Path
+        The corpus folder (hidden folders are not searched; links are followed).
+
+    Returns
+    -------
+    Path or None
+    """
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in sorted(filenames):
@@ -66,7 +76,19 @@ def find_demographics(root: Path) -> Path | None:
 
 
 def read_demographics(path: Path) -> dict[str, dict]:
-    """ActorID -> {gender, age, race, ethnicity} from ``VideoDemographics.csv``."""
+    """ActorID -> {gender, age, race, ethnicity} from ``VideoDemographics.csv``.
+
+    Parameters
+    ----------
+    path : Path
+        The ``VideoDemographics.csv`` file.
+
+    Returns
+    -------
+    dict
+        Actor id (``1001``) -> ``gender`` (``male``, ``female`` or None), ``age`` (int or None), ``race``
+        and ``ethnicity`` (str or None). Rows without an ``ActorID`` are left out.
+    """
     out: dict[str, dict] = {}
     with open(path, newline="", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
@@ -91,10 +113,38 @@ class CremaD(Corpus):
     language = "en"
 
     def context(self, root: Path) -> dict:
+        """The actors' demographics, from the first ``VideoDemographics.csv`` under ``root``.
+
+        Parameters
+        ----------
+        root : Path
+            The corpus folder being scanned.
+
+        Returns
+        -------
+        dict
+            ``demographics`` (:func:`read_demographics`; empty when there is no table) and
+            ``demographics_path`` (the table, or None).
+        """
         path = find_demographics(root)
         return {"demographics": read_demographics(path) if path else {}, "demographics_path": path}
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A CREMA-D file name (``1001_DFA_ANG_XX``) as a manifest row, with the actor's demographics, or
+        why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem)
         if not m:
             return "not AAAA_SSS_EEE_LL (e.g. 1001_DFA_ANG_XX)"

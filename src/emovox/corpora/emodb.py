@@ -46,6 +46,20 @@ class EmoDB(Corpus):
     language = "de"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """An EMO-DB file name (``03a01Fa``) as a manifest row, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem)
         if not m:
             return "not SSTTTEV (e.g. 03a01Fa)"

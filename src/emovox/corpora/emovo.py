@@ -40,6 +40,20 @@ class Emovo(Corpus):
     language = "it"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """An EMOVO file name (``dis-f1-b1``, any case) as a manifest row, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem.lower())
         if not m:
             return "not emo-spk-sent (e.g. dis-f1-b1)"

@@ -52,7 +52,17 @@ _NAME = re.compile(r"^([A-Z]{2}\d)_([a-z]+)_(\d+)$")
 
 
 def find_metadata(root: Path) -> Path | None:
-    """The first ``data.tsv`` under ``root`` (any depth, case-insensitive), or None."""
+    """The first ``data.tsv`` under ``root`` (any depth, case-insensitive), or None.
+
+    Parameters
+    ----------
+    root : Path
+        The corpus folder (hidden folders are not searched; links are followed).
+
+    Returns
+    -------
+    Path or None
+    """
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in sorted(filenames):
@@ -64,7 +74,19 @@ def find_metadata(root: Path) -> Path | None:
 def read_metadata(path: Path) -> dict[str, dict]:
     """File stem -> {gender, age, text, normalized_text} from the release's ``data.tsv``.
 
-    Every field is stripped (the release pads ``speaker_id`` with spaces)."""
+    Every field is stripped (the release pads ``speaker_id`` with spaces).
+
+    Parameters
+    ----------
+    path : Path
+        The release's ``data.tsv``.
+
+    Returns
+    -------
+    dict
+        File stem -> ``gender`` (``male``, ``female`` or None), ``age`` (int or None), ``text`` and
+        ``normalized_text`` (str or None). Rows without a ``file_id`` are left out.
+    """
     out: dict[str, dict] = {}
     with open(path, newline="", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
@@ -89,10 +111,37 @@ class Nemo(Corpus):
     language = "pl"
 
     def context(self, root: Path) -> dict:
+        """The recordings' metadata, from the first ``data.tsv`` under ``root``.
+
+        Parameters
+        ----------
+        root : Path
+            The corpus folder being scanned.
+
+        Returns
+        -------
+        dict
+            ``metadata`` (:func:`read_metadata`; empty when there is no ``data.tsv``) and ``metadata_path``
+            (the file, or None).
+        """
         path = find_metadata(root)
         return {"metadata": read_metadata(path) if path else {}, "metadata_path": path}
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A nEMO file name (``EB0_anger_1``) as a manifest row, with its metadata, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem)
         if not m:
             return "not SPK_EMOTION_N (e.g. EB0_anger_1)"

@@ -42,6 +42,20 @@ class Ravdess(Corpus):
     language = "en"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A RAVDESS file name (``03-01-05-01-02-01-12``) as a manifest row, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         parts = path.stem.split("-")
         if len(parts) != 7 or not all(len(p) == 2 and p.isdigit() for p in parts):
             return "not MM-VV-EE-II-SS-RR-AA"

@@ -40,6 +40,21 @@ class Savee(Corpus):
     language = "en"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A SAVEE file name (``DC_a01``, or ``a01`` in a speaker's folder ``DC``) as a manifest row, or why
+        it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _FLAT.match(path.stem)
         if m:
             spk, code, num = m.groups()

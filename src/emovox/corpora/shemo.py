@@ -31,6 +31,20 @@ class ShEMO(Corpus):
     language = "fa"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A ShEMO file name (``F01A01``) as a manifest row, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem)
         if not m:
             return "not GSSENN (e.g. F01A01)"

@@ -45,6 +45,20 @@ class Tess(Corpus):
     language = "en"
 
     def parse(self, path: Path, ctx: dict) -> dict | str:
+        """A TESS file name (``OAF_back_angry``) as a manifest row, or why it is not one.
+
+        Parameters
+        ----------
+        path : Path
+            The audio file.
+        ctx : dict
+            What :meth:`context` found under the scanned root.
+
+        Returns
+        -------
+        dict or str
+            The manifest row's fields, or why the file does not follow the naming convention.
+        """
         m = _NAME.match(path.stem)
         if not m:
             return "not SPK_word_emotion (e.g. OAF_back_angry)"

@@ -109,6 +109,22 @@ class FrameConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FrameConfig:
+        """The configuration that :meth:`to_dict` describes.
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` gives it; keys that are not fields are ignored.
+
+        Returns
+        -------
+        FrameConfig
+
+        Raises
+        ------
+        ParameterError
+            For unknown ``features``, ``norm`` or ``pool`` values.
+        """
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -178,7 +194,18 @@ def _tutorial5(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
 
 
 def global_stats(items: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-bin mean and standard deviation over every frame (or vector) of ``items``."""
+    """Per-bin mean and standard deviation over every frame (or vector) of ``items``.
+
+    Parameters
+    ----------
+    items : sequence of numpy.ndarray
+        Feature matrices ``(frames, bins)`` or vectors ``(bins,)``, all with the same number of bins.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        float32 mean and standard deviation per bin (the deviation at least 1e-5).
+    """
     X = np.concatenate([np.atleast_2d(x) for x in items], axis=0).astype(np.float64)
     return X.mean(axis=0).astype(np.float32), np.maximum(X.std(axis=0), 1e-5).astype(np.float32)
 
@@ -263,10 +290,34 @@ class FrameExtractor(RunnerFiles):
 
     @classmethod
     def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> FrameExtractor:
+        """The extractor that :meth:`to_dict` describes.
+
+        Parameters
+        ----------
+        spec : dict
+            As :meth:`to_dict` gives it (``config``: a :class:`FrameConfig`'s dict).
+        model_dir : Path, optional
+            The model directory it belongs to (default None).
+
+        Returns
+        -------
+        FrameExtractor
+        """
         return cls(spec, model_dir)
 
     @classmethod
     def from_config(cls, config: FrameConfig) -> FrameExtractor:
+        """The extractor of a frame configuration.
+
+        Parameters
+        ----------
+        config : FrameConfig
+            The frames, normalisation and frame count.
+
+        Returns
+        -------
+        FrameExtractor
+        """
         return cls({"type": "frames", "config": config.to_dict()})
 
     def to_dict(self) -> dict[str, Any]:
@@ -280,6 +331,21 @@ class FrameExtractor(RunnerFiles):
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def process_signal(self, y: np.ndarray, sr: int | None = None) -> np.ndarray:
+        """The model input of one mono signal, normalised as :attr:`config` says.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono samples.
+        sr : int, optional
+            Rate of ``y``; None (default): :attr:`sample_rate`.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32: ``(1, frames, bins)`` (``max_frames`` frames when set) for matrix models, ``(n,)``
+            for vector models.
+        """
         from ..audio import signal_at
 
         y = signal_at(y, sr, self.sample_rate)
@@ -291,11 +357,40 @@ class FrameExtractor(RunnerFiles):
     __call__ = process_signal
 
     def process_stream(self, chunks) -> np.ndarray:
+        """:meth:`process_signal` of a recording given as chunks, joined whole first.
+
+        Parameters
+        ----------
+        chunks : callable
+            Returns a fresh iterator of mono chunks at :attr:`sample_rate`.
+
+        Returns
+        -------
+        numpy.ndarray
+            As :meth:`process_signal` gives it.
+        """
         # A deep model sees at most max_frames frames, so a long recording is read whole (its first
         # max_frames are what the model uses); models are trained on utterances.
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
 
     def process_file(self, path) -> np.ndarray:
+        """The model input of one audio file (:func:`emovox.extractors.runner.process_file`).
+
+        Parameters
+        ----------
+        path : str or path
+            The audio file.
+
+        Returns
+        -------
+        numpy.ndarray
+            As :meth:`process_signal` gives it.
+
+        Raises
+        ------
+        AudioError
+            When the file cannot be decoded.
+        """
         from ..extractors.runner import process_file
 
         return process_file(self, path)
@@ -316,6 +411,16 @@ class FrameTable:
 def raw_config(cfg: FrameConfig) -> FrameConfig:
     """``cfg`` without normalisation and frame count: the configuration of the unnormalised features that
     :func:`frame_table` computes and caches (one cache entry serves every ``norm`` / ``max_frames``).
+
+    Parameters
+    ----------
+    cfg : FrameConfig
+        A frame configuration.
+
+    Returns
+    -------
+    FrameConfig
+        A copy with ``norm="none"`` and no ``max_frames``, ``mean`` or ``std``.
 
     Examples
     --------
@@ -399,7 +504,19 @@ class AugmentedFrames(AugmentedView):
 
     @classmethod
     def from_dict(cls, spec: dict[str, Any], model_dir: Path | None = None) -> AugmentedFrames:
-        """The view that :meth:`to_dict` describes (``model_dir`` is not used)."""
+        """The view that :meth:`to_dict` describes (``model_dir`` is not used).
+
+        Parameters
+        ----------
+        spec : dict
+            As :meth:`to_dict` gives it: ``config``, ``augment``, ``copy`` and ``seed``.
+        model_dir : Path, optional
+            Not used (default None).
+
+        Returns
+        -------
+        AugmentedFrames
+        """
         from ..augment import WaveAugment
 
         return cls(
@@ -425,12 +542,35 @@ class AugmentedFrames(AugmentedView):
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def augmented(self, y: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`raw_features` of ``y`` (at :attr:`sample_rate`) after the augmentation, seeded by ``seed``."""
+        """:func:`raw_features` of ``y`` (at :attr:`sample_rate`) after the augmentation, seeded by ``seed``.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            Mono samples at :attr:`sample_rate`.
+        seed : int
+            Random seed of the augmentation.
+
+        Returns
+        -------
+        numpy.ndarray
+            Unnormalised ``(frames, bins)`` features, or a vector.
+        """
         y, _ = self.augment(y, self.sample_rate, np.random.default_rng(seed))
         return raw_features(y, self.config)
 
     def file_seed(self, content_hash: str) -> int:
-        """:func:`copy_seed` of the file's content hash, this copy's number and :attr:`seed`."""
+        """:func:`copy_seed` of the file's content hash, this copy's number and :attr:`seed`.
+
+        Parameters
+        ----------
+        content_hash : str
+            The file's content hash.
+
+        Returns
+        -------
+        int
+        """
         return copy_seed(content_hash, self.copy, self.seed)
 
 

@@ -76,6 +76,20 @@ class CNN1D(nn.Module):
         _xavier(self)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of a batch of vectors, or of frame matrices (padded frames masked out).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``[B, n]`` (``mode="vector"``) or ``[B, 1, T, bins]`` (``mode="frames"``).
+        mask : torch.Tensor, optional
+            ``[B, T]``, 1 on real frames (default None: every frame is real); ignored in vector mode.
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[B, n_classes]``.
+        """
         if self.mode == "vector":
             h, m = x.unsqueeze(1), None
         else:
@@ -110,6 +124,20 @@ class CNN1DTutorial(nn.Module):
         _xavier(self)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of a batch of feature vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Feature vectors ``[B, n_features]``.
+        mask : torch.Tensor, optional
+            Not used (vectors have no padded frames; default None).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[B, n_classes]``.
+        """
         h = x.unsqueeze(1)
         for i, conv in enumerate(self.convs):
             h = self.pool(F.relu(conv(h)))
@@ -159,6 +187,20 @@ class CNN2D(nn.Module):
         self.out = nn.Linear(chans[-1], n_classes)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of a batch of frame matrices (padded frames masked out).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Frame matrices ``[B, 1, T, bins]``.
+        mask : torch.Tensor, optional
+            ``[B, T]``, 1 on real frames (default None: every frame is real).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[B, n_classes]``.
+        """
         h, m = _masked_input(x, mask), mask
         for b in self.blocks:
             h, m = b(h, m)
@@ -211,6 +253,20 @@ class ResCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of a batch of frame matrices (padded frames masked out, also in the attentive pooling).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Frame matrices ``[B, 1, T, bins]``.
+        mask : torch.Tensor, optional
+            ``[B, T]``, 1 on real frames (default None: every frame is real).
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[B, n_classes]``.
+        """
         h, m = _masked_input(x, mask), mask
         for b in self.blocks:
             h, m = b(h, m)
@@ -272,4 +328,16 @@ class Probabilities(nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's softmax probabilities.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The network's input (a batch holding one clip, no mask).
+
+        Returns
+        -------
+        torch.Tensor
+            Softmax probabilities ``[B, n_classes]``.
+        """
         return torch.softmax(self.net(x), dim=-1)

@@ -195,7 +195,27 @@ RECIPES: dict[str, Recipe] = {
 
 
 def get_recipe(name: str, **overrides: Any) -> Recipe:
-    """A copy of the named recipe; ``overrides`` replace :class:`TrainConfig` fields."""
+    """A copy of the named recipe; ``overrides`` replace :class:`TrainConfig` fields.
+
+    Parameters
+    ----------
+    name : str
+        A deep model of :data:`RECIPES`.
+    **overrides
+        :class:`TrainConfig` fields and their values.
+
+    Returns
+    -------
+    Recipe
+        A deep copy: changing it leaves :data:`RECIPES` as it was.
+
+    Raises
+    ------
+    ModelError
+        For an unknown model name.
+    ParameterError
+        For an override that is not a :class:`TrainConfig` field.
+    """
     if name not in RECIPES:
         raise ModelError(f"unknown deep model {name!r} (choose from {', '.join(RECIPES)})")
     r = copy.deepcopy(RECIPES[name])

@@ -131,7 +131,13 @@ class DeepResult:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (training is then deterministic on one machine and thread count)."""
+    """Seed python, numpy and torch (training is then deterministic on one machine and thread count).
+
+    Parameters
+    ----------
+    seed : int
+        The seed (numpy gets it modulo 2**32).
+    """
     import random
 
     random.seed(seed)

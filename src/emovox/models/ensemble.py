@@ -40,12 +40,38 @@ SEP = "+"
 
 
 def is_ensemble(model: str | None) -> bool:
-    """Whether a ``--model`` name joins several models with ``+``."""
+    """Whether a ``--model`` name joins several models with ``+``.
+
+    Parameters
+    ----------
+    model : str or None
+        A ``--model`` name.
+
+    Returns
+    -------
+    bool
+    """
     return bool(model) and SEP in str(model)
 
 
 def member_names(model: str) -> list[str]:
-    """The members of ``"a+b[+c...]"``, each checked to be a model ``emovox train`` knows."""
+    """The members of ``"a+b[+c...]"``, each checked to be a model ``emovox train`` knows.
+
+    Parameters
+    ----------
+    model : str
+        Model names joined by ``+``.
+
+    Returns
+    -------
+    list of str
+        The member names, stripped, in the order given.
+
+    Raises
+    ------
+    ModelError
+        For an unknown member, fewer than two members, or a member named twice.
+    """
     from ..deep import DEEP_MODELS
     from ..models.classical import CLASSICAL
     from ..training import RECIPES
@@ -210,7 +236,24 @@ class EnsembleRecipe:
 
     @classmethod
     def from_name(cls, model: str, weights: Sequence[float] | None = None) -> EnsembleRecipe:
-        """The ensemble ``"a+b[+c...]"`` names (each member checked by :func:`member_names`)."""
+        """The ensemble ``"a+b[+c...]"`` names (each member checked by :func:`member_names`).
+
+        Parameters
+        ----------
+        model : str
+            Two or more different models joined by ``+``.
+        weights : sequence of float, optional
+            One weight per member (default None: equal weights).
+
+        Returns
+        -------
+        EnsembleRecipe
+
+        Raises
+        ------
+        ModelError
+            For a name that is not a valid ensemble (:func:`member_names`).
+        """
         from ..recipes.base import single_recipe
 
         return cls(tuple(single_recipe(n) for n in member_names(model)), weights)
@@ -226,7 +269,22 @@ class EnsembleRecipe:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EnsembleRecipe:
-        """The ensemble :meth:`to_dict` describes."""
+        """The ensemble :meth:`to_dict` describes.
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` gives it: ``members`` (each a recipe's dict with its ``kind``) and ``weights``.
+
+        Returns
+        -------
+        EnsembleRecipe
+
+        Raises
+        ------
+        ModelError
+            For a member whose ``kind`` is neither ``features`` nor ``deep``.
+        """
         from ..recipes.base import DeepRecipe, FeatureRecipe
 
         kinds = {"features": FeatureRecipe, "deep": DeepRecipe}
@@ -247,7 +305,26 @@ class EnsembleRecipe:
         tables: dict[str, Any] | None = None,
     ) -> MemberTables:
         """Every member's features of the manifest (member name -> table; its ``failures`` are every
-        member's). ``tables``: members' features already computed, reused and filled in (and returned)."""
+        member's). ``tables``: members' features already computed, reused and filled in (and returned).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with a ``path`` column.
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        progress : bool
+            Show progress bars (default True).
+        tables : dict, optional
+            Member name -> its features, already computed (default None: none).
+
+        Returns
+        -------
+        MemberTables
+            Member name -> the member's features of ``manifest``.
+        """
         tables = MemberTables() if tables is None else tables
         for m in self.members:
             if m.name not in tables:
@@ -274,6 +351,30 @@ class EnsembleRecipe:
         ``members`` attribute (name -> Evaluation), and its UA is logged. ``table``: as
         :meth:`compute_features` gives (filled in where a member's is missing); ``log``: a line per
         deep-member fold.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with ``path``, ``emotion``, ``speaker`` (and the columns ``protocol`` needs).
+        protocol : str
+            A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+        table : dict, optional
+            Members' features already computed (default None: computed).
+        seed : int, optional
+            Random state of the splits and of each member's training (default None).
+        progress : bool
+            Show progress bars, and log each member's UA (default True).
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        log : bool
+            Log one line per deep-member fold, and each member's UA (default False).
+
+        Returns
+        -------
+        Evaluation
+            The ensemble's scores, with ``members``.
         """
         tables = self.compute_features(
             manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=table
@@ -299,7 +400,33 @@ class EnsembleRecipe:
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
     ) -> FittedEnsemble:
-        """Fit every member on all of ``manifest`` (``table`` as in :meth:`evaluate`)."""
+        """Fit every member on all of ``manifest`` (``table`` as in :meth:`evaluate`).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            The training rows (``path``, ``emotion``, ``speaker``).
+        table : dict, optional
+            Members' features already computed (default None: computed).
+        seed : int, optional
+            Random state of each member's training (default None: each recipe's default).
+        progress : bool
+            Show progress bars (default True).
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+
+        Returns
+        -------
+        FittedEnsemble
+            The fitted members, with the rows every member could read.
+
+        Raises
+        ------
+        CorpusError
+            When ``manifest`` is empty.
+        """
         if len(manifest) == 0:
             raise CorpusError("no training data: every file failed or the manifest is empty")
         tables = self.compute_features(
@@ -360,6 +487,15 @@ class FittedEnsemble:
         (:func:`save_ensemble`); with ``evaluation`` (as :meth:`EnsembleRecipe.evaluate` gives), its
         figures go into the metadata (each member's into the member's), and ``evaluation.json`` and
         ``confusion.png`` beside it.
+
+        Parameters
+        ----------
+        output : str or Path
+            The ensemble's model directory: a new or empty folder, or a model directory (its files replaced).
+        evaluation : Evaluation, optional
+            The ensemble's cross-validation, with its ``members`` (default None).
+        extra : dict, optional
+            More metadata entries (default None).
 
         Returns
         -------

@@ -61,12 +61,37 @@ class FittedModel(Protocol):
     labels: list[str]
 
     def predict_proba(self, inputs: Any) -> np.ndarray:
-        """Probabilities ``(n_inputs, len(labels))`` of audio files (paths or a manifest) or features."""
+        """Probabilities ``(n_inputs, len(labels))`` of audio files (paths or a manifest) or features.
+
+        Parameters
+        ----------
+        inputs : path, list of paths, pandas.DataFrame or numpy.ndarray
+            Audio files (paths, or a manifest with a ``path`` column) or the model's features.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         ...
 
     def save(self, output: str | Path, *, evaluation: Any = None, extra: dict | None = None) -> Path:
         """Write the model directory (loadable with :func:`emovox.load_model`); with ``evaluation``, its
-        figures go into the metadata and ``evaluation.json`` / ``confusion.png`` beside it."""
+        figures go into the metadata and ``evaluation.json`` / ``confusion.png`` beside it.
+
+        Parameters
+        ----------
+        output : str or Path
+            The model directory to write.
+        evaluation : Evaluation, optional
+            The recipe's cross-validation (default None).
+        extra : dict, optional
+            More metadata entries (default None).
+
+        Returns
+        -------
+        pathlib.Path
+            The model directory.
+        """
         ...
 
 
@@ -98,7 +123,28 @@ class RecipeProtocol(Protocol):
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         progress: bool = True,
-    ) -> Any: ...
+    ) -> Any:
+        """The recipe's features of every row of ``manifest``, computed once for :meth:`evaluate` and
+        :meth:`fit`.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with a ``path`` column.
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        progress : bool
+            Show a progress bar (default True).
+
+        Returns
+        -------
+        object
+            What :meth:`evaluate` and :meth:`fit` take as ``table``; its ``failures``: the files that
+            could not be used.
+        """
+        ...
 
     def evaluate(
         self,
@@ -109,7 +155,29 @@ class RecipeProtocol(Protocol):
         seed: int | None = None,
         progress: bool = True,
         **options: Any,
-    ) -> Evaluation: ...
+    ) -> Evaluation:
+        """Cross-validate the recipe on ``manifest`` under ``protocol``.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with ``path``, ``emotion``, ``speaker`` (and the columns ``protocol`` needs).
+        protocol : str
+            A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+        table : object, optional
+            The recipe's features of ``manifest`` (:meth:`compute_features`; default None: computed).
+        seed : int, optional
+            Random state of the splits and of training (default None).
+        progress : bool
+            Show progress bars (default True).
+        **options
+            The recipe's own options (``cache_dir``, ``n_jobs``, ``log``...).
+
+        Returns
+        -------
+        Evaluation
+        """
+        ...
 
     def fit(
         self,
@@ -119,7 +187,27 @@ class RecipeProtocol(Protocol):
         seed: int | None = None,
         progress: bool = True,
         **options: Any,
-    ) -> FittedModel: ...
+    ) -> FittedModel:
+        """Fit the recipe on every row of ``manifest``.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            The training rows (``path``, ``emotion``, ``speaker``).
+        table : object, optional
+            The recipe's features of ``manifest`` (:meth:`compute_features`; default None: computed).
+        seed : int, optional
+            Random state of training (default None).
+        progress : bool
+            Show progress bars (default True).
+        **options
+            The recipe's own options (``cache_dir``, ``n_jobs``...).
+
+        Returns
+        -------
+        FittedModel
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -151,7 +239,17 @@ class FeatureRecipe:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureRecipe:
-        """The recipe :meth:`to_dict` describes."""
+        """The recipe :meth:`to_dict` describes.
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` gives it (``name`` and the :class:`~emovox.training.Recipe` fields).
+
+        Returns
+        -------
+        FeatureRecipe
+        """
         spec = {f.name: d[f.name] for f in fields(FeatureSpec) if f.name in d}
         spec["augment"] = tuple(spec.get("augment", ()))
         if spec.get("speaker_gate") is not None:
@@ -166,7 +264,24 @@ class FeatureRecipe:
         n_jobs: int | None = None,
         progress: bool = True,
     ) -> FeatureTable:
-        """The recipe's features of every row (:func:`emovox.training.compute_features`)."""
+        """The recipe's features of every row (:func:`emovox.training.compute_features`).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with a ``path`` column.
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        progress : bool
+            Show a progress bar (default True).
+
+        Returns
+        -------
+        FeatureTable
+            The features (``failures``: the files that could not be used).
+        """
         return compute_features(manifest, self.spec, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
 
     def evaluate(
@@ -187,7 +302,40 @@ class FeatureRecipe:
     ) -> Evaluation:
         """Cross-validate under ``protocol`` (:func:`emovox.training.evaluate_recipe`: ``scale``,
         ``adapt``, ``calibrate`` and ``folds_dir`` as there). ``log`` is accepted for a uniform call; a
-        feature recipe's folds log nothing."""
+        feature recipe's folds log nothing.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with ``path``, ``emotion``, ``speaker`` (and the columns ``protocol`` needs).
+        protocol : str
+            A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+        table : FeatureTable, optional
+            The recipe's features of ``manifest`` (default None: computed).
+        seed : int, optional
+            Random state of the splits and of the classifier (default None).
+        progress : bool
+            Show progress bars (default True).
+        cache_dir : str or Path, optional
+            Feature cache used when computing ``table`` (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        log : bool
+            Ignored (default False).
+        scale : bool
+            Standardise features before the classifier (default True).
+        adapt : bool or str
+            Speaker adaptation: False (default), True by speaker, or a manifest column whose groups are the
+            sessions.
+        calibrate : bool
+            Temperature-scale each fold's probabilities (default False).
+        folds_dir : str or Path, optional
+            Where ``emobox`` finds its folds (default None: :func:`emovox.splits.default_folds_dir`).
+
+        Returns
+        -------
+        Evaluation
+        """
         if table is None:
             table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
         return evaluate_recipe(
@@ -215,7 +363,31 @@ class FeatureRecipe:
         calibrate: bool = False,
     ) -> FittedClassical:
         """Fit on every row (:func:`emovox.training.fit_classical`); ``calibrate`` fits a temperature on
-        out-of-corpus predictions."""
+        out-of-corpus predictions.
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            The training rows (``path``, ``emotion``).
+        table : FeatureTable, optional
+            The recipe's features of ``manifest`` (default None: computed).
+        seed : int, optional
+            Random state of the classifier (default None: 0).
+        progress : bool
+            Show a progress bar while computing features (default True).
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder); kept on the result.
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        scale : bool
+            Standardise features before the classifier (default True).
+        calibrate : bool
+            Fit a temperature (default False).
+
+        Returns
+        -------
+        FittedClassical
+        """
         if table is None:
             table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
         return fit_classical(
@@ -256,7 +428,18 @@ class DeepRecipe:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DeepRecipe:
-        """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were)."""
+        """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were).
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` gives it: the recipe's fields with ``frontend`` (a
+            :class:`~emovox.deep.frames.FrameConfig`'s dict).
+
+        Returns
+        -------
+        DeepRecipe
+        """
         from ..augment import WaveAugment
         from ..deep.frames import FrameConfig
 
@@ -291,7 +474,24 @@ class DeepRecipe:
     ) -> Any:
         """The recipe's frame features (and augmented copies) of every row, as a
         :class:`~emovox.deep.frames.FrameTable` (:func:`emovox.deep.train.deep_features`, ``n_jobs``
-        worker processes)."""
+        worker processes).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with a ``path`` column.
+        cache_dir : str or Path, optional
+            Feature cache (default None: emovox's default cache folder).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        progress : bool
+            Show a progress bar (default True).
+
+        Returns
+        -------
+        FrameTable
+            Unnormalised features of the rows that could be read, their augmented copies and the failures.
+        """
         from ..deep.train import deep_features
 
         return deep_features(manifest, self.spec, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
@@ -311,7 +511,33 @@ class DeepRecipe:
     ) -> Evaluation:
         """Cross-validate under ``protocol``, each fold trained from scratch
         (:func:`emovox.deep.train.evaluate_deep`; ``options``: ``folds_dir``, ``max_folds``,
-        ``only_folds``)."""
+        ``only_folds``).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            Rows with ``path``, ``emotion``, ``speaker`` (and the columns ``protocol`` needs).
+        protocol : str
+            A protocol of :func:`emovox.splits.make_protocol` (default ``"kfold"``).
+        table : FrameTable, optional
+            The recipe's features of ``manifest`` (default None: computed).
+        seed : int, optional
+            Random state of the splits, and the training seed (default None: the recipe's own).
+        progress : bool
+            Show progress bars (default True).
+        cache_dir : str or Path, optional
+            Feature cache used when computing ``table`` (default None).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        log : bool
+            Log one line per epoch and per fold (default False).
+        **options
+            ``folds_dir``, ``max_folds``, ``only_folds`` of :func:`emovox.deep.train.evaluate_deep`.
+
+        Returns
+        -------
+        Evaluation
+        """
         from ..deep.train import evaluate_deep
 
         return evaluate_deep(
@@ -339,7 +565,33 @@ class DeepRecipe:
         log: bool = False,
         checkpoint_dir: str | Path | None = None,
     ) -> DeepResult:
-        """Train on every row, a few speakers validating (:func:`emovox.deep.train.fit_deep`)."""
+        """Train on every row, a few speakers validating (:func:`emovox.deep.train.fit_deep`).
+
+        Parameters
+        ----------
+        manifest : pandas.DataFrame
+            The training rows (``path``, ``emotion``, ``speaker``).
+        table : FrameTable, optional
+            The recipe's features of ``manifest`` (default None: computed).
+        seed : int, optional
+            The training seed (default None: the recipe's own).
+        progress : bool
+            Show progress bars (default True).
+        cache_dir : str or Path, optional
+            Feature cache used when computing ``table`` (default None: ``<default_cache_dir>/features``).
+        n_jobs : int or None
+            Worker processes computing the features (default None: every core).
+        log : bool
+            Also log one line per epoch (default False).
+        checkpoint_dir : str or Path, optional
+            Where the best and last weights and the history go after each epoch (default None: none are
+            written).
+
+        Returns
+        -------
+        DeepResult
+            The network, its front end and training record, with the training rows.
+        """
         from ..deep.train import fit_deep
 
         return fit_deep(

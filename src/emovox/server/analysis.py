@@ -96,7 +96,29 @@ def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
 
 def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> np.ndarray:
     """The upload as mono float32 at the model's rate; 415 for what is not audio, 422 for broken audio,
-    413 for more than ``max_seconds`` of audio (refused from the header, before decoding, when it tells)."""
+    413 for more than ``max_seconds`` of audio (refused from the header, before decoding, when it tells).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives the sample rate.
+    data : bytes or Path
+        The upload (:data:`Upload`).
+    name : str
+        The upload's name, in messages.
+    max_seconds : float, optional
+        Most seconds of audio accepted (default None: no limit).
+
+    Returns
+    -------
+    numpy.ndarray
+        Mono float32 samples at ``model.sample_rate``.
+
+    Raises
+    ------
+    ApiError
+        415, 422 or 413, as above.
+    """
     if not _size(data):
         raise ApiError(422, "empty_upload", f"{name}: empty upload (zero bytes)")
     head = _head(data)
@@ -125,7 +147,24 @@ def decode(model, data: Upload, name: str, max_seconds: float | None = None) -> 
 
 def parse_emotions(model, values: list[str]) -> list[str] | None:
     """The ``?emotions=`` query parameter as model labels (as ``--emotions`` takes them: aliases, ``four``,
-    ``all``...; given twice, both lists); None when absent, 422 naming the valid ones when wrong or empty."""
+    ``all``...; given twice, both lists); None when absent, 422 naming the valid ones when wrong or empty.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives the labels that may be chosen.
+    values : list of str
+        Every value of the ``emotions`` parameter.
+
+    Returns
+    -------
+    list of str or None
+
+    Raises
+    ------
+    ApiError
+        422 ``invalid_emotions``.
+    """
     from ..inference import chosen_emotions
 
     if not values:
@@ -143,7 +182,29 @@ def parse_query(model, query, accepted: tuple[str, ...], timeline_after: float) 
     """The query parameters of a prediction endpoint: ``emotions`` (:func:`parse_emotions`) and
     ``timeline`` (``1``: a timeline whatever the length; ``0``: none), as keyword arguments of
     :func:`analyse`. A parameter the endpoint does not take is a 422 naming those it takes: a mistyped one
-    would otherwise be ignored."""
+    would otherwise be ignored.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives the labels ``emotions`` may name.
+    query : starlette.datastructures.QueryParams
+        The request's query parameters.
+    accepted : tuple of str
+        The parameters the endpoint takes (``emotions``, ``timeline``).
+    timeline_after : float
+        Seconds of audio beyond which a timeline is given when ``timeline`` is not set.
+
+    Returns
+    -------
+    dict
+        ``emotions`` and ``timeline_after`` (``0``: always; ``inf``: never), for those the endpoint takes.
+
+    Raises
+    ------
+    ApiError
+        422 ``invalid_query`` or ``invalid_emotions``.
+    """
     unknown = sorted(set(query.keys()) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) if accepted else "none"
@@ -177,6 +238,32 @@ def analyse(
 
     Audio without speech answers ``speech: false`` and no emotion; ``emotions`` restricts the answer to
     those labels (probabilities renormalised over them).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The model predicting.
+    data : bytes or Path
+        The upload (:data:`Upload`).
+    name : str
+        The upload's name (the answer's ``source``, and in messages).
+    timeline_after : float
+        Audio longer than this many seconds also gets a timeline.
+    emotions : list of str, optional
+        Model labels to restrict the answer to (default None: all of them).
+    max_seconds : float, optional
+        Most seconds of audio accepted (default None: no limit).
+
+    Returns
+    -------
+    dict
+        The answer's body: the prediction, ``labels``, ``timeline`` (or None), ``timeline_error``, ``model``,
+        ``duration`` and ``elapsed_ms``.
+
+    Raises
+    ------
+    ApiError
+        415, 422 or 413 for what cannot be decoded (:func:`decode`), 422 for audio the model cannot predict.
     """
     t0 = time.perf_counter()
     from ..audio import STREAM_AFTER_SECONDS, audio_duration
@@ -266,7 +353,32 @@ def reaction(
     emotions: list[str] | None = None,
 ) -> dict[str, Any]:
     """The emotion of a spoken reaction (speech segments only, as :func:`emovox.live.session.react`);
-    ``emotions`` restricts it to those labels, probabilities renormalised over them, as :func:`analyse`."""
+    ``emotions`` restricts it to those labels, probabilities renormalised over them, as :func:`analyse`.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The model predicting.
+    data : bytes or Path
+        The recorded reaction (:data:`Upload`).
+    name : str
+        Its name (the answer's ``source``, and in messages).
+    max_seconds : float, optional
+        Most seconds of audio accepted (default None: no limit).
+    emotions : list of str, optional
+        Model labels to restrict the answer to (default None: all of them).
+
+    Returns
+    -------
+    dict
+        ``source``, ``speech``, ``reason``, ``emotion``, ``confidence``, ``uncertain``, ``probabilities``,
+        ``speech_seconds``, ``labels``, ``duration``, ``model`` and ``elapsed_ms``.
+
+    Raises
+    ------
+    ApiError
+        415, 422 or 413 for what cannot be decoded (:func:`decode`), 422 for audio the model cannot predict.
+    """
     from ..live.session import react
 
     t0 = time.perf_counter()

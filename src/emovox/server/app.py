@@ -353,6 +353,19 @@ def serve(
 
     Once the model is loaded, where it is served is logged (``emovox.server.app``, INFO); ``emovox serve``
     prints that line.
+
+    Parameters
+    ----------
+    model : EmotionModel, path or bundled name, optional
+        As :func:`create_app` takes it (default None: the bundled default).
+    host : str
+        Address to listen on (default ``"127.0.0.1"``; another than loopback is logged as a warning).
+    port : int
+        Port to listen on (default 8000).
+    settings : ServerSettings, optional
+        Limits (default None: the defaults).
+    log_level : str
+        uvicorn's log level (default ``"info"``).
     """
     import uvicorn
 

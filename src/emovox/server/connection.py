@@ -42,10 +42,24 @@ class HeaderDeadlineProtocol(H11Protocol):
     _idle: dict[str, dict[HeaderDeadlineProtocol, None]] = {}
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Start the clock on the first request's head (and count the connection as idle).
+
+        Parameters
+        ----------
+        transport : asyncio.Transport
+            The new connection.
+        """
         super().connection_made(transport)
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the clock and forget the connection.
+
+        Parameters
+        ----------
+        exc : Exception or None
+            Why it was lost (None: closed normally).
+        """
         self._disarm()
         super().connection_lost(exc)
 
@@ -59,6 +73,14 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._arm()  # the next request's head gets the same time
 
     def send_400_response(self, msg: str) -> None:
+        """Answer a request that cannot be parsed with the application's JSON error (400), then close the
+        connection.
+
+        Parameters
+        ----------
+        msg : str
+            h11's reason, not sent: the body is always the same.
+        """
         body = {
             "status": 400,
             "code": "bad_request",
@@ -106,5 +128,16 @@ class HeaderDeadlineProtocol(H11Protocol):
 
 def with_idle_limit(idle_per_client: int) -> type[HeaderDeadlineProtocol]:
     """:class:`HeaderDeadlineProtocol` with another limit on each client's idle connections (uvicorn builds
-    its protocol from a class)."""
+    its protocol from a class).
+
+    Parameters
+    ----------
+    idle_per_client : int
+        Connections one client address may keep open with no request under way.
+
+    Returns
+    -------
+    type
+        A subclass of :class:`HeaderDeadlineProtocol`.
+    """
     return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"idle_per_client": idle_per_client})

@@ -21,7 +21,21 @@ CLOSE_AFTER = frozenset({408, 413, 415, 422})
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
     """``{"status": ..., "code": ..., "error": ...}`` with that HTTP status (and ``Connection: close`` for
-    :data:`CLOSE_AFTER`)."""
+    :data:`CLOSE_AFTER`).
+
+    Parameters
+    ----------
+    status : int
+        HTTP status.
+    code : str
+        Machine-readable error code (``invalid_audio``...).
+    message : str
+        One line for a person.
+
+    Returns
+    -------
+    starlette.responses.JSONResponse
+    """
     headers = {"Connection": "close"} if status in CLOSE_AFTER else None
     return JSONResponse(
         {"status": status, "code": code, "error": message}, status_code=status, headers=headers

@@ -206,9 +206,30 @@ _SCENES: list[DemoPicture] = [
 
 
 def demo_pictures(labels: list[str] | None = None) -> list[DemoPicture]:
-    """The demo pictures whose expected emotion the model can detect (all of them when ``labels`` is None)."""
+    """The demo pictures whose expected emotion the model can detect (all of them when ``labels`` is None).
+
+    Parameters
+    ----------
+    labels : list of str, optional
+        The model's labels (default None: every picture).
+
+    Returns
+    -------
+    list of DemoPicture
+    """
     return [p for p in _SCENES if labels is None or p.expected in labels]
 
 
 def find_picture(picture_id: str) -> DemoPicture | None:
+    """The demo picture named ``picture_id``, or None.
+
+    Parameters
+    ----------
+    picture_id : str
+        A picture's ``id``.
+
+    Returns
+    -------
+    DemoPicture or None
+    """
     return next((p for p in _SCENES if p.id == picture_id), None)

@@ -47,7 +47,29 @@ class InferenceRunner:
         self, fn: Callable[..., Any], *args: Any, gone: Callable[[], Awaitable[bool]] | None = None
     ) -> Any:
         """``fn(*args)`` in the pool, cancelled at the time limit (504) or once ``gone()`` says the client
-        closed the connection (:class:`~starlette.requests.ClientDisconnect`: nobody is left to answer)."""
+        closed the connection (:class:`~starlette.requests.ClientDisconnect`: nobody is left to answer).
+
+        Parameters
+        ----------
+        fn : callable
+            The work to run on an inference thread.
+        *args
+            Its arguments.
+        gone : callable, optional
+            Coroutine function telling whether the client has gone (default None: not checked).
+
+        Returns
+        -------
+        object
+            What ``fn`` returns (what it raises is raised here).
+
+        Raises
+        ------
+        ApiError
+            504 ``timeout`` when the time limit passes.
+        starlette.requests.ClientDisconnect
+            When ``gone()`` says the client has gone.
+        """
         stop = threading.Event()
 
         def job() -> Any:

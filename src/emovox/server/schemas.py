@@ -212,7 +212,17 @@ REACT_EXTRA = {**PREDICT_BODY, "parameters": [EMOTIONS_PARAMETER]}
 
 
 def model_info(model) -> dict[str, Any]:
-    """The :class:`ModelInfo` body of a loaded model: what it is and how well it was measured."""
+    """The :class:`ModelInfo` body of a loaded model: what it is and how well it was measured.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The loaded model (its metadata).
+
+    Returns
+    -------
+    dict
+    """
     meta = model.metadata
     front = meta.get("frontend", {})
     return {

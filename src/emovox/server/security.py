@@ -37,6 +37,17 @@ def forbidden_origin(request: Request, settings: ServerSettings) -> str | None:
     ``settings.allowed_hosts``. Cross-site requests: a browser sends ``Origin`` with every POST; it must
     be this server's own origin (``scheme://Host``), so a web page the user visits cannot post to a
     server on 127.0.0.1. Plain clients (curl, scripts) send no ``Origin`` and are not affected.
+
+    Parameters
+    ----------
+    request : starlette.requests.Request
+        The request.
+    settings : ServerSettings
+        Gives ``allowed_hosts``.
+
+    Returns
+    -------
+    str or None
     """
     host_header = request.headers.get("host", "")
     host = _host_name(host_header)

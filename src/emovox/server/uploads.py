@@ -49,7 +49,13 @@ class SpooledBody:
         self._file: BinaryIO | None = None
 
     async def write(self, chunk: bytes) -> None:
-        """Append ``chunk``, moving the body to a temporary file once it outgrows memory."""
+        """Append ``chunk``, moving the body to a temporary file once it outgrows memory.
+
+        Parameters
+        ----------
+        chunk : bytes
+            The next bytes of the body.
+        """
         if len(self._head) < SNIFF_BYTES:
             self._head = (self._head + chunk)[:SNIFF_BYTES]
         if self.path is None and self.size + len(chunk) > self.memory_limit:
@@ -152,7 +158,26 @@ async def _receive(
 
 async def read_body(request: Request, limit: int, timeout: float | None = None) -> SpooledBody:
     """The request body (:func:`_receive`'s limits). The caller closes the returned body; on any failure
-    here it is closed already."""
+    here it is closed already.
+
+    Parameters
+    ----------
+    request : starlette.requests.Request
+        The request whose body to read.
+    limit : int
+        Most bytes accepted (413 beyond).
+    timeout : float, optional
+        Seconds the whole body may take to arrive (408 beyond; default None: no limit).
+
+    Returns
+    -------
+    SpooledBody
+
+    Raises
+    ------
+    ApiError
+        413 ``payload_too_large`` or 408 ``request_timeout``.
+    """
     body = SpooledBody()
     try:
         await _receive(request, limit, timeout, body.write)
@@ -274,7 +299,29 @@ async def _form_file(request: Request, limit: int, timeout: float | None) -> tup
 
 
 async def read_upload(request: Request, limit: int, timeout: float | None = None) -> tuple[SpooledBody, str]:
-    """The uploaded audio and its name, from a multipart form or a raw body; the caller closes the body."""
+    """The uploaded audio and its name, from a multipart form or a raw body; the caller closes the body.
+
+    Parameters
+    ----------
+    request : starlette.requests.Request
+        The request: a multipart form with a ``file`` field, or a raw body typed ``audio/*``,
+        ``application/octet-stream`` or a video type (named by an ``X-Filename`` header).
+    limit : int
+        Most bytes accepted (413 beyond).
+    timeout : float, optional
+        Seconds the whole body may take to arrive (408 beyond; default None: no limit).
+
+    Returns
+    -------
+    (SpooledBody, str)
+        The audio, and its name: the form's file name (``<upload>`` when it gives none), or a raw body's
+        ``X-Filename`` (``<body>`` without one).
+
+    Raises
+    ------
+    ApiError
+        415 for another content type; 413, 408, or 422 for a malformed form or one without a file.
+    """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype and ctype != "multipart/form-data" and not ctype.startswith(_RAW_TYPES):
         raise ApiError(
