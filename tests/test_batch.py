@@ -210,7 +210,7 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
 
     manifest = tmp_path / "m.csv"
     write_manifest(ravdess_manifest[ravdess_manifest["path"].map(os.path.abspath).isin(paths[:5])], manifest)
-    out = tmp_path / "feats.parquet"
+    out = tmp_path / "feats.v2.parquet"  # the parts go beside it as feats.v2.parts (not feats.parts)
     rc = main(
         [
             "features",
@@ -226,7 +226,7 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
             "-q",
         ]
     )
-    assert rc == 0 and (tmp_path / "feats.parts" / "_job.json").is_file()
+    assert rc == 0 and (tmp_path / "feats.v2.parts" / "_job.json").is_file()
     df = pd.read_parquet(out)
     assert df.shape == (5, 4 + 180) and list(df.columns[:4]) == ["path", "emotion", "speaker", "corpus"]
 

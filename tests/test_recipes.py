@@ -69,6 +69,14 @@ def test_every_name_resolves_to_a_recipe_that_round_trips(name):
     assert json.loads(json.dumps(recipe_from_dict(as_json).to_dict())) == as_json
 
 
+def test_a_deep_recipe_stored_by_a_later_version_reads_back_without_the_keys_it_does_not_know():
+    """DeepRecipe.from_dict built WaveAugment(**stored): a knob of a later version was a TypeError."""
+    name = next(n for n in SINGLE if n in DEEP_RECIPES)
+    d = json.loads(json.dumps(get_recipe(name).to_dict()))
+    d["augment"] = {"snr": [5.0, 20.0], "p_future_knob": 0.5}
+    assert recipe_from_dict(d).spec.augment.snr == (5.0, 20.0)
+
+
 def test_known_recipes_are_every_table():
     assert known_recipes() == SINGLE
 

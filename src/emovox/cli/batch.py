@@ -99,9 +99,7 @@ def features_command(args: Any, manifest) -> int:
         The exit status: 0, 1 when some rows have no features, 143 when terminated.
     """
     output = Path(args.output)
-    parts = (
-        Path(args.output_dir) if args.output_dir else output.with_name(output.name.split(".")[0] + ".parts")
-    )
+    parts = Path(args.output_dir) if args.output_dir else output.with_suffix(".parts")
     try:
         from ..training import resolve_recipe
 

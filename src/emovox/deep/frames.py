@@ -369,8 +369,8 @@ class FrameExtractor(RunnerFiles):
         numpy.ndarray
             As :meth:`process_signal` gives it.
         """
-        # A deep model sees at most max_frames frames, so a long recording is read whole (its first
-        # max_frames are what the model uses); models are trained on utterances.
+        # A deep model sees at most max_frames frames, so a long recording is read whole (its central
+        # max_frames are what the model uses: fix_frames); models are trained on utterances.
         return self.process_signal(np.concatenate([np.asarray(c, np.float32) for c in chunks()]))
 
     def process_file(self, path) -> np.ndarray:

@@ -445,7 +445,7 @@ class DeepRecipe:
 
         augment = d.get("augment")
         if augment is not None:
-            augment = WaveAugment(**{k: tuple(v) if isinstance(v, list) else v for k, v in augment.items()})
+            augment = WaveAugment.from_dict(augment)  # (keys of a later version ignored, as elsewhere)
         spec = DeepSpec(
             d["name"],
             FrameConfig.from_dict(d["frontend"]),
