@@ -85,6 +85,8 @@ def test_training_features_are_the_extractors_cached_once(
     assert v.dtype == np.float32 and v.shape == (7 * 2 * 512,)
     # what prediction computes from the table's front end
     ex = WhisperExtractor(table.frontend)
+    # the cache's key, which an evaluation records as the features it scored (asked for as every layer)
+    assert table.frontend["fingerprint"] == WhisperExtractor({**table.frontend, "layers": None}).fingerprint
     for path, row in zip(table.manifest["path"], table.X, strict=True):
         np.testing.assert_allclose(row, ex.process_file(path), rtol=1e-5, atol=1e-6)
     # a second run computes nothing: no encoder call, no cache entry rewritten
@@ -242,6 +244,10 @@ def test_whisper_probe_train_predict_no_torch(encoder_ckpt, small, tmp_path):
     assert (out / "encoder.onnx").is_file() and (out / "model.onnx").is_file()
     # an encoder model fits its own speech head on its training features, stored hashed beside the head
     meta = json.loads((out / "metadata.json").read_text())
+    ev = json.loads((out / "evaluation.json").read_text())  # the features it scored, as a hand-crafted one's
+    assert ev["recipe"]["features"]["fingerprint"] and "fingerprint" not in meta["frontend"]
+    assert ev["run"]["seeds"] == meta["run"]["seeds"] == {"split": None, "training": 0}
+    assert meta["run"]["command"].startswith("emovox train ")
     assert meta["speech_head"]["file"] in meta["files"] and (out / meta["speech_head"]["file"]).is_file()
     assert meta["speech_head"]["speech_kept"] >= 0.995 and meta["speech_head"]["non_speech_rejected"] >= 0.9
     import onnx  # the model's encoder runs attention one head at a time (6 layers x 8 heads)

@@ -47,6 +47,26 @@ def test_a_bad_protocol_or_seed_fails_before_any_features(tone_manifest, tmp_pat
     assert not cache.exists() or not any(cache.rglob("*.npy"))
 
 
+def test_an_evaluation_made_in_python_records_how_it_was_made(tone_manifest, tmp_path):
+    """Only the CLI filled Evaluation.run: a saved evaluation of experiments.evaluate had no seed, emotions
+    or version; and random's default split seed (7) and training seed (0) were not both written anywhere."""
+    opts = {"features": "tutorial", "progress": False, "cache_dir": tmp_path / "c"}
+    ev, _ = evaluate(tone_manifest, "logreg", "random", emotions=["angry", "sad"], **opts)
+    ev.save_json(tmp_path / "ev.json")
+    run = json.loads((tmp_path / "ev.json").read_text())["run"]
+    assert (
+        run["seed"] is None
+        and run["seeds"] == {"split": 7, "training": 0}
+        and ev.protocol.endswith("seed 7)")
+    )
+    assert run["emotions"] == ["angry", "sad"] and run["merge"] is None and run["emovox_version"]
+    ev, _ = evaluate(tone_manifest, "mlp", "kfold:2", seed=5, merge={"happy": "neutral"}, **opts)
+    assert ev.run["seeds"] == {"split": 5, "training": 5} and ev.run["merge"] == {"happy": "neutral"}
+    assert evaluate(tone_manifest, "logreg", "loso", **opts)[0].run["seeds"] == {"split": None, "training": 0}
+    out, ev, _ = train(tone_manifest, "logreg", tmp_path / "m", protocol="kfold:2", **opts)
+    assert json.loads((out / "metadata.json").read_text())["run"] == ev.run
+
+
 def test_a_corpus_name_where_a_manifest_goes_says_how_to_read_it(tmp_path):
     """evaluate("emodb") said "the manifest has no 'emotion' column": a str has no columns."""
     for call in (evaluate, tune, lambda m, **kw: train(m, "svm", tmp_path / "m", **kw)):
@@ -258,10 +278,16 @@ def test_tune_is_the_cli_s_search_from_python_and_refuses_what_it_cannot_tune(to
     opts = {"features": "tutorial", "progress": False, "cache_dir": tmp_path / "c"}
     found, failed = tune(df, "logreg", **opts)
     assert [p for p, _ in failed] == [str(bad)]
-    assert set(found) == {"best_params", "best_ua", "search"} and set(found["best_params"]) == {"logreg__C"}
+    assert set(found) == {"best_params", "best_ua", "search", "recipe", "labels", "run"}
+    assert set(found["best_params"]) == {"logreg__C"}
     assert found["best_ua"] > 0.9 and "grouped by speaker" in found["search"]  # tones: an easy task
-    ev, _ = tune(df, "logreg", "kfold:2", **opts)
+    # enough to repeat the search (a researcher's review, stop 39: it held the three keys above only)
+    assert found["recipe"]["grid"] == {"logreg__C": [0.01, 0.03, 0.1, 0.3, 1.0]}
+    assert found["recipe"]["features"]["fingerprint"] and set(found["labels"]) == set(df["emotion"])
+    assert found["run"]["seeds"] == {"split": None, "training": 0} and found["run"]["emovox_version"]
+    ev, _ = tune(df, "logreg", "kfold:2", seed=3, **opts)
     assert ev.protocol == "kfold(2)+nested-tuning" and len(ev.folds) == 2 and ev.summary["ua"] > 0.9
+    assert ev.run["seed"] == 3 and ev.run["seeds"] == {"split": 3, "training": 3}
     for model in ("whisper-robust", "rescnn", "svm+logreg"):
         with pytest.raises(ParameterError, match=rf"^{re.escape(model)}: tune grid-searches one classifier"):
             tune(df, model, **opts)

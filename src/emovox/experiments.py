@@ -170,6 +170,32 @@ def _labelled(
     return select_labels(manifest, merge, emotions)
 
 
+def _run_record(
+    recipe: RecipeProtocol,
+    protocol: str,
+    seed: int | None,
+    emotions: str | Sequence[str] | None,
+    merge: str | Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """How a result was made, stored with it (``Evaluation.run``, a model's ``run``): the CLI adds its
+    command and sources. ``seeds`` are the ones used: without a seed the splits and the training each have
+    their own default (``random``'s split the tutorials' 7, training 0), which no single ``seed`` repeats."""
+    from . import __version__
+
+    name = protocol.partition(":")[0].strip().lower()
+    split = {"random": 7 if seed is None else seed, "kfold": seed or 0}.get(name)
+    train = (
+        getattr(getattr(getattr(recipe, "spec", None), "train", None), "seed", 0) if seed is None else seed
+    )
+    return {
+        "emovox_version": __version__,
+        "seed": seed,
+        "seeds": {"split": split, "training": train},
+        "emotions": emotions if emotions is None or isinstance(emotions, str) else list(emotions),
+        "merge": merge if merge is None or isinstance(merge, str) else dict(merge),
+    }
+
+
 def _check_split(manifest: pd.DataFrame, protocol: str, seed: Any, calibrate: bool = False) -> None:
     """The seed, and the protocol built on the manifest, before any features: a misspelt protocol, one the
     data cannot fill or a bad seed fails in a second rather than after the whole extraction."""
@@ -272,7 +298,7 @@ def evaluate(
     model : str
         A recipe, classifier, deep model or ``a+b`` ensemble.
     protocol : str
-        ``kfold[:K]``, ``loso``, ``loco``, ``cross:a,b->c``, ``speakers:...``, ``emobox[:N]``, ``random``.
+        ``kfold[:K]``, ``loso``, ``loco``, ``cross:a,b->c``, ``speakers:...``, ``emobox``, ``random[:F]``.
     features, trim_db, encoder
         Overrides of the recipe's front end (hand-crafted and encoder recipes only).
     seed : int, optional
@@ -323,6 +349,7 @@ def evaluate(
     adapt = "corpus" if same_channel else speaker_adapt
     options = {"scale": scale, "adapt": adapt, "calibrate": calibrate} if kind == "features" else {}
     ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
+    ev.run = _run_record(recipe, protocol, seed, emotions, merge)
     return ev, list(table.failures)
 
 
@@ -417,12 +444,15 @@ def train(
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     # the cross-validated figures describe the model saved: calibrated in each fold when it is
     options = {"scale": scale, "calibrate": calibrate} if kind == "features" else {}
+    run = _run_record(recipe, protocol, seed, emotions, merge)
     ev = None
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
+        ev.run = dict(run)
     if checkpoints is not None:  # the final model's training only
         options["checkpoint_dir"] = checkpoints
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
+    extra = {**(extra or {}), "run": {**run, **(extra or {}).get("run", {})}}  # (the CLI's command...)
     return fitted.save(output, evaluation=ev, extra=extra), ev, list(table.failures)
 
 
@@ -465,7 +495,8 @@ def tune(
         (protocol ``PROTOCOL+nested-tuning``, each fold's ``best_params`` and ``inner_ua`` in its scores).
         Then the files that could not be used.
     """
-    from .training import plain_params, tune_classical, tune_nested
+    from .labels import label_order
+    from .training import plain_params, searched_grid, tune_classical, tune_nested
 
     if model not in TUNABLE:
         raise ParameterError(
@@ -484,12 +515,19 @@ def tune(
         progress=progress,
     )
     clf = recipe.spec.classifier
+    run = _run_record(recipe, protocol, seed, emotions, merge)
     if protocol != "none":
-        return tune_nested(table, clf, protocol, seed=seed, scale=scale), list(table.failures)
+        ev = tune_nested(table, clf, protocol, seed=seed, scale=scale)
+        ev.run = run
+        return ev, list(table.failures)
     search = tune_classical(table, clf, seed=seed or 0, scale=scale)
     found = {
         "best_params": plain_params(search.best_params_),
         "best_ua": float(search.best_score_),
         "search": f"grid search, UA over {search.n_splits_} folds grouped by speaker (speaker-independent)",
+        # what a nested tune's evaluation records too: enough to repeat the search
+        "recipe": {"model": clf, "scale": scale, "features": table.frontend, "grid": searched_grid(clf)},
+        "labels": label_order(table.manifest["emotion"]),
+        "run": run,
     }
     return found, list(table.failures)

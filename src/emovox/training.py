@@ -848,6 +848,8 @@ class FittedClassical:
                 training_class_means(table, rows, self.labels, recipe.align).astype(np.float32)
             )
         frontend = dict(table.frontend)
+        if frontend.get("type") == "whisper":  # (the encoder's stored beside it is sealed instead)
+            frontend.pop("fingerprint", None)
         if "onnx_path" in frontend:  # an encoder model carries its encoder graph, attention split by head
             from .encoders.graph import split_encoder_bytes
 
@@ -1078,6 +1080,24 @@ def plain_params(params: dict) -> dict:
     }
 
 
+def searched_grid(model: str) -> dict[str, list]:
+    """The grid :func:`tune_classical` searches for ``model``, as JSON (what a tuning result records).
+
+    Parameters
+    ----------
+    model : str
+        A classifier of :data:`emovox.models.classical.GRIDS`.
+
+    Returns
+    -------
+    dict of str to list
+        Each parameter and the values tried.
+    """
+    from .models.classical import GRIDS
+
+    return {k: [plain_params({k: x})[k] for x in v] for k, v in GRIDS.get(model, {}).items()}
+
+
 def tune_nested(
     table: FeatureTable,
     model: str = "svm",
@@ -1112,7 +1132,7 @@ def tune_nested(
         As described above.
     """
     from .evaluation import FoldResult, cross_validate
-    from .models.classical import GRIDS, make_classifier
+    from .models.classical import make_classifier
     from .splits import make_protocol
 
     proto = make_protocol(table.manifest, protocol, random_state=seed)
@@ -1147,6 +1167,6 @@ def tune_nested(
         "scale": scale,
         "features": table.frontend,
         "tuning": "grid search in each fold's training speakers, UA over inner folds grouped by speaker",
-        "grid": {k: [plain_params({k: x})[k] for x in v] for k, v in GRIDS.get(model, {}).items()},
+        "grid": searched_grid(model),
     }
     return ev

@@ -7,6 +7,7 @@ libraries are imported inside the commands so ``emovox predict`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         err(problem)
         return 2
     try:
-        with cli_logging(quiet=bool(getattr(args, "quiet", False))):
+        with cli_logging(quiet=bool(getattr(args, "quiet", False))), _named_stdout():
             return int(args.func(args) or 0)
     except EmovoxError as exc:
         err(str(exc))
@@ -87,6 +88,41 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{display_path(exc.filename)}: " if exc.filename else ""
         err(f"{where}{exc.strerror or exc}")
         return 1
+
+
+class _NamedStdout:
+    """Standard output whose write errors name it (``standard output: No space left on device``): the
+    OSError of a print has no file name, so the one line the CLI gives for it said nothing of where."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    def _call(self, method: str, *a):
+        try:
+            return getattr(self._stream, method)(*a)
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, "standard output") from None  # (EPIPE: BrokenPipeError)
+
+    def write(self, s: str) -> int:
+        return self._call("write", s)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+
+@contextlib.contextmanager
+def _named_stdout():
+    real = sys.stdout
+    sys.stdout = _NamedStdout(real)
+    try:
+        yield
+    finally:
+        sys.stdout = real
 
 
 def _takes_value(parser: Parser, before: list[str]) -> bool:

@@ -529,7 +529,10 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
         "--seed",
         type=int,
         default=None,
-        help="random seed of the splits and of training (default 0, and the tutorials' seed 7 for random[:F])",
+        help=(
+            "random seed of the splits and of training (default: 0 for both, but the tutorials' 7 for "
+            "random[:F]'s split; a seed given sets both; saved results record both as run.seeds)"
+        ),
     )
     p.set_defaults(check_model=True, protocol_none=allow_none)
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")

@@ -173,7 +173,7 @@ def _run(args) -> dict:
 
 
 def _save_evaluation(ev, args, failures=(), bad: int = 0) -> None:
-    ev.run = _run(args)
+    ev.run = {**ev.run, **_run(args)}
     if failures or bad:  # an archived evaluation says what its figures lack, not only the terminal
         ev.run["failed"] = [{"path": str(p), "error": msg} for p, msg in failures]
         n = len(failures) + bad
@@ -326,10 +326,11 @@ def cmd_tune(args) -> int:
     found, failures = tune(df, args.model, args.protocol, **opts)
     report_failures(failures)
     if args.protocol == "none":
-        if args.json:
+        found["run"] = {**found["run"], **_run(args)}
+        if args.json:  # (the whole record, to repeat the search; the terminal gets what was found)
             Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
             print(f"saved {args.json}", file=sys.stderr)
-        print(json.dumps(found))
+        print(json.dumps({k: found[k] for k in ("best_params", "best_ua", "search")}))
     else:
         _save_evaluation(found, args, failures, bad)  # first, as evaluate: `| head` must not lose the files
         print(found.table())

@@ -584,7 +584,8 @@ def encoder_features(
         np.asarray(res.features, np.float32),
         manifest[np.asarray(res.mask, dtype=bool)].reset_index(drop=True),
         pooled_names(chosen, ex.encoder.d_model, ex.statistics),
-        {**ex.to_dict(), "layers": chosen},
+        # (the fingerprint, as a hand-crafted front end's: an evaluation says which features it scored)
+        {**ex.to_dict(), "layers": chosen, "fingerprint": ex.fingerprint},
         res.failures,
     )
     for aug in augmentations:
