@@ -299,3 +299,32 @@ def test_evaluate_names_speaker_adaptation_as_predict_does():
     assert parse(["evaluate", "data.csv", "--same-speaker"]).speaker_adapt is True
     assert parse(["evaluate", "data.csv", "--speaker-adapt"]).speaker_adapt is True  # the former name
     assert parse(["evaluate", "data.csv"]).speaker_adapt is False
+
+
+def test_standard_output_that_fails_is_named_and_a_reader_that_stops_early_loses_no_file(
+    utterances, tmp_path
+):
+    """A full disk under stdout said only "No space left on device"; `| head` made every status 0 (a bad
+    file's 1 included) and lost the -o file asked for (a researcher's and a hardening review, stop 39)."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    cmd = [sys.executable, "-m", "emovox.cli", "predict", *(utterances * 5)]
+    full = subprocess.run([*cmd, "-q"], stdout=open("/dev/full", "w"), stderr=subprocess.PIPE, text=True)
+    assert full.returncode == 1 and full.stderr == "emovox: error: standard output: No space left on device\n"
+
+    def head(*extra: str) -> tuple[int, str, str]:  # read one line, then close the pipe, as `head -1`
+        proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        return proc.wait(timeout=300), first, err
+
+    rc, first, err = head("-q")  # nothing asked to be saved: cut short, as a command SIGPIPE kills
+    assert rc == 141 and first.startswith(utterances[0]) and err == ""
+    out = tmp_path / "all.csv"
+    rc, first, err = head("-q", "-o", str(out))  # the file is written whole, with the command's own status
+    assert rc == 0 and err == "" and first.startswith(utterances[0])
+    assert len(pd.read_csv(out)) == 15

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         err(problem)
         return 2
     try:
-        with cli_logging(quiet=bool(getattr(args, "quiet", False))), _named_stdout():
+        with cli_logging(quiet=bool(getattr(args, "quiet", False))), _named_stdout(_saves_files(args)):
             return int(args.func(args) or 0)
     except EmovoxError as exc:
         err(str(exc))
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # (`| head`): cut short, as a command killed by SIGPIPE says, not a success
+        return 141
     except OSError as exc:  # a disk that fills up, a folder that vanishes: after the checks, one line still
         from ..paths import display_path
 
@@ -90,23 +90,39 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-class _NamedStdout:
-    """Standard output whose write errors name it (``standard output: No space left on device``): the
-    OSError of a print has no file name, so the one line the CLI gives for it said nothing of where."""
+def _saves_files(args) -> bool:
+    """Whether the command was asked to write files (``-o``, ``--json FILE``, ``--plot``...)."""
+    from .common import OUTPUTS
 
-    def __init__(self, stream) -> None:
-        self._stream = stream
+    return any(isinstance(getattr(args, dest, None), str) for dest, _, _ in OUTPUTS if dest != "cache_dir")
+
+
+class _NamedStdout:
+    """Standard output whose write errors name it (``standard output: No space left on device``: the
+    OSError of a print has no file name). With ``keep_going``, a reader that stops early (``| head``) no
+    longer stops the command: what it prints is dropped, and the files it was asked to write are written."""
+
+    def __init__(self, stream, keep_going: bool) -> None:
+        self._stream, self._keep_going, self._gone = stream, keep_going, False
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
 
     def _call(self, method: str, *a):
+        if self._gone:
+            return len(a[0]) if a else None
         try:
             return getattr(self._stream, method)(*a)
+        except BrokenPipeError:
+            if not self._keep_going:
+                raise
+            self._gone = True
+            _silence(self._stream)
+            return len(a[0]) if a else None
         except OSError as exc:
             if exc.filename is not None:
                 raise
-            raise OSError(exc.errno, exc.strerror, "standard output") from None  # (EPIPE: BrokenPipeError)
+            raise OSError(exc.errno, exc.strerror, "standard output") from None
 
     def write(self, s: str) -> int:
         return self._call("write", s)
@@ -115,10 +131,23 @@ class _NamedStdout:
         self._call("flush")
 
 
+def _silence(stream) -> None:
+    """Point ``stream``'s descriptor at /dev/null: what it still buffers cannot fail again at exit."""
+    import os
+
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # (a test's captured stream has none)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
 @contextlib.contextmanager
-def _named_stdout():
+def _named_stdout(keep_going: bool):
     real = sys.stdout
-    sys.stdout = _NamedStdout(real)
+    sys.stdout = _NamedStdout(real, keep_going)
     try:
         yield
     finally:

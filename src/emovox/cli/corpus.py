@@ -137,6 +137,10 @@ def cmd_corpus_stats(args) -> int:
             f"{args.source}: no utterances{' after the label selection' if args.emotions or args.merge else ''}"
         )
         return 1
+    if args.plot:  # first: a reader that stops early (`| head`) must not lose the file
+        from .. import plots
+
+        print(f"saved {plots.save(plots.emotion_counts(df, by=args.by), args.plot)}", file=sys.stderr)
     print(
         f"{len(df)} utterances, {df['speaker'].nunique()} speaker{'s' if df['speaker'].nunique() != 1 else ''}, "
         f"{df['duration'].astype(float).sum() / 3600:.2f} h"
@@ -149,10 +153,6 @@ def cmd_corpus_stats(args) -> int:
             print(f"\n{col}:")
             for k, v in counts.items():
                 print(f"  {k:<20} {v:>6}")
-    if args.plot:
-        from .. import plots
-
-        print(f"saved {plots.save(plots.emotion_counts(df, by=args.by), args.plot)}", file=sys.stderr)
     return 1 if bad else 0
 
 
