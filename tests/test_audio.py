@@ -140,6 +140,11 @@ def test_missing_file(tmp_path):
     _expect(tmp_path / "nope.wav", "no such file")
 
 
+def test_a_name_too_long_for_the_file_system_is_one_plain_line(tmp_path):
+    """It was "OSError: [Errno 36] File name too long: '...'", the path given twice (a hardening review)."""
+    assert _expect(tmp_path / ("a" * 300 + ".wav"), "unreadable (file name too long)").count("a" * 300) == 1
+
+
 def test_directory(tmp_path):
     _expect(tmp_path, "is a directory")
 

@@ -144,6 +144,15 @@ def test_a_form_upload_is_written_once_and_odd_forms_are_422(model, tmp_path, mo
         latin = whole.replace(b'filename="a.wav"', 'filename="é.wav"'.encode("latin-1"))  # an old client's
         r = c.post("/v1/predict", content=latin, headers={"content-type": ctype})
         assert r.status_code == 200 and r.json()["source"] == "é.wav", r.text
+        # RFC 5987's filename*, and a field named file without a filename (curl -F "file=<a.wav"): both the
+        # file, where they were "the form holds no file" (a hardening review, stop 39)
+        star = whole.replace(b'filename="a.wav"', b"filename*=UTF-8''%e2%82%ac%20x.wav")
+        r = c.post("/v1/predict", content=star, headers={"content-type": ctype})
+        assert r.status_code == 200 and r.json()["source"] == "€ x.wav", r.text
+        bare = whole.replace(b'; filename="a.wav"', b"")
+        r = c.post("/v1/predict", content=bare, headers={"content-type": ctype})
+        assert r.status_code == 200 and r.json()["source"] == "<upload>", r.text
+        assert r.json()["probabilities"] == plain["probabilities"]
         for content, headers, words in [
             (whole[:-40], {"content-type": ctype}, "ends before its closing boundary"),
             (whole, {"content-type": "multipart/form-data"}, "no boundary"),

@@ -130,7 +130,11 @@ def _validate(y: np.ndarray, sr: int, name: str, min_duration: float) -> np.ndar
 
 
 def _check_path(path: Path, name: str) -> None:
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # (Python 3.11: a name too long for the file system raises here)
+        raise AudioError(f"{name}: unreadable ({(exc.strerror or str(exc)).lower()})") from None
+    if not exists:
         if path.is_symlink():  # name the link, say what is wrong with its target
             try:
                 os.stat(path)

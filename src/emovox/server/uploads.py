@@ -193,6 +193,23 @@ MAX_FORM_FIELDS = 16
 MAX_FIELD_BYTES = 64 * 1024
 
 
+def _extended_filename(disposition: bytes) -> bytes | None:
+    """The RFC 5987 ``filename*=UTF-8''%e2%82%ac.wav`` of a part's disposition, decoded to UTF-8 bytes
+    (python-multipart's parser drops it); None without one."""
+    import re
+    from urllib.parse import unquote_to_bytes
+
+    found = re.search(rb"filename\*\s*=\s*([^;]+)", disposition)
+    if not found:
+        return None
+    charset, _, rest = found.group(1).strip().strip(b'"').partition(b"'")
+    encoded = rest.partition(b"'")[2]
+    try:
+        return unquote_to_bytes(encoded).decode(charset.decode("ascii") or "utf-8").encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return unquote_to_bytes(encoded).decode("latin-1").encode("utf-8")
+
+
 class _FormFile:
     """A multipart form parsed as it arrives, its one file written straight into a :class:`SpooledBody`
     (once: not spooled whole first, then copied out of a parsed form). Plain fields are counted, not kept."""
@@ -235,8 +252,12 @@ class _FormFile:
         self._header, self._value_bytes = b"", b""
 
     def _headers_finished(self) -> None:
-        _, params = self._options(self._headers.get(b"content-disposition", b""))
-        if b"filename" not in params:  # a plain field
+        disposition = self._headers.get(b"content-disposition", b"")
+        _, params = self._options(disposition)
+        raw = params.get(b"filename", _extended_filename(disposition))
+        if raw is None and params.get(b"name") == b"file":  # (curl -F "file=<a.wav": the file, unnamed)
+            raw = b""
+        if raw is None:  # a plain field
             self._fields += 1
             self._field_bytes = 0
             if self._fields > MAX_FORM_FIELDS:
@@ -244,7 +265,6 @@ class _FormFile:
             return
         if self.name is not None:
             raise ApiError(422, "too_many_files", "the form holds more than one file: send one")
-        raw = params[b"filename"]
         try:
             name = raw.decode("utf-8")
         except UnicodeDecodeError:  # as Starlette read it: an old client's latin-1
