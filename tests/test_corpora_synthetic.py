@@ -379,3 +379,12 @@ def test_detect_rejects_unknown_names(tmp_path):
         scan(tmp_path)
     df, report = scan(tmp_path, "savee")
     assert len(df) == 0 and len(report.skipped) == 3
+
+
+def test_a_misspelt_corpus_name_gets_the_closest_one():
+    with pytest.raises(
+        CorpusError, match=r"^unknown corpus 'emodbb' \(did you mean emodb\?\); expected one of"
+    ):
+        get_reader("emodbb")
+    with pytest.raises(CorpusError, match=r"^unknown corpus 'xyz'; expected one of"):
+        get_reader("xyz")

@@ -341,3 +341,26 @@ def test_select_labels_warns_of_an_emotion_chosen_that_the_data_lacks(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "no recordings of surprised among the emotions chosen; the data has angry"
     ]
+
+
+def test_an_emotion_chosen_that_the_merge_took_away_is_named(caplog):
+    """--merge boredom=neutral --emotions boredom,sad kept sad only, and the error said just that two
+    emotions were needed (a researcher's review, stop 39)."""
+    import logging
+
+    from emovox.labels import select_labels
+
+    m = pd.DataFrame({"emotion": ["boredom", "sad", "neutral", "angry"]})
+    with caplog.at_level(logging.WARNING, logger="emovox.labels"):
+        out = select_labels(m, "boredom=neutral", "boredom,sad,angry", name="emodb")
+        assert out["emotion"].tolist() == ["sad", "angry"]
+        assert [r.getMessage() for r in caplog.records] == [
+            "emodb: boredom is merged into neutral before the emotions are chosen, so its recordings are left "
+            "out; choose neutral too, or drop the merge"
+        ]
+        caplog.clear()
+        out = select_labels(m, "boredom=neutral", "boredom,neutral,sad")  # both chosen: kept as neutral
+        assert out["emotion"].tolist() == ["neutral", "sad", "neutral"] and not caplog.records
+        with pytest.raises(CorpusError, match="no rows left"):
+            select_labels(m, "boredom=neutral", "boredom,happy")
+        assert "boredom is merged into neutral" in caplog.records[0].getMessage()

@@ -595,3 +595,21 @@ def test_loco_with_a_corpus_missing_on_some_rows():
 def test_empty_manifest_message():
     with pytest.raises(CorpusError, match="manifest is empty"):
         make_protocol(manifest().iloc[:0], "loso")
+
+
+def test_a_speakers_split_without_training_speakers_or_with_an_ambiguous_name_says_so(caplog):
+    """Every speaker a test speaker was "speakers(...) speakers: empty train or test set" at the first fold;
+    a bare 03 took emodb:03 and ravdess:03 without a word (a researcher's review, stop 39)."""
+    import logging
+
+    m = pd.DataFrame({"speaker": ["emodb:03", "ravdess:03", "emodb:08", "emodb:08"]})
+    with pytest.raises(CorpusError, match=r"^speakers: every speaker of the data is a test speaker \(3\)"):
+        make_protocol(m, "speakers:emodb:03,ravdess:03,08")
+    with caplog.at_level(logging.WARNING, logger="emovox.splits"):
+        assert make_protocol(m, "speakers:03").name == "speakers(emodb:03,ravdess:03)"
+        assert [r.getMessage() for r in caplog.records] == [
+            "test speaker 03 names 2 speakers, one of each corpus (emodb:03, ravdess:03); write one of them "
+            "to test one"
+        ]
+        caplog.clear()
+        assert make_protocol(m, "speakers:emodb:03").name == "speakers(emodb:03)" and not caplog.records

@@ -292,9 +292,21 @@ def apply_labels(
 def _say_absent(out: pd.DataFrame, keep, merged: dict, emotions, head: str = "") -> None:
     """A warning naming the emotions chosen that the rows have none of: a model and its figures would
     silently lack them. ("all" is whatever the data has; an emotion merged into another is there under that
-    one's name.)"""
+    one's name; an emotion merged into one not chosen is named too: its rows went with the merge.)"""
     names = emotions.split(",") if isinstance(emotions, str) else emotions or ()
-    if out.empty or any(str(n).strip().lower() == "all" for n in names):
+    if any(str(n).strip().lower() == "all" for n in names):
+        return
+    for k in keep or ():
+        if k in merged and merged[k] not in keep:  # merged first, then chosen: its rows went with the merge
+            log.warning(
+                "%s%s is merged into %s before the emotions are chosen, so its recordings are left out; "
+                "choose %s too, or drop the merge",
+                head,
+                k,
+                merged[k],
+                merged[k],
+            )
+    if out.empty:
         return
     absent = [str(k) for k in keep or () if k not in merged and not (out["emotion"] == k).any()]
     if absent:
@@ -380,12 +392,12 @@ def select_labels(
             f"{head}{int(unlabelled.sum())} row(s) have no emotion (e.g. {example}); fill them in or remove them"
         )
     out, keep, merged = _apply_labels(manifest, merge, emotions)
+    _say_absent(out, keep, merged, emotions, head)
     if out.empty:
         have = ", ".join(sorted(map(str, manifest["emotion"].unique())))
         raise CorpusError(
             f"{head}no rows left after the label selection (emotions / merge); the manifest has {have}"
         )
-    _say_absent(out, keep, merged, emotions, head)
     return out
 
 

@@ -22,6 +22,7 @@ which emotions occur would do with ``--emotions``.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import CorpusError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -215,6 +218,13 @@ def _match_speakers(manifest: pd.DataFrame, wanted: list[str]) -> set[str]:
         hits = {s for s in all_spk if s == w or s.split(":", 1)[-1] == w}
         if not hits:
             raise CorpusError(f"test speaker {w!r} is not in the manifest")
+        if len(hits) > 1 and w not in hits:  # one name, several people: said, as the protocol's name shows
+            log.warning(
+                "test speaker %s names %d speakers, one of each corpus (%s); write one of them to test one",
+                w,
+                len(hits),
+                ", ".join(sorted(hits)),
+            )
         out |= hits
     return out
 
@@ -245,6 +255,10 @@ def speaker_split(manifest: pd.DataFrame, test_speakers: list[str]) -> Protocol:
     _need(manifest, "speaker")
     test = _match_speakers(manifest, test_speakers)
     mask = manifest["speaker"].isin(test).to_numpy()
+    if mask.all():
+        raise CorpusError(
+            f"speakers: every speaker of the data is a test speaker ({len(test)}); leave some to train on"
+        )
     return Protocol(
         f"speakers({','.join(sorted(test))})",
         [_fold(manifest, "speakers", np.flatnonzero(~mask), np.flatnonzero(mask))],

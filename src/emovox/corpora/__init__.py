@@ -69,7 +69,11 @@ def get_reader(name: str) -> Corpus:
     """
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
-        raise CorpusError(f"unknown corpus {name!r}; expected one of {', '.join(CORPORA)}")
+        import difflib
+
+        close = difflib.get_close_matches(key, CORPORA, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise CorpusError(f"unknown corpus {name!r}{hint}; expected one of {', '.join(CORPORA)}")
     mod, cls = _REGISTRY[key].split(":")
     return getattr(importlib.import_module(f"{__name__}.{mod}"), cls)()
 
