@@ -167,6 +167,7 @@ def test_saved_model_predicts_without_torch(tmp_path):
     }
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["frontend"]["type"] == "frames" and meta["labels"] == res.labels
+    assert {"training_curves.png", "confusion.png", "history.json"} <= set(meta["files"])  # sealed too
     expected = predict_proba(res.model, [FrameExtractor(meta["frontend"])(signals[0])[0]], vector=False)[0]
     _, p = proba_without_torch(out, signals[0], tmp_path)
     assert p.shape == (1, 2) and np.allclose(p[0], expected, atol=1e-4)

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from emovox.errors import ParameterError
+from emovox.errors import ModelError, ParameterError
 from emovox.experiments import evaluate, model_kind, train, tune
 from emovox.inference import load_model
 
@@ -106,6 +106,15 @@ def test_evaluate_and_train_report_bad_files_and_keep_going(tone_manifest, tmp_p
     model = load_model(out, check_speech=False)  # pure tones are not speech: the check would refuse them
     assert sorted(model.labels) == ["angry", "sad"]
     assert model.predict(tone_manifest["path"].iloc[0]) == tone_manifest["emotion"].iloc[0]
+    # the reports beside it are sealed with it: what a person reads to judge the model cannot be edited unseen
+    assert {"evaluation.json", "confusion.png"} <= set(
+        json.loads((out / "metadata.json").read_text())["files"]
+    )
+    (out / "evaluation.json").write_text(
+        (out / "evaluation.json").read_text().replace('"ua": ', '"ua": 0.99, "was": ')
+    )
+    with pytest.raises(ModelError, match="evaluation.json"):
+        load_model(out, check_speech=False)
 
 
 def test_an_ensemble_logs_each_member(tone_manifest, tmp_path, caplog):

@@ -17,7 +17,7 @@ import soundfile as sf
 
 from emovox.errors import ModelError
 from emovox.inference import BUNDLED_DIR, load_model
-from emovox.models.store import SEAL_KEY, metadata_digest, read_model_dir, reseal, sha256
+from emovox.models.store import SEAL_KEY, metadata_digest, read_model_dir, reseal, sha256, unsealed_files
 
 from .synthetic_features import synthetic_table
 
@@ -72,6 +72,8 @@ def test_bundled_models_verify():
     for name in ("default", "classical"):
         meta = read_model_dir(BUNDLED_DIR / name)
         assert meta[SEAL_KEY] == metadata_digest(meta)
+        assert "confusion.png" in meta["files"]  # its report is sealed with it (resealed in stop 39)
+        assert unsealed_files(BUNDLED_DIR / name, meta) == []
 
 
 def test_label_swap_refused(copy):
@@ -267,15 +269,40 @@ def test_malformed_file_sizes_refused(copy, sizes, words):
     _refused(copy, "malformed", words)
 
 
-def test_extra_unlisted_onnx_is_ignored(copy, model_dir):
+def test_extra_unlisted_onnx_is_ignored_and_named(copy, model_dir, caplog):
     """Decision: an unlisted file is never opened (everything the loader opens must be listed), so it is
-    ignored rather than refused; a model trained into a folder that holds other graphs still loads."""
+    ignored rather than refused; a model trained into a folder that holds other graphs still loads. But
+    it is named at load (a hardening review, stop 39: an added model.pkl went unseen)."""
     shutil.copyfile(copy / "model.onnx", copy / "stray.onnx")
     np.save(copy / "stray.npy", np.zeros(3))
     X = synthetic_table(seed=3, per=2).X
-    np.testing.assert_array_equal(
-        load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
-    )
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        np.testing.assert_array_equal(
+            load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{copy}: stray.npy, stray.onnx are not part of the sealed model (added after it was saved, or saved "
+        f"before reports were sealed), so they are not read; if you trust them, `emovox reseal {copy}` seals them"
+    ]
+
+
+def test_reports_beside_a_model_are_sealed_by_reseal_and_checked_at_load(copy, caplog):
+    """A model saved before its reports were sealed (the bundled ones until stop 39): they are named at
+    load; reseal seals them (but not a file of another name), and an edit is then refused."""
+    (copy / "confusion.png").write_bytes(b"\x89PNG old report")
+    (copy / "notes.txt").write_text("mine")
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        load_model(copy)
+    assert "confusion.png, notes.txt are not part of the sealed model" in caplog.records[0].getMessage()
+    reseal(copy)
+    assert "confusion.png" in _meta(copy)["files"] and "notes.txt" not in _meta(copy)["files"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        load_model(copy)
+    (msg,) = [r.getMessage() for r in caplog.records]
+    assert f"{copy}: notes.txt is not part of the sealed model" in msg and "confusion.png" not in msg
+    (copy / "confusion.png").write_bytes(b"\x89PNG edited report")
+    _refused(copy, "confusion.png")
 
 
 def test_a_graph_with_weights_in_another_file_is_refused(copy, tmp_path, monkeypatch):

@@ -837,7 +837,7 @@ class FittedClassical:
         """
         from .evaluation import evaluation_metadata, save_evaluation_files
         from .models.classical import to_onnx
-        from .models.store import npy_bytes, prepare_output, save_model_dir
+        from .models.store import npy_bytes, prepare_output, save_model_dir, seal_artefacts
 
         prepare_output(output)  # a file or a folder of other files: refused before any work
         table, recipe = self.table, self.recipe
@@ -889,7 +889,7 @@ class FittedClassical:
             attach_speech_head(out, np.vstack([table.X, *table.augmented.values()]))
         if evaluation is not None and evaluation_files:
             save_evaluation_files(evaluation, out)
-        return out
+        return seal_artefacts(out)
 
 
 def fit_classical(

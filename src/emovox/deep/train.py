@@ -612,7 +612,7 @@ def save_deep_model(
     """
     from .. import plots
     from ..evaluation import evaluation_metadata, save_evaluation_files
-    from ..models.store import prepare_output, save_model_dir
+    from ..models.store import prepare_output, save_model_dir, seal_artefacts
     from ..training import training_summary, with_fingerprints
 
     onnx_bytes = export_onnx(result)
@@ -652,7 +652,7 @@ def save_deep_model(
             ),
             out / "confusion.png",
         )
-    return out
+    return seal_artefacts(out)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ..encoders.runtime import classifier_labels, cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
 from ..inputs import single_input
-from ..models.store import load_npy, read_model_dir, read_sealed, verify_files
+from ..models.store import load_npy, read_model_dir, read_sealed, unsealed_files, verify_files
 from .prediction import Prediction, chosen_emotions
 from .recordings import Recordings
 from .speech_cut import SpeechCutting
@@ -139,6 +139,19 @@ class EmotionModel(SpeechCutting, Recordings):
         self._verified: set[str] = set()
         self._load_parts()
         verify_files(self.path, self.metadata, skip=self._verified)  # what no part has read: checked too
+        if extra := unsealed_files(self.path, self.metadata):  # never read; but a person may read them
+            one = len(extra) == 1
+            log.warning(
+                "%s: %s %s not part of the sealed model (added after it was saved, or saved before reports "
+                "were sealed), so %s not read; if you trust %s, `emovox reseal %s` seals %s",
+                self.path,
+                ", ".join(extra),
+                "is" if one else "are",
+                "it is" if one else "they are",
+                "it" if one else "them",
+                self.path,
+                "it" if one else "them",
+            )
 
     def _read(self, name: str) -> bytes:
         """A file of the model directory, read once and verified (:func:`~emovox.models.store.read_sealed`)."""

@@ -504,7 +504,7 @@ class FittedEnsemble:
         """
         from ..evaluation import evaluation_metadata, save_evaluation_files
         from ..training import training_summary
-        from .store import prepare_output
+        from .store import prepare_output, seal_artefacts
 
         output = prepare_output(output, clear=True)
         member_ev = getattr(evaluation, "members", None) or {}
@@ -525,7 +525,7 @@ class FittedEnsemble:
         )
         if evaluation is not None:
             save_evaluation_files(evaluation, output)
-        return output
+        return seal_artefacts(output)
 
 
 def evaluate_ensemble(

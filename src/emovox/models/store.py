@@ -21,8 +21,10 @@ not the one sealed is refused before it is read). So every file the
 loader opens (head, encoder, class means, speech head, ensemble members' ``metadata.json``, which hold their own hashes)
 is checked before onnxruntime or numpy sees it, and what they parse is the bytes that were checked
 (:func:`read_sealed`: read once, hashed, then handed over; never opened again by name, so a file swapped
-after its check is not loaded). Files in the directory that the metadata does not name
-are never opened, and so are ignored; a graph that keeps its weights in another file (ONNX external data) is
+after its check is not loaded). The reports saved beside the model (``evaluation.json``, ``confusion.png``,
+``training_curves.png``, ``history.json``) are listed in ``files`` too (:func:`seal_artefacts`), so they are
+checked at load like the rest. Files in the directory that the metadata does not name are never opened; loading
+names them in a warning (:func:`unsealed_files`); a graph that keeps its weights in another file (ONNX external data) is
 refused (:func:`emovox.encoders.runtime.cpu_session`). ONNX is a data format: loading it executes no Python
 code.
 
@@ -280,6 +282,68 @@ def save_model_dir(path: str | Path, graphs: dict[str, bytes | Path], metadata: 
     check_metadata(path, meta)
     _write_sealed(path, meta)
     return path
+
+
+def seal_artefacts(path: str | Path) -> Path:
+    """Add the reports written beside a saved model (:data:`ARTEFACTS`: ``evaluation.json``,
+    ``confusion.png``...) to its sealed ``files``, so that they cannot be edited unseen either: they are
+    what a person reads to judge the model. Called by every save, once the reports are written.
+
+    Parameters
+    ----------
+    path : str or Path
+        A model directory just saved (its metadata sealed, its files matching).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    meta = _load_json(path)
+    meta.pop(SEAL_KEY, None)
+    if _add_artefacts(path, meta):
+        _write_sealed(path, meta)
+    return path
+
+
+def _add_artefacts(path: Path, meta: dict[str, Any]) -> bool:
+    """List the reports beside the model in ``meta``'s ``files`` / ``file_sizes``; whether any was added."""
+    added = False
+    for name in ARTEFACTS[1:]:
+        target = path / name
+        if name not in meta["files"] and target.is_file() and not target.is_symlink():
+            meta["files"][name] = sha256(target)
+            meta.setdefault("file_sizes", {})[name] = target.stat().st_size
+            added = True
+    return added
+
+
+def unsealed_files(path: str | Path, meta: dict[str, Any]) -> list[str]:
+    """The files beside a model's ``metadata.json`` that its seal does not cover (added, or left by an
+    emovox before reports were sealed): never read, but named where a model is loaded.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+    meta : dict
+        Its metadata.
+
+    Returns
+    -------
+    list of str
+        Their names, sorted (folders, such as an ensemble's members, are not listed).
+    """
+    path = Path(path)
+    listed = {str(PurePosixPath(n)) for n in meta.get("files", {})}
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return []
+    return sorted(
+        e.name for e in entries if e.name != "metadata.json" and e.name not in listed and not e.is_dir()
+    )
 
 
 def _write_sealed(path: Path, meta: dict[str, Any]) -> None:
@@ -691,6 +755,7 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
     check_metadata(path, meta)
     verify_files(path, meta)
     meta["file_sizes"] = {name: (path / name).stat().st_size for name in meta["files"]}
+    _add_artefacts(path, meta)  # its reports too (a model saved before they were sealed)
     _write_sealed(path, meta)
     if check is not None:
         try:
