@@ -114,7 +114,9 @@ def main() -> None:
     seen: dict[str, dict[str, np.ndarray]] = {}  # front end -> condition -> degraded features
     for label, recipe in variants:
         t0 = time.perf_counter()
-        table = compute_features(df, recipe.spec, n_jobs=2, quantize=True)  # the int8 encoder, as shipped
+        table = compute_features(
+            df, recipe.spec, n_jobs=2, quantize=True, progress=True
+        )  # the int8 encoder, as shipped
         y = table.manifest["emotion"].astype(str).to_numpy()
         corpus = table.manifest["corpus"].astype(str).to_numpy()
         labels = sorted(set(y))

@@ -47,7 +47,7 @@ def pct(x: float) -> str:
 def run(recipe_name: str, df: pd.DataFrame) -> dict:
     recipe = resolve_recipe(recipe_name)
     t = time.perf_counter()
-    table = compute_features(df, recipe, n_jobs=2, quantize=True)
+    table = compute_features(df, recipe, n_jobs=2, quantize=True, progress=True)
     if table.failures:
         raise SystemExit(f"{len(table.failures)} files failed: {table.failures[:3]}")
     t_feat = time.perf_counter() - t

@@ -121,7 +121,7 @@ def main() -> None:
         if only not in name:
             continue
         t = time.perf_counter()
-        table = compute_features(df, recipe, n_jobs=2, quantize=True)
+        table = compute_features(df, recipe, n_jobs=2, quantize=True, progress=True)
         ev = evaluate_recipe(table, recipe, "loco", progress=False)
         s = ev.summary
         row = {

@@ -68,7 +68,7 @@ def build(name: str, output: Path | None = None, protocol: str = "kfold:5") -> P
     recipe = resolve_recipe(recipe_name)
     df = training_manifest(corpora)
     t = time.perf_counter()
-    table = compute_features(df, recipe, n_jobs=2, **options)
+    table = compute_features(df, recipe, n_jobs=2, progress=True, **options)
     if table.failures:
         raise SystemExit(f"{len(table.failures)} training files failed: {table.failures[:3]}")
     ev = evaluate_recipe(table, recipe, protocol)

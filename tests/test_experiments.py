@@ -320,3 +320,16 @@ def test_evaluate_and_train_select_labels_as_the_cli_does(tone_manifest, tmp_pat
         CorpusError, match="no rows left after the label selection.*the manifest has Calm, angry"
     ):
         evaluate(df, "logreg", "kfold:3", emotions="happy,neutral", **opts)
+
+
+def test_the_library_draws_no_progress_bar_unless_asked(tone_manifest, tmp_path, capfd):
+    """Progress bars are printing: the library's functions drew them on stderr by default, as the CLI does
+    (a hardening review, stop 39); they are now the CLI's (``progress=True``) or the caller's choice."""
+    from emovox.features import FeatureExtractor
+
+    paths = list(tone_manifest["path"])
+    FeatureExtractor("tutorial").process_files(paths, cache_dir=tmp_path / "c1")
+    evaluate(tone_manifest, "logreg", "kfold:2", features="tutorial", cache_dir=tmp_path / "c2")
+    assert capfd.readouterr().err == ""
+    FeatureExtractor("tutorial").process_files(paths, cache_dir=tmp_path / "c3", progress=True)
+    assert "features (tutorial)" in capfd.readouterr().err

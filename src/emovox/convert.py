@@ -173,7 +173,7 @@ def convert_tree(
     rate: int = 16000,
     mono: bool = True,
     ext: str | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Convert every audio file under ``src`` into the same relative path under ``dst``.
 
@@ -196,7 +196,7 @@ def convert_tree(
     ext : str, optional
         Output extension for every file; None (default): as :func:`plan_tree` chooses.
     progress : bool
-        Show a progress bar (default True).
+        Show a progress bar (default False).
 
     Returns
     -------

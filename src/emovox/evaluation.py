@@ -558,7 +558,7 @@ def cross_validate(
     protocol,
     fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | FoldResult],
     labels: Sequence[str],
-    progress: bool = True,
+    progress: bool = False,
     *,
     folds: Sequence | None = None,
     paths: Sequence[str] | None = None,
@@ -586,7 +586,7 @@ def cross_validate(
     labels : sequence of str
         The classes, in the order of the confusion matrices and of the probabilities' columns.
     progress : bool
-        Show a progress bar over the folds (default True).
+        Show a progress bar over the folds (default False).
     folds : sequence of Fold, optional
         Run these folds of ``protocol`` only; None (default): all of them.
     paths : sequence of str, optional

@@ -235,7 +235,7 @@ def feature_table(
     encoder: str | None = None,
     n_jobs: int | None = None,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> tuple[FeatureRecipe, FeatureTable]:
     """The recipe of a hand-crafted or encoder model (or plain classifier) with its front-end overrides,
     and its features of every row of ``manifest``: what ``emovox features`` writes and ``tune`` searches on.
@@ -253,7 +253,7 @@ def feature_table(
     cache_dir : str or Path, optional
         Feature cache (default ``None``: emovox's default cache folder).
     progress : bool
-        Show a progress bar (default True).
+        Show a progress bar (default False).
 
     Returns
     -------
@@ -280,7 +280,7 @@ def evaluate(
     seed: int | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     scale: bool = True,
     same_speaker: bool = False,
     same_channel: bool = False,
@@ -309,7 +309,7 @@ def evaluate(
     n_jobs : int or None
         Worker processes computing the features (default ``None``: every core).
     progress : bool
-        Show progress bars (default True).
+        Show progress bars (default False).
     scale : bool
         Standardise features before the classifier (default True; hand-crafted and encoder recipes only).
     same_speaker, same_channel, calibrate
@@ -387,7 +387,7 @@ def train(
     seed: int | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     scale: bool = True,
     calibrate: bool = False,
     checkpoints: str | Path | None = None,
@@ -467,7 +467,7 @@ def tune(
     seed: int | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     scale: bool = True,
     emotions: str | Sequence[str] | None = None,
     merge: str | Mapping[str, str] | None = None,

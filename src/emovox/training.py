@@ -33,7 +33,7 @@ def handcrafted_features(
     *,
     n_jobs: int | None = None,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool = False,
 ) -> FeatureTable:
     """Hand-crafted features of every manifest row (cached, parallel); failed files are reported, not fatal.
 
@@ -49,7 +49,7 @@ def handcrafted_features(
     cache_dir : str or Path, optional
         Feature cache (default None: ``default_cache_dir() / "features"``).
     progress : bool
-        Show a progress bar (default True).
+        Show a progress bar (default False).
 
     Returns
     -------
@@ -249,7 +249,7 @@ def evaluate_recipe(
     params: dict | None = None,
     scale: bool = True,
     seed: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     folds_dir: str | Path | None = None,
     adapt: bool | str = False,
     calibrate: bool = False,
@@ -280,7 +280,7 @@ def evaluate_recipe(
     seed : int, optional
         Random state of the splits (None: the protocol's default) and of the classifier (None: 0).
     progress : bool
-        Show a progress bar over folds (default True).
+        Show a progress bar over folds (default False).
     folds_dir : str or Path, optional
         Where ``emobox`` finds its folds (default None: :func:`emovox.splits.default_folds_dir`).
     adapt : bool or str

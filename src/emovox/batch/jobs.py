@@ -271,7 +271,7 @@ def predict(
     n_workers: int | None = None,
     threads_per_worker: int = 1,
     batch_size: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     retry_failed: bool = False,
     overwrite: bool = False,
     emotions: Sequence[str] | str | None = None,
@@ -467,7 +467,7 @@ def features(
     n_workers: int | None = None,
     threads_per_worker: int = 1,
     batch_size: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     retry_failed: bool = False,
     overwrite: bool = False,
 ) -> BatchSummary:

@@ -583,7 +583,7 @@ def frame_table(
     augment: Any = None,
     seed: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool = False,
 ) -> FrameTable:
     """Unnormalised features of every manifest row, and augmented copies of them, through the one runner
     and cache every front end uses (:func:`emovox.extractors.runner.process_files`).

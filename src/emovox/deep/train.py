@@ -295,7 +295,7 @@ def fit(
     *,
     labels: list[str] | None = None,
     copies: list[list[np.ndarray]] | None = None,
-    progress: bool = True,
+    progress: bool = False,
     log: bool = False,
     checkpoint_dir: str | Path | None = None,
 ) -> DeepResult:
@@ -321,7 +321,7 @@ def fit(
     copies : list of list of numpy.ndarray, optional
         Augmented versions of each row (default None).
     progress : bool
-        Show a progress bar over epochs (default True).
+        Show a progress bar over epochs (default False).
     log : bool
         Log one line per epoch (default False).
     checkpoint_dir : str or Path, optional
@@ -662,7 +662,7 @@ def deep_features(
     *,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool = False,
 ) -> FrameTable:
     """The recipe's frame features (and augmented copies) of a manifest, through the one runner and cache
     (:func:`emovox.deep.frames.frame_table`; ``n_jobs``: its worker processes, ``None`` every core).
@@ -678,7 +678,7 @@ def deep_features(
     n_jobs : int or None
         Worker processes (default 1).
     progress : bool
-        Show a progress bar (default True).
+        Show a progress bar (default False).
 
     Returns
     -------
@@ -711,7 +711,7 @@ def evaluate_deep(
     max_folds: int | None = None,
     only_folds: list[int] | None = None,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool = False,
     log: bool = False,
     **overrides,
 ):
@@ -745,7 +745,7 @@ def evaluate_deep(
     n_jobs : int or None
         Worker processes computing the features (default 1).
     progress : bool
-        Show progress bars (default True).
+        Show progress bars (default False).
     log : bool
         Log one line per epoch and per fold (default False).
     **overrides
@@ -841,7 +841,7 @@ def fit_deep(
     table: FrameTable | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool = False,
     log: bool = False,
     checkpoint_dir: str | Path | None = None,
     **overrides,
@@ -864,7 +864,7 @@ def fit_deep(
     n_jobs : int or None
         Worker processes computing those features (default 1; ``None``: every core).
     progress : bool
-        Show progress bars for features and epochs (default True).
+        Show progress bars for features and epochs (default False).
     log : bool
         Also log one line per epoch at INFO level (default False).
     checkpoint_dir : str or Path, optional
@@ -914,7 +914,7 @@ def train_deep(
     evaluation=None,
     table: FrameTable | None = None,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool = False,
     log: bool = False,
     checkpoint_dir: str | Path | None = None,
     **overrides,
@@ -939,7 +939,7 @@ def train_deep(
     cache_dir : str or Path, optional
         Feature cache (default None).
     progress : bool
-        Show progress bars (default True).
+        Show progress bars (default False).
     log : bool
         Log one line per epoch (default False).
     checkpoint_dir : str or Path, optional

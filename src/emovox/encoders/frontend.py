@@ -518,7 +518,7 @@ def encoder_features(
     *,
     n_jobs: int | None = None,
     cache_dir: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool = False,
     layers: Sequence[int] | None = None,
     pooling: str = "mean_std",
     threshold_db: float = 30.0,

@@ -104,7 +104,7 @@ class Extractor(Protocol):
         *,
         n_jobs: int | None = 1,
         cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> ExtractionResult:
         """Many files, cached on disk; failures are reported in the result, never raised.
 
@@ -117,7 +117,7 @@ class Extractor(Protocol):
         cache_dir : str or path, optional
             Directory of cached results; None (default): no cache.
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
 
         Returns
         -------

@@ -25,7 +25,7 @@ class RunnerFiles:
         *,
         n_jobs: int | None = 1,
         cache_dir: str | os.PathLike | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> ExtractionResult:
         """Many files, cached on disk; failures are reported in the result, never raised.
 
@@ -38,7 +38,7 @@ class RunnerFiles:
         cache_dir : str or path, optional
             Directory of cached results; None (default): no cache.
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
 
         Returns
         -------

@@ -308,7 +308,7 @@ def process_files(
     *,
     n_jobs: int | None = 1,
     cache_dir: PathLike | None = None,
-    progress: bool = True,
+    progress: bool = False,
     chunksize: int | None = None,
     mp_context: str | None = None,
     desc: str = "features",

@@ -497,7 +497,7 @@ class FeatureExtractor:
         *,
         n_jobs: int | None = 1,
         cache_dir: PathLike | None = None,
-        progress: bool = True,
+        progress: bool = False,
         chunksize: int | None = None,
         mp_context: str | None = None,
     ) -> ExtractionResult:
@@ -513,7 +513,7 @@ class FeatureExtractor:
         cache_dir : path, optional
             Directory of cached ``.npy`` results; None (default): no cache.
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
         chunksize : int, optional
             Files per task sent to a worker; None (default): a few tasks per worker, at most 32 files.
         mp_context : str, optional

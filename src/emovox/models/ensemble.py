@@ -301,7 +301,7 @@ class EnsembleRecipe:
         *,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         tables: dict[str, Any] | None = None,
     ) -> MemberTables:
         """Every member's features of the manifest (member name -> table; its ``failures`` are every
@@ -316,7 +316,7 @@ class EnsembleRecipe:
         n_jobs : int or None
             Worker processes computing the features (default None: every core).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         tables : dict, optional
             Member name -> its features, already computed (default None: none).
 
@@ -340,7 +340,7 @@ class EnsembleRecipe:
         *,
         table: dict[str, Any] | None = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         log: bool = False,
@@ -363,13 +363,13 @@ class EnsembleRecipe:
         seed : int, optional
             Random state of the splits and of each member's training (default None).
         progress : bool
-            Show progress bars, and log each member's UA (default True).
+            Show progress bars (default False); each member's UA is logged at INFO.
         cache_dir : str or Path, optional
             Feature cache (default None: emovox's default cache folder).
         n_jobs : int or None
             Worker processes computing the features (default None: every core).
         log : bool
-            Log one line per deep-member fold, and each member's UA (default False).
+            Log one line per deep-member fold (default False).
 
         Returns
         -------
@@ -384,8 +384,7 @@ class EnsembleRecipe:
             members[m.name] = m.evaluate(
                 manifest, protocol, table=tables[m.name], seed=seed, progress=progress, log=log
             )
-            if progress or log:
-                logger.info("[%s] %s: UA %.1f %%", self.name, m.name, 100 * members[m.name].summary["ua"])
+            logger.info("[%s] %s: UA %.1f %%", self.name, m.name, 100 * members[m.name].summary["ua"])
         ev = combine(list(members.values()), self.weights, name=self.name)
         ev.members = members
         return ev
@@ -396,7 +395,7 @@ class EnsembleRecipe:
         *,
         table: dict[str, Any] | None = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
     ) -> FittedEnsemble:
@@ -411,7 +410,7 @@ class EnsembleRecipe:
         seed : int, optional
             Random state of each member's training (default None: each recipe's default).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         cache_dir : str or Path, optional
             Feature cache (default None: emovox's default cache folder).
         n_jobs : int or None
@@ -537,7 +536,7 @@ def evaluate_ensemble(
     weights=None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     tables: dict[str, Any] | None = None,
     log: bool = False,
 ):
@@ -565,7 +564,7 @@ def evaluate_ensemble(
     n_jobs : int, optional
         Worker processes computing features (default None).
     progress : bool
-        Show progress bars (default True).
+        Show progress bars (default False).
     tables : dict, optional
         Member name -> features, reused and filled in (default None).
     log : bool
@@ -599,7 +598,7 @@ def train_ensemble(
     weights=None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     tables: dict[str, Any] | None = None,
 ):
     """Train every member on all of ``manifest`` into ``output/<member>`` and write the ensemble's metadata.
@@ -627,7 +626,7 @@ def train_ensemble(
     n_jobs : int, optional
         Worker processes computing features (default None).
     progress : bool
-        Show progress bars (default True).
+        Show progress bars (default False).
     tables : dict, optional
         Member name -> features, reused and filled in (default None).
 

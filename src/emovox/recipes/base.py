@@ -122,7 +122,7 @@ class RecipeProtocol(Protocol):
         *,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> Any:
         """The recipe's features of every row of ``manifest``, computed once for :meth:`evaluate` and
         :meth:`fit`.
@@ -136,7 +136,7 @@ class RecipeProtocol(Protocol):
         n_jobs : int or None
             Worker processes computing the features (default None: every core).
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
 
         Returns
         -------
@@ -153,7 +153,7 @@ class RecipeProtocol(Protocol):
         *,
         table: Any = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         **options: Any,
     ) -> Evaluation:
         """Cross-validate the recipe on ``manifest`` under ``protocol``.
@@ -169,7 +169,7 @@ class RecipeProtocol(Protocol):
         seed : int, optional
             Random state of the splits and of training (default None).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         **options
             The recipe's own options (``cache_dir``, ``n_jobs``, ``log``...).
 
@@ -185,7 +185,7 @@ class RecipeProtocol(Protocol):
         *,
         table: Any = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         **options: Any,
     ) -> FittedModel:
         """Fit the recipe on every row of ``manifest``.
@@ -199,7 +199,7 @@ class RecipeProtocol(Protocol):
         seed : int, optional
             Random state of training (default None).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         **options
             The recipe's own options (``cache_dir``, ``n_jobs``...).
 
@@ -262,7 +262,7 @@ class FeatureRecipe:
         *,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> FeatureTable:
         """The recipe's features of every row (:func:`emovox.training.compute_features`).
 
@@ -275,7 +275,7 @@ class FeatureRecipe:
         n_jobs : int or None
             Worker processes computing the features (default None: every core).
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
 
         Returns
         -------
@@ -291,7 +291,7 @@ class FeatureRecipe:
         *,
         table: FeatureTable | None = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         log: bool = False,
@@ -315,7 +315,7 @@ class FeatureRecipe:
         seed : int, optional
             Random state of the splits and of the classifier (default None).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         cache_dir : str or Path, optional
             Feature cache used when computing ``table`` (default None: emovox's default cache folder).
         n_jobs : int or None
@@ -356,7 +356,7 @@ class FeatureRecipe:
         *,
         table: FeatureTable | None = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         scale: bool = True,
@@ -374,7 +374,7 @@ class FeatureRecipe:
         seed : int, optional
             Random state of the classifier (default None: 0).
         progress : bool
-            Show a progress bar while computing features (default True).
+            Show a progress bar while computing features (default False).
         cache_dir : str or Path, optional
             Feature cache (default None: emovox's default cache folder); kept on the result.
         n_jobs : int or None
@@ -470,7 +470,7 @@ class DeepRecipe:
         *,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
     ) -> Any:
         """The recipe's frame features (and augmented copies) of every row, as a
         :class:`~emovox.deep.frames.FrameTable` (:func:`emovox.deep.train.deep_features`, ``n_jobs``
@@ -485,7 +485,7 @@ class DeepRecipe:
         n_jobs : int or None
             Worker processes computing the features (default None: every core).
         progress : bool
-            Show a progress bar (default True).
+            Show a progress bar (default False).
 
         Returns
         -------
@@ -503,7 +503,7 @@ class DeepRecipe:
         *,
         table: Any = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         log: bool = False,
@@ -524,7 +524,7 @@ class DeepRecipe:
         seed : int, optional
             Random state of the splits, and the training seed (default None: the recipe's own).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         cache_dir : str or Path, optional
             Feature cache used when computing ``table`` (default None).
         n_jobs : int or None
@@ -559,7 +559,7 @@ class DeepRecipe:
         *,
         table: Any = None,
         seed: int | None = None,
-        progress: bool = True,
+        progress: bool = False,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         log: bool = False,
@@ -576,7 +576,7 @@ class DeepRecipe:
         seed : int, optional
             The training seed (default None: the recipe's own).
         progress : bool
-            Show progress bars (default True).
+            Show progress bars (default False).
         cache_dir : str or Path, optional
             Feature cache used when computing ``table`` (default None: ``<default_cache_dir>/features``).
         n_jobs : int or None
