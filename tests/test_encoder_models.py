@@ -247,7 +247,9 @@ def test_whisper_probe_train_predict_no_torch(encoder_ckpt, small, tmp_path):
     ev = json.loads((out / "evaluation.json").read_text())  # the features it scored, as a hand-crafted one's
     assert ev["recipe"]["features"]["fingerprint"] and "fingerprint" not in meta["frontend"]
     assert ev["run"]["seeds"] == meta["run"]["seeds"] == {"split": None, "training": 0}
-    assert meta["run"]["command"].startswith("emovox train ")
+    assert (
+        meta["run"]["command"].startswith("emovox train ") and ev["run"]["command"] == meta["run"]["command"]
+    )
     assert meta["speech_head"]["file"] in meta["files"] and (out / meta["speech_head"]["file"]).is_file()
     assert meta["speech_head"]["speech_kept"] >= 0.995 and meta["speech_head"]["non_speech_rejected"] >= 0.9
     import onnx  # the model's encoder runs attention one head at a time (6 layers x 8 heads)

@@ -272,37 +272,79 @@ def test_malformed_file_sizes_refused(copy, sizes, words):
 def test_extra_unlisted_onnx_is_ignored_and_named(copy, model_dir, caplog):
     """Decision: an unlisted file is never opened (everything the loader opens must be listed), so it is
     ignored rather than refused; a model trained into a folder that holds other graphs still loads. But
-    it is named at load (a hardening review, stop 39: an added model.pkl went unseen)."""
+    it is named at load (a hardening review, stop 39: an added model.pkl went unseen); a dot file is not."""
     shutil.copyfile(copy / "model.onnx", copy / "stray.onnx")
     np.save(copy / "stray.npy", np.zeros(3))
+    (copy / ".DS_Store").write_bytes(b"a file manager's")
     X = synthetic_table(seed=3, per=2).X
     with caplog.at_level("WARNING", logger="emovox.inference"):
         np.testing.assert_array_equal(
             load_model(copy).proba_from_embeddings(X), load_model(model_dir).proba_from_embeddings(X)
         )
     assert [r.getMessage() for r in caplog.records] == [
-        f"{copy}: stray.npy, stray.onnx are not part of the sealed model (added after it was saved, or saved "
-        f"before reports were sealed), so they are not read; if you trust them, `emovox reseal {copy}` seals them"
+        f"{copy}: stray.npy, stray.onnx are not part of the model and never read; move them out of the folder "
+        "if they are not meant to be there"
     ]
 
 
-def test_reports_beside_a_model_are_sealed_by_reseal_and_checked_at_load(copy, caplog):
+def test_reports_beside_a_model_are_sealed_by_reseal_checked_at_load_and_may_be_deleted(copy, caplog):
     """A model saved before its reports were sealed (the bundled ones until stop 39): they are named at
-    load; reseal seals them (but not a file of another name), and an edit is then refused."""
+    load; reseal seals them (not a file of another name), and an edit is then refused. A report deleted
+    leaves a model that loads, with a warning, and reseal forgets it (a review of stop 39)."""
     (copy / "confusion.png").write_bytes(b"\x89PNG old report")
     (copy / "notes.txt").write_text("mine")
     with caplog.at_level("WARNING", logger="emovox.inference"):
         load_model(copy)
-    assert "confusion.png, notes.txt are not part of the sealed model" in caplog.records[0].getMessage()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{copy}: the report confusion.png is not sealed with the model (saved before reports were); if you "
+        f"trust it, `emovox reseal {copy}` seals it",
+        f"{copy}: notes.txt is not part of the model and never read; move it out of the folder if it is not "
+        "meant to be there",
+    ]
     reseal(copy)
     assert "confusion.png" in _meta(copy)["files"] and "notes.txt" not in _meta(copy)["files"]
     caplog.clear()
     with caplog.at_level("WARNING", logger="emovox.inference"):
         load_model(copy)
     (msg,) = [r.getMessage() for r in caplog.records]
-    assert f"{copy}: notes.txt is not part of the sealed model" in msg and "confusion.png" not in msg
+    assert msg.startswith(f"{copy}: notes.txt is not part of the model")
     (copy / "confusion.png").write_bytes(b"\x89PNG edited report")
     _refused(copy, "confusion.png")
+    (copy / "confusion.png").unlink()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        load_model(copy)
+    assert caplog.records[-1].getMessage() == (
+        f"{copy}: confusion.png, sealed with the model, is missing (a report: the model works without it); "
+        f"`emovox reseal {copy}` forgets it"
+    )
+    reseal(copy)
+    assert "confusion.png" not in _meta(copy)["files"] and "confusion.png" not in _meta(copy)["file_sizes"]
+    (copy / "model.onnx").unlink()  # the model's own files are not reports: still refused
+    _refused(copy, "model.onnx")
+
+
+def test_reseal_seals_an_ensembles_members_reports_too(model_dir, tmp_path, caplog):
+    """An ensemble saved before reports were sealed: each member warned "reseal MEMBER", which broke the
+    ensemble's seal for good; reseal of the ensemble now seals the members' reports and rehashes them."""
+    from emovox.models.ensemble import save_ensemble
+
+    ens = save_ensemble(tmp_path / "ens", {"a": model_dir, "b": model_dir})
+    for member in ("a", "b"):
+        (ens / member / "confusion.png").write_bytes(b"\x89PNG a member's report")
+    (ens / "evaluation.json").write_text("{}")
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        load_model(ens)
+    (msg,) = [r.getMessage() for r in caplog.records]  # the ensemble's folder only: it is what to reseal
+    assert msg.startswith(f"{ens}: the report evaluation.json is not sealed") and f"reseal {ens}`" in msg
+    reseal(ens, check=load_model)
+    assert "confusion.png" in _meta(ens / "a")["files"] and "evaluation.json" in _meta(ens)["files"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="emovox.inference"):
+        assert sorted(load_model(ens).labels) == ["angry", "happy", "sad"]
+    assert not caplog.records
+    (ens / "b" / "confusion.png").write_bytes(b"\x89PNG edited")
+    _refused(ens, "confusion.png")
 
 
 def test_a_graph_with_weights_in_another_file_is_refused(copy, tmp_path, monkeypatch):

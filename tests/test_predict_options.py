@@ -306,6 +306,7 @@ def test_standard_output_that_fails_is_named_and_a_reader_that_stops_early_loses
 ):
     """A full disk under stdout said only "No space left on device"; `| head` made every status 0 (a bad
     file's 1 included) and lost the -o file asked for (a researcher's and a hardening review, stop 39)."""
+    import shlex
     import subprocess
     import sys
 
@@ -328,3 +329,19 @@ def test_standard_output_that_fails_is_named_and_a_reader_that_stops_early_loses
     rc, first, err = head("-q", "-o", str(out))  # the file is written whole, with the command's own status
     assert rc == 0 and err == "" and first.startswith(utterances[0])
     assert len(pd.read_csv(out)) == 15
+    # stderr the same closed pipe (2>&1 | head): its next line (a bad file's) must not cut the run short
+    proc = subprocess.Popen(
+        [*cmd, str(tmp_path / "missing.wav"), "-q", "-o", str(tmp_path / "merged.csv")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=300) == 1 and first.startswith(utterances[0])  # 1: the missing file's status
+    merged = pd.read_csv(tmp_path / "merged.csv")
+    assert len(merged) == 16 and merged["error"].notna().sum() == 1
+    # no standard output at all (>&-): print writes nothing, as before the stdout wrapper
+    quoted = " ".join(shlex.quote(a) for a in [*cmd[:4], utterances[0], "-q", "-o", str(tmp_path / "c.csv")])
+    closed = subprocess.run(["bash", "-c", f"{quoted} >&-"], capture_output=True, text=True, timeout=300)
+    assert closed.returncode == 0 and closed.stderr == "" and len(pd.read_csv(tmp_path / "c.csv")) == 1

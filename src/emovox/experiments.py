@@ -444,7 +444,8 @@ def train(
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     # the cross-validated figures describe the model saved: calibrated in each fold when it is
     options = {"scale": scale, "calibrate": calibrate} if kind == "features" else {}
-    run = _run_record(recipe, protocol, seed, emotions, merge)
+    # (the CLI's command and sources beside what is recorded here)
+    run = {**(extra or {}).get("run", {}), **_run_record(recipe, protocol, seed, emotions, merge)}
     ev = None
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
@@ -452,7 +453,7 @@ def train(
     if checkpoints is not None:  # the final model's training only
         options["checkpoint_dir"] = checkpoints
     fitted = recipe.fit(manifest, table=table, seed=seed, progress=progress, **options)
-    extra = {**(extra or {}), "run": {**run, **(extra or {}).get("run", {})}}  # (the CLI's command...)
+    extra = {**(extra or {}), "run": run}
     return fitted.save(output, evaluation=ev, extra=extra), ev, list(table.failures)
 
 
@@ -521,6 +522,7 @@ def tune(
         ev.run = run
         return ev, list(table.failures)
     search = tune_classical(table, clf, seed=seed or 0, scale=scale)
+    run["seeds"]["split"] = seed or 0  # (the search's folds grouped by speaker are drawn with it)
     found = {
         "best_params": plain_params(search.best_params_),
         "best_ua": float(search.best_score_),

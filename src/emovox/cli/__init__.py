@@ -117,7 +117,7 @@ class _NamedStdout:
             if not self._keep_going:
                 raise
             self._gone = True
-            _silence(self._stream)
+            _silence(self._stream, also_stderr=True)
             return len(a[0]) if a else None
         except OSError as exc:
             if exc.filename is not None:
@@ -131,22 +131,37 @@ class _NamedStdout:
         self._call("flush")
 
 
-def _silence(stream) -> None:
-    """Point ``stream``'s descriptor at /dev/null: what it still buffers cannot fail again at exit."""
+def _silence(stream, also_stderr: bool = False) -> None:
+    """Point ``stream``'s descriptor at /dev/null: what it still buffers cannot fail again at exit; and
+    standard error's too where it is the same closed pipe (``2>&1 | head``): its next line would fail."""
     import os
 
     try:
         fd = stream.fileno()
+        fds = [fd]
+        if also_stderr and sys.stderr is not None and os.path.samestat(os.fstat(fd), os.fstat(2)):
+            fds.append(2)
     except (OSError, ValueError, AttributeError):  # (a test's captured stream has none)
         return
     null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, fd)
+    for target in fds:
+        os.dup2(null, target)
     os.close(null)
 
 
 @contextlib.contextmanager
 def _named_stdout(keep_going: bool):
     real = sys.stdout
+    if real is None:  # no standard output at all (`>&-`): what is printed goes nowhere, as print does
+        import os
+
+        with open(os.devnull, "w") as null:
+            sys.stdout = null
+            try:
+                yield
+            finally:
+                sys.stdout = real
+        return
     sys.stdout = _NamedStdout(real, keep_going)
     try:
         yield

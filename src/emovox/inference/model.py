@@ -17,7 +17,14 @@ from ..encoders.runtime import classifier_labels, cpu_session
 from ..errors import AudioError, ModelError, ParameterError
 from ..extractors import from_dict
 from ..inputs import single_input
-from ..models.store import load_npy, read_model_dir, read_sealed, unsealed_files, verify_files
+from ..models.store import (
+    load_npy,
+    missing_reports,
+    read_model_dir,
+    read_sealed,
+    unsealed_files,
+    verify_files,
+)
 from .prediction import Prediction, chosen_emotions
 from .recordings import Recordings
 from .speech_cut import SpeechCutting
@@ -120,6 +127,7 @@ class EmotionModel(SpeechCutting, Recordings):
             raise ParameterError(f"check_speech: expected True or False, got {check_speech!r}")
         self.path = Path(path)
         read = self.__dict__.pop("_metadata_read", None)  # what __new__ read and checked, once
+        member = self.__dict__.pop("_member", False)  # an ensemble's: its folder is the ensemble's to report
         # the seal and structure are checked here; each file as it is read (:meth:`_read`), and the others
         # once the parts are loaded
         self.metadata = (
@@ -138,20 +146,10 @@ class EmotionModel(SpeechCutting, Recordings):
             self.restrict(emotions)
         self._verified: set[str] = set()
         self._load_parts()
-        verify_files(self.path, self.metadata, skip=self._verified)  # what no part has read: checked too
-        if extra := unsealed_files(self.path, self.metadata):  # never read; but a person may read them
-            one = len(extra) == 1
-            log.warning(
-                "%s: %s %s not part of the sealed model (added after it was saved, or saved before reports "
-                "were sealed), so %s not read; if you trust %s, `emovox reseal %s` seals %s",
-                self.path,
-                ", ".join(extra),
-                "is" if one else "are",
-                "it is" if one else "they are",
-                "it" if one else "them",
-                self.path,
-                "it" if one else "them",
-            )
+        missing = missing_reports(self.path, self.metadata)
+        verify_files(self.path, self.metadata, skip=self._verified | set(missing))  # what no part has read
+        if not member:
+            _say_unsealed(self.path, self.metadata, missing)
 
     def _read(self, name: str) -> bytes:
         """A file of the model directory, read once and verified (:func:`~emovox.models.store.read_sealed`)."""
@@ -179,7 +177,7 @@ class EmotionModel(SpeechCutting, Recordings):
         if cls is EmotionModel:
             cls = _KINDS.get(metadata.get("kind"), cls)
         obj = super().__new__(cls)
-        obj._metadata_read = (Path(path), metadata)
+        obj._metadata_read, obj._member = (Path(path), metadata), True
         obj.__init__(path, **kwargs)
         return obj
 
@@ -677,6 +675,44 @@ class EmotionModel(SpeechCutting, Recordings):
             float(p[i]),
             {lab: float(v) for lab, v in zip(labels, p, strict=True)},
             uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
+        )
+
+
+def _say_unsealed(path: Path, metadata: dict[str, Any], missing: list[str]) -> None:
+    """Warn of what the seal does not cover: reports saved before reports were sealed (``reseal`` seals
+    them), other files (never read), and reports deleted (the model needs none; ``reseal`` forgets them)."""
+    from ..models.store import ARTEFACTS
+
+    extra = unsealed_files(path, metadata)
+    reports = [n for n in extra if n in ARTEFACTS]
+    others = [n for n in extra if n not in ARTEFACTS]
+    if reports:
+        log.warning(
+            "%s: the report%s %s %s not sealed with the model (saved before reports were); if you trust "
+            "%s, `emovox reseal %s` seals %s",
+            path,
+            *(
+                ("", reports[0], "is", "it", path, "it")
+                if len(reports) == 1
+                else ("s", ", ".join(reports), "are", "them", path, "them")
+            ),
+        )
+    if others:
+        log.warning(
+            "%s: %s %s not part of the model and never read; move %s out of the folder if %s not meant to be there",
+            path,
+            ", ".join(others),
+            *(("is", "it", "it is") if len(others) == 1 else ("are", "them", "they are")),
+        )
+    if missing:
+        log.warning(
+            "%s: %s, sealed with the model, %s missing (a report: the model works without it); "
+            "`emovox reseal %s` forgets %s",
+            path,
+            ", ".join(missing),
+            "is" if len(missing) == 1 else "are",
+            path,
+            "it" if len(missing) == 1 else "them",
         )
 
 

@@ -319,6 +319,26 @@ def _add_artefacts(path: Path, meta: dict[str, Any]) -> bool:
     return added
 
 
+def missing_reports(path: str | Path, meta: dict[str, Any]) -> list[str]:
+    """The reports (:data:`ARTEFACTS`) the seal lists that are no longer in the directory: a model does
+    not need them, so their absence is named rather than refused (:func:`reseal` forgets them).
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+    meta : dict
+        Its metadata.
+
+    Returns
+    -------
+    list of str
+        Their names, in :data:`ARTEFACTS` order.
+    """
+    path = Path(path)
+    return [n for n in ARTEFACTS[1:] if n in meta.get("files", {}) and not os.path.lexists(path / n)]
+
+
 def unsealed_files(path: str | Path, meta: dict[str, Any]) -> list[str]:
     """The files beside a model's ``metadata.json`` that its seal does not cover (added, or left by an
     emovox before reports were sealed): never read, but named where a model is loaded.
@@ -333,7 +353,7 @@ def unsealed_files(path: str | Path, meta: dict[str, Any]) -> list[str]:
     Returns
     -------
     list of str
-        Their names, sorted (folders, such as an ensemble's members, are not listed).
+        Their names, sorted (folders, such as an ensemble's members, and dot files are not listed).
     """
     path = Path(path)
     listed = {str(PurePosixPath(n)) for n in meta.get("files", {})}
@@ -341,8 +361,13 @@ def unsealed_files(path: str | Path, meta: dict[str, Any]) -> list[str]:
         entries = list(os.scandir(path))
     except OSError:
         return []
-    return sorted(
-        e.name for e in entries if e.name != "metadata.json" and e.name not in listed and not e.is_dir()
+    return sorted(  # (dot files: a file manager's .DS_Store is no one's edit)
+        e.name
+        for e in entries
+        if e.name != "metadata.json"
+        and e.name not in listed
+        and not e.name.startswith(".")
+        and not e.is_dir()
     )
 
 
@@ -749,18 +774,31 @@ def reseal(path: str | Path, check: Callable[[Path], object] | None = None) -> P
         ``path``.
     """
     path = Path(path)
-    meta = _load_json(path)
-    before = (path / "metadata.json").read_bytes()
-    meta.pop(SEAL_KEY, None)
-    check_metadata(path, meta)
-    verify_files(path, meta)
-    meta["file_sizes"] = {name: (path / name).stat().st_size for name in meta["files"]}
-    _add_artefacts(path, meta)  # its reports too (a model saved before they were sealed)
-    _write_sealed(path, meta)
+    before: dict[Path, bytes] = {}  # every metadata.json rewritten, put back if the check fails
+    _reseal(path, before)
     if check is not None:
         try:
             check(path)
         except BaseException:
-            (path / "metadata.json").write_bytes(before)
+            for where, data in before.items():
+                where.write_bytes(data)
             raise
     return path
+
+
+def _reseal(path: Path, before: dict[Path, bytes]) -> None:
+    meta = _load_json(path)
+    before[path / "metadata.json"] = (path / "metadata.json").read_bytes()
+    meta.pop(SEAL_KEY, None)
+    check_metadata(path, meta)
+    for name in missing_reports(path, meta):  # a report deleted (a model needs none): forgotten
+        meta["files"].pop(name)
+        meta.get("file_sizes", {}).pop(name, None)
+    verify_files(path, meta)
+    if meta.get("kind") == "ensemble":  # each member's reports sealed too, then its new metadata hashed here
+        for m in meta["members"]:
+            _reseal(path / m["path"], before)
+            meta["files"][f"{m['path']}/metadata.json"] = sha256(path / m["path"] / "metadata.json")
+    meta["file_sizes"] = {name: (path / name).stat().st_size for name in meta["files"]}
+    _add_artefacts(path, meta)  # its reports too (a model saved before they were sealed)
+    _write_sealed(path, meta)
