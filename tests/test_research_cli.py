@@ -169,8 +169,13 @@ def test_tune_without_a_protocol_saves_what_it_found(emodb_rows, tmp_path, capsy
     out = tmp_path / "tune.json"
     assert main(["tune", str(manifest), *FEATURES, "--protocol", "none", "--json", str(out)]) == 0
     found = json.loads(out.read_text())
-    assert set(found) == {"best_params", "best_ua", "search"} and "grouped by speaker" in found["search"]
-    assert 0.25 < found["best_ua"] <= 1.0
+    assert set(found) == {"best_params", "best_ua", "search", "recipe", "labels", "run"}
+    assert "grouped by speaker" in found["search"] and 0.25 < found["best_ua"] <= 1.0
+    # enough to repeat it: the command, the grid and the features searched (a researcher's review, stop 39)
+    assert found["run"]["command"].startswith("emovox tune ") and found["run"]["seeds"]["split"] == 0
+    assert found["recipe"]["grid"] and found["recipe"]["features"]["fingerprint"]
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # the terminal: what was found
+    assert printed == {k: found[k] for k in ("best_params", "best_ua", "search")}
     assert (
         main(["tune", str(manifest), *FEATURES, "--protocol", "none", "--confusion", str(tmp_path / "c.png")])
         == 2
