@@ -444,8 +444,8 @@ def train(
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     # the cross-validated figures describe the model saved: calibrated in each fold when it is
     options = {"scale": scale, "calibrate": calibrate} if kind == "features" else {}
-    # (the CLI's command and sources beside what is recorded here)
-    run = {**(extra or {}).get("run", {}), **_run_record(recipe, protocol, seed, emotions, merge)}
+    # (the CLI's record over this one: it read the labels itself, and knows the command and sources)
+    run = {**_run_record(recipe, protocol, seed, emotions, merge), **(extra or {}).get("run", {})}
     ev = None
     if protocol != "none":
         ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)

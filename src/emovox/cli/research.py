@@ -173,7 +173,7 @@ def _run(args) -> dict:
 
 
 def _save_evaluation(ev, args, failures=(), bad: int = 0) -> None:
-    ev.run = {**_run(args), **ev.run}  # (what the library recorded, and the command and sources)
+    ev.run = {**ev.run, **_run(args)}  # (the seeds the library recorded; the options as the user gave them)
     if failures or bad:  # an archived evaluation says what its figures lack, not only the terminal
         ev.run["failed"] = [{"path": str(p), "error": msg} for p, msg in failures]
         n = len(failures) + bad
@@ -326,7 +326,7 @@ def cmd_tune(args) -> int:
     found, failures = tune(df, args.model, args.protocol, **opts)
     report_failures(failures)
     if args.protocol == "none":
-        found["run"] = {**_run(args), **found["run"]}
+        found["run"] = {**found["run"], **_run(args)}
         if args.json:  # (the whole record, to repeat the search; the terminal gets what was found)
             Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
             print(f"saved {args.json}", file=sys.stderr)

@@ -437,7 +437,8 @@ class EmotionModel(SpeechCutting, Recordings):
                 100 * w,
                 ""
                 if w == 1
-                else " (their predictions pile onto one or two emotions)"
+                else " (their predictions spread over too few of the emotions, as one emotion's would; "
+                "a small batch cannot look mixed)"
                 if w == 0
                 else " (as far as their predictions spread over the emotions)",
             )
