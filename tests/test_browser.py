@@ -858,3 +858,53 @@ def test_a_picture_session_is_scored_over_the_chosen_emotions(page, server, mode
     finally:
         posted.stop()
         _reset_emotions(page)
+
+
+def test_a_long_timeline_is_drawn_to_scale_with_labels_that_do_not_touch(page, server, tmp_path):
+    """A web review (stop 39): an uncertain bar was at least 17 px wide whatever its length (the notice's
+    padding reached the bars), the axis labels of a 10-minute recording piled up on a phone ("570s600s" on
+    a desktop), and a bar clicked on one recording stayed described under the next; the header's figure
+    did not name its protocol."""
+
+    def with_headline(route):  # the bundled default's kind of metadata, on the test server's small model
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "headline": {"ua": 0.601, "protocol": "loco"}})
+
+    page.route("**/v1/model", with_headline)
+    try:
+        _open(page, server)
+        assert page.inner_text("#model-chip").endswith("60 % UA on unseen corpora (leave one corpus out)")
+    finally:
+        page.unroute("**/v1/model")
+    segs = []
+    for i in range(80):  # 10 minutes: 3 s of speech every 7.5 s, every fifth uncertain
+        start = 7.5 * i
+        segs.append(
+            {"start": start, "end": start + 3, "emotion": "angry", "confidence": 0.5, "uncertain": i % 5 == 0}
+        )
+    for width in (1100, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.evaluate(
+            "segs => { document.getElementById('result').hidden = false;"
+            " document.getElementById('timeline-block').hidden = false; renderTimeline(segs, 600); }",
+            segs,
+        )
+        line = page.locator("#timeline").bounding_box()["width"]
+        bars = page.eval_on_selector_all(
+            "#timeline .seg",
+            "els => els.map(e => [e.classList.contains('uncertain'), e.getBoundingClientRect().width])",
+        )
+        for unsure, w in bars:  # every bar 3 s of 600 s wide, dotted or not
+            assert w == pytest.approx(line * 3 / 600, abs=1.0), (width, unsure, w)
+        ticks = page.eval_on_selector_all(
+            "#timeline-axis span",
+            "els => els.map(e => { const b = e.getBoundingClientRect(); return [e.textContent, b.left, b.right]; })",
+        )
+        assert len(ticks) >= 3 and ticks[0][0] == "0s" and ticks[-1][0] == "600s", ticks
+        for (_, _, right), (name, left, _) in zip(ticks, ticks[1:]):
+            assert left >= right + 2, (width, name, ticks)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    page.locator("#timeline .seg").first.click()
+    assert page.inner_text("#segment-detail").startswith("0.0–3.0 s")
+    page.evaluate("segs => renderTimeline(segs, 60)", segs[:8])
+    assert page.inner_text("#segment-detail") == ""

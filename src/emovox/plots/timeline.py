@@ -114,15 +114,22 @@ def emotion_timeline(
                 x, y = centres[ok], p[ok]
                 cut = np.flatnonzero(starts[ok][1:] - ends[ok][:-1] > GAP_SECONDS) + 1
                 x, y = np.insert(x, cut, np.nan), np.insert(y, cut, np.nan)
+                dots = len(segs) <= 40
                 bottom.plot(
                     x,
                     y,
                     color=colors[lab],
                     linewidth=1.6,
                     label=lab,
-                    marker="o" if len(segs) <= 40 else None,
+                    marker="o" if dots else None,
                     markersize=3,
                 )
+                if not dots:  # a segment between two long pauses is a point alone, which a line cannot draw
+                    gap = np.isnan(np.r_[np.nan, y, np.nan])
+                    alone = gap[:-2] & gap[2:] & ~np.isnan(y)
+                    bottom.plot(
+                        x[alone], y[alone], color=colors[lab], linestyle="none", marker="o", markersize=3
+                    )
     else:
         bottom.text(0.5, 0.5, "no segments", transform=bottom.transAxes, ha="center", va="center")
     bottom.set_ylim(0, 1)

@@ -4,8 +4,8 @@ Endpoints
 ---------
 ``POST /v1/predict``
     Audio as a multipart file (any field name; ``file`` by convention) or as the raw request body.
-    Answers the emotion, every probability, and for audio longer than one segment a timeline of speech
-    segments (:func:`emovox.live.timeline`). Query: ``emotions`` (restrict and renormalise), ``timeline``
+    Answers the emotion, every probability, and for audio longer than ``timeline_after`` (10 s unless set)
+    a timeline of speech segments (:func:`emovox.live.timeline`). Query: ``emotions`` (restrict and renormalise), ``timeline``
     (``1`` / ``0``: always / never); any other parameter is a 422.
 ``POST /v1/react``
     The same input; the emotion of the speech only (silence ignored), as the picture-reaction session uses.

@@ -47,7 +47,8 @@ class PredictResponse(BaseModel):
     labels: list[str]
     duration: float = Field(description="seconds of audio")
     timeline: list[Segment] | None = Field(
-        description="speech segments with their emotions, for audio longer than one segment; else null"
+        description="speech segments with their emotions, for audio longer than the server's --timeline-after "
+        "(10 s unless set) or with ?timeline=1; else null"
     )
     timeline_error: str | None = Field(
         None, description="why a long recording got no timeline, if it did not"
@@ -201,9 +202,9 @@ PREDICT_EXTRA = {
             "name": "timeline",
             "in": "query",
             "required": False,
-            "schema": {"type": "string", "enum": ["1", "0", "true", "false"]},
+            "schema": {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on", "off"]},
             "description": "1: a timeline of speech segments whatever the length; 0: none (default: a "
-            "timeline for audio longer than one segment)",
+            "timeline for audio longer than the server's --timeline-after, 10 s unless set)",
         },
     ],
 }

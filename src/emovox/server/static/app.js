@@ -195,7 +195,7 @@ async function loadModel() {
   const m = MODEL.metrics || {};
   const h = MODEL.headline || null;
   // the headline is the figure on voices, languages and microphones the model never heard
-  const ua = h && h.ua != null ? ` · ${pct(h.ua)} UA on unseen corpora`
+  const ua = h && h.ua != null ? ` · ${pct(h.ua)} UA on unseen corpora (leave one corpus out)`
     : m.ua != null ? ` · ${pct(m.ua)} UA (${m.protocol})` : "";
   $("model-chip").textContent = `${MODEL.name} · ${MODEL.labels.length} emotions${ua}`;
   const t = MODEL.training || {};
@@ -364,6 +364,7 @@ function renderResult(res, audioBlob) {
 function renderTimeline(segments, duration) {
   const line = $("timeline");
   line.replaceChildren();
+  $("segment-detail").textContent = "";  // (a bar clicked on the last recording is not one of this one's)
   for (const s of segments) {
     const left = (100 * s.start) / duration, width = (100 * (s.end - s.start)) / duration;
     const when = `${s.start.toFixed(1)}–${s.end.toFixed(1)} s`;
@@ -389,11 +390,24 @@ function renderTimeline(segments, duration) {
       ? [el("span", { class: "legend-item" }, el("span", { class: "swatch uncertain" }), "uncertain")] : []));
   const axis = $("timeline-axis");
   axis.replaceChildren();
-  const step = duration > 120 ? 30 : duration > 40 ? 10 : 5;
+  // a label every `step` seconds, as many as the line's width holds (about 48 px a label, "570s" included);
+  // a label that would touch the one before it is left out (the last one kept: it says how long it is)
+  const width = line.clientWidth || 600;
+  const fits = Math.max(2, Math.floor(width / 48));
+  const step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].find((s) => duration / s <= fits) || 3600;
+  const placed = [];  // [element, left px, right px]
   for (let t = 0; t <= duration; t += step) {
     const at = (100 * t) / duration;  // the edge ticks' labels stay inside the line, not half cut off
-    const shift = t === 0 ? "0" : at > 95 ? "-100%" : "-50%";
-    axis.append(el("span", { style: { left: `${at}%`, transform: `translateX(${shift})` } }, `${t}s`));
+    const shift = t === 0 ? 0 : at > 95 ? -1 : -0.5;
+    const w = 7 * `${t}s`.length + 6, x = (at * width) / 100 + shift * w;
+    const span = el("span", { style: { left: `${at}%`, transform: `translateX(${shift * 100}%)` } }, `${t}s`);
+    const last = placed[placed.length - 1];
+    if (last && x < last[2] + 4) {
+      if (at <= 95) continue;
+      placed.pop().at(0).remove();
+    }
+    axis.append(span);
+    placed.push([span, x, x + w]);
   }
 }
 
