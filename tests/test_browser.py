@@ -901,7 +901,7 @@ def test_a_long_timeline_is_drawn_to_scale_with_labels_that_do_not_touch(page, s
             "els => els.map(e => { const b = e.getBoundingClientRect(); return [e.textContent, b.left, b.right]; })",
         )
         assert len(ticks) >= 3 and ticks[0][0] == "0s" and ticks[-1][0] == "600s", ticks
-        for (_, _, right), (name, left, _) in zip(ticks, ticks[1:]):
+        for (_, _, right), (name, left, _) in zip(ticks, ticks[1:], strict=False):
             assert left >= right + 2, (width, name, ticks)
     page.set_viewport_size({"width": 1100, "height": 900})
     page.locator("#timeline .seg").first.click()

@@ -465,7 +465,6 @@ def test_training_curves_of_many_series_and_of_uneven_lengths():
 def test_a_timeline_of_many_segments_draws_the_ones_between_long_pauses():
     """Past 40 segments the probability lines have no markers, and a segment with a long pause on each side
     (a point alone between two breaks) was drawn as nothing: 15 of 78 on a 10-minute recording."""
-    import numpy as np
 
     from emovox.plots.timeline import emotion_timeline
 
