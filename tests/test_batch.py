@@ -421,3 +421,52 @@ def test_an_adapted_job_keeps_what_it_was_not_given_and_says_how_it_ended(
     assert (out / EMBED_DIR).is_dir()
     batch.predict(paths[:2], tiny_model, engine="local", output_dir=out, progress=False, overwrite=True)
     assert not (out / EMBED_DIR).exists()
+
+
+def test_a_model_edited_and_resealed_or_a_file_put_back_is_computed_again(tiny_model, paths, tmp_path):
+    """A batch review (stop 39): a temperature edited in metadata.json and resealed was the "same" model, so
+    a job mixed rows of both; and a file put back to an earlier version (cp -p) counted as done, while
+    read_results gave the newest row, of the other version."""
+    import json
+    import shutil
+
+    from emovox.errors import EmovoxError
+    from emovox.models.store import reseal
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    for p in paths[:3]:
+        shutil.copy2(p, audio)
+    kw = {"model": model, "engine": "local", "output_dir": tmp_path / "out", "progress": False}
+    assert batch.predict(sorted(map(str, audio.iterdir())), **kw).n_computed == 3
+    meta = json.loads((model / "metadata.json").read_text())
+    meta["calibration"] = {"temperature": 5.0}
+    (model / "metadata.json").write_text(json.dumps(meta))
+    reseal(model)
+    with pytest.raises(EmovoxError, match="another job"):
+        batch.predict(sorted(map(str, audio.iterdir())), **kw)
+    (model / "confusion.png").write_bytes(b"\x89PNG a report")  # a report sealed: the same model still
+    reseal(model)
+    kw["output_dir"] = tmp_path / "out2"
+    assert batch.predict(sorted(map(str, audio.iterdir())), **kw).n_computed == 3
+    (model / "confusion.png").unlink()
+    reseal(model)
+    assert batch.predict(sorted(map(str, audio.iterdir())), **kw).n_computed == 0
+
+    first = audio / sorted(os.listdir(audio))[0]
+    kept = tmp_path / "kept.wav"
+    shutil.copy2(first, kept)
+    first.write_bytes(b"RIFF not audio any more")
+    assert batch.predict([str(first)], **kw).n_failed == 1
+    shutil.copy2(kept, first)  # the earlier version back, its size and time too
+    s = batch.predict([str(first)], **kw)
+    assert (s.n_computed, s.n_failed) == (1, 0)
+    assert not isinstance(
+        batch.read_results(kw["output_dir"]).set_index("path").loc[str(first), "error"], str
+    )
+    with pytest.raises(EmovoxError, match=r"no column bogus in these results; they have path, key"):
+        batch.read_results(kw["output_dir"], columns=["bogus"])
+    with pytest.raises(EmovoxError, match="not the folder of a batch job"):
+        batch.read_results(audio)

@@ -391,3 +391,27 @@ def test_an_adapted_batch_reads_a_long_file_window_by_window(tmp_path):
             tracemalloc.stop()
         assert pred.ok and pred.speech is False and "silence" in pred.reason
     assert peaks[1] < 1.1 * peaks[0] + 5e6 and peaks[1] < 130e6, [f"{p / 1e6:.0f} MB" for p in peaks]
+
+
+def test_a_stream_of_samples_or_a_bad_limit_or_rate_is_one_clear_error():
+    """A pipeline review (stop 39): predict_stream(array) was os.stat's TypeError, max_seconds=nan numpy's
+    ValueError and -1 a "limit of -1 s" AudioError; timeline(y, sr=0) soxr's "Sample rate should be over 0",
+    and sr=16000.5 was cut to 16000 without a word."""
+    from emovox.errors import AudioError, ParameterError
+    from emovox.live import timeline
+
+    model = load_model("classical")
+    path = str(speech_files(1)[0])
+    with pytest.raises(
+        ParameterError, match=r"a stream is a file or encoded bytes, got ndarray; give samples"
+    ):
+        model.predict_stream(np.zeros(16000, np.float32))
+    with pytest.raises(ParameterError, match=r"a stream is a file or encoded bytes, got generator"):
+        model.proba_stream(c for c in [np.zeros(160)])
+    for bad in (float("nan"), -1, 0, "60"):
+        with pytest.raises(ParameterError, match=r"^max_seconds: expected a number of seconds above 0"):
+            model.predict_stream(path, max_seconds=bad)
+    assert model.predict_stream(path, max_seconds=60).ok
+    for sr, words in ((0, "4000-768000 Hz"), ("16k", "a whole number"), (16000.5, "a whole number")):
+        with pytest.raises(AudioError, match=rf"^timeline: sr must be {words}"):
+            timeline(np.zeros(16000, np.float32), model, sr=sr)

@@ -324,7 +324,7 @@ def predict(
         :func:`read_results`.
     """
     from ..inference import chosen_emotions, resolve_model_path
-    from ..models.store import read_model_dir
+    from ..models.store import model_digest, read_model_dir
 
     if same_speaker and same_channel:  # before the model is read: a call to mend
         raise ParameterError("same_speaker and same_channel: choose one kind of session")
@@ -335,7 +335,8 @@ def predict(
     mdir = resolve_model_path(model).absolute()
     meta = read_model_dir(mdir)  # checks every graph once, here, before any worker starts
     labels = list(meta["labels"]) if emotions is None else chosen_emotions(emotions, meta["labels"])
-    identity = {"kind": "predict", "model": str(mdir), "labels": labels, "files": meta["files"]}
+    # (the metadata too: a temperature or threshold edited and resealed answers differently)
+    identity = {"kind": "predict", "model": str(mdir), "labels": labels, "model_digest": model_digest(meta)}
     paths = [paths] if isinstance(paths, str | os.PathLike) else paths
     task = {"kind": "predict", "model": str(mdir)}
     if emotions is not None:
@@ -394,7 +395,7 @@ def _adapted(
     with folder_lock(out):
         check_job(out, identity, options["overwrite"])  # a folder of another job: refused before any work
     # embeddings depend on the model and its front end only, not on the session's kind or the emotions kept
-    embed_identity = {"kind": "embed", "model": identity["model"], "files": identity["files"]}
+    embed_identity = {"kind": "embed", "model": identity["model"], "model_digest": identity["model_digest"]}
     try:
         s = _run_job(
             "embed", {**task, "kind": "embed"}, embed_identity, paths, output_dir=out / EMBED_DIR, **options

@@ -325,8 +325,9 @@ def part_paths(part: Path) -> set[str] | None:
 
 
 def done_rows(out: Path) -> dict[tuple[str, str], bool]:
-    """(path, key) of every row already written -> whether its newest row succeeded (paths as stored:
-    :func:`~emovox.paths.stored_path`).
+    """(path, key) of each file's newest row -> whether it succeeded (paths as stored:
+    :func:`~emovox.paths.stored_path`). Only the newest: a file put back to an earlier version (the same
+    key as an older row) is computed again, as :func:`read_results` would give the newest row.
 
     Parameters
     ----------
@@ -339,7 +340,7 @@ def done_rows(out: Path) -> dict[tuple[str, str], bool]:
     """
     import pyarrow.parquet as pq
 
-    done: dict[tuple[str, str], bool] = {}
+    newest: dict[str, tuple[str, bool]] = {}
     for part in _part_files(out):  # oldest run first: the newest row of a file wins
         try:
             t = pq.read_table(part, columns=["path", "key", "error"]).to_pydict()
@@ -347,8 +348,8 @@ def done_rows(out: Path) -> dict[tuple[str, str], bool]:
             logging.getLogger(__name__).warning("%s: unreadable partition, its files are recomputed", part)
             continue
         for p, k, e in zip(t["path"], t["key"], t["error"], strict=True):
-            done[(p, k)] = e is None
-    return done
+            newest[p] = (k, e is None)
+    return {(p, k): ok for p, (k, ok) in newest.items()}
 
 
 @contextlib.contextmanager
@@ -453,8 +454,19 @@ def read_results(
     cols = None if columns is None else list(dict.fromkeys(["path", *columns]))
     parts = _part_files(out)  # names sort by run, then partition: newest last
     if not parts:
+        if not (out / JOB_FILE).is_file() and not (out / OLD_JOB_FILE).is_file():
+            raise EmovoxError(f"{out}: not the folder of a batch job (it has no {JOB_FILE})")
         return pd.DataFrame(columns=cols or ["path", "key", "error"])
-    table = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts], promote_options="default")
+    try:
+        table = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts], promote_options="default")
+    except (KeyError, pa.ArrowInvalid):
+        if cols is None:
+            raise
+        have = pq.read_schema(parts[-1]).names
+        unknown = [c for c in cols if c not in have]
+        raise EmovoxError(
+            f"{out}: no column {', '.join(unknown)} in these results; they have {', '.join(have)}"
+        ) from None
     df = table.to_pandas()
     if latest:
         df = df.drop_duplicates("path", keep="last")

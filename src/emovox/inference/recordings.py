@@ -4,6 +4,7 @@ bounded memory, and many files at once, alone or adapted together."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -254,6 +255,15 @@ class Recordings:
         (:data:`~emovox.audio.STREAM_AFTER_SECONDS`) or less, else a callable returning fresh iterators of its
         chunks: a long one is never held whole. A format that declares no length (m4a through ffmpeg) is as
         short as it turns out to be."""
+        if not isinstance(source, str | os.PathLike | bytes | bytearray | memoryview):
+            raise ParameterError(
+                f"{name}: a stream is a file or encoded bytes, got {type(source).__name__}; give samples to "
+                "predict_signal(y, sr=...) or emovox.live.timeline(y, sr=...)"
+            )
+        if max_seconds is not None and not (
+            isinstance(max_seconds, int | float) and math.isfinite(max_seconds) and max_seconds > 0
+        ):
+            raise ParameterError(f"max_seconds: expected a number of seconds above 0, got {max_seconds!r}")
         from ..audio import (
             DEFAULT_MIN_DURATION,
             STREAM_AFTER_SECONDS,

@@ -167,8 +167,11 @@ def iter_timeline(
             "model.restrict(...)"
         )
     if sr is not None and not isinstance(source, str | os.PathLike | AudioSource):
+        from ..audio.signal import check_rate
+
+        sr = check_rate(sr, "timeline", "sr")  # (0, "16k", 16000.5: one line naming sr, not soxr's)
         gain = recording_gain(source, sr) if gain is None and isinstance(source, np.ndarray) else gain
-        source = ArraySource(source, int(sr))
+        source = ArraySource(source, sr)
     return classified_segments(
         source,
         model,

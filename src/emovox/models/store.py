@@ -170,6 +170,35 @@ def metadata_digest(meta: dict[str, Any]) -> str:
 
 
 #: Files a trained model directory may hold besides those its metadata lists.
+def model_digest(meta: dict[str, Any]) -> str:
+    """SHA-256 of what decides a model's answers: its metadata (calibration, thresholds, front end...) and,
+    through ``files``, every model file, but not the reports beside it (:data:`ARTEFACTS`), so that
+    sealing or deleting a report leaves the same model. What a batch job checks before it resumes.
+
+    Parameters
+    ----------
+    meta : dict
+        A model's metadata.
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    Examples
+    --------
+    >>> m = {"labels": ["a", "b"], "files": {"model.onnx": "1"}}
+    >>> model_digest(m) == model_digest({**m, "files": {"model.onnx": "1", "confusion.png": "2"}})
+    True
+    """
+    reports = set(ARTEFACTS)
+    body = {
+        k: ({n: h for n, h in v.items() if n not in reports} if k in ("files", "file_sizes") else v)
+        for k, v in meta.items()
+    }
+    return metadata_digest(body)
+
+
 ARTEFACTS = ("metadata.json", "evaluation.json", "confusion.png", "training_curves.png", "history.json")
 
 
