@@ -408,7 +408,7 @@ def test_a_stream_of_samples_or_a_bad_limit_or_rate_is_one_clear_error():
         model.predict_stream(np.zeros(16000, np.float32))
     with pytest.raises(ParameterError, match=r"a stream is a file or encoded bytes, got generator"):
         model.proba_stream(c for c in [np.zeros(160)])
-    for bad in (float("nan"), -1, 0, "60"):
+    for bad in (float("nan"), -1, 0, "60", True):
         with pytest.raises(ParameterError, match=r"^max_seconds: expected a number of seconds above 0"):
             model.predict_stream(path, max_seconds=bad)
     assert model.predict_stream(path, max_seconds=60).ok

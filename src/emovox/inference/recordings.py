@@ -5,6 +5,7 @@ bounded memory, and many files at once, alone or adapted together."""
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -261,7 +262,10 @@ class Recordings:
                 "predict_signal(y, sr=...) or emovox.live.timeline(y, sr=...)"
             )
         if max_seconds is not None and not (
-            isinstance(max_seconds, int | float) and math.isfinite(max_seconds) and max_seconds > 0
+            isinstance(max_seconds, numbers.Real)
+            and not isinstance(max_seconds, bool)
+            and math.isfinite(max_seconds)
+            and max_seconds > 0
         ):
             raise ParameterError(f"max_seconds: expected a number of seconds above 0, got {max_seconds!r}")
         from ..audio import (

@@ -169,7 +169,6 @@ def metadata_digest(meta: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-#: Files a trained model directory may hold besides those its metadata lists.
 def model_digest(meta: dict[str, Any]) -> str:
     """SHA-256 of what decides a model's answers: its metadata (calibration, thresholds, front end...) and,
     through ``files``, every model file, but not the reports beside it (:data:`ARTEFACTS`), so that
@@ -199,6 +198,7 @@ def model_digest(meta: dict[str, Any]) -> str:
     return metadata_digest(body)
 
 
+#: Files a trained model directory may hold besides those its metadata lists.
 ARTEFACTS = ("metadata.json", "evaluation.json", "confusion.png", "training_curves.png", "history.json")
 
 
