@@ -687,33 +687,35 @@ def _say_unsealed(path: Path, metadata: dict[str, Any], missing: list[str]) -> N
     extra = unsealed_files(path, metadata)
     reports = [n for n in extra if n in ARTEFACTS]
     others = [n for n in extra if n not in ARTEFACTS]
+
+    def named(names: list[str]) -> tuple[str, str, str, str]:  # "a.png", "is", "it", "it is" (or plural)
+        one = len(names) == 1
+        return (
+            ", ".join(names),
+            "is" if one else "are",
+            "it" if one else "them",
+            "it is" if one else "they are",
+        )
+
     if reports:
+        names, be, it, _ = named(reports)
         log.warning(
-            "%s: the report%s %s %s not sealed with the model (saved before reports were); if you trust "
-            "%s, `emovox reseal %s` seals %s",
-            path,
-            *(
-                ("", reports[0], "is", "it", path, "it")
-                if len(reports) == 1
-                else ("s", ", ".join(reports), "are", "them", path, "them")
-            ),
+            "%s: the report%s %s %s not sealed with the model (saved before reports were); if you trust %s, "
+            "`emovox reseal %s` seals %s",
+            *(path, "" if len(reports) == 1 else "s", names, be, it, path, it),
         )
     if others:
+        names, be, it, it_is = named(others)
         log.warning(
             "%s: %s %s not part of the model and never read; move %s out of the folder if %s not meant to be there",
-            path,
-            ", ".join(others),
-            *(("is", "it", "it is") if len(others) == 1 else ("are", "them", "they are")),
+            *(path, names, be, it, it_is),
         )
     if missing:
+        names, be, it, _ = named(missing)
         log.warning(
             "%s: %s, sealed with the model, %s missing (a report: the model works without it); "
             "`emovox reseal %s` forgets %s",
-            path,
-            ", ".join(missing),
-            "is" if len(missing) == 1 else "are",
-            path,
-            "it" if len(missing) == 1 else "them",
+            *(path, names, be, path, it),
         )
 
 
