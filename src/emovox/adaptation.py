@@ -49,6 +49,36 @@ N_ITER = 3
 GATE = (0.8, 0.9)
 
 
+def session_kind(same_speaker: bool, same_channel: bool, option: str = "same_speaker") -> str | None:
+    """What a batch is scored as: one speaker's session (``"speaker"``), one channel's (``"channel"``), or
+    each recording on its own (None). Both at once is refused: every entry point takes this answer.
+
+    Parameters
+    ----------
+    same_speaker, same_channel : bool
+        The two session options.
+    option : str
+        The name the first option has where it was given, for the error (default ``"same_speaker"``).
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    ParameterError
+        When both are set.
+
+    Examples
+    --------
+    >>> session_kind(False, True), session_kind(False, False)
+    ('channel', None)
+    """
+    if same_speaker and same_channel:
+        raise ParameterError(f"{option} and same_channel: choose one kind of session")
+    return "speaker" if same_speaker else "channel" if same_channel else None
+
+
 def class_means(X: np.ndarray, y: Sequence[str], labels: Sequence[str]) -> np.ndarray:
     """Mean feature vector of each label (rows in ``labels`` order), the ``mu_c`` of the update above.
 

@@ -800,12 +800,12 @@ def evaluate_model(
     progress : bool
         Show a progress bar (default False).
     """
-    from .errors import CorpusError, ParameterError
+    from .adaptation import session_kind
+    from .errors import CorpusError
     from .labels import label_order
 
-    if speaker_adapt and same_channel:
-        raise ParameterError("speaker_adapt and same_channel: choose one kind of session")
-    session = "speaker" if speaker_adapt else "corpus" if same_channel else None
+    kind = session_kind(speaker_adapt, same_channel, "speaker_adapt")
+    session = "corpus" if kind == "channel" else kind
     # scored on the emotions the data has, as each held-out corpus is under loco: a class the data lacks
     # (EMOVO has no boredom) would only take probability from the others
     had = None if model.labels == model.all_labels else list(model.labels)

@@ -340,13 +340,14 @@ def evaluate(
         same_channel=same_channel,
         calibrate=calibrate,
     )
-    if speaker_adapt and same_channel:
-        raise ParameterError("same_speaker and same_channel: choose one kind of session")
+    from .adaptation import session_kind
+
+    session = session_kind(speaker_adapt, same_channel)  # (both refused before the manifest is read)
     manifest = _labelled(manifest, emotions, merge)
     _check_split(manifest, protocol, seed, calibrate)
     recipe = _recipe(model, kind, features, trim_db, encoder)
     table = recipe.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
-    adapt = "corpus" if same_channel else speaker_adapt
+    adapt = "corpus" if session == "channel" else session == "speaker"
     options = {"scale": scale, "adapt": adapt, "calibrate": calibrate} if kind == "features" else {}
     ev = recipe.evaluate(manifest, protocol, table=table, seed=seed, progress=progress, **options)
     ev.run = _run_record(recipe, protocol, seed, emotions, merge)

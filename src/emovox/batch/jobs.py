@@ -323,11 +323,11 @@ def predict(
         Counts, failures, timings; also saved as ``output_dir/_summary.json``. Read the rows with
         :func:`read_results`.
     """
+    from ..adaptation import session_kind
     from ..inference import chosen_emotions, resolve_model_path
     from ..models.store import model_digest, read_model_dir
 
-    if same_speaker and same_channel:  # before the model is read: a call to mend
-        raise ParameterError("same_speaker and same_channel: choose one kind of session")
+    adapt = session_kind(same_speaker, same_channel)  # before the model is read: a call to mend
     if hasattr(model, "all_labels") and hasattr(model, "path"):  # a loaded model: its directory, as narrowed
         if emotions is None and list(model.labels) != list(model.all_labels):
             emotions = list(model.labels)
@@ -351,8 +351,7 @@ def predict(
         "retry_failed": retry_failed,
         "overwrite": overwrite,
     }
-    if same_speaker or same_channel:
-        adapt = "speaker" if same_speaker else "channel"
+    if adapt is not None:
         return _adapted(task, {**identity, "adapt": adapt}, list(paths), adapt, Path(output_dir), options)
     return _run_job("predict", task, identity, paths, output_dir=output_dir, **options)
 

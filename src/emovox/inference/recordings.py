@@ -324,10 +324,10 @@ class Recordings:
         >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
         ...     print(pred.source, pred.label if pred.ok else pred.error)
         """
-        if same_speaker and same_channel:  # as batch.predict and experiments.evaluate refuse it
-            raise ParameterError("same_speaker and same_channel: choose one kind of session")
-        channel = same_channel
-        together = same_speaker or same_channel  # scored as one session
+        from ..adaptation import session_kind
+
+        kind = session_kind(same_speaker, same_channel)
+        channel, together = kind == "channel", kind is not None  # (together: scored as one session)
         if together:
             self.require_adaptation()
         done: list[Prediction | SessionInput] = []

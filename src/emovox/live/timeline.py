@@ -358,10 +358,10 @@ def file_timelines(
     from ..paths import display_path, stored_path
 
     model = resolve_model(model)
-    if same_speaker and same_channel:  # as predict_files refuses it
-        raise ParameterError("same_speaker and same_channel: choose one kind of session")
-    channel = same_channel
-    together = same_speaker or same_channel  # scored as one session
+    from ..adaptation import session_kind
+
+    kind = session_kind(same_speaker, same_channel)
+    channel, together = kind == "channel", kind is not None  # (together: scored as one session)
     if together:
         model.require_adaptation()
     for path in each_input(paths):  # (a folder or manifest: its files; one path: itself)
