@@ -151,22 +151,18 @@ def _silence(stream, also_stderr: bool = False) -> None:
 
 @contextlib.contextmanager
 def _named_stdout(keep_going: bool):
-    real = sys.stdout
-    if real is None:  # no standard output at all (`>&-`): what is printed goes nowhere, as print does
-        import os
+    import os
 
-        with open(os.devnull, "w") as null:
-            sys.stdout = null
-            try:
-                yield
-            finally:
-                sys.stdout = real
-        return
-    sys.stdout = _NamedStdout(real, keep_going)
+    real = sys.stdout
+    # no standard output at all (`>&-`): what is printed goes nowhere, as print does
+    null = open(os.devnull, "w") if real is None else None  # (closed below)
+    sys.stdout = null or _NamedStdout(real, keep_going)
     try:
         yield
     finally:
         sys.stdout = real
+        if null is not None:
+            null.close()
 
 
 def _takes_value(parser: Parser, before: list[str]) -> bool:
