@@ -187,3 +187,116 @@ def test_a_restricted_timeline_row_of_under_a_second_stays_uncertain(full):
         set_probabilities(full, seg, p, seconds)
         row = _segment(seg, full, ["angry", "sad"])
         assert row["emotion"] == "angry" and row["confidence"] > 0.9 and row["uncertain"] is uncertain
+
+
+def _left_out_of(full, p_full: np.ndarray, kept: list[str]) -> dict[str, float]:
+    return {lab: float(v) for lab, v in zip(full.labels, p_full, strict=True) if lab not in kept}
+
+
+def test_an_answer_says_what_it_leaves_out(full, speech):
+    """A restricted answer gives the probability the model puts on each emotion left out (before
+    renormalising), and names the model's first choice when that is one of them."""
+    (p,) = full.predict_proba(speech)
+    first = full.labels[int(np.argmax(p))]
+    without = [lab for lab in full.labels if lab != first][:3]  # the model's own answer left out
+    m = load_model(MODEL, emotions=without)
+    (pred,) = m.predict_files([speech])
+    assert list(pred.probabilities) == without and sum(pred.probabilities.values()) == pytest.approx(1.0)
+    assert pred.left_out == pytest.approx(_left_out_of(full, p, without), abs=1e-9)
+    assert set(pred.left_out) == set(full.labels) - set(without)
+    assert pred.first_left_out == (first, pytest.approx(float(p.max()), abs=1e-9))
+    assert f"first choice left out: {first}" in pred.describe()
+    assert pred.to_dict()["left_out"] == pred.left_out
+    # the model's first choice kept: the rest is left out, but there is no other first choice to name
+    kept = [first, *without[:1]]
+    (pred,) = load_model(MODEL, emotions=kept).predict_files([speech])
+    assert pred.label == first and pred.first_left_out is None and len(pred.left_out) == len(full.labels) - 2
+    # per call, the same, from a restricted model or not
+    y = load_audio(speech, 16000)
+    one = full.predict_signal(y, emotions=without, sr=16000)
+    assert one.left_out == pytest.approx(_left_out_of(full, p, without), abs=1e-6)
+    # nothing left out: no field, no column
+    (plain,) = full.predict_files([speech])
+    assert plain.left_out is None and "left_out" not in plain.to_dict()
+    assert load_model(MODEL, emotions="all").predict_signal(y, sr=16000).left_out is None
+
+
+def test_left_out_in_the_cli_json_and_csv(full, speech, tmp_path):
+    (p,) = full.predict_proba(speech)
+    first = full.labels[int(np.argmax(p))]
+    without = [lab for lab in full.labels if lab != first][:2]
+    proc = _cli(speech, "--emotions", ",".join(without))
+    assert proc.returncode == 0, proc.stderr
+    fields = proc.stdout.strip().split("\t")
+    assert fields[-1] == f"first choice left out: {first} {p.max():.3f}", fields
+    out = tmp_path / "out.csv"
+    proc = _cli(speech, "--emotions", ",".join(without), "--json", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (res,) = json.loads(proc.stdout)
+    assert res["left_out"] == pytest.approx(_left_out_of(full, p, without), abs=1e-6)
+    import csv
+
+    (row,) = csv.DictReader(out.open())
+    assert float(row["p_left_out"]) == pytest.approx(
+        1 - sum(p[full.labels.index(e)] for e in without), abs=1e-6
+    )
+    assert float(row[f"p_{without[0]}"]) + float(row[f"p_{without[1]}"]) == pytest.approx(1.0, abs=1e-6)
+    # without --emotions: no such column
+    proc = _cli(speech, "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "p_left_out" not in out.read_text().splitlines()[0]
+
+
+def test_a_long_recordings_answer_leaves_out_what_its_segments_do(full, speech, tmp_path):
+    """A recording cut into segments: each segment says what it leaves out, as the unrestricted model
+    scores it, and the whole recording's ``left_out`` is the unrestricted segments' average."""
+    import soundfile as sf
+
+    from emovox.live import timeline
+    from emovox.segments import segments_proba
+
+    y = load_audio(speech, 16000)
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate([y, np.zeros(8000, np.float32)] * 5), 16000)
+    four = load_model(MODEL, emotions="four")
+    segs, segs_full = list(timeline(path, four)), list(timeline(path, full))
+    assert [(s.start, s.end) for s in segs] == [(s.start, s.end) for s in segs_full]
+    speaking = [(s, f) for s, f in zip(segs, segs_full, strict=True) if s.speech]
+    assert len(speaking) >= 2
+    for s, f in speaking:
+        assert s.left_out == pytest.approx(
+            {k: v for k, v in f.probabilities.items() if k not in FOUR}, abs=1e-9
+        )
+        assert "left_out" in s.to_dict() and "left_out" not in f.to_dict()
+    (pred,) = four.predict_files([path])
+    whole, _ = segments_proba(full, segs_full)  # every emotion, averaged as the answer averages them
+    expected = {k: float(v) for k, v in zip(full.labels, whole, strict=True) if k not in FOUR}
+    assert pred.left_out == pytest.approx(expected, abs=1e-6)
+
+
+def test_left_out_in_a_session_and_the_api(speech):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from emovox.server import create_app
+
+    files = sorted(need(RAVDESS / "Actor_05").glob("*.flac"))[:4]
+    four = load_model("default", emotions="four")
+    for pred in four.predict_files(files, same_speaker=True):
+        assert set(pred.left_out) == {"disgust", "fearful", "surprised"}
+        assert all(0 <= v <= 1 for v in pred.left_out.values()) and sum(pred.left_out.values()) < 1
+    full = load_model("default")
+    data = open(speech, "rb").read()
+    (p,) = full.predict_proba(speech)
+    with TestClient(create_app(full)) as client:
+        for path in ("/v1/predict", "/v1/react"):
+            r = client.post(path, content=data, headers={"content-type": "audio/flac"})
+            assert r.status_code == 200 and r.json()["left_out"] is None, r.text
+            every = r.json()["probabilities"]  # a reaction's: its segments', averaged
+            if path == "/v1/predict":
+                assert list(every.values()) == pytest.approx(list(p), abs=1e-6)
+            r = client.post(f"{path}?emotions=four", content=data, headers={"content-type": "audio/flac"})
+            assert r.status_code == 200, r.text
+            res = r.json()
+            expected = {k: v for k, v in every.items() if k not in FOUR}
+            assert res["left_out"] == pytest.approx(expected, abs=1e-6), (path, res)

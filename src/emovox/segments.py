@@ -126,14 +126,15 @@ def classify(model: EmotionModel, seg: Segment, keep_embedding: bool = False, ch
     if keep_embedding:
         seg.embedding = e
     seconds = None if check is None else check.sound_seconds
-    set_probabilities(model, seg, model.proba_from_embeddings(e)[0], seconds)
+    set_probabilities(model, seg, model.proba_from_embeddings(e, restricted=False)[0], seconds)
     return seg
 
 
 def set_probabilities(model: EmotionModel, seg: Segment, p: np.ndarray, seconds: float | None = None) -> None:
     """Set a segment's emotion, confidence, ``uncertain`` flag (:func:`emovox.calibration.is_uncertain`: under
     a second of sound is; ``seconds``: its sound's, without quiet edges, else the segment's) and
-    probabilities from ``p`` (over ``model.labels``).
+    probabilities from ``p`` (over ``model.labels``, or over every emotion it knows: then those
+    :meth:`~emovox.inference.EmotionModel.restrict` left out become ``left_out``).
 
     Parameters
     ----------
@@ -142,12 +143,18 @@ def set_probabilities(model: EmotionModel, seg: Segment, p: np.ndarray, seconds:
     seg : Segment
         Changed in place (also its ``sound_seconds``).
     p : numpy.ndarray
-        Probabilities, shape ``(len(model.labels),)``.
+        Probabilities, shape ``(len(model.labels),)``, or ``(len(model.all_labels),)``
+        (``proba_from_embeddings(..., restricted=False)``).
     seconds : float, optional
         Seconds of sound in the segment; None (default): its duration.
     """
-    from .calibration import is_uncertain
+    from .calibration import is_uncertain, restrict
 
+    p = np.asarray(p, dtype=np.float64)
+    if len(p) != len(model.labels):  # over every emotion: keep the model's, say what is left out
+        every = list(model.all_labels)
+        seg.left_out = {lab: float(v) for lab, v in zip(every, p, strict=True) if lab not in model.labels}
+        p = restrict(p, every, list(model.labels))
     i = int(np.argmax(p))
     seg.emotion, seg.confidence = model.labels[i], float(p[i])
     seconds = seg.sound_seconds = seg.duration if seconds is None else seconds
@@ -190,7 +197,7 @@ class RunningAdaptation:
         if not seg.speech or seg.embedding is None:  # nothing to adapt (no speech, or not embedded)
             return seg
         self._seen.append(seg.embedding)
-        p = self.model.proba_session(list(self._seen), self.channel, report=False)[-1]
+        p = self.model.proba_session(list(self._seen), self.channel, report=False, restricted=False)[-1]
         set_probabilities(self.model, seg, p, seg.sound_seconds)
         seg.embedding = None
         return seg
@@ -463,6 +470,45 @@ def segments_proba(
         return None, 0.0
     w = segment_weights(speech)
     return (w[:, None] * P).sum(axis=0) / w.sum(), float(w.sum())
+
+
+def segments_left_out(
+    model: EmotionModel, segments: Iterable[Segment], emotions: list[str] | None = None
+) -> dict[str, float]:
+    """What a recording's answer from its segments (:func:`segments_proba`) leaves out: the probability
+    the model gives each emotion not among ``emotions`` (those of ``model.labels``; None: all of them) nor,
+    where the model is restricted, among ``model.labels``, before renormalising, averaged over the speech
+    segments as :func:`segments_proba` averages them; empty when none is left out.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives ``labels`` and ``all_labels``.
+    segments : iterable of Segment
+        The recording's segments, as :func:`segments_proba` takes them.
+    emotions : list of str, optional
+        Some of ``model.labels``; None (default): all.
+
+    Returns
+    -------
+    dict
+        Emotion -> probability, in ``model.all_labels`` order.
+    """
+    kept = set(model.labels if emotions is None else emotions)
+    out = [lab for lab in getattr(model, "all_labels", model.labels) if lab not in kept]
+    speech = [s for s in segments if s.speech and s.probabilities]
+    if not out or not speech:
+        return {}
+
+    def every(s: Segment) -> dict[str, float]:  # the segment's probabilities before any restriction
+        scale = 1.0 - sum(s.left_out.values())
+        return {lab: v * scale for lab, v in s.probabilities.items()} | s.left_out
+
+    w = segment_weights(speech)
+    rows = [every(s) for s in speech]
+    return {
+        lab: float(sum(wi * r.get(lab, 0.0) for wi, r in zip(w, rows, strict=True)) / w.sum()) for lab in out
+    }
 
 
 class _Resampler:

@@ -49,6 +49,10 @@ class Segment:
     sound_seconds : float or None
         Once classified, the seconds of sound its ``uncertain`` flag counted (without quiet edges): what a
         whole recording's answer adds up from its segments.
+    left_out : dict
+        Where the model predicts over some emotions only (:meth:`emovox.inference.EmotionModel.restrict`),
+        the probability it gives each one left out, before renormalising (as
+        :attr:`emovox.inference.Prediction.left_out`); empty otherwise.
     """
 
     start: float
@@ -63,6 +67,7 @@ class Segment:
     uncertain: bool = False
     reason: str | None = None
     sound_seconds: float | None = field(default=None, repr=False, compare=False)
+    left_out: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def duration(self) -> float:
@@ -85,7 +90,7 @@ class Segment:
             "uncertain": self.uncertain,
             "reason": self.reason,
             "probabilities": dict(self.probabilities),
-        }
+        } | ({"left_out": dict(self.left_out)} if self.left_out else {})
 
 
 @dataclass(frozen=True)

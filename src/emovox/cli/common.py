@@ -266,7 +266,7 @@ def long_input_note(path, shown: Callable[[str], str] = str) -> None:
 def prediction_fields(pred, top_k: int | None = None) -> str:
     """A prediction's tab-separated fields as ``predict`` and ``record`` print them: the emotion
     (``uncertain``), its confidence and the ``top_k`` probabilities (all by default), or ``no speech``, ``-``
-    and why.
+    and why; where ``--emotions`` left out the model's first choice, a fourth field says which.
 
     Parameters
     ----------
@@ -282,8 +282,11 @@ def prediction_fields(pred, top_k: int | None = None) -> str:
     if not pred.speech:
         return f"no speech\t-\t{pred.reason}"
     top = pred.top(top_k or len(pred.probabilities))
-    return f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t" + "  ".join(
-        f"{lab} {p:.3f}" for lab, p in top
+    first = pred.first_left_out
+    return (
+        f"{pred.label}{' (uncertain)' if pred.uncertain else ''}\t{pred.confidence:.3f}\t"
+        + "  ".join(f"{lab} {p:.3f}" for lab, p in top)
+        + (f"\tfirst choice left out: {first[0]} {first[1]:.3f}" if first else "")
     )
 
 

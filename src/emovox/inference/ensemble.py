@@ -92,6 +92,7 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         *,
         report: bool = True,
         recordings: int | None = None,
+        restricted: bool = True,
     ) -> np.ndarray:
         """:meth:`EmotionModel.proba_session` of each member on its part of the embeddings (members without class
         means score them as they are), averaged with the members' weights.
@@ -106,19 +107,22 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
             Log how much of the offset each member removed (default True).
         recordings : int, optional
             How many recordings the embeddings come from, for that log line; None (default): one each.
+        restricted : bool
+            Over :attr:`labels` (default); False: over every emotion (as
+            :meth:`EmotionModel.proba_from_embeddings`).
 
         Returns
         -------
         numpy.ndarray
-            Shape ``(len(embeddings), len(labels))``.
+            Shape ``(len(embeddings), len(labels))`` (``restricted`` False: ``len(all_labels)`` columns).
         """
         if not len(embeddings):
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, len(self.labels if restricted else self.all_labels)))
         parts = [
             m.proba_session([e[k] for e in embeddings], channel, report=report, recordings=recordings)
             for k, (m, _, _) in enumerate(self.members)
         ]
-        return self._finish(self._average(parts))
+        return self._finish(self._average(parts), restricted)
 
     def embed_stream(self, chunks) -> list:
         """Each member's embedding of a long recording: :meth:`~Recordings.embed_stream` for a member at the

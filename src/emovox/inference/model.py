@@ -325,13 +325,14 @@ class EmotionModel(SpeechCutting, Recordings):
         self._keep = [self.all_labels.index(e) for e in self.labels]
         return self
 
-    def _finish(self, p: np.ndarray) -> np.ndarray:
-        """Calibrate raw probabilities (rows over :attr:`all_labels`) and keep the chosen emotions."""
+    def _finish(self, p: np.ndarray, restricted: bool = True) -> np.ndarray:
+        """Calibrate raw probabilities (rows over :attr:`all_labels`) and keep the chosen emotions (not
+        ``restricted``: all, in :attr:`labels`' order where it holds them all)."""
         if self.temperature != 1.0:
             from ..calibration import apply_temperature
 
             p = apply_temperature(p, self.temperature)
-        if self._keep is not None:
+        if self._keep is not None and (restricted or len(self._keep) == len(self.all_labels)):
             p = p[:, self._keep]
             p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         return p
@@ -352,20 +353,25 @@ class EmotionModel(SpeechCutting, Recordings):
         """
         return self.frontend.process_signal(float_mono(y))
 
-    def proba_from_embeddings(self, X: np.ndarray | list) -> np.ndarray:
+    def proba_from_embeddings(self, X: np.ndarray | list, *, restricted: bool = True) -> np.ndarray:
         """Calibrated probabilities (columns :attr:`labels`) of :meth:`embed` outputs (one, or stacked).
 
         Parameters
         ----------
         X : numpy.ndarray or list
             One :meth:`embed` output, or several stacked (an ensemble: the list of each member's).
+        restricted : bool
+            Over :attr:`labels` (default); False: over every emotion the model knows, whatever
+            :meth:`restrict` left out (in :attr:`all_labels` order; in :attr:`labels` order where that holds
+            them all), what :meth:`make_prediction` takes to say what an answer leaves out.
 
         Returns
         -------
         numpy.ndarray
-            Shape ``(n, len(labels))``, each row summing to 1 (one row for a single embedding).
+            Shape ``(n, len(labels))`` (``restricted`` False: ``len(all_labels)``), each row summing to 1
+            (one row for a single embedding).
         """
-        return self._finish(self._raw_proba(X))
+        return self._finish(self._raw_proba(X), restricted)
 
     def _raw_proba(self, X: np.ndarray | list) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
@@ -388,6 +394,7 @@ class EmotionModel(SpeechCutting, Recordings):
         *,
         report: bool = True,
         recordings: int | None = None,
+        restricted: bool = True,
     ) -> np.ndarray:
         """Probabilities for several recordings of **one speaker** (or, ``channel``, of one recording
         channel), adapted to it (``report``: log how much of the offset was removed, at INFO, naming
@@ -410,17 +417,19 @@ class EmotionModel(SpeechCutting, Recordings):
             Log, at INFO, how much of the offset was removed (default True; only for two or more embeddings).
         recordings : int, optional
             How many recordings the embeddings come from, for that log line; None (default): one each.
+        restricted : bool
+            Over :attr:`labels` (default); False: over :attr:`all_labels` (as :meth:`proba_from_embeddings`).
 
         Returns
         -------
         numpy.ndarray
             Shape ``(len(embeddings), len(labels))``, one row per embedding in order (``(0, len(labels))``
-            for none).
+            for none; ``restricted`` False: ``len(all_labels)`` columns).
         """
         if not len(embeddings):
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, len(self.labels if restricted else self.all_labels)))
         if self.class_means is None:
-            return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]))
+            return self._finish(np.vstack([self._raw_proba(e) for e in embeddings]), restricted)
         from ..adaptation import GATE, adapt_session
 
         X = np.stack([np.asarray(e, dtype=np.float32) for e in embeddings])
@@ -442,7 +451,7 @@ class EmotionModel(SpeechCutting, Recordings):
                 if w == 0
                 else " (as far as their predictions spread over the emotions)",
             )
-        return self._finish(p)
+        return self._finish(p, restricted)
 
     def proba_signal(self, y: np.ndarray) -> np.ndarray:
         """Probabilities (in :attr:`labels` order) for one signal at :attr:`sample_rate` (integer samples
@@ -629,53 +638,68 @@ class EmotionModel(SpeechCutting, Recordings):
         if no_speech is not None:
             return no_speech
         return self.make_prediction(
-            source, self.proba_from_embeddings(e)[0], emotions, self._seconds(y, check)
+            source, self.proba_from_embeddings(e, restricted=False)[0], emotions, self._seconds(y, check)
         )
 
     def make_prediction(
-        self, source: str, p: np.ndarray, emotions: Sequence[str] | None = None, seconds: float | None = None
+        self,
+        source: str,
+        p: np.ndarray,
+        emotions: Sequence[str] | None = None,
+        seconds: float | None = None,
+        left_out: dict[str, float] | None = None,
     ) -> Prediction:
-        """A :class:`Prediction` from probabilities over :attr:`labels` (``emotions``: over those only), of
-        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``).
+        """A :class:`Prediction` from probabilities over :attr:`labels` (or :attr:`all_labels`), over
+        ``emotions`` only when given, of ``seconds`` of audio when known (under
+        :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``). The probabilities of the emotions the
+        answer leaves out become its ``left_out``.
 
         Parameters
         ----------
         source : str
             How the prediction names its input.
         p : numpy.ndarray
-            Probabilities, shape ``(len(labels),)``.
+            Probabilities, shape ``(len(labels),)``, or ``(len(all_labels),)``
+            (:meth:`proba_from_embeddings` with ``restricted=False``) so that the answer can say what the
+            model's restriction (:meth:`restrict`) leaves out.
         emotions : list of str, optional
             Restrict the answer to these of :attr:`labels` (as :func:`chosen_emotions` takes them),
             renormalised; None (default): every one of :attr:`labels`.
         seconds : float, optional
             Seconds of audio the probabilities come from; None (default): not considered.
+        left_out : dict, optional
+            The emotions left out with their probabilities, where ``p`` no longer holds them (a recording's
+            answer from its segments: :func:`emovox.segments.segments_left_out`); None (default): from ``p``.
 
         Returns
         -------
         Prediction
-            With ``speech=True``, the argmax as :attr:`~Prediction.label`, and ``uncertain`` set by
-            :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`.
+            With ``speech=True``, the argmax as :attr:`~Prediction.label`, ``uncertain`` set by
+            :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`, and ``left_out`` where
+            emotions of :attr:`all_labels` are left out.
 
         Raises
         ------
         ParameterError
             When ``emotions`` names fewer than two different emotions, or one not in :attr:`labels`.
         """
-        from ..calibration import is_uncertain
+        from ..calibration import is_uncertain, restrict
 
-        labels = list(self.labels)
-        if emotions is not None:
-            from ..calibration import restrict
-
-            chosen = chosen_emotions(emotions, labels, option="emotions")
-            labels, p = chosen, restrict(p, labels, chosen)
+        p = np.asarray(p, dtype=np.float64)
+        labels = list(self.labels if len(p) == len(self.labels) else self.all_labels)
+        kept = list(self.labels) if emotions is None else chosen_emotions(emotions, self.labels, "emotions")
+        if left_out is None:
+            left_out = {lab: float(v) for lab, v in zip(labels, p, strict=True) if lab not in kept}
+        if kept != labels:
+            p = restrict(p, labels, kept)
         i = int(np.argmax(p))
         return Prediction(
             source,
-            labels[i],
+            kept[i],
             float(p[i]),
-            {lab: float(v) for lab, v in zip(labels, p, strict=True)},
+            {lab: float(v) for lab, v in zip(kept, p, strict=True)},
             uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
+            left_out=left_out or None,
         )
 
 

@@ -75,7 +75,10 @@ class Prediction:
 
     ``speech`` is False when the input holds no speech (silence, noise, hum, tones, music...): then
     ``label`` is None and ``reason`` says what was found; None when the input failed (``error``).
-    ``uncertain`` marks a prediction whose calibrated confidence is low.
+    ``uncertain`` marks a prediction whose calibrated confidence is low. ``left_out``: where the answer is
+    over some emotions only (``--emotions``, :meth:`~emovox.inference.EmotionModel.restrict`), the
+    probability the model gives each emotion it leaves out, before renormalising (None: none left out);
+    :attr:`first_left_out` says when the model's own first choice is among them.
     """
 
     source: str
@@ -86,6 +89,7 @@ class Prediction:
     speech: bool | None = True
     uncertain: bool = False
     reason: str | None = None
+    left_out: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.error is not None:  # nothing was heard: neither speech nor its absence
@@ -99,6 +103,22 @@ class Prediction:
     def emotion(self) -> str | None:
         """:attr:`label`, under the name every JSON output gives it."""
         return self.label
+
+    @property
+    def first_left_out(self) -> tuple[str, float] | None:
+        """The emotion the model would have answered, with its probability, where ``left_out`` holds it
+        (it is more probable than every emotion kept, before renormalising); None otherwise.
+
+        Examples
+        --------
+        >>> Prediction("a.wav", "angry", 0.75, {"angry": 0.75, "sad": 0.25}, left_out={"disgust": 0.6}).first_left_out
+        ('disgust', 0.6)
+        """
+        if not self.left_out or self.confidence is None:
+            return None
+        emotion, p = max(self.left_out.items(), key=lambda kv: kv[1])
+        kept = self.confidence * max(0.0, 1.0 - sum(self.left_out.values()))
+        return (emotion, p) if p > kept else None
 
     def top(self, k: int) -> list[tuple[str, float]]:
         """The ``k`` most probable emotions with their probabilities.
@@ -127,14 +147,19 @@ class Prediction:
             return self.error
         if not self.speech:
             return f"no speech ({self.reason})" if self.reason else "no speech"
-        return f"{self.label} {self.confidence:.3f}" + (" (uncertain)" if self.uncertain else "")
+        first = self.first_left_out
+        return (
+            f"{self.label} {self.confidence:.3f}"
+            + (" (uncertain)" if self.uncertain else "")
+            + (f" (first choice left out: {first[0]} {first[1]:.3f})" if first else "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         if self.error:
             return {"source": self.source, "error": self.error}
         if not self.speech:
             return {"source": self.source, "speech": False, "emotion": None, "reason": self.reason}
-        return {
+        out = {
             "source": self.source,
             "speech": True,
             "emotion": self.label,
@@ -142,6 +167,9 @@ class Prediction:
             "uncertain": self.uncertain,
             "probabilities": self.probabilities,
         }
+        if self.left_out is not None:
+            out["left_out"] = self.left_out
+        return out
 
 
 def write_predictions(
@@ -151,7 +179,9 @@ def write_predictions(
 ) -> Path:
     """Write predictions as ``emovox predict -o`` does: ``.json`` (a list of :meth:`Prediction.to_dict`),
     or ``.csv`` / ``.tsv`` with one row per input (source, speech, emotion, confidence, uncertain, a
-    ``p_<emotion>`` column per label, reason, error). A failed input keeps its row, with its error.
+    ``p_<emotion>`` column per label, reason, error; where some answer leaves emotions out,
+    ``p_left_out``, the probability the model gives them together). A failed input keeps its row, with its
+    error.
 
     ``labels`` orders the probability columns (default: as the predictions name them, first seen first).
 
@@ -196,6 +226,8 @@ def write_predictions(
             tmp.write_text(json.dumps(rows, indent=2) + "\n")
             return out
         cols = ["source", "speech", "emotion", "confidence", "uncertain", *(f"p_{lab}" for lab in labels)]
+        if any(r.get("left_out") for r in rows):
+            cols.append("p_left_out")
         with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, [*cols, "reason", "error"], delimiter=delimiter(out))
             w.writeheader()
@@ -203,5 +235,6 @@ def write_predictions(
                 w.writerow(
                     {k: v for k, v in r.items() if k in w.fieldnames}
                     | {f"p_{lab}": v for lab, v in (r.get("probabilities") or {}).items()}
+                    | ({"p_left_out": sum(r["left_out"].values())} if r.get("left_out") else {})
                 )
     return out

@@ -108,7 +108,7 @@ class Recordings:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from ..segments import no_speech_reason, segments_proba, sound_seconds
+        from ..segments import no_speech_reason, segments_left_out, segments_proba, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._whole_verdict(check, source):
@@ -118,12 +118,13 @@ class Recordings:
             segments = [whole]  # short, and each utterance holds too little voicing: scored whole
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
-        seconds = sound_seconds(segments)
+        seconds, left_out = sound_seconds(segments), segments_left_out(self, segments, chosen)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            p, seconds = self.proba_from_embeddings(self.embed_stream(chunks))[0], None
+            p = self.proba_from_embeddings(self.embed_stream(chunks), restricted=False)[0]
+            seconds, left_out = None, None
         if p is None:
             return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
-        return self.make_prediction(source, p, chosen, seconds), segments
+        return self.make_prediction(source, p, chosen, seconds, left_out), segments
 
     def _whole_verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         """The whole recording's "no speech" (:meth:`_verdict`) where it decides a recording cut into
@@ -164,7 +165,9 @@ class Recordings:
         from ..segments import Segment, set_probabilities
 
         whole = Segment(0.0, check.duration, embedding=e if keep_embedding else None)
-        set_probabilities(self, whole, self.proba_from_embeddings(e)[0], check.sound_seconds)
+        set_probabilities(
+            self, whole, self.proba_from_embeddings(e, restricted=False)[0], check.sound_seconds
+        )
         return whole
 
     def embed_stream(self, chunks: Chunks) -> np.ndarray | list:
@@ -388,15 +391,26 @@ class Recordings:
         iterator of Prediction
             One per input, in order.
         """
+        from ..calibration import restrict
+
         pieces = [r for r in inputs if isinstance(r, SessionInput)]
         embedded = [e for r in pieces for e in r.embeddings]
-        rows = iter(self.proba_session(embedded, channel, recordings=len(pieces)) if pieces else [])
+        rows = iter(
+            self.proba_session(embedded, channel, recordings=len(pieces), restricted=False) if pieces else []
+        )
         for r in inputs:
             if isinstance(r, Prediction):
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds)
+            left_out = None
+            if P.shape[1] != len(self.labels):  # over every emotion: each row narrowed, as it is shown
+                every = list(self.all_labels)
+                left_out = {
+                    k: float(w @ P[:, j] / w.sum()) for j, k in enumerate(every) if k not in self.labels
+                }
+                P = restrict(P, every, list(self.labels))
+            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds, left_out=left_out)
 
     def _session_input(self, src, source: str) -> Prediction | SessionInput:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or

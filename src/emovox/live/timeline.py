@@ -95,7 +95,9 @@ def adapt_timeline(model: EmotionModel, segments: list[Segment], channel: bool =
         raise EmovoxError(
             "adapt_timeline needs the segments' embeddings: use iter_timeline(..., keep_embeddings=True)"
         )
-    for s, p in zip(speech, model.proba_session([s.embedding for s in speech], channel), strict=True):
+    for s, p in zip(
+        speech, model.proba_session([s.embedding for s in speech], channel, restricted=False), strict=True
+    ):
         set_probabilities(model, s, p, s.sound_seconds)  # (the sound it holds, as before adapting)
         s.embedding = None
     return segments

@@ -80,6 +80,9 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
             uncertain=kept.uncertain,
             probabilities=kept.probabilities,
         )
+    left_out = kept.left_out if emotions and s.emotion is not None and s.probabilities else s.left_out
+    if left_out:
+        out["left_out"] = {k: float(v) for k, v in left_out.items()}
     return out
 
 
@@ -372,7 +375,7 @@ def reaction(
     -------
     dict
         ``source``, ``speech``, ``reason``, ``emotion``, ``confidence``, ``uncertain``, ``probabilities``,
-        ``speech_seconds``, ``labels``, ``duration``, ``model`` and ``elapsed_ms``.
+        ``left_out``, ``speech_seconds``, ``labels``, ``duration``, ``model`` and ``elapsed_ms``.
 
     Raises
     ------
@@ -395,6 +398,7 @@ def reaction(
         "confidence": heard.confidence,
         "uncertain": heard.uncertain,
         "probabilities": heard.probabilities,
+        "left_out": heard.left_out,
         "speech_seconds": round(speech, 3),
         "labels": emotions or list(model.labels),
         "duration": round(y.size / model.sample_rate, 3),

@@ -25,6 +25,11 @@ class Segment(BaseModel):
     uncertain: bool = Field(False, description="true: low calibrated confidence")
     reason: str | None = Field(None, description="why the segment was found to hold no speech")
     probabilities: dict[str, float]
+    left_out: dict[str, float] | None = Field(
+        None,
+        description="with ?emotions=, the probability the model gives each emotion left out, before "
+        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
+    )
 
 
 class PredictResponse(BaseModel):
@@ -43,6 +48,11 @@ class PredictResponse(BaseModel):
     )
     probabilities: dict[str, float] = Field(
         description="every label's probability, in the model's order (empty when there is no speech)"
+    )
+    left_out: dict[str, float] | None = Field(
+        None,
+        description="with ?emotions=, the probability the model gives each emotion left out, before "
+        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
     )
     labels: list[str]
     duration: float = Field(description="seconds of audio")
@@ -75,6 +85,11 @@ class ReactionResponse(BaseModel):
     probabilities: dict[str, float] = Field(
         description="speech segments' probabilities averaged by duration (over the emotions asked for, "
         "renormalised)"
+    )
+    left_out: dict[str, float] | None = Field(
+        None,
+        description="with ?emotions=, the probability the model gives each emotion left out, before "
+        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
     )
     speech_seconds: float
     labels: list[str]
