@@ -277,3 +277,25 @@ def test_an_unknown_architecture_is_a_parameter_error():
 
     with pytest.raises(ParameterError, match="unknown architecture 'cnn3d'; expected one of .*rescnn"):
         build_model("cnn3d", 64, 4)
+
+
+def test_one_input_is_one_row_and_a_wrong_width_says_what_was_expected():
+    """``DeepResult.predict_proba`` of one feature vector gave one row per feature ((50, 3)), and a fit on
+    vectors of the wrong width failed inside torch ("mat1 and mat2 shapes cannot be multiplied")."""
+    from emovox.errors import ParameterError
+
+    X, y, spk = _synthetic_frames()
+    recipe = get_recipe("cnn1d-frames", epochs=1, batch_size=8, copies=0, patience=100)
+    recipe.frontend = FrameConfig("logmel", norm="none")
+    res = fit(X, y, spk, recipe, progress=False)
+    assert res.predict_proba(X[0]).shape == (1, 2)  # one (frames, bins) matrix
+    assert res.predict_proba(X[:3]).shape == (3, 2) and res.predict_proba([]).shape == (0, 2)
+    np.testing.assert_allclose(res.predict_proba(X[0])[0], res.predict_proba(X[:1])[0], atol=1e-6)
+
+    vectors = get_recipe("cnn1d", epochs=1, batch_size=8, copies=0, patience=100)
+    width = vectors.frontend.n_features
+    V = [np.random.default_rng(i).standard_normal(width).astype(np.float32) for i in range(len(y))]
+    res = fit(V, y, spk, vectors, progress=False)
+    assert res.predict_proba(V[0]).shape == (1, 2) and res.predict_proba(np.stack(V[:4])).shape == (4, 2)
+    with pytest.raises(ParameterError, match=f"takes {width} features per recording .*got 40"):
+        fit([v[:40] for v in V], y, spk, vectors, progress=False)

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from emovox.deep.frames import FrameConfig, FrameExtractor
 from emovox.encoders.frontend import WhisperExtractor
-from emovox.errors import ModelError
+from emovox.errors import FeatureError, ModelError, ParameterError
 from emovox.extractors import Extractor, from_dict, from_name
 from emovox.features import FeatureExtractor
 from emovox.inference import resolve_model_path
@@ -167,6 +167,20 @@ def test_from_dict_and_from_name_refuse_clearly(tmp_path):
         from_dict({**spec, "fingerprint": "0" * 16}, tmp_path)
     with pytest.raises(ModelError, match="model directory or an 'onnx_path'"):
         from_dict({"type": "whisper", "layers": [1]})
+    # the training views rebuild through the one entry point too (was "made by a newer emovox?")
+    from emovox.augment import WaveAugment
+    from emovox.deep.frames import AugmentedFrames
+    from emovox.encoders.frontend import AugmentedExtractor
+
+    for view in (
+        AugmentedExtractor(FeatureExtractor("tutorial"), "noise:10"),
+        AugmentedFrames(FrameConfig(features="mfcc", pool="mean"), WaveAugment(), copy=1),
+    ):
+        again = from_dict(view.to_dict())
+        assert type(again) is type(view) and again.fingerprint == view.fingerprint
+    # one type for the augmentation of frames, said at once (was accepted, then an AttributeError)
+    with pytest.raises(ParameterError, match="expected an emovox.augment.WaveAugment.*'noise:10'"):
+        AugmentedFrames(FrameConfig(features="mfcc", pool="mean"), "noise:10", copy=0)
     ex = FeatureExtractor("emovox")
     assert from_name(ex) is ex and isinstance(from_name("tutorial"), FeatureExtractor)
     assert isinstance(from_name(spec), FeatureExtractor)
@@ -252,3 +266,28 @@ def test_parallel_features_from_a_script_without_a_main_guard(tmp_path):
     )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "rows 4 failed 0", proc.stdout + proc.stderr
+
+
+def test_an_empty_signal_is_refused_by_every_extractor(clips, tmp_path):
+    """The frame extractors made an all-zero input of an empty signal, where the others refuse it; and a
+    missing file's error read differently with a cache ("cannot read (No such file or directory)")."""
+    from emovox.augment import WaveAugment
+    from emovox.deep.frames import AugmentedFrames
+    from emovox.encoders.frontend import AugmentedExtractor
+
+    empty = np.zeros(0, np.float32)
+    frames = FrameConfig(features="logmel", norm="utterance")
+    for ex in (
+        FeatureExtractor("tutorial"),
+        FrameExtractor.from_config(frames),
+        FrameExtractor.from_config(FrameConfig(features="mfcc", pool="mean")),
+        AugmentedFrames(frames, WaveAugment(), copy=0),
+        AugmentedExtractor(FeatureExtractor("tutorial"), "noise:10"),
+    ):
+        with pytest.raises(FeatureError, match="empty signal"):
+            ex.process_signal(empty, 16000)
+    ex = FeatureExtractor("tutorial")
+    missing = str(tmp_path / "nope.wav")
+    plain = ex.process_files([missing, clips[0]], progress=False)
+    cached = ex.process_files([missing, clips[0]], cache_dir=tmp_path / "cache", progress=False)
+    assert plain.failures == cached.failures == [(missing, f"{missing}: no such file")]

@@ -319,3 +319,101 @@ def test_manifest_rows_that_are_not_files_are_skipped_not_waited_on(tmp_path):
             (line,) = [ln for ln in proc.stderr.splitlines() if path in ln]
             assert kind in line and "not a regular file" in line, (name, line)
     assert len(pd.read_csv(tmp_path / "f.csv")) == len(df)
+
+
+# -- found by the stop-40 review of odd inputs ----------------------------------------------------------
+
+
+def test_a_hard_link_is_listed_and_a_symbolic_link_to_a_listed_file_is_not(tmp_path):
+    """Hard links were dropped without a word (the walk kept one name per inode); a symbolic link to a file
+    listed under its own name adds nothing, wherever it sorts (before: only when it sorted after it)."""
+    _tone(tmp_path / "take1.wav")
+    os.link(tmp_path / "take1.wav", tmp_path / "take2.wav")
+    os.symlink("take1.wav", tmp_path / "take0.wav")  # sorts first
+    (tmp_path / "sub").mkdir()
+    _tone(tmp_path / "sub" / "only.wav")
+    os.symlink("sub/only.wav", tmp_path / "a.wav")  # a link walked before the file it names
+    os.symlink(tmp_path.parent / "elsewhere.wav", tmp_path / "z.wav")
+    _tone(tmp_path.parent / "elsewhere.wav")  # a link to a file outside the walk: listed, once
+    problems: list[str] = []
+    found = [p.relative_to(tmp_path).as_posix() for p in find_audio(tmp_path, problems)]
+    assert found == ["sub/only.wav", "take1.wav", "take2.wav", "z.wav"] and not problems
+
+
+def test_one_bad_manifest_or_odd_name_among_the_inputs_is_its_own_row(tmp_path, monkeypatch):
+    """A manifest that could not be read stopped the whole run (exit 2, no -o file); an error row's
+    source was cut out of its line at the first ':' (``rec 10`` for ``rec 10:30: take/x.wav``); a folder
+    holding only a FIFO got a second, wrong line ("holds no audio files")."""
+    (a,) = _speech(1)
+    folder = tmp_path / "rec 10:30: take"
+    folder.mkdir()
+    shutil.copy(a, folder / "ok.wav")
+    os.mkfifo(folder / "2024-01-01 10:30:00.wav")
+    (tmp_path / "pipes").mkdir()
+    os.mkfifo(tmp_path / "pipes" / "p.wav")
+    (tmp_path / "bin.csv").write_bytes(b"\xef\xbb\xbf\xff\xfe")
+    (tmp_path / "nopath.csv").write_text("file\nx.wav\n")
+    monkeypatch.chdir(tmp_path)
+    proc = _run_cli("predict", "rec 10:30: take", "bin.csv", "nopath.csv", "pipes", "-o", "out.json")
+    err = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr.decode(), err
+    rows = {r["source"]: r for r in json.loads((tmp_path / "out.json").read_text())}
+    fifo = "rec 10:30: take/2024-01-01 10:30:00.wav"
+    assert set(rows) == {fifo, "rec 10:30: take/ok.wav", "bin.csv", "nopath.csv", "pipes/p.wav"}, rows
+    assert rows["rec 10:30: take/ok.wav"]["speech"] is True
+    assert "not a readable CSV manifest" in rows["bin.csv"]["error"]
+    assert rows["nopath.csv"]["error"] == "nopath.csv: manifest has no 'path' column"
+    assert sum(line.startswith("emovox: error: ") for line in err) == 4, err  # one line each
+    assert not any("holds no audio" in line for line in err) and err[-1] == "emovox: 4 of 5 inputs failed", (
+        err
+    )
+    # the Python API: the same, one Prediction per entry, the inputs after the bad manifest predicted
+    import emovox
+
+    preds = list(emovox.load_model().predict_files(["bin.csv", str(folder / "ok.wav"), "pipes"]))
+    assert [p.source for p in preds] == ["bin.csv", str(folder / "ok.wav"), "pipes/p.wav"]
+    assert [p.ok for p in preds] == [False, True, False]
+
+
+def test_a_name_the_terminal_cannot_encode_is_escaped_not_a_traceback(tmp_path):
+    """Standard output in cp1252 (Windows, redirected) or Latin-1 could not print "é日本.wav": a traceback
+    lost the rest of the batch and the -o file."""
+    (a,) = _speech(1)
+    name = tmp_path / "é日本.wav"
+    shutil.copy(a, name)
+    out = tmp_path / "out.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", "-q", str(name), str(a), "-o", str(out)],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+    )
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stdout.decode("cp1252").splitlines()
+    assert len(lines) == 2 and lines[0].startswith(str(tmp_path / "é\\u65e5\\u672c.wav") + "\t")
+    assert "é日本.wav" in out.read_text(encoding="utf-8")
+
+
+def test_odd_arguments_to_the_python_api_are_one_clear_error(tmp_path):
+    import emovox
+    from emovox.audio import load_audio
+    from emovox.errors import AudioError
+
+    model = emovox.load_model()
+    for call in (lambda: load_audio(""), lambda: model.predict("")):
+        with pytest.raises(AudioError, match="^'': an empty name, not a file$"):  # was ".: is a directory"
+            call()
+    (pred,) = model.predict_files([""])
+    assert pred.error == "'': an empty name, not a file"
+    with pytest.raises(AudioError, match="expected a path, bytes, an array or a list of them, got NoneType"):
+        list(model.predict_files(None))  # was TypeError: 'NoneType' object is not iterable
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="access() lies to root only")
+def test_an_output_in_proc_is_refused_before_the_work_even_as_root():
+    from emovox.paths import output_problem
+
+    assert output_problem("/proc/x.csv").startswith("/proc/x.csv: cannot create a file in /proc (")
+    proc = _run_cli("predict", "missing.wav", "-o", "/proc/x.csv")
+    assert proc.returncode == 2 and proc.stdout == b"", proc
+    assert "/proc/x.csv: cannot create a file in /proc" in proc.stderr.decode()

@@ -129,9 +129,12 @@ def test_a_file_named_like_an_option_gets_a_hint(tmp_path, monkeypatch, capsys):
     (tmp_path / "-take1.wav").write_bytes(b"RIFF")
     assert main(["predict", "-take1.wav"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "emovox: error: -take1.wav: a file whose name starts with '-' reads as an option; "
+        "emovox: error: -take1.wav: a name that starts with '-' reads as an option; "
         "put -- before it (... -- -take1.wav)"
     )
+    (tmp_path / "-recs").mkdir()  # a folder too (was "the following arguments are required")
+    assert main(["predict", "-recs"]) == 2
+    assert "-recs: a name that starts with '-' reads as an option" in capsys.readouterr().err
 
 
 def test_names_after_options_and_option_like_values(tmp_path, monkeypatch, capsys, emodb_root):

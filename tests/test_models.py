@@ -317,3 +317,34 @@ def test_a_bare_name_that_is_a_folder_here_and_a_bundled_model_says_which_it_use
     caplog.clear()
     assert resolve_model_path(Path("classical")) == Path("classical")  # a Path is a path
     assert resolve_model_path("./classical/") == Path("classical") and not caplog.records
+
+
+def test_importing_emovox_leaves_a_users_warning_filters_alone():
+    """Importing emovox.models.classical silenced two scikit-learn warnings in the user's own code (its
+    global filters); emovox now silences them only around its own fits."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings\n"
+        "import sklearn.svm, sklearn.neural_network\n"
+        "before = list(warnings.filters)\n"
+        "import emovox.models.classical, emovox.training\n"
+        "added = [f for f in warnings.filters if f not in before]\n"
+        "print(sum(bool(f[1]) and ('probability' in f[1].pattern or 'batch_size' in f[1].pattern)"
+        " for f in added))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "0", out.stderr
+    import warnings
+
+    import numpy as np
+
+    from emovox.models.classical import make_classifier, quiet_fit
+
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), [0, 1, 2] * 10
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet_fit():
+            make_classifier("mlp", batch_size=256, max_iter=5).fit(X, y)
+    assert not [w for w in seen if "batch_size" in str(w.message)], [str(w.message) for w in seen]

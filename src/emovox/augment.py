@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import FeatureError, ParameterError
 from .extractors.files import RunnerFiles
 
 if TYPE_CHECKING:
@@ -862,7 +862,10 @@ class AugmentedView(RunnerFiles):
         """
         from .audio import signal_at
 
-        return self.augmented(signal_at(y, sr, self.sample_rate), seed)
+        y = signal_at(y, sr, self.sample_rate)
+        if not y.size:  # refused as the plain extractors refuse it, before the augmentation warns of it
+            raise FeatureError("cannot compute features of an empty signal")
+        return self.augmented(y, seed)
 
     __call__ = process_signal
 

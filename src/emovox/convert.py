@@ -222,7 +222,7 @@ def convert_tree(
     problems: list[str] = []
     plan = plan_tree(src, dst, ext, problems)
     # an entry that is no file (a pipe, a device, a link loop) failed too: reported, and the exit says so
-    done, failed = [], [(p.split(": ", 1)[0], p) for p in problems]
+    done, failed = [], [(getattr(p, "path", p.split(": ", 1)[0]), p) for p in problems]
     for f, target in tqdm(plan, desc="convert", unit="file", disable=not progress):
         try:
             done.append(convert_file(f, target, rate, mono))

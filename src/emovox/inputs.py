@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .audio import find_audio
-from .errors import AudioError
-from .paths import display_path, not_a_file
+from .errors import AudioError, EmovoxError, naming
+from .paths import Problem, display_path, not_a_file
 
 __all__ = ["expand_inputs"]
 
@@ -56,7 +56,8 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     """
     out: list[str] = []
 
-    def problem(msg: str) -> None:
+    def problem(path: str, why: str, line: str | None = None) -> None:
+        msg = Problem(path, why, line=line)
         if problems is None:
             raise AudioError(msg)
         problems.append(msg)
@@ -64,32 +65,37 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
     for item in items:
         path = os.fspath(item)
         if path in ("", b""):
-            problem("'': an empty name, not a file")
+            problem("", "an empty name, not a file")
             continue
         if path == "-" and not os.path.lexists(path):
-            problem("-: audio piped in is read by emovox predict only; save it to a file and name that")
+            problem("-", "audio piped in is read by emovox predict only; save it to a file and name that")
             continue
         if os.path.isdir(path):
+            before = None if problems is None else len(problems)
             found = find_audio(path, problems)
-            if not found:
-                problem(f"{display_path(path)}: directory holds no audio files")
+            if not found and (problems is None or len(problems) == before):  # (else the walk said why)
+                problem(path, "directory holds no audio files")
             out.extend(str(f) for f in found)
             continue
         if path.lower().endswith(".csv") and os.path.isfile(path):
             from .corpora import empty_paths, read_manifest
 
-            table = read_manifest(path)
+            try:
+                table = read_manifest(path)
+            except EmovoxError as exc:  # one bad manifest among the inputs: its line, the rest go on
+                problem(path, "", naming(exc, display_path(path)))
+                continue
             for msg in empty_paths(table, display_path(path)):
-                problem(msg)
+                problem(path, "", msg)
             listed = [p for p in table["path"].astype(str) if p]
             if table.empty:
-                problem(f"{display_path(path)}: the manifest lists no files")
+                problem(path, "the manifest lists no files")
         else:
             listed = [path]
         for p in listed:
             why = not_a_file(p) if os.path.lexists(p) else None
             if why and not why.startswith("broken"):
-                problem(f"{display_path(p)}: {why}")
+                problem(p, why)
             else:
                 out.append(p)
     return out
@@ -128,6 +134,8 @@ def each_input(items: Any) -> Iterator[Any]:
         items = list(items["path"])
     if single_input(items):
         items = [items]
+    elif not isinstance(items, Iterable):  # (None, a number): the same line as predict() says it
+        raise AudioError(f"expected a path, bytes, an array or a list of them, got {type(items).__name__}")
     for item in items:
         listing = isinstance(item, str | os.PathLike) and (
             os.path.isdir(item) or (str(item).lower().endswith(".csv") and os.path.isfile(item))
@@ -137,7 +145,7 @@ def each_input(items: Any) -> Iterator[Any]:
             continue
         problems: list[str] = []
         found = expand_inputs([item], problems)
-        yield from (Unreadable(msg.split(": ", 1)[0], msg) for msg in problems)
+        yield from (Unreadable(getattr(msg, "path", msg.split(": ", 1)[0]), msg) for msg in problems)
         yield from found
 
 

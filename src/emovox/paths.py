@@ -2,7 +2,8 @@
 
 * :func:`walk_files` visits every real file under a folder once: directories are followed through
   symbolic links but entered only once (deduplicated by ``(st_dev, st_ino)``, so ``ln -s . again`` adds
-  nothing), files reached twice (through links) are listed once, and entries that are not regular files
+  nothing), a file reached through a symbolic link as well as under its own name is listed once (hard
+  links, names of their own, each), and entries that are not regular files
   (FIFOs, sockets, devices, broken links, symbolic link loops) are skipped with one line each.
 * :func:`display_path` turns a name holding undecodable bytes (kept by Python as surrogate escapes, see
   :func:`os.fsdecode`) into printable text, for Parquet, CSV, JSON and terminals; open files with the
@@ -129,6 +130,29 @@ def stored_path(path: str | os.PathLike) -> str:
     return os.fspath(path) if is_utf8(path) else display_path(path)
 
 
+class Problem(str):
+    """One ``"<path>: <why>"`` line for an input left out (as :func:`walk_files` and
+    :func:`emovox.inputs.expand_inputs` report them) that also keeps the path as it names the file
+    (``.path``; ``./x`` as ``x``, as :func:`emovox.audio.find_audio` lists files), so that a table's row
+    stores the real name instead of cutting it out of the line (a name may hold ``": "``).
+
+    Examples
+    --------
+    >>> p = Problem("./rec 10:30: take/a.wav", "a FIFO (named pipe), not a regular file; skipped")
+    >>> p.path, p.startswith("rec 10:30: take/a.wav: a FIFO")
+    ('rec 10:30: take/a.wav', True)
+    """
+
+    path: str
+
+    def __new__(cls, path: str | os.PathLike, why: str, *, line: str | None = None) -> Problem:
+        """``line``: the whole line where it names the path its own way (``m.csv line 3: ...``)."""
+        name = str(Path(path)) if os.fspath(path) else ""
+        self = super().__new__(cls, line or f"{display_path(name) if name else repr('')}: {why}")
+        self.path = name
+        return self
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
@@ -185,6 +209,14 @@ def output_problem(path: str | os.PathLike, kind: str | None = None) -> str | No
         return f"{display_path(p)}: {display_path(parent)} is not a folder"
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"{display_path(p)}: cannot write into {display_path(parent)} (permission denied)"
+    try:  # what access() cannot tell: /proc or /sys to root, a file system that refuses new files
+        import tempfile
+
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".emovox-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{display_path(p)}: cannot create a file in {display_path(parent)} ({exc.strerror or exc})"
     return None
 
 
@@ -313,7 +345,9 @@ def walk_files(
     problems: list[str] | None = None,
     hidden: bool = False,
 ) -> Iterator[str]:
-    """Every regular file under ``root`` whose name passes ``keep``, each real file once, in sorted order.
+    """Every regular file under ``root`` whose name passes ``keep``, in sorted order: a file that a symbolic
+    link reaches too is listed once, under its own name where the walk meets it (each hard link is listed:
+    a name of its own, as when named).
 
     Parameters
     ----------
@@ -346,14 +380,14 @@ def walk_files(
     """
 
     def report(path: str, why: str) -> None:
-        msg = f"{display_path(path)}: {why}"
+        msg = Problem(path, why)
         if problems is None:
             log.warning("%s", msg)
         else:
             problems.append(msg)
 
     seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
+    listed: list[tuple[str, tuple[int, int], bool]] = []
     root = os.fspath(root)
     try:
         st = os.stat(root)
@@ -392,9 +426,15 @@ def walk_files(
             if not stat.S_ISREG(st.st_mode):
                 report(e.path, f"{_kind(st.st_mode)}, not a regular file; skipped")
                 continue
-            ident = (st.st_dev, st.st_ino)
-            if ident in seen_files:  # the same file again through a link
-                continue
-            seen_files.add(ident)
-            yield e.path
+            listed.append((e.path, (st.st_dev, st.st_ino), e.is_symlink()))
         stack.extend(reversed(subdirs))
+    # a link to a file listed under its own name (or through an earlier link) adds nothing, wherever the
+    # two lie; a hard link is a name of its own, listed as it would be if named
+    real = {ident for _, ident, link in listed if not link}
+    linked: set[tuple[int, int]] = set()
+    for path, ident, link in listed:
+        if link:
+            if ident in real or ident in linked:
+                continue
+            linked.add(ident)
+        yield path

@@ -432,13 +432,14 @@ def restrict_columns(p: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 
 def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, seed: int):
-    from .models.classical import make_classifier
+    from .models.classical import make_classifier, quiet_fit
 
     Xtr, ytr = table.training_rows(rows, recipe.align)
     if len(set(ytr)) < 2:
         raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
     if not recipe.balance:
-        return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
+        with quiet_fit():
+            return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
     import inspect
 
     pipe = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
@@ -450,7 +451,8 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
     if "class_weight" in estimator.get_params():  # the weights balance the emotions within each group
         estimator.set_params(class_weight=None)
     weights = table.balance_weights(rows, recipe.balance)
-    return pipe.fit(Xtr, ytr, **{f"{step}__sample_weight": weights})
+    with quiet_fit():
+        return pipe.fit(Xtr, ytr, **{f"{step}__sample_weight": weights})
 
 
 def training_class_means(
@@ -1036,7 +1038,7 @@ def tune_classical(
     """
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold
 
-    from .models.classical import GRIDS, make_classifier
+    from .models.classical import GRIDS, make_classifier, quiet_fit
 
     grid = grid or GRIDS.get(model)
     if not grid:
@@ -1053,7 +1055,7 @@ def tune_classical(
         n_jobs=n_jobs,
         refit=False,
     )
-    with warnings.catch_warnings():
+    with quiet_fit(), warnings.catch_warnings():
         # speakers' folds: a test fold may lack an emotion its model predicts; balanced accuracy is then the
         # mean recall over the emotions the fold has, as meant, and the warning one line per fit
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
@@ -1132,7 +1134,7 @@ def tune_nested(
         As described above.
     """
     from .evaluation import FoldResult, cross_validate
-    from .models.classical import make_classifier
+    from .models.classical import make_classifier, quiet_fit
     from .splits import make_protocol
 
     proto = make_protocol(table.manifest, protocol, random_state=seed)
@@ -1146,7 +1148,8 @@ def tune_nested(
         )
         search = tune_classical(inner, model, seed=seed, scale=scale)
         pipe = make_classifier(model, seed=seed, scale=scale).set_params(**search.best_params_)
-        pred = pipe.fit(table.X[train], y_train).predict(table.X[test])
+        with quiet_fit():
+            pred = pipe.fit(table.X[train], y_train).predict(table.X[test])
         extra = {"best_params": plain_params(search.best_params_), "inner_ua": float(search.best_score_)}
         return FoldResult(pred, extra=extra)
 

@@ -552,6 +552,8 @@ def checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes
         if len(source) == 0:
             raise AudioError(f"{name}: empty input (zero bytes)")
         return bytes(source)
+    if os.fspath(source) == "":  # Path("") is the current folder
+        raise AudioError("'': an empty name, not a file")
     path = Path(source)
     _check_path(path, name)
     if not os.access(path, os.R_OK):

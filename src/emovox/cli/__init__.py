@@ -58,12 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     # a file named like an option: argparse reads it as an unknown option, and says so unhelpfully
     for i, word in enumerate(given[:ends]):
-        if word.startswith("-") and not word.startswith("--") and len(word) > 2 and os.path.isfile(word):
+        if word.startswith("-") and not word.startswith("--") and len(word) > 2 and os.path.lexists(word):
             if i and _takes_value(parser, given[:i]):
                 continue  # an option's value (-o -res.csv): argparse's error gets the '=' hint
-            err(
-                f"{word}: a file whose name starts with '-' reads as an option; put -- before it (... -- {word})"
-            )
+            err(f"{word}: a name that starts with '-' reads as an option; put -- before it (... -- {word})")
             return 2
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # saved with results, to reproduce them
@@ -154,6 +152,11 @@ def _named_stdout(keep_going: bool):
     import os
 
     real = sys.stdout
+    # a name the terminal's encoding cannot spell (a Latin-1 locale, cp1252 on Windows) is escaped, as on
+    # standard error, rather than a traceback that loses the rest of a batch
+    errors = getattr(real, "errors", None)
+    if errors == "strict" and hasattr(real, "reconfigure"):
+        real.reconfigure(errors="backslashreplace")
     # no standard output at all (`>&-`): what is printed goes nowhere, as print does
     null = open(os.devnull, "w") if real is None else None  # (closed below)
     sys.stdout = null or _NamedStdout(real, keep_going)
@@ -161,6 +164,8 @@ def _named_stdout(keep_going: bool):
         yield
     finally:
         sys.stdout = real
+        if errors == "strict" and hasattr(real, "reconfigure"):
+            real.reconfigure(errors=errors)
         if null is not None:
             null.close()
 

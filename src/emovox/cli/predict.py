@@ -69,14 +69,14 @@ def _predict(args, shown: Callable[[str], str]) -> int:
 
     from ..inference import load_model
     from ..inputs import expand_inputs
-    from ..paths import display_path, stored_path
+    from ..paths import Problem, display_path, stored_path
 
     together = args.same_speaker or args.same_channel
     model = load_model(args.model).restrict(args.emotions, "--emotions")
     if together:
         model.require_adaptation()  # before the files are listed and a progress bar is drawn
     quiet = getattr(args, "quiet", False)  # -q: no progress bar, no summary line; errors still show
-    problems: list[str] = []  # folders without audio, FIFOs and other entries that are not files
+    problems: list[Problem] = []  # folders without audio, FIFOs and other entries that are not files
     paths = expand_inputs(args.paths, problems)
     hidden = not show_progress(args) or len(paths) < 8  # (a few files get no bar; a log file none)
     for msg in problems:
@@ -84,11 +84,7 @@ def _predict(args, shown: Callable[[str], str]) -> int:
     n_bad = len(problems)
     keep = args.json or args.output  # every result, for --json and -o
     # files and JSON hold valid UTF-8: a name's undecodable bytes as \xNN (CSV could not write them)
-    results = (
-        [{"source": stored_path(m.split(":", 1)[0]), "error": stored_path(m)} for m in problems]
-        if keep
-        else []
-    )
+    results = [{"source": stored_path(m.path), "error": stored_path(m)} for m in problems] if keep else []
     if sys.stdout.isatty() and not args.json:
         print("source\temotion\tconfidence\tprobabilities (most probable first)", flush=True)
     inputs = paths

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..augment import AugmentedView
-from ..errors import ParameterError
+from ..augment import AugmentedView, WaveAugment
+from ..errors import FeatureError, ParameterError
 from ..extractors.files import RunnerFiles
 from ..features import spectral
 
@@ -152,6 +152,11 @@ def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     numpy.ndarray
         float32, ``(frames, cfg.n_features)``, or ``(cfg.n_features,)`` for ``pool="mean"`` and ``tutorial5``.
 
+    Raises
+    ------
+    FeatureError
+        For an empty signal (as every extractor: zeros would make a prediction of nothing).
+
     Examples
     --------
     >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
@@ -159,6 +164,8 @@ def raw_features(y: np.ndarray, cfg: FrameConfig) -> np.ndarray:
     ((101, 64), (64,))
     """
     y = np.asarray(y, dtype=np.float32)
+    if not y.size:
+        raise FeatureError("cannot compute features of an empty signal")
     sr = cfg.sample_rate
     if cfg.offset:
         y = y[int(cfg.offset * sr) :] if y.size > int(cfg.offset * sr) + cfg.n_fft else y
@@ -493,7 +500,12 @@ class AugmentedFrames(AugmentedView):
     (40,)
     """
 
-    def __init__(self, config: FrameConfig, augment: Any, copy: int, seed: int = 0) -> None:
+    def __init__(self, config: FrameConfig, augment: WaveAugment, copy: int, seed: int = 0) -> None:
+        if not isinstance(augment, WaveAugment):  # a spec string is the encoders' AugmentedExtractor's
+            raise ParameterError(
+                f"augment: expected an emovox.augment.WaveAugment, e.g. WaveAugment(snr=(5.0, 20.0)), "
+                f"got {augment!r}"
+            )
         self.config = raw_config(config)
         self.sample_rate = self.config.sample_rate
         self.augment = augment
@@ -517,8 +529,6 @@ class AugmentedFrames(AugmentedView):
         -------
         AugmentedFrames
         """
-        from ..augment import WaveAugment
-
         return cls(
             FrameConfig.from_dict(spec["config"]),
             WaveAugment.from_dict(spec["augment"]),

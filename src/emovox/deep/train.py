@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..augment import spec_augment
-from ..errors import CorpusError
+from ..errors import CorpusError, ParameterError
 from ..paths import replacing
 from . import CHECKPOINT_FILES
 from .frames import FrameConfig, FrameTable, fix_frames, frame_table, global_stats, normalize
@@ -83,12 +83,13 @@ class DeepResult:
         ----------
         inputs
             Audio files (a path, a list of paths, a manifest with a ``path`` column), whose frames the
-            recipe's front end computes, or unnormalised features already (as a :class:`FrameTable`'s ``X``).
+            recipe's front end computes, or unnormalised features already (as a :class:`FrameTable`'s ``X``:
+            a list of them, or one: a vector, or a ``(frames, bins)`` matrix).
 
         Returns
         -------
         numpy.ndarray
-            ``(n_inputs, n_labels)``, rows summing to 1.
+            ``(n_inputs, n_labels)``, rows summing to 1 (``(0, n_labels)`` for no inputs).
         """
         import pandas as pd
 
@@ -96,13 +97,18 @@ class DeepResult:
 
         paths = input_paths(inputs)
         if paths is None:
-            items = list(inputs)
+            # one input's features are one row, not one per feature (a vector) or per frame (a matrix)
+            one = 1 if self.frontend.is_vector else 2
+            single = isinstance(inputs, np.ndarray) and inputs.dtype != object and inputs.ndim == one
+            items = [inputs] if single else list(inputs)
         else:
             table = frame_table(
                 pd.DataFrame({"path": paths}), self.recipe.frontend, cache_dir=self.cache_dir, progress=False
             )
             require_every_file(table.failures, len(paths))
             items = table.X
+        if not len(items):
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
         return predict_proba(self.model, _prepare(items, self.frontend), self.frontend.is_vector)
 
     def save(
@@ -346,6 +352,13 @@ def fit(
     labels = labels or label_order(y)
     if len(set(y)) < 2:
         raise CorpusError(f"need at least two emotions to train, got {sorted(set(y))}")
+    widths = sorted({int(np.shape(x)[-1]) for x in X if np.ndim(x)} - {recipe.frontend.n_features})
+    if widths:  # else a shape error deep inside torch, naming neither side
+        raise ParameterError(
+            f"recipe {recipe.name} takes {recipe.frontend.n_features} features per "
+            f"{'recording' if recipe.frontend.is_vector else 'frame'} (its front end's), got {widths[0]}; "
+            "compute them with emovox.deep.frames.raw_features and the recipe's front end"
+        )
     yi = np.array([labels.index(v) for v in y])
     tr, va = speaker_val_split(np.asarray(speakers), tc.val_fraction, tc.seed)
     cfg = copy.deepcopy(recipe.frontend)

@@ -141,7 +141,8 @@ def from_dict(
     Parameters
     ----------
     spec : dict
-        A ``to_dict()``; its ``type`` (``handcrafted``, ``whisper`` or ``frames``) picks the class.
+        A ``to_dict()``; its ``type`` (``handcrafted``, ``whisper``, ``frames``, or a training view's
+        ``augmented`` / ``frames-augmented``) picks the class.
     model_dir : str or path, optional
         The model directory; None (default): none.
     read : callable, optional
@@ -172,6 +173,14 @@ def from_dict(
         from ..deep.frames import FrameExtractor
 
         return FrameExtractor(spec, where)
+    if kind == "augmented":  # the training-only views, as worker processes rebuild them
+        from ..encoders.frontend import AugmentedExtractor
+
+        return AugmentedExtractor.from_dict(spec, where)
+    if kind == "frames-augmented":
+        from ..deep.frames import AugmentedFrames
+
+        return AugmentedFrames.from_dict(spec, where)
     raise ModelError(f"{where or 'front end'}: unknown front end {kind!r} (made by a newer emovox?)")
 
 

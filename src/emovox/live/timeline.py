@@ -303,10 +303,11 @@ def timeline_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[str], lis
         Folders without audio, FIFOs and other entries that are not files, each with its ``error``.
     """
     from ..inputs import expand_inputs
+    from ..paths import Problem
 
-    problems: list[str] = []
+    problems: list[Problem] = []
     paths = expand_inputs(inputs, problems)
-    return paths, [FileTimeline(msg.split(": ", 1)[0], error=msg) for msg in problems]
+    return paths, [FileTimeline(msg.path, error=msg) for msg in problems]
 
 
 def file_timelines(

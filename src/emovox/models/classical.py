@@ -8,18 +8,36 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import ModelError
 
-# scikit-learn 1.9 deprecates SVC(probability=True) in favour of a calibrated wrapper that skl2onnx cannot
-# export as one graph yet; the behaviour is unchanged until 1.11, which pyproject excludes.
-warnings.filterwarnings(
-    "ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning
-)
-# The tutorials' batch of 256 is clipped to the training set on a small one, which is what it should do:
-# not a warning a user can act on (it printed through -q, once per fit).
-warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
+
+@contextmanager
+def quiet_fit() -> Iterator[None]:
+    """Silence, while emovox fits (and exports) its own pipelines (never globally: a user's own
+    scikit-learn code keeps them), the two warnings about choices emovox makes on purpose.
+
+    - scikit-learn 1.9 deprecates ``SVC(probability=True)`` in favour of a calibrated wrapper that skl2onnx
+      cannot export as one graph yet; the behaviour is unchanged until 1.11, which pyproject excludes.
+    - The tutorials' MLP batch of 256 is clipped to a small training set, as it should be: not a warning a
+      user can act on (it printed through ``-q``, once per fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with quiet_fit():
+    ...     _ = make_classifier("svm").fit(np.random.default_rng(0).normal(size=(20, 3)), [0, 1] * 10)
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*probability.*deprecated|.*deprecated.*probability", category=FutureWarning
+        )
+        warnings.filterwarnings("ignore", message="Got `batch_size` less than 1 or larger than sample size")
+        yield
+
 
 # The tutorials' grid-searched MLP (hidden (300,), alpha 0.01, batch 256, adaptive rate, 500 iterations).
 TUTORIAL_MLP = {
@@ -96,7 +114,8 @@ def make_classifier(name: str, *, scale: bool = True, seed: int = 0, **params: A
     Returns
     -------
     sklearn.pipeline.Pipeline
-        Unfitted; an unknown ``name`` or a bad parameter raises :class:`~emovox.errors.ModelError`.
+        Unfitted; an unknown ``name`` or parameter name raises :class:`~emovox.errors.ModelError` here, a
+        bad value scikit-learn's ``InvalidParameterError`` (a ``ValueError``) at ``fit``, as its estimators do.
 
     Examples
     --------
@@ -145,10 +164,11 @@ def to_onnx(pipeline, n_features: int) -> bytes:
 
         clf = clf.combined_
         pipeline = Pipeline([*pipeline.steps[:-1], (pipeline.steps[-1][0], clf)])
-    onx = convert_sklearn(
-        pipeline,
-        initial_types=[("input", FloatTensorType([None, n_features]))],
-        options={id(clf): {"zipmap": False}},
-        target_opset={"": 17, "ai.onnx.ml": 3},
-    )
+    with quiet_fit():  # (the SVC's probA_ / probB_, which the graph needs, warn as deprecated)
+        onx = convert_sklearn(
+            pipeline,
+            initial_types=[("input", FloatTensorType([None, n_features]))],
+            options={id(clf): {"zipmap": False}},
+            target_opset={"": 17, "ai.onnx.ml": 3},
+        )
     return onx.SerializeToString()
