@@ -233,7 +233,7 @@ def test_batch_features_of_a_model_directory_front_end(clips, tmp_path):
     ex = load_model().frontend  # its encoder is named relative to the model directory
     s = batch.features(clips[:2], ex, engine="local", output_dir=tmp_path / "out", progress=False)
     assert (s.n_ok, s.n_failed) == (2, 0)
-    frames = FrameExtractor.from_config(FrameConfig())
+    frames = FrameExtractor.from_config(FrameConfig(norm="utterance"))
     with pytest.raises(EmovoxError, match="no feature vector with named columns"):
         batch.features(clips[:1], frames, engine="local", output_dir=tmp_path / "f", progress=False)
 
@@ -280,7 +280,7 @@ def test_an_empty_signal_is_refused_by_every_extractor(clips, tmp_path):
     for ex in (
         FeatureExtractor("tutorial"),
         FrameExtractor.from_config(frames),
-        FrameExtractor.from_config(FrameConfig(features="mfcc", pool="mean")),
+        FrameExtractor.from_config(FrameConfig(features="mfcc", pool="mean", norm="none")),
         AugmentedFrames(frames, WaveAugment(), copy=0),
         AugmentedExtractor(FeatureExtractor("tutorial"), "noise:10"),
     ):
@@ -290,4 +290,7 @@ def test_an_empty_signal_is_refused_by_every_extractor(clips, tmp_path):
     missing = str(tmp_path / "nope.wav")
     plain = ex.process_files([missing, clips[0]], progress=False)
     cached = ex.process_files([missing, clips[0]], cache_dir=tmp_path / "cache", progress=False)
+    # global normalisation without the statistics: said once, at construction (was every file's error)
+    with pytest.raises(ParameterError, match="norm='global' needs the training set's mean and std"):
+        FrameExtractor.from_config(FrameConfig())
     assert plain.failures == cached.failures == [(missing, f"{missing}: no such file")]

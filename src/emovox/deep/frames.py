@@ -292,6 +292,11 @@ class FrameExtractor(RunnerFiles):
 
     def __init__(self, spec: dict[str, Any], model_dir: Path | None = None):
         self.config = FrameConfig.from_dict(spec["config"])
+        if self.config.norm == "global" and (self.config.mean is None or self.config.std is None):
+            raise ParameterError(  # (said here, not at every file: process_files would fail each one)
+                "frames: norm='global' needs the training set's mean and std (FrameConfig.mean/std, which a "
+                "trained model stores); use norm='utterance' or 'none' to extract features alone"
+            )
         self.sample_rate = self.config.sample_rate
         self.model_dir = model_dir
 
