@@ -640,3 +640,17 @@ def test_too_many_open_requests_get_a_json_503():
         "error": "2 requests are open; try again shortly",
     }
     assert [r.status_code for r in done] == [200, 200] and again.status_code == 200
+
+
+def test_model_info_names_the_recipe_and_its_head():
+    """``recipe`` in /v1/model is the trained head (metadata's ``model``); the recipe's own name, which
+    docs/results.md calls ``recipe``, was nowhere in it."""
+    from fastapi.testclient import TestClient
+
+    from emovox.inference import load_model
+    from emovox.server import create_app
+
+    with TestClient(create_app(load_model())) as c:
+        info = c.get("/v1/model").json()
+    assert info["recipe_name"] == "recipes/bundled.py default (whisper-robust)"
+    assert info["recipe"]["type"] == "blocklogreg" and info["recipe"]["params"]["blocks"] == 4

@@ -357,7 +357,11 @@ def register(sub) -> None:
     )
     source_args(p)
     p.add_argument("-o", "--output", required=True, help="features.csv or features.parquet")
-    engine_args(p, "folder of the Parquet partitions (default OUTPUT.parts)")
+    engine_args(
+        p,
+        "folder of the Parquet partitions (default: OUTPUT's name without its extension, .parts: "
+        "feats.parts for -o feats.parquet)",
+    )
     p.set_defaults(func=cmd_features, output_suffixes=(".csv", ".parquet"))
 
     p = sub.add_parser(
@@ -370,7 +374,8 @@ def register(sub) -> None:
             "emovox evaluate ravdess/ emodb/ --emotions four --model compare-logreg --protocol loco",
             "emovox evaluate emodb/ --model whisper-active --protocol kfold:5 --same-speaker",
             "emovox evaluate emovo/ --trained runs/mine",
-            "emovox evaluate ravdess/ emodb/ emovo/ nemo/ --model whisper-robust --protocol loco --same-channel",
+            "emovox evaluate ravdess/ emodb/ emovo/ nemo/ --emotions seven --merge calm=neutral "
+            "--model whisper-robust --protocol loco --same-channel",
         ),
     )
     source_args(p)

@@ -137,7 +137,12 @@ class ModelInfo(BaseModel):
     licence_note: str | None = None
     per_class_recall: dict[str, float] | None
     training: dict[str, Any] | None = Field(description="corpora, utterances, speakers, emotion counts")
-    recipe: dict[str, Any] | None
+    recipe: dict[str, Any] | None = Field(
+        description="the trained head: its type and parameters (metadata.json's `model`)"
+    )
+    recipe_name: str | None = Field(
+        None, description="how the model was made (metadata.json's `recipe`, e.g. the bundled recipe's name)"
+    )
     frontend: dict[str, Any]
     files: dict[str, str] = Field(description="SHA-256 of each graph file")
     limits: Limits | None = Field(None, description="this server's limits on an upload")
@@ -257,6 +262,7 @@ def model_info(model) -> dict[str, Any]:
         "per_class_recall": meta.get("per_class_recall"),
         "training": meta.get("training"),
         "recipe": meta.get("model"),
+        "recipe_name": meta.get("recipe") if isinstance(meta.get("recipe"), str) else None,
         "frontend": {
             "type": front.get("type"),
             "name": (front.get("config") or {}).get("name", front.get("encoder")),
