@@ -270,8 +270,8 @@ for adapted in (False, True):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, text=True)
     lines = r.stdout.splitlines()
     assert r.returncode == 0, r.stderr
-    assert lines[:2] == [f"refused: {fifo}: not a regular file"] * 2, r.stdout
-    assert lines[2:] == [f"['{fifo}: not a regular file', None] True"] * 2, r.stdout
+    assert lines[:2] == [f"refused: {fifo}: a FIFO (named pipe), not a regular file"] * 2, r.stdout
+    assert lines[2:] == [f"['{fifo}: a FIFO (named pipe), not a regular file', None] True"] * 2, r.stdout
 
 
 def test_manifest_rows_that_are_not_files_are_skipped_not_waited_on(tmp_path):

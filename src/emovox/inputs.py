@@ -83,6 +83,8 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             try:
                 table = read_manifest(path)
             except EmovoxError as exc:  # one bad manifest among the inputs: its line, the rest go on
+                if problems is None:
+                    raise
                 problem(path, "", naming(exc, display_path(path)))
                 continue
             for msg in empty_paths(table, display_path(path)):

@@ -152,6 +152,13 @@ class Problem(str):
         self.path = name
         return self
 
+    def __reduce__(self) -> tuple:  # (copied and pickled whole: a batch summary holds them)
+        return (_problem, (self.path, str(self)))
+
+
+def _problem(path: str, line: str) -> Problem:
+    return Problem(path, "", line=line)
+
 
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):

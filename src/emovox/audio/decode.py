@@ -559,7 +559,10 @@ def checked_source(source: str | os.PathLike | bytes, name: str) -> Path | bytes
     if not os.access(path, os.R_OK):
         raise AudioError(f"{name}: unreadable (permission denied)")
     if not path.is_file():
-        raise AudioError(f"{name}: not a regular file")
+        from ..paths import not_a_file
+
+        why = (not_a_file(path) or "not a regular file").removesuffix("; skipped")
+        raise AudioError(f"{name}: {why}")
     return path
 
 

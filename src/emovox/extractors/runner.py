@@ -240,11 +240,15 @@ def cache_path(extractor: Any, cache_dir: PathLike, content_hash: str) -> Path:
 
 def _lookup(extractor: Any, path: str, cache_dir: str) -> tuple[np.ndarray | None, Path | None]:
     """The cached result of ``path`` (None when there is none, or it is unreadable) and where it lives
-    (None: the file cannot be read, which the extractor then says in the decoder's words)."""
+    (None: the file does not exist, which the extractor then says in the decoder's words)."""
     try:
         key = file_hash(path)
-    except OSError:
+    except FileNotFoundError:
         return None, None
+    except OSError as exc:
+        from ..errors import FeatureError
+
+        raise FeatureError(f"{path}: cannot read ({exc.strerror or exc})") from None
     target = cache_path(extractor, cache_dir, key)
     if target.is_file():
         expected = getattr(extractor, "n_features", None)
@@ -263,7 +267,7 @@ def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarra
     v, target = _lookup(extractor, path, cache_dir)
     if v is not None:
         return v, True
-    if target is None:  # unreadable: the same error as without a cache ("no such file", ...)
+    if target is None:  # missing: the same error as without a cache ("no such file", a broken link)
         return extractor.process_file(path), False
     v = np.asarray(extractor.process_file(path), dtype=np.float32)
     _atomic_save(target, v, extractor.to_dict())
