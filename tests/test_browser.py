@@ -801,15 +801,16 @@ def test_the_four_basic_emotions_shortcut(page, server):
         page.evaluate("(r) => renderResult(r, null)", answer)
         assert page.inner_text("#restricted").startswith("over 4 of 7 emotions")
         assert "first choice" not in page.inner_text("#restricted")
-        # what the four leave out: surprised held more than sad's 0.7 of the rest, so the page says so
+        # the model's own first choice left out (the server says which): the page says so
         left = {"disgust": 0.05, "fearful": 0.05, "surprised": 0.5}
-        page.evaluate("(r) => renderResult(r, null)", answer | {"left_out": left})
+        first = {"emotion": "surprised", "probability": 0.5}
+        page.evaluate("(r) => renderResult(r, null)", answer | {"left_out": left, "first_left_out": first})
         restricted = page.inner_text("#restricted")
         assert restricted.endswith("the model's first choice, surprised (50 %), is not among them"), (
             restricted
         )
-        # left out, but below the kept answer's own share (0.7 x 0.6 = 0.42 > 0.3): nothing to say
-        page.evaluate("(r) => renderResult(r, null)", answer | {"left_out": left | {"surprised": 0.3}})
+        # emotions left out, none of them the first choice: nothing more to say
+        page.evaluate("(r) => renderResult(r, null)", answer | {"left_out": left, "first_left_out": None})
         assert "first choice" not in page.inner_text("#restricted")
     finally:
         _reset_emotions(page)

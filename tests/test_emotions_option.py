@@ -300,3 +300,50 @@ def test_left_out_in_a_session_and_the_api(speech):
             res = r.json()
             expected = {k: v for k, v in every.items() if k not in FOUR}
             assert res["left_out"] == pytest.approx(expected, abs=1e-6), (path, res)
+
+
+def test_the_first_choice_of_an_answer_averaged_over_segments_is_the_average_s():
+    """For a recording scored by its segments, the first choice left out was estimated from the kept
+    answer's confidence, which averages renormalised rows: here it named surprised (0.403 on average)
+    where angry (0.409) was the model's first choice. It is now read off the segments' average of every
+    emotion's probability; and a restricted model's segments, restricted again per call (the API's
+    timeline rows), say what both restrictions leave out."""
+    from emovox.segments import segments_proba, segments_unrestricted, set_probabilities
+    from emovox.vad import Segment
+
+    m = load_model("default", emotions=["angry", "sad"])
+    rows = [
+        (2.35, {"angry": 0.655, "sad": 0.024, "disgust": 0.21, "surprised": 0.111}),
+        (1.42, {"angry": 0.001, "sad": 0.002, "disgust": 0.111, "surprised": 0.886}),
+    ]
+    segments = []
+    t = 0.0
+    for seconds, probs in rows:
+        s = Segment(t, t + seconds)
+        set_probabilities(m, s, np.array([probs.get(lab, 0.0) for lab in m.all_labels]), seconds)
+        segments.append(s)
+        t += seconds + 0.5
+    p, _ = segments_proba(m, segments)
+    every = segments_unrestricted(m, segments)
+    w = np.array([2.35, 1.42])
+    assert every["angry"] == pytest.approx((0.655 * w[0] + 0.001 * w[1]) / w.sum())  # 0.4087
+    assert every["surprised"] == pytest.approx((0.111 * w[0] + 0.886 * w[1]) / w.sum())  # 0.4029
+    pred = m.make_prediction("r.wav", p, every=every)
+    assert pred.label == "angry" and pred.first_left_out is None
+    assert pred.left_out == pytest.approx(
+        {k: every[k] for k in ("disgust", "fearful", "happy", "neutral", "surprised")}
+    )
+    # a segment of a restricted model, narrowed again per call, as the API's timeline rows are
+    pytest.importorskip("fastapi")
+    from emovox.server.analysis import _segment
+
+    four = load_model("default", emotions="four")
+    s = Segment(0.0, 2.0)
+    probs = {"angry": 0.3, "happy": 0.1, "neutral": 0.05, "sad": 0.05, "disgust": 0.1, "surprised": 0.4}
+    set_probabilities(four, s, np.array([probs.get(lab, 0.0) for lab in four.all_labels]), 2.0)
+    row = _segment(s, four, ["angry", "sad"])
+    assert row["emotion"] == "angry" and row["probabilities"] == pytest.approx(
+        {"angry": 0.3 / 0.35, "sad": 0.05 / 0.35}
+    )
+    expected = {"disgust": 0.1, "fearful": 0.0, "happy": 0.1, "neutral": 0.05, "surprised": 0.4}
+    assert row["left_out"] == pytest.approx(expected, abs=1e-9)

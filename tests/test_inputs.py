@@ -334,3 +334,21 @@ def test_a_folder_gives_every_audio_container_emovox_reads(tmp_path):
     assert [Path(p).name for p in found] == ["a.oga", "b.aifc", "c.mka"]
     model = load_model("classical", check_speech=False)
     assert all(p.ok for p in model.predict_files(found))
+
+
+def test_a_problem_names_its_path_as_the_rows_beside_it_do(tmp_path, monkeypatch):
+    """A name given keeps its spelling (``./p.wav``, as the good files named beside it keep theirs); an
+    entry met in a folder walk is spelt as the walk lists files (``d/x.wav``)."""
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("p.wav")
+    (tmp_path / "d").mkdir()
+    os.mkfifo("d/x.wav")
+    audio("d/ok.wav")
+    problems: list[str] = []
+    assert expand_inputs(["./p.wav", "./d"], problems) == ["d/ok.wav"]
+    assert [m.path for m in problems] == ["./p.wav", "d/x.wav"]
+    assert [m.split(": ")[0] for m in problems] == ["./p.wav", "d/x.wav"]
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(problems[0])).path == copy.deepcopy(problems[0]).path == "./p.wav"

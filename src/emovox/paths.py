@@ -132,13 +132,13 @@ def stored_path(path: str | os.PathLike) -> str:
 
 class Problem(str):
     """One ``"<path>: <why>"`` line for an input left out (as :func:`walk_files` and
-    :func:`emovox.inputs.expand_inputs` report them) that also keeps the path as it names the file
-    (``.path``; ``./x`` as ``x``, as :func:`emovox.audio.find_audio` lists files), so that a table's row
-    stores the real name instead of cutting it out of the line (a name may hold ``": "``).
+    :func:`emovox.inputs.expand_inputs` report them) that also keeps the path as the rows of the files
+    beside it name theirs (``.path``), so that a table's row stores the real name instead of cutting it
+    out of the line (a name may hold ``": "``).
 
     Examples
     --------
-    >>> p = Problem("./rec 10:30: take/a.wav", "a FIFO (named pipe), not a regular file; skipped")
+    >>> p = Problem("rec 10:30: take/a.wav", "a FIFO (named pipe), not a regular file; skipped")
     >>> p.path, p.startswith("rec 10:30: take/a.wav: a FIFO")
     ('rec 10:30: take/a.wav', True)
     """
@@ -147,7 +147,7 @@ class Problem(str):
 
     def __new__(cls, path: str | os.PathLike, why: str, *, line: str | None = None) -> Problem:
         """``line``: the whole line where it names the path its own way (``m.csv line 3: ...``)."""
-        name = str(Path(path)) if os.fspath(path) else ""
+        name = os.fspath(path)
         self = super().__new__(cls, line or f"{display_path(name) if name else repr('')}: {why}")
         self.path = name
         return self
@@ -387,7 +387,7 @@ def walk_files(
     """
 
     def report(path: str, why: str) -> None:
-        msg = Problem(path, why)
+        msg = Problem(Path(path), why)  # (./x as x: as find_audio lists the files beside it)
         if problems is None:
             log.warning("%s", msg)
         else:

@@ -472,42 +472,56 @@ def segments_proba(
     return (w[:, None] * P).sum(axis=0) / w.sum(), float(w.sum())
 
 
-def segments_left_out(
-    model: EmotionModel, segments: Iterable[Segment], emotions: list[str] | None = None
-) -> dict[str, float]:
-    """What a recording's answer from its segments (:func:`segments_proba`) leaves out: the probability
-    the model gives each emotion not among ``emotions`` (those of ``model.labels``; None: all of them) nor,
-    where the model is restricted, among ``model.labels``, before renormalising, averaged over the speech
-    segments as :func:`segments_proba` averages them; empty when none is left out.
+def unrestricted(seg: Segment) -> dict[str, float]:
+    """A classified segment's probability of every emotion the model knows, before its restriction
+    (:meth:`~emovox.inference.EmotionModel.restrict`): its kept emotions' scaled back, and its ``left_out``.
 
     Parameters
     ----------
-    model : EmotionModel
-        Gives ``labels`` and ``all_labels``.
-    segments : iterable of Segment
-        The recording's segments, as :func:`segments_proba` takes them.
-    emotions : list of str, optional
-        Some of ``model.labels``; None (default): all.
+    seg : Segment
+        A segment with probabilities.
 
     Returns
     -------
     dict
-        Emotion -> probability, in ``model.all_labels`` order.
+        Emotion -> probability, summing to 1.
+
+    Examples
+    --------
+    >>> every = unrestricted(Segment(0, 1, probabilities={"angry": 0.75, "sad": 0.25}, left_out={"disgust": 0.2}))
+    >>> {k: round(v, 3) for k, v in every.items()}
+    {'angry': 0.6, 'sad': 0.2, 'disgust': 0.2}
     """
-    kept = set(model.labels if emotions is None else emotions)
-    out = [lab for lab in getattr(model, "all_labels", model.labels) if lab not in kept]
+    scale = 1.0 - sum(seg.left_out.values())
+    return {lab: v * scale for lab, v in seg.probabilities.items()} | seg.left_out
+
+
+def segments_unrestricted(model: EmotionModel, segments: Iterable[Segment]) -> dict[str, float] | None:
+    """The probability of every emotion the model knows, before any restriction, of a recording scored
+    by its segments: each speech segment's (:func:`unrestricted`), averaged as :func:`segments_proba`
+    averages them; what its answer leaves out is said from it
+    (:meth:`~emovox.inference.EmotionModel.make_prediction`).
+
+    Parameters
+    ----------
+    model : EmotionModel
+        Gives ``all_labels``, the order.
+    segments : iterable of Segment
+        The recording's segments, as :func:`segments_proba` takes them.
+
+    Returns
+    -------
+    dict or None
+        Emotion -> probability, in ``model.all_labels`` order; None without a speech segment.
+    """
     speech = [s for s in segments if s.speech and s.probabilities]
-    if not out or not speech:
-        return {}
-
-    def every(s: Segment) -> dict[str, float]:  # the segment's probabilities before any restriction
-        scale = 1.0 - sum(s.left_out.values())
-        return {lab: v * scale for lab, v in s.probabilities.items()} | s.left_out
-
+    if not speech:
+        return None
     w = segment_weights(speech)
-    rows = [every(s) for s in speech]
+    rows = [unrestricted(s) for s in speech]
     return {
-        lab: float(sum(wi * r.get(lab, 0.0) for wi, r in zip(w, rows, strict=True)) / w.sum()) for lab in out
+        lab: float(sum(wi * r.get(lab, 0.0) for wi, r in zip(w, rows, strict=True)) / w.sum())
+        for lab in getattr(model, "all_labels", model.labels)
     }
 
 

@@ -647,12 +647,12 @@ class EmotionModel(SpeechCutting, Recordings):
         p: np.ndarray,
         emotions: Sequence[str] | None = None,
         seconds: float | None = None,
-        left_out: dict[str, float] | None = None,
+        every: dict[str, float] | None = None,
     ) -> Prediction:
         """A :class:`Prediction` from probabilities over :attr:`labels` (or :attr:`all_labels`), over
         ``emotions`` only when given, of ``seconds`` of audio when known (under
-        :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``). The probabilities of the emotions the
-        answer leaves out become its ``left_out``.
+        :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``), saying what it leaves out of every
+        emotion the model knows (:func:`~emovox.inference.prediction.left_out_of`).
 
         Parameters
         ----------
@@ -660,23 +660,23 @@ class EmotionModel(SpeechCutting, Recordings):
             How the prediction names its input.
         p : numpy.ndarray
             Probabilities, shape ``(len(labels),)``, or ``(len(all_labels),)``
-            (:meth:`proba_from_embeddings` with ``restricted=False``) so that the answer can say what the
-            model's restriction (:meth:`restrict`) leaves out.
+            (:meth:`proba_from_embeddings` with ``restricted=False``): then they are ``every``.
         emotions : list of str, optional
             Restrict the answer to these of :attr:`labels` (as :func:`chosen_emotions` takes them),
             renormalised; None (default): every one of :attr:`labels`.
         seconds : float, optional
             Seconds of audio the probabilities come from; None (default): not considered.
-        left_out : dict, optional
-            The emotions left out with their probabilities, where ``p`` no longer holds them (a recording's
-            answer from its segments: :func:`emovox.segments.segments_left_out`); None (default): from ``p``.
+        every : dict, optional
+            The model's probability of every emotion it knows, before any restriction, where ``p`` no longer
+            holds them (a recording's answer from its parts: :func:`emovox.segments.segments_unrestricted`);
+            None (default): ``p``, where it is over every emotion.
 
         Returns
         -------
         Prediction
             With ``speech=True``, the argmax as :attr:`~Prediction.label`, ``uncertain`` set by
-            :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`, and ``left_out`` where
-            emotions of :attr:`all_labels` are left out.
+            :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`, and ``left_out`` /
+            ``first_left_out`` where emotions of :attr:`all_labels` are left out.
 
         Raises
         ------
@@ -684,14 +684,16 @@ class EmotionModel(SpeechCutting, Recordings):
             When ``emotions`` names fewer than two different emotions, or one not in :attr:`labels`.
         """
         from ..calibration import is_uncertain, restrict
+        from .prediction import left_out_of
 
         p = np.asarray(p, dtype=np.float64)
         labels = list(self.labels if len(p) == len(self.labels) else self.all_labels)
         kept = list(self.labels) if emotions is None else chosen_emotions(emotions, self.labels, "emotions")
-        if left_out is None:
-            left_out = {lab: float(v) for lab, v in zip(labels, p, strict=True) if lab not in kept}
+        if every is None and len(labels) == len(self.all_labels):  # (else renormalised: not the model's)
+            every = dict(zip(labels, p.tolist(), strict=True))
         if kept != labels:
             p = restrict(p, labels, kept)
+        left_out, first = left_out_of(every, kept) if every else (None, None)
         i = int(np.argmax(p))
         return Prediction(
             source,
@@ -699,7 +701,8 @@ class EmotionModel(SpeechCutting, Recordings):
             float(p[i]),
             {lab: float(v) for lab, v in zip(kept, p, strict=True)},
             uncertain=is_uncertain(float(p[i]), self.uncertain_below, seconds),
-            left_out=left_out or None,
+            left_out=left_out,
+            first_left_out=first,
         )
 
 

@@ -78,7 +78,8 @@ class Prediction:
     ``uncertain`` marks a prediction whose calibrated confidence is low. ``left_out``: where the answer is
     over some emotions only (``--emotions``, :meth:`~emovox.inference.EmotionModel.restrict`), the
     probability the model gives each emotion it leaves out, before renormalising (None: none left out);
-    :attr:`first_left_out` says when the model's own first choice is among them.
+    ``first_left_out`` the model's own first choice with its probability, where it is one of them
+    (:func:`left_out_of`).
     """
 
     source: str
@@ -90,6 +91,7 @@ class Prediction:
     uncertain: bool = False
     reason: str | None = None
     left_out: dict[str, float] | None = None
+    first_left_out: tuple[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.error is not None:  # nothing was heard: neither speech nor its absence
@@ -103,22 +105,6 @@ class Prediction:
     def emotion(self) -> str | None:
         """:attr:`label`, under the name every JSON output gives it."""
         return self.label
-
-    @property
-    def first_left_out(self) -> tuple[str, float] | None:
-        """The emotion the model would have answered, with its probability, where ``left_out`` holds it
-        (it is more probable than every emotion kept, before renormalising); None otherwise.
-
-        Examples
-        --------
-        >>> Prediction("a.wav", "angry", 0.75, {"angry": 0.75, "sad": 0.25}, left_out={"disgust": 0.6}).first_left_out
-        ('disgust', 0.6)
-        """
-        if not self.left_out or self.confidence is None:
-            return None
-        emotion, p = max(self.left_out.items(), key=lambda kv: kv[1])
-        kept = self.confidence * max(0.0, 1.0 - sum(self.left_out.values()))
-        return (emotion, p) if p > kept else None
 
     def top(self, k: int) -> list[tuple[str, float]]:
         """The ``k`` most probable emotions with their probabilities.
@@ -168,8 +154,42 @@ class Prediction:
             "probabilities": self.probabilities,
         }
         if self.left_out is not None:
+            first = self.first_left_out
             out["left_out"] = self.left_out
+            out["first_left_out"] = None if first is None else {"emotion": first[0], "probability": first[1]}
         return out
+
+
+def left_out_of(
+    every: dict[str, float], kept: Sequence[str]
+) -> tuple[dict[str, float] | None, tuple[str, float] | None]:
+    """What an answer over ``kept`` leaves out of the model's probabilities over ``every`` emotion it knows
+    (before renormalising, and for a recording scored by parts, averaged as its answer is): each emotion
+    left out with its probability (None when none is), and the model's first choice where it is one of
+    them (None otherwise).
+
+    Parameters
+    ----------
+    every : dict
+        Emotion -> probability, every emotion the model knows.
+    kept : sequence of str
+        The emotions the answer is over.
+
+    Returns
+    -------
+    left_out : dict or None
+    first_left_out : (str, float) or None
+
+    Examples
+    --------
+    >>> left_out_of({"angry": 0.3, "disgust": 0.5, "sad": 0.2}, ["angry", "sad"])
+    ({'disgust': 0.5}, ('disgust', 0.5))
+    """
+    out = {k: float(v) for k, v in every.items() if k not in kept}
+    if not out:
+        return None, None
+    first = max(every.items(), key=lambda kv: kv[1])
+    return out, ((first[0], float(first[1])) if first[0] in out else None)
 
 
 def write_predictions(

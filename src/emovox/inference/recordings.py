@@ -108,7 +108,7 @@ class Recordings:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from ..segments import no_speech_reason, segments_left_out, segments_proba, sound_seconds
+        from ..segments import no_speech_reason, segments_proba, segments_unrestricted, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._whole_verdict(check, source):
@@ -118,13 +118,13 @@ class Recordings:
             segments = [whole]  # short, and each utterance holds too little voicing: scored whole
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
         p, _ = segments_proba(self, segments, chosen)
-        seconds, left_out = sound_seconds(segments), segments_left_out(self, segments, chosen)
+        seconds, every = sound_seconds(segments), segments_unrestricted(self, segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p = self.proba_from_embeddings(self.embed_stream(chunks), restricted=False)[0]
-            seconds, left_out = None, None
+            seconds, every = None, None
         if p is None:
             return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
-        return self.make_prediction(source, p, chosen, seconds, left_out), segments
+        return self.make_prediction(source, p, chosen, seconds, every), segments
 
     def _whole_verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         """The whole recording's "no speech" (:meth:`_verdict`) where it decides a recording cut into
@@ -403,14 +403,11 @@ class Recordings:
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            left_out = None
+            basis = self.labels if P.shape[1] == len(self.labels) else self.all_labels
+            every = dict(zip(basis, (w @ P / w.sum()).tolist(), strict=True))
             if P.shape[1] != len(self.labels):  # over every emotion: each row narrowed, as it is shown
-                every = list(self.all_labels)
-                left_out = {
-                    k: float(w @ P[:, j] / w.sum()) for j, k in enumerate(every) if k not in self.labels
-                }
-                P = restrict(P, every, list(self.labels))
-            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds, left_out=left_out)
+                P = restrict(P, list(self.all_labels), list(self.labels))
+            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds, every=every)
 
     def _session_input(self, src, source: str) -> Prediction | SessionInput:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or

@@ -158,7 +158,7 @@ def react(
         The :class:`~emovox.inference.Prediction` and the seconds of speech (float).
     """
     from ..inference import chosen_emotions
-    from ..segments import no_speech_reason, segments_left_out, sound_seconds
+    from ..segments import no_speech_reason, segments_unrestricted, sound_seconds
 
     # cut and classified as a timeline's (a tone between two sentences is no part of it; a quiet one is
     # brought up first)
@@ -174,8 +174,8 @@ def react(
     p, seconds = segments_proba(model, segments, chosen)
     if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
         return Prediction("<reaction>", speech=False, reason=no_speech_reason(segments)), 0.0
-    left_out = segments_left_out(model, segments, chosen)
-    return model.make_prediction("<reaction>", p, chosen, sound_seconds(segments), left_out), seconds
+    every = segments_unrestricted(model, segments)
+    return model.make_prediction("<reaction>", p, chosen, sound_seconds(segments), every), seconds
 
 
 def run_session(

@@ -69,18 +69,21 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
         "reason": s.reason,
         "probabilities": {k: float(v) for k, v in s.probabilities.items()},
     }
+    left_out = s.left_out
     if emotions and s.emotion is not None and s.probabilities:
+        from ..segments import unrestricted
+
         p = np.array([s.probabilities[k] for k in model.labels])
         # restricted as the whole recording's answer is, of the sound the segment holds (under a second:
         # uncertain, whatever the restricted confidence)
-        kept = model.make_prediction("", p, emotions, s.sound_seconds)
+        kept = model.make_prediction("", p, emotions, s.sound_seconds, unrestricted(s))
         out.update(
             emotion=kept.label,
             confidence=kept.confidence,
             uncertain=kept.uncertain,
             probabilities=kept.probabilities,
         )
-    left_out = kept.left_out if emotions and s.emotion is not None and s.probabilities else s.left_out
+        left_out = kept.left_out
     if left_out:
         out["left_out"] = {k: float(v) for k, v in left_out.items()}
     return out
@@ -399,6 +402,7 @@ def reaction(
         "uncertain": heard.uncertain,
         "probabilities": heard.probabilities,
         "left_out": heard.left_out,
+        "first_left_out": heard.to_dict().get("first_left_out"),
         "speech_seconds": round(speech, 3),
         "labels": emotions or list(model.labels),
         "duration": round(y.size / model.sample_rate, 3),

@@ -16,6 +16,11 @@ class ErrorBody(BaseModel):
     error: str = Field(description="one line naming the input and the cause")
 
 
+class FirstChoice(BaseModel):
+    emotion: str
+    probability: float = Field(description="the model's probability of it, before renormalising")
+
+
 class Segment(BaseModel):
     start: float = Field(description="seconds from the start of the audio")
     end: float
@@ -54,6 +59,9 @@ class PredictResponse(BaseModel):
         description="with ?emotions=, the probability the model gives each emotion left out, before "
         "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
     )
+    first_left_out: FirstChoice | None = Field(
+        None, description="the model's own first choice, where ?emotions= left it out; else null"
+    )
     labels: list[str]
     duration: float = Field(description="seconds of audio")
     timeline: list[Segment] | None = Field(
@@ -90,6 +98,9 @@ class ReactionResponse(BaseModel):
         None,
         description="with ?emotions=, the probability the model gives each emotion left out, before "
         "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
+    )
+    first_left_out: FirstChoice | None = Field(
+        None, description="the model's own first choice, where ?emotions= left it out; else null"
     )
     speech_seconds: float
     labels: list[str]

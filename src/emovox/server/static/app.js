@@ -333,10 +333,9 @@ function renderResult(res, audioBlob) {
   $("restricted").hidden = !over;
   // and where the model's own first choice is one of those left out, which one: the answer is then the
   // best of what was asked for, not what the recording sounds most like
-  const left = Object.entries((over && res.left_out) || {}).sort((a, b) => b[1] - a[1]);
-  const keptTop = (res.confidence || 0) * (1 - left.reduce((sum, [, v]) => sum + v, 0));
-  const first = left.length && left[0][1] > keptTop
-    ? `; the model's first choice, ${left[0][0]} (${pct(left[0][1])}), is not among them` : "";
+  const choice = over && res.first_left_out;
+  const first = choice
+    ? `; the model's first choice, ${choice.emotion} (${pct(choice.probability)}), is not among them` : "";
   $("restricted").textContent = over ? `over ${res.labels.length} of ${all} emotions (${res.labels.join(", ")})${first}` : "";
 
   const bars = $("bars");
