@@ -882,3 +882,33 @@ def test_a_misspelt_timeline_option_is_named_with_the_valid_ones(model):
     with pytest.raises(ParameterError, match=r"narrow it first: load_model\(emotions=...\)"):
         timeline(y, model, sr=SR, emotions="four")
     assert timeline(y, model, sr=SR, min_length=0.5) is not None  # a right name still works
+
+
+def test_a_long_windows_pieces_stay_in_time_order():
+    """Speech longer than the window is cut into windows that overlap by a second; a window cut into
+    pieces (speech, then noise or a tone, then speech) gave a piece lying in that overlap a row of its
+    own: after its successor's start (10.28 s then 10.05 s here), the same speech scored twice."""
+    from emovox import load_audio, load_model
+
+    from .conftest import EMODB, need
+
+    sr, rng = 16000, np.random.default_rng(0)
+    wav = need(EMODB) / "wav"
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(2 * sr) / sr)
+    y = np.concatenate(
+        [
+            np.zeros(int(1.26 * sr)),
+            load_audio(wav / "03a02Fc.flac"),
+            0.01 * rng.standard_normal(int(3.54 * sr)),  # noise, then a tone: the window is cut three ways
+            load_audio(wav / "03a02Nc.flac"),
+            tone,
+            load_audio(wav / "03a02Ta.flac"),
+            np.zeros(3 * sr),
+        ]
+    ).astype(np.float32)
+    segs = list(timeline(y, load_model(), sr=sr))
+    starts = [s.start for s in segs]
+    assert starts == sorted(starts), [(round(s.start, 2), round(s.end, 2), s.part) for s in segs]
+    assert max(s.end for s in segs) == pytest.approx(len(y) / sr - 3, abs=1.0)
+    speech = [s for s in segs if s.speech]
+    assert len(speech) == 3 and [s.part for s in speech] == [1, 1, 2]  # each sentence once

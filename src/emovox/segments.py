@@ -643,6 +643,7 @@ def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings,
     if gain != 1.0:
         chunks = (c * np.float32(gain) for c in chunks)
     seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
+    pieces = _Pieces(model, seg.step_seconds, keep_samples, keep_embeddings)
     seen, interrupted = 0, False
     try:
         try:
@@ -653,22 +654,48 @@ def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings,
                     on_chunk(chunk, seen / sr)
                 for s in seg.feed(chunk):
                     check_cancelled()  # a server request past its time limit stops between segments
-                    yield from _finish(model, s, keep_samples, keep_embeddings)
+                    yield from pieces.of(s)
         except KeyboardInterrupt:  # Ctrl-C while listening: the speech under way is scored, then it stops
             interrupted = True
         for s in seg.flush():
-            yield from _finish(model, s, keep_samples, keep_embeddings)
+            yield from pieces.of(s)
+        yield from pieces.rest()
         if interrupted:
             raise KeyboardInterrupt
     finally:
         src.close()
 
 
-def _finish(model, s: Segment, keep: bool, keep_embedding: bool = False) -> Iterator[Segment]:
-    """The segment's pieces (:func:`speech_pieces`), classified."""
-    for piece, check in speech_pieces(model, s):
-        if piece.speech:
-            classify(model, piece, keep_embedding, check)
-        if not keep:
-            piece.samples = None
-        yield piece
+class _Pieces:
+    """Each segment's pieces (:func:`speech_pieces`), classified, in time order. A window of long speech
+    overlaps the next by ``max_length - step`` seconds, so that no change of emotion falls between two;
+    a piece of it that starts where the next window does is held until that window comes, and dropped
+    if it does (it would be a row after its successor's start, and the same speech scored twice)."""
+
+    def __init__(self, model, step: float, keep: bool, keep_embedding: bool) -> None:
+        self.model, self.step, self.keep, self.keep_embedding = model, step, keep, keep_embedding
+        self.held: list[tuple[Segment, Any]] = []
+        self.held_part = 0
+
+    def of(self, s: Segment) -> Iterator[Segment]:
+        if self.held and not (s.part == self.held_part + 1 and s.start <= self.held[0][0].start):
+            yield from self.rest()  # no window after it: what the last one held is its own
+        self.held = []
+        cut = speech_pieces(self.model, s)
+        if s.part:  # a window of long speech, which the next one may continue
+            after = s.start + self.step
+            self.held, self.held_part = [pc for pc in cut if pc[0].start >= after], s.part
+            cut = [pc for pc in cut if pc[0].start < after]
+        yield from self._classified(cut)
+
+    def rest(self) -> Iterator[Segment]:
+        held, self.held = self.held, []
+        yield from self._classified(held)
+
+    def _classified(self, cut: list[tuple[Segment, Any]]) -> Iterator[Segment]:
+        for piece, check in cut:
+            if piece.speech:
+                classify(self.model, piece, self.keep_embedding, check)
+            if not self.keep:
+                piece.samples = None
+            yield piece

@@ -299,6 +299,12 @@ class Segmenter:
         """Seconds of audio fed so far."""
         return self._seen / self.sample_rate
 
+    @property
+    def step_seconds(self) -> float:
+        """How far the next window of a long utterance starts after the start of the one before it: a
+        window (``part`` 1, 2, ...) and the next overlap by ``max_length - step_seconds``."""
+        return self._step * self._flen / self.sample_rate
+
     # ------------------------------------------------------------------------------------------------
     def _frame(self, frame: np.ndarray) -> Iterator[Segment]:
         idx = self._n
