@@ -912,3 +912,95 @@ def test_a_long_windows_pieces_stay_in_time_order():
     assert max(s.end for s in segs) == pytest.approx(len(y) / sr - 3, abs=1.0)
     speech = [s for s in segs if s.speech]
     assert len(speech) == 3 and [s.part for s in speech] == [1, 1, 2]  # each sentence once
+
+
+# ------------------------------------------------------------------------------------------- Ctrl-C
+def _long_speech(tmp_path, seconds: float = 90.0) -> str:
+    """RAVDESS sentences back to back with pauses, ``seconds`` long."""
+    from .conftest import RAVDESS, need
+
+    files = sorted(need(RAVDESS).glob("Actor_02/*.flac"))
+    parts, total = [], 0.0
+    for f in files:
+        y, sr = sf.read(f, dtype="float32")
+        parts += [y, np.zeros(sr // 2, np.float32)]
+        total += y.size / sr + 0.5
+        if total >= seconds:
+            break
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate(parts), 16000)
+    return str(path)
+
+
+def _interrupt_when(args: list[str], ready, timeout: float = 120) -> tuple[int, str, str]:
+    """Run ``emovox ARGS``, send Ctrl-C (SIGINT) once a line of its output passes ``ready``."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(  # (what it writes to standard error is a few lines: read at the end)
+        [sys.executable, "-m", "emovox.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    out = []
+    for line in proc.stdout:
+        out.append(line)
+        if ready(line):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, err = proc.communicate(timeout=timeout)
+    return proc.returncode, "".join(out) + rest, err
+
+
+def test_ctrl_c_keeps_what_was_finished_and_exits_130(model, tmp_path):
+    """Ctrl-C: `listen` exited 0 as if the input had ended; `predict --timeline` wrote neither -o nor
+    --json, losing the files already finished; `session` wrote no report of the pictures done."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    long = _long_speech(tmp_path)
+    # listen, the file played in real time as a microphone: the segments heard are saved
+    out = tmp_path / "heard.json"
+    code, stdout, err = _interrupt_when(
+        ["listen", "--input", long, "-o", str(out), "--model", str(model.path)],
+        lambda ln: ln.strip()[:1].isdigit(),
+    )
+    assert code == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "emovox: error: interrupted", err
+    rows = json.loads(out.read_text())
+    assert rows and all(r["end"] <= 30 for r in rows)  # what was heard, not the whole file
+    # predict --timeline of two files, stopped during the second: the first is kept
+    short = str(tmp_path / "short.wav")
+    y, _ = sf.read(long, dtype="float32")
+    sf.write(short, y[: 8 * 16000], 16000)
+    for fmt in ("json", "csv"):
+        out = tmp_path / f"t.{fmt}"
+        code, stdout, err = _interrupt_when(
+            ["predict", short, long, "--timeline", "-o", str(out), "--model", str(model.path)],
+            lambda ln: ln.startswith("# ") and ln.strip().endswith("long.wav"),
+        )
+        assert code == 130 and "interrupted: 1 file finished, the one under way left out" in err, err
+        from emovox.live.timeline import read_timeline
+
+        segs = read_timeline(out)
+        assert segs and all(s.get("source", short).endswith("short.wav") for s in segs), segs
+    # a picture session: the report of the pictures finished
+    pics = tmp_path / "pictures"
+    for emo in ("angry", "sad", "happy", "neutral"):
+        (pics / emo).mkdir(parents=True)
+        plt.imsave(pics / emo / f"{emo}.png", RNG.random((8, 8, 3)))
+    report = tmp_path / "report"
+    code, stdout, err = _interrupt_when(
+        ["session", str(pics), "--input", long, "--no-window", "--seconds", "2", "-o", str(report)]
+        + ["--model", str(model.path)],
+        lambda ln: "detected:" in ln,
+    )
+    assert code == 130 and "interrupted after" in err and "Traceback" not in err, err
+    with open(report / "report.csv") as fh:
+        assert 1 <= len(list(csv.DictReader(fh))) < 4

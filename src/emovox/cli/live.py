@@ -185,6 +185,9 @@ def cmd_listen(args) -> int:
     if args.output:
         write_timeline(segs, args.output, model.labels)
         print(f"saved {args.output}", file=sys.stderr)
+    if segs.interrupted:  # (what was heard is kept above; a script still tells it from the source's end)
+        err("interrupted")
+        return 130
     return 0
 
 
@@ -238,6 +241,9 @@ def cmd_session(args) -> int:
         + f"; report: {report.html}, {report.png}, {report.csv}",
         file=sys.stderr,
     )
+    if report.interrupted:
+        err(f"interrupted after {len(report.trials)} of the pictures; the report holds those")
+        return 130
     return 0
 
 

@@ -184,22 +184,28 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
                 table["header"] = True
             print(table_row(seg, labels, top_k), flush=True)
 
-    for res in file_timelines(
-        paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
-    ):
-        res.source, res.error = shown(res.source), res.error and shown(res.error)
-        results.append(res)
-        if res.error is not None:
-            err(res.error)
-            continue
-        if args.plot:  # the picture draws every emotion's curve, whatever --top-k
-            title = display_path(Path(shown(str(res.path))).name)
-            duration = audio_info(res.path)["duration"]
-            plot = plot_timeline(
-                res.segments, args.plot, duration=duration, title=f"{title}: emotion over time"
-            )
-            if not quiet:
-                print(f"saved {plot}", file=sys.stderr)
+    interrupted = False
+    try:
+        for res in file_timelines(
+            paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
+        ):
+            res.source, res.error = shown(res.source), res.error and shown(res.error)
+            results.append(res)
+            if res.error is not None:
+                err(res.error)
+                continue
+            if args.plot:  # the picture draws every emotion's curve, whatever --top-k
+                title = display_path(Path(shown(str(res.path))).name)
+                duration = audio_info(res.path)["duration"]
+                plot = plot_timeline(
+                    res.segments, args.plot, duration=duration, title=f"{title}: emotion over time"
+                )
+                if not quiet:
+                    print(f"saved {plot}", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C: what is finished is kept (--json, -o), and said to be partial
+        interrupted = True
+        done = sum(r.error is None for r in results)
+        err(f"interrupted: {done} file{'s' if done != 1 else ''} finished, the one under way left out")
     if args.json:
         print(json.dumps([r.to_dict(top_k) for r in results], indent=2))
     if args.output:
@@ -208,6 +214,8 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
         write_timelines(results, args.output, labels, top_k)
         if not quiet:
             print(f"saved {args.output}", file=sys.stderr)
+    if interrupted:
+        return 130
     n_bad = sum(r.error is not None for r in results)
     if n_bad and not quiet:
         print(f"emovox: {n_bad} of {len(results)} inputs failed", file=sys.stderr)

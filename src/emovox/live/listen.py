@@ -111,6 +111,13 @@ class LiveView:
             self.stream.flush()
 
 
+class Heard(list):
+    """The segments :func:`listen` heard, in order (a list), and whether Ctrl-C ended it
+    (``interrupted``) rather than the source."""
+
+    interrupted: bool = False
+
+
 def listen(
     source,
     model: EmotionModel | str | os.PathLike | None = None,
@@ -144,8 +151,9 @@ def listen(
 
     Returns
     -------
-    list of Segment
-        Every segment, in order (a Ctrl-C ends the list early rather than losing it).
+    Heard
+        Every segment, in order (a list); a Ctrl-C ends it early rather than losing it, and sets its
+        ``interrupted``.
     """
     from ..segments import QuietInput, RunningAdaptation
 
@@ -166,7 +174,7 @@ def listen(
             if note := quiet.feed(chunk):  # (after any gain: the samples the detector gets)
                 view.message(note)
 
-    out: list[Segment] = []
+    out = Heard()
     try:
         for seg in iter_timeline(source, model, on_chunk=on_chunk, **kwargs):
             if adapted is not None:
@@ -178,7 +186,7 @@ def listen(
             if on_segment is not None:
                 on_segment(seg, latency)
     except KeyboardInterrupt:
-        pass
+        out.interrupted = True
     finally:
         if view is not None:
             view.close()

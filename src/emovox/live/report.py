@@ -36,13 +36,15 @@ class Trial:
 
 @dataclass
 class SessionReport:
-    """Every trial of a session and the files written for it."""
+    """Every trial of a session and the files written for it (``interrupted``: Ctrl-C ended the session;
+    the trials are those finished before it)."""
 
     trials: list[Trial]
     labels: list[str]
     csv: Path | None = None
     html: Path | None = None
     png: Path | None = None
+    interrupted: bool = False
 
     @property
     def accuracy(self) -> float | None:

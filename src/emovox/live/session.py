@@ -226,7 +226,8 @@ def run_session(
     Returns
     -------
     SessionReport
-        Every trial, and the report files written.
+        Every trial, and the report files written; after Ctrl-C, the trials finished before it, with
+        ``interrupted`` set (Ctrl-C before the first one finished raises :class:`KeyboardInterrupt`).
 
     Notes for the user (pictures whose emotion the model cannot detect, a source that ends before the last
     picture) are logged at INFO level (``emovox.live.session``).
@@ -262,6 +263,7 @@ def run_session(
     n = int(round(seconds * sr))
     display.start_screen(len(trials), seconds)
     reader = BackgroundReader(src)  # started after the start key, so nothing before it is recorded
+    done, interrupted = 0, False
     try:
         for i, trial in enumerate(trials):
             display.show(i, len(trials), trial)
@@ -280,12 +282,19 @@ def run_session(
             heard, trial.speech_seconds = react(model, y, options)
             trial.detected, trial.confidence = heard.label, heard.confidence
             trial.probabilities, trial.uncertain = heard.probabilities, heard.uncertain
+            done = i + 1  # (before it is shown: a Ctrl-C once it is on screen keeps it)
             display.result(trial)
             if ended:  # the pictures after it would only record nothing
-                trials = trials[: i + 1]
                 break
+    except KeyboardInterrupt:  # Ctrl-C: the pictures finished get their report
+        interrupted = True
     finally:
         reader.close()
+    trials = trials[:done]
+    if interrupted and not trials:
+        raise KeyboardInterrupt
     report = write_report(trials, model.labels, out)
-    display.finish(report)
+    report.interrupted = interrupted
+    if not interrupted:
+        display.finish(report)
     return report
