@@ -1004,3 +1004,25 @@ def test_ctrl_c_keeps_what_was_finished_and_exits_130(model, tmp_path):
     assert code == 130 and "interrupted after" in err and "Traceback" not in err, err
     with open(report / "report.csv") as fh:
         assert 1 <= len(list(csv.DictReader(fh))) < 4
+
+
+def test_listen_to_a_file_without_speech_says_why(model, tmp_path, capsys):
+    """`listen --input` of silence or noise wrote `[]` where `predict --timeline` gives one row without
+    speech saying why: the same row now."""
+    sr = 16000
+    for name, y, why in (
+        ("silence.wav", np.zeros(5 * sr), "silence"),
+        ("noise.wav", 0.02 * RNG.standard_normal(5 * sr), "no voiced sound"),
+    ):
+        path, out = tmp_path / name, tmp_path / f"{name}.json"
+        sf.write(path, y.astype(np.float32), sr)
+        assert (
+            main(["listen", "--input", str(path), "--fast", "-o", str(out), "--model", str(model.path)]) == 0
+        )
+        (row,) = json.loads(out.read_text())
+        assert (row["start"], row["end"], row["speech"]) == (0.0, 5.0, False) and row["reason"].startswith(
+            why
+        )
+        assert main(["predict", str(path), "--timeline", "-o", str(tmp_path / "p.json")]) == 0
+        assert json.loads((tmp_path / "p.json").read_text())[0]["reason"] == row["reason"]
+    capsys.readouterr()

@@ -175,6 +175,12 @@ def cmd_listen(args) -> int:
     else:
         gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
     segs = listen(src, model, view=view, options=_vad_options(args), gain=gain, adapt=adapt)
+    if args.input and not segs and not segs.interrupted:  # a file without a sound the detector takes:
+        from ..live.timeline import file_without_speech, table_row  # one row saying why, as predict's
+
+        for s in file_without_speech(model, args.input, []):
+            print(table_row(s, model.labels), flush=True)
+            segs.append(s)
     n_speech = sum(s.speech for s in segs)
     print(
         f"{n_speech} speech segment{'s' if n_speech != 1 else ''}"

@@ -391,7 +391,7 @@ def file_timelines(
                         on_segment(s)
                     shown_upto = len(segs)
             if not any(s.speech for s in segs):
-                segs = _file_without_speech(model, path, segs, keep_embedding=together)
+                segs = file_without_speech(model, path, segs, keep_embedding=together)
             if together:
                 adapt_timeline(model, segs, channel)
             if on_segment is not None:
@@ -466,8 +466,25 @@ def without_speech(
     return [Segment(0.0, seconds, speech=False, reason=why)]
 
 
-def _file_without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
-    """:func:`without_speech` of a file, read for its first seconds (and, without segments, its length)."""
+def file_without_speech(model, path, segments: list[Segment], keep_embedding: bool = False) -> list[Segment]:
+    """:func:`without_speech` of a file, read for its first seconds (and, without segments, its length):
+    what ``predict --timeline`` and ``listen --input`` show of a file without speech.
+
+    Parameters
+    ----------
+    model : EmotionModel
+        The classifier.
+    path : str or path
+        The file.
+    segments : list of Segment
+        Its classified segments (possibly none).
+    keep_embedding : bool
+        Keep a whole segment's embedding (default False).
+
+    Returns
+    -------
+    list of Segment
+    """
     from ..inference import SEGMENTS_AFTER_SECONDS
 
     n = int(SEGMENTS_AFTER_SECONDS * model.sample_rate)
