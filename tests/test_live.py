@@ -1026,3 +1026,15 @@ def test_listen_to_a_file_without_speech_says_why(model, tmp_path, capsys):
         assert main(["predict", str(path), "--timeline", "-o", str(tmp_path / "p.json")]) == 0
         assert json.loads((tmp_path / "p.json").read_text())[0]["reason"] == row["reason"]
     capsys.readouterr()
+
+
+def test_segmentation_option_errors_name_the_options_as_typed(tmp_path, capsys):
+    """They named the fields ("VAD min_length", "VAD lengths must not be negative" without which)."""
+    path = tmp_path / "s.wav"
+    sf.write(path, np.zeros(16000, np.float32), 16000)
+    for args, line in (
+        (["--max-length", "1", "--min-length", "2"], "--min-length (2 s) must not exceed --max-length (1 s)"),
+        (["--overlap", "-1"], "lengths must not be negative: --overlap (-1 s)"),
+    ):
+        assert main(["listen", "--input", str(path), "--fast", *args]) == 2
+        assert capsys.readouterr().err.strip() == f"emovox: error: segmentation: {line}"

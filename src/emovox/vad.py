@@ -132,8 +132,9 @@ class VADOptions:
             raise ParameterError(f"VAD aggressiveness must be 0-3, got {self.aggressiveness}")
         if self.frame_ms not in (10, 20, 30):
             raise ParameterError(f"VAD frame must be 10, 20 or 30 ms, got {self.frame_ms}")
-        if min(self.min_length, self.padding, self.overlap, self.min_silence) < 0:
-            raise ParameterError("VAD lengths must not be negative")
+        lengths = {n: getattr(self, n) for n in ("min_length", "padding", "overlap", "min_silence")}
+        if negative := [f"{n} ({v:g} s)" for n, v in lengths.items() if v < 0]:
+            raise ParameterError(f"VAD lengths must not be negative: {', '.join(negative)}")
         if self.min_length > self.max_length:
             raise ParameterError(
                 f"VAD min_length ({self.min_length:g} s) must not exceed max_length ({self.max_length:g} s)"

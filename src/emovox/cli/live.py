@@ -51,11 +51,18 @@ def vad_args(p: argparse.ArgumentParser) -> None:
 
 
 def _vad_options(args):
+    import re
+
+    from ..errors import ParameterError
     from ..live import VADOptions
 
     names = ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
     given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    return VADOptions(**given).check()
+    try:
+        return VADOptions(**given).check()
+    except ParameterError as exc:  # the options' names as typed (--min-length), not the fields'
+        text = re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: "--" + m[1].replace("_", "-"), str(exc))
+        raise ParameterError(text.replace("VAD ", "segmentation: ", 1)) from None
 
 
 def _source(args, sample_rate: int, duration: float | None = None):
