@@ -1038,3 +1038,17 @@ def test_segmentation_option_errors_name_the_options_as_typed(tmp_path, capsys):
     ):
         assert main(["listen", "--input", str(path), "--fast", *args]) == 2
         assert capsys.readouterr().err.strip() == f"emovox: error: segmentation: {line}"
+
+
+def test_a_gain_past_full_scale_is_said_once_naming_the_input(tmp_path, capsys):
+    """`listen --gain 30` said "<array>: samples peak at 9.487 ..." once per segment."""
+    from .conftest import RAVDESS, need
+
+    files = sorted(need(RAVDESS).glob("Actor_02/*.flac"))[:3]
+    path = tmp_path / "three.wav"
+    sf.write(path, np.concatenate([sf.read(f, dtype="float32")[0] for f in files]), 16000)
+    assert main(["listen", "--input", str(path), "--fast", "--gain", "30"]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "past full scale" in line]
+    assert len(notes) == 1 and notes[0].startswith(f"emovox: {path}: samples peak at "), err
+    assert "after a gain of +30.0 dB" in notes[0] and "<array>" not in err

@@ -6,6 +6,7 @@ path both build on these three, so neither depends on the other."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -13,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .audio import check_cancelled
+from .audio.signal import FULL_SCALE_LIMIT, within_full_scale
 from .audio.sources import open_source
 from .errors import ParameterError
 from .vad import Segment, Segmenter, VADOptions
 
 if TYPE_CHECKING:
     from .inference import EmotionModel
+
+logger = logging.getLogger(__name__)
 
 
 def speech_pieces(model: EmotionModel, seg: Segment) -> list[tuple[Segment, Any]]:
@@ -119,7 +123,9 @@ def classify(model: EmotionModel, seg: Segment, keep_embedding: bool = False, ch
     """
     if check is None:
         check = trim_to_speech(model, seg)
-    no_speech, e = model.embed_speech(seg.samples, check=check)
+    # past full scale (a gain, a float stream): scaled as the model would, without a note per segment
+    # (the stream's is said once: _classified)
+    no_speech, e = model.embed_speech(within_full_scale(seg.samples, None), check=check)
     if no_speech is not None:
         seg.speech, seg.reason = False, no_speech.reason
         return seg
@@ -642,6 +648,7 @@ def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings,
         chunks = _Resampler(src.sample_rate, sr)(src)
     if gain != 1.0:
         chunks = (c * np.float32(gain) for c in chunks)
+    chunks = _said_past_full_scale(chunks, src.name, gain)
     seg = Segmenter(sr, options, keep_samples=True, **vad_opts)
     pieces = _Pieces(model, seg.step_seconds, keep_samples, keep_embeddings)
     seen, interrupted = 0, False
@@ -664,6 +671,23 @@ def _classified(source, model, options, keep_samples, on_chunk, keep_embeddings,
             raise KeyboardInterrupt
     finally:
         src.close()
+
+
+def _said_past_full_scale(chunks: Iterable[np.ndarray], name: str, gain: float) -> Iterator[np.ndarray]:
+    """The chunks, and one note the first time they pass full scale (each segment is then brought to a
+    peak of 1 as it is classified, as a recording is)."""
+    said = False
+    for c in chunks:
+        if not said and c.size and (peak := float(np.max(np.abs(c)))) > FULL_SCALE_LIMIT:
+            said = True
+            after = f" after a gain of {20 * np.log10(gain):+.1f} dB" if gain > 0 and gain != 1.0 else ""
+            logger.info(
+                "%s: samples peak at %.3g%s, past full scale: each segment is scaled to a peak of 1",
+                name,
+                peak,
+                after,
+            )
+        yield c
 
 
 class _Pieces:
