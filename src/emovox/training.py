@@ -1059,6 +1059,7 @@ def tune_classical(
         # speakers' folds: a test fold may lack an emotion its model predicts; balanced accuracy is then the
         # mean recall over the emotions the fold has, as meant, and the warning one line per fit
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        warnings.filterwarnings("ignore", message="A single label was found in 'y_true' and 'y_pred'")
         search.fit(table.X, table.manifest["emotion"].to_numpy(), groups=groups)
     return search
 

@@ -137,6 +137,6 @@ def emotion_timeline(
     bottom.set_xlabel("time (s)")
     bottom.set_ylabel("probability")
     bottom.grid(alpha=0.3)
-    if labels:
+    if labels and bottom.get_legend_handles_labels()[0]:  # (no curve drawn: no segment with speech)
         bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="emotion")
     return fig
