@@ -99,13 +99,16 @@ def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, 
     )
     assert s.n_ok == 6
     df = batch.read_results(tmp_path)
-    assert [c for c in df.columns if c.startswith("prob_")] == ["prob_sad", "prob_angry"]
+    # the emotions kept, and what the model gives those left out (as predict -o's p_left_out)
+    assert [c for c in df.columns if c.startswith("prob_")] == ["prob_sad", "prob_angry", "prob_left_out"]
     ref = {p.source: p for p in EmotionModel(tiny_model, emotions="sad,angry").predict_files(paths[:6])}
     for row in df.itertuples(index=False):
         assert row.label == ref[row.path].label in ("sad", "angry")
         want = ref[row.path].probabilities
         np.testing.assert_allclose([row.prob_sad, row.prob_angry], [want["sad"], want["angry"]], atol=1e-6)
         assert abs(row.prob_sad + row.prob_angry - 1) < 1e-9
+        assert set(ref[row.path].left_out) == {"happy", "neutral"}
+        assert row.prob_left_out == pytest.approx(sum(ref[row.path].left_out.values()), abs=1e-6)
     # the same folder with other emotions is another job; an unknown emotion fails before any work
     with pytest.raises(
         EmovoxError, match=r"another job .*; use another --output-dir, or --overwrite"

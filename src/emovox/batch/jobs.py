@@ -436,7 +436,10 @@ def _adapted(
         run = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         for i in range(0, len(items), ADAPTED_PART_ROWS):
             table, _ = prediction_table(
-                items[i : i + ADAPTED_PART_ROWS], preds[i : i + ADAPTED_PART_ROWS], model.labels
+                items[i : i + ADAPTED_PART_ROWS],
+                preds[i : i + ADAPTED_PART_ROWS],
+                model.labels,
+                left_out=bool(task.get("emotions")),
             )
             write_atomic(table, out / f"{PART_PREFIX}{run}-{i // ADAPTED_PART_ROWS:06d}.parquet")
         for p in old:  # every answer depends on every file: a part whose rows were all written again goes

@@ -186,13 +186,17 @@ def _predict_table(task: dict[str, Any], items: Sequence[tuple[str, str]]):
         except Exception as exc:  # noqa: BLE001 - one file's row, never the whole partition
             pred = Prediction(path, error=f"{path}: {type(exc).__name__}: {_one_line(str(exc))}")
         preds.append(pred)
-    return prediction_table(items, preds, model.labels)
+    return prediction_table(items, preds, model.labels, left_out=bool(task.get("emotions")))
 
 
-def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], labels: Sequence[str]):
+def prediction_table(
+    items: Sequence[tuple[str, str]], preds: Sequence[Any], labels: Sequence[str], *, left_out: bool = False
+):
     """Rows of a prediction partition: path, key, label, confidence, speech, uncertain, reason,
     ``prob_<label>`` ..., error (``speech`` False: no speech found, no label, ``reason`` says what was heard),
     one per ``(path, key)`` of ``items`` from its :class:`~emovox.inference.Prediction`; and each row's error.
+    ``left_out`` (a job over some emotions only): a ``prob_left_out`` column before ``error``, the
+    probability the model gives the emotions left out (:attr:`~emovox.inference.Prediction.left_out`).
 
     Parameters
     ----------
@@ -202,6 +206,8 @@ def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], lab
         One per item, in the same order.
     labels : sequence of str
         The ``prob_<label>`` columns, in order (every speech prediction must have them all).
+    left_out : bool
+        Add the ``prob_left_out`` column (default False).
 
     Returns
     -------
@@ -211,6 +217,7 @@ def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], lab
     """
     n = len(items)
     probs = np.full((n, len(labels)), np.nan)
+    outside = np.full(n, np.nan)
     label: list[str | None] = [None] * n
     conf = np.full(n, np.nan)
     errors: list[str | None] = [None] * n
@@ -222,6 +229,7 @@ def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], lab
             speech[i], reason[i] = False, display_path(pred.reason) if pred.reason else pred.reason
         elif pred.ok:
             probs[i] = [pred.probabilities[lab] for lab in labels]
+            outside[i] = sum(pred.left_out.values()) if pred.left_out else np.nan
             label[i], conf[i] = pred.label, pred.confidence
             speech[i], uncertain[i] = True, pred.uncertain
         else:
@@ -237,6 +245,8 @@ def prediction_table(items: Sequence[tuple[str, str]], preds: Sequence[Any], lab
     }
     for j, lab in enumerate(labels):
         cols[f"prob_{lab}"] = _numbers(probs[:, j], "float64")
+    if left_out:
+        cols["prob_left_out"] = _numbers(outside, "float64")
     cols["error"] = _strings(errors)
     return _table(cols), errors
 
