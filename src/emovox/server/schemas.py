@@ -16,6 +16,18 @@ class ErrorBody(BaseModel):
     error: str = Field(description="one line naming the input and the cause")
 
 
+def _left_out() -> Any:
+    return Field(
+        None,
+        description="with ?emotions=, the probability the model gives each emotion left out, before "
+        "renormalising; null when none is",
+    )
+
+
+def _first_left_out() -> Any:
+    return Field(None, description="the model's own first choice, where ?emotions= left it out; else null")
+
+
 class FirstChoice(BaseModel):
     emotion: str
     probability: float = Field(description="the model's probability of it, before renormalising")
@@ -30,11 +42,7 @@ class Segment(BaseModel):
     uncertain: bool = Field(False, description="true: low calibrated confidence")
     reason: str | None = Field(None, description="why the segment was found to hold no speech")
     probabilities: dict[str, float]
-    left_out: dict[str, float] | None = Field(
-        None,
-        description="with ?emotions=, the probability the model gives each emotion left out, before "
-        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
-    )
+    left_out: dict[str, float] | None = _left_out()
 
 
 class PredictResponse(BaseModel):
@@ -54,14 +62,8 @@ class PredictResponse(BaseModel):
     probabilities: dict[str, float] = Field(
         description="every label's probability, in the model's order (empty when there is no speech)"
     )
-    left_out: dict[str, float] | None = Field(
-        None,
-        description="with ?emotions=, the probability the model gives each emotion left out, before "
-        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
-    )
-    first_left_out: FirstChoice | None = Field(
-        None, description="the model's own first choice, where ?emotions= left it out; else null"
-    )
+    left_out: dict[str, float] | None = _left_out()
+    first_left_out: FirstChoice | None = _first_left_out()
     labels: list[str]
     duration: float = Field(description="seconds of audio")
     timeline: list[Segment] | None = Field(
@@ -94,14 +96,8 @@ class ReactionResponse(BaseModel):
         description="speech segments' probabilities averaged by duration (over the emotions asked for, "
         "renormalised)"
     )
-    left_out: dict[str, float] | None = Field(
-        None,
-        description="with ?emotions=, the probability the model gives each emotion left out, before "
-        "renormalising (one above every kept emotion's: the model's first choice was left out); null when none is",
-    )
-    first_left_out: FirstChoice | None = Field(
-        None, description="the model's own first choice, where ?emotions= left it out; else null"
-    )
+    left_out: dict[str, float] | None = _left_out()
+    first_left_out: FirstChoice | None = _first_left_out()
     speech_seconds: float
     labels: list[str]
     duration: float
