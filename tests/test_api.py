@@ -198,6 +198,7 @@ def test_session_kinds_and_batch_options_are_parameter_errors(model, tmp_path):
     rows = batch.read_results(tmp_path / "c")
     assert s.n_ok == 1 and sorted(c for c in rows.columns if c.startswith("prob_")) == [
         "prob_angry",
+        "prob_left_out",  # what the model gives the emotions left out
         "prob_sad",
     ]
     assert rows["label"].tolist() == ["angry"]
