@@ -347,3 +347,28 @@ def test_the_first_choice_of_an_answer_averaged_over_segments_is_the_average_s()
     )
     expected = {"disgust": 0.1, "fearful": 0.0, "happy": 0.1, "neutral": 0.05, "surprised": 0.4}
     assert row["left_out"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_restricted_timeline_table_says_what_each_segment_leaves_out(speech, tmp_path):
+    """The timeline's JSON had `left_out`, its table nothing: `p_left_out` now, which the table's reader
+    (emovox plot timeline) does not take for an emotion."""
+    import csv
+
+    import soundfile as sf
+
+    from emovox.live.timeline import read_timeline
+
+    y = load_audio(speech, 16000)
+    path = tmp_path / "long.wav"
+    sf.write(path, np.concatenate([y, np.zeros(8000, np.float32)] * 5), 16000)
+    out, plain = tmp_path / "t.csv", tmp_path / "plain.csv"
+    assert _cli(str(path), "--timeline", "--emotions", "angry,sad", "-o", str(out)).returncode == 0
+    assert _cli(str(path), "--timeline", "-o", str(plain)).returncode == 0
+    rows = [r for r in csv.DictReader(out.open()) if r["speech"] == "True"]
+    full = [r for r in csv.DictReader(plain.open()) if r["speech"] == "True"]
+    assert rows and len(rows) == len(full) and "p_left_out" not in full[0]
+    for r, f in zip(rows, full, strict=True):  # what the unrestricted model gives the other emotions
+        others = sum(float(v) for k, v in f.items() if k.startswith("p_") and k not in ("p_angry", "p_sad"))
+        assert float(r["p_left_out"]) == pytest.approx(others, abs=2e-3)
+    segs = read_timeline(out)
+    assert all(set(s["probabilities"]) == {"angry", "sad"} for s in segs if s["speech"])

@@ -605,12 +605,15 @@ def rows(
             r.update({f"p_{lab}": None for lab in labs})
         else:
             r.update({f"p_{lab}": round(float(s.probabilities.get(lab, 0.0)), 4) for lab in labs})
+        if s.left_out:  # (a model over some emotions only: what it gives the others)
+            r["p_left_out"] = round(float(sum(s.left_out.values())), 4)
         out.append(r)
     return out
 
 
-def columns(labels: list[str], source: bool = False) -> list[str]:
-    """The columns of a timeline table (:func:`rows`): ``source`` first when asked, ``p_<label>`` last.
+def columns(labels: list[str], source: bool = False, left_out: bool = False) -> list[str]:
+    """The columns of a timeline table (:func:`rows`): ``source`` first when asked, ``p_<label>`` last
+    (then ``p_left_out``, when asked: segments of a model over some emotions only).
 
     Parameters
     ----------
@@ -618,6 +621,8 @@ def columns(labels: list[str], source: bool = False) -> list[str]:
         The emotions, one ``p_<label>`` column each.
     source : bool
         Put a ``source`` column first (default False).
+    left_out : bool
+        Put a ``p_left_out`` column last (default False).
 
     Returns
     -------
@@ -629,7 +634,7 @@ def columns(labels: list[str], source: bool = False) -> list[str]:
     ['source', 'start', 'end', 'emotion', 'confidence', 'speech', 'uncertain', 'reason', 'p_angry', 'p_sad']
     """
     cols = ["start", "end", "emotion", "confidence", "speech", "uncertain", "reason"]
-    return (["source"] if source else []) + cols + [f"p_{lab}" for lab in labels]
+    return (["source"] if source else []) + cols + [f"p_{lab}" for lab in labels] + ["p_left_out"] * left_out
 
 
 def write_timeline(
@@ -688,7 +693,7 @@ def write_timeline(
         with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(
                 fh,
-                columns(labels, source is not None),
+                columns(labels, source is not None, any(s.left_out for s in segments)),
                 delimiter=delimiter(path),
             )
             w.writeheader()
@@ -745,7 +750,8 @@ def write_timelines(
             tmp.write_text(json.dumps(recs, indent=2) + "\n")
             return path
         with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, columns(labels, source=True) + ["error"], delimiter=delimiter(path))
+            left_out = any(s.left_out for r in results for s in r.segments)
+            w = csv.DictWriter(fh, columns(labels, True, left_out) + ["error"], delimiter=delimiter(path))
             w.writeheader()
             for r in results:
                 if r.error is not None:
@@ -866,7 +872,7 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
             uncertain=bool(_cell(r.get("uncertain"))),
             reason=r.get("reason") or None,
         )
-        probs = {c[2:]: _cell(r[c]) for c in cols if c.startswith("p_")}
+        probs = {c[2:]: _cell(r[c]) for c in cols if c.startswith("p_") and c != "p_left_out"}
         seg["probabilities"] = (
             {k: float(v) for k, v in probs.items() if isinstance(v, float)}
             if seg["speech"] and emotion
