@@ -700,7 +700,7 @@ def test_session_and_listen_predict_over_the_emotions_chosen(model, speech_file,
     assert main([*listen, "--emotions", "angry,sad"]) == 0
     rows = list(csv.DictReader(open(seg)))
     assert rows and all(r["emotion"] in ("angry", "sad", "") for r in rows)
-    assert [c for c in rows[0] if c.startswith("p_")] == ["p_angry", "p_sad"]
+    assert [c for c in rows[0] if c.startswith("p_")] == ["p_angry", "p_sad", "p_left_out"]
     spoken = [r for r in rows if r["emotion"]]
     assert spoken and all(abs(float(r["p_angry"]) + float(r["p_sad"]) - 1) < 1e-3 for r in spoken)
 
