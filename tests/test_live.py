@@ -1052,3 +1052,34 @@ def test_a_gain_past_full_scale_is_said_once_naming_the_input(tmp_path, capsys):
     notes = [line for line in err.splitlines() if "past full scale" in line]
     assert len(notes) == 1 and notes[0].startswith(f"emovox: {path}: samples peak at "), err
     assert "after a gain of +30.0 dB" in notes[0] and "<array>" not in err
+
+
+def test_ctrl_c_stops_a_once_recording_and_scores_what_was_recorded(model, tmp_path):
+    """`listen --once` stopped by Ctrl-C printed no answer, and did not say --save was written: Ctrl-C now
+    stops the recording, as a recorder's stop button, and what was recorded is scored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    long = _long_speech(tmp_path, 30.0)
+    saved = tmp_path / "heard.wav"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emovox.cli", "listen", "--once", "--input", long, "--seconds", "20"]
+        + ["--json", "--save", str(saved), "--model", str(model.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    first = proc.stderr.readline()  # "recording 20 s from ...": the file plays in real time from here
+    assert first.startswith("recording 20 s from"), first
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    answer = json.loads(out)
+    assert answer["speech"] is True and answer["emotion"] in model.labels
+    assert f"saved {saved}" in err
+    assert 2.0 <= sf.info(saved).duration < 15.0  # what was recorded, not the 20 s asked for

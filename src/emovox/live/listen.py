@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
-from ..audio.sources import take
 from ..errors import ParameterError
 from ..vad import Segment
 
@@ -25,6 +25,8 @@ from .timeline import (
     table_header,
     table_row,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class LiveView:
@@ -207,7 +209,8 @@ def record(source, seconds: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Mono samples at the source's rate, fewer when it ends first.
+        Mono samples at the source's rate, fewer when it ends first, or when Ctrl-C stops the recording
+        (what was recorded is kept, as a recorder's stop button keeps it).
 
     Examples
     --------
@@ -218,10 +221,18 @@ def record(source, seconds: float) -> np.ndarray:
 
     src = open_source(source)
     it = iter(src)
+    n = int(round(seconds * src.sample_rate))
+    parts: list[np.ndarray] = []
+    have = 0
     try:
-        return take(it, int(round(seconds * src.sample_rate)), [])
+        while have < n and (c := next(it, None)) is not None:
+            parts.append(c)
+            have += c.size
+    except KeyboardInterrupt:
+        logger.info("recording stopped (Ctrl-C) after %.1f s", have / src.sample_rate)
     finally:
         close = getattr(it, "close", None)
         if close is not None:
             close()  # stops a microphone stream at once rather than at garbage collection
         src.close()
+    return np.concatenate(parts)[:n] if parts else np.zeros(0, np.float32)
