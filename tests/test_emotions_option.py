@@ -308,7 +308,7 @@ def test_the_first_choice_of_an_answer_averaged_over_segments_is_the_average_s()
     where angry (0.409) was the model's first choice. It is now read off the segments' average of every
     emotion's probability; and a restricted model's segments, restricted again per call (the API's
     timeline rows), say what both restrictions leave out."""
-    from emovox.segments import segments_proba, segments_unrestricted, set_probabilities
+    from emovox.segments import segments_unrestricted, set_probabilities
     from emovox.vad import Segment
 
     m = load_model("default", emotions=["angry", "sad"])
@@ -323,16 +323,35 @@ def test_the_first_choice_of_an_answer_averaged_over_segments_is_the_average_s()
         set_probabilities(m, s, np.array([probs.get(lab, 0.0) for lab in m.all_labels]), seconds)
         segments.append(s)
         t += seconds + 0.5
-    p, _ = segments_proba(m, segments)
     every = segments_unrestricted(m, segments)
     w = np.array([2.35, 1.42])
     assert every["angry"] == pytest.approx((0.655 * w[0] + 0.001 * w[1]) / w.sum())  # 0.4087
     assert every["surprised"] == pytest.approx((0.111 * w[0] + 0.886 * w[1]) / w.sum())  # 0.4029
-    pred = m.make_prediction("r.wav", p, every=every)
+    pred = m.make_prediction("r.wav", every)
+    assert pred.probabilities == pytest.approx(
+        {
+            "angry": every["angry"] / (every["angry"] + every["sad"]),
+            "sad": every["sad"] / (every["angry"] + every["sad"]),
+        }
+    )
     assert pred.label == "angry" and pred.first_left_out is None
     assert pred.left_out == pytest.approx(
         {k: every[k] for k in ("disgust", "fearful", "happy", "neutral", "surprised")}
     )
+    # the answer keeps the model's own order among the emotions kept: each segment narrowed before the
+    # average made a 3 s segment heard as disgust (0.95) count as happy (0.8), and the answer happy
+    m2 = load_model("default", emotions=["neutral", "happy"])
+    segments = []
+    for t0, t1, probs in (
+        (0.0, 2.0, {"neutral": 0.5, "happy": 0.1}),
+        (2.5, 5.5, {"neutral": 0.01, "happy": 0.04}),
+    ):
+        s = Segment(t0, t1)
+        rest = {"disgust": 1.0 - sum(probs.values())}
+        set_probabilities(m2, s, np.array([(probs | rest).get(lab, 0.0) for lab in m2.all_labels]), t1 - t0)
+        segments.append(s)
+    pred = m2.make_prediction("r.wav", segments_unrestricted(m2, segments))
+    assert pred.label == "neutral" and pred.first_left_out == ("disgust", pytest.approx(0.73))
     # a segment of a restricted model, narrowed again per call, as the API's timeline rows are
     pytest.importorskip("fastapi")
     from emovox.server.analysis import _segment

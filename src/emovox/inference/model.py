@@ -644,39 +644,36 @@ class EmotionModel(SpeechCutting, Recordings):
     def make_prediction(
         self,
         source: str,
-        p: np.ndarray,
+        p: np.ndarray | dict[str, float],
         emotions: Sequence[str] | None = None,
         seconds: float | None = None,
-        every: dict[str, float] | None = None,
     ) -> Prediction:
-        """A :class:`Prediction` from probabilities over :attr:`labels` (or :attr:`all_labels`), over
-        ``emotions`` only when given, of ``seconds`` of audio when known (under
-        :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``), saying what it leaves out of every
-        emotion the model knows (:func:`~emovox.inference.prediction.left_out_of`).
+        """A :class:`Prediction` from probabilities over :attr:`labels`, or over every emotion the model
+        knows, over ``emotions`` only when given (renormalised: the model's own order among them), of
+        ``seconds`` of audio when known (under :data:`~emovox.calibration.SHORT_SECONDS`: ``uncertain``),
+        saying what it leaves out of every emotion (:func:`~emovox.inference.prediction.left_out_of`).
 
         Parameters
         ----------
         source : str
             How the prediction names its input.
-        p : numpy.ndarray
-            Probabilities, shape ``(len(labels),)``, or ``(len(all_labels),)``
-            (:meth:`proba_from_embeddings` with ``restricted=False``): then they are ``every``.
+        p : numpy.ndarray or dict
+            Probabilities: shape ``(len(labels),)``; or over every emotion the model knows, before
+            :meth:`restrict` (shape ``(len(all_labels),)``: :meth:`proba_from_embeddings` with
+            ``restricted=False``; or emotion -> probability, as
+            :func:`emovox.segments.segments_unrestricted` averages a recording's segments).
         emotions : list of str, optional
             Restrict the answer to these of :attr:`labels` (as :func:`chosen_emotions` takes them),
             renormalised; None (default): every one of :attr:`labels`.
         seconds : float, optional
             Seconds of audio the probabilities come from; None (default): not considered.
-        every : dict, optional
-            The model's probability of every emotion it knows, before any restriction, where ``p`` no longer
-            holds them (a recording's answer from its parts: :func:`emovox.segments.segments_unrestricted`);
-            None (default): ``p``, where it is over every emotion.
 
         Returns
         -------
         Prediction
             With ``speech=True``, the argmax as :attr:`~Prediction.label`, ``uncertain`` set by
             :func:`~emovox.calibration.is_uncertain` with :attr:`uncertain_below`, and ``left_out`` /
-            ``first_left_out`` where emotions of :attr:`all_labels` are left out.
+            ``first_left_out`` where ``p`` is over every emotion and some are left out.
 
         Raises
         ------
@@ -686,11 +683,14 @@ class EmotionModel(SpeechCutting, Recordings):
         from ..calibration import is_uncertain, restrict
         from .prediction import left_out_of
 
-        p = np.asarray(p, dtype=np.float64)
-        labels = list(self.labels if len(p) == len(self.labels) else self.all_labels)
+        if isinstance(p, dict):
+            labels, p = list(p), np.array(list(p.values()), dtype=np.float64)
+        else:
+            p = np.asarray(p, dtype=np.float64)
+            labels = list(self.labels if len(p) == len(self.labels) else self.all_labels)
         kept = list(self.labels) if emotions is None else chosen_emotions(emotions, self.labels, "emotions")
-        if every is None and len(labels) == len(self.all_labels):  # (else renormalised: not the model's)
-            every = dict(zip(labels, p.tolist(), strict=True))
+        # (over fewer than every emotion, p is renormalised already: it cannot say what is left out)
+        every = dict(zip(labels, p.tolist(), strict=True)) if len(labels) == len(self.all_labels) else None
         if kept != labels:
             p = restrict(p, labels, kept)
         left_out, first = left_out_of(every, kept) if every else (None, None)

@@ -99,8 +99,8 @@ class Recordings:
             How the prediction names the recording.
         emotions : str or list of str, optional
             The whole recording's answer over these of :attr:`labels` only: the mean of its segments'
-            probabilities restricted to them, as a restricted timeline shows them (the segments returned
-            keep every emotion).
+            probabilities of every emotion, renormalised over these (the model's own order among them; the
+            segments returned keep every emotion).
 
         Returns
         -------
@@ -108,7 +108,7 @@ class Recordings:
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
         """
-        from ..segments import no_speech_reason, segments_proba, segments_unrestricted, sound_seconds
+        from ..segments import no_speech_reason, segments_unrestricted, sound_seconds
 
         check = self.speech_stream(chunks) if self.check_speech else None
         if result := self._whole_verdict(check, source):
@@ -117,14 +117,14 @@ class Recordings:
         if not any(s.speech for s in segments) and (whole := self.whole_segment(chunks, check)) is not None:
             segments = [whole]  # short, and each utterance holds too little voicing: scored whole
         chosen = None if emotions is None else chosen_emotions(emotions, self.labels)
-        p, _ = segments_proba(self, segments, chosen)
-        seconds, every = sound_seconds(segments), segments_unrestricted(self, segments)
+        # every emotion's probability averaged over the segments, then narrowed: the model's own order
+        # among the emotions kept (narrowing each segment first let one it heard as disgust count fully)
+        p, seconds = segments_unrestricted(self, segments), sound_seconds(segments)
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
-            p = self.proba_from_embeddings(self.embed_stream(chunks), restricted=False)[0]
-            seconds, every = None, None
+            p, seconds = self.proba_from_embeddings(self.embed_stream(chunks), restricted=False)[0], None
         if p is None:
             return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
-        return self.make_prediction(source, p, chosen, seconds, every), segments
+        return self.make_prediction(source, p, chosen, seconds), segments
 
     def _whole_verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
         """The whole recording's "no speech" (:meth:`_verdict`) where it decides a recording cut into
@@ -391,8 +391,6 @@ class Recordings:
         iterator of Prediction
             One per input, in order.
         """
-        from ..calibration import restrict
-
         pieces = [r for r in inputs if isinstance(r, SessionInput)]
         embedded = [e for r in pieces for e in r.embeddings]
         rows = iter(
@@ -403,11 +401,8 @@ class Recordings:
                 yield r
                 continue
             P, w = np.array([next(rows) for _ in r.embeddings]), np.asarray(r.weights, dtype=np.float64)
-            basis = self.labels if P.shape[1] == len(self.labels) else self.all_labels
-            every = dict(zip(basis, (w @ P / w.sum()).tolist(), strict=True))
-            if P.shape[1] != len(self.labels):  # over every emotion: each row narrowed, as it is shown
-                P = restrict(P, list(self.all_labels), list(self.labels))
-            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds, every=every)
+            # every emotion's, averaged over the segments, narrowed after (as a recording's answer is)
+            yield self.make_prediction(r.source, w @ P / w.sum(), seconds=r.seconds)
 
     def _session_input(self, src, source: str) -> Prediction | SessionInput:
         """What one recording adds to an adapted batch (:meth:`predict_files` with ``same_speaker`` or

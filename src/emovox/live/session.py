@@ -168,14 +168,12 @@ def react(
 
         head = y[: int(SEGMENTS_AFTER_SECONDS * model.sample_rate)]
         segments = without_speech(model, head, y.size / model.sample_rate, segments)
-    # each segment narrowed to the emotions before the average, as predict's timeline does (narrowing the
-    # average instead can name another emotion)
+    # every emotion's probability averaged over the segments, narrowed after, as predict's answer is
     chosen = None if emotions is None else chosen_emotions(emotions, model.labels)
-    p, seconds = segments_proba(model, segments, chosen)
+    p, (_, seconds) = segments_unrestricted(model, segments), segments_proba(model, segments)
     if p is None:  # silence, or only sounds that are not a voice: why, as predict says it
         return Prediction("<reaction>", speech=False, reason=no_speech_reason(segments)), 0.0
-    every = segments_unrestricted(model, segments)
-    return model.make_prediction("<reaction>", p, chosen, sound_seconds(segments), every), seconds
+    return model.make_prediction("<reaction>", p, chosen, sound_seconds(segments)), seconds
 
 
 def run_session(

@@ -73,10 +73,9 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
     if emotions and s.emotion is not None and s.probabilities:
         from ..segments import unrestricted
 
-        p = np.array([s.probabilities[k] for k in model.labels])
         # restricted as the whole recording's answer is, of the sound the segment holds (under a second:
         # uncertain, whatever the restricted confidence)
-        kept = model.make_prediction("", p, emotions, s.sound_seconds, unrestricted(s))
+        kept = model.make_prediction("", unrestricted(s), emotions, s.sound_seconds)
         out.update(
             emotion=kept.label,
             confidence=kept.confidence,
