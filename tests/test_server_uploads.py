@@ -300,3 +300,34 @@ def test_no_disk_space_for_an_upload_is_a_507(tmp_path_factory):
         srv.proc.terminate()
         log = srv.proc.communicate(timeout=20)[0].decode()
     assert "Traceback" not in log and "no disk space for POST /v1/predict" in log, log
+
+
+def test_odd_upload_names_and_boundaries(model, tmp_path):
+    """A boundary over 256 characters was a 500 with two tracebacks; a line feed in a file name went into
+    the one-line error; a UTF-8 X-Filename came back as mojibake (mÃ©.flac)."""
+    with _client(model) as client:
+        b = "b" * 300
+        r = client.post(
+            "/v1/predict", content=b"x" * 100, headers={"content-type": f"multipart/form-data; boundary={b}"}
+        )
+        assert r.status_code == 422 and r.json()["code"] == "invalid_form", r.text
+        assert r.json()["error"] == "malformed multipart form (a boundary of 300 characters)"
+        body = (
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%0Ab.wav\r\n\r\n"
+            b"hello\r\n--XyZ--\r\n"
+        )
+        r = client.post(
+            "/v1/predict", content=body, headers={"content-type": "multipart/form-data; boundary=XyZ"}
+        )
+        assert r.status_code == 415 and "\n" not in r.json()["error"], r.text
+        assert r.json()["error"].startswith("a\\nb.wav: ")
+        wav = tmp_path / "a.wav"
+        import soundfile as sf
+
+        sf.write(wav, (0.1 * np.sin(np.arange(16000) / 4)).astype(np.float32), 16000)
+        r = client.post(
+            "/v1/predict",
+            content=wav.read_bytes(),
+            headers={"content-type": "audio/wav", "x-filename": "mé.wav".encode()},
+        )
+        assert r.status_code == 200 and r.json()["source"] == "mé.wav", r.text

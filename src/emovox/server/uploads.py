@@ -265,11 +265,7 @@ class _FormFile:
             return
         if self.name is not None:
             raise ApiError(422, "too_many_files", "the form holds more than one file: send one")
-        try:
-            name = raw.decode("utf-8")
-        except UnicodeDecodeError:  # as Starlette read it: an old client's latin-1
-            name = raw.decode("latin-1")
-        self.name = name or "<upload>"
+        self.name = upload_name(raw) or "<upload>"
         self._in_file = True
 
     def _data(self, d: bytes, a: int, b: int) -> None:
@@ -292,6 +288,35 @@ class _FormFile:
             await self.body.write(part)
 
 
+def upload_name(raw: bytes) -> str:
+    """An upload's file name as answers and errors give it: UTF-8, else latin-1 (an old client's), its
+    control characters escaped, so that an error stays one line.
+
+    Parameters
+    ----------
+    raw : bytes
+        The name as sent.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> upload_name("mé.flac".encode()), upload_name("mé.flac".encode("latin-1"))
+    ('mé.flac', 'mé.flac')
+    >>> print(upload_name(bytes([97, 10, 98])))  # a, a line feed, b
+    a\\nb
+    """
+    from ..paths import display_path
+
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        name = raw.decode("latin-1")
+    return display_path(name)
+
+
 async def _form_file(request: Request, limit: int, timeout: float | None) -> tuple[SpooledBody, str]:
     """The file of a multipart form, received once into a body of its own; the caller closes it."""
     from python_multipart.multipart import parse_options_header
@@ -300,6 +325,10 @@ async def _form_file(request: Request, limit: int, timeout: float | None) -> tup
     boundary = params.get(b"boundary")
     if not boundary:
         raise ApiError(422, "invalid_form", "malformed multipart form (no boundary in its content type)")
+    if len(boundary) > 256:  # (RFC 2046 allows 70; the parser's own refusal beyond 256 was a 500)
+        raise ApiError(
+            422, "invalid_form", f"malformed multipart form (a boundary of {len(boundary)} characters)"
+        )
     form = _FormFile(boundary)
     try:
         await _receive(request, limit, timeout, form.write)
@@ -352,4 +381,7 @@ async def read_upload(request: Request, limit: int, timeout: float | None = None
         )
     if ctype == "multipart/form-data":
         return await _form_file(request, limit, timeout)
-    return await read_body(request, limit, timeout), request.headers.get("x-filename") or "<body>"
+    given = request.headers.get("x-filename")  # (Starlette decodes a header as latin-1)
+    return await read_body(request, limit, timeout), upload_name(
+        given.encode("latin-1")
+    ) if given else "<body>"
