@@ -280,3 +280,26 @@ def test_idle_connections_of_one_client_cannot_take_every_slot():
         }
         for s in [*idle, kept, bad]:
             s.close()
+
+
+def test_a_burst_of_whole_requests_is_answered_whatever_the_idle_limit():
+    """Forty complete requests sent at once on forty connections of one address (a proxy, a pool) lost eight,
+    reset unanswered: a connection counted as idle until its request was parsed, and each new one over the
+    limit closed the oldest at once. Now the oldest go only once what is waiting has been read."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from emovox.server import connection
+
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    with ThreadServer(app, http=connection.with_idle_limit(4), limit_concurrency=64) as srv:
+        socks = []
+        for _ in range(16):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            socks.append(s)
+        answers = [_response(s) for s in socks]
+        assert all(b"200 OK" in a for a in answers), [a[:40] for a in answers]
+        for s in socks:
+            s.close()

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds a client has to send a whole request head.
 HEADER_SECONDS = 10.0
+#: How long a client over its idle limit keeps its extra connections: long enough for requests already
+#: sent on them to be read (then they are not idle).
+EVICT_AFTER_SECONDS = 0.1
 
 
 class HeaderDeadlineProtocol(H11Protocol):
@@ -99,9 +102,16 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
         idle = self._idle.setdefault(self._who(), {})
         idle[self] = None
-        if len(idle) > self.idle_per_client:  # this client's oldest connection without a request goes
+        if len(idle) > self.idle_per_client:  # this client's oldest connections without a request go, once
+            # the loop has read what is already waiting: a burst of whole requests (a proxy's, a pool's)
+            # counted as idle until parsed, and the oldest of them was closed unanswered
+            self.loop.call_later(EVICT_AFTER_SECONDS, self._evict, self._who())
+
+    def _evict(self, who: str) -> None:
+        idle = self._idle.get(who, {})
+        while len(idle) > self.idle_per_client:
             oldest = next(iter(idle))
-            oldest._disarm()
+            oldest._disarm()  # (which takes it out of ``idle``)
             oldest.transport.close()
 
     def _disarm(self) -> None:
