@@ -391,3 +391,50 @@ def test_a_restricted_timeline_table_says_what_each_segment_leaves_out(speech, t
         assert float(r["p_left_out"]) == pytest.approx(others, abs=2e-3)
     segs = read_timeline(out)
     assert all(set(s["probabilities"]) == {"angry", "sad"} for s in segs if s["speech"])
+
+
+def test_a_restricted_timeline_row_says_when_it_left_out_the_first_choice(tmp_path):
+    """`predict --timeline --emotions four` showed a segment the model heard as disgust (0.9) as
+    "angry 0.726" with nothing more; its row now ends as predict's line does, and its JSON says which."""
+    import soundfile as sf
+
+    from .conftest import EMODB
+
+    files = sorted(need(EMODB / "wav").glob("*E*.flac"))[:3]  # disgust (Ekel), as the model hears them
+    y = np.concatenate([np.concatenate([load_audio(f, 16000), np.zeros(8000, np.float32)]) for f in files])
+    path = tmp_path / "disgust.wav"
+    sf.write(path, y, 16000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emovox.cli", "predict", str(path), "--timeline", "--emotions", "four"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [ln for ln in proc.stdout.splitlines() if ln.strip()[:1].isdigit()]
+    noted = [ln for ln in rows if "first choice left out: disgust " in ln]
+    assert noted, proc.stdout
+    out = tmp_path / "t.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emovox.cli",
+            "predict",
+            str(path),
+            "--timeline",
+            "--emotions",
+            "four",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    segs = [s for s in json.loads(out.read_text()) if s["speech"]]
+    firsts = [s["first_left_out"] for s in segs if s["first_left_out"]]
+    assert len(firsts) == len(noted) and all(f["emotion"] == "disgust" for f in firsts)
+    for s in segs:
+        best_kept = s["confidence"] * (1 - sum(s["left_out"].values()))
+        assert (s["first_left_out"] is not None) == (max(s["left_out"].values()) > best_kept)

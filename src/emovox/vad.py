@@ -74,6 +74,23 @@ class Segment:
         return self.end - self.start
 
     @property
+    def first_left_out(self) -> tuple[str, float] | None:
+        """The emotion the model would have given this segment, with its probability, where ``left_out``
+        holds it (more probable than every emotion kept, before renormalising); None otherwise.
+
+        Examples
+        --------
+        >>> s = Segment(0, 1, emotion="angry", confidence=0.75, probabilities={"angry": 0.75, "sad": 0.25})
+        >>> s.left_out = {"disgust": 0.6}
+        >>> s.first_left_out  # angry was 0.75 of the other 0.4: 0.3
+        ('disgust', 0.6)
+        """
+        if not self.left_out or self.confidence is None:
+            return None
+        emotion, p = max(self.left_out.items(), key=lambda kv: kv[1])
+        return (emotion, p) if p > self.confidence * (1.0 - sum(self.left_out.values())) else None
+
+    @property
     def label(self) -> str | None:
         """The emotion, under the name :class:`emovox.inference.Prediction` and the plots use."""
         return self.emotion
@@ -90,7 +107,15 @@ class Segment:
             "uncertain": self.uncertain,
             "reason": self.reason,
             "probabilities": dict(self.probabilities),
-        } | ({"left_out": dict(self.left_out)} if self.left_out else {})
+        } | (
+            {"left_out": dict(self.left_out), "first_left_out": _choice(self.first_left_out)}
+            if self.left_out
+            else {}
+        )
+
+
+def _choice(first: tuple[str, float] | None) -> dict | None:
+    return None if first is None else {"emotion": first[0], "probability": first[1]}
 
 
 @dataclass(frozen=True)

@@ -912,7 +912,8 @@ def table_header(labels: list[str]) -> str:
 
 def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
     """One segment as a row of that table; with ``top_k``, emotions outside the segment's top ``top_k``
-    show ``-``; a segment without speech says so.
+    show ``-``; a segment without speech says so, and why; one whose model's first choice ``--emotions``
+    left out says which.
 
     Parameters
     ----------
@@ -932,15 +933,21 @@ def table_row(seg: Segment, labels: list[str], top_k: int | None = None) -> str:
     >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
     >>> table_row(s, ["angry", "sad"], top_k=1)
     '     1.00      2.50  angry      0.700    0.700       -'
+    >>> table_row(Segment(0.0, 2.0, speech=False, reason="silence (all zeros)"), ["angry", "sad"])
+    '     0.00      2.00  no speech  silence (all zeros)'
     """
     if not seg.speech:
-        return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}"
+        return f"{seg.start:9.2f} {seg.end:9.2f}  {'no speech':<10}" + (
+            f" {seg.reason}" if seg.reason else ""
+        )
     kept = top_probabilities(seg.probabilities, top_k)
     w = _column_width(labels)
+    first = seg.first_left_out
     return (
         f"{seg.start:9.2f} {seg.end:9.2f}  {seg.emotion:<10} {seg.confidence:5.3f}  "
         + " ".join(f"{kept[lab]:{w}.3f}" if lab in kept else f"{'-':>{w}}" for lab in labels)
         + ("  uncertain" if seg.uncertain else "")
+        + (f"  first choice left out: {first[0]} {first[1]:.3f}" if first else "")
     )
 
 

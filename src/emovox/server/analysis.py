@@ -82,9 +82,14 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
             uncertain=kept.uncertain,
             probabilities=kept.probabilities,
         )
-        left_out = kept.left_out
+        left_out, first = kept.left_out, kept.first_left_out
+    else:
+        first = s.first_left_out
     if left_out:
         out["left_out"] = {k: float(v) for k, v in left_out.items()}
+        out["first_left_out"] = (
+            None if first is None else {"emotion": first[0], "probability": float(first[1])}
+        )
     return out
 
 

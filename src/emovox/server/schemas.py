@@ -43,6 +43,7 @@ class Segment(BaseModel):
     reason: str | None = Field(None, description="why the segment was found to hold no speech")
     probabilities: dict[str, float]
     left_out: dict[str, float] | None = _left_out()
+    first_left_out: FirstChoice | None = _first_left_out()
 
 
 class PredictResponse(BaseModel):
