@@ -188,3 +188,24 @@ def test_a_library_warning_is_one_line_while_a_command_runs(capsys):
         "(ConvergenceWarning)"
     ]
     assert warnings.showwarning is shown  # restored: a notebook's warnings are its own again
+
+
+def test_a_misspelt_name_gets_a_did_you_mean_everywhere(capsys, emodb_root):
+    """`evaluate --emotions sadd` suggested `sad`, but `predict --emotions hapy` led with "expected at least
+    two emotions", and `--merge calm=neutrl`, `--features tutorail`, `--model clasical` suggested nothing."""
+    from emovox.cli import main
+
+    f = str(sorted((emodb_root / "wav").glob("*.flac"))[0])
+    for argv, hint in (
+        (["predict", f, "--emotions", "angry,hapy"], "--emotions: unknown: hapy (did you mean happy?)"),
+        (["predict", f, "--emotions", "four,calm"], "unknown: calm (not one this model predicts)"),
+        (["corpus", "stats", str(emodb_root), "--merge", "calm=neutrl"], "'neutrl' (did you mean neutral?)"),
+        (["evaluate", str(emodb_root), "--features", "tutorail"], "'tutorail' (did you mean tutorial?)"),
+        (
+            ["predict", f, "--model", "clasical"],
+            "clasical: no such model directory or bundled model (did you mean",
+        ),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and hint in err[0], (argv, err)

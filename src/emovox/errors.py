@@ -41,6 +41,34 @@ class Cancelled(EmovoxError):
     """Work stopped because its request's time limit passed (see :func:`emovox.audio.cancellable`)."""
 
 
+def did_you_mean(word: str, choices, shown=None) -> str:
+    """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``: the hint every
+    "unknown ..." error gives.
+
+    Parameters
+    ----------
+    word : str
+        What was given.
+    choices : iterable of str
+        The valid words.
+    shown : callable, optional
+        How a match is named in the hint (an alias as the label it stands for); None (default): as it is.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> did_you_mean("hapy", ["angry", "happy", "sad"]), did_you_mean("xyz", ["angry"])
+    (' (did you mean happy?)', '')
+    """
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {shown(close[0]) if shown else close[0]}?)" if close else ""
+
+
 def naming(exc: BaseException, name: str) -> str:
     """The one line of ``exc`` naming ``name``: as it is when it names it already (most do), else with
     ``name: `` before it (a check deep in a pipeline knows no file).

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .errors import CorpusError, LabelError
+from .errors import CorpusError, LabelError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -410,11 +410,8 @@ def _named(name: str, own: set) -> str:
         mine = {str(o).casefold(): o for o in own}
         if (key := str(name).strip().casefold()) in mine:
             return mine[key]
-        import difflib
-
         known = [*CANONICAL, *_ALIASES, *NAMED_SETS, *mine]
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {mine.get(close[0]) or _ALIASES.get(close[0], close[0])}?)" if close else ""
+        hint = did_you_mean(key, known, lambda w: mine.get(w) or _ALIASES.get(w, w))
         own_too = f"; or one of the data's own: {', '.join(sorted(map(str, own)))}" if own else ""
         raise LabelError(f"{exc}{own_too}{hint}") from None
 

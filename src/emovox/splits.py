@@ -21,7 +21,6 @@ which emotions occur would do with ``--emotions``.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import CorpusError
+from .errors import CorpusError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -523,9 +522,7 @@ def protocol_problem(
     name, sep, arg = str(spec).partition(":")
     name, arg = name.strip().lower(), arg.strip()
     if name not in names:
-        close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        return f"unknown protocol{hint}; expected {choices}"
+        return f"unknown protocol{did_you_mean(name, names)}; expected {choices}"
     if name == "kfold" and sep:
         if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
             return f"K must be a whole number of folds >= 2 (e.g. kfold:5); expected {choices}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import EmovoxError, ParameterError
+from .errors import EmovoxError, ParameterError, did_you_mean
 
 #: Rates WebRTC's detector accepts.
 VAD_RATES = (8000, 16000, 32000, 48000)
@@ -218,13 +218,9 @@ class Segmenter:
         if overrides:
             fields = list(VADOptions.__dataclass_fields__)
             if unknown := [k for k in overrides if k not in fields]:  # (a TypeError named neither)
-                import difflib
-
-                close = difflib.get_close_matches(unknown[0], fields, n=1)
                 raise ParameterError(
-                    f"unknown segmentation option {unknown[0]!r}"
-                    + (f" (did you mean {close[0]}?)" if close else "")
-                    + f"; expected {', '.join(fields)}"
+                    f"unknown segmentation option {unknown[0]!r}{did_you_mean(unknown[0], fields)}"
+                    f"; expected {', '.join(fields)}"
                 )
             opts = VADOptions(**{**opts.__dict__, **overrides})
         self.options = opts.check()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import re
 import sys
@@ -11,6 +10,8 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ..errors import did_you_mean
 
 
 def err(msg: str) -> None:
@@ -288,24 +289,6 @@ def prediction_fields(pred, top_k: int | None = None) -> str:
         + "  ".join(f"{lab} {p:.3f}" for lab, p in top)
         + (f"\tfirst choice left out: {first[0]} {first[1]:.3f}" if first else "")
     )
-
-
-def did_you_mean(word: str, choices) -> str:
-    """``" (did you mean X?)"`` for the closest of ``choices`` (difflib), or ``""``.
-
-    Parameters
-    ----------
-    word : str
-        What was given.
-    choices : iterable of str
-        The valid words.
-
-    Returns
-    -------
-    str
-    """
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 class Parser(argparse.ArgumentParser):
@@ -657,6 +640,8 @@ def labels_problem(args) -> str | None:
             why = str(exc).split(";")[0].split(": expected")[0]
             if "do not chain" in why or "into each other" in why:  # the message says what to write instead
                 return f"--merge {merge}: {why.split(': ', 1)[1]}"
+            if hint := re.search(r" \(did you mean [^)]*\)", str(exc)):
+                why += hint[0]
             return (
                 f"--merge {merge}: {why}; expected FROM=TO pairs separated by commas, each an emotion from "
                 f"{', '.join(CANONICAL)} (e.g. calm=neutral), or {' / '.join(MERGES)}"

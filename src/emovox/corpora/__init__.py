@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..audio.files import AUDIO_EXTENSIONS
 from ..audio.sniff import file_head, shown_head, sniff_format
-from ..errors import CorpusError
+from ..errors import CorpusError, did_you_mean
 from ..paths import display_path, is_utf8
 from .base import COLUMNS, Corpus, ScanReport, empty_manifest, find_audio
 
@@ -69,11 +69,9 @@ def get_reader(name: str) -> Corpus:
     """
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
-        import difflib
-
-        close = difflib.get_close_matches(key, CORPORA, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise CorpusError(f"unknown corpus {name!r}{hint}; expected one of {', '.join(CORPORA)}")
+        raise CorpusError(
+            f"unknown corpus {name!r}{did_you_mean(key, CORPORA)}; expected one of {', '.join(CORPORA)}"
+        )
     mod, cls = _REGISTRY[key].split(":")
     return getattr(importlib.import_module(f"{__name__}.{mod}"), cls)()
 

@@ -404,9 +404,11 @@ def preset(name: str) -> FeatureConfig:
     """
     table = _presets()
     if name not in table:
+        from ..errors import did_you_mean
+
         raise FeatureError(
-            f"unknown feature set {name!r}; choose one of {', '.join(PRESETS)} (hand-crafted), or "
-            "whisper[:CHECKPOINT] (Whisper encoder)"
+            f"unknown feature set {name!r}{did_you_mean(str(name), PRESETS)}; choose one of {', '.join(PRESETS)} "
+            "(hand-crafted), or whisper[:CHECKPOINT] (Whisper encoder)"
         )
     return table[name]
 

@@ -97,9 +97,12 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
         return path
     if bundled.is_dir():
         return bundled
+    from ..errors import did_you_mean
+
     names = bundled_models()
     raise ModelError(
-        f"{model}: no such model directory or bundled model (bundled: {', '.join(names) or 'none'})"
+        f"{model}: no such model directory or bundled model{did_you_mean(str(model), names)}; "
+        f"bundled: {', '.join(names) or 'none'}"
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmovoxError, ParameterError
+from ..errors import EmovoxError, ParameterError, did_you_mean
 
 
 def chosen_emotions(
@@ -60,11 +60,19 @@ def chosen_emotions(
         except EmovoxError:
             wanted.append(e.strip())
     unknown = [e for e in wanted if e not in labels]
-    if unknown or len(set(wanted)) < 2:
-        twice = "" if unknown or len(wanted) < 2 else f" ({', '.join(dict.fromkeys(wanted))} named twice)"
+    if unknown:
+        from ..labels import CANONICAL
+
+        word = unknown[0]
+        why = " (not one this model predicts)" if word in CANONICAL else did_you_mean(word.lower(), labels)
+        raise ParameterError(
+            f"{option}: unknown: {', '.join(unknown)}{why}; expected at least two different emotions of "
+            + ", ".join(labels)
+        )
+    if len(set(wanted)) < 2:
+        twice = "" if len(wanted) < 2 else f" ({', '.join(dict.fromkeys(wanted))} named twice)"
         raise ParameterError(
             f"{option}: expected at least two different emotions of {', '.join(labels)}{twice}"
-            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
         )
     return list(dict.fromkeys(wanted))
 
