@@ -346,3 +346,22 @@ def test_a_file_left_out_of_an_evaluation_is_in_its_json(emodb_rows, tmp_path, c
     (failed,) = ev["run"]["failed"]
     assert failed["path"] == str(broken) and "broken.wav" in failed["error"]
     assert ev["pooled"]["n"] == len(emodb_rows)
+
+
+def test_too_few_speakers_for_the_default_protocol_says_what_fits(emodb_rows, tmp_path, capsys):
+    """It blamed `--protocol kfold` when none was typed, offered only the random split (which is not
+    speaker-independent), and with one speaker asked for "K at most 1"."""
+    four, one = tmp_path / "four.csv", tmp_path / "one.csv"
+    emodb_rows.to_csv(four, index=False)
+    emodb_rows[emodb_rows["speaker"] == "emodb:03"].to_csv(one, index=False)
+    assert main(["evaluate", str(four), *FEATURES]) == 2
+    assert _err(capsys) == [
+        "emovox: error: the default protocol (--protocol kfold): kfold:5 needs at least 5 speakers, the data "
+        "have 4; choose --protocol kfold:4 or loso (speaker-independent), or random[:F] (not speaker-independent)"
+    ]
+    assert main(["evaluate", str(one), *FEATURES, "--protocol", "kfold:2"]) == 2
+    (line,) = _err(capsys)
+    assert line.startswith(
+        "emovox: error: --protocol kfold:2: kfold:2 needs at least 2 speakers, the data have 1"
+    )
+    assert "no split of one speaker is speaker-independent: --protocol random[:F]" in line

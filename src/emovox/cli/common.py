@@ -508,8 +508,9 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
     p.add_argument(
         "--protocol",
         default=protocol_default,
-        help="kfold[:K], loso, speakers:S1,S2, emobox, loco (leave one corpus out), cross:A->B, "
-        "random[:F]" + ("; 'none' skips cross-validation" if allow_none else ""),
+        help="kfold[:K] (the default: kfold:5, speaker-independent), loso, speakers:S1,S2, emobox, loco "
+        "(leave one corpus out), cross:A->B, random[:F]"
+        + ("; 'none' skips cross-validation" if allow_none else ""),
     )
     p.add_argument(
         "--seed",

@@ -85,9 +85,19 @@ def _check_protocol(args, df) -> None:
     if name.strip().lower() == "kfold" and "speaker" in df:  # the usual case, without importing scikit-learn
         n_spk = df["speaker"].nunique()
         if n_spk < int(k or 5):
+            typed = any(a == "--protocol" or a.startswith("--protocol=") for a in getattr(args, "argv", []))
+            what = f"--protocol {args.protocol}" if typed else "the default protocol (--protocol kfold)"
+            none = ", or none" if args.protocol_none else ""
+            fits = (
+                f"choose --protocol kfold:{n_spk} or loso (speaker-independent), or random[:F] (not "
+                f"speaker-independent){none}"
+                if n_spk >= 2
+                else "no split of one speaker is speaker-independent: --protocol random[:F] scores unseen "
+                f"recordings of that speaker (and says so){none}"
+            )
             raise CorpusError(
-                f"--protocol {args.protocol}: kfold:{int(k or 5)} needs at least {int(k or 5)} "
-                f"speakers, the data have {n_spk}{hint}"
+                f"{what}: kfold:{int(k or 5)} needs at least {int(k or 5)} speakers, the data have {n_spk}; "
+                + fits
             )
     from ..splits import make_protocol
 
