@@ -365,3 +365,22 @@ def test_too_few_speakers_for_the_default_protocol_says_what_fits(emodb_rows, tm
         "emovox: error: --protocol kfold:2: kfold:2 needs at least 2 speakers, the data have 1"
     )
     assert "no split of one speaker is speaker-independent: --protocol random[:F]" in line
+
+
+def test_the_report_and_its_figures_name_what_was_scored(emodb_rows, tmp_path, capsys):
+    """The text report and the confusion figure named the protocol only: two runs of other models read the
+    same. They now say what was scored, and the report what UA is and what chance would score."""
+    manifest = tmp_path / "four.csv"
+    emodb_rows.to_csv(manifest, index=False)
+    cm = tmp_path / "cm.png"
+    assert main(["evaluate", str(manifest), *FEATURES, "--protocol", "loso", "--confusion", str(cm)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "scored: logreg on tutorial features" and out[1].startswith("protocol: loso")
+    ua = next(line for line in out if line.startswith("UA "))
+    assert ua.endswith("(mean recall over the 4 emotions; chance 25.0 %)"), ua
+    from emovox.evaluation import figure_title
+
+    assert cm.stat().st_size > 10_000
+    assert figure_title(
+        {"protocol": "loso", "ua": 0.5, "n_folds": 4, "recipe": {"name": "svm"}}, "confusion"
+    ) == ("svm\nloso: UA 50.0 % mean over folds; cells pooled")

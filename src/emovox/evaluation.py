@@ -320,13 +320,16 @@ class Evaluation:
         lines = [
             f"protocol: {self.protocol} ({'speaker-independent' if self.speaker_independent else 'NOT speaker-independent: ' + self._heard()})",
         ]
+        if what := scored(self.recipe):
+            lines.insert(0, f"scored: {what}")
         if self.note:
             lines.append(f"note: {self.note}")
         several = s["n_folds"] > 1  # a spread and a mean over one fold would say nothing
         lines += [
             f"folds: {s['n_folds']}   test utterances: {self.pooled.get('n', 0)}",
             f"UA        {100 * s['ua']:6.2f} %"
-            + (f" (± {100 * s['ua_std']:.2f} over folds)" if several else ""),
+            + (f" (± {100 * s['ua_std']:.2f} over folds)" if several else "")
+            + f"   (mean recall over the {len(self.labels)} emotions; chance {100 / max(len(self.labels), 1):.1f} %)",
             f"accuracy  {100 * s['accuracy']:6.2f} %"
             + (f" (± {100 * s['accuracy_std']:.2f})" if several else ""),
             f"macro F1  {100 * s['macro_f1']:6.2f} %",
@@ -403,7 +406,7 @@ class Evaluation:
             np.array(self.pooled["confusion"]),
             self.labels,
             no_answer=self.pooled.get("no_answer"),
-            title=title or figure_title(s, "confusion"),
+            title=title or figure_title({**s, "recipe": self.recipe}, "confusion"),
         )
 
 
@@ -431,6 +434,37 @@ def protocol_title(summary: dict[str, Any]) -> str:
     return protocol
 
 
+def scored(recipe: dict[str, Any] | None) -> str | None:
+    """What an evaluation scored, in a few words (its ``recipe``): ``logreg on tutorial features``, or
+    ``model default`` for a trained model; None when it does not say.
+
+    Parameters
+    ----------
+    recipe : dict or None
+        :attr:`Evaluation.recipe`, or the ``recipe`` of its JSON.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> scored({"name": "logreg", "features": {"type": "handcrafted", "config": {"name": "tutorial"}}})
+    'logreg on tutorial features'
+    >>> scored({"trained_model": "/m/default", "name": "default"})
+    'model default'
+    """
+    if not isinstance(recipe, dict) or not recipe:
+        return None
+    if "trained_model" in recipe:
+        return f"model {recipe.get('name') or Path(str(recipe['trained_model'])).name}"
+    name = recipe.get("name") or recipe.get("model")
+    features = recipe.get("features") if isinstance(recipe.get("features"), dict) else {}
+    config = features.get("config") if isinstance(features.get("config"), dict) else {}
+    kind = config.get("name") or features.get("name") or features.get("type")
+    return f"{name} on {kind} features" if name and kind else (str(name) if name else None)
+
+
 def figure_title(data: dict[str, Any], kind: str) -> str:
     """The title of a figure of an evaluation (its ``summary`` or JSON): the protocol, and the headline
     figure with what it is, the same whether ``evaluate --confusion`` or ``emovox plot`` draws it.
@@ -455,6 +489,9 @@ def figure_title(data: dict[str, Any], kind: str) -> str:
     'loco: UA 36.0 % mean over folds; cells pooled'
     """
     several = data.get("n_folds", 2) > 1
+    what = scored(data.get("recipe"))
+    if what:  # which model, above the protocol and its figure: two runs' figures told apart
+        return f"{what}\n" + figure_title({k: v for k, v in data.items() if k != "recipe"}, kind)
     if kind == "reliability":
         name, figure, key = ": reliability", f"ECE {data.get('ece', 0):.3f}", "ece"
         drawn = "one curve per held-out corpus" if data.get("per_corpus") else "curve pooled"
