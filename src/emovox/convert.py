@@ -13,7 +13,7 @@ from .paths import display_path
 
 log = logging.getLogger("emovox.convert")
 
-_FORMATS = {
+WRITABLE_FORMATS = {
     ".wav": ("WAV", "PCM_16"),
     ".flac": ("FLAC", "PCM_16"),
     ".ogg": ("OGG", "VORBIS"),
@@ -60,10 +60,12 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     import soundfile as sf
 
     src, dst = Path(src), Path(dst)
-    fmt = _FORMATS.get(dst.suffix.lower())
+    fmt = WRITABLE_FORMATS.get(dst.suffix.lower())
     if fmt is None:
         what = f"a {dst.suffix} file" if dst.suffix else "a name without an extension"
-        raise AudioError(f"{display_path(dst)}: cannot write {what}; use one of {', '.join(_FORMATS)}")
+        raise AudioError(
+            f"{display_path(dst)}: cannot write {what}; use one of {', '.join(WRITABLE_FORMATS)}"
+        )
     if dst.exists() and dst.resolve() == src.resolve():
         raise AudioError(f"{display_path(dst)}: is the input; name another file to write")
 
@@ -139,8 +141,8 @@ def plan_tree(
     >>> tmp.cleanup()
     """
     src, dst = Path(src), Path(dst)
-    if ext is not None and ("." + ext.lstrip(".")).lower() not in _FORMATS:
-        raise AudioError(f"extension {ext}: cannot write it; use one of {', '.join(_FORMATS)}")
+    if ext is not None and ("." + ext.lstrip(".")).lower() not in WRITABLE_FORMATS:
+        raise AudioError(f"extension {ext}: cannot write it; use one of {', '.join(WRITABLE_FORMATS)}")
     if dst.exists() and not dst.is_dir():
         raise AudioError(f"{display_path(dst)}: exists and is not a folder; a folder converts into a folder")
     if dst.resolve() == src.resolve():
@@ -151,7 +153,7 @@ def plan_tree(
         raise AudioError(f"{src}: no audio files in this folder (looked for {', '.join(AUDIO_EXTENSIONS)})")
     plan, by_target = [], {}
     for f in files:
-        suffix = ext or (f.suffix.lower() if f.suffix.lower() in _FORMATS else ".wav")
+        suffix = ext or (f.suffix.lower() if f.suffix.lower() in WRITABLE_FORMATS else ".wav")
         target = (dst / f.relative_to(src)).with_suffix(suffix if suffix.startswith(".") else "." + suffix)
         by_target.setdefault(target, []).append(f)
         plan.append((f, target))

@@ -183,6 +183,14 @@ def cmd_convert(args) -> int:
     if not MIN_SAMPLE_RATE <= args.rate <= MAX_SAMPLE_RATE:  # one line, not one per file
         err(f"--rate {args.rate}: expected a rate from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
         return 2
+    if args.ext is not None:  # an option's error, as the output name's is (exit 2), before any work
+        from ..convert import WRITABLE_FORMATS
+
+        if ("." + args.ext.lstrip(".")).lower() not in WRITABLE_FORMATS:
+            err(
+                f"--ext {args.ext}: cannot write a .{args.ext.lstrip('.')} file; use one of {', '.join(WRITABLE_FORMATS)}"
+            )
+            return 2
     src = Path(args.input)
     if src.is_dir():
         try:  # a folder without audio, or two inputs with one output name: one line, before any writing
