@@ -227,6 +227,9 @@ def test_scan_named_and_detected(trees, corpus):
     assert set(skipped) == set(MALFORMED[corpus])
     assert all(isinstance(r, str) and r for r in skipped.values())
     assert f"skipped {n_bad} files" in report.summary()
+    assert (
+        f", {n_valid} utterance{'s' * (n_valid != 1)} from {n_valid + n_bad} audio files" in report.summary()
+    )
 
     by_path = {Path(p).resolve(): row for p, row in zip(df["path"], df.itertuples(index=False), strict=True)}
     for rel, (utt, spk, gender, emotion, code) in VALID[corpus].items():
@@ -388,3 +391,16 @@ def test_a_misspelt_corpus_name_gets_the_closest_one():
         get_reader("emodbb")
     with pytest.raises(CorpusError, match=r"^unknown corpus 'xyz'; expected one of"):
         get_reader("xyz")
+
+
+def test_a_scan_of_one_file_is_said_in_the_singular(tmp_path):
+    """ "1 utterances from 1 audio files"."""
+    import numpy as np
+    import soundfile as sf
+
+    from emovox.corpora import scan
+
+    (tmp_path / "wav").mkdir()
+    sf.write(tmp_path / "wav" / "03a01Wa.wav", np.zeros(16000, np.float32), 16000)
+    _, report = scan(tmp_path, "emodb", audio_info=False)
+    assert report.summary().splitlines()[0] == f"{tmp_path}: emodb, 1 utterance from 1 audio file"

@@ -167,9 +167,11 @@ def test_speakers_bare_and_prefixed_ids():
 
 def test_speakers_unknown_speaker_is_named():
     df = manifest((("a", 4),))
-    with pytest.raises(CorpusError, match=r"^test speaker '07' is not in the manifest$"):
+    # and which there are (the manifest's names may be corpus:speaker)
+    there = "; its speakers: a:01, a:02, a:03, a:04"
+    with pytest.raises(CorpusError, match=rf"^test speaker '07' is not in the manifest{there}$"):
         make_protocol(df, "speakers:01,07")
-    with pytest.raises(CorpusError, match=r"^test speaker 'b:01' is not in the manifest$"):
+    with pytest.raises(CorpusError, match=rf"^test speaker 'b:01' is not in the manifest{there}$"):
         make_protocol(df, "speakers:b:01")
 
 

@@ -216,7 +216,9 @@ def _match_speakers(manifest: pd.DataFrame, wanted: list[str]) -> set[str]:
     for w in wanted:
         hits = {s for s in all_spk if s == w or s.split(":", 1)[-1] == w}
         if not hits:
-            raise CorpusError(f"test speaker {w!r} is not in the manifest")
+            there = sorted(all_spk)
+            shown = ", ".join(there[:12]) + (f", ... ({len(there)} in all)" if len(there) > 12 else "")
+            raise CorpusError(f"test speaker {w!r} is not in the manifest; its speakers: {shown}")
         if len(hits) > 1 and w not in hits:  # one name, several people: said, as the protocol's name shows
             log.warning(
                 "test speaker %s names %d speakers, one of each corpus (%s); write one of them to test one",

@@ -79,6 +79,7 @@ def register(sub) -> None:
             "emovox serve --model runs/mine --port 8080",
             "emovox serve --host 0.0.0.0 --allowed-host emotions.example.org",
             "curl -F file=@my.wav http://127.0.0.1:8000/v1/predict",
+            "curl -H 'Content-Type: audio/flac' --data-binary @my.flac http://127.0.0.1:8000/v1/predict",
         ),
     )
     p.add_argument(

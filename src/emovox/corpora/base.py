@@ -109,7 +109,11 @@ class ScanReport:
         return None
 
     def summary(self) -> str:
-        lines = [f"{self.root}: {self.corpus}, {self.n_rows} utterances from {self.n_files} audio files"]
+        rows, files = self.n_rows, self.n_files
+        lines = [
+            f"{self.root}: {self.corpus}, {rows} utterance{'s' * (rows != 1)} from {files} audio "
+            f"file{'s' * (files != 1)}"
+        ]
         if self.unreadable:
             lines.append(f"skipped {len(self.unreadable)} entries that are not audio files:")
             lines.extend(f"  {line}" for line in self.unreadable[:10])
