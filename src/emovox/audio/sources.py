@@ -379,7 +379,8 @@ def take(chunks: Iterator[np.ndarray], n: int, carry: list[np.ndarray]) -> np.nd
     n : int
         Samples wanted.
     carry : list of numpy.ndarray
-        What an earlier call left over, used first; replaced by this call's excess.
+        What an earlier call left over, used first; replaced by this call's excess (by everything read,
+        when Ctrl-C stops the reading: a caller that stops there keeps what was read).
 
     Returns
     -------
@@ -396,12 +397,16 @@ def take(chunks: Iterator[np.ndarray], n: int, carry: list[np.ndarray]) -> np.nd
     """
     parts, have = list(carry), sum(c.size for c in carry)
     carry.clear()
-    while have < n:
-        c = next(chunks, None)
-        if c is None:
-            break
-        parts.append(c)
-        have += c.size
+    try:
+        while have < n:
+            c = next(chunks, None)
+            if c is None:
+                break
+            parts.append(c)
+            have += c.size
+    except KeyboardInterrupt:
+        carry[:] = parts
+        raise
     y = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     if y.size > n:
         carry.append(y[n:])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
+from ..audio.sources import take
 from ..errors import ParameterError
 from ..vad import Segment
 
@@ -221,18 +222,15 @@ def record(source, seconds: float) -> np.ndarray:
 
     src = open_source(source)
     it = iter(src)
-    n = int(round(seconds * src.sample_rate))
-    parts: list[np.ndarray] = []
-    have = 0
+    n, carry = int(round(seconds * src.sample_rate)), []
     try:
-        while have < n and (c := next(it, None)) is not None:
-            parts.append(c)
-            have += c.size
-    except KeyboardInterrupt:
-        logger.info("recording stopped (Ctrl-C) after %.1f s", have / src.sample_rate)
+        return take(it, n, carry)
+    except KeyboardInterrupt:  # (take leaves what it read in carry)
+        y = np.concatenate(carry)[:n] if carry else np.zeros(0, np.float32)
+        logger.info("recording stopped (Ctrl-C) after %.1f s", y.size / src.sample_rate)
+        return y
     finally:
         close = getattr(it, "close", None)
         if close is not None:
             close()  # stops a microphone stream at once rather than at garbage collection
         src.close()
-    return np.concatenate(parts)[:n] if parts else np.zeros(0, np.float32)
