@@ -145,9 +145,9 @@ def each_input(items: Any) -> Iterator[Any]:
         if not listing:
             yield item
             continue
-        problems: list[str] = []
+        problems: list[Problem] = []
         found = expand_inputs([item], problems)
-        yield from (Unreadable(getattr(msg, "path", msg.split(": ", 1)[0]), msg) for msg in problems)
+        yield from (Unreadable(msg.path, msg) for msg in problems)
         yield from found
 
 
