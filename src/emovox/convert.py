@@ -9,7 +9,7 @@ import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, find_audio, stream_audio
 from .errors import AudioError
-from .paths import display_path
+from .paths import Problem, display_path
 
 log = logging.getLogger("emovox.convert")
 
@@ -19,6 +19,31 @@ WRITABLE_FORMATS = {
     ".ogg": ("OGG", "VORBIS"),
     ".opus": ("OGG", "OPUS"),
 }
+
+
+def suffix_problem(suffix: str) -> str | None:
+    """Why a file of ``suffix`` (``.mp3``, ``mp3``, ``""``) cannot be written, or None: the one check of an
+    output name and of ``--ext``.
+
+    Parameters
+    ----------
+    suffix : str
+        The extension, with or without its dot; empty for a name without one.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> suffix_problem("flac") is None, suffix_problem(".mp3")
+    (True, 'cannot write a .mp3 file; use one of .wav, .flac, .ogg, .opus')
+    """
+    dotted = "." + suffix.lstrip(".") if suffix else ""
+    if dotted.lower() in WRITABLE_FORMATS:
+        return None
+    what = f"a {dotted} file" if dotted else "a name without an extension"
+    return f"cannot write {what}; use one of {', '.join(WRITABLE_FORMATS)}"
 
 
 def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool = True) -> Path:
@@ -60,12 +85,9 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     import soundfile as sf
 
     src, dst = Path(src), Path(dst)
-    fmt = WRITABLE_FORMATS.get(dst.suffix.lower())
-    if fmt is None:
-        what = f"a {dst.suffix} file" if dst.suffix else "a name without an extension"
-        raise AudioError(
-            f"{display_path(dst)}: cannot write {what}; use one of {', '.join(WRITABLE_FORMATS)}"
-        )
+    if why := suffix_problem(dst.suffix):
+        raise AudioError(f"{display_path(dst)}: {why}")
+    fmt = WRITABLE_FORMATS[dst.suffix.lower()]
     if dst.exists() and dst.resolve() == src.resolve():
         raise AudioError(f"{display_path(dst)}: is the input; name another file to write")
 
@@ -141,8 +163,8 @@ def plan_tree(
     >>> tmp.cleanup()
     """
     src, dst = Path(src), Path(dst)
-    if ext is not None and ("." + ext.lstrip(".")).lower() not in WRITABLE_FORMATS:
-        raise AudioError(f"extension {ext}: cannot write it; use one of {', '.join(WRITABLE_FORMATS)}")
+    if ext is not None and (why := suffix_problem(ext)):
+        raise AudioError(f"extension {ext}: {why}")
     if dst.exists() and not dst.is_dir():
         raise AudioError(f"{display_path(dst)}: exists and is not a folder; a folder converts into a folder")
     if dst.resolve() == src.resolve():
@@ -221,10 +243,10 @@ def convert_tree(
     """
     from tqdm import tqdm
 
-    problems: list[str] = []
+    problems: list[Problem] = []
     plan = plan_tree(src, dst, ext, problems)
     # an entry that is no file (a pipe, a device, a link loop) failed too: reported, and the exit says so
-    done, failed = [], [(getattr(p, "path", p.split(": ", 1)[0]), p) for p in problems]
+    done, failed = [], [(p.path, p) for p in problems]
     for f, target in tqdm(plan, desc="convert", unit="file", disable=not progress):
         try:
             done.append(convert_file(f, target, rate, mono))

@@ -184,12 +184,10 @@ def cmd_convert(args) -> int:
         err(f"--rate {args.rate}: expected a rate from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
         return 2
     if args.ext is not None:  # an option's error, as the output name's is (exit 2), before any work
-        from ..convert import WRITABLE_FORMATS
+        from ..convert import suffix_problem
 
-        if ("." + args.ext.lstrip(".")).lower() not in WRITABLE_FORMATS:
-            err(
-                f"--ext {args.ext}: cannot write a .{args.ext.lstrip('.')} file; use one of {', '.join(WRITABLE_FORMATS)}"
-            )
+        if why := suffix_problem(args.ext):
+            err(f"--ext {args.ext}: {why}")
             return 2
     src = Path(args.input)
     if src.is_dir():
