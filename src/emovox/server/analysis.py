@@ -69,7 +69,7 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
         "reason": s.reason,
         "probabilities": {k: float(v) for k, v in s.probabilities.items()},
     }
-    left_out = s.left_out
+    said = s.to_dict()  # (its left_out and first_left_out, where the model is restricted)
     if emotions and s.emotion is not None and s.probabilities:
         from ..segments import unrestricted
 
@@ -82,14 +82,9 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
             uncertain=kept.uncertain,
             probabilities=kept.probabilities,
         )
-        left_out, first = kept.left_out, kept.first_left_out
-    else:
-        first = s.first_left_out
-    if left_out:
-        out["left_out"] = {k: float(v) for k, v in left_out.items()}
-        out["first_left_out"] = (
-            None if first is None else {"emotion": first[0], "probability": float(first[1])}
-        )
+        said = kept.to_dict()
+    if said.get("left_out"):
+        out.update(left_out=said["left_out"], first_left_out=said["first_left_out"])
     return out
 
 
