@@ -437,22 +437,21 @@ def _fit(table: FeatureTable, recipe: Recipe, rows: np.ndarray, scale: bool, see
     Xtr, ytr = table.training_rows(rows, recipe.align)
     if len(set(ytr)) < 2:
         raise CorpusError("a fold's training side holds a single emotion; choose another protocol")
-    if not recipe.balance:
-        with quiet_fit():
-            return make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params).fit(Xtr, ytr)
-    import inspect
-
     pipe = make_classifier(recipe.classifier, scale=scale, seed=seed, **recipe.params)
-    step, estimator = pipe.steps[-1]
-    if "sample_weight" not in inspect.signature(estimator.fit).parameters:
-        raise ParameterError(
-            f"{recipe.classifier} cannot weigh its rows, so it cannot balance by {recipe.balance}"
-        )
-    if "class_weight" in estimator.get_params():  # the weights balance the emotions within each group
-        estimator.set_params(class_weight=None)
-    weights = table.balance_weights(rows, recipe.balance)
+    fit_params = {}
+    if recipe.balance:
+        import inspect
+
+        step, estimator = pipe.steps[-1]
+        if "sample_weight" not in inspect.signature(estimator.fit).parameters:
+            raise ParameterError(
+                f"{recipe.classifier} cannot weigh its rows, so it cannot balance by {recipe.balance}"
+            )
+        if "class_weight" in estimator.get_params():  # the weights balance the emotions within each group
+            estimator.set_params(class_weight=None)
+        fit_params = {f"{step}__sample_weight": table.balance_weights(rows, recipe.balance)}
     with quiet_fit():
-        return pipe.fit(Xtr, ytr, **{f"{step}__sample_weight": weights})
+        return pipe.fit(Xtr, ytr, **fit_params)
 
 
 def training_class_means(
