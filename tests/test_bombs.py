@@ -229,6 +229,7 @@ def test_convert_of_forged_flac_and_loud_float(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "loud.wav: peaks at 8.00" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"saved {out}"  # what was written, as a folder's count
     z, _ = sf.read(out, dtype="float32")
     assert np.max(np.abs(z)) < 1.0
     assert np.corrcoef(z, y)[0, 1] > 0.999  # scaled, not clipped

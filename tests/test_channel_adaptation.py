@@ -211,6 +211,10 @@ def test_cli_same_channel_on_a_batch_and_a_timeline_of_one_emotion(emodb_manifes
         in proc.stderr
     )
     assert np.allclose(table(probs(["--same-speaker"], paths)), table(plain), atol=1e-4)
+    # one recording: scored as it is, and said so rather than silently
+    proc = subprocess.run([*cli, paths[0], "--same-speaker"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1
+    assert "nothing to adapt to: one recording; adapting to a speaker needs several" in proc.stderr
 
     audio = [sf.read(p)[0] for p in paths]
     rec = tmp_path / "angry.wav"

@@ -446,6 +446,7 @@ def test_timeline_marks_uncertain_segments():
     assert [p.get_hatch() for p in top.patches].count("..") == 1
     assert [t.get_text() for t in top.texts] == ["angry", "angry?"]
     assert [t.get_text() for t in top.get_legend().get_texts()] == ["uncertain"]
+    assert "darker" in top.get_ylabel()  # the shade is explained: a span's confidence
     sure = emotion_timeline(segs[:1]).axes[0]
     assert sure.get_legend() is None and "angry?" not in [t.get_text() for t in sure.texts]
 

@@ -200,15 +200,18 @@ def cmd_convert(args) -> int:
             return 1
         for _, msg in failed:
             err(display_path(msg))
-        print(
-            f"converted {len(done)} file{'s' if len(done) != 1 else ''}, {len(failed)} failed",
-            file=sys.stderr,
-        )
+        if failed or not args.quiet:
+            print(
+                f"converted {len(done)} file{'s' if len(done) != 1 else ''}, {len(failed)} failed",
+                file=sys.stderr,
+            )
         return 1 if failed else 0
     if args.ext and src.is_file():
         err("--ext sets the extension of a folder's outputs; for one file, the output's name sets it")
         return 2
     convert_file(src, args.output, args.rate, not args.keep_channels)
+    if not args.quiet:  # as a folder's count and predict -o's "saved" say what was written
+        print(f"saved {display_path(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -286,5 +289,5 @@ def register(sub) -> None:
     channels.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
     channels.add_argument("--keep-channels", action="store_true", help="keep every channel")
     p.add_argument("--ext", help="output extension for a tree (.wav, .flac, .ogg, .opus)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=cmd_convert)

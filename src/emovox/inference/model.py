@@ -417,7 +417,8 @@ class EmotionModel(SpeechCutting, Recordings):
         channel : bool
             Adapt to a recording channel (always gated) rather than a speaker (default False).
         report : bool
-            Log, at INFO, how much of the offset was removed (default True; only for two or more embeddings).
+            Log, at INFO, how much of the offset was removed (default True), or that one embedding has
+            nothing to adapt to.
         recordings : int, optional
             How many recordings the embeddings come from, for that log line; None (default): one each.
         restricted : bool
@@ -440,7 +441,13 @@ class EmotionModel(SpeechCutting, Recordings):
             GATE if channel else self.adapt_gate
         )  # (the spread is judged over the emotions kept: --emotions)
         p, w = adapt_session(X, self._raw_proba, self.class_means, gate=gate, keep=self._keep)
-        if report and len(X) > 1:  # how much was done to the answers is said, as the protocol's name says it
+        if report and len(X) == 1:  # asked for and not done: said, not silent
+            log.info(
+                "nothing to adapt to: one %s; adapting to a %s needs several of its recordings",
+                "recording" if recordings in (None, 1) else "speech segment",
+                "channel" if channel else "speaker",
+            )
+        elif report:  # how much was done to the answers is said, as the protocol's name says it
             n = recordings or len(X)
             log.info(
                 "adapted to the %s of %s: %.0f %% of its estimated offset removed%s",

@@ -40,7 +40,8 @@ def emotion_timeline(
         Each with ``start`` and ``end`` (seconds), ``label`` (or ``emotion``), ``confidence`` (0-1) and
         ``probabilities`` (label -> probability). Segments may overlap (sliding windows) or leave gaps
         (silence); curves join segment centres, and break across a pause of more than
-        :data:`GAP_SECONDS`. Segments without a label are left blank; those with
+        :data:`GAP_SECONDS`. A span's shade is its confidence (darker: surer; its y-label says so).
+        Segments without a label are left blank; those with
         ``speech`` False (a sound that is not a voice) are drawn grey and hatched, and those ``uncertain``
         dotted over (their label with a "?").
     title : str
@@ -103,7 +104,7 @@ def emotion_timeline(
             handles.append(Patch(facecolor="white", edgecolor="#424242", hatch="..", label="uncertain"))
         top.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     top.set_yticks([])
-    top.set_ylabel("label")
+    top.set_ylabel("emotion\n(darker:\nsurer)", fontsize=8)  # the ribbon's shade is its confidence
     top.set_title(title, loc="left")
     if segs:
         for lab in labels:
