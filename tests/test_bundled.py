@@ -86,10 +86,7 @@ def test_default_model_leads_with_its_leave_one_corpus_out_figures():
     assert adapted["shipped"] == (adapted["ua"] > head["ua"]) == model.can_adapt is True
     assert model.class_means.shape[0] == 7 and adapted["ua"] > head["ua"] + 0.02
     # the API and the web page show what the metadata holds, licences included
-    pytest.importorskip("pydantic")
-    from emovox.server.schemas import model_info
-
-    info = model_info(model)
+    info = model.info()
     assert info["headline"] == head and info["metrics_channel_adapted"] == adapted
     assert info["licences"] == meta["licences"] and "non-commercial" in info["licence_note"]
 

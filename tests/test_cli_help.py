@@ -74,6 +74,7 @@ def test_bare_emovox_shows_the_commands(capsys):
         "train",
         "tune",
         "predict",
+        "model",
         "plot",
         "listen",
         "serve",

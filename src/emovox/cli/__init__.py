@@ -14,7 +14,7 @@ import sys
 from .common import Parser, argument_problem, cli_logging, err
 
 # Command groups, in the order ``emovox --help`` lists them.
-GROUPS = ("corpus", "research", "predict", "plot", "live", "serve")
+GROUPS = ("corpus", "research", "predict", "model", "plot", "live", "serve")
 
 
 def build_parser() -> Parser:

@@ -298,6 +298,56 @@ class EmotionModel(SpeechCutting, Recordings):
     def __repr__(self) -> str:
         return f"EmotionModel({str(self.path)!r}, labels={self.labels})"
 
+    def info(self) -> dict[str, Any]:
+        """What the model is and how well it was measured: its metadata's figures (``headline``: leave one
+        corpus out, the figure that predicts what a user will see; ``metrics``: in-domain), calibration,
+        training data, licences and front end, as ``emovox model --json`` and ``GET /v1/model`` give them.
+
+        Returns
+        -------
+        dict
+            ``name``, ``kind``, ``labels``, ``sample_rate``, ``version`` (the emovox that wrote it),
+            ``emovox_version`` (this one), ``headline``, ``metrics``, ``metrics_channel_adapted``,
+            ``calibration``, ``licences``, ``licence_note``, ``per_class_recall``, ``training``, ``recipe``,
+            ``recipe_name``, ``frontend`` and ``files`` (each sealed file's digest); None where the metadata
+            has no such entry.
+
+        Examples
+        --------
+        >>> info = load_model("default").info()
+        >>> info["labels"][:3], info["headline"]["protocol"].startswith("leave one corpus out")
+        (['angry', 'disgust', 'fearful'], True)
+        """
+        from .. import __version__
+
+        meta = self.metadata
+        front = meta.get("frontend", {})
+        return {
+            "name": self.path.name,
+            "kind": meta.get("kind"),
+            "labels": list(self.labels),
+            "sample_rate": int(self.sample_rate),
+            "version": meta.get("version") or meta.get("emovox_version"),
+            "emovox_version": __version__,
+            "headline": meta.get("headline"),
+            "metrics": meta.get("metrics"),
+            "metrics_channel_adapted": meta.get("metrics_channel_adapted"),
+            "calibration": meta.get("calibration"),
+            "licences": meta.get("licences"),
+            "licence_note": meta.get("licence_note"),
+            "per_class_recall": meta.get("per_class_recall"),
+            "training": meta.get("training"),
+            "recipe": meta.get("model"),
+            "recipe_name": meta.get("recipe") if isinstance(meta.get("recipe"), str) else None,
+            "frontend": {
+                "type": front.get("type"),
+                "name": (front.get("config") or {}).get("name", front.get("encoder")),
+                "encoder_source": front.get("encoder_source"),  # its origin (whisper-base), not its file
+                "quantized": front.get("quantized"),
+            },
+            "files": dict(meta.get("files", {})),
+        }
+
     def restrict(self, emotions: Sequence[str] | str | None, option: str = "emotions") -> EmotionModel:
         """Predict over ``emotions`` only (as :func:`chosen_emotions` takes them; None: every emotion the
         model knows). Probabilities are renormalised over the kept emotions; :attr:`labels` becomes them.

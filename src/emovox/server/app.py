@@ -65,7 +65,6 @@ from .schemas import (
     PictureList,
     PredictResponse,
     ReactionResponse,
-    model_info,
 )
 from .security import LOOPBACK_HOSTS, forbidden_origin
 from .settings import ServerSettings
@@ -267,7 +266,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         """Labels, cross-validated metrics, version and training data of the loaded model, and this server's
         upload limits."""
         limits = {"max_upload_bytes": settings.max_upload_bytes, "max_seconds": settings.max_seconds}
-        return model_info(model) | {"limits": limits}
+        return model.info() | {"limits": limits}
 
     @app.get("/healthz", response_model=Health, summary="Liveness", tags=["service"])
     async def healthz() -> dict[str, Any]:

@@ -7,8 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .. import __version__
-
 
 class ErrorBody(BaseModel):
     status: int = Field(description="HTTP status, repeated for clients that only see the body")
@@ -238,44 +236,3 @@ PREDICT_EXTRA = {
 }
 
 REACT_EXTRA = {**PREDICT_BODY, "parameters": [EMOTIONS_PARAMETER]}
-
-
-def model_info(model) -> dict[str, Any]:
-    """The :class:`ModelInfo` body of a loaded model: what it is and how well it was measured.
-
-    Parameters
-    ----------
-    model : EmotionModel
-        The loaded model (its metadata).
-
-    Returns
-    -------
-    dict
-    """
-    meta = model.metadata
-    front = meta.get("frontend", {})
-    return {
-        "name": model.path.name,
-        "kind": meta.get("kind"),
-        "labels": list(model.labels),
-        "sample_rate": int(model.sample_rate),
-        "version": meta.get("version") or meta.get("emovox_version"),
-        "emovox_version": __version__,
-        "headline": meta.get("headline"),
-        "metrics": meta.get("metrics"),
-        "metrics_channel_adapted": meta.get("metrics_channel_adapted"),
-        "calibration": meta.get("calibration"),
-        "licences": meta.get("licences"),
-        "licence_note": meta.get("licence_note"),
-        "per_class_recall": meta.get("per_class_recall"),
-        "training": meta.get("training"),
-        "recipe": meta.get("model"),
-        "recipe_name": meta.get("recipe") if isinstance(meta.get("recipe"), str) else None,
-        "frontend": {
-            "type": front.get("type"),
-            "name": (front.get("config") or {}).get("name", front.get("encoder")),
-            "encoder_source": front.get("encoder_source"),  # an encoder's origin (whisper-base), not its file
-            "quantized": front.get("quantized"),
-        },
-        "files": dict(meta.get("files", {})),
-    }
