@@ -106,7 +106,7 @@ def features_command(args: Any, manifest) -> int:
         s = features(
             list(manifest["path"].astype(str)),
             resolve_recipe(
-                getattr(args, "model", None) or "svm",
+                "svm",  # (any classical recipe: only its features are used)
                 getattr(args, "features", None),
                 getattr(args, "trim_db", None),
                 getattr(args, "encoder", None),

@@ -265,7 +265,7 @@ def long_input_note(path, shown: Callable[[str], str] = str) -> None:
 
 
 def prediction_fields(pred, top_k: int | None = None) -> str:
-    """A prediction's tab-separated fields as ``predict`` and ``record`` print them: the emotion
+    """A prediction's tab-separated fields as ``predict`` and ``listen`` print them: the emotion
     (``uncertain``), its confidence and the ``top_k`` probabilities (all by default), or ``no speech``, ``-``
     and why; where ``--emotions`` left out the model's first choice, a fourth field says which.
 

@@ -103,10 +103,8 @@ def _figure(args):
             no_answer=missed,
         )
     if kind == "reliability":
-        from ..errors import EmovoxError
         from ..evaluation import reliability_curves
 
-        data = _read_json(src)
         if not isinstance(data, dict):
             raise EmovoxError(f"{src}: expected an evaluation JSON (emovox evaluate --json)")
         try:

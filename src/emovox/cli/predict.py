@@ -65,8 +65,6 @@ def cmd_predict(args) -> int:
 
 
 def _predict(args, shown: Callable[[str], str]) -> int:
-    import json
-
     from ..inference import load_model
     from ..inputs import expand_inputs
     from ..paths import Problem, display_path, stored_path

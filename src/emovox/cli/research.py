@@ -117,13 +117,13 @@ def _check_protocol(args, df) -> None:
 
 
 def _features(args, df):
-    """The features of ``--model`` / ``--features`` / ``--trim-db`` / ``--encoder``, failures reported;
-    returns ``(recipe, table)``."""
+    """The features of ``--features`` / ``--trim-db`` / ``--encoder``, failures reported; returns
+    ``(recipe, table)``."""
     from ..experiments import feature_table
 
     recipe, table = feature_table(
         df,
-        getattr(args, "model", None) or "svm",
+        "svm",  # (any classical recipe: only its features are used)
         features=getattr(args, "features", None),
         trim_db=getattr(args, "trim_db", None),
         encoder=getattr(args, "encoder", None),

@@ -544,7 +544,7 @@ def evaluate_ensemble(
     (:meth:`EnsembleRecipe.evaluate`).
 
     Returns the ensemble's :class:`~emovox.evaluation.Evaluation`; each member's own evaluation is in
-    its ``members`` attribute (name -> Evaluation). ``log`` prints a line per deep-member fold.
+    its ``members`` attribute (name -> Evaluation). ``log`` logs a line per deep-member fold.
     ``tables`` (member name -> features) is reused, and filled in as features are computed.
 
     Parameters
