@@ -786,22 +786,45 @@ def test_segmentation_options_default_to_vadoptions():
     import re
 
     from emovox.cli import build_parser
-    from emovox.cli.live import _vad_options
+    from emovox.cli.common import vad_options
     from emovox.live import VADOptions
 
-    assert _vad_options(build_parser().parse_args(["predict", "--timeline", "x.wav"])) == VADOptions()
-    assert _vad_options(build_parser().parse_args(["listen"])) == VADOptions()
-    assert _vad_options(build_parser().parse_args(["listen", "--padding", "0.5"])).padding == 0.5
+    assert vad_options(build_parser().parse_args(["predict", "--timeline", "x.wav"])) == VADOptions()
+    assert vad_options(build_parser().parse_args(["listen"])) == VADOptions()
+    assert vad_options(build_parser().parse_args(["listen", "--padding", "0.5"])).padding == 0.5
+    got = build_parser().parse_args(["predict", "--timeline", "x.wav", "--max-length", "3"])
+    assert vad_options(got).max_length == 3
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    helps = {
-        a.dest: a.help
-        for a in sub.choices["listen"]._actions
-        if a.dest in ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
-    }
-    assert len(helps) == 6
-    for name, text in helps.items():
-        stated = float(re.search(r"default ([0-9.]+)", text).group(1))
-        assert stated == getattr(VADOptions(), name), (name, text)
+    for command in ("listen", "predict"):
+        helps = {
+            a.dest: a.help
+            for a in sub.choices[command]._actions
+            if a.dest in ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
+        }
+        assert len(helps) == 6
+        for name, text in helps.items():
+            stated = float(re.search(r"default ([0-9.]+)", text).group(1))
+            assert stated == getattr(VADOptions(), name), (name, text)
+
+
+def test_predict_timeline_takes_the_segmentation_options(model, speech_file, capsys):
+    """``predict --timeline`` cut speech only as the defaults cut it (``listen`` had the options): now
+    ``--max-length`` splits each utterance into shorter windows, as listen's does; without --timeline the
+    options are refused in one line, and a bad value names the option as typed."""
+    path, n = speech_file
+    base = ["predict", str(path), "--timeline", "--model", str(model.path), "--json"]
+    assert main(base) == 0
+    plain = json.loads(capsys.readouterr().out)[0]["segments"]
+    assert main([*base, "--max-length", "0.6", "--overlap", "0"]) == 0
+    short = json.loads(capsys.readouterr().out)[0]["segments"]
+    assert len(plain) == n and len(short) > n
+    assert max(s["end"] - s["start"] for s in short) <= 0.6 + 1e-6 < max(s["end"] - s["start"] for s in plain)
+    assert main(["predict", str(path), "--max-length", "3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "emovox: error: --max-length sets how --timeline cuts speech into segments: add --timeline"
+    )
+    assert main([*base, "--min-length", "5", "--max-length", "3"]) == 2
+    assert "--min-length" in capsys.readouterr().err
 
 
 def test_a_live_stream_adapts_each_segment_to_the_ones_before_it(model, speech_file, tmp_path, capsys):

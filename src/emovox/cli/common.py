@@ -799,3 +799,66 @@ def argument_problem(args) -> str | None:
     if getattr(args, "check_labels", False):
         return labels_problem(args)
     return None
+
+
+VAD_NAMES = ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
+
+
+def vad_args(p: argparse.ArgumentParser, when: str | None = None) -> None:
+    """Segmentation options shared by the live commands and ``predict --timeline``. Unset ones (None) take
+    :class:`emovox.live.VADOptions`'s defaults, which the help texts state (tests/test_live.py checks they
+    agree).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    when : str, optional
+        When they apply, in the group's title (``"with --timeline"``).
+    """
+    g = p.add_argument_group("speech segmentation" + (f" ({when})" if when else ""))
+    g.add_argument(
+        "--aggressiveness",
+        type=int,
+        default=None,
+        choices=range(4),
+        metavar="0-3",
+        help="VAD mode; higher rejects more noise (default 2)",
+    )
+    g.add_argument(
+        "--min-length", type=finite_float, default=None, help="drop speech shorter than this (s, default 0.3)"
+    )
+    g.add_argument(
+        "--max-length",
+        type=finite_float,
+        default=None,
+        help="split longer speech into windows of this length (s, default 10)",
+    )
+    g.add_argument(
+        "--overlap", type=finite_float, default=None, help="overlap of those windows (s, default 1)"
+    )
+    g.add_argument(
+        "--padding", type=finite_float, default=None, help="context kept around speech (s, default 0.2)"
+    )
+    g.add_argument(
+        "--min-silence",
+        type=finite_float,
+        default=None,
+        help="a pause this long ends a segment (s, default 0.25)",
+    )
+
+
+def vad_options(args):
+    """The segmentation options given (:func:`vad_args`), checked: their errors name the options as typed."""
+    import re
+
+    from ..errors import ParameterError
+    from ..live import VADOptions
+
+    names = VAD_NAMES
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    try:
+        return VADOptions(**given).check()
+    except ParameterError as exc:  # the options' names as typed (--min-length), not the fields'
+        text = re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: "--" + m[1].replace("_", "-"), str(exc))
+        raise ParameterError(text.replace("VAD ", "segmentation: ", 1)) from None

@@ -2,67 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from .common import emotions_arg, err, examples, finite_float, prediction_fields
-
-
-def vad_args(p: argparse.ArgumentParser) -> None:
-    """Segmentation options shared by the live commands. Unset ones (None) take :class:`emovox.live.VADOptions`'s
-    defaults, which the help texts state (tests/test_live.py checks they agree).
-
-    Parameters
-    ----------
-    p : argparse.ArgumentParser
-        The command's parser.
-    """
-    g = p.add_argument_group("speech segmentation")
-    g.add_argument(
-        "--aggressiveness",
-        type=int,
-        default=None,
-        choices=range(4),
-        metavar="0-3",
-        help="VAD mode; higher rejects more noise (default 2)",
-    )
-    g.add_argument(
-        "--min-length", type=finite_float, default=None, help="drop speech shorter than this (s, default 0.3)"
-    )
-    g.add_argument(
-        "--max-length",
-        type=finite_float,
-        default=None,
-        help="split longer speech into windows of this length (s, default 10)",
-    )
-    g.add_argument(
-        "--overlap", type=finite_float, default=None, help="overlap of those windows (s, default 1)"
-    )
-    g.add_argument(
-        "--padding", type=finite_float, default=None, help="context kept around speech (s, default 0.2)"
-    )
-    g.add_argument(
-        "--min-silence",
-        type=finite_float,
-        default=None,
-        help="a pause this long ends a segment (s, default 0.25)",
-    )
-
-
-def _vad_options(args):
-    import re
-
-    from ..errors import ParameterError
-    from ..live import VADOptions
-
-    names = ("aggressiveness", "min_length", "max_length", "overlap", "padding", "min_silence")
-    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    try:
-        return VADOptions(**given).check()
-    except ParameterError as exc:  # the options' names as typed (--min-length), not the fields'
-        text = re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: "--" + m[1].replace("_", "-"), str(exc))
-        raise ParameterError(text.replace("VAD ", "segmentation: ", 1)) from None
+from .common import emotions_arg, err, examples, finite_float, prediction_fields, vad_args, vad_options
 
 
 def _source(args, sample_rate: int, duration: float | None = None):
@@ -101,7 +44,7 @@ def _listen_problem(args) -> str | None:
     if args.once and (args.same_speaker or args.same_channel):
         which = "--same-speaker" if args.same_speaker else "--same-channel"
         return f"{which} adapts a live session's segments to each other; a --once recording is one clip"
-    _vad_options(args)  # min > max length and the like: a ParameterError, one line
+    vad_options(args)  # min > max length and the like: a ParameterError, one line
     return None
 
 
@@ -181,7 +124,7 @@ def cmd_listen(args) -> int:
         gain = 10 ** (args.gain / 20)
     else:
         gain = recording_gain(args.input, model.sample_rate) if args.input else 1.0
-    segs = listen(src, model, view=view, options=_vad_options(args), gain=gain, adapt=adapt)
+    segs = listen(src, model, view=view, options=vad_options(args), gain=gain, adapt=adapt)
     if args.input and not segs and not segs.interrupted:  # a file without a sound the detector takes:
         from ..live.timeline import file_without_speech, table_row  # one row saying why, as predict's
 
@@ -239,7 +182,7 @@ def cmd_session(args) -> int:
         window=not args.no_window,
         order=args.order,
         seed=args.seed,
-        options=_vad_options(args),
+        options=vad_options(args),
         stream=sys.stdout,
     )
     judged = [t.match for t in report.trials if t.match is not None]

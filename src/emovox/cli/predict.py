@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .common import (
+    VAD_NAMES,
     emotions_arg,
     engine_args,
     err,
@@ -17,6 +18,8 @@ from .common import (
     prediction_fields,
     show_progress,
     stdin_inputs,
+    vad_args,
+    vad_options,
 )
 
 
@@ -51,6 +54,10 @@ def cmd_predict(args) -> int:
         return predict_command(args)
     if args.plot and not args.timeline:  # before standard input is read
         err("--plot draws a timeline: add --timeline")
+        return 2
+    cut = [n for n in VAD_NAMES if getattr(args, n, None) is not None]
+    if cut and not args.timeline:  # (a long file without --timeline is cut as the default options cut it)
+        err(f"--{cut[0].replace('_', '-')} sets how --timeline cuts speech into segments: add --timeline")
         return 2
     # `--json out.json` as evaluate takes it: here --json is a switch, and out.json became an input
     argv = getattr(args, "argv", [])
@@ -185,7 +192,13 @@ def predict_timeline(args, shown: Callable[[str], str] = str) -> int:
     interrupted = False
     try:
         for res in file_timelines(
-            paths, model, same_speaker=speaker, same_channel=channel, on_file=header, on_segment=row
+            paths,
+            model,
+            same_speaker=speaker,
+            same_channel=channel,
+            options=vad_options(args),
+            on_file=header,
+            on_segment=row,
         ):
             res.source, res.error = shown(res.source), res.error and shown(res.error)
             results.append(res)
@@ -296,4 +309,5 @@ def register(sub) -> None:
     )
     p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
     engine_args(p, "folder of the Parquet results (default emovox-predictions)")
+    vad_args(p, "with --timeline")
     p.set_defaults(func=cmd_predict, output_suffixes=(".csv", ".tsv", ".json"))
