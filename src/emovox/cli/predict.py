@@ -114,11 +114,9 @@ def _predict(args, shown: Callable[[str], str]) -> int:
                 err(shown(display_path(pred.error or "failed")))
         source = shown(display_path(pred.source))  # a name that is not UTF-8 prints as \xNN, never a crash
         if keep:  # files and JSON hold the real name (control characters and all); the terminal, this one
-            d = pred.to_dict() | {"source": shown(stored_path(pred.source))}
+            d = pred.to_dict(args.top_k) | {"source": shown(stored_path(pred.source))}
             if not pred.ok:
                 d["error"] = shown(stored_path(d["error"]))
-            if args.top_k and "probabilities" in d:  # the K most probable, most probable first
-                d["probabilities"] = dict(pred.top(args.top_k))
             results.append(d)
         if not args.json and pred.ok:
             print(f"{source}\t{prediction_fields(pred, args.top_k)}", flush=True)

@@ -148,7 +148,27 @@ class Prediction:
             + (f" (first choice left out: {first[0]} {first[1]:.3f})" if first else "")
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, top_k: int | None = None) -> dict[str, Any]:
+        """The prediction as ``--json`` and ``/v1/predict`` give it.
+
+        Parameters
+        ----------
+        top_k : int, optional
+            Keep only the ``top_k`` most probable emotions, most probable first; None (default): all of
+            them, in the model's order.
+
+        Returns
+        -------
+        dict
+            ``source`` and ``error``; or ``speech`` False, ``emotion`` None and ``reason``; or ``speech``,
+            ``emotion``, ``confidence``, ``uncertain``, ``probabilities`` and, for an answer over some
+            emotions, ``left_out`` and ``first_left_out``.
+
+        Examples
+        --------
+        >>> Prediction("a.wav", "sad", 0.6, {"angry": 0.3, "sad": 0.6, "happy": 0.1}).to_dict(1)["probabilities"]
+        {'sad': 0.6}
+        """
         if self.error:
             return {"source": self.source, "error": self.error}
         if not self.speech:
@@ -159,7 +179,7 @@ class Prediction:
             "emotion": self.label,
             "confidence": self.confidence,
             "uncertain": self.uncertain,
-            "probabilities": self.probabilities,
+            "probabilities": dict(self.top(top_k)) if top_k else self.probabilities,
         }
         if self.left_out is not None:
             first = self.first_left_out
