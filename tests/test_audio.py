@@ -581,3 +581,23 @@ def test_a_virtual_file_of_size_zero_that_holds_text_is_not_called_empty():
     with pytest.raises(AudioError) as info:
         load_audio("/proc/self/status")
     assert "empty file" not in str(info.value) and "not audio or corrupt" in str(info.value)
+
+
+def test_a_file_name_is_never_an_ffmpeg_protocol_or_a_playlist(tmp_path, monkeypatch):
+    """Found by a review: ffmpeg took a file named ``concat:a.m4a|a.m4a`` (random bytes) as its concat
+    protocol and decoded a.m4a twice in its place, an emotion for a file that holds no audio (and the
+    subfile, data and unix protocols the same way). A name is now a path; and uploaded bytes (a playlist
+    naming a file of the server's) cannot make ffmpeg open anything."""
+    src = need(EMODB) / "wav" / "03a01Wa.flac"
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "aac", "a.m4a"], check=True)
+    bogus = tmp_path / "concat:a.m4a|a.m4a"
+    bogus.write_bytes(np.random.default_rng(0).bytes(3000))
+    with pytest.raises(AudioError, match=r"^concat:a\.m4a\|a\.m4a: not audio or corrupt \(ffmpeg: [^/]*\)$"):
+        load_audio("concat:a.m4a|a.m4a")
+    twin = tmp_path / "x,y:z.m4a"  # a real file whose name has a protocol's punctuation decodes as itself
+    twin.write_bytes((tmp_path / "a.m4a").read_bytes())
+    assert np.allclose(load_audio("x,y:z.m4a"), load_audio("a.m4a"))
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\n{tmp_path / 'a.m4a'}\n#EXT-X-ENDLIST\n"
+    with pytest.raises(AudioError, match=r"^list\.m3u8: "):
+        load_audio(playlist.encode(), name="list.m3u8")

@@ -149,7 +149,11 @@ def stream_ffmpeg(
                 fh.write(data)
             yield from stream_ffmpeg(path, None, sr, name, max_seconds, chunk_samples, damage_known)
         return
-    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-i", "pipe:0" if data is not None else src]
+    # a file's name is a path, never a protocol ("concat:a.m4a|b.m4a" named a file would read a.m4a and
+    # b.m4a), and nothing it holds opens anything else (a playlist naming URLs or other files)
+    source = "pipe:0" if data is not None else "file:" + os.path.abspath(src)
+    protocol = "pipe" if data is not None else "file"
+    cmd = [ffmpeg, "-nostdin", "-v", "warning", "-protocol_whitelist", protocol, "-i", source]
     # two channels, mixed here: ffmpeg's own mono mix cancels channels in reverse phase. More than two are
     # mixed down by ffmpeg; one is copied to both at full level (``-ac 2`` took mono 3 dB down, so phones'
     # mono m4a and webm were quieter than the same samples in a WAV)
@@ -213,7 +217,7 @@ def stream_ffmpeg(
         threads[0].join(timeout=5)  # all of ffmpeg's error lines
         # undecodable bytes as the path's own (surrogates), so that it matches; the input (a path, which may
         # hold a newline, or the pipe of bytes) is replaced by a mark before the lines are split, then named
-        text = bytes(errors).decode("utf-8", "surrogateescape").replace(src or "pipe:0", "\0")
+        text = bytes(errors).decode("utf-8", "surrogateescape").replace(source, "\0")
         msg = [
             _PREFIX.sub("", line).replace("\0", name).removeprefix(f"{name}: ")  # (named once)
             for line in text.splitlines()
