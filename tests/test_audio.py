@@ -277,7 +277,7 @@ def _reads(cmdline: Path, path: str) -> bool:
         args = cmdline.read_bytes().split(b"\0")
     except OSError:  # it ended meanwhile
         return False
-    return bool(args) and args[0].endswith(b"ffmpeg") and path.encode() in args
+    return bool(args) and args[0].endswith(b"ffmpeg") and f"file:{path}".encode() in args
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
