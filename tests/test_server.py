@@ -297,6 +297,7 @@ def test_413_streamed_body_without_length(client):
         ({"workers": 0}, "workers 0: expected at least 1 inference thread"),
         ({"max_pending": 0}, "max_pending 0: expected at least 1 request"),
         ({"idle_per_client": 0}, "idle_per_client 0: expected at least 1 connection"),
+        ({"pending_per_client": 0}, "pending_per_client 0: expected at least 1 request"),
     ],
 )
 def test_server_settings_check_their_values(settings, message):
@@ -527,6 +528,7 @@ def test_cli_defaults_to_loopback():
     args = build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.max_upload_mb) == ("127.0.0.1", 8000, 50.0)
     assert args.idle_per_client == ServerSettings().idle_per_client == 32
+    assert args.pending_per_client is None and ServerSettings().client_pending_limit == 16  # (as --help says)
 
 
 def test_cli_idle_limit_is_checked_and_worded_with_its_option():

@@ -321,6 +321,13 @@ def test_odd_upload_names_and_boundaries(model, tmp_path):
         )
         assert r.status_code == 415 and "\n" not in r.json()["error"], r.text
         assert r.json()["error"].startswith("a\\nb.wav: ")
+        # a right-to-left override (the name would show as "evilvaw.png") is escaped as the others are
+        r = client.post(
+            "/v1/predict",
+            content=body.replace(b"a%0Ab.wav", b"evil%E2%80%AEgnp.wav"),
+            headers={"content-type": "multipart/form-data; boundary=XyZ"},
+        )
+        assert r.status_code == 415 and r.json()["error"].startswith("evil\\u202egnp.wav: "), r.text
         wav = tmp_path / "a.wav"
         import soundfile as sf
 
@@ -331,3 +338,43 @@ def test_odd_upload_names_and_boundaries(model, tmp_path):
             headers={"content-type": "audio/wav", "x-filename": "mé.wav".encode()},
         )
         assert r.status_code == 200 and r.json()["source"] == "mé.wav", r.text
+
+
+def test_one_client_trickling_bodies_cannot_keep_the_others_at_503(model):
+    """Found by a review: 64 sockets from one address, each sending a body a byte a second, held every one
+    of the server's 64 places, and every other client got 503 ``busy`` for as long as they liked. One
+    address now holds at most its share (``pending_per_client``): its next upload gets 429 at once, and
+    another client is answered."""
+    import socket
+    import time
+
+    import httpx
+
+    from emovox.server import ServerSettings, create_app
+
+    from .test_server_support import ThreadServer
+
+    app = create_app(model, ServerSettings(max_pending=8, read_timeout=20))
+    head = (
+        b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
+        b"Content-Length: 1000000\r\n\r\nRIFF"
+    )
+    with ThreadServer(app) as srv:
+        url = f"http://127.0.0.1:{srv.port}/v1/predict"
+        socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(8)]
+        try:
+            for s in socks:
+                s.sendall(head)
+            socks[-1].settimeout(5)
+            answer = socks[-1].recv(65536)  # the third of this address's uploads: refused, not held
+            assert answer.startswith(b"HTTP/1.1 429"), answer
+            assert b'"code":"too_many_requests"' in answer and b"2 requests from this address" in answer
+            time.sleep(0.2)
+            # another client (the server sees 127.0.0.2: another address) is answered meanwhile
+            with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+                body = wav_bytes(speech_clip(2.0), 16000)
+                r = other.post(url, content=body, headers={"content-type": "audio/wav"})
+            assert r.status_code == 200, r.text
+        finally:
+            for s in socks:
+                s.close()

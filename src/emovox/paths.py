@@ -34,7 +34,12 @@ log = logging.getLogger("emovox")
 #: ``\\r``, ``\\xNN`` or ``\\uNNNN``: a name holding them must not break a line of output, shift its columns
 #: or reach the terminal as an escape sequence. Where a backslash is no path separator it is doubled, so
 #: that a name with a newline and one with a backslash and an ``n`` are not shown alike.
-_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160), 0x2028, 0x2029]}
+_CONTROL = {
+    c: repr(chr(c))[1:-1]
+    for c in [*range(32), *range(127, 160), 0x2028, 0x2029]
+    # bidirectional controls: a right-to-left override shows "evil\u202egnp.wav" as "evilvaw.png"
+    + [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
 if os.sep != "\\":
     _CONTROL[ord("\\")] = "\\\\"
 
@@ -98,6 +103,8 @@ def display_path(path: str | os.PathLike) -> str:
     --------
     >>> display_path("a\\nb\\x1b[2J.wav")
     'a\\\\nb\\\\x1b[2J.wav'
+    >>> print(display_path("evil\\u202egnp.wav"))  # (a right-to-left override would show it as evilvaw.png)
+    evil\\u202egnp.wav
     """
     text = os.fspath(path)
     text = (os.fsdecode(text) if isinstance(text, bytes) else text).translate(_CONTROL)

@@ -13,6 +13,7 @@ _OPTIONS = {
     "max_seconds": "--max-seconds",
     "read_timeout": "--read-timeout",
     "idle_per_client": "--idle-per-client",
+    "pending_per_client": "--pending-per-client",
 }
 
 
@@ -52,6 +53,7 @@ def cmd_serve(args) -> int:
             read_timeout=args.read_timeout,
             allowed_hosts=tuple(args.allowed_host or ()),
             idle_per_client=args.idle_per_client,
+            pending_per_client=args.pending_per_client,
         )
     except ParameterError as exc:  # the settings' own check, worded with the option
         field, _, why = str(exc).partition(" ")
@@ -135,6 +137,15 @@ def register(sub) -> None:
         help="connections one client address may keep open without a request; a new one closes the oldest "
         "(default 32; behind a reverse proxy every user shares its address: raise it above the proxy's "
         "pool of idle connections)",
+    )
+    p.add_argument(
+        "--pending-per-client",
+        type=int,
+        default=None,
+        metavar="N",
+        help="uploads one client address may have waiting or in inference at once; its next gets 429 "
+        "(default 16, a quarter of the 64 the server holds; behind a reverse proxy every user shares its "
+        "address: raise it)",
     )
     p.add_argument(
         "--log-level",

@@ -144,7 +144,9 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
 
     model = model if hasattr(model, "proba_signal") else load_model(model)
     settings = settings or ServerSettings()
-    runner = InferenceRunner(settings.n_workers(), settings.request_timeout, settings.max_pending)
+    runner = InferenceRunner(
+        settings.n_workers(), settings.request_timeout, settings.max_pending, settings.client_pending_limit
+    )
     started = time.monotonic()
 
     @asynccontextmanager
@@ -223,7 +225,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     async def predict(request: Request) -> dict[str, Any]:
         """The emotion of the uploaded audio, every label's probability, and a timeline for long audio."""
         q = parse_query(model, request.query_params, ("emotions", "timeline"), settings.timeline_after)
-        async with runner.slot():
+        async with runner.slot(request.client.host if request.client else None):
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:  # a body spooled to a temporary file: deleted however the request ends
                 return await runner.run(
@@ -248,7 +250,7 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     async def react(request: Request) -> dict[str, Any]:
         """The emotion of the speech in a recorded reaction (silence ignored), for picture-reaction sessions."""
         q = parse_query(model, request.query_params, ("emotions",), settings.timeline_after)
-        async with runner.slot():
+        async with runner.slot(request.client.host if request.client else None):
             body, name = await read_upload(request, settings.max_upload_bytes, settings.read_timeout)
             with body:
                 return await runner.run(

@@ -20,7 +20,8 @@ class InferenceRunner:
     """Runs blocking work in a bounded thread pool with a time limit, off the event loop.
 
     :meth:`slot` counts a request against ``max_pending`` from the moment its body starts arriving (a
-    buffered upload holds memory or disk too), and :meth:`run` cancels the work itself when the time runs
+    buffered upload holds memory or disk too), and against its client's share of them (``per_client``:
+    one client trickling bodies would otherwise hold every slot), and :meth:`run` cancels the work itself when the time runs
     out, or when the client has gone (the web page's Cancel): the job's thread sees
     :func:`emovox.audio.check_cancelled` raise between decode blocks and encoder windows, so the request
     stops using CPU within about a second instead of running on unseen.
@@ -29,19 +30,34 @@ class InferenceRunner:
     #: How often (seconds) :meth:`run` asks whether the client is still there.
     POLL_S = 0.25
 
-    def __init__(self, workers: int, timeout: float, max_pending: int):
+    def __init__(self, workers: int, timeout: float, max_pending: int, per_client: int | None = None):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emovox-infer")
         self.timeout, self.max_pending, self.pending = timeout, max_pending, 0
+        self.per_client = per_client or max_pending
+        self.by_client: dict[str | None, int] = {}
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, client: str | None = None) -> AsyncIterator[None]:
+        """Hold one of ``max_pending`` places (503 ``busy`` when none is left), and one of ``client``'s
+        ``per_client`` (429 ``too_many_requests``)."""
+        mine = self.by_client.get(client, 0)
+        if mine >= self.per_client:
+            raise ApiError(
+                429,
+                "too_many_requests",
+                f"{mine} requests from this address are already waiting; send the next when one is answered",
+            )
         if self.pending >= self.max_pending:
             raise ApiError(503, "busy", f"{self.pending} requests are already waiting; try again shortly")
         self.pending += 1
+        self.by_client[client] = mine + 1
         try:
             yield
         finally:
             self.pending -= 1
+            self.by_client[client] -= 1
+            if not self.by_client[client]:
+                del self.by_client[client]
 
     async def run(
         self, fn: Callable[..., Any], *args: Any, gone: Callable[[], Awaitable[bool]] | None = None

@@ -185,6 +185,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorBody,
         "description": "audio that cannot be used (corrupt, truncated, empty, too short)",
     },
+    429: {"model": ErrorBody, "description": "too many requests from this address waiting"},
     503: {"model": ErrorBody, "description": "too many requests waiting"},
     504: {"model": ErrorBody, "description": "inference exceeded the per-request time limit"},
     507: {"model": ErrorBody, "description": "no disk space left on the server to hold the upload"},

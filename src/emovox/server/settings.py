@@ -38,6 +38,10 @@ class ServerSettings:
     idle_per_client : int
         Connections one client address may keep open with no request under way; a new one closes the
         oldest (a browser opens about six; behind a reverse proxy, every user shares its address).
+    pending_per_client : int, optional
+        Of ``max_pending``, how many one client address may hold (its next gets 429), so that one client
+        sending bodies slowly cannot keep everyone else at 503; None (default): a quarter of
+        ``max_pending`` (behind a reverse proxy, every user shares its address: raise it).
     """
 
     max_upload_mb: float = 50.0
@@ -49,6 +53,7 @@ class ServerSettings:
     read_timeout: float = 30.0
     allowed_hosts: tuple[str, ...] = ()
     idle_per_client: int = IDLE_PER_CLIENT
+    pending_per_client: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_upload_mb", "request_timeout", "max_seconds", "read_timeout", "timeline_after"):
@@ -63,8 +68,16 @@ class ServerSettings:
             raise ParameterError(f"workers {self.workers!r}: expected at least 1 inference thread")
         if not (isinstance(self.max_pending, int) and self.max_pending >= 1):
             raise ParameterError(f"max_pending {self.max_pending!r}: expected at least 1 request")
+        ppc = self.pending_per_client
+        if ppc is not None and not (isinstance(ppc, int) and not isinstance(ppc, bool) and ppc >= 1):
+            raise ParameterError(f"pending_per_client {ppc!r}: expected at least 1 request")
         if not (isinstance(self.idle_per_client, int) and self.idle_per_client >= 1):
             raise ParameterError(f"idle_per_client {self.idle_per_client!r}: expected at least 1 connection")
+
+    @property
+    def client_pending_limit(self) -> int:
+        """Requests one client address may have waiting for or in inference (``pending_per_client``)."""
+        return self.pending_per_client or max(1, self.max_pending // 4)
 
     @property
     def max_upload_bytes(self) -> int:
