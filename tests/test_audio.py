@@ -195,11 +195,12 @@ def test_truncated_wav(tmp_path, tone_wav):
     _expect(path, "truncated")
 
 
-@pytest.mark.parametrize("fmt", ["RF64", "W64", "AIFF", "WAV with metadata"])
+@pytest.mark.parametrize("fmt", ["RF64", "W64", "AIFF", "AU", "WAV with metadata"])
 def test_truncated_containers(tmp_path, fmt):
     """libsndfile reads what a cut file holds; only plain WAVs whose data chunk sat in the first 4 KB were
-    caught. RF64 (its sizes in a ds64 chunk), Wave64, AIFF and a WAV with 5 KB of metadata before its
-    samples (as field recorders write) are now, and the whole files still read."""
+    caught. RF64 (its sizes in a ds64 chunk), Wave64, AIFF, AU (stop 41: half of one was scored as whole)
+    and a WAV with 5 KB of metadata before its samples (as field recorders write) are now, and the whole
+    files still read."""
     y = tone(440, 2.0)
     path = tmp_path / "full"
     if fmt == "WAV with metadata":

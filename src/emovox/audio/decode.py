@@ -57,7 +57,7 @@ _W64_DATA = bytes.fromhex("64617461f3acd3118cd100c04f8edb8a")
 
 
 def _check_truncation(path: Path, data: bytes | None = None) -> str | None:
-    """Return a reason when a WAV, RF64, Wave64 or AIFF file's sample chunk is shorter than its header
+    """Return a reason when a WAV, RF64, Wave64, AIFF or AU file's sample data is shorter than its header
     declares, wherever the chunk sits (field recorders put kilobytes of metadata before it).
 
     libsndfile quietly reads what is there; a user is better told the file is cut short.
@@ -85,6 +85,12 @@ def _check_truncation(path: Path, data: bytes | None = None) -> str | None:
 
 def _sample_chunk_shortfall(at, size: int) -> str | None:
     head = at(0, 40)
+    if head[:4] in (b".snd", b"dns."):  # Sun AU (either byte order): header size, then the data size
+        fmt = ">I" if head[:4] == b".snd" else "<I"
+        offset, clen = struct.unpack(fmt, head[4:8])[0], struct.unpack(fmt, head[8:12])[0]
+        if clen not in (0xFFFFFFFF, 0) and offset + clen > size:
+            return f"truncated: header declares {clen} data bytes, file holds {max(0, size - offset)}"
+        return None
     if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
         fmt, pos, ids, data_id = "<I", 12, 4, b"data"
     elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
