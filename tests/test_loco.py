@@ -94,6 +94,10 @@ def test_each_corpus_scored_on_its_own_emotions(evaluations):
         assert sum(row[happy] for row in fold_c["confusion"]) == 0  # never predicted
         # the corpora that have "happy" keep it
         assert by_fold["a"].proba[:, happy].max() > 0
+        # and the report says what UA is the mean of: it read "over the 3 emotions; chance 33.3 %"
+        counts = sorted({sum(c["support"] > 0 for c in f["per_class"].values()) for f in ev.folds})
+        assert counts == [2, 3] and len(ev.labels) == 3
+        assert "(mean recall over the emotions each corpus has (2-3 of 3); chance 33.3-50.0 %)" in ev.table()
 
 
 def test_calibration_is_reported(evaluations):

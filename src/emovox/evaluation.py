@@ -314,6 +314,25 @@ class Evaluation:
             tmp.write_text(json.dumps(self.to_dict(), indent=2))
         return path
 
+    def _ua_over(self) -> str:
+        """What UA is the mean of, and chance: over the emotions each fold was scored on (with test
+        recordings), which under leave one corpus out differ from corpus to corpus."""
+        counts = sorted(
+            {
+                sum(c.get("support", 0) > 0 for c in f["per_class"].values())
+                for f in self.folds
+                if f.get("per_class")
+            }
+            or {len(self.labels)}
+        )
+        lo, hi = counts[0], counts[-1]
+        if lo == hi:
+            return f"mean recall over the {lo} emotions{'' if lo == len(self.labels) else ' scored'}; chance {100 / max(lo, 1):.1f} %"
+        return (
+            f"mean recall over the emotions each {'corpus' if self.cross_corpus else 'fold'} has ({lo}-{hi} of "
+            f"{len(self.labels)}); chance {100 / hi:.1f}-{100 / max(lo, 1):.1f} %"
+        )
+
     def table(self) -> str:
         """A plain-text report: headline figures, per-class precision/recall, confusion matrix."""
         s = self.summary
@@ -329,7 +348,7 @@ class Evaluation:
             f"folds: {s['n_folds']}   test utterances: {self.pooled.get('n', 0)}",
             f"UA        {100 * s['ua']:6.2f} %"
             + (f" (± {100 * s['ua_std']:.2f} over folds)" if several else "")
-            + f"   (mean recall over the {len(self.labels)} emotions; chance {100 / max(len(self.labels), 1):.1f} %)",
+            + f"   ({self._ua_over()})",
             f"accuracy  {100 * s['accuracy']:6.2f} %"
             + (f" (± {100 * s['accuracy_std']:.2f})" if several else ""),
             f"macro F1  {100 * s['macro_f1']:6.2f} %",
