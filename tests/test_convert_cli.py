@@ -103,6 +103,11 @@ def test_outputs_that_would_overwrite_or_reconvert_are_refused(tmp_path, capsys)
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*.wav")) == ["a.wav", "out/a.wav"]
     assert main(["convert", str(src / "a.wav"), str(tmp_path / "x.wav"), "--ext", ".flac"]) == 2
     assert "--ext sets the extension of a folder's outputs" in capsys.readouterr().err
+    # one file into a folder: said so (it read "cannot write a name without an extension")
+    assert main(["convert", str(src / "a.wav"), str(src / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"emovox: error: {src / 'out'}: is a folder; name the file to write, e.g. {src / 'out' / 'a'}.wav"
+    )
 
 
 def test_a_pipe_in_the_folder_is_a_failure_of_the_conversion(tmp_path, capsys):

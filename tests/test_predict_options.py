@@ -292,6 +292,11 @@ def test_predict_json_followed_by_a_file_name_says_what_json_does(tmp_path, caps
         ]
         out.write_text("[]\n")
     assert out.read_text() == "[]\n"
+    # `-` twice: standard input is one recording (it was predicted twice, from one copy)
+    assert main(["predict", "-", str(wav), "-"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "emovox: error: -: standard input is one recording, read once; give - once"
+    )
 
 
 def test_evaluate_names_speaker_adaptation_as_predict_does():

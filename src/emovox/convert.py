@@ -85,6 +85,10 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     import soundfile as sf
 
     src, dst = Path(src), Path(dst)
+    if dst.is_dir():
+        raise AudioError(
+            f"{display_path(dst)}: is a folder; name the file to write, e.g. {display_path(dst / src.stem)}.wav"
+        )
     if why := suffix_problem(dst.suffix):
         raise AudioError(f"{display_path(dst)}: {why}")
     fmt = WRITABLE_FORMATS[dst.suffix.lower()]

@@ -143,6 +143,10 @@ def stdin_inputs(args, stream=None) -> Iterator[Callable[[str], str]]:
     if "-" not in args.paths or Path("-").exists():  # a file named "-" is that file
         yield lambda text: text
         return
+    if args.paths.count("-") > 1:  # (it was predicted once per "-", from the one copy)
+        from ..errors import ParameterError
+
+        raise ParameterError("-: standard input is one recording, read once; give - once")
     stream = stream if stream is not None else sys.stdin.buffer
     if stream.isatty():
         raise AudioError(f"{STDIN_NAME}: is a terminal; pipe audio into it, e.g. ... | emovox predict -")
