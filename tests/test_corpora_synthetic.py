@@ -226,7 +226,7 @@ def test_scan_named_and_detected(trees, corpus):
     skipped = {Path(p).relative_to(root).as_posix(): reason for p, reason in report.skipped}
     assert set(skipped) == set(MALFORMED[corpus])
     assert all(isinstance(r, str) and r for r in skipped.values())
-    assert f"skipped {n_bad} files" in report.summary()
+    assert f"skipped {n_bad} file{'s' * (n_bad != 1)} that do" in report.summary()
     assert (
         f", {n_valid} utterance{'s' * (n_valid != 1)} from {n_valid + n_bad} audio files" in report.summary()
     )
@@ -404,3 +404,23 @@ def test_a_scan_of_one_file_is_said_in_the_singular(tmp_path):
     sf.write(tmp_path / "wav" / "03a01Wa.wav", np.zeros(16000, np.float32), 16000)
     _, report = scan(tmp_path, "emodb", audio_info=False)
     assert report.summary().splitlines()[0] == f"{tmp_path}: emodb, 1 utterance from 1 audio file"
+    assert report.summary(counts=False) == ""  # (corpus scan -q: nothing left out, nothing to say)
+
+
+def test_a_scan_summary_reads_as_prose():
+    """It printed "skipped 1 entries", "...: empty file; skipped" under "skipped" and, past ten files, a
+    Python dict of every reason ({'not SSTTTEV (e.g. 03a01Fa)': 98}) whose count was not the "and 88 more"."""
+    from emovox.corpora.base import ScanReport
+
+    rep = ScanReport("in", "emodb", n_files=14, n_rows=1)
+    rep.unreadable = ["in/x.wav: empty file; skipped"]
+    rep.skipped = [(f"in/{i}.wav", "not SSTTTEV") for i in range(11)] + [("in/y.wav", "unknown emotion 'Q'")]
+    assert rep.summary().splitlines() == [
+        "in: emodb, 1 utterance from 14 audio files",
+        "skipped 1 entry that is not an audio file:",
+        "  in/x.wav: empty file",
+        "skipped 12 files that do not follow the emodb convention:",
+        *[f"  in/{i}.wav: not SSTTTEV" for i in range(10)],
+        "  ... and 2 more (not SSTTTEV: 1; unknown emotion 'Q': 1)",
+    ]
+    assert rep.summary(counts=False).splitlines()[0] == "skipped 1 entry that is not an audio file:"

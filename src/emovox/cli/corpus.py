@@ -30,7 +30,7 @@ def cmd_corpus_scan(args) -> int:
     rc = 0
     for rep in reports:
         if not args.quiet or rep.skipped or rep.unreadable:  # -q: only what was left out
-            print(rep.summary(), file=sys.stderr)
+            print(rep.summary(counts=not args.quiet), file=sys.stderr)
         if rep.unreadable:  # a pipe, a device, a corrupt audio file: reported, and the exit status says so
             rc = 1
         if problem := rep.mismatch():

@@ -108,26 +108,41 @@ class ScanReport:
             return f"{self.root}: none of its {self.n_files} audio files follows the {self.corpus} convention"
         return None
 
-    def summary(self) -> str:
+    def summary(self, counts: bool = True) -> str:
+        """What the scan found and left out, for people: its counts (``counts``; ``corpus scan -q`` leaves
+        them out), the entries that are not audio and the files that do not follow the convention, ten of
+        each named, the rest counted by reason."""
         rows, files = self.n_rows, self.n_files
-        lines = [
-            f"{self.root}: {self.corpus}, {rows} utterance{'s' * (rows != 1)} from {files} audio "
-            f"file{'s' * (files != 1)}"
-        ]
+        lines = (
+            [
+                f"{self.root}: {self.corpus}, {rows} utterance{'s' * (rows != 1)} from {files} audio "
+                f"file{'s' * (files != 1)}"
+            ]
+            if counts
+            else []
+        )
         if self.unreadable:
-            lines.append(f"skipped {len(self.unreadable)} entries that are not audio files:")
-            lines.extend(f"  {line}" for line in self.unreadable[:10])
-            if len(self.unreadable) > 10:
-                lines.append(f"  ... and {len(self.unreadable) - 10} more")
+            n = len(self.unreadable)
+            what = "entry that is not an audio file" if n == 1 else "entries that are not audio files"
+            lines.append(f"skipped {n} {what}:")
+            lines.extend(f"  {line.removesuffix('; skipped')}" for line in self.unreadable[:10])
+            if n > 10:
+                lines.append(f"  ... and {n - 10} more")
         if self.skipped:
-            reasons = Counter(r for _, r in self.skipped)
+            n = len(self.skipped)
             lines.append(
-                f"skipped {len(self.skipped)} files that do not follow the {self.corpus} convention:"
+                f"skipped {n} file{'s' * (n != 1)} that do{'es' * (n == 1)} not follow the {self.corpus} convention:"
             )
             for path, reason in self.skipped[:10]:
                 lines.append(f"  {path}: {reason}")
-            if len(self.skipped) > 10:
-                lines.append(f"  ... and {len(self.skipped) - 10} more ({dict(reasons)})")
+            if n > 10:
+                reasons = Counter(r for _, r in self.skipped[10:])
+                why = (
+                    ""
+                    if len(reasons) == 1
+                    else " (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")"
+                )
+                lines.append(f"  ... and {n - 10} more{why}")
         return "\n".join(lines)
 
 
