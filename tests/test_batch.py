@@ -122,7 +122,7 @@ def test_emotions_restrict_the_rows_as_the_local_path_does(tiny_model, address, 
         paths[:6], tiny_model, address=address, output_dir=tmp_path, progress=False, overwrite=True
     )
     assert s.n_ok == 6 and len([c for c in batch.read_results(tmp_path) if c.startswith("prob_")]) > 2
-    with pytest.raises(ParameterError, match="unknown: boredom"):
+    with pytest.raises(ParameterError, match="boredom: not one of this model's emotions"):
         batch.predict(
             paths[:6], tiny_model, engine="local", output_dir=tmp_path / "b", emotions="sad,boredom"
         )

@@ -197,8 +197,11 @@ def test_a_misspelt_name_gets_a_did_you_mean_everywhere(capsys, emodb_root):
 
     f = str(sorted((emodb_root / "wav").glob("*.flac"))[0])
     for argv, hint in (
-        (["predict", f, "--emotions", "angry,hapy"], "--emotions: unknown: hapy (did you mean happy?)"),
-        (["predict", f, "--emotions", "four,calm"], "unknown: calm (not one this model predicts)"),
+        (
+            ["predict", f, "--emotions", "angry,hapy"],
+            "--emotions: unknown emotion 'hapy' (did you mean happy?)",
+        ),
+        (["predict", f, "--emotions", "four,calm"], "calm: not one of this model's emotions"),
         (["corpus", "stats", str(emodb_root), "--merge", "calm=neutrl"], "'neutrl' (did you mean neutral?)"),
         (["evaluate", str(emodb_root), "--features", "tutorail"], "'tutorail' (did you mean tutorial?)"),
         (

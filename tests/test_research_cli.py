@@ -111,7 +111,7 @@ def test_a_model_scored_on_its_own_speakers_under_another_spelling_says_so(emodb
     # --emotions narrows the model, as predict does: an emotion it does not know is refused, and data
     # holding one of the asked emotions has nothing to tell apart (UA 100 % or 0 %, exit 0, before)
     assert main(["evaluate", str(scanned), "--trained", str(model), "--emotions", "boredom,angry"]) == 2
-    assert "unknown: boredom" in _err(capsys)[0]
+    assert "boredom: not one of this model's emotions" in _err(capsys)[0]
     assert main(["evaluate", str(scanned), "--trained", "classical", "--emotions", "surprised,angry"]) == 2
     err = _err(capsys)  # the data's lack of surprised, warned of as the label selection is made; then why not
     assert "no recordings of surprised" in err[0]

@@ -64,10 +64,13 @@ def chosen_emotions(
         from ..labels import CANONICAL
 
         word = unknown[0]
-        why = " (not one this model predicts)" if word in CANONICAL else did_you_mean(word.lower(), labels)
+        what = (
+            f"{word}: not one of this model's emotions"
+            if word in CANONICAL
+            else f"unknown emotion '{word}'{did_you_mean(word.lower(), labels)}"
+        )
         raise ParameterError(
-            f"{option}: unknown: {', '.join(unknown)}{why}; expected at least two different emotions of "
-            + ", ".join(labels)
+            f"{option}: {what}; expected at least two different emotions of " + ", ".join(labels)
         )
     if len(set(wanted)) < 2:
         twice = "" if len(wanted) < 2 else f" ({', '.join(dict.fromkeys(wanted))} named twice)"
