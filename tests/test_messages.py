@@ -212,3 +212,14 @@ def test_a_misspelt_name_gets_a_did_you_mean_everywhere(capsys, emodb_root):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and hint in err[0], (argv, err)
+    # a misspelt option (argparse said only "unrecognized arguments"), a command group's too
+    for argv, hint in (
+        (["predict", f, "--top_k", "3"], "unrecognized arguments: --top_k 3 (did you mean --top-k?)"),
+        (["predict", f, "--jsn"], "--jsn (did you mean --json?) (see 'emovox predict --help')"),
+        (["corpus", "stats", str(emodb_root), "--plto", "x.png"], "(did you mean --plot?)"),
+        (["predict", f, "--zzzzz"], "unrecognized arguments: --zzzzz (see 'emovox predict --help')"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 2 and len(err) == 1 and hint in err[0], (argv, err)

@@ -368,6 +368,18 @@ class Parser(argparse.ArgumentParser):
             option = value.group(3) or value.group(1)
             message += f"; a value that starts with '-' goes after '=' ({option}=-VALUE)"
         command = next((w for w in given if subs and w in subs[0].choices), None) if subs else None
+        unknown = re.match(r"unrecognized arguments: (-\S+)", message)
+        if unknown and not message.endswith(")"):  # a misspelt option (--top_k): the command's closest
+            parser = subs[0].choices[command] if command else self
+            while True:  # (a command group's action: emovox corpus scan)
+                inner = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+                word = next((w for w in given if inner and w in inner[0].choices), None)
+                if word is None:
+                    break
+                parser = inner[0].choices[word]
+            options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+            flag = unknown.group(1).split("=", 1)[0]
+            message += did_you_mean(flag, options)
         where = f"{self.prog} {command}" if command else self.prog  # the command's options, not the list
         self.exit(2, f"{self.prog}: error: {message} (see '{where} --help')\n")
 
