@@ -11,13 +11,13 @@ from typing import Any
 from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
 from ..paths import stored_path
 from ..tables import feature_frame, write_table
-from .common import err, show_progress
+from .common import err, plural, show_progress
 
 
 def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
     """Failures (always), the JSON summary, and the one-line summary (not with ``quiet``)."""
     for line in s.skipped_entries:
-        print(f"emovox: skipped: {line}", file=sys.stderr)
+        err(line)
     for _, msg in s.failures:
         err(msg)
     if as_json:
@@ -134,9 +134,9 @@ def features_command(args: Any, manifest) -> int:
     )
     write_table(table, output)
     for line in s.skipped_entries:
-        print(f"emovox: skipped: {line}", file=sys.stderr)
+        err(line)
     for _, msg in s.failures:
-        print(f"emovox: skipped: {msg}", file=sys.stderr)
+        err(msg)
     if s.n_failed_before:
         err(
             f"{s.n_failed_before} files have error rows from an earlier run in {parts} "
@@ -145,7 +145,7 @@ def features_command(args: Any, manifest) -> int:
     n_bad = len(wanted) - len(table)
     print(
         f"wrote {len(table)} x {n_features} features to {output} (partitions in {parts}; {s})"
-        f"{f' ({n_bad} files failed)' if n_bad else ''}",
+        f"{f' ({n_bad} file{plural(n_bad)} failed)' if n_bad else ''}",
         file=sys.stderr,
     )
     return 1 if n_bad else 0

@@ -192,6 +192,11 @@ class _Renamed(logging.Filter):
         return True
 
 
+def plural(n: int) -> str:
+    """``"s"`` unless ``n`` is 1: ``f"{n} file{plural(n)}"``."""
+    return "" if n == 1 else "s"
+
+
 def report_failures(failures: list[tuple[str, str]]) -> None:
     """One line per input that could not be processed (the rest were).
 
@@ -200,8 +205,8 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
     failures : list of (str, str)
         ``(input, message)`` pairs; the message is printed.
     """
-    for _, msg in failures:
-        print(f"emovox: skipped: {msg}", file=sys.stderr)
+    for _, msg in failures:  # (as predict's: "emovox: error: FILE: why"; the run went on without it)
+        err(msg)
 
 
 def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import engine_args, err, examples, model_args, report_failures, show_progress, source_args
+from .common import (
+    engine_args,
+    err,
+    examples,
+    model_args,
+    plural,
+    report_failures,
+    show_progress,
+    source_args,
+)
 from .corpus import scan_folders
 
 
@@ -160,7 +169,7 @@ def cmd_features(args) -> int:
     write_table(out, args.output)
     print(
         f"wrote {len(out)} x {len(table.names)} features to {args.output}"
-        f"{f' ({len(table.failures) + bad} files failed)' if table.failures or bad else ''}",
+        f"{f' ({len(table.failures) + bad} file{plural(len(table.failures) + bad)} failed)' if table.failures or bad else ''}",
         file=sys.stderr,
     )
     return 1 if table.failures or bad else 0
