@@ -488,3 +488,18 @@ def test_a_timeline_of_many_segments_draws_the_ones_between_long_pauses():
     }
     assert len([x for _, x in points if x == 1.0]) == 2  # the first segment's centre, for each emotion
     assert all(x == 1.0 for _, x in points)  # the segments in runs are lines already
+
+
+def test_plot_past_the_end_of_a_file_says_how_long_it_is(tmp_path, capsys):
+    """``plot mel a.wav --start 5`` on a 1 s file said "less than 0.1 s of audio left" and not why."""
+    import soundfile as sf
+
+    from emovox.cli import main
+
+    wav = tmp_path / "a.wav"
+    sf.write(wav, (0.1 * np.sin(np.arange(16000) / 5)).astype(np.float32), 16000)
+    assert main(["plot", "mel", str(wav), "--start", "5", "-o", str(tmp_path / "m.png")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"emovox: error: {wav}: less than 0.1 s of audio left after --start/--duration (the file holds 1.00 s)"
+    )
+    assert main(["plot", "mel", str(wav), "--start", "0.5", "-o", str(tmp_path / "m.png")]) == 0

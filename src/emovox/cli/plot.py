@@ -70,9 +70,12 @@ def _figure(args):
         y = load_audio(src, args.sr)
         start = int(max(args.start, 0.0) * args.sr)
         stop = len(y) if args.duration is None else start + int(args.duration * args.sr)
+        whole = len(y) / args.sr
         y = y[start:stop]
         if len(y) < args.sr // 10:
-            raise EmovoxError(f"{src}: less than 0.1 s of audio left after --start/--duration")
+            raise EmovoxError(
+                f"{src}: less than 0.1 s of audio left after --start/--duration (the file holds {whole:.2f} s)"
+            )
         title = args.title if args.title is not None else src.name
         if kind == "overview":
             return plots.overview(y, args.sr, title=title)
