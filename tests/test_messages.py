@@ -223,3 +223,14 @@ def test_a_misspelt_name_gets_a_did_you_mean_everywhere(capsys, emodb_root):
             main(argv)
         err = capsys.readouterr().err.strip().splitlines()
         assert exit_.value.code == 2 and len(err) == 1 and hint in err[0], (argv, err)
+
+
+def test_a_bundled_model_is_named_as_the_user_named_it(capsys, emodb_root):
+    """``--model classical --same-speaker`` named the package's folder (.../site-packages/emovox/models_data/
+    classical) where the user typed ``classical``."""
+    from emovox.cli import main
+
+    f = str(sorted((emodb_root / "wav").glob("*.flac"))[0])
+    assert main(["predict", f, "--model", "classical", "--same-speaker"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("emovox: error: classical: this model stores no class means"), err

@@ -290,7 +290,8 @@ class EmotionModel(SpeechCutting, Recordings):
         """Raise :class:`ModelError` unless :attr:`can_adapt` (what ``same_speaker`` / ``same_channel`` need)."""
         if not self.can_adapt:
             raise ModelError(
-                f"{self.path}: this model stores no class means, so it cannot adapt to a speaker or channel "
+                f"{self.path.name if self.path.parent == BUNDLED_DIR else self.path}: this model stores no "
+                "class means, so it cannot adapt to a speaker or channel "
                 "(deep models have none, and a model is saved without them where adaptation lowered its "
                 "accuracy, as the bundled classical is); score the files one by one, or use another model"
             )
