@@ -242,6 +242,10 @@ def test_evaluate_same_channel_scores_as_predict_does(emodb_manifest, emovo_mani
     data = pd.concat(picks, ignore_index=True).query("emotion in @model.labels")
     ev, failed = evaluate_model(model, data, same_channel=True)
     plain, _ = evaluate_model(model, data)
+    # a directory as --trained takes it, and same_speaker= as predict_files and experiments.evaluate name it
+    by_path, _ = evaluate_model(str(model.path), data, same_speaker=True)
+    speaker, _ = evaluate_model(model, data, speaker_adapt=True)
+    assert by_path.summary == speaker.summary and by_path.protocol == speaker.protocol
     assert not failed and ev.protocol == "scored(emodb+emovo)+corpus-adapted"  # its own corpora
     assert ev.recipe["adaptation"] == "corpus" and ev.recipe["name"] == "default"
     got = {r["path"]: r for r in ev.predictions}

@@ -820,18 +820,19 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
 
 
 def evaluate_model(
-    model: EmotionModel,
+    model: EmotionModel | str | os.PathLike,
     manifest: pd.DataFrame,
     *,
-    speaker_adapt: bool = False,
+    same_speaker: bool = False,
     same_channel: bool = False,
     progress: bool = False,
+    speaker_adapt: bool = False,
 ) -> tuple[Evaluation, list[Prediction]]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
 
     Each file is predicted as a user would predict it (speech check included: a file found to hold no
     speech counts as an error); utterances whose emotion the model does not know are left out, and the
-    note says how many. ``speaker_adapt``: each speaker's recordings are scored together as one session
+    note says how many. ``same_speaker``: each speaker's recordings are scored together as one session
     (``--same-speaker``); ``same_channel``: each corpus's recordings, as one channel (``--same-channel``;
     a ``corpus`` column is needed). ``progress``: a progress bar over the files.
     The result is speaker-independent only when the model lists its training speakers and none of them
@@ -844,23 +845,30 @@ def evaluate_model(
 
     Parameters
     ----------
-    model : EmotionModel
-        The trained model; restricted to the data's emotions for the scoring, then restored.
+    model : EmotionModel, path or name
+        The trained model (a directory or bundled name is loaded); restricted to the data's emotions for
+        the scoring, then restored.
     manifest : pandas.DataFrame
         One row per recording: ``path`` and ``emotion`` (``speaker``, ``corpus`` where a session or the
         speaker-independence check needs them).
-    speaker_adapt : bool
+    same_speaker : bool
         Score each speaker's recordings together (default False).
     same_channel : bool
-        Score each corpus's recordings together (default False); not with ``speaker_adapt``.
+        Score each corpus's recordings together (default False); not with ``same_speaker``.
     progress : bool
         Show a progress bar (default False).
+    speaker_adapt : bool
+        ``same_speaker``'s former name (as :func:`emovox.experiments.evaluate` keeps it).
     """
     from .adaptation import session_kind
     from .errors import CorpusError
     from .labels import label_order
 
-    kind = session_kind(speaker_adapt, same_channel, "speaker_adapt")
+    if not hasattr(model, "labels"):  # a directory or a bundled model's name, as the CLI's --trained
+        from .inference import load_model
+
+        model = load_model(model)
+    kind = session_kind(same_speaker or speaker_adapt, same_channel, "same_speaker")
     session = "corpus" if kind == "channel" else kind
     # scored on the emotions the data has, as each held-out corpus is under loco: a class the data lacks
     # (EMOVO has no boredom) would only take probability from the others

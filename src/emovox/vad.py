@@ -95,8 +95,19 @@ class Segment:
         """The emotion, under the name :class:`emovox.inference.Prediction` and the plots use."""
         return self.emotion
 
-    def to_dict(self) -> dict:
-        """Plain values for CSV / JSON (no audio)."""
+    def to_dict(self, top_k: int | None = None) -> dict:
+        """Plain values for CSV / JSON (no audio): ``start``, ``end``, ``part``, ``emotion``,
+        ``confidence``, ``speech``, ``uncertain``, ``reason``, ``probabilities`` (cut to the ``top_k`` most
+        probable, most probable first, where ``top_k`` is given) and, for an answer over some emotions,
+        ``left_out`` and ``first_left_out``.
+
+        Examples
+        --------
+        >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"sad": 0.3, "angry": 0.7})
+        >>> s.to_dict(1)["probabilities"]
+        {'angry': 0.7}
+        """
+        p = self.probabilities
         return {
             "start": round(self.start, 3),
             "end": round(self.end, 3),
@@ -106,7 +117,7 @@ class Segment:
             "speech": self.speech,
             "uncertain": self.uncertain,
             "reason": self.reason,
-            "probabilities": dict(self.probabilities),
+            "probabilities": dict(sorted(p.items(), key=lambda kv: -kv[1])[:top_k] if top_k else p),
         } | (
             {"left_out": dict(self.left_out), "first_left_out": _choice(self.first_left_out)}
             if self.left_out

@@ -262,7 +262,7 @@ def cmd_evaluate(args) -> int:
 
         progress = show_progress(args)
         ev, failed = evaluate_model(
-            model, df, speaker_adapt=args.speaker_adapt, same_channel=args.same_channel, progress=progress
+            model, df, same_speaker=args.speaker_adapt, same_channel=args.same_channel, progress=progress
         )
         failures = [(p.source, p.error) for p in failed]
     else:

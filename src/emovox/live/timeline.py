@@ -260,7 +260,7 @@ class FileTimeline:
     error: str | None = None
 
     def to_dict(self, top_k: int | None = None) -> dict:
-        """``{"source", "speech", "segments"}`` (see :func:`segment_dict`; ``speech``: whether any segment
+        """``{"source", "speech", "segments"}`` (see :meth:`Segment.to_dict`; ``speech``: whether any segment
         holds speech, as ``-o`` writes it), or ``{"source", "error"}`` when it failed.
 
         Parameters
@@ -282,7 +282,7 @@ class FileTimeline:
         return {
             "source": self.source,
             "speech": any(s.speech for s in self.segments),
-            "segments": [segment_dict(s, top_k) for s in self.segments],
+            "segments": [s.to_dict(top_k) for s in self.segments],
         }
 
 
@@ -524,33 +524,6 @@ def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> 
     return dict(sorted(probabilities.items(), key=lambda kv: -kv[1])[:k])
 
 
-def segment_dict(s: Segment, top_k: int | None = None) -> dict:
-    """:meth:`Segment.to_dict`, its probabilities cut to the ``top_k`` most probable emotions.
-
-    Parameters
-    ----------
-    s : Segment
-        A classified segment.
-    top_k : int, optional
-        Keep only this many probabilities (default None: all).
-
-    Returns
-    -------
-    dict
-        ``start``, ``end``, ``part``, ``emotion``, ``confidence``, ``speech``, ``uncertain``, ``reason`` and
-        ``probabilities``.
-
-    Examples
-    --------
-    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
-    >>> segment_dict(s, 1)["probabilities"]
-    {'angry': 0.7}
-    """
-    d = s.to_dict()
-    d["probabilities"] = top_probabilities(d["probabilities"], top_k)
-    return d
-
-
 def rows(
     segments: Iterable[Segment],
     labels: list[str] | None = None,
@@ -685,9 +658,7 @@ def write_timeline(
     labels = labels or list(dict.fromkeys(k for s in segments for k in s.probabilities))
     with replacing(path) as tmp:
         if path.suffix.lower() == ".json":
-            recs = [
-                ({"source": source} if source is not None else {}) | segment_dict(s, top_k) for s in segments
-            ]
+            recs = [({"source": source} if source is not None else {}) | s.to_dict(top_k) for s in segments]
             tmp.write_text(json.dumps(recs, indent=2) + "\n")
             return path
         with open(tmp, "w", newline="") as fh:
@@ -746,7 +717,7 @@ def write_timelines(
             for r in results:
                 if r.error is not None:
                     recs.append({"source": r.source, "error": r.error})
-                recs += [{"source": r.source} | segment_dict(s, top_k) for s in r.segments]
+                recs += [{"source": r.source} | s.to_dict(top_k) for s in r.segments]
             tmp.write_text(json.dumps(recs, indent=2) + "\n")
             return path
         with open(tmp, "w", newline="") as fh:
