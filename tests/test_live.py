@@ -1061,6 +1061,16 @@ def test_segmentation_option_errors_name_the_options_as_typed(tmp_path, capsys):
     ):
         assert main(["listen", "--input", str(path), "--fast", *args]) == 2
         assert capsys.readouterr().err.strip() == f"emovox: error: segmentation: {line}"
+    # in Python, predict_files' name for adaptation was "an unknown segmentation option"
+    from emovox.errors import ParameterError
+    from emovox.live import Segmenter
+
+    with pytest.raises(ParameterError, match=r"^same_channel: a live stream adapts with adapt='channel'"):
+        Segmenter(16000, same_channel=True)
+    with pytest.raises(
+        ParameterError, match=r"unknown segmentation option 'min_lenght' \(did you mean min_length"
+    ):
+        Segmenter(16000, min_lenght=1.0)
 
 
 def test_a_gain_past_full_scale_is_said_once_naming_the_input(tmp_path, capsys):

@@ -229,6 +229,11 @@ class Segmenter:
         if overrides:
             fields = list(VADOptions.__dataclass_fields__)
             if unknown := [k for k in overrides if k not in fields]:  # (a TypeError named neither)
+                if unknown[0] in ("same_speaker", "same_channel"):  # predict_files' names, not listen's
+                    raise ParameterError(
+                        f"{unknown[0]}: a live stream adapts with adapt="
+                        f"{unknown[0].removeprefix('same_')!r} (as listen --{unknown[0].replace('_', '-')})"
+                    )
                 raise ParameterError(
                     f"unknown segmentation option {unknown[0]!r}{did_you_mean(unknown[0], fields)}"
                     f"; expected {', '.join(fields)}"
