@@ -231,7 +231,8 @@ def timeline(
     Returns
     -------
     list of Segment
-        In time order; silence-only audio gives an empty list.
+        In time order; silence-only audio gives an empty list (:func:`file_timelines`, what ``predict
+        --timeline`` prints, gives such a file one ``speech=False`` segment saying what was heard).
     """
     return list(iter_timeline(source, model, **kwargs))
 
