@@ -56,6 +56,7 @@ from .errors import ApiError, error_response
 from .pictures import demo_pictures, find_picture
 from .runner import InferenceRunner
 from .schemas import (
+    COMMON_ERRORS,
     ERRORS,
     PREDICT_EXTRA,
     REACT_EXTRA,
@@ -263,21 +264,33 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
                     gone=request.is_disconnected,
                 )
 
-    @app.get("/v1/model", response_model=ModelInfo, summary="The loaded model", tags=["model"])
+    @app.get(
+        "/v1/model",
+        response_model=ModelInfo,
+        responses=COMMON_ERRORS,
+        summary="The loaded model",
+        tags=["model"],
+    )
     async def get_model() -> dict[str, Any]:
         """Labels, cross-validated metrics, version and training data of the loaded model, and this server's
         upload limits."""
         limits = {"max_upload_bytes": settings.max_upload_bytes, "max_seconds": settings.max_seconds}
         return model.info() | {"limits": limits}
 
-    @app.get("/healthz", response_model=Health, summary="Liveness", tags=["service"])
+    @app.get("/healthz", response_model=Health, responses=COMMON_ERRORS, summary="Liveness", tags=["service"])
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "model": model.path.name, "uptime_s": round(time.monotonic() - started, 3)}
 
     # monitors ask HEAD; a route of its own, outside the schema (one operation id per route there)
     app.head("/healthz", include_in_schema=False)(healthz)
 
-    @app.get("/v1/pictures", response_model=PictureList, summary="Demo pictures", tags=["pictures"])
+    @app.get(
+        "/v1/pictures",
+        response_model=PictureList,
+        responses=COMMON_ERRORS,
+        summary="Demo pictures",
+        tags=["pictures"],
+    )
     async def pictures() -> dict[str, Any]:
         """Generated pictures for the picture-reaction session, limited to emotions the model detects."""
         return {
@@ -298,7 +311,12 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
         summary="One demo picture (SVG)",
         tags=["pictures"],
         response_class=Response,
-        responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ErrorBody}},
+        responses={
+            **COMMON_ERRORS,
+            200: {"content": {"image/svg+xml": {}}},
+            404: {"model": ErrorBody},
+            422: {"model": ErrorBody, "description": "invalid request"},  # (its body, not FastAPI's)
+        },
     )
     async def picture(picture_id: str) -> Response:
         pic = find_picture(picture_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorBody(BaseModel):
@@ -31,7 +31,13 @@ class FirstChoice(BaseModel):
     probability: float = Field(description="the model's probability of it, before renormalising")
 
 
+#: A field with a default is still always sent: the answers' schemas say so (required, maybe null), so
+#: that a generated client does not type ``uncertain`` as optional.
+ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class Segment(BaseModel):
+    model_config = ALWAYS_SENT
     start: float = Field(description="seconds from the start of the audio")
     end: float
     emotion: str | None
@@ -45,6 +51,8 @@ class Segment(BaseModel):
 
 
 class PredictResponse(BaseModel):
+    model_config = ALWAYS_SENT
+
     source: str = Field(description="the upload's file name, or '<body>' for a raw body")
     speech: bool = Field(
         description="false when the audio holds no speech (silence, noise, hum, tones, music): "
@@ -77,6 +85,8 @@ class PredictResponse(BaseModel):
 
 
 class ReactionResponse(BaseModel):
+    model_config = ALWAYS_SENT
+
     source: str
     speech: bool = Field(description="false: the recording holds no speech (reason says what was heard)")
     reason: str | None = Field(
@@ -172,8 +182,15 @@ class PictureList(BaseModel):
     pictures: list[Picture]
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+#: What every route may answer besides its own (declared, so that a generated client knows them).
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "malformed HTTP request"},
     403: {"model": ErrorBody, "description": "cross-origin request, or a Host the server does not answer to"},
+    405: {"model": ErrorBody, "description": "method not allowed on this path"},
+}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    **COMMON_ERRORS,
     408: {"model": ErrorBody, "description": "the body did not arrive in time"},
     413: {
         "model": ErrorBody,
