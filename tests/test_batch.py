@@ -232,6 +232,12 @@ def test_cli_features_dask_writes_the_local_table(address, ravdess_manifest, pat
     assert rc == 0 and (tmp_path / "feats.v2.parts" / "_job.json").is_file()
     df = pd.read_parquet(out)
     assert df.shape == (5, 4 + 180) and list(df.columns[:4]) == ["path", "emotion", "speaker", "corpus"]
+    # the library gives the same table from the job's folder (what the CLI writes)
+    from emovox.batch import feature_results
+    from emovox.corpora import load_corpus
+
+    again = feature_results(tmp_path / "feats.v2.parts", load_corpus(manifest))
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), df, check_dtype=False)
 
 
 def test_cli_predict_engine_dask_subprocess(tiny_model, paths, tmp_path):

@@ -17,6 +17,15 @@ from __future__ import annotations
 
 from .engines import dask_client
 from .jobs import features, predict
-from .store import BatchSummary, file_key, read_results, read_summary
+from .store import BatchSummary, feature_results, file_key, read_results, read_summary
 
-__all__ = ["BatchSummary", "dask_client", "features", "file_key", "predict", "read_results", "read_summary"]
+__all__ = [
+    "BatchSummary",
+    "dask_client",
+    "feature_results",
+    "features",
+    "file_key",
+    "predict",
+    "read_results",
+    "read_summary",
+]

@@ -423,6 +423,36 @@ def write_summary(out: Path, summary: BatchSummary) -> None:
     summary.failures = full
 
 
+def feature_results(output_dir: PathLike, manifest: pd.DataFrame) -> pd.DataFrame:
+    """A features job's rows as the local path's feature table (:func:`emovox.tables.feature_frame`): one
+    row per ``manifest`` row that has features, in its order, with its metadata columns; the rows that
+    failed (an ``error``) or that the job has none for are left out (the caller counts them).
+
+    Parameters
+    ----------
+    output_dir : path
+        The job's folder (:func:`emovox.batch.features`'s ``output_dir``).
+    manifest : pandas.DataFrame
+        The rows the job was given (``path`` and any labels).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import os
+
+    from ..paths import stored_path
+    from ..tables import feature_frame
+
+    df = read_results(output_dir)
+    df = df[df["error"].isna()].set_index("path")
+    names = manifest["path"].astype(str).to_numpy()
+    wanted = [stored_path(os.path.abspath(p)) for p in names]  # as the job's rows name them
+    keep = [p in df.index for p in wanted]
+    rows = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
+    return feature_frame([stored_path(p) for p in names[keep]], rows, manifest[keep])
+
+
 def read_results(
     output_dir: PathLike, columns: Sequence[str] | None = None, *, latest: bool = True
 ) -> pd.DataFrame:

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..batch.jobs import BatchSummary, Terminated, features, predict, read_results
-from ..paths import stored_path
-from ..tables import feature_frame, write_table
+from ..batch.jobs import BatchSummary, Terminated, features, predict
+from ..batch.store import feature_results
+from ..tables import LABEL_COLUMNS, write_table
 from .common import err, plural, show_progress
 
 
-def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
-    """Failures (always), the JSON summary, and the one-line summary (not with ``quiet``)."""
+def _problems(s: BatchSummary) -> None:
+    """The inputs left out and the files that failed."""
     for line in s.skipped_entries:
         err(line)
     for _, msg in s.failures:
         err(msg)
-    if as_json:
-        print(json.dumps(s.to_dict(), indent=2))
-    if not quiet:
-        print(f"emovox: {s}", file=sys.stderr)
+
+
+def _earlier(s: BatchSummary) -> None:
+    """The inputs an earlier run left error rows for (not recomputed)."""
     if s.n_failed_before:
         err(
             f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
             "(not recomputed; --retry-failed recomputes them)"
         )
+
+
+def _report(s: BatchSummary, as_json: bool = False, quiet: bool = False) -> int:
+    """Failures (always), the JSON summary, and the one-line summary (not with ``quiet``)."""
+    _problems(s)
+    if as_json:
+        print(json.dumps(s.to_dict(), indent=2))
+    if not quiet:
+        print(f"emovox: {s}", file=sys.stderr)
+    _earlier(s)
     return 1 if s.n_failed or s.n_failed_before or s.skipped_entries else 0
 
 
@@ -121,28 +130,12 @@ def features_command(args: Any, manifest) -> int:
         )
     except Terminated as exc:
         return _terminated(exc)
-    df = read_results(parts)
-    df = df[df["error"].isna()].set_index("path")
-    wanted = [stored_path(os.path.abspath(p)) for p in manifest["path"].astype(str)]  # as rows name them
-    keep = [p in df.index for p in wanted]
-    rows = df.loc[[p for p, k in zip(wanted, keep, strict=True) if k]].drop(columns=["key", "error"])
-    n_features = rows.shape[1]
-    table = feature_frame(
-        [stored_path(p) for p in manifest["path"].astype(str).to_numpy()[keep]],
-        rows,
-        manifest[keep],
-    )
+    table = feature_results(parts, manifest)
+    n_features = len(table.columns) - 1 - sum(c in manifest for c in LABEL_COLUMNS)  # (path, labels)
     write_table(table, output)
-    for line in s.skipped_entries:
-        err(line)
-    for _, msg in s.failures:
-        err(msg)
-    if s.n_failed_before:
-        err(
-            f"{s.n_failed_before} files have error rows from an earlier run in {parts} "
-            "(not recomputed; --retry-failed recomputes them)"
-        )
-    n_bad = len(wanted) - len(table)
+    _problems(s)
+    _earlier(s)
+    n_bad = len(manifest) - len(table)
     print(
         f"wrote {len(table)} x {n_features} features to {output} (partitions in {parts}; {s})"
         f"{f' ({n_bad} file{plural(n_bad)} failed)' if n_bad else ''}",
