@@ -384,3 +384,30 @@ def test_the_report_and_its_figures_name_what_was_scored(emodb_rows, tmp_path, c
     assert figure_title(
         {"protocol": "loso", "ua": 0.5, "n_folds": 4, "recipe": {"name": "svm"}}, "confusion"
     ) == ("svm\nloso: UA 50.0 % mean over folds; cells pooled")
+
+
+def test_evaluate_trained_without_the_speech_check_scores_every_recording(emovo_manifest, tmp_path, capsys):
+    """A researcher's review: ``--trained`` counted 8 of EMOVO's real sentences (speaker m1's harsh anger,
+    whispered sadness) as "no speech" errors, where a recipe's evaluation gives every recording an emotion,
+    so the two figures of one model differed. ``--no-speech-check`` scores them all, and says so."""
+    from emovox.corpora import write_manifest
+    from emovox.evaluation import evaluate_model
+
+    rows = emovo_manifest[emovo_manifest["speaker"].eq("emovo:m1")]
+    rows = rows[rows["emotion"].isin(["angry", "sad"])]
+    missed = rows[rows["path"].str.contains("rab-m1-b1|rab-m1-d1")]  # the check hears no voice in them
+    data = tmp_path / "m1.csv"
+    write_manifest(rows, data)
+    checked, _ = evaluate_model("classical", rows)
+    every, _ = evaluate_model("classical", rows, check_speech=False)
+    assert "were found to hold no speech" in checked.note and "no speech check" in every.note
+    said = {r["path"]: r["predicted"] for r in checked.predictions}
+    assert all(said[p] == "no speech" for p in missed["path"])
+    assert all(
+        r["predicted"] in ("angry", "sad") for r in every.predictions if r["path"] in set(missed["path"])
+    )
+    assert every.pooled["n"] == checked.pooled["n"] == len(rows)
+    assert main(["evaluate", str(data), "--trained", "classical", "--no-speech-check", "-q"]) == 0
+    assert "no speech check: every recording was given an emotion" in capsys.readouterr().out
+    assert main(["evaluate", str(data), "--no-speech-check"]) == 2
+    assert "--no-speech-check goes with --trained" in _err(capsys)[0]

@@ -826,6 +826,7 @@ def evaluate_model(
     same_speaker: bool = False,
     same_channel: bool = False,
     progress: bool = False,
+    check_speech: bool = True,
     speaker_adapt: bool = False,
 ) -> tuple[Evaluation, list[Prediction]]:
     """Score a trained model (an :class:`~emovox.inference.EmotionModel`) on a labelled manifest.
@@ -857,6 +858,10 @@ def evaluate_model(
         Score each corpus's recordings together (default False); not with ``same_speaker``.
     progress : bool
         Show a progress bar (default False).
+    check_speech : bool
+        Check each recording for speech first, as a user's prediction is (default True); False: every
+        labelled recording gets an emotion, as a recipe's evaluation scores them (the check misses a few
+        real sentences: ``--no-speech-check``).
     speaker_adapt : bool
         ``same_speaker``'s former name (as :func:`emovox.experiments.evaluate` keeps it).
     """
@@ -880,12 +885,15 @@ def evaluate_model(
             f"{', '.join(model.labels)}): scoring needs at least two"
         )
     restricted = len(present) < len(model.labels)
+    checked = model.check_speech
     try:
         if restricted:
             model.restrict(present)
+        model.check_speech = checked and check_speech
         preds = _predict_manifest(model, manifest, session, progress)
         labels = label_order(model.labels)  # as a recipe's evaluation orders them, to compare
     finally:
+        model.check_speech = checked
         if restricted:
             model.restrict(had)
     failed = [p for p in preds if not p.ok]
@@ -944,6 +952,8 @@ def evaluate_model(
             f"{dropped} utterances with emotions the model does not know ({', '.join(unknown)}) were left out"
             " (--merge EMOTION=KNOWN maps one onto an emotion it knows)"
         )
+    if not (checked and check_speech):
+        notes.append("no speech check: every recording was given an emotion")
     if no_speech:
         notes.append(
             f"{no_speech} utterances were found to hold no speech (counted as errors; having no "

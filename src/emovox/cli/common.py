@@ -798,6 +798,10 @@ def argument_problem(args) -> str | None:
                 f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply with --trained, which "
                 "scores the trained model as it is (train another with emovox train to change them)"
             )
+    if getattr(args, "no_speech_check", False) and not getattr(args, "trained", None):
+        return (
+            "--no-speech-check goes with --trained (a recipe's evaluation gives every recording an emotion)"
+        )
     if getattr(args, "check_model", False) and not getattr(args, "trained", None):
         problem = _model_problem(args) or protocol_problem(args.protocol, args.protocol_none)
         if problem:
