@@ -615,3 +615,24 @@ def test_a_speakers_split_without_training_speakers_or_with_an_ambiguous_name_sa
         ]
         caplog.clear()
         assert make_protocol(m, "speakers:emodb:03").name == "speakers(emodb:03)" and not caplog.records
+
+
+def test_a_seed_that_cannot_change_the_folds_is_said(emodb_manifest, emovo_manifest, caplog):
+    """A researcher's review: ``--seed`` 1, 3, 5 or 42 gave EMO-DB's kfold:5 exactly seed 0's folds (10
+    speakers share out with the emotions balanced one way only), while the run recorded the seed as the
+    split's. The folds are as before; a seed that cannot move them is said; one that does is not."""
+    import logging
+
+    from emovox.splits import group_kfold
+
+    def tests(m, k, seed):
+        return sorted(tuple(sorted(set(m["speaker"].iloc[f.test]))) for f in group_kfold(m, k, seed).folds)
+
+    with caplog.at_level(logging.WARNING, logger="emovox"):
+        assert tests(emodb_manifest, 5, 3) == tests(emodb_manifest, 5, 0)
+    assert "kfold:5: seed 3 gives the same folds as seed 0 on these data (the 10 speakers" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="emovox"):
+        assert tests(emovo_manifest, 3, 1) != tests(emovo_manifest, 3, 0)
+        group_kfold(emodb_manifest, 5, 0)  # (the default seed: nothing to say)
+    assert "gives the same folds" not in caplog.text
