@@ -196,3 +196,31 @@ def test_cross_with_two_test_corpora_fits_once(monkeypatch):
     monkeypatch.setattr(training, "_fit", lambda *a, **k: fits.append(1) or real(*a, **k))
     ev = evaluate_recipe(synthetic_table(seed=2, per=10), "logreg", "cross:a->b,c", progress=False)
     assert [f["fold"] for f in ev.folds] == ["b", "c"] and len(fits) == 1
+
+
+def test_an_emotion_without_test_recordings_is_not_a_zero():
+    """A researcher's review: under loco the per-class table showed an emotion no test corpus had as 0.0 %
+    precision, recall and F1 (read: never recognised), and a one-fold protocol wrote a spread of 0.0 that
+    was never measured."""
+    from emovox.evaluation import cross_validate
+
+    m = pd.DataFrame(
+        {"corpus": ["a"] * 6 + ["b"] * 4, "speaker": ["a:1"] * 3 + ["a:2"] * 3 + ["b:1"] * 2 + ["b:2"] * 2}
+    )
+    y = np.array(["sad", "angry", "happy", "sad", "angry", "happy", "sad", "angry", "sad", "angry"])
+    X = np.array([[0.0], [1.0], [2.0], [0.1], [0.9], [2.1], [0.2], [1.1], [0.1], [0.8]])
+
+    def nearest(X_train, y_train, X_test):
+        return y_train[np.abs(X_test - X_train.T).argmin(axis=1)]
+
+    ev = cross_validate(X, y, leave_one_corpus_out(m), nearest, ["angry", "happy", "sad"], progress=False)
+    assert ev.pooled["per_class"]["happy"]["support"] == 0  # (a's happy: nothing on the training side)
+    row = next(ln for ln in ev.table().splitlines() if ln.startswith("happy "))
+    assert row.split() == ["happy", "-", "-", "-", "0", "(no", "test", "recordings)"]
+    assert next(ln for ln in ev.table().splitlines() if ln.startswith("sad ")).split()[1] == "100.0%"
+    assert ev.summary["ua_std"] == 0.0  # two folds: a spread was measured
+    one = cross_validate(
+        X, y, make_protocol(m, "cross:a->b"), nearest, ["angry", "happy", "sad"], progress=False
+    )
+    assert one.summary["ua_std"] is None and one.summary["accuracy_std"] is None
+    assert json.loads(json.dumps(one.to_dict()))["ua_std"] is None

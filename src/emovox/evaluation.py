@@ -227,9 +227,10 @@ class Evaluation:
             "speaker_independent": self.speaker_independent,
             "n_folds": len(self.folds),
             "ua": self.mean("ua"),
-            "ua_std": self.std("ua"),
+            # (one fold has no spread to measure: null, not 0)
+            "ua_std": self.std("ua") if len(self.folds) > 1 else None,
             "accuracy": self.mean("accuracy"),
-            "accuracy_std": self.std("accuracy"),
+            "accuracy_std": self.std("accuracy") if len(self.folds) > 1 else None,
             "macro_f1": self.mean("macro_f1"),
             **(
                 {"ece": self.mean("ece"), "ece_max": max(f["ece"] for f in self.folds)}
@@ -378,10 +379,17 @@ class Evaluation:
             "",
             f"{'emotion':<12}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}",
         ]
+        conf = np.asarray(self.pooled.get("confusion") or [[0]], dtype=float)
+        predicted = dict(zip(self.labels, conf.sum(axis=0), strict=False))
+
+        def pct(x: float, width: int, defined: bool) -> str:  # "-" where nothing was there to measure
+            return f"{100 * x:>{width}.1f}%" if defined else f"{'-':>{width + 1}}"
+
         for lab, m in self.pooled["per_class"].items():
+            tested = m["support"] > 0
             lines.append(
-                f"{lab:<12}{100 * m['precision']:>9.1f}%{100 * m['recall']:>8.1f}%"
-                f"{100 * m['f1']:>7.1f}%{m['support']:>9}"
+                f"{lab:<12}{pct(m['precision'], 9, predicted.get(lab, 1) > 0)}{pct(m['recall'], 8, tested)}"
+                f"{pct(m['f1'], 7, tested)}{m['support']:>9}" + ("" if tested else "  (no test recordings)")
             )
         width = max(7, max(len(lab) for lab in self.labels) + 1)
         cell = max(7, max(len(lab) for lab in self.labels) + 1)  # whole names: "surprised", not "surpri"
