@@ -170,6 +170,31 @@ def _labelled(
     return select_labels(manifest, merge, emotions)
 
 
+def library_versions() -> dict[str, str]:
+    """Python's and the numerical libraries' versions, for a run record: what else than emovox's own
+    version a figure needs to be reproduced on another machine (those installed; torch only where it is).
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> sorted(library_versions())[:3]
+    ['numpy', 'onnxruntime', 'pandas']
+    """
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("numpy", "onnxruntime", "pandas", "scikit-learn", "scipy", "soundfile", "torch"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out | {"python": platform.python_version()}
+
+
 def _run_record(
     recipe: RecipeProtocol,
     protocol: str,
@@ -189,6 +214,7 @@ def _run_record(
     )
     return {
         "emovox_version": __version__,
+        "versions": library_versions(),
         "seed": seed,
         "seeds": {"split": split, "training": train},
         "emotions": emotions if emotions is None or isinstance(emotions, str) else list(emotions),

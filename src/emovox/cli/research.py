@@ -180,10 +180,12 @@ def _run(args) -> dict:
     import shlex
 
     from .. import __version__
+    from ..experiments import library_versions
 
     return {
         "command": shlex.join(["emovox", *args.argv]),
         "emovox_version": __version__,
+        "versions": library_versions(),  # (evaluate --trained has no library record to hold them)
         "seed": getattr(args, "seed", None),
         "sources": [str(Path(x).resolve()) for x in args.source],
         "emotions": getattr(args, "emotions", None),
