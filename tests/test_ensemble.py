@@ -120,7 +120,7 @@ def test_evaluate_ensemble_on_real_corpus(emodb_four, tmp_path):
     assert 0 < ev.summary["ece"] < 1 and "reliability" in ev.pooled
 
 
-def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_manifest, tmp_path):
+def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_manifest, tmp_path, capsys):
     pytest.importorskip("torch")
     from emovox.deep.train import train_deep
     from emovox.inference import load_model
@@ -150,6 +150,15 @@ def test_ensemble_directory_predicts_the_mean_of_its_members_without_torch(tone_
     expected = [(p_cnn[lab] + 3 * p_lr[lab]) / 4 for lab in ("sad", "angry")]
     labels, p = proba_without_torch(out, clip, tmp_path)
     assert labels == ["sad", "angry"] and np.allclose(p, expected, atol=1e-6)
+    # emovox model describes it, its members' files counted in its size
+    from emovox.cli import main
+
+    assert main(["model", str(out)]) == 0
+    text = capsys.readouterr().out
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    top = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    assert f"{size / 1e6:.1f}" != f"{top / 1e6:.1f}", (size, top)  # (the check below can tell them apart)
+    assert f"{size / 1e6:.1f} MB)" in text and "emotions        sad, angry" in text and "ensemble" in text
 
     # a changed member file is refused, naming the file
     onnx = out / "lr" / "model.onnx"

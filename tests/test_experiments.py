@@ -60,7 +60,10 @@ def test_an_evaluation_made_in_python_records_how_it_was_made(tone_manifest, tmp
         and ev.protocol.endswith("seed 7)")
     )
     assert run["emotions"] == ["angry", "sad"] and run["merge"] is None and run["emovox_version"]
-    assert run["versions"]["numpy"] == __import__("numpy").__version__ and run["versions"]["python"].count(".") == 2
+    assert (
+        run["versions"]["numpy"] == __import__("numpy").__version__
+        and run["versions"]["python"].count(".") == 2
+    )
     ev, _ = evaluate(tone_manifest, "mlp", "kfold:2", seed=5, merge={"happy": "neutral"}, **opts)
     assert ev.run["seeds"] == {"split": 5, "training": 5} and ev.run["merge"] == {"happy": "neutral"}
     assert evaluate(tone_manifest, "logreg", "loso", **opts)[0].run["seeds"] == {"split": None, "training": 0}

@@ -130,7 +130,7 @@ def cmd_model(args) -> int:
     if args.json:
         print(json.dumps(info | {"path": str(model.path)}, indent=2))
         return 0
-    size = sum(f.stat().st_size for f in model.path.iterdir() if f.is_file())
+    size = sum(f.stat().st_size for f in model.path.rglob("*") if f.is_file())  # (an ensemble: its members)
     sys.stdout.write("\n".join(describe(info, display_path(model.path), size)) + "\n")
     return 0
 
