@@ -76,7 +76,7 @@ def run(model: str, name: str, folds: str | None, max_seconds: float | None) -> 
         "corpus": name,
         "folds": f"{len(ev.folds)}" + (f" ({folds})" if folds else ""),
         "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
-        "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}",
+        "UA %": f"{100 * s['ua']:.1f}" + (f" ± {100 * s['ua_std']:.1f}" if s["ua_std"] is not None else ""),
         "accuracy %": f"{100 * s['accuracy']:.1f}",
         "macro F1 %": f"{100 * s['macro_f1']:.1f}",
         "s/epoch": f"{deep.mean('seconds_per_epoch'):.1f}",

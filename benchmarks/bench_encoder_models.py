@@ -34,7 +34,7 @@ def row(name, df, recipe: Recipe, protocol, quantize):
         "augment": ", ".join(recipe.augment) or "none",
         "protocol": ev.protocol,
         "speaker-indep.": "yes" if ev.speaker_independent else "**no**",
-        "UA %": f"{100 * s['ua']:.1f} ± {100 * s['ua_std']:.1f}",
+        "UA %": f"{100 * s['ua']:.1f}" + (f" ± {100 * s['ua_std']:.1f}" if s["ua_std"] is not None else ""),
         "accuracy %": f"{100 * s['accuracy']:.1f}",
         "macro F1 %": f"{100 * s['macro_f1']:.1f}",
         "seconds": f"{time.perf_counter() - t:.0f}",

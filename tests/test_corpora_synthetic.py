@@ -424,3 +424,8 @@ def test_a_scan_summary_reads_as_prose():
         "  ... and 2 more (not SSTTTEV: 1; unknown emotion 'Q': 1)",
     ]
     assert rep.summary(counts=False).splitlines()[0] == "skipped 1 entry that is not an audio file:"
+    # one reason past the ten listed, but not theirs: named
+    rep.skipped = [(f"in/{i}.wav", "A") for i in range(10)] + [(f"in/b{i}.wav", "B") for i in range(5)]
+    assert rep.summary().splitlines()[-1] == "  ... and 5 more (B: 5)"
+    rep.skipped = [(f"in/{i}.wav", "A") for i in range(15)]
+    assert rep.summary().splitlines()[-1] == "  ... and 5 more"

@@ -224,3 +224,13 @@ def test_an_emotion_without_test_recordings_is_not_a_zero():
     )
     assert one.summary["ua_std"] is None and one.summary["accuracy_std"] is None
     assert json.loads(json.dumps(one.to_dict()))["ua_std"] is None
+    # an emotion with test recordings that was never predicted: 0.0 % everywhere, as the JSON holds it
+
+    def always_sad(X_train, y_train, X_test):
+        return np.array(["sad"] * len(X_test))
+
+    sad = cross_validate(
+        X, y, make_protocol(m, "cross:a->b"), always_sad, ["angry", "happy", "sad"], progress=False
+    )
+    row = next(ln for ln in sad.table().splitlines() if ln.startswith("angry "))
+    assert row.split() == ["angry", "0.0%", "0.0%", "0.0%", "2"]

@@ -218,6 +218,7 @@ def test_a_misspelt_name_gets_a_did_you_mean_everywhere(capsys, emodb_root):
         (["predict", f, "--jsn"], "--jsn (did you mean --json?) (see 'emovox predict --help')"),
         (["corpus", "stats", str(emodb_root), "--plto", "x.png"], "(did you mean --plot?)"),
         (["predict", f, "--zzzzz"], "unrecognized arguments: --zzzzz (see 'emovox predict --help')"),
+        (["--json", "predict", f], "--json (--json goes after the command: emovox predict ... --json)"),
     ):
         with pytest.raises(SystemExit) as exit_:
             main(argv)

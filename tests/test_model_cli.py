@@ -57,6 +57,7 @@ def test_a_model_without_figures_says_so_and_a_tampered_one_is_refused(trained, 
     out = capsys.readouterr().out
     assert "unseen corpora  not measured" in out and "in-domain       not measured" in out
     assert "calibration     none" in out and "emotions        angry, happy, sad" in out
+    assert "answers under 0.40 confidence are marked uncertain" in out  # (uncalibrated, it still applies)
     # stored figures that are not speaker-independent are named as such
     copy = tmp_path / "copy"
     shutil.copytree(trained, copy)
@@ -67,6 +68,21 @@ def test_a_model_without_figures_says_so_and_a_tampered_one_is_refused(trained, 
     assert main(["model", str(copy)]) == 0
     out = capsys.readouterr().out
     assert "in-domain       90.0 % UA" in out and "random(5), NOT speaker-independent" in out
+    # trained with --protocol loco: its stored figure is on unseen corpora, not in-domain
+    meta["metrics"] = {
+        "protocol": "loco",
+        "speaker_independent": True,
+        "ua": 0.5,
+        "ua_min": 0.4,
+        "accuracy": 0.5,
+        "per_corpus": {"a": {"ua": 0.6}, "b": {"ua": 0.4}},
+    }
+    meta[SEAL_KEY] = metadata_digest(meta)
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    assert main(["model", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "unseen corpora  50.0 % UA (worst corpus 40.0 %)" in out and "a 60.0 %, b 40.0 %" in out
+    assert "in-domain       not measured (its stored evaluation is the one above)" in out
     # an edit that leaves the seal as it was: refused in one line, exit 2
     meta["labels"] = ["sad", "happy", "angry"]
     (copy / "metadata.json").write_text(json.dumps(meta))

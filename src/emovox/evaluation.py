@@ -388,7 +388,8 @@ class Evaluation:
         for lab, m in self.pooled["per_class"].items():
             tested = m["support"] > 0
             lines.append(
-                f"{lab:<12}{pct(m['precision'], 9, predicted.get(lab, 1) > 0)}{pct(m['recall'], 8, tested)}"
+                f"{lab:<12}{pct(m['precision'], 9, tested or predicted.get(lab, 1) > 0)}"
+                f"{pct(m['recall'], 8, tested)}"
                 f"{pct(m['f1'], 7, tested)}{m['support']:>9}" + ("" if tested else "  (no test recordings)")
             )
         width = max(7, max(len(lab) for lab in self.labels) + 1)

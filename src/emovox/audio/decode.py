@@ -86,6 +86,8 @@ def _check_truncation(path: Path, data: bytes | None = None) -> str | None:
 def _sample_chunk_shortfall(at, size: int) -> str | None:
     head = at(0, 40)
     if head[:4] in (b".snd", b"dns."):  # Sun AU (either byte order): header size, then the data size
+        if len(head) < 12:  # (libsndfile's own words say what is wrong with so short a file)
+            return None
         fmt = ">I" if head[:4] == b".snd" else "<I"
         offset, clen = struct.unpack(fmt, head[4:8])[0], struct.unpack(fmt, head[8:12])[0]
         if clen not in (0xFFFFFFFF, 0) and offset + clen > size:

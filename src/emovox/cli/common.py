@@ -384,7 +384,10 @@ class Parser(argparse.ArgumentParser):
                 parser = inner[0].choices[word]
             options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
             flag = unknown.group(1).split("=", 1)[0]
-            message += did_you_mean(flag, options)
+            if flag in options and command:  # a valid option typed before the command
+                message += f" ({flag} goes after the command: {self.prog} {command} ... {flag})"
+            else:
+                message += did_you_mean(flag, options)
         where = f"{self.prog} {command}" if command else self.prog  # the command's options, not the list
         self.exit(2, f"{self.prog}: error: {message} (see '{where} --help')\n")
 

@@ -25,9 +25,11 @@ def _figures(m: dict[str, Any], ece: bool = True) -> str:
     return ", ".join(parts)
 
 
-def describe(info: dict[str, Any], path: str, size: int) -> list[str]:
+def describe(info: dict[str, Any], path: str, size: int, uncertain_below: float) -> list[str]:
     """The lines ``emovox model`` prints for :meth:`~emovox.inference.EmotionModel.info`: the headline
-    (leave one corpus out) first, with its protocol; in-domain figures after it, named as such."""
+    (leave one corpus out) first, with its protocol; in-domain figures after it, named as such. A model
+    trained with ``--protocol loco`` (or ``cross:``) stores its figure on unseen corpora as its metrics: it
+    is shown as such."""
 
     def row(label: str, text: str) -> str:
         return f"  {label:<15} {text}"
@@ -46,7 +48,9 @@ def describe(info: dict[str, Any], path: str, size: int) -> list[str]:
             + (f"; recipe {info['recipe_name']}" if info.get("recipe_name") else ""),
         ),
     ]
-    head = info.get("headline")
+    metrics = info.get("metrics")
+    cross = bool(metrics and (metrics.get("per_corpus") or metrics.get("ua_min") is not None))
+    head = info.get("headline") or (metrics if cross else None)
     if head:
         lines.append(row("unseen corpora", _figures(head)))
         lines.append(row("", head.get("protocol", "")))
@@ -60,8 +64,9 @@ def describe(info: dict[str, Any], path: str, size: int) -> list[str]:
         lines.append(
             row("--same-channel", f"{_pct(adapted.get('ua'))} UA (each unseen corpus scored together)")
         )
-    metrics = info.get("metrics")
-    if metrics:
+    if cross and not info.get("headline"):
+        lines.append(row("in-domain", "not measured (its stored evaluation is the one above)"))
+    elif metrics:
         independent = metrics.get("speaker_independent")
         lines.append(row("in-domain", _figures(metrics, ece=False)))  # (its ECE: calibrated or not, unsaid)
         lines.append(
@@ -85,10 +90,12 @@ def describe(info: dict[str, Any], path: str, size: int) -> list[str]:
     lines.append(
         row(
             "calibration",
-            f"temperature {cal.get('temperature', 1.0):.3f}; answers under "
-            f"{cal.get('uncertain_below', 0.4):.2f} confidence are marked uncertain"
-            if cal
-            else "none (probabilities as the head gives them)",
+            (
+                f"temperature {cal.get('temperature', 1.0):.3f}"
+                if cal
+                else "none (probabilities as the head gives them)"
+            )
+            + f"; answers under {uncertain_below:.2f} confidence are marked uncertain",
         )
     )
     training = info.get("training") or {}
@@ -131,7 +138,7 @@ def cmd_model(args) -> int:
         print(json.dumps(info | {"path": str(model.path)}, indent=2))
         return 0
     size = sum(f.stat().st_size for f in model.path.rglob("*") if f.is_file())  # (an ensemble: its members)
-    sys.stdout.write("\n".join(describe(info, display_path(model.path), size)) + "\n")
+    sys.stdout.write("\n".join(describe(info, display_path(model.path), size, model.uncertain_below)) + "\n")
     return 0
 
 
@@ -157,5 +164,9 @@ def register(sub) -> None:
         default=None,
         help="model directory or bundled model name (default: the bundled model)",
     )
-    p.add_argument("--json", action="store_true", help="everything as JSON (what GET /v1/model gives)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="everything as JSON (GET /v1/model's body, with the model's path in place of the server's limits)",
+    )
     p.set_defaults(func=cmd_model)

@@ -37,6 +37,10 @@ def cmd_predict(args) -> int:
     int
         The exit status: 0, 1 when some inputs failed, 2 for a usage error (143: a Dask run terminated).
     """
+    cut = [n for n in VAD_NAMES if getattr(args, n, None) is not None]
+    if cut and not args.timeline:  # (a long file without --timeline is cut as the default options cut it)
+        err(f"--{cut[0].replace('_', '-')} sets how --timeline cuts speech into segments: add --timeline")
+        return 2
     if args.engine == "dask" or args.address:  # scale-out: emovox.batch on a Dask cluster
         if args.output:
             err(
@@ -54,10 +58,6 @@ def cmd_predict(args) -> int:
         return predict_command(args)
     if args.plot and not args.timeline:  # before standard input is read
         err("--plot draws a timeline: add --timeline")
-        return 2
-    cut = [n for n in VAD_NAMES if getattr(args, n, None) is not None]
-    if cut and not args.timeline:  # (a long file without --timeline is cut as the default options cut it)
-        err(f"--{cut[0].replace('_', '-')} sets how --timeline cuts speech into segments: add --timeline")
         return 2
     # `--json out.json` as evaluate takes it: here --json is a switch, and out.json became an input
     argv = getattr(args, "argv", [])

@@ -135,11 +135,12 @@ class ScanReport:
             )
             for path, reason in self.skipped[:10]:
                 lines.append(f"  {path}: {reason}")
-            if n > 10:
+            if n > 10:  # the rest counted by reason, unless it is the one reason listed above
                 reasons = Counter(r for _, r in self.skipped[10:])
+                said = {r for _, r in self.skipped[:10]}
                 why = (
                     ""
-                    if len(reasons) == 1
+                    if len(reasons) == 1 and set(reasons) <= said
                     else " (" + "; ".join(f"{k}: {v}" for k, v in reasons.items()) + ")"
                 )
                 lines.append(f"  ... and {n - 10} more{why}")
