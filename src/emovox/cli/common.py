@@ -386,8 +386,9 @@ class Parser(argparse.ArgumentParser):
             flag = unknown.group(1).split("=", 1)[0]
             if flag in options and command:  # a valid option typed before the command
                 message += f" ({flag} goes after the command: {self.prog} {command} ... {flag})"
-            else:
-                message += did_you_mean(flag, options)
+            else:  # (compared without the dashes: "--bogus" is not like "--corpus")
+                close = did_you_mean(flag.lstrip("-"), [o[2:] for o in options])
+                message += close.replace("(did you mean ", "(did you mean --")
         where = f"{self.prog} {command}" if command else self.prog  # the command's options, not the list
         self.exit(2, f"{self.prog}: error: {message} (see '{where} --help')\n")
 

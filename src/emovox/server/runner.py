@@ -41,14 +41,14 @@ class InferenceRunner:
         """Hold one of ``max_pending`` places (503 ``busy`` when none is left), and one of ``client``'s
         ``per_client`` (429 ``too_many_requests``)."""
         mine = self.by_client.get(client, 0)
+        if self.pending >= self.max_pending:
+            raise ApiError(503, "busy", f"{self.pending} requests are already waiting; try again shortly")
         if mine >= self.per_client:
             raise ApiError(
                 429,
                 "too_many_requests",
                 f"{mine} requests from this address are already waiting; send the next when one is answered",
             )
-        if self.pending >= self.max_pending:
-            raise ApiError(503, "busy", f"{self.pending} requests are already waiting; try again shortly")
         self.pending += 1
         self.by_client[client] = mine + 1
         try:
