@@ -21,8 +21,8 @@ class InferenceRunner:
 
     :meth:`slot` counts a request against ``max_pending`` from the moment its body starts arriving (a
     buffered upload holds memory or disk too), and against its client's share of them (``per_client``:
-    one client trickling bodies would otherwise hold every slot), and :meth:`run` cancels the work itself when the time runs
-    out, or when the client has gone (the web page's Cancel): the job's thread sees
+    one client trickling bodies would otherwise hold every slot). :meth:`run` cancels the work itself when
+    the time runs out, or when the client has gone (the web page's Cancel): the job's thread sees
     :func:`emovox.audio.check_cancelled` raise between decode blocks and encoder windows, so the request
     stops using CPU within about a second instead of running on unseen.
     """
