@@ -407,6 +407,7 @@ def test_evaluate_trained_without_the_speech_check_scores_every_recording(emovo_
         r["predicted"] in ("angry", "sad") for r in every.predictions if r["path"] in set(missed["path"])
     )
     assert every.pooled["n"] == checked.pooled["n"] == len(rows)
+    assert every.run["emovox_version"] and every.run["versions"]["numpy"]  # (the library records them)
     assert main(["evaluate", str(data), "--trained", "classical", "--no-speech-check", "-q"]) == 0
     assert "no speech check: every recording was given an emotion" in capsys.readouterr().out
     assert main(["evaluate", str(data), "--no-speech-check"]) == 2

@@ -994,6 +994,10 @@ def evaluate_model(
             for p, e, c in kept
         ],
     )
+    from . import __version__
+    from .experiments import library_versions
+
+    ev.run = {"emovox_version": __version__, "versions": library_versions()}
     meta = model.metadata
     ev.recipe = {  # what was scored: the model directory as it was sealed
         "trained_model": str(model.path),

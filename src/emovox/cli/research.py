@@ -176,17 +176,13 @@ def cmd_features(args) -> int:
 
 
 def _run(args) -> dict:
-    """How a result was made: stored with an evaluation, and in a trained model's metadata."""
+    """How a result was made, as only the command line knows it: the command, its sources and the label
+    selection as typed (the CLI applies it; the library records versions and seeds), stored with an
+    evaluation and in a trained model's metadata."""
     import shlex
-
-    from .. import __version__
-    from ..experiments import library_versions
 
     return {
         "command": shlex.join(["emovox", *args.argv]),
-        "emovox_version": __version__,
-        "versions": library_versions(),  # (evaluate --trained has no library record to hold them)
-        "seed": getattr(args, "seed", None),
         "sources": [str(Path(x).resolve()) for x in args.source],
         "emotions": getattr(args, "emotions", None),
         "merge": getattr(args, "merge", None),
