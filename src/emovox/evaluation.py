@@ -260,6 +260,13 @@ class Evaluation:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """What ``evaluate --json`` saves (docs/results.md): :attr:`summary`, ``labels``, ``note``,
+        ``recipe``, ``pooled``, the folds (without their per-class tables) and ``run``.
+
+        Returns
+        -------
+        dict
+        """
         return {
             **self.summary,
             "labels": self.labels,

@@ -64,6 +64,12 @@ class Protocol:
         return all(f.speaker_independent for f in self.folds)
 
     def describe(self) -> str:
+        """One line for people: the protocol's name, its folds and test utterances, and its note.
+
+        Returns
+        -------
+        str
+        """
         n_test = sum(len(f.test) for f in self.folds)
         text = f"{self.name}: {len(self.folds)} fold(s), {n_test} test utterances in all"
         if self.note:

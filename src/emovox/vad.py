@@ -96,10 +96,19 @@ class Segment:
         return self.emotion
 
     def to_dict(self, top_k: int | None = None) -> dict:
-        """Plain values for CSV / JSON (no audio): ``start``, ``end``, ``part``, ``emotion``,
-        ``confidence``, ``speech``, ``uncertain``, ``reason``, ``probabilities`` (cut to the ``top_k`` most
-        probable, most probable first, where ``top_k`` is given) and, for an answer over some emotions,
-        ``left_out`` and ``first_left_out``.
+        """Plain values for CSV / JSON (no audio).
+
+        Parameters
+        ----------
+        top_k : int, optional
+            Keep only the ``top_k`` most probable emotions, most probable first; None (default): all of
+            them, in the model's order.
+
+        Returns
+        -------
+        dict
+            ``start``, ``end``, ``part``, ``emotion``, ``confidence``, ``speech``, ``uncertain``, ``reason``,
+            ``probabilities`` and, for an answer over some emotions, ``left_out`` and ``first_left_out``.
 
         Examples
         --------
@@ -164,6 +173,20 @@ class VADOptions:
     energy_floor_db: float = -65.0
 
     def check(self) -> VADOptions:
+        """These options, when every one can work; else a :class:`~emovox.errors.ParameterError` naming
+        the first that cannot (an aggressiveness outside 0-3, a negative length, a minimum above the
+        maximum...).
+
+        Returns
+        -------
+        VADOptions
+            ``self``.
+
+        Examples
+        --------
+        >>> VADOptions(min_length=0.5).check().min_length
+        0.5
+        """
         if self.aggressiveness not in (0, 1, 2, 3):
             raise ParameterError(f"VAD aggressiveness must be 0-3, got {self.aggressiveness}")
         if self.frame_ms not in (10, 20, 30):

@@ -96,10 +96,16 @@ class BatchSummary:
         submitting the partitions to the last result.
     files_per_s : float
         ``n_computed / compute_s``.
-    workers : int
-        Workers (processes) the engine had, ``threads_per_worker`` each.
+    workers, threads_per_worker : int
+        Workers (processes) the engine had, and the threads each ran.
+    address : str or None
+        The scheduler of an external cluster; None for one started on this machine.
+    batch_size : int
+        Files per partition.
     status : str
         ``"complete"``, ``"interrupted"`` (Ctrl-C), ``"terminated"`` (SIGTERM) or ``"failed"``.
+    started : str
+        When the run started, UTC (``20261207T211500123456``: also its partitions' name).
     adapt : str or None
         ``"speaker"`` / ``"channel"``: the files were scored together, adapted (:func:`emovox.batch.predict`
         with ``same_speaker`` / ``same_channel``). ``n_computed`` / ``n_skipped`` are then the first step's
@@ -132,6 +138,13 @@ class BatchSummary:
     adapt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as ``--json`` prints it and ``_summary.json`` holds it (failures as
+        ``{path, error}``).
+
+        Returns
+        -------
+        dict
+        """
         d = asdict(self)
         d["failures"] = [{"path": p, "error": e} for p, e in self.failures]
         return d

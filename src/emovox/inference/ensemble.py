@@ -45,6 +45,12 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         return embedding[self._head_member]
 
     def training_files(self) -> np.ndarray:
+        """The fingerprints of every member's training recordings, together (sorted, each once).
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return np.unique(np.concatenate([m.training_files() for m, _, _ in self.members]))
 
     def _head_embedding(self, y: np.ndarray) -> np.ndarray:

@@ -46,6 +46,18 @@ _KINDS: dict[str, type] = {}
 
 
 def bundled_models() -> list[str]:
+    """The names of the models that ship in the package, for ``load_model(name)`` and ``--model NAME``.
+
+    Returns
+    -------
+    list of str
+        Sorted.
+
+    Examples
+    --------
+    >>> bundled_models()
+    ['classical', 'default']
+    """
     return (
         sorted(p.name for p in BUNDLED_DIR.iterdir() if (p / "metadata.json").is_file())
         if BUNDLED_DIR.is_dir()

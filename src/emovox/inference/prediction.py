@@ -84,13 +84,37 @@ def chosen_emotions(
 class Prediction:
     """The emotion of one input, or why it could not be predicted.
 
-    ``speech`` is False when the input holds no speech (silence, noise, hum, tones, music...): then
-    ``label`` is None and ``reason`` says what was found; None when the input failed (``error``).
-    ``uncertain`` marks a prediction whose calibrated confidence is low. ``left_out``: where the answer is
-    over some emotions only (``--emotions``, :meth:`~emovox.inference.EmotionModel.restrict`), the
-    probability the model gives each emotion it leaves out, before renormalising (None: none left out);
-    ``first_left_out`` the model's own first choice with its probability, where it is one of them
-    (:func:`left_out_of`).
+    Attributes
+    ----------
+    source : str
+        The input as it was named (a path, or ``<array>`` / ``<bytes>``).
+    label : str or None
+        The most probable emotion; None without speech or on failure.
+    confidence : float or None
+        Its calibrated probability.
+    probabilities : dict of str to float
+        Every emotion's probability, in the model's order (empty without speech).
+    error : str or None
+        One line naming the input and the cause, when it could not be predicted.
+    speech : bool or None
+        False when the input holds no speech (silence, noise, hum, tones, music...); None when it failed.
+    uncertain : bool
+        The calibrated confidence is low: treat the answer as a guess.
+    reason : str or None
+        What was heard instead of speech.
+    left_out : dict of str to float or None
+        Where the answer is over some emotions only (``--emotions``,
+        :meth:`~emovox.inference.EmotionModel.restrict`): the probability the model gives each emotion it
+        leaves out, before renormalising; None when none is left out.
+    first_left_out : (str, float) or None
+        The model's own first choice with its probability, where it is one of those left out
+        (:func:`left_out_of`).
+
+    Examples
+    --------
+    >>> p = Prediction("a.wav", "sad", 0.6, {"angry": 0.3, "sad": 0.6, "happy": 0.1})
+    >>> p.ok, p.speech, p.describe()
+    (True, True, 'sad 0.600')
     """
 
     source: str
