@@ -129,6 +129,21 @@ class EmotionModel(SpeechCutting, Recordings):
     fails. A recording longer than :data:`SEGMENTS_AFTER_SECONDS`, or of several utterances
     (:meth:`by_segments`), gets the emotion of its speech segments (:meth:`timeline_prediction`).
     ``emotions``: predict over these emotions only (probabilities renormalised over them).
+
+    Parameters
+    ----------
+    path : str or path
+        A model directory (:func:`load_model` also takes a bundled model's name).
+    check_speech : bool
+        Check each input for speech first (default True); False: an emotion for any audio.
+    emotions : str, list of str or None
+        Predict over these emotions only (:meth:`restrict`); None (default): every emotion it knows.
+
+    Examples
+    --------
+    >>> model = EmotionModel(BUNDLED_DIR / "default", emotions="four")
+    >>> model.labels, model.all_labels[:2]
+    (['angry', 'happy', 'neutral', 'sad'], ['angry', 'disgust'])
     """
 
     def __init__(
