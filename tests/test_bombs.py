@@ -154,6 +154,13 @@ def test_max_seconds_is_checked_from_the_header(tmp_path):
     with pytest.raises(AudioLimitError):
         load_audio(path.read_bytes(), max_seconds=2)
     assert load_audio(path, max_seconds=10, min_duration=0).size == SR * 5
+    # a length just over the limit is not rounded onto the other side of it ("2 s ... limit of 1.5 s")
+    sf.write(path, np.zeros(int(SR * 1.88), np.float32), SR)
+    with pytest.raises(AudioLimitError, match=r"declares 1\.9 s of audio, more than the limit of 1\.5 s"):
+        load_audio(path, max_seconds=1.5)
+    sf.write(path, np.zeros(int(SR * 1.52), np.float32), SR)
+    with pytest.raises(AudioLimitError, match=r"declares 1\.52 s of audio, more than the limit of 1\.5 s"):
+        load_audio(path, max_seconds=1.5)
 
 
 def test_forged_flac_length_is_an_error_not_a_huge_allocation(tmp_path):

@@ -18,7 +18,14 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from .test_server_support import ThreadServer, long_recording, ravdess_file, trained_model_dir, wav_bytes  # noqa: E402
+from .test_server_support import (  # noqa: E402
+    ThreadServer,
+    long_recording,
+    ravdess_file,
+    speech_clip,
+    trained_model_dir,
+    wav_bytes,
+)
 
 CHROMIUM = os.environ.get("EMOVOX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -920,3 +927,55 @@ def test_a_long_timeline_is_drawn_to_scale_with_labels_that_do_not_touch(page, s
     assert page.inner_text("#segment-detail").startswith("0.0–3.0 s")
     page.evaluate("segs => renderTimeline(segs, 60)", segs[:8])
     assert page.inner_text("#segment-detail") == ""
+
+
+def test_a_timeline_on_a_phone_has_labels_that_do_not_collide(page, server, tmp_path):
+    """A web-page review: the timeline was drawn while its card was hidden (no width), so its time labels
+    were spaced for 600 px, and on a 390 px phone "18s" overlapped "20s"."""
+    _open(page, server)
+    long_wav = tmp_path / "long.wav"
+    long_wav.write_bytes(wav_bytes(long_recording(n=5)[: int(20.1 * 16000)], 16000))  # 20.1 s
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.set_input_files("#file", str(long_wav))
+        page.wait_for_selector("body[data-state=result] #timeline .seg")
+        boxes = [t.bounding_box() for t in page.locator("#timeline-axis span").all()]
+        assert len(boxes) >= 2
+        for a, b in zip(boxes, boxes[1:], strict=False):
+            assert a["x"] + a["width"] <= b["x"], (a, b)
+    finally:
+        page.set_viewport_size({"width": 1100, "height": 900})
+
+
+@pytest.fixture(scope="module")
+def one_per_client_server(model):
+    """A server that holds one upload per client address (--pending-per-client 1)."""
+    from emovox.server import ServerSettings, create_app
+
+    with ThreadServer(create_app(model, ServerSettings(pending_per_client=1))) as srv:
+        yield srv
+
+
+def test_an_upload_the_server_holds_no_place_for_yet_is_sent_again(page, one_per_client_server, tmp_path):
+    """A web-page review: an upload replaced or cancelled a moment before still held this address's place
+    for a fraction of a second, and the next one failed with 429. The page sends it again, half a second
+    later, up to four times."""
+    import socket
+    import threading
+
+    srv = one_per_client_server
+    _open(page, srv)
+    voice = tmp_path / "voice.wav"
+    voice.write_bytes(wav_bytes(speech_clip(2.0), 16000))
+    held = socket.create_connection(("127.0.0.1", srv.port))  # an upload still arriving: the place is taken
+    held.sendall(
+        b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n"
+        b"Content-Length: 100000\r\n\r\nRIFF"
+    )
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/v1/predict" in r.url else None)
+    threading.Timer(0.8, held.close).start()  # it goes away: its place is free again
+    page.set_input_files("#file", str(voice))
+    page.wait_for_selector("body[data-state=result]")
+    assert statuses[0] == 429 and statuses[-1] == 200, statuses
+    assert page.locator("#error").is_hidden() or not page.inner_text("#error").strip()

@@ -291,9 +291,17 @@ def check_header(
         )
     if max_seconds is not None and frames and frames / sample_rate > max_seconds:
         raise AudioLimitError(
-            f"{name}: the header declares {frames / sample_rate:.0f} s of audio, more than "
+            f"{name}: the header declares {_seconds(frames / sample_rate, max_seconds)} s of audio, more than "
             f"the limit of {max_seconds:g} s"
         )
+
+
+def _seconds(seconds: float, limit: float) -> str:
+    """``seconds`` rounded only as far as keeps it above ``limit`` (1.9 s, not "2 s", against 1.5 s)."""
+    for digits in (1, 2, 3):
+        if (shown := round(seconds, digits)) > limit:
+            return f"{shown:g}"
+    return f"{seconds:g}"
 
 
 def _open(source: Path | bytes, name: str, mp3: bool, quiet: bool):

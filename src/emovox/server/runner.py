@@ -47,7 +47,8 @@ class InferenceRunner:
             raise ApiError(
                 429,
                 "too_many_requests",
-                f"{mine} requests from this address are already waiting; send the next when one is answered",
+                f"{mine} request{'s' * (mine != 1)} from this address {'are' if mine != 1 else 'is'} already "
+                "waiting or running; try again in a moment",
             )
         self.pending += 1
         self.by_client[client] = mine + 1

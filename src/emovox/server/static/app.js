@@ -44,10 +44,21 @@ function pill(label) {
   return el("span", { class: "pill", style: { background: colour(label) } }, label);
 }
 
-function postAudio(path, blob, filename, { signal, onUpload } = {}) {
-  /* POST a file as a multipart form; resolves with the JSON answer, rejects with the server's one-line error.
-     XMLHttpRequest, not fetch: only it reports how much of the body has been sent (onUpload(sent, total)).
-     signal aborts it (rejects with an AbortError). */
+function postAudio(path, blob, filename, { signal, onUpload } = {}, tries = 4) {
+  /* sendAudio, sent again (after half a second, up to 4 tries) when the server answers 429: this address's
+     upload just cancelled or replaced is still letting go of its place there. */
+  return sendAudio(path, blob, filename, { signal, onUpload }).catch(async (err) => {
+    if (err.status !== 429 || tries <= 1 || (signal && signal.aborted)) throw err;
+    await new Promise((r) => setTimeout(r, 500));
+    if (signal && signal.aborted) throw new DOMException("cancelled", "AbortError");
+    return postAudio(path, blob, filename, { signal, onUpload }, tries - 1);
+  });
+}
+
+function sendAudio(path, blob, filename, { signal, onUpload } = {}) {
+  /* POST a file as a multipart form; resolves with the JSON answer, rejects with the server's one-line error
+     (its HTTP status in .status). XMLHttpRequest, not fetch: only it reports how much of the body has been
+     sent (onUpload(sent, total)). signal aborts it (rejects with an AbortError). */
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("file", blob, filename);
@@ -61,7 +72,7 @@ function postAudio(path, blob, filename, { signal, onUpload } = {}) {
       let body;
       try { body = JSON.parse(xhr.responseText); } catch { body = { error: `server answered ${xhr.status}` }; }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(new Error((body && body.error) || `server answered ${xhr.status}`));
+      else reject(Object.assign(new Error((body && body.error) || `server answered ${xhr.status}`), { status: xhr.status }));
     });
     xhr.addEventListener("error", () => reject(new Error("the request to the server failed (is it still running?)")));
     xhr.addEventListener("timeout", () => reject(new Error("the server did not answer in time")));
@@ -353,7 +364,6 @@ function renderResult(res, audioBlob) {
 
   const block = $("timeline-block");
   block.hidden = !(res.timeline && res.timeline.length);
-  if (!block.hidden) renderTimeline(res.timeline, res.duration);
 
   const player = $("player");
   if (audioBlob) {
@@ -363,6 +373,8 @@ function renderResult(res, audioBlob) {
   } else player.hidden = true;
   $("raw").textContent = JSON.stringify(res, null, 2);
   $("result").hidden = false;
+  // drawn once shown: hidden, the line has no width, and its time labels were spaced for 600 px
+  if (!block.hidden) renderTimeline(res.timeline, res.duration);
   document.body.dataset.state = "result";
 }
 
@@ -546,6 +558,10 @@ function setupInputs() {
   $("cancel").addEventListener("click", cancelAnalysis);
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && pending && currentPanel() === "analyse") cancelAnalysis();
+  });
+  // inside its label (the drop zone) the file input opens on Space only: Enter, as a button would, too
+  $("file").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") { e.preventDefault(); e.target.click(); }
   });
   $("file").addEventListener("change", (e) => {
     const f = e.target.files[0];
