@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
@@ -122,13 +122,13 @@ class Heard(list):
 
 
 def listen(
-    source,
+    source: Any,
     model: EmotionModel | str | os.PathLike | None = None,
     *,
     view: LiveView | None = None,
     on_segment: Callable[[Segment, float | None], None] | None = None,
     adapt: str | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> list[Segment]:
     """Run the live path until the source ends (or Ctrl-C), showing each segment as soon as it ends.
 
@@ -150,7 +150,8 @@ def listen(
         before it (:class:`~emovox.segments.RunningAdaptation`), adapted to that voice or channel. Default:
         each on its own.
     **kwargs
-        Passed to :func:`~emovox.live.iter_timeline` (VAD options, ``keep_samples``).
+        Passed to :func:`~emovox.live.iter_timeline` (VAD options, ``keep_samples``, ``gain``: a factor,
+        where ``listen --gain`` takes decibels).
 
     Returns
     -------

@@ -117,7 +117,7 @@ def iter_timeline(
     keep_embeddings: bool = False,
     gain: float | None = None,
     sr: int | None = None,
-    **vad_opts,
+    **vad_opts: Any,
 ) -> Iterator[Segment]:
     """Lazily yield classified speech segments of a stream, each as soon as it is finished.
 
@@ -129,8 +129,7 @@ def iter_timeline(
     model : EmotionModel, path or name, optional
         The classifier; the bundled default when omitted.
     options : VADOptions, optional
-        Segmentation settings; ``**vad_opts`` (``min_length``, ``max_length``, ``padding``, ``overlap``,
-        ``min_silence``, ``aggressiveness``...) override single fields.
+        Segmentation settings (default: :class:`VADOptions`'s).
     keep_samples : bool
         Keep each segment's audio in ``Segment.samples`` (off: memory stays bounded on long files).
     on_chunk : callable, optional
@@ -139,12 +138,15 @@ def iter_timeline(
     keep_embeddings : bool
         Keep each segment's embedding, for :func:`adapt_timeline` (memory grows with the recording).
     gain : float, optional
-        Multiplies the samples before they are cut (default: :func:`segment_gain` of a path or an array, 1
-        for a stream).
+        Multiplies the samples before they are cut: a factor, not decibels (``listen --gain 20`` is a factor
+        of 10) (default: :func:`segment_gain` of a path or an array, 1 for a stream).
     sr : int, optional
         The rate of an array or of the arrays of an iterable (required for an array, as for
         :meth:`~emovox.inference.EmotionModel.predict`: a 48 kHz array heard as 16 kHz is three times as
         long and an octave and a half lower, and is given emotions, not refused).
+    **vad_opts
+        Single :class:`VADOptions` fields over ``options`` (``min_length``, ``max_length``, ``padding``,
+        ``overlap``, ``min_silence``, ``aggressiveness``...); another name is refused, saying which exist.
 
     Yields
     ------
