@@ -835,6 +835,31 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
     return shared
 
 
+def library_versions() -> dict[str, str]:
+    """Python's and the numerical libraries' versions, for a run record: what else than emovox's own
+    version a figure needs to be reproduced on another machine (those installed; torch only where it is).
+
+    Returns
+    -------
+    dict of str to str
+
+    Examples
+    --------
+    >>> sorted(library_versions())[:3]
+    ['numpy', 'onnxruntime', 'pandas']
+    """
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("numpy", "onnxruntime", "pandas", "scikit-learn", "scipy", "soundfile", "torch"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out | {"python": platform.python_version()}
+
+
 def evaluate_model(
     model: EmotionModel | str | os.PathLike,
     manifest: pd.DataFrame,
@@ -1002,7 +1027,6 @@ def evaluate_model(
         ],
     )
     from . import __version__
-    from .experiments import library_versions
 
     ev.run = {"emovox_version": __version__, "versions": library_versions()}
     meta = model.metadata

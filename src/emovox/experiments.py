@@ -170,31 +170,6 @@ def _labelled(
     return select_labels(manifest, merge, emotions)
 
 
-def library_versions() -> dict[str, str]:
-    """Python's and the numerical libraries' versions, for a run record: what else than emovox's own
-    version a figure needs to be reproduced on another machine (those installed; torch only where it is).
-
-    Returns
-    -------
-    dict of str to str
-
-    Examples
-    --------
-    >>> sorted(library_versions())[:3]
-    ['numpy', 'onnxruntime', 'pandas']
-    """
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("numpy", "onnxruntime", "pandas", "scikit-learn", "scipy", "soundfile", "torch"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out | {"python": platform.python_version()}
-
-
 def _run_record(
     recipe: RecipeProtocol,
     protocol: str,
@@ -206,6 +181,7 @@ def _run_record(
     command and sources. ``seeds`` are the ones used: without a seed the splits and the training each have
     their own default (``random``'s split the tutorials' 7, training 0), which no single ``seed`` repeats."""
     from . import __version__
+    from .evaluation import library_versions
 
     name = protocol.partition(":")[0].strip().lower()
     split = {"random": 7 if seed is None else seed, "kfold": seed or 0}.get(name)
