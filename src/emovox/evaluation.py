@@ -342,7 +342,14 @@ class Evaluation:
         )
 
     def table(self) -> str:
-        """A plain-text report: headline figures, per-class precision/recall, confusion matrix."""
+        """A plain-text report, as ``emovox evaluate`` prints it: the protocol (speaker-independent or not,
+        and why), what was scored, the headline figures with what UA is the mean of and chance, each
+        held-out corpus's figures, per-class precision / recall / F1 and the confusion matrix.
+
+        Returns
+        -------
+        str
+        """
         s = self.summary
         lines = [
             f"protocol: {self.protocol} ({'speaker-independent' if self.speaker_independent else 'NOT speaker-independent: ' + self._heard()})",

@@ -311,6 +311,7 @@ class MicrophoneSource(AudioSource):
             self.close()
 
     def close(self) -> None:
+        """Stop and release the input device (again: nothing)."""
         if self._stream is not None:
             try:
                 self._stream.stop()
@@ -366,6 +367,7 @@ class Recorder(AudioSource):
                 yield c
 
     def close(self) -> None:
+        """Close the source, and with it the WAV being written (complete once closed)."""
         self.source.close()
 
 

@@ -109,6 +109,7 @@ class LiveView:
         self.stream.flush()
 
     def close(self) -> None:
+        """Clear the status line (on a terminal), so that what is printed next starts a clean line."""
         if self.tty:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()

@@ -26,6 +26,18 @@ def emotion_counts(
         ``None``: one bar per emotion. ``"speaker"``: one stacked bar per speaker, split by emotion (shows
         how balanced each speaker is). Any other column: bars of each emotion grouped by its values.
     title : str
+        Title above the chart (default ``"Utterances per emotion"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"emotion": ["sad", "angry", "sad"], "speaker": ["a", "a", "b"]})
+    >>> len(emotion_counts(m, by="speaker").axes)
+    1
     """
     import pandas as pd
 

@@ -48,6 +48,18 @@ def emotion_timeline(
         Title above the figure (default ``"Emotion over time"``).
     duration : float, optional
         Length of the recording (default: the last segment's end).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The ribbon of answers above, each emotion's probability over time below.
+
+    Examples
+    --------
+    >>> fig = emotion_timeline([{"start": 0.0, "end": 2.0, "label": "sad", "confidence": 0.8,
+    ...                          "probabilities": {"sad": 0.8, "angry": 0.2}}])
+    >>> [line.get_label() for line in fig.axes[1].lines]
+    ['sad', 'angry']
     """
     segs = sorted(segments, key=lambda s: float(_field(s, "start", 0.0)))
     fig = new_figure((12, 4.8))

@@ -84,4 +84,10 @@ class ServerSettings:
         return int(self.max_upload_mb * 1024 * 1024)
 
     def n_workers(self) -> int:
+        """Inference threads: ``workers``, or the CPUs, at most 4.
+
+        Returns
+        -------
+        int
+        """
         return int(self.workers or min(4, os.cpu_count() or 1))
