@@ -913,6 +913,7 @@ def evaluate_model(
     speaker_adapt : bool
         ``same_speaker``'s former name (as :func:`emovox.experiments.evaluate` keeps it).
     """
+    from . import __version__
     from .adaptation import session_kind
     from .errors import CorpusError
     from .labels import label_order
@@ -1033,8 +1034,6 @@ def evaluate_model(
             for p, e, c in kept
         ],
     )
-    from . import __version__
-
     ev.run = {"emovox_version": __version__, "versions": library_versions()}
     meta = model.metadata
     ev.recipe = {  # what was scored: the model directory as it was sealed

@@ -116,7 +116,6 @@ class Segment:
         >>> s.to_dict(1)["probabilities"]
         {'angry': 0.7}
         """
-        p = self.probabilities
         return {
             "start": round(self.start, 3),
             "end": round(self.end, 3),
@@ -126,12 +125,36 @@ class Segment:
             "speech": self.speech,
             "uncertain": self.uncertain,
             "reason": self.reason,
-            "probabilities": dict(sorted(p.items(), key=lambda kv: -kv[1])[:top_k] if top_k else p),
+            "probabilities": top_probabilities(self.probabilities, top_k),
         } | (
             {"left_out": dict(self.left_out), "first_left_out": _choice(self.first_left_out)}
             if self.left_out
             else {}
         )
+
+
+def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> dict[str, float]:
+    """The ``k`` most probable emotions, most probable first (all of them when ``k`` is None).
+
+    Parameters
+    ----------
+    probabilities : dict of str to float
+        Emotion -> probability.
+    k : int, optional
+        How many to keep (default None; 0 too: all, in their order).
+
+    Returns
+    -------
+    dict of str to float
+
+    Examples
+    --------
+    >>> top_probabilities({"sad": 0.2, "angry": 0.7, "happy": 0.1}, 2)
+    {'angry': 0.7, 'sad': 0.2}
+    """
+    if not k:
+        return dict(probabilities)
+    return dict(sorted(probabilities.items(), key=lambda kv: -kv[1])[:k])
 
 
 def _choice(first: tuple[str, float] | None) -> dict | None:

@@ -879,15 +879,14 @@ def vad_args(p: argparse.ArgumentParser, when: str | None = None) -> None:
 
 def vad_options(args):
     """The segmentation options given (:func:`vad_args`), checked: their errors name the options as typed."""
-    import re
-
     from ..errors import ParameterError
     from ..live import VADOptions
 
-    names = VAD_NAMES
-    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    given = {n: getattr(args, n) for n in VAD_NAMES if getattr(args, n, None) is not None}
     try:
         return VADOptions(**given).check()
     except ParameterError as exc:  # the options' names as typed (--min-length), not the fields'
-        text = re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: "--" + m[1].replace("_", "-"), str(exc))
+        text = re.sub(
+            r"\b(" + "|".join(VAD_NAMES) + r")\b", lambda m: "--" + m[1].replace("_", "-"), str(exc)
+        )
         raise ParameterError(text.replace("VAD ", "segmentation: ", 1)) from None

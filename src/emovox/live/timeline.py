@@ -31,7 +31,7 @@ from ..segments import (  # noqa: F401  (classify, trim_to_speech and segments_p
     set_probabilities,
     trim_to_speech,
 )
-from ..vad import Segment, VADOptions
+from ..vad import Segment, VADOptions, top_probabilities
 
 if TYPE_CHECKING:
     from ..inference import EmotionModel
@@ -503,30 +503,6 @@ def file_without_speech(model, path, segments: list[Segment], keep_embedding: bo
 
 
 # ------------------------------------------------------------------------------------------------ output
-def top_probabilities(probabilities: dict[str, float], k: int | None = None) -> dict[str, float]:
-    """The ``k`` most probable emotions, most probable first (all of them when ``k`` is None).
-
-    Parameters
-    ----------
-    probabilities : dict of str to float
-        Emotion -> probability.
-    k : int, optional
-        How many to keep (default None; 0 too: all, in their order).
-
-    Returns
-    -------
-    dict of str to float
-
-    Examples
-    --------
-    >>> top_probabilities({"sad": 0.2, "angry": 0.7, "happy": 0.1}, 2)
-    {'angry': 0.7, 'sad': 0.2}
-    """
-    if not k:
-        return dict(probabilities)
-    return dict(sorted(probabilities.items(), key=lambda kv: -kv[1])[:k])
-
-
 def rows(
     segments: Iterable[Segment],
     labels: list[str] | None = None,
