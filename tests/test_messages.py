@@ -121,6 +121,18 @@ def test_serve_bad_port_subprocess():
     assert proc.stderr.strip() == "emovox: error: --port 99999: expected a port number from 1 to 65535"
 
 
+def test_serve_without_its_extra_names_the_extra_to_install():
+    """The message listed three packages and left out fastapi-offline, so installing them was not enough."""
+    code = (
+        "import sys; sys.modules['fastapi_offline'] = None; from emovox.cli import main; "
+        "sys.exit(main(['serve', '--port', '8123']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "pip install 'emovox[serve]'" in proc.stderr, proc.stderr
+
+
 def test_a_file_named_like_an_option_gets_a_hint(tmp_path, monkeypatch, capsys):
     """argparse said "the following arguments are required: paths" for `emovox predict -take1.wav`."""
     from emovox.cli import main

@@ -36,10 +36,7 @@ def cmd_serve(args) -> int:
     try:
         from ..server import ServerSettings, serve
     except ImportError as exc:
-        err(
-            f"emovox serve needs fastapi, uvicorn and python-multipart ({exc}); "
-            "pip install fastapi uvicorn python-multipart"
-        )
+        err(f"emovox serve needs the server's extra packages ({exc}); pip install 'emovox[serve]'")
         return 2
     from ..errors import ParameterError
 
