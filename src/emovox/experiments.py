@@ -543,10 +543,10 @@ def tune(
     Returns
     -------
     (dict or Evaluation, list of (path, message))
-        With ``protocol="none"``, ``{"best_params", "best_ua", "search"}`` (``best_ua``: the search's UA over
-        folds of the training speakers, optimistic as any figure chosen on); otherwise the nested evaluation
-        (protocol ``PROTOCOL+nested-tuning``, each fold's ``best_params`` and ``inner_ua`` in its scores).
-        Then the files that could not be used.
+        With ``protocol="none"``, a dict of ``best_params``, ``best_ua`` (the search's UA over folds of the
+        training speakers, optimistic as any figure chosen on), ``search``, ``recipe``, ``labels`` and
+        ``run``; otherwise the nested evaluation (protocol ``PROTOCOL+nested-tuning``, each fold's
+        ``best_params`` and ``inner_ua`` in its scores). Then the files that could not be used.
 
     Examples
     --------
