@@ -18,12 +18,19 @@ import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from .inference import EmotionModel, Prediction
+    from .splits import Protocol
 
 
 def prediction_row(
-    fold: str, path: Any, emotion: str, predicted: str, labels: Sequence[str], proba=None
+    fold: str,
+    path: Any,
+    emotion: str,
+    predicted: str,
+    labels: Sequence[str],
+    proba: Sequence[float] | np.ndarray | None = None,
 ) -> dict:
     """One row of :attr:`Evaluation.predictions`: the probabilities (over ``labels``) when there are any.
 
@@ -125,7 +132,25 @@ def scores(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) 
 
 @dataclass
 class FoldProba:
-    """One fold's test rows and their class probabilities (columns in the evaluation's label order)."""
+    """One fold's test rows and their class probabilities (columns in the evaluation's label order).
+
+    Attributes
+    ----------
+    name : str
+        The fold's name.
+    paths : list of str
+        The test recordings, in row order.
+    y_true : list of str
+        Their true emotions.
+    proba : numpy.ndarray
+        Their probabilities, shape ``(len(paths), len(labels))``.
+
+    Examples
+    --------
+    >>> fp = FoldProba("s1", ["a.wav", "b.wav"], ["sad", "angry"], np.array([[0.2, 0.8], [0.7, 0.3]]))
+    >>> fp.proba.argmax(axis=1).tolist()
+    [1, 0]
+    """
 
     name: str
     paths: list[str]
@@ -135,10 +160,49 @@ class FoldProba:
 
 @dataclass
 class Evaluation:
-    """The outcome of evaluating a recipe under a protocol.
+    """The outcome of evaluating a recipe under a protocol (made by :func:`cross_validate` or
+    :func:`evaluate_model`).
 
-    ``fold_proba`` keeps each fold's test probabilities where the model gives them, so that models
-    evaluated on the same folds can be combined (:mod:`emovox.models.ensemble`); it is not saved to JSON.
+    Attributes
+    ----------
+    protocol : str
+        The protocol's name (``kfold(5)``, ``loso``...).
+    speaker_independent : bool
+        No test speaker was heard in training.
+    labels : list of str
+        The classes, in the order of the confusion matrices and probability columns.
+    folds : list of dict
+        Each fold's :func:`scores`, with its ``fold`` name (and ``ece``, ``reliability`` once calibrated).
+    pooled : dict
+        The :func:`scores` of every fold's test rows together.
+    note : str
+        What a report should say of it (rows left out, ...).
+    recipe : dict
+        What was evaluated (the recipe's settings, or ``trained_model``).
+    fold_proba : list of FoldProba
+        Each fold's test probabilities where the model gives them, so that models evaluated on the same
+        folds can be combined (:mod:`emovox.models.ensemble`); not saved to JSON.
+    cross_corpus : bool
+        Each fold is a whole corpus: held out (``loco``, ``cross``), or one a trained model was scored on.
+    run : dict
+        How the evaluation was run (command, version, seed, data), saved with it to reproduce it.
+    predictions : list of dict
+        One :func:`prediction_row` per test recording; written by :meth:`write_predictions`, not to JSON.
+
+    The property ``summary`` holds the headline figures (means and spreads over folds) as a dict.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from emovox.splits import leave_one_speaker_out
+    >>> m = pd.DataFrame({"speaker": ["s1", "s1", "s2", "s2"]})
+    >>> X, y = np.array([[0.0], [1.0], [0.6], [0.9]]), np.array(["sad", "angry", "sad", "angry"])
+    >>> def fit_predict(X_train, y_train, X_test):  # p(angry) is the feature itself
+    ...     p = X_test[:, 0]
+    ...     return FoldResult(np.where(p > 0.5, "angry", "sad"), np.column_stack([p, 1 - p]))
+    >>> ev = cross_validate(X, y, leave_one_speaker_out(m), fit_predict, ["angry", "sad"], paths=list("abcd"))
+    >>> ev.summary["ua"], ev.summary["ua_std"], ev.pooled["confusion"]
+    (0.75, 0.25, [[2, 0], [1, 1]])
     """
 
     protocol: str
@@ -175,6 +239,14 @@ class Evaluation:
         ------
         EmovoxError
             When the evaluation kept no per-recording predictions.
+
+        Examples
+        --------
+        >>> ev = Evaluation("loso", True, ["angry", "sad"])
+        >>> ev.predictions = [prediction_row("s1", "a.wav", "sad", "sad", ev.labels, [0.25, 0.75])]
+        >>> print(ev.write_predictions("predictions.csv").read_text().strip())
+        fold,path,emotion,predicted,p_angry,p_sad
+        s1,a.wav,sad,sad,0.25,0.75
         """
         import csv
 
@@ -203,6 +275,11 @@ class Evaluation:
         Returns
         -------
         float
+
+        Examples
+        --------
+        >>> Evaluation("kfold(2)", True, ["angry", "sad"], [{"ua": 0.5}, {"ua": 1.0}]).mean("ua")
+        0.75
         """
         return float(np.mean([f[key] for f in self.folds]))
 
@@ -217,11 +294,19 @@ class Evaluation:
         Returns
         -------
         float
+
+        Examples
+        --------
+        >>> Evaluation("kfold(2)", True, ["angry", "sad"], [{"ua": 0.5}, {"ua": 1.0}]).std("ua")
+        0.25
         """
         return float(np.std([f[key] for f in self.folds]))
 
     @property
     def summary(self) -> dict[str, Any]:
+        """The headline figures: protocol, ``n_folds``, means over folds (``ua``, ``accuracy``,
+        ``macro_f1``, ``ece`` when calibrated) and spreads (None for one fold); ``per_corpus`` when
+        cross-corpus."""
         return {
             "protocol": self.protocol,
             "speaker_independent": self.speaker_independent,
@@ -266,6 +351,13 @@ class Evaluation:
         Returns
         -------
         dict
+
+        Examples
+        --------
+        >>> s = scores(["sad", "angry"], ["sad", "sad"], ["angry", "sad"])
+        >>> d = Evaluation("loso", True, ["angry", "sad"], [s], s).to_dict()
+        >>> d["protocol"], d["ua"], d["ua_std"], sorted(d["folds"][0])
+        ('loso', 0.5, None, ['accuracy', 'confusion', 'macro_f1', 'n', 'ua'])
         """
         return {
             **self.summary,
@@ -277,7 +369,7 @@ class Evaluation:
             **({"run": self.run} if self.run else {}),
         }
 
-    def reliability_figure(self, title: str | None = None):
+    def reliability_figure(self, title: str | None = None) -> Figure:
         """The reliability diagram of the test probabilities (one curve per held-out corpus for ``loco``).
 
         Parameters
@@ -293,6 +385,15 @@ class Evaluation:
         ------
         EmovoxError
             When the evaluation has no calibration bins (:func:`reliability_curves`).
+
+        Examples
+        --------
+        >>> s = scores(["sad", "angry"], ["sad", "angry"], ["angry", "sad"])
+        >>> ev = Evaluation("loso", True, ["angry", "sad"], [s], s)
+        >>> ev.fold_proba = [FoldProba("s1", ["a.wav", "b.wav"], ["sad", "angry"], np.array([[0.2, 0.8], [0.7, 0.3]]))]
+        >>> add_calibration(ev)
+        >>> ev.reliability_figure()
+        <Figure size ... with 2 Axes>
         """
         from . import plots
 
@@ -313,6 +414,13 @@ class Evaluation:
         -------
         pathlib.Path
             ``path``.
+
+        Examples
+        --------
+        >>> s = scores(["sad", "angry"], ["sad", "sad"], ["angry", "sad"])
+        >>> out = Evaluation("loso", True, ["angry", "sad"], [s], s).save_json("results/loso.json")
+        >>> json.loads(out.read_text())["ua"]
+        0.5
         """
         from .paths import replacing
 
@@ -349,6 +457,25 @@ class Evaluation:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> s = scores(["sad", "angry", "angry"], ["sad", "sad", "angry"], ["angry", "sad"])
+        >>> print(Evaluation("loso", True, ["angry", "sad"], [s], s).table())
+        protocol: loso (speaker-independent)
+        folds: 1   test utterances: 3
+        UA         75.00 %   (mean recall over the 2 emotions; chance 50.0 %)
+        accuracy   66.67 %
+        macro F1   66.67 %
+        <BLANKLINE>
+        emotion      precision   recall      f1  support
+        angry           100.0%    50.0%   66.7%        2
+        sad              50.0%   100.0%   66.7%        1
+        <BLANKLINE>
+        confusion (rows true, columns predicted):
+                 angry    sad
+        angry        1      1
+        sad          0      1
         """
         s = self.summary
         lines = [
@@ -429,7 +556,7 @@ class Evaluation:
             "see the note" if "trained_model" in self.recipe else "the same speakers are in training and test"
         )
 
-    def confusion_figure(self, title: str | None = None):
+    def confusion_figure(self, title: str | None = None) -> Figure:
         """The pooled confusion matrix as a figure (with a column of inputs that got no answer, when any).
 
         Parameters
@@ -440,6 +567,12 @@ class Evaluation:
         Returns
         -------
         matplotlib.figure.Figure
+
+        Examples
+        --------
+        >>> s = scores(["sad", "angry"], ["sad", "sad"], ["angry", "sad"])
+        >>> Evaluation("loso", True, ["angry", "sad"], [s], s).confusion_figure(title="demo")
+        <Figure size ... with ... Axes>
         """
         from . import plots
 
@@ -606,7 +739,23 @@ def save_evaluation_files(ev: Evaluation, folder: str | Path) -> None:
 class FoldResult:
     """What a ``fit_predict`` of :func:`cross_validate` may return instead of bare predictions: the
     predicted labels, the test probabilities (columns in ``labels`` order; kept as the fold's
-    :class:`FoldProba`) and extra per-fold figures (training time, chosen parameters...)."""
+    :class:`FoldProba`) and extra per-fold figures (training time, chosen parameters...).
+
+    Attributes
+    ----------
+    pred : sequence of str
+        The predicted label of each test row.
+    proba : numpy.ndarray, optional
+        The test probabilities, shape ``(n_test, len(labels))``; None (default): none.
+    extra : dict
+        Figures added to the fold's scores (default empty).
+
+    Examples
+    --------
+    >>> r = FoldResult(["sad", "angry"], np.array([[0.3, 0.7], [0.9, 0.1]]), {"fit_seconds": 0.2})
+    >>> list(r.pred), r.extra
+    (['sad', 'angry'], {'fit_seconds': 0.2})
+    """
 
     pred: Sequence[str]
     proba: np.ndarray | None = None
@@ -614,9 +763,26 @@ class FoldResult:
 
 
 def once_per_training_side() -> Callable[..., Any]:
-    """A memo for a ``fit_predict`` of :func:`cross_validate`: ``get(train_rows, make, what="fit")`` makes
-    each thing of a training side once. ``cross:A->B,C`` tests several corpora on one training side; a
-    fold with another side clears it (those never come back)."""
+    """A memo for a ``fit_predict`` of :func:`cross_validate`: each thing of a training side is made once.
+
+    ``cross:A->B,C`` tests several corpora on one training side; a fold with another side clears it
+    (those never come back).
+
+    Returns
+    -------
+    callable
+        ``get(train_rows, make, what="fit")``: ``make()``'s result for this training side (the rows, a
+        numpy array) and ``what``, made on the first call only.
+
+    Examples
+    --------
+    >>> get = once_per_training_side()
+    >>> rows = np.array([0, 1, 2])
+    >>> get(rows, lambda: "fitted"), get(rows, lambda: "fitted again")
+    ('fitted', 'fitted')
+    >>> get(np.array([3, 4]), lambda: "another side")
+    'another side'
+    """
     memo: dict[str, Any] = {}
 
     def get(train_rows: np.ndarray, make: Callable[[], Any], what: str = "fit") -> Any:
@@ -634,7 +800,7 @@ def once_per_training_side() -> Callable[..., Any]:
 def cross_validate(
     X: np.ndarray,
     y: np.ndarray,
-    protocol,
+    protocol: Protocol,
     fit_predict: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | FoldResult],
     labels: Sequence[str],
     progress: bool = False,
@@ -768,7 +934,16 @@ def add_calibration(ev: Evaluation) -> None:
     Parameters
     ----------
     ev : Evaluation
-        Changed in place; needs its ``fold_proba``.
+        Changed in place; needs its ``fold_proba``, one per fold.
+
+    Examples
+    --------
+    >>> s = scores(["sad", "angry"], ["sad", "angry"], ["angry", "sad"])
+    >>> ev = Evaluation("loso", True, ["angry", "sad"], [s], s)
+    >>> ev.fold_proba = [FoldProba("s1", ["a.wav", "b.wav"], ["sad", "angry"], np.array([[0.2, 0.8], [0.7, 0.3]]))]
+    >>> add_calibration(ev)
+    >>> round(ev.folds[0]["ece"], 3), round(ev.pooled["ece"], 3)
+    (0.25, 0.25)
     """
     from .calibration import ece, reliability
 
@@ -808,6 +983,16 @@ def reliability_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ------
     EmovoxError
         When the evaluation has no calibration bins.
+
+    Examples
+    --------
+    >>> s = scores(["sad", "angry"], ["sad", "angry"], ["angry", "sad"])
+    >>> ev = Evaluation("loso", True, ["angry", "sad"], [s], s)
+    >>> ev.fold_proba = [FoldProba("s1", ["a.wav", "b.wav"], ["sad", "angry"], np.array([[0.2, 0.8], [0.7, 0.3]]))]
+    >>> add_calibration(ev)
+    >>> curves = reliability_curves(ev.to_dict())
+    >>> list(curves), sorted(curves["loso, folds pooled"])
+    (['loso, folds pooled'], ['accuracy', 'confidence', 'count', 'ece'])
     """
     from .errors import EmovoxError
 
@@ -887,11 +1072,6 @@ def evaluate_model(
     The result is speaker-independent only when the model lists its training speakers and none of them
     is in ``manifest``; the note says which.
 
-    Returns
-    -------
-    (Evaluation, list of Prediction)
-        The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
-
     Parameters
     ----------
     model : EmotionModel, path or name
@@ -912,6 +1092,24 @@ def evaluate_model(
         real sentences: ``--no-speech-check``).
     speaker_adapt : bool
         ``same_speaker``'s former name (as :func:`emovox.experiments.evaluate` keeps it).
+
+    Returns
+    -------
+    (Evaluation, list of Prediction)
+        The evaluation, and the predictions that failed (unreadable files), each with its ``error``.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox import load_model
+    >>> from emovox.audio.synthetic import tone
+    >>> for i, freq in enumerate([200, 300, 400, 500]):
+    ...     sf.write(f"{i}.wav", tone(freq, 1.0), 16000)
+    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(4)], "emotion": ["angry", "sad"] * 2,
+    ...                   "speaker": ["x:1"] * 4, "corpus": ["x"] * 4})
+    >>> ev, failed = evaluate_model(load_model(), m, check_speech=False)  # tones hold no speech
+    >>> ev.protocol, ev.labels, ev.pooled["n"], failed
+    ('held-out(x)', ['sad', 'angry'], 4, [])
     """
     from . import __version__
     from .adaptation import session_kind

@@ -60,6 +60,11 @@ def model_kind(model: str) -> str:
     -------
     str
         ``"ensemble"``, ``"deep"`` or ``"features"``.
+
+    Examples
+    --------
+    >>> model_kind("svm"), model_kind("cnn2d"), model_kind("svm+cnn2d")
+    ('features', 'deep', 'ensemble')
     """
     from .deep import DEEP_MODELS
     from .models.ensemble import is_ensemble
@@ -261,6 +266,24 @@ def feature_table(
     -------
     (FeatureRecipe, FeatureTable)
         The recipe, and the features (``failures``: the files that could not be used).
+
+    Raises
+    ------
+    ParameterError
+        For a deep model or an ensemble.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import tone, white_noise
+    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
+    >>> for i, e in enumerate(emotions):
+    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
+    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
+    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> recipe, table = feature_table(m, "logreg", n_jobs=1, cache_dir="cache")
+    >>> table.X.shape, list(table.failures)
+    ((8, 702), [])
     """
     kind = model_kind(model)
     if kind != "features":
@@ -329,6 +352,19 @@ def evaluate(
     -------
     (Evaluation, list of (path, message))
         The evaluation, and the files that could not be used.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import tone, white_noise
+    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
+    >>> for i, e in enumerate(emotions):
+    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
+    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
+    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> ev, failed = evaluate(m, "logreg", "kfold:2", n_jobs=1, cache_dir="cache")
+    >>> ev.protocol, ev.summary["ua"], failed
+    ('kfold(2)', 1.0, [])
     """
     speaker_adapt = speaker_adapt or same_speaker
     kind = model_kind(model)
@@ -425,6 +461,19 @@ def train(
     -------
     (pathlib.Path, Evaluation or None, list of (path, message))
         The model directory, the evaluation (None without a protocol), the files that could not be used.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import tone, white_noise
+    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
+    >>> for i, e in enumerate(emotions):
+    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
+    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
+    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> out, ev, failed = train(m, "logreg", "my-model", n_jobs=1, cache_dir="cache")
+    >>> out.name, ev, failed
+    ('my-model', None, [])
     """
     from .models.store import prepare_output
 
@@ -494,10 +543,23 @@ def tune(
     Returns
     -------
     (dict or Evaluation, list of (path, message))
-        With ``protocol="none"``, ``{"best_params", "best_ua", "search"}`` (``best_ua``: the search's UA over
-        folds of the training speakers, optimistic as any figure chosen on); otherwise the nested evaluation
-        (protocol ``PROTOCOL+nested-tuning``, each fold's ``best_params`` and ``inner_ua`` in its scores).
-        Then the files that could not be used.
+        With ``protocol="none"``, a dict of ``best_params``, ``best_ua`` (the search's UA over folds of the
+        training speakers, optimistic as any figure chosen on), ``search``, ``recipe``, ``labels`` and
+        ``run``; otherwise the nested evaluation (protocol ``PROTOCOL+nested-tuning``, each fold's
+        ``best_params`` and ``inner_ua`` in its scores). Then the files that could not be used.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import tone, white_noise
+    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
+    >>> for i, e in enumerate(emotions):
+    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
+    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
+    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> found, failed = tune(m, "logreg", n_jobs=1, cache_dir="cache")
+    >>> found["best_params"], found["best_ua"]
+    ({'logreg__C': 0.01}, 1.0)
     """
     from .labels import label_order
     from .training import plain_params, searched_grid, tune_classical, tune_nested

@@ -37,7 +37,24 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Fold:
-    """Indices (row positions in the manifest) of one train/test partition."""
+    """Indices (row positions in the manifest) of one train/test partition.
+
+    Attributes
+    ----------
+    name : str
+        The fold's name (``fold1``, a speaker, a corpus...).
+    train, test : numpy.ndarray
+        Row positions of the training and test sides (integers).
+    shared_speakers : list of str
+        Speakers on both sides (empty for a speaker-independent fold; ``["?"]`` when unknown); the property
+        ``speaker_independent`` is True when it is empty.
+
+    Examples
+    --------
+    >>> fold = Fold("fold1", np.array([0, 1]), np.array([2]), ["s1"])
+    >>> fold.test.tolist(), fold.speaker_independent
+    ([2], False)
+    """
 
     name: str
     train: np.ndarray
@@ -46,12 +63,34 @@ class Fold:
 
     @property
     def speaker_independent(self) -> bool:
+        """No speaker on both sides of the fold."""
         return not self.shared_speakers
 
 
 @dataclass
 class Protocol:
-    """A named list of folds over one manifest."""
+    """A named list of folds over one manifest (made by :func:`make_protocol`).
+
+    Attributes
+    ----------
+    name : str
+        The protocol as reports name it (``kfold(5)``, ``loso``, ``cross(a->b)``...).
+    folds : list of Fold
+        Its folds, in order.
+    note : str
+        What a report should say of it (rows left out, how cross-corpus folds are scored); default ``""``.
+    cross_corpus : bool
+        The folds hold whole corpora out: each test corpus is scored on its own emotions (default False).
+
+    The property ``speaker_independent`` is True when no fold has a speaker on both sides.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"speaker": ["s1", "s1", "s2", "s3"]})
+    >>> p = leave_one_speaker_out(m)
+    >>> p.name, [f.name for f in p.folds], p.speaker_independent
+    ('loso', ['s1', 's2', 's3'], True)
+    """
 
     name: str
     folds: list[Fold]
@@ -61,6 +100,7 @@ class Protocol:
 
     @property
     def speaker_independent(self) -> bool:
+        """No fold has a speaker on both sides."""
         return all(f.speaker_independent for f in self.folds)
 
     def describe(self) -> str:
@@ -69,6 +109,12 @@ class Protocol:
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> m = pd.DataFrame({"speaker": ["s1", "s1", "s2", "s3"]})
+        >>> leave_one_speaker_out(m).describe()
+        'loso: 3 fold(s), 4 test utterances in all; speaker-independent (no speaker on both sides)'
         """
         n_test = sum(len(f.test) for f in self.folds)
         text = f"{self.name}: {len(self.folds)} fold(s), {n_test} test utterances in all"
@@ -219,6 +265,12 @@ def leave_one_speaker_out(manifest: pd.DataFrame) -> Protocol:
     ------
     CorpusError
         When the manifest is empty or a row lacks its speaker.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"speaker": ["s2", "s1", "s2"]})
+    >>> [(f.name, f.train.tolist(), f.test.tolist()) for f in leave_one_speaker_out(m).folds]
+    [('s1', [0, 2], [1]), ('s2', [1], [0, 2])]
     """
     _need(manifest, "speaker")
     spk = manifest["speaker"].to_numpy()
@@ -370,7 +422,21 @@ def leave_one_corpus_out(manifest: pd.DataFrame) -> Protocol:
 
 
 def default_folds_dir() -> Path:
-    """``$EMOVOX_FOLDS``, else the ``folds`` folder of :func:`emovox.corpora.shared_dir`."""
+    """Where :func:`emobox_folds` looks for the EmoBox partitions by default.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$EMOVOX_FOLDS`` when set, else the ``folds`` folder of :func:`emovox.corpora.shared_dir` (neither
+        need exist).
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"EMOVOX_FOLDS": "my/folds"}):
+    ...     default_folds_dir().as_posix()
+    'my/folds'
+    """
     if os.environ.get("EMOVOX_FOLDS"):
         return Path(os.environ["EMOVOX_FOLDS"])
     from .corpora import shared_dir
@@ -494,6 +560,13 @@ def refuse_duplicates(manifest: pd.DataFrame) -> None:
     ------
     CorpusError
         When a file is listed more than once.
+
+    Examples
+    --------
+    >>> refuse_duplicates(pd.DataFrame({"path": ["wav/a.wav", "wav/./a.wav"]}))
+    Traceback (most recent call last):
+    ...
+    emovox.errors.CorpusError: 1 file(s) appear more than once in the manifest (e.g. wav/./a.wav); remove the duplicates
     """
     if "path" not in manifest:
         return

@@ -66,6 +66,12 @@ def get_reader(name: str) -> Corpus:
     ------
     CorpusError
         For an unknown corpus (the message lists the known ones).
+
+    Examples
+    --------
+    >>> reader = get_reader("EMO-DB")
+    >>> reader.name, reader.title, reader.language
+    ('emodb', 'EMO-DB', 'de')
     """
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _REGISTRY:
@@ -158,6 +164,28 @@ def scan(
     (manifest, report)
         One row per utterance (columns :data:`COLUMNS` plus corpus-specific ones), and the report of
         files skipped because their names do not follow the convention.
+
+    Raises
+    ------
+    CorpusError
+        When ``root`` is not a folder, ``corpus`` is unknown, or (``corpus`` not given) no file follows a
+        known convention.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import tone
+    >>> Path("emodb").mkdir()
+    >>> for name in ["03a01Fa.wav", "03a01Wa.wav", "08a02Ta.wav", "notes.wav"]:
+    ...     sf.write(Path("emodb") / name, tone(220, 0.5), 16000)
+    >>> manifest, report = scan("emodb")
+    >>> manifest[["utt_id", "speaker", "emotion", "duration"]]
+        utt_id   speaker emotion  duration
+    0  03a01Fa  emodb:03   happy       0.5
+    1  03a01Wa  emodb:03   angry       0.5
+    2  08a02Ta  emodb:08     sad       0.5
+    >>> report.skipped
+    [('emodb/notes.wav', 'not SSTTTEV (e.g. 03a01Fa)')]
     """
     root = Path(root)
     if not root.exists():
@@ -241,6 +269,21 @@ def scan_many(
     (pandas.DataFrame, list of ScanReport)
         The manifest of every root together (an empty manifest when none has a row), and one report per
         folder scanned (a folder of corpora gives one per sub-folder).
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import tone
+    >>> for name in ["corpora/emodb/03a01Fa.wav", "corpora/ravdess/03-01-05-01-02-01-12.wav"]:
+    ...     Path(name).parent.mkdir(parents=True, exist_ok=True)
+    ...     sf.write(name, tone(220, 0.5), 16000)
+    >>> manifest, reports = scan_many(["corpora"], audio_info=False)  # a folder of two corpora
+    >>> manifest[["corpus", "speaker", "emotion"]]
+        corpus     speaker emotion
+    0    emodb    emodb:03   happy
+    1  ravdess  ravdess:12   angry
+    >>> [r.corpus for r in reports]
+    ['emodb', 'ravdess']
     """
     roots = list(roots)
     if any(not str(r).strip() for r in roots):
@@ -299,13 +342,22 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Its rows, ``path`` made absolute; where a ``path`` cell is empty, ``attrs["lines"]`` holds the line
-        each record starts on (the header's first), for the report.
+        Its rows, each relative ``path`` joined onto the manifest's folder (absolute when ``path`` is);
+        where a ``path`` cell is empty, ``attrs["lines"]`` holds the line each record starts on (the
+        header's first), for the report.
 
     Raises
     ------
     CorpusError
         When ``path`` is not a file, is an audio file, cannot be read as a table, or has no ``path`` column.
+
+    Examples
+    --------
+    >>> Path("lists").mkdir()
+    >>> _ = Path("lists/m.csv").write_text("path,emotion,speaker,corpus\\nwav/a.wav,sad,03,emodb\\n")
+    >>> m = read_manifest("lists/m.csv")
+    >>> Path(m["path"][0]).as_posix(), m["speaker"][0]
+    ('lists/wav/a.wav', 'emodb:03')
     """
     path = Path(path)
     if not path.is_file():
@@ -414,8 +466,19 @@ def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def shared_dir() -> Path:
-    """The project's shared data (corpora, EmoBox folds, encoder weights): ``$EMOVOX_SHARED``, else the
-    first ``shared`` folder beside the working directory or one of its parents."""
+    """The project's shared data (corpora, EmoBox folds, encoder weights).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$EMOVOX_SHARED`` when set; else the first ``shared`` folder holding ``corpora`` beside the working
+        directory or one of its parents; else ``../shared`` (which need not exist).
+
+    Examples
+    --------
+    >>> (shared_dir() / "corpora" / "emodb").parts[-2:]
+    ('corpora', 'emodb')
+    """
     if os.environ.get("EMOVOX_SHARED"):
         return Path(os.environ["EMOVOX_SHARED"])
     for parent in [Path.cwd(), *Path.cwd().parents]:
@@ -424,7 +487,7 @@ def shared_dir() -> Path:
     return Path("../shared")
 
 
-def shared_corpus(name: str, **kw) -> pd.DataFrame:
+def shared_corpus(name: str, **kw: bool) -> pd.DataFrame:
     """The manifest of a corpus kept in :func:`shared_dir` (``ravdess``, ``emodb``), for recipes and benchmarks.
 
     Parameters
@@ -438,6 +501,12 @@ def shared_corpus(name: str, **kw) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The manifest, one row per utterance.
+
+    Examples
+    --------
+    >>> emodb = shared_corpus("emodb", audio_info=False)  # doctest: +SKIP
+    >>> len(emodb), emodb["speaker"].nunique()            # doctest: +SKIP
+    (535, 10)
     """
     return scan(shared_dir() / "corpora" / name, name, **kw)[0]
 

@@ -33,6 +33,15 @@ class Corpus:
     dict with at least ``utt_id`` (the release's base name without extension, used to match published
     folds), ``speaker``, ``emotion`` (canonical) and ``emotion_code``; or a string saying why the file
     does not follow the naming convention.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from emovox.corpora import get_reader
+    >>> reader = get_reader("emodb")  # a Corpus subclass
+    >>> row = reader.parse(Path("03a01Fa.wav"), reader.context(Path(".")))
+    >>> row["speaker"], row["emotion"], row["emotion_code"]
+    ('emodb:03', 'happy', 'F')
     """
 
     name: str = ""
@@ -51,6 +60,11 @@ class Corpus:
         -------
         dict
             Passed to :meth:`parse` as ``ctx`` (empty here).
+
+        Examples
+        --------
+        >>> Corpus().context(Path("."))
+        {}
         """
         return {}
 
@@ -69,6 +83,12 @@ class Corpus:
         -------
         dict or str
             The manifest row's fields, or why the file does not follow the naming convention.
+
+        Examples
+        --------
+        >>> from emovox.corpora import get_reader
+        >>> get_reader("emodb").parse(Path("notes.wav"), {})
+        'not SSTTTEV (e.g. 03a01Fa)'
         """
         raise NotImplementedError
 
@@ -84,13 +104,44 @@ class Corpus:
         -------
         str
             ``<corpus>:<speaker>`` (``emodb:03``).
+
+        Examples
+        --------
+        >>> from emovox.corpora import get_reader
+        >>> get_reader("emodb").speaker_id("03")
+        'emodb:03'
         """
         return f"{self.name}:{speaker}"
 
 
 @dataclass
 class ScanReport:
-    """What a scan found: rows kept per corpus, and every skipped file with the reason."""
+    """What a scan found: rows kept per corpus, and every skipped file with the reason.
+
+    Attributes
+    ----------
+    root : str
+        The folder scanned.
+    corpus : str
+        The corpus it was read as (named, or detected).
+    n_files : int
+        Audio files found (by extension).
+    n_rows : int
+        Rows of the manifest.
+    skipped : list of (str, str)
+        ``(path, reason)`` of each file whose name does not follow the corpus's convention.
+    unreadable : list of str
+        One line per entry with an audio extension that is not a regular file (FIFO, broken link, link
+        loop) or not audio at all (empty, text...): not in the manifest.
+
+    Examples
+    --------
+    >>> report = ScanReport("emodb", "emodb", n_files=3, n_rows=2, skipped=[("emodb/x.wav", "not SSTTTEV")])
+    >>> print(report.summary())
+    emodb: emodb, 2 utterances from 3 audio files
+    skipped 1 file that does not follow the emodb convention:
+      emodb/x.wav: not SSTTTEV
+    """
 
     root: str
     corpus: str
@@ -102,16 +153,47 @@ class ScanReport:
     unreadable: list[str] = field(default_factory=list)
 
     def mismatch(self) -> str | None:
-        """One line when the folder holds audio but none of it follows the corpus's naming convention (a
-        ``--corpus`` that is not this folder's), else None."""
+        """Whether the folder holds audio but none of it follows the corpus's naming convention (a
+        ``--corpus`` that is not this folder's).
+
+        Returns
+        -------
+        str or None
+            One line saying so, or None when some file was read (or there was no audio).
+
+        Examples
+        --------
+        >>> ScanReport("emodb", "ravdess", n_files=4, n_rows=0).mismatch()
+        'emodb: none of its 4 audio files follows the ravdess convention'
+        """
         if self.n_files and not self.n_rows:
             return f"{self.root}: none of its {self.n_files} audio files follows the {self.corpus} convention"
         return None
 
     def summary(self, counts: bool = True) -> str:
-        """What the scan found and left out, for people: its counts (``counts``; ``corpus scan -q`` leaves
-        them out), the entries that are not audio and the files that do not follow the convention, ten of
-        each named, the rest counted by reason."""
+        """What the scan found and left out, for people.
+
+        Parameters
+        ----------
+        counts : bool
+            Start with a line of counts (default True; ``corpus scan -q`` leaves it out).
+
+        Returns
+        -------
+        str
+            Lines: the counts, the entries that are not audio and the files that do not follow the
+            convention, ten of each named, the rest counted by reason.
+
+        Examples
+        --------
+        >>> report = ScanReport("emodb", "emodb", 12, 0, [(f"emodb/{i}.wav", "not SSTTTEV") for i in range(12)])
+        >>> print(report.summary(counts=False))
+        skipped 12 files that do not follow the emodb convention:
+          emodb/0.wav: not SSTTTEV
+        ...
+          emodb/9.wav: not SSTTTEV
+          ... and 2 more
+        """
         rows, files = self.n_rows, self.n_files
         lines = (
             [
