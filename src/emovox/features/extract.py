@@ -81,6 +81,7 @@ class FeatureExtractor:
 
     @property
     def sample_rate(self) -> int:
+        """Rate in Hz the extractor works at (``config.sample_rate``)."""
         return self.config.sample_rate
 
     def to_dict(self) -> dict[str, Any]:
