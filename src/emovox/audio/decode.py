@@ -673,6 +673,14 @@ def audio_info(path: str | os.PathLike) -> dict:
     ------
     AudioError
         When the file does not exist, is a directory, or cannot be decoded.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import tone
+    >>> sf.write("tone.wav", tone(seconds=1.5), 16000)
+    >>> audio_info("tone.wav")
+    {'duration': 1.5, 'sample_rate': 16000, 'channels': 1, 'frames': 24000}
     """
     name = str(path)
     p = Path(path)
@@ -706,6 +714,18 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
     -------
     float or None
         The declared duration in seconds; never raises.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import tone
+    >>> sf.write("tone.wav", tone(seconds=1.5), 16000)
+    >>> audio_duration("tone.wav")
+    1.5
+    >>> audio_duration(open("tone.wav", "rb").read())
+    1.5
+    >>> audio_duration(b"not audio") is None
+    True
     """
     sf = _sf()
     is_bytes = isinstance(source, bytes | bytearray | memoryview)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,9 @@ FLOAT_CONTAINERS = ("wav", "w64", "aiff", "caf", "au")
 STREAM_AFTER_SECONDS = 120.0
 
 
-def context_windows(chunks, win: int, ctx: int):
+def context_windows(
+    chunks: Iterable[np.ndarray], win: int, ctx: int
+) -> Iterator[tuple[int, np.ndarray, int, int | None]]:
     """Window ``k`` of a stream of mono chunks, with ``ctx`` samples of context on either side, holding only
     about one window in memory: yields ``(k, segment, lo, n_total)`` where ``segment`` holds samples
     ``[lo, (k + 1) * win + ctx)`` of the stream (``lo = max(0, k * win - ctx)``; shorter at its end) and

@@ -100,6 +100,27 @@ def dask_client(
         that just did.
     **cluster_kw
         More :class:`distributed.LocalCluster` arguments.
+
+    Yields
+    ------
+    distributed.Client
+        The connected client; on exit it is closed (and the LocalCluster stopped).
+
+    Raises
+    ------
+    EmovoxError
+        When Dask distributed is not installed, or no scheduler answers at ``address``.
+
+    Examples
+    --------
+    >>> with dask_client(n_workers=1) as client:
+    ...     client.submit(sum, [1, 2, 3]).result()
+    6
+    >>> with dask_client("tcp://127.0.0.1:9"):  # nothing listens there
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    emovox.errors.EmovoxError: cannot reach a Dask scheduler at tcp://127.0.0.1:9: ...
     """
     try:
         from distributed import Client, LocalCluster

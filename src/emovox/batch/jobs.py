@@ -322,6 +322,27 @@ def predict(
     BatchSummary
         Counts, failures, timings; also saved as ``output_dir/_summary.json``. Read the rows with
         :func:`read_results`.
+
+    Raises
+    ------
+    EmovoxError
+        When the folder holds another job's results or is locked by a running job, or the engine cannot
+        start (no Dask, no scheduler at ``address``).
+    ModelError
+        When the model cannot be loaded.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> s = batch.predict(["a.wav"], engine="local", output_dir="predict-demo")
+    >>> s.n_ok, s.n_failed
+    (1, 0)
+    >>> batch.read_results("predict-demo")[["label", "speech"]]  # music: no speech, so no emotion
+      label  speech
+    0   NaN   False
     """
     from ..adaptation import session_kind
     from ..inference import chosen_emotions, resolve_model_path
@@ -491,6 +512,26 @@ def features(
     BatchSummary
         Rows (``path, key, error`` and one float32 column per feature, NaN where the file failed) are read
         with :func:`read_results`; the columns are the extractor's ``feature_names``.
+
+    Raises
+    ------
+    EmovoxError
+        When ``config`` gives no named feature columns, the folder holds another job's results or is
+        locked by a running job, or the engine cannot start.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music, tone
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> sf.write("b.wav", tone(seconds=1.0), 16000)
+    >>> s = batch.features(["a.wav", "b.wav", "missing.wav"], "tutorial", engine="local", output_dir="features-demo")
+    >>> s.n_ok, s.n_failed, s.failures
+    (2, 1, [('.../missing.wav', '.../missing.wav: no such file')])
+    >>> again = batch.features(["a.wav", "b.wav"], "tutorial", engine="local", output_dir="features-demo")
+    >>> again.n_skipped, again.n_computed  # resumed: nothing recomputed
+    (2, 0)
     """
     from ..extractors import from_name
     from ..extractors.runner import EXTRACTOR_VERSION

@@ -110,6 +110,18 @@ class BatchSummary:
         ``"speaker"`` / ``"channel"``: the files were scored together, adapted (:func:`emovox.batch.predict`
         with ``same_speaker`` / ``same_channel``). ``n_computed`` / ``n_skipped`` are then the first step's
         (files embedded now / before), ``n_ok`` / ``n_failed`` / ``failures`` of every row this run wrote.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> s = batch.features(["a.wav", "missing.wav"], "tutorial", engine="local", output_dir="summary-demo")
+    >>> s.n_inputs, s.n_ok, s.n_failed, s.status
+    (2, 1, 1, 'complete')
+    >>> print(s)
+    features: 2 files computed (1 failed), 0 already done, ... s (... files/s on 1 workers) -> .../summary-demo
     """
 
     kind: str
@@ -144,6 +156,14 @@ class BatchSummary:
         Returns
         -------
         dict
+            Every field by name; JSON-safe.
+
+        Examples
+        --------
+        >>> s = BatchSummary("predict", "local", "out", n_failed=1, failures=[("a.wav", "a.wav: no such file")])
+        >>> d = s.to_dict()
+        >>> d["n_failed"], d["failures"]
+        (1, [{'path': 'a.wav', 'error': 'a.wav: no such file'}])
         """
         d = asdict(self)
         d["failures"] = [{"path": p, "error": e} for p, e in self.failures]
@@ -451,6 +471,20 @@ def feature_results(output_dir: PathLike, manifest: pd.DataFrame) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
+        ``path``, the manifest's other columns, then one column per feature.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music, tone
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> sf.write("b.wav", tone(seconds=1.0), 16000)
+    >>> manifest = pd.DataFrame({"path": ["a.wav", "b.wav", "missing.wav"], "emotion": ["happy", "sad", "angry"]})
+    >>> _ = batch.features(manifest["path"], "tutorial", engine="local", output_dir="table-demo")
+    >>> table = feature_results("table-demo", manifest)  # the missing file has no features: left out
+    >>> table.shape, list(table.columns[:3])
+    ((2, 182), ['path', 'emotion', 'mfcc_0_mean'])
     """
     import os
 
@@ -485,7 +519,25 @@ def read_results(
     pandas.DataFrame
         ``path, key, label, confidence, speech, uncertain, reason, prob_<label>..., error`` for predictions
         (``speech`` False: no speech, ``reason`` says what was heard); ``path, key, error`` and one float32
-        column per feature for features. ``error`` is None where the file succeeded.
+        column per feature for features. ``error`` is null (None or NaN) where the file succeeded.
+
+    Raises
+    ------
+    EmovoxError
+        When ``output_dir`` is not a batch job's folder, or ``columns`` names a column the rows lack.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> _ = batch.features(["a.wav", "missing.wav"], "tutorial", engine="local", output_dir="results-demo")
+    >>> df = read_results("results-demo")
+    >>> df.shape, list(df.columns[:4])
+    ((2, 183), ['path', 'key', 'error', 'mfcc_0_mean'])
+    >>> df["error"].tolist()
+    [nan, '.../missing.wav: no such file']
     """
     import pandas as pd
     import pyarrow as pa
@@ -533,6 +585,17 @@ def read_summary(output_dir: PathLike) -> dict[str, Any]:
     ------
     FileNotFoundError
         When the folder holds no summary.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox import batch
+    >>> from emovox.audio.synthetic import music
+    >>> sf.write("a.wav", music(seconds=1.0), 16000)
+    >>> _ = batch.features(["a.wav"], "tutorial", engine="local", output_dir="read-summary-demo")
+    >>> d = read_summary("read-summary-demo")
+    >>> d["kind"], d["n_ok"], d["status"]
+    ('features', 1, 'complete')
     """
     out = Path(output_dir)
     path = out / SUMMARY_FILE

@@ -67,6 +67,18 @@ class ExtractionResult(NamedTuple):
         ``True`` where the input at that position succeeded (``features`` = rows of the ``True`` positions).
     n_cached : int
         How many rows came from the disk cache rather than being computed.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import music
+    >>> from emovox.features import FeatureExtractor
+    >>> sf.write("music.wav", music(seconds=1.0), 16000)
+    >>> res = FeatureExtractor("tutorial").process_files(["music.wav", "missing.wav"])
+    >>> res.features.shape, res.paths, res.mask.tolist(), res.n_cached
+    ((1, 180), ['music.wav'], [True, False], 0)
+    >>> res.failures
+    [('missing.wav', 'missing.wav: no such file')]
     """
 
     features: np.ndarray

@@ -71,6 +71,8 @@ _MODULES = ("pitch", "spectral", "stats")
 __all__ = sorted([*_WHERE, *_MODULES, "extract_features"])
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .config import FeatureConfig
 
 
@@ -86,7 +88,7 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
 
 
-def extract_features(y, sr: int = 16000, config: FeatureConfig | str = "emovox"):
+def extract_features(y: np.ndarray, sr: int = 16000, config: FeatureConfig | str = "emovox") -> np.ndarray:
     """Shortcut: ``FeatureExtractor(config).process_signal(y, sr)``.
 
     Parameters

@@ -88,9 +88,9 @@ OPENSMILE_SETS = ("eGeMAPSv02", "ComParE_2016", "GeMAPSv01b", "eGeMAPSv01b", "em
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Everything that determines a feature vector.
+    """Everything that determines a feature vector (frozen; validated on construction).
 
-    Parameters
+    Attributes
     ----------
     name : str
         Label only (not part of the fingerprint).
@@ -120,6 +120,21 @@ class FeatureConfig:
     trim_db : float or None
         Cut leading and trailing audio more than ``trim_db`` below the loudest frame before any feature
         (the silence around a corpus utterance dilutes its statistics); ``None`` keeps the whole signal.
+
+    Raises
+    ------
+    FeatureError
+        When a field is invalid (unknown family or statistic, ``n_mfcc > n_mels``, ...).
+
+    Examples
+    --------
+    >>> cfg = FeatureConfig(name="small", families=("mfcc", "rms"), n_mfcc=13, statistics=("mean",))
+    >>> cfg.families, cfg.n_mfcc
+    (('mfcc', 'rms'), 13)
+    >>> FeatureConfig(families=("loudness",))
+    Traceback (most recent call last):
+    ...
+    emovox.errors.FeatureError: feature config: unknown family ['loudness']; choose from [...]
     """
 
     name: str = "custom"
@@ -224,6 +239,11 @@ class FeatureConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of every field (tuples become lists).
 
+        Returns
+        -------
+        dict
+            Field name to value; :meth:`from_dict` rebuilds the configuration from it.
+
         Examples
         --------
         >>> FeatureConfig().to_dict()["n_mfcc"]
@@ -264,7 +284,18 @@ class FeatureConfig:
         return cls(**d)
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys)."""
+        """Canonical JSON (sorted keys) of :meth:`to_dict`.
+
+        Returns
+        -------
+        str
+            One line of JSON; :meth:`from_json` reads it back.
+
+        Examples
+        --------
+        >>> FeatureConfig(families=("rms",)).to_json()
+        '{"center": true, "chroma_power": 2.0, ..., "families": ["rms"], ..., "window": "hann"}'
+        """
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
@@ -299,6 +330,11 @@ class FeatureConfig:
     def fingerprint(self) -> str:
         """Stable 32-hex-digit hash of every field that changes the numbers (``name`` excluded).
 
+        Returns
+        -------
+        str
+            32 lowercase hex digits (blake2b of the canonical JSON); models and caches are keyed by it.
+
         Examples
         --------
         >>> preset("tutorial").fingerprint() == preset("tutorial").fingerprint()
@@ -313,6 +349,23 @@ class FeatureConfig:
 
     def replace(self, **changes: Any) -> FeatureConfig:
         """Copy with some fields changed (validated).
+
+        Parameters
+        ----------
+        **changes
+            Field names and their new values.
+
+        Returns
+        -------
+        FeatureConfig
+            A new configuration; this one is unchanged.
+
+        Raises
+        ------
+        FeatureError
+            When the new values are invalid.
+        TypeError
+            When a name is not a field.
 
         Examples
         --------

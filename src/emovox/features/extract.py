@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -81,11 +81,23 @@ class FeatureExtractor:
 
     @property
     def sample_rate(self) -> int:
+        """Rate in Hz the extractor works at (``config.sample_rate``)."""
         return self.config.sample_rate
 
     def to_dict(self) -> dict[str, Any]:
-        """The model-directory front end: ``{"type": "handcrafted", "config": ..., "fingerprint": ...}``
-        (:func:`emovox.extractors.from_dict` rebuilds the extractor from it)."""
+        """The model-directory front end (:func:`emovox.extractors.from_dict` rebuilds the extractor from it).
+
+        Returns
+        -------
+        dict
+            ``{"type": "handcrafted", "config": config.to_dict(), "fingerprint": fingerprint}``, JSON-safe.
+
+        Examples
+        --------
+        >>> ex = FeatureExtractor("tutorial")
+        >>> ex.to_dict()["type"], ex.to_dict()["fingerprint"] == ex.fingerprint
+        ('handcrafted', True)
+        """
         return {"type": "handcrafted", "config": self.config.to_dict(), "fingerprint": self.fingerprint}
 
     @classmethod
@@ -110,6 +122,11 @@ class FeatureExtractor:
             When the fingerprint does not match the configuration.
         FeatureError
             When the configuration is not valid.
+
+        Examples
+        --------
+        >>> FeatureExtractor.from_dict(FeatureExtractor("tutorial").to_dict())
+        FeatureExtractor('tutorial', n_features=180, fingerprint=7412051a2987)
         """
         ext = cls(spec["config"])
         if spec.get("fingerprint") and spec["fingerprint"] != ext.fingerprint:
@@ -333,12 +350,24 @@ class FeatureExtractor:
         sr : int, optional
             Rate of ``y``; resampled to ``config.sample_rate`` when different (default: already at it).
 
+        Returns
+        -------
+        numpy.ndarray
+            float32, shape ``(len(feature_names),)``.
+
         Raises
         ------
         AudioError
             Non-finite samples, a shape that is not a signal, a bad ``sr``.
         FeatureError
-            An empty signal.
+            An empty signal, or non-finite features.
+
+        Examples
+        --------
+        >>> from emovox.audio.synthetic import music
+        >>> v = FeatureExtractor("tutorial").process_signal(music(seconds=1.0), 16000)
+        >>> v.shape, v.dtype
+        ((180,), dtype('float32'))
         """
         from ..audio import signal_at
 
@@ -365,7 +394,9 @@ class FeatureExtractor:
             raise FeatureError("features contain non-finite values")
         return v
 
-    def process_stream(self, chunks, window_seconds: float = 60.0) -> np.ndarray:
+    def process_stream(
+        self, chunks: Callable[[], Iterable[np.ndarray]], window_seconds: float = 60.0
+    ) -> np.ndarray:
         """Feature vector of a long recording given as ``chunks()``, a callable returning a fresh iterator of
         consecutive mono chunks at ``config.sample_rate`` (e.g. ``lambda: emovox.audio.stream_audio(path)``).
 
@@ -396,6 +427,15 @@ class FeatureExtractor:
         ------
         FeatureError
             When the recording is empty, holds non-finite samples, or gives non-finite features.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from emovox.audio.synthetic import music
+        >>> y = music(seconds=2.0)
+        >>> ex = FeatureExtractor("tutorial")
+        >>> ex.process_stream(lambda: iter(np.array_split(y, 4)), window_seconds=0.5).shape
+        (180,)
         """
         from ..audio import context_windows
 
@@ -466,6 +506,14 @@ class FeatureExtractor:
             The file cannot be decoded.
         FeatureError
             Features cannot be computed.
+
+        Examples
+        --------
+        >>> import soundfile as sf
+        >>> from emovox.audio.synthetic import music
+        >>> sf.write("music.wav", music(seconds=1.0), 16000)
+        >>> FeatureExtractor("tutorial").process_file("music.wav").shape
+        (180,)
         """
         try:  # a long file window by window (bounded memory), a short one decoded whole
             return process_file(self, path)
@@ -488,6 +536,11 @@ class FeatureExtractor:
         -------
         pathlib.Path
             ``cache_dir/<fingerprint>-v<EXTRACTOR_VERSION>/<content_hash>.npy`` (not created).
+
+        Examples
+        --------
+        >>> FeatureExtractor("tutorial").cache_path("cache", "abc").as_posix()
+        'cache/7412051a2987d42b4817b2396bcf4847-v1/abc.npy'
         """
         return cache_path(self, cache_dir, content_hash)
 

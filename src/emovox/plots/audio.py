@@ -32,7 +32,18 @@ PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 
 
 class FeatureImage(NamedTuple):
-    """A time-frequency (or time-coefficient) matrix and its axes, as a picture draws it."""
+    """A time-frequency (or time-coefficient) matrix and its axes, as a picture draws it.
+
+    Returned by the ``*_data`` helpers (:func:`spectrogram_data`, :func:`mel_data`, :func:`mfcc_data`,
+    :func:`chroma_data`); its fields are documented below.
+
+    Examples
+    --------
+    >>> from emovox.audio.synthetic import tone
+    >>> img = mel_data(tone(440.0, seconds=1.0), 16000)
+    >>> img.values.shape, img.times[:3], img.label
+    ((128, 101), array([0.  , 0.01, 0.02]), 'dB re max')
+    """
 
     values: np.ndarray
     """``(n_rows, n_frames)``, row 0 at the bottom."""
@@ -743,6 +754,12 @@ def mel_scale(
     -------
     matplotlib.figure.Figure
         A new figure: the curve, and a bar chart of each pair's distance in Hz and in mel.
+
+    Examples
+    --------
+    >>> fig = mel_scale([(100.0, 200.0), (3000.0, 3100.0)], fmax=4000.0)
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (2, 'frequency (Hz)')
     """
 
     def mel(f):

@@ -39,6 +39,13 @@ def pyplot() -> Any:
     module
         ``matplotlib.pyplot``, for callers that want pyplot's figure registry; the pictures of
         :mod:`emovox.plots` themselves do without it (see :func:`new_figure`).
+
+    Examples
+    --------
+    >>> plt = pyplot()
+    >>> fig, ax = plt.subplots()
+    >>> save(fig, "empty.png").name  # save also closes pyplot's figures
+    'empty.png'
     """
     import matplotlib
 
@@ -82,6 +89,17 @@ def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     -------
     Path
         ``path`` (with ``.png`` added when it has no extension).
+
+    Raises
+    ------
+    EmovoxError
+        When ``path`` is an existing folder.
+
+    Examples
+    --------
+    >>> from emovox.plots import mel_scale
+    >>> save(mel_scale(), "figures/mel").as_posix()
+    'figures/mel.png'
     """
     path = Path(path)
     if path.is_dir():

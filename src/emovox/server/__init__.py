@@ -1,7 +1,9 @@
 """``emovox serve``: a REST API and a web page over one loaded model.
 
->>> from emovox.server import ServerSettings, create_app          # doctest: +SKIP
->>> app = create_app("path/to/model", ServerSettings(max_upload_mb=10))   # doctest: +SKIP
+>>> from emovox.server import ServerSettings, create_app
+>>> app = create_app("default", ServerSettings(max_upload_mb=10))
+>>> app.state.settings.max_upload_mb
+10
 
 The page (``/``) records from the browser microphone or takes a file, and runs picture-reaction sessions;
 the API is ``POST /v1/predict``, ``GET /v1/model``, ``GET /healthz``, documented at ``/docs``.

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -70,6 +71,9 @@ from .schemas import (
 from .security import LOOPBACK_HOSTS, forbidden_origin
 from .settings import ServerSettings
 from .uploads import read_upload
+
+if TYPE_CHECKING:
+    from ..inference import EmotionModel
 
 __all__ = ["ApiError", "InferenceRunner", "ServerSettings", "create_app", "serve"]
 
@@ -126,7 +130,9 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
 
-def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
+def create_app(
+    model: EmotionModel | str | os.PathLike | None = None, settings: ServerSettings | None = None
+) -> FastAPI:
     """The application serving ``model``.
 
     Parameters
@@ -140,6 +146,20 @@ def create_app(model=None, settings: ServerSettings | None = None) -> FastAPI:
     -------
     fastapi.FastAPI
         With ``app.state.model``, ``app.state.settings`` and ``app.state.runner``.
+
+    Raises
+    ------
+    ModelError
+        When ``model`` cannot be loaded.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> app = create_app(settings=ServerSettings(max_upload_mb=10))  # the bundled default model
+    >>> with TestClient(app) as client:
+    ...     r = client.get("/healthz")
+    >>> r.status_code, r.json()["status"], r.json()["model"]
+    (200, 'ok', 'default')
     """
     from ..inference import load_model
 
@@ -362,7 +382,7 @@ def _check_can_listen(host: str, port: int) -> None:
 
 
 def serve(
-    model=None,
+    model: EmotionModel | str | os.PathLike | None = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     settings: ServerSettings | None = None,
@@ -385,6 +405,10 @@ def serve(
         Limits (default None: the defaults).
     log_level : str
         uvicorn's log level (default ``"info"``).
+
+    Examples
+    --------
+    >>> serve("runs/svm", host="127.0.0.1", port=8000)  # blocks until Ctrl-C  # doctest: +SKIP
     """
     import uvicorn
 

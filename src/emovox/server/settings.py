@@ -42,6 +42,21 @@ class ServerSettings:
         Of ``max_pending``, how many one client address may hold (its next gets 429), so that one client
         sending bodies slowly cannot keep everyone else at 503; None (default): a quarter of
         ``max_pending`` (behind a reverse proxy, every user shares its address: raise it).
+
+    Raises
+    ------
+    ParameterError
+        When a limit is not a positive number (``timeline_after``: not >= 0) or a count is below 1.
+
+    Examples
+    --------
+    >>> s = ServerSettings(max_upload_mb=10, workers=2)
+    >>> s.max_upload_bytes, s.client_pending_limit
+    (10485760, 16)
+    >>> ServerSettings(request_timeout=0)
+    Traceback (most recent call last):
+    ...
+    emovox.errors.ParameterError: request_timeout 0: expected a positive number
     """
 
     max_upload_mb: float = 50.0
@@ -81,6 +96,7 @@ class ServerSettings:
 
     @property
     def max_upload_bytes(self) -> int:
+        """``max_upload_mb`` in bytes."""
         return int(self.max_upload_mb * 1024 * 1024)
 
     def n_workers(self) -> int:
@@ -89,5 +105,13 @@ class ServerSettings:
         Returns
         -------
         int
+            At least 1.
+
+        Examples
+        --------
+        >>> ServerSettings(workers=2).n_workers()
+        2
+        >>> 1 <= ServerSettings().n_workers() <= 4
+        True
         """
         return int(self.workers or min(4, os.cpu_count() or 1))
