@@ -97,6 +97,7 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
 
     @property
     def can_adapt(self) -> bool:
+        """Whether :meth:`proba_session` can adapt to a speaker: some member has class means."""
         return any(m.can_adapt for m, _, _ in self.members)
 
     def _average(self, parts) -> np.ndarray:

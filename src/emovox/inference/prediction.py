@@ -134,6 +134,7 @@ class Prediction:
 
     @property
     def ok(self) -> bool:
+        """True unless the input failed (:attr:`error` set); an input without speech is ``ok``."""
         return self.error is None
 
     @property

@@ -159,7 +159,7 @@ class Recordings:
         """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
         :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
         :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
-        (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
+        pass it alone (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
         cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks).
 
         Parameters
@@ -377,9 +377,14 @@ class Recordings:
 
         Examples
         --------
-        >>> import emovox
-        >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
-        ...     print(pred.source, pred.label if pred.ok else pred.error)
+        >>> import emovox, os, soundfile
+        >>> from emovox.audio import synthetic
+        >>> os.makedirs("recordings", exist_ok=True)
+        >>> soundfile.write("recordings/tone.wav", synthetic.tone(220.0, 2.0), 16000)
+        >>> for pred in emovox.load_model().predict_files(["recordings/", "missing.wav"]):
+        ...     print(pred.source, "|", pred.describe())
+        recordings/tone.wav | no speech (no voice in the model's features (speech probability 0.00))
+        missing.wav | missing.wav: no such file
         """
         from ..adaptation import session_kind
 
