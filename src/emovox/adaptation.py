@@ -235,6 +235,16 @@ def adapt_proba(
     -------
     np.ndarray, shape (n, n_classes)
         ``proba`` of the adapted features (of ``X`` unchanged for a single row or a weight of 0).
+
+    Examples
+    --------
+    >>> means = np.array([[0.0, 0.0], [4.0, 0.0]])
+    >>> def proba(X):                                       # the nearer class mean, softly
+    ...     d = -((X[:, None, :] - means[None]) ** 2).sum(-1)
+    ...     return np.exp(d) / np.exp(d).sum(1, keepdims=True)
+    >>> X = means[[0, 0, 1, 1]] + [2.2, 0.0]                # one speaker, offset by (2.2, 0)
+    >>> proba(X).argmax(1), adapt_proba(X, proba, means).argmax(1)
+    (array([1, 1, 1, 1]), array([0, 0, 1, 1]))
     """
     return adapt_session(X, proba, means, n_iter, gate, keep)[0]
 
@@ -323,6 +333,18 @@ def adapt_by_speaker(
     -------
     np.ndarray, float64, shape (n, n_classes)
         Adapted class probabilities, in the row order of ``X``.
+
+    Examples
+    --------
+    >>> means = np.array([[0.0, 0.0], [4.0, 0.0]])
+    >>> def proba(X):                                       # the nearer class mean, softly
+    ...     d = -((X[:, None, :] - means[None]) ** 2).sum(-1)
+    ...     return np.exp(d) / np.exp(d).sum(1, keepdims=True)
+    >>> X = np.vstack([means[[0, 0, 1, 1]] + [2.2, 0.0], means[[0, 0, 1, 1]] - [2.2, 0.0]])
+    >>> proba(X).argmax(1)                                  # each speaker's offset read as emotion
+    array([1, 1, 1, 1, 0, 0, 0, 0])
+    >>> adapt_by_speaker(X, ["a"] * 4 + ["b"] * 4, proba, means).argmax(1)
+    array([0, 0, 1, 1, 0, 0, 1, 1])
     """
     speakers = np.asarray(speakers, dtype=object)
     out = np.zeros((len(X), len(means)))

@@ -161,7 +161,21 @@ class SpeechCheck:
         return not self.speech and self.reason.startswith((STEADY, PURE_TONE))
 
     def to_dict(self) -> dict:
-        """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float)."""
+        """Plain dict (JSON-friendly: floats rounded, ``-inf`` kept as a float).
+
+        Returns
+        -------
+        dict
+            Every attribute by name: finite floats rounded to 4 decimals, ``speech_spans`` as
+            ``[start, end]`` lists rounded to 3.
+
+        Examples
+        --------
+        >>> from emovox.audio import synthetic
+        >>> d = detect_speech(synthetic.tone(220.0, 2.0), 16000).to_dict()
+        >>> d["speech"], d["level_db"], d["speech_spans"]
+        (False, -19.9791, [])
+        """
         d = asdict(self)
         for k, v in d.items():
             if isinstance(v, float) and math.isfinite(v):

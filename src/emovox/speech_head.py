@@ -65,7 +65,27 @@ MIN_KEPT = 0.995
 @dataclass
 class SpeechHead:
     """A logistic speech / non-speech score on feature vectors: ``sigmoid(X @ weights + bias)``, and the
-    two thresholds it decides with (see the module's docstring)."""
+    two thresholds it decides with (see the module's docstring).
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        Shape ``(n_features,)``, on the features as the front end gives them.
+    bias : float
+        The intercept.
+    threshold : float
+        Speech probability under which a vector is "no speech" when the signal check agrees (default
+        :data:`THRESHOLD`).
+    sure_below : float
+        Speech probability under which a vector is "no speech" whatever the signal check says (default
+        :data:`SURE_BELOW`).
+
+    Examples
+    --------
+    >>> head = SpeechHead(np.array([1.0, -1.0]), 0.0)
+    >>> head.n_features, head.sure_voice
+    (2, 0.9)
+    """
 
     weights: np.ndarray
     bias: float
@@ -101,6 +121,12 @@ class SpeechHead:
         ------
         ParameterError
             When the vectors are not :attr:`n_features` wide.
+
+        Examples
+        --------
+        >>> head = SpeechHead(np.array([1.0, -1.0]), 0.0)
+        >>> head.probability(np.array([[2.0, 0.0], [0.0, 2.0]])).round(3)
+        array([0.881, 0.119])
         """
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         if X.shape[1] != self.n_features:
@@ -123,6 +149,17 @@ class SpeechHead:
         -------
         str or None
             The reason, or None when the vector is speech.
+
+        Examples
+        --------
+        >>> from emovox.speech import SpeechCheck
+        >>> head = SpeechHead(np.array([1.0, -1.0]), 0.0)
+        >>> head.reason(np.array([-3.0, 0.0]))
+        "no voice in the model's features (speech probability 0.05)"
+        >>> head.reason(np.array([0.0, 0.5])) is None                    # 0.38: the head alone keeps it
+        True
+        >>> head.reason(np.array([0.0, 0.5]), SpeechCheck(False, "no voiced speech: pure tone"))
+        "no voiced speech: pure tone; no voice in the model's features (speech probability 0.38)"
         """
         p = float(self.probability(x)[0])
         heard = f"no voice in the model's features (speech probability {p:.2f})"
@@ -135,7 +172,18 @@ class SpeechHead:
         return None
 
     def to_array(self) -> np.ndarray:
-        """What :data:`SPEECH_HEAD` holds: the weights, then the bias, float32."""
+        """What :data:`SPEECH_HEAD` holds: the weights, then the bias, float32.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_features + 1,)``, float32.
+
+        Examples
+        --------
+        >>> SpeechHead(np.array([1.0, -1.0]), 0.5).to_array()
+        array([ 1. , -1. ,  0.5], dtype=float32)
+        """
         return np.append(self.weights, self.bias).astype(np.float32)
 
     @classmethod
@@ -174,6 +222,12 @@ class SpeechHead:
         ModelError
             When the file cannot be read, is not a finite 1-D float array, does not fit ``n_features``, or the
             thresholds are not ``0 < sure_below <= threshold < 1``.
+
+        Examples
+        --------
+        >>> np.save("head.npy", SpeechHead(np.array([1.0, -1.0]), 0.5).to_array())
+        >>> SpeechHead.load(Path("head.npy"), 2, threshold=0.4)
+        SpeechHead(weights=array([ 1., -1.]), bias=0.5, threshold=0.4, sure_below=0.1)
         """
         from .models.store import load_npy
 
@@ -320,6 +374,21 @@ def attach_speech_head(
         of its own training rows that the head alone (``sure_below``) keeps and rejects. None, with a
         warning, when it alone would reject more than 0.5 % of the training speech: nothing is stored and
         the model keeps the signal check alone.
+
+    Raises
+    ------
+    ModelError
+        When ``model_dir`` holds an ensemble.
+
+    Examples
+    --------
+    >>> import shutil
+    >>> from emovox.inference import BUNDLED_DIR, load_model
+    >>> model_dir = shutil.copytree(BUNDLED_DIR / "classical", "mine")
+    >>> speech = np.random.default_rng(0).normal(5.0, 1.0, (60, 702))  # stand-ins for its training features
+    >>> entry = attach_speech_head(model_dir, speech, per_kind=1)
+    >>> entry["file"], entry["speech_kept"], load_model(model_dir).speech_head.n_features
+    ('speech_head.npy', 1.0, 702)
     """
     from .audio import resample
     from .extractors import from_dict

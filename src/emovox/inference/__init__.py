@@ -13,8 +13,8 @@ One module per concern:
 - :mod:`~emovox.inference.ensemble`: :class:`EnsembleModel`.
 
 >>> import numpy as np, emovox
->>> model = emovox.load_model()                      # the bundled default    # doctest: +SKIP
->>> model.predict_proba(np.zeros(16000), sr=16000).shape                     # doctest: +SKIP
+>>> model = emovox.load_model()                      # the bundled default
+>>> model.predict_proba(np.zeros(16000), sr=16000).shape
 (1, 7)
 """
 

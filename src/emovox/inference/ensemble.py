@@ -10,13 +10,41 @@ from ..audio import float_mono, resample
 from ..errors import ModelError
 from ..models.store import read_model_dir
 from .model import EmotionModel
+from .recordings import Chunks
 
 
 class EnsembleModel(EmotionModel, kind="ensemble"):
     """An ensemble model directory (:mod:`emovox.models.ensemble`): member models in sub-directories, their
     probabilities averaged with weights over the union of their labels. Same interface as
     :class:`EmotionModel` (``EmotionModel(dir)`` returns one when the directory holds an ensemble); an
-    embedding is the list of each member's."""
+    embedding is the list of each member's.
+
+    Parameters
+    ----------
+    path : str or path
+        The ensemble's model directory.
+    check_speech : bool
+        As :class:`EmotionModel` takes it (default True).
+    emotions : str, list of str or None
+        As :class:`EmotionModel` takes it (default None: every emotion of any member).
+
+    Attributes
+    ----------
+    members : list of (EmotionModel, float, list of int)
+        Each member, its weight, and the columns of :attr:`all_labels` its probabilities fill.
+
+    Examples
+    --------
+    >>> from emovox.inference import BUNDLED_DIR, load_model
+    >>> from emovox.models.ensemble import save_ensemble
+    >>> members = {"deep": BUNDLED_DIR / "default", "classical": BUNDLED_DIR / "classical"}
+    >>> fusion = load_model(save_ensemble("fusion", members))      # written in the current folder
+    >>> type(fusion).__name__, [m.path.name for m, weight, _ in fusion.members]
+    ('EnsembleModel', ['deep', 'classical'])
+    >>> from emovox.audio import synthetic
+    >>> fusion.predict_proba(synthetic.white_noise(2.0), sr=16000).shape
+    (1, 7)
+    """
 
     def _load_parts(self) -> None:
         self.members: list[tuple[EmotionModel, float, list[int]]] = []
@@ -50,6 +78,16 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         Returns
         -------
         numpy.ndarray
+            1-D, ``uint64``.
+
+        Examples
+        --------
+        >>> from emovox.inference import BUNDLED_DIR, load_model
+        >>> from emovox.models.ensemble import save_ensemble
+        >>> members = {"deep": BUNDLED_DIR / "default", "classical": BUNDLED_DIR / "classical"}
+        >>> fusion = load_model(save_ensemble("fusion", members))
+        >>> bool(np.array_equal(fusion.training_files(), np.unique(load_model().training_files())))
+        True
         """
         return np.unique(np.concatenate([m.training_files() for m, _, _ in self.members]))
 
@@ -59,6 +97,7 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
 
     @property
     def can_adapt(self) -> bool:
+        """Whether :meth:`proba_session` can adapt to a speaker: some member has class means."""
         return any(m.can_adapt for m, _, _ in self.members)
 
     def _average(self, parts) -> np.ndarray:
@@ -82,6 +121,16 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         -------
         list
             One embedding per member, in the order of :attr:`members`.
+
+        Examples
+        --------
+        >>> from emovox.inference import BUNDLED_DIR, load_model
+        >>> from emovox.models.ensemble import save_ensemble
+        >>> members = {"deep": BUNDLED_DIR / "default", "classical": BUNDLED_DIR / "classical"}
+        >>> fusion = load_model(save_ensemble("fusion", members))
+        >>> from emovox.audio import synthetic
+        >>> [e.shape for e in fusion.embed(synthetic.white_noise(2.0))]
+        [(2048,), (702,)]
         """
         y = float_mono(y)
         return [m.embed(resample(y, self.sample_rate, m.sample_rate)) for m, _, _ in self.members]
@@ -121,6 +170,17 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         -------
         numpy.ndarray
             Shape ``(len(embeddings), len(labels))`` (``restricted`` False: ``len(all_labels)`` columns).
+
+        Examples
+        --------
+        >>> from emovox.inference import BUNDLED_DIR, load_model
+        >>> from emovox.models.ensemble import save_ensemble
+        >>> members = {"deep": BUNDLED_DIR / "default", "classical": BUNDLED_DIR / "classical"}
+        >>> fusion = load_model(save_ensemble("fusion", members))
+        >>> from emovox.audio import synthetic
+        >>> X = [fusion.embed(synthetic.white_noise(2.0, seed=s)) for s in range(3)]
+        >>> fusion.proba_session(X, report=False).shape
+        (3, 7)
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels if restricted else self.all_labels)))
@@ -130,7 +190,7 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         ]
         return self._finish(self._average(parts), restricted)
 
-    def embed_stream(self, chunks) -> list:
+    def embed_stream(self, chunks: Chunks) -> list:
         """Each member's embedding of a long recording: :meth:`~Recordings.embed_stream` for a member at the
         ensemble's rate (bounded memory where its front end allows), the whole signal resampled for the others.
 
@@ -143,6 +203,17 @@ class EnsembleModel(EmotionModel, kind="ensemble"):
         -------
         list
             One embedding per member, in the order of :attr:`members`.
+
+        Examples
+        --------
+        >>> from emovox.inference import BUNDLED_DIR, load_model
+        >>> from emovox.models.ensemble import save_ensemble
+        >>> members = {"deep": BUNDLED_DIR / "default", "classical": BUNDLED_DIR / "classical"}
+        >>> fusion = load_model(save_ensemble("fusion", members))
+        >>> from emovox.audio import synthetic
+        >>> y = synthetic.white_noise(2.0)
+        >>> [e.shape for e in fusion.embed_stream(lambda: iter([y[:16000], y[16000:]]))]
+        [(2048,), (702,)]
         """
         return [
             m.embed_stream(chunks)

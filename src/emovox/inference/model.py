@@ -87,6 +87,15 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     ------
     ModelError
         When ``model`` is neither an existing path nor a bundled model.
+
+    Examples
+    --------
+    >>> resolve_model_path("classical") == BUNDLED_DIR / "classical"
+    True
+    >>> resolve_model_path("nowhere")
+    Traceback (most recent call last):
+        ...
+    emovox.errors.ModelError: nowhere: no such model directory or bundled model...; bundled: classical, default
     """
     if model is None:
         model = os.environ.get("EMOVOX_MODEL", DEFAULT_MODEL)
@@ -281,7 +290,24 @@ class EmotionModel(SpeechCutting, Recordings):
 
     def training_files(self) -> np.ndarray:
         """Fingerprints of the recordings the model was trained on
-        (:func:`emovox.extractors.runner.content_fingerprints`; empty for models saved without them)."""
+        (:func:`emovox.extractors.runner.content_fingerprints`; empty for models saved without them).
+
+        Returns
+        -------
+        numpy.ndarray
+            1-D, ``uint64``: one fingerprint per training recording.
+
+        Raises
+        ------
+        ModelError
+            When the fingerprints file is unreadable or not a 1-D ``uint64`` array.
+
+        Examples
+        --------
+        >>> prints = load_model().training_files()
+        >>> prints.dtype, prints.ndim
+        (dtype('uint64'), 1)
+        """
         name = (self.metadata.get("training") or {}).get("fingerprints")
         if not name:
             return np.zeros(0, np.uint64)
@@ -314,7 +340,21 @@ class EmotionModel(SpeechCutting, Recordings):
         return self.class_means is not None
 
     def require_adaptation(self) -> None:
-        """Raise :class:`ModelError` unless :attr:`can_adapt` (what ``same_speaker`` / ``same_channel`` need)."""
+        """Raise :class:`ModelError` unless :attr:`can_adapt` (what ``same_speaker`` / ``same_channel`` need).
+
+        Raises
+        ------
+        ModelError
+            When neither the model nor any ensemble member stores class means.
+
+        Examples
+        --------
+        >>> load_model().require_adaptation()                  # the bundled default can adapt
+        >>> load_model("classical").require_adaptation()
+        Traceback (most recent call last):
+            ...
+        emovox.errors.ModelError: classical: this model stores no class means, so it cannot adapt ...
+        """
         if not self.can_adapt:
             raise ModelError(
                 f"{self.path.name if self.path.parent == BUNDLED_DIR else self.path}: this model stores no "
@@ -398,6 +438,14 @@ class EmotionModel(SpeechCutting, Recordings):
         ------
         ParameterError
             When ``emotions`` names fewer than two different emotions, or one the model does not know.
+
+        Examples
+        --------
+        >>> model = load_model()
+        >>> model.restrict("anger, sad, happy").labels
+        ['angry', 'sad', 'happy']
+        >>> len(model.restrict(None).labels)
+        7
         """
         if emotions is None:
             self.labels, self._keep = list(self.all_labels), None
@@ -431,6 +479,13 @@ class EmotionModel(SpeechCutting, Recordings):
         -------
         numpy.ndarray or list
             The embedding (an ensemble: a list with one per member), input to :meth:`proba_from_embeddings`.
+
+        Examples
+        --------
+        >>> from emovox.audio import synthetic
+        >>> e = load_model().embed(synthetic.white_noise(2.0))
+        >>> e.shape, e.dtype
+        ((2048,), dtype('float32'))
         """
         return self.frontend.process_signal(float_mono(y))
 
@@ -451,6 +506,16 @@ class EmotionModel(SpeechCutting, Recordings):
         numpy.ndarray
             Shape ``(n, len(labels))`` (``restricted`` False: ``len(all_labels)``), each row summing to 1
             (one row for a single embedding).
+
+        Examples
+        --------
+        >>> from emovox.audio import synthetic
+        >>> model = load_model(emotions="four")
+        >>> e = model.embed(synthetic.white_noise(2.0))
+        >>> model.proba_from_embeddings(e).shape, model.proba_from_embeddings(e, restricted=False).shape
+        ((1, 4), (1, 7))
+        >>> model.proba_from_embeddings(np.stack([e, e])).shape
+        (2, 4)
         """
         return self._finish(self._raw_proba(X), restricted)
 
@@ -507,6 +572,14 @@ class EmotionModel(SpeechCutting, Recordings):
         numpy.ndarray
             Shape ``(len(embeddings), len(labels))``, one row per embedding in order (``(0, len(labels))``
             for none; ``restricted`` False: ``len(all_labels)`` columns).
+
+        Examples
+        --------
+        >>> from emovox.audio import synthetic
+        >>> model = load_model()
+        >>> X = [model.embed(synthetic.white_noise(2.0, seed=s)) for s in range(3)]
+        >>> model.proba_session(X, report=False).shape
+        (3, 7)
         """
         if not len(embeddings):
             return np.zeros((0, len(self.labels if restricted else self.all_labels)))
@@ -558,6 +631,13 @@ class EmotionModel(SpeechCutting, Recordings):
         numpy.ndarray
             Shape ``(len(labels),)``, summing to 1. No speech check decides here: a signal without speech
             gets probabilities too.
+
+        Examples
+        --------
+        >>> from emovox.audio import synthetic
+        >>> p = load_model().proba_signal(synthetic.white_noise(2.0))
+        >>> p.shape, round(float(p.sum()), 6)
+        ((7,), 1.0)
         """
         y = float_mono(y)
         if self.by_segments(y, self._whole_check(y)):
@@ -767,6 +847,16 @@ class EmotionModel(SpeechCutting, Recordings):
         ------
         ParameterError
             When ``emotions`` names fewer than two different emotions, or one not in :attr:`labels`.
+
+        Examples
+        --------
+        >>> model = load_model()
+        >>> p = np.array([0.1, 0.05, 0.05, 0.5, 0.1, 0.1, 0.1])     # over model.labels
+        >>> model.make_prediction("a.wav", p).describe()
+        'happy 0.500'
+        >>> pred = model.make_prediction("a.wav", p, ["happy", "sad"])
+        >>> pred.describe(), pred.left_out["angry"]
+        ('happy 0.833', 0.1)
         """
         from ..calibration import is_uncertain, restrict
         from .prediction import left_out_of

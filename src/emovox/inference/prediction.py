@@ -134,6 +134,7 @@ class Prediction:
 
     @property
     def ok(self) -> bool:
+        """True unless the input failed (:attr:`error` set); an input without speech is ``ok``."""
         return self.error is None
 
     @property
@@ -163,7 +164,21 @@ class Prediction:
         return sorted(self.probabilities.items(), key=lambda kv: -kv[1])[:k]
 
     def describe(self) -> str:
-        """One line for people: the emotion and its confidence, ``uncertain``, or ``no speech (why)``."""
+        """One line for people: the emotion and its confidence, ``uncertain``, or ``no speech (why)``.
+
+        Returns
+        -------
+        str
+            ``"<emotion> <confidence>"`` (with ``(uncertain)`` and the first choice left out, where they
+            apply), ``no speech (<reason>)``, or the error.
+
+        Examples
+        --------
+        >>> Prediction("a.wav", "sad", 0.6, {"sad": 0.6, "happy": 0.4}, uncertain=True).describe()
+        'sad 0.600 (uncertain)'
+        >>> Prediction("b.wav", speech=False, reason="silence (all zeros)").describe()
+        'no speech (silence (all zeros))'
+        """
         if self.error:
             return self.error
         if not self.speech:

@@ -56,6 +56,14 @@ class Recordings:
         -------
         bool
             True when ``y`` is scored by its speech segments.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model = emovox.load_model()
+        >>> model.by_segments(synthetic.white_noise(2.0)), model.by_segments(synthetic.white_noise(12.0))
+        (False, True)
         """
         if y.size > SEGMENTS_AFTER_SECONDS * self.sample_rate:
             return True
@@ -107,6 +115,18 @@ class Recordings:
         prediction : Prediction
         segments : list of emovox.live.Segment
             Every segment, with and without speech (empty when the whole recording holds none).
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> y = synthetic.white_noise(12.0)
+        >>> pred, segments = emovox.load_model().timeline_prediction(lambda: iter([y]), "noise.wav")
+        >>> pred.speech, pred.reason, segments
+        (False, 'no voiced sound (noise, clicks or whispering)', [])
+        >>> pred, segments = emovox.load_model(check_speech=False).timeline_prediction(lambda: iter([y]))
+        >>> pred.label is not None, [(s.start, s.end) for s in segments]
+        (True, [(0.0, 9.99), (9.0, 12.0)])
         """
         from ..segments import no_speech_reason, segments_unrestricted, sound_seconds
 
@@ -139,7 +159,7 @@ class Recordings:
         """The one :class:`~emovox.live.Segment` of a recording whose segments hold no speech: one of at most
         :data:`SEGMENTS_AFTER_SECONDS` that passes the speech check whole (``check``: its
         :meth:`speech_stream`) while each of its utterances, apart by a pause, holds too little voicing to
-        (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
+        pass it alone (a breathy, sad voice). It is scored whole, as a recording of one utterance is, by every path that
         cuts segments; None for any other recording (``chunks()``: a fresh iterator of its mono chunks).
 
         Parameters
@@ -156,6 +176,14 @@ class Recordings:
         Segment or None
             From 0 to the recording's duration, with its probabilities set; None when the recording is
             longer, fails the check, or its speech head hears no voice.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model, tone = emovox.load_model(), synthetic.tone(220.0, 2.0)
+        >>> model.whole_segment(lambda: iter([tone]), model.speech(tone)) is None     # no speech
+        True
         """
         if check is None or not check.speech or check.duration > SEGMENTS_AFTER_SECONDS:
             return None
@@ -184,6 +212,15 @@ class Recordings:
         -------
         numpy.ndarray or list
             As :meth:`embed` gives for the whole signal.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model, y = emovox.load_model(), synthetic.white_noise(2.0)
+        >>> e = model.embed_stream(lambda: iter([y[:16000], y[16000:]]))
+        >>> e.shape, bool(np.allclose(e, model.embed(y), atol=1e-4))
+        ((2048,), True)
         """
         return self.frontend.process_stream(chunks)
 
@@ -218,6 +255,14 @@ class Recordings:
         EmovoxError
             When the input cannot be read or decoded (an :class:`~emovox.errors.AudioError`), or ``emotions``
             is not valid.
+
+        Examples
+        --------
+        >>> import emovox, soundfile
+        >>> from emovox.audio import synthetic
+        >>> soundfile.write("tone.wav", synthetic.tone(220.0, 2.0), 16000)
+        >>> emovox.load_model().predict_stream("tone.wav").describe()
+        "no speech (no voice in the model's features (speech probability 0.00))"
         """
         name = name or _source_name(source)
         src = self._whole_or_chunks(source, name, max_seconds)
@@ -245,6 +290,15 @@ class Recordings:
         ------
         EmovoxError
             When the input cannot be read or decoded.
+
+        Examples
+        --------
+        >>> import emovox, soundfile
+        >>> from emovox.audio import synthetic
+        >>> soundfile.write("noise.wav", synthetic.white_noise(2.0), 16000)
+        >>> p = emovox.load_model().proba_stream("noise.wav")
+        >>> p.shape, round(float(p.sum()), 6)
+        ((7,), 1.0)
         """
         from ..segments import segments_proba
 
@@ -323,9 +377,14 @@ class Recordings:
 
         Examples
         --------
-        >>> import emovox
-        >>> for pred in emovox.load_model().predict_files(["recordings/"]):  # doctest: +SKIP
-        ...     print(pred.source, pred.label if pred.ok else pred.error)
+        >>> import emovox, os, soundfile
+        >>> from emovox.audio import synthetic
+        >>> os.makedirs("recordings", exist_ok=True)
+        >>> soundfile.write("recordings/tone.wav", synthetic.tone(220.0, 2.0), 16000)
+        >>> for pred in emovox.load_model().predict_files(["recordings/", "missing.wav"]):
+        ...     print(pred.source, "|", pred.describe())
+        recordings/tone.wav | no speech (no voice in the model's features (speech probability 0.00))
+        missing.wav | missing.wav: no such file
         """
         from ..adaptation import session_kind
 
@@ -365,6 +424,18 @@ class Recordings:
         -------
         SessionInput or Prediction
             Its speech's embeddings and their weights, or its final ``speech=False`` or failed prediction.
+
+        Examples
+        --------
+        >>> import emovox, soundfile
+        >>> from emovox.audio import synthetic
+        >>> soundfile.write("noise.wav", synthetic.white_noise(2.0), 16000)
+        >>> model = emovox.load_model(check_speech=False)     # (noise holds no speech)
+        >>> s = model.session_input("noise.wav")
+        >>> s.source, s.weights, len(s.embeddings), s.seconds
+        ('noise.wav', [2.0], 1, 2.0)
+        >>> model.session_input("missing.wav").error
+        'missing.wav: no such file'
         """
         return _failed_as_prediction(
             lambda p, name: self._session_input(self._whole_or_chunks(p, name), name), path
@@ -390,6 +461,17 @@ class Recordings:
         -------
         iterator of Prediction
             One per input, in order.
+
+        Examples
+        --------
+        >>> import emovox, soundfile
+        >>> from emovox.audio import synthetic
+        >>> for i in range(2):
+        ...     soundfile.write(f"{i}.wav", synthetic.white_noise(2.0, seed=i), 16000)
+        >>> model = emovox.load_model(check_speech=False)
+        >>> inputs = [model.session_input(f) for f in ["0.wav", "1.wav", "missing.wav"]]
+        >>> [p.ok for p in model.score_session(inputs)]
+        [True, True, False]
         """
         pieces = [r for r in inputs if isinstance(r, SessionInput)]
         embedded = [e for r in pieces for e in r.embeddings]
@@ -449,7 +531,25 @@ class Recordings:
 class SessionInput(NamedTuple):
     """A recording in an adapted batch (:meth:`Recordings.session_input`): its name, its embeddings (one, or
     its speech segments'), their weights (seconds), and its seconds of sound (for
-    :func:`emovox.calibration.is_uncertain`)."""
+    :func:`emovox.calibration.is_uncertain`).
+
+    Attributes
+    ----------
+    source : str
+        How the recording is named.
+    weights : list of float
+        One weight (seconds) per embedding.
+    embeddings : list
+        :meth:`~emovox.inference.EmotionModel.embed` outputs: the whole recording's, or its speech segments'.
+    seconds : float or None
+        Seconds of sound; None: not counted (``check_speech=False``).
+
+    Examples
+    --------
+    >>> s = SessionInput("a.wav", [2.0], [np.zeros(4)], 2.0)
+    >>> s.source, s.seconds
+    ('a.wav', 2.0)
+    """
 
     source: str
     weights: list[float]

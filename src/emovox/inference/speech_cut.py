@@ -47,6 +47,14 @@ class SpeechCutting:
         -------
         SpeechCheck
             :func:`emovox.speech.detect_speech` of ``y``.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> check = emovox.load_model().speech(synthetic.tone(220.0, 2.0))
+        >>> check.speech, check.reason
+        (False, 'no voiced speech: steady pitch (tone / hum / music)')
         """
         from ..speech import detect_speech
 
@@ -76,6 +84,17 @@ class SpeechCutting:
         no_speech : Prediction or None
         embedding : numpy.ndarray, list or None
             Exactly one of the two is None.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> tone = synthetic.tone(220.0, 2.0)
+        >>> no_speech, e = emovox.load_model().embed_speech(tone, "tone.wav")
+        >>> no_speech.reason, e
+        ("no voice in the model's features (speech probability 0.00)", None)
+        >>> emovox.load_model(check_speech=False).embed_speech(tone)[1].shape   # no check: embedded
+        (2048,)
         """
         if self.check_speech and check is None:
             check = self.speech(y)
@@ -112,6 +131,13 @@ class SpeechCutting:
         -------
         lo, hi : int
             Sample indices of the part to judge.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> emovox.load_model().speech_span(synthetic.tone(220.0, 2.0))   # nothing to cut: all of it
+        (0, 32000)
         """
         if not self.check_speech:
             return 0, len(y)
@@ -140,6 +166,13 @@ class SpeechCutting:
         -------
         list of (int, int)
             ``(lo, hi)`` sample ranges, in order, at least one.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> emovox.load_model().speech_parts(synthetic.tone(220.0, 2.0))
+        [(0, 32000)]
         """
         lo, hi = self.speech_span(y, check)
         parts = []
@@ -195,6 +228,17 @@ class SpeechCutting:
         -------
         str or None
             The reason there is no voice, or None.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model, tone = emovox.load_model(), synthetic.tone(220.0, 2.0)
+        >>> model.no_voice(model.embed(tone), model.speech(tone))
+        "no voice in the model's features (speech probability 0.00)"
+        >>> classical = emovox.load_model("classical")          # no speech head: None
+        >>> classical.no_voice(classical.embed(tone)) is None
+        True
         """
         if not self.check_speech or self.speech_head is None:
             return None
@@ -208,7 +252,7 @@ class SpeechCutting:
         return self.embed(y)
 
     def voice_embedding(
-        self, embedding: np.ndarray | list, check: SpeechCheck | None, chunks
+        self, embedding: np.ndarray | list, check: SpeechCheck | None, chunks: Chunks | None
     ) -> tuple[np.ndarray | list | None, str | None]:
         """What to score: ``(embedding, None)``, or ``(None, reason)`` when there is no speech.
 
@@ -236,6 +280,14 @@ class SpeechCutting:
         embedding : numpy.ndarray, list or None
         reason : str or None
             Exactly one of the two is None.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model, tone = emovox.load_model(), synthetic.tone(220.0, 2.0)
+        >>> model.voice_embedding(model.embed(tone), model.speech(tone), lambda: iter([tone]))
+        (None, "no voice in the model's features (speech probability 0.00)")
         """
         reason = self.no_voice(embedding, check)
         if reason is None:
@@ -269,7 +321,9 @@ class SpeechCutting:
             return None
         return self.speech(y)
 
-    def speech_stream(self, chunks: Chunks, block_seconds: float = SPEECH_BLOCK_SECONDS) -> SpeechCheck:
+    def speech_stream(
+        self, chunks: Chunks, block_seconds: float = SPEECH_BLOCK_SECONDS
+    ) -> SpeechCheck | None:
         """The speech check of a long recording, block by block (``block_seconds`` each): the first block
         that holds speech decides (the rest is not read); when none does, the verdict of the first block
         with voiced sound (not :attr:`~emovox.speech.SpeechCheck.final`: a speech head may still hear a
@@ -292,6 +346,16 @@ class SpeechCutting:
         ------
         Cancelled
             When this thread's work was cancelled (:func:`emovox.audio.cancellable`), checked after each block.
+
+        Examples
+        --------
+        >>> import emovox
+        >>> from emovox.audio import synthetic
+        >>> model, tone = emovox.load_model(), synthetic.tone(220.0, 2.0)
+        >>> model.speech_stream(lambda: iter([tone[:16000], tone[16000:]])).reason
+        'no voiced speech: steady pitch (tone / hum / music)'
+        >>> model.speech_stream(lambda: iter([])) is None
+        True
         """
         from ..audio import check_cancelled
 
