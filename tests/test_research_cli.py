@@ -412,3 +412,19 @@ def test_evaluate_trained_without_the_speech_check_scores_every_recording(emovo_
     assert "no speech check: every recording was given an emotion" in capsys.readouterr().out
     assert main(["evaluate", str(data), "--no-speech-check"]) == 2
     assert "--no-speech-check goes with --trained" in _err(capsys)[0]
+
+
+def test_trained_evaluation_without_speakers_does_not_claim_speaker_independence(emovo_manifest):
+    """A manifest of only ``path`` and ``emotion`` was called speaker-independent ("held-out()") although no
+    speaker could be checked; a corpus the model never heard still is."""
+    from emovox.evaluation import evaluate_model
+
+    rows = emovo_manifest.groupby("emotion").head(1).reset_index(drop=True)  # 7 sentences
+    with_speakers, _ = evaluate_model("classical", rows, check_speech=False)  # trained on emodb + ravdess
+    by_corpus, _ = evaluate_model("classical", rows.drop(columns="speaker"), check_speech=False)
+    bare, _ = evaluate_model("classical", rows[["path", "emotion"]], check_speech=False)
+    assert with_speakers.speaker_independent and by_corpus.speaker_independent
+    assert with_speakers.protocol == by_corpus.protocol == "held-out(emovo)"
+    assert not bare.speaker_independent and bare.protocol.startswith("scored(")
+    assert "no speaker column" in bare.note and "speaker independence is unknown" in bare.note
+    assert bare.pooled["ua"] == with_speakers.pooled["ua"]  # the same answers, named honestly

@@ -1070,7 +1070,8 @@ def evaluate_model(
     (``--same-speaker``); ``same_channel``: each corpus's recordings, as one channel (``--same-channel``;
     a ``corpus`` column is needed). ``progress``: a progress bar over the files.
     The result is speaker-independent only when the model lists its training speakers and none of them
-    is in ``manifest``; the note says which.
+    is in ``manifest`` (which needs a ``speaker`` column, or a ``corpus`` column naming only corpora the
+    model was not trained on); the note says which.
 
     Parameters
     ----------
@@ -1177,12 +1178,20 @@ def evaluate_model(
         seen = sum(content_fingerprint(p) in trained_files for p in manifest["path"])
     else:
         seen = 0
-    held_out = trained_speakers is not None and not shared and not seen
+    # without a speaker column, only corpora the model was not trained on say that no speaker is shared
+    unseen_corpora = bool(tested_on) and not set(tested_on) & set(training.get("corpora") or [])
+    speakers_known = "speaker" in manifest or unseen_corpora
+    held_out = trained_speakers is not None and speakers_known and not shared and not seen
     # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
-    # does not list their speakers: then say so rather than guess)
+    # does not list their speakers, or data that does not: then say so rather than guess)
     notes = [f"trained model {model.path} scored on {tested_on}"]
     if trained_speakers is None:
         notes.append("the model does not list its training speakers, so speaker independence is unknown")
+    elif not speakers_known:
+        notes.append(
+            "the data has no speaker column (and no corpus the model was not trained on), so speaker "
+            "independence is unknown"
+        )
     if shared:
         notes.append(f"{len(shared)} test speaker(s) were in its training data")
     if seen:
