@@ -263,7 +263,7 @@ def timeline(
     --------
     >>> from emovox.audio.synthetic import silence, tone
     >>> y = np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)])
-    >>> [(s.start, s.end, s.speech, s.reason) for s in timeline(y, sr=16000)]  # the default model checks speech
+    >>> [(s.start, s.end, s.speech, s.reason) for s in timeline(y, sr=16000)]  # (the speech check)
     [(0.78, 2.22, False, "no voice in the model's features ...")]
     >>> timeline(silence(2.0), sr=16000)
     []
@@ -1053,7 +1053,7 @@ def plot_timeline(
 
     Examples
     --------
-    >>> segs = [Segment(0.0, 1.5, emotion="angry", confidence=0.7), Segment(2.0, 3.0, emotion="sad", confidence=0.6)]
+    >>> segs = [Segment(0.0, 1.5, emotion="angry", confidence=0.7), Segment(2.0, 3.0, emotion="sad")]
     >>> plot_timeline(segs, "timeline.png", duration=4.0)
     PosixPath('timeline.png')
     """
