@@ -91,8 +91,9 @@ class ArraySource(AudioSource):
 
     Notes
     -----
-    Integer samples are scaled to [-1, 1] and several channels (columns) averaged to mono; chunks come as
-    float32.
+    Chunks come as mono float32 (:func:`~emovox.audio.signal.float_mono`): integer samples scaled to
+    [-1, 1), channels mixed; one whole array peaking past full scale is brought to a peak of 1 (the chunks of
+    an iterable are taken at their own scale).
 
     Examples
     --------
