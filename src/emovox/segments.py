@@ -120,6 +120,18 @@ def classify(model: EmotionModel, seg: Segment, keep_embedding: bool = False, ch
     -------
     Segment
         ``seg``.
+
+    Examples
+    --------
+    >>> import emovox
+    >>> from emovox.audio.synthetic import tone
+    >>> model = emovox.load_model()
+    >>> s = classify(model, Segment(0.0, 1.0, samples=tone(seconds=1.0)))
+    >>> s.speech, s.reason, s.emotion  # a tone fails the speech check
+    (False, "no voice in the model's features ...", None)
+    >>> s = classify(emovox.load_model(check_speech=False), Segment(0.0, 1.0, samples=tone(seconds=1.0)))
+    >>> s.emotion in model.labels, round(sum(s.probabilities.values()), 6)
+    (True, 1.0)
     """
     if check is None:
         check = trim_to_speech(model, seg)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,12 @@ class Segment:
         Where the model predicts over some emotions only (:meth:`emovox.inference.EmotionModel.restrict`),
         the probability it gives each one left out, before renormalising (as
         :attr:`emovox.inference.Prediction.left_out`); empty otherwise.
+
+    Examples
+    --------
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> s.duration, s.label, s.speech
+    (1.5, 'angry', True)
     """
 
     start: float
@@ -184,6 +191,14 @@ class VADOptions:
     energy_floor_db : float
         Frames quieter than this RMS level (dBFS) count as silence whatever WebRTC says: its low modes
         flag faint hiss as speech.
+
+    Examples
+    --------
+    >>> opts = VADOptions(aggressiveness=3, max_length=5.0)
+    >>> opts.min_length, opts.max_length
+    (0.3, 5.0)
+    >>> Segmenter(16000, opts).options == opts
+    True
     """
 
     aggressiveness: int = 2
@@ -251,12 +266,36 @@ class Segmenter:
     options : VADOptions, optional
         Segmentation settings; keyword arguments override single fields.
     keep_samples : bool
-        Attach each segment's audio (``Segment.samples``), which a classifier needs.
+        Attach each segment's audio (``Segment.samples``), which a classifier needs (default True).
+    **overrides
+        Single :class:`VADOptions` fields over ``options`` (``min_silence=0.5``); an unknown name raises
+        :class:`~emovox.errors.ParameterError`, naming the fields.
+
+    Raises
+    ------
+    EmovoxError
+        For a rate under 8 kHz (or not an integer), or when ``webrtcvad`` is not installed;
+        :class:`~emovox.errors.ParameterError` (a subclass) for options that cannot work
+        (:meth:`VADOptions.check`).
 
     Notes
     -----
     Memory stays bounded: during silence only ``padding`` seconds are kept, during speech at most
     ``max_length`` seconds.
+
+    Examples
+    --------
+    A second of tone between two seconds of silence, fed in two chunks:
+
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> y = np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)])
+    >>> seg = Segmenter(16000)
+    >>> seg.feed(y[:32000])  # the tone has not ended yet
+    []
+    >>> [(s.start, s.end, s.part) for s in seg.feed(y[32000:])]
+    [(0.78, 2.22, 0)]
+    >>> seg.flush(), seg.position
+    ([], 3.0)
     """
 
     def __init__(
@@ -265,7 +304,7 @@ class Segmenter:
         options: VADOptions | None = None,
         *,
         keep_samples: bool = True,
-        **overrides,
+        **overrides: float,
     ):
         if not isinstance(sample_rate, int | np.integer) or sample_rate < min(VAD_RATES):
             raise EmovoxError(
@@ -304,7 +343,17 @@ class Segmenter:
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything fed so far; the next sample is time 0 again."""
+        """Forget everything fed so far; the next sample is time 0 again.
+
+        Examples
+        --------
+        >>> seg = Segmenter(16000)
+        >>> seg.feed(np.zeros(8000, np.float32)), seg.position
+        ([], 0.5)
+        >>> seg.reset()
+        >>> seg.position
+        0.0
+        """
         self._rest = np.zeros(0, dtype=np.float32)
         self._seen = 0  # samples fed
         self._frames: deque[np.ndarray] = deque()  # kept audio, one array per frame
@@ -330,6 +379,13 @@ class Segmenter:
         -------
         bool
             False for a frame under the energy floor, else WebRTC's decision.
+
+        Examples
+        --------
+        >>> from emovox.audio.synthetic import tone
+        >>> seg = Segmenter(16000)  # 30 ms frames: 480 samples
+        >>> seg.is_speech(tone(seconds=0.03)), seg.is_speech(np.zeros(480, np.float32))
+        (True, False)
         """
         if self._floor and float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) < self._floor:
             return False
@@ -352,6 +408,13 @@ class Segmenter:
         -------
         list of Segment
             The segments finished by this chunk, in time order (:meth:`flush` gives the last).
+
+        Examples
+        --------
+        >>> from emovox.audio.synthetic import silence, tone
+        >>> seg = Segmenter(16000)
+        >>> seg.feed(np.concatenate([tone(seconds=1.0), silence(0.5)]))
+        [Segment(start=0.0, end=1.23, part=0, ...)]
         """
         chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
         self._seen += chunk.size
@@ -364,7 +427,24 @@ class Segmenter:
         return out
 
     def flush(self) -> list[Segment]:
-        """End of stream: close the open segment, if any (its trailing padding is what audio there is)."""
+        """End of stream: close the open segment, if any (its trailing padding is what audio there is).
+
+        The segmenter can be fed again afterwards; its clock goes on (:meth:`reset` restarts it).
+
+        Returns
+        -------
+        list of Segment
+            The segments still open (none, or the last one), in time order.
+
+        Examples
+        --------
+        >>> from emovox.audio.synthetic import silence, tone
+        >>> seg = Segmenter(16000)
+        >>> seg.feed(np.concatenate([silence(1.0), tone(seconds=1.0)]))  # the tone runs to the end
+        []
+        >>> seg.flush()
+        [Segment(start=0.78, end=2.0, part=0, ...)]
+        """
         out: list[Segment] = []
         if self._rest.size:
             # A partial last frame is padded with zeros for the detector but its real length is kept.
@@ -450,7 +530,7 @@ class Segmenter:
 
 
 def segment(
-    y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None, **overrides
+    y: np.ndarray, sample_rate: int = 16000, options: VADOptions | None = None, **overrides: Any
 ) -> list[Segment]:
     """Speech segments of a whole signal (a convenience over :class:`Segmenter`).
 
@@ -475,6 +555,10 @@ def segment(
     --------
     >>> segment(np.zeros(16000, dtype=np.float32), aggressiveness=3)
     []
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> y = np.concatenate([silence(1.0), tone(seconds=5.0), silence(1.0)])
+    >>> [(s.start, s.end, s.part) for s in segment(y, max_length=3.0)]  # long: overlapping windows
+    [(0.78, 3.78, 1), (2.79, 5.79, 2), (4.8, 6.21, 3)]
     """
     seg = Segmenter(sample_rate, options, **overrides)
     return seg.feed(y) + seg.flush()

@@ -30,7 +30,29 @@ class DeviceError(EmovoxError):
 
 
 class AudioSource:
-    """Base class: iterate to get chunks. ``realtime`` says whether chunks arrive at the speed of sound."""
+    """Base class: iterate to get chunks. ``realtime`` says whether chunks arrive at the speed of sound.
+
+    A subclass defines ``__iter__`` (mono float32 chunks at ``sample_rate``) and, when it holds a device or a
+    file, :meth:`close`.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Rate of the chunks in Hz (default 16000).
+    realtime : bool
+        True when chunks arrive no faster than they would be heard (a microphone).
+    name : str
+        How the source is named in messages and errors.
+
+    Examples
+    --------
+    >>> class Ones(AudioSource):
+    ...     def __iter__(self):
+    ...         yield np.ones(160, np.float32)
+    >>> src = Ones()
+    >>> src.sample_rate, src.realtime, [c.size for c in src]
+    (16000, False, [160])
+    """
 
     sample_rate: int = DEFAULT_SR
     realtime: bool = False
@@ -40,7 +62,15 @@ class AudioSource:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Release the device or file (iteration also releases it when it ends)."""
+        """Release the device or file (iteration also releases it when it ends).
+
+        Calling it again, or on a source that holds nothing (an array), does nothing.
+
+        Examples
+        --------
+        >>> src = ArraySource(np.zeros(1600, np.float32))
+        >>> src.close()
+        """
 
 
 class ArraySource(AudioSource):
@@ -58,6 +88,20 @@ class ArraySource(AudioSource):
         Chunk length when ``data`` is one array.
     name : str
         How the source is named in messages and errors (default ``"<array>"``).
+
+    Notes
+    -----
+    Chunks come as mono float32 (:func:`~emovox.audio.signal.float_mono`): integer samples scaled to
+    [-1, 1), channels mixed; one whole array peaking past full scale is brought to a peak of 1 (the chunks of
+    an iterable are taken at their own scale).
+
+    Examples
+    --------
+    >>> src = ArraySource(np.zeros(16000, np.float32), block_seconds=0.25)
+    >>> [c.size for c in src]
+    [4000, 4000, 4000, 4000]
+    >>> [c.dtype for c in ArraySource([np.zeros(100), np.zeros(50)])]
+    [dtype('float32'), dtype('float32')]
     """
 
     def __init__(
@@ -107,6 +151,18 @@ class FileSource(AudioSource):
         Length of the chunks the file is decoded in (and delivered in, without ``realtime``; default 30).
     duration : float, optional
         Stop after this many seconds of audio.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import tone
+    >>> sf.write("tone.wav", tone(seconds=1.0), 16000)
+    >>> [c.size for c in FileSource("tone.wav")]
+    [16000]
+    >>> [c.size for c in FileSource("tone.wav", realtime=True, speed=100, block_seconds=0.25)]
+    [4000, 4000, 4000, 4000]
+    >>> [c.size for c in FileSource("tone.wav", duration=0.5)]
+    [8000]
     """
 
     def __init__(
@@ -174,7 +230,25 @@ def sounddevice():
 
 
 def input_devices() -> list[dict]:
-    """Every device with input channels: ``index``, ``name``, ``channels``, ``default_samplerate``, ``default``."""
+    """Every device with input channels: ``index``, ``name``, ``channels``, ``default_samplerate``, ``default``.
+
+    Returns
+    -------
+    list of dict
+        One per input device, in PortAudio's order: ``index`` (int), ``name`` (str), ``channels`` (int, input
+        channels), ``default_samplerate`` (float, Hz) and ``default`` (bool: the system's default input).
+        Empty when PortAudio sees no input device.
+
+    Raises
+    ------
+    DeviceError
+        When ``sounddevice`` or PortAudio is missing, or the devices cannot be listed.
+
+    Examples
+    --------
+    >>> [d["name"] for d in input_devices()]  # doctest: +SKIP
+    ['HDA Intel PCH: ALC3246 Analog (hw:0,0)', 'pulse', 'default']
+    """
     sd = sounddevice()
     try:
         devices = sd.query_devices()
@@ -217,6 +291,11 @@ def resolve_device(device: int | str | None) -> int | None:
     ------
     DeviceError
         When there is no input device, or none with that index or name.
+
+    Examples
+    --------
+    >>> resolve_device(None), resolve_device("usb")  # doctest: +SKIP
+    (None, 2)
     """
     devices = input_devices()
     if not devices:
@@ -255,6 +334,25 @@ class MicrophoneSource(AudioSource):
         Period of the sound card callback, which bounds the delay before audio reaches the detector.
     duration : float, optional
         Stop after this many seconds (endless otherwise; Ctrl-C ends it too).
+
+    Attributes
+    ----------
+    device : int or None
+        The resolved device index (None: PortAudio's default input).
+    overflows : int
+        How many times the card's buffer overflowed (audio lost because chunks were not read in time).
+
+    Raises
+    ------
+    DeviceError
+        At construction when there is no such input device; while iterating when the device cannot be
+        opened at ``sample_rate`` or stops delivering audio.
+
+    Examples
+    --------
+    >>> mic = MicrophoneSource(duration=2.0)  # doctest: +SKIP
+    >>> sum(c.size for c in mic) / mic.sample_rate  # doctest: +SKIP
+    2.0
     """
 
     realtime = True
@@ -311,7 +409,16 @@ class MicrophoneSource(AudioSource):
             self.close()
 
     def close(self) -> None:
-        """Stop and release the input device (again: nothing)."""
+        """Stop and release the input device (again: nothing).
+
+        Iteration calls it when it ends (or is stopped); call it to stop a stream read only in part.
+
+        Examples
+        --------
+        >>> mic = MicrophoneSource()  # doctest: +SKIP
+        >>> first = next(iter(mic))  # doctest: +SKIP
+        >>> mic.close()  # doctest: +SKIP
+        """
         if self._stream is not None:
             try:
                 self._stream.stop()
@@ -320,7 +427,9 @@ class MicrophoneSource(AudioSource):
                 self._stream = None
 
 
-def open_source(source, sample_rate: int = DEFAULT_SR) -> AudioSource:
+def open_source(
+    source: AudioSource | str | os.PathLike | np.ndarray | Iterable[np.ndarray], sample_rate: int = DEFAULT_SR
+) -> AudioSource:
     """Turn a path, an array (at ``sample_rate``), an iterator of arrays, or a source into a source.
 
     Parameters
@@ -351,7 +460,25 @@ def open_source(source, sample_rate: int = DEFAULT_SR) -> AudioSource:
 
 
 class Recorder(AudioSource):
-    """Tee a source into a WAV file while passing its chunks on (``listen --save``)."""
+    """Tee a source into a WAV file while passing its chunks on (``listen --save``).
+
+    Parameters
+    ----------
+    source : AudioSource
+        The source recorded; ``sample_rate``, ``realtime`` and ``name`` are its own.
+    path : str or PathLike
+        The WAV file written (16-bit PCM, mono, at the source's rate; its folder is made). It is written as
+        the chunks are read, and complete once iteration ends or :meth:`close` is called.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> rec = Recorder(ArraySource(np.zeros(16000, np.float32)), "rec/heard.wav")
+    >>> sum(c.size for c in rec)
+    16000
+    >>> sf.info("rec/heard.wav").duration
+    1.0
+    """
 
     def __init__(self, source: AudioSource, path: str | os.PathLike):
         self.source, self.path = source, Path(path)
@@ -367,7 +494,14 @@ class Recorder(AudioSource):
                 yield c
 
     def close(self) -> None:
-        """Close the source, and with it the WAV being written (complete once closed)."""
+        """Close the source, and with it the WAV being written (complete once closed).
+
+        Examples
+        --------
+        >>> rec = Recorder(ArraySource(np.zeros(1600, np.float32)), "part.wav")
+        >>> first = next(iter(rec))
+        >>> rec.close()
+        """
         self.source.close()
 
 

@@ -17,6 +17,7 @@ from ..vad import Segment
 
 if TYPE_CHECKING:
     from ..inference import EmotionModel
+    from .timeline import Source
 from .timeline import (
     LatencyClock,
     format_clock,
@@ -36,6 +37,32 @@ class LiveView:
     On a non-terminal stream (a pipe, a log file) only the segment lines are written, one per segment.
     With ``labels``, segments are rows of the table ``emovox predict --timeline`` prints (its header
     before the first one); without, one compact line each (:func:`format_segment`).
+
+    Parameters
+    ----------
+    stream : text stream, optional
+        Where it writes (default: standard output).
+    tty : bool, optional
+        Whether ``stream`` is a terminal (status line, latencies, line clearing); None (default): asked
+        of the stream (``isatty()``).
+    min_interval : float
+        Seconds between two redraws of the status line (default 0.1).
+    labels : list of str, optional
+        The model's emotions: segments are shown as table rows with a probability column each; None
+        (default): compact lines.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> view = LiveView(out, labels=["angry", "sad"])
+    >>> view.segment(Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7}))
+    >>> view.message("the input is quiet")
+    >>> view.close()
+    >>> print(out.getvalue())
+        start       end  emotion     conf    angry     sad
+         1.00      2.50  angry      0.700    0.700       -
+    the input is quiet
     """
 
     def __init__(
@@ -54,7 +81,7 @@ class LiveView:
         self._header = labels is None  # printed already, or not wanted
 
     def status(self, seconds: float, level: float, speaking: bool = False) -> None:
-        """Redraw the bottom line (at most every ``min_interval`` seconds).
+        r"""Redraw the bottom line (at most every ``min_interval`` seconds).
 
         Nothing is written on a stream that is not a terminal.
 
@@ -66,6 +93,14 @@ class LiveView:
             The input's level, linear (shown in dBFS, from -100).
         speaking : bool
             Not shown (default False).
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> LiveView(out, tty=True, min_interval=0.0).status(12.5, 0.1)
+        >>> out.getvalue()
+        '\r\x1b[2K  listening 00:12.50  [#############       ]  -20.0 dBFS'
         """
         if not self.tty or time.perf_counter() - self._last < self.min_interval:
             return
@@ -77,7 +112,7 @@ class LiveView:
         self.stream.flush()
 
     def segment(self, seg: Segment, latency: float | None = None) -> None:
-        """Print one finished segment (above the status line).
+        r"""Print one finished segment (above the status line).
 
         Parameters
         ----------
@@ -85,6 +120,15 @@ class LiveView:
             A classified segment: a table row with ``labels`` (the header before the first), else a compact line.
         latency : float, optional
             Seconds from the segment's end to its result, shown on a terminal; None (default): not shown.
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+        >>> LiveView(out, tty=True).segment(s, latency=0.12)
+        >>> out.getvalue()
+        '\r\x1b[2K00:01.00-00:02.50  angry      0.70  (sad 0.30)  [120 ms]\n'
         """
         line = table_row(seg, self.labels) if self.labels else format_segment(seg)
         if not self._header:
@@ -104,12 +148,26 @@ class LiveView:
         ----------
         text : str
             The line, without its newline.
+
+        Examples
+        --------
+        >>> LiveView(sys.stdout, tty=False).message("no speech yet")
+        no speech yet
         """
         self.stream.write(("\r\x1b[2K" if self.tty else "") + text + "\n")
         self.stream.flush()
 
     def close(self) -> None:
-        """Clear the status line (on a terminal), so that what is printed next starts a clean line."""
+        r"""Clear the status line (on a terminal), so that what is printed next starts a clean line.
+
+        Examples
+        --------
+        >>> import io
+        >>> out = io.StringIO()
+        >>> LiveView(out, tty=True).close()
+        >>> out.getvalue()
+        '\r\x1b[2K'
+        """
         if self.tty:
             self.stream.write("\r\x1b[2K")
             self.stream.flush()
@@ -137,7 +195,8 @@ def listen(
     ----------
     source : AudioSource, path, array or iterable of arrays
         A :class:`~emovox.audio.sources.MicrophoneSource` live; a real-time
-        :class:`~emovox.audio.sources.FileSource` stands in for one.
+        :class:`~emovox.audio.sources.FileSource` stands in for one (an array needs ``sr=``, as for
+        :func:`~emovox.live.iter_timeline`).
     model : EmotionModel, path or name, optional
         The classifier (the bundled default when omitted).
     view : LiveView, optional
@@ -159,6 +218,21 @@ def listen(
     Heard
         Every segment, in order (a list); a Ctrl-C ends it early rather than losing it, and sets its
         ``interrupted``.
+
+    Examples
+    --------
+    An array stands in for the microphone (``MicrophoneSource()`` live); the model here skips its speech
+    check, which a tone would fail:
+
+    >>> import emovox
+    >>> from emovox.audio.sources import ArraySource
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> y = np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)])
+    >>> heard = listen(ArraySource(y), emovox.load_model(check_speech=False),
+    ...                on_segment=lambda s, latency: print(s.start, s.end, latency >= 0))
+    0.78 2.22 True
+    >>> len(heard), heard.interrupted
+    (1, False)
     """
     from ..segments import QuietInput, RunningAdaptation
 
@@ -198,7 +272,7 @@ def listen(
     return out
 
 
-def record(source, seconds: float) -> np.ndarray:
+def record(source: Source, seconds: float) -> np.ndarray:
     """The first ``seconds`` of a source as one array (``listen --once``).
 
     Parameters

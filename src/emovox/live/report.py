@@ -11,7 +11,35 @@ from pathlib import Path
 
 @dataclass
 class Trial:
-    """One picture and the reaction to it."""
+    """One picture and the reaction to it.
+
+    Attributes
+    ----------
+    picture : Path
+        The picture shown.
+    expected : str or None
+        The emotion it is expected to evoke (its sub-folder's name); None for a picture outside them.
+    detected : str or None
+        The emotion heard in the reaction; None without speech (default).
+    confidence : float or None
+        The detected emotion's probability (default None).
+    probabilities : dict of str to float
+        Emotion -> probability over the model's labels (empty without speech).
+    speech_seconds : float
+        Seconds of speech in the reaction (default 0).
+    recording : Path or None
+        The reaction's WAV file, once written (default None).
+    uncertain : bool
+        Low calibrated confidence (under the model's ``uncertain_below``), as ``predict`` marks it.
+    detectable : bool
+        False when the model cannot detect the expected emotion: the reaction is then not judged.
+
+    Examples
+    --------
+    >>> t = Trial(Path("happy/puppy.png"), "happy", "happy", 0.8, {"happy": 0.8, "sad": 0.2})
+    >>> t.match, Trial(Path("rain.png"), "sad").match  # (nothing detected: not judged)
+    (True, None)
+    """
 
     picture: Path
     expected: str | None
@@ -37,7 +65,25 @@ class Trial:
 @dataclass
 class SessionReport:
     """Every trial of a session and the files written for it (``interrupted``: Ctrl-C ended the session;
-    the trials are those finished before it)."""
+    the trials are those finished before it).
+
+    Attributes
+    ----------
+    trials : list of Trial
+        The session's trials, in the order shown.
+    labels : list of str
+        The model's emotions (the report's ``p_<label>`` columns).
+    csv, html, png : Path or None
+        The report files, once :func:`write_report` has written them.
+    interrupted : bool
+        Ctrl-C ended the session (default False).
+
+    Examples
+    --------
+    >>> trials = [Trial(Path("a.png"), "happy", "happy", 0.8), Trial(Path("b.png"), "sad", "angry", 0.6)]
+    >>> SessionReport(trials, ["angry", "happy", "sad"]).accuracy  # of the trials that could be judged
+    0.5
+    """
 
     trials: list[Trial]
     labels: list[str]
@@ -68,6 +114,23 @@ def write_report(trials: list[Trial], labels: list[str], out: str | os.PathLike)
     -------
     SessionReport
         The trials and the three files written.
+
+    Raises
+    ------
+    ParameterError
+        When ``trials`` is empty.
+
+    Examples
+    --------
+    >>> heard = Trial(Path("a.png"), "happy", "happy", 0.8, {"happy": 0.8, "sad": 0.2})
+    >>> trials = [heard, Trial(Path("b.png"), "sad")]
+    >>> report = write_report(trials, ["happy", "sad"], "out")
+    >>> report.csv, report.png.exists()
+    (PosixPath('out/report.csv'), True)
+    >>> print(report.csv.read_text())
+    picture,expected,detected,confidence,uncertain,match,speech_seconds,recording,p_happy,p_sad
+    a.png,happy,happy,0.8,0,1,0.0,,0.8,0.2
+    b.png,sad,,,0,,0.0,,,
     """
     if not trials:
         from ..errors import ParameterError

@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from .display import HeadlessDisplay, WindowDisplay
 from .reader import BackgroundReader
 from .report import SessionReport, Trial, write_report
 from .timeline import iter_timeline, resolve_model, without_speech
+
+if TYPE_CHECKING:
+    from .timeline import Source
 
 __all__ = [
     "PICTURE_EXTENSIONS",
@@ -178,7 +181,7 @@ def react(
 
 def run_session(
     pictures: str | os.PathLike,
-    source,
+    source: Source,
     model: EmotionModel | str | os.PathLike | None = None,
     *,
     seconds: float = 7.0,
@@ -227,8 +230,32 @@ def run_session(
         Every trial, and the report files written; after Ctrl-C, the trials finished before it, with
         ``interrupted`` set (Ctrl-C before the first one finished raises :class:`KeyboardInterrupt`).
 
+    Raises
+    ------
+    EmovoxError
+        For ``seconds`` not positive, a folder without readable pictures, or a source whose rate is not the
+        model's.
+
+    Notes
+    -----
     Notes for the user (pictures whose emotion the model cannot detect, a source that ends before the last
     picture) are logged at INFO level (``emovox.live.session``).
+
+    Examples
+    --------
+    An array stands in for the microphone (``MicrophoneSource()`` in a real session); a tone holds no
+    speech, so nothing is detected:
+
+    >>> from PIL import Image
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> Path("pictures/happy").mkdir(parents=True)
+    >>> Image.new("RGB", (8, 8)).save("pictures/happy/sun.png")
+    >>> y = np.concatenate([silence(0.5), tone(seconds=1.0), silence(0.5)])
+    >>> report = run_session("pictures", y, seconds=2.0, output_dir="session")
+    >>> [(t.picture.name, t.expected, t.detected, t.match) for t in report.trials]
+    [('sun.png', 'happy', None, None)]
+    >>> report.csv, report.trials[0].recording
+    (PosixPath('session/report.csv'), PosixPath('session/recordings/01_sun.wav'))
     """
     import soundfile as sf
 

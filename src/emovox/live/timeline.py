@@ -54,6 +54,12 @@ def resolve_model(model: EmotionModel | str | os.PathLike | None = None) -> Emot
     ------
     ModelError
         When a path or name gives no model (:func:`emovox.inference.load_model`).
+
+    Examples
+    --------
+    >>> model = resolve_model()  # the bundled default
+    >>> resolve_model(model) is model, model.sample_rate
+    (True, 16000)
     """
     if model is None or isinstance(model, str | os.PathLike):
         from ..inference import load_model
@@ -153,11 +159,28 @@ def iter_timeline(
     Segment
         With ``start``, ``end``, ``emotion``, ``confidence`` and ``probabilities``.
 
+    Raises
+    ------
+    ParameterError
+        For an array without ``sr``, an unknown VAD option, or ``emotions=`` (narrow the model instead).
+
     Notes
     -----
     A quiet recording given whole (a path or an array) is brought up before it is cut, as
     :func:`file_timelines` and the whole recording's emotion bring it up (:func:`segment_gain`); a stream
     (a microphone, chunks) is cut as it comes, unless ``gain`` says otherwise.
+
+    Examples
+    --------
+    A synthetic tone has no voice; a model without the speech check gives it an emotion anyway:
+
+    >>> import emovox
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> y = np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)])
+    >>> model = emovox.load_model(check_speech=False)
+    >>> for s in iter_timeline(y, model, sr=16000):
+    ...     print(s.start, s.end, s.emotion in model.labels, round(sum(s.probabilities.values()), 6))
+    0.78 2.22 True 1.0
     """
     model = resolve_model(model)
     if isinstance(source, np.ndarray) and sr is None:
@@ -235,6 +258,15 @@ def timeline(
     list of Segment
         In time order; silence-only audio gives an empty list (:func:`file_timelines`, what ``predict
         --timeline`` prints, gives such a file one ``speech=False`` segment saying what was heard).
+
+    Examples
+    --------
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> y = np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)])
+    >>> [(s.start, s.end, s.speech, s.reason) for s in timeline(y, sr=16000)]  # (the speech check)
+    [(0.78, 2.22, False, "no voice in the model's features ...")]
+    >>> timeline(silence(2.0), sr=16000)
+    []
     """
     return list(iter_timeline(source, model, **kwargs))
 
@@ -255,6 +287,13 @@ class FileTimeline:
         Its classified segments (for a failed input, those finished before the failure).
     error : str, optional
         One line naming the input and the cause, when the input failed.
+
+    Examples
+    --------
+    >>> ok = FileTimeline("a.wav", Path("a.wav"), [Segment(0.5, 2.0, emotion="sad", confidence=0.8)])
+    >>> failed = FileTimeline("b.wav", error="b.wav: no such file")
+    >>> [(r.source, len(r.segments), r.error) for r in (ok, failed)]
+    [('a.wav', 1, None), ('b.wav', 0, 'b.wav: no such file')]
     """
 
     source: str
@@ -304,6 +343,15 @@ def timeline_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[str], lis
         The files, in order; a name that does not exist is kept (reading it fails, naming it).
     failed : list of FileTimeline
         Folders without audio, FIFOs and other entries that are not files, each with its ``error``.
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> Path("calls").mkdir(); Path("empty").mkdir()
+    >>> sf.write("calls/one.wav", np.zeros(1600, np.float32), 16000)
+    >>> paths, failed = timeline_inputs(["calls", "empty", "missing.wav"])
+    >>> paths, [f.error for f in failed]
+    (['calls/one.wav', 'missing.wav'], ['empty: directory holds no audio files'])
     """
     from ..inputs import expand_inputs
     from ..paths import Problem
@@ -358,6 +406,16 @@ def file_timelines(
     ------
     EmovoxError
         With ``same_speaker`` or ``same_channel``, for a model that cannot adapt (no class means).
+
+    Examples
+    --------
+    >>> import soundfile as sf
+    >>> from emovox.audio.synthetic import silence, tone
+    >>> sf.write("a.wav", np.concatenate([silence(1.0), tone(seconds=1.0), silence(1.0)]), 16000)
+    >>> for r in file_timelines(["a.wav", "missing.wav"]):
+    ...     print(r.source, r.error, [(s.start, s.end, s.speech) for s in r.segments])
+    a.wav None [(0.78, 2.22, False)]
+    missing.wav missing.wav: no such file []
     """
     from ..inference import SEGMENTS_AFTER_SECONDS
     from ..inputs import Unreadable, each_input
@@ -760,6 +818,13 @@ def read_timeline(path: str | os.PathLike) -> list[dict]:
     EmovoxError
         When the file is missing, unreadable, or not a timeline (start, end and emotion columns; numeric
         start and end).
+
+    Examples
+    --------
+    >>> s = Segment(1.0, 2.5, emotion="angry", confidence=0.7, probabilities={"angry": 0.7, "sad": 0.3})
+    >>> read_timeline(write_timeline([s], "t.csv", ["angry", "sad"]))
+    [{'start': 1.0, 'end': 2.5, 'emotion': 'angry', 'confidence': 0.7, 'speech': True, 'uncertain': False,
+      'reason': None, 'probabilities': {'angry': 0.7, 'sad': 0.3}}]
     """
     path = Path(path)
     if not path.is_file():
@@ -985,6 +1050,12 @@ def plot_timeline(
     -------
     Path
         The file written.
+
+    Examples
+    --------
+    >>> segs = [Segment(0.0, 1.5, emotion="angry", confidence=0.7), Segment(2.0, 3.0, emotion="sad")]
+    >>> plot_timeline(segs, "timeline.png", duration=4.0)
+    PosixPath('timeline.png')
     """
     from .. import plots
 
