@@ -110,8 +110,7 @@ def recipe_from_dict(d: dict[str, Any]) -> RecipeProtocol:
     Returns
     -------
     RecipeProtocol
-        A :class:`FeatureRecipe`, :class:`DeepRecipe` or :class:`EnsembleRecipe`, equal to the one
-        described.
+        A :class:`FeatureRecipe`, :class:`DeepRecipe` or :class:`EnsembleRecipe`, as ``kind`` says.
 
     Raises
     ------

@@ -163,24 +163,9 @@ class RecipeProtocol(Protocol):
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
     >>> from emovox.recipes import get_recipe
-    >>> recipe = get_recipe("logreg")
-    >>> isinstance(recipe, RecipeProtocol), recipe.name, recipe.kind
-    (True, 'logreg', 'features')
-    >>> table = recipe.compute_features(manifest, cache_dir="cache", n_jobs=1)
-    >>> recipe.evaluate(manifest, "kfold", table=table).summary["ua"]
-    1.0
-    >>> fitted = recipe.fit(manifest, table=table)
-    >>> fitted.predict_proba(["0.wav"]).shape
-    (1, 2)
-    >>> fitted.save("models/logreg")
-    PosixPath('models/logreg')
+    >>> [(r.kind, isinstance(r, RecipeProtocol)) for r in map(get_recipe, ("svm", "rescnn", "svm+rescnn"))]
+    [('features', True), ('deep', True), ('ensemble', True)]
     """
 
     @property
@@ -245,7 +230,7 @@ class RecipeProtocol(Protocol):
         >>> from emovox.recipes import get_recipe
         >>> _ = Path("broken.wav").write_text("not audio")
         >>> for name in ("svm", "cnn1d", "svm+cnn1d"):
-        ...     table = get_recipe(name).compute_features(pd.DataFrame({"path": ["broken.wav"]}), n_jobs=1)
+        ...     table = get_recipe(name).compute_features(pd.DataFrame({"path": ["broken.wav"]}), cache_dir="c", n_jobs=1)
         ...     print(name, type(table).__name__, table.failures)
         svm FeatureTable [('broken.wav', 'broken.wav: not audio or corrupt ...')]
         cnn1d FrameTable [('broken.wav', 'broken.wav: not audio or corrupt ...')]
