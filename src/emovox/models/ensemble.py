@@ -32,6 +32,8 @@ import numpy as np
 from ..errors import CorpusError, ModelError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..evaluation import Evaluation
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,11 @@ def is_ensemble(model: str | None) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> is_ensemble("rescnn+compare-logreg"), is_ensemble("rescnn"), is_ensemble(None)
+    (True, False, False)
     """
     return bool(model) and SEP in str(model)
 
@@ -71,6 +78,15 @@ def member_names(model: str) -> list[str]:
     ------
     ModelError
         For an unknown member, fewer than two members, or a member named twice.
+
+    Examples
+    --------
+    >>> member_names("rescnn + compare-logreg")
+    ['rescnn', 'compare-logreg']
+    >>> member_names("svm+svm")
+    Traceback (most recent call last):
+    ...
+    emovox.errors.ModelError: ensemble 'svm+svm': name two or more different models joined by '+'
     """
     from ..deep import DEEP_MODELS
     from ..models.classical import CLASSICAL
@@ -102,7 +118,9 @@ def _label_order(label_lists) -> list[str]:
     return label_order(np.array(sorted(set().union(*map(set, label_lists)))))
 
 
-def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name: str = ""):
+def combine(
+    evaluations: Sequence[Evaluation], weights: Sequence[float] | None = None, name: str = ""
+) -> Evaluation:
     """The :class:`~emovox.evaluation.Evaluation` of the weighted mean of members' test probabilities.
 
     Every member must have been evaluated on the same folds. A test row one member could not read (its
@@ -122,6 +140,25 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
     -------
     Evaluation
         The ensemble's scores, probabilities and predictions, on the union of the members' labels.
+
+    Raises
+    ------
+    ModelError
+        When the members' folds differ (or one gives no probabilities), or for invalid ``weights``.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.recipes import get_recipe
+    >>> evs = [get_recipe(n).evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1) for n in ("svm", "logreg")]
+    >>> ev = combine(evs, [2, 1], name="svm+logreg")
+    >>> ev.summary["n_folds"], ev.summary["ua"], ev.recipe["weights"]
+    (2, 1.0, [2.0, 1.0])
     """
     from ..evaluation import Evaluation, FoldProba, add_calibration, prediction_row, scores
 
@@ -185,7 +222,23 @@ def combine(evaluations: Sequence, weights: Sequence[float] | None = None, name:
 
 
 class MemberTables(dict):
-    """Each member's features (member name -> its table), and the inputs any member could not use."""
+    """Each member's features (member name -> its table), and the inputs any member could not use.
+
+    What :meth:`EnsembleRecipe.compute_features` returns: a dict, with a ``failures`` property like a
+    single recipe's table.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from pathlib import Path
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> sf.write("a.wav", tone(220.0, 1.0), SR)
+    >>> _ = Path("broken.wav").write_text("not audio")
+    >>> tables = EnsembleRecipe.from_name("svm+logreg").compute_features(
+    ...     pd.DataFrame({"path": ["a.wav", "broken.wav"]}), cache_dir="cache", n_jobs=1)
+    >>> type(tables).__name__, list(tables), tables.failures
+    ('MemberTables', ['svm', 'logreg'], [('broken.wav', 'broken.wav: not audio or corrupt ...')])
+    """
 
     @property
     def failures(self) -> list[tuple[str, str]]:
@@ -211,6 +264,20 @@ class EnsembleRecipe:
         Two or more recipes with different names, none an ensemble.
     weights : tuple of float, optional
         Weights of the members' probabilities (default equal).
+
+    Raises
+    ------
+    ModelError
+        For fewer than two members, two with the same name, an ensemble as a member, or invalid weights.
+
+    Examples
+    --------
+    >>> from emovox.recipes import get_recipe
+    >>> r = EnsembleRecipe((get_recipe("svm"), get_recipe("rescnn")), weights=(1, 3))
+    >>> r.name, r.kind, r.weights
+    ('svm+rescnn', 'ensemble', (1.0, 3.0))
+    >>> r == EnsembleRecipe.from_name("svm+rescnn", [1, 3])
+    True
     """
 
     members: tuple[Any, ...]
@@ -253,13 +320,32 @@ class EnsembleRecipe:
         ------
         ModelError
             For a name that is not a valid ensemble (:func:`member_names`).
+
+        Examples
+        --------
+        >>> r = EnsembleRecipe.from_name("rescnn+compare-logreg")
+        >>> [(m.name, m.kind) for m in r.members], r.weights
+        ([('rescnn', 'deep'), ('compare-logreg', 'features')], None)
         """
         from ..recipes.base import single_recipe
 
         return cls(tuple(single_recipe(n) for n in member_names(model)), weights)
 
     def to_dict(self) -> dict[str, Any]:
-        """The members' own dictionaries and the weights (see :meth:`from_dict`)."""
+        """The members' own dictionaries and the weights (see :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"ensemble"``), ``name``, ``members`` (each member's ``to_dict()``) and ``weights``
+            (a list, or None for equal weights).
+
+        Examples
+        --------
+        >>> d = EnsembleRecipe.from_name("svm+logreg", [1, 2]).to_dict()
+        >>> d["kind"], d["name"], [m["name"] for m in d["members"]], d["weights"]
+        ('ensemble', 'svm+logreg', ['svm', 'logreg'], [1.0, 2.0])
+        """
         return {
             "kind": self.kind,
             "name": self.name,
@@ -284,6 +370,13 @@ class EnsembleRecipe:
         ------
         ModelError
             For a member whose ``kind`` is neither ``features`` nor ``deep``.
+
+        Examples
+        --------
+        >>> import json
+        >>> r = EnsembleRecipe.from_name("cnn1d+svm", [1, 2])
+        >>> EnsembleRecipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+        True
         """
         from ..recipes.base import DeepRecipe, FeatureRecipe
 
@@ -297,7 +390,7 @@ class EnsembleRecipe:
 
     def compute_features(
         self,
-        manifest,
+        manifest: pd.DataFrame,
         *,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
@@ -324,6 +417,21 @@ class EnsembleRecipe:
         -------
         MemberTables
             Member name -> the member's features of ``manifest``.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> sf.write("a.wav", tone(220.0, 1.0), SR)
+        >>> recipe, manifest = EnsembleRecipe.from_name("svm+cnn1d"), pd.DataFrame({"path": ["a.wav"]})
+        >>> tables = recipe.compute_features(manifest, cache_dir="cache", n_jobs=1)
+        >>> {name: type(t).__name__ for name, t in tables.items()}
+        {'svm': 'FeatureTable', 'cnn1d': 'FrameTable'}
+        >>> more = EnsembleRecipe.from_name("svm+logreg").compute_features(manifest, cache_dir="cache", tables=tables)
+        >>> more is tables
+        True
+        >>> list(tables)  # svm's reused, logreg's added
+        ['svm', 'cnn1d', 'logreg']
         """
         tables = MemberTables() if tables is None else tables
         for m in self.members:
@@ -335,7 +443,7 @@ class EnsembleRecipe:
 
     def evaluate(
         self,
-        manifest,
+        manifest: pd.DataFrame,
         protocol: str = "kfold",
         *,
         table: dict[str, Any] | None = None,
@@ -375,6 +483,18 @@ class EnsembleRecipe:
         -------
         Evaluation
             The ensemble's scores, with ``members``.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> ev = EnsembleRecipe.from_name("svm+logreg").evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
+        >>> ev.summary["ua"], {name: e.summary["ua"] for name, e in ev.members.items()}
+        (1.0, {'svm': 1.0, 'logreg': 1.0})
         """
         tables = self.compute_features(
             manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, tables=table
@@ -391,7 +511,7 @@ class EnsembleRecipe:
 
     def fit(
         self,
-        manifest,
+        manifest: pd.DataFrame,
         *,
         table: dict[str, Any] | None = None,
         seed: int | None = None,
@@ -425,6 +545,18 @@ class EnsembleRecipe:
         ------
         CorpusError
             When ``manifest`` is empty.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> fitted = EnsembleRecipe.from_name("svm+logreg").fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> type(fitted).__name__, list(fitted.members), len(fitted.manifest)
+        ('FittedEnsemble', ['svm', 'logreg'], 10)
         """
         if len(manifest) == 0:
             raise CorpusError("no training data: every file failed or the manifest is empty")
@@ -443,8 +575,30 @@ class EnsembleRecipe:
 
 @dataclass(eq=False)
 class FittedEnsemble:
-    """Fitted members (name -> fitted model) of an :class:`EnsembleRecipe`; ``manifest``: the training rows
-    every member could read."""
+    """Fitted members of an :class:`EnsembleRecipe` (what its :meth:`~EnsembleRecipe.fit` returns): their
+    probabilities averaged, saved as one model directory.
+
+    Attributes
+    ----------
+    recipe : EnsembleRecipe
+        The ensemble (its members' names and weights).
+    members : dict
+        Member name -> its fitted model (:class:`emovox.recipes.FittedModel`), in the recipe's order.
+    manifest : pandas.DataFrame, optional
+        The training rows every member could read (default None), summarised in the saved metadata.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> fitted = EnsembleRecipe.from_name("svm+cnn1d").fit(manifest, cache_dir="cache", n_jobs=1)
+    >>> fitted.labels, fitted.predict_proba(["0.wav", "1.wav"]).shape
+    (['happy', 'sad'], (2, 2))
+    """
 
     recipe: EnsembleRecipe
     members: dict[str, Any]
@@ -468,6 +622,23 @@ class FittedEnsemble:
         -------
         numpy.ndarray
             ``(n_inputs, n_labels)``, rows summing to 1.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> recipe = EnsembleRecipe.from_name("svm+logreg", [3, 1])
+        >>> tables = recipe.compute_features(manifest, cache_dir="cache", n_jobs=1)
+        >>> fitted = recipe.fit(manifest, table=tables, cache_dir="cache")
+        >>> fitted.predict_proba(["0.wav", "1.wav"]).round(2)  # 0.wav is sad, 1.wav happy
+        array([[0.07, 0.93],
+               [0.91, 0.09]])
+        >>> fitted.predict_proba({name: t.X for name, t in tables.items()}).shape  # each member's features
+        (10, 2)
         """
         labels = self.labels
         weights = _weights(self.recipe.weights, len(self.members))
@@ -500,6 +671,22 @@ class FittedEnsemble:
         -------
         pathlib.Path
             The ensemble's model directory.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> fitted = EnsembleRecipe.from_name("svm+logreg").fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> out = fitted.save("models/fusion")
+        >>> sorted(p.name for p in out.iterdir())  # a model directory per member
+        ['logreg', 'metadata.json', 'svm']
+        >>> import emovox
+        >>> emovox.load_model(out).labels
+        ['happy', 'sad']
         """
         from ..evaluation import evaluation_metadata, save_evaluation_files
         from ..training import training_summary
@@ -528,18 +715,18 @@ class FittedEnsemble:
 
 
 def evaluate_ensemble(
-    manifest,
+    manifest: pd.DataFrame,
     model: str,
     protocol: str = "kfold",
     *,
     seed: int = 0,
-    weights=None,
+    weights: Sequence[float] | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
     tables: dict[str, Any] | None = None,
     log: bool = False,
-):
+) -> Evaluation:
     """Cross-validate each member of ``model`` on the same folds of ``protocol`` and combine them
     (:meth:`EnsembleRecipe.evaluate`).
 
@@ -574,6 +761,18 @@ def evaluate_ensemble(
     -------
     Evaluation
         The ensemble's, with ``members`` (name -> Evaluation).
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> ev = evaluate_ensemble(manifest, "svm+logreg", "kfold:2", cache_dir="cache", n_jobs=1)
+    >>> ev.summary["protocol"], ev.summary["ua"], list(ev.members)
+    ('kfold(2)', 1.0, ['svm', 'logreg'])
     """
     recipe = EnsembleRecipe.from_name(model, weights)
     return recipe.evaluate(
@@ -589,18 +788,18 @@ def evaluate_ensemble(
 
 
 def train_ensemble(
-    manifest,
+    manifest: pd.DataFrame,
     model: str,
     output: str | Path,
     *,
     protocol: str = "none",
     seed: int = 0,
-    weights=None,
+    weights: Sequence[float] | None = None,
     cache_dir: str | Path | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
     tables: dict[str, Any] | None = None,
-):
+) -> tuple[Path, Evaluation | None]:
     """Train every member on all of ``manifest`` into ``output/<member>`` and write the ensemble's metadata.
 
     With a ``protocol`` other than ``"none"`` the ensemble is cross-validated first; the figures go into
@@ -634,6 +833,28 @@ def train_ensemble(
     -------
     tuple
         The model directory (Path) and the ensemble's Evaluation (None with ``protocol="none"``).
+
+    Raises
+    ------
+    ModelError
+        For a name that is not a valid ensemble (:func:`member_names`) or invalid ``weights``.
+    CorpusError
+        When ``manifest`` is empty.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> out, ev = train_ensemble(manifest, "svm+logreg", "models/fusion", weights=[2, 1], cache_dir="cache", n_jobs=1)
+    >>> out.name, ev  # no protocol: no evaluation
+    ('fusion', None)
+    >>> import emovox
+    >>> emovox.load_model(out).labels
+    ['happy', 'sad']
     """
     recipe = EnsembleRecipe.from_name(model, weights)
     if len(manifest) == 0:

@@ -71,6 +71,17 @@ def get_recipe(name: str, **options: Any) -> RecipeProtocol:
     ParameterError
         For an unknown name, or an unknown member of an ensemble (one line listing the known names), or
         an option the recipe does not take.
+
+    Examples
+    --------
+    >>> [(r.name, r.kind) for r in (get_recipe("svm"), get_recipe("rescnn"), get_recipe("svm+rescnn"))]
+    [('svm', 'features'), ('rescnn', 'deep'), ('svm+rescnn', 'ensemble')]
+    >>> get_recipe("rescnn", epochs=5, lr=None).spec.train.epochs  # options left None are ignored
+    5
+    >>> get_recipe("svm", epochs=5)
+    Traceback (most recent call last):
+    ...
+    emovox.errors.ParameterError: svm: unknown option epochs; a feature recipe takes features, trim_db, encoder
     """
     options = {k: v for k, v in options.items() if v is not None}
     if not is_ensemble(name):
@@ -99,6 +110,19 @@ def recipe_from_dict(d: dict[str, Any]) -> RecipeProtocol:
     Returns
     -------
     RecipeProtocol
+        A :class:`FeatureRecipe`, :class:`DeepRecipe` or :class:`EnsembleRecipe`, as ``kind`` says.
+
+    Raises
+    ------
+    ParameterError
+        When ``kind`` is not ``features``, ``deep`` or ``ensemble``.
+
+    Examples
+    --------
+    >>> import json
+    >>> r = get_recipe("compare-logreg+cnn1d")
+    >>> recipe_from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    True
     """
     kinds = {"features": FeatureRecipe, "deep": DeepRecipe, "ensemble": EnsembleRecipe}
     kind = d.get("kind")

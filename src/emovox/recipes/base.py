@@ -56,7 +56,27 @@ FRONT_END_OPTIONS = ("features", "trim_db", "encoder")
 
 @runtime_checkable
 class FittedModel(Protocol):
-    """What a recipe's :meth:`~RecipeProtocol.fit` returns."""
+    """What a recipe's :meth:`~RecipeProtocol.fit` returns: a model that gives probabilities and saves
+    itself (:class:`emovox.training.FittedClassical`, :class:`emovox.deep.train.DeepResult`,
+    :class:`emovox.models.ensemble.FittedEnsemble`).
+
+    Attributes
+    ----------
+    labels : list of str
+        The emotions: the columns of :meth:`predict_proba`.
+
+    Examples
+    --------
+    >>> import pandas as pd, soundfile as sf
+    >>> from emovox.audio.synthetic import SR, tone
+    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> fitted = single_recipe("svm").fit(manifest, cache_dir="cache", n_jobs=1)
+    >>> isinstance(fitted, FittedModel), fitted.labels
+    (True, ['happy', 'sad'])
+    """
 
     labels: list[str]
 
@@ -71,6 +91,20 @@ class FittedModel(Protocol):
         Returns
         -------
         numpy.ndarray
+            ``(n_inputs, len(labels))``, rows summing to 1.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> fitted = single_recipe("logreg").fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> fitted.predict_proba(["0.wav", "1.wav"]).round(1)  # 0.wav is sad, 1.wav happy
+        array([[0., 1.],
+               [1., 0.]], dtype=float32)
         """
         ...
 
@@ -91,6 +125,21 @@ class FittedModel(Protocol):
         -------
         pathlib.Path
             The model directory.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> fitted = single_recipe("logreg").fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> fitted.save("models/logreg").name
+        'logreg'
+        >>> import emovox
+        >>> emovox.load_model("models/logreg").labels
+        ['happy', 'sad']
         """
         ...
 
@@ -104,6 +153,19 @@ class RecipeProtocol(Protocol):
     protocol; ``fit`` trains on every row and returns a :class:`FittedModel`. ``seed`` (of the splits and
     of training) None means the defaults: splits with seed 0 (the tutorials' 7 for ``random``), training
     with a deep recipe's ``train.seed``, 0 for the others.
+
+    Attributes
+    ----------
+    name : str
+        What ``--model`` calls the recipe.
+    kind : str
+        ``"features"``, ``"deep"`` or ``"ensemble"``.
+
+    Examples
+    --------
+    >>> from emovox.recipes import get_recipe
+    >>> [(r.kind, isinstance(r, RecipeProtocol)) for r in map(get_recipe, ("svm", "rescnn", "svm+rescnn"))]
+    [('features', True), ('deep', True), ('ensemble', True)]
     """
 
     @property
@@ -114,7 +176,24 @@ class RecipeProtocol(Protocol):
         """``"features"`` (hand-crafted or encoder), ``"deep"`` or ``"ensemble"``."""
         ...
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as JSON values, with its ``kind`` (:func:`emovox.recipes.recipe_from_dict` reads it).
+
+        Returns
+        -------
+        dict
+            ``kind``, ``name`` and the recipe's own fields.
+
+        Examples
+        --------
+        >>> from emovox.recipes import get_recipe, recipe_from_dict
+        >>> d = get_recipe("svm+rescnn").to_dict()
+        >>> d["kind"], [m["kind"] for m in d["members"]]
+        ('ensemble', ['features', 'deep'])
+        >>> recipe_from_dict(d).name
+        'svm+rescnn'
+        """
+        ...
 
     def compute_features(
         self,
@@ -143,6 +222,19 @@ class RecipeProtocol(Protocol):
         object
             What :meth:`evaluate` and :meth:`fit` take as ``table``; its ``failures``: the files that
             could not be used.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from pathlib import Path
+        >>> from emovox.recipes import get_recipe
+        >>> _ = Path("broken.wav").write_text("not audio")
+        >>> for name in ("svm", "cnn1d", "svm+cnn1d"):
+        ...     table = get_recipe(name).compute_features(pd.DataFrame({"path": ["broken.wav"]}), cache_dir="c", n_jobs=1)
+        ...     print(name, type(table).__name__, table.failures)
+        svm FeatureTable [('broken.wav', 'broken.wav: not audio or corrupt ...')]
+        cnn1d FrameTable [('broken.wav', 'broken.wav: not audio or corrupt ...')]
+        svm+cnn1d MemberTables [('broken.wav', 'broken.wav: not audio or corrupt ...')]
         """
         ...
 
@@ -176,6 +268,19 @@ class RecipeProtocol(Protocol):
         Returns
         -------
         Evaluation
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.recipes import get_recipe
+        >>> ev = get_recipe("svm+logreg").evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
+        >>> ev.summary["n_folds"], ev.summary["ua"], sorted(ev.members)
+        (2, 1.0, ['logreg', 'svm'])
         """
         ...
 
@@ -206,6 +311,19 @@ class RecipeProtocol(Protocol):
         Returns
         -------
         FittedModel
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.recipes import get_recipe
+        >>> fitted = get_recipe("cnn1d", epochs=1).fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> isinstance(fitted, FittedModel), fitted.labels
+        (True, ['happy', 'sad'])
         """
         ...
 
@@ -220,6 +338,14 @@ class FeatureRecipe:
         What ``--model`` calls it (``svm``, ``compare-logreg``, ``whisper-robust``...).
     spec : emovox.training.Recipe
         Its features, classifier and options.
+
+    Examples
+    --------
+    >>> r = single_recipe("compare-logreg", trim_db=20.0)
+    >>> r.spec.features, r.spec.classifier, r.spec.feature_options
+    ('compare', 'logreg', {'trim_db': 20.0})
+    >>> FeatureRecipe.from_dict(r.to_dict()) == r
+    True
     """
 
     name: str
@@ -230,7 +356,19 @@ class FeatureRecipe:
         return "features"
 
     def to_dict(self) -> dict[str, Any]:
-        """The name and the specification's fields, as JSON values (see :meth:`from_dict`)."""
+        """The name and the specification's fields, as JSON values (see :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"features"``), ``name`` and the :class:`~emovox.training.Recipe` fields.
+
+        Examples
+        --------
+        >>> single_recipe("svm").to_dict()
+        {'kind': 'features', 'name': 'svm', 'features': 'emovox', 'classifier': 'svm', 'params': {},
+         'feature_options': {}, 'augment': [], 'align': None, 'balance': None, 'speaker_gate': None}
+        """
         d = asdict(self.spec)
         d["augment"] = list(d["augment"])
         if d.get("speaker_gate") is not None:
@@ -249,6 +387,13 @@ class FeatureRecipe:
         Returns
         -------
         FeatureRecipe
+
+        Examples
+        --------
+        >>> import json
+        >>> r = single_recipe("compare-logreg")
+        >>> FeatureRecipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+        True
         """
         spec = {f.name: d[f.name] for f in fields(FeatureSpec) if f.name in d}
         spec["augment"] = tuple(spec.get("augment", ()))
@@ -281,6 +426,15 @@ class FeatureRecipe:
         -------
         FeatureTable
             The features (``failures``: the files that could not be used).
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> sf.write("a.wav", tone(220.0, 1.0), SR)
+        >>> table = single_recipe("svm").compute_features(pd.DataFrame({"path": ["a.wav"]}), cache_dir="cache", n_jobs=1)
+        >>> table.X.shape, table.names[:3], table.failures
+        ((1, 702), ['mfcc_0_mean', 'mfcc_1_mean', 'mfcc_2_mean'], [])
         """
         return compute_features(manifest, self.spec, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress)
 
@@ -335,6 +489,18 @@ class FeatureRecipe:
         Returns
         -------
         Evaluation
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> ev = single_recipe("logreg").evaluate(manifest, "kfold", cache_dir="cache", n_jobs=1)
+        >>> ev.summary["protocol"], ev.summary["ua"]
+        ('kfold(5)', 1.0)
         """
         if table is None:
             table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
@@ -387,6 +553,18 @@ class FeatureRecipe:
         Returns
         -------
         FittedClassical
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> fitted = single_recipe("svm").fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> fitted.labels, fitted.labels[fitted.predict_proba(["0.wav"]).argmax()]
+        (['happy', 'sad'], 'sad')
         """
         if table is None:
             table = self.compute_features(manifest, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
@@ -409,6 +587,14 @@ class DeepRecipe:
     ----------
     spec : emovox.deep.recipes.Recipe
         The recipe (:func:`emovox.deep.recipes.get_recipe`).
+
+    Examples
+    --------
+    >>> r = single_recipe("rescnn", epochs=5)
+    >>> r.name, r.kind, r.spec.arch, r.spec.train.epochs
+    ('rescnn', 'deep', 'rescnn', 5)
+    >>> DeepRecipe.from_dict(r.to_dict()) == r
+    True
     """
 
     spec: DeepSpec
@@ -423,12 +609,25 @@ class DeepRecipe:
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe's own :meth:`~emovox.deep.recipes.Recipe.to_dict` with its front end (see
-        :meth:`from_dict`)."""
+        :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            ``kind`` (``"deep"``), the recipe's fields (``name``, ``arch``, ``train``...) and ``frontend``.
+
+        Examples
+        --------
+        >>> d = single_recipe("cnn1d").to_dict()
+        >>> d["kind"], d["name"], d["arch"], d["frontend"]["features"], d["train"]["epochs"]
+        ('deep', 'cnn1d', 'cnn1d', 'mfcc', 300)
+        """
         return {"kind": self.kind, **self.spec.to_dict(), "frontend": self.spec.frontend.to_dict()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DeepRecipe:
-        """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were).
+        """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were,
+        except in ``arch_params``, which is taken as given).
 
         Parameters
         ----------
@@ -439,6 +638,13 @@ class DeepRecipe:
         Returns
         -------
         DeepRecipe
+
+        Examples
+        --------
+        >>> import json
+        >>> r = single_recipe("cnn1d")
+        >>> DeepRecipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+        True
         """
         from ..augment import WaveAugment
         from ..deep.frames import FrameConfig
@@ -491,6 +697,15 @@ class DeepRecipe:
         -------
         FrameTable
             Unnormalised features of the rows that could be read, their augmented copies and the failures.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> sf.write("a.wav", tone(220.0, 1.0), SR)
+        >>> table = single_recipe("rescnn").compute_features(pd.DataFrame({"path": ["a.wav"]}), cache_dir="cache", n_jobs=1)
+        >>> table.X[0].shape, len(table.copies[0]), table.failures  # (frames, mel bands), augmented copies
+        ((101, 64), 2, [])
         """
         from ..deep.train import deep_features
 
@@ -537,6 +752,18 @@ class DeepRecipe:
         Returns
         -------
         Evaluation
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> ev = single_recipe("cnn1d", epochs=1).evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
+        >>> ev.summary["protocol"], len(ev.predictions)
+        ('kfold(2)', 10)
         """
         from ..deep.train import evaluate_deep
 
@@ -591,6 +818,18 @@ class DeepRecipe:
         -------
         DeepResult
             The network, its front end and training record, with the training rows.
+
+        Examples
+        --------
+        >>> import pandas as pd, soundfile as sf
+        >>> from emovox.audio.synthetic import SR, tone
+        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
+        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
+        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
+        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> result = single_recipe("cnn1d", epochs=1).fit(manifest, cache_dir="cache", n_jobs=1)
+        >>> result.labels, result.predict_proba(["0.wav"]).shape
+        (['happy', 'sad'], (1, 2))
         """
         from ..deep.train import fit_deep
 
@@ -608,7 +847,19 @@ class DeepRecipe:
 
 def known_recipes() -> list[str]:
     """Every name :func:`single_recipe` knows: plain classifiers, hand-crafted and encoder recipes, deep
-    models (an ensemble joins several with ``+``)."""
+    models (an ensemble joins several with ``+``).
+
+    Returns
+    -------
+    list of str
+        The names, sorted.
+
+    Examples
+    --------
+    >>> known_recipes()
+    ['cnn1d', 'cnn1d-frames', 'cnn1d-tutorial', 'cnn2d', 'compare-logreg', 'gb', 'logreg', 'mlp', 'rescnn',
+     'rf', 'svm', 'whisper-active', 'whisper-probe', 'whisper-robust']
+    """
     from ..models.classical import CLASSICAL
 
     return sorted({*CLASSICAL, *FEATURE_RECIPES, *DEEP_RECIPES})
@@ -634,6 +885,11 @@ def single_recipe(name: str, **options: Any) -> FeatureRecipe | DeepRecipe:
     ------
     ParameterError
         For an unknown name (the message lists the known ones) or an option the recipe does not take.
+
+    Examples
+    --------
+    >>> single_recipe("svm").kind, single_recipe("rescnn", epochs=3).spec.train.epochs
+    ('features', 3)
     """
     options = {k: v for k, v in options.items() if v is not None}
     if name in DEEP_RECIPES:
