@@ -355,6 +355,37 @@ def test_ffmpeg_damage_is_said(tmp_path, caplog):
 
 
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
+def test_audio_info_of_an_ffmpeg_format_counts_it_in_bounded_memory(tmp_path):
+    """``audio_info`` (``emovox listen --input``, ``predict --timeline``'s durations) decoded a file that
+    only ffmpeg reads whole to learn its length: an hour of m4a held 230 MB. It now counts it chunk by
+    chunk."""
+    import tracemalloc
+
+    from emovox.audio import audio_info
+
+    src, dst = tmp_path / "t.wav", tmp_path / "t.m4a"
+    sf.write(src, tone(440, 3.0), SR)
+    long = tmp_path / "long.m4a"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "aac", str(dst)], check=True)
+    subprocess.run(  # 10 minutes: 38 MB as float32 samples at 16 kHz
+        ["ffmpeg", "-v", "error", "-stream_loop", "199", "-i", str(dst), "-c:a", "aac", str(long)], check=True
+    )
+    tracemalloc.start()
+    try:
+        info = audio_info(long)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info["duration"] == load_audio(long).size / SR and info["sample_rate"] is None
+    assert abs(info["duration"] - 600.0) < 3.0  # (AAC's padding at each loop's edges)
+    assert peak < 30e6, f"{peak / 1e6:.0f} MB"  # (77 MB decoded whole)
+    with pytest.raises(AudioError, match="cut.m4a: "):
+        cut = tmp_path / "cut.m4a"
+        cut.write_bytes(dst.read_bytes()[:300])
+        audio_info(cut)
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg writes and reads the m4a file")
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="looks for the ffmpeg process in /proc")
 def test_ffmpeg_formats_stream_chunk_by_chunk(tmp_path):
     """An m4a was decoded whole before it was chunked: an hour took 1 GB. Its chunks now come from ffmpeg's

@@ -657,7 +657,8 @@ def load_audio(
 def audio_info(path: str | os.PathLike) -> dict:
     """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``.
 
-    A format libsndfile cannot read is decoded once to learn its duration; its other facts are then None.
+    A format libsndfile cannot read is decoded once, chunk by chunk, to learn its duration; its other facts
+    are then None.
 
     Parameters
     ----------
@@ -690,9 +691,11 @@ def audio_info(path: str | os.PathLike) -> dict:
         with _quiet_stderr(_may_chatter(source_head(p), name)):
             info = sf.info(os.fsencode(p))
     except Exception:
-        # Formats libsndfile can't read: decode once to learn the length.
-        y = load_audio(p, DEFAULT_SR, min_duration=0.0)
-        return {"duration": y.size / DEFAULT_SR, "sample_rate": None, "channels": None, "frames": None}
+        # Formats libsndfile can't read: decode once, chunk by chunk (bounded memory), to learn the length.
+        from .stream import stream_audio
+
+        n = sum(chunk.shape[0] for chunk in stream_audio(p, DEFAULT_SR, name=name))
+        return {"duration": n / DEFAULT_SR, "sample_rate": None, "channels": None, "frames": None}
     return {
         "duration": info.frames / info.samplerate if info.samplerate else 0.0,
         "sample_rate": info.samplerate,
