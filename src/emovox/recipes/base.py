@@ -656,7 +656,8 @@ class DeepRecipe:
             d["name"],
             FrameConfig.from_dict(d["frontend"]),
             d["arch"],
-            dict(d.get("arch_params") or {}),
+            # JSON reads a tuple (rescnn's channels) back as a list: tuples again, so the recipe compares equal
+            {k: tuple(v) if isinstance(v, list) else v for k, v in (d.get("arch_params") or {}).items()},
             TrainConfig(**d.get("train", {})),
             augment,
             d.get("description", ""),
