@@ -79,4 +79,25 @@ def test_bare_emovox_shows_the_commands(capsys):
         "listen",
         "serve",
     ):
-        assert f"    {cmd} " in out.out, cmd
+        assert f"    {cmd} " in out.err, cmd
+    # an error: the help goes to stderr (not into a pipe), and its last line says what was wrong
+    assert out.out == "" and out.err.splitlines()[-1] == "emovox: error: choose a command"
+
+
+def test_an_unknown_option_without_a_command_is_named(capsys):
+    """`emovox --bogus` printed the help on stdout and never named --bogus; `corpus stats a b` pointed to
+    `emovox corpus --help` rather than the action's own."""
+    import pytest
+
+    from emovox.cli import main
+
+    for argv, last in (
+        (["--bogus"], "emovox: error: choose a command; --bogus: not an option of emovox"),
+        (["corpus"], "emovox corpus: error: choose an action"),
+        (["corpus", "stats", "a", "b"], "(see 'emovox corpus stats --help')"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        out = capsys.readouterr()
+        assert exit_.value.code == 2 and out.out == "", argv
+        assert out.err.splitlines()[-1].endswith(last), out.err

@@ -355,8 +355,14 @@ class Parser(argparse.ArgumentParser):
             and subs
             and {subs[0].dest, subs[0].metavar} & {m.strip() for m in missing.group(1).split(",")}
         ):
-            self.print_help()
-            self.exit(2)
+            self.print_help(sys.stderr)  # an error: the commands go where errors go, not into a pipe
+            given = getattr(self, "_given", [])
+            options = {o for a in self._actions for o in a.option_strings}
+            stray = [w for w in given if w.startswith("-") and w.split("=", 1)[0] not in options]
+            what = (subs[0].metavar or "command").lower()
+            not_options = f"; {', '.join(stray)}: not an option of {self.prog}" if stray else ""
+            article = "an" if what[0] in "aeiou" else "a"
+            self.exit(2, f"{self.prog}: error: choose {article} {what}{not_options}\n")
         bad = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$", message)
         if bad:
             what, word = bad.group(1), bad.group(2)
@@ -373,15 +379,15 @@ class Parser(argparse.ArgumentParser):
             option = value.group(3) or value.group(1)
             message += f"; a value that starts with '-' goes after '=' ({option}=-VALUE)"
         command = next((w for w in given if subs and w in subs[0].choices), None) if subs else None
+        parser, path = (subs[0].choices[command], [command]) if command else (self, [])
+        while True:  # (a command group's action: emovox corpus scan)
+            inner = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+            word = next((w for w in given if inner and w in inner[0].choices), None)
+            if word is None:
+                break
+            parser, path = inner[0].choices[word], [*path, word]
         unknown = re.match(r"unrecognized arguments: (-\S+)", message)
         if unknown and not message.endswith(")"):  # a misspelt option (--top_k): the command's closest
-            parser = subs[0].choices[command] if command else self
-            while True:  # (a command group's action: emovox corpus scan)
-                inner = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-                word = next((w for w in given if inner and w in inner[0].choices), None)
-                if word is None:
-                    break
-                parser = inner[0].choices[word]
             options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
             flag = unknown.group(1).split("=", 1)[0]
             if flag in options and command:  # a valid option typed before the command
@@ -389,7 +395,7 @@ class Parser(argparse.ArgumentParser):
             else:  # (compared without the dashes: "--bogus" is not like "--corpus")
                 close = did_you_mean(flag.lstrip("-"), [o[2:] for o in options])
                 message += close.replace("(did you mean ", "(did you mean --")
-        where = f"{self.prog} {command}" if command else self.prog  # the command's options, not the list
+        where = " ".join([self.prog, *path])  # the command's options, not the list
         self.exit(2, f"{self.prog}: error: {message} (see '{where} --help')\n")
 
 

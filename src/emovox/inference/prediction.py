@@ -202,7 +202,8 @@ class Prediction:
         Returns
         -------
         dict
-            ``source`` and ``error``; or ``speech`` False, ``emotion`` None and ``reason``; or ``speech``,
+            ``source`` and ``error``; or ``speech`` False, ``emotion`` and ``confidence`` None, ``uncertain``
+            False, ``probabilities`` empty and ``reason``; or ``speech``,
             ``emotion``, ``confidence``, ``uncertain``, ``probabilities`` and, for an answer over some
             emotions, ``left_out`` and ``first_left_out``.
 
@@ -213,8 +214,16 @@ class Prediction:
         """
         if self.error:
             return {"source": self.source, "error": self.error}
-        if not self.speech:
-            return {"source": self.source, "speech": False, "emotion": None, "reason": self.reason}
+        if not self.speech:  # the same keys as an answer, so that a reader needs no second shape
+            return {
+                "source": self.source,
+                "speech": False,
+                "emotion": None,
+                "confidence": None,
+                "uncertain": False,
+                "probabilities": {},
+                "reason": self.reason,
+            }
         out = {
             "source": self.source,
             "speech": True,

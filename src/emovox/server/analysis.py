@@ -89,13 +89,12 @@ def _segment(s, model, emotions: list[str] | None) -> dict[str, Any]:
 
 
 def _answer(model, pred, emotions: list[str] | None) -> dict[str, Any]:
-    """The parts of a ``/v1/predict`` answer every path shares; no speech: no confidence, no probabilities."""
+    """The parts of a ``/v1/predict`` answer every path shares (no speech: confidence None, probabilities
+    empty, as :meth:`~emovox.inference.Prediction.to_dict` gives them)."""
     out = pred.to_dict()
     out.update(
         labels=emotions or list(model.labels), timeline=None, timeline_error=None, model=model.path.name
     )
-    if not pred.speech:
-        out.update(confidence=None, uncertain=False, probabilities={})
     return out
 
 
