@@ -110,6 +110,28 @@ def test_serve_rejects_bad_options_in_one_line(args, words, capsys):
     assert len(err) == 1 and words in err[0], err
 
 
+def test_an_empty_host_is_refused_not_every_interface():
+    """(stop 42) `serve --host ''` (an unset variable) listened on 0.0.0.0 and [::]. In a subprocess with a
+    time limit: a server that starts would block."""
+    from emovox.errors import ParameterError
+    from emovox.server import ServerSettings
+
+    cli = "from emovox.cli import main; raise SystemExit(main(['serve', '--port', '8123', {}]))"
+    for code, words in (
+        (cli.format("'--host', ''"), "--host '': an empty address"),
+        (
+            "from emovox.server import serve; serve('classical', host='', port=8123)",
+            "host '': an empty address",
+        ),
+        (cli.format("'--allowed-host', ''"), "--allowed-host '': expected a host name"),
+        (cli.format("'--pending-per-client', '100'"), "--pending-per-client 100: expected at most the 64"),
+    ):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0 and words in proc.stderr, proc.stderr[-300:]
+    with pytest.raises(ParameterError, match="allowed_hosts ' ': expected a host name"):
+        ServerSettings(allowed_hosts=(" ",))
+
+
 def test_serve_bad_port_subprocess():
     proc = subprocess.run(
         [sys.executable, "-m", "emovox.cli", "serve", "--port", "99999"],

@@ -14,6 +14,7 @@ _OPTIONS = {
     "read_timeout": "--read-timeout",
     "idle_per_client": "--idle-per-client",
     "pending_per_client": "--pending-per-client",
+    "allowed_hosts": "--allowed-host",
 }
 
 
@@ -30,6 +31,11 @@ def cmd_serve(args) -> int:
     int
         The exit status: 0 once the server stops, 2 for a bad option or a missing server extra.
     """
+    if not args.host.strip():  # (an unset variable) uvicorn would listen on every interface
+        err(
+            f"--host {args.host!r}: an empty address; give 127.0.0.1 (this machine only) or 0.0.0.0 (the network)"
+        )
+        return 2
     if not 1 <= args.port <= 65535:
         err(f"--port {args.port}: expected a port number from 1 to 65535")
         return 2

@@ -371,8 +371,12 @@ def _check_can_listen(host: str, port: int) -> None:
     resolve, a port in use or not allowed)."""
     import socket
 
-    from ..errors import EmovoxError
+    from ..errors import EmovoxError, ParameterError
 
+    if not host.strip():  # (an unset variable: --host "$HOST") uvicorn would listen on every interface
+        raise ParameterError(
+            f"host {host!r}: an empty address; give 127.0.0.1 (this machine only) or 0.0.0.0 (the network)"
+        )
     try:  # the socket uvicorn binds: IPv6 for a host with a colon, else IPv4
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

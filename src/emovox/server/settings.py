@@ -86,6 +86,13 @@ class ServerSettings:
         ppc = self.pending_per_client
         if ppc is not None and not (isinstance(ppc, int) and not isinstance(ppc, bool) and ppc >= 1):
             raise ParameterError(f"pending_per_client {ppc!r}: expected at least 1 request")
+        if ppc is not None and ppc > self.max_pending:
+            raise ParameterError(
+                f"pending_per_client {ppc}: expected at most the {self.max_pending} requests the server holds"
+            )
+        for name in self.allowed_hosts:
+            if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+                raise ParameterError(f"allowed_hosts {name!r}: expected a host name (example.org)")
         if not (isinstance(self.idle_per_client, int) and self.idle_per_client >= 1):
             raise ParameterError(f"idle_per_client {self.idle_per_client!r}: expected at least 1 connection")
 
