@@ -121,6 +121,11 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["predict", "{m}", "-o", "{m}"], ["-o/--output", "is one of the inputs"]),
         (["predict", "{m}", "--overwrite"], ["--overwrite goes with --engine dask"]),
         (["predict", "{m}", "--model", ""], ["model ''", "an empty name"]),
+        # (stop 42) an empty value read as "." or as the option left out (listen opened the microphone)
+        (["plot", "mel", ""], ["file ''", "an empty name"]),
+        (["reseal", ""], ["models ''", "an empty name"]),
+        (["listen", "--input", ""], ["--input ''", "an empty name"]),
+        (["features", "{m}", "-o", "{tmp}/f.csv", "--features", ""], ["--features ''", "an empty name"]),
         (["listen", "--input", "{m}", "--min-length", "20", "--max-length", "10"], ["must not exceed"]),
         (["listen", "--fast"], ["--fast reads an --input file"]),
         (["listen", "--input", "{m}", "--duration", "-1"], ["--duration -1", "seconds > 0"]),

@@ -1116,3 +1116,16 @@ def test_ctrl_c_stops_a_once_recording_and_scores_what_was_recorded(model, tmp_p
     assert answer["speech"] is True and answer["emotion"] in model.labels
     assert f"saved {saved}" in err
     assert 2.0 <= sf.info(saved).duration < 15.0  # what was recorded, not the 20 s asked for
+
+
+def test_listen_prints_only_results_on_stdout(capsys):
+    """A review (stop 42): `listen --input f --fast > out.txt` put its "listening to ..." banner into out.txt,
+    above the table. Messages go to stderr; stdout holds the table alone."""
+    from .conftest import EMODB, need
+
+    sentence = need(EMODB) / "wav" / "03a01Wa.flac"
+    assert main(["listen", "--input", str(sentence), "--fast", "--model", "classical"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert lines[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(lines) >= 2, out
+    assert "listening to" not in out and "listening to" in err

@@ -831,8 +831,46 @@ def argument_problem(args) -> str | None:
         if given:
             verb = "go" if len(given) > 1 else "goes"
             return f"{' and '.join(given)} {verb} with --engine dask (a local run writes -o/--output)"
-    if getattr(args, "check_labels", False):
-        return labels_problem(args)
+    if getattr(args, "check_labels", False) and (problem := labels_problem(args)):
+        return problem
+    return empty_value_problem(args)
+
+
+def empty_value_problem(args) -> str | None:
+    """An option or name given as an empty string (an unset variable: ``--input "$FILE"``), which would
+    otherwise read as the current folder or as the option left out (``listen --input ''`` opened the
+    microphone).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    str or None
+        The problem, or None.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> empty_value_problem(argparse.Namespace(input="", argv=["listen", "--input", ""]))
+    "--input '': an empty name"
+    >>> empty_value_problem(argparse.Namespace(paths=["a.wav", " "], argv=["predict", "a.wav", " "]))
+    "paths ' ': an empty name"
+    """
+    argv = getattr(args, "argv", ())
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        # (serve's --host and --allowed-host say what an empty address would do)
+        if dest in ("argv", "host", "allowed_host") or not any(
+            isinstance(v, str) and not v.strip() for v in values
+        ):
+            continue
+        empty = next(v for v in values if isinstance(v, str) and not v.strip())
+        option = "--" + dest.replace("_", "-")
+        typed = any(a == option or a.startswith(option + "=") for a in argv)
+        return f"{option if typed else dest} {empty!r}: an empty name"
     return None
 
 

@@ -117,7 +117,8 @@ def cmd_listen(args) -> int:
             print(f"saved {args.save}", file=sys.stderr)
         return 0
     src = _source(args, model.sample_rate, args.duration)
-    view = LiveView(sys.stdout, labels=model.labels)  # the same table as `emovox predict --timeline`
+    # the same table as `emovox predict --timeline`; what is not a result goes to stderr
+    view = LiveView(sys.stdout, labels=model.labels, messages=sys.stderr)
     view.message(f"listening to {src.name} (Ctrl-C stops); model labels: {', '.join(model.labels)}")
     # a file stands in for a microphone, but is known whole: a quiet one is brought up as predict brings it up
     if args.gain is not None:

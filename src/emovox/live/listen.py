@@ -50,6 +50,9 @@ class LiveView:
     labels : list of str, optional
         The model's emotions: segments are shown as table rows with a probability column each; None
         (default): compact lines.
+    messages : text stream, optional
+        Where :meth:`message` writes (``emovox listen``: standard error, so that standard output holds only
+        results); None (default): ``stream``.
 
     Examples
     --------
@@ -71,9 +74,11 @@ class LiveView:
         tty: bool | None = None,
         min_interval: float = 0.1,
         labels: list[str] | None = None,
+        messages: TextIO | None = None,
     ):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
+        self.messages = messages or self.stream
         self.min_interval = min_interval
         self.labels = labels
         self._last = 0.0
@@ -142,7 +147,7 @@ class LiveView:
         self.stream.flush()
 
     def message(self, text: str) -> None:
-        """Print a line of text (above the status line on a terminal).
+        """Print a line of text to ``messages`` (above the status line on a terminal).
 
         Parameters
         ----------
@@ -154,8 +159,10 @@ class LiveView:
         >>> LiveView(sys.stdout, tty=False).message("no speech yet")
         no speech yet
         """
-        self.stream.write(("\r\x1b[2K" if self.tty else "") + text + "\n")
-        self.stream.flush()
+        # (the status line is cleared first where it is drawn: on the terminal the messages go to too)
+        on_terminal = self.tty and (self.messages is self.stream or self.messages.isatty())
+        self.messages.write(("\r\x1b[2K" if on_terminal else "") + text + "\n")
+        self.messages.flush()
 
     def close(self) -> None:
         r"""Clear the status line (on a terminal), so that what is printed next starts a clean line.
