@@ -124,6 +124,12 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         # (stop 42) an empty value read as "." or as the option left out (listen opened the microphone)
         (["plot", "mel", ""], ["file ''", "an empty name"]),
         (["reseal", ""], ["models ''", "an empty name"]),
+        # (stop 42) a session's report folder named as an existing file failed after the session, exit 1
+        (
+            ["session", "{tmp}", "--fast", "--no-window", "-o", "{m}"],
+            ["-o/--output", "exists and is not a folder"],
+        ),
+        (["train", "{m}", "-o", "{m}"], ["-o/--output", "exists and is not a folder"]),
         (["listen", "--input", ""], ["--input ''", "an empty name"]),
         (["features", "{m}", "-o", "{tmp}/f.csv", "--features", ""], ["--features ''", "an empty name"]),
         (["listen", "--input", "{m}", "--min-length", "20", "--max-length", "10"], ["must not exceed"]),

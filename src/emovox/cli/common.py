@@ -768,6 +768,8 @@ def argument_problem(args) -> str | None:
             continue
         if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
             option = "output"  # a positional argument (convert)
+        if dest == "output":  # a command whose -o is a folder (session's report, train's model) says so
+            kind = getattr(args, "output_kind", kind)
         if not value.strip():
             return f"{option} {value!r}: an empty name; name the {kind or 'file or folder'} to write"
         suffixes = getattr(args, "output_suffixes", None) if dest == "output" else SUFFIXES.get(dest)

@@ -292,6 +292,7 @@ def register(sub) -> None:
         "--no-window", action="store_true", help="no picture window (headless, for tests and servers)"
     )
     p.add_argument("-o", "--output", help="report folder (default session-YYYYMMDD-HHMMSS)")
+    p.set_defaults(output_kind="folder")
     p.add_argument("--order", choices=["sorted", "shuffle"], default="sorted", help="picture order")
     p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle")
     emotions_arg(p)

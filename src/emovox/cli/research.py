@@ -457,6 +457,7 @@ def register(sub) -> None:
     source_args(p)
     model_args(p, allow_none=True)
     p.add_argument("-o", "--output", required=True, help="model directory to write")
+    p.set_defaults(output_kind="folder")
     p.add_argument(
         "--calibrate",
         action="store_true",
