@@ -179,7 +179,7 @@ def test_rerun_reports_error_rows_and_retry_failed_recomputes_them(audio, tmp_pa
     again = batch.predict(files, engine="local", output_dir=out, progress=False)
     assert (again.n_computed, again.n_failed, again.n_failed_before) == (0, 0, 1)
     assert _report(again) == 1  # before: 0, as if everything had worked
-    assert "1 of the inputs have error rows" in capsys.readouterr().err
+    assert "1 of the inputs has error rows" in capsys.readouterr().err
     retried = batch.predict(files, engine="local", output_dir=out, progress=False, retry_failed=True)
     assert (retried.n_computed, retried.n_failed, retried.n_failed_before) == (1, 1, 0)
     # inputs without error rows: exit 0

@@ -124,6 +124,13 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         # (stop 42) an empty value read as "." or as the option left out (listen opened the microphone)
         (["plot", "mel", ""], ["file ''", "an empty name"]),
         (["reseal", ""], ["models ''", "an empty name"]),
+        # (stop 42) these named an internal field, or no option at all
+        (["evaluate", "{m}", "--trim-db", "-5"], ["--trim-db -5: expected a positive number of dB"]),
+        (
+            ["session", "{tmp}", "--seconds", "0", "--fast", "--no-window"],
+            ["--seconds 0: expected a positive"],
+        ),
+        (["evaluate", "{m}", "--trained", "{tmp}/nope"], ["--trained ", "nope: no such model directory"]),
         # (stop 42) a session's report folder named as an existing file failed after the session, exit 1
         (
             ["session", "{tmp}", "--fast", "--no-window", "-o", "{m}"],

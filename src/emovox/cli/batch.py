@@ -25,7 +25,8 @@ def _earlier(s: BatchSummary) -> None:
     """The inputs an earlier run left error rows for (not recomputed)."""
     if s.n_failed_before:
         err(
-            f"{s.n_failed_before} of the inputs have error rows from an earlier run in {s.output_dir} "
+            f"{s.n_failed_before} of the inputs {'has' if s.n_failed_before == 1 else 'have'} error rows from "
+            f"an earlier run in {s.output_dir} "
             "(not recomputed; --retry-failed recomputes them)"
         )
 

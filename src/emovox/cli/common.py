@@ -782,6 +782,10 @@ def argument_problem(args) -> str | None:
             return f"{option} {problem}"
         if _is_input(value, args):
             return f"{option} {display_path(value)}: is one of the inputs; name another file to write"
+    if (trim := getattr(args, "trim_db", None)) is not None and not trim > 0:
+        return f"--trim-db {trim:g}: expected a positive number of dB below the loudest frame"
+    if (seconds := getattr(args, "seconds", None)) is not None and not seconds > 0:
+        return f"--seconds {seconds:g}: expected a positive number of seconds"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
     if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:

@@ -188,7 +188,7 @@ def cmd_session(args) -> int:
     )
     judged = [t.match for t in report.trials if t.match is not None]
     print(
-        f"{len(report.trials)} pictures"
+        f"{len(report.trials)} picture{'s' if len(report.trials) != 1 else ''}"
         + (
             f", {sum(judged)} of {len(judged)} reactions judged matched the expected emotion "
             f"({100 * sum(judged) / len(judged):.0f} %)"

@@ -249,10 +249,15 @@ def cmd_evaluate(args) -> int:
         The exit status: 0, or 1 when some files failed or entries were not audio.
     """
     if args.trained:  # first: an emotion the model does not know is one line, before the data is read
+        from ..errors import ModelError
         from ..inference import load_model
 
+        try:
+            model = load_model(args.trained)
+        except ModelError as exc:  # (named by the option, as every other argument's problem is)
+            raise ModelError(f"--trained {exc}") from None
         # --emotions narrows the model as predict does (an emotion it does not know is refused), not only the data
-        model = load_model(args.trained).restrict(args.emotions, "--emotions")
+        model = model.restrict(args.emotions, "--emotions")
     df, bad = _load_source(args)
     _check_protocol_fits(args, df)
     if args.trained:
