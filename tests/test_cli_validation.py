@@ -124,6 +124,7 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         # (stop 42) an empty value read as "." or as the option left out (listen opened the microphone)
         (["plot", "mel", ""], ["file ''", "an empty name"]),
         (["reseal", ""], ["models ''", "an empty name"]),
+        (["session", "{tmp}", "--seed", "3", "--fast", "--no-window"], ["--seed goes with --order shuffle"]),
         # (stop 42) these named an internal field, or no option at all
         (["evaluate", "{m}", "--trim-db", "-5"], ["--trim-db -5: expected a positive number of dB"]),
         (

@@ -223,7 +223,8 @@ def engine_args(p: argparse.ArgumentParser, output_dir_help: str) -> None:
         "--engine",
         choices=("local", "dask"),
         default="local",
-        help="dask: run on a Dask cluster, results as partitioned Parquet (resumable)",
+        help="local (the default): this process; dask: a Dask cluster, results as partitioned Parquet "
+        "(resumable)",
     )
     p.add_argument(
         "--address",
@@ -535,7 +536,7 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
     allow_none : bool
         Whether ``--protocol none`` (no cross-validation) is allowed (default False).
     """
-    p.add_argument("--model", default="svm", help=MODEL_HELP)
+    p.add_argument("--model", default="svm", help=MODEL_HELP + " (default svm)")
     p.add_argument(
         "--protocol",
         default=protocol_default,
@@ -786,12 +787,16 @@ def argument_problem(args) -> str | None:
         return f"--trim-db {trim:g}: expected a positive number of dB below the loudest frame"
     if (seconds := getattr(args, "seconds", None)) is not None and not seconds > 0:
         return f"--seconds {seconds:g}: expected a positive number of seconds"
+    argv = getattr(args, "argv", ())
+    if getattr(args, "order", None) == "sorted" and any(
+        a == "--seed" or a.startswith("--seed=") for a in argv
+    ):
+        return "--seed goes with --order shuffle (sorted pictures draw nothing)"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
     if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:
         return f"--jobs {jobs}: expected 1 or more parallel processes (leave it out for all cores)"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
-        argv = getattr(args, "argv", ())
         given = [
             opt
             for opt, on in (

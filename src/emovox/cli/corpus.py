@@ -200,7 +200,7 @@ def cmd_convert(args) -> int:
             return 1
         for _, msg in failed:
             err(display_path(msg))
-        if failed or not args.quiet:
+        if not args.quiet:  # (-q: the failures above, one line each, and the exit status say it)
             print(
                 f"converted {len(done)} file{'s' if len(done) != 1 else ''}, {len(failed)} failed",
                 file=sys.stderr,
@@ -261,8 +261,12 @@ def register(sub) -> None:
     )
     p.add_argument("source", help="a manifest CSV or a corpus root")
     p.add_argument("--corpus", help="corpus name of a root folder, e.g. ravdess (detected when omitted)")
-    p.add_argument("--plot", help="save the emotion-count bar chart to this PNG")
-    p.add_argument("--by", choices=["corpus", "gender", "speaker"], help="split the bars by this column")
+    p.add_argument("--plot", help="save the emotion-count bar chart to this image (.png, .pdf, .svg...)")
+    p.add_argument(
+        "--by",
+        choices=["corpus", "gender", "speaker"],
+        help="with --plot: split the bars by this column (default: one bar per emotion)",
+    )
     label_args(p)
     p.set_defaults(func=cmd_corpus_stats)
 
@@ -288,6 +292,9 @@ def register(sub) -> None:
     channels = p.add_mutually_exclusive_group()
     channels.add_argument("--mono", action="store_true", default=True, help="downmix to mono (default)")
     channels.add_argument("--keep-channels", action="store_true", help="keep every channel")
-    p.add_argument("--ext", help="output extension for a tree (.wav, .flac, .ogg, .opus)")
+    p.add_argument(
+        "--ext",
+        help="output extension for a tree (.wav, .flac, .ogg, .opus; default: each file keeps its own)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=cmd_convert)

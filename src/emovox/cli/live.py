@@ -232,7 +232,7 @@ def register(sub) -> None:
     p.add_argument(
         "--duration", type=finite_float, help="stop after this many seconds (default: until Ctrl-C)"
     )
-    p.add_argument("--save", help="also save the recording to this WAV file")
+    p.add_argument("--save", help="also save the recording to this WAV or FLAC file")
     emotions_arg(p)
     p.add_argument("--once", action="store_true", help="record --seconds once and predict the whole clip")
     p.add_argument(
@@ -284,17 +284,19 @@ def register(sub) -> None:
         "--seconds", type=finite_float, default=7.0, help="how long each picture is shown (default 7)"
     )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--device", help="input device index or part of its name")
+    p.add_argument("--device", help="input device index or part of its name (default: the system default)")
     p.add_argument("--input", help="take the reactions from this audio file instead of the microphone")
     p.add_argument("--fast", action="store_true", help="with --input: do not pace the file in real time")
-    p.add_argument("--save", help="also save the whole recording to this WAV file")
+    p.add_argument("--save", help="also save the whole recording to this WAV or FLAC file")
     p.add_argument(
         "--no-window", action="store_true", help="no picture window (headless, for tests and servers)"
     )
     p.add_argument("-o", "--output", help="report folder (default session-YYYYMMDD-HHMMSS)")
     p.set_defaults(output_kind="folder")
-    p.add_argument("--order", choices=["sorted", "shuffle"], default="sorted", help="picture order")
-    p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle")
+    p.add_argument(
+        "--order", choices=["sorted", "shuffle"], default="sorted", help="picture order (default sorted)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle (default 0)")
     emotions_arg(p)
     vad_args(p)
     p.set_defaults(func=cmd_session)

@@ -230,9 +230,13 @@ def register(sub) -> None:
         metavar="FILE",
         help="audio file (audio kinds), manifest / corpus root, JSON, or timeline CSV/TSV/JSON",
     )
-    p.add_argument("-o", "--output", help="PNG to write (default: FILE's stem + _KIND.png here)")
+    p.add_argument(
+        "-o", "--output", help="image to write, .png, .pdf, .svg... (default: FILE's stem + _KIND.png here)"
+    )
     p.add_argument("--sr", type=int, default=16000, help="rate to analyse audio at (default 16000)")
-    p.add_argument("--start", type=finite_float, default=0.0, help="audio: start at this time (s)")
+    p.add_argument(
+        "--start", type=finite_float, default=0.0, help="audio: start at this time in seconds (default 0)"
+    )
     p.add_argument(
         "--duration",
         type=finite_float,
@@ -240,7 +244,9 @@ def register(sub) -> None:
         help="audio: plot only this many seconds (times count from --start)",
     )
     p.add_argument(
-        "--by", choices=["corpus", "gender", "speaker"], help="counts: split the bars by this column"
+        "--by",
+        choices=["corpus", "gender", "speaker"],
+        help="counts: split the bars by this column (default: one bar per emotion)",
     )
     p.add_argument("--counts", action="store_true", help="confusion: show counts instead of row fractions")
     p.add_argument(

@@ -272,7 +272,7 @@ def register(sub) -> None:
         default=None,
         help="keep only the K most probable emotions: text, --json (probabilities cut to K, most "
         "probable first), -o (the other emotions' cells empty) and --timeline (table cells '-', CSV cells "
-        "empty); --plot still draws every emotion",
+        "empty); --plot still draws every emotion (default: every emotion)",
     )
     p.add_argument(
         "-q",
@@ -305,7 +305,7 @@ def register(sub) -> None:
     p.add_argument(
         "-o", "--output", help="save the results to .csv, .tsv or .json (with --timeline: the segments)"
     )
-    p.add_argument("--plot", help="with --timeline: save the timeline as PNG")
+    p.add_argument("--plot", help="with --timeline: save the timeline as an image (.png, .pdf, .svg...)")
     engine_args(p, "folder of the Parquet results (default emovox-predictions)")
     vad_args(p, "with --timeline")
     p.set_defaults(func=cmd_predict, output_suffixes=(".csv", ".tsv", ".json"))

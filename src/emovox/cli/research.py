@@ -437,8 +437,10 @@ def register(sub) -> None:
         "out-of-corpus predictions (as the bundled models are); ECE is reported either way",
     )
     p.add_argument("--json", help="save the evaluation as JSON")
-    p.add_argument("--confusion", help="save the confusion matrix as PNG")
-    p.add_argument("--reliability", help="save the reliability diagram (calibration) as PNG")
+    p.add_argument("--confusion", help="save the confusion matrix as an image (.png, .pdf, .svg...)")
+    p.add_argument(
+        "--reliability", help="save the reliability diagram (calibration) as an image (.png, .pdf, .svg...)"
+    )
     p.add_argument(
         "--predictions",
         help="save every test recording's prediction as .csv or .tsv (fold, path, emotion, predicted, "
@@ -493,7 +495,7 @@ def register(sub) -> None:
 
     next(a for a in p._actions if a.dest == "model").help = f"the model to tune: {', '.join(TUNABLE)}"
     p.add_argument("--json", help="save the nested evaluation as JSON")
-    p.add_argument("--confusion", help="save the confusion matrix as PNG")
+    p.add_argument("--confusion", help="save the confusion matrix as an image (.png, .pdf, .svg...)")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser(
