@@ -53,6 +53,11 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
             ["did you mean whisper-active?", "cnn1d"],
         ),
         (["evaluate", "{m}", "--model", "svm+nope"], ["unknown member 'nope'", "compare-logreg"]),
+        # (stop 42) a trained model given to --model: "unknown model", with nothing pointing to --trained
+        (
+            ["evaluate", "{m}", "--model", "classical"],
+            ["(a trained model: score it as it is with --trained classical)"],
+        ),
         (["tune", "{m}", "--model", "rescnn"], ["tune", "logreg"]),
         (["tune", "{m}", "--model", "whisper-robust"], ["aligns corpora", "whisper-probe"]),
         (["evaluate", "{m}", "--model", "rescnn", "--calibrate"], ["--calibrate", "feature-vector models"]),

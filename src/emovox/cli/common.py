@@ -518,7 +518,7 @@ MODEL_HELP = (
     + "; an ensemble averages several: join names with +, e.g. rescnn+compare-logreg (default: svm)"
 )
 MODEL_CHOICES = (
-    f"{', '.join(CLASSICAL_NAMES)} (classical), {', '.join(RECIPE_NAMES)} (recipes), "
+    f"{', '.join(CLASSICAL_NAMES)} (classifiers), {', '.join(RECIPE_NAMES)} (recipes), "
     f"{', '.join(DEEP_NAMES)} (deep), or several joined with + (e.g. rescnn+compare-logreg)"
 )
 
@@ -557,13 +557,26 @@ def model_args(p: argparse.ArgumentParser, protocol_default: str = "kfold", allo
     p.add_argument("--no-scale", action="store_true", help="do not standardise features (as the tutorials)")
 
 
+def _is_trained_model(name: str) -> bool:
+    """Whether ``name`` is a model directory or a bundled model's name (cheaply: no model is loaded)."""
+    from ..inference import bundled_models
+
+    return (Path(name) / "metadata.json").is_file() or name in bundled_models()
+
+
 def _model_problem(args) -> str | None:
     name = str(args.model).strip()
     members = [m.strip() for m in name.split("+")]
     for m in members:
         if m not in MODEL_NAMES:
             what = "unknown model" if len(members) == 1 else f"unknown member {m!r} of the ensemble"
-            return f"--model {name}: {what}{did_you_mean(m, MODEL_NAMES)}; choose from {MODEL_CHOICES}"
+            trained = ""  # a trained model's folder (or a bundled one) given where a recipe is expected
+            if args.command == "evaluate" and len(members) == 1 and _is_trained_model(name):
+                trained = f" (a trained model: score it as it is with --trained {name})"
+            return (
+                f"--model {name}: {what}{did_you_mean(m, MODEL_NAMES)}{trained}; a recipe to "
+                f"{args.command} is one of {MODEL_CHOICES}"
+            )
     ensemble = len(members) > 1
     if ensemble and len(set(members)) != len(members):
         return f"--model {name}: an ensemble joins two or more different models with +"
