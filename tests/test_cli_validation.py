@@ -130,6 +130,12 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["plot", "mel", ""], ["file ''", "an empty name"]),
         (["reseal", ""], ["models ''", "an empty name"]),
         (["session", "{tmp}", "--seed", "3", "--fast", "--no-window"], ["--seed goes with --order shuffle"]),
+        # (stop 42) options that were ignored without a word
+        (
+            ["features", "{m}", "-o", "{tmp}/f.csv", "--corpus", "foo"],
+            ["--corpus names the corpus of a root"],
+        ),
+        (["corpus", "stats", "{m}", "--by", "gender"], ["--by splits the bars of --plot's chart"]),
         # (stop 42) these named an internal field, or no option at all
         (["evaluate", "{m}", "--trim-db", "-5"], ["--trim-db -5: expected a positive number of dB"]),
         (

@@ -130,6 +130,9 @@ def cmd_corpus_stats(args) -> int:
     """
     from ..labels import apply_labels
 
+    if args.by and not args.plot:  # (the counts printed are the same either way: it was ignored)
+        err("--by splits the bars of --plot's chart; add --plot FILE")
+        return 2
     df, bad = read_source(args.source, args.corpus)
     df = apply_labels(df, args.merge, args.emotions)
     if df.empty:

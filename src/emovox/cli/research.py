@@ -39,6 +39,10 @@ def _load_source(args, labels: bool = True):
             "give manifest CSVs or corpus folders, not both (scan the folders into a manifest first)"
         )
     if all(files):
+        if getattr(args, "corpus", None):  # (it was ignored without a word)
+            raise CorpusError(
+                "--corpus names the corpus of a root folder; a manifest says its own (its corpus column)"
+            )
         df = pd.concat([load_corpus(x) for x in sources], ignore_index=True)  # several: joined
         if df.empty:
             raise CorpusError(f"{', '.join(sources)}: the manifest lists no files")
