@@ -1184,7 +1184,8 @@ def evaluate_model(
     held_out = trained_speakers is not None and speakers_known and not shared and not seen
     # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
     # does not list their speakers, or data that does not: then say so rather than guess)
-    notes = [f"trained model {model.path} scored on {tested_on}"]
+    what = "+".join(tested_on) or "data"  # (a manifest without a corpus column: "held-out()" read oddly)
+    notes = [f"trained model {model.path} scored on {what}"]
     if trained_speakers is None:
         notes.append("the model does not list its training speakers, so speaker independence is unknown")
     elif not speakers_known:
@@ -1221,8 +1222,7 @@ def evaluate_model(
         )
     ev = Evaluation(
         # "held-out" only when it is: a model scored on its own speakers is "scored"
-        f"{'held-out' if held_out else 'scored'}({'+'.join(tested_on)})"
-        + (f"+{session}-adapted" if session else ""),
+        f"{'held-out' if held_out else 'scored'}({what})" + (f"+{session}-adapted" if session else ""),
         held_out,
         labels,
         folds,
