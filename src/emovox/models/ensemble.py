@@ -616,7 +616,8 @@ class FittedEnsemble:
         ----------
         inputs
             Audio files (a path, a list of paths, a manifest), which every member reads its own way, or
-            features as a dictionary member name -> that member's features.
+            features as a dictionary member name -> that member's features (an array, or the feature table
+            :meth:`EnsembleRecipe.compute_features` gave).
 
         Returns
         -------
@@ -637,14 +638,15 @@ class FittedEnsemble:
         >>> fitted.predict_proba(["0.wav", "1.wav"]).round(2)  # 0.wav is sad, 1.wav happy
         array([[0.07, 0.93],
                [0.91, 0.09]])
-        >>> fitted.predict_proba({name: t.X for name, t in tables.items()}).shape  # each member's features
+        >>> fitted.predict_proba(tables).shape  # each member's features
         (10, 2)
         """
         labels = self.labels
         weights = _weights(self.recipe.weights, len(self.members))
         total = 0.0
         for (name, m), w in zip(self.members.items(), weights, strict=True):
-            p = m.predict_proba(inputs[name] if isinstance(inputs, dict) else inputs)
+            x = inputs[name] if isinstance(inputs, dict) else inputs
+            p = m.predict_proba(getattr(x, "X", x))  # (a feature table from compute_features: its matrix)
             full = np.zeros((len(p), len(labels)))
             full[:, [labels.index(lab) for lab in m.labels]] = p
             total = total + w * full
