@@ -101,3 +101,16 @@ def test_an_unknown_option_without_a_command_is_named(capsys):
         out = capsys.readouterr()
         assert exit_.value.code == 2 and out.out == "", argv
         assert out.err.splitlines()[-1].endswith(last), out.err
+
+
+def test_the_help_says_what_each_exit_status_means(capsys):
+    """A review (stop 42): the meaning of 0 / 1 / 2 was in no --help."""
+    import pytest
+
+    from emovox.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exit_.value.code == 0
+    assert "exit status: 0 done; 1 some inputs failed" in out and "2 a bad option" in out

@@ -7,6 +7,7 @@ libraries are imported inside the commands so ``emovox predict`` starts fast.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import sys
@@ -23,7 +24,11 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="emovox",
         description="Speech emotion recognition.",
-        epilog="run 'emovox COMMAND --help' for a command's options and examples",
+        epilog="run 'emovox COMMAND --help' for a command's options and examples\n\n"
+        "exit status: 0 done; 1 some inputs failed (each named on stderr; the others were processed),\n"
+        "or the system failed (a full disk); 2 a bad option, or an input, model or output that cannot\n"
+        "work (one line on stderr); 130 interrupted",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"emovox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
