@@ -282,6 +282,27 @@ def test_seed_0_is_the_random_splits_seed(manifest, tmp_path, capsys):
     assert names == [("random(0.25, seed 7)", None), ("random(0.25, seed 0)", 0), ("random(0.25, seed 7)", 7)]
 
 
+def test_json_dash_prints_the_evaluation_on_stdout(manifest, tmp_path, capsys):
+    """A review (stop 42): an evaluation could not go to stdout as JSON (`--json -` was refused as a name
+    without .json), so `| jq` needed a temporary file. Now stdout holds the JSON alone, the report stderr."""
+    import json
+
+    from emovox.cli import main
+
+    assert main(["evaluate", manifest, "--protocol", "random", "--json", "-", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    ev = json.loads(out)
+    assert ev["protocol"].startswith("random(") and 0 <= ev["ua"] <= 1 and "labels" in ev
+    assert "protocol: random" in err and not (tmp_path / "-").exists()
+    import pandas as pd
+
+    four = Path(manifest).with_name("four-speakers.csv")  # (tuning's folds need four speakers)
+    pd.read_csv(manifest).assign(speaker=[f"s{i % 4}" for i in range(8)]).to_csv(four, index=False)
+    assert main(["tune", str(four), "--model", "logreg", "--protocol", "none", "--json", "-", "--quiet"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert {"best_params", "best_ua", "search", "run"} <= set(found)
+
+
 def test_outputs_that_cannot_be_written_are_refused_before_the_work(tmp_path):
     """A read-only folder, or a file where a folder must be, was a traceback after all the predictions."""
     clip = tmp_path / "clip.wav"

@@ -208,7 +208,7 @@ def _save_evaluation(ev, args, failures=(), bad: int = 0) -> None:
                 ],
             )
         )
-    if args.json:
+    if args.json and args.json != "-":  # (-: printed on stdout in place of the table, by _print_evaluation)
         ev.save_json(args.json)
         print(f"saved {args.json}", file=sys.stderr)
     if args.confusion:
@@ -291,8 +291,19 @@ def cmd_evaluate(args) -> int:
         )
     report_failures(failures)  # files that could not be used: reported, and the exit status says so
     _save_evaluation(ev, args, failures, bad)  # first: `evaluate ... | head` must not lose the files
-    print(ev.table())
+    _print_evaluation(ev, args)
     return 1 if failures or bad else 0
+
+
+def _print_evaluation(ev, args) -> None:
+    """The report on stdout; with ``--json -`` the JSON there instead (for ``| jq``), the report on stderr."""
+    import json
+
+    if args.json == "-":
+        print(ev.table(), file=sys.stderr)
+        print(json.dumps(ev.to_dict(), indent=2))
+    else:
+        print(ev.table())
 
 
 def cmd_train(args) -> int:
@@ -358,13 +369,16 @@ def cmd_tune(args) -> int:
     report_failures(failures)
     if args.protocol == "none":
         found["run"] = {**found["run"], **_run(args)}
-        if args.json:  # (the whole record, to repeat the search; the terminal gets what was found)
-            Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
-            print(f"saved {args.json}", file=sys.stderr)
-        print(json.dumps({k: found[k] for k in ("best_params", "best_ua", "search")}))
+        if args.json == "-":  # the whole record on stdout, in place of what was found
+            print(json.dumps(found, indent=2))
+        else:
+            if args.json:  # (the whole record, to repeat the search; the terminal gets what was found)
+                Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
+                print(f"saved {args.json}", file=sys.stderr)
+            print(json.dumps({k: found[k] for k in ("best_params", "best_ua", "search")}))
     else:
         _save_evaluation(found, args, failures, bad)  # first, as evaluate: `| head` must not lose the files
-        print(found.table())
+        _print_evaluation(found, args)
     return 1 if failures or bad else 0
 
 
@@ -440,7 +454,7 @@ def register(sub) -> None:
         help="temperature-scale each fold's probabilities, fitted on its training side from "
         "out-of-corpus predictions (as the bundled models are); ECE is reported either way",
     )
-    p.add_argument("--json", help="save the evaluation as JSON")
+    p.add_argument("--json", help="save the evaluation as JSON (- prints it on stdout, the report on stderr)")
     p.add_argument("--confusion", help="save the confusion matrix as an image (.png, .pdf, .svg...)")
     p.add_argument(
         "--reliability", help="save the reliability diagram (calibration) as an image (.png, .pdf, .svg...)"
@@ -498,7 +512,10 @@ def register(sub) -> None:
     from ..experiments import TUNABLE
 
     next(a for a in p._actions if a.dest == "model").help = f"the model to tune: {', '.join(TUNABLE)}"
-    p.add_argument("--json", help="save the nested evaluation as JSON")
+    p.add_argument(
+        "--json",
+        help="save the nested evaluation (with --protocol none: the search) as JSON; - prints it on stdout",
+    )
     p.add_argument("--confusion", help="save the confusion matrix as an image (.png, .pdf, .svg...)")
     p.set_defaults(func=cmd_tune)
 
