@@ -302,6 +302,9 @@ def test_tune_is_the_cli_s_search_from_python_and_refuses_what_it_cannot_tune(to
     ev, _ = tune(df, "logreg", "kfold:2", seed=3, **opts)
     assert ev.protocol == "kfold(2)+nested-tuning" and len(ev.folds) == 2 and ev.summary["ua"] > 0.9
     assert ev.run["seed"] == 3 and ev.run["seeds"] == {"split": 3, "training": 3}
+    # (stop 42) the report shows what each fold's search chose; it was only in the JSON
+    chosen = ev.table().split("parameters chosen in each fold (inner UA):\n")[1].split("\n\n")[0].splitlines()
+    assert len(chosen) == 2 and all("C=" in line and "%)" in line for line in chosen), chosen
     for model in ("whisper-robust", "rescnn", "svm+logreg"):
         with pytest.raises(ParameterError, match=rf"^{re.escape(model)}: tune grid-searches one classifier"):
             tune(df, model, **opts)

@@ -516,6 +516,14 @@ class Evaluation:
                     f"{f['fold']:<18}{100 * f['ua']:>6.1f}%{100 * f['accuracy']:>6.1f}%"
                     f"{100 * f['macro_f1']:>6.1f}%{ece_}{f['n']:>6}"
                 )
+        if any("best_params" in f for f in self.folds):  # nested tuning: what each fold's search chose
+            lines += ["", "parameters chosen in each fold (inner UA):"]
+            for i, f in enumerate(self.folds):
+                chosen = ", ".join(
+                    f"{k.split('__')[-1]}={v}" for k, v in (f.get("best_params") or {}).items()
+                )
+                inner = f" ({100 * f['inner_ua']:.1f} %)" if f.get("inner_ua") is not None else ""
+                lines.append(f"  {f.get('fold', i)}: {chosen or '-'}{inner}")
         lines += [
             "",
             f"{'emotion':<12}{'precision':>10}{'recall':>9}{'f1':>8}{'support':>9}",
