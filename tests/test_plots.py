@@ -503,3 +503,44 @@ def test_plot_past_the_end_of_a_file_says_how_long_it_is(tmp_path, capsys):
         f"emovox: error: {wav}: less than 0.1 s of audio left after --start/--duration (the file holds 1.00 s)"
     )
     assert main(["plot", "mel", str(wav), "--start", "0.5", "-o", str(tmp_path / "m.png")]) == 0
+
+
+def test_plot_reads_a_long_file_no_further_than_it_draws(tmp_path, capsys):
+    """A review (stop 42): `emovox plot` decoded the whole file before cutting --start/--duration out of it:
+    a header claiming 37 hours took 5.9 GB. It now reads chunk by chunk up to what it draws (10 minutes
+    without --duration, with a note)."""
+    import tracemalloc
+
+    import soundfile as sf
+
+    from emovox.cli import main
+
+    long = tmp_path / "long.wav"  # 50 minutes: 192 MB as float32 samples
+    sf.write(long, np.zeros(50 * 60 * 16000, np.int16), 16000, subtype="PCM_16")
+    tracemalloc.start()
+    try:
+        assert main(["plot", "waveform", str(long), "-o", str(tmp_path / "w.png")]) == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 120e6, f"{peak / 1e6:.0f} MB"
+    err = capsys.readouterr().err
+    assert "drawing 600 s from 0 s of a longer file" in err
+    assert (
+        main(
+            [
+                "plot",
+                "mel",
+                str(long),
+                "--start",
+                "2999.5",
+                "--duration",
+                "0.4",
+                "-o",
+                str(tmp_path / "m.png"),
+            ]
+        )
+        == 0
+    )
+    assert main(["plot", "mel", str(long), "--start", "3000", "-o", str(tmp_path / "x.png")]) == 2
+    assert "(the file holds 3000.00 s)" in capsys.readouterr().err

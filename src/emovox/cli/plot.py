@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 AUDIO_KINDS = ("waveform", "spectrogram", "mel", "mfcc", "chroma", "pitch", "overview")
+#: seconds of audio drawn without --duration: a longer file is read no further (bounded memory and time)
+MAX_PLOT_SECONDS = 600.0
 DATA_KINDS = ("counts", "confusion", "recall", "reliability", "curves", "timeline")
 
 
@@ -59,19 +61,43 @@ def _evaluation_parts(data, path: Path):
     raise EmovoxError(f"{path}: expected an evaluation JSON with 'labels' and a square 'confusion' matrix")
 
 
+def _window(src: Path, sr: int, start_s: float, duration: float | None):
+    """The samples from ``start_s`` for ``duration`` seconds (at most :data:`MAX_PLOT_SECONDS` without
+    one), read chunk by chunk and no further: a file of hours (or a header claiming them) is never held
+    whole. Also the file's length in seconds where it was read to its end (else None)."""
+    import numpy as np
+
+    from ..audio import stream_audio
+
+    span = MAX_PLOT_SECONDS if duration is None else duration
+    start, stop = int(start_s * sr), int((start_s + span) * sr)
+    pieces, pos, ended = [], 0, True
+    chunks = stream_audio(src, sr)
+    for chunk in chunks:
+        if pos + len(chunk) > start:
+            pieces.append(chunk[max(start - pos, 0) : stop - pos])
+        pos += len(chunk)
+        if pos >= stop:
+            ended = False
+            break
+    chunks.close()
+    if not ended and duration is None:
+        print(
+            f"emovox: note: {src}: drawing {span:g} s from {start_s:g} s of a longer file; --start and "
+            "--duration choose the stretch",
+            file=sys.stderr,
+        )
+    y = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return y, (pos / sr if ended else None)
+
+
 def _figure(args):
     from .. import plots
     from ..errors import EmovoxError
 
     kind, src = args.kind, Path(args.file)
     if kind in AUDIO_KINDS:
-        from ..audio import load_audio
-
-        y = load_audio(src, args.sr)
-        start = int(max(args.start, 0.0) * args.sr)
-        stop = len(y) if args.duration is None else start + int(args.duration * args.sr)
-        whole = len(y) / args.sr
-        y = y[start:stop]
+        y, whole = _window(src, args.sr, max(args.start, 0.0), args.duration)
         if len(y) < args.sr // 10:
             raise EmovoxError(
                 f"{src}: less than 0.1 s of audio left after --start/--duration (the file holds {whole:.2f} s)"
