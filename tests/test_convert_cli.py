@@ -127,3 +127,48 @@ def test_a_pipe_in_the_folder_is_a_failure_of_the_conversion(tmp_path, capsys):
     assert main(["convert", str(src), str(tmp_path / "out2"), "-q"]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"emovox: error: {src / 'p.wav'}: a FIFO (named pipe)"), line
+
+
+def test_odd_output_names_convert(tmp_path, capsys):
+    """A review of odd file systems (stop 42): a name that is not UTF-8 was a UnicodeEncodeError inside
+    soundfile, and a 250-byte name overflowed the 255-byte limit through its temporary ".NAME.part"."""
+    import os
+
+    src = tmp_path / "in"
+    src.mkdir()
+    latin1 = os.path.join(os.fsencode(src), b"caf\xe9.wav")  # (Latin-1: no UTF-8 decoding of it)
+    sf.write(latin1, np.zeros(8000, np.float32), 16000)  # (soundfile takes such a name as bytes only)
+    _tone(src / ("x" * 250 + ".wav"))
+    assert main(["convert", str(src), str(tmp_path / "out"), "--ext", ".flac", "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    out = sorted(os.listdir(os.fsencode(tmp_path / "out")))
+    assert out == [b"caf\xe9.flac", b"x" * 250 + b".flac"]
+    one = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9-1.ogg"))
+    assert main(["convert", os.fsdecode(latin1), one]) == 0 and sf.info(os.fsencode(one)).samplerate == 16000
+
+
+def test_a_failed_write_is_one_line_naming_the_output(tmp_path):
+    """A full disk was a LibsndfileError traceback (single file) or "INPUT: System error." (a folder).
+    Writing beyond a file-size limit fails the same way, without a disk to fill; nothing is left behind."""
+    import subprocess
+    import sys
+
+    for name in ("a", "b"):
+        _tone(tmp_path / f"{name}.wav", seconds=30.0)  # 960 kB as 16-bit PCM
+    code = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)); from emovox.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    for args, rc in (
+        ([str(tmp_path / "a.wav"), str(tmp_path / "one" / "a.flac")], 2),
+        ([str(tmp_path), str(tmp_path / "tree")], 1),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, "convert", *args, "-q"], capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == rc and "Traceback" not in proc.stderr, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert lines and all(": not written (" in line for line in lines), lines
+        assert all(("one" in line or "tree" in line) for line in lines), lines  # the output is named
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]  # no temporary file left

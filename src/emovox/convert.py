@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, find_audio, stream_audio
 from .errors import AudioError
-from .paths import Problem, display_path
+from .paths import Problem, display_path, replacing
 
 log = logging.getLogger("emovox.convert")
 
@@ -113,17 +114,29 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
             20 * np.log10(gain),
             dst.name,
         )
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.part")
+    # written whole or not at all, through a short temporary name (".NAME.part" overflowed a 255-byte name),
+    # given to libsndfile as bytes (a name that is not UTF-8 could not be encoded)
     try:
-        with sf.SoundFile(str(tmp), "w", rate, channels, format=fmt[0], subtype=fmt[1]) as out:
-            for c in chunks():
-                out.write(c * gain if gain != 1.0 else c)
-        tmp.replace(dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(dst) as tmp:
+            with sf.SoundFile(os.fsencode(tmp), "w", rate, channels, format=fmt[0], subtype=fmt[1]) as out:
+                for c in chunks():
+                    out.write(c * gain if gain != 1.0 else c)
+    except (OSError, sf.SoundFileError) as exc:  # a full disk: one line naming the output, not a traceback
+        raise AudioError(f"{display_path(dst)}: not written ({_write_failure(dst, exc)})") from None
     return dst
+
+
+def _write_failure(dst: Path, exc: BaseException) -> str:
+    """Why a file could not be written: libsndfile says "System error." (or blames its encoder) when the
+    disk is full, so the free space is asked."""
+    try:
+        full = os.statvfs(dst.parent).f_bavail == 0
+    except OSError:
+        full = False
+    if full:
+        return "no space left on the device"
+    return getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
 
 
 def plan_tree(
