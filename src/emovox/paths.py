@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -352,6 +353,14 @@ def not_a_file(path: str | os.PathLike) -> str | None:
     return f"{_kind(st.st_mode)}, not a regular file; skipped"
 
 
+def _plain_dir(entry: os.DirEntry) -> bool:
+    """Whether a directory entry is a folder itself (not through a link), without a stat that may fail."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def walk_files(
     root: str | os.PathLike,
     keep: Callable[[str], bool] = lambda name: True,
@@ -424,10 +433,12 @@ def walk_files(
                 continue
             try:
                 st = e.stat(follow_symlinks=True)
-            except OSError:
+            except OSError as exc:
                 if keep(e.name):
                     why = not_a_file(e.path) or "cannot be read; skipped"
                     report(e.path, why)
+                elif exc.errno == errno.ENAMETOOLONG or _plain_dir(e):  # a folder: its files would be lost
+                    report(e.path, f"folder cannot be read ({exc.strerror or exc}); skipped")
                 continue
             if stat.S_ISDIR(st.st_mode):
                 ident = (st.st_dev, st.st_ino)
