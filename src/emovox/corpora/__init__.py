@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import logging
 import os
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -371,12 +373,31 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
         with open(path, encoding=encoding or "utf-8", errors="replace") as f:
             first = f.readline()
         sep = "\t" if "\t" in first and "," not in first else ","
-        df = pd.read_csv(
-            path, dtype={"speaker": str, "emotion_code": str, "utt_id": str}, encoding=encoding, sep=sep
-        )
+        header = next(csv.reader([first], delimiter=sep), [])
+        with warnings.catch_warnings():  # a row with more fields than the header: an error, not lost data
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                path,
+                dtype={"speaker": str, "emotion_code": str, "utt_id": str},
+                encoding=encoding,
+                sep=sep,
+                index_col=False,  # (else extra fields became an index, and the path column held them)
+                keep_default_na=False,  # only an empty cell is missing: a file or label "NA" is a name
+                na_values=[""],
+            )
+    except pd.errors.ParserWarning:
+        line, n = _long_record(path, encoding or "utf-8", sep, len(header))
+        raise CorpusError(
+            f"{path} line {line}: {n} fields where the header has {len(header)}; quote a field that holds "
+            f"{'a tab' if sep == chr(9) else 'a comma'}"
+        ) from None
     except Exception as exc:
         why = " ".join(str(exc).split())[:160]
         raise CorpusError(f"{path}: not a readable CSV manifest ({why})") from None
+    if twice := sorted({h for h in header if header.count(h) > 1}):
+        raise CorpusError(
+            f"{path}: the header names {', '.join(map(repr, twice))} twice; keep one column each"
+        )
     if "path" not in df:
         raise CorpusError(f"{path}: manifest has no 'path' column")
     base = path.parent
@@ -391,11 +412,19 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def _long_record(path: Path, encoding: str, sep: str, width: int) -> tuple[int, int]:
+    """The line of the first record with more than ``width`` fields, and how many it has."""
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        reader = csv.reader(f, delimiter=sep)
+        for row in reader:
+            if len(row) > width:
+                return reader.line_num, len(row)
+    return 0, width
+
+
 def _record_lines(path: Path, encoding: str, sep: str) -> list[int]:
     """The line on which each record of a CSV starts (the header's first), as pandas counts records: blank
     lines skipped, a quoted newline inside one record."""
-    import csv
-
     starts, end = [], 0
     with open(path, encoding=encoding, errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=sep)
