@@ -87,6 +87,30 @@ def test_one_runner_and_cache_for_every_extractor(kind, clips, tmp_path):
     np.testing.assert_array_equal(again.features, res.features)
 
 
+def test_a_cache_that_cannot_be_written_costs_speed_not_the_features(clips, tmp_path, caplog):
+    """A review (stop 42): a full $EMOVOX_CACHE failed every file ("No space left on device", blamed on the
+    audio) and an empty table was written. Here the cache's folder cannot be made (a file is in the way)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    ex = _extractors()["handcrafted"]
+    with caplog.at_level("WARNING", logger="emovox"):
+        res = ex.process_files(clips[:3], n_jobs=1, cache_dir=blocker / "cache", progress=False)
+    assert res.mask.all() and not res.failures and res.features.shape[0] == 3
+    np.testing.assert_array_equal(res.features[0], ex.process_file(clips[0]))
+    said = [r.getMessage() for r in caplog.records if "cannot be written" in r.getMessage()]
+    assert len(said) == 1 and "features are computed, not cached" in said[0], said
+    # the cache folder is there, but its entries cannot be written (as on a full disk)
+    ex.process_files(clips[:1], n_jobs=1, cache_dir=tmp_path / "ok", progress=False)
+    (entries,) = [p.name for p in (tmp_path / "ok").iterdir()]
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / entries).write_text("x")  # where the entries' folder would go
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="emovox"):
+        res = ex.process_files(clips[:3], n_jobs=1, cache_dir=tmp_path / "full", progress=False)
+    assert res.mask.all() and not res.failures
+    assert sum("cannot be written" in r.getMessage() for r in caplog.records) == 1
+
+
 def test_a_cached_run_starts_no_worker(clips, tmp_path, monkeypatch):
     import emovox.extractors.runner as extraction
 

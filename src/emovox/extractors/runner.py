@@ -23,6 +23,7 @@ import errno
 import hashlib
 import importlib
 import json
+import logging
 import math
 import multiprocessing
 import os
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -282,8 +285,25 @@ def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarra
     if target is None:  # missing: the same error as without a cache ("no such file", a broken link)
         return extractor.process_file(path), False
     v = np.asarray(extractor.process_file(path), dtype=np.float32)
-    _atomic_save(target, v, extractor.to_dict())
+    try:
+        _atomic_save(target, v, extractor.to_dict())
+    except OSError as exc:  # a full or read-only cache costs speed, not the file's features
+        _cache_unwritable(cache_dir, exc)
     return v, False
+
+
+_UNWRITABLE: set[tuple[str, int | None]] = set()
+
+
+def _cache_unwritable(cache_dir: str, exc: OSError) -> None:
+    """Warn once per cache folder and cause (per process) that features are computed but not cached."""
+    if (cache_dir, exc.errno) not in _UNWRITABLE:
+        _UNWRITABLE.add((cache_dir, exc.errno))
+        log.warning(
+            "feature cache %s cannot be written (%s): features are computed, not cached",
+            cache_dir,
+            exc.strerror or exc,
+        )
 
 
 def _process_item(
@@ -364,7 +384,11 @@ def process_files(
     n = len(items)
     cdir = None if cache_dir is None else str(cache_dir)
     if cdir is not None:
-        Path(cdir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(cdir).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # as a full cache: the features are still computed
+            _cache_unwritable(cdir, exc)
+            cdir = None
     if n_jobs is None or n_jobs < 1:
         n_jobs = os.cpu_count() or 1
     n_jobs = max(1, min(n_jobs, n))
@@ -464,9 +488,14 @@ def _atomic_save(target: Path, v: np.ndarray, spec: dict[str, Any]) -> None:
 
 def _atomic_write_bytes(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:  # (a full disk: no half-written file left in the cache)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 _WORKER_EXTRACTORS: dict[str, Any] = {}
