@@ -429,3 +429,13 @@ def test_a_scan_summary_reads_as_prose():
     assert rep.summary().splitlines()[-1] == "  ... and 5 more (B: 5)"
     rep.skipped = [(f"in/{i}.wav", "A") for i in range(15)]
     assert rep.summary().splitlines()[-1] == "  ... and 5 more"
+
+
+def test_scan_report_escapes_control_characters_in_names():
+    """A review (stop 42): the list of files that do not follow the convention printed names as they were,
+    so an ESC sequence in a file name reached the terminal (the list above it was escaped)."""
+    from emovox.corpora.base import ScanReport
+
+    rep = ScanReport("ro\not", "emodb", 2, 1, skipped=[("a\x1b[2Jb.wav", "not SSTTTEV (e.g. 03a01Fa)")])
+    text = rep.summary()
+    assert "\x1b" not in text and "a\\x1b[2Jb.wav: not SSTTTEV" in text and "ro\\not: emodb" in text

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio import find_audio  # noqa: F401  (re-exported: corpora find their files with it)
+from ..paths import display_path
 
 #: Columns every manifest has, in this order; readers may add corpus-specific ones after them.
 COLUMNS = [
@@ -197,7 +198,7 @@ class ScanReport:
         rows, files = self.n_rows, self.n_files
         lines = (
             [
-                f"{self.root}: {self.corpus}, {rows} utterance{'s' * (rows != 1)} from {files} audio "
+                f"{display_path(self.root)}: {self.corpus}, {rows} utterance{'s' * (rows != 1)} from {files} audio "
                 f"file{'s' * (files != 1)}"
             ]
             if counts
@@ -215,8 +216,8 @@ class ScanReport:
             lines.append(
                 f"skipped {n} file{'s' * (n != 1)} that do{'es' * (n == 1)} not follow the {self.corpus} convention:"
             )
-            for path, reason in self.skipped[:10]:
-                lines.append(f"  {path}: {reason}")
+            for path, reason in self.skipped[:10]:  # (a name's control characters escaped, as above)
+                lines.append(f"  {display_path(path)}: {reason}")
             if n > 10:  # the rest counted by reason, unless it is the one reason listed above
                 reasons = Counter(r for _, r in self.skipped[10:])
                 said = {r for _, r in self.skipped[:10]}
