@@ -368,3 +368,17 @@ def test_a_problem_names_its_path_as_the_rows_beside_it_do(tmp_path, monkeypatch
     import pickle
 
     assert pickle.loads(pickle.dumps(problems[0])).path == copy.deepcopy(problems[0]).path == "./p.wav"
+
+
+def test_a_folder_of_hidden_audio_files_says_so(tmp_path):
+    """A review (stop 42): a folder holding only `.take.wav` was said to hold no audio files, which is
+    false; hidden names are not read (by design), and the message now says that is why."""
+    (tmp_path / "hid").mkdir()
+    sf.write(tmp_path / "hid" / ".take.wav", np.zeros(1600, np.float32), 16000)
+    (tmp_path / "empty").mkdir()
+    problems: list = []
+    assert expand_inputs([tmp_path / "hid", tmp_path / "empty"], problems) == []
+    assert [str(p) for p in problems] == [
+        f"{tmp_path}/hid: directory holds no audio files (only hidden ones, not read: {tmp_path}/hid/.take.wav)",
+        f"{tmp_path}/empty: directory holds no audio files",
+    ]

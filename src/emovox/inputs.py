@@ -23,6 +23,17 @@ from .paths import Problem, display_path, not_a_file
 __all__ = ["expand_inputs"]
 
 
+def _hidden_note(folder: str) -> str:
+    """Says so where a folder holds audio files only under hidden names (``.take.wav``), which are not read."""
+    from .audio import AUDIO_EXTENSIONS
+    from .paths import walk_files
+
+    exts = set(AUDIO_EXTENSIONS)
+    audio = walk_files(folder, lambda n: os.path.splitext(n)[1].lower() in exts, problems=[], hidden=True)
+    first = next(audio, None)
+    return f" (only hidden ones, not read: {display_path(first)})" if first else ""
+
+
 def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:
     """Files as given, every audio file under a folder, every ``path`` of a manifest CSV.
 
@@ -74,7 +85,7 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             before = None if problems is None else len(problems)
             found = find_audio(path, problems)
             if not found and (problems is None or len(problems) == before):  # (else the walk said why)
-                problem(path, "directory holds no audio files")
+                problem(path, "directory holds no audio files" + _hidden_note(path))
             out.extend(str(f) for f in found)
             continue
         if path.lower().endswith(".csv") and os.path.isfile(path):
