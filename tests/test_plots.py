@@ -544,3 +544,27 @@ def test_plot_reads_a_long_file_no_further_than_it_draws(tmp_path, capsys):
     )
     assert main(["plot", "mel", str(long), "--start", "3000", "-o", str(tmp_path / "x.png")]) == 2
     assert "(the file holds 3000.00 s)" in capsys.readouterr().err
+
+
+def test_a_figure_that_cannot_be_written_is_named_and_nothing_is_left(tmp_path):
+    """A review (stop 42): `plot -o` onto a full disk said only "No space left on device". Writing beyond a
+    file-size limit fails the same way, without a disk to fill."""
+    import soundfile as sf
+
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, np.zeros(16000, np.float32), 16000)
+    code = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000)); from emovox.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    out = tmp_path / "figs" / "w.png"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "plot", "waveform", str(clip), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == f"emovox: error: {out}: File too large", proc.stderr
+    assert list((tmp_path / "figs").iterdir()) == []  # no half-written figure, no temporary file

@@ -108,8 +108,13 @@ def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
         raise EmovoxError(f"{path}: is a folder; name the PNG file to write")
     if not path.suffix:  # matplotlib would add it unseen: the name returned (and printed) is the real one
         path = path.with_suffix(".png")
+    from ..paths import replacing
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    # whole or not at all, and a full disk's error names the file; the format is the name's, not the
+    # temporary file's
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".").lower())
     if "matplotlib.pyplot" in sys.modules:  # figures made through pyplot must be released
         sys.modules["matplotlib.pyplot"].close(fig)
     return path
