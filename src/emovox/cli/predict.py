@@ -280,7 +280,12 @@ def register(sub) -> None:
         action="store_true",
         help="no progress bar and no summary line on stderr (errors still show)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: a list with one object per input (with --engine dask: the job's summary; its results "
+        "are in --output-dir)",
+    )
     emotions_arg(p)
     together = p.add_mutually_exclusive_group()
     together.add_argument(
