@@ -75,7 +75,7 @@ class SpeechHead:
         The intercept.
     threshold : float
         Speech probability under which a vector is "no speech" when the signal check agrees (default
-        :data:`THRESHOLD`).
+        :data:`THRESHOLD`; where that check heard almost no voicing, the higher ``1 - sure_below``).
     sure_below : float
         Speech probability under which a vector is "no speech" whatever the signal check says (default
         :data:`SURE_BELOW`).

@@ -32,8 +32,8 @@ class DeviceError(EmovoxError):
 class AudioSource:
     """Base class: iterate to get chunks. ``realtime`` says whether chunks arrive at the speed of sound.
 
-    A subclass defines ``__iter__`` (mono float32 chunks at ``sample_rate``) and, when it holds a device or a
-    file, :meth:`close`.
+    A subclass defines ``__iter__`` (mono float32 chunks at ``sample_rate``) and, when it holds a device,
+    :meth:`close` (a file is opened and closed by its iterator).
 
     Attributes
     ----------
@@ -92,8 +92,9 @@ class ArraySource(AudioSource):
     Notes
     -----
     Chunks come as mono float32 (:func:`~emovox.audio.signal.float_mono`): integer samples scaled to
-    [-1, 1), channels mixed; one whole array peaking past full scale is brought to a peak of 1 (the chunks of
-    an iterable are taken at their own scale).
+    [-1, 1), channels mixed; one whole array peaking above :data:`~emovox.audio.signal.FULL_SCALE_LIMIT`
+    (2.0: float samples on the integer scale) is brought to a peak of 1 (the chunks of an iterable are taken
+    at their own scale).
 
     Examples
     --------

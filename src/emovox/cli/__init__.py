@@ -27,7 +27,7 @@ def build_parser() -> Parser:
         epilog="run 'emovox COMMAND --help' for a command's options and examples\n\n"
         "exit status: 0 done; 1 some inputs failed (each named on stderr; the others were processed),\n"
         "or the system failed (a full disk); 2 a bad option, or an input, model or output that cannot\n"
-        "work (one line on stderr); 130 interrupted",
+        "work (one line on stderr); 130 interrupted; 141 output cut short (| head)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"emovox {__version__}")
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: the command's (0 on success), 2 for an argument the checks refuse or an expected
         failure (an :class:`~emovox.errors.EmovoxError`, one line on stderr), 1 for another
-        :class:`OSError` (a full disk...), 130 when interrupted. (argparse's own errors and ``--help`` exit
+        :class:`OSError` (a full disk...), 130 when interrupted, 141 when its output was cut short (``| head``).
+        (argparse's own errors and ``--help`` exit
         through :class:`SystemExit`.)
     """
     import os

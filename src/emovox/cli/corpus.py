@@ -297,7 +297,8 @@ def register(sub) -> None:
     channels.add_argument("--keep-channels", action="store_true", help="keep every channel")
     p.add_argument(
         "--ext",
-        help="output extension for a tree (.wav, .flac, .ogg, .opus; default: each file keeps its own)",
+        help="output extension for a tree (.wav, .flac, .ogg, .opus; default: each file keeps its own where "
+        "it can be written, else .wav)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
     p.set_defaults(func=cmd_convert)

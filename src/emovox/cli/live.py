@@ -227,7 +227,10 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--device", help="input device index or part of its name (default: the system default)")
+    p.add_argument(
+        "--device",
+        help="input device index or part of its name (default: the system default, else the first input)",
+    )
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     p.add_argument(
         "--duration", type=finite_float, help="stop after this many seconds (default: until Ctrl-C)"
@@ -284,7 +287,10 @@ def register(sub) -> None:
         "--seconds", type=finite_float, default=7.0, help="how long each picture is shown (default 7)"
     )
     p.add_argument("--model", help="model directory or bundled model name (default: the bundled model)")
-    p.add_argument("--device", help="input device index or part of its name (default: the system default)")
+    p.add_argument(
+        "--device",
+        help="input device index or part of its name (default: the system default, else the first input)",
+    )
     p.add_argument("--input", help="take the reactions from this audio file instead of the microphone")
     p.add_argument("--fast", action="store_true", help="with --input: do not pace the file in real time")
     p.add_argument("--save", help="also save the whole recording to this WAV or FLAC file")

@@ -88,7 +88,9 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
 
 
-def extract_features(y: np.ndarray, sr: int = 16000, config: FeatureConfig | str = "emovox") -> np.ndarray:
+def extract_features(
+    y: np.ndarray, sr: int = 16000, config: FeatureConfig | str | dict = "emovox"
+) -> np.ndarray:
     """Shortcut: ``FeatureExtractor(config).process_signal(y, sr)``.
 
     Parameters
@@ -97,7 +99,7 @@ def extract_features(y: np.ndarray, sr: int = 16000, config: FeatureConfig | str
         Mono samples (float in [-1, 1] or integer PCM).
     sr : int
         Sample rate of ``y`` in Hz (default 16000); resampled to the configuration's rate when different.
-    config : FeatureConfig or str
+    config : FeatureConfig, str or dict
         Configuration or preset name (default "emovox").
 
     Returns

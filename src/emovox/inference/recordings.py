@@ -538,11 +538,12 @@ class SessionInput(NamedTuple):
     source : str
         How the recording is named.
     weights : list of float
-        One weight (seconds) per embedding.
+        One weight per embedding: its seconds of sound (1.0 for a long stream scored whole).
     embeddings : list
         :meth:`~emovox.inference.EmotionModel.embed` outputs: the whole recording's, or its speech segments'.
     seconds : float or None
-        Seconds of sound; None: not counted (``check_speech=False``).
+        Seconds of sound; None: not counted (a long stream scored whole with ``check_speech=False``, where
+        no speech segment was found).
 
     Examples
     --------
@@ -554,7 +555,7 @@ class SessionInput(NamedTuple):
     source: str
     weights: list[float]
     embeddings: list
-    seconds: float | None  # None: not counted (an emotion for any audio, check_speech=False)
+    seconds: float | None  # None: a long stream scored whole (check_speech=False, no segment found)
 
 
 def _failed_as_prediction(fn, path) -> Any:

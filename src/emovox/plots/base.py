@@ -74,14 +74,14 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
 
 
 def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
-    """Write ``fig`` as PNG (creating folders) and close it.
+    """Write ``fig`` in the format its name's suffix names, PNG without one (creating folders), and close it.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
         Any figure, made through pyplot or not.
     path : str or Path
-        The PNG file.
+        The image file (``.png``, ``.pdf``, ``.svg``...).
     dpi : int
         Resolution.
 

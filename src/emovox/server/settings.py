@@ -46,7 +46,8 @@ class ServerSettings:
     Raises
     ------
     ParameterError
-        When a limit is not a positive number (``timeline_after``: not >= 0) or a count is below 1.
+        When a limit is not a positive number (``timeline_after``: not >= 0), a count is below 1,
+        ``pending_per_client`` exceeds ``max_pending``, or an ``allowed_hosts`` entry is not a host name.
 
     Examples
     --------
