@@ -1109,16 +1109,12 @@ def evaluate_model(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
     >>> from emovox import load_model
-    >>> from emovox.audio.synthetic import tone
-    >>> for i, freq in enumerate([200, 300, 400, 500]):
-    ...     sf.write(f"{i}.wav", tone(freq, 1.0), 16000)
-    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(4)], "emotion": ["angry", "sad"] * 2,
-    ...                   "speaker": ["x:1"] * 4, "corpus": ["x"] * 4})
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> m = toy_corpus(n=4, emotions=("angry", "sad"), speakers=1)  # 4 tones of 1 s, one speaker
     >>> ev, failed = evaluate_model(load_model(), m, check_speech=False)  # tones hold no speech
     >>> ev.protocol, ev.labels, ev.pooled["n"], failed
-    ('held-out(x)', ['sad', 'angry'], 4, [])
+    ('held-out(toy)', ['sad', 'angry'], 4, [])
     """
     from . import __version__
     from .adaptation import session_kind

@@ -274,13 +274,8 @@ def feature_table(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import tone, white_noise
-    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
-    >>> for i, e in enumerate(emotions):
-    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
-    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
-    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> m = toy_corpus(n=8, emotions=("sad", "angry"), speakers=4, seconds=0.5)  # half-second tones, angry higher
     >>> recipe, table = feature_table(m, "logreg", n_jobs=1, cache_dir="cache")
     >>> table.X.shape, list(table.failures)
     ((8, 702), [])
@@ -355,13 +350,8 @@ def evaluate(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import tone, white_noise
-    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
-    >>> for i, e in enumerate(emotions):
-    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
-    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
-    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> m = toy_corpus(n=8, emotions=("sad", "angry"), speakers=4, seconds=0.5)  # half-second tones, angry higher
     >>> ev, failed = evaluate(m, "logreg", "kfold:2", n_jobs=1, cache_dir="cache")
     >>> ev.protocol, ev.summary["ua"], failed
     ('kfold(2)', 1.0, [])
@@ -464,13 +454,8 @@ def train(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import tone, white_noise
-    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
-    >>> for i, e in enumerate(emotions):
-    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
-    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
-    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> m = toy_corpus(n=8, emotions=("sad", "angry"), speakers=4, seconds=0.5)  # half-second tones, angry higher
     >>> out, ev, failed = train(m, "logreg", "my-model", n_jobs=1, cache_dir="cache")
     >>> out.name, ev, failed
     ('my-model', None, [])
@@ -550,13 +535,8 @@ def tune(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import tone, white_noise
-    >>> emotions = ["angry", "sad"] * 4  # 8 half-second files: noise is angry, a tone sad; 4 speakers
-    >>> for i, e in enumerate(emotions):
-    ...     sf.write(f"{i}.wav", white_noise(0.5, seed=i) if e == "angry" else tone(150 + 10 * i, 0.5), 16000)
-    >>> m = pd.DataFrame({"path": [f"{i}.wav" for i in range(8)], "emotion": emotions,
-    ...                   "speaker": [f"x:{i // 2}" for i in range(8)], "corpus": "x"})
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> m = toy_corpus(n=8, emotions=("sad", "angry"), speakers=4, seconds=0.5)  # half-second tones, angry higher
     >>> found, failed = tune(m, "logreg", n_jobs=1, cache_dir="cache")
     >>> found["best_params"], found["best_ua"]
     ({'logreg__C': 0.01}, 1.0)

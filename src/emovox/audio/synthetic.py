@@ -3,7 +3,8 @@
 What the speech checks are tested, measured and trained on (:mod:`emovox.speech_head` learns "no speech" from
 these; the tests and ``benchmarks/bench_speech.py`` use them too). Plain functions: every generator returns a mono ``np.float32`` array at
 ``SR`` = 16 kHz; random ones take a ``seed``. Levels are given in dBFS of the RMS (``level_db``), so that
-``-20`` is a normal recording level and ``-90`` near-silence.
+``-20`` is a normal recording level and ``-90`` near-silence. :func:`toy_corpus` writes tones whose pitch
+tells their emotion as a small labelled corpus, with its manifest, for the examples that train a model.
 
 Examples
 --------
@@ -15,7 +16,13 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SR = 16000
 
@@ -40,6 +47,7 @@ __all__ = [
     "telephone",
     "tone",
     "tone_pair",
+    "toy_corpus",
     "white_noise",
 ]
 
@@ -854,3 +862,84 @@ def render_midi(midi: bytes, soundfont: str = SOUNDFONT, timeout: float = 60.0) 
 
         y = resample(y, sr, SR)
     return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def toy_corpus(
+    folder: str = ".",
+    n: int = 10,
+    emotions: Sequence[str] = ("sad", "happy"),
+    speakers: int = 5,
+    seconds: float = 1.0,
+) -> pd.DataFrame:
+    """Write a toy labelled corpus, tones whose pitch tells their emotion, and return its manifest.
+
+    For the examples and tests of what trains, evaluates or tunes a model: the emotion is learnt from the
+    pitch alone. File ``i`` is ``{folder}/{i}.wav`` (16 kHz, 16-bit PCM), emotion ``emotions[i % k]`` (``k``
+    emotions, taken in turn), speaker ``toy:{(i // k) % speakers}``: every speaker has every emotion when
+    ``n`` is a multiple of ``k * speakers``. It holds a tone of ``150 * (1 + e) + d`` Hz, ``e`` the index of
+    its emotion and ``d`` = ``i`` (``100 * i / n`` beyond 100 files): each emotion a band of its own, each
+    file a pitch of its own. Files of the
+    same names are overwritten. Deterministic.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Where the files go (default the current directory), created if missing.
+    n : int
+        Number of files (default 10).
+    emotions : sequence of str
+        The emotions, distinct, from the lowest pitch to the highest (default ``("sad", "happy")``).
+    speakers : int
+        Number of speakers the files are spread over (default 5).
+    seconds : float
+        Duration of each file in seconds (default 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest, a row per file: ``path``, ``emotion``, ``speaker`` and ``corpus`` (``"toy"``).
+
+    Raises
+    ------
+    ParameterError
+        When ``n``, ``speakers`` or ``seconds`` is not positive, or ``emotions`` is not distinct names.
+
+    Examples
+    --------
+    >>> toy_corpus("toy", n=4, speakers=2)
+               path emotion speaker corpus
+    0  toy/0.wav     sad   toy:0    toy
+    1  toy/1.wav   happy   toy:0    toy
+    2  toy/2.wav     sad   toy:1    toy
+    3  toy/3.wav   happy   toy:1    toy
+    >>> import soundfile as sf
+    >>> sf.info("toy/3.wav").samplerate, sf.info("toy/3.wav").duration
+    (16000, 1.0)
+    """
+    from pathlib import Path
+
+    import pandas as pd
+    import soundfile as sf
+
+    from ..errors import ParameterError
+
+    for name, value in (("n", n), ("speakers", speakers)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ParameterError(f"toy_corpus: {name} must be a whole number >= 1, got {value!r}")
+    if not seconds > 0:
+        raise ParameterError(f"toy_corpus: seconds must be > 0, got {seconds!r}")
+    labels = [emotions] if isinstance(emotions, str) else list(emotions)
+    if isinstance(emotions, str) or not labels or len(set(labels)) < len(labels):
+        raise ParameterError(
+            f"toy_corpus: emotions must be a sequence of distinct names, e.g. ('sad', 'happy'), got {emotions!r}"
+        )
+    if not all(isinstance(e, str) and e for e in labels):
+        raise ParameterError(f"toy_corpus: every emotion must be a non-empty string, got {emotions!r}")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    k, rows = len(labels), []
+    for i in range(n):
+        path = str(out / f"{i}.wav")
+        sf.write(path, tone(150.0 * (1 + i % k) + 100.0 * i / max(n, 100), seconds), SR, subtype="PCM_16")
+        rows.append({"path": path, "emotion": labels[i % k], "speaker": f"toy:{i // k % speakers}"})
+    return pd.DataFrame(rows).assign(corpus="toy")

@@ -148,12 +148,8 @@ def combine(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
     >>> from emovox.recipes import get_recipe
     >>> evs = [get_recipe(n).evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1) for n in ("svm", "logreg")]
     >>> ev = combine(evs, [2, 1], name="svm+logreg")
@@ -486,12 +482,8 @@ class EnsembleRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> ev = EnsembleRecipe.from_name("svm+logreg").evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
         >>> ev.summary["ua"], {name: e.summary["ua"] for name, e in ev.members.items()}
         (1.0, {'svm': 1.0, 'logreg': 1.0})
@@ -548,12 +540,8 @@ class EnsembleRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> fitted = EnsembleRecipe.from_name("svm+logreg").fit(manifest, cache_dir="cache", n_jobs=1)
         >>> type(fitted).__name__, list(fitted.members), len(fitted.manifest)
         ('FittedEnsemble', ['svm', 'logreg'], 10)
@@ -589,12 +577,8 @@ class FittedEnsemble:
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
     >>> fitted = EnsembleRecipe.from_name("svm+cnn1d").fit(manifest, cache_dir="cache", n_jobs=1)
     >>> fitted.labels, fitted.predict_proba(["0.wav", "1.wav"]).shape
     (['happy', 'sad'], (2, 2))
@@ -626,12 +610,8 @@ class FittedEnsemble:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> recipe = EnsembleRecipe.from_name("svm+logreg", [3, 1])
         >>> tables = recipe.compute_features(manifest, cache_dir="cache", n_jobs=1)
         >>> fitted = recipe.fit(manifest, table=tables, cache_dir="cache")
@@ -676,12 +656,8 @@ class FittedEnsemble:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> fitted = EnsembleRecipe.from_name("svm+logreg").fit(manifest, cache_dir="cache", n_jobs=1)
         >>> out = fitted.save("models/fusion")
         >>> sorted(p.name for p in out.iterdir())  # a model directory per member
@@ -766,12 +742,8 @@ def evaluate_ensemble(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
     >>> ev = evaluate_ensemble(manifest, "svm+logreg", "kfold:2", cache_dir="cache", n_jobs=1)
     >>> ev.summary["protocol"], ev.summary["ua"], list(ev.members)
     ('kfold(2)', 1.0, ['svm', 'logreg'])
@@ -845,12 +817,8 @@ def train_ensemble(
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
     >>> out, ev = train_ensemble(manifest, "svm+logreg", "models/fusion", weights=[2, 1], cache_dir="cache", n_jobs=1)
     >>> out.name, ev  # no protocol: no evaluation
     ('fusion', None)

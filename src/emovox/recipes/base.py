@@ -67,12 +67,8 @@ class FittedModel(Protocol):
 
     Examples
     --------
-    >>> import pandas as pd, soundfile as sf
-    >>> from emovox.audio.synthetic import SR, tone
-    >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-    ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-    >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-    ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+    >>> from emovox.audio.synthetic import toy_corpus
+    >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
     >>> fitted = single_recipe("svm").fit(manifest, cache_dir="cache", n_jobs=1)
     >>> isinstance(fitted, FittedModel), fitted.labels
     (True, ['happy', 'sad'])
@@ -95,12 +91,8 @@ class FittedModel(Protocol):
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> fitted = single_recipe("logreg").fit(manifest, cache_dir="cache", n_jobs=1)
         >>> fitted.predict_proba(["0.wav", "1.wav"]).round(1)  # 0.wav is sad, 1.wav happy
         array([[0., 1.],
@@ -128,12 +120,8 @@ class FittedModel(Protocol):
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> fitted = single_recipe("logreg").fit(manifest, cache_dir="cache", n_jobs=1)
         >>> fitted.save("models/logreg").name
         'logreg'
@@ -271,12 +259,8 @@ class RecipeProtocol(Protocol):
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> from emovox.recipes import get_recipe
         >>> ev = get_recipe("svm+logreg").evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
         >>> ev.summary["n_folds"], ev.summary["ua"], sorted(ev.members)
@@ -314,12 +298,8 @@ class RecipeProtocol(Protocol):
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> from emovox.recipes import get_recipe
         >>> fitted = get_recipe("cnn1d", epochs=1).fit(manifest, cache_dir="cache", n_jobs=1)
         >>> isinstance(fitted, FittedModel), fitted.labels
@@ -492,12 +472,8 @@ class FeatureRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> ev = single_recipe("logreg").evaluate(manifest, "kfold", cache_dir="cache", n_jobs=1)
         >>> ev.summary["protocol"], ev.summary["ua"]
         ('kfold(5)', 1.0)
@@ -556,12 +532,8 @@ class FeatureRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> fitted = single_recipe("svm").fit(manifest, cache_dir="cache", n_jobs=1)
         >>> fitted.labels, fitted.labels[fitted.predict_proba(["0.wav"]).argmax()]
         (['happy', 'sad'], 'sad')
@@ -756,12 +728,8 @@ class DeepRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> ev = single_recipe("cnn1d", epochs=1).evaluate(manifest, "kfold:2", cache_dir="cache", n_jobs=1)
         >>> ev.summary["protocol"], len(ev.predictions)
         ('kfold(2)', 10)
@@ -822,12 +790,8 @@ class DeepRecipe:
 
         Examples
         --------
-        >>> import pandas as pd, soundfile as sf
-        >>> from emovox.audio.synthetic import SR, tone
-        >>> manifest = pd.DataFrame({"path": [f"{i}.wav" for i in range(10)], "emotion": ["sad", "happy"] * 5,
-        ...                          "speaker": [f"s{i // 2}" for i in range(10)]})
-        >>> for i, path in enumerate(manifest.path):  # toy clips: 1 s tones, the happy ones higher
-        ...     sf.write(path, tone(150.0 * (1 + i % 2) + i, 1.0), SR)
+        >>> from emovox.audio.synthetic import toy_corpus
+        >>> manifest = toy_corpus()  # 0.wav ... 9.wav: 1 s tones, sad and happy (higher) in turn; 5 speakers
         >>> result = single_recipe("cnn1d", epochs=1).fit(manifest, cache_dir="cache", n_jobs=1)
         >>> result.labels, result.predict_proba(["0.wav"]).shape
         (['happy', 'sad'], (1, 2))
