@@ -599,7 +599,7 @@ class DeepRecipe:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DeepRecipe:
         """The recipe :meth:`to_dict` describes (lists read back from JSON become the tuples they were,
-        except in ``arch_params``, which is taken as given).
+        ``arch_params``' included).
 
         Parameters
         ----------
