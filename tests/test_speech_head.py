@@ -368,7 +368,7 @@ def test_cli_predict_json_rejects_the_misses(miss_wavs):
     assert [r["source"] for r in rows] == [str(p) for p in miss_wavs]
     for r in rows:
         assert r["speech"] is False and r["emotion"] is None and REASON in r["reason"], r
-        assert "error" not in r and "probabilities" not in r
+        assert "error" not in r and r["probabilities"] == {} and r["confidence"] is None  # (as /v1/predict)
 
 
 def test_ensemble_takes_its_members_head(model, vibrato, tmp_path):
