@@ -544,6 +544,9 @@ def test_plot_reads_a_long_file_no_further_than_it_draws(tmp_path, capsys):
     )
     assert main(["plot", "mel", str(long), "--start", "3000", "-o", str(tmp_path / "x.png")]) == 2
     assert "(the file holds 3000.00 s)" in capsys.readouterr().err
+    # a window too short to draw, in a file not read to its end: its length unknown, said without it
+    assert main(["plot", "mel", str(long), "--duration", "0.05", "-o", str(tmp_path / "y.png")]) == 2
+    assert capsys.readouterr().err.strip().endswith("less than 0.1 s of audio left after --start/--duration")
 
 
 def test_a_figure_that_cannot_be_written_is_named_and_nothing_is_left(tmp_path):

@@ -778,9 +778,8 @@ def argument_problem(args) -> str | None:
 
     for dest, option, kind in OUTPUTS:
         value = getattr(args, dest, None)
-        if not isinstance(value, str) or (
-            dest == "json" and value == "-"
-        ):  # (evaluate/tune --json -: stdout)
+        # (evaluate/tune --json -: stdout)
+        if not isinstance(value, str) or (dest == "json" and value == "-"):
             continue
         if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
             option = "output"  # a positional argument (convert)

@@ -99,9 +99,8 @@ def _figure(args):
     if kind in AUDIO_KINDS:
         y, whole = _window(src, args.sr, max(args.start, 0.0), args.duration)
         if len(y) < args.sr // 10:
-            raise EmovoxError(
-                f"{src}: less than 0.1 s of audio left after --start/--duration (the file holds {whole:.2f} s)"
-            )
+            held = "" if whole is None else f" (the file holds {whole:.2f} s)"  # (None: not read to its end)
+            raise EmovoxError(f"{src}: less than 0.1 s of audio left after --start/--duration{held}")
         title = args.title if args.title is not None else src.name
         if kind == "overview":
             return plots.overview(y, args.sr, title=title)
