@@ -125,7 +125,7 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["corpus", "stats", ""], ["''", "an empty name"]),
         (["predict", "{m}", "-o", "{m}"], ["-o/--output", "is one of the inputs"]),
         (["predict", "{m}", "--overwrite"], ["--overwrite goes with --engine dask"]),
-        (["predict", "{m}", "--model", ""], ["model ''", "an empty name"]),
+        (["predict", "{m}", "--model", ""], ["--model ''", "an empty value"]),
         # (stop 42) an empty value read as "." or as the option left out (listen opened the microphone)
         (["plot", "mel", ""], ["file ''", "an empty name"]),
         (["reseal", ""], ["models ''", "an empty name"]),
@@ -136,6 +136,10 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
             ["--corpus names the corpus of a root"],
         ),
         (["corpus", "stats", "{m}", "--by", "gender"], ["--by splits the bars of --plot's chart"]),
+        (["corpus", "stats", "{m}", "--corpus", "ravdess"], ["--corpus names the corpus of a root"]),
+        (["evaluate", "{m}", "--model", "x" * 300], ["unknown model"]),  # (too long a path: no OSError)
+        # an empty --title passes the empty-value check (it draws no title): the manifest is then not audio
+        (["plot", "waveform", "{m}", "--title", ""], ["not audio or corrupt"]),
         # (stop 42) these named an internal field, or no option at all
         (["evaluate", "{m}", "--trim-db", "-5"], ["--trim-db -5: expected a positive number of dB"]),
         (
@@ -149,8 +153,8 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
             ["-o/--output", "exists and is not a folder"],
         ),
         (["train", "{m}", "-o", "{m}"], ["-o/--output", "exists and is not a folder"]),
-        (["listen", "--input", ""], ["--input ''", "an empty name"]),
-        (["features", "{m}", "-o", "{tmp}/f.csv", "--features", ""], ["--features ''", "an empty name"]),
+        (["listen", "--input", ""], ["--input ''", "an empty value"]),
+        (["features", "{m}", "-o", "{tmp}/f.csv", "--features", ""], ["--features ''", "an empty value"]),
         (["listen", "--input", "{m}", "--min-length", "20", "--max-length", "10"], ["must not exceed"]),
         (["listen", "--fast"], ["--fast reads an --input file"]),
         (["listen", "--input", "{m}", "--duration", "-1"], ["--duration -1", "seconds > 0"]),

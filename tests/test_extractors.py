@@ -105,8 +105,8 @@ def test_a_cache_that_cannot_be_written_costs_speed_not_the_features(clips, tmp_
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / entries).write_text("x")  # where the entries' folder would go
     caplog.clear()
-    with caplog.at_level("WARNING", logger="emovox"):
-        res = ex.process_files(clips[:3], n_jobs=1, cache_dir=tmp_path / "full", progress=False)
+    with caplog.at_level("WARNING", logger="emovox"):  # two workers: one line, through this process
+        res = ex.process_files(clips[:4], n_jobs=2, cache_dir=tmp_path / "full", progress=False)
     assert res.mask.all() and not res.failures
     assert sum("cannot be written" in r.getMessage() for r in caplog.records) == 1
 

@@ -547,6 +547,18 @@ def test_plot_reads_a_long_file_no_further_than_it_draws(tmp_path, capsys):
     # a window too short to draw, in a file not read to its end: its length unknown, said without it
     assert main(["plot", "mel", str(long), "--duration", "0.05", "-o", str(tmp_path / "y.png")]) == 2
     assert capsys.readouterr().err.strip().endswith("less than 0.1 s of audio left after --start/--duration")
+    # exactly the 10 minutes drawn: no note of a longer file (a review, stop 42); a short file is short
+    ten = tmp_path / "ten.wav"
+    sf.write(ten, np.zeros(600 * 16000, np.int16), 16000, subtype="PCM_16")
+    assert main(["plot", "waveform", str(ten), "-o", str(tmp_path / "t.png")]) == 0
+    assert "longer file" not in capsys.readouterr().err
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(800, np.float32), 16000)
+    assert main(["plot", "mel", str(short), "-o", str(tmp_path / "s.png")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"emovox: error: {short}: too short to draw (0.050 s; at least 0.1 s)"
+    )
 
 
 def test_a_figure_that_cannot_be_written_is_named_and_nothing_is_left(tmp_path):

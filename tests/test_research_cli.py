@@ -426,5 +426,8 @@ def test_trained_evaluation_without_speakers_does_not_claim_speaker_independence
     assert with_speakers.speaker_independent and by_corpus.speaker_independent
     assert with_speakers.protocol == by_corpus.protocol == "held-out(emovo)"
     assert not bare.speaker_independent and bare.protocol == "scored(data)"  # (it read "held-out()")
-    assert "no speaker column" in bare.note and "speaker independence is unknown" in bare.note
+    assert "does not name every recording's speaker" in bare.note and "independence is unknown" in bare.note
+    # empty speaker cells: the same, and no AttributeError from a NaN speaker (a review, stop 42)
+    blank, _ = evaluate_model("classical", rows.assign(speaker=None, corpus="emodb"), check_speech=False)
+    assert not blank.speaker_independent and "does not name every recording's speaker" in blank.note
     assert bare.pooled["ua"] == with_speakers.pooled["ua"]  # the same answers, named honestly

@@ -1027,8 +1027,11 @@ def _shared_speakers(trained: list[str], corpora: list[str], manifest) -> set[st
     plain = {s for s in trained if ":" not in s}
     shared = set()
     for speaker, corpus in zip(
-        manifest["speaker"].astype(str), manifest.get("corpus", [None] * len(manifest)), strict=True
+        manifest["speaker"], manifest.get("corpus", [None] * len(manifest)), strict=True
     ):
+        if speaker is None or speaker != speaker:  # an empty cell (None, NaN) names nobody
+            continue
+        speaker = str(speaker)
         bare = speaker.rsplit(":", 1)[-1]
         if speaker in trained or f"{corpus}:{bare}" in trained or (corpus in corpora and bare in plain):
             shared.add(speaker)
@@ -1184,7 +1187,7 @@ def evaluate_model(
         seen = 0
     # without a speaker column, only corpora the model was not trained on say that no speaker is shared
     unseen_corpora = bool(tested_on) and not set(tested_on) & set(training.get("corpora") or [])
-    speakers_known = "speaker" in manifest or unseen_corpora
+    speakers_known = ("speaker" in manifest and manifest["speaker"].notna().all()) or unseen_corpora
     held_out = trained_speakers is not None and speakers_known and not shared and not seen
     # speaker-independent when no test speaker was heard in training (unknown for models whose metadata
     # does not list their speakers, or data that does not: then say so rather than guess)
@@ -1194,8 +1197,8 @@ def evaluate_model(
         notes.append("the model does not list its training speakers, so speaker independence is unknown")
     elif not speakers_known:
         notes.append(
-            "the data has no speaker column (and no corpus the model was not trained on), so speaker "
-            "independence is unknown"
+            "the data does not name every recording's speaker (and no corpus the model was not trained on), "
+            "so speaker independence is unknown"
         )
     if shared:
         notes.append(f"{len(shared)} test speaker(s) were in its training data")

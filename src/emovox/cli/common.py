@@ -561,7 +561,10 @@ def _is_trained_model(name: str) -> bool:
     """Whether ``name`` is a model directory or a bundled model's name (cheaply: no model is loaded)."""
     from ..inference import bundled_models
 
-    return (Path(name) / "metadata.json").is_file() or name in bundled_models()
+    try:
+        return (Path(name) / "metadata.json").is_file() or name in bundled_models()
+    except OSError:  # (a name too long to be a path)
+        return False
 
 
 def _model_problem(args) -> str | None:
@@ -801,16 +804,14 @@ def argument_problem(args) -> str | None:
         return f"--trim-db {trim:g}: expected a positive number of dB below the loudest frame"
     if (seconds := getattr(args, "seconds", None)) is not None and not seconds > 0:
         return f"--seconds {seconds:g}: expected a positive number of seconds"
-    argv = getattr(args, "argv", ())
-    if getattr(args, "order", None) == "sorted" and any(
-        a == "--seed" or a.startswith("--seed=") for a in argv
-    ):
+    if getattr(args, "order", None) == "sorted" and getattr(args, "seed", None) is not None:
         return "--seed goes with --order shuffle (sorted pictures draw nothing)"
     if (seed := getattr(args, "seed", None)) is not None and seed < 0:
         return f"--seed {seed}: expected a seed of 0 or more"
     if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:
         return f"--jobs {jobs}: expected 1 or more parallel processes (leave it out for all cores)"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
+        argv = getattr(args, "argv", ())
         given = [
             opt
             for opt, on in (
@@ -880,22 +881,22 @@ def empty_value_problem(args) -> str | None:
     --------
     >>> import argparse
     >>> empty_value_problem(argparse.Namespace(input="", argv=["listen", "--input", ""]))
-    "--input '': an empty name"
+    "--input '': an empty value"
     >>> empty_value_problem(argparse.Namespace(paths=["a.wav", " "], argv=["predict", "a.wav", " "]))
     "paths ' ': an empty name"
     """
     argv = getattr(args, "argv", ())
     for dest, value in vars(args).items():
         values = value if isinstance(value, list | tuple) else [value]
-        # (serve's --host and --allowed-host say what an empty address would do)
-        if dest in ("argv", "host", "allowed_host") or not any(
+        # (serve's --host and --allowed-host say what an empty address would do; plot --title '' draws none)
+        if dest in ("argv", "host", "allowed_host", "title") or not any(
             isinstance(v, str) and not v.strip() for v in values
         ):
             continue
         empty = next(v for v in values if isinstance(v, str) and not v.strip())
         option = "--" + dest.replace("_", "-")
         typed = any(a == option or a.startswith(option + "=") for a in argv)
-        return f"{option if typed else dest} {empty!r}: an empty name"
+        return f"{option} {empty!r}: an empty value" if typed else f"{dest} {empty!r}: an empty name"
     return None
 
 

@@ -133,6 +133,9 @@ def cmd_corpus_stats(args) -> int:
     if args.by and not args.plot:  # (the counts printed are the same either way: it was ignored)
         err("--by splits the bars of --plot's chart; add --plot FILE")
         return 2
+    if args.corpus and Path(args.source).is_file():  # (ignored, as by features and evaluate before)
+        err("--corpus names the corpus of a root folder; a manifest says its own (its corpus column)")
+        return 2
     df, bad = read_source(args.source, args.corpus)
     df = apply_labels(df, args.merge, args.emotions)
     if df.empty:

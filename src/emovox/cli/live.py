@@ -182,7 +182,7 @@ def cmd_session(args) -> int:
         output_dir=args.output,
         window=not args.no_window,
         order=args.order,
-        seed=args.seed,
+        seed=args.seed or 0,
         options=vad_options(args),
         stream=sys.stdout,
     )
@@ -302,7 +302,7 @@ def register(sub) -> None:
     p.add_argument(
         "--order", choices=["sorted", "shuffle"], default="sorted", help="picture order (default sorted)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of --order shuffle (default 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed of --order shuffle (default 0)")
     emotions_arg(p)
     vad_args(p)
     p.set_defaults(func=cmd_session)

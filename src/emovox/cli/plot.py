@@ -77,8 +77,8 @@ def _window(src: Path, sr: int, start_s: float, duration: float | None):
         if pos + len(chunk) > start:
             pieces.append(chunk[max(start - pos, 0) : stop - pos])
         pos += len(chunk)
-        if pos >= stop:
-            ended = False
+        if pos >= stop:  # audio beyond the window: in this chunk, or (ending exactly there) in a next one
+            ended = pos == stop and next(chunks, None) is None
             break
     chunks.close()
     if not ended and duration is None:
@@ -99,6 +99,8 @@ def _figure(args):
     if kind in AUDIO_KINDS:
         y, whole = _window(src, args.sr, max(args.start, 0.0), args.duration)
         if len(y) < args.sr // 10:
+            if whole is not None and not args.start and args.duration is None:
+                raise EmovoxError(f"{src}: too short to draw ({whole:.3f} s; at least 0.1 s)")
             held = "" if whole is None else f" (the file holds {whole:.2f} s)"  # (None: not read to its end)
             raise EmovoxError(f"{src}: less than 0.1 s of audio left after --start/--duration{held}")
         title = args.title if args.title is not None else src.name

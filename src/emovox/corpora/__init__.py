@@ -382,8 +382,6 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
                 encoding=encoding,
                 sep=sep,
                 index_col=False,  # (else extra fields became an index, and the path column held them)
-                keep_default_na=False,  # only an empty cell is missing: a file or label "NA" is a name
-                na_values=[""],
             )
     except pd.errors.ParserWarning:
         line, n = _long_record(path, encoding or "utf-8", sep, len(header))
@@ -394,7 +392,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     except Exception as exc:
         why = " ".join(str(exc).split())[:160]
         raise CorpusError(f"{path}: not a readable CSV manifest ({why})") from None
-    if twice := sorted({h for h in header if header.count(h) > 1}):
+    # (empty names, as Excel exports trailing columns, are told apart by pandas: Unnamed: 2, ...)
+    if twice := sorted({h for h in header if h.strip() and header.count(h) > 1}):
         raise CorpusError(
             f"{path}: the header names {', '.join(map(repr, twice))} twice; keep one column each"
         )

@@ -293,11 +293,16 @@ def _cached(extractor: Any, path: str, cache_dir: str | None) -> tuple[np.ndarra
 
 
 _UNWRITABLE: set[tuple[str, int | None]] = set()
+#: in a worker process: the cache failures met, sent back with the chunk's results (a worker's log goes nowhere)
+_WORKER_NOTES: list[tuple[str, int | None, str]] | None = None
 
 
 def _cache_unwritable(cache_dir: str, exc: OSError) -> None:
-    """Warn once per cache folder and cause (per process) that features are computed but not cached."""
-    if (cache_dir, exc.errno) not in _UNWRITABLE:
+    """Warn once per cache folder and cause that features are computed but not cached (from a worker: through
+    the process that started it, so that one line shows however many workers met it)."""
+    if _WORKER_NOTES is not None:
+        _WORKER_NOTES.append((cache_dir, exc.errno, exc.strerror or str(exc)))
+    elif (cache_dir, exc.errno) not in _UNWRITABLE:
         _UNWRITABLE.add((cache_dir, exc.errno))
         log.warning(
             "feature cache %s cannot be written (%s): features are computed, not cached",
@@ -432,10 +437,12 @@ def process_files(
                     for fut in as_completed(futs):
                         ch = futs[fut]
                         try:
-                            res = fut.result()
+                            res, notes = fut.result()
                         except Exception as exc:  # noqa: BLE001 - a dead worker fails its chunk only
                             why = _one_line(str(exc)) or type(exc).__name__
-                            res = [(None, f"{items[i]}: worker failed: {why}", False) for i in ch]
+                            res, notes = [(None, f"{items[i]}: worker failed: {why}", False) for i in ch], []
+                        for where, code, why in notes:
+                            _cache_unwritable(where, OSError(code, why))
                         for i, r in zip(ch, res, strict=True):
                             results[i] = r
                             n_failed += r[1] is not None
@@ -523,4 +530,6 @@ def _run_chunk(recipe: tuple, paths: Sequence[str], cache_dir: str | None):
         for name in qualname.split("."):
             cls = getattr(cls, name)
         ex = _WORKER_EXTRACTORS[key] = cls.from_dict(spec, None if model_dir is None else Path(model_dir))
-    return [_process_item(ex, p, cache_dir) for p in paths]
+    global _WORKER_NOTES
+    _WORKER_NOTES = []
+    return [_process_item(ex, p, cache_dir) for p in paths], _WORKER_NOTES
