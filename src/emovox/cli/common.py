@@ -764,6 +764,29 @@ def _is_input(output: str, args) -> bool:
     return any(Path(x).is_file() and Path(x).samefile(out) for x in inputs if x)
 
 
+def typed(args, option: str) -> bool:
+    """Whether ``option`` was given on the command line (``--seed 3`` or ``--seed=3``), not left at its default.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its ``argv``).
+    option : str
+        The option, with its dashes.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import argparse
+    >>> typed(argparse.Namespace(argv=["evaluate", "x.csv", "--model=svm"]), "--model")
+    True
+    """
+    return any(a == option or a.startswith(option + "=") for a in getattr(args, "argv", ()))
+
+
 def argument_problem(args) -> str | None:
     """The first argument that cannot work, as one line with the valid choices; checked before any work.
 
@@ -811,14 +834,10 @@ def argument_problem(args) -> str | None:
     if (jobs := getattr(args, "jobs", None)) is not None and jobs < 1:
         return f"--jobs {jobs}: expected 1 or more parallel processes (leave it out for all cores)"
     if getattr(args, "trained", None):  # a trained model is scored as it is: recipe options would be ignored
-        argv = getattr(args, "argv", ())
         given = [
             opt
             for opt, on in (
-                (
-                    "--model",
-                    args.model != "svm" or any(a == "--model" or a.startswith("--model=") for a in argv),
-                ),
+                ("--model", args.model != "svm" or typed(args, "--model")),
                 ("--protocol", args.protocol != "kfold"),
                 ("--features", getattr(args, "features", None) is not None),
                 ("--trim-db", getattr(args, "trim_db", None) is not None),
@@ -885,7 +904,6 @@ def empty_value_problem(args) -> str | None:
     >>> empty_value_problem(argparse.Namespace(paths=["a.wav", " "], argv=["predict", "a.wav", " "]))
     "paths ' ': an empty name"
     """
-    argv = getattr(args, "argv", ())
     for dest, value in vars(args).items():
         values = value if isinstance(value, list | tuple) else [value]
         # (serve's --host and --allowed-host say what an empty address would do; plot --title '' draws none)
@@ -895,8 +913,11 @@ def empty_value_problem(args) -> str | None:
             continue
         empty = next(v for v in values if isinstance(v, str) and not v.strip())
         option = "--" + dest.replace("_", "-")
-        typed = any(a == option or a.startswith(option + "=") for a in argv)
-        return f"{option} {empty!r}: an empty value" if typed else f"{dest} {empty!r}: an empty name"
+        return (
+            f"{option} {empty!r}: an empty value"
+            if typed(args, option)
+            else f"{dest} {empty!r}: an empty name"
+        )
     return None
 
 

@@ -15,6 +15,7 @@ from .common import (
     report_failures,
     show_progress,
     source_args,
+    typed,
 )
 from .corpus import scan_folders
 
@@ -98,8 +99,8 @@ def _check_protocol(args, df) -> None:
     if name.strip().lower() == "kfold" and "speaker" in df:  # the usual case, without importing scikit-learn
         n_spk = df["speaker"].nunique()
         if n_spk < int(k or 5):
-            typed = any(a == "--protocol" or a.startswith("--protocol=") for a in getattr(args, "argv", []))
-            what = f"--protocol {args.protocol}" if typed else "the default protocol (--protocol kfold)"
+            given = typed(args, "--protocol")
+            what = f"--protocol {args.protocol}" if given else "the default protocol (--protocol kfold)"
             none = ", or none" if args.protocol_none else ""
             fits = (
                 f"choose --protocol kfold:{n_spk} or loso (speaker-independent), or random[:F] (not "
