@@ -25,13 +25,8 @@ __all__ = ["expand_inputs"]
 
 def _hidden_note(folder: str) -> str:
     """Says so where a folder holds audio files only under hidden names (``.take.wav``), which are not read."""
-    from .audio import AUDIO_EXTENSIONS
-    from .paths import walk_files
-
-    exts = set(AUDIO_EXTENSIONS)
-    audio = walk_files(folder, lambda n: os.path.splitext(n)[1].lower() in exts, problems=[], hidden=True)
-    first = next(audio, None)
-    return f" (only hidden ones, not read: {display_path(first)})" if first else ""
+    audio = find_audio(folder, [], hidden=True)
+    return f" (only hidden ones, not read: {display_path(audio[0])})" if audio else ""
 
 
 def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:

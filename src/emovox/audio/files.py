@@ -35,8 +35,11 @@ AUDIO_EXTENSIONS = (
 )
 
 
-def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> list[Path]:
-    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded.
+def find_audio(
+    root: str | os.PathLike, problems: list[str] | None = None, *, hidden: bool = False
+) -> list[Path]:
+    """Every file under ``root`` with an audio extension emovox reads, sorted; hidden files excluded unless
+    ``hidden``.
 
     Each real file is listed once: folders reached again through symbolic links (``ln -s . again``) are
     not re-entered, and a file linked twice is listed once. Entries that are not regular files (FIFOs,
@@ -51,6 +54,8 @@ def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> li
         The folder walked.
     problems : list of str, optional
         Collects a line per skipped entry (default None: they are logged).
+    hidden : bool
+        Also list names starting with a dot (default False).
 
     Returns
     -------
@@ -68,5 +73,7 @@ def find_audio(root: str | os.PathLike, problems: list[str] | None = None) -> li
     from ..paths import walk_files
 
     exts = set(AUDIO_EXTENSIONS)
-    found = walk_files(root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems)
+    found = walk_files(
+        root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems, hidden=hidden
+    )
     return sorted(Path(p) for p in found)
