@@ -928,7 +928,7 @@ def toy_corpus(
             raise ParameterError(f"toy_corpus: {name} must be a whole number >= 1, got {value!r}")
     if not seconds > 0:
         raise ParameterError(f"toy_corpus: seconds must be > 0, got {seconds!r}")
-    labels = [emotions] if isinstance(emotions, str) else list(emotions)
+    labels = list(emotions)
     if isinstance(emotions, str) or not labels or len(set(labels)) < len(labels):
         raise ParameterError(
             f"toy_corpus: emotions must be a sequence of distinct names, e.g. ('sad', 'happy'), got {emotions!r}"
