@@ -15,6 +15,7 @@ _OPTIONS = {
     "idle_per_client": "--idle-per-client",
     "pending_per_client": "--pending-per-client",
     "allowed_hosts": "--allowed-host",
+    "host": "--host",
 }
 
 
@@ -31,11 +32,6 @@ def cmd_serve(args) -> int:
     int
         The exit status: 0 once the server stops, 2 for a bad option or a missing server extra.
     """
-    if not args.host.strip():  # (an unset variable) uvicorn would listen on every interface
-        err(
-            f"--host {args.host!r}: an empty address; give 127.0.0.1 (this machine only) or 0.0.0.0 (the network)"
-        )
-        return 2
     if not 1 <= args.port <= 65535:
         err(f"--port {args.port}: expected a port number from 1 to 65535")
         return 2
@@ -58,11 +54,11 @@ def cmd_serve(args) -> int:
             idle_per_client=args.idle_per_client,
             pending_per_client=args.pending_per_client,
         )
-    except ParameterError as exc:  # the settings' own check, worded with the option
+        serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
+    except ParameterError as exc:  # the settings' and the address's own checks, worded with the option
         field, _, why = str(exc).partition(" ")
         err(f"{_OPTIONS.get(field, field)} {why}")
         return 2
-    serve(args.model, host=args.host, port=args.port, settings=settings, log_level=args.log_level)
     return 0
 
 
