@@ -1129,3 +1129,44 @@ def test_listen_prints_only_results_on_stdout(capsys):
     lines = out.strip().splitlines()
     assert lines[0].split()[:4] == ["start", "end", "emotion", "conf"] and len(lines) >= 2, out
     assert "listening to" not in out and "listening to" in err
+
+
+def test_a_recording_that_cannot_be_written_is_one_line_naming_it(tmp_path):
+    """A full disk under `listen --save` and `session` was a LibsndfileError traceback ("System error.").
+    A file-size limit fails the same way without a disk to fill: one line naming the file and the system's
+    reason, a non-zero exit."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    sf.write(tmp_path / "long.wav", 0.3 * np.sin(2 * np.pi * 200 * np.arange(10 * SR) / SR), SR)
+    (tmp_path / "pictures" / "angry").mkdir(parents=True)
+    Image.new("RGB", (16, 16)).save(tmp_path / "pictures" / "angry" / "a.png")
+    code = (
+        "import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)); from emovox.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    common = ["--input", str(tmp_path / "long.wav"), "--fast"]
+    for args, written in (
+        (["listen", *common, "--save", str(tmp_path / "rec.wav")], "rec.wav"),
+        (
+            [
+                "session",
+                str(tmp_path / "pictures"),
+                *common,
+                "--no-window",
+                "--seconds",
+                "8",
+                "-o",
+                str(tmp_path / "s"),
+            ],
+            "01_a.wav",
+        ),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path, timeout=300
+        )
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.rstrip().endswith(f"{written}: not written (File too large)"), proc.stderr

@@ -10,7 +10,7 @@ import numpy as np
 
 from .audio import AUDIO_EXTENSIONS, find_audio, stream_audio
 from .errors import AudioError
-from .paths import Problem, display_path, replacing
+from .paths import Problem, display_path, replacing, write_failure
 
 log = logging.getLogger("emovox.convert")
 
@@ -119,24 +119,17 @@ def convert_file(src: str | Path, dst: str | Path, rate: int = 16000, mono: bool
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
         with replacing(dst) as tmp:
-            with sf.SoundFile(os.fsencode(tmp), "w", rate, channels, format=fmt[0], subtype=fmt[1]) as out:
-                for c in chunks():
-                    out.write(c * gain if gain != 1.0 else c)
-    except (OSError, sf.SoundFileError) as exc:  # a full disk: one line naming the output, not a traceback
-        raise AudioError(f"{display_path(dst)}: not written ({_write_failure(dst, exc)})") from None
+            try:
+                with sf.SoundFile(
+                    os.fsencode(tmp), "w", rate, channels, format=fmt[0], subtype=fmt[1]
+                ) as out:
+                    for c in chunks():
+                        out.write(c * gain if gain != 1.0 else c)
+            except sf.SoundFileError as exc:  # (its "System error." hides a full disk or a file-size limit)
+                raise AudioError(f"{display_path(dst)}: not written ({write_failure(tmp, exc)})") from None
+    except OSError as exc:  # a full disk: one line naming the output, not a traceback
+        raise AudioError(f"{display_path(dst)}: not written ({exc.strerror or exc})") from None
     return dst
-
-
-def _write_failure(dst: Path, exc: BaseException) -> str:
-    """Why a file could not be written: libsndfile says "System error." (or blames its encoder) when the
-    disk is full, so the free space is asked."""
-    try:
-        full = os.statvfs(dst.parent).f_bavail == 0
-    except OSError:
-        full = False
-    if full:
-        return "no space left on the device"
-    return getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
 
 
 def plan_tree(

@@ -266,6 +266,48 @@ def writing(path: str | os.PathLike) -> Iterator[None]:
         raise
 
 
+def write_failure(path: str | os.PathLike, exc: BaseException) -> str:
+    """Why writing ``path`` failed, where the writer lost the system's reason: libsndfile says only "System
+    error." for a full disk, a quota or a file-size limit (``ulimit -f``). The limit is compared with the
+    file's size, and a scratch file in its folder (up to 1 MB, never kept) asks the system for the rest.
+
+    Parameters
+    ----------
+    path : str or path
+        The file whose writing failed (it may be a temporary file).
+    exc : BaseException
+        The writer's error, whose words stand when the system reports nothing wrong.
+
+    Returns
+    -------
+    str
+        The reason, as the system words it ("No space left on device", "File too large"...).
+
+    Examples
+    --------
+    >>> write_failure("out.wav", RuntimeError("System error."))  # a folder with room: the writer's words stand
+    'System error.'
+    """
+    import resource
+    import tempfile
+
+    path = Path(path)
+    try:
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY and path.stat().st_size >= limit - 65536:
+            return os.strerror(errno.EFBIG)
+    except (OSError, ValueError):
+        pass
+    try:
+        with tempfile.TemporaryFile(dir=path.parent) as fh:
+            for _ in range(16):
+                fh.write(bytes(65536))
+            fh.flush()
+    except OSError as probe:
+        return probe.strerror or str(probe)
+    return getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+
+
 @contextmanager
 def replacing(path: str | os.PathLike) -> Iterator[Path]:
     """Write ``path`` whole or not at all: yields a temporary file beside it, moved over ``path`` once

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import EmovoxError
+from ..errors import AudioError, EmovoxError
 from . import DEFAULT_MIN_DURATION, DEFAULT_SR, float_mono, stream_audio
 
 
@@ -488,11 +488,18 @@ class Recorder(AudioSource):
     def __iter__(self) -> Iterator[np.ndarray]:
         import soundfile as sf
 
+        from ..paths import display_path, write_failure
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with sf.SoundFile(self.path, "w", samplerate=self.sample_rate, channels=1, subtype="PCM_16") as f:
-            for c in self.source:
-                f.write(c)
-                yield c
+        try:
+            with sf.SoundFile(self.path, "w", samplerate=self.sample_rate, channels=1, subtype="PCM_16") as f:
+                for c in self.source:
+                    f.write(c)
+                    yield c
+        except sf.SoundFileError as exc:  # (its "System error." hides a full disk or a file-size limit)
+            raise AudioError(
+                f"{display_path(self.path)}: not written ({write_failure(self.path, exc)})"
+            ) from None
 
     def close(self) -> None:
         """Close the source, and with it the WAV being written (complete once closed).

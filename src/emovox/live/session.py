@@ -27,6 +27,7 @@ import numpy as np
 from ..audio.sources import open_source
 from ..errors import EmovoxError
 from ..inference import EmotionModel, Prediction
+from ..paths import display_path, write_failure
 from ..segments import segments_proba
 from ..vad import VADOptions
 from .display import HeadlessDisplay, WindowDisplay
@@ -294,7 +295,12 @@ def run_session(
             display.show(i, len(trials), trial)
             y = reader.take(n, display.progress)
             trial.recording = out / "recordings" / f"{i + 1:02d}_{trial.picture.stem}.wav"
-            sf.write(trial.recording, y, sr, subtype="PCM_16")
+            try:
+                sf.write(trial.recording, y, sr, subtype="PCM_16")
+            except sf.SoundFileError as exc:  # (its "System error." hides a full disk or a file-size limit)
+                raise EmovoxError(
+                    f"{display_path(trial.recording)}: not written ({write_failure(trial.recording, exc)})"
+                ) from None
             ended = y.size < n
             if ended:
                 logger.info(
