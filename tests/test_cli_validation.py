@@ -118,6 +118,9 @@ def _run(*argv: str, cache: Path | None = None) -> tuple[int, list[str], float]:
         (["listen", "--input", "{m}", "--save", "{tmp}/s.mp3"], ["--save", "ending in .wav or .flac"]),
         (["listen", "--input", "{m}", "-o", "{tmp}/seg.txt"], ["seg.txt", "ending in .csv, .tsv or .json"]),
         (["features", "{m}", "-o", ""], ["-o/--output ''", "an empty name"]),
+        (["features", "{m}", "-o="], ["-o/--output ''", "an empty name"]),  # (was named "output")
+        (["predict", "{m}", "--output="], ["-o/--output ''", "an empty name"]),
+        (["convert", "{m}", ""], ["output ''", "an empty name"]),
         (["features", "{m}", "-o", "{tmp}/f.csv", "--cache-dir", "{m}"], ["--cache-dir", "not a folder"]),
         (["features", "{m}", "-o", "{tmp}/f.csv", "--trim-db", "nan"], ["--trim-db", "expected a number"]),
         (["listen", "--input", "{m}", "--overlap", "inf"], ["--overlap", "expected a number"]),

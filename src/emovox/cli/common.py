@@ -807,8 +807,8 @@ def argument_problem(args) -> str | None:
         # (evaluate/tune --json -: stdout)
         if not isinstance(value, str) or (dest == "json" and value == "-"):
             continue
-        if dest == "output" and not {"-o", "--output"} & set(getattr(args, "argv", ())):
-            option = "output"  # a positional argument (convert)
+        if dest == "output" and getattr(args, "output_positional", False):
+            option = "output"  # (convert's)
         if dest == "output":  # a command whose -o is a folder (session's report, train's model) says so
             kind = getattr(args, "output_kind", kind)
         if not value.strip():

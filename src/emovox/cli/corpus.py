@@ -304,4 +304,4 @@ def register(sub) -> None:
         "it can be written, else .wav)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary line")
-    p.set_defaults(func=cmd_convert)
+    p.set_defaults(func=cmd_convert, output_positional=True)
