@@ -384,3 +384,10 @@ def test_a_folder_of_hidden_audio_files_says_so(tmp_path):
         f"{tmp_path}/hid: directory holds no audio files (only hidden ones, not read: {tmp_path}/hid/.take.wav)",
         f"{tmp_path}/empty: directory holds no audio files",
     ]
+    # `corpus scan` says so too (it said only "no audio files found")
+    from emovox.corpora import scan
+
+    with pytest.raises(
+        CorpusError, match=r"hid: no audio files found \(only hidden ones, not read: .*/hid/\.take\.wav\)$"
+    ):
+        scan(tmp_path / "hid")

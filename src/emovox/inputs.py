@@ -17,16 +17,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .audio import find_audio
+from .audio.files import hidden_audio_note
 from .errors import AudioError, EmovoxError, naming
 from .paths import Problem, display_path, not_a_file
 
 __all__ = ["expand_inputs"]
-
-
-def _hidden_note(folder: str) -> str:
-    """Says so where a folder holds audio files only under hidden names (``.take.wav``), which are not read."""
-    audio = find_audio(folder, [], hidden=True)
-    return f" (only hidden ones, not read: {display_path(audio[0])})" if audio else ""
 
 
 def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[str]:
@@ -80,7 +75,7 @@ def expand_inputs(items: Iterable[str | os.PathLike], problems: list[str] | None
             before = None if problems is None else len(problems)
             found = find_audio(path, problems)
             if not found and (problems is None or len(problems) == before):  # (else the walk said why)
-                problem(path, "directory holds no audio files" + _hidden_note(path))
+                problem(path, "directory holds no audio files" + hidden_audio_note(path))
             out.extend(str(f) for f in found)
             continue
         if path.lower().endswith(".csv") and os.path.isfile(path):

@@ -77,3 +77,33 @@ def find_audio(
         root, lambda fn: os.path.splitext(fn)[1].lower() in exts, problems=problems, hidden=hidden
     )
     return sorted(Path(p) for p in found)
+
+
+def hidden_audio_note(folder: str | os.PathLike) -> str:
+    """What to add where ``folder`` holds no audio: audio files under hidden names (``.take.wav``) are not
+    read, and a user who put them there should be told, not left to wonder.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        A folder in which :func:`find_audio` found nothing.
+
+    Returns
+    -------
+    str
+        ``" (only hidden ones, not read: <first>)"``, or ``""`` when it holds no hidden audio either.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> hidden_audio_note(root)
+    ''
+    >>> (root / ".take.wav").touch()
+    >>> hidden_audio_note(root).startswith(" (only hidden ones, not read: ")
+    True
+    """
+    from ..paths import display_path
+
+    audio = find_audio(folder, [], hidden=True)
+    return f" (only hidden ones, not read: {display_path(audio[0])})" if audio else ""

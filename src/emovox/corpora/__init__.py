@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..audio.files import AUDIO_EXTENSIONS
+from ..audio.files import AUDIO_EXTENSIONS, hidden_audio_note
 from ..audio.sniff import file_head, shown_head, sniff_format
 from ..errors import CorpusError, did_you_mean
 from ..paths import display_path, is_utf8
@@ -106,7 +106,9 @@ def detect(files: Sequence[Path], root: Path | None = None) -> str:
     ('emodb', 'ravdess')
     """
     if not files:
-        raise CorpusError(f"{root}: no audio files found")
+        raise CorpusError(
+            f"{root}: no audio files found{hidden_audio_note(root) if os.path.isdir(root) else ''}"
+        )
     sample = list(files)[:: max(1, len(files) // 200)]
     scores = Counter()
     for name in CORPORA:
