@@ -78,6 +78,17 @@ def test_a_deep_recipe_stored_by_a_later_version_reads_back_without_the_keys_it_
     assert recipe_from_dict(d).spec.augment.snr == (5.0, 20.0)
 
 
+def test_nested_arch_params_round_trip_through_json():
+    """Only the outer list of an arch parameter became a tuple again: ((3, 3), (5, 5)) read back as
+    ([3, 3], [5, 5]), and the recipe did not compare equal to itself."""
+    from dataclasses import replace
+
+    r = get_recipe("rescnn")
+    nested = {"kernels": ((3, 3), (5, 5)), "x": {"y": (1,)}}
+    r = type(r)(replace(r.spec, arch_params={**r.spec.arch_params, **nested}))
+    assert recipe_from_dict(json.loads(json.dumps(r.to_dict()))) == r
+
+
 def test_known_recipes_are_every_table():
     assert known_recipes() == SINGLE
 

@@ -551,6 +551,15 @@ class FeatureRecipe:
         )
 
 
+def _tuples(value: Any) -> Any:
+    """``value`` with every list, however nested, a tuple again (JSON reads tuples back as lists)."""
+    if isinstance(value, list | tuple):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class DeepRecipe:
     """A deep model's recipe (front end, network, training settings) under the recipe protocol.
@@ -629,7 +638,7 @@ class DeepRecipe:
             FrameConfig.from_dict(d["frontend"]),
             d["arch"],
             # JSON reads a tuple (rescnn's channels) back as a list: tuples again, so the recipe compares equal
-            {k: tuple(v) if isinstance(v, list) else v for k, v in (d.get("arch_params") or {}).items()},
+            {k: _tuples(v) for k, v in (d.get("arch_params") or {}).items()},
             TrainConfig(**d.get("train", {})),
             augment,
             d.get("description", ""),
