@@ -475,3 +475,23 @@ def test_bundled_recipe_refuses_an_output_it_cannot_use_before_any_work(tmp_path
         assert proc.returncode == 2 and str(out) in proc.stderr and why in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
     assert taken.read_text() == "a user's file" and sorted(p.name for p in folder.iterdir()) == ["data.csv"]
+
+
+def test_a_long_tone_is_called_what_the_timeline_calls_it(tmp_path, capsys):
+    """A 20 s tone was "the voice-activity detector found no speech" from `predict` (cut into segments,
+    none of them speech) and "no voiced speech: steady pitch" from `predict --timeline`: the whole
+    recording's speech check now gives its reason where no segment gives one."""
+    from emovox.cli import main
+
+    path = tmp_path / "hum.wav"
+    sf.write(path, tone(200.0, 20.0, amp=0.3), 16000)
+    assert main(["predict", str(path), "--json"]) == 0
+    whole = json.loads(capsys.readouterr().out)[0]
+    assert main(["predict", str(path), "--timeline", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)[0]["segments"]
+    assert not whole["speech"] and not row["speech"]
+    assert whole["reason"] == row["reason"] and "steady pitch" in whole["reason"], (whole, row)
+    assert (
+        emovox.load_model().timeline_prediction(lambda: iter([tone(200.0, 20.0, amp=0.3)]))[0].reason
+        == row["reason"]
+    )

@@ -21,6 +21,7 @@ from .vad import Segment, Segmenter, VADOptions
 
 if TYPE_CHECKING:
     from .inference import EmotionModel
+    from .speech import SpeechCheck
 
 logger = logging.getLogger(__name__)
 
@@ -417,27 +418,38 @@ def sound_seconds(segments: Iterable[Segment]) -> float:
     )
 
 
-def no_speech_reason(segments: Iterable[Segment]) -> str:
+def no_speech_reason(segments: Iterable[Segment], check: SpeechCheck | None = None) -> str:
     """Why a recording whose segments hold no speech has none: their most frequent reason (the first seen
-    on a tie).
+    on a tie); without one, the whole recording's speech check's, so that a long tone is called what the
+    timeline calls it.
 
     Parameters
     ----------
     segments : iterable of Segment
         A recording's segments.
+    check : SpeechCheck, optional
+        The whole recording's speech check, whose reason stands where no segment gives one and it found
+        no speech (default None).
 
     Returns
     -------
     str
-        Their most frequent ``reason``; without any, that the voice-activity detector found no speech.
+        Their most frequent ``reason``; else the check's; else that the voice-activity detector found no
+        speech.
 
     Examples
     --------
     >>> no_speech_reason([Segment(0.0, 1.0, speech=False, reason="a pure tone")])
     'a pure tone'
+    >>> no_speech_reason([])
+    'the voice-activity detector found no speech'
     """
     reasons = Counter(s.reason for s in segments if s.reason)
-    return reasons.most_common(1)[0][0] if reasons else "the voice-activity detector found no speech"
+    if reasons:
+        return reasons.most_common(1)[0][0]
+    if check is not None and not check.speech and check.reason:
+        return check.reason
+    return "the voice-activity detector found no speech"
 
 
 def segments_proba(

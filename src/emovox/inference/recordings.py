@@ -143,7 +143,7 @@ class Recordings:
         if p is None and not self.check_speech:  # an emotion for any audio, as asked: the whole of it
             p, seconds = self.proba_from_embeddings(self.embed_stream(chunks), restricted=False)[0], None
         if p is None:
-            return Prediction(source, speech=False, reason=no_speech_reason(segments)), segments
+            return Prediction(source, speech=False, reason=no_speech_reason(segments, check)), segments
         return self.make_prediction(source, p, chosen, seconds), segments
 
     def _whole_verdict(self, check: SpeechCheck | None, source: str) -> Prediction | None:
@@ -525,7 +525,7 @@ class Recordings:
             if y is not None:
                 return SessionInput(source, [1.0], [self.embed(y)], y.size / self.sample_rate)
             return SessionInput(source, [1.0], [self.embed_stream(chunks)], None)
-        return Prediction(source, speech=False, reason=no_speech_reason(segments))
+        return Prediction(source, speech=False, reason=no_speech_reason(segments, check))
 
 
 class SessionInput(NamedTuple):
