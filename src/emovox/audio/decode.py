@@ -790,7 +790,8 @@ def audio_info(path: str | os.PathLike) -> dict:
     """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``.
 
     A format libsndfile cannot read is decoded once, chunk by chunk, to learn its duration; its other facts
-    are then None.
+    are then None. A FLAC whose STREAMINFO understates its length reports its last frame's end (what the
+    decoder reads, through ffmpeg).
 
     Parameters
     ----------
