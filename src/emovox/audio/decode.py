@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioError, AudioLimitError
+from . import containers
 from .cancel import check_cancelled
 from .ffmpeg import file_size, stream_ffmpeg
 from .signal import (
@@ -304,6 +305,134 @@ def _seconds(seconds: float, limit: float) -> str:
     return f"{seconds:g}"
 
 
+# ------------------------------------------------------------------ the container's own length, at its ends
+def _ends(source: Path | bytes, size: int) -> tuple[bytes, int, bytes]:
+    """The first :data:`~emovox.audio.containers.END_BYTES` of a file or of encoded bytes after an ID3v2
+    tag, that tag's size, and the last bytes; empty when the file cannot be read (the decoder says why)."""
+    n = containers.END_BYTES
+    if isinstance(source, bytes):
+        skip = containers.id3v2_size(source[:10])
+        return source[skip : skip + n], skip, source[max(0, size - n) :]
+    try:
+        with open(source, "rb") as fh:
+            head = fh.read(n)
+            if skip := containers.id3v2_size(head):
+                fh.seek(skip)
+                head = fh.read(n)
+            fh.seek(max(0, size - n))
+            return head, skip, fh.read(n)
+    except OSError:
+        return b"", 0, b""
+
+
+class _OggEnd:
+    """What an Ogg file's last page says its first stream holds (``frames`` at the decoder's rate, within
+    ``slack``), and whether a damaged or cut page follows it: checked once libsndfile has stopped."""
+
+    def __init__(self, frames: int, slack: int, damaged_end: bool) -> None:
+        self.frames, self.slack, self.damaged_end = frames, slack, damaged_end
+
+    def check(self, total: int, sr: int, name: str) -> None:
+        if total + self.slack < self.frames:
+            raise AudioError(
+                f"{name}: corrupt: decoding stopped at {total / sr:.2f} s of the {self.frames / sr:.2f} s its "
+                "last Ogg page declares (a damaged page)"
+            )
+        if self.damaged_end:
+            raise AudioError(
+                f"{name}: corrupt: its last Ogg page is damaged or cut short (decoding stopped at "
+                f"{total / sr:.2f} s)"
+            )
+
+
+def _container_end(f, source: Path | bytes, size: int, name: str) -> _OggEnd | None:
+    """Compare what libsndfile was told of a file's length with what the container's own tail says, before
+    a block is read: a FLAC whose STREAMINFO, or an MP3 whose Xing/Info tag, understates its length (which
+    libsndfile decodes only so far, silently) or a chained Ogg file (whose first stream only it reads)
+    raises ``NotSndfile`` for ffmpeg to read it whole. An Ogg stream gives what its last page declares, for
+    :meth:`_OggEnd.check` once decoding stopped (a damaged page stops libsndfile, silently too).
+
+    Reads at most :data:`~emovox.audio.containers.END_BYTES` at each end; a file it cannot make sense of
+    is left to the decoder (None).
+    """
+    fmt, sr, declared = str(f.format), int(f.samplerate), _declared_frames(f)
+    if fmt not in ("OGG", "FLAC", "MP3") or size <= 0:
+        return None
+    head, skip, tail = _ends(source, size)
+    whole = size <= containers.END_BYTES  # the tail is the whole file
+    if fmt == "OGG":
+        first, last = containers.ogg_head(head), containers.ogg_tail(tail, at_start=whole)
+        if first is None or last is None:
+            return None
+        if last.bos_at or last.last.serial != first.serial:
+            raise NotSndfile(
+                f"{name}: a chained Ogg file (several streams one after another), of which only the first "
+                "is read without ffmpeg: install ffmpeg",
+                damage_known=True,
+            )
+        frames = containers.ogg_frames(first, last, sr)
+        # a page or so of slack: the first audio page's granule bounds both a page's worth of audio and a
+        # stream whose granules do not start at zero (one cut from a broadcast)
+        start = first.first_granule if first.first_granule > 0 else 0
+        slack = max(start * sr // 48000 if first.codec == "opus" else start, sr // 10)
+        return _OggEnd(frames, slack, last.damaged_end)
+    if fmt == "FLAC" and declared:
+        info = containers.flac_streaminfo(head)
+        end = containers.flac_end(tail, info) if info is not None and info.rate == sr else None
+        if end is not None and end > declared:
+            raise NotSndfile(
+                f"{name}: corrupt FLAC header: its STREAMINFO declares {declared / sr:.2f} s but its frames run "
+                f"on to {end / sr:.2f} s, which only ffmpeg reads whole here: install ffmpeg",
+                damage_known=True,
+            )
+    if fmt == "MP3" and declared:
+        runs_on = _mp3_runs_on(head, skip, tail, size)
+        if runs_on is not None:
+            raise NotSndfile(
+                f"{name}: its Xing/Info tag declares {declared / sr:.2f} s but the MPEG stream runs on "
+                f"{runs_on}, which only ffmpeg reads whole here: install ffmpeg",
+                damage_known=True,
+            )
+    return None
+
+
+def _flac_frames(source: Path | bytes, fmt: str, sr: int, frames: int) -> int:
+    """``frames`` as libsndfile reports them, or, for a FLAC whose STREAMINFO understates them, the end of
+    its last frame (what ffmpeg decodes): the length :func:`audio_info` and :func:`audio_duration` report."""
+    if fmt != "FLAC" or not 0 < frames < 2**62:
+        return frames
+    size = len(source) if isinstance(source, bytes) else file_size(str(source))
+    head, _, tail = _ends(source, size)
+    info = containers.flac_streaminfo(head)
+    end = containers.flac_end(tail, info) if info is not None and info.rate == sr else None
+    return max(frames, end or 0)
+
+
+def _mp3_runs_on(head: bytes, skip: int, tail: bytes, size: int) -> str | None:
+    """How far past its Xing/Info tag's length an MP3's frames go ("to about 12 s"), or None when they do
+    not (or it cannot tell): libmpg123 trusts the tag's frame count and stops there. Two tells: more bytes
+    of frames than the tag's byte count (two MP3 files joined), and, for a constant bit rate (an Info tag,
+    whose frames all have one length), more frames than it declares. ``skip``: the ID3v2 tag's bytes before
+    ``head``."""
+    tag = containers.xing_tag(head)
+    if tag is None or tag.frames is None:
+        return None
+    found = containers.mp3_stream_end(tail, size, tag.frame)
+    if found is None:
+        return None
+    # the tag's own frame holds no audio, and its bit rate may be its own (LAME takes one the tag fits in)
+    end, frame = found[0] - skip, found[1]
+    start = tag.frame.length
+    if tag.bytes is not None and end - tag.bytes > max(8 * frame.length, tag.bytes // 50):
+        seconds = tag.frames * frame.samples / frame.rate * (end - start) / max(1, tag.bytes - start)
+        return f"to about {seconds:.1f} s ({end - tag.bytes} bytes more than the tag counts)"
+    if tag.cbr:
+        frames = (end - start) * 8 * frame.rate / (frame.samples * frame.bitrate)
+        if frames - tag.frames > max(8, tag.frames / 50):
+            return f"to about {frames * frame.samples / frame.rate:.1f} s ({frames - tag.frames:.0f} frames more)"
+    return None
+
+
 def _open(source: Path | bytes, name: str, mp3: bool, quiet: bool):
     """An open ``soundfile.SoundFile``; None when libsndfile does not know the format (try ffmpeg).
     ``quiet``: libmpg123 may speak (an MP3, or bytes no container claims, which libsndfile probes as MP3)."""
@@ -412,6 +541,7 @@ def read_blocks(
         reason = _check_truncation(Path(source) if data is None else Path(), data)
         if reason:
             raise AudioError(f"{name}: {reason}")
+        ogg_end = _container_end(f, source, size, name)
         if on_open is not None:
             on_open(sr, channels, declared)
         block = max(1, min(int(block_seconds * sr), BLOCK_SAMPLES // channels))
@@ -433,6 +563,8 @@ def read_blocks(
                 yield y
             if y.shape[0] < block:
                 break
+        if ogg_end is not None:  # a damaged Ogg page: libsndfile stopped there and said nothing
+            ogg_end.check(total, sr, name)
         # an MPEG stream's declared length is an estimate, good to a few frames: a tenth short is a cut file
         if declared and total < declared * (0.9 if mp3 else 1.0):
             raise AudioError(
@@ -658,7 +790,8 @@ def audio_info(path: str | os.PathLike) -> dict:
     """Header facts of a file without decoding it: ``duration``, ``sample_rate``, ``channels``, ``frames``.
 
     A format libsndfile cannot read is decoded once, chunk by chunk, to learn its duration; its other facts
-    are then None.
+    are then None. A FLAC whose STREAMINFO understates its length reports its last frame's end (what the
+    decoder reads, through ffmpeg).
 
     Parameters
     ----------
@@ -693,11 +826,12 @@ def audio_info(path: str | os.PathLike) -> dict:
     except Exception:
         # Formats libsndfile can't read: decode once, block by block (bounded memory), to learn the length.
         return {"duration": _decoded_seconds(p, name), "sample_rate": None, "channels": None, "frames": None}
+    frames = _flac_frames(p, info.format, info.samplerate, info.frames)
     return {
-        "duration": info.frames / info.samplerate if info.samplerate else 0.0,
+        "duration": frames / info.samplerate if info.samplerate else 0.0,
         "sample_rate": info.samplerate,
         "channels": info.channels,
-        "frames": info.frames,
+        "frames": frames,
     }
 
 
@@ -753,6 +887,7 @@ def audio_duration(source: str | os.PathLike | bytes) -> float | None:
         with _quiet_stderr(_may_chatter(source_head(source), "" if is_bytes else str(source))):
             with sf.SoundFile(io.BytesIO(bytes(source)) if is_bytes else os.fsencode(Path(source))) as f:
                 sr, n = f.samplerate, _declared_frames(f)
+                n = _flac_frames(bytes(source) if is_bytes else Path(source), str(f.format), sr, n)
     except Exception:  # noqa: BLE001 - any failure: the decoder reports it properly
         return None
     return n / sr if sr > 0 and n else None
